@@ -1,0 +1,93 @@
+# perps_stats: shell functions for a throwaway PostgreSQL cluster with the
+# extension preloaded.  Sourced by test/run.sh, bench/run.sh, scripts/demo.sh.
+#
+# The extension is installed into a private copy of the PostgreSQL
+# installation (PostgreSQL is relocatable), so a test run never touches the
+# system's extension directory and several checkouts can test side by side.
+
+PGVER=${PGVER:-15}
+PERPS_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+# A free TCP port on 127.0.0.1.
+perps_free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+# Runs a command as the cluster's OS user (postgres when we are root:
+# PostgreSQL refuses to run as root).
+perps_as_pguser() {
+    if [ "$(id -u)" -eq 0 ]; then
+        runuser -u postgres -- "$@"
+    else
+        "$@"
+    fi
+}
+
+# perps_build [SANITIZE=0|1]: builds the extension; a change of flags
+# since the last build rebuilds everything.
+perps_build() {
+    local flags=${1:-SANITIZE=0}
+    mkdir -p "$PERPS_ROOT/build"
+    if [ "$(cat "$PERPS_ROOT/build/.flags" 2>/dev/null)" != "$flags" ]; then
+        make -C "$PERPS_ROOT" -s clean >/dev/null
+        echo "$flags" > "$PERPS_ROOT/build/.flags"
+    fi
+    make -C "$PERPS_ROOT" -s -j"$(nproc)" $flags
+}
+
+# perps_stage RUNDIR: copies PostgreSQL into RUNDIR/stage and installs the
+# extension there.  Sets PG_BIN, PG_STAGE.
+perps_stage() {
+    local run=$1 make_flags=${2:-}
+    PG_STAGE=$run/stage
+    local libdir sharedir
+    libdir=$(pg_config --pkglibdir)        # /usr/lib/postgresql/15/lib
+    sharedir=$(pg_config --sharedir)       # /usr/share/postgresql/15
+    mkdir -p "$PG_STAGE$(dirname "$libdir")" "$PG_STAGE$(dirname "$sharedir")"
+    cp -a "$(dirname "$libdir")/." "$PG_STAGE$(dirname "$libdir")/"
+    cp -a "$sharedir" "$PG_STAGE$(dirname "$sharedir")/"
+    make -C "$PERPS_ROOT" -s install DESTDIR="$PG_STAGE" $make_flags >/dev/null
+    PG_BIN=$PG_STAGE$(pg_config --bindir)
+    export PG_BIN PG_STAGE
+}
+
+# perps_cluster_start RUNDIR [extra postgresql.conf lines...]
+# Sets PGHOST PGPORT PGUSER PGDATABASE for the clients.
+perps_cluster_start() {
+    local run=$1; shift
+    local data=$run/data sock=$run/sock
+    mkdir -p "$data" "$sock"
+    if [ "$(id -u)" -eq 0 ]; then chown -R postgres "$run"; chmod 755 "$run"; fi
+    perps_as_pguser "$PG_BIN/initdb" -D "$data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >"$run/initdb.log" 2>&1 \
+        || { cat "$run/initdb.log"; return 1; }
+    PGPORT=${PGPORT_OVERRIDE:-$(perps_free_port)}
+    {
+        echo "port = $PGPORT"
+        echo "listen_addresses = '127.0.0.1'"
+        echo "unix_socket_directories = '$sock'"
+        echo "shared_preload_libraries = 'perps_stats,pg_cron'"
+        echo "max_worker_processes = 32"
+        echo "fsync = off"
+        echo "synchronous_commit = off"
+        echo "full_page_writes = off"
+        echo "log_line_prefix = '%m [%p] %q%a '"
+        echo "timezone = 'UTC'"
+        for line in "$@"; do echo "$line"; done
+    } >> "$data/postgresql.conf"
+    local env=()
+    if [ -n "${PERPS_PRELOAD:-}" ]; then env=(env "LD_PRELOAD=$PERPS_PRELOAD" "ASAN_OPTIONS=${ASAN_OPTIONS:-}" "UBSAN_OPTIONS=${UBSAN_OPTIONS:-}"); fi
+    perps_as_pguser "${env[@]}" "$PG_BIN/pg_ctl" -D "$data" -l "$run/postgres.log" -w -t 60 start >/dev/null \
+        || { tail -50 "$run/postgres.log"; return 1; }
+    PGHOST=$sock PGUSER=postgres PGDATABASE=${PGDATABASE:-postgres}
+    export PGHOST PGPORT PGUSER PGDATABASE
+    PERPS_RUN=$run
+    export PERPS_RUN
+}
+
+perps_cluster_stop() {
+    local run=$1
+    if [ -f "$run/data/postmaster.pid" ]; then
+        perps_as_pguser "$PG_BIN/pg_ctl" -D "$run/data" -m fast -w -t 60 stop >/dev/null 2>&1 \
+            || perps_as_pguser "$PG_BIN/pg_ctl" -D "$run/data" -m immediate stop >/dev/null 2>&1 || true
+    fi
+}

@@ -1,0 +1,119 @@
+/*-------------------------------------------------------------------------
+ *
+ * perps_stats.c
+ *		Module entry point: _PG_init, the configuration block and the
+ *		extension's version function.
+ *
+ * The SQL functions work whether or not the library is preloaded; only the
+ * background workers need shared_preload_libraries.  PGC_POSTMASTER
+ * settings are defined in every backend so that SHOW works, but they can
+ * only be set in postgresql.conf.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+
+#include "perps_stats.h"
+
+PG_MODULE_MAGIC;
+
+char	   *perps_database = NULL;
+int			perps_collect_interval = 60;
+int			perps_orderbook_store_levels = 100;
+int			perps_book_snapshot_interval = 10;
+int			perps_flush_rows = 1000;
+int			perps_flush_interval = 200;
+int			perps_stall_timeout = 30;
+
+void		_PG_init(void);
+
+static void
+perps_define_core_gucs(void)
+{
+	DefineCustomStringVariable("perps_stats.database",
+							   "Database in which the perps_stats background workers run.",
+							   "The extension must be created in this database.",
+							   &perps_database,
+							   "postgres",
+							   PGC_POSTMASTER,
+							   GUC_SUPERUSER_ONLY,
+							   NULL, NULL, NULL);
+
+	DefineCustomIntVariable("perps_stats.collect_interval",
+							"Interval between two collect() rounds of the collector worker.",
+							"0 disables the collector.",
+							&perps_collect_interval,
+							60, 0, 86400,
+							PGC_SIGHUP,
+							GUC_UNIT_S,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("perps_stats.orderbook_store_levels",
+							"Levels per side kept when an order book snapshot is stored.",
+							"Liquidity depth and slippage are computed from the full book before truncation.",
+							&perps_orderbook_store_levels,
+							100, 1, 100000,
+							PGC_SUSET,
+							0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("perps_stats.book_snapshot_interval",
+							"Interval between two stored snapshots of a streamed order book.",
+							NULL,
+							&perps_book_snapshot_interval,
+							10, 1, 3600,
+							PGC_SIGHUP,
+							GUC_UNIT_S,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("perps_stats.flush_rows",
+							"Buffered rows after which a stream worker writes a batch.",
+							NULL,
+							&perps_flush_rows,
+							1000, 1, 1000000,
+							PGC_SIGHUP,
+							0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("perps_stats.flush_interval",
+							"Longest time rows wait in a stream worker's buffer before they are written.",
+							NULL,
+							&perps_flush_interval,
+							200, 10, 60000,
+							PGC_SIGHUP,
+							GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("perps_stats.stall_timeout",
+							"Silence after which a stream connection is restarted.",
+							NULL,
+							&perps_stall_timeout,
+							30, 1, 3600,
+							PGC_SIGHUP,
+							GUC_UNIT_S,
+							NULL, NULL, NULL);
+}
+
+void
+_PG_init(void)
+{
+	/* Nothing to do while pg_upgrade copies the catalogs. */
+	if (IsBinaryUpgrade)
+		return;
+
+	perps_define_core_gucs();
+
+	MarkGUCPrefixReserved(PERPS_GUC_PREFIX);
+}
+
+PG_FUNCTION_INFO_V1(perps_stats_version);
+Datum
+perps_stats_version(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_TEXT_P(cstring_to_text(PERPS_STATS_VERSION));
+}

@@ -1,0 +1,43 @@
+/*-------------------------------------------------------------------------
+ *
+ * perps_stats.h
+ *		Shared declarations of the perps_stats extension: the version and
+ *		the configuration (GUC) variables every module reads.
+ *
+ * Each module that owns settings defines them in a perps_*_define_gucs()
+ * function that _PG_init() calls; the variables are declared here.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef PERPS_STATS_H
+#define PERPS_STATS_H
+
+#include "postgres.h"
+
+#ifndef PERPS_STATS_VERSION
+#error "PERPS_STATS_VERSION must be defined by the Makefile"
+#endif
+
+/* GUC prefix reserved by _PG_init */
+#define PERPS_GUC_PREFIX "perps_stats"
+
+/* Database the background workers connect to (PGC_POSTMASTER). */
+extern char *perps_database;
+
+/* Seconds between two collect() rounds of the collector worker. */
+extern int	perps_collect_interval;
+
+/* Levels per side kept when a book snapshot is stored in orderbooks. */
+extern int	perps_orderbook_store_levels;
+
+/* Seconds between two stored snapshots of a streamed book. */
+extern int	perps_book_snapshot_interval;
+
+/* Stream write buffering: flush after this many rows or milliseconds. */
+extern int	perps_flush_rows;
+extern int	perps_flush_interval;
+
+/* Seconds of silence after which a stream connection is restarted. */
+extern int	perps_stall_timeout;
+
+#endif							/* PERPS_STATS_H */

@@ -1,0 +1,89 @@
+-- The schema contract: tables, primary keys, partitioning, the seeded venues
+-- and the privileges that keep non-owners from writing.
+BEGIN;
+SELECT plan(40);
+
+SELECT has_schema('perps_stats');
+SELECT set_eq(
+    $$SELECT relname::text FROM pg_class
+       WHERE relnamespace = 'perps_stats'::regnamespace AND relkind IN ('r', 'p') AND NOT relispartition$$,
+    ARRAY['exchanges', 'markets', 'tickers', 'orderbooks', 'trades', 'funding_rates', 'open_interest',
+          'klines', 'liquidity_depth', 'slippage', 'ingest_events', 'partitioned_tables'],
+    'the tables of perps_stats (partitions aside)');
+
+SELECT col_is_pk('perps_stats', 'exchanges', 'id', 'exchanges pk');
+SELECT col_is_pk('perps_stats', 'markets', 'id', 'markets pk');
+SELECT col_is_pk('perps_stats', 'tickers', ARRAY['market_id', 'ts'], 'tickers pk');
+SELECT col_is_pk('perps_stats', 'orderbooks', ARRAY['market_id', 'ts'], 'orderbooks pk');
+SELECT col_is_pk('perps_stats', 'trades', ARRAY['market_id', 'trade_id', 'ts'], 'trades pk');
+SELECT col_is_pk('perps_stats', 'funding_rates', ARRAY['market_id', 'funding_time'], 'funding pk');
+SELECT col_is_pk('perps_stats', 'open_interest', ARRAY['market_id', 'ts'], 'open interest pk');
+SELECT col_is_pk('perps_stats', 'klines', ARRAY['market_id', 'interval', 'open_time'], 'klines pk');
+SELECT col_is_pk('perps_stats', 'liquidity_depth', ARRAY['market_id', 'ts'], 'liquidity pk');
+SELECT col_is_pk('perps_stats', 'slippage', ARRAY['market_id', 'ts', 'amount', 'side'], 'slippage pk');
+SELECT col_is_unique('perps_stats', 'markets', ARRAY['exchange_id', 'symbol'], 'one market per venue and symbol');
+
+SELECT is_partitioned('perps_stats', t, t || ' is partitioned')
+  FROM unnest(ARRAY['tickers','orderbooks','trades','funding_rates','open_interest','klines',
+                    'liquidity_depth','slippage']) t;
+SELECT is((SELECT array_agg(pg_get_partkeydef(format('perps_stats.%I', t)::regclass) ORDER BY t)
+             FROM unnest(ARRAY['tickers','orderbooks','trades','funding_rates','open_interest','klines',
+                               'liquidity_depth','slippage']) t),
+          ARRAY['RANGE (funding_time)','RANGE (open_time)','RANGE (ts)','RANGE (ts)','RANGE (ts)',
+                'RANGE (ts)','RANGE (ts)','RANGE (ts)'],
+          'range partitioned on their time columns');
+
+SELECT columns_are('perps_stats', 'tickers', ARRAY['market_id', 'ts', 'last_price', 'mark_price',
+    'index_price', 'best_bid_price', 'best_bid_qty', 'best_ask_price', 'best_ask_qty', 'volume_24h',
+    'turnover_24h', 'open_interest', 'open_interest_notional', 'price_change_24h', 'price_change_pct',
+    'high_24h', 'low_24h']);
+SELECT columns_are('perps_stats', 'liquidity_depth', ARRAY['market_id', 'ts', 'mid_price',
+    'bid_1bps', 'bid_2_5bps', 'bid_5bps', 'bid_10bps', 'bid_20bps', 'bid_50bps', 'bid_100bps',
+    'ask_1bps', 'ask_2_5bps', 'ask_5bps', 'ask_10bps', 'ask_20bps', 'ask_50bps', 'ask_100bps',
+    'max_bid_bps', 'max_ask_bps']);
+SELECT col_type_is('perps_stats', 'orderbooks', 'bids', 'numeric[]', 'book sides are numeric arrays');
+SELECT col_type_is('perps_stats', 'trades', 'trade_id', 'text', 'trade ids are text (28-digit ids exist)');
+
+-- the six venues and their real endpoints
+SELECT results_eq(
+    'SELECT name, rest_url, ws_url FROM perps_stats.exchanges ORDER BY id',
+    $$VALUES ('binance', 'https://fapi.binance.com', 'wss://fstream.binance.com'),
+             ('bybit', 'https://api.bybit.com', 'wss://stream.bybit.com/v5/public/linear'),
+             ('hyperliquid', 'https://api.hyperliquid.xyz', 'wss://api.hyperliquid.xyz/ws'),
+             ('kucoin', 'https://api-futures.kucoin.com', NULL),
+             ('lighter', 'https://mainnet.zklighter.elliot.ai', 'wss://mainnet.zklighter.elliot.ai/stream'),
+             ('paradex', 'https://api.prod.paradex.trade', 'wss://ws.api.prod.paradex.trade/v1')$$,
+    'six seeded venues with their endpoints');
+SELECT throws_ok($$UPDATE perps_stats.exchanges SET rest_url = 'https://x/' WHERE id = 1$$,
+                 '23514', NULL, 'rest_url may not end with a slash');
+
+-- privileges: a role that is not the owner
+CREATE ROLE perps_tap_intruder;
+SELECT ok(NOT has_table_privilege('perps_tap_intruder', 'perps_stats.exchanges', 'UPDATE'),
+          'non-owner has no UPDATE on exchanges');
+SELECT ok(has_table_privilege('perps_tap_intruder', 'perps_stats.tickers', 'SELECT'),
+          'everybody may read the market data');
+SELECT ok(NOT has_function_privilege('perps_tap_intruder', 'perps_stats.clean(interval)', 'EXECUTE'),
+          'non-owner cannot run clean()');
+SET ROLE perps_tap_intruder;
+SELECT throws_ok($$UPDATE perps_stats.exchanges SET rest_url = 'http://evil.example' WHERE name = 'binance'$$,
+                 '42501', NULL, 'non-owner cannot update exchanges.rest_url');
+SELECT throws_ok($$INSERT INTO perps_stats.tickers (market_id, ts, last_price) VALUES (1, now(), 1)$$,
+                 '42501', NULL, 'non-owner cannot insert into tickers');
+SELECT throws_ok($$INSERT INTO perps_stats.trades VALUES (1, now(), 'x', 1, 1, 'buy')$$,
+                 '42501', NULL, 'non-owner cannot insert into trades');
+SELECT throws_ok($$DELETE FROM perps_stats.markets$$,
+                 '42501', NULL, 'non-owner cannot delete markets');
+SELECT throws_ok($$SELECT perps_stats.drop_partitions('1 day')$$,
+                 '42501', NULL, 'non-owner cannot drop partitions');
+RESET ROLE;
+SELECT is((SELECT rest_url FROM perps_stats.exchanges WHERE name = 'binance'),
+          'https://fapi.binance.com', 'rest_url unchanged');
+
+SELECT has_view('perps_stats', 'table_stats', 'table_stats view');
+SELECT is((SELECT count(*)::int FROM perps_stats.table_stats), 9, 'table_stats: 8 series and ingest_events');
+SELECT ok((SELECT bool_and(partitions >= 4) FROM perps_stats.table_stats WHERE table_name <> 'ingest_events'),
+          'each series has today''s partition and three ahead');
+
+SELECT * FROM finish();
+ROLLBACK;
