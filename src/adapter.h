@@ -1,0 +1,257 @@
+/*-------------------------------------------------------------------------
+ *
+ * adapter.h
+ *		The exchange adapter interface: one implementation per venue, in
+ *		src/adapter_<venue>.c, registered in src/adapter.c.
+ *
+ * An adapter knows a venue's documented REST endpoints and payloads and
+ * nothing else.  For each method it builds the HTTP request(s) and parses
+ * the response bodies into the plain structs below.  It never calls a
+ * PostgreSQL API, never performs I/O and never aborts: every failure is a
+ * status code with a message in the PerpsCtx.  That keeps the parsers
+ * fuzzable outside the server and keeps json-c's memory from leaking
+ * through an ereport longjmp.
+ *
+ * Numbers stay exact: every decimal is the venue's own JSON text (validated
+ * by perps_json_decimal), converted to numeric by the caller.  Quantities
+ * are in the venue's units; when those are contracts, the adapter sets
+ * PerpsResult.qty_mult to the contract size and the caller multiplies.
+ * Times are int64 microseconds since the Unix epoch.
+ *
+ * Memory: everything an adapter returns is allocated from the PerpsArena in
+ * the context and lives as long as the arena (a memory context in the
+ * server, a malloc list in the fuzzers).
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef PERPS_ADAPTER_H
+#define PERPS_ADAPTER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "perps_json.h"
+
+/* The methods of the interface (the SQL fetch_* functions map onto them). */
+typedef enum PerpsMethod
+{
+	PERPS_M_MARKETS = 0,
+	PERPS_M_TICKER,
+	PERPS_M_TICKERS,
+	PERPS_M_ORDERBOOK,
+	PERPS_M_FUNDING,
+	PERPS_M_FUNDING_HISTORY,
+	PERPS_M_OPEN_INTEREST,
+	PERPS_M_KLINES,
+	PERPS_M_TRADES,
+	PERPS_M_COUNT
+} PerpsMethod;
+
+extern const char *const perps_method_names[PERPS_M_COUNT];
+
+/* A market as the caller knows it (from perps_stats.markets). */
+typedef struct PerpsMarketRef
+{
+	const char *symbol;			/* global: BTC */
+	const char *native_symbol;	/* BTCUSDT, XBTUSDTM, BTC-USD-PERP, BTC, "1" */
+	const char *contract_size;	/* decimal text; NULL means 1 */
+} PerpsMarketRef;
+
+/* What the caller asks for. */
+typedef struct PerpsQuery
+{
+	const PerpsMarketRef *market;	/* NULL for markets / all tickers */
+	int			depth;			/* order book levels per side wanted */
+	const char *interval;		/* klines: 1m 5m 15m 30m 1h 4h 1d */
+	int64_t		since_us;		/* inclusive; INT64_MIN when not given */
+	int64_t		until_us;		/* inclusive; INT64_MIN when not given */
+	int			limit;			/* rows wanted in this page; 0 = venue default */
+	const char *cursor;			/* pagination token from a previous page */
+} PerpsQuery;
+
+#define PERPS_TS_NONE INT64_MIN
+
+/* One HTTP request an adapter wants made. */
+#define PERPS_MAX_REQUESTS 4
+#define PERPS_PATH_MAX 1024
+typedef struct PerpsRequest
+{
+	bool		post;			/* false: GET */
+	char		path[PERPS_PATH_MAX];	/* documented path + query string */
+	char	   *body;			/* JSON body of a POST, arena-allocated */
+	int			weight;			/* rate-limit weight of this request */
+} PerpsRequest;
+
+/* A response body handed to the parser. */
+typedef struct PerpsBody
+{
+	const char *data;
+	size_t		len;
+	long		status;			/* HTTP status */
+} PerpsBody;
+
+/* ---- results ---- */
+
+typedef struct PerpsMarket
+{
+	const char *symbol;
+	const char *native_symbol;
+	const char *base;
+	const char *quote;
+	const char *contract_size;	/* decimal texts below; NULL = unknown */
+	const char *tick_size;
+	const char *lot_size;
+	const char *min_qty;
+	const char *max_qty;
+	const char *min_notional;
+	const char *max_leverage;
+	const char *funding_interval_hours;
+	bool		active;
+} PerpsMarket;
+
+typedef struct PerpsTicker
+{
+	const char *native_symbol;
+	int64_t		ts_us;
+	const char *last_price;
+	const char *mark_price;
+	const char *index_price;
+	const char *best_bid_price;
+	const char *best_bid_qty;	/* qty-like: multiplied by qty_mult */
+	const char *best_ask_price;
+	const char *best_ask_qty;	/* qty-like */
+	const char *volume_24h;		/* qty-like */
+	const char *turnover_24h;
+	const char *open_interest;	/* qty-like */
+	const char *open_interest_notional;
+	const char *price_change_24h;
+	const char *price_change_pct;	/* a fraction: 0.01 = 1 % */
+	const char *high_24h;
+	const char *low_24h;
+	const char *contract_size;	/* per-row multiplier for all-tickers calls; NULL = result's qty_mult */
+} PerpsTicker;
+
+typedef struct PerpsLevel
+{
+	const char *price;
+	const char *qty;			/* qty-like */
+} PerpsLevel;
+
+typedef struct PerpsBook
+{
+	int64_t		ts_us;
+	int64_t		seq;
+	bool		has_seq;
+	int			nbids;
+	int			nasks;
+	PerpsLevel *bids;			/* best first; the caller merges equal prices */
+	PerpsLevel *asks;
+} PerpsBook;
+
+typedef struct PerpsTrade
+{
+	const char *trade_id;
+	int64_t		ts_us;
+	const char *price;
+	const char *qty;			/* qty-like */
+	bool		is_buy;			/* the taker's side */
+} PerpsTrade;
+
+typedef struct PerpsFunding
+{
+	int64_t		funding_time_us;
+	const char *rate;
+	const char *predicted_rate;
+	int64_t		next_funding_time_us;	/* PERPS_TS_NONE when unknown */
+	const char *interval_hours;
+} PerpsFunding;
+
+typedef struct PerpsOpenInterest
+{
+	int64_t		ts_us;
+	const char *open_interest;	/* qty-like */
+	const char *open_interest_notional;
+} PerpsOpenInterest;
+
+typedef struct PerpsKline
+{
+	int64_t		open_time_us;
+	int64_t		close_time_us;
+	const char *open;
+	const char *high;
+	const char *low;
+	const char *close;
+	const char *volume;			/* qty-like */
+	const char *turnover;
+	int64_t		trade_count;	/* -1 when the venue does not say */
+} PerpsKline;
+
+typedef struct PerpsResult
+{
+	PerpsMethod method;
+	const char *qty_mult;		/* contract size for qty-like fields; NULL = 1 */
+	int			n;				/* number of items in the array below */
+	union
+	{
+		PerpsMarket *markets;
+		PerpsTicker *tickers;
+		PerpsBook  *book;		/* n = 1 */
+		PerpsFunding *funding;
+		PerpsOpenInterest *oi;
+		PerpsKline *klines;
+		PerpsTrade *trades;
+	}			u;
+	/* pagination: set when the venue has more in the asked range */
+	bool		has_more;
+	int64_t		next_since_us;	/* resume from here (PERPS_TS_NONE if n/a) */
+	int64_t		next_until_us;	/* or page backwards to here */
+	const char *next_cursor;	/* or with this token */
+} PerpsResult;
+
+/* A venue's documented public rate limit. */
+typedef struct PerpsRateLimit
+{
+	int			weight;			/* weight allowed ... */
+	int			window_ms;		/* ... per window */
+} PerpsRateLimit;
+
+typedef struct PerpsAdapter
+{
+	const char *name;			/* matches perps_stats.exchanges.name */
+
+	/*
+	 * The venue's native symbol for a global one when a naming rule gives
+	 * it (BTC -> BTCUSDT); false when only the markets list can tell
+	 * (Lighter's market ids), or the symbol cannot be mapped.
+	 */
+	bool		(*native_symbol) (const char *global, char *buf, size_t buflen);
+
+	/* true when queries need the market's contract size / native id */
+	bool		needs_markets;
+
+	/*
+	 * Builds the requests for method m.  Returns the number of requests
+	 * (1..PERPS_MAX_REQUESTS), or a negative PerpsStatus (PERPS_UNSUPPORTED
+	 * when the venue has no public endpoint for the method).
+	 */
+	int			(*build) (PerpsCtx *ctx, PerpsMethod m, const PerpsQuery *q, PerpsRequest *reqs);
+
+	/* Parses the bodies of the requests build() made, in the same order. */
+	PerpsStatus (*parse) (PerpsCtx *ctx, PerpsMethod m, const PerpsQuery *q,
+						  const PerpsBody *bodies, int nbodies, PerpsResult *out);
+
+	PerpsRateLimit rate_limit;
+	int			max_kline_page;	/* documented page-size limits */
+	int			max_funding_page;
+	int			max_trades_page;
+} PerpsAdapter;
+
+/* The registry (src/adapter.c). */
+extern const PerpsAdapter *const perps_adapters[];
+extern const PerpsAdapter *perps_adapter_find(const char *name);
+
+/* Supported kline intervals, in seconds; 0 when not one of them. */
+extern int	perps_interval_seconds(const char *interval);
+
+#endif							/* PERPS_ADAPTER_H */

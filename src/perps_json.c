@@ -1,0 +1,548 @@
+/*-------------------------------------------------------------------------
+ *
+ * perps_json.c
+ *		json-c wrapper and exact-number helpers for the exchange adapters.
+ *
+ * Every byte parsed here came from the network: lengths are bounded, types
+ * are checked before use, numbers are range-checked, and nothing aborts.
+ * Plain C (see perps_json.h): no PostgreSQL API.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "perps_json.h"
+
+PerpsStatus
+perps_fail(PerpsCtx *ctx, PerpsStatus st, const char *fmt,...)
+{
+	if (ctx->status == PERPS_OK)
+	{
+		va_list		ap;
+
+		va_start(ap, fmt);
+		vsnprintf(ctx->errmsg, sizeof(ctx->errmsg), fmt, ap);
+		va_end(ap);
+		ctx->status = st;
+	}
+	return st;
+}
+
+void *
+perps_alloc(PerpsCtx *ctx, size_t size)
+{
+	void	   *p;
+
+	if (size == 0)
+		size = 1;
+	p = ctx->arena.alloc(ctx->arena.state, size);
+	if (p == NULL)
+	{
+		perps_fail(ctx, PERPS_ERR_NOMEM, "out of memory");
+		return NULL;
+	}
+	memset(p, 0, size);
+	return p;
+}
+
+void *
+perps_alloc_array(PerpsCtx *ctx, size_t n, size_t size)
+{
+	if (size != 0 && n > SIZE_MAX / size)
+	{
+		perps_fail(ctx, PERPS_ERR_NOMEM, "array of %zu elements too large", n);
+		return NULL;
+	}
+	return perps_alloc(ctx, n * size);
+}
+
+char *
+perps_strndup(PerpsCtx *ctx, const char *s, size_t n)
+{
+	char	   *p = perps_alloc(ctx, n + 1);
+
+	if (p == NULL)
+		return NULL;
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+PerpsStatus
+perps_json_parse(PerpsCtx *ctx, const char *data, size_t len, struct json_object **out)
+{
+	struct json_tokener *tok;
+	struct json_object *obj;
+	enum json_tokener_error jerr;
+	size_t		used;
+
+	*out = NULL;
+	if (data == NULL || len == 0)
+		return perps_fail(ctx, PERPS_ERR_JSON, "empty response body");
+	if (len > PERPS_JSON_MAX_BYTES || len > INT_MAX)
+		return perps_fail(ctx, PERPS_ERR_JSON, "response body of %zu bytes exceeds the %d byte limit",
+						  len, PERPS_JSON_MAX_BYTES);
+
+	tok = json_tokener_new_ex(PERPS_JSON_MAX_DEPTH);
+	if (tok == NULL)
+		return perps_fail(ctx, PERPS_ERR_NOMEM, "out of memory");
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	obj = json_tokener_parse_ex(tok, data, (int) len);
+	jerr = json_tokener_get_error(tok);
+	used = json_tokener_get_parse_end(tok);
+	json_tokener_free(tok);
+
+	if (jerr != json_tokener_success || obj == NULL)
+	{
+		if (obj)
+			json_object_put(obj);
+		if (jerr == json_tokener_continue)
+			return perps_fail(ctx, PERPS_ERR_JSON, "truncated JSON (%zu bytes)", len);
+		return perps_fail(ctx, PERPS_ERR_JSON, "malformed JSON at byte %zu: %s",
+						  used, json_tokener_error_desc(jerr));
+	}
+	/* only white space may follow the value */
+	while (used < len && isspace((unsigned char) data[used]))
+		used++;
+	if (used != len)
+	{
+		json_object_put(obj);
+		return perps_fail(ctx, PERPS_ERR_JSON, "trailing data after JSON value at byte %zu", used);
+	}
+	*out = obj;
+	return PERPS_OK;
+}
+
+struct json_object *
+perps_json_get(struct json_object *obj, const char *key)
+{
+	struct json_object *v = NULL;
+
+	if (obj == NULL || !json_object_is_type(obj, json_type_object))
+		return NULL;
+	if (!json_object_object_get_ex(obj, key, &v))
+		return NULL;
+	return v;
+}
+
+static const char *
+perps_json_type_name(struct json_object *v)
+{
+	return v == NULL ? "missing" : json_type_to_name(json_object_get_type(v));
+}
+
+PerpsStatus
+perps_json_need(PerpsCtx *ctx, struct json_object *obj, const char *key, json_type type,
+				struct json_object **out)
+{
+	struct json_object *v = perps_json_get(obj, key);
+
+	*out = NULL;
+	if (v == NULL || !json_object_is_type(v, type))
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "field \"%s\" is %s, expected %s",
+						  key, perps_json_type_name(v), json_type_to_name(type));
+	*out = v;
+	return PERPS_OK;
+}
+
+bool
+perps_decimal_valid(const char *s, size_t len)
+{
+	size_t		i = 0;
+	size_t		digits = 0;
+
+	if (len == 0 || len > PERPS_DECIMAL_MAX_LEN)
+		return false;
+	if (s[i] == '-' || s[i] == '+')
+		i++;
+	while (i < len && isdigit((unsigned char) s[i]))
+		i++, digits++;
+	if (i < len && s[i] == '.')
+	{
+		i++;
+		while (i < len && isdigit((unsigned char) s[i]))
+			i++, digits++;
+	}
+	if (digits == 0)
+		return false;
+	if (i < len && (s[i] == 'e' || s[i] == 'E'))
+	{
+		size_t		edigits = 0;
+
+		i++;
+		if (i < len && (s[i] == '-' || s[i] == '+'))
+			i++;
+		while (i < len && isdigit((unsigned char) s[i]))
+			i++, edigits++;
+		/* numeric accepts exponents up to about 1000 */
+		if (edigits == 0 || edigits > 3)
+			return false;
+	}
+	return i == len;
+}
+
+/*
+ * Text of a JSON number or string as the venue sent it: 1, or 0 for another
+ * type, or -1 for an integer json-c could not hold.
+ */
+static int
+perps_json_number_text(struct json_object *v, const char **text, size_t *len)
+{
+	switch (json_object_get_type(v))
+	{
+		case json_type_string:
+			*text = json_object_get_string(v);
+			*len = (size_t) json_object_get_string_len(v);
+			return 1;
+		case json_type_int:
+
+			/*
+			 * json-c clamps integers beyond 64 bits to INT64_MIN or
+			 * UINT64_MAX without saying so: refuse the clamp values (and
+			 * INT64_MAX, which a clamp reaches through the int64 getter).
+			 */
+			if (json_object_get_int64(v) == INT64_MIN ||
+				json_object_get_uint64(v) == UINT64_MAX ||
+				json_object_get_uint64(v) == (uint64_t) INT64_MAX)
+				return -1;
+			*text = json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN);
+			*len = strlen(*text);
+			return 1;
+		case json_type_double:
+
+			/*
+			 * json-c keeps the original text of a parsed number and prints it
+			 * back unchanged: no double rounding happens here.
+			 */
+			*text = json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN);
+			*len = strlen(*text);
+			return 1;
+		default:
+			return 0;
+	}
+}
+
+/* perps_json_number_text, failing with a message naming the field. */
+static PerpsStatus
+perps_json_text_of(PerpsCtx *ctx, struct json_object *v, const char *what, const char *expected,
+				   const char **text, size_t *len)
+{
+	int			r = v ? perps_json_number_text(v, text, len) : 0;
+
+	if (r == 1)
+		return PERPS_OK;
+	if (r < 0)
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "%s is an integer out of the 64-bit range", what);
+	return perps_fail(ctx, PERPS_ERR_SHAPE, "%s is %s, expected %s",
+					  what, perps_json_type_name(v), expected);
+}
+
+PerpsStatus
+perps_json_decimal(PerpsCtx *ctx, struct json_object *v, const char *what, const char **out)
+{
+	const char *text;
+	size_t		len;
+
+	*out = NULL;
+	if (perps_json_text_of(ctx, v, what, "a decimal number", &text, &len) != PERPS_OK)
+		return ctx->status;
+	if (!perps_decimal_valid(text, len))
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "%s is not a finite decimal number: \"%.40s\"",
+						  what, text);
+	*out = perps_strndup(ctx, text, len);
+	return *out ? PERPS_OK : ctx->status;
+}
+
+PerpsStatus
+perps_json_decimal_opt(PerpsCtx *ctx, struct json_object *v, const char *what, const char **out)
+{
+	*out = NULL;
+	if (v == NULL || json_object_is_type(v, json_type_null))
+		return PERPS_OK;
+	/* venues send "" for "not applicable" */
+	if (json_object_is_type(v, json_type_string) && json_object_get_string_len(v) == 0)
+		return PERPS_OK;
+	return perps_json_decimal(ctx, v, what, out);
+}
+
+PerpsStatus
+perps_json_decimal_field(PerpsCtx *ctx, struct json_object *obj, const char *key, bool required,
+						 const char **out)
+{
+	struct json_object *v = perps_json_get(obj, key);
+
+	if (required)
+		return perps_json_decimal(ctx, v, key, out);
+	return perps_json_decimal_opt(ctx, v, key, out);
+}
+
+const char *
+perps_decimal_shift(PerpsCtx *ctx, const char *dec, int shift)
+{
+	/*
+	 * Rewrite as sign, digit string and a decimal exponent, then print with
+	 * the exponent moved by shift.  Output uses plain notation.
+	 */
+	char		digits[PERPS_DECIMAL_MAX_LEN + 1];
+	size_t		nd = 0;
+	long		point;			/* position of the decimal point in digits */
+	long		exp10 = 0;
+	bool		neg = false;
+	const char *p = dec;
+	bool		seen_point = false;
+	char	   *res;
+	size_t		cap;
+	size_t		k = 0;
+
+	if (dec == NULL)
+		return NULL;
+	if (!perps_decimal_valid(dec, strlen(dec)) || shift < -1000 || shift > 1000)
+	{
+		perps_fail(ctx, PERPS_ERR_SHAPE, "cannot shift \"%.40s\"", dec);
+		return NULL;
+	}
+	if (*p == '-' || *p == '+')
+		neg = (*p++ == '-');
+	point = -1;
+	for (; *p && *p != 'e' && *p != 'E'; p++)
+	{
+		if (*p == '.')
+		{
+			seen_point = true;
+			point = (long) nd;
+			continue;
+		}
+		digits[nd++] = *p;
+	}
+	if (!seen_point)
+		point = (long) nd;
+	if (*p == 'e' || *p == 'E')
+		exp10 = strtol(p + 1, NULL, 10);
+	point += exp10 + shift;
+
+	/* trim leading zeros (keeping the point position right) */
+	while (nd > 0 && digits[0] == '0')
+	{
+		memmove(digits, digits + 1, nd - 1);
+		nd--;
+		point--;
+	}
+	if (nd == 0)
+		return perps_strndup(ctx, "0", 1);
+
+	cap = nd + (size_t) (point < 0 ? -point : point) + 4;
+	res = perps_alloc(ctx, cap);
+	if (res == NULL)
+		return NULL;
+	if (neg)
+		res[k++] = '-';
+	if (point <= 0)
+	{
+		res[k++] = '0';
+		res[k++] = '.';
+		for (long z = 0; z < -point; z++)
+			res[k++] = '0';
+		memcpy(res + k, digits, nd);
+		k += nd;
+	}
+	else if ((size_t) point >= nd)
+	{
+		memcpy(res + k, digits, nd);
+		k += nd;
+		for (long z = 0; z < point - (long) nd; z++)
+			res[k++] = '0';
+	}
+	else
+	{
+		memcpy(res + k, digits, (size_t) point);
+		k += (size_t) point;
+		res[k++] = '.';
+		memcpy(res + k, digits + point, nd - (size_t) point);
+		k += nd - (size_t) point;
+	}
+	res[k] = '\0';
+	return res;
+}
+
+/* Parses an optionally signed run of decimal digits into int64, exactly. */
+static bool
+perps_parse_int64(const char *s, size_t len, int64_t *out)
+{
+	size_t		i = 0;
+	bool		neg = false;
+	uint64_t	acc = 0;
+	uint64_t	limit;
+
+	if (len == 0 || len > 21)
+		return false;
+	if (s[0] == '-' || s[0] == '+')
+	{
+		neg = (s[0] == '-');
+		i++;
+	}
+	if (i == len)
+		return false;
+	limit = neg ? (uint64_t) INT64_MAX + 1 : (uint64_t) INT64_MAX;
+	for (; i < len; i++)
+	{
+		unsigned	d;
+
+		if (!isdigit((unsigned char) s[i]))
+			return false;
+		d = (unsigned) (s[i] - '0');
+		if (acc > (limit - d) / 10)
+			return false;
+		acc = acc * 10 + d;
+	}
+	*out = neg ? (int64_t) (0 - acc) : (int64_t) acc;
+	return true;
+}
+
+PerpsStatus
+perps_json_int64(PerpsCtx *ctx, struct json_object *v, const char *what, int64_t *out)
+{
+	const char *text;
+	size_t		len;
+
+	if (perps_json_text_of(ctx, v, what, "an integer", &text, &len) != PERPS_OK)
+		return ctx->status;
+	/* "123.0" style integers (some venues print them so) */
+	if (len > 2 && memchr(text, '.', len) != NULL)
+	{
+		const char *dot = memchr(text, '.', len);
+		size_t		k;
+
+		for (k = (size_t) (dot - text) + 1; k < len; k++)
+			if (text[k] != '0')
+				break;
+		if (k == len)
+			len = (size_t) (dot - text);
+	}
+	if (!perps_parse_int64(text, len, out))
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "%s is not an integer in range: \"%.40s\"",
+						  what, text);
+	return PERPS_OK;
+}
+
+PerpsStatus
+perps_json_int64_field(PerpsCtx *ctx, struct json_object *obj, const char *key, int64_t *out)
+{
+	return perps_json_int64(ctx, perps_json_get(obj, key), key, out);
+}
+
+/* Years 1970 .. 2200 in microseconds: anything else is not a market time. */
+#define PERPS_TS_MAX_US INT64_C(7258118400000000)
+
+PerpsStatus
+perps_json_ts(PerpsCtx *ctx, struct json_object *v, PerpsTimeUnit unit, const char *what,
+			  int64_t *out_us)
+{
+	const char *text;
+	size_t		len;
+	const char *dot;
+	int64_t		whole;
+	int64_t		us;
+	int64_t		frac_us = 0;
+	size_t		intlen;
+
+	if (perps_json_text_of(ctx, v, what, "a timestamp", &text, &len) != PERPS_OK)
+		return ctx->status;
+	dot = memchr(text, '.', len);
+	intlen = dot ? (size_t) (dot - text) : len;
+	if (!perps_parse_int64(text, intlen, &whole) || whole < 0)
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "%s is not a timestamp: \"%.40s\"", what, text);
+	if (dot)
+	{
+		/* fractional part: digits only, used to sub-unit precision down to 1 µs */
+		int64_t		scale;
+		size_t		k;
+
+		switch (unit)
+		{
+			case PERPS_S:
+				scale = 100000;
+				break;
+			case PERPS_MS:
+				scale = 100;
+				break;
+			default:
+				scale = 0;
+				break;
+		}
+		for (k = intlen + 1; k < len; k++)
+		{
+			if (!isdigit((unsigned char) text[k]))
+				return perps_fail(ctx, PERPS_ERR_SHAPE, "%s is not a timestamp: \"%.40s\"", what, text);
+			frac_us += (text[k] - '0') * scale;
+			scale /= 10;
+		}
+	}
+	switch (unit)
+	{
+		case PERPS_S:
+			if (whole > PERPS_TS_MAX_US / 1000000)
+				goto range;
+			us = whole * 1000000;
+			break;
+		case PERPS_MS:
+			if (whole > PERPS_TS_MAX_US / 1000)
+				goto range;
+			us = whole * 1000;
+			break;
+		case PERPS_US:
+			us = whole;
+			break;
+		case PERPS_NS:
+		default:
+			us = whole / 1000;
+			break;
+	}
+	us += frac_us;
+	if (us > PERPS_TS_MAX_US)
+		goto range;
+	*out_us = us;
+	return PERPS_OK;
+
+range:
+	return perps_fail(ctx, PERPS_ERR_SHAPE, "%s is out of range: \"%.40s\"", what, text);
+}
+
+PerpsStatus
+perps_json_ts_field(PerpsCtx *ctx, struct json_object *obj, const char *key, PerpsTimeUnit unit,
+					int64_t *out_us)
+{
+	return perps_json_ts(ctx, perps_json_get(obj, key), unit, key, out_us);
+}
+
+PerpsStatus
+perps_json_string(PerpsCtx *ctx, struct json_object *v, const char *what, const char **out)
+{
+	*out = NULL;
+	if (v == NULL || !json_object_is_type(v, json_type_string))
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "%s is %s, expected a string",
+						  what, perps_json_type_name(v));
+	*out = perps_strndup(ctx, json_object_get_string(v), (size_t) json_object_get_string_len(v));
+	return *out ? PERPS_OK : ctx->status;
+}
+
+PerpsStatus
+perps_json_id(PerpsCtx *ctx, struct json_object *v, const char *what, const char **out)
+{
+	const char *text;
+	size_t		len;
+
+	*out = NULL;
+	if (v != NULL && json_object_is_type(v, json_type_double))
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "%s is a fractional number, expected an identifier", what);
+	if (perps_json_text_of(ctx, v, what, "an identifier", &text, &len) != PERPS_OK)
+		return ctx->status;
+	if (len == 0 || len > 128)
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "%s has a length of %zu", what, len);
+	*out = perps_strndup(ctx, text, len);
+	return *out ? PERPS_OK : ctx->status;
+}
