@@ -102,6 +102,8 @@ class Mock:
         self.latency_ms = 0
 
     def load_venues(self, names=None):
+        # venue modules do `from mock_exchange import fixture, fixture_json, Request`
+        sys.modules.setdefault("mock_exchange", sys.modules[__name__])
         vdir = os.path.join(HERE, "venues")
         for fn in sorted(os.listdir(vdir)):
             if not fn.endswith(".py") or fn.startswith("_"):
