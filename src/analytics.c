@@ -405,3 +405,60 @@ vwap_deserialize(PG_FUNCTION_ARGS)
 	pq_getmsgend(&buf);
 	PG_RETURN_POINTER(st);
 }
+
+/* ------------------------------------------------------------------------
+ * The rows ingestion stores, through the C API of book_math.h: one
+ * liquidity_depth row and the standard slippage rows of a book.
+ * ------------------------------------------------------------------------
+ */
+PG_FUNCTION_INFO_V1(liquidity_depth_row);
+Datum
+liquidity_depth_row(PG_FUNCTION_ARGS)
+{
+	TupleDesc	tupdesc;
+	PerpsBook	book;
+	Datum		values[PERPS_LIQUIDITY_ROW_NATTS];
+	bool		nulls[PERPS_LIQUIDITY_ROW_NATTS];
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	if (tupdesc->natts != PERPS_LIQUIDITY_ROW_NATTS)
+		elog(ERROR, "liquidity_depth_row must return %d columns", PERPS_LIQUIDITY_ROW_NATTS);
+	tupdesc = BlessTupleDesc(tupdesc);
+
+	perps_book_from_arrays(PG_GETARG_ARRAYTYPE_P(0), PG_GETARG_ARRAYTYPE_P(1), &book);
+	if (!perps_book_liquidity_row(&book, values, nulls))
+		PG_RETURN_NULL();
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+}
+
+PG_FUNCTION_INFO_V1(slippage_rows);
+Datum
+slippage_rows(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	PerpsBook	book;
+	PerpsSlippageRow rows[PERPS_SLIPPAGE_STD_ROWS];
+	int			n;
+	int			i;
+
+	InitMaterializedSRF(fcinfo, 0);
+	perps_book_from_arrays(PG_GETARG_ARRAYTYPE_P(0), PG_GETARG_ARRAYTYPE_P(1), &book);
+	n = perps_book_slippage_rows(&book, rows);
+	for (i = 0; i < n; i++)
+	{
+		Datum		values[6];
+		bool		nulls[6] = {false, false, false, false, false, false};
+
+		values[0] = NumericGetDatum(rows[i].amount);
+		values[1] = CStringGetTextDatum(rows[i].is_buy ? "buy" : "sell");
+		values[2] = NumericGetDatum(rows[i].mid_price);
+		values[3] = rows[i].avg_price ? NumericGetDatum(rows[i].avg_price) : (Datum) 0;
+		nulls[3] = rows[i].avg_price == NULL;
+		values[4] = rows[i].slippage_bps ? NumericGetDatum(rows[i].slippage_bps) : (Datum) 0;
+		nulls[4] = rows[i].slippage_bps == NULL;
+		values[5] = BoolGetDatum(rows[i].feasible);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}

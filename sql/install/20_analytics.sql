@@ -46,6 +46,30 @@ LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 1;
 COMMENT ON FUNCTION perps_stats.slippage(numeric[], numeric[], text, numeric) IS
     'A market order of notional quote currency: buy walks the asks, sell the bids. When the side cannot fill it, feasible is false, filled_* is all the side holds and avg_price, slippage_bps are NULL. No rows when a side is empty';
 
+-- The rows ingestion stores in liquidity_depth and slippage (the C API of
+-- src/book_math.h), for a stored book:
+--   INSERT INTO perps_stats.liquidity_depth
+--   SELECT market_id, ts, (perps_stats.liquidity_depth_row(bids, asks)).* FROM perps_stats.orderbooks ...
+CREATE FUNCTION perps_stats.liquidity_depth_row(bids numeric[], asks numeric[],
+    OUT mid_price numeric,
+    OUT bid_1bps numeric, OUT bid_2_5bps numeric, OUT bid_5bps numeric, OUT bid_10bps numeric,
+    OUT bid_20bps numeric, OUT bid_50bps numeric, OUT bid_100bps numeric,
+    OUT ask_1bps numeric, OUT ask_2_5bps numeric, OUT ask_5bps numeric, OUT ask_10bps numeric,
+    OUT ask_20bps numeric, OUT ask_50bps numeric, OUT ask_100bps numeric,
+    OUT max_bid_bps numeric, OUT max_ask_bps numeric)
+AS 'MODULE_PATHNAME', 'liquidity_depth_row'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION perps_stats.liquidity_depth_row(numeric[], numeric[]) IS
+    'The liquidity_depth columns of a book: mid, quote notional within 1, 2.5, 5, 10, 20, 50, 100 bps per side, distance of the deepest level per side in bps; NULL when a side is empty';
+
+CREATE FUNCTION perps_stats.slippage_rows(bids numeric[], asks numeric[])
+RETURNS TABLE (amount numeric, side text, mid_price numeric, avg_price numeric,
+               slippage_bps numeric, feasible boolean)
+AS 'MODULE_PATHNAME', 'slippage_rows'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 16;
+COMMENT ON FUNCTION perps_stats.slippage_rows(numeric[], numeric[]) IS
+    'The slippage columns of a book for the standard sizes 1K, 10K, 50K, 100K, 500K, 1M, 5M, 10M quote, buy and sell; no rows when a side is empty';
+
 -- vwap(price, qty): sum(price * qty) / sum(qty), equal in value and scale to
 -- PostgreSQL's own expression; rows with a NULL price or qty are skipped.
 CREATE FUNCTION perps_stats._vwap_accum(internal, numeric, numeric)
@@ -92,5 +116,7 @@ GRANT EXECUTE ON FUNCTION
     perps_stats.liquidity_depth(numeric[], numeric[], numeric[]),
     perps_stats.market_depth(numeric[], numeric[], numeric[]),
     perps_stats.slippage(numeric[], numeric[], text, numeric),
+    perps_stats.liquidity_depth_row(numeric[], numeric[]),
+    perps_stats.slippage_rows(numeric[], numeric[]),
     perps_stats.vwap(numeric, numeric)
 TO PUBLIC;
