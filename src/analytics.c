@@ -36,10 +36,7 @@
 static void
 analytics_book_args(FunctionCallInfo fcinfo, PerpsExactBook *xb)
 {
-	PerpsBook	book;
-
-	perps_book_deconstruct(PG_GETARG_ARRAYTYPE_P(0), PG_GETARG_ARRAYTYPE_P(1), &book);
-	perps_exact_book(&book, xb);
+	perps_exact_from_arrays(PG_GETARG_ARRAYTYPE_P(0), PG_GETARG_ARRAYTYPE_P(1), xb);
 }
 
 /*

@@ -31,6 +31,11 @@
 #include "fmgr.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
+/* arrayaccess.h's inline functions trip -Wsign-compare (part of -Wextra) */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wsign-compare"
+#include "utils/arrayaccess.h"
+#pragma GCC diagnostic pop
 #include "utils/lsyscache.h"
 
 #include "book_math.h"
@@ -63,22 +68,14 @@ bm_numeric_text(Numeric n)
 	return DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(n)));
 }
 
-static void
-bm_side_from_array(ArrayType *arr, const char *name, PerpsBookSide *side)
+/* Checks the shape of a side's array; returns the number of levels. */
+static int
+bm_check_shape(ArrayType *arr, const char *name)
 {
-	Datum	   *elems;
-	bool	   *nulls;
-	int			nelems;
-	int			i;
-
 	if (ARR_ELEMTYPE(arr) != NUMERICOID)
 		elog(ERROR, "order book %s: expected a numeric array", name);
-
-	side->nlevels = 0;
-	side->price = NULL;
-	side->qty = NULL;
 	if (ARR_NDIM(arr) == 0)
-		return;
+		return 0;
 	if (ARR_NDIM(arr) != 2 || ARR_DIMS(arr)[1] != 2)
 		ereport(ERROR,
 				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
@@ -87,6 +84,22 @@ bm_side_from_array(ArrayType *arr, const char *name, PerpsBookSide *side)
 				 errdetail("The array has %d dimensions.", ARR_NDIM(arr)) :
 				 errdetail("The array has %d columns.", ARR_DIMS(arr)[1]),
 				 errhint("Pass levels as {{price,qty},...}, best level first.")));
+	return ARR_DIMS(arr)[0];
+}
+
+static void
+bm_side_from_array(ArrayType *arr, const char *name, PerpsBookSide *side)
+{
+	Datum	   *elems;
+	bool	   *nulls;
+	int			nelems;
+	int			i;
+
+	side->nlevels = 0;
+	side->price = NULL;
+	side->qty = NULL;
+	if (bm_check_shape(arr, name) == 0)
+		return;
 
 	deconstruct_array(arr, NUMERICOID, -1, false, TYPALIGN_INT,
 					  &elems, &nulls, &nelems);
@@ -123,69 +136,120 @@ perps_book_from_arrays(ArrayType *bids, ArrayType *asks, PerpsBook *book)
 	perps_exact_book(book, &xb);
 }
 
+static pg_noinline void
+bm_level_error(const char *name, int level, XNum p, XNum q)
+{
+	if (xn_is_special(p) || xn_is_special(q))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("order book %s level %d has a %s that is not a finite number",
+						name, level, xn_is_special(p) ? "price" : "quantity"),
+				 errdetail("The value is %s.",
+						   bm_numeric_text(xn_is_special(p) ? p.n : q.n))));
+	if (xn_sign(p) <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("order book %s level %d has a price that is not positive", name, level),
+				 errdetail("The price is %s.", bm_numeric_text(xn_to_numeric(p)))));
+	if (xn_sign(q) < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("order book %s level %d has a negative quantity", name, level),
+				 errdetail("The quantity is %s.", bm_numeric_text(xn_to_numeric(q)))));
+}
+
+static pg_noinline void
+bm_order_error(const char *name, int level, XNum p, XNum prev)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("order book %s are not sorted best first", name),
+			 errdetail("Level %d has price %s after price %s.", level,
+					   bm_numeric_text(xn_to_numeric(p)),
+					   bm_numeric_text(xn_to_numeric(prev))),
+			 errhint("Bids go by descending price, asks by ascending price.")));
+}
+
+/* Checks level i (0-based) of a side and stores it. */
+static inline void
+bm_put_level(PerpsExactSide *xs, int i, XNum p, XNum q, const char *name, bool is_bids)
+{
+	if (unlikely(p.big || q.big) && (xn_is_special(p) || xn_is_special(q)))
+		bm_level_error(name, i + 1, p, q);
+	if (unlikely(xn_sign(p) <= 0 || xn_sign(q) < 0))
+		bm_level_error(name, i + 1, p, q);
+	if (i > 0)
+	{
+		int			c = xn_cmp(p, xs->price[i - 1]);
+
+		if (unlikely(is_bids ? c > 0 : c < 0))
+			bm_order_error(name, i + 1, p, xs->price[i - 1]);
+	}
+	xs->price[i] = p;
+	xs->qty[i] = q;
+}
+
+static void
+bm_side_init(PerpsExactSide *xs, int n)
+{
+	xs->n = n;
+	xs->price = palloc(sizeof(XNum) * Max(n, 1));
+	xs->qty = palloc(sizeof(XNum) * Max(n, 1));
+	xs->cum_quote = NULL;
+	xs->cum_base = NULL;
+}
+
+static pg_noinline void
+bm_null_error(const char *name, int level, bool price_null)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+			 errmsg("order book %s level %d has a NULL %s", name, level,
+					price_null ? "price" : "quantity")));
+}
+
 static void
 bm_exact_side(const PerpsBookSide *side, const char *name, bool is_bids,
 			  PerpsExactSide *xs)
 {
 	int			i;
 
-	xs->n = side->nlevels;
-	xs->price = palloc(sizeof(XNum) * Max(xs->n, 1));
-	xs->qty = palloc(sizeof(XNum) * Max(xs->n, 1));
-	xs->cum_quote = NULL;
-	xs->cum_base = NULL;
+	bm_side_init(xs, side->nlevels);
 	for (i = 0; i < xs->n; i++)
 	{
-		XNum		p,
-					q;
-
 		if (side->price[i] == NULL || side->qty[i] == NULL)
-			ereport(ERROR,
-					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("order book %s level %d has a NULL %s", name, i + 1,
-							side->price[i] == NULL ? "price" : "quantity")));
-		p = xn_from_datum(NumericGetDatum(side->price[i]));
-		q = xn_from_datum(NumericGetDatum(side->qty[i]));
-		if (xn_is_special(p) || xn_is_special(q))
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("order book %s level %d has a %s that is not a finite number",
-							name, i + 1, xn_is_special(p) ? "price" : "quantity"),
-					 errdetail("The value is %s.",
-							   bm_numeric_text(xn_is_special(p) ? p.n : q.n))));
-		if (xn_sign(p) <= 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-					 errmsg("order book %s level %d has a price that is not positive", name, i + 1),
-					 errdetail("The price is %s.", bm_numeric_text(xn_to_numeric(p)))));
-		if (xn_sign(q) < 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-					 errmsg("order book %s level %d has a negative quantity", name, i + 1),
-					 errdetail("The quantity is %s.", bm_numeric_text(xn_to_numeric(q)))));
-		if (i > 0)
-		{
-			int			c = xn_cmp(p, xs->price[i - 1]);
-
-			if (is_bids ? c > 0 : c < 0)
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("order book %s are not sorted best first", name),
-						 errdetail("Level %d has price %s after price %s.", i + 1,
-								   bm_numeric_text(xn_to_numeric(p)),
-								   bm_numeric_text(xn_to_numeric(xs->price[i - 1]))),
-						 errhint("Bids go by descending price, asks by ascending price.")));
-		}
-		xs->price[i] = p;
-		xs->qty[i] = q;
+			bm_null_error(name, i + 1, side->price[i] == NULL);
+		bm_put_level(xs, i, xn_from_datum(NumericGetDatum(side->price[i])),
+					 xn_from_datum(NumericGetDatum(side->qty[i])), name, is_bids);
 	}
 }
 
-void
-perps_exact_book(const PerpsBook *book, PerpsExactBook *xb)
+/* Decodes a side straight from its array, without deconstructing it. */
+static void
+bm_exact_side_from_array(ArrayType *arr, const char *name, bool is_bids,
+						 PerpsExactSide *xs)
 {
-	bm_exact_side(&book->bids, "bids", true, &xb->bids);
-	bm_exact_side(&book->asks, "asks", false, &xb->asks);
+	array_iter	it;
+	int			i;
+
+	bm_side_init(xs, bm_check_shape(arr, name));
+	array_iter_setup(&it, (AnyArrayType *) arr);
+	for (i = 0; i < xs->n; i++)
+	{
+		bool		pnull,
+					qnull;
+		Datum		pd = array_iter_next(&it, &pnull, 2 * i, -1, false, TYPALIGN_INT);
+		Datum		qd = array_iter_next(&it, &qnull, 2 * i + 1, -1, false, TYPALIGN_INT);
+
+		if (unlikely(pnull || qnull))
+			bm_null_error(name, i + 1, pnull);
+		bm_put_level(xs, i, xn_from_datum(pd), xn_from_datum(qd), name, is_bids);
+	}
+}
+
+static void
+bm_exact_mid(PerpsExactBook *xb)
+{
 	xb->has_mid = xb->bids.n > 0 && xb->asks.n > 0;
 	if (!xb->has_mid)
 	{
@@ -203,6 +267,22 @@ perps_exact_book(const PerpsBook *book, PerpsExactBook *xb)
 }
 
 void
+perps_exact_from_arrays(ArrayType *bids, ArrayType *asks, PerpsExactBook *xb)
+{
+	bm_exact_side_from_array(bids, "bids", true, &xb->bids);
+	bm_exact_side_from_array(asks, "asks", false, &xb->asks);
+	bm_exact_mid(xb);
+}
+
+void
+perps_exact_book(const PerpsBook *book, PerpsExactBook *xb)
+{
+	bm_exact_side(&book->bids, "bids", true, &xb->bids);
+	bm_exact_side(&book->asks, "asks", false, &xb->asks);
+	bm_exact_mid(xb);
+}
+
+void
 perps_book_check(const PerpsBook *book)
 {
 	PerpsExactBook xb;
@@ -210,23 +290,36 @@ perps_book_check(const PerpsBook *book)
 	perps_exact_book(book, &xb);
 }
 
-/* Fills the prefix sums of a side, once. */
-static void
-bm_cumulate(PerpsExactSide *xs)
+/* The prefix sums of a side's quote notional, computed once. */
+static XNum *
+bm_cum_quote(PerpsExactSide *xs)
 {
 	int			i;
 
-	if (xs->cum_quote != NULL)
-		return;
-	xs->cum_quote = palloc(sizeof(XNum) * (xs->n + 1));
-	xs->cum_base = palloc(sizeof(XNum) * (xs->n + 1));
-	xs->cum_quote[0] = xn_make(0, 0);
-	xs->cum_base[0] = xn_make(0, 0);
-	for (i = 0; i < xs->n; i++)
+	if (xs->cum_quote == NULL)
 	{
-		xs->cum_quote[i + 1] = xn_add(xs->cum_quote[i], xn_mul(xs->price[i], xs->qty[i]));
-		xs->cum_base[i + 1] = xn_add(xs->cum_base[i], xs->qty[i]);
+		xs->cum_quote = palloc(sizeof(XNum) * (xs->n + 1));
+		xs->cum_quote[0] = xn_make(0, 0);
+		for (i = 0; i < xs->n; i++)
+			xs->cum_quote[i + 1] = xn_add(xs->cum_quote[i], xn_mul(xs->price[i], xs->qty[i]));
 	}
+	return xs->cum_quote;
+}
+
+/* The prefix sums of a side's base quantity, computed once. */
+static XNum *
+bm_cum_base(PerpsExactSide *xs)
+{
+	int			i;
+
+	if (xs->cum_base == NULL)
+	{
+		xs->cum_base = palloc(sizeof(XNum) * (xs->n + 1));
+		xs->cum_base[0] = xn_make(0, 0);
+		for (i = 0; i < xs->n; i++)
+			xs->cum_base[i + 1] = xn_add(xs->cum_base[i], xs->qty[i]);
+	}
+	return xs->cum_base;
 }
 
 XNum
@@ -239,7 +332,6 @@ perps_exact_within(PerpsExactBook *xb, bool bids, XNum f, bool base, bool *compl
 				hi = xs->n;
 
 	Assert(xb->has_mid);
-	bm_cumulate(xs);
 
 	/* lo = number of levels within the threshold (a prefix of the side) */
 	while (lo < hi)
@@ -258,7 +350,7 @@ perps_exact_within(PerpsExactBook *xb, bool bids, XNum f, bool base, bool *compl
 
 		*complete = bids ? c <= 0 : c >= 0;
 	}
-	return base ? xs->cum_base[lo] : xs->cum_quote[lo];
+	return base ? bm_cum_base(xs)[lo] : bm_cum_quote(xs)[lo];
 }
 
 Numeric
@@ -286,7 +378,8 @@ perps_exact_slippage(PerpsExactBook *xb, bool is_buy, XNum notional, PerpsSlippa
 				diff;
 
 	Assert(xb->has_mid && xs->n > 0);
-	bm_cumulate(xs);
+	bm_cum_quote(xs);
+	bm_cum_base(xs);
 
 	if (xn_cmp(xs->cum_quote[xs->n], notional) < 0)
 	{

@@ -109,6 +109,9 @@ typedef struct PerpsExactBook
 /* Decodes and validates (perps_book_check's errors). */
 extern void perps_exact_book(const PerpsBook *book, PerpsExactBook *xb);
 
+/* The same from the arrays, without deconstructing them first. */
+extern void perps_exact_from_arrays(ArrayType *bids, ArrayType *asks, PerpsExactBook *xb);
+
 /*
  * Levels of one side within fraction f of mid, inclusive: bids with price
  * >= mid - mid*f, asks with price <= mid + mid*f.  Sets the quote notional

@@ -36,7 +36,7 @@
 #define XN_DSCALE_MASK		0x3FFF
 #define XN_MAX_GROUPS		9	/* 9 base-10000 digits < 10^36 */
 
-static const int128 xn_pow10_tab[XN_MAX_SCALE + 1] = {
+const int128 xn_pow10[XN_MAX_SCALE + 1] = {
 	(int128) 1,
 	(int128) 10,
 	(int128) 100,
@@ -78,27 +78,16 @@ static const int128 xn_pow10_tab[XN_MAX_SCALE + 1] = {
 	(int128) 1000000000000000000LL * 1000000000000000000LL * 100,
 };
 
+
 static inline XNum
 xn_big(Numeric n)
 {
 	XNum		r;
 
 	r.v = 0;
-	r.scale = 0;
 	r.n = n;
+	r.scale = 0;
 	r.big = true;
-	return r;
-}
-
-static inline XNum
-xn_small(int128 v, int32 scale)
-{
-	XNum		r;
-
-	r.v = v;
-	r.scale = scale;
-	r.n = NULL;
-	r.big = false;
 	return r;
 }
 
@@ -117,7 +106,6 @@ xn_decode(const char *data, Size len, int128 *v, int32 *dscale)
 	int			ndigits;
 	int128		acc = 0;
 	int			shift;
-	int			i;
 
 	if (len < sizeof(uint16))
 		return false;
@@ -156,27 +144,50 @@ xn_decode(const char *data, Size len, int128 *v, int32 *dscale)
 	}
 	if (ndigits > XN_MAX_GROUPS)
 		return false;
-	for (i = 0; i < ndigits; i++)
-	{
-		int16		d;
 
-		memcpy(&d, digits + i * sizeof(int16), sizeof(int16));
-		acc = acc * 10000 + d;
-	}
-	/* acc is the value times 10^(4 * (ndigits - 1 - weight)) */
+	/*
+	 * The digit groups read as one integer are the value times
+	 * 10^(4 * (ndigits - 1 - weight)); scaling that to 10^dscale is a
+	 * multiplication, or, when the last group holds digits past dscale
+	 * (always zeros), a cut of 1 to 3 decimal digits of that group.
+	 */
 	shift = *dscale - 4 * (ndigits - 1 - weight);
-	if (shift > 0)
+	if (shift < -3 || shift > XN_MAX_SCALE)
+		return false;
 	{
-		if (shift > XN_MAX_SCALE ||
-			__builtin_mul_overflow(acc, xn_pow10_tab[shift], &acc))
+		int			nfull = shift < 0 ? ndigits - 1 : ndigits;
+		int64		acc64 = 0;
+		int			i;
+
+		for (i = 0; i < nfull && i < 4; i++)
+		{
+			int16		d;
+
+			memcpy(&d, digits + i * sizeof(int16), sizeof(int16));
+			acc64 = acc64 * 10000 + d;
+		}
+		acc = acc64;
+		for (; i < nfull; i++)
+		{
+			int16		d;
+
+			memcpy(&d, digits + i * sizeof(int16), sizeof(int16));
+			acc = acc * 10000 + d;
+		}
+		if (shift < 0)
+		{
+			static const int16 cut_pow[4] = {1, 10, 100, 1000};
+			int16		d;
+			int			cut = -shift;
+
+			memcpy(&d, digits + (ndigits - 1) * sizeof(int16), sizeof(int16));
+			if (d % cut_pow[cut] != 0)
+				return false;
+			acc = acc * cut_pow[4 - cut] + d / cut_pow[cut];
+		}
+		else if (shift > 0 &&
+				 __builtin_mul_overflow(acc, xn_pow10[shift], &acc))
 			return false;
-	}
-	else if (shift < 0)
-	{
-		/* digits past dscale in the last group; they are zeros */
-		if (-shift > XN_MAX_SCALE || acc % xn_pow10_tab[-shift] != 0)
-			return false;
-		acc /= xn_pow10_tab[-shift];
 	}
 	*v = neg ? -acc : acc;
 	return true;
@@ -194,13 +205,6 @@ xn_from_datum(Datum d)
 	if (xn_decode(VARDATA_ANY(p), VARSIZE_ANY_EXHDR(p), &v, &dscale))
 		return xn_small(v, dscale);
 	return xn_big(DatumGetNumeric(PointerGetDatum(p)));
-}
-
-XNum
-xn_make(int64 v, int32 scale)
-{
-	Assert(scale >= 0 && scale <= XN_MAX_SCALE);
-	return xn_small((int128) v, scale);
 }
 
 Numeric
@@ -239,25 +243,6 @@ xn_to_numeric(XNum a)
 											   Int32GetDatum(-1)));
 }
 
-/* Brings two fast-form values to the same scale; false on overflow. */
-static inline bool
-xn_align(XNum *a, XNum *b)
-{
-	if (a->scale < b->scale)
-	{
-		if (__builtin_mul_overflow(a->v, xn_pow10_tab[b->scale - a->scale], &a->v))
-			return false;
-		a->scale = b->scale;
-	}
-	else if (b->scale < a->scale)
-	{
-		if (__builtin_mul_overflow(b->v, xn_pow10_tab[a->scale - b->scale], &b->v))
-			return false;
-		b->scale = a->scale;
-	}
-	return true;
-}
-
 /* Turns a numeric result into an XNum, in the fast form when it fits. */
 static XNum
 xn_from_numeric(Numeric n)
@@ -277,69 +262,34 @@ xn_shift(XNum a, int32 k)
 }
 
 XNum
-xn_add(XNum a, XNum b)
+xn_add_slow(XNum a, XNum b)
 {
-	if (!a.big && !b.big)
-	{
-		XNum		x = a,
-					y = b;
-		int128		r;
-
-		if (xn_align(&x, &y) && !__builtin_add_overflow(x.v, y.v, &r))
-			return xn_small(r, x.scale);
-	}
 	return xn_from_numeric(numeric_add_opt_error(xn_to_numeric(a), xn_to_numeric(b), NULL));
 }
 
 XNum
-xn_sub(XNum a, XNum b)
+xn_sub_slow(XNum a, XNum b)
 {
-	if (!a.big && !b.big)
-	{
-		XNum		x = a,
-					y = b;
-		int128		r;
-
-		if (xn_align(&x, &y) && !__builtin_sub_overflow(x.v, y.v, &r))
-			return xn_small(r, x.scale);
-	}
 	return xn_from_numeric(numeric_sub_opt_error(xn_to_numeric(a), xn_to_numeric(b), NULL));
 }
 
 XNum
-xn_mul(XNum a, XNum b)
+xn_mul_slow(XNum a, XNum b)
 {
-	if (!a.big && !b.big && a.scale + b.scale <= XN_MAX_SCALE)
-	{
-		int128		r;
-
-		if (!__builtin_mul_overflow(a.v, b.v, &r))
-			return xn_small(r, a.scale + b.scale);
-	}
 	return xn_from_numeric(numeric_mul_opt_error(xn_to_numeric(a), xn_to_numeric(b), NULL));
 }
 
 int
-xn_cmp(XNum a, XNum b)
+xn_cmp_slow(XNum a, XNum b)
 {
-	if (!a.big && !b.big)
-	{
-		XNum		x = a,
-					y = b;
-
-		if (xn_align(&x, &y))
-			return (x.v > y.v) - (x.v < y.v);
-	}
 	return DatumGetInt32(DirectFunctionCall2(numeric_cmp,
 											 NumericGetDatum(xn_to_numeric(a)),
 											 NumericGetDatum(xn_to_numeric(b))));
 }
 
 int
-xn_sign(XNum a)
+xn_sign_slow(XNum a)
 {
-	if (!a.big)
-		return (a.v > 0) - (a.v < 0);
 	return xn_cmp(a, xn_small(0, 0));
 }
 

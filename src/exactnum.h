@@ -31,29 +31,30 @@
 
 typedef struct XNum
 {
-	int128		v;				/* value * 10^scale, when !big */
-	Numeric		n;				/* the value, when big */
+	union
+	{
+		int128		v;			/* value * 10^scale, when !big */
+		Numeric		n;			/* the value, when big */
+	};
 	int32		scale;			/* display scale, when !big */
 	bool		big;
 } XNum;
 
+extern PGDLLIMPORT const int128 xn_pow10[XN_MAX_SCALE + 1];
+
 /* Decodes a numeric Datum (any varlena header form). */
 extern XNum xn_from_datum(Datum d);
 
-/* v / 10^scale */
-extern XNum xn_make(int64 v, int32 scale);
-
-/* a / 10^k exactly (only the scale changes in the fast form) */
-extern XNum xn_shift(XNum a, int32 k);
-
 extern Numeric xn_to_numeric(XNum a);
-extern XNum xn_add(XNum a, XNum b);
-extern XNum xn_sub(XNum a, XNum b);
-extern XNum xn_mul(XNum a, XNum b);
-extern int	xn_cmp(XNum a, XNum b);
+
+/* the numeric.c paths of the operations below */
+extern XNum xn_add_slow(XNum a, XNum b);
+extern XNum xn_sub_slow(XNum a, XNum b);
+extern XNum xn_mul_slow(XNum a, XNum b);
+extern int	xn_cmp_slow(XNum a, XNum b);
 
 /* -1, 0, 1; NaN counts as greater than any number (as numeric_cmp) */
-extern int	xn_sign(XNum a);
+extern int	xn_sign_slow(XNum a);
 
 /* true for NaN and +-Infinity */
 extern bool xn_is_special(XNum a);
@@ -63,5 +64,113 @@ extern XNum xn_half_sum(XNum a, XNum b);
 
 /* a / b with numeric_div's result scale; b must not be zero */
 extern Numeric xn_div(XNum a, XNum b);
+
+/* a / 10^k exactly (only the scale changes in the fast form) */
+extern XNum xn_shift(XNum a, int32 k);
+
+static inline XNum
+xn_small(int128 v, int32 scale)
+{
+	XNum		r;
+
+	r.v = v;
+	r.scale = scale;
+	r.big = false;
+	return r;
+}
+
+/* v / 10^scale */
+static inline XNum
+xn_make(int64 v, int32 scale)
+{
+	Assert(scale >= 0 && scale <= XN_MAX_SCALE);
+	return xn_small((int128) v, scale);
+}
+
+/* Brings two fast-form values to the same scale; false on overflow. */
+static inline bool
+xn_align(XNum *a, XNum *b)
+{
+	if (likely(a->scale == b->scale))
+		return true;
+	if (a->scale < b->scale)
+	{
+		if (__builtin_mul_overflow(a->v, xn_pow10[b->scale - a->scale], &a->v))
+			return false;
+		a->scale = b->scale;
+	}
+	else
+	{
+		if (__builtin_mul_overflow(b->v, xn_pow10[a->scale - b->scale], &b->v))
+			return false;
+		b->scale = a->scale;
+	}
+	return true;
+}
+
+static inline XNum
+xn_add(XNum a, XNum b)
+{
+	if (likely(!a.big && !b.big))
+	{
+		XNum		x = a,
+					y = b;
+		int128		r;
+
+		if (xn_align(&x, &y) && !__builtin_add_overflow(x.v, y.v, &r))
+			return xn_small(r, x.scale);
+	}
+	return xn_add_slow(a, b);
+}
+
+static inline XNum
+xn_sub(XNum a, XNum b)
+{
+	if (likely(!a.big && !b.big))
+	{
+		XNum		x = a,
+					y = b;
+		int128		r;
+
+		if (xn_align(&x, &y) && !__builtin_sub_overflow(x.v, y.v, &r))
+			return xn_small(r, x.scale);
+	}
+	return xn_sub_slow(a, b);
+}
+
+static inline XNum
+xn_mul(XNum a, XNum b)
+{
+	if (likely(!a.big && !b.big && a.scale + b.scale <= XN_MAX_SCALE))
+	{
+		int128		r;
+
+		if (!__builtin_mul_overflow(a.v, b.v, &r))
+			return xn_small(r, a.scale + b.scale);
+	}
+	return xn_mul_slow(a, b);
+}
+
+static inline int
+xn_cmp(XNum a, XNum b)
+{
+	if (likely(!a.big && !b.big))
+	{
+		XNum		x = a,
+					y = b;
+
+		if (xn_align(&x, &y))
+			return (x.v > y.v) - (x.v < y.v);
+	}
+	return xn_cmp_slow(a, b);
+}
+
+static inline int
+xn_sign(XNum a)
+{
+	if (likely(!a.big))
+		return (a.v > 0) - (a.v < 0);
+	return xn_sign_slow(a);
+}
 
 #endif							/* PERPS_EXACTNUM_H */
