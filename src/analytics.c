@@ -99,7 +99,7 @@ spread_bps(PG_FUNCTION_ARGS)
 	analytics_book_args(fcinfo, &xb);
 	if (!xb.has_mid)
 		PG_RETURN_NULL();
-	spread = xn_sub(xb.asks.price[0], xb.bids.price[0]);
+	spread = xn_sub(perps_exact_price(&xb.asks, 0), perps_exact_price(&xb.bids, 0));
 	PG_RETURN_NUMERIC(xn_div(xn_mul(spread, xn_make(10000, 0)), xb.mid));
 }
 

@@ -193,6 +193,9 @@ static void
 bm_side_init(PerpsExactSide *xs, int n)
 {
 	xs->n = n;
+	xs->lane = false;
+	xs->lcq = NULL;
+	xs->lcb = NULL;
 	xs->price = palloc(sizeof(XNum) * Max(n, 1));
 	xs->qty = palloc(sizeof(XNum) * Max(n, 1));
 	xs->cum_quote = NULL;
@@ -208,11 +211,141 @@ bm_null_error(const char *name, int level, bool price_null)
 					price_null ? "price" : "quantity")));
 }
 
+/* 10^k as int64, k <= XN_INT64_MAX_SCALE */
+#define BM_POW10_64(k) ((int64) xn_pow10[k])
+
+XNum
+perps_exact_price(const PerpsExactSide *xs, int i)
+{
+	if (xs->lane)
+		return xn_make(xs->pv[i] / BM_POW10_64(xs->ps - xs->pd[i]), xs->pd[i]);
+	return xs->price[i];
+}
+
+static inline XNum
+bm_qty(const PerpsExactSide *xs, int i)
+{
+	if (xs->lane)
+		return xn_make(xs->qv[i] / BM_POW10_64(xs->qs - xs->qd[i]), xs->qd[i]);
+	return xs->qty[i];
+}
+
+static void
+bm_lane_init(PerpsExactSide *xs)
+{
+	int			n = Max(xs->n, 1);
+
+	xs->pv = palloc(sizeof(int64) * n);
+	xs->qv = palloc(sizeof(int64) * n);
+	xs->pd = palloc(sizeof(uint8) * n);
+	xs->qd = palloc(sizeof(uint8) * n);
+	xs->ps = 0;
+	xs->qs = 0;
+}
+
+/* Decodes level i into the lane; false when a value does not fit. */
+static inline bool
+bm_lane_put(PerpsExactSide *xs, int i, Datum pd, Datum qd)
+{
+	int32		dp,
+				dq;
+
+	if (unlikely(!xn_decode_int64(pd, &xs->pv[i], &dp)) ||
+		unlikely(!xn_decode_int64(qd, &xs->qv[i], &dq)))
+		return false;
+	xs->pd[i] = (uint8) dp;
+	xs->qd[i] = (uint8) dq;
+	xs->ps = Max(xs->ps, dp);
+	xs->qs = Max(xs->qs, dq);
+	return true;
+}
+
+/*
+ * Brings the lane to the side's common scales and checks the values;
+ * false when a value does not fit at the common scale.
+ */
+static bool
+bm_lane_finish(PerpsExactSide *xs, const char *name, bool is_bids)
+{
+	int			i;
+
+	for (i = 0; i < xs->n; i++)
+	{
+		if (xs->pd[i] != xs->ps &&
+			__builtin_mul_overflow(xs->pv[i], BM_POW10_64(xs->ps - xs->pd[i]), &xs->pv[i]))
+			return false;
+		if (xs->qd[i] != xs->qs &&
+			__builtin_mul_overflow(xs->qv[i], BM_POW10_64(xs->qs - xs->qd[i]), &xs->qv[i]))
+			return false;
+	}
+
+	/* from here on the lane holds the side; report bad values */
+	xs->lane = true;
+	for (i = 0; i < xs->n; i++)
+	{
+		if (unlikely(xs->pv[i] <= 0 || xs->qv[i] < 0))
+			bm_level_error(name, i + 1, perps_exact_price(xs, i), bm_qty(xs, i));
+		if (i > 0 && unlikely(is_bids ? xs->pv[i] > xs->pv[i - 1] : xs->pv[i] < xs->pv[i - 1]))
+			bm_order_error(name, i + 1, perps_exact_price(xs, i), perps_exact_price(xs, i - 1));
+	}
+	return true;
+}
+
+/*
+ * Tries the 64-bit lane for a side given as an array.  Returns false, with
+ * nothing reported, when a value does not fit (or is NULL, NaN or
+ * infinite): the general path then decodes the side and reports what is
+ * wrong.  Errors in values that fit are reported here.
+ */
+static bool
+bm_lane_from_array(ArrayType *arr, const char *name, bool is_bids, PerpsExactSide *xs)
+{
+	array_iter	it;
+	int			i;
+
+	bm_lane_init(xs);
+	array_iter_setup(&it, (AnyArrayType *) arr);
+	for (i = 0; i < xs->n; i++)
+	{
+		bool		pnull,
+					qnull;
+		Datum		pd = array_iter_next(&it, &pnull, 2 * i, -1, false, TYPALIGN_INT);
+		Datum		qd = array_iter_next(&it, &qnull, 2 * i + 1, -1, false, TYPALIGN_INT);
+
+		if (unlikely(pnull || qnull) || !bm_lane_put(xs, i, pd, qd))
+			return false;
+	}
+	return bm_lane_finish(xs, name, is_bids);
+}
+
+/* The same for a side given as Numeric arrays (the C API). */
+static bool
+bm_lane_from_side(const PerpsBookSide *side, const char *name, bool is_bids, PerpsExactSide *xs)
+{
+	int			i;
+
+	bm_lane_init(xs);
+	for (i = 0; i < xs->n; i++)
+	{
+		if (side->price[i] == NULL || side->qty[i] == NULL ||
+			!bm_lane_put(xs, i, NumericGetDatum(side->price[i]), NumericGetDatum(side->qty[i])))
+			return false;
+	}
+	return bm_lane_finish(xs, name, is_bids);
+}
+
 static void
 bm_exact_side(const PerpsBookSide *side, const char *name, bool is_bids,
 			  PerpsExactSide *xs)
 {
 	int			i;
+
+	xs->n = side->nlevels;
+	xs->lane = false;
+	xs->lcq = NULL;
+	xs->lcb = NULL;
+	if (bm_lane_from_side(side, name, is_bids, xs))
+		return;
 
 	bm_side_init(xs, side->nlevels);
 	for (i = 0; i < xs->n; i++)
@@ -230,9 +363,21 @@ bm_exact_side_from_array(ArrayType *arr, const char *name, bool is_bids,
 						 PerpsExactSide *xs)
 {
 	array_iter	it;
+	int			n = bm_check_shape(arr, name);
 	int			i;
 
-	bm_side_init(xs, bm_check_shape(arr, name));
+	xs->n = n;
+	xs->lane = false;
+	xs->lcq = NULL;
+	xs->lcb = NULL;
+	xs->price = NULL;
+	xs->qty = NULL;
+	xs->cum_quote = NULL;
+	xs->cum_base = NULL;
+	if (bm_lane_from_array(arr, name, is_bids, xs))
+		return;
+
+	bm_side_init(xs, n);
 	array_iter_setup(&it, (AnyArrayType *) arr);
 	for (i = 0; i < xs->n; i++)
 	{
@@ -247,23 +392,80 @@ bm_exact_side_from_array(ArrayType *arr, const char *name, bool is_bids,
 	}
 }
 
+/* Moves a side from the lane to the general form (when a sum overflows). */
+static void
+bm_lane_drop(PerpsExactSide *xs)
+{
+	int			i;
+
+	if (!xs->lane)
+		return;
+	xs->price = palloc(sizeof(XNum) * Max(xs->n, 1));
+	xs->qty = palloc(sizeof(XNum) * Max(xs->n, 1));
+	for (i = 0; i < xs->n; i++)
+	{
+		xs->price[i] = perps_exact_price(xs, i);
+		xs->qty[i] = bm_qty(xs, i);
+	}
+	xs->cum_quote = NULL;
+	xs->cum_base = NULL;
+	xs->lane = false;
+}
+
+/* Fills the lane's prefix sums; false when one overflows 128 bits. */
+static bool
+bm_lane_cumulate(PerpsExactSide *xs)
+{
+	int			i;
+
+	if (xs->lcq != NULL)
+		return true;
+	xs->lcq = palloc(sizeof(int128) * (xs->n + 1));
+	xs->lcb = palloc(sizeof(int128) * (xs->n + 1));
+	xs->lcqd = palloc(sizeof(uint8) * (xs->n + 1));
+	xs->lcbd = palloc(sizeof(uint8) * (xs->n + 1));
+	xs->lcq[0] = 0;
+	xs->lcb[0] = 0;
+	xs->lcqd[0] = 0;
+	xs->lcbd[0] = 0;
+	for (i = 0; i < xs->n; i++)
+	{
+		int128		prod = (int128) xs->pv[i] * xs->qv[i];
+
+		if (unlikely(__builtin_add_overflow(xs->lcq[i], prod, &xs->lcq[i + 1]) ||
+					 __builtin_add_overflow(xs->lcb[i], (int128) xs->qv[i], &xs->lcb[i + 1])))
+		{
+			xs->lcq = NULL;
+			return false;
+		}
+		xs->lcqd[i + 1] = Max(xs->lcqd[i], xs->pd[i] + xs->qd[i]);
+		xs->lcbd[i + 1] = Max(xs->lcbd[i], xs->qd[i]);
+	}
+	return true;
+}
+
 static void
 bm_exact_mid(PerpsExactBook *xb)
 {
+	XNum		bb,
+				ba;
+
 	xb->has_mid = xb->bids.n > 0 && xb->asks.n > 0;
 	if (!xb->has_mid)
 	{
 		xb->mid = xn_make(0, 0);
 		return;
 	}
-	if (xn_cmp(xb->bids.price[0], xb->asks.price[0]) >= 0)
+	bb = perps_exact_price(&xb->bids, 0);
+	ba = perps_exact_price(&xb->asks, 0);
+	if (xn_cmp(bb, ba) >= 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("order book is crossed"),
 				 errdetail("The best bid %s is not below the best ask %s.",
-						   bm_numeric_text(xn_to_numeric(xb->bids.price[0])),
-						   bm_numeric_text(xn_to_numeric(xb->asks.price[0])))));
-	xb->mid = xn_half_sum(xb->bids.price[0], xb->asks.price[0]);
+						   bm_numeric_text(xn_to_numeric(bb)),
+						   bm_numeric_text(xn_to_numeric(ba)))));
+	xb->mid = xn_half_sum(bb, ba);
 }
 
 void
@@ -290,12 +492,20 @@ perps_book_check(const PerpsBook *book)
 	perps_exact_book(book, &xb);
 }
 
-/* The prefix sums of a side's quote notional, computed once. */
-static XNum *
-bm_cum_quote(PerpsExactSide *xs)
+/* Sum of price * qty over the best k levels of a side. */
+static XNum
+bm_cumq(PerpsExactSide *xs, int k)
 {
 	int			i;
 
+	if (xs->lane && !bm_lane_cumulate(xs))
+		bm_lane_drop(xs);
+	if (xs->lane)
+	{
+		int			d = xs->lcqd[k];
+
+		return xn_small(xs->lcq[k] / xn_pow10[xs->ps + xs->qs - d], d);
+	}
 	if (xs->cum_quote == NULL)
 	{
 		xs->cum_quote = palloc(sizeof(XNum) * (xs->n + 1));
@@ -303,15 +513,23 @@ bm_cum_quote(PerpsExactSide *xs)
 		for (i = 0; i < xs->n; i++)
 			xs->cum_quote[i + 1] = xn_add(xs->cum_quote[i], xn_mul(xs->price[i], xs->qty[i]));
 	}
-	return xs->cum_quote;
+	return xs->cum_quote[k];
 }
 
-/* The prefix sums of a side's base quantity, computed once. */
-static XNum *
-bm_cum_base(PerpsExactSide *xs)
+/* Sum of qty over the best k levels of a side. */
+static XNum
+bm_cumb(PerpsExactSide *xs, int k)
 {
 	int			i;
 
+	if (xs->lane && !bm_lane_cumulate(xs))
+		bm_lane_drop(xs);
+	if (xs->lane)
+	{
+		int			d = xs->lcbd[k];
+
+		return xn_small(xs->lcb[k] / xn_pow10[xs->qs - d], d);
+	}
 	if (xs->cum_base == NULL)
 	{
 		xs->cum_base = palloc(sizeof(XNum) * (xs->n + 1));
@@ -319,7 +537,25 @@ bm_cum_base(PerpsExactSide *xs)
 		for (i = 0; i < xs->n; i++)
 			xs->cum_base[i + 1] = xn_add(xs->cum_base[i], xs->qty[i]);
 	}
-	return xs->cum_base;
+	return xs->cum_base[k];
+}
+
+/* price of level i compared with x, without rescaling the price */
+static inline int
+bm_cmp_price(const PerpsExactSide *xs, int i, XNum x)
+{
+	if (xs->lane)
+		return xn_cmp(xn_small(xs->pv[i], xs->ps), x);
+	return xn_cmp(xs->price[i], x);
+}
+
+/* sum of price * qty of the best k levels compared with x */
+static inline int
+bm_cmp_cumq(PerpsExactSide *xs, int k, XNum x)
+{
+	if (xs->lane && xs->lcq != NULL)
+		return xn_cmp(xn_small(xs->lcq[k], xs->ps + xs->qs), x);
+	return xn_cmp(bm_cumq(xs, k), x);
 }
 
 XNum
@@ -337,7 +573,7 @@ perps_exact_within(PerpsExactBook *xb, bool bids, XNum f, bool base, bool *compl
 	while (lo < hi)
 	{
 		int			m = lo + (hi - lo) / 2;
-		int			c = xn_cmp(xs->price[m], thr);
+		int			c = bm_cmp_price(xs, m, thr);
 
 		if (bids ? c >= 0 : c <= 0)
 			lo = m + 1;
@@ -346,18 +582,18 @@ perps_exact_within(PerpsExactBook *xb, bool bids, XNum f, bool base, bool *compl
 	}
 	if (complete)
 	{
-		int			c = xn_cmp(xs->price[xs->n - 1], thr);
+		int			c = bm_cmp_price(xs, xs->n - 1, thr);
 
 		*complete = bids ? c <= 0 : c >= 0;
 	}
-	return base ? bm_cum_base(xs)[lo] : bm_cum_quote(xs)[lo];
+	return base ? bm_cumb(xs, lo) : bm_cumq(xs, lo);
 }
 
 Numeric
 perps_exact_max_bps(const PerpsExactBook *xb, bool bids)
 {
 	const PerpsExactSide *xs = bids ? &xb->bids : &xb->asks;
-	XNum		deepest = xs->price[xs->n - 1];
+	XNum		deepest = perps_exact_price(xs, xs->n - 1);
 	XNum		dist = bids ? xn_sub(xb->mid, deepest) : xn_sub(deepest, xb->mid);
 
 	Assert(xb->has_mid);
@@ -378,17 +614,17 @@ perps_exact_slippage(PerpsExactBook *xb, bool is_buy, XNum notional, PerpsSlippa
 				diff;
 
 	Assert(xb->has_mid && xs->n > 0);
-	bm_cum_quote(xs);
-	bm_cum_base(xs);
+	/* computes the prefix sums (and leaves the lane if they overflow) */
+	(void) bm_cumq(xs, 0);
 
-	if (xn_cmp(xs->cum_quote[xs->n], notional) < 0)
+	if (bm_cmp_cumq(xs, xs->n, notional) < 0)
 	{
 		res->feasible = false;
 		res->levels_used = xs->n;
 		res->avg_price = NULL;
 		res->slippage_bps = NULL;
-		res->filled_base = xn_to_numeric(xs->cum_base[xs->n]);
-		res->filled_quote = xn_to_numeric(xs->cum_quote[xs->n]);
+		res->filled_base = xn_to_numeric(bm_cumb(xs, xs->n));
+		res->filled_quote = xn_to_numeric(bm_cumq(xs, xs->n));
 		return;
 	}
 
@@ -397,7 +633,7 @@ perps_exact_slippage(PerpsExactBook *xb, bool is_buy, XNum notional, PerpsSlippa
 	{
 		int			m = lo + (hi - lo) / 2;
 
-		if (xn_cmp(xs->cum_quote[m], notional) >= 0)
+		if (bm_cmp_cumq(xs, m, notional) >= 0)
 			hi = m;
 		else
 			lo = m + 1;
@@ -409,9 +645,9 @@ perps_exact_slippage(PerpsExactBook *xb, bool is_buy, XNum notional, PerpsSlippa
 	 * cum_base * p + rem, and the average price = notional / filled base =
 	 * notional * p / den.
 	 */
-	p = xs->price[lo - 1];
-	rem = xn_sub(notional, xs->cum_quote[lo - 1]);
-	den = xn_add(xn_mul(xs->cum_base[lo - 1], p), rem);
+	p = perps_exact_price(xs, lo - 1);
+	rem = xn_sub(notional, bm_cumq(xs, lo - 1));
+	den = xn_add(xn_mul(bm_cumb(xs, lo - 1), p), rem);
 	num = xn_mul(notional, p);
 	mid_den = xn_mul(xb->mid, den);
 	diff = is_buy ? xn_sub(num, mid_den) : xn_sub(mid_den, num);

@@ -92,10 +92,32 @@ extern int	perps_book_slippage_rows(const PerpsBook *book, PerpsSlippageRow *row
 typedef struct PerpsExactSide
 {
 	int			n;
+
+	/*
+	 * The 64-bit lane, used when every price and quantity of the side fits
+	 * in 64 bits at the side's largest scale: pv[i] = price * 10^ps, qv[i] =
+	 * qty * 10^qs, and pd[i], qd[i] the display scale of each value, so that
+	 * results keep numeric's scales.  lcq[k] (scale ps + qs) and lcb[k]
+	 * (scale qs) are the prefix sums of price * qty and qty over the best k
+	 * levels, with lcqd[k], lcbd[k] the largest display scale of their terms.
+	 */
+	bool		lane;
+	int32		ps;
+	int32		qs;
+	int64	   *pv;
+	int64	   *qv;
+	uint8	   *pd;
+	uint8	   *qd;
+	int128	   *lcq;
+	uint8	   *lcqd;
+	int128	   *lcb;
+	uint8	   *lcbd;
+
+	/* The general form, when !lane; prefix sums NULL until needed. */
 	XNum	   *price;
 	XNum	   *qty;
-	XNum	   *cum_quote;		/* [n + 1]: cum_quote[k] = sum of price*qty of the best k levels */
-	XNum	   *cum_base;		/* [n + 1]: likewise for qty; both NULL until needed */
+	XNum	   *cum_quote;
+	XNum	   *cum_base;
 } PerpsExactSide;
 
 typedef struct PerpsExactBook
@@ -105,6 +127,9 @@ typedef struct PerpsExactBook
 	bool		has_mid;		/* false when a side is empty */
 	XNum		mid;
 } PerpsExactBook;
+
+/* Price of level i (0-based) of a side, with its own display scale. */
+extern XNum perps_exact_price(const PerpsExactSide *xs, int i);
 
 /* Decodes and validates (perps_book_check's errors). */
 extern void perps_exact_book(const PerpsBook *book, PerpsExactBook *xb);

@@ -96,7 +96,7 @@ xn_big(Numeric n)
  * excluded) into v * 10^-dscale.  Returns false for NaN, infinities and
  * values that do not fit.
  */
-static bool
+static inline bool
 xn_decode(const char *data, Size len, int128 *v, int32 *dscale)
 {
 	uint16		hdr;
@@ -190,6 +190,21 @@ xn_decode(const char *data, Size len, int128 *v, int32 *dscale)
 			return false;
 	}
 	*v = neg ? -acc : acc;
+	return true;
+}
+
+bool
+xn_decode_int64(Datum d, int64 *m, int32 *dscale)
+{
+	struct varlena *p = (struct varlena *) DatumGetPointer(d);
+	int128		v;
+
+	if (unlikely(VARATT_IS_EXTENDED(p) && !VARATT_IS_SHORT(p)))
+		return false;
+	if (!xn_decode(VARDATA_ANY(p), VARSIZE_ANY_EXHDR(p), &v, dscale) ||
+		*dscale > XN_INT64_MAX_SCALE || v > PG_INT64_MAX || v < -PG_INT64_MAX)
+		return false;
+	*m = (int64) v;
 	return true;
 }
 

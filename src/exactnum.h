@@ -45,6 +45,16 @@ extern PGDLLIMPORT const int128 xn_pow10[XN_MAX_SCALE + 1];
 /* Decodes a numeric Datum (any varlena header form). */
 extern XNum xn_from_datum(Datum d);
 
+/* largest scale of the 64-bit form below */
+#define XN_INT64_MAX_SCALE 18
+
+/*
+ * Decodes a plain (not compressed or external) numeric Datum into m *
+ * 10^-dscale when m fits in 64 bits and dscale <= XN_INT64_MAX_SCALE;
+ * false otherwise (also for NaN and infinities).
+ */
+extern bool xn_decode_int64(Datum d, int64 *m, int32 *dscale);
+
 extern Numeric xn_to_numeric(XNum a);
 
 /* the numeric.c paths of the operations below */
