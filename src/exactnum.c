@@ -279,14 +279,35 @@ xn_decode_int64(Datum d, int64 *m, int32 *dscale)
 	}
 	if (shift < 0)
 	{
-		static const uint16 cut_pow[4] = {1, 10, 100, 1000};
-		int16		dg;
-		int			cut = -shift;
+		uint16		dg;
+		uint64		keep;
+		uint64		mul;
 
 		memcpy(&dg, digits + (ndigits - 1) * sizeof(int16), sizeof(int16));
-		if (dg % cut_pow[cut] != 0 ||
-			__builtin_mul_overflow(acc, (uint64) cut_pow[4 - cut], &acc) ||
-			__builtin_add_overflow(acc, (uint64) (dg / cut_pow[cut]), &acc))
+		/* constant divisors: no division instruction on this hot path */
+		switch (-shift)
+		{
+			case 1:
+				if (dg % 10 != 0)
+					return false;
+				keep = dg / 10;
+				mul = 1000;
+				break;
+			case 2:
+				if (dg % 100 != 0)
+					return false;
+				keep = dg / 100;
+				mul = 100;
+				break;
+			default:
+				if (dg % 1000 != 0)
+					return false;
+				keep = dg / 1000;
+				mul = 10;
+				break;
+		}
+		if (__builtin_mul_overflow(acc, mul, &acc) ||
+			__builtin_add_overflow(acc, keep, &acc))
 			return false;
 	}
 	else if (shift > 0 &&
