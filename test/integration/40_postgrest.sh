@@ -4,6 +4,10 @@
 # ordering and pagination; each RPC answers with hand-computed figures; the
 # anonymous role cannot write nor reach anything outside perps_api.
 # Prints TAP.
+#
+# The test starts from empty tables (whatever earlier tests left behind is
+# truncated: the assertions count markets and look at newest rows) and
+# leaves them empty for the tests after it.
 set -uo pipefail
 
 U=${PERPS_POSTGREST_URL:?PostgREST is not running (test/services/postgrest.sh)}
@@ -54,6 +58,13 @@ print(" ".join(f(e) for e in v) if isinstance(v, tuple) else f(v))' "$1" <<<"$bo
 header() { sed -n "s/^$1: //Ip" <<<"$headers" | head -1; }
 
 # --- data ------------------------------------------------------------------
+empty_tables() {
+    psql -X -q -v ON_ERROR_STOP=1 -c 'TRUNCATE perps_stats.markets, perps_stats.ingest_events,
+        perps_stats.tickers, perps_stats.orderbooks, perps_stats.trades, perps_stats.funding_rates,
+        perps_stats.open_interest, perps_stats.klines, perps_stats.liquidity_depth, perps_stats.slippage'
+}
+trap empty_tables EXIT
+empty_tables || { echo "Bail out! could not empty the tables"; exit 1; }
 psql -X -q -v ON_ERROR_STOP=1 >/dev/null <<'SQL' || { echo "Bail out! could not insert the test data"; exit 1; }
 SELECT perps_stats.create_partitions_for_range('2026-01-05', '2026-01-05');
 INSERT INTO perps_stats.markets (id, exchange_id, symbol, native_symbol, base, quote, active) VALUES
