@@ -11,6 +11,7 @@
 set -uo pipefail
 
 U=${PERPS_POSTGREST_URL:?PostgREST is not running (test/services/postgrest.sh)}
+: "${PERPS_POSTGREST_LOG:?}"
 n=0 failures=0
 
 ok() {      # ok CONDITION-STATUS DESCRIPTION
@@ -111,13 +112,18 @@ INSERT INTO perps_stats.klines VALUES
     (101, '1m', '2026-01-05 10:00:00+00', '2026-01-05 10:00:59.999+00', 100, 101, 99.5, 100.5, 4, 403, 2);
 INSERT INTO perps_stats.ingest_events (ts, exchange_id, market_id, source, kind, message)
 VALUES ('2026-01-05 10:00:40+00', NULL, 101, 'stream', 'gap', 'seq 5 -> 7');
-NOTIFY pgrst, 'reload schema';
 SQL
-# the schema cache reload is asynchronous: wait until the views answer
+# PostgREST's schema cache may predate the extension (the service starts
+# first, pg_regress drops and creates it again): reload it and wait for the
+# reload to be logged, then for the API to answer
+loads() { grep -c 'Schema cache loaded' "$PERPS_POSTGREST_LOG"; }
+before=$(loads)
+psql -X -q -c "NOTIFY pgrst, 'reload schema'"
+for i in $(seq 100); do [ "$(loads)" -gt "$before" ] && break; sleep 0.1; done
 for i in $(seq 50); do
-    get /exchanges?limit=1
+    get /rpc/health
     [ "$status" = 200 ] && break
-    sleep 0.2
+    sleep 0.1
 done
 
 # --- reading ---------------------------------------------------------------
