@@ -12,7 +12,12 @@
 -- partition pruning on the time column and the (market_id, ts) index of each
 -- partition.  The "latest" views take the newest row of each market with an
 -- index scan backwards (ORDER BY ts DESC LIMIT 1 per market), not a pass over
--- the table.
+-- the table.  They look at the last day first: pruned when the executor
+-- starts, that reads the newest daily partitions (and the default one)
+-- instead of all of them; the branch over the whole table runs only for a
+-- market with nothing in the last day.  (Because of the default partition
+-- the planner cannot scan the days newest first and stop at the first row:
+-- it merges all partitions.)
 --
 -- The RPC functions are SECURITY INVOKER and read through the views, so they
 -- run with perps_anon's rights.
@@ -131,16 +136,24 @@ CREATE VIEW perps_api.latest_tickers AS
            t.price_change_pct, t.high_24h, t.low_24h
       FROM perps_stats.markets m
       JOIN perps_stats.exchanges e ON e.id = m.exchange_id
-     CROSS JOIN LATERAL (SELECT * FROM perps_stats.tickers x
-                          WHERE x.market_id = m.id ORDER BY x.ts DESC LIMIT 1) t;
+     CROSS JOIN LATERAL (SELECT * FROM (
+                (SELECT * FROM perps_stats.tickers x WHERE x.market_id = m.id
+                    AND x.ts >= now() - interval '1 day' ORDER BY x.ts DESC LIMIT 1)
+                UNION ALL
+                (SELECT * FROM perps_stats.tickers x WHERE x.market_id = m.id ORDER BY x.ts DESC LIMIT 1)
+             ) u LIMIT 1) t;
 COMMENT ON VIEW perps_api.latest_tickers IS 'The newest ticker of each market';
 
 CREATE VIEW perps_api.orderbooks AS
     SELECT e.name AS exchange, m.symbol, b.ts, b.bids, b.asks, b.seq
       FROM perps_stats.markets m
       JOIN perps_stats.exchanges e ON e.id = m.exchange_id
-     CROSS JOIN LATERAL (SELECT * FROM perps_stats.orderbooks x
-                          WHERE x.market_id = m.id ORDER BY x.ts DESC LIMIT 1) b;
+     CROSS JOIN LATERAL (SELECT * FROM (
+                (SELECT * FROM perps_stats.orderbooks x WHERE x.market_id = m.id
+                    AND x.ts >= now() - interval '1 day' ORDER BY x.ts DESC LIMIT 1)
+                UNION ALL
+                (SELECT * FROM perps_stats.orderbooks x WHERE x.market_id = m.id ORDER BY x.ts DESC LIMIT 1)
+             ) u LIMIT 1) b;
 COMMENT ON VIEW perps_api.orderbooks IS
     'The newest stored book of each market: bids and asks as {{price,qty},...}, best first';
 
@@ -151,8 +164,12 @@ CREATE VIEW perps_api.latest_liquidity AS
            l.max_bid_bps, l.max_ask_bps
       FROM perps_stats.markets m
       JOIN perps_stats.exchanges e ON e.id = m.exchange_id
-     CROSS JOIN LATERAL (SELECT * FROM perps_stats.liquidity_depth x
-                          WHERE x.market_id = m.id ORDER BY x.ts DESC LIMIT 1) l;
+     CROSS JOIN LATERAL (SELECT * FROM (
+                (SELECT * FROM perps_stats.liquidity_depth x WHERE x.market_id = m.id
+                    AND x.ts >= now() - interval '1 day' ORDER BY x.ts DESC LIMIT 1)
+                UNION ALL
+                (SELECT * FROM perps_stats.liquidity_depth x WHERE x.market_id = m.id ORDER BY x.ts DESC LIMIT 1)
+             ) u LIMIT 1) l;
 COMMENT ON VIEW perps_api.latest_liquidity IS 'The newest liquidity_depth row of each market';
 
 -- ---------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 -- what perps_anon may and may not do, and that queries through the views
 -- reach the tables through partition pruning and the primary-key indexes.
 BEGIN;
-SELECT plan(47);
+SELECT plan(49);
 
 -- ---------------------------------------------------------------------------
 -- The schema
@@ -158,6 +158,13 @@ TRUNCATE p;
 INSERT INTO p SELECT pg_temp.plan($$SELECT * FROM perps_api.latest_tickers WHERE symbol = 'BTC'$$);
 SELECT matches(plan, 'Limit.*\n.*Merge Append.*\n(.*\n)*.*Index Scan Backward using tickers_p', 'latest_tickers: newest row per market from the pk indexes') FROM p;
 SELECT doesnt_match(plan, 'Seq Scan on tickers|Unique|HashAggregate', 'latest_tickers: no pass over the table') FROM p;
+SELECT matches(plan, 'Subplans Removed: [1-9]', 'latest_tickers: the last day first, older partitions pruned') FROM p;
+-- both paths: a row in the last day (found by the first branch) and a
+-- market whose newest row is older (found by the fallback over all days)
+INSERT INTO perps_stats.tickers (market_id, ts, last_price) VALUES (201, now() - interval '1 hour', 101);
+SELECT results_eq($$SELECT exchange, ts, last_price FROM perps_api.latest_tickers WHERE symbol = 'BTC' AND exchange IN ('lighter', 'paradex') ORDER BY 1$$,
+                  $$VALUES ('lighter', now() - interval '1 hour', 101::numeric), ('paradex', '2026-02-03 23:59:50+00'::timestamptz, 100::numeric)$$,
+                  'latest_tickers: the newest row, recent or not');
 
 TRUNCATE p;
 INSERT INTO p SELECT pg_temp.plan($$SELECT * FROM perps_api.orderbooks WHERE exchange = 'paradex' AND symbol = 'BTC'$$);
