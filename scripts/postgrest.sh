@@ -54,12 +54,20 @@ perps_postgrest_start() {
         "$PERPS_ROOT/scripts/postgrest.conf.in" > "$dir/postgrest.conf"
     "$PERPS_POSTGREST_BIN" "$dir/postgrest.conf" >"$dir/postgrest.log" 2>&1 &
     PERPS_POSTGREST_PID=$!
-    local i
+    local i code
     for ((i = 0; i < 100; i++)); do
-        # any HTTP answer means it listens (503 until perps_api exists);
-        # a bad connection string shows in the log
-        if [ "$(curl -s -m 2 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/")" != 000 ] &&
-           ! grep -q 'Database connection error' "$dir/postgrest.log"; then return 0; fi
+        # any HTTP answer means it listens; a bad connection string shows
+        # in the log.  Until the schema cache is loaded it answers 503, and
+        # keeps doing so while perps_api does not exist (the test service
+        # starts before the extension is created): give it 3 s for that.
+        code=$(curl -s -m 2 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/")
+        if [ "$code" != 000 ] && ! grep -q 'Database connection error' "$dir/postgrest.log"; then
+            for ((i = 0; i < 30 && code == 503; i++)); do
+                sleep 0.1
+                code=$(curl -s -m 2 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/")
+            done
+            return 0
+        fi
         if ! kill -0 "$PERPS_POSTGREST_PID" 2>/dev/null; then break; fi
         sleep 0.1
     done
