@@ -262,20 +262,49 @@ PG_FUNCTION_INFO_V1(vwap_accum);
 Datum
 vwap_accum(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggcontext = vwap_context(fcinfo, "vwap_accum");
 	VwapState  *st = PG_ARGISNULL(0) ? NULL : (VwapState *) PG_GETARG_POINTER(0);
+	int64		pm,
+				qm;
+	int32		pd,
+				qd;
 	XNum		p,
-				q;
+				q,
+				pq,
+				sq;
 
 	if (st == NULL)
-		st = vwap_new(aggcontext);
+		st = vwap_new(vwap_context(fcinfo, "vwap_accum"));
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
 		PG_RETURN_POINTER(st);
 
-	p = xn_from_datum(PG_GETARG_DATUM(1));
-	q = xn_from_datum(PG_GETARG_DATUM(2));
-	vwap_store(&st->pq, xn_add(st->pq, xn_mul(p, q)), aggcontext);
-	vwap_store(&st->q, xn_add(st->q, q), aggcontext);
+	/* the common case: both fit in 64 bits, their product in 128 */
+	if (likely(xn_decode_int64(PG_GETARG_DATUM(1), &pm, &pd) &&
+			   xn_decode_int64(PG_GETARG_DATUM(2), &qm, &qd)))
+	{
+		p = xn_small(pm, pd);
+		q = xn_small(qm, qd);
+		pq = xn_small((int128) pm * qm, pd + qd);
+	}
+	else
+	{
+		p = xn_from_datum(PG_GETARG_DATUM(1));
+		q = xn_from_datum(PG_GETARG_DATUM(2));
+		pq = xn_mul(p, q);
+	}
+	pq = xn_add(st->pq, pq);
+	sq = xn_add(st->q, q);
+	if (likely(!pq.big && !sq.big && !st->pq.big && !st->q.big))
+	{
+		st->pq = pq;
+		st->q = sq;
+	}
+	else
+	{
+		MemoryContext aggcontext = vwap_context(fcinfo, "vwap_accum");
+
+		vwap_store(&st->pq, pq, aggcontext);
+		vwap_store(&st->q, sq, aggcontext);
+	}
 	st->n++;
 	PG_RETURN_POINTER(st);
 }

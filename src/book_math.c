@@ -5,21 +5,26 @@
  *		threshold of mid, market-order slippage, and the rows ingestion
  *		stores in liquidity_depth and slippage.
  *
- * A book is decoded once into XNums (exactnum.h: scaled 128-bit integers
- * while values fit, Numeric otherwise), validated, and then every figure is
- * exact: sums keep the largest display scale of their terms and products
- * add the scales, exactly as numeric's operators do, so a notional here
- * equals sum(price * qty) over the same levels in SQL, value and scale.
- * The inexact figures (average price, filled base of a partial level,
- * slippage and distances in bps) are one numeric division each of two
- * exact operands, so they carry numeric_div's usual 16 or more
- * significant digits and no accumulated rounding.
+ * A side is decoded once and validated.  The common case takes the 64-bit
+ * lane: every price and quantity as a 64-bit integer at the side's largest
+ * scale, each value's own display scale kept beside it, prefix sums of
+ * price * qty and qty in 128 bits.  A value that does not fit, or a sum
+ * that would overflow, moves the side to the general form: XNums
+ * (exactnum.h: scaled 128-bit integers while values fit, Numeric
+ * otherwise).  Either way every sum is exact and has the display scale
+ * numeric's operators would give it (sums keep the largest scale of their
+ * terms, products add the scales), so a notional here equals sum(price *
+ * qty) over the same levels in SQL, value and scale.  The inexact figures
+ * (average price, filled base of a partial level, slippage and distances
+ * in bps) are one numeric division each of two exact operands, so they
+ * carry numeric_div's usual 16 or more significant digits and no
+ * accumulated rounding.
  *
  * Thresholds are evaluated without division: with f = bps / 10^4 a bid is
  * within the threshold when price >= mid - mid * f, an ask when price <=
  * mid + mid * f.  Sides are sorted best first, so the levels within any
  * threshold are a prefix of the side, found by binary search over the
- * prefix sums.
+ * prices; the prefix sums give the figure.
  *
  * Memory: everything is palloc'd in the caller's memory context.
  *

@@ -193,18 +193,108 @@ xn_decode(const char *data, Size len, int128 *v, int32 *dscale)
 	return true;
 }
 
+/*
+ * The 64-bit decoder: the same reading of the format as xn_decode,
+ * specialised for values of at most five digit groups.
+ */
 bool
 xn_decode_int64(Datum d, int64 *m, int32 *dscale)
 {
 	struct varlena *p = (struct varlena *) DatumGetPointer(d);
-	int128		v;
+	const char *data;
+	Size		len;
+	uint16		hdr;
+	int			weight;
+	int			ndigits;
+	int			ds;
+	int			shift;
+	int			nfull;
+	bool		neg;
+	const char *digits;
+	uint64		acc = 0;
+	int			i;
 
-	if (unlikely(VARATT_IS_EXTENDED(p) && !VARATT_IS_SHORT(p)))
+	if (VARATT_IS_4B_U(p))
+	{
+		data = VARDATA(p);
+		len = VARSIZE(p) - VARHDRSZ;
+	}
+	else if (VARATT_IS_1B(p) && !VARATT_IS_1B_E(p))
+	{
+		data = VARDATA_SHORT(p);
+		len = VARSIZE_SHORT(p) - VARHDRSZ_SHORT;
+	}
+	else
 		return false;
-	if (!xn_decode(VARDATA_ANY(p), VARSIZE_ANY_EXHDR(p), &v, dscale) ||
-		*dscale > XN_INT64_MAX_SCALE || v > PG_INT64_MAX || v < -PG_INT64_MAX)
+	if (unlikely(len < sizeof(uint16)))
 		return false;
-	*m = (int64) v;
+	memcpy(&hdr, data, sizeof(uint16));
+	if ((hdr & XN_SIGN_MASK) == XN_SHORT)
+	{
+		neg = (hdr & XN_SHORT_SIGN_MASK) != 0;
+		ds = (hdr & XN_SHORT_DSCALE_MASK) >> XN_SHORT_DSCALE_SHIFT;
+		weight = (hdr & XN_SHORT_WEIGHT_MASK);
+		if (hdr & XN_SHORT_WEIGHT_SIGN)
+			weight |= ~XN_SHORT_WEIGHT_MASK;
+		digits = data + sizeof(uint16);
+		ndigits = (len - sizeof(uint16)) / sizeof(int16);
+	}
+	else if ((hdr & XN_SIGN_MASK) == XN_SPECIAL || len < 2 * sizeof(uint16))
+		return false;
+	else
+	{
+		int16		w;
+
+		neg = (hdr & XN_SIGN_MASK) == XN_NEG;
+		ds = hdr & XN_DSCALE_MASK;
+		memcpy(&w, data + sizeof(uint16), sizeof(int16));
+		weight = w;
+		digits = data + 2 * sizeof(uint16);
+		ndigits = (len - 2 * sizeof(uint16)) / sizeof(int16);
+	}
+	if (ds > XN_INT64_MAX_SCALE || ndigits > 5)
+		return false;
+	*dscale = ds;
+	if (ndigits == 0)
+	{
+		*m = 0;
+		return true;
+	}
+
+	/* as in xn_decode */
+	shift = ds - 4 * (ndigits - 1 - weight);
+	if (shift < -3 || shift > XN_INT64_MAX_SCALE)
+		return false;
+	nfull = shift < 0 ? ndigits - 1 : ndigits;
+	for (i = 0; i < nfull; i++)
+	{
+		int16		dg;
+
+		memcpy(&dg, digits + i * sizeof(int16), sizeof(int16));
+		if (i < 4)
+			acc = acc * 10000 + (uint64) dg;
+		else if (__builtin_mul_overflow(acc, (uint64) 10000, &acc) ||
+				 __builtin_add_overflow(acc, (uint64) dg, &acc))
+			return false;
+	}
+	if (shift < 0)
+	{
+		static const uint16 cut_pow[4] = {1, 10, 100, 1000};
+		int16		dg;
+		int			cut = -shift;
+
+		memcpy(&dg, digits + (ndigits - 1) * sizeof(int16), sizeof(int16));
+		if (dg % cut_pow[cut] != 0 ||
+			__builtin_mul_overflow(acc, (uint64) cut_pow[4 - cut], &acc) ||
+			__builtin_add_overflow(acc, (uint64) (dg / cut_pow[cut]), &acc))
+			return false;
+	}
+	else if (shift > 0 &&
+			 __builtin_mul_overflow(acc, (uint64) xn_pow10[shift], &acc))
+		return false;
+	if (acc > (uint64) PG_INT64_MAX)
+		return false;
+	*m = neg ? -(int64) acc : (int64) acc;
 	return true;
 }
 

@@ -40,7 +40,8 @@ typedef struct XNum
 	bool		big;
 } XNum;
 
-extern PGDLLIMPORT const int128 xn_pow10[XN_MAX_SCALE + 1];
+/* 10^0 .. 10^38 */
+extern const int128 xn_pow10[XN_MAX_SCALE + 1];
 
 /* Decodes a numeric Datum (any varlena header form). */
 extern XNum xn_from_datum(Datum d);

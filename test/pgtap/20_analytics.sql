@@ -4,7 +4,7 @@
 -- 100-decimal computation), the C API rows against the SQL functions, and
 -- vwap against sum(price*qty)/sum(qty), serial and parallel.
 BEGIN;
-SELECT plan(84);
+SELECT plan(94);
 SET LOCAL search_path = perps_stats, public;
 
 -- ---------------------------------------------------------------------------
@@ -84,14 +84,15 @@ SELECT throws_ok($$SELECT liquidity_depth_row('{{100,1}}', '{{99,1}}')$$, '22023
     'order book is crossed', 'the C API checks the book too');
 
 -- ---------------------------------------------------------------------------
--- Independent set-based SQL over unnest
+-- Independent set-based SQL over unnest (mid as (b + a) * 0.5, exact: numeric
+-- division by 2 rounds values of 17 digits and more)
 -- ---------------------------------------------------------------------------
 CREATE FUNCTION pg_temp.ld_sql(bids numeric[], asks numeric[], bps numeric[])
 RETURNS TABLE (bps text, bid_notional text, ask_notional text, bid_complete boolean, ask_complete boolean)
 LANGUAGE sql AS $$
     WITH b AS (SELECT p, q FROM unnest(bids[:][1:1], bids[:][2:2]) u(p, q)),
          a AS (SELECT p, q FROM unnest(asks[:][1:1], asks[:][2:2]) u(p, q)),
-         m AS (SELECT (bids[1][1] + asks[1][1]) / 2 AS mid),
+         m AS (SELECT (bids[1][1] + asks[1][1]) * 0.5 AS mid),
          t AS (SELECT x, o FROM unnest(bps) WITH ORDINALITY u(x, o))
     SELECT t.x::text,
            coalesce((SELECT sum(p * q) FROM b WHERE p >= m.mid * (1 - t.x / 10000)), 0)::text,
@@ -106,7 +107,7 @@ RETURNS TABLE (percentage text, bid_volume text, ask_volume text)
 LANGUAGE sql AS $$
     WITH b AS (SELECT p, q FROM unnest(bids[:][1:1], bids[:][2:2]) u(p, q)),
          a AS (SELECT p, q FROM unnest(asks[:][1:1], asks[:][2:2]) u(p, q)),
-         m AS (SELECT (bids[1][1] + asks[1][1]) / 2 AS mid),
+         m AS (SELECT (bids[1][1] + asks[1][1]) * 0.5 AS mid),
          t AS (SELECT x, o FROM unnest(pct) WITH ORDINALITY u(x, o))
     SELECT t.x::text,
            coalesce((SELECT sum(q) FROM b WHERE p >= m.mid * (1 - t.x)), 0)::text,
@@ -124,7 +125,7 @@ LANGUAGE sql AS $$
                              CASE side WHEN 'buy' THEN asks[:][2:2] ELSE bids[:][2:2] END)
                       WITH ORDINALITY u(p, q, i)
                WINDOW w AS (ORDER BY i)),
-         m AS (SELECT (bids[1][1] + asks[1][1]) / 2 AS mid),
+         m AS (SELECT (bids[1][1] + asks[1][1]) * 0.5 AS mid),
          k AS (SELECT * FROM l WHERE cq >= notional ORDER BY i LIMIT 1),
          hp AS (SELECT k.i, k.cb - k.q + round(notional - (k.cq - k.p * k.q), 100) / k.p AS base FROM k),
          hp2 AS (SELECT hp.*, round(notional, 100) / hp.base AS avg FROM hp),
@@ -165,13 +166,22 @@ SELECT 'grid',
           FROM generate_series(1, 1000) i),
        (SELECT array_agg(ARRAY[50000 + i * 0.5, round(((i * 104729) % 10009) / 1000.0, i % 3)] ORDER BY i)
           FROM generate_series(1, 1000) i);
+-- 'wide': every value fits in 64 bits but the bid sums overflow 128 bits,
+-- and one ask needs a decimal that does not fit at the side's scale
+INSERT INTO books
+SELECT 'wide',
+       (SELECT array_agg(ARRAY[900000000000000000 - i, 900000000000000000 + i] ORDER BY i)
+          FROM generate_series(1, 1000) i),
+       (SELECT array_agg(ARRAY[CASE WHEN i = 500 THEN 900000000000000500.5 ELSE 900000000000000001 + i END,
+                               1000 + i] ORDER BY i)
+          FROM generate_series(1, 1000) i);
 INSERT INTO books VALUES
     ('huge', '{{1e30,1e10},{9e29,2.5},{8.5e29,0.000000000000000000000000000000000000000001}}',
              '{{1.1e30,3e-45},{2e30,3},{2.00000000000000000000000000000000000000000001e30,7e12}}');
 
 SELECT is(array_length(bids, 1), 1000, 'the deep book has 1000 bid levels') FROM books WHERE name = 'deep';
 SELECT is(array_length(asks, 1), 1000, 'the deep book has 1000 ask levels') FROM books WHERE name = 'deep';
-SELECT is(mid_price(bids, asks), (bids[1][1] + asks[1][1]) / 2, name || ': mid') FROM books ORDER BY name;
+SELECT is(mid_price(bids, asks), (bids[1][1] + asks[1][1]) * 0.5, name || ': mid') FROM books ORDER BY name;
 
 SELECT results_eq(
     format($$SELECT bps::text, bid_notional::text, ask_notional::text, bid_complete, ask_complete
@@ -217,12 +227,14 @@ SELECT ok(c.ok, 'deep: slippage filling exactly 10 whole levels (' || c.detail |
        LATERAL pg_temp.slip_check(b.bids, b.asks, 'buy', t.n) c
  WHERE b.name = 'deep';
 
-SELECT ok(c.ok, 'huge: slippage ' || s.side || ' ' || s.notional || ' (' || c.detail || ')')
+SELECT ok(c.ok, b.name || ': slippage ' || s.side || ' ' || s.notional || ' (' || c.detail || ')')
   FROM books b
- CROSS JOIN (VALUES ('buy', 1e30::numeric), ('buy', 1e31), ('sell', 1e40), ('sell', 9.5e39)) s(side, notional)
+ CROSS JOIN (VALUES ('huge', 'buy', 1e30::numeric), ('huge', 'buy', 1e31), ('huge', 'sell', 1e40),
+                    ('huge', 'sell', 9.5e39), ('wide', 'sell', 1e38), ('wide', 'sell', 5e38),
+                    ('wide', 'buy', 1e24), ('wide', 'buy', 1e30)) s(book, side, notional)
  CROSS JOIN LATERAL pg_temp.slip_check(b.bids, b.asks, s.side, s.notional) c
- WHERE b.name = 'huge'
- ORDER BY s.side, s.notional;
+ WHERE b.name = s.book
+ ORDER BY b.name, s.side, s.notional;
 
 -- ---------------------------------------------------------------------------
 -- The C API rows equal the SQL functions
