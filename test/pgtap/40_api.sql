@@ -83,9 +83,9 @@ SELECT is(array_agg(format('%s.%s', c.relnamespace::regnamespace, c.relname) ORD
 SELECT is(array_agg(n.nspname::text ORDER BY 1), NULL, 'perps_anon can create objects in no schema')
   FROM pg_namespace n
  WHERE has_schema_privilege('perps_anon', n.oid, 'CREATE') AND n.nspname !~ '^pg_(toast_)?temp_';
--- in perps_stats it can do what PUBLIC can (read the market data, call the
--- math), and nothing more: none of the functions that write, maintain or
--- reach the network
+-- in perps_stats it can do what PUBLIC can (call the math), and nothing
+-- more: no table (reading is perps_reader's), none of the functions that
+-- write, maintain or reach the network
 SELECT is(array_agg(p.oid::regprocedure::text ORDER BY 1), NULL,
           'perps_anon executes no perps_stats function that PUBLIC may not')
   FROM pg_proc p
@@ -96,8 +96,8 @@ SELECT is(array_agg(p.oid::regprocedure::text ORDER BY 1), NULL,
 SELECT function_privs_are('perps_stats', 'create_partitions', ARRAY['integer'], 'perps_anon', '{}'::text[]);
 SELECT function_privs_are('perps_stats', 'drop_partitions', ARRAY['interval'], 'perps_anon', '{}'::text[]);
 SELECT function_privs_are('perps_stats', 'clean', ARRAY['interval'], 'perps_anon', '{}'::text[]);
-SELECT table_privs_are('perps_stats', 'exchanges', 'perps_anon', ARRAY['SELECT'],
-                       'perps_stats.exchanges: SELECT only, through PUBLIC');
+SELECT table_privs_are('perps_stats', 'exchanges', 'perps_anon', '{}'::text[],
+                       'perps_stats.exchanges: not even SELECT (perps_anon is no perps_reader)');
 -- nobody else gets perps_api through PUBLIC
 CREATE ROLE perps_tap_other;
 SELECT schema_privs_are('perps_api', 'perps_tap_other', '{}'::text[], 'PUBLIC has no USAGE on perps_api');
