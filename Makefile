@@ -49,6 +49,7 @@ $(OBJS): $(wildcard src/*.h worker/*.h)
 
 .PHONY: test demo bench fuzz deps
 # Everything a fresh machine needs, a throwaway cluster, all the tests.
+# SANITIZE=1: under ASAN and UBSan; VALGRIND=1: under valgrind (README).
 test:
 	bash test/run.sh
 
