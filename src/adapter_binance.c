@@ -242,7 +242,7 @@ bn_parse_body(PerpsCtx *ctx, const PerpsBody *b, struct json_object **out)
 	if (b->status >= 400)
 	{
 		json_object_put(root);
-		return perps_fail(ctx, PERPS_ERR_VENUE, "HTTP status %ld without an error payload", b->status);
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "HTTP status %ld without an error payload", b->status);
 	}
 	*out = root;
 	return PERPS_OK;

@@ -658,10 +658,10 @@ perps_http_raise(const PerpsHttpCall *c, const char *venue_message)
 	char	   *detail = c->errdetail;
 
 	if (venue_message && venue_message[0])
-		detail = psprintf("%s says: %s%s%s", c->venue, venue_message,
+		detail = psprintf("%s says: %s.%s%s", c->venue, venue_message,
 						  detail ? " " : "", detail ? detail : "");
 	else if (c->status >= 400 && c->body && c->len > 0)
-		detail = psprintf("The response began: %s%s%s", http_snippet(c->body, c->len),
+		detail = psprintf("The response began: %s.%s%s", http_snippet(c->body, c->len),
 						  detail ? " " : "", detail ? detail : "");
 	ereport(ERROR,
 			(errcode(c->sqlstate ? c->sqlstate : ERRCODE_CONNECTION_EXCEPTION),
