@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# TAP: the HTTP layer against the mock's injected faults (POST /_mock/faults):
+# retries after Retry-After, a retry budget that ends an endless 500, bodies
+# that are truncated, wrong-typed, oversized or garbage, dropped connections,
+# slow answers, and a query cancel in the middle of a fetch.  Every failure
+# must be an error with its SQLSTATE: never a crash, never a half-parsed row.
+set -u
+MOCK=${PERPS_MOCK_URL:?PERPS_MOCK_URL is not set}
+n=0 fails=0
+echo "1..22"
+
+ok() {  # ok COND-EXIT-STATUS DESCRIPTION [DIAG]
+    n=$((n + 1))
+    if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fails=$((fails + 1)); [ -n "${3:-}" ] && echo "$3" | sed 's/^/# /'; fi
+}
+fault() { curl -sf -X POST "$MOCK/_mock/faults" -d "$1" >/dev/null; }
+clear_faults() { curl -sf -X DELETE "$MOCK/_mock/faults" >/dev/null; curl -sf -X DELETE "$MOCK/_mock/log" >/dev/null; }
+requests() {  # number of logged requests to a binance path
+    curl -sf "$MOCK/_mock/log?venue=binance" | python3 -c "import json,sys; print(sum(1 for r in json.load(sys.stdin) if r['path']=='$1'))"
+}
+now() { date +%s.%N; }
+elapsed() { python3 -c "print(round($2 - $1, 3))"; }
+ge() { python3 -c "import sys; sys.exit(0 if $1 >= $2 else 1)"; }
+lt() { python3 -c "import sys; sys.exit(0 if $1 < $2 else 1)"; }
+
+# sql SETTINGS QUERY: runs QUERY with binance pointed at the mock, prints the
+# result rows or "ERROR:  <sqlstate>" lines
+sql() {
+    psql -X -q -t -A -v VERBOSITY=sqlstate 2>&1 <<SQL
+BEGIN;
+UPDATE perps_stats.exchanges SET rest_url = '$MOCK/binance' WHERE name = 'binance';
+$1
+$2;
+ROLLBACK;
+SQL
+}
+
+OI="SELECT open_interest FROM perps_stats.fetch_open_interest('binance', 'BTC')"
+
+# 1-3: 429 with Retry-After: 1 is retried after a second and succeeds
+clear_faults
+fault '{"venue":"binance","path":"^/fapi/v1/openInterest$","kind":"status","status":429,"retry_after":1,"count":1}'
+t0=$(now); out=$(sql "" "$OI"); t1=$(now)
+ok $([ "$out" = "84617.188" ]; echo $?) "429 + Retry-After: 1 then success returns the row" "$out"
+ge "$(elapsed "$t0" "$t1")" 1.0; ok $? "the retry waited Retry-After (took $(elapsed "$t0" "$t1") s)"
+ok $([ "$(requests /fapi/v1/openInterest)" = 2 ]; echo $?) "two requests reached the venue"
+
+# 4-5: 418 (Binance's IP ban) with Retry-After is retried too
+clear_faults
+fault '{"venue":"binance","path":"^/fapi/v1/openInterest$","kind":"status","status":418,"retry_after":1,"count":1}'
+t0=$(now); out=$(sql "" "$OI"); t1=$(now)
+ok $([ "$out" = "84617.188" ]; echo $?) "418 + Retry-After: 1 then success returns the row" "$out"
+ge "$(elapsed "$t0" "$t1")" 1.0; ok $? "the 418 retry waited a second"
+
+# 6-9: an endless 500 ends in a clear error within the budget
+clear_faults
+fault '{"venue":"binance","path":"^/fapi/v1/openInterest$","kind":"status","status":500,"count":-1}'
+t0=$(now); out=$(sql "SET perps_stats.http_retry_budget = '2s'; SET perps_stats.http_max_retries = 100;" "$OI"); t1=$(now)
+ok $([ "$out" = "ERROR:  08006" ]; echo $?) "an endless 500 is an error with SQLSTATE 08006" "$out"
+lt "$(elapsed "$t0" "$t1")" 3.5; ok $? "within the 2 s budget plus one request (took $(elapsed "$t0" "$t1") s)"
+r=$(requests /fapi/v1/openInterest)
+ge "$r" 3; ok $? "it was retried with backoff ($r attempts)"
+msg=$(psql -X -q -t -A 2>&1 <<SQL
+BEGIN;
+UPDATE perps_stats.exchanges SET rest_url = '$MOCK/binance' WHERE name = 'binance';
+SET perps_stats.http_retry_budget = '500ms';
+$OI;
+ROLLBACK;
+SQL
+)
+echo "$msg" | grep -q 'binance answered GET /fapi/v1/openInterest?symbol=BTCUSDT with HTTP status 500'
+ok $? "the error names the venue, the path and the status" "$msg"
+
+# 10-11: truncated JSON and garbage are 22032
+clear_faults
+fault '{"venue":"binance","path":"^/fapi/v1/depth$","kind":"truncate","count":1}'
+out=$(sql "" "SELECT bids FROM perps_stats.fetch_orderbook('binance', 'BTC')")
+ok $([ "$out" = "ERROR:  22032" ]; echo $?) "a truncated body is invalid_json_text (22032), no row" "$out"
+fault '{"venue":"binance","path":"^/fapi/v1/openInterest$","kind":"garbage","count":1}'
+out=$(sql "" "$OI")
+ok $([ "$out" = "ERROR:  22032" ]; echo $?) "a garbage body is 22032" "$out"
+
+# 12-14: wrong types are data_exception (22000); a half-parsed market list writes nothing
+fault '{"venue":"binance","path":"^/fapi/v1/klines$","kind":"wrong_types","count":1}'
+out=$(sql "" "SELECT count(*) FROM perps_stats.fetch_klines('binance', 'BTC', '1m')")
+ok $([ "$out" = "ERROR:  22000" ]; echo $?) "wrong-typed klines are 22000, no row" "$out"
+fault '{"venue":"binance","path":"^/fapi/v1/exchangeInfo$","kind":"wrong_types","count":1}'
+out=$(sql "" "SELECT perps_stats.refresh_markets('binance')")
+ok $([ "$out" = "ERROR:  22000" ]; echo $?) "a wrong-typed exchangeInfo fails refresh_markets with 22000" "$out"
+out=$(psql -X -q -t -A -c "SELECT count(*) FROM perps_stats.markets m JOIN perps_stats.exchanges e ON e.id = m.exchange_id WHERE e.name = 'binance' AND m.updated_at > now() - interval '1 minute'")
+ok $([ "$out" = "0" ]; echo $?) "... and wrote no market" "$out"
+
+# 15: an oversized body is program_limit_exceeded (54000)
+fault '{"venue":"binance","path":"^/fapi/v1/openInterest$","kind":"oversize","bytes":2000000,"count":1}'
+out=$(sql "SET perps_stats.http_max_response_size = '1MB';" "$OI")
+ok $([ "$out" = "ERROR:  54000" ]; echo $?) "a body over http_max_response_size is 54000" "$out"
+
+# 16: a dropped connection is retried
+clear_faults
+fault '{"venue":"binance","path":"^/fapi/v1/openInterest$","kind":"drop","count":1}'
+out=$(sql "" "$OI")
+ok $([ "$out" = "84617.188" ]; echo $?) "a dropped connection is retried and succeeds" "$out"
+
+# 17-18: a slow answer times out (08006) after http_timeout
+clear_faults
+fault '{"venue":"binance","path":"^/fapi/v1/openInterest$","kind":"slow","delay_ms":4000,"count":-1}'
+t0=$(now); out=$(sql "SET perps_stats.http_timeout = '500ms'; SET perps_stats.http_retry_budget = 0;" "$OI"); t1=$(now)
+ok $([ "$out" = "ERROR:  08006" ]; echo $?) "a slow answer times out: 08006" "$out"
+lt "$(elapsed "$t0" "$t1")" 2.0; ok $? "after http_timeout (took $(elapsed "$t0" "$t1") s)"
+
+# 19-20: a query cancel stops a fetch within a second
+t0=$(now); out=$(sql "SET statement_timeout = '700ms';" "$OI"); t1=$(now)
+ok $([ "$out" = "ERROR:  57014" ]; echo $?) "statement_timeout cancels a fetch in flight (57014)" "$out"
+lt "$(elapsed "$t0" "$t1")" 1.7; ok $? "within a second of the cancel (took $(elapsed "$t0" "$t1") s)"
+
+# 21: a cancel during a backoff wait, then the same session fetches again (no handle leaked)
+clear_faults
+fault '{"venue":"binance","path":"^/fapi/v1/openInterest$","kind":"status","status":503,"retry_after":20,"count":1}'
+out=$(psql -X -q -t -A -v VERBOSITY=sqlstate 2>&1 <<SQL
+UPDATE perps_stats.exchanges SET rest_url = '$MOCK/binance' WHERE name = 'binance';
+SET perps_stats.http_retry_budget = '60s';
+SET statement_timeout = '1s';
+$OI;
+RESET statement_timeout;
+$OI;
+$OI;
+SQL
+)
+ok $([ "$(echo $out)" = "ERROR: 57014 84617.188 84617.188" ]; echo $?) "cancel during Retry-After, then two fetches in the same backend" "$out"
+
+# 22: requests of one call run concurrently: with 300 ms added to every answer,
+# the ticker's four requests take about 300 ms, not 1.2 s
+clear_faults
+curl -sf -X POST "$MOCK/_mock/config" -d '{"latency_ms": 300}' >/dev/null
+t0=$(now); out=$(sql "" "SELECT last_price FROM perps_stats.fetch_ticker('binance', 'ETH')"); t1=$(now)
+curl -sf -X POST "$MOCK/_mock/config" -d '{"latency_ms": 0}' >/dev/null
+lt "$(elapsed "$t0" "$t1")" 1.0; ok $? "a call's 4 requests run concurrently ($(elapsed "$t0" "$t1") s with 300 ms each; $out)"
+
+psql -X -q -c "UPDATE perps_stats.exchanges SET rest_url = 'https://fapi.binance.com' WHERE name = 'binance'" >/dev/null
+clear_faults
+[ "$fails" -eq 0 ]
