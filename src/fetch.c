@@ -1451,3 +1451,96 @@ perps_fetch_many(PerpsFetchJob *jobs, int njobs)
 		job->errdetail = rs[i].err.detail;
 	}
 }
+
+static bool
+fetch_method_by_name(const char *name, PerpsMethod *m)
+{
+	static const struct
+	{
+		const char *name;
+		PerpsMethod m;
+	}			methods[] = {
+		{"markets", PERPS_M_MARKETS}, {"ticker", PERPS_M_TICKER}, {"tickers", PERPS_M_TICKERS},
+		{"orderbook", PERPS_M_ORDERBOOK}, {"funding_rate", PERPS_M_FUNDING},
+		{"funding_history", PERPS_M_FUNDING_HISTORY}, {"open_interest", PERPS_M_OPEN_INTEREST},
+		{"klines", PERPS_M_KLINES}, {"trades", PERPS_M_TRADES},
+	};
+
+	for (size_t i = 0; i < lengthof(methods); i++)
+		if (strcmp(methods[i].name, name) == 0)
+		{
+			*m = methods[i].m;
+			return true;
+		}
+	return false;
+}
+
+/*
+ * perps_stats._fetch_many(exchanges text[], symbols text[], methods text[])
+ * runs the jobs (one per array position) through perps_fetch_many and
+ * reports, per job, whether it succeeded, the rows it got, or its error:
+ * the way to see from SQL what collect() gets from the HTTP layer.
+ */
+PG_FUNCTION_INFO_V1(perps_fetch_many_sql);
+Datum
+perps_fetch_many_sql(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Datum	   *ex;
+	Datum	   *sy;
+	Datum	   *me;
+	bool	   *exn;
+	bool	   *syn;
+	bool	   *men;
+	int			nex;
+	int			nsy;
+	int			nme;
+	PerpsFetchJob *jobs;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
+		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("arguments must not be null")));
+	deconstruct_array(PG_GETARG_ARRAYTYPE_P(0), TEXTOID, -1, false, TYPALIGN_INT, &ex, &exn, &nex);
+	deconstruct_array(PG_GETARG_ARRAYTYPE_P(1), TEXTOID, -1, false, TYPALIGN_INT, &sy, &syn, &nsy);
+	deconstruct_array(PG_GETARG_ARRAYTYPE_P(2), TEXTOID, -1, false, TYPALIGN_INT, &me, &men, &nme);
+	if (nex != nsy || nex != nme)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("exchanges, symbols and methods must have the same length")));
+	jobs = palloc0(sizeof(PerpsFetchJob) * Max(nex, 1));
+	for (int i = 0; i < nex; i++)
+	{
+		char	   *mname;
+
+		if (exn[i] || men[i])
+			ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+							errmsg("exchange and method must not be null")));
+		jobs[i].exchange = TextDatumGetCString(ex[i]);
+		jobs[i].symbol = syn[i] ? NULL : TextDatumGetCString(sy[i]);
+		mname = TextDatumGetCString(me[i]);
+		if (!fetch_method_by_name(mname, &jobs[i].method))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("unknown method \"%s\"", mname)));
+		jobs[i].interval = "1m";
+		jobs[i].since_us = jobs[i].until_us = PERPS_TS_NONE;
+	}
+	InitMaterializedSRF(fcinfo, 0);
+	perps_fetch_many(jobs, nex);
+	for (int i = 0; i < nex; i++)
+	{
+		Datum		values[7];
+		bool		nulls[7];
+
+		fetch_set_text(values, nulls, 0, jobs[i].exchange);
+		fetch_set_text(values, nulls, 1, jobs[i].global_symbol ? jobs[i].global_symbol : jobs[i].symbol);
+		fetch_set_text(values, nulls, 2, perps_method_names[jobs[i].method]);
+		values[3] = BoolGetDatum(jobs[i].ok);
+		nulls[3] = false;
+		values[4] = Int32GetDatum(jobs[i].result.n);
+		nulls[4] = !jobs[i].ok;
+		fetch_set_text(values, nulls, 5, jobs[i].ok ? NULL : unpack_sql_state(jobs[i].sqlstate));
+		fetch_set_text(values, nulls, 6, jobs[i].errmsg);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}

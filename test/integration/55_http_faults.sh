@@ -7,7 +7,7 @@
 set -u
 MOCK=${PERPS_MOCK_URL:?PERPS_MOCK_URL is not set}
 n=0 fails=0
-echo "1..22"
+echo "1..25"
 
 ok() {  # ok COND-EXIT-STATUS DESCRIPTION [DIAG]
     n=$((n + 1))
@@ -141,6 +141,25 @@ curl -sf -X POST "$MOCK/_mock/config" -d '{"latency_ms": 300}' >/dev/null
 t0=$(now); out=$(sql "" "SELECT last_price FROM perps_stats.fetch_ticker('binance', 'ETH')"); t1=$(now)
 curl -sf -X POST "$MOCK/_mock/config" -d '{"latency_ms": 0}' >/dev/null
 lt "$(elapsed "$t0" "$t1")" 1.0; ok $? "a call's 4 requests run concurrently ($(elapsed "$t0" "$t1") s with 300 ms each; $out)"
+
+# 23-25: many jobs of perps_fetch_many (what collect() uses) in one concurrent run:
+# each job's failure is its own, the others' rows are there
+MANY="SELECT string_agg(concat_ws(':', symbol, method, ok, n, sqlstate), ' ' ORDER BY ord)
+        FROM perps_stats._fetch_many('{binance,binance,binance,binance,nosuch}', '{ETH,BTC,BTC,NOPE,BTC}',
+                                     '{ticker,orderbook,open_interest,ticker,ticker}') WITH ORDINALITY AS t(exchange, symbol, method, ok, n, sqlstate, message, ord)"
+clear_faults
+out=$(sql "" "$MANY")
+ok $([ "$out" = "ETH:ticker:t:1 BTC:order book:t:1 BTC:open interest:t:1 NOPE:ticker:f:38000 BTC:ticker:f:42704" ]; echo $?) \
+   "per-job results and errors (unknown symbol 38000, unknown exchange 42704)" "$out"
+fault '{"venue":"binance","path":"^/fapi/v1/depth$","kind":"status","status":500,"count":-1}'
+out=$(sql "SET perps_stats.http_retry_budget = '1s';" "$MANY")
+ok $([ "$out" = "ETH:ticker:t:1 BTC:order book:f:08006 BTC:open interest:t:1 NOPE:ticker:f:38000 BTC:ticker:f:42704" ]; echo $?) \
+   "an endless 500 fails only the job it hits" "$out"
+clear_faults
+curl -sf -X POST "$MOCK/_mock/config" -d '{"latency_ms": 300}' >/dev/null
+t0=$(now); out=$(sql "" "SELECT count(*) FILTER (WHERE ok) FROM perps_stats._fetch_many('{binance,binance,binance}', '{ETH,BTC,BTC}', '{ticker,orderbook,open_interest}')"); t1=$(now)
+curl -sf -X POST "$MOCK/_mock/config" -d '{"latency_ms": 0}' >/dev/null
+lt "$(elapsed "$t0" "$t1")" 1.2; ok $? "3 jobs, 6 requests of 300 ms each run concurrently ($(elapsed "$t0" "$t1") s, $out ok)"
 
 psql -X -q -c "UPDATE perps_stats.exchanges SET rest_url = 'https://fapi.binance.com' WHERE name = 'binance'" >/dev/null
 clear_faults
