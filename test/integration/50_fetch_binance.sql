@@ -4,7 +4,7 @@
 -- formulas of the mock's generated history, never from this code's output.
 \getenv mock_url PERPS_MOCK_URL
 BEGIN;
-SELECT plan(37);
+SELECT plan(39);
 
 UPDATE perps_stats.exchanges SET rest_url = :'mock_url' || '/binance' WHERE name = 'binance';
 
@@ -101,6 +101,15 @@ SELECT results_eq(
         FROM perps_stats.fetch_klines('binance', 'BTC', '1h', '2024-04-10 08:00:00+00', '2024-04-10 08:00:00+00')$$,
     $$VALUES (60760.00::numeric, 60765.00::numeric, 60755.00::numeric, 60761.50::numeric, 6.000::numeric, 11::bigint)$$,
     'fetch_klines: 1h interval');
+-- without since, pages go backwards from the newest: 2000 rows = 1500 + 500 ending at 08:43,
+-- the first at 08:43 - 1999 min = 2024-04-08 23:24
+SELECT is((SELECT count(*) || ' ' || count(DISTINCT open_time) || ' ' || min(open_time) || ' ' || max(open_time)
+             FROM perps_stats.fetch_klines('binance', 'BTC', '1m', max_rows => 2000)),
+          '2000 2000 2024-04-08 23:24:00+00 2024-04-10 08:43:00+00', 'fetch_klines: max_rows without since pages backwards');
+-- funding until 2024-04-10 08:00 backwards: 1200 settlements, the first 1199 x 8 h = 399 d 16 h earlier
+SELECT is((SELECT count(*) || ' ' || count(DISTINCT funding_time) || ' ' || min(funding_time)
+             FROM perps_stats.fetch_funding_history('binance', 'BTC', NULL, '2024-04-10 08:43:00+00', 1200)),
+          '1200 1200 2023-03-07 16:00:00+00', 'fetch_funding_history: until and max_rows page backwards');
 SELECT is((SELECT count(*) FROM perps_stats.fetch_klines('binance', 'BTC', '1m')), 500::bigint,
           'fetch_klines: without a range, one page of Binance''s default 500');
 

@@ -7,7 +7,7 @@
 set -u
 MOCK=${PERPS_MOCK_URL:?PERPS_MOCK_URL is not set}
 n=0 fails=0
-echo "1..25"
+echo "1..27"
 
 ok() {  # ok COND-EXIT-STATUS DESCRIPTION [DIAG]
     n=$((n + 1))
@@ -160,6 +160,17 @@ curl -sf -X POST "$MOCK/_mock/config" -d '{"latency_ms": 300}' >/dev/null
 t0=$(now); out=$(sql "" "SELECT count(*) FILTER (WHERE ok) FROM perps_stats._fetch_many('{binance,binance,binance}', '{ETH,BTC,BTC}', '{ticker,orderbook,open_interest}')"); t1=$(now)
 curl -sf -X POST "$MOCK/_mock/config" -d '{"latency_ms": 0}' >/dev/null
 lt "$(elapsed "$t0" "$t1")" 1.2; ok $? "3 jobs, 6 requests of 300 ms each run concurrently ($(elapsed "$t0" "$t1") s, $out ok)"
+
+# 26-27: the per-venue rate limit: 2 weight per second, 4 open-interest requests of weight 1:
+# two go at once (the bucket starts full), the 3rd after 0.5 s, the 4th after 1 s
+curl -sf -X DELETE "$MOCK/_mock/log" >/dev/null
+t0=$(now)
+out=$(sql "UPDATE perps_stats.exchanges SET rate_limit_weight = 2, rate_limit_window_ms = 1000 WHERE name = 'binance';" \
+      "SELECT count(*) FILTER (WHERE ok) FROM perps_stats._fetch_many('{binance,binance,binance,binance}', '{BTC,BTC,BTC,BTC}', '{open_interest,open_interest,open_interest,open_interest}')")
+t1=$(now)
+ok $([ "$out" = 4 ]; echo $?) "rate-limited jobs all succeed" "$out"
+spread=$(curl -sf "$MOCK/_mock/log?venue=binance" | python3 -c "import json,sys; t=sorted(r['t'] for r in json.load(sys.stdin) if r['path']=='/fapi/v1/openInterest'); print(round(t[-1]-t[0],3))")
+ge "$spread" 0.9; ok $? "the venue saw them spread over about a second ($spread s, $(elapsed "$t0" "$t1") s in all)"
 
 psql -X -q -c "UPDATE perps_stats.exchanges SET rest_url = 'https://fapi.binance.com' WHERE name = 'binance'" >/dev/null
 clear_faults
