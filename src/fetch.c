@@ -20,6 +20,9 @@
  * context; an adapter's arena allocates there with MCXT_ALLOC_NO_OOM (an
  * adapter never longjmps).  History calls reset a page context per page.
  *
+ * Snapshots: look-ups run with read_only = false so that they see the
+ * markets a refresh earlier in the same call wrote.
+ *
  * Privileges: the functions reach the network, so they are not executable
  * by PUBLIC.  refresh_markets writes perps_stats.markets and is SECURITY
  * DEFINER with a fixed search_path; the fetch functions call it when a
@@ -286,7 +289,7 @@ fetch_venue_load(const char *name, FetchVenue *v, bool missing_ok)
 	SPI_connect();
 	rc = SPI_execute_with_args("SELECT id::int, rest_url, rate_limit_weight, rate_limit_window_ms "
 							   "FROM perps_stats.exchanges WHERE name = $1",
-							   1, argtypes, args, NULL, true, 1);
+							   1, argtypes, args, NULL, false, 1);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));
 	if (SPI_processed == 1)
@@ -347,7 +350,7 @@ fetch_market_lookup(const FetchVenue *v, const char *symbol, FetchMarket *mk)
 	SPI_connect();
 	rc = SPI_execute_with_args("SELECT symbol, native_symbol, contract_size::text FROM perps_stats.markets "
 							   "WHERE exchange_id = $1 AND symbol = $2",
-							   2, argtypes, args, NULL, true, 1);
+							   2, argtypes, args, NULL, false, 1);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));
 	if (SPI_processed == 1)
@@ -362,6 +365,26 @@ fetch_market_lookup(const FetchVenue *v, const char *symbol, FetchMarket *mk)
 	}
 	SPI_finish();
 	return found;
+}
+
+/*
+ * Refreshes a venue's markets through the SQL function, which is SECURITY
+ * DEFINER: a caller allowed to fetch (perps_collector) need not be allowed
+ * to write perps_stats.markets.
+ */
+static void
+fetch_refresh_as_owner(const FetchVenue *v)
+{
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		args[1];
+	int			rc;
+
+	args[0] = CStringGetTextDatum(v->name);
+	SPI_connect();
+	rc = SPI_execute_with_args("SELECT perps_stats.refresh_markets($1)", 1, argtypes, args, NULL, false, 1);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));
+	SPI_finish();
 }
 
 static int	fetch_refresh_one(const FetchVenue *v);
@@ -386,7 +409,7 @@ fetch_market_resolve(const FetchVenue *v, const char *symbol, FetchMarket *mk)
 		mk->contract_size = NULL;
 		return;
 	}
-	(void) fetch_refresh_one(v);
+	fetch_refresh_as_owner(v);
 	if (fetch_market_lookup(v, symbol, mk))
 		return;
 	ereport(ERROR,
@@ -753,7 +776,7 @@ refresh_markets(PG_FUNCTION_ARGS)
 		args[0] = CStringGetTextDatum(v.name);
 		SPI_connect();
 		if (SPI_execute_with_args("SELECT 1 FROM perps_stats.exchanges WHERE name = $1 AND enabled",
-								  1, argtypes, args, NULL, true, 1) == SPI_OK_SELECT)
+								  1, argtypes, args, NULL, false, 1) == SPI_OK_SELECT)
 			enabled = SPI_processed == 1;
 		SPI_finish();
 		if (enabled)
@@ -873,11 +896,11 @@ fetch_tickers(PG_FUNCTION_ARGS)
 		MemoryContext outer = CurrentMemoryContext;
 
 		if (pass == 1)
-			(void) fetch_refresh_one(&v);
+			fetch_refresh_as_owner(&v);
 		args[0] = Int32GetDatum(v.id);
 		SPI_connect();
 		if (SPI_execute_with_args("SELECT native_symbol, symbol FROM perps_stats.markets WHERE exchange_id = $1",
-								  1, argtypes, args, NULL, true, 0) != SPI_OK_SELECT)
+								  1, argtypes, args, NULL, false, 0) != SPI_OK_SELECT)
 			elog(ERROR, "SPI_execute failed");
 		nmarkets = (int) SPI_processed;
 		natives = MemoryContextAlloc(outer, sizeof(char *) * Max(nmarkets, 1));
@@ -1371,7 +1394,7 @@ fetch_market_id(int exchange_id, const char *symbol)
 	args[1] = CStringGetTextDatum(symbol);
 	SPI_connect();
 	if (SPI_execute_with_args("SELECT id FROM perps_stats.markets WHERE exchange_id = $1 AND symbol = $2",
-							  2, argtypes, args, NULL, true, 1) == SPI_OK_SELECT && SPI_processed == 1)
+							  2, argtypes, args, NULL, false, 1) == SPI_OK_SELECT && SPI_processed == 1)
 	{
 		bool		isnull;
 

@@ -7,7 +7,7 @@
 set -u
 MOCK=${PERPS_MOCK_URL:?PERPS_MOCK_URL is not set}
 n=0 fails=0
-echo "1..27"
+echo "1..28"
 
 ok() {  # ok COND-EXIT-STATUS DESCRIPTION [DIAG]
     n=$((n + 1))
@@ -171,6 +171,21 @@ t1=$(now)
 ok $([ "$out" = 4 ]; echo $?) "rate-limited jobs all succeed" "$out"
 spread=$(curl -sf "$MOCK/_mock/log?venue=binance" | python3 -c "import json,sys; t=sorted(r['t'] for r in json.load(sys.stdin) if r['path']=='/fapi/v1/openInterest'); print(round(t[-1]-t[0],3))")
 ge "$spread" 0.9; ok $? "the venue saw them spread over about a second ($spread s, $(elapsed "$t0" "$t1") s in all)"
+
+# 28: a member of perps_collector may fetch, and the markets refresh that needs runs as the owner
+out=$(psql -X -q -t -A -v VERBOSITY=sqlstate 2>&1 <<SQL
+BEGIN;
+UPDATE perps_stats.exchanges SET rest_url = '$MOCK/binance', rate_limit_weight = NULL WHERE name = 'binance';
+DELETE FROM perps_stats.markets WHERE exchange_id = 1;
+CREATE ROLE perps_tap_collector IN ROLE perps_collector;
+SET ROLE perps_tap_collector;
+SELECT string_agg(symbol, ',' ORDER BY symbol) FROM perps_stats.fetch_tickers('binance');
+RESET ROLE;
+SELECT count(*) FROM perps_stats.markets WHERE exchange_id = 1;
+ROLLBACK;
+SQL
+)
+ok $([ "$(echo $out)" = "BTC,ETH 117" ]; echo $?) "perps_collector runs fetch_tickers; the markets refresh it needs writes as the owner" "$out"
 
 psql -X -q -c "UPDATE perps_stats.exchanges SET rest_url = 'https://fapi.binance.com' WHERE name = 'binance'" >/dev/null
 clear_faults
