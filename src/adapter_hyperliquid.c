@@ -22,10 +22,11 @@
  * sent).  Funding is hourly; the current rate's funding_time is the start
  * of the hour it accrues over (nextFundingTime - interval).
  *
- * Time ranges: responses hold at most 500 rows.  With a `since`, pages go
- * forward in windows of page x interval (next_since_us); without one, the
- * window ends at `until` (or now: startTime is mandatory here) and pages go
- * backwards (next_until_us) until the venue has nothing more.
+ * Time ranges: responses hold at most 500 rows, the oldest from startTime.
+ * With a `since`, a full page goes on after its last row (next_since_us);
+ * without one, the window of page x interval ends at `until` (or now:
+ * startTime is mandatory here) and pages go backwards (next_until_us)
+ * until the venue has nothing more.
  *
  * An unknown coin gets "null" from l2Book; a malformed request gets HTTP 422
  * with a plain-text reason.
@@ -141,11 +142,11 @@ hl_window(PerpsCtx *ctx, const PerpsQuery *q, int page, int64_t step_ms,
 	}
 	if (q->since_us != PERPS_TS_NONE)
 	{
+		/* the venue answers the oldest 500 from startTime: page on from the last */
 		*forward = true;
 		*start = us_to_ms_ceil(q->since_us);
-		*end = *start + span - 1;
-		if (q->until_us != PERPS_TS_NONE && us_to_ms_floor(q->until_us) < *end)
-			*end = us_to_ms_floor(q->until_us);
+		*end = q->until_us != PERPS_TS_NONE ? us_to_ms_floor(q->until_us)
+			: (int64_t) time(NULL) * 1000;
 		if (*end < *start)
 		{
 			perps_fail(ctx, PERPS_ERR_ARG, "until is before since");
@@ -499,17 +500,12 @@ hl_paging(const PerpsQuery *q, int page, int64_t step_ms, int *n, size_t elem, v
 		return;
 	if (fwd)
 	{
-		if (*n > page)
+		/* a full page: there may be more after its last row */
+		if (*n >= page && page > 0)
 		{
 			*n = page;
 			out->has_more = true;
 			out->next_since_us = time_of((char *) *rows + (size_t) (page - 1) * elem) + 1000;
-			return;
-		}
-		if (q->until_us != PERPS_TS_NONE ? end < us_to_ms_floor(q->until_us) : *n > 0)
-		{
-			out->has_more = true;
-			out->next_since_us = (end + 1) * 1000;
 		}
 	}
 	else
