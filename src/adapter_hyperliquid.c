@@ -18,8 +18,9 @@
  * It carries no time and no last trade price: a single ticker and the open
  * interest take the venue's time from the coin's l2Book (a weight-2
  * request), all tickers carry no time (PERPS_TS_NONE: the caller's request
- * time), last_price and the 24 h change are left NULL (only prevDayPx is
- * sent).  Funding is hourly; the current rate's funding_time is the start
+ * time).  last_price and the 24 h change as a fraction are left NULL; the
+ * 24 h change is markPx - prevDayPx and the open interest notional
+ * openInterest x markPx, both exact.  Funding is hourly; the current rate's funding_time is the start
  * of the hour it accrues over (nextFundingTime - interval).
  *
  * Time ranges: responses hold at most 500 rows, the oldest from startTime.
@@ -387,6 +388,8 @@ hl_ctxs(PerpsCtx *ctx, struct json_object *root, const char *coin,
 static PerpsStatus
 hl_ticker_from_ctx(PerpsCtx *ctx, struct json_object *u, struct json_object *c, PerpsTicker *t)
 {
+	const char *prev;
+
 	if (!json_object_is_type(c, json_type_object))
 		return perps_fail(ctx, PERPS_ERR_SHAPE, "hyperliquid asset context is not an object");
 	if (perps_json_string(ctx, perps_json_get(u, "name"), "name", &t->native_symbol))
@@ -396,7 +399,15 @@ hl_ticker_from_ctx(PerpsCtx *ctx, struct json_object *u, struct json_object *c, 
 		perps_json_decimal_field(ctx, c, "oraclePx", false, &t->index_price) ||
 		perps_json_decimal_field(ctx, c, "dayBaseVlm", false, &t->volume_24h) ||
 		perps_json_decimal_field(ctx, c, "dayNtlVlm", false, &t->turnover_24h) ||
-		perps_json_decimal_field(ctx, c, "openInterest", false, &t->open_interest))
+		perps_json_decimal_field(ctx, c, "openInterest", false, &t->open_interest) ||
+		perps_json_decimal_field(ctx, c, "prevDayPx", false, &prev))
+		return ctx->status;
+	/* exact: change = markPx - prevDayPx, notional = openInterest x markPx */
+	if (t->mark_price && prev &&
+		(t->price_change_24h = perps_decimal_sub(ctx, t->mark_price, prev)) == NULL)
+		return ctx->status;
+	if (t->mark_price && t->open_interest &&
+		(t->open_interest_notional = perps_decimal_mul(ctx, t->open_interest, t->mark_price)) == NULL)
 		return ctx->status;
 	return PERPS_OK;
 }
@@ -823,6 +834,7 @@ hl_parse(PerpsCtx *ctx, PerpsMethod m, const PerpsQuery *q, const PerpsBody *bod
 					}
 					oi->ts_us = bk->ts_us;
 					oi->open_interest = t->open_interest;
+					oi->open_interest_notional = t->open_interest_notional;
 					out->u.oi = oi;
 				}
 				out->n = 1;

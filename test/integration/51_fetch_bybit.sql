@@ -35,9 +35,9 @@ SELECT is((SELECT t::text FROM perps_stats.fetch_ticker('bybit', 'BTC') t),
           row('bybit', 'BTC', pg_temp.ms(1707905549267), '51444.40'::numeric, '51444.40'::numeric,
               '51469.95'::numeric, '51444.30'::numeric, '55.841'::numeric, '51444.40'::numeric,
               '491.691'::numeric, '47293.8870'::numeric, '2352063794.0035'::numeric,
-              '225766.793'::numeric, '11614437205.81'::numeric, NULL::numeric, '0.025861'::numeric,
+              '225766.793'::numeric, '11614437205.81'::numeric, '1296.90'::numeric, '0.025861'::numeric,
               '51444.40'::numeric, '48381.60'::numeric)::text,
-          'bybit ticker BTC: every column of the recorded BTCUSDT ticker');
+          'bybit ticker BTC: every column of the recorded BTCUSDT ticker, change = 51444.40 - 50147.50');
 
 -- all tickers map native symbols through perps_stats.markets: load it first.
 -- (pg_regress inserts a market with an explicit id 1: move the identity past it.)
@@ -48,13 +48,13 @@ SELECT is(perps_stats.refresh_markets('bybit'), 692, 'bybit refresh_markets upse
 CREATE TEMP TABLE bt AS SELECT * FROM perps_stats.fetch_tickers('bybit');
 SELECT is((SELECT row(ts, last_price, mark_price, index_price, best_bid_price, best_bid_qty,
                       best_ask_price, best_ask_qty, volume_24h, turnover_24h, open_interest,
-                      open_interest_notional, price_change_pct, high_24h, low_24h)::text
+                      open_interest_notional, price_change_24h, price_change_pct, high_24h, low_24h)::text
            FROM bt WHERE symbol = 'BTC'),
           row(pg_temp.ms(1730730080834), '68577.50'::numeric, '68591.46'::numeric, '68599.90'::numeric,
               '68577.40'::numeric, '6.371'::numeric, '68577.50'::numeric, '7.927'::numeric,
               '115843.2740'::numeric, '7939403499.8677'::numeric, '69604.924'::numeric,
-              '4774303360.35'::numeric, '0.008584'::numeric, '69497.00'::numeric, '67456.10'::numeric)::text,
-          'bybit all tickers: the recorded BTCUSDT row');
+              '4774303360.35'::numeric, '583.70'::numeric, '0.008584'::numeric, '69497.00'::numeric, '67456.10'::numeric)::text,
+          'bybit all tickers: the recorded BTCUSDT row, change = 68577.50 - 67993.80');
 SELECT is((SELECT array_agg(symbol ORDER BY symbol) FROM bt), ARRAY['BTC', 'ETH', 'SOL'],
           'bybit all tickers: native symbols mapped back to global ones');
 

@@ -31,9 +31,10 @@ SELECT is((SELECT t::text FROM perps_stats.fetch_ticker('hyperliquid', 'BTC') t)
           row('hyperliquid', 'BTC', pg_temp.ms(1751427259657), NULL::numeric, '77562.0'::numeric,
               '77605.0'::numeric, '106217.0'::numeric, '0.001'::numeric, '106233.0'::numeric,
               '0.26739'::numeric, '19707.77457'::numeric, '1516669192.1953897476'::numeric,
-              '27353.17682'::numeric, NULL::numeric, NULL::numeric, NULL::numeric, NULL::numeric,
-              NULL::numeric)::text,
-          'hyperliquid ticker BTC: context values, best bid/ask and time of the book');
+              '27353.17682'::numeric, '2121567100.512840'::numeric, '1245.0'::numeric, NULL::numeric,
+              NULL::numeric, NULL::numeric)::text,
+          'hyperliquid ticker BTC: context values, best bid/ask and time of the book, '
+          'notional = 27353.17682 x 77562.0, change = 77562.0 - 76317.0');
 
 -- all tickers map native symbols through perps_stats.markets: load it first.
 -- (pg_regress inserts a market with an explicit id 1: move the identity past it.)
@@ -89,8 +90,9 @@ SELECT is((SELECT count(*) FROM perps_stats.fetch_funding_history('hyperliquid',
 
 -- open interest: BTC context openInterest, time of the BTC book
 SELECT is((SELECT row(o.*)::text FROM perps_stats.fetch_open_interest('hyperliquid', 'BTC') o),
-          row('hyperliquid', 'BTC', pg_temp.ms(1751427259657), '27353.17682'::numeric, NULL::numeric)::text,
-          'hyperliquid open interest BTC in BTC');
+          row('hyperliquid', 'BTC', pg_temp.ms(1751427259657), '27353.17682'::numeric,
+              '2121567100.512840'::numeric)::text,
+          'hyperliquid open interest BTC in BTC, notional at markPx 77562.0');
 
 -- klines: BTC 1m (t, T, n recorded as strings), kPEPE 1h
 SELECT results_eq(
