@@ -42,8 +42,20 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
-FIXTURES = os.environ.get("PERPS_FIXTURES",
-                          os.path.join(os.path.dirname(ROOT), "shared", "fixtures"))
+
+
+def _find_fixtures():
+    """../shared/fixtures of the checkout, or of a parent directory (git worktrees)."""
+    d = ROOT
+    while True:
+        parent = os.path.dirname(d)
+        cand = os.path.join(parent, "shared", "fixtures")
+        if os.path.isdir(cand) or parent == d:
+            return cand
+        d = parent
+
+
+FIXTURES = os.environ.get("PERPS_FIXTURES") or _find_fixtures()
 
 
 def fixture(rel):
