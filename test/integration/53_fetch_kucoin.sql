@@ -7,6 +7,10 @@ BEGIN;
 SELECT plan(38);
 
 \getenv mock_url PERPS_MOCK_URL
+-- earlier tests insert markets with explicit ids (test/sql/10_partitions.sql):
+-- move the identity past them so that refresh_markets can insert
+SELECT setval(pg_get_serial_sequence('perps_stats.markets', 'id'),
+              greatest((SELECT max(id) FROM perps_stats.markets), 1)) \gset
 UPDATE perps_stats.exchanges SET rest_url = :'mock_url' || '/kucoin' WHERE name = 'kucoin';
 
 -- markets: contracts/active lists XBTUSDTM (linear) and XBTUSDM (inverse: not served)

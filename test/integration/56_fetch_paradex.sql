@@ -6,6 +6,10 @@ BEGIN;
 SELECT plan(25);
 
 \getenv mock_url PERPS_MOCK_URL
+-- earlier tests insert markets with explicit ids (test/sql/10_partitions.sql):
+-- move the identity past them so that refresh_markets can insert
+SELECT setval(pg_get_serial_sequence('perps_stats.markets', 'id'),
+              greatest((SELECT max(id) FROM perps_stats.markets), 1)) \gset
 UPDATE perps_stats.exchanges SET rest_url = :'mock_url' || '/paradex' WHERE name = 'paradex';
 
 -- markets: /v1/markets, PERP only; BTC <-> BTC-USD-PERP by rule
