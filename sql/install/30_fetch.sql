@@ -26,6 +26,8 @@ BEGIN
     END IF;
 END
 $$;
+-- the collector reads what it resolves markets from
+GRANT perps_reader TO perps_collector;
 
 CREATE FUNCTION perps_stats.fetch_markets(exchange text)
 RETURNS TABLE (symbol text, native_symbol text, base text, quote text, contract_size numeric,
