@@ -45,6 +45,7 @@
 #include "utils/numeric.h"
 #include "utils/timestamp.h"
 
+#include "fetch.h"
 #include "http.h"
 #include "perps_stats.h"
 
@@ -57,22 +58,6 @@
 #define FETCH_UNIX_EPOCH_US \
 	((int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY)
 
-typedef struct FetchVenue
-{
-	const PerpsAdapter *ad;
-	int			id;
-	char	   *name;
-	char	   *rest_url;
-	PerpsRateLimit limit;
-} FetchVenue;
-
-typedef struct FetchMarket
-{
-	char	   *symbol;
-	char	   *native_symbol;
-	char	   *contract_size;
-} FetchMarket;
-
 /* ---- arena for the adapters ---- */
 
 static void *
@@ -82,7 +67,7 @@ fetch_arena_alloc(void *state, size_t size)
 									  MCXT_ALLOC_HUGE | MCXT_ALLOC_NO_OOM);
 }
 
-static void
+void
 fetch_ctx_init(PerpsCtx *ctx, MemoryContext cxt)
 {
 	memset(ctx, 0, sizeof(*ctx));
@@ -122,7 +107,7 @@ fetch_ts_arg(FunctionCallInfo fcinfo, int n)
 
 /* ---- conversions ---- */
 
-static Datum
+Datum
 fetch_num(const char *s)
 {
 	return DirectFunctionCall3(numeric_in, CStringGetDatum(s),
@@ -130,7 +115,7 @@ fetch_num(const char *s)
 }
 
 /* A decimal into values[i]/nulls[i]; NULL text is SQL NULL. */
-static void
+void
 fetch_set_num(Datum *values, bool *nulls, int i, const char *s)
 {
 	if (s == NULL)
@@ -143,7 +128,7 @@ fetch_set_num(Datum *values, bool *nulls, int i, const char *s)
 }
 
 /* A quantity: the decimal times the multiplier (NULL = 1). */
-static void
+void
 fetch_set_qty(Datum *values, bool *nulls, int i, const char *s, const char *mult)
 {
 	fetch_set_num(values, nulls, i, s);
@@ -163,7 +148,7 @@ fetch_ts_datum(int64 us)
 	return TimestampTzGetDatum(t);
 }
 
-static void
+void
 fetch_set_ts(Datum *values, bool *nulls, int i, int64 us)
 {
 	if (us == PERPS_TS_NONE)
@@ -189,7 +174,7 @@ fetch_set_text(Datum *values, bool *nulls, int i, const char *s)
 
 /* ---- errors ---- */
 
-static void
+void
 fetch_raise_status(const FetchVenue *v, PerpsMethod m, const PerpsCtx *ctx, PerpsStatus st)
 {
 	const char *method = perps_method_names[m];
@@ -245,7 +230,7 @@ fetch_raise_status(const FetchVenue *v, PerpsMethod m, const PerpsCtx *ctx, Perp
 
 /* ---- SPI look-ups ---- */
 
-static bool
+bool
 fetch_venue_load(const char *name, FetchVenue *v, bool missing_ok)
 {
 	MemoryContext outer = CurrentMemoryContext;
@@ -305,7 +290,7 @@ fetch_venue_load(const char *name, FetchVenue *v, bool missing_ok)
 	return true;
 }
 
-static bool
+bool
 fetch_market_lookup(const FetchVenue *v, const char *symbol, FetchMarket *mk)
 {
 	MemoryContext outer = CurrentMemoryContext;
@@ -317,7 +302,7 @@ fetch_market_lookup(const FetchVenue *v, const char *symbol, FetchMarket *mk)
 	args[0] = Int32GetDatum(v->id);
 	args[1] = CStringGetTextDatum(symbol);
 	SPI_connect();
-	rc = SPI_execute_with_args("SELECT symbol, native_symbol, contract_size::text FROM perps_stats.markets "
+	rc = SPI_execute_with_args("SELECT symbol, native_symbol, contract_size::text, id FROM perps_stats.markets "
 							   "WHERE exchange_id = $1 AND symbol = $2",
 							   2, argtypes, args, NULL, true, 1);
 	if (rc != SPI_OK_SELECT)
@@ -326,17 +311,18 @@ fetch_market_lookup(const FetchVenue *v, const char *symbol, FetchMarket *mk)
 	{
 		HeapTuple	tup = SPI_tuptable->vals[0];
 		TupleDesc	td = SPI_tuptable->tupdesc;
+		bool		isnull;
 
 		found = true;
 		mk->symbol = MemoryContextStrdup(outer, SPI_getvalue(tup, td, 1));
 		mk->native_symbol = MemoryContextStrdup(outer, SPI_getvalue(tup, td, 2));
 		mk->contract_size = MemoryContextStrdup(outer, SPI_getvalue(tup, td, 3));
+		mk->id = DatumGetInt32(SPI_getbinval(tup, td, 4, &isnull));
 	}
 	SPI_finish();
 	return found;
 }
 
-static int	fetch_refresh_one(const FetchVenue *v);
 
 /*
  * The venue's reference for a global symbol: from perps_stats.markets;
@@ -353,6 +339,7 @@ fetch_market_resolve(const FetchVenue *v, const char *symbol, FetchMarket *mk)
 	if (!v->ad->needs_markets && v->ad->native_symbol &&
 		v->ad->native_symbol(symbol, buf, sizeof(buf)))
 	{
+		mk->id = 0;
 		mk->symbol = pstrdup(symbol);
 		mk->native_symbol = pstrdup(buf);
 		mk->contract_size = NULL;
@@ -369,72 +356,93 @@ fetch_market_resolve(const FetchVenue *v, const char *symbol, FetchMarket *mk)
 
 /* ---- one adapter round: build, HTTP, parse ---- */
 
-static void
-fetch_run(const FetchVenue *v, PerpsMethod m, const PerpsQuery *q, PerpsCtx *ctx, PerpsResult *out)
+void
+fetch_prepare(FetchUnit *unit, const FetchVenue *v, PerpsMethod m, const PerpsQuery *q, PerpsCtx *ctx)
 {
-	PerpsRequest reqs[PERPS_MAX_REQUESTS];
-	PerpsHttpCall calls[PERPS_MAX_REQUESTS];
-	PerpsBody	bodies[PERPS_MAX_REQUESTS];
-	int			n;
+	memset(unit, 0, sizeof(*unit));
+	unit->v = v;
+	unit->m = m;
+	unit->q = q;
+	unit->ctx = ctx;
+	unit->n = v->ad->build(ctx, m, q, unit->reqs);
+	if (unit->n < 0)
+		return;
+	if (unit->n == 0 || unit->n > PERPS_MAX_REQUESTS)
+		elog(ERROR, "adapter %s built %d requests for %s", v->name, unit->n, perps_method_names[m]);
+
+	for (int i = 0; i < unit->n; i++)
+	{
+		unit->reqs[i].path[PERPS_PATH_MAX - 1] = '\0';
+		unit->calls[i].venue = v->name;
+		unit->calls[i].base_url = v->rest_url;
+		unit->calls[i].req = &unit->reqs[i];
+		unit->calls[i].limit = v->limit;
+	}
+}
+
+void
+fetch_complete(FetchUnit *unit, PerpsResult *out)
+{
+	const FetchVenue *v = unit->v;
+	PerpsMethod m = unit->m;
+	const PerpsQuery *q = unit->q;
+	PerpsCtx   *ctx = unit->ctx;
+	int			n = unit->n;
 	PerpsStatus st;
 
-	memset(reqs, 0, sizeof(reqs));
-	memset(calls, 0, sizeof(calls));
-	memset(bodies, 0, sizeof(bodies));
 	memset(out, 0, sizeof(*out));
 	out->next_since_us = out->next_until_us = PERPS_TS_NONE;
-
-	n = v->ad->build(ctx, m, q, reqs);
 	if (n < 0)
 		fetch_raise_status(v, m, ctx, (PerpsStatus) n);
-	if (n == 0 || n > PERPS_MAX_REQUESTS)
-		elog(ERROR, "adapter %s built %d requests for %s", v->name, n, perps_method_names[m]);
 
 	for (int i = 0; i < n; i++)
 	{
-		reqs[i].path[PERPS_PATH_MAX - 1] = '\0';
-		calls[i].venue = v->name;
-		calls[i].base_url = v->rest_url;
-		calls[i].req = &reqs[i];
-		calls[i].limit = v->limit;
-	}
-	perps_http_run(calls, n);
-	for (int i = 0; i < n; i++)
-	{
-		bodies[i].data = calls[i].body;
-		bodies[i].len = calls[i].len;
-		bodies[i].status = calls[i].status;
+		unit->bodies[i].data = unit->calls[i].body;
+		unit->bodies[i].len = unit->calls[i].len;
+		unit->bodies[i].status = unit->calls[i].status;
 	}
 
 	for (int i = 0; i < n; i++)
 	{
-		if (calls[i].sqlstate != 0)
+		if (unit->calls[i].sqlstate != 0)
 		{
 			const char *venue_msg = NULL;
 
 			/* an error payload of the venue says more than the status */
-			if (calls[i].status >= 400 && calls[i].body != NULL)
+			if (unit->calls[i].status >= 400 && unit->calls[i].body != NULL)
 			{
 				PerpsCtx	ectx;
 				PerpsResult tmp;
 
 				fetch_ctx_init(&ectx, (MemoryContext) ctx->arena.state);
 				memset(&tmp, 0, sizeof(tmp));
-				(void) v->ad->parse(&ectx, m, q, bodies, n, &tmp);
+				(void) v->ad->parse(&ectx, m, q, unit->bodies, n, &tmp);
 				if (ectx.status == PERPS_ERR_VENUE)
 					venue_msg = pstrdup(ectx.errmsg);
 			}
-			perps_http_raise(&calls[i], venue_msg);
+			perps_http_raise(&unit->calls[i], venue_msg);
 		}
 	}
 
-	st = v->ad->parse(ctx, m, q, bodies, n, out);
+	st = v->ad->parse(ctx, m, q, unit->bodies, n, out);
 	if (st == PERPS_OK && ctx->status != PERPS_OK)
 		st = ctx->status;
 	if (st != PERPS_OK)
 		fetch_raise_status(v, m, ctx, st);
 	if (out->n < 0)
 		elog(ERROR, "adapter %s returned %d rows", v->name, out->n);
+}
+
+static void
+fetch_run(const FetchVenue *v, PerpsMethod m, const PerpsQuery *q, PerpsCtx *ctx, PerpsResult *out)
+{
+	FetchUnit  *unit = palloc(sizeof(FetchUnit));
+
+	fetch_prepare(unit, v, m, q, ctx);
+	if (unit->n > 0)
+		perps_http_run(unit->calls, unit->n);
+	fetch_complete(unit, out);
+	pfree(unit);
 }
 
 #define fetch_cxt_create(name) \
@@ -533,7 +541,7 @@ fetch_text_array(const char **strs, int n)
 }
 
 /* Fetches a venue's markets and upserts them; returns the number upserted. */
-static int
+int
 fetch_refresh_one(const FetchVenue *v)
 {
 	MemoryContext cxt = fetch_cxt_create("perps refresh");
@@ -822,7 +830,7 @@ fetch_tickers(PG_FUNCTION_ARGS)
  * One side as a 2-D numeric[] {{price,qty},...}: equal adjacent prices
  * merged, order checked, at most depth levels.
  */
-static Datum
+Datum
 fetch_book_side(const FetchVenue *v, const PerpsLevel *lv, int n, bool bids,
 				const char *mult, int depth)
 {
