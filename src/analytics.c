@@ -442,7 +442,7 @@ Datum
 liquidity_depth_row(PG_FUNCTION_ARGS)
 {
 	TupleDesc	tupdesc;
-	PerpsBook	book;
+	PerpsNumBook	book;
 	Datum		values[PERPS_LIQUIDITY_ROW_NATTS];
 	bool		nulls[PERPS_LIQUIDITY_ROW_NATTS];
 
@@ -463,7 +463,7 @@ Datum
 slippage_rows(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	PerpsBook	book;
+	PerpsNumBook	book;
 	PerpsSlippageRow rows[PERPS_SLIPPAGE_STD_ROWS];
 	int			n;
 	int			i;

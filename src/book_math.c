@@ -88,7 +88,7 @@ bm_check_shape(ArrayType *arr, const char *name)
 }
 
 static void
-bm_side_from_array(ArrayType *arr, const char *name, PerpsBookSide *side)
+bm_side_from_array(ArrayType *arr, const char *name, PerpsNumSide *side)
 {
 	Datum	   *elems;
 	bool	   *nulls;
@@ -121,14 +121,14 @@ bm_side_from_array(ArrayType *arr, const char *name, PerpsBookSide *side)
 }
 
 void
-perps_book_deconstruct(ArrayType *bids, ArrayType *asks, PerpsBook *book)
+perps_book_deconstruct(ArrayType *bids, ArrayType *asks, PerpsNumBook *book)
 {
 	bm_side_from_array(bids, "bids", &book->bids);
 	bm_side_from_array(asks, "asks", &book->asks);
 }
 
 void
-perps_book_from_arrays(ArrayType *bids, ArrayType *asks, PerpsBook *book)
+perps_book_from_arrays(ArrayType *bids, ArrayType *asks, PerpsNumBook *book)
 {
 	PerpsExactBook xb;
 
@@ -320,7 +320,7 @@ bm_lane_from_array(ArrayType *arr, const char *name, bool is_bids, PerpsExactSid
 
 /* The same for a side given as Numeric arrays (the C API). */
 static bool
-bm_lane_from_side(const PerpsBookSide *side, const char *name, bool is_bids, PerpsExactSide *xs)
+bm_lane_from_side(const PerpsNumSide *side, const char *name, bool is_bids, PerpsExactSide *xs)
 {
 	int			i;
 
@@ -335,7 +335,7 @@ bm_lane_from_side(const PerpsBookSide *side, const char *name, bool is_bids, Per
 }
 
 static void
-bm_exact_side(const PerpsBookSide *side, const char *name, bool is_bids,
+bm_exact_side(const PerpsNumSide *side, const char *name, bool is_bids,
 			  PerpsExactSide *xs)
 {
 	int			i;
@@ -477,7 +477,7 @@ perps_exact_from_arrays(ArrayType *bids, ArrayType *asks, PerpsExactBook *xb)
 }
 
 void
-perps_exact_book(const PerpsBook *book, PerpsExactBook *xb)
+perps_exact_book(const PerpsNumBook *book, PerpsExactBook *xb)
 {
 	bm_exact_side(&book->bids, "bids", true, &xb->bids);
 	bm_exact_side(&book->asks, "asks", false, &xb->asks);
@@ -485,7 +485,7 @@ perps_exact_book(const PerpsBook *book, PerpsExactBook *xb)
 }
 
 void
-perps_book_check(const PerpsBook *book)
+perps_book_check(const PerpsNumBook *book)
 {
 	PerpsExactBook xb;
 
@@ -662,7 +662,7 @@ perps_exact_slippage(PerpsExactBook *xb, bool is_buy, XNum notional, PerpsSlippa
 }
 
 bool
-perps_book_liquidity_row(const PerpsBook *book, Datum *values, bool *nulls)
+perps_book_liquidity_row(const PerpsNumBook *book, Datum *values, bool *nulls)
 {
 	PerpsExactBook xb;
 	int			i;
@@ -694,7 +694,7 @@ perps_book_liquidity_row(const PerpsBook *book, Datum *values, bool *nulls)
 }
 
 int
-perps_book_slippage_rows(const PerpsBook *book, PerpsSlippageRow *rows)
+perps_book_slippage_rows(const PerpsNumBook *book, PerpsSlippageRow *rows)
 {
 	PerpsExactBook xb;
 	Numeric		mid;

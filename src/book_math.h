@@ -25,18 +25,18 @@
 
 #include "exactnum.h"
 
-typedef struct PerpsBookSide
+typedef struct PerpsNumSide
 {
 	int			nlevels;
 	Numeric    *price;
 	Numeric    *qty;
-} PerpsBookSide;
+} PerpsNumSide;
 
-typedef struct PerpsBook
+typedef struct PerpsNumBook
 {
-	PerpsBookSide bids;
-	PerpsBookSide asks;
-} PerpsBook;
+	PerpsNumSide bids;
+	PerpsNumSide asks;
+} PerpsNumBook;
 
 /*
  * Validates two 2-D numeric[] {{price,qty},...} arrays (best first) and
@@ -44,16 +44,16 @@ typedef struct PerpsBook
  * columns, NULLs, price<=0, qty<0, NaN/Inf, unsorted side, crossed book).
  * An empty array ('{}') is an empty side.
  */
-extern void perps_book_from_arrays(ArrayType *bids, ArrayType *asks, PerpsBook *book);
+extern void perps_book_from_arrays(ArrayType *bids, ArrayType *asks, PerpsNumBook *book);
 
 /*
  * Only the array checks of perps_book_from_arrays (shape, NULLs); the
  * values are checked by perps_book_check or perps_exact_book.
  */
-extern void perps_book_deconstruct(ArrayType *bids, ArrayType *asks, PerpsBook *book);
+extern void perps_book_deconstruct(ArrayType *bids, ArrayType *asks, PerpsNumBook *book);
 
 /* The same checks for a book built by hand (price and qty arrays). */
-extern void perps_book_check(const PerpsBook *book);
+extern void perps_book_check(const PerpsNumBook *book);
 
 /* Number of columns of a liquidity_depth row filled by perps_book_liquidity_row */
 #define PERPS_LIQUIDITY_ROW_NATTS 17
@@ -64,7 +64,7 @@ extern void perps_book_check(const PerpsBook *book);
  * ask_1bps ... ask_100bps, max_bid_bps, max_ask_bps (all numeric Datums).
  * Returns false (nothing filled) when a side is empty and mid is undefined.
  */
-extern bool perps_book_liquidity_row(const PerpsBook *book, Datum *values, bool *nulls);
+extern bool perps_book_liquidity_row(const PerpsNumBook *book, Datum *values, bool *nulls);
 
 #define PERPS_SLIPPAGE_STD_ROWS 16
 
@@ -83,7 +83,7 @@ typedef struct PerpsSlippageRow
  * 10M quote, buy and sell (16 rows, each size buy then sell).  Returns the
  * number of rows filled (0 when mid is undefined).
  */
-extern int	perps_book_slippage_rows(const PerpsBook *book, PerpsSlippageRow *rows);
+extern int	perps_book_slippage_rows(const PerpsNumBook *book, PerpsSlippageRow *rows);
 
 /* ------------------------------------------------------------------------
  * Lower level: a validated book in exact form, for the SQL functions.
@@ -132,7 +132,7 @@ typedef struct PerpsExactBook
 extern XNum perps_exact_price(const PerpsExactSide *xs, int i);
 
 /* Decodes and validates (perps_book_check's errors). */
-extern void perps_exact_book(const PerpsBook *book, PerpsExactBook *xb);
+extern void perps_exact_book(const PerpsNumBook *book, PerpsExactBook *xb);
 
 /* The same from the arrays, without deconstructing them first. */
 extern void perps_exact_from_arrays(ArrayType *bids, ArrayType *asks, PerpsExactBook *xb);

@@ -14,6 +14,7 @@
 
 #include "postgres.h"
 
+#include "perps_pg.h"
 #include "adapter.h"
 #include "http.h"
 
