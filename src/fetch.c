@@ -301,10 +301,11 @@ fetch_market_lookup(const FetchVenue *v, const char *symbol, FetchMarket *mk)
 
 	args[0] = Int32GetDatum(v->id);
 	args[1] = CStringGetTextDatum(symbol);
+	/* not read-only: a refresh earlier in this statement must be visible */
 	SPI_connect();
 	rc = SPI_execute_with_args("SELECT symbol, native_symbol, contract_size::text, id FROM perps_stats.markets "
 							   "WHERE exchange_id = $1 AND symbol = $2",
-							   2, argtypes, args, NULL, true, 1);
+							   2, argtypes, args, NULL, false, 1);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));
 	if (SPI_processed == 1)
