@@ -19,21 +19,26 @@ U=${PERPS_POSTGREST_URL:?PostgREST is not running (test/services/postgrest.sh)}
 command -v wrk >/dev/null || PERPS_EXTRA_PACKAGES=wrk bash "$ROOT/scripts/deps.sh" || exit 1
 q() { psql -X -q -t -A -v ON_ERROR_STOP=1 "$@"; }
 
-# 10 markets (5 venues x BTC, ETH), rows spread evenly over the 30 days that
-# end with today: 1M rows per market, one every 2.592 s.
-MARKETS=10
+# 200 markets (5 venues x 40 symbols: BTC, ETH, S3..S40), rows spread evenly
+# over the 30 days that end with today: 50 000 rows per market, one every
+# 51.84 s -- about the density collect() writes at its default interval
+# (one ticker per market per minute), so one hour of one market is ~69 rows.
+SYMBOLS=40
+MARKETS=$((5 * SYMBOLS))
 STEP_MS=$(( 30 * 86400 * 1000 / (ROWS / MARKETS) ))
 echo "setup: $ROWS tickers, $MARKETS markets, 30 daily partitions, one row per ${STEP_MS} ms per market"
 t0=$(date +%s)
 q <<SQL >/dev/null || exit 1
 SELECT perps_stats.create_partitions_for_range(date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' - interval '29 days', now());
 INSERT INTO perps_stats.markets (id, exchange_id, symbol, native_symbol, base, quote)
-SELECT (e - 1) * 2 + s, e, sym, sym || 'USDT', sym, 'USDT'
-  FROM generate_series(1, 5) e, unnest(ARRAY['BTC', 'ETH']) WITH ORDINALITY AS x(sym, s);
+SELECT (e - 1) * $SYMBOLS + s, e, sym, sym || 'USDT', sym, 'USDT'
+  FROM generate_series(1, 5) e,
+       LATERAL (SELECT s, CASE s WHEN 1 THEN 'BTC' WHEN 2 THEN 'ETH' ELSE 'S' || s END AS sym
+                  FROM generate_series(1, $SYMBOLS) s) x;
 CREATE VIEW perps_api.bench_one AS SELECT 1 AS one;
 GRANT SELECT ON perps_api.bench_one TO perps_anon;
 SQL
-# two loaders, one per core, five markets each
+# two loaders, one per core, half the markets each
 start="date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' - interval '29 days'"
 load() {
     q -c "SET synchronous_commit = off" -c "
@@ -44,8 +49,8 @@ SELECT m, $start + i * interval '$STEP_MS milliseconds',
   FROM generate_series($1, $2) m,
        LATERAL (SELECT i, round(60000 + (i % 1000) * 0.1, 1) AS p FROM generate_series(0, $((ROWS / MARKETS - 1))) i) g"
 }
-load 1 5 & l1=$!
-load 6 10 & l2=$!
+load 1 $((MARKETS / 2)) & l1=$!
+load $((MARKETS / 2 + 1)) $MARKETS & l2=$!
 wait $l1 && wait $l2 || exit 1
 # books of 100 levels per side for the slippage RPC, one per minute of the last hour
 q <<SQL >/dev/null || exit 1
