@@ -45,14 +45,13 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 
 
 def _find_fixtures():
-    """../shared/fixtures of the checkout, or of a parent directory (git worktrees)."""
+    """../shared/fixtures beside the checkout, or beside any parent (worktrees nest deeper)."""
     d = ROOT
     while True:
-        parent = os.path.dirname(d)
-        cand = os.path.join(parent, "shared", "fixtures")
-        if os.path.isdir(cand) or parent == d:
+        cand = os.path.join(os.path.dirname(d), "shared", "fixtures")
+        if os.path.isdir(cand) or os.path.dirname(d) == d:
             return cand
-        d = parent
+        d = os.path.dirname(d)
 
 
 FIXTURES = os.environ.get("PERPS_FIXTURES") or _find_fixtures()
@@ -117,7 +116,7 @@ class Mock:
         # venue modules do `from mock_exchange import fixture, fixture_json, Request`
         sys.modules.setdefault("mock_exchange", sys.modules[__name__])
         vdir = os.path.join(HERE, "venues")
-        for fn in sorted(os.listdir(vdir)):
+        for fn in sorted(os.listdir(vdir)) if os.path.isdir(vdir) else []:
             if not fn.endswith(".py") or fn.startswith("_"):
                 continue
             name = fn[:-3]
