@@ -115,7 +115,10 @@ if [ "$SANITIZE" = 1 ]; then
 fi
 export PERPS_VALGRIND=$VALGRIND
 TESTDB=contrib_regression
-perps_cluster_start "$RUN" "cron.database_name = '$TESTDB'" "perps_stats.database = '$TESTDB'" || exit 1
+# the collector is off: its rounds would write into the tables other tests
+# count; test/integration/20_workers.sql switches it on and off again
+perps_cluster_start "$RUN" "cron.database_name = '$TESTDB'" "perps_stats.database = '$TESTDB'" \
+    "perps_stats.collect_interval = 0" || exit 1
 createdb -T template0 $TESTDB || exit 1
 export PGDATABASE=$TESTDB
 echo "cluster on port $PGPORT, socket $PGHOST"
