@@ -488,12 +488,27 @@ BEGIN
                           DETAIL = 'perps_stats.fetch_trades serves only recent trades: it takes no time range.';
             END IF;
 
-            PERFORM perps_stats._backfill_begin(backfill.exchange, v_symbol, v_kind,
-                                                CASE v_kind WHEN 'klines' THEN kline_interval END,
-                                                since, v_until,
-                                                CASE v_kind WHEN 'klines' THEN 'candles'
-                                                            WHEN 'funding_rates' THEN 'funding periods'
-                                                            ELSE 'seconds' END);
+            BEGIN
+                PERFORM perps_stats._backfill_begin(backfill.exchange, v_symbol, v_kind,
+                                                    CASE v_kind WHEN 'klines' THEN kline_interval END,
+                                                    since, v_until,
+                                                    CASE v_kind WHEN 'klines' THEN 'candles'
+                                                                WHEN 'funding_rates' THEN 'funding periods'
+                                                                ELSE 'seconds' END);
+            EXCEPTION WHEN lock_not_available THEN
+                GET STACKED DIAGNOSTICS v_err = MESSAGE_TEXT, v_detail = PG_EXCEPTION_DETAIL,
+                                        v_hint = PG_EXCEPTION_HINT;
+            END;
+            IF v_err IS NOT NULL THEN
+                -- the other run owns the progress row and the lock: leave them
+                INSERT INTO perps_stats.ingest_events (exchange_id, market_id, source, kind, message, range_start, range_end)
+                VALUES (v_exchange, v_market, 'backfill', 'backfill',
+                        format('backfill refused: %s (%s) (done before: %s)', v_err, v_detail,
+                               array_to_string(v_summary, '; ')),
+                        since, v_until);
+                COMMIT;
+                RAISE EXCEPTION '%', v_err USING ERRCODE = 'lock_not_available', DETAIL = v_detail, HINT = v_hint;
+            END IF;
             COMMIT;
 
             -- the start: since, or the venue's earliest data (probed once,
