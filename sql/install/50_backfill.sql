@@ -145,30 +145,41 @@ END
 $$;
 
 -- The missing open times of the kline grid in [p_lo, p_hi] (both on the
--- grid), as contiguous ranges, leaving out ranges the venue answered empty
--- before (unless p_force, which returns the whole range).
+-- grid), as contiguous ranges: the holes between the stored candles (found
+-- from the stored rows, so the cost follows what is stored, not the length
+-- of the range), less the ranges the venue answered empty before.  With
+-- p_force the whole range.
 CREATE FUNCTION perps_stats._kline_gaps(p_exchange text, p_symbol text, p_market int, p_interval text,
                                         p_lo timestamptz, p_hi timestamptz, p_force boolean)
 RETURNS TABLE (range_start timestamptz, range_end timestamptz, n bigint)
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    WITH step AS (SELECT perps_stats._kline_step(p_interval) AS s),
-    missing AS (
-        SELECT g.t
-          FROM step, generate_series(p_lo, p_hi, step.s) AS g (t)
-         WHERE p_force
-            OR (NOT EXISTS (SELECT 1 FROM perps_stats.klines k
-                             WHERE k.market_id = p_market AND k."interval" = p_interval AND k.open_time = g.t)
-                AND NOT EXISTS (SELECT 1 FROM perps_stats.backfill_empty_ranges e
-                                 WHERE e.exchange = p_exchange AND e.symbol = p_symbol AND e.kind = 'klines'
-                                   AND e."interval" = p_interval
-                                   AND g.t BETWEEN e.range_start AND e.range_end))
+    WITH s AS (SELECT perps_stats._kline_step(p_interval) AS step),
+    t AS (
+        SELECT k.open_time AS ot FROM perps_stats.klines k
+         WHERE NOT p_force AND k.market_id = p_market AND k."interval" = p_interval
+           AND k.open_time BETWEEN p_lo AND p_hi
+        UNION ALL SELECT p_lo - s.step FROM s
+        UNION ALL SELECT p_hi + s.step FROM s
     ),
-    islands AS (
-        SELECT m.t, m.t - (row_number() OVER (ORDER BY m.t)) * step.s AS grp FROM missing m, step
-    )
-    SELECT min(t), max(t), count(*) FROM islands GROUP BY grp ORDER BY 1
+    g AS (SELECT t.ot AS a, lead(t.ot) OVER (ORDER BY t.ot) AS b FROM t),
+    holes AS (
+        SELECT coalesce(range_agg(tstzrange(g.a + s.step, g.b - s.step, '[]')), '{}') AS m
+          FROM g, s WHERE g.b - g.a > s.step
+    ),
+    known_empty AS (
+        SELECT coalesce(range_agg(tstzrange(e.range_start, e.range_end, '[]')), '{}') AS m
+          FROM perps_stats.backfill_empty_ranges e
+         WHERE NOT p_force AND e.exchange = p_exchange AND e.symbol = p_symbol AND e.kind = 'klines'
+           AND e."interval" = p_interval AND e.range_end >= p_lo AND e.range_start <= p_hi
+    ),
+    r AS (SELECT unnest(holes.m - known_empty.m) AS r FROM holes, known_empty),
+    b AS (SELECT CASE WHEN lower_inc(r.r) THEN lower(r.r) ELSE lower(r.r) + s.step END AS lo,
+                 CASE WHEN upper_inc(r.r) THEN upper(r.r) ELSE upper(r.r) - s.step END AS hi
+            FROM r, s)
+    SELECT b.lo, b.hi, (extract(epoch FROM b.hi - b.lo) / extract(epoch FROM s.step))::bigint + 1
+      FROM b, s WHERE b.hi >= b.lo ORDER BY 1
 $$;
 
 -- The missing stretches of funding history in [p_lo, p_hi]: the stretches
@@ -255,8 +266,9 @@ END
 $$;
 
 -- One chunk of klines: fetches the grid points [p_from, p_to] (at most one
--- page) and writes them.  Returns the rows the venue sent and the rows new
--- to the table (or, with p_force, written).
+-- page), creates the daily partitions its rows need and writes them.
+-- Returns the rows the venue sent and the rows new to the table (or, with
+-- p_force, written).
 CREATE FUNCTION perps_stats._backfill_klines_chunk(p_exchange text, p_symbol text, p_market int,
                                                    p_interval text, p_from timestamptz, p_to timestamptz,
                                                    p_page int, p_force boolean,
@@ -269,31 +281,31 @@ DECLARE
     -- the last close time wanted: whatever the venue's "until" bounds
     -- (open or close time), the last candle is in and the next is not
     v_until timestamptz := p_to + perps_stats._kline_step(p_interval) - interval '1 millisecond';
+    v_rows  perps_stats.klines[];
 BEGIN
-    IF p_force THEN
-        WITH f AS (SELECT DISTINCT ON (k.open_time) k.* FROM
-                       perps_stats.fetch_klines(p_exchange, p_symbol, p_interval, p_from, v_until, p_page) k
-                    WHERE k.open_time BETWEEN p_from AND p_to ORDER BY k.open_time),
-             i AS (INSERT INTO perps_stats.klines AS t
-                   SELECT p_market, p_interval, f.open_time, f.close_time, f.open, f.high, f.low, f.close,
-                          f.volume, f.turnover, f.trade_count FROM f
-                   ON CONFLICT (market_id, "interval", open_time) DO UPDATE
-                      SET close_time = EXCLUDED.close_time, open = EXCLUDED.open, high = EXCLUDED.high,
-                          low = EXCLUDED.low, close = EXCLUDED.close, volume = EXCLUDED.volume,
-                          turnover = EXCLUDED.turnover, trade_count = EXCLUDED.trade_count
-                   RETURNING 1)
-        SELECT (SELECT count(*) FROM f), (SELECT count(*) FROM i) INTO fetched, inserted;
-    ELSE
-        WITH f AS (SELECT k.* FROM
-                       perps_stats.fetch_klines(p_exchange, p_symbol, p_interval, p_from, v_until, p_page) k
-                    WHERE k.open_time BETWEEN p_from AND p_to),
-             i AS (INSERT INTO perps_stats.klines
-                   SELECT p_market, p_interval, f.open_time, f.close_time, f.open, f.high, f.low, f.close,
-                          f.volume, f.turnover, f.trade_count FROM f
-                   ON CONFLICT DO NOTHING
-                   RETURNING 1)
-        SELECT (SELECT count(*) FROM f), (SELECT count(*) FROM i) INTO fetched, inserted;
+    SELECT array_agg(ROW(p_market, p_interval, k.open_time, k.close_time, k.open, k.high, k.low, k.close,
+                         k.volume, k.turnover, k.trade_count)::perps_stats.klines ORDER BY k.open_time)
+      INTO v_rows
+      FROM perps_stats.fetch_klines(p_exchange, p_symbol, p_interval, p_from, v_until, p_page) k
+     WHERE k.open_time BETWEEN p_from AND p_to;
+    fetched := coalesce(cardinality(v_rows), 0);
+    inserted := 0;
+    IF fetched = 0 THEN
+        RETURN;
     END IF;
+    PERFORM perps_stats._create_partition('klines', d.day)
+       FROM (SELECT DISTINCT (r.open_time AT TIME ZONE 'UTC')::date AS day FROM unnest(v_rows) r) d;
+    IF p_force THEN
+        INSERT INTO perps_stats.klines
+        SELECT DISTINCT ON (r.open_time) r.* FROM unnest(v_rows) r ORDER BY r.open_time
+        ON CONFLICT (market_id, "interval", open_time) DO UPDATE
+           SET close_time = EXCLUDED.close_time, open = EXCLUDED.open, high = EXCLUDED.high,
+               low = EXCLUDED.low, close = EXCLUDED.close, volume = EXCLUDED.volume,
+               turnover = EXCLUDED.turnover, trade_count = EXCLUDED.trade_count;
+    ELSE
+        INSERT INTO perps_stats.klines SELECT * FROM unnest(v_rows) ON CONFLICT DO NOTHING;
+    END IF;
+    GET DIAGNOSTICS inserted = ROW_COUNT;
 END
 $$;
 
@@ -305,28 +317,31 @@ RETURNS record
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    v_rows  perps_stats.funding_rates[];
 BEGIN
-    IF p_force THEN
-        WITH f AS (SELECT DISTINCT ON (h.funding_time) h.* FROM
-                       perps_stats.fetch_funding_history(p_exchange, p_symbol, p_from, p_to, NULL) h
-                    WHERE h.funding_time BETWEEN p_from AND p_to ORDER BY h.funding_time),
-             i AS (INSERT INTO perps_stats.funding_rates AS t
-                   SELECT p_market, f.funding_time, f.rate, f.predicted_rate, f.interval_hours FROM f
-                   ON CONFLICT (market_id, funding_time) DO UPDATE
-                      SET rate = EXCLUDED.rate, predicted_rate = EXCLUDED.predicted_rate,
-                          interval_hours = EXCLUDED.interval_hours
-                   RETURNING 1)
-        SELECT (SELECT count(*) FROM f), (SELECT count(*) FROM i) INTO fetched, inserted;
-    ELSE
-        WITH f AS (SELECT h.* FROM
-                       perps_stats.fetch_funding_history(p_exchange, p_symbol, p_from, p_to, NULL) h
-                    WHERE h.funding_time BETWEEN p_from AND p_to),
-             i AS (INSERT INTO perps_stats.funding_rates
-                   SELECT p_market, f.funding_time, f.rate, f.predicted_rate, f.interval_hours FROM f
-                   ON CONFLICT DO NOTHING
-                   RETURNING 1)
-        SELECT (SELECT count(*) FROM f), (SELECT count(*) FROM i) INTO fetched, inserted;
+    SELECT array_agg(ROW(p_market, h.funding_time, h.rate, h.predicted_rate, h.interval_hours)::perps_stats.funding_rates
+                     ORDER BY h.funding_time)
+      INTO v_rows
+      FROM perps_stats.fetch_funding_history(p_exchange, p_symbol, p_from, p_to, NULL) h
+     WHERE h.funding_time BETWEEN p_from AND p_to;
+    fetched := coalesce(cardinality(v_rows), 0);
+    inserted := 0;
+    IF fetched = 0 THEN
+        RETURN;
     END IF;
+    PERFORM perps_stats._create_partition('funding_rates', d.day)
+       FROM (SELECT DISTINCT (r.funding_time AT TIME ZONE 'UTC')::date AS day FROM unnest(v_rows) r) d;
+    IF p_force THEN
+        INSERT INTO perps_stats.funding_rates
+        SELECT DISTINCT ON (r.funding_time) r.* FROM unnest(v_rows) r ORDER BY r.funding_time
+        ON CONFLICT (market_id, funding_time) DO UPDATE
+           SET rate = EXCLUDED.rate, predicted_rate = EXCLUDED.predicted_rate,
+               interval_hours = EXCLUDED.interval_hours;
+    ELSE
+        INSERT INTO perps_stats.funding_rates SELECT * FROM unnest(v_rows) ON CONFLICT DO NOTHING;
+    END IF;
+    GET DIAGNOSTICS inserted = ROW_COUNT;
 END
 $$;
 
@@ -340,6 +355,8 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
+    PERFORM perps_stats._create_partition('trades', d)
+       FROM generate_series((p_from AT TIME ZONE 'UTC')::date, (p_to AT TIME ZONE 'UTC')::date, 1) d;
     EXECUTE 'WITH f AS (SELECT * FROM perps_stats.fetch_trades($1, $2, $3, $4, NULL) t
                          WHERE t.ts BETWEEN $3 AND $4),
                   i AS (INSERT INTO perps_stats.trades (market_id, ts, trade_id, price, qty, side)
@@ -552,7 +569,6 @@ BEGIN
                 v_hi := date_bin(v_step, v_until - v_step, c_epoch);
                 v_page := coalesce(v_limits.kline_page, 500);
                 IF v_hi >= v_lo THEN
-                    PERFORM perps_stats.create_partitions_for_range(v_lo, v_hi);
                     SELECT coalesce(sum(g.n), 0) INTO v_total
                       FROM perps_stats._kline_gaps(backfill.exchange, v_symbol, v_market, kline_interval, v_lo, v_hi, force) g;
                 END IF;
@@ -575,13 +591,34 @@ BEGIN
                                                     v_detail = PG_EXCEPTION_DETAIL, v_hint = PG_EXCEPTION_HINT;
                         END;
                         EXIT WHEN v_err IS NOT NULL;
+                        -- An empty page: is there anything at all later in this
+                        -- range?  One request with max_rows => 1 tells, so the
+                        -- end of a venue's data (or a delisting) costs one
+                        -- request, not a page per chunk to the end.
+                        IF v_got.fetched = 0 AND v_to < v_range.range_end THEN
+                            BEGIN
+                                SELECT count(*) INTO v_expected
+                                  FROM perps_stats.fetch_klines(backfill.exchange, v_symbol, kline_interval,
+                                                                v_to + v_step, v_range.range_end + v_step - interval '1 millisecond', 1) k
+                                 WHERE k.open_time BETWEEN v_to + v_step AND v_range.range_end;
+                            EXCEPTION WHEN OTHERS THEN
+                                GET STACKED DIAGNOSTICS v_err = MESSAGE_TEXT, v_state = RETURNED_SQLSTATE,
+                                                        v_detail = PG_EXCEPTION_DETAIL, v_hint = PG_EXCEPTION_HINT;
+                            END;
+                            EXIT WHEN v_err IS NOT NULL;
+                            IF v_expected = 0 THEN
+                                v_to := v_range.range_end;
+                            END IF;
+                        END IF;
+                        v_expected := ((extract(epoch FROM v_to - v_from) / extract(epoch FROM v_step))::bigint) + 1;
                         -- what the venue did not have, in the past, is not asked again
-                        IF v_got.fetched < v_expected AND v_to + v_step < now() - interval '1 hour' THEN
+                        IF v_got.fetched < v_expected AND v_from < now() - interval '1 hour' THEN
                             INSERT INTO perps_stats.backfill_empty_ranges
                                    (exchange, symbol, kind, "interval", range_start, range_end)
                             SELECT backfill.exchange, v_symbol, 'klines', kline_interval, g.range_start, g.range_end
                               FROM perps_stats._kline_gaps(backfill.exchange, v_symbol, v_market, kline_interval,
-                                                           v_from, v_to, false) g
+                                                           v_from, least(v_to, date_bin(v_step, now() - interval '1 hour', c_epoch)),
+                                                           false) g
                             ON CONFLICT DO NOTHING;
                         END IF;
                         v_chunks := v_chunks + 1;
@@ -611,7 +648,6 @@ BEGIN
                   INTO v_every;
                 v_page := coalesce(v_limits.funding_page, 100);
                 IF v_hi > v_lo THEN
-                    PERFORM perps_stats.create_partitions_for_range(v_lo, v_hi);
                     SELECT coalesce(sum(ceil(extract(epoch FROM g.range_end - g.range_start) / extract(epoch FROM v_every))), 0)
                       INTO v_total
                       FROM perps_stats._funding_gaps(backfill.exchange, v_symbol, v_market, v_every, v_lo, v_hi, force) g;
@@ -662,7 +698,6 @@ BEGIN
                 v_lo := coalesce(v_lo, v_until - interval '1 day');
                 v_hi := v_until;
                 v_total := ceil(extract(epoch FROM v_hi - v_lo));
-                PERFORM perps_stats.create_partitions_for_range(v_lo, v_hi);
                 UPDATE perps_stats.backfill_progress p SET total = v_total, range_start = v_lo, range_end = v_hi,
                        updated_at = clock_timestamp()
                  WHERE p.exchange = backfill.exchange AND p.symbol = v_symbol AND p.kind = v_kind;
