@@ -266,9 +266,14 @@ END
 $$;
 
 -- One chunk of klines: fetches the grid points [p_from, p_to] (at most one
--- page), creates the daily partitions its rows need and writes them.
--- Returns the rows the venue sent and the rows new to the table (or, with
--- p_force, written).
+-- page) and writes them in one statement (fetched rows stream straight into
+-- the INSERT).  Returns the rows the venue sent and the rows new to the
+-- table (or, with p_force, written).
+--
+-- Partitions: a window of a few days gets its days' partitions first; a
+-- longer one (coarse intervals) is written first and the days its rows put
+-- into the default partition then get theirs (_create_partition moves the
+-- rows), so no partition is created for days the venue has no data for.
 CREATE FUNCTION perps_stats._backfill_klines_chunk(p_exchange text, p_symbol text, p_market int,
                                                    p_interval text, p_from timestamptz, p_to timestamptz,
                                                    p_page int, p_force boolean,
@@ -280,32 +285,44 @@ AS $$
 DECLARE
     -- the last close time wanted: whatever the venue's "until" bounds
     -- (open or close time), the last candle is in and the next is not
-    v_until timestamptz := p_to + perps_stats._kline_step(p_interval) - interval '1 millisecond';
-    v_rows  perps_stats.klines[];
+    v_until  timestamptz := p_to + perps_stats._kline_step(p_interval) - interval '1 millisecond';
+    v_first  date := (p_from AT TIME ZONE 'UTC')::date;
+    v_last   date := (p_to AT TIME ZONE 'UTC')::date;
+    v_short  boolean := v_last - v_first < 7;
 BEGIN
-    SELECT array_agg(ROW(p_market, p_interval, k.open_time, k.close_time, k.open, k.high, k.low, k.close,
-                         k.volume, k.turnover, k.trade_count)::perps_stats.klines ORDER BY k.open_time)
-      INTO v_rows
-      FROM perps_stats.fetch_klines(p_exchange, p_symbol, p_interval, p_from, v_until, p_page) k
-     WHERE k.open_time BETWEEN p_from AND p_to;
-    fetched := coalesce(cardinality(v_rows), 0);
-    inserted := 0;
-    IF fetched = 0 THEN
-        RETURN;
+    IF v_short THEN
+        PERFORM perps_stats._create_partition('klines', d::date) FROM generate_series(v_first, v_last, interval '1 day') d;
     END IF;
-    PERFORM perps_stats._create_partition('klines', d.day)
-       FROM (SELECT DISTINCT (r.open_time AT TIME ZONE 'UTC')::date AS day FROM unnest(v_rows) r) d;
     IF p_force THEN
-        INSERT INTO perps_stats.klines
-        SELECT DISTINCT ON (r.open_time) r.* FROM unnest(v_rows) r ORDER BY r.open_time
-        ON CONFLICT (market_id, "interval", open_time) DO UPDATE
-           SET close_time = EXCLUDED.close_time, open = EXCLUDED.open, high = EXCLUDED.high,
-               low = EXCLUDED.low, close = EXCLUDED.close, volume = EXCLUDED.volume,
-               turnover = EXCLUDED.turnover, trade_count = EXCLUDED.trade_count;
+        WITH f AS (SELECT DISTINCT ON (k.open_time) k.* FROM
+                       perps_stats.fetch_klines(p_exchange, p_symbol, p_interval, p_from, v_until, p_page) k
+                    WHERE k.open_time BETWEEN p_from AND p_to ORDER BY k.open_time),
+             i AS (INSERT INTO perps_stats.klines AS t
+                   SELECT p_market, p_interval, f.open_time, f.close_time, f.open, f.high, f.low, f.close,
+                          f.volume, f.turnover, f.trade_count FROM f
+                   ON CONFLICT (market_id, "interval", open_time) DO UPDATE
+                      SET close_time = EXCLUDED.close_time, open = EXCLUDED.open, high = EXCLUDED.high,
+                          low = EXCLUDED.low, close = EXCLUDED.close, volume = EXCLUDED.volume,
+                          turnover = EXCLUDED.turnover, trade_count = EXCLUDED.trade_count
+                   RETURNING 1)
+        SELECT (SELECT count(*) FROM f), (SELECT count(*) FROM i) INTO fetched, inserted;
     ELSE
-        INSERT INTO perps_stats.klines SELECT * FROM unnest(v_rows) ON CONFLICT DO NOTHING;
+        WITH f AS (SELECT k.* FROM
+                       perps_stats.fetch_klines(p_exchange, p_symbol, p_interval, p_from, v_until, p_page) k
+                    WHERE k.open_time BETWEEN p_from AND p_to),
+             i AS (INSERT INTO perps_stats.klines
+                   SELECT p_market, p_interval, f.open_time, f.close_time, f.open, f.high, f.low, f.close,
+                          f.volume, f.turnover, f.trade_count FROM f
+                   ON CONFLICT DO NOTHING
+                   RETURNING 1)
+        SELECT (SELECT count(*) FROM f), (SELECT count(*) FROM i) INTO fetched, inserted;
     END IF;
-    GET DIAGNOSTICS inserted = ROW_COUNT;
+    IF NOT v_short AND inserted > 0 THEN
+        PERFORM perps_stats._create_partition('klines', x.day)
+           FROM (SELECT DISTINCT (k.open_time AT TIME ZONE 'UTC')::date AS day FROM perps_stats.klines_default k
+                  WHERE k.market_id = p_market AND k."interval" = p_interval
+                    AND k.open_time BETWEEN p_from AND p_to) x;
+    END IF;
 END
 $$;
 
