@@ -1,0 +1,912 @@
+/*-------------------------------------------------------------------------
+ *
+ * adapter_bybit.c
+ *		Bybit v5 public market endpoints, category=linear (USDT perpetuals).
+ *
+ * Endpoints (appended to exchanges.rest_url, all GET):
+ *	 markets			/v5/market/instruments-info  (limit <= 1000, nextPageCursor)
+ *	 ticker(s)			/v5/market/tickers
+ *	 order book			/v5/market/orderbook		 (linear: limit 1..500)
+ *	 funding rate		/v5/market/tickers			 (fundingRate, nextFundingTime)
+ *	 funding history	/v5/market/funding/history	 (limit <= 200, newest first)
+ *	 open interest		/v5/market/open-interest	 (intervalTime=5min, newest first)
+ *	 klines				/v5/market/kline			 (limit <= 1000, newest first)
+ *	 recent trades		/v5/market/recent-trade		 (linear: limit <= 1000)
+ *
+ * Errors come back as HTTP 200 with a non-zero retCode and a retMsg.  The
+ * recordings carry retCode, time, ts, u and seq both as JSON numbers and as
+ * numeric strings: every integer here goes through perps_json_int64/ts,
+ * which take both.  Quantities are in the base coin (contract size 1);
+ * price24hPcnt is already a fraction; kline turnover is in the quote coin.
+ *
+ * Paging of klines and funding history: with a `since`, pages go forward
+ * in windows that cannot hold more than one page (limit x interval; for
+ * funding, limit x 1 h, Bybit's shortest funding interval) and next_since_us
+ * resumes after the window; without one, a page is the newest rows up to
+ * `until` and next_until_us pages backwards.
+ *
+ * Plain C: see adapter.h.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "adapter.h"
+
+#define BYBIT_MAX_ROWS 100000
+#define BYBIT_BOOK_MAX 500
+#define BYBIT_KLINE_PAGE 1000
+#define BYBIT_FUNDING_PAGE 200
+#define BYBIT_TRADES_PAGE 1000
+#define BYBIT_MARKETS_PAGE 1000
+#define BYBIT_QUOTE "USDT"
+
+#define MS_PER_HOUR INT64_C(3600000)
+
+/* ---- symbols ---- */
+
+static bool
+bybit_symbol_ok(const char *s)
+{
+	size_t		n = 0;
+
+	if (s == NULL)
+		return false;
+	for (; s[n]; n++)
+		if (!((s[n] >= 'A' && s[n] <= 'Z') || (s[n] >= '0' && s[n] <= '9')))
+			return false;
+	return n > 0 && n <= 40;
+}
+
+static bool
+bybit_native_symbol(const char *global, char *buf, size_t buflen)
+{
+	int			n;
+
+	if (!bybit_symbol_ok(global))
+		return false;
+	n = snprintf(buf, buflen, "%s%s", global, BYBIT_QUOTE);
+	return n > 0 && (size_t) n < buflen;
+}
+
+/* ---- request building ---- */
+
+/* Appends printf output to a request path; fails when it does not fit. */
+static bool
+bybit_append(PerpsRequest *r, const char *fmt,...) __attribute__((format(printf, 2, 3)));
+
+static bool
+bybit_append(PerpsRequest *r, const char *fmt,...)
+{
+	size_t		used = strlen(r->path);
+	va_list		ap;
+	int			n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(r->path + used, sizeof(r->path) - used, fmt, ap);
+	va_end(ap);
+	return n >= 0 && (size_t) n < sizeof(r->path) - used;
+}
+
+/* Appends a query value, percent-encoding what is not URL-safe. */
+static bool
+bybit_append_encoded(PerpsRequest *r, const char *v)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t		used = strlen(r->path);
+
+	for (; *v; v++)
+	{
+		unsigned char c = (unsigned char) *v;
+		bool		plain = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+			(c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' || c == '~' || c == '%';
+
+		if (used + (plain ? 1 : 3) >= sizeof(r->path))
+			return false;
+		if (plain)
+			r->path[used++] = (char) c;
+		else
+		{
+			r->path[used++] = '%';
+			r->path[used++] = hex[c >> 4];
+			r->path[used++] = hex[c & 15];
+		}
+	}
+	r->path[used] = '\0';
+	return true;
+}
+
+static const char *
+bybit_interval(const char *interval)
+{
+	static const struct
+	{
+		const char *ours;
+		const char *theirs;
+	}			map[] = {
+		{"1m", "1"}, {"5m", "5"}, {"15m", "15"}, {"30m", "30"},
+		{"1h", "60"}, {"4h", "240"}, {"1d", "D"},
+	};
+
+	if (interval == NULL)
+		return NULL;
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (strcmp(map[i].ours, interval) == 0)
+			return map[i].theirs;
+	return NULL;
+}
+
+/* µs -> ms, rounding a `since` up and an `until` down. */
+static int64_t
+us_to_ms_ceil(int64_t us)
+{
+	return us / 1000 + (us % 1000 > 0 ? 1 : 0);
+}
+
+static int64_t
+us_to_ms_floor(int64_t us)
+{
+	return us / 1000 - (us % 1000 < 0 ? 1 : 0);
+}
+
+static int
+page_size(const PerpsQuery *q, int max)
+{
+	return (q->limit > 0 && q->limit < max) ? q->limit : max;
+}
+
+/*
+ * The [start, end] window (ms) of a history page, or no start when paging
+ * backwards.  step_ms: the most a page of `page` rows can span.
+ */
+static bool
+bybit_window(PerpsCtx *ctx, const PerpsQuery *q, int page, int64_t step_ms,
+			 int64_t *start, int64_t *end)
+{
+	*start = PERPS_TS_NONE;
+	*end = PERPS_TS_NONE;
+	if (q->until_us != PERPS_TS_NONE)
+	{
+		if (q->until_us < 0)
+			return perps_fail(ctx, PERPS_ERR_ARG, "until is before 1970"), false;
+		*end = us_to_ms_floor(q->until_us);
+	}
+	if (q->since_us != PERPS_TS_NONE)
+	{
+		int64_t		wend;
+
+		if (q->since_us < 0)
+			return perps_fail(ctx, PERPS_ERR_ARG, "since is before 1970"), false;
+		*start = us_to_ms_ceil(q->since_us);
+		wend = *start + (int64_t) page * step_ms - 1;
+		if (*end == PERPS_TS_NONE || wend < *end)
+			*end = wend;
+		if (*end < *start)
+			return perps_fail(ctx, PERPS_ERR_ARG, "until is before since"), false;
+	}
+	return true;
+}
+
+static int
+bybit_build(PerpsCtx *ctx, PerpsMethod m, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	PerpsRequest *r = &reqs[0];
+	const char *sym = NULL;
+	bool		ok = true;
+
+	memset(r, 0, sizeof(*r));
+	r->weight = 1;
+	if (m != PERPS_M_MARKETS && m != PERPS_M_TICKERS)
+	{
+		if (q->market == NULL || !bybit_symbol_ok(q->market->native_symbol))
+			return perps_fail(ctx, PERPS_ERR_ARG, "bybit needs a native symbol like BTCUSDT");
+		sym = q->market->native_symbol;
+	}
+
+	switch (m)
+	{
+		case PERPS_M_MARKETS:
+			ok = bybit_append(r, "/v5/market/instruments-info?category=linear&limit=%d",
+							  BYBIT_MARKETS_PAGE);
+			if (ok && q->cursor != NULL && q->cursor[0] != '\0')
+				ok = bybit_append(r, "&cursor=") && bybit_append_encoded(r, q->cursor);
+			break;
+		case PERPS_M_TICKERS:
+			ok = bybit_append(r, "/v5/market/tickers?category=linear");
+			break;
+		case PERPS_M_TICKER:
+		case PERPS_M_FUNDING:
+			ok = bybit_append(r, "/v5/market/tickers?category=linear&symbol=%s", sym);
+			break;
+		case PERPS_M_ORDERBOOK:
+			{
+				int			depth = q->depth;
+
+				if (depth <= 0 || depth > BYBIT_BOOK_MAX)
+					depth = BYBIT_BOOK_MAX;
+				ok = bybit_append(r, "/v5/market/orderbook?category=linear&symbol=%s&limit=%d",
+								  sym, depth);
+				break;
+			}
+		case PERPS_M_OPEN_INTEREST:
+			ok = bybit_append(r, "/v5/market/open-interest?category=linear&symbol=%s"
+							  "&intervalTime=5min&limit=1", sym);
+			break;
+		case PERPS_M_TRADES:
+			ok = bybit_append(r, "/v5/market/recent-trade?category=linear&symbol=%s&limit=%d",
+							  sym, page_size(q, BYBIT_TRADES_PAGE));
+			break;
+		case PERPS_M_KLINES:
+			{
+				const char *iv = bybit_interval(q->interval);
+				int			page = page_size(q, BYBIT_KLINE_PAGE);
+				int64_t		start,
+							end;
+
+				if (iv == NULL)
+					return perps_fail(ctx, PERPS_ERR_ARG, "bybit has no kline interval \"%s\"",
+									  q->interval ? q->interval : "(null)");
+				if (!bybit_window(ctx, q, page,
+								  (int64_t) perps_interval_seconds(q->interval) * 1000,
+								  &start, &end))
+					return ctx->status;
+				ok = bybit_append(r, "/v5/market/kline?category=linear&symbol=%s&interval=%s&limit=%d",
+								  sym, iv, page);
+				if (ok && start != PERPS_TS_NONE)
+					ok = bybit_append(r, "&start=%lld", (long long) start);
+				if (ok && end != PERPS_TS_NONE)
+					ok = bybit_append(r, "&end=%lld", (long long) end);
+				break;
+			}
+		case PERPS_M_FUNDING_HISTORY:
+			{
+				int			page = page_size(q, BYBIT_FUNDING_PAGE);
+				int64_t		start,
+							end;
+
+				if (!bybit_window(ctx, q, page, MS_PER_HOUR, &start, &end))
+					return ctx->status;
+				ok = bybit_append(r, "/v5/market/funding/history?category=linear&symbol=%s&limit=%d",
+								  sym, page);
+				if (ok && start != PERPS_TS_NONE)
+					ok = bybit_append(r, "&startTime=%lld", (long long) start);
+				if (ok && end != PERPS_TS_NONE)
+					ok = bybit_append(r, "&endTime=%lld", (long long) end);
+				break;
+			}
+		default:
+			return perps_fail(ctx, PERPS_UNSUPPORTED, "bybit has no %s method",
+							  (m >= 0 && m < PERPS_M_COUNT) ? perps_method_names[m] : "such");
+	}
+	if (!ok)
+		return perps_fail(ctx, PERPS_ERR_ARG, "bybit request path too long");
+	return 1;
+}
+
+/* ---- parsing ---- */
+
+/*
+ * Parses a body, checks retCode, and returns the "result" object and the
+ * top-level "time" (ms; PERPS_TS_NONE when absent).
+ */
+static PerpsStatus
+bybit_open(PerpsCtx *ctx, const PerpsBody *b, struct json_object **root,
+		   struct json_object **result, int64_t *time_us)
+{
+	struct json_object *v;
+	int64_t		code;
+
+	*root = NULL;
+	*result = NULL;
+	if (time_us)
+		*time_us = PERPS_TS_NONE;
+	if (perps_json_parse(ctx, b->data, b->len, root) != PERPS_OK)
+	{
+		if (b->status >= 400)
+		{
+			ctx->status = PERPS_OK;
+			return perps_fail(ctx, PERPS_ERR_VENUE, "bybit answered HTTP %ld", b->status);
+		}
+		return ctx->status;
+	}
+	if (!json_object_is_type(*root, json_type_object))
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "bybit response is not an object");
+	v = perps_json_get(*root, "retCode");
+	if (v == NULL)
+		return perps_fail(ctx, b->status >= 400 ? PERPS_ERR_VENUE : PERPS_ERR_SHAPE,
+						  "bybit response (HTTP %ld) has no retCode", b->status);
+	if (perps_json_int64(ctx, v, "retCode", &code) != PERPS_OK)
+		return ctx->status;
+	if (code != 0)
+	{
+		struct json_object *msg = perps_json_get(*root, "retMsg");
+
+		return perps_fail(ctx, PERPS_ERR_VENUE, "bybit error %lld: %.160s", (long long) code,
+						  msg && json_object_is_type(msg, json_type_string) ?
+						  json_object_get_string(msg) : "(no retMsg)");
+	}
+	if (b->status >= 400)
+		return perps_fail(ctx, PERPS_ERR_VENUE, "bybit answered HTTP %ld", b->status);
+	if (time_us && (v = perps_json_get(*root, "time")) != NULL &&
+		perps_json_ts(ctx, v, PERPS_MS, "time", time_us) != PERPS_OK)
+		return ctx->status;
+	return perps_json_need(ctx, *root, "result", json_type_object, result);
+}
+
+/* result.list as an array, bounded. */
+static PerpsStatus
+bybit_list(PerpsCtx *ctx, struct json_object *result, struct json_object **list, size_t *n)
+{
+	if (perps_json_need(ctx, result, "list", json_type_array, list) != PERPS_OK)
+		return ctx->status;
+	*n = json_object_array_length(*list);
+	if (*n > BYBIT_MAX_ROWS)
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "bybit list of %zu rows is too long", *n);
+	return PERPS_OK;
+}
+
+static bool
+str_eq(struct json_object *v, const char *s)
+{
+	return v && json_object_is_type(v, json_type_string) && strcmp(json_object_get_string(v), s) == 0;
+}
+
+/* Minutes (an integer) as hours in decimal text: 480 -> "8", 30 -> "0.5". */
+static const char *
+minutes_to_hours(PerpsCtx *ctx, int64_t minutes)
+{
+	char		buf[64];
+
+	if (minutes <= 0 || minutes > 1000000)
+		return NULL;
+	if (minutes % 60 == 0)
+		snprintf(buf, sizeof(buf), "%lld", (long long) (minutes / 60));
+	else if ((minutes * 100) % 60 == 0)
+	{
+		/* exact in hundredths: 30 -> 0.50, 15 -> 0.25 (trailing zeros kept) */
+		int64_t		h = minutes * 100 / 60;
+
+		snprintf(buf, sizeof(buf), "%lld.%02lld", (long long) (h / 100), (long long) (h % 100));
+	}
+	else
+		return NULL;
+	return perps_strndup(ctx, buf, strlen(buf));
+}
+
+static PerpsStatus
+bybit_parse_markets(PerpsCtx *ctx, struct json_object *result, PerpsResult *out)
+{
+	struct json_object *list;
+	struct json_object *cur;
+	size_t		n;
+	int			k = 0;
+
+	if (bybit_list(ctx, result, &list, &n) != PERPS_OK)
+		return ctx->status;
+	out->u.markets = perps_alloc_array(ctx, n, sizeof(PerpsMarket));
+	if (out->u.markets == NULL)
+		return ctx->status;
+	for (size_t i = 0; i < n; i++)
+	{
+		struct json_object *it = json_object_array_get_idx(list, i);
+		struct json_object *lev,
+				   *pf,
+				   *lot,
+				   *v;
+		PerpsMarket *mk = &out->u.markets[k];
+		const char *base;
+		char		native[64];
+
+		if (!json_object_is_type(it, json_type_object))
+			return perps_fail(ctx, PERPS_ERR_SHAPE, "bybit instrument %zu is not an object", i);
+		/* USDT perpetuals only: dated futures and USDC perps share base coins */
+		if (!str_eq(perps_json_get(it, "contractType"), "LinearPerpetual") ||
+			!str_eq(perps_json_get(it, "quoteCoin"), BYBIT_QUOTE))
+			continue;
+		if (perps_json_string(ctx, perps_json_get(it, "symbol"), "symbol", &mk->native_symbol) ||
+			perps_json_string(ctx, perps_json_get(it, "baseCoin"), "baseCoin", &base) ||
+			perps_json_string(ctx, perps_json_get(it, "quoteCoin"), "quoteCoin", &mk->quote))
+			return ctx->status;
+		/* the global symbol is the base coin when the naming rule holds */
+		if (!bybit_native_symbol(base, native, sizeof(native)) ||
+			strcmp(native, mk->native_symbol) != 0)
+			continue;
+		mk->symbol = base;
+		mk->base = base;
+		mk->contract_size = "1";
+		if (perps_json_need(ctx, it, "priceFilter", json_type_object, &pf) ||
+			perps_json_need(ctx, it, "lotSizeFilter", json_type_object, &lot) ||
+			perps_json_need(ctx, it, "leverageFilter", json_type_object, &lev))
+			return ctx->status;
+		if (perps_json_decimal_field(ctx, pf, "tickSize", false, &mk->tick_size) ||
+			perps_json_decimal_field(ctx, lot, "qtyStep", false, &mk->lot_size) ||
+			perps_json_decimal_field(ctx, lot, "minOrderQty", false, &mk->min_qty) ||
+			perps_json_decimal_field(ctx, lot, "maxOrderQty", false, &mk->max_qty) ||
+			perps_json_decimal_field(ctx, lot, "minNotionalValue", false, &mk->min_notional) ||
+			perps_json_decimal_field(ctx, lev, "maxLeverage", false, &mk->max_leverage))
+			return ctx->status;
+		if ((v = perps_json_get(it, "fundingInterval")) != NULL &&
+			!json_object_is_type(v, json_type_null))
+		{
+			int64_t		minutes;
+
+			if (perps_json_int64(ctx, v, "fundingInterval", &minutes) != PERPS_OK)
+				return ctx->status;
+			mk->funding_interval_hours = minutes_to_hours(ctx, minutes);
+			if (ctx->status != PERPS_OK)
+				return ctx->status;
+		}
+		mk->active = str_eq(perps_json_get(it, "status"), "Trading");
+		k++;
+	}
+	out->n = k;
+	if ((cur = perps_json_get(result, "nextPageCursor")) != NULL &&
+		json_object_is_type(cur, json_type_string) && json_object_get_string_len(cur) > 0)
+	{
+		out->has_more = true;
+		if (perps_json_string(ctx, cur, "nextPageCursor", &out->next_cursor) != PERPS_OK)
+			return ctx->status;
+	}
+	return PERPS_OK;
+}
+
+static PerpsStatus
+bybit_parse_ticker(PerpsCtx *ctx, struct json_object *it, int64_t ts_us, PerpsTicker *t)
+{
+	if (!json_object_is_type(it, json_type_object))
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "bybit ticker is not an object");
+	if (perps_json_string(ctx, perps_json_get(it, "symbol"), "symbol", &t->native_symbol))
+		return ctx->status;
+	t->ts_us = ts_us;
+	if (perps_json_decimal_field(ctx, it, "lastPrice", false, &t->last_price) ||
+		perps_json_decimal_field(ctx, it, "markPrice", false, &t->mark_price) ||
+		perps_json_decimal_field(ctx, it, "indexPrice", false, &t->index_price) ||
+		perps_json_decimal_field(ctx, it, "bid1Price", false, &t->best_bid_price) ||
+		perps_json_decimal_field(ctx, it, "bid1Size", false, &t->best_bid_qty) ||
+		perps_json_decimal_field(ctx, it, "ask1Price", false, &t->best_ask_price) ||
+		perps_json_decimal_field(ctx, it, "ask1Size", false, &t->best_ask_qty) ||
+		perps_json_decimal_field(ctx, it, "volume24h", false, &t->volume_24h) ||
+		perps_json_decimal_field(ctx, it, "turnover24h", false, &t->turnover_24h) ||
+		perps_json_decimal_field(ctx, it, "openInterest", false, &t->open_interest) ||
+		perps_json_decimal_field(ctx, it, "openInterestValue", false, &t->open_interest_notional) ||
+		perps_json_decimal_field(ctx, it, "price24hPcnt", false, &t->price_change_pct) ||
+		perps_json_decimal_field(ctx, it, "highPrice24h", false, &t->high_24h) ||
+		perps_json_decimal_field(ctx, it, "lowPrice24h", false, &t->low_24h))
+		return ctx->status;
+	/* the 24 h change: lastPrice - prevPrice24h, exactly */
+	{
+		const char *prev;
+
+		if (perps_json_decimal_field(ctx, it, "prevPrice24h", false, &prev))
+			return ctx->status;
+		if (prev && t->last_price &&
+			(t->price_change_24h = perps_decimal_sub(ctx, t->last_price, prev)) == NULL)
+			return ctx->status;
+	}
+	return PERPS_OK;
+}
+
+/* The ticker list of a tickers response; one wanted symbol or all. */
+static PerpsStatus
+bybit_parse_tickers(PerpsCtx *ctx, struct json_object *result, int64_t ts_us,
+					const char *want, PerpsResult *out)
+{
+	struct json_object *list;
+	size_t		n;
+	int			k = 0;
+
+	if (bybit_list(ctx, result, &list, &n) != PERPS_OK)
+		return ctx->status;
+	out->u.tickers = perps_alloc_array(ctx, n, sizeof(PerpsTicker));
+	if (out->u.tickers == NULL)
+		return ctx->status;
+	for (size_t i = 0; i < n; i++)
+	{
+		struct json_object *it = json_object_array_get_idx(list, i);
+
+		if (want && !str_eq(perps_json_get(it, "symbol"), want))
+			continue;
+		if (bybit_parse_ticker(ctx, it, ts_us, &out->u.tickers[k]) != PERPS_OK)
+			return ctx->status;
+		/* a ticker's own timestamp, where the venue gives one, is closer */
+		if (perps_json_get(it, "timestamp") != NULL &&
+			perps_json_ts_field(ctx, it, "timestamp", PERPS_MS, &out->u.tickers[k].ts_us) != PERPS_OK)
+			return ctx->status;
+		if (out->u.tickers[k].ts_us == PERPS_TS_NONE)
+			return perps_fail(ctx, PERPS_ERR_SHAPE, "bybit ticker has no time");
+		k++;
+	}
+	out->n = k;
+	if (want && k == 0)
+		return perps_fail(ctx, PERPS_ERR_NOT_FOUND, "bybit returned no ticker for %s", want);
+	return PERPS_OK;
+}
+
+static PerpsStatus
+bybit_parse_levels(PerpsCtx *ctx, struct json_object *arr, const char *side, int maxn,
+				   PerpsLevel **levels, int *nlevels)
+{
+	size_t		n = json_object_array_length(arr);
+
+	if (n > BYBIT_MAX_ROWS)
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "bybit book side of %zu levels", n);
+	if (maxn > 0 && n > (size_t) maxn)
+		n = (size_t) maxn;
+	*levels = perps_alloc_array(ctx, n, sizeof(PerpsLevel));
+	if (*levels == NULL)
+		return ctx->status;
+	for (size_t i = 0; i < n; i++)
+	{
+		struct json_object *lv = json_object_array_get_idx(arr, i);
+
+		if (!json_object_is_type(lv, json_type_array) || json_object_array_length(lv) < 2)
+			return perps_fail(ctx, PERPS_ERR_SHAPE, "bybit %s level %zu is not [price, size]", side, i);
+		if (perps_json_decimal(ctx, json_object_array_get_idx(lv, 0), "price", &(*levels)[i].price) ||
+			perps_json_decimal(ctx, json_object_array_get_idx(lv, 1), "size", &(*levels)[i].qty))
+			return ctx->status;
+	}
+	*nlevels = (int) n;
+	return PERPS_OK;
+}
+
+static PerpsStatus
+bybit_parse_book(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *result, PerpsResult *out)
+{
+	struct json_object *b,
+			   *a,
+			   *v;
+	PerpsBook  *bk = perps_alloc(ctx, sizeof(PerpsBook));
+
+	if (bk == NULL)
+		return ctx->status;
+	if (perps_json_need(ctx, result, "b", json_type_array, &b) ||
+		perps_json_need(ctx, result, "a", json_type_array, &a))
+		return ctx->status;
+	if (perps_json_ts_field(ctx, result, "ts", PERPS_MS, &bk->ts_us))
+		return ctx->status;
+	/* u: the update id the linear orderbook stream continues from */
+	if ((v = perps_json_get(result, "u")) != NULL)
+	{
+		if (perps_json_int64(ctx, v, "u", &bk->seq) != PERPS_OK)
+			return ctx->status;
+		bk->has_seq = true;
+	}
+	if (bybit_parse_levels(ctx, b, "bid", q->depth, &bk->bids, &bk->nbids) ||
+		bybit_parse_levels(ctx, a, "ask", q->depth, &bk->asks, &bk->nasks))
+		return ctx->status;
+	out->u.book = bk;
+	out->n = 1;
+	return PERPS_OK;
+}
+
+static PerpsStatus
+bybit_parse_funding(PerpsCtx *ctx, struct json_object *result, int64_t ts_us, const char *want,
+					PerpsResult *out)
+{
+	struct json_object *list;
+	struct json_object *it = NULL;
+	PerpsFunding *f;
+	size_t		n;
+
+	if (bybit_list(ctx, result, &list, &n) != PERPS_OK)
+		return ctx->status;
+	for (size_t i = 0; i < n && it == NULL; i++)
+		if (str_eq(perps_json_get(json_object_array_get_idx(list, i), "symbol"), want))
+			it = json_object_array_get_idx(list, i);
+	if (it == NULL)
+		return perps_fail(ctx, PERPS_ERR_NOT_FOUND, "bybit returned no ticker for %s", want);
+	f = perps_alloc(ctx, sizeof(PerpsFunding));
+	if (f == NULL)
+		return ctx->status;
+	/* funding_time: when the venue reported this rate */
+	f->funding_time_us = ts_us;
+	if (perps_json_get(it, "timestamp") != NULL &&
+		perps_json_ts_field(ctx, it, "timestamp", PERPS_MS, &f->funding_time_us) != PERPS_OK)
+		return ctx->status;
+	if (f->funding_time_us == PERPS_TS_NONE)
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "bybit ticker has no time");
+	if (perps_json_decimal_field(ctx, it, "fundingRate", true, &f->rate))
+		return ctx->status;
+	f->next_funding_time_us = PERPS_TS_NONE;
+	if (perps_json_get(it, "nextFundingTime") != NULL &&
+		!str_eq(perps_json_get(it, "nextFundingTime"), "") &&
+		!str_eq(perps_json_get(it, "nextFundingTime"), "0") &&
+		perps_json_ts_field(ctx, it, "nextFundingTime", PERPS_MS, &f->next_funding_time_us))
+		return ctx->status;
+	/* fundingIntervalHour: in newer REST answers and in the stream */
+	if (perps_json_decimal_field(ctx, it, "fundingIntervalHour", false, &f->interval_hours))
+		return ctx->status;
+	out->u.funding = f;
+	out->n = 1;
+	return PERPS_OK;
+}
+
+static int
+cmp_funding(const void *a, const void *b)
+{
+	int64_t		x = ((const PerpsFunding *) a)->funding_time_us;
+	int64_t		y = ((const PerpsFunding *) b)->funding_time_us;
+
+	return (x > y) - (x < y);
+}
+
+static int
+cmp_kline(const void *a, const void *b)
+{
+	int64_t		x = ((const PerpsKline *) a)->open_time_us;
+	int64_t		y = ((const PerpsKline *) b)->open_time_us;
+
+	return (x > y) - (x < y);
+}
+
+static int
+cmp_trade(const void *a, const void *b)
+{
+	int64_t		x = ((const PerpsTrade *) a)->ts_us;
+	int64_t		y = ((const PerpsTrade *) b)->ts_us;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * Sets the paging fields after a history page sorted oldest first.
+ * oldest_us: open/funding time of the first row.
+ */
+static void
+bybit_paging(const PerpsQuery *q, int page, int64_t step_ms, int n, int64_t oldest_us,
+			 PerpsResult *out)
+{
+	int64_t		start,
+				end;
+	PerpsCtx	dummy = {0};
+
+	out->next_since_us = PERPS_TS_NONE;
+	out->next_until_us = PERPS_TS_NONE;
+	if (!bybit_window(&dummy, q, page, step_ms, &start, &end))
+		return;
+	if (start != PERPS_TS_NONE)
+	{
+		/* forward windows */
+		bool		more = (q->until_us != PERPS_TS_NONE) ?
+			end < us_to_ms_floor(q->until_us) : n > 0;
+
+		if (more)
+		{
+			out->has_more = true;
+			out->next_since_us = (end + 1) * 1000;
+		}
+	}
+	else if (n >= page && n > 0)
+	{
+		/* the newest page up to until: go on backwards */
+		out->has_more = true;
+		out->next_until_us = oldest_us - 1000;
+	}
+}
+
+static PerpsStatus
+bybit_parse_funding_history(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *result,
+							PerpsResult *out)
+{
+	struct json_object *list;
+	size_t		n;
+	int			page = page_size(q, BYBIT_FUNDING_PAGE);
+
+	if (bybit_list(ctx, result, &list, &n) != PERPS_OK)
+		return ctx->status;
+	out->u.funding = perps_alloc_array(ctx, n, sizeof(PerpsFunding));
+	if (out->u.funding == NULL)
+		return ctx->status;
+	for (size_t i = 0; i < n; i++)
+	{
+		struct json_object *it = json_object_array_get_idx(list, i);
+		PerpsFunding *f = &out->u.funding[i];
+
+		if (!json_object_is_type(it, json_type_object))
+			return perps_fail(ctx, PERPS_ERR_SHAPE, "bybit funding row %zu is not an object", i);
+		if (perps_json_decimal_field(ctx, it, "fundingRate", true, &f->rate) ||
+			perps_json_ts_field(ctx, it, "fundingRateTimestamp", PERPS_MS, &f->funding_time_us))
+			return ctx->status;
+		f->next_funding_time_us = PERPS_TS_NONE;
+	}
+	qsort(out->u.funding, n, sizeof(PerpsFunding), cmp_funding);
+	out->n = (int) n;
+	if (out->n > page)
+		out->n = page;
+	bybit_paging(q, page, MS_PER_HOUR, out->n, n ? out->u.funding[0].funding_time_us : 0, out);
+	return PERPS_OK;
+}
+
+static PerpsStatus
+bybit_parse_oi(PerpsCtx *ctx, struct json_object *result, PerpsResult *out)
+{
+	struct json_object *list;
+	struct json_object *it;
+	size_t		n;
+	PerpsOpenInterest *oi;
+
+	if (bybit_list(ctx, result, &list, &n) != PERPS_OK)
+		return ctx->status;
+	if (n == 0)
+		return perps_fail(ctx, PERPS_ERR_NOT_FOUND, "bybit returned no open interest");
+	/* newest first */
+	it = json_object_array_get_idx(list, 0);
+	oi = perps_alloc(ctx, sizeof(PerpsOpenInterest));
+	if (oi == NULL)
+		return ctx->status;
+	if (!json_object_is_type(it, json_type_object))
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "bybit open interest row is not an object");
+	if (perps_json_decimal_field(ctx, it, "openInterest", true, &oi->open_interest) ||
+		perps_json_ts_field(ctx, it, "timestamp", PERPS_MS, &oi->ts_us))
+		return ctx->status;
+	out->u.oi = oi;
+	out->n = 1;
+	return PERPS_OK;
+}
+
+static PerpsStatus
+bybit_parse_klines(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *result, PerpsResult *out)
+{
+	struct json_object *list;
+	size_t		n;
+	int			page = page_size(q, BYBIT_KLINE_PAGE);
+	int64_t		iv_us = (int64_t) perps_interval_seconds(q->interval) * 1000000;
+
+	if (iv_us <= 0)
+		return perps_fail(ctx, PERPS_ERR_ARG, "bybit has no kline interval \"%s\"",
+						  q->interval ? q->interval : "(null)");
+	if (bybit_list(ctx, result, &list, &n) != PERPS_OK)
+		return ctx->status;
+	out->u.klines = perps_alloc_array(ctx, n, sizeof(PerpsKline));
+	if (out->u.klines == NULL)
+		return ctx->status;
+	for (size_t i = 0; i < n; i++)
+	{
+		struct json_object *row = json_object_array_get_idx(list, i);
+		PerpsKline *k = &out->u.klines[i];
+
+		/* [startTime, open, high, low, close, volume, turnover] */
+		if (!json_object_is_type(row, json_type_array) || json_object_array_length(row) < 7)
+			return perps_fail(ctx, PERPS_ERR_SHAPE, "bybit kline %zu is not a 7-element array", i);
+		if (perps_json_ts(ctx, json_object_array_get_idx(row, 0), PERPS_MS, "kline start", &k->open_time_us) ||
+			perps_json_decimal(ctx, json_object_array_get_idx(row, 1), "open", &k->open) ||
+			perps_json_decimal(ctx, json_object_array_get_idx(row, 2), "high", &k->high) ||
+			perps_json_decimal(ctx, json_object_array_get_idx(row, 3), "low", &k->low) ||
+			perps_json_decimal(ctx, json_object_array_get_idx(row, 4), "close", &k->close) ||
+			perps_json_decimal(ctx, json_object_array_get_idx(row, 5), "volume", &k->volume) ||
+			perps_json_decimal(ctx, json_object_array_get_idx(row, 6), "turnover", &k->turnover))
+			return ctx->status;
+		k->close_time_us = k->open_time_us + iv_us - 1000;	/* last ms of the bar */
+		k->trade_count = -1;
+	}
+	/* Bybit sends newest first */
+	qsort(out->u.klines, n, sizeof(PerpsKline), cmp_kline);
+	out->n = (int) n;
+	if (out->n > page)
+		out->n = page;
+	bybit_paging(q, page, iv_us / 1000, out->n, n ? out->u.klines[0].open_time_us : 0, out);
+	return PERPS_OK;
+}
+
+static PerpsStatus
+bybit_parse_trades(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *result, PerpsResult *out)
+{
+	struct json_object *list;
+	size_t		n;
+
+	if (bybit_list(ctx, result, &list, &n) != PERPS_OK)
+		return ctx->status;
+	out->u.trades = perps_alloc_array(ctx, n, sizeof(PerpsTrade));
+	if (out->u.trades == NULL)
+		return ctx->status;
+	for (size_t i = 0; i < n; i++)
+	{
+		struct json_object *it = json_object_array_get_idx(list, i);
+		struct json_object *side = perps_json_get(it, "side");
+		PerpsTrade *t = &out->u.trades[i];
+
+		if (!json_object_is_type(it, json_type_object))
+			return perps_fail(ctx, PERPS_ERR_SHAPE, "bybit trade %zu is not an object", i);
+		if (perps_json_id(ctx, perps_json_get(it, "execId"), "execId", &t->trade_id) ||
+			perps_json_decimal_field(ctx, it, "price", true, &t->price) ||
+			perps_json_decimal_field(ctx, it, "size", true, &t->qty) ||
+			perps_json_ts_field(ctx, it, "time", PERPS_MS, &t->ts_us))
+			return ctx->status;
+		if (str_eq(side, "Buy"))
+			t->is_buy = true;
+		else if (str_eq(side, "Sell"))
+			t->is_buy = false;
+		else
+			return perps_fail(ctx, PERPS_ERR_SHAPE, "bybit trade side is neither Buy nor Sell");
+	}
+	qsort(out->u.trades, n, sizeof(PerpsTrade), cmp_trade);
+	out->n = (int) n;
+	if (q->limit > 0 && out->n > q->limit)
+	{
+		/* keep the newest */
+		out->u.trades += out->n - q->limit;
+		out->n = q->limit;
+	}
+	return PERPS_OK;
+}
+
+static PerpsStatus
+bybit_parse(PerpsCtx *ctx, PerpsMethod m, const PerpsQuery *q, const PerpsBody *bodies,
+			int nbodies, PerpsResult *out)
+{
+	struct json_object *root = NULL;
+	struct json_object *result;
+	int64_t		time_us;
+	PerpsStatus st;
+
+	memset(out, 0, sizeof(*out));
+	out->method = m;
+	out->next_since_us = PERPS_TS_NONE;
+	out->next_until_us = PERPS_TS_NONE;
+	if (nbodies != 1 || bodies == NULL)
+		return perps_fail(ctx, PERPS_ERR_ARG, "bybit expects one response, got %d", nbodies);
+	if (m != PERPS_M_MARKETS && m != PERPS_M_TICKERS &&
+		(q->market == NULL || q->market->native_symbol == NULL))
+		return perps_fail(ctx, PERPS_ERR_ARG, "bybit needs a native symbol");
+
+	if (bybit_open(ctx, &bodies[0], &root, &result, &time_us) != PERPS_OK)
+		goto done;
+	switch (m)
+	{
+		case PERPS_M_MARKETS:
+			bybit_parse_markets(ctx, result, out);
+			break;
+		case PERPS_M_TICKERS:
+			bybit_parse_tickers(ctx, result, time_us, NULL, out);
+			break;
+		case PERPS_M_TICKER:
+			bybit_parse_tickers(ctx, result, time_us, q->market->native_symbol, out);
+			if (ctx->status == PERPS_OK && out->n > 1)
+				out->n = 1;
+			break;
+		case PERPS_M_ORDERBOOK:
+			bybit_parse_book(ctx, q, result, out);
+			break;
+		case PERPS_M_FUNDING:
+			bybit_parse_funding(ctx, result, time_us, q->market->native_symbol, out);
+			break;
+		case PERPS_M_FUNDING_HISTORY:
+			bybit_parse_funding_history(ctx, q, result, out);
+			break;
+		case PERPS_M_OPEN_INTEREST:
+			bybit_parse_oi(ctx, result, out);
+			break;
+		case PERPS_M_KLINES:
+			bybit_parse_klines(ctx, q, result, out);
+			break;
+		case PERPS_M_TRADES:
+			bybit_parse_trades(ctx, q, result, out);
+			break;
+		default:
+			perps_fail(ctx, PERPS_UNSUPPORTED, "bybit has no such method");
+			break;
+	}
+done:
+	if (root)
+		json_object_put(root);
+	st = ctx->status;
+	if (st != PERPS_OK)
+		out->n = 0;
+	return st;
+}
+
+const PerpsAdapter perps_adapter_bybit = {
+	.name = "bybit",
+	.native_symbol = bybit_native_symbol,
+	.needs_markets = false,
+	.build = bybit_build,
+	.parse = bybit_parse,
+	/* v5: 600 requests per 5 s per IP, across all public endpoints */
+	.rate_limit = {.weight = 600,.window_ms = 5000},
+	.max_kline_page = BYBIT_KLINE_PAGE,
+	.max_funding_page = BYBIT_FUNDING_PAGE,
+	.max_trades_page = BYBIT_TRADES_PAGE,
+};
