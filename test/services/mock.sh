@@ -2,13 +2,6 @@
 # free loopback port.  Exports PERPS_MOCK_URL (http://127.0.0.1:PORT); a venue
 # is reached at $PERPS_MOCK_URL/<venue>.  Tests point exchanges.rest_url there
 # (in psql: \getenv mock_url PERPS_MOCK_URL).
-# The recorded payloads live in ../shared/fixtures beside the checkout (a git
-# worktree sits one level deeper: then ../../shared/fixtures).
-if [ -z "${PERPS_FIXTURES:-}" ]; then
-    for d in ../shared/fixtures ../../shared/fixtures; do
-        [ -d "$d" ] && { PERPS_FIXTURES=$(cd "$d" && pwd); export PERPS_FIXTURES; break; }
-    done
-fi
 python3 test/mock/mock_exchange.py --port-file "$PERPS_RUN/mock.port" 2>"$PERPS_RUN/mock.log" &
 PIDS+=($!)
 for _ in $(seq 1 100); do [ -s "$PERPS_RUN/mock.port" ] && break; sleep 0.1; done
