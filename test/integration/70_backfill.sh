@@ -16,47 +16,114 @@ check() { # check NAME GOT WANT
     if [ "$2" = "$3" ]; then ok "$1"; else nok "$1" "got:  $2" "want: $3"; fi
 }
 q()  { psql -X -q -t -A -v ON_ERROR_STOP=1 -c "$1" 2>&1; }
-# a CALL; prints nothing on success, "SQLSTATE: message" on failure
+# a CALL; prints nothing on success, "ERROR:  SQLSTATE: message" on failure
 call() { psql -X -q -t -A -v ON_ERROR_STOP=1 -v VERBOSITY=verbose -c "$1" 2>&1 >/dev/null | grep -E '^(ERROR|FATAL)' ; }
 mock() { curl -sf -X "$1" "$MOCK/_mock/$2" ${3:+-H 'Content-Type: application/json' -d "$3"}; }
-# the mock's request log for a venue path: one line per request, its query as JSON
-requests() { curl -sf "$MOCK/_mock/log?venue=$1" | python3 -c '
-import json, sys
-for r in json.load(sys.stdin):
-    if r["path"] == sys.argv[1]:
-        print(json.dumps(r["query"], sort_keys=True), r["t"])' "$2"; }
 ms() { python3 -c 'import sys, datetime as d; print(int(d.datetime.fromisoformat(sys.argv[1]).replace(tzinfo=d.timezone.utc).timestamp() * 1000))' "$1"; }
 
-# The venues that have klines, with the mock's klines path and what the
-# mock's generator gives.  A venue joins this list when its adapter and mock
-# module are on the branch.
-VENUES=(binance)
-declare -A KPATH=([binance]=/fapi/v1/klines)
-declare -A FPATH=([binance]=/fapi/v1/fundingRate)
-declare -A PAGE=([binance]=1500)
+# The venues (all six have klines), the mock's history paths, and each
+# venue's documented kline page size.
+VENUES=(binance bybit hyperliquid kucoin lighter paradex)
+declare -A PAGE=([binance]=1500 [bybit]=1000 [hyperliquid]=500 [kucoin]=500 [lighter]=500 [paradex]=1000)
+# The range: 3 days inside each mock's history (kucoin's ends 2024-03-13,
+# binance's 2024-04-10 08:43), away from the recorded candles.
+declare -A SINCE=([binance]="2024-04-07 00:00")
+declare -A UNTIL=([binance]="2024-04-10 00:00")
+for V in bybit hyperliquid kucoin lighter paradex; do SINCE[$V]="2024-03-01 00:00"; UNTIL[$V]="2024-03-04 00:00"; done
+# Funding rates in [since, until] (both ends included) by each mock's
+# schedule: binance and bybit every 8 h from 00:00 (10); kucoin every 8 h
+# from 04:00 (9); lighter and paradex hourly on the hour (73); hyperliquid
+# hourly a few ms after the hour, so the one at until is out (72).
+declare -A FUNDING=([binance]=10 [bybit]=10 [kucoin]=9 [lighter]=73 [paradex]=73 [hyperliquid]=72)
 
-# binance mock (test/mock/venues/binance.py): k = open_ms / 60000;
-# open = 60000 + k mod 1000, high = open + 5, low = open - 5,
-# close = open + 1.5, volume = 1 + k mod 7, turnover = volume * 60000,
-# trades = k mod 50 + 1; close time = open time + 59.999 s
-expect_binance() {
-    python3 - "$1" <<'EOF'
-import sys, datetime as d
-t = d.datetime.fromisoformat(sys.argv[1]).replace(tzinfo=d.timezone.utc)
-k = int(t.timestamp()) // 60
-o = 60000 + k % 1000
-v = 1 + k % 7
-ct = t + d.timedelta(seconds=59.999)
-print("%s|%d|%d|%d|%s|%d|%d|%d" % (ct.strftime("%Y-%m-%d %H:%M:%S.%f")[:23] + "+00", o, o + 5, o - 5,
-                                    "%d.5" % (o + 1), v, v * 60000, k % 50 + 1))
-EOF
+# The mock's request log of a venue's kline or funding history requests, one
+# line each: "start_ms end_ms request-key arrival-time".
+requests() {
+    curl -sf "$MOCK/_mock/log?venue=$1" | python3 -c '
+import json, sys
+venue, kind = sys.argv[1], sys.argv[2]
+paths = {"klines": {"/fapi/v1/klines", "/v5/market/kline", "/api/v1/kline/query",
+                    "/api/v1/candlesticks", "/v1/markets/klines"},
+         "funding": {"/fapi/v1/fundingRate", "/v5/market/funding/history", "/api/v1/contract/funding-rates",
+                     "/api/v1/fundings", "/v1/funding/data"}}
+hl_type = {"klines": "candleSnapshot", "funding": "fundingHistory"}
+names = [("startTime", "endTime"), ("start", "end"), ("from", "to"),
+         ("start_timestamp", "end_timestamp"), ("start_at", "end_at")]
+for r in json.load(sys.stdin):
+    args = r["query"]
+    if r["path"] == "/info":
+        b = json.loads(r["body"] or "null") or {}
+        if b.get("type") != hl_type[kind]:
+            continue
+        args = b.get("req", b)
+    elif r["path"] not in paths[kind]:
+        continue
+    for a, z in names:
+        if a in args:
+            lo, hi = int(args[a]), int(args.get(z, -1))
+            # seconds where a venue counts in seconds
+            lo, hi = (lo * 1000 if 0 < lo < 10**11 else lo), (hi * 1000 if 0 < hi < 10**11 else hi)
+            break
+    else:
+        lo = hi = -1
+    print(lo, hi, json.dumps(args, sort_keys=True).replace(" ", ""), r["t"])' "$1" "$2"
 }
-stored() { # stored VENUE SYMBOL OPEN_TIME -> the same fields from the table
-    q "SELECT to_char(k.close_time AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.MS') || '+00', k.open::numeric(20,0)::text,
-              k.high::numeric(20,0), k.low::numeric(20,0), trim_scale(k.close), trim_scale(k.volume), trim_scale(k.turnover), k.trade_count
+
+# The OHLC the mock's generator gives a 1m candle, recomputed here from the
+# generators' documented formulas (test/mock/venues/<venue>.py), prices
+# printed without trailing zeros.
+expect_ohlc() { # VENUE SYMBOL "YYYY-MM-DD HH:MM"
+    python3 - "$1" "$2" "$3" <<'PY'
+import sys, hashlib, datetime as dt
+from decimal import Decimal as D
+venue, sym, when = sys.argv[1:]
+t = int(dt.datetime.fromisoformat(when).replace(tzinfo=dt.timezone.utc).timestamp() * 1000)
+i = t // 60000
+def h(*parts):
+    return int(hashlib.sha1("|".join(str(p) for p in parts).encode()).hexdigest()[:12], 16)
+def hashed(name, base, t):     # base +- 1 % on the base's tick (bybit, hyperliquid)
+    return (base * (1 + D(h(name, t) % 2001 - 1000) / 100000)).quantize(D(1).scaleb(base.as_tuple().exponent))
+if venue == "binance":
+    o = D(60000 + i % 1000); ohlc = (o, o + 5, o - 5, o + D("1.5"))
+elif venue in ("bybit", "hyperliquid"):
+    name = sym + "USDT" if venue == "bybit" else sym
+    base = {"bybit": {"BTC": D("43000.0"), "ETH": D("2300.00")},
+            "hyperliquid": {"BTC": D("60000.0"), "ETH": D("2000.0")}}[venue][sym]
+    o, c = hashed(name, base, t), hashed(name, base, t + 60000)
+    q = D(1).scaleb(o.as_tuple().exponent)
+    ohlc = (o, (max(o, c) * D("1.001")).quantize(q), (min(o, c) * D("0.999")).quantize(q), c)
+elif venue == "kucoin":
+    o = D(40000) + D(i % 97) * D("1.5"); ohlc = (o, o + 10, o - 10, o + D("2.5"))
+elif venue == "lighter":
+    o = D(3000) + D(i % 89) / 4; ohlc = (o, o + 2, o - 2, o + D("0.5"))
+elif venue == "paradex":
+    o = D(60000) + D(i % 71) / 10; ohlc = (o, o + 5, o - 5, o + 1)
+print("|".join(format(x.normalize(), "f") for x in ohlc))
+PY
+}
+stored_ohlc() { # VENUE SYMBOL "YYYY-MM-DD HH:MM"
+    q "SELECT trim_scale(k.open) || '|' || trim_scale(k.high) || '|' || trim_scale(k.low) || '|' || trim_scale(k.close)
          FROM perps_stats.klines k JOIN perps_stats.markets m ON m.id = k.market_id
          JOIN perps_stats.exchanges e ON e.id = m.exchange_id
         WHERE e.name = '$1' AND m.symbol = '$2' AND k.interval = '1m' AND k.open_time = '$3+00'"
+}
+# binance: every column.  k = open_ms / 60000; volume = 1 + k mod 7,
+# turnover = volume * 60000, trades = k mod 50 + 1, close time = open + 59.999 s
+expect_binance_rest() {
+    python3 - "$1" <<'PY'
+import sys, datetime as d
+t = d.datetime.fromisoformat(sys.argv[1]).replace(tzinfo=d.timezone.utc)
+k = int(t.timestamp()) // 60
+v = 1 + k % 7
+ct = t + d.timedelta(seconds=59.999)
+print("%s|%d|%d|%d" % (ct.strftime("%Y-%m-%d %H:%M:%S.%f")[:23] + "+00", v, v * 60000, k % 50 + 1))
+PY
+}
+stored_binance_rest() {
+    q "SELECT to_char(k.close_time AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.MS') || '+00|' || trim_scale(k.volume)
+              || '|' || trim_scale(k.turnover) || '|' || k.trade_count
+         FROM perps_stats.klines k JOIN perps_stats.markets m ON m.id = k.market_id
+        WHERE m.exchange_id = 1 AND m.symbol = '$1' AND k.interval = '1m' AND k.open_time = '$2+00'"
 }
 summary() { # count, first and last open time, distinct open times
     q "SELECT count(*) || ' ' || to_char(min(k.open_time) AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') || ' '
@@ -73,12 +140,12 @@ wait_for() { # wait_for SECONDS SQL-returning-t
     done
     return 1
 }
+minute() { python3 -c 'import sys, datetime as d; print((d.datetime.fromisoformat(sys.argv[1]) + d.timedelta(minutes=int(sys.argv[2]))).strftime("%Y-%m-%d %H:%M"))' "$1" "$2"; }
 
-echo "1..$((25 * ${#VENUES[@]} + 10))"
+echo "1..$((25 * ${#VENUES[@]} + 11))"
 
-SINCE="2024-04-07 00:00"
-UNTIL="2024-04-10 00:00"
 for V in "${VENUES[@]}"; do
+    S0=${SINCE[$V]}; S1=${UNTIL[$V]}; P=${PAGE[$V]}
     q "UPDATE perps_stats.exchanges SET rest_url = '$MOCK/$V' WHERE name = '$V'" >/dev/null
     mock DELETE faults >/dev/null; mock POST config '{"latency_ms": 0}' >/dev/null
     q "DELETE FROM perps_stats.klines k USING perps_stats.markets m, perps_stats.exchanges e
@@ -87,83 +154,99 @@ for V in "${VENUES[@]}"; do
         WHERE m.id = f.market_id AND e.id = m.exchange_id AND e.name = '$V';
        DELETE FROM perps_stats.backfill_empty_ranges WHERE exchange = '$V';
        DELETE FROM perps_stats.backfill_progress WHERE exchange = '$V'" >/dev/null
-    mock DELETE log >/dev/null
     q "SELECT perps_stats.refresh_markets('$V')" >/dev/null    # markets first, so the log below is history only
     mock DELETE log >/dev/null
 
     # ---- 3 days of 1m klines for 2 symbols
     ev0=$(q "SELECT coalesce(max(id), 0) FROM perps_stats.ingest_events")
-    out=$(call "CALL perps_stats.backfill('$V', '{BTC,ETH}', '$SINCE+00', '$UNTIL+00')")
+    out=$(call "CALL perps_stats.backfill('$V', '{BTC,ETH}', '$S0+00', '$S1+00')")
     check "$V: backfill of 3 days for BTC and ETH succeeds" "$out" ""
+    last=$(minute "$S1" -1)
     for S in BTC ETH; do
-        check "$V $S: 4320 candles from $SINCE to 2024-04-09 23:59, no duplicates" "$(summary "$V" "$S")" \
-              "4320 2024-04-07 00:00 2024-04-09 23:59 4320"
+        check "$V $S: 4320 candles from $S0 to $last, no duplicates" "$(summary "$V" "$S")" "4320 $S0 $last 4320"
     done
-    for t in "2024-04-07 00:00" "2024-04-08 13:37" "2024-04-09 23:59"; do
-        check "$V BTC: the candle at $t has the generator's values" "$(stored "$V" BTC "$t")" "$(expect_"$V" "$t")"
+    for t in "$S0" "$(minute "$S0" 2257)" "$last"; do
+        check "$V BTC: the candle at $t has the generator's open, high, low, close" \
+              "$(stored_ohlc "$V" BTC "$t")" "$(expect_ohlc "$V" BTC "$t")"
     done
-    check "$V ETH: the candle at 2024-04-08 01:00 (first of the second page) has the generator's values" \
-          "$(stored "$V" ETH "2024-04-08 01:00")" "$(expect_"$V" "2024-04-08 01:00")"
-    nk=$(requests "$V" "${KPATH[$V]}" | wc -l)
-    check "$V: 3 kline requests per symbol (pages of ${PAGE[$V]})" "$nk" "$(( 2 * ( (4320 + PAGE[$V] - 1) / PAGE[$V] ) ))"
+    t=$(minute "$S0" "$P")
+    check "$V ETH: the candle at $t (first of the second page) has the generator's open, high, low, close" \
+          "$(stored_ohlc "$V" ETH "$t")" "$(expect_ohlc "$V" ETH "$t")"
+    check "$V: $(( (4320 + P - 1) / P )) kline requests per symbol (pages of $P)" \
+          "$(requests "$V" klines | wc -l)" "$(( 2 * ( (4320 + P - 1) / P ) ))"
     check "$V: nothing landed in the default partitions" \
           "$(q "SELECT (SELECT count(*) FROM perps_stats.klines_default) + (SELECT count(*) FROM perps_stats.funding_rates_default)")" "0"
-    # funding every 8 h from 2024-04-07 00:00 to 2024-04-10 00:00 inclusive: 10 per symbol
-    check "$V: 10 funding rates per symbol" \
+    check "$V: ${FUNDING[$V]} funding rates per symbol" \
           "$(q "SELECT string_agg(m.symbol || '=' || c, ',' ORDER BY m.symbol) FROM (SELECT f.market_id, count(*) c
                   FROM perps_stats.funding_rates f GROUP BY 1) x JOIN perps_stats.markets m ON m.id = x.market_id
-                  JOIN perps_stats.exchanges e ON e.id = m.exchange_id WHERE e.name = '$V'")" "BTC=10,ETH=10"
+                  JOIN perps_stats.exchanges e ON e.id = m.exchange_id WHERE e.name = '$V'")" \
+          "BTC=${FUNDING[$V]},ETH=${FUNDING[$V]}"
     check "$V: one ingest_events row for the run, with its totals and range" \
           "$(q "SELECT count(*) || ' ' || string_agg(substring(message from '^backfill done: [0-9]+ rows'), '') || ' '
-                       || string_agg(to_char(range_start AT TIME ZONE 'UTC', 'MM-DD HH24:MI') || '..'
-                                     || to_char(range_end AT TIME ZONE 'UTC', 'MM-DD HH24:MI'), '')
+                       || string_agg(to_char(range_start AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') || '..'
+                                     || to_char(range_end AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'), '')
                   FROM perps_stats.ingest_events WHERE id > $ev0 AND kind = 'backfill'")" \
-          "1 backfill done: 8660 rows 04-07 00:00..04-10 00:00"
+          "1 backfill done: $(( 2 * (4320 + FUNDING[$V]) )) rows $S0..$S1"
     check "$V: backfill_status says done, 4320 of 4320 candles, for each symbol" \
           "$(q "SELECT string_agg(symbol || ':' || state || ':' || done || '/' || total || ':' || rows, ',' ORDER BY symbol)
                   FROM perps_stats.backfill_status WHERE exchange = '$V' AND kind = 'klines'")" \
           "BTC:done:4320/4320:4320,ETH:done:4320/4320:4320"
 
-    # ---- again: nothing inserted, no history request (everything is stored,
-    # and the range's edges are stored candles)
+    # ---- again: nothing inserted; no kline request (the range's edges are
+    # stored candles); funding requests only at the edges of the range (the
+    # stretch between since and the first funding time, and between the last
+    # one and until, when longer than the venue's interval allows); a third
+    # run asks nothing (the venue answered those edges empty, and that is kept)
     mock DELETE log >/dev/null
     ev0=$(q "SELECT max(id) FROM perps_stats.ingest_events")
-    out=$(call "CALL perps_stats.backfill('$V', '{BTC,ETH}', '$SINCE+00', '$UNTIL+00')")
-    check "$V: a second run over the same range succeeds" "$out" ""
-    check "$V: and inserts nothing" \
-          "$(q "SELECT substring(message from '^backfill done: [0-9]+ rows') FROM perps_stats.ingest_events WHERE id > $ev0")" \
-          "backfill done: 0 rows"
-    check "$V: and asks the venue for no klines and no funding history" \
-          "$(requests "$V" "${KPATH[$V]}" | wc -l) $(requests "$V" "${FPATH[$V]}" | wc -l)" "0 0"
+    out=$(call "CALL perps_stats.backfill('$V', '{BTC,ETH}', '$S0+00', '$S1+00')")
+    check "$V: a second run over the same range succeeds and inserts nothing" \
+          "$out|$(q "SELECT substring(message from '^backfill done: [0-9]+ rows') FROM perps_stats.ingest_events WHERE id > $ev0")" \
+          "|backfill done: 0 rows"
+    got=$(requests "$V" funding | python3 -c '
+import sys
+lo, hi = int(sys.argv[1]), int(sys.argv[2])
+bad = [l for l in sys.stdin if not (int(l.split()[0]) <= lo + 1 or int(l.split()[1]) >= hi - 1)]
+print(len(bad))' "$(ms "$S0")" "$(ms "$S1")")
+    check "$V: and asks for no klines, and for funding history only at the edges" \
+          "$(requests "$V" klines | wc -l) $got" "0 0"
+    mock DELETE log >/dev/null
+    out=$(call "CALL perps_stats.backfill('$V', '{BTC,ETH}', '$S0+00', '$S1+00')")
+    check "$V: a third run asks for nothing at all" \
+          "$out|$(requests "$V" klines | wc -l)|$(requests "$V" funding | wc -l)" "|0|0"
     # one hour more at the end: only that edge is asked for
     mock DELETE log >/dev/null
-    out=$(call "CALL perps_stats.backfill('$V', '{BTC}', '$SINCE+00', '2024-04-10 01:00+00', '{klines}')")
-    got=$(requests "$V" "${KPATH[$V]}" | python3 -c 'import json,sys; print(*[json.loads(l.rsplit(" ",1)[0])["startTime"] for l in sys.stdin])')
-    check "$V: extending the range by an hour asks for that hour alone" "$out|$got|$(summary "$V" BTC)" \
-          "|$(ms "2024-04-10 00:00")|4380 2024-04-07 00:00 2024-04-10 00:59 4380"
+    S2=$(minute "$S1" 60)
+    out=$(call "CALL perps_stats.backfill('$V', '{BTC}', '$S0+00', '$S2+00', '{klines}')")
+    check "$V: extending the range by an hour asks for that hour alone" \
+          "$out|$(requests "$V" klines | awk '{print $1}' | tr '\n' ' ')|$(summary "$V" BTC)" \
+          "|$(ms "$S1") |4380 $S0 $(minute "$S2" -1) 4380"
 
     # ---- rows deleted from the middle come back, and only they are asked for
+    h1=$(minute "$S0" 2040); h2=$(minute "$S0" 2069); h3=$(minute "$S0" 3600)
     q "DELETE FROM perps_stats.klines k USING perps_stats.markets m, perps_stats.exchanges e
         WHERE m.id = k.market_id AND e.id = m.exchange_id AND e.name = '$V' AND m.symbol = 'BTC'
-          AND (k.open_time BETWEEN '2024-04-08 10:00+00' AND '2024-04-08 10:29+00' OR k.open_time = '2024-04-09 12:00+00')" >/dev/null
+          AND (k.open_time BETWEEN '$h1+00' AND '$h2+00' OR k.open_time = '$h3+00')" >/dev/null
     mock DELETE log >/dev/null
-    out=$(call "CALL perps_stats.backfill('$V', '{BTC}', '$SINCE+00', '$UNTIL+00', '{klines}')")
+    out=$(call "CALL perps_stats.backfill('$V', '{BTC}', '$S0+00', '$S1+00', '{klines}')")
     check "$V: after deleting 31 candles, the next run completes the set" "$out|$(summary "$V" BTC)" \
-          "|4380 2024-04-07 00:00 2024-04-10 00:59 4380"
-    got=$(requests "$V" "${KPATH[$V]}" | python3 -c '
-import json, sys
-for l in sys.stdin:
-    r = json.loads(l.rsplit(" ", 1)[0]); print(r["startTime"], r["endTime"])' | sort | tr '\n' ',')
-    check "$V: it asked for exactly the two holes" "$got" \
-          "$(ms "2024-04-08 10:00") $(( $(ms "2024-04-08 10:29") + 59999 )),$(ms "2024-04-09 12:00") $(( $(ms "2024-04-09 12:00") + 59999 )),"
-    check "$V: a refetched candle has the generator's values" "$(stored "$V" BTC "2024-04-08 10:17")" \
-          "$(expect_"$V" "2024-04-08 10:17")"
+          "|4380 $S0 $(minute "$S2" -1) 4380"
+    # each request starts at its hole and ends within the hole's last minute
+    got=$(requests "$V" klines | python3 -c '
+import sys
+holes = [(int(sys.argv[1]), int(sys.argv[2])), (int(sys.argv[3]), int(sys.argv[3]))]
+reqs = sorted((int(l.split()[0]), int(l.split()[1])) for l in sys.stdin)
+print(len(reqs), all(lo == h[0] and h[1] <= hi < h[1] + 60000 for (lo, hi), h in zip(reqs, holes)))' \
+        "$(ms "$h1")" "$(ms "$h2")" "$(ms "$h3")")
+    check "$V: it asked for exactly the two holes" "$got" "2 True"
+    t=$(minute "$S0" 2057)
+    check "$V: a refetched candle has the generator's values" "$(stored_ohlc "$V" BTC "$t")" "$(expect_ohlc "$V" BTC "$t")"
 
     # ---- cancelled halfway: committed chunks stay, the next run completes
     q "DELETE FROM perps_stats.klines k USING perps_stats.markets m, perps_stats.exchanges e
         WHERE m.id = k.market_id AND e.id = m.exchange_id AND e.name = '$V' AND m.symbol = 'ETH'" >/dev/null
     mock POST config '{"latency_ms": 700}' >/dev/null
-    psql -X -q -v VERBOSITY=verbose -c "CALL perps_stats.backfill('$V', '{ETH}', '$SINCE+00', '$UNTIL+00', '{klines}')" \
+    psql -X -q -v VERBOSITY=verbose -c "CALL perps_stats.backfill('$V', '{ETH}', '$S0+00', '$S1+00', '{klines}')" \
         >"$PERPS_RUN/bf_cancel.out" 2>&1 &
     bg=$!
     if wait_for 30 "SELECT EXISTS (SELECT 1 FROM perps_stats.backfill_status WHERE exchange = '$V' AND symbol = 'ETH'
@@ -180,49 +263,56 @@ for l in sys.stdin:
                JOIN perps_stats.exchanges e ON e.id = m.exchange_id WHERE e.name = '$V' AND m.symbol = 'ETH'")
     st=$(q "SELECT state || ' ' || rows FROM perps_stats.backfill_status WHERE exchange = '$V' AND symbol = 'ETH' AND kind = 'klines'")
     if grep -q '57014' "$PERPS_RUN/bf_cancel.out" && [ "$kept" -gt 0 ] && [ "$kept" -lt 4320 ] \
-       && [ $((kept % PAGE[$V])) -eq 0 ] && [ "$st" = "interrupted $kept" ]; then
+       && [ $((kept % P)) -eq 0 ] && [ "$st" = "interrupted $kept" ]; then
         ok "$V: the cancelled run kept its $kept committed rows (whole pages) and shows as interrupted"
     else
         nok "$V: the cancelled run kept its committed chunks" "kept $kept, status '$st'" "$(cat "$PERPS_RUN/bf_cancel.out")"
     fi
     mock DELETE log >/dev/null
-    out=$(call "CALL perps_stats.backfill('$V', '{ETH}', '$SINCE+00', '$UNTIL+00', '{klines}')")
+    out=$(call "CALL perps_stats.backfill('$V', '{ETH}', '$S0+00', '$S1+00', '{klines}')")
     check "$V: the next run completes the set, no duplicates, no holes" "$out|$(summary "$V" ETH)" \
-          "|4320 2024-04-07 00:00 2024-04-09 23:59 4320"
-    first=$(requests "$V" "${KPATH[$V]}" | python3 -c 'import json,sys; print(min(int(json.loads(l.rsplit(" ",1)[0])["startTime"]) for l in sys.stdin))')
-    check "$V: and resumed after the kept rows" "$first" "$(( $(ms "$SINCE") + kept * 60000 ))"
+          "|4320 $S0 $last 4320"
+    check "$V: and resumed after the kept rows" "$(requests "$V" klines | awk '{print $1}' | sort -n | head -1)" \
+          "$(( $(ms "$S0") + kept * 60000 ))"
 
     # ---- a 429 in the middle of a run is waited out
     q "DELETE FROM perps_stats.klines k USING perps_stats.markets m, perps_stats.exchanges e
         WHERE m.id = k.market_id AND e.id = m.exchange_id AND e.name = '$V' AND m.symbol = 'ETH'" >/dev/null
     mock DELETE log >/dev/null
     mock POST config '{"latency_ms": 300}' >/dev/null
-    psql -X -q -v VERBOSITY=verbose -c "CALL perps_stats.backfill('$V', '{ETH}', '$SINCE+00', '$UNTIL+00', '{klines}')" \
+    psql -X -q -v VERBOSITY=verbose -c "CALL perps_stats.backfill('$V', '{ETH}', '$S0+00', '$S1+00', '{klines}')" \
         >"$PERPS_RUN/bf_429.out" 2>&1 &
     bg=$!
     wait_for 30 "SELECT EXISTS (SELECT 1 FROM perps_stats.backfill_status WHERE exchange = '$V' AND symbol = 'ETH'
                                   AND kind = 'klines' AND state = 'running' AND chunks >= 1)" >/dev/null
-    mock POST faults "{\"venue\": \"$V\", \"path\": \"${KPATH[$V]}\", \"kind\": \"status\", \"status\": 429, \"retry_after\": 1, \"count\": 1}" >/dev/null
+    mock POST faults "{\"venue\": \"$V\", \"kind\": \"status\", \"status\": 429, \"retry_after\": 1, \"count\": 1}" >/dev/null
     wait $bg; rc=$?
     mock POST config '{"latency_ms": 0}' >/dev/null
     check "$V: a run that met a 429 with Retry-After: 1 completes" "$rc|$(grep -c ERROR "$PERPS_RUN/bf_429.out")|$(summary "$V" ETH)" \
-          "0|0|4320 2024-04-07 00:00 2024-04-09 23:59 4320"
-    got=$(requests "$V" "${KPATH[$V]}" | python3 -c '
-import json, sys
-rows = [(l.rsplit(" ", 1)[0], float(l.rsplit(" ", 1)[1])) for l in sys.stdin]
+          "0|0|4320 $S0 $last 4320"
+    got=$(requests "$V" klines | python3 -c '
+import sys
+rows = [(l.split()[2], float(l.split()[3])) for l in sys.stdin]
 rep = [(a, b) for a, b in zip(rows, rows[1:]) if a[0] == b[0]]
 print(len(rows), len(rep), all(b[1] - a[1] >= 1.0 for a, b in rep))')
-    check "$V: the answered-429 request was repeated once, after at least the second it asked for" "$got" "4 1 True"
+    check "$V: the answered-429 request was repeated once, after at least the second it asked for" "$got" \
+          "$(( (4320 + P - 1) / P + 1 )) 1 True"
     mock DELETE faults >/dev/null
 done
 
+# binance, every column of a few candles
+check "binance BTC: close time, volume, turnover and trade count of the candle at 2024-04-08 13:37" \
+      "$(stored_binance_rest BTC "2024-04-08 13:37")" "$(expect_binance_rest "2024-04-08 13:37")"
+
+B0="2024-04-07 00:00"
+B1="2024-04-10 00:00"
 # ---- one run per (exchange, symbol, kind): a second one fails with 55P03
 V=${VENUES[0]}
 psql -X -q -c "SELECT pg_advisory_lock(perps_stats._backfill_lock_key('$V', 'BTC', 'klines')), pg_sleep(4)" >/dev/null 2>&1 &
 holder=$!
 wait_for 10 "SELECT perps_stats._backfill_lock_holder(perps_stats._backfill_lock_key('$V', 'BTC', 'klines')) IS NOT NULL" >/dev/null
 ev0=$(q "SELECT max(id) FROM perps_stats.ingest_events")
-out=$(call "CALL perps_stats.backfill('$V', '{BTC}', '$SINCE+00', '$UNTIL+00', '{klines}')")
+out=$(call "CALL perps_stats.backfill('$V', '{BTC}', '$B0+00', '$B1+00', '{klines}')")
 check "a concurrent run for the same exchange, symbol and kind fails with lock_not_available" \
       "$out" "ERROR:  55P03: a backfill of $V BTC klines is already running"
 check "and leaves an ingest_events row saying so" \
@@ -230,7 +320,7 @@ check "and leaves an ingest_events row saying so" \
 wait $holder
 
 # ---- inside a transaction block: refused by PostgreSQL's own check
-out=$(psql -X -q -v VERBOSITY=verbose -c "BEGIN" -c "CALL perps_stats.backfill('$V', '{BTC}', '$SINCE+00', '$UNTIL+00')" 2>&1 | grep ERROR)
+out=$(psql -X -q -v VERBOSITY=verbose -c "BEGIN" -c "CALL perps_stats.backfill('$V', '{BTC}', '$B0+00', '$B1+00')" 2>&1 | grep ERROR)
 check "inside a transaction block it fails with invalid_transaction_termination" "$out" "ERROR:  2D000: invalid transaction termination"
 
 # ---- since => null: the earliest data is probed (max_rows => 1) and remembered.
@@ -243,7 +333,7 @@ check "since => null: rows from the earliest the venue has" \
       "|3 2016-01-01 00:00:00+00|2016-01-01 00:00:00+00 1"
 mock DELETE log >/dev/null
 out=$(call "CALL perps_stats.backfill('$V', '{BTC}', NULL, '2016-01-01 03:00+00', '{klines}', '1h')")
-check "a second run remembers it: no probe, no request" "$out|$(requests "$V" "${KPATH[$V]}" | wc -l)" "|0"
+check "a second run remembers it: no probe, no request" "$out|$(requests "$V" klines | wc -l)" "|0"
 
 # ---- pg_cron
 psql -X -q -d postgres -c "DROP DATABASE IF EXISTS perps_bf_nocron" >/dev/null 2>&1
