@@ -265,6 +265,28 @@ BEGIN
 END
 $$;
 
+-- A daily partition of one of the tables backfill writes, with the owner's
+-- rights: a role granted backfill (perps_collector) may write rows but not
+-- create tables.  Only these three tables, only sane days.
+CREATE FUNCTION perps_stats._backfill_partition(p_table name, p_day date)
+RETURNS boolean
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF p_table NOT IN ('klines', 'funding_rates', 'trades') THEN
+        RAISE EXCEPTION 'backfill does not write table "%"', p_table
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF p_day < date '2009-01-03' OR p_day > (now() AT TIME ZONE 'UTC')::date + 1 THEN
+        RAISE EXCEPTION 'no partition for % : backfill writes only past days', p_day
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    RETURN perps_stats._create_partition(p_table, p_day);
+END
+$$;
+
 -- One chunk of klines: fetches the grid points [p_from, p_to] (at most one
 -- page) and writes them in one statement (fetched rows stream straight into
 -- the INSERT).  Returns the rows the venue sent and the rows new to the
@@ -291,7 +313,7 @@ DECLARE
     v_short  boolean := v_last - v_first < 7;
 BEGIN
     IF v_short THEN
-        PERFORM perps_stats._create_partition('klines', d::date) FROM generate_series(v_first, v_last, interval '1 day') d;
+        PERFORM perps_stats._backfill_partition('klines', d::date) FROM generate_series(v_first, v_last, interval '1 day') d;
     END IF;
     IF p_force THEN
         WITH f AS (SELECT DISTINCT ON (k.open_time) k.* FROM
@@ -318,7 +340,7 @@ BEGIN
         SELECT (SELECT count(*) FROM f), (SELECT count(*) FROM i) INTO fetched, inserted;
     END IF;
     IF NOT v_short AND inserted > 0 THEN
-        PERFORM perps_stats._create_partition('klines', x.day)
+        PERFORM perps_stats._backfill_partition('klines', x.day)
            FROM (SELECT DISTINCT (k.open_time AT TIME ZONE 'UTC')::date AS day FROM perps_stats.klines_default k
                   WHERE k.market_id = p_market AND k."interval" = p_interval
                     AND k.open_time BETWEEN p_from AND p_to) x;
@@ -347,7 +369,7 @@ BEGIN
     IF fetched = 0 THEN
         RETURN;
     END IF;
-    PERFORM perps_stats._create_partition('funding_rates', d.day)
+    PERFORM perps_stats._backfill_partition('funding_rates', d.day)
        FROM (SELECT DISTINCT (r.funding_time AT TIME ZONE 'UTC')::date AS day FROM unnest(v_rows) r) d;
     IF p_force THEN
         INSERT INTO perps_stats.funding_rates
@@ -372,7 +394,7 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    PERFORM perps_stats._create_partition('trades', d)
+    PERFORM perps_stats._backfill_partition('trades', d)
        FROM generate_series((p_from AT TIME ZONE 'UTC')::date, (p_to AT TIME ZONE 'UTC')::date, 1) d;
     EXECUTE 'WITH f AS (SELECT * FROM perps_stats.fetch_trades($1, $2, $3, $4, NULL) t
                          WHERE t.ts BETWEEN $3 AND $4),
@@ -898,14 +920,35 @@ REVOKE ALL ON FUNCTION perps_stats.schedule_backfill(text, text, text, text[], i
                        perps_stats._kline_gaps(text, text, int, text, timestamptz, timestamptz, boolean),
                        perps_stats._funding_gaps(text, text, int, interval, timestamptz, timestamptz, boolean)
     FROM PUBLIC;
+REVOKE ALL ON FUNCTION perps_stats._backfill_partition(name, date) FROM PUBLIC;
+
+-- perps_collector (created by part 30) may run backfills: EXECUTE on the
+-- procedure, its helpers and the pg_cron wrappers, and the writes a backfill
+-- makes (UPDATE on klines and funding_rates is for force => true).  Daily
+-- partitions come from _backfill_partition, with the owner's rights.
 DO $$
 BEGIN
     IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'perps_collector') THEN
         GRANT EXECUTE ON PROCEDURE perps_stats.backfill(text, text[], timestamptz, timestamptz, text[], text, boolean)
             TO perps_collector;
-        GRANT EXECUTE ON FUNCTION perps_stats.schedule_backfill(text, text, text, text[], interval, text[]),
-                                  perps_stats.unschedule_backfill(text)
+        GRANT EXECUTE ON FUNCTION
+            perps_stats.schedule_backfill(text, text, text, text[], interval, text[]),
+            perps_stats.unschedule_backfill(text),
+            perps_stats._require_pg_cron(),
+            perps_stats._backfill_market(text, text),
+            perps_stats._backfill_probe(text, text, text, text),
+            perps_stats._backfill_klines_chunk(text, text, int, text, timestamptz, timestamptz, int, boolean),
+            perps_stats._backfill_funding_chunk(text, text, int, timestamptz, timestamptz, boolean),
+            perps_stats._backfill_trades_chunk(text, text, int, timestamptz, timestamptz),
+            perps_stats._backfill_begin(text, text, text, text, timestamptz, timestamptz, text),
+            perps_stats._backfill_partition(name, date),
+            perps_stats._kline_gaps(text, text, int, text, timestamptz, timestamptz, boolean),
+            perps_stats._funding_gaps(text, text, int, interval, timestamptz, timestamptz, boolean)
             TO perps_collector;
+        GRANT INSERT, UPDATE ON perps_stats.klines, perps_stats.funding_rates TO perps_collector;
+        GRANT INSERT ON perps_stats.trades, perps_stats.ingest_events TO perps_collector;
+        GRANT INSERT, UPDATE ON perps_stats.backfill_progress, perps_stats.backfill_earliest,
+                                perps_stats.backfill_empty_ranges TO perps_collector;
     END IF;
 END
 $$;

@@ -142,7 +142,7 @@ wait_for() { # wait_for SECONDS SQL-returning-t
 }
 minute() { python3 -c 'import sys, datetime as d; print((d.datetime.fromisoformat(sys.argv[1]) + d.timedelta(minutes=int(sys.argv[2]))).strftime("%Y-%m-%d %H:%M"))' "$1" "$2"; }
 
-echo "1..$((25 * ${#VENUES[@]} + 11))"
+echo "1..$((25 * ${#VENUES[@]} + 13))"
 
 for V in "${VENUES[@]}"; do
     S0=${SINCE[$V]}; S1=${UNTIL[$V]}; P=${PAGE[$V]}
@@ -318,6 +318,19 @@ check "a concurrent run for the same exchange, symbol and kind fails with lock_n
 check "and leaves an ingest_events row saying so" \
       "$(q "SELECT count(*) FROM perps_stats.ingest_events WHERE id > $ev0 AND kind = 'backfill' AND message LIKE 'backfill refused:%already running%'")" "1"
 wait $holder
+
+# ---- privileges: perps_collector may backfill (its partitions are created
+# with the owner's rights); a role without grants may not
+q "CREATE ROLE perps_bf_nobody" >/dev/null 2>&1
+out=$(psql -X -q -v ON_ERROR_STOP=1 -v VERBOSITY=verbose -c "SET ROLE perps_collector" \
+      -c "CALL perps_stats.backfill('$V', '{SOL}', '2024-04-01 00:00+00', '2024-04-01 01:00+00', '{klines}')" 2>&1 | grep -E '^ERROR')
+check "perps_collector runs a backfill into a day without a partition yet" \
+      "$out|$(q "SELECT count(*) FROM perps_stats.klines_p20240401")|$(q "SELECT pg_get_userbyid(relowner) FROM pg_class WHERE relname = 'klines_p20240401'")" \
+      "|60|postgres"
+out=$(psql -X -q -v VERBOSITY=verbose -c "SET ROLE perps_bf_nobody" \
+      -c "CALL perps_stats.backfill('$V', '{SOL}', '2024-04-01 00:00+00', '2024-04-01 02:00+00', '{klines}')" 2>&1 | grep -E '^ERROR')
+check "a role without grants may not" "$out" "ERROR:  42501: permission denied for procedure backfill"
+q "DROP ROLE perps_bf_nobody" >/dev/null 2>&1
 
 # ---- inside a transaction block: refused by PostgreSQL's own check
 out=$(psql -X -q -v VERBOSITY=verbose -c "BEGIN" -c "CALL perps_stats.backfill('$V', '{BTC}', '$B0+00', '$B1+00')" 2>&1 | grep ERROR)
