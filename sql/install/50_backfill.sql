@@ -280,8 +280,9 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
     IF p_day < date '2009-01-03' OR p_day > (now() AT TIME ZONE 'UTC')::date + 1 THEN
-        RAISE EXCEPTION 'no partition for % : backfill writes only past days', p_day
-            USING ERRCODE = 'invalid_parameter_value';
+        RAISE EXCEPTION 'day % is out of range for a backfill partition', p_day
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'Backfill writes days from 2009-01-03 up to tomorrow (UTC).';
     END IF;
     RETURN perps_stats._create_partition(p_table, p_day);
 END
