@@ -142,7 +142,7 @@ wait_for() { # wait_for SECONDS SQL-returning-t
 }
 minute() { python3 -c 'import sys, datetime as d; print((d.datetime.fromisoformat(sys.argv[1]) + d.timedelta(minutes=int(sys.argv[2]))).strftime("%Y-%m-%d %H:%M"))' "$1" "$2"; }
 
-echo "1..$((25 * ${#VENUES[@]} + 13))"
+echo "1..$((25 * ${#VENUES[@]} + 16))"
 
 for V in "${VENUES[@]}"; do
     S0=${SINCE[$V]}; S1=${UNTIL[$V]}; P=${PAGE[$V]}
@@ -318,6 +318,35 @@ check "a concurrent run for the same exchange, symbol and kind fails with lock_n
 check "and leaves an ingest_events row saying so" \
       "$(q "SELECT count(*) FROM perps_stats.ingest_events WHERE id > $ev0 AND kind = 'backfill' AND message LIKE 'backfill refused:%already running%'")" "1"
 wait $holder
+
+# ---- a venue that keeps failing: the run ends with the error, records it in
+# ingest_events and backfill_status, and keeps the chunks committed before
+q "DELETE FROM perps_stats.klines k USING perps_stats.markets m
+    WHERE m.id = k.market_id AND m.exchange_id = 1 AND m.symbol = 'BTC' AND k.open_time >= '2024-04-08 00:00+00'" >/dev/null
+mock DELETE log >/dev/null
+mock POST config '{"latency_ms": 300}' >/dev/null
+ev0=$(q "SELECT max(id) FROM perps_stats.ingest_events")
+psql -X -q -v VERBOSITY=verbose -c "CALL perps_stats.backfill('$V', '{BTC}', '$B0+00', '$B1+00', '{klines}')" \
+    >"$PERPS_RUN/bf_500.out" 2>&1 &
+bg=$!
+wait_for 30 "SELECT EXISTS (SELECT 1 FROM perps_stats.backfill_status WHERE exchange = '$V' AND symbol = 'BTC'
+                              AND kind = 'klines' AND state = 'running' AND chunks >= 1)" >/dev/null
+mock POST faults "{\"venue\": \"$V\", \"kind\": \"status\", \"status\": 500, \"count\": -1}" >/dev/null
+wait $bg; rc=$?
+mock DELETE faults >/dev/null
+mock POST config '{"latency_ms": 0}' >/dev/null
+got=$(grep -m1 '^ERROR' "$PERPS_RUN/bf_500.out")
+if [ "$rc" -ne 0 ] && [[ "$got" =~ ^ERROR:\ \ [0-9A-Z]{5}:\ backfill\ of\ $V\ BTC\ klines\ failed:\ .*500 ]]; then
+    ok "a run against an endless 500 fails with the venue's error and its SQLSTATE"
+else
+    nok "a run against an endless 500 fails with the venue's error and its SQLSTATE" "rc $rc" "$(cat "$PERPS_RUN/bf_500.out")"
+fi
+check "and leaves its error in ingest_events and backfill_status, and its first chunk stored" \
+      "$(q "SELECT count(*) FROM perps_stats.ingest_events WHERE id > $ev0 AND kind = 'backfill'
+              AND message LIKE 'backfill failed at BTC klines: %500%' AND range_start = '$B0+00'")|$(q "SELECT state || ' ' || rows || ' ' || (error LIKE '%500%') FROM perps_stats.backfill_status WHERE exchange = '$V' AND symbol = 'BTC' AND kind = 'klines'")" \
+      "1|failed 1500 true"
+out=$(call "CALL perps_stats.backfill('$V', '{BTC}', '$B0+00', '$B1+00', '{klines}')")
+check "the next run completes the set" "$out|$(summary "$V" BTC)" "|4320 $B0 2024-04-09 23:59 4320"
 
 # ---- privileges: perps_collector may backfill (its partitions are created
 # with the owner's rights); a role without grants may not
