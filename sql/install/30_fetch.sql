@@ -92,7 +92,7 @@ RETURNS TABLE (exchange text, symbol text, funding_time timestamptz, rate numeri
 AS 'MODULE_PATHNAME', 'fetch_funding_history'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION perps_stats.fetch_funding_history(text, text, timestamptz, timestamptz, integer) IS
-    'past funding rates of one market between since and until (inclusive), paging through the venue''s history; without since, until and max_rows one page of the venue''s default size';
+    'past funding rates of one market between since and until (inclusive), paging through the venue''s history; without since and max_rows one page of the venue''s default size';
 
 CREATE FUNCTION perps_stats.fetch_open_interest(exchange text, symbol text,
     OUT exchange text, OUT symbol text, OUT ts timestamptz,
@@ -143,3 +143,11 @@ GRANT EXECUTE ON FUNCTION
     perps_stats.fetch_klines(text, text, text, timestamptz, timestamptz, integer),
     perps_stats.fetch_trades(text, text, integer)
 TO perps_collector;
+
+CREATE FUNCTION perps_stats._fetch_many(exchanges text[], symbols text[], methods text[])
+RETURNS TABLE (exchange text, symbol text, method text, ok boolean, n integer, sqlstate text, message text)
+AS 'MODULE_PATHNAME', 'perps_fetch_many_sql'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION perps_stats._fetch_many(text[], text[], text[]) IS
+    'internal: runs one job per array position (methods: markets ticker tickers orderbook funding_rate funding_history open_interest klines trades) concurrently as collect() does, and reports per job the rows it got or its error';
+REVOKE ALL ON FUNCTION perps_stats._fetch_many(text[], text[], text[]) FROM PUBLIC;
