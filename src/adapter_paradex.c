@@ -32,6 +32,7 @@
 
 #define PX_MAX_ROWS 100000
 #define PX_PAGE 5000			/* page_size limit of trades and funding data */
+#define PX_PAGE_DEFAULT 100		/* page_size default */
 #define PX_KLINE_SPAN 1000		/* candles per request (none documented) */
 #define PX_SUFFIX "-USD-PERP"
 
@@ -154,7 +155,7 @@ px_build(PerpsCtx *ctx, PerpsMethod m, const PerpsQuery *q, PerpsRequest *reqs)
 
 		case PERPS_M_FUNDING_HISTORY:
 			{
-				int			rows = q->limit > 0 && q->limit < PX_PAGE ? q->limit : PX_PAGE;
+				int			rows = q->limit <= 0 ? PX_PAGE_DEFAULT : q->limit < PX_PAGE ? q->limit : PX_PAGE;
 				size_t		k = 0;
 
 				if (px_cursor_arg(ctx, q, cur, sizeof(cur)))
@@ -204,7 +205,7 @@ px_build(PerpsCtx *ctx, PerpsMethod m, const PerpsQuery *q, PerpsRequest *reqs)
 
 		case PERPS_M_TRADES:
 			{
-				int			rows = q->limit > 0 && q->limit < PX_PAGE ? q->limit : 100;
+				int			rows = q->limit <= 0 ? PX_PAGE_DEFAULT : q->limit < PX_PAGE ? q->limit : PX_PAGE;
 
 				if (px_cursor_arg(ctx, q, cur, sizeof(cur)))
 					return ctx->status;
