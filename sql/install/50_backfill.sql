@@ -503,6 +503,13 @@ BEGIN
         RAISE EXCEPTION 'kinds must be a non-empty array of klines, funding_rates and trades'
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
+    IF 'trades' = ANY (kinds)
+       AND to_regprocedure('perps_stats.fetch_trades(text,text,timestamptz,timestamptz,integer)') IS NULL THEN
+        RAISE EXCEPTION 'trade history backfill is not supported'
+            USING ERRCODE = 'feature_not_supported',
+                  DETAIL = 'perps_stats.fetch_trades serves only recent trades: it takes no time range.',
+                  HINT = 'Backfill klines and funding_rates; the stream workers collect trades as they happen.';
+    END IF;
     v_step := perps_stats._kline_step(kline_interval);
     IF v_step IS NULL THEN
         RAISE EXCEPTION 'unsupported kline interval "%"', kline_interval
@@ -538,12 +545,6 @@ BEGIN
         FOREACH v_kind IN ARRAY kinds LOOP
             v_rows := 0; v_chunks := 0; v_done := 0; v_total := 0; v_err := NULL;
 
-            IF v_kind = 'trades'
-               AND to_regprocedure('perps_stats.fetch_trades(text,text,timestamptz,timestamptz,integer)') IS NULL THEN
-                RAISE EXCEPTION 'trade history backfill is not supported'
-                    USING ERRCODE = 'feature_not_supported',
-                          DETAIL = 'perps_stats.fetch_trades serves only recent trades: it takes no time range.';
-            END IF;
 
             BEGIN
                 PERFORM perps_stats._backfill_begin(backfill.exchange, v_symbol, v_kind,

@@ -142,7 +142,7 @@ wait_for() { # wait_for SECONDS SQL-returning-t
 }
 minute() { python3 -c 'import sys, datetime as d; print((d.datetime.fromisoformat(sys.argv[1]) + d.timedelta(minutes=int(sys.argv[2]))).strftime("%Y-%m-%d %H:%M"))' "$1" "$2"; }
 
-echo "1..$((25 * ${#VENUES[@]} + 16))"
+echo "1..$((25 * ${#VENUES[@]} + 17))"
 
 for V in "${VENUES[@]}"; do
     S0=${SINCE[$V]}; S1=${UNTIL[$V]}; P=${PAGE[$V]}
@@ -360,6 +360,11 @@ out=$(psql -X -q -v VERBOSITY=verbose -c "SET ROLE perps_bf_nobody" \
       -c "CALL perps_stats.backfill('$V', '{SOL}', '2024-04-01 00:00+00', '2024-04-01 02:00+00', '{klines}')" 2>&1 | grep -E '^ERROR')
 check "a role without grants may not" "$out" "ERROR:  42501: permission denied for procedure backfill"
 q "DROP ROLE perps_bf_nobody" >/dev/null 2>&1
+
+# ---- trades: fetch_trades has no time range, so trade history is refused up front
+out=$(call "CALL perps_stats.backfill('$V', '{BTC}', '$B0+00', '$B1+00', '{klines,trades}')")
+check "kinds with trades fails with feature_not_supported before doing anything" "$out" \
+      "ERROR:  0A000: trade history backfill is not supported"
 
 # ---- inside a transaction block: refused by PostgreSQL's own check
 out=$(psql -X -q -v VERBOSITY=verbose -c "BEGIN" -c "CALL perps_stats.backfill('$V', '{BTC}', '$B0+00', '$B1+00')" 2>&1 | grep ERROR)
