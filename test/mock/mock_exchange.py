@@ -19,6 +19,7 @@ Control endpoints (JSON), under /_mock:
            KIND: status (with "status", optional "retry_after", "body"), slow ("delay_ms"),
                  truncate, garbage, wrong_types, oversize ("bytes"), drop (close the socket)
            count: how many matching requests get the fault (default 1; -1 = forever)
+           after: let this many matching requests through first (default 0)
     DELETE /_mock/faults   clears every fault
     POST   /_mock/config   {"latency_ms": 100}   added to every venue answer
     GET    /_mock/log      the request log [{venue, method, path, query, t}], ?venue=
@@ -138,6 +139,10 @@ class Mock:
                 if f.get("path") and not re.search(f["path"], path):
                     continue
                 if f["count"] == 0:
+                    continue
+                # "after": N lets the first N matching requests through
+                if f.get("after", 0) > 0:
+                    f["after"] -= 1
                     continue
                 if f["count"] > 0:
                     f["count"] -= 1
