@@ -57,6 +57,11 @@ mock POST config '{"latency_ms": 0, "bench_markets": true}' || { echo "mock conf
 q -c "ALTER SYSTEM SET perps_stats.collect_interval = 0" -c "SELECT pg_reload_conf()" >/dev/null
 SYMS=$(python3 -c "import sys; sys.path.insert(0, 'test/mock'); import mock_exchange as m; print(','.join(m.BENCH_SYMBOLS))")
 q <<SQL || { echo "setup failed"; exit 1; }
+SET client_min_messages = warning;
+DROP TABLE IF EXISTS bench_collect_exchanges, bench_collect_watchlist;
+CREATE TABLE bench_collect_exchanges AS
+    SELECT name, rest_url, enabled, rate_limit_weight, rate_limit_window_ms FROM perps_stats.exchanges;
+CREATE TABLE bench_collect_watchlist AS SELECT * FROM perps_stats.watchlist;
 UPDATE perps_stats.exchanges SET rest_url = '$M/' || name, enabled = true,
        rate_limit_weight = NULL, rate_limit_window_ms = NULL;
 DELETE FROM perps_stats.watchlist;
@@ -176,6 +181,14 @@ PY
 echo
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 
-# leave the cluster as we found it
+# leave the cluster as we found it (the rows collected stay)
 mock POST config '{"latency_ms": 0, "bench_markets": false}'
+q <<SQL >/dev/null
+UPDATE perps_stats.exchanges e SET rest_url = b.rest_url, enabled = b.enabled,
+       rate_limit_weight = b.rate_limit_weight, rate_limit_window_ms = b.rate_limit_window_ms
+  FROM bench_collect_exchanges b WHERE b.name = e.name;
+DELETE FROM perps_stats.watchlist;
+INSERT INTO perps_stats.watchlist SELECT * FROM bench_collect_watchlist;
+DROP TABLE bench_collect_exchanges, bench_collect_watchlist;
+SQL
 q -c "ALTER SYSTEM RESET perps_stats.collect_interval" -c "SELECT pg_reload_conf()" >/dev/null
