@@ -511,6 +511,63 @@ fetch_round_finish(FetchRound *r)
  * Runs several rounds, of any venues, with all their requests in one
  * concurrent HTTP run.  Errors are recorded in each round.
  */
+/* Same request: same venue URL, method, path and body. */
+static bool
+fetch_same_request(const PerpsHttpCall *a, const PerpsHttpCall *b)
+{
+	if (a->req->post != b->req->post || strcmp(a->base_url, b->base_url) != 0 ||
+		strcmp(a->req->path, b->req->path) != 0)
+		return false;
+	if (a->req->body == NULL || b->req->body == NULL)
+		return a->req->body == b->req->body;
+	return strcmp(a->req->body, b->req->body) == 0;
+}
+
+/*
+ * Runs the calls, each distinct request once: a batch often asks the same
+ * thing for several markets or kinds (a venue whose one endpoint answers
+ * for all its markets), and asking it once keeps the venue's rate limit
+ * for the requests that differ.  The duplicates share the answer, which
+ * the parsers only read.
+ */
+static void
+fetch_http_run_shared(PerpsHttpCall *calls, int n)
+{
+	int		   *first = palloc(sizeof(int) * n);
+	PerpsHttpCall *distinct = palloc0(sizeof(PerpsHttpCall) * n);
+	int		   *slot = palloc(sizeof(int) * n);
+	int			ndistinct = 0;
+
+	for (int i = 0; i < n; i++)
+	{
+		first[i] = i;
+		for (int j = 0; j < i; j++)
+			if (first[j] == j && fetch_same_request(&calls[j], &calls[i]))
+			{
+				first[i] = j;
+				break;
+			}
+		if (first[i] == i)
+		{
+			slot[i] = ndistinct;
+			distinct[ndistinct++] = calls[i];
+		}
+		else
+			slot[i] = slot[first[i]];
+	}
+	perps_http_run(distinct, ndistinct);
+	for (int i = 0; i < n; i++)
+	{
+		const PerpsRequest *req = calls[i].req;
+
+		calls[i] = distinct[slot[i]];
+		calls[i].req = req;
+	}
+	pfree(first);
+	pfree(slot);
+	pfree(distinct);
+}
+
 static void
 fetch_rounds_run(FetchRound *rs, int nrounds)
 {
@@ -536,7 +593,7 @@ fetch_rounds_run(FetchRound *rs, int nrounds)
 		}
 	}
 	if (total > 0)
-		perps_http_run(calls, total);
+		fetch_http_run_shared(calls, total);
 	for (int i = 0; i < nrounds; i++)
 		if (rs[i].err.sqlstate == 0)
 			fetch_round_finish(&rs[i]);

@@ -7,7 +7,7 @@
 set -u
 MOCK=${PERPS_MOCK_URL:?PERPS_MOCK_URL is not set}
 n=0 fails=0
-echo "1..28"
+echo "1..29"
 
 ok() {  # ok COND-EXIT-STATUS DESCRIPTION [DIAG]
     n=$((n + 1))
@@ -161,16 +161,26 @@ t0=$(now); out=$(sql "" "SELECT count(*) FILTER (WHERE ok) FROM perps_stats._fet
 curl -sf -X POST "$MOCK/_mock/config" -d '{"latency_ms": 0}' >/dev/null
 lt "$(elapsed "$t0" "$t1")" 1.2; ok $? "3 jobs, 6 requests of 300 ms each run concurrently ($(elapsed "$t0" "$t1") s, $out ok)"
 
-# 26-27: the per-venue rate limit: 2 weight per second, 4 open-interest requests of weight 1:
+# 26-27: the per-venue rate limit: 2 weight per second, 4 open-interest requests of weight 1
+# (four markets: the mock's benchmark markets are switched on for this):
 # two go at once (the bucket starts full), the 3rd after 0.5 s, the 4th after 1 s
+curl -sf -X POST "$MOCK/_mock/config" -d '{"bench_markets": true}' >/dev/null
 curl -sf -X DELETE "$MOCK/_mock/log" >/dev/null
 t0=$(now)
 out=$(sql "UPDATE perps_stats.exchanges SET rate_limit_weight = 2, rate_limit_window_ms = 1000 WHERE name = 'binance';" \
-      "SELECT count(*) FILTER (WHERE ok) FROM perps_stats._fetch_many('{binance,binance,binance,binance}', '{BTC,BTC,BTC,BTC}', '{open_interest,open_interest,open_interest,open_interest}')")
+      "SELECT count(*) FILTER (WHERE ok) FROM perps_stats._fetch_many('{binance,binance,binance,binance}', '{BTC,ETH,XRP,DOGE}', '{open_interest,open_interest,open_interest,open_interest}')")
 t1=$(now)
 ok $([ "$out" = 4 ]; echo $?) "rate-limited jobs all succeed" "$out"
 spread=$(curl -sf "$MOCK/_mock/log?venue=binance" | python3 -c "import json,sys; t=sorted(r['t'] for r in json.load(sys.stdin) if r['path']=='/fapi/v1/openInterest'); print(round(t[-1]-t[0],3))")
 ge "$spread" 0.9; ok $? "the venue saw them spread over about a second ($spread s, $(elapsed "$t0" "$t1") s in all)"
+
+# 28: the same request asked by several jobs of one batch goes out once, and
+# every job gets the answer
+curl -sf -X DELETE "$MOCK/_mock/log" >/dev/null
+out=$(sql "" "SELECT count(*) FILTER (WHERE ok) FROM perps_stats._fetch_many('{binance,binance,binance,binance}', '{BTC,BTC,BTC,BTC}', '{open_interest,open_interest,open_interest,open_interest}')")
+sent=$(curl -sf "$MOCK/_mock/log?venue=binance" | python3 -c "import json,sys; print(sum(1 for r in json.load(sys.stdin) if r['path']=='/fapi/v1/openInterest'))")
+ok $([ "$out|$sent" = "4|1" ]; echo $?) "four identical jobs: one request, four answers" "$out jobs ok, $sent requests"
+curl -sf -X POST "$MOCK/_mock/config" -d '{"bench_markets": false}' >/dev/null
 
 # 28: a member of perps_collector may fetch, and the markets refresh that needs runs as the owner
 out=$(psql -X -q -t -A -v VERBOSITY=sqlstate 2>&1 <<SQL
