@@ -6,8 +6,8 @@
  *
  * The SQL functions work whether or not the library is preloaded; only the
  * background workers need shared_preload_libraries.  PGC_POSTMASTER
- * settings are defined in every backend so that SHOW works, but they can
- * only be set in postgresql.conf.
+ * settings exist only when the library is preloaded (PostgreSQL refuses them
+ * later); they are read by the workers alone.
  *
  *-------------------------------------------------------------------------
  */
@@ -19,10 +19,11 @@
 #include "utils/guc.h"
 
 #include "perps_stats.h"
+#include "workers.h"
 
 PG_MODULE_MAGIC;
 
-char	   *perps_database = NULL;
+char	   *perps_database = "postgres";
 int			perps_collect_interval = 60;
 int			perps_orderbook_store_levels = 100;
 int			perps_book_snapshot_interval = 10;
@@ -35,14 +36,19 @@ void		_PG_init(void);
 static void
 perps_define_core_gucs(void)
 {
-	DefineCustomStringVariable("perps_stats.database",
-							   "Database in which the perps_stats background workers run.",
-							   "The extension must be created in this database.",
-							   &perps_database,
-							   "postgres",
-							   PGC_POSTMASTER,
-							   GUC_SUPERUSER_ONLY,
-							   NULL, NULL, NULL);
+	/*
+	 * PostgreSQL refuses PGC_POSTMASTER settings defined after startup, and
+	 * only the workers (which need preloading) read them.
+	 */
+	if (process_shared_preload_libraries_in_progress)
+		DefineCustomStringVariable("perps_stats.database",
+								   "Database in which the perps_stats background workers run.",
+								   "The extension must be created in this database.",
+								   &perps_database,
+								   "postgres",
+								   PGC_POSTMASTER,
+								   GUC_SUPERUSER_ONLY,
+								   NULL, NULL, NULL);
 
 	DefineCustomIntVariable("perps_stats.collect_interval",
 							"Interval between two collect() rounds of the collector worker.",
@@ -109,6 +115,10 @@ _PG_init(void)
 	perps_define_core_gucs();
 
 	MarkGUCPrefixReserved(PERPS_GUC_PREFIX);
+
+	/* The workers exist only when the library is preloaded. */
+	if (process_shared_preload_libraries_in_progress)
+		perps_workers_register();
 }
 
 PG_FUNCTION_INFO_V1(perps_stats_version);

@@ -105,7 +105,7 @@ class Mock:
         # venue modules do `from mock_exchange import fixture, fixture_json, Request`
         sys.modules.setdefault("mock_exchange", sys.modules[__name__])
         vdir = os.path.join(HERE, "venues")
-        for fn in sorted(os.listdir(vdir)):
+        for fn in sorted(os.listdir(vdir)) if os.path.isdir(vdir) else []:
             if not fn.endswith(".py") or fn.startswith("_"):
                 continue
             name = fn[:-3]

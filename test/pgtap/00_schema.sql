@@ -1,14 +1,14 @@
 -- The schema contract: tables, primary keys, partitioning, the seeded venues
 -- and the privileges that keep non-owners from writing.
 BEGIN;
-SELECT plan(40);
+SELECT plan(41);
 
 SELECT has_schema('perps_stats');
 SELECT set_eq(
     $$SELECT relname::text FROM pg_class
        WHERE relnamespace = 'perps_stats'::regnamespace AND relkind IN ('r', 'p') AND NOT relispartition$$,
     ARRAY['exchanges', 'markets', 'tickers', 'orderbooks', 'trades', 'funding_rates', 'open_interest',
-          'klines', 'liquidity_depth', 'slippage', 'ingest_events', 'partitioned_tables'],
+          'klines', 'liquidity_depth', 'slippage', 'ingest_events', 'partitioned_tables', 'watchlist'],
     'the tables of perps_stats (partitions aside)');
 
 SELECT col_is_pk('perps_stats', 'exchanges', 'id', 'exchanges pk');
@@ -54,6 +54,11 @@ SELECT results_eq(
              ('lighter', 'https://mainnet.zklighter.elliot.ai', 'wss://mainnet.zklighter.elliot.ai/stream'),
              ('paradex', 'https://api.prod.paradex.trade', 'wss://ws.api.prod.paradex.trade/v1')$$,
     'six seeded venues with their endpoints');
+SELECT results_eq(
+    'SELECT exchange, string_agg(symbol, '','' ORDER BY symbol) FROM perps_stats.watchlist GROUP BY 1 ORDER BY 1',
+    $$VALUES ('binance', 'BTC,ETH,SOL'), ('bybit', 'BTC,ETH,SOL'), ('hyperliquid', 'BTC,ETH,SOL'),
+             ('kucoin', 'BTC,ETH,SOL'), ('lighter', 'BTC,ETH,SOL'), ('paradex', 'BTC,ETH,SOL')$$,
+    'the watchlist is seeded with BTC, ETH and SOL on each venue');
 SELECT throws_ok($$UPDATE perps_stats.exchanges SET rest_url = 'https://x/' WHERE id = 1$$,
                  '23514', NULL, 'rest_url may not end with a slash');
 
