@@ -19,6 +19,7 @@
 #include "utils/guc.h"
 
 #include "perps_stats.h"
+#include "stream_status.h"
 #include "workers.h"
 
 PG_MODULE_MAGIC;
@@ -30,6 +31,7 @@ int			perps_book_snapshot_interval = 10;
 int			perps_flush_rows = 1000;
 int			perps_flush_interval = 200;
 int			perps_stall_timeout = 30;
+bool		perps_stream_workers = true;
 
 void		_PG_init(void);
 
@@ -95,6 +97,15 @@ perps_define_core_gucs(void)
 							GUC_UNIT_MS,
 							NULL, NULL, NULL);
 
+	DefineCustomBoolVariable("perps_stats.stream_workers",
+							 "Whether the launcher runs the stream workers.",
+							 "Off stops every stream worker; the watchlist decides what each one streams.",
+							 &perps_stream_workers,
+							 true,
+							 PGC_SIGHUP,
+							 0,
+							 NULL, NULL, NULL);
+
 	DefineCustomIntVariable("perps_stats.stall_timeout",
 							"Silence after which a stream connection is restarted.",
 							NULL,
@@ -118,7 +129,10 @@ _PG_init(void)
 
 	/* The workers exist only when the library is preloaded. */
 	if (process_shared_preload_libraries_in_progress)
+	{
 		perps_workers_register();
+		perps_stream_shmem_request();
+	}
 }
 
 PG_FUNCTION_INFO_V1(perps_stats_version);

@@ -40,4 +40,7 @@ extern int	perps_flush_interval;
 /* Seconds of silence after which a stream connection is restarted. */
 extern int	perps_stall_timeout;
 
+/* Whether the launcher runs the stream workers at all. */
+extern bool perps_stream_workers;
+
 #endif							/* PERPS_STATS_H */
