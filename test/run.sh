@@ -48,7 +48,8 @@ if [ "$SANITIZE" = 1 ]; then
     export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$RUN/ubsan"
 fi
 TESTDB=contrib_regression
-perps_cluster_start "$RUN" "cron.database_name = '$TESTDB'" "perps_stats.database = '$TESTDB'" || exit 1
+perps_cluster_start "$RUN" "cron.database_name = '$TESTDB'" "perps_stats.database = '$TESTDB'" \
+    "perps_stats.stream_workers = off" || exit 1
 createdb -T template0 $TESTDB || exit 1
 export PGDATABASE=$TESTDB
 echo "cluster on port $PGPORT, socket $PGHOST"

@@ -1,0 +1,169 @@
+#!/usr/bin/env bash
+# The Bybit stream worker against the WebSocket mock (test/mock/ws_venues/bybit.py):
+# the recorded frames become exactly the expected rows, a skipped update id
+# one resync and one gap row, a dropped or silent connection a reconnect
+# with its downtime recorded, malformed frames counted and skipped, and
+# SIGTERM writes what is buffered.  Expected values are worked out by hand
+# from the frames in shared/fixtures/websocket/bybit_v5_linear.  Polls with
+# a timeout, never a fixed sleep.  TAP.
+set -uo pipefail
+
+n=0 failed=0
+q() { psql -X -q -t -A -v ON_ERROR_STOP=1 -c "$1" 2>&1; }
+is() {   # is GOT EXPECTED DESCRIPTION
+    n=$((n + 1))
+    if [ "$1" = "$2" ]; then echo "ok $n - $3"
+    else failed=$((failed + 1)); echo "not ok $n - $3"; echo "#      got: $1"; echo "# expected: $2"; fi
+}
+# wait_for SQL [timeout_s]: polls until the query returns t
+wait_for() {
+    local deadline=$((SECONDS + ${2:-20}))
+    while [ $SECONDS -lt $deadline ]; do
+        [ "$(q "$1")" = "t" ] && return 0
+        sleep 0.1
+    done
+    return 1
+}
+ok_wait() {  # ok_wait SQL DESCRIPTION [timeout]
+    n=$((n + 1))
+    if wait_for "$1" "${3:-20}"; then echo "ok $n - $2"
+    else failed=$((failed + 1)); echo "not ok $n - $2"; echo "# timed out waiting for: $1"; fi
+}
+act() { curl -sf -X POST -H 'Content-Type: application/json' -d "$1" "$PERPS_MOCK_WS_CONTROL/action" >/dev/null; }
+status() { q "SELECT $1 FROM perps_stats.stream_status WHERE exchange = 'bybit'"; }
+
+BTC="(SELECT id FROM perps_stats.markets WHERE exchange_id = 2 AND symbol = 'BTC')"
+
+q "UPDATE perps_stats.exchanges SET ws_url = '$PERPS_MOCK_WS_URL/bybit/v5/public/linear' WHERE name = 'bybit';
+   UPDATE perps_stats.watchlist SET stream = (exchange = 'bybit' AND symbol = 'BTC');
+   ALTER SYSTEM SET perps_stats.stream_workers = on;
+   ALTER SYSTEM SET perps_stats.book_snapshot_interval = 1;
+   ALTER SYSTEM SET perps_stats.orderbook_store_levels = 500;
+   ALTER SYSTEM SET perps_stats.flush_interval = 100;
+   SELECT pg_reload_conf();" >/dev/null
+
+# ---- start, market row, first book snapshot ----
+ok_wait "SELECT count(*) = 1 FROM perps_stats.stream_status WHERE exchange = 'bybit' AND state = 'streaming'" \
+        "the launcher starts the bybit stream worker and it streams from the mock" 30
+is "$(q "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'perps_stats stream'")" "1" \
+   "one stream worker (the only venue with streamed watchlist rows)"
+is "$(q "SELECT native_symbol || ' ' || base || ' ' || quote FROM perps_stats.markets WHERE exchange_id = 2 AND symbol = 'BTC'")" \
+   "BTCUSDT BTC USDT" "the worker created the market row (global BTC, native BTCUSDT)"
+ok_wait "SELECT EXISTS (SELECT 1 FROM perps_stats.orderbooks WHERE market_id = $BTC AND seq = 15076952)" \
+        "the recorded snapshot (u 15076952) is stored"
+is "$(q "SELECT array_length(bids, 1) || ' ' || array_length(asks, 1) || ' ' || bids[1][1] || 'x' || bids[1][2] || ' ' || asks[1][1] || 'x' || asks[1][2]
+         || ' ' || (extract(epoch FROM ts) * 1000)::bigint FROM perps_stats.orderbooks WHERE market_id = $BTC AND seq = 15076952")" \
+   "200 200 65114.20x6.054 65114.30x10.486 1786310818129" "snapshot: 200 levels a side, best bid and ask, the frame's ts"
+
+# ---- the recorded delta, trade and ticker delta ----
+act '{"venue":"bybit","action":"replay"}'
+ok_wait "SELECT EXISTS (SELECT 1 FROM perps_stats.trades WHERE market_id = $BTC AND trade_id = 'a9188a0a-82bc-50de-be60-03eedbe3cdd7')" \
+        "the recorded trade is stored"
+is "$(q "SELECT (extract(epoch FROM ts) * 1000)::bigint || ' ' || price || ' ' || qty || ' ' || side FROM perps_stats.trades
+         WHERE market_id = $BTC AND trade_id = 'a9188a0a-82bc-50de-be60-03eedbe3cdd7'")" \
+   "1786310819680 65114.20 0.004 sell" "trade: T, p, v exactly as sent, S Sell -> sell"
+ok_wait "SELECT EXISTS (SELECT 1 FROM perps_stats.orderbooks WHERE market_id = $BTC AND seq = 15076953)" \
+        "the book after the delta (u 15076953) is stored"
+# by hand: the delta deletes 1 bid (65093.10) and adds 1 (65088.60); deletes 5 asks
+# (65116.60 65129.10 65130.20 65134.80 65146.70) and adds 5 (65116.80 65129.90 65130.70 65133.40 65134.40)
+book="FROM perps_stats.orderbooks WHERE market_id = $BTC AND seq = 15076953"
+is "$(q "SELECT array_length(bids, 1) || ' ' || array_length(asks, 1) || ' ' || (extract(epoch FROM ts) * 1000)::bigint $book")" \
+   "200 200 1786310818130" "after the delta: still 200 levels a side, the delta's ts"
+is "$(q "SELECT asks[1:8] = '{{65114.30,10.486},{65115.40,0.002},{65115.70,0.033},{65116.00,0.012},{65116.10,0.968},{65116.20,0.472},{65116.40,0.002},{65116.80,0.002}}'::numeric[] $book")" \
+   "t" "best 8 asks: 65116.60 deleted, 65116.80 inserted in order"
+qty_at() { q "SELECT coalesce((SELECT $1[i][2]::text FROM generate_subscripts($1, 1) i WHERE $1[i][1] = $2), 'absent') $book"; }
+is "$(qty_at bids 65095.30) $(qty_at bids 65094.60) $(qty_at bids 65093.10) $(qty_at bids 65092.20) $(qty_at bids 65088.60) $(qty_at bids 65088.40)" \
+   "0.005 0.076 absent 0.641 0.007 0.445" "bid levels changed by the delta (updated, deleted, inserted)"
+is "$(qty_at asks 65129.10) $(qty_at asks 65129.50) $(qty_at asks 65129.90) $(qty_at asks 65133.40) $(qty_at asks 65134.50) $(qty_at asks 65135.80) $(qty_at asks 65146.70)" \
+   "absent 2.302 0.645 0.689 0.001 3.988 absent" "ask levels changed by the delta"
+is "$(q "SELECT bids[200][1] || 'x' || bids[200][2] || ' ' || asks[200][1] || 'x' || asks[200][2] $book")" \
+   "65086.00x0.001 65146.60x1.521" "worst levels: bid unchanged, ask 65146.70 deleted so 65146.60 is last"
+is "$(q "SELECT bool_and(bids[i][1] > bids[i+1][1]) FROM generate_subscripts((SELECT bids $book), 1) i, (SELECT bids $book) b WHERE i < 200")" \
+   "t" "bids strictly descending"
+tick="last_price, mark_price, index_price, best_bid_price, best_bid_qty, best_ask_price, best_ask_qty, volume_24h, turnover_24h, open_interest, open_interest_notional, coalesce(price_change_24h::text, 'NULL'), price_change_pct, high_24h, low_24h"
+ok_wait "SELECT count(*) = 2 FROM perps_stats.tickers WHERE market_id = $BTC" "two ticker rows: the snapshot and the merged delta"
+is "$(q "SELECT concat_ws(' ', $tick) FROM perps_stats.tickers WHERE market_id = $BTC AND ts = to_timestamp(1786310817.583)")" \
+   "65114.30 65117.44 65137.76 65114.20 5.954 65114.30 10.470 17573.9120 1142118412.9021 59891.732 3899996265.01 NULL 0.001624 65282.30 64694.40" \
+   "ticker snapshot row (ts 1786310817583) with the frame's values"
+is "$(q "SELECT concat_ws(' ', $tick) FROM perps_stats.tickers WHERE market_id = $BTC AND ts = to_timestamp(1786310817.883)")" \
+   "65114.30 65117.44 65137.76 65114.20 6.054 65114.30 10.486 17573.9120 1142118412.9021 59891.732 3899996265.01 NULL 0.001624 65282.30 64694.40" \
+   "ticker delta row: bid1Size and ask1Size from the delta, every other field from the snapshot"
+is "$(status "gaps || ' ' || resyncs || ' ' || parse_errors || ' ' || reconnects")" "0 0 0 0" "no gap, resync, parse error or reconnect so far"
+is "$(q "SELECT rows_written >= 6 AND messages >= 6 AND bytes > 9000 AND last_message_at IS NOT NULL AND connected_since IS NOT NULL FROM perps_stats.stream_status WHERE exchange = 'bybit'")" \
+   "t" "status counts messages, bytes and rows written"
+
+# ---- a skipped update id: one gap, one resync ----
+act '{"venue":"bybit","action":"book_delta","skip":1}'
+ok_wait "SELECT gaps = 1 AND resyncs = 1 FROM perps_stats.stream_status WHERE exchange = 'bybit'" "a skipped u counts one gap and one resync"
+ok_wait "SELECT EXISTS (SELECT 1 FROM perps_stats.orderbooks WHERE market_id = $BTC AND seq = 15076956)" \
+        "the resubscription's fresh snapshot (u 15076956) rebuilds the book"
+is "$(q "SELECT count(*) || ' ' || min(message) || ' ' || min((extract(epoch FROM range_start) * 1000)::bigint) || ' ' || min((extract(epoch FROM range_end) * 1000)::bigint)
+         FROM perps_stats.ingest_events WHERE kind = 'gap' AND market_id = $BTC AND source = 'stream'")" \
+   "1 BTCUSDT book: update ids 15076954..15076954 lost; resynced at update id 15076956 1786310818130 1786310818132" \
+   "exactly one gap row naming the market, the lost ids and the time range"
+recv=$(curl -sf "$PERPS_MOCK_WS_CONTROL/status" | python3 -c 'import json,sys; r=json.load(sys.stdin)["bybit"]["received"]; print(sum(1 for m in r if json.loads(m).get("op") == "unsubscribe" and json.loads(m)["args"] == ["orderbook.50.BTCUSDT"]))')
+is "$recv" "1" "the resync unsubscribed and subscribed the book topic once"
+is "$(q "SELECT count(*) FROM perps_stats.orderbooks WHERE market_id = $BTC AND seq = 15076955")" "0" "the update after the gap was not applied"
+
+# ---- malformed frames: counted, skipped, the stream goes on ----
+pe0=$(status parse_errors)
+act '{"venue":"bybit","action":"garbage"}'
+act '{"venue":"bybit","action":"truncated","frame":"{\"topic\":\"tickers.BTCUSDT\",\"type\":\"delta\",\"ts\":1786310830000,\"data\":{\"symbol\":\"BTCUSDT\",\"bid1Size\":\"1\"}}"}'
+act '{"venue":"bybit","action":"send","frames":["{\"topic\":\"publicTrade.BTCUSDT\",\"type\":\"snapshot\",\"ts\":1786310830000,\"data\":[{\"T\":1786310830000,\"s\":\"BTCUSDT\",\"S\":\"Buy\",\"v\":{\"x\":1},\"p\":\"1\",\"i\":\"bad-1\"}]}"]}'
+act '{"venue":"bybit","action":"oversized","bytes":5000000}'
+act '{"venue":"bybit","action":"trades","count":1,"price":"65001.5","qty":"0.25"}'
+ok_wait "SELECT EXISTS (SELECT 1 FROM perps_stats.trades WHERE market_id = $BTC AND price = 65001.5 AND qty = 0.25)" \
+        "a good frame after the bad ones is stored"
+is "$(( $(status parse_errors) - pe0 ))" "4" "garbage, truncated, wrong-typed and oversized frames: four parse errors"
+is "$(q "SELECT count(*) FROM perps_stats.trades WHERE trade_id = 'bad-1'")" "0" "nothing of the wrong-typed frame is stored"
+is "$(status state)" "streaming" "the connection survived them"
+
+# ---- a dropped connection: reconnect, downtime recorded, stream continues ----
+act '{"venue":"bybit","action":"drop"}'
+ok_wait "SELECT reconnects = 1 AND state = 'streaming' FROM perps_stats.stream_status WHERE exchange = 'bybit'" \
+        "after a drop the worker reconnects (backoff from 1 s)" 20
+ok_wait "SELECT count(*) = 1 FROM perps_stats.ingest_events WHERE kind = 'reconnect' AND source = 'stream' AND exchange_id = 2" \
+        "one reconnect row"
+is "$(q "SELECT d.range_start = r.range_start AND r.range_start < d.range_end AND d.range_end < r.range_end
+         FROM perps_stats.ingest_events d, perps_stats.ingest_events r
+         WHERE d.kind = 'disconnect' AND r.kind = 'reconnect' AND d.source = 'stream' AND r.source = 'stream'")" \
+   "t" "disconnect and reconnect rows: from the last message before the drop to the first after it"
+act '{"venue":"bybit","action":"trades","count":3,"per_frame":3,"price":"65002.5"}'
+ok_wait "SELECT count(*) = 3 FROM perps_stats.trades WHERE market_id = $BTC AND price = 65002.5" "the stream continues after the reconnect"
+
+# ---- a silent connection: restarted after stall_timeout ----
+q "ALTER SYSTEM SET perps_stats.stall_timeout = 2; SELECT pg_reload_conf()" >/dev/null
+sleep 0.5  # let the worker take the new setting
+act '{"venue":"bybit","action":"silence","on":true}'
+ok_wait "SELECT EXISTS (SELECT 1 FROM perps_stats.ingest_events WHERE kind = 'disconnect' AND message LIKE 'no message for 2 s%')" \
+        "a connection silent for stall_timeout is restarted and recorded" 20
+act '{"venue":"bybit","action":"silence","on":false}'
+ok_wait "SELECT reconnects = 2 AND state = 'streaming' FROM perps_stats.stream_status WHERE exchange = 'bybit'" \
+        "and it comes back when the venue talks again" 40
+q "ALTER SYSTEM RESET perps_stats.stall_timeout; SELECT pg_reload_conf()" >/dev/null
+
+# ---- SIGTERM writes what is buffered ----
+q "ALTER SYSTEM SET perps_stats.flush_interval = 60000; ALTER SYSTEM SET perps_stats.flush_rows = 1000000; SELECT pg_reload_conf()" >/dev/null
+pid0=$(status pid)
+q "SELECT pg_terminate_backend($pid0)" >/dev/null
+# a worker started after the reload has the long flush interval
+ok_wait "SELECT state = 'streaming' AND pid <> $pid0 FROM perps_stats.stream_status WHERE exchange = 'bybit'" \
+        "SIGTERM stops the worker and the launcher starts a new one" 30
+ok_wait "SELECT buffered_rows >= 2 FROM perps_stats.stream_status WHERE exchange = 'bybit'" \
+        "the new worker buffers its ticker and book rows"
+b0=$(status buffered_rows)
+act '{"venue":"bybit","action":"trades","count":5,"per_frame":5,"price":"64999.5"}'
+ok_wait "SELECT buffered_rows = $b0 + 5 FROM perps_stats.stream_status WHERE exchange = 'bybit'" "five trades buffered"
+is "$(q "SELECT count(*) FROM perps_stats.trades WHERE price = 64999.5")" "0" "and not written yet (flush_interval 60 s)"
+pid1=$(status pid)
+q "SELECT pg_terminate_backend($pid1)" >/dev/null
+ok_wait "SELECT count(*) = 5 FROM perps_stats.trades WHERE market_id = $BTC AND price = 64999.5" "SIGTERM flushed them before the worker exited" 10
+ok_wait "SELECT NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = $pid1)" "the worker exited"
+
+q "ALTER SYSTEM RESET perps_stats.flush_interval; ALTER SYSTEM RESET perps_stats.flush_rows;
+   ALTER SYSTEM RESET perps_stats.book_snapshot_interval; ALTER SYSTEM RESET perps_stats.orderbook_store_levels;
+   ALTER SYSTEM SET perps_stats.stream_workers = off; SELECT pg_reload_conf()" >/dev/null
+ok_wait "SELECT count(*) = 0 FROM pg_stat_activity WHERE backend_type = 'perps_stats stream'" "stream_workers = off stops the worker"
+
+echo "1..$n"
+[ "$failed" -eq 0 ]
