@@ -5,14 +5,14 @@ SET client_min_messages = warning;
 SET timezone = 'UTC';
 SET datestyle = ISO;
 INSERT INTO perps_stats.markets (id, exchange_id, symbol, native_symbol, base, quote)
-VALUES (1, 1, 'BTC', 'BTCUSDT', 'BTC', 'USDT');
+VALUES (900001, 1, 'BTC', 'BTCUSDT', 'BTC', 'USDT');
 
 -- partitions exist for today .. today+3 (UTC); this row is 10 days past the last
 CREATE TEMP TABLE d AS
 SELECT (date_trunc('day', now() AT TIME ZONE 'UTC') + interval '13 days 6 hours') AT TIME ZONE 'UTC' AS far,
        'perps_stats.tickers_p' || to_char(now() AT TIME ZONE 'UTC' + interval '13 days', 'YYYYMMDD') AS part;
 INSERT INTO perps_stats.tickers (market_id, ts, last_price)
-SELECT 1, far, 64000.5 FROM d;
+SELECT 900001, far, 64000.5 FROM d;
 SELECT count(*) AS in_default FROM perps_stats.tickers_default;
 SELECT to_regclass(part) IS NULL AS no_partition_yet FROM d;
 
@@ -29,30 +29,30 @@ SELECT perps_stats.create_partitions(13) AS created;
 
 -- idempotent writes: the same ticker, trade, kline and funding row twice
 INSERT INTO perps_stats.tickers (market_id, ts, last_price)
-SELECT 1, far - interval '1 hour', 64001 FROM d;
+SELECT 900001, far - interval '1 hour', 64001 FROM d;
 INSERT INTO perps_stats.tickers (market_id, ts, last_price)
-SELECT 1, far - interval '1 hour', 64001 FROM d ON CONFLICT DO NOTHING;
+SELECT 900001, far - interval '1 hour', 64001 FROM d ON CONFLICT DO NOTHING;
 INSERT INTO perps_stats.trades (market_id, ts, trade_id, price, qty, side)
-VALUES (1, '2026-01-01 00:00:00.123+00', '123456789012345678901234567', 64000.1, 0.002, 'buy');
+VALUES (900001, '2026-01-01 00:00:00.123+00', '123456789012345678901234567', 64000.1, 0.002, 'buy');
 INSERT INTO perps_stats.trades (market_id, ts, trade_id, price, qty, side)
-VALUES (1, '2026-01-01 00:00:00.123+00', '123456789012345678901234567', 64000.1, 0.002, 'buy')
+VALUES (900001, '2026-01-01 00:00:00.123+00', '123456789012345678901234567', 64000.1, 0.002, 'buy')
 ON CONFLICT DO NOTHING;
 INSERT INTO perps_stats.klines (market_id, interval, open_time, close_time, open, high, low, close, volume)
-VALUES (1, '1m', '2026-01-01 00:00+00', '2026-01-01 00:00:59.999+00', 1, 2, 0.5, 1.5, 10);
+VALUES (900001, '1m', '2026-01-01 00:00+00', '2026-01-01 00:00:59.999+00', 1, 2, 0.5, 1.5, 10);
 INSERT INTO perps_stats.klines (market_id, interval, open_time, close_time, open, high, low, close, volume)
-VALUES (1, '1m', '2026-01-01 00:00+00', '2026-01-01 00:00:59.999+00', 1, 2, 0.5, 1.5, 10)
+VALUES (900001, '1m', '2026-01-01 00:00+00', '2026-01-01 00:00:59.999+00', 1, 2, 0.5, 1.5, 10)
 ON CONFLICT DO NOTHING;
 INSERT INTO perps_stats.funding_rates (market_id, funding_time, rate)
-VALUES (1, '2026-01-01 08:00+00', 0.0001);
+VALUES (900001, '2026-01-01 08:00+00', 0.0001);
 INSERT INTO perps_stats.funding_rates (market_id, funding_time, rate)
-VALUES (1, '2026-01-01 08:00+00', 0.0001) ON CONFLICT DO NOTHING;
+VALUES (900001, '2026-01-01 08:00+00', 0.0001) ON CONFLICT DO NOTHING;
 SELECT (SELECT count(*) FROM perps_stats.tickers) AS tickers,
        (SELECT count(*) FROM perps_stats.trades) AS trades,
        (SELECT count(*) FROM perps_stats.klines) AS klines,
        (SELECT count(*) FROM perps_stats.funding_rates) AS funding;
 -- without ON CONFLICT the duplicate is refused by the primary key
 INSERT INTO perps_stats.funding_rates (market_id, funding_time, rate)
-VALUES (1, '2026-01-01 08:00+00', 0.0001);
+VALUES (900001, '2026-01-01 08:00+00', 0.0001);
 
 -- history: those 2026-01-01 rows sit in the default partitions until a
 -- partition for their day exists
@@ -71,3 +71,7 @@ SELECT perps_stats.drop_partitions('30 days') AS dropped;
 -- errors
 SELECT perps_stats.create_partitions(-1);
 SELECT perps_stats.drop_partitions('-1 day');
+
+-- leave no test market behind for the tests that follow
+DELETE FROM perps_stats.tickers WHERE market_id = 900001;
+DELETE FROM perps_stats.markets WHERE id = 900001;
