@@ -70,6 +70,10 @@ demo:
 bench:
 	bash bench/run.sh
 
+# libFuzzer + ASAN/UBSan on every adapter's parsers, FUZZ_SECONDS each (default 30)
+fuzz:
+	bash fuzz/run.sh
+
 deps:
 	bash scripts/deps.sh
 

@@ -20,7 +20,9 @@ extern const PerpsAdapter perps_adapter_paradex;
 
 const PerpsAdapter *const perps_adapters[] = {
 	/* PERPS_ADAPTERS: add &perps_adapter_<venue> here when its file exists */
+	&perps_adapter_binance,
 	&perps_adapter_bybit,
+	&perps_adapter_hyperliquid,
 	NULL
 };
 

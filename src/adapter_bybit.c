@@ -476,7 +476,16 @@ bybit_parse_ticker(PerpsCtx *ctx, struct json_object *it, int64_t ts_us, PerpsTi
 		perps_json_decimal_field(ctx, it, "highPrice24h", false, &t->high_24h) ||
 		perps_json_decimal_field(ctx, it, "lowPrice24h", false, &t->low_24h))
 		return ctx->status;
-	/* price_change_24h: Bybit gives prevPrice24h, not the difference; left NULL */
+	/* the 24 h change: lastPrice - prevPrice24h, exactly */
+	{
+		const char *prev;
+
+		if (perps_json_decimal_field(ctx, it, "prevPrice24h", false, &prev))
+			return ctx->status;
+		if (prev && t->last_price &&
+			(t->price_change_24h = perps_decimal_sub(ctx, t->last_price, prev)) == NULL)
+			return ctx->status;
+	}
 	return PERPS_OK;
 }
 

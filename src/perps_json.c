@@ -14,6 +14,7 @@
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "perps_json.h"
@@ -545,4 +546,216 @@ perps_json_id(PerpsCtx *ctx, struct json_object *v, const char *what, const char
 		return perps_fail(ctx, PERPS_ERR_SHAPE, "%s has a length of %zu", what, len);
 	*out = perps_strndup(ctx, text, len);
 	return *out ? PERPS_OK : ctx->status;
+}
+
+/* ---- exact decimal arithmetic on texts (a venue sends a and b, we need a - b, a * b) ---- */
+
+#define PERPS_ARITH_DIGITS 200
+
+/* A valid decimal text as sign, digits (no point) and scale (fraction digits). */
+typedef struct PerpsDec
+{
+	bool		neg;
+	int			nd;
+	int			scale;
+	char		d[2 * PERPS_ARITH_DIGITS + 2];
+} PerpsDec;
+
+static bool
+perps_dec_read(const char *s, PerpsDec *x)
+{
+	const char *p = s;
+	long		exp10 = 0;
+	int			frac = 0;
+	bool		point = false;
+
+	if (s == NULL || !perps_decimal_valid(s, strlen(s)))
+		return false;
+	x->neg = false;
+	x->nd = 0;
+	if (*p == '-' || *p == '+')
+		x->neg = (*p++ == '-');
+	for (; *p && *p != 'e' && *p != 'E'; p++)
+	{
+		if (*p == '.')
+		{
+			point = true;
+			continue;
+		}
+		if (x->nd >= PERPS_ARITH_DIGITS)
+			return false;
+		x->d[x->nd++] = *p;
+		if (point)
+			frac++;
+	}
+	if (*p)
+		exp10 = strtol(p + 1, NULL, 10);
+	x->scale = frac - (int) exp10;
+	while (x->scale < 0)
+	{
+		if (x->nd >= PERPS_ARITH_DIGITS)
+			return false;
+		x->d[x->nd++] = '0';
+		x->scale++;
+	}
+	if (x->scale > PERPS_ARITH_DIGITS)
+		return false;
+	return true;
+}
+
+/* Appends zeros until x has the given scale. */
+static bool
+perps_dec_rescale(PerpsDec *x, int scale)
+{
+	while (x->scale < scale)
+	{
+		if (x->nd >= 2 * PERPS_ARITH_DIGITS)
+			return false;
+		x->d[x->nd++] = '0';
+		x->scale++;
+	}
+	return true;
+}
+
+/* Compares magnitudes of equal scale. */
+static int
+perps_dec_cmpabs(const PerpsDec *a, const PerpsDec *b)
+{
+	int			i = 0,
+				j = 0;
+
+	while (i < a->nd - 1 && a->d[i] == '0')
+		i++;
+	while (j < b->nd - 1 && b->d[j] == '0')
+		j++;
+	if (a->nd - i != b->nd - j)
+		return (a->nd - i) > (b->nd - j) ? 1 : -1;
+	for (; i < a->nd; i++, j++)
+		if (a->d[i] != b->d[j])
+			return a->d[i] > b->d[j] ? 1 : -1;
+	return 0;
+}
+
+/* Prints digits with a scale as plain decimal text. */
+static const char *
+perps_dec_print(PerpsCtx *ctx, bool neg, const char *digits, int nd, int scale)
+{
+	char		buf[2 * PERPS_ARITH_DIGITS + 8];
+	int			k = 0;
+	int			i = 0;
+	bool		zero = true;
+
+	/* leading zeros of the integer part */
+	while (i < nd - scale - 1 && digits[i] == '0')
+		i++;
+	for (int z = i; z < nd; z++)
+		if (digits[z] != '0')
+			zero = false;
+	if (neg && !zero)
+		buf[k++] = '-';
+	if (nd - scale <= 0)
+		buf[k++] = '0';
+	for (; i < nd - scale; i++)
+		buf[k++] = digits[i];
+	if (scale > 0)
+	{
+		buf[k++] = '.';
+		for (int z = 0; z < scale - nd; z++)
+			buf[k++] = '0';
+		for (i = (nd - scale > 0 ? nd - scale : 0); i < nd; i++)
+			buf[k++] = digits[i];
+	}
+	return perps_strndup(ctx, buf, (size_t) k);
+}
+
+const char *
+perps_decimal_sub(PerpsCtx *ctx, const char *a, const char *b)
+{
+	PerpsDec	x,
+				y;
+	char		r[2 * PERPS_ARITH_DIGITS + 2];
+	int			n,
+				carry = 0;
+	bool		neg;
+	const PerpsDec *big,
+			   *small;
+
+	if (a == NULL || b == NULL)
+		return NULL;
+	if (!perps_dec_read(a, &x) || !perps_dec_read(b, &y))
+	{
+		perps_fail(ctx, PERPS_ERR_SHAPE, "cannot subtract \"%.40s\" and \"%.40s\"", a, b);
+		return NULL;
+	}
+	y.neg = !y.neg;				/* a - b = a + (-b) */
+	if (!perps_dec_rescale(&x, y.scale) || !perps_dec_rescale(&y, x.scale))
+	{
+		perps_fail(ctx, PERPS_ERR_SHAPE, "cannot subtract \"%.40s\" and \"%.40s\"", a, b);
+		return NULL;
+	}
+	n = (x.nd > y.nd ? x.nd : y.nd) + 1;
+	if (x.neg == y.neg)
+	{
+		for (int i = 0; i < n; i++)
+		{
+			int			dx = i < x.nd ? x.d[x.nd - 1 - i] - '0' : 0;
+			int			dy = i < y.nd ? y.d[y.nd - 1 - i] - '0' : 0;
+			int			s = dx + dy + carry;
+
+			r[n - 1 - i] = (char) ('0' + s % 10);
+			carry = s / 10;
+		}
+		neg = x.neg;
+	}
+	else
+	{
+		bool		xbig = perps_dec_cmpabs(&x, &y) >= 0;
+
+		big = xbig ? &x : &y;
+		small = xbig ? &y : &x;
+		for (int i = 0; i < n; i++)
+		{
+			int			db = i < big->nd ? big->d[big->nd - 1 - i] - '0' : 0;
+			int			ds = i < small->nd ? small->d[small->nd - 1 - i] - '0' : 0;
+			int			s = db - ds - carry;
+
+			carry = s < 0;
+			if (s < 0)
+				s += 10;
+			r[n - 1 - i] = (char) ('0' + s);
+		}
+		neg = big->neg;
+	}
+	return perps_dec_print(ctx, neg, r, n, x.scale);
+}
+
+const char *
+perps_decimal_mul(PerpsCtx *ctx, const char *a, const char *b)
+{
+	PerpsDec	x,
+				y;
+	int			acc[2 * PERPS_ARITH_DIGITS + 2];
+	char		r[2 * PERPS_ARITH_DIGITS + 2];
+	int			n;
+
+	if (a == NULL || b == NULL)
+		return NULL;
+	if (!perps_dec_read(a, &x) || !perps_dec_read(b, &y) || x.nd + y.nd > 2 * PERPS_ARITH_DIGITS)
+	{
+		perps_fail(ctx, PERPS_ERR_SHAPE, "cannot multiply \"%.40s\" and \"%.40s\"", a, b);
+		return NULL;
+	}
+	n = x.nd + y.nd;
+	memset(acc, 0, sizeof(int) * (size_t) n);
+	for (int i = x.nd - 1; i >= 0; i--)
+		for (int j = y.nd - 1; j >= 0; j--)
+			acc[i + j + 1] += (x.d[i] - '0') * (y.d[j] - '0');
+	for (int k = n - 1; k > 0; k--)
+	{
+		acc[k - 1] += acc[k] / 10;
+		acc[k] %= 10;
+	}
+	for (int k = 0; k < n; k++)
+		r[k] = (char) ('0' + acc[k]);
+	return perps_dec_print(ctx, x.neg != y.neg, r, n, x.scale + y.scale);
 }

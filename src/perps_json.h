@@ -110,6 +110,14 @@ extern bool perps_decimal_valid(const char *s, size_t len);
  */
 extern const char *perps_decimal_shift(PerpsCtx *ctx, const char *dec, int shift);
 
+/*
+ * Exact a - b and a * b of two valid decimal texts, in plain notation with
+ * the scale the operands imply ("51444.40" - "50147.50" = "1296.90").
+ * NULL when an operand is NULL; SHAPE when one is invalid or too long.
+ */
+extern const char *perps_decimal_sub(PerpsCtx *ctx, const char *a, const char *b);
+extern const char *perps_decimal_mul(PerpsCtx *ctx, const char *a, const char *b);
+
 /* int64 from a JSON integer, or a string of digits; exact; range-checked. */
 extern PerpsStatus perps_json_int64(PerpsCtx *ctx, struct json_object *v, const char *what,
 									int64_t *out);

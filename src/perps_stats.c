@@ -13,11 +13,14 @@
  */
 #include "postgres.h"
 
+#include "perps_pg.h"
+
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 
+#include "http.h"
 #include "perps_stats.h"
 #include "stream_status.h"
 #include "workers.h"
@@ -124,6 +127,7 @@ _PG_init(void)
 		return;
 
 	perps_define_core_gucs();
+	perps_http_define_gucs();
 
 	MarkGUCPrefixReserved(PERPS_GUC_PREFIX);
 

@@ -42,8 +42,19 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
-FIXTURES = os.environ.get("PERPS_FIXTURES",
-                          os.path.join(os.path.dirname(ROOT), "shared", "fixtures"))
+
+
+def _find_fixtures():
+    """../shared/fixtures beside the checkout, or beside any parent (worktrees nest deeper)."""
+    d = ROOT
+    while True:
+        cand = os.path.join(os.path.dirname(d), "shared", "fixtures")
+        if os.path.isdir(cand) or os.path.dirname(d) == d:
+            return cand
+        d = os.path.dirname(d)
+
+
+FIXTURES = os.environ.get("PERPS_FIXTURES") or _find_fixtures()
 
 
 def fixture(rel):

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# `make fuzz`: builds a libFuzzer + AddressSanitizer + UBSan binary per
+# registered adapter (fuzz/fuzz_adapter.c) and runs each for FUZZ_SECONDS
+# (default 30) from a seed corpus made of the recorded payloads in
+# ../shared/fixtures, each prefixed with a method byte, a status byte and a
+# query-variant byte.  FUZZ_VENUES="bybit hyperliquid" limits the venues.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+SECONDS_EACH=${FUZZ_SECONDS:-30}
+FIX=${PERPS_FIXTURES:-}
+if [ -z "$FIX" ]; then
+    d=$ROOT
+    while [ "$d" != / ] && [ ! -d "$(dirname "$d")/shared/fixtures" ]; do d=$(dirname "$d"); done
+    FIX=$(dirname "$d")/shared/fixtures
+fi
+CC=${FUZZ_CC:-clang}
+venues=${FUZZ_VENUES:-$(sed -n 's/^\t&perps_adapter_\([a-z0-9_]*\),$/\1/p' src/adapter.c)}
+# fixture folder of each venue
+fixdir() { case $1 in kucoin) echo kucoinfutures ;; *) echo "$1" ;; esac; }
+OUT=build/fuzz
+mkdir -p "$OUT"
+status=0
+for v in $venues; do
+    bin=$OUT/fuzz_$v
+    $CC -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+        -Isrc $(pkg-config --cflags json-c) -DPERPS_FUZZ_VENUE="\"$v\"" \
+        fuzz/fuzz_adapter.c src/adapter*.c src/perps_json.c $(pkg-config --libs json-c) -o "$bin"
+    corpus=$OUT/corpus_$v
+    mkdir -p "$corpus"
+    for f in "$FIX/$(fixdir "$v")"/*.json "$FIX/websocket/$(fixdir "$v")"*/*.json; do
+        [ -f "$f" ] || continue
+        for m in 0 1 2 3 4 5 6 7 8; do
+            for q in 0 96 145; do
+                printf "\\x$(printf %02x $m)\\x00\\x$(printf %02x $q)" | cat - "$f" > "$corpus/$(basename "$f" .json).$m.$q"
+            done
+        done
+    done
+    echo "== fuzzing $v for ${SECONDS_EACH}s ($(ls "$corpus" | wc -l) seeds)"
+    if ! "$bin" -max_total_time="$SECONDS_EACH" -max_len=1048576 -rss_limit_mb=2048 \
+            -artifact_prefix="$OUT/crash_${v}_" "$corpus" 2>"$OUT/fuzz_$v.log"; then
+        tail -50 "$OUT/fuzz_$v.log"
+        status=1
+    else
+        tail -1 "$OUT/fuzz_$v.log"
+    fi
+done
+exit $status

@@ -1,0 +1,145 @@
+-- perps_stats install script, part 30: live data from the exchanges (fetch_*).
+--
+-- These functions call an exchange's REST API from the calling backend
+-- (libcurl, see src/http.c) and return what it answered, converted exactly:
+-- decimals from the venue's JSON text to numeric, quantities in base units,
+-- times as timestamptz.  They reach the network, so PUBLIC may not execute
+-- them; the role perps_collector may.
+
+-- Per-venue rate limits: NULL means the venue's documented default (in its
+-- adapter).  The HTTP layer keeps each backend's requests to a venue within
+-- rate_limit_weight per rate_limit_window_ms.
+ALTER TABLE perps_stats.exchanges
+    ADD COLUMN rate_limit_weight    integer CHECK (rate_limit_weight > 0),
+    ADD COLUMN rate_limit_window_ms integer CHECK (rate_limit_window_ms > 0);
+COMMENT ON COLUMN perps_stats.exchanges.rate_limit_weight IS
+    'request weight allowed per rate_limit_window_ms; NULL = the venue''s documented limit';
+COMMENT ON COLUMN perps_stats.exchanges.rate_limit_window_ms IS
+    'window of rate_limit_weight in milliseconds; NULL = the venue''s documented window';
+
+-- Roles are cluster-wide: create it only once, so that DROP and CREATE
+-- EXTENSION work repeatedly.
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'perps_collector') THEN
+        CREATE ROLE perps_collector NOLOGIN;
+    END IF;
+END
+$$;
+
+CREATE FUNCTION perps_stats.fetch_markets(exchange text)
+RETURNS TABLE (symbol text, native_symbol text, base text, quote text, contract_size numeric,
+               tick_size numeric, lot_size numeric, min_qty numeric, max_qty numeric,
+               min_notional numeric, max_leverage numeric, funding_interval_hours numeric)
+AS 'MODULE_PATHNAME', 'fetch_markets'
+LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION perps_stats.fetch_markets(text) IS
+    'the perpetual markets an exchange lists now (global and native symbols, contract size, limits)';
+
+CREATE FUNCTION perps_stats.refresh_markets(exchange text DEFAULT NULL)
+RETURNS integer
+AS 'MODULE_PATHNAME', 'refresh_markets'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION perps_stats.refresh_markets(text) IS
+    'fetches the markets of one exchange (NULL: every enabled one) and upserts perps_stats.markets; markets no longer listed become inactive; returns the number upserted';
+
+CREATE FUNCTION perps_stats.fetch_ticker(exchange text, symbol text,
+    OUT exchange text, OUT symbol text, OUT ts timestamptz,
+    OUT last_price numeric, OUT mark_price numeric, OUT index_price numeric,
+    OUT best_bid_price numeric, OUT best_bid_qty numeric, OUT best_ask_price numeric, OUT best_ask_qty numeric,
+    OUT volume_24h numeric, OUT turnover_24h numeric, OUT open_interest numeric, OUT open_interest_notional numeric,
+    OUT price_change_24h numeric, OUT price_change_pct numeric, OUT high_24h numeric, OUT low_24h numeric)
+RETURNS record
+AS 'MODULE_PATHNAME', 'fetch_ticker'
+LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION perps_stats.fetch_ticker(text, text) IS
+    'the ticker of one market now: prices, best bid and ask, 24 h volume (base) and turnover (quote), open interest (base), 24 h change (price_change_pct is a fraction)';
+
+CREATE FUNCTION perps_stats.fetch_tickers(exchange text)
+RETURNS TABLE (exchange text, symbol text, ts timestamptz,
+    last_price numeric, mark_price numeric, index_price numeric,
+    best_bid_price numeric, best_bid_qty numeric, best_ask_price numeric, best_ask_qty numeric,
+    volume_24h numeric, turnover_24h numeric, open_interest numeric, open_interest_notional numeric,
+    price_change_24h numeric, price_change_pct numeric, high_24h numeric, low_24h numeric)
+AS 'MODULE_PATHNAME', 'fetch_tickers'
+LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION perps_stats.fetch_tickers(text) IS
+    'the tickers of every market of an exchange listed in perps_stats.markets (refreshed first when it has none)';
+
+CREATE FUNCTION perps_stats.fetch_orderbook(exchange text, symbol text, depth integer DEFAULT 100,
+    OUT exchange text, OUT symbol text, OUT ts timestamptz,
+    OUT bids numeric[], OUT asks numeric[], OUT seq bigint)
+RETURNS record
+AS 'MODULE_PATHNAME', 'fetch_orderbook'
+LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION perps_stats.fetch_orderbook(text, text, integer) IS
+    'the order book of one market now: bids and asks as 2-D numeric arrays {{price,qty},...}, best first, at most depth levels per side, quantities in base units';
+
+CREATE FUNCTION perps_stats.fetch_funding_rate(exchange text, symbol text,
+    OUT exchange text, OUT symbol text, OUT funding_time timestamptz, OUT rate numeric,
+    OUT predicted_rate numeric, OUT next_funding_time timestamptz, OUT interval_hours numeric)
+RETURNS record
+AS 'MODULE_PATHNAME', 'fetch_funding_rate'
+LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION perps_stats.fetch_funding_rate(text, text) IS
+    'the current funding rate of one market';
+
+CREATE FUNCTION perps_stats.fetch_funding_history(exchange text, symbol text,
+    since timestamptz DEFAULT NULL, until timestamptz DEFAULT NULL, max_rows integer DEFAULT NULL)
+RETURNS TABLE (exchange text, symbol text, funding_time timestamptz, rate numeric,
+    predicted_rate numeric, next_funding_time timestamptz, interval_hours numeric)
+AS 'MODULE_PATHNAME', 'fetch_funding_history'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION perps_stats.fetch_funding_history(text, text, timestamptz, timestamptz, integer) IS
+    'past funding rates of one market between since and until (inclusive), paging through the venue''s history; without since, until and max_rows one page of the venue''s default size';
+
+CREATE FUNCTION perps_stats.fetch_open_interest(exchange text, symbol text,
+    OUT exchange text, OUT symbol text, OUT ts timestamptz,
+    OUT open_interest numeric, OUT open_interest_notional numeric)
+RETURNS record
+AS 'MODULE_PATHNAME', 'fetch_open_interest'
+LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION perps_stats.fetch_open_interest(text, text) IS
+    'the open interest of one market now, in base units (and in quote currency where the venue says)';
+
+CREATE FUNCTION perps_stats.fetch_klines(exchange text, symbol text, "interval" text,
+    since timestamptz DEFAULT NULL, until timestamptz DEFAULT NULL, max_rows integer DEFAULT NULL)
+RETURNS TABLE (open_time timestamptz, close_time timestamptz, open numeric, high numeric, low numeric,
+    close numeric, volume numeric, turnover numeric, trade_count bigint)
+AS 'MODULE_PATHNAME', 'fetch_klines'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION perps_stats.fetch_klines(text, text, text, timestamptz, timestamptz, integer) IS
+    'candles of one market (intervals 1m 5m 15m 30m 1h 4h 1d) opened between since and until (inclusive), paging through the venue''s history; volume in base units, turnover in quote currency';
+
+CREATE FUNCTION perps_stats.fetch_trades(exchange text, symbol text, max_rows integer DEFAULT 100)
+RETURNS TABLE (trade_id text, ts timestamptz, price numeric, qty numeric, side text)
+AS 'MODULE_PATHNAME', 'fetch_trades'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION perps_stats.fetch_trades(text, text, integer) IS
+    'the most recent trades of one market (side is the taker''s: buy or sell), quantities in base units';
+
+REVOKE ALL ON FUNCTION
+    perps_stats.fetch_markets(text),
+    perps_stats.refresh_markets(text),
+    perps_stats.fetch_ticker(text, text),
+    perps_stats.fetch_tickers(text),
+    perps_stats.fetch_orderbook(text, text, integer),
+    perps_stats.fetch_funding_rate(text, text),
+    perps_stats.fetch_funding_history(text, text, timestamptz, timestamptz, integer),
+    perps_stats.fetch_open_interest(text, text),
+    perps_stats.fetch_klines(text, text, text, timestamptz, timestamptz, integer),
+    perps_stats.fetch_trades(text, text, integer)
+FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION
+    perps_stats.fetch_markets(text),
+    perps_stats.refresh_markets(text),
+    perps_stats.fetch_ticker(text, text),
+    perps_stats.fetch_tickers(text),
+    perps_stats.fetch_orderbook(text, text, integer),
+    perps_stats.fetch_funding_rate(text, text),
+    perps_stats.fetch_funding_history(text, text, timestamptz, timestamptz, integer),
+    perps_stats.fetch_open_interest(text, text),
+    perps_stats.fetch_klines(text, text, text, timestamptz, timestamptz, integer),
+    perps_stats.fetch_trades(text, text, integer)
+TO perps_collector;

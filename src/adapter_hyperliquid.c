@@ -1,0 +1,906 @@
+/*-------------------------------------------------------------------------
+ *
+ * adapter_hyperliquid.c
+ *		Hyperliquid perpetuals: POST /info with a JSON body naming the request
+ *		type.  Coins ("BTC", "kPEPE") are the global symbols already.
+ *
+ *	 markets			{"type":"meta"}
+ *	 ticker				{"type":"metaAndAssetCtxs"} + {"type":"l2Book"} (best bid/ask, time)
+ *	 all tickers		{"type":"metaAndAssetCtxs"}
+ *	 order book			{"type":"l2Book","coin"}				(20 levels a side)
+ *	 funding rate		{"type":"metaAndAssetCtxs"} + {"type":"predictedFundings"}
+ *	 funding history	{"type":"fundingHistory","coin","startTime","endTime"}
+ *	 open interest		{"type":"metaAndAssetCtxs"} + {"type":"l2Book"} (time)
+ *	 klines				{"type":"candleSnapshot","req":{coin,interval,startTime,endTime}}
+ *	 recent trades		{"type":"recentTrades","coin"}
+ *
+ * metaAndAssetCtxs is [meta, ctxs]: ctxs[i] belongs to meta.universe[i].
+ * It carries no time and no last trade price: a single ticker and the open
+ * interest take the venue's time from the coin's l2Book (a weight-2
+ * request), all tickers carry no time (PERPS_TS_NONE: the caller's request
+ * time).  last_price and the 24 h change as a fraction are left NULL; the
+ * 24 h change is markPx - prevDayPx and the open interest notional
+ * openInterest x markPx, both exact.  Funding is hourly; the current rate's funding_time is the start
+ * of the hour it accrues over (nextFundingTime - interval).
+ *
+ * Time ranges: responses hold at most 500 rows, the oldest from startTime.
+ * With a `since`, a full page goes on after its last row (next_since_us);
+ * without one, the window of page x interval ends at `until` (or now:
+ * startTime is mandatory here) and pages go backwards (next_until_us)
+ * until the venue has nothing more.
+ *
+ * An unknown coin gets "null" from l2Book; a malformed request gets HTTP 422
+ * with a plain-text reason.
+ *
+ * Plain C: see adapter.h.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "adapter.h"
+
+#define HL_MAX_ROWS 100000
+#define HL_PAGE 500				/* rows per time-range response */
+#define HL_BOOK_LEVELS 20
+#define HL_TRADES_PAGE 500
+#define HL_QUOTE "USDC"
+#define HL_MIN_NOTIONAL "10"	/* minimum order value, USDC */
+#define MS_PER_HOUR INT64_C(3600000)
+
+/* ---- symbols ---- */
+
+static bool
+hl_coin_ok(const char *s)
+{
+	size_t		n = 0;
+
+	if (s == NULL)
+		return false;
+	for (; s[n]; n++)
+		if (!((s[n] >= 'A' && s[n] <= 'Z') || (s[n] >= 'a' && s[n] <= 'z') ||
+			  (s[n] >= '0' && s[n] <= '9') || s[n] == ':'))
+			return false;
+	return n > 0 && n <= 40;
+}
+
+static bool
+hl_native_symbol(const char *global, char *buf, size_t buflen)
+{
+	if (!hl_coin_ok(global) || strlen(global) >= buflen)
+		return false;
+	strcpy(buf, global);
+	return true;
+}
+
+/* ---- request building ---- */
+
+static bool
+hl_body(PerpsCtx *ctx, PerpsRequest *r, int weight, const char *fmt,...)
+	__attribute__((format(printf, 4, 5)));
+
+static bool
+hl_body(PerpsCtx *ctx, PerpsRequest *r, int weight, const char *fmt,...)
+{
+	va_list		ap;
+	char		buf[512];
+	int			n;
+
+	memset(r, 0, sizeof(*r));
+	r->post = true;
+	r->weight = weight;
+	strcpy(r->path, "/info");
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t) n >= sizeof(buf))
+	{
+		perps_fail(ctx, PERPS_ERR_ARG, "hyperliquid request body too long");
+		return false;
+	}
+	r->body = perps_strndup(ctx, buf, (size_t) n);
+	return r->body != NULL;
+}
+
+static int64_t
+us_to_ms_ceil(int64_t us)
+{
+	return us / 1000 + (us % 1000 > 0 ? 1 : 0);
+}
+
+static int64_t
+us_to_ms_floor(int64_t us)
+{
+	return us / 1000 - (us % 1000 < 0 ? 1 : 0);
+}
+
+static int
+page_size(const PerpsQuery *q, int max)
+{
+	return (q->limit > 0 && q->limit < max) ? q->limit : max;
+}
+
+/*
+ * The [start, end] window (ms) of a history page; *forward says which way
+ * the next page lies.  startTime is mandatory on this venue, so without
+ * since and until the window ends now.
+ */
+static bool
+hl_window(PerpsCtx *ctx, const PerpsQuery *q, int page, int64_t step_ms,
+		  int64_t *start, int64_t *end, bool *forward)
+{
+	int64_t		span = (int64_t) page * step_ms;
+
+	if ((q->since_us != PERPS_TS_NONE && q->since_us < 0) ||
+		(q->until_us != PERPS_TS_NONE && q->until_us < 0))
+	{
+		perps_fail(ctx, PERPS_ERR_ARG, "time range before 1970");
+		return false;
+	}
+	if (q->since_us != PERPS_TS_NONE)
+	{
+		/* the venue answers the oldest 500 from startTime: page on from the last */
+		*forward = true;
+		*start = us_to_ms_ceil(q->since_us);
+		*end = q->until_us != PERPS_TS_NONE ? us_to_ms_floor(q->until_us)
+			: (int64_t) time(NULL) * 1000;
+		if (*end < *start)
+		{
+			perps_fail(ctx, PERPS_ERR_ARG, "until is before since");
+			return false;
+		}
+	}
+	else
+	{
+		*forward = false;
+		*end = q->until_us != PERPS_TS_NONE ? us_to_ms_floor(q->until_us)
+			: (int64_t) time(NULL) * 1000;
+		*start = *end - span + 1;
+		if (*start < 0)
+			*start = 0;
+	}
+	return true;
+}
+
+static int
+hl_build(PerpsCtx *ctx, PerpsMethod m, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	const char *coin = NULL;
+	bool		ok;
+
+	if (m != PERPS_M_MARKETS && m != PERPS_M_TICKERS)
+	{
+		if (q->market == NULL || !hl_coin_ok(q->market->native_symbol))
+			return perps_fail(ctx, PERPS_ERR_ARG, "hyperliquid needs a coin name like BTC");
+		coin = q->market->native_symbol;
+	}
+	switch (m)
+	{
+		case PERPS_M_MARKETS:
+			ok = hl_body(ctx, &reqs[0], 20, "{\"type\":\"meta\"}");
+			return ok ? 1 : ctx->status;
+		case PERPS_M_TICKERS:
+			ok = hl_body(ctx, &reqs[0], 20, "{\"type\":\"metaAndAssetCtxs\"}");
+			return ok ? 1 : ctx->status;
+		case PERPS_M_TICKER:
+		case PERPS_M_OPEN_INTEREST:
+			ok = hl_body(ctx, &reqs[0], 20, "{\"type\":\"metaAndAssetCtxs\"}") &&
+				hl_body(ctx, &reqs[1], 2, "{\"type\":\"l2Book\",\"coin\":\"%s\"}", coin);
+			return ok ? 2 : ctx->status;
+		case PERPS_M_FUNDING:
+			ok = hl_body(ctx, &reqs[0], 20, "{\"type\":\"metaAndAssetCtxs\"}") &&
+				hl_body(ctx, &reqs[1], 20, "{\"type\":\"predictedFundings\"}");
+			return ok ? 2 : ctx->status;
+		case PERPS_M_ORDERBOOK:
+			ok = hl_body(ctx, &reqs[0], 2, "{\"type\":\"l2Book\",\"coin\":\"%s\"}", coin);
+			return ok ? 1 : ctx->status;
+		case PERPS_M_TRADES:
+			ok = hl_body(ctx, &reqs[0], 20, "{\"type\":\"recentTrades\",\"coin\":\"%s\"}", coin);
+			return ok ? 1 : ctx->status;
+		case PERPS_M_KLINES:
+			{
+				int			secs = perps_interval_seconds(q->interval);
+				int			page = page_size(q, HL_PAGE);
+				int64_t		start,
+							end;
+				bool		fwd;
+
+				if (secs <= 0)
+					return perps_fail(ctx, PERPS_ERR_ARG, "hyperliquid has no kline interval \"%s\"",
+									  q->interval ? q->interval : "(null)");
+				if (!hl_window(ctx, q, page, (int64_t) secs * 1000, &start, &end, &fwd))
+					return ctx->status;
+				/* weight: 20, plus 1 per 60 candles returned */
+				ok = hl_body(ctx, &reqs[0], 20 + page / 60,
+							 "{\"type\":\"candleSnapshot\",\"req\":{\"coin\":\"%s\",\"interval\":\"%s\","
+							 "\"startTime\":%lld,\"endTime\":%lld}}",
+							 coin, q->interval, (long long) start, (long long) end);
+				return ok ? 1 : ctx->status;
+			}
+		case PERPS_M_FUNDING_HISTORY:
+			{
+				int			page = page_size(q, HL_PAGE);
+				int64_t		start,
+							end;
+				bool		fwd;
+
+				if (!hl_window(ctx, q, page, MS_PER_HOUR, &start, &end, &fwd))
+					return ctx->status;
+				/* weight: 20, plus 1 per 20 rows returned */
+				ok = hl_body(ctx, &reqs[0], 20 + page / 20,
+							 "{\"type\":\"fundingHistory\",\"coin\":\"%s\",\"startTime\":%lld,\"endTime\":%lld}",
+							 coin, (long long) start, (long long) end);
+				return ok ? 1 : ctx->status;
+			}
+		default:
+			return perps_fail(ctx, PERPS_UNSUPPORTED, "hyperliquid has no %s method",
+							  (m >= 0 && m < PERPS_M_COUNT) ? perps_method_names[m] : "such");
+	}
+}
+
+/* ---- parsing ---- */
+
+/* true when the body is the JSON literal null (what l2Book says for an unknown coin) */
+static bool
+hl_is_null(const PerpsBody *b)
+{
+	size_t		i = 0,
+				j = b->len;
+
+	while (i < j && (b->data[i] == ' ' || b->data[i] == '\n' || b->data[i] == '\r' || b->data[i] == '\t'))
+		i++;
+	while (j > i && (b->data[j - 1] == ' ' || b->data[j - 1] == '\n' || b->data[j - 1] == '\r' ||
+					 b->data[j - 1] == '\t'))
+		j--;
+	return j - i == 4 && memcmp(b->data + i, "null", 4) == 0;
+}
+
+/* Parses one body; HTTP errors become VENUE errors with the venue's text. */
+static PerpsStatus
+hl_open(PerpsCtx *ctx, const PerpsBody *b, const char *what, struct json_object **root)
+{
+	*root = NULL;
+	if (b->data == NULL)
+		return perps_fail(ctx, PERPS_ERR_JSON, "hyperliquid %s: empty response body", what);
+	if (b->status >= 400)
+	{
+		char		msg[161];
+		size_t		n = b->len < sizeof(msg) - 1 ? b->len : sizeof(msg) - 1;
+
+		for (size_t i = 0; i < n; i++)
+			msg[i] = (b->data[i] >= 0x20 && b->data[i] < 0x7f) ? b->data[i] : ' ';
+		msg[n] = '\0';
+		return perps_fail(ctx, PERPS_ERR_VENUE, "hyperliquid %s: HTTP %ld: %s", what, b->status, msg);
+	}
+	if (hl_is_null(b))
+		return perps_fail(ctx, PERPS_ERR_NOT_FOUND, "hyperliquid %s: no such coin", what);
+	return perps_json_parse(ctx, b->data, b->len, root);
+}
+
+static bool
+str_eq(struct json_object *v, const char *s)
+{
+	return v && json_object_is_type(v, json_type_string) && strcmp(json_object_get_string(v), s) == 0;
+}
+
+/* An array, bounded. */
+static PerpsStatus
+hl_array(PerpsCtx *ctx, struct json_object *v, const char *what, size_t *n)
+{
+	if (v == NULL || !json_object_is_type(v, json_type_array))
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "hyperliquid %s is not an array", what);
+	*n = json_object_array_length(v);
+	if (*n > HL_MAX_ROWS)
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "hyperliquid %s has %zu rows", what, *n);
+	return PERPS_OK;
+}
+
+static PerpsStatus
+hl_parse_markets(PerpsCtx *ctx, struct json_object *root, PerpsResult *out)
+{
+	struct json_object *uni;
+	size_t		n;
+
+	if (perps_json_need(ctx, root, "universe", json_type_array, &uni) ||
+		hl_array(ctx, uni, "universe", &n))
+		return ctx->status;
+	out->u.markets = perps_alloc_array(ctx, n, sizeof(PerpsMarket));
+	if (out->u.markets == NULL)
+		return ctx->status;
+	for (size_t i = 0; i < n; i++)
+	{
+		struct json_object *it = json_object_array_get_idx(uni, i);
+		struct json_object *dl;
+		PerpsMarket *mk = &out->u.markets[i];
+		int64_t		szd;
+
+		if (!json_object_is_type(it, json_type_object))
+			return perps_fail(ctx, PERPS_ERR_SHAPE, "hyperliquid universe entry %zu is not an object", i);
+		if (perps_json_string(ctx, perps_json_get(it, "name"), "name", &mk->symbol) ||
+			perps_json_int64_field(ctx, it, "szDecimals", &szd) ||
+			perps_json_decimal_field(ctx, it, "maxLeverage", false, &mk->max_leverage))
+			return ctx->status;
+		if (szd < 0 || szd > 30)
+			return perps_fail(ctx, PERPS_ERR_SHAPE, "hyperliquid szDecimals %lld out of range",
+							  (long long) szd);
+		mk->native_symbol = mk->symbol;
+		mk->base = mk->symbol;
+		mk->quote = HL_QUOTE;
+		mk->contract_size = "1";
+		/* sizes have szDecimals decimals; prices follow a significant-figure rule, no fixed tick */
+		mk->lot_size = perps_decimal_shift(ctx, "1", -(int) szd);
+		if (mk->lot_size == NULL)
+			return ctx->status;
+		mk->min_qty = mk->lot_size;
+		mk->min_notional = HL_MIN_NOTIONAL;
+		mk->funding_interval_hours = "1";
+		dl = perps_json_get(it, "isDelisted");
+		mk->active = !(dl && json_object_is_type(dl, json_type_boolean) && json_object_get_boolean(dl));
+	}
+	out->n = (int) n;
+	return PERPS_OK;
+}
+
+/*
+ * From a metaAndAssetCtxs answer: the universe and ctxs arrays, and the
+ * index of `coin` (-1 when coin is NULL).
+ */
+static PerpsStatus
+hl_ctxs(PerpsCtx *ctx, struct json_object *root, const char *coin,
+		struct json_object **uni, struct json_object **ctxs, size_t *n, int *idx)
+{
+	struct json_object *meta;
+	size_t		nu,
+				nc;
+
+	*idx = -1;
+	if (hl_array(ctx, root, "metaAndAssetCtxs", &nu))
+		return ctx->status;
+	if (nu != 2)
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "hyperliquid metaAndAssetCtxs is not [meta, ctxs]");
+	meta = json_object_array_get_idx(root, 0);
+	*ctxs = json_object_array_get_idx(root, 1);
+	if (perps_json_need(ctx, meta, "universe", json_type_array, uni) ||
+		hl_array(ctx, *uni, "universe", &nu) || hl_array(ctx, *ctxs, "asset contexts", &nc))
+		return ctx->status;
+	if (nu != nc)
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "hyperliquid sent %zu markets but %zu asset contexts",
+						  nu, nc);
+	*n = nu;
+	if (coin)
+	{
+		for (size_t i = 0; i < nu; i++)
+			if (str_eq(perps_json_get(json_object_array_get_idx(*uni, i), "name"), coin))
+			{
+				*idx = (int) i;
+				break;
+			}
+		if (*idx < 0)
+			return perps_fail(ctx, PERPS_ERR_NOT_FOUND, "hyperliquid has no coin %s", coin);
+	}
+	return PERPS_OK;
+}
+
+static PerpsStatus
+hl_ticker_from_ctx(PerpsCtx *ctx, struct json_object *u, struct json_object *c, PerpsTicker *t)
+{
+	const char *prev;
+
+	if (!json_object_is_type(c, json_type_object))
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "hyperliquid asset context is not an object");
+	if (perps_json_string(ctx, perps_json_get(u, "name"), "name", &t->native_symbol))
+		return ctx->status;
+	t->ts_us = PERPS_TS_NONE;
+	if (perps_json_decimal_field(ctx, c, "markPx", false, &t->mark_price) ||
+		perps_json_decimal_field(ctx, c, "oraclePx", false, &t->index_price) ||
+		perps_json_decimal_field(ctx, c, "dayBaseVlm", false, &t->volume_24h) ||
+		perps_json_decimal_field(ctx, c, "dayNtlVlm", false, &t->turnover_24h) ||
+		perps_json_decimal_field(ctx, c, "openInterest", false, &t->open_interest) ||
+		perps_json_decimal_field(ctx, c, "prevDayPx", false, &prev))
+		return ctx->status;
+	/* exact: change = markPx - prevDayPx, notional = openInterest x markPx */
+	if (t->mark_price && prev &&
+		(t->price_change_24h = perps_decimal_sub(ctx, t->mark_price, prev)) == NULL)
+		return ctx->status;
+	if (t->mark_price && t->open_interest &&
+		(t->open_interest_notional = perps_decimal_mul(ctx, t->open_interest, t->mark_price)) == NULL)
+		return ctx->status;
+	return PERPS_OK;
+}
+
+static PerpsStatus
+hl_parse_levels(PerpsCtx *ctx, struct json_object *arr, const char *side, int maxn,
+				PerpsLevel **levels, int *nlevels)
+{
+	size_t		n;
+
+	if (hl_array(ctx, arr, side, &n))
+		return ctx->status;
+	if (maxn > 0 && n > (size_t) maxn)
+		n = (size_t) maxn;
+	*levels = perps_alloc_array(ctx, n, sizeof(PerpsLevel));
+	if (*levels == NULL)
+		return ctx->status;
+	for (size_t i = 0; i < n; i++)
+	{
+		struct json_object *lv = json_object_array_get_idx(arr, i);
+
+		if (!json_object_is_type(lv, json_type_object))
+			return perps_fail(ctx, PERPS_ERR_SHAPE, "hyperliquid %s level %zu is not an object", side, i);
+		if (perps_json_decimal_field(ctx, lv, "px", true, &(*levels)[i].price) ||
+			perps_json_decimal_field(ctx, lv, "sz", true, &(*levels)[i].qty))
+			return ctx->status;
+	}
+	*nlevels = (int) n;
+	return PERPS_OK;
+}
+
+static PerpsStatus
+hl_parse_book(PerpsCtx *ctx, struct json_object *root, const char *coin, int depth, PerpsBook **out)
+{
+	struct json_object *levels;
+	PerpsBook  *bk;
+
+	if (!json_object_is_type(root, json_type_object))
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "hyperliquid l2Book is not an object");
+	if (perps_json_get(root, "coin") != NULL && !str_eq(perps_json_get(root, "coin"), coin))
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "hyperliquid l2Book is for another coin");
+	bk = perps_alloc(ctx, sizeof(PerpsBook));
+	if (bk == NULL)
+		return ctx->status;
+	if (perps_json_ts_field(ctx, root, "time", PERPS_MS, &bk->ts_us) ||
+		perps_json_need(ctx, root, "levels", json_type_array, &levels))
+		return ctx->status;
+	if (json_object_array_length(levels) != 2)
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "hyperliquid l2Book levels is not [bids, asks]");
+	if (hl_parse_levels(ctx, json_object_array_get_idx(levels, 0), "bid", depth, &bk->bids, &bk->nbids) ||
+		hl_parse_levels(ctx, json_object_array_get_idx(levels, 1), "ask", depth, &bk->asks, &bk->nasks))
+		return ctx->status;
+	*out = bk;
+	return PERPS_OK;
+}
+
+static int
+cmp_funding(const void *a, const void *b)
+{
+	int64_t		x = ((const PerpsFunding *) a)->funding_time_us;
+	int64_t		y = ((const PerpsFunding *) b)->funding_time_us;
+
+	return (x > y) - (x < y);
+}
+
+static int
+cmp_kline(const void *a, const void *b)
+{
+	int64_t		x = ((const PerpsKline *) a)->open_time_us;
+	int64_t		y = ((const PerpsKline *) b)->open_time_us;
+
+	return (x > y) - (x < y);
+}
+
+static int
+cmp_trade(const void *a, const void *b)
+{
+	int64_t		x = ((const PerpsTrade *) a)->ts_us;
+	int64_t		y = ((const PerpsTrade *) b)->ts_us;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * Keeps at most `page` of n rows sorted oldest first (the oldest going
+ * forward, the newest going backwards) and sets the paging fields.
+ * first_us/last_us: times of the first and last row kept.
+ */
+static void
+hl_paging(const PerpsQuery *q, int page, int64_t step_ms, int *n, size_t elem, void **rows,
+		  int64_t (*time_of) (const void *), PerpsResult *out)
+{
+	int64_t		start,
+				end;
+	bool		fwd;
+	PerpsCtx	dummy = {0};
+
+	out->next_since_us = PERPS_TS_NONE;
+	out->next_until_us = PERPS_TS_NONE;
+	if (!hl_window(&dummy, q, page, step_ms, &start, &end, &fwd))
+		return;
+	if (fwd)
+	{
+		/* a full page: there may be more after its last row */
+		if (*n >= page && page > 0)
+		{
+			*n = page;
+			out->has_more = true;
+			out->next_since_us = time_of((char *) *rows + (size_t) (page - 1) * elem) + 1000;
+		}
+	}
+	else
+	{
+		if (*n > page)
+		{
+			*rows = (char *) *rows + (size_t) (*n - page) * elem;
+			*n = page;
+			out->has_more = true;
+			out->next_until_us = time_of(*rows) - 1000;
+			return;
+		}
+		if (*n > 0 && start > 0)
+		{
+			out->has_more = true;
+			out->next_until_us = (start - 1) * 1000;
+		}
+	}
+}
+
+static int64_t
+funding_time_of(const void *p)
+{
+	return ((const PerpsFunding *) p)->funding_time_us;
+}
+
+static int64_t
+kline_time_of(const void *p)
+{
+	return ((const PerpsKline *) p)->open_time_us;
+}
+
+static PerpsStatus
+hl_parse_funding_history(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *root,
+						 PerpsResult *out)
+{
+	size_t		n;
+	PerpsFunding *rows;
+	int			kept;
+	void	   *p;
+
+	if (hl_array(ctx, root, "fundingHistory", &n))
+		return ctx->status;
+	rows = perps_alloc_array(ctx, n, sizeof(PerpsFunding));
+	if (rows == NULL)
+		return ctx->status;
+	for (size_t i = 0; i < n; i++)
+	{
+		struct json_object *it = json_object_array_get_idx(root, i);
+		PerpsFunding *f = &rows[i];
+
+		if (!json_object_is_type(it, json_type_object))
+			return perps_fail(ctx, PERPS_ERR_SHAPE, "hyperliquid funding row %zu is not an object", i);
+		if (perps_json_get(it, "coin") != NULL && !str_eq(perps_json_get(it, "coin"), q->market->native_symbol))
+			return perps_fail(ctx, PERPS_ERR_SHAPE, "hyperliquid funding row %zu is for another coin", i);
+		if (perps_json_decimal_field(ctx, it, "fundingRate", true, &f->rate) ||
+			perps_json_ts_field(ctx, it, "time", PERPS_MS, &f->funding_time_us))
+			return ctx->status;
+		f->next_funding_time_us = PERPS_TS_NONE;
+	}
+	qsort(rows, n, sizeof(PerpsFunding), cmp_funding);
+	kept = (int) n;
+	p = rows;
+	hl_paging(q, page_size(q, HL_PAGE), MS_PER_HOUR, &kept, sizeof(PerpsFunding), &p,
+			  funding_time_of, out);
+	out->u.funding = p;
+	out->n = kept;
+	return PERPS_OK;
+}
+
+static PerpsStatus
+hl_parse_klines(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *root, PerpsResult *out)
+{
+	size_t		n;
+	PerpsKline *rows;
+	int			kept;
+	void	   *p;
+	int			secs = perps_interval_seconds(q->interval);
+
+	if (secs <= 0)
+		return perps_fail(ctx, PERPS_ERR_ARG, "hyperliquid has no kline interval \"%s\"",
+						  q->interval ? q->interval : "(null)");
+	if (hl_array(ctx, root, "candleSnapshot", &n))
+		return ctx->status;
+	rows = perps_alloc_array(ctx, n, sizeof(PerpsKline));
+	if (rows == NULL)
+		return ctx->status;
+	for (size_t i = 0; i < n; i++)
+	{
+		struct json_object *it = json_object_array_get_idx(root, i);
+		PerpsKline *k = &rows[i];
+
+		if (!json_object_is_type(it, json_type_object))
+			return perps_fail(ctx, PERPS_ERR_SHAPE, "hyperliquid candle %zu is not an object", i);
+		if (perps_json_ts_field(ctx, it, "t", PERPS_MS, &k->open_time_us) ||
+			perps_json_ts_field(ctx, it, "T", PERPS_MS, &k->close_time_us) ||
+			perps_json_decimal_field(ctx, it, "o", true, &k->open) ||
+			perps_json_decimal_field(ctx, it, "h", true, &k->high) ||
+			perps_json_decimal_field(ctx, it, "l", true, &k->low) ||
+			perps_json_decimal_field(ctx, it, "c", true, &k->close) ||
+			perps_json_decimal_field(ctx, it, "v", true, &k->volume))
+			return ctx->status;
+		k->trade_count = -1;
+		if (perps_json_get(it, "n") != NULL &&
+			perps_json_int64_field(ctx, it, "n", &k->trade_count) != PERPS_OK)
+			return ctx->status;
+		if (k->close_time_us < k->open_time_us)
+			return perps_fail(ctx, PERPS_ERR_SHAPE, "hyperliquid candle %zu closes before it opens", i);
+		/* turnover: not sent */
+	}
+	qsort(rows, n, sizeof(PerpsKline), cmp_kline);
+	kept = (int) n;
+	p = rows;
+	hl_paging(q, page_size(q, HL_PAGE), (int64_t) secs * 1000, &kept, sizeof(PerpsKline), &p,
+			  kline_time_of, out);
+	out->u.klines = p;
+	out->n = kept;
+	return PERPS_OK;
+}
+
+static PerpsStatus
+hl_parse_trades(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *root, PerpsResult *out)
+{
+	size_t		n;
+
+	if (hl_array(ctx, root, "recentTrades", &n))
+		return ctx->status;
+	out->u.trades = perps_alloc_array(ctx, n, sizeof(PerpsTrade));
+	if (out->u.trades == NULL)
+		return ctx->status;
+	for (size_t i = 0; i < n; i++)
+	{
+		struct json_object *it = json_object_array_get_idx(root, i);
+		struct json_object *side = perps_json_get(it, "side");
+		PerpsTrade *t = &out->u.trades[i];
+
+		if (!json_object_is_type(it, json_type_object))
+			return perps_fail(ctx, PERPS_ERR_SHAPE, "hyperliquid trade %zu is not an object", i);
+		if (perps_json_id(ctx, perps_json_get(it, "tid"), "tid", &t->trade_id) ||
+			perps_json_decimal_field(ctx, it, "px", true, &t->price) ||
+			perps_json_decimal_field(ctx, it, "sz", true, &t->qty) ||
+			perps_json_ts_field(ctx, it, "time", PERPS_MS, &t->ts_us))
+			return ctx->status;
+		/* the aggressor's side: B (bid) bought, A (ask) sold */
+		if (str_eq(side, "B"))
+			t->is_buy = true;
+		else if (str_eq(side, "A"))
+			t->is_buy = false;
+		else
+			return perps_fail(ctx, PERPS_ERR_SHAPE, "hyperliquid trade side is neither A nor B");
+	}
+	qsort(out->u.trades, n, sizeof(PerpsTrade), cmp_trade);
+	out->n = (int) n;
+	if (q->limit > 0 && out->n > q->limit)
+	{
+		out->u.trades += out->n - q->limit;
+		out->n = q->limit;
+	}
+	return PERPS_OK;
+}
+
+/* predictedFundings: [[coin, [[venue, {fundingRate, nextFundingTime, ...} | null], ...]], ...] */
+static PerpsStatus
+hl_parse_predicted(PerpsCtx *ctx, struct json_object *root, const char *coin, PerpsFunding *f)
+{
+	size_t		n;
+
+	if (hl_array(ctx, root, "predictedFundings", &n))
+		return ctx->status;
+	for (size_t i = 0; i < n; i++)
+	{
+		struct json_object *e = json_object_array_get_idx(root, i);
+		struct json_object *venues;
+		size_t		nv;
+
+		if (!json_object_is_type(e, json_type_array) || json_object_array_length(e) != 2)
+			return perps_fail(ctx, PERPS_ERR_SHAPE, "hyperliquid predictedFundings entry is not [coin, venues]");
+		if (!str_eq(json_object_array_get_idx(e, 0), coin))
+			continue;
+		venues = json_object_array_get_idx(e, 1);
+		if (hl_array(ctx, venues, "predictedFundings venues", &nv))
+			return ctx->status;
+		for (size_t j = 0; j < nv; j++)
+		{
+			struct json_object *ve = json_object_array_get_idx(venues, j);
+			struct json_object *d;
+
+			if (!json_object_is_type(ve, json_type_array) || json_object_array_length(ve) != 2)
+				return perps_fail(ctx, PERPS_ERR_SHAPE, "hyperliquid predictedFundings venue is not [name, data]");
+			if (!str_eq(json_object_array_get_idx(ve, 0), "HlPerp"))
+				continue;
+			d = json_object_array_get_idx(ve, 1);
+			if (!json_object_is_type(d, json_type_object))
+				return perps_fail(ctx, PERPS_ERR_NOT_FOUND, "hyperliquid predicts no funding for %s", coin);
+			if (perps_json_decimal_field(ctx, d, "fundingRate", false, &f->predicted_rate) ||
+				perps_json_ts_field(ctx, d, "nextFundingTime", PERPS_MS, &f->next_funding_time_us) ||
+				perps_json_decimal_field(ctx, d, "fundingIntervalHours", false, &f->interval_hours))
+				return ctx->status;
+			return PERPS_OK;
+		}
+		return perps_fail(ctx, PERPS_ERR_NOT_FOUND, "hyperliquid predicts no funding for %s", coin);
+	}
+	return perps_fail(ctx, PERPS_ERR_NOT_FOUND, "hyperliquid predicts no funding for %s", coin);
+}
+
+/* Whole hours in decimal text to ms; false when not a positive integer. */
+static bool
+hours_ms(const char *h, int64_t *ms)
+{
+	char	   *end;
+	long		v;
+
+	if (h == NULL)
+		return false;
+	v = strtol(h, &end, 10);
+	if (*end != '\0' || v <= 0 || v > 1000)
+		return false;
+	*ms = (int64_t) v * MS_PER_HOUR;
+	return true;
+}
+
+static PerpsStatus
+hl_parse(PerpsCtx *ctx, PerpsMethod m, const PerpsQuery *q, const PerpsBody *bodies,
+		 int nbodies, PerpsResult *out)
+{
+	struct json_object *root[2] = {NULL, NULL};
+	int			want = (m == PERPS_M_TICKER || m == PERPS_M_OPEN_INTEREST || m == PERPS_M_FUNDING) ? 2 : 1;
+	const char *coin = NULL;
+	PerpsStatus st;
+
+	memset(out, 0, sizeof(*out));
+	out->method = m;
+	out->next_since_us = PERPS_TS_NONE;
+	out->next_until_us = PERPS_TS_NONE;
+	if (bodies == NULL || nbodies != want)
+		return perps_fail(ctx, PERPS_ERR_ARG, "hyperliquid %s expects %d responses, got %d",
+						  (m >= 0 && m < PERPS_M_COUNT) ? perps_method_names[m] : "?", want, nbodies);
+	if (m != PERPS_M_MARKETS && m != PERPS_M_TICKERS)
+	{
+		if (q->market == NULL || !hl_coin_ok(q->market->native_symbol))
+			return perps_fail(ctx, PERPS_ERR_ARG, "hyperliquid needs a coin name");
+		coin = q->market->native_symbol;
+	}
+	for (int i = 0; i < want; i++)
+		if (hl_open(ctx, &bodies[i], i == 0 ? "info" : "second info request", &root[i]) != PERPS_OK)
+			goto done;
+
+	switch (m)
+	{
+		case PERPS_M_MARKETS:
+			hl_parse_markets(ctx, root[0], out);
+			break;
+		case PERPS_M_TICKERS:
+			{
+				struct json_object *uni,
+						   *ctxs;
+				size_t		n;
+				int			idx;
+
+				if (hl_ctxs(ctx, root[0], NULL, &uni, &ctxs, &n, &idx))
+					break;
+				out->u.tickers = perps_alloc_array(ctx, n, sizeof(PerpsTicker));
+				if (out->u.tickers == NULL)
+					break;
+				for (size_t i = 0; i < n; i++)
+					if (hl_ticker_from_ctx(ctx, json_object_array_get_idx(uni, i),
+										   json_object_array_get_idx(ctxs, i), &out->u.tickers[i]))
+						break;
+				out->n = (int) n;
+				break;
+			}
+		case PERPS_M_TICKER:
+		case PERPS_M_OPEN_INTEREST:
+			{
+				struct json_object *uni,
+						   *ctxs;
+				size_t		n;
+				int			idx;
+				PerpsTicker *t;
+				PerpsBook  *bk;
+
+				if (hl_ctxs(ctx, root[0], coin, &uni, &ctxs, &n, &idx))
+					break;
+				t = perps_alloc(ctx, sizeof(PerpsTicker));
+				if (t == NULL ||
+					hl_ticker_from_ctx(ctx, json_object_array_get_idx(uni, (size_t) idx),
+									   json_object_array_get_idx(ctxs, (size_t) idx), t) ||
+					hl_parse_book(ctx, root[1], coin, 1, &bk))
+					break;
+				t->ts_us = bk->ts_us;
+				if (m == PERPS_M_TICKER)
+				{
+					if (bk->nbids > 0)
+					{
+						t->best_bid_price = bk->bids[0].price;
+						t->best_bid_qty = bk->bids[0].qty;
+					}
+					if (bk->nasks > 0)
+					{
+						t->best_ask_price = bk->asks[0].price;
+						t->best_ask_qty = bk->asks[0].qty;
+					}
+					out->u.tickers = t;
+				}
+				else
+				{
+					PerpsOpenInterest *oi = perps_alloc(ctx, sizeof(PerpsOpenInterest));
+
+					if (oi == NULL)
+						break;
+					if (t->open_interest == NULL)
+					{
+						perps_fail(ctx, PERPS_ERR_SHAPE, "hyperliquid sends no openInterest for %s", coin);
+						break;
+					}
+					oi->ts_us = bk->ts_us;
+					oi->open_interest = t->open_interest;
+					oi->open_interest_notional = t->open_interest_notional;
+					out->u.oi = oi;
+				}
+				out->n = 1;
+				break;
+			}
+		case PERPS_M_FUNDING:
+			{
+				struct json_object *uni,
+						   *ctxs;
+				size_t		n;
+				int			idx;
+				int64_t		iv_ms;
+				PerpsFunding *f = perps_alloc(ctx, sizeof(PerpsFunding));
+
+				if (f == NULL || hl_ctxs(ctx, root[0], coin, &uni, &ctxs, &n, &idx))
+					break;
+				if (perps_json_decimal_field(ctx, json_object_array_get_idx(ctxs, (size_t) idx),
+											 "funding", true, &f->rate) ||
+					hl_parse_predicted(ctx, root[1], coin, f))
+					break;
+				if (f->interval_hours == NULL)
+					f->interval_hours = "1";
+				if (!hours_ms(f->interval_hours, &iv_ms))
+					iv_ms = MS_PER_HOUR;
+				/* the current rate accrues over the interval that ends at the next funding */
+				f->funding_time_us = f->next_funding_time_us - iv_ms * 1000;
+				out->u.funding = f;
+				out->n = 1;
+				break;
+			}
+		case PERPS_M_ORDERBOOK:
+			if (hl_parse_book(ctx, root[0], coin, q->depth, &out->u.book) == PERPS_OK)
+				out->n = 1;
+			break;
+		case PERPS_M_FUNDING_HISTORY:
+			hl_parse_funding_history(ctx, q, root[0], out);
+			break;
+		case PERPS_M_KLINES:
+			hl_parse_klines(ctx, q, root[0], out);
+			break;
+		case PERPS_M_TRADES:
+			hl_parse_trades(ctx, q, root[0], out);
+			break;
+		default:
+			perps_fail(ctx, PERPS_UNSUPPORTED, "hyperliquid has no such method");
+			break;
+	}
+done:
+	for (int i = 0; i < 2; i++)
+		if (root[i])
+			json_object_put(root[i]);
+	st = ctx->status;
+	if (st != PERPS_OK)
+		out->n = 0;
+	return st;
+}
+
+const PerpsAdapter perps_adapter_hyperliquid = {
+	.name = "hyperliquid",
+	.native_symbol = hl_native_symbol,
+	.needs_markets = false,
+	.build = hl_build,
+	.parse = hl_parse,
+	/* 1200 weight per minute per IP; l2Book weighs 2, most info requests 20 */
+	.rate_limit = {.weight = 1200,.window_ms = 60000},
+	.max_kline_page = HL_PAGE,
+	.max_funding_page = HL_PAGE,
+	.max_trades_page = HL_TRADES_PAGE,
+};

@@ -1,0 +1,224 @@
+"""Binance USD-M futures (fapi) routes of the mock exchange.
+
+Recorded payloads (fixtures/binance, fixtures/websocket/binance_usdm) are served
+as they are where Binance's REST answer was recorded (exchangeInfo, depth,
+openInterest, klines).  Where only a WebSocket frame was recorded (24 h
+ticker, mark price / funding, book ticker), the REST answer is written here in
+Binance's documented REST format from that frame's values.  Payloads neither
+recorded nor derived from a recording are marked DOCUMENTED-FORMAT: written
+from Binance's API documentation, values invented.
+
+History endpoints (klines, fundingRate) serve deterministic generated history
+for any time range with Binance's paging rules (startTime/endTime/limit,
+ascending, the newest page when no startTime is given); the recorded klines
+replace the generated ones at their open times.
+"""
+
+from mock_exchange import fixture, fixture_json
+
+WS = "websocket/binance_usdm/"
+
+# "now" of the mock: the close of the last recorded 1m kline (2024-04-10 08:43:59.999 UTC)
+NOW_MS = 1712738639999
+
+INTERVAL_MS = {"1m": 60000, "3m": 180000, "5m": 300000, "15m": 900000, "30m": 1800000,
+               "1h": 3600000, "2h": 7200000, "4h": 14400000, "6h": 21600000, "8h": 28800000,
+               "12h": 43200000, "1d": 86400000}
+DEPTH_LIMITS = (5, 10, 20, 50, 100, 500, 1000)
+
+
+def err(code, msg, status=400):
+    return status, {"code": code, "msg": msg}
+
+
+def _ws_data(rel):
+    return fixture_json(WS + rel)["data"]
+
+
+def _state(venue):
+    st = venue.state
+    if "symbols" not in st:
+        info = fixture_json("binance/fetchMarkets.exchangeInfo.json")
+        st["symbols"] = {s["symbol"] for s in info["symbols"]}
+
+        day = {}
+        for d in [_ws_data("24hrTicker.json")] + _ws_data("24hrTicker.arr.json"):
+            day[d["s"]] = {"symbol": d["s"], "priceChange": d["p"], "priceChangePercent": d["P"],
+                           "weightedAvgPrice": d["w"], "lastPrice": d["c"], "lastQty": d["Q"],
+                           "openPrice": d["o"], "highPrice": d["h"], "lowPrice": d["l"],
+                           "volume": d["v"], "quoteVolume": d["q"], "openTime": d["O"],
+                           "closeTime": d["C"], "firstId": d["F"], "lastId": d["L"], "count": d["n"]}
+        # DOCUMENTED-FORMAT: no BTCUSDT 24 h ticker is recorded
+        day["BTCUSDT"] = {"symbol": "BTCUSDT", "priceChange": "-512.30", "priceChangePercent": "-0.712",
+                          "weightedAvgPrice": "71020.55", "lastPrice": "71481.90", "lastQty": "0.002",
+                          "openPrice": "71994.20", "highPrice": "72250.00", "lowPrice": "70459.40",
+                          "volume": "182733.517", "quoteVolume": "12978052301.29",
+                          "openTime": 1712652240000, "closeTime": 1712738639999,
+                          "firstId": 4826000001, "lastId": 4829351122, "count": 3351122}
+        st["day"] = day
+
+        prem = {}
+        for d in [_ws_data("markPriceUpdate.json")] + _ws_data("markPriceUpdate.arr.json"):
+            if d["s"] in prem:
+                continue        # markPriceUpdate.json (BTCUSDT) comes first and wins
+            prem[d["s"]] = {"symbol": d["s"], "markPrice": d["p"], "indexPrice": d["i"],
+                            "estimatedSettlePrice": d["P"], "lastFundingRate": d["r"],
+                            "interestRate": "0.00010000", "nextFundingTime": d["T"], "time": d["E"]}
+        st["prem"] = prem
+
+        book = {}
+        for d in (_ws_data("bookTicker.json"), _ws_data("bookTicker.ethusdt_2022.json")):
+            book[d["s"]] = {"symbol": d["s"], "bidPrice": d["b"], "bidQty": d["B"],
+                            "askPrice": d["a"], "askQty": d["A"], "time": d["T"], "lastUpdateId": d["u"]}
+        st["book"] = book
+
+        st["oi"] = {"BTCUSDT": fixture("binance/fetchOpenInterest.json"),
+                    # DOCUMENTED-FORMAT
+                    "ETHUSDT": {"symbol": "ETHUSDT", "openInterest": "1234567.890", "time": 1653817860000}}
+        st["depth"] = {"BTCUSDT": fixture_json("binance/fetchOrderBook.swap.json"),
+                       "SUSHIUSDT": fixture_json("binance/fetchOrderBook.depth_sushiusdt.json")}
+        st["klines"] = {("BTCUSDT", "1m"): {r[0]: r for r in fixture_json("binance/fetchOHLCV.swap.json")}}
+    return st
+
+
+def _symbol(venue, req):
+    s = req.arg("symbol")
+    if s is None:
+        return None, err(-1102, "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed.")
+    if s not in _state(venue)["symbols"]:
+        return None, err(-1121, "Invalid symbol.")
+    return s, None
+
+
+def _int(req, name, default=None):
+    v = req.arg(name)
+    if v is None or v == "":
+        return default
+    return int(v)
+
+
+def register(venue):
+    def exchange_info(req):
+        return 200, fixture("binance/fetchMarkets.exchangeInfo.json")
+
+    def funding_info(req):
+        # DOCUMENTED-FORMAT: symbols whose funding parameters were adjusted
+        return 200, [{"symbol": "BLZUSDT", "adjustedFundingRateCap": "0.03000000",
+                      "adjustedFundingRateFloor": "-0.03000000", "fundingIntervalHours": 4,
+                      "disclaimer": False}]
+
+    def per_symbol(key, name):
+        def handler(req):
+            st = _state(venue)
+            if req.arg("symbol") is None:
+                return 200, list(st[key].values())
+            s, e = _symbol(venue, req)
+            if e:
+                return e
+            if s not in st[key]:
+                return err(-1121, "Invalid symbol.")
+            return 200, st[key][s]
+        return handler
+
+    def depth(req):
+        s, e = _symbol(venue, req)
+        if e:
+            return e
+        limit = _int(req, "limit", 500)
+        if limit not in DEPTH_LIMITS:
+            return err(-1130, "Data sent for parameter 'limit' is not valid.")
+        book = _state(venue)["depth"].get(s)
+        if book is None:
+            return err(-1121, "Invalid symbol.")
+        return 200, dict(book, bids=book["bids"][:limit], asks=book["asks"][:limit])
+
+    def open_interest(req):
+        s, e = _symbol(venue, req)
+        if e:
+            return e
+        oi = _state(venue)["oi"].get(s)
+        return (200, oi) if oi is not None else err(-1121, "Invalid symbol.")
+
+    def klines(req):
+        s, e = _symbol(venue, req)
+        if e:
+            return e
+        iv = INTERVAL_MS.get(req.arg("interval") or "")
+        if iv is None:
+            return err(-1120, "Invalid interval.")
+        limit = _int(req, "limit", 500)
+        if not 1 <= limit <= 1500:
+            return err(-1130, "Data sent for parameter 'limit' is not valid.")
+        start, end = _int(req, "startTime"), _int(req, "endTime")
+        last_open = (min(end, NOW_MS) if end is not None else NOW_MS) // iv * iv
+        if start is not None:
+            first = -(-start // iv) * iv
+            opens = list(range(first, last_open + 1, iv))[:limit]
+        else:
+            opens = list(range(last_open - (limit - 1) * iv, last_open + 1, iv))
+        recorded = _state(venue)["klines"].get((s, req.arg("interval")), {})
+        return 200, [recorded.get(t) or _gen_kline(t, iv) for t in opens]
+
+    def funding_rate(req):
+        s, e = _symbol(venue, req)
+        if e:
+            return e
+        limit = _int(req, "limit", 100)
+        if not 1 <= limit <= 1000:
+            return err(-1130, "Data sent for parameter 'limit' is not valid.")
+        start, end = _int(req, "startTime"), _int(req, "endTime")
+        step = 8 * 3600000
+        last = (min(end, NOW_MS) if end is not None else NOW_MS) // step * step
+        if start is not None:
+            times = list(range(-(-start // step) * step, last + 1, step))[:limit]
+        else:
+            times = list(range(last - (limit - 1) * step, last + 1, step))
+        return 200, [_gen_funding(s, t) for t in times]
+
+    def trades(req):
+        s, e = _symbol(venue, req)
+        if e:
+            return e
+        limit = _int(req, "limit", 500)
+        if not 1 <= limit <= 1000:
+            return err(-1130, "Data sent for parameter 'limit' is not valid.")
+        return 200, [_gen_trade(5000000000 - (limit - 1 - i)) for i in range(limit)]
+
+    venue.route("GET", r"/fapi/v1/exchangeInfo", exchange_info)
+    venue.route("GET", r"/fapi/v1/fundingInfo", funding_info)
+    venue.route("GET", r"/fapi/v1/ticker/24hr", per_symbol("day", "24hr"))
+    venue.route("GET", r"/fapi/v1/premiumIndex", per_symbol("prem", "premiumIndex"))
+    venue.route("GET", r"/fapi/v1/ticker/bookTicker", per_symbol("book", "bookTicker"))
+    venue.route("GET", r"/fapi/v1/depth", depth)
+    venue.route("GET", r"/fapi/v1/openInterest", open_interest)
+    venue.route("GET", r"/fapi/v1/klines", klines)
+    venue.route("GET", r"/fapi/v1/fundingRate", funding_rate)
+    venue.route("GET", r"/fapi/v1/trades", trades)
+
+
+# ---- generated history (DOCUMENTED-FORMAT, deterministic values) ----
+
+def _gen_kline(t, iv):
+    """[openTime, open, high, low, close, volume, closeTime, quoteVolume, trades,
+    takerBuyBase, takerBuyQuote, ignore]: open = 60000 + (t/iv mod 1000), high +5, low -5,
+    close +1.5, volume = 1.000 + (t/iv mod 7), quote volume = volume * 60000 (text), trades = t/iv mod 50 + 1."""
+    k = t // iv
+    o = 60000 + k % 1000
+    v = 1 + k % 7
+    return [t, "%d.00" % o, "%d.00" % (o + 5), "%d.00" % (o - 5), "%d.50" % (o + 1), "%d.000" % v,
+            t + iv - 1, "%d.00" % (v * 60000), k % 50 + 1, "0.500", "30000.00", "0"]
+
+
+def _gen_funding(symbol, t):
+    """rate = 0.0001 + (t/8h mod 5) * 0.00001, as text with 8 decimals."""
+    k = t // (8 * 3600000)
+    return {"symbol": symbol, "fundingRate": "0.%08d" % (10000 + (k % 5) * 1000),
+            "fundingTime": t, "markPrice": "%d.12345678" % (60000 + k % 100)}
+
+
+def _gen_trade(tid):
+    """price = 70000 + (id mod 100) / 10, qty = (id mod 997 + 1) / 1000, time = NOW_MS - (5e9 - id) * 137,
+    the buyer is the maker when id is divisible by 3."""
+    return {"id": tid, "price": "%d.%d0" % (70000 + (tid % 100) // 10, tid % 10),
+            "qty": "%d.%03d" % ((tid % 997 + 1) // 1000, (tid % 997 + 1) % 1000),
+            "quoteQty": "0", "time": NOW_MS - (5000000000 - tid) * 137, "isBuyerMaker": tid % 3 == 0}

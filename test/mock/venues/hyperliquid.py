@@ -1,0 +1,214 @@
+"""Hyperliquid routes of the mock exchange: POST /info with {"type": ...}.
+
+Recorded payloads (../shared/fixtures/hyperliquid and websocket/hyperliquid):
+    meta                    fetchMarkets.meta.json (28 coins, 2023)
+    metaAndAssetCtxs        universe of fetchMarkets.meta_nautilus.json (BTC, ETH, ATOM) paired in
+                            order with the asset contexts of websocket/hyperliquid/allDexsAssetCtxs
+                            (the same source's test data), plus a DOCUMENTED-FORMAT SOL entry
+    l2Book BTC              the "data" of websocket/hyperliquid/l2Book.json (same shape as /info)
+    l2Book DYDX             fetchOrderBook.l2Book.json
+    candleSnapshot          kPEPE 1h: fetchOHLCV.candleSnapshot.json; BTC 1m:
+                            fetchOHLCV.ccxt_btc_perp.json (t, T, n as strings, as recorded);
+                            their bars replace generated ones within the asked range
+    fundingHistory BTC      fetchFundingRateHistory.fundingHistory.json within its span
+    recentTrades BTC        the "data" of websocket/hyperliquid/trades.json
+    allMids                 allMids.json
+DOCUMENTED-FORMAT, generated deterministically (nothing recorded): predictedFundings,
+other coins' books/candles/trades, funding history outside the recorded span (hourly).
+
+Time-range answers hold at most 500 rows, oldest first, from startTime (the
+venue's documented pagination rule).  An unknown coin gets null from l2Book
+and [] from the time-range requests; a malformed request gets HTTP 422 with
+a plain-text reason, as the venue does.
+"""
+
+import hashlib
+import time
+from decimal import Decimal
+
+from mock_exchange import fixture_json
+
+F = "hyperliquid/"
+W = "websocket/hyperliquid/"
+PAGE = 500
+INTERVAL_MS = {"1m": 60000, "3m": 180000, "5m": 300000, "15m": 900000, "30m": 1800000,
+               "1h": 3600000, "2h": 7200000, "4h": 14400000, "8h": 28800000, "12h": 43200000,
+               "1d": 86400000, "3d": 259200000, "1w": 604800000}
+HOUR = 3600000
+BASE_PRICE = {"BTC": Decimal("60000.0"), "ETH": Decimal("2000.0"), "SOL": Decimal("100.00")}
+
+
+def now_ms():
+    return int(time.time() * 1000)
+
+
+def h(*parts):
+    return int(hashlib.sha1("|".join(str(p) for p in parts).encode()).hexdigest()[:12], 16)
+
+
+def coins():
+    return {u["name"] for u in fixture_json(F + "fetchMarkets.meta.json")["universe"]} | {"SOL"}
+
+
+def price_at(coin, t):
+    p = BASE_PRICE.get(coin, Decimal("1.000"))
+    q = Decimal(1).scaleb(p.as_tuple().exponent)
+    return (p * (1 + Decimal(h(coin, t) % 2001 - 1000) / 100000)).quantize(q)
+
+
+def bad(msg):
+    return 422, "Failed to deserialize the JSON body into the target type: " + msg
+
+
+def meta_and_ctxs():
+    meta = fixture_json(F + "fetchMarkets.meta_nautilus.json")
+    ctxs = fixture_json(W + "allDexsAssetCtxs.trimmed.json")["data"]["ctxs"][0][1]
+    uni = meta["universe"]
+    ctxs = ctxs[:len(uni)]
+    # DOCUMENTED-FORMAT: SOL is in neither recording
+    uni.append({"isDelisted": None, "marginTableId": 20, "maxLeverage": 20, "name": "SOL",
+                "onlyIsolated": None, "szDecimals": 2})
+    ctxs.append({"funding": "0.0000125", "openInterest": "3000000.12", "prevDayPx": "98.50",
+                 "dayNtlVlm": "123456789.0", "premium": "-0.0001", "oraclePx": "100.05",
+                 "markPx": "100.01", "midPx": "100.015", "impactPxs": ["100.0", "100.03"],
+                 "dayBaseVlm": "1234567.89"})
+    return [{"universe": uni, "marginTables": meta.get("marginTables", [])}, ctxs]
+
+
+def predicted_fundings():
+    """DOCUMENTED-FORMAT: [[coin, [[venue, {fundingRate, nextFundingTime, fundingIntervalHours}]]]]."""
+    m, ctxs = meta_and_ctxs()
+    nxt = (now_ms() // HOUR + 1) * HOUR
+    out = []
+    for u, c in zip(m["universe"], ctxs):
+        out.append([u["name"], [
+            ["BinPerp", {"fundingRate": "0.0001", "nextFundingTime": (now_ms() // (8 * HOUR) + 1) * 8 * HOUR,
+                         "fundingIntervalHours": 8}],
+            ["HlPerp", {"fundingRate": c["funding"], "nextFundingTime": nxt, "fundingIntervalHours": 1}],
+            ["BybitPerp", None],
+        ]])
+    return out
+
+
+def l2book(coin):
+    if coin == "BTC":
+        return fixture_json(W + "l2Book.json")["data"]
+    if coin == "DYDX":
+        return fixture_json(F + "fetchOrderBook.l2Book.json")
+    if coin not in coins():
+        return None
+    # DOCUMENTED-FORMAT: 20 levels a side
+    t = now_ms()
+    p = price_at(coin, t // 1000)
+    step = Decimal(1).scaleb(p.as_tuple().exponent)
+    lv = lambda side, i, px: {"px": str(px), "sz": str(Decimal(h(coin, side, i) % 50000 + 1) / 1000),
+                              "n": h(coin, side, i) % 3 + 1}
+    return {"coin": coin, "time": t,
+            "levels": [[lv("b", i, p - step * (i + 1)) for i in range(20)],
+                       [lv("a", i, p + step * i) for i in range(20)]]}
+
+
+def recorded_candles(coin, interval):
+    if coin == "kPEPE" and interval == "1h":
+        return fixture_json(F + "fetchOHLCV.candleSnapshot.json")
+    if coin == "BTC" and interval == "1m":
+        return fixture_json(F + "fetchOHLCV.ccxt_btc_perp.json")
+    return []
+
+
+def candles(req):
+    coin, iv = req.get("coin"), req.get("interval")
+    st, en = req.get("startTime"), req.get("endTime", now_ms())
+    if not isinstance(coin, str) or iv not in INTERVAL_MS or not isinstance(st, int) or not isinstance(en, int):
+        return bad("invalid candleSnapshot request")
+    if coin not in coins():
+        return 200, []
+    step = INTERVAL_MS[iv]
+    rec = {int(c["t"]): c for c in recorded_candles(coin, iv)}
+    out = []
+    t = -(-st // step) * step
+    en = min(en, now_ms())
+    while t <= en and len(out) < PAGE:
+        if t in rec:
+            out.append(rec[t])
+        else:
+            # DOCUMENTED-FORMAT candle
+            o, c = price_at(coin, t), price_at(coin, t + step)
+            q = Decimal(1).scaleb(o.as_tuple().exponent)
+            out.append({"t": t, "T": t + step - 1, "s": coin, "i": iv, "o": str(o), "c": str(c),
+                        "h": str((max(o, c) * Decimal("1.001")).quantize(q)),
+                        "l": str((min(o, c) * Decimal("0.999")).quantize(q)),
+                        "v": str(Decimal(h(coin, "v", t) % 100000 + 1) / 100), "n": h(coin, "n", t) % 900 + 1})
+        t += step
+    return 200, out
+
+
+def funding_history(body):
+    coin, st, en = body.get("coin"), body.get("startTime"), body.get("endTime", now_ms())
+    if not isinstance(coin, str) or not isinstance(st, int) or not isinstance(en, int):
+        return bad("invalid fundingHistory request")
+    if coin not in coins():
+        return 200, []
+    rec = fixture_json(F + "fetchFundingRateHistory.fundingHistory.json") if coin == "BTC" else []
+    lo, hi = (rec[0]["time"], rec[-1]["time"]) if rec else (None, None)
+    en = min(en, now_ms())
+    out = [r for r in rec if st <= r["time"] <= en]
+    # DOCUMENTED-FORMAT hourly rows outside the recorded span
+    t = -(-st // HOUR) * HOUR
+    while t <= en:
+        if lo is None or t < lo - HOUR or t > hi + HOUR:
+            r = h(coin, "f", t) % 2001 - 1000
+            out.append({"coin": coin, "fundingRate": format(Decimal(r).scaleb(-8), "f"),
+                        "premium": format(Decimal(r - 300).scaleb(-8), "f"), "time": t + h(coin, t) % 500})
+        t += HOUR
+        if len(out) > 4 * PAGE:
+            break
+    out.sort(key=lambda r: r["time"])
+    return 200, out[:PAGE]
+
+
+def recent_trades(coin):
+    if coin == "BTC":
+        return fixture_json(W + "trades.json")["data"]
+    if coin not in coins():
+        return []
+    t = now_ms()
+    # DOCUMENTED-FORMAT trades, newest first
+    return [{"coin": coin, "side": "B" if h(coin, "s", i) % 2 else "A", "px": str(price_at(coin, t - i * 300)),
+             "sz": str(Decimal(h(coin, "q", i) % 1000 + 1) / 100), "time": t - i * 300,
+             "hash": "0x" + "%064x" % h(coin, "hash", t, i), "tid": 10 ** 14 + h(coin, t, i) % 10 ** 14,
+             "users": ["0x" + "1" * 40, "0x" + "2" * 40]} for i in range(10)]
+
+
+def info(req):
+    body = req.json()
+    if not isinstance(body, dict) or not isinstance(body.get("type"), str):
+        return bad("missing field `type`")
+    kind = body["type"]
+    if kind == "meta":
+        return 200, fixture_json(F + "fetchMarkets.meta.json")
+    if kind == "metaAndAssetCtxs":
+        return 200, meta_and_ctxs()
+    if kind == "allMids":
+        return 200, fixture_json(F + "allMids.json")
+    if kind == "predictedFundings":
+        return 200, predicted_fundings()
+    if kind == "l2Book":
+        if not isinstance(body.get("coin"), str):
+            return bad("missing field `coin`")
+        return 200, l2book(body["coin"])
+    if kind == "candleSnapshot":
+        if not isinstance(body.get("req"), dict):
+            return bad("missing field `req`")
+        return candles(body["req"])
+    if kind == "fundingHistory":
+        return funding_history(body)
+    if kind == "recentTrades":
+        if not isinstance(body.get("coin"), str):
+            return bad("missing field `coin`")
+        return 200, recent_trades(body["coin"])
+    return bad("unknown variant `%s`" % kind)
+
+
+def register(venue):
+    venue.route("POST", r"/info", info)
