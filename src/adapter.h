@@ -265,6 +265,8 @@ typedef struct PerpsStreamEvent
 
 	/* PERPS_EV_TICKER: absent fields are NULL (a delta changes only those given) */
 	PerpsTicker ticker;
+	const char *prev_price_24h;	/* the price 24 h ago, where the venue sends it instead of the
+								 * change: the caller keeps it merged and derives the change */
 	const char *funding_rate;	/* also in the ticker on some venues; NULL otherwise */
 	int64_t		next_funding_time_us;	/* PERPS_TS_NONE when not given */
 

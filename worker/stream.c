@@ -69,6 +69,8 @@
 /* bound on buffered rows, whatever flush_rows says */
 #define PERPS_STREAM_MAX_BUFFERED 200000
 #define STREAM_NTICKER 15
+#define STREAM_TICK_CHANGE 11		/* price_change_24h */
+#define STREAM_TICK_PREV STREAM_NTICKER	/* merged too, not stored: the price 24 h ago */
 
 /* Wait events shown in pg_stat_activity (PG_WAIT_EXTENSION class). */
 #define STREAM_WAIT_BACKOFF PG_WAIT_EXTENSION
@@ -91,8 +93,8 @@ typedef struct StreamMarket
 	bool		gap_crossed;	/* resync because the book crossed, not a gap */
 	/* merged ticker */
 	bool		have_ticker;
-	bool		tick_present[STREAM_NTICKER];
-	char		tick[STREAM_NTICKER][PERPS_DECIMAL_MAX_LEN + 1];
+	bool		tick_present[STREAM_NTICKER + 1];
+	char		tick[STREAM_NTICKER + 1][PERPS_DECIMAL_MAX_LEN + 1];
 } StreamMarket;
 
 typedef struct TradeRow
@@ -1048,14 +1050,16 @@ handle_trades(StreamMarket *m, const PerpsStreamEvent *ev)
 static void
 handle_ticker(StreamMarket *m, const PerpsStreamEvent *ev)
 {
-	const char *f[STREAM_NTICKER];
+	const char *f[STREAM_NTICKER + 1];
 	TickerRow  *r;
 
 	ticker_fields(&ev->ticker, f);
-	for (int k = 0; k < STREAM_NTICKER; k++)
+	f[STREAM_TICK_PREV] = ev->prev_price_24h;
+	for (int k = 0; k <= STREAM_NTICKER; k++)
 		if (!decimal_storable(f[k]) || (f[k] && strlen(f[k]) > PERPS_DECIMAL_MAX_LEN))
 		{
 			status.parse_errors++;
+			set_error("%s ticker has an out-of-range decimal", m->native);
 			return;
 		}
 	if (ev->snapshot)
@@ -1065,12 +1069,28 @@ handle_ticker(StreamMarket *m, const PerpsStreamEvent *ev)
 	}
 	else if (!m->have_ticker)
 		return;					/* a delta needs its snapshot first */
-	for (int k = 0; k < STREAM_NTICKER; k++)
+	for (int k = 0; k <= STREAM_NTICKER; k++)
 		if (f[k] != NULL)
 		{
 			strlcpy(m->tick[k], f[k], sizeof(m->tick[k]));
 			m->tick_present[k] = true;
 		}
+	/* a venue that sends the price 24 h ago: the change follows the merged last price */
+	if (m->tick_present[STREAM_TICK_PREV] && m->tick_present[0])
+	{
+		PerpsCtx	ctx;
+		const char *chg;
+
+		memset(&ctx, 0, sizeof(ctx));
+		ctx.arena.alloc = frame_alloc;
+		ctx.arena.state = frame_cxt;
+		chg = perps_decimal_sub(&ctx, m->tick[0], m->tick[STREAM_TICK_PREV]);
+		if (chg != NULL && strlen(chg) <= PERPS_DECIMAL_MAX_LEN)
+		{
+			strlcpy(m->tick[STREAM_TICK_CHANGE], chg, sizeof(m->tick[STREAM_TICK_CHANGE]));
+			m->tick_present[STREAM_TICK_CHANGE] = true;
+		}
+	}
 	r = rowbuf_add(&buf_tickers, sizeof(TickerRow));
 	r->market_id = m->market_id;
 	r->ts_us = ev->ts_us;

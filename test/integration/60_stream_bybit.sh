@@ -82,13 +82,14 @@ is "$(q "SELECT bids[200][1] || 'x' || bids[200][2] || ' ' || asks[200][1] || 'x
    "65086.00x0.001 65146.60x1.521" "worst levels: bid unchanged, ask 65146.70 deleted so 65146.60 is last"
 is "$(q "SELECT bool_and(bids[i][1] > bids[i+1][1]) FROM generate_subscripts((SELECT bids $book), 1) i, (SELECT bids $book) b WHERE i < 200")" \
    "t" "bids strictly descending"
+# price_change_24h = lastPrice - prevPrice24h = 65114.30 - 65008.70 = 105.60
 tick="last_price, mark_price, index_price, best_bid_price, best_bid_qty, best_ask_price, best_ask_qty, volume_24h, turnover_24h, open_interest, open_interest_notional, coalesce(price_change_24h::text, 'NULL'), price_change_pct, high_24h, low_24h"
 ok_wait "SELECT count(*) = 2 FROM perps_stats.tickers WHERE market_id = $BTC" "two ticker rows: the snapshot and the merged delta"
 is "$(q "SELECT concat_ws(' ', $tick) FROM perps_stats.tickers WHERE market_id = $BTC AND ts = to_timestamp(1786310817.583)")" \
-   "65114.30 65117.44 65137.76 65114.20 5.954 65114.30 10.470 17573.9120 1142118412.9021 59891.732 3899996265.01 NULL 0.001624 65282.30 64694.40" \
+   "65114.30 65117.44 65137.76 65114.20 5.954 65114.30 10.470 17573.9120 1142118412.9021 59891.732 3899996265.01 105.60 0.001624 65282.30 64694.40" \
    "ticker snapshot row (ts 1786310817583) with the frame's values"
 is "$(q "SELECT concat_ws(' ', $tick) FROM perps_stats.tickers WHERE market_id = $BTC AND ts = to_timestamp(1786310817.883)")" \
-   "65114.30 65117.44 65137.76 65114.20 6.054 65114.30 10.486 17573.9120 1142118412.9021 59891.732 3899996265.01 NULL 0.001624 65282.30 64694.40" \
+   "65114.30 65117.44 65137.76 65114.20 6.054 65114.30 10.486 17573.9120 1142118412.9021 59891.732 3899996265.01 105.60 0.001624 65282.30 64694.40" \
    "ticker delta row: bid1Size and ask1Size from the delta, every other field from the snapshot"
 is "$(status "gaps || ' ' || resyncs || ' ' || parse_errors || ' ' || reconnects")" "0 0 0 0" "no gap, resync, parse error or reconnect so far"
 is "$(q "SELECT rows_written = 5 AND messages >= 6 AND bytes > 9000 AND last_message_at IS NOT NULL AND connected_since IS NOT NULL FROM perps_stats.stream_status WHERE exchange = 'bybit'")" \
