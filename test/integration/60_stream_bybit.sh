@@ -91,9 +91,14 @@ is "$(q "SELECT concat_ws(' ', $tick) FROM perps_stats.tickers WHERE market_id =
 is "$(q "SELECT concat_ws(' ', $tick) FROM perps_stats.tickers WHERE market_id = $BTC AND ts = to_timestamp(1786310817.883)")" \
    "65114.30 65117.44 65137.76 65114.20 6.054 65114.30 10.486 17573.9120 1142118412.9021 59891.732 3899996265.01 105.60 0.001624 65282.30 64694.40" \
    "ticker delta row: bid1Size and ask1Size from the delta, every other field from the snapshot"
+act '{"venue":"bybit","action":"send","frames":["{\"topic\":\"tickers.BTCUSDT\",\"type\":\"delta\",\"data\":{\"symbol\":\"BTCUSDT\",\"lastPrice\":\"65200.00\"},\"cs\":753843907771,\"ts\":1786310840000}"]}'
+ok_wait "SELECT EXISTS (SELECT 1 FROM perps_stats.tickers WHERE market_id = $BTC AND ts = to_timestamp(1786310840))" "a ticker delta with a new last price"
+# 65200.00 - 65008.70 = 191.30; the best bid/ask sizes stay those of the previous delta
+is "$(q "SELECT concat_ws(' ', last_price, price_change_24h, best_bid_qty, best_ask_qty, mark_price) FROM perps_stats.tickers WHERE market_id = $BTC AND ts = to_timestamp(1786310840)")" \
+   "65200.00 191.30 6.054 10.486 65117.44" "the 24 h change follows the new last price; other fields stay merged"
 is "$(status "gaps || ' ' || resyncs || ' ' || parse_errors || ' ' || reconnects")" "0 0 0 0" "no gap, resync, parse error or reconnect so far"
-is "$(q "SELECT rows_written = 5 AND messages >= 6 AND bytes > 9000 AND last_message_at IS NOT NULL AND connected_since IS NOT NULL FROM perps_stats.stream_status WHERE exchange = 'bybit'")" \
-   "t" "status counts messages, bytes and rows written (2 books, 1 trade, 2 tickers)"
+is "$(q "SELECT rows_written = 6 AND messages >= 7 AND bytes > 9000 AND last_message_at IS NOT NULL AND connected_since IS NOT NULL FROM perps_stats.stream_status WHERE exchange = 'bybit'")" \
+   "t" "status counts messages, bytes and rows written (2 books, 1 trade, 3 tickers)"
 
 # ---- a skipped update id: one gap, one resync ----
 act '{"venue":"bybit","action":"book_delta","skip":1}'
