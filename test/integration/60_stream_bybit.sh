@@ -113,6 +113,23 @@ recv=$(curl -sf "$PERPS_MOCK_WS_CONTROL/status" | python3 -c 'import json,sys; r
 is "$recv" "1" "the resync unsubscribed and subscribed the book topic once"
 is "$(q "SELECT count(*) FROM perps_stats.orderbooks WHERE market_id = $BTC AND seq = 15076955")" "0" "the update after the gap was not applied"
 
+# ---- a delta that crosses the book: one resync, no gap ----
+act '{"venue":"bybit","action":"book_delta","bids":[["65200.00","1.000"]]}'
+ok_wait "SELECT gaps = 1 AND resyncs = 2 FROM perps_stats.stream_status WHERE exchange = 'bybit'" \
+        "a bid above the best ask (65114.30) is a crossed book: a resync, not a gap"
+ok_wait "SELECT EXISTS (SELECT 1 FROM perps_stats.ingest_events WHERE kind = 'resync' AND market_id = $BTC
+         AND message = 'BTCUSDT book crossed at update id 15076957; resynced at update id 15076958')" \
+        "its resync row names the crossing update and the fresh snapshot"
+ok_wait "SELECT EXISTS (SELECT 1 FROM perps_stats.orderbooks WHERE market_id = $BTC AND seq = 15076958 AND bids[1][1] = 65114.20)" \
+        "the book is rebuilt from the fresh snapshot"
+
+# ---- u = 1: a new snapshot (Bybit restarted), not a gap ----
+act '{"venue":"bybit","action":"u1_snapshot"}'
+act '{"venue":"bybit","action":"book_delta","asks":[["65114.30","0"]]}'
+ok_wait "SELECT EXISTS (SELECT 1 FROM perps_stats.orderbooks WHERE market_id = $BTC AND seq = 2 AND asks[1][1] = 65115.40)" \
+        "after a u = 1 snapshot the delta u = 2 applies (best ask 65114.30 deleted)"
+is "$(status "gaps || ' ' || resyncs")" "1 2" "u = 1 counts no gap and no resync"
+
 # ---- malformed frames: counted, skipped, the stream goes on ----
 pe0=$(status parse_errors)
 act '{"venue":"bybit","action":"garbage"}'

@@ -9,7 +9,8 @@ next id.  Actions:
 
     replay              the recorded book delta, trade and ticker delta, as recorded
                         (the delta's u 15076953 follows the snapshot's)
-    book_delta {skip}   a delta on one bid level, skipping `skip` update ids
+    book_delta {skip, bids, asks}
+                        a delta (default: bid 65000.00 x 1.000), skipping `skip` update ids
     trades {count, per_frame, price, qty}
                         generated trades with ids mock-<n>, sent as fast as possible
     u1_snapshot         a snapshot with u = 1 (Bybit's service restart)
@@ -130,8 +131,9 @@ class Venue(ws.VenueBase):  # noqa: F821 (ws is injected by the loader)
                 elif name == "book_delta" and topic:
                     skip = int(params.get("skip", 0))
                     u, ts = self.next_book(sym, self.last_u.get(sym, 0) + 1 + skip)
+                    bids = params.get("bids", [["65000.00", "1.000"]])
                     sent += s.send_text({"topic": topic, "type": "delta", "ts": ts,
-                                         "data": {"s": sym, "b": [["65000.00", "1.000"]], "a": [],
+                                         "data": {"s": sym, "b": bids, "a": params.get("asks", []),
                                                   "u": u, "seq": 1}, "cts": ts})
                 elif name == "u1_snapshot" and topic:
                     self.send_snapshot(s, topic, sym, u=1)
