@@ -950,7 +950,8 @@ start_resync(StreamMarket *m, const PerpsStreamEvent *ev, bool crossed)
 	m->resyncing = true;
 	m->resync_sent = GetCurrentTimestamp();
 	m->gap_crossed = crossed;
-	m->gap_first = m->book.seq + 1;
+	/* a gap: the ids between the book and this update; crossed: this update */
+	m->gap_first = crossed ? ev->seq : m->book.seq + 1;
 	m->gap_last = crossed ? ev->seq : ev->seq - 1;
 	m->gap_from_us = m->book.ts_us;
 	perps_local_book_clear(&m->book);
@@ -996,14 +997,18 @@ handle_book(StreamMarket *m, const PerpsStreamEvent *ev)
 			perps_local_book_clear(&m->book);
 			if (m->resyncing)
 			{
-				add_event(m->market_id, m->gap_crossed ? "resync" : "gap",
-						  m->gap_from_us ? unix_us_to_timestamptz(m->gap_from_us) : 0,
-						  unix_us_to_timestamptz(ev->ts_us),
-						  m->gap_crossed ? "%s book crossed at update id %lld; resynced at update id %lld"
-						  : "%s book: update ids %lld..%lld lost; resynced at update id %lld",
-						  m->native, (long long) m->gap_first,
-						  m->gap_crossed ? (long long) ev->seq : (long long) m->gap_last,
-						  (long long) ev->seq);
+				TimestampTz from = m->gap_from_us ? unix_us_to_timestamptz(m->gap_from_us) : 0;
+				TimestampTz to = unix_us_to_timestamptz(ev->ts_us);
+
+				if (m->gap_crossed)
+					add_event(m->market_id, "resync", from, to,
+							  "%s book crossed at update id %lld; resynced at update id %lld",
+							  m->native, (long long) m->gap_first, (long long) ev->seq);
+				else
+					add_event(m->market_id, "gap", from, to,
+							  "%s book: update ids %lld..%lld lost; resynced at update id %lld",
+							  m->native, (long long) m->gap_first, (long long) m->gap_last,
+							  (long long) ev->seq);
 				m->resyncing = false;
 			}
 			break;
