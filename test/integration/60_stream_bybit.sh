@@ -185,10 +185,29 @@ q "SELECT pg_terminate_backend($pid1)" >/dev/null
 ok_wait "SELECT count(*) = 5 FROM perps_stats.trades WHERE market_id = $BTC AND price = 64999.5" "SIGTERM flushed them before the worker exited" 10
 ok_wait "SELECT NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = $pid1)" "the worker exited"
 
-qs "ALTER SYSTEM RESET perps_stats.flush_interval; ALTER SYSTEM RESET perps_stats.flush_rows;
-   ALTER SYSTEM RESET perps_stats.book_snapshot_interval; ALTER SYSTEM RESET perps_stats.orderbook_store_levels;
+qs "ALTER SYSTEM RESET perps_stats.flush_interval; ALTER SYSTEM RESET perps_stats.flush_rows; SELECT pg_reload_conf()" >/dev/null
+
+# ---- the watchlist decides what is streamed, without a restart ----
+q "UPDATE perps_stats.watchlist SET stream = true WHERE exchange = 'bybit' AND symbol = 'ETH'" >/dev/null
+ok_wait "SELECT EXISTS (SELECT 1 FROM perps_stats.orderbooks o JOIN perps_stats.markets m ON m.id = o.market_id
+         WHERE m.exchange_id = 2 AND m.symbol = 'ETH' AND m.native_symbol = 'ETHUSDT')" \
+        "a symbol added to the watchlist is subscribed and its book stored (market row created)" 30
+q "UPDATE perps_stats.watchlist SET stream = false WHERE exchange = 'bybit'" >/dev/null
+ok_wait "SELECT count(*) = 0 FROM pg_stat_activity WHERE backend_type = 'perps_stats stream'" \
+        "the launcher stops the worker when the venue has nothing to stream"
+q "UPDATE perps_stats.watchlist SET stream = true WHERE exchange = 'bybit' AND symbol = 'BTC'" >/dev/null
+ok_wait "SELECT state = 'streaming' FROM perps_stats.stream_status WHERE exchange = 'bybit'" \
+        "and starts it again when it has" 30
+
+# ---- DROP EXTENSION while the worker streams ----
+t0=$(date +%s%N)
+out=$(q "DROP EXTENSION perps_stats")
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+is "$out $([ "$ms" -lt 5000 ] && echo prompt || echo "slow: $ms ms")" " prompt" "DROP EXTENSION completes promptly while the worker streams"
+ok_wait "SELECT count(*) = 0 FROM pg_stat_activity WHERE backend_type = 'perps_stats stream'" "and the stream worker goes away"
+qs "ALTER SYSTEM RESET perps_stats.book_snapshot_interval; ALTER SYSTEM RESET perps_stats.orderbook_store_levels;
    ALTER SYSTEM SET perps_stats.stream_workers = off; SELECT pg_reload_conf()" >/dev/null
-ok_wait "SELECT count(*) = 0 FROM pg_stat_activity WHERE backend_type = 'perps_stats stream'" "stream_workers = off stops the worker"
+is "$(q "CREATE EXTENSION perps_stats; SELECT perps_stats.version() IS NOT NULL")" "t" "the extension can be created again"
 
 echo "1..$n"
 [ "$failed" -eq 0 ]
