@@ -730,7 +730,7 @@ stream_refresh(bool *exists)
 										"JOIN perps_stats.exchanges e ON e.name = w.exchange "
 										"JOIN perps_stats.markets m ON m.exchange_id = e.id AND m.symbol = w.symbol "
 										"WHERE e.id = $1 AND w.stream ORDER BY m.native_symbol",
-										1, argtypes, args, NULL, true, STREAM_MAX_MARKETS);
+										1, argtypes, args, NULL, false, STREAM_MAX_MARKETS);	/* sees the inserts */
 			if (ret != SPI_OK_SELECT)
 				elog(ERROR, "reading perps_stats.watchlist failed: %s", SPI_result_code_string(ret));
 			for (uint64 i = 0; i < SPI_processed; i++)
