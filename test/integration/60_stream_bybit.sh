@@ -167,6 +167,12 @@ ok_wait "SELECT reconnects = 2 AND state = 'streaming' FROM perps_stats.stream_s
         "and it comes back when the venue talks again" 40
 qs "ALTER SYSTEM RESET perps_stats.stall_timeout; SELECT pg_reload_conf()" >/dev/null
 
+# ---- a trade stream at a chosen rate ----
+act '{"venue":"bybit","action":"trades","count":40,"rate":100,"price":"65003.5"}'
+ok_wait "SELECT count(*) = 40 FROM perps_stats.trades WHERE market_id = $BTC AND price = 65003.5" "40 trades sent at 100/s are all stored"
+is "$(q "SELECT count(DISTINCT trade_id) || ' ' || count(*) FILTER (WHERE side = 'buy') || ' ' || count(*) FILTER (WHERE side = 'sell')
+         FROM perps_stats.trades WHERE market_id = $BTC AND price = 65003.5")" "40 20 20" "each once, sides alternating"
+
 # ---- SIGTERM writes what is buffered ----
 qs "ALTER SYSTEM SET perps_stats.flush_interval = 60000; ALTER SYSTEM SET perps_stats.flush_rows = 1000000; SELECT pg_reload_conf()" >/dev/null
 pid0=$(status pid)
@@ -198,6 +204,15 @@ ok_wait "SELECT count(*) = 0 FROM pg_stat_activity WHERE backend_type = 'perps_s
 q "UPDATE perps_stats.watchlist SET stream = true WHERE exchange = 'bybit' AND symbol = 'BTC'" >/dev/null
 ok_wait "SELECT state = 'streaming' FROM perps_stats.stream_status WHERE exchange = 'bybit'" \
         "and starts it again when it has" 30
+
+# ---- wss:// verifies the certificate ----
+q "UPDATE perps_stats.exchanges SET ws_url = '$PERPS_MOCK_WSS_URL/bybit/v5/public/linear' WHERE name = 'bybit'" >/dev/null
+ok_wait "SELECT state = 'backoff' AND last_error LIKE 'connection failed%' FROM perps_stats.stream_status WHERE exchange = 'bybit'" \
+        "a wss:// venue with an untrusted certificate is refused" 30
+conns=$(curl -sf "$PERPS_MOCK_WS_CONTROL/status" | python3 -c 'import json,sys; print(json.load(sys.stdin)["bybit"]["sessions"])')
+is "$conns" "0" "no WebSocket session was opened over it"
+q "UPDATE perps_stats.exchanges SET ws_url = '$PERPS_MOCK_WS_URL/bybit/v5/public/linear' WHERE name = 'bybit'" >/dev/null
+ok_wait "SELECT state = 'streaming' FROM perps_stats.stream_status WHERE exchange = 'bybit'" "back on ws:// it streams again" 40
 
 # ---- DROP EXTENSION while the worker streams ----
 t0=$(date +%s%N)

@@ -19,6 +19,9 @@ Control (HTTP, JSON, same port):
     GET  /_ws/status   per venue: open sessions, connections so far, the last client messages
     GET  /_ws/health   200 ok
 
+With --tls-cert/--tls-key it also serves wss:// on a second port, with a
+certificate no client trusts: a client that verifies must refuse it.
+
 Standard library only.  The framing is written here from RFC 6455: the
 server sends unmasked frames and requires masked client frames.
 """
@@ -31,6 +34,7 @@ import json
 import os
 import socket
 import socketserver
+import ssl
 import struct
 import sys
 import threading
@@ -218,6 +222,12 @@ def read_client_frame(sock):
 class Handler(socketserver.BaseRequestHandler):
     def handle(self):
         sock = self.request
+        tls = getattr(self.server, "tls", None)
+        if tls is not None:
+            try:
+                sock = self.request = tls.wrap_socket(sock, server_side=True)
+            except (ssl.SSLError, OSError):
+                return          # the client refused our certificate (or spoke plain text)
         head = b""
         while b"\r\n\r\n" not in head:
             chunk = sock.recv(4096)
@@ -327,10 +337,21 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--port-file")
+    ap.add_argument("--tls-cert", help="also serve wss:// with this self-signed certificate (and --tls-key)")
+    ap.add_argument("--tls-key")
+    ap.add_argument("--tls-port-file")
     args = ap.parse_args()
     load_venues()
     srv = Server(("127.0.0.1", args.port), Handler)
     port = srv.server_address[1]
+    if args.tls_cert:
+        tsrv = Server(("127.0.0.1", 0), Handler)
+        tsrv.tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        tsrv.tls.load_cert_chain(args.tls_cert, args.tls_key)
+        threading.Thread(target=tsrv.serve_forever, daemon=True).start()
+        with open(args.tls_port_file + ".tmp", "w") as f:
+            f.write(str(tsrv.server_address[1]))
+        os.rename(args.tls_port_file + ".tmp", args.tls_port_file)
     print("ws mock on port %d, venues: %s, fixtures %s" % (port, ",".join(sorted(VENUES)), FIXTURES),
           file=sys.stderr, flush=True)
     if args.port_file:

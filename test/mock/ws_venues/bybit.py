@@ -11,8 +11,9 @@ next id.  Actions:
                         (the delta's u 15076953 follows the snapshot's)
     book_delta {skip, bids, asks}
                         a delta (default: bid 65000.00 x 1.000), skipping `skip` update ids
-    trades {count, per_frame, price, qty}
-                        generated trades with ids mock-<n>, sent as fast as possible
+    trades {count, per_frame, price, qty, rate}
+                        generated trades with ids mock-<n>: as fast as possible, or `rate`
+                        trades per second from a background thread (the answer comes at once)
     u1_snapshot         a snapshot with u = 1 (Bybit's service restart)
 """
 
@@ -139,7 +140,10 @@ class Venue(ws.VenueBase):  # noqa: F821 (ws is injected by the loader)
                     self.send_snapshot(s, topic, sym, u=1)
                     sent += 1
                 elif name == "trades" and "publicTrade." + sym in self.topics(s):
-                    sent += self.send_trades(s, sym, params)
+                    if float(params.get("rate", 0)) > 0:
+                        threading.Thread(target=self.send_trades, args=(s, sym, params), daemon=True).start()
+                    else:
+                        sent += self.send_trades(s, sym, params)
         if name not in ("replay", "book_delta", "u1_snapshot", "trades"):
             raise KeyError(name)
         return {"sent": sent}
@@ -149,16 +153,24 @@ class Venue(ws.VenueBase):  # noqa: F821 (ws is injected by the loader)
         per = max(1, int(params.get("per_frame", 1)))
         price = str(params.get("price", "65000.5"))
         qty = str(params.get("qty", "0.001"))
+        rate = float(params.get("rate", 0))
+        start = time.monotonic()
         sent = 0
         k = 0
-        while k < count:
+        while k < count and session.open:
+            if rate > 0:
+                due = start + k / rate
+                if due > time.monotonic():
+                    time.sleep(due - time.monotonic())
             now = int(time.time() * 1000)
             data = []
             for _ in range(min(per, count - k)):
-                self.trade_n += 1
-                data.append({"T": now, "s": sym, "S": "Buy" if self.trade_n % 2 else "Sell",
-                             "v": qty, "p": price, "L": "PlusTick", "i": "mock-%d" % self.trade_n,
-                             "BT": False, "RPI": False, "seq": self.trade_n})
+                with self.lock:
+                    self.trade_n += 1
+                    n = self.trade_n
+                data.append({"T": now, "s": sym, "S": "Buy" if n % 2 else "Sell",
+                             "v": qty, "p": price, "L": "PlusTick", "i": "mock-%d" % n,
+                             "BT": False, "RPI": False, "seq": n})
                 k += 1
             if session.send_text({"topic": "publicTrade." + sym, "type": "snapshot", "ts": now, "data": data}):
                 sent += 1
