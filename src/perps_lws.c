@@ -337,7 +337,7 @@ ws_parse_url(const char *url, bool *tls, char *host, size_t hostlen, int *port,
 }
 
 PerpsWs *
-perps_ws_open(const char *url, size_t max_message, char *err, size_t errlen)
+perps_ws_open(const char *url, const char *ca_file, size_t max_message, char *err, size_t errlen)
 {
 	struct lws_context_creation_info info;
 	struct lws_client_connect_info cc;
@@ -370,6 +370,8 @@ perps_ws_open(const char *url, size_t max_message, char *err, size_t errlen)
 	info.user = ws;
 	info.fd_limit_per_thread = 8;
 	info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+	if (ca_file != NULL && ca_file[0] != '\0')
+		info.client_ssl_ca_filepath = ca_file;	/* instead of the system's authorities */
 	ws->ctx = lws_create_context(&info);
 	if (ws->ctx == NULL)
 	{

@@ -43,10 +43,14 @@ typedef enum PerpsWsState
 typedef struct PerpsWs PerpsWs;
 
 /*
- * Starts connecting to url (ws://host[:port]/path or wss://...).  Returns
- * NULL with a message in err when the URL is bad or lws cannot start.
+ * Starts connecting to url (ws://host[:port]/path or wss://...).  wss://
+ * verifies the server's certificate and name against the system's
+ * certificate authorities, or against those in ca_file (PEM) when it is
+ * not NULL or empty.  Returns NULL with a message in err when the URL is
+ * bad or lws cannot start.
  */
-extern PerpsWs *perps_ws_open(const char *url, size_t max_message, char *err, size_t errlen);
+extern PerpsWs *perps_ws_open(const char *url, const char *ca_file, size_t max_message,
+							  char *err, size_t errlen);
 extern void perps_ws_free(PerpsWs *ws);
 
 /* Services the connection once; waits at most about PERPS_WS_TICK_MS. */

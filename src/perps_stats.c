@@ -35,6 +35,7 @@ int			perps_flush_rows = 1000;
 int			perps_flush_interval = 200;
 int			perps_stall_timeout = 30;
 bool		perps_stream_workers = true;
+char	   *perps_stream_ca_file = "";
 
 void		_PG_init(void);
 
@@ -108,6 +109,15 @@ perps_define_core_gucs(void)
 							 PGC_SIGHUP,
 							 0,
 							 NULL, NULL, NULL);
+
+	DefineCustomStringVariable("perps_stats.stream_ca_file",
+							   "PEM file of the certificate authorities the stream workers trust for wss://.",
+							   "Empty: the system's certificate authorities.",
+							   &perps_stream_ca_file,
+							   "",
+							   PGC_SUSET,
+							   GUC_SUPERUSER_ONLY,
+							   NULL, NULL, NULL);
 
 	DefineCustomIntVariable("perps_stats.stall_timeout",
 							"Silence after which a stream connection is restarted.",

@@ -43,4 +43,7 @@ extern int	perps_stall_timeout;
 /* Whether the launcher runs the stream workers at all. */
 extern bool perps_stream_workers;
 
+/* Certificate authorities (PEM file) for wss://; empty: the system's. */
+extern char *perps_stream_ca_file;
+
 #endif							/* PERPS_STATS_H */

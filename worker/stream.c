@@ -847,7 +847,8 @@ stream_connect(void)
 		return;
 	}
 
-	stream_ws = perps_ws_open(stream_url, stream_sa->max_message_bytes, err, sizeof(err));
+	stream_ws = perps_ws_open(stream_url, perps_stream_ca_file, stream_sa->max_message_bytes,
+							  err, sizeof(err));
 	if (stream_ws == NULL)
 	{
 		set_error("%s", err);

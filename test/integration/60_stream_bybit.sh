@@ -209,8 +209,15 @@ ok_wait "SELECT state = 'streaming' FROM perps_stats.stream_status WHERE exchang
 q "UPDATE perps_stats.exchanges SET ws_url = '$PERPS_MOCK_WSS_URL/bybit/v5/public/linear' WHERE name = 'bybit'" >/dev/null
 ok_wait "SELECT state = 'backoff' AND last_error LIKE 'connection failed%' FROM perps_stats.stream_status WHERE exchange = 'bybit'" \
         "a wss:// venue with an untrusted certificate is refused" 30
+echo "# last_error: $(status last_error)"
 conns=$(curl -sf "$PERPS_MOCK_WS_CONTROL/status" | python3 -c 'import json,sys; print(json.load(sys.stdin)["bybit"]["sessions"])')
 is "$conns" "0" "no WebSocket session was opened over it"
+qs "ALTER SYSTEM SET perps_stats.stream_ca_file = '$PERPS_MOCK_WSS_CA'; SELECT pg_reload_conf()" >/dev/null
+ok_wait "SELECT state = 'streaming' AND connected_since > now() - interval '30 s' FROM perps_stats.stream_status WHERE exchange = 'bybit'" \
+        "trusting the mock's authority (stream_ca_file), the worker streams over wss://" 40
+act '{"venue":"bybit","action":"trades","count":2,"per_frame":2,"price":"65004.5"}'
+ok_wait "SELECT count(*) = 2 FROM perps_stats.trades WHERE market_id = $BTC AND price = 65004.5" "trades arrive over wss://"
+qs "ALTER SYSTEM RESET perps_stats.stream_ca_file; SELECT pg_reload_conf()" >/dev/null
 q "UPDATE perps_stats.exchanges SET ws_url = '$PERPS_MOCK_WS_URL/bybit/v5/public/linear' WHERE name = 'bybit'" >/dev/null
 ok_wait "SELECT state = 'streaming' FROM perps_stats.stream_status WHERE exchange = 'bybit'" "back on ws:// it streams again" 40
 
