@@ -16,7 +16,7 @@
  * SELECT FROM unnest(...) ON CONFLICT DO NOTHING per table and the
  * ingest_events rows of the batch; one when the watchlist is read.  A
  * failed flush keeps its rows and is retried; the buffers are bounded
- * (PERPS_STREAM_MAX_BUFFERED rows): when full, reading stops and the
+ * (stream_max_buffered() rows): when full, reading stops and the
  * status says backpressure.  SIGTERM flushes, then exits.
  *
  * Memory: stream_cxt holds the long-lived state (markets, plans' owner);
@@ -64,10 +64,11 @@
 #define STREAM_BACKOFF_MIN_MS 1000
 #define STREAM_BACKOFF_MAX_MS 32000
 #define STREAM_FLUSH_RETRY_MS 1000
-#define STREAM_FLUSH_MAX_FAILURES 5
+/* a full buffer that could not be written for this long is dropped (and recorded) */
+#define STREAM_FLUSH_GIVE_UP_MS 60000
 #define STREAM_RESYNC_TIMEOUT_MS 15000
-/* bound on buffered rows, whatever flush_rows says */
-#define PERPS_STREAM_MAX_BUFFERED 200000
+/* bound on buffered rows: ten batches, at least 10000 rows, at most a million (or one batch) */
+#define stream_max_buffered() Max(Min(10 * perps_flush_rows, 1000000), Max(perps_flush_rows, 10000))
 #define STREAM_NTICKER 15
 #define STREAM_TICK_CHANGE 11		/* price_change_24h */
 #define STREAM_TICK_PREV STREAM_NTICKER	/* merged too, not stored: the price 24 h ago */
@@ -157,6 +158,7 @@ static MemoryContext frame_cxt;
 static RowBuf buf_trades, buf_tickers, buf_books, buf_events;
 static TimestampTz batch_started;	/* when the oldest buffered row came */
 static int	flush_failures;
+static TimestampTz first_flush_failure;
 static TimestampTz next_flush_retry;
 
 static SPIPlanPtr plan_trades, plan_tickers, plan_books, plan_event;
@@ -597,12 +599,26 @@ stream_flush(void)
 		reset_buffers();
 		flush_failures = 0;
 	}
-	else if (++flush_failures >= STREAM_FLUSH_MAX_FAILURES && buffered_rows() >= PERPS_STREAM_MAX_BUFFERED)
+	else
 	{
-		/* a full buffer that cannot be written: drop it rather than stop forever */
-		set_error("dropped %d buffered rows after %d failed writes", buffered_rows(), flush_failures);
-		reset_buffers();
-		flush_failures = 0;
+		TimestampTz now = GetCurrentTimestamp();
+
+		if (flush_failures++ == 0)
+			first_flush_failure = now;
+		if (buffered_rows() >= stream_max_buffered() &&
+			now >= TimestampTzPlusMilliseconds(first_flush_failure, STREAM_FLUSH_GIVE_UP_MS))
+		{
+			/* full and unwritable for a minute: drop the batch, say so, go on streaming */
+			int			dropped = buffered_rows();
+			TimestampTz since = batch_started;
+
+			reset_buffers();
+			flush_failures = 0;
+			add_event(0, "error", since, now,
+					  "%d buffered rows dropped: writing them failed for %d s (%s)",
+					  dropped, STREAM_FLUSH_GIVE_UP_MS / 1000, status.last_error);
+			set_error("dropped %d buffered rows that could not be written", dropped);
+		}
 	}
 	next_flush_retry = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), STREAM_FLUSH_RETRY_MS);
 	return ok;
@@ -1198,7 +1214,7 @@ stream_shutdown(void)
 		size_t		len;
 		bool		binary;
 
-		while (buffered_rows() < PERPS_STREAM_MAX_BUFFERED && perps_ws_next(stream_ws, &data, &len, &binary))
+		while (buffered_rows() < stream_max_buffered() && perps_ws_next(stream_ws, &data, &len, &binary))
 			handle_frame(data, len, binary);
 		perps_ws_free(stream_ws);
 		stream_ws = NULL;
@@ -1304,7 +1320,7 @@ perps_stream_main(Datum arg)
 			size_t		len;
 			bool		binary;
 			uint64		oversized = perps_ws_oversized(stream_ws);
-			bool		full = buffered_rows() >= PERPS_STREAM_MAX_BUFFERED;
+			bool		full = buffered_rows() >= stream_max_buffered();
 
 			if (full)
 			{
@@ -1322,7 +1338,7 @@ perps_stream_main(Datum arg)
 				pgstat_report_wait_start(STREAM_WAIT_NETWORK);
 				perps_ws_service(stream_ws);
 				pgstat_report_wait_end();
-				while (buffered_rows() < PERPS_STREAM_MAX_BUFFERED &&
+				while (buffered_rows() < stream_max_buffered() &&
 					   perps_ws_next(stream_ws, &data, &len, &binary))
 				{
 					status.bytes += (int64) len;

@@ -173,6 +173,22 @@ ok_wait "SELECT count(*) = 40 FROM perps_stats.trades WHERE market_id = $BTC AND
 is "$(q "SELECT count(DISTINCT trade_id) || ' ' || count(*) FILTER (WHERE side = 'buy') || ' ' || count(*) FILTER (WHERE side = 'sell')
          FROM perps_stats.trades WHERE market_id = $BTC AND price = 65003.5")" "40 20 20" "each once, sides alternating"
 
+# ---- writes that fail: rows kept, reading paused when the buffer is full, nothing lost ----
+qs "CREATE FUNCTION public.perps_test_refuse() RETURNS trigger LANGUAGE plpgsql AS \$\$BEGIN RAISE EXCEPTION 'refused by the test'; END\$\$;
+    CREATE TRIGGER perps_test_refuse BEFORE INSERT ON perps_stats.trades FOR EACH ROW
+        WHEN (NEW.price = 65005.5) EXECUTE FUNCTION public.perps_test_refuse();" >/dev/null
+# 12000 trades in frames of 500: more than the buffer's bound (10 x flush_rows = 10000)
+act '{"venue":"bybit","action":"trades","count":12000,"per_frame":500,"rate":50000,"price":"65005.5"}'
+ok_wait "SELECT state = 'backpressure' AND buffered_rows >= 10000 AND buffered_rows < 10600 AND last_error LIKE 'flush failed: refused by the test%'
+         FROM perps_stats.stream_status WHERE exchange = 'bybit'" \
+        "a failing write keeps the rows; at the bound the worker stops reading and says backpressure" 30
+is "$(q "SELECT count(*) FROM perps_stats.trades WHERE price = 65005.5")" "0" "nothing of the refused batch is written"
+q "DROP TRIGGER perps_test_refuse ON perps_stats.trades; DROP FUNCTION public.perps_test_refuse()" >/dev/null
+ok_wait "SELECT count(*) = 12000 FROM perps_stats.trades WHERE market_id = $BTC AND price = 65005.5" \
+        "once writes succeed again, all 12000 trades are written (the retried batch and what waited in the socket)" 30
+ok_wait "SELECT state = 'streaming' FROM perps_stats.stream_status WHERE exchange = 'bybit'" "and the worker streams on"
+is "$(q "SELECT count(*) FROM perps_stats.ingest_events WHERE kind = 'error' AND source = 'stream'")" "0" "no rows were dropped"
+
 # ---- SIGTERM writes what is buffered ----
 qs "ALTER SYSTEM SET perps_stats.flush_interval = 60000; ALTER SYSTEM SET perps_stats.flush_rows = 1000000; SELECT pg_reload_conf()" >/dev/null
 pid0=$(status pid)
