@@ -989,11 +989,14 @@ start_resync(StreamMarket *m, const PerpsStreamEvent *ev, bool crossed)
 static bool
 apply_levels(PerpsLocalBook *b, const PerpsStreamEvent *ev)
 {
+	/* decimal_storable: a level numeric_in would refuse must not poison a batch later */
 	for (int i = 0; i < ev->nbids; i++)
-		if (!perps_local_book_set(b, true, ev->bids[i].price, ev->bids[i].qty))
+		if (!decimal_storable(ev->bids[i].price) || !decimal_storable(ev->bids[i].qty) ||
+			!perps_local_book_set(b, true, ev->bids[i].price, ev->bids[i].qty))
 			return false;
 	for (int i = 0; i < ev->nasks; i++)
-		if (!perps_local_book_set(b, false, ev->asks[i].price, ev->asks[i].qty))
+		if (!decimal_storable(ev->asks[i].price) || !decimal_storable(ev->asks[i].qty) ||
+			!perps_local_book_set(b, false, ev->asks[i].price, ev->asks[i].qty))
 			return false;
 	return true;
 }
