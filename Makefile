@@ -63,6 +63,7 @@ fuzz-stream:
 	build/fuzz/fuzz_stream_bybit -max_total_time=$(FUZZ_TIME) -max_len=65536 -rss_limit_mb=2048 \
 		-artifact_prefix=build/fuzz/crash_stream_bybit_ build/fuzz/corpus_stream_bybit
 # Everything a fresh machine needs, a throwaway cluster, all the tests.
+# SANITIZE=1: under ASAN and UBSan; VALGRIND=1: under valgrind (README).
 test:
 	bash test/run.sh
 

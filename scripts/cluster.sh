@@ -51,8 +51,40 @@ perps_stage() {
     export PG_BIN PG_STAGE
 }
 
+# perps_asan_preload RUNDIR: sets PERPS_PRELOAD for a SANITIZE=1 build: gcc's
+# ASAN runtime, then scripts/sanitize_preload.c (built into RUNDIR), without
+# which postgres hangs before main under the preloaded runtime and UBSan loses
+# its options in the backends (see that file).
+perps_asan_preload() {
+    local run=$1
+    gcc -shared -fPIC -O2 -Wall -Werror -o "$run/sanitize_preload.so" "$PERPS_ROOT/scripts/sanitize_preload.c" || return 1
+    PERPS_PRELOAD="$(gcc -print-file-name=libasan.so):$run/sanitize_preload.so"
+    export PERPS_PRELOAD
+}
+
+# The valgrind command line under which PERPS_VALGRIND=1 runs the postmaster
+# and, through fork, every backend and worker.  One log per process in
+# RUNDIR/valgrind; errors are between VALGRINDERROR-BEGIN/END markers, with
+# full source paths so that a frame of ours can be told apart.
+PERPS_VALGRIND_EXIT=${PERPS_VALGRIND_EXIT:-99}
+perps_valgrind_cmd() {
+    local run=$1
+    echo valgrind --quiet --tool=memcheck --trace-children=yes --error-exitcode="$PERPS_VALGRIND_EXIT" \
+        --leak-check=no --track-origins=yes --num-callers=30 --fullpath-after= --gen-suppressions=all \
+        --error-markers=VALGRINDERROR-BEGIN,VALGRINDERROR-END \
+        --suppressions="$PERPS_ROOT/test/valgrind.supp" --log-file="$run/valgrind/%p.log"
+}
+
+# Seconds pg_ctl waits for the server to start or stop; valgrind makes
+# everything 20-50 times slower.
+perps_pg_timeout() {
+    if [ "${PERPS_VALGRIND:-0}" = 1 ]; then echo 600; else echo 60; fi
+}
+
 # perps_cluster_start RUNDIR [extra postgresql.conf lines...]
-# Sets PGHOST PGPORT PGUSER PGDATABASE for the clients.
+# Sets PGHOST PGPORT PGUSER PGDATABASE for the clients.  With PERPS_PRELOAD
+# the server runs with that LD_PRELOAD (and ASAN_OPTIONS, UBSAN_OPTIONS);
+# with PERPS_VALGRIND=1 under valgrind (perps_valgrind_cmd).
 perps_cluster_start() {
     local run=$1; shift
     local data=$run/data sock=$run/sock
@@ -74,9 +106,22 @@ perps_cluster_start() {
         echo "timezone = 'UTC'"
         for line in "$@"; do echo "$line"; done
     } >> "$data/postgresql.conf"
-    local env=()
+    local env=() ctl=()
     if [ -n "${PERPS_PRELOAD:-}" ]; then env=(env "LD_PRELOAD=$PERPS_PRELOAD" "ASAN_OPTIONS=${ASAN_OPTIONS:-}" "UBSAN_OPTIONS=${UBSAN_OPTIONS:-}"); fi
-    perps_as_pguser "${env[@]}" "$PG_BIN/pg_ctl" -D "$data" -l "$run/postgres.log" -w -t 60 start >/dev/null \
+    if [ "${PERPS_VALGRIND:-0}" = 1 ]; then
+        # A process with a valgrind error exits with PERPS_VALGRIND_EXIT, a
+        # crash for the postmaster: stop there rather than run crash
+        # recovery under valgrind, which takes many minutes.
+        echo "restart_after_crash = off" >> "$data/postgresql.conf"
+        # pg_ctl starts "exec <postgres> ..." through /bin/sh; -p points it
+        # at a script that execs valgrind on the real binary instead.
+        mkdir -p "$run/valgrind"
+        printf '#!/bin/sh\nexec %s "%s" "$@"\n' "$(perps_valgrind_cmd "$run")" "$PG_BIN/postgres" > "$run/postgres-valgrind"
+        chmod 755 "$run/postgres-valgrind"
+        if [ "$(id -u)" -eq 0 ]; then chown -R postgres "$run/valgrind"; fi
+        ctl=(-p "$run/postgres-valgrind")
+    fi
+    perps_as_pguser "${env[@]}" "$PG_BIN/pg_ctl" -D "$data" -l "$run/postgres.log" "${ctl[@]}" -w -t "$(perps_pg_timeout)" start >/dev/null \
         || { tail -50 "$run/postgres.log"; return 1; }
     PGHOST=$sock PGUSER=postgres PGDATABASE=${PGDATABASE:-postgres}
     export PGHOST PGPORT PGUSER PGDATABASE
@@ -87,7 +132,7 @@ perps_cluster_start() {
 perps_cluster_stop() {
     local run=$1
     if [ -f "$run/data/postmaster.pid" ]; then
-        perps_as_pguser "$PG_BIN/pg_ctl" -D "$run/data" -m fast -w -t 60 stop >/dev/null 2>&1 \
+        perps_as_pguser "$PG_BIN/pg_ctl" -D "$run/data" -m fast -w -t "$(perps_pg_timeout)" stop >/dev/null 2>&1 \
             || perps_as_pguser "$PG_BIN/pg_ctl" -D "$run/data" -m immediate stop >/dev/null 2>&1 || true
     fi
 }

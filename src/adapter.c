@@ -23,6 +23,9 @@ const PerpsAdapter *const perps_adapters[] = {
 	&perps_adapter_binance,
 	&perps_adapter_bybit,
 	&perps_adapter_hyperliquid,
+	&perps_adapter_kucoin,
+	&perps_adapter_lighter,
+	&perps_adapter_paradex,
 	NULL
 };
 

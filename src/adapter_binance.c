@@ -242,7 +242,7 @@ bn_parse_body(PerpsCtx *ctx, const PerpsBody *b, struct json_object **out)
 	if (b->status >= 400)
 	{
 		json_object_put(root);
-		return perps_fail(ctx, PERPS_ERR_VENUE, "HTTP status %ld without an error payload", b->status);
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "HTTP status %ld without an error payload", b->status);
 	}
 	*out = root;
 	return PERPS_OK;
@@ -590,7 +590,10 @@ bn_parse_funding_history(PerpsCtx *ctx, const PerpsQuery *q, struct json_object 
 	if (n > 0 && (int) n >= limit)
 	{
 		out->has_more = true;
-		out->next_since_us = out->u.funding[n - 1].funding_time_us + 1000;
+		if (q->since_us != PERPS_TS_NONE)
+			out->next_since_us = out->u.funding[n - 1].funding_time_us + 1000;
+		else					/* the newest page: go on backwards */
+			out->next_until_us = out->u.funding[0].funding_time_us - 1000;
 	}
 	return PERPS_OK;
 }
@@ -643,7 +646,13 @@ bn_parse_klines(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *root, Pe
 			return perps_fail(ctx, PERPS_ERR_SHAPE, "klines are not in ascending order");
 	}
 	out->n = (int) n;
-	if (n > 0 && (int) n >= limit && step > 0)
+	if (n > 0 && (int) n >= limit && q->since_us == PERPS_TS_NONE)
+	{
+		/* the newest page: go on backwards */
+		out->has_more = true;
+		out->next_until_us = out->u.klines[0].open_time_us - 1000;
+	}
+	else if (n > 0 && (int) n >= limit && step > 0)
 	{
 		int64_t		next = out->u.klines[n - 1].open_time_us + step;
 

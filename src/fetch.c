@@ -20,6 +20,9 @@
  * context; an adapter's arena allocates there with MCXT_ALLOC_NO_OOM (an
  * adapter never longjmps).  History calls reset a page context per page.
  *
+ * Snapshots: look-ups run with read_only = false so that they see the
+ * markets a refresh earlier in the same call wrote.
+ *
  * Privileges: the functions reach the network, so they are not executable
  * by PUBLIC.  refresh_markets writes perps_stats.markets and is SECURITY
  * DEFINER with a fixed search_path; the fetch functions call it when a
@@ -34,6 +37,7 @@
 #include <limits.h>
 
 #include "access/htup_details.h"
+#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "funcapi.h"
@@ -42,9 +46,11 @@
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/resowner.h"
 #include "utils/numeric.h"
 #include "utils/timestamp.h"
 
+#include "fetch.h"
 #include "http.h"
 #include "perps_stats.h"
 
@@ -189,8 +195,37 @@ fetch_set_text(Datum *values, bool *nulls, int i, const char *s)
 
 /* ---- errors ---- */
 
+/* An error recorded instead of raised (one failing market must not stop the others). */
+typedef struct FetchError
+{
+	int			sqlstate;		/* 0: none */
+	char	   *msg;
+	char	   *detail;
+	char	   *hint;
+} FetchError;
+
 static void
-fetch_raise_status(const FetchVenue *v, PerpsMethod m, const PerpsCtx *ctx, PerpsStatus st)
+fetch_error_set(FetchError *e, int sqlstate, char *msg, char *detail)
+{
+	if (e->sqlstate != 0)
+		return;					/* the first error wins */
+	e->sqlstate = sqlstate;
+	e->msg = msg;
+	e->detail = detail;
+}
+
+static void
+fetch_error_raise(const FetchError *e)
+{
+	ereport(ERROR,
+			(errcode(e->sqlstate),
+			 errmsg_internal("%s", e->msg),
+			 e->detail ? errdetail_internal("%s", e->detail) : 0,
+			 e->hint ? errhint("%s", e->hint) : 0));
+}
+
+static void
+fetch_status_error(const char *venue, PerpsMethod m, const PerpsCtx *ctx, PerpsStatus st, FetchError *e)
 {
 	const char *method = perps_method_names[m];
 	const char *msg = ctx->errmsg[0] ? ctx->errmsg : "no details";
@@ -198,48 +233,44 @@ fetch_raise_status(const FetchVenue *v, PerpsMethod m, const PerpsCtx *ctx, Perp
 	switch (st)
 	{
 		case PERPS_UNSUPPORTED:
-			ereport(ERROR,
-					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("%s has no public endpoint for %s", v->name, method),
-					 ctx->errmsg[0] ? errdetail_internal("%s", ctx->errmsg) : 0));
+			fetch_error_set(e, ERRCODE_FEATURE_NOT_SUPPORTED,
+							psprintf("%s has no public endpoint for %s", venue, method),
+							ctx->errmsg[0] ? pstrdup(ctx->errmsg) : NULL);
 			break;
 		case PERPS_ERR_JSON:
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_JSON_TEXT),
-					 errmsg("could not parse the %s response of %s", method, v->name),
-					 errdetail_internal("%s", msg)));
+			fetch_error_set(e, ERRCODE_INVALID_JSON_TEXT,
+							psprintf("could not parse the %s response of %s", method, venue),
+							pstrdup(msg));
 			break;
 		case PERPS_ERR_SHAPE:
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_EXCEPTION),
-					 errmsg("unexpected %s response from %s", method, v->name),
-					 errdetail_internal("%s", msg)));
+			fetch_error_set(e, ERRCODE_DATA_EXCEPTION,
+							psprintf("unexpected %s response from %s", method, venue),
+							pstrdup(msg));
 			break;
 		case PERPS_ERR_VENUE:
-			ereport(ERROR,
-					(errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
-					 errmsg("%s refused the %s request", v->name, method),
-					 errdetail_internal("%s says: %s", v->name, msg)));
+			fetch_error_set(e, ERRCODE_EXTERNAL_ROUTINE_EXCEPTION,
+							psprintf("%s refused the %s request", venue, method),
+							psprintf("%s says: %s", venue, msg));
 			break;
 		case PERPS_ERR_NOT_FOUND:
-			ereport(ERROR,
-					(errcode(ERRCODE_UNDEFINED_OBJECT),
-					 errmsg("%s did not return the market asked for", v->name),
-					 errdetail_internal("%s", msg)));
+			fetch_error_set(e, ERRCODE_UNDEFINED_OBJECT,
+							psprintf("%s did not return the market asked for", venue),
+							pstrdup(msg));
 			break;
 		case PERPS_ERR_ARG:
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("%s cannot take this %s request", v->name, method),
-					 errdetail_internal("%s", msg)));
+			fetch_error_set(e, ERRCODE_INVALID_PARAMETER_VALUE,
+							psprintf("%s cannot take this %s request", venue, method),
+							pstrdup(msg));
 			break;
 		case PERPS_ERR_NOMEM:
-			ereport(ERROR,
-					(errcode(ERRCODE_OUT_OF_MEMORY),
-					 errmsg("out of memory parsing the %s response of %s", method, v->name)));
+			fetch_error_set(e, ERRCODE_OUT_OF_MEMORY,
+							psprintf("out of memory parsing the %s response of %s", method, venue),
+							NULL);
 			break;
 		default:
-			elog(ERROR, "adapter %s returned unknown status %d", v->name, (int) st);
+			fetch_error_set(e, ERRCODE_INTERNAL_ERROR,
+							psprintf("adapter %s returned unknown status %d", venue, (int) st),
+							NULL);
 	}
 }
 
@@ -258,7 +289,7 @@ fetch_venue_load(const char *name, FetchVenue *v, bool missing_ok)
 	SPI_connect();
 	rc = SPI_execute_with_args("SELECT id::int, rest_url, rate_limit_weight, rate_limit_window_ms "
 							   "FROM perps_stats.exchanges WHERE name = $1",
-							   1, argtypes, args, NULL, true, 1);
+							   1, argtypes, args, NULL, false, 1);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));
 	if (SPI_processed == 1)
@@ -319,7 +350,7 @@ fetch_market_lookup(const FetchVenue *v, const char *symbol, FetchMarket *mk)
 	SPI_connect();
 	rc = SPI_execute_with_args("SELECT symbol, native_symbol, contract_size::text FROM perps_stats.markets "
 							   "WHERE exchange_id = $1 AND symbol = $2",
-							   2, argtypes, args, NULL, true, 1);
+							   2, argtypes, args, NULL, false, 1);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));
 	if (SPI_processed == 1)
@@ -334,6 +365,26 @@ fetch_market_lookup(const FetchVenue *v, const char *symbol, FetchMarket *mk)
 	}
 	SPI_finish();
 	return found;
+}
+
+/*
+ * Refreshes a venue's markets through the SQL function, which is SECURITY
+ * DEFINER: a caller allowed to fetch (perps_collector) need not be allowed
+ * to write perps_stats.markets.
+ */
+static void
+fetch_refresh_as_owner(const FetchVenue *v)
+{
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		args[1];
+	int			rc;
+
+	args[0] = CStringGetTextDatum(v->name);
+	SPI_connect();
+	rc = SPI_execute_with_args("SELECT perps_stats.refresh_markets($1)", 1, argtypes, args, NULL, false, 1);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));
+	SPI_finish();
 }
 
 static int	fetch_refresh_one(const FetchVenue *v);
@@ -358,7 +409,7 @@ fetch_market_resolve(const FetchVenue *v, const char *symbol, FetchMarket *mk)
 		mk->contract_size = NULL;
 		return;
 	}
-	(void) fetch_refresh_one(v);
+	fetch_refresh_as_owner(v);
 	if (fetch_market_lookup(v, symbol, mk))
 		return;
 	ereport(ERROR,
@@ -367,74 +418,144 @@ fetch_market_resolve(const FetchVenue *v, const char *symbol, FetchMarket *mk)
 			 errhint("Symbols are global base assets such as BTC; perps_stats.markets lists the known ones.")));
 }
 
-/* ---- one adapter round: build, HTTP, parse ---- */
+/* ---- adapter rounds: build, HTTP (all rounds together), parse ---- */
+
+typedef struct FetchRound
+{
+	/* in */
+	const FetchVenue *v;
+	PerpsMethod m;
+	const PerpsQuery *q;
+	PerpsCtx   *ctx;			/* arena of the results */
+	PerpsResult *out;
+	/* work */
+	PerpsRequest reqs[PERPS_MAX_REQUESTS];
+	PerpsHttpCall *calls;		/* n calls, in the array perps_http_run ran */
+	int			n;
+	/* out */
+	FetchError	err;
+} FetchRound;
+
+static bool
+fetch_round_build(FetchRound *r)
+{
+	memset(r->reqs, 0, sizeof(r->reqs));
+	memset(r->out, 0, sizeof(*r->out));
+	r->out->next_since_us = r->out->next_until_us = PERPS_TS_NONE;
+	r->n = r->v->ad->build(r->ctx, r->m, r->q, r->reqs);
+	if (r->n < 0)
+	{
+		fetch_status_error(r->v->name, r->m, r->ctx, (PerpsStatus) r->n, &r->err);
+		r->n = 0;
+		return false;
+	}
+	if (r->n == 0 || r->n > PERPS_MAX_REQUESTS)
+		elog(ERROR, "adapter %s built %d requests for %s", r->v->name, r->n, perps_method_names[r->m]);
+	for (int i = 0; i < r->n; i++)
+		r->reqs[i].path[PERPS_PATH_MAX - 1] = '\0';
+	return true;
+}
 
 static void
-fetch_run(const FetchVenue *v, PerpsMethod m, const PerpsQuery *q, PerpsCtx *ctx, PerpsResult *out)
+fetch_round_finish(FetchRound *r)
 {
-	PerpsRequest reqs[PERPS_MAX_REQUESTS];
-	PerpsHttpCall calls[PERPS_MAX_REQUESTS];
 	PerpsBody	bodies[PERPS_MAX_REQUESTS];
-	int			n;
 	PerpsStatus st;
+	const FetchVenue *v = r->v;
 
-	memset(reqs, 0, sizeof(reqs));
-	memset(calls, 0, sizeof(calls));
 	memset(bodies, 0, sizeof(bodies));
-	memset(out, 0, sizeof(*out));
-	out->next_since_us = out->next_until_us = PERPS_TS_NONE;
-
-	n = v->ad->build(ctx, m, q, reqs);
-	if (n < 0)
-		fetch_raise_status(v, m, ctx, (PerpsStatus) n);
-	if (n == 0 || n > PERPS_MAX_REQUESTS)
-		elog(ERROR, "adapter %s built %d requests for %s", v->name, n, perps_method_names[m]);
-
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < r->n; i++)
 	{
-		reqs[i].path[PERPS_PATH_MAX - 1] = '\0';
-		calls[i].venue = v->name;
-		calls[i].base_url = v->rest_url;
-		calls[i].req = &reqs[i];
-		calls[i].limit = v->limit;
+		bodies[i].data = r->calls[i].body;
+		bodies[i].len = r->calls[i].len;
+		bodies[i].status = r->calls[i].status;
 	}
-	perps_http_run(calls, n);
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < r->n; i++)
 	{
-		bodies[i].data = calls[i].body;
-		bodies[i].len = calls[i].len;
-		bodies[i].status = calls[i].status;
-	}
-
-	for (int i = 0; i < n; i++)
-	{
-		if (calls[i].sqlstate != 0)
+		if (r->calls[i].sqlstate != 0)
 		{
 			const char *venue_msg = NULL;
 
 			/* an error payload of the venue says more than the status */
-			if (calls[i].status >= 400 && calls[i].body != NULL)
+			if (r->calls[i].status >= 400 && r->calls[i].body != NULL)
 			{
 				PerpsCtx	ectx;
 				PerpsResult tmp;
 
-				fetch_ctx_init(&ectx, (MemoryContext) ctx->arena.state);
+				fetch_ctx_init(&ectx, (MemoryContext) r->ctx->arena.state);
 				memset(&tmp, 0, sizeof(tmp));
-				(void) v->ad->parse(&ectx, m, q, bodies, n, &tmp);
+				(void) v->ad->parse(&ectx, r->m, r->q, bodies, r->n, &tmp);
 				if (ectx.status == PERPS_ERR_VENUE)
 					venue_msg = pstrdup(ectx.errmsg);
 			}
-			perps_http_raise(&calls[i], venue_msg);
+			fetch_error_set(&r->err, r->calls[i].sqlstate,
+							pstrdup(r->calls[i].errmsg ? r->calls[i].errmsg : "HTTP request failed"),
+							perps_http_detail(&r->calls[i], venue_msg));
+			return;
 		}
 	}
 
-	st = v->ad->parse(ctx, m, q, bodies, n, out);
-	if (st == PERPS_OK && ctx->status != PERPS_OK)
-		st = ctx->status;
+	st = v->ad->parse(r->ctx, r->m, r->q, bodies, r->n, r->out);
+	if (st == PERPS_OK && r->ctx->status != PERPS_OK)
+		st = r->ctx->status;
+	if (st == PERPS_OK && r->out->n < 0)
+		elog(ERROR, "adapter %s returned %d rows", v->name, r->out->n);
 	if (st != PERPS_OK)
-		fetch_raise_status(v, m, ctx, st);
-	if (out->n < 0)
-		elog(ERROR, "adapter %s returned %d rows", v->name, out->n);
+	{
+		fetch_status_error(v->name, r->m, r->ctx, st, &r->err);
+		r->out->n = 0;
+	}
+}
+
+/*
+ * Runs several rounds, of any venues, with all their requests in one
+ * concurrent HTTP run.  Errors are recorded in each round.
+ */
+static void
+fetch_rounds_run(FetchRound *rs, int nrounds)
+{
+	int			total = 0;
+	int			k = 0;
+	PerpsHttpCall *calls;
+
+	for (int i = 0; i < nrounds; i++)
+		if (rs[i].err.sqlstate == 0 && fetch_round_build(&rs[i]))
+			total += rs[i].n;
+	calls = palloc0(sizeof(PerpsHttpCall) * Max(total, 1));
+	for (int i = 0; i < nrounds; i++)
+	{
+		if (rs[i].err.sqlstate != 0)
+			continue;
+		rs[i].calls = &calls[k];
+		for (int j = 0; j < rs[i].n; j++, k++)
+		{
+			calls[k].venue = rs[i].v->name;
+			calls[k].base_url = rs[i].v->rest_url;
+			calls[k].req = &rs[i].reqs[j];
+			calls[k].limit = rs[i].v->limit;
+		}
+	}
+	if (total > 0)
+		perps_http_run(calls, total);
+	for (int i = 0; i < nrounds; i++)
+		if (rs[i].err.sqlstate == 0)
+			fetch_round_finish(&rs[i]);
+}
+
+/* One round; raises its error. */
+static void
+fetch_run(const FetchVenue *v, PerpsMethod m, const PerpsQuery *q, PerpsCtx *ctx, PerpsResult *out)
+{
+	FetchRound *r = palloc0(sizeof(FetchRound));
+
+	r->v = v;
+	r->m = m;
+	r->q = q;
+	r->ctx = ctx;
+	r->out = out;
+	fetch_rounds_run(r, 1);
+	if (r->err.sqlstate != 0)
+		fetch_error_raise(&r->err);
 }
 
 #define fetch_cxt_create(name) \
@@ -655,7 +776,7 @@ refresh_markets(PG_FUNCTION_ARGS)
 		args[0] = CStringGetTextDatum(v.name);
 		SPI_connect();
 		if (SPI_execute_with_args("SELECT 1 FROM perps_stats.exchanges WHERE name = $1 AND enabled",
-								  1, argtypes, args, NULL, true, 1) == SPI_OK_SELECT)
+								  1, argtypes, args, NULL, false, 1) == SPI_OK_SELECT)
 			enabled = SPI_processed == 1;
 		SPI_finish();
 		if (enabled)
@@ -775,11 +896,11 @@ fetch_tickers(PG_FUNCTION_ARGS)
 		MemoryContext outer = CurrentMemoryContext;
 
 		if (pass == 1)
-			(void) fetch_refresh_one(&v);
+			fetch_refresh_as_owner(&v);
 		args[0] = Int32GetDatum(v.id);
 		SPI_connect();
 		if (SPI_execute_with_args("SELECT native_symbol, symbol FROM perps_stats.markets WHERE exchange_id = $1",
-								  1, argtypes, args, NULL, true, 0) != SPI_OK_SELECT)
+								  1, argtypes, args, NULL, false, 0) != SPI_OK_SELECT)
 			elog(ERROR, "SPI_execute failed");
 		nmarkets = (int) SPI_processed;
 		natives = MemoryContextAlloc(outer, sizeof(char *) * Max(nmarkets, 1));
@@ -822,9 +943,9 @@ fetch_tickers(PG_FUNCTION_ARGS)
  * One side as a 2-D numeric[] {{price,qty},...}: equal adjacent prices
  * merged, order checked, at most depth levels.
  */
-static Datum
-fetch_book_side(const FetchVenue *v, const PerpsLevel *lv, int n, bool bids,
-				const char *mult, int depth)
+Datum
+perps_fetch_book_side(const char *venue, const PerpsLevel *lv, int n, bool bids,
+					  const char *mult, int depth)
 {
 	Datum	   *elems;
 	int			k = 0;
@@ -844,7 +965,7 @@ fetch_book_side(const FetchVenue *v, const PerpsLevel *lv, int n, bool bids,
 		if (lv[i].price == NULL || lv[i].qty == NULL)
 			ereport(ERROR,
 					(errcode(ERRCODE_DATA_EXCEPTION),
-					 errmsg("unexpected order book response from %s", v->name),
+					 errmsg("unexpected order book response from %s", venue),
 					 errdetail("A level has no price or no quantity.")));
 		price = fetch_num(lv[i].price);
 		fetch_set_qty(vals, nulls, 0, lv[i].qty, mult);
@@ -861,7 +982,7 @@ fetch_book_side(const FetchVenue *v, const PerpsLevel *lv, int n, bool bids,
 			if (bids ? c > 0 : c < 0)
 				ereport(ERROR,
 						(errcode(ERRCODE_DATA_EXCEPTION),
-						 errmsg("order book from %s is not sorted", v->name),
+						 errmsg("order book from %s is not sorted", venue),
 						 errdetail("%s price %s follows %s.", bids ? "Bid" : "Ask", lv[i].price,
 								   DatumGetCString(DirectFunctionCall1(numeric_out, elems[2 * (k - 1)])))));
 		}
@@ -907,8 +1028,8 @@ fetch_orderbook(PG_FUNCTION_ARGS)
 	fetch_set_text(values, nulls, 0, f.v.name);
 	fetch_set_text(values, nulls, 1, f.mk.symbol);
 	fetch_set_ts(values, nulls, 2, b->ts_us);
-	values[3] = fetch_book_side(&f.v, b->bids, b->nbids, true, res.qty_mult, depth);
-	values[4] = fetch_book_side(&f.v, b->asks, b->nasks, false, res.qty_mult, depth);
+	values[3] = perps_fetch_book_side(f.v.name, b->bids, b->nbids, true, res.qty_mult, depth);
+	values[4] = perps_fetch_book_side(f.v.name, b->asks, b->nasks, false, res.qty_mult, depth);
 	nulls[3] = nulls[4] = false;
 	values[5] = Int64GetDatum(b->seq);
 	nulls[5] = !b->has_seq;
@@ -1191,5 +1312,258 @@ fetch_trades(PG_FUNCTION_ARGS)
 		fetch_history(fcinfo, &f, PERPS_M_TRADES, &q, f.v.ad->max_trades_page, max_rows,
 					  fetch_emit_trade);
 	MemoryContextDelete(f.cxt);
+	return (Datum) 0;
+}
+
+/* ---- for C callers (fetch.h) ---- */
+
+Datum
+perps_fetch_numeric(const char *dec)
+{
+	return fetch_num(dec);
+}
+
+Datum
+perps_fetch_qty(const char *dec, const char *mult)
+{
+	Datum		v[1];
+	bool		n[1];
+
+	fetch_set_qty(v, n, 0, dec, mult);
+	return v[0];
+}
+
+Datum
+perps_fetch_timestamptz(int64 us)
+{
+	return fetch_ts_datum(us);
+}
+
+/*
+ * Resolves a job's venue and market in a subtransaction, so that an error
+ * (an unknown venue or market, a failed markets refresh) is recorded for
+ * that job only.  Cancels and terminations are raised again.
+ */
+static bool
+fetch_job_resolve(PerpsFetchJob *job, FetchVenue *v, FetchMarket *mk, FetchError *err)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	volatile bool ok = true;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcxt);
+	PG_TRY();
+	{
+		fetch_venue_load(job->exchange, v, false);
+		if (job->symbol)
+			fetch_market_resolve(v, job->symbol, mk);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *ed;
+
+		MemoryContextSwitchTo(oldcxt);
+		ed = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+		if (ed->sqlerrcode == ERRCODE_QUERY_CANCELED || ed->sqlerrcode == ERRCODE_ADMIN_SHUTDOWN)
+			ReThrowError(ed);
+		fetch_error_set(err, ed->sqlerrcode, ed->message, ed->detail);
+		err->hint = ed->hint;
+		ok = false;
+	}
+	PG_END_TRY();
+	return ok;
+}
+
+/* perps_stats.markets.id of a market, 0 when not listed */
+static int
+fetch_market_id(int exchange_id, const char *symbol)
+{
+	Oid			argtypes[2] = {INT4OID, TEXTOID};
+	Datum		args[2];
+	int			id = 0;
+
+	args[0] = Int32GetDatum(exchange_id);
+	args[1] = CStringGetTextDatum(symbol);
+	SPI_connect();
+	if (SPI_execute_with_args("SELECT id FROM perps_stats.markets WHERE exchange_id = $1 AND symbol = $2",
+							  2, argtypes, args, NULL, false, 1) == SPI_OK_SELECT && SPI_processed == 1)
+	{
+		bool		isnull;
+
+		id = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	}
+	SPI_finish();
+	return id;
+}
+
+void
+perps_fetch_many(PerpsFetchJob *jobs, int njobs)
+{
+	FetchRound *rs = palloc0(sizeof(FetchRound) * Max(njobs, 1));
+
+	for (int i = 0; i < njobs; i++)
+	{
+		PerpsFetchJob *job = &jobs[i];
+		FetchVenue *v = palloc0(sizeof(FetchVenue));
+		FetchMarket *mk = palloc0(sizeof(FetchMarket));
+		PerpsMarketRef *ref = palloc0(sizeof(PerpsMarketRef));
+		PerpsQuery *q = palloc0(sizeof(PerpsQuery));
+		PerpsCtx   *ctx = palloc0(sizeof(PerpsCtx));
+
+		job->ok = false;
+		job->exchange_id = job->market_id = 0;
+		job->global_symbol = job->native_symbol = NULL;
+		job->sqlstate = 0;
+		job->errmsg = job->errdetail = NULL;
+		memset(&job->result, 0, sizeof(job->result));
+
+		rs[i].v = v;
+		rs[i].m = job->method;
+		rs[i].q = q;
+		rs[i].ctx = ctx;
+		rs[i].out = &job->result;
+		fetch_ctx_init(ctx, CurrentMemoryContext);
+		*q = fetch_query(NULL);
+
+		/* a venue that could not be resolved (or refreshed) fails all its jobs at once */
+		for (int k = 0; k < i; k++)
+			if (rs[k].err.sqlstate != 0 && rs[k].err.sqlstate != ERRCODE_UNDEFINED_OBJECT &&
+				rs[k].n == 0 && jobs[k].exchange_id == 0 && jobs[k].exchange && job->exchange &&
+				strcmp(jobs[k].exchange, job->exchange) == 0)
+			{
+				rs[i].err = rs[k].err;
+				break;
+			}
+		if (rs[i].err.sqlstate != 0)
+			continue;
+		if (!fetch_job_resolve(job, v, mk, &rs[i].err))
+			continue;
+		job->exchange_id = v->id;
+		if (job->symbol)
+		{
+			ref->symbol = job->global_symbol = mk->symbol;
+			ref->native_symbol = job->native_symbol = mk->native_symbol;
+			ref->contract_size = mk->contract_size;
+			q->market = ref;
+			job->market_id = fetch_market_id(v->id, mk->symbol);
+		}
+		q->depth = job->depth > 0 ? job->depth : 100;
+		q->interval = job->interval;
+		q->since_us = job->since_us;
+		q->until_us = job->until_us;
+		q->limit = job->limit;
+	}
+
+	fetch_rounds_run(rs, njobs);
+
+	for (int i = 0; i < njobs; i++)
+	{
+		PerpsFetchJob *job = &jobs[i];
+
+		job->ok = rs[i].err.sqlstate == 0;
+		job->sqlstate = rs[i].err.sqlstate;
+		job->errmsg = rs[i].err.msg;
+		job->errdetail = rs[i].err.detail;
+	}
+}
+
+static bool
+fetch_method_by_name(const char *name, PerpsMethod *m)
+{
+	static const struct
+	{
+		const char *name;
+		PerpsMethod m;
+	}			methods[] = {
+		{"markets", PERPS_M_MARKETS}, {"ticker", PERPS_M_TICKER}, {"tickers", PERPS_M_TICKERS},
+		{"orderbook", PERPS_M_ORDERBOOK}, {"funding_rate", PERPS_M_FUNDING},
+		{"funding_history", PERPS_M_FUNDING_HISTORY}, {"open_interest", PERPS_M_OPEN_INTEREST},
+		{"klines", PERPS_M_KLINES}, {"trades", PERPS_M_TRADES},
+	};
+
+	for (size_t i = 0; i < lengthof(methods); i++)
+		if (strcmp(methods[i].name, name) == 0)
+		{
+			*m = methods[i].m;
+			return true;
+		}
+	return false;
+}
+
+/*
+ * perps_stats._fetch_many(exchanges text[], symbols text[], methods text[])
+ * runs the jobs (one per array position) through perps_fetch_many and
+ * reports, per job, whether it succeeded, the rows it got, or its error:
+ * the way to see from SQL what collect() gets from the HTTP layer.
+ */
+PG_FUNCTION_INFO_V1(perps_fetch_many_sql);
+Datum
+perps_fetch_many_sql(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Datum	   *ex;
+	Datum	   *sy;
+	Datum	   *me;
+	bool	   *exn;
+	bool	   *syn;
+	bool	   *men;
+	int			nex;
+	int			nsy;
+	int			nme;
+	PerpsFetchJob *jobs;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
+		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("arguments must not be null")));
+	deconstruct_array(PG_GETARG_ARRAYTYPE_P(0), TEXTOID, -1, false, TYPALIGN_INT, &ex, &exn, &nex);
+	deconstruct_array(PG_GETARG_ARRAYTYPE_P(1), TEXTOID, -1, false, TYPALIGN_INT, &sy, &syn, &nsy);
+	deconstruct_array(PG_GETARG_ARRAYTYPE_P(2), TEXTOID, -1, false, TYPALIGN_INT, &me, &men, &nme);
+	if (nex != nsy || nex != nme)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("exchanges, symbols and methods must have the same length")));
+	jobs = palloc0(sizeof(PerpsFetchJob) * Max(nex, 1));
+	for (int i = 0; i < nex; i++)
+	{
+		char	   *mname;
+
+		if (exn[i] || men[i])
+			ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+							errmsg("exchange and method must not be null")));
+		jobs[i].exchange = TextDatumGetCString(ex[i]);
+		jobs[i].symbol = syn[i] ? NULL : TextDatumGetCString(sy[i]);
+		mname = TextDatumGetCString(me[i]);
+		if (!fetch_method_by_name(mname, &jobs[i].method))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("unknown method \"%s\"", mname)));
+		jobs[i].interval = "1m";
+		jobs[i].since_us = jobs[i].until_us = PERPS_TS_NONE;
+	}
+	InitMaterializedSRF(fcinfo, 0);
+	perps_fetch_many(jobs, nex);
+	for (int i = 0; i < nex; i++)
+	{
+		Datum		values[7];
+		bool		nulls[7];
+
+		fetch_set_text(values, nulls, 0, jobs[i].exchange);
+		fetch_set_text(values, nulls, 1, jobs[i].global_symbol ? jobs[i].global_symbol : jobs[i].symbol);
+		fetch_set_text(values, nulls, 2, perps_method_names[jobs[i].method]);
+		values[3] = BoolGetDatum(jobs[i].ok);
+		nulls[3] = false;
+		values[4] = Int32GetDatum(jobs[i].result.n);
+		nulls[4] = !jobs[i].ok;
+		fetch_set_text(values, nulls, 5, jobs[i].ok ? NULL : unpack_sql_state(jobs[i].sqlstate));
+		fetch_set_text(values, nulls, 6, jobs[i].errmsg);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
 	return (Datum) 0;
 }

@@ -652,17 +652,25 @@ http_snippet(const char *body, size_t len)
 	return s;
 }
 
-void
-perps_http_raise(const PerpsHttpCall *c, const char *venue_message)
+char *
+perps_http_detail(const PerpsHttpCall *c, const char *venue_message)
 {
 	char	   *detail = c->errdetail;
 
 	if (venue_message && venue_message[0])
-		detail = psprintf("%s says: %s%s%s", c->venue, venue_message,
+		detail = psprintf("%s says: %s.%s%s", c->venue, venue_message,
 						  detail ? " " : "", detail ? detail : "");
 	else if (c->status >= 400 && c->body && c->len > 0)
-		detail = psprintf("The response began: %s%s%s", http_snippet(c->body, c->len),
+		detail = psprintf("The response began: %s.%s%s", http_snippet(c->body, c->len),
 						  detail ? " " : "", detail ? detail : "");
+	return detail;
+}
+
+void
+perps_http_raise(const PerpsHttpCall *c, const char *venue_message)
+{
+	char	   *detail = perps_http_detail(c, venue_message);
+
 	ereport(ERROR,
 			(errcode(c->sqlstate ? c->sqlstate : ERRCODE_CONNECTION_EXCEPTION),
 			 errmsg_internal("%s", c->errmsg ? c->errmsg : "HTTP request failed"),

@@ -64,6 +64,13 @@ extern void perps_http_define_gucs(void);
  */
 extern void perps_http_run(PerpsHttpCall *calls, int ncalls);
 
+/*
+ * The detail of a failed call's error: the venue's own message (parsed from
+ * its error payload by the adapter) or the start of the body, and why no
+ * further retry was made.  NULL when there is nothing to say.
+ */
+extern char *perps_http_detail(const PerpsHttpCall *call, const char *venue_message);
+
 /* Raises the error recorded in a failed call. */
 extern void perps_http_raise(const PerpsHttpCall *call, const char *venue_message) pg_attribute_noreturn();
 

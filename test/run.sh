@@ -5,10 +5,14 @@
 #   2. builds with -Werror (SANITIZE=1: with AddressSanitizer and UBSan)
 #   3. installs into a private copy of PostgreSQL and starts a throwaway
 #      cluster with shared_preload_libraries = 'perps_stats,pg_cron'
+#      (SANITIZE=1: with the ASAN runtime preloaded; VALGRIND=1: under
+#      valgrind's memcheck)
 #   4. starts the services the tests talk to (mock exchange, PostgREST)
 #   5. pg_regress (test/sql -> expected/), pgTAP (test/pgtap), integration
 #      tests (test/integration: pgTAP files and TAP-emitting scripts)
-#   6. stops everything, whatever happened, and prints "N passed, N failed"
+#   6. stops everything, whatever happened, and prints "N passed, N failed";
+#      a sanitizer report, or a valgrind error with a frame in perps_stats,
+#      counts as a failure
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -16,15 +20,75 @@ cd "$ROOT"
 . scripts/cluster.sh
 
 SANITIZE=${SANITIZE:-0}
+VALGRIND=${VALGRIND:-0}
+if [ "$SANITIZE" = 1 ] && [ "$VALGRIND" = 1 ]; then
+    echo "SANITIZE=1 and VALGRIND=1 do not go together: run one, then the other" >&2
+    exit 2
+fi
 RUN=$(mktemp -d /tmp/perps_test.XXXXXX)
 chmod 755 "$RUN"
 export PERPS_RUN=$RUN
 passed=0 failed=0
 PIDS=()
 
+# What the sanitizers or valgrind saw; run at the end, or by cleanup after
+# an early exit (a server that crashed on an error makes the suite stop short).
+reports_checked=0
+check_reports() {
+    reports_checked=1
+    if [ "$SANITIZE" = 1 ]; then
+        step "sanitizer reports"
+        sanitizer_log='runtime error:|ERROR: AddressSanitizer|ERROR: LeakSanitizer'
+        reports=$(shopt -s nullglob; echo "$RUN"/asan* "$RUN"/ubsan*)
+        if [ -n "$reports" ] || grep -qE "$sanitizer_log" "$RUN/postgres.log"; then
+            [ -n "$reports" ] && cat $reports | head -100
+            grep -E -A40 "$sanitizer_log" "$RUN/postgres.log" | head -100
+            failed=$((failed + 1))
+        else
+            echo "no AddressSanitizer or UBSan reports"
+        fi
+    fi
+    if [ "$VALGRIND" = 1 ]; then
+        step "valgrind"
+        # The logs are complete once the processes have exited.
+        perps_cluster_stop "$RUN"
+        # Each error is a block between the markers.  Those with a frame in
+        # our code (a source path under src/ or worker/, or perps_stats.so
+        # without debug information) in any of their stacks (where, and where
+        # the memory was allocated or freed) are shown first.  Any error fails
+        # the run: one in PostgreSQL itself is either noise for
+        # test/valgrind.supp or a bug worth a look.
+        vglogs=()
+        for f in "$RUN"/valgrind/*.log; do [ -e "$f" ] && vglogs+=("$f"); done
+        if [ ${#vglogs[@]} -eq 0 ]; then
+            echo "no valgrind logs in $RUN/valgrind: the server did not run under valgrind"
+            failed=$((failed + 1))
+        fi
+        awk -v ours="$ROOT/(src|worker)/|/perps_stats[.]so" -v out="$RUN/valgrind-ours.txt" '
+            /VALGRINDERROR-BEGIN/ { inerr = 1; block = ""; mine = 0; next }
+            /VALGRINDERROR-END/   { inerr = 0; n++; if (mine) { m++; print block > out } else other = other block "\n"; next }
+            inerr { block = block FILENAME ": " $0 "\n"; if ($0 ~ ours) mine = 1 }
+            END {
+                printf "%d valgrind errors, %d in perps_stats code\n", n, m
+                if (n > m) printf "errors outside perps_stats (noise from PostgreSQL goes in test/valgrind.supp):\n%s", other
+                exit n > m
+            }' /dev/null "${vglogs[@]}" > "$RUN/valgrind-report.txt"
+        [ $? -eq 0 ] || failed=$((failed + 1))
+        if [ -s "$RUN/valgrind-ours.txt" ]; then
+            echo "errors in perps_stats:"
+            head -200 "$RUN/valgrind-ours.txt"
+            failed=$((failed + 1))
+        fi
+        head -300 "$RUN/valgrind-report.txt"
+        # A process with an error exits with valgrind's error exit code.
+        grep -E "exited with exit code $PERPS_VALGRIND_EXIT\b" "$RUN/postgres.log" | head -20
+    fi
+}
+
 cleanup() {
     for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null; done
     perps_cluster_stop "$RUN"
+    [ "$reports_checked" = 1 ] || [ ! -f "$RUN/postgres.log" ] || check_reports
     if [ "$failed" -eq 0 ] && [ -z "${KEEP_RUN:-}" ]; then rm -rf "$RUN"; else echo "run directory kept: $RUN"; fi
 }
 trap cleanup EXIT
@@ -33,6 +97,7 @@ trap 'exit 130' INT TERM
 step() { echo; echo "== $*"; }
 
 step "dependencies"
+[ "$VALGRIND" = 1 ] && export PERPS_EXTRA_PACKAGES="${PERPS_EXTRA_PACKAGES:-} valgrind"
 bash scripts/deps.sh || exit 1
 
 step "build (SANITIZE=$SANITIZE)"
@@ -42,17 +107,20 @@ perps_build "$flags" || exit 1
 step "cluster"
 perps_stage "$RUN" "$flags" || exit 1
 if [ "$SANITIZE" = 1 ]; then
-    PERPS_PRELOAD=$(gcc -print-file-name=libasan.so)
-    export PERPS_PRELOAD
+    perps_asan_preload "$RUN" || exit 1
+    # ASAN reports go to $RUN/asan.<pid>, UBSan's to the server log; UBSan's
+    # log_path sets ASAN's, so they are the same (scripts/sanitize_preload.c).
     export ASAN_OPTIONS="detect_leaks=0:abort_on_error=1:verify_asan_link_order=0:log_path=$RUN/asan"
-    export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$RUN/ubsan"
+    export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:abort_on_error=1:log_path=$RUN/asan"
 fi
+export PERPS_VALGRIND=$VALGRIND
 TESTDB=contrib_regression
 perps_cluster_start "$RUN" "cron.database_name = '$TESTDB'" "perps_stats.database = '$TESTDB'" \
     "perps_stats.stream_workers = off" || exit 1
 createdb -T template0 $TESTDB || exit 1
 export PGDATABASE=$TESTDB
 echo "cluster on port $PGPORT, socket $PGHOST"
+[ "$VALGRIND" = 1 ] && echo "under valgrind, logs in $RUN/valgrind"
 
 # services: each test/services/*.sh is sourced; it starts what it provides,
 # appends its pids to PIDS and exports how to reach it.
@@ -107,15 +175,7 @@ if [ ${#integ[@]} -gt 0 ]; then
     done
 fi
 
-if [ "$SANITIZE" = 1 ]; then
-    step "sanitizer reports"
-    if ls "$RUN"/asan* "$RUN"/ubsan* >/dev/null 2>&1; then
-        cat "$RUN"/asan* "$RUN"/ubsan* 2>/dev/null | head -100
-        failed=$((failed + 1))
-    else
-        echo "no AddressSanitizer or UBSan reports"
-    fi
-fi
+check_reports
 if grep -qE 'server process .* was terminated by signal|PANIC' "$RUN/postgres.log"; then
     step "server crashes"
     grep -E -B2 -A5 'terminated by signal|PANIC' "$RUN/postgres.log" | head -60

@@ -9,6 +9,18 @@
 CREATE SCHEMA perps_stats;
 COMMENT ON SCHEMA perps_stats IS 'perps_stats: perpetual-futures market data and liquidity statistics';
 
+-- Roles are cluster-wide: created when missing, so that DROP EXTENSION and
+-- CREATE EXTENSION can follow each other.  perps_reader may read the data.
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'perps_reader') THEN
+        CREATE ROLE perps_reader NOLOGIN;
+    END IF;
+END
+$$;
+
+-- USAGE for everybody: the order-book math in this schema is for everyone;
+-- the tables are readable by perps_reader only (see 90_privileges.sql).
 REVOKE ALL ON SCHEMA perps_stats FROM PUBLIC;
 GRANT USAGE ON SCHEMA perps_stats TO PUBLIC;
 

@@ -201,11 +201,14 @@ $$;
 COMMENT ON FUNCTION perps_stats.clean(interval) IS
     'Removes everything older than older_than: whole daily partitions, stray rows in default partitions and old ingest_events; one row per table';
 
--- Per table: estimated rows, size on disk, oldest and newest time, partitions.
+-- Per table: estimated rows, size on disk, oldest and newest time,
+-- partitions.  SECURITY DEFINER: it reads the partitions themselves, which
+-- only the owner may (readers read the parents).
 CREATE FUNCTION perps_stats._table_stats()
 RETURNS TABLE (table_name text, rows bigint, total_bytes bigint, oldest timestamptz,
                newest timestamptz, partitions int, default_rows bigint)
 LANGUAGE plpgsql STABLE
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -271,6 +274,9 @@ BEGIN
 END
 $$;
 SELECT perps_stats.create_partitions(3);
+
+REVOKE ALL ON FUNCTION perps_stats._table_stats() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION perps_stats._table_stats() TO perps_reader;
 
 REVOKE ALL ON FUNCTION perps_stats._create_partition(name, date),
                        perps_stats.create_partitions(int),

@@ -26,6 +26,8 @@ BEGIN
     END IF;
 END
 $$;
+-- the collector reads what it resolves markets from
+GRANT perps_reader TO perps_collector;
 
 CREATE FUNCTION perps_stats.fetch_markets(exchange text)
 RETURNS TABLE (symbol text, native_symbol text, base text, quote text, contract_size numeric,
@@ -143,3 +145,11 @@ GRANT EXECUTE ON FUNCTION
     perps_stats.fetch_klines(text, text, text, timestamptz, timestamptz, integer),
     perps_stats.fetch_trades(text, text, integer)
 TO perps_collector;
+
+CREATE FUNCTION perps_stats._fetch_many(exchanges text[], symbols text[], methods text[])
+RETURNS TABLE (exchange text, symbol text, method text, ok boolean, n integer, sqlstate text, message text)
+AS 'MODULE_PATHNAME', 'perps_fetch_many_sql'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION perps_stats._fetch_many(text[], text[], text[]) IS
+    'internal: runs one job per array position (methods: markets ticker tickers orderbook funding_rate funding_history open_interest klines trades) concurrently as collect() does, and reports per job the rows it got or its error';
+REVOKE ALL ON FUNCTION perps_stats._fetch_many(text[], text[], text[]) FROM PUBLIC;

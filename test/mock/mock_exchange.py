@@ -45,13 +45,14 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 
 
 def _find_fixtures():
-    """../shared/fixtures beside the checkout, or beside any parent (worktrees nest deeper)."""
+    """../shared/fixtures of the checkout, or of a parent directory (git worktrees)."""
     d = ROOT
     while True:
-        cand = os.path.join(os.path.dirname(d), "shared", "fixtures")
-        if os.path.isdir(cand) or os.path.dirname(d) == d:
+        parent = os.path.dirname(d)
+        cand = os.path.join(parent, "shared", "fixtures")
+        if os.path.isdir(cand) or parent == d:
             return cand
-        d = os.path.dirname(d)
+        d = parent
 
 
 FIXTURES = os.environ.get("PERPS_FIXTURES") or _find_fixtures()

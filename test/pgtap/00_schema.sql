@@ -1,7 +1,7 @@
 -- The schema contract: tables, primary keys, partitioning, the seeded venues
 -- and the privileges that keep non-owners from writing.
 BEGIN;
-SELECT plan(41);
+SELECT plan(43);
 
 SELECT has_schema('perps_stats');
 SELECT set_eq(
@@ -66,8 +66,12 @@ SELECT throws_ok($$UPDATE perps_stats.exchanges SET rest_url = 'https://x/' WHER
 CREATE ROLE perps_tap_intruder;
 SELECT ok(NOT has_table_privilege('perps_tap_intruder', 'perps_stats.exchanges', 'UPDATE'),
           'non-owner has no UPDATE on exchanges');
-SELECT ok(has_table_privilege('perps_tap_intruder', 'perps_stats.tickers', 'SELECT'),
-          'everybody may read the market data');
+SELECT ok(NOT has_table_privilege('perps_tap_intruder', 'perps_stats.tickers', 'SELECT'),
+          'a role outside perps_reader cannot read the data');
+SELECT ok(has_table_privilege('perps_reader', 'perps_stats.tickers', 'SELECT')
+          AND has_table_privilege('perps_reader', 'perps_stats.table_stats', 'SELECT')
+          AND NOT has_table_privilege('perps_reader', 'perps_stats.tickers', 'INSERT'),
+          'perps_reader reads and does not write');
 SELECT ok(NOT has_function_privilege('perps_tap_intruder', 'perps_stats.clean(interval)', 'EXECUTE'),
           'non-owner cannot run clean()');
 SET ROLE perps_tap_intruder;
@@ -86,6 +90,12 @@ SELECT is((SELECT rest_url FROM perps_stats.exchanges WHERE name = 'binance'),
           'https://fapi.binance.com', 'rest_url unchanged');
 
 SELECT has_view('perps_stats', 'table_stats', 'table_stats view');
+-- a reader sees table_stats, also for partitions created after install
+GRANT perps_reader TO perps_tap_intruder;
+SELECT perps_stats.create_partitions(5);
+SET ROLE perps_tap_intruder;
+SELECT lives_ok('SELECT * FROM perps_stats.table_stats', 'a perps_reader member reads table_stats');
+RESET ROLE;
 SELECT is((SELECT count(*)::int FROM perps_stats.table_stats), 9, 'table_stats: 8 series and ingest_events');
 SELECT ok((SELECT bool_and(partitions >= 4) FROM perps_stats.table_stats WHERE table_name <> 'ingest_events'),
           'each series has today''s partition and three ahead');

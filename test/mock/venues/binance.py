@@ -70,6 +70,11 @@ def _state(venue):
         for d in (_ws_data("bookTicker.json"), _ws_data("bookTicker.ethusdt_2022.json")):
             book[d["s"]] = {"symbol": d["s"], "bidPrice": d["b"], "bidQty": d["B"],
                             "askPrice": d["a"], "askQty": d["A"], "time": d["T"], "lastUpdateId": d["u"]}
+        # DOCUMENTED-FORMAT: no BTCUSDT book ticker is recorded; this one is the
+        # top of the recorded BTCUSDT depth (fetchOrderBook.swap.json)
+        book.setdefault("BTCUSDT", {"symbol": "BTCUSDT", "bidPrice": "42651.10", "bidQty": "470.672",
+                                    "askPrice": "42878.00", "askQty": "7.011", "time": 1706803917258,
+                                    "lastUpdateId": 35263532345})
         st["book"] = book
 
         st["oi"] = {"BTCUSDT": fixture("binance/fetchOpenInterest.json"),

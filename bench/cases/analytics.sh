@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# Order-book analytics against set-based SQL doing the same work, in the
+# same run (bench/run.sh sets PGHOST, PGPORT, PGDATABASE and bench_median):
+#   - vwap(price, qty) vs sum(price*qty)/sum(qty) over BENCH_VWAP_ROWS
+#     trades, serial and with 2 parallel workers, and that the results are
+#     equal (value and scale);
+#   - liquidity_depth, slippage and slippage_rows on BENCH_BOOKS stored
+#     books of BENCH_LEVELS levels per side vs the same logic in SQL over
+#     unnest, in microseconds per book.
+# Figures are medians of BENCH_RUNS runs of the statement in one session
+# (psql's \timing: execution plus the round trip, not the connection).
+# The books are stored with the default storage (compressed, out of line),
+# so every call also pays for reading the book back (detoast), which is
+# reported separately as a floor.
+set -uo pipefail
+
+ROWS=${BENCH_VWAP_ROWS:-5000000}
+BOOKS=${BENCH_BOOKS:-300}
+LEVELS=${BENCH_LEVELS:-1000}
+RUNS=${BENCH_RUNS:-5}
+
+q() { psql -X -q -t -A -v ON_ERROR_STOP=1 "$@"; }
+
+# median ms of RUNS runs of one SQL statement in one session (after settings)
+timed() {
+    local settings=$1 sql=$2 i
+    {
+        echo "$settings;"
+        echo '\timing on'
+        for ((i = 0; i < RUNS; i++)); do echo "$sql;"; done
+    } | psql -X -q -t -A -v ON_ERROR_STOP=1 2>&1 | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | sort -n |
+        awk '{a[NR]=$1} END {if (NR == 0) {print "NaN"; exit} m = (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2; printf "%.1f\n", m}'
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", a / b }'; }
+per_book() { awk -v ms="$1" -v n="$BOOKS" 'BEGIN { printf "%.0f", ms * 1000 / n }'; }
+
+echo "setup: $ROWS trades, $BOOKS books of $LEVELS levels per side"
+q <<SQL
+DROP TABLE IF EXISTS bench_trades, bench_books;
+CREATE TABLE bench_trades AS
+    SELECT round(60000 + (i * 7919 % 200000) / 100.0, 2) AS price,
+           round((i * 104729 % 100000) / 10000.0, 4) AS qty
+      FROM generate_series(1::bigint, $ROWS) i;
+ALTER TABLE bench_trades SET (parallel_workers = 2);
+VACUUM ANALYZE bench_trades;
+
+CREATE TABLE bench_books AS
+    SELECT b AS id,
+           (SELECT array_agg(ARRAY[round(60000 - b - i * 0.5 - (i % 3) * 0.1, 1), round(((i * 7919 + b) % 10007) / 1000.0, 3)] ORDER BY i)
+              FROM generate_series(1, $LEVELS) i) AS bids,
+           (SELECT array_agg(ARRAY[round(60000.1 - b + i * 0.5 + (i % 3) * 0.1, 1), round(((i * 104729 + b) % 10009) / 1000.0, 3)] ORDER BY i)
+              FROM generate_series(1, $LEVELS) i) AS asks
+      FROM generate_series(1, $BOOKS) b;
+VACUUM ANALYZE bench_books;
+
+-- The baselines: the same logic as set-based SQL over unnest.
+CREATE OR REPLACE FUNCTION bench_liquidity_sql(bids numeric[], asks numeric[],
+                                               bps numeric[] DEFAULT '{1,2.5,5,10,20,50,100}')
+RETURNS TABLE (bps numeric, bid_notional numeric, ask_notional numeric, bid_complete boolean, ask_complete boolean)
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS \$\$
+    -- MATERIALIZED: each book array is read (detoasted) once, not per row
+    WITH b AS MATERIALIZED (SELECT p, q FROM unnest(bids[:][1:1], bids[:][2:2]) u(p, q)),
+         a AS MATERIALIZED (SELECT p, q FROM unnest(asks[:][1:1], asks[:][2:2]) u(p, q)),
+         t AS MATERIALIZED (
+             SELECT x, o, m.mid * (1 - x / 10000) AS lo, m.mid * (1 + x / 10000) AS hi
+               FROM (SELECT (bids[1][1] + asks[1][1]) / 2 AS mid) m,
+                    unnest(bps) WITH ORDINALITY u(x, o)),
+         e AS MATERIALIZED (SELECT (SELECT min(p) FROM b) AS bmin, (SELECT max(p) FROM a) AS amax)
+    SELECT t.x,
+           coalesce((SELECT sum(p * q) FROM b WHERE p >= t.lo), 0),
+           coalesce((SELECT sum(p * q) FROM a WHERE p <= t.hi), 0),
+           e.bmin <= t.lo,
+           e.amax >= t.hi
+      FROM t, e ORDER BY t.o
+\$\$;
+
+CREATE OR REPLACE FUNCTION bench_slippage_sql(bids numeric[], asks numeric[], side text, notional numeric)
+RETURNS TABLE (mid_price numeric, avg_price numeric, slippage_bps numeric, filled_base numeric,
+               filled_quote numeric, levels_used int, feasible boolean)
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS \$\$
+    WITH l AS MATERIALIZED (SELECT p, q, i, sum(p * q) OVER w AS cq, sum(q) OVER w AS cb
+                 FROM unnest(CASE side WHEN 'buy' THEN asks[:][1:1] ELSE bids[:][1:1] END,
+                             CASE side WHEN 'buy' THEN asks[:][2:2] ELSE bids[:][2:2] END)
+                      WITH ORDINALITY u(p, q, i)
+               WINDOW w AS (ORDER BY i)),
+         m AS MATERIALIZED (SELECT (bids[1][1] + asks[1][1]) / 2 AS mid),
+         k AS MATERIALIZED (SELECT * FROM l WHERE cq >= notional ORDER BY i LIMIT 1),
+         t AS MATERIALIZED (SELECT max(cq) AS tq, max(cb) AS tb, count(*)::int AS n FROM l),
+         f AS MATERIALIZED (SELECT k.i, k.cb - k.q + (notional - (k.cq - k.p * k.q)) / k.p AS base FROM k)
+    SELECT m.mid, notional / f.base,
+           CASE side WHEN 'buy' THEN notional / f.base - m.mid ELSE m.mid - notional / f.base END / m.mid * 10000,
+           coalesce(f.base, t.tb), CASE WHEN f.i IS NULL THEN t.tq ELSE notional END,
+           coalesce(f.i::int, t.n), f.i IS NOT NULL
+      FROM m CROSS JOIN t LEFT JOIN f ON true
+\$\$;
+SQL
+[ $? -eq 0 ] || { echo "setup failed"; exit 1; }
+
+echo
+echo "-- vwap over $ROWS rows (ms, median of $RUNS)"
+serial="SET max_parallel_workers_per_gather = 0"
+parallel="SET max_parallel_workers_per_gather = 2; SET parallel_setup_cost = 0; SET parallel_tuple_cost = 0"
+v_c=$(q -c "$serial" -c "SELECT perps_stats.vwap(price, qty)::text FROM bench_trades")
+v_s=$(q -c "$serial" -c "SELECT (sum(price * qty) / sum(qty))::text FROM bench_trades")
+v_p=$(q -c "$parallel" -c "SELECT perps_stats.vwap(price, qty)::text FROM bench_trades")
+plan=$(q -c "$parallel" -c "EXPLAIN (COSTS OFF) SELECT perps_stats.vwap(price, qty) FROM bench_trades" | grep -c 'Partial Aggregate')
+echo "vwap serial $v_c, SQL $v_s, vwap parallel $v_p: $([ "$v_c" = "$v_s" ] && [ "$v_c" = "$v_p" ] && echo equal || echo DIFFERENT); parallel plan has Partial Aggregate: $plan"
+t_cs=$(timed "$serial" "SELECT perps_stats.vwap(price, qty) FROM bench_trades")
+t_ss=$(timed "$serial" "SELECT sum(price * qty) / sum(qty) FROM bench_trades")
+t_cp=$(timed "$parallel" "SELECT perps_stats.vwap(price, qty) FROM bench_trades")
+t_sp=$(timed "$parallel" "SELECT sum(price * qty) / sum(qty) FROM bench_trades")
+printf '%-34s %10s ms   baseline sum(price*qty)/sum(qty) %10s ms   %sx faster\n' \
+    "vwap serial" "$t_cs" "$t_ss" "$(ratio "$t_ss" "$t_cs")" \
+    "vwap parallel (2 workers)" "$t_cp" "$t_sp" "$(ratio "$t_sp" "$t_cp")"
+
+echo
+echo "-- books: $BOOKS stored books, $LEVELS levels per side (ms per run, µs per book, median of $RUNS)"
+same_ld=$(q -c "SELECT count(*) FROM bench_books b,
+    LATERAL (SELECT array_agg(d::text) a FROM perps_stats.liquidity_depth(b.bids, b.asks) d) c,
+    LATERAL (SELECT array_agg(d::text) a FROM bench_liquidity_sql(b.bids, b.asks) d) s
+    WHERE c.a IS DISTINCT FROM s.a")
+same_sl=$(q -c "SELECT count(*) FROM bench_books b,
+    LATERAL perps_stats.slippage(b.bids, b.asks, 'buy', 1000000) c,
+    LATERAL bench_slippage_sql(b.bids, b.asks, 'buy', 1000000) s
+    WHERE c.levels_used <> s.levels_used OR c.filled_quote <> s.filled_quote OR round(c.avg_price, 8) <> round(s.avg_price, 8)")
+echo "books where C and SQL disagree: liquidity_depth $same_ld, slippage $same_sl"
+# every output column is used, so nothing can be skipped
+LD="sum(bid_notional + ask_notional), count(*) FILTER (WHERE bid_complete AND ask_complete)"
+SL="sum(mid_price + avg_price + slippage_bps + filled_base + filled_quote + levels_used), count(*) FILTER (WHERE feasible)"
+SR="sum(amount + mid_price + avg_price + slippage_bps), count(*) FILTER (WHERE feasible AND side = 'buy')"
+t_dt=$(timed "$serial" "SELECT count(*) FROM bench_books WHERE array_length(bids, 1) + array_length(asks, 1) > 0")
+t_lc=$(timed "$serial" "SELECT $LD FROM bench_books, perps_stats.liquidity_depth(bids, asks)")
+t_ls=$(timed "$serial" "SELECT $LD FROM bench_books, bench_liquidity_sql(bids, asks)")
+t_sc=$(timed "$serial" "SELECT $SL FROM bench_books, perps_stats.slippage(bids, asks, 'buy', 1000000)")
+t_sq=$(timed "$serial" "SELECT $SL FROM bench_books, bench_slippage_sql(bids, asks, 'buy', 1000000)")
+t_rc=$(timed "$serial" "SELECT $SR FROM bench_books, perps_stats.slippage_rows(bids, asks)")
+t_rs=$(timed "$serial" "SELECT $SR FROM bench_books,
+    unnest('{1000,10000,50000,100000,500000,1000000,5000000,10000000}'::numeric[]) amount,
+    unnest('{buy,sell}'::text[]) side, LATERAL bench_slippage_sql(bids, asks, side, amount)")
+printf '%-34s %8s ms %7s µs/book\n' "reading the books back (detoast)" "$t_dt" "$(per_book "$t_dt")"
+fmt='%-34s %8s ms %7s µs/book   baseline SQL %9s ms %8s µs/book   %sx faster\n'
+printf "$fmt" "liquidity_depth (7 thresholds)" "$t_lc" "$(per_book "$t_lc")" "$t_ls" "$(per_book "$t_ls")" "$(ratio "$t_ls" "$t_lc")"
+printf "$fmt" "slippage (buy 1M)" "$t_sc" "$(per_book "$t_sc")" "$t_sq" "$(per_book "$t_sq")" "$(ratio "$t_sq" "$t_sc")"
+printf "$fmt" "slippage_rows (16 standard rows)" "$t_rc" "$(per_book "$t_rc")" "$t_rs" "$(per_book "$t_rs")" "$(ratio "$t_rs" "$t_rc")"
+
+q -c "DROP TABLE bench_trades, bench_books; DROP FUNCTION bench_liquidity_sql, bench_slippage_sql"

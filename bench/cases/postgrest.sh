@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# The HTTP API under load: PostgREST (test/services/postgrest.sh, started by
+# bench/run.sh) over BENCH_TICKERS ticker rows in 30 daily partitions, with
+# wrk on loopback, BENCH_SECONDS per run:
+#   - /latest_tickers?symbol=eq.BTC      newest row of each BTC market
+#   - /tickers?...                       one market over one hour
+#   - /rpc/slippage                      100 000 quote on the newest book
+# each next to PostgREST serving a trivial one-row view, measured just
+# before it in the same run; the ratio is requests/s against that baseline
+# (target >= 0.8 for the latest and range endpoints).
+set -uo pipefail
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+
+ROWS=${BENCH_TICKERS:-10000000}
+SECONDS_PER_RUN=${BENCH_SECONDS:-10}
+CONNS=${BENCH_CONNECTIONS:-8}
+U=${PERPS_POSTGREST_URL:?PostgREST is not running (test/services/postgrest.sh)}
+
+command -v wrk >/dev/null || PERPS_EXTRA_PACKAGES=wrk bash "$ROOT/scripts/deps.sh" || exit 1
+q() { psql -X -q -t -A -v ON_ERROR_STOP=1 "$@"; }
+
+# 200 markets (5 venues x 40 symbols: BTC, ETH, S3..S40), rows spread evenly
+# over the 30 days that end with today: 50 000 rows per market, one every
+# 51.84 s -- about the density collect() writes at its default interval
+# (one ticker per market per minute), so one hour of one market is ~69 rows.
+SYMBOLS=40
+MARKETS=$((5 * SYMBOLS))
+STEP_MS=$(( 30 * 86400 * 1000 / (ROWS / MARKETS) ))
+echo "setup: $ROWS tickers, $MARKETS markets, 30 daily partitions, one row per ${STEP_MS} ms per market"
+t0=$(date +%s)
+q <<SQL >/dev/null || exit 1
+SELECT perps_stats.create_partitions_for_range(date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' - interval '29 days', now());
+INSERT INTO perps_stats.markets (id, exchange_id, symbol, native_symbol, base, quote)
+SELECT (e - 1) * $SYMBOLS + s, e, sym, sym || 'USDT', sym, 'USDT'
+  FROM generate_series(1, 5) e,
+       LATERAL (SELECT s, CASE s WHEN 1 THEN 'BTC' WHEN 2 THEN 'ETH' ELSE 'S' || s END AS sym
+                  FROM generate_series(1, $SYMBOLS) s) x;
+CREATE VIEW perps_api.bench_one AS SELECT 1 AS one;
+GRANT SELECT ON perps_api.bench_one TO perps_anon;
+SQL
+# two loaders, one per core, half the markets each
+start="date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' - interval '29 days'"
+load() {
+    q -c "SET synchronous_commit = off" -c "
+INSERT INTO perps_stats.tickers (market_id, ts, last_price, mark_price, best_bid_price, best_bid_qty,
+                                 best_ask_price, best_ask_qty, volume_24h, open_interest)
+SELECT m, $start + i * interval '$STEP_MS milliseconds',
+       p, p, p - 0.5, 1.5, p + 0.5, 2.5, 12345.678, 9876.5
+  FROM generate_series($1, $2) m,
+       LATERAL (SELECT i, round(60000 + (i % 1000) * 0.1, 1) AS p FROM generate_series(0, $((ROWS / MARKETS - 1))) i) g"
+}
+load 1 $((MARKETS / 2)) & l1=$!
+load $((MARKETS / 2 + 1)) $MARKETS & l2=$!
+wait $l1 && wait $l2 || exit 1
+# books of 100 levels per side for the slippage RPC, one per minute of the last hour
+q <<SQL >/dev/null || exit 1
+INSERT INTO perps_stats.orderbooks (market_id, ts, bids, asks)
+SELECT 1, now() - k * interval '1 minute',
+       (SELECT array_agg(ARRAY[60000 - i * 0.5, 0.1 + (i % 7) * 0.25] ORDER BY i) FROM generate_series(0, 99) i),
+       (SELECT array_agg(ARRAY[60000.5 + i * 0.5, 0.1 + (i % 5) * 0.3] ORDER BY i) FROM generate_series(0, 99) i)
+  FROM generate_series(0, 59) k;
+VACUUM ANALYZE perps_stats.tickers;
+VACUUM ANALYZE perps_stats.orderbooks;
+VACUUM ANALYZE perps_stats.markets;
+NOTIFY pgrst, 'reload schema';
+SQL
+echo "loaded in $(( $(date +%s) - t0 )) s: $(q -c "SELECT count(*) FROM perps_stats.tickers") rows in $(q -c "SELECT count(*) FROM pg_inherits WHERE inhparent = 'perps_stats.tickers'::regclass AND inhrelid::regclass::text ~ '_p[0-9]{8}\$'") daily partitions, $(q -c "SELECT pg_size_pretty(sum(pg_total_relation_size(inhrelid))) FROM pg_inherits WHERE inhparent = 'perps_stats.tickers'::regclass")"
+for i in $(seq 50); do
+    [ "$(curl -s -m 2 -o /dev/null -w '%{http_code}' "$U/bench_one")" = 200 ] && break
+    sleep 0.2
+done
+
+# one hour of one market, ending 2 hours ago (a full hour of rows)
+from=$(date -u -d '-3 hours' +%Y-%m-%dT%H:00:00Z)
+to=$(date -u -d '-2 hours' +%Y-%m-%dT%H:00:00Z)
+LATEST="/latest_tickers?symbol=eq.BTC"
+RANGE="/tickers?exchange=eq.binance&symbol=eq.BTC&ts=gte.$from&ts=lt.$to&order=ts"
+RANGE_NARROW="/tickers?exchange=eq.binance&symbol=eq.BTC&ts=gte.$from&ts=lt.$to&order=ts&select=ts,last_price"
+SLIP="/rpc/slippage?exchange=binance&symbol=BTC&amount=100000"
+BASE="/bench_one"
+
+echo "sanity: latest $(curl -s "$U$LATEST" | jq length) rows, range $(curl -s "$U$RANGE" | jq length) rows (row cap 1000), slippage $(curl -s "$U$SLIP" | jq -c '[.[] | [.side, .feasible]]')"
+
+# run NAME PATH: wrk for SECONDS_PER_RUN; prints "rps p50 p99"
+run() {
+    local out
+    out=$(wrk -t2 -c"$CONNS" -d"${SECONDS_PER_RUN}s" --latency "$U$1") || return 1
+    local rps p50 p99
+    rps=$(awk '/^Requests\/sec:/ { print $2 }' <<<"$out")
+    p50=$(awk '$1 == "50%" { print $2 }' <<<"$out")
+    p99=$(awk '$1 == "99%" { print $2 }' <<<"$out")
+    local non2xx; non2xx=$(awk '/Non-2xx/ { print $NF }' <<<"$out")
+    echo "$rps $p50 $p99 ${non2xx:-0}"
+}
+wrk -t1 -c2 -d2s "$U$BASE" >/dev/null   # warm-up
+
+printf '\n%-58s %10s %9s %9s %8s\n' "endpoint (wrk -t2 -c$CONNS, ${SECONDS_PER_RUN}s)" "req/s" "p50" "p99" "ratio"
+for ep in LATEST RANGE RANGE_NARROW SLIP; do
+    path=${!ep}
+    read -r brps bp50 bp99 _ <<<"$(run "$BASE")"
+    read -r rps p50 p99 bad <<<"$(run "$path")"
+    ratio=$(awk -v a="$rps" -v b="$brps" 'BEGIN { printf "%.2f", a / b }')
+    printf '%-58s %10s %9s %9s %8s\n' "baseline /bench_one" "$brps" "$bp50" "$bp99" ""
+    label=$path
+    [ ${#label} -gt 58 ] && label="${label:0:55}..."
+    printf '%-58s %10s %9s %9s %8s\n' "$label" "$rps" "$p50" "$p99" "${ratio}x"
+    [ "$bad" != 0 ] && echo "  ($bad non-2xx answers)"
+done
+echo
+echo "range: $RANGE"
+echo "range (narrow): $RANGE_NARROW"

@@ -1,0 +1,974 @@
+/*-------------------------------------------------------------------------
+ *
+ * adapter_kucoin.c
+ *		KuCoin Futures public REST (api-futures.kucoin.com): USDT-margined
+ *		perpetual contracts (type FFWCSX, linear).
+ *
+ * Symbols: BTC <-> XBTUSDTM (XBT is KuCoin's name for BTC), ETH <-> ETHUSDTM.
+ * Every answer is {"code":"200000","data":...}; any other code is a venue
+ * error carrying "msg".
+ *
+ * Units: sizes in books, trades, klines and open interest are contract
+ * counts; PerpsResult.qty_mult is set to the market's multiplier (0.001 BTC
+ * per XBTUSDTM contract) and the caller multiplies.  The contract details
+ * mix units (volumeOf24h is already in base currency, openInterest is in
+ * contracts), so the ticker methods convert to base units here, exactly,
+ * and leave qty_mult unset.
+ *
+ * Times: ticker, book and trade "ts" are 19-digit nanoseconds; kline times,
+ * funding timePoint/fundingTime and funding history timepoint are ms.  The
+ * nanosecond fields are read by their digit count, so a venue switching one
+ * of them to ms still reads right.
+ *
+ * Plain C (see adapter.h): no PostgreSQL API, no I/O.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "adapter.h"
+
+#define KC_MAX_ROWS 100000
+#define KC_KLINE_PAGE 500		/* /api/v1/kline/query: at most 500 per request */
+#define KC_FUNDING_PAGE 100		/* /api/v1/contract/funding-rates */
+#define KC_TRADES_PAGE 100		/* /api/v1/trade/history: the last 100 trades */
+
+/* ---- small helpers ---- */
+
+/* Native symbols go into paths and query strings: only [A-Za-z0-9._-]. */
+static bool
+kc_safe_symbol(const char *s)
+{
+	size_t		n = 0;
+
+	if (s == NULL || *s == '\0')
+		return false;
+	for (; *s; s++, n++)
+	{
+		char		c = *s;
+
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+			  (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.'))
+			return false;
+	}
+	return n <= 64;
+}
+
+static bool
+kc_native_symbol(const char *global, char *buf, size_t buflen)
+{
+	int			n;
+
+	if (!kc_safe_symbol(global) || strchr(global, '-') != NULL)
+		return false;
+	if (strcmp(global, "BTC") == 0)
+		global = "XBT";
+	n = snprintf(buf, buflen, "%sUSDTM", global);
+	return n > 0 && (size_t) n < buflen;
+}
+
+/* Global symbol of a base currency: XBT is BTC. */
+static const char *
+kc_global(const char *base)
+{
+	return strcmp(base, "XBT") == 0 ? "BTC" : base;
+}
+
+/* A timestamp whose unit is told by its size: ns (>= 1e17), us (>= 1e14), else ms. */
+static PerpsStatus
+kc_ts_auto(PerpsCtx *ctx, struct json_object *v, const char *what, int64_t *out)
+{
+	int64_t		raw;
+
+	if (perps_json_int64(ctx, v, what, &raw) != PERPS_OK)
+		return ctx->status;
+	if (raw >= INT64_C(100000000000000000))
+		return perps_json_ts(ctx, v, PERPS_NS, what, out);
+	if (raw >= INT64_C(100000000000000))
+		return perps_json_ts(ctx, v, PERPS_US, what, out);
+	return perps_json_ts(ctx, v, PERPS_MS, what, out);
+}
+
+/* Splits a valid decimal into sign, digits and the power of ten they are scaled by. */
+static bool
+kc_split(const char *s, bool *neg, char *digits, size_t *nd, long *exp10)
+{
+	const char *p = s;
+	long		frac = 0;
+	bool		point = false;
+
+	*nd = 0;
+	*neg = false;
+	*exp10 = 0;
+	if (*p == '-' || *p == '+')
+		*neg = (*p++ == '-');
+	for (; *p && *p != 'e' && *p != 'E'; p++)
+	{
+		if (*p == '.')
+		{
+			point = true;
+			continue;
+		}
+		if (*nd >= PERPS_DECIMAL_MAX_LEN)
+			return false;
+		digits[(*nd)++] = *p;
+		if (point)
+			frac++;
+	}
+	if (*p == 'e' || *p == 'E')
+		*exp10 = strtol(p + 1, NULL, 10);
+	*exp10 -= frac;
+	return *nd > 0;
+}
+
+/*
+ * Exact product of two decimal texts (contracts x multiplier).  NULL with
+ * the context's error set when an input is not a decimal or the product is
+ * too long; NULL without error when either input is NULL.
+ */
+static const char *
+kc_mul(PerpsCtx *ctx, const char *a, const char *b)
+{
+	char		da[PERPS_DECIMAL_MAX_LEN],
+				db[PERPS_DECIMAL_MAX_LEN];
+	int			prod[2 * PERPS_DECIMAL_MAX_LEN];
+	char		text[2 * PERPS_DECIMAL_MAX_LEN + 2];
+	size_t		na,
+				nb,
+				k = 0;
+	long		ea,
+				eb;
+	bool		nega,
+				negb;
+	size_t		i,
+				j,
+				np;
+
+	if (a == NULL || b == NULL)
+		return NULL;
+	if (!perps_decimal_valid(a, strlen(a)) || !perps_decimal_valid(b, strlen(b)) ||
+		!kc_split(a, &nega, da, &na, &ea) || !kc_split(b, &negb, db, &nb, &eb))
+	{
+		perps_fail(ctx, PERPS_ERR_SHAPE, "cannot multiply \"%.30s\" by \"%.30s\"", a, b);
+		return NULL;
+	}
+	np = na + nb;
+	memset(prod, 0, sizeof(prod));
+	for (i = na; i-- > 0;)
+		for (j = nb; j-- > 0;)
+			prod[i + j + 1] += (da[i] - '0') * (db[j] - '0');
+	for (i = np; i-- > 1;)
+	{
+		prod[i - 1] += prod[i] / 10;
+		prod[i] %= 10;
+	}
+	/* skip leading zeros, keep one digit */
+	for (i = 0; i + 1 < np && prod[i] == 0; i++)
+		;
+	if (nega != negb)
+		text[k++] = '-';
+	for (; i < np; i++)
+		text[k++] = (char) ('0' + prod[i]);
+	text[k] = '\0';
+	if (k > PERPS_DECIMAL_MAX_LEN)
+	{
+		perps_fail(ctx, PERPS_ERR_SHAPE, "product of \"%.30s\" and \"%.30s\" is too long", a, b);
+		return NULL;
+	}
+	return perps_decimal_shift(ctx, text, (int) (ea + eb));
+}
+
+/*
+ * Parses a body and checks the KuCoin envelope.  On success *root owns the
+ * document and *data is its "data" member (any type).
+ */
+static PerpsStatus
+kc_open(PerpsCtx *ctx, const PerpsBody *b, struct json_object **root, struct json_object **data)
+{
+	struct json_object *code;
+	struct json_object *msg;
+
+	*root = NULL;
+	*data = NULL;
+	if (perps_json_parse(ctx, b->data, b->len, root) != PERPS_OK)
+	{
+		if (b->status != 200)
+			return perps_fail(ctx, PERPS_ERR_VENUE, "HTTP status %ld", b->status);
+		return ctx->status;
+	}
+	code = perps_json_get(*root, "code");
+	msg = perps_json_get(*root, "msg");
+	if (code == NULL || strcmp(json_object_get_string(code), "200000") != 0)
+	{
+		PerpsStatus st;
+
+		st = perps_fail(ctx, PERPS_ERR_VENUE, "kucoin error %s: %s",
+						code ? json_object_get_string(code) : "(no code)",
+						msg && json_object_is_type(msg, json_type_string) ?
+						json_object_get_string(msg) : "(no message)");
+		json_object_put(*root);
+		*root = NULL;
+		return st;
+	}
+	if (b->status != 200)
+	{
+		json_object_put(*root);
+		*root = NULL;
+		return perps_fail(ctx, PERPS_ERR_VENUE, "HTTP status %ld", b->status);
+	}
+	*data = perps_json_get(*root, "data");
+	if (*data == NULL)
+	{
+		json_object_put(*root);
+		*root = NULL;
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "field \"data\" is missing");
+	}
+	return PERPS_OK;
+}
+
+static PerpsStatus
+kc_need_array(PerpsCtx *ctx, struct json_object *v, const char *what, size_t *n)
+{
+	if (v == NULL || !json_object_is_type(v, json_type_array))
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "%s is not an array", what);
+	*n = json_object_array_length(v);
+	if (*n > KC_MAX_ROWS)
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "%s has %zu rows, more than %d",
+						  what, *n, KC_MAX_ROWS);
+	return PERPS_OK;
+}
+
+static PerpsStatus
+kc_need_object(PerpsCtx *ctx, struct json_object *v, const char *what)
+{
+	if (v == NULL || !json_object_is_type(v, json_type_object))
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "%s is not an object", what);
+	return PERPS_OK;
+}
+
+/*
+ * Funding interval in hours from a granularity in ms (28800000 -> "8"),
+ * exactly: ms / 3600000 has a finite decimal expansion when ms is a
+ * multiple of 9 (3600000 = 9 * 400000 and 1 / 400000 = 25e-7).  NULL when
+ * it has none.
+ */
+static const char *
+kc_hours_of_ms(PerpsCtx *ctx, int64_t ms)
+{
+	char		buf[32];
+
+	if (ms <= 0 || ms % 9 != 0)
+		return NULL;
+	if (ms % 3600000 == 0)
+	{
+		snprintf(buf, sizeof(buf), "%lld", (long long) (ms / 3600000));
+		return perps_strndup(ctx, buf, strlen(buf));
+	}
+	snprintf(buf, sizeof(buf), "%lld", (long long) (ms / 9 * 25));
+	return perps_decimal_shift(ctx, buf, -7);
+}
+
+/* Funding interval of a contract: fundingRateGranularity (ms), else the "8H" of .XBTUSDTMFPI8H. */
+static const char *
+kc_contract_interval(PerpsCtx *ctx, struct json_object *c)
+{
+	struct json_object *g = perps_json_get(c, "fundingRateGranularity");
+	struct json_object *fs = perps_json_get(c, "fundingRateSymbol");
+	int64_t		ms;
+
+	if (g != NULL && !json_object_is_type(g, json_type_null))
+	{
+		if (perps_json_int64(ctx, g, "fundingRateGranularity", &ms) != PERPS_OK)
+			return NULL;
+		return kc_hours_of_ms(ctx, ms);
+	}
+	if (fs != NULL && json_object_is_type(fs, json_type_string))
+	{
+		const char *s = json_object_get_string(fs);
+		const char *fpi = strstr(s, "FPI");
+		size_t		len;
+
+		if (fpi != NULL)
+		{
+			fpi += 3;
+			len = strlen(fpi);
+			if (len >= 2 && len <= 4 && fpi[len - 1] == 'H' &&
+				strspn(fpi, "0123456789") == len - 1)
+				return perps_strndup(ctx, fpi, len - 1);
+		}
+	}
+	return NULL;
+}
+
+static int
+kc_path(PerpsCtx *ctx, PerpsRequest *r, int weight, const char *fmt,...)
+	__attribute__((format(printf, 4, 5)));
+
+static int
+kc_path(PerpsCtx *ctx, PerpsRequest *r, int weight, const char *fmt,...)
+{
+	va_list		ap;
+	int			n;
+
+	memset(r, 0, sizeof(*r));
+	va_start(ap, fmt);
+	n = vsnprintf(r->path, sizeof(r->path), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t) n >= sizeof(r->path))
+		return perps_fail(ctx, PERPS_ERR_ARG, "request path too long");
+	r->weight = weight;
+	return PERPS_OK;
+}
+
+static int
+kc_granularity(const char *interval)
+{
+	int			s = perps_interval_seconds(interval);
+
+	return s > 0 ? s / 60 : 0;
+}
+
+/* ---- build ---- */
+
+static int
+kc_build(PerpsCtx *ctx, PerpsMethod m, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	const char *sym = NULL;
+
+	if (m != PERPS_M_MARKETS && m != PERPS_M_TICKERS)
+	{
+		if (q == NULL || q->market == NULL || !kc_safe_symbol(q->market->native_symbol))
+			return perps_fail(ctx, PERPS_ERR_ARG, "kucoin: a market with a valid native symbol is required");
+		sym = q->market->native_symbol;
+	}
+
+	switch (m)
+	{
+		case PERPS_M_MARKETS:
+			return kc_path(ctx, &reqs[0], 3, "/api/v1/contracts/active") ? ctx->status : 1;
+
+		case PERPS_M_TICKER:
+			if (kc_path(ctx, &reqs[0], 3, "/api/v1/contracts/%s", sym) ||
+				kc_path(ctx, &reqs[1], 2, "/api/v1/ticker?symbol=%s", sym))
+				return ctx->status;
+			return 2;
+
+		case PERPS_M_TICKERS:
+			if (kc_path(ctx, &reqs[0], 3, "/api/v1/contracts/active") ||
+				kc_path(ctx, &reqs[1], 5, "/api/v1/allTickers"))
+				return ctx->status;
+			return 2;
+
+		case PERPS_M_ORDERBOOK:
+			if (q->depth > 0 && q->depth <= 20)
+				return kc_path(ctx, &reqs[0], 5, "/api/v1/level2/depth20?symbol=%s", sym) ? ctx->status : 1;
+			if (q->depth > 0 && q->depth <= 100)
+				return kc_path(ctx, &reqs[0], 10, "/api/v1/level2/depth100?symbol=%s", sym) ? ctx->status : 1;
+			return kc_path(ctx, &reqs[0], 3, "/api/v1/level2/snapshot?symbol=%s", sym) ? ctx->status : 1;
+
+		case PERPS_M_FUNDING:
+			return kc_path(ctx, &reqs[0], 2, "/api/v1/funding-rate/%s/current", sym) ? ctx->status : 1;
+
+		case PERPS_M_FUNDING_HISTORY:
+			{
+				/* from and to are required: default to the last page before now */
+				int64_t		until_ms = q->until_us != PERPS_TS_NONE ? q->until_us / 1000 :
+					(int64_t) time(NULL) * 1000;
+				int64_t		since_ms = q->since_us != PERPS_TS_NONE ? q->since_us / 1000 :
+					until_ms - (int64_t) KC_FUNDING_PAGE * 8 * 3600 * 1000;
+
+				if (since_ms > until_ms)
+					return perps_fail(ctx, PERPS_ERR_ARG, "kucoin: since is after until");
+				return kc_path(ctx, &reqs[0], 5,
+							   "/api/v1/contract/funding-rates?symbol=%s&from=%lld&to=%lld",
+							   sym, (long long) since_ms, (long long) until_ms) ? ctx->status : 1;
+			}
+
+		case PERPS_M_OPEN_INTEREST:
+			return kc_path(ctx, &reqs[0], 3, "/api/v1/contracts/%s", sym) ? ctx->status : 1;
+
+		case PERPS_M_KLINES:
+			{
+				int			gran = kc_granularity(q->interval);
+				int			rows = q->limit > 0 && q->limit < KC_KLINE_PAGE ? q->limit : KC_KLINE_PAGE;
+				int64_t		step_ms = (int64_t) gran * 60000;
+				char		range[80] = "";
+
+				if (gran == 0)
+					return perps_fail(ctx, PERPS_ERR_ARG, "kucoin: unsupported kline interval \"%s\"",
+									  q->interval ? q->interval : "(null)");
+				if (q->since_us != PERPS_TS_NONE)
+				{
+					int64_t		from = q->since_us / 1000;
+					int64_t		to = from + rows * step_ms - 1;
+
+					if (q->until_us != PERPS_TS_NONE && q->until_us / 1000 < to)
+						to = q->until_us / 1000;
+					if (to < from)
+						return perps_fail(ctx, PERPS_ERR_ARG, "kucoin: since is after until");
+					snprintf(range, sizeof(range), "&from=%lld&to=%lld", (long long) from, (long long) to);
+				}
+				else if (q->until_us != PERPS_TS_NONE)
+				{
+					int64_t		to = q->until_us / 1000;
+
+					snprintf(range, sizeof(range), "&from=%lld&to=%lld",
+							 (long long) (to - rows * step_ms + 1), (long long) to);
+				}
+				return kc_path(ctx, &reqs[0], 3, "/api/v1/kline/query?symbol=%s&granularity=%d%s",
+							   sym, gran, range) ? ctx->status : 1;
+			}
+
+		case PERPS_M_TRADES:
+			return kc_path(ctx, &reqs[0], 5, "/api/v1/trade/history?symbol=%s", sym) ? ctx->status : 1;
+
+		default:
+			return perps_fail(ctx, PERPS_UNSUPPORTED, "kucoin: no public endpoint for this method");
+	}
+}
+
+/* ---- parsers ---- */
+
+/* A perpetual, linear contract (the ones this adapter serves). */
+static bool
+kc_is_linear_perp(struct json_object *c)
+{
+	struct json_object *type = perps_json_get(c, "type");
+	struct json_object *inv = perps_json_get(c, "isInverse");
+
+	if (type == NULL || !json_object_is_type(type, json_type_string) ||
+		strcmp(json_object_get_string(type), "FFWCSX") != 0)
+		return false;
+	if (inv != NULL && json_object_is_type(inv, json_type_boolean) && json_object_get_boolean(inv))
+		return false;
+	return true;
+}
+
+static PerpsStatus
+kc_parse_market(PerpsCtx *ctx, struct json_object *c, PerpsMarket *mk)
+{
+	const char *base;
+	const char *mult;
+	const char *lot;
+	const char *maxq;
+	struct json_object *st;
+
+	if (perps_json_string(ctx, perps_json_get(c, "symbol"), "symbol", &mk->native_symbol) ||
+		perps_json_string(ctx, perps_json_get(c, "baseCurrency"), "baseCurrency", &base) ||
+		perps_json_string(ctx, perps_json_get(c, "quoteCurrency"), "quoteCurrency", &mk->quote) ||
+		perps_json_decimal_field(ctx, c, "multiplier", true, &mult) ||
+		perps_json_decimal_field(ctx, c, "tickSize", false, &mk->tick_size) ||
+		perps_json_decimal_field(ctx, c, "lotSize", false, &lot) ||
+		perps_json_decimal_field(ctx, c, "maxOrderQty", false, &maxq) ||
+		perps_json_decimal_field(ctx, c, "maxLeverage", false, &mk->max_leverage))
+		return ctx->status;
+	mk->base = kc_global(base);
+	mk->symbol = mk->base;
+	mk->contract_size = mult;
+	/* order sizes are in contracts: the market row is in base units */
+	mk->lot_size = kc_mul(ctx, lot, mult);
+	mk->min_qty = mk->lot_size;
+	mk->max_qty = kc_mul(ctx, maxq, mult);
+	if (ctx->status != PERPS_OK)
+		return ctx->status;
+	mk->funding_interval_hours = kc_contract_interval(ctx, c);
+	st = perps_json_get(c, "status");
+	mk->active = st != NULL && json_object_is_type(st, json_type_string) &&
+		strcmp(json_object_get_string(st), "Open") == 0;
+	return ctx->status;
+}
+
+static PerpsStatus
+kc_parse_markets(PerpsCtx *ctx, struct json_object *data, PerpsResult *out)
+{
+	size_t		n;
+	int			k = 0;
+
+	if (kc_need_array(ctx, data, "data", &n))
+		return ctx->status;
+	out->u.markets = perps_alloc_array(ctx, n ? n : 1, sizeof(PerpsMarket));
+	if (out->u.markets == NULL)
+		return ctx->status;
+	for (size_t i = 0; i < n; i++)
+	{
+		struct json_object *c = json_object_array_get_idx(data, i);
+
+		if (kc_need_object(ctx, c, "contract"))
+			return ctx->status;
+		if (!kc_is_linear_perp(c))
+			continue;
+		if (kc_parse_market(ctx, c, &out->u.markets[k]))
+			return ctx->status;
+		k++;
+	}
+	out->n = k;
+	return PERPS_OK;
+}
+
+/* Ticker fields of a contract detail (no best bid/ask: that is /ticker's). */
+static PerpsStatus
+kc_ticker_from_contract(PerpsCtx *ctx, struct json_object *c, PerpsTicker *t)
+{
+	const char *mult;
+	const char *oi;
+	const char *pct;
+
+	if (perps_json_string(ctx, perps_json_get(c, "symbol"), "symbol", &t->native_symbol) ||
+		perps_json_decimal_field(ctx, c, "multiplier", true, &mult) ||
+		perps_json_decimal_field(ctx, c, "lastTradePrice", false, &t->last_price) ||
+		perps_json_decimal_field(ctx, c, "markPrice", false, &t->mark_price) ||
+		perps_json_decimal_field(ctx, c, "indexPrice", false, &t->index_price) ||
+		perps_json_decimal_field(ctx, c, "volumeOf24h", false, &t->volume_24h) ||
+		perps_json_decimal_field(ctx, c, "turnoverOf24h", false, &t->turnover_24h) ||
+		perps_json_decimal_field(ctx, c, "openInterest", false, &oi) ||
+		perps_json_decimal_field(ctx, c, "priceChg", false, &t->price_change_24h) ||
+		perps_json_decimal_field(ctx, c, "priceChgPct", false, &pct) ||
+		perps_json_decimal_field(ctx, c, "highPrice", false, &t->high_24h) ||
+		perps_json_decimal_field(ctx, c, "lowPrice", false, &t->low_24h))
+		return ctx->status;
+	/* volumeOf24h is in base currency already; openInterest is in contracts */
+	t->open_interest = kc_mul(ctx, oi, mult);
+	t->open_interest_notional = kc_mul(ctx, t->open_interest, t->mark_price);
+	t->price_change_pct = pct;	/* priceChgPct is a fraction (0.0004 = 0.04 %) */
+	t->contract_size = mult;
+	t->ts_us = PERPS_TS_NONE;
+	return ctx->status;
+}
+
+/* Best bid/ask and time of a /ticker or /allTickers row, sizes converted with mult. */
+static PerpsStatus
+kc_ticker_bbo(PerpsCtx *ctx, struct json_object *r, const char *mult, PerpsTicker *t)
+{
+	const char *bq;
+	const char *aq;
+	const char *last;
+
+	if (perps_json_decimal_field(ctx, r, "bestBidPrice", false, &t->best_bid_price) ||
+		perps_json_decimal_field(ctx, r, "bestAskPrice", false, &t->best_ask_price) ||
+		perps_json_decimal_field(ctx, r, "bestBidSize", false, &bq) ||
+		perps_json_decimal_field(ctx, r, "bestAskSize", false, &aq) ||
+		perps_json_decimal_field(ctx, r, "price", false, &last) ||
+		kc_ts_auto(ctx, perps_json_get(r, "ts"), "ts", &t->ts_us))
+		return ctx->status;
+	t->best_bid_qty = kc_mul(ctx, bq, mult);
+	t->best_ask_qty = kc_mul(ctx, aq, mult);
+	if (last != NULL)
+		t->last_price = last;
+	return ctx->status;
+}
+
+static PerpsStatus
+kc_parse_ticker(PerpsCtx *ctx, const PerpsBody *bodies, int nbodies, PerpsResult *out)
+{
+	struct json_object *root = NULL,
+			   *data;
+	struct json_object *root2 = NULL,
+			   *data2;
+	PerpsTicker *t;
+
+	if (nbodies != 2)
+		return perps_fail(ctx, PERPS_ERR_ARG, "kucoin ticker: expected 2 bodies, got %d", nbodies);
+	t = out->u.tickers = perps_alloc(ctx, sizeof(PerpsTicker));
+	if (t == NULL)
+		return ctx->status;
+	if (kc_open(ctx, &bodies[0], &root, &data) == PERPS_OK &&
+		kc_need_object(ctx, data, "data") == PERPS_OK &&
+		kc_ticker_from_contract(ctx, data, t) == PERPS_OK &&
+		kc_open(ctx, &bodies[1], &root2, &data2) == PERPS_OK &&
+		kc_need_object(ctx, data2, "data") == PERPS_OK)
+	{
+		struct json_object *s2 = perps_json_get(data2, "symbol");
+
+		if (s2 == NULL || !json_object_is_type(s2, json_type_string) ||
+			strcmp(json_object_get_string(s2), t->native_symbol) != 0)
+			perps_fail(ctx, PERPS_ERR_SHAPE, "kucoin ticker: the two answers are for different symbols");
+		else
+			kc_ticker_bbo(ctx, data2, t->contract_size, t);
+	}
+	if (root)
+		json_object_put(root);
+	if (root2)
+		json_object_put(root2);
+	if (ctx->status != PERPS_OK)
+		return ctx->status;
+	t->contract_size = NULL;	/* quantities are in base units already */
+	out->n = 1;
+	return PERPS_OK;
+}
+
+static PerpsStatus
+kc_parse_tickers(PerpsCtx *ctx, const PerpsBody *bodies, int nbodies, PerpsResult *out)
+{
+	struct json_object *root = NULL,
+			   *data;
+	struct json_object *root2 = NULL,
+			   *data2 = NULL;
+	size_t		n,
+				n2 = 0;
+	int			k = 0;
+
+	if (nbodies != 2)
+		return perps_fail(ctx, PERPS_ERR_ARG, "kucoin tickers: expected 2 bodies, got %d", nbodies);
+	if (kc_open(ctx, &bodies[0], &root, &data) != PERPS_OK)
+		return ctx->status;
+	if (kc_need_array(ctx, data, "data", &n) ||
+		kc_open(ctx, &bodies[1], &root2, &data2) ||
+		kc_need_array(ctx, data2, "data", &n2))
+		goto done;
+	out->u.tickers = perps_alloc_array(ctx, n ? n : 1, sizeof(PerpsTicker));
+	if (out->u.tickers == NULL)
+		goto done;
+	for (size_t i = 0; i < n; i++)
+	{
+		struct json_object *c = json_object_array_get_idx(data, i);
+		PerpsTicker *t = &out->u.tickers[k];
+
+		if (kc_need_object(ctx, c, "contract"))
+			goto done;
+		if (!kc_is_linear_perp(c))
+			continue;
+		if (kc_ticker_from_contract(ctx, c, t))
+			goto done;
+		for (size_t j = 0; j < n2; j++)
+		{
+			struct json_object *r = json_object_array_get_idx(data2, j);
+			struct json_object *s = perps_json_get(r, "symbol");
+
+			if (s && json_object_is_type(s, json_type_string) &&
+				strcmp(json_object_get_string(s), t->native_symbol) == 0)
+			{
+				if (kc_ticker_bbo(ctx, r, t->contract_size, t))
+					goto done;
+				break;
+			}
+		}
+		t->contract_size = NULL;
+		k++;
+	}
+	out->n = k;
+done:
+	if (root)
+		json_object_put(root);
+	if (root2)
+		json_object_put(root2);
+	return ctx->status;
+}
+
+static PerpsStatus
+kc_levels(PerpsCtx *ctx, struct json_object *arr, const char *what, int depth,
+		  PerpsLevel **out, int *nout)
+{
+	size_t		n;
+
+	if (kc_need_array(ctx, arr, what, &n))
+		return ctx->status;
+	if (depth > 0 && (size_t) depth < n)
+		n = (size_t) depth;
+	*out = perps_alloc_array(ctx, n ? n : 1, sizeof(PerpsLevel));
+	if (*out == NULL)
+		return ctx->status;
+	for (size_t i = 0; i < n; i++)
+	{
+		struct json_object *lv = json_object_array_get_idx(arr, i);
+
+		if (lv == NULL || !json_object_is_type(lv, json_type_array) ||
+			json_object_array_length(lv) < 2)
+			return perps_fail(ctx, PERPS_ERR_SHAPE, "%s level %zu is not [price, size]", what, i);
+		if (perps_json_decimal(ctx, json_object_array_get_idx(lv, 0), "price", &(*out)[i].price) ||
+			perps_json_decimal(ctx, json_object_array_get_idx(lv, 1), "size", &(*out)[i].qty))
+			return ctx->status;
+	}
+	*nout = (int) n;
+	return PERPS_OK;
+}
+
+static PerpsStatus
+kc_parse_book(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *data, PerpsResult *out)
+{
+	PerpsBook  *bk;
+	struct json_object *seq;
+
+	if (kc_need_object(ctx, data, "data"))
+		return ctx->status;
+	bk = out->u.book = perps_alloc(ctx, sizeof(PerpsBook));
+	if (bk == NULL)
+		return ctx->status;
+	if (kc_levels(ctx, perps_json_get(data, "bids"), "bids", q->depth, &bk->bids, &bk->nbids) ||
+		kc_levels(ctx, perps_json_get(data, "asks"), "asks", q->depth, &bk->asks, &bk->nasks) ||
+		kc_ts_auto(ctx, perps_json_get(data, "ts"), "ts", &bk->ts_us))
+		return ctx->status;
+	seq = perps_json_get(data, "sequence");
+	if (seq != NULL && !json_object_is_type(seq, json_type_null))
+	{
+		if (perps_json_int64(ctx, seq, "sequence", &bk->seq))
+			return ctx->status;
+		bk->has_seq = true;
+	}
+	out->n = 1;
+	return PERPS_OK;
+}
+
+static PerpsStatus
+kc_parse_funding(PerpsCtx *ctx, struct json_object *data, PerpsResult *out)
+{
+	PerpsFunding *f;
+	int64_t		gran;
+	struct json_object *ft;
+
+	if (kc_need_object(ctx, data, "data"))
+		return ctx->status;
+	f = out->u.funding = perps_alloc(ctx, sizeof(PerpsFunding));
+	if (f == NULL)
+		return ctx->status;
+	if (perps_json_ts_field(ctx, data, "timePoint", PERPS_MS, &f->funding_time_us) ||
+		perps_json_decimal_field(ctx, data, "value", true, &f->rate) ||
+		perps_json_decimal_field(ctx, data, "predictedValue", false, &f->predicted_rate) ||
+		perps_json_int64_field(ctx, data, "granularity", &gran))
+		return ctx->status;
+	if (gran <= 0 || gran > INT64_C(7) * 24 * 3600 * 1000)
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "granularity %lld is not a funding interval", (long long) gran);
+	f->interval_hours = kc_hours_of_ms(ctx, gran);
+	ft = perps_json_get(data, "fundingTime");
+	if (ft != NULL && !json_object_is_type(ft, json_type_null))
+	{
+		if (perps_json_ts(ctx, ft, PERPS_MS, "fundingTime", &f->next_funding_time_us))
+			return ctx->status;
+	}
+	else
+		f->next_funding_time_us = f->funding_time_us + gran * 1000;
+	out->n = 1;
+	return ctx->status;
+}
+
+static PerpsStatus
+kc_parse_funding_history(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *data,
+						 PerpsResult *out)
+{
+	size_t		n;
+	int64_t		min_ts = INT64_MAX;
+	struct json_object *rows = data;
+
+	/* documented as a list; accept the paged {dataList, hasMore} shape too */
+	if (json_object_is_type(data, json_type_object))
+		rows = perps_json_get(data, "dataList");
+	if (kc_need_array(ctx, rows, "data", &n))
+		return ctx->status;
+	out->u.funding = perps_alloc_array(ctx, n ? n : 1, sizeof(PerpsFunding));
+	if (out->u.funding == NULL)
+		return ctx->status;
+	for (size_t i = 0; i < n; i++)
+	{
+		struct json_object *r = json_object_array_get_idx(rows, i);
+		PerpsFunding *f = &out->u.funding[i];
+
+		if (kc_need_object(ctx, r, "funding row") ||
+			perps_json_ts_field(ctx, r, "timepoint", PERPS_MS, &f->funding_time_us) ||
+			perps_json_decimal_field(ctx, r, "fundingRate", true, &f->rate))
+			return ctx->status;
+		f->next_funding_time_us = PERPS_TS_NONE;
+		if (f->funding_time_us < min_ts)
+			min_ts = f->funding_time_us;
+	}
+	out->n = (int) n;
+	out->next_since_us = PERPS_TS_NONE;
+	out->next_until_us = PERPS_TS_NONE;
+	/* a full page: the venue answers newest first, so page backwards */
+	if (n >= KC_FUNDING_PAGE)
+	{
+		out->has_more = true;
+		out->next_until_us = min_ts - 1000;
+		if (q->since_us != PERPS_TS_NONE && out->next_until_us < q->since_us)
+			out->has_more = false;
+	}
+	return PERPS_OK;
+}
+
+static PerpsStatus
+kc_parse_oi(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *data, PerpsResult *out)
+{
+	PerpsOpenInterest *oi;
+	const char *mult;
+	const char *mark;
+
+	if (kc_need_object(ctx, data, "data"))
+		return ctx->status;
+	oi = out->u.oi = perps_alloc(ctx, sizeof(PerpsOpenInterest));
+	if (oi == NULL)
+		return ctx->status;
+	if (perps_json_decimal_field(ctx, data, "openInterest", true, &oi->open_interest) ||
+		perps_json_decimal_field(ctx, data, "multiplier", true, &mult) ||
+		perps_json_decimal_field(ctx, data, "markPrice", false, &mark))
+		return ctx->status;
+	/* contracts x multiplier x mark price */
+	oi->open_interest_notional = kc_mul(ctx, kc_mul(ctx, oi->open_interest, mult), mark);
+	oi->ts_us = PERPS_TS_NONE;	/* the contract detail carries no time */
+	out->qty_mult = mult;
+	out->n = 1;
+	return ctx->status;
+}
+
+static PerpsStatus
+kc_parse_klines(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *data, PerpsResult *out)
+{
+	size_t		n;
+	int64_t		step_us = (int64_t) perps_interval_seconds(q->interval) * 1000000;
+	int			rows = q->limit > 0 && q->limit < KC_KLINE_PAGE ? q->limit : KC_KLINE_PAGE;
+
+	if (step_us <= 0)
+		return perps_fail(ctx, PERPS_ERR_ARG, "kucoin: unsupported kline interval");
+	if (kc_need_array(ctx, data, "data", &n))
+		return ctx->status;
+	out->u.klines = perps_alloc_array(ctx, n ? n : 1, sizeof(PerpsKline));
+	if (out->u.klines == NULL)
+		return ctx->status;
+	for (size_t i = 0; i < n; i++)
+	{
+		struct json_object *r = json_object_array_get_idx(data, i);
+		PerpsKline *k = &out->u.klines[i];
+
+		if (r == NULL || !json_object_is_type(r, json_type_array) || json_object_array_length(r) < 6)
+			return perps_fail(ctx, PERPS_ERR_SHAPE, "kline %zu is not [time, o, h, l, c, volume]", i);
+		if (perps_json_ts(ctx, json_object_array_get_idx(r, 0), PERPS_MS, "kline time", &k->open_time_us) ||
+			perps_json_decimal(ctx, json_object_array_get_idx(r, 1), "open", &k->open) ||
+			perps_json_decimal(ctx, json_object_array_get_idx(r, 2), "high", &k->high) ||
+			perps_json_decimal(ctx, json_object_array_get_idx(r, 3), "low", &k->low) ||
+			perps_json_decimal(ctx, json_object_array_get_idx(r, 4), "close", &k->close) ||
+			perps_json_decimal(ctx, json_object_array_get_idx(r, 5), "volume", &k->volume))
+			return ctx->status;
+		if (json_object_array_length(r) >= 7 &&
+			perps_json_decimal_opt(ctx, json_object_array_get_idx(r, 6), "turnover", &k->turnover))
+			return ctx->status;
+		k->close_time_us = k->open_time_us + step_us - 1000;
+		k->trade_count = -1;
+	}
+	out->n = (int) n;
+	out->next_since_us = PERPS_TS_NONE;
+	out->next_until_us = PERPS_TS_NONE;
+	if (q->since_us != PERPS_TS_NONE)
+	{
+		/* the page asked for [since, since + rows intervals): go on after it */
+		int64_t		next = q->since_us + (int64_t) rows * step_us;
+
+		for (size_t i = 0; i < n; i++)
+			if (out->u.klines[i].open_time_us + step_us > next)
+				next = out->u.klines[i].open_time_us + step_us;
+		if (q->until_us == PERPS_TS_NONE ? n >= (size_t) rows : next <= q->until_us)
+		{
+			out->has_more = true;
+			out->next_since_us = next;
+		}
+	}
+	out->qty_mult = q->market->contract_size;
+	return PERPS_OK;
+}
+
+static PerpsStatus
+kc_parse_trades(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *data, PerpsResult *out)
+{
+	size_t		n;
+
+	if (kc_need_array(ctx, data, "data", &n))
+		return ctx->status;
+	if (q->limit > 0 && (size_t) q->limit < n)
+		n = (size_t) q->limit;
+	out->u.trades = perps_alloc_array(ctx, n ? n : 1, sizeof(PerpsTrade));
+	if (out->u.trades == NULL)
+		return ctx->status;
+	for (size_t i = 0; i < n; i++)
+	{
+		struct json_object *r = json_object_array_get_idx(data, i);
+		PerpsTrade *t = &out->u.trades[i];
+		const char *side;
+
+		if (kc_need_object(ctx, r, "trade") ||
+			perps_json_id(ctx, perps_json_get(r, "tradeId"), "tradeId", &t->trade_id) ||
+			kc_ts_auto(ctx, perps_json_get(r, "ts"), "ts", &t->ts_us) ||
+			perps_json_decimal_field(ctx, r, "price", true, &t->price) ||
+			perps_json_decimal_field(ctx, r, "size", true, &t->qty) ||
+			perps_json_string(ctx, perps_json_get(r, "side"), "side", &side))
+			return ctx->status;
+		if (strcmp(side, "buy") == 0)
+			t->is_buy = true;
+		else if (strcmp(side, "sell") == 0)
+			t->is_buy = false;
+		else
+			return perps_fail(ctx, PERPS_ERR_SHAPE, "side is \"%.20s\", expected buy or sell", side);
+	}
+	out->n = (int) n;
+	out->qty_mult = q->market->contract_size;
+	return PERPS_OK;
+}
+
+static PerpsStatus
+kc_parse(PerpsCtx *ctx, PerpsMethod m, const PerpsQuery *q, const PerpsBody *bodies, int nbodies,
+		 PerpsResult *out)
+{
+	struct json_object *root = NULL;
+	struct json_object *data;
+	PerpsStatus st;
+
+	memset(out, 0, sizeof(*out));
+	out->method = m;
+	out->next_since_us = PERPS_TS_NONE;
+	out->next_until_us = PERPS_TS_NONE;
+	if (bodies == NULL || nbodies < 1)
+		return perps_fail(ctx, PERPS_ERR_ARG, "kucoin: no response body");
+	if (m == PERPS_M_TICKER)
+		return kc_parse_ticker(ctx, bodies, nbodies, out);
+	if (m == PERPS_M_TICKERS)
+		return kc_parse_tickers(ctx, bodies, nbodies, out);
+	if (m != PERPS_M_MARKETS && (q == NULL || q->market == NULL))
+		return perps_fail(ctx, PERPS_ERR_ARG, "kucoin: a market is required");
+
+	if (kc_open(ctx, &bodies[0], &root, &data) != PERPS_OK)
+		return ctx->status;
+	switch (m)
+	{
+		case PERPS_M_MARKETS:
+			st = kc_parse_markets(ctx, data, out);
+			break;
+		case PERPS_M_ORDERBOOK:
+			st = kc_parse_book(ctx, q, data, out);
+			out->qty_mult = q->market->contract_size;
+			break;
+		case PERPS_M_FUNDING:
+			st = kc_parse_funding(ctx, data, out);
+			break;
+		case PERPS_M_FUNDING_HISTORY:
+			st = kc_parse_funding_history(ctx, q, data, out);
+			break;
+		case PERPS_M_OPEN_INTEREST:
+			st = kc_parse_oi(ctx, q, data, out);
+			break;
+		case PERPS_M_KLINES:
+			st = kc_parse_klines(ctx, q, data, out);
+			break;
+		case PERPS_M_TRADES:
+			st = kc_parse_trades(ctx, q, data, out);
+			break;
+		default:
+			st = perps_fail(ctx, PERPS_UNSUPPORTED, "kucoin: no public endpoint for this method");
+			break;
+	}
+	json_object_put(root);
+	if (st != PERPS_OK)
+		out->n = 0;
+	return st;
+}
+
+const PerpsAdapter perps_adapter_kucoin = {
+	.name = "kucoin",
+	.native_symbol = kc_native_symbol,
+	.needs_markets = true,
+	.build = kc_build,
+	.parse = kc_parse,
+	/* public pool: 2000 weight per 30 s per IP */
+	.rate_limit = {.weight = 2000, .window_ms = 30000},
+	.max_kline_page = KC_KLINE_PAGE,
+	.max_funding_page = KC_FUNDING_PAGE,
+	.max_trades_page = KC_TRADES_PAGE,
+};

@@ -1,0 +1,733 @@
+/*-------------------------------------------------------------------------
+ *
+ * adapter_lighter.c
+ *		Lighter public REST (mainnet.zklighter.elliot.ai/api/v1): perpetual
+ *		order books.
+ *
+ * Symbols: a market is named by its numeric market_id, which only the
+ * markets list gives (ETH is "0"), so native_symbol() cannot map a global
+ * symbol and the caller passes the market id from perps_stats.markets.
+ *
+ * Every answer carries "code": 200 on success; anything else is a venue
+ * error with its "message".
+ *
+ * Units: sizes are base units already.  The REST book
+ * (/api/v1/orderBookOrders) lists single orders, best first; they are
+ * returned as they are and the caller merges equal prices into levels.
+ *
+ * Times: candlesticks are in ms (start/end parameters too), fundings in
+ * seconds (parameters too), trades' "timestamp" in ms.  Trade ids and
+ * order indexes can exceed 2^53 and are read as text.
+ *
+ * Funding: /api/v1/fundings rows give "rate" in percent of the notional per
+ * hourly settlement, unsigned, with the paying side in "direction";
+ * /api/v1/funding-rates gives the current rate of several venues, Lighter's
+ * included, as a fraction over 8 hours.
+ *
+ * Rate limit: a standard account may send 60 requests per rolling minute,
+ * and no more of an endpoint than 24000 / its weight (recentTrades: 600);
+ * modelled as 24000 weight per minute with every request costing at least
+ * 400.
+ *
+ * Plain C (see adapter.h): no PostgreSQL API, no I/O.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "adapter.h"
+
+#define LT_MAX_ROWS 100000
+#define LT_KLINE_PAGE 500		/* candlesticks: at most 500 per call */
+#define LT_FUNDING_PAGE 750		/* fundings: at most 750 per call */
+#define LT_TRADES_PAGE 100		/* recentTrades: limit 1..100 */
+#define LT_BOOK_MAX 250			/* orderBookOrders: limit 1..250 */
+#define LT_WEIGHT 400			/* 24000 / 60 requests a minute */
+#define LT_WEIGHT_TRADES 600
+
+static bool
+lt_native_symbol(const char *global, char *buf, size_t buflen)
+{
+	return false;				/* only the markets list maps a symbol to its market id */
+}
+
+/* A market id: 1 to 9 digits. */
+static bool
+lt_market_id(const PerpsQuery *q)
+{
+	const char *s;
+	size_t		n;
+
+	if (q == NULL || q->market == NULL || q->market->native_symbol == NULL)
+		return false;
+	s = q->market->native_symbol;
+	n = strlen(s);
+	return n >= 1 && n <= 9 && strspn(s, "0123456789") == n;
+}
+
+static int
+lt_path(PerpsCtx *ctx, PerpsRequest *r, int weight, const char *fmt,...)
+	__attribute__((format(printf, 4, 5)));
+
+static int
+lt_path(PerpsCtx *ctx, PerpsRequest *r, int weight, const char *fmt,...)
+{
+	va_list		ap;
+	int			n;
+
+	memset(r, 0, sizeof(*r));
+	va_start(ap, fmt);
+	n = vsnprintf(r->path, sizeof(r->path), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t) n >= sizeof(r->path))
+		return perps_fail(ctx, PERPS_ERR_ARG, "request path too long");
+	r->weight = weight;
+	return PERPS_OK;
+}
+
+/* Lighter's resolution names are ours (1m 5m 15m 30m 1h 4h 1d). */
+static const char *
+lt_resolution(const char *interval)
+{
+	return perps_interval_seconds(interval) > 0 ? interval : NULL;
+}
+
+static int
+lt_build(PerpsCtx *ctx, PerpsMethod m, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	const char *id = NULL;
+
+	if (m != PERPS_M_MARKETS && m != PERPS_M_TICKERS)
+	{
+		if (!lt_market_id(q))
+			return perps_fail(ctx, PERPS_ERR_ARG, "lighter: a market id (from the markets list) is required");
+		id = q->market->native_symbol;
+	}
+	switch (m)
+	{
+		case PERPS_M_MARKETS:
+		case PERPS_M_TICKERS:
+			return lt_path(ctx, &reqs[0], LT_WEIGHT, "/api/v1/orderBookDetails") ? ctx->status : 1;
+
+		case PERPS_M_TICKER:
+		case PERPS_M_OPEN_INTEREST:
+			return lt_path(ctx, &reqs[0], LT_WEIGHT, "/api/v1/orderBookDetails?market_id=%s", id) ? ctx->status : 1;
+
+		case PERPS_M_ORDERBOOK:
+			{
+				/* orders, not levels: ask for the most, the caller merges and cuts */
+				return lt_path(ctx, &reqs[0], LT_WEIGHT, "/api/v1/orderBookOrders?market_id=%s&limit=%d",
+							   id, LT_BOOK_MAX) ? ctx->status : 1;
+			}
+
+		case PERPS_M_FUNDING:
+			return lt_path(ctx, &reqs[0], LT_WEIGHT, "/api/v1/funding-rates") ? ctx->status : 1;
+
+		case PERPS_M_FUNDING_HISTORY:
+			{
+				int			rows = q->limit > 0 && q->limit < LT_FUNDING_PAGE ? q->limit : LT_FUNDING_PAGE;
+				int64_t		start,
+							end;
+
+				/* seconds; hourly settlements */
+				if (q->since_us != PERPS_TS_NONE)
+				{
+					start = q->since_us / 1000000;
+					end = start + (int64_t) rows * 3600 - 1;
+					if (q->until_us != PERPS_TS_NONE && q->until_us / 1000000 < end)
+						end = q->until_us / 1000000;
+				}
+				else
+				{
+					end = q->until_us != PERPS_TS_NONE ? q->until_us / 1000000 : (int64_t) time(NULL);
+					start = end - (int64_t) rows * 3600 + 1;
+				}
+				if (end < start)
+					return perps_fail(ctx, PERPS_ERR_ARG, "lighter: since is after until");
+				return lt_path(ctx, &reqs[0], LT_WEIGHT,
+							   "/api/v1/fundings?market_id=%s&resolution=1h&start_timestamp=%lld&end_timestamp=%lld&count_back=%d",
+							   id, (long long) start, (long long) end, rows) ? ctx->status : 1;
+			}
+
+		case PERPS_M_KLINES:
+			{
+				const char *res = lt_resolution(q->interval);
+				int			rows = q->limit > 0 && q->limit < LT_KLINE_PAGE ? q->limit : LT_KLINE_PAGE;
+				int64_t		step,
+							start,
+							end;
+
+				if (res == NULL)
+					return perps_fail(ctx, PERPS_ERR_ARG, "lighter: unsupported kline interval \"%s\"",
+									  q->interval ? q->interval : "(null)");
+				step = (int64_t) perps_interval_seconds(res) * 1000;
+				if (q->since_us != PERPS_TS_NONE)
+				{
+					start = q->since_us / 1000;
+					end = start + rows * step - 1;
+					if (q->until_us != PERPS_TS_NONE && q->until_us / 1000 < end)
+						end = q->until_us / 1000;
+				}
+				else
+				{
+					end = q->until_us != PERPS_TS_NONE ? q->until_us / 1000 : (int64_t) time(NULL) * 1000;
+					start = end - rows * step + 1;
+				}
+				if (end < start)
+					return perps_fail(ctx, PERPS_ERR_ARG, "lighter: since is after until");
+				return lt_path(ctx, &reqs[0], LT_WEIGHT,
+							   "/api/v1/candlesticks?market_id=%s&resolution=%s&start_timestamp=%lld&end_timestamp=%lld&count_back=%d",
+							   id, res, (long long) start, (long long) end, rows) ? ctx->status : 1;
+			}
+
+		case PERPS_M_TRADES:
+			{
+				int			limit = q->limit > 0 && q->limit < LT_TRADES_PAGE ? q->limit : LT_TRADES_PAGE;
+
+				return lt_path(ctx, &reqs[0], LT_WEIGHT_TRADES, "/api/v1/recentTrades?market_id=%s&limit=%d",
+							   id, limit) ? ctx->status : 1;
+			}
+
+		default:
+			return perps_fail(ctx, PERPS_UNSUPPORTED, "lighter: no public endpoint for this method");
+	}
+}
+
+/* ---- parsers ---- */
+
+static PerpsStatus
+lt_open(PerpsCtx *ctx, const PerpsBody *b, struct json_object **root)
+{
+	struct json_object *code;
+	struct json_object *msg;
+	int64_t		c = 0;
+
+	*root = NULL;
+	if (perps_json_parse(ctx, b->data, b->len, root) != PERPS_OK)
+	{
+		if (b->status != 200)
+			return perps_fail(ctx, PERPS_ERR_VENUE, "HTTP status %ld", b->status);
+		return ctx->status;
+	}
+	code = perps_json_get(*root, "code");
+	msg = perps_json_get(*root, "message");
+	if (code == NULL || !json_object_is_type(code, json_type_int) ||
+		(c = json_object_get_int64(code)) != 200 || b->status != 200)
+	{
+		PerpsStatus st;
+
+		st = perps_fail(ctx, PERPS_ERR_VENUE, "lighter error %lld (HTTP %ld): %s", (long long) c, b->status,
+						msg && json_object_is_type(msg, json_type_string) ?
+						json_object_get_string(msg) : "(no message)");
+		json_object_put(*root);
+		*root = NULL;
+		return st;
+	}
+	return PERPS_OK;
+}
+
+static PerpsStatus
+lt_array(PerpsCtx *ctx, struct json_object *obj, const char *key, struct json_object **arr, size_t *n)
+{
+	if (perps_json_need(ctx, obj, key, json_type_array, arr))
+		return ctx->status;
+	*n = json_object_array_length(*arr);
+	if (*n > LT_MAX_ROWS)
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "%s has %zu rows, more than %d", key, *n, LT_MAX_ROWS);
+	return PERPS_OK;
+}
+
+/* Market id of an object as text. */
+static PerpsStatus
+lt_id_text(PerpsCtx *ctx, struct json_object *o, const char **out)
+{
+	int64_t		id;
+	char		buf[24];
+
+	if (perps_json_int64_field(ctx, o, "market_id", &id))
+		return ctx->status;
+	if (id < 0)
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "market_id %lld is negative", (long long) id);
+	snprintf(buf, sizeof(buf), "%lld", (long long) id);
+	*out = perps_strndup(ctx, buf, strlen(buf));
+	return *out ? PERPS_OK : ctx->status;
+}
+
+/* 10^-d as text ("0.01" for 2). */
+static const char *
+lt_pow10_neg(PerpsCtx *ctx, struct json_object *o, const char *key)
+{
+	int64_t		d;
+
+	if (perps_json_get(o, key) == NULL)
+		return NULL;
+	if (perps_json_int64_field(ctx, o, key, &d))
+		return NULL;
+	if (d < 0 || d > 30)
+	{
+		perps_fail(ctx, PERPS_ERR_SHAPE, "%s is %lld", key, (long long) d);
+		return NULL;
+	}
+	return perps_decimal_shift(ctx, "1", (int) -d);
+}
+
+/* A perpetual row of order_book_details (spot markets come in another array). */
+static bool
+lt_is_perp(struct json_object *o)
+{
+	struct json_object *t = perps_json_get(o, "market_type");
+
+	return t == NULL || (json_object_is_type(t, json_type_string) &&
+						 strcmp(json_object_get_string(t), "perp") == 0);
+}
+
+static PerpsStatus
+lt_parse_markets(PerpsCtx *ctx, struct json_object *root, PerpsResult *out)
+{
+	struct json_object *arr;
+	size_t		n;
+	int			k = 0;
+
+	if (lt_array(ctx, root, "order_book_details", &arr, &n))
+		return ctx->status;
+	out->u.markets = perps_alloc_array(ctx, n ? n : 1, sizeof(PerpsMarket));
+	if (out->u.markets == NULL)
+		return ctx->status;
+	for (size_t i = 0; i < n; i++)
+	{
+		struct json_object *o = json_object_array_get_idx(arr, i);
+		PerpsMarket *mk = &out->u.markets[k];
+		struct json_object *st;
+		int64_t		imf;
+		char		buf[24];
+
+		if (o == NULL || !json_object_is_type(o, json_type_object))
+			return perps_fail(ctx, PERPS_ERR_SHAPE, "market %zu is not an object", i);
+		if (!lt_is_perp(o))
+			continue;
+		if (perps_json_string(ctx, perps_json_get(o, "symbol"), "symbol", &mk->symbol) ||
+			lt_id_text(ctx, o, &mk->native_symbol) ||
+			perps_json_decimal_field(ctx, o, "min_base_amount", false, &mk->min_qty) ||
+			perps_json_decimal_field(ctx, o, "min_quote_amount", false, &mk->min_notional))
+			return ctx->status;
+		mk->base = mk->symbol;
+		mk->quote = "USDC";		/* Lighter perps are margined and quoted in USDC */
+		mk->contract_size = "1";
+		mk->tick_size = lt_pow10_neg(ctx, o, "price_decimals");
+		mk->lot_size = lt_pow10_neg(ctx, o, "size_decimals");
+		if (ctx->status != PERPS_OK)
+			return ctx->status;
+		/* margin fractions are in hundredths of a percent: 200 = 2 % = 50x */
+		if (perps_json_get(o, "min_initial_margin_fraction") != NULL)
+		{
+			if (perps_json_int64_field(ctx, o, "min_initial_margin_fraction", &imf))
+				return ctx->status;
+			if (imf > 0 && 10000 % imf == 0)
+			{
+				snprintf(buf, sizeof(buf), "%lld", (long long) (10000 / imf));
+				mk->max_leverage = perps_strndup(ctx, buf, strlen(buf));
+			}
+		}
+		mk->funding_interval_hours = "1";	/* settled every hour */
+		st = perps_json_get(o, "status");
+		mk->active = st != NULL && json_object_is_type(st, json_type_string) &&
+			strcmp(json_object_get_string(st), "active") == 0;
+		k++;
+	}
+	out->n = k;
+	return ctx->status;
+}
+
+static PerpsStatus
+lt_ticker(PerpsCtx *ctx, struct json_object *o, PerpsTicker *t)
+{
+	const char *pct;
+
+	if (lt_id_text(ctx, o, &t->native_symbol) ||
+		perps_json_decimal_field(ctx, o, "last_trade_price", false, &t->last_price) ||
+		perps_json_decimal_field(ctx, o, "daily_base_token_volume", false, &t->volume_24h) ||
+		perps_json_decimal_field(ctx, o, "daily_quote_token_volume", false, &t->turnover_24h) ||
+		perps_json_decimal_field(ctx, o, "open_interest", false, &t->open_interest) ||
+		perps_json_decimal_field(ctx, o, "daily_price_change", false, &pct) ||
+		perps_json_decimal_field(ctx, o, "daily_price_high", false, &t->high_24h) ||
+		perps_json_decimal_field(ctx, o, "daily_price_low", false, &t->low_24h))
+		return ctx->status;
+	/* daily_price_change is in percent */
+	t->price_change_pct = perps_decimal_shift(ctx, pct, -2);
+	t->ts_us = PERPS_TS_NONE;	/* the details carry no time */
+	return ctx->status;
+}
+
+static PerpsStatus
+lt_parse_tickers(PerpsCtx *ctx, const PerpsQuery *q, PerpsMethod m, struct json_object *root,
+				 PerpsResult *out)
+{
+	struct json_object *arr;
+	size_t		n;
+	int			k = 0;
+
+	if (lt_array(ctx, root, "order_book_details", &arr, &n))
+		return ctx->status;
+	out->u.tickers = perps_alloc_array(ctx, n ? n : 1, sizeof(PerpsTicker));
+	if (out->u.tickers == NULL)
+		return ctx->status;
+	for (size_t i = 0; i < n; i++)
+	{
+		struct json_object *o = json_object_array_get_idx(arr, i);
+
+		if (o == NULL || !json_object_is_type(o, json_type_object))
+			return perps_fail(ctx, PERPS_ERR_SHAPE, "market %zu is not an object", i);
+		if (!lt_is_perp(o))
+			continue;
+		if (lt_ticker(ctx, o, &out->u.tickers[k]))
+			return ctx->status;
+		if (m != PERPS_M_TICKERS && strcmp(out->u.tickers[k].native_symbol, q->market->native_symbol) != 0)
+			continue;
+		k++;
+		if (m != PERPS_M_TICKERS)
+			break;
+	}
+	if (m != PERPS_M_TICKERS && k == 0)
+		return perps_fail(ctx, PERPS_ERR_NOT_FOUND, "lighter: market %s is not in the answer",
+						  q->market->native_symbol);
+	out->n = k;
+	return PERPS_OK;
+}
+
+static PerpsStatus
+lt_parse_oi(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *root, PerpsResult *out)
+{
+	PerpsResult tk;
+
+	memset(&tk, 0, sizeof(tk));
+	if (lt_parse_tickers(ctx, q, PERPS_M_TICKER, root, &tk))
+		return ctx->status;
+	if (tk.u.tickers[0].open_interest == NULL)
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "field \"open_interest\" is missing");
+	out->u.oi = perps_alloc(ctx, sizeof(PerpsOpenInterest));
+	if (out->u.oi == NULL)
+		return ctx->status;
+	out->u.oi->ts_us = PERPS_TS_NONE;
+	out->u.oi->open_interest = tk.u.tickers[0].open_interest;
+	out->n = 1;
+	return PERPS_OK;
+}
+
+static PerpsStatus
+lt_orders(PerpsCtx *ctx, struct json_object *root, const char *key, int depth,
+		  PerpsLevel **out, int *nout)
+{
+	struct json_object *arr;
+	size_t		n;
+	int			k = 0;
+
+	if (lt_array(ctx, root, key, &arr, &n))
+		return ctx->status;
+	*out = perps_alloc_array(ctx, n ? n : 1, sizeof(PerpsLevel));
+	if (*out == NULL)
+		return ctx->status;
+	for (size_t i = 0; i < n && (depth <= 0 || k < depth); i++)
+	{
+		struct json_object *o = json_object_array_get_idx(arr, i);
+		PerpsLevel *lv = &(*out)[k];
+
+		if (o == NULL || !json_object_is_type(o, json_type_object))
+			return perps_fail(ctx, PERPS_ERR_SHAPE, "%s order %zu is not an object", key, i);
+		if (perps_json_decimal_field(ctx, o, "price", true, &lv->price) ||
+			perps_json_decimal_field(ctx, o, "remaining_base_amount", true, &lv->qty))
+			return ctx->status;
+		/* a filled order (size 0) is no liquidity */
+		if (strspn(lv->qty, "0.") == strlen(lv->qty))
+			continue;
+		k++;
+	}
+	*nout = k;
+	return PERPS_OK;
+}
+
+static PerpsStatus
+lt_parse_book(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *root, PerpsResult *out)
+{
+	PerpsBook  *bk = out->u.book = perps_alloc(ctx, sizeof(PerpsBook));
+
+	if (bk == NULL)
+		return ctx->status;
+	/* the caller merges orders of equal price into levels; depth bounds orders here */
+	if (lt_orders(ctx, root, "bids", 0, &bk->bids, &bk->nbids) ||
+		lt_orders(ctx, root, "asks", 0, &bk->asks, &bk->nasks))
+		return ctx->status;
+	bk->ts_us = PERPS_TS_NONE;
+	bk->has_seq = false;
+	out->n = 1;
+	return PERPS_OK;
+}
+
+static PerpsStatus
+lt_parse_funding(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *root, PerpsResult *out)
+{
+	struct json_object *arr;
+	size_t		n;
+
+	if (lt_array(ctx, root, "funding_rates", &arr, &n))
+		return ctx->status;
+	for (size_t i = 0; i < n; i++)
+	{
+		struct json_object *o = json_object_array_get_idx(arr, i);
+		struct json_object *ex = perps_json_get(o, "exchange");
+		const char *id;
+		PerpsFunding *f;
+		int64_t		now_us,
+					hour_us = INT64_C(3600000000);
+
+		if (o == NULL || !json_object_is_type(o, json_type_object))
+			return perps_fail(ctx, PERPS_ERR_SHAPE, "funding rate %zu is not an object", i);
+		if (ex == NULL || !json_object_is_type(ex, json_type_string) ||
+			strcmp(json_object_get_string(ex), "lighter") != 0)
+			continue;
+		if (lt_id_text(ctx, o, &id))
+			return ctx->status;
+		if (strcmp(id, q->market->native_symbol) != 0)
+			continue;
+		f = out->u.funding = perps_alloc(ctx, sizeof(PerpsFunding));
+		if (f == NULL)
+			return ctx->status;
+		if (perps_json_decimal_field(ctx, o, "rate", true, &f->rate))
+			return ctx->status;
+		/* the rate is over 8 hours; settlements are hourly, on the hour */
+		f->interval_hours = "8";
+		now_us = (int64_t) time(NULL) * 1000000;
+		f->funding_time_us = now_us - now_us % hour_us;
+		f->next_funding_time_us = f->funding_time_us + hour_us;
+		out->n = 1;
+		return PERPS_OK;
+	}
+	return perps_fail(ctx, PERPS_ERR_NOT_FOUND, "lighter: no funding rate for market %s",
+					  q->market->native_symbol);
+}
+
+static PerpsStatus
+lt_parse_funding_history(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *root,
+						 PerpsResult *out)
+{
+	struct json_object *arr;
+	size_t		n;
+	int			rows = q->limit > 0 && q->limit < LT_FUNDING_PAGE ? q->limit : LT_FUNDING_PAGE;
+	int64_t		max_ts = PERPS_TS_NONE;
+
+	if (lt_array(ctx, root, "fundings", &arr, &n))
+		return ctx->status;
+	out->u.funding = perps_alloc_array(ctx, n ? n : 1, sizeof(PerpsFunding));
+	if (out->u.funding == NULL)
+		return ctx->status;
+	for (size_t i = 0; i < n; i++)
+	{
+		struct json_object *o = json_object_array_get_idx(arr, i);
+		PerpsFunding *f = &out->u.funding[i];
+		const char *rate;
+		const char *dir;
+
+		if (o == NULL || !json_object_is_type(o, json_type_object))
+			return perps_fail(ctx, PERPS_ERR_SHAPE, "funding %zu is not an object", i);
+		if (perps_json_ts_field(ctx, o, "timestamp", PERPS_S, &f->funding_time_us) ||
+			perps_json_decimal_field(ctx, o, "rate", true, &rate) ||
+			perps_json_string(ctx, perps_json_get(o, "direction"), "direction", &dir))
+			return ctx->status;
+		if (rate[0] == '-' || rate[0] == '+')
+			return perps_fail(ctx, PERPS_ERR_SHAPE, "funding rate \"%.30s\" is signed", rate);
+		/* percent -> fraction; positive when longs pay */
+		f->rate = perps_decimal_shift(ctx, rate, -2);
+		if (f->rate == NULL)
+			return ctx->status;
+		if (strcmp(dir, "short") == 0)
+		{
+			if (strspn(f->rate, "0.") != strlen(f->rate))
+			{
+				char	   *neg = perps_alloc(ctx, strlen(f->rate) + 2);
+
+				if (neg == NULL)
+					return ctx->status;
+				neg[0] = '-';
+				strcpy(neg + 1, f->rate);
+				f->rate = neg;
+			}
+		}
+		else if (strcmp(dir, "long") != 0)
+			return perps_fail(ctx, PERPS_ERR_SHAPE, "direction is \"%.20s\", expected long or short", dir);
+		f->interval_hours = "1";
+		f->next_funding_time_us = PERPS_TS_NONE;
+		if (max_ts == PERPS_TS_NONE || f->funding_time_us > max_ts)
+			max_ts = f->funding_time_us;
+	}
+	out->n = (int) n;
+	if (q->since_us != PERPS_TS_NONE)
+	{
+		int64_t		next = q->since_us + (int64_t) rows * 3600 * 1000000;
+
+		if (max_ts != PERPS_TS_NONE && max_ts + INT64_C(3600000000) > next)
+			next = max_ts + INT64_C(3600000000);
+		if (q->until_us == PERPS_TS_NONE ? n >= (size_t) rows : next <= q->until_us)
+		{
+			out->has_more = true;
+			out->next_since_us = next;
+		}
+	}
+	return PERPS_OK;
+}
+
+static PerpsStatus
+lt_parse_klines(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *root, PerpsResult *out)
+{
+	struct json_object *arr;
+	size_t		n;
+	int			rows = q->limit > 0 && q->limit < LT_KLINE_PAGE ? q->limit : LT_KLINE_PAGE;
+	int64_t		step_us = (int64_t) perps_interval_seconds(q->interval) * 1000000;
+
+	if (step_us <= 0)
+		return perps_fail(ctx, PERPS_ERR_ARG, "lighter: unsupported kline interval");
+	if (lt_array(ctx, root, "candlesticks", &arr, &n))
+		return ctx->status;
+	out->u.klines = perps_alloc_array(ctx, n ? n : 1, sizeof(PerpsKline));
+	if (out->u.klines == NULL)
+		return ctx->status;
+	for (size_t i = 0; i < n; i++)
+	{
+		struct json_object *o = json_object_array_get_idx(arr, i);
+		PerpsKline *k = &out->u.klines[i];
+
+		if (o == NULL || !json_object_is_type(o, json_type_object))
+			return perps_fail(ctx, PERPS_ERR_SHAPE, "candlestick %zu is not an object", i);
+		if (perps_json_ts_field(ctx, o, "timestamp", PERPS_MS, &k->open_time_us) ||
+			perps_json_decimal_field(ctx, o, "open", true, &k->open) ||
+			perps_json_decimal_field(ctx, o, "high", true, &k->high) ||
+			perps_json_decimal_field(ctx, o, "low", true, &k->low) ||
+			perps_json_decimal_field(ctx, o, "close", true, &k->close) ||
+			perps_json_decimal_field(ctx, o, "volume0", false, &k->volume) ||
+			perps_json_decimal_field(ctx, o, "volume1", false, &k->turnover))
+			return ctx->status;
+		/* zero values are left out of the answer */
+		if (k->volume == NULL)
+			k->volume = "0";
+		if (k->turnover == NULL)
+			k->turnover = "0";
+		k->close_time_us = k->open_time_us + step_us - 1000;
+		k->trade_count = -1;
+	}
+	out->n = (int) n;
+	if (q->since_us != PERPS_TS_NONE)
+	{
+		int64_t		next = q->since_us + (int64_t) rows * step_us;
+
+		for (size_t i = 0; i < n; i++)
+			if (out->u.klines[i].open_time_us + step_us > next)
+				next = out->u.klines[i].open_time_us + step_us;
+		if (q->until_us == PERPS_TS_NONE ? n >= (size_t) rows : next <= q->until_us)
+		{
+			out->has_more = true;
+			out->next_since_us = next;
+		}
+	}
+	return PERPS_OK;
+}
+
+static PerpsStatus
+lt_parse_trades(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *root, PerpsResult *out)
+{
+	struct json_object *arr;
+	size_t		n;
+
+	if (lt_array(ctx, root, "trades", &arr, &n))
+		return ctx->status;
+	if (q->limit > 0 && (size_t) q->limit < n)
+		n = (size_t) q->limit;
+	out->u.trades = perps_alloc_array(ctx, n ? n : 1, sizeof(PerpsTrade));
+	if (out->u.trades == NULL)
+		return ctx->status;
+	for (size_t i = 0; i < n; i++)
+	{
+		struct json_object *o = json_object_array_get_idx(arr, i);
+		PerpsTrade *t = &out->u.trades[i];
+		struct json_object *mk;
+
+		if (o == NULL || !json_object_is_type(o, json_type_object))
+			return perps_fail(ctx, PERPS_ERR_SHAPE, "trade %zu is not an object", i);
+		if (perps_json_id(ctx, perps_json_get(o, "trade_id"), "trade_id", &t->trade_id) ||
+			perps_json_ts_field(ctx, o, "timestamp", PERPS_MS, &t->ts_us) ||
+			perps_json_decimal_field(ctx, o, "price", true, &t->price) ||
+			perps_json_decimal_field(ctx, o, "size", true, &t->qty) ||
+			perps_json_need(ctx, o, "is_maker_ask", json_type_boolean, &mk))
+			return ctx->status;
+		/* the maker sold: the taker bought */
+		t->is_buy = json_object_get_boolean(mk);
+	}
+	out->n = (int) n;
+	return PERPS_OK;
+}
+
+static PerpsStatus
+lt_parse(PerpsCtx *ctx, PerpsMethod m, const PerpsQuery *q, const PerpsBody *bodies, int nbodies,
+		 PerpsResult *out)
+{
+	struct json_object *root = NULL;
+	PerpsStatus st;
+
+	memset(out, 0, sizeof(*out));
+	out->method = m;
+	out->next_since_us = PERPS_TS_NONE;
+	out->next_until_us = PERPS_TS_NONE;
+	if (bodies == NULL || nbodies < 1)
+		return perps_fail(ctx, PERPS_ERR_ARG, "lighter: no response body");
+	if (m != PERPS_M_MARKETS && m != PERPS_M_TICKERS && !lt_market_id(q))
+		return perps_fail(ctx, PERPS_ERR_ARG, "lighter: a market id is required");
+	if (lt_open(ctx, &bodies[0], &root) != PERPS_OK)
+		return ctx->status;
+	switch (m)
+	{
+		case PERPS_M_MARKETS:
+			st = lt_parse_markets(ctx, root, out);
+			break;
+		case PERPS_M_TICKER:
+		case PERPS_M_TICKERS:
+			st = lt_parse_tickers(ctx, q, m, root, out);
+			break;
+		case PERPS_M_ORDERBOOK:
+			st = lt_parse_book(ctx, q, root, out);
+			break;
+		case PERPS_M_FUNDING:
+			st = lt_parse_funding(ctx, q, root, out);
+			break;
+		case PERPS_M_FUNDING_HISTORY:
+			st = lt_parse_funding_history(ctx, q, root, out);
+			break;
+		case PERPS_M_OPEN_INTEREST:
+			st = lt_parse_oi(ctx, q, root, out);
+			break;
+		case PERPS_M_KLINES:
+			st = lt_parse_klines(ctx, q, root, out);
+			break;
+		case PERPS_M_TRADES:
+			st = lt_parse_trades(ctx, q, root, out);
+			break;
+		default:
+			st = perps_fail(ctx, PERPS_UNSUPPORTED, "lighter: no public endpoint for this method");
+			break;
+	}
+	json_object_put(root);
+	if (st != PERPS_OK)
+		out->n = 0;
+	return st;
+}
+
+const PerpsAdapter perps_adapter_lighter = {
+	.name = "lighter",
+	.native_symbol = lt_native_symbol,
+	.needs_markets = true,
+	.build = lt_build,
+	.parse = lt_parse,
+	.rate_limit = {.weight = 24000, .window_ms = 60000},
+	.max_kline_page = LT_KLINE_PAGE,
+	.max_funding_page = LT_FUNDING_PAGE,
+	.max_trades_page = LT_TRADES_PAGE,
+};

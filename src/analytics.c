@@ -1,0 +1,490 @@
+/*-------------------------------------------------------------------------
+ *
+ * analytics.c
+ *		The SQL functions of the order-book math (mid_price, spread_bps,
+ *		liquidity_depth, market_depth, slippage) and the vwap aggregate.
+ *
+ * The math lives in book_math.c; this file checks the SQL arguments and
+ * builds the result rows.  A book with an empty side has no mid: the scalar
+ * functions return NULL and the set-returning ones no rows.
+ *
+ * vwap keeps two exact sums, sum(price * qty) and sum(qty), as XNums whose
+ * scales follow numeric's rules, and finishes with one numeric division, so
+ * its result equals sum(price * qty) / sum(qty) in value and scale.  The
+ * transition state lives in the aggregate memory context; only a sum that
+ * left the 128-bit fast form owns a palloc'd Numeric there, which is freed
+ * when it is replaced.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "libpq/pqformat.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/fmgrprotos.h"
+#include "utils/numeric.h"
+
+#include "book_math.h"
+#include "exactnum.h"
+
+/* Reads the two book arguments and validates the book. */
+static void
+analytics_book_args(FunctionCallInfo fcinfo, PerpsExactBook *xb)
+{
+	perps_exact_from_arrays(PG_GETARG_ARRAYTYPE_P(0), PG_GETARG_ARRAYTYPE_P(1), xb);
+}
+
+/*
+ * Reads a 1-D numeric[] of thresholds (bps or fractions of mid).  Sets the
+ * elements as given and as fractions of mid (divided by 10^shift).
+ */
+static int
+analytics_thresholds(ArrayType *arr, const char *what, int shift,
+					 Datum **elems, XNum **fractions)
+{
+	bool	   *nulls;
+	int			n;
+	int			i;
+
+	if (ARR_NDIM(arr) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("%s must be a one-dimensional array", what)));
+	deconstruct_array(arr, NUMERICOID, -1, false, TYPALIGN_INT, elems, &nulls, &n);
+	*fractions = palloc(sizeof(XNum) * Max(n, 1));
+	for (i = 0; i < n; i++)
+	{
+		XNum		x;
+
+		if (nulls[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("%s must not contain NULLs", what)));
+		x = xn_from_datum((*elems)[i]);
+		if (xn_is_special(x) || xn_sign(x) < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("%s must be finite and not negative", what),
+					 errdetail("Element %d is %s.", i + 1,
+							   DatumGetCString(DirectFunctionCall1(numeric_out, (*elems)[i])))));
+		(*fractions)[i] = xn_shift(x, shift);
+	}
+	return n;
+}
+
+PG_FUNCTION_INFO_V1(mid_price);
+Datum
+mid_price(PG_FUNCTION_ARGS)
+{
+	PerpsExactBook xb;
+
+	analytics_book_args(fcinfo, &xb);
+	if (!xb.has_mid)
+		PG_RETURN_NULL();
+	PG_RETURN_NUMERIC(xn_to_numeric(xb.mid));
+}
+
+PG_FUNCTION_INFO_V1(spread_bps);
+Datum
+spread_bps(PG_FUNCTION_ARGS)
+{
+	PerpsExactBook xb;
+	XNum		spread;
+
+	analytics_book_args(fcinfo, &xb);
+	if (!xb.has_mid)
+		PG_RETURN_NULL();
+	spread = xn_sub(perps_exact_price(&xb.asks, 0), perps_exact_price(&xb.bids, 0));
+	PG_RETURN_NUMERIC(xn_div(xn_mul(spread, xn_make(10000, 0)), xb.mid));
+}
+
+/*
+ * liquidity_depth(bids, asks, bps) and market_depth(bids, asks, pct): one
+ * row per threshold, (threshold, bid figure, ask figure[, bid complete, ask
+ * complete]).
+ */
+static Datum
+analytics_depth(FunctionCallInfo fcinfo, const char *what, int shift, bool base,
+				bool with_complete)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	PerpsExactBook xb;
+	Datum	   *elems;
+	XNum	   *fractions;
+	int			n;
+	int			i;
+
+	InitMaterializedSRF(fcinfo, 0);
+	n = analytics_thresholds(PG_GETARG_ARRAYTYPE_P(2), what, shift, &elems, &fractions);
+	analytics_book_args(fcinfo, &xb);
+	if (!xb.has_mid)
+		return (Datum) 0;
+
+	for (i = 0; i < n; i++)
+	{
+		Datum		values[5];
+		bool		nulls[5] = {false, false, false, false, false};
+		bool		bid_complete,
+					ask_complete;
+
+		values[0] = elems[i];
+		values[1] = NumericGetDatum(xn_to_numeric(perps_exact_within(&xb, true, fractions[i], base,
+																	 with_complete ? &bid_complete : NULL)));
+		values[2] = NumericGetDatum(xn_to_numeric(perps_exact_within(&xb, false, fractions[i], base,
+																	 with_complete ? &ask_complete : NULL)));
+		if (with_complete)
+		{
+			values[3] = BoolGetDatum(bid_complete);
+			values[4] = BoolGetDatum(ask_complete);
+		}
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}
+
+PG_FUNCTION_INFO_V1(liquidity_depth);
+Datum
+liquidity_depth(PG_FUNCTION_ARGS)
+{
+	return analytics_depth(fcinfo, "bps", 4, false, true);
+}
+
+PG_FUNCTION_INFO_V1(market_depth);
+Datum
+market_depth(PG_FUNCTION_ARGS)
+{
+	return analytics_depth(fcinfo, "pct", 0, true, false);
+}
+
+PG_FUNCTION_INFO_V1(slippage);
+Datum
+slippage(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	char	   *side = text_to_cstring(PG_GETARG_TEXT_PP(2));
+	XNum		notional = xn_from_datum(PG_GETARG_DATUM(3));
+	PerpsExactBook xb;
+	PerpsSlippage res;
+	bool		is_buy;
+	Datum		values[7];
+	bool		nulls[7] = {false, false, false, false, false, false, false};
+
+	InitMaterializedSRF(fcinfo, 0);
+	if (strcmp(side, "buy") == 0)
+		is_buy = true;
+	else if (strcmp(side, "sell") == 0)
+		is_buy = false;
+	else
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("side must be \"buy\" or \"sell\", not \"%s\"", side)));
+	if (xn_is_special(notional) || xn_sign(notional) <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("notional must be a positive number"),
+				 errdetail("The notional is %s.",
+						   DatumGetCString(DirectFunctionCall1(numeric_out, PG_GETARG_DATUM(3))))));
+
+	analytics_book_args(fcinfo, &xb);
+	if (!xb.has_mid)
+		return (Datum) 0;
+
+	perps_exact_slippage(&xb, is_buy, notional, &res);
+	values[0] = NumericGetDatum(xn_to_numeric(xb.mid));
+	values[1] = res.avg_price ? NumericGetDatum(res.avg_price) : (Datum) 0;
+	nulls[1] = res.avg_price == NULL;
+	values[2] = res.slippage_bps ? NumericGetDatum(res.slippage_bps) : (Datum) 0;
+	nulls[2] = res.slippage_bps == NULL;
+	values[3] = NumericGetDatum(res.filled_base);
+	values[4] = NumericGetDatum(res.filled_quote);
+	values[5] = Int32GetDatum(res.levels_used);
+	values[6] = BoolGetDatum(res.feasible);
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	return (Datum) 0;
+}
+
+/* ------------------------------------------------------------------------
+ * vwap(price, qty): sum(price * qty) / sum(qty)
+ * ------------------------------------------------------------------------
+ */
+typedef struct VwapState
+{
+	int64		n;				/* rows accumulated */
+	XNum		pq;				/* sum of price * qty */
+	XNum		q;				/* sum of qty */
+} VwapState;
+
+static MemoryContext
+vwap_context(FunctionCallInfo fcinfo, const char *fname)
+{
+	MemoryContext aggcontext;
+
+	if (!AggCheckCallContext(fcinfo, &aggcontext))
+		elog(ERROR, "%s called in non-aggregate context", fname);
+	return aggcontext;
+}
+
+/* Replaces *dst by val, keeping a big value in aggcontext. */
+static void
+vwap_store(XNum *dst, XNum val, MemoryContext aggcontext)
+{
+	Numeric		old = dst->big ? dst->n : NULL;
+
+	if (val.big)
+	{
+		Numeric		copy = MemoryContextAlloc(aggcontext, VARSIZE(val.n));
+
+		memcpy(copy, val.n, VARSIZE(val.n));
+		val.n = copy;
+	}
+	if (old != NULL)
+		pfree(old);
+	*dst = val;
+}
+
+static VwapState *
+vwap_new(MemoryContext aggcontext)
+{
+	VwapState  *st = MemoryContextAlloc(aggcontext, sizeof(VwapState));
+
+	st->n = 0;
+	st->pq = xn_make(0, 0);
+	st->q = xn_make(0, 0);
+	return st;
+}
+
+PG_FUNCTION_INFO_V1(vwap_accum);
+Datum
+vwap_accum(PG_FUNCTION_ARGS)
+{
+	VwapState  *st = PG_ARGISNULL(0) ? NULL : (VwapState *) PG_GETARG_POINTER(0);
+	int64		pm,
+				qm;
+	int32		pd,
+				qd;
+	XNum		p,
+				q,
+				pq,
+				sq;
+
+	if (st == NULL)
+		st = vwap_new(vwap_context(fcinfo, "vwap_accum"));
+	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
+		PG_RETURN_POINTER(st);
+
+	/* the common case: both fit in 64 bits, their product in 128 */
+	if (likely(xn_decode_int64(PG_GETARG_DATUM(1), &pm, &pd) &&
+			   xn_decode_int64(PG_GETARG_DATUM(2), &qm, &qd)))
+	{
+		p = xn_small(pm, pd);
+		q = xn_small(qm, qd);
+		pq = xn_small((int128) pm * qm, pd + qd);
+	}
+	else
+	{
+		p = xn_from_datum(PG_GETARG_DATUM(1));
+		q = xn_from_datum(PG_GETARG_DATUM(2));
+		pq = xn_mul(p, q);
+	}
+	pq = xn_add(st->pq, pq);
+	sq = xn_add(st->q, q);
+	if (likely(!pq.big && !sq.big && !st->pq.big && !st->q.big))
+	{
+		st->pq = pq;
+		st->q = sq;
+	}
+	else
+	{
+		MemoryContext aggcontext = vwap_context(fcinfo, "vwap_accum");
+
+		vwap_store(&st->pq, pq, aggcontext);
+		vwap_store(&st->q, sq, aggcontext);
+	}
+	st->n++;
+	PG_RETURN_POINTER(st);
+}
+
+PG_FUNCTION_INFO_V1(vwap_combine);
+Datum
+vwap_combine(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcontext = vwap_context(fcinfo, "vwap_combine");
+	VwapState  *st1 = PG_ARGISNULL(0) ? NULL : (VwapState *) PG_GETARG_POINTER(0);
+	VwapState  *st2 = PG_ARGISNULL(1) ? NULL : (VwapState *) PG_GETARG_POINTER(1);
+
+	if (st2 == NULL)
+	{
+		if (st1 == NULL)
+			PG_RETURN_NULL();
+		PG_RETURN_POINTER(st1);
+	}
+	if (st1 == NULL)
+		st1 = vwap_new(aggcontext);
+	vwap_store(&st1->pq, xn_add(st1->pq, st2->pq), aggcontext);
+	vwap_store(&st1->q, xn_add(st1->q, st2->q), aggcontext);
+	st1->n += st2->n;
+	PG_RETURN_POINTER(st1);
+}
+
+PG_FUNCTION_INFO_V1(vwap_final);
+Datum
+vwap_final(PG_FUNCTION_ARGS)
+{
+	VwapState  *st = PG_ARGISNULL(0) ? NULL : (VwapState *) PG_GETARG_POINTER(0);
+
+	(void) vwap_context(fcinfo, "vwap_final");
+	if (st == NULL || st->n == 0 || (!xn_is_special(st->q) && xn_sign(st->q) == 0))
+		PG_RETURN_NULL();
+	PG_RETURN_NUMERIC(xn_div(st->pq, st->q));
+}
+
+/*
+ * Serial form: the row count, then each sum as a flag byte and either the
+ * scale and the 128-bit value (two 64-bit halves) or the numeric in its
+ * binary send format.
+ */
+static void
+vwap_send_xnum(StringInfo buf, XNum x)
+{
+	pq_sendbyte(buf, x.big ? 1 : 0);
+	if (!x.big)
+	{
+		pq_sendint32(buf, x.scale);
+		pq_sendint64(buf, (int64) (x.v >> 64));
+		pq_sendint64(buf, (int64) (uint64) x.v);
+	}
+	else
+	{
+		bytea	   *b = DatumGetByteaPP(DirectFunctionCall1(numeric_send, NumericGetDatum(x.n)));
+
+		pq_sendint32(buf, VARSIZE_ANY_EXHDR(b));
+		pq_sendbytes(buf, VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b));
+	}
+}
+
+static XNum
+vwap_recv_xnum(StringInfo buf)
+{
+	XNum		x;
+
+	if (pq_getmsgbyte(buf) == 0)
+	{
+		int32		scale = pq_getmsgint(buf, 4);
+		uint64		hi = (uint64) pq_getmsgint64(buf);
+		uint64		lo = (uint64) pq_getmsgint64(buf);
+
+		x = xn_make(0, scale);
+		x.v = (int128) (((uint128) hi << 64) | (uint128) lo);
+	}
+	else
+	{
+		int32		len = pq_getmsgint(buf, 4);
+		StringInfoData nbuf;
+
+		initStringInfo(&nbuf);
+		appendBinaryStringInfo(&nbuf, pq_getmsgbytes(buf, len), len);
+		x = xn_make(0, 0);
+		x.big = true;
+		x.n = DatumGetNumeric(DirectFunctionCall3(numeric_recv,
+												  PointerGetDatum(&nbuf),
+												  ObjectIdGetDatum(InvalidOid),
+												  Int32GetDatum(-1)));
+	}
+	return x;
+}
+
+PG_FUNCTION_INFO_V1(vwap_serialize);
+Datum
+vwap_serialize(PG_FUNCTION_ARGS)
+{
+	VwapState  *st = (VwapState *) PG_GETARG_POINTER(0);
+	StringInfoData buf;
+
+	(void) vwap_context(fcinfo, "vwap_serialize");
+	pq_begintypsend(&buf);
+	pq_sendint64(&buf, st->n);
+	vwap_send_xnum(&buf, st->pq);
+	vwap_send_xnum(&buf, st->q);
+	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
+}
+
+PG_FUNCTION_INFO_V1(vwap_deserialize);
+Datum
+vwap_deserialize(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcontext = vwap_context(fcinfo, "vwap_deserialize");
+	bytea	   *sstate = PG_GETARG_BYTEA_PP(0);
+	StringInfoData buf;
+	VwapState  *st;
+
+	initStringInfo(&buf);
+	appendBinaryStringInfo(&buf, VARDATA_ANY(sstate), VARSIZE_ANY_EXHDR(sstate));
+	st = vwap_new(aggcontext);
+	st->n = pq_getmsgint64(&buf);
+	vwap_store(&st->pq, vwap_recv_xnum(&buf), aggcontext);
+	vwap_store(&st->q, vwap_recv_xnum(&buf), aggcontext);
+	pq_getmsgend(&buf);
+	PG_RETURN_POINTER(st);
+}
+
+/* ------------------------------------------------------------------------
+ * The rows ingestion stores, through the C API of book_math.h: one
+ * liquidity_depth row and the standard slippage rows of a book.
+ * ------------------------------------------------------------------------
+ */
+PG_FUNCTION_INFO_V1(liquidity_depth_row);
+Datum
+liquidity_depth_row(PG_FUNCTION_ARGS)
+{
+	TupleDesc	tupdesc;
+	PerpsNumBook	book;
+	Datum		values[PERPS_LIQUIDITY_ROW_NATTS];
+	bool		nulls[PERPS_LIQUIDITY_ROW_NATTS];
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	if (tupdesc->natts != PERPS_LIQUIDITY_ROW_NATTS)
+		elog(ERROR, "liquidity_depth_row must return %d columns", PERPS_LIQUIDITY_ROW_NATTS);
+	tupdesc = BlessTupleDesc(tupdesc);
+
+	perps_book_from_arrays(PG_GETARG_ARRAYTYPE_P(0), PG_GETARG_ARRAYTYPE_P(1), &book);
+	if (!perps_book_liquidity_row(&book, values, nulls))
+		PG_RETURN_NULL();
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+}
+
+PG_FUNCTION_INFO_V1(slippage_rows);
+Datum
+slippage_rows(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	PerpsNumBook	book;
+	PerpsSlippageRow rows[PERPS_SLIPPAGE_STD_ROWS];
+	int			n;
+	int			i;
+
+	InitMaterializedSRF(fcinfo, 0);
+	perps_book_from_arrays(PG_GETARG_ARRAYTYPE_P(0), PG_GETARG_ARRAYTYPE_P(1), &book);
+	n = perps_book_slippage_rows(&book, rows);
+	for (i = 0; i < n; i++)
+	{
+		Datum		values[6];
+		bool		nulls[6] = {false, false, false, false, false, false};
+
+		values[0] = NumericGetDatum(rows[i].amount);
+		values[1] = CStringGetTextDatum(rows[i].is_buy ? "buy" : "sell");
+		values[2] = NumericGetDatum(rows[i].mid_price);
+		values[3] = rows[i].avg_price ? NumericGetDatum(rows[i].avg_price) : (Datum) 0;
+		nulls[3] = rows[i].avg_price == NULL;
+		values[4] = rows[i].slippage_bps ? NumericGetDatum(rows[i].slippage_bps) : (Datum) 0;
+		nulls[4] = rows[i].slippage_bps == NULL;
+		values[5] = BoolGetDatum(rows[i].feasible);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}

@@ -1,0 +1,164 @@
+/*-------------------------------------------------------------------------
+ *
+ * book_math.h
+ *		Order-book math over numeric: validation of book arrays, mid price,
+ *		liquidity depth, market depth and market-order slippage.  The C API
+ *		that ingestion calls, and that the SQL functions in analytics.c wrap.
+ *
+ * A book side is a 2-D numeric[] of {price, qty} rows, best first: bids
+ * descending, asks ascending (equal prices are allowed).  mid = (best bid +
+ * best ask) / 2.  Everything is exact; the only inexact results (averages,
+ * ratios in bps) are single numeric divisions of exact operands.
+ *
+ * Memory: all results are palloc'd in the current memory context.  Errors
+ * are raised with ereport(ERROR) and an errcode.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef PERPS_BOOK_MATH_H
+#define PERPS_BOOK_MATH_H
+
+#include "postgres.h"
+
+#include "utils/array.h"
+#include "utils/numeric.h"
+
+#include "exactnum.h"
+
+typedef struct PerpsNumSide
+{
+	int			nlevels;
+	Numeric    *price;
+	Numeric    *qty;
+} PerpsNumSide;
+
+typedef struct PerpsNumBook
+{
+	PerpsNumSide bids;
+	PerpsNumSide asks;
+} PerpsNumBook;
+
+/*
+ * Validates two 2-D numeric[] {{price,qty},...} arrays (best first) and
+ * deconstructs them; ereports with an errcode on bad input (not 2-D with 2
+ * columns, NULLs, price<=0, qty<0, NaN/Inf, unsorted side, crossed book).
+ * An empty array ('{}') is an empty side.
+ */
+extern void perps_book_from_arrays(ArrayType *bids, ArrayType *asks, PerpsNumBook *book);
+
+/*
+ * Only the array checks of perps_book_from_arrays (shape, NULLs); the
+ * values are checked by perps_book_check or perps_exact_book.
+ */
+extern void perps_book_deconstruct(ArrayType *bids, ArrayType *asks, PerpsNumBook *book);
+
+/* The same checks for a book built by hand (price and qty arrays). */
+extern void perps_book_check(const PerpsNumBook *book);
+
+/* Number of columns of a liquidity_depth row filled by perps_book_liquidity_row */
+#define PERPS_LIQUIDITY_ROW_NATTS 17
+
+/*
+ * Fills one liquidity_depth row: values/nulls[17] = mid_price, bid_1bps,
+ * bid_2_5bps, bid_5bps, bid_10bps, bid_20bps, bid_50bps, bid_100bps,
+ * ask_1bps ... ask_100bps, max_bid_bps, max_ask_bps (all numeric Datums).
+ * Returns false (nothing filled) when a side is empty and mid is undefined.
+ */
+extern bool perps_book_liquidity_row(const PerpsNumBook *book, Datum *values, bool *nulls);
+
+#define PERPS_SLIPPAGE_STD_ROWS 16
+
+typedef struct PerpsSlippageRow
+{
+	Numeric		amount;
+	bool		is_buy;
+	Numeric		mid_price;
+	Numeric		avg_price;		/* NULL when infeasible */
+	Numeric		slippage_bps;	/* NULL when infeasible */
+	bool		feasible;
+} PerpsSlippageRow;
+
+/*
+ * The standard slippage rows for sizes 1K, 10K, 50K, 100K, 500K, 1M, 5M,
+ * 10M quote, buy and sell (16 rows, each size buy then sell).  Returns the
+ * number of rows filled (0 when mid is undefined).
+ */
+extern int	perps_book_slippage_rows(const PerpsNumBook *book, PerpsSlippageRow *rows);
+
+/* ------------------------------------------------------------------------
+ * Lower level: a validated book in exact form, for the SQL functions.
+ * ------------------------------------------------------------------------
+ */
+typedef struct PerpsExactSide
+{
+	int			n;
+
+	/*
+	 * The 64-bit lane, used when every price and quantity of the side fits
+	 * in 64 bits at the side's largest scale: pv[i] = price * 10^ps, qv[i] =
+	 * qty * 10^qs, and pd[i], qd[i] the display scale of each value, so that
+	 * results keep numeric's scales.  lcq[k] (scale ps + qs) and lcb[k]
+	 * (scale qs) are the prefix sums of price * qty and qty over the best k
+	 * levels, with lcqd[k], lcbd[k] the largest display scale of their terms.
+	 */
+	bool		lane;
+	int32		ps;
+	int32		qs;
+	int64	   *pv;
+	int64	   *qv;
+	uint8	   *pd;
+	uint8	   *qd;
+	int128	   *lcq;
+	uint8	   *lcqd;
+	int128	   *lcb;
+	uint8	   *lcbd;
+
+	/* The general form, when !lane; prefix sums NULL until needed. */
+	XNum	   *price;
+	XNum	   *qty;
+	XNum	   *cum_quote;
+	XNum	   *cum_base;
+} PerpsExactSide;
+
+typedef struct PerpsExactBook
+{
+	PerpsExactSide bids;
+	PerpsExactSide asks;
+	bool		has_mid;		/* false when a side is empty */
+	XNum		mid;
+} PerpsExactBook;
+
+/* Price of level i (0-based) of a side, with its own display scale. */
+extern XNum perps_exact_price(const PerpsExactSide *xs, int i);
+
+/* Decodes and validates (perps_book_check's errors). */
+extern void perps_exact_book(const PerpsNumBook *book, PerpsExactBook *xb);
+
+/* The same from the arrays, without deconstructing them first. */
+extern void perps_exact_from_arrays(ArrayType *bids, ArrayType *asks, PerpsExactBook *xb);
+
+/*
+ * Levels of one side within fraction f of mid, inclusive: bids with price
+ * >= mid - mid*f, asks with price <= mid + mid*f.  Sets the quote notional
+ * (or the base quantity when base is true) of those levels and whether the
+ * side's deepest level lies at or beyond the threshold.  Requires has_mid.
+ */
+extern XNum perps_exact_within(PerpsExactBook *xb, bool bids, XNum f, bool base, bool *complete);
+
+/* distance of the deepest level of a side from mid, in bps (numeric division) */
+extern Numeric perps_exact_max_bps(const PerpsExactBook *xb, bool bids);
+
+typedef struct PerpsSlippage
+{
+	bool		feasible;
+	int			levels_used;
+	Numeric		avg_price;		/* NULL when infeasible */
+	Numeric		slippage_bps;	/* NULL when infeasible */
+	Numeric		filled_base;
+	Numeric		filled_quote;
+} PerpsSlippage;
+
+/* A market order of notional quote (> 0): buy walks the asks, sell the bids. */
+extern void perps_exact_slippage(PerpsExactBook *xb, bool is_buy, XNum notional, PerpsSlippage *res);
+
+#endif							/* PERPS_BOOK_MATH_H */

@@ -1,0 +1,449 @@
+/*-------------------------------------------------------------------------
+ *
+ * exactnum.c
+ *		Exact decimal arithmetic for the order-book math: scaled 128-bit
+ *		integers while values fit, PostgreSQL's numeric otherwise.
+ *
+ * The decoder reads the stored numeric format directly (a 16-bit header,
+ * an optional 16-bit weight, then base-10000 digits; see the comments on
+ * NumericData in PostgreSQL's numeric.c).  That format is part of the
+ * on-disk format, so it cannot change within a major version.  Anything it
+ * does not recognise as a plain finite value that fits is handed to
+ * numeric.c unchanged, so the fast path never changes a result, it only
+ * avoids palloc and fmgr calls.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "utils/builtins.h"
+#include "utils/fmgrprotos.h"
+#include "utils/numeric.h"
+
+#include "exactnum.h"
+
+/* numeric storage format (numeric.c) */
+#define XN_SIGN_MASK		0xC000
+#define XN_NEG				0x4000
+#define XN_SHORT			0x8000
+#define XN_SPECIAL			0xC000
+#define XN_SHORT_SIGN_MASK	0x2000
+#define XN_SHORT_DSCALE_MASK	0x1F80
+#define XN_SHORT_DSCALE_SHIFT	7
+#define XN_SHORT_WEIGHT_SIGN	0x0040
+#define XN_SHORT_WEIGHT_MASK	0x003F
+#define XN_DSCALE_MASK		0x3FFF
+#define XN_MAX_GROUPS		9	/* 9 base-10000 digits < 10^36 */
+
+const int128 xn_pow10[XN_MAX_SCALE + 1] = {
+	(int128) 1,
+	(int128) 10,
+	(int128) 100,
+	(int128) 1000,
+	(int128) 10000,
+	(int128) 100000,
+	(int128) 1000000,
+	(int128) 10000000,
+	(int128) 100000000,
+	(int128) 1000000000,
+	(int128) 10000000000LL,
+	(int128) 100000000000LL,
+	(int128) 1000000000000LL,
+	(int128) 10000000000000LL,
+	(int128) 100000000000000LL,
+	(int128) 1000000000000000LL,
+	(int128) 10000000000000000LL,
+	(int128) 100000000000000000LL,
+	(int128) 1000000000000000000LL,
+	(int128) 1000000000000000000LL * 10,
+	(int128) 1000000000000000000LL * 100,
+	(int128) 1000000000000000000LL * 1000,
+	(int128) 1000000000000000000LL * 10000,
+	(int128) 1000000000000000000LL * 100000,
+	(int128) 1000000000000000000LL * 1000000,
+	(int128) 1000000000000000000LL * 10000000,
+	(int128) 1000000000000000000LL * 100000000,
+	(int128) 1000000000000000000LL * 1000000000,
+	(int128) 1000000000000000000LL * 10000000000LL,
+	(int128) 1000000000000000000LL * 100000000000LL,
+	(int128) 1000000000000000000LL * 1000000000000LL,
+	(int128) 1000000000000000000LL * 10000000000000LL,
+	(int128) 1000000000000000000LL * 100000000000000LL,
+	(int128) 1000000000000000000LL * 1000000000000000LL,
+	(int128) 1000000000000000000LL * 10000000000000000LL,
+	(int128) 1000000000000000000LL * 100000000000000000LL,
+	(int128) 1000000000000000000LL * 1000000000000000000LL,
+	(int128) 1000000000000000000LL * 1000000000000000000LL * 10,
+	(int128) 1000000000000000000LL * 1000000000000000000LL * 100,
+};
+
+
+static inline XNum
+xn_big(Numeric n)
+{
+	XNum		r;
+
+	r.v = 0;
+	r.n = n;
+	r.scale = 0;
+	r.big = true;
+	return r;
+}
+
+/*
+ * Decodes the payload of a numeric varlena (data, len bytes, header
+ * excluded) into v * 10^-dscale.  Returns false for NaN, infinities and
+ * values that do not fit.
+ */
+static inline bool
+xn_decode(const char *data, Size len, int128 *v, int32 *dscale)
+{
+	uint16		hdr;
+	int			weight;
+	bool		neg;
+	const char *digits;
+	int			ndigits;
+	int128		acc = 0;
+	int			shift;
+
+	if (len < sizeof(uint16))
+		return false;
+	memcpy(&hdr, data, sizeof(uint16));
+	if ((hdr & XN_SIGN_MASK) == XN_SPECIAL)
+		return false;
+	if (hdr & XN_SHORT)
+	{
+		neg = (hdr & XN_SHORT_SIGN_MASK) != 0;
+		*dscale = (hdr & XN_SHORT_DSCALE_MASK) >> XN_SHORT_DSCALE_SHIFT;
+		weight = (hdr & XN_SHORT_WEIGHT_MASK);
+		if (hdr & XN_SHORT_WEIGHT_SIGN)
+			weight |= ~XN_SHORT_WEIGHT_MASK;
+		digits = data + sizeof(uint16);
+		ndigits = (len - sizeof(uint16)) / sizeof(int16);
+	}
+	else
+	{
+		int16		w;
+
+		if (len < 2 * sizeof(uint16))
+			return false;
+		neg = (hdr & XN_SIGN_MASK) == XN_NEG;
+		*dscale = hdr & XN_DSCALE_MASK;
+		memcpy(&w, data + sizeof(uint16), sizeof(int16));
+		weight = w;
+		digits = data + 2 * sizeof(uint16);
+		ndigits = (len - 2 * sizeof(uint16)) / sizeof(int16);
+	}
+	if (*dscale > XN_MAX_SCALE)
+		return false;
+	if (ndigits == 0)
+	{
+		*v = 0;
+		return true;
+	}
+	if (ndigits > XN_MAX_GROUPS)
+		return false;
+
+	/*
+	 * The digit groups read as one integer are the value times
+	 * 10^(4 * (ndigits - 1 - weight)); scaling that to 10^dscale is a
+	 * multiplication, or, when the last group holds digits past dscale
+	 * (always zeros), a cut of 1 to 3 decimal digits of that group.
+	 */
+	shift = *dscale - 4 * (ndigits - 1 - weight);
+	if (shift < -3 || shift > XN_MAX_SCALE)
+		return false;
+	{
+		int			nfull = shift < 0 ? ndigits - 1 : ndigits;
+		int64		acc64 = 0;
+		int			i;
+
+		for (i = 0; i < nfull && i < 4; i++)
+		{
+			int16		d;
+
+			memcpy(&d, digits + i * sizeof(int16), sizeof(int16));
+			acc64 = acc64 * 10000 + d;
+		}
+		acc = acc64;
+		for (; i < nfull; i++)
+		{
+			int16		d;
+
+			memcpy(&d, digits + i * sizeof(int16), sizeof(int16));
+			acc = acc * 10000 + d;
+		}
+		if (shift < 0)
+		{
+			static const int16 cut_pow[4] = {1, 10, 100, 1000};
+			int16		d;
+			int			cut = -shift;
+
+			memcpy(&d, digits + (ndigits - 1) * sizeof(int16), sizeof(int16));
+			if (d % cut_pow[cut] != 0)
+				return false;
+			acc = acc * cut_pow[4 - cut] + d / cut_pow[cut];
+		}
+		else if (shift > 0 &&
+				 __builtin_mul_overflow(acc, xn_pow10[shift], &acc))
+			return false;
+	}
+	*v = neg ? -acc : acc;
+	return true;
+}
+
+/*
+ * The 64-bit decoder: the same reading of the format as xn_decode,
+ * specialised for values of at most five digit groups.
+ */
+bool
+xn_decode_int64(Datum d, int64 *m, int32 *dscale)
+{
+	struct varlena *p = (struct varlena *) DatumGetPointer(d);
+	const char *data;
+	Size		len;
+	uint16		hdr;
+	int			weight;
+	int			ndigits;
+	int			ds;
+	int			shift;
+	int			nfull;
+	bool		neg;
+	const char *digits;
+	uint64		acc = 0;
+	int			i;
+
+	if (VARATT_IS_4B_U(p))
+	{
+		data = VARDATA(p);
+		len = VARSIZE(p) - VARHDRSZ;
+	}
+	else if (VARATT_IS_1B(p) && !VARATT_IS_1B_E(p))
+	{
+		data = VARDATA_SHORT(p);
+		len = VARSIZE_SHORT(p) - VARHDRSZ_SHORT;
+	}
+	else
+		return false;
+	if (unlikely(len < sizeof(uint16)))
+		return false;
+	memcpy(&hdr, data, sizeof(uint16));
+	if ((hdr & XN_SIGN_MASK) == XN_SHORT)
+	{
+		neg = (hdr & XN_SHORT_SIGN_MASK) != 0;
+		ds = (hdr & XN_SHORT_DSCALE_MASK) >> XN_SHORT_DSCALE_SHIFT;
+		weight = (hdr & XN_SHORT_WEIGHT_MASK);
+		if (hdr & XN_SHORT_WEIGHT_SIGN)
+			weight |= ~XN_SHORT_WEIGHT_MASK;
+		digits = data + sizeof(uint16);
+		ndigits = (len - sizeof(uint16)) / sizeof(int16);
+	}
+	else if ((hdr & XN_SIGN_MASK) == XN_SPECIAL || len < 2 * sizeof(uint16))
+		return false;
+	else
+	{
+		int16		w;
+
+		neg = (hdr & XN_SIGN_MASK) == XN_NEG;
+		ds = hdr & XN_DSCALE_MASK;
+		memcpy(&w, data + sizeof(uint16), sizeof(int16));
+		weight = w;
+		digits = data + 2 * sizeof(uint16);
+		ndigits = (len - 2 * sizeof(uint16)) / sizeof(int16);
+	}
+	if (ds > XN_INT64_MAX_SCALE || ndigits > 5)
+		return false;
+	*dscale = ds;
+	if (ndigits == 0)
+	{
+		*m = 0;
+		return true;
+	}
+
+	/* as in xn_decode */
+	shift = ds - 4 * (ndigits - 1 - weight);
+	if (shift < -3 || shift > XN_INT64_MAX_SCALE)
+		return false;
+	nfull = shift < 0 ? ndigits - 1 : ndigits;
+	for (i = 0; i < nfull; i++)
+	{
+		int16		dg;
+
+		memcpy(&dg, digits + i * sizeof(int16), sizeof(int16));
+		if (i < 4)
+			acc = acc * 10000 + (uint64) dg;
+		else if (__builtin_mul_overflow(acc, (uint64) 10000, &acc) ||
+				 __builtin_add_overflow(acc, (uint64) dg, &acc))
+			return false;
+	}
+	if (shift < 0)
+	{
+		uint16		dg;
+		uint64		keep;
+		uint64		mul;
+
+		memcpy(&dg, digits + (ndigits - 1) * sizeof(int16), sizeof(int16));
+		/* constant divisors: no division instruction on this hot path */
+		switch (-shift)
+		{
+			case 1:
+				if (dg % 10 != 0)
+					return false;
+				keep = dg / 10;
+				mul = 1000;
+				break;
+			case 2:
+				if (dg % 100 != 0)
+					return false;
+				keep = dg / 100;
+				mul = 100;
+				break;
+			default:
+				if (dg % 1000 != 0)
+					return false;
+				keep = dg / 1000;
+				mul = 10;
+				break;
+		}
+		if (__builtin_mul_overflow(acc, mul, &acc) ||
+			__builtin_add_overflow(acc, keep, &acc))
+			return false;
+	}
+	else if (shift > 0 &&
+			 __builtin_mul_overflow(acc, (uint64) xn_pow10[shift], &acc))
+		return false;
+	if (acc > (uint64) PG_INT64_MAX)
+		return false;
+	*m = neg ? -(int64) acc : (int64) acc;
+	return true;
+}
+
+XNum
+xn_from_datum(Datum d)
+{
+	struct varlena *p = (struct varlena *) DatumGetPointer(d);
+	int128		v;
+	int32		dscale;
+
+	if (VARATT_IS_EXTENDED(p) && !VARATT_IS_SHORT(p))
+		p = pg_detoast_datum(p);
+	if (xn_decode(VARDATA_ANY(p), VARSIZE_ANY_EXHDR(p), &v, &dscale))
+		return xn_small(v, dscale);
+	return xn_big(DatumGetNumeric(PointerGetDatum(p)));
+}
+
+Numeric
+xn_to_numeric(XNum a)
+{
+	char		digits[48];
+	char		buf[64];
+	int			nd = 0;
+	int			pos = 0;
+	uint128		u;
+
+	if (a.big)
+		return a.n;
+	u = a.v < 0 ? -(uint128) a.v : (uint128) a.v;
+	do
+	{
+		digits[nd++] = '0' + (int) (u % 10);
+		u /= 10;
+	} while (u != 0);
+	while (nd < a.scale + 1)
+		digits[nd++] = '0';
+	if (a.v < 0)
+		buf[pos++] = '-';
+	while (nd > a.scale)
+		buf[pos++] = digits[--nd];
+	if (a.scale > 0)
+	{
+		buf[pos++] = '.';
+		while (nd > 0)
+			buf[pos++] = digits[--nd];
+	}
+	buf[pos] = '\0';
+	return DatumGetNumeric(DirectFunctionCall3(numeric_in,
+											   CStringGetDatum(buf),
+											   ObjectIdGetDatum(InvalidOid),
+											   Int32GetDatum(-1)));
+}
+
+/* Turns a numeric result into an XNum, in the fast form when it fits. */
+static XNum
+xn_from_numeric(Numeric n)
+{
+	return xn_from_datum(NumericGetDatum(n));
+}
+
+XNum
+xn_shift(XNum a, int32 k)
+{
+	if (!a.big && a.scale + k <= XN_MAX_SCALE)
+		return xn_small(a.v, a.scale + k);
+	/* multiplying by 1/10^k adds k to the display scale, as the fast form does */
+	return xn_from_numeric(numeric_mul_opt_error(xn_to_numeric(a),
+												 xn_to_numeric(xn_small(1, k)),
+												 NULL));
+}
+
+XNum
+xn_add_slow(XNum a, XNum b)
+{
+	return xn_from_numeric(numeric_add_opt_error(xn_to_numeric(a), xn_to_numeric(b), NULL));
+}
+
+XNum
+xn_sub_slow(XNum a, XNum b)
+{
+	return xn_from_numeric(numeric_sub_opt_error(xn_to_numeric(a), xn_to_numeric(b), NULL));
+}
+
+XNum
+xn_mul_slow(XNum a, XNum b)
+{
+	return xn_from_numeric(numeric_mul_opt_error(xn_to_numeric(a), xn_to_numeric(b), NULL));
+}
+
+int
+xn_cmp_slow(XNum a, XNum b)
+{
+	return DatumGetInt32(DirectFunctionCall2(numeric_cmp,
+											 NumericGetDatum(xn_to_numeric(a)),
+											 NumericGetDatum(xn_to_numeric(b))));
+}
+
+int
+xn_sign_slow(XNum a)
+{
+	return xn_cmp(a, xn_small(0, 0));
+}
+
+bool
+xn_is_special(XNum a)
+{
+	return a.big && (numeric_is_nan(a.n) || numeric_is_inf(a.n));
+}
+
+XNum
+xn_half_sum(XNum a, XNum b)
+{
+	XNum		s = xn_add(a, b);
+
+	if (!s.big)
+	{
+		int128		r;
+
+		if (s.v % 2 == 0)
+			return xn_small(s.v / 2, s.scale);
+		if (s.scale < XN_MAX_SCALE && !__builtin_mul_overflow(s.v, 5, &r))
+			return xn_small(r, s.scale + 1);
+	}
+	return xn_mul(s, xn_small(5, 1));
+}
+
+Numeric
+xn_div(XNum a, XNum b)
+{
+	return numeric_div_opt_error(xn_to_numeric(a), xn_to_numeric(b), NULL);
+}

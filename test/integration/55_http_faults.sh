@@ -1,0 +1,192 @@
+#!/usr/bin/env bash
+# TAP: the HTTP layer against the mock's injected faults (POST /_mock/faults):
+# retries after Retry-After, a retry budget that ends an endless 500, bodies
+# that are truncated, wrong-typed, oversized or garbage, dropped connections,
+# slow answers, and a query cancel in the middle of a fetch.  Every failure
+# must be an error with its SQLSTATE: never a crash, never a half-parsed row.
+set -u
+MOCK=${PERPS_MOCK_URL:?PERPS_MOCK_URL is not set}
+n=0 fails=0
+echo "1..28"
+
+ok() {  # ok COND-EXIT-STATUS DESCRIPTION [DIAG]
+    n=$((n + 1))
+    if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fails=$((fails + 1)); [ -n "${3:-}" ] && echo "$3" | sed 's/^/# /'; fi
+}
+fault() { curl -sf -X POST "$MOCK/_mock/faults" -d "$1" >/dev/null; }
+clear_faults() { curl -sf -X DELETE "$MOCK/_mock/faults" >/dev/null; curl -sf -X DELETE "$MOCK/_mock/log" >/dev/null; }
+requests() {  # number of logged requests to a binance path
+    curl -sf "$MOCK/_mock/log?venue=binance" | python3 -c "import json,sys; print(sum(1 for r in json.load(sys.stdin) if r['path']=='$1'))"
+}
+now() { date +%s.%N; }
+elapsed() { python3 -c "print(round($2 - $1, 3))"; }
+ge() { python3 -c "import sys; sys.exit(0 if $1 >= $2 else 1)"; }
+lt() { python3 -c "import sys; sys.exit(0 if $1 < $2 else 1)"; }
+
+# sql SETTINGS QUERY: runs QUERY with binance pointed at the mock, prints the
+# result rows or "ERROR:  <sqlstate>" lines
+sql() {
+    psql -X -q -t -A -v VERBOSITY=sqlstate 2>&1 <<SQL
+BEGIN;
+UPDATE perps_stats.exchanges SET rest_url = '$MOCK/binance' WHERE name = 'binance';
+$1
+$2;
+ROLLBACK;
+SQL
+}
+
+OI="SELECT open_interest FROM perps_stats.fetch_open_interest('binance', 'BTC')"
+
+# 1-3: 429 with Retry-After: 1 is retried after a second and succeeds
+clear_faults
+fault '{"venue":"binance","path":"^/fapi/v1/openInterest$","kind":"status","status":429,"retry_after":1,"count":1}'
+t0=$(now); out=$(sql "" "$OI"); t1=$(now)
+ok $([ "$out" = "84617.188" ]; echo $?) "429 + Retry-After: 1 then success returns the row" "$out"
+ge "$(elapsed "$t0" "$t1")" 1.0; ok $? "the retry waited Retry-After (took $(elapsed "$t0" "$t1") s)"
+ok $([ "$(requests /fapi/v1/openInterest)" = 2 ]; echo $?) "two requests reached the venue"
+
+# 4-5: 418 (Binance's IP ban) with Retry-After is retried too
+clear_faults
+fault '{"venue":"binance","path":"^/fapi/v1/openInterest$","kind":"status","status":418,"retry_after":1,"count":1}'
+t0=$(now); out=$(sql "" "$OI"); t1=$(now)
+ok $([ "$out" = "84617.188" ]; echo $?) "418 + Retry-After: 1 then success returns the row" "$out"
+ge "$(elapsed "$t0" "$t1")" 1.0; ok $? "the 418 retry waited a second"
+
+# 6-9: an endless 500 ends in a clear error within the budget
+clear_faults
+fault '{"venue":"binance","path":"^/fapi/v1/openInterest$","kind":"status","status":500,"count":-1}'
+t0=$(now); out=$(sql "SET perps_stats.http_retry_budget = '2s'; SET perps_stats.http_max_retries = 100;" "$OI"); t1=$(now)
+ok $([ "$out" = "ERROR:  08006" ]; echo $?) "an endless 500 is an error with SQLSTATE 08006" "$out"
+lt "$(elapsed "$t0" "$t1")" 3.5; ok $? "within the 2 s budget plus one request (took $(elapsed "$t0" "$t1") s)"
+r=$(requests /fapi/v1/openInterest)
+ge "$r" 3; ok $? "it was retried with backoff ($r attempts)"
+msg=$(psql -X -q -t -A 2>&1 <<SQL
+BEGIN;
+UPDATE perps_stats.exchanges SET rest_url = '$MOCK/binance' WHERE name = 'binance';
+SET perps_stats.http_retry_budget = '500ms';
+$OI;
+ROLLBACK;
+SQL
+)
+echo "$msg" | grep -q 'binance answered GET /fapi/v1/openInterest?symbol=BTCUSDT with HTTP status 500'
+ok $? "the error names the venue, the path and the status" "$msg"
+
+# 10-11: truncated JSON and garbage are 22032
+clear_faults
+fault '{"venue":"binance","path":"^/fapi/v1/depth$","kind":"truncate","count":1}'
+out=$(sql "" "SELECT bids FROM perps_stats.fetch_orderbook('binance', 'BTC')")
+ok $([ "$out" = "ERROR:  22032" ]; echo $?) "a truncated body is invalid_json_text (22032), no row" "$out"
+fault '{"venue":"binance","path":"^/fapi/v1/openInterest$","kind":"garbage","count":1}'
+out=$(sql "" "$OI")
+ok $([ "$out" = "ERROR:  22032" ]; echo $?) "a garbage body is 22032" "$out"
+
+# 12-14: wrong types are data_exception (22000); a half-parsed market list writes nothing
+fault '{"venue":"binance","path":"^/fapi/v1/klines$","kind":"wrong_types","count":1}'
+out=$(sql "" "SELECT count(*) FROM perps_stats.fetch_klines('binance', 'BTC', '1m')")
+ok $([ "$out" = "ERROR:  22000" ]; echo $?) "wrong-typed klines are 22000, no row" "$out"
+MARKETS="SELECT count(*) || ' ' || coalesce(max(updated_at)::text, '-') FROM perps_stats.markets WHERE exchange_id = 1"
+before=$(psql -X -q -t -A -c "$MARKETS")
+fault '{"venue":"binance","path":"^/fapi/v1/exchangeInfo$","kind":"wrong_types","count":1}'
+out=$(psql -X -q -t -A -v VERBOSITY=sqlstate 2>&1 <<SQL
+UPDATE perps_stats.exchanges SET rest_url = '$MOCK/binance' WHERE name = 'binance';
+SELECT perps_stats.refresh_markets('binance');
+SQL
+)
+ok $([ "$out" = "ERROR:  22000" ]; echo $?) "a wrong-typed exchangeInfo fails refresh_markets with 22000" "$out"
+after=$(psql -X -q -t -A -c "$MARKETS")
+ok $([ "$before" = "$after" ]; echo $?) "... and wrote no market" "$before / $after"
+
+# 15: an oversized body is program_limit_exceeded (54000)
+fault '{"venue":"binance","path":"^/fapi/v1/openInterest$","kind":"oversize","bytes":2000000,"count":1}'
+out=$(sql "SET perps_stats.http_max_response_size = '1MB';" "$OI")
+ok $([ "$out" = "ERROR:  54000" ]; echo $?) "a body over http_max_response_size is 54000" "$out"
+
+# 16: a dropped connection is retried
+clear_faults
+fault '{"venue":"binance","path":"^/fapi/v1/openInterest$","kind":"drop","count":1}'
+out=$(sql "" "$OI")
+ok $([ "$out" = "84617.188" ]; echo $?) "a dropped connection is retried and succeeds" "$out"
+
+# 17-18: a slow answer times out (08006) after http_timeout
+clear_faults
+fault '{"venue":"binance","path":"^/fapi/v1/openInterest$","kind":"slow","delay_ms":4000,"count":-1}'
+t0=$(now); out=$(sql "SET perps_stats.http_timeout = '500ms'; SET perps_stats.http_retry_budget = 0;" "$OI"); t1=$(now)
+ok $([ "$out" = "ERROR:  08006" ]; echo $?) "a slow answer times out: 08006" "$out"
+lt "$(elapsed "$t0" "$t1")" 2.0; ok $? "after http_timeout (took $(elapsed "$t0" "$t1") s)"
+
+# 19-20: a query cancel stops a fetch within a second
+t0=$(now); out=$(sql "SET statement_timeout = '700ms';" "$OI"); t1=$(now)
+ok $([ "$out" = "ERROR:  57014" ]; echo $?) "statement_timeout cancels a fetch in flight (57014)" "$out"
+lt "$(elapsed "$t0" "$t1")" 1.7; ok $? "within a second of the cancel (took $(elapsed "$t0" "$t1") s)"
+
+# 21: a cancel during a backoff wait, then the same session fetches again (no handle leaked)
+clear_faults
+fault '{"venue":"binance","path":"^/fapi/v1/openInterest$","kind":"status","status":503,"retry_after":20,"count":1}'
+out=$(psql -X -q -t -A -v VERBOSITY=sqlstate 2>&1 <<SQL
+UPDATE perps_stats.exchanges SET rest_url = '$MOCK/binance' WHERE name = 'binance';
+SET perps_stats.http_retry_budget = '60s';
+SET statement_timeout = '1s';
+$OI;
+RESET statement_timeout;
+$OI;
+$OI;
+SQL
+)
+ok $([ "$(echo $out)" = "ERROR: 57014 84617.188 84617.188" ]; echo $?) "cancel during Retry-After, then two fetches in the same backend" "$out"
+
+# 22: requests of one call run concurrently: with 300 ms added to every answer,
+# the ticker's four requests take about 300 ms, not 1.2 s
+clear_faults
+curl -sf -X POST "$MOCK/_mock/config" -d '{"latency_ms": 300}' >/dev/null
+t0=$(now); out=$(sql "" "SELECT last_price FROM perps_stats.fetch_ticker('binance', 'ETH')"); t1=$(now)
+curl -sf -X POST "$MOCK/_mock/config" -d '{"latency_ms": 0}' >/dev/null
+lt "$(elapsed "$t0" "$t1")" 1.0; ok $? "a call's 4 requests run concurrently ($(elapsed "$t0" "$t1") s with 300 ms each; $out)"
+
+# 23-25: many jobs of perps_fetch_many (what collect() uses) in one concurrent run:
+# each job's failure is its own, the others' rows are there
+MANY="SELECT string_agg(concat_ws(':', symbol, method, ok, n, sqlstate), ' ' ORDER BY ord)
+        FROM perps_stats._fetch_many('{binance,binance,binance,binance,nosuch}', '{ETH,BTC,BTC,NOPE,BTC}',
+                                     '{ticker,orderbook,open_interest,ticker,ticker}') WITH ORDINALITY AS t(exchange, symbol, method, ok, n, sqlstate, message, ord)"
+clear_faults
+out=$(sql "" "$MANY")
+ok $([ "$out" = "ETH:ticker:t:1 BTC:order book:t:1 BTC:open interest:t:1 NOPE:ticker:f:38000 BTC:ticker:f:42704" ]; echo $?) \
+   "per-job results and errors (unknown symbol 38000, unknown exchange 42704)" "$out"
+fault '{"venue":"binance","path":"^/fapi/v1/depth$","kind":"status","status":500,"count":-1}'
+out=$(sql "SET perps_stats.http_retry_budget = '1s';" "$MANY")
+ok $([ "$out" = "ETH:ticker:t:1 BTC:order book:f:08006 BTC:open interest:t:1 NOPE:ticker:f:38000 BTC:ticker:f:42704" ]; echo $?) \
+   "an endless 500 fails only the job it hits" "$out"
+clear_faults
+curl -sf -X POST "$MOCK/_mock/config" -d '{"latency_ms": 300}' >/dev/null
+t0=$(now); out=$(sql "" "SELECT count(*) FILTER (WHERE ok) FROM perps_stats._fetch_many('{binance,binance,binance}', '{ETH,BTC,BTC}', '{ticker,orderbook,open_interest}')"); t1=$(now)
+curl -sf -X POST "$MOCK/_mock/config" -d '{"latency_ms": 0}' >/dev/null
+lt "$(elapsed "$t0" "$t1")" 1.2; ok $? "3 jobs, 6 requests of 300 ms each run concurrently ($(elapsed "$t0" "$t1") s, $out ok)"
+
+# 26-27: the per-venue rate limit: 2 weight per second, 4 open-interest requests of weight 1:
+# two go at once (the bucket starts full), the 3rd after 0.5 s, the 4th after 1 s
+curl -sf -X DELETE "$MOCK/_mock/log" >/dev/null
+t0=$(now)
+out=$(sql "UPDATE perps_stats.exchanges SET rate_limit_weight = 2, rate_limit_window_ms = 1000 WHERE name = 'binance';" \
+      "SELECT count(*) FILTER (WHERE ok) FROM perps_stats._fetch_many('{binance,binance,binance,binance}', '{BTC,BTC,BTC,BTC}', '{open_interest,open_interest,open_interest,open_interest}')")
+t1=$(now)
+ok $([ "$out" = 4 ]; echo $?) "rate-limited jobs all succeed" "$out"
+spread=$(curl -sf "$MOCK/_mock/log?venue=binance" | python3 -c "import json,sys; t=sorted(r['t'] for r in json.load(sys.stdin) if r['path']=='/fapi/v1/openInterest'); print(round(t[-1]-t[0],3))")
+ge "$spread" 0.9; ok $? "the venue saw them spread over about a second ($spread s, $(elapsed "$t0" "$t1") s in all)"
+
+# 28: a member of perps_collector may fetch, and the markets refresh that needs runs as the owner
+out=$(psql -X -q -t -A -v VERBOSITY=sqlstate 2>&1 <<SQL
+BEGIN;
+UPDATE perps_stats.exchanges SET rest_url = '$MOCK/binance', rate_limit_weight = NULL WHERE name = 'binance';
+DELETE FROM perps_stats.markets WHERE exchange_id = 1;
+CREATE ROLE perps_tap_collector IN ROLE perps_collector;
+SET ROLE perps_tap_collector;
+SELECT string_agg(symbol, ',' ORDER BY symbol) FROM perps_stats.fetch_tickers('binance');
+RESET ROLE;
+SELECT count(*) FROM perps_stats.markets WHERE exchange_id = 1;
+ROLLBACK;
+SQL
+)
+ok $([ "$(echo $out)" = "BTC,ETH 117" ]; echo $?) "perps_collector runs fetch_tickers; the markets refresh it needs writes as the owner" "$out"
+
+psql -X -q -c "UPDATE perps_stats.exchanges SET rest_url = 'https://fapi.binance.com' WHERE name = 'binance'" >/dev/null
+clear_faults
+[ "$fails" -eq 0 ]

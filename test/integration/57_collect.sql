@@ -1,0 +1,110 @@
+-- collect(): one snapshot round against the mock.  Expected values worked
+-- out by hand from the payloads the mock serves for BTCUSDT on Binance:
+--   depth: fixtures/binance/fetchOrderBook.swap.json (5 levels a side),
+--   mark price and funding: websocket/binance_usdm/markPriceUpdate.json,
+--   open interest: fetchOpenInterest.json, 24 h ticker: the mock's
+--   documented-format BTCUSDT ticker (last 71481.90, change -0.712 %).
+-- Book math, by hand (checked with Python's decimal at 50 digits):
+--   mid = (42651.10 + 42878.00) / 2 = 42764.55
+--   50 bps: bids >= 42550.727...: all five, sum p*q = 32322504.985
+--           asks <= 42978.372...: 42878.00*7.011 + 42950.90*0.005 = 300832.4125
+--   100 bps: asks <= 43192.19...: all five = 1302180.5095; 1..20 bps: nothing
+--   max_bid_bps = (42764.55 - 42609.80) / 42764.55 * 1e4 = 36.18651429747302...
+--   max_ask_bps = (42998.10 - 42764.55) / 42764.55 * 1e4 = 54.61299136785024...
+--   buy 1M: 7.011 @ 42878.00 (300617.658), 0.005 @ 42950.90, 0.061 @ 42980.90,
+--           the rest at 42981.80: avg 42950.534107156054..., 43.490252359969839... bps
+--   buy 5M: infeasible (the asks hold 1302180.5095)
+--   sell 10K: at 42651.10, (42764.55 - 42651.10) / 42764.55 * 1e4 = 26.528982533430142... bps
+\getenv mock_url PERPS_MOCK_URL
+SET TimeZone = 'UTC';
+SELECT plan(21);
+
+UPDATE perps_stats.exchanges SET rest_url = :'mock_url' || '/' || name;
+SELECT perps_stats.refresh_markets('binance') > 0 AS binance_markets \gset
+
+SELECT clock_timestamp() AS t0 \gset
+CREATE TEMP TABLE r1 AS
+    SELECT * FROM perps_stats.collect('{binance,bybit,hyperliquid}', '{BTC}');
+SELECT clock_timestamp() AS t1 \gset
+CREATE TEMP TABLE m AS
+    SELECT id FROM perps_stats.markets
+     WHERE symbol = 'BTC' AND exchange_id = (SELECT id FROM perps_stats.exchanges WHERE name = 'binance');
+
+SELECT results_eq(
+    $$SELECT exchange, kind, rows, error FROM r1 WHERE exchange = 'binance' ORDER BY kind$$,
+    $$VALUES ('binance', 'funding', 1, NULL::text), ('binance', 'open_interest', 1, NULL),
+             ('binance', 'orderbook', 18, NULL), ('binance', 'ticker', 1, NULL)$$,
+    'binance BTC: ticker, open interest, funding, and a book with 1 depth row and 16 slippage rows');
+SELECT is((SELECT count(*)::int FROM r1 WHERE error IS NULL AND rows > 0), 12,
+          'all four kinds written on binance, bybit and hyperliquid');
+
+-- one batch timestamp for every row of the round (rows of this round: the
+-- collector worker of the test cluster may add rounds of its own)
+SELECT is((SELECT count(DISTINCT ts)::int FROM (
+              SELECT ts FROM perps_stats.tickers UNION ALL SELECT ts FROM perps_stats.open_interest
+              UNION ALL SELECT ts FROM perps_stats.orderbooks UNION ALL SELECT ts FROM perps_stats.liquidity_depth
+              UNION ALL SELECT ts FROM perps_stats.slippage) t
+            WHERE ts BETWEEN :'t0' AND :'t1'), 1, 'one batch timestamp');
+SELECT is((SELECT count(*)::int FROM perps_stats.liquidity_depth WHERE ts BETWEEN :'t0' AND :'t1'), 3,
+          'a depth row for each of the three books');
+
+SELECT is((SELECT last_price FROM perps_stats.tickers WHERE market_id = (SELECT id FROM m)), 71481.90,
+          'ticker last price');
+SELECT is((SELECT price_change_pct FROM perps_stats.tickers WHERE market_id = (SELECT id FROM m)), -0.00712,
+          'ticker 24 h change -0.712 % as a fraction');
+SELECT is((SELECT mark_price FROM perps_stats.tickers WHERE market_id = (SELECT id FROM m)), 58940.14924532,
+          'ticker mark price from the premium index');
+SELECT is((SELECT open_interest FROM perps_stats.open_interest WHERE market_id = (SELECT id FROM m)), 84617.188,
+          'open interest in BTC');
+SELECT is((SELECT rate FROM perps_stats.funding_rates WHERE market_id = (SELECT id FROM m)), 0.00058455,
+          'funding rate');
+SELECT is((SELECT bids FROM perps_stats.orderbooks WHERE market_id = (SELECT id FROM m)),
+          '{{42651.10,470.672},{42650.00,66.452},{42646.80,126.261},{42616.10,1.394},{42609.80,93.162}}'::numeric[],
+          'stored book: bids best first');
+
+SELECT ok((SELECT row(mid_price, bid_1bps, bid_20bps, bid_50bps, bid_100bps, ask_20bps, ask_50bps, ask_100bps)
+                    = row(42764.55, 0, 0, 32322504.985, 32322504.985, 0, 300832.4125, 1302180.5095)
+              FROM perps_stats.liquidity_depth WHERE market_id = (SELECT id FROM m)),
+          'liquidity depth from the full book');
+SELECT is((SELECT round(max_bid_bps, 12) FROM perps_stats.liquidity_depth WHERE market_id = (SELECT id FROM m)),
+          36.186514297473, 'deepest bid level in bps');
+SELECT is((SELECT round(max_ask_bps, 12) FROM perps_stats.liquidity_depth WHERE market_id = (SELECT id FROM m)),
+          54.612991367850, 'deepest ask level in bps');
+
+SELECT is((SELECT count(*)::int FROM perps_stats.slippage WHERE market_id = (SELECT id FROM m)), 16,
+          'sixteen slippage rows: 8 sizes, buy and sell');
+SELECT is((SELECT row(round(avg_price, 10), round(slippage_bps, 10), feasible)::text FROM perps_stats.slippage
+            WHERE market_id = (SELECT id FROM m) AND amount = 1000000 AND side = 'buy'),
+          row(42950.5341071561::numeric, 43.4902523600::numeric, true)::text, 'buy 1M');
+SELECT is((SELECT row(avg_price, slippage_bps, feasible)::text FROM perps_stats.slippage
+            WHERE market_id = (SELECT id FROM m) AND amount = 5000000 AND side = 'buy'),
+          row(NULL::numeric, NULL::numeric, false)::text, 'buy 5M is infeasible');
+SELECT ok((SELECT row(avg_price, round(slippage_bps, 10)) = row(42651.10, 26.5289825334)
+              FROM perps_stats.slippage WHERE market_id = (SELECT id FROM m) AND amount = 10000 AND side = 'sell'),
+          'sell 10K');
+
+-- a venue answering garbage (no such path) or nothing at all leaves the
+-- others' rows written and an ingest_events row for itself
+UPDATE perps_stats.exchanges SET rest_url = :'mock_url' || '/nowhere' WHERE name = 'bybit';
+UPDATE perps_stats.exchanges SET rest_url = 'http://127.0.0.1:9' WHERE name = 'hyperliquid';
+SET perps_stats.http_retry_budget = 500;
+CREATE TEMP TABLE r2 AS
+    SELECT * FROM perps_stats.collect('{binance,bybit,hyperliquid}', '{BTC}');
+SELECT is((SELECT string_agg(kind || '=' || rows, ',' ORDER BY kind) FROM r2 WHERE exchange = 'binance' AND error IS NULL),
+          'funding=0,open_interest=1,orderbook=18,ticker=1',
+          'binance still collected (the funding row of this funding time is already stored)');
+SELECT is((SELECT count(*)::int FROM r2 WHERE exchange IN ('bybit', 'hyperliquid') AND error IS NOT NULL), 8,
+          'every kind of the failing venues reports its error');
+-- (the collector worker of the test cluster records its own rounds too:
+-- count the events of this round, whose range is its batch timestamp)
+SELECT is((SELECT count(*)::int FROM perps_stats.ingest_events e JOIN perps_stats.exchanges x ON x.id = e.exchange_id
+            WHERE e.source = 'collect' AND e.kind = 'error' AND x.name IN ('bybit', 'hyperliquid')
+              AND e.market_id IS NOT NULL
+              AND e.range_start = (SELECT max(ts) FROM perps_stats.tickers WHERE market_id = (SELECT id FROM m))),
+          8, 'one ingest_events row per failed market and kind, naming the market');
+SELECT is((SELECT count(DISTINCT ts)::int FROM perps_stats.tickers WHERE market_id = (SELECT id FROM m)), 2,
+          'the second round added its binance ticker');
+
+UPDATE perps_stats.exchanges SET rest_url = :'mock_url' || '/' || name;
+RESET perps_stats.http_retry_budget;
+SELECT * FROM finish();

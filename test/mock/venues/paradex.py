@@ -1,0 +1,229 @@
+"""Paradex routes of the mock exchange (rest_url .../paradex).
+
+Recorded payloads (../shared/fixtures/paradex) are served for BTC-USD-PERP:
+/v1/markets, /v1/markets/summary (market=BTC-USD-PERP: the recorded ticker;
+market=ALL: the recorded tickers list), /v1/orderbook/BTC-USD-PERP, the
+recorded 1-minute kline, and the first page of /v1/trades (with its real
+"next" cursor).  DOCUMENTED-FORMAT data written here (marked "documented
+format" below): ETH-USD-PERP and SOL-USD-PERP, funding data (nothing
+recorded), klines outside the recorded one, and the older pages of trades,
+generated deterministically: cursor-paged newest first, page_size 1..5000
+(default 100).
+
+Errors answer {"error": "NOT_FOUND" | "VALIDATION_ERROR", "message": ...}
+with HTTP 404 / 400, Paradex's shape.
+"""
+
+import base64
+import copy
+import json
+from decimal import Decimal
+
+from mock_exchange import fixture, fixture_json
+
+FX = "paradex/"
+PAGE_MAX = 5000
+PAGE_DEFAULT = 100
+RESOLUTIONS = (1, 3, 5, 15, 30, 60)
+FUNDING_STEP_MS = 3600 * 1000
+NOW_MS = 1718378007937
+
+
+def _bad(msg, status=400, err="VALIDATION_ERROR"):
+    return status, {"error": err, "message": msg}
+
+
+def _markets():
+    rec = fixture_json(FX + "fetchMarkets.json")["results"]
+    out = list(rec)
+    # documented format: ETH and SOL perpetuals shaped like the recorded BTC
+    for base, tick, inc in (("ETH", "0.01", "0.01"), ("SOL", "0.001", "0.1")):
+        m = copy.deepcopy(rec[0])
+        m.update({"symbol": base + "-USD-PERP", "base_currency": base, "price_tick_size": tick,
+                  "order_size_increment": inc, "min_notional": "100"})
+        out.append(m)
+    return out
+
+
+def _known(sym):
+    return any(m["symbol"] == sym for m in _markets())
+
+
+def markets(req):
+    return 200, {"results": _markets()}
+
+
+def _summary(sym):
+    if sym == "BTC-USD-PERP":
+        return fixture_json(FX + "fetchTicker.json")["results"][0]
+    # documented format
+    base = {"ETH-USD-PERP": "3500.5", "SOL-USD-PERP": "150.25"}[sym]
+    return {"symbol": sym, "oracle_price": base, "mark_price": base, "last_traded_price": base,
+            "bid": base, "ask": str(Decimal(base) + Decimal("0.5")), "volume_24h": "1000000.5",
+            "total_volume": "5000000.5", "created_at": NOW_MS, "underlying_price": base,
+            "open_interest": "42.5", "funding_rate": "0.0001", "price_change_rate_24h": "0.0125"}
+
+
+def summary(req):
+    sym = req.arg("market")
+    if sym is None:
+        return _bad("market is required")
+    if sym == "ALL":
+        rows = fixture_json(FX + "fetchTickers.json")["results"]
+        rows += [_summary(m["symbol"]) for m in _markets() if m["symbol"] != "BTC-USD-PERP"]
+        return 200, {"results": rows}
+    if not _known(sym):
+        return _bad("market %s not found" % sym, 404, "NOT_FOUND")
+    if sym == "BTC-USD-PERP":
+        return 200, fixture(FX + "fetchTicker.json")
+    return 200, {"results": [_summary(sym)]}
+
+
+def orderbook(req):
+    sym = req.match.group(1)
+    if not _known(sym):
+        return _bad("market %s not found" % sym, 404, "NOT_FOUND")
+    try:
+        depth = int(req.arg("depth", "20"))
+    except ValueError:
+        return _bad("depth must be an integer")
+    if sym == "BTC-USD-PERP":
+        book = fixture_json(FX + "fetchOrderBook.json")
+    else:
+        px = Decimal(_summary(sym)["mark_price"])
+        book = {"market": sym, "seq_no": 1, "last_updated_at": NOW_MS,
+                "asks": [[str(px + i), "1.5"] for i in range(1, 4)],
+                "bids": [[str(px - i), "2.5"] for i in range(1, 4)]}
+    return 200, dict(book, asks=book["asks"][:depth], bids=book["bids"][:depth])
+
+
+def kline_row(t, res):
+    i = t // (res * 60000)
+    o = Decimal(60000) + Decimal(i % 71) / 10
+    return "[%d,%s,%s,%s,%s,%d]" % (t, o, o + 5, o - 5, o + 1, 100 + i % 11)
+
+
+def klines(req):
+    sym = req.arg("symbol", "")
+    if not _known(sym):
+        return _bad("market %s not found" % sym, 404, "NOT_FOUND")
+    try:
+        res = int(req.arg("resolution", ""))
+        start, end = int(req.arg("start_at")), int(req.arg("end_at"))
+    except (TypeError, ValueError):
+        return _bad("resolution, start_at and end_at are required")
+    if res not in RESOLUTIONS:
+        return _bad("resolution must be one of 1, 3, 5, 15, 30, 60")
+    rec = fixture_json(FX + "fetchOHLCV.json")["results"]
+    step = res * 60000
+    first = (start + step - 1) // step * step
+    times = list(range(first, end + 1, step))
+    if sym == "BTC-USD-PERP" and res == 1 and times == [rec[0][0]]:
+        return 200, fixture(FX + "fetchOHLCV.json")
+    return 200, '{"results":[%s]}' % ",".join(
+        json.dumps(rec[0]) if sym == "BTC-USD-PERP" and res == 1 and t == rec[0][0] else kline_row(t, res)
+        for t in times)
+
+
+def _page_size(req):
+    try:
+        n = int(req.arg("page_size", str(PAGE_DEFAULT)))
+    except ValueError:
+        return None
+    return n if 1 <= n <= PAGE_MAX else None
+
+
+def _cursor(obj):
+    return base64.b64encode(json.dumps(obj, separators=(",", ":")).encode()).decode()
+
+
+def _uncursor(text):
+    try:
+        return json.loads(base64.b64decode(text))
+    except (ValueError, TypeError):
+        return None
+
+
+def funding_rate_at(t):
+    return Decimal((t // FUNDING_STEP_MS) % 9 - 4) * Decimal("0.00001")
+
+
+def funding_data(req):
+    # documented format: hourly points, newest first, cursor-paged
+    sym = req.arg("market", "")
+    if not _known(sym):
+        return _bad("market %s not found" % sym, 404, "NOT_FOUND")
+    n = _page_size(req)
+    if n is None:
+        return _bad("page_size must be between 1 and 5000")
+    start = int(req.arg("start_at", "0"))
+    end = int(req.arg("end_at", str(NOW_MS)))
+    if req.arg("cursor"):
+        c = _uncursor(req.arg("cursor"))
+        if not c or "before" not in c:
+            return _bad("invalid cursor")
+        end = min(end, c["before"] - 1)
+    last = end // FUNDING_STEP_MS * FUNDING_STEP_MS
+    times = []
+    t = last
+    while t >= start and len(times) < n + 1:
+        times.append(t)
+        t -= FUNDING_STEP_MS
+    more = len(times) > n
+    times = times[:n]
+    rows = ",".join('{"market":"%s","funding_index":"0","funding_premium":"0","funding_rate":"%s",'
+                    '"created_at":%d}' % (sym, funding_rate_at(t), t) for t in times)
+    nxt = '"%s"' % _cursor({"before": times[-1]}) if more else "null"
+    return 200, '{"next":%s,"prev":null,"results":[%s]}' % (nxt, rows)
+
+
+def _trade(sym, seq):
+    """Trade number seq (older = smaller): a 28-digit id like the venue's."""
+    t = 1718377985388 - (100000 - seq) * 250
+    tid = "%013d%015d" % (t, seq)
+    return ('{"id":"%s","market":"%s","side":"%s","size":"0.%03d","price":"%s","created_at":%d,'
+            '"trade_type":"FILL"}' % (tid, sym, "BUY" if seq % 3 else "SELL", 1 + seq % 50,
+                                      Decimal("67000.0") + Decimal(seq % 40) / 10, t))
+
+
+def trades(req):
+    # the recorded trade (BTC) is the newest; older pages are documented-format trades 99999, 99998, ...
+    sym = req.arg("market", "")
+    if not _known(sym):
+        return _bad("market %s not found" % sym, 404, "NOT_FOUND")
+    n = _page_size(req)
+    if n is None:
+        return _bad("page_size must be between 1 and 5000")
+    rec = fixture_json(FX + "fetchTrades.json")
+    rec_id = rec["results"][0]["id"]
+    cur = req.arg("cursor")
+    head = []
+    if not cur:
+        if sym == "BTC-USD-PERP":
+            if n == 1:
+                return 200, fixture(FX + "fetchTrades.json")
+            head = [json.dumps(rec["results"][0])]
+        top = 99999
+    else:
+        c = _uncursor(cur)
+        marker = c.get("marker") if isinstance(c, dict) else None
+        marker = marker.get("marker") if isinstance(marker, dict) else None
+        if not isinstance(marker, str) or len(marker) != 28 or not marker.isdigit():
+            return _bad("invalid cursor")
+        top = 99999 if marker == rec_id else int(marker[13:]) - 1
+    seqs = list(range(top, max(top - (n - len(head)), 0), -1))
+    rows = head + [_trade(sym, q) for q in seqs]
+    nxt = "null"
+    if seqs and seqs[-1] > 1:
+        last_id = "%013d%015d" % (1718377985388 - (100000 - seqs[-1]) * 250, seqs[-1])
+        nxt = '"%s"' % _cursor({"marker": {"marker": last_id, "direction": 0}})
+    return 200, '{"next":%s,"prev":null,"results":[%s]}' % (nxt, ",".join(rows))
+
+
+def register(venue):
+    venue.route("GET", r"/v1/markets", markets)
+    venue.route("GET", r"/v1/markets/summary", summary)
+    venue.route("GET", r"/v1/orderbook/([A-Za-z0-9-]+)", orderbook)
+    venue.route("GET", r"/v1/markets/klines", klines)
+    venue.route("GET", r"/v1/funding/data", funding_data)
+    venue.route("GET", r"/v1/trades", trades)

@@ -1,0 +1,325 @@
+-- Order-book analytics contracts: declarations and privileges, every error
+-- with its SQLSTATE, a 1000-level book against independent set-based SQL
+-- over unnest (exact figures equal in value and scale, divisions against a
+-- 100-decimal computation), the C API rows against the SQL functions, and
+-- vwap against sum(price*qty)/sum(qty), serial and parallel.
+BEGIN;
+SELECT plan(94);
+SET LOCAL search_path = perps_stats, public;
+
+-- ---------------------------------------------------------------------------
+-- Declarations
+-- ---------------------------------------------------------------------------
+SELECT is((SELECT count(*)::int FROM pg_proc
+            WHERE pronamespace = 'perps_stats'::regnamespace
+              AND proname IN ('mid_price', 'spread_bps', 'liquidity_depth', 'market_depth',
+                              'slippage', 'liquidity_depth_row', 'slippage_rows')
+              AND provolatile = 'i' AND proisstrict AND proparallel = 's'),
+          7, 'the book functions are IMMUTABLE STRICT PARALLEL SAFE');
+SELECT is((SELECT ARRAY[aggcombinefn, aggserialfn, aggdeserialfn]
+             FROM pg_aggregate WHERE aggfnoid = 'perps_stats.vwap(numeric,numeric)'::regprocedure),
+          ARRAY['perps_stats._vwap_combine'::regproc, 'perps_stats._vwap_serialize', 'perps_stats._vwap_deserialize'],
+          'vwap has combine, serial and deserial functions');
+SELECT is((SELECT proparallel FROM pg_proc WHERE oid = 'perps_stats.vwap(numeric,numeric)'::regprocedure),
+          's', 'vwap is PARALLEL SAFE');
+
+CREATE ROLE perps_test_analyst;
+SET LOCAL ROLE perps_test_analyst;
+SELECT is(mid_price('{{1,1}}', '{{3,1}}'), 2::numeric, 'anybody may run the math');
+SELECT is((SELECT vwap(p, q) FROM (VALUES (1, 1), (4, 2)) v(p, q)), 3.0000000000000000, 'anybody may run vwap');
+RESET ROLE;
+
+-- ---------------------------------------------------------------------------
+-- Errors, each with its SQLSTATE and message
+-- ---------------------------------------------------------------------------
+SELECT throws_ok($$SELECT mid_price('{100,1}', '{{101,1}}')$$, '2202E',
+    'order book bids must be a two-dimensional array with two columns', 'a 1-D side');
+SELECT throws_ok($$SELECT mid_price('{{100,1}}', '{{101,1,7}}')$$, '2202E',
+    'order book asks must be a two-dimensional array with two columns', 'three columns');
+SELECT throws_ok($$SELECT mid_price('{{{100,1}}}', '{{101,1}}')$$, '2202E',
+    'order book bids must be a two-dimensional array with two columns', 'a 3-D side');
+SELECT throws_ok($$SELECT * FROM liquidity_depth('{{100,1},{99,NULL}}', '{{101,1}}')$$, '22004',
+    'order book bids level 2 has a NULL quantity', 'a NULL quantity');
+SELECT throws_ok($$SELECT * FROM slippage('{{100,1}}', '{{NULL,1}}', 'buy', 10)$$, '22004',
+    'order book asks level 1 has a NULL price', 'a NULL price');
+SELECT throws_ok($$SELECT mid_price('{{100,1},{0,1}}', '{{101,1}}')$$, '22003',
+    'order book bids level 2 has a price that is not positive', 'a zero price');
+SELECT throws_ok($$SELECT mid_price('{{100,1}}', '{{-101,1}}')$$, '22003',
+    'order book asks level 1 has a price that is not positive', 'a negative price');
+SELECT throws_ok($$SELECT mid_price('{{100,1}}', '{{101,1},{102,-0.5}}')$$, '22003',
+    'order book asks level 2 has a negative quantity', 'a negative quantity');
+SELECT throws_ok($$SELECT mid_price('{{NaN,1}}', '{{101,1}}')$$, '22023',
+    'order book bids level 1 has a price that is not a finite number', 'a NaN price');
+SELECT throws_ok($$SELECT mid_price('{{100,1}}', '{{101,Infinity}}')$$, '22023',
+    'order book asks level 1 has a quantity that is not a finite number', 'an infinite quantity');
+SELECT throws_ok($$SELECT mid_price('{{100,1}}', '{{-Infinity,1}}')$$, '22023',
+    'order book asks level 1 has a price that is not a finite number', 'an infinite price');
+SELECT throws_ok($$SELECT mid_price('{{99,1},{100,1}}', '{{101,1}}')$$, '22023',
+    'order book bids are not sorted best first', 'bids ascending');
+SELECT throws_ok($$SELECT mid_price('{{100,1}}', '{{101,1},{102,1},{101.5,1}}')$$, '22023',
+    'order book asks are not sorted best first', 'asks out of order');
+SELECT throws_ok($$SELECT mid_price('{{99,1},{100,1}}', '{}')$$, '22023',
+    'order book bids are not sorted best first', 'a side is checked even when the other is empty');
+SELECT throws_ok($$SELECT mid_price('{{101,1}}', '{{101,1}}')$$, '22023',
+    'order book is crossed', 'best bid = best ask');
+SELECT throws_ok($$SELECT * FROM market_depth('{{102,1}}', '{{101,1}}')$$, '22023',
+    'order book is crossed', 'best bid > best ask');
+SELECT throws_ok($$SELECT * FROM slippage('{{100,1}}', '{{101,1}}', 'BUY', 10)$$, '22023',
+    'side must be "buy" or "sell", not "BUY"', 'side other than buy/sell');
+SELECT throws_ok($$SELECT * FROM slippage('{{100,1}}', '{{101,1}}', 'sell', 0)$$, '22023',
+    'notional must be a positive number', 'notional 0');
+SELECT throws_ok($$SELECT * FROM slippage('{{100,1}}', '{{101,1}}', 'buy', -5)$$, '22023',
+    'notional must be a positive number', 'a negative notional');
+SELECT throws_ok($$SELECT * FROM slippage('{{100,1}}', '{{101,1}}', 'buy', 'NaN')$$, '22023',
+    'notional must be a positive number', 'a NaN notional');
+SELECT throws_ok($$SELECT * FROM liquidity_depth('{{100,1}}', '{{101,1}}', '{1,NULL}')$$, '22004',
+    'bps must not contain NULLs', 'a NULL threshold');
+SELECT throws_ok($$SELECT * FROM liquidity_depth('{{100,1}}', '{{101,1}}', '{-1}')$$, '22023',
+    'bps must be finite and not negative', 'a negative threshold');
+SELECT throws_ok($$SELECT * FROM market_depth('{{100,1}}', '{{101,1}}', '{{0.01}}')$$, '2202E',
+    'pct must be a one-dimensional array', 'a 2-D pct');
+SELECT throws_ok($$SELECT * FROM market_depth('{{100,1}}', '{{101,1}}', '{Infinity}')$$, '22023',
+    'pct must be finite and not negative', 'an infinite pct');
+SELECT throws_ok($$SELECT liquidity_depth_row('{{100,1}}', '{{99,1}}')$$, '22023',
+    'order book is crossed', 'the C API checks the book too');
+
+-- ---------------------------------------------------------------------------
+-- Independent set-based SQL over unnest (mid as (b + a) * 0.5, exact: numeric
+-- division by 2 rounds values of 17 digits and more)
+-- ---------------------------------------------------------------------------
+CREATE FUNCTION pg_temp.ld_sql(bids numeric[], asks numeric[], bps numeric[])
+RETURNS TABLE (bps text, bid_notional text, ask_notional text, bid_complete boolean, ask_complete boolean)
+LANGUAGE sql AS $$
+    WITH b AS (SELECT p, q FROM unnest(bids[:][1:1], bids[:][2:2]) u(p, q)),
+         a AS (SELECT p, q FROM unnest(asks[:][1:1], asks[:][2:2]) u(p, q)),
+         m AS (SELECT (bids[1][1] + asks[1][1]) * 0.5 AS mid),
+         t AS (SELECT x, o FROM unnest(bps) WITH ORDINALITY u(x, o))
+    SELECT t.x::text,
+           coalesce((SELECT sum(p * q) FROM b WHERE p >= m.mid * (1 - t.x / 10000)), 0)::text,
+           coalesce((SELECT sum(p * q) FROM a WHERE p <= m.mid * (1 + t.x / 10000)), 0)::text,
+           (SELECT min(p) FROM b) <= m.mid * (1 - t.x / 10000),
+           (SELECT max(p) FROM a) >= m.mid * (1 + t.x / 10000)
+      FROM t, m ORDER BY t.o
+$$;
+
+CREATE FUNCTION pg_temp.md_sql(bids numeric[], asks numeric[], pct numeric[])
+RETURNS TABLE (percentage text, bid_volume text, ask_volume text)
+LANGUAGE sql AS $$
+    WITH b AS (SELECT p, q FROM unnest(bids[:][1:1], bids[:][2:2]) u(p, q)),
+         a AS (SELECT p, q FROM unnest(asks[:][1:1], asks[:][2:2]) u(p, q)),
+         m AS (SELECT (bids[1][1] + asks[1][1]) * 0.5 AS mid),
+         t AS (SELECT x, o FROM unnest(pct) WITH ORDINALITY u(x, o))
+    SELECT t.x::text,
+           coalesce((SELECT sum(q) FROM b WHERE p >= m.mid * (1 - t.x)), 0)::text,
+           coalesce((SELECT sum(q) FROM a WHERE p <= m.mid * (1 + t.x)), 0)::text
+      FROM t, m ORDER BY t.o
+$$;
+
+-- slippage with 100-decimal divisions: avg, bps and filled base rounded to
+-- the scale the C function chose must equal the C function's figures
+CREATE FUNCTION pg_temp.slip_check(bids numeric[], asks numeric[], side text, notional numeric)
+RETURNS TABLE (ok boolean, detail text)
+LANGUAGE sql AS $$
+    WITH l AS (SELECT p, q, i, sum(p * q) OVER w AS cq, sum(q) OVER w AS cb
+                 FROM unnest(CASE side WHEN 'buy' THEN asks[:][1:1] ELSE bids[:][1:1] END,
+                             CASE side WHEN 'buy' THEN asks[:][2:2] ELSE bids[:][2:2] END)
+                      WITH ORDINALITY u(p, q, i)
+               WINDOW w AS (ORDER BY i)),
+         m AS (SELECT (bids[1][1] + asks[1][1]) * 0.5 AS mid),
+         k AS (SELECT * FROM l WHERE cq >= notional ORDER BY i LIMIT 1),
+         hp AS (SELECT k.i, k.cb - k.q + round(notional - (k.cq - k.p * k.q), 100) / k.p AS base FROM k),
+         hp2 AS (SELECT hp.*, round(notional, 100) / hp.base AS avg FROM hp),
+         c AS (SELECT * FROM slippage(bids, asks, side, notional))
+    SELECT CASE WHEN hp2.i IS NULL THEN
+                NOT c.feasible AND c.avg_price IS NULL AND c.slippage_bps IS NULL
+                AND c.filled_quote::text = (SELECT sum(p * q) FROM l)::text
+                AND c.filled_base::text = (SELECT sum(q) FROM l)::text
+                AND c.levels_used = (SELECT count(*) FROM l)
+           ELSE
+                c.feasible AND c.levels_used = hp2.i AND c.filled_quote::text = notional::text
+                AND c.filled_base = round(hp2.base, scale(c.filled_base))
+                AND c.avg_price = round(hp2.avg, scale(c.avg_price))
+                AND c.slippage_bps = round(CASE side WHEN 'buy' THEN hp2.avg - m.mid ELSE m.mid - hp2.avg END
+                                           / m.mid * 10000, scale(c.slippage_bps))
+                AND scale(c.avg_price) >= 16 - 4 * floor(log(c.avg_price) / 4)
+           END,
+           format('C: %s %s %s %s; 100 decimals: %s %s', c.avg_price, c.slippage_bps, c.filled_base,
+                  c.levels_used, hp2.avg, hp2.base)
+      FROM c CROSS JOIN m LEFT JOIN hp2 ON true
+$$;
+
+-- the books: 1000 levels per side around 50000 with prices of scale 1 or 2
+-- and quantities of scale 0 to 3 (some zero), and a book of huge values
+-- that take the numeric fallback of the 128-bit arithmetic
+CREATE TEMP TABLE books (name text, bids numeric[], asks numeric[]);
+INSERT INTO books
+SELECT 'deep',
+       (SELECT array_agg(ARRAY[round(50000 - i * 0.37 - (i % 3) * 0.01, 1 + i % 2),
+                                round(((i * 7919) % 10007) / 1000.0, i % 4)] ORDER BY i)
+          FROM generate_series(1, 1000) i),
+       (SELECT array_agg(ARRAY[round(50000.5 + i * 0.41 + (i % 5) * 0.01, 2 - i % 2),
+                                round(((i * 104729) % 10009) / 1000.0, (i + 1) % 4)] ORDER BY i)
+          FROM generate_series(1, 1000) i);
+INSERT INTO books
+SELECT 'grid',
+       (SELECT array_agg(ARRAY[50000 - i * 0.5, round(((i * 7919) % 10007) / 1000.0, i % 4)] ORDER BY i)
+          FROM generate_series(1, 1000) i),
+       (SELECT array_agg(ARRAY[50000 + i * 0.5, round(((i * 104729) % 10009) / 1000.0, i % 3)] ORDER BY i)
+          FROM generate_series(1, 1000) i);
+-- 'wide': every value fits in 64 bits but the bid sums overflow 128 bits,
+-- and one ask needs a decimal that does not fit at the side's scale
+INSERT INTO books
+SELECT 'wide',
+       (SELECT array_agg(ARRAY[900000000000000000 - i, 900000000000000000 + i] ORDER BY i)
+          FROM generate_series(1, 1000) i),
+       (SELECT array_agg(ARRAY[CASE WHEN i = 500 THEN 900000000000000500.5 ELSE 900000000000000001 + i END,
+                               1000 + i] ORDER BY i)
+          FROM generate_series(1, 1000) i);
+INSERT INTO books VALUES
+    ('huge', '{{1e30,1e10},{9e29,2.5},{8.5e29,0.000000000000000000000000000000000000000001}}',
+             '{{1.1e30,3e-45},{2e30,3},{2.00000000000000000000000000000000000000000001e30,7e12}}');
+
+SELECT is(array_length(bids, 1), 1000, 'the deep book has 1000 bid levels') FROM books WHERE name = 'deep';
+SELECT is(array_length(asks, 1), 1000, 'the deep book has 1000 ask levels') FROM books WHERE name = 'deep';
+SELECT is(mid_price(bids, asks), (bids[1][1] + asks[1][1]) * 0.5, name || ': mid') FROM books ORDER BY name;
+
+SELECT results_eq(
+    format($$SELECT bps::text, bid_notional::text, ask_notional::text, bid_complete, ask_complete
+               FROM liquidity_depth(%L, %L, '{0.5,1,2.5,5,10,20,37,50,73.9,74,75,100,150,20000}')$$, bids, asks),
+    format($$SELECT * FROM pg_temp.ld_sql(%L, %L, '{0.5,1,2.5,5,10,20,37,50,73.9,74,75,100,150,20000}')$$, bids, asks),
+    name || ': liquidity_depth equals set-based SQL (value and scale)') FROM books ORDER BY name;
+
+SELECT results_eq(
+    format($$SELECT percentage::text, bid_volume::text, ask_volume::text
+               FROM market_depth(%L, %L, '{0,0.0001,0.001,0.0025,0.005,0.0074,0.01,0.5,2}')$$, bids, asks),
+    format($$SELECT * FROM pg_temp.md_sql(%L, %L, '{0,0.0001,0.001,0.0025,0.005,0.0074,0.01,0.5,2}')$$, bids, asks),
+    name || ': market_depth equals set-based SQL (value and scale)') FROM books ORDER BY name;
+
+-- exact threshold hits deep in a book: on the grid book (mid 50000, a level
+-- every 0.5) the threshold of k/10 bps lies exactly on level k of each side,
+-- and the deepest levels (49500, 50500) lie at or beyond every threshold
+SELECT is(l.bid_notional::text || ' ' || l.ask_notional::text || ' ' || l.bid_complete || ' ' || l.ask_complete,
+          (SELECT sum(p * q)::text FROM unnest(bids[1:k][1:1], bids[1:k][2:2]) u(p, q)) || ' ' ||
+          (SELECT sum(p * q)::text FROM unnest(asks[1:k][1:1], asks[1:k][2:2]) u(p, q)) || ' ' ||
+          'true true',
+          format('grid: %s bps takes exactly %s levels per side', l.bps, k))
+  FROM books, unnest('{1,500,999,1000}'::int[]) k,
+       liquidity_depth(bids, asks, ARRAY[k / 10.0]) l
+ WHERE name = 'grid' ORDER BY k;
+SELECT is(m.bid_volume::text || ' ' || m.ask_volume::text,
+          (SELECT sum(q)::text FROM unnest(bids[1:k][2:2]) q) || ' ' ||
+          (SELECT sum(q)::text FROM unnest(asks[1:k][2:2]) q),
+          format('grid: market_depth %s takes exactly %s levels per side', m.percentage, k))
+  FROM books, unnest('{1,777}'::int[]) k,
+       market_depth(bids, asks, ARRAY[k / 100000.0]) m
+ WHERE name = 'grid' ORDER BY k;
+
+SELECT ok(c.ok, b.name || ': slippage ' || s.side || ' ' || s.notional || ' (' || c.detail || ')')
+  FROM books b
+ CROSS JOIN (VALUES ('buy', 1000::numeric), ('sell', 1000), ('buy', 1000000), ('sell', 1000000),
+                    ('buy', 50000000), ('sell', 120000000), ('buy', 1e12), ('sell', 1e12)) s(side, notional)
+ CROSS JOIN LATERAL pg_temp.slip_check(b.bids, b.asks, s.side, s.notional) c
+ WHERE b.name = 'deep'
+ ORDER BY s.side, s.notional;
+
+SELECT ok(c.ok, 'deep: slippage filling exactly 10 whole levels (' || c.detail || ')')
+  FROM books b, LATERAL (SELECT sum(p * q) AS n FROM unnest(b.asks[1:10][1:1], b.asks[1:10][2:2]) u(p, q)) t,
+       LATERAL pg_temp.slip_check(b.bids, b.asks, 'buy', t.n) c
+ WHERE b.name = 'deep';
+
+SELECT ok(c.ok, b.name || ': slippage ' || s.side || ' ' || s.notional || ' (' || c.detail || ')')
+  FROM books b
+ CROSS JOIN (VALUES ('huge', 'buy', 1e30::numeric), ('huge', 'buy', 1e31), ('huge', 'sell', 1e40),
+                    ('huge', 'sell', 9.5e39), ('wide', 'sell', 1e38), ('wide', 'sell', 5e38),
+                    ('wide', 'buy', 1e24), ('wide', 'buy', 1e30)) s(book, side, notional)
+ CROSS JOIN LATERAL pg_temp.slip_check(b.bids, b.asks, s.side, s.notional) c
+ WHERE b.name = s.book
+ ORDER BY b.name, s.side, s.notional;
+
+-- ---------------------------------------------------------------------------
+-- The C API rows equal the SQL functions
+-- ---------------------------------------------------------------------------
+SELECT results_eq(
+    format($$SELECT u.x::text FROM liquidity_depth_row(%L, %L) r,
+               unnest(ARRAY[r.bid_1bps, r.bid_2_5bps, r.bid_5bps, r.bid_10bps, r.bid_20bps, r.bid_50bps, r.bid_100bps,
+                            r.ask_1bps, r.ask_2_5bps, r.ask_5bps, r.ask_10bps, r.ask_20bps, r.ask_50bps, r.ask_100bps])
+               WITH ORDINALITY u(x, o) ORDER BY o$$, bids, asks),
+    format($$SELECT x FROM (SELECT bid_notional AS x, 1 AS s, o FROM pg_temp.ld_sql(%1$L, %2$L, '{1,2.5,5,10,20,50,100}') WITH ORDINALITY t(a, bid_notional, c, d, e, o)
+                            UNION ALL
+                            SELECT ask_notional, 2, o FROM pg_temp.ld_sql(%1$L, %2$L, '{1,2.5,5,10,20,50,100}') WITH ORDINALITY t(a, b, ask_notional, d, e, o)) z
+               ORDER BY s, o$$, bids, asks),
+    name || ': liquidity_depth_row notionals equal set-based SQL') FROM books ORDER BY name;
+
+SELECT ok(r.mid_price = mid_price(bids, asks)
+          AND r.max_bid_bps = round((r.mid_price - bids[array_length(bids, 1)][1]) * round(10000, 100) / r.mid_price,
+                                    scale(r.max_bid_bps))
+          AND r.max_ask_bps = round((asks[array_length(asks, 1)][1] - r.mid_price) * round(10000, 100) / r.mid_price,
+                                    scale(r.max_ask_bps)),
+          name || ': liquidity_depth_row mid and max bps (' || r.max_bid_bps || ', ' || r.max_ask_bps || ')')
+  FROM books, liquidity_depth_row(bids, asks) r ORDER BY name;
+
+SELECT results_eq(
+    format($$SELECT amount::text, side, mid_price::text, avg_price::text, slippage_bps::text, feasible
+               FROM slippage_rows(%L, %L)$$, bids, asks),
+    format($$SELECT a::text, s, x.mid_price::text, x.avg_price::text, x.slippage_bps::text, x.feasible
+               FROM unnest('{1000,10000,50000,100000,500000,1000000,5000000,10000000}'::numeric[]) WITH ORDINALITY n(a, o),
+                    unnest('{buy,sell}'::text[]) WITH ORDINALITY d(s, so),
+                    slippage(%L, %L, s, a) x ORDER BY o, so$$, bids, asks),
+    name || ': slippage_rows equal slippage() for the standard sizes') FROM books ORDER BY name;
+
+-- ---------------------------------------------------------------------------
+-- vwap equals sum(price*qty)/sum(qty), value and scale
+-- ---------------------------------------------------------------------------
+CREATE TABLE pg_temp.vw (g text, p numeric, q numeric);
+INSERT INTO vw SELECT 'scales', round((i * 7919 % 100003) / 37.0, i % 9), round((i * 104729 % 1009) / 7.0, (i * 3) % 7)
+                 FROM generate_series(1, 20000) i;
+INSERT INTO vw SELECT 'negative', round(i / 3.0, 3), round(((i % 11) - 5) / 4.0, 2) FROM generate_series(1, 1000) i;
+INSERT INTO vw SELECT 'overflow', 1e30 + i, 1e20 * i FROM generate_series(1, 1000) i;
+INSERT INTO vw SELECT 'small then overflow', CASE WHEN i < 900 THEN 100.5 ELSE 1e35 END, 3.25 FROM generate_series(1, 1000) i;
+INSERT INTO vw SELECT 'scale 50', 1 + i * 1e-50, 2 FROM generate_series(1, 100) i;
+INSERT INTO vw SELECT 'tiny', 0.00000123 + i * 0.00000001, i * 1000000 FROM generate_series(1, 100) i;
+INSERT INTO vw SELECT 'NaN', CASE WHEN i = 5 THEN 'NaN'::numeric ELSE i END, 1 FROM generate_series(1, 10) i;
+INSERT INTO vw SELECT 'Infinity', CASE WHEN i = 5 THEN 'Infinity'::numeric ELSE i END, 1 FROM generate_series(1, 10) i;
+INSERT INTO vw SELECT 'one row', 42.4242, 0.001;
+
+SELECT is(vwap(p, q)::text, (sum(p * q) / sum(q))::text, 'vwap = sum(price*qty)/sum(qty): ' || g)
+  FROM vw GROUP BY g ORDER BY g;
+SELECT is(vwap(p, q), NULL, 'vwap is NULL when sum(qty) = 0')
+  FROM (VALUES (1.5, 2), (2.5, -2)) v(p, q);
+
+-- parallel: partial states of every kind (128-bit, numeric fallback, NaN)
+-- are serialized by the workers and combined by the leader
+CREATE TABLE vw_par AS SELECT * FROM vw;
+INSERT INTO vw_par SELECT g, p, q FROM vw, generate_series(1, 4) WHERE g <> 'scales';
+INSERT INTO vw_par SELECT 'scales', p, q FROM vw, generate_series(1, 4) WHERE g = 'scales';
+ALTER TABLE vw_par SET (parallel_workers = 2);
+ANALYZE vw_par;
+CREATE TEMP TABLE serial_result AS
+    SELECT g, vwap(p, q)::text AS v, (sum(p * q) / sum(q))::text AS s FROM vw_par GROUP BY g;
+SELECT is(count(*) FILTER (WHERE v = s), count(*), 'serial vwap equals SQL on every group') FROM serial_result;
+
+SET LOCAL parallel_setup_cost = 0;
+SET LOCAL parallel_tuple_cost = 0;
+SET LOCAL min_parallel_table_scan_size = 0;
+SET LOCAL max_parallel_workers_per_gather = 2;
+SET LOCAL enable_hashagg = off;
+CREATE FUNCTION pg_temp.plan_of(q text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE j json;
+BEGIN
+    EXECUTE 'EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, FORMAT JSON) ' || q INTO j;
+    RETURN j::text;
+END $$;
+SELECT matches(pg_temp.plan_of('SELECT vwap(p, q) FROM vw_par'), '"Partial Mode": "Partial"',
+               'vwap runs as a Partial Aggregate');
+SELECT cmp_ok(substring(pg_temp.plan_of('SELECT g, vwap(p, q) FROM vw_par GROUP BY g')
+                        FROM '"Workers Launched": ([0-9]+)')::int, '>', 0,
+              'parallel workers ran the grouped vwap');
+SELECT results_eq($$SELECT g, vwap(p, q)::text FROM vw_par GROUP BY g ORDER BY g$$,
+                  $$SELECT g, v FROM serial_result ORDER BY g$$,
+                  'parallel vwap equals serial vwap and SQL, every group');
+SELECT is((SELECT vwap(p, q)::text FROM vw_par WHERE g = 'scales'),
+          (SELECT s FROM serial_result WHERE g = 'scales'),
+          'parallel ungrouped vwap equals SQL');
+
+SELECT * FROM finish();
+ROLLBACK;
