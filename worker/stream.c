@@ -53,6 +53,7 @@
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
+#include "book_math.h"
 #include "perps_lws.h"
 #include "perps_stats.h"
 #include "stream_book.h"
@@ -124,6 +125,22 @@ typedef struct BookRow
 	char	   *asks;
 } BookRow;
 
+/* computed from the full book when it is stored */
+typedef struct LiquidityRow
+{
+	int32		market_id;
+	int64		ts_us;
+	Datum		values[PERPS_LIQUIDITY_ROW_NATTS];
+	bool		nulls[PERPS_LIQUIDITY_ROW_NATTS];
+} LiquidityRow;
+
+typedef struct SlipRow
+{
+	int32		market_id;
+	int64		ts_us;
+	PerpsSlippageRow r;
+} SlipRow;
+
 typedef struct EventRow
 {
 	int32		market_id;		/* 0: none */
@@ -155,13 +172,13 @@ static MemoryContext stream_cxt;
 static MemoryContext batch_cxt;
 static MemoryContext frame_cxt;
 
-static RowBuf buf_trades, buf_tickers, buf_books, buf_events;
+static RowBuf buf_trades, buf_tickers, buf_books, buf_events, buf_liquidity, buf_slippage;
 static TimestampTz batch_started;	/* when the oldest buffered row came */
 static int	flush_failures;
 static TimestampTz first_flush_failure;
 static TimestampTz next_flush_retry;
 
-static SPIPlanPtr plan_trades, plan_tickers, plan_books, plan_event;
+static SPIPlanPtr plan_trades, plan_tickers, plan_books, plan_event, plan_liquidity, plan_slippage;
 
 /* connection bookkeeping */
 static TimestampTz next_connect;
@@ -225,7 +242,7 @@ set_error(const char *fmt,...)
 static int
 buffered_rows(void)
 {
-	return buf_trades.n + buf_tickers.n + buf_books.n + buf_events.n;
+	return buf_trades.n + buf_tickers.n + buf_books.n + buf_events.n + buf_liquidity.n + buf_slippage.n;
 }
 
 static void
@@ -344,7 +361,17 @@ prepare_plans(void)
 	SPIPlanPtr	pt,
 				pk,
 				pb,
-				pe;
+				pe,
+				pl,
+				ps;
+	static const char *slippage_sql =
+		"INSERT INTO perps_stats.slippage (market_id, ts, amount, side, mid_price, avg_price, slippage_bps, feasible) "
+		"SELECT * FROM unnest($1::int4[], $2::timestamptz[], $3::numeric[], $4::text[], $5::numeric[], "
+		"$6::numeric[], $7::numeric[], $8::bool[]) ON CONFLICT DO NOTHING";
+	Oid			slippage_types[8] = {INT4ARRAYOID, TIMESTAMPTZARRAYOID, NUMERICARRAYOID, TEXTARRAYOID,
+	NUMERICARRAYOID, NUMERICARRAYOID, NUMERICARRAYOID, BOOLARRAYOID};
+	Oid			liquidity_types[2 + PERPS_LIQUIDITY_ROW_NATTS];
+	StringInfoData lsql;
 
 	if (plan_trades != NULL)
 		return;
@@ -362,7 +389,25 @@ prepare_plans(void)
 	for (int i = 0; i < STREAM_NTICKER; i++)
 		ticker_types[i + 2] = NUMERICARRAYOID;
 
-	/* all four or none: a failure here (the tables are gone) is retried */
+	initStringInfo(&lsql);
+	appendStringInfoString(&lsql,
+						   "INSERT INTO perps_stats.liquidity_depth (market_id, ts, mid_price, "
+						   "bid_1bps, bid_2_5bps, bid_5bps, bid_10bps, bid_20bps, bid_50bps, bid_100bps, "
+						   "ask_1bps, ask_2_5bps, ask_5bps, ask_10bps, ask_20bps, ask_50bps, ask_100bps, "
+						   "max_bid_bps, max_ask_bps) SELECT * FROM unnest($1::int4[], $2::timestamptz[]");
+	for (int i = 0; i < PERPS_LIQUIDITY_ROW_NATTS; i++)
+		appendStringInfo(&lsql, ", $%d::numeric[]", i + 3);
+	appendStringInfoString(&lsql, ") ON CONFLICT DO NOTHING");
+	liquidity_types[0] = INT4ARRAYOID;
+	liquidity_types[1] = TIMESTAMPTZARRAYOID;
+	for (int i = 0; i < PERPS_LIQUIDITY_ROW_NATTS; i++)
+		liquidity_types[i + 2] = NUMERICARRAYOID;
+
+	/* all or none: a failure here (the tables are gone) is retried */
+	pl = SPI_prepare(lsql.data, 2 + PERPS_LIQUIDITY_ROW_NATTS, liquidity_types);
+	ps = SPI_prepare(slippage_sql, 8, slippage_types);
+	if (!pl || !ps)
+		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
 	pt = SPI_prepare(trades_sql, 6, trade_types);
 	pk = SPI_prepare(sql.data, 2 + STREAM_NTICKER, ticker_types);
 	pb = SPI_prepare(books_sql, 5, book_types);
@@ -373,6 +418,10 @@ prepare_plans(void)
 	SPI_keepplan(pk);
 	SPI_keepplan(pb);
 	SPI_keepplan(pe);
+	SPI_keepplan(pl);
+	SPI_keepplan(ps);
+	plan_liquidity = pl;
+	plan_slippage = ps;
 	plan_trades = pt;
 	plan_tickers = pk;
 	plan_books = pb;
@@ -501,6 +550,77 @@ flush_books(void)
 }
 
 static void
+flush_liquidity(void)
+{
+	LiquidityRow *rows = buf_liquidity.rows;
+	int			n = buf_liquidity.n;
+	Datum		args[2 + PERPS_LIQUIDITY_ROW_NATTS];
+	Datum	   *v = palloc(sizeof(Datum) * n);
+	Datum	   *t = palloc(sizeof(Datum) * n);
+	bool	   *nl = palloc0(sizeof(bool) * n);
+
+	for (int i = 0; i < n; i++)
+	{
+		v[i] = Int32GetDatum(rows[i].market_id);
+		t[i] = TimestampTzGetDatum(unix_us_to_timestamptz(rows[i].ts_us));
+	}
+	args[0] = array_datum(v, nl, n, INT4OID);
+	args[1] = array_datum(t, nl, n, TIMESTAMPTZOID);
+	for (int k = 0; k < PERPS_LIQUIDITY_ROW_NATTS; k++)
+	{
+		Datum	   *fv = palloc(sizeof(Datum) * n);
+		bool	   *fn = palloc(sizeof(bool) * n);
+
+		for (int i = 0; i < n; i++)
+		{
+			fv[i] = rows[i].values[k];
+			fn[i] = rows[i].nulls[k];
+		}
+		args[2 + k] = array_datum(fv, fn, n, NUMERICOID);
+	}
+	exec_plan(plan_liquidity, args, NULL);
+}
+
+static void
+flush_slippage(void)
+{
+	SlipRow    *rows = buf_slippage.rows;
+	int			n = buf_slippage.n;
+	Datum	   *v[8];
+	bool	   *nl = palloc0(sizeof(bool) * n);
+	bool	   *n_avg = palloc0(sizeof(bool) * n);
+	bool	   *n_bps = palloc0(sizeof(bool) * n);
+	Datum		args[8];
+
+	for (int k = 0; k < 8; k++)
+		v[k] = palloc0(sizeof(Datum) * n);
+	for (int i = 0; i < n; i++)
+	{
+		const PerpsSlippageRow *r = &rows[i].r;
+
+		v[0][i] = Int32GetDatum(rows[i].market_id);
+		v[1][i] = TimestampTzGetDatum(unix_us_to_timestamptz(rows[i].ts_us));
+		v[2][i] = NumericGetDatum(r->amount);
+		v[3][i] = CStringGetTextDatum(r->is_buy ? "buy" : "sell");
+		v[4][i] = NumericGetDatum(r->mid_price);
+		n_avg[i] = r->avg_price == NULL;
+		v[5][i] = n_avg[i] ? (Datum) 0 : NumericGetDatum(r->avg_price);
+		n_bps[i] = r->slippage_bps == NULL;
+		v[6][i] = n_bps[i] ? (Datum) 0 : NumericGetDatum(r->slippage_bps);
+		v[7][i] = BoolGetDatum(r->feasible);
+	}
+	args[0] = array_datum(v[0], nl, n, INT4OID);
+	args[1] = array_datum(v[1], nl, n, TIMESTAMPTZOID);
+	args[2] = array_datum(v[2], nl, n, NUMERICOID);
+	args[3] = array_datum(v[3], nl, n, TEXTOID);
+	args[4] = array_datum(v[4], nl, n, NUMERICOID);
+	args[5] = array_datum(v[5], n_avg, n, NUMERICOID);
+	args[6] = array_datum(v[6], n_bps, n, NUMERICOID);
+	args[7] = array_datum(v[7], nl, n, BOOLOID);
+	exec_plan(plan_slippage, args, NULL);
+}
+
+static void
 flush_events(void)
 {
 	EventRow   *rows = buf_events.rows;
@@ -535,6 +655,8 @@ reset_buffers(void)
 	memset(&buf_tickers, 0, sizeof(RowBuf));
 	memset(&buf_books, 0, sizeof(RowBuf));
 	memset(&buf_events, 0, sizeof(RowBuf));
+	memset(&buf_liquidity, 0, sizeof(RowBuf));
+	memset(&buf_slippage, 0, sizeof(RowBuf));
 	batch_started = 0;
 }
 
@@ -564,6 +686,10 @@ stream_flush(void)
 			flush_tickers();
 		if (buf_books.n > 0)
 			flush_books();
+		if (buf_liquidity.n > 0)
+			flush_liquidity();
+		if (buf_slippage.n > 0)
+			flush_slippage();
 		if (buf_events.n > 0)
 			flush_events();
 
@@ -938,6 +1064,76 @@ side_literal(const PerpsLocalSide *side, int levels)
 	return s.data;
 }
 
+/* One side of the local book as numerics (in the current memory context). */
+static void
+num_side(const PerpsLocalSide *side, PerpsNumSide *out)
+{
+	out->nlevels = side->n;
+	out->price = palloc(sizeof(Numeric) * Max(side->n, 1));
+	out->qty = palloc(sizeof(Numeric) * Max(side->n, 1));
+	for (int i = 0; i < side->n; i++)
+	{
+		out->price[i] = DatumGetNumeric(DirectFunctionCall3(numeric_in, CStringGetDatum(side->levels[i].price),
+															ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1)));
+		out->qty[i] = DatumGetNumeric(DirectFunctionCall3(numeric_in, CStringGetDatum(side->levels[i].qty),
+														  ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1)));
+	}
+}
+
+/*
+ * The liquidity_depth row and the standard slippage rows of the full book
+ * (book_math.h), buffered with the snapshot.  The book math checks the
+ * book and ereports on a bad one: that is caught, counted and the rows
+ * left out (no resource is held here, only memory of batch_cxt).
+ */
+static void
+store_book_analytics(StreamMarket *m)
+{
+	MemoryContext old = MemoryContextSwitchTo(batch_cxt);
+	int			nliq = buf_liquidity.n;
+	int			nslip = buf_slippage.n;
+
+	PG_TRY();
+	{
+		PerpsNumBook book;
+		PerpsSlippageRow slip[PERPS_SLIPPAGE_STD_ROWS];
+		LiquidityRow *lr;
+		int			ns;
+
+		num_side(&m->book.bids, &book.bids);
+		num_side(&m->book.asks, &book.asks);
+		perps_book_check(&book);
+		lr = rowbuf_add(&buf_liquidity, sizeof(LiquidityRow));
+		lr->market_id = m->market_id;
+		lr->ts_us = m->book.ts_us;
+		if (!perps_book_liquidity_row(&book, lr->values, lr->nulls))
+			buf_liquidity.n--;	/* a side is empty: no mid */
+		ns = perps_book_slippage_rows(&book, slip);
+		for (int i = 0; i < ns; i++)
+		{
+			SlipRow    *sr = rowbuf_add(&buf_slippage, sizeof(SlipRow));
+
+			sr->market_id = m->market_id;
+			sr->ts_us = m->book.ts_us;
+			sr->r = slip[i];
+		}
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(stream_cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		buf_liquidity.n = nliq;
+		buf_slippage.n = nslip;
+		set_error("%s book: no liquidity rows: %s", m->native, edata->message);
+		FreeErrorData(edata);
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(old);
+}
+
 static void
 store_book(StreamMarket *m)
 {
@@ -955,6 +1151,7 @@ store_book(StreamMarket *m)
 	r->asks = side_literal(&m->book.asks, perps_orderbook_store_levels);
 	MemoryContextSwitchTo(old);
 	m->stored_seq = m->book.seq;
+	store_book_analytics(m);
 }
 
 static void

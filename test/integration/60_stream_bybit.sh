@@ -83,6 +83,22 @@ is "$(q "SELECT bids[200][1] || 'x' || bids[200][2] || ' ' || asks[200][1] || 'x
 is "$(q "SELECT bool_and(bids[i][1] > bids[i+1][1]) FROM generate_subscripts((SELECT bids $book), 1) i, (SELECT bids $book) b WHERE i < 200")" \
    "t" "bids strictly descending"
 # price_change_24h = lastPrice - prevPrice24h = 65114.30 - 65008.70 = 105.60
+# liquidity_depth and slippage of the full book, next to the stored snapshot; the
+# depth figures recomputed here in SQL from the stored levels (all 200 are stored)
+liq="FROM perps_stats.liquidity_depth WHERE market_id = $BTC AND ts = to_timestamp(1786310818.130)"
+is "$(q "SELECT count(*) || ' ' || min(mid_price) $liq")" "1 65114.25" "one liquidity_depth row with the book, mid = (65114.20 + 65114.30) / 2"
+is "$(q "SELECT l.bid_1bps = (SELECT sum(o.bids[i][1] * o.bids[i][2]) FROM generate_subscripts(o.bids, 1) i WHERE o.bids[i][1] >= 65114.25 * (1 - 0.0001))
+           AND l.ask_10bps = (SELECT sum(o.asks[i][1] * o.asks[i][2]) FROM generate_subscripts(o.asks, 1) i WHERE o.asks[i][1] <= 65114.25 * (1 + 0.001))
+           AND l.bid_1bps > 0 AND l.ask_10bps > l.ask_1bps
+         FROM perps_stats.liquidity_depth l, perps_stats.orderbooks o
+         WHERE l.market_id = $BTC AND o.market_id = $BTC AND l.ts = o.ts AND o.seq = 15076953")" \
+   "t" "bid 1 bps and ask 10 bps depth equal the notional of the stored levels within them"
+slip="FROM perps_stats.slippage WHERE market_id = $BTC AND ts = to_timestamp(1786310818.130)"
+is "$(q "SELECT count(*) $slip")" "16" "16 standard slippage rows (8 sizes, buy and sell)"
+# 1000 quote fits in the best level: buy at the best ask, sell at the best bid
+is "$(q "SELECT string_agg(side || ' ' || avg_price || ' ' || feasible, ', ' ORDER BY side) $slip AND amount = 1000")" \
+   "buy 65114.30 true, sell 65114.20 true" "1000 quote: filled at the best ask / bid"
+
 tick="last_price, mark_price, index_price, best_bid_price, best_bid_qty, best_ask_price, best_ask_qty, volume_24h, turnover_24h, open_interest, open_interest_notional, coalesce(price_change_24h::text, 'NULL'), price_change_pct, high_24h, low_24h"
 ok_wait "SELECT count(*) = 2 FROM perps_stats.tickers WHERE market_id = $BTC" "two ticker rows: the snapshot and the merged delta"
 is "$(q "SELECT concat_ws(' ', $tick) FROM perps_stats.tickers WHERE market_id = $BTC AND ts = to_timestamp(1786310817.583)")" \
@@ -97,8 +113,8 @@ ok_wait "SELECT EXISTS (SELECT 1 FROM perps_stats.tickers WHERE market_id = $BTC
 is "$(q "SELECT concat_ws(' ', last_price, price_change_24h, best_bid_qty, best_ask_qty, mark_price) FROM perps_stats.tickers WHERE market_id = $BTC AND ts = to_timestamp(1786310840)")" \
    "65200.00 191.30 6.054 10.486 65117.44" "the 24 h change follows the new last price; other fields stay merged"
 is "$(status "gaps || ' ' || resyncs || ' ' || parse_errors || ' ' || reconnects")" "0 0 0 0" "no gap, resync, parse error or reconnect so far"
-is "$(q "SELECT rows_written = 6 AND messages >= 7 AND bytes > 9000 AND last_message_at IS NOT NULL AND connected_since IS NOT NULL FROM perps_stats.stream_status WHERE exchange = 'bybit'")" \
-   "t" "status counts messages, bytes and rows written (2 books, 1 trade, 3 tickers)"
+is "$(q "SELECT rows_written = 40 AND messages >= 7 AND bytes > 9000 AND last_message_at IS NOT NULL AND connected_since IS NOT NULL FROM perps_stats.stream_status WHERE exchange = 'bybit'")" \
+   "t" "status counts messages, bytes and rows written (2 books with 1 depth and 16 slippage rows each, 1 trade, 3 tickers)"
 
 # ---- a skipped update id: one gap, one resync ----
 act '{"venue":"bybit","action":"book_delta","skip":1}'
