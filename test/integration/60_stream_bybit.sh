@@ -96,11 +96,12 @@ is "$(q "SELECT l.bid_1bps = (SELECT sum(o.bids[i][1] * o.bids[i][2]) FROM gener
 slip="FROM perps_stats.slippage WHERE market_id = $BTC AND ts = to_timestamp(1786310818.130)"
 is "$(q "SELECT count(*) $slip")" "16" "16 standard slippage rows (8 sizes, buy and sell)"
 # 1000 quote fits in the best level: buy at the best ask, sell at the best bid
-is "$(q "SELECT string_agg(side || ' ' || avg_price || ' ' || feasible, ', ' ORDER BY side) $slip AND amount = 1000")" \
-   "buy 65114.30 true, sell 65114.20 true" "1000 quote: filled at the best ask / bid"
+is "$(q "SELECT string_agg(side || ' ' || (avg_price = CASE side WHEN 'buy' THEN 65114.30 ELSE 65114.20 END) || ' ' || feasible, ', ' ORDER BY side) $slip AND amount = 1000")" \
+   "buy true true, sell true true" "1000 quote: filled at the best ask (65114.30) / bid (65114.20)"
 
 tick="last_price, mark_price, index_price, best_bid_price, best_bid_qty, best_ask_price, best_ask_qty, volume_24h, turnover_24h, open_interest, open_interest_notional, coalesce(price_change_24h::text, 'NULL'), price_change_pct, high_24h, low_24h"
-ok_wait "SELECT count(*) = 2 FROM perps_stats.tickers WHERE market_id = $BTC" "two ticker rows: the snapshot and the merged delta"
+ok_wait "SELECT count(*) = 2 FROM perps_stats.tickers WHERE market_id = $BTC AND ts IN (to_timestamp(1786310817.583), to_timestamp(1786310817.883))" \
+        "two ticker rows: the snapshot and the merged delta"
 is "$(q "SELECT concat_ws(' ', $tick) FROM perps_stats.tickers WHERE market_id = $BTC AND ts = to_timestamp(1786310817.583)")" \
    "65114.30 65117.44 65137.76 65114.20 5.954 65114.30 10.470 17573.9120 1142118412.9021 59891.732 3899996265.01 105.60 0.001624 65282.30 64694.40" \
    "ticker snapshot row (ts 1786310817583) with the frame's values"
