@@ -7,7 +7,8 @@
  *
  * Loop: service the connection (at most PERPS_WS_TICK_MS of waiting),
  * turn the queued frames into rows through the venue's stream adapter,
- * store a book snapshot per market every book_snapshot_interval, flush the
+ * store a book snapshot per market every book_snapshot_interval (with its
+ * liquidity_depth and slippage rows from the full book), flush the
  * buffers every flush_rows rows or flush_interval, check for interrupts.
  * libwebsockets runs in this thread only; its callbacks never call
  * PostgreSQL (see perps_lws.h).
