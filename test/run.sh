@@ -163,7 +163,13 @@ pgtap=(test/pgtap/*.sql)
 [ -e "${pgtap[0]}" ] && run_prove "pgTAP" --exec "psql -X -q -t -A -v ON_ERROR_STOP=1 -f" "${pgtap[@]}"
 
 integ=()
-for f in test/integration/*; do [ -f "$f" ] && integ+=("$f"); done
+# PERPS_ONLY=regex: only the integration tests whose path matches (e.g. a
+# long VALGRIND=1 run of one test); pg_regress and pgTAP always run.
+for f in test/integration/*; do
+    [ -f "$f" ] || continue
+    [ -n "${PERPS_ONLY:-}" ] && ! [[ "$f" =~ $PERPS_ONLY ]] && continue
+    integ+=("$f")
+done
 if [ ${#integ[@]} -gt 0 ]; then
     # .sql files are pgTAP, everything else an executable that prints TAP
     step "integration"
