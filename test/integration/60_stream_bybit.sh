@@ -17,9 +17,11 @@ is() {   # is GOT EXPECTED DESCRIPTION
     if [ "$1" = "$2" ]; then echo "ok $n - $3"
     else failed=$((failed + 1)); echo "not ok $n - $3"; echo "#      got: $1"; echo "# expected: $2"; fi
 }
+# under valgrind everything is many times slower: so are the timeouts
+SLOW=1; [ "${PERPS_VALGRIND:-0}" = 1 ] && SLOW=6
 # wait_for SQL [timeout_s]: polls until the query returns t
 wait_for() {
-    local deadline=$((SECONDS + ${2:-20}))
+    local deadline=$((SECONDS + ${2:-20} * SLOW))
     while [ $SECONDS -lt $deadline ]; do
         [ "$(q "$1")" = "t" ] && return 0
         sleep 0.1
