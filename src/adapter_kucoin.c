@@ -202,7 +202,15 @@ kc_open(PerpsCtx *ctx, const PerpsBody *b, struct json_object **root, struct jso
 	}
 	code = perps_json_get(*root, "code");
 	msg = perps_json_get(*root, "msg");
-	if (code == NULL || strcmp(json_object_get_string(code), "200000") != 0)
+	if (code == NULL || !(json_object_is_type(code, json_type_string) || json_object_is_type(code, json_type_int)))
+	{
+		json_object_put(*root);
+		*root = NULL;
+		if (b->status != 200)
+			return perps_fail(ctx, PERPS_ERR_VENUE, "HTTP status %ld", b->status);
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "field \"code\" is missing or not a string");
+	}
+	if (strcmp(json_object_get_string(code), "200000") != 0)
 	{
 		PerpsStatus st;
 

@@ -214,6 +214,12 @@ lt_open(PerpsCtx *ctx, const PerpsBody *b, struct json_object **root)
 	}
 	code = perps_json_get(*root, "code");
 	msg = perps_json_get(*root, "message");
+	if ((code == NULL || !json_object_is_type(code, json_type_int)) && b->status == 200)
+	{
+		json_object_put(*root);
+		*root = NULL;
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "field \"code\" is missing or not an integer");
+	}
 	if (code == NULL || !json_object_is_type(code, json_type_int) ||
 		(c = json_object_get_int64(code)) != 200 || b->status != 200)
 	{

@@ -274,26 +274,27 @@ bm_lane_finish(PerpsExactSide *xs, const char *name, bool is_bids)
 {
 	int			i;
 
+	/*
+	 * The lane holds the side unless a value turns out not to fit; values
+	 * are checked in level order, as the general path does, so the first
+	 * bad level is reported either way.
+	 */
+	xs->lane = true;
 	for (i = 0; i < xs->n; i++)
 	{
 		if (xs->pd[i] != xs->ps &&
 			__builtin_mul_overflow(xs->pv[i], BM_POW10_64(xs->ps - xs->pd[i]), &xs->pv[i]))
-			return false;
+			break;
 		if (xs->qd[i] != xs->qs &&
 			__builtin_mul_overflow(xs->qv[i], BM_POW10_64(xs->qs - xs->qd[i]), &xs->qv[i]))
-			return false;
-	}
-
-	/* from here on the lane holds the side; report bad values */
-	xs->lane = true;
-	for (i = 0; i < xs->n; i++)
-	{
+			break;
 		if (unlikely(xs->pv[i] <= 0 || xs->qv[i] < 0))
 			bm_level_error(name, i + 1, perps_exact_price(xs, i), bm_qty(xs, i));
 		if (i > 0 && unlikely(is_bids ? xs->pv[i] > xs->pv[i - 1] : xs->pv[i] < xs->pv[i - 1]))
 			bm_order_error(name, i + 1, perps_exact_price(xs, i), perps_exact_price(xs, i - 1));
 	}
-	return true;
+	xs->lane = (i == xs->n);
+	return xs->lane;
 }
 
 /*
@@ -417,36 +418,48 @@ bm_lane_drop(PerpsExactSide *xs)
 	xs->lane = false;
 }
 
-/* Fills the lane's prefix sums; false when one overflows 128 bits. */
+/* Fills the lane's prefix sums of price * qty; false when one overflows. */
 static bool
-bm_lane_cumulate(PerpsExactSide *xs)
+bm_lane_cum_quote(PerpsExactSide *xs)
 {
 	int			i;
 
 	if (xs->lcq != NULL)
 		return true;
 	xs->lcq = palloc(sizeof(int128) * (xs->n + 1));
-	xs->lcb = palloc(sizeof(int128) * (xs->n + 1));
 	xs->lcqd = palloc(sizeof(uint8) * (xs->n + 1));
-	xs->lcbd = palloc(sizeof(uint8) * (xs->n + 1));
 	xs->lcq[0] = 0;
-	xs->lcb[0] = 0;
 	xs->lcqd[0] = 0;
-	xs->lcbd[0] = 0;
 	for (i = 0; i < xs->n; i++)
 	{
-		int128		prod = (int128) xs->pv[i] * xs->qv[i];
-
-		if (unlikely(__builtin_add_overflow(xs->lcq[i], prod, &xs->lcq[i + 1]) ||
-					 __builtin_add_overflow(xs->lcb[i], (int128) xs->qv[i], &xs->lcb[i + 1])))
+		if (unlikely(__builtin_add_overflow(xs->lcq[i], (int128) xs->pv[i] * xs->qv[i],
+											&xs->lcq[i + 1])))
 		{
 			xs->lcq = NULL;
 			return false;
 		}
 		xs->lcqd[i + 1] = Max(xs->lcqd[i], xs->pd[i] + xs->qd[i]);
-		xs->lcbd[i + 1] = Max(xs->lcbd[i], xs->qd[i]);
 	}
 	return true;
+}
+
+/* Fills the lane's prefix sums of qty (n 64-bit terms cannot overflow 128 bits). */
+static void
+bm_lane_cum_base(PerpsExactSide *xs)
+{
+	int			i;
+
+	if (xs->lcb != NULL)
+		return;
+	xs->lcb = palloc(sizeof(int128) * (xs->n + 1));
+	xs->lcbd = palloc(sizeof(uint8) * (xs->n + 1));
+	xs->lcb[0] = 0;
+	xs->lcbd[0] = 0;
+	for (i = 0; i < xs->n; i++)
+	{
+		xs->lcb[i + 1] = xs->lcb[i] + xs->qv[i];
+		xs->lcbd[i + 1] = Max(xs->lcbd[i], xs->qd[i]);
+	}
 }
 
 static void
@@ -503,7 +516,7 @@ bm_cumq(PerpsExactSide *xs, int k)
 {
 	int			i;
 
-	if (xs->lane && !bm_lane_cumulate(xs))
+	if (xs->lane && !bm_lane_cum_quote(xs))
 		bm_lane_drop(xs);
 	if (xs->lane)
 	{
@@ -527,11 +540,12 @@ bm_cumb(PerpsExactSide *xs, int k)
 {
 	int			i;
 
-	if (xs->lane && !bm_lane_cumulate(xs))
-		bm_lane_drop(xs);
 	if (xs->lane)
 	{
-		int			d = xs->lcbd[k];
+		int			d;
+
+		bm_lane_cum_base(xs);
+		d = xs->lcbd[k];
 
 		return xn_small(xs->lcb[k] / xn_pow10[xs->qs - d], d);
 	}

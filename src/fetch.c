@@ -1107,15 +1107,17 @@ typedef int (*FetchEmit) (FunctionCallInfo fcinfo, FetchOne *f, const PerpsResul
 						  const PerpsQuery *q);
 
 /*
- * Pages through a history method.  Without since, until or max_rows, one
- * page of the venue's default size; otherwise pages of the venue's largest
- * size until the range is covered or max_rows rows were returned.
+ * Pages through a history method.  Without since and max_rows, one page of
+ * the venue's default size (ending at until when given); otherwise pages of
+ * the venue's largest size until the range is covered or max_rows rows were
+ * returned.
  */
 static void
 fetch_history(FunctionCallInfo fcinfo, FetchOne *f, PerpsMethod m, PerpsQuery *q,
 			  int page_max, int64 max_rows, FetchEmit emit)
 {
-	bool		one_page = (q->since_us == PERPS_TS_NONE && q->until_us == PERPS_TS_NONE && max_rows < 0);
+	/* without since nor max_rows, paging back from until could walk all history */
+	bool		one_page = (q->since_us == PERPS_TS_NONE && max_rows < 0);
 	int64		remaining = max_rows < 0 ? FETCH_MAX_ROWS : max_rows;
 	MemoryContext page_cxt = AllocSetContextCreate(f->cxt, "perps fetch page", ALLOCSET_DEFAULT_SIZES);
 	char	   *cursor = NULL;

@@ -51,7 +51,7 @@ int			perps_http_connect_timeout = 5000;
 int			perps_http_retry_budget = 30000;
 int			perps_http_max_retries = 5;
 int			perps_http_max_response_size = 32768;	/* kB */
-int			perps_http_max_concurrency = 16;
+int			perps_http_max_concurrency = 64;
 
 /* backoff: first retry after about this, doubling, capped */
 #define HTTP_BACKOFF_BASE_MS 250
@@ -145,9 +145,9 @@ perps_http_define_gucs(void)
 							NULL, NULL, NULL);
 	DefineCustomIntVariable("perps_stats.http_max_concurrency",
 							"Most HTTP requests one backend runs at the same time.",
-							NULL,
+							"Each venue's rate limit still applies; a collect() round of 6 venues and 20 symbols is 640 requests.",
 							&perps_http_max_concurrency,
-							16, 1, HTTP_POOL_MAX,
+							64, 1, HTTP_POOL_MAX,
 							PGC_SUSET, 0,
 							NULL, NULL, NULL);
 }

@@ -290,6 +290,7 @@ perps_decimal_shift(PerpsCtx *ctx, const char *dec, int shift)
 	 * the exponent moved by shift.  Output uses plain notation.
 	 */
 	char		digits[PERPS_DECIMAL_MAX_LEN + 1];
+	const char *d;				/* the significant digits */
 	size_t		nd = 0;
 	long		point;			/* position of the decimal point in digits */
 	long		exp10 = 0;
@@ -326,15 +327,18 @@ perps_decimal_shift(PerpsCtx *ctx, const char *dec, int shift)
 		exp10 = strtol(p + 1, NULL, 10);
 	point += exp10 + shift;
 
-	/* trim leading zeros (keeping the point position right) */
-	while (nd > 0 && digits[0] == '0')
+	/* skip leading zeros (keeping the point position right) */
 	{
-		memmove(digits, digits + 1, nd - 1);
-		nd--;
-		point--;
+		size_t		lead = 0;
+
+		while (lead < nd && digits[lead] == '0')
+			lead++;
+		if (lead == nd)
+			return perps_strndup(ctx, "0", 1);
+		d = digits + lead;
+		nd -= lead;
+		point -= (long) lead;
 	}
-	if (nd == 0)
-		return perps_strndup(ctx, "0", 1);
 
 	cap = nd + (size_t) (point < 0 ? -point : point) + 4;
 	res = perps_alloc(ctx, cap);
@@ -348,22 +352,22 @@ perps_decimal_shift(PerpsCtx *ctx, const char *dec, int shift)
 		res[k++] = '.';
 		for (long z = 0; z < -point; z++)
 			res[k++] = '0';
-		memcpy(res + k, digits, nd);
+		memcpy(res + k, d, nd);
 		k += nd;
 	}
 	else if ((size_t) point >= nd)
 	{
-		memcpy(res + k, digits, nd);
+		memcpy(res + k, d, nd);
 		k += nd;
 		for (long z = 0; z < point - (long) nd; z++)
 			res[k++] = '0';
 	}
 	else
 	{
-		memcpy(res + k, digits, (size_t) point);
+		memcpy(res + k, d, (size_t) point);
 		k += (size_t) point;
 		res[k++] = '.';
-		memcpy(res + k, digits + point, nd - (size_t) point);
+		memcpy(res + k, d + point, nd - (size_t) point);
 		k += nd - (size_t) point;
 	}
 	res[k] = '\0';

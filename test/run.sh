@@ -115,8 +115,13 @@ if [ "$SANITIZE" = 1 ]; then
 fi
 export PERPS_VALGRIND=$VALGRIND
 TESTDB=contrib_regression
+# the collector is off: its rounds would write into the tables other tests
+# count; test/integration/20_workers.sql switches it on and off again.
+# The stream workers are off: they would connect to the real venues;
+# test/integration/60_stream_bybit.sh points Bybit at the mock and switches
+# them on and off again.
 perps_cluster_start "$RUN" "cron.database_name = '$TESTDB'" "perps_stats.database = '$TESTDB'" \
-    "perps_stats.stream_workers = off" || exit 1
+    "perps_stats.collect_interval = 0" "perps_stats.stream_workers = off" || exit 1
 createdb -T template0 $TESTDB || exit 1
 export PGDATABASE=$TESTDB
 echo "cluster on port $PGPORT, socket $PGHOST"

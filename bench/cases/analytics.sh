@@ -44,7 +44,13 @@ CREATE TABLE bench_trades AS
 ALTER TABLE bench_trades SET (parallel_workers = 2);
 VACUUM ANALYZE bench_trades;
 
-CREATE TABLE bench_books AS
+-- stored as perps_stats.orderbooks stores books (same column compression)
+CREATE TABLE bench_books (id int, bids numeric[], asks numeric[]);
+ALTER TABLE bench_books ALTER COLUMN bids SET COMPRESSION
+    $(psql -X -t -A -c "SELECT CASE attcompression WHEN 'l' THEN 'lz4' WHEN 'p' THEN 'pglz' ELSE 'default' END FROM pg_attribute WHERE attrelid = 'perps_stats.orderbooks'::regclass AND attname = 'bids'"),
+    ALTER COLUMN asks SET COMPRESSION
+    $(psql -X -t -A -c "SELECT CASE attcompression WHEN 'l' THEN 'lz4' WHEN 'p' THEN 'pglz' ELSE 'default' END FROM pg_attribute WHERE attrelid = 'perps_stats.orderbooks'::regclass AND attname = 'asks'");
+INSERT INTO bench_books
     SELECT b AS id,
            (SELECT array_agg(ARRAY[round(60000 - b - i * 0.5 - (i % 3) * 0.1, 1), round(((i * 7919 + b) % 10007) / 1000.0, 3)] ORDER BY i)
               FROM generate_series(1, $LEVELS) i) AS bids,

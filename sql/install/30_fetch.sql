@@ -94,7 +94,7 @@ RETURNS TABLE (exchange text, symbol text, funding_time timestamptz, rate numeri
 AS 'MODULE_PATHNAME', 'fetch_funding_history'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION perps_stats.fetch_funding_history(text, text, timestamptz, timestamptz, integer) IS
-    'past funding rates of one market between since and until (inclusive), paging through the venue''s history; without since, until and max_rows one page of the venue''s default size';
+    'past funding rates of one market between since and until (inclusive), paging through the venue''s history; without since and max_rows one page of the venue''s default size';
 
 CREATE FUNCTION perps_stats.fetch_open_interest(exchange text, symbol text,
     OUT exchange text, OUT symbol text, OUT ts timestamptz,

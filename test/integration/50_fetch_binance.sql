@@ -4,7 +4,7 @@
 -- formulas of the mock's generated history, never from this code's output.
 \getenv mock_url PERPS_MOCK_URL
 BEGIN;
-SELECT plan(39);
+SELECT plan(40);
 
 UPDATE perps_stats.exchanges SET rest_url = :'mock_url' || '/binance' WHERE name = 'binance';
 
@@ -111,6 +111,10 @@ SELECT is((SELECT count(*) || ' ' || count(DISTINCT open_time) || ' ' || min(ope
 SELECT is((SELECT count(*) || ' ' || count(DISTINCT funding_time) || ' ' || min(funding_time)
              FROM perps_stats.fetch_funding_history('binance', 'BTC', NULL, '2024-04-10 08:43:00+00', 1200)),
           '1200 1200 2023-03-07 16:00:00+00', 'fetch_funding_history: until and max_rows page backwards');
+-- until alone: one default page of 500 ending there, the first 499 minutes earlier
+SELECT is((SELECT count(*) || ' ' || min(open_time) || ' ' || max(open_time)
+             FROM perps_stats.fetch_klines('binance', 'BTC', '1m', until => '2024-04-10 00:00:00+00')),
+          '500 2024-04-09 15:41:00+00 2024-04-10 00:00:00+00', 'fetch_klines: until alone is one page ending there');
 SELECT is((SELECT count(*) FROM perps_stats.fetch_klines('binance', 'BTC', '1m')), 500::bigint,
           'fetch_klines: without a range, one page of Binance''s default 500');
 

@@ -4,7 +4,7 @@
 -- sizes are contracts x multiplier 0.001 BTC (XBTUSDTM), 19-digit "ts"
 -- fields are nanoseconds, kline/funding times are milliseconds.
 BEGIN;
-SELECT plan(38);
+SELECT plan(42);
 
 \getenv mock_url PERPS_MOCK_URL
 -- earlier tests insert markets with explicit ids (test/sql/10_partitions.sql):
@@ -168,6 +168,19 @@ SELECT is((SELECT max_leverage FROM perps_stats.fetch_markets('kucoin') WHERE sy
     'ETH max leverage');
 SELECT is((SELECT max_qty FROM perps_stats.fetch_markets('kucoin') WHERE symbol = 'SOL'), 100000::numeric,
     'SOL max order 1000000 contracts x 0.1');
+
+-- faults injected by the mock (one request each): errors, never rows
+\! curl -sf -X POST "$PERPS_MOCK_URL/_mock/faults" -d '{"venue":"kucoin","path":"^/api/v1/level2/depth20$","kind":"truncate","count":1}' >/dev/null
+SELECT throws_ok($$SELECT * FROM perps_stats.fetch_orderbook('kucoin', 'BTC', 20)$$, '22032', NULL,
+    'truncate: a truncated book is an invalid-JSON error, not a half book');
+\! curl -sf -X POST "$PERPS_MOCK_URL/_mock/faults" -d '{"venue":"kucoin","path":"^/api/v1/trade/history$","kind":"garbage","count":1}' >/dev/null
+SELECT throws_ok($$SELECT * FROM perps_stats.fetch_trades('kucoin', 'BTC')$$, '22032', NULL,
+    'garbage: an HTML page instead of JSON is an invalid-JSON error');
+\! curl -sf -X POST "$PERPS_MOCK_URL/_mock/faults" -d '{"venue":"kucoin","path":"^/api/v1/funding-rate/XBTUSDTM/current$","kind":"wrong_types","count":1}' >/dev/null
+SELECT throws_ok($$SELECT * FROM perps_stats.fetch_funding_rate('kucoin', 'BTC')$$, '22000', NULL,
+    'wrong_types: wrong-typed fields are a data exception');
+\! curl -sf -X DELETE "$PERPS_MOCK_URL/_mock/faults" >/dev/null
+SELECT ok((SELECT count(*) FROM perps_stats.fetch_orderbook('kucoin', 'BTC', 20)) > 0, 'the same call succeeds once the fault is spent');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -4,7 +4,7 @@
 -- at equal prices), recentTrades and the generated histories.  Expected
 -- values are worked out by hand from those payloads.
 BEGIN;
-SELECT plan(27);
+SELECT plan(31);
 
 \getenv mock_url PERPS_MOCK_URL
 -- earlier tests insert markets with explicit ids (test/sql/10_partitions.sql):
@@ -142,6 +142,19 @@ SELECT matches(pg_temp.error_detail($$SELECT * FROM perps_stats.fetch_trades('li
     'the error detail carries Lighter''s message');
 SELECT throws_ok($$SELECT * FROM perps_stats.fetch_funding_rate('lighter', 'GONE')$$, '42704', NULL,
     'a market without a funding row is not found, not a zero rate');
+
+-- faults injected by the mock (one request each): errors, never rows
+\! curl -sf -X POST "$PERPS_MOCK_URL/_mock/faults" -d '{"venue":"lighter","path":"^/api/v1/orderBookOrders$","kind":"truncate","count":1}' >/dev/null
+SELECT throws_ok($$SELECT * FROM perps_stats.fetch_orderbook('lighter', 'ETH')$$, '22032', NULL,
+    'truncate: a truncated book is an invalid-JSON error, not a half book');
+\! curl -sf -X POST "$PERPS_MOCK_URL/_mock/faults" -d '{"venue":"lighter","path":"^/api/v1/recentTrades$","kind":"garbage","count":1}' >/dev/null
+SELECT throws_ok($$SELECT * FROM perps_stats.fetch_trades('lighter', 'ETH')$$, '22032', NULL,
+    'garbage: an HTML page instead of JSON is an invalid-JSON error');
+\! curl -sf -X POST "$PERPS_MOCK_URL/_mock/faults" -d '{"venue":"lighter","path":"^/api/v1/candlesticks$","kind":"wrong_types","count":1}' >/dev/null
+SELECT throws_ok($$SELECT * FROM perps_stats.fetch_klines('lighter', 'ETH', '1m', '2025-11-14 03:21+00', '2025-11-14 03:21+00')$$, '22000', NULL,
+    'wrong_types: wrong-typed fields are a data exception');
+\! curl -sf -X DELETE "$PERPS_MOCK_URL/_mock/faults" >/dev/null
+SELECT ok((SELECT count(*) FROM perps_stats.fetch_orderbook('lighter', 'ETH')) > 0, 'the same call succeeds once the fault is spent');
 
 SELECT * FROM finish();
 ROLLBACK;

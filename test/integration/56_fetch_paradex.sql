@@ -3,7 +3,7 @@
 -- documented-format data for ETH/SOL, funding data and older trades.
 -- Expected values are worked out by hand from those payloads (times are ms).
 BEGIN;
-SELECT plan(25);
+SELECT plan(29);
 
 \getenv mock_url PERPS_MOCK_URL
 -- earlier tests insert markets with explicit ids (test/sql/10_partitions.sql):
@@ -135,6 +135,19 @@ SELECT matches(pg_temp.error_detail($$SELECT * FROM perps_stats.fetch_trades('pa
     'market NOPE-USD-PERP not found', 'the error detail carries Paradex''s message');
 SELECT is((SELECT price_change_pct FROM perps_stats.fetch_ticker('paradex', 'ETH')), 0.0125::numeric,
     'ETH ticker (documented format)');
+
+-- faults injected by the mock (one request each): errors, never rows
+\! curl -sf -X POST "$PERPS_MOCK_URL/_mock/faults" -d '{"venue":"paradex","path":"^/v1/orderbook/BTC-USD-PERP$","kind":"truncate","count":1}' >/dev/null
+SELECT throws_ok($$SELECT * FROM perps_stats.fetch_orderbook('paradex', 'BTC')$$, '22032', NULL,
+    'truncate: a truncated book is an invalid-JSON error, not a half book');
+\! curl -sf -X POST "$PERPS_MOCK_URL/_mock/faults" -d '{"venue":"paradex","path":"^/v1/trades$","kind":"garbage","count":1}' >/dev/null
+SELECT throws_ok($$SELECT * FROM perps_stats.fetch_trades('paradex', 'BTC')$$, '22032', NULL,
+    'garbage: an HTML page instead of JSON is an invalid-JSON error');
+\! curl -sf -X POST "$PERPS_MOCK_URL/_mock/faults" -d '{"venue":"paradex","path":"^/v1/markets/summary$","kind":"wrong_types","count":1}' >/dev/null
+SELECT throws_ok($$SELECT * FROM perps_stats.fetch_ticker('paradex', 'BTC')$$, '22000', NULL,
+    'wrong_types: wrong-typed fields are a data exception');
+\! curl -sf -X DELETE "$PERPS_MOCK_URL/_mock/faults" >/dev/null
+SELECT ok((SELECT count(*) FROM perps_stats.fetch_orderbook('paradex', 'BTC')) > 0, 'the same call succeeds once the fault is spent');
 
 SELECT * FROM finish();
 ROLLBACK;

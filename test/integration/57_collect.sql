@@ -17,7 +17,7 @@
 --   sell 10K: at 42651.10, (42764.55 - 42651.10) / 42764.55 * 1e4 = 26.528982533430142... bps
 \getenv mock_url PERPS_MOCK_URL
 SET TimeZone = 'UTC';
-SELECT plan(21);
+SELECT plan(25);
 
 UPDATE perps_stats.exchanges SET rest_url = :'mock_url' || '/' || name;
 SELECT perps_stats.refresh_markets('binance') > 0 AS binance_markets \gset
@@ -107,4 +107,31 @@ SELECT is((SELECT count(DISTINCT ts)::int FROM perps_stats.tickers WHERE market_
 
 UPDATE perps_stats.exchanges SET rest_url = :'mock_url' || '/' || name;
 RESET perps_stats.http_retry_budget;
+-- all six venues in one round: every kind written for BTC on each
+-- (funding rows of a funding time already stored are not written twice)
+CREATE TEMP TABLE r3 AS SELECT * FROM perps_stats.collect(NULL, '{BTC}');
+SELECT is((SELECT string_agg(exchange || ':' || (count_ok)::text, ',' ORDER BY exchange)
+             FROM (SELECT exchange, count(*) FILTER (WHERE error IS NULL) AS count_ok FROM r3 GROUP BY 1) x),
+          'binance:4,bybit:4,hyperliquid:4,kucoin:4,lighter:4,paradex:4',
+          'collect() over all six venues: four kinds each without error');
+SELECT is((SELECT count(*)::int FROM r3 WHERE kind = 'orderbook' AND rows = 18), 6,
+          'a book, its depth row and 16 slippage rows on each venue');
+-- KuCoin's XBTUSDTM book is in contracts of 0.001 BTC (level2 snapshot:
+-- bids 29640.0 x 13007, 29639.0 x 1072, 29638.0 x 169; asks 29641.0 x 30109,
+-- 29642.0 x 7922, 29643.0 x 5820); mid 29640.5, the 1 bps band 29637.536 ..
+-- 29643.464 holds all six levels: bids 422309.31, asks 1299807.053
+CREATE TEMP TABLE kc AS
+    SELECT m.id FROM perps_stats.markets m JOIN perps_stats.exchanges e ON e.id = m.exchange_id
+     WHERE e.name = 'kucoin' AND m.symbol = 'BTC';
+SELECT is((SELECT bids FROM perps_stats.orderbooks WHERE market_id = (SELECT id FROM kc) ORDER BY ts DESC LIMIT 1),
+          '{{29640.0,13.007},{29639.0,1.072},{29638.0,0.169}}'::numeric[], 'kucoin book in BTC, not contracts');
+SELECT ok((SELECT row(mid_price, bid_1bps, ask_1bps) = row(29640.5, 422309.31, 1299807.053)
+             FROM perps_stats.liquidity_depth WHERE market_id = (SELECT id FROM kc) ORDER BY ts DESC LIMIT 1),
+          'kucoin depth within 1 bps, in quote currency');
+
+UPDATE perps_stats.exchanges SET rest_url = :'mock_url' || '/' || name;
+-- leave the tables as the tests after this one expect them: empty (the
+-- venues' funding times are years back, so those rows sit in default partitions)
+TRUNCATE perps_stats.tickers, perps_stats.open_interest, perps_stats.funding_rates,
+         perps_stats.orderbooks, perps_stats.liquidity_depth, perps_stats.slippage;
 SELECT * FROM finish();

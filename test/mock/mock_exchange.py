@@ -19,8 +19,12 @@ Control endpoints (JSON), under /_mock:
            KIND: status (with "status", optional "retry_after", "body"), slow ("delay_ms"),
                  truncate, garbage, wrong_types, oversize ("bytes"), drop (close the socket)
            count: how many matching requests get the fault (default 1; -1 = forever)
+           after: let this many matching requests through first (default 0)
     DELETE /_mock/faults   clears every fault
     POST   /_mock/config   {"latency_ms": 100}   added to every venue answer
+                           {"bench_markets": true}  every venue also lists and answers for
+                           the BENCH_SYMBOLS (see below); off by default, so that the
+                           tests see the recorded markets lists unchanged
     GET    /_mock/log      the request log [{venue, method, path, query, t}], ?venue=
     DELETE /_mock/log      clears it
     GET    /_mock/health   200 "ok"
@@ -29,6 +33,7 @@ Standard library only: it runs wherever python3 does.
 """
 
 import argparse
+import hashlib
 import importlib.util
 import json
 import os
@@ -38,6 +43,7 @@ import sys
 import threading
 import time
 import urllib.parse
+from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -56,6 +62,31 @@ def _find_fixtures():
 
 
 FIXTURES = os.environ.get("PERPS_FIXTURES") or _find_fixtures()
+
+# The benchmark's universe (bench/cases/collect.sh): 20 global symbols that
+# every venue lists and answers for (ticker, open interest, funding, book)
+# once /_mock/config {"bench_markets": true} is set.  Where a venue has no
+# recording for one of them, its module generates a DOCUMENTED-FORMAT
+# payload deterministically from the symbol (bench_price, bench_hash);
+# recorded payloads keep being served as they are.
+BENCH_SYMBOLS = ("BTC", "ETH", "SOL", "XRP", "DOGE", "ADA", "AVAX", "LINK", "DOT", "LTC",
+                 "BCH", "ATOM", "TRX", "UNI", "FIL", "BNB", "NEAR", "XLM", "ETC", "AAVE")
+
+
+def bench_symbols():
+    """The BENCH_SYMBOLS when bench_markets is on, else ()."""
+    return BENCH_SYMBOLS if MOCK.bench_markets else ()
+
+
+def bench_hash(*parts):
+    """A deterministic integer from the parts (sha1, 48 bits)."""
+    return int(hashlib.sha1("|".join(str(p) for p in parts).encode()).hexdigest()[:12], 16)
+
+
+def bench_price(sym):
+    """A deterministic price for a generated payload: 1.0000 .. 9999.9999 with 4
+    decimals, as a Decimal; each venue quantizes it to its own tick."""
+    return Decimal(bench_hash(sym, "price") % 99990000 + 10000).scaleb(-4)
 
 
 def fixture(rel):
@@ -112,6 +143,7 @@ class Mock:
         self.faults = []
         self.log = []
         self.latency_ms = 0
+        self.bench_markets = False
 
     def load_venues(self, names=None):
         # venue modules do `from mock_exchange import fixture, fixture_json, Request`
@@ -138,6 +170,10 @@ class Mock:
                 if f.get("path") and not re.search(f["path"], path):
                     continue
                 if f["count"] == 0:
+                    continue
+                # "after": N lets the first N matching requests through
+                if f.get("after", 0) > 0:
+                    f["after"] -= 1
                     continue
                 if f["count"] > 0:
                     f["count"] -= 1
@@ -205,7 +241,10 @@ class Handler(BaseHTTPRequestHandler):
             cfg = json.loads(body or b"{}")
             if "latency_ms" in cfg:
                 MOCK.latency_ms = int(cfg["latency_ms"])
-            return self._send(200, {"ok": True, "latency_ms": MOCK.latency_ms})
+            if "bench_markets" in cfg:
+                MOCK.bench_markets = bool(cfg["bench_markets"])
+            return self._send(200, {"ok": True, "latency_ms": MOCK.latency_ms,
+                                    "bench_markets": MOCK.bench_markets})
         if path == "/_mock/log":
             if method == "GET":
                 v = query.get("venue")

@@ -1,14 +1,15 @@
 -- The schema contract: tables, primary keys, partitioning, the seeded venues
 -- and the privileges that keep non-owners from writing.
 BEGIN;
-SELECT plan(43);
+SELECT plan(44);
 
 SELECT has_schema('perps_stats');
 SELECT set_eq(
     $$SELECT relname::text FROM pg_class
        WHERE relnamespace = 'perps_stats'::regnamespace AND relkind IN ('r', 'p') AND NOT relispartition$$,
     ARRAY['exchanges', 'markets', 'tickers', 'orderbooks', 'trades', 'funding_rates', 'open_interest',
-          'klines', 'liquidity_depth', 'slippage', 'ingest_events', 'partitioned_tables', 'watchlist'],
+          'klines', 'liquidity_depth', 'slippage', 'ingest_events', 'partitioned_tables', 'watchlist',
+          'backfill_progress', 'backfill_earliest', 'backfill_empty_ranges'],
     'the tables of perps_stats (partitions aside)');
 
 SELECT col_is_pk('perps_stats', 'exchanges', 'id', 'exchanges pk');
@@ -43,6 +44,10 @@ SELECT columns_are('perps_stats', 'liquidity_depth', ARRAY['market_id', 'ts', 'm
     'max_bid_bps', 'max_ask_bps']);
 SELECT col_type_is('perps_stats', 'orderbooks', 'bids', 'numeric[]', 'book sides are numeric arrays');
 SELECT col_type_is('perps_stats', 'trades', 'trade_id', 'text', 'trade ids are text (28-digit ids exist)');
+SELECT is((SELECT string_agg(DISTINCT a.attcompression::text, ',')
+             FROM pg_attribute a JOIN pg_inherits i ON i.inhrelid = a.attrelid
+            WHERE i.inhparent = 'perps_stats.orderbooks'::regclass AND a.attname IN ('bids', 'asks')),
+          'l', 'every orderbooks partition (daily and default) stores books with lz4');
 
 -- the six venues and their real endpoints
 SELECT results_eq(

@@ -14,7 +14,9 @@ ascending, the newest page when no startTime is given); the recorded klines
 replace the generated ones at their open times.
 """
 
-from mock_exchange import fixture, fixture_json
+from decimal import Decimal
+
+from mock_exchange import bench_hash, bench_price, bench_symbols, fixture, fixture_json
 
 WS = "websocket/binance_usdm/"
 
@@ -86,6 +88,53 @@ def _state(venue):
     return st
 
 
+# ---- the benchmark's markets (mock config bench_markets; DOCUMENTED-FORMAT) ----
+# Every BENCH_SYMBOLS market is in the recorded exchangeInfo; the ones without
+# a recorded ticker, premium index, book ticker, open interest or depth get
+# these, generated from the symbol.  Recorded answers win.
+
+def _bench_native():
+    return {b + "USDT" for b in bench_symbols()}
+
+
+def _gen(key, s):
+    p = bench_price(s)
+    tick = Decimal("0.0001")
+    if key == "day":
+        return {"symbol": s, "priceChange": str(p * Decimal("0.01")), "priceChangePercent": "1.000",
+                "weightedAvgPrice": str(p), "lastPrice": str(p), "lastQty": "1.000",
+                "openPrice": str(p - p * Decimal("0.01")), "highPrice": str(p + tick * 100),
+                "lowPrice": str(p - tick * 100), "volume": "1000.000", "quoteVolume": str(p * 1000),
+                "openTime": NOW_MS - 86400000 + 1, "closeTime": NOW_MS, "firstId": 1, "lastId": 1000,
+                "count": 1000}
+    if key == "prem":
+        return {"symbol": s, "markPrice": str(p), "indexPrice": str(p), "estimatedSettlePrice": str(p),
+                "lastFundingRate": "0.%08d" % (bench_hash(s, "funding") % 20000),
+                "interestRate": "0.00010000", "nextFundingTime": (NOW_MS // 28800000 + 1) * 28800000,
+                "time": NOW_MS}
+    if key == "book":
+        return {"symbol": s, "bidPrice": str(p - tick), "bidQty": "1.000", "askPrice": str(p),
+                "askQty": "2.000", "time": NOW_MS, "lastUpdateId": bench_hash(s, "u") % 10 ** 10}
+    if key == "oi":
+        return {"symbol": s, "openInterest": "%d.%03d" % (bench_hash(s, "oi") % 1000000, bench_hash(s) % 1000),
+                "time": NOW_MS}
+    # depth: 100 levels a side, one tick apart, sizes from the symbol
+    return {"lastUpdateId": bench_hash(s, "u") % 10 ** 10, "E": NOW_MS, "T": NOW_MS,
+            "bids": [[str(p - tick * (i + 1)), "%d.%03d" % (i % 9 + 1, bench_hash(s, "b", i) % 1000)]
+                     for i in range(100)],
+            "asks": [[str(p + tick * i), "%d.%03d" % (i % 9 + 1, bench_hash(s, "a", i) % 1000)]
+                     for i in range(100)]}
+
+
+def _answer(venue, key, s):
+    """The recorded (or recording-derived) answer for s, else a generated one
+    for a benchmark market, else None."""
+    v = _state(venue)[key].get(s)
+    if v is None and s in _bench_native():
+        v = _gen(key, s)
+    return v
+
+
 def _symbol(venue, req):
     s = req.arg("symbol")
     if s is None:
@@ -116,13 +165,15 @@ def register(venue):
         def handler(req):
             st = _state(venue)
             if req.arg("symbol") is None:
-                return 200, list(st[key].values())
+                return 200, list(st[key].values()) + [_gen(key, s) for s in sorted(_bench_native())
+                                                      if s not in st[key]]
             s, e = _symbol(venue, req)
             if e:
                 return e
-            if s not in st[key]:
+            v = _answer(venue, key, s)
+            if v is None:
                 return err(-1121, "Invalid symbol.")
-            return 200, st[key][s]
+            return 200, v
         return handler
 
     def depth(req):
@@ -132,7 +183,7 @@ def register(venue):
         limit = _int(req, "limit", 500)
         if limit not in DEPTH_LIMITS:
             return err(-1130, "Data sent for parameter 'limit' is not valid.")
-        book = _state(venue)["depth"].get(s)
+        book = _answer(venue, "depth", s)
         if book is None:
             return err(-1121, "Invalid symbol.")
         return 200, dict(book, bids=book["bids"][:limit], asks=book["asks"][:limit])
@@ -141,7 +192,7 @@ def register(venue):
         s, e = _symbol(venue, req)
         if e:
             return e
-        oi = _state(venue)["oi"].get(s)
+        oi = _answer(venue, "oi", s)
         return (200, oi) if oi is not None else err(-1121, "Invalid symbol.")
 
     def klines(req):

@@ -26,7 +26,7 @@ import hashlib
 import time
 from decimal import Decimal
 
-from mock_exchange import fixture_json
+from mock_exchange import bench_price, bench_symbols, fixture_json
 
 F = "hyperliquid/"
 W = "websocket/hyperliquid/"
@@ -47,7 +47,28 @@ def h(*parts):
 
 
 def coins():
-    return {u["name"] for u in fixture_json(F + "fetchMarkets.meta.json")["universe"]} | {"SOL"}
+    return {u["name"] for u in fixture_json(F + "fetchMarkets.meta.json")["universe"]} | {"SOL"} | set(bench_symbols())
+
+
+def bench_universe_entry(coin):
+    """DOCUMENTED-FORMAT universe entry of a benchmark coin (mock config bench_markets)."""
+    return {"name": coin, "szDecimals": 2, "maxLeverage": 10, "onlyIsolated": False}
+
+
+def bench_ctx(coin):
+    """DOCUMENTED-FORMAT asset context of a benchmark coin, from bench_price."""
+    p = bench_price(coin)
+    return {"funding": "0.0000125", "openInterest": "%d.12" % (p * 100), "prevDayPx": str(p * Decimal("0.99")),
+            "dayNtlVlm": str(p * 1000), "premium": "0.0", "oraclePx": str(p), "markPx": str(p),
+            "midPx": str(p), "impactPxs": [str(p), str(p)], "dayBaseVlm": "1000.0"}
+
+
+def meta():
+    """The recorded meta, plus the benchmark coins it lacks (bench_markets)."""
+    m = fixture_json(F + "fetchMarkets.meta.json")
+    have = {u["name"] for u in m["universe"]}
+    m["universe"] += [bench_universe_entry(c) for c in bench_symbols() if c not in have]
+    return m
 
 
 def price_at(coin, t):
@@ -72,6 +93,10 @@ def meta_and_ctxs():
                  "dayNtlVlm": "123456789.0", "premium": "-0.0001", "oraclePx": "100.05",
                  "markPx": "100.01", "midPx": "100.015", "impactPxs": ["100.0", "100.03"],
                  "dayBaseVlm": "1234567.89"})
+    for c in bench_symbols():
+        if c not in {u["name"] for u in uni}:
+            uni.append(bench_universe_entry(c))
+            ctxs.append(bench_ctx(c))
     return [{"universe": uni, "marginTables": meta.get("marginTables", [])}, ctxs]
 
 
@@ -186,7 +211,7 @@ def info(req):
         return bad("missing field `type`")
     kind = body["type"]
     if kind == "meta":
-        return 200, fixture_json(F + "fetchMarkets.meta.json")
+        return 200, meta()
     if kind == "metaAndAssetCtxs":
         return 200, meta_and_ctxs()
     if kind == "allMids":

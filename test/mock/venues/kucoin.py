@@ -17,7 +17,7 @@ import copy
 import json
 from decimal import Decimal
 
-from mock_exchange import fixture_json
+from mock_exchange import bench_hash, bench_price, bench_symbols, fixture_json
 
 FX = "kucoinfutures/"
 KLINE_PAGE = 500
@@ -48,6 +48,21 @@ def _contracts():
                   "markPrice": float(mark), "indexPrice": float(mark), "lastTradePrice": float(mark),
                   "openInterest": "123456", "volumeOf24h": 1000.5, "turnoverOf24h": 2000000.25,
                   "maxLeverage": 75})
+        out.append(c)
+    # DOCUMENTED-FORMAT: the benchmark's contracts (mock config bench_markets),
+    # shaped like the recorded XBTUSDTM, mark price from the symbol
+    have = {c["symbol"] for c in out}
+    for base in bench_symbols():
+        sym = ("XBT" if base == "BTC" else base) + "USDTM"
+        if sym in have:
+            continue
+        c = copy.deepcopy(xbt)
+        mark = float(bench_price(sym))
+        c.update({"symbol": sym, "baseCurrency": base, "multiplier": 1, "tickSize": 0.0001,
+                  "fundingRateSymbol": ".%sFPI8H" % sym, "indexSymbol": ".K%sUSDT" % base,
+                  "markPrice": mark, "indexPrice": mark, "lastTradePrice": mark,
+                  "openInterest": str(bench_hash(sym, "oi") % 1000000), "volumeOf24h": 1000.5,
+                  "turnoverOf24h": 2000000.25, "maxLeverage": 50})
         out.append(c)
     return out
 

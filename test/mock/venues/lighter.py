@@ -18,7 +18,7 @@ import copy
 import json
 from decimal import Decimal
 
-from mock_exchange import fixture, fixture_json
+from mock_exchange import bench_hash, bench_price, bench_symbols, fixture, fixture_json
 
 FX = "lighter/"
 KLINE_PAGE = 500
@@ -47,6 +47,21 @@ def _details():
                   "open_interest": 1234.5, "daily_base_token_volume": 100.25,
                   "daily_quote_token_volume": 10400000.5, "daily_price_change": -1.25,
                   "daily_price_high": last + 100, "daily_price_low": last - 100})
+        out.append(d)
+    # DOCUMENTED-FORMAT: the benchmark's markets (mock config bench_markets),
+    # market ids 100.. in BENCH_SYMBOLS order, last price from the symbol
+    have = {d["symbol"] for d in out}
+    for i, sym in enumerate(bench_symbols()):
+        if sym in have:
+            continue
+        last = float(bench_price(sym).quantize(Decimal("0.01")))
+        d = copy.deepcopy(eth)
+        d.update({"symbol": sym, "market_id": 100 + i, "size_decimals": 2, "price_decimals": 2,
+                  "supported_size_decimals": 2, "supported_price_decimals": 2,
+                  "last_trade_price": last, "min_base_amount": "0.01",
+                  "open_interest": float(bench_hash(sym, "oi") % 100000), "daily_base_token_volume": 100.25,
+                  "daily_quote_token_volume": 10400000.5, "daily_price_change": 1.25,
+                  "daily_price_high": last + 1, "daily_price_low": max(last - 1, 0.01)})
         out.append(d)
     return out
 
@@ -124,6 +139,10 @@ def funding_rates(req):
     rows.append({"market_id": 1, "exchange": "lighter", "symbol": "BTC", "rate": 0.0001})
     rows.append({"market_id": 1, "exchange": "binance", "symbol": "BTC", "rate": 0.00005})
     rows.append({"market_id": 2, "exchange": "lighter", "symbol": "SOL", "rate": -0.00002})
+    # documented format: the benchmark's markets (mock config bench_markets)
+    rows += [{"market_id": d["market_id"], "exchange": "lighter", "symbol": d["symbol"],
+              "rate": (bench_hash(d["symbol"], "funding") % 200 - 100) / 1000000}
+             for d in _details() if d["market_id"] >= 100]
     return 200, dict(body, funding_rates=rows)
 
 

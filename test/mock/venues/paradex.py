@@ -19,7 +19,7 @@ import copy
 import json
 from decimal import Decimal
 
-from mock_exchange import fixture, fixture_json
+from mock_exchange import bench_price, bench_symbols, fixture, fixture_json
 
 FX = "paradex/"
 PAGE_MAX = 5000
@@ -42,6 +42,14 @@ def _markets():
         m.update({"symbol": base + "-USD-PERP", "base_currency": base, "price_tick_size": tick,
                   "order_size_increment": inc, "min_notional": "100"})
         out.append(m)
+    # documented format: the benchmark's markets (mock config bench_markets)
+    have = {m["symbol"] for m in out}
+    for base in bench_symbols():
+        if base + "-USD-PERP" not in have:
+            m = copy.deepcopy(rec[0])
+            m.update({"symbol": base + "-USD-PERP", "base_currency": base, "price_tick_size": "0.0001",
+                      "order_size_increment": "0.1", "min_notional": "100"})
+            out.append(m)
     return out
 
 
@@ -57,7 +65,7 @@ def _summary(sym):
     if sym == "BTC-USD-PERP":
         return fixture_json(FX + "fetchTicker.json")["results"][0]
     # documented format
-    base = {"ETH-USD-PERP": "3500.5", "SOL-USD-PERP": "150.25"}[sym]
+    base = {"ETH-USD-PERP": "3500.5", "SOL-USD-PERP": "150.25"}.get(sym) or str(bench_price(sym))
     return {"symbol": sym, "oracle_price": base, "mark_price": base, "last_traded_price": base,
             "bid": base, "ask": str(Decimal(base) + Decimal("0.5")), "volume_24h": "1000000.5",
             "total_volume": "5000000.5", "created_at": NOW_MS, "underlying_price": base,

@@ -1,0 +1,194 @@
+#!/usr/bin/env bash
+# collect(): one snapshot round over 6 venues x 20 symbols (120 markets, 4
+# kinds each: ticker, open interest, funding, order book) against the mock
+# exchange answering every request 100 ms late (bench/run.sh sets PGHOST,
+# PGPORT, PGDATABASE and PERPS_MOCK_URL).  The mock's bench_markets switch
+# makes every venue list and answer for the 20 BENCH_SYMBOLS of
+# test/mock/mock_exchange.py.
+#
+# (a) Concurrency.  Rate limits raised for the mock (rate_limit_weight
+#     1000000 per 1000 ms: never binding).  The round's wall time at the
+#     default perps_stats.http_max_concurrency (16) and at its maximum (64)
+#     against the same round with http_max_concurrency = 1, measured in
+#     the same run: truly sequential, so its wall time is the sum of its
+#     requests' times (plus the same writing work).  Target: under 5 %.
+#
+# (b) Real limits.  rate_limit_weight / rate_limit_window_ms NULL: each
+#     adapter's documented limit.  The request log of the round gives the
+#     requests per venue; their weights are the adapters' (the table in
+#     WEIGHTS below mirrors src/adapter_*.c).  The HTTP layer models a
+#     limit of W weight per window ms as a token bucket that starts full:
+#     W at once, then W / window per ms.  A venue whose requests weigh S in
+#     all can therefore send its last request at the earliest after
+#         max(0, S - W) / (W / window) ms,
+#     and that request is answered LATENCY (100 ms) later at the earliest.
+#     Nor can the round be faster than the same round unthrottled (the
+#     concurrent round of (a) at the same concurrency).  So the least the
+#     limits allow is
+#         max(max over venues (max(0, S - W) * window / W) + LATENCY,
+#             the unthrottled round).
+#     (Parsing and writing the results after the last answer are not counted:
+#     the limits do not impose them, and the measured round includes them.)
+#     Each run is a new session, so the buckets start full as in a
+#     collector's first round.  Target: the measured round within 1.2x of it.
+#     For information the script also prints the strict reading of the
+#     limit (no more than W in any window): a venue with S > W must then
+#     wait a whole window, ceil(S / W) - 1 windows in all.
+#
+# Figures are medians of BENCH_RUNS runs (default 3); the load average of
+# the machine is printed before and after (the benchmark shares 2 cores).
+set -uo pipefail
+
+RUNS=${BENCH_RUNS:-3}
+M=${PERPS_MOCK_URL:?the mock exchange is not running}
+TMP=$(mktemp -d /tmp/perps_bench_collect.XXXXXX)
+trap 'rm -rf "$TMP"' EXIT
+
+q() { psql -X -q -t -A -v ON_ERROR_STOP=1 "$@"; }
+mock() { curl -sf -X "$1" "$M/_mock/$2" ${3:+-d "$3"} >/dev/null; }
+median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {if (NR == 0) {print "NaN"; exit} m = (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2; printf "%.0f\n", m}'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
+
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) cores"
+
+# setup without latency: the collector worker stopped (its rounds would mix
+# with ours), the exchanges pointed at the mock, the watchlist = 6 x 20
+mock POST config '{"latency_ms": 0, "bench_markets": true}' || { echo "mock config failed"; exit 1; }
+q -c "ALTER SYSTEM SET perps_stats.collect_interval = 0" -c "SELECT pg_reload_conf()" >/dev/null
+SYMS=$(python3 -c "import sys; sys.path.insert(0, 'test/mock'); import mock_exchange as m; print(','.join(m.BENCH_SYMBOLS))")
+q <<SQL || { echo "setup failed"; exit 1; }
+SET client_min_messages = warning;
+DROP TABLE IF EXISTS bench_collect_exchanges, bench_collect_watchlist;
+CREATE TABLE bench_collect_exchanges AS
+    SELECT name, rest_url, enabled, rate_limit_weight, rate_limit_window_ms FROM perps_stats.exchanges;
+CREATE TABLE bench_collect_watchlist AS SELECT * FROM perps_stats.watchlist;
+UPDATE perps_stats.exchanges SET rest_url = '$M/' || name, enabled = true,
+       rate_limit_weight = NULL, rate_limit_window_ms = NULL;
+DELETE FROM perps_stats.watchlist;
+INSERT INTO perps_stats.watchlist (exchange, symbol, poll, stream)
+SELECT e.name, s, true, false FROM perps_stats.exchanges e, unnest('{$SYMS}'::text[]) s;
+SQL
+for v in $(q -c "SELECT name FROM perps_stats.exchanges ORDER BY name"); do
+    q -c "SELECT perps_stats.refresh_markets('$v')" >/dev/null || { echo "refresh_markets $v failed"; exit 1; }
+done
+nm=$(q -c "SELECT count(*) FROM perps_stats.watchlist w JOIN perps_stats.exchanges e ON e.name = w.exchange
+           JOIN perps_stats.markets m ON m.exchange_id = e.id AND m.symbol = w.symbol")
+echo "watchlist: $(q -c "SELECT count(DISTINCT exchange) || ' venues x ' || count(DISTINCT symbol) || ' symbols' FROM perps_stats.watchlist"), $nm of them in perps_stats.markets"
+mock POST config '{"latency_ms": 100}'
+
+# round SETTINGS LABEL: one collect() in a new session; appends
+# "ms ok_kinds all_kinds requests" to $TMP/LABEL and keeps the request log
+round() {
+    local out ms rows n
+    mock DELETE log
+    out=$(q -c "$1" -c '\timing on' \
+            -c "SELECT count(*) FILTER (WHERE error IS NULL) || ' ' || count(*) FROM perps_stats.collect()" 2>&1)
+    ms=$(sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' <<<"$out" | tail -1)
+    rows=$(grep -v '^Time' <<<"$out" | tail -1)
+    curl -sf "$M/_mock/log" >"$TMP/$2.log.json"
+    n=$(python3 -c "import json, sys; print(len(json.load(open(sys.argv[1]))))" "$TMP/$2.log.json")
+    echo "${ms:-NaN} $rows $n" >>"$TMP/$2"
+}
+col() { awk -v c="$1" '{print $c}' "$TMP/$2"; }
+show() {    # label text: per-run figures
+    printf '  %-44s runs (ms): %s   kinds ok: %s   requests: %s\n' "$2" \
+        "$(col 1 "$1" | tr '\n' ' ')" "$(awk '{printf "%s/%s ", $2, $3}' "$TMP/$1")" "$(col 4 "$1" | sort -u | tr '\n' ' ')"
+}
+
+# ---- (a) limits raised for the mock ----
+q -c "UPDATE perps_stats.exchanges SET rate_limit_weight = 1000000, rate_limit_window_ms = 1000" >/dev/null
+round "SET perps_stats.http_max_concurrency = 16" warmup     # connections, caches
+for ((i = 0; i < RUNS; i++)); do
+    round "SET perps_stats.http_max_concurrency = 16" a16
+    round "SET perps_stats.http_max_concurrency = 64" a64
+    round "SET perps_stats.http_max_concurrency = 1" a1
+done
+a16=$(median $(col 1 a16)); a64=$(median $(col 1 a64)); a1=$(median $(col 1 a1))
+echo
+echo "-- (a) rate limits raised: concurrent round vs the same round sequential (median of $RUNS)"
+show a1 "sequential (http_max_concurrency = 1)"
+show a16 "concurrent (http_max_concurrency = 16)"
+show a64 "concurrent (http_max_concurrency = 64)"
+printf '  %-44s %8s ms\n' "sequential round (sum of its requests)" "$a1"
+printf '  %-44s %8s ms   %s %% of sequential (target < 5 %%)\n' \
+    "concurrent round, 16 at a time (default)" "$a16" "$(awk -v a="$a16" -v b="$a1" 'BEGIN {printf "%.1f", 100 * a / b}')" \
+    "concurrent round, 64 at a time (maximum)" "$a64" "$(awk -v a="$a64" -v b="$a1" 'BEGIN {printf "%.1f", 100 * a / b}')"
+
+# ---- (b) the venues' real limits ----
+q -c "UPDATE perps_stats.exchanges SET rate_limit_weight = NULL, rate_limit_window_ms = NULL" >/dev/null
+for ((i = 0; i < RUNS; i++)); do
+    round "SET perps_stats.http_max_concurrency = 16" b16
+done
+b16=$(median $(col 1 b16))
+echo
+echo "-- (b) the adapters' own limits (rate_limit_* NULL): round vs the least the limits allow (median of $RUNS)"
+show b16 "round (http_max_concurrency = 16)"
+python3 - "$TMP/b16.log.json" "$b16" "$a16" <<'PY'
+import json, re, sys
+from urllib.parse import urlencode
+
+log, measured, tail = json.load(open(sys.argv[1])), float(sys.argv[2]), float(sys.argv[3])
+# each adapter's limit (weight, window ms) and request weights, as in src/adapter_*.c
+LIMITS = {"binance": (2400, 60000), "bybit": (600, 5000), "hyperliquid": (1200, 60000),
+          "kucoin": (2000, 30000), "lighter": (24000, 60000), "paradex": (1500, 60000)}
+BN_DEPTH = {5: 2, 10: 2, 20: 2, 50: 2, 100: 5, 500: 10, 1000: 20}
+def weight(r):
+    v, p, qs = r["venue"], r["path"], r["query"]
+    if v == "binance":
+        if p == "/fapi/v1/depth":
+            return BN_DEPTH[int(qs.get("limit", 500))]
+        return {"/fapi/v1/ticker/bookTicker": 2}.get(p, 1) if "symbol" in qs else \
+            {"/fapi/v1/ticker/24hr": 40, "/fapi/v1/premiumIndex": 10, "/fapi/v1/ticker/bookTicker": 5}.get(p, 1)
+    if v == "hyperliquid":
+        return 2 if json.loads(r["body"] or "{}").get("type") == "l2Book" else 20
+    if v == "kucoin":
+        for pat, w in ((r"/api/v1/contracts/", 3), (r"/api/v1/ticker", 2), (r"/api/v1/level2/snapshot", 3),
+                       (r"/api/v1/level2/depth20", 5), (r"/api/v1/level2/depth100", 10),
+                       (r"/api/v1/funding-rate/", 2), (r"/api/v1/allTickers", 5)):
+            if p.startswith(pat):
+                return w
+        return 3
+    if v == "lighter":
+        return 600 if p == "/api/v1/recentTrades" else 400
+    return 1
+per = {}
+for r in log:
+    n, s, paths = per.get(r["venue"], (0, 0, {}))
+    key = re.sub(r"/[A-Z0-9]+(USDTM|-USD-PERP)\b", "/{symbol}", r["path"])
+    if r["venue"] == "hyperliquid":
+        key += " " + json.loads(r["body"] or "{}").get("type", "")
+    paths[key] = paths.get(key, 0) + 1
+    per[r["venue"]] = (n + 1, s + weight(r), paths)
+least_start = strict = 0.0
+print("  %-12s %8s %8s %14s %16s   %s" % ("venue", "requests", "weight", "limit", "last start (ms)", "requests by path"))
+for v in sorted(per):
+    n, s, paths = per[v]
+    w, win = LIMITS[v]
+    start = max(0, s - w) * win / w
+    windows = -(-s // w) - 1
+    least_start, strict = max(least_start, start), max(strict, windows * win)
+    print("  %-12s %8d %8d %8d/%-5.0fs %16.0f   %s" % (v, n, s, w, win / 1000, start,
+          ", ".join("%s x%d" % kv for kv in sorted(paths.items()))))
+LATENCY = 100
+least = max(least_start + LATENCY, tail)
+print("  %-44s %8.0f ms  (max(last request at %.0f ms + %d ms, the unthrottled round %.0f ms))" % (
+      "least the limits allow (token bucket)", least, least_start, LATENCY, tail))
+print("  %-44s %8.0f ms   %.2fx the least (target <= 1.2x)" % ("measured round", measured, measured / least))
+print("  %-44s %8.0f ms   (no more than W in any window: the measured round is %.2fx it)" % (
+      "strict reading of the limits, for information", max(strict + LATENCY, tail),
+      measured / max(strict + LATENCY, tail)))
+PY
+echo
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+# leave the cluster as we found it (the rows collected stay)
+mock POST config '{"latency_ms": 0, "bench_markets": false}'
+q <<SQL >/dev/null
+UPDATE perps_stats.exchanges e SET rest_url = b.rest_url, enabled = b.enabled,
+       rate_limit_weight = b.rate_limit_weight, rate_limit_window_ms = b.rate_limit_window_ms
+  FROM bench_collect_exchanges b WHERE b.name = e.name;
+DELETE FROM perps_stats.watchlist;
+INSERT INTO perps_stats.watchlist SELECT * FROM bench_collect_watchlist;
+DROP TABLE bench_collect_exchanges, bench_collect_watchlist;
+SQL
+q -c "ALTER SYSTEM RESET perps_stats.collect_interval" -c "SELECT pg_reload_conf()" >/dev/null
