@@ -216,6 +216,121 @@ typedef struct PerpsRateLimit
 	int			window_ms;		/* ... per window */
 } PerpsRateLimit;
 
+
+/* ---- the stream side (WebSocket) ----
+ *
+ * Same rules as the REST side: plain C, no I/O, statuses instead of errors,
+ * everything returned lives in the context's arena.  The stream worker owns
+ * the connection; the adapter builds the text messages it sends and turns
+ * each received frame into events.
+ */
+
+/* A message to send (text frame), arena-allocated. */
+typedef struct PerpsWsMessage
+{
+	const char *data;
+	size_t		len;
+} PerpsWsMessage;
+
+#define PERPS_WS_MAX_MESSAGES 64
+
+typedef enum PerpsStreamEventKind
+{
+	PERPS_EV_TRADES = 1,		/* trades of one market */
+	PERPS_EV_BOOK,				/* a book snapshot or delta of one market */
+	PERPS_EV_TICKER,			/* a full ticker (snapshot) or the changed fields (delta) */
+	PERPS_EV_CONTROL			/* subscribe ack, pong, ...: counted, nothing to store */
+} PerpsStreamEventKind;
+
+typedef struct PerpsStreamEvent
+{
+	PerpsStreamEventKind kind;
+	const char *native_symbol;
+	const char *channel;		/* the venue's topic, for messages and resyncs */
+	int64_t		ts_us;			/* the venue's time of the message */
+
+	/* PERPS_EV_BOOK: levels with qty 0 delete the price in a delta */
+	bool		snapshot;		/* book or ticker: replaces the state */
+	int64_t		seq;			/* the venue's update id (see seq_rule) */
+	int64_t		prev_seq;		/* the id the update follows, where the venue gives it */
+	bool		has_prev_seq;
+	int			nbids;
+	int			nasks;
+	PerpsLevel *bids;
+	PerpsLevel *asks;
+
+	/* PERPS_EV_TRADES */
+	int			ntrades;
+	PerpsTrade *trades;
+
+	/* PERPS_EV_TICKER: absent fields are NULL (a delta changes only those given) */
+	PerpsTicker ticker;
+	const char *prev_price_24h;	/* the price 24 h ago, where the venue sends it instead of the
+								 * change: the caller keeps it merged and derives the change */
+	const char *funding_rate;	/* also in the ticker on some venues; NULL otherwise */
+	int64_t		next_funding_time_us;	/* PERPS_TS_NONE when not given */
+
+	/* PERPS_EV_CONTROL */
+	bool		is_error;		/* the venue refused something (bad subscribe, ...) */
+	const char *message;		/* its text, for last_error */
+} PerpsStreamEvent;
+
+/* What one frame held. */
+typedef struct PerpsStreamFrame
+{
+	int			nevents;
+	PerpsStreamEvent *events;
+} PerpsStreamFrame;
+
+/* How a book update relates to the local book (PerpsStreamAdapter.seq_rule). */
+typedef enum PerpsSeqCheck
+{
+	PERPS_SEQ_APPLY = 0,		/* the next update: apply it */
+	PERPS_SEQ_RESET,			/* a new snapshot: replace the book */
+	PERPS_SEQ_STALE,			/* older than the book: ignore it */
+	PERPS_SEQ_GAP				/* updates were lost: the book must be resynced */
+} PerpsSeqCheck;
+
+typedef struct PerpsStreamAdapter
+{
+	/* Quote currency of a market created from the stream side (the REST markets call knows better). */
+	const char *quote;
+
+	/* Book depth subscribed per market. */
+	int			book_depth;
+
+	/* Application-level ping (NULL when the venue uses WebSocket pings) and its interval. */
+	const char *ping_message;
+	int			ping_interval_s;
+
+	/* Longest message the venue sends, in bytes (a bound, not a promise). */
+	size_t		max_message_bytes;
+
+	/*
+	 * The messages that subscribe trades, book and ticker of the given
+	 * markets (native symbols); returns how many (<= PERPS_WS_MAX_MESSAGES)
+	 * or a negative PerpsStatus.
+	 */
+	int			(*subscribe) (PerpsCtx *ctx, const char *const *natives, int n,
+							  PerpsWsMessage *out);
+
+	/*
+	 * The messages that make the venue send a fresh book snapshot for one
+	 * market (Bybit: unsubscribe and subscribe its book topic again).
+	 */
+	int			(*resync) (PerpsCtx *ctx, const char *native, PerpsWsMessage *out);
+
+	/* Parses one received frame (text or binary). */
+	PerpsStatus (*parse_frame) (PerpsCtx *ctx, const char *data, size_t len, bool binary,
+								PerpsStreamFrame *out);
+
+	/*
+	 * The venue's sequence rule: how a book update relates to a book whose
+	 * last applied update had id last_seq (have_book false: no book yet).
+	 */
+	PerpsSeqCheck (*seq_rule) (bool have_book, int64_t last_seq, const PerpsStreamEvent *ev);
+} PerpsStreamAdapter;
+
 typedef struct PerpsAdapter
 {
 	const char *name;			/* matches perps_stats.exchanges.name */
@@ -245,6 +360,9 @@ typedef struct PerpsAdapter
 	int			max_kline_page;	/* documented page-size limits */
 	int			max_funding_page;
 	int			max_trades_page;
+
+	/* The stream side; NULL when the venue is not streamed yet. */
+	const PerpsStreamAdapter *stream;
 } PerpsAdapter;
 
 /* The registry (src/adapter.c). */

@@ -898,6 +898,334 @@ done:
 	return st;
 }
 
+
+/* ---- the stream side: wss://stream.bybit.com/v5/public/linear ----
+ *
+ * Topics per market: orderbook.50.<SYM> (a snapshot, then deltas whose
+ * update id u goes up by one; u = 1 is a new snapshot after a service
+ * restart), publicTrade.<SYM> (batches of trades) and tickers.<SYM> (a
+ * snapshot, then deltas with only the changed fields).  Bybit closes a
+ * connection that sends nothing for about a minute: the client sends
+ * {"op":"ping"} every 20 s.  Control answers carry "op" and "success".
+ */
+
+#define BYBIT_WS_BOOK_DEPTH 50
+#define BYBIT_WS_TOPICS_PER_MSG 10
+#define BYBIT_WS_MAX_LEVELS 5000
+#define BYBIT_WS_MAX_TRADES 10000
+#define BYBIT_WS_MAX_MESSAGE (4 * 1024 * 1024)
+
+/* Builds {"op":"<op>","args":["t1","t2",...]} from topics. */
+static PerpsStatus
+bybit_ws_op(PerpsCtx *ctx, const char *op, const char *const *topics, int n, PerpsWsMessage *out)
+{
+	size_t		cap = 64 + strlen(op);
+	size_t		used;
+	char	   *buf;
+
+	for (int i = 0; i < n; i++)
+		cap += strlen(topics[i]) + 4;
+	buf = perps_alloc(ctx, cap);
+	if (buf == NULL)
+		return ctx->status;
+	used = (size_t) snprintf(buf, cap, "{\"op\":\"%s\",\"args\":[", op);
+	for (int i = 0; i < n; i++)
+		used += (size_t) snprintf(buf + used, cap - used, "%s\"%s\"", i ? "," : "", topics[i]);
+	used += (size_t) snprintf(buf + used, cap - used, "]}");
+	if (used >= cap)
+		return perps_fail(ctx, PERPS_ERR_ARG, "bybit subscribe message too long");
+	out->data = buf;
+	out->len = used;
+	return PERPS_OK;
+}
+
+static int
+bybit_ws_subscribe(PerpsCtx *ctx, const char *const *natives, int n, PerpsWsMessage *out)
+{
+	const char *topics[BYBIT_WS_TOPICS_PER_MSG];
+	int			nt = 0;
+	int			nmsg = 0;
+
+	if (n < 0 || (size_t) n * 3 > (size_t) PERPS_WS_MAX_MESSAGES * BYBIT_WS_TOPICS_PER_MSG)
+		return perps_fail(ctx, PERPS_ERR_ARG, "bybit cannot stream %d markets on one connection", n);
+	for (int i = 0; i < n; i++)
+	{
+		static const char *const fmts[3] = {"orderbook.%d.%s", "publicTrade.%s", "tickers.%s"};
+
+		if (!bybit_symbol_ok(natives[i]))
+			return perps_fail(ctx, PERPS_ERR_ARG, "bybit native symbol \"%.40s\" is not valid", natives[i]);
+		for (int k = 0; k < 3; k++)
+		{
+			char		topic[96];
+			char	   *t;
+
+			if (k == 0)
+				snprintf(topic, sizeof(topic), fmts[k], BYBIT_WS_BOOK_DEPTH, natives[i]);
+			else
+				snprintf(topic, sizeof(topic), fmts[k], natives[i]);
+			t = perps_strndup(ctx, topic, strlen(topic));
+			if (t == NULL)
+				return ctx->status;
+			topics[nt++] = t;
+			if (nt == BYBIT_WS_TOPICS_PER_MSG)
+			{
+				if (bybit_ws_op(ctx, "subscribe", topics, nt, &out[nmsg++]) != PERPS_OK)
+					return ctx->status;
+				nt = 0;
+			}
+		}
+	}
+	if (nt > 0 && bybit_ws_op(ctx, "subscribe", topics, nt, &out[nmsg++]) != PERPS_OK)
+		return ctx->status;
+	return nmsg;
+}
+
+/* A fresh snapshot of one book: unsubscribe and subscribe its topic again. */
+static int
+bybit_ws_resync(PerpsCtx *ctx, const char *native, PerpsWsMessage *out)
+{
+	char		topic[96];
+	const char *topics[1] = {topic};
+
+	if (!bybit_symbol_ok(native))
+		return perps_fail(ctx, PERPS_ERR_ARG, "bybit native symbol is not valid");
+	snprintf(topic, sizeof(topic), "orderbook.%d.%s", BYBIT_WS_BOOK_DEPTH, native);
+	if (bybit_ws_op(ctx, "unsubscribe", topics, 1, &out[0]) != PERPS_OK ||
+		bybit_ws_op(ctx, "subscribe", topics, 1, &out[1]) != PERPS_OK)
+		return ctx->status;
+	return 2;
+}
+
+static PerpsStatus
+bybit_ws_levels(PerpsCtx *ctx, struct json_object *data, const char *key, const char *side,
+				PerpsLevel **levels, int *n)
+{
+	struct json_object *arr;
+
+	if (perps_json_need(ctx, data, key, json_type_array, &arr) != PERPS_OK)
+		return ctx->status;
+	if (json_object_array_length(arr) > BYBIT_WS_MAX_LEVELS)
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "bybit book frame has %zu %s levels",
+						  json_object_array_length(arr), side);
+	return bybit_parse_levels(ctx, arr, side, 0, levels, n);
+}
+
+static PerpsStatus
+bybit_ws_book(PerpsCtx *ctx, struct json_object *root, bool snapshot, PerpsStreamEvent *ev)
+{
+	struct json_object *data;
+
+	ev->kind = PERPS_EV_BOOK;
+	if (perps_json_need(ctx, root, "data", json_type_object, &data) != PERPS_OK ||
+		perps_json_string(ctx, perps_json_get(data, "s"), "s", &ev->native_symbol) != PERPS_OK ||
+		perps_json_int64_field(ctx, data, "u", &ev->seq) != PERPS_OK ||
+		bybit_ws_levels(ctx, data, "b", "bid", &ev->bids, &ev->nbids) != PERPS_OK ||
+		bybit_ws_levels(ctx, data, "a", "ask", &ev->asks, &ev->nasks) != PERPS_OK)
+		return ctx->status;
+	/* u = 1: the service restarted and this is a new snapshot, whatever the type says */
+	ev->snapshot = snapshot || ev->seq == 1;
+	return PERPS_OK;
+}
+
+static PerpsStatus
+bybit_ws_trades(PerpsCtx *ctx, struct json_object *root, PerpsStreamEvent *ev)
+{
+	struct json_object *data;
+	size_t		n;
+
+	ev->kind = PERPS_EV_TRADES;
+	if (perps_json_need(ctx, root, "data", json_type_array, &data) != PERPS_OK)
+		return ctx->status;
+	n = json_object_array_length(data);
+	if (n > BYBIT_WS_MAX_TRADES)
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "bybit trade frame has %zu trades", n);
+	ev->trades = perps_alloc_array(ctx, n, sizeof(PerpsTrade));
+	if (ev->trades == NULL)
+		return ctx->status;
+	for (size_t i = 0; i < n; i++)
+	{
+		struct json_object *it = json_object_array_get_idx(data, i);
+		struct json_object *side = perps_json_get(it, "S");
+		PerpsTrade *t = &ev->trades[i];
+		const char *sym;
+
+		if (!json_object_is_type(it, json_type_object))
+			return perps_fail(ctx, PERPS_ERR_SHAPE, "bybit trade %zu is not an object", i);
+		if (perps_json_string(ctx, perps_json_get(it, "s"), "s", &sym) ||
+			perps_json_id(ctx, perps_json_get(it, "i"), "i", &t->trade_id) ||
+			perps_json_decimal_field(ctx, it, "p", true, &t->price) ||
+			perps_json_decimal_field(ctx, it, "v", true, &t->qty) ||
+			perps_json_ts_field(ctx, it, "T", PERPS_MS, &t->ts_us))
+			return ctx->status;
+		if (strcmp(sym, ev->native_symbol) != 0)
+			return perps_fail(ctx, PERPS_ERR_SHAPE, "bybit trade of %.40s in the topic of %.40s",
+							  sym, ev->native_symbol);
+		if (str_eq(side, "Buy"))
+			t->is_buy = true;
+		else if (str_eq(side, "Sell"))
+			t->is_buy = false;
+		else
+			return perps_fail(ctx, PERPS_ERR_SHAPE, "bybit trade side is neither Buy nor Sell");
+		if (t->trade_id[0] == '\0' || strlen(t->trade_id) > 128)
+			return perps_fail(ctx, PERPS_ERR_SHAPE, "bybit trade id is empty or too long");
+	}
+	ev->ntrades = (int) n;
+	return PERPS_OK;
+}
+
+static PerpsStatus
+bybit_ws_ticker(PerpsCtx *ctx, struct json_object *root, bool snapshot, PerpsStreamEvent *ev)
+{
+	struct json_object *data;
+	struct json_object *v;
+
+	ev->kind = PERPS_EV_TICKER;
+	ev->snapshot = snapshot;
+	ev->next_funding_time_us = PERPS_TS_NONE;
+	if (perps_json_need(ctx, root, "data", json_type_object, &data) != PERPS_OK)
+		return ctx->status;
+	/* the REST ticker parser reads the same field names; every field is optional in a delta */
+	if (bybit_parse_ticker(ctx, data, ev->ts_us, &ev->ticker) != PERPS_OK)
+		return ctx->status;
+	if (strcmp(ev->ticker.native_symbol, ev->native_symbol) != 0)
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "bybit ticker of %.40s in the topic of %.40s",
+						  ev->ticker.native_symbol, ev->native_symbol);
+	if (perps_json_decimal_field(ctx, data, "fundingRate", false, &ev->funding_rate) != PERPS_OK ||
+		perps_json_decimal_field(ctx, data, "prevPrice24h", false, &ev->prev_price_24h) != PERPS_OK)
+		return ctx->status;
+	if ((v = perps_json_get(data, "nextFundingTime")) != NULL &&
+		!str_eq(v, "") && !str_eq(v, "0") &&
+		perps_json_ts(ctx, v, PERPS_MS, "nextFundingTime", &ev->next_funding_time_us) != PERPS_OK)
+		return ctx->status;
+	return PERPS_OK;
+}
+
+static PerpsStatus
+bybit_ws_parse(PerpsCtx *ctx, const char *data, size_t len, bool binary, PerpsStreamFrame *out)
+{
+	struct json_object *root = NULL;
+	struct json_object *topic;
+	struct json_object *v;
+	PerpsStreamEvent *ev;
+	const char *t;
+	const char *dot;
+
+	memset(out, 0, sizeof(*out));
+	if (binary)
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "bybit sent a binary frame");
+	if (len > BYBIT_WS_MAX_MESSAGE)
+		return perps_fail(ctx, PERPS_ERR_JSON, "bybit frame of %zu bytes is too large", len);
+	ev = perps_alloc(ctx, sizeof(PerpsStreamEvent));
+	if (ev == NULL)
+		return ctx->status;
+	if (perps_json_parse(ctx, data, len, &root) != PERPS_OK)
+		goto done;
+	if (!json_object_is_type(root, json_type_object))
+	{
+		perps_fail(ctx, PERPS_ERR_SHAPE, "bybit frame is not an object");
+		goto done;
+	}
+	ev->next_funding_time_us = PERPS_TS_NONE;
+	ev->ts_us = PERPS_TS_NONE;
+
+	topic = perps_json_get(root, "topic");
+	if (topic == NULL)
+	{
+		/* control: {"success":true,"ret_msg":"","op":"subscribe",...} or a pong */
+		ev->kind = PERPS_EV_CONTROL;
+		if ((v = perps_json_get(root, "op")) == NULL || !json_object_is_type(v, json_type_string))
+		{
+			perps_fail(ctx, PERPS_ERR_SHAPE, "bybit frame has neither topic nor op");
+			goto done;
+		}
+		v = perps_json_get(root, "success");
+		if (v != NULL && json_object_is_type(v, json_type_boolean) && !json_object_get_boolean(v))
+		{
+			struct json_object *msg = perps_json_get(root, "ret_msg");
+
+			ev->is_error = true;
+			if (perps_json_string(ctx, msg ? msg : perps_json_get(root, "op"), "ret_msg", &ev->message))
+				goto done;
+		}
+		goto one;
+	}
+	if (perps_json_string(ctx, topic, "topic", &t) != PERPS_OK)
+		goto done;
+	ev->channel = t;
+	dot = strrchr(t, '.');
+	if (dot == NULL || !bybit_symbol_ok(dot + 1))
+	{
+		perps_fail(ctx, PERPS_ERR_SHAPE, "bybit topic \"%.60s\" names no symbol", t);
+		goto done;
+	}
+	ev->native_symbol = dot + 1;
+	if (perps_json_ts_field(ctx, root, "ts", PERPS_MS, &ev->ts_us) != PERPS_OK)
+		goto done;
+
+	{
+		struct json_object *type = perps_json_get(root, "type");
+		bool		snapshot = str_eq(type, "snapshot");
+
+		if (!snapshot && !str_eq(type, "delta"))
+		{
+			perps_fail(ctx, PERPS_ERR_SHAPE, "bybit frame type is neither snapshot nor delta");
+			goto done;
+		}
+		if (strncmp(t, "orderbook.", 10) == 0)
+			bybit_ws_book(ctx, root, snapshot, ev);
+		else if (strncmp(t, "publicTrade.", 12) == 0)
+			bybit_ws_trades(ctx, root, ev);
+		else if (strncmp(t, "tickers.", 8) == 0)
+			bybit_ws_ticker(ctx, root, snapshot, ev);
+		else
+			ev->kind = PERPS_EV_CONTROL;	/* a topic we did not ask for */
+		if (ctx->status != PERPS_OK)
+			goto done;
+		if (ev->kind == PERPS_EV_BOOK && strcmp(ev->native_symbol, dot + 1) != 0)
+		{
+			perps_fail(ctx, PERPS_ERR_SHAPE, "bybit book of %.40s in topic %.60s", ev->native_symbol, t);
+			goto done;
+		}
+	}
+one:
+	out->events = ev;
+	out->nevents = 1;
+done:
+	if (root)
+		json_object_put(root);
+	if (ctx->status != PERPS_OK)
+	{
+		out->nevents = 0;
+		out->events = NULL;
+	}
+	return ctx->status;
+}
+
+/* Deltas continue u one by one; a snapshot (or u = 1) replaces the book. */
+static PerpsSeqCheck
+bybit_ws_seq_rule(bool have_book, int64_t last_seq, const PerpsStreamEvent *ev)
+{
+	if (ev->snapshot)
+		return PERPS_SEQ_RESET;
+	if (!have_book || ev->seq <= last_seq)
+		return PERPS_SEQ_STALE;
+	if (last_seq < INT64_MAX && ev->seq == last_seq + 1)
+		return PERPS_SEQ_APPLY;
+	return PERPS_SEQ_GAP;
+}
+
+static const PerpsStreamAdapter bybit_stream = {
+	.quote = BYBIT_QUOTE,
+	.book_depth = BYBIT_WS_BOOK_DEPTH,
+	.ping_message = "{\"op\":\"ping\"}",
+	.ping_interval_s = 20,
+	.max_message_bytes = BYBIT_WS_MAX_MESSAGE,
+	.subscribe = bybit_ws_subscribe,
+	.resync = bybit_ws_resync,
+	.parse_frame = bybit_ws_parse,
+	.seq_rule = bybit_ws_seq_rule,
+};
+
 const PerpsAdapter perps_adapter_bybit = {
 	.name = "bybit",
 	.native_symbol = bybit_native_symbol,
@@ -909,4 +1237,5 @@ const PerpsAdapter perps_adapter_bybit = {
 	.max_kline_page = BYBIT_KLINE_PAGE,
 	.max_funding_page = BYBIT_FUNDING_PAGE,
 	.max_trades_page = BYBIT_TRADES_PAGE,
+	.stream = &bybit_stream,
 };

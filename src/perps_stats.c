@@ -22,6 +22,7 @@
 
 #include "http.h"
 #include "perps_stats.h"
+#include "stream_status.h"
 #include "workers.h"
 
 PG_MODULE_MAGIC;
@@ -33,6 +34,8 @@ int			perps_book_snapshot_interval = 10;
 int			perps_flush_rows = 1000;
 int			perps_flush_interval = 200;
 int			perps_stall_timeout = 30;
+bool		perps_stream_workers = true;
+char	   *perps_stream_ca_file = "";
 
 void		_PG_init(void);
 
@@ -98,6 +101,24 @@ perps_define_core_gucs(void)
 							GUC_UNIT_MS,
 							NULL, NULL, NULL);
 
+	DefineCustomBoolVariable("perps_stats.stream_workers",
+							 "Whether the launcher runs the stream workers.",
+							 "Off stops every stream worker; the watchlist decides what each one streams.",
+							 &perps_stream_workers,
+							 true,
+							 PGC_SIGHUP,
+							 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomStringVariable("perps_stats.stream_ca_file",
+							   "PEM file of the certificate authorities the stream workers trust for wss://.",
+							   "Empty: the system's certificate authorities.",
+							   &perps_stream_ca_file,
+							   "",
+							   PGC_SUSET,
+							   GUC_SUPERUSER_ONLY,
+							   NULL, NULL, NULL);
+
 	DefineCustomIntVariable("perps_stats.stall_timeout",
 							"Silence after which a stream connection is restarted.",
 							NULL,
@@ -122,7 +143,10 @@ _PG_init(void)
 
 	/* The workers exist only when the library is preloaded. */
 	if (process_shared_preload_libraries_in_progress)
+	{
 		perps_workers_register();
+		perps_stream_shmem_request();
+	}
 }
 
 PG_FUNCTION_INFO_V1(perps_stats_version);

@@ -40,4 +40,10 @@ extern int	perps_flush_interval;
 /* Seconds of silence after which a stream connection is restarted. */
 extern int	perps_stall_timeout;
 
+/* Whether the launcher runs the stream workers at all. */
+extern bool perps_stream_workers;
+
+/* Certificate authorities (PEM file) for wss://; empty: the system's. */
+extern char *perps_stream_ca_file;
+
 #endif							/* PERPS_STATS_H */

@@ -116,9 +116,12 @@ fi
 export PERPS_VALGRIND=$VALGRIND
 TESTDB=contrib_regression
 # the collector is off: its rounds would write into the tables other tests
-# count; test/integration/20_workers.sql switches it on and off again
+# count; test/integration/20_workers.sql switches it on and off again.
+# The stream workers are off: they would connect to the real venues;
+# test/integration/60_stream_bybit.sh points Bybit at the mock and switches
+# them on and off again.
 perps_cluster_start "$RUN" "cron.database_name = '$TESTDB'" "perps_stats.database = '$TESTDB'" \
-    "perps_stats.collect_interval = 0" || exit 1
+    "perps_stats.collect_interval = 0" "perps_stats.stream_workers = off" || exit 1
 createdb -T template0 $TESTDB || exit 1
 export PGDATABASE=$TESTDB
 echo "cluster on port $PGPORT, socket $PGHOST"
@@ -165,7 +168,13 @@ pgtap=(test/pgtap/*.sql)
 [ -e "${pgtap[0]}" ] && run_prove "pgTAP" --exec "psql -X -q -t -A -v ON_ERROR_STOP=1 -f" "${pgtap[@]}"
 
 integ=()
-for f in test/integration/*; do [ -f "$f" ] && integ+=("$f"); done
+# PERPS_ONLY=regex: only the integration tests whose path matches (e.g. a
+# long VALGRIND=1 run of one test); pg_regress and pgTAP always run.
+for f in test/integration/*; do
+    [ -f "$f" ] || continue
+    [ -n "${PERPS_ONLY:-}" ] && ! [[ "$f" =~ $PERPS_ONLY ]] && continue
+    integ+=("$f")
+done
 if [ ${#integ[@]} -gt 0 ]; then
     # .sql files are pgTAP, everything else an executable that prints TAP
     step "integration"

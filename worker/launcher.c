@@ -15,7 +15,11 @@
  */
 #include "postgres.h"
 
+#include "perps_pg.h"			/* first: PostgreSQL's json_object vs json-c's */
+
 #include "access/xact.h"
+#include "executor/spi.h"
+#include "catalog/namespace.h"
 #include "commands/extension.h"
 #include "miscadmin.h"
 #include "pgstat.h"
@@ -26,6 +30,9 @@
 #include "storage/proc.h"
 #include "tcop/tcopprot.h"
 #include "utils/guc.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+#include "utils/lsyscache.h"
 #include "utils/timestamp.h"
 
 #include "perps_stats.h"
@@ -41,6 +48,8 @@ typedef struct PerpsChild
 {
 	const char *name;			/* shown as bgw_name */
 	const char *function;		/* entry point in perps_stats.so */
+	const char *type;			/* bgw_type; NULL: the name */
+	Datum		arg;			/* bgw_main_arg */
 	BackgroundWorkerHandle *handle;
 	TimestampTz next_start;		/* not before this after a death */
 	int			backoff_ms;
@@ -48,6 +57,18 @@ typedef struct PerpsChild
 } PerpsChild;
 
 static PerpsChild collector = {"perps_stats collector", "perps_collector_main"};
+
+/* One stream worker per venue that has markets to stream. */
+typedef struct PerpsStreamChild
+{
+	bool		used;
+	int32		exchange_id;
+	char		name[BGW_MAXLEN];
+	PerpsChild	child;
+} PerpsStreamChild;
+
+#define MAX_STREAM_CHILDREN 32
+static PerpsStreamChild stream_children[MAX_STREAM_CHILDREN];
 
 void
 perps_workers_register(void)
@@ -69,6 +90,15 @@ bool
 perps_extension_exists(void)
 {
 	return OidIsValid(get_extension_oid("perps_stats", true));
+}
+
+/* True when perps_stats.<relname> exists (an older install may lack it). */
+static bool
+perps_relation_exists(const char *relname)
+{
+	Oid			nsp = get_namespace_oid("perps_stats", true);
+
+	return OidIsValid(nsp) && OidIsValid(get_relname_relid(relname, nsp));
 }
 
 static bool
@@ -94,9 +124,9 @@ perps_child_start(PerpsChild *child)
 	snprintf(worker.bgw_library_name, BGW_MAXLEN, "perps_stats");
 	snprintf(worker.bgw_function_name, BGW_MAXLEN, "%s", child->function);
 	snprintf(worker.bgw_name, BGW_MAXLEN, "%s", child->name);
-	snprintf(worker.bgw_type, BGW_MAXLEN, "%s", child->name);
+	snprintf(worker.bgw_type, BGW_MAXLEN, "%s", child->type ? child->type : child->name);
 	worker.bgw_notify_pid = MyProcPid;
-	worker.bgw_main_arg = (Datum) 0;
+	worker.bgw_main_arg = child->arg;
 
 	if (!RegisterDynamicBackgroundWorker(&worker, &child->handle))
 	{
@@ -145,6 +175,121 @@ perps_child_supervise(PerpsChild *child, bool wanted)
 	}
 }
 
+/*
+ * The venues that should stream: enabled, with a ws_url, a stream adapter
+ * and watchlist rows with stream = true.  Returns how many were found;
+ * -1 when they could not be read (the current workers are then left as
+ * they are).
+ */
+static int
+perps_launcher_stream_venues(int32 *ids, char (*names)[NAMEDATALEN], int max)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+	volatile int n = 0;
+
+	PG_TRY();
+	{
+		SetCurrentStatementStartTimestamp();
+		StartTransactionCommand();
+		SPI_connect();
+		PushActiveSnapshot(GetTransactionSnapshot());
+		if (perps_relation_exists("watchlist"))
+		{
+			int			ret = SPI_execute("SELECT e.id, e.name FROM perps_stats.exchanges e "
+										  "WHERE e.enabled AND e.ws_url IS NOT NULL AND EXISTS "
+										  "(SELECT 1 FROM perps_stats.watchlist w WHERE w.exchange = e.name AND w.stream) "
+										  "ORDER BY e.id", true, 0);
+
+			if (ret != SPI_OK_SELECT)
+				elog(ERROR, "reading the watchlist failed: %s", SPI_result_code_string(ret));
+			for (uint64 i = 0; i < SPI_processed && n < max; i++)
+			{
+				bool		isnull;
+				char	   *name = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2);
+				const PerpsAdapter *ad = name ? perps_adapter_find(name) : NULL;
+
+				if (ad == NULL || ad->stream == NULL)
+					continue;
+				ids[n] = DatumGetInt16(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
+				strlcpy(names[n], name, NAMEDATALEN);
+				n++;
+			}
+		}
+		SPI_finish();
+		PopActiveSnapshot();
+		CommitTransactionCommand();
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(oldcxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		AbortCurrentTransaction();
+		ereport(WARNING,
+				(errcode(edata->sqlerrcode),
+				 errmsg("perps_stats launcher could not read the watchlist: %s", edata->message)));
+		FreeErrorData(edata);
+		n = -1;
+	}
+	PG_END_TRY();
+	pgstat_report_activity(STATE_IDLE, NULL);
+	return n;
+}
+
+/* Starts, keeps and stops the stream workers. */
+static void
+perps_launcher_supervise_streams(bool ready)
+{
+	int32		ids[MAX_STREAM_CHILDREN];
+	char		names[MAX_STREAM_CHILDREN][NAMEDATALEN];
+	int			n = 0;
+
+	if (ready && perps_stream_workers)
+	{
+		n = perps_launcher_stream_venues(ids, names, MAX_STREAM_CHILDREN);
+		if (n < 0)
+			return;
+	}
+	for (int k = 0; k < MAX_STREAM_CHILDREN; k++)
+	{
+		PerpsStreamChild *sc = &stream_children[k];
+		bool		wanted = false;
+
+		if (!sc->used)
+			continue;
+		for (int i = 0; i < n; i++)
+			if (ids[i] == sc->exchange_id)
+				wanted = true;
+		perps_child_supervise(&sc->child, wanted);
+		if (!wanted && sc->child.handle == NULL)
+			sc->used = false;
+	}
+	for (int i = 0; i < n; i++)
+	{
+		PerpsStreamChild *sc = NULL;
+
+		for (int k = 0; k < MAX_STREAM_CHILDREN && sc == NULL; k++)
+			if (stream_children[k].used && stream_children[k].exchange_id == ids[i])
+				sc = &stream_children[k];
+		for (int k = 0; k < MAX_STREAM_CHILDREN && sc == NULL; k++)
+			if (!stream_children[k].used)
+			{
+				sc = &stream_children[k];
+				memset(sc, 0, sizeof(*sc));
+				sc->used = true;
+				sc->exchange_id = ids[i];
+				snprintf(sc->name, sizeof(sc->name), "perps_stats stream %s", names[i]);
+				sc->child.name = sc->name;
+				sc->child.function = "perps_stream_main";
+				sc->child.type = "perps_stats stream";
+				sc->child.arg = Int32GetDatum(ids[i]);
+				perps_child_supervise(&sc->child, true);
+			}
+	}
+}
+
 void
 perps_launcher_main(Datum arg)
 {
@@ -170,6 +315,7 @@ perps_launcher_main(Datum arg)
 
 		ready = perps_launcher_extension_ready();
 		perps_child_supervise(&collector, ready && perps_collect_interval > 0);
+		perps_launcher_supervise_streams(ready);
 
 		pgstat_report_activity(STATE_IDLE, NULL);
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,

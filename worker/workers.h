@@ -22,5 +22,6 @@ extern bool perps_extension_exists(void);
 
 PGDLLEXPORT void perps_launcher_main(Datum arg);
 PGDLLEXPORT void perps_collector_main(Datum arg);
+PGDLLEXPORT void perps_stream_main(Datum arg);
 
 #endif							/* PERPS_WORKERS_H */

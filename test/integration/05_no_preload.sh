@@ -3,7 +3,7 @@
 # workers need preloading): a second, short-lived cluster proves it.
 set -uo pipefail
 . scripts/cluster.sh
-echo "1..4"
+echo "1..5"
 run=$(mktemp -d "$PERPS_RUN/nopreload.XXXX")
 chmod 755 "$run"
 trap 'perps_cluster_stop "$run"' EXIT
@@ -20,3 +20,6 @@ out=$(q "SELECT count(*) FROM pg_stat_activity WHERE backend_type LIKE 'perps_st
 out=$(q "LOAD 'perps_stats'; SHOW perps_stats.collect_interval")
 [ "$out" = "1min" ] && echo "ok 4 - the GUCs are defined once the library is loaded" \
                     || echo "not ok 4 - SHOW perps_stats.collect_interval: $out"
+out=$(q "SELECT count(*) FROM perps_stats.stream_status")
+[ "$out" = "0" ] && echo "ok 5 - stream_status is empty without preloading" \
+                 || echo "not ok 5 - stream_status without preloading: $out"

@@ -1,0 +1,24 @@
+-- perps_stats install script, part 60: the stream workers' status.
+--
+-- One row per venue whose stream worker ran since the server started,
+-- from shared memory (empty when the library is not preloaded).
+
+CREATE FUNCTION perps_stats._stream_status(
+    OUT exchange text, OUT state text, OUT connected_since timestamptz,
+    OUT messages bigint, OUT rows_written bigint, OUT bytes bigint,
+    OUT last_message_at timestamptz, OUT reconnects bigint, OUT gaps bigint,
+    OUT resyncs bigint, OUT parse_errors bigint, OUT buffered_rows bigint,
+    OUT last_error text, OUT pid integer)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'perps_stream_status'
+LANGUAGE C VOLATILE STRICT PARALLEL RESTRICTED;
+
+CREATE VIEW perps_stats.stream_status AS
+    SELECT exchange, state, connected_since, messages, rows_written, bytes, last_message_at,
+           reconnects, gaps, resyncs, parse_errors, buffered_rows, last_error, pid
+      FROM perps_stats._stream_status();
+COMMENT ON VIEW perps_stats.stream_status IS
+    'Stream workers: connection state and counters per venue (state backpressure: the write buffer is full and reading is paused)';
+
+-- counters and connection states only: readable by everybody, like the data
+GRANT EXECUTE ON FUNCTION perps_stats._stream_status() TO PUBLIC;

@@ -1,0 +1,83 @@
+/*-------------------------------------------------------------------------
+ *
+ * perps_lws.h
+ *		The one wrapper around libwebsockets: a WebSocket client connection
+ *		(ws:// or wss:// with TLS verification) serviced from the caller's
+ *		own loop, in the caller's thread.
+ *
+ * One PerpsWs is one lws context with one client connection: opening
+ * creates both, freeing destroys both, so a reconnect starts from a clean
+ * state.  perps_ws_service() waits at most PERPS_WS_TICK_MS (an lws timer
+ * guarantees it, lws_service's own timeout being ignored since lws 3.2),
+ * so the caller can check for interrupts between calls.
+ *
+ * Received messages are reassembled from their fragments into a queue
+ * that the caller drains after each service call.  Every bound is
+ * enforced here: a message longer than max_message is dropped (counted in
+ * oversized), and when the queue holds more than PERPS_WS_MAX_QUEUED bytes
+ * reading stops until it is drained (TCP then pushes back on the venue).
+ *
+ * Plain C (malloc, no PostgreSQL API): nothing here may ereport, since an
+ * error longjmp out of an lws callback would leave lws inconsistent.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef PERPS_LWS_H
+#define PERPS_LWS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define PERPS_WS_TICK_MS 100
+#define PERPS_WS_MAX_QUEUED ((size_t) 64 * 1024 * 1024)
+#define PERPS_WS_ERR_LEN 256
+
+typedef enum PerpsWsState
+{
+	PERPS_WS_CONNECTING,
+	PERPS_WS_OPEN,
+	PERPS_WS_CLOSED
+} PerpsWsState;
+
+typedef struct PerpsWs PerpsWs;
+
+/*
+ * Starts connecting to url (ws://host[:port]/path or wss://...).  wss://
+ * verifies the server's certificate and name against the system's
+ * certificate authorities, or against those in ca_file (PEM) when it is
+ * not NULL or empty.  Returns NULL with a message in err when the URL is
+ * bad or lws cannot start.
+ */
+extern PerpsWs *perps_ws_open(const char *url, const char *ca_file, size_t max_message,
+							  char *err, size_t errlen);
+extern void perps_ws_free(PerpsWs *ws);
+
+/* Services the connection once; waits at most about PERPS_WS_TICK_MS. */
+extern void perps_ws_service(PerpsWs *ws);
+
+extern PerpsWsState perps_ws_state(const PerpsWs *ws);
+
+/* Why the connection closed or could not open ("" while it is up). */
+extern const char *perps_ws_error(const PerpsWs *ws);
+
+/* Queues a text message; false when closed or more than 1 MB is waiting. */
+extern bool perps_ws_send(PerpsWs *ws, const char *data, size_t len);
+
+/*
+ * The oldest received message, or false when none is queued.  *data stays
+ * valid until the next call or perps_ws_free.
+ */
+extern bool perps_ws_next(PerpsWs *ws, const char **data, size_t *len, bool *binary);
+
+/* Asks lws to close the connection (the state becomes CLOSED). */
+extern void perps_ws_close(PerpsWs *ws);
+
+/* Messages dropped because they exceeded max_message; bytes received. */
+extern uint64_t perps_ws_oversized(const PerpsWs *ws);
+extern uint64_t perps_ws_bytes(const PerpsWs *ws);
+
+/* True while reading is paused because the queue is full. */
+extern bool perps_ws_paused(const PerpsWs *ws);
+
+#endif							/* PERPS_LWS_H */

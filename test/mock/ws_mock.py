@@ -1,0 +1,366 @@
+#!/usr/bin/env python3
+"""perps_stats WebSocket mock: speaks RFC 6455 on 127.0.0.1 and replays each
+venue's recorded stream frames, with faults on demand.
+
+A venue is reached at ws://127.0.0.1:PORT/<venue>/<the venue's own path>
+(exchanges.ws_url is pointed there); its behaviour lives in
+test/mock/ws_venues/<venue>.py, a module with
+
+    class Venue(ws_mock.VenueBase):
+        def on_open(self, session): ...           # a client connected
+        def on_text(self, session, text): ...     # a text message arrived
+        def action(self, name, params): ...       # a control request; returns a dict
+
+Control (HTTP, JSON, same port):
+    POST /_ws/action   {"venue": "bybit", "action": NAME, ...}   venue actions, plus for
+                       every venue: drop (close every connection without a close frame),
+                       silence {"on": bool} (send nothing, not even pongs),
+                       send {"frames": [text, ...]}, garbage, truncated, oversized {"bytes": N}
+    GET  /_ws/status   per venue: open sessions, connections so far, the last client messages
+    GET  /_ws/health   200 ok
+
+With --tls-cert/--tls-key it also serves wss:// on a second port, with a
+certificate no client trusts: a client that verifies must refuse it.
+
+Standard library only.  The framing is written here from RFC 6455: the
+server sends unmasked frames and requires masked client frames.
+"""
+
+import argparse
+import base64
+import hashlib
+import importlib.util
+import json
+import os
+import socket
+import socketserver
+import ssl
+import struct
+import sys
+import threading
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+MAX_HEAD = 16384
+MAX_CLIENT_FRAME = 1 << 20
+
+
+def find_fixtures():
+    env = os.environ.get("PERPS_FIXTURES")
+    if env:
+        return env
+    d = ROOT
+    for _ in range(4):
+        d = os.path.dirname(d)
+        cand = os.path.join(d, "shared", "fixtures")
+        if os.path.isdir(cand):
+            return cand
+    raise SystemExit("ws_mock: cannot find shared/fixtures (set PERPS_FIXTURES)")
+
+
+FIXTURES = find_fixtures()
+
+
+def fixture_text(rel):
+    with open(os.path.join(FIXTURES, rel), "r", encoding="utf-8") as f:
+        return f.read().strip()
+
+
+def fixture_json(rel):
+    return json.loads(fixture_text(rel))
+
+
+def frame(opcode, payload):
+    """One unmasked server frame."""
+    n = len(payload)
+    if n < 126:
+        head = struct.pack("!BB", 0x80 | opcode, n)
+    elif n < 65536:
+        head = struct.pack("!BBH", 0x80 | opcode, 126, n)
+    else:
+        head = struct.pack("!BBQ", 0x80 | opcode, 127, n)
+    return head + payload
+
+
+class Session:
+    def __init__(self, sock, venue, path):
+        self.sock = sock
+        self.venue = venue
+        self.path = path
+        self.lock = threading.Lock()
+        self.open = True
+        self.state = {}
+
+    def send_bytes(self, data):
+        if self.venue.silent:
+            return False
+        with self.lock:
+            if not self.open:
+                return False
+            try:
+                self.sock.sendall(data)
+                return True
+            except OSError:
+                self.open = False
+                return False
+
+    def send_text(self, text):
+        if isinstance(text, (dict, list)):
+            text = json.dumps(text, separators=(",", ":"))
+        return self.send_bytes(frame(0x1, text.encode("utf-8")))
+
+    def drop(self):
+        with self.lock:
+            self.open = False
+            try:
+                self.sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            self.sock.close()
+
+
+class VenueBase:
+    def __init__(self, name):
+        self.name = name
+        self.lock = threading.RLock()
+        self.sessions = []
+        self.silent = False
+        self.connections = 0
+        self.received = []
+
+    def sessions_open(self):
+        with self.lock:
+            self.sessions = [s for s in self.sessions if s.open]
+            return list(self.sessions)
+
+    # subclasses override
+    def on_open(self, session):
+        pass
+
+    def on_text(self, session, text):
+        pass
+
+    def action(self, name, params):
+        raise KeyError(name)
+
+    # faults every venue has
+    def common_action(self, name, params):
+        sessions = self.sessions_open()
+        if name == "drop":
+            for s in sessions:
+                s.drop()
+            return {"dropped": len(sessions)}
+        if name == "silence":
+            self.silent = bool(params.get("on", True))
+            return {"silent": self.silent}
+        if name == "send":
+            n = 0
+            for s in sessions:
+                for f in params.get("frames", []):
+                    n += s.send_text(f)
+            return {"sent": n}
+        if name == "garbage":
+            return {"sent": sum(s.send_bytes(frame(0x1, b"\x7fnot json at all{")) for s in sessions)}
+        if name == "truncated":
+            text = params.get("frame") or '{"topic":"x","type":"snapshot","ts":1,"data":[]}'
+            cut = text.encode()[: max(1, len(text) // 2)]
+            return {"sent": sum(s.send_bytes(frame(0x1, cut)) for s in sessions)}
+        if name == "oversized":
+            size = int(params.get("bytes", 8 << 20))
+            payload = b'{"pad":"' + b"x" * size + b'"}'
+            return {"sent": sum(s.send_bytes(frame(0x1, payload)) for s in sessions)}
+        return None
+
+
+VENUES = {}
+
+
+def load_venues():
+    vdir = os.path.join(HERE, "ws_venues")
+    for fn in sorted(os.listdir(vdir)):
+        if not fn.endswith(".py") or fn.startswith("_"):
+            continue
+        name = fn[:-3]
+        spec = importlib.util.spec_from_file_location("ws_venue_" + name, os.path.join(vdir, fn))
+        mod = importlib.util.module_from_spec(spec)
+        mod.ws = sys.modules[__name__]      # the venue module's handle on this one
+        spec.loader.exec_module(mod)
+        VENUES[name] = mod.Venue(name)
+
+
+def read_exact(sock, n):
+    buf = b""
+    while len(buf) < n:
+        chunk = sock.recv(n - len(buf))
+        if not chunk:
+            raise ConnectionError("closed")
+        buf += chunk
+    return buf
+
+
+def read_client_frame(sock):
+    """(fin, opcode, payload) of one masked client frame."""
+    b0, b1 = read_exact(sock, 2)
+    fin, opcode = b0 & 0x80, b0 & 0x0F
+    if not b1 & 0x80:
+        raise ConnectionError("unmasked client frame")
+    n = b1 & 0x7F
+    if n == 126:
+        n = struct.unpack("!H", read_exact(sock, 2))[0]
+    elif n == 127:
+        n = struct.unpack("!Q", read_exact(sock, 8))[0]
+    if n > MAX_CLIENT_FRAME:
+        raise ConnectionError("client frame too large")
+    mask = read_exact(sock, 4)
+    data = bytearray(read_exact(sock, n))
+    for i in range(n):
+        data[i] ^= mask[i & 3]
+    return fin, opcode, bytes(data)
+
+
+class Handler(socketserver.BaseRequestHandler):
+    def handle(self):
+        sock = self.request
+        tls = getattr(self.server, "tls", None)
+        if tls is not None:
+            try:
+                sock = self.request = tls.wrap_socket(sock, server_side=True)
+            except (ssl.SSLError, OSError):
+                return          # the client refused our certificate (or spoke plain text)
+        head = b""
+        while b"\r\n\r\n" not in head:
+            chunk = sock.recv(4096)
+            if not chunk:
+                return
+            head += chunk
+            if len(head) > MAX_HEAD:
+                return
+        head, _, body = head.partition(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        try:
+            method, path, _ = lines[0].split(" ", 2)
+        except ValueError:
+            return
+        headers = {}
+        for ln in lines[1:]:
+            k, _, v = ln.partition(":")
+            headers[k.strip().lower()] = v.strip()
+        if path.startswith("/_ws/"):
+            n = int(headers.get("content-length", "0") or 0)
+            while len(body) < n:
+                body += sock.recv(n - len(body))
+            self.control(sock, method, path, body)
+            return
+        if headers.get("upgrade", "").lower() != "websocket" or "sec-websocket-key" not in headers:
+            sock.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+            return
+        vname = path.strip("/").split("/", 1)[0]
+        venue = VENUES.get(vname)
+        if venue is None:
+            sock.sendall(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")
+            return
+        accept = base64.b64encode(hashlib.sha1((headers["sec-websocket-key"] + WS_GUID).encode()).digest())
+        sock.sendall(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                     b"Sec-WebSocket-Accept: " + accept + b"\r\n\r\n")
+        session = Session(sock, venue, path)
+        with venue.lock:
+            venue.sessions.append(session)
+            venue.connections += 1
+            venue.on_open(session)
+        self.serve_ws(session)
+
+    def serve_ws(self, session):
+        venue = session.venue
+        parts = []
+        try:
+            while session.open:
+                fin, opcode, data = read_client_frame(session.sock)
+                if opcode == 0x8:
+                    session.send_bytes(frame(0x8, data[:2]))
+                    break
+                if opcode == 0x9:
+                    session.send_bytes(frame(0xA, data))
+                    continue
+                if opcode in (0x1, 0x2, 0x0):
+                    parts.append(data)
+                    if not fin:
+                        continue
+                    text = b"".join(parts).decode("utf-8", "replace")
+                    parts = []
+                    with venue.lock:
+                        venue.received.append(text)
+                        del venue.received[:-1000]
+                        if not venue.silent:
+                            venue.on_text(session, text)
+        except (ConnectionError, OSError):
+            pass
+        finally:
+            session.open = False
+            try:
+                session.sock.close()
+            except OSError:
+                pass
+
+    def control(self, sock, method, path, body):
+        status, out = 200, {}
+        try:
+            if path == "/_ws/health":
+                out = "ok"
+            elif path.startswith("/_ws/status"):
+                out = {n: {"sessions": len(v.sessions_open()), "connections": v.connections,
+                           "silent": v.silent, "received": v.received[-50:]}
+                       for n, v in VENUES.items()}
+            elif path == "/_ws/action" and method == "POST":
+                req = json.loads(body or b"{}")
+                venue = VENUES[req["venue"]]
+                name = req["action"]
+                with venue.lock:
+                    out = venue.common_action(name, req)
+                    if out is None:
+                        out = venue.action(name, req)
+            else:
+                status, out = 404, {"error": "no such control path"}
+        except (KeyError, ValueError, TypeError) as e:
+            status, out = 400, {"error": repr(e)}
+        data = json.dumps(out).encode()
+        sock.sendall(b"HTTP/1.1 %d X\r\nContent-Type: application/json\r\nContent-Length: %d\r\n"
+                     b"Connection: close\r\n\r\n" % (status, len(data)) + data)
+
+
+class Server(socketserver.ThreadingTCPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--port-file")
+    ap.add_argument("--tls-cert", help="also serve wss:// with this self-signed certificate (and --tls-key)")
+    ap.add_argument("--tls-key")
+    ap.add_argument("--tls-port-file")
+    args = ap.parse_args()
+    load_venues()
+    srv = Server(("127.0.0.1", args.port), Handler)
+    port = srv.server_address[1]
+    if args.tls_cert:
+        tsrv = Server(("127.0.0.1", 0), Handler)
+        tsrv.tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        tsrv.tls.load_cert_chain(args.tls_cert, args.tls_key)
+        threading.Thread(target=tsrv.serve_forever, daemon=True).start()
+        with open(args.tls_port_file + ".tmp", "w") as f:
+            f.write(str(tsrv.server_address[1]))
+        os.rename(args.tls_port_file + ".tmp", args.tls_port_file)
+    print("ws mock on port %d, venues: %s, fixtures %s" % (port, ",".join(sorted(VENUES)), FIXTURES),
+          file=sys.stderr, flush=True)
+    if args.port_file:
+        tmp = args.port_file + ".tmp"
+        with open(tmp, "w") as f:
+            f.write(str(port))
+        os.rename(tmp, args.port_file)
+    srv.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

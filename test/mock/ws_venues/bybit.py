@@ -1,0 +1,177 @@
+"""Bybit v5 public linear stream (wss://stream.bybit.com/v5/public/linear) for
+the WebSocket mock.  `ws` is ws_mock, set by the loader.
+
+Subscribing to orderbook.N.SYM sends the recorded book snapshot (topic and
+symbol rewritten); tickers.SYM the recorded ticker snapshot.  The book's
+update id u continues per symbol across connections and resubscriptions:
+the first snapshot has the recorded u (15076952), every later frame the
+next id.  Actions:
+
+    replay              the recorded book delta, trade and ticker delta, as recorded
+                        (the delta's u 15076953 follows the snapshot's)
+    book_delta {skip, bids, asks}
+                        a delta (default: bid 65000.00 x 1.000), skipping `skip` update ids
+    trades {count, per_frame, price, qty, rate}
+                        generated trades with ids mock-<n>: as fast as possible, or `rate`
+                        trades per second from a background thread (the answer comes at once)
+    u1_snapshot         a snapshot with u = 1 (Bybit's service restart)
+"""
+
+import json
+import threading
+import time
+
+D = "websocket/bybit_v5_linear/"
+
+
+class Venue(ws.VenueBase):  # noqa: F821 (ws is injected by the loader)
+    def __init__(self, name):
+        super().__init__(name)
+        self.book_snapshot = ws.fixture_json(D + "orderbook.snapshot.json")  # noqa: F821
+        self.book_delta = ws.fixture_json(D + "orderbook.delta.json")  # noqa: F821
+        self.trade = ws.fixture_json(D + "publicTrade.snapshot.json")  # noqa: F821
+        self.ticker_snapshot = ws.fixture_json(D + "tickers.snapshot.json")  # noqa: F821
+        self.ticker_delta = ws.fixture_json(D + "tickers.delta.json")  # noqa: F821
+        self.last_u = {}     # symbol -> last update id sent
+        self.last_ts = {}    # symbol -> last book ts sent (ms)
+        self.trade_n = 0
+
+    # ---- helpers ----
+
+    def topics(self, session):
+        return session.state.setdefault("topics", set())
+
+    def book_topic(self, session, sym):
+        for t in self.topics(session):
+            if t.startswith("orderbook.") and t.endswith("." + sym):
+                return t
+        return None
+
+    def symbols(self, session):
+        return sorted({t.rsplit(".", 1)[1] for t in self.topics(session)})
+
+    def next_book(self, sym, u=None):
+        if u is None:
+            u = self.last_u.get(sym, self.book_snapshot["data"]["u"] - 1) + 1
+        self.last_u[sym] = u
+        ts = self.last_ts.get(sym)
+        ts = self.book_snapshot["ts"] if ts is None else ts + 1
+        self.last_ts[sym] = ts
+        return u, ts
+
+    def send_snapshot(self, session, topic, sym, u=None):
+        u, ts = self.next_book(sym, u)
+        msg = json.loads(json.dumps(self.book_snapshot))
+        msg["topic"] = topic
+        msg["ts"] = ts
+        msg["data"]["s"] = sym
+        msg["data"]["u"] = u
+        session.send_text(msg)
+
+    # ---- protocol ----
+
+    def on_text(self, session, text):
+        try:
+            req = json.loads(text)
+        except ValueError:
+            return
+        op = req.get("op") if isinstance(req, dict) else None
+        conn = "mock-%d" % id(session)
+        if op == "ping":
+            session.send_text({"success": True, "ret_msg": "pong", "conn_id": conn,
+                               "req_id": "", "op": "ping"})
+            return
+        if op not in ("subscribe", "unsubscribe"):
+            session.send_text({"success": False, "ret_msg": "unknown op", "conn_id": conn, "op": op})
+            return
+        args = [a for a in req.get("args", []) if isinstance(a, str)]
+        bad = [a for a in args if not (a.startswith("orderbook.") or a.startswith("publicTrade.")
+                                       or a.startswith("tickers."))]
+        session.send_text({"success": not bad, "ret_msg": ("error:handler not found,topic:" + bad[0]) if bad else "",
+                           "conn_id": conn, "req_id": "", "op": op})
+        if bad:
+            return
+        topics = self.topics(session)
+        for a in args:
+            if op == "unsubscribe":
+                topics.discard(a)
+                continue
+            topics.add(a)
+            sym = a.rsplit(".", 1)[1]
+            if a.startswith("orderbook."):
+                self.send_snapshot(session, a, sym)
+            elif a.startswith("tickers."):
+                msg = json.loads(json.dumps(self.ticker_snapshot))
+                msg["topic"] = a
+                msg["data"]["symbol"] = sym
+                session.send_text(msg)
+
+    # ---- actions ----
+
+    def action(self, name, params):
+        sent = 0
+        for s in self.sessions_open():
+            for sym in self.symbols(s):
+                topic = self.book_topic(s, sym)
+                if name == "replay":
+                    if topic:
+                        u, ts = self.next_book(sym)
+                        msg = json.loads(json.dumps(self.book_delta))
+                        msg["topic"], msg["data"]["s"], msg["data"]["u"] = topic, sym, u
+                        sent += s.send_text(msg)
+                    if "publicTrade." + sym in self.topics(s):
+                        msg = json.loads(json.dumps(self.trade))
+                        msg["topic"] = "publicTrade." + sym
+                        for t in msg["data"]:
+                            t["s"] = sym
+                        sent += s.send_text(msg)
+                    if "tickers." + sym in self.topics(s):
+                        msg = json.loads(json.dumps(self.ticker_delta))
+                        msg["topic"], msg["data"]["symbol"] = "tickers." + sym, sym
+                        sent += s.send_text(msg)
+                elif name == "book_delta" and topic:
+                    skip = int(params.get("skip", 0))
+                    u, ts = self.next_book(sym, self.last_u.get(sym, 0) + 1 + skip)
+                    bids = params.get("bids", [["65000.00", "1.000"]])
+                    sent += s.send_text({"topic": topic, "type": "delta", "ts": ts,
+                                         "data": {"s": sym, "b": bids, "a": params.get("asks", []),
+                                                  "u": u, "seq": 1}, "cts": ts})
+                elif name == "u1_snapshot" and topic:
+                    self.send_snapshot(s, topic, sym, u=1)
+                    sent += 1
+                elif name == "trades" and "publicTrade." + sym in self.topics(s):
+                    if float(params.get("rate", 0)) > 0:
+                        threading.Thread(target=self.send_trades, args=(s, sym, params), daemon=True).start()
+                    else:
+                        sent += self.send_trades(s, sym, params)
+        if name not in ("replay", "book_delta", "u1_snapshot", "trades"):
+            raise KeyError(name)
+        return {"sent": sent}
+
+    def send_trades(self, session, sym, params):
+        count = int(params.get("count", 1))
+        per = max(1, int(params.get("per_frame", 1)))
+        price = str(params.get("price", "65000.5"))
+        qty = str(params.get("qty", "0.001"))
+        rate = float(params.get("rate", 0))
+        start = time.monotonic()
+        sent = 0
+        k = 0
+        while k < count and session.open:
+            if rate > 0:
+                due = start + k / rate
+                if due > time.monotonic():
+                    time.sleep(due - time.monotonic())
+            now = int(time.time() * 1000)
+            data = []
+            for _ in range(min(per, count - k)):
+                with self.lock:
+                    self.trade_n += 1
+                    n = self.trade_n
+                data.append({"T": now, "s": sym, "S": "Buy" if n % 2 else "Sell",
+                             "v": qty, "p": price, "L": "PlusTick", "i": "mock-%d" % n,
+                             "BT": False, "RPI": False, "seq": n})
+                k += 1
+            if session.send_text({"topic": "publicTrade." + sym, "type": "snapshot", "ts": now, "data": data}):
+                sent += 1
+        return sent
