@@ -19,3 +19,21 @@ else
     psql -X -q -d perps -c "UPDATE perps_stats.exchanges SET rest_url = '$mock_url/' || name"
     echo "mock exchange at $mock_url (exchanges.rest_url points there)"
 fi
+if [ "$reachable" != 1 ]; then
+    # the streams too: the WebSocket mock, with a generated trade flow on Bybit
+    python3 test/mock/ws_mock.py --port-file "$RUN/ws_mock.port" >/dev/null 2>"$RUN/ws_mock.log" &
+    echo $! > "$RUN/ws_mock.pid"
+    for _ in $(seq 1 100); do [ -s "$RUN/ws_mock.port" ] && break; sleep 0.1; done
+    ws_port=$(cat "$RUN/ws_mock.port")
+    psql -X -q -d perps -c "UPDATE perps_stats.exchanges SET ws_url = 'ws://127.0.0.1:$ws_port/' || name || '/v5/public/linear' WHERE name = 'bybit'"
+    # once the Bybit worker is subscribed, two trades a second for the next hours
+    ( for _ in $(seq 1 120); do
+          if curl -s "http://127.0.0.1:$ws_port/_ws/status" | grep -q publicTrade; then
+              curl -s -X POST "http://127.0.0.1:$ws_port/_ws/action" \
+                   -d '{"venue": "bybit", "action": "trades", "count": 100000, "rate": 2}' >/dev/null
+              break
+          fi
+          sleep 1
+      done ) >/dev/null 2>&1 &
+    echo "WebSocket mock at ws://127.0.0.1:$ws_port (bybit's ws_url points there; the other venues' streams have no mock yet)"
+fi
