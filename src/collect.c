@@ -291,50 +291,17 @@ collect_write(CollectPlans *p, const PerpsFetchJob *job, CollectKind k, Timestam
 	return rows;
 }
 
-/*
- * Runs fn(arg) in a subtransaction.  Returns NULL on success, else the
- * error's message (the subtransaction rolled back).  A query cancel or a
- * shutdown is not caught: it ends the whole call.
- */
-typedef int (*CollectStep) (void *arg);
-
+/* Runs a step in a subtransaction: NULL, or its error message. */
 static char *
-collect_guarded(CollectStep fn, void *arg, int *result, MemoryContext keep)
+collect_guarded(void (*fn) (void *arg), void *arg)
 {
-	MemoryContext oldcxt = CurrentMemoryContext;
-	ResourceOwner oldowner = CurrentResourceOwner;
-	char	   *error = NULL;
+	ErrorData  *edata = perps_run_guarded(fn, arg);
 
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(oldcxt);
-	PG_TRY();
-	{
-		*result = fn(arg);
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcxt);
-		CurrentResourceOwner = oldowner;
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(keep);
-		edata = CopyErrorData();
-		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED ||
-			edata->sqlerrcode == ERRCODE_ADMIN_SHUTDOWN)
-			PG_RE_THROW();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcxt);
-		CurrentResourceOwner = oldowner;
-		if (edata->detail)
-			error = psprintf("%s: %s", edata->message, edata->detail);
-		else
-			error = pstrdup(edata->message);
-		*result = 0;
-	}
-	PG_END_TRY();
-	return error;
+	if (edata == NULL)
+		return NULL;
+	if (edata->detail)
+		return psprintf("%s: %s", edata->message, edata->detail);
+	return pstrdup(edata->message);
 }
 
 typedef struct CollectStepArgs
@@ -344,17 +311,18 @@ typedef struct CollectStepArgs
 	CollectKind kind;
 	TimestampTz batch_ts;
 	const char *exchange;
+	int			rows;			/* out: rows written */
 } CollectStepArgs;
 
-static int
+static void
 collect_step_write(void *arg)
 {
 	CollectStepArgs *a = arg;
 
-	return collect_write(a->plans, a->job, a->kind, a->batch_ts);
+	a->rows = collect_write(a->plans, a->job, a->kind, a->batch_ts);
 }
 
-static int
+static void
 collect_step_refresh(void *arg)
 {
 	CollectStepArgs *a = arg;
@@ -366,7 +334,6 @@ collect_step_refresh(void *arg)
 	rc = SPI_execute_with_args("SELECT perps_stats.refresh_markets($1)", 1, argtypes, args, NULL, false, 1);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));
-	return (int) SPI_processed;
 }
 
 static void
@@ -461,11 +428,10 @@ collect(PG_FUNCTION_ARGS)
 			if (!listed && (refreshed == NULL || strcmp(refreshed, ex) != 0))
 			{
 				CollectStepArgs a = {0};
-				int			dummy;
 
 				a.exchange = ex;
 				refreshed = ex;
-				last_error = collect_guarded(collect_step_refresh, &a, &dummy, cxt);
+				last_error = collect_guarded(collect_step_refresh, &a);
 			}
 			if (!listed && last_error)
 				refresh_error[i] = psprintf("could not refresh the markets of %s: %s", ex, last_error);
@@ -518,7 +484,8 @@ collect(PG_FUNCTION_ARGS)
 			a.job = job;
 			a.kind = k;
 			a.batch_ts = batch_ts;
-			error = collect_guarded(collect_step_write, &a, &rows, cxt);
+			error = collect_guarded(collect_step_write, &a);
+			rows = error ? 0 : a.rows;
 		}
 		collect_emit(rsinfo, job->exchange, job->symbol, collect_kind_names[k], rows, error);
 		if (error)

@@ -1398,47 +1398,70 @@ perps_fetch_timestamptz(int64 us)
 	return fetch_ts_datum(us);
 }
 
-/*
- * Resolves a job's venue and market in a subtransaction, so that an error
- * (an unknown venue or market, a failed markets refresh) is recorded for
- * that job only.  Cancels and terminations are raised again.
- */
-static bool
-fetch_job_resolve(PerpsFetchJob *job, FetchVenue *v, FetchMarket *mk, FetchError *err)
+ErrorData *
+perps_run_guarded(void (*fn) (void *arg), void *arg)
 {
 	MemoryContext oldcxt = CurrentMemoryContext;
 	ResourceOwner oldowner = CurrentResourceOwner;
-	volatile bool ok = true;
+	ErrorData  *volatile edata = NULL;
 
 	BeginInternalSubTransaction(NULL);
 	MemoryContextSwitchTo(oldcxt);
 	PG_TRY();
 	{
-		fetch_venue_load(job->exchange, v, false);
-		if (job->symbol)
-			fetch_market_resolve(v, job->symbol, mk);
+		fn(arg);
 		ReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(oldcxt);
 		CurrentResourceOwner = oldowner;
 	}
 	PG_CATCH();
 	{
-		ErrorData  *ed;
-
 		MemoryContextSwitchTo(oldcxt);
-		ed = CopyErrorData();
+		edata = CopyErrorData();
 		FlushErrorState();
 		RollbackAndReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(oldcxt);
 		CurrentResourceOwner = oldowner;
-		if (ed->sqlerrcode == ERRCODE_QUERY_CANCELED || ed->sqlerrcode == ERRCODE_ADMIN_SHUTDOWN)
-			ReThrowError(ed);
-		fetch_error_set(err, ed->sqlerrcode, ed->message, ed->detail);
-		err->hint = ed->hint;
-		ok = false;
+		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED || edata->sqlerrcode == ERRCODE_ADMIN_SHUTDOWN)
+			ReThrowError(edata);
 	}
 	PG_END_TRY();
-	return ok;
+	return edata;
+}
+
+typedef struct FetchResolveArgs
+{
+	PerpsFetchJob *job;
+	FetchVenue *v;
+	FetchMarket *mk;
+} FetchResolveArgs;
+
+static void
+fetch_job_resolve_step(void *arg)
+{
+	FetchResolveArgs *a = arg;
+
+	fetch_venue_load(a->job->exchange, a->v, false);
+	if (a->job->symbol)
+		fetch_market_resolve(a->v, a->job->symbol, a->mk);
+}
+
+/*
+ * Resolves a job's venue and market in a subtransaction, so that an error
+ * (an unknown venue or market, a failed markets refresh) is recorded for
+ * that job only.
+ */
+static bool
+fetch_job_resolve(PerpsFetchJob *job, FetchVenue *v, FetchMarket *mk, FetchError *err)
+{
+	FetchResolveArgs a = {job, v, mk};
+	ErrorData  *ed = perps_run_guarded(fetch_job_resolve_step, &a);
+
+	if (ed == NULL)
+		return true;
+	fetch_error_set(err, ed->sqlerrcode, ed->message, ed->detail);
+	err->hint = ed->hint;
+	return false;
 }
 
 /* perps_stats.markets.id of a market, 0 when not listed */

@@ -65,4 +65,12 @@ extern Datum perps_fetch_timestamptz(int64 us);
 extern Datum perps_fetch_book_side(const char *venue, const PerpsLevel *levels, int n, bool bids,
 								   const char *mult, int depth);
 
+/*
+ * Runs fn(arg) in a subtransaction.  Returns NULL when it succeeded, else
+ * its error (copied into the memory context current at the call), the
+ * subtransaction rolled back.  A query cancel or a shutdown is raised
+ * again: it ends the whole call.
+ */
+extern ErrorData *perps_run_guarded(void (*fn) (void *arg), void *arg);
+
 #endif							/* PERPS_FETCH_H */

@@ -55,6 +55,7 @@
 #include "utils/timestamp.h"
 
 #include "book_math.h"
+#include "fetch.h"
 #include "perps_lws.h"
 #include "perps_stats.h"
 #include "stream_book.h"
@@ -215,10 +216,11 @@ ticker_fields(const PerpsTicker *t, const char *f[STREAM_NTICKER])
 	f[14] = t->low_24h;
 }
 
+/* a frame's time (µs since 1970, range-checked by the parser) as timestamptz */
 static TimestampTz
 unix_us_to_timestamptz(int64 us)
 {
-	return (TimestampTz) (us - ((int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY));
+	return DatumGetTimestampTz(perps_fetch_timestamptz(us));
 }
 
 static void
@@ -433,10 +435,7 @@ static Datum
 numeric_datum(const char *s, bool *isnull)
 {
 	*isnull = (s == NULL);
-	if (s == NULL)
-		return (Datum) 0;
-	return DirectFunctionCall3(numeric_in, CStringGetDatum(s), ObjectIdGetDatum(InvalidOid),
-							   Int32GetDatum(-1));
+	return s == NULL ? (Datum) 0 : perps_fetch_numeric(s);
 }
 
 static Datum
