@@ -49,19 +49,11 @@ $(OBJS): $(wildcard src/*.h worker/*.h)
 
 .PHONY: test demo bench fuzz deps fuzz-stream
 
-# libFuzzer harness of the stream frame parsers (plain C: no server needed).
-# FUZZ_TIME seconds per harness; the corpus starts from the recorded frames.
-FUZZ_TIME ?= 60
-FIXTURES ?= $(firstword $(wildcard ../shared/fixtures ../../shared/fixtures))
-FUZZ_STREAM_SRC = $(wildcard src/adapter*.c) src/perps_json.c src/stream_book.c
+# libFuzzer harness of the stream frame parsers, one binary per streamed
+# venue (plain C: no server needed); FUZZ_TIME seconds each (default 60).
 fuzz-stream:
-	mkdir -p build/fuzz/corpus_stream_bybit
-	cp $(FIXTURES)/websocket/bybit_v5_linear/*.json build/fuzz/corpus_stream_bybit/
-	clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-		-Isrc $$(pkg-config --cflags json-c) \
-		fuzz/fuzz_stream_bybit.c $(FUZZ_STREAM_SRC) $$(pkg-config --libs json-c) -o build/fuzz/fuzz_stream_bybit
-	build/fuzz/fuzz_stream_bybit -max_total_time=$(FUZZ_TIME) -max_len=65536 -rss_limit_mb=2048 \
-		-artifact_prefix=build/fuzz/crash_stream_bybit_ build/fuzz/corpus_stream_bybit
+	bash fuzz/run_stream.sh
+
 # Everything a fresh machine needs, a throwaway cluster, all the tests.
 # SANITIZE=1: under ASAN and UBSan; VALGRIND=1: under valgrind (README).
 test:

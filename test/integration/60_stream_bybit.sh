@@ -8,33 +8,8 @@
 # a timeout, never a fixed sleep.  TAP.
 set -uo pipefail
 
-n=0 failed=0
-q() { psql -X -q -t -A -v ON_ERROR_STOP=1 -c "$1" 2>&1; }
-# several statements, each in its own transaction (ALTER SYSTEM needs that)
-qs() { psql -X -q -t -A -v ON_ERROR_STOP=1 -f - <<<"$1" 2>&1; }
-is() {   # is GOT EXPECTED DESCRIPTION
-    n=$((n + 1))
-    if [ "$1" = "$2" ]; then echo "ok $n - $3"
-    else failed=$((failed + 1)); echo "not ok $n - $3"; echo "#      got: $1"; echo "# expected: $2"; fi
-}
-# under valgrind everything is many times slower: so are the timeouts
-SLOW=1; [ "${PERPS_VALGRIND:-0}" = 1 ] && SLOW=6
-# wait_for SQL [timeout_s]: polls until the query returns t
-wait_for() {
-    local deadline=$((SECONDS + ${2:-20} * SLOW))
-    while [ $SECONDS -lt $deadline ]; do
-        [ "$(q "$1")" = "t" ] && return 0
-        sleep 0.1
-    done
-    return 1
-}
-ok_wait() {  # ok_wait SQL DESCRIPTION [timeout]
-    n=$((n + 1))
-    if wait_for "$1" "${3:-20}"; then echo "ok $n - $2"
-    else failed=$((failed + 1)); echo "not ok $n - $2"; echo "# timed out waiting for: $1"; fi
-}
-act() { curl -sf -X POST -H 'Content-Type: application/json' -d "$1" "$PERPS_MOCK_WS_CONTROL/action" >/dev/null; }
-status() { q "SELECT $1 FROM perps_stats.stream_status WHERE exchange = 'bybit'"; }
+STREAM_VENUE=bybit
+. "$(dirname "$0")/../lib/tap.sh"
 
 BTC="(SELECT id FROM perps_stats.markets WHERE exchange_id = 2 AND symbol = 'BTC')"
 
@@ -266,5 +241,4 @@ qs "ALTER SYSTEM RESET perps_stats.book_snapshot_interval; ALTER SYSTEM RESET pe
    ALTER SYSTEM SET perps_stats.stream_workers = off; SELECT pg_reload_conf()" >/dev/null
 is "$(q "CREATE EXTENSION perps_stats; SELECT perps_stats.version() IS NOT NULL")" "t" "the extension can be created again"
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_done

@@ -1,14 +1,20 @@
 /*
- * libFuzzer harness for Bybit's stream frame parser and the local book:
- * every frame is parsed; book events go through the sequence rule and
- * into a local book, as the stream worker does, so the book code sees
- * hostile prices and quantities too.  `make fuzz-stream`.
+ * libFuzzer harness for one venue's stream frame parser and the local
+ * book (the venue is PERPS_FUZZ_VENUE, set by fuzz/run_stream.sh): every
+ * frame is parsed; book events go through the sequence rule and into a
+ * local book, as the stream worker does, so the book code sees hostile
+ * prices and quantities too.  The input's first byte says the frame's
+ * type (bit 0: binary), the rest is the frame.  `make fuzz-stream`.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "adapter.h"
+
+#ifndef PERPS_FUZZ_VENUE
+#error "PERPS_FUZZ_VENUE must name the venue"
+#endif
 #include "stream_book.h"
 
 typedef struct Chunk
@@ -38,12 +44,16 @@ static bool book_ready;
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	extern const PerpsAdapter perps_adapter_bybit;
-	const PerpsStreamAdapter *sa = perps_adapter_bybit.stream;
+	const PerpsAdapter *a = perps_adapter_find(PERPS_FUZZ_VENUE);
+	const PerpsStreamAdapter *sa = a ? a->stream : NULL;
 	Chunk	   *head = NULL;
 	PerpsCtx	ctx;
 	PerpsStreamFrame frame;
 
+	if (sa == NULL)
+		abort();				/* the venue has no stream side: a build error */
+	if (size < 1)
+		return 0;
 	if (!book_ready)
 	{
 		perps_local_book_init(&book);
@@ -53,7 +63,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ctx.arena.alloc = arena_alloc;
 	ctx.arena.state = &head;
 
-	if (sa->parse_frame(&ctx, (const char *) data, size, false, &frame) == PERPS_OK)
+	if (sa->parse_frame(&ctx, (const char *) data + 1, size - 1, (data[0] & 1) != 0, &frame) == PERPS_OK)
 	{
 		for (int i = 0; i < frame.nevents; i++)
 		{

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# `make fuzz-stream`: a libFuzzer + ASAN + UBSan binary per venue with a
+# stream side (fuzz/fuzz_stream.c), run for FUZZ_TIME seconds each (default
+# 60) from the recorded frames in ../shared/fixtures/websocket plus the
+# seeds in fuzz/corpus_stream/<venue> (binary frames, frames no recording
+# has).  Each seed is prefixed with the frame-type byte: 0 text, 1 binary
+# (files named *.bin).  FUZZ_VENUES="bybit lighter" limits the venues.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+SECONDS_EACH=${FUZZ_TIME:-60}
+FIX=${PERPS_FIXTURES:-}
+if [ -z "$FIX" ]; then
+    d=$ROOT
+    while [ "$d" != / ] && [ ! -d "$(dirname "$d")/shared/fixtures" ]; do d=$(dirname "$d"); done
+    FIX=$(dirname "$d")/shared/fixtures
+fi
+CC=${FUZZ_CC:-clang}
+# venues whose adapter has a stream side
+venues=${FUZZ_VENUES:-$(grep -lP '^\t\.stream = &' src/adapter_*.c | sed 's/.*adapter_\(.*\)\.c/\1/')}
+fixdir() { case $1 in binance) echo binance_usdm ;; bybit) echo bybit_v5_linear ;; kucoin) echo kucoinfutures ;; *) echo "$1" ;; esac; }
+OUT=build/fuzz
+mkdir -p "$OUT"
+status=0
+for v in $venues; do
+    bin=$OUT/fuzz_stream_$v
+    $CC -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+        -Isrc $(pkg-config --cflags json-c) -DPERPS_FUZZ_VENUE="\"$v\"" \
+        fuzz/fuzz_stream.c src/adapter*.c src/perps_json.c src/stream_book.c $(pkg-config --libs json-c) -o "$bin"
+    corpus=$OUT/corpus_stream_$v
+    rm -rf "$corpus"; mkdir -p "$corpus"
+    for f in "$FIX/websocket/$(fixdir "$v")"/* fuzz/corpus_stream/"$v"/*; do
+        [ -f "$f" ] || continue
+        case $f in *.bin) t='\x01' ;; *) t='\x00' ;; esac
+        printf "$t" | cat - "$f" > "$corpus/$(basename "$f")"
+    done
+    echo "== fuzzing the $v stream parser for ${SECONDS_EACH}s ($(ls "$corpus" | wc -l) seeds)"
+    if ! "$bin" -max_total_time="$SECONDS_EACH" -max_len=1048576 -rss_limit_mb=2048 \
+        -artifact_prefix="$OUT/crash_stream_${v}_" "$corpus" 2>"$OUT/fuzz_stream_$v.log"; then
+        tail -40 "$OUT/fuzz_stream_$v.log"
+        status=1
+    else
+        grep -E '^Done|stat::number_of_executed_units' "$OUT/fuzz_stream_$v.log" | tail -1
+    fi
+done
+exit $status
