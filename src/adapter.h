@@ -254,6 +254,8 @@ typedef struct PerpsStreamEvent
 	int64_t		seq;			/* the venue's update id (see seq_rule) */
 	int64_t		prev_seq;		/* the id the update follows, where the venue gives it */
 	bool		has_prev_seq;
+	int64_t		first_seq;		/* the first id the update covers (Binance U), where given */
+	bool		has_first_seq;
 	int			nbids;
 	int			nasks;
 	PerpsLevel *bids;
@@ -267,8 +269,11 @@ typedef struct PerpsStreamEvent
 	PerpsTicker ticker;
 	const char *prev_price_24h;	/* the price 24 h ago, where the venue sends it instead of the
 								 * change: the caller keeps it merged and derives the change */
-	const char *funding_rate;	/* also in the ticker on some venues; NULL otherwise */
+	const char *funding_rate;	/* the current period's rate, where the stream gives it; the
+								 * worker writes it to funding_rates (funding_time = the
+								 * next funding time), NULL otherwise */
 	int64_t		next_funding_time_us;	/* PERPS_TS_NONE when not given */
+	const char *funding_interval_hours; /* NULL when not given */
 
 	/* PERPS_EV_CONTROL */
 	bool		is_error;		/* the venue refused something (bad subscribe, ...) */
@@ -307,6 +312,33 @@ typedef struct PerpsStreamAdapter
 	size_t		max_message_bytes;
 
 	/*
+	 * Book sync from REST (Binance, KuCoin): with no book, and after a gap,
+	 * the worker fetches the venue's REST order book (the adapter's
+	 * PERPS_M_ORDERBOOK, snapshot_depth levels) and applies it as a
+	 * snapshot whose seq is PerpsBook.seq; seq_rule then tells which
+	 * updates are stale and which continue it.  false: the venue sends
+	 * book snapshots on the stream itself (resync() asks for a new one).
+	 */
+	bool		rest_snapshot;
+	int			snapshot_depth;
+
+	/* The venue closes connections after this long (Binance: 24 h); the
+	 * worker reconnects a little ahead of it.  0: no limit. */
+	int			max_connection_s;
+
+	/*
+	 * A REST request each connection needs first (KuCoin's bullet-public
+	 * token); NULL when none.  connect_build returns 1 and fills req (a
+	 * path under the venue's rest_url), or a negative PerpsStatus.
+	 * connect_parse reads the answer: the URL to open (ws_url is the
+	 * configured one, for venues whose answer is relative to it) and the
+	 * ping interval the venue asks for (0: ping_interval_s stays).
+	 */
+	int			(*connect_build) (PerpsCtx *ctx, PerpsRequest *req);
+	PerpsStatus (*connect_parse) (PerpsCtx *ctx, const PerpsBody *body, const char *ws_url,
+								  const char **url, int *ping_interval_ms);
+
+	/*
 	 * The messages that subscribe trades, book and ticker of the given
 	 * markets (native symbols); returns how many (<= PERPS_WS_MAX_MESSAGES)
 	 * or a negative PerpsStatus.
@@ -316,7 +348,8 @@ typedef struct PerpsStreamAdapter
 
 	/*
 	 * The messages that make the venue send a fresh book snapshot for one
-	 * market (Bybit: unsubscribe and subscribe its book topic again).
+	 * market (Bybit: unsubscribe and subscribe its book topic again);
+	 * NULL for rest_snapshot venues.
 	 */
 	int			(*resync) (PerpsCtx *ctx, const char *native, PerpsWsMessage *out);
 
