@@ -301,6 +301,13 @@ typedef struct PerpsStreamAdapter
 	/* Quote currency of a market created from the stream side (the REST markets call knows better). */
 	const char *quote;
 
+	/*
+	 * Quantities (book levels, trades, qty-like ticker fields) come in
+	 * contracts: the worker multiplies them by the market's contract_size
+	 * (perps_stats.markets, from the REST markets call).  false: base units.
+	 */
+	bool		qty_in_contracts;
+
 	/* Book depth subscribed per market. */
 	int			book_depth;
 
