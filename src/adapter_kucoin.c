@@ -968,6 +968,566 @@ kc_parse(PerpsCtx *ctx, PerpsMethod m, const PerpsQuery *q, const PerpsBody *bod
 	return st;
 }
 
+/* ---- the stream side: the endpoint of POST /api/v1/bullet-public ----
+ *
+ * A connection needs a token first: POST /api/v1/bullet-public on the REST
+ * base answers {token, instanceServers: [{endpoint, protocol, pingInterval
+ * (ms), pingTimeout (ms)}]}; the client opens endpoint?token=..&connectId=..
+ * and is greeted with {"type":"welcome"}.  Subscribes are
+ * {"id","type":"subscribe","topic","privateChannel","response"} whose topic
+ * lists up to 100 symbols after the colon, comma-separated (at most 300
+ * subscriptions per connection); each is answered by {"type":"ack"}.  The
+ * client sends {"type":"ping"} every pingInterval and gets a "pong"; a
+ * refusal is {"type":"error","code":...,"data":"..."}.
+ *
+ * Data frames are {"type":"message","topic","subject","data"}:
+ *   /contractMarket/level2:SYM   subject level2: one change "price,side,size"
+ *                                with a sequence that goes up by one per
+ *                                symbol, synced against the REST snapshot's
+ *                                sequence (/api/v1/level2/snapshot); price 0
+ *                                changes nothing but the sequence
+ *   /contractMarket/execution:SYM  subject match: one trade, side = the taker's
+ *   /contractMarket/tickerV2:SYM  best bid/ask and their sizes
+ *   /contractMarket/snapshot:SYM  subject snapshot.24h: last price, 24 h
+ *                                volume (base currency, not contracts),
+ *                                turnover, high, low, change and change pct
+ *   /contract/instrument:SYM      subject mark.index.price: mark and index
+ *                                price; subject funding.rate: the funding
+ *                                rate (granularity 60000: the current
+ *                                period's predicted rate; a funding interval,
+ *                                e.g. 28800000: the rate settled at timestamp)
+ * Sizes of books, trades and best bid/ask are contract counts
+ * (qty_in_contracts); the 24 h volume is in base units already, so that
+ * event says contract_size "1".  Times: ts in ns, timestamp in ms (read by
+ * their size, kc_ts_auto).
+ */
+
+#define KC_WS_MAX_MESSAGE (1024 * 1024)
+#define KC_WS_SYMBOLS_PER_TOPIC 100	/* "100 per time" */
+#define KC_WS_MAX_SUBSCRIPTIONS 300 /* "300 per session" */
+#define KC_WS_NTOPICS 5
+#define KC_WS_PING_S 18			/* the bullet's usual pingInterval */
+#define KC_WS_MAX_URL 1000
+
+static const char *const kc_ws_topics[KC_WS_NTOPICS] = {
+	"/contractMarket/level2:",
+	"/contractMarket/execution:",
+	"/contractMarket/tickerV2:",
+	"/contractMarket/snapshot:",
+	"/contract/instrument:",
+};
+
+static int
+kc_ws_connect_build(PerpsCtx *ctx, PerpsRequest *req)
+{
+	if (kc_path(ctx, req, 10, "/api/v1/bullet-public"))
+		return ctx->status;
+	req->post = true;
+	req->body = perps_strndup(ctx, "{}", 2);
+	if (req->body == NULL)
+		return ctx->status;
+	return 1;
+}
+
+/* Appends s to buf (cap bytes, *used so far), percent-encoding all but [A-Za-z0-9._~-]. */
+static bool
+kc_url_append(char *buf, size_t cap, size_t *used, const char *s, bool encode)
+{
+	static const char hex[] = "0123456789ABCDEF";
+
+	for (; *s; s++)
+	{
+		unsigned char c = (unsigned char) *s;
+		bool		plain = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+			(c >= '0' && c <= '9') || c == '.' || c == '_' || c == '~' || c == '-';
+
+		if (!encode || plain)
+		{
+			if (*used + 1 >= cap)
+				return false;
+			buf[(*used)++] = (char) c;
+		}
+		else
+		{
+			if (*used + 3 >= cap)
+				return false;
+			buf[(*used)++] = '%';
+			buf[(*used)++] = hex[c >> 4];
+			buf[(*used)++] = hex[c & 15];
+		}
+	}
+	buf[*used] = '\0';
+	return true;
+}
+
+/* A WebSocket endpoint we can open: ws:// or wss://, printable, no fragment. */
+static bool
+kc_ws_endpoint_ok(const char *e)
+{
+	size_t		n = strlen(e);
+
+	if (n < 6 || n > 512 || (strncmp(e, "ws://", 5) != 0 && strncmp(e, "wss://", 6) != 0))
+		return false;
+	for (const char *p = e; *p; p++)
+		if ((unsigned char) *p <= ' ' || (unsigned char) *p >= 127 || *p == '#' || *p == '"' || *p == '\\')
+			return false;
+	return true;
+}
+
+static PerpsStatus
+kc_ws_connect_parse(PerpsCtx *ctx, const PerpsBody *body, const char *ws_url,
+					const char **url, int *ping_interval_ms)
+{
+	static unsigned int connect_n;
+	struct json_object *root = NULL;
+	struct json_object *data;
+	struct json_object *servers;
+	const char *token = NULL;
+	const char *endpoint = NULL;
+	int64_t		ping = 0;
+	size_t		n;
+	char	   *buf;
+	size_t		used = 0;
+	char		cid[64];
+	struct timespec now;
+
+	(void) ws_url;				/* the answer's endpoint is absolute */
+	*url = NULL;
+	*ping_interval_ms = 0;
+	if (body == NULL)
+		return perps_fail(ctx, PERPS_ERR_ARG, "kucoin bullet: no answer");
+	if (kc_open(ctx, body, &root, &data) != PERPS_OK)
+		return ctx->status;
+	if (kc_need_object(ctx, data, "bullet data") ||
+		perps_json_string(ctx, perps_json_get(data, "token"), "token", &token) ||
+		kc_need_array(ctx, (servers = perps_json_get(data, "instanceServers")), "instanceServers", &n))
+		goto done;
+	if (token[0] == '\0' || strlen(token) > 512)
+	{
+		perps_fail(ctx, PERPS_ERR_SHAPE, "kucoin bullet token is empty or too long");
+		goto done;
+	}
+	/* the first server that speaks websocket */
+	for (size_t i = 0; i < n && endpoint == NULL; i++)
+	{
+		struct json_object *sv = json_object_array_get_idx(servers, i);
+		struct json_object *proto = perps_json_get(sv, "protocol");
+		struct json_object *pi;
+
+		if (kc_need_object(ctx, sv, "instance server"))
+			goto done;
+		if (proto != NULL && !(json_object_is_type(proto, json_type_string) &&
+							   strcmp(json_object_get_string(proto), "websocket") == 0))
+			continue;
+		if (perps_json_string(ctx, perps_json_get(sv, "endpoint"), "endpoint", &endpoint))
+			goto done;
+		if (!kc_ws_endpoint_ok(endpoint))
+		{
+			perps_fail(ctx, PERPS_ERR_SHAPE, "kucoin bullet endpoint \"%.80s\" is not a ws:// or wss:// URL",
+					   endpoint);
+			goto done;
+		}
+		pi = perps_json_get(sv, "pingInterval");
+		if (pi != NULL && !json_object_is_type(pi, json_type_null) &&
+			perps_json_int64(ctx, pi, "pingInterval", &ping))
+			goto done;
+	}
+	if (endpoint == NULL)
+	{
+		perps_fail(ctx, PERPS_ERR_SHAPE, "kucoin bullet lists no websocket server");
+		goto done;
+	}
+	/* a ping interval we can honour: 1 s .. 10 min; else the default stays */
+	if (ping >= 1000 && ping <= 600000)
+		*ping_interval_ms = (int) ping;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	snprintf(cid, sizeof(cid), "perps%lld%06ld%u", (long long) now.tv_sec,
+			 (long) (now.tv_nsec / 1000), ++connect_n);
+	buf = perps_alloc(ctx, KC_WS_MAX_URL + 1);
+	if (buf == NULL)
+		goto done;
+	if (!kc_url_append(buf, KC_WS_MAX_URL, &used, endpoint, false) ||
+		!kc_url_append(buf, KC_WS_MAX_URL, &used, strchr(endpoint, '?') ? "&token=" : "?token=", false) ||
+		!kc_url_append(buf, KC_WS_MAX_URL, &used, token, true) ||
+		!kc_url_append(buf, KC_WS_MAX_URL, &used, "&connectId=", false) ||
+		!kc_url_append(buf, KC_WS_MAX_URL, &used, cid, false))
+	{
+		perps_fail(ctx, PERPS_ERR_SHAPE, "kucoin bullet endpoint and token make too long a URL");
+		goto done;
+	}
+	*url = buf;
+done:
+	if (root)
+		json_object_put(root);
+	return ctx->status;
+}
+
+static int
+kc_ws_subscribe(PerpsCtx *ctx, const char *const *natives, int n, PerpsWsMessage *out)
+{
+	int			nmsg = 0;
+
+	if (n < 0 || n * KC_WS_NTOPICS > KC_WS_MAX_SUBSCRIPTIONS)
+		return perps_fail(ctx, PERPS_ERR_ARG,
+						  "kucoin allows %d subscriptions per connection: %d markets need %d",
+						  KC_WS_MAX_SUBSCRIPTIONS, n, n * KC_WS_NTOPICS);
+	for (int i = 0; i < n; i++)
+		if (!kc_safe_symbol(natives[i]))
+			return perps_fail(ctx, PERPS_ERR_ARG, "kucoin native symbol \"%.40s\" is not valid", natives[i]);
+	for (int k = 0; k < KC_WS_NTOPICS; k++)
+	{
+		for (int first = 0; first < n; first += KC_WS_SYMBOLS_PER_TOPIC)
+		{
+			int			last = first + KC_WS_SYMBOLS_PER_TOPIC < n ? first + KC_WS_SYMBOLS_PER_TOPIC : n;
+			size_t		cap = 160;
+			size_t		used;
+			char	   *buf;
+
+			if (nmsg >= PERPS_WS_MAX_MESSAGES)
+				return perps_fail(ctx, PERPS_ERR_ARG, "kucoin subscribe needs too many messages");
+			for (int i = first; i < last; i++)
+				cap += strlen(natives[i]) + 1;
+			buf = perps_alloc(ctx, cap);
+			if (buf == NULL)
+				return ctx->status;
+			used = (size_t) snprintf(buf, cap, "{\"id\":\"sub%d\",\"type\":\"subscribe\",\"topic\":\"%s",
+									 nmsg + 1, kc_ws_topics[k]);
+			for (int i = first; i < last && used < cap; i++)
+				used += (size_t) snprintf(buf + used, cap - used, "%s%s", i > first ? "," : "", natives[i]);
+			if (used < cap)
+				used += (size_t) snprintf(buf + used, cap - used,
+										  "\",\"privateChannel\":false,\"response\":true}");
+			if (used >= cap)
+				return perps_fail(ctx, PERPS_ERR_ARG, "kucoin subscribe message too long");
+			out[nmsg].data = buf;
+			out[nmsg].len = used;
+			nmsg++;
+		}
+	}
+	return nmsg;
+}
+
+/* A valid decimal text that is zero. */
+static bool
+kc_decimal_zero(const char *s)
+{
+	for (; *s && *s != 'e' && *s != 'E'; s++)
+		if (*s >= '1' && *s <= '9')
+			return false;
+	return true;
+}
+
+/* One level2 change "price,side,size" as a one-level delta (price 0: no level). */
+static PerpsStatus
+kc_ws_book(PerpsCtx *ctx, struct json_object *data, PerpsStreamEvent *ev)
+{
+	const char *change;
+	const char *c1;
+	const char *c2;
+	const char *price;
+	const char *side;
+	const char *size;
+	PerpsLevel *lv;
+	struct json_object *t;
+
+	ev->kind = PERPS_EV_BOOK;
+	if (perps_json_int64_field(ctx, data, "sequence", &ev->seq) ||
+		perps_json_string(ctx, perps_json_get(data, "change"), "change", &change))
+		return ctx->status;
+	if ((t = perps_json_get(data, "timestamp")) == NULL || json_object_is_type(t, json_type_null))
+		t = perps_json_get(data, "ts");
+	if (kc_ts_auto(ctx, t, "timestamp", &ev->ts_us))
+		return ctx->status;
+	c1 = strchr(change, ',');
+	c2 = c1 ? strchr(c1 + 1, ',') : NULL;
+	if (c1 == NULL || c2 == NULL || strchr(c2 + 1, ',') != NULL)
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "kucoin level2 change \"%.60s\" is not price,side,size", change);
+	price = perps_strndup(ctx, change, (size_t) (c1 - change));
+	side = perps_strndup(ctx, c1 + 1, (size_t) (c2 - c1 - 1));
+	size = perps_strndup(ctx, c2 + 1, strlen(c2 + 1));
+	if (price == NULL || side == NULL || size == NULL)
+		return ctx->status;
+	if (!perps_decimal_valid(price, strlen(price)) || !perps_decimal_valid(size, strlen(size)) ||
+		price[0] == '-' || size[0] == '-')
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "kucoin level2 change \"%.60s\" has a bad price or size", change);
+	if (strcmp(side, "buy") != 0 && strcmp(side, "sell") != 0)
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "kucoin level2 change side is \"%.20s\"", side);
+	if (kc_decimal_zero(price))
+		return PERPS_OK;		/* only the sequence moves */
+	lv = perps_alloc(ctx, sizeof(PerpsLevel));
+	if (lv == NULL)
+		return ctx->status;
+	lv->price = price;
+	lv->qty = size;
+	if (side[0] == 'b')
+	{
+		ev->bids = lv;
+		ev->nbids = 1;
+	}
+	else
+	{
+		ev->asks = lv;
+		ev->nasks = 1;
+	}
+	return PERPS_OK;
+}
+
+/* data.symbol, where given, must be the topic's. */
+static PerpsStatus
+kc_ws_same_symbol(PerpsCtx *ctx, struct json_object *data, const PerpsStreamEvent *ev)
+{
+	struct json_object *s = perps_json_get(data, "symbol");
+
+	if (s == NULL)
+		return PERPS_OK;
+	if (!json_object_is_type(s, json_type_string) ||
+		strcmp(json_object_get_string(s), ev->native_symbol) != 0)
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "kucoin data of another symbol in the topic of %.40s",
+						  ev->native_symbol);
+	return PERPS_OK;
+}
+
+static PerpsStatus
+kc_ws_trade(PerpsCtx *ctx, struct json_object *data, PerpsStreamEvent *ev)
+{
+	PerpsTrade *t;
+	const char *side;
+	struct json_object *v;
+
+	ev->kind = PERPS_EV_TRADES;
+	t = ev->trades = perps_alloc(ctx, sizeof(PerpsTrade));
+	if (t == NULL)
+		return ctx->status;
+	/* the older format says matchSize (filled) next to size (left); the current one size (filled) */
+	v = perps_json_get(data, "matchSize");
+	if (v == NULL || json_object_is_type(v, json_type_null))
+		v = perps_json_get(data, "size");
+	if (perps_json_id(ctx, perps_json_get(data, "tradeId"), "tradeId", &t->trade_id) ||
+		perps_json_decimal_field(ctx, data, "price", true, &t->price) ||
+		perps_json_decimal(ctx, v, "size", &t->qty) ||
+		perps_json_string(ctx, perps_json_get(data, "side"), "side", &side))
+		return ctx->status;
+	if ((v = perps_json_get(data, "ts")) == NULL || json_object_is_type(v, json_type_null))
+		v = perps_json_get(data, "time");
+	if (kc_ts_auto(ctx, v, "ts", &t->ts_us))
+		return ctx->status;
+	if (t->price[0] == '-' || t->qty[0] == '-')
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "kucoin trade with a negative price or size");
+	if (strcmp(side, "buy") == 0)
+		t->is_buy = true;
+	else if (strcmp(side, "sell") == 0)
+		t->is_buy = false;
+	else
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "kucoin trade side is \"%.20s\", expected buy or sell", side);
+	ev->ntrades = 1;
+	ev->ts_us = t->ts_us;
+	return PERPS_OK;
+}
+
+static PerpsStatus
+kc_ws_ticker_v2(PerpsCtx *ctx, struct json_object *data, PerpsStreamEvent *ev)
+{
+	PerpsTicker *t = &ev->ticker;
+
+	ev->kind = PERPS_EV_TICKER;
+	if (perps_json_decimal_field(ctx, data, "bestBidPrice", false, &t->best_bid_price) ||
+		perps_json_decimal_field(ctx, data, "bestBidSize", false, &t->best_bid_qty) ||
+		perps_json_decimal_field(ctx, data, "bestAskPrice", false, &t->best_ask_price) ||
+		perps_json_decimal_field(ctx, data, "bestAskSize", false, &t->best_ask_qty) ||
+		kc_ts_auto(ctx, perps_json_get(data, "ts"), "ts", &ev->ts_us))
+		return ctx->status;
+	return PERPS_OK;
+}
+
+static PerpsStatus
+kc_ws_snapshot_24h(PerpsCtx *ctx, struct json_object *data, PerpsStreamEvent *ev)
+{
+	PerpsTicker *t = &ev->ticker;
+
+	ev->kind = PERPS_EV_TICKER;
+	if (perps_json_decimal_field(ctx, data, "lastPrice", false, &t->last_price) ||
+		perps_json_decimal_field(ctx, data, "volume", false, &t->volume_24h) ||
+		perps_json_decimal_field(ctx, data, "turnover", false, &t->turnover_24h) ||
+		perps_json_decimal_field(ctx, data, "priceChg", false, &t->price_change_24h) ||
+		perps_json_decimal_field(ctx, data, "priceChgPct", false, &t->price_change_pct) ||
+		perps_json_decimal_field(ctx, data, "highPrice", false, &t->high_24h) ||
+		perps_json_decimal_field(ctx, data, "lowPrice", false, &t->low_24h) ||
+		kc_ts_auto(ctx, perps_json_get(data, "ts"), "ts", &ev->ts_us))
+		return ctx->status;
+	/* the 24 h volume is in base currency, not contracts: nothing to multiply */
+	t->contract_size = "1";
+	return PERPS_OK;
+}
+
+static PerpsStatus
+kc_ws_instrument(PerpsCtx *ctx, const char *subject, struct json_object *data, PerpsStreamEvent *ev)
+{
+	ev->kind = PERPS_EV_TICKER;
+	if (kc_ts_auto(ctx, perps_json_get(data, "timestamp"), "timestamp", &ev->ts_us))
+		return ctx->status;
+	if (strcmp(subject, "mark.index.price") == 0)
+		return perps_json_decimal_field(ctx, data, "markPrice", false, &ev->ticker.mark_price) ||
+			perps_json_decimal_field(ctx, data, "indexPrice", false, &ev->ticker.index_price) ?
+			ctx->status : PERPS_OK;
+	if (strcmp(subject, "funding.rate") == 0)
+	{
+		int64_t		gran;
+
+		if (perps_json_decimal_field(ctx, data, "fundingRate", true, &ev->funding_rate) ||
+			perps_json_int64_field(ctx, data, "granularity", &gran))
+			return ctx->status;
+		/* a whole number of hours: the rate settled at timestamp for that interval */
+		if (gran >= 3600000 && gran <= INT64_C(7) * 24 * 3600000 && gran % 3600000 == 0)
+		{
+			ev->funding_interval_hours = kc_hours_of_ms(ctx, gran);
+			ev->next_funding_time_us = ev->ts_us;
+		}
+		return ctx->status;
+	}
+	ev->kind = PERPS_EV_CONTROL;	/* a subject we do not read */
+	return PERPS_OK;
+}
+
+static PerpsStatus
+kc_ws_parse(PerpsCtx *ctx, const char *data, size_t len, bool binary, PerpsStreamFrame *out)
+{
+	struct json_object *root = NULL;
+	struct json_object *d;
+	PerpsStreamEvent *ev;
+	const char *type;
+	const char *topic;
+	const char *subject;
+	const char *colon;
+	const char *kind = NULL;
+
+	memset(out, 0, sizeof(*out));
+	if (binary)
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "kucoin sent a binary frame");
+	if (len > KC_WS_MAX_MESSAGE)
+		return perps_fail(ctx, PERPS_ERR_JSON, "kucoin frame of %zu bytes is too large", len);
+	ev = perps_alloc(ctx, sizeof(PerpsStreamEvent));
+	if (ev == NULL)
+		return ctx->status;
+	ev->ts_us = PERPS_TS_NONE;
+	ev->next_funding_time_us = PERPS_TS_NONE;
+	if (perps_json_parse(ctx, data, len, &root) != PERPS_OK)
+		goto done;
+	if (!json_object_is_type(root, json_type_object))
+	{
+		perps_fail(ctx, PERPS_ERR_SHAPE, "kucoin frame is not an object");
+		goto done;
+	}
+	if (perps_json_string(ctx, perps_json_get(root, "type"), "type", &type))
+		goto done;
+	if (strcmp(type, "message") != 0)
+	{
+		/* welcome, ack, pong, notice ...; an error names its code and text */
+		ev->kind = PERPS_EV_CONTROL;
+		if (strcmp(type, "error") == 0)
+		{
+			struct json_object *code = perps_json_get(root, "code");
+			struct json_object *msg = perps_json_get(root, "data");
+			char		text[200];
+
+			snprintf(text, sizeof(text), "kucoin error %.20s: %.150s",
+					 code && (json_object_is_type(code, json_type_int) ||
+							  json_object_is_type(code, json_type_string)) ?
+					 json_object_get_string(code) : "(no code)",
+					 msg && json_object_is_type(msg, json_type_string) ?
+					 json_object_get_string(msg) : "(no message)");
+			ev->is_error = true;
+			ev->message = perps_strndup(ctx, text, strlen(text));
+			if (ev->message == NULL)
+				goto done;
+		}
+		goto one;
+	}
+	if (perps_json_string(ctx, perps_json_get(root, "topic"), "topic", &topic) ||
+		perps_json_string(ctx, perps_json_get(root, "subject"), "subject", &subject) ||
+		perps_json_need(ctx, root, "data", json_type_object, &d))
+		goto done;
+	ev->channel = topic;
+	colon = strrchr(topic, ':');
+	if (colon == NULL || !kc_safe_symbol(colon + 1))
+	{
+		/* not a per-symbol topic of ours (several symbols, or none) */
+		ev->kind = PERPS_EV_CONTROL;
+		goto one;
+	}
+	ev->native_symbol = colon + 1;
+	for (int k = 0; k < KC_WS_NTOPICS; k++)
+		if (strlen(kc_ws_topics[k]) == (size_t) (colon + 1 - topic) &&
+			strncmp(topic, kc_ws_topics[k], (size_t) (colon + 1 - topic)) == 0)
+			kind = kc_ws_topics[k];
+	if (kind == NULL)
+		ev->kind = PERPS_EV_CONTROL;	/* a topic we did not ask for */
+	else if (kc_ws_same_symbol(ctx, d, ev) != PERPS_OK)
+		goto done;
+	else if (kind == kc_ws_topics[0] && strcmp(subject, "level2") == 0)
+		kc_ws_book(ctx, d, ev);
+	else if (kind == kc_ws_topics[1] && strcmp(subject, "match") == 0)
+		kc_ws_trade(ctx, d, ev);
+	else if (kind == kc_ws_topics[2] && strcmp(subject, "tickerV2") == 0)
+		kc_ws_ticker_v2(ctx, d, ev);
+	else if (kind == kc_ws_topics[3] && strcmp(subject, "snapshot.24h") == 0)
+		kc_ws_snapshot_24h(ctx, d, ev);
+	else if (kind == kc_ws_topics[4])
+		kc_ws_instrument(ctx, subject, d, ev);
+	else
+		ev->kind = PERPS_EV_CONTROL;	/* a subject we do not read */
+	if (ctx->status != PERPS_OK)
+		goto done;
+	if (ev->kind == PERPS_EV_TICKER)
+		ev->ticker.native_symbol = ev->native_symbol;
+one:
+	out->events = ev;
+	out->nevents = 1;
+done:
+	if (root)
+		json_object_put(root);
+	if (ctx->status != PERPS_OK)
+	{
+		out->nevents = 0;
+		out->events = NULL;
+	}
+	return ctx->status;
+}
+
+/*
+ * The book comes from the REST snapshot (its sequence); each change has
+ * the next sequence.  No book yet: the worker syncs it (GAP).
+ */
+static PerpsSeqCheck
+kc_ws_seq_rule(bool have_book, int64_t last_seq, const PerpsStreamEvent *ev)
+{
+	if (!have_book)
+		return PERPS_SEQ_GAP;
+	if (ev->seq <= last_seq)
+		return PERPS_SEQ_STALE;
+	if (last_seq < INT64_MAX && ev->seq == last_seq + 1)
+		return PERPS_SEQ_APPLY;
+	return PERPS_SEQ_GAP;
+}
+
+static const PerpsStreamAdapter kc_stream = {
+	.quote = "USDT",
+	.qty_in_contracts = true,
+	.book_depth = 0,			/* level2 is the full book */
+	.ping_message = "{\"id\":\"perps-ping\",\"type\":\"ping\"}",
+	.ping_interval_s = KC_WS_PING_S,
+	.max_message_bytes = KC_WS_MAX_MESSAGE,
+	.rest_snapshot = true,
+	.snapshot_depth = 0,		/* the full book: /api/v1/level2/snapshot */
+	.max_connection_s = 0,
+	.connect_build = kc_ws_connect_build,
+	.connect_parse = kc_ws_connect_parse,
+	.subscribe = kc_ws_subscribe,
+	.resync = NULL,
+	.parse_frame = kc_ws_parse,
+	.seq_rule = kc_ws_seq_rule,
+};
+
 const PerpsAdapter perps_adapter_kucoin = {
 	.name = "kucoin",
 	.native_symbol = kc_native_symbol,
@@ -979,4 +1539,5 @@ const PerpsAdapter perps_adapter_kucoin = {
 	.max_kline_page = KC_KLINE_PAGE,
 	.max_funding_page = KC_FUNDING_PAGE,
 	.max_trades_page = KC_TRADES_PAGE,
+	.stream = &kc_stream,
 };
