@@ -25,6 +25,11 @@ Control endpoints (JSON), under /_mock:
                            {"bench_markets": true}  every venue also lists and answers for
                            the BENCH_SYMBOLS (see below); off by default, so that the
                            tests see the recorded markets lists unchanged
+                           {"ws_url": "ws://127.0.0.1:PORT"}  where the WebSocket mock
+                           (test/mock/ws_mock.py) runs, for venues whose REST answers
+                           point at their stream (KuCoin's bullet-public) or must
+                           agree with it (a book snapshot continuing the stream);
+                           null: not known (the default). Read with ws_url().
     GET    /_mock/log      the request log [{venue, method, path, query, t}], ?venue=
     DELETE /_mock/log      clears it
     GET    /_mock/health   200 "ok"
@@ -76,6 +81,11 @@ BENCH_SYMBOLS = ("BTC", "ETH", "SOL", "XRP", "DOGE", "ADA", "AVAX", "LINK", "DOT
 def bench_symbols():
     """The BENCH_SYMBOLS when bench_markets is on, else ()."""
     return BENCH_SYMBOLS if MOCK.bench_markets else ()
+
+
+def ws_url():
+    """The WebSocket mock's ws://host:port (POST /_mock/config {"ws_url": ...}), or None."""
+    return MOCK.ws_url
 
 
 def bench_hash(*parts):
@@ -144,6 +154,7 @@ class Mock:
         self.log = []
         self.latency_ms = 0
         self.bench_markets = False
+        self.ws_url = None
 
     def load_venues(self, names=None):
         # venue modules do `from mock_exchange import fixture, fixture_json, Request`
@@ -243,8 +254,10 @@ class Handler(BaseHTTPRequestHandler):
                 MOCK.latency_ms = int(cfg["latency_ms"])
             if "bench_markets" in cfg:
                 MOCK.bench_markets = bool(cfg["bench_markets"])
+            if "ws_url" in cfg:
+                MOCK.ws_url = cfg["ws_url"] or None
             return self._send(200, {"ok": True, "latency_ms": MOCK.latency_ms,
-                                    "bench_markets": MOCK.bench_markets})
+                                    "bench_markets": MOCK.bench_markets, "ws_url": MOCK.ws_url})
         if path == "/_mock/log":
             if method == "GET":
                 v = query.get("venue")

@@ -11,13 +11,24 @@ venue's limits (klines: 500 per request; funding history: 100 per request,
 newest first).
 
 Unknown symbols answer HTTP 400 {"code": "400100", "msg": ...}, KuCoin's shape.
+
+The stream side: POST /api/v1/bullet-public (documented format) answers the
+WebSocket mock's endpoint ws://127.0.0.1:PORT/kucoin/endpoint (the mock's
+/_mock/config "ws_url"; without it, KuCoin's real endpoint, which no test
+opens), the token the WebSocket mock's kucoin module checks, and
+pingInterval PING_MS.  Once "ws_url" is set, the XBTUSDTM level-2 book is
+the WebSocket mock's (action "book": the recorded snapshot with the
+changes it streamed since, and their sequence), so that a snapshot taken
+after a gap continues the stream; without it, or when the WebSocket mock
+does not answer, the recording as it is.
 """
 
 import copy
 import json
+import urllib.request
 from decimal import Decimal
 
-from mock_exchange import bench_hash, bench_price, bench_symbols, fixture_json
+from mock_exchange import bench_hash, bench_price, bench_symbols, fixture_json, ws_url
 
 FX = "kucoinfutures/"
 KLINE_PAGE = 500
@@ -25,6 +36,8 @@ FUNDING_PAGE = 100
 FUNDING_MS = 8 * 3600 * 1000
 GRANULARITIES = (1, 5, 15, 30, 60, 120, 240, 480, 720, 1440, 10080)
 NOW_MS = 1710328243260      # the recorded ticker's time: "now" for ranges left open
+WS_TOKEN = "mock-kucoin-token.AbC/+=="     # test/mock/ws_venues/kucoin.py checks the same
+PING_MS = 2000              # short, so that a test sees the client ping at it
 
 
 def _ok(data):
@@ -107,8 +120,38 @@ def all_tickers(req):
     return _ok([r for r in rows if r])
 
 
+def _ws_book(sym, n):
+    """The WebSocket mock's book of sym (n levels a side; None: all) as a level2 body, or None."""
+    if not ws_url():
+        return None
+    ctl = ws_url().replace("ws://", "http://", 1).rstrip("/") + "/_ws/action"
+    req = urllib.request.Request(ctl, data=json.dumps({"venue": "kucoin", "action": "book", "symbol": sym}).encode(),
+                                 headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=2) as r:
+            b = json.loads(r.read())
+    except (OSError, ValueError):
+        return None
+    lv = lambda side: "[%s]" % ",".join("[%s,%s]" % (p, q) for p, q in b[side][:n])  # noqa: E731
+    return '{"code":"200000","data":{"symbol":"%s","sequence":%d,"asks":%s,"bids":%s,"ts":%d}}' % (
+        sym, b["sequence"], lv("asks"), lv("bids"), b["ts_ms"] * 1000000)
+
+
+def bullet_public(req):
+    # documented format: POST /api/v1/bullet-public
+    endpoint = (ws_url().rstrip("/") + "/kucoin/endpoint") if ws_url() else "wss://ws-api-futures.kucoin.com/"
+    return _ok({"token": WS_TOKEN,
+                "instanceServers": [{"endpoint": endpoint, "encrypt": endpoint.startswith("wss:"),
+                                     "protocol": "websocket", "pingInterval": PING_MS, "pingTimeout": 10000}]})
+
+
 def level2(req):
     sym = req.arg("symbol", "")
+    n = {"depth20": 20, "depth100": 100}.get(req.match.group(1))
+    if sym == "XBTUSDTM":
+        body = _ws_book(sym, n)
+        if body:
+            return 200, body
     if sym == "XBTUSDTM":
         book = fixture_json(FX + "fetchOrderBook.level2_snapshot.json")["data"]
     elif _contract(sym):
@@ -121,7 +164,6 @@ def level2(req):
                 "ts": NOW_MS * 1000000}
     else:
         return _bad()
-    n = {"depth20": 20, "depth100": 100}.get(req.match.group(1))
     if n:
         book = dict(book, bids=book["bids"][:n], asks=book["asks"][:n])
     return _ok(book)
@@ -212,3 +254,4 @@ def register(venue):
     venue.route("GET", r"/api/v1/contract/funding-rates", funding_history)
     venue.route("GET", r"/api/v1/kline/query", kline)
     venue.route("GET", r"/api/v1/trade/history", trades)
+    venue.route("POST", r"/api/v1/bullet-public", bullet_public)

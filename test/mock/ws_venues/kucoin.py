@@ -1,0 +1,238 @@
+"""KuCoin Futures public stream (the endpoint a POST /api/v1/bullet-public
+answers with) for the WebSocket mock.  `ws` is ws_mock, set by the loader.
+
+The REST mock (test/mock/venues/kucoin.py) answers bullet-public with
+ws://127.0.0.1:PORT/kucoin/endpoint (PORT from its /_mock/config "ws_url"),
+the token TOKEN and pingInterval 2000 ms.  A connection whose ?token= is not
+TOKEN gets {"type":"error","code":401} and is closed; otherwise it is greeted
+with {"id": <connectId>, "type": "welcome"}.  Subscribes
+({"type":"subscribe","topic":"/contractMarket/level2:SYM1,SYM2",...}) are
+acked ({"type":"ack"}) when they ask for a response; unknown topics get a
+404 error frame.  {"type":"ping"} is answered with a pong of the same id and
+its time recorded.
+
+The XBTUSDTM book is the venue's, kept here: it starts as the REST snapshot
+the REST mock serves (fixture kucoinfutures/fetchOrderBook.level2_snapshot,
+sequence 1645045405918), and every level2 change this module makes (sent or
+lost) is applied to it with the next sequence; the REST mock asks for it
+(action "book") so that a REST snapshot taken later continues the stream.
+The k-th change (k = 1, 2, ...) carries timestamp = the snapshot's time in
+ms (1654326922830) + k.  Actions:
+
+    replay          per subscribed symbol: the recorded match (execution),
+                    tickerV2 and snapshot.24h frames with the symbol rewritten,
+                    the recorded level2 frame as recorded (its sequence
+                    1618232029293 is older than the book's: a client drops it),
+                    and DOCUMENTED-FORMAT /contract/instrument frames:
+                    mark.index.price (mark 29538.28, index 29538.62,
+                    timestamp 1654165886000) and funding.rate (granularity
+                    28800000, fundingRate 0.000136, timestamp 1654200000000)
+    book_delta {changes: [[price, side, size], ...], lost: [[...], ...], skip: N}
+                    first `lost` changes (default none) and then `skip` more
+                    sequence numbers (default 0) are used up without being
+                    sent, then each of `changes` (default [["29639.0","buy","500"]])
+                    is sent as one level2 frame with the next sequence
+    trades {count, price, qty, rate}
+                    generated matches with ids mock-<n> (one per frame, as KuCoin
+                    sends them; sides alternate buy, sell), as fast as possible
+                    or `rate` per second from a background thread
+    book {symbol}   the venue's book now: {sequence, ts_ms, bids, asks} (text)
+    pings           the times (s) of the pings received and the connectIds seen
+"""
+
+import json
+import threading
+import time
+import urllib.parse
+from decimal import Decimal
+
+D = "websocket/kucoinfutures/"
+TOKEN = "mock-kucoin-token.AbC/+=="     # the REST mock's bullet-public hands out the same
+PREFIXES = ("/contractMarket/level2:", "/contractMarket/execution:", "/contractMarket/tickerV2:",
+            "/contractMarket/snapshot:", "/contract/instrument:")
+
+
+class Book:
+    def __init__(self, snap):
+        self.seq = int(snap["sequence"])
+        self.ts_ms = int(snap["ts"]) // 1000000
+        self.base_ms = self.ts_ms
+        self.k = 0
+        self.side = {"buy": {}, "sell": {}}
+        for side, key in (("buy", "bids"), ("sell", "asks")):
+            for p, q in snap[key]:
+                self.side[side][Decimal(str(p))] = (json.dumps(p), json.dumps(q))
+
+    def change(self, price, side, size):
+        """Applies one change; returns (sequence, timestamp ms)."""
+        self.seq += 1
+        self.k += 1
+        self.ts_ms = self.base_ms + self.k
+        p = Decimal(price)
+        if p != 0:
+            if Decimal(size) == 0:
+                self.side[side].pop(p, None)
+            else:
+                self.side[side][p] = (price, size)
+        return self.seq, self.ts_ms
+
+    def levels(self, side):
+        keys = sorted(self.side[side], reverse=(side == "buy"))
+        return [list(self.side[side][k]) for k in keys]
+
+
+class Venue(ws.VenueBase):  # noqa: F821 (ws is injected by the loader)
+    def __init__(self, name):
+        super().__init__(name)
+        self.snapshot = ws.fixture_json("kucoinfutures/fetchOrderBook.level2_snapshot.json")["data"]  # noqa: F821
+        self.match = ws.fixture_json(D + "execution.match.json")  # noqa: F821
+        self.level2 = ws.fixture_json(D + "level2.change.json")  # noqa: F821
+        self.ticker = ws.fixture_json(D + "tickerV2.json")  # noqa: F821
+        self.snap24 = ws.fixture_json(D + "snapshot.24h.json")  # noqa: F821
+        self.books = {self.snapshot["symbol"]: Book(self.snapshot)}
+        self.trade_n = 0
+        self.pings = []
+        self.connect_ids = []
+
+    # ---- protocol ----
+
+    def on_open(self, session):
+        q = urllib.parse.parse_qs(urllib.parse.urlsplit(session.path).query)
+        cid = q.get("connectId", [""])[-1]
+        self.connect_ids.append(cid)
+        if q.get("token", [""])[-1] != TOKEN:
+            session.send_text({"id": cid, "type": "error", "code": 401, "data": "token is invalid"})
+            session.drop()
+            return
+        session.state["topics"] = set()
+        session.send_text({"id": cid, "type": "welcome"})
+
+    def on_text(self, session, text):
+        try:
+            req = json.loads(text)
+        except ValueError:
+            return
+        if not isinstance(req, dict):
+            return
+        rid, typ = req.get("id"), req.get("type")
+        if typ == "ping":
+            self.pings.append(time.time())
+            session.send_text({"id": rid, "type": "pong"})
+            return
+        if typ not in ("subscribe", "unsubscribe"):
+            session.send_text({"id": rid, "type": "error", "code": 415, "data": "command type is invalid"})
+            return
+        topic = req.get("topic") if isinstance(req.get("topic"), str) else ""
+        prefix, _, syms = topic.partition(":")
+        prefix += ":"
+        syms = [s for s in syms.split(",") if s]
+        if prefix not in PREFIXES or not syms:
+            session.send_text({"id": rid, "type": "error", "code": 404, "data": "topic %s is not found" % topic})
+            return
+        if len(syms) > 100:
+            session.send_text({"id": rid, "type": "error", "code": 509,
+                               "data": "exceed max subscription count limitation of 100 per time"})
+            return
+        topics = session.state.setdefault("topics", set())
+        for s in syms:
+            (topics.add if typ == "subscribe" else topics.discard)((prefix, s))
+        if req.get("response"):
+            session.send_text({"id": rid, "type": "ack"})
+
+    # ---- helpers ----
+
+    def subscribed(self, session, k):
+        return sorted(s for p, s in session.state.get("topics", ()) if p == PREFIXES[k])
+
+    def send_all(self, k, make):
+        """make(sym) -> frame, sent to every session subscribed to PREFIXES[k] of sym."""
+        n = 0
+        for s in self.sessions_open():
+            for sym in self.subscribed(s, k):
+                f = make(sym)
+                if f is not None:
+                    n += s.send_text(f)
+        return n
+
+    def rewrite(self, rec, prefix, sym):
+        msg = json.loads(json.dumps(rec))
+        msg["topic"] = prefix + sym
+        if "symbol" in msg.get("data", {}):
+            msg["data"]["symbol"] = sym
+        return msg
+
+    # ---- actions ----
+
+    def action(self, name, params):
+        if name == "replay":
+            sent = self.send_all(1, lambda sym: self.rewrite(self.match, PREFIXES[1], sym))
+            sent += self.send_all(2, lambda sym: self.rewrite(self.ticker, PREFIXES[2], sym))
+            sent += self.send_all(3, lambda sym: self.rewrite(self.snap24, PREFIXES[3], sym))
+            sent += self.send_all(0, lambda sym: self.rewrite(self.level2, PREFIXES[0], sym))
+            # DOCUMENTED FORMAT: no recording of /contract/instrument
+            sent += self.send_all(4, lambda sym: {
+                "topic": PREFIXES[4] + sym, "type": "message", "subject": "mark.index.price",
+                "data": {"markPrice": 29538.28, "indexPrice": 29538.62, "granularity": 1000,
+                         "timestamp": 1654165886000}})
+            sent += self.send_all(4, lambda sym: {
+                "topic": PREFIXES[4] + sym, "type": "message", "subject": "funding.rate",
+                "data": {"granularity": 28800000, "fundingRate": 0.000136, "timestamp": 1654200000000}})
+            return {"sent": sent}
+        if name == "book_delta":
+            sym = params.get("symbol", self.snapshot["symbol"])
+            book = self.books[sym]
+            for c in params.get("lost", []):
+                book.change(*[str(x) for x in c])
+            for _ in range(int(params.get("skip", 0))):
+                book.change("0", "buy", "0")
+            sent = 0
+            for c in params.get("changes", [["29639.0", "buy", "500"]]):
+                price, side, size = [str(x) for x in c]
+                seq, ts = book.change(price, side, size)
+                frame = {"topic": PREFIXES[0] + sym, "type": "message", "subject": "level2", "sn": seq,
+                         "data": {"sequence": seq, "change": "%s,%s,%s" % (price, side, size), "timestamp": ts}}
+                sent += self.send_all(0, lambda s, f=frame: f if s == sym else None)
+            return {"sent": sent, "sequence": book.seq}
+        if name == "trades":
+            sent = 0
+            for s in self.sessions_open():
+                for sym in self.subscribed(s, 1):
+                    if float(params.get("rate", 0)) > 0:
+                        threading.Thread(target=self.send_trades, args=(s, sym, params), daemon=True).start()
+                    else:
+                        sent += self.send_trades(s, sym, params)
+            return {"sent": sent}
+        if name == "book":
+            book = self.books[params.get("symbol", self.snapshot["symbol"])]
+            return {"sequence": book.seq, "ts_ms": book.ts_ms,
+                    "bids": book.levels("buy"), "asks": book.levels("sell")}
+        if name == "pings":
+            return {"pings": self.pings, "connect_ids": self.connect_ids}
+        raise KeyError(name)
+
+    def send_trades(self, session, sym, params):
+        count = int(params.get("count", 1))
+        price = str(params.get("price", "29640.5"))
+        qty = str(params.get("qty", "3"))
+        rate = float(params.get("rate", 0))
+        start = time.monotonic()
+        sent = 0
+        for k in range(count):
+            if not session.open:
+                break
+            if rate > 0:
+                due = start + k / rate
+                if due > time.monotonic():
+                    time.sleep(due - time.monotonic())
+            with self.lock:
+                self.trade_n += 1
+                n = self.trade_n
+            data = {"symbol": sym, "sequence": n, "side": "buy" if n % 2 else "sell", "size": qty,
+                    "price": price, "takerOrderId": "t%d" % n, "makerOrderId": "m%d" % n,
+                    "tradeId": "mock-%d" % n, "ts": time.time_ns()}
+            # a JSON number for the size, as KuCoin sends it
+            text = json.dumps({"topic": PREFIXES[1] + sym, "type": "message", "subject": "match",
+                               "sn": n, "data": data}).replace('"size": "%s"' % qty, '"size": %s' % qty)
+            if session.send_text(text):
+                sent += 1
+        return sent
