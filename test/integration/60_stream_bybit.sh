@@ -91,8 +91,13 @@ ok_wait "SELECT EXISTS (SELECT 1 FROM perps_stats.tickers WHERE market_id = $BTC
 is "$(q "SELECT concat_ws(' ', last_price, price_change_24h, best_bid_qty, best_ask_qty, mark_price) FROM perps_stats.tickers WHERE market_id = $BTC AND ts = to_timestamp(1786310840)")" \
    "65200.00 191.30 6.054 10.486 65117.44" "the 24 h change follows the new last price; other fields stay merged"
 is "$(status "gaps || ' ' || resyncs || ' ' || parse_errors || ' ' || reconnects")" "0 0 0 0" "no gap, resync, parse error or reconnect so far"
-is "$(q "SELECT rows_written = 40 AND messages >= 7 AND bytes > 9000 AND last_message_at IS NOT NULL AND connected_since IS NOT NULL FROM perps_stats.stream_status WHERE exchange = 'bybit'")" \
-   "t" "status counts messages, bytes and rows written (2 books with 1 depth and 16 slippage rows each, 1 trade, 3 tickers)"
+# the ticker snapshot's funding: fundingRate 0.0001 for the period ending at nextFundingTime
+# 1786320000000 ms, fundingIntervalHour 8; the deltas carry no funding
+is "$(q "SELECT (extract(epoch FROM funding_time) * 1000)::bigint || ' ' || rate || ' ' || interval_hours || ' ' || coalesce(predicted_rate::text, 'NULL')
+         FROM perps_stats.funding_rates WHERE market_id = $BTC")" \
+   "1786320000000 0.0001 8 NULL" "one funding_rates row from the ticker stream: the next funding time, its rate and interval"
+is "$(q "SELECT rows_written = 41 AND messages >= 7 AND bytes > 9000 AND last_message_at IS NOT NULL AND connected_since IS NOT NULL FROM perps_stats.stream_status WHERE exchange = 'bybit'")" \
+   "t" "status counts messages, bytes and rows written (2 books with 1 depth and 16 slippage rows each, 1 trade, 3 tickers, 1 funding rate)"
 
 # ---- a skipped update id: one gap, one resync ----
 act '{"venue":"bybit","action":"book_delta","skip":1}'
@@ -160,6 +165,22 @@ act '{"venue":"bybit","action":"silence","on":false}'
 ok_wait "SELECT reconnects = 2 AND state = 'streaming' FROM perps_stats.stream_status WHERE exchange = 'bybit'" \
         "and it comes back when the venue talks again" 40
 qs "ALTER SYSTEM RESET perps_stats.stall_timeout; SELECT pg_reload_conf()" >/dev/null
+
+# ---- a connection older than its lifetime is replaced at once, without backoff ----
+qs "ALTER SYSTEM SET perps_stats.stream_connection_lifetime = 2; SELECT pg_reload_conf()" >/dev/null
+ok_wait "SELECT EXISTS (SELECT 1 FROM perps_stats.ingest_events WHERE kind = 'disconnect' AND source = 'stream'
+         AND message = 'connection replaced after 2 s (the venue''s connection lifetime)')" \
+        "a connection older than stream_connection_lifetime is replaced" 20
+qs "ALTER SYSTEM RESET perps_stats.stream_connection_lifetime; SELECT pg_reload_conf()" >/dev/null
+# the reset reaches the worker with its next configuration reload: until then it may replace again
+ok_wait "SELECT max(range_end) < now() - interval '3 s' FROM perps_stats.ingest_events WHERE message LIKE 'connection replaced%'" \
+        "with the setting reset, connections are no longer replaced" 20
+ok_wait "SELECT state = 'streaming' AND reconnects >= 3 FROM perps_stats.stream_status WHERE exchange = 'bybit'" \
+        "the new connection streams" 20
+is "$(q "SELECT max(extract(epoch FROM r.range_end - d.range_end)) < 1 FROM perps_stats.ingest_events d JOIN perps_stats.ingest_events r
+         ON r.kind = 'reconnect' AND r.range_start = d.range_start
+         WHERE d.kind = 'disconnect' AND d.message LIKE 'connection replaced%'")" \
+   "t" "reconnected within a second (no backoff), the short gap recorded"
 
 # ---- a trade stream at a chosen rate ----
 act '{"venue":"bybit","action":"trades","count":40,"rate":100,"price":"65003.5"}'
