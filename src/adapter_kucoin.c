@@ -1008,6 +1008,8 @@ kc_parse(PerpsCtx *ctx, PerpsMethod m, const PerpsQuery *q, const PerpsBody *bod
 #define KC_WS_NTOPICS 5
 #define KC_WS_PING_S 18			/* the bullet's usual pingInterval */
 #define KC_WS_MAX_URL 1000
+/* REST book sync: more than 100 asks for the full book; a local book side holds at most 20000 */
+#define KC_WS_SNAPSHOT_LEVELS 20000
 
 static const char *const kc_ws_topics[KC_WS_NTOPICS] = {
 	"/contractMarket/level2:",
@@ -1518,7 +1520,7 @@ static const PerpsStreamAdapter kc_stream = {
 	.ping_interval_s = KC_WS_PING_S,
 	.max_message_bytes = KC_WS_MAX_MESSAGE,
 	.rest_snapshot = true,
-	.snapshot_depth = 0,		/* the full book: /api/v1/level2/snapshot */
+	.snapshot_depth = KC_WS_SNAPSHOT_LEVELS,
 	.max_connection_s = 0,
 	.connect_build = kc_ws_connect_build,
 	.connect_parse = kc_ws_connect_parse,

@@ -1225,17 +1225,23 @@ stream_disconnected(const char *why)
  * product lives in frame_cxt.
  */
 static const char *
-base_qty(const StreamMarket *m, const char *qty)
+qty_times(const char *qty, const char *contract_size)
 {
 	MemoryContext old;
 	char	   *out;
 
-	if (qty == NULL || m->contract_size[0] == '\0')
+	if (qty == NULL || contract_size == NULL || contract_size[0] == '\0')
 		return qty;
 	old = MemoryContextSwitchTo(frame_cxt);
-	out = DatumGetCString(DirectFunctionCall1(numeric_out, perps_fetch_qty(qty, m->contract_size)));
+	out = DatumGetCString(DirectFunctionCall1(numeric_out, perps_fetch_qty(qty, contract_size)));
 	MemoryContextSwitchTo(old);
 	return out;
+}
+
+static const char *
+base_qty(const StreamMarket *m, const char *qty)
+{
+	return qty_times(qty, m->contract_size);
 }
 
 static char *
@@ -1637,6 +1643,7 @@ static void
 handle_ticker(StreamMarket *m, const PerpsStreamEvent *ev)
 {
 	const char *f[STREAM_NTICKER + 1];
+	const char *cs;
 	TickerRow  *r;
 	int			k0;
 
@@ -1655,11 +1662,22 @@ handle_ticker(StreamMarket *m, const PerpsStreamEvent *ev)
 		set_error("%s funding rate is out of range", m->native);
 		return;
 	}
-	/* quantities in base units */
-	f[4] = base_qty(m, f[4]);
-	f[6] = base_qty(m, f[6]);
-	f[7] = base_qty(m, f[7]);
-	f[9] = base_qty(m, f[9]);
+	/*
+	 * Quantities in base units: times the market's contract size, or the
+	 * ticker's own where it names one (PerpsTicker.contract_size; "1": the
+	 * venue sends these fields in base units already).
+	 */
+	cs = ev->ticker.contract_size ? ev->ticker.contract_size : m->contract_size;
+	if (!decimal_storable(cs))
+	{
+		status.parse_errors++;
+		set_error("%s ticker has a bad contract size", m->native);
+		return;
+	}
+	f[4] = qty_times(f[4], cs);
+	f[6] = qty_times(f[6], cs);
+	f[7] = qty_times(f[7], cs);
+	f[9] = qty_times(f[9], cs);
 	for (int k = 0; k <= STREAM_NTICKER; k++)
 		if (f[k] && strlen(f[k]) > PERPS_DECIMAL_MAX_LEN)
 		{

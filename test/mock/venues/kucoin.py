@@ -134,7 +134,7 @@ def _ws_book(sym, n):
         return None
     lv = lambda side: "[%s]" % ",".join("[%s,%s]" % (p, q) for p, q in b[side][:n])  # noqa: E731
     return '{"code":"200000","data":{"symbol":"%s","sequence":%d,"asks":%s,"bids":%s,"ts":%d}}' % (
-        sym, b["sequence"], lv("asks"), lv("bids"), b["ts_ms"] * 1000000)
+        sym, b["sequence"], lv("asks"), lv("bids"), b["ts_ns"])
 
 
 def bullet_public(req):

@@ -36,8 +36,10 @@ ms (1654326922830) + k.  Actions:
                     generated matches with ids mock-<n> (one per frame, as KuCoin
                     sends them; sides alternate buy, sell), as fast as possible
                     or `rate` per second from a background thread
-    book {symbol}   the venue's book now: {sequence, ts_ms, bids, asks} (text)
-    pings           the times (s) of the pings received and the connectIds seen
+    book {symbol}   the venue's book now: {sequence, ts_ns, bids, asks} (text; ts_ns is
+                    the snapshot's until the first change)
+    state           the times (s) of the pings received, the connectIds seen and
+                    each open session's subscribed topics
 """
 
 import json
@@ -55,8 +57,8 @@ PREFIXES = ("/contractMarket/level2:", "/contractMarket/execution:", "/contractM
 class Book:
     def __init__(self, snap):
         self.seq = int(snap["sequence"])
-        self.ts_ms = int(snap["ts"]) // 1000000
-        self.base_ms = self.ts_ms
+        self.ts_ns = int(snap["ts"])
+        self.base_ms = self.ts_ns // 1000000
         self.k = 0
         self.side = {"buy": {}, "sell": {}}
         for side, key in (("buy", "bids"), ("sell", "asks")):
@@ -67,14 +69,14 @@ class Book:
         """Applies one change; returns (sequence, timestamp ms)."""
         self.seq += 1
         self.k += 1
-        self.ts_ms = self.base_ms + self.k
+        self.ts_ns = (self.base_ms + self.k) * 1000000
         p = Decimal(price)
         if p != 0:
             if Decimal(size) == 0:
                 self.side[side].pop(p, None)
             else:
                 self.side[side][p] = (price, size)
-        return self.seq, self.ts_ms
+        return self.seq, self.ts_ns // 1000000
 
     def levels(self, side):
         keys = sorted(self.side[side], reverse=(side == "buy"))
@@ -204,10 +206,11 @@ class Venue(ws.VenueBase):  # noqa: F821 (ws is injected by the loader)
             return {"sent": sent}
         if name == "book":
             book = self.books[params.get("symbol", self.snapshot["symbol"])]
-            return {"sequence": book.seq, "ts_ms": book.ts_ms,
+            return {"sequence": book.seq, "ts_ns": book.ts_ns,
                     "bids": book.levels("buy"), "asks": book.levels("sell")}
-        if name == "pings":
-            return {"pings": self.pings, "connect_ids": self.connect_ids}
+        if name == "state":
+            return {"pings": self.pings, "connect_ids": self.connect_ids,
+                    "sessions": [sorted(p + s for p, s in x.state.get("topics", ())) for x in self.sessions_open()]}
         raise KeyError(name)
 
     def send_trades(self, session, sym, params):

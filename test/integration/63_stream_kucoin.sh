@@ -1,0 +1,188 @@
+#!/usr/bin/env bash
+# The KuCoin Futures stream worker against the mocks: each connection asks
+# the REST mock for a bullet-public token first (test/mock/venues/kucoin.py)
+# and opens the endpoint it names on the WebSocket mock
+# (test/mock/ws_venues/kucoin.py), pinging at the bullet's interval; the
+# level-2 book is synced from the REST snapshot and continued by sequence;
+# sizes are contracts, stored in base units (XBTUSDTM: 0.001 BTC each).
+# The recorded frames (shared/fixtures/websocket/kucoinfutures) become
+# exactly the expected rows, a skipped sequence one gap row and one REST
+# resync, a dropped connection a reconnect with a new token, malformed
+# frames parse errors.  Expected values are worked out by hand from the
+# fixture files.  Polls with a timeout, never a fixed sleep.  TAP.
+set -uo pipefail
+
+STREAM_VENUE=kucoin
+. "$(dirname "$0")/../lib/tap.sh"
+
+KC=4
+BTC="(SELECT id FROM perps_stats.markets WHERE exchange_id = $KC AND symbol = 'BTC')"
+S=1645045405918     # the REST snapshot's sequence (fetchOrderBook.level2_snapshot.json)
+t0=$(date +%s.%N)
+
+# the REST mock's requests for kucoin since the test started: "METHOD path" lines
+rest_log() { curl -sf "$PERPS_MOCK_URL/_mock/log?venue=kucoin" | jq -r --argjson t0 "$t0" '.[] | select(.t > $t0) | .method + " " + .path'; }
+# the WebSocket mock's kucoin state: pings, connectIds, subscribed topics per session
+ws_state() { curl -sf -X POST -H 'Content-Type: application/json' -d '{"venue":"kucoin","action":"state"}' "$PERPS_MOCK_WS_CONTROL/action"; }
+# ok_until "shell condition" DESCRIPTION [timeout]: polls a shell condition
+ok_until() {
+    n=$((n + 1))
+    local deadline=$((SECONDS + ${3:-20} * SLOW))
+    while [ $SECONDS -lt $deadline ]; do
+        if eval "$1"; then echo "ok $n - $2"; return; fi
+        sleep 0.1
+    done
+    failed=$((failed + 1)); echo "not ok $n - $2"; echo "# timed out waiting for: $1"
+}
+# one open session subscribed to the five topics of XBTUSDTM
+subscribed() { [ "$(ws_state | jq -c '.sessions')" = '[["/contract/instrument:XBTUSDTM","/contractMarket/execution:XBTUSDTM","/contractMarket/level2:XBTUSDTM","/contractMarket/snapshot:XBTUSDTM","/contractMarket/tickerV2:XBTUSDTM"]]' ]; }
+# the worker syncs one book from REST at most once a second: wait until the last sync is that old
+sync_settled() { local last; last=$(curl -sf "$PERPS_MOCK_URL/_mock/log?venue=kucoin" | jq '[.[] | select(.path == "/api/v1/level2/snapshot") | .t] | max // 0');
+                 python3 -c "import sys,time; sys.exit(0 if time.time() - $last > 1.2 else 1)"; }
+
+# ---- the markets first: the contract size converts contracts to base units ----
+q "UPDATE perps_stats.exchanges SET rest_url = '$PERPS_MOCK_URL/kucoin' WHERE name = 'kucoin'" >/dev/null
+is "$(q "SELECT perps_stats.refresh_markets('kucoin') > 0")" "t" "kucoin markets refreshed from the REST mock"
+is "$(q "SELECT native_symbol || ' ' || contract_size FROM perps_stats.markets WHERE exchange_id = $KC AND symbol = 'BTC'")" \
+   "XBTUSDTM 0.001" "BTC is XBTUSDTM, multiplier 0.001 BTC per contract"
+
+# The REST mock learns where the WebSocket mock is (generic mock config); ws_url
+# points nowhere: the worker must open the endpoint the bullet names
+curl -sf -X POST -d "{\"ws_url\":\"$PERPS_MOCK_WS_URL\"}" "$PERPS_MOCK_URL/_mock/config" >/dev/null
+qs "UPDATE perps_stats.exchanges SET rest_url = '$PERPS_MOCK_URL/kucoin', ws_url = 'ws://127.0.0.1:9/not-the-bullet-endpoint' WHERE name = 'kucoin';
+   UPDATE perps_stats.watchlist SET stream = (exchange = 'kucoin' AND symbol = 'BTC');
+   ALTER SYSTEM SET perps_stats.stream_workers = on;
+   ALTER SYSTEM SET perps_stats.book_snapshot_interval = 1;
+   ALTER SYSTEM SET perps_stats.flush_interval = 100;
+   SELECT pg_reload_conf();" >/dev/null
+
+# ---- connect: bullet first, then the endpoint with its token ----
+ok_until subscribed "the worker connects to the bullet's endpoint and subscribes level2, execution, tickerV2, snapshot, instrument" 30
+is "$(rest_log | grep -c '^POST /api/v1/bullet-public$')" "1" "one bullet-public request (POST) before the connection"
+cid1=$(ws_state | jq -r '.connect_ids[-1]')
+ok_until '[ -n "$cid1" ] && [ "$cid1" != null ]' "the connection carries a connectId ($cid1); the mock accepted its token (no 401)"
+is "$(q "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'perps_stats stream'")" "1" "one stream worker"
+
+# ---- the recorded frames ----
+act '{"venue":"kucoin","action":"replay"}'
+# execution.match: tradeId 6057bc953c7feb667195bac9, ts 1616362645429686578 ns, price 57850,
+# size 16 contracts = 0.016 BTC, side buy (the taker's)
+ok_wait "SELECT EXISTS (SELECT 1 FROM perps_stats.trades WHERE market_id = $BTC AND trade_id = '6057bc953c7feb667195bac9')" \
+        "the recorded match is stored"
+is "$(q "SELECT (extract(epoch FROM ts) * 1000000)::bigint || ' ' || price || ' ' || qty || ' ' || side FROM perps_stats.trades
+         WHERE market_id = $BTC AND trade_id = '6057bc953c7feb667195bac9'")" \
+   "1616362645429686 57850 0.016 buy" "trade: ts (ns to µs), price, 16 contracts x 0.001 = 0.016, taker side buy"
+
+tick="coalesce(last_price::text, '-'), coalesce(mark_price::text, '-'), coalesce(index_price::text, '-'), best_bid_price, best_bid_qty, best_ask_price, best_ask_qty,
+      coalesce(volume_24h::text, '-'), coalesce(turnover_24h::text, '-'), coalesce(open_interest::text, '-'), coalesce(price_change_24h::text, '-'),
+      coalesce(price_change_pct::text, '-'), coalesce(high_24h::text, '-'), coalesce(low_24h::text, '-')"
+ok_wait "SELECT count(*) = 3 FROM perps_stats.tickers WHERE market_id = $BTC" "three ticker rows: tickerV2, snapshot.24h, mark.index.price"
+# tickerV2: bestBidPrice 31766.0 x 20074 contracts (20.074 BTC), bestAskPrice 31767.0 x 1187 (1.187), ts 1654032807465857723 ns
+is "$(q "SELECT concat_ws(' ', $tick) FROM perps_stats.tickers WHERE market_id = $BTC AND ts = to_timestamp(1654032807.465857)")" \
+   "- - - 31766.0 20.074 31767.0 1.187 - - - - - - -" "tickerV2 row: best bid/ask, sizes in base units, nothing else yet"
+# snapshot.24h (ts 1654165885016336830 ns): lastPrice 29926, volume 58142.397 (base currency already:
+# not multiplied), turnover 1766775651.6259518, priceChg -1657, priceChgPct -0.0524, high 31891.0, low 29288.0
+is "$(q "SELECT concat_ws(' ', $tick) FROM perps_stats.tickers WHERE market_id = $BTC AND ts = to_timestamp(1654165885.016336)")" \
+   "29926 - - 31766.0 20.074 31767.0 1.187 58142.397 1766775651.6259518 - -1657 -0.0524 31891.0 29288.0" \
+   "snapshot.24h row: the 24 h fields merged with the best bid/ask; the volume not scaled"
+# mark.index.price (documented format, timestamp 1654165886000 ms): mark 29538.28, index 29538.62
+is "$(q "SELECT concat_ws(' ', $tick) FROM perps_stats.tickers WHERE market_id = $BTC AND ts = to_timestamp(1654165886)")" \
+   "29926 29538.28 29538.62 31766.0 20.074 31767.0 1.187 58142.397 1766775651.6259518 - -1657 -0.0524 31891.0 29288.0" \
+   "mark.index.price row: mark and index merged into the ticker"
+# funding.rate (documented format): granularity 28800000 (8 h), fundingRate 0.000136 settled at 1654200000000 ms
+ok_wait "SELECT EXISTS (SELECT 1 FROM perps_stats.funding_rates WHERE market_id = $BTC)" "a funding_rates row from the instrument topic"
+is "$(q "SELECT (extract(epoch FROM funding_time) * 1000)::bigint || ' ' || rate || ' ' || interval_hours FROM perps_stats.funding_rates WHERE market_id = $BTC")" \
+   "1654200000000 0.000136 8" "funding row: the settlement time, the rate, an 8 h interval"
+
+# ---- the book: REST snapshot, then deltas by sequence ----
+# the recorded level2 frame (sequence 1618232029293) finds no book: the worker syncs it from
+# REST (sequence S), and the frame, older than S, is dropped
+ok_wait "SELECT EXISTS (SELECT 1 FROM perps_stats.orderbooks WHERE market_id = $BTC AND seq = $S)" "the REST snapshot (sequence $S) is the book"
+is "$(q "SELECT bids = '{{29640.0,13.007},{29639.0,1.072},{29638.0,0.169}}'::numeric[] AND asks = '{{29641.0,30.109},{29642.0,7.922},{29643.0,5.820}}'::numeric[]
+         AND (extract(epoch FROM ts) * 1000000)::bigint = 1654326922830525 FROM perps_stats.orderbooks WHERE market_id = $BTC AND seq = $S")" \
+   "t" "snapshot levels in base units (13007 contracts = 13.007 BTC ...), the snapshot's ts; the stale recorded change (38962.0 buy) not applied"
+is "$(rest_log | grep -c '^GET /api/v1/level2/snapshot$')" "1" "one REST book request (the full snapshot)"
+# S+1: 29639.0 bid to 500 contracts; S+2: 29641.0 ask deleted; S+3: 29644.5 ask 2500 contracts
+act '{"venue":"kucoin","action":"book_delta","changes":[["29639.0","buy","500"],["29641.0","sell","0"],["29644.5","sell","2500"]]}'
+ok_wait "SELECT EXISTS (SELECT 1 FROM perps_stats.orderbooks WHERE market_id = $BTC AND seq = $((S + 3)))" "the book after three deltas (sequence S+3)"
+book="FROM perps_stats.orderbooks WHERE market_id = $BTC AND seq = $((S + 3))"
+is "$(q "SELECT bids = '{{29640.0,13.007},{29639.0,0.500},{29638.0,0.169}}'::numeric[] AND asks = '{{29642.0,7.922},{29643.0,5.820},{29644.5,2.500}}'::numeric[] $book")" \
+   "t" "levels after the deltas: bid updated, best ask deleted, ask inserted in order"
+is "$(q "SELECT array_length(bids, 1) || ' ' || array_length(asks, 1) || ' ' || bids[1][1] || 'x' || bids[1][2] || ' ' || asks[1][1] || 'x' || asks[1][2]
+         || ' ' || (extract(epoch FROM ts) * 1000)::bigint $book")" \
+   "3 3 29640.0x13.007 29642.0x7.922 1654326922833" "3 levels a side, best bid and ask, the last delta's timestamp"
+# mid (29640 + 29642) / 2 = 29641; 1 bps: bids >= 29638.0359 (29640 x 13.007 + 29639 x 0.5 = 400346.98),
+# asks <= 29643.9641 (29642 x 7.922 + 29643 x 5.82 = 407346.184)
+is "$(q "SELECT count(*) = 1 AND min(mid_price) = 29641 AND min(bid_1bps) = 400346.98 AND min(ask_1bps) = 407346.184
+         FROM perps_stats.liquidity_depth WHERE market_id = $BTC AND ts = to_timestamp(1654326922.833)")" \
+   "t" "liquidity_depth of the book in base units: mid 29641, bid and ask 1 bps notional"
+
+# ---- pings at the bullet's interval (2000 ms, not the default 18 s) ----
+ok_until '[ "$(ws_state | jq ".pings | length")" -ge 3 ]' "the worker pings (the mock answers pong)" 20
+is "$(ws_state | jq --argjson slow "$SLOW" '.pings as $p | [range(1; $p | length) | $p[.] - $p[. - 1]] | length >= 2 and all(. > 1.5 and . < 3.5 * $slow)')" \
+   "true" "every ping interval is about 2 s: the bullet's pingInterval"
+
+# ---- a skipped sequence: one gap, one REST resync ----
+ok_until sync_settled "the last REST sync is over a second old (the worker's pace)"
+# S+4 (lost): the 29638.0 bid deleted; S+5 (sent): the 29643.0 ask to 1000 contracts
+act '{"venue":"kucoin","action":"book_delta","lost":[["29638.0","buy","0"]],"changes":[["29643.0","sell","1000"]]}'
+ok_wait "SELECT gaps = 1 AND resyncs = 1 FROM perps_stats.stream_status WHERE exchange = 'kucoin'" "a skipped sequence counts one gap and one resync"
+ok_wait "SELECT EXISTS (SELECT 1 FROM perps_stats.orderbooks WHERE market_id = $BTC AND seq = $((S + 5)))" "the REST resync (sequence S+5) rebuilds the book"
+is "$(q "SELECT bids = '{{29640.0,13.007},{29639.0,0.500}}'::numeric[] AND asks = '{{29642.0,7.922},{29643.0,1.000},{29644.5,2.500}}'::numeric[]
+         FROM perps_stats.orderbooks WHERE market_id = $BTC AND seq = $((S + 5))")" \
+   "t" "the rebuilt book has the lost change (29638.0 bid gone) and the one after it"
+is "$(q "SELECT count(*) || ' ' || min(message) || ' ' || min((extract(epoch FROM range_start) * 1000)::bigint) || ' ' || min((extract(epoch FROM range_end) * 1000)::bigint)
+         FROM perps_stats.ingest_events WHERE exchange_id = $KC AND kind = 'gap' AND market_id = $BTC AND source = 'stream'")" \
+   "1 XBTUSDTM book: update ids $((S + 4))..$((S + 4)) lost; resynced from the REST book at update id $((S + 5)) 1654326922833 1654326922835" \
+   "exactly one gap row naming the market, the lost sequence and the time range"
+is "$(rest_log | grep -c '^GET /api/v1/level2/snapshot$')" "2" "one more REST book request: the resync"
+act '{"venue":"kucoin","action":"book_delta","changes":[["29639.5","buy","40"]]}'
+ok_wait "SELECT EXISTS (SELECT 1 FROM perps_stats.orderbooks WHERE market_id = $BTC AND seq = $((S + 6)) AND bids[2][1] = 29639.5 AND bids[2][2] = 0.040)" \
+        "the next delta (S+6) continues the resynced book"
+is "$(status "gaps || ' ' || resyncs || ' ' || parse_errors || ' ' || reconnects")" "1 1 0 0" "so far: one gap, one resync, no parse error, no reconnect"
+
+# ---- malformed frames: counted, skipped ----
+act '{"venue":"kucoin","action":"send","frames":["{\"id\":\"x\",\"type\":\"error\",\"code\":404,\"data\":\"topic /contractMarket/foo:XBTUSDTM is not found\"}"]}'
+ok_wait "SELECT last_error = 'the venue refused a request: kucoin error 404: topic /contractMarket/foo:XBTUSDTM is not found' FROM perps_stats.stream_status WHERE exchange = 'kucoin'" \
+        "an error frame is the status' last error, not a parse error"
+pe0=$(status parse_errors)
+act '{"venue":"kucoin","action":"garbage"}'
+act '{"venue":"kucoin","action":"truncated","frame":"{\"topic\":\"/contractMarket/execution:XBTUSDTM\",\"type\":\"message\",\"subject\":\"match\",\"data\":{\"symbol\":\"XBTUSDTM\"}}"}'
+act '{"venue":"kucoin","action":"send","frames":["{\"topic\":\"/contractMarket/level2:XBTUSDTM\",\"type\":\"message\",\"subject\":\"level2\",\"data\":{\"sequence\":1,\"change\":\"29640.0,buy\",\"timestamp\":1}}","{\"topic\":\"/contractMarket/execution:XBTUSDTM\",\"type\":\"message\",\"subject\":\"match\",\"data\":{\"symbol\":\"XBTUSDTM\",\"side\":\"buy\",\"size\":{\"x\":1},\"price\":\"1\",\"tradeId\":\"bad-1\",\"ts\":1654326922830525196}}"]}'
+act '{"venue":"kucoin","action":"oversized","bytes":2000000}'
+act '{"venue":"kucoin","action":"trades","count":1,"price":"29650.5","qty":"7"}'
+ok_wait "SELECT EXISTS (SELECT 1 FROM perps_stats.trades WHERE market_id = $BTC AND price = 29650.5 AND qty = 0.007)" \
+        "a good trade after the bad frames is stored (7 contracts = 0.007 BTC)"
+is "$(( $(status parse_errors) - pe0 ))" "5" "garbage, truncated, a change without size, a wrong-typed size and an oversized frame: five parse errors"
+is "$(q "SELECT count(*) FROM perps_stats.trades WHERE trade_id = 'bad-1'")" "0" "nothing of the wrong-typed frame is stored"
+is "$(status state)" "streaming" "the connection survived them"
+
+# ---- a dropped connection: a new bullet, a reconnect, a new REST book ----
+act '{"venue":"kucoin","action":"drop"}'
+ok_until '[ "$(rest_log | grep -c "^POST /api/v1/bullet-public$")" = 2 ]' "the reconnect asks for a new bullet token" 20
+ok_until subscribed "and subscribes again on the new connection" 20
+cid2=$(ws_state | jq -r '.connect_ids[-1]')
+ok_until '[ "$cid2" != "$cid1" ] && [ -n "$cid2" ]' "with a new connectId ($cid2)"
+act '{"venue":"kucoin","action":"trades","count":3,"price":"29651.5"}'
+ok_wait "SELECT count(*) = 3 FROM perps_stats.trades WHERE market_id = $BTC AND price = 29651.5" "trades after the reconnect are stored"
+ok_wait "SELECT reconnects = 1 AND state = 'streaming' FROM perps_stats.stream_status WHERE exchange = 'kucoin'" "one reconnect counted"
+ok_wait "SELECT count(*) = 1 FROM perps_stats.ingest_events WHERE kind = 'reconnect' AND source = 'stream' AND exchange_id = $KC" "one reconnect row"
+is "$(q "SELECT d.range_start = r.range_start AND d.range_end < r.range_end
+         FROM perps_stats.ingest_events d, perps_stats.ingest_events r
+         WHERE d.kind = 'disconnect' AND r.kind = 'reconnect' AND d.exchange_id = $KC AND r.exchange_id = $KC")" \
+   "t" "disconnect and reconnect rows: the downtime from the last message before the drop"
+act '{"venue":"kucoin","action":"book_delta","changes":[["29645.0","sell","10"]]}'
+ok_wait "SELECT EXISTS (SELECT 1 FROM perps_stats.orderbooks WHERE market_id = $BTC AND seq = $((S + 7)) AND asks[4][1] = 29645.0 AND asks[4][2] = 0.010)" \
+        "the book is synced from REST again on the new connection (sequence S+7)"
+is "$(rest_log | grep -c '^GET /api/v1/level2/snapshot$')" "3" "a REST book request for the new connection"
+is "$(status "gaps || ' ' || resyncs")" "1 1" "a new connection's first sync is no gap"
+
+# ---- leave the stream workers off for the next tests ----
+q "UPDATE perps_stats.watchlist SET stream = false WHERE exchange = 'kucoin'" >/dev/null
+ok_wait "SELECT count(*) = 0 FROM pg_stat_activity WHERE backend_type = 'perps_stats stream'" "the worker stops when kucoin has nothing to stream"
+qs "UPDATE perps_stats.exchanges SET rest_url = 'https://api-futures.kucoin.com', ws_url = NULL WHERE name = 'kucoin';
+   ALTER SYSTEM RESET perps_stats.book_snapshot_interval; ALTER SYSTEM RESET perps_stats.flush_interval;
+   ALTER SYSTEM SET perps_stats.stream_workers = off; SELECT pg_reload_conf();" >/dev/null
+curl -sf -X POST -d '{"ws_url":null}' "$PERPS_MOCK_URL/_mock/config" >/dev/null
+
+tap_done
