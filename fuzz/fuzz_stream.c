@@ -4,7 +4,9 @@
  * frame is parsed; book events go through the sequence rule and into a
  * local book, as the stream worker does, so the book code sees hostile
  * prices and quantities too.  The input's first byte says the frame's
- * type (bit 0: binary), the rest is the frame.  `make fuzz-stream`.
+ * type (bit 0: binary), the rest is the frame; with bit 1 set the rest is
+ * instead the answer to the venue's connect request (connect_parse, e.g.
+ * KuCoin's bullet-public), for venues that have one.  `make fuzz-stream`.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -63,7 +65,20 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ctx.arena.alloc = arena_alloc;
 	ctx.arena.state = &head;
 
-	if (sa->parse_frame(&ctx, (const char *) data + 1, size - 1, (data[0] & 1) != 0, &frame) == PERPS_OK)
+	if ((data[0] & 2) != 0)
+	{
+		if (sa->connect_parse != NULL)
+		{
+			PerpsBody	body = {(const char *) data + 1, size - 1, 200};
+			const char *url = NULL;
+			int			ping_ms = 0;
+
+			if (sa->connect_parse(&ctx, &body, "wss://example.invalid/", &url, &ping_ms) == PERPS_OK &&
+				(url == NULL || ping_ms < 0))
+				abort();		/* success must give a URL and a usable interval */
+		}
+	}
+	else if (sa->parse_frame(&ctx, (const char *) data + 1, size - 1, (data[0] & 1) != 0, &frame) == PERPS_OK)
 	{
 		for (int i = 0; i < frame.nevents; i++)
 		{

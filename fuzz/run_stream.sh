@@ -4,7 +4,9 @@
 # 60) from the recorded frames in ../shared/fixtures/websocket plus the
 # seeds in fuzz/corpus_stream/<venue> (binary frames, frames no recording
 # has).  Each seed is prefixed with the frame-type byte: 0 text, 1 binary
-# (files named *.bin).  FUZZ_VENUES="bybit lighter" limits the venues.
+# (files named *.bin), 2 the answer to the venue's connect request (files
+# named *.connect.json, e.g. KuCoin's bullet-public).  FUZZ_VENUES="bybit
+# lighter" limits the venues.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -31,7 +33,7 @@ for v in $venues; do
     rm -rf "$corpus"; mkdir -p "$corpus"
     for f in "$FIX/websocket/$(fixdir "$v")"/* fuzz/corpus_stream/"$v"/*; do
         [ -f "$f" ] || continue
-        case $f in *.bin) t='\x01' ;; *) t='\x00' ;; esac
+        case $f in *.bin) t='\x01' ;; *.connect.json) t='\x02' ;; *) t='\x00' ;; esac
         printf "$t" | cat - "$f" > "$corpus/$(basename "$f")"
     done
     echo "== fuzzing the $v stream parser for ${SECONDS_EACH}s ($(ls "$corpus" | wc -l) seeds)"

@@ -177,6 +177,12 @@ ok_wait "SELECT EXISTS (SELECT 1 FROM perps_stats.orderbooks WHERE market_id = $
 is "$(rest_log | grep -c '^GET /api/v1/level2/snapshot$')" "3" "a REST book request for the new connection"
 is "$(status "gaps || ' ' || resyncs")" "1 1" "a new connection's first sync is no gap"
 
+# ---- a trade stream at a chosen rate ----
+act '{"venue":"kucoin","action":"trades","count":20,"rate":50,"price":"29652.5","qty":"2"}'
+ok_wait "SELECT count(*) = 20 FROM perps_stats.trades WHERE market_id = $BTC AND price = 29652.5" "20 trades sent at 50/s are all stored"
+is "$(q "SELECT count(DISTINCT trade_id) || ' ' || count(*) FILTER (WHERE side = 'buy') || ' ' || count(*) FILTER (WHERE side = 'sell') || ' ' || min(qty) || ' ' || max(qty)
+         FROM perps_stats.trades WHERE market_id = $BTC AND price = 29652.5")" "20 10 10 0.002 0.002" "each once, sides alternating, 2 contracts = 0.002 BTC"
+
 # ---- leave the stream workers off for the next tests ----
 q "UPDATE perps_stats.watchlist SET stream = false WHERE exchange = 'kucoin'" >/dev/null
 ok_wait "SELECT count(*) = 0 FROM pg_stat_activity WHERE backend_type = 'perps_stats stream'" "the worker stops when kucoin has nothing to stream"
