@@ -55,6 +55,7 @@
 #include "utils/timestamp.h"
 
 #include "book_math.h"
+#include "bulk.h"
 #include "fetch.h"
 #include "http.h"
 #include "perps_lws.h"
@@ -502,8 +503,9 @@ exec_plan(SPIPlanPtr plan, Datum *args, const char *nulls)
 	status.rows_written += (int64) SPI_processed;
 }
 
+/* INSERT ... ON CONFLICT DO NOTHING of the buffered trades (the COPY path's fallback). */
 static void
-flush_trades(void)
+insert_trades(void)
 {
 	TradeRow   *rows = buf_trades.rows;
 	int			n = buf_trades.n;
@@ -531,6 +533,43 @@ flush_trades(void)
 	args[4] = array_datum(v[4], nl, n, NUMERICOID);
 	args[5] = array_datum(v[5], nl, n, TEXTOID);
 	exec_plan(plan_trades, args, NULL);
+}
+
+static uint64
+insert_trades_cb(void *arg)
+{
+	insert_trades();
+	return 0;					/* counted by exec_plan */
+}
+
+/*
+ * Trades are the bulk of a stream: COPY's multi-insert path writes them,
+ * in a subtransaction; a batch COPY refuses (a trade already stored: a
+ * venue that replays after a reconnect) is written by INSERT ... ON
+ * CONFLICT DO NOTHING instead, so a flush stays idempotent.
+ */
+static void
+flush_trades(void)
+{
+	TradeRow   *rows = buf_trades.rows;
+	StringInfoData d;
+	bool		used_copy;
+	uint64		n;
+
+	initStringInfo(&d);
+	for (int i = 0; i < buf_trades.n; i++)
+	{
+		appendStringInfo(&d, "%d\t%s\t", rows[i].market_id,
+						 DatumGetCString(DirectFunctionCall1(timestamptz_out,
+															 TimestampTzGetDatum(unix_us_to_timestamptz(rows[i].ts_us)))));
+		perps_bulk_append_field(&d, rows[i].trade_id);
+		/* decimals were checked by decimal_storable: digits, sign, point, exponent only */
+		appendStringInfo(&d, "\t%s\t%s\t%s\n", rows[i].price, rows[i].qty, rows[i].is_buy ? "buy" : "sell");
+	}
+	n = perps_bulk_copy_or("perps_stats", "trades", "market_id,ts,trade_id,price,qty,side",
+						   d.data, d.len, insert_trades_cb, NULL, &used_copy);
+	status.rows_written += (int64) n;
+	pfree(d.data);
 }
 
 static void
