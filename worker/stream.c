@@ -1289,8 +1289,9 @@ handle_ticker(StreamMarket *m, const PerpsStreamEvent *ev)
 		memset(m->tick_present, 0, sizeof(m->tick_present));
 		m->have_ticker = true;
 	}
-	else if (!m->have_ticker)
+	else if (!m->have_ticker && !stream_sa->ticker_parts)
 		return;					/* a delta needs its snapshot first */
+	m->have_ticker = true;
 	for (int k = 0; k <= STREAM_NTICKER; k++)
 		if (f[k] != NULL)
 		{
