@@ -308,14 +308,6 @@ typedef struct PerpsStreamAdapter
 	 */
 	bool		qty_in_contracts;
 
-	/*
-	 * Tickers come in parts, each with some of the fields and none a
-	 * snapshot (Binance: markPrice and 24hrTicker): every part merges into
-	 * the market's ticker and a row is written from the first part on.
-	 * false: a ticker delta waits for a snapshot.
-	 */
-	bool		ticker_parts;
-
 	/* Book depth subscribed per market. */
 	int			book_depth;
 

@@ -1247,7 +1247,6 @@ static const PerpsStreamAdapter binance_stream = {
 	.rest_snapshot = true,
 	.snapshot_depth = 1000,
 	.max_connection_s = 86400,
-	.ticker_parts = true,
 	.subscribe = bn_ws_subscribe,
 	.resync = NULL,
 	.parse_frame = bn_ws_parse,
