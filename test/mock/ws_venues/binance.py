@@ -24,10 +24,15 @@ snapshot's lastUpdateId L:
                      or a skip spans the snapshot (pu = L-4, U = L-3,
                      u = highest u sent so far + 3, at least L+3); later ones
                      continue it (pu = previous u, U = pu+1, u = pu+3).
-                     skip = k leaves out k events (pu = previous u + 3k): the
-                     client must resync from REST, and the next event spans
-                     the snapshot again.  Default levels: none.  T = the
-                     previous event's T + 1 (from the snapshot's T), E = T + 5.
+                     skip = k leaves out k events: U = previous u + 3k + 1,
+                     u = U + 2, and pu = L.  The REST snapshot does not move
+                     (the REST mock is another process and serves the file),
+                     so the lost events are made to end where it is: the
+                     event is a gap for the client's book and continues the
+                     snapshot the client fetches to resync, as it would with
+                     Binance's fresh snapshot.  Default levels: none.
+                     T = the previous event's T + 1 (from the snapshot's T),
+                     E = T + 5.
 
 Actions:
     replay           for each subscribed symbol, the recorded aggTrade,
@@ -73,7 +78,7 @@ class Venue(ws.VenueBase):  # noqa: F821 (ws is injected by the loader)
         self.snapshots = {s: fx(rel) for s, rel in _rest_module().DEPTH_FIXTURES.items()}
         # recorded events by kind, as [data, ...]: a symbol's own recording first
         self.recorded = {
-            "aggTrade": [fx(D + "aggTrade.btcusdt_2021.json")["data"], fx(D + "aggTrade.json")["data"]],
+            "aggTrade": [fx(D + "aggTrade.json")["data"], fx(D + "aggTrade.btcusdt_2021.json")["data"]],
             "markPrice@1s": [fx(D + "markPriceUpdate.json")["data"]],
             "ticker": [fx(D + "24hrTicker.json")["data"]],
         }
@@ -136,10 +141,13 @@ class Venue(ws.VenueBase):  # noqa: F821 (ws is injected by the loader)
         if st["last"] is None:
             u = max(st["top"], L) + 3
             ev = self.depth_event(sym, L - 3, u, L - 4, bids, asks)
+        elif skip > 0:
+            first = st["last"] + 3 * skip + 1
+            ev = self.depth_event(sym, first, first + 2, L, bids, asks)
         else:
-            pu = st["last"] + 3 * skip
+            pu = st["last"]
             ev = self.depth_event(sym, pu + 1, pu + 3, pu, bids, asks)
-        st["last"] = None if skip else ev["u"]
+        st["last"] = ev["u"]
         return ev
 
     # ---- protocol ----
