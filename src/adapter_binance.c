@@ -18,6 +18,9 @@
  *	 trades			GET /fapi/v1/trades, limit <= 1000 (5)
  * Request weight limit: 2400 per minute per IP.
  *
+ * Stream side (combined streams, the book synced from REST): see "the
+ * stream side" below.
+ *
  * Global symbol BTC <-> BTCUSDT (USDT-margined perpetuals only).  Sizes
  * are in base units already.  Times are milliseconds.  Errors are
  * {"code": -1121, "msg": "Invalid symbol."} with a 4xx status.
@@ -815,6 +818,14 @@ bn_parse(PerpsCtx *ctx, PerpsMethod m, const PerpsQuery *q, const PerpsBody *bod
  *
  * The book comes from REST (rest_snapshot): GET /fapi/v1/depth?limit=1000,
  * PerpsBook.seq = lastUpdateId; see bn_ws_seq_rule for the continuity rule.
+ *
+ * Not yet handled: Binance's notice of 2026-03-06 splits the USD-M streams
+ * by path (legacy URLs retired 2026-04-23): depth and bookTicker on
+ * wss://fstream.binance.com/public, aggTrade, markPrice and ticker on
+ * wss://fstream.binance.com/market; a connection to the root gets the
+ * /public streams only.  One connection (what the worker opens) therefore
+ * carries either the book or the rest with the real venue; the mock
+ * serves all four on one.
  */
 
 #define BN_WS_STREAMS_PER_MARKET 4
