@@ -2,7 +2,9 @@
  *
  * adapter_paradex.c
  *		Paradex public REST (api.prod.paradex.trade/v1): perpetual markets
- *		(asset_kind PERP).
+ *		(asset_kind PERP); and the stream side (at the end): the SBE
+ *		decoder of the public WebSocket channels and their JSON-RPC
+ *		control plane.
  *
  * Symbols: BTC <-> BTC-USD-PERP.  Sizes are base units; prices and sizes
  * are JSON strings.  Times are ms.  Trade ids are 28-digit strings, kept
@@ -1331,7 +1333,9 @@ px_ws_parse(PerpsCtx *ctx, const char *data, size_t len, bool binary, PerpsStrea
 	PerpsStreamEvent *ev;
 
 	memset(out, 0, sizeof(*out));
-	if (data == NULL || len > PX_WS_MAX_MESSAGE)
+	if (data == NULL)
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "paradex frame has no data");
+	if (len > PX_WS_MAX_MESSAGE)
 		return perps_fail(ctx, PERPS_ERR_SHAPE, "paradex frame of %zu bytes is too large", len);
 	ev = perps_alloc(ctx, sizeof(PerpsStreamEvent));
 	if (ev == NULL)
