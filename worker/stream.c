@@ -1804,7 +1804,7 @@ handle_ticker(StreamMarket *m, const PerpsStreamEvent *ev)
 	 * venue sends these fields in base units already).
 	 */
 	cs = ev->ticker.contract_size ? ev->ticker.contract_size : m->contract_size;
-	if (!decimal_storable(cs))
+	if (cs[0] != '\0' && !decimal_storable(cs))
 	{
 		status.parse_errors++;
 		set_error("%s ticker has a bad contract size", m->native);
