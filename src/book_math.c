@@ -476,22 +476,77 @@ bm_price_key(const char *dp, int nd, bool tail)
  * Checks a side given as an array (see above) and sets it up for the lane,
  * nothing decoded yet; false when the general path has to take it.
  */
-static bool
-bm_lane_scan_array(ArrayType *arr, bool is_bids, PerpsExactSide *xs)
-{
-	const char *p;
-	const char *end;
-	int			prev_w = 0;
-	uint64		prev_key = 0;
-	int			i;
+/* weight and order key of a price, ordered as the prices */
+#define BM_WKEY(w, key) (((int128) (w) << 64) | (int128) (key))
 
-	if (ARR_HASNULL(arr))
-		return false;
-	/* no null bitmap: the data follow the fixed header and the dimensions */
-	p = (const char *) arr + ARR_OVERHEAD_NONULLS(ARR_NDIM(arr));
-	end = (const char *) arr + VARSIZE(arr);
-	xs->elem = palloc(sizeof(const char *) * Max(xs->n, 1));
-	for (i = 0; i < xs->n; i++)
+static pg_attribute_always_inline bool
+bm_lane_scan(const char *p, const char *end, int n, const char **elem, const bool is_bids)
+{
+	int128		prev = is_bids ? BM_WKEY(PG_INT32_MAX, 0) : BM_WKEY(PG_INT32_MIN, 0);
+	intptr_t	stride = 0;
+	int			i = 0;
+
+	/*
+	 * Levels that lie at least 32 bytes before the end: a price of at most
+	 * four digit groups takes at most 16 bytes, so its quantity's header
+	 * and the key's 8 bytes can be read without checking the bounds again.
+	 */
+	for (; i < n && end - p >= 32; i++)
+	{
+		const char *pp = p,
+				   *qp,
+				   *next;
+		uint32		ph4,
+					qh4,
+					plen,
+					qlen;
+		uint16		ph,
+					qh;
+		int			w;
+		int128		k;
+
+		memcpy(&ph4, pp, sizeof(uint32));
+		plen = ph4 >> 2;		/* VARSIZE of a 4-byte header */
+		/* a 4-byte header, one to four digit groups */
+		if (unlikely((ph4 & 3) != 0 || plen - 8 > 6))
+			return false;
+		qp = (const char *) INTALIGN(pp + plen);
+		memcpy(&qh4, qp, sizeof(uint32));
+		qlen = qh4 >> 2;
+		next = (const char *) INTALIGN(qp + qlen);
+		if (unlikely((qh4 & 3) != 0 || qlen < VARHDRSZ + sizeof(uint16) || next > end))
+			return false;
+		memcpy(&ph, pp + VARHDRSZ, sizeof(uint16));
+		memcpy(&qh, qp + VARHDRSZ, sizeof(uint16));
+		/* both in the short format, not negative, not special */
+		if (unlikely((((ph & 0xE000) ^ 0x8000) | ((qh & 0xE000) ^ 0x8000)) != 0))
+			return false;
+		w = (int) ((ph & 0x7F) ^ 0x40) - 0x40;
+		k = BM_WKEY(w, bm_price_key(pp + VARHDRSZ + sizeof(uint16), (plen - 6) >> 1, true));
+		if (unlikely(is_bids ? k > prev : k < prev))
+			return false;
+		prev = k;
+		elem[i] = pp;
+
+		/*
+		 * Where the next level starts depends on this level's lengths, a
+		 * chain of loads through the whole side.  Levels mostly take as many
+		 * bytes as the level before, so go on from that guess and correct it
+		 * when wrong: the processor runs ahead on the guess instead of
+		 * waiting for each length (a wrong guess costs a branch miss).  The
+		 * empty asm keeps the compiler from folding the check away.
+		 */
+		p = pp + stride;
+		if (unlikely(p != next))
+		{
+			__asm__("" : "+r"(next));
+			p = next;
+			stride = next - pp;
+		}
+	}
+
+	/* the last levels, every read checked against the end */
+	for (; i < n; i++)
 	{
 		const char *pp = p,
 				   *qp;
@@ -501,7 +556,7 @@ bm_lane_scan_array(ArrayType *arr, bool is_bids, PerpsExactSide *xs)
 					qh;
 		int			nd,
 					w;
-		uint64		key;
+		int128		k;
 
 		if (unlikely(end - pp < VARHDRSZ + (int) sizeof(uint16) || !VARATT_IS_4B_U(pp)))
 			return false;
@@ -518,19 +573,35 @@ bm_lane_scan_array(ArrayType *arr, bool is_bids, PerpsExactSide *xs)
 		memcpy(&qh, qp + VARHDRSZ, sizeof(uint16));
 		nd = (plen - VARHDRSZ - sizeof(uint16)) / sizeof(uint16);
 		/* short format, not negative, and a price not zero */
-		if (unlikely(((ph | qh) & 0xE000) != 0x8000 || ((ph & qh) & 0x8000) == 0 ||
+		if (unlikely((((ph & 0xE000) ^ 0x8000) | ((qh & 0xE000) ^ 0x8000)) != 0 ||
 					 nd == 0 || nd > 4))
 			return false;
 		w = (int) ((ph & 0x7F) ^ 0x40) - 0x40;
-		key = bm_price_key(pp + VARHDRSZ + sizeof(uint16), nd, end - pp >= 14);
-		if (i > 0 &&
-			unlikely(is_bids ? (w > prev_w || (w == prev_w && key > prev_key)) :
-					 (w < prev_w || (w == prev_w && key < prev_key))))
+		k = BM_WKEY(w, bm_price_key(pp + VARHDRSZ + sizeof(uint16), nd, end - pp >= 14));
+		if (unlikely(is_bids ? k > prev : k < prev))
 			return false;
-		prev_w = w;
-		prev_key = key;
-		xs->elem[i] = pp;
+		prev = k;
+		elem[i] = pp;
 	}
+	return true;
+}
+
+static bool
+bm_lane_scan_array(ArrayType *arr, bool is_bids, PerpsExactSide *xs)
+{
+	const char *p;
+	const char *end;
+
+	if (ARR_HASNULL(arr))
+		return false;
+	/* no null bitmap: the data follow the fixed header and the dimensions */
+	p = (const char *) arr + ARR_OVERHEAD_NONULLS(ARR_NDIM(arr));
+	end = (const char *) arr + VARSIZE(arr);
+	xs->elem = palloc(sizeof(const char *) * Max(xs->n, 1));
+	/* one loop for each side, with the direction of the order built in */
+	if (!(is_bids ? bm_lane_scan(p, end, xs->n, xs->elem, true) :
+		  bm_lane_scan(p, end, xs->n, xs->elem, false)))
+		return false;
 	xs->end = end;
 	bm_lane_init(xs);
 	xs->lane = true;
