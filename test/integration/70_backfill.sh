@@ -175,7 +175,10 @@ for V in "${VENUES[@]}"; do
     check "$V: $(( (4320 + P - 1) / P )) kline requests per symbol (pages of $P)" \
           "$(requests "$V" klines | wc -l)" "$(( 2 * ( (4320 + P - 1) / P ) ))"
     check "$V: nothing landed in the default partitions" \
-          "$(q "SELECT (SELECT count(*) FROM perps_stats.klines_default) + (SELECT count(*) FROM perps_stats.funding_rates_default)")" "0"
+          "$(q "SELECT (SELECT count(*) FROM perps_stats.klines_default d JOIN perps_stats.markets m ON m.id = d.market_id
+                          JOIN perps_stats.exchanges e ON e.id = m.exchange_id WHERE e.name = '$V')
+                     + (SELECT count(*) FROM perps_stats.funding_rates_default d JOIN perps_stats.markets m ON m.id = d.market_id
+                          JOIN perps_stats.exchanges e ON e.id = m.exchange_id WHERE e.name = '$V')")" "0"
     check "$V: ${FUNDING[$V]} funding rates per symbol" \
           "$(q "SELECT string_agg(m.symbol || '=' || c, ',' ORDER BY m.symbol) FROM (SELECT f.market_id, count(*) c
                   FROM perps_stats.funding_rates f GROUP BY 1) x JOIN perps_stats.markets m ON m.id = x.market_id
