@@ -753,7 +753,7 @@ lt_parse(PerpsCtx *ctx, PerpsMethod m, const PerpsQuery *q, const PerpsBody *bod
  * consecutive, and neither is "offset" (415809 is followed by 415811 in
  * that same unbroken chain): offset counts the API server's messages and
  * changes with the server, so it is no continuity check.  seq is the
- * nonce, prev_seq the begin_nonce.
+ * nonce, prev_seq the begin_nonce (first_seq begin_nonce + 1).
  *
  * Times: the frame's "timestamp" is in ms (book and market_stats events
  * take it), a trade's "timestamp" in ms; last_updated_at and
@@ -886,10 +886,13 @@ lt_ws_book(PerpsCtx *ctx, struct json_object *root, bool snapshot, PerpsStreamEv
 	{
 		if (perps_json_int64_field(ctx, book, "begin_nonce", &ev->prev_seq) != PERPS_OK)
 			return ctx->status;
-		if (ev->prev_seq < 0 || ev->prev_seq > ev->seq)
+		if (ev->prev_seq < 0 || ev->prev_seq >= INT64_MAX || ev->prev_seq > ev->seq)
 			return perps_fail(ctx, PERPS_ERR_SHAPE, "lighter book update from nonce %lld to %lld",
 							  (long long) ev->prev_seq, (long long) ev->seq);
 		ev->has_prev_seq = true;
+		/* the states it covers start after begin_nonce: a gap lost nonce + 1 .. begin_nonce */
+		ev->first_seq = ev->prev_seq + 1;
+		ev->has_first_seq = true;
 	}
 	return PERPS_OK;
 }

@@ -33,6 +33,8 @@ Actions (every market the connection subscribed):
     market_stats {timestamp, fields}
                         the recorded ETH statistics (update/market_stats), market id
                         rewritten, the frame's timestamp and any field replaced
+    market_stats_all    the recorded market_stats:all frame (GOOGL, market 116), with
+                        the same statistics under each subscribed market id added
 """
 
 import json
@@ -60,6 +62,7 @@ class Venue(ws.VenueBase):  # noqa: F821 (ws is injected by the loader)
         self.updates = [fx(D + "order_book.update.crv_%d.json" % i) for i in range(1, 7)]
         self.trade = fx(D + "trade.update.crv.json")
         self.stats = fx(D + "market_stats.update.eth.json")
+        self.stats_all = fx(D + "market_stats.update.all_googl.json")
         self.nonce = {}      # market id -> nonce of the last book message sent
         self.ts = {}         # market id -> its timestamp (ms)
         self.offset = {}     # market id -> its offset
@@ -152,7 +155,7 @@ class Venue(ws.VenueBase):  # noqa: F821 (ws is injected by the loader)
     # ---- actions ----
 
     def action(self, name, params):
-        if name not in ("replay", "book_update", "trade_replay", "trades", "market_stats"):
+        if name not in ("replay", "book_update", "trade_replay", "trades", "market_stats", "market_stats_all"):
             raise KeyError(name)
         sent = 0
         for s in self.sessions_open():
@@ -189,6 +192,13 @@ class Venue(ws.VenueBase):  # noqa: F821 (ws is injected by the loader)
                     if mid != "all":
                         sent += s.send_text(self.stats_msg(mid, "update/market_stats", params.get("timestamp"),
                                                            params.get("fields")))
+            elif name == "market_stats_all":
+                msg = copy(self.stats_all)
+                rec = next(iter(msg["market_stats"].values()))
+                for mid in self.markets(s, "market_stats"):
+                    if mid != "all":
+                        msg["market_stats"][mid] = dict(copy(rec), market_id=int(mid))
+                sent += s.send_text(msg)
         return {"sent": sent}
 
     def send_trades(self, session, mid, params):
