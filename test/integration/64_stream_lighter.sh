@@ -113,8 +113,8 @@ ok_wait "SELECT rate = 0.000004 FROM perps_stats.funding_rates WHERE market_id =
 act '{"venue":"lighter","action":"market_stats","timestamp":1785255600000,"fields":{"current_funding_rate":"0.0050","last_trade_price":"1920.00"}}'
 ok_wait "SELECT EXISTS (SELECT 1 FROM perps_stats.tickers WHERE market_id = $CRV AND ts = to_timestamp(1785255600))" "an update/market_stats frame is a ticker row"
 ok_wait "SELECT count(*) = 2 FROM perps_stats.funding_rates WHERE market_id = $CRV" "the next hour has its own funding row"
-is "$(fund)" "1785254400000 0.000004 1 NULL, 1785258000000 0.00005 1 NULL" \
-   "funding rows: 1785255600000 ms is in the hour ending 1785258000000; 0.0050 % = 0.00005"
+is "$(fund)" "1785254400000 0.000004 1 NULL, 1785258000000 0.000050 1 NULL" \
+   "funding rows: 1785255600000 ms is in the hour ending 1785258000000; 0.0050 % = 0.000050 (the scale of the text kept)"
 is "$(q "SELECT last_price || ' ' || mark_price FROM perps_stats.tickers WHERE market_id = $CRV AND ts = to_timestamp(1785255600)")" \
    "1920.00 1914.32" "the update's last price"
 is "$(status "gaps || ' ' || resyncs || ' ' || parse_errors || ' ' || reconnects")" "0 0 0 0" "no gap, resync, parse error or reconnect so far"
