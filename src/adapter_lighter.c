@@ -813,7 +813,7 @@ lt_ws_subscribe(PerpsCtx *ctx, const char *const *natives, int n, PerpsWsMessage
 	static const char *const kinds[3] = {"order_book", "trade", "market_stats"};
 	int			k = 0;
 
-	if (n < 0 || n * 3 > PERPS_WS_MAX_MESSAGES)
+	if (n < 0 || (size_t) n * 3 > PERPS_WS_MAX_MESSAGES)
 		return perps_fail(ctx, PERPS_ERR_ARG, "lighter cannot stream %d markets on one connection", n);
 	for (int i = 0; i < n; i++)
 	{
@@ -1034,27 +1034,28 @@ lt_ws_market_stats(PerpsCtx *ctx, struct json_object *root, const char *native, 
 	{
 		int			n = json_object_object_length(st);
 		int			k = 0;
+		struct json_object_iterator it;
+		struct json_object_iterator end;
 
 		if (n < 0 || n > LT_WS_MAX_STATS)
 			return perps_fail(ctx, PERPS_ERR_SHAPE, "lighter market_stats:all has %d markets", n);
 		out->events = perps_alloc_array(ctx, n ? (size_t) n : 1, sizeof(PerpsStreamEvent));
 		if (out->events == NULL)
 			return ctx->status;
+		it = json_object_iter_begin(st);
+		end = json_object_iter_end(st);
+		for (; k < n && !json_object_iter_equal(&it, &end); json_object_iter_next(&it))
 		{
-		json_object_object_foreach(st, key, val)
-		{
+			const char *key = json_object_iter_peek_name(&it);
 			const char *id;
 
-			if (k >= n)
-				break;
 			if (!lt_ws_id_ok(key))
 				return perps_fail(ctx, PERPS_ERR_SHAPE, "lighter market_stats key \"%.20s\" is no market id", key);
 			if ((id = perps_strndup(ctx, key, strlen(key))) == NULL ||
-				lt_ws_stats(ctx, val, id, ts_us, &out->events[k]) != PERPS_OK)
+				lt_ws_stats(ctx, json_object_iter_peek_value(&it), id, ts_us, &out->events[k]) != PERPS_OK)
 				return ctx->status;
 			out->events[k].channel = "market_stats:all";
 			k++;
-		}
 		}
 		out->nevents = k;
 		return PERPS_OK;
