@@ -952,7 +952,7 @@ lt_ws_trades(PerpsCtx *ctx, struct json_object *root, PerpsStreamEvent *ev)
 	}
 	if (n > LT_WS_MAX_TRADES || nl > LT_WS_MAX_TRADES)
 		return perps_fail(ctx, PERPS_ERR_SHAPE, "lighter trade frame has %zu + %zu trades", n, nl);
-	ev->trades = perps_alloc_array(ctx, n + nl ? n + nl : 1, sizeof(PerpsTrade));
+	ev->trades = perps_alloc_array(ctx, (n + nl) ? n + nl : 1, sizeof(PerpsTrade));
 	if (ev->trades == NULL)
 		return ctx->status;
 	/* liquidations are trades of the market too (a trade id is stored once) */
