@@ -233,6 +233,7 @@ typedef struct PerpsWsMessage
 } PerpsWsMessage;
 
 #define PERPS_WS_MAX_MESSAGES 64
+#define PERPS_WS_MAX_CONNECTIONS 4
 
 typedef enum PerpsStreamEventKind
 {
@@ -352,6 +353,20 @@ typedef struct PerpsStreamAdapter
 	 */
 	int			(*subscribe) (PerpsCtx *ctx, const char *const *natives, int n,
 							  PerpsWsMessage *out);
+
+	/*
+	 * Venues that serve their streams on several paths under ws_url
+	 * (Binance USD-M: the book on /public, trades, mark price and tickers
+	 * on /market): one connection per path, opened, watched and closed
+	 * together; subscribe_on() gives each connection its messages, and
+	 * resync() messages go to book_connection.  nconnections 0: one
+	 * connection to ws_url itself, subscribe().
+	 */
+	int			nconnections;	/* at most PERPS_WS_MAX_CONNECTIONS */
+	const char *const *connection_paths;
+	int			book_connection;
+	int			(*subscribe_on) (PerpsCtx *ctx, int conn, const char *const *natives, int n,
+								 PerpsWsMessage *out);
 
 	/*
 	 * The messages that make the venue send a fresh book snapshot for one

@@ -797,7 +797,13 @@ bn_parse(PerpsCtx *ctx, PerpsMethod m, const PerpsQuery *q, const PerpsBody *bod
 
 
 
-/* ---- the stream side: wss://fstream.binance.com/stream (combined streams) ----
+/* ---- the stream side: wss://fstream.binance.com/{public,market}/stream ----
+ *
+ * Binance's notice of 2026-03-06 splits the USD-M streams by path (the
+ * legacy unsplit URLs stopped delivering on 2026-04-23): depth and
+ * bookTicker on /public, aggTrade, markPrice and ticker on /market.  So
+ * two connections (nconnections): /public/stream carries the diff depth,
+ * /market/stream the rest; both are combined-stream endpoints.
  *
  * Streams per market (lowercase symbol): <sym>@aggTrade (trades aggregated
  * per price and taker order; USD-M's public trade stream), <sym>@depth@100ms
@@ -819,16 +825,9 @@ bn_parse(PerpsCtx *ctx, PerpsMethod m, const PerpsQuery *q, const PerpsBody *bod
  * The book comes from REST (rest_snapshot): GET /fapi/v1/depth?limit=1000,
  * PerpsBook.seq = lastUpdateId; see bn_ws_seq_rule for the continuity rule.
  *
- * Not yet handled: Binance's notice of 2026-03-06 splits the USD-M streams
- * by path (legacy URLs retired 2026-04-23): depth and bookTicker on
- * wss://fstream.binance.com/public, aggTrade, markPrice and ticker on
- * wss://fstream.binance.com/market; a connection to the root gets the
- * /public streams only.  One connection (what the worker opens) therefore
- * carries either the book or the rest with the real venue; the mock
- * serves all four on one.
  */
 
-#define BN_WS_STREAMS_PER_MARKET 4
+#define BN_WS_STREAMS_PER_MARKET 3	/* on the busier connection */
 #define BN_WS_MAX_STREAMS 1024
 #define BN_WS_MAX_SUB_MESSAGES 10
 #define BN_WS_MAX_MSG_BYTES 4096
@@ -880,12 +879,17 @@ bn_ws_close_msg(PerpsCtx *ctx, char *buf, size_t *used, int *nparams, int *nmsg,
 	return PERPS_OK;
 }
 
+/* the two connections: their paths under ws_url and the streams each carries */
+#define BN_WS_PUBLIC 0
+#define BN_WS_MARKET 1
+static const char *const bn_ws_paths[2] = {"/public/stream", "/market/stream"};
+static const char *const bn_ws_public_streams[] = {"@depth@100ms", NULL};
+static const char *const bn_ws_market_streams[] = {"@aggTrade", "@markPrice@1s", "@ticker", NULL};
+
 static int
-bn_ws_subscribe(PerpsCtx *ctx, const char *const *natives, int n, PerpsWsMessage *out)
+bn_ws_subscribe(PerpsCtx *ctx, int conn, const char *const *natives, int n, PerpsWsMessage *out)
 {
-	static const char *const suffixes[BN_WS_STREAMS_PER_MARKET] = {
-		"@aggTrade", "@depth@100ms", "@markPrice@1s", "@ticker"
-	};
+	const char *const *suffixes = conn == BN_WS_PUBLIC ? bn_ws_public_streams : bn_ws_market_streams;
 	static const char head[] = "{\"method\":\"SUBSCRIBE\",\"params\":[";
 	/* room kept for the tail: ],"id":NN} */
 	const size_t tail = 16;
@@ -894,6 +898,8 @@ bn_ws_subscribe(PerpsCtx *ctx, const char *const *natives, int n, PerpsWsMessage
 	int			nparams = 0;
 	int			nmsg = 0;
 
+	if (conn != BN_WS_PUBLIC && conn != BN_WS_MARKET)
+		return perps_fail(ctx, PERPS_ERR_ARG, "binance has no stream connection %d", conn);
 	if (n < 0 || (size_t) n * BN_WS_STREAMS_PER_MARKET > BN_WS_MAX_STREAMS)
 		return perps_fail(ctx, PERPS_ERR_ARG, "binance cannot stream %d markets on one connection (%d streams at most)",
 						  n, BN_WS_MAX_STREAMS);
@@ -907,7 +913,7 @@ bn_ws_subscribe(PerpsCtx *ctx, const char *const *natives, int n, PerpsWsMessage
 		len = strlen(natives[i]);
 		for (size_t k = 0; k <= len; k++)
 			lower[k] = (char) tolower((unsigned char) natives[i][k]);
-		for (int k = 0; k < BN_WS_STREAMS_PER_MARKET; k++)
+		for (int k = 0; suffixes[k] != NULL; k++)
 		{
 			/* "name", plus a comma */
 			size_t		need = len + strlen(suffixes[k]) + 3;
@@ -1258,7 +1264,10 @@ static const PerpsStreamAdapter binance_stream = {
 	.rest_snapshot = true,
 	.snapshot_depth = 1000,
 	.max_connection_s = 86400,
-	.subscribe = bn_ws_subscribe,
+	.nconnections = 2,
+	.connection_paths = bn_ws_paths,
+	.book_connection = BN_WS_PUBLIC,
+	.subscribe_on = bn_ws_subscribe,
 	.resync = NULL,
 	.parse_frame = bn_ws_parse,
 	.seq_rule = bn_ws_seq_rule,
