@@ -1091,6 +1091,7 @@ bybit_ws_ticker(PerpsCtx *ctx, struct json_object *root, bool snapshot, PerpsStr
 		return perps_fail(ctx, PERPS_ERR_SHAPE, "bybit ticker of %.40s in the topic of %.40s",
 						  ev->ticker.native_symbol, ev->native_symbol);
 	if (perps_json_decimal_field(ctx, data, "fundingRate", false, &ev->funding_rate) != PERPS_OK ||
+		perps_json_decimal_field(ctx, data, "fundingIntervalHour", false, &ev->funding_interval_hours) != PERPS_OK ||
 		perps_json_decimal_field(ctx, data, "prevPrice24h", false, &ev->prev_price_24h) != PERPS_OK)
 		return ctx->status;
 	if ((v = perps_json_get(data, "nextFundingTime")) != NULL &&

@@ -34,6 +34,7 @@ int			perps_book_snapshot_interval = 10;
 int			perps_flush_rows = 1000;
 int			perps_flush_interval = 200;
 int			perps_stall_timeout = 30;
+int			perps_stream_connection_lifetime = 0;
 bool		perps_stream_workers = true;
 char	   *perps_stream_ca_file = "";
 
@@ -124,6 +125,15 @@ perps_define_core_gucs(void)
 							NULL,
 							&perps_stall_timeout,
 							30, 1, 3600,
+							PGC_SIGHUP,
+							GUC_UNIT_S,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("perps_stats.stream_connection_lifetime",
+							"Age at which a stream connection is replaced by a new one.",
+							"0: ten minutes before the venue's own limit (Binance: 24 h), never on venues without one.",
+							&perps_stream_connection_lifetime,
+							0, 0, 7 * 24 * 3600,
 							PGC_SIGHUP,
 							GUC_UNIT_S,
 							NULL, NULL, NULL);

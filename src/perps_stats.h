@@ -40,6 +40,9 @@ extern int	perps_flush_interval;
 /* Seconds of silence after which a stream connection is restarted. */
 extern int	perps_stall_timeout;
 
+/* Age in seconds at which a stream connection is replaced; 0: the venue's limit less a margin. */
+extern int	perps_stream_connection_lifetime;
+
 /* Whether the launcher runs the stream workers at all. */
 extern bool perps_stream_workers;
 

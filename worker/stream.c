@@ -56,6 +56,7 @@
 
 #include "book_math.h"
 #include "fetch.h"
+#include "http.h"
 #include "perps_lws.h"
 #include "perps_stats.h"
 #include "stream_book.h"
@@ -70,6 +71,10 @@
 /* a full buffer that could not be written for this long is dropped (and recorded) */
 #define STREAM_FLUSH_GIVE_UP_MS 60000
 #define STREAM_RESYNC_TIMEOUT_MS 15000
+/* REST book syncs of one market: at most one per this many ms */
+#define STREAM_REST_SYNC_MS 1000
+/* a venue's connection lifetime: reconnect this long before the venue's cut-off */
+#define STREAM_LIFETIME_MARGIN_S 600
 /* bound on buffered rows: ten batches, at least 10000 rows, at most a million (or one batch) */
 #define stream_max_buffered() Max(Min(10 * perps_flush_rows, 1000000), Max(perps_flush_rows, 10000))
 #define STREAM_NTICKER 15
@@ -85,7 +90,13 @@ typedef struct StreamMarket
 	char		symbol[40];
 	char		native[64];
 	int32		market_id;
-	PerpsLocalBook book;
+	/* the market's contract size when the venue streams contracts ("" otherwise) */
+	char		contract_size[PERPS_DECIMAL_MAX_LEN + 1];
+	PerpsLocalBook book;		/* in the venue's units */
+	TimestampTz next_rest_sync;	/* rest_snapshot venues: earliest next REST book */
+	/* the last funding rate written */
+	int64		funding_time_us;
+	char		funding_rate[PERPS_DECIMAL_MAX_LEN + 1];
 	int64		stored_seq;		/* seq of the last stored snapshot */
 	TimestampTz next_store;		/* local clock */
 	/* a gap waiting for its resync */
@@ -110,6 +121,14 @@ typedef struct TradeRow
 	char	   *qty;
 	bool		is_buy;
 } TradeRow;
+
+typedef struct FundingRow
+{
+	int32		market_id;
+	int64		funding_time_us;
+	char	   *rate;
+	char	   *interval_hours;	/* NULL = SQL NULL */
+} FundingRow;
 
 typedef struct TickerRow
 {
@@ -164,6 +183,9 @@ static int32 stream_exchange_id;
 static const PerpsAdapter *stream_adapter;
 static const PerpsStreamAdapter *stream_sa;
 static char stream_url[1024];
+static char stream_rest_url[1024];
+static int	conn_ping_ms;		/* the ping interval the connect request asked for; 0: the adapter's */
+static TimestampTz conn_opened;	/* when the current connection was opened */
 static StreamMarket *stream_markets;
 static int	stream_nmarkets;
 static PerpsWs *stream_ws;
@@ -174,13 +196,13 @@ static MemoryContext stream_cxt;
 static MemoryContext batch_cxt;
 static MemoryContext frame_cxt;
 
-static RowBuf buf_trades, buf_tickers, buf_books, buf_events, buf_liquidity, buf_slippage;
+static RowBuf buf_trades, buf_tickers, buf_books, buf_events, buf_liquidity, buf_slippage, buf_funding;
 static TimestampTz batch_started;	/* when the oldest buffered row came */
 static int	flush_failures;
 static TimestampTz first_flush_failure;
 static TimestampTz next_flush_retry;
 
-static SPIPlanPtr plan_trades, plan_tickers, plan_books, plan_event, plan_liquidity, plan_slippage;
+static SPIPlanPtr plan_trades, plan_tickers, plan_books, plan_event, plan_liquidity, plan_slippage, plan_funding;
 
 /* connection bookkeeping */
 static TimestampTz next_connect;
@@ -245,7 +267,8 @@ set_error(const char *fmt,...)
 static int
 buffered_rows(void)
 {
-	return buf_trades.n + buf_tickers.n + buf_books.n + buf_events.n + buf_liquidity.n + buf_slippage.n;
+	return buf_trades.n + buf_tickers.n + buf_books.n + buf_events.n + buf_liquidity.n + buf_slippage.n +
+		buf_funding.n;
 }
 
 static void
@@ -376,6 +399,20 @@ prepare_plans(void)
 	Oid			liquidity_types[2 + PERPS_LIQUIDITY_ROW_NATTS];
 	StringInfoData lsql;
 
+	/*
+	 * The current period's rate changes until the funding time: the newest
+	 * value seen replaces the older one (a batch holds at most one row per
+	 * key, see add_funding).
+	 */
+	static const char *funding_sql =
+		"INSERT INTO perps_stats.funding_rates AS f (market_id, funding_time, rate, interval_hours) "
+		"SELECT * FROM unnest($1::int4[], $2::timestamptz[], $3::numeric[], $4::numeric[]) "
+		"ON CONFLICT (market_id, funding_time) DO UPDATE SET rate = EXCLUDED.rate, "
+		"interval_hours = coalesce(EXCLUDED.interval_hours, f.interval_hours) "
+		"WHERE (f.rate, f.interval_hours) IS DISTINCT FROM (EXCLUDED.rate, coalesce(EXCLUDED.interval_hours, f.interval_hours))";
+	Oid			funding_types[4] = {INT4ARRAYOID, TIMESTAMPTZARRAYOID, NUMERICARRAYOID, NUMERICARRAYOID};
+	SPIPlanPtr	pf;
+
 	if (plan_trades != NULL)
 		return;
 
@@ -409,7 +446,8 @@ prepare_plans(void)
 	/* all or none: a failure here (the tables are gone) is retried */
 	pl = SPI_prepare(lsql.data, 2 + PERPS_LIQUIDITY_ROW_NATTS, liquidity_types);
 	ps = SPI_prepare(slippage_sql, 8, slippage_types);
-	if (!pl || !ps)
+	pf = SPI_prepare(funding_sql, 4, funding_types);
+	if (!pl || !ps || !pf)
 		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
 	pt = SPI_prepare(trades_sql, 6, trade_types);
 	pk = SPI_prepare(sql.data, 2 + STREAM_NTICKER, ticker_types);
@@ -423,6 +461,8 @@ prepare_plans(void)
 	SPI_keepplan(pe);
 	SPI_keepplan(pl);
 	SPI_keepplan(ps);
+	SPI_keepplan(pf);
+	plan_funding = pf;
 	plan_liquidity = pl;
 	plan_slippage = ps;
 	plan_trades = pt;
@@ -621,6 +661,34 @@ flush_slippage(void)
 }
 
 static void
+flush_funding(void)
+{
+	FundingRow *rows = buf_funding.rows;
+	int			n = buf_funding.n;
+	Datum	   *v[4];
+	bool	   *nl = palloc0(sizeof(bool) * n);
+	bool	   *ihnull = palloc0(sizeof(bool) * n);
+	Datum		args[4];
+
+	for (int k = 0; k < 4; k++)
+		v[k] = palloc(sizeof(Datum) * n);
+	for (int i = 0; i < n; i++)
+	{
+		bool		isnull;
+
+		v[0][i] = Int32GetDatum(rows[i].market_id);
+		v[1][i] = TimestampTzGetDatum(unix_us_to_timestamptz(rows[i].funding_time_us));
+		v[2][i] = numeric_datum(rows[i].rate, &isnull);
+		v[3][i] = numeric_datum(rows[i].interval_hours, &ihnull[i]);
+	}
+	args[0] = array_datum(v[0], nl, n, INT4OID);
+	args[1] = array_datum(v[1], nl, n, TIMESTAMPTZOID);
+	args[2] = array_datum(v[2], nl, n, NUMERICOID);
+	args[3] = array_datum(v[3], ihnull, n, NUMERICOID);
+	exec_plan(plan_funding, args, NULL);
+}
+
+static void
 flush_events(void)
 {
 	EventRow   *rows = buf_events.rows;
@@ -657,6 +725,7 @@ reset_buffers(void)
 	memset(&buf_events, 0, sizeof(RowBuf));
 	memset(&buf_liquidity, 0, sizeof(RowBuf));
 	memset(&buf_slippage, 0, sizeof(RowBuf));
+	memset(&buf_funding, 0, sizeof(RowBuf));
 	batch_started = 0;
 }
 
@@ -690,6 +759,8 @@ stream_flush(void)
 			flush_liquidity();
 		if (buf_slippage.n > 0)
 			flush_slippage();
+		if (buf_funding.n > 0)
+			flush_funding();
 		if (buf_events.n > 0)
 			flush_events();
 
@@ -774,6 +845,17 @@ market_by_native(const char *native)
 	return NULL;
 }
 
+/* perps_run_guarded callback: the venue's markets from its REST API. */
+static void
+stream_refresh_markets(void *arg)
+{
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		args[1] = {CStringGetTextDatum((const char *) arg)};
+
+	if (SPI_execute_with_args("SELECT perps_stats.refresh_markets($1)", 1, argtypes, args, NULL, false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "perps_stats.refresh_markets failed");
+}
+
 /*
  * Reads the venue's row and its stream markets (creating missing market
  * rows); returns true when the connection must be (re)made because the
@@ -784,6 +866,7 @@ stream_refresh(bool *exists)
 {
 	bool		changed = false;
 	char		url[1024] = "";
+	char		rest_url[1024] = "";
 	char		name[NAMEDATALEN] = "";
 	StreamMarket *nm;
 	int			n = 0;
@@ -804,7 +887,7 @@ stream_refresh(bool *exists)
 		bool		isnull;
 		int			ret;
 
-		ret = SPI_execute_with_args("SELECT name, ws_url, enabled FROM perps_stats.exchanges WHERE id = $1",
+		ret = SPI_execute_with_args("SELECT name, ws_url, enabled, rest_url FROM perps_stats.exchanges WHERE id = $1",
 									1, argtypes, args, NULL, true, 1);
 		if (ret != SPI_OK_SELECT)
 			elog(ERROR, "reading perps_stats.exchanges failed: %s", SPI_result_code_string(ret));
@@ -817,6 +900,8 @@ stream_refresh(bool *exists)
 			v = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
 			strlcpy(url, v ? v : "", sizeof(url));
 			enabled = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull));
+			v = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4);
+			strlcpy(rest_url, v ? v : "", sizeof(rest_url));
 		}
 		stream_adapter = name[0] ? perps_adapter_find(name) : NULL;
 		stream_sa = stream_adapter ? stream_adapter->stream : NULL;
@@ -868,7 +953,24 @@ stream_refresh(bool *exists)
 				}
 			}
 
-			ret = SPI_execute_with_args("SELECT m.symbol, m.native_symbol, m.id FROM perps_stats.watchlist w "
+			/* a venue that streams contracts needs each market's contract size */
+			if (stream_sa->qty_in_contracts)
+			{
+				ret = SPI_execute_with_args("SELECT 1 FROM perps_stats.watchlist w "
+											"JOIN perps_stats.exchanges e ON e.name = w.exchange "
+											"JOIN perps_stats.markets m ON m.exchange_id = e.id AND m.symbol = w.symbol "
+											"WHERE e.id = $1 AND w.stream AND m.contract_size IS NULL",
+											1, argtypes, args, NULL, false, 1);
+				if (ret == SPI_OK_SELECT && SPI_processed > 0)
+				{
+					ErrorData  *edata = perps_run_guarded(stream_refresh_markets, name);
+
+					if (edata)
+						set_error("refreshing the markets (for their contract sizes) failed: %s", edata->message);
+				}
+			}
+
+			ret = SPI_execute_with_args("SELECT m.symbol, m.native_symbol, m.id, m.contract_size FROM perps_stats.watchlist w "
 										"JOIN perps_stats.exchanges e ON e.name = w.exchange "
 										"JOIN perps_stats.markets m ON m.exchange_id = e.id AND m.symbol = w.symbol "
 										"WHERE e.id = $1 AND w.stream ORDER BY m.native_symbol",
@@ -888,6 +990,17 @@ stream_refresh(bool *exists)
 				strlcpy(nm[n].native, nat, sizeof(nm[n].native));
 				nm[n].market_id = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[i],
 															  SPI_tuptable->tupdesc, 3, &isnull2));
+				if (stream_sa->qty_in_contracts)
+				{
+					char	   *cs = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 4);
+
+					if (cs == NULL || strlen(cs) >= sizeof(nm[n].contract_size))
+					{
+						set_error("cannot stream %s: its contract size is unknown", sym);
+						continue;
+					}
+					strlcpy(nm[n].contract_size, cs, sizeof(nm[n].contract_size));
+				}
 				n++;
 			}
 		}
@@ -900,12 +1013,13 @@ stream_refresh(bool *exists)
 
 	if (!enabled)
 		n = 0;
-	/* the same markets and URL: keep the books */
-	if (n != stream_nmarkets || strcmp(url, stream_url) != 0)
+	/* the same markets and URLs: keep the books */
+	if (n != stream_nmarkets || strcmp(url, stream_url) != 0 || strcmp(rest_url, stream_rest_url) != 0)
 		changed = true;
 	for (int i = 0; i < n && !changed; i++)
 		if (strcmp(nm[i].native, stream_markets[i].native) != 0 ||
-			nm[i].market_id != stream_markets[i].market_id)
+			nm[i].market_id != stream_markets[i].market_id ||
+			strcmp(nm[i].contract_size, stream_markets[i].contract_size) != 0)
 			changed = true;
 	if (changed)
 	{
@@ -918,6 +1032,7 @@ stream_refresh(bool *exists)
 		for (int i = 0; i < n; i++)
 			perps_local_book_init(&stream_markets[i].book);
 		strlcpy(stream_url, url, sizeof(stream_url));
+		strlcpy(stream_rest_url, rest_url, sizeof(stream_rest_url));
 	}
 	else
 		pfree(nm);
@@ -962,6 +1077,50 @@ stream_send(const PerpsWsMessage *msgs, int n)
 			set_error("could not queue a message to the venue");
 }
 
+static void stream_disconnected(const char *why);
+
+/*
+ * The REST request some venues need before each connection (a token): the
+ * URL to open and the ping interval.  False when it failed (status says why).
+ */
+static bool
+stream_connect_request(PerpsCtx *ctx, const char **url)
+{
+	MemoryContext old = MemoryContextSwitchTo(frame_cxt);
+	PerpsRequest req;
+	PerpsHttpCall call;
+	PerpsBody	body;
+	bool		ok = false;
+
+	memset(&req, 0, sizeof(req));
+	memset(&call, 0, sizeof(call));
+	if (stream_sa->connect_build(ctx, &req) != 1)
+		set_error("cannot build the connect request: %s", ctx->errmsg);
+	else
+	{
+		call.venue = status.exchange;
+		call.base_url = stream_rest_url;
+		call.req = &req;
+		call.limit = stream_adapter->rate_limit;
+		pgstat_report_wait_start(STREAM_WAIT_NETWORK);
+		perps_http_run(&call, 1);
+		pgstat_report_wait_end();
+		body.data = call.body;
+		body.len = call.len;
+		body.status = call.status;
+		if (call.sqlstate != 0)
+			set_error("the connect request failed: %s", call.errmsg ? call.errmsg : "no answer");
+		else if (stream_sa->connect_parse(ctx, &body, stream_url, url, &conn_ping_ms) != PERPS_OK)
+			set_error("the connect request's answer is unusable: %s", ctx->errmsg);
+		else if (*url == NULL || strlen(*url) >= sizeof(stream_url) || conn_ping_ms < 0)
+			set_error("the connect request's answer has no usable URL");
+		else
+			ok = true;
+	}
+	MemoryContextSwitchTo(old);
+	return ok;
+}
+
 static void
 stream_connect(void)
 {
@@ -969,9 +1128,11 @@ stream_connect(void)
 	PerpsCtx	ctx;
 	PerpsWsMessage *msgs;
 	const char **natives;
+	const char *url = stream_url;
 	int			n;
 
-	if (stream_sa == NULL || stream_nmarkets == 0 || stream_url[0] == '\0')
+	if (stream_sa == NULL || stream_nmarkets == 0 ||
+		(stream_url[0] == '\0' && stream_sa->connect_build == NULL))
 		return;
 	MemoryContextReset(frame_cxt);
 	memset(&ctx, 0, sizeof(ctx));
@@ -989,7 +1150,13 @@ stream_connect(void)
 		return;
 	}
 
-	stream_ws = perps_ws_open(stream_url, perps_stream_ca_file, stream_sa->max_message_bytes,
+	conn_ping_ms = 0;
+	if (stream_sa->connect_build != NULL && !stream_connect_request(&ctx, &url))
+	{
+		stream_disconnected(status.last_error);
+		return;
+	}
+	stream_ws = perps_ws_open(url, perps_stream_ca_file, stream_sa->max_message_bytes,
 							  err, sizeof(err));
 	if (stream_ws == NULL)
 	{
@@ -1002,11 +1169,13 @@ stream_connect(void)
 		perps_local_book_clear(&stream_markets[i].book);
 		stream_markets[i].resyncing = false;
 		stream_markets[i].have_ticker = false;
+		stream_markets[i].next_rest_sync = 0;
 	}
 	stream_send(msgs, n);
 	set_state("connecting");
 	last_rx = GetCurrentTimestamp();
 	last_ping = last_rx;
+	conn_opened = last_rx;
 }
 
 /* After a disconnect: records it and plans the next attempt. */
@@ -1050,8 +1219,27 @@ stream_disconnected(const char *why)
 
 /* ---- frames ---- */
 
+/*
+ * A quantity in base units: the venue's text times the market's contract
+ * size when the venue streams contracts (else the text itself).  The
+ * product lives in frame_cxt.
+ */
+static const char *
+base_qty(const StreamMarket *m, const char *qty)
+{
+	MemoryContext old;
+	char	   *out;
+
+	if (qty == NULL || m->contract_size[0] == '\0')
+		return qty;
+	old = MemoryContextSwitchTo(frame_cxt);
+	out = DatumGetCString(DirectFunctionCall1(numeric_out, perps_fetch_qty(qty, m->contract_size)));
+	MemoryContextSwitchTo(old);
+	return out;
+}
+
 static char *
-side_literal(const PerpsLocalSide *side, int levels)
+side_literal(const StreamMarket *m, const PerpsLocalSide *side, int levels)
 {
 	StringInfoData s;
 	int			n = Min(side->n, levels);
@@ -1059,14 +1247,15 @@ side_literal(const PerpsLocalSide *side, int levels)
 	initStringInfo(&s);
 	appendStringInfoChar(&s, '{');
 	for (int i = 0; i < n; i++)
-		appendStringInfo(&s, "%s{%s,%s}", i ? "," : "", side->levels[i].price, side->levels[i].qty);
+		appendStringInfo(&s, "%s{%s,%s}", i ? "," : "", side->levels[i].price,
+						 base_qty(m, side->levels[i].qty));
 	appendStringInfoChar(&s, '}');
 	return s.data;
 }
 
 /* One side of the local book as numerics (in the current memory context). */
 static void
-num_side(const PerpsLocalSide *side, PerpsNumSide *out)
+num_side(const StreamMarket *m, const PerpsLocalSide *side, PerpsNumSide *out)
 {
 	out->nlevels = side->n;
 	out->price = palloc(sizeof(Numeric) * Max(side->n, 1));
@@ -1075,8 +1264,8 @@ num_side(const PerpsLocalSide *side, PerpsNumSide *out)
 	{
 		out->price[i] = DatumGetNumeric(DirectFunctionCall3(numeric_in, CStringGetDatum(side->levels[i].price),
 															ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1)));
-		out->qty[i] = DatumGetNumeric(DirectFunctionCall3(numeric_in, CStringGetDatum(side->levels[i].qty),
-														  ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1)));
+		out->qty[i] = DatumGetNumeric(perps_fetch_qty(side->levels[i].qty,
+													  m->contract_size[0] ? m->contract_size : NULL));
 	}
 }
 
@@ -1100,8 +1289,8 @@ store_book_analytics(StreamMarket *m)
 		LiquidityRow *lr;
 		int			ns;
 
-		num_side(&m->book.bids, &book.bids);
-		num_side(&m->book.asks, &book.asks);
+		num_side(m, &m->book.bids, &book.bids);
+		num_side(m, &m->book.asks, &book.asks);
 		perps_book_check(&book);
 		lr = rowbuf_add(&buf_liquidity, sizeof(LiquidityRow));
 		lr->market_id = m->market_id;
@@ -1147,8 +1336,8 @@ store_book(StreamMarket *m)
 	r->market_id = m->market_id;
 	r->ts_us = m->book.ts_us;
 	r->seq = m->book.seq;
-	r->bids = side_literal(&m->book.bids, perps_orderbook_store_levels);
-	r->asks = side_literal(&m->book.asks, perps_orderbook_store_levels);
+	r->bids = side_literal(m, &m->book.bids, perps_orderbook_store_levels);
+	r->asks = side_literal(m, &m->book.asks, perps_orderbook_store_levels);
 	MemoryContextSwitchTo(old);
 	m->stored_seq = m->book.seq;
 	store_book_analytics(m);
@@ -1166,12 +1355,14 @@ start_resync(StreamMarket *m, const PerpsStreamEvent *ev, bool crossed)
 	m->gap_crossed = crossed;
 	/* a gap: the ids between the book and this update; crossed: this update */
 	m->gap_first = crossed ? ev->seq : m->book.seq + 1;
-	m->gap_last = crossed ? ev->seq : ev->seq - 1;
+	m->gap_last = crossed ? ev->seq : (ev->has_first_seq ? ev->first_seq : ev->seq) - 1;
 	m->gap_from_us = m->book.ts_us;
 	perps_local_book_clear(&m->book);
 	if (!crossed)
 		status.gaps++;
 	status.resyncs++;
+	if (stream_sa->rest_snapshot)
+		return;					/* the next update fetches the REST book */
 
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.arena.alloc = frame_alloc;
@@ -1198,10 +1389,147 @@ apply_levels(PerpsLocalBook *b, const PerpsStreamEvent *ev)
 	return true;
 }
 
+/*
+ * rest_snapshot venues: the book from the venue's REST order book (in its
+ * own transaction; HTTP as fetch_orderbook does it), its seq the
+ * snapshot's update id.  False when it could not be had (the status says
+ * why; the next update tries again after STREAM_REST_SYNC_MS).
+ */
+static bool
+book_sync_rest(StreamMarket *m)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+	MemoryContext cxt = AllocSetContextCreate(stream_cxt, "perps_stats stream book sync",
+											  ALLOCSET_DEFAULT_SIZES);
+	PerpsFetchJob job;
+	volatile bool ok = false;
+
+	m->next_rest_sync = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), STREAM_REST_SYNC_MS);
+	perps_local_book_clear(&m->book);
+	memset(&job, 0, sizeof(job));
+	job.exchange = status.exchange;
+	job.symbol = m->symbol;
+	job.method = PERPS_M_ORDERBOOK;
+	job.depth = stream_sa->snapshot_depth;
+	job.since_us = PERPS_TS_NONE;
+	job.until_us = PERPS_TS_NONE;
+	PG_TRY();
+	{
+		SetCurrentStatementStartTimestamp();
+		StartTransactionCommand();
+		PushActiveSnapshot(GetTransactionSnapshot());
+		pgstat_report_activity(STATE_RUNNING, "perps_stats stream: fetching a book snapshot");
+		MemoryContextSwitchTo(cxt);
+		perps_fetch_many(&job, 1);
+		MemoryContextSwitchTo(oldcxt);
+		PopActiveSnapshot();
+		CommitTransactionCommand();
+		pgstat_report_activity(STATE_IDLE, NULL);
+		ok = true;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(oldcxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		AbortCurrentTransaction();
+		pgstat_report_activity(STATE_IDLE, NULL);
+		/* a cancel or a shutdown ends the worker as usual */
+		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED || edata->sqlerrcode == ERRCODE_ADMIN_SHUTDOWN)
+			ReThrowError(edata);
+		set_error("%s book snapshot failed: %s", m->native, edata->message);
+		FreeErrorData(edata);
+	}
+	PG_END_TRY();
+
+	if (ok && !job.ok)
+	{
+		set_error("%s book snapshot failed: %s", m->native, job.errmsg ? job.errmsg : "unknown error");
+		ok = false;
+	}
+	else if (ok)
+	{
+		const PerpsBook *b = job.result.u.book;
+		bool		good = b != NULL && b->has_seq;
+
+		for (int i = 0; good && i < b->nbids; i++)
+			good = decimal_storable(b->bids[i].price) && decimal_storable(b->bids[i].qty) &&
+				perps_local_book_set(&m->book, true, b->bids[i].price, b->bids[i].qty);
+		for (int i = 0; good && i < b->nasks; i++)
+			good = decimal_storable(b->asks[i].price) && decimal_storable(b->asks[i].qty) &&
+				perps_local_book_set(&m->book, false, b->asks[i].price, b->asks[i].qty);
+		if (good && !perps_local_book_crossed(&m->book))
+		{
+			m->book.valid = true;
+			m->book.seq = b->seq;
+			/* the venue's time of the snapshot, else ours */
+			m->book.ts_us = b->ts_us != PERPS_TS_NONE ? b->ts_us :
+				GetCurrentTimestamp() + (int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY * USECS_PER_SEC;
+		}
+		else
+		{
+			perps_local_book_clear(&m->book);
+			set_error("%s book snapshot is unusable (no update id, a bad level, or crossed)", m->native);
+			ok = false;
+		}
+	}
+	MemoryContextDelete(cxt);
+	return ok;
+}
+
+/*
+ * A book update on a rest_snapshot venue.  With no book (the first update
+ * of a connection, or after a gap) the book comes from REST; the update is
+ * then judged against it: older ones are stale, the one that straddles the
+ * snapshot's id continues it.
+ */
+static PerpsSeqCheck
+book_check_rest(StreamMarket *m, const PerpsStreamEvent *ev)
+{
+	PerpsSeqCheck chk = stream_sa->seq_rule(m->book.valid, m->book.seq, ev);
+	TimestampTz now;
+
+	if (chk != PERPS_SEQ_GAP && chk != PERPS_SEQ_RESET)
+		return chk;
+	if (m->book.valid)
+	{
+		/* updates were lost: the gap is recorded once the book is back */
+		start_resync(m, ev, false);
+	}
+	now = GetCurrentTimestamp();
+	if (now < m->next_rest_sync || !book_sync_rest(m))
+		return PERPS_SEQ_STALE;		/* dropped: the book is invalid until a sync succeeds */
+	if (m->resyncing)
+	{
+		TimestampTz from = m->gap_from_us ? unix_us_to_timestamptz(m->gap_from_us) : 0;
+
+		if (m->gap_crossed)
+			add_event(m->market_id, "resync", from, unix_us_to_timestamptz(m->book.ts_us),
+					  "%s book crossed at update id %lld; resynced from the REST book at update id %lld",
+					  m->native, (long long) m->gap_first, (long long) m->book.seq);
+		else
+			add_event(m->market_id, "gap", from, unix_us_to_timestamptz(m->book.ts_us),
+					  "%s book: update ids %lld..%lld lost; resynced from the REST book at update id %lld",
+					  m->native, (long long) m->gap_first, (long long) m->gap_last, (long long) m->book.seq);
+		m->resyncing = false;
+	}
+	chk = stream_sa->seq_rule(true, m->book.seq, ev);
+	if (chk == PERPS_SEQ_GAP || chk == PERPS_SEQ_RESET)
+	{
+		/* the snapshot is older than the stream: try again (no data was lost) */
+		perps_local_book_clear(&m->book);
+		return PERPS_SEQ_STALE;
+	}
+	return chk;
+}
+
 static void
 handle_book(StreamMarket *m, const PerpsStreamEvent *ev)
 {
-	PerpsSeqCheck chk = stream_sa->seq_rule(m->book.valid, m->book.seq, ev);
+	PerpsSeqCheck chk = stream_sa->rest_snapshot ? book_check_rest(m, ev) :
+		stream_sa->seq_rule(m->book.valid, m->book.seq, ev);
 
 	switch (chk)
 	{
@@ -1264,9 +1592,45 @@ handle_trades(StreamMarket *m, const PerpsStreamEvent *ev)
 		r->ts_us = t->ts_us;
 		r->trade_id = batch_strdup(t->trade_id);
 		r->price = batch_strdup(t->price);
-		r->qty = batch_strdup(t->qty);
+		r->qty = batch_strdup(base_qty(m, t->qty));
 		r->is_buy = t->is_buy;
 	}
+}
+
+/*
+ * The funding rate of the period ending at the next funding time: a row
+ * when it changed; within a batch one row per (market, funding time), the
+ * newest (the flush upserts).
+ */
+static void
+add_funding(StreamMarket *m, const PerpsStreamEvent *ev)
+{
+	FundingRow *rows = buf_funding.rows;
+	FundingRow *r = NULL;
+	MemoryContext old;
+
+	if (m->funding_time_us == ev->next_funding_time_us && strcmp(m->funding_rate, ev->funding_rate) == 0)
+		return;
+	if (strlen(ev->funding_rate) > PERPS_DECIMAL_MAX_LEN)
+		return;
+	m->funding_time_us = ev->next_funding_time_us;
+	strlcpy(m->funding_rate, ev->funding_rate, sizeof(m->funding_rate));
+	for (int i = buf_funding.n - 1; i >= 0; i--)
+		if (rows[i].market_id == m->market_id && rows[i].funding_time_us == ev->next_funding_time_us)
+		{
+			r = &rows[i];
+			break;
+		}
+	if (r == NULL)
+	{
+		r = rowbuf_add(&buf_funding, sizeof(FundingRow));
+		r->market_id = m->market_id;
+		r->funding_time_us = ev->next_funding_time_us;
+	}
+	old = MemoryContextSwitchTo(batch_cxt);
+	r->rate = pstrdup(ev->funding_rate);
+	r->interval_hours = ev->funding_interval_hours ? pstrdup(ev->funding_interval_hours) : NULL;
+	MemoryContextSwitchTo(old);
 }
 
 static void
@@ -1274,23 +1638,53 @@ handle_ticker(StreamMarket *m, const PerpsStreamEvent *ev)
 {
 	const char *f[STREAM_NTICKER + 1];
 	TickerRow  *r;
+	int			k0;
 
 	ticker_fields(&ev->ticker, f);
 	f[STREAM_TICK_PREV] = ev->prev_price_24h;
 	for (int k = 0; k <= STREAM_NTICKER; k++)
-		if (!decimal_storable(f[k]) || (f[k] && strlen(f[k]) > PERPS_DECIMAL_MAX_LEN))
+		if (!decimal_storable(f[k]))
 		{
 			status.parse_errors++;
 			set_error("%s ticker has an out-of-range decimal", m->native);
 			return;
 		}
-	if (ev->snapshot)
+	if (!decimal_storable(ev->funding_rate) || !decimal_storable(ev->funding_interval_hours))
 	{
-		memset(m->tick_present, 0, sizeof(m->tick_present));
-		m->have_ticker = true;
+		status.parse_errors++;
+		set_error("%s funding rate is out of range", m->native);
+		return;
 	}
-	else if (!m->have_ticker)
-		return;					/* a delta needs its snapshot first */
+	/* quantities in base units */
+	f[4] = base_qty(m, f[4]);
+	f[6] = base_qty(m, f[6]);
+	f[7] = base_qty(m, f[7]);
+	f[9] = base_qty(m, f[9]);
+	for (int k = 0; k <= STREAM_NTICKER; k++)
+		if (f[k] && strlen(f[k]) > PERPS_DECIMAL_MAX_LEN)
+		{
+			status.parse_errors++;
+			set_error("%s ticker has an out-of-range decimal", m->native);
+			return;
+		}
+
+	if (ev->funding_rate && ev->next_funding_time_us != PERPS_TS_NONE)
+		add_funding(m, ev);
+
+	/* only funding in this message: no ticker row */
+	for (k0 = 0; k0 < STREAM_NTICKER; k0++)
+		if (f[k0] != NULL)
+			break;
+	if (k0 == STREAM_NTICKER && f[STREAM_TICK_PREV] == NULL)
+		return;
+
+	/*
+	 * A snapshot replaces the merged ticker; a delta changes the fields it
+	 * has (venues that stream the ticker in parts send each part as a delta).
+	 */
+	if (ev->snapshot)
+		memset(m->tick_present, 0, sizeof(m->tick_present));
+	m->have_ticker = true;
 	for (int k = 0; k <= STREAM_NTICKER; k++)
 		if (f[k] != NULL)
 		{
@@ -1520,6 +1914,8 @@ perps_stream_main(Datum arg)
 			size_t		len;
 			bool		binary;
 			uint64		oversized = perps_ws_oversized(stream_ws);
+			int			lifetime_s = perps_stream_connection_lifetime > 0 ? perps_stream_connection_lifetime :
+				stream_sa->max_connection_s > 0 ? Max(stream_sa->max_connection_s - STREAM_LIFETIME_MARGIN_S, 60) : 0;
 			bool		full = buffered_rows() >= stream_max_buffered();
 
 			if (full)
@@ -1566,10 +1962,21 @@ perps_stream_main(Datum arg)
 				snprintf(why, sizeof(why), "no message for %d s: connection restarted", perps_stall_timeout);
 				stream_disconnected(why);
 			}
+			else if (lifetime_s > 0 && now >= TimestampTzPlusMilliseconds(conn_opened, (int64) lifetime_s * 1000))
+			{
+				char		why[128];
+
+				/* the venue would cut it soon: a new connection now, without backoff */
+				snprintf(why, sizeof(why), "connection replaced after %d s (the venue's connection lifetime)", lifetime_s);
+				stream_disconnected(why);
+				backoff_ms = 0;
+				next_connect = now;
+			}
 			else if (perps_ws_state(stream_ws) == PERPS_WS_OPEN)
 			{
-				if (stream_sa->ping_message &&
-					now >= TimestampTzPlusMilliseconds(last_ping, (int64) stream_sa->ping_interval_s * 1000))
+				int64		ping_ms = conn_ping_ms > 0 ? conn_ping_ms : (int64) stream_sa->ping_interval_s * 1000;
+
+				if (stream_sa->ping_message && now >= TimestampTzPlusMilliseconds(last_ping, ping_ms))
 				{
 					(void) perps_ws_send(stream_ws, stream_sa->ping_message, strlen(stream_sa->ping_message));
 					last_ping = now;
@@ -1578,7 +1985,8 @@ perps_stream_main(Datum arg)
 				{
 					StreamMarket *m = &stream_markets[i];
 
-					if (m->resyncing &&
+					/* (rest_snapshot venues resync with the next update, not the venue) */
+					if (m->resyncing && !stream_sa->rest_snapshot &&
 						now >= TimestampTzPlusMilliseconds(m->resync_sent, STREAM_RESYNC_TIMEOUT_MS))
 					{
 						stream_disconnected("a book resync got no snapshot in time");

@@ -91,8 +91,13 @@ ok_wait "SELECT EXISTS (SELECT 1 FROM perps_stats.tickers WHERE market_id = $BTC
 is "$(q "SELECT concat_ws(' ', last_price, price_change_24h, best_bid_qty, best_ask_qty, mark_price) FROM perps_stats.tickers WHERE market_id = $BTC AND ts = to_timestamp(1786310840)")" \
    "65200.00 191.30 6.054 10.486 65117.44" "the 24 h change follows the new last price; other fields stay merged"
 is "$(status "gaps || ' ' || resyncs || ' ' || parse_errors || ' ' || reconnects")" "0 0 0 0" "no gap, resync, parse error or reconnect so far"
-is "$(q "SELECT rows_written = 40 AND messages >= 7 AND bytes > 9000 AND last_message_at IS NOT NULL AND connected_since IS NOT NULL FROM perps_stats.stream_status WHERE exchange = 'bybit'")" \
-   "t" "status counts messages, bytes and rows written (2 books with 1 depth and 16 slippage rows each, 1 trade, 3 tickers)"
+# the ticker snapshot's funding: fundingRate 0.0001 for the period ending at nextFundingTime
+# 1786320000000 ms, fundingIntervalHour 8; the deltas carry no funding
+is "$(q "SELECT (extract(epoch FROM funding_time) * 1000)::bigint || ' ' || rate || ' ' || interval_hours || ' ' || coalesce(predicted_rate::text, 'NULL')
+         FROM perps_stats.funding_rates WHERE market_id = $BTC")" \
+   "1786320000000 0.0001 8 NULL" "one funding_rates row from the ticker stream: the next funding time, its rate and interval"
+is "$(q "SELECT rows_written = 41 AND messages >= 7 AND bytes > 9000 AND last_message_at IS NOT NULL AND connected_since IS NOT NULL FROM perps_stats.stream_status WHERE exchange = 'bybit'")" \
+   "t" "status counts messages, bytes and rows written (2 books with 1 depth and 16 slippage rows each, 1 trade, 3 tickers, 1 funding rate)"
 
 # ---- a skipped update id: one gap, one resync ----
 act '{"venue":"bybit","action":"book_delta","skip":1}'
