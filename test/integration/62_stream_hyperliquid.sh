@@ -74,6 +74,15 @@ ok_wait "SELECT EXISTS (SELECT 1 FROM perps_stats.funding_rates WHERE market_id 
 is "$(q "SELECT f.rate || ' ' || f.interval_hours || ' ' || coalesce(f.predicted_rate::text, 'NULL') || ' ' || (f.funding_time = date_trunc('hour', t.ts) + interval '1 hour')
          FROM perps_stats.funding_rates f, perps_stats.tickers t WHERE f.market_id = $BTC AND t.market_id = $BTC")" \
    "-0.0000015186 1 NULL true" "funding row: the current hourly rate, interval 1 h, at the next whole hour after the ticker"
+# a new context: mark 77600.0, funding 0.0000125; by hand: change = 77600.0 - 76317.0 = 1283.0,
+# notional = 27353.17682 x 77600.0 = 2122606521.232000
+act '{"venue":"hyperliquid","action":"ctx","fields":{"markPx":"77600.0","funding":"0.0000125"}}'
+ok_wait "SELECT count(*) = 2 FROM perps_stats.tickers WHERE market_id = $BTC" "a second asset context is a second ticker row"
+is "$(q "SELECT concat_ws(' ', mark_price, index_price, open_interest_notional, price_change_24h) FROM perps_stats.tickers WHERE market_id = $BTC ORDER BY ts DESC LIMIT 1")" \
+   "77600.0 77605.0 2122606521.232000 1283.0" "its mark price, and the notional and 24 h change that follow it"
+ok_wait "SELECT f.rate = 0.0000125 FROM perps_stats.funding_rates f WHERE f.market_id = $BTC
+         AND f.funding_time = (SELECT date_trunc('hour', max(ts)) + interval '1 hour' FROM perps_stats.tickers WHERE market_id = $BTC)" \
+        "the new hourly rate is the funding row of the next whole hour (the period's rate replaced)"
 is "$(status "gaps || ' ' || resyncs || ' ' || parse_errors || ' ' || reconnects")" "0 0 0 0" \
    "no gap, resync, parse error or reconnect so far (subscriptionResponse frames are control messages)"
 
@@ -137,7 +146,7 @@ is "$(q "SELECT d.range_start = r.range_start AND r.range_start < d.range_end AN
    "t" "disconnect and reconnect rows: from the last message before the drop to the first after it"
 ok_wait "SELECT EXISTS (SELECT 1 FROM perps_stats.orderbooks WHERE market_id = $BTC AND seq = 1751427259661)" \
         "the new connection's subscription snapshot (…661) is stored"
-ok_wait "SELECT count(*) = 2 FROM perps_stats.tickers WHERE market_id = $BTC" "and its asset context is a second ticker row"
+ok_wait "SELECT count(*) = 3 FROM perps_stats.tickers WHERE market_id = $BTC" "and its asset context is a third ticker row"
 is "$(q "SELECT count(*) FROM perps_stats.trades WHERE trade_id = '293353986402527'")" "1" \
    "the recorded trade sent again on the new subscription is stored once"
 act '{"venue":"hyperliquid","action":"trades","count":3,"per_frame":3,"price":"106303.5"}'
