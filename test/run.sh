@@ -187,8 +187,17 @@ if [ ${#integ[@]} -gt 0 ]; then
 fi
 
 check_reports
-if grep -qE 'server process .* was terminated by signal|PANIC' "$RUN/postgres.log"; then
+# any process of the server that died of a signal, except the pids a test
+# killed on purpose (listed in $RUN/expected_kills, see 66_stream_sigkill.sh)
+crash_lines() {
+    local killed
+    killed=$(paste -sd'|' "$RUN/expected_kills" 2>/dev/null)
+    grep -E 'was terminated by signal|PANIC' "$RUN/postgres.log" |
+        if [ -n "$killed" ]; then grep -vE "\(PID ($killed)\) was terminated by signal 9:"; else cat; fi
+}
+if [ -n "$(crash_lines)" ]; then
     step "server crashes"
+    crash_lines | head -20
     grep -E -B2 -A5 'terminated by signal|PANIC' "$RUN/postgres.log" | head -60
     failed=$((failed + 1))
 fi

@@ -166,6 +166,22 @@ ok_wait "SELECT reconnects = 2 AND state = 'streaming' FROM perps_stats.stream_s
         "and it comes back when the venue talks again" 40
 qs "ALTER SYSTEM RESET perps_stats.stall_timeout; SELECT pg_reload_conf()" >/dev/null
 
+# ---- a connection older than its lifetime is replaced at once, without backoff ----
+qs "ALTER SYSTEM SET perps_stats.stream_connection_lifetime = 2; SELECT pg_reload_conf()" >/dev/null
+ok_wait "SELECT EXISTS (SELECT 1 FROM perps_stats.ingest_events WHERE kind = 'disconnect' AND source = 'stream'
+         AND message = 'connection replaced after 2 s (the venue''s connection lifetime)')" \
+        "a connection older than stream_connection_lifetime is replaced" 20
+qs "ALTER SYSTEM RESET perps_stats.stream_connection_lifetime; SELECT pg_reload_conf()" >/dev/null
+# the reset reaches the worker with its next configuration reload: until then it may replace again
+ok_wait "SELECT max(range_end) < now() - interval '3 s' FROM perps_stats.ingest_events WHERE message LIKE 'connection replaced%'" \
+        "with the setting reset, connections are no longer replaced" 20
+ok_wait "SELECT state = 'streaming' AND reconnects >= 3 FROM perps_stats.stream_status WHERE exchange = 'bybit'" \
+        "the new connection streams" 20
+is "$(q "SELECT max(extract(epoch FROM r.range_end - d.range_end)) < 1 FROM perps_stats.ingest_events d JOIN perps_stats.ingest_events r
+         ON r.kind = 'reconnect' AND r.range_start = d.range_start
+         WHERE d.kind = 'disconnect' AND d.message LIKE 'connection replaced%'")" \
+   "t" "reconnected within a second (no backoff), the short gap recorded"
+
 # ---- a trade stream at a chosen rate ----
 act '{"venue":"bybit","action":"trades","count":40,"rate":100,"price":"65003.5"}'
 ok_wait "SELECT count(*) = 40 FROM perps_stats.trades WHERE market_id = $BTC AND price = 65003.5" "40 trades sent at 100/s are all stored"
