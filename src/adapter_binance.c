@@ -18,6 +18,9 @@
  *	 trades			GET /fapi/v1/trades, limit <= 1000 (5)
  * Request weight limit: 2400 per minute per IP.
  *
+ * Stream side (combined streams, the book synced from REST): see "the
+ * stream side" below.
+ *
  * Global symbol BTC <-> BTCUSDT (USDT-margined perpetuals only).  Sizes
  * are in base units already.  Times are milliseconds.  Errors are
  * {"code": -1121, "msg": "Invalid symbol."} with a 4xx status.
@@ -28,6 +31,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "adapter.h"
 
@@ -791,6 +795,475 @@ bn_parse(PerpsCtx *ctx, PerpsMethod m, const PerpsQuery *q, const PerpsBody *bod
 	return st;
 }
 
+
+
+/* ---- the stream side: wss://fstream.binance.com/stream (combined streams) ----
+ *
+ * Streams per market (lowercase symbol): <sym>@aggTrade (trades aggregated
+ * per price and taker order; USD-M's public trade stream), <sym>@depth@100ms
+ * (diff depth: U first and u last update id of the event, pu the u of the
+ * previous event), <sym>@markPrice@1s (mark and index price, the funding
+ * rate r of the coming settlement at T) and <sym>@ticker (the rolling 24 h
+ * statistics).  Each frame is {"stream":"<name>","data":{...}}; requests are
+ * {"method":"SUBSCRIBE","params":[...],"id":N}, answered {"result":null,"id":N}
+ * or {"error":{"code":..,"msg":..},"id":N}.  Binance pings with WebSocket
+ * ping frames (answered by the client library), so there is no
+ * application-level ping.
+ *
+ * Documented limits: 10 incoming messages per second per connection (the
+ * worker sends all subscribe messages at once, so at most
+ * BN_WS_MAX_SUB_MESSAGES), 1024 streams per connection, a connection lives
+ * 24 h at most.  Messages are also kept under 4 KB (larger requests are
+ * reported refused by clients of the spot API).
+ *
+ * The book comes from REST (rest_snapshot): GET /fapi/v1/depth?limit=1000,
+ * PerpsBook.seq = lastUpdateId; see bn_ws_seq_rule for the continuity rule.
+ *
+ * Not yet handled: Binance's notice of 2026-03-06 splits the USD-M streams
+ * by path (legacy URLs retired 2026-04-23): depth and bookTicker on
+ * wss://fstream.binance.com/public, aggTrade, markPrice and ticker on
+ * wss://fstream.binance.com/market; a connection to the root gets the
+ * /public streams only.  One connection (what the worker opens) therefore
+ * carries either the book or the rest with the real venue; the mock
+ * serves all four on one.
+ */
+
+#define BN_WS_STREAMS_PER_MARKET 4
+#define BN_WS_MAX_STREAMS 1024
+#define BN_WS_MAX_SUB_MESSAGES 10
+#define BN_WS_MAX_MSG_BYTES 4096
+#define BN_WS_MAX_LEVELS 20000
+#define BN_WS_MAX_ARRAY 5000
+#define BN_WS_MAX_MESSAGE (4 * 1024 * 1024)
+
+static bool
+bn_json_str_eq(struct json_object *v, const char *s)
+{
+	return v != NULL && json_object_is_type(v, json_type_string) &&
+		strcmp(json_object_get_string(v), s) == 0;
+}
+
+/* A native symbol that can go into a stream name: [A-Z0-9_], 1..40 chars. */
+static bool
+bn_ws_symbol_ok(const char *s)
+{
+	size_t		n = s ? strlen(s) : 0;
+
+	if (n == 0 || n > 40)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isupper((unsigned char) s[i]) && !isdigit((unsigned char) s[i]) && s[i] != '_')
+			return false;
+	return true;
+}
+
+/* Closes the open message in buf (if any) and stores it in out[*nmsg]. */
+static PerpsStatus
+bn_ws_close_msg(PerpsCtx *ctx, char *buf, size_t *used, int *nparams, int *nmsg, PerpsWsMessage *out)
+{
+	char	   *data;
+
+	if (*nparams == 0)
+		return PERPS_OK;
+	if (*nmsg >= BN_WS_MAX_SUB_MESSAGES)
+		return perps_fail(ctx, PERPS_ERR_ARG, "binance: more subscribe messages than the %d a second allowed",
+						  BN_WS_MAX_SUB_MESSAGES);
+	*used += (size_t) snprintf(buf + *used, BN_WS_MAX_MSG_BYTES + 1 - *used, "],\"id\":%d}", *nmsg + 1);
+	data = perps_strndup(ctx, buf, *used);
+	if (data == NULL)
+		return ctx->status;
+	out[*nmsg].data = data;
+	out[*nmsg].len = *used;
+	(*nmsg)++;
+	*used = 0;
+	*nparams = 0;
+	return PERPS_OK;
+}
+
+static int
+bn_ws_subscribe(PerpsCtx *ctx, const char *const *natives, int n, PerpsWsMessage *out)
+{
+	static const char *const suffixes[BN_WS_STREAMS_PER_MARKET] = {
+		"@aggTrade", "@depth@100ms", "@markPrice@1s", "@ticker"
+	};
+	static const char head[] = "{\"method\":\"SUBSCRIBE\",\"params\":[";
+	/* room kept for the tail: ],"id":NN} */
+	const size_t tail = 16;
+	char		buf[BN_WS_MAX_MSG_BYTES + 1];
+	size_t		used = 0;
+	int			nparams = 0;
+	int			nmsg = 0;
+
+	if (n < 0 || (size_t) n * BN_WS_STREAMS_PER_MARKET > BN_WS_MAX_STREAMS)
+		return perps_fail(ctx, PERPS_ERR_ARG, "binance cannot stream %d markets on one connection (%d streams at most)",
+						  n, BN_WS_MAX_STREAMS);
+	for (int i = 0; i < n; i++)
+	{
+		char		lower[48];
+		size_t		len;
+
+		if (!bn_ws_symbol_ok(natives[i]))
+			return perps_fail(ctx, PERPS_ERR_ARG, "binance native symbol \"%.40s\" is not valid", natives[i]);
+		len = strlen(natives[i]);
+		for (size_t k = 0; k <= len; k++)
+			lower[k] = (char) tolower((unsigned char) natives[i][k]);
+		for (int k = 0; k < BN_WS_STREAMS_PER_MARKET; k++)
+		{
+			/* "name", plus a comma */
+			size_t		need = len + strlen(suffixes[k]) + 3;
+
+			if (used > 0 && used + need + tail > BN_WS_MAX_MSG_BYTES &&
+				bn_ws_close_msg(ctx, buf, &used, &nparams, &nmsg, out) != PERPS_OK)
+				return ctx->status;
+			if (used == 0)
+				used = (size_t) snprintf(buf, sizeof(buf), "%s", head);
+			used += (size_t) snprintf(buf + used, sizeof(buf) - used, "%s\"%s%s\"",
+									  nparams ? "," : "", lower, suffixes[k]);
+			nparams++;
+		}
+	}
+	if (bn_ws_close_msg(ctx, buf, &used, &nparams, &nmsg, out) != PERPS_OK)
+		return ctx->status;
+	return nmsg;
+}
+
+/* Levels of a depth event: [[price, qty], ...], bounded. */
+static PerpsStatus
+bn_ws_levels(PerpsCtx *ctx, struct json_object *data, const char *key, PerpsLevel **levels, int *n)
+{
+	struct json_object *arr;
+
+	if (perps_json_need(ctx, data, key, json_type_array, &arr) != PERPS_OK)
+		return ctx->status;
+	if (json_object_array_length(arr) > BN_WS_MAX_LEVELS)
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "binance depth event has %zu levels in \"%s\"",
+						  json_object_array_length(arr), key);
+	return bn_parse_levels(ctx, data, key, levels, n);
+}
+
+/* e = depthUpdate of a diff depth stream */
+static PerpsStatus
+bn_ws_depth(PerpsCtx *ctx, struct json_object *d, PerpsStreamEvent *ev)
+{
+	ev->kind = PERPS_EV_BOOK;
+	ev->snapshot = false;
+	if (perps_json_int64_field(ctx, d, "u", &ev->seq) != PERPS_OK ||
+		perps_json_int64_field(ctx, d, "U", &ev->first_seq) != PERPS_OK ||
+		perps_json_int64_field(ctx, d, "pu", &ev->prev_seq) != PERPS_OK)
+		return ctx->status;
+	if (ev->first_seq > ev->seq)
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "binance depth event has U > u");
+	ev->has_first_seq = true;
+	ev->has_prev_seq = true;
+	/* the matching engine's time (T), as the REST book; else the event time */
+	if (perps_json_get(d, "T") != NULL &&
+		perps_json_ts_field(ctx, d, "T", PERPS_MS, &ev->ts_us) != PERPS_OK)
+		return ctx->status;
+	if (bn_ws_levels(ctx, d, "b", &ev->bids, &ev->nbids) != PERPS_OK ||
+		bn_ws_levels(ctx, d, "a", &ev->asks, &ev->nasks) != PERPS_OK)
+		return ctx->status;
+	return PERPS_OK;
+}
+
+/* e = aggTrade: one aggregated trade */
+static PerpsStatus
+bn_ws_agg_trade(PerpsCtx *ctx, struct json_object *d, PerpsStreamEvent *ev)
+{
+	struct json_object *maker;
+	PerpsTrade *t;
+
+	ev->kind = PERPS_EV_TRADES;
+	t = perps_alloc(ctx, sizeof(PerpsTrade));
+	if (t == NULL)
+		return ctx->status;
+	if (perps_json_id(ctx, perps_json_get(d, "a"), "a", &t->trade_id) != PERPS_OK ||
+		perps_json_decimal_field(ctx, d, "p", true, &t->price) != PERPS_OK ||
+		perps_json_decimal_field(ctx, d, "q", true, &t->qty) != PERPS_OK ||
+		perps_json_ts_field(ctx, d, "T", PERPS_MS, &t->ts_us) != PERPS_OK ||
+		perps_json_need(ctx, d, "m", json_type_boolean, &maker) != PERPS_OK)
+		return ctx->status;
+	if (t->trade_id[0] == '\0' || strlen(t->trade_id) > 64)
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "binance aggregate trade id is empty or too long");
+	/* m: the buyer is the maker, so the taker sold */
+	t->is_buy = !json_object_get_boolean(maker);
+	ev->trades = t;
+	ev->ntrades = 1;
+	return PERPS_OK;
+}
+
+/* e = markPriceUpdate: mark and index price, the funding rate and its time */
+static PerpsStatus
+bn_ws_mark_price(PerpsCtx *ctx, struct json_object *d, PerpsStreamEvent *ev)
+{
+	struct json_object *v;
+
+	ev->kind = PERPS_EV_TICKER;
+	ev->snapshot = false;
+	if (perps_json_decimal_field(ctx, d, "p", true, &ev->ticker.mark_price) != PERPS_OK ||
+		perps_json_decimal_field(ctx, d, "i", false, &ev->ticker.index_price) != PERPS_OK)
+		return ctx->status;
+	/* r is "" and T 0 for delivery contracts: no funding */
+	v = perps_json_get(d, "r");
+	if (v != NULL && !bn_json_str_eq(v, "") &&
+		perps_json_decimal_opt(ctx, v, "r", &ev->funding_rate) != PERPS_OK)
+		return ctx->status;
+	v = perps_json_get(d, "T");
+	if (v != NULL && !json_object_is_type(v, json_type_null) && !bn_json_str_eq(v, "0") &&
+		!(json_object_is_type(v, json_type_int) && json_object_get_int64(v) == 0) &&
+		perps_json_ts(ctx, v, PERPS_MS, "T", &ev->next_funding_time_us) != PERPS_OK)
+		return ctx->status;
+	if (ev->next_funding_time_us == PERPS_TS_NONE)
+		ev->funding_rate = NULL;	/* a rate without its settlement time cannot be stored */
+	return PERPS_OK;
+}
+
+/* e = 24hrTicker: the rolling 24 h statistics */
+static PerpsStatus
+bn_ws_day_ticker(PerpsCtx *ctx, struct json_object *d, PerpsStreamEvent *ev)
+{
+	PerpsTicker *t = &ev->ticker;
+	const char *pct = NULL;
+
+	ev->kind = PERPS_EV_TICKER;
+	ev->snapshot = false;
+	if (perps_json_decimal_field(ctx, d, "c", true, &t->last_price) != PERPS_OK ||
+		perps_json_decimal_field(ctx, d, "p", false, &t->price_change_24h) != PERPS_OK ||
+		perps_json_decimal_field(ctx, d, "P", false, &pct) != PERPS_OK ||
+		perps_json_decimal_field(ctx, d, "h", false, &t->high_24h) != PERPS_OK ||
+		perps_json_decimal_field(ctx, d, "l", false, &t->low_24h) != PERPS_OK ||
+		perps_json_decimal_field(ctx, d, "v", false, &t->volume_24h) != PERPS_OK ||
+		perps_json_decimal_field(ctx, d, "q", false, &t->turnover_24h) != PERPS_OK)
+		return ctx->status;
+	/* P is a percentage: 1.405 means 1.405 % */
+	if (pct != NULL && (t->price_change_pct = perps_decimal_shift(ctx, pct, -2)) == NULL)
+		return ctx->status;
+	return PERPS_OK;
+}
+
+/* true when a stream name (after the symbol's '@') is a diff depth stream: depth, depth@100ms, ... */
+static bool
+bn_ws_diff_depth(const char *kind)
+{
+	return strcmp(kind, "depth") == 0 || strncmp(kind, "depth@", 6) == 0;
+}
+
+/*
+ * One event object (data, or an element of an !...@arr data array) into
+ * ev.  stream_kind is the part of the stream name after '@' (NULL: not
+ * combined), stream_sym its symbol part (NULL for !... streams).
+ */
+static PerpsStatus
+bn_ws_event(PerpsCtx *ctx, struct json_object *d, const char *stream_sym, const char *stream_kind,
+			PerpsStreamEvent *ev)
+{
+	struct json_object *e = perps_json_get(d, "e");
+	const char *type;
+	const char *sym;
+
+	ev->ts_us = PERPS_TS_NONE;
+	ev->next_funding_time_us = PERPS_TS_NONE;
+	if (!json_object_is_type(d, json_type_object))
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "binance event is not an object");
+	if (perps_json_string(ctx, e, "e", &type) != PERPS_OK)
+		return ctx->status;
+	if (strcmp(type, "depthUpdate") != 0 && strcmp(type, "aggTrade") != 0 &&
+		strcmp(type, "markPriceUpdate") != 0 && strcmp(type, "24hrTicker") != 0)
+	{
+		ev->kind = PERPS_EV_CONTROL;	/* a stream we did not ask for */
+		return PERPS_OK;
+	}
+	/* partial book depth (<sym>@depth5/10/20) is also a depthUpdate: not a diff */
+	if (strcmp(type, "depthUpdate") == 0 && stream_kind != NULL && !bn_ws_diff_depth(stream_kind))
+	{
+		ev->kind = PERPS_EV_CONTROL;
+		return PERPS_OK;
+	}
+	if (perps_json_string(ctx, perps_json_get(d, "s"), "s", &sym) != PERPS_OK ||
+		perps_json_ts_field(ctx, d, "E", PERPS_MS, &ev->ts_us) != PERPS_OK)
+		return ctx->status;
+	if (!bn_ws_symbol_ok(sym))
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "binance event symbol \"%.40s\" is not valid", sym);
+	if (stream_sym != NULL && strcasecmp(stream_sym, sym) != 0)
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "binance event of %.40s in the stream of %.40s", sym, stream_sym);
+	ev->native_symbol = sym;
+	ev->ticker.native_symbol = sym;
+	ev->ticker.ts_us = ev->ts_us;
+	if (strcmp(type, "depthUpdate") == 0)
+		return bn_ws_depth(ctx, d, ev);
+	if (strcmp(type, "aggTrade") == 0)
+		return bn_ws_agg_trade(ctx, d, ev);
+	if (strcmp(type, "markPriceUpdate") == 0)
+		return bn_ws_mark_price(ctx, d, ev);
+	return bn_ws_day_ticker(ctx, d, ev);
+}
+
+/* {"result":...,"id":N} or {"error":{"code":..,"msg":..},"id":N} (or {"code":..,"msg":..}) */
+static PerpsStatus
+bn_ws_control(PerpsCtx *ctx, struct json_object *root, PerpsStreamEvent *ev)
+{
+	struct json_object *err = perps_json_get(root, "error");
+	struct json_object *msg;
+
+	ev->kind = PERPS_EV_CONTROL;
+	ev->ts_us = PERPS_TS_NONE;
+	ev->next_funding_time_us = PERPS_TS_NONE;
+	if (err == NULL && perps_json_get(root, "code") != NULL)
+		err = root;
+	if (err == NULL)
+	{
+		if (perps_json_get(root, "result") == NULL && perps_json_get(root, "id") == NULL)
+			return perps_fail(ctx, PERPS_ERR_SHAPE, "binance frame is neither a stream event nor an answer");
+		return PERPS_OK;
+	}
+	ev->is_error = true;
+	msg = perps_json_get(err, "msg");
+	if (msg != NULL && json_object_is_type(msg, json_type_string))
+		return perps_json_string(ctx, msg, "msg", &ev->message);
+	ev->message = perps_strndup(ctx, "error without a message", 23);
+	return ev->message ? PERPS_OK : ctx->status;
+}
+
+static PerpsStatus
+bn_ws_parse(PerpsCtx *ctx, const char *data, size_t len, bool binary, PerpsStreamFrame *out)
+{
+	struct json_object *root = NULL;
+	struct json_object *stream;
+	struct json_object *d;
+	const char *name = NULL;
+	char	   *sym = NULL;
+	const char *kind = NULL;
+
+	memset(out, 0, sizeof(*out));
+	if (binary)
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "binance sent a binary frame");
+	if (len > BN_WS_MAX_MESSAGE)
+		return perps_fail(ctx, PERPS_ERR_JSON, "binance frame of %zu bytes is too large", len);
+	if (perps_json_parse(ctx, data, len, &root) != PERPS_OK)
+		goto done;
+	if (!json_object_is_type(root, json_type_object))
+	{
+		perps_fail(ctx, PERPS_ERR_SHAPE, "binance frame is not an object");
+		goto done;
+	}
+	stream = perps_json_get(root, "stream");
+	d = perps_json_get(root, "data");
+	if (stream == NULL && perps_json_get(root, "e") != NULL)
+		d = root;				/* a raw stream (/ws/...): the event itself */
+	else if (stream == NULL)
+	{
+		out->events = perps_alloc(ctx, sizeof(PerpsStreamEvent));
+		if (out->events == NULL || bn_ws_control(ctx, root, out->events) != PERPS_OK)
+			goto done;
+		out->nevents = 1;
+		goto done;
+	}
+	else
+	{
+		const char *at;
+
+		if (perps_json_string(ctx, stream, "stream", &name) != PERPS_OK)
+			goto done;
+		if (d == NULL)
+		{
+			perps_fail(ctx, PERPS_ERR_SHAPE, "binance stream frame without data");
+			goto done;
+		}
+		at = strchr(name, '@');
+		if (at == NULL || at == name || at - name > 48)
+		{
+			perps_fail(ctx, PERPS_ERR_SHAPE, "binance stream name \"%.60s\" names no symbol", name);
+			goto done;
+		}
+		kind = at + 1;
+		if (name[0] != '!' && (sym = perps_strndup(ctx, name, (size_t) (at - name))) == NULL)
+			goto done;
+	}
+
+	if (json_object_is_type(d, json_type_array))
+	{
+		/* !markPrice@arr, !ticker@arr: one event per market */
+		size_t		n = json_object_array_length(d);
+
+		if (n > BN_WS_MAX_ARRAY)
+		{
+			perps_fail(ctx, PERPS_ERR_SHAPE, "binance frame has %zu events", n);
+			goto done;
+		}
+		out->events = perps_alloc_array(ctx, n ? n : 1, sizeof(PerpsStreamEvent));
+		if (out->events == NULL)
+			goto done;
+		for (size_t i = 0; i < n; i++)
+			if (bn_ws_event(ctx, json_object_array_get_idx(d, i), sym, kind, &out->events[i]) != PERPS_OK)
+				goto done;
+		out->nevents = (int) n;
+	}
+	else
+	{
+		out->events = perps_alloc(ctx, sizeof(PerpsStreamEvent));
+		if (out->events == NULL || bn_ws_event(ctx, d, sym, kind, out->events) != PERPS_OK)
+			goto done;
+		out->nevents = 1;
+	}
+	for (int i = 0; i < out->nevents; i++)
+		out->events[i].channel = name;
+done:
+	if (root)
+		json_object_put(root);
+	if (ctx->status != PERPS_OK)
+	{
+		out->nevents = 0;
+		out->events = NULL;
+	}
+	return ctx->status;
+}
+
+/*
+ * Binance's procedure for a local USD-M book ("How to manage a local order
+ * book correctly"): buffer the diff events, get a REST snapshot
+ * (lastUpdateId), drop any event whose u is < lastUpdateId, the first event
+ * applied must have U <= lastUpdateId AND u >= lastUpdateId, and from then
+ * on each event's pu must equal the previous event's u, otherwise start
+ * again from the snapshot.  Here last_seq is lastUpdateId right after a
+ * snapshot and the u of the last applied event afterwards:
+ *
+ *	no book							-> GAP (the worker syncs from REST)
+ *	pu == last_seq					-> APPLY (continues the previous event)
+ *	u < last_seq					-> STALE (older than the book)
+ *	U <= last_seq <= u				-> APPLY (the first event over a snapshot)
+ *	anything else					-> GAP
+ *
+ * Deltas never reset: only the REST snapshot replaces the book.
+ */
+static PerpsSeqCheck
+bn_ws_seq_rule(bool have_book, int64_t last_seq, const PerpsStreamEvent *ev)
+{
+	if (ev->snapshot)
+		return PERPS_SEQ_RESET;
+	if (!have_book)
+		return PERPS_SEQ_GAP;
+	if (ev->has_prev_seq && ev->prev_seq == last_seq)
+		return PERPS_SEQ_APPLY;
+	if (ev->seq < last_seq)
+		return PERPS_SEQ_STALE;
+	if (ev->has_first_seq && ev->first_seq <= last_seq && ev->seq >= last_seq)
+		return PERPS_SEQ_APPLY;
+	return PERPS_SEQ_GAP;
+}
+
+static const PerpsStreamAdapter binance_stream = {
+	.quote = "USDT",
+	.book_depth = 1000,
+	.ping_message = NULL,		/* WebSocket ping frames */
+	.max_message_bytes = BN_WS_MAX_MESSAGE,
+	.rest_snapshot = true,
+	.snapshot_depth = 1000,
+	.max_connection_s = 86400,
+	.subscribe = bn_ws_subscribe,
+	.resync = NULL,
+	.parse_frame = bn_ws_parse,
+	.seq_rule = bn_ws_seq_rule,
+};
+
 const PerpsAdapter perps_adapter_binance = {
 	.name = "binance",
 	.native_symbol = bn_native_symbol,
@@ -801,4 +1274,5 @@ const PerpsAdapter perps_adapter_binance = {
 	.max_kline_page = 1500,
 	.max_funding_page = 1000,
 	.max_trades_page = 1000,
+	.stream = &binance_stream,
 };

@@ -2,7 +2,9 @@
  *
  * adapter_paradex.c
  *		Paradex public REST (api.prod.paradex.trade/v1): perpetual markets
- *		(asset_kind PERP).
+ *		(asset_kind PERP); and the stream side (at the end): the SBE
+ *		decoder of the public WebSocket channels and their JSON-RPC
+ *		control plane.
  *
  * Symbols: BTC <-> BTC-USD-PERP.  Sizes are base units; prices and sizes
  * are JSON strings.  Times are ms.  Trade ids are 28-digit strings, kept
@@ -676,6 +678,706 @@ px_parse(PerpsCtx *ctx, PerpsMethod m, const PerpsQuery *q, const PerpsBody *bod
 	return st;
 }
 
+
+/* ---- the stream side: wss://ws.api.prod.paradex.trade/v1?sbeSchemaId=1&sbeSchemaVersion=1 ----
+ *
+ * Facts relied on, and where they come from:
+ *
+ * - Paradex docs, "Binary Encoding (SBE)" (docs.paradex.trade/ws/general-
+ *   information/binary-encoding-sbe; tradeparadex/paradex-docs
+ *   docs/pages/websockets/binary-encoding-sbe.mdx): since 2026-09-21 the
+ *   public channel payloads are SBE binary frames, negotiated with
+ *   ?sbeSchemaId=1&sbeSchemaVersion=1 on the URL (an unsupported schema or
+ *   version is refused with HTTP 400 at connect, no fallback to JSON).
+ *   Requests, subscribe/unsubscribe answers and errors stay JSON-RPC text
+ *   frames; binary frames from the server are channel data.  One SBE
+ *   message per frame.  Template ids: 1 TradeEvent (trades), 2 BboEvent
+ *   (bbo), 3 BookEvent (order_book), 4 MarketSummaryEvent
+ *   (markets_summary), 5 FundingDataEvent (funding_data), 6
+ *   FundingRateComparisonEvent, 20-23 private, 40 HeartbeatEvent, 41
+ *   SubscribedEvent.  "Read the block length from the frame header": v1 of
+ *   MarketSummaryEvent has a 240-byte root block, v0 216.
+ *
+ * - The schema, paradex_1_0.xml (tradeparadex/paradex-py
+ *   paradex_py/api/sbe/paradex_1_0.xml, schema id 1, version 2 of
+ *   2026-03-17; 1:2 is not negotiable yet, 1:1 is what we request):
+ *   byteOrder littleEndian.  messageHeader (8 bytes): blockLength u16,
+ *   templateId u16, schemaId u16, version u16.  groupSizeEncoding (4
+ *   bytes): blockLength u16 (of one entry), numInGroup u16.  varString8:
+ *   length u8, then that many UTF-8 bytes.  Fields have no offset
+ *   attributes, so each follows the previous one; groups follow the root
+ *   block, var data follows the groups.  Decimals: Price8/Qty8/Value8/
+ *   Rate8 are an int64 mantissa with a constant exponent -8 that is not
+ *   on the wire, Rate12 exponent -12; INT64_MIN is the null value.
+ *   Timestamps: int64 microseconds since the epoch.  Enums u8: Side 1 BUY,
+ *   2 SELL, 254 NON_REPRESENTABLE; PkgType 0 SNAPSHOT, 1 DELTA.  Offsets
+ *   (after the 8-byte header), worked out from the field order:
+ *     TradeEvent (block 50): ts 0, seq 8, tradeId i64 16, side u8 24,
+ *       price 25, size 33, createdAt 41, tradeType u8 49; data market.
+ *     BboEvent (block 48): ts 0, seq 8, bidPrice 16, bidSize 24,
+ *       askPrice 32, askSize 40 (all nullable); data market.
+ *     BookEvent (block 89, "an 89-byte block is what every client has
+ *       always received"): ts 0, seq 8, pkgType u8 16, then nine nullable
+ *       best-price/spread fields 17..88; group bids {price 0, size 8}
+ *       (entry 16 bytes; size 0 removes the level), group asks (same);
+ *       data market.
+ *     MarketSummaryEvent (block 216 at v0, 240 at v1): ts 0, seq 8,
+ *       markPrice 16, indexPrice 24, lastPrice 32, volumeUsd24h 40,
+ *       openInterest 48 (base units), fundingRate 56 (Rate8), bid 64, ask
+ *       72, totalVolume 80, priceChangeRate24h 88 (a fraction), options
+ *       fields 96..199, bidSize 200, askSize 208; since v1: forwardRate
+ *       216, riskFreeRate 224, fundingRatePrecise 232 (Rate12, "prefer
+ *       over fundingRate", null -> fall back); data market.
+ *     FundingDataEvent (block 58 at v0, 66 at v1): ts 0, seq 8,
+ *       fundingRate 16 (Rate8, the rate of the actual funding period),
+ *       fundingIndex 24, createdAt 32, fundingPremium 40, fundingRate8h
+ *       48, fundingPeriodHours i16 56; since v1 impactPremiumRate 58;
+ *       data market.
+ *     HeartbeatEvent (block 16): ts 0, seq 8 ("every 20s on idle
+ *       connections").
+ *   Versioning: fields are appended with sinceVersion; a field is read
+ *   only when the frame's version has it and the block reaches it.  Newer
+ *   versions are announced before they are served; "unknown templateIds
+ *   must be skipped".
+ *
+ * - Channels (docs asyncapi, docs/apis/prod_ws/asyncapi-2.6.0.yaml):
+ *   trades.{M}, bbo.{M}, markets_summary.{M}, funding_data.{M},
+ *   order_book.{M}.deltas (the deltas feed takes no parameters: one
+ *   full-depth snapshot on subscribe, then incremental updates).
+ *   Subscribe: {"jsonrpc":"2.0","method":"subscribe","params":{"channel":
+ *   "..."},"id":N}, answer {"jsonrpc":"2.0","result":{"channel":"..."},
+ *   "usIn":..,"usDiff":..,"id":N}; errors {"jsonrpc":"2.0","error":
+ *   {"code":-32602,"message":"..."},"id":N}; unsubscribe the same way.
+ *   Subscribing twice to a channel is an error.  Without SBE, channel data
+ *   came as {"method":"subscription","params":{"channel":..,"data":..}}.
+ *
+ * - Ping (docs "Maintaining a Connection"): WebSocket protocol pings, the
+ *   server every 55 s; libwebsockets answers them.  No application ping.
+ *
+ * Assumptions (not found written down): the deltas feed's seq goes up by
+ * one per message, so snapshot -> RESET, seq + 1 -> APPLY, older -> STALE,
+ * a jump -> GAP (resync: unsubscribe and subscribe the book channel for a
+ * fresh snapshot).  Paradex funding accrues continuously and has no
+ * settlement time: a funding_data record's createdAt is given as its
+ * funding time (the key the REST funding history stores as well).
+ *
+ * What we subscribe per market: trades, order_book deltas,
+ * markets_summary and funding_data (4 JSON-RPC requests; bbo is decoded
+ * too, as a ticker delta, but not subscribed: the summary carries best
+ * bid/ask and a row per BBO tick would be too many).  Decimals become
+ * exact text (trailing zeros of the fixed exponent dropped).
+ */
+
+#define PX_WS_SCHEMA_ID 1
+#define PX_WS_MAX_VERSION 2		/* the newest schema version we know the layout of */
+#define PX_WS_HEADER 8
+#define PX_WS_GROUP_HEADER 4
+#define PX_WS_LEVEL_BLOCK 16
+#define PX_WS_MAX_LEVELS 20000	/* per side (PERPS_LOCAL_BOOK_MAX_LEVELS) */
+#define PX_WS_CHANNELS 4		/* per market */
+#define PX_WS_MAX_MESSAGE (4 * 1024 * 1024)
+#define PX_WS_NULL INT64_MIN
+
+enum
+{
+	PX_TPL_TRADE = 1,
+	PX_TPL_BBO = 2,
+	PX_TPL_BOOK = 3,
+	PX_TPL_SUMMARY = 4,
+	PX_TPL_FUNDING = 5,
+	PX_TPL_HEARTBEAT = 40
+};
+
+/* JSON-RPC request ids: unique per process is enough (answers only echo them). */
+static int	px_ws_next_id = 1;
+
+static PerpsStatus
+px_ws_request(PerpsCtx *ctx, const char *method, const char *channel, PerpsWsMessage *out)
+{
+	size_t		cap = strlen(channel) + 128;
+	char	   *buf = perps_alloc(ctx, cap);
+	int			n;
+
+	if (buf == NULL)
+		return ctx->status;
+	if (px_ws_next_id <= 0 || px_ws_next_id == INT32_MAX)
+		px_ws_next_id = 1;
+	n = snprintf(buf, cap, "{\"jsonrpc\":\"2.0\",\"method\":\"%s\",\"params\":{\"channel\":\"%s\"},\"id\":%d}",
+				 method, channel, px_ws_next_id++);
+	if (n < 0 || (size_t) n >= cap)
+		return perps_fail(ctx, PERPS_ERR_ARG, "paradex %s message too long", method);
+	out->data = buf;
+	out->len = (size_t) n;
+	return PERPS_OK;
+}
+
+static int
+px_ws_subscribe(PerpsCtx *ctx, const char *const *natives, int n, PerpsWsMessage *out)
+{
+	static const char *const fmts[PX_WS_CHANNELS] = {
+		"trades.%s", "order_book.%s.deltas", "markets_summary.%s", "funding_data.%s"
+	};
+	int			nmsg = 0;
+
+	if (n < 0 || (size_t) n * PX_WS_CHANNELS > PERPS_WS_MAX_MESSAGES)
+		return perps_fail(ctx, PERPS_ERR_ARG, "paradex cannot stream %d markets on one connection (at most %d)",
+						  n, PERPS_WS_MAX_MESSAGES / PX_WS_CHANNELS);
+	for (int i = 0; i < n; i++)
+	{
+		if (!px_safe(natives[i], 64))
+			return perps_fail(ctx, PERPS_ERR_ARG, "paradex native symbol \"%.40s\" is not valid", natives[i]);
+		for (int k = 0; k < PX_WS_CHANNELS; k++)
+		{
+			char		channel[128];
+
+			snprintf(channel, sizeof(channel), fmts[k], natives[i]);
+			if (px_ws_request(ctx, "subscribe", channel, &out[nmsg++]) != PERPS_OK)
+				return ctx->status;
+		}
+	}
+	return nmsg;
+}
+
+/* A fresh book snapshot: unsubscribe and subscribe the deltas channel again. */
+static int
+px_ws_resync(PerpsCtx *ctx, const char *native, PerpsWsMessage *out)
+{
+	char		channel[128];
+
+	if (!px_safe(native, 64))
+		return perps_fail(ctx, PERPS_ERR_ARG, "paradex native symbol is not valid");
+	snprintf(channel, sizeof(channel), "order_book.%s.deltas", native);
+	if (px_ws_request(ctx, "unsubscribe", channel, &out[0]) != PERPS_OK ||
+		px_ws_request(ctx, "subscribe", channel, &out[1]) != PERPS_OK)
+		return ctx->status;
+	return 2;
+}
+
+/* ---- SBE decoding ---- */
+
+/* One SBE message: its root block, and a cursor over what follows it. */
+typedef struct PxSbe
+{
+	const unsigned char *block;	/* root block */
+	size_t		block_len;
+	unsigned	version;		/* the frame's schema version (acting version) */
+	const unsigned char *cur;	/* next group or var data */
+	const unsigned char *end;	/* end of the frame */
+} PxSbe;
+
+static uint16_t
+px_u16(const unsigned char *p)
+{
+	return (uint16_t) (p[0] | (p[1] << 8));
+}
+
+static int64_t
+px_i64(const unsigned char *p)
+{
+	uint64_t	u = 0;
+	int64_t		v;
+
+	for (int i = 7; i >= 0; i--)
+		u = (u << 8) | p[i];
+	memcpy(&v, &u, sizeof(v));	/* two's complement, no overflow */
+	return v;
+}
+
+/*
+ * An int64 of the root block at off, present since schema version `since`:
+ * PX_WS_NULL when the frame's version or block does not have it.  The
+ * block itself was checked against the frame length.
+ */
+static int64_t
+px_field(const PxSbe *m, size_t off, unsigned since)
+{
+	if (m->version < since || off > m->block_len || m->block_len - off < 8)
+		return PX_WS_NULL;
+	return px_i64(m->block + off);
+}
+
+/*
+ * mantissa * 10^-scale as exact decimal text, trailing fractional zeros
+ * dropped: 4200050000000 at scale 8 is "42000.5".  NULL for the null value.
+ */
+static const char *
+px_decimal(PerpsCtx *ctx, int64_t mantissa, int scale)
+{
+	char		digits[32];
+	char		out[48];
+	uint64_t	mag;
+	int			nd,
+				intlen,
+				k = 0,
+				last;
+
+	if (mantissa == PX_WS_NULL)
+		return NULL;
+	mag = mantissa < 0 ? (uint64_t) (-(mantissa + 1)) + 1 : (uint64_t) mantissa;
+	nd = snprintf(digits, sizeof(digits), "%llu", (unsigned long long) mag);
+	if (mantissa < 0)
+		out[k++] = '-';
+	intlen = nd - scale;
+	if (intlen <= 0)
+		out[k++] = '0';
+	else
+	{
+		memcpy(out + k, digits, (size_t) intlen);
+		k += intlen;
+	}
+	out[k++] = '.';
+	for (int i = intlen; i < 0; i++)
+		out[k++] = '0';
+	memcpy(out + k, digits + (intlen > 0 ? intlen : 0), (size_t) (nd - (intlen > 0 ? intlen : 0)));
+	k += nd - (intlen > 0 ? intlen : 0);
+	/* drop trailing zeros of the fraction, and the point when nothing is left */
+	last = k - 1;
+	while (out[last] == '0')
+		last--;
+	if (out[last] == '.')
+		last--;
+	return perps_strndup(ctx, out, (size_t) (last + 1));
+}
+
+/* A required decimal field: present, and not negative where that makes no sense. */
+static PerpsStatus
+px_need_decimal(PerpsCtx *ctx, int64_t mantissa, int scale, bool nonneg, const char *what,
+				const char **out)
+{
+	if (mantissa == PX_WS_NULL)
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "paradex SBE field %s is null", what);
+	if (nonneg && mantissa < 0)
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "paradex SBE field %s is negative", what);
+	*out = px_decimal(ctx, mantissa, scale);
+	return *out ? PERPS_OK : ctx->status;
+}
+
+/* A timestamp field (µs): present and within what timestamptz takes. */
+static PerpsStatus
+px_need_ts(PerpsCtx *ctx, int64_t us, const char *what, int64_t *out)
+{
+	/* 1970 .. 9999-12-31 */
+	if (us == PX_WS_NULL || us < 0 || us > INT64_C(253402300799000000))
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "paradex SBE timestamp %s is null or out of range", what);
+	*out = us;
+	return PERPS_OK;
+}
+
+/* A repeating group of price levels at the cursor. */
+static PerpsStatus
+px_levels_group(PerpsCtx *ctx, PxSbe *m, const char *side, PerpsLevel **levels, int *n)
+{
+	size_t		avail = (size_t) (m->end - m->cur);
+	uint16_t	entry,
+				count;
+
+	if (avail < PX_WS_GROUP_HEADER)
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "paradex SBE book frame ends before its %s group", side);
+	entry = px_u16(m->cur);
+	count = px_u16(m->cur + 2);
+	m->cur += PX_WS_GROUP_HEADER;
+	avail -= PX_WS_GROUP_HEADER;
+	if (entry < PX_WS_LEVEL_BLOCK)
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "paradex SBE %s entries of %u bytes, fewer than %d",
+						  side, entry, PX_WS_LEVEL_BLOCK);
+	if ((size_t) count * entry > avail)
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "paradex SBE %s group of %u x %u bytes overruns the frame (%zu left)",
+						  side, count, entry, avail);
+	if (count > PX_WS_MAX_LEVELS)
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "paradex SBE book has %u %s levels", count, side);
+	*levels = perps_alloc_array(ctx, count ? count : 1, sizeof(PerpsLevel));
+	if (*levels == NULL)
+		return ctx->status;
+	for (unsigned i = 0; i < count; i++)
+	{
+		const unsigned char *e = m->cur + (size_t) i * entry;
+		int64_t		price = px_i64(e);
+		int64_t		size = px_i64(e + 8);
+
+		if (price == PX_WS_NULL || price <= 0)
+			return perps_fail(ctx, PERPS_ERR_SHAPE, "paradex SBE %s level %u has no positive price", side, i);
+		if (px_need_decimal(ctx, size, 8, true, "level size", &(*levels)[i].qty) != PERPS_OK)
+			return ctx->status;
+		(*levels)[i].price = px_decimal(ctx, price, 8);
+		if ((*levels)[i].price == NULL)
+			return ctx->status;
+	}
+	m->cur += (size_t) count * entry;
+	*n = count;
+	return PERPS_OK;
+}
+
+/* The varString8 market symbol at the cursor. */
+static PerpsStatus
+px_market(PerpsCtx *ctx, PxSbe *m, const char **out)
+{
+	size_t		avail = (size_t) (m->end - m->cur);
+	unsigned	len;
+	const char *s;
+
+	if (avail < 1)
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "paradex SBE frame ends before its market");
+	len = m->cur[0];
+	if (len > avail - 1)
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "paradex SBE market of %u bytes overruns the frame (%zu left)",
+						  len, avail - 1);
+	s = perps_strndup(ctx, (const char *) m->cur + 1, len);
+	if (s == NULL)
+		return ctx->status;
+	m->cur += 1 + len;
+	if (strlen(s) != len || !px_safe(s, 64))
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "paradex SBE market is not a valid symbol");
+	*out = s;
+	return PERPS_OK;
+}
+
+static const char *
+px_channel(PerpsCtx *ctx, const char *prefix, const char *market, const char *suffix)
+{
+	size_t		n = strlen(prefix) + strlen(market) + strlen(suffix) + 1;
+	char	   *c = perps_alloc(ctx, n);
+
+	if (c != NULL)
+		snprintf(c, n, "%s%s%s", prefix, market, suffix);
+	return c;
+}
+
+static PerpsStatus
+px_sbe_trade(PerpsCtx *ctx, PxSbe *m, PerpsStreamEvent *ev)
+{
+	PerpsTrade *t;
+	char		id[24];
+	unsigned	side = m->block[24];
+	int64_t		trade_id = px_field(m, 16, 0);
+
+	ev->kind = PERPS_EV_TRADES;
+	t = ev->trades = perps_alloc(ctx, sizeof(PerpsTrade));
+	if (t == NULL)
+		return ctx->status;
+	if (trade_id == PX_WS_NULL)
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "paradex SBE trade has no id");
+	snprintf(id, sizeof(id), "%lld", (long long) trade_id);
+	t->trade_id = perps_strndup(ctx, id, strlen(id));
+	if (t->trade_id == NULL ||
+		px_need_decimal(ctx, px_field(m, 25, 0), 8, true, "price", &t->price) != PERPS_OK ||
+		px_need_decimal(ctx, px_field(m, 33, 0), 8, true, "size", &t->qty) != PERPS_OK ||
+		px_need_ts(ctx, px_field(m, 41, 0), "createdAt", &t->ts_us) != PERPS_OK)
+		return ctx->status;
+	if (side == 1)
+		t->is_buy = true;
+	else if (side == 2)
+		t->is_buy = false;
+	else
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "paradex SBE trade side %u is neither BUY nor SELL", side);
+	if (px_market(ctx, m, &ev->native_symbol) != PERPS_OK)
+		return ctx->status;
+	ev->ntrades = 1;
+	ev->channel = px_channel(ctx, "trades.", ev->native_symbol, "");
+	return PERPS_OK;
+}
+
+static PerpsStatus
+px_sbe_bbo(PerpsCtx *ctx, PxSbe *m, PerpsStreamEvent *ev)
+{
+	PerpsTicker *t = &ev->ticker;
+
+	/* best bid/ask only: a delta of the merged ticker; a null side stays as it was */
+	ev->kind = PERPS_EV_TICKER;
+	ev->snapshot = false;
+	t->best_bid_price = px_decimal(ctx, px_field(m, 16, 0), 8);
+	t->best_bid_qty = px_decimal(ctx, px_field(m, 24, 0), 8);
+	t->best_ask_price = px_decimal(ctx, px_field(m, 32, 0), 8);
+	t->best_ask_qty = px_decimal(ctx, px_field(m, 40, 0), 8);
+	if (ctx->status != PERPS_OK || px_market(ctx, m, &ev->native_symbol) != PERPS_OK)
+		return ctx->status;
+	t->native_symbol = ev->native_symbol;
+	t->ts_us = ev->ts_us;
+	ev->channel = px_channel(ctx, "bbo.", ev->native_symbol, "");
+	return PERPS_OK;
+}
+
+static PerpsStatus
+px_sbe_book(PerpsCtx *ctx, PxSbe *m, PerpsStreamEvent *ev)
+{
+	unsigned	pkg = m->block[16];
+
+	ev->kind = PERPS_EV_BOOK;
+	if (pkg > 1)
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "paradex SBE book package type %u is neither snapshot nor delta", pkg);
+	ev->snapshot = (pkg == 0);
+	ev->seq = px_field(m, 8, 0);
+	if (ev->seq == PX_WS_NULL)
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "paradex SBE book has no sequence number");
+	if (px_levels_group(ctx, m, "bid", &ev->bids, &ev->nbids) != PERPS_OK ||
+		px_levels_group(ctx, m, "ask", &ev->asks, &ev->nasks) != PERPS_OK ||
+		px_market(ctx, m, &ev->native_symbol) != PERPS_OK)
+		return ctx->status;
+	ev->channel = px_channel(ctx, "order_book.", ev->native_symbol, ".deltas");
+	return PERPS_OK;
+}
+
+static PerpsStatus
+px_sbe_summary(PerpsCtx *ctx, PxSbe *m, PerpsStreamEvent *ev)
+{
+	PerpsTicker *t = &ev->ticker;
+	int64_t		precise = px_field(m, 232, 1);
+
+	ev->kind = PERPS_EV_TICKER;
+	ev->snapshot = true;		/* every field of the ticker, each time */
+	t->mark_price = px_decimal(ctx, px_field(m, 16, 0), 8);
+	t->index_price = px_decimal(ctx, px_field(m, 24, 0), 8);
+	t->last_price = px_decimal(ctx, px_field(m, 32, 0), 8);
+	/* volumeUsd24h is the traded value in USD (the REST volume_24h) */
+	t->turnover_24h = px_decimal(ctx, px_field(m, 40, 0), 8);
+	t->open_interest = px_decimal(ctx, px_field(m, 48, 0), 8);
+	t->best_bid_price = px_decimal(ctx, px_field(m, 64, 0), 8);
+	t->best_ask_price = px_decimal(ctx, px_field(m, 72, 0), 8);
+	t->price_change_pct = px_decimal(ctx, px_field(m, 88, 0), 8);
+	t->best_bid_qty = px_decimal(ctx, px_field(m, 200, 0), 8);
+	t->best_ask_qty = px_decimal(ctx, px_field(m, 208, 0), 8);
+	/* the 12-digit rate from v1 on, else the 8-digit one */
+	ev->funding_rate = precise != PX_WS_NULL ? px_decimal(ctx, precise, 12)
+		: px_decimal(ctx, px_field(m, 56, 0), 8);
+	if (ctx->status != PERPS_OK || px_market(ctx, m, &ev->native_symbol) != PERPS_OK)
+		return ctx->status;
+	t->native_symbol = ev->native_symbol;
+	t->ts_us = ev->ts_us;
+	ev->channel = px_channel(ctx, "markets_summary.", ev->native_symbol, "");
+	return PERPS_OK;
+}
+
+static PerpsStatus
+px_sbe_funding(PerpsCtx *ctx, PxSbe *m, PerpsStreamEvent *ev)
+{
+	int			hours = (int16_t) px_u16(m->block + 56);
+
+	/* funding only: a ticker delta without ticker fields */
+	ev->kind = PERPS_EV_TICKER;
+	ev->snapshot = false;
+	if (px_need_decimal(ctx, px_field(m, 16, 0), 8, false, "fundingRate", &ev->funding_rate) != PERPS_OK ||
+		px_need_ts(ctx, px_field(m, 32, 0), "createdAt", &ev->next_funding_time_us) != PERPS_OK)
+		return ctx->status;
+	if (hours > 0)
+	{
+		char		h[8];
+
+		snprintf(h, sizeof(h), "%d", hours);
+		ev->funding_interval_hours = perps_strndup(ctx, h, strlen(h));
+		if (ev->funding_interval_hours == NULL)
+			return ctx->status;
+	}
+	if (px_market(ctx, m, &ev->native_symbol) != PERPS_OK)
+		return ctx->status;
+	ev->ticker.native_symbol = ev->native_symbol;
+	ev->ticker.ts_us = ev->ts_us;
+	ev->channel = px_channel(ctx, "funding_data.", ev->native_symbol, "");
+	return PERPS_OK;
+}
+
+/* The smallest root block of each message we decode (its version 0 layout). */
+static size_t
+px_min_block(unsigned tpl)
+{
+	switch (tpl)
+	{
+		case PX_TPL_TRADE:
+			return 50;
+		case PX_TPL_BBO:
+			return 48;
+		case PX_TPL_BOOK:
+			return 89;
+		case PX_TPL_SUMMARY:
+			return 216;
+		case PX_TPL_FUNDING:
+			return 58;
+		case PX_TPL_HEARTBEAT:
+			return 16;
+		default:
+			return 0;
+	}
+}
+
+static PerpsStatus
+px_ws_binary(PerpsCtx *ctx, const unsigned char *p, size_t len, PerpsStreamEvent *ev)
+{
+	PxSbe		m;
+	unsigned	block_len,
+				tpl,
+				schema;
+	size_t		need;
+	char		msg[160];
+
+	if (len < PX_WS_HEADER)
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "paradex SBE frame of %zu bytes has no message header", len);
+	block_len = px_u16(p);
+	tpl = px_u16(p + 2);
+	schema = px_u16(p + 4);
+	m.version = px_u16(p + 6);
+	if (schema != PX_WS_SCHEMA_ID || m.version > PX_WS_MAX_VERSION)
+	{
+		/* not a layout we know: skipped and said, not decoded by guesswork */
+		ev->kind = PERPS_EV_CONTROL;
+		ev->is_error = true;
+		snprintf(msg, sizeof(msg), "paradex sent an SBE frame of schema %u version %u (template %u); "
+				 "this decoder reads schema %d up to version %d", schema, m.version, tpl,
+				 PX_WS_SCHEMA_ID, PX_WS_MAX_VERSION);
+		ev->message = perps_strndup(ctx, msg, strlen(msg));
+		return ev->message ? PERPS_OK : ctx->status;
+	}
+	if (block_len > len - PX_WS_HEADER)
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "paradex SBE root block of %u bytes overruns the frame of %zu",
+						  block_len, len);
+	need = px_min_block(tpl);
+	if (need == 0)
+	{
+		/* FundingRateComparison, private channels, SubscribedEvent, newer messages: not ours */
+		ev->kind = PERPS_EV_CONTROL;
+		snprintf(msg, sizeof(msg), "paradex SBE template %u skipped", tpl);
+		ev->message = perps_strndup(ctx, msg, strlen(msg));
+		return ev->message ? PERPS_OK : ctx->status;
+	}
+	if (block_len < need)
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "paradex SBE template %u has a root block of %u bytes, the schema's is %zu",
+						  tpl, block_len, need);
+	m.block = p + PX_WS_HEADER;
+	m.block_len = block_len;
+	m.cur = m.block + block_len;
+	m.end = p + len;
+	if (px_need_ts(ctx, px_field(&m, 0, 0), "ts", &ev->ts_us) != PERPS_OK)
+		return ctx->status;
+	switch (tpl)
+	{
+		case PX_TPL_TRADE:
+			return px_sbe_trade(ctx, &m, ev);
+		case PX_TPL_BBO:
+			return px_sbe_bbo(ctx, &m, ev);
+		case PX_TPL_BOOK:
+			return px_sbe_book(ctx, &m, ev);
+		case PX_TPL_SUMMARY:
+			return px_sbe_summary(ctx, &m, ev);
+		case PX_TPL_FUNDING:
+			return px_sbe_funding(ctx, &m, ev);
+		default:
+			ev->kind = PERPS_EV_CONTROL;	/* heartbeat */
+			return PERPS_OK;
+	}
+}
+
+/* ---- the JSON-RPC control plane ---- */
+
+static PerpsStatus
+px_ws_text(PerpsCtx *ctx, const char *data, size_t len, PerpsStreamEvent *ev)
+{
+	struct json_object *root = NULL;
+	struct json_object *v;
+	char		msg[256];
+
+	ev->kind = PERPS_EV_CONTROL;
+	if (perps_json_parse(ctx, data, len, &root) != PERPS_OK)
+		return ctx->status;
+	if (!json_object_is_type(root, json_type_object))
+	{
+		perps_fail(ctx, PERPS_ERR_SHAPE, "paradex text frame is not an object");
+		goto done;
+	}
+	if ((v = perps_json_get(root, "error")) != NULL)
+	{
+		/* {"jsonrpc":"2.0","error":{"code":-32602,"message":"..."},"id":1} */
+		struct json_object *code = perps_json_get(v, "code");
+		struct json_object *m = perps_json_get(v, "message");
+		struct json_object *d = perps_json_get(v, "data");
+
+		ev->is_error = true;
+		snprintf(msg, sizeof(msg), "paradex error %s: %.120s%s%.80s",
+				 code && json_object_is_type(code, json_type_int) ? json_object_get_string(code) : "(no code)",
+				 m && json_object_is_type(m, json_type_string) ? json_object_get_string(m) : "(no message)",
+				 d && json_object_is_type(d, json_type_string) ? " " : "",
+				 d && json_object_is_type(d, json_type_string) ? json_object_get_string(d) : "");
+		ev->message = perps_strndup(ctx, msg, strlen(msg));
+	}
+	else if ((v = perps_json_get(root, "result")) != NULL)
+	{
+		/* a subscribe/unsubscribe answer */
+		struct json_object *ch = perps_json_get(v, "channel");
+
+		if (ch != NULL && json_object_is_type(ch, json_type_string) &&
+			perps_json_string(ctx, ch, "channel", &ev->channel) != PERPS_OK)
+			goto done;
+	}
+	else if ((v = perps_json_get(root, "method")) != NULL && json_object_is_type(v, json_type_string) &&
+			 strcmp(json_object_get_string(v), "subscription") == 0)
+	{
+		/* channel data as JSON: what a connection without the SBE parameters gets */
+		struct json_object *ch = perps_json_get(perps_json_get(root, "params"), "channel");
+		const char *c = ch && json_object_is_type(ch, json_type_string) ? json_object_get_string(ch) : "";
+
+		if (strncmp(c, "trades.", 7) == 0 || strncmp(c, "order_book.", 11) == 0 ||
+			strncmp(c, "markets_summary", 15) == 0 || strncmp(c, "funding_data.", 13) == 0 ||
+			strncmp(c, "bbo.", 4) == 0)
+		{
+			ev->is_error = true;
+			snprintf(msg, sizeof(msg), "paradex sent %.60s as JSON: the ws_url needs ?sbeSchemaId=1&sbeSchemaVersion=1", c);
+			ev->message = perps_strndup(ctx, msg, strlen(msg));
+		}
+	}
+	else
+		perps_fail(ctx, PERPS_ERR_SHAPE, "paradex text frame is neither a result, an error nor channel data");
+done:
+	json_object_put(root);
+	return ctx->status;
+}
+
+static PerpsStatus
+px_ws_parse(PerpsCtx *ctx, const char *data, size_t len, bool binary, PerpsStreamFrame *out)
+{
+	PerpsStreamEvent *ev;
+
+	memset(out, 0, sizeof(*out));
+	if (data == NULL)
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "paradex frame has no data");
+	if (len > PX_WS_MAX_MESSAGE)
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "paradex frame of %zu bytes is too large", len);
+	ev = perps_alloc(ctx, sizeof(PerpsStreamEvent));
+	if (ev == NULL)
+		return ctx->status;
+	ev->ts_us = PERPS_TS_NONE;
+	ev->next_funding_time_us = PERPS_TS_NONE;
+	if (binary)
+		px_ws_binary(ctx, (const unsigned char *) data, len, ev);
+	else
+		px_ws_text(ctx, data, len, ev);
+	if (ctx->status != PERPS_OK)
+		return ctx->status;
+	out->events = ev;
+	out->nevents = 1;
+	return PERPS_OK;
+}
+
+/* Deltas continue seq one by one; a snapshot replaces the book. */
+static PerpsSeqCheck
+px_ws_seq_rule(bool have_book, int64_t last_seq, const PerpsStreamEvent *ev)
+{
+	if (ev->snapshot)
+		return PERPS_SEQ_RESET;
+	if (!have_book || ev->seq <= last_seq)
+		return PERPS_SEQ_STALE;
+	if (last_seq < INT64_MAX && ev->seq == last_seq + 1)
+		return PERPS_SEQ_APPLY;
+	return PERPS_SEQ_GAP;
+}
+
+static const PerpsStreamAdapter px_stream = {
+	.quote = "USD",
+	.book_depth = 0,			/* the deltas feed is full depth */
+	.ping_message = NULL,		/* protocol pings from the server; lws answers */
+	.ping_interval_s = 0,
+	.max_message_bytes = PX_WS_MAX_MESSAGE,
+	.subscribe = px_ws_subscribe,
+	.resync = px_ws_resync,
+	.parse_frame = px_ws_parse,
+	.seq_rule = px_ws_seq_rule,
+};
+
 const PerpsAdapter perps_adapter_paradex = {
 	.name = "paradex",
 	.native_symbol = px_native_symbol,
@@ -686,4 +1388,5 @@ const PerpsAdapter perps_adapter_paradex = {
 	.max_kline_page = PX_KLINE_SPAN,
 	.max_funding_page = PX_PAGE,
 	.max_trades_page = PX_PAGE,
+	.stream = &px_stream,
 };

@@ -55,6 +55,7 @@
 #include "utils/timestamp.h"
 
 #include "book_math.h"
+#include "bulk.h"
 #include "fetch.h"
 #include "http.h"
 #include "perps_lws.h"
@@ -92,6 +93,8 @@ typedef struct StreamMarket
 	int32		market_id;
 	/* the market's contract size when the venue streams contracts ("" otherwise) */
 	char		contract_size[PERPS_DECIMAL_MAX_LEN + 1];
+	/* markets.funding_interval_hours, for funding rows whose stream does not say ("" unknown) */
+	char		funding_hours[PERPS_DECIMAL_MAX_LEN + 1];
 	PerpsLocalBook book;		/* in the venue's units */
 	TimestampTz next_rest_sync;	/* rest_snapshot venues: earliest next REST book */
 	/* the last funding rate written */
@@ -502,8 +505,9 @@ exec_plan(SPIPlanPtr plan, Datum *args, const char *nulls)
 	status.rows_written += (int64) SPI_processed;
 }
 
+/* INSERT ... ON CONFLICT DO NOTHING of the buffered trades (the COPY path's fallback). */
 static void
-flush_trades(void)
+insert_trades(void)
 {
 	TradeRow   *rows = buf_trades.rows;
 	int			n = buf_trades.n;
@@ -531,6 +535,43 @@ flush_trades(void)
 	args[4] = array_datum(v[4], nl, n, NUMERICOID);
 	args[5] = array_datum(v[5], nl, n, TEXTOID);
 	exec_plan(plan_trades, args, NULL);
+}
+
+static uint64
+insert_trades_cb(void *arg)
+{
+	insert_trades();
+	return 0;					/* counted by exec_plan */
+}
+
+/*
+ * Trades are the bulk of a stream: COPY's multi-insert path writes them,
+ * in a subtransaction; a batch COPY refuses (a trade already stored: a
+ * venue that replays after a reconnect) is written by INSERT ... ON
+ * CONFLICT DO NOTHING instead, so a flush stays idempotent.
+ */
+static void
+flush_trades(void)
+{
+	TradeRow   *rows = buf_trades.rows;
+	StringInfoData d;
+	bool		used_copy;
+	uint64		n;
+
+	initStringInfo(&d);
+	for (int i = 0; i < buf_trades.n; i++)
+	{
+		appendStringInfo(&d, "%d\t%s\t", rows[i].market_id,
+						 DatumGetCString(DirectFunctionCall1(timestamptz_out,
+															 TimestampTzGetDatum(unix_us_to_timestamptz(rows[i].ts_us)))));
+		perps_bulk_append_field(&d, rows[i].trade_id);
+		/* decimals were checked by decimal_storable: digits, sign, point, exponent only */
+		appendStringInfo(&d, "\t%s\t%s\t%s\n", rows[i].price, rows[i].qty, rows[i].is_buy ? "buy" : "sell");
+	}
+	n = perps_bulk_copy_or("perps_stats", "trades", "market_id,ts,trade_id,price,qty,side",
+						   d.data, d.len, insert_trades_cb, NULL, &used_copy);
+	status.rows_written += (int64) n;
+	pfree(d.data);
 }
 
 static void
@@ -970,7 +1011,7 @@ stream_refresh(bool *exists)
 				}
 			}
 
-			ret = SPI_execute_with_args("SELECT m.symbol, m.native_symbol, m.id, m.contract_size FROM perps_stats.watchlist w "
+			ret = SPI_execute_with_args("SELECT m.symbol, m.native_symbol, m.id, m.contract_size, m.funding_interval_hours FROM perps_stats.watchlist w "
 										"JOIN perps_stats.exchanges e ON e.name = w.exchange "
 										"JOIN perps_stats.markets m ON m.exchange_id = e.id AND m.symbol = w.symbol "
 										"WHERE e.id = $1 AND w.stream ORDER BY m.native_symbol",
@@ -990,6 +1031,12 @@ stream_refresh(bool *exists)
 				strlcpy(nm[n].native, nat, sizeof(nm[n].native));
 				nm[n].market_id = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[i],
 															  SPI_tuptable->tupdesc, 3, &isnull2));
+				{
+					char	   *fh = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 5);
+
+					if (fh != NULL && strlen(fh) < sizeof(nm[n].funding_hours))
+						strlcpy(nm[n].funding_hours, fh, sizeof(nm[n].funding_hours));
+				}
 				if (stream_sa->qty_in_contracts)
 				{
 					char	   *cs = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 4);
@@ -1504,13 +1551,15 @@ book_check_rest(StreamMarket *m, const PerpsStreamEvent *ev)
 	if (m->resyncing)
 	{
 		TimestampTz from = m->gap_from_us ? unix_us_to_timestamptz(m->gap_from_us) : 0;
+		/* the REST book's time can be older than the last update the stream gave */
+		TimestampTz to = Max(from, unix_us_to_timestamptz(m->book.ts_us));
 
 		if (m->gap_crossed)
-			add_event(m->market_id, "resync", from, unix_us_to_timestamptz(m->book.ts_us),
+			add_event(m->market_id, "resync", from, to,
 					  "%s book crossed at update id %lld; resynced from the REST book at update id %lld",
 					  m->native, (long long) m->gap_first, (long long) m->book.seq);
 		else
-			add_event(m->market_id, "gap", from, unix_us_to_timestamptz(m->book.ts_us),
+			add_event(m->market_id, "gap", from, to,
 					  "%s book: update ids %lld..%lld lost; resynced from the REST book at update id %lld",
 					  m->native, (long long) m->gap_first, (long long) m->gap_last, (long long) m->book.seq);
 		m->resyncing = false;
@@ -1629,7 +1678,8 @@ add_funding(StreamMarket *m, const PerpsStreamEvent *ev)
 	}
 	old = MemoryContextSwitchTo(batch_cxt);
 	r->rate = pstrdup(ev->funding_rate);
-	r->interval_hours = ev->funding_interval_hours ? pstrdup(ev->funding_interval_hours) : NULL;
+	r->interval_hours = ev->funding_interval_hours ? pstrdup(ev->funding_interval_hours) :
+		m->funding_hours[0] ? pstrdup(m->funding_hours) : NULL;
 	MemoryContextSwitchTo(old);
 }
 

@@ -142,6 +142,15 @@ is "$(( $(status parse_errors) - pe0 ))" "4" "garbage, truncated, wrong-typed an
 is "$(q "SELECT count(*) FROM perps_stats.trades WHERE trade_id = 'bad-1'")" "0" "nothing of the wrong-typed frame is stored"
 is "$(status state)" "streaming" "the connection survived them"
 
+# ---- a trade stored before, sent again with a new one: the batch's COPY is refused,
+# the INSERT ... ON CONFLICT fallback writes the new one and skips the other ----
+act '{"venue":"bybit","action":"send","frames":["{\"topic\":\"publicTrade.BTCUSDT\",\"type\":\"snapshot\",\"ts\":1786310819700,\"data\":[{\"T\":1786310819680,\"s\":\"BTCUSDT\",\"S\":\"Sell\",\"v\":\"0.004\",\"p\":\"65114.20\",\"L\":\"MinusTick\",\"i\":\"a9188a0a-82bc-50de-be60-03eedbe3cdd7\",\"BT\":false},{\"T\":1786310819690,\"s\":\"BTCUSDT\",\"S\":\"Buy\",\"v\":\"0.5\",\"p\":\"65114.30\",\"L\":\"PlusTick\",\"i\":\"dup-test-new\\t1\",\"BT\":false}]}"]}'
+ok_wait "SELECT EXISTS (SELECT 1 FROM perps_stats.trades WHERE market_id = $BTC AND trade_id = E'dup-test-new\\t1')" \
+        "a batch with an already stored trade: the new trade is written (its id has a tab, escaped for COPY)"
+is "$(q "SELECT count(*) || ' ' || min(price) || ' ' || min(qty) FROM perps_stats.trades WHERE trade_id = 'a9188a0a-82bc-50de-be60-03eedbe3cdd7'")" \
+   "1 65114.20 0.004" "the trade sent twice is stored once"
+is "$(status "last_error NOT LIKE 'flush failed%'")" "t" "and the flush did not fail"
+
 # ---- a dropped connection: reconnect, downtime recorded, stream continues ----
 act '{"venue":"bybit","action":"drop"}'
 ok_wait "SELECT reconnects = 1 AND state = 'streaming' FROM perps_stats.stream_status WHERE exchange = 'bybit'" \

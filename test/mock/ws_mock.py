@@ -9,6 +9,7 @@ test/mock/ws_venues/<venue>.py, a module with
     class Venue(ws_mock.VenueBase):
         def on_open(self, session): ...           # a client connected
         def on_text(self, session, text): ...     # a text message arrived
+        def refuse(self, path): ...               # (status, body) refuses the handshake; None accepts
         def action(self, name, params): ...       # a control request; returns a dict
 
 Control (HTTP, JSON, same port):
@@ -135,6 +136,10 @@ class VenueBase:
             return list(self.sessions)
 
     # subclasses override
+    def refuse(self, path):
+        """(status, body) to refuse the upgrade of a request for path (query included); None accepts."""
+        return None
+
     def on_open(self, session):
         pass
 
@@ -259,6 +264,12 @@ class Handler(socketserver.BaseRequestHandler):
         venue = VENUES.get(vname)
         if venue is None:
             sock.sendall(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")
+            return
+        refusal = venue.refuse(path)
+        if refusal is not None:
+            code, body = refusal
+            sock.sendall(b"HTTP/1.1 %d Refused\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n"
+                         % (code, len(body)) + body)
             return
         accept = base64.b64encode(hashlib.sha1((headers["sec-websocket-key"] + WS_GUID).encode()).digest())
         sock.sendall(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"

@@ -23,6 +23,12 @@ WS = "websocket/binance_usdm/"
 # "now" of the mock: the close of the last recorded 1m kline (2024-04-10 08:43:59.999 UTC)
 NOW_MS = 1712738639999
 
+# The REST depth snapshots served for /fapi/v1/depth; the WebSocket mock
+# (test/mock/ws_venues/binance.py) reads this too, so that its diff depth
+# events continue these snapshots' lastUpdateId.
+DEPTH_FIXTURES = {"BTCUSDT": "binance/fetchOrderBook.swap.json",
+                  "SUSHIUSDT": "binance/fetchOrderBook.depth_sushiusdt.json"}
+
 INTERVAL_MS = {"1m": 60000, "3m": 180000, "5m": 300000, "15m": 900000, "30m": 1800000,
                "1h": 3600000, "2h": 7200000, "4h": 14400000, "6h": 21600000, "8h": 28800000,
                "12h": 43200000, "1d": 86400000}
@@ -82,8 +88,7 @@ def _state(venue):
         st["oi"] = {"BTCUSDT": fixture("binance/fetchOpenInterest.json"),
                     # DOCUMENTED-FORMAT
                     "ETHUSDT": {"symbol": "ETHUSDT", "openInterest": "1234567.890", "time": 1653817860000}}
-        st["depth"] = {"BTCUSDT": fixture_json("binance/fetchOrderBook.swap.json"),
-                       "SUSHIUSDT": fixture_json("binance/fetchOrderBook.depth_sushiusdt.json")}
+        st["depth"] = {s: fixture_json(rel) for s, rel in DEPTH_FIXTURES.items()}
         st["klines"] = {("BTCUSDT", "1m"): {r[0]: r for r in fixture_json("binance/fetchOHLCV.swap.json")}}
     return st
 

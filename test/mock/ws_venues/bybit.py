@@ -15,6 +15,13 @@ next id.  Actions:
                         generated trades with ids mock-<n>: as fast as possible, or `rate`
                         trades per second from a background thread (the answer comes at once)
     u1_snapshot         a snapshot with u = 1 (Bybit's service restart)
+    burst {kind, count, per_frame, price}
+                        for benchmarks: `count` trades in frames of `per_frame` (kind "trades",
+                        ids burst-<n>) or `count` book deltas of one level each (kind "deltas":
+                        a new size for one of the snapshot's bid prices, in turn), all frames
+                        encoded first, then written as fast as the socket takes them; answers
+                        {"sent": frames, "bytes": n, "build_seconds": time spent encoding,
+                        "seconds": time spent writing}
 """
 
 import json
@@ -144,9 +151,55 @@ class Venue(ws.VenueBase):  # noqa: F821 (ws is injected by the loader)
                         threading.Thread(target=self.send_trades, args=(s, sym, params), daemon=True).start()
                     else:
                         sent += self.send_trades(s, sym, params)
+        if name == "burst":
+            return self.burst(params)
         if name not in ("replay", "book_delta", "u1_snapshot", "trades"):
             raise KeyError(name)
         return {"sent": sent}
+
+    def burst(self, params):
+        kind = params.get("kind", "trades")
+        count = int(params.get("count", 1000))
+        per = max(1, int(params.get("per_frame", 100)))
+        price = str(params.get("price", "65000.5"))
+        targets = []
+        for s in self.sessions_open():
+            for sym in self.symbols(s):
+                if kind == "trades" and "publicTrade." + sym in self.topics(s):
+                    targets.append((s, sym, None))
+                elif kind == "deltas" and self.book_topic(s, sym):
+                    targets.append((s, sym, self.book_topic(s, sym)))
+        out = {"sent": 0, "bytes": 0, "build_seconds": 0.0, "seconds": 0.0}
+        for s, sym, topic in targets:
+            t0 = time.monotonic()
+            frames = []
+            if kind == "trades":
+                now = int(time.time() * 1000)
+                for k0 in range(0, count, per):
+                    data = []
+                    for _ in range(min(per, count - k0)):
+                        with self.lock:
+                            self.trade_n += 1
+                            n = self.trade_n
+                        data.append({"T": now, "s": sym, "S": "Buy" if n % 2 else "Sell", "v": "0.001",
+                                     "p": price, "L": "PlusTick", "i": "burst-%d" % n, "BT": False})
+                    frames.append({"topic": "publicTrade." + sym, "type": "snapshot", "ts": now, "data": data})
+            else:
+                bids = self.book_snapshot["data"]["b"]
+                for k in range(count):
+                    u, ts = self.next_book(sym)
+                    frames.append({"topic": topic, "type": "delta", "ts": ts,
+                                   "data": {"s": sym, "b": [[bids[k % len(bids)][0], "1.%03d" % (k % 997 + 1)]],
+                                            "a": [], "u": u, "seq": 1}, "cts": ts})
+            blob = b"".join(ws.frame(0x1, json.dumps(f, separators=(",", ":")).encode())  # noqa: F821
+                            for f in frames)
+            out["build_seconds"] += time.monotonic() - t0
+            t0 = time.monotonic()
+            ok = s.send_bytes(blob)
+            out["seconds"] += time.monotonic() - t0
+            out["sent"] += len(frames) if ok else 0
+            out["bytes"] += len(blob) if ok else 0
+        return out
 
     def send_trades(self, session, sym, params):
         count = int(params.get("count", 1))

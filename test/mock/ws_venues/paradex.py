@@ -1,0 +1,343 @@
+"""Paradex public WebSocket (wss://ws.api.prod.paradex.trade/v1?sbeSchemaId=1&sbeSchemaVersion=1)
+for the WebSocket mock, reached at /paradex/v1.  `ws` is ws_mock, set by the loader.
+
+Channel data goes out as SBE binary frames, encoded here with `struct` from
+Paradex's published schema (tradeparadex/paradex-py paradex_py/api/sbe/paradex_1_0.xml,
+little-endian; an 8-byte header blockLength, templateId, schemaId, version; decimals
+as int64 mantissas with the schema's constant exponent -8, or -12 for Rate12;
+INT64_MIN is null; timestamps in microseconds; groups with a 4-byte
+blockLength/numInGroup header; the market as a length-prefixed string last).
+The layouts below are written from the field order of that schema, not from
+the C decoder.  The JSON-RPC control plane (subscribe, unsubscribe, their
+answers and errors) is JSON text, as at the venue.
+
+Negotiation: the URL must carry sbeSchemaId=1 and sbeSchemaVersion 0 or 1
+(the frames follow the version asked for: MarketSummaryEvent and
+FundingDataEvent are shorter at 0).  Anything else -- the parameters
+missing, another schema or version -- is refused with HTTP 400 at the
+handshake, which is what Paradex documents for an unsupported schema (and
+since 2026-09-21 public channels are not served as JSON any more).
+
+Nothing is recorded from the venue's stream (no Paradex WebSocket frame is in
+the fixtures): the scripted frames reuse the recorded REST payloads of
+../shared/fixtures/paradex (fetchOrderBook for the book snapshot, fetchTicker
+for the market summary, fetchTrades for the trade), with the values a
+schema-1 frame can carry.  Subscribing order_book.SYM.deltas sends the
+snapshot (seq 14139427 first, then the next seq on every later book frame,
+per symbol, across connections), markets_summary.SYM the summary,
+funding_data.SYM the funding record.  Subscribing a channel twice is an
+error (Paradex documents that; the code -32600 is the mock's choice).
+Actions:
+
+    replay              two book deltas (seq +1 each), the trade, a bbo frame
+    book_delta {skip, bids, asks}
+                        a delta (default: bid 66800 x 1), skipping `skip` sequence numbers
+    trades {count, per_frame, price, qty, rate}
+                        generated trades (ids 5000000000000 + n, sides alternating); one SBE
+                        message per frame, so per_frame only groups frames into one send;
+                        `rate` per second from a background thread
+    summary {...}       the market summary again with fields overridden (decimal texts)
+    funding {rate, created_at}
+                        a funding record (created_at in microseconds)
+    heartbeat           HeartbeatEvent (template 40)
+    unknown_template {template}
+                        a well-formed frame of a template the schema does not have (99)
+    bad_schema {schema, version}
+                        a trade frame whose header names another schema or version
+    group_overrun       a book delta whose bids group claims 1000 entries and carries one
+    truncated_sbe       a trade frame cut after 30 bytes
+"""
+
+import json
+import re
+import struct
+import threading
+import time
+from decimal import Decimal
+from urllib.parse import parse_qs, urlsplit
+
+SCHEMA_ID = 1
+NULL = -(2 ** 63)
+HDR = struct.Struct("<HHHH")
+GRP = struct.Struct("<HH")
+LEVEL = struct.Struct("<qq")
+TRADE = struct.Struct("<qqqBqqqB")              # TradeEvent, 50 bytes
+BBO = struct.Struct("<qqqqqq")                  # BboEvent, 48 bytes
+BOOK = struct.Struct("<qqB" + "q" * 9)          # BookEvent, 89 bytes
+SUMMARY_V0 = struct.Struct("<" + "q" * 27)      # MarketSummaryEvent, 216 bytes
+SUMMARY_V1 = struct.Struct("<" + "q" * 30)      # 240 bytes since version 1
+FUNDING_V0 = struct.Struct("<qqqqqqqh")         # FundingDataEvent, 58 bytes
+FUNDING_V1 = struct.Struct("<qqqqqqqhq")        # 66 bytes since version 1
+
+CHANNEL = re.compile(r"^(trades|bbo|markets_summary|funding_data)\.([A-Z0-9]+-USD-PERP)$"
+                     r"|^order_book\.([A-Z0-9]+-USD-PERP)\.(deltas|snapshot@15@(50|100)ms)$")
+
+
+def mant(text, exp=8):
+    """Decimal text -> int64 mantissa at 10^-exp, exactly (None -> null)."""
+    if text is None:
+        return NULL
+    v = Decimal(str(text)).scaleb(exp)
+    if v != v.to_integral_value():
+        raise ValueError("%s has more than %d decimals" % (text, exp))
+    return int(v)
+
+
+def market(sym):
+    b = sym.encode()
+    return struct.pack("<B", len(b)) + b
+
+
+def header(block, template, version, schema=SCHEMA_ID):
+    return HDR.pack(block, template, schema, version)
+
+
+def levels(lv):
+    return GRP.pack(LEVEL.size, len(lv)) + b"".join(LEVEL.pack(mant(p), mant(q)) for p, q in lv)
+
+
+class Venue(ws.VenueBase):  # noqa: F821 (ws is injected by the loader)
+    def __init__(self, name):
+        super().__init__(name)
+        book = ws.fixture_json("paradex/fetchOrderBook.json")  # noqa: F821
+        self.snap_bids = book["bids"]
+        self.snap_asks = book["asks"]
+        self.snap_seq = book["seq_no"]                  # 14139427
+        self.snap_ts = book["last_updated_at"] * 1000   # µs
+        tk = ws.fixture_json("paradex/fetchTicker.json")["results"][0]  # noqa: F821
+        # the frame's fields (schema names); 8 decimals where the REST text has more
+        self.summary = {
+            "ts": tk["created_at"] * 1000, "seq": 1,
+            "markPrice": tk["mark_price"], "indexPrice": tk["underlying_price"],
+            "lastPrice": tk["last_traded_price"], "volumeUsd24h": "2611476.2626",
+            "openInterest": tk["open_interest"], "fundingRate": "0.00689938",
+            "bid": tk["bid"], "ask": tk["ask"], "totalVolume": "589169794.97926034",
+            "priceChangeRate24h": tk["price_change_rate_24h"],
+            "bidSize": "1.5", "askSize": "3.734",
+            "fundingRatePrecise": "0.006899389231",
+        }
+        tr = ws.fixture_json("paradex/fetchTrades.json")["results"][0]  # noqa: F821
+        self.trade = {"ts": tr["created_at"] * 1000, "seq": 1,
+                      "tradeId": int(tr["id"][:19]),    # SBE trade ids are int64
+                      "side": tr["side"], "price": tr["price"], "size": tr["size"],
+                      "createdAt": tr["created_at"] * 1000}
+        self.funding = {"ts": 1718380800000000, "seq": 1, "fundingRate": "0.0000125",
+                        "fundingIndex": "-2819.53434361", "createdAt": 1718380800000000,
+                        "fundingPremium": "0.00001", "fundingRate8h": "0.0000125",
+                        "fundingPeriodHours": 8, "impactPremiumRate": None}
+        self.last_seq = {}
+        self.last_ts = {}
+        self.trade_n = 0
+
+    # ---- negotiation ----
+
+    def refuse(self, path):
+        q = parse_qs(urlsplit(path).query)
+        if q.get("sbeSchemaId") == ["1"] and q.get("sbeSchemaVersion") in (["0"], ["1"]):
+            return None
+        return 400, b'{"error":"unsupported or missing sbeSchemaId/sbeSchemaVersion"}'
+
+    def version(self, session):
+        return int(parse_qs(urlsplit(session.path).query)["sbeSchemaVersion"][0])
+
+    # ---- frames ----
+
+    def send_sbe(self, session, payload):
+        return session.send_bytes(ws.frame(0x2, payload))  # noqa: F821
+
+    def next_book(self, sym, seq=None):
+        if seq is None:
+            seq = self.last_seq.get(sym, self.snap_seq - 1) + 1
+        self.last_seq[sym] = seq
+        ts = self.last_ts.get(sym)
+        ts = self.snap_ts if ts is None else ts + 1000
+        self.last_ts[sym] = ts
+        return seq, ts
+
+    def book_frame(self, session, sym, seq, ts, snapshot, bids, asks, raw_bids=None):
+        block = BOOK.pack(ts, seq, 0 if snapshot else 1, *([NULL] * 9))
+        return (header(BOOK.size, 3, self.version(session)) + block +
+                (raw_bids if raw_bids is not None else levels(bids)) + levels(asks) + market(sym))
+
+    def trade_frame(self, session, sym, t, schema=SCHEMA_ID, version=None):
+        block = TRADE.pack(t["ts"], t["seq"], t["tradeId"], 1 if t["side"] == "BUY" else 2,
+                           mant(t["price"]), mant(t["size"]), t["createdAt"], 1)
+        return header(TRADE.size, 1, self.version(session) if version is None else version, schema) + block + market(sym)
+
+    def summary_frame(self, session, sym, over=None):
+        s = dict(self.summary, **(over or {}))
+        v = self.version(session)
+        g = s.get
+        vals = [s["ts"], s["seq"], mant(g("markPrice")), mant(g("indexPrice")), mant(g("lastPrice")),
+                mant(g("volumeUsd24h")), mant(g("openInterest")), mant(g("fundingRate")),
+                mant(g("bid")), mant(g("ask")), mant(g("totalVolume")), mant(g("priceChangeRate24h"))]
+        vals += [NULL] * 13                                 # markIv .. externalFairPrice
+        vals += [mant(g("bidSize")), mant(g("askSize"))]
+        st = SUMMARY_V0
+        if v >= 1:
+            vals += [NULL, NULL, mant(g("fundingRatePrecise"), 12)]
+            st = SUMMARY_V1
+        return header(st.size, 4, v) + st.pack(*vals) + market(sym)
+
+    def funding_frame(self, session, sym, over=None):
+        f = dict(self.funding, **(over or {}))
+        v = self.version(session)
+        vals = [f["ts"], f["seq"], mant(f["fundingRate"]), mant(f["fundingIndex"]), f["createdAt"],
+                mant(f["fundingPremium"]), mant(f["fundingRate8h"]), f["fundingPeriodHours"]]
+        st = FUNDING_V0
+        if v >= 1:
+            vals.append(mant(f.get("impactPremiumRate")))
+            st = FUNDING_V1
+        return header(st.size, 5, v) + st.pack(*vals) + market(sym)
+
+    def bbo_frame(self, session, sym, ts, bid, bid_size, ask, ask_size):
+        block = BBO.pack(ts, 1, mant(bid), mant(bid_size), mant(ask), mant(ask_size))
+        return header(BBO.size, 2, self.version(session)) + block + market(sym)
+
+    # ---- protocol ----
+
+    def channels(self, session):
+        return session.state.setdefault("channels", set())
+
+    def answer(self, session, rid, result=None, error=None):
+        now = int(time.time() * 1e6)
+        msg = {"jsonrpc": "2.0", "usIn": now, "usDiff": 20, "id": rid}
+        if error:
+            msg["error"] = {"code": error[0], "message": error[1]}
+        else:
+            msg["result"] = result
+        session.send_text(msg)
+
+    def on_text(self, session, text):
+        try:
+            req = json.loads(text)
+        except ValueError:
+            self.answer(session, None, error=(-32700, "Parse error"))
+            return
+        if not isinstance(req, dict):
+            self.answer(session, None, error=(-32600, "invalid request"))
+            return
+        rid = req.get("id")
+        method = req.get("method")
+        params = req.get("params") if isinstance(req.get("params"), dict) else {}
+        ch = params.get("channel")
+        if method not in ("subscribe", "unsubscribe"):
+            self.answer(session, rid, error=(-32601, "method does not exist"))
+            return
+        m = CHANNEL.match(ch) if isinstance(ch, str) else None
+        if m is None:
+            self.answer(session, rid, error=(-32602, "Invalid parameters"))
+            return
+        chans = self.channels(session)
+        if method == "unsubscribe":
+            if ch not in chans:
+                self.answer(session, rid, error=(-32600, "not subscribed to " + ch))
+                return
+            chans.discard(ch)
+            self.answer(session, rid, {"channel": ch})
+            return
+        if ch in chans:
+            self.answer(session, rid, error=(-32600, "already subscribed to " + ch))
+            return
+        chans.add(ch)
+        self.answer(session, rid, {"channel": ch})
+        kind, sym = (m.group(1), m.group(2)) if m.group(1) else ("order_book", m.group(3))
+        if kind == "order_book":
+            seq, ts = self.next_book(sym)
+            self.send_sbe(session, self.book_frame(session, sym, seq, ts, True, self.snap_bids, self.snap_asks))
+        elif kind == "markets_summary":
+            self.send_sbe(session, self.summary_frame(session, sym))
+        elif kind == "funding_data":
+            self.send_sbe(session, self.funding_frame(session, sym))
+
+    # ---- actions ----
+
+    def symbols(self, session, kind):
+        out = []
+        for c in sorted(self.channels(session)):
+            if c.startswith(kind + "."):
+                out.append(c.split(".")[1])
+        return out
+
+    def action(self, name, params):
+        sent = 0
+        for s in self.sessions_open():
+            if name == "heartbeat":
+                sent += self.send_sbe(s, header(16, 40, self.version(s)) + struct.pack("<qq", int(time.time() * 1e6), 1))
+            elif name == "unknown_template":
+                tpl = int(params.get("template", 99))
+                sent += self.send_sbe(s, header(16, tpl, self.version(s)) + struct.pack("<qq", int(time.time() * 1e6), 1)
+                                      + market("BTC-USD-PERP"))
+            for sym in self.symbols(s, "order_book"):
+                if name == "replay":
+                    for bids, asks in (([["66810", "0"], ["66815.5", "0.5"]], [["67643.2", "2.5"]]),
+                                       ([["66131.9", "0"]], [["67000", "0.1"]])):
+                        seq, ts = self.next_book(sym)
+                        sent += self.send_sbe(s, self.book_frame(s, sym, seq, ts, False, bids, asks))
+                elif name == "book_delta":
+                    seq, ts = self.next_book(sym, self.last_seq.get(sym, 0) + 1 + int(params.get("skip", 0)))
+                    sent += self.send_sbe(s, self.book_frame(s, sym, seq, ts, False, params.get("bids", [["66800", "1"]]),
+                                                             params.get("asks", [])))
+                elif name == "group_overrun":
+                    # claims 1000 bid entries, carries one; seq and ts are not consumed
+                    seq = self.last_seq.get(sym, 0) + 1
+                    raw = GRP.pack(LEVEL.size, 1000) + LEVEL.pack(mant("66000"), mant("1"))
+                    sent += self.send_sbe(s, self.book_frame(s, sym, seq, self.last_ts.get(sym, 0), False, [], [], raw))
+            for sym in self.symbols(s, "trades"):
+                if name == "replay":
+                    sent += self.send_sbe(s, self.trade_frame(s, sym, self.trade))
+                elif name == "bad_schema":
+                    sent += self.send_sbe(s, self.trade_frame(s, sym, self.trade, int(params.get("schema", 2)),
+                                                              int(params.get("version", 0))))
+                elif name == "truncated_sbe":
+                    sent += self.send_sbe(s, self.trade_frame(s, sym, self.trade)[:30])
+                elif name == "trades":
+                    if float(params.get("rate", 0)) > 0:
+                        threading.Thread(target=self.send_trades, args=(s, sym, params), daemon=True).start()
+                    else:
+                        sent += self.send_trades(s, sym, params)
+            if name == "replay":
+                for sym in self.symbols(s, "trades"):
+                    sent += self.send_sbe(s, self.bbo_frame(s, sym, self.snap_ts + 3000, "66815.5", "0.5", "67000", "0.1"))
+            for sym in self.symbols(s, "markets_summary"):
+                if name == "summary":
+                    over = {k: v for k, v in params.items() if k not in ("venue", "action")}
+                    sent += self.send_sbe(s, self.summary_frame(s, sym, over))
+            for sym in self.symbols(s, "funding_data"):
+                if name == "funding":
+                    over = {"fundingRate": str(params.get("rate", "0.0000125"))}
+                    if "created_at" in params:
+                        over["createdAt"] = over["ts"] = int(params["created_at"])
+                    sent += self.send_sbe(s, self.funding_frame(s, sym, over))
+        if name not in ("replay", "book_delta", "group_overrun", "trades", "bad_schema", "truncated_sbe",
+                        "summary", "funding", "heartbeat", "unknown_template"):
+            raise KeyError(name)
+        return {"sent": sent}
+
+    def send_trades(self, session, sym, params):
+        count = int(params.get("count", 1))
+        per = max(1, int(params.get("per_frame", 1)))
+        price = str(params.get("price", "67000.5"))
+        qty = str(params.get("qty", "0.001"))
+        rate = float(params.get("rate", 0))
+        start = time.monotonic()
+        sent = 0
+        k = 0
+        while k < count and session.open:
+            if rate > 0:
+                due = start + k / rate
+                if due > time.monotonic():
+                    time.sleep(due - time.monotonic())
+            now = int(time.time() * 1e6)
+            batch = b""
+            for _ in range(min(per, count - k)):
+                with self.lock:
+                    self.trade_n += 1
+                    n = self.trade_n
+                t = {"ts": now, "seq": n, "tradeId": 5000000000000 + n, "side": "BUY" if n % 2 else "SELL",
+                     "price": price, "size": qty, "createdAt": now}
+                batch += ws.frame(0x2, self.trade_frame(session, sym, t))  # noqa: F821
+                k += 1
+            if session.send_bytes(batch):
+                sent += 1
+        return sent
