@@ -233,6 +233,7 @@ typedef struct PerpsWsMessage
 } PerpsWsMessage;
 
 #define PERPS_WS_MAX_MESSAGES 64
+#define PERPS_WS_MAX_CONNECTIONS 4
 
 typedef enum PerpsStreamEventKind
 {
@@ -354,6 +355,20 @@ typedef struct PerpsStreamAdapter
 							  PerpsWsMessage *out);
 
 	/*
+	 * Venues that serve their streams on several paths under ws_url
+	 * (Binance USD-M: the book on /public, trades, mark price and tickers
+	 * on /market): one connection per path, opened, watched and closed
+	 * together; subscribe_on() gives each connection its messages, and
+	 * resync() messages go to book_connection.  nconnections 0: one
+	 * connection to ws_url itself, subscribe().
+	 */
+	int			nconnections;	/* at most PERPS_WS_MAX_CONNECTIONS */
+	const char *const *connection_paths;
+	int			book_connection;
+	int			(*subscribe_on) (PerpsCtx *ctx, int conn, const char *const *natives, int n,
+								 PerpsWsMessage *out);
+
+	/*
 	 * The messages that make the venue send a fresh book snapshot for one
 	 * market (Bybit: unsubscribe and subscribe its book topic again);
 	 * NULL for rest_snapshot venues.
@@ -400,6 +415,15 @@ typedef struct PerpsAdapter
 	int			max_kline_page;	/* documented page-size limits */
 	int			max_funding_page;
 	int			max_trades_page;
+
+	/*
+	 * Trade history over a time range.  NULL when PERPS_M_TRADES honours
+	 * since_us / until_us (paging with has_more and next_since_us or
+	 * next_cursor, like klines); otherwise the reason the venue has none,
+	 * one full sentence for an errdetail, and build() answers
+	 * PERPS_UNSUPPORTED to a trades query with a time range.
+	 */
+	const char *no_trades_history;
 
 	/* The stream side; NULL when the venue is not streamed yet. */
 	const PerpsStreamAdapter *stream;

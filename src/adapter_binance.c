@@ -15,7 +15,12 @@
  *	 funding hist.	GET /fapi/v1/fundingRate, startTime/endTime, limit <= 1000
  *	 open interest	GET /fapi/v1/openInterest (1)
  *	 klines			GET /fapi/v1/klines, startTime/endTime, limit <= 1500 (1..10)
- *	 trades			GET /fapi/v1/trades, limit <= 1000 (5)
+ *	 trades			GET /fapi/v1/trades, limit <= 1000 (5): the most recent
+ *	 trade history	GET /fapi/v1/aggTrades (20), limit <= 1000: startTime and
+ *					endTime (inclusive, less than an hour apart) for the first
+ *					page of a window, then fromId (the next aggregate trade id)
+ *					while pages come back full; aggregate trade ids, as the
+ *					aggTrade stream has them
  * Request weight limit: 2400 per minute per IP.
  *
  * Stream side (combined streams, the book synced from REST): see "the
@@ -131,6 +136,70 @@ bn_kline_weight(int limit)
 	return 10;
 }
 
+/*
+ * The time window of an aggTrades request (ms, both inclusive): from since
+ * (or an hour before until), less than an hour long, not past until.
+ * false when the range is empty.
+ */
+#define BN_AGG_WINDOW_MS 3600000
+
+static bool
+bn_agg_window(const PerpsQuery *q, int64_t *start_ms, int64_t *end_ms)
+{
+	int64_t		until_ms = q->until_us != PERPS_TS_NONE ? q->until_us / 1000 - (q->until_us % 1000 < 0) : INT64_MAX;
+
+	if (q->since_us != PERPS_TS_NONE)
+	{
+		*start_ms = q->since_us / 1000 + (q->since_us % 1000 > 0);
+		*end_ms = *start_ms + BN_AGG_WINDOW_MS - 1;
+		if (until_ms < *end_ms)
+			*end_ms = until_ms;
+	}
+	else
+	{
+		*end_ms = until_ms;
+		*start_ms = until_ms - BN_AGG_WINDOW_MS + 1;
+	}
+	return *end_ms >= *start_ms;
+}
+
+/* A fromId cursor: the decimal aggregate trade id to go on from. */
+static bool
+bn_safe_cursor(const char *c)
+{
+	size_t		n = strlen(c);
+
+	if (n == 0 || n > 19)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isdigit((unsigned char) c[i]))
+			return false;
+	return true;
+}
+
+static int
+bn_build_agg_trades(PerpsCtx *ctx, PerpsRequest *r, const PerpsQuery *q, const char *s, int limit)
+{
+	int64_t		start_ms,
+				end_ms;
+
+	if (q->cursor != NULL && q->cursor[0] != '\0')
+	{
+		/* Binance: send fromId or the times, not both */
+		if (!bn_safe_cursor(q->cursor))
+			return perps_fail(ctx, PERPS_ERR_ARG, "invalid Binance aggregate trade cursor \"%.40s\"", q->cursor);
+		if (bn_path(ctx, r, 20, "/fapi/v1/aggTrades?symbol=%s&fromId=%s&limit=%d", s, q->cursor, limit))
+			return ctx->status;
+		return 1;
+	}
+	if (!bn_agg_window(q, &start_ms, &end_ms))
+		return perps_fail(ctx, PERPS_ERR_ARG, "since is after until");
+	if (bn_path(ctx, r, 20, "/fapi/v1/aggTrades?symbol=%s&startTime=%lld&endTime=%lld&limit=%d", s,
+				(long long) start_ms, (long long) end_ms, limit))
+		return ctx->status;
+	return 1;
+}
+
 static int
 bn_build(PerpsCtx *ctx, PerpsMethod m, const PerpsQuery *q, PerpsRequest *reqs)
 {
@@ -208,6 +277,8 @@ bn_build(PerpsCtx *ctx, PerpsMethod m, const PerpsQuery *q, PerpsRequest *reqs)
 			{
 				int			limit = q->limit > 0 ? (q->limit > 1000 ? 1000 : q->limit) : 500;
 
+				if (q->since_us != PERPS_TS_NONE || q->until_us != PERPS_TS_NONE)
+					return bn_build_agg_trades(ctx, &reqs[0], q, s, limit);
 				if (bn_path(ctx, &reqs[0], 5, "/fapi/v1/trades?symbol=%s&limit=%d", s, limit))
 					return ctx->status;
 				return 1;
@@ -699,6 +770,73 @@ bn_parse_trades(PerpsCtx *ctx, struct json_object *root, PerpsResult *out)
 	return PERPS_OK;
 }
 
+/*
+ * aggTrades, ascending by aggregate trade id.  Paging: a full page goes on
+ * with fromId = its last id + 1 unless it already reached past until; a
+ * short page ends a fromId walk (there is nothing newer) or the time
+ * window, and then the next window starts right after it.
+ */
+static PerpsStatus
+bn_parse_agg_trades(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *root, PerpsResult *out)
+{
+	size_t		n;
+	int			limit = q->limit > 0 ? (q->limit > 1000 ? 1000 : q->limit) : 500;
+	int64_t		last_id = -1;
+	bool		by_id = q->cursor != NULL && q->cursor[0] != '\0';
+	int64_t		start_ms,
+				end_ms;
+
+	if (bn_need_array(ctx, root, "aggregate trades", &n))
+		return ctx->status;
+	out->u.trades = perps_alloc_array(ctx, n ? n : 1, sizeof(PerpsTrade));
+	if (out->u.trades == NULL)
+		return ctx->status;
+	for (size_t i = 0; i < n; i++)
+	{
+		struct json_object *e = json_object_array_get_idx(root, i);
+		PerpsTrade *t = &out->u.trades[i];
+		struct json_object *maker;
+		int64_t		id;
+
+		if (bn_need_object(ctx, e, "aggregate trade") ||
+			perps_json_id(ctx, perps_json_get(e, "a"), "a", &t->trade_id) ||
+			perps_json_int64_field(ctx, e, "a", &id) ||
+			perps_json_decimal_field(ctx, e, "p", true, &t->price) ||
+			perps_json_decimal_field(ctx, e, "q", true, &t->qty) ||
+			perps_json_ts_field(ctx, e, "T", PERPS_MS, &t->ts_us) ||
+			perps_json_need(ctx, e, "m", json_type_boolean, &maker))
+			return ctx->status;
+		if (id < 0 || id <= last_id)
+			return perps_fail(ctx, PERPS_ERR_SHAPE, "aggregate trade ids are not ascending");
+		last_id = id;
+		/* the buyer was the maker: the taker sold */
+		t->is_buy = !json_object_get_boolean(maker);
+	}
+	out->n = (int) n;
+	if (q->since_us == PERPS_TS_NONE)
+		return PERPS_OK;		/* the window before until: one page */
+	if ((int) n >= limit && n > 0)
+	{
+		if (q->until_us == PERPS_TS_NONE || out->u.trades[n - 1].ts_us <= q->until_us)
+		{
+			char	   *c = perps_alloc(ctx, 24);
+
+			if (c == NULL || last_id == INT64_MAX)
+				return c == NULL ? ctx->status : perps_fail(ctx, PERPS_ERR_SHAPE, "aggregate trade id overflows");
+			snprintf(c, 24, "%lld", (long long) (last_id + 1));
+			out->has_more = true;
+			out->next_cursor = c;
+		}
+	}
+	else if (!by_id && q->until_us != PERPS_TS_NONE && bn_agg_window(q, &start_ms, &end_ms) &&
+			 (end_ms + 1) * 1000 <= q->until_us)
+	{
+		out->has_more = true;
+		out->next_since_us = (end_ms + 1) * 1000;
+	}
+	return PERPS_OK;
+}
+
 static PerpsStatus
 bn_parse(PerpsCtx *ctx, PerpsMethod m, const PerpsQuery *q, const PerpsBody *bodies, int nbodies,
 		 PerpsResult *out)
@@ -778,7 +916,10 @@ bn_parse(PerpsCtx *ctx, PerpsMethod m, const PerpsQuery *q, const PerpsBody *bod
 				st = bn_parse_klines(ctx, q, roots[0], out);
 				break;
 			case PERPS_M_TRADES:
-				st = bn_parse_trades(ctx, roots[0], out);
+				if (q != NULL && (q->since_us != PERPS_TS_NONE || q->until_us != PERPS_TS_NONE))
+					st = bn_parse_agg_trades(ctx, q, roots[0], out);
+				else
+					st = bn_parse_trades(ctx, roots[0], out);
 				break;
 			default:
 				st = perps_fail(ctx, PERPS_UNSUPPORTED, "unknown method");
@@ -797,7 +938,13 @@ bn_parse(PerpsCtx *ctx, PerpsMethod m, const PerpsQuery *q, const PerpsBody *bod
 
 
 
-/* ---- the stream side: wss://fstream.binance.com/stream (combined streams) ----
+/* ---- the stream side: wss://fstream.binance.com/{public,market}/stream ----
+ *
+ * Binance's notice of 2026-03-06 splits the USD-M streams by path (the
+ * legacy unsplit URLs stopped delivering on 2026-04-23): depth and
+ * bookTicker on /public, aggTrade, markPrice and ticker on /market.  So
+ * two connections (nconnections): /public/stream carries the diff depth,
+ * /market/stream the rest; both are combined-stream endpoints.
  *
  * Streams per market (lowercase symbol): <sym>@aggTrade (trades aggregated
  * per price and taker order; USD-M's public trade stream), <sym>@depth@100ms
@@ -819,16 +966,9 @@ bn_parse(PerpsCtx *ctx, PerpsMethod m, const PerpsQuery *q, const PerpsBody *bod
  * The book comes from REST (rest_snapshot): GET /fapi/v1/depth?limit=1000,
  * PerpsBook.seq = lastUpdateId; see bn_ws_seq_rule for the continuity rule.
  *
- * Not yet handled: Binance's notice of 2026-03-06 splits the USD-M streams
- * by path (legacy URLs retired 2026-04-23): depth and bookTicker on
- * wss://fstream.binance.com/public, aggTrade, markPrice and ticker on
- * wss://fstream.binance.com/market; a connection to the root gets the
- * /public streams only.  One connection (what the worker opens) therefore
- * carries either the book or the rest with the real venue; the mock
- * serves all four on one.
  */
 
-#define BN_WS_STREAMS_PER_MARKET 4
+#define BN_WS_STREAMS_PER_MARKET 3	/* on the busier connection */
 #define BN_WS_MAX_STREAMS 1024
 #define BN_WS_MAX_SUB_MESSAGES 10
 #define BN_WS_MAX_MSG_BYTES 4096
@@ -880,12 +1020,17 @@ bn_ws_close_msg(PerpsCtx *ctx, char *buf, size_t *used, int *nparams, int *nmsg,
 	return PERPS_OK;
 }
 
+/* the two connections: their paths under ws_url and the streams each carries */
+#define BN_WS_PUBLIC 0
+#define BN_WS_MARKET 1
+static const char *const bn_ws_paths[2] = {"/public/stream", "/market/stream"};
+static const char *const bn_ws_public_streams[] = {"@depth@100ms", NULL};
+static const char *const bn_ws_market_streams[] = {"@aggTrade", "@markPrice@1s", "@ticker", NULL};
+
 static int
-bn_ws_subscribe(PerpsCtx *ctx, const char *const *natives, int n, PerpsWsMessage *out)
+bn_ws_subscribe(PerpsCtx *ctx, int conn, const char *const *natives, int n, PerpsWsMessage *out)
 {
-	static const char *const suffixes[BN_WS_STREAMS_PER_MARKET] = {
-		"@aggTrade", "@depth@100ms", "@markPrice@1s", "@ticker"
-	};
+	const char *const *suffixes = conn == BN_WS_PUBLIC ? bn_ws_public_streams : bn_ws_market_streams;
 	static const char head[] = "{\"method\":\"SUBSCRIBE\",\"params\":[";
 	/* room kept for the tail: ],"id":NN} */
 	const size_t tail = 16;
@@ -894,6 +1039,8 @@ bn_ws_subscribe(PerpsCtx *ctx, const char *const *natives, int n, PerpsWsMessage
 	int			nparams = 0;
 	int			nmsg = 0;
 
+	if (conn != BN_WS_PUBLIC && conn != BN_WS_MARKET)
+		return perps_fail(ctx, PERPS_ERR_ARG, "binance has no stream connection %d", conn);
 	if (n < 0 || (size_t) n * BN_WS_STREAMS_PER_MARKET > BN_WS_MAX_STREAMS)
 		return perps_fail(ctx, PERPS_ERR_ARG, "binance cannot stream %d markets on one connection (%d streams at most)",
 						  n, BN_WS_MAX_STREAMS);
@@ -907,7 +1054,7 @@ bn_ws_subscribe(PerpsCtx *ctx, const char *const *natives, int n, PerpsWsMessage
 		len = strlen(natives[i]);
 		for (size_t k = 0; k <= len; k++)
 			lower[k] = (char) tolower((unsigned char) natives[i][k]);
-		for (int k = 0; k < BN_WS_STREAMS_PER_MARKET; k++)
+		for (int k = 0; suffixes[k] != NULL; k++)
 		{
 			/* "name", plus a comma */
 			size_t		need = len + strlen(suffixes[k]) + 3;
@@ -1258,7 +1405,10 @@ static const PerpsStreamAdapter binance_stream = {
 	.rest_snapshot = true,
 	.snapshot_depth = 1000,
 	.max_connection_s = 86400,
-	.subscribe = bn_ws_subscribe,
+	.nconnections = 2,
+	.connection_paths = bn_ws_paths,
+	.book_connection = BN_WS_PUBLIC,
+	.subscribe_on = bn_ws_subscribe,
 	.resync = NULL,
 	.parse_frame = bn_ws_parse,
 	.seq_rule = bn_ws_seq_rule,
@@ -1275,4 +1425,5 @@ const PerpsAdapter perps_adapter_binance = {
 	.max_funding_page = 1000,
 	.max_trades_page = 1000,
 	.stream = &binance_stream,
+	.no_trades_history = NULL,	/* aggTrades pages through any range */
 };

@@ -47,6 +47,10 @@
 
 #include "adapter.h"
 
+/* why trades cannot be backfilled from this venue (PerpsAdapter.no_trades_history) */
+#define HL_NO_TRADE_HISTORY \
+	"Hyperliquid serves only the most recent trades (info type recentTrades): no trade history over a time range."
+
 #define HL_MAX_ROWS 100000
 #define HL_PAGE 500				/* rows per time-range response */
 #define HL_BOOK_LEVELS 20
@@ -202,6 +206,8 @@ hl_build(PerpsCtx *ctx, PerpsMethod m, const PerpsQuery *q, PerpsRequest *reqs)
 			ok = hl_body(ctx, &reqs[0], 2, "{\"type\":\"l2Book\",\"coin\":\"%s\"}", coin);
 			return ok ? 1 : ctx->status;
 		case PERPS_M_TRADES:
+			if (q->since_us != PERPS_TS_NONE || q->until_us != PERPS_TS_NONE)
+				return perps_fail(ctx, PERPS_UNSUPPORTED, "%s", HL_NO_TRADE_HISTORY);
 			ok = hl_body(ctx, &reqs[0], 20, "{\"type\":\"recentTrades\",\"coin\":\"%s\"}", coin);
 			return ok ? 1 : ctx->status;
 		case PERPS_M_KLINES:
@@ -1253,5 +1259,6 @@ const PerpsAdapter perps_adapter_hyperliquid = {
 	.max_kline_page = HL_PAGE,
 	.max_funding_page = HL_PAGE,
 	.max_trades_page = HL_TRADES_PAGE,
+	.no_trades_history = HL_NO_TRADE_HISTORY,
 	.stream = &hl_stream,
 };

@@ -40,6 +40,10 @@
 
 #include "adapter.h"
 
+/* why trades cannot be backfilled from this venue (PerpsAdapter.no_trades_history) */
+#define LT_NO_TRADE_HISTORY \
+	"This build reads only Lighter's most recent trades (/api/v1/recentTrades, at most 100); its cursor-paged /api/v1/trades takes a start but no end and is not used yet."
+
 #define LT_MAX_ROWS 100000
 #define LT_KLINE_PAGE 500		/* candlesticks: at most 500 per call */
 #define LT_FUNDING_PAGE 750		/* fundings: at most 750 per call */
@@ -187,6 +191,8 @@ lt_build(PerpsCtx *ctx, PerpsMethod m, const PerpsQuery *q, PerpsRequest *reqs)
 			{
 				int			limit = q->limit > 0 && q->limit < LT_TRADES_PAGE ? q->limit : LT_TRADES_PAGE;
 
+				if (q->since_us != PERPS_TS_NONE || q->until_us != PERPS_TS_NONE)
+					return perps_fail(ctx, PERPS_UNSUPPORTED, "%s", LT_NO_TRADE_HISTORY);
 				return lt_path(ctx, &reqs[0], LT_WEIGHT_TRADES, "/api/v1/recentTrades?market_id=%s&limit=%d",
 							   id, limit) ? ctx->status : 1;
 			}
@@ -736,4 +742,5 @@ const PerpsAdapter perps_adapter_lighter = {
 	.max_kline_page = LT_KLINE_PAGE,
 	.max_funding_page = LT_FUNDING_PAGE,
 	.max_trades_page = LT_TRADES_PAGE,
+	.no_trades_history = LT_NO_TRADE_HISTORY,
 };

@@ -47,6 +47,7 @@
 #include "tcop/tcopprot.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/datetime.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -191,7 +192,9 @@ static int	conn_ping_ms;		/* the ping interval the connect request asked for; 0:
 static TimestampTz conn_opened;	/* when the current connection was opened */
 static StreamMarket *stream_markets;
 static int	stream_nmarkets;
-static PerpsWs *stream_ws;
+static PerpsWs *stream_ws;	/* the first connection; NULL while disconnected */
+static PerpsWs *stream_conns[PERPS_WS_MAX_CONNECTIONS];	/* all of them (stream_conns[0] = stream_ws) */
+static int	stream_nconns;
 static PerpsStreamStatus status;
 static int	status_slot = -1;
 
@@ -246,6 +249,32 @@ static TimestampTz
 unix_us_to_timestamptz(int64 us)
 {
 	return DatumGetTimestampTz(perps_fetch_timestamptz(us));
+}
+
+/*
+ * A timestamptz as COPY text, in UTC ("2026-11-21 22:40:00.123456+00"):
+ * what timestamptz_out would write with TimeZone UTC, without its time
+ * zone lookup.  ts is within the range the parsers accept (years
+ * 1970..2500 or so), so no BC dates or infinities arrive here.
+ */
+static void
+append_utc_timestamp(StringInfo buf, TimestampTz ts)
+{
+	int64		days = ts / USECS_PER_DAY;
+	int64		rem = ts % USECS_PER_DAY;
+	int			year,
+				month,
+				day;
+
+	if (rem < 0)
+	{
+		rem += USECS_PER_DAY;
+		days--;
+	}
+	j2date((int) (days + POSTGRES_EPOCH_JDATE), &year, &month, &day);
+	appendStringInfo(buf, "%04d-%02d-%02d %02d:%02d:%02d.%06d+00", year, month, day,
+					 (int) (rem / USECS_PER_HOUR), (int) (rem / USECS_PER_MINUTE % 60),
+					 (int) (rem / USECS_PER_SEC % 60), (int) (rem % USECS_PER_SEC));
 }
 
 static void
@@ -561,9 +590,9 @@ flush_trades(void)
 	initStringInfo(&d);
 	for (int i = 0; i < buf_trades.n; i++)
 	{
-		appendStringInfo(&d, "%d\t%s\t", rows[i].market_id,
-						 DatumGetCString(DirectFunctionCall1(timestamptz_out,
-															 TimestampTzGetDatum(unix_us_to_timestamptz(rows[i].ts_us)))));
+		appendStringInfo(&d, "%d\t", rows[i].market_id);
+		append_utc_timestamp(&d, unix_us_to_timestamptz(rows[i].ts_us));
+		appendStringInfoChar(&d, '\t');
 		perps_bulk_append_field(&d, rows[i].trade_id);
 		/* decimals were checked by decimal_storable: digits, sign, point, exponent only */
 		appendStringInfo(&d, "\t%s\t%s\t%s\n", rows[i].price, rows[i].qty, rows[i].is_buy ? "buy" : "sell");
@@ -1117,11 +1146,74 @@ stream_refresh_safe(bool *exists)
 /* ---- the connection ---- */
 
 static void
-stream_send(const PerpsWsMessage *msgs, int n)
+stream_send(int conn, const PerpsWsMessage *msgs, int n)
 {
 	for (int i = 0; i < n; i++)
-		if (!perps_ws_send(stream_ws, msgs[i].data, msgs[i].len))
+		if (!perps_ws_send(stream_conns[conn], msgs[i].data, msgs[i].len))
 			set_error("could not queue a message to the venue");
+}
+
+/* Closes every connection of the venue. */
+static void
+stream_close_all(void)
+{
+	for (int k = 0; k < stream_nconns; k++)
+		if (stream_conns[k])
+			perps_ws_free(stream_conns[k]);
+	memset(stream_conns, 0, sizeof(stream_conns));
+	stream_nconns = 0;
+	stream_ws = NULL;
+}
+
+/* CLOSED when any connection closed, OPEN when all are open. */
+static PerpsWsState
+stream_conns_state(const char **why)
+{
+	PerpsWsState st = PERPS_WS_OPEN;
+
+	for (int k = 0; k < stream_nconns; k++)
+	{
+		PerpsWsState s = perps_ws_state(stream_conns[k]);
+
+		if (s == PERPS_WS_CLOSED)
+		{
+			*why = perps_ws_error(stream_conns[k]);
+			return PERPS_WS_CLOSED;
+		}
+		if (s == PERPS_WS_CONNECTING)
+			st = PERPS_WS_CONNECTING;
+	}
+	return st;
+}
+
+static uint64
+stream_conns_oversized(void)
+{
+	uint64		n = 0;
+
+	for (int k = 0; k < stream_nconns; k++)
+		n += perps_ws_oversized(stream_conns[k]);
+	return n;
+}
+
+static void handle_frame(const char *data, size_t len, bool binary);
+
+/* Hands the received frames of every connection to handle_frame, within the buffer bound. */
+static void
+stream_drain(bool count_bytes)
+{
+	const char *data;
+	size_t		len;
+	bool		binary;
+
+	for (int k = 0; k < stream_nconns; k++)
+		while (buffered_rows() < stream_max_buffered() &&
+			   perps_ws_next(stream_conns[k], &data, &len, &binary))
+		{
+			if (count_bytes)
+				status.bytes += (int64) len;
+			handle_frame(data, len, binary);
+		}
 }
 
 static void stream_disconnected(const char *why);
@@ -1176,7 +1268,8 @@ stream_connect(void)
 	PerpsWsMessage *msgs;
 	const char **natives;
 	const char *url = stream_url;
-	int			n;
+	int			nconns = Max(stream_sa ? stream_sa->nconnections : 1, 1);
+	int			nmsgs[PERPS_WS_MAX_CONNECTIONS];
 
 	if (stream_sa == NULL || stream_nmarkets == 0 ||
 		(stream_url[0] == '\0' && stream_sa->connect_build == NULL))
@@ -1186,15 +1279,28 @@ stream_connect(void)
 	ctx.arena.alloc = frame_alloc;
 	ctx.arena.state = frame_cxt;
 	natives = MemoryContextAlloc(frame_cxt, sizeof(char *) * stream_nmarkets);
-	msgs = MemoryContextAllocZero(frame_cxt, sizeof(PerpsWsMessage) * PERPS_WS_MAX_MESSAGES);
+	msgs = MemoryContextAllocZero(frame_cxt, sizeof(PerpsWsMessage) * PERPS_WS_MAX_MESSAGES * PERPS_WS_MAX_CONNECTIONS);
 	for (int i = 0; i < stream_nmarkets; i++)
 		natives[i] = stream_markets[i].native;
-	n = stream_sa->subscribe(&ctx, natives, stream_nmarkets, msgs);
-	if (n < 0)
+	if (nconns > PERPS_WS_MAX_CONNECTIONS)
 	{
-		set_error("cannot subscribe: %s", ctx.errmsg);
+		set_error("the venue wants %d connections, at most %d are possible", nconns, PERPS_WS_MAX_CONNECTIONS);
 		next_connect = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), STREAM_BACKOFF_MAX_MS);
 		return;
+	}
+	for (int k = 0; k < nconns; k++)
+	{
+		PerpsWsMessage *out = msgs + k * PERPS_WS_MAX_MESSAGES;
+
+		nmsgs[k] = stream_sa->nconnections > 0 ?
+			stream_sa->subscribe_on(&ctx, k, natives, stream_nmarkets, out) :
+			stream_sa->subscribe(&ctx, natives, stream_nmarkets, out);
+		if (nmsgs[k] < 0)
+		{
+			set_error("cannot subscribe: %s", ctx.errmsg);
+			next_connect = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), STREAM_BACKOFF_MAX_MS);
+			return;
+		}
 	}
 
 	conn_ping_ms = 0;
@@ -1203,14 +1309,24 @@ stream_connect(void)
 		stream_disconnected(status.last_error);
 		return;
 	}
-	stream_ws = perps_ws_open(url, perps_stream_ca_file, stream_sa->max_message_bytes,
-							  err, sizeof(err));
-	if (stream_ws == NULL)
+	for (int k = 0; k < nconns; k++)
 	{
-		set_error("%s", err);
-		next_connect = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), STREAM_BACKOFF_MAX_MS);
-		return;
+		char		curl[2048];
+
+		snprintf(curl, sizeof(curl), "%s%s", url,
+				 stream_sa->nconnections > 0 ? stream_sa->connection_paths[k] : "");
+		stream_conns[k] = perps_ws_open(curl, perps_stream_ca_file, stream_sa->max_message_bytes,
+										err, sizeof(err));
+		stream_nconns = k + 1;
+		if (stream_conns[k] == NULL)
+		{
+			stream_close_all();
+			set_error("%s", err);
+			next_connect = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), STREAM_BACKOFF_MAX_MS);
+			return;
+		}
 	}
+	stream_ws = stream_conns[0];
 	for (int i = 0; i < stream_nmarkets; i++)
 	{
 		perps_local_book_clear(&stream_markets[i].book);
@@ -1218,7 +1334,8 @@ stream_connect(void)
 		stream_markets[i].have_ticker = false;
 		stream_markets[i].next_rest_sync = 0;
 	}
-	stream_send(msgs, n);
+	for (int k = 0; k < nconns; k++)
+		stream_send(k, msgs + k * PERPS_WS_MAX_MESSAGES, nmsgs[k]);
 	set_state("connecting");
 	last_rx = GetCurrentTimestamp();
 	last_ping = last_rx;
@@ -1257,11 +1374,7 @@ stream_disconnected(const char *why)
 	backoff_ms = backoff_ms == 0 ? STREAM_BACKOFF_MIN_MS : Min(backoff_ms * 2, STREAM_BACKOFF_MAX_MS);
 	next_connect = TimestampTzPlusMilliseconds(now, (int64) (backoff_ms * jitter));
 	set_state("backoff");
-	if (stream_ws)
-	{
-		perps_ws_free(stream_ws);
-		stream_ws = NULL;
-	}
+	stream_close_all();
 }
 
 /* ---- frames ---- */
@@ -1418,7 +1531,7 @@ start_resync(StreamMarket *m, const PerpsStreamEvent *ev, bool crossed)
 	if (n < 0)
 		set_error("cannot resync %s: %s", m->native, ctx.errmsg);
 	else
-		stream_send(msgs, n);
+		stream_send(stream_sa->nconnections > 0 ? stream_sa->book_connection : 0, msgs, n);
 }
 
 static bool
@@ -1835,9 +1948,7 @@ handle_frame(const char *data, size_t len, bool binary)
 static void
 stream_on_exit(int code, Datum arg)
 {
-	if (stream_ws)
-		perps_ws_free(stream_ws);
-	stream_ws = NULL;
+	stream_close_all();
 	for (int i = 0; i < stream_nmarkets; i++)
 		perps_local_book_free(&stream_markets[i].book);
 	stream_nmarkets = 0;
@@ -1854,14 +1965,8 @@ stream_shutdown(void)
 	if (stream_ws)
 	{
 		/* frames already received are data too */
-		const char *data;
-		size_t		len;
-		bool		binary;
-
-		while (buffered_rows() < stream_max_buffered() && perps_ws_next(stream_ws, &data, &len, &binary))
-			handle_frame(data, len, binary);
-		perps_ws_free(stream_ws);
-		stream_ws = NULL;
+		stream_drain(false);
+		stream_close_all();
 	}
 	if (status.connected_since != 0)
 		add_event(0, "disconnect", status.last_message_at, GetCurrentTimestamp(),
@@ -1931,8 +2036,7 @@ perps_stream_main(Datum arg)
 			}
 			if (changed && stream_ws)
 			{
-				perps_ws_free(stream_ws);
-				stream_ws = NULL;
+				stream_close_all();
 				add_event(0, "info", status.last_message_at, now,
 						  "the venue's URL or its stream markets changed: reconnecting");
 				status.connected_since = 0;
@@ -1960,10 +2064,8 @@ perps_stream_main(Datum arg)
 		}
 		else
 		{
-			const char *data;
-			size_t		len;
-			bool		binary;
-			uint64		oversized = perps_ws_oversized(stream_ws);
+			uint64		oversized = stream_conns_oversized();
+			const char *closed_why = "";
 			int			lifetime_s = perps_stream_connection_lifetime > 0 ? perps_stream_connection_lifetime :
 				stream_sa->max_connection_s > 0 ? Max(stream_sa->max_connection_s - STREAM_LIFETIME_MARGIN_S, 60) : 0;
 			bool		full = buffered_rows() >= stream_max_buffered();
@@ -1982,27 +2084,23 @@ perps_stream_main(Datum arg)
 				if (strcmp(status.state, "backpressure") == 0)
 					set_state(status.connected_since ? "streaming" : "connecting");
 				pgstat_report_wait_start(STREAM_WAIT_NETWORK);
-				perps_ws_service(stream_ws);
+				for (int k = 0; k < stream_nconns; k++)
+					perps_ws_service(stream_conns[k]);
 				pgstat_report_wait_end();
-				while (buffered_rows() < stream_max_buffered() &&
-					   perps_ws_next(stream_ws, &data, &len, &binary))
-				{
-					status.bytes += (int64) len;
-					handle_frame(data, len, binary);
-				}
+				stream_drain(true);
 			}
-			if (stream_ws && perps_ws_oversized(stream_ws) > oversized)
+			if (stream_ws && stream_conns_oversized() > oversized)
 			{
-				status.parse_errors += (int64) (perps_ws_oversized(stream_ws) - oversized);
+				status.parse_errors += (int64) (stream_conns_oversized() - oversized);
 				set_error("a frame longer than %zu bytes was dropped", stream_sa->max_message_bytes);
 			}
 
 			now = GetCurrentTimestamp();
-			if (perps_ws_state(stream_ws) == PERPS_WS_CLOSED)
+			if (stream_conns_state(&closed_why) == PERPS_WS_CLOSED)
 			{
 				char		why[PERPS_WS_ERR_LEN];
 
-				strlcpy(why, perps_ws_error(stream_ws), sizeof(why));
+				strlcpy(why, closed_why, sizeof(why));
 				stream_disconnected(why[0] ? why : "connection closed");
 			}
 			else if (now >= TimestampTzPlusMilliseconds(last_rx, (int64) perps_stall_timeout * 1000))
@@ -2022,13 +2120,14 @@ perps_stream_main(Datum arg)
 				backoff_ms = 0;
 				next_connect = now;
 			}
-			else if (perps_ws_state(stream_ws) == PERPS_WS_OPEN)
+			else if (stream_conns_state(&closed_why) == PERPS_WS_OPEN)
 			{
 				int64		ping_ms = conn_ping_ms > 0 ? conn_ping_ms : (int64) stream_sa->ping_interval_s * 1000;
 
 				if (stream_sa->ping_message && now >= TimestampTzPlusMilliseconds(last_ping, ping_ms))
 				{
-					(void) perps_ws_send(stream_ws, stream_sa->ping_message, strlen(stream_sa->ping_message));
+					for (int k = 0; k < stream_nconns; k++)
+						(void) perps_ws_send(stream_conns[k], stream_sa->ping_message, strlen(stream_sa->ping_message));
 					last_ping = now;
 				}
 				for (int i = 0; i < stream_nmarkets; i++)

@@ -43,7 +43,7 @@ ok_until() {
 urls0=$(q "SELECT rest_url || ' ' || ws_url FROM perps_stats.exchanges WHERE name = 'binance'")
 streamed0=$(q "SELECT coalesce(string_agg(quote_literal(exchange || '/' || symbol), ','), '''''') FROM perps_stats.watchlist WHERE stream")
 
-qs "UPDATE perps_stats.exchanges SET ws_url = '$PERPS_MOCK_WS_URL/binance/stream', rest_url = '$PERPS_MOCK_URL/binance' WHERE name = 'binance';
+qs "UPDATE perps_stats.exchanges SET ws_url = '$PERPS_MOCK_WS_URL/binance', rest_url = '$PERPS_MOCK_URL/binance' WHERE name = 'binance';
    INSERT INTO perps_stats.watchlist (exchange, symbol, poll, stream) VALUES ('binance', 'SUSHI', false, true);
    UPDATE perps_stats.watchlist SET stream = (exchange = 'binance' AND symbol IN ('BTC', 'SUSHI'));
    ALTER SYSTEM SET perps_stats.stream_workers = on;
@@ -62,8 +62,9 @@ sub=$(curl -sf "$PERPS_MOCK_WS_CONTROL/status" | python3 -c '
 import json, sys
 r = [json.loads(m) for m in json.load(sys.stdin)["binance"]["received"]]
 print(" ".join(m["method"] + ":" + str(m["id"]) + ":" + ",".join(m["params"]) for m in r))')
-is "$sub" "SUBSCRIBE:1:btcusdt@aggTrade,btcusdt@depth@100ms,btcusdt@markPrice@1s,btcusdt@ticker,sushiusdt@aggTrade,sushiusdt@depth@100ms,sushiusdt@markPrice@1s,sushiusdt@ticker" \
-   "one SUBSCRIBE message with the four streams of each market"
+is "$sub" "SUBSCRIBE:1:btcusdt@depth@100ms,sushiusdt@depth@100ms SUBSCRIBE:1:btcusdt@aggTrade,btcusdt@markPrice@1s,btcusdt@ticker,sushiusdt@aggTrade,sushiusdt@markPrice@1s,sushiusdt@ticker" \
+   "two connections: the diff depth subscribed on /public, trades, mark price and ticker on /market (the mock refuses a stream on the wrong tier)"
+is "$(curl -sf "$PERPS_MOCK_WS_CONTROL/status" | python3 -c 'import json,sys; print(json.load(sys.stdin)["binance"]["sessions"])')" "2" "two sessions open at the mock"
 
 # the first depth event (older than the snapshot) starts the sync: the REST book, seq = lastUpdateId
 ok_wait "SELECT EXISTS (SELECT 1 FROM perps_stats.orderbooks WHERE market_id = $BTC AND seq = $L)" \
@@ -152,7 +153,7 @@ act '{"venue":"binance","action":"send","frames":["{\"error\":{\"code\":2,\"msg\
 act '{"venue":"binance","action":"trades","symbol":"BTCUSDT","count":1,"price":"42701.50","qty":"0.250"}'
 ok_wait "SELECT EXISTS (SELECT 1 FROM perps_stats.trades WHERE market_id = $BTC AND price = 42701.50 AND qty = 0.250 AND side = 'sell')" \
         "a good frame after the bad ones is stored (m true: the taker sold)"
-is "$(( $(status parse_errors) - pe0 ))" "3" "garbage, truncated and wrong-typed frames: three parse errors (the error answer is none)"
+is "$(( $(status parse_errors) - pe0 ))" "6" "garbage, truncated and wrong-typed frames on each of the two connections: six parse errors (the error answer is none)"
 is "$(q "SELECT count(*) FROM perps_stats.trades WHERE trade_id = '424242'")" "0" "nothing of the wrong-typed frame is stored"
 is "$(status last_error)" "the venue refused a request: Invalid request: mock refusal" "the venue's error answer is the last error"
 is "$(status state)" "streaming" "the connection survived them"

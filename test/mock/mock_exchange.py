@@ -25,6 +25,11 @@ Control endpoints (JSON), under /_mock:
                            {"bench_markets": true}  every venue also lists and answers for
                            the BENCH_SYMBOLS (see below); off by default, so that the
                            tests see the recorded markets lists unchanged
+                           {"listing": {"binance": {"XRPUSDT": 1712620800000}}}  listing
+                           times (ms) per venue and native symbol: a venue's generated
+                           history (klines, trades) starts there, where the venue module
+                           says it honours it (listing_ms); replaces the whole map,
+                           {"listing": {}} clears it
     GET    /_mock/log      the request log [{venue, method, path, query, t}], ?venue=
     DELETE /_mock/log      clears it
     GET    /_mock/health   200 "ok"
@@ -89,6 +94,14 @@ def bench_price(sym):
     return Decimal(bench_hash(sym, "price") % 99990000 + 10000).scaleb(-4)
 
 
+def listing_ms(venue, native):
+    """The listing time (ms) /_mock/config set for a venue's native symbol, or None."""
+    with MOCK.lock:
+        v = MOCK.listing.get(venue) or {}
+        t = v.get(native)
+    return int(t) if t is not None else None
+
+
 def fixture(rel):
     """Bytes of a recorded payload, e.g. fixture('binance/fetchOrderBook.swap.json')."""
     with open(os.path.join(FIXTURES, rel), "rb") as f:
@@ -144,6 +157,7 @@ class Mock:
         self.log = []
         self.latency_ms = 0
         self.bench_markets = False
+        self.listing = {}           # venue -> native symbol -> listing time (ms)
 
     def load_venues(self, names=None):
         # venue modules do `from mock_exchange import fixture, fixture_json, Request`
@@ -243,8 +257,12 @@ class Handler(BaseHTTPRequestHandler):
                 MOCK.latency_ms = int(cfg["latency_ms"])
             if "bench_markets" in cfg:
                 MOCK.bench_markets = bool(cfg["bench_markets"])
+            if "listing" in cfg:
+                with MOCK.lock:
+                    MOCK.listing = {str(v): {str(s): int(t) for s, t in (m or {}).items()}
+                                    for v, m in (cfg["listing"] or {}).items()}
             return self._send(200, {"ok": True, "latency_ms": MOCK.latency_ms,
-                                    "bench_markets": MOCK.bench_markets})
+                                    "bench_markets": MOCK.bench_markets, "listing": MOCK.listing})
         if path == "/_mock/log":
             if method == "GET":
                 v = query.get("venue")

@@ -9,7 +9,7 @@ SELECT set_eq(
        WHERE relnamespace = 'perps_stats'::regnamespace AND relkind IN ('r', 'p') AND NOT relispartition$$,
     ARRAY['exchanges', 'markets', 'tickers', 'orderbooks', 'trades', 'funding_rates', 'open_interest',
           'klines', 'liquidity_depth', 'slippage', 'ingest_events', 'partitioned_tables', 'watchlist',
-          'backfill_progress', 'backfill_earliest', 'backfill_empty_ranges'],
+          'backfill_progress', 'backfill_earliest', 'backfill_empty_ranges', 'backfill_covered'],
     'the tables of perps_stats (partitions aside)');
 
 SELECT col_is_pk('perps_stats', 'exchanges', 'id', 'exchanges pk');
@@ -57,7 +57,7 @@ SELECT results_eq(
              ('hyperliquid', 'https://api.hyperliquid.xyz', 'wss://api.hyperliquid.xyz/ws'),
              ('kucoin', 'https://api-futures.kucoin.com', NULL),
              ('lighter', 'https://mainnet.zklighter.elliot.ai', 'wss://mainnet.zklighter.elliot.ai/stream'),
-             ('paradex', 'https://api.prod.paradex.trade', 'wss://ws.api.prod.paradex.trade/v1')$$,
+             ('paradex', 'https://api.prod.paradex.trade', 'wss://ws.api.prod.paradex.trade/v1?sbeSchemaId=1&sbeSchemaVersion=1')$$,
     'six seeded venues with their endpoints');
 SELECT results_eq(
     'SELECT exchange, string_agg(symbol, '','' ORDER BY symbol) FROM perps_stats.watchlist GROUP BY 1 ORDER BY 1',

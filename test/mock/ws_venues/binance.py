@@ -1,7 +1,13 @@
-"""Binance USD-M combined streams (wss://fstream.binance.com/stream) for the
-WebSocket mock.  `ws` is ws_mock, set by the loader.
+"""Binance USD-M combined streams for the WebSocket mock.  `ws` is ws_mock,
+set by the loader.
 
-Reached at ws://127.0.0.1:PORT/binance/stream.  Requests are
+Since 2026-04-23 Binance serves its USD-M streams in path tiers: the book
+(depth, bookTicker, trade) on wss://fstream.binance.com/public/stream, the
+rest (aggTrade, markPrice, ticker, ...) on /market/stream.  The mock is
+reached at ws://127.0.0.1:PORT/binance/public/stream and /binance/market/stream
+and is stricter than Binance: subscribing a stream on the wrong tier is
+answered with an error instead of silence, so a client that mixes them up
+is seen.  Requests are
 {"method":"SUBSCRIBE"|"UNSUBSCRIBE"|"LIST_SUBSCRIPTIONS","params":[...],"id":N}
 and answered {"result":null,"id":N}; a malformed request gets
 {"error":{"code":2,"msg":...},"id":N}.  As Binance does, a connection that
@@ -55,6 +61,8 @@ import time
 
 D = "websocket/binance_usdm/"
 MAX_STREAMS = 1024
+# the stream kinds of the /public tier (everything else is /market)
+PUBLIC_KINDS = ("depth", "depth@100ms", "depth@500ms", "bookTicker", "trade")
 MAX_MSGS_PER_S = 10
 
 
@@ -152,9 +160,12 @@ class Venue(ws.VenueBase):  # noqa: F821 (ws is injected by the loader)
 
     # ---- protocol ----
 
+    def tier(self, session):
+        return session.path.split("?", 1)[0].rstrip("/")[len("/binance"):]
+
     def on_open(self, session):
-        if not session.path.split("?", 1)[0].rstrip("/") == "/binance/stream":
-            session.drop()          # only the combined-stream endpoint is mocked
+        if self.tier(session) not in ("/public/stream", "/market/stream"):
+            session.drop()          # only the combined-stream endpoints of the two tiers are mocked
 
     def on_text(self, session, text):
         now = time.monotonic()
@@ -182,6 +193,12 @@ class Venue(ws.VenueBase):  # noqa: F821 (ws is injected by the loader)
                 not all(isinstance(p, str) and "@" in p and p.split("@")[0] == p.split("@")[0].lower() for p in params):
             session.send_text({"error": {"code": 2, "msg": "Invalid request: unknown variant or invalid params"},
                                "id": rid})
+            return
+        public = self.tier(session) == "/public/stream"
+        wrong = [p for p in params if (p.partition("@")[2] in PUBLIC_KINDS) != public]
+        if method == "SUBSCRIBE" and wrong:
+            session.send_text({"error": {"code": 2, "msg": "Invalid request: %s is not served on %s"
+                                         % (wrong[0], self.tier(session))}, "id": rid})
             return
         streams = self.streams(session)
         if method == "UNSUBSCRIBE":
