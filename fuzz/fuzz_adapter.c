@@ -183,7 +183,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	q.since_us = (v & 32) ? INT64_C(1706630400000000) : PERPS_TS_NONE;
 	q.until_us = (v & 64) ? INT64_C(1706716800000000) : PERPS_TS_NONE;
 	q.limit = (v & 128) ? 2 : 0;
-	q.cursor = (v & 4) ? "offset%3D500" : NULL;
+	/* a token of some venue, or a decimal id (Binance fromId) */
+	q.cursor = (v & 4) ? ((v & 2) ? "96446401" : "offset%3D500") : NULL;
 
 	memset(reqs, 0, sizeof(reqs));
 	nreq = ad->build(&ctx, m, &q, reqs);

@@ -416,6 +416,15 @@ typedef struct PerpsAdapter
 	int			max_funding_page;
 	int			max_trades_page;
 
+	/*
+	 * Trade history over a time range.  NULL when PERPS_M_TRADES honours
+	 * since_us / until_us (paging with has_more and next_since_us or
+	 * next_cursor, like klines); otherwise the reason the venue has none,
+	 * one full sentence for an errdetail, and build() answers
+	 * PERPS_UNSUPPORTED to a trades query with a time range.
+	 */
+	const char *no_trades_history;
+
 	/* The stream side; NULL when the venue is not streamed yet. */
 	const PerpsStreamAdapter *stream;
 } PerpsAdapter;

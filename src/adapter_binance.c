@@ -15,7 +15,12 @@
  *	 funding hist.	GET /fapi/v1/fundingRate, startTime/endTime, limit <= 1000
  *	 open interest	GET /fapi/v1/openInterest (1)
  *	 klines			GET /fapi/v1/klines, startTime/endTime, limit <= 1500 (1..10)
- *	 trades			GET /fapi/v1/trades, limit <= 1000 (5)
+ *	 trades			GET /fapi/v1/trades, limit <= 1000 (5): the most recent
+ *	 trade history	GET /fapi/v1/aggTrades (20), limit <= 1000: startTime and
+ *					endTime (inclusive, less than an hour apart) for the first
+ *					page of a window, then fromId (the next aggregate trade id)
+ *					while pages come back full; aggregate trade ids, as the
+ *					aggTrade stream has them
  * Request weight limit: 2400 per minute per IP.
  *
  * Stream side (combined streams, the book synced from REST): see "the
@@ -131,6 +136,70 @@ bn_kline_weight(int limit)
 	return 10;
 }
 
+/*
+ * The time window of an aggTrades request (ms, both inclusive): from since
+ * (or an hour before until), less than an hour long, not past until.
+ * false when the range is empty.
+ */
+#define BN_AGG_WINDOW_MS 3600000
+
+static bool
+bn_agg_window(const PerpsQuery *q, int64_t *start_ms, int64_t *end_ms)
+{
+	int64_t		until_ms = q->until_us != PERPS_TS_NONE ? q->until_us / 1000 - (q->until_us % 1000 < 0) : INT64_MAX;
+
+	if (q->since_us != PERPS_TS_NONE)
+	{
+		*start_ms = q->since_us / 1000 + (q->since_us % 1000 > 0);
+		*end_ms = *start_ms + BN_AGG_WINDOW_MS - 1;
+		if (until_ms < *end_ms)
+			*end_ms = until_ms;
+	}
+	else
+	{
+		*end_ms = until_ms;
+		*start_ms = until_ms - BN_AGG_WINDOW_MS + 1;
+	}
+	return *end_ms >= *start_ms;
+}
+
+/* A fromId cursor: the decimal aggregate trade id to go on from. */
+static bool
+bn_safe_cursor(const char *c)
+{
+	size_t		n = strlen(c);
+
+	if (n == 0 || n > 19)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isdigit((unsigned char) c[i]))
+			return false;
+	return true;
+}
+
+static int
+bn_build_agg_trades(PerpsCtx *ctx, PerpsRequest *r, const PerpsQuery *q, const char *s, int limit)
+{
+	int64_t		start_ms,
+				end_ms;
+
+	if (q->cursor != NULL && q->cursor[0] != '\0')
+	{
+		/* Binance: send fromId or the times, not both */
+		if (!bn_safe_cursor(q->cursor))
+			return perps_fail(ctx, PERPS_ERR_ARG, "invalid Binance aggregate trade cursor \"%.40s\"", q->cursor);
+		if (bn_path(ctx, r, 20, "/fapi/v1/aggTrades?symbol=%s&fromId=%s&limit=%d", s, q->cursor, limit))
+			return ctx->status;
+		return 1;
+	}
+	if (!bn_agg_window(q, &start_ms, &end_ms))
+		return perps_fail(ctx, PERPS_ERR_ARG, "since is after until");
+	if (bn_path(ctx, r, 20, "/fapi/v1/aggTrades?symbol=%s&startTime=%lld&endTime=%lld&limit=%d", s,
+				(long long) start_ms, (long long) end_ms, limit))
+		return ctx->status;
+	return 1;
+}
+
 static int
 bn_build(PerpsCtx *ctx, PerpsMethod m, const PerpsQuery *q, PerpsRequest *reqs)
 {
@@ -208,6 +277,8 @@ bn_build(PerpsCtx *ctx, PerpsMethod m, const PerpsQuery *q, PerpsRequest *reqs)
 			{
 				int			limit = q->limit > 0 ? (q->limit > 1000 ? 1000 : q->limit) : 500;
 
+				if (q->since_us != PERPS_TS_NONE || q->until_us != PERPS_TS_NONE)
+					return bn_build_agg_trades(ctx, &reqs[0], q, s, limit);
 				if (bn_path(ctx, &reqs[0], 5, "/fapi/v1/trades?symbol=%s&limit=%d", s, limit))
 					return ctx->status;
 				return 1;
@@ -699,6 +770,73 @@ bn_parse_trades(PerpsCtx *ctx, struct json_object *root, PerpsResult *out)
 	return PERPS_OK;
 }
 
+/*
+ * aggTrades, ascending by aggregate trade id.  Paging: a full page goes on
+ * with fromId = its last id + 1 unless it already reached past until; a
+ * short page ends a fromId walk (there is nothing newer) or the time
+ * window, and then the next window starts right after it.
+ */
+static PerpsStatus
+bn_parse_agg_trades(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *root, PerpsResult *out)
+{
+	size_t		n;
+	int			limit = q->limit > 0 ? (q->limit > 1000 ? 1000 : q->limit) : 500;
+	int64_t		last_id = -1;
+	bool		by_id = q->cursor != NULL && q->cursor[0] != '\0';
+	int64_t		start_ms,
+				end_ms;
+
+	if (bn_need_array(ctx, root, "aggregate trades", &n))
+		return ctx->status;
+	out->u.trades = perps_alloc_array(ctx, n ? n : 1, sizeof(PerpsTrade));
+	if (out->u.trades == NULL)
+		return ctx->status;
+	for (size_t i = 0; i < n; i++)
+	{
+		struct json_object *e = json_object_array_get_idx(root, i);
+		PerpsTrade *t = &out->u.trades[i];
+		struct json_object *maker;
+		int64_t		id;
+
+		if (bn_need_object(ctx, e, "aggregate trade") ||
+			perps_json_id(ctx, perps_json_get(e, "a"), "a", &t->trade_id) ||
+			perps_json_int64_field(ctx, e, "a", &id) ||
+			perps_json_decimal_field(ctx, e, "p", true, &t->price) ||
+			perps_json_decimal_field(ctx, e, "q", true, &t->qty) ||
+			perps_json_ts_field(ctx, e, "T", PERPS_MS, &t->ts_us) ||
+			perps_json_need(ctx, e, "m", json_type_boolean, &maker))
+			return ctx->status;
+		if (id < 0 || id <= last_id)
+			return perps_fail(ctx, PERPS_ERR_SHAPE, "aggregate trade ids are not ascending");
+		last_id = id;
+		/* the buyer was the maker: the taker sold */
+		t->is_buy = !json_object_get_boolean(maker);
+	}
+	out->n = (int) n;
+	if (q->since_us == PERPS_TS_NONE)
+		return PERPS_OK;		/* the window before until: one page */
+	if ((int) n >= limit && n > 0)
+	{
+		if (q->until_us == PERPS_TS_NONE || out->u.trades[n - 1].ts_us <= q->until_us)
+		{
+			char	   *c = perps_alloc(ctx, 24);
+
+			if (c == NULL || last_id == INT64_MAX)
+				return c == NULL ? ctx->status : perps_fail(ctx, PERPS_ERR_SHAPE, "aggregate trade id overflows");
+			snprintf(c, 24, "%lld", (long long) (last_id + 1));
+			out->has_more = true;
+			out->next_cursor = c;
+		}
+	}
+	else if (!by_id && q->until_us != PERPS_TS_NONE && bn_agg_window(q, &start_ms, &end_ms) &&
+			 (end_ms + 1) * 1000 <= q->until_us)
+	{
+		out->has_more = true;
+		out->next_since_us = (end_ms + 1) * 1000;
+	}
+	return PERPS_OK;
+}
+
 static PerpsStatus
 bn_parse(PerpsCtx *ctx, PerpsMethod m, const PerpsQuery *q, const PerpsBody *bodies, int nbodies,
 		 PerpsResult *out)
@@ -778,7 +916,10 @@ bn_parse(PerpsCtx *ctx, PerpsMethod m, const PerpsQuery *q, const PerpsBody *bod
 				st = bn_parse_klines(ctx, q, roots[0], out);
 				break;
 			case PERPS_M_TRADES:
-				st = bn_parse_trades(ctx, roots[0], out);
+				if (q != NULL && (q->since_us != PERPS_TS_NONE || q->until_us != PERPS_TS_NONE))
+					st = bn_parse_agg_trades(ctx, q, roots[0], out);
+				else
+					st = bn_parse_trades(ctx, roots[0], out);
 				break;
 			default:
 				st = perps_fail(ctx, PERPS_UNSUPPORTED, "unknown method");
@@ -1284,4 +1425,5 @@ const PerpsAdapter perps_adapter_binance = {
 	.max_funding_page = 1000,
 	.max_trades_page = 1000,
 	.stream = &binance_stream,
+	.no_trades_history = NULL,	/* aggTrades pages through any range */
 };

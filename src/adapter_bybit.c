@@ -36,6 +36,10 @@
 
 #include "adapter.h"
 
+/* why trades cannot be backfilled from this venue (PerpsAdapter.no_trades_history) */
+#define BYBIT_NO_TRADE_HISTORY \
+	"Bybit v5 serves only the most recent trades (/v5/market/recent-trade, at most 1000 for linear contracts): no trade history over a time range."
+
 #define BYBIT_MAX_ROWS 100000
 #define BYBIT_BOOK_MAX 500
 #define BYBIT_KLINE_PAGE 1000
@@ -236,6 +240,8 @@ bybit_build(PerpsCtx *ctx, PerpsMethod m, const PerpsQuery *q, PerpsRequest *req
 							  "&intervalTime=5min&limit=1", sym);
 			break;
 		case PERPS_M_TRADES:
+			if (q->since_us != PERPS_TS_NONE || q->until_us != PERPS_TS_NONE)
+				return perps_fail(ctx, PERPS_UNSUPPORTED, "%s", BYBIT_NO_TRADE_HISTORY);
 			ok = bybit_append(r, "/v5/market/recent-trade?category=linear&symbol=%s&limit=%d",
 							  sym, page_size(q, BYBIT_TRADES_PAGE));
 			break;
@@ -1238,5 +1244,6 @@ const PerpsAdapter perps_adapter_bybit = {
 	.max_kline_page = BYBIT_KLINE_PAGE,
 	.max_funding_page = BYBIT_FUNDING_PAGE,
 	.max_trades_page = BYBIT_TRADES_PAGE,
+	.no_trades_history = BYBIT_NO_TRADE_HISTORY,
 	.stream = &bybit_stream,
 };

@@ -32,6 +32,9 @@
  * An unknown coin gets "null" from l2Book; a malformed request gets HTTP 422
  * with a plain-text reason.
  *
+ * The stream side (wss://api.hyperliquid.xyz/ws: l2Book, trades,
+ * activeAssetCtx per coin) is at the end of the file.
+ *
  * Plain C: see adapter.h.
  *
  *-------------------------------------------------------------------------
@@ -43,6 +46,10 @@
 #include <time.h>
 
 #include "adapter.h"
+
+/* why trades cannot be backfilled from this venue (PerpsAdapter.no_trades_history) */
+#define HL_NO_TRADE_HISTORY \
+	"Hyperliquid serves only the most recent trades (info type recentTrades): no trade history over a time range."
 
 #define HL_MAX_ROWS 100000
 #define HL_PAGE 500				/* rows per time-range response */
@@ -199,6 +206,8 @@ hl_build(PerpsCtx *ctx, PerpsMethod m, const PerpsQuery *q, PerpsRequest *reqs)
 			ok = hl_body(ctx, &reqs[0], 2, "{\"type\":\"l2Book\",\"coin\":\"%s\"}", coin);
 			return ok ? 1 : ctx->status;
 		case PERPS_M_TRADES:
+			if (q->since_us != PERPS_TS_NONE || q->until_us != PERPS_TS_NONE)
+				return perps_fail(ctx, PERPS_UNSUPPORTED, "%s", HL_NO_TRADE_HISTORY);
 			ok = hl_body(ctx, &reqs[0], 20, "{\"type\":\"recentTrades\",\"coin\":\"%s\"}", coin);
 			return ok ? 1 : ctx->status;
 		case PERPS_M_KLINES:
@@ -892,6 +901,353 @@ done:
 	return st;
 }
 
+/* ---- the stream side: wss://api.hyperliquid.xyz/ws ----
+ *
+ * One subscription per message, {"method":"subscribe","subscription":
+ * {"type":T,"coin":C}}, three per coin:
+ *
+ *	 l2Book			a full snapshot of the book (20 levels a side) on every
+ *					push, at most one per block and 0.5 s: each one replaces
+ *					the book.  Its seq is the snapshot's time (ms).  There is
+ *					no update chain, so nothing can be lost between two
+ *					messages: a newer snapshot resets the book, an older or
+ *					equal one (a replay, or a reordered push) is stale.  A
+ *					resync (crossed book) unsubscribes and subscribes the
+ *					book again: the subscription answers with the current
+ *					snapshot.
+ *	 trades			WsTrade[]: tid (unique across assets, may exceed 2^53),
+ *					time (ms), px, sz, side: the aggressor's, B (bid: the
+ *					taker bought) or A (ask: the taker sold).
+ *	 activeAssetCtx	{coin, ctx}: markPx, oraclePx, funding, openInterest
+ *					(base units), dayBaseVlm, dayNtlVlm, prevDayPx, midPx,
+ *					premium, impactPxs.
+ *
+ * Why activeAssetCtx and not allDexsAssetCtxs (or assetCtxs): the latter
+ * push every market of every dex in one frame, positionally (ctxs[i] is
+ * the i-th market of the dex's meta universe, with no name in the frame),
+ * so a frame could only be read with the universe order from the REST
+ * meta call, which the stream side does not have, and it costs the whole
+ * exchange's contexts on every push.  activeAssetCtx names its coin, is
+ * subscribed per market like the book and trades, and carries the same
+ * per-asset context fields.
+ *
+ * The asset context carries no time: the ticker is stamped with the local
+ * clock when the frame is parsed.  It has no last trade price and no best
+ * bid/ask (impactPxs are the average fill prices of an impact-sized order,
+ * not the top of the book; midPx is a mid): those stay NULL, as on the REST
+ * side.  The 24 h change is markPx - prevDayPx, exact, as on the REST side
+ * (the worker derives a change only from a last price, which this channel
+ * does not have); prevDayPx is handed on too.  funding is the current
+ * hourly rate: funding is paid every hour on the hour, so the next funding
+ * time is the next whole hour after the ticker's time.
+ *
+ * Frames are {"channel":..., "data":...}; subscriptionResponse and pong
+ * (the answer to {"method":"ping"}) are control events, error (data: the
+ * reason as text) an error control event.  The server closes a connection
+ * it has sent nothing to for 60 s: the client pings every 20 s, which
+ * also keeps a quiet connection inside the worker's stall timeout.
+ */
+
+#define HL_WS_BOOK_DEPTH 20
+#define HL_WS_MAX_LEVELS 5000
+#define HL_WS_MAX_TRADES 20000
+#define HL_WS_MAX_MESSAGE (4 * 1024 * 1024)
+#define HL_WS_SUBS_PER_COIN 3
+#define US_PER_HOUR INT64_C(3600000000)
+
+/* {"method":"<method>","subscription":{"type":"<type>","coin":"<coin>"}} */
+static PerpsStatus
+hl_ws_sub(PerpsCtx *ctx, const char *method, const char *type, const char *coin, PerpsWsMessage *out)
+{
+	char		buf[160];
+	int			n;
+
+	if (!hl_coin_ok(coin))
+		return perps_fail(ctx, PERPS_ERR_ARG, "hyperliquid coin \"%.40s\" is not valid", coin ? coin : "");
+	n = snprintf(buf, sizeof(buf), "{\"method\":\"%s\",\"subscription\":{\"type\":\"%s\",\"coin\":\"%s\"}}",
+				 method, type, coin);
+	if (n < 0 || (size_t) n >= sizeof(buf))
+		return perps_fail(ctx, PERPS_ERR_ARG, "hyperliquid subscribe message too long");
+	out->data = perps_strndup(ctx, buf, (size_t) n);
+	out->len = (size_t) n;
+	return out->data ? PERPS_OK : ctx->status;
+}
+
+static int
+hl_ws_subscribe(PerpsCtx *ctx, const char *const *natives, int n, PerpsWsMessage *out)
+{
+	static const char *const types[HL_WS_SUBS_PER_COIN] = {"l2Book", "trades", "activeAssetCtx"};
+	int			nmsg = 0;
+
+	if (n < 0 || n > PERPS_WS_MAX_MESSAGES / HL_WS_SUBS_PER_COIN)
+		return perps_fail(ctx, PERPS_ERR_ARG,
+						  "hyperliquid streams at most %d coins on one connection, not %d",
+						  PERPS_WS_MAX_MESSAGES / HL_WS_SUBS_PER_COIN, n);
+	for (int i = 0; i < n; i++)
+		for (int k = 0; k < HL_WS_SUBS_PER_COIN; k++)
+			if (hl_ws_sub(ctx, "subscribe", types[k], natives[i], &out[nmsg++]) != PERPS_OK)
+				return ctx->status;
+	return nmsg;
+}
+
+/* A fresh snapshot of one book: the subscription answers with the current one. */
+static int
+hl_ws_resync(PerpsCtx *ctx, const char *native, PerpsWsMessage *out)
+{
+	if (hl_ws_sub(ctx, "unsubscribe", "l2Book", native, &out[0]) != PERPS_OK ||
+		hl_ws_sub(ctx, "subscribe", "l2Book", native, &out[1]) != PERPS_OK)
+		return ctx->status;
+	return 2;
+}
+
+static PerpsStatus
+hl_ws_levels(PerpsCtx *ctx, struct json_object *arr, const char *side, PerpsLevel **levels, int *n)
+{
+	if (arr == NULL || !json_object_is_type(arr, json_type_array))
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "hyperliquid l2Book %s side is not an array", side);
+	if (json_object_array_length(arr) > HL_WS_MAX_LEVELS)
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "hyperliquid l2Book frame has %zu %s levels",
+						  json_object_array_length(arr), side);
+	return hl_parse_levels(ctx, arr, side, 0, levels, n);
+}
+
+static PerpsStatus
+hl_ws_book(PerpsCtx *ctx, struct json_object *data, PerpsStreamEvent *ev)
+{
+	struct json_object *levels;
+	int64_t		ms;
+
+	ev->kind = PERPS_EV_BOOK;
+	ev->snapshot = true;
+	if (data == NULL || !json_object_is_type(data, json_type_object))
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "hyperliquid l2Book data is not an object");
+	if (perps_json_string(ctx, perps_json_get(data, "coin"), "coin", &ev->native_symbol) ||
+		perps_json_int64_field(ctx, data, "time", &ms) ||
+		perps_json_ts_field(ctx, data, "time", PERPS_MS, &ev->ts_us) ||
+		perps_json_need(ctx, data, "levels", json_type_array, &levels))
+		return ctx->status;
+	if (json_object_array_length(levels) != 2)
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "hyperliquid l2Book levels is not [bids, asks]");
+	if (hl_ws_levels(ctx, json_object_array_get_idx(levels, 0), "bid", &ev->bids, &ev->nbids) ||
+		hl_ws_levels(ctx, json_object_array_get_idx(levels, 1), "ask", &ev->asks, &ev->nasks))
+		return ctx->status;
+	ev->seq = ms;				/* the snapshot's time orders the snapshots */
+	return PERPS_OK;
+}
+
+/*
+ * WsTrade[] into one event per run of trades of the same coin (a
+ * subscription is per coin, so a frame normally holds one run).
+ */
+static PerpsStatus
+hl_ws_trades(PerpsCtx *ctx, struct json_object *data, const char *channel, PerpsStreamFrame *out)
+{
+	size_t		n;
+	PerpsTrade *trades;
+	PerpsStreamEvent *evs;
+	int			nev = 0;
+
+	if (data == NULL || !json_object_is_type(data, json_type_array))
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "hyperliquid trades data is not an array");
+	n = json_object_array_length(data);
+	if (n > HL_WS_MAX_TRADES)
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "hyperliquid trade frame has %zu trades", n);
+	if (n == 0)
+		return PERPS_OK;
+	trades = perps_alloc_array(ctx, n, sizeof(PerpsTrade));
+	evs = perps_alloc_array(ctx, n, sizeof(PerpsStreamEvent));
+	if (trades == NULL || evs == NULL)
+		return ctx->status;
+	for (size_t i = 0; i < n; i++)
+	{
+		struct json_object *it = json_object_array_get_idx(data, i);
+		struct json_object *side = perps_json_get(it, "side");
+		PerpsTrade *t = &trades[i];
+		const char *coin;
+
+		if (!json_object_is_type(it, json_type_object))
+			return perps_fail(ctx, PERPS_ERR_SHAPE, "hyperliquid trade %zu is not an object", i);
+		if (perps_json_string(ctx, perps_json_get(it, "coin"), "coin", &coin) ||
+			perps_json_id(ctx, perps_json_get(it, "tid"), "tid", &t->trade_id) ||
+			perps_json_decimal_field(ctx, it, "px", true, &t->price) ||
+			perps_json_decimal_field(ctx, it, "sz", true, &t->qty) ||
+			perps_json_ts_field(ctx, it, "time", PERPS_MS, &t->ts_us))
+			return ctx->status;
+		if (t->trade_id[0] == '\0' || strlen(t->trade_id) > 128)
+			return perps_fail(ctx, PERPS_ERR_SHAPE, "hyperliquid trade id is empty or too long");
+		/* the aggressor's side: B (bid) bought, A (ask) sold */
+		if (str_eq(side, "B"))
+			t->is_buy = true;
+		else if (str_eq(side, "A"))
+			t->is_buy = false;
+		else
+			return perps_fail(ctx, PERPS_ERR_SHAPE, "hyperliquid trade side is neither A nor B");
+		if (nev == 0 || strcmp(evs[nev - 1].native_symbol, coin) != 0)
+		{
+			PerpsStreamEvent *ev = &evs[nev++];
+
+			ev->kind = PERPS_EV_TRADES;
+			ev->native_symbol = coin;
+			ev->channel = channel;
+			ev->ts_us = t->ts_us;
+			ev->next_funding_time_us = PERPS_TS_NONE;
+			ev->trades = t;
+		}
+		evs[nev - 1].ntrades++;
+	}
+	out->events = evs;
+	out->nevents = nev;
+	return PERPS_OK;
+}
+
+/* The local clock in µs (the asset context frames carry no time). */
+static int64_t
+hl_now_us(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_REALTIME, &ts) != 0)
+		return (int64_t) time(NULL) * 1000000;
+	return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static PerpsStatus
+hl_ws_ticker(PerpsCtx *ctx, struct json_object *data, PerpsStreamEvent *ev)
+{
+	struct json_object *c;
+	PerpsTicker *t = &ev->ticker;
+
+	ev->kind = PERPS_EV_TICKER;
+	ev->snapshot = true;		/* every push carries the whole context */
+	if (data == NULL || !json_object_is_type(data, json_type_object))
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "hyperliquid activeAssetCtx data is not an object");
+	if (perps_json_string(ctx, perps_json_get(data, "coin"), "coin", &ev->native_symbol) ||
+		perps_json_need(ctx, data, "ctx", json_type_object, &c))
+		return ctx->status;
+	t->native_symbol = ev->native_symbol;
+	ev->ts_us = hl_now_us();
+	t->ts_us = ev->ts_us;
+	if (perps_json_decimal_field(ctx, c, "markPx", false, &t->mark_price) ||
+		perps_json_decimal_field(ctx, c, "oraclePx", false, &t->index_price) ||
+		perps_json_decimal_field(ctx, c, "dayBaseVlm", false, &t->volume_24h) ||
+		perps_json_decimal_field(ctx, c, "dayNtlVlm", false, &t->turnover_24h) ||
+		perps_json_decimal_field(ctx, c, "openInterest", false, &t->open_interest) ||
+		perps_json_decimal_field(ctx, c, "prevDayPx", false, &ev->prev_price_24h) ||
+		perps_json_decimal_field(ctx, c, "funding", false, &ev->funding_rate))
+		return ctx->status;
+	/* exact, as on the REST side: change = markPx - prevDayPx, notional = openInterest x markPx */
+	if (t->mark_price && ev->prev_price_24h &&
+		(t->price_change_24h = perps_decimal_sub(ctx, t->mark_price, ev->prev_price_24h)) == NULL)
+		return ctx->status;
+	if (t->mark_price && t->open_interest &&
+		(t->open_interest_notional = perps_decimal_mul(ctx, t->open_interest, t->mark_price)) == NULL)
+		return ctx->status;
+	if (ev->funding_rate != NULL)
+	{
+		/* paid every hour on the hour: the next payment is the next whole hour */
+		ev->funding_interval_hours = "1";
+		ev->next_funding_time_us = (ev->ts_us / US_PER_HOUR + 1) * US_PER_HOUR;
+	}
+	return PERPS_OK;
+}
+
+static PerpsStatus
+hl_ws_parse(PerpsCtx *ctx, const char *data, size_t len, bool binary, PerpsStreamFrame *out)
+{
+	struct json_object *root = NULL;
+	struct json_object *body;
+	PerpsStreamEvent *ev;
+	const char *channel;
+
+	memset(out, 0, sizeof(*out));
+	if (binary)
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "hyperliquid sent a binary frame");
+	if (len > HL_WS_MAX_MESSAGE)
+		return perps_fail(ctx, PERPS_ERR_JSON, "hyperliquid frame of %zu bytes is too large", len);
+	ev = perps_alloc(ctx, sizeof(PerpsStreamEvent));
+	if (ev == NULL)
+		return ctx->status;
+	ev->ts_us = PERPS_TS_NONE;
+	ev->next_funding_time_us = PERPS_TS_NONE;
+	if (perps_json_parse(ctx, data, len, &root) != PERPS_OK)
+		goto done;
+	if (!json_object_is_type(root, json_type_object))
+	{
+		perps_fail(ctx, PERPS_ERR_SHAPE, "hyperliquid frame is not an object");
+		goto done;
+	}
+	if (perps_json_string(ctx, perps_json_get(root, "channel"), "channel", &channel) != PERPS_OK)
+		goto done;
+	ev->channel = channel;
+	body = perps_json_get(root, "data");
+
+	if (strcmp(channel, "l2Book") == 0)
+		hl_ws_book(ctx, body, ev);
+	else if (strcmp(channel, "trades") == 0)
+	{
+		hl_ws_trades(ctx, body, channel, out);
+		goto done;
+	}
+	else if (strcmp(channel, "activeAssetCtx") == 0)
+		hl_ws_ticker(ctx, body, ev);
+	else if (strcmp(channel, "error") == 0)
+	{
+		/* {"channel":"error","data":"Invalid subscription ..."} */
+		ev->kind = PERPS_EV_CONTROL;
+		ev->is_error = true;
+		if (body != NULL && json_object_is_type(body, json_type_string))
+		{
+			const char *msg = json_object_get_string(body);
+
+			ev->message = perps_strndup(ctx, msg, strnlen(msg, 200));
+			if (ev->message == NULL)
+				goto done;
+		}
+		else
+			ev->message = "error";
+	}
+	else
+		ev->kind = PERPS_EV_CONTROL;	/* subscriptionResponse, pong, a channel we did not ask for */
+	if (ctx->status != PERPS_OK)
+		goto done;
+	out->events = ev;
+	out->nevents = 1;
+done:
+	if (root)
+		json_object_put(root);
+	if (ctx->status != PERPS_OK)
+	{
+		out->nevents = 0;
+		out->events = NULL;
+	}
+	return ctx->status;
+}
+
+/*
+ * Every l2Book message is a whole book and there is no update chain, so
+ * there are no gaps: a newer snapshot replaces the book, an older or equal
+ * one is stale.
+ */
+static PerpsSeqCheck
+hl_ws_seq_rule(bool have_book, int64_t last_seq, const PerpsStreamEvent *ev)
+{
+	if (!have_book || ev->seq > last_seq)
+		return PERPS_SEQ_RESET;
+	return PERPS_SEQ_STALE;
+}
+
+static const PerpsStreamAdapter hl_stream = {
+	.quote = HL_QUOTE,
+	.book_depth = HL_WS_BOOK_DEPTH,
+	.ping_message = "{\"method\":\"ping\"}",
+	.ping_interval_s = 20,
+	.max_message_bytes = HL_WS_MAX_MESSAGE,
+	.subscribe = hl_ws_subscribe,
+	.resync = hl_ws_resync,
+	.parse_frame = hl_ws_parse,
+	.seq_rule = hl_ws_seq_rule,
+};
+
 const PerpsAdapter perps_adapter_hyperliquid = {
 	.name = "hyperliquid",
 	.native_symbol = hl_native_symbol,
@@ -903,4 +1259,6 @@ const PerpsAdapter perps_adapter_hyperliquid = {
 	.max_kline_page = HL_PAGE,
 	.max_funding_page = HL_PAGE,
 	.max_trades_page = HL_TRADES_PAGE,
+	.no_trades_history = HL_NO_TRADE_HISTORY,
+	.stream = &hl_stream,
 };

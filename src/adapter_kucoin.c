@@ -32,6 +32,10 @@
 
 #include "adapter.h"
 
+/* why trades cannot be backfilled from this venue (PerpsAdapter.no_trades_history) */
+#define KC_NO_TRADE_HISTORY \
+	"KuCoin Futures serves only the last 100 trades (/api/v1/trade/history): no trade history over a time range."
+
 #define KC_MAX_ROWS 100000
 #define KC_KLINE_PAGE 500		/* /api/v1/kline/query: at most 500 per request */
 #define KC_FUNDING_PAGE 100		/* /api/v1/contract/funding-rates */
@@ -432,6 +436,8 @@ kc_build(PerpsCtx *ctx, PerpsMethod m, const PerpsQuery *q, PerpsRequest *reqs)
 			}
 
 		case PERPS_M_TRADES:
+			if (q->since_us != PERPS_TS_NONE || q->until_us != PERPS_TS_NONE)
+				return perps_fail(ctx, PERPS_UNSUPPORTED, "%s", KC_NO_TRADE_HISTORY);
 			return kc_path(ctx, &reqs[0], 5, "/api/v1/trade/history?symbol=%s", sym) ? ctx->status : 1;
 
 		default:
@@ -1541,5 +1547,6 @@ const PerpsAdapter perps_adapter_kucoin = {
 	.max_kline_page = KC_KLINE_PAGE,
 	.max_funding_page = KC_FUNDING_PAGE,
 	.max_trades_page = KC_TRADES_PAGE,
+	.no_trades_history = KC_NO_TRADE_HISTORY,
 	.stream = &kc_stream,
 };

@@ -40,6 +40,10 @@
 
 #include "adapter.h"
 
+/* why trades cannot be backfilled from this venue (PerpsAdapter.no_trades_history) */
+#define LT_NO_TRADE_HISTORY \
+	"This build reads only Lighter's most recent trades (/api/v1/recentTrades, at most 100); its cursor-paged /api/v1/trades takes a start but no end and is not used yet."
+
 #define LT_MAX_ROWS 100000
 #define LT_KLINE_PAGE 500		/* candlesticks: at most 500 per call */
 #define LT_FUNDING_PAGE 750		/* fundings: at most 750 per call */
@@ -187,6 +191,8 @@ lt_build(PerpsCtx *ctx, PerpsMethod m, const PerpsQuery *q, PerpsRequest *reqs)
 			{
 				int			limit = q->limit > 0 && q->limit < LT_TRADES_PAGE ? q->limit : LT_TRADES_PAGE;
 
+				if (q->since_us != PERPS_TS_NONE || q->until_us != PERPS_TS_NONE)
+					return perps_fail(ctx, PERPS_UNSUPPORTED, "%s", LT_NO_TRADE_HISTORY);
 				return lt_path(ctx, &reqs[0], LT_WEIGHT_TRADES, "/api/v1/recentTrades?market_id=%s&limit=%d",
 							   id, limit) ? ctx->status : 1;
 			}
@@ -726,6 +732,497 @@ lt_parse(PerpsCtx *ctx, PerpsMethod m, const PerpsQuery *q, const PerpsBody *bod
 	return st;
 }
 
+/* ---- the stream side: wss://mainnet.zklighter.elliot.ai/stream ----
+ *
+ * One subscription per channel: {"type":"subscribe","channel":"order_book/36"},
+ * "trade/36" and "market_stats/36" (the market id is the native symbol).
+ * Frames name their channel with a colon ("order_book:36") and their kind
+ * in "type":
+ *
+ *   connected, unsubscribed, pong, update/height, ...   control
+ *   {"error":{"code":30003,"message":"..."}}              a refusal (control, is_error)
+ *   subscribed/order_book     the full book (a snapshot)
+ *   update/order_book         the levels that changed since the previous
+ *                             message (size 0 deletes); sizes in base units
+ *   subscribed|update/trade   trades ("trades", and "liquidation_trades")
+ *   subscribed|update/market_stats
+ *                             every statistic of the market (or of every
+ *                             market, keyed by id, on market_stats/all)
+ *
+ * The book's nonce chain: order_book.nonce is the matching engine's id of
+ * the book state a message leaves, order_book.begin_nonce the state it
+ * starts from.  An update continues the book when its begin_nonce equals
+ * the nonce of the previous message (the snapshot included): in the
+ * recorded CRV sequence the snapshot has nonce 18032383898, the first
+ * update begin_nonce 18032383898 and nonce 18032384006, the second
+ * begin_nonce 18032384006, and so on.  The nonces themselves are not
+ * consecutive, and neither is "offset" (415809 is followed by 415811 in
+ * that same unbroken chain): offset counts the API server's messages and
+ * changes with the server, so it is no continuity check.  seq is the
+ * nonce, prev_seq the begin_nonce (first_seq begin_nonce + 1).
+ *
+ * Times: the frame's "timestamp" is in ms (book and market_stats events
+ * take it), a trade's "timestamp" in ms; last_updated_at and
+ * transaction_time (µs) are not used.
+ *
+ * market_stats: prices are decimal strings, the daily figures JSON numbers
+ * (their text is kept), daily_price_change in percent.  open_interest is
+ * in USD (the REST details give base units; 86574362.97 for ETH at 1914 is
+ * dollars), so it is the ticker's open_interest_notional.  Funding settles
+ * every hour on the hour; current_funding_rate is the estimate for the
+ * hour in progress and funding_rate the last settled one, both in percent:
+ * the event carries current_funding_rate / 100, due at the next hour mark
+ * after the frame's time (funding_timestamp is the last settlement).
+ *
+ * Keepalive: the server closes a connection that has sent nothing for two
+ * minutes; {"type":"ping"} every 30 s (the answer is {"type":"pong"}).
+ * Limits: 100 subscriptions per connection, 3 per market here.
+ */
+
+#define LT_WS_BOOK_DEPTH 0		/* the channel sends the whole book */
+#define LT_WS_MAX_LEVELS 20000
+#define LT_WS_MAX_TRADES 10000
+#define LT_WS_MAX_STATS 5000
+#define LT_WS_MAX_MESSAGE (8 * 1024 * 1024)
+#define LT_WS_HOUR_US INT64_C(3600000000)
+
+/* A market id as the stream names it: 1 to 9 digits. */
+static bool
+lt_ws_id_ok(const char *s)
+{
+	size_t		n;
+
+	if (s == NULL)
+		return false;
+	n = strlen(s);
+	return n >= 1 && n <= 9 && strspn(s, "0123456789") == n;
+}
+
+/* {"type":"<op>","channel":"<kind>/<id>"} */
+static PerpsStatus
+lt_ws_msg(PerpsCtx *ctx, const char *op, const char *kind, const char *id, PerpsWsMessage *out)
+{
+	char		buf[128];
+	int			n;
+
+	n = snprintf(buf, sizeof(buf), "{\"type\":\"%s\",\"channel\":\"%s/%s\"}", op, kind, id);
+	if (n < 0 || (size_t) n >= sizeof(buf))
+		return perps_fail(ctx, PERPS_ERR_ARG, "lighter subscribe message too long");
+	out->data = perps_strndup(ctx, buf, (size_t) n);
+	out->len = (size_t) n;
+	return out->data ? PERPS_OK : ctx->status;
+}
+
+static int
+lt_ws_subscribe(PerpsCtx *ctx, const char *const *natives, int n, PerpsWsMessage *out)
+{
+	static const char *const kinds[3] = {"order_book", "trade", "market_stats"};
+	int			k = 0;
+
+	if (n < 0 || (size_t) n * 3 > PERPS_WS_MAX_MESSAGES)
+		return perps_fail(ctx, PERPS_ERR_ARG, "lighter cannot stream %d markets on one connection", n);
+	for (int i = 0; i < n; i++)
+	{
+		if (!lt_ws_id_ok(natives[i]))
+			return perps_fail(ctx, PERPS_ERR_ARG, "lighter market id \"%.40s\" is not valid", natives[i]);
+		for (int c = 0; c < 3; c++)
+			if (lt_ws_msg(ctx, "subscribe", kinds[c], natives[i], &out[k++]) != PERPS_OK)
+				return ctx->status;
+	}
+	return k;
+}
+
+/* A fresh snapshot: unsubscribe and subscribe the market's order_book channel. */
+static int
+lt_ws_resync(PerpsCtx *ctx, const char *native, PerpsWsMessage *out)
+{
+	if (!lt_ws_id_ok(native))
+		return perps_fail(ctx, PERPS_ERR_ARG, "lighter market id is not valid");
+	if (lt_ws_msg(ctx, "unsubscribe", "order_book", native, &out[0]) != PERPS_OK ||
+		lt_ws_msg(ctx, "subscribe", "order_book", native, &out[1]) != PERPS_OK)
+		return ctx->status;
+	return 2;
+}
+
+/* [{"price":"0.20382","size":"7816.7"}, ...] */
+static PerpsStatus
+lt_ws_levels(PerpsCtx *ctx, struct json_object *book, const char *key, PerpsLevel **out, int *nout)
+{
+	struct json_object *arr;
+	size_t		n;
+
+	if (perps_json_need(ctx, book, key, json_type_array, &arr) != PERPS_OK)
+		return ctx->status;
+	n = json_object_array_length(arr);
+	if (n > LT_WS_MAX_LEVELS)
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "lighter book frame has %zu %s", n, key);
+	*out = perps_alloc_array(ctx, n ? n : 1, sizeof(PerpsLevel));
+	if (*out == NULL)
+		return ctx->status;
+	for (size_t i = 0; i < n; i++)
+	{
+		struct json_object *o = json_object_array_get_idx(arr, i);
+
+		if (o == NULL || !json_object_is_type(o, json_type_object))
+			return perps_fail(ctx, PERPS_ERR_SHAPE, "lighter %s level %zu is not an object", key, i);
+		if (perps_json_decimal_field(ctx, o, "price", true, &(*out)[i].price) != PERPS_OK ||
+			perps_json_decimal_field(ctx, o, "size", true, &(*out)[i].qty) != PERPS_OK)
+			return ctx->status;
+	}
+	*nout = (int) n;
+	return PERPS_OK;
+}
+
+static PerpsStatus
+lt_ws_book(PerpsCtx *ctx, struct json_object *root, bool snapshot, PerpsStreamEvent *ev)
+{
+	struct json_object *book;
+
+	ev->kind = PERPS_EV_BOOK;
+	ev->snapshot = snapshot;
+	if (perps_json_need(ctx, root, "order_book", json_type_object, &book) != PERPS_OK ||
+		perps_json_int64_field(ctx, book, "nonce", &ev->seq) != PERPS_OK ||
+		lt_ws_levels(ctx, book, "bids", &ev->bids, &ev->nbids) != PERPS_OK ||
+		lt_ws_levels(ctx, book, "asks", &ev->asks, &ev->nasks) != PERPS_OK)
+		return ctx->status;
+	if (ev->seq < 0)
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "lighter book nonce %lld is negative", (long long) ev->seq);
+	/* an update must say where it starts; the snapshot's begin_nonce (0) means nothing */
+	if (!snapshot)
+	{
+		if (perps_json_int64_field(ctx, book, "begin_nonce", &ev->prev_seq) != PERPS_OK)
+			return ctx->status;
+		if (ev->prev_seq < 0 || ev->prev_seq >= INT64_MAX || ev->prev_seq > ev->seq)
+			return perps_fail(ctx, PERPS_ERR_SHAPE, "lighter book update from nonce %lld to %lld",
+							  (long long) ev->prev_seq, (long long) ev->seq);
+		ev->has_prev_seq = true;
+		/* the states it covers start after begin_nonce: a gap lost nonce + 1 .. begin_nonce */
+		ev->first_seq = ev->prev_seq + 1;
+		ev->has_first_seq = true;
+	}
+	return PERPS_OK;
+}
+
+static PerpsStatus
+lt_ws_trade_list(PerpsCtx *ctx, struct json_object *arr, const char *native, PerpsTrade *out)
+{
+	size_t		n = json_object_array_length(arr);
+
+	for (size_t i = 0; i < n; i++)
+	{
+		struct json_object *o = json_object_array_get_idx(arr, i);
+		struct json_object *mk;
+		PerpsTrade *t = &out[i];
+
+		if (o == NULL || !json_object_is_type(o, json_type_object))
+			return perps_fail(ctx, PERPS_ERR_SHAPE, "lighter trade %zu is not an object", i);
+		if (perps_json_id(ctx, perps_json_get(o, "trade_id"), "trade_id", &t->trade_id) != PERPS_OK ||
+			perps_json_ts_field(ctx, o, "timestamp", PERPS_MS, &t->ts_us) != PERPS_OK ||
+			perps_json_decimal_field(ctx, o, "price", true, &t->price) != PERPS_OK ||
+			perps_json_decimal_field(ctx, o, "size", true, &t->qty) != PERPS_OK ||
+			perps_json_need(ctx, o, "is_maker_ask", json_type_boolean, &mk) != PERPS_OK)
+			return ctx->status;
+		if (perps_json_get(o, "market_id") != NULL)
+		{
+			const char *id;
+
+			if (lt_id_text(ctx, o, &id) != PERPS_OK)
+				return ctx->status;
+			if (strcmp(id, native) != 0)
+				return perps_fail(ctx, PERPS_ERR_SHAPE, "lighter trade of market %.20s in the channel of %.20s",
+								  id, native);
+		}
+		/* the maker was the ask: the taker bought */
+		t->is_buy = json_object_get_boolean(mk);
+	}
+	return PERPS_OK;
+}
+
+static PerpsStatus
+lt_ws_trades(PerpsCtx *ctx, struct json_object *root, PerpsStreamEvent *ev)
+{
+	struct json_object *arr;
+	struct json_object *liq = perps_json_get(root, "liquidation_trades");
+	size_t		n,
+				nl = 0;
+
+	ev->kind = PERPS_EV_TRADES;
+	if (perps_json_need(ctx, root, "trades", json_type_array, &arr) != PERPS_OK)
+		return ctx->status;
+	n = json_object_array_length(arr);
+	if (liq != NULL && !json_object_is_type(liq, json_type_null))
+	{
+		if (!json_object_is_type(liq, json_type_array))
+			return perps_fail(ctx, PERPS_ERR_SHAPE, "lighter liquidation_trades is not an array");
+		nl = json_object_array_length(liq);
+	}
+	if (n > LT_WS_MAX_TRADES || nl > LT_WS_MAX_TRADES)
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "lighter trade frame has %zu + %zu trades", n, nl);
+	ev->trades = perps_alloc_array(ctx, (n + nl) ? n + nl : 1, sizeof(PerpsTrade));
+	if (ev->trades == NULL)
+		return ctx->status;
+	/* liquidations are trades of the market too (a trade id is stored once) */
+	if (lt_ws_trade_list(ctx, arr, ev->native_symbol, ev->trades) != PERPS_OK ||
+		(nl > 0 && lt_ws_trade_list(ctx, liq, ev->native_symbol, ev->trades + n) != PERPS_OK))
+		return ctx->status;
+	ev->ntrades = (int) (n + nl);
+	return PERPS_OK;
+}
+
+/* One market's statistics as a full ticker with its funding. */
+static PerpsStatus
+lt_ws_stats(PerpsCtx *ctx, struct json_object *st, const char *native, int64_t ts_us,
+			PerpsStreamEvent *ev)
+{
+	PerpsTicker *t = &ev->ticker;
+	const char *id;
+	const char *pct;
+	const char *rate;
+
+	ev->kind = PERPS_EV_TICKER;
+	ev->snapshot = true;		/* every frame carries every statistic */
+	ev->native_symbol = native;
+	ev->ts_us = ts_us;
+	ev->next_funding_time_us = PERPS_TS_NONE;
+	if (!json_object_is_type(st, json_type_object))
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "lighter market_stats of %.20s is not an object", native);
+	if (lt_id_text(ctx, st, &id) != PERPS_OK)
+		return ctx->status;
+	if (strcmp(id, native) != 0)
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "lighter market_stats of market %.20s under %.20s", id, native);
+	t->native_symbol = native;
+	t->ts_us = ts_us;
+	if (perps_json_decimal_field(ctx, st, "last_trade_price", false, &t->last_price) != PERPS_OK ||
+		perps_json_decimal_field(ctx, st, "mark_price", false, &t->mark_price) != PERPS_OK ||
+		perps_json_decimal_field(ctx, st, "index_price", false, &t->index_price) != PERPS_OK ||
+		perps_json_decimal_field(ctx, st, "best_bid_price", false, &t->best_bid_price) != PERPS_OK ||
+		perps_json_decimal_field(ctx, st, "best_ask_price", false, &t->best_ask_price) != PERPS_OK ||
+		perps_json_decimal_field(ctx, st, "daily_base_token_volume", false, &t->volume_24h) != PERPS_OK ||
+		perps_json_decimal_field(ctx, st, "daily_quote_token_volume", false, &t->turnover_24h) != PERPS_OK ||
+		perps_json_decimal_field(ctx, st, "open_interest", false, &t->open_interest_notional) != PERPS_OK ||
+		perps_json_decimal_field(ctx, st, "daily_price_change", false, &pct) != PERPS_OK ||
+		perps_json_decimal_field(ctx, st, "daily_price_high", false, &t->high_24h) != PERPS_OK ||
+		perps_json_decimal_field(ctx, st, "daily_price_low", false, &t->low_24h) != PERPS_OK ||
+		perps_json_decimal_field(ctx, st, "current_funding_rate", false, &rate) != PERPS_OK)
+		return ctx->status;
+	/* percent -> fraction */
+	if (pct != NULL && (t->price_change_pct = perps_decimal_shift(ctx, pct, -2)) == NULL)
+		return ctx->status;
+	if (rate != NULL)
+	{
+		if ((ev->funding_rate = perps_decimal_shift(ctx, rate, -2)) == NULL)
+			return ctx->status;
+		/* hourly, on the hour: the hour in progress settles at the next mark */
+		ev->next_funding_time_us = (ts_us / LT_WS_HOUR_US + 1) * LT_WS_HOUR_US;
+		ev->funding_interval_hours = "1";
+	}
+	return PERPS_OK;
+}
+
+/* market_stats:<id> holds one market's statistics; market_stats:all every market's, by id. */
+static PerpsStatus
+lt_ws_market_stats(PerpsCtx *ctx, struct json_object *root, const char *native, int64_t ts_us,
+				   PerpsStreamFrame *out)
+{
+	struct json_object *st;
+
+	if (perps_json_need(ctx, root, "market_stats", json_type_object, &st) != PERPS_OK)
+		return ctx->status;
+	if (strcmp(native, "all") != 0)
+	{
+		out->events = perps_alloc(ctx, sizeof(PerpsStreamEvent));
+		if (out->events == NULL || lt_ws_stats(ctx, st, native, ts_us, &out->events[0]) != PERPS_OK)
+			return ctx->status;
+		out->nevents = 1;
+		return PERPS_OK;
+	}
+	else
+	{
+		int			n = json_object_object_length(st);
+		int			k = 0;
+		struct json_object_iterator it;
+		struct json_object_iterator end;
+
+		if (n < 0 || n > LT_WS_MAX_STATS)
+			return perps_fail(ctx, PERPS_ERR_SHAPE, "lighter market_stats:all has %d markets", n);
+		out->events = perps_alloc_array(ctx, n ? (size_t) n : 1, sizeof(PerpsStreamEvent));
+		if (out->events == NULL)
+			return ctx->status;
+		it = json_object_iter_begin(st);
+		end = json_object_iter_end(st);
+		for (; k < n && !json_object_iter_equal(&it, &end); json_object_iter_next(&it))
+		{
+			const char *key = json_object_iter_peek_name(&it);
+			const char *id;
+
+			if (!lt_ws_id_ok(key))
+				return perps_fail(ctx, PERPS_ERR_SHAPE, "lighter market_stats key \"%.20s\" is no market id", key);
+			if ((id = perps_strndup(ctx, key, strlen(key))) == NULL ||
+				lt_ws_stats(ctx, json_object_iter_peek_value(&it), id, ts_us, &out->events[k]) != PERPS_OK)
+				return ctx->status;
+			out->events[k].channel = "market_stats:all";
+			k++;
+		}
+		out->nevents = k;
+		return PERPS_OK;
+	}
+}
+
+static PerpsStatus
+lt_ws_parse(PerpsCtx *ctx, const char *data, size_t len, bool binary, PerpsStreamFrame *out)
+{
+	struct json_object *root = NULL;
+	struct json_object *v;
+	PerpsStreamEvent *ev;
+	const char *type;
+	const char *channel = NULL;
+	const char *colon;
+	const char *kind;
+	bool		snapshot;
+
+	memset(out, 0, sizeof(*out));
+	if (binary)
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "lighter sent a binary frame");
+	if (len > LT_WS_MAX_MESSAGE)
+		return perps_fail(ctx, PERPS_ERR_JSON, "lighter frame of %zu bytes is too large", len);
+	ev = perps_alloc(ctx, sizeof(PerpsStreamEvent));
+	if (ev == NULL)
+		return ctx->status;
+	ev->ts_us = PERPS_TS_NONE;
+	ev->next_funding_time_us = PERPS_TS_NONE;
+	if (perps_json_parse(ctx, data, len, &root) != PERPS_OK)
+		goto done;
+	if (!json_object_is_type(root, json_type_object))
+	{
+		perps_fail(ctx, PERPS_ERR_SHAPE, "lighter frame is not an object");
+		goto done;
+	}
+
+	/* a refusal: {"error":{"code":30003,"message":"Already Subscribed to : order_book:0"}} */
+	if ((v = perps_json_get(root, "error")) != NULL)
+	{
+		struct json_object *msg = perps_json_get(v, "message");
+
+		ev->kind = PERPS_EV_CONTROL;
+		ev->is_error = true;
+		if (msg != NULL && json_object_is_type(msg, json_type_string))
+		{
+			if (perps_json_string(ctx, msg, "error message", &ev->message) != PERPS_OK)
+				goto done;
+		}
+		else
+			ev->message = "lighter error without a message";
+		goto one;
+	}
+
+	if (perps_json_string(ctx, perps_json_get(root, "type"), "type", &type) != PERPS_OK)
+		goto done;
+	if (strncmp(type, "subscribed/", 11) == 0)
+	{
+		snapshot = true;
+		kind = type + 11;
+	}
+	else if (strncmp(type, "update/", 7) == 0)
+	{
+		snapshot = false;
+		kind = type + 7;
+	}
+	else
+	{
+		/* connected, unsubscribed, pong, ... */
+		ev->kind = PERPS_EV_CONTROL;
+		goto one;
+	}
+	if (strcmp(kind, "order_book") != 0 && strcmp(kind, "trade") != 0 && strcmp(kind, "market_stats") != 0)
+	{
+		ev->kind = PERPS_EV_CONTROL;	/* height, ticker, ...: nothing we subscribe */
+		goto one;
+	}
+
+	/* the channel names the market: order_book:36, trade:36, market_stats:36 (or :all) */
+	if (perps_json_string(ctx, perps_json_get(root, "channel"), "channel", &channel) != PERPS_OK)
+		goto done;
+	colon = strchr(channel, ':');
+	if (colon == NULL || (size_t) (colon - channel) != strlen(kind) ||
+		strncmp(channel, kind, strlen(kind)) != 0 ||
+		!(lt_ws_id_ok(colon + 1) || (strcmp(kind, "market_stats") == 0 && strcmp(colon + 1, "all") == 0)))
+	{
+		perps_fail(ctx, PERPS_ERR_SHAPE, "lighter channel \"%.60s\" does not match %.40s", channel, type);
+		goto done;
+	}
+	ev->channel = channel;
+	ev->native_symbol = colon + 1;
+
+	if (strcmp(kind, "trade") == 0)
+	{
+		lt_ws_trades(ctx, root, ev);
+		goto one;
+	}
+	/* books and statistics take the frame's time */
+	if (perps_json_ts_field(ctx, root, "timestamp", PERPS_MS, &ev->ts_us) != PERPS_OK)
+		goto done;
+	if (strcmp(kind, "order_book") == 0)
+	{
+		lt_ws_book(ctx, root, snapshot, ev);
+		goto one;
+	}
+	if (lt_ws_market_stats(ctx, root, ev->native_symbol, ev->ts_us, out) == PERPS_OK)
+		for (int i = 0; i < out->nevents; i++)
+			if (out->events[i].channel == NULL)
+				out->events[i].channel = channel;
+	goto done;
+
+one:
+	if (ctx->status == PERPS_OK)
+	{
+		out->events = ev;
+		out->nevents = 1;
+	}
+done:
+	if (root)
+		json_object_put(root);
+	if (ctx->status != PERPS_OK)
+	{
+		out->nevents = 0;
+		out->events = NULL;
+	}
+	return ctx->status;
+}
+
+/*
+ * Nonce chain (see above): a snapshot replaces the book; an update whose
+ * begin_nonce is the book's nonce is the next one; one whose nonce the
+ * book has already reached is old; anything else (it starts after the
+ * book's nonce, or straddles it) means updates were lost.
+ */
+static PerpsSeqCheck
+lt_ws_seq_rule(bool have_book, int64_t last_seq, const PerpsStreamEvent *ev)
+{
+	if (ev->snapshot)
+		return PERPS_SEQ_RESET;
+	if (!have_book)
+		return PERPS_SEQ_STALE;
+	if (ev->has_prev_seq && ev->prev_seq == last_seq)
+		return PERPS_SEQ_APPLY;
+	if (ev->seq <= last_seq)
+		return PERPS_SEQ_STALE;
+	return PERPS_SEQ_GAP;
+}
+
+static const PerpsStreamAdapter lt_stream = {
+	.quote = "USDC",
+	.qty_in_contracts = false,
+	.book_depth = LT_WS_BOOK_DEPTH,
+	.ping_message = "{\"type\":\"ping\"}",
+	.ping_interval_s = 30,
+	.max_message_bytes = LT_WS_MAX_MESSAGE,
+	.rest_snapshot = false,
+	.subscribe = lt_ws_subscribe,
+	.resync = lt_ws_resync,
+	.parse_frame = lt_ws_parse,
+	.seq_rule = lt_ws_seq_rule,
+};
+
 const PerpsAdapter perps_adapter_lighter = {
 	.name = "lighter",
 	.native_symbol = lt_native_symbol,
@@ -736,4 +1233,6 @@ const PerpsAdapter perps_adapter_lighter = {
 	.max_kline_page = LT_KLINE_PAGE,
 	.max_funding_page = LT_FUNDING_PAGE,
 	.max_trades_page = LT_TRADES_PAGE,
+	.no_trades_history = LT_NO_TRADE_HISTORY,
+	.stream = &lt_stream,
 };

@@ -12,8 +12,11 @@
  *
  * Errors are {"error": "NOT_FOUND", "message": "..."} with a 4xx status.
  *
- * Pagination: trades and funding data are cursor-paged ("next"), at most
- * 5000 rows a page (page_size, default 100).  Klines take a required
+ * Pagination: trades and funding data are cursor-paged ("next"), newest
+ * first, page_size default 100; at most 5000 rows a page of funding data,
+ * 1000 of trades (the trade tape's documented maximum).  Trade history:
+ * /v1/trades takes an optional [start_at, end_at] range (ms, inclusive),
+ * kept on every page of the walk.  Klines take a required
  * [start_at, end_at] range and resolutions of 1, 3, 5, 15, 30 and 60
  * minutes (4h and 1d are not served); no page size is documented, so a
  * request spans at most 1000 candles and the caller goes on from
@@ -34,6 +37,7 @@
 
 #define PX_MAX_ROWS 100000
 #define PX_PAGE 5000			/* page_size limit of trades and funding data */
+#define PX_TRADES_PAGE 1000		/* page_size limit of /v1/trades */
 #define PX_PAGE_DEFAULT 100		/* page_size default */
 #define PX_KLINE_SPAN 1000		/* candles per request (none documented) */
 #define PX_SUFFIX "-USD-PERP"
@@ -207,12 +211,20 @@ px_build(PerpsCtx *ctx, PerpsMethod m, const PerpsQuery *q, PerpsRequest *reqs)
 
 		case PERPS_M_TRADES:
 			{
-				int			rows = q->limit <= 0 ? PX_PAGE_DEFAULT : q->limit < PX_PAGE ? q->limit : PX_PAGE;
+				int			rows = q->limit <= 0 ? PX_PAGE_DEFAULT : q->limit < PX_TRADES_PAGE ? q->limit : PX_TRADES_PAGE;
+				size_t		k = 0;
 
 				if (px_cursor_arg(ctx, q, cur, sizeof(cur)))
 					return ctx->status;
-				return px_path(ctx, &reqs[0], "/v1/trades?market=%s&page_size=%d%s",
-							   sym, rows, cur) ? ctx->status : 1;
+				range[0] = '\0';
+				if (q->since_us != PERPS_TS_NONE)
+					k += (size_t) snprintf(range + k, sizeof(range) - k, "&start_at=%lld",
+										   (long long) (q->since_us / 1000 + (q->since_us % 1000 > 0)));
+				if (q->until_us != PERPS_TS_NONE)
+					snprintf(range + k, sizeof(range) - k, "&end_at=%lld",
+							 (long long) (q->until_us / 1000 - (q->until_us % 1000 < 0)));
+				return px_path(ctx, &reqs[0], "/v1/trades?market=%s&page_size=%d%s%s",
+							   sym, rows, range, cur) ? ctx->status : 1;
 			}
 
 		default:
@@ -1387,6 +1399,7 @@ const PerpsAdapter perps_adapter_paradex = {
 	.rate_limit = {.weight = 1500, .window_ms = 60000},
 	.max_kline_page = PX_KLINE_SPAN,
 	.max_funding_page = PX_PAGE,
-	.max_trades_page = PX_PAGE,
+	.max_trades_page = PX_TRADES_PAGE,
+	.no_trades_history = NULL,	/* /v1/trades pages through any range */
 	.stream = &px_stream,
 };

@@ -27,9 +27,11 @@ PG_FUNCTION_INFO_V1(perps_stats_adapter_limits);
 /*
  * perps_stats.adapter_limits(exchange text)
  *		-> (kline_page int, funding_page int, trades_page int,
- *			rate_weight int, rate_window_ms int)
+ *			rate_weight int, rate_window_ms int, no_trades_history text)
  *
- * Page sizes of 0 (unknown) come back as NULL.
+ * Page sizes of 0 (unknown) come back as NULL; no_trades_history is NULL
+ * when the venue serves trade history over a time range, else the reason
+ * it does not.
  */
 Datum
 perps_stats_adapter_limits(PG_FUNCTION_ARGS)
@@ -38,8 +40,8 @@ perps_stats_adapter_limits(PG_FUNCTION_ARGS)
 	char	   *name = pnstrdup(VARDATA_ANY(arg), VARSIZE_ANY_EXHDR(arg));
 	const PerpsAdapter *a = perps_adapter_find(name);
 	TupleDesc	tupdesc;
-	Datum		values[5];
-	bool		nulls[5] = {false};
+	Datum		values[6];
+	bool		nulls[6] = {false};
 	int			figures[5];
 
 	if (a == NULL)
@@ -61,6 +63,16 @@ perps_stats_adapter_limits(PG_FUNCTION_ARGS)
 	{
 		values[i] = Int32GetDatum(figures[i]);
 		nulls[i] = figures[i] <= 0;
+	}
+	nulls[5] = a->no_trades_history == NULL;
+	if (!nulls[5])
+	{
+		size_t		len = strlen(a->no_trades_history);
+		text	   *t = palloc(VARHDRSZ + len);
+
+		SET_VARSIZE(t, VARHDRSZ + len);
+		memcpy(VARDATA(t), a->no_trades_history, len);
+		values[5] = PointerGetDatum(t);
 	}
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }

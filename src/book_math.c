@@ -199,8 +199,6 @@ bm_side_init(PerpsExactSide *xs, int n)
 {
 	xs->n = n;
 	xs->lane = false;
-	xs->lcq = NULL;
-	xs->lcb = NULL;
 	xs->price = palloc(sizeof(XNum) * Max(n, 1));
 	xs->qty = palloc(sizeof(XNum) * Max(n, 1));
 	xs->cum_quote = NULL;
@@ -219,20 +217,197 @@ bm_null_error(const char *name, int level, bool price_null)
 /* 10^k as int64, k <= XN_INT64_MAX_SCALE */
 #define BM_POW10_64(k) ((int64) xn_pow10[k])
 
+/*
+ * v * 10^-from with display scale to.  Going down a scale is an exact
+ * division: a lane value has no digits beyond its display scale (numeric
+ * keeps none, and the reader checks it), and a sum none beyond the largest
+ * display scale of its terms.
+ */
+static inline XNum
+bm_at_scale(int128 v, int from, int to)
+{
+	int128		r;
+
+	if (to <= from)
+		return xn_small(v / xn_pow10[from - to], to);
+	if (likely(!__builtin_mul_overflow(v, xn_pow10[to - from], &r)))
+		return xn_small(r, to);
+	/* times 1 at scale to - from: numeric's product has display scale to */
+	return xn_mul(xn_small(v, from), xn_small(xn_pow10[to - from], to - from));
+}
+
+/* the quantity element that follows a price element in the array */
+static inline const char *
+bm_qty_elem(const char *pp)
+{
+	return (const char *) INTALIGN(pp + VARSIZE(pp));
+}
+
 XNum
 perps_exact_price(const PerpsExactSide *xs, int i)
 {
-	if (xs->lane)
-		return xn_make(xs->pv[i] / BM_POW10_64(xs->ps - xs->pd[i]), xs->pd[i]);
-	return xs->price[i];
+	if (!xs->lane)
+		return xs->price[i];
+	if (i < xs->ndec)
+		return bm_at_scale(xs->pv[i], xs->ps, xs->pd[i]);
+	/* a level not decoded into the lane yet (the deepest, for instance) */
+	return xn_from_datum(PointerGetDatum(xs->elem[i]));
 }
 
 static inline XNum
 bm_qty(const PerpsExactSide *xs, int i)
 {
-	if (xs->lane)
-		return xn_make(xs->qv[i] / BM_POW10_64(xs->qs - xs->qd[i]), xs->qd[i]);
-	return xs->qty[i];
+	if (!xs->lane)
+		return xs->qty[i];
+	if (i < xs->ndec)
+		return bm_at_scale(xs->qv[i], xs->qs, xs->qd[i]);
+	return xn_from_datum(PointerGetDatum(bm_qty_elem(xs->elem[i])));
+}
+
+/*
+ * The lane.
+ *
+ * A side given as an array is first checked whole in one cheap pass over
+ * the array's data area, in place (no deconstruct_array, no Datum per
+ * element): every price and quantity must be a plain value in numeric's
+ * short storage format, prices positive, quantities not negative (both
+ * read from the 16-bit header), prices in order (compared as their weight
+ * and digit groups, read as one 64-bit key).  Anything else (a NULL, the
+ * long format, NaN, infinities, a zero or negative value, a price of more
+ * than four digit groups, a side out of order) makes it give up, and the
+ * general path decodes the side and reports what is wrong, in level order;
+ * so errors do not depend on which path ran.
+ *
+ * Then levels are decoded into the lane only as far as a computation needs
+ * them: the levels within the deepest threshold, up to the level that
+ * fills an order, the best level for mid.  A value is read from the short
+ * format straight into an int64 in a frame of whole base-10000 digit
+ * groups, value * 10000^g, g the most fractional groups any decoded value
+ * of the column has (ps = 4 * g); a finer value rescales the values before
+ * it (g grows at most four times).  The digits are read without a loop:
+ * five group slots, masked past the value's own digits (the slots past the
+ * end of a value lie inside the array, so they can be read; near the end
+ * of the array the reader takes a loop).  A value that does not fit the
+ * lane (or a sum that would overflow) moves the side to the general path.
+ */
+
+/* 10000^e for e = -4..4 (0 below 0): digit group k of a value whose leading group weighs 10000^E weighs bm_p4[E - k + 4] */
+static const uint64 bm_p4[9] = {
+	0, 0, 0, 0, 1, UINT64CONST(10000), UINT64CONST(100000000),
+	UINT64CONST(1000000000000), UINT64CONST(10000000000000000)
+};
+
+/*
+ * Divisibility of a digit group by 10^c (c = 0..3) without a division:
+ * d * (5^-c mod 2^32), rotated right by c, is at most (2^32 - 1) / 10^c
+ * exactly when 10^c divides d.
+ */
+static const uint32 bm_inv5[4] = {1, 0xCCCCCCCDU, 0xC28F5C29U, 0x26E978D5U};
+static const uint32 bm_div10_max[4] = {0xFFFFFFFFU, 0xFFFFFFFFU / 10, 0xFFFFFFFFU / 100, 0xFFFFFFFFU / 1000};
+
+static inline bool
+bm_divisible_pow10(uint32 d, int c)
+{
+	uint32		x = d * bm_inv5[c];
+
+	x = c == 0 ? x : (x >> c) | (x << (32 - c));
+	return x <= bm_div10_max[c];
+}
+
+/* One column (prices or quantities) of a side in the lane. */
+typedef struct BmCol
+{
+	int64	   *v;				/* value * 10000^g */
+	uint8	   *d;				/* display scale of each value */
+	int			g;
+} BmCol;
+
+/* Moves the first n values of a column to frame g; false on overflow. */
+static pg_noinline bool
+bm_col_reframe(BmCol *col, int n, int g)
+{
+	int64		f = BM_POW10_64(4 * (g - col->g));
+	int			i;
+
+	for (i = 0; i < n; i++)
+		if (__builtin_mul_overflow(col->v[i], f, &col->v[i]))
+			return false;
+	col->g = g;
+	return true;
+}
+
+/*
+ * Reads the numeric varlena at p (4-byte header, len bytes in all) into
+ * value i of col.  tail: at least 16 bytes from p may be read.  Sets *zero
+ * when the value is 0.  false: not a plain non-negative value that fits.
+ */
+static inline bool
+bm_col_put(BmCol *col, int i, const char *p, uint32 len, bool tail, bool *zero)
+{
+	uint16		hdr;
+	int			ds,
+				w,
+				nd,
+				fg,
+				e,
+				cut;
+	const uint16 *dg;
+	uint64		m;
+
+	if (unlikely(len < VARHDRSZ + sizeof(uint16)))
+		return false;
+	memcpy(&hdr, p + VARHDRSZ, sizeof(uint16));
+	/* the short format, not negative (0x8000 set, 0x4000 and 0x2000 clear) */
+	if (unlikely((hdr & 0xE000) != 0x8000))
+		return false;
+	ds = (hdr >> 7) & 0x3F;
+	w = (int) ((hdr & 0x7F) ^ 0x40) - 0x40;
+	nd = (len - VARHDRSZ - sizeof(uint16)) / sizeof(uint16);
+	col->d[i] = (uint8) ds;
+	*zero = (nd == 0);
+	if (nd == 0)
+	{
+		col->v[i] = 0;
+		return ds <= XN_INT64_MAX_SCALE;
+	}
+	fg = nd - 1 - w;			/* fractional digit groups of the value */
+	if (unlikely(ds > XN_INT64_MAX_SCALE || nd > 5 || fg > 4))
+		return false;
+	if (unlikely(fg > col->g) && !bm_col_reframe(col, i, fg))
+		return false;
+	e = col->g + w;				/* weight of the leading group in the frame */
+	dg = (const uint16 *) (p + VARHDRSZ + sizeof(uint16));
+	if (unlikely(e > 4 || (e == 4 && dg[0] > 921)))
+		return false;
+	/* digits past the display scale must be zero (numeric keeps none) */
+	cut = 4 * fg - ds;
+	if (cut > 0 && unlikely(cut > 3 || !bm_divisible_pow10(dg[nd - 1], cut)))
+		return false;
+	if (likely(tail))
+	{
+		/* read all five slots, then mask: no branch on the digit count */
+		uint64		d1 = dg[1],
+					d2 = dg[2],
+					d3 = dg[3],
+					d4 = dg[4];
+
+		d1 = nd > 1 ? d1 : 0;
+		d2 = nd > 2 ? d2 : 0;
+		d3 = nd > 3 ? d3 : 0;
+		d4 = nd > 4 ? d4 : 0;
+		m = dg[0] * bm_p4[e + 4] + d1 * bm_p4[e + 3] + d2 * bm_p4[e + 2] +
+			d3 * bm_p4[e + 1] + d4 * bm_p4[e];
+	}
+	else
+	{
+		int			k;
+
+		m = 0;
+		for (k = 0; k < nd; k++)
+			m += dg[k] * bm_p4[e - k + 4];
+	}
+	col->v[i] = (int64) m;
+	return true;
 }
 
 static void
@@ -246,98 +421,220 @@ bm_lane_init(PerpsExactSide *xs)
 	xs->qd = palloc(sizeof(uint8) * n);
 	xs->ps = 0;
 	xs->qs = 0;
+	xs->ndec = 0;
+	xs->ncq = 0;
+	xs->ncb = 0;
+	xs->cq_scale = -1;
+	xs->cb_scale = -1;
+	xs->lcq = NULL;
+	xs->lcb = NULL;
 }
 
 /* Decodes level i into the lane; false when a value does not fit. */
 static inline bool
-bm_lane_put(PerpsExactSide *xs, int i, Datum pd, Datum qd)
+bm_lane_decode(PerpsExactSide *xs, int i, const char *pp, const char *qp)
 {
-	int32		dp,
-				dq;
+	BmCol		pc = {xs->pv, xs->pd, xs->ps / 4};
+	BmCol		qc = {xs->qv, xs->qd, xs->qs / 4};
+	bool		zero;
+	bool		ok;
 
-	if (unlikely(!xn_decode_int64(pd, &xs->pv[i], &dp)) ||
-		unlikely(!xn_decode_int64(qd, &xs->qv[i], &dq)))
+	ok = bm_col_put(&pc, i, pp, VARSIZE(pp), xs->end != NULL && xs->end - pp >= 16, &zero) &&
+		!zero &&
+		bm_col_put(&qc, i, qp, VARSIZE(qp), xs->end != NULL && xs->end - qp >= 16, &zero);
+	xs->ps = 4 * pc.g;
+	xs->qs = 4 * qc.g;
+	return ok;
+}
+
+/*
+ * The order key of a positive short-format price of at most four digit
+ * groups: the groups, most significant first, in one 64-bit integer (groups
+ * past the value's own read as 0).  With the weight it orders the prices.
+ */
+static inline uint64
+bm_price_key(const char *dp, int nd, bool tail)
+{
+	uint64		x;
+
+	if (likely(tail))
+		memcpy(&x, dp, sizeof(uint64));
+	else
+	{
+		uint16		g[4] = {0, 0, 0, 0};
+
+		memcpy(g, dp, nd * sizeof(uint16));
+		memcpy(&x, g, sizeof(uint64));
+	}
+	/* the four 16-bit groups in reverse order: the first is the highest */
+	x = (x >> 32) | (x << 32);
+	x = ((x & UINT64CONST(0xFFFF0000FFFF0000)) >> 16) | ((x & UINT64CONST(0x0000FFFF0000FFFF)) << 16);
+	return x & (~UINT64CONST(0) << (16 * (4 - nd)));
+}
+
+/*
+ * Checks a side given as an array (see above) and sets it up for the lane,
+ * nothing decoded yet; false when the general path has to take it.
+ */
+/* weight and order key of a price, ordered as the prices */
+#define BM_WKEY(w, key) (((int128) (w) << 64) | (int128) (key))
+
+static pg_attribute_always_inline bool
+bm_lane_scan(const char *p, const char *end, int n, const char **elem, const bool is_bids)
+{
+	int128		prev = is_bids ? BM_WKEY(PG_INT32_MAX, 0) : BM_WKEY(PG_INT32_MIN, 0);
+	intptr_t	stride = 0;
+	int			i = 0;
+
+	/*
+	 * Levels that lie at least 32 bytes before the end: a price of at most
+	 * four digit groups takes at most 16 bytes, so its quantity's header
+	 * and the key's 8 bytes can be read without checking the bounds again.
+	 */
+	for (; i < n && end - p >= 32; i++)
+	{
+		const char *pp = p,
+				   *qp,
+				   *next;
+		uint32		ph4,
+					qh4,
+					plen,
+					qlen;
+		uint16		ph,
+					qh;
+		int			w;
+		int128		k;
+
+		memcpy(&ph4, pp, sizeof(uint32));
+		plen = ph4 >> 2;		/* VARSIZE of a 4-byte header */
+		/* a 4-byte header, one to four digit groups */
+		if (unlikely((ph4 & 3) != 0 || plen - 8 > 6))
+			return false;
+		qp = (const char *) INTALIGN(pp + plen);
+		memcpy(&qh4, qp, sizeof(uint32));
+		qlen = qh4 >> 2;
+		next = (const char *) INTALIGN(qp + qlen);
+		if (unlikely((qh4 & 3) != 0 || qlen < VARHDRSZ + sizeof(uint16) || next > end))
+			return false;
+		memcpy(&ph, pp + VARHDRSZ, sizeof(uint16));
+		memcpy(&qh, qp + VARHDRSZ, sizeof(uint16));
+		/* both in the short format, not negative, not special */
+		if (unlikely((((ph & 0xE000) ^ 0x8000) | ((qh & 0xE000) ^ 0x8000)) != 0))
+			return false;
+		w = (int) ((ph & 0x7F) ^ 0x40) - 0x40;
+		k = BM_WKEY(w, bm_price_key(pp + VARHDRSZ + sizeof(uint16), (plen - 6) >> 1, true));
+		if (unlikely(is_bids ? k > prev : k < prev))
+			return false;
+		prev = k;
+		elem[i] = pp;
+
+		/*
+		 * Where the next level starts depends on this level's lengths, a
+		 * chain of loads through the whole side.  Levels mostly take as many
+		 * bytes as the level before, so go on from that guess and correct it
+		 * when wrong: the processor runs ahead on the guess instead of
+		 * waiting for each length (a wrong guess costs a branch miss).  The
+		 * empty asm keeps the compiler from folding the check away.
+		 */
+		p = pp + stride;
+		if (unlikely(p != next))
+		{
+			__asm__("" : "+r"(next));
+			p = next;
+			stride = next - pp;
+		}
+	}
+
+	/* the last levels, every read checked against the end */
+	for (; i < n; i++)
+	{
+		const char *pp = p,
+				   *qp;
+		uint32		plen,
+					qlen;
+		uint16		ph,
+					qh;
+		int			nd,
+					w;
+		int128		k;
+
+		if (unlikely(end - pp < VARHDRSZ + (int) sizeof(uint16) || !VARATT_IS_4B_U(pp)))
+			return false;
+		plen = VARSIZE(pp);
+		qp = (const char *) INTALIGN(pp + plen);
+		if (unlikely(end - qp < VARHDRSZ + (int) sizeof(uint16) || !VARATT_IS_4B_U(qp)))
+			return false;
+		qlen = VARSIZE(qp);
+		if (unlikely(qp + qlen > end || plen < VARHDRSZ + sizeof(uint16) ||
+					 qlen < VARHDRSZ + sizeof(uint16)))
+			return false;
+		p = (const char *) INTALIGN(qp + qlen);
+		memcpy(&ph, pp + VARHDRSZ, sizeof(uint16));
+		memcpy(&qh, qp + VARHDRSZ, sizeof(uint16));
+		nd = (plen - VARHDRSZ - sizeof(uint16)) / sizeof(uint16);
+		/* short format, not negative, and a price not zero */
+		if (unlikely((((ph & 0xE000) ^ 0x8000) | ((qh & 0xE000) ^ 0x8000)) != 0 ||
+					 nd == 0 || nd > 4))
+			return false;
+		w = (int) ((ph & 0x7F) ^ 0x40) - 0x40;
+		k = BM_WKEY(w, bm_price_key(pp + VARHDRSZ + sizeof(uint16), nd, end - pp >= 14));
+		if (unlikely(is_bids ? k > prev : k < prev))
+			return false;
+		prev = k;
+		elem[i] = pp;
+	}
+	return true;
+}
+
+static bool
+bm_lane_scan_array(ArrayType *arr, bool is_bids, PerpsExactSide *xs)
+{
+	const char *p;
+	const char *end;
+
+	if (ARR_HASNULL(arr))
 		return false;
-	xs->pd[i] = (uint8) dp;
-	xs->qd[i] = (uint8) dq;
-	xs->ps = Max(xs->ps, dp);
-	xs->qs = Max(xs->qs, dq);
+	/* no null bitmap: the data follow the fixed header and the dimensions */
+	p = (const char *) arr + ARR_OVERHEAD_NONULLS(ARR_NDIM(arr));
+	end = (const char *) arr + VARSIZE(arr);
+	xs->elem = palloc(sizeof(const char *) * Max(xs->n, 1));
+	/* one loop for each side, with the direction of the order built in */
+	if (!(is_bids ? bm_lane_scan(p, end, xs->n, xs->elem, true) :
+		  bm_lane_scan(p, end, xs->n, xs->elem, false)))
+		return false;
+	xs->end = end;
+	bm_lane_init(xs);
+	xs->lane = true;
 	return true;
 }
 
 /*
- * Brings the lane to the side's common scales and checks the values;
- * false when a value does not fit at the common scale.
+ * A side given as Numeric arrays (the C API) is decoded into the lane whole,
+ * with the checks of the general path; false when the general path has to
+ * take it.
  */
 static bool
-bm_lane_finish(PerpsExactSide *xs, const char *name, bool is_bids)
+bm_lane_from_side(const PerpsNumSide *side, bool is_bids, PerpsExactSide *xs)
 {
 	int			i;
 
-	/*
-	 * The lane holds the side unless a value turns out not to fit; values
-	 * are checked in level order, as the general path does, so the first
-	 * bad level is reported either way.
-	 */
+	xs->elem = NULL;
+	xs->end = NULL;
+	bm_lane_init(xs);
+	for (i = 0; i < xs->n; i++)
+	{
+		const char *pp = (const char *) side->price[i];
+		const char *qp = (const char *) side->qty[i];
+
+		if (pp == NULL || qp == NULL || !VARATT_IS_4B_U(pp) || !VARATT_IS_4B_U(qp) ||
+			!bm_lane_decode(xs, i, pp, qp))
+			return false;
+		if (i > 0 && (is_bids ? xs->pv[i] > xs->pv[i - 1] : xs->pv[i] < xs->pv[i - 1]))
+			return false;
+	}
+	xs->ndec = xs->n;
 	xs->lane = true;
-	for (i = 0; i < xs->n; i++)
-	{
-		if (xs->pd[i] != xs->ps &&
-			__builtin_mul_overflow(xs->pv[i], BM_POW10_64(xs->ps - xs->pd[i]), &xs->pv[i]))
-			break;
-		if (xs->qd[i] != xs->qs &&
-			__builtin_mul_overflow(xs->qv[i], BM_POW10_64(xs->qs - xs->qd[i]), &xs->qv[i]))
-			break;
-		if (unlikely(xs->pv[i] <= 0 || xs->qv[i] < 0))
-			bm_level_error(name, i + 1, perps_exact_price(xs, i), bm_qty(xs, i));
-		if (i > 0 && unlikely(is_bids ? xs->pv[i] > xs->pv[i - 1] : xs->pv[i] < xs->pv[i - 1]))
-			bm_order_error(name, i + 1, perps_exact_price(xs, i), perps_exact_price(xs, i - 1));
-	}
-	xs->lane = (i == xs->n);
-	return xs->lane;
-}
-
-/*
- * Tries the 64-bit lane for a side given as an array.  Returns false, with
- * nothing reported, when a value does not fit (or is NULL, NaN or
- * infinite): the general path then decodes the side and reports what is
- * wrong.  Errors in values that fit are reported here.
- */
-static bool
-bm_lane_from_array(ArrayType *arr, const char *name, bool is_bids, PerpsExactSide *xs)
-{
-	array_iter	it;
-	int			i;
-
-	bm_lane_init(xs);
-	array_iter_setup(&it, (AnyArrayType *) arr);
-	for (i = 0; i < xs->n; i++)
-	{
-		bool		pnull,
-					qnull;
-		Datum		pd = array_iter_next(&it, &pnull, 2 * i, -1, false, TYPALIGN_INT);
-		Datum		qd = array_iter_next(&it, &qnull, 2 * i + 1, -1, false, TYPALIGN_INT);
-
-		if (unlikely(pnull || qnull) || !bm_lane_put(xs, i, pd, qd))
-			return false;
-	}
-	return bm_lane_finish(xs, name, is_bids);
-}
-
-/* The same for a side given as Numeric arrays (the C API). */
-static bool
-bm_lane_from_side(const PerpsNumSide *side, const char *name, bool is_bids, PerpsExactSide *xs)
-{
-	int			i;
-
-	bm_lane_init(xs);
-	for (i = 0; i < xs->n; i++)
-	{
-		if (side->price[i] == NULL || side->qty[i] == NULL ||
-			!bm_lane_put(xs, i, NumericGetDatum(side->price[i]), NumericGetDatum(side->qty[i])))
-			return false;
-	}
-	return bm_lane_finish(xs, name, is_bids);
+	return true;
 }
 
 static void
@@ -348,9 +645,7 @@ bm_exact_side(const PerpsNumSide *side, const char *name, bool is_bids,
 
 	xs->n = side->nlevels;
 	xs->lane = false;
-	xs->lcq = NULL;
-	xs->lcb = NULL;
-	if (bm_lane_from_side(side, name, is_bids, xs))
+	if (bm_lane_from_side(side, is_bids, xs))
 		return;
 
 	bm_side_init(xs, side->nlevels);
@@ -363,7 +658,7 @@ bm_exact_side(const PerpsNumSide *side, const char *name, bool is_bids,
 	}
 }
 
-/* Decodes a side straight from its array, without deconstructing it. */
+/* Checks a side straight from its array, without deconstructing it. */
 static void
 bm_exact_side_from_array(ArrayType *arr, const char *name, bool is_bids,
 						 PerpsExactSide *xs)
@@ -374,13 +669,11 @@ bm_exact_side_from_array(ArrayType *arr, const char *name, bool is_bids,
 
 	xs->n = n;
 	xs->lane = false;
-	xs->lcq = NULL;
-	xs->lcb = NULL;
 	xs->price = NULL;
 	xs->qty = NULL;
 	xs->cum_quote = NULL;
 	xs->cum_base = NULL;
-	if (bm_lane_from_array(arr, name, is_bids, xs))
+	if (bm_lane_scan_array(arr, is_bids, xs))
 		return;
 
 	bm_side_init(xs, n);
@@ -398,68 +691,141 @@ bm_exact_side_from_array(ArrayType *arr, const char *name, bool is_bids,
 	}
 }
 
-/* Moves a side from the lane to the general form (when a sum overflows). */
-static void
+/*
+ * Moves a side from the lane to the general form (a value that does not
+ * fit, a sum that overflows).  The side was checked whole already.
+ */
+static pg_noinline void
 bm_lane_drop(PerpsExactSide *xs)
 {
+	XNum	   *price;
+	XNum	   *qty;
 	int			i;
 
 	if (!xs->lane)
 		return;
-	xs->price = palloc(sizeof(XNum) * Max(xs->n, 1));
-	xs->qty = palloc(sizeof(XNum) * Max(xs->n, 1));
+	price = palloc(sizeof(XNum) * Max(xs->n, 1));
+	qty = palloc(sizeof(XNum) * Max(xs->n, 1));
 	for (i = 0; i < xs->n; i++)
 	{
-		xs->price[i] = perps_exact_price(xs, i);
-		xs->qty[i] = bm_qty(xs, i);
+		if (xs->elem != NULL)
+		{
+			/* from the array: a failed decode may have left the lane half rescaled */
+			price[i] = xn_from_datum(PointerGetDatum(xs->elem[i]));
+			qty[i] = xn_from_datum(PointerGetDatum(bm_qty_elem(xs->elem[i])));
+		}
+		else
+		{
+			price[i] = perps_exact_price(xs, i);
+			qty[i] = bm_qty(xs, i);
+		}
 	}
+	xs->price = price;
+	xs->qty = qty;
 	xs->cum_quote = NULL;
 	xs->cum_base = NULL;
 	xs->lane = false;
 }
 
-/* Fills the lane's prefix sums of price * qty; false when one overflows. */
-static bool
-bm_lane_cum_quote(PerpsExactSide *xs)
+/* Levels available for comparisons: decoded into the lane, or all. */
+static inline int
+bm_avail(const PerpsExactSide *xs)
+{
+	return xs->lane ? xs->ndec : xs->n;
+}
+
+/*
+ * Decodes the best k levels into the lane (k <= n); when a value does not
+ * fit, moves the side to the general path.
+ */
+static void
+bm_decode(PerpsExactSide *xs, int k)
 {
 	int			i;
 
-	if (xs->lcq != NULL)
-		return true;
-	xs->lcq = palloc(sizeof(int128) * (xs->n + 1));
-	xs->lcqd = palloc(sizeof(uint8) * (xs->n + 1));
-	xs->lcq[0] = 0;
-	xs->lcqd[0] = 0;
-	for (i = 0; i < xs->n; i++)
+	if (!xs->lane || k <= xs->ndec)
+		return;
+	for (i = xs->ndec; i < k; i++)
+	{
+		const char *pp = xs->elem[i];
+
+		if (unlikely(!bm_lane_decode(xs, i, pp, bm_qty_elem(pp))))
+		{
+			bm_lane_drop(xs);
+			return;
+		}
+	}
+	xs->ndec = k;
+}
+
+/*
+ * Extends the lane's prefix sums of price * qty to the best k levels
+ * (decoded); false when one overflows.
+ */
+static bool
+bm_lane_cum_quote(PerpsExactSide *xs, int k)
+{
+	int			i;
+
+	if (xs->lcq == NULL)
+	{
+		xs->lcq = palloc(sizeof(int128) * (xs->n + 1));
+		xs->lcqd = palloc(sizeof(uint8) * (xs->n + 1));
+		xs->lcq[0] = 0;
+		xs->lcqd[0] = 0;
+		xs->ncq = 0;
+	}
+	if (xs->cq_scale != xs->ps + xs->qs)
+	{
+		/* a finer value came: start over at the new scale */
+		xs->ncq = 0;
+		xs->cq_scale = xs->ps + xs->qs;
+	}
+	for (i = xs->ncq; i < k; i++)
 	{
 		if (unlikely(__builtin_add_overflow(xs->lcq[i], (int128) xs->pv[i] * xs->qv[i],
 											&xs->lcq[i + 1])))
-		{
-			xs->lcq = NULL;
 			return false;
-		}
 		xs->lcqd[i + 1] = Max(xs->lcqd[i], xs->pd[i] + xs->qd[i]);
 	}
+	xs->ncq = Max(xs->ncq, k);
 	return true;
 }
 
-/* Fills the lane's prefix sums of qty (n 64-bit terms cannot overflow 128 bits). */
+/* The same for qty (n 64-bit terms cannot overflow 128 bits). */
 static void
-bm_lane_cum_base(PerpsExactSide *xs)
+bm_lane_cum_base(PerpsExactSide *xs, int k)
 {
 	int			i;
 
-	if (xs->lcb != NULL)
-		return;
-	xs->lcb = palloc(sizeof(int128) * (xs->n + 1));
-	xs->lcbd = palloc(sizeof(uint8) * (xs->n + 1));
-	xs->lcb[0] = 0;
-	xs->lcbd[0] = 0;
-	for (i = 0; i < xs->n; i++)
+	if (xs->lcb == NULL)
+	{
+		xs->lcb = palloc(sizeof(int128) * (xs->n + 1));
+		xs->lcbd = palloc(sizeof(uint8) * (xs->n + 1));
+		xs->lcb[0] = 0;
+		xs->lcbd[0] = 0;
+		xs->ncb = 0;
+	}
+	if (xs->cb_scale != xs->qs)
+	{
+		xs->ncb = 0;
+		xs->cb_scale = xs->qs;
+	}
+	for (i = xs->ncb; i < k; i++)
 	{
 		xs->lcb[i + 1] = xs->lcb[i] + xs->qv[i];
 		xs->lcbd[i + 1] = Max(xs->lcbd[i], xs->qd[i]);
 	}
+	xs->ncb = Max(xs->ncb, k);
+}
+
+/* Makes the best k levels decoded, with their prefix sums of price * qty. */
+static void
+bm_need_cumq(PerpsExactSide *xs, int k)
+{
+	bm_decode(xs, k);
+	if (xs->lane && !bm_lane_cum_quote(xs, k))
+		bm_lane_drop(xs);
 }
 
 static void
@@ -474,6 +840,8 @@ bm_exact_mid(PerpsExactBook *xb)
 		xb->mid = xn_make(0, 0);
 		return;
 	}
+	bm_decode(&xb->bids, 1);
+	bm_decode(&xb->asks, 1);
 	bb = perps_exact_price(&xb->bids, 0);
 	ba = perps_exact_price(&xb->asks, 0);
 	if (xn_cmp(bb, ba) >= 0)
@@ -516,14 +884,10 @@ bm_cumq(PerpsExactSide *xs, int k)
 {
 	int			i;
 
-	if (xs->lane && !bm_lane_cum_quote(xs))
-		bm_lane_drop(xs);
 	if (xs->lane)
-	{
-		int			d = xs->lcqd[k];
-
-		return xn_small(xs->lcq[k] / xn_pow10[xs->ps + xs->qs - d], d);
-	}
+		bm_need_cumq(xs, k);
+	if (xs->lane)
+		return bm_at_scale(xs->lcq[k], xs->ps + xs->qs, xs->lcqd[k]);
 	if (xs->cum_quote == NULL)
 	{
 		xs->cum_quote = palloc(sizeof(XNum) * (xs->n + 1));
@@ -541,13 +905,11 @@ bm_cumb(PerpsExactSide *xs, int k)
 	int			i;
 
 	if (xs->lane)
+		bm_decode(xs, k);
+	if (xs->lane)
 	{
-		int			d;
-
-		bm_lane_cum_base(xs);
-		d = xs->lcbd[k];
-
-		return xn_small(xs->lcb[k] / xn_pow10[xs->qs - d], d);
+		bm_lane_cum_base(xs, k);
+		return bm_at_scale(xs->lcb[k], xs->qs, xs->lcbd[k]);
 	}
 	if (xs->cum_base == NULL)
 	{
@@ -559,7 +921,7 @@ bm_cumb(PerpsExactSide *xs, int k)
 	return xs->cum_base[k];
 }
 
-/* price of level i compared with x, without rescaling the price */
+/* price of level i (< bm_avail) compared with x, without rescaling the price */
 static inline int
 bm_cmp_price(const PerpsExactSide *xs, int i, XNum x)
 {
@@ -568,13 +930,20 @@ bm_cmp_price(const PerpsExactSide *xs, int i, XNum x)
 	return xn_cmp(xs->price[i], x);
 }
 
-/* sum of price * qty of the best k levels compared with x */
+/* sum of price * qty of the best k levels (k <= bm_avail, prefix sums there) compared with x */
 static inline int
 bm_cmp_cumq(PerpsExactSide *xs, int k, XNum x)
 {
-	if (xs->lane && xs->lcq != NULL)
+	if (xs->lane)
 		return xn_cmp(xn_small(xs->lcq[k], xs->ps + xs->qs), x);
 	return xn_cmp(bm_cumq(xs, k), x);
+}
+
+/* the next number of levels to decode when a walk needs more than k */
+static inline int
+bm_grow(const PerpsExactSide *xs, int k)
+{
+	return Min(xs->n, Max(16, 2 * k));
 }
 
 XNum
@@ -584,11 +953,29 @@ perps_exact_within(PerpsExactBook *xb, bool bids, XNum f, bool base, bool *compl
 	XNum		off = xn_mul(xb->mid, f);
 	XNum		thr = bids ? xn_sub(xb->mid, off) : xn_add(xb->mid, off);
 	int			lo = 0,
-				hi = xs->n;
+				hi;
 
 	Assert(xb->has_mid);
 
-	/* lo = number of levels within the threshold (a prefix of the side) */
+	/*
+	 * Decode until the deepest decoded level lies beyond the threshold (or
+	 * the side ends); the levels within it are then a prefix of those.
+	 */
+	for (;;)
+	{
+		int			k = bm_avail(xs);
+		int			c;
+
+		if (k == xs->n)
+			break;
+		c = bm_cmp_price(xs, k - 1, thr);
+		if (bids ? c < 0 : c > 0)
+			break;
+		bm_decode(xs, bm_grow(xs, k));
+	}
+	hi = bm_avail(xs);
+
+	/* lo = number of levels within the threshold */
 	while (lo < hi)
 	{
 		int			m = lo + (hi - lo) / 2;
@@ -601,7 +988,7 @@ perps_exact_within(PerpsExactBook *xb, bool bids, XNum f, bool base, bool *compl
 	}
 	if (complete)
 	{
-		int			c = bm_cmp_price(xs, xs->n - 1, thr);
+		int			c = xn_cmp(perps_exact_price(xs, xs->n - 1), thr);
 
 		*complete = bids ? c <= 0 : c >= 0;
 	}
@@ -624,7 +1011,7 @@ perps_exact_slippage(PerpsExactBook *xb, bool is_buy, XNum notional, PerpsSlippa
 {
 	PerpsExactSide *xs = is_buy ? &xb->asks : &xb->bids;
 	int			lo = 1,
-				hi = xs->n;
+				hi;
 	XNum		p,
 				rem,
 				den,
@@ -633,11 +1020,26 @@ perps_exact_slippage(PerpsExactBook *xb, bool is_buy, XNum notional, PerpsSlippa
 				diff;
 
 	Assert(xb->has_mid && xs->n > 0);
-	/* computes the prefix sums (and leaves the lane if they overflow) */
-	(void) bm_cumq(xs, 0);
 
-	if (bm_cmp_cumq(xs, xs->n, notional) < 0)
+	/*
+	 * Decode, with prefix sums, until they reach the notional or the side
+	 * ends: the order fills within those levels or not at all.
+	 */
+	for (;;)
 	{
+		int			k;
+
+		bm_need_cumq(xs, bm_avail(xs));
+		k = bm_avail(xs);
+		if (k == xs->n || bm_cmp_cumq(xs, k, notional) >= 0)
+			break;
+		bm_decode(xs, bm_grow(xs, k));
+	}
+	hi = bm_avail(xs);
+
+	if (bm_cmp_cumq(xs, hi, notional) < 0)
+	{
+		Assert(hi == xs->n);
 		res->feasible = false;
 		res->levels_used = xs->n;
 		res->avg_price = NULL;

@@ -94,20 +94,31 @@ typedef struct PerpsExactSide
 	int			n;
 
 	/*
-	 * The 64-bit lane, used when every price and quantity of the side fits
-	 * in 64 bits at the side's largest scale: pv[i] = price * 10^ps, qv[i] =
-	 * qty * 10^qs, and pd[i], qd[i] the display scale of each value, so that
-	 * results keep numeric's scales.  lcq[k] (scale ps + qs) and lcb[k]
-	 * (scale qs) are the prefix sums of price * qty and qty over the best k
-	 * levels, with lcqd[k], lcbd[k] the largest display scale of their terms.
+	 * The 64-bit lane, used when every price and quantity of the side is a
+	 * plain value that fits: pv[i] = price * 10^ps, qv[i] = qty * 10^qs,
+	 * ps and qs multiples of 4 (whole base-10000 digit groups), and pd[i],
+	 * qd[i] the display scale of each value, so that results keep numeric's
+	 * scales.  Levels are decoded into the lane as far as a computation
+	 * needs (ndec levels so far; the whole side was checked before), from
+	 * the element pointers in elem (NULL when the side was decoded whole).
+	 * lcq[k] (scale ps + qs) and lcb[k] (scale qs) are the prefix sums of
+	 * price * qty and qty over the best k levels, for k <= ncq and k <= ncb,
+	 * with lcqd[k], lcbd[k] the largest display scale of their terms.
 	 */
 	bool		lane;
 	int32		ps;
 	int32		qs;
+	int			ndec;
+	const char **elem;
+	const char *end;			/* end of the array's data */
 	int64	   *pv;
 	int64	   *qv;
 	uint8	   *pd;
 	uint8	   *qd;
+	int			ncq;
+	int			ncb;
+	int32		cq_scale;		/* ps + qs when lcq was computed */
+	int32		cb_scale;		/* qs when lcb was computed */
 	int128	   *lcq;
 	uint8	   *lcqd;
 	int128	   *lcb;

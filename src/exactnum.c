@@ -344,6 +344,9 @@ xn_to_numeric(XNum a)
 
 	if (a.big)
 		return a.n;
+	/* the common case: numeric.c builds it from the 64-bit integer directly */
+	if (a.v >= PG_INT64_MIN && a.v <= PG_INT64_MAX)
+		return int64_div_fast_to_numeric((int64) a.v, a.scale);
 	u = a.v < 0 ? -(uint128) a.v : (uint128) a.v;
 	do
 	{

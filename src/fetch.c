@@ -1202,7 +1202,8 @@ fetch_history(FunctionCallInfo fcinfo, FetchOne *f, PerpsMethod m, PerpsQuery *q
 		for (int i = 0; i < res.n && remaining > 0; i++)
 			remaining -= emit(fcinfo, f, &res, i, q);
 
-		if (one_page || !res.has_more || res.n == 0)
+		/* an empty page ends the walk, unless the venue moves on in time (a quiet window) */
+		if (one_page || !res.has_more || (res.n == 0 && res.next_since_us == PERPS_TS_NONE))
 			break;
 		if (res.next_since_us != PERPS_TS_NONE)
 		{
@@ -1211,6 +1212,7 @@ fetch_history(FunctionCallInfo fcinfo, FetchOne *f, PerpsMethod m, PerpsQuery *q
 			if (q->until_us != PERPS_TS_NONE && res.next_since_us > q->until_us)
 				break;
 			q->since_us = res.next_since_us;
+			cursor = NULL;		/* a new time window starts afresh */
 		}
 		else if (res.next_until_us != PERPS_TS_NONE)
 		{
@@ -1347,6 +1349,8 @@ fetch_emit_trade(FunctionCallInfo fcinfo, FetchOne *f, const PerpsResult *res, i
 	Datum		values[5];
 	bool		nulls[5];
 
+	if (!fetch_in_asked_range(f, t->ts_us))
+		return 0;
 	fetch_set_text(values, nulls, 0, t->trade_id);
 	fetch_set_ts(values, nulls, 1, t->ts_us);
 	fetch_set_num(values, nulls, 2, t->price);
@@ -1356,16 +1360,46 @@ fetch_emit_trade(FunctionCallInfo fcinfo, FetchOne *f, const PerpsResult *res, i
 	return 1;
 }
 
+/*
+ * fetch_trades(exchange, symbol, max_rows default 100): the most recent
+ * trades; fetch_trades(exchange, symbol, since, until default NULL,
+ * max_rows default NULL): the trade history of [since, until] (until NULL:
+ * now), oldest or newest first as the venue pages, on venues that serve it
+ * (PerpsAdapter.no_trades_history says why the others do not).
+ */
 PG_FUNCTION_INFO_V1(fetch_trades);
 Datum
 fetch_trades(PG_FUNCTION_ARGS)
 {
 	FetchOne	f;
 	PerpsQuery	q;
-	int64		max_rows = fetch_max_rows_arg(fcinfo, 2);
+	bool		ranged = PG_NARGS() >= 5;
+	int64		max_rows = fetch_max_rows_arg(fcinfo, ranged ? 4 : 2);
 
+	if (ranged && PG_ARGISNULL(2))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("since must not be null"),
+				 errhint("Without a time range, fetch_trades(exchange, symbol, max_rows) returns the most recent trades.")));
 	fetch_one_init(fcinfo, &f);
 	q = fetch_query(&f.ref);
+	if (ranged)
+	{
+		q.since_us = f.since_us = fetch_ts_arg(fcinfo, 2);
+		q.until_us = f.until_us = PG_ARGISNULL(3)
+			? GetCurrentTimestamp() + FETCH_UNIX_EPOCH_US
+			: fetch_ts_arg(fcinfo, 3);
+		if (q.until_us < q.since_us)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("since must not be later than until")));
+		if (f.v.ad->no_trades_history != NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("%s serves no trade history over a time range", f.v.name),
+					 errdetail("%s", f.v.ad->no_trades_history),
+					 errhint("fetch_trades(exchange, symbol, max_rows) returns its most recent trades; the stream workers collect trades as they happen.")));
+	}
 	InitMaterializedSRF(fcinfo, 0);
 	if (max_rows != 0)
 		fetch_history(fcinfo, &f, PERPS_M_TRADES, &q, f.v.ad->max_trades_page, max_rows,

@@ -47,6 +47,7 @@
 #include "tcop/tcopprot.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/datetime.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -248,6 +249,32 @@ static TimestampTz
 unix_us_to_timestamptz(int64 us)
 {
 	return DatumGetTimestampTz(perps_fetch_timestamptz(us));
+}
+
+/*
+ * A timestamptz as COPY text, in UTC ("2026-11-21 22:40:00.123456+00"):
+ * what timestamptz_out would write with TimeZone UTC, without its time
+ * zone lookup.  ts is within the range the parsers accept (years
+ * 1970..2500 or so), so no BC dates or infinities arrive here.
+ */
+static void
+append_utc_timestamp(StringInfo buf, TimestampTz ts)
+{
+	int64		days = ts / USECS_PER_DAY;
+	int64		rem = ts % USECS_PER_DAY;
+	int			year,
+				month,
+				day;
+
+	if (rem < 0)
+	{
+		rem += USECS_PER_DAY;
+		days--;
+	}
+	j2date((int) (days + POSTGRES_EPOCH_JDATE), &year, &month, &day);
+	appendStringInfo(buf, "%04d-%02d-%02d %02d:%02d:%02d.%06d+00", year, month, day,
+					 (int) (rem / USECS_PER_HOUR), (int) (rem / USECS_PER_MINUTE % 60),
+					 (int) (rem / USECS_PER_SEC % 60), (int) (rem % USECS_PER_SEC));
 }
 
 static void
@@ -563,9 +590,9 @@ flush_trades(void)
 	initStringInfo(&d);
 	for (int i = 0; i < buf_trades.n; i++)
 	{
-		appendStringInfo(&d, "%d\t%s\t", rows[i].market_id,
-						 DatumGetCString(DirectFunctionCall1(timestamptz_out,
-															 TimestampTzGetDatum(unix_us_to_timestamptz(rows[i].ts_us)))));
+		appendStringInfo(&d, "%d\t", rows[i].market_id);
+		append_utc_timestamp(&d, unix_us_to_timestamptz(rows[i].ts_us));
+		appendStringInfoChar(&d, '\t');
 		perps_bulk_append_field(&d, rows[i].trade_id);
 		/* decimals were checked by decimal_storable: digits, sign, point, exponent only */
 		appendStringInfo(&d, "\t%s\t%s\t%s\n", rows[i].price, rows[i].qty, rows[i].is_buy ? "buy" : "sell");

@@ -30,8 +30,9 @@ psql -X -q -v ON_ERROR_STOP=1 -c "COPY (SELECT * FROM perps_stats.klines) TO STD
 
 
 median() { sort -n | awk '{a[NR]=$1} END {m = (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2; printf "%.1f\n", m}'; }
-timed() { # timed CMD...: resets the table (untimed), then prints the wall time of CMD in ms
-    reset
+RESET=reset
+timed() { # timed CMD...: resets the table ($RESET, untimed), then prints the wall time of CMD in ms
+    $RESET
     local t0 t1
     t0=$(date +%s%N); "$@" >/dev/null || echo "failed: $*" >&2; t1=$(date +%s%N)
     echo $(( (t1 - t0) / 1000 )) | awk '{printf "%.1f\n", $1 / 1000}'
@@ -63,3 +64,28 @@ awk -v rows="$rows" -v bf="$bf_ms" -v cp="$cp_ms" -v mk="$mock_ms" -v nreq="$nre
     printf "  backfill / COPY throughput: %.2f (target >= 0.3)\n", cp / bf
 }'
 rm -f "$data" "$urls"
+
+# ---- trades: BENCH_TRADE_HOURS hours of Binance aggregate trades (the mock
+# has one every 1.5 s: 2400 an hour, in hourly chunks of 3 pages of 1000),
+# next to COPY of the same rows.
+[ "$V" = binance ] || exit 0
+H=${BENCH_TRADE_HOURS:-6}
+TCALL="CALL perps_stats.backfill('$V', '{BTC}', timestamptz '$UNTIL' - interval '$H hours', '$UNTIL', '{trades}')"
+treset() { q "TRUNCATE perps_stats.trades; TRUNCATE perps_stats.backfill_progress, perps_stats.backfill_covered" >/dev/null; }
+treset
+psql -X -q -c "SET client_min_messages = warning" -c "$TCALL" >/dev/null || { echo "trades backfill failed"; exit 1; }
+trows=$(q "SELECT count(*) FROM perps_stats.trades")
+psql -X -q -v ON_ERROR_STOP=1 -c "COPY (SELECT * FROM perps_stats.trades) TO STDOUT" > "$data"
+RESET=treset
+run_tbackfill() { psql -X -q -v ON_ERROR_STOP=1 -c "SET client_min_messages = warning" -c "$TCALL"; }
+run_tcopy()     { psql -X -q -v ON_ERROR_STOP=1 -c "COPY perps_stats.trades FROM STDIN" < "$data"; }
+tbf_ms=$(for _ in $(seq "$REPS"); do timed run_tbackfill; done | median)
+tcp_ms=$(for _ in $(seq "$REPS"); do timed run_tcopy; done | median)
+treset
+awk -v rows="$trows" -v bf="$tbf_ms" -v cp="$tcp_ms" -v reps="$REPS" -v v="$V" -v h="$H" 'BEGIN {
+    printf "backfill %s {BTC}, %d hours of trades (aggTrades): %d rows, median of %d runs\n", v, h, rows, reps
+    printf "  backfill (mock, no added latency): %8.1f ms  %9.0f rows/s\n", bf, rows / (bf / 1000)
+    printf "  COPY of the same rows:             %8.1f ms  %9.0f rows/s\n", cp, rows / (cp / 1000)
+    printf "  backfill / COPY throughput: %.2f\n", cp / bf
+}'
+rm -f "$data"

@@ -121,6 +121,14 @@ LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION perps_stats.fetch_trades(text, text, integer) IS
     'the most recent trades of one market (side is the taker''s: buy or sell), quantities in base units';
 
+CREATE FUNCTION perps_stats.fetch_trades(exchange text, symbol text, since timestamptz,
+    until timestamptz DEFAULT NULL, max_rows integer DEFAULT NULL)
+RETURNS TABLE (trade_id text, ts timestamptz, price numeric, qty numeric, side text)
+AS 'MODULE_PATHNAME', 'fetch_trades'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION perps_stats.fetch_trades(text, text, timestamptz, timestamptz, integer) IS
+    'the trades of one market between since and until (inclusive; until NULL: now), paging through the venue''s trade history; feature_not_supported on venues that serve only recent trades';
+
 REVOKE ALL ON FUNCTION
     perps_stats.fetch_markets(text),
     perps_stats.refresh_markets(text),
@@ -131,7 +139,8 @@ REVOKE ALL ON FUNCTION
     perps_stats.fetch_funding_history(text, text, timestamptz, timestamptz, integer),
     perps_stats.fetch_open_interest(text, text),
     perps_stats.fetch_klines(text, text, text, timestamptz, timestamptz, integer),
-    perps_stats.fetch_trades(text, text, integer)
+    perps_stats.fetch_trades(text, text, integer),
+    perps_stats.fetch_trades(text, text, timestamptz, timestamptz, integer)
 FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION
     perps_stats.fetch_markets(text),
@@ -143,7 +152,8 @@ GRANT EXECUTE ON FUNCTION
     perps_stats.fetch_funding_history(text, text, timestamptz, timestamptz, integer),
     perps_stats.fetch_open_interest(text, text),
     perps_stats.fetch_klines(text, text, text, timestamptz, timestamptz, integer),
-    perps_stats.fetch_trades(text, text, integer)
+    perps_stats.fetch_trades(text, text, integer),
+    perps_stats.fetch_trades(text, text, timestamptz, timestamptz, integer)
 TO perps_collector;
 
 CREATE FUNCTION perps_stats._fetch_many(exchanges text[], symbols text[], methods text[])

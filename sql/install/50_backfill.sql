@@ -18,16 +18,19 @@
 --   backfill_earliest       the earliest data a venue has, found by probing
 --   backfill_empty_ranges   past ranges the venue answered with no rows, so
 --                           later runs do not ask again (force does)
+--   backfill_covered        the ranges of trade history fetched completely:
+--                           trades have no grid that would show a hole, so
+--                           what was fetched is recorded (force fetches again)
 
 -- The documented page sizes and rate limit of a venue's adapter (C).
 CREATE FUNCTION perps_stats.adapter_limits(exchange text,
     OUT kline_page int, OUT funding_page int, OUT trades_page int,
-    OUT rate_weight int, OUT rate_window_ms int)
+    OUT rate_weight int, OUT rate_window_ms int, OUT no_trades_history text)
 RETURNS record
 AS 'MODULE_PATHNAME', 'perps_stats_adapter_limits'
 LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION perps_stats.adapter_limits(text) IS
-    'The documented page sizes of a venue''s history endpoints and its rate limit, as its adapter knows them';
+    'The documented page sizes of a venue''s history endpoints and its rate limit, as its adapter knows them; no_trades_history: NULL when the venue serves trade history over a time range, else why not';
 GRANT EXECUTE ON FUNCTION perps_stats.adapter_limits(text) TO PUBLIC;
 
 CREATE TABLE perps_stats.backfill_progress (
@@ -78,6 +81,19 @@ CREATE TABLE perps_stats.backfill_empty_ranges (
 );
 COMMENT ON TABLE perps_stats.backfill_empty_ranges IS
     'Past ranges (inclusive) for which the venue returned no rows; backfill does not ask for them again unless forced';
+
+CREATE TABLE perps_stats.backfill_covered (
+    exchange     text NOT NULL,
+    symbol       text NOT NULL,
+    kind         text NOT NULL,
+    range_start  timestamptz NOT NULL,
+    range_end    timestamptz NOT NULL,     -- exclusive
+    checked_at   timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (exchange, symbol, kind, range_start),
+    CHECK (range_end > range_start)
+);
+COMMENT ON TABLE perps_stats.backfill_covered IS
+    'Ranges [range_start, range_end) of trade history that backfill fetched completely from the venue; later runs fetch only what is outside them, unless forced';
 
 -- Kline interval names and their length.
 CREATE FUNCTION perps_stats._kline_step(p_interval text)
@@ -209,6 +225,55 @@ AS $$
                           AND e.range_start <= greatest(a + interval '1 millisecond', p_lo)
                           AND e.range_end >= least(b - interval '1 millisecond', p_hi))
      ORDER BY 1
+$$;
+
+-- The stretches of [p_lo, p_hi] (inclusive, to the millisecond) that no
+-- earlier run fetched completely: trades have no grid, so stored rows cannot
+-- tell a quiet minute from a hole; backfill_covered records what was
+-- fetched.  With p_force the whole range.
+CREATE FUNCTION perps_stats._trade_gaps(p_exchange text, p_symbol text, p_lo timestamptz, p_hi timestamptz,
+                                        p_force boolean)
+RETURNS TABLE (range_start timestamptz, range_end timestamptz)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH want AS (SELECT tstzmultirange(tstzrange(p_lo, p_hi + interval '1 millisecond', '[)')) AS m),
+    have AS (
+        SELECT coalesce(range_agg(tstzrange(c.range_start, c.range_end, '[)')), '{}') AS m
+          FROM perps_stats.backfill_covered c
+         WHERE NOT p_force AND c.exchange = p_exchange AND c.symbol = p_symbol AND c.kind = 'trades'
+           AND c.range_end > p_lo AND c.range_start <= p_hi
+    ),
+    r AS (SELECT unnest(want.m - have.m) AS r FROM want, have)
+    SELECT lower(r.r), upper(r.r) - interval '1 millisecond' FROM r
+     WHERE upper(r.r) - lower(r.r) >= interval '1 millisecond'
+     ORDER BY 1
+$$;
+
+-- Records [p_from, p_to] (inclusive) as fetched completely, merged into the
+-- covered range it continues.  Only what is a minute old or older: a venue
+-- may still be publishing the last seconds.
+CREATE FUNCTION perps_stats._trade_covered(p_exchange text, p_symbol text, p_from timestamptz, p_to timestamptz)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_end timestamptz := least(p_to + interval '1 millisecond', now() - interval '1 minute');
+BEGIN
+    IF v_end <= p_from THEN
+        RETURN;
+    END IF;
+    UPDATE perps_stats.backfill_covered c SET range_end = greatest(c.range_end, v_end), checked_at = now()
+     WHERE c.exchange = p_exchange AND c.symbol = p_symbol AND c.kind = 'trades'
+       AND c.range_start <= p_from AND c.range_end >= p_from;
+    IF NOT FOUND THEN
+        INSERT INTO perps_stats.backfill_covered AS c (exchange, symbol, kind, range_start, range_end)
+        VALUES (p_exchange, p_symbol, 'trades', p_from, v_end)
+        ON CONFLICT (exchange, symbol, kind, range_start) DO UPDATE
+           SET range_end = greatest(c.range_end, EXCLUDED.range_end), checked_at = now();
+    END IF;
+END
 $$;
 
 -- The earliest data a venue has, by probing with max_rows => 1: "is there
@@ -385,8 +450,10 @@ BEGIN
 END
 $$;
 
--- One chunk of trade history [p_from, p_to], on venues whose fetch_trades
--- takes a time range.
+-- One chunk of trade history [p_from, p_to]: fetch_trades pages through it
+-- (the venue's page size, its own pagination) and the rows stream into one
+-- INSERT; the trades' primary key (market, trade id, time) keeps it
+-- idempotent.  Then the range is recorded as covered.
 CREATE FUNCTION perps_stats._backfill_trades_chunk(p_exchange text, p_symbol text, p_market int,
                                                    p_from timestamptz, p_to timestamptz,
                                                    OUT fetched bigint, OUT inserted bigint)
@@ -395,16 +462,15 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    PERFORM perps_stats._backfill_partition('trades', d)
-       FROM generate_series((p_from AT TIME ZONE 'UTC')::date, (p_to AT TIME ZONE 'UTC')::date, 1) d;
-    EXECUTE 'WITH f AS (SELECT * FROM perps_stats.fetch_trades($1, $2, $3, $4, NULL) t
-                         WHERE t.ts BETWEEN $3 AND $4),
-                  i AS (INSERT INTO perps_stats.trades (market_id, ts, trade_id, price, qty, side)
-                        SELECT $5, f.ts, f.trade_id, f.price, f.qty, f.side FROM f
-                        ON CONFLICT DO NOTHING RETURNING 1)
-             SELECT (SELECT count(*) FROM f), (SELECT count(*) FROM i)'
-       INTO fetched, inserted
-      USING p_exchange, p_symbol, p_from, p_to, p_market;
+    PERFORM perps_stats._backfill_partition('trades', d::date)
+       FROM generate_series((p_from AT TIME ZONE 'UTC')::date, (p_to AT TIME ZONE 'UTC')::date, interval '1 day') d;
+    WITH f AS (SELECT t.* FROM perps_stats.fetch_trades(p_exchange, p_symbol, p_from, p_to, NULL) t
+                WHERE t.ts BETWEEN p_from AND p_to),
+         i AS (INSERT INTO perps_stats.trades (market_id, ts, trade_id, price, qty, side)
+               SELECT p_market, f.ts, f.trade_id, f.price, f.qty, f.side FROM f
+               ON CONFLICT DO NOTHING RETURNING 1)
+    SELECT (SELECT count(*) FROM f), (SELECT count(*) FROM i) INTO fetched, inserted;
+    PERFORM perps_stats._trade_covered(p_exchange, p_symbol, p_from, p_to);
 END
 $$;
 
@@ -503,13 +569,6 @@ BEGIN
         RAISE EXCEPTION 'kinds must be a non-empty array of klines, funding_rates and trades'
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    IF 'trades' = ANY (kinds)
-       AND to_regprocedure('perps_stats.fetch_trades(text,text,timestamptz,timestamptz,integer)') IS NULL THEN
-        RAISE EXCEPTION 'trade history backfill is not supported'
-            USING ERRCODE = 'feature_not_supported',
-                  DETAIL = 'perps_stats.fetch_trades serves only recent trades: it takes no time range.',
-                  HINT = 'Backfill klines and funding_rates; the stream workers collect trades as they happen.';
-    END IF;
     v_step := perps_stats._kline_step(kline_interval);
     IF v_step IS NULL THEN
         RAISE EXCEPTION 'unsupported kline interval "%"', kline_interval
@@ -524,6 +583,12 @@ BEGIN
         v_until := now();
     END IF;
     v_limits := perps_stats.adapter_limits(backfill.exchange);
+    IF 'trades' = ANY (kinds) AND v_limits.no_trades_history IS NOT NULL THEN
+        RAISE EXCEPTION '% serves no trade history over a time range', backfill.exchange
+            USING ERRCODE = 'feature_not_supported',
+                  DETAIL = v_limits.no_trades_history,
+                  HINT = 'Backfill klines and funding_rates there; the stream workers collect trades as they happen.';
+    END IF;
 
     -- Locks left behind by a run of this session that was cancelled (a
     -- session-level advisory lock outlives the aborted transaction).
@@ -574,10 +639,30 @@ BEGIN
             SELECT b.earliest INTO v_earliest FROM perps_stats.backfill_earliest b
              WHERE b.exchange = backfill.exchange AND b.symbol = v_symbol AND b.kind = v_kind
                AND b."interval" = CASE v_kind WHEN 'klines' THEN kline_interval ELSE '' END;
-            IF since IS NULL AND (v_earliest IS NULL OR force) AND v_kind <> 'trades' THEN
+            IF since IS NULL AND (v_earliest IS NULL OR force) THEN
                 BEGIN
-                    v_probe := perps_stats._backfill_probe(backfill.exchange, v_symbol, v_kind,
-                                                          CASE v_kind WHEN 'klines' THEN kline_interval END);
+                    IF v_kind = 'trades' THEN
+                        -- Trade history is paged by time windows, not searchable
+                        -- for its start: the first trade is in the first 1m
+                        -- candle, which the kline probe finds (and remembers).
+                        SELECT b.earliest, 0 AS requests INTO v_probe FROM perps_stats.backfill_earliest b
+                         WHERE b.exchange = backfill.exchange AND b.symbol = v_symbol AND b.kind = 'klines'
+                           AND b."interval" = '1m' AND NOT force;
+                        IF v_probe.earliest IS NULL THEN
+                            v_probe := perps_stats._backfill_probe(backfill.exchange, v_symbol, 'klines', '1m');
+                            IF v_probe.earliest IS NOT NULL THEN
+                                INSERT INTO perps_stats.backfill_earliest AS b
+                                       (exchange, symbol, kind, "interval", earliest, probed_at, requests)
+                                VALUES (backfill.exchange, v_symbol, 'klines', '1m', v_probe.earliest, now(), v_probe.requests)
+                                ON CONFLICT ON CONSTRAINT backfill_earliest_pkey DO UPDATE
+                                   SET earliest = EXCLUDED.earliest, probed_at = EXCLUDED.probed_at,
+                                       requests = EXCLUDED.requests;
+                            END IF;
+                        END IF;
+                    ELSE
+                        v_probe := perps_stats._backfill_probe(backfill.exchange, v_symbol, v_kind,
+                                                              CASE v_kind WHEN 'klines' THEN kline_interval END);
+                    END IF;
                 EXCEPTION WHEN OTHERS THEN
                     GET STACKED DIAGNOSTICS v_err = MESSAGE_TEXT, v_state = RETURNED_SQLSTATE,
                                             v_detail = PG_EXCEPTION_DETAIL, v_hint = PG_EXCEPTION_HINT;
@@ -733,36 +818,44 @@ BEGIN
                 END LOOP;
 
             ELSIF v_err IS NULL AND v_kind = 'trades' THEN
-                -- Trades have no grid to find holes in: the whole range is
-                -- fetched, in windows of an hour, and ON CONFLICT keeps it
-                -- idempotent.
-                v_lo := coalesce(v_lo, v_until - interval '1 day');
+                -- Trades have no grid to find holes in: the stretches of
+                -- [lo, until] outside backfill_covered are fetched, in
+                -- windows of an hour (one chunk: a few pages of the venue).
                 v_hi := v_until;
-                v_total := ceil(extract(epoch FROM v_hi - v_lo));
+                IF v_hi > v_lo THEN
+                    SELECT coalesce(sum(ceil(extract(epoch FROM g.range_end - g.range_start))), 0) INTO v_total
+                      FROM perps_stats._trade_gaps(backfill.exchange, v_symbol, v_lo, v_hi, force) g;
+                END IF;
                 UPDATE perps_stats.backfill_progress p SET total = v_total, range_start = v_lo, range_end = v_hi,
                        updated_at = clock_timestamp()
                  WHERE p.exchange = backfill.exchange AND p.symbol = v_symbol AND p.kind = v_kind;
                 COMMIT;
-                v_from := v_lo;
-                WHILE v_from < v_hi AND v_err IS NULL LOOP
-                    v_to := least(v_hi, v_from + interval '1 hour' - interval '1 millisecond');
-                    BEGIN
-                        v_got := perps_stats._backfill_trades_chunk(backfill.exchange, v_symbol, v_market, v_from, v_to);
-                    EXCEPTION WHEN OTHERS THEN
-                        GET STACKED DIAGNOSTICS v_err = MESSAGE_TEXT, v_state = RETURNED_SQLSTATE,
-                                                v_detail = PG_EXCEPTION_DETAIL, v_hint = PG_EXCEPTION_HINT;
-                    END;
+                FOR v_range IN SELECT * FROM perps_stats._trade_gaps(backfill.exchange, v_symbol, v_lo, v_hi, force)
+                                WHERE v_hi > v_lo LOOP
+                    v_from := v_range.range_start;
+                    WHILE v_from <= v_range.range_end AND v_err IS NULL LOOP
+                        v_to := least(v_range.range_end, v_from + interval '1 hour' - interval '1 millisecond');
+                        BEGIN
+                            v_got := perps_stats._backfill_trades_chunk(backfill.exchange, v_symbol, v_market,
+                                                                         v_from, v_to);
+                        EXCEPTION WHEN OTHERS THEN
+                            GET STACKED DIAGNOSTICS v_err = MESSAGE_TEXT, v_state = RETURNED_SQLSTATE,
+                                                    v_detail = PG_EXCEPTION_DETAIL, v_hint = PG_EXCEPTION_HINT;
+                        END;
+                        EXIT WHEN v_err IS NOT NULL;
+                        v_chunks := v_chunks + 1;
+                        v_rows := v_rows + v_got.inserted;
+                        v_done := least(v_total, v_done + ceil(extract(epoch FROM v_to - v_from))::bigint);
+                        UPDATE perps_stats.backfill_progress p
+                           SET done = v_done, rows = v_rows, chunks = v_chunks, updated_at = clock_timestamp()
+                         WHERE p.exchange = backfill.exchange AND p.symbol = v_symbol AND p.kind = v_kind;
+                        RAISE NOTICE 'backfill % % trades: chunk %, % .. %: % rows fetched, % new (% of % s)',
+                            backfill.exchange, v_symbol, v_chunks, v_from, v_to, v_got.fetched, v_got.inserted,
+                            v_done, v_total;
+                        COMMIT;
+                        v_from := v_to + interval '1 millisecond';
+                    END LOOP;
                     EXIT WHEN v_err IS NOT NULL;
-                    v_chunks := v_chunks + 1;
-                    v_rows := v_rows + v_got.inserted;
-                    v_done := least(v_total, ceil(extract(epoch FROM v_to - v_lo))::bigint);
-                    UPDATE perps_stats.backfill_progress p
-                       SET done = v_done, rows = v_rows, chunks = v_chunks, updated_at = clock_timestamp()
-                     WHERE p.exchange = backfill.exchange AND p.symbol = v_symbol AND p.kind = v_kind;
-                    RAISE NOTICE 'backfill % % trades: chunk %, % .. %: % rows fetched, % new',
-                        backfill.exchange, v_symbol, v_chunks, v_from, v_to, v_got.fetched, v_got.inserted;
-                    COMMIT;
-                    v_from := v_to + interval '1 millisecond';
                 END LOOP;
             END IF;
 
@@ -920,7 +1013,9 @@ REVOKE ALL ON FUNCTION perps_stats.schedule_backfill(text, text, text, text[], i
                        perps_stats._backfill_trades_chunk(text, text, int, timestamptz, timestamptz),
                        perps_stats._backfill_begin(text, text, text, text, timestamptz, timestamptz, text),
                        perps_stats._kline_gaps(text, text, int, text, timestamptz, timestamptz, boolean),
-                       perps_stats._funding_gaps(text, text, int, interval, timestamptz, timestamptz, boolean)
+                       perps_stats._funding_gaps(text, text, int, interval, timestamptz, timestamptz, boolean),
+                       perps_stats._trade_gaps(text, text, timestamptz, timestamptz, boolean),
+                       perps_stats._trade_covered(text, text, timestamptz, timestamptz)
     FROM PUBLIC;
 REVOKE ALL ON FUNCTION perps_stats._backfill_partition(name, date) FROM PUBLIC;
 
@@ -945,12 +1040,14 @@ BEGIN
             perps_stats._backfill_begin(text, text, text, text, timestamptz, timestamptz, text),
             perps_stats._backfill_partition(name, date),
             perps_stats._kline_gaps(text, text, int, text, timestamptz, timestamptz, boolean),
-            perps_stats._funding_gaps(text, text, int, interval, timestamptz, timestamptz, boolean)
+            perps_stats._funding_gaps(text, text, int, interval, timestamptz, timestamptz, boolean),
+            perps_stats._trade_gaps(text, text, timestamptz, timestamptz, boolean),
+            perps_stats._trade_covered(text, text, timestamptz, timestamptz)
             TO perps_collector;
         GRANT INSERT, UPDATE ON perps_stats.klines, perps_stats.funding_rates TO perps_collector;
         GRANT INSERT ON perps_stats.trades, perps_stats.ingest_events TO perps_collector;
         GRANT INSERT, UPDATE ON perps_stats.backfill_progress, perps_stats.backfill_earliest,
-                                perps_stats.backfill_empty_ranges TO perps_collector;
+                                perps_stats.backfill_empty_ranges, perps_stats.backfill_covered TO perps_collector;
     END IF;
 END
 $$;

@@ -14,7 +14,7 @@ SELECT setval(pg_get_serial_sequence('perps_stats.markets', 'id'),
 UPDATE perps_stats.exchanges SET rest_url = :'mock_url' || '/lighter' WHERE name = 'lighter';
 
 -- markets: orderBookDetails; the market id is the native symbol
-SELECT is(perps_stats.refresh_markets('lighter'), 3, 'refresh_markets upserts ETH, BTC and SOL');
+SELECT is(perps_stats.refresh_markets('lighter'), 4, 'refresh_markets upserts ETH, BTC, SOL and CRV');
 SELECT results_eq(
     $$SELECT symbol, native_symbol, base, quote, contract_size, tick_size, lot_size, min_qty, min_notional,
              max_leverage, funding_interval_hours
@@ -39,7 +39,7 @@ SELECT results_eq(
     'ticker: what the details do not carry is null, not zero');
 SELECT results_eq(
     $$SELECT symbol, price_change_pct FROM perps_stats.fetch_tickers('lighter') ORDER BY symbol$$,
-    $$VALUES ('BTC'::text, -0.0125::numeric), ('ETH', 0.005294300840859545), ('SOL', -0.0125)$$,
+    $$VALUES ('BTC'::text, -0.0125::numeric), ('CRV', 0.025), ('ETH', 0.005294300840859545), ('SOL', -0.0125)$$,
     'fetch_tickers: every market, symbols mapped back from market ids');
 
 -- order book: orderBookOrders lists orders; the caller merges equal prices

@@ -21,6 +21,10 @@ ok_wait "SELECT state = 'streaming' FROM perps_stats.stream_status WHERE exchang
 act '{"venue":"bybit","action":"trades","count":10,"per_frame":10,"price":"64111.5"}'
 ok_wait "SELECT count(*) = 10 FROM perps_stats.trades WHERE market_id = $BTC AND price = 64111.5" "ten trades before the kill"
 
+# the test cluster commits asynchronously (scripts/cluster.sh): a crash loses commits whose WAL
+# was not written yet, so wait until the WAL writer has flushed past those trades
+lsn=$(q "SELECT pg_current_wal_insert_lsn()")
+ok_wait "SELECT pg_current_wal_flush_lsn() >= '$lsn'" "the trades' commit is flushed to the WAL"
 pid=$(status pid)
 echo "$pid" >> "$PERPS_RUN/expected_kills"
 kill -KILL "$pid"

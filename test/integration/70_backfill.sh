@@ -175,7 +175,10 @@ for V in "${VENUES[@]}"; do
     check "$V: $(( (4320 + P - 1) / P )) kline requests per symbol (pages of $P)" \
           "$(requests "$V" klines | wc -l)" "$(( 2 * ( (4320 + P - 1) / P ) ))"
     check "$V: nothing landed in the default partitions" \
-          "$(q "SELECT (SELECT count(*) FROM perps_stats.klines_default) + (SELECT count(*) FROM perps_stats.funding_rates_default)")" "0"
+          "$(q "SELECT (SELECT count(*) FROM perps_stats.klines_default d JOIN perps_stats.markets m ON m.id = d.market_id
+                          JOIN perps_stats.exchanges e ON e.id = m.exchange_id WHERE e.name = '$V')
+                     + (SELECT count(*) FROM perps_stats.funding_rates_default d JOIN perps_stats.markets m ON m.id = d.market_id
+                          JOIN perps_stats.exchanges e ON e.id = m.exchange_id WHERE e.name = '$V')")" "0"
     check "$V: ${FUNDING[$V]} funding rates per symbol" \
           "$(q "SELECT string_agg(m.symbol || '=' || c, ',' ORDER BY m.symbol) FROM (SELECT f.market_id, count(*) c
                   FROM perps_stats.funding_rates f GROUP BY 1) x JOIN perps_stats.markets m ON m.id = x.market_id
@@ -357,10 +360,11 @@ out=$(psql -X -q -v VERBOSITY=verbose -c "SET ROLE perps_bf_nobody" \
 check "a role without grants may not" "$out" "ERROR:  42501: permission denied for procedure backfill"
 q "DROP ROLE perps_bf_nobody" >/dev/null 2>&1
 
-# ---- trades: fetch_trades has no time range, so trade history is refused up front
-out=$(call "CALL perps_stats.backfill('$V', '{BTC}', '$B0+00', '$B1+00', '{klines,trades}')")
-check "kinds with trades fails with feature_not_supported before doing anything" "$out" \
-      "ERROR:  0A000: trade history backfill is not supported"
+# ---- trades on a venue that serves only recent trades: refused up front
+# (trade history itself: 71_backfill_trades.sh)
+out=$(call "CALL perps_stats.backfill('bybit', '{BTC}', '$B0+00', '$B1+00', '{klines,trades}')")
+check "kinds with trades fails with feature_not_supported before doing anything on a venue without trade history" "$out" \
+      "ERROR:  0A000: bybit serves no trade history over a time range"
 
 # ---- inside a transaction block: refused by PostgreSQL's own check
 out=$(psql -X -q -v VERBOSITY=verbose -c "BEGIN" -c "CALL perps_stats.backfill('$V', '{BTC}', '$B0+00', '$B1+00')" 2>&1 | grep ERROR)

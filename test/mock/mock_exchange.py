@@ -25,6 +25,11 @@ Control endpoints (JSON), under /_mock:
                            {"bench_markets": true}  every venue also lists and answers for
                            the BENCH_SYMBOLS (see below); off by default, so that the
                            tests see the recorded markets lists unchanged
+                           {"listing": {"binance": {"XRPUSDT": 1712620800000}}}  listing
+                           times (ms) per venue and native symbol: a venue's generated
+                           history (klines, trades) starts there, where the venue module
+                           says it honours it (listing_ms); replaces the whole map,
+                           {"listing": {}} clears it
                            {"ws_url": "ws://127.0.0.1:PORT"}  where the WebSocket mock
                            (test/mock/ws_mock.py) runs, for venues whose REST answers
                            point at their stream (KuCoin's bullet-public) or must
@@ -99,6 +104,14 @@ def bench_price(sym):
     return Decimal(bench_hash(sym, "price") % 99990000 + 10000).scaleb(-4)
 
 
+def listing_ms(venue, native):
+    """The listing time (ms) /_mock/config set for a venue's native symbol, or None."""
+    with MOCK.lock:
+        v = MOCK.listing.get(venue) or {}
+        t = v.get(native)
+    return int(t) if t is not None else None
+
+
 def fixture(rel):
     """Bytes of a recorded payload, e.g. fixture('binance/fetchOrderBook.swap.json')."""
     with open(os.path.join(FIXTURES, rel), "rb") as f:
@@ -154,6 +167,7 @@ class Mock:
         self.log = []
         self.latency_ms = 0
         self.bench_markets = False
+        self.listing = {}           # venue -> native symbol -> listing time (ms)
         self.ws_url = None
 
     def load_venues(self, names=None):
@@ -254,10 +268,15 @@ class Handler(BaseHTTPRequestHandler):
                 MOCK.latency_ms = int(cfg["latency_ms"])
             if "bench_markets" in cfg:
                 MOCK.bench_markets = bool(cfg["bench_markets"])
+            if "listing" in cfg:
+                with MOCK.lock:
+                    MOCK.listing = {str(v): {str(s): int(t) for s, t in (m or {}).items()}
+                                    for v, m in (cfg["listing"] or {}).items()}
             if "ws_url" in cfg:
                 MOCK.ws_url = cfg["ws_url"] or None
             return self._send(200, {"ok": True, "latency_ms": MOCK.latency_ms,
-                                    "bench_markets": MOCK.bench_markets, "ws_url": MOCK.ws_url})
+                                    "bench_markets": MOCK.bench_markets, "listing": MOCK.listing,
+                                    "ws_url": MOCK.ws_url})
         if path == "/_mock/log":
             if method == "GET":
                 v = query.get("venue")

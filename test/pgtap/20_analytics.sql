@@ -4,7 +4,7 @@
 -- 100-decimal computation), the C API rows against the SQL functions, and
 -- vwap against sum(price*qty)/sum(qty), serial and parallel.
 BEGIN;
-SELECT plan(94);
+SELECT plan(140);
 SET LOCAL search_path = perps_stats, public;
 
 -- ---------------------------------------------------------------------------
@@ -203,7 +203,7 @@ SELECT is(l.bid_notional::text || ' ' || l.ask_notional::text || ' ' || l.bid_co
           (SELECT sum(p * q)::text FROM unnest(asks[1:k][1:1], asks[1:k][2:2]) u(p, q)) || ' ' ||
           'true true',
           format('grid: %s bps takes exactly %s levels per side', l.bps, k))
-  FROM books, unnest('{1,500,999,1000}'::int[]) k,
+  FROM books, unnest('{1,15,16,17,32,33,500,999,1000}'::int[]) k,
        liquidity_depth(bids, asks, ARRAY[k / 10.0]) l
  WHERE name = 'grid' ORDER BY k;
 SELECT is(m.bid_volume::text || ' ' || m.ask_volume::text,
@@ -222,10 +222,90 @@ SELECT ok(c.ok, b.name || ': slippage ' || s.side || ' ' || s.notional || ' (' |
  WHERE b.name = 'deep'
  ORDER BY s.side, s.notional;
 
-SELECT ok(c.ok, 'deep: slippage filling exactly 10 whole levels (' || c.detail || ')')
-  FROM books b, LATERAL (SELECT sum(p * q) AS n FROM unnest(b.asks[1:10][1:1], b.asks[1:10][2:2]) u(p, q)) t,
-       LATERAL pg_temp.slip_check(b.bids, b.asks, 'buy', t.n) c
- WHERE b.name = 'deep';
+-- whole levels, on both sides of the points where the walk decodes more
+-- levels (16, 32, ...), and one unit of the next level past them
+SELECT ok(c.ok, format('deep: slippage %s filling exactly %s whole levels%s (%s)', s.side, k, x, c.detail))
+  FROM books b, unnest('{10,16,17,32,33,1000}'::int[]) k, (VALUES ('buy'), ('sell')) s(side),
+       (VALUES (''), (' and a bit')) e(x),
+       LATERAL (SELECT sum(p * q) + CASE WHEN e.x = '' THEN 0 ELSE 0.01 END AS n
+                  FROM unnest(CASE s.side WHEN 'buy' THEN b.asks[1:k][1:1] ELSE b.bids[1:k][1:1] END,
+                              CASE s.side WHEN 'buy' THEN b.asks[1:k][2:2] ELSE b.bids[1:k][2:2] END) u(p, q)) t,
+       LATERAL pg_temp.slip_check(b.bids, b.asks, s.side, t.n) c
+ WHERE b.name = 'deep'
+ ORDER BY k, s.side, e.x;
+
+-- ---------------------------------------------------------------------------
+-- The edges of the 64-bit lane (figures worked out by hand)
+-- ---------------------------------------------------------------------------
+-- quantities finer level by level move the column to 0, 1, 2 and 4
+-- fractional digit groups: 100*5 + 99.5*0.5 + 99*0.00000001 + 98*1e-16 =
+-- 500 + 49.75 + 0.00000099 + 0.0000000000000098, at scale 16
+SELECT is((SELECT row(bid_notional::text, ask_notional::text, bid_complete, ask_complete)::text
+             FROM liquidity_depth('{{100,5},{99.5,0.5},{99,0.00000001},{98,0.0000000000000001}}',
+                                  '{{101,1}}', '{10000}')),
+          '(549.7500009900000098,101,f,f)', 'finer quantities deeper in a side: exact notional and scale');
+SELECT is((SELECT bid_volume::text FROM market_depth('{{100,5},{99.5,0.5},{99,0.00000001},{98,0.0000000000000001}}',
+                                                       '{{101,1}}', '{1}')),
+          '5.5000000100000001', 'finer quantities deeper in a side: exact volume and scale');
+-- 1e-17 needs five fractional groups: the general path
+SELECT is((SELECT bid_volume::text FROM market_depth('{{100,5},{99,0.00000000000000001}}', '{{101,1}}', '{1}')),
+          '5.00000000000000001', 'a quantity of five fractional digit groups (general path)');
+-- 9210000000000000000 is the largest leading group that fits at frame 0
+-- (921 * 10^16), 9220000000000000000 does not: 2 * 9.21e18 + 1 * 9.22e18
+SELECT is((SELECT bid_notional::text FROM liquidity_depth('{{2,9210000000000000000},{1,9220000000000000000}}',
+                                                            '{{3,1}}', '{10000}')),
+          '27640000000000000000', 'a quantity beyond 64 bits at frame 0 (general path)');
+SELECT is((SELECT bid_notional::text FROM liquidity_depth('{{2,9210000000000000000},{1,9220000000000000000}}',
+                                                            '{{3,1}}', '{5000}')),
+          '18420000000000000000', 'a quantity of 921 * 10^16 stays in the lane');
+-- 900000000000 fits at frame 0, but 0.0000001 moves the column to frame 2,
+-- where 9e11 * 10^8 overflows 64 bits: 10 * 9e11 + 9 * 1e-7
+SELECT is((SELECT row(bid_notional::text, bid_complete)::text
+             FROM liquidity_depth('{{10,900000000000},{9,0.0000001}}', '{{11,1}}', '{10000}')),
+          '(9000000000000.0000009,f)', 'a finer value that does not fit with the values before it');
+SELECT is((SELECT bid_volume::text FROM market_depth('{{10,900000000000},{9,0.0000001}}', '{{11,1}}', '{1}')),
+          '900000000000.0000001', 'the same, as a volume');
+-- a display scale of 19 (more than the lane keeps): 100 * 1.0000000000000000000
+SELECT is((SELECT row(bid_notional::text, ask_notional::text, bid_complete, ask_complete)::text
+             FROM liquidity_depth('{{100,1.0000000000000000000}}', '{{101,2}}', '{100}')),
+          '(100.0000000000000000000,202,f,f)', 'a quantity of scale 19 keeps its scale');
+-- a price of five digit groups: mid (1234567890123.5 + 1234567890124) / 2,
+-- 1 bps below it is 1234444433334.737625, both bids lie within:
+-- 1234567890123.5 * 2 + 1234567890123 * 1
+SELECT is((SELECT row(bid_notional::text, bid_complete)::text
+             FROM liquidity_depth('{{1234567890123.5,2},{1234567890123,1}}', '{{1234567890124,1}}', '{1}')),
+          '(3703703670370.0,f)', 'prices of five digit groups (general path)');
+SELECT is(mid_price('{{1234567890123.5,2},{1234567890123,1}}', '{{1234567890124,1}}'),
+          1234567890123.75, 'mid of prices of five digit groups');
+-- prices across a digit group boundary, in order: 10000.5 (weight 1, three
+-- groups), 10000 (weight 1, one group), 9999.5 (weight 0); mid 10000.75,
+-- 10 bps below it 9990.74925: 10000.5 + 2 * 10000 + 3 * 9999.5
+SELECT is((SELECT bid_notional::text FROM liquidity_depth('{{10000.5,1},{10000,2},{9999.5,3}}', '{{10001,1}}', '{10}')),
+          '59999.0', 'bids across a digit group boundary are in order');
+SELECT throws_ok($$SELECT mid_price('{{10000,1},{10000.5,1}}', '{{10001,1}}')$$, '22023',
+    'order book bids are not sorted best first', 'bids out of order within one weight, different digit counts');
+SELECT throws_ok($$SELECT mid_price('{{0.9,1}}', '{{1.5,1},{1.25,1}}')$$, '22023',
+    'order book asks are not sorted best first', 'asks out of order within one digit group');
+SELECT throws_ok($$SELECT mid_price('{{1,1}}', '{{9999,1},{10000,1},{9999.99,1}}')$$, '22023',
+    'order book asks are not sorted best first', 'asks out of order across a digit group boundary');
+-- a buy walks only the first asks, but every level of both sides is checked
+SELECT throws_ok(format($$SELECT * FROM slippage(%L, '{{50001,100}}', 'buy', 10)$$,
+    (SELECT array_agg(ARRAY[CASE WHEN i = 900 THEN 50000 ELSE 50000 - i END, 1] ORDER BY i)
+       FROM generate_series(1, 1000) i)), '22023',
+    'order book bids are not sorted best first', 'a buy checks the order of the bids, level 900');
+SELECT throws_ok(format($$SELECT * FROM slippage(%L, '{{50001,100}}', 'buy', 10)$$,
+    (SELECT array_agg(ARRAY[50000 - i, CASE WHEN i = 999 THEN -1 ELSE 1 END] ORDER BY i)
+       FROM generate_series(1, 1000) i)), '22003',
+    'order book bids level 999 has a negative quantity', 'a buy checks the bid quantities, level 999');
+SELECT throws_ok(format($$SELECT * FROM slippage('{{49999,100}}', %L, 'sell', 10)$$,
+    (SELECT array_agg(ARRAY[50000 + i, CASE WHEN i = 1000 THEN NULL ELSE 1 END] ORDER BY i)
+       FROM generate_series(1, 1000) i)), '22004',
+    'order book asks level 1000 has a NULL quantity', 'a sell checks the asks for NULLs, level 1000');
+SELECT throws_ok(format($$SELECT * FROM liquidity_depth(%L, '{{50001,100}}', '{1}')$$,
+    (SELECT array_agg(ARRAY[CASE WHEN i = 1000 THEN 'NaN'::numeric ELSE 50000 - i END, 1] ORDER BY i)
+       FROM generate_series(1, 1000) i)), '22023',
+    'order book bids level 1000 has a price that is not a finite number',
+    'liquidity_depth checks levels beyond its thresholds, level 1000');
 
 SELECT ok(c.ok, b.name || ': slippage ' || s.side || ' ' || s.notional || ' (' || c.detail || ')')
   FROM books b

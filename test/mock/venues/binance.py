@@ -11,12 +11,20 @@ from Binance's API documentation, values invented.
 History endpoints (klines, fundingRate) serve deterministic generated history
 for any time range with Binance's paging rules (startTime/endTime/limit,
 ascending, the newest page when no startTime is given); the recorded klines
-replace the generated ones at their open times.
+replace the generated ones at their open times.  A symbol's klines start at
+its listing time when /_mock/config sets one (listing_ms), else at any start.
+
+Trade history (aggTrades, DOCUMENTED-FORMAT, see _gen_agg_trade) starts at
+the listing time, or at AGG_START_MS when none is set: aggregate trade id
+a = 1, 2, 3, ... at time start + (a - 1) * 1.5 s, up to NOW_MS.  Binance's
+rules: limit 1..1000 (default 500), ascending; fromId from that id on;
+startTime/endTime inclusive and less than an hour apart (else error -1127);
+neither: the most recent.
 """
 
 from decimal import Decimal
 
-from mock_exchange import bench_hash, bench_price, bench_symbols, fixture, fixture_json
+from mock_exchange import bench_hash, bench_price, bench_symbols, fixture, fixture_json, listing_ms
 
 WS = "websocket/binance_usdm/"
 
@@ -33,6 +41,9 @@ INTERVAL_MS = {"1m": 60000, "3m": 180000, "5m": 300000, "15m": 900000, "30m": 18
                "1h": 3600000, "2h": 7200000, "4h": 14400000, "6h": 21600000, "8h": 28800000,
                "12h": 43200000, "1d": 86400000}
 DEPTH_LIMITS = (5, 10, 20, 50, 100, 500, 1000)
+# aggregate trades: the start of history when no listing time is set (2019-09-08 00:00 UTC), the spacing
+AGG_START_MS = 1567900800000
+AGG_GAP_MS = 1500
 
 
 def err(code, msg, status=400):
@@ -212,11 +223,12 @@ def register(venue):
             return err(-1130, "Data sent for parameter 'limit' is not valid.")
         start, end = _int(req, "startTime"), _int(req, "endTime")
         last_open = (min(end, NOW_MS) if end is not None else NOW_MS) // iv * iv
+        listed = listing_ms("binance", s)
         if start is not None:
-            first = -(-start // iv) * iv
+            first = -(-max(start, listed or start) // iv) * iv
             opens = list(range(first, last_open + 1, iv))[:limit]
         else:
-            opens = list(range(last_open - (limit - 1) * iv, last_open + 1, iv))
+            opens = [t for t in range(last_open - (limit - 1) * iv, last_open + 1, iv) if t >= (listed or t)]
         recorded = _state(venue)["klines"].get((s, req.arg("interval")), {})
         return 200, [recorded.get(t) or _gen_kline(t, iv) for t in opens]
 
@@ -254,7 +266,33 @@ def register(venue):
     venue.route("GET", r"/fapi/v1/openInterest", open_interest)
     venue.route("GET", r"/fapi/v1/klines", klines)
     venue.route("GET", r"/fapi/v1/fundingRate", funding_rate)
+    def agg_trades(req):
+        s, e = _symbol(venue, req)
+        if e:
+            return e
+        limit = _int(req, "limit", 500)
+        if not 1 <= limit <= 1000:
+            return err(-1130, "Data sent for parameter 'limit' is not valid.")
+        start, end, from_id = _int(req, "startTime"), _int(req, "endTime"), _int(req, "fromId")
+        if start is not None and end is not None and end - start >= 3600000:
+            return err(-1127, "More than 1 hours between startTime and endTime.")
+        t0 = listing_ms("binance", s)
+        t0 = AGG_START_MS if t0 is None else t0
+        newest = (NOW_MS - t0) // AGG_GAP_MS + 1 if NOW_MS >= t0 else 0
+        lo, hi = 1, newest
+        if from_id is not None:
+            lo = max(lo, from_id)
+        if start is not None:
+            lo = max(lo, -(-(start - t0) // AGG_GAP_MS) + 1)
+        if end is not None:
+            hi = min(hi, (end - t0) // AGG_GAP_MS + 1 if end >= t0 else 0)
+        if from_id is None and start is None:
+            lo = max(lo, hi - limit + 1)        # the most recent (before endTime)
+        ids = range(lo, min(hi, lo + limit - 1) + 1)
+        return 200, "[%s]" % ",".join(_gen_agg_trade(a, t0) for a in ids)
+
     venue.route("GET", r"/fapi/v1/trades", trades)
+    venue.route("GET", r"/fapi/v1/aggTrades", agg_trades)
 
 
 # ---- generated history (DOCUMENTED-FORMAT, deterministic values) ----
@@ -283,3 +321,12 @@ def _gen_trade(tid):
     return {"id": tid, "price": "%d.%d0" % (70000 + (tid % 100) // 10, tid % 10),
             "qty": "%d.%03d" % ((tid % 997 + 1) // 1000, (tid % 997 + 1) % 1000),
             "quoteQty": "0", "time": NOW_MS - (5000000000 - tid) * 137, "isBuyerMaker": tid % 3 == 0}
+
+
+def _gen_agg_trade(a, t0):
+    """Aggregate trade a of a history starting at t0: time t0 + (a - 1) * 1.5 s, price 60000 + (a mod
+    2000) / 10 with 2 decimals, qty (a mod 997 + 1) / 1000 with 3 decimals, the buyer is the maker
+    (a sell) when a is divisible by 3, first and last trade ids 2a and 2a + 1."""
+    return ('{"a":%d,"p":"%d.%02d","q":"%d.%03d","f":%d,"l":%d,"T":%d,"m":%s}'
+            % (a, 60000 + (a % 2000) // 10, (a % 10) * 10, (a % 997 + 1) // 1000, (a % 997 + 1) % 1000,
+               2 * a, 2 * a + 1, t0 + (a - 1) * AGG_GAP_MS, "true" if a % 3 == 0 else "false"))

@@ -3,7 +3,9 @@
 Recorded payloads (../shared/fixtures/lighter) are served for ETH (market 0):
 orderBookDetails, orderBooks, the order-level book (orderBookOrders), the
 candlestick and the funding-rates list.  DOCUMENTED-FORMAT data written here
-(marked "documented format" below): markets BTC (1) and SOL (2), BTC's
+(marked "documented format" below): markets BTC (1) and SOL (2), CRV (36,
+the market of the recorded WebSocket frames, named as the recorded
+orderBooks list names it), BTC's
 order-level book with several orders at one price (so that merging orders
 into levels is tested), recentTrades (nothing recorded), hourly fundings and
 candlesticks outside the recorded one, generated deterministically from the
@@ -48,6 +50,20 @@ def _details():
                   "daily_quote_token_volume": 10400000.5, "daily_price_change": -1.25,
                   "daily_price_high": last + 100, "daily_price_low": last - 100})
         out.append(d)
+    # CRV (36), the market of the recorded WebSocket frames (websocket/lighter/*crv*):
+    # symbol, id, decimals and minimum from the recorded orderBooks list, last price
+    # from the recorded trade; the daily figures are documented format
+    crv = next(b for b in fixture_json(FX + "fetchMarkets.orderBooks.json")["order_books"] if b["market_id"] == 36)
+    d = copy.deepcopy(eth)
+    d.update({"symbol": crv["symbol"], "market_id": 36, "size_decimals": crv["supported_size_decimals"],
+              "price_decimals": crv["supported_price_decimals"],
+              "supported_size_decimals": crv["supported_size_decimals"],
+              "supported_price_decimals": crv["supported_price_decimals"],
+              "min_base_amount": crv["min_base_amount"], "min_quote_amount": crv["min_quote_amount"],
+              "last_trade_price": 0.20382, "open_interest": 1234567.8, "daily_base_token_volume": 2500000.5,
+              "daily_quote_token_volume": 510000.25, "daily_price_change": 2.5,
+              "daily_price_high": 0.21, "daily_price_low": 0.198})
+    out.append(d)
     # DOCUMENTED-FORMAT: the benchmark's markets (mock config bench_markets),
     # market ids 100.. in BENCH_SYMBOLS order, last price from the symbol
     have = {d["symbol"] for d in out}

@@ -8,7 +8,15 @@ recorded 1-minute kline, and the first page of /v1/trades (with its real
 format" below): ETH-USD-PERP and SOL-USD-PERP, funding data (nothing
 recorded), klines outside the recorded one, and the older pages of trades,
 generated deterministically: cursor-paged newest first, page_size 1..5000
-(default 100).
+(default 100) for funding data, 1..1000 for trades (the trade tape's
+documented maximum).
+
+Trades: trade number seq = 1 .. 99999 at 1718352985388 + seq * 250 ms (the
+recorded trade, the newest, follows 99999), id = 13-digit time + 15-digit
+seq, side BUY unless seq is divisible by 3, size (1 + seq mod 50) / 1000,
+price 67000.0 + (seq mod 40) / 10.  start_at / end_at (ms, inclusive) bound
+every page of a walk; history starts at the symbol's listing time when
+/_mock/config sets one (listing_ms), else at seq 1.
 
 Errors answer {"error": "NOT_FOUND" | "VALIDATION_ERROR", "message": ...}
 with HTTP 404 / 400, Paradex's shape.
@@ -19,11 +27,13 @@ import copy
 import json
 from decimal import Decimal
 
-from mock_exchange import bench_price, bench_symbols, fixture, fixture_json
+from mock_exchange import bench_price, bench_symbols, fixture, fixture_json, listing_ms
 
 FX = "paradex/"
 PAGE_MAX = 5000
 PAGE_DEFAULT = 100
+TRADES_PAGE_MAX = 1000
+TRADE_BASE_MS = 1718352985388       # trade seq is at TRADE_BASE_MS + seq * 250
 RESOLUTIONS = (1, 3, 5, 15, 30, 60)
 FUNDING_STEP_MS = 3600 * 1000
 NOW_MS = 1718378007937
@@ -133,12 +143,12 @@ def klines(req):
         for t in times)
 
 
-def _page_size(req):
+def _page_size(req, most=PAGE_MAX):
     try:
         n = int(req.arg("page_size", str(PAGE_DEFAULT)))
     except ValueError:
         return None
-    return n if 1 <= n <= PAGE_MAX else None
+    return n if 1 <= n <= most else None
 
 
 def _cursor(obj):
@@ -187,7 +197,7 @@ def funding_data(req):
 
 def _trade(sym, seq):
     """Trade number seq (older = smaller): a 28-digit id like the venue's."""
-    t = 1718377985388 - (100000 - seq) * 250
+    t = TRADE_BASE_MS + seq * 250
     tid = "%013d%015d" % (t, seq)
     return ('{"id":"%s","market":"%s","side":"%s","size":"0.%03d","price":"%s","created_at":%d,'
             '"trade_type":"FILL"}' % (tid, sym, "BUY" if seq % 3 else "SELL", 1 + seq % 50,
@@ -199,32 +209,48 @@ def trades(req):
     sym = req.arg("market", "")
     if not _known(sym):
         return _bad("market %s not found" % sym, 404, "NOT_FOUND")
-    n = _page_size(req)
+    n = _page_size(req, TRADES_PAGE_MAX)
     if n is None:
-        return _bad("page_size must be between 1 and 5000")
+        return _bad("page_size must be between 1 and %d" % TRADES_PAGE_MAX)
+    try:
+        start = int(req.arg("start_at")) if req.arg("start_at") else None
+        end = int(req.arg("end_at")) if req.arg("end_at") else None
+    except ValueError:
+        return _bad("start_at and end_at must be unix times in milliseconds")
     rec = fixture_json(FX + "fetchTrades.json")
     rec_id = rec["results"][0]["id"]
+    rec_t = rec["results"][0]["created_at"]
+    # the trades [bottom, top] the range and the listing allow
+    listed = listing_ms("paradex", sym)
+    bottom, top = 1, 99999
+    for lo in (start, listed):
+        if lo is not None:
+            bottom = max(bottom, -(-(lo - TRADE_BASE_MS) // 250))
+    if end is not None:
+        top = min(top, (end - TRADE_BASE_MS) // 250)
     cur = req.arg("cursor")
     head = []
     if not cur:
-        if sym == "BTC-USD-PERP":
-            if n == 1:
+        if sym == "BTC-USD-PERP" and (end is None or end >= rec_t) and (start is None or start <= rec_t):
+            if n == 1 and start is None and end is None:
                 return 200, fixture(FX + "fetchTrades.json")
             head = [json.dumps(rec["results"][0])]
-        top = 99999
     else:
         c = _uncursor(cur)
         marker = c.get("marker") if isinstance(c, dict) else None
         marker = marker.get("marker") if isinstance(marker, dict) else None
         if not isinstance(marker, str) or len(marker) != 28 or not marker.isdigit():
             return _bad("invalid cursor")
-        top = 99999 if marker == rec_id else int(marker[13:]) - 1
-    seqs = list(range(top, max(top - (n - len(head)), 0), -1))
+        if marker != rec_id:
+            top = min(top, int(marker[13:]) - 1)
+    seqs = list(range(top, max(top - (n - len(head)), bottom - 1), -1))
     rows = head + [_trade(sym, q) for q in seqs]
     nxt = "null"
-    if seqs and seqs[-1] > 1:
-        last_id = "%013d%015d" % (1718377985388 - (100000 - seqs[-1]) * 250, seqs[-1])
+    if seqs and seqs[-1] > bottom:
+        last_id = "%013d%015d" % (TRADE_BASE_MS + seqs[-1] * 250, seqs[-1])
         nxt = '"%s"' % _cursor({"marker": {"marker": last_id, "direction": 0}})
+    elif head and not seqs and top >= bottom:
+        nxt = '"%s"' % _cursor({"marker": {"marker": rec_id, "direction": 0}})
     return 200, '{"next":%s,"prev":null,"results":[%s]}' % (nxt, ",".join(rows))
 
 

@@ -1,0 +1,225 @@
+#!/usr/bin/env bash
+# perps_stats.backfill of trades against the mock exchange: the venues that
+# serve trade history over a time range (Binance aggTrades, Paradex
+# /v1/trades) page through it chunk by chunk and store exactly the mock's
+# trades; a second run asks for nothing (backfill_covered); a 429 is waited
+# out; the venues with recent trades only refuse with 0A000; since => null
+# finds a symbol's listing time (a /_mock/config key) by probing, for klines
+# and trades, and remembers it.
+#
+# Expected values come from the generation rules documented in
+# test/mock/venues/binance.py (_gen_agg_trade) and paradex.py (trades),
+# worked out by hand below or recomputed here in Python from those rules.
+set -uo pipefail
+source "$(dirname "$0")/../lib/tap.sh"
+
+MOCK=$PERPS_MOCK_URL
+mock() { curl -sf -X "$1" "$MOCK/_mock/$2" ${3:+-H 'Content-Type: application/json' -d "$3"}; }
+# a CALL: its NOTICEs and errors (with SQLSTATE), nothing else
+call() { psql -X -q -t -A -v VERBOSITY=verbose -c "$1" 2>&1 >/dev/null | grep -E '^(ERROR|NOTICE)' | sed 's/^NOTICE:  00000: /NOTICE:  /'; }
+err() { grep -E '^ERROR' <<<"$1"; }
+ms() { python3 -c 'import sys, datetime as d; print(int(d.datetime.fromisoformat(sys.argv[1]).replace(tzinfo=d.timezone.utc).timestamp() * 1000))' "$1"; }
+# the mock's log of one venue's requests to a path: "query-as-json arrival-time" per line
+requests() { # VENUE PATH
+    curl -sf "$MOCK/_mock/log?venue=$1" | python3 -c '
+import json, sys
+for r in json.load(sys.stdin):
+    if r["path"] == sys.argv[1]:
+        print(json.dumps(r["query"], sort_keys=True).replace(" ", ""), r["t"])' "$2"
+}
+# other tests (the streams) store trades of these venues' markets too: this test starts without them
+q "DELETE FROM perps_stats.trades t USING perps_stats.markets m, perps_stats.exchanges e
+   WHERE m.id = t.market_id AND e.id = m.exchange_id AND e.name IN ('binance', 'paradex')" >/dev/null
+summary() { # VENUE SYMBOL: count, distinct ids, first and last time, first and last trade id
+    q "SELECT count(*) || ' ' || count(DISTINCT t.trade_id) || ' '
+              || to_char(min(t.ts) AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.MS') || ' '
+              || to_char(max(t.ts) AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.MS') || ' '
+              || (array_agg(t.trade_id ORDER BY t.ts))[1] || ' ' || (array_agg(t.trade_id ORDER BY t.ts DESC))[1]
+         FROM perps_stats.trades t JOIN perps_stats.markets m ON m.id = t.market_id
+         JOIN perps_stats.exchanges e ON e.id = m.exchange_id WHERE e.name = '$1' AND m.symbol = '$2'"
+}
+trade() { # VENUE SYMBOL TRADE_ID: time|price|qty|side
+    q "SELECT to_char(t.ts AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.MS') || '|' || t.price || '|' || t.qty || '|' || t.side
+         FROM perps_stats.trades t JOIN perps_stats.markets m ON m.id = t.market_id
+         JOIN perps_stats.exchanges e ON e.id = m.exchange_id
+        WHERE e.name = '$1' AND m.symbol = '$2' AND t.trade_id = '$3'"
+}
+
+for V in binance paradex bybit hyperliquid kucoin lighter; do
+    q "UPDATE perps_stats.exchanges SET rest_url = '$MOCK/$V' WHERE name = '$V'" >/dev/null
+done
+mock DELETE faults >/dev/null
+mock POST config '{"latency_ms": 0, "listing": {}}' >/dev/null
+q "DELETE FROM perps_stats.backfill_covered; DELETE FROM perps_stats.backfill_earliest WHERE exchange IN ('binance', 'paradex')" >/dev/null
+q "SELECT perps_stats.refresh_markets('binance'), perps_stats.refresh_markets('paradex')" >/dev/null
+
+# ---- Binance: 2.5 hours of aggregate trades, [10:00, 12:30] inclusive.
+# The mock's BTCUSDT history starts at 2019-09-08 00:00 UTC (1567900800000)
+# with a trade every 1.5 s: 10:00 is 1712570400000, (1712570400000 -
+# 1567900800000) / 1500 = 96446400, so trade 96446401 is the first, exactly at
+# 10:00:00.000; 12:30 is 9000000 ms = 6000 trades later: trade 96452401, and
+# 6001 trades.  Pages of 1000: per hour (2400 trades) the window's page, then
+# two by fromId (the second reaches past the hour); the last half hour (1201
+# trades) its page and one by fromId: 8 requests in 3 chunks.
+mock DELETE log >/dev/null
+ev0=$(q "SELECT coalesce(max(id), 0) FROM perps_stats.ingest_events")
+out=$(call "CALL perps_stats.backfill('binance', '{BTC}', '2024-04-08 10:00+00', '2024-04-08 12:30+00', '{trades}')")
+is "$(err "$out")" "" "binance: a trades backfill of 2.5 hours succeeds"
+is "$(summary binance BTC)" "6001 6001 2024-04-08 10:00:00.000 2024-04-08 12:30:00.000 96446401 96452401" \
+   "binance: 6001 trades, ids 96446401 .. 96452401, 10:00:00.000 .. 12:30:00.000, no duplicates"
+# trade 96446401: 96446401 mod 2000 = 401 -> 60000 + 40 = 60040, a mod 10 = 1 -> .10;
+# mod 997 = 609 -> qty 0.610; digit sum 34, not divisible by 3: the buyer took -> buy
+is "$(trade binance BTC 96446401)" "2024-04-08 10:00:00.000|60040.10|0.610|buy" "binance: the first trade's values"
+# trade 96449001 = 96446401 + 2600, 2600 * 1.5 s = 65 min -> 11:05:00; mod 2000 = 1001 -> 60100.10;
+# mod 997 = 218 -> 0.219; divisible by 3 (digit sum 36): the buyer was the maker -> sell
+is "$(trade binance BTC 96449001)" "2024-04-08 11:05:00.000|60100.10|0.219|sell" \
+   "binance: trade 96449001 (second chunk, a fromId page) has its values"
+is "$(trade binance BTC 96452401)" "2024-04-08 12:30:00.000|60040.10|0.628|buy" "binance: the last trade, at until"
+got=$(requests binance /fapi/v1/aggTrades | python3 -c '
+import json, sys
+rows = [json.loads(l.split()[0]) for l in sys.stdin]
+print(len(rows), sum("fromId" in r for r in rows), all(r.get("limit") == "1000" for r in rows),
+      [r["startTime"] + ".." + r["endTime"] for r in rows if "startTime" in r])')
+is "$got" "8 5 True ['1712570400000..1712573999999', '1712574000000..1712577599999', '1712577600000..1712579400000']" \
+   "binance: 8 aggTrades requests of 1000: a window under an hour per chunk, then fromId"
+is "$(grep -c '^NOTICE:  backfill binance BTC trades: chunk' <<<"$out")" "3" "binance: a NOTICE per chunk (3 chunks)"
+is "$(q "SELECT state || ' ' || done || '/' || total || ' ' || unit || ' ' || rows || ' ' || chunks
+           FROM perps_stats.backfill_status WHERE exchange = 'binance' AND symbol = 'BTC' AND kind = 'trades'")" \
+   "done 9000/9000 seconds 6001 3" "binance: backfill_status shows the run done, 9000 of 9000 s, 6001 rows"
+is "$(q "SELECT count(*) || ' ' || string_agg(substring(message from '^backfill done: [0-9]+ rows'), '')
+           FROM perps_stats.ingest_events WHERE id > $ev0 AND kind = 'backfill'")" "1 backfill done: 6001 rows" \
+   "binance: one ingest_events row with the run's total"
+is "$(q "SELECT count(*) || ' ' || to_char(min(range_start) AT TIME ZONE 'UTC', 'HH24:MI:SS.MS') || ' '
+                || to_char(max(range_end) AT TIME ZONE 'UTC', 'HH24:MI:SS.MS')
+           FROM perps_stats.backfill_covered WHERE exchange = 'binance' AND symbol = 'BTC' AND kind = 'trades'")" \
+   "1 10:00:00.000 12:30:00.001" "binance: the fetched range is recorded as one covered range"
+
+# again: nothing to fetch, nothing inserted
+mock DELETE log >/dev/null
+ev0=$(q "SELECT max(id) FROM perps_stats.ingest_events")
+out=$(call "CALL perps_stats.backfill('binance', '{BTC}', '2024-04-08 10:00+00', '2024-04-08 12:30+00', '{trades}')")
+is "$(err "$out")|$(requests binance /fapi/v1/aggTrades | wc -l)|$(q "SELECT substring(message from '^backfill done: [0-9]+ rows') FROM perps_stats.ingest_events WHERE id > $ev0")" \
+   "|0|backfill done: 0 rows" "binance: a second run over the same range asks for nothing and inserts nothing"
+# half an hour more at the end: only that edge (12:30:00.001 .. 13:00:00.000, 1200 trades)
+mock DELETE log >/dev/null
+out=$(call "CALL perps_stats.backfill('binance', '{BTC}', '2024-04-08 10:00+00', '2024-04-08 13:00+00', '{trades}')")
+got=$(requests binance /fapi/v1/aggTrades | python3 -c '
+import json, sys
+rows = [json.loads(l.split()[0]) for l in sys.stdin]
+print(len(rows), [r["startTime"] + ".." + r["endTime"] for r in rows if "startTime" in r])')
+is "$(err "$out")|$got|$(summary binance BTC)" \
+   "|2 ['1712579400001..1712581200000']|7201 7201 2024-04-08 10:00:00.000 2024-04-08 13:00:00.000 96446401 96453601" \
+   "binance: extending the range by half an hour fetches only that edge"
+# force: fetched again, nothing new
+mock DELETE log >/dev/null
+out=$(call "CALL perps_stats.backfill('binance', '{BTC}', '2024-04-08 12:00+00', '2024-04-08 13:00+00', '{trades}', force => true)")
+is "$(err "$out")|$(requests binance /fapi/v1/aggTrades | wc -l)|$(summary binance BTC)" \
+   "|4|7201 7201 2024-04-08 10:00:00.000 2024-04-08 13:00:00.000 96446401 96453601" \
+   "binance: force fetches the range again (4 pages for 2401 trades) and stores no duplicates"
+
+# the mock answers a window of an hour or more with Binance's own error
+is "$(curl -s "$MOCK/binance/fapi/v1/aggTrades?symbol=BTCUSDT&startTime=1712570400000&endTime=1712574000000")" \
+   '{"code": -1127, "msg": "More than 1 hours between startTime and endTime."}' \
+   "mock: aggTrades refuses a window of an hour with error -1127"
+is "$(q "SELECT perps_stats.fetch_trades('binance', 'BTC', '2024-04-08 10:00+00', '2024-04-08 10:00:03+00')::text")" \
+   "(96446401,\"2024-04-08 10:00:00+00\",60040.10,0.610,buy)
+(96446402,\"2024-04-08 10:00:01.5+00\",60040.20,0.611,buy)
+(96446403,\"2024-04-08 10:00:03+00\",60040.30,0.612,sell)" \
+   "fetch_trades with a time range: the trades of [since, until], both ends included"
+is "$(q "SELECT count(*) FROM perps_stats.fetch_trades('binance', 'BTC', 3)")" "3" \
+   "fetch_trades(exchange, symbol, max_rows) still returns the most recent trades"
+
+# ---- a 429 in the middle of a run is waited out.  [10:00, 11:00]: the hour's
+# 2400 trades in 3 requests (window, fromId, fromId past the hour), then
+# 11:00:00.000 alone, one trade in a short page: 4 requests, and the third
+# repeated after the 429.
+mock DELETE log >/dev/null
+mock POST faults '{"venue": "binance", "path": "aggTrades", "kind": "status", "status": 429, "retry_after": 1, "count": 1, "after": 2}' >/dev/null
+out=$(call "CALL perps_stats.backfill('binance', '{ETH}', '2024-04-08 10:00+00', '2024-04-08 11:00+00', '{trades}')")
+mock DELETE faults >/dev/null
+got=$(requests binance /fapi/v1/aggTrades | python3 -c '
+import sys
+rows = [(l.split()[0], float(l.split()[1])) for l in sys.stdin]
+rep = [(a, b) for a, b in zip(rows, rows[1:]) if a[0] == b[0]]
+print(len(rows), len(rep), all(b[1] - a[1] >= 1.0 for a, b in rep))')
+is "$(err "$out")|$got|$(summary binance ETH)" \
+   "|5 1 True|2401 2401 2024-04-08 10:00:00.000 2024-04-08 11:00:00.000 96446401 96448801" \
+   "binance: a 429 (Retry-After: 1) on the third page is waited out, the request repeated once, the set complete"
+
+# ---- Paradex: [10:00, 10:20] of 2024-06-14.  Trade seq is at 1718352985388 +
+# seq * 250 ms; 10:00 is 1718359200000: (1718359200000 - 1718352985388) / 250
+# = 24858.45, so seq 24859 (at 10:00:00.138) is the first; 10:20 gives
+# 29658.45: seq 29658 (10:19:59.888) is the last: 4800 trades, 5 pages of
+# 1000, newest first, each with the range and the cursor.
+mock DELETE log >/dev/null
+out=$(call "CALL perps_stats.backfill('paradex', '{BTC}', '2024-06-14 10:00+00', '2024-06-14 10:20+00', '{trades}')")
+is "$(err "$out")|$(summary paradex BTC)" \
+   "|4800 4800 2024-06-14 10:00:00.138 2024-06-14 10:19:59.888 1718359200138000000000024859 1718360399888000000000029658" \
+   "paradex: 4800 trades with their 28-digit ids, from 10:00:00.138 to 10:19:59.888"
+# seq 24859: 24859 mod 3 = 1 -> BUY; 1 + 24859 mod 50 = 10 -> 0.010; 24859 mod 40 = 19 -> 67001.9
+is "$(trade paradex BTC 1718359200138000000000024859)" "2024-06-14 10:00:00.138|67001.9|0.010|buy" \
+   "paradex: the first trade's values"
+# seq 27000 (10:08:55.388): divisible by 3 -> SELL; 27000 mod 50 = 0 -> 0.001; mod 40 = 0 -> 67000.0
+is "$(trade paradex BTC 1718359735388000000000027000)" "2024-06-14 10:08:55.388|67000.0|0.001|sell" \
+   "paradex: a trade from a middle page has its values"
+got=$(requests paradex /v1/trades | python3 -c '
+import json, sys
+rows = [json.loads(l.split()[0]) for l in sys.stdin]
+print(len(rows), sum("cursor" in r for r in rows),
+      all(r["page_size"] == "1000" and r["start_at"] == "1718359200000" and r["end_at"] == "1718360400000" for r in rows))')
+is "$got" "5 4 True" "paradex: 5 requests of 1000, start_at/end_at on each, the cursor from the second on"
+mock DELETE log >/dev/null
+out=$(call "CALL perps_stats.backfill('paradex', '{BTC}', '2024-06-14 10:00+00', '2024-06-14 10:20+00', '{trades}')")
+is "$(err "$out")|$(requests paradex /v1/trades | wc -l)|$(summary paradex BTC | cut -d' ' -f1)" "|0|4800" \
+   "paradex: a second run asks for nothing"
+is "$(curl -s "$MOCK/paradex/v1/trades?market=BTC-USD-PERP&page_size=1001")" \
+   '{"error": "VALIDATION_ERROR", "message": "page_size must be between 1 and 1000"}' \
+   "mock: paradex refuses a trades page_size over 1000"
+
+# ---- venues without trade history refuse, before doing anything
+for V in bybit hyperliquid kucoin lighter; do
+    mock DELETE log >/dev/null
+    out=$(call "CALL perps_stats.backfill('$V', '{BTC}', '2024-03-01 00:00+00', '2024-03-01 01:00+00', '{klines,trades}')")
+    is "$(err "$out")|$(curl -sf "$MOCK/_mock/log?venue=$V" | python3 -c 'import json, sys; print(len(json.load(sys.stdin)))')" \
+       "ERROR:  0A000: $V serves no trade history over a time range|0" "$V: a trades backfill fails with feature_not_supported, no request made"
+done
+is "$(psql -X -q -t -A -v VERBOSITY=verbose -c "CALL perps_stats.backfill('bybit', '{BTC}', '2024-03-01 00:00+00', '2024-03-01 01:00+00', '{trades}')" 2>&1 | grep -E '^DETAIL')" \
+   "DETAIL:  Bybit v5 serves only the most recent trades (/v5/market/recent-trade, at most 1000 for linear contracts): no trade history over a time range." \
+   "bybit: the error says why"
+out=$(psql -X -q -t -A -v VERBOSITY=verbose -c "SELECT * FROM perps_stats.fetch_trades('kucoin', 'BTC', now() - interval '1 hour')" 2>&1 | grep -E '^ERROR')
+is "$out" "ERROR:  0A000: kucoin serves no trade history over a time range" "fetch_trades with a time range on kucoin: 0A000"
+
+# ---- since => null: a listing time makes the mock's history start there.
+# XRPUSDT listed 2024-04-09 20:00 UTC (1712692800000): its first 1m candle
+# opens then and its trade 1 is at that instant; until 21:30 gives 90
+# candles and trades 1 .. 3601 (21:30:00.000 = 5400000 ms = 3600 * 1.5 s later).
+mock POST config '{"listing": {"binance": {"XRPUSDT": 1712692800000, "LTCUSDT": 1712692800000}}}' >/dev/null
+mock DELETE log >/dev/null
+out=$(call "CALL perps_stats.backfill('binance', '{XRP}', NULL, '2024-04-09 21:30+00', '{klines,trades}', '1m')")
+probes=$(requests binance /fapi/v1/klines | grep -c '"limit":"1"')
+is "$(err "$out")|$(q "SELECT count(*) || ' ' || min(k.open_time) || ' ' || max(k.open_time) FROM perps_stats.klines k
+                         JOIN perps_stats.markets m ON m.id = k.market_id WHERE m.exchange_id = 1 AND m.symbol = 'XRP' AND k.interval = '1m'")" \
+   "|90 2024-04-09 20:00:00+00 2024-04-09 21:29:00+00" "since => null: the first stored kline opens at the listing time"
+is "$(summary binance XRP)" "3601 3601 2024-04-09 20:00:00.000 2024-04-09 21:30:00.000 1 3601" \
+   "since => null: the first stored trade is trade 1, at the listing time"
+is "$(q "SELECT string_agg(kind || '/' || \"interval\" || ' ' || to_char(earliest AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'), ', ' ORDER BY kind)
+           FROM perps_stats.backfill_earliest WHERE exchange = 'binance' AND symbol = 'XRP'")|$probes" \
+   "klines/1m 2024-04-09 20:00, trades/ 2024-04-09 20:00|2" \
+   "the earliest data is remembered for klines and trades, found with 2 one-candle probes (one probe serves both kinds)"
+mock DELETE log >/dev/null
+out=$(call "CALL perps_stats.backfill('binance', '{XRP}', NULL, '2024-04-09 21:30+00', '{klines,trades}', '1m')")
+is "$(err "$out")|$(requests binance /fapi/v1/klines | wc -l)|$(requests binance /fapi/v1/aggTrades | wc -l)" "|0|0" \
+   "a second since => null run does not probe again, and asks for nothing"
+# trades alone probe by themselves (the first 1m candle), and remember it
+mock DELETE log >/dev/null
+out=$(call "CALL perps_stats.backfill('binance', '{LTC}', NULL, '2024-04-09 20:10+00', '{trades}')")
+is "$(err "$out")|$(summary binance LTC)|$(requests binance /fapi/v1/klines | grep -c '"limit":"1"')" \
+   "|401 401 2024-04-09 20:00:00.000 2024-04-09 20:10:00.000 1 401|2" \
+   "since => null for trades alone: probed (2 requests), trades from the listing time"
+mock DELETE log >/dev/null
+out=$(call "CALL perps_stats.backfill('binance', '{LTC}', NULL, '2024-04-09 20:10+00', '{trades}')")
+is "$(err "$out")|$(requests binance /fapi/v1/klines | wc -l)|$(requests binance /fapi/v1/aggTrades | wc -l)|$(q "SELECT to_char(earliest AT TIME ZONE 'UTC', 'HH24:MI') FROM perps_stats.backfill_earliest WHERE exchange = 'binance' AND symbol = 'LTC' AND kind = 'trades'")" \
+   "|0|0|20:00" "and the second run remembers it: no probe, no request"
+mock POST config '{"listing": {}}' >/dev/null
+
+tap_done

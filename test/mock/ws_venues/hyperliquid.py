@@ -1,0 +1,164 @@
+"""Hyperliquid public stream (wss://api.hyperliquid.xyz/ws) for the WebSocket
+mock, reached at /hyperliquid/ws.  `ws` is ws_mock, set by the loader.
+
+{"method":"subscribe","subscription":{"type":T,"coin":C}} is answered with a
+subscriptionResponse echoing the subscription, then the recorded frame of
+that type for the coin (coin rewritten):
+
+    l2Book          the current book of the coin: the recorded snapshot at first
+                    (time 1751427259657), later the last one an action made; every
+                    snapshot after the first is 1 ms newer than the newest sent
+    trades          the recorded trade (tid 293353986402527)
+    activeAssetCtx  the coin's recorded context from allDexsAssetCtxs.trimmed.json
+                    (the main dex's contexts follow the meta universe order: BTC,
+                    ETH, ATOM; other coins get BTC's)
+
+{"method":"ping"} is answered with {"channel":"pong"}; anything else with an
+error frame.  Actions:
+
+    book {bids, asks, time_delta, keep}
+                    an l2Book snapshot with the given levels ([[px, sz], ...]; default:
+                    the current book), time_delta ms after the newest snapshot sent
+                    (default 1; 0 or less: a snapshot as old as or older than it);
+                    keep (default true) makes it the coin's current book
+    trades {count, per_frame, price, qty, rate}
+                    generated trades with tids 900000000001, ...: as fast as possible,
+                    or `rate` trades per second from a background thread
+    ctx {fields}    an activeAssetCtx with the recorded context, fields overridden
+"""
+
+import json
+import threading
+import time
+
+D = "websocket/hyperliquid/"
+TYPES = ("l2Book", "trades", "activeAssetCtx")
+UNIVERSE = ("BTC", "ETH", "ATOM")     # the recorded meta universe (fetchMarkets.meta_nautilus)
+
+
+class Venue(ws.VenueBase):  # noqa: F821 (ws is injected by the loader)
+    def __init__(self, name):
+        super().__init__(name)
+        self.book_frame = ws.fixture_json(D + "l2Book.json")  # noqa: F821
+        self.trades_frame = ws.fixture_json(D + "trades.json")  # noqa: F821
+        ctxs = ws.fixture_json(D + "allDexsAssetCtxs.trimmed.json")["data"]["ctxs"]  # noqa: F821
+        self.ctxs = next(c for dex, c in ctxs if dex == "")
+        self.books = {}      # coin -> [bids, asks] of WsLevel, the current book
+        self.last_time = {}  # coin -> newest l2Book time sent (ms)
+        self.trade_n = 0
+
+    # ---- helpers ----
+
+    def subs(self, session):
+        return session.state.setdefault("subs", set())
+
+    def coins(self, session, typ):
+        return sorted(c for t, c in self.subs(session) if t == typ)
+
+    def book_of(self, coin):
+        if coin not in self.books:
+            self.books[coin] = json.loads(json.dumps(self.book_frame["data"]["levels"]))
+        return self.books[coin]
+
+    def book_msg(self, coin, levels=None, delta=1):
+        last = self.last_time.get(coin)
+        t = self.book_frame["data"]["time"] if last is None else last + delta
+        self.last_time[coin] = t if last is None else max(last, t)
+        return {"channel": "l2Book", "data": {"coin": coin, "time": t,
+                                               "levels": levels if levels is not None else self.book_of(coin)}}
+
+    def ctx_msg(self, coin, fields=None):
+        i = UNIVERSE.index(coin) if coin in UNIVERSE else 0
+        ctx = dict(self.ctxs[i])
+        ctx.update(fields or {})
+        return {"channel": "activeAssetCtx", "data": {"coin": coin, "ctx": ctx}}
+
+    # ---- protocol ----
+
+    def on_text(self, session, text):
+        try:
+            req = json.loads(text)
+        except ValueError:
+            req = None
+        method = req.get("method") if isinstance(req, dict) else None
+        if method == "ping":
+            session.send_text({"channel": "pong"})
+            return
+        sub = req.get("subscription") if isinstance(req, dict) else None
+        if (method not in ("subscribe", "unsubscribe") or not isinstance(sub, dict)
+                or sub.get("type") not in TYPES or not isinstance(sub.get("coin"), str)):
+            session.send_text({"channel": "error", "data": "Invalid subscription " + text[:200]})
+            return
+        typ, coin = sub["type"], sub["coin"]
+        echo = {"type": typ, "coin": coin}
+        if typ == "l2Book":
+            echo.update({"nSigFigs": None, "mantissa": None})
+        session.send_text({"channel": "subscriptionResponse", "data": {"method": method, "subscription": echo}})
+        if method == "unsubscribe":
+            self.subs(session).discard((typ, coin))
+            return
+        self.subs(session).add((typ, coin))
+        if typ == "l2Book":
+            session.send_text(self.book_msg(coin))
+        elif typ == "trades":
+            msg = json.loads(json.dumps(self.trades_frame))
+            for t in msg["data"]:
+                t["coin"] = coin
+            session.send_text(msg)
+        else:
+            session.send_text(self.ctx_msg(coin))
+
+    # ---- actions ----
+
+    def action(self, name, params):
+        if name not in ("book", "trades", "ctx"):
+            raise KeyError(name)
+        sent = 0
+        for s in self.sessions_open():
+            if name == "book":
+                for coin in self.coins(s, "l2Book"):
+                    levels = None
+                    if "bids" in params or "asks" in params:
+                        levels = [[{"px": str(p), "sz": str(q), "n": 1} for p, q in params.get(side, [])]
+                                  for side in ("bids", "asks")]
+                        if params.get("keep", True):
+                            self.books[coin] = levels
+                    sent += s.send_text(self.book_msg(coin, levels, int(params.get("time_delta", 1))))
+            elif name == "ctx":
+                for coin in self.coins(s, "activeAssetCtx"):
+                    sent += s.send_text(self.ctx_msg(coin, params.get("fields")))
+            else:
+                for coin in self.coins(s, "trades"):
+                    if float(params.get("rate", 0)) > 0:
+                        threading.Thread(target=self.send_trades, args=(s, coin, params), daemon=True).start()
+                    else:
+                        sent += self.send_trades(s, coin, params)
+        return {"sent": sent}
+
+    def send_trades(self, session, coin, params):
+        count = int(params.get("count", 1))
+        per = max(1, int(params.get("per_frame", 1)))
+        price = str(params.get("price", "106300.0"))
+        qty = str(params.get("qty", "0.001"))
+        rate = float(params.get("rate", 0))
+        start = time.monotonic()
+        sent = 0
+        k = 0
+        while k < count and session.open:
+            if rate > 0:
+                due = start + k / rate
+                if due > time.monotonic():
+                    time.sleep(due - time.monotonic())
+            now = int(time.time() * 1000)
+            data = []
+            for _ in range(min(per, count - k)):
+                with self.lock:
+                    self.trade_n += 1
+                    n = self.trade_n
+                data.append({"coin": coin, "side": "B" if n % 2 else "A", "px": price, "sz": qty,
+                             "time": now, "hash": "0x%064x" % n, "tid": 900000000000 + n,
+                             "users": ["0x%040x" % 1, "0x%040x" % 2]})
+                k += 1
+            if session.send_text({"channel": "trades", "data": data}):
+                sent += 1
+        return sent
