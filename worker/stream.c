@@ -590,12 +590,20 @@ flush_trades(void)
 	initStringInfo(&d);
 	for (int i = 0; i < buf_trades.n; i++)
 	{
-		appendStringInfo(&d, "%d\t", rows[i].market_id);
+		char		id[12];
+
+		pg_ltoa(rows[i].market_id, id);
+		appendStringInfoString(&d, id);
+		appendStringInfoChar(&d, '\t');
 		append_utc_timestamp(&d, unix_us_to_timestamptz(rows[i].ts_us));
 		appendStringInfoChar(&d, '\t');
 		perps_bulk_append_field(&d, rows[i].trade_id);
 		/* decimals were checked by decimal_storable: digits, sign, point, exponent only */
-		appendStringInfo(&d, "\t%s\t%s\t%s\n", rows[i].price, rows[i].qty, rows[i].is_buy ? "buy" : "sell");
+		appendStringInfoChar(&d, '\t');
+		appendStringInfoString(&d, rows[i].price);
+		appendStringInfoChar(&d, '\t');
+		appendStringInfoString(&d, rows[i].qty);
+		appendStringInfoString(&d, rows[i].is_buy ? "\tbuy\n" : "\tsell\n");
 	}
 	n = perps_bulk_copy_or("perps_stats", "trades", "market_id,ts,trade_id,price,qty,side",
 						   d.data, d.len, insert_trades_cb, NULL, &used_copy);
