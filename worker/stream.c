@@ -67,6 +67,7 @@
 
 #define STREAM_MAX_MARKETS 200
 #define STREAM_REFRESH_MS 5000
+#define STREAM_MARKETS_REFRESH_MS 300000
 #define STREAM_BACKOFF_MIN_MS 1000
 #define STREAM_BACKOFF_MAX_MS 32000
 #define STREAM_FLUSH_RETRY_MS 1000
@@ -217,6 +218,7 @@ static TimestampTz down_since;	/* last message before a drop; 0 when no reconnec
 static TimestampTz last_rx;		/* any frame */
 static TimestampTz last_ping;
 static TimestampTz next_refresh;
+static TimestampTz last_markets_refresh;	/* qty_in_contracts venues: the last refresh_markets */
 
 static const char *const ticker_cols[STREAM_NTICKER] = {
 	"last_price", "mark_price", "index_price", "best_bid_price", "best_bid_qty",
@@ -988,7 +990,31 @@ stream_refresh(bool *exists)
 
 		if (enabled && stream_sa != NULL)
 		{
-			/* markets the watchlist streams that have no row yet */
+			/*
+			 * markets the watchlist streams that have no row yet: on a venue
+			 * that streams contracts only the venue's markets list can give
+			 * the row (its contract size): refresh it, at most every
+			 * STREAM_MARKETS_REFRESH_MS; elsewhere the naming rule makes one
+			 */
+			if (stream_sa->qty_in_contracts)
+			{
+				ret = SPI_execute_with_args("SELECT 1 FROM perps_stats.watchlist w "
+											"JOIN perps_stats.exchanges e ON e.name = w.exchange "
+											"WHERE e.id = $1 AND w.stream AND NOT EXISTS "
+											"(SELECT 1 FROM perps_stats.markets m WHERE m.exchange_id = e.id AND m.symbol = w.symbol)",
+											1, argtypes, args, NULL, true, 1);
+				if (ret == SPI_OK_SELECT && SPI_processed > 0 &&
+					(last_markets_refresh == 0 ||
+					 GetCurrentTimestamp() >= TimestampTzPlusMilliseconds(last_markets_refresh, STREAM_MARKETS_REFRESH_MS)))
+				{
+					ErrorData  *edata;
+
+					last_markets_refresh = GetCurrentTimestamp();
+					edata = perps_run_guarded(stream_refresh_markets, name);
+					if (edata)
+						set_error("refreshing the markets (for their contract sizes) failed: %s", edata->message);
+				}
+			}
 			ret = SPI_execute_with_args("SELECT w.symbol FROM perps_stats.watchlist w "
 										"JOIN perps_stats.exchanges e ON e.name = w.exchange "
 										"WHERE e.id = $1 AND w.stream AND NOT EXISTS "
@@ -1009,7 +1035,7 @@ stream_refresh(bool *exists)
 					Oid			itypes[4] = {INT2OID, TEXTOID, TEXTOID, TEXTOID};
 					Datum		iargs[4];
 
-					if (stream_adapter->native_symbol == NULL ||
+					if (stream_sa->qty_in_contracts || stream_adapter->native_symbol == NULL ||
 						!stream_adapter->native_symbol(missing[i], native, sizeof(native)))
 					{
 						ereport(WARNING,
@@ -1028,23 +1054,6 @@ stream_refresh(bool *exists)
 												4, itypes, iargs, NULL, false, 0);
 					if (ret != SPI_OK_INSERT)
 						elog(ERROR, "inserting into perps_stats.markets failed: %s", SPI_result_code_string(ret));
-				}
-			}
-
-			/* a venue that streams contracts needs each market's contract size */
-			if (stream_sa->qty_in_contracts)
-			{
-				ret = SPI_execute_with_args("SELECT 1 FROM perps_stats.watchlist w "
-											"JOIN perps_stats.exchanges e ON e.name = w.exchange "
-											"JOIN perps_stats.markets m ON m.exchange_id = e.id AND m.symbol = w.symbol "
-											"WHERE e.id = $1 AND w.stream AND m.contract_size IS NULL",
-											1, argtypes, args, NULL, false, 1);
-				if (ret == SPI_OK_SELECT && SPI_processed > 0)
-				{
-					ErrorData  *edata = perps_run_guarded(stream_refresh_markets, name);
-
-					if (edata)
-						set_error("refreshing the markets (for their contract sizes) failed: %s", edata->message);
 				}
 			}
 

@@ -25,7 +25,12 @@ if [ "$reachable" != 1 ]; then
     echo $! > "$RUN/ws_mock.pid"
     for _ in $(seq 1 100); do [ -s "$RUN/ws_mock.port" ] && break; sleep 0.1; done
     ws_port=$(cat "$RUN/ws_mock.port")
-    psql -X -q -d perps -c "UPDATE perps_stats.exchanges SET ws_url = 'ws://127.0.0.1:$ws_port/' || name || '/v5/public/linear' WHERE name = 'bybit'"
+    # every venue's stream at the mock, on the venue's own path (KuCoin: its REST mock's
+    # bullet answer names the WebSocket mock)
+    psql -X -q -d perps -c "UPDATE perps_stats.exchanges SET ws_url = 'ws://127.0.0.1:$ws_port/' || name ||
+        CASE name WHEN 'bybit' THEN '/v5/public/linear' WHEN 'hyperliquid' THEN '/ws' WHEN 'lighter' THEN '/stream'
+                  WHEN 'paradex' THEN '/v1?sbeSchemaId=1&sbeSchemaVersion=1' ELSE '' END"
+    [ -n "${mock_url:-}" ] && curl -s -X POST -d "{\"ws_url\": \"ws://127.0.0.1:$ws_port\"}" "$mock_url/_mock/config" >/dev/null
     # once the Bybit worker is subscribed, two trades a second for the next hours
     ( for _ in $(seq 1 120); do
           if curl -s "http://127.0.0.1:$ws_port/_ws/status" | grep -q publicTrade; then
@@ -35,5 +40,5 @@ if [ "$reachable" != 1 ]; then
           fi
           sleep 1
       done ) >/dev/null 2>&1 &
-    echo "WebSocket mock at ws://127.0.0.1:$ws_port (bybit's ws_url points there; the other venues' streams have no mock yet)"
+    echo "WebSocket mock at ws://127.0.0.1:$ws_port (every venue's ws_url points there; it replays the recorded frames, and Bybit gets a generated trade flow)"
 fi

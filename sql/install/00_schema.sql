@@ -46,7 +46,7 @@ INSERT INTO perps_stats.exchanges (id, name, rest_url, ws_url, maker_fee, taker_
     (1, 'binance',     'https://fapi.binance.com',          'wss://fstream.binance.com',               0.0002,  0.0005),
     (2, 'bybit',       'https://api.bybit.com',             'wss://stream.bybit.com/v5/public/linear', 0.0002,  0.00055),
     (3, 'hyperliquid', 'https://api.hyperliquid.xyz',       'wss://api.hyperliquid.xyz/ws',            0.00015, 0.00045),
-    (4, 'kucoin',      'https://api-futures.kucoin.com',    NULL,                                      0.0002,  0.0006),
+    (4, 'kucoin',      'https://api-futures.kucoin.com',    'wss://ws-api-futures.kucoin.com/',        0.0002,  0.0006),
     (5, 'lighter',     'https://mainnet.zklighter.elliot.ai','wss://mainnet.zklighter.elliot.ai/stream', 0,     0),
     (6, 'paradex',     'https://api.prod.paradex.trade',    'wss://ws.api.prod.paradex.trade/v1?sbeSchemaId=1&sbeSchemaVersion=1', 0, 0.0002);
 

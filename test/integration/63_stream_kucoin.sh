@@ -40,11 +40,9 @@ subscribed() { [ "$(ws_state | jq -c '.sessions')" = '[["/contract/instrument:XB
 sync_settled() { local last; last=$(curl -sf "$PERPS_MOCK_URL/_mock/log?venue=kucoin" | jq '[.[] | select(.path == "/api/v1/level2/snapshot") | .t] | max // 0');
                  python3 -c "import sys,time; sys.exit(0 if time.time() - $last > 1.2 else 1)"; }
 
-# ---- the markets first: the contract size converts contracts to base units ----
-q "UPDATE perps_stats.exchanges SET rest_url = '$PERPS_MOCK_URL/kucoin' WHERE name = 'kucoin'" >/dev/null
-is "$(q "SELECT perps_stats.refresh_markets('kucoin') > 0")" "t" "kucoin markets refreshed from the REST mock"
-is "$(q "SELECT native_symbol || ' ' || contract_size FROM perps_stats.markets WHERE exchange_id = $KC AND symbol = 'BTC'")" \
-   "XBTUSDTM 0.001" "BTC is XBTUSDTM, multiplier 0.001 BTC per contract"
+# ---- no market rows: the worker refreshes the venue's markets itself, since only the
+# markets list gives the contract size that converts contracts to base units ----
+q "DELETE FROM perps_stats.markets WHERE exchange_id = $KC" >/dev/null
 
 # The REST mock learns where the WebSocket mock is (generic mock config); ws_url
 # points nowhere: the worker must open the endpoint the bullet names
@@ -58,6 +56,10 @@ qs "UPDATE perps_stats.exchanges SET rest_url = '$PERPS_MOCK_URL/kucoin', ws_url
 
 # ---- connect: bullet first, then the endpoint with its token ----
 ok_until subscribed "the worker connects to the bullet's endpoint and subscribes level2, execution, tickerV2, snapshot, instrument" 30
+is "$(q "SELECT native_symbol || ' ' || contract_size FROM perps_stats.markets WHERE exchange_id = $KC AND symbol = 'BTC'")" \
+   "XBTUSDTM 0.001" "the worker refreshed the markets: BTC is XBTUSDTM, multiplier 0.001 BTC per contract"
+is "$(curl -sf "$PERPS_MOCK_URL/_mock/log?venue=kucoin" | jq '[.[] | select(.path == "/api/v1/contracts/active")] | length')" "1" \
+   "with one markets request"
 is "$(rest_log | grep -c '^POST /api/v1/bullet-public$')" "1" "one bullet-public request (POST) before the connection"
 cid1=$(ws_state | jq -r '.connect_ids[-1]')
 ok_until '[ -n "$cid1" ] && [ "$cid1" != null ]' "the connection carries a connectId ($cid1); the mock accepted its token (no 401)"

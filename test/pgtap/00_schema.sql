@@ -55,7 +55,7 @@ SELECT results_eq(
     $$VALUES ('binance', 'https://fapi.binance.com', 'wss://fstream.binance.com'),
              ('bybit', 'https://api.bybit.com', 'wss://stream.bybit.com/v5/public/linear'),
              ('hyperliquid', 'https://api.hyperliquid.xyz', 'wss://api.hyperliquid.xyz/ws'),
-             ('kucoin', 'https://api-futures.kucoin.com', NULL),
+             ('kucoin', 'https://api-futures.kucoin.com', 'wss://ws-api-futures.kucoin.com/'),
              ('lighter', 'https://mainnet.zklighter.elliot.ai', 'wss://mainnet.zklighter.elliot.ai/stream'),
              ('paradex', 'https://api.prod.paradex.trade', 'wss://ws.api.prod.paradex.trade/v1?sbeSchemaId=1&sbeSchemaVersion=1')$$,
     'six seeded venues with their endpoints');
