@@ -369,6 +369,13 @@ typedef struct PerpsStreamAdapter
 								 PerpsWsMessage *out);
 
 	/*
+	 * The venue greets a new connection (KuCoin's welcome) and takes
+	 * requests only after that: the subscribe messages wait for the
+	 * connection's first control event.
+	 */
+	bool		await_hello;
+
+	/*
 	 * The messages that make the venue send a fresh book snapshot for one
 	 * market (Bybit: unsubscribe and subscribe its book topic again);
 	 * NULL for rest_snapshot venues.

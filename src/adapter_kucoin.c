@@ -1521,6 +1521,7 @@ kc_ws_seq_rule(bool have_book, int64_t last_seq, const PerpsStreamEvent *ev)
 static const PerpsStreamAdapter kc_stream = {
 	.quote = "USDT",
 	.qty_in_contracts = true,
+	.await_hello = true,		/* requests only after {"type":"welcome"} */
 	.book_depth = 0,			/* level2 is the full book */
 	.ping_message = "{\"id\":\"perps-ping\",\"type\":\"ping\"}",
 	.ping_interval_s = KC_WS_PING_S,

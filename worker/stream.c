@@ -196,6 +196,9 @@ static int	stream_nmarkets;
 static PerpsWs *stream_ws;	/* the first connection; NULL while disconnected */
 static PerpsWs *stream_conns[PERPS_WS_MAX_CONNECTIONS];	/* all of them (stream_conns[0] = stream_ws) */
 static int	stream_nconns;
+/* await_hello venues: each connection's subscribe messages until its greeting (stream_cxt) */
+static PerpsWsMessage *stream_pending[PERPS_WS_MAX_CONNECTIONS];
+static int	stream_npending[PERPS_WS_MAX_CONNECTIONS];
 static PerpsStreamStatus status;
 static int	status_slot = -1;
 
@@ -1179,6 +1182,7 @@ stream_close_all(void)
 			perps_ws_free(stream_conns[k]);
 	memset(stream_conns, 0, sizeof(stream_conns));
 	stream_nconns = 0;
+	memset(stream_npending, 0, sizeof(stream_npending));
 	stream_ws = NULL;
 }
 
@@ -1213,7 +1217,7 @@ stream_conns_oversized(void)
 	return n;
 }
 
-static void handle_frame(const char *data, size_t len, bool binary);
+static void handle_frame(int conn, const char *data, size_t len, bool binary);
 
 /* Hands the received frames of every connection to handle_frame, within the buffer bound. */
 static void
@@ -1229,7 +1233,7 @@ stream_drain(bool count_bytes)
 		{
 			if (count_bytes)
 				status.bytes += (int64) len;
-			handle_frame(data, len, binary);
+			handle_frame(k, data, len, binary);
 		}
 }
 
@@ -1352,7 +1356,24 @@ stream_connect(void)
 		stream_markets[i].next_rest_sync = 0;
 	}
 	for (int k = 0; k < nconns; k++)
-		stream_send(k, msgs + k * PERPS_WS_MAX_MESSAGES, nmsgs[k]);
+	{
+		if (!stream_sa->await_hello)
+			stream_send(k, msgs + k * PERPS_WS_MAX_MESSAGES, nmsgs[k]);
+		else
+		{
+			/* kept until the connection's greeting (frame_cxt is reset per frame) */
+			if (stream_pending[k] == NULL)
+				stream_pending[k] = MemoryContextAllocZero(stream_cxt, sizeof(PerpsWsMessage) * PERPS_WS_MAX_MESSAGES);
+			for (int i = 0; i < nmsgs[k]; i++)
+			{
+				if (stream_pending[k][i].data)
+					pfree((void *) stream_pending[k][i].data);
+				stream_pending[k][i].data = MemoryContextStrdup(stream_cxt, msgs[k * PERPS_WS_MAX_MESSAGES + i].data);
+				stream_pending[k][i].len = msgs[k * PERPS_WS_MAX_MESSAGES + i].len;
+			}
+			stream_npending[k] = nmsgs[k];
+		}
+	}
 	set_state("connecting");
 	last_rx = GetCurrentTimestamp();
 	last_ping = last_rx;
@@ -1913,7 +1934,7 @@ handle_ticker(StreamMarket *m, const PerpsStreamEvent *ev)
 }
 
 static void
-handle_frame(const char *data, size_t len, bool binary)
+handle_frame(int conn, const char *data, size_t len, bool binary)
 {
 	PerpsCtx	ctx;
 	PerpsStreamFrame frame;
@@ -1938,6 +1959,12 @@ handle_frame(const char *data, size_t len, bool binary)
 
 		if (ev->kind == PERPS_EV_CONTROL)
 		{
+			/* the greeting: now the venue takes the subscriptions */
+			if (conn >= 0 && stream_npending[conn] > 0 && !ev->is_error)
+			{
+				stream_send(conn, stream_pending[conn], stream_npending[conn]);
+				stream_npending[conn] = 0;
+			}
 			if (ev->is_error)
 				set_error("the venue refused a request: %s", ev->message ? ev->message : "");
 			continue;

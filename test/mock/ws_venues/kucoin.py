@@ -107,7 +107,14 @@ class Venue(ws.VenueBase):  # noqa: F821 (ws is injected by the loader)
             session.drop()
             return
         session.state["topics"] = set()
-        session.send_text({"id": cid, "type": "welcome"})
+
+        # KuCoin takes requests once it has greeted the connection: the mock greets
+        # after 300 ms and refuses (does not apply) a subscribe that comes earlier
+        def welcome():
+            time.sleep(0.3)
+            session.state["welcomed"] = True
+            session.send_text({"id": cid, "type": "welcome"})
+        threading.Thread(target=welcome, daemon=True).start()
 
     def on_text(self, session, text):
         try:
@@ -120,6 +127,9 @@ class Venue(ws.VenueBase):  # noqa: F821 (ws is injected by the loader)
         if typ == "ping":
             self.pings.append(time.time())
             session.send_text({"id": rid, "type": "pong"})
+            return
+        if typ in ("subscribe", "unsubscribe") and not session.state.get("welcomed"):
+            session.send_text({"id": rid, "type": "error", "code": 400, "data": "connection is not welcomed yet"})
             return
         if typ not in ("subscribe", "unsubscribe"):
             session.send_text({"id": rid, "type": "error", "code": 415, "data": "command type is invalid"})
