@@ -452,7 +452,7 @@ bm_lane_decode(PerpsExactSide *xs, int i, const char *pp, const char *qp)
  * groups: the groups, most significant first, in one 64-bit integer (groups
  * past the value's own read as 0).  With the weight it orders the prices.
  */
-static inline uint64
+static pg_attribute_always_inline uint64
 bm_price_key(const char *dp, int nd, bool tail)
 {
 	uint64		x;
@@ -483,7 +483,7 @@ static pg_attribute_always_inline bool
 bm_lane_scan(const char *p, const char *end, int n, const char **elem, const bool is_bids,
 			 int128 prev)
 {
-	intptr_t	stride = 0;
+	uint32		stride = 0;
 	int			i = 0;
 
 	/*
@@ -493,37 +493,44 @@ bm_lane_scan(const char *p, const char *end, int n, const char **elem, const boo
 	 */
 	for (; i < n && end - p >= 32; i++)
 	{
-		const char *pp = p,
-				   *qp,
-				   *next;
-		uint32		ph4,
-					qh4,
-					plen,
-					qlen;
-		uint16		ph,
-					qh;
+		const char *pp = p;
+		uint64		pw,
+					qw,
+					x;
+		uint32		plen,
+					qlen,
+					qoff,
+					size,
+					nd;
+		uint32		bad;
 		int			w;
 		int128		k;
 
-		memcpy(&ph4, pp, sizeof(uint32));
-		plen = ph4 >> 2;		/* VARSIZE of a 4-byte header */
-		/* a 4-byte header, one to four digit groups */
-		if (unlikely((ph4 & 3) != 0 || plen - 8 > 6))
-			return false;
-		qp = (const char *) INTALIGN(pp + plen);
-		memcpy(&qh4, qp, sizeof(uint32));
-		qlen = qh4 >> 2;
-		next = (const char *) INTALIGN(qp + qlen);
-		if (unlikely((qh4 & 3) != 0 || qlen < VARHDRSZ + sizeof(uint16) || next > end))
-			return false;
-		memcpy(&ph, pp + VARHDRSZ, sizeof(uint16));
-		memcpy(&qh, qp + VARHDRSZ, sizeof(uint16));
-		/* both in the short format, not negative, not special */
-		if (unlikely((((ph & 0xE000) ^ 0x8000) | ((qh & 0xE000) ^ 0x8000)) != 0))
-			return false;
-		w = (int) ((ph & 0x7F) ^ 0x40) - 0x40;
-		k = BM_WKEY(w, bm_price_key(pp + VARHDRSZ + sizeof(uint16), (plen - 6) >> 1, true));
-		if (unlikely(is_bids ? k > prev : k < prev))
+		/* the 4-byte varlena header and the numeric header, in one load each */
+		memcpy(&pw, pp, sizeof(uint64));
+		plen = (uint32) pw >> 2;		/* VARSIZE of a 4-byte header */
+		qoff = (plen + 3) & ~3U;
+		memcpy(&qw, pp + qoff, sizeof(uint64));
+		qlen = (uint32) qw >> 2;
+		size = qoff + ((qlen + 3) & ~3U);
+		nd = (plen - 6) >> 1;
+
+		/*
+		 * Both 4-byte headers; one to four price digit groups, zero to five
+		 * quantity groups; both numerics in the short format, not negative,
+		 * not special; the level inside the array.  One branch for all.
+		 */
+		bad = ((uint32) (pw | qw) & 3) | (plen - 8 > 6) | (qlen - 6 > 10) |
+			(((uint32) (pw >> 32) & 0xE000) ^ 0x8000) | (((uint32) (qw >> 32) & 0xE000) ^ 0x8000) |
+			(size > (uint32) (end - pp));
+		w = (int) (((uint32) (pw >> 32) & 0x7F) ^ 0x40) - 0x40;
+		/* the price's digit groups, the first the highest (bm_price_key) */
+		memcpy(&x, pp + VARHDRSZ + sizeof(uint16), sizeof(uint64));
+		x = (x >> 32) | (x << 32);
+		x = ((x & UINT64CONST(0xFFFF0000FFFF0000)) >> 16) | ((x & UINT64CONST(0x0000FFFF0000FFFF)) << 16);
+		x &= ~UINT64CONST(0) << ((16 * (4 - nd)) & 63);
+		k = BM_WKEY(w, x);
+		if (unlikely(bad != 0 || (is_bids ? k > prev : k < prev)))
 			return false;
 		prev = k;
 		if (elem != NULL)
@@ -538,11 +545,11 @@ bm_lane_scan(const char *p, const char *end, int n, const char **elem, const boo
 		 * empty asm keeps the compiler from folding the check away.
 		 */
 		p = pp + stride;
-		if (unlikely(p != next))
+		if (unlikely(stride != size))
 		{
-			__asm__("" : "+r"(next));
-			p = next;
-			stride = next - pp;
+			__asm__("" : "+r"(size));
+			stride = size;
+			p = pp + size;
 		}
 	}
 
@@ -1275,8 +1282,7 @@ typedef struct BmWalk
 	int64		mq;				/* its quantity, frame gq */
 	int			pds;			/* their display scales */
 	int			qds;
-	uint64		pkey;			/* order key of its price (bm_price_key) */
-	int			pw;				/* weight of its price */
+	const char *lp;				/* the level read */
 } BmWalk;
 
 static inline void
@@ -1318,11 +1324,11 @@ bm_walk_level(BmWalk *wk, const bool is_bids, int *dgp, int *dgq)
 	}
 	if (unlikely(!bm_level_read(rp, &lv) || lv.size > (uint32) (wk->end - wk->p)))
 		return false;
+	wk->lp = wk->p;
 	wk->p += lv.size;
 
 	/* the price, in frame gp (grown when it is finer) */
-	wk->pw = bm_weight(lv.ph);
-	fgp = lv.pnd - 1 - wk->pw;
+	fgp = lv.pnd - 1 - bm_weight(lv.ph);
 	*dgp = 0;
 	if (unlikely(fgp > wk->gp))
 	{
@@ -1346,7 +1352,6 @@ bm_walk_level(BmWalk *wk, const bool is_bids, int *dgp, int *dgq)
 		return false;
 	wk->prevm = wk->mp;
 	wk->pds = (lv.ph >> 7) & 0x3F;
-	wk->pkey = bm_price_key(lv.pdg, lv.pnd, true);
 
 	/* the quantity, in frame gq */
 	wk->qds = (lv.qh >> 7) & 0x3F;
@@ -1375,7 +1380,15 @@ bm_walk_level(BmWalk *wk, const bool is_bids, int *dgp, int *dgq)
 static pg_attribute_always_inline bool
 bm_walk_check_rest(BmWalk *wk, int n, const bool is_bids)
 {
-	return bm_lane_scan(wk->p, wk->end, n, NULL, is_bids, BM_WKEY(wk->pw, wk->pkey));
+	const char *lp = wk->lp;
+	uint16		ph;
+	int			nd = (VARSIZE(lp) - VARHDRSZ - sizeof(uint16)) / sizeof(uint16);
+	const char *dp = lp + VARHDRSZ + sizeof(uint16);
+
+	/* the order key of the level read (bm_walk_level checked its format) */
+	memcpy(&ph, lp + VARHDRSZ, sizeof(uint16));
+	return bm_lane_scan(wk->p, wk->end, n, NULL, is_bids,
+						BM_WKEY(bm_weight(ph), bm_price_key(dp, nd, wk->end - dp >= 8)));
 }
 
 /*
