@@ -476,6 +476,15 @@ bm_price_key(const char *dp, int nd, bool tail)
  * Checks a side given as an array (see above) and sets it up for the lane,
  * nothing decoded yet; false when the general path has to take it.
  */
+/*
+ * The first 8 bytes of a numeric element, read as one little-endian
+ * integer: the 4-byte varlena header (its two low bits 0 when uncompressed
+ * and 4-byte), then the 16-bit numeric header (0x8000 in its three top bits
+ * for the short format, not negative, not special).
+ */
+#define BM_HDR_MASK UINT64CONST(0x0000E00000000003)
+#define BM_HDR_GOOD UINT64CONST(0x0000800000000000)
+
 /* weight and order key of a price, ordered as the prices */
 #define BM_WKEY(w, key) (((int128) (w) << 64) | (int128) (key))
 
@@ -485,13 +494,15 @@ bm_lane_scan(const char *p, const char *end, int n, const char **elem, const boo
 {
 	uint32		stride = 0;
 	int			i = 0;
+	const char *safe = end - 32;
 
 	/*
-	 * Levels that lie at least 32 bytes before the end: a price of at most
-	 * four digit groups takes at most 16 bytes, so its quantity's header
-	 * and the key's 8 bytes can be read without checking the bounds again.
+	 * Levels that start at least 32 bytes before the end: a level of a
+	 * price of at most four digit groups and a quantity of at most five
+	 * takes at most 32 bytes, so it can be read whole without checking the
+	 * bounds again.
 	 */
-	for (; i < n && end - p >= 32; i++)
+	for (; i < n && p <= safe; i++)
 	{
 		const char *pp = p;
 		uint64		pw,
@@ -516,13 +527,13 @@ bm_lane_scan(const char *p, const char *end, int n, const char **elem, const boo
 		nd = (plen - 6) >> 1;
 
 		/*
-		 * Both 4-byte headers; one to four price digit groups, zero to five
-		 * quantity groups; both numerics in the short format, not negative,
-		 * not special; the level inside the array.  One branch for all.
+		 * One to four price digit groups, zero to five quantity groups (so
+		 * the level ends within the 32 bytes); both 4-byte varlena headers,
+		 * both numerics in the short format, not negative, not special.  One
+		 * branch for all.
 		 */
-		bad = ((uint32) (pw | qw) & 3) | (plen - 8 > 6) | (qlen - 6 > 10) |
-			(((uint32) (pw >> 32) & 0xE000) ^ 0x8000) | (((uint32) (qw >> 32) & 0xE000) ^ 0x8000) |
-			(size > (uint32) (end - pp));
+		bad = (plen - 8 > 6) | (qlen - 6 > 10) |
+			((((pw & BM_HDR_MASK) ^ BM_HDR_GOOD) | ((qw & BM_HDR_MASK) ^ BM_HDR_GOOD)) != 0);
 		w = (int) (((uint32) (pw >> 32) & 0x7F) ^ 0x40) - 0x40;
 		/* the price's digit groups, the first the highest (bm_price_key) */
 		memcpy(&x, pp + VARHDRSZ + sizeof(uint16), sizeof(uint64));
