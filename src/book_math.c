@@ -26,6 +26,13 @@
  * threshold are a prefix of the side, found by binary search over the
  * prices; the prefix sums give the figure.
  *
+ * The SQL functions liquidity_depth, market_depth and slippage first try
+ * the one-pass form (perps_depth_from_arrays, perps_slippage_from_arrays):
+ * each side read once from the array, every level checked, decoded and
+ * summed in the same step, nothing stored per level; see "Depth in one
+ * pass" below.  The general path above takes whatever that form gives up
+ * on, and reports the errors.
+ *
  * Memory: everything is palloc'd in the caller's memory context.
  *
  *-------------------------------------------------------------------------
@@ -494,7 +501,6 @@ bm_lane_scan(const char *p, const char *end, int n, const char **elem, const boo
 {
 	uint32		stride = 0;
 	int			i = 0;
-	const char *safe = end - 32;
 
 	/*
 	 * Levels that start at least 32 bytes before the end: a level of a
@@ -502,7 +508,7 @@ bm_lane_scan(const char *p, const char *end, int n, const char **elem, const boo
 	 * takes at most 32 bytes, so it can be read whole without checking the
 	 * bounds again.
 	 */
-	for (; i < n && p <= safe; i++)
+	for (; i < n && end - p >= 32; i++)
 	{
 		const char *pp = p;
 		uint64		pw,
