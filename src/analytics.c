@@ -77,6 +77,21 @@ analytics_thresholds(ArrayType *arr, const char *what, int shift,
 	return n;
 }
 
+/*
+ * Sets up materialize mode.  The result's tuple descriptor is a copy of the
+ * one the executor expects (the function's declared columns), when it gives
+ * one, which spares looking the function's OUT parameters up in the catalog
+ * for every book.
+ */
+static void
+analytics_init_srf(FunctionCallInfo fcinfo)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+
+	InitMaterializedSRF(fcinfo, rsinfo != NULL && IsA(rsinfo, ReturnSetInfo) &&
+						rsinfo->expectedDesc != NULL ? MAT_SRF_USE_EXPECTED_DESC : 0);
+}
+
 PG_FUNCTION_INFO_V1(mid_price);
 Datum
 mid_price(PG_FUNCTION_ARGS)
@@ -113,34 +128,54 @@ analytics_depth(FunctionCallInfo fcinfo, const char *what, int shift, bool base,
 				bool with_complete)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	ArrayType  *bids;
+	ArrayType  *asks;
 	PerpsExactBook xb;
+	PerpsDepthResult dr;
+	bool		fast;
 	Datum	   *elems;
 	XNum	   *fractions;
 	int			n;
 	int			i;
+	int			s;
 
-	InitMaterializedSRF(fcinfo, 0);
+	analytics_init_srf(fcinfo);
 	n = analytics_thresholds(PG_GETARG_ARRAYTYPE_P(2), what, shift, &elems, &fractions);
-	analytics_book_args(fcinfo, &xb);
-	if (!xb.has_mid)
-		return (Datum) 0;
+	bids = PG_GETARG_ARRAYTYPE_P(0);
+	asks = PG_GETARG_ARRAYTYPE_P(1);
+
+	/* the common case: both sides in one pass each (book_math.c) */
+	for (s = 0; s < 2; s++)
+	{
+		dr.fig[s] = palloc(sizeof(XNum) * Max(n, 1));
+		dr.complete[s] = palloc(sizeof(bool) * Max(n, 1));
+	}
+	fast = perps_depth_from_arrays(bids, asks, n, fractions, base, &dr);
+	if (!fast)
+	{
+		perps_exact_from_arrays(bids, asks, &xb);
+		if (!xb.has_mid)
+			return (Datum) 0;
+	}
 
 	for (i = 0; i < n; i++)
 	{
 		Datum		values[5];
 		bool		nulls[5] = {false, false, false, false, false};
-		bool		bid_complete,
-					ask_complete;
 
+		if (!fast)
+		{
+			for (s = 0; s < 2; s++)
+				dr.fig[s][i] = perps_exact_within(&xb, s == 0, fractions[i], base,
+												  with_complete ? &dr.complete[s][i] : NULL);
+		}
 		values[0] = elems[i];
-		values[1] = NumericGetDatum(xn_to_numeric(perps_exact_within(&xb, true, fractions[i], base,
-																	 with_complete ? &bid_complete : NULL)));
-		values[2] = NumericGetDatum(xn_to_numeric(perps_exact_within(&xb, false, fractions[i], base,
-																	 with_complete ? &ask_complete : NULL)));
+		values[1] = NumericGetDatum(xn_to_numeric(dr.fig[0][i]));
+		values[2] = NumericGetDatum(xn_to_numeric(dr.fig[1][i]));
 		if (with_complete)
 		{
-			values[3] = BoolGetDatum(bid_complete);
-			values[4] = BoolGetDatum(ask_complete);
+			values[3] = BoolGetDatum(dr.complete[0][i]);
+			values[4] = BoolGetDatum(dr.complete[1][i]);
 		}
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
@@ -174,7 +209,7 @@ slippage(PG_FUNCTION_ARGS)
 	Datum		values[7];
 	bool		nulls[7] = {false, false, false, false, false, false, false};
 
-	InitMaterializedSRF(fcinfo, 0);
+	analytics_init_srf(fcinfo);
 	if (strcmp(side, "buy") == 0)
 		is_buy = true;
 	else if (strcmp(side, "sell") == 0)
@@ -190,11 +225,15 @@ slippage(PG_FUNCTION_ARGS)
 				 errdetail("The notional is %s.",
 						   DatumGetCString(DirectFunctionCall1(numeric_out, PG_GETARG_DATUM(3))))));
 
-	analytics_book_args(fcinfo, &xb);
-	if (!xb.has_mid)
-		return (Datum) 0;
-
-	perps_exact_slippage(&xb, is_buy, notional, &res);
+	/* the common case in one pass (book_math.c), else the general path */
+	if (!perps_slippage_from_arrays(PG_GETARG_ARRAYTYPE_P(0), PG_GETARG_ARRAYTYPE_P(1),
+									is_buy, notional, &xb.mid, &res))
+	{
+		analytics_book_args(fcinfo, &xb);
+		if (!xb.has_mid)
+			return (Datum) 0;
+		perps_exact_slippage(&xb, is_buy, notional, &res);
+	}
 	values[0] = NumericGetDatum(xn_to_numeric(xb.mid));
 	values[1] = res.avg_price ? NumericGetDatum(res.avg_price) : (Datum) 0;
 	nulls[1] = res.avg_price == NULL;
@@ -468,7 +507,7 @@ slippage_rows(PG_FUNCTION_ARGS)
 	int			n;
 	int			i;
 
-	InitMaterializedSRF(fcinfo, 0);
+	analytics_init_srf(fcinfo);
 	perps_book_from_arrays(PG_GETARG_ARRAYTYPE_P(0), PG_GETARG_ARRAYTYPE_P(1), &book);
 	n = perps_book_slippage_rows(&book, rows);
 	for (i = 0; i < n; i++)

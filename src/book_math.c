@@ -26,6 +26,13 @@
  * threshold are a prefix of the side, found by binary search over the
  * prices; the prefix sums give the figure.
  *
+ * The SQL functions liquidity_depth, market_depth and slippage first try
+ * the one-pass form (perps_depth_from_arrays, perps_slippage_from_arrays):
+ * each side read once from the array, every level checked, decoded and
+ * summed in the same step, nothing stored per level; see "Depth in one
+ * pass" below.  The general path above takes whatever that form gives up
+ * on, and reports the errors.
+ *
  * Memory: everything is palloc'd in the caller's memory context.
  *
  *-------------------------------------------------------------------------
@@ -452,7 +459,7 @@ bm_lane_decode(PerpsExactSide *xs, int i, const char *pp, const char *qp)
  * groups: the groups, most significant first, in one 64-bit integer (groups
  * past the value's own read as 0).  With the weight it orders the prices.
  */
-static inline uint64
+static pg_attribute_always_inline uint64
 bm_price_key(const char *dp, int nd, bool tail)
 {
 	uint64		x;
@@ -476,57 +483,75 @@ bm_price_key(const char *dp, int nd, bool tail)
  * Checks a side given as an array (see above) and sets it up for the lane,
  * nothing decoded yet; false when the general path has to take it.
  */
+/*
+ * The first 8 bytes of a numeric element, read as one little-endian
+ * integer: the 4-byte varlena header (its two low bits 0 when uncompressed
+ * and 4-byte), then the 16-bit numeric header (0x8000 in its three top bits
+ * for the short format, not negative, not special).
+ */
+#define BM_HDR_MASK UINT64CONST(0x0000E00000000003)
+#define BM_HDR_GOOD UINT64CONST(0x0000800000000000)
+
 /* weight and order key of a price, ordered as the prices */
 #define BM_WKEY(w, key) (((int128) (w) << 64) | (int128) (key))
 
 static pg_attribute_always_inline bool
-bm_lane_scan(const char *p, const char *end, int n, const char **elem, const bool is_bids)
+bm_lane_scan(const char *p, const char *end, int n, const char **elem, const bool is_bids,
+			 int128 prev)
 {
-	int128		prev = is_bids ? BM_WKEY(PG_INT32_MAX, 0) : BM_WKEY(PG_INT32_MIN, 0);
-	intptr_t	stride = 0;
+	uint32		stride = 0;
 	int			i = 0;
 
 	/*
-	 * Levels that lie at least 32 bytes before the end: a price of at most
-	 * four digit groups takes at most 16 bytes, so its quantity's header
-	 * and the key's 8 bytes can be read without checking the bounds again.
+	 * Levels that start at least 32 bytes before the end: a level of a
+	 * price of at most four digit groups and a quantity of at most five
+	 * takes at most 32 bytes, so it can be read whole without checking the
+	 * bounds again.
 	 */
 	for (; i < n && end - p >= 32; i++)
 	{
-		const char *pp = p,
-				   *qp,
-				   *next;
-		uint32		ph4,
-					qh4,
-					plen,
-					qlen;
-		uint16		ph,
-					qh;
+		const char *pp = p;
+		uint64		pw,
+					qw,
+					x;
+		uint32		plen,
+					qlen,
+					qoff,
+					size,
+					nd;
+		uint32		bad;
 		int			w;
 		int128		k;
 
-		memcpy(&ph4, pp, sizeof(uint32));
-		plen = ph4 >> 2;		/* VARSIZE of a 4-byte header */
-		/* a 4-byte header, one to four digit groups */
-		if (unlikely((ph4 & 3) != 0 || plen - 8 > 6))
-			return false;
-		qp = (const char *) INTALIGN(pp + plen);
-		memcpy(&qh4, qp, sizeof(uint32));
-		qlen = qh4 >> 2;
-		next = (const char *) INTALIGN(qp + qlen);
-		if (unlikely((qh4 & 3) != 0 || qlen < VARHDRSZ + sizeof(uint16) || next > end))
-			return false;
-		memcpy(&ph, pp + VARHDRSZ, sizeof(uint16));
-		memcpy(&qh, qp + VARHDRSZ, sizeof(uint16));
-		/* both in the short format, not negative, not special */
-		if (unlikely((((ph & 0xE000) ^ 0x8000) | ((qh & 0xE000) ^ 0x8000)) != 0))
-			return false;
-		w = (int) ((ph & 0x7F) ^ 0x40) - 0x40;
-		k = BM_WKEY(w, bm_price_key(pp + VARHDRSZ + sizeof(uint16), (plen - 6) >> 1, true));
-		if (unlikely(is_bids ? k > prev : k < prev))
+		/* the 4-byte varlena header and the numeric header, in one load each */
+		memcpy(&pw, pp, sizeof(uint64));
+		plen = (uint32) pw >> 2;		/* VARSIZE of a 4-byte header */
+		qoff = (plen + 3) & ~3U;
+		memcpy(&qw, pp + qoff, sizeof(uint64));
+		qlen = (uint32) qw >> 2;
+		size = qoff + ((qlen + 3) & ~3U);
+		nd = (plen - 6) >> 1;
+
+		/*
+		 * One to four price digit groups, zero to five quantity groups (so
+		 * the level ends within the 32 bytes); both 4-byte varlena headers,
+		 * both numerics in the short format, not negative, not special.  One
+		 * branch for all.
+		 */
+		bad = (plen - 8 > 6) | (qlen - 6 > 10) |
+			((((pw & BM_HDR_MASK) ^ BM_HDR_GOOD) | ((qw & BM_HDR_MASK) ^ BM_HDR_GOOD)) != 0);
+		w = (int) (((uint32) (pw >> 32) & 0x7F) ^ 0x40) - 0x40;
+		/* the price's digit groups, the first the highest (bm_price_key) */
+		memcpy(&x, pp + VARHDRSZ + sizeof(uint16), sizeof(uint64));
+		x = (x >> 32) | (x << 32);
+		x = ((x & UINT64CONST(0xFFFF0000FFFF0000)) >> 16) | ((x & UINT64CONST(0x0000FFFF0000FFFF)) << 16);
+		x &= ~UINT64CONST(0) << ((16 * (4 - nd)) & 63);
+		k = BM_WKEY(w, x);
+		if (unlikely(bad != 0 || (is_bids ? k > prev : k < prev)))
 			return false;
 		prev = k;
-		elem[i] = pp;
+		if (elem != NULL)
+			elem[i] = pp;
 
 		/*
 		 * Where the next level starts depends on this level's lengths, a
@@ -537,11 +562,11 @@ bm_lane_scan(const char *p, const char *end, int n, const char **elem, const boo
 		 * empty asm keeps the compiler from folding the check away.
 		 */
 		p = pp + stride;
-		if (unlikely(p != next))
+		if (unlikely(stride != size))
 		{
-			__asm__("" : "+r"(next));
-			p = next;
-			stride = next - pp;
+			__asm__("" : "+r"(size));
+			stride = size;
+			p = pp + size;
 		}
 	}
 
@@ -581,7 +606,8 @@ bm_lane_scan(const char *p, const char *end, int n, const char **elem, const boo
 		if (unlikely(is_bids ? k > prev : k < prev))
 			return false;
 		prev = k;
-		elem[i] = pp;
+		if (elem != NULL)
+			elem[i] = pp;
 	}
 	return true;
 }
@@ -599,8 +625,8 @@ bm_lane_scan_array(ArrayType *arr, bool is_bids, PerpsExactSide *xs)
 	end = (const char *) arr + VARSIZE(arr);
 	xs->elem = palloc(sizeof(const char *) * Max(xs->n, 1));
 	/* one loop for each side, with the direction of the order built in */
-	if (!(is_bids ? bm_lane_scan(p, end, xs->n, xs->elem, true) :
-		  bm_lane_scan(p, end, xs->n, xs->elem, false)))
+	if (!(is_bids ? bm_lane_scan(p, end, xs->n, xs->elem, true, BM_WKEY(PG_INT32_MAX, 0)) :
+		  bm_lane_scan(p, end, xs->n, xs->elem, false, BM_WKEY(PG_INT32_MIN, 0))))
 		return false;
 	xs->end = end;
 	bm_lane_init(xs);
@@ -1006,18 +1032,46 @@ perps_exact_max_bps(const PerpsExactBook *xb, bool bids)
 	return xn_div(xn_mul(dist, xn_make(10000, 0)), xb->mid);
 }
 
+/*
+ * An order that takes the best lo - 1 levels whole (cq and cb their quote
+ * and base) and the rest of the notional from level lo at price p.
+ */
+static void
+bm_slippage_fill(XNum mid, bool is_buy, XNum notional, int lo, XNum p, XNum cq, XNum cb,
+				 PerpsSlippage *res)
+{
+	XNum		rem,
+				den,
+				num,
+				mid_den,
+				diff;
+
+	/*
+	 * rem quote of level lo at price p: filled base = cb + rem / p = den / p
+	 * with den = cb * p + rem, and the average price = notional / filled
+	 * base = notional * p / den.
+	 */
+	rem = xn_sub(notional, cq);
+	den = xn_add(xn_mul(cb, p), rem);
+	num = xn_mul(notional, p);
+	mid_den = xn_mul(mid, den);
+	diff = is_buy ? xn_sub(num, mid_den) : xn_sub(mid_den, num);
+
+	res->feasible = true;
+	res->levels_used = lo;
+	res->filled_quote = xn_to_numeric(notional);
+	res->filled_base = xn_div(den, p);
+	res->avg_price = xn_div(num, den);
+	/* (avg - mid) / mid * 10^4 = (num - mid * den) * 10^4 / (mid * den) */
+	res->slippage_bps = xn_div(xn_mul(diff, xn_make(10000, 0)), mid_den);
+}
+
 void
 perps_exact_slippage(PerpsExactBook *xb, bool is_buy, XNum notional, PerpsSlippage *res)
 {
 	PerpsExactSide *xs = is_buy ? &xb->asks : &xb->bids;
 	int			lo = 1,
 				hi;
-	XNum		p,
-				rem,
-				den,
-				num,
-				mid_den,
-				diff;
 
 	Assert(xb->has_mid && xs->n > 0);
 
@@ -1060,26 +1114,559 @@ perps_exact_slippage(PerpsExactBook *xb, bool is_buy, XNum notional, PerpsSlippa
 			lo = m + 1;
 	}
 
-	/*
-	 * The order takes the best lo - 1 levels whole and rem quote of level lo
-	 * at price p: filled base = cum_base + rem / p = den / p with den =
-	 * cum_base * p + rem, and the average price = notional / filled base =
-	 * notional * p / den.
-	 */
-	p = perps_exact_price(xs, lo - 1);
-	rem = xn_sub(notional, bm_cumq(xs, lo - 1));
-	den = xn_add(xn_mul(bm_cumb(xs, lo - 1), p), rem);
-	num = xn_mul(notional, p);
-	mid_den = xn_mul(xb->mid, den);
-	diff = is_buy ? xn_sub(num, mid_den) : xn_sub(mid_den, num);
+	bm_slippage_fill(xb->mid, is_buy, notional, lo, perps_exact_price(xs, lo - 1),
+					 bm_cumq(xs, lo - 1), bm_cumb(xs, lo - 1), res);
+}
 
-	res->feasible = true;
-	res->levels_used = lo;
-	res->filled_quote = xn_to_numeric(notional);
-	res->filled_base = xn_div(den, p);
-	res->avg_price = xn_div(num, den);
-	/* (avg - mid) / mid * 10^4 = (num - mid * den) * 10^4 / (mid * den) */
-	res->slippage_bps = xn_div(xn_mul(diff, xn_make(10000, 0)), mid_den);
+/* ------------------------------------------------------------------------
+ * Depth in one pass (liquidity_depth and market_depth from the arrays).
+ *
+ * With the thresholds known before the walk (mid needs only the best level
+ * of each side), each side is read once: every level is checked as in
+ * bm_lane_scan, decoded, compared with the nearest threshold not passed
+ * yet, and added to one 128-bit running sum; the sum (with its frame and
+ * the largest display scale of its terms) is taken for a threshold when
+ * the first level beyond it comes.  Once every threshold is passed, the
+ * rest of the side is only checked (bm_lane_scan).  Nothing is stored per
+ * level and nothing is allocated.
+ *
+ * Prices are compared in the price column's frame (value * 10000^gp): a bid
+ * lies within T when m >= ceil(T * 10000^gp), an ask when m <= floor(T *
+ * 10000^gp).  A finer value deeper in the side grows the frame: the running
+ * sum, the previous price and the thresholds are rescaled (at most four
+ * times per column).
+ *
+ * Anything this walk does not take (an empty side, a value or sum that
+ * does not fit, and every kind of bad input) makes it give up before it
+ * has reported anything, and the caller takes the general path, which
+ * reports errors in level order.
+ * ------------------------------------------------------------------------
+ */
+
+/* One level read in place; the 32 bytes from its price on can be read. */
+typedef struct BmLevel
+{
+	uint16		ph;				/* numeric headers */
+	uint16		qh;
+	int			pnd;			/* digit groups */
+	int			qnd;
+	const char *pdg;			/* the digit groups */
+	const char *qdg;
+	uint32		size;			/* bytes from the price to the next level */
+} BmLevel;
+
+static pg_attribute_always_inline bool
+bm_level_read(const char *pp, BmLevel *lv)
+{
+	uint32		ph4,
+				qh4,
+				plen,
+				qlen,
+				qoff;
+	const char *qp;
+
+	/* the array's elements are int-aligned, so offsets align as pointers */
+	memcpy(&ph4, pp, sizeof(uint32));
+	plen = ph4 >> 2;			/* VARSIZE of a 4-byte header */
+	/* a 4-byte header, one to four digit groups */
+	if (unlikely((ph4 & 3) != 0 || plen - 8 > 6))
+		return false;
+	qoff = INTALIGN(plen);
+	qp = pp + qoff;
+	memcpy(&qh4, qp, sizeof(uint32));
+	qlen = qh4 >> 2;
+	/* a 4-byte header, zero to five digit groups */
+	if (unlikely((qh4 & 3) != 0 || qlen - 6 > 10))
+		return false;
+	memcpy(&lv->ph, pp + VARHDRSZ, sizeof(uint16));
+	memcpy(&lv->qh, qp + VARHDRSZ, sizeof(uint16));
+	/* both in the short format, not negative, not special */
+	if (unlikely((((lv->ph & 0xE000) ^ 0x8000) | ((lv->qh & 0xE000) ^ 0x8000)) != 0))
+		return false;
+	lv->pnd = (plen - 6) >> 1;
+	lv->qnd = (qlen - 6) >> 1;
+	lv->pdg = pp + VARHDRSZ + sizeof(uint16);
+	lv->qdg = qp + VARHDRSZ + sizeof(uint16);
+	lv->size = qoff + INTALIGN(qlen);
+	return true;
+}
+
+/* weight of a short-format numeric */
+static inline int
+bm_weight(uint16 hdr)
+{
+	return (int) ((hdr & 0x7F) ^ 0x40) - 0x40;
+}
+
+/*
+ * Value of a short-format non-negative numeric of nd >= 1 digit groups (the
+ * five slots from dgp on readable) in frame g, which holds its fractional
+ * groups (nd - 1 - weight <= g <= 4).  false when it does not fit.
+ */
+static pg_attribute_always_inline bool
+bm_frame_value(uint16 hdr, int nd, const char *dgp, int g, int64 *m)
+{
+	int			w = bm_weight(hdr);
+	int			ds = (hdr >> 7) & 0x3F;
+	int			e = g + w;		/* weight of the leading group in the frame */
+	int			cut = 4 * (nd - 1 - w) - ds;
+	uint16		dg[5];
+	uint64		d1,
+				d2,
+				d3,
+				d4;
+
+	memcpy(dg, dgp, sizeof(dg));
+	if (unlikely(ds > XN_INT64_MAX_SCALE || e > 4 || (e == 4 && dg[0] > 921)))
+		return false;
+	/* digits past the display scale must be zero (numeric keeps none) */
+	if (cut > 0 && unlikely(cut > 3 || !bm_divisible_pow10(dg[nd - 1], cut)))
+		return false;
+	d1 = nd > 1 ? dg[1] : 0;
+	d2 = nd > 2 ? dg[2] : 0;
+	d3 = nd > 3 ? dg[3] : 0;
+	d4 = nd > 4 ? dg[4] : 0;
+	*m = (int64) (dg[0] * bm_p4[e + 4] + d1 * bm_p4[e + 3] + d2 * bm_p4[e + 2] +
+				  d3 * bm_p4[e + 1] + d4 * bm_p4[e]);
+	return true;
+}
+
+/* x * 10000^k (k >= 0) in place; false on overflow */
+static inline bool
+bm_rescale128(int128 *x, int k)
+{
+	return k == 0 || !__builtin_mul_overflow(*x, xn_pow10[4 * k], x);
+}
+
+/*
+ * The thresholds from j on in price frame g: ceil(T * 10000^g) for bids,
+ * floor for asks.  false when one does not fit.
+ */
+static bool
+bm_thr_frame(const XNum *thr, int j, int n, int g, bool is_bids, int128 *tm)
+{
+	for (; j < n; j++)
+	{
+		int			d = 4 * g - thr[j].scale;
+		int128		v = thr[j].v;
+
+		if (thr[j].big)
+			return false;
+		if (d >= 0)
+		{
+			if (__builtin_mul_overflow(v, xn_pow10[d], &tm[j]))
+				return false;
+		}
+		else
+		{
+			int128		p = xn_pow10[-d];
+			int128		q = v / p;
+
+			if (v % p != 0)
+			{
+				if (is_bids && v > 0)
+					q++;		/* ceil */
+				else if (!is_bids && v < 0)
+					q--;		/* floor */
+			}
+			tm[j] = q;
+		}
+	}
+	return true;
+}
+
+/* What the walk found for one threshold. */
+typedef struct BmDepthFig
+{
+	int128		sum;
+	int			scale;			/* decimals of sum */
+	int			dscale;			/* display scale of the figure */
+	bool		complete;
+} BmDepthFig;
+
+/*
+ * The walk over one side: the position, the column frames (digit groups),
+ * the previous price (for the order) and the level just read.
+ */
+typedef struct BmWalk
+{
+	const char *p;				/* the next level */
+	const char *end;
+	int			gp;				/* price frame */
+	int			gq;				/* quantity frame */
+	int64		prevm;
+	int64		mp;				/* price of the level read, frame gp */
+	int64		mq;				/* its quantity, frame gq */
+	int			pds;			/* their display scales */
+	int			qds;
+	const char *lp;				/* the level read */
+} BmWalk;
+
+static inline void
+bm_walk_init(BmWalk *wk, ArrayType *arr, bool is_bids)
+{
+	wk->p = (const char *) arr + ARR_OVERHEAD_NONULLS(2);
+	wk->end = (const char *) arr + VARSIZE(arr);
+	wk->gp = 0;
+	wk->gq = 0;
+	wk->prevm = is_bids ? PG_INT64_MAX : 0;
+}
+
+/*
+ * Reads, checks and decodes the next level and moves on.  *dgp and *dgq
+ * are set to how many digit groups the price and quantity frames grew by
+ * (the caller rescales what it keeps in them).  false when the general path
+ * has to take the side.
+ */
+static pg_attribute_always_inline bool
+bm_walk_level(BmWalk *wk, const bool is_bids, int *dgp, int *dgq)
+{
+	union
+	{
+		char		c[32];
+		int32		align;
+	}			buf;
+	const char *rp = wk->p;
+	BmLevel		lv;
+	int			fgp;
+
+	if (unlikely(wk->end - wk->p < 32))
+	{
+		/* near the end: read the level from a zero-padded copy */
+		if (wk->end - wk->p < 12)
+			return false;
+		memset(buf.c, 0, sizeof(buf.c));
+		memcpy(buf.c, wk->p, wk->end - wk->p);
+		rp = buf.c;
+	}
+	if (unlikely(!bm_level_read(rp, &lv) || lv.size > (uint32) (wk->end - wk->p)))
+		return false;
+	wk->lp = wk->p;
+	wk->p += lv.size;
+
+	/* the price, in frame gp (grown when it is finer) */
+	fgp = lv.pnd - 1 - bm_weight(lv.ph);
+	*dgp = 0;
+	if (unlikely(fgp > wk->gp))
+	{
+		int128		pm = wk->prevm;
+
+		if (fgp > 4)
+			return false;
+		*dgp = fgp - wk->gp;
+		if (wk->prevm != PG_INT64_MAX)
+		{
+			if (!bm_rescale128(&pm, *dgp) || pm > PG_INT64_MAX)
+				return false;
+			wk->prevm = (int64) pm;
+		}
+		wk->gp = fgp;
+	}
+	if (unlikely(!bm_frame_value(lv.ph, lv.pnd, lv.pdg, wk->gp, &wk->mp)))
+		return false;
+	/* a zero price, or out of order */
+	if (unlikely(wk->mp == 0 || (is_bids ? wk->mp > wk->prevm : wk->mp < wk->prevm)))
+		return false;
+	wk->prevm = wk->mp;
+	wk->pds = (lv.ph >> 7) & 0x3F;
+
+	/* the quantity, in frame gq */
+	wk->qds = (lv.qh >> 7) & 0x3F;
+	*dgq = 0;
+	if (lv.qnd == 0)
+	{
+		wk->mq = 0;
+		return wk->qds <= XN_INT64_MAX_SCALE;
+	}
+	else
+	{
+		int			fgq = lv.qnd - 1 - bm_weight(lv.qh);
+
+		if (unlikely(fgq > wk->gq))
+		{
+			if (fgq > 4)
+				return false;
+			*dgq = fgq - wk->gq;
+			wk->gq = fgq;
+		}
+		return bm_frame_value(lv.qh, lv.qnd, lv.qdg, wk->gq, &wk->mq);
+	}
+}
+
+/* Checks the rest of the side (n levels after the one read), in order after it. */
+static pg_attribute_always_inline bool
+bm_walk_check_rest(BmWalk *wk, int n, const bool is_bids)
+{
+	const char *lp = wk->lp;
+	uint16		ph;
+	int			nd = (VARSIZE(lp) - VARHDRSZ - sizeof(uint16)) / sizeof(uint16);
+	const char *dp = lp + VARHDRSZ + sizeof(uint16);
+
+	/* the order key of the level read (bm_walk_level checked its format) */
+	memcpy(&ph, lp + VARHDRSZ, sizeof(uint16));
+	return bm_lane_scan(wk->p, wk->end, n, NULL, is_bids,
+						BM_WKEY(bm_weight(ph), bm_price_key(dp, nd, wk->end - dp >= 8)));
+}
+
+/*
+ * One side, thresholds thr[0..nthr-1] nearest to mid first (tm: scratch of
+ * nthr).  Fills fig[] in that order; false when the general path has to
+ * take the side.
+ */
+static pg_attribute_always_inline bool
+bm_depth_walk(ArrayType *arr, const bool is_bids, const bool base,
+			  int nthr, const XNum *thr, int128 *tm, BmDepthFig *fig)
+{
+	BmWalk		wk;
+	int			n = ARR_DIMS(arr)[0];
+	int128		s = 0;
+	int			dmax = 0;
+	int			j = 0;
+	int			i;
+
+	bm_walk_init(&wk, arr, is_bids);
+	if (n < 1 || !bm_thr_frame(thr, 0, nthr, 0, is_bids, tm))
+		return false;
+	for (i = 0; i < n; i++)
+	{
+		int			dgp,
+					dgq;
+
+		if (unlikely(!bm_walk_level(&wk, is_bids, &dgp, &dgq)))
+			return false;
+		if (unlikely(dgp + dgq > 0))
+		{
+			/* a finer value: the sum and the thresholds to the new frames */
+			if (!bm_rescale128(&s, base ? dgq : dgp + dgq) ||
+				(dgp > 0 && !bm_thr_frame(thr, j, nthr, wk.gp, is_bids, tm)))
+				return false;
+		}
+
+		/* the thresholds this level lies beyond take the sum so far */
+		while (j < nthr && (is_bids ? (int128) wk.mp < tm[j] : (int128) wk.mp > tm[j]))
+		{
+			fig[j].sum = s;
+			fig[j].scale = 4 * (base ? wk.gq : wk.gp + wk.gq);
+			fig[j].dscale = dmax;
+			fig[j].complete = true;
+			j++;
+		}
+		if (j == nthr)
+			return bm_walk_check_rest(&wk, n - i - 1, is_bids);
+
+		if (base)
+		{
+			s += wk.mq;			/* n 64-bit terms cannot overflow */
+			dmax = Max(dmax, wk.qds);
+		}
+		else
+		{
+			if (unlikely(__builtin_add_overflow(s, (int128) wk.mp * wk.mq, &s)))
+				return false;
+			dmax = Max(dmax, wk.pds + wk.qds);
+		}
+	}
+
+	/* thresholds the whole side lies within: complete when the deepest level is at one */
+	for (; j < nthr; j++)
+	{
+		fig[j].sum = s;
+		fig[j].scale = 4 * (base ? wk.gq : wk.gp + wk.gq);
+		fig[j].dscale = dmax;
+		fig[j].complete = xn_cmp(bm_at_scale(wk.mp, 4 * wk.gp, wk.pds), thr[j]) == 0;
+	}
+	return true;
+}
+
+/* the price of the best level of a side given as an array, or a big XNum */
+static XNum
+bm_best_price(ArrayType *arr)
+{
+	const char *p = (const char *) arr + ARR_OVERHEAD_NONULLS(ARR_NDIM(arr));
+
+	return xn_from_datum(PointerGetDatum(p));
+}
+
+/*
+ * The arrays' shapes as the one-pass forms take them (two columns, at least
+ * one level, no NULLs) and mid from the best levels, which the walks check
+ * again.  false when the general path has to take the book.
+ */
+static bool
+bm_fast_mid(ArrayType *bids, ArrayType *asks, XNum *mid)
+{
+	XNum		bb,
+				ba;
+
+	if (ARR_ELEMTYPE(bids) != NUMERICOID || ARR_ELEMTYPE(asks) != NUMERICOID ||
+		ARR_NDIM(bids) != 2 || ARR_NDIM(asks) != 2 ||
+		ARR_DIMS(bids)[1] != 2 || ARR_DIMS(asks)[1] != 2 ||
+		ARR_DIMS(bids)[0] < 1 || ARR_DIMS(asks)[0] < 1 ||
+		ARR_HASNULL(bids) || ARR_HASNULL(asks))
+		return false;
+	bb = bm_best_price(bids);
+	ba = bm_best_price(asks);
+	if (bb.big || ba.big || xn_sign(bb) <= 0 || xn_cmp(bb, ba) >= 0)
+		return false;
+	*mid = xn_half_sum(bb, ba);
+	return !mid->big;
+}
+
+bool
+perps_depth_from_arrays(ArrayType *bids, ArrayType *asks, int n, const XNum *fractions,
+						bool base, PerpsDepthResult *res)
+{
+	int			side;
+	int			i;
+	/* scratch for up to BM_DEPTH_STACK thresholds on the stack */
+#define BM_DEPTH_STACK 16
+	int			order_s[BM_DEPTH_STACK];
+	XNum		thr_s[BM_DEPTH_STACK];
+	int128		tm_s[BM_DEPTH_STACK];
+	BmDepthFig	fig_s[BM_DEPTH_STACK];
+	int		   *order = order_s;
+	XNum	   *thr = thr_s;
+	int128	   *tm = tm_s;
+	BmDepthFig *fig = fig_s;
+
+	for (i = 0; i < n; i++)
+		if (fractions[i].big)
+			return false;
+	if (!bm_fast_mid(bids, asks, &res->mid))
+		return false;
+
+	/* thresholds nearest to mid first: by fraction, insertion sort */
+	if (n > BM_DEPTH_STACK)
+	{
+		order = palloc(sizeof(int) * n);
+		thr = palloc(sizeof(XNum) * n);
+		tm = palloc(sizeof(int128) * n);
+		fig = palloc(sizeof(BmDepthFig) * n);
+	}
+	for (i = 0; i < n; i++)
+	{
+		int			k = i;
+
+		while (k > 0 && xn_cmp(fractions[order[k - 1]], fractions[i]) > 0)
+		{
+			order[k] = order[k - 1];
+			k--;
+		}
+		order[k] = i;
+	}
+
+	for (side = 0; side < 2; side++)
+	{
+		bool		is_bids = (side == 0);
+		bool		ok;
+
+		for (i = 0; i < n; i++)
+		{
+			XNum		off = xn_mul(res->mid, fractions[order[i]]);
+
+			thr[i] = is_bids ? xn_sub(res->mid, off) : xn_add(res->mid, off);
+		}
+		/* one loop for each case, the direction and the sum built in */
+		if (is_bids)
+			ok = base ? bm_depth_walk(bids, true, true, n, thr, tm, fig) :
+				bm_depth_walk(bids, true, false, n, thr, tm, fig);
+		else
+			ok = base ? bm_depth_walk(asks, false, true, n, thr, tm, fig) :
+				bm_depth_walk(asks, false, false, n, thr, tm, fig);
+		if (!ok)
+			return false;
+		for (i = 0; i < n; i++)
+		{
+			int			k = order[i];
+
+			res->fig[side][k] = bm_at_scale(fig[i].sum, fig[i].scale, fig[i].dscale);
+			res->complete[side][k] = fig[i].complete;
+		}
+	}
+	return true;
+}
+
+/*
+ * The side an order walks, in one pass: levels are checked, decoded and
+ * summed until the sums reach the notional, the rest only checked.
+ */
+static pg_attribute_always_inline bool
+bm_slippage_walk(ArrayType *arr, const bool is_bids, XNum mid, XNum notional,
+				 PerpsSlippage *res)
+{
+	BmWalk		wk;
+	int			n = ARR_DIMS(arr)[0];
+	int128		cq = 0,			/* quote of the levels before, frame gp + gq */
+				cb = 0,			/* base, frame gq */
+				nt;				/* ceil(notional) in frame gp + gq */
+	int			dq = 0,
+				db = 0;
+	int			i;
+
+	bm_walk_init(&wk, arr, is_bids);
+	if (n < 1 || !bm_thr_frame(&notional, 0, 1, 0, true, &nt))
+		return false;
+	for (i = 0; i < n; i++)
+	{
+		int			dgp,
+					dgq;
+		int128		term,
+					after;
+
+		if (unlikely(!bm_walk_level(&wk, is_bids, &dgp, &dgq)))
+			return false;
+		if (unlikely(dgp + dgq > 0))
+		{
+			if (!bm_rescale128(&cq, dgp + dgq) || !bm_rescale128(&cb, dgq) ||
+				!bm_thr_frame(&notional, 0, 1, wk.gp + wk.gq, true, &nt))
+				return false;
+		}
+		term = (int128) wk.mp * wk.mq;
+		if (unlikely(__builtin_add_overflow(cq, term, &after)))
+			return false;
+		if (after >= nt)
+		{
+			/* the order fills at this level */
+			bm_slippage_fill(mid, !is_bids, notional, i + 1,
+							 bm_at_scale(wk.mp, 4 * wk.gp, wk.pds),
+							 bm_at_scale(cq, 4 * (wk.gp + wk.gq), dq),
+							 bm_at_scale(cb, 4 * wk.gq, db), res);
+			return bm_walk_check_rest(&wk, n - i - 1, is_bids);
+		}
+		cq = after;
+		cb += wk.mq;			/* n 64-bit terms cannot overflow */
+		dq = Max(dq, wk.pds + wk.qds);
+		db = Max(db, wk.qds);
+	}
+
+	/* the side cannot fill the order: all it holds */
+	res->feasible = false;
+	res->levels_used = n;
+	res->avg_price = NULL;
+	res->slippage_bps = NULL;
+	res->filled_base = xn_to_numeric(bm_at_scale(cb, 4 * wk.gq, db));
+	res->filled_quote = xn_to_numeric(bm_at_scale(cq, 4 * (wk.gp + wk.gq), dq));
+	return true;
+}
+
+bool
+perps_slippage_from_arrays(ArrayType *bids, ArrayType *asks, bool is_buy, XNum notional,
+						   XNum *mid, PerpsSlippage *res)
+{
+	ArrayType  *other = is_buy ? bids : asks;
+
+	if (notional.big || !bm_fast_mid(bids, asks, mid))
+		return false;
+	/* the side the order does not walk is only checked */
+	if (!(is_buy ? bm_lane_scan((const char *) other + ARR_OVERHEAD_NONULLS(2),
+								(const char *) other + VARSIZE(other), ARR_DIMS(other)[0],
+								NULL, true, BM_WKEY(PG_INT32_MAX, 0)) :
+		  bm_lane_scan((const char *) other + ARR_OVERHEAD_NONULLS(2),
+					   (const char *) other + VARSIZE(other), ARR_DIMS(other)[0],
+					   NULL, false, BM_WKEY(PG_INT32_MIN, 0))))
+		return false;
+	return is_buy ? bm_slippage_walk(asks, false, *mid, notional, res) :
+		bm_slippage_walk(bids, true, *mid, notional, res);
 }
 
 bool

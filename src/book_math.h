@@ -159,6 +159,28 @@ extern XNum perps_exact_within(PerpsExactBook *xb, bool bids, XNum f, bool base,
 /* distance of the deepest level of a side from mid, in bps (numeric division) */
 extern Numeric perps_exact_max_bps(const PerpsExactBook *xb, bool bids);
 
+/* The figures of liquidity_depth or market_depth, one per threshold. */
+typedef struct PerpsDepthResult
+{
+	XNum		mid;
+	XNum	   *fig[2];			/* [0] bids, [1] asks: n figures each */
+	bool	   *complete[2];	/* the same for the *_complete flags */
+} PerpsDepthResult;
+
+/*
+ * liquidity_depth's notionals (base false) or market_depth's volumes (base
+ * true) for n thresholds (fractions of mid, as perps_exact_within takes
+ * them) in one pass over each side's array, without decoding the sides
+ * first.  Fills the caller's arrays in res.  Returns false, having reported
+ * nothing, when the one-pass form does not take the book (an empty side, a
+ * value or sum it does not hold, any bad input): the caller then takes
+ * perps_exact_from_arrays and perps_exact_within, which report what is
+ * wrong.
+ */
+extern bool perps_depth_from_arrays(ArrayType *bids, ArrayType *asks, int n,
+									const XNum *fractions, bool base,
+									PerpsDepthResult *res);
+
 typedef struct PerpsSlippage
 {
 	bool		feasible;
@@ -171,5 +193,15 @@ typedef struct PerpsSlippage
 
 /* A market order of notional quote (> 0): buy walks the asks, sell the bids. */
 extern void perps_exact_slippage(PerpsExactBook *xb, bool is_buy, XNum notional, PerpsSlippage *res);
+
+/*
+ * perps_exact_slippage from the arrays in one pass over each side: the side
+ * the order walks is decoded only as far as the order fills, the rest of
+ * the book only checked.  Sets mid.  Returns false, having reported
+ * nothing, when the one-pass form does not take the book; the caller then
+ * takes perps_exact_from_arrays and perps_exact_slippage.
+ */
+extern bool perps_slippage_from_arrays(ArrayType *bids, ArrayType *asks, bool is_buy,
+									   XNum notional, XNum *mid, PerpsSlippage *res);
 
 #endif							/* PERPS_BOOK_MATH_H */

@@ -7,8 +7,12 @@
 #   - liquidity_depth, slippage and slippage_rows on BENCH_BOOKS stored
 #     books of BENCH_LEVELS levels per side vs the same logic in SQL over
 #     unnest, in microseconds per book.
-# Figures are medians of BENCH_RUNS runs of the statement in one session
-# (psql's \timing: execution plus the round trip, not the connection).
+# Figures are medians of BENCH_RUNS runs of each statement in one session:
+# its wall-clock time in the server (clock_timestamp around it) and the CPU
+# time the backend got meanwhile (its scheduler run time from
+# /proc/self/schedstat, read with pg_read_file; "NaN" where there is none).
+# On a loaded machine the wall clock includes the time the backend waited
+# for a core; CPU time leaves that out, though not cache and core sharing.
 # The books are stored with the default storage (compressed, out of line),
 # so every call also pays for reading the book back (detoast), which is
 # reported separately as a floor.
@@ -21,16 +25,36 @@ RUNS=${BENCH_RUNS:-5}
 
 q() { psql -X -q -t -A -v ON_ERROR_STOP=1 "$@"; }
 
-# median ms of RUNS runs of one SQL statement in one session (after settings)
+# timed SETTINGS SQL...: RUNS runs of each statement, taken in turns in one
+# session (after settings); prints "wall cpu" medians in ms for each
+# statement, in the order given, on one line.  (A C statement and its
+# baseline are not taken in turns: a run right after a baseline's second of
+# work starts with the caches full of the baseline's data, which showed as
+# about a third more CPU time for slippage.)
 timed() {
-    local settings=$1 sql=$2 i
-    {
+    local settings=$1 i k out line=
+    shift
+    out=$({
         echo "$settings;"
-        echo '\timing on'
-        for ((i = 0; i < RUNS; i++)); do echo "$sql;"; done
-    } | psql -X -q -t -A -v ON_ERROR_STOP=1 2>&1 | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | sort -n |
-        awk '{a[NR]=$1} END {if (NR == 0) {print "NaN"; exit} m = (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2; printf "%.1f\n", m}'
+        for ((i = 0; i < RUNS; i++)); do
+            for ((k = 1; k <= $#; k++)); do
+                echo "SELECT clock_timestamp() AS w0, coalesce(bench_cpu_ns(), -1) AS c0 \\gset"
+                echo "${!k};"
+                echo "SELECT 'run $k ' || extract(epoch FROM clock_timestamp() - :'w0') * 1000 || ' ' ||
+                             CASE WHEN :c0 < 0 THEN 'NaN' ELSE ((bench_cpu_ns() - :c0) / 1e6)::text END;"
+            done
+        done
+    } | psql -X -q -t -A -v ON_ERROR_STOP=1 2>&1 | sed -n 's/^run //p')
+    for ((k = 1; k <= $#; k++)); do
+        line+="$(awk -v k=$k '$1 == k {print $2}' <<<"$out" | median) $(awk -v k=$k '$1 == k {print $3}' <<<"$out" | median) "
+    done
+    echo "${line% }"
 }
+median() {
+    sort -n | awk '{a[NR]=$1} END {if (NR == 0 || a[1] == "NaN") {print "NaN"; exit} m = (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2; printf "%.1f\n", m}'
+}
+# field N of a line of figures
+f() { awk -v n="$2" '{print $n}' <<<"$1"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", a / b }'; }
 per_book() { awk -v ms="$1" -v n="$BOOKS" 'BEGIN { printf "%.0f", ms * 1000 / n }'; }
 
@@ -58,6 +82,10 @@ INSERT INTO bench_books
               FROM generate_series(1, $LEVELS) i) AS asks
       FROM generate_series(1, $BOOKS) b;
 VACUUM ANALYZE bench_books;
+
+-- CPU time of this backend so far in ns (Linux), NULL where there is none
+CREATE OR REPLACE FUNCTION bench_cpu_ns() RETURNS bigint LANGUAGE sql VOLATILE AS
+    \$\$SELECT split_part(pg_read_file('/proc/self/schedstat', 0, 100, true), ' ', 1)::bigint\$\$;
 
 -- The baselines: the same logic as set-based SQL over unnest.
 CREATE OR REPLACE FUNCTION bench_liquidity_sql(bids numeric[], asks numeric[],
@@ -113,16 +141,16 @@ v_s=$(q -c "$serial" -c "SELECT (sum(price * qty) / sum(qty))::text FROM bench_t
 v_p=$(q -c "$parallel" -c "SELECT perps_stats.vwap(price, qty)::text FROM bench_trades")
 plan=$(q -c "$parallel" -c "EXPLAIN (COSTS OFF) SELECT perps_stats.vwap(price, qty) FROM bench_trades" | grep -c 'Partial Aggregate')
 echo "vwap serial $v_c, SQL $v_s, vwap parallel $v_p: $([ "$v_c" = "$v_s" ] && [ "$v_c" = "$v_p" ] && echo equal || echo DIFFERENT); parallel plan has Partial Aggregate: $plan"
-t_cs=$(timed "$serial" "SELECT perps_stats.vwap(price, qty) FROM bench_trades")
-t_ss=$(timed "$serial" "SELECT sum(price * qty) / sum(qty) FROM bench_trades")
-t_cp=$(timed "$parallel" "SELECT perps_stats.vwap(price, qty) FROM bench_trades")
-t_sp=$(timed "$parallel" "SELECT sum(price * qty) / sum(qty) FROM bench_trades")
+# pair SETTINGS C BASELINE: "wall cpu wall cpu", each statement in its own session
+pair() { echo "$(timed "$1" "$2") $(timed "$1" "$3")"; }
+t_s=$(pair "$serial" "SELECT perps_stats.vwap(price, qty) FROM bench_trades" "SELECT sum(price * qty) / sum(qty) FROM bench_trades")
+t_p=$(pair "$parallel" "SELECT perps_stats.vwap(price, qty) FROM bench_trades" "SELECT sum(price * qty) / sum(qty) FROM bench_trades")
 printf '%-34s %10s ms   baseline sum(price*qty)/sum(qty) %10s ms   %sx faster\n' \
-    "vwap serial" "$t_cs" "$t_ss" "$(ratio "$t_ss" "$t_cs")" \
-    "vwap parallel (2 workers)" "$t_cp" "$t_sp" "$(ratio "$t_sp" "$t_cp")"
+    "vwap serial" "$(f "$t_s" 1)" "$(f "$t_s" 3)" "$(ratio "$(f "$t_s" 3)" "$(f "$t_s" 1)")" \
+    "vwap parallel (2 workers)" "$(f "$t_p" 1)" "$(f "$t_p" 3)" "$(ratio "$(f "$t_p" 3)" "$(f "$t_p" 1)")"
 
 echo
-echo "-- books: $BOOKS stored books, $LEVELS levels per side (ms per run, µs per book, median of $RUNS)"
+echo "-- books: $BOOKS stored books, $LEVELS levels per side (ms per run, µs per book, medians of $RUNS runs)"
 same_ld=$(q -c "SELECT count(*) FROM bench_books b,
     LATERAL (SELECT array_agg(d::text) a FROM perps_stats.liquidity_depth(b.bids, b.asks) d) c,
     LATERAL (SELECT array_agg(d::text) a FROM bench_liquidity_sql(b.bids, b.asks) d) s
@@ -141,18 +169,31 @@ LD="sum(bid_notional + ask_notional), count(*) FILTER (WHERE bid_complete AND as
 SL="sum(mid_price + avg_price + slippage_bps + filled_base + filled_quote + levels_used), count(*) FILTER (WHERE feasible)"
 SR="sum(amount + mid_price + avg_price + slippage_bps), count(*) FILTER (WHERE feasible AND side = 'buy')"
 t_dt=$(timed "$serial" "SELECT count(*) FROM bench_books WHERE array_length(bids, 1) + array_length(asks, 1) > 0")
-t_lc=$(timed "$serial" "SELECT $LD FROM bench_books, perps_stats.liquidity_depth(bids, asks)")
-t_ls=$(timed "$serial" "SELECT $LD FROM bench_books, bench_liquidity_sql(bids, asks)")
-t_sc=$(timed "$serial" "SELECT $SL FROM bench_books, perps_stats.slippage(bids, asks, 'buy', 1000000)")
-t_sq=$(timed "$serial" "SELECT $SL FROM bench_books, bench_slippage_sql(bids, asks, 'buy', 1000000)")
-t_rc=$(timed "$serial" "SELECT $SR FROM bench_books, perps_stats.slippage_rows(bids, asks)")
-t_rs=$(timed "$serial" "SELECT $SR FROM bench_books,
+t_l=$(pair "$serial" "SELECT $LD FROM bench_books, perps_stats.liquidity_depth(bids, asks)" \
+    "SELECT $LD FROM bench_books, bench_liquidity_sql(bids, asks)")
+t_s=$(pair "$serial" "SELECT $SL FROM bench_books, perps_stats.slippage(bids, asks, 'buy', 1000000)" \
+    "SELECT $SL FROM bench_books, bench_slippage_sql(bids, asks, 'buy', 1000000)")
+t_r=$(pair "$serial" "SELECT $SR FROM bench_books, perps_stats.slippage_rows(bids, asks)" \
+    "SELECT $SR FROM bench_books,
     unnest('{1000,10000,50000,100000,500000,1000000,5000000,10000000}'::numeric[]) amount,
     unnest('{buy,sell}'::text[]) side, LATERAL bench_slippage_sql(bids, asks, side, amount)")
-printf '%-34s %8s ms %7s µs/book\n' "reading the books back (detoast)" "$t_dt" "$(per_book "$t_dt")"
 fmt='%-34s %8s ms %7s µs/book   baseline SQL %9s ms %8s µs/book   %sx faster\n'
-printf "$fmt" "liquidity_depth (7 thresholds)" "$t_lc" "$(per_book "$t_lc")" "$t_ls" "$(per_book "$t_ls")" "$(ratio "$t_ls" "$t_lc")"
-printf "$fmt" "slippage (buy 1M)" "$t_sc" "$(per_book "$t_sc")" "$t_sq" "$(per_book "$t_sq")" "$(ratio "$t_sq" "$t_sc")"
-printf "$fmt" "slippage_rows (16 standard rows)" "$t_rc" "$(per_book "$t_rc")" "$t_rs" "$(per_book "$t_rs")" "$(ratio "$t_rs" "$t_rc")"
+line() {
+    local name=$1 t=$2 c=$3
+    printf "$fmt" "$name" "$(f "$t" "$c")" "$(per_book "$(f "$t" "$c")")" \
+        "$(f "$t" $((c + 2)))" "$(per_book "$(f "$t" $((c + 2)))")" "$(ratio "$(f "$t" $((c + 2)))" "$(f "$t" "$c")")"
+}
+for c in 1 2; do
+    if [ $c = 1 ]; then
+        echo "wall clock:"
+    else
+        [ "$(f "$t_dt" 2)" = NaN ] && break
+        echo "CPU time of the backend:"
+    fi
+    printf '%-34s %8s ms %7s µs/book\n' "reading the books back (detoast)" "$(f "$t_dt" $c)" "$(per_book "$(f "$t_dt" $c)")"
+    line "liquidity_depth (7 thresholds)" "$t_l" $c
+    line "slippage (buy 1M)" "$t_s" $c
+    line "slippage_rows (16 standard rows)" "$t_r" $c
+done
 
-q -c "DROP TABLE bench_trades, bench_books; DROP FUNCTION bench_liquidity_sql, bench_slippage_sql"
+q -c "DROP TABLE bench_trades, bench_books; DROP FUNCTION bench_liquidity_sql, bench_slippage_sql, bench_cpu_ns"

@@ -4,7 +4,7 @@
 -- 100-decimal computation), the C API rows against the SQL functions, and
 -- vwap against sum(price*qty)/sum(qty), serial and parallel.
 BEGIN;
-SELECT plan(140);
+SELECT plan(151);
 SET LOCAL search_path = perps_stats, public;
 
 -- ---------------------------------------------------------------------------
@@ -233,6 +233,76 @@ SELECT ok(c.ok, format('deep: slippage %s filling exactly %s whole levels%s (%s)
        LATERAL pg_temp.slip_check(b.bids, b.asks, s.side, t.n) c
  WHERE b.name = 'deep'
  ORDER BY k, s.side, e.x;
+
+-- ---------------------------------------------------------------------------
+-- The one-pass walks (liquidity_depth, market_depth, slippage from the
+-- arrays; figures worked out by hand)
+-- ---------------------------------------------------------------------------
+-- thresholds out of order and repeated: rows in the order given, figures of
+-- the worked example
+SELECT is((SELECT array_agg(row(bps, bid_notional, ask_notional, bid_complete, ask_complete)::text)
+             FROM liquidity_depth('{{100.00,2},{99.99,5},{99.95,10},{99.90,20},{99.00,100}}',
+                                  '{{100.02,1},{100.03,4},{100.10,10},{100.20,30},{101.00,100}}',
+                                  '{100,1,2.5,1}')),
+          ARRAY['(100,3697.45,14607.14,t,f)', '(1,200.00,100.02,t,t)', '(2.5,699.95,500.14,t,t)',
+                '(1,200.00,100.02,t,t)'],
+          'thresholds out of order and repeated');
+-- mid 100; 100 bps: bids >= 99, asks <= 101 (levels exactly at the
+-- thresholds count); 200: 98 and 102, 99 + 98*2 = 295, 101 + 102*2 = 305;
+-- 299: 97.01 and 102.99, the same levels; 300: 97 and 103, every level,
+-- 295 + 97*3 = 586, 305 + 103*3 = 614, the deepest levels exactly at the
+-- thresholds (complete); 400: 96 and 104, not complete; 0: no level
+SELECT is((SELECT array_agg(row(bps, bid_notional, ask_notional, bid_complete, ask_complete)::text)
+             FROM liquidity_depth('{{99,1},{98,2},{97,3}}', '{{101,1},{102,2},{103,3}}',
+                                  '{300,0,100,299,200,400}')),
+          ARRAY['(300,586,614,t,t)', '(0,0,0,t,t)', '(100,99,101,t,t)', '(299,295,305,t,t)',
+                '(200,295,305,t,t)', '(400,586,614,f,f)'],
+          'levels exactly at a threshold count, and complete when the deepest is at it');
+SELECT is((SELECT array_agg(row(percentage, bid_volume, ask_volume)::text)
+             FROM market_depth('{{99,1},{98,2},{97,3}}', '{{101,1},{102,2},{103,3}}', '{0.03,0.01,0.0299}')),
+          ARRAY['(0.03,6,6)', '(0.01,1,1)', '(0.0299,3,3)'],
+          'market_depth at the thresholds, inclusive');
+-- 20000 bps: bids down to 100 * (1 - 2) = -100, asks up to 300
+SELECT is((SELECT row(bid_notional, ask_notional, bid_complete, ask_complete)::text
+             FROM liquidity_depth('{{99,1},{98,2},{97,3}}', '{{101,1},{102,2},{103,3}}', '{20000}')),
+          '(586,614,f,f)', 'a threshold below zero for the bids');
+-- prices finer deeper in the side (frame 0, 1, then 2 at 99.00005, after
+-- two thresholds were taken); mid 100.5: 50 bps 99.9975, 100 bps 99.495,
+-- 148 bps 99.0126 (taken at 99.00005, complete), 150 bps 98.9925 (every
+-- level: 100 + 99.5 + 99.25 + 99.00005, not complete); the ask 101 lies
+-- within each threshold (101.0025 and up), never complete
+SELECT is((SELECT array_agg(row(bps, bid_notional, ask_notional, bid_complete, ask_complete)::text)
+             FROM liquidity_depth('{{100,1},{99.5,1},{99.25,1},{99.00005,1}}', '{{101,1}}',
+                                  '{150,50,148,100}')),
+          ARRAY['(150,397.75005,101,f,f)', '(50,100,101,t,f)', '(148,298.75,101,t,f)',
+                '(100,199.5,101,t,f)'],
+          'a finer price after thresholds were taken');
+-- zero quantities: 99 * 1 + 98 * 0 = 99 (scale 0 + 1), 101 * 0.0 + 102 * 1
+SELECT is((SELECT row(bid_notional::text, ask_notional::text)::text
+             FROM liquidity_depth('{{99,1},{98,0.0}}', '{{101,0.0},{102,1}}', '{300}')),
+          '(99.0,102.0)', 'zero quantities keep their scale');
+-- slippage: an order that takes a level exactly whole (buy 101 at 101:
+-- 1 base, avg 101, 100 bps), the second level exactly (buy 305: 1 + 204/102
+-- = 3 base, avg 305/3, (305/3 - 100)/100 * 10^4 = 500/3 bps), the whole
+-- side exactly (sell 586: 6 base, avg 586/6), one more than a side holds
+SELECT is((SELECT row(avg_price, slippage_bps, filled_base, filled_quote, levels_used, feasible)::text
+             FROM slippage('{{99,1},{98,2},{97,3}}', '{{101,1},{102,2},{103,3}}', 'buy', 101)),
+          '(101.0000000000000000,100.0000000000000000,1.00000000000000000000,101,1,t)',
+          'slippage: an order that takes the best level exactly');
+SELECT is((SELECT row(round(avg_price, 12), round(slippage_bps, 12), round(filled_base, 12), filled_quote, levels_used, feasible)::text
+             FROM slippage('{{99,1},{98,2},{97,3}}', '{{101,1},{102,2},{103,3}}', 'buy', 305)),
+          '(101.666666666667,166.666666666667,3.000000000000,305,2,t)',
+          'slippage: an order that takes two levels exactly');
+SELECT is((SELECT row(round(avg_price, 12), round(slippage_bps, 12), round(filled_base, 12), filled_quote, levels_used, feasible)::text
+             FROM slippage('{{99,1},{98,2},{97,3}}', '{{101,1},{102,2},{103,3}}', 'sell', 586)),
+          '(97.666666666667,233.333333333333,6.000000000000,586,3,t)',
+          'slippage: an order that takes the whole side exactly');
+SELECT is((SELECT row(avg_price, slippage_bps, filled_base, filled_quote, levels_used, feasible)::text
+             FROM slippage('{{99,1},{98,2},{97,3}}', '{{101,1},{102,2},{103,3}}', 'sell', 586.01)),
+          '(,,6,586,3,f)', 'slippage: one cent more than the side holds');
+SELECT is((SELECT row(avg_price, slippage_bps, filled_base, filled_quote, levels_used, feasible)::text
+             FROM slippage('{{99,1},{98,2},{97,3}}', '{{101,1},{102,2},{103,3.5}}', 'buy', 1e6)),
+          '(,,6.5,665.5,3,f)', 'slippage: a buy larger than the asks');
 
 -- ---------------------------------------------------------------------------
 -- The edges of the 64-bit lane (figures worked out by hand)
