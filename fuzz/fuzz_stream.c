@@ -43,6 +43,42 @@ arena_alloc(void *state, size_t size)
 static PerpsLocalBook book;
 static bool book_ready;
 
+/* the same side as two arrays of levels */
+static bool
+side_equal(const PerpsLocalSide *x, const PerpsLocalSide *y)
+{
+	if (x->n != y->n)
+		return false;
+	for (int i = 0; i < x->n; i++)
+		if (strcmp(x->levels[i].price, y->levels[i].price) != 0 ||
+			strcmp(x->levels[i].qty, y->levels[i].qty) != 0)
+			return false;
+	return true;
+}
+
+/*
+ * Applies levels with perps_local_book_apply and checks the result against
+ * perps_local_book_set level by level on a copy (where both succeed): the
+ * bulk merge must be the same as the one-by-one rule.
+ */
+static void
+apply_checked(bool bid, const PerpsLevel *levels, int n)
+{
+	PerpsLocalSide *side = bid ? &book.bids : &book.asks;
+	PerpsLocalBook ref;
+	PerpsLocalSide *rside = bid ? &ref.bids : &ref.asks;
+	bool		ok_ref = true;
+
+	perps_local_book_init(&ref);
+	for (int i = 0; i < side->n; i++)
+		(void) perps_local_book_set(&ref, bid, side->levels[i].price, side->levels[i].qty);
+	for (int i = 0; i < n && ok_ref; i++)
+		ok_ref = perps_local_book_set(&ref, bid, levels[i].price, levels[i].qty);
+	if (perps_local_book_apply(&book, bid, levels, n) && ok_ref && !side_equal(side, rside))
+		abort();				/* the merge and the one-by-one rule disagree */
+	perps_local_book_free(&ref);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -92,10 +128,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				perps_local_book_clear(&book);
 			if (chk == PERPS_SEQ_GAP || chk == PERPS_SEQ_STALE)
 				continue;
-			for (int k = 0; k < ev->nbids; k++)
-				(void) perps_local_book_set(&book, true, ev->bids[k].price, ev->bids[k].qty);
-			for (int k = 0; k < ev->nasks; k++)
-				(void) perps_local_book_set(&book, false, ev->asks[k].price, ev->asks[k].qty);
+			apply_checked(true, ev->bids, ev->nbids);
+			apply_checked(false, ev->asks, ev->nasks);
 			book.valid = true;
 			book.seq = ev->seq;
 			(void) perps_local_book_crossed(&book);

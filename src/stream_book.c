@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "adapter.h"
 #include "stream_book.h"
 
 /* A decimal as sign, significant digits and the place of the first one. */
@@ -221,6 +222,182 @@ perps_local_book_set(PerpsLocalBook *book, bool bid, const char *price, const ch
 		memcpy(side->levels[i].price, price, plen + 1);
 	}
 	memcpy(side->levels[i].qty, qty, qlen + 1);
+	return true;
+}
+
+#ifndef Max
+#define Max(a, b) ((a) > (b) ? (a) : (b))
+#endif
+
+/* an update level and its position in the update, for sorting */
+typedef struct ApplyLevel
+{
+	const char *price;
+	const char *qty;
+	int			pos;
+	bool		new_text;		/* the level was deleted, then set again: its text is the update's */
+} ApplyLevel;
+
+/* best first, then the update's order */
+static int
+apply_cmp_asc(const void *a, const void *b)
+{
+	const ApplyLevel *x = a;
+	const ApplyLevel *y = b;
+	int			c = perps_decimal_cmp(x->price, y->price);
+
+	return c != 0 ? c : (x->pos > y->pos) - (x->pos < y->pos);
+}
+
+static int
+apply_cmp_desc(const void *a, const void *b)
+{
+	const ApplyLevel *x = a;
+	const ApplyLevel *y = b;
+	int			c = perps_decimal_cmp(y->price, x->price);
+
+	return c != 0 ? c : (x->pos > y->pos) - (x->pos < y->pos);
+}
+
+static bool
+level_ok(const char *price, const char *qty)
+{
+	size_t		plen,
+				qlen;
+
+	if (price == NULL || qty == NULL)
+		return false;
+	plen = strlen(price);
+	qlen = strlen(qty);
+	return plen <= PERPS_DECIMAL_MAX_LEN && qlen <= PERPS_DECIMAL_MAX_LEN &&
+		perps_decimal_valid(price, plen) && perps_decimal_valid(qty, qlen) &&
+		price[0] != '-' && qty[0] != '-';
+}
+
+bool
+perps_local_book_apply(PerpsLocalBook *book, bool bid, const PerpsLevel *levels, int n)
+{
+	PerpsLocalSide *side = bid ? &book->bids : &book->asks;
+	ApplyLevel *up;
+	PerpsLocalLevel *out;
+	int			nu = 0,
+				i = 0,
+				j = 0,
+				k = 0;
+
+	if (n <= 16)
+	{
+		/* few levels (most deltas): in place; checked first, so all or nothing */
+		for (int u = 0; u < n; u++)
+			if (!level_ok(levels[u].price, levels[u].qty))
+				return false;
+		for (int u = 0; u < n; u++)
+			if (!perps_local_book_set(book, bid, levels[u].price, levels[u].qty))
+				return false;	/* only a full side: the caller resyncs */
+		return true;
+	}
+	if (n > 8 * PERPS_LOCAL_BOOK_MAX_LEVELS)
+		return false;
+	up = malloc((size_t) n * sizeof(ApplyLevel));
+	if (up == NULL)
+		return false;
+	for (int u = 0; u < n; u++)
+	{
+		if (!level_ok(levels[u].price, levels[u].qty))
+		{
+			free(up);
+			return false;
+		}
+		up[u].price = levels[u].price;
+		up[u].qty = levels[u].qty;
+		up[u].pos = u;
+		up[u].new_text = false;
+	}
+	qsort(up, (size_t) n, sizeof(ApplyLevel), side->descending ? apply_cmp_desc : apply_cmp_asc);
+	/*
+	 * One level per price, the outcome of its updates in order: the last
+	 * quantity; the price's text that of the update that (re)created it
+	 * (the first, or the first after the last deletion), as setting them
+	 * one by one would leave it.
+	 */
+	for (int u = 0; u < n; u++)
+	{
+		if (nu > 0 && perps_decimal_cmp(up[nu - 1].price, up[u].price) == 0)
+		{
+			ApplyLevel *g = &up[nu - 1];
+
+			if (perps_decimal_is_zero(g->qty))
+			{
+				/* deleted, now set again (or deleted again) */
+				g->price = up[u].price;
+				g->new_text = true;
+			}
+			g->qty = up[u].qty;
+			g->pos = up[u].pos;
+		}
+		else
+			up[nu++] = up[u];
+	}
+
+	/* merge with the side (both best first) into a new array */
+	out = malloc((size_t) (side->n + nu) * sizeof(PerpsLocalLevel) + 1);
+	if (out == NULL)
+	{
+		free(up);
+		return false;
+	}
+	while (i < side->n || j < nu)
+	{
+		int			c;
+
+		if (j >= nu)
+			c = -1;
+		else if (i >= side->n)
+			c = 1;
+		else
+		{
+			c = perps_decimal_cmp(side->levels[i].price, up[j].price);
+			if (side->descending)
+				c = -c;
+		}
+		if (c < 0)
+			out[k++] = side->levels[i++];
+		else
+		{
+			/* a new or changed level; qty 0 deletes (an absent price: nothing) */
+			if (!perps_decimal_is_zero(up[j].qty))
+			{
+				strcpy(out[k].price, c == 0 && !up[j].new_text ? side->levels[i].price : up[j].price);
+				strcpy(out[k].qty, up[j].qty);
+				k++;
+			}
+			if (c == 0)
+				i++;
+			j++;
+		}
+		if (k > PERPS_LOCAL_BOOK_MAX_LEVELS)
+		{
+			free(out);
+			free(up);
+			return false;
+		}
+	}
+	free(up);
+	free(side->levels);
+	side->levels = out;
+	side->cap = side->n + nu;
+	side->n = k;
+	/* give back what the merge did not use */
+	if (side->cap > 2 * Max(k, 64))
+	{
+		PerpsLocalLevel *shrunk = realloc(side->levels, (size_t) Max(k, 64) * sizeof(PerpsLocalLevel));
+
+		if (shrunk != NULL)
+		{
+			side->levels = shrunk;
+			side->cap = Max(k, 64);
+		}
+	}
 	return true;
 }
 

@@ -64,6 +64,17 @@ extern void perps_local_book_free(PerpsLocalBook *book);
  */
 extern bool perps_local_book_set(PerpsLocalBook *book, bool bid, const char *price, const char *qty);
 
+/*
+ * Sets n levels of one side at once, in the order given (a later level of
+ * the same price wins), as perps_local_book_set would one by one, but in
+ * O(n log n + side) whatever their order: a hostile update of thousands
+ * of levels in reverse order must not cost a quadratic number of moves.
+ * All or nothing: false (the side unchanged) when a level is invalid, the
+ * side would exceed PERPS_LOCAL_BOOK_MAX_LEVELS or memory runs out.
+ */
+struct PerpsLevel;
+extern bool perps_local_book_apply(PerpsLocalBook *book, bool bid, const struct PerpsLevel *levels, int n);
+
 /* True when both sides have levels and best bid >= best ask. */
 extern bool perps_local_book_crossed(const PerpsLocalBook *book);
 

@@ -1583,14 +1583,13 @@ apply_levels(PerpsLocalBook *b, const PerpsStreamEvent *ev)
 {
 	/* decimal_storable: a level numeric_in would refuse must not poison a batch later */
 	for (int i = 0; i < ev->nbids; i++)
-		if (!decimal_storable(ev->bids[i].price) || !decimal_storable(ev->bids[i].qty) ||
-			!perps_local_book_set(b, true, ev->bids[i].price, ev->bids[i].qty))
+		if (!decimal_storable(ev->bids[i].price) || !decimal_storable(ev->bids[i].qty))
 			return false;
 	for (int i = 0; i < ev->nasks; i++)
-		if (!decimal_storable(ev->asks[i].price) || !decimal_storable(ev->asks[i].qty) ||
-			!perps_local_book_set(b, false, ev->asks[i].price, ev->asks[i].qty))
+		if (!decimal_storable(ev->asks[i].price) || !decimal_storable(ev->asks[i].qty))
 			return false;
-	return true;
+	return perps_local_book_apply(b, true, ev->bids, ev->nbids) &&
+		perps_local_book_apply(b, false, ev->asks, ev->nasks);
 }
 
 /*
@@ -1659,11 +1658,11 @@ book_sync_rest(StreamMarket *m)
 		bool		good = b != NULL && b->has_seq;
 
 		for (int i = 0; good && i < b->nbids; i++)
-			good = decimal_storable(b->bids[i].price) && decimal_storable(b->bids[i].qty) &&
-				perps_local_book_set(&m->book, true, b->bids[i].price, b->bids[i].qty);
+			good = decimal_storable(b->bids[i].price) && decimal_storable(b->bids[i].qty);
 		for (int i = 0; good && i < b->nasks; i++)
-			good = decimal_storable(b->asks[i].price) && decimal_storable(b->asks[i].qty) &&
-				perps_local_book_set(&m->book, false, b->asks[i].price, b->asks[i].qty);
+			good = decimal_storable(b->asks[i].price) && decimal_storable(b->asks[i].qty);
+		good = good && perps_local_book_apply(&m->book, true, b->bids, b->nbids) &&
+			perps_local_book_apply(&m->book, false, b->asks, b->nasks);
 		if (good && !perps_local_book_crossed(&m->book))
 		{
 			m->book.valid = true;
