@@ -142,13 +142,12 @@ CREATE VIEW perps_api.ingest_events AS
 -- ---------------------------------------------------------------------------
 
 CREATE VIEW perps_api.latest_tickers AS
-    SELECT e.name AS exchange, m.symbol, t.ts, t.last_price, t.mark_price, t.index_price,
+    SELECT t.exchange, t.symbol, t.ts, t.last_price, t.mark_price, t.index_price,
            t.best_bid_price, t.best_bid_qty, t.best_ask_price, t.best_ask_qty, t.volume_24h,
            t.turnover_24h, t.open_interest, t.open_interest_notional, t.price_change_24h,
            t.price_change_pct, t.high_24h, t.low_24h
       FROM perps_stats.latest_tickers t
-      JOIN perps_stats.markets m ON m.id = t.market_id
-      JOIN perps_stats.exchanges e ON e.id = m.exchange_id;
+     WHERE t.exchange IS NOT NULL AND t.symbol IS NOT NULL;
 COMMENT ON VIEW perps_api.latest_tickers IS 'The newest ticker of each market';
 
 CREATE VIEW perps_api.orderbooks AS

@@ -2,14 +2,15 @@
 -- ingest by triggers on tickers: after every kind of write it holds exactly
 -- what a DISTINCT ON over tickers computes (the independent answer).
 BEGIN;
-SELECT plan(34);
+SELECT plan(39);
 
 SELECT has_table('perps_stats'::name, 'latest_tickers'::name, 'perps_stats.latest_tickers exists');
 SELECT is((SELECT array_agg(a.attname::text ORDER BY a.attnum) FROM pg_attribute a
             WHERE a.attrelid = 'perps_stats.latest_tickers'::regclass AND a.attnum > 0 AND NOT a.attisdropped),
           (SELECT array_agg(a.attname::text ORDER BY a.attnum) FROM pg_attribute a
-            WHERE a.attrelid = 'perps_stats.tickers'::regclass AND a.attnum > 0 AND NOT a.attisdropped),
-          'latest_tickers has the columns of tickers');
+            WHERE a.attrelid = 'perps_stats.tickers'::regclass AND a.attnum > 0 AND NOT a.attisdropped)
+          || ARRAY['exchange', 'symbol'],
+          'latest_tickers has the columns of tickers, then the names');
 SELECT col_is_pk('perps_stats', 'latest_tickers', 'market_id', 'one row per market');
 SELECT ok((SELECT 'perps_stats.latest_tickers'::regclass = ANY (extconfig) FROM pg_extension WHERE extname = 'perps_stats'),
           'its rows are dumped with the data');
@@ -18,16 +19,18 @@ SELECT ok(NOT has_table_privilege('perps_anon', 'perps_stats.latest_tickers', 'S
           AND NOT has_table_privilege('perps_reader', 'perps_stats.latest_tickers', 'INSERT, UPDATE, DELETE'),
           'perps_reader reads it, perps_anon does not');
 
--- the independent answer: the newest row per market, computed from tickers
+-- the independent answer: the newest row per market, computed from tickers,
+-- and the names from markets and exchanges
 CREATE FUNCTION pg_temp.diff() RETURNS text LANGUAGE sql AS $$
-    SELECT coalesce(string_agg(format('%s %s', w, x), '; ' ORDER BY w, x), '') FROM (
-        (SELECT 'missing' AS w, d::text AS x FROM (SELECT DISTINCT ON (market_id) * FROM perps_stats.tickers
-                                                  ORDER BY market_id, ts DESC) d
-         EXCEPT SELECT 'missing', l::text FROM perps_stats.latest_tickers l)
+    WITH want AS (SELECT to_jsonb(d) || jsonb_build_object('exchange', e.name, 'symbol', m.symbol) AS r
+                    FROM (SELECT DISTINCT ON (market_id) * FROM perps_stats.tickers ORDER BY market_id, ts DESC) d
+                    LEFT JOIN perps_stats.markets m ON m.id = d.market_id
+                    LEFT JOIN perps_stats.exchanges e ON e.id = m.exchange_id),
+         have AS (SELECT to_jsonb(l) AS r FROM perps_stats.latest_tickers l)
+    SELECT coalesce(string_agg(x, '; ' ORDER BY x), '') FROM (
+        (SELECT 'missing ' || r::text AS x FROM (SELECT r FROM want EXCEPT SELECT r FROM have) a)
         UNION ALL
-        (SELECT 'extra', l::text FROM perps_stats.latest_tickers l
-         EXCEPT SELECT 'extra', d::text FROM (SELECT DISTINCT ON (market_id) * FROM perps_stats.tickers
-                                               ORDER BY market_id, ts DESC) d)) x
+        (SELECT 'extra ' || r::text FROM (SELECT r FROM have EXCEPT SELECT r FROM want) b)) y
 $$;
 
 TRUNCATE perps_stats.tickers;
@@ -74,6 +77,25 @@ SELECT is(pg_temp.diff(), '', 'a batch with a duplicate key: the same as DISTINC
 INSERT INTO perps_stats.tickers (market_id, ts, last_price) VALUES (303, '2020-01-01 08:00+00', 3000);
 SELECT is((SELECT ARRAY[exchange, symbol, last_price::text] FROM perps_api.latest_tickers WHERE symbol = 'ETH'),
           ARRAY['binance', 'ETH', '3000'], 'a new market appears in the view, with its names');
+
+-- names follow markets and exchanges
+UPDATE perps_stats.markets SET symbol = 'WETH' WHERE id = 303;
+UPDATE perps_stats.exchanges SET name = 'binance_x' WHERE id = 1;
+SELECT is((SELECT ARRAY[exchange, symbol] FROM perps_api.latest_tickers WHERE last_price = 3000),
+          ARRAY['binance_x', 'WETH'], 'a market and an exchange renamed: the new names');
+SELECT is(pg_temp.diff(), '', 'after the renames: the same as DISTINCT ON over tickers, joined to the names');
+UPDATE perps_stats.markets SET symbol = 'ETH' WHERE id = 303;
+UPDATE perps_stats.exchanges SET name = 'binance' WHERE id = 1;
+INSERT INTO perps_stats.tickers (market_id, ts, last_price) VALUES (399, '2020-01-01 08:00+00', 39);
+SELECT ok(NOT EXISTS (SELECT 1 FROM perps_api.latest_tickers WHERE last_price = 39),
+          'a market_id missing from markets: not shown');
+INSERT INTO perps_stats.markets (id, exchange_id, symbol, native_symbol, base, quote) VALUES (399, 3, 'SOL', 'SOL', 'SOL', 'USD');
+SELECT is((SELECT ARRAY[exchange, symbol] FROM perps_api.latest_tickers WHERE last_price = 39),
+          ARRAY['hyperliquid', 'SOL'], 'shown, with its names, once the market is added');
+DELETE FROM perps_stats.markets WHERE id = 399;
+SELECT ok(NOT EXISTS (SELECT 1 FROM perps_api.latest_tickers WHERE last_price = 39),
+          'not shown once the market is deleted');
+DELETE FROM perps_stats.tickers WHERE market_id = 399;
 
 -- updates
 UPDATE perps_stats.tickers SET last_price = 1.5 WHERE market_id = 301 AND ts = '2020-01-01 10:00+00';
