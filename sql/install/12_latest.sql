@@ -28,7 +28,7 @@
 -- Locking: the upsert locks the rows of the markets a statement wrote until
 -- its transaction ends.  Rows are locked in the order collect() writes
 -- markets (by venue id, then symbol), so a collect() round and a stream
--- worker's batch that share markets wait for each other but never deadlock.
+-- worker's batch that share markets wait for each other, never deadlock on it.
 
 -- the columns of tickers, then the names (NULL for a market_id that is not
 -- in markets, which the API does not show)
