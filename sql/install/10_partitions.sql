@@ -152,6 +152,8 @@ BEGIN
         EXECUTE format('DROP TABLE perps_stats.%I', r.partition_name);
         v_dropped := v_dropped + 1;
     END LOOP;
+    -- a market whose newest ticker went with a partition gets the newest left
+    PERFORM perps_stats._latest_tickers_refresh(v_cutoff);
     RETURN v_dropped;
 END
 $$;
@@ -190,6 +192,8 @@ BEGIN
         rows_deleted := v_rows;
         RETURN NEXT;
     END LOOP;
+    -- a market whose newest ticker was removed gets the newest left
+    PERFORM perps_stats._latest_tickers_refresh(v_cutoff);
     DELETE FROM perps_stats.ingest_events e WHERE e.ts < v_cutoff;
     GET DIAGNOSTICS v_rows = ROW_COUNT;
     table_name := 'ingest_events';

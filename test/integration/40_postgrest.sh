@@ -148,6 +148,18 @@ is "$(j .)" '[{"symbol":"BTC","exchanges":["binance","bybit"]},{"symbol":"ETH","
 get '/latest_tickers?symbol=eq.BTC&order=exchange&select=exchange,ts,last_price,best_bid_price'
 is "$(j .)" '[{"exchange":"binance","ts":"2026-01-05T10:00:20+00:00","last_price":100.3,"best_bid_price":100.2},{"exchange":"bybit","ts":"2026-01-05T10:00:15+00:00","last_price":100.25,"best_bid_price":100.2}]' \
    "latest_tickers: the newest row per market"
+# kept at ingest (perps_stats.latest_tickers): a newer row replaces the
+# newest, an older one does not; deleting it brings the previous one back
+psql -X -q -v ON_ERROR_STOP=1 -c "INSERT INTO perps_stats.tickers (market_id, ts, last_price) VALUES
+    (102, '2026-01-05 10:00:25+00', 100.35), (101, '2026-01-05 09:00:00+00', 99)"
+get '/latest_tickers?symbol=eq.BTC&order=exchange&select=exchange,ts,last_price'
+is "$(j .)" '[{"exchange":"binance","ts":"2026-01-05T10:00:20+00:00","last_price":100.3},{"exchange":"bybit","ts":"2026-01-05T10:00:25+00:00","last_price":100.35}]' \
+   "latest_tickers: right after an insert (newer row for bybit, older for binance)"
+psql -X -q -v ON_ERROR_STOP=1 -c "DELETE FROM perps_stats.tickers
+    WHERE (market_id, ts) IN ((102, '2026-01-05 10:00:25+00'), (101, '2026-01-05 09:00:00+00'))"
+get '/latest_tickers?symbol=eq.BTC&order=exchange&select=exchange,ts,last_price'
+is "$(j '[.[] | [.exchange, .ts, .last_price]]')" '[["binance","2026-01-05T10:00:20+00:00",100.3],["bybit","2026-01-05T10:00:15+00:00",100.25]]' \
+   "latest_tickers: deleting the newest row brings back the previous one"
 
 get '/tickers?exchange=eq.binance&symbol=eq.BTC&ts=gte.2026-01-05T10:00:05Z&ts=lt.2026-01-05T10:00:20Z&select=ts,last_price'
 is "$(j .)" '[{"ts":"2026-01-05T10:00:10+00:00","last_price":100.2}]' "tickers: time range [from, to)"
