@@ -165,10 +165,12 @@ act '{"venue":"bybit","action":"trades","count":3,"per_frame":3,"price":"65002.5
 ok_wait "SELECT count(*) = 3 FROM perps_stats.trades WHERE market_id = $BTC AND price = 65002.5" "the stream continues after the reconnect"
 
 # ---- a silent connection: restarted after stall_timeout ----
-qs "ALTER SYSTEM SET perps_stats.stall_timeout = 2; SELECT pg_reload_conf()" >/dev/null
+# (under valgrind a reconnect itself takes seconds: the stall timeout and lifetime scale with it)
+ST=$((2 * SLOW))
+qs "ALTER SYSTEM SET perps_stats.stall_timeout = $ST; SELECT pg_reload_conf()" >/dev/null
 sleep 0.5  # let the worker take the new setting
 act '{"venue":"bybit","action":"silence","on":true}'
-ok_wait "SELECT EXISTS (SELECT 1 FROM perps_stats.ingest_events WHERE kind = 'disconnect' AND message LIKE 'no message for 2 s%')" \
+ok_wait "SELECT EXISTS (SELECT 1 FROM perps_stats.ingest_events WHERE kind = 'disconnect' AND message LIKE 'no message for $ST s%')" \
         "a connection silent for stall_timeout is restarted and recorded" 20
 act '{"venue":"bybit","action":"silence","on":false}'
 ok_wait "SELECT reconnects = 2 AND state = 'streaming' FROM perps_stats.stream_status WHERE exchange = 'bybit'" \
@@ -176,20 +178,20 @@ ok_wait "SELECT reconnects = 2 AND state = 'streaming' FROM perps_stats.stream_s
 qs "ALTER SYSTEM RESET perps_stats.stall_timeout; SELECT pg_reload_conf()" >/dev/null
 
 # ---- a connection older than its lifetime is replaced at once, without backoff ----
-qs "ALTER SYSTEM SET perps_stats.stream_connection_lifetime = 2; SELECT pg_reload_conf()" >/dev/null
+qs "ALTER SYSTEM SET perps_stats.stream_connection_lifetime = $ST; SELECT pg_reload_conf()" >/dev/null
 ok_wait "SELECT EXISTS (SELECT 1 FROM perps_stats.ingest_events WHERE kind = 'disconnect' AND source = 'stream'
-         AND message = 'connection replaced after 2 s (the venue''s connection lifetime)')" \
+         AND message = 'connection replaced after $ST s (the venue''s connection lifetime)')" \
         "a connection older than stream_connection_lifetime is replaced" 20
 qs "ALTER SYSTEM RESET perps_stats.stream_connection_lifetime; SELECT pg_reload_conf()" >/dev/null
 # the reset reaches the worker with its next configuration reload: until then it may replace again
-ok_wait "SELECT max(range_end) < now() - interval '3 s' FROM perps_stats.ingest_events WHERE message LIKE 'connection replaced%'" \
+ok_wait "SELECT max(range_end) < now() - interval '$((ST + 1)) s' FROM perps_stats.ingest_events WHERE message LIKE 'connection replaced%'" \
         "with the setting reset, connections are no longer replaced" 20
 ok_wait "SELECT state = 'streaming' AND reconnects >= 3 FROM perps_stats.stream_status WHERE exchange = 'bybit'" \
         "the new connection streams" 20
-is "$(q "SELECT max(extract(epoch FROM r.range_end - d.range_end)) < 1 FROM perps_stats.ingest_events d JOIN perps_stats.ingest_events r
+is "$(q "SELECT max(extract(epoch FROM r.range_end - d.range_end)) < $SLOW FROM perps_stats.ingest_events d JOIN perps_stats.ingest_events r
          ON r.kind = 'reconnect' AND r.range_start = d.range_start
          WHERE d.kind = 'disconnect' AND d.message LIKE 'connection replaced%'")" \
-   "t" "reconnected within a second (no backoff), the short gap recorded"
+   "t" "reconnected within a second (no backoff; under valgrind $SLOW), the short gap recorded"
 
 # ---- a trade stream at a chosen rate ----
 act '{"venue":"bybit","action":"trades","count":40,"rate":100,"price":"65003.5"}'
@@ -209,7 +211,7 @@ ok_wait "SELECT state = 'backpressure' AND buffered_rows >= 10000 AND buffered_r
 is "$(q "SELECT count(*) FROM perps_stats.trades WHERE price = 65005.5")" "0" "nothing of the refused batch is written"
 q "DROP TRIGGER perps_test_refuse ON perps_stats.trades; DROP FUNCTION public.perps_test_refuse()" >/dev/null
 ok_wait "SELECT count(*) = 12000 FROM perps_stats.trades WHERE market_id = $BTC AND price = 65005.5" \
-        "once writes succeed again, all 12000 trades are written (the retried batch and what waited in the socket)" 30
+        "once writes succeed again, all 12000 trades are written (the retried batch and what waited in the socket)" 60
 ok_wait "SELECT state = 'streaming' FROM perps_stats.stream_status WHERE exchange = 'bybit'" "and the worker streams on"
 is "$(q "SELECT count(*) FROM perps_stats.ingest_events WHERE kind = 'error' AND source = 'stream'")" "0" "no rows were dropped"
 
