@@ -15,7 +15,9 @@ qs "UPDATE perps_stats.exchanges SET ws_url = '$PERPS_MOCK_WS_URL/bybit/v5/publi
    UPDATE perps_stats.watchlist SET stream = (exchange = 'bybit' AND symbol = 'BTC');
    ALTER SYSTEM SET perps_stats.stream_workers = on;
    ALTER SYSTEM SET perps_stats.flush_interval = 100;
+   ALTER SYSTEM SET restart_after_crash = on;
    SELECT pg_reload_conf();" >/dev/null
+# (the valgrind run switches crash restarts off for the other tests; this one is about them)
 
 ok_wait "SELECT state = 'streaming' FROM perps_stats.stream_status WHERE exchange = 'bybit'" "the bybit stream worker streams" 30
 act '{"venue":"bybit","action":"trades","count":10,"per_frame":10,"price":"64111.5"}'
@@ -39,7 +41,8 @@ ok_wait "SELECT count(*) = 10 FROM perps_stats.trades WHERE market_id = $BTC AND
 is "$(q "SELECT count(*) || ' ' || count(DISTINCT trade_id) FROM perps_stats.trades WHERE market_id = $BTC AND price IN (64111.5, 64112.5)")" \
    "20 20" "the trades from before the kill are there once, the new ones too"
 
-qs "ALTER SYSTEM RESET perps_stats.flush_interval; ALTER SYSTEM SET perps_stats.stream_workers = off; SELECT pg_reload_conf();
+qs "ALTER SYSTEM RESET perps_stats.flush_interval; ALTER SYSTEM SET perps_stats.stream_workers = off;
+    ALTER SYSTEM RESET restart_after_crash; SELECT pg_reload_conf();
     UPDATE perps_stats.watchlist SET stream = false WHERE exchange = 'bybit';" >/dev/null
 ok_wait "SELECT count(*) = 0 FROM pg_stat_activity WHERE backend_type = 'perps_stats stream'" "the worker stops when streaming is switched off"
 tap_done
