@@ -31,6 +31,12 @@ MARKETS=$((5 * SYMBOLS))
 STEP_MS=$(( 30 * 86400 * 1000 / (ROWS / MARKETS) ))
 echo "setup: $ROWS tickers, $MARKETS markets, 30 daily partitions, one row per ${STEP_MS} ms per market"
 t0=$(date +%s)
+# the cases before this one (collect) leave markets and rows behind: this one starts empty
+q <<SQL >/dev/null || exit 1
+TRUNCATE perps_stats.markets, perps_stats.tickers, perps_stats.orderbooks, perps_stats.liquidity_depth,
+         perps_stats.slippage, perps_stats.trades, perps_stats.funding_rates, perps_stats.open_interest,
+         perps_stats.klines CASCADE;
+SQL
 q <<SQL >/dev/null || exit 1
 SELECT perps_stats.create_partitions_for_range(date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' - interval '29 days', now());
 INSERT INTO perps_stats.markets (id, exchange_id, symbol, native_symbol, base, quote)
@@ -38,6 +44,7 @@ SELECT (e - 1) * $SYMBOLS + s, e, sym, sym || 'USDT', sym, 'USDT'
   FROM generate_series(1, 5) e,
        LATERAL (SELECT s, CASE s WHEN 1 THEN 'BTC' WHEN 2 THEN 'ETH' ELSE 'S' || s END AS sym
                   FROM generate_series(1, $SYMBOLS) s) x;
+SELECT setval(pg_get_serial_sequence('perps_stats.markets', 'id'), 1000);
 CREATE VIEW perps_api.bench_one AS SELECT 1 AS one;
 GRANT SELECT ON perps_api.bench_one TO perps_anon;
 SQL
