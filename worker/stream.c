@@ -323,6 +323,15 @@ frame_alloc(void *state, size_t size)
 	return MemoryContextAllocExtended((MemoryContext) state, size, MCXT_ALLOC_NO_OOM);
 }
 
+/* An adapter context allocating from frame_cxt. */
+static void
+frame_ctx_init(PerpsCtx *ctx)
+{
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->arena.alloc = frame_alloc;
+	ctx->arena.state = frame_cxt;
+}
+
 /* ---- buffers ---- */
 
 static void *
@@ -1296,9 +1305,7 @@ stream_connect(void)
 		(stream_url[0] == '\0' && stream_sa->connect_build == NULL))
 		return;
 	MemoryContextReset(frame_cxt);
-	memset(&ctx, 0, sizeof(ctx));
-	ctx.arena.alloc = frame_alloc;
-	ctx.arena.state = frame_cxt;
+	frame_ctx_init(&ctx);
 	natives = MemoryContextAlloc(frame_cxt, sizeof(char *) * stream_nmarkets);
 	msgs = MemoryContextAllocZero(frame_cxt, sizeof(PerpsWsMessage) * PERPS_WS_MAX_MESSAGES * PERPS_WS_MAX_CONNECTIONS);
 	for (int i = 0; i < stream_nmarkets; i++)
@@ -1568,9 +1575,7 @@ start_resync(StreamMarket *m, const PerpsStreamEvent *ev, bool crossed)
 	if (stream_sa->rest_snapshot)
 		return;					/* the next update fetches the REST book */
 
-	memset(&ctx, 0, sizeof(ctx));
-	ctx.arena.alloc = frame_alloc;
-	ctx.arena.state = frame_cxt;
+	frame_ctx_init(&ctx);
 	n = stream_sa->resync(&ctx, m->native, msgs);
 	if (n < 0)
 		set_error("cannot resync %s: %s", m->native, ctx.errmsg);
@@ -1915,9 +1920,7 @@ handle_ticker(StreamMarket *m, const PerpsStreamEvent *ev)
 		PerpsCtx	ctx;
 		const char *chg;
 
-		memset(&ctx, 0, sizeof(ctx));
-		ctx.arena.alloc = frame_alloc;
-		ctx.arena.state = frame_cxt;
+		frame_ctx_init(&ctx);
 		chg = perps_decimal_sub(&ctx, m->tick[0], m->tick[STREAM_TICK_PREV]);
 		if (chg != NULL && strlen(chg) <= PERPS_DECIMAL_MAX_LEN)
 		{
@@ -1942,9 +1945,7 @@ handle_frame(int conn, const char *data, size_t len, bool binary)
 	status.messages++;
 	last_rx = now;
 	MemoryContextReset(frame_cxt);
-	memset(&ctx, 0, sizeof(ctx));
-	ctx.arena.alloc = frame_alloc;
-	ctx.arena.state = frame_cxt;
+	frame_ctx_init(&ctx);
 	if (stream_sa->parse_frame(&ctx, data, len, binary, &frame) != PERPS_OK)
 	{
 		status.parse_errors++;
