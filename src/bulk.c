@@ -1,118 +1,255 @@
 /*-------------------------------------------------------------------------
  *
  * bulk.c
- *		Bulk loading through COPY FROM with a callback source (see bulk.h).
+ *		Bulk loading of rows given as Datums through the table access
+ *		method's multi-insert path (see bulk.h).
+ *
+ * The rows are routed to their partitions as INSERT and COPY route them,
+ * checked against the partition's constraints, buffered per partition and
+ * written a batch at a time with table_multi_insert, then indexed.  The
+ * batch slots use a copy of the partition's row type that nothing
+ * reference-counts: COPY's slots pin the relation's row type in the
+ * transaction's resource owner, a thousand identical entries whose
+ * bookkeeping grows with their number; for a writer that commits every
+ * thousand rows that was a tenth of its time.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
-#include "access/table.h"
+#include "access/heapam.h"
+#include "access/tableam.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
-#include "commands/copy.h"
+#include "executor/execPartition.h"
 #include "executor/executor.h"
+#include "miscadmin.h"
 #include "nodes/makefuncs.h"
-#include "parser/parse_node.h"
-#include "parser/parse_relation.h"
-#include "utils/acl.h"
-#include "utils/varlena.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/resowner.h"
+#include "utils/rls.h"
 
 #include "bulk.h"
 
-/* the data the COPY source callback hands out (COPY takes no callback argument) */
-static const char *bulk_data;
-static size_t bulk_len;
-static size_t bulk_pos;
+/* rows a partition's buffer holds before it is written (COPY's figure) */
+#define BULK_BATCH 1000
 
-static int
-bulk_source(void *outbuf, int minread, int maxread)
+/* the rows waiting for one partition */
+typedef struct BulkBuffer
 {
-	size_t		n = Min((size_t) maxread, bulk_len - bulk_pos);
+	ResultRelInfo *rri;
+	TupleTableSlot **slots;		/* created as needed, BULK_BATCH at most */
+	int			nslots;
+	int			n;				/* slots holding a row */
+} BulkBuffer;
 
-	memcpy(outbuf, bulk_data + bulk_pos, n);
-	bulk_pos += n;
-	return (int) n;
-}
-
-void
-perps_bulk_append_field(StringInfo buf, const char *s)
+typedef struct BulkState
 {
-	const char *start = s;
-
-	for (; *s; s++)
-	{
-		const char *esc = NULL;
-
-		switch (*s)
-		{
-			case '\\':
-				esc = "\\\\";
-				break;
-			case '\t':
-				esc = "\\t";
-				break;
-			case '\n':
-				esc = "\\n";
-				break;
-			case '\r':
-				esc = "\\r";
-				break;
-			default:
-				continue;
-		}
-		appendBinaryStringInfo(buf, start, s - start);
-		appendStringInfoString(buf, esc);
-		start = s + 1;
-	}
-	appendBinaryStringInfo(buf, start, s - start);
-}
-
-uint64
-perps_bulk_copy(const char *schema, const char *table, const char *columns,
-				const char *data, size_t len)
-{
-	RangeVar   *rv = makeRangeVar(pstrdup(schema), pstrdup(table), -1);
-	Relation	rel;
-	ParseState *pstate;
-	ParseNamespaceItem *nsitem;
-	List	   *attnames = NIL;
-	List	   *names;
-	ListCell   *lc;
-	CopyFromState cstate;
+	EState	   *estate;
+	CommandId	cid;
+	BulkInsertState bistate;
+	BulkBuffer *bufs;
+	int			nbufs;
+	int			maxbufs;
 	uint64		processed;
+} BulkState;
 
-	if (!SplitIdentifierString(pstrdup(columns), ',', &names))
-		elog(ERROR, "perps_bulk_copy: bad column list \"%s\"", columns);
-	foreach(lc, names)
-		attnames = lappend(attnames, makeString(pstrdup((char *) lfirst(lc))));
+static void
+bulk_refuse(ResultRelInfo *rri, const char *why)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errmsg("bulk load into \"%s\" is not supported: %s",
+					RelationGetRelationName(rri->ri_RelationDesc), why)));
+}
 
-	rel = table_openrv(rv, RowExclusiveLock);
-	pstate = make_parsestate(NULL);
-	nsitem = addRangeTableEntryForRelation(pstate, rel, RowExclusiveLock, NULL, false, false);
-	nsitem->p_rte->requiredPerms = ACL_INSERT;
-	ExecCheckRTPerms(pstate->p_rtable, true);
+/* What this path does not do (the caller's INSERT does): refused. */
+static void
+bulk_check_target(ResultRelInfo *rri, bool routed)
+{
+	Relation	rel = rri->ri_RelationDesc;
 
-	bulk_data = data;
-	bulk_len = len;
-	bulk_pos = 0;
-	cstate = BeginCopyFrom(pstate, rel, NULL, NULL, false, bulk_source, attnames, NIL);
-	processed = CopyFrom(cstate);
-	EndCopyFrom(cstate);
-	bulk_data = NULL;
+	if (rri->ri_TrigDesc != NULL)
+		bulk_refuse(rri, "it has triggers");
+	if (rri->ri_FdwRoutine != NULL)
+		bulk_refuse(rri, "it is a foreign table");
+	if (routed && rri->ri_RootToPartitionMap != NULL)
+		bulk_refuse(rri, "its columns are not laid out as its parent's");
+	if (rel->rd_att->constr != NULL && rel->rd_att->constr->has_generated_stored)
+		bulk_refuse(rri, "it has generated columns");
+	if (check_enable_rls(RelationGetRelid(rel), InvalidOid, false) == RLS_ENABLED)
+		bulk_refuse(rri, "it has row level security");
+}
 
-	free_parsestate(pstate);
-	table_close(rel, NoLock);
-	return processed;
+/* the buffer of a partition, made on its first row */
+static BulkBuffer *
+bulk_buffer(BulkState *bs, ResultRelInfo *rri, bool routed)
+{
+	for (int i = 0; i < bs->nbufs; i++)
+		if (bs->bufs[i].rri == rri)
+			return &bs->bufs[i];
+	bulk_check_target(rri, routed);
+	if (bs->nbufs == bs->maxbufs)
+	{
+		bs->maxbufs = bs->maxbufs ? bs->maxbufs * 2 : 4;
+		bs->bufs = bs->bufs ? repalloc(bs->bufs, sizeof(BulkBuffer) * bs->maxbufs) :
+			palloc(sizeof(BulkBuffer) * bs->maxbufs);
+	}
+	bs->bufs[bs->nbufs].rri = rri;
+	bs->bufs[bs->nbufs].slots = palloc(sizeof(TupleTableSlot *) * BULK_BATCH);
+	bs->bufs[bs->nbufs].nslots = 0;
+	bs->bufs[bs->nbufs].n = 0;
+	return &bs->bufs[bs->nbufs++];
+}
+
+/* the next free slot of a buffer (which has room) */
+static TupleTableSlot *
+bulk_slot(BulkBuffer *b)
+{
+	if (b->n == b->nslots)
+	{
+		Relation	rel = b->rri->ri_RelationDesc;
+
+		/* a copy of the row type: no reference count, nothing to pin */
+		b->slots[b->nslots++] = MakeSingleTupleTableSlot(CreateTupleDescCopy(RelationGetDescr(rel)),
+														 table_slot_callbacks(rel));
+	}
+	return b->slots[b->n];
+}
+
+/* Writes a buffer's rows and their index entries. */
+static void
+bulk_write(BulkState *bs, BulkBuffer *b)
+{
+	ResultRelInfo *rri = b->rri;
+
+	if (b->n == 0)
+		return;
+	table_multi_insert(rri->ri_RelationDesc, b->slots, b->n, bs->cid, 0, bs->bistate);
+	for (int i = 0; i < b->n; i++)
+	{
+		if (rri->ri_NumIndices > 0)
+		{
+			List	   *recheck;
+
+			ResetPerTupleExprContext(bs->estate);
+			recheck = ExecInsertIndexTuples(rri, b->slots[i], bs->estate, false, false, NULL, NIL);
+			list_free(recheck);
+		}
+		ExecClearTuple(b->slots[i]);
+	}
+	bs->processed += b->n;
+	b->n = 0;
+	ReleaseBulkInsertStatePin(bs->bistate);
 }
 
 uint64
-perps_bulk_copy_or(const char *schema, const char *table, const char *columns,
-				   const char *data, size_t len,
-				   uint64 (*fallback) (void *arg), void *arg, bool *used_copy)
+perps_bulk_insert(const char *schema, const char *table, int natts, int nrows,
+				  PerpsBulkFill fill, void *arg)
+{
+	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "perps bulk insert",
+											  ALLOCSET_DEFAULT_SIZES);
+	MemoryContext oldcxt = MemoryContextSwitchTo(cxt);
+	RangeVar   *rv = makeRangeVar(pstrdup(schema), pstrdup(table), -1);
+	RangeTblEntry *rte = makeNode(RangeTblEntry);
+	List	   *rtable;
+	BulkState	bs = {0};
+	ResultRelInfo *root = makeNode(ResultRelInfo);
+	ModifyTableState *mtstate = NULL;
+	PartitionTupleRouting *proute = NULL;
+	Relation	rel;
+	TupleDesc	desc;
+	TupleTableSlot *rslot;
+	BulkBuffer *b = NULL;
+
+	rte->rtekind = RTE_RELATION;
+	rte->relid = RangeVarGetRelid(rv, RowExclusiveLock, false);
+	rte->relkind = get_rel_relkind(rte->relid);
+	rte->rellockmode = RowExclusiveLock;
+	rte->requiredPerms = ACL_INSERT;
+	rtable = list_make1(rte);
+	ExecCheckRTPerms(rtable, true);
+
+	bs.estate = CreateExecutorState();
+	ExecInitRangeTable(bs.estate, rtable);
+	ExecInitResultRelation(bs.estate, root, 1);
+	CheckValidResultRel(root, CMD_INSERT);
+	rel = root->ri_RelationDesc;
+	desc = RelationGetDescr(rel);
+	if (desc->natts != natts)
+		bulk_refuse(root, "its columns are not the ones given");
+	for (int i = 0; i < natts; i++)
+		if (TupleDescAttr(desc, i)->attisdropped)
+			bulk_refuse(root, "it has a dropped column");
+	bulk_check_target(root, false);
+
+	if (rel->rd_rel->relkind == RELKIND_PARTITIONED_TABLE)
+	{
+		/* routing wants a ModifyTableState; this one stands for an INSERT */
+		mtstate = makeNode(ModifyTableState);
+		mtstate->ps.state = bs.estate;
+		mtstate->operation = CMD_INSERT;
+		mtstate->mt_nrels = 1;
+		mtstate->resultRelInfo = root;
+		mtstate->rootResultRelInfo = root;
+		proute = ExecSetupPartitionTupleRouting(bs.estate, rel);
+	}
+	else
+	{
+		ExecOpenIndices(root, false);
+		b = bulk_buffer(&bs, root, false);
+	}
+	bs.cid = GetCurrentCommandId(true);
+	bs.bistate = GetBulkInsertState();
+	rslot = MakeSingleTupleTableSlot(CreateTupleDescCopy(desc), &TTSOpsVirtual);
+
+	for (int r = 0; r < nrows; r++)
+	{
+		TupleTableSlot *slot;
+
+		CHECK_FOR_INTERRUPTS();
+		ResetPerTupleExprContext(bs.estate);
+		/* the values only have to live until they are copied into the batch slot */
+		MemoryContextSwitchTo(GetPerTupleMemoryContext(bs.estate));
+		ExecClearTuple(rslot);
+		fill(arg, r, rslot->tts_values, rslot->tts_isnull);
+		ExecStoreVirtualTuple(rslot);
+		MemoryContextSwitchTo(cxt);
+
+		if (proute != NULL)
+			b = bulk_buffer(&bs, ExecFindPartition(mtstate, root, proute, rslot, bs.estate), true);
+		slot = bulk_slot(b);
+		ExecCopySlot(slot, rslot);
+		slot->tts_tableOid = RelationGetRelid(b->rri->ri_RelationDesc);
+		if (b->rri->ri_RelationDesc->rd_att->constr != NULL)
+			ExecConstraints(b->rri, slot, bs.estate);
+		if (++b->n == BULK_BATCH)
+			bulk_write(&bs, b);
+	}
+	for (int i = 0; i < bs.nbufs; i++)
+		bulk_write(&bs, &bs.bufs[i]);
+
+	for (int i = 0; i < bs.nbufs; i++)
+		for (int k = 0; k < bs.bufs[i].nslots; k++)
+			ExecDropSingleTupleTableSlot(bs.bufs[i].slots[k]);
+	ExecDropSingleTupleTableSlot(rslot);
+	FreeBulkInsertState(bs.bistate);
+	if (proute != NULL)
+		ExecCleanupTupleRouting(mtstate, proute);
+	ExecCloseResultRelations(bs.estate);
+	ExecCloseRangeTableRelations(bs.estate);
+	FreeExecutorState(bs.estate);
+	MemoryContextSwitchTo(oldcxt);
+	MemoryContextDelete(cxt);
+	return bs.processed;
+}
+
+uint64
+perps_bulk_insert_or(const char *schema, const char *table, int natts, int nrows,
+					 PerpsBulkFill fill, void *arg,
+					 uint64 (*fallback) (void *arg), bool *used_bulk)
 {
 	MemoryContext oldcxt = CurrentMemoryContext;
 	ResourceOwner oldowner = CurrentResourceOwner;
@@ -123,7 +260,7 @@ perps_bulk_copy_or(const char *schema, const char *table, const char *columns,
 	MemoryContextSwitchTo(oldcxt);
 	PG_TRY();
 	{
-		processed = perps_bulk_copy(schema, table, columns, data, len);
+		processed = perps_bulk_insert(schema, table, natts, nrows, fill, arg);
 		ReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(oldcxt);
 		CurrentResourceOwner = oldowner;
@@ -139,13 +276,12 @@ perps_bulk_copy_or(const char *schema, const char *table, const char *columns,
 		RollbackAndReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(oldcxt);
 		CurrentResourceOwner = oldowner;
-		bulk_data = NULL;
 		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED || edata->sqlerrcode == ERRCODE_ADMIN_SHUTDOWN)
 			ReThrowError(edata);
 		FreeErrorData(edata);
 	}
 	PG_END_TRY();
 
-	*used_copy = ok;
+	*used_bulk = ok;
 	return ok ? processed : fallback(arg);
 }

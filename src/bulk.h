@@ -1,14 +1,20 @@
 /*-------------------------------------------------------------------------
  *
  * bulk.h
- *		Bulk loading of rows through COPY FROM's own code path (a callback
- *		source, text format), for the writers whose batches are large: the
- *		same multi-insert path `COPY ... FROM STDIN` takes, with triggers,
- *		constraints and partition routing as usual.
+ *		Bulk loading of rows given as Datums, for the writers whose batches
+ *		are large: the table access method's multi-insert path (the one
+ *		COPY FROM takes), with partition routing, CHECK and NOT NULL
+ *		constraints and unique indexes as usual, but without COPY's text
+ *		round trip and without a tuple slot per row pinned by the
+ *		transaction's resource owner (COPY's per-statement set-up, which a
+ *		writer that commits every thousand rows pays every time).
  *
- * COPY has no ON CONFLICT: a caller that must be idempotent runs it in a
- * subtransaction and, when it fails, writes the same rows with INSERT ...
- * ON CONFLICT DO NOTHING instead (perps_bulk_copy_or).
+ * Tables with triggers, foreign or differently laid out partitions, row
+ * level security or generated columns are refused (an error, nothing
+ * written): their writers use INSERT.  There is no ON CONFLICT: a caller
+ * that must be idempotent runs the load in a subtransaction and, when it
+ * fails, writes the same rows with INSERT ... ON CONFLICT DO NOTHING instead
+ * (perps_bulk_insert_or).
  *
  *-------------------------------------------------------------------------
  */
@@ -17,31 +23,30 @@
 
 #include "postgres.h"
 
-#include "lib/stringinfo.h"
-
 /*
- * Appends text to a COPY text-format field: backslash, tab, newline and
- * carriage return escaped.
+ * Fills row `row` (0-based): values and isnull for every column of the
+ * table, in the table's column order.  Called in a memory context that
+ * lives until the row is written.
  */
-extern void perps_bulk_append_field(StringInfo buf, const char *s);
+typedef void (*PerpsBulkFill) (void *arg, int row, Datum *values, bool *isnull);
 
 /*
- * Loads data (COPY text format: tab-separated fields, one row per line,
- * \N for NULL) into schema.table's columns (a comma-separated list).
- * Needs a transaction, a snapshot and INSERT privilege.  Returns the rows
- * loaded; raises like COPY does.
+ * Loads nrows rows into schema.table, which must have exactly natts
+ * columns.  Needs a transaction, a snapshot and INSERT privilege.  Returns
+ * the rows loaded; raises like INSERT does (a duplicate key, a row no
+ * partition takes, a CHECK constraint).
  */
-extern uint64 perps_bulk_copy(const char *schema, const char *table, const char *columns,
-							  const char *data, size_t len);
+extern uint64 perps_bulk_insert(const char *schema, const char *table, int natts, int nrows,
+								PerpsBulkFill fill, void *arg);
 
 /*
- * perps_bulk_copy in a subtransaction; when it fails (a duplicate key, or
+ * perps_bulk_insert in a subtransaction; when it fails (a duplicate key, or
  * anything else), the subtransaction is rolled back and fallback(arg) is
- * called instead, whose rows count is returned.  *used_copy tells which
+ * called instead, whose rows count is returned.  *used_bulk tells which
  * one wrote.  A query cancel or a shutdown is raised again.
  */
-extern uint64 perps_bulk_copy_or(const char *schema, const char *table, const char *columns,
-								 const char *data, size_t len,
-								 uint64 (*fallback) (void *arg), void *arg, bool *used_copy);
+extern uint64 perps_bulk_insert_or(const char *schema, const char *table, int natts, int nrows,
+								   PerpsBulkFill fill, void *arg,
+								   uint64 (*fallback) (void *arg), bool *used_bulk);
 
 #endif							/* PERPS_BULK_H */

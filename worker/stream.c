@@ -256,32 +256,6 @@ unix_us_to_timestamptz(int64 us)
 	return DatumGetTimestampTz(perps_fetch_timestamptz(us));
 }
 
-/*
- * A timestamptz as COPY text, in UTC ("2026-11-21 22:40:00.123456+00"):
- * what timestamptz_out would write with TimeZone UTC, without its time
- * zone lookup.  ts is within the range the parsers accept (years
- * 1970..2500 or so), so no BC dates or infinities arrive here.
- */
-static void
-append_utc_timestamp(StringInfo buf, TimestampTz ts)
-{
-	int64		days = ts / USECS_PER_DAY;
-	int64		rem = ts % USECS_PER_DAY;
-	int			year,
-				month,
-				day;
-
-	if (rem < 0)
-	{
-		rem += USECS_PER_DAY;
-		days--;
-	}
-	j2date((int) (days + POSTGRES_EPOCH_JDATE), &year, &month, &day);
-	appendStringInfo(buf, "%04d-%02d-%02d %02d:%02d:%02d.%06d+00", year, month, day,
-					 (int) (rem / USECS_PER_HOUR), (int) (rem / USECS_PER_MINUTE % 60),
-					 (int) (rem / USECS_PER_SEC % 60), (int) (rem % USECS_PER_SEC));
-}
-
 static void
 set_state(const char *state)
 {
@@ -587,42 +561,36 @@ insert_trades_cb(void *arg)
 	return 0;					/* counted by exec_plan */
 }
 
+/* a buffered trade as the columns of perps_stats.trades */
+static void
+fill_trade(void *arg, int row, Datum *values, bool *isnull)
+{
+	TradeRow   *t = &((TradeRow *) buf_trades.rows)[row];
+
+	memset(isnull, 0, sizeof(bool) * 6);
+	values[0] = Int32GetDatum(t->market_id);
+	values[1] = TimestampTzGetDatum(unix_us_to_timestamptz(t->ts_us));
+	values[2] = CStringGetTextDatum(t->trade_id);
+	values[3] = numeric_datum(t->price, &isnull[3]);
+	values[4] = numeric_datum(t->qty, &isnull[4]);
+	values[5] = CStringGetTextDatum(t->is_buy ? "buy" : "sell");
+}
+
 /*
- * Trades are the bulk of a stream: COPY's multi-insert path writes them,
- * in a subtransaction; a batch COPY refuses (a trade already stored: a
- * venue that replays after a reconnect) is written by INSERT ... ON
- * CONFLICT DO NOTHING instead, so a flush stays idempotent.
+ * Trades are the bulk of a stream: the multi-insert path writes them
+ * (bulk.h), in a subtransaction; a batch it refuses (a trade already
+ * stored: a venue that replays after a reconnect) is written by INSERT ...
+ * ON CONFLICT DO NOTHING instead, so a flush stays idempotent.
  */
 static void
 flush_trades(void)
 {
-	TradeRow   *rows = buf_trades.rows;
-	StringInfoData d;
-	bool		used_copy;
+	bool		used_bulk;
 	uint64		n;
 
-	initStringInfo(&d);
-	for (int i = 0; i < buf_trades.n; i++)
-	{
-		char		id[12];
-
-		pg_ltoa(rows[i].market_id, id);
-		appendStringInfoString(&d, id);
-		appendStringInfoChar(&d, '\t');
-		append_utc_timestamp(&d, unix_us_to_timestamptz(rows[i].ts_us));
-		appendStringInfoChar(&d, '\t');
-		perps_bulk_append_field(&d, rows[i].trade_id);
-		/* decimals were checked by decimal_storable: digits, sign, point, exponent only */
-		appendStringInfoChar(&d, '\t');
-		appendStringInfoString(&d, rows[i].price);
-		appendStringInfoChar(&d, '\t');
-		appendStringInfoString(&d, rows[i].qty);
-		appendStringInfoString(&d, rows[i].is_buy ? "\tbuy\n" : "\tsell\n");
-	}
-	n = perps_bulk_copy_or("perps_stats", "trades", "market_id,ts,trade_id,price,qty,side",
-						   d.data, d.len, insert_trades_cb, NULL, &used_copy);
+	n = perps_bulk_insert_or("perps_stats", "trades", 6, buf_trades.n, fill_trade, NULL,
+							 insert_trades_cb, &used_bulk);
 	status.rows_written += (int64) n;
-	pfree(d.data);
 }
 
 static void
