@@ -74,6 +74,8 @@ perps_strndup(PerpsCtx *ctx, const char *s, size_t n)
 	return p;
 }
 
+static struct json_tokener *cached_tok;
+
 PerpsStatus
 perps_json_parse(PerpsCtx *ctx, const char *data, size_t len, struct json_object **out)
 {
@@ -89,14 +91,25 @@ perps_json_parse(PerpsCtx *ctx, const char *data, size_t len, struct json_object
 		return perps_fail(ctx, PERPS_ERR_JSON, "response body of %zu bytes exceeds the %d byte limit",
 						  len, PERPS_JSON_MAX_BYTES);
 
-	tok = json_tokener_new_ex(PERPS_JSON_MAX_DEPTH);
-	if (tok == NULL)
-		return perps_fail(ctx, PERPS_ERR_NOMEM, "out of memory");
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	/*
+	 * One tokener for the process, reset for each document: a new one per
+	 * document costs a large calloc (its stack) that makes glibc consolidate
+	 * the small chunks the last document's objects left.  (A process parses
+	 * one document at a time.)
+	 */
+	if (cached_tok == NULL)
+	{
+		cached_tok = json_tokener_new_ex(PERPS_JSON_MAX_DEPTH);
+		if (cached_tok == NULL)
+			return perps_fail(ctx, PERPS_ERR_NOMEM, "out of memory");
+		json_tokener_set_flags(cached_tok, JSON_TOKENER_STRICT);
+	}
+	tok = cached_tok;
+	json_tokener_reset(tok);
 	obj = json_tokener_parse_ex(tok, data, (int) len);
 	jerr = json_tokener_get_error(tok);
 	used = json_tokener_get_parse_end(tok);
-	json_tokener_free(tok);
+	json_tokener_reset(tok);
 
 	if (jerr != json_tokener_success || obj == NULL)
 	{
@@ -191,6 +204,19 @@ perps_decimal_valid(const char *s, size_t len)
  * Text of a JSON number or string as the venue sent it: 1, or 0 for another
  * type, or -1 for an integer json-c could not hold.
  */
+/*
+ * json-c clamps integers beyond 64 bits to INT64_MIN or UINT64_MAX without
+ * saying so: the clamp values (and INT64_MAX, which a clamp reaches through
+ * the int64 getter) are refused.
+ */
+static bool
+perps_json_int_in_range(struct json_object *v)
+{
+	return json_object_get_int64(v) != INT64_MIN &&
+		json_object_get_uint64(v) != UINT64_MAX &&
+		json_object_get_uint64(v) != (uint64_t) INT64_MAX;
+}
+
 static int
 perps_json_number_text(struct json_object *v, const char **text, size_t *len)
 {
@@ -201,15 +227,7 @@ perps_json_number_text(struct json_object *v, const char **text, size_t *len)
 			*len = (size_t) json_object_get_string_len(v);
 			return 1;
 		case json_type_int:
-
-			/*
-			 * json-c clamps integers beyond 64 bits to INT64_MIN or
-			 * UINT64_MAX without saying so: refuse the clamp values (and
-			 * INT64_MAX, which a clamp reaches through the int64 getter).
-			 */
-			if (json_object_get_int64(v) == INT64_MIN ||
-				json_object_get_uint64(v) == UINT64_MAX ||
-				json_object_get_uint64(v) == (uint64_t) INT64_MAX)
+			if (!perps_json_int_in_range(v))
 				return -1;
 			*text = json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN);
 			*len = strlen(*text);
@@ -414,6 +432,12 @@ perps_json_int64(PerpsCtx *ctx, struct json_object *v, const char *what, int64_t
 	const char *text;
 	size_t		len;
 
+	if (v != NULL && json_object_is_type(v, json_type_int) && perps_json_int_in_range(v))
+	{
+		/* the value json-c parsed, not printed and read back */
+		*out = json_object_get_int64(v);
+		return PERPS_OK;
+	}
 	if (perps_json_text_of(ctx, v, what, "an integer", &text, &len) != PERPS_OK)
 		return ctx->status;
 	/* "123.0" style integers (some venues print them so) */
@@ -448,19 +472,32 @@ perps_json_ts(PerpsCtx *ctx, struct json_object *v, PerpsTimeUnit unit, const ch
 			  int64_t *out_us)
 {
 	const char *text;
-	size_t		len;
+	size_t		len = 0;
 	const char *dot;
 	int64_t		whole;
 	int64_t		us;
 	int64_t		frac_us = 0;
-	size_t		intlen;
+	size_t		intlen = 0;
 
-	if (perps_json_text_of(ctx, v, what, "a timestamp", &text, &len) != PERPS_OK)
-		return ctx->status;
-	dot = memchr(text, '.', len);
-	intlen = dot ? (size_t) (dot - text) : len;
-	if (!perps_parse_int64(text, intlen, &whole) || whole < 0)
-		return perps_fail(ctx, PERPS_ERR_SHAPE, "%s is not a timestamp: \"%.40s\"", what, text);
+	if (v != NULL && json_object_is_type(v, json_type_int) && perps_json_int_in_range(v))
+	{
+		/* the value json-c parsed, not printed and read back */
+		whole = json_object_get_int64(v);
+		if (whole < 0)
+			return perps_fail(ctx, PERPS_ERR_SHAPE, "%s is not a timestamp: \"%lld\"",
+							  what, (long long) whole);
+		text = NULL;
+		dot = NULL;
+	}
+	else
+	{
+		if (perps_json_text_of(ctx, v, what, "a timestamp", &text, &len) != PERPS_OK)
+			return ctx->status;
+		dot = memchr(text, '.', len);
+		intlen = dot ? (size_t) (dot - text) : len;
+		if (!perps_parse_int64(text, intlen, &whole) || whole < 0)
+			return perps_fail(ctx, PERPS_ERR_SHAPE, "%s is not a timestamp: \"%.40s\"", what, text);
+	}
 	if (dot)
 	{
 		/* fractional part: digits only, used to sub-unit precision down to 1 µs */
@@ -514,6 +551,8 @@ perps_json_ts(PerpsCtx *ctx, struct json_object *v, PerpsTimeUnit unit, const ch
 	return PERPS_OK;
 
 range:
+	if (text == NULL)
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "%s is out of range: \"%lld\"", what, (long long) whole);
 	return perps_fail(ctx, PERPS_ERR_SHAPE, "%s is out of range: \"%.40s\"", what, text);
 }
 

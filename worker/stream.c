@@ -2021,8 +2021,16 @@ perps_stream_main(Datum arg)
 	pgstat_report_appname("perps_stats stream");
 
 	stream_cxt = AllocSetContextCreate(TopMemoryContext, "perps_stats stream", ALLOCSET_DEFAULT_SIZES);
-	batch_cxt = AllocSetContextCreate(stream_cxt, "perps_stats stream batch", ALLOCSET_DEFAULT_SIZES);
-	frame_cxt = AllocSetContextCreate(stream_cxt, "perps_stats stream frame", ALLOCSET_DEFAULT_SIZES);
+	/*
+	 * A frame's and a batch's allocations fit in the first block, which a
+	 * reset keeps: no block is given back to malloc and asked for again per
+	 * frame (a large malloc also makes glibc consolidate the small chunks
+	 * json-c just freed).
+	 */
+	batch_cxt = AllocSetContextCreate(stream_cxt, "perps_stats stream batch",
+									  0, 256 * 1024, ALLOCSET_DEFAULT_MAXSIZE);
+	frame_cxt = AllocSetContextCreate(stream_cxt, "perps_stats stream frame",
+									  0, 256 * 1024, ALLOCSET_DEFAULT_MAXSIZE);
 
 	memset(&status, 0, sizeof(status));
 	status.exchange_id = stream_exchange_id;
