@@ -234,8 +234,16 @@ collect_write(CollectPlans *p, const PerpsFetchJob *job, CollectKind k, Timestam
 							(errcode(ERRCODE_DATA_EXCEPTION),
 							 errmsg("%s returned no funding rate for %s", job->exchange,
 									job->native_symbol)));
-				/* the venue's funding time when it gives one, else the batch's */
-				if (fr->funding_time_us != PERPS_TS_NONE)
+				/*
+				 * The row of a rate is keyed by the settlement it is paid at,
+				 * the next funding time, as the streams and the funding
+				 * history key theirs (so one period is one row whoever wrote
+				 * it).  A venue with no settlement time (continuous funding)
+				 * keys it by its own time of the rate, else the batch's.
+				 */
+				if (fr->next_funding_time_us != PERPS_TS_NONE)
+					values[1] = perps_fetch_timestamptz(fr->next_funding_time_us);
+				else if (fr->funding_time_us != PERPS_TS_NONE)
 					values[1] = perps_fetch_timestamptz(fr->funding_time_us);
 				collect_num(values, nulls, 2, fr->rate, NULL, false);
 				collect_num(values, nulls, 3, fr->predicted_rate, NULL, false);

@@ -17,7 +17,7 @@
 --   sell 10K: at 42651.10, (42764.55 - 42651.10) / 42764.55 * 1e4 = 26.528982533430142... bps
 \getenv mock_url PERPS_MOCK_URL
 SET TimeZone = 'UTC';
-SELECT plan(25);
+SELECT plan(27);
 
 UPDATE perps_stats.exchanges SET rest_url = :'mock_url' || '/' || name;
 SELECT perps_stats.refresh_markets('binance') > 0 AS binance_markets \gset
@@ -109,6 +109,7 @@ UPDATE perps_stats.exchanges SET rest_url = :'mock_url' || '/' || name;
 RESET perps_stats.http_retry_budget;
 -- all six venues in one round: every kind written for BTC on each
 -- (funding rows of a funding time already stored are not written twice)
+CREATE TEMP TABLE r3_time AS SELECT clock_timestamp() AS t;
 CREATE TEMP TABLE r3 AS SELECT * FROM perps_stats.collect(NULL, '{BTC}');
 SELECT is((SELECT string_agg(exchange || ':' || (count_ok)::text, ',' ORDER BY exchange)
              FROM (SELECT exchange, count(*) FILTER (WHERE error IS NULL) AS count_ok FROM r3 GROUP BY 1) x),
@@ -116,6 +117,25 @@ SELECT is((SELECT string_agg(exchange || ':' || (count_ok)::text, ',' ORDER BY e
           'collect() over all six venues: four kinds each without error');
 SELECT is((SELECT count(*)::int FROM r3 WHERE kind = 'orderbook' AND rows = 18), 6,
           'a book, its depth row and 16 slippage rows on each venue');
+-- funding rows are keyed by the settlement the rate is paid at (the next
+-- funding time), as the streams and the funding history key theirs: Binance
+-- nextFundingTime 1617321600000 (2021-04-02 00:00), Bybit 1707926400000
+-- (2024-02-14 16:00), KuCoin timePoint 1705896000000 + 8 h (2024-01-22
+-- 12:00), Hyperliquid and Lighter the next whole hour; Paradex funds
+-- continuously (no settlement): the summary's time, 1718377977698 ms
+SELECT results_eq(
+    $$SELECT e.name, f.funding_time FROM perps_stats.funding_rates f
+        JOIN perps_stats.markets m ON m.id = f.market_id JOIN perps_stats.exchanges e ON e.id = m.exchange_id
+       WHERE m.symbol = 'BTC' AND e.name IN ('binance', 'bybit', 'kucoin', 'paradex') ORDER BY 1$$,
+    $$VALUES ('binance'::text, '2021-04-02 00:00+00'::timestamptz), ('bybit', '2024-02-14 16:00+00'),
+             ('kucoin', '2024-01-22 12:00+00'), ('paradex', '2024-06-14 15:12:57.698+00')$$,
+    'funding rows keyed by the next funding time (Paradex: the time of the rate)');
+SELECT is((SELECT count(*)::int FROM perps_stats.funding_rates f
+             JOIN perps_stats.markets m ON m.id = f.market_id JOIN perps_stats.exchanges e ON e.id = m.exchange_id, r3_time
+            WHERE m.symbol = 'BTC' AND e.name IN ('hyperliquid', 'lighter')
+              AND f.funding_time > r3_time.t AND f.funding_time <= r3_time.t + interval '61 minutes'
+              AND date_trunc('hour', f.funding_time) = f.funding_time), 2,
+          'hyperliquid and lighter: the next whole hour after the round');
 -- KuCoin's XBTUSDTM book is in contracts of 0.001 BTC (level2 snapshot:
 -- bids 29640.0 x 13007, 29639.0 x 1072, 29638.0 x 169; asks 29641.0 x 30109,
 -- 29642.0 x 7922, 29643.0 x 5820); mid 29640.5, the 1 bps band 29637.536 ..
