@@ -7,7 +7,7 @@
 #   - liquidity_depth, slippage and slippage_rows on BENCH_BOOKS stored
 #     books of BENCH_LEVELS levels per side vs the same logic in SQL over
 #     unnest, in microseconds per book.
-# Figures are medians of BENCH_RUNS runs of each statement in one session:
+# Figures are medians over BENCH_RUNS rounds (see pair()), each run timed by
 # its wall-clock time in the server (clock_timestamp around it) and the CPU
 # time the backend got meanwhile (its scheduler run time from
 # /proc/self/schedstat, read with pg_read_file; "NaN" where there is none).
@@ -133,7 +133,7 @@ SQL
 [ $? -eq 0 ] || { echo "setup failed"; exit 1; }
 
 echo
-echo "-- vwap over $ROWS rows (ms, median of $RUNS)"
+echo "-- vwap over $ROWS rows (ms, medians of $RUNS rounds)"
 serial="SET max_parallel_workers_per_gather = 0"
 parallel="SET max_parallel_workers_per_gather = 2; SET parallel_setup_cost = 0; SET parallel_tuple_cost = 0"
 v_c=$(q -c "$serial" -c "SELECT perps_stats.vwap(price, qty)::text FROM bench_trades")
@@ -141,8 +141,24 @@ v_s=$(q -c "$serial" -c "SELECT (sum(price * qty) / sum(qty))::text FROM bench_t
 v_p=$(q -c "$parallel" -c "SELECT perps_stats.vwap(price, qty)::text FROM bench_trades")
 plan=$(q -c "$parallel" -c "EXPLAIN (COSTS OFF) SELECT perps_stats.vwap(price, qty) FROM bench_trades" | grep -c 'Partial Aggregate')
 echo "vwap serial $v_c, SQL $v_s, vwap parallel $v_p: $([ "$v_c" = "$v_s" ] && [ "$v_c" = "$v_p" ] && echo equal || echo DIFFERENT); parallel plan has Partial Aggregate: $plan"
-# pair SETTINGS C BASELINE: "wall cpu wall cpu", each statement in its own session
-pair() { echo "$(timed "$1" "$2") $(timed "$1" "$3")"; }
+# pair SETTINGS C BASELINE: "wall cpu wall cpu" of the C statement and its
+# baseline, measured in turns: RUNS rounds, each of 3 runs of the C
+# statement in a session of their own, then one run of the baseline in
+# another; medians over the rounds.  (The C statements take milliseconds:
+# all their runs taken at once would sample the machine's speed over a
+# fraction of a second, the baseline's over seconds; on a machine whose
+# speed drifts by a third between minutes that bias was most of the spread
+# of the ratios.)
+pair() {
+    local k c b cw=() cc=() bw=() bc=()
+    for ((k = 0; k < RUNS; k++)); do
+        c=$(RUNS=3 timed "$1" "$2")
+        b=$(RUNS=1 timed "$1" "$3")
+        cw+=("$(f "$c" 1)") cc+=("$(f "$c" 2)") bw+=("$(f "$b" 1)") bc+=("$(f "$b" 2)")
+    done
+    echo "$(printf '%s\n' "${cw[@]}" | median) $(printf '%s\n' "${cc[@]}" | median)" \
+         "$(printf '%s\n' "${bw[@]}" | median) $(printf '%s\n' "${bc[@]}" | median)"
+}
 t_s=$(pair "$serial" "SELECT perps_stats.vwap(price, qty) FROM bench_trades" "SELECT sum(price * qty) / sum(qty) FROM bench_trades")
 t_p=$(pair "$parallel" "SELECT perps_stats.vwap(price, qty) FROM bench_trades" "SELECT sum(price * qty) / sum(qty) FROM bench_trades")
 printf '%-34s %10s ms   baseline sum(price*qty)/sum(qty) %10s ms   %sx faster\n' \
@@ -150,7 +166,7 @@ printf '%-34s %10s ms   baseline sum(price*qty)/sum(qty) %10s ms   %sx faster\n'
     "vwap parallel (2 workers)" "$(f "$t_p" 1)" "$(f "$t_p" 3)" "$(ratio "$(f "$t_p" 3)" "$(f "$t_p" 1)")"
 
 echo
-echo "-- books: $BOOKS stored books, $LEVELS levels per side (ms per run, µs per book, medians of $RUNS runs)"
+echo "-- books: $BOOKS stored books, $LEVELS levels per side (ms per run, µs per book, medians of $RUNS rounds)"
 same_ld=$(q -c "SELECT count(*) FROM bench_books b,
     LATERAL (SELECT array_agg(d::text) a FROM perps_stats.liquidity_depth(b.bids, b.asks) d) c,
     LATERAL (SELECT array_agg(d::text) a FROM bench_liquidity_sql(b.bids, b.asks) d) s
