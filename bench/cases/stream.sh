@@ -4,11 +4,12 @@
 # the figure is trades committed per second (from the burst's request to
 # stream_status.rows_written counting the last of them, less the time the
 # mock spent encoding the frames before it sent the first), next to COPY of
-# the very same rows into the same table, in the same run.  The mock's own
+# the rows the worker stored into the same table, timed in turns with it in
+# the same run.  The mock's own
 # send rate is measured separately, with a client that only reads frames
 # (bench/ws_drain.py), so the product's figure is not the generator's.
 # Book deltas: one level per frame, applied to the local book, counted by
-# stream_status.messages.  Medians of REPS runs; default settings
+# stream_status.messages.  Medians of REPS rounds; default settings
 # (flush_rows 1000, flush_interval 200 ms); book snapshots off during the
 # runs so that rows_written counts trades only.
 set -uo pipefail
@@ -49,15 +50,26 @@ run_worker() {
     t1=$(now_ms)
     awk -v a="$t0" -v b="$t1" -v s="$build" 'BEGIN {printf "%.1f\n", b - a - s * 1000}'
 }
-times=()
+# The worker and COPY are timed in turns, a run of each per round, so that
+# both sample the machine at the same times (its speed drifts from one
+# minute to the next).  COPY loads the rows the worker stored in a first,
+# untimed run, into the same table emptied; the worker stays connected
+# (and idle) while COPY runs.
+data=$PERPS_RUN/bench_trades.copy
+q "TRUNCATE perps_stats.trades" >/dev/null
+run_worker trades "$N" "$PER" rows_written "$N" >/dev/null
+q "COPY (SELECT * FROM perps_stats.trades WHERE trade_id LIKE 'burst-%') TO STDOUT" > "$data"
+times=() cps=()
 for _ in $(seq "$REPS"); do
     q "TRUNCATE perps_stats.trades" >/dev/null
     times+=("$(run_worker trades "$N" "$PER" rows_written "$N")")
+    stored=$(q "SELECT count(*) FROM perps_stats.trades WHERE trade_id LIKE 'burst-%'")
+    q "TRUNCATE perps_stats.trades" >/dev/null
+    t0=$(now_ms); psql -X -q -v ON_ERROR_STOP=1 -c "COPY perps_stats.trades FROM STDIN" < "$data" >/dev/null; t1=$(now_ms)
+    cps+=($((t1 - t0)))
 done
 w_ms=$(printf '%s\n' "${times[@]}" | median)
-stored=$(q "SELECT count(*) FROM perps_stats.trades WHERE trade_id LIKE 'burst-%'")
-data=$PERPS_RUN/bench_trades.copy
-q "COPY (SELECT * FROM perps_stats.trades WHERE trade_id LIKE 'burst-%') TO STDOUT" > "$data"
+cp_ms=$(printf '%s\n' "${cps[@]}" | median)
 dl_ms=$(for _ in $(seq "$REPS"); do run_worker deltas "$D" 1 messages "$D"; done | median)
 errors=$(st parse_errors)
 
@@ -66,13 +78,6 @@ ALTER SYSTEM RESET perps_stats.book_snapshot_interval;
 ALTER SYSTEM SET perps_stats.stream_workers = off;
 SELECT pg_reload_conf();
 SQL
-
-# ---- COPY of the same rows into the same (emptied) table ----
-cp_ms=$(for _ in $(seq "$REPS"); do
-    q "TRUNCATE perps_stats.trades" >/dev/null
-    t0=$(now_ms); psql -X -q -v ON_ERROR_STOP=1 -c "COPY perps_stats.trades FROM STDIN" < "$data" >/dev/null; t1=$(now_ms)
-    echo $((t1 - t0))
-done | median)
 rm -f "$data"
 
 awk -v n="$N" -v per="$PER" -v d="$D" -v w="$w_ms" -v cp="$cp_ms" -v mt="$mock_tr" -v md="$mock_dl" -v dl="$dl_ms" \
