@@ -151,6 +151,23 @@ is "$(q "SELECT count(*) || ' ' || min(price) || ' ' || min(qty) FROM perps_stat
    "1 65114.20 0.004" "the trade sent twice is stored once"
 is "$(status "last_error NOT LIKE 'flush failed%'")" "t" "and the flush did not fail"
 
+# ---- a trades table with a row trigger: the multi-insert path (src/bulk.c,
+# which fires no triggers) refuses it, and the INSERT writes the batch, so
+# the trigger sees every row ----
+qs "CREATE TABLE public.trade_seen (trade_id text);
+    CREATE FUNCTION public.trade_seen_f() RETURNS trigger LANGUAGE plpgsql
+        AS \$\$BEGIN INSERT INTO public.trade_seen VALUES (NEW.trade_id); RETURN NULL; END\$\$;
+    CREATE TRIGGER trade_seen AFTER INSERT ON perps_stats.trades FOR EACH ROW EXECUTE FUNCTION public.trade_seen_f();" >/dev/null
+act '{"venue":"bybit","action":"send","frames":["{\"topic\":\"publicTrade.BTCUSDT\",\"type\":\"snapshot\",\"ts\":1786310819800,\"data\":[{\"T\":1786310819780,\"s\":\"BTCUSDT\",\"S\":\"Sell\",\"v\":\"0.25\",\"p\":\"65114.10\",\"L\":\"MinusTick\",\"i\":\"trig-1\",\"BT\":false},{\"T\":1786310819790,\"s\":\"BTCUSDT\",\"S\":\"Buy\",\"v\":\"1.5\",\"p\":\"65114.30\",\"L\":\"PlusTick\",\"i\":\"trig-2\",\"BT\":false}]}"]}'
+ok_wait "SELECT count(*) = 2 FROM perps_stats.trades WHERE trade_id LIKE 'trig-%'" \
+        "with a row trigger on trades, the batch is written"
+is "$(q "SELECT string_agg(trade_id, ',' ORDER BY trade_id) FROM public.trade_seen")" "trig-1,trig-2" \
+   "and the trigger saw both rows (written by the INSERT, not the multi-insert path)"
+is "$(q "SELECT string_agg(side || ' ' || price || ' ' || qty, ', ' ORDER BY trade_id) FROM perps_stats.trades WHERE trade_id LIKE 'trig-%'")" \
+   "sell 65114.10 0.25, buy 65114.30 1.5" "their values"
+is "$(status "last_error NOT LIKE 'flush failed%'")" "t" "and the flush did not fail"
+qs "DROP TRIGGER trade_seen ON perps_stats.trades; DROP FUNCTION public.trade_seen_f(); DROP TABLE public.trade_seen;" >/dev/null
+
 # ---- a dropped connection: reconnect, downtime recorded, stream continues ----
 act '{"venue":"bybit","action":"drop"}'
 ok_wait "SELECT reconnects = 1 AND state = 'streaming' FROM perps_stats.stream_status WHERE exchange = 'bybit'" \
