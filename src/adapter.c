@@ -69,3 +69,46 @@ perps_interval_seconds(const char *interval)
 			return intervals[i].seconds;
 	return 0;
 }
+
+PerpsStatus
+perps_ws_json_begin(PerpsCtx *ctx, const char *venue, const char *data, size_t len, bool binary,
+					size_t max, PerpsStreamFrame *out, struct json_object **root)
+{
+	memset(out, 0, sizeof(*out));
+	*root = NULL;
+	if (binary)
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "%s sent a binary frame", venue);
+	if (len > max)
+		return perps_fail(ctx, PERPS_ERR_JSON, "%s frame of %zu bytes is too large", venue, len);
+	if (perps_json_parse(ctx, data, len, root) != PERPS_OK)
+		return ctx->status;
+	if (!json_object_is_type(*root, json_type_object))
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "%s frame is not an object", venue);
+	return PERPS_OK;
+}
+
+PerpsStatus
+perps_ws_json_end(PerpsCtx *ctx, struct json_object *root, PerpsStreamFrame *out)
+{
+	if (root)
+		json_object_put(root);
+	if (ctx->status != PERPS_OK)
+	{
+		out->nevents = 0;
+		out->events = NULL;
+	}
+	return ctx->status;
+}
+
+PerpsStreamEvent *
+perps_ws_event_new(PerpsCtx *ctx)
+{
+	PerpsStreamEvent *ev = perps_alloc(ctx, sizeof(PerpsStreamEvent));
+
+	if (ev != NULL)
+	{
+		ev->ts_us = PERPS_TS_NONE;
+		ev->next_funding_time_us = PERPS_TS_NONE;
+	}
+	return ev;
+}

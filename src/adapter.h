@@ -288,6 +288,22 @@ typedef struct PerpsStreamFrame
 	PerpsStreamEvent *events;
 } PerpsStreamFrame;
 
+/*
+ * The first steps of a JSON stream frame, the same on every venue: *out
+ * cleared; a binary frame, one over max bytes, malformed JSON or anything
+ * but an object refused (the messages name the venue); *root the parsed
+ * object, which perps_ws_json_end releases.
+ */
+extern PerpsStatus perps_ws_json_begin(PerpsCtx *ctx, const char *venue, const char *data,
+									   size_t len, bool binary, size_t max,
+									   PerpsStreamFrame *out, struct json_object **root);
+
+/* The last: root released (NULL is fine); a frame that failed has no events.  Returns ctx->status. */
+extern PerpsStatus perps_ws_json_end(PerpsCtx *ctx, struct json_object *root, PerpsStreamFrame *out);
+
+/* A new stream event, with no time and no funding time yet (NULL when out of memory). */
+extern PerpsStreamEvent *perps_ws_event_new(PerpsCtx *ctx);
+
 /* How a book update relates to the local book (PerpsStreamAdapter.seq_rule). */
 typedef enum PerpsSeqCheck
 {

@@ -1280,18 +1280,8 @@ bn_ws_parse(PerpsCtx *ctx, const char *data, size_t len, bool binary, PerpsStrea
 	char	   *sym = NULL;
 	const char *kind = NULL;
 
-	memset(out, 0, sizeof(*out));
-	if (binary)
-		return perps_fail(ctx, PERPS_ERR_SHAPE, "binance sent a binary frame");
-	if (len > BN_WS_MAX_MESSAGE)
-		return perps_fail(ctx, PERPS_ERR_JSON, "binance frame of %zu bytes is too large", len);
-	if (perps_json_parse(ctx, data, len, &root) != PERPS_OK)
+	if (perps_ws_json_begin(ctx, "binance", data, len, binary, BN_WS_MAX_MESSAGE, out, &root) != PERPS_OK)
 		goto done;
-	if (!json_object_is_type(root, json_type_object))
-	{
-		perps_fail(ctx, PERPS_ERR_SHAPE, "binance frame is not an object");
-		goto done;
-	}
 	stream = perps_json_get(root, "stream");
 	d = perps_json_get(root, "data");
 	if (stream == NULL && perps_json_get(root, "e") != NULL)
@@ -1354,14 +1344,7 @@ bn_ws_parse(PerpsCtx *ctx, const char *data, size_t len, bool binary, PerpsStrea
 	for (int i = 0; i < out->nevents; i++)
 		out->events[i].channel = name;
 done:
-	if (root)
-		json_object_put(root);
-	if (ctx->status != PERPS_OK)
-	{
-		out->nevents = 0;
-		out->events = NULL;
-	}
-	return ctx->status;
+	return perps_ws_json_end(ctx, root, out);
 }
 
 /*

@@ -1117,23 +1117,11 @@ bybit_ws_parse(PerpsCtx *ctx, const char *data, size_t len, bool binary, PerpsSt
 	const char *t;
 	const char *dot;
 
-	memset(out, 0, sizeof(*out));
-	if (binary)
-		return perps_fail(ctx, PERPS_ERR_SHAPE, "bybit sent a binary frame");
-	if (len > BYBIT_WS_MAX_MESSAGE)
-		return perps_fail(ctx, PERPS_ERR_JSON, "bybit frame of %zu bytes is too large", len);
-	ev = perps_alloc(ctx, sizeof(PerpsStreamEvent));
+	if (perps_ws_json_begin(ctx, "bybit", data, len, binary, BYBIT_WS_MAX_MESSAGE, out, &root) != PERPS_OK)
+		goto done;
+	ev = perps_ws_event_new(ctx);
 	if (ev == NULL)
-		return ctx->status;
-	if (perps_json_parse(ctx, data, len, &root) != PERPS_OK)
 		goto done;
-	if (!json_object_is_type(root, json_type_object))
-	{
-		perps_fail(ctx, PERPS_ERR_SHAPE, "bybit frame is not an object");
-		goto done;
-	}
-	ev->next_funding_time_us = PERPS_TS_NONE;
-	ev->ts_us = PERPS_TS_NONE;
 
 	topic = perps_json_get(root, "topic");
 	if (topic == NULL)
@@ -1198,14 +1186,7 @@ one:
 	out->events = ev;
 	out->nevents = 1;
 done:
-	if (root)
-		json_object_put(root);
-	if (ctx->status != PERPS_OK)
-	{
-		out->nevents = 0;
-		out->events = NULL;
-	}
-	return ctx->status;
+	return perps_ws_json_end(ctx, root, out);
 }
 
 /* Deltas continue u one by one; a snapshot (or u = 1) replaces the book. */

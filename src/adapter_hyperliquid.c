@@ -1159,23 +1159,11 @@ hl_ws_parse(PerpsCtx *ctx, const char *data, size_t len, bool binary, PerpsStrea
 	PerpsStreamEvent *ev;
 	const char *channel;
 
-	memset(out, 0, sizeof(*out));
-	if (binary)
-		return perps_fail(ctx, PERPS_ERR_SHAPE, "hyperliquid sent a binary frame");
-	if (len > HL_WS_MAX_MESSAGE)
-		return perps_fail(ctx, PERPS_ERR_JSON, "hyperliquid frame of %zu bytes is too large", len);
-	ev = perps_alloc(ctx, sizeof(PerpsStreamEvent));
+	if (perps_ws_json_begin(ctx, "hyperliquid", data, len, binary, HL_WS_MAX_MESSAGE, out, &root) != PERPS_OK)
+		goto done;
+	ev = perps_ws_event_new(ctx);
 	if (ev == NULL)
-		return ctx->status;
-	ev->ts_us = PERPS_TS_NONE;
-	ev->next_funding_time_us = PERPS_TS_NONE;
-	if (perps_json_parse(ctx, data, len, &root) != PERPS_OK)
 		goto done;
-	if (!json_object_is_type(root, json_type_object))
-	{
-		perps_fail(ctx, PERPS_ERR_SHAPE, "hyperliquid frame is not an object");
-		goto done;
-	}
 	if (perps_json_string(ctx, perps_json_get(root, "channel"), "channel", &channel) != PERPS_OK)
 		goto done;
 	ev->channel = channel;
@@ -1213,14 +1201,7 @@ hl_ws_parse(PerpsCtx *ctx, const char *data, size_t len, bool binary, PerpsStrea
 	out->events = ev;
 	out->nevents = 1;
 done:
-	if (root)
-		json_object_put(root);
-	if (ctx->status != PERPS_OK)
-	{
-		out->nevents = 0;
-		out->events = NULL;
-	}
-	return ctx->status;
+	return perps_ws_json_end(ctx, root, out);
 }
 
 /*

@@ -1409,23 +1409,11 @@ kc_ws_parse(PerpsCtx *ctx, const char *data, size_t len, bool binary, PerpsStrea
 	const char *colon;
 	const char *kind = NULL;
 
-	memset(out, 0, sizeof(*out));
-	if (binary)
-		return perps_fail(ctx, PERPS_ERR_SHAPE, "kucoin sent a binary frame");
-	if (len > KC_WS_MAX_MESSAGE)
-		return perps_fail(ctx, PERPS_ERR_JSON, "kucoin frame of %zu bytes is too large", len);
-	ev = perps_alloc(ctx, sizeof(PerpsStreamEvent));
+	if (perps_ws_json_begin(ctx, "kucoin", data, len, binary, KC_WS_MAX_MESSAGE, out, &root) != PERPS_OK)
+		goto done;
+	ev = perps_ws_event_new(ctx);
 	if (ev == NULL)
-		return ctx->status;
-	ev->ts_us = PERPS_TS_NONE;
-	ev->next_funding_time_us = PERPS_TS_NONE;
-	if (perps_json_parse(ctx, data, len, &root) != PERPS_OK)
 		goto done;
-	if (!json_object_is_type(root, json_type_object))
-	{
-		perps_fail(ctx, PERPS_ERR_SHAPE, "kucoin frame is not an object");
-		goto done;
-	}
 	if (perps_json_string(ctx, perps_json_get(root, "type"), "type", &type))
 		goto done;
 	if (strcmp(type, "message") != 0)
@@ -1492,14 +1480,7 @@ one:
 	out->events = ev;
 	out->nevents = 1;
 done:
-	if (root)
-		json_object_put(root);
-	if (ctx->status != PERPS_OK)
-	{
-		out->nevents = 0;
-		out->events = NULL;
-	}
-	return ctx->status;
+	return perps_ws_json_end(ctx, root, out);
 }
 
 /*

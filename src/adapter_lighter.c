@@ -1080,23 +1080,11 @@ lt_ws_parse(PerpsCtx *ctx, const char *data, size_t len, bool binary, PerpsStrea
 	const char *kind;
 	bool		snapshot;
 
-	memset(out, 0, sizeof(*out));
-	if (binary)
-		return perps_fail(ctx, PERPS_ERR_SHAPE, "lighter sent a binary frame");
-	if (len > LT_WS_MAX_MESSAGE)
-		return perps_fail(ctx, PERPS_ERR_JSON, "lighter frame of %zu bytes is too large", len);
-	ev = perps_alloc(ctx, sizeof(PerpsStreamEvent));
+	if (perps_ws_json_begin(ctx, "lighter", data, len, binary, LT_WS_MAX_MESSAGE, out, &root) != PERPS_OK)
+		goto done;
+	ev = perps_ws_event_new(ctx);
 	if (ev == NULL)
-		return ctx->status;
-	ev->ts_us = PERPS_TS_NONE;
-	ev->next_funding_time_us = PERPS_TS_NONE;
-	if (perps_json_parse(ctx, data, len, &root) != PERPS_OK)
 		goto done;
-	if (!json_object_is_type(root, json_type_object))
-	{
-		perps_fail(ctx, PERPS_ERR_SHAPE, "lighter frame is not an object");
-		goto done;
-	}
 
 	/* a refusal: {"error":{"code":30003,"message":"Already Subscribed to : order_book:0"}} */
 	if ((v = perps_json_get(root, "error")) != NULL)
@@ -1179,14 +1167,7 @@ one:
 		out->nevents = 1;
 	}
 done:
-	if (root)
-		json_object_put(root);
-	if (ctx->status != PERPS_OK)
-	{
-		out->nevents = 0;
-		out->events = NULL;
-	}
-	return ctx->status;
+	return perps_ws_json_end(ctx, root, out);
 }
 
 /*

@@ -1349,11 +1349,9 @@ px_ws_parse(PerpsCtx *ctx, const char *data, size_t len, bool binary, PerpsStrea
 		return perps_fail(ctx, PERPS_ERR_SHAPE, "paradex frame has no data");
 	if (len > PX_WS_MAX_MESSAGE)
 		return perps_fail(ctx, PERPS_ERR_SHAPE, "paradex frame of %zu bytes is too large", len);
-	ev = perps_alloc(ctx, sizeof(PerpsStreamEvent));
+	ev = perps_ws_event_new(ctx);
 	if (ev == NULL)
 		return ctx->status;
-	ev->ts_us = PERPS_TS_NONE;
-	ev->next_funding_time_us = PERPS_TS_NONE;
 	if (binary)
 		px_ws_binary(ctx, (const unsigned char *) data, len, ev);
 	else
