@@ -39,6 +39,7 @@ import ssl
 import struct
 import sys
 import threading
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -129,11 +130,49 @@ class VenueBase:
         self.silent = False
         self.connections = 0
         self.received = []
+        self.trade_n = 0
 
     def sessions_open(self):
         with self.lock:
             self.sessions = [s for s in self.sessions if s.open]
             return list(self.sessions)
+
+    def start_trades(self, session, key, params):
+        """self.send_trades(session, key, params): in a thread of its own when paced
+        (params["rate"] > 0), else at once.  Returns what it sent at once."""
+        if float(params.get("rate", 0)) > 0:
+            threading.Thread(target=self.send_trades, args=(session, key, params), daemon=True).start()
+            return 0
+        return self.send_trades(session, key, params)
+
+    def paced_trades(self, session, params, price, qty, send, per=None):
+        """Generated trades: params["count"] of them (default 1), params["per_frame"] a frame
+        (per, when given, instead), at params["rate"] trades a second (0: as fast as the socket
+        takes them), while the session is open; params["price"] and ["qty"] default to price and
+        qty.  Each trade takes the venue's next trade number; send(ns, price, qty) sends the
+        trades numbered ns and returns what it counts as sent (0 when the session refused).
+        Returns the sum."""
+        count = int(params.get("count", 1))
+        per = per or max(1, int(params.get("per_frame", 1)))
+        price = str(params.get("price", price))
+        qty = str(params.get("qty", qty))
+        rate = float(params.get("rate", 0))
+        start = time.monotonic()
+        sent = 0
+        k = 0
+        while k < count and session.open:
+            if rate > 0:
+                due = start + k / rate
+                if due > time.monotonic():
+                    time.sleep(due - time.monotonic())
+            ns = []
+            for _ in range(min(per, count - k)):
+                with self.lock:
+                    self.trade_n += 1
+                    ns.append(self.trade_n)
+                k += 1
+            sent += send(ns, price, qty)
+        return sent
 
     # subclasses override
     def refuse(self, path):

@@ -56,7 +56,6 @@ Actions:
 import importlib.util
 import json
 import os
-import threading
 import time
 
 D = "websocket/binance_usdm/"
@@ -93,7 +92,6 @@ class Venue(ws.VenueBase):  # noqa: F821 (ws is injected by the loader)
         # the recorded diff event of the same session as the SUSHIUSDT snapshot
         self.recorded_depth = {"SUSHIUSDT": fx(D + "depthUpdate.json")["data"]}
         self.book = {}       # symbol -> {"last": u of the last event or None (next spans the snapshot), "top", "t"}
-        self.trade_n = 0
 
     # ---- helpers ----
 
@@ -246,39 +244,19 @@ class Venue(ws.VenueBase):  # noqa: F821 (ws is injected by the loader)
             else:
                 for sym in self.symbols(s, "aggTrade"):
                     if only is None or sym == only:
-                        if float(params.get("rate", 0)) > 0:
-                            threading.Thread(target=self.send_trades, args=(s, sym, params), daemon=True).start()
-                        else:
-                            sent += self.send_trades(s, sym, params)
+                        sent += self.start_trades(s, sym, params)
         return {"sent": sent}
 
     def send_trades(self, session, sym, params):
-        count = int(params.get("count", 1))
-        per = max(1, int(params.get("per_frame", 1)))
-        price = str(params.get("price", "42700.10"))
-        qty = str(params.get("qty", "0.001"))
-        rate = float(params.get("rate", 0))
-        start = time.monotonic()
-        sent = 0
-        k = 0
-        while k < count and session.open:
-            if rate > 0:
-                due = start + k / rate
-                if due > time.monotonic():
-                    time.sleep(due - time.monotonic())
+        def send(ns, price, qty):
             now = int(time.time() * 1000)
             frames = []
-            for _ in range(min(per, count - k)):
-                with self.lock:
-                    self.trade_n += 1
-                    n = self.trade_n
+            for n in ns:
                 a = 7000000000 + n
                 frames.append(ws.frame(0x1, json.dumps(  # noqa: F821
                     {"stream": sym.lower() + "@aggTrade",
                      "data": {"e": "aggTrade", "E": now, "a": a, "s": sym, "p": price, "q": qty,
                               "f": a * 2, "l": a * 2, "T": now, "m": n % 2 == 1}},
                     separators=(",", ":")).encode()))
-                k += 1
-            if session.send_bytes(b"".join(frames)):
-                sent += len(frames)
-        return sent
+            return len(frames) if session.send_bytes(b"".join(frames)) else 0
+        return self.paced_trades(session, params, "42700.10", "0.001", send)

@@ -25,7 +25,6 @@ next id.  Actions:
 """
 
 import json
-import threading
 import time
 
 D = "websocket/bybit_v5_linear/"
@@ -41,7 +40,6 @@ class Venue(ws.VenueBase):  # noqa: F821 (ws is injected by the loader)
         self.ticker_delta = ws.fixture_json(D + "tickers.delta.json")  # noqa: F821
         self.last_u = {}     # symbol -> last update id sent
         self.last_ts = {}    # symbol -> last book ts sent (ms)
-        self.trade_n = 0
 
     # ---- helpers ----
 
@@ -147,10 +145,7 @@ class Venue(ws.VenueBase):  # noqa: F821 (ws is injected by the loader)
                     self.send_snapshot(s, topic, sym, u=1)
                     sent += 1
                 elif name == "trades" and "publicTrade." + sym in self.topics(s):
-                    if float(params.get("rate", 0)) > 0:
-                        threading.Thread(target=self.send_trades, args=(s, sym, params), daemon=True).start()
-                    else:
-                        sent += self.send_trades(s, sym, params)
+                    sent += self.start_trades(s, sym, params)
         if name == "burst":
             return self.burst(params)
         if name not in ("replay", "book_delta", "u1_snapshot", "trades"):
@@ -202,29 +197,10 @@ class Venue(ws.VenueBase):  # noqa: F821 (ws is injected by the loader)
         return out
 
     def send_trades(self, session, sym, params):
-        count = int(params.get("count", 1))
-        per = max(1, int(params.get("per_frame", 1)))
-        price = str(params.get("price", "65000.5"))
-        qty = str(params.get("qty", "0.001"))
-        rate = float(params.get("rate", 0))
-        start = time.monotonic()
-        sent = 0
-        k = 0
-        while k < count and session.open:
-            if rate > 0:
-                due = start + k / rate
-                if due > time.monotonic():
-                    time.sleep(due - time.monotonic())
+        def send(ns, price, qty):
             now = int(time.time() * 1000)
-            data = []
-            for _ in range(min(per, count - k)):
-                with self.lock:
-                    self.trade_n += 1
-                    n = self.trade_n
-                data.append({"T": now, "s": sym, "S": "Buy" if n % 2 else "Sell",
-                             "v": qty, "p": price, "L": "PlusTick", "i": "mock-%d" % n,
-                             "BT": False, "RPI": False, "seq": n})
-                k += 1
-            if session.send_text({"topic": "publicTrade." + sym, "type": "snapshot", "ts": now, "data": data}):
-                sent += 1
-        return sent
+            data = [{"T": now, "s": sym, "S": "Buy" if n % 2 else "Sell",
+                     "v": qty, "p": price, "L": "PlusTick", "i": "mock-%d" % n,
+                     "BT": False, "RPI": False, "seq": n} for n in ns]
+            return int(session.send_text({"topic": "publicTrade." + sym, "type": "snapshot", "ts": now, "data": data}))
+        return self.paced_trades(session, params, "65000.5", "0.001", send)

@@ -28,7 +28,6 @@ error frame.  Actions:
 """
 
 import json
-import threading
 import time
 
 D = "websocket/hyperliquid/"
@@ -45,7 +44,6 @@ class Venue(ws.VenueBase):  # noqa: F821 (ws is injected by the loader)
         self.ctxs = next(c for dex, c in ctxs if dex == "")
         self.books = {}      # coin -> [bids, asks] of WsLevel, the current book
         self.last_time = {}  # coin -> newest l2Book time sent (ms)
-        self.trade_n = 0
 
     # ---- helpers ----
 
@@ -129,36 +127,14 @@ class Venue(ws.VenueBase):  # noqa: F821 (ws is injected by the loader)
                     sent += s.send_text(self.ctx_msg(coin, params.get("fields")))
             else:
                 for coin in self.coins(s, "trades"):
-                    if float(params.get("rate", 0)) > 0:
-                        threading.Thread(target=self.send_trades, args=(s, coin, params), daemon=True).start()
-                    else:
-                        sent += self.send_trades(s, coin, params)
+                    sent += self.start_trades(s, coin, params)
         return {"sent": sent}
 
     def send_trades(self, session, coin, params):
-        count = int(params.get("count", 1))
-        per = max(1, int(params.get("per_frame", 1)))
-        price = str(params.get("price", "106300.0"))
-        qty = str(params.get("qty", "0.001"))
-        rate = float(params.get("rate", 0))
-        start = time.monotonic()
-        sent = 0
-        k = 0
-        while k < count and session.open:
-            if rate > 0:
-                due = start + k / rate
-                if due > time.monotonic():
-                    time.sleep(due - time.monotonic())
+        def send(ns, price, qty):
             now = int(time.time() * 1000)
-            data = []
-            for _ in range(min(per, count - k)):
-                with self.lock:
-                    self.trade_n += 1
-                    n = self.trade_n
-                data.append({"coin": coin, "side": "B" if n % 2 else "A", "px": price, "sz": qty,
-                             "time": now, "hash": "0x%064x" % n, "tid": 900000000000 + n,
-                             "users": ["0x%040x" % 1, "0x%040x" % 2]})
-                k += 1
-            if session.send_text({"channel": "trades", "data": data}):
-                sent += 1
-        return sent
+            data = [{"coin": coin, "side": "B" if n % 2 else "A", "px": price, "sz": qty,
+                     "time": now, "hash": "0x%064x" % n, "tid": 900000000000 + n,
+                     "users": ["0x%040x" % 1, "0x%040x" % 2]} for n in ns]
+            return int(session.send_text({"channel": "trades", "data": data}))
+        return self.paced_trades(session, params, "106300.0", "0.001", send)

@@ -92,7 +92,6 @@ class Venue(ws.VenueBase):  # noqa: F821 (ws is injected by the loader)
         self.ticker = ws.fixture_json(D + "tickerV2.json")  # noqa: F821
         self.snap24 = ws.fixture_json(D + "snapshot.24h.json")  # noqa: F821
         self.books = {self.snapshot["symbol"]: Book(self.snapshot)}
-        self.trade_n = 0
         self.pings = []
         self.connect_ids = []
 
@@ -209,10 +208,7 @@ class Venue(ws.VenueBase):  # noqa: F821 (ws is injected by the loader)
             sent = 0
             for s in self.sessions_open():
                 for sym in self.subscribed(s, 1):
-                    if float(params.get("rate", 0)) > 0:
-                        threading.Thread(target=self.send_trades, args=(s, sym, params), daemon=True).start()
-                    else:
-                        sent += self.send_trades(s, sym, params)
+                    sent += self.start_trades(s, sym, params)
             return {"sent": sent}
         if name == "book":
             book = self.books[params.get("symbol", self.snapshot["symbol"])]
@@ -224,28 +220,14 @@ class Venue(ws.VenueBase):  # noqa: F821 (ws is injected by the loader)
         raise KeyError(name)
 
     def send_trades(self, session, sym, params):
-        count = int(params.get("count", 1))
-        price = str(params.get("price", "29640.5"))
-        qty = str(params.get("qty", "3"))
-        rate = float(params.get("rate", 0))
-        start = time.monotonic()
-        sent = 0
-        for k in range(count):
-            if not session.open:
-                break
-            if rate > 0:
-                due = start + k / rate
-                if due > time.monotonic():
-                    time.sleep(due - time.monotonic())
-            with self.lock:
-                self.trade_n += 1
-                n = self.trade_n
+        def send(ns, price, qty):
+            (n,) = ns
             data = {"symbol": sym, "sequence": n, "side": "buy" if n % 2 else "sell", "size": qty,
                     "price": price, "takerOrderId": "t%d" % n, "makerOrderId": "m%d" % n,
                     "tradeId": "mock-%d" % n, "ts": time.time_ns()}
             # a JSON number for the size, as KuCoin sends it
             text = json.dumps({"topic": PREFIXES[1] + sym, "type": "message", "subject": "match",
                                "sn": n, "data": data}).replace('"size": "%s"' % qty, '"size": %s' % qty)
-            if session.send_text(text):
-                sent += 1
-        return sent
+            return int(session.send_text(text))
+        # one trade a frame, as KuCoin sends them
+        return self.paced_trades(session, params, "29640.5", "3", send, per=1)

@@ -38,7 +38,6 @@ Actions (every market the connection subscribed):
 """
 
 import json
-import threading
 import time
 import uuid
 
@@ -66,7 +65,6 @@ class Venue(ws.VenueBase):  # noqa: F821 (ws is injected by the loader)
         self.nonce = {}      # market id -> nonce of the last book message sent
         self.ts = {}         # market id -> its timestamp (ms)
         self.offset = {}     # market id -> its offset
-        self.trade_n = 0
 
     # ---- helpers ----
 
@@ -183,10 +181,7 @@ class Venue(ws.VenueBase):  # noqa: F821 (ws is injected by the loader)
                     sent += s.send_text(msg)
             elif name == "trades":
                 for mid in self.markets(s, "trade"):
-                    if float(params.get("rate", 0)) > 0:
-                        threading.Thread(target=self.send_trades, args=(s, mid, params), daemon=True).start()
-                    else:
-                        sent += self.send_trades(s, mid, params)
+                    sent += self.start_trades(s, mid, params)
             elif name == "market_stats":
                 for mid in self.markets(s, "market_stats"):
                     if mid != "all":
@@ -202,25 +197,10 @@ class Venue(ws.VenueBase):  # noqa: F821 (ws is injected by the loader)
         return {"sent": sent}
 
     def send_trades(self, session, mid, params):
-        count = int(params.get("count", 1))
-        per = max(1, int(params.get("per_frame", 1)))
-        price = str(params.get("price", "0.20382"))
-        qty = str(params.get("qty", "100.0"))
-        rate = float(params.get("rate", 0))
-        start = time.monotonic()
-        sent = 0
-        k = 0
-        while k < count and session.open:
-            if rate > 0:
-                due = start + k / rate
-                if due > time.monotonic():
-                    time.sleep(due - time.monotonic())
+        def send(ns, price, qty):
             now_us = int(time.time() * 1000000)
             trades = []
-            for _ in range(min(per, count - k)):
-                with self.lock:
-                    self.trade_n += 1
-                    n = self.trade_n
+            for n in ns:
                 tid = 900000000000 + n
                 trades.append({"trade_id": tid, "trade_id_str": str(tid), "tx_hash": "%080x" % n, "type": "trade",
                                "market_id": int(mid), "size": qty, "price": price, "usd_amount": "0",
@@ -228,8 +208,6 @@ class Venue(ws.VenueBase):  # noqa: F821 (ws is injected by the loader)
                                "bid_id_str": str(2 * n + 1), "ask_account_id": 1, "bid_account_id": 2,
                                "is_maker_ask": n % 2 == 1, "block_height": 303153774 + n,
                                "timestamp": now_us // 1000, "transaction_time": now_us})
-                k += 1
-            if session.send_text({"channel": "trade:%s" % mid, "liquidation_trades": [], "nonce": n,
-                                  "trades": trades, "type": "update/trade"}):
-                sent += 1
-        return sent
+            return int(session.send_text({"channel": "trade:%s" % mid, "liquidation_trades": [], "nonce": ns[-1],
+                                          "trades": trades, "type": "update/trade"}))
+        return self.paced_trades(session, params, "0.20382", "100.0", send)

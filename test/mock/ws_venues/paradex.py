@@ -51,7 +51,6 @@ Actions:
 import json
 import re
 import struct
-import threading
 import time
 from decimal import Decimal
 from urllib.parse import parse_qs, urlsplit
@@ -127,7 +126,6 @@ class Venue(ws.VenueBase):  # noqa: F821 (ws is injected by the loader)
                         "fundingPeriodHours": 8, "impactPremiumRate": None}
         self.last_seq = {}
         self.last_ts = {}
-        self.trade_n = 0
 
     # ---- negotiation ----
 
@@ -292,10 +290,7 @@ class Venue(ws.VenueBase):  # noqa: F821 (ws is injected by the loader)
                 elif name == "truncated_sbe":
                     sent += self.send_sbe(s, self.trade_frame(s, sym, self.trade)[:30])
                 elif name == "trades":
-                    if float(params.get("rate", 0)) > 0:
-                        threading.Thread(target=self.send_trades, args=(s, sym, params), daemon=True).start()
-                    else:
-                        sent += self.send_trades(s, sym, params)
+                    sent += self.start_trades(s, sym, params)
             if name == "replay":
                 for sym in self.symbols(s, "trades"):
                     sent += self.send_sbe(s, self.bbo_frame(s, sym, self.snap_ts + 3000, "66815.5", "0.5", "67000", "0.1"))
@@ -315,29 +310,12 @@ class Venue(ws.VenueBase):  # noqa: F821 (ws is injected by the loader)
         return {"sent": sent}
 
     def send_trades(self, session, sym, params):
-        count = int(params.get("count", 1))
-        per = max(1, int(params.get("per_frame", 1)))
-        price = str(params.get("price", "67000.5"))
-        qty = str(params.get("qty", "0.001"))
-        rate = float(params.get("rate", 0))
-        start = time.monotonic()
-        sent = 0
-        k = 0
-        while k < count and session.open:
-            if rate > 0:
-                due = start + k / rate
-                if due > time.monotonic():
-                    time.sleep(due - time.monotonic())
+        def send(ns, price, qty):
             now = int(time.time() * 1e6)
             batch = b""
-            for _ in range(min(per, count - k)):
-                with self.lock:
-                    self.trade_n += 1
-                    n = self.trade_n
+            for n in ns:
                 t = {"ts": now, "seq": n, "tradeId": 5000000000000 + n, "side": "BUY" if n % 2 else "SELL",
                      "price": price, "size": qty, "createdAt": now}
                 batch += ws.frame(0x2, self.trade_frame(session, sym, t))  # noqa: F821
-                k += 1
-            if session.send_bytes(batch):
-                sent += 1
-        return sent
+            return int(session.send_bytes(batch))
+        return self.paced_trades(session, params, "67000.5", "0.001", send)
