@@ -394,6 +394,30 @@ hl_ctxs(PerpsCtx *ctx, struct json_object *root, const char *coin,
 	return PERPS_OK;
 }
 
+/*
+ * An asset context's ticker fields (REST metaAndAssetCtxs and the stream's
+ * activeAssetCtx carry the same ones), *prev its prevDayPx.
+ */
+static PerpsStatus
+hl_ctx_ticker(PerpsCtx *ctx, struct json_object *c, PerpsTicker *t, const char **prev)
+{
+	if (perps_json_decimal_field(ctx, c, "markPx", false, &t->mark_price) ||
+		perps_json_decimal_field(ctx, c, "oraclePx", false, &t->index_price) ||
+		perps_json_decimal_field(ctx, c, "dayBaseVlm", false, &t->volume_24h) ||
+		perps_json_decimal_field(ctx, c, "dayNtlVlm", false, &t->turnover_24h) ||
+		perps_json_decimal_field(ctx, c, "openInterest", false, &t->open_interest) ||
+		perps_json_decimal_field(ctx, c, "prevDayPx", false, prev))
+		return ctx->status;
+	/* exact: change = markPx - prevDayPx, notional = openInterest x markPx */
+	if (t->mark_price && *prev &&
+		(t->price_change_24h = perps_decimal_sub(ctx, t->mark_price, *prev)) == NULL)
+		return ctx->status;
+	if (t->mark_price && t->open_interest &&
+		(t->open_interest_notional = perps_decimal_mul(ctx, t->open_interest, t->mark_price)) == NULL)
+		return ctx->status;
+	return PERPS_OK;
+}
+
 static PerpsStatus
 hl_ticker_from_ctx(PerpsCtx *ctx, struct json_object *u, struct json_object *c, PerpsTicker *t)
 {
@@ -404,21 +428,7 @@ hl_ticker_from_ctx(PerpsCtx *ctx, struct json_object *u, struct json_object *c, 
 	if (perps_json_string(ctx, perps_json_get(u, "name"), "name", &t->native_symbol))
 		return ctx->status;
 	t->ts_us = PERPS_TS_NONE;
-	if (perps_json_decimal_field(ctx, c, "markPx", false, &t->mark_price) ||
-		perps_json_decimal_field(ctx, c, "oraclePx", false, &t->index_price) ||
-		perps_json_decimal_field(ctx, c, "dayBaseVlm", false, &t->volume_24h) ||
-		perps_json_decimal_field(ctx, c, "dayNtlVlm", false, &t->turnover_24h) ||
-		perps_json_decimal_field(ctx, c, "openInterest", false, &t->open_interest) ||
-		perps_json_decimal_field(ctx, c, "prevDayPx", false, &prev))
-		return ctx->status;
-	/* exact: change = markPx - prevDayPx, notional = openInterest x markPx */
-	if (t->mark_price && prev &&
-		(t->price_change_24h = perps_decimal_sub(ctx, t->mark_price, prev)) == NULL)
-		return ctx->status;
-	if (t->mark_price && t->open_interest &&
-		(t->open_interest_notional = perps_decimal_mul(ctx, t->open_interest, t->mark_price)) == NULL)
-		return ctx->status;
-	return PERPS_OK;
+	return hl_ctx_ticker(ctx, c, t, &prev);
 }
 
 static PerpsStatus
@@ -1127,20 +1137,8 @@ hl_ws_ticker(PerpsCtx *ctx, struct json_object *data, PerpsStreamEvent *ev)
 	t->native_symbol = ev->native_symbol;
 	ev->ts_us = hl_now_us();
 	t->ts_us = ev->ts_us;
-	if (perps_json_decimal_field(ctx, c, "markPx", false, &t->mark_price) ||
-		perps_json_decimal_field(ctx, c, "oraclePx", false, &t->index_price) ||
-		perps_json_decimal_field(ctx, c, "dayBaseVlm", false, &t->volume_24h) ||
-		perps_json_decimal_field(ctx, c, "dayNtlVlm", false, &t->turnover_24h) ||
-		perps_json_decimal_field(ctx, c, "openInterest", false, &t->open_interest) ||
-		perps_json_decimal_field(ctx, c, "prevDayPx", false, &ev->prev_price_24h) ||
+	if (hl_ctx_ticker(ctx, c, t, &ev->prev_price_24h) ||
 		perps_json_decimal_field(ctx, c, "funding", false, &ev->funding_rate))
-		return ctx->status;
-	/* exact, as on the REST side: change = markPx - prevDayPx, notional = openInterest x markPx */
-	if (t->mark_price && ev->prev_price_24h &&
-		(t->price_change_24h = perps_decimal_sub(ctx, t->mark_price, ev->prev_price_24h)) == NULL)
-		return ctx->status;
-	if (t->mark_price && t->open_interest &&
-		(t->open_interest_notional = perps_decimal_mul(ctx, t->open_interest, t->mark_price)) == NULL)
 		return ctx->status;
 	if (ev->funding_rate != NULL)
 	{
