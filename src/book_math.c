@@ -488,24 +488,47 @@ bm_price_key(const char *dp, int nd, bool tail)
  * integer: the 4-byte varlena header (its two low bits 0 when uncompressed
  * and 4-byte), then the 16-bit numeric header (0x8000 in its three top bits
  * for the short format, not negative, not special).
+ *
+ * BM_PRICE_MASK also takes the length: 8, 10, 12 or 14 bytes (one to four
+ * digit groups; the low byte is the length times 4: 0x20, 0x28, 0x30 or
+ * 0x38, the other bits of the header 0).  BM_QTY_MASK takes any even length
+ * below 16 (up to four groups; a length below a numeric's own 6 bytes, which
+ * no datum PostgreSQL makes has, is left to whoever decodes the value).
  */
-#define BM_HDR_MASK UINT64CONST(0x0000E00000000003)
-#define BM_HDR_GOOD UINT64CONST(0x0000800000000000)
+#define BM_PRICE_MASK UINT64CONST(0x0000E000FFFFFFE7)
+#define BM_PRICE_GOOD UINT64CONST(0x0000800000000020)
+#define BM_QTY_MASK UINT64CONST(0x0000E000FFFFFFC7)
+#define BM_QTY_GOOD UINT64CONST(0x0000800000000000)
 
 /* weight and order key of a price, ordered as the prices */
 #define BM_WKEY(w, key) (((int128) (w) << 64) | (int128) (key))
+
+/* bm_price_key's mask of the groups a price of 1-4 groups has, by (length / 2) & 3 */
+static const uint64 bm_key_mask[4] = {
+	UINT64CONST(0xFFFF000000000000), UINT64CONST(0xFFFFFFFF00000000),
+	UINT64CONST(0xFFFFFFFFFFFF0000), UINT64CONST(0xFFFFFFFFFFFFFFFF)
+};
+
+/* weight of a short-format numeric */
+static inline int
+bm_weight(uint16 hdr)
+{
+	return (int) ((hdr & 0x7F) ^ 0x40) - 0x40;
+}
 
 static pg_attribute_always_inline bool
 bm_lane_scan(const char *p, const char *end, int n, const char **elem, const bool is_bids,
 			 int128 prev)
 {
 	uint32		stride = 0;
+	uint32		prevw = 0x100;	/* weight bits of the level before; none yet */
+	uint64		prevx = 0;		/* its digit groups (bm_price_key) */
 	int			i = 0;
 
 	/*
-	 * Levels that start at least 32 bytes before the end: a level of a
-	 * price of at most four digit groups and a quantity of at most five
-	 * takes at most 32 bytes, so it can be read whole without checking the
+	 * Levels that start at least 32 bytes before the end: the reads below
+	 * stay within the 24 bytes from a level's start (a price of at most 14
+	 * bytes, so a quantity within 16 bytes of it), without checking the
 	 * bounds again.
 	 */
 	for (; i < n && end - p >= 32; i++)
@@ -513,43 +536,48 @@ bm_lane_scan(const char *p, const char *end, int n, const char **elem, const boo
 		const char *pp = p;
 		uint64		pw,
 					qw,
-					x;
-		uint32		plen,
-					qlen,
-					qoff,
+					x,
+					bad;
+		uint32		qoff,
 					size,
-					nd;
-		uint32		bad;
-		int			w;
-		int128		k;
+					w;
 
 		/* the 4-byte varlena header and the numeric header, in one load each */
 		memcpy(&pw, pp, sizeof(uint64));
-		plen = (uint32) pw >> 2;		/* VARSIZE of a 4-byte header */
-		qoff = (plen + 3) & ~3U;
+		qoff = (((uint32) pw >> 2) + 3) & ~3U;	/* INTALIGN(VARSIZE) */
 		memcpy(&qw, pp + qoff, sizeof(uint64));
-		qlen = (uint32) qw >> 2;
-		size = qoff + ((qlen + 3) & ~3U);
-		nd = (plen - 6) >> 1;
-
-		/*
-		 * One to four price digit groups, zero to five quantity groups (so
-		 * the level ends within the 32 bytes); both 4-byte varlena headers,
-		 * both numerics in the short format, not negative, not special.  One
-		 * branch for all.
-		 */
-		bad = (plen - 8 > 6) | (qlen - 6 > 10) |
-			((((pw & BM_HDR_MASK) ^ BM_HDR_GOOD) | ((qw & BM_HDR_MASK) ^ BM_HDR_GOOD)) != 0);
-		w = (int) (((uint32) (pw >> 32) & 0x7F) ^ 0x40) - 0x40;
+		size = qoff + ((((uint32) qw >> 2) + 3) & ~3U);
+		/* both headers and lengths, in one branch */
+		bad = ((pw & BM_PRICE_MASK) ^ BM_PRICE_GOOD) | ((qw & BM_QTY_MASK) ^ BM_QTY_GOOD);
+		w = (uint32) (pw >> 32) & 0x7F;
 		/* the price's digit groups, the first the highest (bm_price_key) */
 		memcpy(&x, pp + VARHDRSZ + sizeof(uint16), sizeof(uint64));
 		x = (x >> 32) | (x << 32);
 		x = ((x & UINT64CONST(0xFFFF0000FFFF0000)) >> 16) | ((x & UINT64CONST(0x0000FFFF0000FFFF)) << 16);
-		x &= ~UINT64CONST(0) << ((16 * (4 - nd)) & 63);
-		k = BM_WKEY(w, x);
-		if (unlikely(bad != 0 || (is_bids ? k > prev : k < prev)))
+		x &= bm_key_mask[(pw >> 3) & 3];
+		if (unlikely(bad != 0))
 			return false;
-		prev = k;
+
+		/*
+		 * Prices of one weight are ordered as their groups; the weight is
+		 * compared too only where it changes (rarely within a side).
+		 */
+		if (likely(w == prevw))
+		{
+			if (unlikely(is_bids ? x > prevx : x < prevx))
+				return false;
+		}
+		else
+		{
+			int128		k = BM_WKEY(bm_weight(w), x);
+
+			if (prevw != 0x100)
+				prev = BM_WKEY(bm_weight(prevw), prevx);
+			if (is_bids ? k > prev : k < prev)
+				return false;
+			prevw = w;
+		}
+		prevx = x;
 		if (elem != NULL)
 			elem[i] = pp;
 
@@ -569,6 +597,8 @@ bm_lane_scan(const char *p, const char *end, int n, const char **elem, const boo
 			p = pp + size;
 		}
 	}
+	if (prevw != 0x100)
+		prev = BM_WKEY(bm_weight(prevw), prevx);
 
 	/* the last levels, every read checked against the end */
 	for (; i < n; i++)
@@ -579,8 +609,7 @@ bm_lane_scan(const char *p, const char *end, int n, const char **elem, const boo
 					qlen;
 		uint16		ph,
 					qh;
-		int			nd,
-					w;
+		int			nd;
 		int128		k;
 
 		if (unlikely(end - pp < VARHDRSZ + (int) sizeof(uint16) || !VARATT_IS_4B_U(pp)))
@@ -601,8 +630,7 @@ bm_lane_scan(const char *p, const char *end, int n, const char **elem, const boo
 		if (unlikely((((ph & 0xE000) ^ 0x8000) | ((qh & 0xE000) ^ 0x8000)) != 0 ||
 					 nd == 0 || nd > 4))
 			return false;
-		w = (int) ((ph & 0x7F) ^ 0x40) - 0x40;
-		k = BM_WKEY(w, bm_price_key(pp + VARHDRSZ + sizeof(uint16), nd, end - pp >= 14));
+		k = BM_WKEY(bm_weight(ph), bm_price_key(pp + VARHDRSZ + sizeof(uint16), nd, end - pp >= 14));
 		if (unlikely(is_bids ? k > prev : k < prev))
 			return false;
 		prev = k;
@@ -1189,13 +1217,6 @@ bm_level_read(const char *pp, BmLevel *lv)
 	lv->qdg = qp + VARHDRSZ + sizeof(uint16);
 	lv->size = qoff + INTALIGN(qlen);
 	return true;
-}
-
-/* weight of a short-format numeric */
-static inline int
-bm_weight(uint16 hdr)
-{
-	return (int) ((hdr & 0x7F) ^ 0x40) - 0x40;
 }
 
 /*
