@@ -24,9 +24,6 @@
 --
 -- The RPC functions are SECURITY INVOKER and read through the views, so they
 -- run with perps_anon's rights.
---
--- Still to come: stream_status (the stream workers' counters) joins this
--- schema with the workers.
 
 CREATE SCHEMA perps_api;
 COMMENT ON SCHEMA perps_api IS 'perps_stats over HTTP: the schema PostgREST serves';
@@ -136,6 +133,15 @@ CREATE VIEW perps_api.ingest_events AS
       FROM perps_stats.ingest_events v
       LEFT JOIN perps_stats.markets m ON m.id = v.market_id
       LEFT JOIN perps_stats.exchanges e ON e.id = coalesce(v.exchange_id, m.exchange_id);
+
+-- The stream workers' status (38_stream.sql), without their process ids:
+-- the web has no use for them.
+CREATE VIEW perps_api.stream_status AS
+    SELECT exchange, state, connected_since, messages, rows_written, bytes, last_message_at,
+           reconnects, gaps, resyncs, parse_errors, buffered_rows, last_error
+      FROM perps_stats.stream_status;
+COMMENT ON VIEW perps_api.stream_status IS
+    'Stream workers: connection state and counters per venue, one row per venue streamed since the server started';
 
 -- ---------------------------------------------------------------------------
 -- Newest row per market
@@ -351,10 +357,13 @@ AS $$
         'newest_ticker', (SELECT max(ts) FROM perps_api.latest_tickers),
         'errors_last_hour', (SELECT count(*) FROM perps_api.ingest_events
                               WHERE kind = 'error' AND ts > now() - interval '1 hour'),
-        'statement_timeout', current_setting('statement_timeout'))
+        'statement_timeout', current_setting('statement_timeout'),
+        -- the stream workers' states by venue ({} when none streams)
+        'streams', (SELECT coalesce(jsonb_object_agg(exchange, state), '{}')
+                      FROM perps_api.stream_status))
 $$;
 COMMENT ON FUNCTION perps_api.health() IS
-    'The database answers: version, time, active markets, newest ticker, errors in the last hour';
+    'The database answers: version, time, active markets, newest ticker, errors in the last hour, stream workers'' states';
 
 -- ---------------------------------------------------------------------------
 -- perps_anon: read the views, call the functions, nothing else.

@@ -132,6 +132,10 @@ is "$status" 200 "health answers"
 is "$(j '[.status, .version, .markets, .newest_ticker]')" \
    '["ok","0.1.0",4,"2026-01-05T12:24:59+00:00"]' "health: status, version, active markets, newest ticker"
 is "$(j .statement_timeout)" '"5s"' "requests run with perps_anon's statement_timeout"
+# the test cluster runs without stream workers (60_stream_bybit.sh reads a live one)
+is "$(j .streams)" '{}' "health: no stream worker, no stream state"
+get /stream_status
+is "$status $body" '200 []' "stream_status: a view of perps_api, empty without stream workers"
 
 get '/exchanges?select=exchange&order=exchange.desc&limit=3'
 is "$(j '[.[].exchange]')" '["paradex","lighter","kucoin"]' "exchanges: order and limit"

@@ -2,7 +2,7 @@
 -- what perps_anon may and may not do, and that queries through the views
 -- reach the tables through partition pruning and the primary-key indexes.
 BEGIN;
-SELECT plan(50);
+SELECT plan(51);
 
 -- ---------------------------------------------------------------------------
 -- The schema
@@ -10,7 +10,7 @@ SELECT plan(50);
 SELECT has_schema('perps_api');
 SELECT views_are('perps_api', ARRAY['exchanges', 'markets', 'symbols', 'tickers', 'latest_tickers',
     'orderbooks', 'liquidity_depth', 'latest_liquidity', 'slippage', 'trades', 'klines',
-    'funding_rates', 'open_interest', 'ingest_events', 'table_stats'], 'the views of perps_api');
+    'funding_rates', 'open_interest', 'ingest_events', 'table_stats', 'stream_status'], 'the views of perps_api');
 SELECT tables_are('perps_api', '{}'::name[], 'perps_api holds no tables');
 SELECT functions_are('perps_api', ARRAY['slippage', 'vwap', 'liquidity', 'health'], 'the RPC functions of perps_api');
 SELECT columns_are('perps_api', 'tickers', ARRAY['exchange', 'symbol', 'ts', 'last_price', 'mark_price',
@@ -18,6 +18,9 @@ SELECT columns_are('perps_api', 'tickers', ARRAY['exchange', 'symbol', 'ts', 'la
     'turnover_24h', 'open_interest', 'open_interest_notional', 'price_change_24h', 'price_change_pct',
     'high_24h', 'low_24h'], 'tickers: names instead of market_id, the table''s columns otherwise');
 SELECT columns_are('perps_api', 'trades', ARRAY['exchange', 'symbol', 'ts', 'trade_id', 'price', 'qty', 'side']);
+SELECT columns_are('perps_api', 'stream_status', ARRAY['exchange', 'state', 'connected_since', 'messages',
+    'rows_written', 'bytes', 'last_message_at', 'reconnects', 'gaps', 'resyncs', 'parse_errors',
+    'buffered_rows', 'last_error'], 'stream_status: the workers'' counters, not their process ids');
 SELECT ok(NOT EXISTS (SELECT 1 FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid
                        WHERE c.relnamespace = 'perps_api'::regnamespace AND a.attnum > 0
                          AND a.attname IN ('market_id', 'exchange_id')),

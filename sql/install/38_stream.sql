@@ -1,4 +1,4 @@
--- perps_stats install script, part 60: the stream workers' status.
+-- perps_stats install script, part 38: the stream workers' status.
 --
 -- One row per venue whose stream worker ran since the server started,
 -- from shared memory (empty when the library is not preloaded).
@@ -22,3 +22,4 @@ COMMENT ON VIEW perps_stats.stream_status IS
 
 -- counters and connection states only: readable by everybody, like the data
 GRANT EXECUTE ON FUNCTION perps_stats._stream_status() TO PUBLIC;
+
