@@ -16,4 +16,5 @@ HTTP API (PostgREST $PERPS_POSTGREST_VERSION, schema perps_api, role perps_anon)
   curl '$H/rpc/slippage?exchange=binance&symbol=BTC&amount=100000'
   curl '$H/rpc/liquidity?symbol=BTC'
   curl '$H/table_stats'
+  curl '$H/stream_status?order=exchange'
 MSG
