@@ -117,39 +117,64 @@ echo "sanity: latest $(curl -s "$U$LATEST" | jq length) rows, range $(curl -s "$
 
 # wrk's latencies (950.00us, 2.17ms, 1.20s) in ms
 MS=' function ms(v) { return sprintf("%.2fms", v ~ /us$/ ? v / 1000 : v ~ /ms$/ ? v + 0 : v * 1000) }'
-# run PATH: wrk for SECONDS_PER_RUN; prints "rps p50 p99 non2xx"
+# CPU time so far, in clock ticks, of PostgREST (cpu_ticks rest) or of the
+# database sessions of its pool (cpu_ticks db; application_name postgrest)
+TICK=$(getconf CLK_TCK)
+: "${PERPS_POSTGREST_PID:?}"
+cpu_ticks() {
+    local pids
+    if [ "$1" = rest ]; then pids=$PERPS_POSTGREST_PID
+    else pids=$(q -c "SELECT string_agg(pid::text, ' ') FROM pg_stat_activity WHERE application_name = 'postgrest'"); fi
+    for p in $pids; do awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null; done | awk '{ s += $1 } END { print s + 0 }'
+}
+# run PATH: wrk for SECONDS_PER_RUN; prints "rps p50 p99 non2xx rest_us db_us",
+# the last two the CPU time PostgREST and the database spent per request
 run() {
-    local out
+    local out r0 d0 r1 d1
+    r0=$(cpu_ticks rest) d0=$(cpu_ticks db)
     out=$(wrk -t2 -c"$CONNS" -d"${SECONDS_PER_RUN}s" --latency "$U$1") || return 1
-    local rps p50 p99
+    r1=$(cpu_ticks rest) d1=$(cpu_ticks db)
+    local rps p50 p99 n
     rps=$(awk '/^Requests\/sec:/ { print $2 }' <<<"$out")
     p50=$(awk '$1 == "50%" { print ms($2) }'"$MS" <<<"$out")
     p99=$(awk '$1 == "99%" { print ms($2) }'"$MS" <<<"$out")
+    n=$(awk '/ requests in / { print $1 }' <<<"$out")
     local non2xx; non2xx=$(awk '/Non-2xx/ { print $NF }' <<<"$out")
-    echo "$rps $p50 $p99 ${non2xx:-0}"
+    awk -v n="$n" -v t="$TICK" -v r=$((r1 - r0)) -v d=$((d1 - d0)) -v line="$rps $p50 $p99 ${non2xx:-0}" \
+        'BEGIN { printf "%s %.0f %.0f\n", line, r / t / n * 1e6, d / t / n * 1e6 }'
 }
 # median of the arguments (numbers, or durations with the same unit suffix)
 median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 wrk -t1 -c2 -d2s "$U$BASE" >/dev/null   # warm-up
 
-printf '\n%-58s %10s %9s %9s %8s\n' "endpoint (wrk -t2 -c$CONNS, ${SECONDS_PER_RUN}s, median of $RUNS)" "req/s" "p50" "p99" "ratio"
+# CPU columns: the CPU time PostgREST and the database spent per request
+# (µs).  All three processes (wrk too) share the machine's cores, so the
+# requests/s follow their sum: an endpoint whose PostgREST time alone
+# exceeds the baseline's PostgREST + database time by more than 1/0.8
+# cannot reach 0.8x whatever the database does ("no-database bound":
+# baseline total over the endpoint's PostgREST time).
+printf '\n%-58s %10s %9s %9s %8s %9s %9s\n' "endpoint (wrk -t2 -c$CONNS, ${SECONDS_PER_RUN}s, median of $RUNS)" "req/s" "p50" "p99" "ratio" "rest µs" "db µs"
 for ep in LATEST LATEST_COPY RANGE RANGE_COPY RANGE_NARROW SLIP; do
     path=${!ep}
-    brs=() bp50s=() bp99s=() rs=() p50s=() p99s=() ratios=() bad=0
+    brs=() bp50s=() bp99s=() brest=() bdb=() rs=() p50s=() p99s=() rest=() db=() ratios=() bounds=() bad=0
     # RUNS pairs, each endpoint run right after its baseline run
     for ((k = 0; k < RUNS; k++)); do
-        read -r brps bp50 bp99 _ <<<"$(run "$BASE")"
-        read -r rps p50 p99 nb <<<"$(run "$path")"
-        brs+=("$brps") bp50s+=("$bp50") bp99s+=("$bp99") rs+=("$rps") p50s+=("$p50") p99s+=("$p99")
+        read -r brps bp50 bp99 _ bre bdbu <<<"$(run "$BASE")"
+        read -r rps p50 p99 nb re dbu <<<"$(run "$path")"
+        brs+=("$brps") bp50s+=("$bp50") bp99s+=("$bp99") brest+=("$bre") bdb+=("$bdbu")
+        rs+=("$rps") p50s+=("$p50") p99s+=("$p99") rest+=("$re") db+=("$dbu")
         ratios+=("$(awk -v a="$rps" -v b="$brps" 'BEGIN { printf "%.2f", a / b }')")
+        bounds+=("$(awk -v a="$re" -v b=$((bre + bdbu)) 'BEGIN { printf "%.2f", (a > 0 ? b / a : 0) }')")
         bad=$((bad + nb))
     done
-    printf '%-58s %10s %9s %9s %8s\n' "baseline /bench_one" "$(median "${brs[@]}")" "$(median "${bp50s[@]}")" "$(median "${bp99s[@]}")" ""
+    printf '%-58s %10s %9s %9s %8s %9s %9s\n' "baseline /bench_one" "$(median "${brs[@]}")" "$(median "${bp50s[@]}")" \
+        "$(median "${bp99s[@]}")" "" "$(median "${brest[@]}")" "$(median "${bdb[@]}")"
     label=$path
     case $ep in *_COPY) label="  same rows from a plain table (ceiling)" ;; esac
     [ ${#label} -gt 58 ] && label="${label:0:55}..."
-    printf '%-58s %10s %9s %9s %8s\n' "$label" "$(median "${rs[@]}")" "$(median "${p50s[@]}")" "$(median "${p99s[@]}")" "$(median "${ratios[@]}")x"
-    echo "  (ratios of the $RUNS runs: ${ratios[*]})"
+    printf '%-58s %10s %9s %9s %8s %9s %9s\n' "$label" "$(median "${rs[@]}")" "$(median "${p50s[@]}")" "$(median "${p99s[@]}")" \
+        "$(median "${ratios[@]}")x" "$(median "${rest[@]}")" "$(median "${db[@]}")"
+    echo "  (ratios of the $RUNS runs: ${ratios[*]}; no-database bound: $(median "${bounds[@]}")x)"
     [ "$bad" != 0 ] && echo "  ($bad non-2xx answers)"
 done
 echo
