@@ -4,7 +4,7 @@
 -- 100-decimal computation), the C API rows against the SQL functions, and
 -- vwap against sum(price*qty)/sum(qty), serial and parallel.
 BEGIN;
-SELECT plan(151);
+SELECT plan(154);
 SET LOCAL search_path = perps_stats, public;
 
 -- ---------------------------------------------------------------------------
@@ -363,6 +363,24 @@ SELECT throws_ok(format($$SELECT * FROM slippage(%L, '{{50001,100}}', 'buy', 10)
     (SELECT array_agg(ARRAY[CASE WHEN i = 900 THEN 50000 ELSE 50000 - i END, 1] ORDER BY i)
        FROM generate_series(1, 1000) i)), '22023',
     'order book bids are not sorted best first', 'a buy checks the order of the bids, level 900');
+-- 1000 bids from 10100 down by 0.5: 10000 (weight 1) at level 201, 9999.5
+-- (weight 0) at level 202, in order; with those two swapped, 9999.5 comes
+-- before 10000; a sell of 10 fills at the best bid, the rest is only checked
+SELECT is((SELECT levels_used || ' ' || (avg_price = 10100) || ' ' || feasible FROM slippage(
+              (SELECT array_agg(ARRAY[10100 - i * 0.5, 1] ORDER BY i) FROM generate_series(0, 999) i),
+              '{{10101,1}}', 'sell', 10)),
+          '1 true true', 'a long side across a digit group boundary, in order');
+SELECT throws_ok(format($$SELECT * FROM slippage(%L, '{{10101,1}}', 'sell', 10)$$,
+    (SELECT array_agg(ARRAY[10100 - (CASE i WHEN 200 THEN 201 WHEN 201 THEN 200 ELSE i END) * 0.5, 1] ORDER BY i)
+       FROM generate_series(0, 999) i)), '22023',
+    'order book bids are not sorted best first', 'a long side: bids rising across a digit group boundary, level 202');
+-- 1000 asks from 9900 up by 0.5 with 10000 (level 201) and 9999.5 (level
+-- 200) swapped: the digit groups of 9999.5 exceed those of 10000, only the
+-- weights tell them apart
+SELECT throws_ok(format($$SELECT * FROM slippage('{{9899,1}}', %L, 'buy', 10)$$,
+    (SELECT array_agg(ARRAY[9900 + (CASE i WHEN 199 THEN 200 WHEN 200 THEN 199 ELSE i END) * 0.5, 1] ORDER BY i)
+       FROM generate_series(0, 999) i)), '22023',
+    'order book asks are not sorted best first', 'a long side: asks falling across a digit group boundary, level 201');
 SELECT throws_ok(format($$SELECT * FROM slippage(%L, '{{50001,100}}', 'buy', 10)$$,
     (SELECT array_agg(ARRAY[50000 - i, CASE WHEN i = 999 THEN -1 ELSE 1 END] ORDER BY i)
        FROM generate_series(1, 1000) i)), '22003',
