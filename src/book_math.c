@@ -527,9 +527,12 @@ bm_lane_scan(const char *p, const char *end, int n, const char **elem, const boo
 
 	/*
 	 * Levels that start at least 32 bytes before the end: the reads below
-	 * stay within the 24 bytes from a level's start (a price of at most 14
-	 * bytes, so a quantity within 16 bytes of it), without checking the
-	 * bounds again.
+	 * stay within the 24 bytes from a level's start when the price is one
+	 * this loop takes (at most 14 bytes, so the quantity starts within 16
+	 * bytes of it), without checking the bounds again.  (The quantity's
+	 * header is read before the price's length is checked: for any other
+	 * price that read is at the element after it, which an array keeps
+	 * whole and int-aligned, so 8 bytes of it are there.)
 	 */
 	for (; i < n && end - p >= 32; i++)
 	{

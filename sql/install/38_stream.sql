@@ -22,4 +22,3 @@ COMMENT ON VIEW perps_stats.stream_status IS
 
 -- counters and connection states only: readable by everybody, like the data
 GRANT EXECUTE ON FUNCTION perps_stats._stream_status() TO PUBLIC;
-
