@@ -445,8 +445,73 @@ xn_half_sum(XNum a, XNum b)
 	return xn_mul(s, xn_small(5, 1));
 }
 
+/*
+ * The weight of the leading base-10000 digit of a non-zero v * 10^-scale
+ * and that digit, as numeric.c's select_div_scale finds them in the value's
+ * NumericVar (whose digits carry no leading zero).
+ */
+static void
+xn_lead(int128 v, int32 scale, int *weight, int *first)
+{
+	uint128		u = v < 0 ? -(uint128) v : (uint128) v;
+	int			d = 1;			/* decimal digits of u */
+	int			e,
+				k;
+
+	while (d <= XN_MAX_SCALE && u >= (uint128) xn_pow10[d])
+		d++;
+	e = d - 1 - scale;			/* 10^e <= |value| < 10^(e+1) */
+	*weight = e >= 0 ? e / 4 : -((3 - e) / 4);	/* floor(e / 4) */
+	k = scale + 4 * *weight;	/* |value| / 10000^weight = u / 10^k, d - 4 <= k < d */
+	*first = k >= 0 ? (int) (u / (uint128) xn_pow10[k]) : (int) (u * (uint128) xn_pow10[-k]);
+}
+
+/*
+ * a / b as numeric_div computes it: the result scale of select_div_scale
+ * (16 significant digits from the quotient's estimated weight, at least the
+ * operands' scales), the exact quotient rounded half away from zero at that
+ * scale.  In 128-bit integers when the operands are in that form and the
+ * scaled dividend fits; numeric_div otherwise (and for a zero dividend).
+ */
 Numeric
 xn_div(XNum a, XNum b)
 {
+	if (!a.big && !b.big && a.v != 0 && b.v != 0)
+	{
+		int			w1,
+					f1,
+					w2,
+					f2,
+					qweight,
+					rscale,
+					t;
+		uint128		u = a.v < 0 ? -(uint128) a.v : (uint128) a.v;
+		uint128		d = b.v < 0 ? -(uint128) b.v : (uint128) b.v;
+		uint128		n;
+
+		xn_lead(a.v, a.scale, &w1, &f1);
+		xn_lead(b.v, b.scale, &w2, &f2);
+		qweight = w1 - w2;
+		if (f1 <= f2)
+			qweight--;
+		rscale = NUMERIC_MIN_SIG_DIGITS - qweight * 4;
+		rscale = Max(rscale, a.scale);
+		rscale = Max(rscale, b.scale);
+		rscale = Max(rscale, NUMERIC_MIN_DISPLAY_SCALE);
+		/* |a| / |b| * 10^rscale = |a.v| * 10^t / |b.v|, t >= b.scale >= 0 */
+		t = rscale + b.scale - a.scale;
+		if (rscale <= XN_MAX_SCALE && t <= XN_MAX_SCALE &&
+			!__builtin_mul_overflow(u, (uint128) xn_pow10[t], &n))
+		{
+			uint128		q = n / d;
+			uint128		r = n % d;
+
+			if (r >= d - r)
+				q++;			/* half away from zero */
+			if ((q >> 127) == 0)
+				return xn_to_numeric(xn_small((a.v < 0) != (b.v < 0) ? -(int128) q : (int128) q,
+											  rscale));
+		}
+	}
 	return numeric_div_opt_error(xn_to_numeric(a), xn_to_numeric(b), NULL);
 }

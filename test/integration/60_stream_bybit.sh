@@ -99,19 +99,24 @@ is "$(q "SELECT (extract(epoch FROM funding_time) * 1000)::bigint || ' ' || rate
 is "$(q "SELECT rows_written = 41 AND messages >= 7 AND bytes > 9000 AND last_message_at IS NOT NULL AND connected_since IS NOT NULL FROM perps_stats.stream_status WHERE exchange = 'bybit'")" \
    "t" "status counts messages, bytes and rows written (2 books with 1 depth and 16 slippage rows each, 1 trade, 3 tickers, 1 funding rate)"
 # the same over HTTP: PostgREST (test/services/postgrest.sh) serves perps_api.stream_status
-# and health() the state by venue; its schema cache is reloaded first (the
-# extension was created after PostgREST started)
-psql -X -q -c "NOTIFY pgrst, 'reload schema'"
+# and health() the state by venue.  Its schema cache may predate the
+# extension: reload it, wait for the reload to be logged, then for both
+# endpoints to answer
+loads() { grep -c 'Schema cache loaded' "$PERPS_POSTGREST_LOG"; }
 http() { curl -s -m 5 "$PERPS_POSTGREST_URL$1"; }
-for i in $(seq 50); do
-    [ "$(curl -s -m 5 -o /dev/null -w '%{http_code}' "$PERPS_POSTGREST_URL/stream_status")" = 200 ] && break
+code() { curl -s -m 5 -o /dev/null -w '%{http_code}' "$PERPS_POSTGREST_URL$1"; }
+before=$(loads)
+psql -X -q -c "NOTIFY pgrst, 'reload schema'"
+for i in $(seq $((100 * SLOW))); do [ "$(loads)" -gt "$before" ] && break; sleep 0.1; done
+for i in $(seq $((50 * SLOW))); do
+    [ "$(code /stream_status)" = 200 ] && [ "$(code /rpc/health)" = 200 ] && break
     sleep 0.1
 done
 is "$(http '/stream_status?select=exchange,state,rows_written,gaps,parse_errors')" \
    '[{"exchange":"bybit","state":"streaming","rows_written":41,"gaps":0,"parse_errors":0}]' \
    "GET /stream_status: the worker's state and counters as JSON"
 is "$(http '/rpc/health' | jq -c .streams)" '{"bybit":"streaming"}' "GET /rpc/health: the stream workers' states by venue"
-is "$(curl -s -m 5 -o /dev/null -w '%{http_code}' "$PERPS_POSTGREST_URL/stream_status?select=pid")" "400" \
+is "$(code '/stream_status?select=pid')" "400" \
    "the workers' process ids are not served"
 
 # ---- a skipped update id: one gap, one resync ----

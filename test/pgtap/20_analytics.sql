@@ -4,7 +4,7 @@
 -- 100-decimal computation), the C API rows against the SQL functions, and
 -- vwap against sum(price*qty)/sum(qty), serial and parallel.
 BEGIN;
-SELECT plan(154);
+SELECT plan(155);
 SET LOCAL search_path = perps_stats, public;
 
 -- ---------------------------------------------------------------------------
@@ -363,6 +363,19 @@ SELECT throws_ok(format($$SELECT * FROM slippage(%L, '{{50001,100}}', 'buy', 10)
     (SELECT array_agg(ARRAY[CASE WHEN i = 900 THEN 50000 ELSE 50000 - i END, 1] ORDER BY i)
        FROM generate_series(1, 1000) i)), '22023',
     'order book bids are not sorted best first', 'a buy checks the order of the bids, level 900');
+-- Divisions (spread_bps, slippage's averages and bps) are numeric_div's,
+-- result scale and rounding included: spread_bps against PostgreSQL's own
+-- division of the same figures, 3000 books of prices from 1e-9 to 1e11
+-- with 0 to 12 decimals
+SELECT is((SELECT count(*) FILTER (WHERE spread_bps(bk, ak)::text <> (((a - b) * 10000) / mid_price(bk, ak))::text)
+                  || ' of ' || count(*) || ', ' || count(DISTINCT scale(spread_bps(bk, ak)))
+             FROM (SELECT b, a, ARRAY[[b, 1]] AS bk, ARRAY[[a, 1]] AS ak
+                     FROM (SELECT b, trim_scale(b + round(((i * 104729) % 9973 + 1)::numeric * 10::numeric ^ (i % 9 - 6), i % 11)
+                                              + 10::numeric ^ (-(i % 11))) AS a
+                             FROM (SELECT i, trim_scale(round(((i * 7919) % 100003 + 1)::numeric * 10::numeric ^ (i % 21 - 9), i % 13)
+                                                        + 10::numeric ^ (-(i % 13))) AS b
+                                     FROM generate_series(1, 3000) i) x) y) z),
+          '0 of 3000, 6', 'spread_bps: numeric_div''s value and scale on 3000 books (results of 6 scales, 12 to 32)');
 -- 1000 bids from 10100 down by 0.5: 10000 (weight 1) at level 201, 9999.5
 -- (weight 0) at level 202, in order; with those two swapped, 9999.5 comes
 -- before 10000; a sell of 10 fills at the best bid, the rest is only checked
