@@ -333,6 +333,13 @@ xn_from_datum(Datum d)
 	return xn_big(DatumGetNumeric(PointerGetDatum(p)));
 }
 
+/* |v|, for every int128 (the most negative included) */
+static inline uint128
+xn_uabs(int128 v)
+{
+	return v < 0 ? -(uint128) v : (uint128) v;
+}
+
 Numeric
 xn_to_numeric(XNum a)
 {
@@ -347,7 +354,7 @@ xn_to_numeric(XNum a)
 	/* the common case: numeric.c builds it from the 64-bit integer directly */
 	if (a.v >= PG_INT64_MIN && a.v <= PG_INT64_MAX)
 		return int64_div_fast_to_numeric((int64) a.v, a.scale);
-	u = a.v < 0 ? -(uint128) a.v : (uint128) a.v;
+	u = xn_uabs(a.v);
 	do
 	{
 		digits[nd++] = '0' + (int) (u % 10);
@@ -446,14 +453,13 @@ xn_half_sum(XNum a, XNum b)
 }
 
 /*
- * The weight of the leading base-10000 digit of a non-zero v * 10^-scale
- * and that digit, as numeric.c's select_div_scale finds them in the value's
- * NumericVar (whose digits carry no leading zero).
+ * The weight of the leading base-10000 digit of a non-zero value of
+ * magnitude u * 10^-scale and that digit, as numeric.c's select_div_scale
+ * finds them in the value's NumericVar (whose digits carry no leading zero).
  */
 static void
-xn_lead(int128 v, int32 scale, int *weight, int *first)
+xn_lead(uint128 u, int32 scale, int *weight, int *first)
 {
-	uint128		u = v < 0 ? -(uint128) v : (uint128) v;
 	int			d = 1;			/* decimal digits of u */
 	int			e,
 				k;
@@ -485,12 +491,12 @@ xn_div(XNum a, XNum b)
 					qweight,
 					rscale,
 					t;
-		uint128		u = a.v < 0 ? -(uint128) a.v : (uint128) a.v;
+		uint128		u = xn_uabs(a.v);
 		uint128		d = b.v < 0 ? -(uint128) b.v : (uint128) b.v;
 		uint128		n;
 
-		xn_lead(a.v, a.scale, &w1, &f1);
-		xn_lead(b.v, b.scale, &w2, &f2);
+		xn_lead(u, a.scale, &w1, &f1);
+		xn_lead(d, b.scale, &w2, &f2);
 		qweight = w1 - w2;
 		if (f1 <= f2)
 			qweight--;

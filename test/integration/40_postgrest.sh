@@ -9,6 +9,7 @@
 # truncated: the assertions count markets and look at newest rows) and
 # leaves them empty for the tests after it.
 set -uo pipefail
+. "$(dirname "$0")/../lib/postgrest.sh"
 
 U=${PERPS_POSTGREST_URL:?PostgREST is not running (test/services/postgrest.sh)}
 : "${PERPS_POSTGREST_LOG:?}"
@@ -113,18 +114,8 @@ INSERT INTO perps_stats.klines VALUES
 INSERT INTO perps_stats.ingest_events (ts, exchange_id, market_id, source, kind, message)
 VALUES ('2026-01-05 10:00:40+00', NULL, 101, 'stream', 'gap', 'seq 5 -> 7');
 SQL
-# PostgREST's schema cache may predate the extension (the service starts
-# first, pg_regress drops and creates it again): reload it and wait for the
-# reload to be logged, then for the API to answer
-loads() { grep -c 'Schema cache loaded' "$PERPS_POSTGREST_LOG"; }
-before=$(loads)
-psql -X -q -c "NOTIFY pgrst, 'reload schema'"
-for i in $(seq 100); do [ "$(loads)" -gt "$before" ] && break; sleep 0.1; done
-for i in $(seq 50); do
-    get /rpc/health
-    [ "$status" = 200 ] && break
-    sleep 0.1
-done
+# PostgREST's schema cache may predate the extension
+pgrst_reload /rpc/health
 
 # --- reading ---------------------------------------------------------------
 get /rpc/health

@@ -10,6 +10,7 @@ set -uo pipefail
 
 STREAM_VENUE=bybit
 . "$(dirname "$0")/../lib/tap.sh"
+. "$(dirname "$0")/../lib/postgrest.sh"
 
 BTC="(SELECT id FROM perps_stats.markets WHERE exchange_id = 2 AND symbol = 'BTC')"
 
@@ -99,19 +100,10 @@ is "$(q "SELECT (extract(epoch FROM funding_time) * 1000)::bigint || ' ' || rate
 is "$(q "SELECT rows_written = 41 AND messages >= 7 AND bytes > 9000 AND last_message_at IS NOT NULL AND connected_since IS NOT NULL FROM perps_stats.stream_status WHERE exchange = 'bybit'")" \
    "t" "status counts messages, bytes and rows written (2 books with 1 depth and 16 slippage rows each, 1 trade, 3 tickers, 1 funding rate)"
 # the same over HTTP: PostgREST (test/services/postgrest.sh) serves perps_api.stream_status
-# and health() the state by venue.  Its schema cache may predate the
-# extension: reload it, wait for the reload to be logged, then for both
-# endpoints to answer
-loads() { grep -c 'Schema cache loaded' "$PERPS_POSTGREST_LOG"; }
+# and health() the state by venue
 http() { curl -s -m 5 "$PERPS_POSTGREST_URL$1"; }
 code() { curl -s -m 5 -o /dev/null -w '%{http_code}' "$PERPS_POSTGREST_URL$1"; }
-before=$(loads)
-psql -X -q -c "NOTIFY pgrst, 'reload schema'"
-for i in $(seq $((100 * SLOW))); do [ "$(loads)" -gt "$before" ] && break; sleep 0.1; done
-for i in $(seq $((50 * SLOW))); do
-    [ "$(code /stream_status)" = 200 ] && [ "$(code /rpc/health)" = 200 ] && break
-    sleep 0.1
-done
+pgrst_reload /stream_status /rpc/health
 is "$(http '/stream_status?select=exchange,state,rows_written,gaps,parse_errors')" \
    '[{"exchange":"bybit","state":"streaming","rows_written":41,"gaps":0,"parse_errors":0}]' \
    "GET /stream_status: the worker's state and counters as JSON"
