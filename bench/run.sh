@@ -23,13 +23,16 @@ trap cleanup EXIT
 bash scripts/deps.sh
 perps_build SANITIZE=0 || exit 1
 perps_stage "$RUN" || exit 1
+# Commit timestamps are kept: the stream case measures a trade's latency
+# from the venue's time to its row's commit.
 # The collector worker is off (collect_interval 0): its rounds would run in
 # the middle of other cases' measurements and, after the collect case has
 # put a watchlist back, add markets while the postgrest case loads its own.
 PGDATABASE=perps_bench perps_cluster_start "$RUN" \
     "cron.database_name = 'perps_bench'" "perps_stats.database = 'perps_bench'" \
     "perps_stats.collect_interval = 0" \
-    "shared_buffers = '1GB'" "max_parallel_workers_per_gather = 2" "work_mem = '64MB'" || exit 1
+    "shared_buffers = '1GB'" "max_parallel_workers_per_gather = 2" "work_mem = '64MB'" \
+    "track_commit_timestamp = on" || exit 1
 createdb perps_bench
 psql -X -q -c 'CREATE EXTENSION perps_stats'
 for svc in test/services/*.sh; do [ -e "$svc" ] && . "$svc"; done

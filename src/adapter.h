@@ -325,6 +325,14 @@ typedef struct PerpsStreamAdapter
 	 */
 	bool		qty_in_contracts;
 
+	/*
+	 * The venue numbers each market's trades one by one (Binance's
+	 * aggregate trade id): a jump in the ids streamed is a gap of known
+	 * ids, and PERPS_M_TRADES with the decimal id as cursor pages on from
+	 * it.  false: trade ids are not sequential, gaps are known by time.
+	 */
+	bool		trade_ids_sequential;
+
 	/* Book depth subscribed per market. */
 	int			book_depth;
 

@@ -1382,6 +1382,7 @@ bn_ws_seq_rule(bool have_book, int64_t last_seq, const PerpsStreamEvent *ev)
 
 static const PerpsStreamAdapter binance_stream = {
 	.quote = "USDT",
+	.trade_ids_sequential = true,	/* aggTrade "a", per symbol */
 	.book_depth = 1000,
 	.ping_message = NULL,		/* WebSocket ping frames */
 	.max_message_bytes = BN_WS_MAX_MESSAGE,

@@ -1576,6 +1576,7 @@ perps_fetch_many(PerpsFetchJob *jobs, int njobs)
 		q->since_us = job->since_us;
 		q->until_us = job->until_us;
 		q->limit = job->limit;
+		q->cursor = job->cursor;
 	}
 
 	fetch_rounds_run(rs, njobs);

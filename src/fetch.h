@@ -29,6 +29,8 @@ typedef struct PerpsFetchJob
 	int64		since_us;		/* history: PERPS_TS_NONE when not given */
 	int64		until_us;
 	int			limit;			/* rows wanted; 0: the venue's default page */
+	const char *cursor;			/* history: the page token to go on from (NULL: none); a trade
+								 * id where the venue pages trades by id */
 
 	/* out */
 	bool		ok;

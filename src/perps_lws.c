@@ -3,9 +3,11 @@
  * perps_lws.c
  *		WebSocket client on libwebsockets (see perps_lws.h).
  *
- * The lws callbacks only copy bytes into and out of bounded queues and
- * record states; all interpretation happens in the caller after
- * perps_ws_service() returns.
+ * One lws context per PerpsWsSet, one client wsi per PerpsWs; the wsi's
+ * user pointer is its PerpsWs, cleared when the PerpsWs is freed first (lws
+ * then kills the wsi on its own).  The lws callbacks only copy bytes into
+ * and out of bounded queues and record states; all interpretation happens
+ * in the caller after perps_ws_set_service() returns.
  *
  *-------------------------------------------------------------------------
  */
@@ -20,6 +22,10 @@
 
 #define PERPS_WS_MAX_OUT ((size_t) 1024 * 1024)
 #define PERPS_WS_URL_MAX 1024
+/* bytes lws reads from a socket at a time (its per-thread buffer) */
+#define PERPS_WS_READ_BUF (128 * 1024)
+/* reads without waiting in one service call, at most */
+#define PERPS_WS_MAX_ROUNDS 256
 
 typedef struct WsMsg
 {
@@ -29,15 +35,26 @@ typedef struct WsMsg
 	char		data[];
 } WsMsg;
 
-struct PerpsWs
+struct PerpsWsSet
 {
 	struct lws_context *ctx;
-	struct lws *wsi;
 	lws_sorted_usec_list_t tick;
+	PerpsWs    *conns;			/* the open PerpsWs of the set */
+	size_t		bytes_read;
+};
+
+struct PerpsWs
+{
+	PerpsWsSet *set;
+	PerpsWs    *next;			/* in set->conns */
+	struct lws *wsi;			/* NULL once lws let go of it */
 	PerpsWsState state;
+	bool		connecting;		/* inside lws_client_connect_via_info */
 	char		error[PERPS_WS_ERR_LEN];
 	bool		close_requested;
+	bool		ping_requested;
 	bool		paused;
+	uint64_t	pongs;
 
 	/* the message being reassembled */
 	char	   *rx;
@@ -124,6 +141,7 @@ static void
 ws_receive(PerpsWs *ws, struct lws *wsi, const char *in, size_t len)
 {
 	ws->bytes += len;
+	ws->set->bytes_read += len;
 	if (lws_is_first_fragment(wsi))
 	{
 		ws->rx_len = 0;
@@ -173,9 +191,14 @@ ws_receive(PerpsWs *ws, struct lws *wsi, const char *in, size_t len)
 static int
 ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
 {
-	PerpsWs    *ws = (PerpsWs *) lws_context_user(lws_get_context(wsi));
+	PerpsWs    *ws = wsi ? (PerpsWs *) lws_wsi_user(wsi) : NULL;
 
+	/* not a connection of ours, or one whose PerpsWs was freed */
 	if (ws == NULL)
+		return 0;
+	if (ws->connecting && ws->wsi == NULL)
+		ws->wsi = wsi;			/* a callback before lws_client_connect_via_info returned */
+	if (ws->wsi != wsi)
 		return 0;
 	switch (reason)
 	{
@@ -198,11 +221,28 @@ ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void 
 				ws_deliver(ws, lws_frame_is_binary(wsi));
 			}
 			break;
+		case LWS_CALLBACK_CLIENT_RECEIVE_PONG:
+			ws->pongs++;
+			break;
 		case LWS_CALLBACK_CLIENT_WRITEABLE:
 			if (ws->close_requested)
 			{
 				lws_close_reason(wsi, LWS_CLOSE_STATUS_NORMAL, NULL, 0);
 				return -1;
+			}
+			if (ws->ping_requested)
+			{
+				unsigned char ping[LWS_PRE + 1];
+
+				ws->ping_requested = false;
+				if (lws_write(wsi, ping + LWS_PRE, 0, LWS_WRITE_PING) < 0)
+				{
+					ws_set_error(ws, "send failed");
+					return -1;
+				}
+				if (ws->out_head)
+					lws_callback_on_writable(wsi);
+				break;
 			}
 			if (ws->out_head)
 			{
@@ -261,9 +301,9 @@ static const struct lws_protocols ws_protocols[] = {
 static void
 ws_tick(lws_sorted_usec_list_t *sul)
 {
-	PerpsWs    *ws = lws_container_of(sul, PerpsWs, tick);
+	PerpsWsSet *set = lws_container_of(sul, PerpsWsSet, tick);
 
-	lws_sul_schedule(ws->ctx, 0, &ws->tick, ws_tick, (lws_usec_t) PERPS_WS_TICK_MS * 1000);
+	lws_sul_schedule(set->ctx, 0, &set->tick, ws_tick, (lws_usec_t) PERPS_WS_TICK_MS * 1000);
 }
 
 /* lws logs errors and warnings through here; they become the connection's error. */
@@ -336,11 +376,81 @@ ws_parse_url(const char *url, bool *tls, char *host, size_t hostlen, int *port,
 	return true;
 }
 
-PerpsWs *
-perps_ws_open(const char *url, const char *ca_file, size_t max_message, char *err, size_t errlen)
+PerpsWsSet *
+perps_ws_set_new(const char *ca_file, char *err, size_t errlen)
 {
 	struct lws_context_creation_info info;
+	PerpsWsSet *set = calloc(1, sizeof(PerpsWsSet));
+
+	if (set == NULL)
+	{
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	lws_set_log_level(LLL_ERR, ws_log);
+	memset(&info, 0, sizeof(info));
+	info.port = CONTEXT_PORT_NO_LISTEN;
+	info.protocols = ws_protocols;
+	info.gid = -1;
+	info.uid = -1;
+	info.user = set;
+	info.fd_limit_per_thread = 4 * 4 + 4;
+	info.pt_serv_buf_size = PERPS_WS_READ_BUF;
+	info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+	if (ca_file != NULL && ca_file[0] != '\0')
+		info.client_ssl_ca_filepath = ca_file;	/* instead of the system's authorities */
+	set->ctx = lws_create_context(&info);
+	if (set->ctx == NULL)
+	{
+		snprintf(err, errlen, "libwebsockets could not create its context");
+		free(set);
+		return NULL;
+	}
+	lws_sul_schedule(set->ctx, 0, &set->tick, ws_tick, (lws_usec_t) PERPS_WS_TICK_MS * 1000);
+	return set;
+}
+
+void
+perps_ws_set_free(PerpsWsSet *set)
+{
+	if (set == NULL)
+		return;
+	while (set->conns)
+		perps_ws_free(set->conns);
+	lws_sul_cancel(&set->tick);
+	lws_context_destroy(set->ctx);
+	free(set);
+}
+
+size_t
+perps_ws_set_service(PerpsWsSet *set, bool wait, size_t max_bytes)
+{
+	size_t		start = set->bytes_read;
+
+	for (PerpsWs *ws = set->conns; ws; ws = ws->next)
+		if (ws->paused && ws->in_bytes <= PERPS_WS_MAX_QUEUED / 2 && ws->wsi)
+		{
+			lws_rx_flow_control(ws->wsi, 1);
+			ws->paused = false;
+		}
+	/* lws_service: 0 waits for an event or the tick, -1 only takes what is ready */
+	(void) lws_service(set->ctx, wait ? 0 : -1);
+	for (int i = 0; i < PERPS_WS_MAX_ROUNDS && set->bytes_read - start < max_bytes; i++)
+	{
+		size_t		before = set->bytes_read;
+
+		(void) lws_service(set->ctx, -1);
+		if (set->bytes_read == before)
+			break;
+	}
+	return set->bytes_read - start;
+}
+
+PerpsWs *
+perps_ws_open(PerpsWsSet *set, const char *url, size_t max_message, char *err, size_t errlen)
+{
 	struct lws_client_connect_info cc;
+	struct lws *wsi;
 	PerpsWs    *ws;
 	bool		tls;
 	int			port;
@@ -358,31 +468,14 @@ perps_ws_open(const char *url, const char *ca_file, size_t max_message, char *er
 		free(ws);
 		return NULL;
 	}
+	ws->set = set;
 	ws->max_message = max_message > 0 ? max_message : 1024 * 1024;
 	ws->state = PERPS_WS_CONNECTING;
-
-	lws_set_log_level(LLL_ERR, ws_log);
-	memset(&info, 0, sizeof(info));
-	info.port = CONTEXT_PORT_NO_LISTEN;
-	info.protocols = ws_protocols;
-	info.gid = -1;
-	info.uid = -1;
-	info.user = ws;
-	info.fd_limit_per_thread = 8;
-	info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
-	if (ca_file != NULL && ca_file[0] != '\0')
-		info.client_ssl_ca_filepath = ca_file;	/* instead of the system's authorities */
-	ws->ctx = lws_create_context(&info);
-	if (ws->ctx == NULL)
-	{
-		snprintf(err, errlen, "libwebsockets could not create its context");
-		free(ws);
-		return NULL;
-	}
-	lws_sul_schedule(ws->ctx, 0, &ws->tick, ws_tick, (lws_usec_t) PERPS_WS_TICK_MS * 1000);
+	ws->next = set->conns;
+	set->conns = ws;
 
 	memset(&cc, 0, sizeof(cc));
-	cc.context = ws->ctx;
+	cc.context = set->ctx;
 	cc.address = ws->host;
 	cc.port = port;
 	cc.path = ws->path;
@@ -391,13 +484,27 @@ perps_ws_open(const char *url, const char *ca_file, size_t max_message, char *er
 	cc.ssl_connection = tls ? LCCSCF_USE_SSL : 0;	/* verification stays on */
 	cc.protocol = NULL;
 	cc.local_protocol_name = ws_protocols[0].name;
-	cc.pwsi = &ws->wsi;
-	if (lws_client_connect_via_info(&cc) == NULL)
+	cc.userdata = ws;
+
+	/*
+	 * The callbacks act only for the wsi the PerpsWs holds (one that comes
+	 * while connecting is adopted); no pwsi: lws would write through it
+	 * after the PerpsWs may be gone.
+	 */
+	ws->wsi = NULL;
+	ws->connecting = true;
+	wsi = lws_client_connect_via_info(&cc);
+	ws->connecting = false;
+	if (ws->state == PERPS_WS_CLOSED)
+		ws->wsi = NULL;			/* it failed in there (the callback said why) */
+	else if (wsi != NULL)
+		ws->wsi = wsi;
+	else
 	{
+		ws->wsi = NULL;
 		/* the error callback may have said why */
 		ws_set_error(ws, "could not start connecting to %s:%d", ws->host, port);
 		ws->state = PERPS_WS_CLOSED;
-		ws->wsi = NULL;
 	}
 	return ws;
 }
@@ -407,28 +514,24 @@ perps_ws_free(PerpsWs *ws)
 {
 	if (ws == NULL)
 		return;
-	if (ws->ctx)
+	for (PerpsWs **p = &ws->set->conns; *p; p = &(*p)->next)
+		if (*p == ws)
+		{
+			*p = ws->next;
+			break;
+		}
+	if (ws->wsi)
 	{
-		lws_sul_cancel(&ws->tick);
-		lws_context_destroy(ws->ctx);
+		/* lws closes it on its next service; its callbacks no longer find us */
+		lws_set_wsi_user(ws->wsi, NULL);
+		lws_set_timeout(ws->wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
+		ws->wsi = NULL;
 	}
 	ws_free_list(ws->in_head);
 	ws_free_list(ws->taken);
 	ws_free_list(ws->out_head);
 	free(ws->rx);
 	free(ws);
-}
-
-void
-perps_ws_service(PerpsWs *ws)
-{
-	if (ws->paused && ws->in_bytes <= PERPS_WS_MAX_QUEUED / 2 && ws->wsi)
-	{
-		lws_rx_flow_control(ws->wsi, 1);
-		ws->paused = false;
-	}
-	if (ws->ctx)
-		(void) lws_service(ws->ctx, 0);
 }
 
 PerpsWsState
@@ -490,6 +593,21 @@ perps_ws_next(PerpsWs *ws, const char **data, size_t *len, bool *binary)
 }
 
 void
+perps_ws_ping(PerpsWs *ws)
+{
+	if (ws->state != PERPS_WS_OPEN || ws->wsi == NULL)
+		return;
+	ws->ping_requested = true;
+	lws_callback_on_writable(ws->wsi);
+}
+
+uint64_t
+perps_ws_pongs(const PerpsWs *ws)
+{
+	return ws->pongs;
+}
+
+void
 perps_ws_close(PerpsWs *ws)
 {
 	ws->close_requested = true;
@@ -517,4 +635,10 @@ bool
 perps_ws_paused(const PerpsWs *ws)
 {
 	return ws->paused;
+}
+
+size_t
+perps_ws_queued(const PerpsWs *ws)
+{
+	return ws->in_bytes;
 }

@@ -5,11 +5,16 @@
  *		(ws:// or wss:// with TLS verification) serviced from the caller's
  *		own loop, in the caller's thread.
  *
- * One PerpsWs is one lws context with one client connection: opening
- * creates both, freeing destroys both, so a reconnect starts from a clean
- * state.  perps_ws_service() waits at most PERPS_WS_TICK_MS (an lws timer
- * guarantees it, lws_service's own timeout being ignored since lws 3.2),
- * so the caller can check for interrupts between calls.
+ * A PerpsWsSet is one lws context: one event loop over all of a worker's
+ * connections, so a quiet connection never delays a busy one.  A PerpsWs
+ * is one client connection in a set; it is opened and freed alone (a
+ * connection that closes is replaced without touching the others), and
+ * what it received stays readable until it is freed.
+ * perps_ws_set_service() waits at most PERPS_WS_TICK_MS for the first
+ * event (an lws timer guarantees it, lws_service's own timeout being
+ * ignored since lws 3.2), then reads whatever else is readable without
+ * waiting, so the caller can check for interrupts between calls and
+ * drains everything that arrived before it flushes.
  *
  * Received messages are reassembled from their fragments into a queue
  * that the caller drains after each service call.  Every bound is
@@ -40,21 +45,37 @@ typedef enum PerpsWsState
 	PERPS_WS_CLOSED
 } PerpsWsState;
 
+typedef struct PerpsWsSet PerpsWsSet;
 typedef struct PerpsWs PerpsWs;
 
 /*
- * Starts connecting to url (ws://host[:port]/path or wss://...).  wss://
- * verifies the server's certificate and name against the system's
- * certificate authorities, or against those in ca_file (PEM) when it is
- * not NULL or empty.  Returns NULL with a message in err when the URL is
- * bad or lws cannot start.
+ * The event loop of a set of connections.  wss:// connections verify the
+ * server's certificate and name against the system's certificate
+ * authorities, or against those in ca_file (PEM) when it is not NULL or
+ * empty.  NULL with a message in err when lws cannot start.  Freeing the
+ * set frees the connections still in it.
  */
-extern PerpsWs *perps_ws_open(const char *url, const char *ca_file, size_t max_message,
-							  char *err, size_t errlen);
-extern void perps_ws_free(PerpsWs *ws);
+extern PerpsWsSet *perps_ws_set_new(const char *ca_file, char *err, size_t errlen);
+extern void perps_ws_set_free(PerpsWsSet *set);
 
-/* Services the connection once; waits at most about PERPS_WS_TICK_MS. */
-extern void perps_ws_service(PerpsWs *ws);
+/*
+ * Services every connection of the set: waits at most about
+ * PERPS_WS_TICK_MS for something to happen (not at all when wait is
+ * false), then goes on reading without waiting while data keeps coming,
+ * up to max_bytes (a bound on one call's work).  Returns the bytes read.
+ */
+extern size_t perps_ws_set_service(PerpsWsSet *set, bool wait, size_t max_bytes);
+
+/*
+ * Starts connecting to url (ws://host[:port]/path or wss://...) in the
+ * set.  Returns NULL with a message in err when the URL is bad or lws
+ * cannot start.
+ */
+extern PerpsWs *perps_ws_open(PerpsWsSet *set, const char *url, size_t max_message,
+							  char *err, size_t errlen);
+
+/* Closes the connection (without waiting) and frees it with what it still holds. */
+extern void perps_ws_free(PerpsWs *ws);
 
 extern PerpsWsState perps_ws_state(const PerpsWs *ws);
 
@@ -70,14 +91,25 @@ extern bool perps_ws_send(PerpsWs *ws, const char *data, size_t len);
  */
 extern bool perps_ws_next(PerpsWs *ws, const char **data, size_t *len, bool *binary);
 
+/*
+ * Sends a WebSocket ping (for venues without an application-level one);
+ * the pongs that come back are counted, so a quiet connection can be told
+ * from a dead one.
+ */
+extern void perps_ws_ping(PerpsWs *ws);
+extern uint64_t perps_ws_pongs(const PerpsWs *ws);
+
 /* Asks lws to close the connection (the state becomes CLOSED). */
 extern void perps_ws_close(PerpsWs *ws);
 
-/* Messages dropped because they exceeded max_message; bytes received. */
+/* Messages dropped because they exceeded max_message; bytes received (on the wire). */
 extern uint64_t perps_ws_oversized(const PerpsWs *ws);
 extern uint64_t perps_ws_bytes(const PerpsWs *ws);
 
 /* True while reading is paused because the queue is full. */
 extern bool perps_ws_paused(const PerpsWs *ws);
+
+/* Bytes received and not yet taken with perps_ws_next. */
+extern size_t perps_ws_queued(const PerpsWs *ws);
 
 #endif							/* PERPS_LWS_H */

@@ -123,8 +123,8 @@ perps_stream_status(PG_FUNCTION_ARGS)
 		PerpsStreamSlot *s = &stream_shared->slots[i];
 		PerpsStreamStatus st;
 		bool		in_use;
-		Datum		values[14];
-		bool		nulls[14];
+		Datum		values[17];
+		bool		nulls[17];
 		int			k = 0;
 
 		SpinLockAcquire(&s->mutex);
@@ -151,6 +151,9 @@ perps_stream_status(PG_FUNCTION_ARGS)
 		values[k++] = Int64GetDatum(st.gaps);
 		values[k++] = Int64GetDatum(st.resyncs);
 		values[k++] = Int64GetDatum(st.parse_errors);
+		values[k++] = Int64GetDatum(st.refetches);
+		values[k++] = Int64GetDatum(st.trades_refetched);
+		values[k++] = Int64GetDatum(st.trade_gaps);
 		values[k++] = Int64GetDatum(st.buffered_rows);
 		nulls[k] = st.last_error[0] == '\0';
 		values[k++] = CStringGetTextDatum(st.last_error);

@@ -27,7 +27,7 @@ typedef struct PerpsStreamStatus
 	int32		exchange_id;
 	char		exchange[NAMEDATALEN];
 	int			pid;
-	char		state[32];		/* starting, connecting, streaming, backoff, backpressure, stopped */
+	char		state[32];		/* starting, connecting, streaming, reconnecting, backoff, backpressure, idle, stopped */
 	TimestampTz connected_since;	/* 0: not connected */
 	TimestampTz last_message_at;	/* 0: never */
 	int64		messages;
@@ -37,6 +37,9 @@ typedef struct PerpsStreamStatus
 	int64		gaps;
 	int64		resyncs;
 	int64		parse_errors;
+	int64		refetches;		/* trade gaps the worker refetched by REST */
+	int64		trades_refetched;
+	int64		trade_gaps;		/* trade gaps recorded as lost (not, or not all, refetched) */
 	int64		buffered_rows;
 	char		last_error[PERPS_STREAM_ERR_LEN];
 } PerpsStreamStatus;

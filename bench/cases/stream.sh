@@ -73,6 +73,77 @@ cp_ms=$(printf '%s\n' "${cps[@]}" | median)
 dl_ms=$(for _ in $(seq "$REPS"); do run_worker deltas "$D" 1 messages "$D"; done | median)
 errors=$(st parse_errors)
 
+# ---- Binance: two connections, a venue at full speed for a minute ----
+# The mock generates a tape of numbered aggregate trades at BR a second for
+# BS seconds on its own clock (test/mock/tape.py), to every subscribed
+# connection, whether the worker keeps up or not; the worker holds its two
+# connections (depth on /public, trades on /market) in one event loop.
+# Figures: trades committed per second from the tape's start to the commit
+# of its last trade (socket to committed row; a worker that keeps up is
+# done a few hundred ms after the venue); the worker's CPU time per 1000
+# messages (/proc); the commit latency of each trade (its commit timestamp,
+# track_commit_timestamp, minus the venue's trade time) at LR a second,
+# p50 / p99 / max.  Not covered: TLS (the mock is plain ws://), a network
+# with latency, the venue's other channels at full speed at the same time.
+BR=${BENCH_STREAM_RATE:-20000}
+BS=${BENCH_STREAM_SECONDS:-60}
+LR=${BENCH_STREAM_LATENCY_RATE:-5000}
+LS=${BENCH_STREAM_LATENCY_SECONDS:-20}
+bst() { q "SELECT $1 FROM perps_stats.stream_status WHERE exchange = 'binance'"; }
+tape() {  # tape COUNT RATE START_ID: the tape starts in 300 ms; prints its t0 (ms)
+    local t0=$(( $(now_ms) + 300 ))
+    curl -sf -X POST -H 'Content-Type: application/json' \
+        -d "{\"venue\":\"binance\",\"action\":\"tape\",\"symbol\":\"BTCUSDT\",\"count\":$1,\"rate\":$2,\"start_id\":$3,\"t0_ms\":$t0}" \
+        "$PERPS_MOCK_WS_CONTROL/action" >/dev/null
+    echo "$t0"
+}
+psql -X -q -v ON_ERROR_STOP=1 >/dev/null <<SQL
+UPDATE perps_stats.exchanges SET ws_url = '$PERPS_MOCK_WS_URL/binance', rest_url = '$PERPS_MOCK_URL/binance' WHERE name = 'binance';
+UPDATE perps_stats.watchlist SET stream = (exchange = 'binance' AND symbol = 'BTC');
+INSERT INTO perps_stats.watchlist (exchange, symbol, poll, stream) SELECT 'binance', 'BTC', false, true
+ WHERE NOT EXISTS (SELECT 1 FROM perps_stats.watchlist WHERE exchange = 'binance' AND symbol = 'BTC');
+SQL
+for _ in $(seq 300); do [ "$(bst state)" = streaming ] && break; sleep 0.1; done
+if [ "$(bst state)" != streaming ]; then
+    echo "the binance stream worker did not start: $(bst last_error)"
+else
+    q "TRUNCATE perps_stats.trades" >/dev/null
+    pid=$(bst pid)
+    tck=$(getconf CLK_TCK)
+    cpu0=$(awk '{print $14 + $15}' "/proc/$pid/stat"); m0=$(bst messages)
+    BN=$((BR * BS)); ID0=9000000001
+    t0=$(tape "$BN" "$BR" "$ID0")
+    deadline=$(( $(now_ms) + BS * 1000 + 120000 ))
+    while [ "$(q "SELECT count(*) FROM perps_stats.trades")" -lt "$BN" ] && [ "$(now_ms)" -lt "$deadline" ]; do sleep 0.2; done
+    t_done=$(now_ms)
+    cpu1=$(awk '{print $14 + $15}' "/proc/$pid/stat"); m1=$(bst messages)
+    read -r b_stored b_distinct <<<"$(q "SELECT count(*) || ' ' || count(DISTINCT trade_id) FROM perps_stats.trades")"
+    # the COPY of the same rows, as the baseline of this run
+    q "COPY perps_stats.trades TO STDOUT" > "$data"
+    q "TRUNCATE perps_stats.trades" >/dev/null
+    c0=$(now_ms); psql -X -q -v ON_ERROR_STOP=1 -c "COPY perps_stats.trades FROM STDIN" < "$data" >/dev/null; c1=$(now_ms)
+    rm -f "$data"
+    q "TRUNCATE perps_stats.trades" >/dev/null
+    # latency at LR a second
+    ID1=$((ID0 + BN)); LN=$((LR * LS))
+    t1=$(tape "$LN" "$LR" "$ID1")
+    deadline=$(( $(now_ms) + LS * 1000 + 60000 ))
+    while [ "$(q "SELECT count(*) FROM perps_stats.trades")" -lt "$LN" ] && [ "$(now_ms)" -lt "$deadline" ]; do sleep 0.2; done
+    lat=$(q "SELECT round(percentile_cont(0.5) WITHIN GROUP (ORDER BY l)) || ' ' || round(percentile_cont(0.99) WITHIN GROUP (ORDER BY l)) || ' ' || round(max(l)) || ' ' || count(*)
+             FROM (SELECT extract(epoch FROM pg_xact_commit_timestamp(xmin) - ts) * 1000 AS l FROM perps_stats.trades) x")
+    awk -v n="$BN" -v r="$BR" -v s="$BS" -v t0="$t0" -v td="$t_done" -v st="$b_stored" -v di="$b_distinct" \
+        -v cpu="$(( cpu1 - cpu0 ))" -v tck="$tck" -v msg="$(( m1 - m0 ))" -v cp="$(( c1 - c0 ))" \
+        -v lat="$lat" -v lr="$LR" -v ls="$LS" 'BEGIN {
+        split(lat, L, " ")
+        secs = (td - t0) / 1000
+        printf "stream, binance (two connections, one event loop), a tape of %d trades at %d/s for %d s\n", n, r, s
+        printf "  committed: %d of %d (%d distinct) in %.1f s from the tape'"'"'s start: %.0f trades/s, done %.2f s after the venue\n", st, n, di, secs, st / secs, secs - s
+        printf "  worker CPU: %.1f s for %d messages: %.2f ms per 1000 messages\n", cpu / tck, msg, msg ? (cpu / tck) * 1000000 / msg : 0
+        printf "  COPY of the same rows: %.1f s (%.0f rows/s); stream rate / venue rate %.3f (target 1.000 at >= 20000/s)\n", cp / 1000, st / (cp / 1000), (st / secs) / r
+        printf "  commit latency at %d trades/s for %d s (venue time to commit), %d trades: p50 %d ms, p99 %d ms, max %d ms (target p99 < 1000)\n", lr, ls, L[4], L[1], L[2], L[3]
+    }'
+fi
+
 psql -X -q >/dev/null <<SQL
 ALTER SYSTEM RESET perps_stats.book_snapshot_interval;
 ALTER SYSTEM SET perps_stats.stream_workers = off;

@@ -220,12 +220,22 @@ CREATE TABLE perps_stats.ingest_events (
                                                'backfill', 'maintenance', 'info')),
     message      text,
     range_start  timestamptz,
-    range_end    timestamptz
+    range_end    timestamptz,
+    first_missing_id text,
+    last_missing_id  text
 );
 CREATE INDEX ON perps_stats.ingest_events (ts);
 CREATE INDEX ON perps_stats.ingest_events (exchange_id, ts);
 COMMENT ON TABLE perps_stats.ingest_events IS
     'One row per error, reconnect, sequence gap, resync and backfill run, with the affected time range where known';
+COMMENT ON COLUMN perps_stats.ingest_events.range_start IS
+    'Where the venue gives times (the stream workers'' disconnect, reconnect and gap rows), the venue''s time: of the last message or trade before what is missing';
+COMMENT ON COLUMN perps_stats.ingest_events.range_end IS
+    'The venue''s time of the first message or trade after what is missing (NULL: not known yet, as on a disconnect row)';
+COMMENT ON COLUMN perps_stats.ingest_events.first_missing_id IS
+    'A gap row of a venue that numbers its trades or book updates: the first id missing';
+COMMENT ON COLUMN perps_stats.ingest_events.last_missing_id IS
+    'A gap row of a venue that numbers its trades or book updates: the last id missing';
 
 -- The tables that hold the time series, with their time column; partition
 -- maintenance and table_stats iterate over it.

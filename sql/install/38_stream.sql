@@ -7,7 +7,8 @@ CREATE FUNCTION perps_stats._stream_status(
     OUT exchange text, OUT state text, OUT connected_since timestamptz,
     OUT messages bigint, OUT rows_written bigint, OUT bytes bigint,
     OUT last_message_at timestamptz, OUT reconnects bigint, OUT gaps bigint,
-    OUT resyncs bigint, OUT parse_errors bigint, OUT buffered_rows bigint,
+    OUT resyncs bigint, OUT parse_errors bigint, OUT refetches bigint, OUT trades_refetched bigint,
+    OUT trade_gaps bigint, OUT buffered_rows bigint,
     OUT last_error text, OUT pid integer)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'perps_stream_status'
@@ -15,10 +16,11 @@ LANGUAGE C VOLATILE STRICT PARALLEL RESTRICTED;
 
 CREATE VIEW perps_stats.stream_status AS
     SELECT exchange, state, connected_since, messages, rows_written, bytes, last_message_at,
-           reconnects, gaps, resyncs, parse_errors, buffered_rows, last_error, pid
+           reconnects, gaps, resyncs, parse_errors, refetches, trades_refetched, trade_gaps,
+           buffered_rows, last_error, pid
       FROM perps_stats._stream_status();
 COMMENT ON VIEW perps_stats.stream_status IS
-    'Stream workers: connection state and counters per venue (state backpressure: the write buffer is full and reading is paused)';
+    'Stream workers: connection state and counters per venue (state backpressure: the write buffer is full and reading is paused; reconnecting: a connection is down, the others stream; reconnects: connections opened again after one closed; refetches: trade gaps refetched by REST; trade_gaps: trade gaps recorded in ingest_events as lost)';
 
 -- counters and connection states only: readable by everybody, like the data
 GRANT EXECUTE ON FUNCTION perps_stats._stream_status() TO PUBLIC;

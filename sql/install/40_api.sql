@@ -129,7 +129,7 @@ CREATE VIEW perps_api.slippage AS
 
 CREATE VIEW perps_api.ingest_events AS
     SELECT v.id, v.ts, e.name AS exchange, m.symbol, v.source, v.kind, v.message,
-           v.range_start, v.range_end
+           v.range_start, v.range_end, v.first_missing_id, v.last_missing_id
       FROM perps_stats.ingest_events v
       LEFT JOIN perps_stats.markets m ON m.id = v.market_id
       LEFT JOIN perps_stats.exchanges e ON e.id = coalesce(v.exchange_id, m.exchange_id);
@@ -138,7 +138,8 @@ CREATE VIEW perps_api.ingest_events AS
 -- the web has no use for them.
 CREATE VIEW perps_api.stream_status AS
     SELECT exchange, state, connected_since, messages, rows_written, bytes, last_message_at,
-           reconnects, gaps, resyncs, parse_errors, buffered_rows, last_error
+           reconnects, gaps, resyncs, parse_errors, refetches, trades_refetched, trade_gaps,
+           buffered_rows, last_error
       FROM perps_stats.stream_status;
 COMMENT ON VIEW perps_api.stream_status IS
     'Stream workers: connection state and counters per venue, one row per venue streamed since the server started';

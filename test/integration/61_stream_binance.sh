@@ -27,17 +27,6 @@ print(sum(1 for r in json.load(sys.stdin) if r["path"] == "/fapi/v1/depth" and r
           and r["query"].get("limit") == "1000"))' "$1"
 }
 
-# ok_until "COMMAND" EXPECTED DESCRIPTION [timeout]: polls a shell command until it prints EXPECTED
-ok_until() {
-    local deadline=$((SECONDS + ${4:-20} * SLOW)) got=""
-    n=$((n + 1))
-    while [ $SECONDS -lt $deadline ]; do
-        got=$(eval "$1")
-        [ "$got" = "$2" ] && { echo "ok $n - $3"; return 0; }
-        sleep 0.1
-    done
-    failed=$((failed + 1)); echo "not ok $n - $3"; echo "#      got: $got"; echo "# expected: $2"
-}
 
 # what this test changes, to put back at the end
 urls0=$(q "SELECT rest_url || ' ' || ws_url FROM perps_stats.exchanges WHERE name = 'binance'")
@@ -162,12 +151,11 @@ is "$(status state)" "streaming" "the connection survived them"
 
 # ---- a dropped connection: reconnect, a new first sync, the stream continues ----
 act '{"venue":"binance","action":"drop"}'
-ok_wait "SELECT reconnects = 1 AND state = 'streaming' FROM perps_stats.stream_status WHERE exchange = 'binance'" \
-        "after a drop the worker reconnects" 20
-ok_wait "SELECT count(*) = 1 FROM perps_stats.ingest_events WHERE kind = 'reconnect' AND source = 'stream' AND exchange_id = 1" \
-        "one reconnect row"
-ok_wait "SELECT count(*) = 1 FROM perps_stats.ingest_events WHERE kind = 'disconnect' AND source = 'stream' AND exchange_id = 1" \
-        "one disconnect row"
+ok_wait "SELECT reconnects = 2 AND state = 'streaming' FROM perps_stats.stream_status WHERE exchange = 'binance'" \
+        "after a drop the worker reconnects both connections" 20
+ok_wait "SELECT count(*) = 2 FROM perps_stats.ingest_events WHERE kind = 'disconnect' AND source = 'stream' AND exchange_id = 1
+          AND message IN ('connection closed (connection /public/stream)', 'connection closed (connection /market/stream)')" \
+        "one disconnect row per connection"
 # the new connection's book comes from REST again; the mock's next event spans the snapshot (u = L+18)
 ok_until "rest_depths BTCUSDT" "3" "the new connection syncs the book from REST once more"
 act '{"venue":"binance","action":"book_delta","symbol":"BTCUSDT","bids":[["42651.10","1.000"]]}'
@@ -179,6 +167,8 @@ act '{"venue":"binance","action":"trades","symbol":"BTCUSDT","count":40,"per_fra
 ok_wait "SELECT count(*) = 40 FROM perps_stats.trades WHERE market_id = $BTC AND price = 42702.50" "40 trades sent at 100/s are all stored"
 is "$(q "SELECT count(DISTINCT trade_id) || ' ' || count(*) FILTER (WHERE side = 'buy') || ' ' || count(*) FILTER (WHERE side = 'sell')
          FROM perps_stats.trades WHERE market_id = $BTC AND price = 42702.50")" "40 20 20" "each once, sides alternating"
+ok_wait "SELECT count(*) = 2 FROM perps_stats.ingest_events WHERE kind = 'reconnect' AND source = 'stream' AND exchange_id = 1" \
+        "one reconnect row per connection, once data came on each again"
 
 # ---- put back what was changed ----
 qs "ALTER SYSTEM RESET perps_stats.book_snapshot_interval; ALTER SYSTEM RESET perps_stats.orderbook_store_levels;

@@ -24,8 +24,8 @@ t0=$(date +%s.%N)
 rest_log() { curl -sf "$PERPS_MOCK_URL/_mock/log?venue=kucoin" | jq -r --argjson t0 "$t0" '.[] | select(.t > $t0) | .method + " " + .path'; }
 # the WebSocket mock's kucoin state: pings, connectIds, subscribed topics per session
 ws_state() { curl -sf -X POST -H 'Content-Type: application/json' -d '{"venue":"kucoin","action":"state"}' "$PERPS_MOCK_WS_CONTROL/action"; }
-# ok_until "shell condition" DESCRIPTION [timeout]: polls a shell condition
-ok_until() {
+# ok_when "shell condition" DESCRIPTION [timeout]: polls a shell condition
+ok_when() {
     n=$((n + 1))
     local deadline=$((SECONDS + ${3:-20} * SLOW))
     while [ $SECONDS -lt $deadline ]; do
@@ -55,14 +55,14 @@ qs "UPDATE perps_stats.exchanges SET rest_url = '$PERPS_MOCK_URL/kucoin', ws_url
    SELECT pg_reload_conf();" >/dev/null
 
 # ---- connect: bullet first, then the endpoint with its token ----
-ok_until subscribed "the worker connects to the bullet's endpoint and subscribes level2, execution, tickerV2, snapshot, instrument" 30
+ok_when subscribed "the worker connects to the bullet's endpoint and subscribes level2, execution, tickerV2, snapshot, instrument" 30
 is "$(q "SELECT native_symbol || ' ' || contract_size FROM perps_stats.markets WHERE exchange_id = $KC AND symbol = 'BTC'")" \
    "XBTUSDTM 0.001" "the worker refreshed the markets: BTC is XBTUSDTM, multiplier 0.001 BTC per contract"
 is "$(curl -sf "$PERPS_MOCK_URL/_mock/log?venue=kucoin" | jq '[.[] | select(.path == "/api/v1/contracts/active")] | length')" "1" \
    "with one markets request"
 is "$(rest_log | grep -c '^POST /api/v1/bullet-public$')" "1" "one bullet-public request (POST) before the connection"
 cid1=$(ws_state | jq -r '.connect_ids[-1]')
-ok_until '[ -n "$cid1" ] && [ "$cid1" != null ]' "the connection carries a connectId ($cid1); the mock accepted its token (no 401)"
+ok_when '[ -n "$cid1" ] && [ "$cid1" != null ]' "the connection carries a connectId ($cid1); the mock accepted its token (no 401)"
 is "$(q "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'perps_stats stream'")" "1" "one stream worker"
 
 # ---- the recorded frames ----
@@ -120,12 +120,12 @@ is "$(q "SELECT count(*) = 1 AND min(mid_price) = 29641 AND min(bid_1bps) = 4003
    "t" "liquidity_depth of the book in base units: mid 29641, bid and ask 1 bps notional"
 
 # ---- pings at the bullet's interval (2000 ms, not the default 18 s) ----
-ok_until '[ "$(ws_state | jq ".pings | length")" -ge 3 ]' "the worker pings (the mock answers pong)" 20
+ok_when '[ "$(ws_state | jq ".pings | length")" -ge 3 ]' "the worker pings (the mock answers pong)" 20
 is "$(ws_state | jq --argjson slow "$SLOW" '.pings as $p | [range(1; $p | length) | $p[.] - $p[. - 1]] | length >= 2 and all(. > 1.5 and . < 3.5 * $slow)')" \
    "true" "every ping interval is about 2 s: the bullet's pingInterval"
 
 # ---- a skipped sequence: one gap, one REST resync ----
-ok_until sync_settled "the last REST sync is over a second old (the worker's pace)"
+ok_when sync_settled "the last REST sync is over a second old (the worker's pace)"
 # S+4 (lost): the 29638.0 bid deleted; S+5 (sent): the 29643.0 ask to 1000 contracts
 act '{"venue":"kucoin","action":"book_delta","lost":[["29638.0","buy","0"]],"changes":[["29643.0","sell","1000"]]}'
 ok_wait "SELECT gaps = 1 AND resyncs = 1 FROM perps_stats.stream_status WHERE exchange = 'kucoin'" "a skipped sequence counts one gap and one resync"
@@ -161,18 +161,18 @@ is "$(status state)" "streaming" "the connection survived them"
 
 # ---- a dropped connection: a new bullet, a reconnect, a new REST book ----
 act '{"venue":"kucoin","action":"drop"}'
-ok_until '[ "$(rest_log | grep -c "^POST /api/v1/bullet-public$")" = 2 ]' "the reconnect asks for a new bullet token" 20
-ok_until subscribed "and subscribes again on the new connection" 20
+ok_when '[ "$(rest_log | grep -c "^POST /api/v1/bullet-public$")" = 2 ]' "the reconnect asks for a new bullet token" 20
+ok_when subscribed "and subscribes again on the new connection" 20
 cid2=$(ws_state | jq -r '.connect_ids[-1]')
-ok_until '[ "$cid2" != "$cid1" ] && [ -n "$cid2" ]' "with a new connectId ($cid2)"
+ok_when '[ "$cid2" != "$cid1" ] && [ -n "$cid2" ]' "with a new connectId ($cid2)"
 act '{"venue":"kucoin","action":"trades","count":3,"price":"29651.5"}'
 ok_wait "SELECT count(*) = 3 FROM perps_stats.trades WHERE market_id = $BTC AND price = 29651.5" "trades after the reconnect are stored"
 ok_wait "SELECT reconnects = 1 AND state = 'streaming' FROM perps_stats.stream_status WHERE exchange = 'kucoin'" "one reconnect counted"
 ok_wait "SELECT count(*) = 1 FROM perps_stats.ingest_events WHERE kind = 'reconnect' AND source = 'stream' AND exchange_id = $KC" "one reconnect row"
-is "$(q "SELECT d.range_start = r.range_start AND d.range_end < r.range_end
+is "$(q "SELECT d.range_start = r.range_start AND d.range_end IS NULL AND r.range_end IS NOT NULL AND d.ts <= r.ts
          FROM perps_stats.ingest_events d, perps_stats.ingest_events r
          WHERE d.kind = 'disconnect' AND r.kind = 'reconnect' AND d.exchange_id = $KC AND r.exchange_id = $KC")" \
-   "t" "disconnect and reconnect rows: the downtime from the last message before the drop"
+   "t" "disconnect and reconnect rows in the venue's time: both from the last message before the drop, the reconnect to the first after it"
 act '{"venue":"kucoin","action":"book_delta","changes":[["29645.0","sell","10"]]}'
 ok_wait "SELECT EXISTS (SELECT 1 FROM perps_stats.orderbooks WHERE market_id = $BTC AND seq = $((S + 7)) AND asks[4][1] = 29645.0 AND asks[4][2] = 0.010)" \
         "the book is synced from REST again on the new connection (sequence S+7)"

@@ -26,6 +26,17 @@ ok_wait() {  # ok_wait SQL DESCRIPTION [timeout]
     if wait_for "$1" "${3:-20}"; then echo "ok $n - $2"
     else failed=$((failed + 1)); echo "not ok $n - $2"; echo "# timed out waiting for: $1"; fi
 }
+# ok_until "COMMAND" EXPECTED DESCRIPTION [timeout]: polls a shell command until it prints EXPECTED
+ok_until() {
+    local deadline=$((SECONDS + ${4:-20} * SLOW)) got=""
+    n=$((n + 1))
+    while [ $SECONDS -lt $deadline ]; do
+        got=$(eval "$1")
+        [ "$got" = "$2" ] && { echo "ok $n - $3"; return 0; }
+        sleep 0.1
+    done
+    failed=$((failed + 1)); echo "not ok $n - $3"; echo "#      got: $got"; echo "# expected: $2"
+}
 # the WebSocket mock's control endpoint (test/mock/ws_mock.py)
 act() { curl -sf -X POST -H 'Content-Type: application/json' -d "$1" "$PERPS_MOCK_WS_CONTROL/action" >/dev/null; }
 # status COLUMN [EXCHANGE]: one column of perps_stats.stream_status

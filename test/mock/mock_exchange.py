@@ -35,6 +35,18 @@ Control endpoints (JSON), under /_mock:
                            point at their stream (KuCoin's bullet-public) or must
                            agree with it (a book snapshot continuing the stream);
                            null: not known (the default). Read with ws_url().
+    POST   /_mock/tape     {"venue": "binance", "symbol": "BTCUSDT", "count": N, "rate": trades/s,
+                            "start_id": 7000000001, "t0_ms": ms}   registers a trade tape
+                           (test/mock/tape.py; t0_ms required: the WebSocket mock's tape
+                           action is given the same parameters), replacing the symbol's
+                           earlier one; answers {"ok": true, "tape": {the parameters}}.
+                           While registered, the venue's trade routes serve the tape's
+                           trades that exist by now (time <= now), in place of the
+                           venue module's own: binance /fapi/v1/aggTrades, bybit
+                           /v5/market/recent-trade (see those modules).  Faults apply
+                           to them as to every route.
+    GET    /_mock/tape     the registered tapes, with how many trades exist now
+    DELETE /_mock/tape     clears every tape
     GET    /_mock/log      the request log [{venue, method, path, query, t}], ?venue=
     DELETE /_mock/log      clears it
     GET    /_mock/health   200 "ok"
@@ -58,6 +70,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
+if HERE not in sys.path:
+    sys.path.insert(0, HERE)
+import tape as tape_mod  # noqa: E402  (test/mock/tape.py, shared with the WebSocket mock)
 
 
 def _find_fixtures():
@@ -102,6 +117,12 @@ def bench_price(sym):
     """A deterministic price for a generated payload: 1.0000 .. 9999.9999 with 4
     decimals, as a Decimal; each venue quantizes it to its own tick."""
     return Decimal(bench_hash(sym, "price") % 99990000 + 10000).scaleb(-4)
+
+
+def tape(venue, native):
+    """The Tape registered (POST /_mock/tape) for a venue's native symbol, or None."""
+    with MOCK.lock:
+        return MOCK.tapes.get((venue, native))
 
 
 def listing_ms(venue, native):
@@ -169,6 +190,7 @@ class Mock:
         self.bench_markets = False
         self.listing = {}           # venue -> native symbol -> listing time (ms)
         self.ws_url = None
+        self.tapes = {}             # (venue, native symbol) -> tape.Tape
 
     def load_venues(self, names=None):
         # venue modules do `from mock_exchange import fixture, fixture_json, Request`
@@ -277,6 +299,23 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(200, {"ok": True, "latency_ms": MOCK.latency_ms,
                                     "bench_markets": MOCK.bench_markets, "listing": MOCK.listing,
                                     "ws_url": MOCK.ws_url})
+        if path == "/_mock/tape":
+            if method == "POST":
+                try:
+                    t = tape_mod.from_params(json.loads(body or b"{}"), require_t0=True)
+                except (KeyError, ValueError, TypeError) as e:
+                    return self._send(400, {"error": repr(e)})
+                with MOCK.lock:
+                    MOCK.tapes[(t.venue, t.symbol)] = t
+                return self._send(200, {"ok": True, "tape": t.params()})
+            if method == "GET":
+                with MOCK.lock:
+                    tapes = list(MOCK.tapes.values())
+                return self._send(200, [dict(t.params(), generated=t.generated()) for t in tapes])
+            if method == "DELETE":
+                with MOCK.lock:
+                    MOCK.tapes.clear()
+                return self._send(200, {"ok": True})
         if path == "/_mock/log":
             if method == "GET":
                 v = query.get("venue")

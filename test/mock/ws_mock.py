@@ -14,11 +14,39 @@ test/mock/ws_venues/<venue>.py, a module with
 
 Control (HTTP, JSON, same port):
     POST /_ws/action   {"venue": "bybit", "action": NAME, ...}   venue actions, plus for
-                       every venue: drop (close every connection without a close frame),
+                       every venue: drop {"path": substring} (close the connections whose
+                       path contains it, every connection without "path", without a close
+                       frame; answers {"dropped": n}),
                        silence {"on": bool} (send nothing, not even pongs),
+                       stall {"on": bool, "path": substring} (connections whose path contains
+                       it, now or later, are sent nothing, as with silence, but the client's
+                       messages are still handled; without "path": every connection;
+                       {"on": false} without "path" ends every stall),
                        send {"frames": [text, ...]}, garbage, truncated, oversized {"bytes": N}
+                       and, for the venues with a trade tape (binance, bybit; see below):
+                       tape, tape_status
     GET  /_ws/status   per venue: open sessions, connections so far, the last client messages
     GET  /_ws/health   200 ok
+
+The trade tape (test/mock/tape.py): one deterministic sequence of trades per
+(venue, symbol) that the REST mock serves too (POST /_mock/tape there with
+the same parameters), so that a client can fetch again what it missed:
+
+    tape {"symbol": "BTCUSDT", "count": N, "rate": trades/s, "start_id": first
+         aggregate trade id (binance, default 7000000001), "t0_ms": trade 0's time
+         (default now + 200 ms)}
+         starts the venue's generator for the symbol, replacing (stopping) an
+         earlier tape of the same symbol, and answers {"started": true} at once.
+         As the wall clock passes trade k's time, trade k goes to every session
+         subscribed to the symbol's trades at that moment (the venue module's
+         own subscription state), in the venue's frames; trades due while no
+         session is subscribed are generated all the same and go to nobody, as
+         with a venue.  It wakes every TAPE_TICK_S and writes all that is due
+         with one sendall a session.
+    tape_status {"symbol": optional, default the latest tape}
+         {"symbol", "generated": n, "count": N, "done": bool, "delivered":
+         {"<session path>#<connection number>": trades written, ...},
+         "max_lag_ms": the latest any trade went out after its time}
 
 With --tls-cert/--tls-key it also serves wss:// on a second port, with a
 certificate no client trusts: a client that verifies must refuse it.
@@ -42,6 +70,9 @@ import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+if HERE not in sys.path:
+    sys.path.insert(0, HERE)
+import tape as tape_mod  # noqa: E402  (test/mock/tape.py, shared with the REST mock)
 ROOT = os.path.dirname(os.path.dirname(HERE))
 WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 MAX_HEAD = 16384
@@ -86,16 +117,22 @@ def frame(opcode, payload):
 
 
 class Session:
-    def __init__(self, sock, venue, path):
+    def __init__(self, sock, venue, path, number=0):
         self.sock = sock
         self.venue = venue
         self.path = path
+        self.number = number        # the venue's connection count when it opened (1, 2, ...)
         self.lock = threading.Lock()
         self.open = True
         self.state = {}
 
+    @property
+    def key(self):
+        """"<path>#<number>": names the session in tape_status."""
+        return "%s#%d" % (self.path, self.number)
+
     def send_bytes(self, data):
-        if self.venue.silent:
+        if self.venue.silent or self.venue.stalled(self):
             return False
         with self.lock:
             if not self.open:
@@ -131,6 +168,13 @@ class VenueBase:
         self.connections = 0
         self.received = []
         self.trade_n = 0
+        self.stall_paths = set()    # path substrings of stalled sessions ("" stalls all)
+        self.tapes = {}             # symbol -> TapeRunner
+        self.last_tape = None
+
+    def stalled(self, session):
+        paths = self.stall_paths
+        return bool(paths) and any(p in session.path for p in paths)
 
     def sessions_open(self):
         with self.lock:
@@ -188,16 +232,53 @@ class VenueBase:
     def action(self, name, params):
         raise KeyError(name)
 
+    # the trade tape: a venue with one overrides both
+    def tape_sessions(self, symbol):
+        """The open sessions subscribed to the trades of native symbol (called with self.lock held)."""
+        raise KeyError("tape")
+
+    def tape_frames(self, tape, lo, hi, now_ms):
+        """Bytes of the venue's frames carrying trades lo .. hi-1 of tape, sent at now_ms."""
+        raise KeyError("tape")
+
     # faults every venue has
     def common_action(self, name, params):
         sessions = self.sessions_open()
         if name == "drop":
-            for s in sessions:
+            path = params.get("path")
+            hit = [s for s in sessions if path is None or str(path) in s.path]
+            for s in hit:
                 s.drop()
-            return {"dropped": len(sessions)}
+            return {"dropped": len(hit)}
         if name == "silence":
             self.silent = bool(params.get("on", True))
             return {"silent": self.silent}
+        if name == "stall":
+            path = str(params.get("path", ""))
+            if params.get("on", True):
+                self.stall_paths.add(path)
+            elif "path" in params:
+                self.stall_paths.discard(path)
+            else:
+                self.stall_paths.clear()
+            return {"stalled": sorted(self.stall_paths),
+                    "sessions": sum(1 for s in sessions if self.stalled(s))}
+        if name == "tape":
+            t = tape_mod.from_params(dict(params, venue=self.name))
+            self.tape_sessions(t.symbol)            # KeyError for a venue without a tape
+            old = self.tapes.get(t.symbol)
+            if old is not None:
+                old.stop.set()
+            runner = TapeRunner(self, t)
+            self.tapes[t.symbol] = runner
+            self.last_tape = t.symbol
+            runner.start()
+            return {"started": True, "symbol": t.symbol, "t0_ms": t.t0_ms}
+        if name == "tape_status":
+            runner = self.tapes.get(params.get("symbol") or self.last_tape)
+            if runner is None:
+                raise KeyError("no tape")
+            return runner.status()
         if name == "send":
             n = 0
             for s in sessions:
@@ -215,6 +296,59 @@ class VenueBase:
             payload = b'{"pad":"' + b"x" * size + b'"}'
             return {"sent": sum(s.send_bytes(frame(0x1, payload)) for s in sessions)}
         return None
+
+
+TAPE_TICK_S = 0.005
+
+
+class TapeRunner:
+    """The generator thread of one tape: see the module docstring."""
+
+    def __init__(self, venue, tape):
+        self.venue = venue
+        self.tape = tape
+        self.stop = threading.Event()
+        self.lock = threading.Lock()
+        self.done = 0               # trades 0 .. done-1 have been generated
+        self.finished = False
+        self.delivered = {}         # session key -> trades written
+        self.max_lag_ms = 0
+        self.thread = threading.Thread(target=self.run, daemon=True)
+
+    def start(self):
+        self.thread.start()
+
+    def status(self):
+        with self.lock:
+            return {"symbol": self.tape.symbol, "generated": self.done, "count": self.tape.count,
+                    "done": self.finished, "delivered": dict(self.delivered), "max_lag_ms": self.max_lag_ms}
+
+    def run(self):
+        t, venue = self.tape, self.venue
+        while not self.stop.is_set() and self.done < t.count:
+            now = tape_mod.now_ms()
+            n = t.generated(now)
+            if n > self.done:
+                lo = self.done
+                with venue.lock:
+                    sessions = [s for s in venue.tape_sessions(t.symbol) if s.open]
+                sent = []
+                if sessions:
+                    blob = venue.tape_frames(t, lo, n, now)
+                    if self.stop.is_set():
+                        break
+                    sent = [s.key for s in sessions if s.send_bytes(blob)]
+                with self.lock:
+                    self.done = n
+                    self.max_lag_ms = max(self.max_lag_ms, tape_mod.now_ms() - t.time_ms(lo))
+                    for key in sent:
+                        self.delivered[key] = self.delivered.get(key, 0) + n - lo
+                if n >= t.count:
+                    break
+            wait = (t.time_ms(self.done) - tape_mod.now_ms()) / 1000.0
+            self.stop.wait(min(max(wait, TAPE_TICK_S), 0.05))
+        with self.lock:
+            self.finished = self.done >= t.count
 
 
 VENUES = {}
@@ -313,10 +447,10 @@ class Handler(socketserver.BaseRequestHandler):
         accept = base64.b64encode(hashlib.sha1((headers["sec-websocket-key"] + WS_GUID).encode()).digest())
         sock.sendall(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                      b"Sec-WebSocket-Accept: " + accept + b"\r\n\r\n")
-        session = Session(sock, venue, path)
         with venue.lock:
-            venue.sessions.append(session)
             venue.connections += 1
+            session = Session(sock, venue, path, venue.connections)
+            venue.sessions.append(session)
             venue.on_open(session)
         self.serve_ws(session)
 
@@ -359,7 +493,8 @@ class Handler(socketserver.BaseRequestHandler):
                 out = "ok"
             elif path.startswith("/_ws/status"):
                 out = {n: {"sessions": len(v.sessions_open()), "connections": v.connections,
-                           "silent": v.silent, "received": v.received[-50:]}
+                           "silent": v.silent, "stalled": sorted(v.stall_paths),
+                           "received": v.received[-50:]}
                        for n, v in VENUES.items()}
             elif path == "/_ws/action" and method == "POST":
                 req = json.loads(body or b"{}")

@@ -20,7 +20,7 @@ SELECT columns_are('perps_api', 'tickers', ARRAY['exchange', 'symbol', 'ts', 'la
 SELECT columns_are('perps_api', 'trades', ARRAY['exchange', 'symbol', 'ts', 'trade_id', 'price', 'qty', 'side']);
 SELECT columns_are('perps_api', 'stream_status', ARRAY['exchange', 'state', 'connected_since', 'messages',
     'rows_written', 'bytes', 'last_message_at', 'reconnects', 'gaps', 'resyncs', 'parse_errors',
-    'buffered_rows', 'last_error'], 'stream_status: the workers'' counters, not their process ids');
+    'refetches', 'trades_refetched', 'trade_gaps', 'buffered_rows', 'last_error'], 'stream_status: the workers'' counters, not their process ids');
 SELECT ok(NOT EXISTS (SELECT 1 FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid
                        WHERE c.relnamespace = 'perps_api'::regnamespace AND a.attnum > 0
                          AND a.attname IN ('market_id', 'exchange_id')),

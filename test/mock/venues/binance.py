@@ -20,11 +20,16 @@ a = 1, 2, 3, ... at time start + (a - 1) * 1.5 s, up to NOW_MS.  Binance's
 rules: limit 1..1000 (default 500), ascending; fromId from that id on;
 startTime/endTime inclusive and less than an hour apart (else error -1127);
 neither: the most recent.
+
+While a trade tape is registered for the symbol (POST /_mock/tape, see
+test/mock/tape.py) aggTrades serves the tape instead, with the same rules:
+the tape's trades that exist by now (T <= now), a = start_id + k, the same
+a, p, q, f, l, T, m as the WebSocket mock's aggTrade frames of the tape.
 """
 
 from decimal import Decimal
 
-from mock_exchange import bench_hash, bench_price, bench_symbols, fixture, fixture_json, listing_ms
+from mock_exchange import bench_hash, bench_price, bench_symbols, fixture, fixture_json, listing_ms, tape
 
 WS = "websocket/binance_usdm/"
 
@@ -276,6 +281,9 @@ def register(venue):
         start, end, from_id = _int(req, "startTime"), _int(req, "endTime"), _int(req, "fromId")
         if start is not None and end is not None and end - start >= 3600000:
             return err(-1127, "More than 1 hours between startTime and endTime.")
+        tp = tape("binance", s)
+        if tp is not None:
+            return 200, _tape_agg_trades(tp, from_id, start, end, limit)
         t0 = listing_ms("binance", s)
         t0 = AGG_START_MS if t0 is None else t0
         newest = (NOW_MS - t0) // AGG_GAP_MS + 1 if NOW_MS >= t0 else 0
@@ -293,6 +301,19 @@ def register(venue):
 
     venue.route("GET", r"/fapi/v1/trades", trades)
     venue.route("GET", r"/fapi/v1/aggTrades", agg_trades)
+
+
+def _tape_agg_trades(tp, from_id, start, end, limit):
+    """aggTrades from a registered tape: the trades k with lo <= k < hi that exist by now,
+    ascending, at most limit; the most recent ones when neither fromId nor startTime is given."""
+    lo, hi = tp.range_of_times(start, end)
+    hi = min(hi, tp.generated())
+    if from_id is not None:
+        lo = max(lo, tp.index_of_id(from_id))
+    if from_id is None and start is None:
+        lo = max(lo, hi - limit)
+    hi = min(hi, lo + limit)
+    return "[%s]" % ",".join(tp.binance_rest_json(k) for k in range(lo, hi))
 
 
 # ---- generated history (DOCUMENTED-FORMAT, deterministic values) ----

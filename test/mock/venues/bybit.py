@@ -17,6 +17,12 @@ startTime alone refused as Bybit does), klines of other symbols/intervals or
 ranges (newest first, limit <= 1000), books, tickers and trades of other
 symbols.
 
+While a trade tape is registered for the symbol (POST /_mock/tape, see
+test/mock/tape.py) recent-trade serves it instead: the newest `limit` of the
+tape's trades that exist by now (time <= now), newest first, execId the id
+the WebSocket mock's publicTrade frames of the tape give as i, and price,
+size, side, time their p, v, S, T.
+
 Bybit reports errors as HTTP 200 with a non-zero retCode (10001 for bad
 parameters and unknown symbols): the mock does the same, since that is the
 venue's own error shape.
@@ -26,7 +32,7 @@ import hashlib
 import time
 from decimal import Decimal
 
-from mock_exchange import fixture_json
+from mock_exchange import fixture_json, tape
 
 F = "bybit/"
 KLINE_MS = {"1": 60000, "3": 180000, "5": 300000, "15": 900000, "30": 1800000,
@@ -298,6 +304,13 @@ def recent_trade(req):
     limit, e = int_arg(req, "limit", 500, 1, 1000)
     if e:
         return e
+    tp = tape("bybit", sym)
+    if tp is not None:
+        t = now_ms()
+        hi = tp.generated(t)
+        rows = ",".join(tp.bybit_rest_json(k) for k in range(hi - 1, max(0, hi - limit) - 1, -1))
+        return 200, ('{"retCode":0,"retMsg":"OK","result":{"category":"linear","list":[%s]},'
+                     '"retExtInfo":{},"time":%d}' % (rows, t))
     if sym == "BTCUSDT":
         rec = fixture_json(F + "fetchTrades.json")
         rec["result"]["list"] = rec["result"]["list"][:limit]

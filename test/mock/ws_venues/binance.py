@@ -51,6 +51,14 @@ Actions:
                      `rate` per second from a background thread (the answer
                      comes at once).  One trade per frame, as Binance sends
                      them; per_frame frames are written back to back.
+    tape {symbol, count, rate, start_id, t0_ms}, tape_status
+                     (ws_mock's, see there): the symbol's trade tape
+                     (test/mock/tape.py) goes to every session subscribed to
+                     <sym>@aggTrade (on /market/stream: the subscription check
+                     keeps it there), one aggTrade frame a trade as Binance
+                     sends them: {"stream":"<sym>@aggTrade","data":{"e":
+                     "aggTrade","E":<now ms>,"s":SYM,"a","p","q","f","l","T","m"}},
+                     the same a, p, q, f, l, T, m as the REST mock's aggTrades.
 """
 
 import importlib.util
@@ -246,6 +254,14 @@ class Venue(ws.VenueBase):  # noqa: F821 (ws is injected by the loader)
                     if only is None or sym == only:
                         sent += self.start_trades(s, sym, params)
         return {"sent": sent}
+
+    def tape_sessions(self, symbol):
+        stream = symbol.lower() + "@aggTrade"
+        return [s for s in self.sessions_open() if stream in self.streams(s)]
+
+    def tape_frames(self, tape, lo, hi, now_ms):
+        frame = ws.frame  # noqa: F821
+        return b"".join(frame(0x1, tape.binance_ws_json(k, now_ms).encode()) for k in range(lo, hi))
 
     def send_trades(self, session, sym, params):
         def send(ns, price, qty):

@@ -22,12 +22,20 @@ next id.  Actions:
                         encoded first, then written as fast as the socket takes them; answers
                         {"sent": frames, "bytes": n, "build_seconds": time spent encoding,
                         "seconds": time spent writing}
+    tape {symbol, count, rate, t0_ms}, tape_status
+                        (ws_mock's, see there): the symbol's trade tape (test/mock/tape.py)
+                        goes to every session subscribed to publicTrade.<SYMBOL>: the
+                        trades due in one tick share a frame (at most TAPE_PER_FRAME),
+                        {"topic":"publicTrade.SYM","type":"snapshot","ts":<now ms>,"data":
+                        [{"T","s","S","v","p","L","i","BT","RPI","seq"}, ...]}, i the
+                        UUID-looking id the REST mock's recent-trade gives as execId
 """
 
 import json
 import time
 
 D = "websocket/bybit_v5_linear/"
+TAPE_PER_FRAME = 500
 
 
 class Venue(ws.VenueBase):  # noqa: F821 (ws is injected by the loader)
@@ -195,6 +203,15 @@ class Venue(ws.VenueBase):  # noqa: F821 (ws is injected by the loader)
             out["sent"] += len(frames) if ok else 0
             out["bytes"] += len(blob) if ok else 0
         return out
+
+    def tape_sessions(self, symbol):
+        topic = "publicTrade." + symbol
+        return [s for s in self.sessions_open() if topic in self.topics(s)]
+
+    def tape_frames(self, tape, lo, hi, now_ms):
+        frame = ws.frame  # noqa: F821
+        return b"".join(frame(0x1, tape.bybit_ws_json(range(k, min(hi, k + TAPE_PER_FRAME)), now_ms).encode())
+                        for k in range(lo, hi, TAPE_PER_FRAME))
 
     def send_trades(self, session, sym, params):
         def send(ns, price, qty):
