@@ -2,7 +2,7 @@
 # control file, the install script's name and the PERPS_STATS_VERSION macro.
 
 EXTENSION  = perps_stats
-EXTVERSION = 0.1.0
+EXTVERSION = 0.2.0
 
 PG_CONFIG ?= pg_config
 
@@ -45,7 +45,8 @@ $(INSTALL_SQL): $(sort $(wildcard sql/install/*.sql))
 $(EXTENSION).control: Makefile
 	sed -i "s/^default_version = .*/default_version = '$(EXTVERSION)'/" $@
 
-$(OBJS): $(wildcard src/*.h worker/*.h)
+# Makefile: EXTVERSION reaches the objects as a macro
+$(OBJS): $(wildcard src/*.h worker/*.h) Makefile
 
 .PHONY: test demo bench fuzz deps fuzz-stream
 

@@ -113,10 +113,15 @@ Datum
 perps_stream_status(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	bool		v010;
 
 	InitMaterializedSRF(fcinfo, 0);
 	if (stream_shared == NULL)
 		PG_RETURN_VOID();
+	/* the 0.1.0 declaration (until ALTER EXTENSION UPDATE) has no refetch counters */
+	v010 = rsinfo->setDesc->natts == 14;
+	if (!v010 && rsinfo->setDesc->natts != 17)
+		elog(ERROR, "perps_stats._stream_status is declared with %d columns", rsinfo->setDesc->natts);
 
 	for (int i = 0; i < PERPS_STREAM_SLOTS; i++)
 	{
@@ -151,9 +156,12 @@ perps_stream_status(PG_FUNCTION_ARGS)
 		values[k++] = Int64GetDatum(st.gaps);
 		values[k++] = Int64GetDatum(st.resyncs);
 		values[k++] = Int64GetDatum(st.parse_errors);
-		values[k++] = Int64GetDatum(st.refetches);
-		values[k++] = Int64GetDatum(st.trades_refetched);
-		values[k++] = Int64GetDatum(st.trade_gaps);
+		if (!v010)
+		{
+			values[k++] = Int64GetDatum(st.refetches);
+			values[k++] = Int64GetDatum(st.trades_refetched);
+			values[k++] = Int64GetDatum(st.trade_gaps);
+		}
 		values[k++] = Int64GetDatum(st.buffered_rows);
 		nulls[k] = st.last_error[0] == '\0';
 		values[k++] = CStringGetTextDatum(st.last_error);

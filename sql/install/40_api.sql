@@ -54,8 +54,10 @@ ALTER ROLE perps_anon SET plan_cache_mode = force_generic_plan;
 -- Reference data
 -- ---------------------------------------------------------------------------
 
+-- without rest_url and ws_url: where the server connects is no business of
+-- anonymous HTTP clients (a test setup's loopback mock, a proxy's address)
 CREATE VIEW perps_api.exchanges AS
-    SELECT e.name AS exchange, e.rest_url, e.ws_url, e.maker_fee, e.taker_fee, e.enabled
+    SELECT e.name AS exchange, e.maker_fee, e.taker_fee, e.enabled
       FROM perps_stats.exchanges e;
 
 CREATE VIEW perps_api.markets AS

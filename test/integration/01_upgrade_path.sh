@@ -11,9 +11,10 @@ for f in sql/perps_stats--*.sql; do
     v=${f#sql/perps_stats--}; v=${v%.sql}
     case "$v" in *--*) ;; "$current") ;; *) released+=("$v") ;; esac
 done
-echo "1..$((2 + 3 * ${#released[@]}))"
+echo "1..$((2 + 7 * ${#released[@]}))"
 q() { psql -X -q -t -A -v ON_ERROR_STOP=1 "$@" 2>&1; }
-dump() { "$PG_BIN/pg_dump" -s -d "$1" --no-owner | grep -vE '^--|^$|_p[0-9]{8}' | sort; }
+# (pg_dump 15.14 and later write \restrict lines with a random key: left out)
+dump() { "$PG_BIN/pg_dump" -s -d "$1" --no-owner | grep -vE '^--|^$|_p[0-9]{8}|^\\(un)?restrict ' | sort; }
 
 q -d postgres -c "DROP DATABASE IF EXISTS perps_fresh" >/dev/null
 q -d postgres -c "CREATE DATABASE perps_fresh" >/dev/null
@@ -35,8 +36,52 @@ for v in "${released[@]}"; do
     out=$(q -d "$db" -c "CREATE EXTENSION perps_stats VERSION '$v'; SELECT extversion FROM pg_extension WHERE extname = 'perps_stats'")
     [ "$out" = "$v" ] && echo "ok $n - version $v installs" || echo "not ok $n - version $v: $out"
     n=$((n + 1))
+    # a row in every table of the old version, and a digest of every table's content
+    q -d "$db" -f - >/dev/null <<'SQL'
+INSERT INTO perps_stats.markets (exchange_id, symbol, native_symbol, base, quote) VALUES (1, 'BTC', 'BTCUSDT', 'BTC', 'USDT');
+INSERT INTO perps_stats.tickers (market_id, ts, last_price, mark_price) VALUES (1, '2026-01-05 12:00+00', 42000.12345678901234567890, 42000.5);
+INSERT INTO perps_stats.orderbooks (market_id, ts, bids, asks, seq) VALUES (1, '2026-01-05 12:00+00', '{{100,1}}', '{{101,2}}', 7);
+INSERT INTO perps_stats.trades VALUES (1, '2026-01-05 12:00+00', '123', 42000.1, 0.001, 'buy');
+INSERT INTO perps_stats.funding_rates (market_id, funding_time, rate) VALUES (1, '2026-01-05 16:00+00', 0.0001);
+INSERT INTO perps_stats.open_interest VALUES (1, '2026-01-05 12:00+00', 10, 420000);
+INSERT INTO perps_stats.klines VALUES (1, '1m', '2026-01-05 12:00+00', '2026-01-05 12:00:59.999+00', 1, 2, 0.5, 1.5, 10, 15, 3);
+INSERT INTO perps_stats.liquidity_depth (market_id, ts, mid_price, bid_1bps) VALUES (1, '2026-01-05 12:00+00', 100.5, 1);
+INSERT INTO perps_stats.slippage VALUES (1, '2026-01-05 12:00+00', 1000, 'buy', 100.5, 101, 49.75, true);
+INSERT INTO perps_stats.ingest_events (exchange_id, market_id, source, kind, message, range_start, range_end)
+    VALUES (1, 1, 'stream', 'gap', 'written by 0.1.0', '2026-01-05 12:00+00', '2026-01-05 12:01+00');
+INSERT INTO perps_stats.watchlist (exchange, symbol, poll, stream) VALUES ('binance', 'ZZZ', false, false);
+INSERT INTO perps_stats.backfill_progress (exchange, symbol, kind, unit, state, started_at, updated_at)
+    VALUES ('binance', 'BTC', 'klines', 'minutes', 'done', '2026-01-05', '2026-01-05');
+INSERT INTO perps_stats.backfill_earliest (exchange, symbol, kind, earliest) VALUES ('binance', 'BTC', 'klines', '2020-01-01');
+INSERT INTO perps_stats.backfill_empty_ranges (exchange, symbol, kind, range_start, range_end) VALUES ('binance', 'BTC', 'klines', '2019-01-01', '2019-02-01');
+INSERT INTO perps_stats.backfill_covered (exchange, symbol, kind, range_start, range_end) VALUES ('binance', 'BTC', 'trades', '2026-01-01', '2026-01-02');
+SQL
+    digest="SELECT string_agg(c.relname || ':' || array_to_string(xpath('/row/*/text()', query_to_xml(format('SELECT count(*) AS n, md5(string_agg(t::text, ''|'' ORDER BY t::text)) AS h FROM %I.%I t', n.nspname, c.relname), false, true, '')), ':'), ' ' ORDER BY c.relname)
+            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE n.nspname = 'perps_stats' AND c.relkind IN ('r', 'p') AND NOT c.relispartition"
+    empty=$(q -d "$db" -c "SELECT string_agg(c.relname, ' ' ORDER BY c.relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                           WHERE n.nspname = 'perps_stats' AND c.relkind IN ('r', 'p') AND NOT c.relispartition
+                             AND (xpath('/row/n/text()', query_to_xml(format('SELECT count(*) AS n FROM perps_stats.%I', c.relname), false, true, '')))[1]::text = '0'")
+    [ -z "$empty" ] && echo "ok $n - $v: a row in every table before the update" || echo "not ok $n - $v: tables left empty before the update: $empty"
+    n=$((n + 1))
+    before=$(q -d "$db" -c "$digest")
     out=$(q -d "$db" -c "ALTER EXTENSION perps_stats UPDATE; SELECT extversion FROM pg_extension WHERE extname = 'perps_stats'")
     [ "$out" = "$current" ] && echo "ok $n - $v updates to $current" || echo "not ok $n - update from $v: $out"
+    n=$((n + 1))
+    # the rows are all there: the same count and content in every table (ingest_events, which
+    # gained columns, is checked on its old ones)
+    after=$(q -d "$db" -c "$digest")
+    old_cols() { q -d "$db" -c "SELECT count(*) FROM perps_stats.ingest_events WHERE message = 'written by 0.1.0' AND range_start = '2026-01-05 12:00+00' AND first_missing_id IS NULL"; }
+    [ "$(old_cols)" = "1" ] && echo "ok $n - $v: its ingest_events row is there after the update, the new columns NULL" \
+                            || echo "not ok $n - $v: the ingest_events row after the update: $(old_cols)"
+    n=$((n + 1))
+    same=$(diff <(echo "$before" | tr ' ' '\n' | grep -v '^ingest_events:') <(echo "$after" | tr ' ' '\n' | grep -v '^ingest_events:') && echo same)
+    [ "$same" = "same" ] && echo "ok $n - $v: every other table has the same rows after the update" \
+                         || echo "not ok $n - $v: rows changed by the update"
+    n=$((n + 1))
+    out=$(q -d "$db" -c "SELECT count(*) FROM perps_stats.stream_status WHERE refetches IS NULL; SELECT count(*) FROM perps_api.ingest_events WHERE last_missing_id IS NULL")
+    [ "$out" = "0
+1" ] && echo "ok $n - $v: the new columns of stream_status and perps_api.ingest_events answer" || echo "not ok $n - $v: $out"
     n=$((n + 1))
     if diff <(dump "$db") <(echo "$fresh") > "$PERPS_RUN/upgrade_$v.diff"; then
         echo "ok $n - $v updated has the schema of a fresh $current"

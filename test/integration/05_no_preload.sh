@@ -13,7 +13,7 @@ fi
 echo "ok 1 - a cluster without shared_preload_libraries starts"
 q() { psql -X -q -t -A -v ON_ERROR_STOP=1 -d postgres -c "$1" 2>&1; }
 out=$(q "CREATE EXTENSION perps_stats; SELECT perps_stats.version()")
-[ "$out" = "0.1.0" ] && echo "ok 2 - CREATE EXTENSION and version() work without preloading" \
+[ "$out" = "0.2.0" ] && echo "ok 2 - CREATE EXTENSION and version() work without preloading" \
                      || echo "not ok 2 - CREATE EXTENSION without preloading: $out"
 out=$(q "SELECT count(*) FROM pg_stat_activity WHERE backend_type LIKE 'perps_stats%'")
 [ "$out" = "0" ] && echo "ok 3 - and no worker runs" || echo "not ok 3 - workers: $out"

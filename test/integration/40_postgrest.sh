@@ -121,7 +121,7 @@ pgrst_reload /rpc/health
 get /rpc/health
 is "$status" 200 "health answers"
 is "$(j '[.status, .version, .markets, .newest_ticker]')" \
-   '["ok","0.1.0",4,"2026-01-05T12:24:59+00:00"]' "health: status, version, active markets, newest ticker"
+   '["ok","0.2.0",4,"2026-01-05T12:24:59+00:00"]' "health: status, version, active markets, newest ticker"
 is "$(j .statement_timeout)" '"5s"' "requests run with perps_anon's statement_timeout"
 # the test cluster runs without stream workers (60_stream_bybit.sh reads a live one)
 is "$(j .streams)" '{}' "health: no stream worker, no stream state"
@@ -247,10 +247,12 @@ is "$(dec '[(r["exchange"], r["notional"], round(r["share"], 10)) for r in d if 
    "rpc/liquidity: each venue's share of the total at 100 bps"
 
 # --- what the anonymous role may not do -------------------------------------
-req POST /exchanges -H 'Content-Type: application/json' -d '{"exchange":"evil","rest_url":"http://evil.example"}'
+req POST /exchanges -H 'Content-Type: application/json' -d '{"exchange":"evil","enabled":false}'
 is "$status/$(j .code)" '401/"42501"' "POST on a view: permission denied"
-req PATCH '/exchanges?exchange=eq.binance' -H 'Content-Type: application/json' -d '{"rest_url":"http://evil.example"}'
+req PATCH '/exchanges?exchange=eq.binance' -H 'Content-Type: application/json' -d '{"enabled":false}'
 is "$status/$(j .code)" '401/"42501"' "PATCH on a view: permission denied"
+get '/exchanges?select=rest_url'
+is "$status" "400" "the venues' URLs are not in the API (select=rest_url: 400)"
 req DELETE '/exchanges?exchange=eq.binance'
 is "$status/$(j .code)" '401/"42501"' "DELETE on a view: permission denied"
 req DELETE '/tickers?symbol=eq.BTC'
