@@ -21,6 +21,7 @@
 
 #include "catalog/pg_type.h"
 #include "fmgr.h"
+#include "miscadmin.h"
 #include "funcapi.h"
 #include "libpq/pqformat.h"
 #include "utils/array.h"
@@ -32,11 +33,30 @@
 #include "book_math.h"
 #include "exactnum.h"
 
+/*
+ * A book side argument (0: bids, 1: asks), within PERPS_MAX_BOOK_LEVELS
+ * levels: the functions are PUBLIC and reachable over HTTP, so what a
+ * caller may hand them is bounded.
+ */
+static ArrayType *
+analytics_side(FunctionCallInfo fcinfo, int argno)
+{
+	ArrayType  *arr = PG_GETARG_ARRAYTYPE_P(argno);
+
+	if (ARR_NDIM(arr) >= 1 && ARR_DIMS(arr)[0] > PERPS_MAX_BOOK_LEVELS)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("order book %s have %d levels, more than the %d allowed",
+						argno == 0 ? "bids" : "asks", ARR_DIMS(arr)[0], PERPS_MAX_BOOK_LEVELS),
+				 errhint("No venue sends deeper books; trim the side to its best levels.")));
+	return arr;
+}
+
 /* Reads the two book arguments and validates the book. */
 static void
 analytics_book_args(FunctionCallInfo fcinfo, PerpsExactBook *xb)
 {
-	perps_exact_from_arrays(PG_GETARG_ARRAYTYPE_P(0), PG_GETARG_ARRAYTYPE_P(1), xb);
+	perps_exact_from_arrays(analytics_side(fcinfo, 0), analytics_side(fcinfo, 1), xb);
 }
 
 /*
@@ -55,6 +75,11 @@ analytics_thresholds(ArrayType *arr, const char *what, int shift,
 		ereport(ERROR,
 				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
 				 errmsg("%s must be a one-dimensional array", what)));
+	if (ArrayGetNItems(ARR_NDIM(arr), ARR_DIMS(arr)) > PERPS_MAX_THRESHOLDS)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("%s has %d thresholds, more than the %d allowed", what,
+						ArrayGetNItems(ARR_NDIM(arr), ARR_DIMS(arr)), PERPS_MAX_THRESHOLDS)));
 	deconstruct_array(arr, NUMERICOID, -1, false, TYPALIGN_INT, elems, &nulls, &n);
 	*fractions = palloc(sizeof(XNum) * Max(n, 1));
 	for (i = 0; i < n; i++)
@@ -141,8 +166,8 @@ analytics_depth(FunctionCallInfo fcinfo, const char *what, int shift, bool base,
 
 	analytics_init_srf(fcinfo);
 	n = analytics_thresholds(PG_GETARG_ARRAYTYPE_P(2), what, shift, &elems, &fractions);
-	bids = PG_GETARG_ARRAYTYPE_P(0);
-	asks = PG_GETARG_ARRAYTYPE_P(1);
+	bids = analytics_side(fcinfo, 0);
+	asks = analytics_side(fcinfo, 1);
 
 	/* the common case: both sides in one pass each (book_math.c) */
 	for (s = 0; s < 2; s++)
@@ -163,6 +188,7 @@ analytics_depth(FunctionCallInfo fcinfo, const char *what, int shift, bool base,
 		Datum		values[5];
 		bool		nulls[5] = {false, false, false, false, false};
 
+		CHECK_FOR_INTERRUPTS();	/* the general path walks the book once per threshold */
 		if (!fast)
 		{
 			for (s = 0; s < 2; s++)
@@ -226,7 +252,7 @@ slippage(PG_FUNCTION_ARGS)
 						   DatumGetCString(DirectFunctionCall1(numeric_out, PG_GETARG_DATUM(3))))));
 
 	/* the common case in one pass (book_math.c), else the general path */
-	if (!perps_slippage_from_arrays(PG_GETARG_ARRAYTYPE_P(0), PG_GETARG_ARRAYTYPE_P(1),
+	if (!perps_slippage_from_arrays(analytics_side(fcinfo, 0), analytics_side(fcinfo, 1),
 									is_buy, notional, &xb.mid, &res))
 	{
 		analytics_book_args(fcinfo, &xb);
@@ -491,7 +517,7 @@ liquidity_depth_row(PG_FUNCTION_ARGS)
 		elog(ERROR, "liquidity_depth_row must return %d columns", PERPS_LIQUIDITY_ROW_NATTS);
 	tupdesc = BlessTupleDesc(tupdesc);
 
-	perps_book_from_arrays(PG_GETARG_ARRAYTYPE_P(0), PG_GETARG_ARRAYTYPE_P(1), &book);
+	perps_book_from_arrays(analytics_side(fcinfo, 0), analytics_side(fcinfo, 1), &book);
 	if (!perps_book_liquidity_row(&book, values, nulls))
 		PG_RETURN_NULL();
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
@@ -508,7 +534,7 @@ slippage_rows(PG_FUNCTION_ARGS)
 	int			i;
 
 	analytics_init_srf(fcinfo);
-	perps_book_from_arrays(PG_GETARG_ARRAYTYPE_P(0), PG_GETARG_ARRAYTYPE_P(1), &book);
+	perps_book_from_arrays(analytics_side(fcinfo, 0), analytics_side(fcinfo, 1), &book);
 	n = perps_book_slippage_rows(&book, rows);
 	for (i = 0; i < n; i++)
 	{

@@ -1536,6 +1536,18 @@ bm_fast_mid(ArrayType *bids, ArrayType *asks, XNum *mid)
 	return !mid->big;
 }
 
+/* qsort_arg comparator of threshold indexes by their fraction; ties by index (a stable order) */
+static int
+bm_cmp_fraction(const void *a, const void *b, void *arg)
+{
+	const XNum *fractions = (const XNum *) arg;
+	int			ia = *(const int *) a;
+	int			ib = *(const int *) b;
+	int			c = xn_cmp(fractions[ia], fractions[ib]);
+
+	return c != 0 ? c : (ia > ib) - (ia < ib);
+}
+
 bool
 perps_depth_from_arrays(ArrayType *bids, ArrayType *asks, int n, const XNum *fractions,
 						bool base, PerpsDepthResult *res)
@@ -1559,7 +1571,7 @@ perps_depth_from_arrays(ArrayType *bids, ArrayType *asks, int n, const XNum *fra
 	if (!bm_fast_mid(bids, asks, &res->mid))
 		return false;
 
-	/* thresholds nearest to mid first: by fraction, insertion sort */
+	/* thresholds nearest to mid first: by fraction (equal ones in their given order) */
 	if (n > BM_DEPTH_STACK)
 	{
 		order = palloc(sizeof(int) * n);
@@ -1568,16 +1580,8 @@ perps_depth_from_arrays(ArrayType *bids, ArrayType *asks, int n, const XNum *fra
 		fig = palloc(sizeof(BmDepthFig) * n);
 	}
 	for (i = 0; i < n; i++)
-	{
-		int			k = i;
-
-		while (k > 0 && xn_cmp(fractions[order[k - 1]], fractions[i]) > 0)
-		{
-			order[k] = order[k - 1];
-			k--;
-		}
-		order[k] = i;
-	}
+		order[i] = i;
+	qsort_arg(order, n, sizeof(int), bm_cmp_fraction, (void *) fractions);
 
 	for (side = 0; side < 2; side++)
 	{

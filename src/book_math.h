@@ -56,6 +56,14 @@ extern void perps_book_deconstruct(ArrayType *bids, ArrayType *asks, PerpsNumBoo
 extern void perps_book_check(const PerpsNumBook *book);
 
 /* Number of columns of a liquidity_depth row filled by perps_book_liquidity_row */
+/*
+ * What a caller may hand the SQL functions (they are PUBLIC and reachable
+ * over HTTP): levels per side (no venue sends more than a few thousand)
+ * and thresholds per call.  Beyond them: program_limit_exceeded (54000).
+ */
+#define PERPS_MAX_BOOK_LEVELS 100000
+#define PERPS_MAX_THRESHOLDS 1000
+
 #define PERPS_LIQUIDITY_ROW_NATTS 17
 
 /*
