@@ -32,6 +32,7 @@ typedef struct WsMsg
 	struct WsMsg *next;
 	size_t		len;
 	bool		binary;
+	bool		dropped;		/* a message over max_message, dropped: no data */
 	char		data[];
 } WsMsg;
 
@@ -110,7 +111,7 @@ ws_free_list(WsMsg *m)
 
 /* Moves the reassembled message to the receive queue. */
 static void
-ws_deliver(PerpsWs *ws, bool binary)
+ws_deliver(PerpsWs *ws, bool binary, bool dropped)
 {
 	WsMsg	   *m = malloc(sizeof(WsMsg) + ws->rx_len + 1);
 
@@ -122,7 +123,9 @@ ws_deliver(PerpsWs *ws, bool binary)
 	m->next = NULL;
 	m->len = ws->rx_len;
 	m->binary = binary;
-	memcpy(m->data, ws->rx, ws->rx_len);
+	m->dropped = dropped;
+	if (ws->rx_len > 0)
+		memcpy(m->data, ws->rx, ws->rx_len);
 	m->data[ws->rx_len] = '\0';
 	if (ws->in_tail)
 		ws->in_tail->next = m;
@@ -181,8 +184,9 @@ ws_receive(PerpsWs *ws, struct lws *wsi, const char *in, size_t len)
 	}
 	if (lws_is_final_fragment(wsi) && lws_remaining_packet_payload(wsi) == 0)
 	{
-		if (!ws->rx_discard)
-			ws_deliver(ws, lws_frame_is_binary(wsi));
+		if (ws->rx_discard)
+			ws->rx_len = 0;		/* in its place, an empty message marked dropped */
+		ws_deliver(ws, lws_frame_is_binary(wsi), ws->rx_discard);
 		ws->rx_len = 0;
 		ws->rx_discard = false;
 	}
@@ -218,7 +222,7 @@ ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void 
 			else if (lws_is_final_fragment(wsi) && lws_is_first_fragment(wsi))
 			{
 				ws->rx_len = 0;
-				ws_deliver(ws, lws_frame_is_binary(wsi));
+				ws_deliver(ws, lws_frame_is_binary(wsi), false);
 			}
 			break;
 		case LWS_CALLBACK_CLIENT_RECEIVE_PONG:
@@ -586,7 +590,7 @@ perps_ws_next(PerpsWs *ws, const char **data, size_t *len, bool *binary)
 	ws->in_bytes -= m->len;
 	m->next = NULL;
 	ws->taken = m;
-	*data = m->data;
+	*data = m->dropped ? NULL : m->data;
 	*len = m->len;
 	*binary = m->binary;
 	return true;

@@ -87,7 +87,8 @@ extern bool perps_ws_send(PerpsWs *ws, const char *data, size_t len);
 
 /*
  * The oldest received message, or false when none is queued.  *data stays
- * valid until the next call or perps_ws_free.
+ * valid until the next call or perps_ws_free.  A message dropped because
+ * it exceeded max_message comes in its place, in order, with *data NULL.
  */
 extern bool perps_ws_next(PerpsWs *ws, const char **data, size_t *len, bool *binary);
 

@@ -39,8 +39,12 @@
 #include "perps_lws.h"
 #include "perps_stats.h"
 
-/* bytes one service call reads at most before the frames are handed on */
-#define STREAM_SERVICE_MAX_BYTES ((size_t) 16 * 1024 * 1024)
+/*
+ * Bytes one service call reads at most before the frames are handed on:
+ * what is not read yet waits in the socket (TCP pushes back on the venue),
+ * not in the worker's memory.
+ */
+#define STREAM_SERVICE_MAX_BYTES ((size_t) 1024 * 1024)
 /* WebSocket pings, for venues without an application-level ping */
 #define STREAM_WS_PING_S 15
 
@@ -99,29 +103,54 @@ stream_conns_any(void)
 	return false;
 }
 
-/* Hands the received frames of one connection to the frame handler, within the buffer bound. */
+/* Hands the received frames of one connection to the frame handler until limit rows are buffered. */
 static void
-conn_drain(int k, bool count_bytes)
+conn_drain(int k, bool count_bytes, int limit)
 {
 	const char *data;
 	size_t		len;
 	bool		binary;
 
-	while (conns[k].ws && stream_buffered_rows() < stream_max_buffered() &&
+	while (conns[k].ws && stream_buffered_rows() < limit &&
 		   perps_ws_next(conns[k].ws, &data, &len, &binary))
 	{
 		if (count_bytes)
 			worker_status.bytes += (int64) len;
 		conns[k].last_rx = GetCurrentTimestamp();
+		if (data == NULL)
+		{
+			worker_status.parse_errors++;
+			stream_set_error("a frame longer than %zu bytes was dropped", stream_sa->max_message_bytes);
+			continue;
+		}
 		stream_handle_frame(k, data, len, binary);
 	}
 }
 
+/*
+ * Hands every frame received on any connection to the frame handler,
+ * flushing each flush_rows rows on the way (a batch stays the size the
+ * settings give, its memory in batch_cxt's first block); when a flush
+ * fails the buffers take rows up to their bound, and then the worker stops
+ * reading (backpressure).
+ */
 void
 stream_conns_drain(bool count_bytes)
 {
+	for (;;)
+	{
+		bool		more = false;
+
+		for (int k = 0; k < nconns; k++)
+			conn_drain(k, count_bytes, perps_flush_rows);
+		for (int k = 0; k < nconns; k++)
+			if (conns[k].ws && perps_ws_queued(conns[k].ws) > 0)
+				more = true;
+		if (!more || stream_buffered_rows() < perps_flush_rows || !stream_flush())
+			break;
+	}
 	for (int k = 0; k < nconns; k++)
-		conn_drain(k, count_bytes);
+		conn_drain(k, count_bytes, stream_max_buffered());
 }
 
 /*
@@ -322,7 +351,7 @@ stream_conn_restart(int k, const char *why)
 	strlcpy(reason, why, sizeof(reason));
 	for (int tries = 0; tries < 100; tries++)
 	{
-		conn_drain(k, true);
+		conn_drain(k, true, stream_max_buffered());
 		if (perps_ws_queued(c->ws) == 0 || !stream_flush())
 			break;
 	}
@@ -420,26 +449,24 @@ stream_conns_close_all(const char *why)
 void
 stream_conns_service(void)
 {
-	uint64		oversized = 0;
-	uint64		after = 0;
+	size_t		queued = 0;
 
 	if (conn_set == NULL)
 		return;
 	for (int k = 0; k < nconns; k++)
 		if (conns[k].ws)
-			oversized += perps_ws_oversized(conns[k].ws);
-	pgstat_report_wait_start(STREAM_WAIT_NETWORK);
-	(void) perps_ws_set_service(conn_set, true, STREAM_SERVICE_MAX_BYTES);
-	pgstat_report_wait_end();
-	stream_conns_drain(true);
-	for (int k = 0; k < nconns; k++)
-		if (conns[k].ws)
-			after += perps_ws_oversized(conns[k].ws);
-	if (after > oversized)
+			queued += perps_ws_queued(conns[k].ws);
+	/*
+	 * Frames still queued (the buffers filled up last time): no waiting for
+	 * the network, and no more reading while a service call's worth waits.
+	 */
+	if (queued < STREAM_SERVICE_MAX_BYTES)
 	{
-		worker_status.parse_errors += (int64) (after - oversized);
-		stream_set_error("a frame longer than %zu bytes was dropped", stream_sa->max_message_bytes);
+		pgstat_report_wait_start(STREAM_WAIT_NETWORK);
+		(void) perps_ws_set_service(conn_set, queued == 0, STREAM_SERVICE_MAX_BYTES);
+		pgstat_report_wait_end();
 	}
+	stream_conns_drain(true);
 }
 
 /*

@@ -189,12 +189,24 @@ handle_trades(StreamMarket *m, const PerpsStreamEvent *ev)
 					refetch_queue(m, true, m->last_trade_id + 1, id - 1, m->last_trade_us, t->ts_us);
 			}
 			m->last_trade_id = id;
+			m->trades_interrupted = false;
 		}
-		else if (m->trades_interrupted && m->have_last_trade)
-			refetch_queue(m, false, 0, 0, m->last_trade_us, t->ts_us);
-		m->trades_interrupted = false;
+		else if (m->trades_interrupted)
+		{
+			/*
+			 * The first trade newer than the last one taken ends the gap (a venue
+			 * may first send recent trades again on a new subscription).
+			 */
+			if (!m->have_last_trade)
+				m->trades_interrupted = false;
+			else if (t->ts_us > m->last_trade_us)
+			{
+				refetch_queue(m, false, 0, 0, m->last_trade_us, t->ts_us);
+				m->trades_interrupted = false;
+			}
+		}
 		m->have_last_trade = true;
-		m->last_trade_us = t->ts_us;
+		m->last_trade_us = Max(m->last_trade_us, t->ts_us);
 		trade_row(m, t->ts_us, t->trade_id, t->price, stream_base_qty(m, t->qty), t->is_buy);
 	}
 }

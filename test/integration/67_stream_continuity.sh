@@ -25,6 +25,8 @@
 set -uo pipefail
 
 . "$(dirname "$0")/../lib/tap.sh"
+# under valgrind the worker is tens of times slower: so are the tapes (their counts and rates)
+SC=1; [ "$SLOW" -gt 1 ] && SC=20
 
 ctl() { curl -sf -X POST -H 'Content-Type: application/json' -d "$2" "$1"; }
 # tape VENUE SYMBOL COUNT RATE START_ID: the same tape for the stream and for REST, starting in 300 ms
@@ -71,13 +73,13 @@ ok_wait "SELECT state = 'streaming' FROM perps_stats.stream_status WHERE exchang
 q "DELETE FROM perps_stats.trades WHERE market_id = $BN" >/dev/null
 
 # ---- binance a) 20 000 trades/s, no drop ----
-N=60000 R=20000 ID0=9000000001
+N=$((60000 / SC)) R=$((20000 / SC)) ID0=9000000001
 t0=$(tape binance BTCUSDT $N $R $ID0)
 ok_wait "SELECT count(*) >= $N FROM perps_stats.trades WHERE market_id = $BN AND trade_id::bigint >= $ID0" \
         "binance a) $N trades generated at $R/s are all stored" 60
 is "$(q "SELECT count(*) || ' ' || count(DISTINCT trade_id) || ' ' || min(trade_id::bigint) || ' ' || max(trade_id::bigint) FROM perps_stats.trades WHERE market_id = $BN AND trade_id::bigint >= $ID0")" \
    "$N $N $ID0 $((ID0 + N - 1))" "binance a) each once: ids $ID0 .. $((ID0 + N - 1))"
-k=31337
+k=$((31337 / SC))
 is "$(q "SELECT $(ms ts) || ' ' || price || ' ' || qty || ' ' || side FROM perps_stats.trades WHERE market_id = $BN AND trade_id = '$((ID0 + k))'")" \
    "$(tape_trade $k "$t0" $R)" "binance a) trade k = $k: its time, its 20-decimal price, qty and side exactly as the tape defines them"
 is "$(q "SELECT refetches || ' ' || trade_gaps FROM perps_stats.stream_status WHERE exchange = 'binance'")" "0 0" \
@@ -85,7 +87,7 @@ is "$(q "SELECT refetches || ' ' || trade_gaps FROM perps_stats.stream_status WH
 
 # ---- binance b) every connection dropped midway: the refetch by id fills the gap ----
 since=$(q "SELECT now()")
-ID0=$((ID0 + N)); N=60000
+ID0=$((ID0 + N)); N=$((60000 / SC))
 t0=$(tape binance BTCUSDT $N $R $ID0)
 wait_for "SELECT count(*) >= $((N / 3)) FROM perps_stats.trades WHERE market_id = $BN AND trade_id::bigint >= $ID0" 30
 act '{"venue":"binance","action":"drop"}'
@@ -103,7 +105,7 @@ is "$(q "SELECT count(*) FROM perps_stats.ingest_events WHERE source = 'stream' 
 
 # ---- binance c) the refetch fails: the gap row names the missing ids exactly ----
 since=$(q "SELECT now()")
-ID0=$((ID0 + N)); N=40000
+ID0=$((ID0 + N)); N=$((40000 / SC))
 ctl "$PERPS_MOCK_URL/_mock/faults" '{"venue":"binance","path":"/fapi/v1/aggTrades","kind":"status","status":503,"count":-1}' >/dev/null
 t0=$(tape binance BTCUSDT $N $R $ID0)
 wait_for "SELECT count(*) >= $((N / 3)) FROM perps_stats.trades WHERE market_id = $BN AND trade_id::bigint >= $ID0" 30
@@ -127,7 +129,7 @@ curl -sf -X DELETE "$PERPS_MOCK_URL/_mock/faults" >/dev/null
 
 # ---- binance d) the book connection dropped: trades keep arriving, no gap ----
 since=$(q "SELECT now()")
-ID0=$((ID0 + N)); N=40000
+ID0=$((ID0 + N)); N=$((40000 / SC))
 r0=$(q "SELECT refetches || ' ' || trade_gaps FROM perps_stats.stream_status WHERE exchange = 'binance'")
 t0=$(tape binance BTCUSDT $N $R $ID0)
 wait_for "SELECT count(*) >= $((N / 3)) FROM perps_stats.trades WHERE market_id = $BN AND trade_id::bigint >= $ID0" 30
@@ -144,18 +146,18 @@ qs "UPDATE perps_stats.watchlist SET stream = (exchange = 'bybit' AND symbol = '
 ok_wait "SELECT state = 'streaming' FROM perps_stats.stream_status WHERE exchange = 'bybit'" "bybit: the stream worker streams" 30
 q "DELETE FROM perps_stats.trades WHERE market_id = $BY" >/dev/null
 
-N=40000 R=20000
+N=$((40000 / SC)) R=$((20000 / SC))
 since=$(q "SELECT now()")
 t0=$(tape bybit BTCUSDT $N $R 0)
 ok_wait "SELECT count(*) >= $N FROM perps_stats.trades WHERE market_id = $BY AND ts >= to_timestamp($t0 / 1000.0)" \
         "bybit a) $N trades generated at $R/s are all stored" 60
 is "$(stored_ok "$BY" "$t0")" "$N $N" "bybit a) each once"
-k=7777
+k=$((7777 / SC))
 is "$(q "SELECT $(ms ts) || ' ' || price || ' ' || qty || ' ' || side FROM perps_stats.trades WHERE market_id = $BY AND ts >= to_timestamp($t0 / 1000.0) AND price = '$(tape_trade $k "$t0" $R | cut -d' ' -f2)'")" \
    "$(tape_trade $k "$t0" $R)" "bybit a) trade k = $k exactly as the tape defines it"
 
 # b) 400 trades/s: the downtime (a backoff of 0.5 to 1 s) is within the venue's most recent 1000
-N=3000 R=400
+N=$((3000 / SC)) R=$((400 / SC))
 t0=$(tape bybit BTCUSDT $N $R 0)
 wait_for "SELECT count(*) >= $((N / 3)) FROM perps_stats.trades WHERE market_id = $BY AND ts >= to_timestamp($t0 / 1000.0)" 30
 act '{"venue":"bybit","action":"drop"}'
