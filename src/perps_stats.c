@@ -156,6 +156,7 @@ _PG_init(void)
 	{
 		perps_workers_register();
 		perps_stream_shmem_request();
+		perps_registry_shmem_request();
 	}
 }
 

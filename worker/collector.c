@@ -96,6 +96,12 @@ perps_collector_main(Datum arg)
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
+	if (!perps_registry_claim(PERPS_WORKER_COLLECTOR, 0))
+	{
+		ereport(LOG, (errmsg("perps_stats collector not started: process %d is the collector",
+							 (int) perps_registry_running(PERPS_WORKER_COLLECTOR, 0))));
+		proc_exit(0);
+	}
 
 	BackgroundWorkerInitializeConnection(perps_database, NULL, 0);
 	pgstat_report_appname("perps_stats collector");

@@ -21,6 +21,7 @@
 #include "executor/spi.h"
 #include "catalog/namespace.h"
 #include "commands/extension.h"
+#include "common/pg_prng.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
@@ -42,6 +43,8 @@
 #define LAUNCHER_NAPTIME_MS 2000
 #define RESTART_BACKOFF_MIN_MS 1000
 #define RESTART_BACKOFF_MAX_MS 60000
+/* a worker that ran this long before it stopped was healthy: its backoff starts again */
+#define RESTART_HEALTHY_MS 60000
 
 /* One supervised dynamic worker. */
 typedef struct PerpsChild
@@ -50,13 +53,18 @@ typedef struct PerpsChild
 	const char *function;		/* entry point in perps_stats.so */
 	const char *type;			/* bgw_type; NULL: the name */
 	Datum		arg;			/* bgw_main_arg */
+	PerpsWorkerKind kind;		/* its entry in the worker registry */
+	int32		id;
 	BackgroundWorkerHandle *handle;
+	TimestampTz started;		/* when this launcher last started it */
 	TimestampTz next_start;		/* not before this after a death */
 	int			backoff_ms;
 	int			deaths;
+	pid_t		adopted;		/* running, started by an earlier launcher */
 } PerpsChild;
 
-static PerpsChild collector = {"perps_stats collector", "perps_collector_main"};
+static PerpsChild collector = {"perps_stats collector", "perps_collector_main", NULL, 0,
+PERPS_WORKER_COLLECTOR, 0};
 
 /* One stream worker per venue that has markets to stream. */
 typedef struct PerpsStreamChild
@@ -154,18 +162,46 @@ perps_child_supervise(PerpsChild *child, bool wanted)
 		child->handle = NULL;
 		if (wanted)
 		{
+			double		jitter = 0.5 + 0.5 * pg_prng_double(&pg_global_prng_state);
+			int			delay;
+
 			child->deaths++;
+			if (now >= TimestampTzPlusMilliseconds(child->started, RESTART_HEALTHY_MS))
+				child->backoff_ms = 0;	/* it had run well: a quick restart */
 			child->backoff_ms = child->backoff_ms == 0 ? RESTART_BACKOFF_MIN_MS
 				: Min(child->backoff_ms * 2, RESTART_BACKOFF_MAX_MS);
-			child->next_start = TimestampTzPlusMilliseconds(now, child->backoff_ms);
+			delay = (int) (child->backoff_ms * jitter);
+			child->next_start = TimestampTzPlusMilliseconds(now, delay);
 			ereport(LOG,
 					(errmsg("perps_stats background worker \"%s\" stopped; restarting in %d ms",
-							child->name, child->backoff_ms)));
+							child->name, delay)));
 		}
 	}
 
+	if (child->handle == NULL)
+	{
+		/* one started by an earlier launcher (this one was restarted): adopt it, or stop it */
+		pid_t		other = perps_registry_running(child->kind, child->id);
+
+		if (other != 0)
+		{
+			if (!wanted)
+				perps_registry_stop(child->kind, child->id);
+			else if (child->adopted != other)
+				ereport(LOG,
+						(errmsg("perps_stats launcher found \"%s\" running as process %d and keeps it",
+								child->name, (int) other)));
+			child->adopted = wanted ? other : 0;
+			return;
+		}
+		child->adopted = 0;
+	}
+
 	if (wanted && child->handle == NULL && now >= child->next_start)
-		perps_child_start(child);
+	{
+		if (perps_child_start(child))
+			child->started = now;
+	}
 	else if (!wanted && child->handle != NULL)
 	{
 		TerminateBackgroundWorker(child->handle);
@@ -285,6 +321,8 @@ perps_launcher_supervise_streams(bool ready)
 				sc->child.function = "perps_stream_main";
 				sc->child.type = "perps_stats stream";
 				sc->child.arg = Int32GetDatum(ids[i]);
+				sc->child.kind = PERPS_WORKER_STREAM;
+				sc->child.id = ids[i];
 				perps_child_supervise(&sc->child, true);
 			}
 	}

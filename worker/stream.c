@@ -456,6 +456,12 @@ perps_stream_main(Datum arg)
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, SignalHandlerForShutdownRequest);
 	BackgroundWorkerUnblockSignals();
+	if (!perps_registry_claim(PERPS_WORKER_STREAM, stream_exchange_id))
+	{
+		ereport(LOG, (errmsg("perps_stats stream worker for venue %d not started: process %d streams it",
+							 stream_exchange_id, (int) perps_registry_running(PERPS_WORKER_STREAM, stream_exchange_id))));
+		proc_exit(0);
+	}
 	BackgroundWorkerInitializeConnection(perps_database, NULL, 0);
 	pgstat_report_appname("perps_stats stream");
 
