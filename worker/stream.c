@@ -440,12 +440,35 @@ stream_shutdown(void)
 	/* SIGTERM: frames already received are data too; what is buffered is written before leaving */
 	stream_conns_close_all("the stream worker stopped");
 	stream_refetch_give_up("the stream worker stopped before the refetch");
-	stream_flush();
+	stream_flush_or_record_loss("SIGTERM");
 	ereport(LOG, (errmsg("perps_stats stream worker for \"%s\" stopped", worker_status.exchange)));
 	proc_exit(0);
 }
 
+/*
+ * An error escaped an iteration of the loop (a cancel, out of memory, a
+ * bug): what was received is processed and written, or its loss recorded,
+ * before the worker exits (the launcher starts it again).
+ */
+static void
+stream_failed(ErrorData *edata)
+{
+	char		why[PERPS_STREAM_ERR_LEN];
+
+	snprintf(why, sizeof(why), "an error in the stream worker: %s", edata->message);
+	ereport(LOG,
+			(errmsg("perps_stats stream worker for \"%s\" exits after an error: %s",
+					worker_status.exchange, edata->message)));
+	stream_set_error("%s", why);
+	stream_conns_close_all(why);
+	stream_refetch_give_up(why);
+	stream_flush_or_record_loss(why);
+	proc_exit(1);
+}
+
 /* ---- main ---- */
+
+static void stream_iteration(void);
 
 void
 perps_stream_main(Datum arg)
@@ -493,76 +516,101 @@ perps_stream_main(Datum arg)
 
 	for (;;)
 	{
-		TimestampTz now;
+		MemoryContext loopcxt = CurrentMemoryContext;
 
-		if (ShutdownRequestPending)
-			stream_shutdown();
-		CHECK_FOR_INTERRUPTS();
-		if (!PostmasterIsAlive())
-			proc_exit(1);
-		if (ConfigReloadPending)
+		PG_TRY();
 		{
-			ConfigReloadPending = false;
-			ProcessConfigFile(PGC_SIGHUP);
+			stream_iteration();
 		}
-
-		now = GetCurrentTimestamp();
-		if (now >= next_refresh)
+		PG_CATCH();
 		{
-			bool		connected = stream_conns_any();
-			bool		changed = stream_refresh_safe(&exists);
+			ErrorData  *edata;
 
-			if (!exists)
-			{
-				ereport(LOG, (errmsg("perps_stats stream worker exiting: the extension is not installed")));
-				proc_exit(0);
-			}
-			if (changed)
-			{
-				if (connected)
-					stream_add_event(0, "info", 0, 0, "the venue's URL or its stream markets changed: reconnecting");
-				stream_conns_close_all(NULL);
-			}
-			next_refresh = TimestampTzPlusMilliseconds(now, STREAM_REFRESH_MS);
+			MemoryContextSwitchTo(loopcxt);
+			edata = CopyErrorData();
+			FlushErrorState();
+			AbortOutOfAnyTransaction();
+			pgstat_report_activity(STATE_IDLE, NULL);
+			stream_failed(edata);
 		}
-
-		if (stream_nmarkets == 0 || stream_sa == NULL)
-		{
-			stream_conns_close_all(NULL);
-			stream_set_state("idle");
-			stream_publish();
-			(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, 1000, STREAM_WAIT_BACKOFF);
-			ResetLatch(MyLatch);
-			continue;
-		}
-
-		stream_conns_connect_due(now);
-		if (stream_buffered_rows() >= stream_max_buffered())
-		{
-			/* the buffers are full: stop reading, TCP pushes back on the venue */
-			stream_set_state("backpressure");
-			(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-							 100, STREAM_WAIT_BACKOFF);
-			ResetLatch(MyLatch);
-		}
-		else if (stream_conns_any())
-			stream_conns_service();
-		else
-		{
-			(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-							 Max(stream_conns_wait_ms(now), 10), STREAM_WAIT_BACKOFF);
-			ResetLatch(MyLatch);
-		}
-
-		now = GetCurrentTimestamp();
-		if (strcmp(worker_status.state, "backpressure") != 0 || stream_buffered_rows() < stream_max_buffered())
-			stream_conns_check(now);
-		stream_books_tick(now);
-		if (stream_buffered_rows() < stream_max_buffered())
-			stream_refetch_step();
-		now = GetCurrentTimestamp();
-		if (stream_flush_due(now))
-			stream_flush();
-		stream_publish();
+		PG_END_TRY();
 	}
+}
+
+/* One turn of the worker's loop. */
+static void
+stream_iteration(void)
+{
+	bool		exists = true;
+	TimestampTz now;
+
+	if (ShutdownRequestPending)
+		stream_shutdown();
+	CHECK_FOR_INTERRUPTS();
+	if (!PostmasterIsAlive())
+		proc_exit(1);
+	if (ConfigReloadPending)
+	{
+		ConfigReloadPending = false;
+		ProcessConfigFile(PGC_SIGHUP);
+	}
+
+	now = GetCurrentTimestamp();
+	if (now >= next_refresh)
+	{
+		bool		connected = stream_conns_any();
+		bool		changed = stream_refresh_safe(&exists);
+
+		if (!exists)
+		{
+			ereport(LOG, (errmsg("perps_stats stream worker exiting: the extension is not installed")));
+			proc_exit(0);
+		}
+		if (changed)
+		{
+			if (connected)
+				stream_add_event(0, "info", 0, 0, "the venue's URL or its stream markets changed: reconnecting");
+			stream_conns_close_all(NULL);
+		}
+		next_refresh = TimestampTzPlusMilliseconds(now, STREAM_REFRESH_MS);
+	}
+
+	if (stream_nmarkets == 0 || stream_sa == NULL)
+	{
+		stream_conns_close_all(NULL);
+		stream_set_state("idle");
+		stream_publish();
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, 1000, STREAM_WAIT_BACKOFF);
+		ResetLatch(MyLatch);
+		return;
+	}
+
+	stream_conns_connect_due(now);
+	if (stream_buffered_rows() >= stream_max_buffered())
+	{
+		/* the buffers are full: stop reading, TCP pushes back on the venue */
+		stream_set_state("backpressure");
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 100, STREAM_WAIT_BACKOFF);
+		ResetLatch(MyLatch);
+	}
+	else if (stream_conns_any())
+		stream_conns_service();
+	else
+	{
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 Max(stream_conns_wait_ms(now), 10), STREAM_WAIT_BACKOFF);
+		ResetLatch(MyLatch);
+	}
+
+	now = GetCurrentTimestamp();
+	if (strcmp(worker_status.state, "backpressure") != 0 || stream_buffered_rows() < stream_max_buffered())
+		stream_conns_check(now);
+	stream_books_tick(now);
+	if (stream_buffered_rows() < stream_max_buffered())
+		stream_refetch_step();
+	now = GetCurrentTimestamp();
+	if (stream_flush_due(now))
+		stream_flush();
+	stream_publish();
 }

@@ -230,6 +230,7 @@ extern void stream_add_gap(int32 market_id, TimestampTz start, TimestampTz end,
 extern int	stream_buffered_rows(void);
 extern bool stream_flush(void);
 extern bool stream_flush_due(TimestampTz now);
+extern void stream_flush_or_record_loss(const char *why);
 
 /* stream_conn.c */
 extern void stream_conns_connect_due(TimestampTz now);

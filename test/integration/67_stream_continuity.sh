@@ -13,7 +13,8 @@
 #     d) the book connection dropped: the trade connection keeps streaming,
 #        no gap, no refetch
 #   Bybit (trade ids are UUIDs; one connection; REST has only the most
-#   recent 1000 trades):
+#   recent 1000 trades), and Paradex (opaque ids, SBE frames; REST pages
+#   its history by time and cursor):
 #     a) a flood, no drop: every trade stored once
 #     b) the connection dropped midway: the missed trades refetched from
 #        the most recent ones, every trade stored once
@@ -33,8 +34,8 @@ ctl() { curl -sf -X POST -H 'Content-Type: application/json' -d "$2" "$1"; }
 tape() {
     local t0=$(( $(date +%s%3N) + 300 ))
     local p="{\"venue\":\"$1\",\"symbol\":\"$2\",\"count\":$3,\"rate\":$4,\"start_id\":$5,\"t0_ms\":$t0}"
-    ctl "$PERPS_MOCK_URL/_mock/tape" "$p" >/dev/null || echo "# REST tape refused: $p"
-    ctl "$PERPS_MOCK_WS_CONTROL/action" "${p%\}},\"action\":\"tape\"}" >/dev/null || echo "# stream tape refused: $p"
+    ctl "$PERPS_MOCK_URL/_mock/tape" "$p" >/dev/null || echo "# REST tape refused: $p" >&2
+    ctl "$PERPS_MOCK_WS_CONTROL/action" "${p%\}},\"action\":\"tape\"}" >/dev/null || echo "# stream tape refused: $p" >&2
     echo "$t0"
 }
 tape_done() {   # tape_done VENUE SYMBOL: the generator finished
@@ -50,11 +51,22 @@ print(t0 + k * 1000 // rate, "%d.%020d" % (42000 + k % 997, (k * 7919) % 10**20)
       "buy" if k % 2 == 0 else "sell")' "$1" "$2" "$3"
 }
 ms() { echo "(extract(epoch FROM $1) * 1000)::bigint"; }
+# gap_by_time EXCHANGE_ID MARKET_SQL T0 RATE SINCE LABEL: the one gap row of a venue without
+# sequential ids runs from the last trade stored before the drop to the first after it: the two
+# stored neighbours furthest apart in time (the trades come 1000 / RATE ms apart)
+gap_by_time() {
+    local before after
+    read -r before after <<<"$(q "WITH s AS (SELECT DISTINCT $(ms ts) AS t FROM perps_stats.trades WHERE market_id = $2 AND ts >= to_timestamp($3 / 1000.0)),
+                                  g AS (SELECT t, lead(t) OVER (ORDER BY t) AS nxt FROM s)
+                             SELECT t || ' ' || nxt FROM g WHERE nxt - t > 2 * 1000 / $4 ORDER BY nxt - t DESC LIMIT 1")"
+    is "$(q "SELECT $(ms range_start) || ' ' || $(ms range_end) || ' ' || (first_missing_id IS NULL) FROM perps_stats.ingest_events WHERE source = 'stream' AND kind = 'gap' AND exchange_id = $1 AND ts >= '$5'")" \
+       "$before $after true" "$6 one gap row by time: from the last trade stored before the drop to the first after it (no ids: they are not sequential)"
+}
 stored_ok() {   # stored_ok MARKET_SQL FROM_TS_MS N: count, distinct ids, the tape's time span
     q "SELECT count(*) || ' ' || count(DISTINCT trade_id) FROM perps_stats.trades WHERE market_id = $1 AND ts >= to_timestamp($2 / 1000.0)"
 }
 
-urls0=$(q "SELECT string_agg(name || '=' || rest_url || ' ' || ws_url, ';' ORDER BY name) FROM perps_stats.exchanges WHERE name IN ('binance', 'bybit')")
+urls0=$(q "SELECT string_agg(name || '=' || rest_url || ' ' || ws_url, ';' ORDER BY name) FROM perps_stats.exchanges WHERE name IN ('binance', 'bybit', 'paradex')")
 streamed0=$(q "SELECT coalesce(string_agg(quote_literal(exchange || '/' || symbol), ','), '''''') FROM perps_stats.watchlist WHERE stream")
 qs "UPDATE perps_stats.exchanges SET ws_url = '$PERPS_MOCK_WS_URL/binance', rest_url = '$PERPS_MOCK_URL/binance' WHERE name = 'binance';
    UPDATE perps_stats.exchanges SET ws_url = '$PERPS_MOCK_WS_URL/bybit/v5/public/linear', rest_url = '$PERPS_MOCK_URL/bybit' WHERE name = 'bybit';
@@ -176,12 +188,53 @@ act '{"venue":"bybit","action":"drop"}'
 ok_wait "SELECT trade_gaps = 1 FROM perps_stats.stream_status WHERE exchange = 'bybit'" \
         "bybit c) with recent-trade answering 503, the refetch gives up and records a gap" 60
 ok_until "tape_done bybit BTCUSDT" "True" "bybit c) the venue finished its tape" 30
-# the stored trades' tape positions, from their times: the gap is between two neighbours
-read -r before after <<<"$(q "WITH s AS (SELECT DISTINCT $(ms ts) AS t FROM perps_stats.trades WHERE market_id = $BY AND ts >= to_timestamp($t0 / 1000.0)),
-                              g AS (SELECT t, lead(t) OVER (ORDER BY t) AS nxt FROM s)
-                         SELECT t || ' ' || nxt FROM g WHERE nxt - t > 2 * 1000 / $R ORDER BY nxt - t DESC LIMIT 1")"
-is "$(q "SELECT $(ms range_start) || ' ' || $(ms range_end) || ' ' || (first_missing_id IS NULL) FROM perps_stats.ingest_events WHERE source = 'stream' AND kind = 'gap' AND exchange_id = 2 AND ts >= '$since'")" \
-   "$before $after true" "bybit c) one gap row by time: from the last trade stored before the drop to the first after it (no ids: Bybit's are not sequential)"
+gap_by_time 2 "$BY" "$t0" "$R" "$since" "bybit c)"
+curl -sf -X DELETE "$PERPS_MOCK_URL/_mock/faults" >/dev/null
+
+# ---- paradex: no sequential ids (SBE frames), REST history paged by time and cursor ----
+PX="(SELECT id FROM perps_stats.markets WHERE exchange_id = 6 AND symbol = 'BTC')"
+qs "UPDATE perps_stats.exchanges SET ws_url = '$PERPS_MOCK_WS_URL/paradex/v1?sbeSchemaId=1&sbeSchemaVersion=1', rest_url = '$PERPS_MOCK_URL/paradex' WHERE name = 'paradex';
+   UPDATE perps_stats.watchlist SET stream = (exchange = 'paradex' AND symbol = 'BTC');" >/dev/null
+ok_wait "SELECT state = 'streaming' FROM perps_stats.stream_status WHERE exchange = 'paradex'" "paradex: the stream worker streams" 30
+q "DELETE FROM perps_stats.trades WHERE market_id = $PX" >/dev/null
+# trade k of a paradex tape (test/mock/tape.py): its 19-digit id, and price and size of 8 decimals at most
+px_trade() {  # px_trade K T0 RATE -> "id time_ms price qty side"
+    python3 -c '
+import hashlib, sys
+k, t0, rate = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+h = int(hashlib.sha1(b"BTC-USD-PERP").hexdigest()[:16], 16) % 10**18
+print(10**18 + (h + k * 6364136223846793007) % 10**18, t0 + k * 1000 // rate,
+      "%d.%08d" % (42000 + k % 997, (k * 7919) % 10**8), "0.%03d" % (k % 999 + 1), "buy" if k % 2 == 0 else "sell")' "$1" "$2" "$3"
+}
+
+N=$((8000 / SC)) R=$((2000 / SC))
+t0=$(tape paradex BTC-USD-PERP $N $R 0)
+ok_wait "SELECT count(*) >= $N FROM perps_stats.trades WHERE market_id = $PX AND ts >= to_timestamp($t0 / 1000.0)" \
+        "paradex a) $N trades generated at $R/s are all stored" 60
+is "$(stored_ok "$PX" "$t0")" "$N $N" "paradex a) each once"
+k=$((4321 / SC))
+read -r kid kt kp kq ks <<<"$(px_trade $k "$t0" $R)"
+is "$(q "SELECT $(ms ts) || ' ' || (price = $kp) || ' ' || (qty = $kq) || ' ' || side FROM perps_stats.trades WHERE market_id = $PX AND trade_id = '$kid'")" \
+   "$kt true true $ks" "paradex a) trade k = $k (id $kid) as the tape defines it: time, price, size, side"
+
+t0=$(tape paradex BTC-USD-PERP $N $R 0)
+wait_for "SELECT count(*) >= $((N / 3)) FROM perps_stats.trades WHERE market_id = $PX AND ts >= to_timestamp($t0 / 1000.0)" 30
+act '{"venue":"paradex","action":"drop"}'
+ok_wait "SELECT count(*) >= $N FROM perps_stats.trades WHERE market_id = $PX AND ts >= to_timestamp($t0 / 1000.0)" \
+        "paradex b) with the connection dropped midway, all $N trades are stored" 60
+is "$(stored_ok "$PX" "$t0")" "$N $N" "paradex b) each once"
+is "$(q "SELECT refetches >= 1 AND trades_refetched > 0 AND trade_gaps = 0 FROM perps_stats.stream_status WHERE exchange = 'paradex'")" "t" \
+   "paradex b) the missed ones refetched by time from GET /v1/trades, no gap"
+
+since=$(q "SELECT now()")
+ctl "$PERPS_MOCK_URL/_mock/faults" '{"venue":"paradex","path":"/v1/trades","kind":"status","status":503,"count":-1}' >/dev/null
+t0=$(tape paradex BTC-USD-PERP $N $R 0)
+wait_for "SELECT count(*) >= $((N / 3)) FROM perps_stats.trades WHERE market_id = $PX AND ts >= to_timestamp($t0 / 1000.0)" 30
+act '{"venue":"paradex","action":"drop"}'
+ok_wait "SELECT trade_gaps = 1 FROM perps_stats.stream_status WHERE exchange = 'paradex'" \
+        "paradex c) with /v1/trades answering 503, the refetch gives up and records a gap" 60
+ok_until "tape_done paradex BTC-USD-PERP" "True" "paradex c) the venue finished its tape" 30
+gap_by_time 6 "$PX" "$t0" "$R" "$since" "paradex c)"
 curl -sf -X DELETE "$PERPS_MOCK_URL/_mock/faults" >/dev/null
 curl -sf -X DELETE "$PERPS_MOCK_URL/_mock/tape" >/dev/null
 

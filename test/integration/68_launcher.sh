@@ -3,7 +3,8 @@
 # launcher terminated with pg_terminate_backend comes back (the postmaster
 # restarts it) and adopts the workers its predecessor started instead of
 # starting them again; a worker started while another holds its venue exits
-# at once; an adopted worker no longer wanted is stopped.  Counted by
+# at once; an adopted worker no longer wanted is stopped; a worker whose
+# loop fails (pg_cancel_backend) writes what it buffered before it exits.  Counted by
 # backend_type in pg_stat_activity, sampled every 0.2 s for 12 s after the
 # new launcher appeared.  TAP.
 set -uo pipefail
@@ -52,6 +53,20 @@ if grep -q "perps_stats launcher found \"perps_stats stream bybit\" running as p
 else
     failed=$((failed + 1)); echo "not ok $n - the log says the launcher kept the stream worker it found"
 fi
+
+# ---- an error in a worker's loop: what it buffered is written before it exits ----
+qs "ALTER SYSTEM SET perps_stats.flush_interval = 60000; ALTER SYSTEM SET perps_stats.flush_rows = 1000000; SELECT pg_reload_conf();" >/dev/null
+is "$(q "SELECT current_setting('perps_stats.flush_interval') || ' ' || current_setting('perps_stats.flush_rows')")" "1min 1000000" "a minute and a million rows between flushes"
+sleep 0.5   # the worker takes the settings with its next turn
+act '{"venue":"bybit","action":"trades","count":7,"per_frame":7,"price":"65111.5","qty":"0.007"}'
+ok_wait "SELECT buffered_rows >= 7 FROM perps_stats.stream_status WHERE exchange = 'bybit'" "seven trades wait in the buffer"
+is "$(q "SELECT count(*) FROM perps_stats.trades WHERE price = 65111.5 AND qty = 0.007")" "0" "none of them is written yet"
+q "SELECT pg_cancel_backend($stream_pid)" >/dev/null
+ok_wait "SELECT count(*) = 7 FROM perps_stats.trades WHERE price = 65111.5 AND qty = 0.007" \
+        "pg_cancel_backend on the stream worker: its seven buffered trades are written as it exits" 20
+ok_wait "SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_type = 'perps_stats stream' AND pid <> $stream_pid" \
+        "and the launcher starts it again, once" 30
+qs "ALTER SYSTEM RESET perps_stats.flush_interval; ALTER SYSTEM RESET perps_stats.flush_rows; SELECT pg_reload_conf();" >/dev/null
 
 # ---- adopted workers that are no longer wanted are stopped ----
 qs "ALTER SYSTEM SET perps_stats.stream_workers = off; ALTER SYSTEM SET perps_stats.collect_interval = 0; SELECT pg_reload_conf();" >/dev/null

@@ -17,6 +17,16 @@ on free ports as subprocesses, as test/services/*.sh do, and checks:
     * the same on bybit: a publicTrade.BTCUSDT client gets every trade once,
       and recent-trade serves the newest ones newest first with the frames'
       values (execId = i, price = p, size = v, side = S, time = T);
+    * the same on paradex (market BTC-USD-PERP): two clients on /paradex/v1,
+      one at sbeSchemaVersion 1 and one at 0, subscribed to
+      trades.BTC-USD-PERP, each get every trade once, in order, as one SBE
+      TradeEvent a binary frame (decoded here from the schema's layout) in
+      their own schema version, with the tape's id (19 digits, not
+      sequential), price, size, side and createdAt (µs); REST /v1/trades
+      pages a start_at/end_at window newest first with the "next" cursor and
+      gives exactly the window's trades with the frames' values (id, price,
+      size, side, created_at in ms), the whole tape the same way; page_size
+      limits, a bad cursor, a fault, a market without a tape;
     * the generator's achieved rate for a 20000/s tape of 100000 trades with
       one client reading (printed; it must keep up within 3 %).
 
@@ -36,7 +46,9 @@ import tempfile
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
+from decimal import Decimal
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 passed = failed = 0
@@ -93,7 +105,8 @@ def http(method, url, body=None):
 
 class Client:
     """Connects to ws://127.0.0.1:port + path; a reader thread keeps every text frame
-    (as bytes) with its arrival time, or only counts them (keep=False)."""
+    (as bytes) with its arrival time, or only counts them (keep=False); binary frames
+    are kept apart, in bins (payload bytes)."""
 
     def __init__(self, port, path, keep=True):
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
@@ -113,6 +126,7 @@ class Client:
         self.sock.settimeout(None)
         self.keep = keep
         self.frames = []            # (arrival time, payload bytes)
+        self.bins = []              # binary frames' payloads
         self.count = 0
         self.first_t = self.last_t = None
         self.closed = False
@@ -136,7 +150,7 @@ class Client:
                     break
                 buf += chunk
                 t = time.monotonic()
-                pos, end, got = 0, len(buf), []
+                pos, end, got, bins = 0, len(buf), [], []
                 while end - pos >= 2:
                     b1 = buf[pos + 1] & 0x7F
                     h = 2
@@ -154,8 +168,14 @@ class Client:
                         break
                     if buf[pos] & 0x0F == 0x1:
                         got.append(bytes(buf[pos + h:pos + h + n]) if self.keep else None)
+                    elif buf[pos] & 0x0F == 0x2:
+                        bins.append(bytes(buf[pos + h:pos + h + n]))
                     pos += h + n
                 del buf[:pos]
+                if bins:
+                    with self.cond:
+                        self.bins.extend(bins)
+                        self.cond.notify_all()
                 if got:
                     with self.cond:
                         if self.first_t is None:
@@ -200,11 +220,60 @@ def bybit_trades(client):
     return [t for m in client.messages() if str(m.get("topic", "")).startswith("publicTrade.") for t in m["data"]]
 
 
-def wait_done(ctl, venue, timeout=30):
+# ---- Paradex SBE, decoded from the schema (paradex_1_0.xml: little-endian, 8-byte header
+# blockLength, templateId, schemaId, version; TradeEvent template 1, block 50: ts i64, seq i64,
+# tradeId i64, side u8 (1 BUY, 2 SELL), price i64, size i64 (mantissas at 10^-8), createdAt i64
+# (µs), tradeType u8; then the market as varString8 (u8 length, bytes) after the block) ----
+
+SBE_HEADER = struct.Struct("<HHHH")
+SBE_TRADE = struct.Struct("<qqqBqqqB")
+
+
+def sbe_trade(payload):
+    """A decoded SBE TradeEvent as a dict, or None for another template."""
+    block, tpl, schema, version = SBE_HEADER.unpack_from(payload, 0)
+    if tpl != 1:
+        return None
+    ts, seq, tid, side, price, size, created, ttype = SBE_TRADE.unpack_from(payload, 8)
+    mpos = 8 + block
+    mlen = payload[mpos]
+    return {"block": block, "schema": schema, "version": version, "ts": ts, "seq": seq, "id": str(tid),
+            "side": {1: "BUY", 2: "SELL"}.get(side), "price": Decimal(price).scaleb(-8),
+            "size": Decimal(size).scaleb(-8), "createdAt": created, "tradeType": ttype,
+            "market": payload[mpos + 1:mpos + 1 + mlen].decode(), "rest": len(payload) - (mpos + 1 + mlen)}
+
+
+def paradex_trades(client):
+    with client.cond:
+        bins = list(client.bins)
+    return [t for t in (sbe_trade(b) for b in bins) if t is not None]
+
+
+def paradex_walk(rest, query, most=100):
+    """Every page of /v1/trades?<query> following "next": (rows, pages, statuses)."""
+    rows, pages, cur = [], [], None
+    while len(pages) < most:
+        st, page = http("GET", rest + "/paradex/v1/trades?" + query +
+                        ("&cursor=" + urllib.parse.quote(cur, safe="") if cur else ""))
+        if st != 200:
+            pages.append((st, page))
+            break
+        pages.append((st, len(page["results"])))
+        rows += page["results"]
+        cur = page["next"]
+        if not cur:
+            break
+    return rows, pages
+
+
+def wait_done(ctl, venue, timeout=30, symbol=None):
     deadline = time.monotonic() + timeout
     st = None
     while time.monotonic() < deadline:
-        _, st = http("POST", ctl + "/action", {"venue": venue, "action": "tape_status"})
+        req = {"venue": venue, "action": "tape_status"}
+        if symbol:
+            req["symbol"] = symbol
+        _, st = http("POST", ctl + "/action", req)
         if st.get("done"):
             break
         time.sleep(0.05)
@@ -241,11 +310,19 @@ def run(rest, ctl, ws_port):
     y.send({"op": "subscribe", "args": ["publicTrade.BTCUSDT"]})
     acks = [c.wait(lambda c: c.count >= 1) for c in (a, b, pub, y)]
     check(all(acks), "four clients connected and subscribed", acks)
+    PX = "BTC-USD-PERP"
+    px1 = Client(ws_port, "/paradex/v1?sbeSchemaId=1&sbeSchemaVersion=1")
+    px0 = Client(ws_port, "/paradex/v1?sbeSchemaId=1&sbeSchemaVersion=0")
+    for c in (px1, px0):
+        c.send({"jsonrpc": "2.0", "method": "subscribe", "params": {"channel": "trades." + PX}, "id": 1})
+    acks = [c.wait(lambda c: c.count >= 1) and c.messages()[0].get("result") == {"channel": "trades." + PX}
+            for c in (px1, px0)]
+    check(all(acks), "two paradex clients (SBE versions 1 and 0) subscribed to trades." + PX, acks)
 
     # ---- the tapes, the same parameters to both mocks ----
     t0 = now_ms() + 400
-    for venue in ("binance", "bybit"):
-        spec = {"venue": venue, "symbol": "BTCUSDT", "count": N, "rate": RATE, "start_id": START, "t0_ms": t0}
+    for venue, sym in (("binance", "BTCUSDT"), ("bybit", "BTCUSDT"), ("paradex", PX)):
+        spec = {"venue": venue, "symbol": sym, "count": N, "rate": RATE, "start_id": START, "t0_ms": t0}
         st, out = http("POST", rest + "/_mock/tape", spec)
         check(st == 200 and out.get("ok"), "REST mock: %s tape registered" % venue, out)
         st, out = http("POST", ctl + "/action", dict(spec, action="tape"))
@@ -255,6 +332,9 @@ def run(rest, ctl, ws_port):
     st, out = http("POST", ctl + "/action", {"venue": "kucoin", "action": "tape", "symbol": "XBTUSDTM",
                                              "count": 1, "rate": 1})
     check(st == 400, "WS mock: no tape for a venue without one", out)
+    st, out = http("POST", ctl + "/action", {"venue": "paradex", "action": "tape", "symbol": "BTCUSDT",
+                                             "count": 1, "rate": 1})
+    check(st == 400, "WS mock: a paradex tape's symbol must be a market (BTC-USD-PERP)", out)
 
     # ---- halfway: drop client b by its path; REST sees only what exists ----
     a.wait(lambda c: len(c.frames) >= 1 + N // 2, timeout=10)
@@ -262,6 +342,7 @@ def run(rest, ctl, ws_port):
     check(out == {"dropped": 1}, "drop with a path drops only the session whose path contains it", out)
     before = now_ms()
     st, mid = http("GET", rest + "/binance/fapi/v1/aggTrades?symbol=BTCUSDT&limit=1000")
+    st_px, mid_px = http("GET", rest + "/paradex/v1/trades?market=%s&page_size=1" % PX)
     after = now_ms()
     check(st == 200 and 0 < len(mid) <= 1000 and mid[-1]["T"] <= after and mid[-1]["a"] < START + N - 1,
           "REST mid-tape: only trades that exist by now (T <= now, not the last yet)",
@@ -272,6 +353,7 @@ def run(rest, ctl, ws_port):
 
     bst = wait_done(ctl, "binance")
     yst = wait_done(ctl, "bybit")
+    pst = wait_done(ctl, "paradex")
     a.wait(lambda c: len(binance_trades(c)) >= N, timeout=5)
     y.wait(lambda c: len(bybit_trades(c)) >= N, timeout=5)
 
@@ -350,6 +432,84 @@ def run(rest, ctl, ws_port):
           "bybit recent-trade default limit: 500")
     for c in (a, b, pub, y):
         c.close()
+
+    # ---- paradex ----
+    px1.wait(lambda c: len(c.bins) >= N, timeout=5)
+    px0.wait(lambda c: len(c.bins) >= N, timeout=5)
+    p1, p0 = paradex_trades(px1), paradex_trades(px0)
+
+    def want_px(k):          # trade k as tape.py's docstring defines it, worked out here
+        return {"seq": k + 1, "side": "BUY" if k % 2 == 0 else "SELL",
+                "price": "%d.%08d" % (42000 + k % 997, (k * 7919) % 10 ** 8), "size": "0.%03d" % (k % 999 + 1),
+                "createdAt": (t0 + k * 1000 // RATE) * 1000}
+    ids_p = [t["id"] for t in p1]
+    check(len(p1) == N and len(px1.bins) == N and len(set(ids_p)) == N,
+          "paradex: the v1 client got all %d trades once, one SBE frame each" % N, (len(p1), len(px1.bins)))
+    bad = [(k, t) for k, t in enumerate(p1)
+           if (t["seq"], t["side"], t["price"], t["size"], t["createdAt"]) !=
+           tuple(Decimal(v) if f in ("price", "size") else v for f, v in want_px(k).items())]
+    check(not bad and len(p1) == N, "paradex: in order, with the tape's seq, side, price, size, createdAt (µs)",
+          bad[:2])
+    check(all(t["block"] == 50 and t["schema"] == 1 and t["version"] == 1 and t["tradeType"] == 1 and
+              t["market"] == PX and t["rest"] == 0 and t["ts"] >= t["createdAt"] for t in p1),
+          "paradex v1 frames: block 50, schema 1 version 1, market, ts >= createdAt", p1[:1])
+    check(all(len(i) == 19 and i.isdigit() and 0 < int(i) < 2 ** 63 for i in ids_p) and
+          sum(1 for x, y_ in zip(ids_p, ids_p[1:]) if int(y_) - int(x) == 1) == 0,
+          "paradex ids: 19-digit int64 texts, not sequential", ids_p[:3])
+    check([(t["id"], t["price"], t["size"], t["side"], t["createdAt"]) for t in p0] ==
+          [(t["id"], t["price"], t["size"], t["side"], t["createdAt"]) for t in p1] and
+          all(t["version"] == 0 and t["block"] == 50 for t in p0),
+          "paradex: the v0 client got the same trades in version 0 frames", (len(p0), p0[:1]))
+    check(pst.get("generated") == N and pst.get("done") is True and
+          pst.get("delivered") == {"/paradex/v1?sbeSchemaId=1&sbeSchemaVersion=1#1": N,
+                                   "/paradex/v1?sbeSchemaId=1&sbeSchemaVersion=0#2": N},
+          "paradex tape_status", pst)
+    print("# paradex tape max lag %s ms" % pst.get("max_lag_ms"))
+    r0 = (mid_px or {}).get("results") or [{}]
+    check(st_px == 200 and len(r0) == 1 and r0[0].get("created_at", after + 1) <= after
+          and r0[0].get("id") != ids_p[-1] and (mid_px or {}).get("next"),
+          "paradex REST mid-tape: the newest trade that exists by now, not the last yet", mid_px)
+
+    def rest_key(r):
+        return (r["id"], Decimal(r["price"]), Decimal(r["size"]), r["side"], r["created_at"] * 1000)
+
+    def ws_key(t):
+        return (t["id"], t["price"], t["size"], t["side"], t["createdAt"])
+    ts, te = p1[300]["createdAt"] // 1000, p1[1701]["createdAt"] // 1000
+    want = [ws_key(t) for t in p1 if ts <= t["createdAt"] // 1000 <= te]
+    rows, pages = paradex_walk(rest, "market=%s&page_size=250&start_at=%d&end_at=%d" % (PX, ts, te))
+    check([rest_key(r) for r in reversed(rows)] == want and len(want) > 1000 and
+          [n for _, n in pages] == [250] * (len(want) // 250) + ([len(want) % 250] if len(want) % 250 else []),
+          "paradex REST start_at/end_at, page_size 250, cursor paging: exactly the window's %d trades, "
+          "newest first, with the frames' values" % len(want), (len(rows), pages[:3], rows[:1], want[-1:]))
+    k_of = {i: k for k, i in enumerate(ids_p)}
+    check(all(r["price"] == want_px(k_of[r["id"]])["price"] and r["size"] == want_px(k_of[r["id"]])["size"]
+              and r["market"] == PX and r["trade_type"] == "FILL" for r in rows),
+          "paradex REST texts: price with 8 decimals, size, market, trade_type", rows[:1])
+    rows, pages = paradex_walk(rest, "market=%s&page_size=1000" % PX)
+    check([rest_key(r) for r in reversed(rows)] == [ws_key(t) for t in p1] and pages == [(200, 1000), (200, 1000)],
+          "paradex REST page_size 1000 without a range: the whole tape in 2 pages", (len(rows), pages))
+    rows, pages = paradex_walk(rest, "market=%s&start_at=%d&end_at=%d" % (PX, ts, ts + 99))
+    check(len(rows) == 200 and pages == [(200, 100), (200, 100)] and rows[-1]["created_at"] == ts,
+          "paradex REST default page_size 100", (len(rows), pages))
+    st, e = http("GET", rest + "/paradex/v1/trades?market=%s&page_size=1001" % PX)
+    st0, _ = http("GET", rest + "/paradex/v1/trades?market=%s&page_size=0" % PX)
+    check(st == 400 and st0 == 400 and e.get("error") == "VALIDATION_ERROR", "paradex REST: page_size 1..1000",
+          (st, st0, e))
+    st, e = http("GET", rest + "/paradex/v1/trades?market=%s&cursor=bm90IGEgY3Vyc29y" % PX)
+    check(st == 400 and e.get("error") == "VALIDATION_ERROR", "paradex REST: a bad cursor is refused", (st, e))
+    st, e = http("GET", rest + "/paradex/v1/trades?market=%s&start_at=%d&end_at=%d" % (PX, t0 + 10 ** 7, t0 + 10 ** 8))
+    check(st == 200 and e == {"next": None, "prev": None, "results": []}, "paradex REST: a window after the tape: empty",
+          e)
+    http("POST", rest + "/_mock/faults", {"venue": "paradex", "path": "trades", "kind": "status", "status": 503})
+    st1, _ = http("GET", rest + "/paradex/v1/trades?market=%s" % PX)
+    st2, _ = http("GET", rest + "/paradex/v1/trades?market=%s" % PX)
+    check((st1, st2) == (503, 200), "an injected fault hits paradex trades once", (st1, st2))
+    st, other = http("GET", rest + "/paradex/v1/trades?market=ETH-USD-PERP&page_size=2")
+    check(st == 200 and len(other["results"]) == 2 and len(other["results"][0]["id"]) == 28,
+          "paradex: a market without a tape keeps its generated history", other)
+    px1.close()
+    px0.close()
 
     # ---- throughput: 100000 trades at 20000/s, one client reading ----
     n, rate = 100000, 20000

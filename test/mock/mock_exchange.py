@@ -43,7 +43,8 @@ Control endpoints (JSON), under /_mock:
                            While registered, the venue's trade routes serve the tape's
                            trades that exist by now (time <= now), in place of the
                            venue module's own: binance /fapi/v1/aggTrades, bybit
-                           /v5/market/recent-trade (see those modules).  Faults apply
+                           /v5/market/recent-trade, paradex /v1/trades (see those
+                           modules).  Faults apply
                            to them as to every route.
     GET    /_mock/tape     the registered tapes, with how many trades exist now
     DELETE /_mock/tape     clears every tape

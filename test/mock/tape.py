@@ -13,14 +13,27 @@ are given the same ones (the tests pass the same t0_ms to both).  Trade k,
             generated(now_ms) of them exist at now_ms.
     id      binance: start_id + k (the aggregate trade id a, sequential);
             bybit: a UUID-looking text from sha1(symbol|k), version nibble 5
-            and variant 8..b as Bybit's execIds look (not sequential).
-    price   "<42000 + k % 997>.<(k * 7919) % 10**20, 20 digits>": 20 decimals,
-            so that a client that goes through a double is seen.
+            and variant 8..b as Bybit's execIds look (not sequential);
+            paradex: the decimal text of
+                10**18 + (H + k * 6364136223846793007) % 10**18,
+            H = int(sha1(symbol).hexdigest()[:16], 16) % 10**18: 19 digits,
+            not sequential, unique per k (the multiplier is prime to 10) and
+            a positive int64, because Paradex's SBE TradeEvent carries the
+            trade id as an int64 (the REST id, a text, is the same digits).
+    price   binance, bybit: "<42000 + k % 997>.<(k * 7919) % 10**20, 20 digits>":
+            20 decimals, so that a client that goes through a double is seen;
+            paradex: "<42000 + k % 997>.<(k * 7919) % 10**8, 8 digits>": 8
+            decimals, what the SBE Price8 mantissa (exponent -8) carries exactly.
     qty     "0.<k % 999 + 1, 3 digits>": 0.001 .. 0.999.
-    side    k even: the taker bought (Binance m false, Bybit "Buy"); k odd: sold.
+    side    k even: the taker bought (Binance m false, Bybit "Buy", Paradex
+            "BUY" / SBE side 1); k odd: sold ("SELL" / 2).
     binance f = 2 * a, l = f + k % 3 (the first and last plain trade ids).
     bybit   seq = 700000000000 + k; L (tick direction) from the integer part of
             the price against trade k-1 (ZeroPlusTick for k = 0).
+    paradex the symbol is the market (BTC-USD-PERP).  SBE TradeEvent: createdAt
+            = time * 1000 (µs), ts = the send time (µs), seq = k + 1, price and
+            size mantissas at 10^-8, tradeType 1 (FILL).  REST /v1/trades:
+            created_at = time (ms), trade_type "FILL".
 
 rate (trades a second) may be fractional ("0.5"); times are worked out with
 integers (rate as a fraction), so both processes agree to the millisecond.
@@ -31,12 +44,18 @@ Standard library only.
 """
 
 import hashlib
+import re
 import time
 from fractions import Fraction
 
-VENUES = ("binance", "bybit")
+VENUES = ("binance", "bybit", "paradex")
 BINANCE_START_ID = 7000000001
 BYBIT_SEQ0 = 700000000000
+PARADEX_ID_BASE = 10 ** 18
+PARADEX_ID_MOD = 10 ** 18
+PARADEX_ID_MUL = 6364136223846793007           # prime to 10: k -> id is one-to-one
+PARADEX_ID_INV = pow(PARADEX_ID_MUL, -1, PARADEX_ID_MOD)
+PARADEX_MARKET = re.compile(r"^[A-Z0-9]+-USD-PERP$")
 
 
 def now_ms():
@@ -49,6 +68,8 @@ class Tape:
             raise ValueError("no tape for venue %r (only %s)" % (venue, ", ".join(VENUES)))
         if not isinstance(symbol, str) or not symbol:
             raise ValueError("symbol must be a native symbol such as BTCUSDT")
+        if venue == "paradex" and not PARADEX_MARKET.match(symbol):
+            raise ValueError("a paradex tape's symbol is a market such as BTC-USD-PERP")
         self.venue = venue
         self.symbol = symbol
         self.count = int(count)
@@ -62,6 +83,7 @@ class Tape:
         self.start_id = BINANCE_START_ID if start_id is None else int(start_id)
         self.t0_ms = now_ms() + 200 if t0_ms is None else int(t0_ms)
         self._sym_b = symbol.encode()
+        self._id_h = int(hashlib.sha1(self._sym_b).hexdigest()[:16], 16) % PARADEX_ID_MOD
 
     def params(self):
         """The parameters, as the control requests take them."""
@@ -97,6 +119,8 @@ class Tape:
     def trade_id(self, k):
         if self.venue == "binance":
             return self.start_id + k
+        if self.venue == "paradex":
+            return "%d" % (PARADEX_ID_BASE + (self._id_h + k * PARADEX_ID_MUL) % PARADEX_ID_MOD)
         h = hashlib.sha1(b"%s|%d" % (self._sym_b, k)).hexdigest()
         return "%s-%s-5%s-%x%s-%s" % (h[:8], h[8:12], h[13:16], 8 | (int(h[16], 16) & 3), h[17:20], h[20:32])
 
@@ -104,9 +128,27 @@ class Tape:
         """Binance: the k of aggregate trade id tid (may be out of 0 .. count)."""
         return int(tid) - self.start_id
 
-    @staticmethod
-    def price(k):
+    def paradex_index_of_id(self, tid):
+        """Paradex: the k of trade id tid (text), or None when tid is no trade of this tape."""
+        if not isinstance(tid, str) or len(tid) != 19 or not tid.isdigit():
+            return None
+        k = ((int(tid) - PARADEX_ID_BASE - self._id_h) * PARADEX_ID_INV) % PARADEX_ID_MOD
+        return k if k < self.count and self.trade_id(k) == tid else None
+
+    def price(self, k):
+        if self.venue == "paradex":
+            return "%d.%08d" % (42000 + k % 997, (k * 7919) % 10 ** 8)
         return "%d.%020d" % (42000 + k % 997, (k * 7919) % 10 ** 20)
+
+    @staticmethod
+    def price_e8(k):
+        """Paradex: the price's SBE mantissa at 10^-8 (int(price * 10**8), exactly)."""
+        return (42000 + k % 997) * 10 ** 8 + (k * 7919) % 10 ** 8
+
+    @staticmethod
+    def qty_e8(k):
+        """Paradex: the size's SBE mantissa at 10^-8."""
+        return (k % 999 + 1) * 10 ** 5
 
     @staticmethod
     def qty(k):
@@ -163,6 +205,18 @@ class Tape:
         return ('{"execId":"%s","symbol":"%s","price":"%s","size":"%s","side":"%s","time":"%d","isBlockTrade":false}'
                 % (self.trade_id(k), self.symbol, self.price(k), self.qty(k), "Buy" if k % 2 == 0 else "Sell",
                    self.time_ms(k)))
+
+    def paradex_rest_json(self, k):
+        """One item of GET /v1/trades's results."""
+        return ('{"id":"%s","market":"%s","side":"%s","size":"%s","price":"%s","created_at":%d,'
+                '"trade_type":"FILL"}' % (self.trade_id(k), self.symbol, "BUY" if k % 2 == 0 else "SELL",
+                                          self.qty(k), self.price(k), self.time_ms(k)))
+
+    def paradex_sbe_fields(self, k):
+        """The TradeEvent root block's fields of trade k but ts: (seq, tradeId, side, price
+        mantissa, size mantissa, createdAt µs, tradeType), to follow ts in the block."""
+        return (k + 1, int(self.trade_id(k)), 1 if k % 2 == 0 else 2, self.price_e8(k), self.qty_e8(k),
+                self.time_ms(k) * 1000, 1)
 
 
 def from_params(p, require_t0=False):

@@ -23,7 +23,7 @@ Control (HTTP, JSON, same port):
                        messages are still handled; without "path": every connection;
                        {"on": false} without "path" ends every stall),
                        send {"frames": [text, ...]}, garbage, truncated, oversized {"bytes": N}
-                       and, for the venues with a trade tape (binance, bybit; see below):
+                       and, for the venues with a trade tape (binance, bybit, paradex; see below):
                        tape, tape_status
     GET  /_ws/status   per venue: open sessions, connections so far, the last client messages
     GET  /_ws/health   200 ok
@@ -32,7 +32,7 @@ The trade tape (test/mock/tape.py): one deterministic sequence of trades per
 (venue, symbol) that the REST mock serves too (POST /_mock/tape there with
 the same parameters), so that a client can fetch again what it missed:
 
-    tape {"symbol": "BTCUSDT", "count": N, "rate": trades/s, "start_id": first
+    tape {"symbol": "BTCUSDT" (paradex: "BTC-USD-PERP"), "count": N, "rate": trades/s, "start_id": first
          aggregate trade id (binance, default 7000000001), "t0_ms": trade 0's time
          (default now + 200 ms)}
          starts the venue's generator for the symbol, replacing (stopping) an
@@ -241,6 +241,13 @@ class VenueBase:
         """Bytes of the venue's frames carrying trades lo .. hi-1 of tape, sent at now_ms."""
         raise KeyError("tape")
 
+    def tape_blobs(self, tape, lo, hi, now_ms, sessions):
+        """{session: bytes to send it} for trades lo .. hi-1: by default tape_frames' bytes,
+        the same for every session; a venue whose frames depend on the session (Paradex: the
+        SBE schema version it negotiated) overrides this."""
+        blob = self.tape_frames(tape, lo, hi, now_ms)
+        return {s: blob for s in sessions}
+
     # faults every venue has
     def common_action(self, name, params):
         sessions = self.sessions_open()
@@ -334,10 +341,10 @@ class TapeRunner:
                     sessions = [s for s in venue.tape_sessions(t.symbol) if s.open]
                 sent = []
                 if sessions:
-                    blob = venue.tape_frames(t, lo, n, now)
+                    blobs = venue.tape_blobs(t, lo, n, now, sessions)
                     if self.stop.is_set():
                         break
-                    sent = [s.key for s in sessions if s.send_bytes(blob)]
+                    sent = [s.key for s in sessions if s.send_bytes(blobs[s])]
                 with self.lock:
                     self.done = n
                     self.max_lag_ms = max(self.max_lag_ms, tape_mod.now_ms() - t.time_ms(lo))

@@ -18,6 +18,17 @@ price 67000.0 + (seq mod 40) / 10.  start_at / end_at (ms, inclusive) bound
 every page of a walk; history starts at the symbol's listing time when
 /_mock/config sets one (listing_ms), else at seq 1.
 
+While a trade tape is registered for the market (POST /_mock/tape {"venue":
+"paradex", "symbol": "BTC-USD-PERP", ...}, see test/mock/tape.py) /v1/trades
+serves it instead: the tape's trades that exist by now (time <= now) with
+start_at <= created_at <= end_at (ms, inclusive, either optional), newest
+first, page_size of them (1..1000, default 100); "next" is a cursor (base64
+of {"marker":{"marker": the page's last (oldest) id,"direction":0}}, the
+shape of the venue's) when older trades of the range remain, else null; a
+request with it gives the trades older than that id, in the same range.  id,
+price, size, side and created_at are those of the WebSocket mock's SBE
+trade frames of the tape (tradeId, price, size, side; createdAt / 1000).
+
 Errors answer {"error": "NOT_FOUND" | "VALIDATION_ERROR", "message": ...}
 with HTTP 404 / 400, Paradex's shape.
 """
@@ -27,7 +38,7 @@ import copy
 import json
 from decimal import Decimal
 
-from mock_exchange import bench_price, bench_symbols, fixture, fixture_json, listing_ms
+from mock_exchange import bench_price, bench_symbols, fixture, fixture_json, listing_ms, tape
 
 FX = "paradex/"
 PAGE_MAX = 5000
@@ -217,6 +228,9 @@ def trades(req):
         end = int(req.arg("end_at")) if req.arg("end_at") else None
     except ValueError:
         return _bad("start_at and end_at must be unix times in milliseconds")
+    tp = tape("paradex", sym)
+    if tp is not None:
+        return _tape_trades(tp, n, start, end, req.arg("cursor"))
     rec = fixture_json(FX + "fetchTrades.json")
     rec_id = rec["results"][0]["id"]
     rec_t = rec["results"][0]["created_at"]
@@ -252,6 +266,25 @@ def trades(req):
     elif head and not seqs and top >= bottom:
         nxt = '"%s"' % _cursor({"marker": {"marker": rec_id, "direction": 0}})
     return 200, '{"next":%s,"prev":null,"results":[%s]}' % (nxt, ",".join(rows))
+
+
+def _tape_trades(tp, n, start, end, cur):
+    """/v1/trades from a registered tape: see the module docstring."""
+    lo, hi = tp.range_of_times(start, end)
+    hi = min(hi, tp.generated())
+    if cur:
+        c = _uncursor(cur)
+        marker = c.get("marker") if isinstance(c, dict) else None
+        marker = marker.get("marker") if isinstance(marker, dict) else None
+        k = tp.paradex_index_of_id(marker)
+        if k is None:
+            return _bad("invalid cursor")
+        hi = min(hi, k)
+    ks = range(hi - 1, max(lo, hi - n) - 1, -1)
+    nxt = "null"
+    if ks and ks[-1] > lo:
+        nxt = '"%s"' % _cursor({"marker": {"marker": tp.trade_id(ks[-1]), "direction": 0}})
+    return 200, '{"next":%s,"prev":null,"results":[%s]}' % (nxt, ",".join(tp.paradex_rest_json(k) for k in ks))
 
 
 def register(venue):

@@ -46,6 +46,15 @@ Actions:
                         a trade frame whose header names another schema or version
     group_overrun       a book delta whose bids group claims 1000 entries and carries one
     truncated_sbe       a trade frame cut after 30 bytes
+    tape {symbol, count, rate, t0_ms}, tape_status
+                        (ws_mock's, see there): the market's trade tape (test/mock/tape.py,
+                        symbol a market such as BTC-USD-PERP) goes to every session
+                        subscribed to trades.<MARKET>, one SBE TradeEvent a binary frame
+                        (as `trades` sends them), in the schema version the session
+                        negotiated: ts the send time (µs), seq k + 1, tradeId the tape's id
+                        (an int64; the REST mock's /v1/trades gives the same digits as
+                        "id"), side 1 BUY / 2 SELL, price and size mantissas at 10^-8,
+                        createdAt the trade's time in µs, tradeType 1
 """
 
 import json
@@ -308,6 +317,30 @@ class Venue(ws.VenueBase):  # noqa: F821 (ws is injected by the loader)
                         "summary", "funding", "heartbeat", "unknown_template"):
             raise KeyError(name)
         return {"sent": sent}
+
+    # ---- the trade tape ----
+
+    def tape_sessions(self, symbol):
+        ch = "trades." + symbol
+        return [s for s in self.sessions_open() if ch in self.channels(s)]
+
+    def tape_frames(self, tape, lo, hi, now_ms, version=1):
+        frame = ws.frame  # noqa: F821
+        head = header(TRADE.size, 1, version)
+        tail = market(tape.symbol)
+        ts = now_ms * 1000
+        return b"".join(frame(0x2, head + TRADE.pack(ts, *tape.paradex_sbe_fields(k)) + tail)
+                        for k in range(lo, hi))
+
+    def tape_blobs(self, tape, lo, hi, now_ms, sessions):
+        by_version = {}
+        out = {}
+        for s in sessions:
+            v = self.version(s)
+            if v not in by_version:
+                by_version[v] = self.tape_frames(tape, lo, hi, now_ms, v)
+            out[s] = by_version[v]
+        return out
 
     def send_trades(self, session, sym, params):
         def send(ns, price, qty):
