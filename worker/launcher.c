@@ -288,6 +288,8 @@ perps_launcher_supervise_streams(bool ready)
 		if (n < 0)
 			return;
 	}
+	/* stream workers of venues no longer wanted, an earlier launcher's included */
+	perps_registry_stop_unlisted(PERPS_WORKER_STREAM, ids, n);
 	for (int k = 0; k < MAX_STREAM_CHILDREN; k++)
 	{
 		PerpsStreamChild *sc = &stream_children[k];

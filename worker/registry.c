@@ -184,6 +184,30 @@ perps_registry_claim(PerpsWorkerKind kind, int32 id)
 }
 
 void
+perps_registry_stop_unlisted(PerpsWorkerKind kind, const int32 *ids, int n)
+{
+	int32		found[REGISTRY_SLOTS];
+	int			nfound = 0;
+
+	if (registry == NULL)
+		return;
+	SpinLockAcquire(&registry->mutex);
+	for (int i = 0; i < REGISTRY_SLOTS; i++)
+		if (registry->slots[i].kind == (int) kind)
+			found[nfound++] = registry->slots[i].id;
+	SpinLockRelease(&registry->mutex);
+	for (int i = 0; i < nfound; i++)
+	{
+		bool		listed = false;
+
+		for (int k = 0; k < n && !listed; k++)
+			listed = ids[k] == found[i];
+		if (!listed)
+			perps_registry_stop(kind, found[i]);
+	}
+}
+
+void
 perps_registry_stop(PerpsWorkerKind kind, int32 id)
 {
 	pid_t		pid = perps_registry_running(kind, id);

@@ -39,6 +39,9 @@ extern pid_t perps_registry_running(PerpsWorkerKind kind, int32 id);
 /* SIGTERM to the live worker holding the entry, if any. */
 extern void perps_registry_stop(PerpsWorkerKind kind, int32 id);
 
+/* SIGTERM to every live worker of kind whose id is not among ids[0..n-1]. */
+extern void perps_registry_stop_unlisted(PerpsWorkerKind kind, const int32 *ids, int n);
+
 /* True when the perps_stats extension exists in the current database (needs a transaction). */
 extern bool perps_extension_exists(void);
 

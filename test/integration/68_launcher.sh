@@ -68,6 +68,18 @@ ok_wait "SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_type = 'perps_s
         "and the launcher starts it again, once" 30
 qs "ALTER SYSTEM RESET perps_stats.flush_interval; ALTER SYSTEM RESET perps_stats.flush_rows; SELECT pg_reload_conf();" >/dev/null
 
+# ---- a venue no longer wanted while no launcher ran: the new one stops its worker ----
+launcher_pid=$(pid_of 'perps_stats launcher')
+q "SELECT pg_terminate_backend($launcher_pid)" >/dev/null
+q "UPDATE perps_stats.watchlist SET stream = false WHERE exchange = 'bybit'" >/dev/null
+ok_wait "SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_type = 'perps_stats launcher' AND pid <> $launcher_pid" \
+        "the launcher, terminated again, comes back" 30
+ok_wait "SELECT count(*) = 0 FROM pg_stat_activity WHERE backend_type = 'perps_stats stream'" \
+        "and stops the stream worker of the venue that stopped streaming while it was away" 30
+q "UPDATE perps_stats.watchlist SET stream = true WHERE exchange = 'bybit' AND symbol = 'BTC'" >/dev/null
+ok_wait "SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_type = 'perps_stats stream'" \
+        "wanted again, it is started again, once" 30
+
 # ---- adopted workers that are no longer wanted are stopped ----
 qs "ALTER SYSTEM SET perps_stats.stream_workers = off; ALTER SYSTEM SET perps_stats.collect_interval = 0; SELECT pg_reload_conf();" >/dev/null
 ok_wait "SELECT count(*) = 0 FROM pg_stat_activity WHERE backend_type IN ('perps_stats stream', 'perps_stats collector')" \
