@@ -384,6 +384,8 @@ stream_refresh(bool *exists)
 		}
 		strlcpy(stream_url, url, sizeof(stream_url));
 		strlcpy(stream_rest_url, rest_url, sizeof(stream_rest_url));
+		/* where the venue numbers its trades, go on from the last one stored */
+		stream_trades_resume();
 	}
 	else
 		pfree(nm);

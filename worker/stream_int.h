@@ -251,6 +251,7 @@ extern void stream_trades_interrupted(int conn);
 extern void stream_refetch_step(void);
 extern bool stream_refetch_pending(void);
 extern void stream_refetch_give_up(const char *why);
+extern void stream_trades_resume(void);
 
 /* stream_sync.c */
 extern const char *stream_base_qty(const StreamMarket *m, const char *qty);

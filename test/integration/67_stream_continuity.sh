@@ -82,10 +82,13 @@ ev() { q "SELECT count(*) FROM perps_stats.ingest_events WHERE source = 'stream'
 
 ok_wait "SELECT state = 'streaming' FROM perps_stats.stream_status WHERE exchange = 'binance'" \
         "binance: the stream worker streams from the mock (two connections)" 30
+# the venue's ids go on from the last one stored (the worker took it up when it started)
+ID0=$(q "SELECT coalesce(max(trade_id::bigint) + 1, 9000000001) FROM perps_stats.trades
+         WHERE market_id = $BN AND trade_id ~ '^[0-9]{1,18}$' AND ts > now() - interval '1 hour'")
 q "DELETE FROM perps_stats.trades WHERE market_id = $BN" >/dev/null
 
 # ---- binance a) 20 000 trades/s, no drop ----
-N=$((60000 / SC)) R=$((20000 / SC)) ID0=9000000001
+N=$((60000 / SC)) R=$((20000 / SC))
 t0=$(tape binance BTCUSDT $N $R $ID0)
 ok_wait "SELECT count(*) >= $N FROM perps_stats.trades WHERE market_id = $BN AND trade_id::bigint >= $ID0" \
         "binance a) $N trades generated at $R/s are all stored" 60
@@ -152,6 +155,21 @@ is "$(q "SELECT count(*) || ' ' || count(DISTINCT trade_id) FROM perps_stats.tra
    "$N $N $r0" "binance d) each once, with no refetch and no gap: the trade connection was never interrupted"
 is "$(q "SELECT string_agg(message, ' | ') FROM perps_stats.ingest_events WHERE source = 'stream' AND kind = 'disconnect' AND exchange_id = 1 AND ts >= '$since'")" \
    "connection closed (connection /public/stream)" "binance d) one disconnect row, the book connection's"
+
+# ---- binance e) the worker itself restarted midway: it goes on from the last trade stored ----
+# (at 5000/s the tape lasts 8 s: trades still come after the restart, and the first of them shows
+# the jump in ids that starts the refetch)
+ID0=$((ID0 + N)); N=$((40000 / SC)) R=$((5000 / SC))
+wpid=$(q "SELECT pid FROM perps_stats.stream_status WHERE exchange = 'binance'")
+t0=$(tape binance BTCUSDT $N $R $ID0)
+wait_for "SELECT count(*) >= $((N / 3)) FROM perps_stats.trades WHERE market_id = $BN AND trade_id::bigint >= $ID0" 30
+q "SELECT pg_terminate_backend($wpid)" >/dev/null
+ok_wait "SELECT count(*) >= $N FROM perps_stats.trades WHERE market_id = $BN AND trade_id::bigint >= $ID0" \
+        "binance e) with the worker terminated midway and started again by the launcher, all $N trades are stored" 60
+is "$(q "SELECT count(*) || ' ' || count(DISTINCT trade_id) || ' ' || min(trade_id::bigint) || ' ' || max(trade_id::bigint) FROM perps_stats.trades WHERE market_id = $BN AND trade_id::bigint >= $ID0")" \
+   "$N $N $ID0 $((ID0 + N - 1))" "binance e) each once"
+is "$(q "SELECT pid <> $wpid AND trades_refetched > 0 AND trade_gaps = 0 FROM perps_stats.stream_status WHERE exchange = 'binance'")" "t" \
+   "binance e) a new worker process refetched the trades of its downtime by id, from the last one stored, no gap"
 
 # ---- bybit: no sequential ids, REST has the most recent 1000 trades ----
 qs "UPDATE perps_stats.watchlist SET stream = (exchange = 'bybit' AND symbol = 'BTC');" >/dev/null
