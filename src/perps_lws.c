@@ -75,7 +75,6 @@ struct PerpsWs
 	WsMsg	   *out_tail;
 	size_t		out_bytes;
 
-	uint64_t	oversized;
 	uint64_t	bytes;
 
 	char		host[256];
@@ -117,8 +116,12 @@ ws_deliver(PerpsWs *ws, bool binary, bool dropped)
 
 	if (m == NULL)
 	{
-		ws->oversized++;
-		return;
+		/* no memory for it: a dropped marker in its place, if even that can be had */
+		m = malloc(sizeof(WsMsg) + 1);
+		if (m == NULL)
+			return;
+		ws->rx_len = 0;
+		dropped = true;
 	}
 	m->next = NULL;
 	m->len = ws->rx_len;
@@ -155,8 +158,7 @@ ws_receive(PerpsWs *ws, struct lws *wsi, const char *in, size_t len)
 		if (len > ws->max_message - ws->rx_len)
 		{
 			ws->rx_discard = true;
-			ws->oversized++;
-		}
+			}
 		else
 		{
 			if (ws->rx_len + len > ws->rx_cap)
@@ -172,8 +174,7 @@ ws_receive(PerpsWs *ws, struct lws *wsi, const char *in, size_t len)
 				if (nb == NULL)
 				{
 					ws->rx_discard = true;
-					ws->oversized++;
-					return;
+								return;
 				}
 				ws->rx = nb;
 				ws->rx_cap = ncap;
@@ -623,11 +624,6 @@ perps_ws_close(PerpsWs *ws)
 		ws->state = PERPS_WS_CLOSED;
 }
 
-uint64_t
-perps_ws_oversized(const PerpsWs *ws)
-{
-	return ws->oversized;
-}
 
 uint64_t
 perps_ws_bytes(const PerpsWs *ws)

@@ -18,8 +18,8 @@
  *
  * Received messages are reassembled from their fragments into a queue
  * that the caller drains after each service call.  Every bound is
- * enforced here: a message longer than max_message is dropped (counted in
- * oversized), and when the queue holds more than PERPS_WS_MAX_QUEUED bytes
+ * enforced here: a message longer than max_message is dropped (a marker
+ * takes its place in the queue, see perps_ws_next), and when the queue holds more than PERPS_WS_MAX_QUEUED bytes
  * reading stops until it is drained (TCP then pushes back on the venue).
  *
  * Plain C (malloc, no PostgreSQL API): nothing here may ereport, since an
@@ -103,8 +103,7 @@ extern uint64_t perps_ws_pongs(const PerpsWs *ws);
 /* Asks lws to close the connection (the state becomes CLOSED). */
 extern void perps_ws_close(PerpsWs *ws);
 
-/* Messages dropped because they exceeded max_message; bytes received (on the wire). */
-extern uint64_t perps_ws_oversized(const PerpsWs *ws);
+/* Bytes received (on the wire). */
 extern uint64_t perps_ws_bytes(const PerpsWs *ws);
 
 /* True while reading is paused because the queue is full. */

@@ -116,13 +116,12 @@ stream_now_unix_us(void)
 }
 
 /*
- * One REST job of the venue (a book snapshot, a page of trades) in its own
- * transaction, as fetch_orderbook and fetch_trades run them; its result in
- * cxt.  False when it failed (the status says why); a cancel or a shutdown
- * ends the worker as usual.
+ * fn(arg) in a transaction of its own, with a snapshot, what it does shown
+ * in pg_stat_activity.  False when it failed: the status says why, after
+ * what; a cancel or a shutdown ends the worker as usual.
  */
 bool
-stream_fetch(PerpsFetchJob *job, MemoryContext cxt, const char *activity)
+stream_in_xact(void (*fn) (void *arg), void *arg, const char *activity, const char *what)
 {
 	MemoryContext oldcxt = CurrentMemoryContext;
 	volatile bool ok = false;
@@ -133,12 +132,10 @@ stream_fetch(PerpsFetchJob *job, MemoryContext cxt, const char *activity)
 		StartTransactionCommand();
 		PushActiveSnapshot(GetTransactionSnapshot());
 		pgstat_report_activity(STATE_RUNNING, activity);
-		MemoryContextSwitchTo(cxt);
-		perps_fetch_many(job, 1);
+		fn(arg);
 		MemoryContextSwitchTo(oldcxt);
 		PopActiveSnapshot();
 		CommitTransactionCommand();
-		pgstat_report_activity(STATE_IDLE, NULL);
 		ok = true;
 	}
 	PG_CATCH();
@@ -149,21 +146,51 @@ stream_fetch(PerpsFetchJob *job, MemoryContext cxt, const char *activity)
 		edata = CopyErrorData();
 		FlushErrorState();
 		AbortCurrentTransaction();
-		pgstat_report_activity(STATE_IDLE, NULL);
 		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED || edata->sqlerrcode == ERRCODE_ADMIN_SHUTDOWN)
 			ReThrowError(edata);
-		stream_set_error("%s failed: %s", job->method == PERPS_M_TRADES ? "a trades page" : "a REST request",
-						 edata->message);
+		stream_set_error("%s failed: %s", what, edata->message);
 		FreeErrorData(edata);
 	}
 	PG_END_TRY();
-	if (ok && !job->ok)
+	pgstat_report_activity(STATE_IDLE, NULL);
+	return ok;
+}
+
+typedef struct StreamFetchArg
+{
+	PerpsFetchJob *job;
+	MemoryContext cxt;
+} StreamFetchArg;
+
+static void
+stream_fetch_run(void *arg)
+{
+	StreamFetchArg *a = (StreamFetchArg *) arg;
+
+	MemoryContextSwitchTo(a->cxt);
+	perps_fetch_many(a->job, 1);
+}
+
+/*
+ * One REST job of the venue (a book snapshot, a page of trades) in its own
+ * transaction, as fetch_orderbook and fetch_trades run them; its result in
+ * cxt.  False when it failed (the status says why).
+ */
+bool
+stream_fetch(PerpsFetchJob *job, MemoryContext cxt, const char *activity)
+{
+	StreamFetchArg a = {job, cxt};
+
+	if (!stream_in_xact(stream_fetch_run, &a, activity,
+						job->method == PERPS_M_TRADES ? "a trades page" : "a REST request"))
+		return false;
+	if (!job->ok)
 	{
 		stream_set_error("%s %s failed: %s", job->symbol ? job->symbol : "", perps_method_names[job->method],
 						 job->errmsg ? job->errmsg : "unknown error");
-		ok = false;
+		return false;
 	}
-	return ok;
+	return true;
 }
 
 /* ---- configuration: the venue and its markets ---- */

@@ -668,6 +668,30 @@ stream_flush_due(TimestampTz now)
 }
 
 
+typedef struct LossArg
+{
+	const char *message;
+	TimestampTz since;
+} LossArg;
+
+static void
+loss_record_run(void *arg)
+{
+	LossArg    *a = (LossArg *) arg;
+	Oid			types[4] = {INT2OID, TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID};
+	Datum		args[4];
+
+	args[0] = Int16GetDatum((int16) stream_exchange_id);
+	args[1] = CStringGetTextDatum(a->message);
+	args[2] = TimestampTzGetDatum(a->since ? a->since : GetCurrentTimestamp());
+	args[3] = TimestampTzGetDatum(GetCurrentTimestamp());
+	SPI_connect();
+	if (SPI_execute_with_args("INSERT INTO perps_stats.ingest_events (exchange_id, source, kind, message, range_start, range_end) "
+							  "VALUES ($1, 'stream', 'error', $2, $3, $4)", 4, types, args, NULL, false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "recording the loss failed");
+	SPI_finish();
+}
+
 /*
  * The worker is about to exit (SIGTERM, or an error in its loop): what is
  * buffered is written, a few tries; when it cannot be, the loss is
@@ -677,9 +701,9 @@ stream_flush_due(TimestampTz now)
 void
 stream_flush_or_record_loss(const char *why)
 {
-	MemoryContext oldcxt = CurrentMemoryContext;
 	char		counts[256];
-	TimestampTz since = batch_started;
+	char		msg[600];
+	LossArg		a;
 	int			n;
 
 	for (int tries = 0; tries < 3 && stream_buffered_rows() > 0; tries++)
@@ -692,43 +716,15 @@ stream_flush_or_record_loss(const char *why)
 			 "trades %d, tickers %d, orderbooks %d, liquidity_depth %d, slippage %d, funding_rates %d, ingest_events %d",
 			 stream_buf.trades.n, stream_buf.tickers.n, stream_buf.books.n, stream_buf.liquidity.n,
 			 stream_buf.slippage.n, stream_buf.funding.n, stream_buf.events.n);
-	PG_TRY();
-	{
-		Oid			types[4] = {INT2OID, TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID};
-		Datum		args[4];
-		char		msg[600];
-
-		snprintf(msg, sizeof(msg), "%d buffered rows lost (%s) as the stream worker exited: %s; the last write error: %s",
-				 n, counts, why, worker_status.last_error);
-		args[0] = Int16GetDatum((int16) stream_exchange_id);
-		args[1] = CStringGetTextDatum(msg);
-		args[2] = TimestampTzGetDatum(since ? since : GetCurrentTimestamp());
-		args[3] = TimestampTzGetDatum(GetCurrentTimestamp());
-		SetCurrentStatementStartTimestamp();
-		StartTransactionCommand();
-		SPI_connect();
-		PushActiveSnapshot(GetTransactionSnapshot());
-		if (SPI_execute_with_args("INSERT INTO perps_stats.ingest_events (exchange_id, source, kind, message, range_start, range_end) "
-								  "VALUES ($1, 'stream', 'error', $2, $3, $4)", 4, types, args, NULL, false, 0) != SPI_OK_INSERT)
-			elog(ERROR, "recording the loss failed");
-		SPI_finish();
-		PopActiveSnapshot();
-		CommitTransactionCommand();
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(oldcxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		AbortCurrentTransaction();
+	snprintf(msg, sizeof(msg), "%d buffered rows lost (%s) as the stream worker exited: %s; the last write error: %s",
+			 n, counts, why, worker_status.last_error);
+	a.message = msg;
+	a.since = batch_started;
+	if (!stream_in_xact(loss_record_run, &a, "perps_stats stream: recording lost rows", "recording the lost rows"))
 		ereport(LOG,
 				(errmsg("perps_stats stream worker for \"%s\" lost %d buffered rows (%s): %s",
 						worker_status.exchange, n, counts, why),
-				 errdetail("Neither the rows nor the record of their loss could be written: %s", edata->message)));
-		FreeErrorData(edata);
-	}
-	PG_END_TRY();
+				 errdetail("Neither the rows nor the record of their loss could be written: %s",
+						   worker_status.last_error)));
 	reset_buffers();
 }

@@ -593,65 +593,45 @@ stream_handle_frame(int conn, const char *data, size_t len, bool binary)
  * other gap.  In a transaction of its own; a failure only leaves the
  * markets without it (the status says why).
  */
+static void
+trades_resume_run(void *arg)
+{
+	SPI_connect();
+	for (int i = 0; i < stream_nmarkets; i++)
+	{
+		StreamMarket *m = &stream_markets[i];
+		Oid			types[1] = {INT4OID};
+		Datum		args[1] = {Int32GetDatum(m->market_id)};
+
+		if (SPI_execute_with_args("SELECT trade_id, (extract(epoch FROM ts) * 1000000)::int8 FROM perps_stats.trades "
+								  "WHERE market_id = $1 AND ts > now() - interval '1 hour' ORDER BY ts DESC LIMIT 100",
+								  1, types, args, NULL, true, 0) != SPI_OK_SELECT)
+			elog(ERROR, "reading perps_stats.trades failed");
+		for (uint64 r = 0; r < SPI_processed; r++)
+		{
+			char	   *tid = SPI_getvalue(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1);
+			bool		isnull;
+			int64		ts_us = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 2, &isnull));
+			int64		id;
+
+			if (isnull || !trade_id_int(tid, &id))
+				continue;
+			if (!m->have_last_trade || id > m->last_trade_id)
+			{
+				m->have_last_trade = true;
+				m->last_trade_id = id;
+				m->last_trade_us = ts_us;
+			}
+		}
+	}
+	SPI_finish();
+}
+
 void
 stream_trades_resume(void)
 {
-	MemoryContext oldcxt = CurrentMemoryContext;
-
 	if (stream_sa == NULL || !stream_sa->trade_ids_sequential || stream_nmarkets == 0)
 		return;
-	PG_TRY();
-	{
-		SetCurrentStatementStartTimestamp();
-		StartTransactionCommand();
-		SPI_connect();
-		PushActiveSnapshot(GetTransactionSnapshot());
-		pgstat_report_activity(STATE_RUNNING, "perps_stats stream: reading the last trades stored");
-		for (int i = 0; i < stream_nmarkets; i++)
-		{
-			StreamMarket *m = &stream_markets[i];
-			Oid			types[1] = {INT4OID};
-			Datum		args[1] = {Int32GetDatum(m->market_id)};
-
-			if (SPI_execute_with_args("SELECT trade_id, (extract(epoch FROM ts) * 1000000)::int8 FROM perps_stats.trades "
-									  "WHERE market_id = $1 AND ts > now() - interval '1 hour' ORDER BY ts DESC LIMIT 100",
-									  1, types, args, NULL, true, 0) != SPI_OK_SELECT)
-				elog(ERROR, "reading perps_stats.trades failed");
-			for (uint64 r = 0; r < SPI_processed; r++)
-			{
-				char	   *tid = SPI_getvalue(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1);
-				bool		isnull;
-				int64		ts_us = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 2, &isnull));
-				int64		id;
-
-				if (isnull || !trade_id_int(tid, &id))
-					continue;
-				if (!m->have_last_trade || id > m->last_trade_id)
-				{
-					m->have_last_trade = true;
-					m->last_trade_id = id;
-					m->last_trade_us = ts_us;
-				}
-			}
-		}
-		SPI_finish();
-		PopActiveSnapshot();
-		CommitTransactionCommand();
-		pgstat_report_activity(STATE_IDLE, NULL);
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(oldcxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		AbortCurrentTransaction();
-		pgstat_report_activity(STATE_IDLE, NULL);
-		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED || edata->sqlerrcode == ERRCODE_ADMIN_SHUTDOWN)
-			ReThrowError(edata);
-		stream_set_error("reading the last trades stored failed: %s", edata->message);
-		FreeErrorData(edata);
-	}
-	PG_END_TRY();
+	(void) stream_in_xact(trades_resume_run, NULL, "perps_stats stream: reading the last trades stored",
+						  "reading the last trades stored");
 }

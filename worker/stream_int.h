@@ -215,6 +215,7 @@ extern void stream_frame_ctx_init(PerpsCtx *ctx);
 extern TimestampTz stream_ts(int64 unix_us);
 extern int64 stream_now_unix_us(void);
 extern StreamMarket *stream_market_by_native(const char *native);
+extern bool stream_in_xact(void (*fn) (void *arg), void *arg, const char *activity, const char *what);
 extern bool stream_fetch(PerpsFetchJob *job, MemoryContext cxt, const char *activity);
 
 /* stream_flush.c */
