@@ -167,24 +167,32 @@ psql -X -q -c 'CREATE EXTENSION IF NOT EXISTS pgtap' >/dev/null || exit 1
 pgtap=(test/pgtap/*.sql)
 [ -e "${pgtap[0]}" ] && run_prove "pgTAP" --exec "psql -X -q -t -A -v ON_ERROR_STOP=1 -f" "${pgtap[@]}"
 
-integ=()
-# PERPS_ONLY=regex: only the integration tests whose path matches (e.g. a
-# long VALGRIND=1 run of one test); pg_regress and pgTAP always run.
-for f in test/integration/*; do
-    [ -f "$f" ] || continue
-    [ -n "${PERPS_ONLY:-}" ] && ! [[ "$f" =~ $PERPS_ONLY ]] && continue
-    integ+=("$f")
-done
-if [ ${#integ[@]} -gt 0 ]; then
-    # .sql files are pgTAP, everything else an executable that prints TAP
-    step "integration"
-    for f in "${integ[@]}"; do
+# run_integration LABEL FILE...: .sql files are pgTAP, everything else an
+# executable that prints TAP.  PERPS_ONLY=regex: only the tests whose path
+# matches (e.g. a long VALGRIND=1 run of one test); pg_regress and pgTAP
+# always run.
+run_integration() {
+    local label=$1 f; shift
+    for f in "$@"; do
+        [ -f "$f" ] || continue
+        [ -n "${PERPS_ONLY:-}" ] && ! [[ "$f" =~ $PERPS_ONLY ]] && continue
         case "$f" in
-            *.sql) run_prove "integration $(basename "$f")" --exec "psql -X -q -t -A -v ON_ERROR_STOP=1 -f" "$f" ;;
-            *)     run_prove "integration $(basename "$f")" --exec bash "$f" ;;
+            *.sql) run_prove "$label $(basename "$f")" --exec "psql -X -q -t -A -v ON_ERROR_STOP=1 -f" "$f" ;;
+            *)     run_prove "$label $(basename "$f")" --exec bash "$f" ;;
         esac
     done
-fi
+}
+
+# the first tier: the project's own payloads (test/payloads)
+own_passed=$passed own_failed=$failed
+run_integration integration test/integration/*
+own_passed=$((passed - own_passed)) own_failed=$((failed - own_failed))
+
+# the second tier: the payloads recorded from the real venues, when present
+# (test/services/recorded.sh)
+rec_passed=$passed rec_failed=$failed
+[ -n "${PERPS_RECORDED:-}" ] && run_integration recorded test/recorded/*
+rec_passed=$((passed - rec_passed)) rec_failed=$((failed - rec_failed))
 
 check_reports
 # any process of the server that died of a signal, except the pids a test
@@ -203,5 +211,11 @@ if [ -n "$(crash_lines)" ]; then
 fi
 
 echo
+echo "own payloads (test/payloads): $own_passed passed, $own_failed failed, besides pg_regress and pgTAP"
+if [ -n "${PERPS_RECORDED:-}" ]; then
+    echo "recorded payloads ($PERPS_RECORDED): $rec_passed passed, $rec_failed failed"
+else
+    echo "recorded payloads: NOT RUN, no ../shared/fixtures beside the checkout (set PERPS_FIXTURES to run them)"
+fi
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

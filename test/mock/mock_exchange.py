@@ -76,18 +76,11 @@ if HERE not in sys.path:
 import tape as tape_mod  # noqa: E402  (test/mock/tape.py, shared with the WebSocket mock)
 
 
-def _find_fixtures():
-    """../shared/fixtures of the checkout, or of a parent directory (git worktrees)."""
-    d = ROOT
-    while True:
-        parent = os.path.dirname(d)
-        cand = os.path.join(parent, "shared", "fixtures")
-        if os.path.isdir(cand) or parent == d:
-            return cand
-        d = parent
-
-
-FIXTURES = os.environ.get("PERPS_FIXTURES") or _find_fixtures()
+# The payloads served: the project's own (test/payloads, written from the
+# venues' documentation) unless PERPS_PAYLOADS names another tree of the same
+# layout (test/services/recorded.sh points a second mock at the recorded
+# payloads of ../shared/fixtures).
+FIXTURES = os.environ.get("PERPS_PAYLOADS") or os.path.join(ROOT, "test", "payloads")
 
 # The benchmark's universe (bench/cases/collect.sh): 20 global symbols that
 # every venue lists and answers for (ticker, open interest, funding, book)
@@ -135,7 +128,7 @@ def listing_ms(venue, native):
 
 
 def fixture(rel):
-    """Bytes of a recorded payload, e.g. fixture('binance/fetchOrderBook.swap.json')."""
+    """Bytes of a payload, e.g. fixture('binance/fetchOrderBook.swap.json')."""
     with open(os.path.join(FIXTURES, rel), "rb") as f:
         return f.read()
 

@@ -79,20 +79,9 @@ MAX_HEAD = 16384
 MAX_CLIENT_FRAME = 1 << 20
 
 
-def find_fixtures():
-    env = os.environ.get("PERPS_FIXTURES")
-    if env:
-        return env
-    d = ROOT
-    for _ in range(4):
-        d = os.path.dirname(d)
-        cand = os.path.join(d, "shared", "fixtures")
-        if os.path.isdir(cand):
-            return cand
-    raise SystemExit("ws_mock: cannot find shared/fixtures (set PERPS_FIXTURES)")
-
-
-FIXTURES = find_fixtures()
+# The payloads served: test/payloads unless PERPS_PAYLOADS names another tree
+# of the same layout (see test/mock/mock_exchange.py).
+FIXTURES = os.environ.get("PERPS_PAYLOADS") or os.path.join(ROOT, "test", "payloads")
 
 
 def fixture_text(rel):
@@ -544,7 +533,7 @@ def main():
         with open(args.tls_port_file + ".tmp", "w") as f:
             f.write(str(tsrv.server_address[1]))
         os.rename(args.tls_port_file + ".tmp", args.tls_port_file)
-    print("ws mock on port %d, venues: %s, fixtures %s" % (port, ",".join(sorted(VENUES)), FIXTURES),
+    print("ws mock on port %d, venues: %s, payloads %s" % (port, ",".join(sorted(VENUES)), FIXTURES),
           file=sys.stderr, flush=True)
     if args.port_file:
         tmp = args.port_file + ".tmp"
