@@ -1,5 +1,8 @@
 -- perps_stats 0.1.0 -> 0.2.0
 --
+-- Every write of the time-series tables goes through one writer
+-- (perps_stats._store_rows for the backfill) with one clash policy per table.
+--
 -- The stream workers keep trades continuous (a REST refetch of what the
 -- stream missed) and record what remains lost precisely:
 --   * ingest_events gains first_missing_id and last_missing_id, and its
@@ -68,3 +71,107 @@ CREATE VIEW perps_api.stream_status AS
 COMMENT ON VIEW perps_api.stream_status IS
     'Stream workers: connection state and counters per venue, one row per venue streamed since the server started';
 GRANT SELECT ON perps_api.stream_status TO perps_anon;
+
+-- One writer per table: the backfill's rows go through the same C writer as
+-- collect()'s and the stream workers' (src/store.c), with one clash policy
+-- per table: a repeated trade is ignored; a newer observation of a funding
+-- period or a kline replaces the stored one (force => true now only fetches
+-- covered ranges again).
+CREATE FUNCTION perps_stats._store_rows(p_rows anyarray)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'perps_stats_store_rows'
+LANGUAGE C VOLATILE STRICT;
+COMMENT ON FUNCTION perps_stats._store_rows(anyarray) IS
+    'Writes rows of a time-series table (an array of its row type) with the table''s clash policy; returns the rows written';
+REVOKE ALL ON FUNCTION perps_stats._store_rows(anyarray) FROM PUBLIC;
+DO $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'perps_collector') THEN
+        GRANT EXECUTE ON FUNCTION perps_stats._store_rows(anyarray) TO perps_collector;
+    END IF;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION perps_stats._backfill_klines_chunk(p_exchange text, p_symbol text, p_market int,
+                                                   p_interval text, p_from timestamptz, p_to timestamptz,
+                                                   p_page int, p_force boolean,
+                                                   OUT fetched bigint, OUT inserted bigint)
+RETURNS record
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    -- the last close time wanted: whatever the venue's "until" bounds
+    -- (open or close time), the last candle is in and the next is not
+    v_until  timestamptz := p_to + perps_stats._kline_step(p_interval) - interval '1 millisecond';
+    v_first  date := (p_from AT TIME ZONE 'UTC')::date;
+    v_last   date := (p_to AT TIME ZONE 'UTC')::date;
+    v_short  boolean := v_last - v_first < 7;
+    v_rows   perps_stats.klines[];
+BEGIN
+    IF v_short THEN
+        PERFORM perps_stats._backfill_partition('klines', d::date) FROM generate_series(v_first, v_last, interval '1 day') d;
+    END IF;
+    SELECT array_agg(ROW(p_market, p_interval, k.open_time, k.close_time, k.open, k.high, k.low, k.close,
+                         k.volume, k.turnover, k.trade_count)::perps_stats.klines ORDER BY k.open_time)
+      INTO v_rows
+      FROM perps_stats.fetch_klines(p_exchange, p_symbol, p_interval, p_from, v_until, p_page) k
+     WHERE k.open_time BETWEEN p_from AND p_to;
+    fetched := coalesce(cardinality(v_rows), 0);
+    inserted := CASE WHEN fetched > 0 THEN perps_stats._store_rows(v_rows) ELSE 0 END;
+    IF NOT v_short AND inserted > 0 THEN
+        PERFORM perps_stats._backfill_partition('klines', x.day)
+           FROM (SELECT DISTINCT (k.open_time AT TIME ZONE 'UTC')::date AS day FROM perps_stats.klines_default k
+                  WHERE k.market_id = p_market AND k."interval" = p_interval
+                    AND k.open_time BETWEEN p_from AND p_to) x;
+    END IF;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION perps_stats._backfill_funding_chunk(p_exchange text, p_symbol text, p_market int,
+                                                    p_from timestamptz, p_to timestamptz, p_force boolean,
+                                                    OUT fetched bigint, OUT inserted bigint)
+RETURNS record
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_rows  perps_stats.funding_rates[];
+BEGIN
+    SELECT array_agg(ROW(p_market, h.funding_time, h.rate, h.predicted_rate, h.interval_hours)::perps_stats.funding_rates
+                     ORDER BY h.funding_time)
+      INTO v_rows
+      FROM perps_stats.fetch_funding_history(p_exchange, p_symbol, p_from, p_to, NULL) h
+     WHERE h.funding_time BETWEEN p_from AND p_to;
+    fetched := coalesce(cardinality(v_rows), 0);
+    inserted := 0;
+    IF fetched = 0 THEN
+        RETURN;
+    END IF;
+    PERFORM perps_stats._backfill_partition('funding_rates', d.day)
+       FROM (SELECT DISTINCT (r.funding_time AT TIME ZONE 'UTC')::date AS day FROM unnest(v_rows) r) d;
+    inserted := perps_stats._store_rows(v_rows);
+END
+$$;
+
+CREATE OR REPLACE FUNCTION perps_stats._backfill_trades_chunk(p_exchange text, p_symbol text, p_market int,
+                                                   p_from timestamptz, p_to timestamptz,
+                                                   OUT fetched bigint, OUT inserted bigint)
+RETURNS record
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_rows  perps_stats.trades[];
+BEGIN
+    PERFORM perps_stats._backfill_partition('trades', d::date)
+       FROM generate_series((p_from AT TIME ZONE 'UTC')::date, (p_to AT TIME ZONE 'UTC')::date, interval '1 day') d;
+    SELECT array_agg(ROW(p_market, t.ts, t.trade_id, t.price, t.qty, t.side)::perps_stats.trades)
+      INTO v_rows
+      FROM perps_stats.fetch_trades(p_exchange, p_symbol, p_from, p_to, NULL) t
+     WHERE t.ts BETWEEN p_from AND p_to;
+    fetched := coalesce(cardinality(v_rows), 0);
+    inserted := CASE WHEN fetched > 0 THEN perps_stats._store_rows(v_rows) ELSE 0 END;
+    PERFORM perps_stats._trade_covered(p_exchange, p_symbol, p_from, p_to);
+END
+$$;

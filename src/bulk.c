@@ -32,6 +32,7 @@
 #include "utils/rls.h"
 
 #include "bulk.h"
+#include "guard.h"
 
 /* rows a partition's buffer holds before it is written (COPY's figure) */
 #define BULK_BATCH 1000
@@ -246,42 +247,36 @@ perps_bulk_insert(const char *schema, const char *table, int natts, int nrows,
 	return bs.processed;
 }
 
+typedef struct BulkGuardArg
+{
+	const char *schema;
+	const char *table;
+	int			natts;
+	int			nrows;
+	PerpsBulkFill fill;
+	void	   *arg;
+	uint64		processed;
+} BulkGuardArg;
+
+static void
+bulk_guarded(void *arg)
+{
+	BulkGuardArg *a = arg;
+
+	a->processed = perps_bulk_insert(a->schema, a->table, a->natts, a->nrows, a->fill, a->arg);
+}
+
 uint64
 perps_bulk_insert_or(const char *schema, const char *table, int natts, int nrows,
 					 PerpsBulkFill fill, void *arg,
 					 uint64 (*fallback) (void *arg), bool *used_bulk)
 {
-	MemoryContext oldcxt = CurrentMemoryContext;
-	ResourceOwner oldowner = CurrentResourceOwner;
-	volatile uint64 processed = 0;
-	volatile bool ok = false;
+	BulkGuardArg a = {schema, table, natts, nrows, fill, arg, 0};
+	ErrorData  *edata = perps_run_guarded(bulk_guarded, &a);
 
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(oldcxt);
-	PG_TRY();
-	{
-		processed = perps_bulk_insert(schema, table, natts, nrows, fill, arg);
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcxt);
-		CurrentResourceOwner = oldowner;
-		ok = true;
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(oldcxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcxt);
-		CurrentResourceOwner = oldowner;
-		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED || edata->sqlerrcode == ERRCODE_ADMIN_SHUTDOWN)
-			ReThrowError(edata);
-		FreeErrorData(edata);
-	}
-	PG_END_TRY();
-
-	*used_bulk = ok;
-	return ok ? processed : fallback(arg);
+	*used_bulk = edata == NULL;
+	if (edata == NULL)
+		return a.processed;
+	FreeErrorData(edata);
+	return fallback(arg);
 }

@@ -41,8 +41,11 @@
 #include "utils/timestamp.h"
 
 #include "book_math.h"
-#include "fetch.h"
+#include "convert.h"
+#include "guard.h"
+#include "request.h"
 #include "perps_stats.h"
+#include "store.h"
 
 /* Levels asked for when a book is collected: liquidity needs the depth. */
 #define COLLECT_BOOK_DEPTH 1000
@@ -63,123 +66,26 @@ static const PerpsMethod collect_kind_methods[CK_COUNT] = {
 	PERPS_M_TICKER, PERPS_M_OPEN_INTEREST, PERPS_M_FUNDING, PERPS_M_ORDERBOOK
 };
 
-/* The insert statements, prepared once per call. */
-typedef struct CollectPlans
+/* A decimal (NULL: none) as a numeric Datum into *d; returns d or NULL. */
+static const Datum *
+collect_num(Datum *d, const char *dec, const char *mult)
 {
-	SPIPlanPtr	ticker;
-	SPIPlanPtr	oi;
-	SPIPlanPtr	funding;
-	SPIPlanPtr	book;
-	SPIPlanPtr	liquidity;
-	SPIPlanPtr	slippage;
-	SPIPlanPtr	event;
-} CollectPlans;
-
-static SPIPlanPtr
-collect_prepare_plan(const char *sql, int nargs, const Oid *types)
-{
-	SPIPlanPtr	plan = SPI_prepare(sql, nargs, (Oid *) types);
-
-	if (plan == NULL)
-		elog(ERROR, "SPI_prepare failed for \"%s\": %s", sql, SPI_result_code_string(SPI_result));
-	return plan;
+	if (dec == NULL)
+		return NULL;
+	*d = mult ? perps_qty(dec, mult) : perps_numeric(dec);
+	return d;
 }
 
-static void
-collect_prepare_plans(CollectPlans *p)
-{
-	Oid			t[20];
-
-	t[0] = INT4OID;
-	t[1] = TIMESTAMPTZOID;
-	for (int i = 2; i < 20; i++)
-		t[i] = NUMERICOID;
-	p->ticker = collect_prepare_plan(
-		"INSERT INTO perps_stats.tickers (market_id, ts, last_price, mark_price, index_price, "
-		"best_bid_price, best_bid_qty, best_ask_price, best_ask_qty, volume_24h, turnover_24h, "
-		"open_interest, open_interest_notional, price_change_24h, price_change_pct, high_24h, low_24h) "
-		"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) "
-		"ON CONFLICT DO NOTHING", 17, t);
-	p->oi = collect_prepare_plan(
-		"INSERT INTO perps_stats.open_interest (market_id, ts, open_interest, open_interest_notional) "
-		"VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING", 4, t);
-	p->liquidity = collect_prepare_plan(
-		"INSERT INTO perps_stats.liquidity_depth (market_id, ts, mid_price, "
-		"bid_1bps, bid_2_5bps, bid_5bps, bid_10bps, bid_20bps, bid_50bps, bid_100bps, "
-		"ask_1bps, ask_2_5bps, ask_5bps, ask_10bps, ask_20bps, ask_50bps, ask_100bps, "
-		"max_bid_bps, max_ask_bps) "
-		"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) "
-		"ON CONFLICT DO NOTHING", 19, t);
-	{
-		Oid			ft[5] = {INT4OID, TIMESTAMPTZOID, NUMERICOID, NUMERICOID, NUMERICOID};
-
-		p->funding = collect_prepare_plan(
-			"INSERT INTO perps_stats.funding_rates (market_id, funding_time, rate, predicted_rate, interval_hours) "
-			"VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING", 5, ft);
-	}
-	{
-		Oid			bt[5] = {INT4OID, TIMESTAMPTZOID, NUMERICARRAYOID, NUMERICARRAYOID, INT8OID};
-
-		p->book = collect_prepare_plan(
-			"INSERT INTO perps_stats.orderbooks (market_id, ts, bids, asks, seq) "
-			"VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING", 5, bt);
-	}
-	{
-		Oid			st[8] = {INT4OID, TIMESTAMPTZOID, NUMERICOID, TEXTOID, NUMERICOID, NUMERICOID,
-		NUMERICOID, BOOLOID};
-
-		p->slippage = collect_prepare_plan(
-			"INSERT INTO perps_stats.slippage (market_id, ts, amount, side, mid_price, avg_price, "
-			"slippage_bps, feasible) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
-			8, st);
-	}
-	{
-		Oid			et[4] = {INT2OID, INT4OID, TEXTOID, TIMESTAMPTZOID};
-
-		p->event = collect_prepare_plan(
-			"INSERT INTO perps_stats.ingest_events (exchange_id, market_id, source, kind, message, "
-			"range_start, range_end) VALUES ($1, NULLIF($2, 0), 'collect', 'error', $3, $4, $4)", 4, et);
-	}
-}
-
-/* Runs a prepared insert; returns the rows it wrote. */
+/*
+ * Writes the rows of one (market, kind) from its fetched result through
+ * the store; returns the rows the tables took.
+ */
 static int
-collect_exec(SPIPlanPtr plan, Datum *values, const bool *nulls)
-{
-	char		n[20];
-	int			nargs = SPI_getargcount(plan);
-	int			rc;
-
-	for (int i = 0; i < nargs; i++)
-		n[i] = nulls[i] ? 'n' : ' ';
-	rc = SPI_execute_plan(plan, values, n, false, 0);
-	if (rc != SPI_OK_INSERT)
-		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
-	return (int) SPI_processed;
-}
-
-/* A decimal or SQL NULL into values[i] / nulls[i]. */
-static void
-collect_num(Datum *values, bool *nulls, int i, const char *dec, const char *mult, bool qty)
-{
-	nulls[i] = dec == NULL;
-	if (dec != NULL)
-		values[i] = qty ? perps_fetch_qty(dec, mult) : perps_fetch_numeric(dec);
-}
-
-/* Writes the rows of one (market, kind) from its fetched result. */
-static int
-collect_write(CollectPlans *p, const PerpsFetchJob *job, CollectKind k, TimestampTz batch_ts)
+collect_write(PerpsStore *store, const PerpsFetchJob *job, CollectKind k, TimestampTz batch_ts)
 {
 	const PerpsResult *res = &job->result;
-	Datum		values[20];
-	bool		nulls[20];
-	int			rows = 0;
 
-	memset(nulls, 0, sizeof(nulls));
-	values[0] = Int32GetDatum(job->market_id);
-	values[1] = TimestampTzGetDatum(batch_ts);
-
+	perps_store_reset(store);
 	if (res->n < 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
@@ -190,44 +96,36 @@ collect_write(CollectPlans *p, const PerpsFetchJob *job, CollectKind k, Timestam
 	{
 		case CK_TICKER:
 			{
-				const PerpsTicker *t = &res->u.tickers[0];
-				const char *mult = t->contract_size ? t->contract_size : res->qty_mult;
+				Datum		values[PERPS_TICKER_NCOLS];
+				bool		nulls[PERPS_TICKER_NCOLS];
 
-				collect_num(values, nulls, 2, t->last_price, NULL, false);
-				collect_num(values, nulls, 3, t->mark_price, NULL, false);
-				collect_num(values, nulls, 4, t->index_price, NULL, false);
-				collect_num(values, nulls, 5, t->best_bid_price, NULL, false);
-				collect_num(values, nulls, 6, t->best_bid_qty, mult, true);
-				collect_num(values, nulls, 7, t->best_ask_price, NULL, false);
-				collect_num(values, nulls, 8, t->best_ask_qty, mult, true);
-				collect_num(values, nulls, 9, t->volume_24h, mult, true);
-				collect_num(values, nulls, 10, t->turnover_24h, NULL, false);
-				collect_num(values, nulls, 11, t->open_interest, mult, true);
-				collect_num(values, nulls, 12, t->open_interest_notional, NULL, false);
-				collect_num(values, nulls, 13, t->price_change_24h, NULL, false);
-				collect_num(values, nulls, 14, t->price_change_pct, NULL, false);
-				collect_num(values, nulls, 15, t->high_24h, NULL, false);
-				collect_num(values, nulls, 16, t->low_24h, NULL, false);
-				rows = collect_exec(p->ticker, values, nulls);
+				perps_ticker_values(&res->u.tickers[0], res->qty_mult, values, nulls);
+				perps_store_ticker(store, job->market_id, batch_ts, values, nulls);
 				break;
 			}
 		case CK_OPEN_INTEREST:
 			{
 				const PerpsOpenInterest *oi = &res->u.oi[0];
+				Datum		v,
+							notional;
 
 				if (oi->open_interest == NULL)
 					ereport(ERROR,
 							(errcode(ERRCODE_DATA_EXCEPTION),
 							 errmsg("%s returned no open interest for %s", job->exchange,
 									job->native_symbol)));
-				collect_num(values, nulls, 2, oi->open_interest, res->qty_mult, true);
-				collect_num(values, nulls, 3, oi->open_interest_notional, NULL, false);
-				rows = collect_exec(p->oi, values, nulls);
+				perps_store_open_interest(store, job->market_id, batch_ts,
+										  collect_num(&v, oi->open_interest, res->qty_mult),
+										  collect_num(&notional, oi->open_interest_notional, NULL));
 				break;
 			}
 		case CK_FUNDING:
 			{
 				const PerpsFunding *fr = &res->u.funding[0];
+				TimestampTz at = batch_ts;
+				Datum		rate,
+							predicted,
+							hours;
 
 				if (fr->rate == NULL)
 					ereport(ERROR,
@@ -242,61 +140,33 @@ collect_write(CollectPlans *p, const PerpsFetchJob *job, CollectKind k, Timestam
 				 * keys it by its own time of the rate, else the batch's.
 				 */
 				if (fr->next_funding_time_us != PERPS_TS_NONE)
-					values[1] = perps_fetch_timestamptz(fr->next_funding_time_us);
+					at = DatumGetTimestampTz(perps_timestamptz(fr->next_funding_time_us));
 				else if (fr->funding_time_us != PERPS_TS_NONE)
-					values[1] = perps_fetch_timestamptz(fr->funding_time_us);
-				collect_num(values, nulls, 2, fr->rate, NULL, false);
-				collect_num(values, nulls, 3, fr->predicted_rate, NULL, false);
-				collect_num(values, nulls, 4, fr->interval_hours, NULL, false);
-				rows = collect_exec(p->funding, values, nulls);
+					at = DatumGetTimestampTz(perps_timestamptz(fr->funding_time_us));
+				perps_store_funding(store, job->market_id, at, collect_num(&rate, fr->rate, NULL),
+									collect_num(&predicted, fr->predicted_rate, NULL),
+									collect_num(&hours, fr->interval_hours, NULL));
 				break;
 			}
 		case CK_ORDERBOOK:
 			{
 				const PerpsBook *b = res->u.book;
-				Datum		full_bids = perps_fetch_book_side(job->exchange, b->bids, b->nbids, true,
-															  res->qty_mult, INT_MAX);
-				Datum		full_asks = perps_fetch_book_side(job->exchange, b->asks, b->nasks, false,
-															  res->qty_mult, INT_MAX);
+				Datum		bids = perps_book_side_array(job->exchange, b->bids, b->nbids, true,
+														 res->qty_mult, INT_MAX);
+				Datum		asks = perps_book_side_array(job->exchange, b->asks, b->nasks, false,
+														 res->qty_mult, INT_MAX);
 				PerpsNumBook book;
-				PerpsSlippageRow slip[PERPS_SLIPPAGE_STD_ROWS];
-				int			nslip;
 
-				/* validates the full book (crossed, unsorted, bad values) */
-				perps_book_from_arrays(DatumGetArrayTypeP(full_bids), DatumGetArrayTypeP(full_asks), &book);
-
-				values[2] = perps_fetch_book_side(job->exchange, b->bids, b->nbids, true, res->qty_mult,
-												  perps_orderbook_store_levels);
-				values[3] = perps_fetch_book_side(job->exchange, b->asks, b->nasks, false, res->qty_mult,
-												  perps_orderbook_store_levels);
-				values[4] = Int64GetDatum(b->seq);
-				nulls[4] = !b->has_seq;
-				rows = collect_exec(p->book, values, nulls);
-
-				memset(nulls + 2, 0, sizeof(bool) * 18);
-				if (perps_book_liquidity_row(&book, values + 2, nulls + 2))
-					rows += collect_exec(p->liquidity, values, nulls);
-
-				nslip = perps_book_slippage_rows(&book, slip);
-				for (int i = 0; i < nslip; i++)
-				{
-					memset(nulls + 2, 0, sizeof(bool) * 6);
-					values[2] = NumericGetDatum(slip[i].amount);
-					values[3] = CStringGetTextDatum(slip[i].is_buy ? "buy" : "sell");
-					values[4] = NumericGetDatum(slip[i].mid_price);
-					values[5] = slip[i].avg_price ? NumericGetDatum(slip[i].avg_price) : (Datum) 0;
-					nulls[5] = slip[i].avg_price == NULL;
-					values[6] = slip[i].slippage_bps ? NumericGetDatum(slip[i].slippage_bps) : (Datum) 0;
-					nulls[6] = slip[i].slippage_bps == NULL;
-					values[7] = BoolGetDatum(slip[i].feasible);
-					rows += collect_exec(p->slippage, values, nulls);
-				}
+				/* the store validates it (crossed, unsorted, bad values) */
+				perps_book_deconstruct(DatumGetArrayTypeP(bids), DatumGetArrayTypeP(asks), &book);
+				perps_store_book(store, job->market_id, batch_ts, &book, perps_orderbook_store_levels,
+								 b->seq, b->has_seq);
 				break;
 			}
 		default:
 			elog(ERROR, "unknown collect kind %d", (int) k);
 	}
-	return rows;
+	return (int) perps_store_flush(store);
 }
 
 /* Runs a step in a subtransaction: NULL, or its error message. */
@@ -314,7 +184,7 @@ collect_guarded(void (*fn) (void *arg), void *arg)
 
 typedef struct CollectStepArgs
 {
-	CollectPlans *plans;
+	PerpsStore *store;
 	const PerpsFetchJob *job;
 	CollectKind kind;
 	TimestampTz batch_ts;
@@ -327,36 +197,26 @@ collect_step_write(void *arg)
 {
 	CollectStepArgs *a = arg;
 
-	a->rows = collect_write(a->plans, a->job, a->kind, a->batch_ts);
+	a->rows = collect_write(a->store, a->job, a->kind, a->batch_ts);
 }
 
 static void
 collect_step_refresh(void *arg)
 {
 	CollectStepArgs *a = arg;
-	Oid			argtypes[1] = {TEXTOID};
-	Datum		args[1];
-	int			rc;
 
-	args[0] = CStringGetTextDatum(a->exchange);
-	rc = SPI_execute_with_args("SELECT perps_stats.refresh_markets($1)", 1, argtypes, args, NULL, false, 1);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));
+	perps_refresh_markets_of(a->exchange);
 }
 
+/* An error of the round into ingest_events, through the store. */
 static void
-collect_event(CollectPlans *p, int exchange_id, int market_id, const char *msg, TimestampTz ts)
+collect_event(PerpsStore *store, int exchange_id, int market_id, const char *msg, TimestampTz ts)
 {
-	Datum		values[4];
-	bool		nulls[4] = {false, false, false, false};
-
 	if (exchange_id == 0)
 		return;
-	values[0] = Int16GetDatum((int16) exchange_id);
-	values[1] = Int32GetDatum(market_id);
-	values[2] = CStringGetTextDatum(msg);
-	values[3] = TimestampTzGetDatum(ts);
-	(void) collect_exec(p->event, values, nulls);
+	perps_store_reset(store);
+	perps_store_event(store, (int16) exchange_id, market_id, "error", msg, ts, ts, NULL, NULL);
+	(void) perps_store_flush(store);
 }
 
 static void
@@ -388,7 +248,7 @@ collect(PG_FUNCTION_ARGS)
 	Oid			argtypes[2] = {TEXTARRAYOID, TEXTARRAYOID};
 	Datum		args[2];
 	char		argnulls[2];
-	CollectPlans plans;
+	PerpsStore *store;
 	PerpsFetchJob *jobs;
 	char	  **refresh_error;	/* per market: why its venue's refresh failed */
 	int			nmarkets;
@@ -405,7 +265,7 @@ collect(PG_FUNCTION_ARGS)
 	argnulls[1] = PG_ARGISNULL(1) ? 'n' : ' ';
 
 	SPI_connect();
-	collect_prepare_plans(&plans);
+	store = perps_store_new(cxt, "collect");
 
 	/* the watched markets, venue by venue, and whether they are listed */
 	rc = SPI_execute_with_args(
@@ -488,7 +348,7 @@ collect(PG_FUNCTION_ARGS)
 		{
 			CollectStepArgs a = {0};
 
-			a.plans = &plans;
+			a.store = store;
 			a.job = job;
 			a.kind = k;
 			a.batch_ts = batch_ts;
@@ -497,7 +357,7 @@ collect(PG_FUNCTION_ARGS)
 		}
 		collect_emit(rsinfo, job->exchange, job->symbol, collect_kind_names[k], rows, error);
 		if (error)
-			collect_event(&plans, job->exchange_id, job->market_id,
+			collect_event(store, job->exchange_id, job->market_id,
 						  psprintf("%s %s: %s", job->symbol, collect_kind_names[k], error), batch_ts);
 	}
 

@@ -54,7 +54,6 @@ StreamMarket *stream_markets;
 int			stream_nmarkets;
 PerpsStreamStatus worker_status;
 MemoryContext stream_cxt;
-MemoryContext batch_cxt;
 MemoryContext frame_cxt;
 
 static int	status_slot = -1;
@@ -65,7 +64,7 @@ static TimestampTz last_markets_refresh;	/* qty_in_contracts venues: the last re
 TimestampTz
 stream_ts(int64 us)
 {
-	return DatumGetTimestampTz(perps_fetch_timestamptz(us));
+	return DatumGetTimestampTz(perps_timestamptz(us));
 }
 
 void
@@ -208,11 +207,7 @@ stream_market_by_native(const char *native)
 static void
 stream_refresh_markets(void *arg)
 {
-	Oid			argtypes[1] = {TEXTOID};
-	Datum		args[1] = {CStringGetTextDatum((const char *) arg)};
-
-	if (SPI_execute_with_args("SELECT perps_stats.refresh_markets($1)", 1, argtypes, args, NULL, false, 1) != SPI_OK_SELECT)
-		elog(ERROR, "perps_stats.refresh_markets failed");
+	perps_refresh_markets_of((const char *) arg);
 }
 
 /*
@@ -524,8 +519,7 @@ perps_stream_main(Datum arg)
 	 * frame (a large malloc also makes glibc consolidate the small chunks
 	 * json-c just freed).
 	 */
-	batch_cxt = AllocSetContextCreate(stream_cxt, "perps_stats stream batch",
-									  0, 256 * 1024, ALLOCSET_DEFAULT_MAXSIZE);
+	stream_store = perps_store_new(stream_cxt, "stream");
 	frame_cxt = AllocSetContextCreate(stream_cxt, "perps_stats stream frame",
 									  0, 256 * 1024, ALLOCSET_DEFAULT_MAXSIZE);
 

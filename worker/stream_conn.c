@@ -130,7 +130,7 @@ conn_drain(int k, bool count_bytes, int limit)
 /*
  * Hands every frame received on any connection to the frame handler,
  * flushing each flush_rows rows on the way (a batch stays the size the
- * settings give, its memory in batch_cxt's first block); when a flush
+ * settings give, its memory in the store's first block); when a flush
  * fails the buffers take rows up to their bound, and then the worker stops
  * reading (backpressure).
  */

@@ -32,7 +32,9 @@
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
-#include "fetch.h"
+#include "convert.h"
+#include "guard.h"
+#include "request.h"
 #include "perps_stats.h"
 
 static void
@@ -88,18 +90,12 @@ trade_id_int(const char *s, int64 *out)
 	return true;
 }
 
+/* a trade taken: its qty times mult (contracts to base units; NULL or "": none) */
 static void
 trade_row(const StreamMarket *m, int64 ts_us, const char *trade_id, const char *price, const char *qty,
-		  bool is_buy)
+		  const char *mult, bool is_buy)
 {
-	TradeRow   *r = stream_rowbuf_add(&stream_buf.trades, sizeof(TradeRow));
-
-	r->market_id = m->market_id;
-	r->ts_us = ts_us;
-	r->trade_id = stream_batch_strdup(trade_id);
-	r->price = stream_batch_strdup(price);
-	r->qty = stream_batch_strdup(qty);
-	r->is_buy = is_buy;
+	stream_add_trade(m->market_id, ts_us, trade_id, price, qty, mult && mult[0] ? mult : NULL, is_buy);
 }
 
 /* What a refetch could not recover: a gap row (and the count). */
@@ -209,7 +205,7 @@ handle_trades(StreamMarket *m, const PerpsStreamEvent *ev)
 		}
 		m->have_last_trade = true;
 		m->last_trade_us = Max(m->last_trade_us, t->ts_us);
-		trade_row(m, t->ts_us, t->trade_id, t->price, stream_base_qty(m, t->qty), t->is_buy);
+		trade_row(m, t->ts_us, t->trade_id, t->price, t->qty, m->contract_size, t->is_buy);
 	}
 }
 
@@ -349,8 +345,7 @@ stream_refetch_step(void)
 		}
 		else if (t->ts_us < r->since_us || t->ts_us > r->until_us)
 			continue;
-		trade_row(m, t->ts_us, t->trade_id, t->price,
-				  mult ? stream_qty_times(t->qty, mult) : stream_base_qty(m, t->qty), t->is_buy);
+		trade_row(m, t->ts_us, t->trade_id, t->price, t->qty, mult ? mult : m->contract_size, t->is_buy);
 		r->got++;
 		worker_status.trades_refetched++;
 	}
@@ -406,41 +401,24 @@ stream_refetch_step(void)
 	}
 	MemoryContextDelete(cxt);
 }
+
 /*
  * The funding rate of the period ending at the next funding time: a row
- * when it changed; within a batch one row per (market, funding time), the
- * newest (the flush upserts).
+ * when it changed (the store keeps the newest of a batch, and a newer
+ * observation replaces the stored one).
  */
 static void
 add_funding(StreamMarket *m, const PerpsStreamEvent *ev)
 {
-	FundingRow *rows = stream_buf.funding.rows;
-	FundingRow *r = NULL;
-	MemoryContext old;
-
 	if (m->funding_time_us == ev->next_funding_time_us && strcmp(m->funding_rate, ev->funding_rate) == 0)
 		return;
 	if (strlen(ev->funding_rate) > PERPS_DECIMAL_MAX_LEN)
 		return;
 	m->funding_time_us = ev->next_funding_time_us;
 	strlcpy(m->funding_rate, ev->funding_rate, sizeof(m->funding_rate));
-	for (int i = stream_buf.funding.n - 1; i >= 0; i--)
-		if (rows[i].market_id == m->market_id && rows[i].funding_time_us == ev->next_funding_time_us)
-		{
-			r = &rows[i];
-			break;
-		}
-	if (r == NULL)
-	{
-		r = stream_rowbuf_add(&stream_buf.funding, sizeof(FundingRow));
-		r->market_id = m->market_id;
-		r->funding_time_us = ev->next_funding_time_us;
-	}
-	old = MemoryContextSwitchTo(batch_cxt);
-	r->rate = pstrdup(ev->funding_rate);
-	r->interval_hours = ev->funding_interval_hours ? pstrdup(ev->funding_interval_hours) :
-		m->funding_hours[0] ? pstrdup(m->funding_hours) : NULL;
-	MemoryContextSwitchTo(old);
+	stream_add_funding(m->market_id, ev->next_funding_time_us, ev->funding_rate,
+					   ev->funding_interval_hours ? ev->funding_interval_hours :
+					   m->funding_hours[0] ? m->funding_hours : NULL);
 }
 
 static void
@@ -448,7 +426,6 @@ handle_ticker(StreamMarket *m, const PerpsStreamEvent *ev)
 {
 	const char *f[STREAM_NTICKER + 1];
 	const char *cs;
-	TickerRow  *r;
 	int			k0;
 
 	ticker_fields(&ev->ticker, f);
@@ -527,11 +504,7 @@ handle_ticker(StreamMarket *m, const PerpsStreamEvent *ev)
 			m->tick_present[STREAM_TICK_CHANGE] = true;
 		}
 	}
-	r = stream_rowbuf_add(&stream_buf.tickers, sizeof(TickerRow));
-	r->market_id = m->market_id;
-	r->ts_us = ev->ts_us;
-	for (int k = 0; k < STREAM_NTICKER; k++)
-		r->f[k] = m->tick_present[k] ? stream_batch_strdup(m->tick[k]) : NULL;
+	stream_add_ticker(m->market_id, ev->ts_us, m->tick, m->tick_present);
 }
 
 void

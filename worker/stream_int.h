@@ -14,8 +14,8 @@
  * A worker is one process with one thread: these globals are its state,
  * shared by the files above and by nothing else.
  *
- * Memory: stream_cxt holds the long-lived state (markets, plans' owner);
- * batch_cxt the buffered rows, reset after each successful flush;
+ * Memory: stream_cxt holds the long-lived state (markets, the store);
+ * the store's own context the buffered rows, reset after each successful flush;
  * frame_cxt one frame's parse, reset after each frame.  Local books and
  * the connections are malloc'd (plain C) and freed at exit.
  *
@@ -33,8 +33,11 @@
 
 #include "adapter.h"
 #include "book_math.h"
-#include "fetch.h"
+#include "convert.h"
+#include "guard.h"
+#include "request.h"
 #include "stream_book.h"
+#include "store.h"
 #include "stream_status.h"
 
 #define STREAM_MAX_MARKETS 200
@@ -116,85 +119,6 @@ typedef struct StreamMarket
 	bool		trades_interrupted; /* its trade connection closed since */
 } StreamMarket;
 
-typedef struct TradeRow
-{
-	int32		market_id;
-	int64		ts_us;
-	char	   *trade_id;
-	char	   *price;
-	char	   *qty;
-	bool		is_buy;
-} TradeRow;
-
-typedef struct FundingRow
-{
-	int32		market_id;
-	int64		funding_time_us;
-	char	   *rate;
-	char	   *interval_hours;	/* NULL = SQL NULL */
-} FundingRow;
-
-typedef struct TickerRow
-{
-	int32		market_id;
-	int64		ts_us;
-	char	   *f[STREAM_NTICKER];	/* NULL = SQL NULL */
-} TickerRow;
-
-typedef struct BookRow
-{
-	int32		market_id;
-	int64		ts_us;
-	int64		seq;
-	char	   *bids;			/* numeric[] literal */
-	char	   *asks;
-} BookRow;
-
-/* computed from the full book when it is stored */
-typedef struct LiquidityRow
-{
-	int32		market_id;
-	int64		ts_us;
-	Datum		values[PERPS_LIQUIDITY_ROW_NATTS];
-	bool		nulls[PERPS_LIQUIDITY_ROW_NATTS];
-} LiquidityRow;
-
-typedef struct SlipRow
-{
-	int32		market_id;
-	int64		ts_us;
-	PerpsSlippageRow r;
-} SlipRow;
-
-typedef struct EventRow
-{
-	int32		market_id;		/* 0: none */
-	char	   *kind;
-	char	   *message;
-	TimestampTz range_start;	/* 0: NULL */
-	TimestampTz range_end;
-	char	   *first_id;		/* the first and last missing id; NULL: none */
-	char	   *last_id;
-} EventRow;
-
-typedef struct RowBuf
-{
-	int			n;
-	int			cap;
-	void	   *rows;
-} RowBuf;
-
-typedef struct StreamBuffers
-{
-	RowBuf		trades,
-				tickers,
-				books,
-				events,
-				liquidity,
-				slippage,
-				funding;
-} StreamBuffers;
-
 /* stream.c: the venue, its markets, the status */
 extern int32 stream_exchange_id;
 extern const PerpsAdapter *stream_adapter;
@@ -205,7 +129,6 @@ extern StreamMarket *stream_markets;
 extern int	stream_nmarkets;
 extern PerpsStreamStatus worker_status;
 extern MemoryContext stream_cxt;
-extern MemoryContext batch_cxt;
 extern MemoryContext frame_cxt;
 
 extern void stream_set_state(const char *state);
@@ -218,11 +141,16 @@ extern StreamMarket *stream_market_by_native(const char *native);
 extern bool stream_in_xact(void (*fn) (void *arg), void *arg, const char *activity, const char *what);
 extern bool stream_fetch(PerpsFetchJob *job, MemoryContext cxt, const char *activity);
 
-/* stream_flush.c */
-extern StreamBuffers stream_buf;
-extern void *stream_rowbuf_add(RowBuf *b, size_t size);
-extern char *stream_batch_strdup(const char *s);
+/* stream_flush.c: the batch (store.h), and what adds to it */
+extern PerpsStore *stream_store;
 extern bool stream_decimal_storable(const char *s);
+extern void stream_add_trade(int32 market_id, int64 ts_us, const char *trade_id, const char *price,
+							 const char *qty, const char *qty_mult, bool is_buy);
+extern void stream_add_ticker(int32 market_id, int64 ts_us, char f[][PERPS_DECIMAL_MAX_LEN + 1],
+							  const bool *present);
+extern void stream_add_funding(int32 market_id, int64 funding_time_us, const char *rate,
+							   const char *interval_hours);
+extern void stream_add_book(int32 market_id, int64 ts_us, const PerpsNumBook *book, int64 seq);
 extern void stream_add_event(int32 market_id, const char *kind, TimestampTz start, TimestampTz end,
 							 const char *fmt,...) pg_attribute_printf(5, 6);
 extern void stream_add_gap(int32 market_id, TimestampTz start, TimestampTz end,
@@ -255,7 +183,6 @@ extern void stream_refetch_give_up(const char *why);
 extern void stream_trades_resume(void);
 
 /* stream_sync.c */
-extern const char *stream_base_qty(const StreamMarket *m, const char *qty);
 extern const char *stream_qty_times(const char *qty, const char *contract_size);
 extern void stream_handle_book(StreamMarket *m, const PerpsStreamEvent *ev);
 extern void stream_store_book(StreamMarket *m);

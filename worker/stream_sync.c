@@ -27,7 +27,9 @@
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
-#include "fetch.h"
+#include "convert.h"
+#include "guard.h"
+#include "request.h"
 #include "perps_stats.h"
 
 /*
@@ -44,30 +46,9 @@ stream_qty_times(const char *qty, const char *contract_size)
 	if (qty == NULL || contract_size == NULL || contract_size[0] == '\0')
 		return qty;
 	old = MemoryContextSwitchTo(frame_cxt);
-	out = DatumGetCString(DirectFunctionCall1(numeric_out, perps_fetch_qty(qty, contract_size)));
+	out = DatumGetCString(DirectFunctionCall1(numeric_out, perps_qty(qty, contract_size)));
 	MemoryContextSwitchTo(old);
 	return out;
-}
-
-const char *
-stream_base_qty(const StreamMarket *m, const char *qty)
-{
-	return stream_qty_times(qty, m->contract_size);
-}
-
-static char *
-side_literal(const StreamMarket *m, const PerpsLocalSide *side, int levels)
-{
-	StringInfoData s;
-	int			n = Min(side->n, levels);
-
-	initStringInfo(&s);
-	appendStringInfoChar(&s, '{');
-	for (int i = 0; i < n; i++)
-		appendStringInfo(&s, "%s{%s,%s}", i ? "," : "", side->levels[i].price,
-						 stream_base_qty(m, side->levels[i].qty));
-	appendStringInfoChar(&s, '}');
-	return s.data;
 }
 
 /* One side of the local book as numerics (in the current memory context). */
@@ -81,48 +62,36 @@ num_side(const StreamMarket *m, const PerpsLocalSide *side, PerpsNumSide *out)
 	{
 		out->price[i] = DatumGetNumeric(DirectFunctionCall3(numeric_in, CStringGetDatum(side->levels[i].price),
 															ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1)));
-		out->qty[i] = DatumGetNumeric(perps_fetch_qty(side->levels[i].qty,
+		out->qty[i] = DatumGetNumeric(perps_qty(side->levels[i].qty,
 													  m->contract_size[0] ? m->contract_size : NULL));
 	}
 }
 
 /*
- * The liquidity_depth row and the standard slippage rows of the full book
- * (book_math.h), buffered with the snapshot.  The book math checks the
- * book and ereports on a bad one: that is caught, counted and the rows
- * left out (no resource is held here, only memory of batch_cxt).
+ * The book as it stands into the batch (the store computes its
+ * liquidity_depth and slippage rows from all its levels).  A book the
+ * store refuses (crossed, unsorted, bad values) adds nothing: that is
+ * caught and said in the status; no resource is held here, only memory of
+ * book_cxt, emptied after each book.
  */
-static void
-store_book_analytics(StreamMarket *m)
+void
+stream_store_book(StreamMarket *m)
 {
-	MemoryContext old = MemoryContextSwitchTo(batch_cxt);
-	int			nliq = stream_buf.liquidity.n;
-	int			nslip = stream_buf.slippage.n;
+	static MemoryContext book_cxt = NULL;
+	MemoryContext old;
 
+	if (!m->book.valid || m->book.seq == m->stored_seq)
+		return;
+	if (book_cxt == NULL)
+		book_cxt = AllocSetContextCreate(stream_cxt, "perps_stats stream book", ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(book_cxt);
 	PG_TRY();
 	{
 		PerpsNumBook book;
-		PerpsSlippageRow slip[PERPS_SLIPPAGE_STD_ROWS];
-		LiquidityRow *lr;
-		int			ns;
 
 		num_side(m, &m->book.bids, &book.bids);
 		num_side(m, &m->book.asks, &book.asks);
-		perps_book_check(&book);
-		lr = stream_rowbuf_add(&stream_buf.liquidity, sizeof(LiquidityRow));
-		lr->market_id = m->market_id;
-		lr->ts_us = m->book.ts_us;
-		if (!perps_book_liquidity_row(&book, lr->values, lr->nulls))
-			stream_buf.liquidity.n--;	/* a side is empty: no mid */
-		ns = perps_book_slippage_rows(&book, slip);
-		for (int i = 0; i < ns; i++)
-		{
-			SlipRow    *sr = stream_rowbuf_add(&stream_buf.slippage, sizeof(SlipRow));
-
-			sr->market_id = m->market_id;
-			sr->ts_us = m->book.ts_us;
-			sr->r = slip[i];
-		}
+		stream_add_book(m->market_id, m->book.ts_us, &book, m->book.seq);
 	}
 	PG_CATCH();
 	{
@@ -131,33 +100,13 @@ store_book_analytics(StreamMarket *m)
 		MemoryContextSwitchTo(stream_cxt);
 		edata = CopyErrorData();
 		FlushErrorState();
-		stream_buf.liquidity.n = nliq;
-		stream_buf.slippage.n = nslip;
-		stream_set_error("%s book: no liquidity rows: %s", m->native, edata->message);
+		stream_set_error("%s book not stored: %s", m->native, edata->message);
 		FreeErrorData(edata);
 	}
 	PG_END_TRY();
 	MemoryContextSwitchTo(old);
-}
-
-void
-stream_store_book(StreamMarket *m)
-{
-	BookRow    *r;
-	MemoryContext old;
-
-	if (!m->book.valid || m->book.seq == m->stored_seq)
-		return;
-	r = stream_rowbuf_add(&stream_buf.books, sizeof(BookRow));
-	old = MemoryContextSwitchTo(batch_cxt);
-	r->market_id = m->market_id;
-	r->ts_us = m->book.ts_us;
-	r->seq = m->book.seq;
-	r->bids = side_literal(m, &m->book.bids, perps_orderbook_store_levels);
-	r->asks = side_literal(m, &m->book.asks, perps_orderbook_store_levels);
-	MemoryContextSwitchTo(old);
+	MemoryContextReset(book_cxt);
 	m->stored_seq = m->book.seq;
-	store_book_analytics(m);
 }
 
 static void

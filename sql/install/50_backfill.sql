@@ -353,15 +353,19 @@ BEGIN
 END
 $$;
 
--- One chunk of klines: fetches the grid points [p_from, p_to] (at most one
--- page) and writes them in one statement (fetched rows stream straight into
--- the INSERT).  Returns the rows the venue sent and the rows new to the
--- table (or, with p_force, written).
---
--- Partitions: a window of a few days gets its days' partitions first; a
--- longer one (coarse intervals) is written first and the days its rows put
--- into the default partition then get theirs (_create_partition moves the
--- rows), so no partition is created for days the venue has no data for.
+-- One writer per table: the backfill's rows go through the same C writer as
+-- collect()'s and the stream workers' (src/store.c), with one clash policy
+-- per table: a repeated trade is ignored; a newer observation of a funding
+-- period or a kline replaces the stored one (force => true now only fetches
+-- covered ranges again).
+CREATE FUNCTION perps_stats._store_rows(p_rows anyarray)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'perps_stats_store_rows'
+LANGUAGE C VOLATILE STRICT;
+COMMENT ON FUNCTION perps_stats._store_rows(anyarray) IS
+    'Writes rows of a time-series table (an array of its row type) with the table''s clash policy; returns the rows written';
+REVOKE ALL ON FUNCTION perps_stats._store_rows(anyarray) FROM PUBLIC;
+
 CREATE FUNCTION perps_stats._backfill_klines_chunk(p_exchange text, p_symbol text, p_market int,
                                                    p_interval text, p_from timestamptz, p_to timestamptz,
                                                    p_page int, p_force boolean,
@@ -377,34 +381,18 @@ DECLARE
     v_first  date := (p_from AT TIME ZONE 'UTC')::date;
     v_last   date := (p_to AT TIME ZONE 'UTC')::date;
     v_short  boolean := v_last - v_first < 7;
+    v_rows   perps_stats.klines[];
 BEGIN
     IF v_short THEN
         PERFORM perps_stats._backfill_partition('klines', d::date) FROM generate_series(v_first, v_last, interval '1 day') d;
     END IF;
-    IF p_force THEN
-        WITH f AS (SELECT DISTINCT ON (k.open_time) k.* FROM
-                       perps_stats.fetch_klines(p_exchange, p_symbol, p_interval, p_from, v_until, p_page) k
-                    WHERE k.open_time BETWEEN p_from AND p_to ORDER BY k.open_time),
-             i AS (INSERT INTO perps_stats.klines AS t
-                   SELECT p_market, p_interval, f.open_time, f.close_time, f.open, f.high, f.low, f.close,
-                          f.volume, f.turnover, f.trade_count FROM f
-                   ON CONFLICT (market_id, "interval", open_time) DO UPDATE
-                      SET close_time = EXCLUDED.close_time, open = EXCLUDED.open, high = EXCLUDED.high,
-                          low = EXCLUDED.low, close = EXCLUDED.close, volume = EXCLUDED.volume,
-                          turnover = EXCLUDED.turnover, trade_count = EXCLUDED.trade_count
-                   RETURNING 1)
-        SELECT (SELECT count(*) FROM f), (SELECT count(*) FROM i) INTO fetched, inserted;
-    ELSE
-        WITH f AS (SELECT k.* FROM
-                       perps_stats.fetch_klines(p_exchange, p_symbol, p_interval, p_from, v_until, p_page) k
-                    WHERE k.open_time BETWEEN p_from AND p_to),
-             i AS (INSERT INTO perps_stats.klines
-                   SELECT p_market, p_interval, f.open_time, f.close_time, f.open, f.high, f.low, f.close,
-                          f.volume, f.turnover, f.trade_count FROM f
-                   ON CONFLICT DO NOTHING
-                   RETURNING 1)
-        SELECT (SELECT count(*) FROM f), (SELECT count(*) FROM i) INTO fetched, inserted;
-    END IF;
+    SELECT array_agg(ROW(p_market, p_interval, k.open_time, k.close_time, k.open, k.high, k.low, k.close,
+                         k.volume, k.turnover, k.trade_count)::perps_stats.klines ORDER BY k.open_time)
+      INTO v_rows
+      FROM perps_stats.fetch_klines(p_exchange, p_symbol, p_interval, p_from, v_until, p_page) k
+     WHERE k.open_time BETWEEN p_from AND p_to;
+    fetched := coalesce(cardinality(v_rows), 0);
+    inserted := CASE WHEN fetched > 0 THEN perps_stats._store_rows(v_rows) ELSE 0 END;
     IF NOT v_short AND inserted > 0 THEN
         PERFORM perps_stats._backfill_partition('klines', x.day)
            FROM (SELECT DISTINCT (k.open_time AT TIME ZONE 'UTC')::date AS day FROM perps_stats.klines_default k
@@ -414,7 +402,6 @@ BEGIN
 END
 $$;
 
--- One chunk of funding history [p_from, p_to].
 CREATE FUNCTION perps_stats._backfill_funding_chunk(p_exchange text, p_symbol text, p_market int,
                                                     p_from timestamptz, p_to timestamptz, p_force boolean,
                                                     OUT fetched bigint, OUT inserted bigint)
@@ -437,23 +424,10 @@ BEGIN
     END IF;
     PERFORM perps_stats._backfill_partition('funding_rates', d.day)
        FROM (SELECT DISTINCT (r.funding_time AT TIME ZONE 'UTC')::date AS day FROM unnest(v_rows) r) d;
-    IF p_force THEN
-        INSERT INTO perps_stats.funding_rates
-        SELECT DISTINCT ON (r.funding_time) r.* FROM unnest(v_rows) r ORDER BY r.funding_time
-        ON CONFLICT (market_id, funding_time) DO UPDATE
-           SET rate = EXCLUDED.rate, predicted_rate = EXCLUDED.predicted_rate,
-               interval_hours = EXCLUDED.interval_hours;
-    ELSE
-        INSERT INTO perps_stats.funding_rates SELECT * FROM unnest(v_rows) ON CONFLICT DO NOTHING;
-    END IF;
-    GET DIAGNOSTICS inserted = ROW_COUNT;
+    inserted := perps_stats._store_rows(v_rows);
 END
 $$;
 
--- One chunk of trade history [p_from, p_to]: fetch_trades pages through it
--- (the venue's page size, its own pagination) and the rows stream into one
--- INSERT; the trades' primary key (market, trade id, time) keeps it
--- idempotent.  Then the range is recorded as covered.
 CREATE FUNCTION perps_stats._backfill_trades_chunk(p_exchange text, p_symbol text, p_market int,
                                                    p_from timestamptz, p_to timestamptz,
                                                    OUT fetched bigint, OUT inserted bigint)
@@ -461,15 +435,17 @@ RETURNS record
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    v_rows  perps_stats.trades[];
 BEGIN
     PERFORM perps_stats._backfill_partition('trades', d::date)
        FROM generate_series((p_from AT TIME ZONE 'UTC')::date, (p_to AT TIME ZONE 'UTC')::date, interval '1 day') d;
-    WITH f AS (SELECT t.* FROM perps_stats.fetch_trades(p_exchange, p_symbol, p_from, p_to, NULL) t
-                WHERE t.ts BETWEEN p_from AND p_to),
-         i AS (INSERT INTO perps_stats.trades (market_id, ts, trade_id, price, qty, side)
-               SELECT p_market, f.ts, f.trade_id, f.price, f.qty, f.side FROM f
-               ON CONFLICT DO NOTHING RETURNING 1)
-    SELECT (SELECT count(*) FROM f), (SELECT count(*) FROM i) INTO fetched, inserted;
+    SELECT array_agg(ROW(p_market, t.ts, t.trade_id, t.price, t.qty, t.side)::perps_stats.trades)
+      INTO v_rows
+      FROM perps_stats.fetch_trades(p_exchange, p_symbol, p_from, p_to, NULL) t
+     WHERE t.ts BETWEEN p_from AND p_to;
+    fetched := coalesce(cardinality(v_rows), 0);
+    inserted := CASE WHEN fetched > 0 THEN perps_stats._store_rows(v_rows) ELSE 0 END;
     PERFORM perps_stats._trade_covered(p_exchange, p_symbol, p_from, p_to);
 END
 $$;
@@ -1021,7 +997,7 @@ REVOKE ALL ON FUNCTION perps_stats._backfill_partition(name, date) FROM PUBLIC;
 
 -- perps_collector (created by part 30) may run backfills: EXECUTE on the
 -- procedure, its helpers and the pg_cron wrappers, and the writes a backfill
--- makes (UPDATE on klines and funding_rates is for force => true).  Daily
+-- makes (UPDATE on klines and funding_rates: a newer observation replaces).  Daily
 -- partitions come from _backfill_partition, with the owner's rights.
 DO $$
 BEGIN
@@ -1042,7 +1018,8 @@ BEGIN
             perps_stats._kline_gaps(text, text, int, text, timestamptz, timestamptz, boolean),
             perps_stats._funding_gaps(text, text, int, interval, timestamptz, timestamptz, boolean),
             perps_stats._trade_gaps(text, text, timestamptz, timestamptz, boolean),
-            perps_stats._trade_covered(text, text, timestamptz, timestamptz)
+            perps_stats._trade_covered(text, text, timestamptz, timestamptz),
+            perps_stats._store_rows(anyarray)
             TO perps_collector;
         GRANT INSERT, UPDATE ON perps_stats.klines, perps_stats.funding_rates TO perps_collector;
         GRANT INSERT ON perps_stats.trades, perps_stats.ingest_events TO perps_collector;

@@ -1,0 +1,740 @@
+/*-------------------------------------------------------------------------
+ *
+ * request.c
+ *		Requests to the venues: resolve the venue and the market, let the
+ *		venue's adapter build its requests, run any number of them together
+ *		through the HTTP layer (each venue within its rate limit, identical
+ *		requests sent once), let the adapter parse the bodies.  The fetch_*
+ *		functions, collect(), the stream workers' REST calls and the
+ *		backfill all request through here (see request.h).
+ *
+ * Nothing here knows a venue: every venue-specific fact is in its adapter.
+ *
+ * Memory: an adapter's arena allocates in the context given to
+ * perps_request_ctx_init, with MCXT_ALLOC_NO_OOM (an adapter never
+ * longjmps); results and messages live there.
+ *
+ * Snapshots: look-ups run with read_only = false so that they see the
+ * markets a refresh earlier in the same call wrote.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "perps_pg.h"
+
+#include "access/htup_details.h"
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/memutils.h"
+
+#include "guard.h"
+#include "http.h"
+#include "request.h"
+
+/* ---- arena for the adapters ---- */
+
+static void *
+request_arena_alloc(void *state, size_t size)
+{
+	return MemoryContextAllocExtended((MemoryContext) state, size,
+									  MCXT_ALLOC_HUGE | MCXT_ALLOC_NO_OOM);
+}
+
+void
+perps_request_ctx_init(PerpsCtx *ctx, MemoryContext cxt)
+{
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->arena.alloc = request_arena_alloc;
+	ctx->arena.state = cxt;
+	ctx->status = PERPS_OK;
+}
+
+/* ---- errors ---- */
+
+
+void
+perps_fetch_error_set(PerpsFetchError *e, int sqlstate, char *msg, char *detail)
+{
+	if (e->sqlstate != 0)
+		return;					/* the first error wins */
+	e->sqlstate = sqlstate;
+	e->msg = msg;
+	e->detail = detail;
+}
+
+void
+perps_fetch_error_raise(const PerpsFetchError *e)
+{
+	ereport(ERROR,
+			(errcode(e->sqlstate),
+			 errmsg_internal("%s", e->msg),
+			 e->detail ? errdetail_internal("%s", e->detail) : 0,
+			 e->hint ? errhint("%s", e->hint) : 0));
+}
+
+static void
+request_status_error(const char *venue, PerpsMethod m, const PerpsCtx *ctx, PerpsStatus st, PerpsFetchError *e)
+{
+	const char *method = perps_method_names[m];
+	const char *msg = ctx->errmsg[0] ? ctx->errmsg : "no details";
+
+	switch (st)
+	{
+		case PERPS_UNSUPPORTED:
+			perps_fetch_error_set(e, ERRCODE_FEATURE_NOT_SUPPORTED,
+							psprintf("%s has no public endpoint for %s", venue, method),
+							ctx->errmsg[0] ? pstrdup(ctx->errmsg) : NULL);
+			break;
+		case PERPS_ERR_JSON:
+			perps_fetch_error_set(e, ERRCODE_INVALID_JSON_TEXT,
+							psprintf("could not parse the %s response of %s", method, venue),
+							pstrdup(msg));
+			break;
+		case PERPS_ERR_SHAPE:
+			perps_fetch_error_set(e, ERRCODE_DATA_EXCEPTION,
+							psprintf("unexpected %s response from %s", method, venue),
+							pstrdup(msg));
+			break;
+		case PERPS_ERR_VENUE:
+			perps_fetch_error_set(e, ERRCODE_EXTERNAL_ROUTINE_EXCEPTION,
+							psprintf("%s refused the %s request", venue, method),
+							psprintf("%s says: %s", venue, msg));
+			break;
+		case PERPS_ERR_NOT_FOUND:
+			perps_fetch_error_set(e, ERRCODE_UNDEFINED_OBJECT,
+							psprintf("%s did not return the market asked for", venue),
+							pstrdup(msg));
+			break;
+		case PERPS_ERR_ARG:
+			perps_fetch_error_set(e, ERRCODE_INVALID_PARAMETER_VALUE,
+							psprintf("%s cannot take this %s request", venue, method),
+							pstrdup(msg));
+			break;
+		case PERPS_ERR_NOMEM:
+			perps_fetch_error_set(e, ERRCODE_OUT_OF_MEMORY,
+							psprintf("out of memory parsing the %s response of %s", method, venue),
+							NULL);
+			break;
+		default:
+			perps_fetch_error_set(e, ERRCODE_INTERNAL_ERROR,
+							psprintf("adapter %s returned unknown status %d", venue, (int) st),
+							NULL);
+	}
+}
+
+/* ---- SPI look-ups ---- */
+
+bool
+perps_venue_load(const char *name, PerpsVenue *v, bool missing_ok)
+{
+	MemoryContext outer = CurrentMemoryContext;
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		args[1];
+	bool		found = false;
+	int			rc;
+
+	args[0] = CStringGetTextDatum(name);
+	SPI_connect();
+	rc = SPI_execute_with_args("SELECT id::int, rest_url, rate_limit_weight, rate_limit_window_ms "
+							   "FROM perps_stats.exchanges WHERE name = $1",
+							   1, argtypes, args, NULL, false, 1);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));
+	if (SPI_processed == 1)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[0];
+		TupleDesc	td = SPI_tuptable->tupdesc;
+		bool		isnull;
+		Datum		d;
+
+		found = true;
+		v->id = DatumGetInt32(SPI_getbinval(tup, td, 1, &isnull));
+		v->name = MemoryContextStrdup(outer, name);
+		v->rest_url = MemoryContextStrdup(outer,
+										  TextDatumGetCString(SPI_getbinval(tup, td, 2, &isnull)));
+		v->ad = perps_adapter_find(name);
+		if (v->ad)
+			v->limit = v->ad->rate_limit;
+		d = SPI_getbinval(tup, td, 3, &isnull);
+		if (!isnull)
+			v->limit.weight = DatumGetInt32(d);
+		d = SPI_getbinval(tup, td, 4, &isnull);
+		if (!isnull)
+			v->limit.window_ms = DatumGetInt32(d);
+	}
+	SPI_finish();
+
+	if (!found)
+	{
+		if (missing_ok)
+			return false;
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("exchange \"%s\" does not exist", name),
+				 errhint("The exchanges are listed in perps_stats.exchanges.")));
+	}
+	if (v->ad == NULL)
+	{
+		if (missing_ok)
+			return false;
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("exchange \"%s\" has no adapter in this build of perps_stats", name)));
+	}
+	return true;
+}
+
+static bool
+request_market_lookup(const PerpsVenue *v, const char *symbol, PerpsVenueMarket *mk)
+{
+	MemoryContext outer = CurrentMemoryContext;
+	Oid			argtypes[2] = {INT4OID, TEXTOID};
+	Datum		args[2];
+	bool		found = false;
+	int			rc;
+
+	args[0] = Int32GetDatum(v->id);
+	args[1] = CStringGetTextDatum(symbol);
+	SPI_connect();
+	rc = SPI_execute_with_args("SELECT symbol, native_symbol, contract_size::text FROM perps_stats.markets "
+							   "WHERE exchange_id = $1 AND symbol = $2",
+							   2, argtypes, args, NULL, false, 1);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));
+	if (SPI_processed == 1)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[0];
+		TupleDesc	td = SPI_tuptable->tupdesc;
+
+		found = true;
+		mk->symbol = MemoryContextStrdup(outer, SPI_getvalue(tup, td, 1));
+		mk->native_symbol = MemoryContextStrdup(outer, SPI_getvalue(tup, td, 2));
+		mk->contract_size = MemoryContextStrdup(outer, SPI_getvalue(tup, td, 3));
+	}
+	SPI_finish();
+	return found;
+}
+
+static void
+request_refresh_step(void *arg)
+{
+	(void) perps_refresh_markets((const PerpsVenue *) arg);
+}
+
+/*
+ * Refreshes a venue's markets with the owner's rights: a caller allowed to
+ * fetch (perps_collector) need not be allowed to write perps_stats.markets.
+ */
+void
+perps_refresh_markets_as_owner(const PerpsVenue *v)
+{
+	perps_run_as_owner(request_refresh_step, (void *) v);
+}
+
+
+/*
+ * The venue's reference for a global symbol: from perps_stats.markets;
+ * else from the adapter's naming rule; else (or when the adapter needs the
+ * markets list) after refreshing the markets from the venue.
+ */
+void
+perps_market_resolve(const PerpsVenue *v, const char *symbol, PerpsVenueMarket *mk)
+{
+	char		buf[128];
+
+	if (request_market_lookup(v, symbol, mk))
+		return;
+	if (!v->ad->needs_markets && v->ad->native_symbol &&
+		v->ad->native_symbol(symbol, buf, sizeof(buf)))
+	{
+		mk->symbol = pstrdup(symbol);
+		mk->native_symbol = pstrdup(buf);
+		mk->contract_size = NULL;
+		return;
+	}
+	perps_refresh_markets_as_owner(v);
+	if (request_market_lookup(v, symbol, mk))
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_UNDEFINED_OBJECT),
+			 errmsg("%s has no market \"%s\"", v->name, symbol),
+			 errhint("Symbols are global base assets such as BTC; perps_stats.markets lists the known ones.")));
+}
+
+/* ---- adapter rounds: build, HTTP (all rounds together), parse ---- */
+
+typedef struct RequestRound
+{
+	/* in */
+	const PerpsVenue *v;
+	PerpsMethod m;
+	const PerpsQuery *q;
+	PerpsCtx   *ctx;			/* arena of the results */
+	PerpsResult *out;
+	/* work */
+	PerpsRequest reqs[PERPS_MAX_REQUESTS];
+	PerpsHttpCall *calls;		/* n calls, in the array perps_http_run ran */
+	int			n;
+	/* out */
+	PerpsFetchError	err;
+} RequestRound;
+
+static bool
+request_round_build(RequestRound *r)
+{
+	memset(r->reqs, 0, sizeof(r->reqs));
+	memset(r->out, 0, sizeof(*r->out));
+	r->out->next_since_us = r->out->next_until_us = PERPS_TS_NONE;
+	r->n = r->v->ad->build(r->ctx, r->m, r->q, r->reqs);
+	if (r->n < 0)
+	{
+		request_status_error(r->v->name, r->m, r->ctx, (PerpsStatus) r->n, &r->err);
+		r->n = 0;
+		return false;
+	}
+	if (r->n == 0 || r->n > PERPS_MAX_REQUESTS)
+		elog(ERROR, "adapter %s built %d requests for %s", r->v->name, r->n, perps_method_names[r->m]);
+	for (int i = 0; i < r->n; i++)
+		r->reqs[i].path[PERPS_PATH_MAX - 1] = '\0';
+	return true;
+}
+
+static void
+request_round_finish(RequestRound *r)
+{
+	PerpsBody	bodies[PERPS_MAX_REQUESTS];
+	PerpsStatus st;
+	const PerpsVenue *v = r->v;
+
+	memset(bodies, 0, sizeof(bodies));
+	for (int i = 0; i < r->n; i++)
+	{
+		bodies[i].data = r->calls[i].body;
+		bodies[i].len = r->calls[i].len;
+		bodies[i].status = r->calls[i].status;
+	}
+	for (int i = 0; i < r->n; i++)
+	{
+		if (r->calls[i].sqlstate != 0)
+		{
+			const char *venue_msg = NULL;
+
+			/* an error payload of the venue says more than the status */
+			if (r->calls[i].status >= 400 && r->calls[i].body != NULL)
+			{
+				PerpsCtx	ectx;
+				PerpsResult tmp;
+
+				perps_request_ctx_init(&ectx, (MemoryContext) r->ctx->arena.state);
+				memset(&tmp, 0, sizeof(tmp));
+				(void) v->ad->parse(&ectx, r->m, r->q, bodies, r->n, &tmp);
+				if (ectx.status == PERPS_ERR_VENUE)
+					venue_msg = pstrdup(ectx.errmsg);
+			}
+			perps_fetch_error_set(&r->err, r->calls[i].sqlstate,
+							pstrdup(r->calls[i].errmsg ? r->calls[i].errmsg : "HTTP request failed"),
+							perps_http_detail(&r->calls[i], venue_msg));
+			return;
+		}
+	}
+
+	st = v->ad->parse(r->ctx, r->m, r->q, bodies, r->n, r->out);
+	if (st == PERPS_OK && r->ctx->status != PERPS_OK)
+		st = r->ctx->status;
+	if (st == PERPS_OK && r->out->n < 0)
+		elog(ERROR, "adapter %s returned %d rows", v->name, r->out->n);
+	if (st != PERPS_OK)
+	{
+		request_status_error(v->name, r->m, r->ctx, st, &r->err);
+		r->out->n = 0;
+	}
+}
+
+/*
+ * Runs several rounds, of any venues, with all their requests in one
+ * concurrent HTTP run.  Errors are recorded in each round.
+ */
+/* Same request: same venue URL, method, path and body. */
+static bool
+request_same(const PerpsHttpCall *a, const PerpsHttpCall *b)
+{
+	if (a->req->post != b->req->post || strcmp(a->base_url, b->base_url) != 0 ||
+		strcmp(a->req->path, b->req->path) != 0)
+		return false;
+	if (a->req->body == NULL || b->req->body == NULL)
+		return a->req->body == b->req->body;
+	return strcmp(a->req->body, b->req->body) == 0;
+}
+
+/*
+ * Runs the calls, each distinct request once: a batch often asks the same
+ * thing for several markets or kinds (a venue whose one endpoint answers
+ * for all its markets), and asking it once keeps the venue's rate limit
+ * for the requests that differ.  The duplicates share the answer, which
+ * the parsers only read.
+ */
+static void
+request_http_run_shared(PerpsHttpCall *calls, int n)
+{
+	int		   *first = palloc(sizeof(int) * n);
+	PerpsHttpCall *distinct = palloc0(sizeof(PerpsHttpCall) * n);
+	int		   *slot = palloc(sizeof(int) * n);
+	int			ndistinct = 0;
+
+	for (int i = 0; i < n; i++)
+	{
+		first[i] = i;
+		for (int j = 0; j < i; j++)
+			if (first[j] == j && request_same(&calls[j], &calls[i]))
+			{
+				first[i] = j;
+				break;
+			}
+		if (first[i] == i)
+		{
+			slot[i] = ndistinct;
+			distinct[ndistinct++] = calls[i];
+		}
+		else
+			slot[i] = slot[first[i]];
+	}
+	perps_http_run(distinct, ndistinct);
+	for (int i = 0; i < n; i++)
+	{
+		const PerpsRequest *req = calls[i].req;
+
+		calls[i] = distinct[slot[i]];
+		calls[i].req = req;
+	}
+	pfree(first);
+	pfree(slot);
+	pfree(distinct);
+}
+
+static void
+request_rounds_run(RequestRound *rs, int nrounds)
+{
+	int			total = 0;
+	int			k = 0;
+	PerpsHttpCall *calls;
+
+	for (int i = 0; i < nrounds; i++)
+		if (rs[i].err.sqlstate == 0 && request_round_build(&rs[i]))
+			total += rs[i].n;
+	calls = palloc0(sizeof(PerpsHttpCall) * Max(total, 1));
+	for (int i = 0; i < nrounds; i++)
+	{
+		if (rs[i].err.sqlstate != 0)
+			continue;
+		rs[i].calls = &calls[k];
+		for (int j = 0; j < rs[i].n; j++, k++)
+		{
+			calls[k].venue = rs[i].v->name;
+			calls[k].base_url = rs[i].v->rest_url;
+			calls[k].req = &rs[i].reqs[j];
+			calls[k].limit = rs[i].v->limit;
+		}
+	}
+	if (total > 0)
+		request_http_run_shared(calls, total);
+	for (int i = 0; i < nrounds; i++)
+		if (rs[i].err.sqlstate == 0)
+			request_round_finish(&rs[i]);
+}
+
+/* One round; raises its error. */
+void
+perps_request_run(const PerpsVenue *v, PerpsMethod m, const PerpsQuery *q, PerpsCtx *ctx, PerpsResult *out)
+{
+	RequestRound *r = palloc0(sizeof(RequestRound));
+
+	r->v = v;
+	r->m = m;
+	r->q = q;
+	r->ctx = ctx;
+	r->out = out;
+	request_rounds_run(r, 1);
+	if (r->err.sqlstate != 0)
+		perps_fetch_error_raise(&r->err);
+}
+
+PerpsQuery
+perps_request_query(const PerpsMarketRef *ref)
+{
+	PerpsQuery	q;
+
+	memset(&q, 0, sizeof(q));
+	q.market = ref;
+	q.since_us = q.until_us = PERPS_TS_NONE;
+	return q;
+}
+
+void
+perps_markets_result(const PerpsVenue *v, PerpsCtx *ctx, PerpsResult *res)
+{
+	PerpsQuery	q = perps_request_query(NULL);
+
+	perps_request_run(v, PERPS_M_MARKETS, &q, ctx, res);
+}
+
+static Datum
+request_text_array(const char **strs, int n)
+{
+	Datum	   *d = palloc0(sizeof(Datum) * Max(n, 1));
+	bool	   *nulls = palloc0(sizeof(bool) * Max(n, 1));
+	int			dims[1] = {n};
+	int			lbs[1] = {1};
+
+	if (n == 0)
+		return PointerGetDatum(construct_empty_array(TEXTOID));
+	for (int i = 0; i < n; i++)
+	{
+		nulls[i] = (strs[i] == NULL);
+		if (!nulls[i])
+			d[i] = CStringGetTextDatum(strs[i]);
+	}
+	return PointerGetDatum(construct_md_array(d, nulls, 1, dims, lbs, TEXTOID, -1, false, TYPALIGN_INT));
+}
+
+/* Fetches a venue's markets and upserts them; returns the number upserted. */
+int
+perps_refresh_markets(const PerpsVenue *v)
+{
+	MemoryContext cxt = perps_request_cxt_create("perps refresh");
+	MemoryContext old = MemoryContextSwitchTo(cxt);
+	PerpsCtx	ctx;
+	PerpsResult res;
+	const char **cols[12];
+	bool	   *active;
+	Datum		args[14];
+	Oid			argtypes[14];
+	int			n;
+	int			rc;
+	int			count;
+
+	perps_request_ctx_init(&ctx, cxt);
+	perps_markets_result(v, &ctx, &res);
+	n = res.n;
+	for (int c = 0; c < 12; c++)
+		cols[c] = palloc0(sizeof(char *) * Max(n, 1));
+	active = palloc0(sizeof(bool) * Max(n, 1));
+	for (int i = 0; i < n; i++)
+	{
+		const PerpsMarket *mk = &res.u.markets[i];
+
+		if (mk->symbol == NULL || mk->native_symbol == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("unexpected markets response from %s", v->name),
+					 errdetail("A market has no symbol.")));
+		cols[0][i] = mk->symbol;
+		cols[1][i] = mk->native_symbol;
+		cols[2][i] = mk->base ? mk->base : mk->symbol;
+		cols[3][i] = mk->quote ? mk->quote : "";
+		cols[4][i] = mk->contract_size;
+		cols[5][i] = mk->tick_size;
+		cols[6][i] = mk->lot_size;
+		cols[7][i] = mk->min_qty;
+		cols[8][i] = mk->max_qty;
+		cols[9][i] = mk->min_notional;
+		cols[10][i] = mk->max_leverage;
+		cols[11][i] = mk->funding_interval_hours;
+		active[i] = mk->active;
+	}
+
+	args[0] = Int32GetDatum(v->id);
+	argtypes[0] = INT4OID;
+	for (int c = 0; c < 12; c++)
+	{
+		args[c + 1] = request_text_array(cols[c], n);
+		argtypes[c + 1] = TEXTARRAYOID;
+	}
+	{
+		Datum	   *bd = palloc0(sizeof(Datum) * Max(n, 1));
+
+		for (int i = 0; i < n; i++)
+			bd[i] = BoolGetDatum(active[i]);
+		args[13] = PointerGetDatum(construct_array(bd, n, BOOLOID, 1, true, TYPALIGN_CHAR));
+		argtypes[13] = BOOLARRAYOID;
+	}
+
+	SPI_connect();
+	rc = SPI_execute_with_args(
+							   "INSERT INTO perps_stats.markets AS m (exchange_id, symbol, native_symbol, base, quote, "
+							   "  contract_size, tick_size, lot_size, min_qty, max_qty, min_notional, max_leverage, "
+							   "  funding_interval_hours, active, updated_at) "
+							   "SELECT DISTINCT ON (u.symbol) $1::smallint, u.symbol, u.native_symbol, u.base, u.quote, "
+							   "  coalesce(u.contract_size::numeric, 1), u.tick_size::numeric, u.lot_size::numeric, "
+							   "  u.min_qty::numeric, u.max_qty::numeric, u.min_notional::numeric, "
+							   "  u.max_leverage::numeric, u.funding_interval_hours::numeric, u.active, now() "
+							   "FROM unnest($2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) "
+							   "  AS u(symbol, native_symbol, base, quote, contract_size, tick_size, lot_size, "
+							   "       min_qty, max_qty, min_notional, max_leverage, funding_interval_hours, active) "
+							   "ORDER BY u.symbol, u.active DESC "
+							   "ON CONFLICT (exchange_id, symbol) DO UPDATE SET "
+							   "  native_symbol = excluded.native_symbol, base = excluded.base, quote = excluded.quote, "
+							   "  contract_size = excluded.contract_size, tick_size = excluded.tick_size, "
+							   "  lot_size = excluded.lot_size, min_qty = excluded.min_qty, max_qty = excluded.max_qty, "
+							   "  min_notional = excluded.min_notional, max_leverage = excluded.max_leverage, "
+							   "  funding_interval_hours = excluded.funding_interval_hours, active = excluded.active, "
+							   "  updated_at = excluded.updated_at",
+							   14, argtypes, args, NULL, false, 0);
+	if (rc != SPI_OK_INSERT)
+		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));
+	count = (int) SPI_processed;
+	/* markets the venue no longer lists */
+	rc = SPI_execute_with_args("UPDATE perps_stats.markets SET active = false, updated_at = now() "
+							   "WHERE exchange_id = $1 AND active AND symbol <> ALL ($2)",
+							   2, argtypes, args, NULL, false, 0);
+	if (rc != SPI_OK_UPDATE)
+		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));
+	SPI_finish();
+
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(cxt);
+	return count;
+}
+
+typedef struct RequestResolveArgs
+{
+	PerpsFetchJob *job;
+	PerpsVenue *v;
+	PerpsVenueMarket *mk;
+} RequestResolveArgs;
+
+static void
+request_job_resolve_step(void *arg)
+{
+	RequestResolveArgs *a = arg;
+
+	perps_venue_load(a->job->exchange, a->v, false);
+	if (a->job->symbol)
+		perps_market_resolve(a->v, a->job->symbol, a->mk);
+}
+
+/*
+ * Resolves a job's venue and market in a subtransaction, so that an error
+ * (an unknown venue or market, a failed markets refresh) is recorded for
+ * that job only.
+ */
+static bool
+request_job_resolve(PerpsFetchJob *job, PerpsVenue *v, PerpsVenueMarket *mk, PerpsFetchError *err)
+{
+	RequestResolveArgs a = {job, v, mk};
+	ErrorData  *ed = perps_run_guarded(request_job_resolve_step, &a);
+
+	if (ed == NULL)
+		return true;
+	perps_fetch_error_set(err, ed->sqlerrcode, ed->message, ed->detail);
+	err->hint = ed->hint;
+	return false;
+}
+
+/* perps_stats.markets.id of a market, 0 when not listed */
+static int
+request_market_id(int exchange_id, const char *symbol)
+{
+	Oid			argtypes[2] = {INT4OID, TEXTOID};
+	Datum		args[2];
+	int			id = 0;
+
+	args[0] = Int32GetDatum(exchange_id);
+	args[1] = CStringGetTextDatum(symbol);
+	SPI_connect();
+	if (SPI_execute_with_args("SELECT id FROM perps_stats.markets WHERE exchange_id = $1 AND symbol = $2",
+							  2, argtypes, args, NULL, false, 1) == SPI_OK_SELECT && SPI_processed == 1)
+	{
+		bool		isnull;
+
+		id = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	}
+	SPI_finish();
+	return id;
+}
+
+void
+perps_fetch_many(PerpsFetchJob *jobs, int njobs)
+{
+	RequestRound *rs = palloc0(sizeof(RequestRound) * Max(njobs, 1));
+
+	for (int i = 0; i < njobs; i++)
+	{
+		PerpsFetchJob *job = &jobs[i];
+		PerpsVenue *v = palloc0(sizeof(PerpsVenue));
+		PerpsVenueMarket *mk = palloc0(sizeof(PerpsVenueMarket));
+		PerpsMarketRef *ref = palloc0(sizeof(PerpsMarketRef));
+		PerpsQuery *q = palloc0(sizeof(PerpsQuery));
+		PerpsCtx   *ctx = palloc0(sizeof(PerpsCtx));
+
+		job->ok = false;
+		job->exchange_id = job->market_id = 0;
+		job->global_symbol = job->native_symbol = NULL;
+		job->sqlstate = 0;
+		job->errmsg = job->errdetail = NULL;
+		memset(&job->result, 0, sizeof(job->result));
+
+		rs[i].v = v;
+		rs[i].m = job->method;
+		rs[i].q = q;
+		rs[i].ctx = ctx;
+		rs[i].out = &job->result;
+		perps_request_ctx_init(ctx, CurrentMemoryContext);
+		*q = perps_request_query(NULL);
+
+		/* a venue that could not be resolved (or refreshed) fails all its jobs at once */
+		for (int k = 0; k < i; k++)
+			if (rs[k].err.sqlstate != 0 && rs[k].err.sqlstate != ERRCODE_UNDEFINED_OBJECT &&
+				rs[k].n == 0 && jobs[k].exchange_id == 0 && jobs[k].exchange && job->exchange &&
+				strcmp(jobs[k].exchange, job->exchange) == 0)
+			{
+				rs[i].err = rs[k].err;
+				break;
+			}
+		if (rs[i].err.sqlstate != 0)
+			continue;
+		if (!request_job_resolve(job, v, mk, &rs[i].err))
+			continue;
+		job->exchange_id = v->id;
+		if (job->symbol)
+		{
+			ref->symbol = job->global_symbol = mk->symbol;
+			ref->native_symbol = job->native_symbol = mk->native_symbol;
+			ref->contract_size = mk->contract_size;
+			q->market = ref;
+			job->market_id = request_market_id(v->id, mk->symbol);
+		}
+		q->depth = job->depth > 0 ? job->depth : 100;
+		q->interval = job->interval;
+		q->since_us = job->since_us;
+		q->until_us = job->until_us;
+		q->limit = job->limit;
+		q->cursor = job->cursor;
+	}
+
+	request_rounds_run(rs, njobs);
+
+	for (int i = 0; i < njobs; i++)
+	{
+		PerpsFetchJob *job = &jobs[i];
+
+		job->ok = rs[i].err.sqlstate == 0;
+		job->sqlstate = rs[i].err.sqlstate;
+		job->errmsg = rs[i].err.msg;
+		job->errdetail = rs[i].err.detail;
+	}
+}
+
+
+void
+perps_refresh_markets_of(const char *exchange)
+{
+	PerpsVenue	v;
+
+	perps_venue_load(exchange, &v, false);
+	perps_refresh_markets_as_owner(&v);
+}
