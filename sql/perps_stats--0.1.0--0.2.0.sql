@@ -2,6 +2,7 @@
 --
 -- Every write of the time-series tables goes through one writer
 -- (perps_stats._store_rows for the backfill) with one clash policy per table.
+-- Each venue's rate limit is shared by the whole cluster (rate_limits).
 --
 -- The stream workers keep trades continuous (a REST refetch of what the
 -- stream missed) and record what remains lost precisely:
@@ -175,3 +176,23 @@ BEGIN
     PERFORM perps_stats._trade_covered(p_exchange, p_symbol, p_from, p_to);
 END
 $$;
+
+-- Each venue's rate limit is one account for the whole cluster (shared
+-- memory): what it let through and refused since the server started.
+CREATE FUNCTION perps_stats._rate_limits(
+    OUT exchange text, OUT weight_limit integer, OUT window_ms integer, OUT available double precision,
+    OUT requests bigint, OUT weight_sent bigint, OUT refused bigint, OUT last_refused_at timestamptz,
+    OUT last_refused_pid integer, OUT shared boolean)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'perps_stats_rate_limits'
+LANGUAGE C VOLATILE STRICT PARALLEL RESTRICTED;
+REVOKE ALL ON FUNCTION perps_stats._rate_limits() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION perps_stats._rate_limits() TO perps_reader;
+CREATE VIEW perps_stats.rate_limits AS
+    SELECT r.exchange, r.weight_limit, r.window_ms, r.available, r.requests, r.weight_sent,
+           r.refused, r.last_refused_at, r.last_refused_pid, r.shared
+      FROM perps_stats._rate_limits() r;
+COMMENT ON VIEW perps_stats.rate_limits IS
+    'Each venue''s rate limit, one token bucket for every backend of the cluster: the weight available now, requests let through and refused (the caller waited) since the server started, and the last backend that waited (shared = false: the library is not preloaded and this backend counts alone)';
+REVOKE ALL ON perps_stats.rate_limits FROM PUBLIC;
+GRANT SELECT ON perps_stats.rate_limits TO perps_reader;

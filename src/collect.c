@@ -166,7 +166,8 @@ collect_write(PerpsStore *store, const PerpsFetchJob *job, CollectKind k, Timest
 		default:
 			elog(ERROR, "unknown collect kind %d", (int) k);
 	}
-	return (int) perps_store_flush(store);
+	/* the rows of this (market, kind), not a record of a row set aside */
+	return (int) (perps_store_flush(store) - perps_store_written(store, PERPS_ST_EVENTS));
 }
 
 /* Runs a step in a subtransaction: NULL, or its error message. */

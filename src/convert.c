@@ -175,3 +175,56 @@ perps_ticker_values(const PerpsTicker *t, const char *mult, Datum *values, bool 
 	perps_set_num(values, nulls, 13, t->high_24h);
 	perps_set_num(values, nulls, 14, t->low_24h);
 }
+
+int64
+perps_unix_now_us(void)
+{
+	return (int64) GetCurrentTimestamp() + PERPS_UNIX_EPOCH_US;
+}
+
+/* one time: bad when given and outside the bounds */
+static bool
+convert_bad_time(int64 us, int64 now_us)
+{
+	return us != PERPS_TS_NONE && !perps_event_time_ok(us, now_us);
+}
+
+int64
+perps_result_bad_time(const PerpsResult *res, int64 now_us)
+{
+	for (int i = 0; i < res->n; i++)
+	{
+		int64		t = PERPS_TS_NONE;
+
+		switch (res->method)
+		{
+			case PERPS_M_TICKER:
+			case PERPS_M_TICKERS:
+				t = res->u.tickers[i].ts_us;
+				break;
+			case PERPS_M_ORDERBOOK:
+				t = res->u.book[i].ts_us;
+				break;
+			case PERPS_M_FUNDING:
+			case PERPS_M_FUNDING_HISTORY:
+				t = res->u.funding[i].funding_time_us;
+				if (convert_bad_time(res->u.funding[i].next_funding_time_us, now_us))
+					return res->u.funding[i].next_funding_time_us;
+				break;
+			case PERPS_M_OPEN_INTEREST:
+				t = res->u.oi[i].ts_us;
+				break;
+			case PERPS_M_KLINES:
+				t = res->u.klines[i].open_time_us;
+				break;
+			case PERPS_M_TRADES:
+				t = res->u.trades[i].ts_us;
+				break;
+			default:
+				return PERPS_TS_NONE;
+		}
+		if (convert_bad_time(t, now_us))
+			return t;
+	}
+	return PERPS_TS_NONE;
+}

@@ -29,6 +29,30 @@
 #define PERPS_UNIX_EPOCH_US \
 	((int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY)
 
+/*
+ * Event times a venue may send: from 2009-01-01 (before any exchange of
+ * these markets) to one day after now.  Anything else is refused, never
+ * stored or returned: one row stamped 2200 would pin "the latest" views
+ * and make a partition per distinct future day.
+ */
+#define PERPS_EVENT_TIME_MIN_US INT64CONST(1230768000000000)	/* 2009-01-01 00:00 UTC */
+#define PERPS_EVENT_TIME_AHEAD_US INT64CONST(86400000000)	/* one day */
+
+/* now_us: µs since 1970 (perps_unix_now_us()) */
+static inline bool
+perps_event_time_ok(int64 us, int64 now_us)
+{
+	return us >= PERPS_EVENT_TIME_MIN_US && us <= now_us + PERPS_EVENT_TIME_AHEAD_US;
+}
+extern int64 perps_unix_now_us(void);
+
+/*
+ * The first event time of a result outside the bounds above (trades,
+ * tickers, books, funding, open interest: their time; klines: the open
+ * time), PERPS_TS_NONE when all are inside.
+ */
+extern int64 perps_result_bad_time(const PerpsResult *res, int64 now_us);
+
 /* decimal text -> numeric; text x multiplier (NULL = 1); µs since 1970 -> timestamptz */
 extern Datum perps_numeric(const char *dec);
 extern Datum perps_qty(const char *dec, const char *mult);

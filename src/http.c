@@ -41,6 +41,7 @@
 
 #include "perps_curl.h"
 #include "http.h"
+#include "ratelimit.h"
 #include "perps_stats.h"
 
 StaticAssertDecl(sizeof(((PerpsHttpCall *) 0)->errbuf) >= CURL_ERROR_SIZE,
@@ -78,21 +79,6 @@ static int	http_npool = 0;
 
 /* the context response bodies go to, during perps_http_run() */
 static MemoryContext http_body_cxt = NULL;
-
-/* ---- per-venue token buckets (backend-local) ---- */
-
-typedef struct HttpBucket
-{
-	char		venue[NAMEDATALEN];
-	double		tokens;
-	double		capacity;
-	double		per_ms;
-	int64		last_ms;
-} HttpBucket;
-
-#define HTTP_MAX_BUCKETS 32
-static HttpBucket http_buckets[HTTP_MAX_BUCKETS];
-static int	http_nbuckets = 0;
 
 int64
 perps_now_ms(void)
@@ -227,60 +213,15 @@ http_easy_put(CURL *h)
 
 /* ---- rate limits ---- */
 
-static HttpBucket *
-http_bucket(const char *venue, PerpsRateLimit limit, int64 now)
-{
-	HttpBucket *b = NULL;
-	double		cap = limit.weight;
-	double		per_ms = (double) limit.weight / (limit.window_ms > 0 ? limit.window_ms : 1);
-
-	for (int i = 0; i < http_nbuckets; i++)
-		if (strcmp(http_buckets[i].venue, venue) == 0)
-			b = &http_buckets[i];
-	if (b == NULL)
-	{
-		if (http_nbuckets == HTTP_MAX_BUCKETS)
-			elog(ERROR, "too many rate-limited venues");
-		b = &http_buckets[http_nbuckets++];
-		strlcpy(b->venue, venue, sizeof(b->venue));
-		b->tokens = cap;		/* starts full */
-		b->last_ms = now;
-	}
-	/* the configured limit may have changed since */
-	b->capacity = cap;
-	b->per_ms = per_ms;
-	if (b->tokens > cap)
-		b->tokens = cap;
-	return b;
-}
-
 /*
- * Takes weight from the venue's bucket if it holds enough; otherwise
- * returns false and how long to wait.  A weight larger than the whole
- * bucket goes when the bucket is full (the debt is paid by waiting after).
+ * Takes the request's weight from its venue's account, shared by the
+ * cluster (ratelimit.h); otherwise returns false and how long to wait.
  */
 static bool
 http_rate_take(const PerpsHttpCall *c, int64 now, int64 *wait_ms)
 {
-	HttpBucket *b;
-	double		need;
-	int			weight = c->req->weight > 0 ? c->req->weight : 1;
-
-	if (c->limit.weight <= 0 || c->limit.window_ms <= 0)
-		return true;
-	b = http_bucket(c->venue, c->limit, now);
-	b->tokens += (double) (now - b->last_ms) * b->per_ms;
-	if (b->tokens > b->capacity)
-		b->tokens = b->capacity;
-	b->last_ms = now;
-	need = Min((double) weight, b->capacity);
-	if (b->tokens + 1e-9 >= need)
-	{
-		b->tokens -= weight;
-		return true;
-	}
-	*wait_ms = (int64) ((need - b->tokens) / b->per_ms) + 1;
-	return false;
+	return perps_rate_take(c->venue, c->limit.weight, c->limit.window_ms,
+						   c->req->weight > 0 ? c->req->weight : 1, now, wait_ms);
 }
 
 /* ---- transfers ---- */

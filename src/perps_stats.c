@@ -22,6 +22,7 @@
 
 #include "http.h"
 #include "perps_stats.h"
+#include "ratelimit.h"
 #include "stream_status.h"
 #include "workers.h"
 
@@ -157,6 +158,7 @@ _PG_init(void)
 		perps_workers_register();
 		perps_stream_shmem_request();
 		perps_registry_shmem_request();
+		perps_ratelimit_shmem_request();
 	}
 }
 

@@ -32,6 +32,7 @@
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 
+#include "convert.h"
 #include "guard.h"
 #include "http.h"
 #include "request.h"
@@ -352,6 +353,22 @@ request_round_finish(RequestRound *r)
 	{
 		request_status_error(v->name, r->m, r->ctx, st, &r->err);
 		r->out->n = 0;
+		return;
+	}
+	/* hostile times: the whole answer is refused (convert.h) */
+	r->out->method = r->m;
+	{
+		int64		bad = perps_result_bad_time(r->out, perps_unix_now_us());
+
+		if (bad != PERPS_TS_NONE)
+		{
+			perps_fetch_error_set(&r->err, ERRCODE_DATETIME_VALUE_OUT_OF_RANGE,
+								  psprintf("%s sent a %s time outside 2009-01-01 .. now + 1 day",
+										   v->name, perps_method_names[r->m]),
+								  psprintf("The time was %lld microseconds since 1970; the answer is refused.",
+										   (long long) bad));
+			r->out->n = 0;
+		}
 	}
 }
 

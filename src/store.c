@@ -36,6 +36,7 @@
 #include "utils/typcache.h"
 
 #include "bulk.h"
+#include "guard.h"
 #include "store.h"
 
 #define STORE_MAX_COLS 20
@@ -127,6 +128,7 @@ struct PerpsStore
 	MemoryContext cxt;
 	const char *source;
 	StoreRows	rows[PERPS_ST_COUNT];
+	uint64		written[PERPS_ST_COUNT];	/* by the last flush */
 };
 
 /* the type facts datumCopy and construct_md_array need, per column type */
@@ -174,6 +176,12 @@ int
 perps_store_table_count(const PerpsStore *s, PerpsStoreTable t)
 {
 	return s->rows[t].n;
+}
+
+uint64
+perps_store_written(const PerpsStore *s, PerpsStoreTable t)
+{
+	return s->written[t];
 }
 
 int
@@ -455,7 +463,7 @@ perps_store_event(PerpsStore *s, int16 exchange_id, int32 market_id, const char 
  * backfill's): the table is the one of that row type, whose columns are
  * the descriptor's.
  */
-void
+PerpsStoreTable
 perps_store_rows_of_type(PerpsStore *s, ArrayType *rows)
 {
 	Oid			rowtype = ARR_ELEMTYPE(rows);
@@ -505,6 +513,7 @@ perps_store_rows_of_type(PerpsStore *s, ArrayType *rows)
 		store_add(s, (PerpsStoreTable) t, v, n);
 	}
 	ReleaseTupleDesc(tupdesc);
+	return (PerpsStoreTable) t;
 }
 
 /* ---- flushing ---- */
@@ -562,15 +571,15 @@ store_plan(PerpsStoreTable t)
 	return plan;
 }
 
-/* one INSERT of a table's rows; returns the rows it wrote */
+/* one INSERT of rows [from, from + count) of a table; returns the rows it wrote */
 static uint64
-store_insert(PerpsStore *s, PerpsStoreTable t)
+store_insert(PerpsStore *s, PerpsStoreTable t, int from, int count)
 {
 	const StoreTableDesc *d = &store_tables[t];
 	StoreRows  *r = &s->rows[t];
 	SPIPlanPtr	plan = store_plan(t);
 	Datum		args[STORE_MAX_COLS];
-	int			dims[1] = {r->n};
+	int			dims[1] = {count};
 	int			lbs[1] = {1};
 	int			rc;
 
@@ -578,7 +587,7 @@ store_insert(PerpsStore *s, PerpsStoreTable t)
 	{
 		uint64		written = 0;
 
-		for (int i = 0; i < r->n; i++)
+		for (int i = from; i < from + count; i++)
 		{
 			char		nulls[STORE_MAX_COLS];
 
@@ -599,8 +608,8 @@ store_insert(PerpsStore *s, PerpsStoreTable t)
 		StoreType	ty;
 
 		store_type(d->cols[c].type, &ty);
-		args[c] = PointerGetDatum(construct_md_array(r->values[c], r->nulls[c], 1, dims, lbs, ty.type,
-													 ty.typlen, ty.typbyval, ty.typalign));
+		args[c] = PointerGetDatum(construct_md_array(r->values[c] + from, r->nulls[c] + from, 1, dims, lbs,
+													 ty.type, ty.typlen, ty.typbyval, ty.typalign));
 	}
 	rc = SPI_execute_plan(plan, args, NULL, false, 0);
 	if (rc != SPI_OK_INSERT)
@@ -608,31 +617,141 @@ store_insert(PerpsStore *s, PerpsStoreTable t)
 	return SPI_processed;
 }
 
-typedef struct StoreBulkArg
+/* rows [from, from + count) of one table, to write */
+typedef struct StoreWrite
 {
 	PerpsStore *s;
 	PerpsStoreTable t;
-} StoreBulkArg;
+	int			from;
+	int			count;
+	uint64		written;		/* out */
+} StoreWrite;
 
 static void
 store_bulk_fill(void *arg, int row, Datum *values, bool *isnull)
 {
-	StoreBulkArg *a = arg;
-	StoreRows  *r = &a->s->rows[a->t];
+	StoreWrite *w = arg;
+	StoreRows  *r = &w->s->rows[w->t];
 
-	for (int c = 0; c < store_tables[a->t].ncols; c++)
+	for (int c = 0; c < store_tables[w->t].ncols; c++)
 	{
-		values[c] = r->values[c][row];
-		isnull[c] = r->nulls[c][row];
+		values[c] = r->values[c][w->from + row];
+		isnull[c] = r->nulls[c][w->from + row];
 	}
 }
 
 static uint64
 store_bulk_fallback(void *arg)
 {
-	StoreBulkArg *a = arg;
+	StoreWrite *w = arg;
 
-	return store_insert(a->s, a->t);
+	return store_insert(w->s, w->t, w->from, w->count);
+}
+
+/* the write itself: the multi-insert path first where the table has it, else one INSERT */
+static void
+store_write(void *arg)
+{
+	StoreWrite *w = arg;
+	const StoreTableDesc *d = &store_tables[w->t];
+	bool		used_bulk;
+
+	if (d->bulk && w->count > 1)
+		w->written = perps_bulk_insert_or("perps_stats", d->table, d->ncols, w->count,
+										  store_bulk_fill, w, store_bulk_fallback, &used_bulk);
+	else
+		w->written = store_insert(w->s, w->t, w->from, w->count);
+}
+
+/* "market_id 3, trade_id 12, ts 2026-..." of a row's key, for the record of a row set aside */
+static char *
+store_key_text(PerpsStore *s, PerpsStoreTable t, int row)
+{
+	const StoreTableDesc *d = &store_tables[t];
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	for (int k = 0; k < d->nkeys; k++)
+	{
+		int			c = d->keycols ? d->keycols[k] : k;
+		Oid			out;
+		bool		varlena;
+
+		appendStringInfo(&buf, "%s%s ", k ? ", " : "", d->cols[c].name);
+		if (s->rows[t].nulls[c][row])
+		{
+			appendStringInfoString(&buf, "NULL");
+			continue;
+		}
+		getTypeOutputInfo(d->cols[c].type, &out, &varlena);
+		appendStringInfoString(&buf, OidOutputFunctionCall(out, s->rows[t].values[c][row]));
+	}
+	return buf.data;
+}
+
+/*
+ * Writes one table's rows.  When the statement fails, the rows are written
+ * one at a time, each in a subtransaction: a row that fails alone (a
+ * trigger, a constraint) is set aside, and an ingest_events row of the
+ * batch names it, while the rest is written.  When no row goes in (the
+ * first STORE_SYSTEMIC_ROWS tried all fail, or all of them), the fault is
+ * not in the rows (a table locked, a trigger refusing everything): the
+ * first error is raised and the caller keeps the batch.  ingest_events
+ * itself is written in one statement.
+ */
+#define STORE_SYSTEMIC_ROWS 100
+
+static uint64
+store_write_table(PerpsStore *s, PerpsStoreTable t)
+{
+	int			n = s->rows[t].n;
+	StoreWrite	w = {s, t, 0, n, 0};
+	ErrorData  *first;
+	uint64		written = 0;
+	int			good = 0;
+	int			nbad = 0;
+	int		   *bad;
+	char	  **why;
+
+	if (t == PERPS_ST_EVENTS)
+	{
+		store_write(&w);
+		return w.written;
+	}
+	first = perps_run_guarded(store_write, &w);
+	if (first == NULL)
+		return w.written;
+
+	bad = palloc(sizeof(int) * n);
+	why = palloc(sizeof(char *) * n);
+	for (int i = 0; i < n; i++)
+	{
+		StoreWrite	one = {s, t, i, 1, 0};
+		ErrorData  *e = perps_run_guarded(store_write, &one);
+
+		if (e == NULL)
+		{
+			good++;
+			written += one.written;
+			continue;
+		}
+		bad[nbad] = i;
+		why[nbad++] = e->message;
+		if (good == 0 && nbad >= STORE_SYSTEMIC_ROWS)
+			break;
+	}
+	if (good == 0)
+		ReThrowError(first);
+	for (int k = 0; k < nbad; k++)
+	{
+		int			row = bad[k];
+		char	   *msg = psprintf("a row of perps_stats.%s was set aside, the rest of its batch written: %s (%s)",
+								   store_tables[t].table, why[k], store_key_text(s, t, row));
+
+		/* the market in the message only: its id may be what the row failed on */
+		perps_store_event(s, 0, 0, "error", msg, 0, 0, NULL, NULL);
+	}
+	return written;
 }
 
 uint64
@@ -640,23 +759,16 @@ perps_store_flush(PerpsStore *s)
 {
 	uint64		written = 0;
 
+	/* ingest_events last: a row set aside adds to it */
+	memset(s->written, 0, sizeof(s->written));
 	for (int t = 0; t < PERPS_ST_COUNT; t++)
 	{
-		const StoreTableDesc *d = &store_tables[t];
-
 		CHECK_FOR_INTERRUPTS();
-		if (s->rows[t].n == 0)
-			continue;
-		if (d->bulk)
+		if (s->rows[t].n > 0)
 		{
-			StoreBulkArg a = {s, (PerpsStoreTable) t};
-			bool		used_bulk;
-
-			written += perps_bulk_insert_or("perps_stats", d->table, d->ncols, s->rows[t].n,
-											store_bulk_fill, &a, store_bulk_fallback, &used_bulk);
+			s->written[t] = store_write_table(s, (PerpsStoreTable) t);
+			written += s->written[t];
 		}
-		else
-			written += store_insert(s, (PerpsStoreTable) t);
 	}
 	return written;
 }
@@ -675,11 +787,11 @@ perps_stats_store_rows(PG_FUNCTION_ARGS)
 {
 	ArrayType  *rows = PG_GETARG_ARRAYTYPE_P(0);
 	PerpsStore *s = perps_store_new(CurrentMemoryContext, "backfill");
-	uint64		n;
+	PerpsStoreTable t;
 
-	perps_store_rows_of_type(s, rows);
+	t = perps_store_rows_of_type(s, rows);
 	SPI_connect();
-	n = perps_store_flush(s);
+	(void) perps_store_flush(s);
 	SPI_finish();
-	PG_RETURN_INT64((int64) n);
+	PG_RETURN_INT64((int64) perps_store_written(s, t));
 }

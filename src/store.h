@@ -93,8 +93,8 @@ extern void perps_store_event(PerpsStore *s, int16 exchange_id, int32 market_id,
 							  const char *message, TimestampTz range_start, TimestampTz range_end,
 							  const char *first_id, const char *last_id);
 
-/* Rows of the time-series table whose row type is rowtype: for perps_stats._store_rows. */
-extern void perps_store_rows_of_type(PerpsStore *s, ArrayType *rows);
+/* Rows given as an array of a time-series table's row type (perps_stats._store_rows); returns the table. */
+extern PerpsStoreTable perps_store_rows_of_type(PerpsStore *s, ArrayType *rows);
 
 extern int	perps_store_count(const PerpsStore *s);
 extern int	perps_store_table_count(const PerpsStore *s, PerpsStoreTable t);
@@ -105,5 +105,8 @@ extern void perps_store_describe(const PerpsStore *s, char *buf, size_t len);
 /* Writes every row; returns the rows the tables took (a repeat ignored is not counted). */
 extern uint64 perps_store_flush(PerpsStore *s);
 extern void perps_store_reset(PerpsStore *s);
+
+/* The rows a table took in the last flush. */
+extern uint64 perps_store_written(const PerpsStore *s, PerpsStoreTable t);
 
 #endif							/* PERPS_STORE_H */

@@ -507,6 +507,42 @@ handle_ticker(StreamMarket *m, const PerpsStreamEvent *ev)
 	stream_add_ticker(m->market_id, ev->ts_us, m->tick, m->tick_present);
 }
 
+/*
+ * Hostile times (convert.h): an event with a time outside 2009-01-01 ..
+ * now + 1 day is refused whole, counted as a parse error and recorded
+ * (one ingest_events row a minute at most: a venue sending nothing else
+ * must not flood the table).
+ */
+static bool
+event_times_ok(const StreamMarket *m, const PerpsStreamEvent *ev)
+{
+	static TimestampTz last_recorded = 0;
+	int64		now_us = perps_unix_now_us();
+	int64		bad = PERPS_TS_NONE;
+
+	if (ev->ts_us != PERPS_TS_NONE && !perps_event_time_ok(ev->ts_us, now_us))
+		bad = ev->ts_us;
+	else if (ev->kind == PERPS_EV_TICKER && ev->next_funding_time_us != PERPS_TS_NONE &&
+			 !perps_event_time_ok(ev->next_funding_time_us, now_us))
+		bad = ev->next_funding_time_us;
+	for (int k = 0; bad == PERPS_TS_NONE && ev->kind == PERPS_EV_TRADES && k < ev->ntrades; k++)
+		if (!perps_event_time_ok(ev->trades[k].ts_us, now_us))
+			bad = ev->trades[k].ts_us;
+	if (bad == PERPS_TS_NONE)
+		return true;
+	worker_status.parse_errors++;
+	stream_set_error("%s: an event time outside 2009-01-01 .. now + 1 day (%lld µs since 1970), refused",
+					 m->native, (long long) bad);
+	if (GetCurrentTimestamp() >= TimestampTzPlusMilliseconds(last_recorded, 60000))
+	{
+		last_recorded = GetCurrentTimestamp();
+		stream_add_event(m->market_id, "error", 0, 0,
+						 "%s sent an event time outside 2009-01-01 .. now + 1 day (%lld µs since 1970): the event was refused, as are any more in the next minute (counted in parse_errors)",
+						 m->native, (long long) bad);
+	}
+	return false;
+}
+
 void
 stream_handle_frame(int conn, const char *data, size_t len, bool binary)
 {
@@ -539,6 +575,8 @@ stream_handle_frame(int conn, const char *data, size_t len, bool binary)
 		m = ev->native_symbol ? stream_market_by_native(ev->native_symbol) : NULL;
 		if (m == NULL)
 			continue;			/* not one of ours */
+		if (!event_times_ok(m, ev))
+			continue;
 		stream_conn_data(conn, ev->ts_us);
 		switch (ev->kind)
 		{

@@ -3,9 +3,10 @@
 -- workers append to the same store in C, see test/integration/58_store_writers.sql).
 -- Each table: a first row, then a second with the same key and other
 -- values, in a later call and within one call; the expected outcome is the
--- README's policy, written out here by hand.
+-- README's policy, written out here by hand.  Then a row that always fails
+-- (a trigger refusing it): set aside, the rest of its batch written.
 BEGIN;
-SELECT plan(23);
+SELECT plan(27);
 
 INSERT INTO perps_stats.markets (id, exchange_id, symbol, native_symbol, base, quote)
 VALUES (991, 1, 'STORETEST', 'STORETESTUSDT', 'STORETEST', 'USDT');
@@ -83,5 +84,27 @@ SELECT throws_ok($$SELECT perps_stats._store_rows(ARRAY[1, 2])$$, '22023', NULL,
 SELECT ok(NOT has_function_privilege('perps_anon', 'perps_stats._store_rows(anyarray)', 'EXECUTE')
           AND NOT has_function_privilege('perps_reader', 'perps_stats._store_rows(anyarray)', 'EXECUTE'),
           'only writers may call it: not PUBLIC');
+-- ---- a row that always fails does not block its batch ----
+CREATE FUNCTION pg_temp.refuse_13() RETURNS trigger LANGUAGE plpgsql AS
+    $$BEGIN IF NEW.price = 13 THEN RAISE EXCEPTION 'thirteen refused by the test'; END IF; RETURN NEW; END$$;
+CREATE TRIGGER perps_test_refuse_13 BEFORE INSERT ON perps_stats.trades_default
+    FOR EACH ROW EXECUTE FUNCTION pg_temp.refuse_13();
+SELECT is(perps_stats._store_rows(ARRAY[
+            ROW(991, '2026-12-01 11:00:00+00', '2001', 97100, 0.1, 'buy')::perps_stats.trades,
+            ROW(991, '2026-12-01 11:00:01+00', '2002', 13, 0.2, 'buy')::perps_stats.trades,
+            ROW(991, '2026-12-01 11:00:02+00', '2003', 97102, 0.3, 'sell')::perps_stats.trades]),
+          2::bigint, 'a refused row: the two others of its batch are written');
+SELECT is((SELECT string_agg(trade_id, ',' ORDER BY trade_id) FROM perps_stats.trades
+            WHERE market_id = 991 AND ts >= '2026-12-01 11:00:00+00'), '2001,2003', 'the refused one is not');
+SELECT is((SELECT count(*) FROM perps_stats.ingest_events
+            WHERE kind = 'error' AND source = 'backfill'
+              AND message LIKE 'a row of perps_stats.trades was set aside, the rest of its batch written: thirteen refused by the test (market_id 991, trade_id 2002, ts 2026-12-01 11:00:01%'),
+          1::bigint, 'it is set aside with an ingest_events row that names it: table, error and key');
+SELECT throws_ok($$SELECT perps_stats._store_rows(ARRAY[
+            ROW(991, '2026-12-01 12:00:00+00', '3001', 13, 0.1, 'buy')::perps_stats.trades,
+            ROW(991, '2026-12-01 12:00:01+00', '3002', 13, 0.2, 'buy')::perps_stats.trades])$$,
+          'P0001', 'thirteen refused by the test',
+          'when no row of a batch goes in, the fault is not in the rows: the error is raised and the caller keeps the batch');
+
 SELECT * FROM finish();
 ROLLBACK;

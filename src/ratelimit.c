@@ -1,0 +1,253 @@
+/*-------------------------------------------------------------------------
+ *
+ * ratelimit.c
+ *		Each venue's rate limit, shared by every backend of the cluster
+ *		(see ratelimit.h).
+ *
+ * Shared memory: RL_VENUES accounts (token buckets) under one spinlock,
+ * held for a few arithmetic operations.
+ * Without preloading, the same accounts live in backend memory.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "perps_pg.h"
+
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "storage/ipc.h"
+#include "storage/lwlock.h"
+#include "storage/shmem.h"
+#include "storage/spin.h"
+#include "utils/builtins.h"
+#include "utils/timestamp.h"
+
+#include "http.h"
+#include "ratelimit.h"
+
+#define RL_VENUES 64
+/* the bucket holds 1/RL_BURST of the limit; the rest of it refills over the window */
+#define RL_BURST 8
+
+typedef struct RateAccount
+{
+	char		venue[NAMEDATALEN]; /* "": free */
+	int			limit;
+	int			window_ms;
+	double		capacity;		/* limit / RL_BURST */
+	double		per_ms;			/* (limit - capacity) / window_ms */
+	double		tokens;			/* below 0: the debt of a request heavier than the bucket */
+	int64		last_ms;
+	int64		taken;			/* requests let through, weight sent */
+	int64		weight_sent;
+	int64		refused;		/* takes refused (the caller waited) */
+	TimestampTz last_refused_at;
+	int32		last_refused_pid;
+} RateAccount;
+
+typedef struct RateShared
+{
+	slock_t		mutex;
+	RateAccount accounts[RL_VENUES];
+} RateShared;
+
+static RateShared *rate_shared = NULL;
+static RateShared rate_local;	/* without preloading */
+static bool rate_local_init = false;
+static shmem_request_hook_type prev_shmem_request_hook = NULL;
+static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
+
+static void
+ratelimit_shmem_request(void)
+{
+	if (prev_shmem_request_hook)
+		prev_shmem_request_hook();
+	RequestAddinShmemSpace(MAXALIGN(sizeof(RateShared)));
+}
+
+static void
+ratelimit_shmem_startup(void)
+{
+	bool		found;
+
+	if (prev_shmem_startup_hook)
+		prev_shmem_startup_hook();
+	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+	rate_shared = ShmemInitStruct("perps_stats rate limits", sizeof(RateShared), &found);
+	if (!found)
+	{
+		memset(rate_shared, 0, sizeof(RateShared));
+		SpinLockInit(&rate_shared->mutex);
+	}
+	LWLockRelease(AddinShmemInitLock);
+}
+
+void
+perps_ratelimit_shmem_request(void)
+{
+	prev_shmem_request_hook = shmem_request_hook;
+	shmem_request_hook = ratelimit_shmem_request;
+	prev_shmem_startup_hook = shmem_startup_hook;
+	shmem_startup_hook = ratelimit_shmem_startup;
+}
+
+static RateShared *
+ratelimit_state(void)
+{
+	if (rate_shared != NULL)
+		return rate_shared;
+	if (!rate_local_init)
+	{
+		memset(&rate_local, 0, sizeof(rate_local));
+		SpinLockInit(&rate_local.mutex);
+		rate_local_init = true;
+	}
+	return &rate_local;
+}
+
+/* (Re)sets an account's limit: a full bucket. */
+static void
+ratelimit_set(RateAccount *a, int limit, int window_ms, int64 now)
+{
+	a->limit = limit;
+	a->window_ms = window_ms;
+	a->capacity = (double) limit / RL_BURST;
+	a->per_ms = (double) (limit - a->capacity) / window_ms;
+	a->tokens = a->capacity;
+	a->last_ms = now;
+}
+
+/* The venue's account (made, or reset when its limit changed); NULL when all are taken.  Under the lock. */
+static RateAccount *
+ratelimit_account(RateShared *st, const char *venue, int limit, int window_ms, int64 now)
+{
+	RateAccount *free_acc = NULL;
+
+	for (int i = 0; i < RL_VENUES; i++)
+	{
+		RateAccount *a = &st->accounts[i];
+
+		if (a->venue[0] == '\0')
+		{
+			if (free_acc == NULL)
+				free_acc = a;
+			continue;
+		}
+		if (strcmp(a->venue, venue) != 0)
+			continue;
+		if (a->limit != limit || a->window_ms != window_ms)
+			ratelimit_set(a, limit, window_ms, now);
+		return a;
+	}
+	if (free_acc == NULL)
+		return NULL;
+	memset(free_acc, 0, sizeof(*free_acc));
+	strlcpy(free_acc->venue, venue, sizeof(free_acc->venue));
+	ratelimit_set(free_acc, limit, window_ms, now);
+	return free_acc;
+}
+
+/* The bucket refilled up to now.  Under the lock. */
+static void
+ratelimit_refill(RateAccount *a, int64 now)
+{
+	if (now > a->last_ms)
+	{
+		a->tokens = Min(a->capacity, a->tokens + (double) (now - a->last_ms) * a->per_ms);
+		a->last_ms = now;
+	}
+}
+
+bool
+perps_rate_take(const char *venue, int limit, int window_ms, int weight, int64 now, int64 *wait_ms)
+{
+	RateShared *st = ratelimit_state();
+	RateAccount *a;
+	double		need;
+	bool		ok;
+
+	*wait_ms = 0;
+	if (limit <= 0 || window_ms <= 0)
+		return true;
+	if (weight < 1)
+		weight = 1;
+
+	SpinLockAcquire(&st->mutex);
+	a = ratelimit_account(st, venue, limit, window_ms, now);
+	if (a == NULL)
+	{
+		SpinLockRelease(&st->mutex);
+		elog(ERROR, "more than %d rate-limited venues", RL_VENUES);
+	}
+	ratelimit_refill(a, now);
+	/* a request heavier than the bucket goes when it is full, and leaves a debt */
+	need = Min((double) weight, a->capacity);
+	ok = a->tokens + 1e-9 >= need;
+	if (ok)
+	{
+		a->tokens -= weight;
+		a->taken++;
+		a->weight_sent += weight;
+	}
+	else
+	{
+		*wait_ms = (int64) ((need - a->tokens) / a->per_ms) + 1;
+		a->refused++;
+		a->last_refused_at = GetCurrentTimestamp();
+		a->last_refused_pid = MyProcPid;
+	}
+	SpinLockRelease(&st->mutex);
+	return ok;
+}
+
+PG_FUNCTION_INFO_V1(perps_stats_rate_limits);
+
+/*
+ * perps_stats.rate_limits() -> (exchange, weight_limit, window_ms,
+ * available, requests, weight_sent, refused, last_refused_at,
+ * last_refused_pid, shared): each venue's account since the server
+ * started (or, without preloading, this backend's).
+ */
+Datum
+perps_stats_rate_limits(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	RateShared *st = ratelimit_state();
+	RateAccount *copy = palloc(sizeof(RateAccount) * RL_VENUES);
+	int64		now = perps_now_ms();
+
+	InitMaterializedSRF(fcinfo, 0);
+	SpinLockAcquire(&st->mutex);
+	for (int i = 0; i < RL_VENUES; i++)
+	{
+		if (st->accounts[i].venue[0] != '\0')
+			ratelimit_refill(&st->accounts[i], now);
+		copy[i] = st->accounts[i];
+	}
+	SpinLockRelease(&st->mutex);
+
+	for (int i = 0; i < RL_VENUES; i++)
+	{
+		RateAccount *a = &copy[i];
+		Datum		values[10];
+		bool		nulls[10] = {false};
+
+		if (a->venue[0] == '\0')
+			continue;
+		values[0] = CStringGetTextDatum(a->venue);
+		values[1] = Int32GetDatum(a->limit);
+		values[2] = Int32GetDatum(a->window_ms);
+		values[3] = Float8GetDatum(a->tokens);
+		values[4] = Int64GetDatum(a->taken);
+		values[5] = Int64GetDatum(a->weight_sent);
+		values[6] = Int64GetDatum(a->refused);
+		nulls[7] = a->last_refused_at == 0;
+		values[7] = TimestampTzGetDatum(a->last_refused_at);
+		nulls[8] = a->last_refused_pid == 0;
+		values[8] = Int32GetDatum(a->last_refused_pid);
+		values[9] = BoolGetDatum(st == rate_shared);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}
