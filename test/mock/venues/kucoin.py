@@ -10,7 +10,7 @@ rounded through a double; see _loads and _dumps).  Everything else is
 DOCUMENTED-FORMAT data written here (marked "documented format" below): the
 ETHUSDTM and SOLUSDTM contracts where the contracts list has none (the
 recorded one lists only XBTUSDTM and XBTUSDM), the public funding history
-(nothing recorded) and klines outside the payload's range, generated
+(no payload) and klines outside the payload's range, generated
 deterministically from the request's time range with the venue's limits
 (klines: 500 per request; funding history: 100 per request, newest first).
 
@@ -21,10 +21,10 @@ WebSocket mock's endpoint ws://127.0.0.1:PORT/kucoin/endpoint (the mock's
 /_mock/config "ws_url"; without it, KuCoin's real endpoint, which no test
 opens), the token the WebSocket mock's kucoin module checks, and
 pingInterval PING_MS.  Once "ws_url" is set, the XBTUSDTM level-2 book is
-the WebSocket mock's (action "book": the recorded snapshot with the
+the WebSocket mock's (action "book": the payload's snapshot with the
 changes it streamed since, and their sequence), so that a snapshot taken
 after a gap continues the stream; without it, or when the WebSocket mock
-does not answer, the recording as it is.
+does not answer, the payload as it is.
 """
 
 import copy
@@ -98,7 +98,7 @@ def _contracts():
                   "maxLeverage": 75})
         out.append(c)
     # DOCUMENTED-FORMAT: the benchmark's contracts (mock config bench_markets),
-    # shaped like the recorded XBTUSDTM, mark price from the symbol
+    # shaped like the payload's XBTUSDTM, mark price from the symbol
     have = {c["symbol"] for c in out}
     for base in bench_symbols():
         sym = ("XBT" if base == "BTC" else base) + "USDTM"
