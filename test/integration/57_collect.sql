@@ -120,15 +120,15 @@ SELECT is((SELECT count(*)::int FROM r3 WHERE kind = 'orderbook' AND rows = 18),
 -- funding rows are keyed by the settlement the rate is paid at (the next
 -- funding time), as the streams and the funding history key theirs: Binance
 -- nextFundingTime 1617321600000 (2021-04-02 00:00), Bybit 1707926400000
--- (2024-02-14 16:00), KuCoin timePoint 1705896000000 + 8 h (2024-01-22
--- 12:00), Hyperliquid and Lighter the next whole hour; Paradex funds
+-- (2024-02-14 16:00), KuCoin timePoint 1794988800000 + 8 h (2026-11-18
+-- 16:00), Hyperliquid and Lighter the next whole hour; Paradex funds
 -- continuously (no settlement): the summary's time, 1718377977698 ms
 SELECT results_eq(
     $$SELECT e.name, f.funding_time FROM perps_stats.funding_rates f
         JOIN perps_stats.markets m ON m.id = f.market_id JOIN perps_stats.exchanges e ON e.id = m.exchange_id
        WHERE m.symbol = 'BTC' AND e.name IN ('binance', 'bybit', 'kucoin', 'paradex') ORDER BY 1$$,
     $$VALUES ('binance'::text, '2021-04-02 00:00+00'::timestamptz), ('bybit', '2024-02-14 16:00+00'),
-             ('kucoin', '2024-01-22 12:00+00'), ('paradex', '2024-06-14 15:12:57.698+00')$$,
+             ('kucoin', '2026-11-18 16:00+00'), ('paradex', '2024-06-14 15:12:57.698+00')$$,
     'funding rows keyed by the next funding time (Paradex: the time of the rate)');
 SELECT is((SELECT count(*)::int FROM perps_stats.funding_rates f
              JOIN perps_stats.markets m ON m.id = f.market_id JOIN perps_stats.exchanges e ON e.id = m.exchange_id, r3_time
@@ -136,16 +136,21 @@ SELECT is((SELECT count(*)::int FROM perps_stats.funding_rates f
               AND f.funding_time > r3_time.t AND f.funding_time <= r3_time.t + interval '61 minutes'
               AND date_trunc('hour', f.funding_time) = f.funding_time), 2,
           'hyperliquid and lighter: the next whole hour after the round');
--- KuCoin's XBTUSDTM book is in contracts of 0.001 BTC (level2 snapshot:
--- bids 29640.0 x 13007, 29639.0 x 1072, 29638.0 x 169; asks 29641.0 x 30109,
--- 29642.0 x 7922, 29643.0 x 5820); mid 29640.5, the 1 bps band 29637.536 ..
--- 29643.464 holds all six levels: bids 422309.31, asks 1299807.053
+-- KuCoin's XBTUSDTM book is in contracts of 0.001 BTC (level2 snapshot of
+-- test/payloads: 8 levels a side, best bid 97016.8 x 1873, best ask 97016.9
+-- x 27); mid 97016.85, the 1 bps band 97007.148315 .. 97026.551685 holds 5
+-- levels a side: bids 97016.8 x 1.873 + 97016.5 x 0.402 + 97015.0 x 0.005 +
+-- 97011.2 x 12.040 + 97009.9 x 0.077 = 181712.4664 + 39000.633 + 485.075 +
+-- 1168014.848 + 7469.7623 = 1396682.7847; asks 97016.9 x 0.027 + 97017.3 x
+-- 1.190 + 97018.0 x 6.425 + 97020.6 x 0.300 + 97024.4 x 0.009 = 2619.4563 +
+-- 115450.587 + 623340.65 + 29106.18 + 873.2196 = 771390.0929
 CREATE TEMP TABLE kc AS
     SELECT m.id FROM perps_stats.markets m JOIN perps_stats.exchanges e ON e.id = m.exchange_id
      WHERE e.name = 'kucoin' AND m.symbol = 'BTC';
 SELECT is((SELECT bids FROM perps_stats.orderbooks WHERE market_id = (SELECT id FROM kc) ORDER BY ts DESC LIMIT 1),
-          '{{29640.0,13.007},{29639.0,1.072},{29638.0,0.169}}'::numeric[], 'kucoin book in BTC, not contracts');
-SELECT ok((SELECT row(mid_price, bid_1bps, ask_1bps) = row(29640.5, 422309.31, 1299807.053)
+          '{{97016.8,1.873},{97016.5,0.402},{97015.0,0.005},{97011.2,12.040},{97009.9,0.077},{97004.1,3.150},{96998.7,0.860},{96990.0,25.000}}'::numeric[],
+          'kucoin book in BTC, not contracts');
+SELECT ok((SELECT row(mid_price, bid_1bps, ask_1bps) = row(97016.85, 1396682.7847, 771390.0929)
              FROM perps_stats.liquidity_depth WHERE market_id = (SELECT id FROM kc) ORDER BY ts DESC LIMIT 1),
           'kucoin depth within 1 bps, in quote currency');
 

@@ -1,14 +1,18 @@
 """KuCoin Futures routes of the mock exchange (rest_url .../kucoin).
 
-Recorded payloads (../shared/fixtures/kucoinfutures) are served for XBTUSDTM
-where one exists: the contracts list, the ticker, the level-2 book (for
-snapshot, depth20 and depth100), the current funding rate, the klines and
-the trade history.  Everything else is DOCUMENTED-FORMAT data written here
-(marked "documented format" below): the ETHUSDTM and SOLUSDTM contracts, the
-public funding history (nothing recorded) and klines outside the recorded
-range, generated deterministically from the request's time range with the
-venue's limits (klines: 500 per request; funding history: 100 per request,
-newest first).
+The payloads (test/payloads/kucoinfutures, or the recorded ones of
+../shared/fixtures/kucoinfutures: see PERPS_PAYLOADS in mock_exchange.py)
+are served for XBTUSDTM where one exists: the contracts list, the ticker,
+the level-2 book (for snapshot, depth20 and depth100), the current funding
+rate, the klines and the trade history.  They are served as their text is:
+a number keeps its digits (a payload's 20-decimal value or 1.77E9 is not
+rounded through a double; see _loads and _dumps).  Everything else is
+DOCUMENTED-FORMAT data written here (marked "documented format" below): the
+ETHUSDTM and SOLUSDTM contracts where the contracts list has none (the
+recorded one lists only XBTUSDTM and XBTUSDM), the public funding history
+(no payload) and klines outside the payload's range, generated
+deterministically from the request's time range with the venue's limits
+(klines: 500 per request; funding history: 100 per request, newest first).
 
 Unknown symbols answer HTTP 400 {"code": "400100", "msg": ...}, KuCoin's shape.
 
@@ -17,31 +21,59 @@ WebSocket mock's endpoint ws://127.0.0.1:PORT/kucoin/endpoint (the mock's
 /_mock/config "ws_url"; without it, KuCoin's real endpoint, which no test
 opens), the token the WebSocket mock's kucoin module checks, and
 pingInterval PING_MS.  Once "ws_url" is set, the XBTUSDTM level-2 book is
-the WebSocket mock's (action "book": the recorded snapshot with the
+the WebSocket mock's (action "book": the payload's snapshot with the
 changes it streamed since, and their sequence), so that a snapshot taken
 after a gap continues the stream; without it, or when the WebSocket mock
-does not answer, the recording as it is.
+does not answer, the payload as it is.
 """
 
 import copy
 import json
+import re
 import urllib.request
 from decimal import Decimal
 
-from mock_exchange import bench_hash, bench_price, bench_symbols, fixture_json, ws_url
+from mock_exchange import bench_hash, bench_price, bench_symbols, fixture, ws_url
 
 FX = "kucoinfutures/"
 KLINE_PAGE = 500
 FUNDING_PAGE = 100
 FUNDING_MS = 8 * 3600 * 1000
 GRANULARITIES = (1, 5, 15, 30, 60, 120, 240, 480, 720, 1440, 10080)
-NOW_MS = 1710328243260      # the recorded ticker's time: "now" for ranges left open
+
+class _Num:
+    """A JSON number with a fraction or an exponent, kept as the payload's text."""
+    __slots__ = ("text",)
+
+    def __init__(self, text):
+        self.text = text
+
+    def __str__(self):
+        return self.text
+
+
+def _loads(text):
+    """JSON whose fractional numbers stay their text (_Num)."""
+    return json.loads(text, parse_float=_Num)
+
+
+def _dumps(obj):
+    """JSON text of obj, each _Num written back as its own text."""
+    s = json.dumps(obj, default=lambda o: "\u0001num:" + o.text)
+    return re.sub(r'"\\u0001num:([^"]*)"', r"\1", s)
+
+
+def _payload(name):
+    return _loads(fixture(FX + name))
+
+
+NOW_MS = _payload("fetchTicker.json")["data"]["ts"] // 1000000  # the ticker's time: "now" for ranges left open
 WS_TOKEN = "mock-kucoin-token.AbC/+=="     # test/mock/ws_venues/kucoin.py checks the same
 PING_MS = 2000              # short, so that a test sees the client ping at it
 
 
 def _ok(data):
-    return 200, {"code": "200000", "data": data}
+    return 200, _dumps({"code": "200000", "data": data})
 
 
 def _bad(msg="Contract parameter invalid", status=400, code="400100"):
@@ -49,12 +81,15 @@ def _bad(msg="Contract parameter invalid", status=400, code="400100"):
 
 
 def _contracts():
-    rec = fixture_json(FX + "fetchMarkets.contracts_active.json")["data"]
+    rec = _payload("fetchMarkets.contracts_active.json")["data"]
     xbt = rec[0]
     out = list(rec)
-    # documented format: ETH and SOL contracts, shaped like the recorded XBTUSDTM
+    listed = {c["symbol"] for c in out}
+    # documented format: ETH and SOL contracts, shaped like the XBTUSDTM, where the payload has none
     for sym, base, mult, tick, mark in (("ETHUSDTM", "ETH", 0.01, 0.01, "1850.25"),
                                         ("SOLUSDTM", "SOL", 0.1, 0.001, "21.345")):
+        if sym in listed:
+            continue
         c = copy.deepcopy(xbt)
         c.update({"symbol": sym, "baseCurrency": base, "multiplier": mult, "tickSize": tick,
                   "fundingRateSymbol": ".%sFPI8H" % sym, "indexSymbol": ".K%sUSDT" % base,
@@ -63,7 +98,7 @@ def _contracts():
                   "maxLeverage": 75})
         out.append(c)
     # DOCUMENTED-FORMAT: the benchmark's contracts (mock config bench_markets),
-    # shaped like the recorded XBTUSDTM, mark price from the symbol
+    # shaped like the payload's XBTUSDTM, mark price from the symbol
     have = {c["symbol"] for c in out}
     for base in bench_symbols():
         sym = ("XBT" if base == "BTC" else base) + "USDTM"
@@ -98,7 +133,7 @@ def contract_detail(req):
 
 def _ticker_row(sym):
     if sym == "XBTUSDTM":
-        return fixture_json(FX + "fetchTicker.json")["data"]
+        return _payload("fetchTicker.json")["data"]
     c = _contract(sym)
     if c is None or c["isInverse"]:
         return None
@@ -132,6 +167,7 @@ def _ws_book(sym, n):
             b = json.loads(r.read())
     except (OSError, ValueError):
         return None
+    # each level is [price text, size text] as the WebSocket mock keeps them
     lv = lambda side: "[%s]" % ",".join("[%s,%s]" % (p, q) for p, q in b[side][:n])  # noqa: E731
     return '{"code":"200000","data":{"symbol":"%s","sequence":%d,"asks":%s,"bids":%s,"ts":%d}}' % (
         sym, b["sequence"], lv("asks"), lv("bids"), b["ts_ns"])
@@ -153,7 +189,9 @@ def level2(req):
         if body:
             return 200, body
     if sym == "XBTUSDTM":
-        book = fixture_json(FX + "fetchOrderBook.level2_snapshot.json")["data"]
+        if not n:
+            return 200, fixture(FX + "fetchOrderBook.level2_snapshot.json")
+        book = _payload("fetchOrderBook.level2_snapshot.json")["data"]
     elif _contract(sym):
         # documented format
         px = Decimal(str(_contract(sym)["markPrice"]))
@@ -172,7 +210,7 @@ def level2(req):
 def funding_current(req):
     sym = req.match.group(1)
     if sym == "XBTUSDTM":
-        return 200, fixture_json(FX + "fetchFundingRate.json")
+        return 200, fixture(FX + "fetchFundingRate.json")
     if _contract(sym):
         # documented format
         return _ok({"symbol": ".%sFPI8H" % sym, "granularity": FUNDING_MS, "timePoint": 1705896000000,
@@ -222,10 +260,10 @@ def kline(req):
     step = gran * 60000
     end = int(req.arg("to", NOW_MS))
     start = int(req.arg("from", end - KLINE_PAGE * step))
-    rec = fixture_json(FX + "fetchOHLCV.json")["data"]
+    rec = _payload("fetchOHLCV.json")["data"]
     if sym == "XBTUSDTM" and gran == 60 and start <= rec[0][0] and rec[-1][0] <= end:
-        # the recorded candles, for any range that covers them
-        return 200, {"code": "200000", "data": [r for r in rec if start <= r[0] <= end]}
+        # the payload's candles, for any range that covers them
+        return _ok([r for r in rec if start <= r[0] <= end])
     first = (start + step - 1) // step * step
     times = list(range(first, end + 1, step))[:KLINE_PAGE]
     return 200, '{"code":"200000","data":[%s]}' % ",".join(kline_row(t, gran) for t in times)
@@ -234,7 +272,7 @@ def kline(req):
 def trades(req):
     sym = req.arg("symbol", "")
     if sym == "XBTUSDTM":
-        return 200, fixture_json(FX + "fetchTrades.json")
+        return 200, fixture(FX + "fetchTrades.json")
     if not _contract(sym):
         return _bad()
     # documented format: the last 100 trades, newest first

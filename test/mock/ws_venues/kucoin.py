@@ -11,19 +11,26 @@ acked ({"type":"ack"}) when they ask for a response; unknown topics get a
 404 error frame.  {"type":"ping"} is answered with a pong of the same id and
 its time recorded.
 
+The frames are the payloads' (test/payloads/websocket/kucoinfutures, or the
+recorded ones: see PERPS_PAYLOADS in ws_mock.py), sent with their numbers
+as their text is (_loads, _dumps: no rounding through a double).
+
 The XBTUSDTM book is the venue's, kept here: it starts as the REST snapshot
-the REST mock serves (fixture kucoinfutures/fetchOrderBook.level2_snapshot,
-sequence 1645045405918), and every level2 change this module makes (sent or
-lost) is applied to it with the next sequence; the REST mock asks for it
+the REST mock serves (payload kucoinfutures/fetchOrderBook.level2_snapshot:
+its sequence S and time), and every level2 change this module makes (sent
+or lost) is applied to it with the next sequence; the REST mock asks for it
 (action "book") so that a REST snapshot taken later continues the stream.
 The k-th change (k = 1, 2, ...) carries timestamp = the snapshot's time in
-ms (1654326922830) + k.  Actions:
+ms + k.  Actions:
 
-    replay          per subscribed symbol: the recorded match (execution),
+    replay          per subscribed symbol: the payloads' match (execution),
                     tickerV2 and snapshot.24h frames with the symbol rewritten,
-                    the recorded level2 frame as recorded (its sequence
-                    1618232029293 is older than the book's: a client drops it),
-                    and DOCUMENTED-FORMAT /contract/instrument frames:
+                    the level2 frame (its sequence is older than the book's:
+                    a client drops it), and the /contract/instrument
+                    frames: instrument.mark.index.price, then
+                    instrument.funding.rate.predicted (where the payloads have
+                    one) and instrument.funding.rate; where the payloads have
+                    none (the recordings), DOCUMENTED-FORMAT ones written here:
                     mark.index.price (mark 29538.28, index 29538.62,
                     timestamp 1654165886000) and funding.rate (granularity
                     28800000, fundingRate 0.000136, timestamp 1654200000000)
@@ -43,6 +50,8 @@ ms (1654326922830) + k.  Actions:
 """
 
 import json
+import os
+import re
 import threading
 import time
 import urllib.parse
@@ -54,6 +63,46 @@ PREFIXES = ("/contractMarket/level2:", "/contractMarket/execution:", "/contractM
             "/contractMarket/snapshot:", "/contract/instrument:")
 
 
+class _Num:
+    """A JSON number with a fraction or an exponent, kept as the payload's text."""
+    __slots__ = ("text",)
+
+    def __init__(self, text):
+        self.text = text
+
+    def __str__(self):
+        return self.text
+
+
+def _loads(text):
+    """JSON whose fractional numbers stay their text (_Num)."""
+    return json.loads(text, parse_float=_Num)
+
+
+def _dumps(obj):
+    """Compact JSON text of obj, each _Num written back as its own text."""
+    s = json.dumps(obj, separators=(",", ":"), default=lambda o: "\u0001num:" + o.text)
+    return re.sub(r'"\\u0001num:([^"]*)"', r"\1", s)
+
+
+def _text(v):
+    """A payload value as JSON text."""
+    return v.text if isinstance(v, _Num) else json.dumps(v)
+
+
+# where the payloads have no /contract/instrument frames (the recordings): these
+INSTRUMENT = (
+    ("instrument.mark.index.price.json", {
+        "type": "message", "subject": "mark.index.price",
+        "data": {"markPrice": 29538.28, "indexPrice": 29538.62, "granularity": 1000,
+                 "timestamp": 1654165886000}}),
+    ("instrument.funding.rate.predicted.json", None),
+    ("instrument.funding.rate.json", {
+        "type": "message", "subject": "funding.rate",
+        "data": {"granularity": 28800000, "fundingRate": 0.000136, "timestamp": 1654200000000}}),
+)
+
+
 class Book:
     def __init__(self, snap):
         self.seq = int(snap["sequence"])
@@ -63,7 +112,7 @@ class Book:
         self.side = {"buy": {}, "sell": {}}
         for side, key in (("buy", "bids"), ("sell", "asks")):
             for p, q in snap[key]:
-                self.side[side][Decimal(str(p))] = (json.dumps(p), json.dumps(q))
+                self.side[side][Decimal(str(p))] = (_text(p), _text(q))
 
     def change(self, price, side, size):
         """Applies one change; returns (sequence, timestamp ms)."""
@@ -86,11 +135,18 @@ class Book:
 class Venue(ws.VenueBase):  # noqa: F821 (ws is injected by the loader)
     def __init__(self, name):
         super().__init__(name)
-        self.snapshot = ws.fixture_json("kucoinfutures/fetchOrderBook.level2_snapshot.json")["data"]  # noqa: F821
-        self.match = ws.fixture_json(D + "execution.match.json")  # noqa: F821
-        self.level2 = ws.fixture_json(D + "level2.change.json")  # noqa: F821
-        self.ticker = ws.fixture_json(D + "tickerV2.json")  # noqa: F821
-        self.snap24 = ws.fixture_json(D + "snapshot.24h.json")  # noqa: F821
+        self.snapshot = _loads(ws.fixture_text("kucoinfutures/fetchOrderBook.level2_snapshot.json"))["data"]  # noqa: F821
+        self.match = ws.fixture_text(D + "execution.match.json")  # noqa: F821
+        self.level2 = ws.fixture_text(D + "level2.change.json")  # noqa: F821
+        self.ticker = ws.fixture_text(D + "tickerV2.json")  # noqa: F821
+        self.snap24 = ws.fixture_text(D + "snapshot.24h.json")  # noqa: F821
+        # the instrument frames: the payloads' where they have them, else the documented ones
+        self.instrument = []
+        for name, documented in INSTRUMENT:
+            if os.path.exists(os.path.join(ws.FIXTURES, D + name)):  # noqa: F821
+                self.instrument.append(ws.fixture_text(D + name))  # noqa: F821
+            elif documented is not None:
+                self.instrument.append(json.dumps(documented))
         self.books = {self.snapshot["symbol"]: Book(self.snapshot)}
         self.pings = []
         self.connect_ids = []
@@ -166,11 +222,12 @@ class Venue(ws.VenueBase):  # noqa: F821 (ws is injected by the loader)
         return n
 
     def rewrite(self, rec, prefix, sym):
-        msg = json.loads(json.dumps(rec))
+        """The frame text rec with the topic (and data.symbol, where it has one) of sym."""
+        msg = _loads(rec)
         msg["topic"] = prefix + sym
         if "symbol" in msg.get("data", {}):
             msg["data"]["symbol"] = sym
-        return msg
+        return _dumps(msg)
 
     # ---- actions ----
 
@@ -180,14 +237,8 @@ class Venue(ws.VenueBase):  # noqa: F821 (ws is injected by the loader)
             sent += self.send_all(2, lambda sym: self.rewrite(self.ticker, PREFIXES[2], sym))
             sent += self.send_all(3, lambda sym: self.rewrite(self.snap24, PREFIXES[3], sym))
             sent += self.send_all(0, lambda sym: self.rewrite(self.level2, PREFIXES[0], sym))
-            # DOCUMENTED FORMAT: no recording of /contract/instrument
-            sent += self.send_all(4, lambda sym: {
-                "topic": PREFIXES[4] + sym, "type": "message", "subject": "mark.index.price",
-                "data": {"markPrice": 29538.28, "indexPrice": 29538.62, "granularity": 1000,
-                         "timestamp": 1654165886000}})
-            sent += self.send_all(4, lambda sym: {
-                "topic": PREFIXES[4] + sym, "type": "message", "subject": "funding.rate",
-                "data": {"granularity": 28800000, "fundingRate": 0.000136, "timestamp": 1654200000000}})
+            for rec in self.instrument:
+                sent += self.send_all(4, lambda sym, rec=rec: self.rewrite(rec, PREFIXES[4], sym))
             return {"sent": sent}
         if name == "book_delta":
             sym = params.get("symbol", self.snapshot["symbol"])
