@@ -1,4 +1,5 @@
--- fetch_* against the mock Hyperliquid (POST /info).  Expected values are read
+-- fetch_* against the mock Hyperliquid (POST /info) serving the recorded
+-- payloads (PERPS_RECORDED_MOCK_URL, test/services/recorded.sh).  Expected values are read
 -- off the recorded payloads by hand:
 --   hyperliquid/fetchMarkets.meta.json (meta), fetchMarkets.meta_nautilus.json with
 --   websocket/hyperliquid/allDexsAssetCtxs.trimmed.json (metaAndAssetCtxs),
@@ -6,7 +7,7 @@
 --   fetchOHLCV.ccxt_btc_perp.json, fetchOHLCV.candleSnapshot.json,
 --   fetchFundingRateHistory.fundingHistory.json, websocket/hyperliquid/trades.json.
 -- predictedFundings and long ranges are the mock's documented-format data.
-\getenv mock_url PERPS_MOCK_URL
+\getenv mock_url PERPS_RECORDED_MOCK_URL
 BEGIN;
 SET LOCAL TimeZone = 'UTC';
 SELECT plan(22);
