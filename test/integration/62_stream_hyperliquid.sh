@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # The Hyperliquid stream worker against the WebSocket mock
-# (test/mock/ws_venues/hyperliquid.py): the recorded l2Book, trades and asset
-# context frames become exactly the expected rows; every l2Book is a whole
-# book (a newer one replaces it, an older or equal one is ignored, a crossed
-# one resyncs); a dropped connection reconnects with its downtime recorded;
-# malformed frames are counted and skipped; the client pings.  Expected
-# values are worked out by hand from the frames in
-# shared/fixtures/websocket/hyperliquid.  Polls with a timeout, never a fixed
-# sleep.  TAP.
+# (test/mock/ws_venues/hyperliquid.py) serving the project's own payloads:
+# the l2Book, trades and asset context frames become exactly the expected
+# rows; every l2Book is a whole book (a newer one replaces it, an older or
+# equal one is ignored, a crossed one resyncs); a dropped connection
+# reconnects with its downtime recorded; malformed frames are counted and
+# skipped; the client pings.  Expected values are worked out by hand from the
+# frames in test/payloads/websocket/hyperliquid (l2Book.json, trades.json,
+# the main dex's BTC context in allDexsAssetCtxs.trimmed.json).  Polls with a
+# timeout, never a fixed sleep.  TAP.
 set -uo pipefail
 
 STREAM_VENUE=hyperliquid
@@ -37,49 +38,62 @@ is "$(q "SELECT native_symbol || ' ' || base || ' ' || quote FROM perps_stats.ma
 is "$(received | grep -c '"subscription":{"type":"l2Book","coin":"BTC"}') $(received | grep -c '"subscription":{"type":"trades","coin":"BTC"}') $(received | grep -c '"subscription":{"type":"activeAssetCtx","coin":"BTC"}')" \
    "1 1 1" "one subscribe message each for l2Book, trades and activeAssetCtx of BTC"
 
-# ---- the recorded l2Book: 20 levels a side, seq = its time ----
-ok_wait "SELECT EXISTS (SELECT 1 FROM perps_stats.orderbooks WHERE market_id = $BTC AND seq = 1751427259657)" \
-        "the recorded l2Book (time 1751427259657) is stored with its time as seq"
-book="FROM perps_stats.orderbooks WHERE market_id = $BTC AND seq = 1751427259657"
+# ---- the l2Book frame: 20 levels a side, seq = its time ----
+ok_wait "SELECT EXISTS (SELECT 1 FROM perps_stats.orderbooks WHERE market_id = $BTC AND seq = 1795530690417)" \
+        "the l2Book frame (time 1795530690417) is stored with its time as seq"
+book="FROM perps_stats.orderbooks WHERE market_id = $BTC AND seq = 1795530690417"
 is "$(q "SELECT array_length(bids, 1) || ' ' || array_length(asks, 1) || ' ' || bids[1][1] || 'x' || bids[1][2] || ' ' || asks[1][1] || 'x' || asks[1][2]
          || ' ' || $(ms ts) $book")" \
-   "20 20 106217.0x0.001 106233.0x0.26739 1751427259657" "book: 20 levels a side, best bid and ask, ts = the frame's time"
-is "$(q "SELECT bids[20][1] || 'x' || bids[20][2] || ' ' || asks[20][1] || 'x' || asks[20][2] || ' ' || bids[12][1] || 'x' || bids[12][2] || ' ' || asks[13][1] || 'x' || asks[13][2] $book")" \
-   "105543.0x0.0197 107675.0x0.00083 106085.0x1.02207 107012.0x1.06873" \
-   "worst bid and ask; the two-order levels (n = 2) keep their total size"
+   "20 20 97120.0x0.41237 97121.0x1.20815 1795530690417" "book: 20 levels a side, best bid and ask, ts = the frame's time"
+is "$(q "SELECT bids[20][1] || 'x' || bids[20][2] || ' ' || asks[20][1] || 'x' || asks[20][2] || ' ' || bids[11][1] || 'x' || bids[11][2] || ' ' || asks[18][1] || 'x' || asks[18][2] $book")" \
+   "96990.0x4.20761 97281.0x3.6 97095.0x3.40518 97228.0x4.4" \
+   "worst bid and ask; the five-order levels (n = 5) keep their total size"
 is "$(q "SELECT bool_and(bids[i][1] > bids[i+1][1] AND asks[i][1] < asks[i+1][1]) FROM generate_subscripts((SELECT bids $book), 1) i, (SELECT bids, asks $book) b WHERE i < 20")" \
    "t" "bids strictly descending, asks strictly ascending"
-# mid = (106217.0 + 106233.0) / 2 = 106225
-ok_wait "SELECT EXISTS (SELECT 1 FROM perps_stats.liquidity_depth WHERE market_id = $BTC AND ts = to_timestamp(1751427259.657) AND mid_price = 106225)" \
-        "a liquidity_depth row with the book, mid 106225"
+# mid = (97120.0 + 97121.0) / 2 = 97120.5; within 1 bps (97120.5 x 0.0001 = 9.71205):
+#   bids >= 97110.78795: 97120.0 x 0.41237 = 40049.3744, 97119.0 x 0.00512 = 497.24928,
+#     97117.0 x 1.0312 = 100147.0504, 97115.0 x 0.25 = 24278.75, 97112.0 x 0.77814 = 75566.73168;
+#     sum 240539.15576 (97110.0 is out)
+#   asks <= 97130.21205: 97121.0 x 1.20815 = 117336.73615, 97123.0 x 0.0021 = 203.9583,
+#     97124.0 x 0.61 = 59245.64, 97127.0 x 0.35002 = 33996.39254, 97130.0 x 1.9 = 184547.0;
+#     sum 395329.72699 (97133.0 is out)
+ok_wait "SELECT EXISTS (SELECT 1 FROM perps_stats.liquidity_depth WHERE market_id = $BTC AND ts = to_timestamp(1795530690.417) AND mid_price = 97120.5)" \
+        "a liquidity_depth row with the book, mid 97120.5"
+is "$(q "SELECT bid_1bps = 240539.15576 AND ask_1bps = 395329.72699 FROM perps_stats.liquidity_depth WHERE market_id = $BTC AND ts = to_timestamp(1795530690.417)")" \
+   "t" "its 1 bps depth: 240539.15576 of bids, 395329.72699 of asks"
 
-# ---- the recorded trade ----
-ok_wait "SELECT EXISTS (SELECT 1 FROM perps_stats.trades WHERE market_id = $BTC AND trade_id = '293353986402527')" \
-        "the recorded trade (tid 293353986402527) is stored"
-is "$(q "SELECT $(ms ts) || ' ' || price || ' ' || qty || ' ' || side FROM perps_stats.trades WHERE market_id = $BTC AND trade_id = '293353986402527'")" \
-   "1751430933565 106296.0 0.00017 sell" "trade: time, px, sz as sent; side A (the taker sold) -> sell"
+# ---- the trades frame: four trades, one tid beyond 2^53 ----
+TIDS="'812734901276534', '9007199254740993', '1042387164952177', '1042387164952178'"
+ok_wait "SELECT count(*) = 4 FROM perps_stats.trades WHERE market_id = $BTC AND trade_id IN ($TIDS)" \
+        "the four trades of the frame are stored"
+is "$(q "SELECT string_agg(trade_id || ' ' || $(ms ts) || ' ' || price || ' ' || qty || ' ' || side, ', ' ORDER BY ts) FROM perps_stats.trades WHERE market_id = $BTC AND trade_id IN ($TIDS)")" \
+   "812734901276534 1795530692005 97121.0 0.0481 buy, 9007199254740993 1795530692118 97123.0 0.00142 buy, 1042387164952177 1795530693540 97119.0 0.31 sell, 1042387164952178 1795530693871 97117.0 0.00011 sell" \
+   "trades: tid (2^53 + 1 exact), time, px, sz as sent; side B (the taker bought) -> buy, A -> sell"
 
-# ---- the recorded asset context: a ticker row and a funding row ----
+# ---- the asset context: a ticker row and a funding row ----
 ok_wait "SELECT EXISTS (SELECT 1 FROM perps_stats.tickers WHERE market_id = $BTC)" "the asset context gives a ticker row"
 tick="coalesce(last_price::text, 'NULL'), mark_price, index_price, coalesce(best_bid_price::text, 'NULL'), coalesce(best_bid_qty::text, 'NULL'),
       coalesce(best_ask_price::text, 'NULL'), coalesce(best_ask_qty::text, 'NULL'), volume_24h, turnover_24h, open_interest,
       open_interest_notional, price_change_24h, coalesce(price_change_pct::text, 'NULL'), coalesce(high_24h::text, 'NULL'), coalesce(low_24h::text, 'NULL')"
-# by hand: open_interest_notional = 27353.17682 x 77562.0 = 2121567100.512840; change = 77562.0 - 76317.0 = 1245.0
+# by hand: open_interest_notional = 31877.4401999999 x 97118.0
+#   = 3187744019.99999 (x 100000) - 91870782.6563997118 (x 2882) = 3095873237.34359028820 (scale 10 + 1);
+# change = 97118.0 - 95874.0 = 1244.0
 is "$(q "SELECT concat_ws(' ', $tick) FROM perps_stats.tickers WHERE market_id = $BTC")" \
-   "NULL 77562.0 77605.0 NULL NULL NULL NULL 19707.77457 1516669192.1953897476 27353.17682 2121567100.512840 1245.0 NULL NULL NULL" \
+   "NULL 97118.0 97152.0 NULL NULL NULL NULL 29384.91737 2846127309.8127340156 31877.4401999999 3095873237.34359028820 1244.0 NULL NULL NULL" \
    "ticker: markPx, oraclePx, dayBaseVlm, dayNtlVlm, openInterest, its notional at markPx, markPx - prevDayPx; no last price, bid/ask or high/low in this channel"
 is "$(q "SELECT ts >= '$t0' AND ts <= now() FROM perps_stats.tickers WHERE market_id = $BTC")" "t" \
    "the context carries no time: the ticker has the time it was received"
 ok_wait "SELECT EXISTS (SELECT 1 FROM perps_stats.funding_rates WHERE market_id = $BTC)" "the asset context gives a funding_rates row"
 is "$(q "SELECT f.rate || ' ' || f.interval_hours || ' ' || coalesce(f.predicted_rate::text, 'NULL') || ' ' || (f.funding_time = date_trunc('hour', t.ts) + interval '1 hour')
          FROM perps_stats.funding_rates f, perps_stats.tickers t WHERE f.market_id = $BTC AND t.market_id = $BTC")" \
-   "-0.0000015186 1 NULL true" "funding row: the current hourly rate, interval 1 h, at the next whole hour after the ticker"
-# a new context: mark 77600.0, funding 0.0000125; by hand: change = 77600.0 - 76317.0 = 1283.0,
-# notional = 27353.17682 x 77600.0 = 2122606521.232000
-act '{"venue":"hyperliquid","action":"ctx","fields":{"markPx":"77600.0","funding":"0.0000125"}}'
+   "0.0000093412 1 NULL true" "funding row: the current hourly rate, interval 1 h, at the next whole hour after the ticker"
+# a new context: mark 97150.0, funding 0.0000125; by hand: change = 97150.0 - 95874.0 = 1276.0,
+# notional = 31877.4401999999 x 97150.0 = 3187744019.99999 - 90850704.569999715 (x 2850)
+#   = 3096893315.42999028500
+act '{"venue":"hyperliquid","action":"ctx","fields":{"markPx":"97150.0","funding":"0.0000125"}}'
 ok_wait "SELECT count(*) = 2 FROM perps_stats.tickers WHERE market_id = $BTC" "a second asset context is a second ticker row"
 is "$(q "SELECT concat_ws(' ', mark_price, index_price, open_interest_notional, price_change_24h) FROM perps_stats.tickers WHERE market_id = $BTC ORDER BY ts DESC LIMIT 1")" \
-   "77600.0 77605.0 2122606521.232000 1283.0" "its mark price, and the notional and 24 h change that follow it"
+   "97150.0 97152.0 3096893315.42999028500 1276.0" "its mark price, and the notional and 24 h change that follow it"
 ok_wait "SELECT f.rate = 0.0000125 FROM perps_stats.funding_rates f WHERE f.market_id = $BTC
          AND f.funding_time = (SELECT date_trunc('hour', max(ts)) + interval '1 hour' FROM perps_stats.tickers WHERE market_id = $BTC)" \
         "the new hourly rate is the funding row of the next whole hour (the period's rate replaced)"
@@ -87,47 +101,47 @@ is "$(status "gaps || ' ' || resyncs || ' ' || parse_errors || ' ' || reconnects
    "no gap, resync, parse error or reconnect so far (subscriptionResponse frames are control messages)"
 
 # ---- a newer l2Book replaces the whole book ----
-act '{"venue":"hyperliquid","action":"book","bids":[["106300.0","1.5"],["106250.0","2"]],"asks":[["106310.0","0.5"]]}'
-ok_wait "SELECT EXISTS (SELECT 1 FROM perps_stats.orderbooks WHERE market_id = $BTC AND seq = 1751427259658)" \
-        "a snapshot 1 ms newer (1751427259658) is stored"
-is "$(q "SELECT bids::text || ' ' || asks::text || ' ' || $(ms ts) FROM perps_stats.orderbooks WHERE market_id = $BTC AND seq = 1751427259658")" \
-   "{{106300.0,1.5},{106250.0,2}} {{106310.0,0.5}} 1751427259658" "it replaced the book: none of the 40 recorded levels is left"
+act '{"venue":"hyperliquid","action":"book","bids":[["97140.0","1.5"],["97135.0","2"]],"asks":[["97141.0","0.5"]]}'
+ok_wait "SELECT EXISTS (SELECT 1 FROM perps_stats.orderbooks WHERE market_id = $BTC AND seq = 1795530690418)" \
+        "a snapshot 1 ms newer (1795530690418) is stored"
+is "$(q "SELECT bids::text || ' ' || asks::text || ' ' || $(ms ts) FROM perps_stats.orderbooks WHERE market_id = $BTC AND seq = 1795530690418")" \
+   "{{97140.0,1.5},{97135.0,2}} {{97141.0,0.5}} 1795530690418" "it replaced the book: none of the 40 levels of the first one is left"
 
 # ---- an equal or older l2Book is ignored ----
 # both are crossed (bid above ask): applied, either would make the worker resync at once
-act '{"venue":"hyperliquid","action":"book","bids":[["107000.0","1"]],"asks":[["106000.0","1"]],"time_delta":0,"keep":false}'
-act '{"venue":"hyperliquid","action":"book","bids":[["107000.0","1"]],"asks":[["106000.0","1"]],"time_delta":-1000,"keep":false}'
-act '{"venue":"hyperliquid","action":"trades","count":1,"price":"106301.5","qty":"0.5"}'
-ok_wait "SELECT EXISTS (SELECT 1 FROM perps_stats.trades WHERE market_id = $BTC AND price = 106301.5)" \
+act '{"venue":"hyperliquid","action":"book","bids":[["98000.0","1"]],"asks":[["96000.0","1"]],"time_delta":0,"keep":false}'
+act '{"venue":"hyperliquid","action":"book","bids":[["98000.0","1"]],"asks":[["96000.0","1"]],"time_delta":-1000,"keep":false}'
+act '{"venue":"hyperliquid","action":"trades","count":1,"price":"97142.5","qty":"0.5"}'
+ok_wait "SELECT EXISTS (SELECT 1 FROM perps_stats.trades WHERE market_id = $BTC AND price = 97142.5)" \
         "a trade sent after them is stored (so they were read)"
 is "$(status "gaps || ' ' || resyncs || ' ' || parse_errors")" "0 0 0" \
-   "snapshots as old as (…658) or older (…258658) than the book are ignored: no resync, no gap, no error"
-is "$(q "SELECT count(*) FROM perps_stats.orderbooks WHERE market_id = $BTC AND (seq = 1751427258658 OR bids[1][1] = 107000.0)")" "0" \
+   "snapshots as old as (…418) or older (…689418) than the book are ignored: no resync, no gap, no error"
+is "$(q "SELECT count(*) FROM perps_stats.orderbooks WHERE market_id = $BTC AND (seq = 1795530689418 OR bids[1][1] = 98000.0)")" "0" \
    "and never stored"
 
 # ---- a crossed newer l2Book: one resync by resubscribing, no gap ----
-act '{"venue":"hyperliquid","action":"book","bids":[["107000.0","1"]],"asks":[["106000.0","1"]],"keep":false}'
+act '{"venue":"hyperliquid","action":"book","bids":[["98000.0","1"]],"asks":[["96000.0","1"]],"keep":false}'
 ok_wait "SELECT gaps = 0 AND resyncs = 1 FROM perps_stats.stream_status WHERE exchange = 'hyperliquid'" \
         "a newer snapshot with its bid above its ask is a crossed book: one resync, no gap"
 ok_wait "SELECT EXISTS (SELECT 1 FROM perps_stats.ingest_events WHERE kind = 'resync' AND market_id = $BTC AND source = 'stream'
-         AND message = 'BTC book crossed at update id 1751427259659; resynced at update id 1751427259660')" \
+         AND message = 'BTC book crossed at update id 1795530690419; resynced at update id 1795530690420')" \
         "its resync row names the crossed snapshot and the fresh one"
-ok_wait "SELECT EXISTS (SELECT 1 FROM perps_stats.orderbooks WHERE market_id = $BTC AND seq = 1751427259660 AND bids::text = '{{106300.0,1.5},{106250.0,2}}')" \
+ok_wait "SELECT EXISTS (SELECT 1 FROM perps_stats.orderbooks WHERE market_id = $BTC AND seq = 1795530690420 AND bids::text = '{{97140.0,1.5},{97135.0,2}}')" \
         "the fresh snapshot from the resubscription rebuilds the book"
 is "$(received | grep -c '^{"method":"unsubscribe","subscription":{"type":"l2Book","coin":"BTC"}}$') $(received | grep -c '^{"method":"subscribe","subscription":{"type":"l2Book","coin":"BTC"}}$')" \
    "1 2" "the resync unsubscribed and subscribed the l2Book of BTC once"
-is "$(q "SELECT count(*) FROM perps_stats.orderbooks WHERE market_id = $BTC AND seq = 1751427259659")" "0" "the crossed book was not stored"
+is "$(q "SELECT count(*) FROM perps_stats.orderbooks WHERE market_id = $BTC AND seq = 1795530690419")" "0" "the crossed book was not stored"
 
 # ---- malformed frames: counted, skipped, the stream goes on; an error frame ----
 pe0=$(status parse_errors)
 act '{"venue":"hyperliquid","action":"garbage"}'
-act '{"venue":"hyperliquid","action":"truncated","frame":"{\"channel\":\"trades\",\"data\":[{\"coin\":\"BTC\",\"side\":\"B\",\"px\":\"1\",\"sz\":\"1\",\"time\":1751430933565,\"tid\":1}]}"}'
-act '{"venue":"hyperliquid","action":"send","frames":["{\"channel\":\"trades\",\"data\":[{\"coin\":\"BTC\",\"side\":\"B\",\"px\":{\"x\":1},\"sz\":\"1\",\"time\":1751430933565,\"tid\":777}]}"]}'
-act '{"venue":"hyperliquid","action":"send","frames":["{\"channel\":\"trades\",\"data\":[{\"coin\":\"BTC\",\"side\":\"X\",\"px\":\"1\",\"sz\":\"1\",\"time\":1751430933565,\"tid\":778}]}"]}'
+act '{"venue":"hyperliquid","action":"truncated","frame":"{\"channel\":\"trades\",\"data\":[{\"coin\":\"BTC\",\"side\":\"B\",\"px\":\"1\",\"sz\":\"1\",\"time\":1795530692005,\"tid\":1}]}"}'
+act '{"venue":"hyperliquid","action":"send","frames":["{\"channel\":\"trades\",\"data\":[{\"coin\":\"BTC\",\"side\":\"B\",\"px\":{\"x\":1},\"sz\":\"1\",\"time\":1795530692005,\"tid\":777}]}"]}'
+act '{"venue":"hyperliquid","action":"send","frames":["{\"channel\":\"trades\",\"data\":[{\"coin\":\"BTC\",\"side\":\"X\",\"px\":\"1\",\"sz\":\"1\",\"time\":1795530692005,\"tid\":778}]}"]}'
 act '{"venue":"hyperliquid","action":"oversized","bytes":5000000}'
 act '{"venue":"hyperliquid","action":"send","frames":["{\"channel\":\"error\",\"data\":\"Invalid subscription {\\\"type\\\":\\\"nope\\\"}\"}"]}'
-act '{"venue":"hyperliquid","action":"trades","count":1,"price":"106302.5","qty":"0.25"}'
-ok_wait "SELECT EXISTS (SELECT 1 FROM perps_stats.trades WHERE market_id = $BTC AND price = 106302.5 AND qty = 0.25)" \
+act '{"venue":"hyperliquid","action":"trades","count":1,"price":"97143.5","qty":"0.25"}'
+ok_wait "SELECT EXISTS (SELECT 1 FROM perps_stats.trades WHERE market_id = $BTC AND price = 97143.5 AND qty = 0.25)" \
         "a good frame after the bad ones is stored"
 is "$(( $(status parse_errors) - pe0 ))" "5" "garbage, truncated, a wrong-typed price, an unknown side and an oversized frame: five parse errors"
 is "$(q "SELECT count(*) FROM perps_stats.trades WHERE trade_id IN ('777', '778')")" "0" "nothing of the bad frames is stored"
@@ -144,27 +158,27 @@ is "$(q "SELECT d.range_start = r.range_start AND d.range_end IS NULL AND r.rang
          FROM perps_stats.ingest_events d, perps_stats.ingest_events r
          WHERE d.kind = 'disconnect' AND r.kind = 'reconnect' AND d.source = 'stream' AND r.source = 'stream' AND d.exchange_id = 3 AND r.exchange_id = 3")" \
    "t" "disconnect and reconnect rows in the venue's time: both from the last message before the drop, the reconnect to the first after it"
-ok_wait "SELECT EXISTS (SELECT 1 FROM perps_stats.orderbooks WHERE market_id = $BTC AND seq = 1751427259661)" \
-        "the new connection's subscription snapshot (…661) is stored"
+ok_wait "SELECT EXISTS (SELECT 1 FROM perps_stats.orderbooks WHERE market_id = $BTC AND seq = 1795530690421)" \
+        "the new connection's subscription snapshot (…421) is stored"
 ok_wait "SELECT count(*) = 3 FROM perps_stats.tickers WHERE market_id = $BTC" "and its asset context is a third ticker row"
-is "$(q "SELECT count(*) FROM perps_stats.trades WHERE trade_id = '293353986402527'")" "1" \
-   "the recorded trade sent again on the new subscription is stored once"
-act '{"venue":"hyperliquid","action":"trades","count":3,"per_frame":3,"price":"106303.5"}'
-ok_wait "SELECT count(*) = 3 FROM perps_stats.trades WHERE market_id = $BTC AND price = 106303.5" "the stream continues after the reconnect"
+is "$(q "SELECT count(*) || ' ' || count(DISTINCT trade_id) FROM perps_stats.trades WHERE market_id = $BTC AND trade_id IN ($TIDS)")" "4 4" \
+   "the four trades of the frame, sent again on the new subscription, are stored once each"
+act '{"venue":"hyperliquid","action":"trades","count":3,"per_frame":3,"price":"97144.5"}'
+ok_wait "SELECT count(*) = 3 FROM perps_stats.trades WHERE market_id = $BTC AND price = 97144.5" "the stream continues after the reconnect"
 
 # ---- a trade stream at a chosen rate ----
-act '{"venue":"hyperliquid","action":"trades","count":40,"rate":100,"price":"106304.5"}'
-ok_wait "SELECT count(*) = 40 FROM perps_stats.trades WHERE market_id = $BTC AND price = 106304.5" "40 trades sent at 100/s are all stored"
+act '{"venue":"hyperliquid","action":"trades","count":40,"rate":100,"price":"97145.5"}'
+ok_wait "SELECT count(*) = 40 FROM perps_stats.trades WHERE market_id = $BTC AND price = 97145.5" "40 trades sent at 100/s are all stored"
 is "$(q "SELECT count(DISTINCT trade_id) || ' ' || count(*) FILTER (WHERE side = 'buy') || ' ' || count(*) FILTER (WHERE side = 'sell')
-         FROM perps_stats.trades WHERE market_id = $BTC AND price = 106304.5")" "40 20 20" "each once, sides B and A alternating"
+         FROM perps_stats.trades WHERE market_id = $BTC AND price = 97145.5")" "40 20 20" "each once, sides B and A alternating"
 
 # ---- the client pings (every 20 s) and the pongs are control frames ----
 pe1=$(status parse_errors)
 deadline=$((SECONDS + 40 * SLOW))
 until received | grep -qx '{"method":"ping"}' || [ $SECONDS -ge $deadline ]; do sleep 0.5; done
 is "$(received | grep -cx '{"method":"ping"}' | awk '{print ($1 >= 1)}')" "1" "the mock received {\"method\":\"ping\"} from the worker"
-act '{"venue":"hyperliquid","action":"trades","count":1,"price":"106305.5"}'
-ok_wait "SELECT EXISTS (SELECT 1 FROM perps_stats.trades WHERE market_id = $BTC AND price = 106305.5)" "a trade after the pong is stored"
+act '{"venue":"hyperliquid","action":"trades","count":1,"price":"97146.5"}'
+ok_wait "SELECT EXISTS (SELECT 1 FROM perps_stats.trades WHERE market_id = $BTC AND price = 97146.5)" "a trade after the pong is stored"
 is "$(status "parse_errors - $pe1 || ' ' || reconnects || ' ' || state")" "0 1 streaming" \
    "the pong is no parse error and the connection stays up"
 

@@ -1,20 +1,27 @@
 """Hyperliquid routes of the mock exchange: POST /info with {"type": ...}.
 
-Recorded payloads (../shared/fixtures/hyperliquid and websocket/hyperliquid):
-    meta                    fetchMarkets.meta.json (28 coins, 2023)
-    metaAndAssetCtxs        universe of fetchMarkets.meta_nautilus.json (BTC, ETH, ATOM) paired in
-                            order with the asset contexts of websocket/hyperliquid/allDexsAssetCtxs
-                            (the same source's test data), plus a DOCUMENTED-FORMAT SOL entry
-    l2Book BTC              the "data" of websocket/hyperliquid/l2Book.json (same shape as /info)
-    l2Book DYDX             fetchOrderBook.l2Book.json
-    candleSnapshot          kPEPE 1h: fetchOHLCV.candleSnapshot.json; BTC 1m:
-                            fetchOHLCV.ccxt_btc_perp.json (t, T, n as strings, as recorded);
-                            their bars replace generated ones within the asked range
-    fundingHistory BTC      fetchFundingRateHistory.fundingHistory.json within its span
-    recentTrades BTC        the "data" of websocket/hyperliquid/trades.json
+Payloads (test/payloads/hyperliquid and websocket/hyperliquid, the project's
+own; or the same files of the recorded tree, see mock_exchange.FIXTURES).
+Which coin a file answers for is read from the file itself, so that one
+module serves both trees:
+
+    meta                    fetchMarkets.meta.json
+    metaAndAssetCtxs        universe of fetchMarkets.meta_nautilus.json paired in order
+                            with the main dex's ("") asset contexts of
+                            websocket/hyperliquid/allDexsAssetCtxs.trimmed.json, plus a
+                            DOCUMENTED-FORMAT SOL entry when the universe has no SOL
+    l2Book                  the "data" of websocket/hyperliquid/l2Book.json for its coin,
+                            fetchOrderBook.l2Book.json for its coin
+    candleSnapshot          fetchOHLCV.candleSnapshot.json and fetchOHLCV.ccxt_btc_perp.json,
+                            each for the coin ("s") and interval ("i") of its candles (the
+                            latter has t, T, n as strings); their bars replace generated
+                            ones within the asked range
+    fundingHistory          fetchFundingRateHistory.fundingHistory.json for its coin, within
+                            its span
+    recentTrades            the "data" of websocket/hyperliquid/trades.json for its coin
     allMids                 allMids.json
-DOCUMENTED-FORMAT, generated deterministically (nothing recorded): predictedFundings,
-other coins' books/candles/trades, funding history outside the recorded span (hourly).
+DOCUMENTED-FORMAT, generated deterministically: predictedFundings, other
+coins' books/candles/trades, funding history outside the file's span (hourly).
 
 Time-range answers hold at most 500 rows, oldest first, from startTime (the
 venue's documented pagination rule).  An unknown coin gets null from l2Book
@@ -64,7 +71,7 @@ def bench_ctx(coin):
 
 
 def meta():
-    """The recorded meta, plus the benchmark coins it lacks (bench_markets)."""
+    """The meta payload, plus the benchmark coins it lacks (bench_markets)."""
     m = fixture_json(F + "fetchMarkets.meta.json")
     have = {u["name"] for u in m["universe"]}
     m["universe"] += [bench_universe_entry(c) for c in bench_symbols() if c not in have]
@@ -83,16 +90,17 @@ def bad(msg):
 
 def meta_and_ctxs():
     meta = fixture_json(F + "fetchMarkets.meta_nautilus.json")
-    ctxs = fixture_json(W + "allDexsAssetCtxs.trimmed.json")["data"]["ctxs"][0][1]
+    ctxs = next(c for dex, c in fixture_json(W + "allDexsAssetCtxs.trimmed.json")["data"]["ctxs"] if dex == "")
     uni = meta["universe"]
     ctxs = ctxs[:len(uni)]
-    # DOCUMENTED-FORMAT: SOL is in neither recording
-    uni.append({"isDelisted": None, "marginTableId": 20, "maxLeverage": 20, "name": "SOL",
-                "onlyIsolated": None, "szDecimals": 2})
-    ctxs.append({"funding": "0.0000125", "openInterest": "3000000.12", "prevDayPx": "98.50",
-                 "dayNtlVlm": "123456789.0", "premium": "-0.0001", "oraclePx": "100.05",
-                 "markPx": "100.01", "midPx": "100.015", "impactPxs": ["100.0", "100.03"],
-                 "dayBaseVlm": "1234567.89"})
+    # DOCUMENTED-FORMAT: SOL, where the universe has none (the recorded one)
+    if "SOL" not in {u["name"] for u in uni}:
+        uni.append({"isDelisted": None, "marginTableId": 20, "maxLeverage": 20, "name": "SOL",
+                    "onlyIsolated": None, "szDecimals": 2})
+        ctxs.append({"funding": "0.0000125", "openInterest": "3000000.12", "prevDayPx": "98.50",
+                     "dayNtlVlm": "123456789.0", "premium": "-0.0001", "oraclePx": "100.05",
+                     "markPx": "100.01", "midPx": "100.015", "impactPxs": ["100.0", "100.03"],
+                     "dayBaseVlm": "1234567.89"})
     for c in bench_symbols():
         if c not in {u["name"] for u in uni}:
             uni.append(bench_universe_entry(c))
@@ -116,10 +124,9 @@ def predicted_fundings():
 
 
 def l2book(coin):
-    if coin == "BTC":
-        return fixture_json(W + "l2Book.json")["data"]
-    if coin == "DYDX":
-        return fixture_json(F + "fetchOrderBook.l2Book.json")
+    for book in (fixture_json(W + "l2Book.json")["data"], fixture_json(F + "fetchOrderBook.l2Book.json")):
+        if coin == book["coin"]:
+            return book
     if coin not in coins():
         return None
     # DOCUMENTED-FORMAT: 20 levels a side
@@ -134,10 +141,11 @@ def l2book(coin):
 
 
 def recorded_candles(coin, interval):
-    if coin == "kPEPE" and interval == "1h":
-        return fixture_json(F + "fetchOHLCV.candleSnapshot.json")
-    if coin == "BTC" and interval == "1m":
-        return fixture_json(F + "fetchOHLCV.ccxt_btc_perp.json")
+    """The candles of the payload files for coin and interval (each file holds one of each)."""
+    for name in ("fetchOHLCV.candleSnapshot.json", "fetchOHLCV.ccxt_btc_perp.json"):
+        bars = fixture_json(F + name)
+        if bars and bars[0]["s"] == coin and bars[0]["i"] == interval:
+            return bars
     return []
 
 
@@ -174,7 +182,7 @@ def funding_history(body):
         return bad("invalid fundingHistory request")
     if coin not in coins():
         return 200, []
-    rec = fixture_json(F + "fetchFundingRateHistory.fundingHistory.json") if coin == "BTC" else []
+    rec = [r for r in fixture_json(F + "fetchFundingRateHistory.fundingHistory.json") if r["coin"] == coin]
     lo, hi = (rec[0]["time"], rec[-1]["time"]) if rec else (None, None)
     en = min(en, now_ms())
     out = [r for r in rec if st <= r["time"] <= en]
@@ -193,8 +201,9 @@ def funding_history(body):
 
 
 def recent_trades(coin):
-    if coin == "BTC":
-        return fixture_json(W + "trades.json")["data"]
+    rec = fixture_json(W + "trades.json")["data"]
+    if rec and rec[0]["coin"] == coin:
+        return rec
     if coin not in coins():
         return []
     t = now_ms()

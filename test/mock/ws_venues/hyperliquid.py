@@ -2,16 +2,18 @@
 mock, reached at /hyperliquid/ws.  `ws` is ws_mock, set by the loader.
 
 {"method":"subscribe","subscription":{"type":T,"coin":C}} is answered with a
-subscriptionResponse echoing the subscription, then the recorded frame of
-that type for the coin (coin rewritten):
+subscriptionResponse echoing the subscription, then the payload frame of
+that type for the coin (coin rewritten), from websocket/hyperliquid of the
+payload tree (test/payloads, or the recorded one: see ws_mock.FIXTURES):
 
-    l2Book          the current book of the coin: the recorded snapshot at first
-                    (time 1751427259657), later the last one an action made; every
+    l2Book          the current book of the coin: l2Book.json's snapshot at first
+                    (at its time), later the last one an action made; every
                     snapshot after the first is 1 ms newer than the newest sent
-    trades          the recorded trade (tid 293353986402527)
-    activeAssetCtx  the coin's recorded context from allDexsAssetCtxs.trimmed.json
-                    (the main dex's contexts follow the meta universe order: BTC,
-                    ETH, ATOM; other coins get BTC's)
+    trades          the trades of trades.json
+    activeAssetCtx  the coin's context from allDexsAssetCtxs.trimmed.json: the
+                    main dex's ("") contexts follow the order of the universe of
+                    hyperliquid/fetchMarkets.meta_nautilus.json, the meta they
+                    were served with; other coins get the first one's
 
 {"method":"ping"} is answered with {"channel":"pong"}; anything else with an
 error frame.  Actions:
@@ -32,7 +34,6 @@ import time
 
 D = "websocket/hyperliquid/"
 TYPES = ("l2Book", "trades", "activeAssetCtx")
-UNIVERSE = ("BTC", "ETH", "ATOM")     # the recorded meta universe (fetchMarkets.meta_nautilus)
 
 
 class Venue(ws.VenueBase):  # noqa: F821 (ws is injected by the loader)
@@ -42,6 +43,9 @@ class Venue(ws.VenueBase):  # noqa: F821 (ws is injected by the loader)
         self.trades_frame = ws.fixture_json(D + "trades.json")  # noqa: F821
         ctxs = ws.fixture_json(D + "allDexsAssetCtxs.trimmed.json")["data"]["ctxs"]  # noqa: F821
         self.ctxs = next(c for dex, c in ctxs if dex == "")
+        # the coins of the contexts, in order (the meta universe served with them)
+        self.universe = [u["name"] for u in
+                         ws.fixture_json("hyperliquid/fetchMarkets.meta_nautilus.json")["universe"]]  # noqa: F821
         self.books = {}      # coin -> [bids, asks] of WsLevel, the current book
         self.last_time = {}  # coin -> newest l2Book time sent (ms)
 
@@ -66,7 +70,7 @@ class Venue(ws.VenueBase):  # noqa: F821 (ws is injected by the loader)
                                                "levels": levels if levels is not None else self.book_of(coin)}}
 
     def ctx_msg(self, coin, fields=None):
-        i = UNIVERSE.index(coin) if coin in UNIVERSE else 0
+        i = self.universe.index(coin) if coin in self.universe[:len(self.ctxs)] else 0
         ctx = dict(self.ctxs[i])
         ctx.update(fields or {})
         return {"channel": "activeAssetCtx", "data": {"coin": coin, "ctx": ctx}}
