@@ -1,17 +1,21 @@
 """Lighter routes of the mock exchange (rest_url .../lighter).
 
-Recorded payloads (../shared/fixtures/lighter) are served for ETH (market 0):
-orderBookDetails, orderBooks, the order-level book (orderBookOrders), the
-candlestick and the funding-rates list.  DOCUMENTED-FORMAT data written here
-(marked "documented format" below): markets BTC (1) and SOL (2), CRV (36,
-the market of the recorded WebSocket frames, named as the recorded
-orderBooks list names it), BTC's
-order-level book with several orders at one price (so that merging orders
-into levels is tested), recentTrades (nothing recorded), hourly fundings and
-candlesticks outside the recorded one, generated deterministically from the
-request's range with the venue's limits (candlesticks: 500 per call,
-fundings: 750, recentTrades: 100, orderBookOrders: 250 per side), the newest
-count_back of the range, oldest first.
+Served from the payload tree (test/payloads/lighter, or the recorded
+../shared/fixtures/lighter): orderBookDetails (fetchMarkets.json), orderBooks
+(fetchMarkets.orderBooks.json), ETH's order-level book (market 0,
+fetchOrderBook.json), the funding-rates list (fetchFundingRates.json) and
+one 1m candlestick of ETH (fetchOHLCV.json).  Where a tree lacks them (the
+recorded one does), the module adds DOCUMENTED-FORMAT data written here
+(marked "documented format" below): markets BTC (1) and SOL (2) shaped like
+the tree's first market, CRV (36, the market of the WebSocket payloads, from
+the orderBooks list), BTC's order-level book with several orders at one
+price (so that merging orders into levels is tested; a tree may give its
+own as fetchOrderBook.btc.json), and the funding-rates rows of BTC and SOL.
+Always generated: recentTrades (no recording exists), hourly fundings and
+candlesticks outside the tree's one, deterministically from the request's
+range with the venue's limits (candlesticks: 500 per call, fundings: 750,
+recentTrades: 100, orderBookOrders: 250 per side), the newest count_back of
+the range, oldest first; recentTrades end at the tree's candle's time.
 
 Errors answer HTTP 400 {"code": 21100, "message": ...}, Lighter's shape.
 """
@@ -29,30 +33,14 @@ TRADES_PAGE = 100
 BOOK_PAGE = 250
 RESOLUTIONS = {"1m": 60, "5m": 300, "15m": 900, "30m": 1800, "1h": 3600, "4h": 14400, "12h": 43200,
                "1d": 86400, "1w": 604800}
-NOW_MS = 1763090460000      # the recorded candle's time
 
 
 def _bad(msg="market not found", code=21100):
     return 400, {"code": code, "message": msg}
 
 
-def _details():
-    rec = fixture_json(FX + "fetchMarkets.json")["order_book_details"]
-    out = list(rec)
-    eth = rec[0]
-    # documented format: BTC and SOL, shaped like the recorded ETH
-    for sym, mid, sd, pd, last in (("BTC", 1, 5, 1, 104000.5), ("SOL", 2, 3, 3, 160.125)):
-        d = copy.deepcopy(eth)
-        d.update({"symbol": sym, "market_id": mid, "size_decimals": sd, "price_decimals": pd,
-                  "supported_size_decimals": sd, "supported_price_decimals": pd,
-                  "last_trade_price": last, "min_base_amount": "0.00020" if mid == 1 else "0.050",
-                  "open_interest": 1234.5, "daily_base_token_volume": 100.25,
-                  "daily_quote_token_volume": 10400000.5, "daily_price_change": -1.25,
-                  "daily_price_high": last + 100, "daily_price_low": last - 100})
-        out.append(d)
-    # CRV (36), the market of the recorded WebSocket frames (websocket/lighter/*crv*):
-    # symbol, id, decimals and minimum from the recorded orderBooks list, last price
-    # from the recorded trade; the daily figures are documented format
+def _crv(eth):
+    """Documented format: CRV (36) shaped like eth, from the orderBooks list."""
     crv = next(b for b in fixture_json(FX + "fetchMarkets.orderBooks.json")["order_books"] if b["market_id"] == 36)
     d = copy.deepcopy(eth)
     d.update({"symbol": crv["symbol"], "market_id": 36, "size_decimals": crv["supported_size_decimals"],
@@ -63,7 +51,31 @@ def _details():
               "last_trade_price": 0.20382, "open_interest": 1234567.8, "daily_base_token_volume": 2500000.5,
               "daily_quote_token_volume": 510000.25, "daily_price_change": 2.5,
               "daily_price_high": 0.21, "daily_price_low": 0.198})
-    out.append(d)
+    return d
+
+
+def _details():
+    rec = fixture_json(FX + "fetchMarkets.json")["order_book_details"]
+    out = list(rec)
+    eth = rec[0]
+    have = {d["symbol"] for d in out}
+    # documented format, where the tree has none: BTC and SOL, shaped like its first market (ETH)
+    for sym, mid, sd, pd, last in (("BTC", 1, 5, 1, 104000.5), ("SOL", 2, 3, 3, 160.125)):
+        if sym in have:
+            continue
+        d = copy.deepcopy(eth)
+        d.update({"symbol": sym, "market_id": mid, "size_decimals": sd, "price_decimals": pd,
+                  "supported_size_decimals": sd, "supported_price_decimals": pd,
+                  "last_trade_price": last, "min_base_amount": "0.00020" if mid == 1 else "0.050",
+                  "open_interest": 1234.5, "daily_base_token_volume": 100.25,
+                  "daily_quote_token_volume": 10400000.5, "daily_price_change": -1.25,
+                  "daily_price_high": last + 100, "daily_price_low": last - 100})
+        out.append(d)
+    # CRV (36), the market of the WebSocket payloads (websocket/lighter/*crv*), where
+    # the tree has none: symbol, id, decimals and minimum from the orderBooks list, last
+    # price from the recorded trade; the daily figures are documented format
+    if "CRV" not in have:
+        out.append(_crv(eth))
     # DOCUMENTED-FORMAT: the benchmark's markets (mock config bench_markets),
     # market ids 100.. in BENCH_SYMBOLS order, last price from the symbol
     have = {d["symbol"] for d in out}
@@ -112,7 +124,16 @@ def _order(idx, price, size):
             "order_expiry": 1765419046807}
 
 
-# documented format: BTC's book, orders best first; equal prices to merge:
+def _optional_json(rel):
+    """A payload of the tree, or None where the tree has no such file."""
+    try:
+        return fixture_json(rel)
+    except FileNotFoundError:
+        return None
+
+
+# documented format, where the tree has no fetchOrderBook.btc.json: BTC's book,
+# orders best first; equal prices to merge:
 #   bids 104000.4: 0.10000 + 0.25000 + 0.00500 = 0.35500 ; 104000.0: 1.00000 ; 103999.5: 0.00020 + 0.30000 = 0.30020
 #   asks 104000.6: 0.05000 + 0.45000 = 0.50000 ; 104001.0: 2.00000 ; an emptied order (0.00000) at 104001.5 is no level
 BTC_BOOK = {
@@ -135,6 +156,8 @@ def order_book_orders(req):
         return _bad("limit must be between 1 and 250", 20001)
     if d["market_id"] == 0:
         body = fixture_json(FX + "fetchOrderBook.json")
+    elif d["market_id"] == 1 and _optional_json(FX + "fetchOrderBook.btc.json") is not None:
+        body = fixture_json(FX + "fetchOrderBook.btc.json")
     elif d["market_id"] == 1:
         bids = [_order(562949953421312 + i, p, s) for i, (p, s) in enumerate(BTC_BOOK["bids"])]
         asks = [_order(281474976710656 + i, p, s) for i, (p, s) in enumerate(BTC_BOOK["asks"])]
@@ -151,10 +174,13 @@ def order_book_orders(req):
 def funding_rates(req):
     body = fixture_json(FX + "fetchFundingRates.json")
     rows = list(body["funding_rates"])
-    # documented format: the other venues' and markets' rows
-    rows.append({"market_id": 1, "exchange": "lighter", "symbol": "BTC", "rate": 0.0001})
-    rows.append({"market_id": 1, "exchange": "binance", "symbol": "BTC", "rate": 0.00005})
-    rows.append({"market_id": 2, "exchange": "lighter", "symbol": "SOL", "rate": -0.00002})
+    # documented format, where the tree has none: BTC's and SOL's rows (Lighter's and another venue's)
+    have = {r["market_id"] for r in rows if r.get("exchange") == "lighter"}
+    if 1 not in have:
+        rows.append({"market_id": 1, "exchange": "lighter", "symbol": "BTC", "rate": 0.0001})
+        rows.append({"market_id": 1, "exchange": "binance", "symbol": "BTC", "rate": 0.00005})
+    if 2 not in have:
+        rows.append({"market_id": 2, "exchange": "lighter", "symbol": "SOL", "rate": -0.00002})
     # documented format: the benchmark's markets (mock config bench_markets)
     rows += [{"market_id": d["market_id"], "exchange": "lighter", "symbol": d["symbol"],
               "rate": (bench_hash(d["symbol"], "funding") % 200 - 100) / 1000000}
@@ -228,7 +254,9 @@ def candlesticks(req):
 
 
 def recent_trades(req):
-    # documented format (no recording): newest first, ids beyond 2^53
+    # documented format (no recording): newest first, ids beyond 2^53, the newest at the
+    # time of the tree's candle (fetchOHLCV.json), one a second before it
+    now_ms = fixture_json(FX + "fetchOHLCV.json")["candlesticks"][0]["timestamp"]
     d = _market(req)
     if d is None:
         return _bad()
@@ -246,8 +274,8 @@ def recent_trades(req):
                     '"ask_account_id":1,"bid_account_id":2,"is_maker_ask":%s,"block_height":%d,'
                     '"timestamp":%d,"transaction_time":%d}'
                     % (9007199254740993 + 1000 - i, i, d["market_id"], "0.%04d" % (1 + i), last - i,
-                       "true" if i % 2 == 0 else "false", 5000 - i, NOW_MS - i * 1000,
-                       (NOW_MS - i * 1000) * 1000 + 123))
+                       "true" if i % 2 == 0 else "false", 5000 - i, now_ms - i * 1000,
+                       (now_ms - i * 1000) * 1000 + 123))
     return 200, '{"code":200,"trades":[%s]}' % ",".join(rows)
 
 

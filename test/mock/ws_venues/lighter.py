@@ -2,15 +2,17 @@
 WebSocket mock, at ws://127.0.0.1:PORT/lighter/stream.  `ws` is ws_mock,
 set by the loader.
 
-A client is greeted with the recorded `connected` frame.  It subscribes
+The frames come from the payload tree (test/payloads/websocket/lighter, or the
+recorded ../shared/fixtures/websocket/lighter; "recorded" below means the
+tree's file).  A client is greeted with the recorded `connected` frame.  It subscribes
 with {"type":"subscribe","channel":"order_book/<id>"} (also trade/<id>,
 market_stats/<id>); the mock answers as Lighter does:
 
     order_book/<id>     the recorded CRV snapshot (subscribed/order_book), channel
                         rewritten to the market.  The nonce chain continues per market
                         across connections and resubscriptions: the first snapshot has
-                        the recorded nonce 18032383898, a later one the nonce of the
-                        last book message sent + 1000 (its levels are the recording's)
+                        the recorded nonce, a later one the nonce of the last book
+                        message sent + 1000 (its levels are the recording's)
     market_stats/<id>   the recorded ETH statistics as subscribed/market_stats, market
                         id rewritten
     trade/<id>          nothing until an action sends trades
@@ -25,11 +27,13 @@ Actions (every market the connection subscribed):
     book_update {skip, bids, asks}
                         an update (default: bid 0.20300 x 1.0); skip > 0 starts it
                         `skip` nonces after the last one: a break in the chain
-    trade_replay        the recorded CRV trade, market id rewritten
+    trade_replay        the recorded CRV trade frame, market ids rewritten (in its
+                        trades and liquidation_trades)
     trades {count, per_frame, price, qty, rate}
                         generated trades with ids 900000000001..: as fast as possible,
                         or `rate` trades per second from a background thread; the taker
-                        side alternates (is_maker_ask true = a buy)
+                        side alternates (is_maker_ask true = a buy); price by default
+                        the recorded trade's, qty 100.0
     market_stats {timestamp, fields}
                         the recorded ETH statistics (update/market_stats), market id
                         rewritten, the frame's timestamp and any field replaced
@@ -176,7 +180,7 @@ class Venue(ws.VenueBase):  # noqa: F821 (ws is injected by the loader)
                 for mid in self.markets(s, "trade"):
                     msg = copy(self.trade)
                     msg["channel"] = "trade:%s" % mid
-                    for t in msg["trades"]:
+                    for t in msg["trades"] + (msg.get("liquidation_trades") or []):
                         t["market_id"] = int(mid)
                     sent += s.send_text(msg)
             elif name == "trades":
@@ -210,4 +214,4 @@ class Venue(ws.VenueBase):  # noqa: F821 (ws is injected by the loader)
                                "timestamp": now_us // 1000, "transaction_time": now_us})
             return int(session.send_text({"channel": "trade:%s" % mid, "liquidation_trades": [], "nonce": ns[-1],
                                           "trades": trades, "type": "update/trade"}))
-        return self.paced_trades(session, params, "0.20382", "100.0", send)
+        return self.paced_trades(session, params, self.trade["trades"][0]["price"], "100.0", send)
