@@ -122,13 +122,13 @@ SELECT is((SELECT count(*)::int FROM r3 WHERE kind = 'orderbook' AND rows = 18),
 -- nextFundingTime 1617321600000 (2021-04-02 00:00), Bybit 1707926400000
 -- (2024-02-14 16:00), KuCoin timePoint 1794988800000 + 8 h (2026-11-18
 -- 16:00), Hyperliquid and Lighter the next whole hour; Paradex funds
--- continuously (no settlement): the summary's time, 1718377977698 ms
+-- continuously (no settlement): the summary's time, 1794925925418 ms
 SELECT results_eq(
     $$SELECT e.name, f.funding_time FROM perps_stats.funding_rates f
         JOIN perps_stats.markets m ON m.id = f.market_id JOIN perps_stats.exchanges e ON e.id = m.exchange_id
        WHERE m.symbol = 'BTC' AND e.name IN ('binance', 'bybit', 'kucoin', 'paradex') ORDER BY 1$$,
     $$VALUES ('binance'::text, '2021-04-02 00:00+00'::timestamptz), ('bybit', '2024-02-14 16:00+00'),
-             ('kucoin', '2026-11-18 16:00+00'), ('paradex', '2024-06-14 15:12:57.698+00')$$,
+             ('kucoin', '2026-11-18 16:00+00'), ('paradex', '2026-11-17 14:32:05.418+00')$$,
     'funding rows keyed by the next funding time (Paradex: the time of the rate)');
 SELECT is((SELECT count(*)::int FROM perps_stats.funding_rates f
              JOIN perps_stats.markets m ON m.id = f.market_id JOIN perps_stats.exchanges e ON e.id = m.exchange_id, r3_time

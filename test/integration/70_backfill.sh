@@ -97,7 +97,7 @@ elif venue == "kucoin":
 elif venue == "lighter":
     o = D(3000) + D(i % 89) / 4; ohlc = (o, o + 2, o - 2, o + D("0.5"))
 elif venue == "paradex":
-    o = D(60000) + D(i % 71) / 10; ohlc = (o, o + 5, o - 5, o + 1)
+    o = D(97000) + D(i % 71) / 10; ohlc = (o, o + 5, o - 5, o + 1)   # 97000: the payload's candle, 97088.2, to the 1000 below
 print("|".join(format(x.normalize(), "f") for x in ohlc))
 PY
 }

@@ -146,30 +146,31 @@ is "$(err "$out")|$got|$(summary binance ETH)" \
    "|5 1 True|2401 2401 2024-04-08 10:00:00.000 2024-04-08 11:00:00.000 96446401 96448801" \
    "binance: a 429 (Retry-After: 1) on the third page is waited out, the request repeated once, the set complete"
 
-# ---- Paradex: [10:00, 10:20] of 2024-06-14.  Trade seq is at 1718352985388 +
-# seq * 250 ms; 10:00 is 1718359200000: (1718359200000 - 1718352985388) / 250
-# = 24858.45, so seq 24859 (at 10:00:00.138) is the first; 10:20 gives
-# 29658.45: seq 29658 (10:19:59.888) is the last: 4800 trades, 5 pages of
+# ---- Paradex: [10:00, 10:20] of 2026-11-17.  Trade seq is at BASE + seq * 250 ms,
+# BASE = the payload trade's 1794925924731 - 100000 * 250 = 1794900924731
+# (07:35:24.731); 10:00 is 1794909600000: (1794909600000 - 1794900924731) / 250
+# = 34701.08, so seq 34702 (at 10:00:00.231) is the first; 10:20 gives
+# 39501.08: seq 39501 (10:19:59.981) is the last: 4800 trades, 5 pages of
 # 1000, newest first, each with the range and the cursor.
 mock DELETE log >/dev/null
-out=$(call "CALL perps_stats.backfill('paradex', '{BTC}', '2024-06-14 10:00+00', '2024-06-14 10:20+00', '{trades}')")
+out=$(call "CALL perps_stats.backfill('paradex', '{BTC}', '2026-11-17 10:00+00', '2026-11-17 10:20+00', '{trades}')")
 is "$(err "$out")|$(summary paradex BTC)" \
-   "|4800 4800 2024-06-14 10:00:00.138 2024-06-14 10:19:59.888 1718359200138000000000024859 1718360399888000000000029658" \
-   "paradex: 4800 trades with their 28-digit ids, from 10:00:00.138 to 10:19:59.888"
-# seq 24859: 24859 mod 3 = 1 -> BUY; 1 + 24859 mod 50 = 10 -> 0.010; 24859 mod 40 = 19 -> 67001.9
-is "$(trade paradex BTC 1718359200138000000000024859)" "2024-06-14 10:00:00.138|67001.9|0.010|buy" \
+   "|4800 4800 2026-11-17 10:00:00.231 2026-11-17 10:19:59.981 1794909600231000000000034702 1794910799981000000000039501" \
+   "paradex: 4800 trades with their 28-digit ids, from 10:00:00.231 to 10:19:59.981"
+# seq 34702: 34702 mod 3 = 1 -> BUY; 1 + 34702 mod 50 = 3 -> 0.003; 34702 mod 40 = 22 -> 97002.2
+is "$(trade paradex BTC 1794909600231000000000034702)" "2026-11-17 10:00:00.231|97002.2|0.003|buy" \
    "paradex: the first trade's values"
-# seq 27000 (10:08:55.388): divisible by 3 -> SELL; 27000 mod 50 = 0 -> 0.001; mod 40 = 0 -> 67000.0
-is "$(trade paradex BTC 1718359735388000000000027000)" "2024-06-14 10:08:55.388|67000.0|0.001|sell" \
+# seq 36000 (BASE + 9000000 = 1794909924731, 10:05:24.731): divisible by 3 -> SELL; 36000 mod 50 = 0 -> 0.001; mod 40 = 0 -> 97000.0
+is "$(trade paradex BTC 1794909924731000000000036000)" "2026-11-17 10:05:24.731|97000.0|0.001|sell" \
    "paradex: a trade from a middle page has its values"
 got=$(requests paradex /v1/trades | python3 -c '
 import json, sys
 rows = [json.loads(l.split()[0]) for l in sys.stdin]
 print(len(rows), sum("cursor" in r for r in rows),
-      all(r["page_size"] == "1000" and r["start_at"] == "1718359200000" and r["end_at"] == "1718360400000" for r in rows))')
+      all(r["page_size"] == "1000" and r["start_at"] == "1794909600000" and r["end_at"] == "1794910800000" for r in rows))')
 is "$got" "5 4 True" "paradex: 5 requests of 1000, start_at/end_at on each, the cursor from the second on"
 mock DELETE log >/dev/null
-out=$(call "CALL perps_stats.backfill('paradex', '{BTC}', '2024-06-14 10:00+00', '2024-06-14 10:20+00', '{trades}')")
+out=$(call "CALL perps_stats.backfill('paradex', '{BTC}', '2026-11-17 10:00+00', '2026-11-17 10:20+00', '{trades}')")
 is "$(err "$out")|$(requests paradex /v1/trades | wc -l)|$(summary paradex BTC | cut -d' ' -f1)" "|0|4800" \
    "paradex: a second run asks for nothing"
 is "$(curl -s "$MOCK/paradex/v1/trades?market=BTC-USD-PERP&page_size=1001")" \

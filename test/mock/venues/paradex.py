@@ -1,22 +1,36 @@
 """Paradex routes of the mock exchange (rest_url .../paradex).
 
-Recorded payloads (../shared/fixtures/paradex) are served for BTC-USD-PERP:
-/v1/markets, /v1/markets/summary (market=BTC-USD-PERP: the recorded ticker;
-market=ALL: the recorded tickers list), /v1/orderbook/BTC-USD-PERP, the
-recorded 1-minute kline, and the first page of /v1/trades (with its real
-"next" cursor).  DOCUMENTED-FORMAT data written here (marked "documented
-format" below): ETH-USD-PERP and SOL-USD-PERP, funding data (nothing
-recorded), klines outside the recorded one, and the older pages of trades,
-generated deterministically: cursor-paged newest first, page_size 1..5000
-(default 100) for funding data, 1..1000 for trades (the trade tape's
+The payload tree (test/payloads, the project's own, or the recorded
+../shared/fixtures; see mock_exchange.FIXTURES) gives, under paradex/:
+fetchMarkets (/v1/markets), fetchTicker (/v1/markets/summary for the market
+it names), fetchTickers (market=ALL, and market=X for any other market it
+lists), fetchOrderBook (/v1/orderbook for the market it names), fetchOHLCV
+(the 1-minute candles of BTC-USD-PERP it holds) and fetchTrades (the newest
+trade of BTC-USD-PERP, with its "next" cursor).  The recorded tree has only
+BTC-USD-PERP and one candle; test/payloads has BTC, ETH and SOL perpetuals
+and a perpetual option (which the summary of ALL lists too).
+DOCUMENTED-FORMAT data written here (marked "documented format" below):
+ETH-USD-PERP and SOL-USD-PERP where the payloads do not list them, funding
+data (nothing recorded), klines outside the payload's, and the older pages of
+trades, generated deterministically: cursor-paged newest first, page_size
+1..5000 (default 100) for funding data, 1..1000 for trades (the trade tape's
 documented maximum).
 
-Trades: trade number seq = 1 .. 99999 at 1718352985388 + seq * 250 ms (the
-recorded trade, the newest, follows 99999), id = 13-digit time + 15-digit
+Trades: trade number seq = 1 .. 99999 at BASE + seq * 250 ms, BASE = the
+payload trade's created_at - 100000 * 250 (so the payload trade, the newest,
+follows 99999; recorded: 1718352985388), id = 13-digit time + 15-digit
 seq, side BUY unless seq is divisible by 3, size (1 + seq mod 50) / 1000,
-price 67000.0 + (seq mod 40) / 10.  start_at / end_at (ms, inclusive) bound
+price P + (seq mod 40) / 10 with P the payload trade's price rounded down to
+a multiple of 1000 (recorded: 67000.0; test/payloads: 97000.0).  start_at /
+end_at (ms, inclusive) bound
 every page of a walk; history starts at the symbol's listing time when
 /_mock/config sets one (listing_ms), else at seq 1.
+
+Klines: the payload's candles where their open times are asked for (the
+file as it is when exactly they are), else [t, o, o + 5, o - 5, o + 1,
+100 + i mod 11] with i = t / (resolution in ms) and o = K + (i mod 71) / 10,
+K the payload's first open rounded down to a multiple of 1000 (recorded:
+60000; test/payloads: 97000).
 
 While a trade tape is registered for the market (POST /_mock/tape {"venue":
 "paradex", "symbol": "BTC-USD-PERP", ...}, see test/mock/tape.py) /v1/trades
@@ -44,10 +58,25 @@ FX = "paradex/"
 PAGE_MAX = 5000
 PAGE_DEFAULT = 100
 TRADES_PAGE_MAX = 1000
-TRADE_BASE_MS = 1718352985388       # trade seq is at TRADE_BASE_MS + seq * 250
 RESOLUTIONS = (1, 3, 5, 15, 30, 60)
 FUNDING_STEP_MS = 3600 * 1000
 NOW_MS = 1718378007937
+
+
+def _thousands(x):
+    """A price rounded down to a multiple of 1000, as a Decimal."""
+    return Decimal(int(Decimal(str(x)) // 1000) * 1000)
+
+
+def _trade_base():
+    """(BASE ms, price P) of the generated trades: see the module docstring."""
+    t = fixture_json(FX + "fetchTrades.json")["results"][0]
+    return t["created_at"] - 100000 * 250, _thousands(t["price"])
+
+
+def _candles():
+    """The payload's candles, numbers kept as their text (Decimal)."""
+    return json.loads(fixture(FX + "fetchOHLCV.json"), parse_float=Decimal)["results"]
 
 
 def _bad(msg, status=400, err="VALIDATION_ERROR"):
@@ -57,8 +86,12 @@ def _bad(msg, status=400, err="VALIDATION_ERROR"):
 def _markets():
     rec = fixture_json(FX + "fetchMarkets.json")["results"]
     out = list(rec)
-    # documented format: ETH and SOL perpetuals shaped like the recorded BTC
+    # documented format: ETH and SOL perpetuals shaped like the payload's first market,
+    # where the payload does not list them
+    listed = {m["symbol"] for m in rec}
     for base, tick, inc in (("ETH", "0.01", "0.01"), ("SOL", "0.001", "0.1")):
+        if base + "-USD-PERP" in listed:
+            continue
         m = copy.deepcopy(rec[0])
         m.update({"symbol": base + "-USD-PERP", "base_currency": base, "price_tick_size": tick,
                   "order_size_increment": inc, "min_notional": "100"})
@@ -82,9 +115,21 @@ def markets(req):
     return 200, {"results": _markets()}
 
 
+def _listed_summaries():
+    """The rows of fetchTickers (the summary of ALL), by symbol."""
+    return {r["symbol"]: r for r in fixture_json(FX + "fetchTickers.json")["results"]}
+
+
+def _ticker_symbol():
+    return fixture_json(FX + "fetchTicker.json")["results"][0]["symbol"]
+
+
 def _summary(sym):
-    if sym == "BTC-USD-PERP":
+    if sym == _ticker_symbol():
         return fixture_json(FX + "fetchTicker.json")["results"][0]
+    row = _listed_summaries().get(sym)
+    if row is not None:
+        return row
     # documented format
     base = {"ETH-USD-PERP": "3500.5", "SOL-USD-PERP": "150.25"}.get(sym) or str(bench_price(sym))
     return {"symbol": sym, "oracle_price": base, "mark_price": base, "last_traded_price": base,
@@ -99,11 +144,12 @@ def summary(req):
         return _bad("market is required")
     if sym == "ALL":
         rows = fixture_json(FX + "fetchTickers.json")["results"]
-        rows += [_summary(m["symbol"]) for m in _markets() if m["symbol"] != "BTC-USD-PERP"]
+        have = {r["symbol"] for r in rows}
+        rows += [_summary(m["symbol"]) for m in _markets() if m["symbol"] not in have]
         return 200, {"results": rows}
     if not _known(sym):
         return _bad("market %s not found" % sym, 404, "NOT_FOUND")
-    if sym == "BTC-USD-PERP":
+    if sym == _ticker_symbol():
         return 200, fixture(FX + "fetchTicker.json")
     return 200, {"results": [_summary(sym)]}
 
@@ -116,19 +162,19 @@ def orderbook(req):
         depth = int(req.arg("depth", "20"))
     except ValueError:
         return _bad("depth must be an integer")
-    if sym == "BTC-USD-PERP":
-        book = fixture_json(FX + "fetchOrderBook.json")
-    else:
-        px = Decimal(_summary(sym)["mark_price"])
-        book = {"market": sym, "seq_no": 1, "last_updated_at": NOW_MS,
+    book = fixture_json(FX + "fetchOrderBook.json")
+    if book.get("market") != sym:
+        summ = _summary(sym)
+        px = Decimal(summ["mark_price"])
+        book = {"market": sym, "seq_no": 1, "last_updated_at": summ["created_at"],
                 "asks": [[str(px + i), "1.5"] for i in range(1, 4)],
                 "bids": [[str(px - i), "2.5"] for i in range(1, 4)]}
     return 200, dict(book, asks=book["asks"][:depth], bids=book["bids"][:depth])
 
 
-def kline_row(t, res):
+def kline_row(t, res, base):
     i = t // (res * 60000)
-    o = Decimal(60000) + Decimal(i % 71) / 10
+    o = base + Decimal(i % 71) / 10
     return "[%d,%s,%s,%s,%s,%d]" % (t, o, o + 5, o - 5, o + 1, 100 + i % 11)
 
 
@@ -143,14 +189,16 @@ def klines(req):
         return _bad("resolution, start_at and end_at are required")
     if res not in RESOLUTIONS:
         return _bad("resolution must be one of 1, 3, 5, 15, 30, 60")
-    rec = fixture_json(FX + "fetchOHLCV.json")["results"]
+    rec = _candles()
+    base = _thousands(rec[0][1])
+    own = {int(r[0]): r for r in rec} if sym == "BTC-USD-PERP" and res == 1 else {}
     step = res * 60000
     first = (start + step - 1) // step * step
     times = list(range(first, end + 1, step))
-    if sym == "BTC-USD-PERP" and res == 1 and times == [rec[0][0]]:
+    if own and times == sorted(own):
         return 200, fixture(FX + "fetchOHLCV.json")
     return 200, '{"results":[%s]}' % ",".join(
-        json.dumps(rec[0]) if sym == "BTC-USD-PERP" and res == 1 and t == rec[0][0] else kline_row(t, res)
+        "[%s]" % ",".join(str(v) for v in own[t]) if t in own else kline_row(t, res, base)
         for t in times)
 
 
@@ -206,13 +254,13 @@ def funding_data(req):
     return 200, '{"next":%s,"prev":null,"results":[%s]}' % (nxt, rows)
 
 
-def _trade(sym, seq):
+def _trade(sym, seq, base_ms, px):
     """Trade number seq (older = smaller): a 28-digit id like the venue's."""
-    t = TRADE_BASE_MS + seq * 250
+    t = base_ms + seq * 250
     tid = "%013d%015d" % (t, seq)
     return ('{"id":"%s","market":"%s","side":"%s","size":"0.%03d","price":"%s","created_at":%d,'
             '"trade_type":"FILL"}' % (tid, sym, "BUY" if seq % 3 else "SELL", 1 + seq % 50,
-                                      Decimal("67000.0") + Decimal(seq % 40) / 10, t))
+                                      px + Decimal("0.0") + Decimal(seq % 40) / 10, t))
 
 
 def trades(req):
@@ -234,14 +282,15 @@ def trades(req):
     rec = fixture_json(FX + "fetchTrades.json")
     rec_id = rec["results"][0]["id"]
     rec_t = rec["results"][0]["created_at"]
+    base_ms, px = _trade_base()
     # the trades [bottom, top] the range and the listing allow
     listed = listing_ms("paradex", sym)
     bottom, top = 1, 99999
     for lo in (start, listed):
         if lo is not None:
-            bottom = max(bottom, -(-(lo - TRADE_BASE_MS) // 250))
+            bottom = max(bottom, -(-(lo - base_ms) // 250))
     if end is not None:
-        top = min(top, (end - TRADE_BASE_MS) // 250)
+        top = min(top, (end - base_ms) // 250)
     cur = req.arg("cursor")
     head = []
     if not cur:
@@ -258,10 +307,10 @@ def trades(req):
         if marker != rec_id:
             top = min(top, int(marker[13:]) - 1)
     seqs = list(range(top, max(top - (n - len(head)), bottom - 1), -1))
-    rows = head + [_trade(sym, q) for q in seqs]
+    rows = head + [_trade(sym, q, base_ms, px) for q in seqs]
     nxt = "null"
     if seqs and seqs[-1] > bottom:
-        last_id = "%013d%015d" % (TRADE_BASE_MS + seqs[-1] * 250, seqs[-1])
+        last_id = "%013d%015d" % (base_ms + seqs[-1] * 250, seqs[-1])
         nxt = '"%s"' % _cursor({"marker": {"marker": last_id, "direction": 0}})
     elif head and not seqs and top >= bottom:
         nxt = '"%s"' % _cursor({"marker": {"marker": rec_id, "direction": 0}})

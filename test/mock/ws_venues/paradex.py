@@ -18,18 +18,30 @@ missing, another schema or version -- is refused with HTTP 400 at the
 handshake, which is what Paradex documents for an unsupported schema (and
 since 2026-09-21 public channels are not served as JSON any more).
 
-Nothing is recorded from the venue's stream (no Paradex WebSocket frame is in
-the fixtures): the scripted frames reuse the recorded REST payloads of
-../shared/fixtures/paradex (fetchOrderBook for the book snapshot, fetchTicker
-for the market summary, fetchTrades for the trade), with the values a
-schema-1 frame can carry.  Subscribing order_book.SYM.deltas sends the
-snapshot (seq 14139427 first, then the next seq on every later book frame,
-per symbol, across connections), markets_summary.SYM the summary,
+What the frames carry comes from the payload tree (ws_mock.FIXTURES):
+the book snapshot is paradex/fetchOrderBook (the REST book: bids, asks,
+seq_no; its last_updated_at in µs as ts), and the other frames are
+websocket/paradex/<channel>.json, each the fields of one SBE message by
+their schema names (decimals as text, times in µs as on the wire):
+markets_summary.json (MarketSummaryEvent), funding_data.json
+(FundingDataEvent), trades.json (the TradeEvent `replay` sends; side "BUY"
+or "SELL"), bbo.json (BboEvent) and order_book.deltas.json (the BookEvent
+deltas `replay` sends, a list of {bids, asks}; seq and ts are the mock's
+counters, see below).  The project's own payloads (test/payloads) have
+them all.  Nothing is recorded from the venue's stream, so the recorded
+tree (../shared/fixtures) has no websocket/paradex: there the frames are
+made from its REST recordings (fetchTicker for the summary, fetchTrades for
+the trade; their values with at most 8 decimals, and the book values of
+the fallbacks below), and the funding record is the documented-format one
+written here.  Subscribing order_book.SYM.deltas sends the
+snapshot (seq_no first, then the next seq on every later book frame,
+per symbol, across connections; ts the snapshot's, + 1 ms each frame),
+markets_summary.SYM the summary,
 funding_data.SYM the funding record.  Subscribing a channel twice is an
 error (Paradex documents that; the code -32600 is the mock's choice).
 Actions:
 
-    replay              two book deltas (seq +1 each), the trade, a bbo frame
+    replay              the two book deltas (seq +1 each), the trade, the bbo frame
     book_delta {skip, bids, asks}
                         a delta (default: bid 66800 x 1), skipping `skip` sequence numbers
     trades {count, per_frame, price, qty, rate}
@@ -58,6 +70,7 @@ Actions:
 """
 
 import json
+import os
 import re
 import struct
 import time
@@ -100,6 +113,15 @@ def header(block, template, version, schema=SCHEMA_ID):
     return HDR.pack(block, template, schema, version)
 
 
+def own(rel):
+    """A frame of websocket/paradex/ in the payload tree, or None where the tree has none."""
+    path = os.path.join(ws.FIXTURES, "websocket", "paradex", rel)  # noqa: F821
+    if not os.path.exists(path):
+        return None
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
 def levels(lv):
     return GRP.pack(LEVEL.size, len(lv)) + b"".join(LEVEL.pack(mant(p), mant(q)) for p, q in lv)
 
@@ -112,27 +134,47 @@ class Venue(ws.VenueBase):  # noqa: F821 (ws is injected by the loader)
         self.snap_asks = book["asks"]
         self.snap_seq = book["seq_no"]                  # 14139427
         self.snap_ts = book["last_updated_at"] * 1000   # µs
-        tk = ws.fixture_json("paradex/fetchTicker.json")["results"][0]  # noqa: F821
-        # the frame's fields (schema names); 8 decimals where the REST text has more
-        self.summary = {
-            "ts": tk["created_at"] * 1000, "seq": 1,
-            "markPrice": tk["mark_price"], "indexPrice": tk["underlying_price"],
-            "lastPrice": tk["last_traded_price"], "volumeUsd24h": "2611476.2626",
-            "openInterest": tk["open_interest"], "fundingRate": "0.00689938",
-            "bid": tk["bid"], "ask": tk["ask"], "totalVolume": "589169794.97926034",
-            "priceChangeRate24h": tk["price_change_rate_24h"],
-            "bidSize": "1.5", "askSize": "3.734",
-            "fundingRatePrecise": "0.006899389231",
-        }
-        tr = ws.fixture_json("paradex/fetchTrades.json")["results"][0]  # noqa: F821
-        self.trade = {"ts": tr["created_at"] * 1000, "seq": 1,
-                      "tradeId": int(tr["id"][:19]),    # SBE trade ids are int64
-                      "side": tr["side"], "price": tr["price"], "size": tr["size"],
-                      "createdAt": tr["created_at"] * 1000}
-        self.funding = {"ts": 1718380800000000, "seq": 1, "fundingRate": "0.0000125",
-                        "fundingIndex": "-2819.53434361", "createdAt": 1718380800000000,
-                        "fundingPremium": "0.00001", "fundingRate8h": "0.0000125",
-                        "fundingPeriodHours": 8, "impactPremiumRate": None}
+        fields = ("ts", "seq", "markPrice", "indexPrice", "lastPrice", "volumeUsd24h", "openInterest",
+                  "fundingRate", "bid", "ask", "totalVolume", "priceChangeRate24h", "bidSize", "askSize",
+                  "fundingRatePrecise")
+        self.summary = own("markets_summary.json")
+        if self.summary is None:
+            # the recorded REST ticker: its values at 8 decimals where the REST text has more
+            tk = ws.fixture_json("paradex/fetchTicker.json")["results"][0]  # noqa: F821
+            self.summary = {
+                "ts": tk["created_at"] * 1000, "seq": 1,
+                "markPrice": tk["mark_price"], "indexPrice": tk["underlying_price"],
+                "lastPrice": tk["last_traded_price"], "volumeUsd24h": "2611476.2626",
+                "openInterest": tk["open_interest"], "fundingRate": "0.00689938",
+                "bid": tk["bid"], "ask": tk["ask"], "totalVolume": "589169794.97926034",
+                "priceChangeRate24h": tk["price_change_rate_24h"],
+                "bidSize": "1.5", "askSize": "3.734",
+                "fundingRatePrecise": "0.006899389231",
+            }
+        self.summary = {k: self.summary.get(k) for k in fields}
+        self.trade = own("trades.json")
+        if self.trade is None:
+            tr = ws.fixture_json("paradex/fetchTrades.json")["results"][0]  # noqa: F821
+            self.trade = {"ts": tr["created_at"] * 1000, "seq": 1,
+                          "tradeId": int(tr["id"][:19]),    # SBE trade ids are int64
+                          "side": tr["side"], "price": tr["price"], "size": tr["size"],
+                          "createdAt": tr["created_at"] * 1000}
+        self.funding = own("funding_data.json")
+        if self.funding is None:
+            # documented format
+            self.funding = {"ts": 1718380800000000, "seq": 1, "fundingRate": "0.0000125",
+                            "fundingIndex": "-2819.53434361", "createdAt": 1718380800000000,
+                            "fundingPremium": "0.00001", "fundingRate8h": "0.0000125",
+                            "fundingPeriodHours": 8, "impactPremiumRate": None}
+        deltas = own("order_book.deltas.json")
+        # the recorded tree: deltas written here against the recorded book
+        self.deltas = ([(d["bids"], d["asks"]) for d in deltas] if deltas is not None else
+                       [([["66810", "0"], ["66815.5", "0.5"]], [["67643.2", "2.5"]]),
+                        ([["66131.9", "0"]], [["67000", "0.1"]])])
+        self.bbo = own("bbo.json")
+        if self.bbo is None:
+            self.bbo = {"ts": self.snap_ts + 3000, "bidPrice": "66815.5", "bidSize": "0.5",
+                        "askPrice": "67000", "askSize": "0.1"}
         self.last_seq = {}
         self.last_ts = {}
 
@@ -197,8 +239,9 @@ class Venue(ws.VenueBase):  # noqa: F821 (ws is injected by the loader)
             st = FUNDING_V1
         return header(st.size, 5, v) + st.pack(*vals) + market(sym)
 
-    def bbo_frame(self, session, sym, ts, bid, bid_size, ask, ask_size):
-        block = BBO.pack(ts, 1, mant(bid), mant(bid_size), mant(ask), mant(ask_size))
+    def bbo_frame(self, session, sym, b):
+        block = BBO.pack(b["ts"], b.get("seq", 1), mant(b["bidPrice"]), mant(b["bidSize"]),
+                         mant(b["askPrice"]), mant(b["askSize"]))
         return header(BBO.size, 2, self.version(session)) + block + market(sym)
 
     # ---- protocol ----
@@ -277,8 +320,7 @@ class Venue(ws.VenueBase):  # noqa: F821 (ws is injected by the loader)
                                       + market("BTC-USD-PERP"))
             for sym in self.symbols(s, "order_book"):
                 if name == "replay":
-                    for bids, asks in (([["66810", "0"], ["66815.5", "0.5"]], [["67643.2", "2.5"]]),
-                                       ([["66131.9", "0"]], [["67000", "0.1"]])):
+                    for bids, asks in self.deltas:
                         seq, ts = self.next_book(sym)
                         sent += self.send_sbe(s, self.book_frame(s, sym, seq, ts, False, bids, asks))
                 elif name == "book_delta":
@@ -302,14 +344,14 @@ class Venue(ws.VenueBase):  # noqa: F821 (ws is injected by the loader)
                     sent += self.start_trades(s, sym, params)
             if name == "replay":
                 for sym in self.symbols(s, "trades"):
-                    sent += self.send_sbe(s, self.bbo_frame(s, sym, self.snap_ts + 3000, "66815.5", "0.5", "67000", "0.1"))
+                    sent += self.send_sbe(s, self.bbo_frame(s, sym, self.bbo))
             for sym in self.symbols(s, "markets_summary"):
                 if name == "summary":
                     over = {k: v for k, v in params.items() if k not in ("venue", "action")}
                     sent += self.send_sbe(s, self.summary_frame(s, sym, over))
             for sym in self.symbols(s, "funding_data"):
                 if name == "funding":
-                    over = {"fundingRate": str(params.get("rate", "0.0000125"))}
+                    over = {"fundingRate": str(params.get("rate", self.funding["fundingRate"]))}
                     if "created_at" in params:
                         over["createdAt"] = over["ts"] = int(params["created_at"])
                     sent += self.send_sbe(s, self.funding_frame(s, sym, over))
