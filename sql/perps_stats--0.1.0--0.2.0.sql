@@ -3,6 +3,8 @@
 -- Every write of the time-series tables goes through one writer
 -- (perps_stats._store_rows for the backfill) with one clash policy per table.
 -- Each venue's rate limit is shared by the whole cluster (rate_limits).
+-- A stream worker that starts records the outage since the last message
+-- stored (stream_progress).
 --
 -- The stream workers keep trades continuous (a REST refetch of what the
 -- stream missed) and record what remains lost precisely:
@@ -196,3 +198,16 @@ COMMENT ON VIEW perps_stats.rate_limits IS
     'Each venue''s rate limit, one token bucket for every backend of the cluster: the weight available now, requests let through and refused (the caller waited) since the server started, and the last backend that waited (shared = false: the library is not preloaded and this backend counts alone)';
 REVOKE ALL ON perps_stats.rate_limits FROM PUBLIC;
 GRANT SELECT ON perps_stats.rate_limits TO perps_reader;
+
+-- The last message a venue's stream worker stored, kept with each batch it
+-- writes: a worker that starts (after a crash, a restart of the cluster, a
+-- stop) records the outage from there to its first new message.
+CREATE TABLE perps_stats.stream_progress (
+    exchange_id      smallint PRIMARY KEY REFERENCES perps_stats.exchanges (id) ON DELETE CASCADE,
+    last_message_at  timestamptz NOT NULL,
+    updated_at       timestamptz NOT NULL DEFAULT now()
+);
+COMMENT ON TABLE perps_stats.stream_progress IS
+    'Per venue, the venue''s time of the last message its stream worker stored (written with each batch): a worker that starts records the outage from there to its first message';
+REVOKE ALL ON perps_stats.stream_progress FROM PUBLIC;
+GRANT SELECT ON perps_stats.stream_progress TO perps_reader;

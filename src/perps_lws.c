@@ -42,6 +42,7 @@ struct PerpsWsSet
 	lws_sorted_usec_list_t tick;
 	PerpsWs    *conns;			/* the open PerpsWs of the set */
 	size_t		bytes_read;
+	size_t		queue_limit;	/* a connection's queue: reading pauses above it */
 };
 
 struct PerpsWs
@@ -136,7 +137,7 @@ ws_deliver(PerpsWs *ws, bool binary, bool dropped)
 		ws->in_head = m;
 	ws->in_tail = m;
 	ws->in_bytes += m->len;
-	if (ws->in_bytes > PERPS_WS_MAX_QUEUED && ws->wsi && !ws->paused)
+	if (ws->in_bytes > ws->set->queue_limit && ws->wsi && !ws->paused)
 	{
 		lws_rx_flow_control(ws->wsi, 0);
 		ws->paused = true;
@@ -392,6 +393,7 @@ perps_ws_set_new(const char *ca_file, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
+	set->queue_limit = PERPS_WS_MAX_QUEUED;
 	lws_set_log_level(LLL_ERR, ws_log);
 	memset(&info, 0, sizeof(info));
 	info.port = CONTEXT_PORT_NO_LISTEN;
@@ -427,13 +429,19 @@ perps_ws_set_free(PerpsWsSet *set)
 	free(set);
 }
 
+void
+perps_ws_set_queue_limit(PerpsWsSet *set, size_t bytes)
+{
+	set->queue_limit = bytes < 1024 * 1024 ? 1024 * 1024 : bytes;
+}
+
 size_t
 perps_ws_set_service(PerpsWsSet *set, bool wait, size_t max_bytes)
 {
 	size_t		start = set->bytes_read;
 
 	for (PerpsWs *ws = set->conns; ws; ws = ws->next)
-		if (ws->paused && ws->in_bytes <= PERPS_WS_MAX_QUEUED / 2 && ws->wsi)
+		if (ws->paused && ws->in_bytes <= set->queue_limit / 2 && ws->wsi)
 		{
 			lws_rx_flow_control(ws->wsi, 1);
 			ws->paused = false;

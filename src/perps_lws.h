@@ -67,6 +67,13 @@ extern void perps_ws_set_free(PerpsWsSet *set);
 extern size_t perps_ws_set_service(PerpsWsSet *set, bool wait, size_t max_bytes);
 
 /*
+ * A connection's queue of received messages may hold this many bytes
+ * (at least 1 MB; PERPS_WS_MAX_QUEUED until set): above it reading that
+ * connection pauses until half of it is taken.
+ */
+extern void perps_ws_set_queue_limit(PerpsWsSet *set, size_t bytes);
+
+/*
  * Starts connecting to url (ws://host[:port]/path or wss://...) in the
  * set.  Returns NULL with a message in err when the URL is bad or lws
  * cannot start.

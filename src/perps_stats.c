@@ -13,6 +13,8 @@
  */
 #include "postgres.h"
 
+#include <limits.h>
+
 #include "perps_pg.h"
 
 #include "fmgr.h"
@@ -33,6 +35,7 @@ int			perps_collect_interval = 60;
 int			perps_orderbook_store_levels = 100;
 int			perps_book_snapshot_interval = 10;
 int			perps_flush_rows = 1000;
+int			perps_stream_memory_limit = 262144;
 int			perps_flush_interval = 200;
 int			perps_stall_timeout = 30;
 int			perps_stream_connection_lifetime = 0;
@@ -83,6 +86,16 @@ perps_define_core_gucs(void)
 							10, 1, 3600,
 							PGC_SIGHUP,
 							GUC_UNIT_S,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("perps_stats.stream_memory_limit",
+							"Memory a stream worker may hold in its local books and receive queues.",
+							"Half for the local books (past it the deepest levels are trimmed, and that is recorded), "
+							"half for the connections' queues of received messages (past it reading pauses).",
+							&perps_stream_memory_limit,
+							262144, 4096, INT_MAX / 1024,
+							PGC_SIGHUP,
+							GUC_UNIT_KB,
 							NULL, NULL, NULL);
 
 	DefineCustomIntVariable("perps_stats.flush_rows",

@@ -35,6 +35,7 @@ extern int	perps_book_snapshot_interval;
 
 /* Stream write buffering: flush after this many rows or milliseconds. */
 extern int	perps_flush_rows;
+extern int	perps_stream_memory_limit;	/* kB */
 extern int	perps_flush_interval;
 
 /* Seconds of silence after which a stream connection is restarted. */

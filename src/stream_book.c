@@ -134,6 +134,43 @@ perps_local_book_clear(PerpsLocalBook *book)
 	book->ts_us = 0;
 }
 
+/* one side down to its best max_levels levels, its memory shrunk to them */
+static int
+local_side_trim(PerpsLocalSide *side, int max_levels)
+{
+	int			dropped;
+
+	if (side->n <= max_levels)
+		return 0;
+	dropped = side->n - max_levels;
+	side->n = max_levels;
+	if (side->cap > max_levels)
+	{
+		PerpsLocalLevel *shrunk = realloc(side->levels, (size_t) (max_levels > 0 ? max_levels : 1) * sizeof(PerpsLocalLevel));
+
+		if (shrunk != NULL)
+		{
+			side->levels = shrunk;
+			side->cap = max_levels > 0 ? max_levels : 1;
+		}
+	}
+	return dropped;
+}
+
+int
+perps_local_book_trim(PerpsLocalBook *book, int max_levels)
+{
+	if (max_levels < 1)
+		max_levels = 1;
+	return local_side_trim(&book->bids, max_levels) + local_side_trim(&book->asks, max_levels);
+}
+
+size_t
+perps_local_book_bytes(const PerpsLocalBook *book)
+{
+	return ((size_t) book->bids.cap + (size_t) book->asks.cap) * sizeof(PerpsLocalLevel);
+}
+
 void
 perps_local_book_free(PerpsLocalBook *book)
 {

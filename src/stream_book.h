@@ -18,6 +18,7 @@
 #define PERPS_STREAM_BOOK_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "perps_json.h"
@@ -56,6 +57,16 @@ extern bool perps_decimal_is_zero(const char *a);
 extern void perps_local_book_init(PerpsLocalBook *book);
 extern void perps_local_book_clear(PerpsLocalBook *book);	/* empties, keeps memory */
 extern void perps_local_book_free(PerpsLocalBook *book);
+
+/*
+ * Keeps the best max_levels (at least 1) of each side and gives the memory
+ * of the others back: the memory budget of a worker with many deep books.
+ * Returns the levels dropped.
+ */
+extern int	perps_local_book_trim(PerpsLocalBook *book, int max_levels);
+
+/* The memory the book's levels take. */
+extern size_t perps_local_book_bytes(const PerpsLocalBook *book);
 
 /*
  * Sets one level (qty 0: deletes it; deleting an absent price is no

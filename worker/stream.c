@@ -533,6 +533,7 @@ perps_stream_main(Datum arg)
 	(void) stream_refresh(&exists);
 	if (!exists)
 		proc_exit(0);
+	stream_outage_begin();
 	ereport(LOG, (errmsg("perps_stats stream worker for \"%s\" started with %d market(s)",
 						 worker_status.exchange, stream_nmarkets)));
 	next_refresh = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), STREAM_REFRESH_MS);
@@ -576,6 +577,7 @@ stream_iteration(void)
 	{
 		ConfigReloadPending = false;
 		ProcessConfigFile(PGC_SIGHUP);
+		stream_conns_memory_limit();
 	}
 
 	now = GetCurrentTimestamp();

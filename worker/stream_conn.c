@@ -245,6 +245,7 @@ conn_open(int k, TimestampTz now)
 	if (conn_set == NULL)
 	{
 		conn_set = perps_ws_set_new(perps_stream_ca_file, err, sizeof(err));
+		stream_conns_memory_limit();
 		strlcpy(conn_set_ca, perps_stream_ca_file ? perps_stream_ca_file : "", sizeof(conn_set_ca));
 		if (conn_set == NULL)
 		{
@@ -397,7 +398,10 @@ stream_conn_data(int conn, int64 venue_us)
 		return;
 	c = &conns[conn];
 	if (venue_us > 0 && venue_us != PERPS_TS_NONE)
+	{
 		c->last_venue_us = venue_us;
+		stream_last_venue_us = Max(stream_last_venue_us, venue_us);
+	}
 	if (c->streaming)
 		return;
 	c->streaming = true;
@@ -571,4 +575,12 @@ stream_conns_wait_ms(TimestampTz now)
 	if (next == 0)
 		return 1000;
 	return Min(1000, Max(0, (long) ((next - now) / 1000)));
+}
+
+/* The receive queues' half of perps_stats.stream_memory_limit, shared by the connections. */
+void
+stream_conns_memory_limit(void)
+{
+	if (conn_set != NULL)
+		perps_ws_set_queue_limit(conn_set, (size_t) perps_stream_memory_limit * 1024 / 2 / PERPS_WS_MAX_CONNECTIONS);
 }

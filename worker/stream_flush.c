@@ -20,6 +20,7 @@
 #include "stream_int.h"
 
 #include "access/xact.h"
+#include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "pgstat.h"
@@ -30,6 +31,8 @@
 #include "perps_stats.h"
 
 PerpsStore *stream_store;
+int64		stream_last_venue_us = 0;
+static int64 progress_written_us = 0;	/* stream_last_venue_us as stream_progress has it */
 static TimestampTz batch_started;	/* when the oldest buffered row came */
 static int	flush_failures;
 static TimestampTz first_flush_failure;
@@ -151,6 +154,42 @@ reset_buffers(void)
 	batch_started = 0;
 }
 
+/*
+ * The venue's time of the newest message, into stream_progress with the
+ * batch (its one writer): a worker that starts records the outage from
+ * there (stream_outage_begin).
+ */
+static void
+progress_write_run(void *arg)
+{
+	Oid			types[2] = {INT2OID, TIMESTAMPTZOID};
+	Datum		args[2];
+
+	args[0] = Int16GetDatum((int16) stream_exchange_id);
+	args[1] = TimestampTzGetDatum(stream_ts(stream_last_venue_us));
+	if (SPI_execute_with_args("INSERT INTO perps_stats.stream_progress AS p (exchange_id, last_message_at) "
+							  "VALUES ($1, $2) ON CONFLICT (exchange_id) DO UPDATE "
+							  "SET last_message_at = greatest(p.last_message_at, EXCLUDED.last_message_at), updated_at = now()",
+							  2, types, args, NULL, false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "writing perps_stats.stream_progress failed");
+}
+
+/* in a subtransaction: a schema without the table (an extension not updated yet) must not stop the batch */
+static void
+progress_write(void)
+{
+	ErrorData  *edata;
+
+	if (stream_last_venue_us <= progress_written_us)
+		return;
+	edata = perps_run_guarded(progress_write_run, NULL);
+	if (edata != NULL)
+	{
+		stream_set_error("stream_progress not written: %s", edata->message);
+		FreeErrorData(edata);
+	}
+}
+
 /* Writes everything buffered in one transaction; false when it failed (rows kept). */
 bool
 stream_flush(void)
@@ -171,6 +210,7 @@ stream_flush(void)
 		pgstat_report_activity(STATE_RUNNING, "perps_stats stream flush");
 
 		worker_status.rows_written += (int64) perps_store_flush(stream_store);
+		progress_write();
 
 		SPI_finish();
 		PopActiveSnapshot();
@@ -203,6 +243,7 @@ stream_flush(void)
 	{
 		reset_buffers();
 		flush_failures = 0;
+		progress_written_us = Max(progress_written_us, stream_last_venue_us);
 	}
 	else
 	{

@@ -507,6 +507,62 @@ handle_ticker(StreamMarket *m, const PerpsStreamEvent *ev)
 	stream_add_ticker(m->market_id, ev->ts_us, m->tick, m->tick_present);
 }
 
+/* ---- the worker's own outage ---- */
+
+/* the venue's time of the last message stored before this worker started; PERPS_TS_NONE: none */
+static int64 outage_since_us = PERPS_TS_NONE;
+
+static void
+outage_read(void *arg)
+{
+	Oid			types[1] = {INT2OID};
+	Datum		args[1] = {Int16GetDatum((int16) stream_exchange_id)};
+
+	SPI_connect();
+	if (SPI_execute_with_args("SELECT (extract(epoch FROM last_message_at) * 1000000)::int8 "
+							  "FROM perps_stats.stream_progress WHERE exchange_id = $1",
+							  1, types, args, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "reading perps_stats.stream_progress failed");
+	if (SPI_processed == 1)
+	{
+		bool		isnull;
+		Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+
+		if (!isnull)
+			outage_since_us = DatumGetInt64(d);
+	}
+	SPI_finish();
+}
+
+/*
+ * At start: where the venue's stream stopped being stored (a crash, a
+ * restart of the cluster, a stop), so that the first message records the
+ * outage.
+ */
+void
+stream_outage_begin(void)
+{
+	(void) stream_in_xact(outage_read, NULL, "perps_stats stream: reading the last message stored",
+						  "reading the last message stored");
+	if (outage_since_us != PERPS_TS_NONE)
+		stream_last_venue_us = outage_since_us;
+}
+
+/*
+ * The first message after the start that is newer than the last one
+ * stored (a venue may replay older ones on subscription): the outage, in
+ * the venue's time, as a reconnect row.
+ */
+static void
+outage_end(int64 first_us)
+{
+	if (outage_since_us == PERPS_TS_NONE || first_us == PERPS_TS_NONE || first_us <= outage_since_us)
+		return;
+	stream_add_event(0, "reconnect", stream_ts(outage_since_us), stream_ts(first_us),
+					 "the stream worker started: no message was stored from the last one before (the worker stopped, crashed or the server restarted) to its first");
+	outage_since_us = PERPS_TS_NONE;
+}
+
 /*
  * Hostile times (convert.h): an event with a time outside 2009-01-01 ..
  * now + 1 day is refused whole, counted as a parse error and recorded
@@ -577,6 +633,7 @@ stream_handle_frame(int conn, const char *data, size_t len, bool binary)
 			continue;			/* not one of ours */
 		if (!event_times_ok(m, ev))
 			continue;
+		outage_end(ev->ts_us);
 		stream_conn_data(conn, ev->ts_us);
 		switch (ev->kind)
 		{

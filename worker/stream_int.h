@@ -117,6 +117,7 @@ typedef struct StreamMarket
 	int64		last_trade_id;	/* sequential venues: the highest id taken */
 	int64		last_trade_us;	/* venue time of the last trade taken */
 	bool		trades_interrupted; /* its trade connection closed since */
+	TimestampTz trim_recorded;	/* the last book trim recorded */
 } StreamMarket;
 
 /* stream.c: the venue, its markets, the status */
@@ -143,6 +144,7 @@ extern bool stream_fetch(PerpsFetchJob *job, MemoryContext cxt, const char *acti
 
 /* stream_flush.c: the batch (store.h), and what adds to it */
 extern PerpsStore *stream_store;
+extern int64 stream_last_venue_us;	/* the venue's time of the newest message taken */
 extern bool stream_decimal_storable(const char *s);
 extern void stream_add_trade(int32 market_id, int64 ts_us, const char *trade_id, const char *price,
 							 const char *qty, const char *qty_mult, bool is_buy);
@@ -173,6 +175,7 @@ extern void stream_conn_hello(int conn);
 extern void stream_conn_data(int conn, int64 venue_us);
 extern void stream_conn_restart(int conn, const char *why);
 extern long stream_conns_wait_ms(TimestampTz now);
+extern void stream_conns_memory_limit(void);
 
 /* stream_frames.c */
 extern void stream_handle_frame(int conn, const char *data, size_t len, bool binary);
@@ -181,6 +184,7 @@ extern void stream_refetch_step(void);
 extern bool stream_refetch_pending(void);
 extern void stream_refetch_give_up(const char *why);
 extern void stream_trades_resume(void);
+extern void stream_outage_begin(void);
 
 /* stream_sync.c */
 extern const char *stream_qty_times(const char *qty, const char *contract_size);

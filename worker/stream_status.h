@@ -37,6 +37,7 @@ typedef struct PerpsStreamStatus
 	int64		gaps;
 	int64		resyncs;
 	int64		parse_errors;
+	int64		book_trims;		/* local books trimmed to the memory budget */
 	int64		refetches;		/* trade gaps the worker refetched by REST */
 	int64		trades_refetched;
 	int64		trade_gaps;		/* trade gaps recorded as lost (not, or not all, refetched) */

@@ -52,6 +52,8 @@ stream_qty_times(const char *qty, const char *contract_size)
 }
 
 /* One side of the local book as numerics (in the current memory context). */
+static void book_budget(StreamMarket *m);
+
 static void
 num_side(const StreamMarket *m, const PerpsLocalSide *side, PerpsNumSide *out)
 {
@@ -311,10 +313,42 @@ stream_handle_book(StreamMarket *m, const PerpsStreamEvent *ev)
 	m->book.valid = true;
 	m->book.seq = ev->seq;
 	m->book.ts_us = ev->ts_us;
+	book_budget(m);
 	if (perps_local_book_crossed(&m->book))
 		start_resync(m, ev, true);
 }
 
+
+/*
+ * The memory budget (perps_stats.stream_memory_limit): half of it for the
+ * local books, shared by the markets, so a side may hold
+ * budget / (markets x 2 x a level) levels.  A book past that loses its
+ * deepest levels (they never count within 100 bps of a book that deep),
+ * said once a minute per market in ingest_events.
+ */
+static void
+book_budget(StreamMarket *m)
+{
+	size_t		books = (size_t) perps_stream_memory_limit * 1024 / 2;
+	int			per_side = (int) Min(books / ((size_t) Max(stream_nmarkets, 1) * 2 * sizeof(PerpsLocalLevel)),
+									 (size_t) PERPS_LOCAL_BOOK_MAX_LEVELS);
+	int			dropped;
+	TimestampTz now;
+
+	if (m->book.bids.n <= per_side && m->book.asks.n <= per_side)
+		return;
+	dropped = perps_local_book_trim(&m->book, per_side);
+	worker_status.book_trims++;
+	now = GetCurrentTimestamp();
+	if (now >= TimestampTzPlusMilliseconds(m->trim_recorded, 60000))
+	{
+		m->trim_recorded = now;
+		stream_add_event(m->market_id, "info", stream_ts(m->book.ts_us), 0,
+						 "%s book trimmed to its best %d levels a side (%d deeper levels dropped): "
+						 "perps_stats.stream_memory_limit = %d kB gives the local books half, over %d market(s)",
+						 m->native, per_side, dropped, perps_stream_memory_limit, stream_nmarkets);
+	}
+}
 
 /*
  * The connection conn closed: the books that came on it are gone (the new

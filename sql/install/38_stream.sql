@@ -24,3 +24,16 @@ COMMENT ON VIEW perps_stats.stream_status IS
 
 -- counters and connection states only: readable by everybody, like the data
 GRANT EXECUTE ON FUNCTION perps_stats._stream_status() TO PUBLIC;
+
+-- The last message a venue's stream worker stored, kept with each batch it
+-- writes: a worker that starts (after a crash, a restart of the cluster, a
+-- stop) records the outage from there to its first new message.
+CREATE TABLE perps_stats.stream_progress (
+    exchange_id      smallint PRIMARY KEY REFERENCES perps_stats.exchanges (id) ON DELETE CASCADE,
+    last_message_at  timestamptz NOT NULL,
+    updated_at       timestamptz NOT NULL DEFAULT now()
+);
+COMMENT ON TABLE perps_stats.stream_progress IS
+    'Per venue, the venue''s time of the last message its stream worker stored (written with each batch): a worker that starts records the outage from there to its first message';
+REVOKE ALL ON perps_stats.stream_progress FROM PUBLIC;
+GRANT SELECT ON perps_stats.stream_progress TO perps_reader;

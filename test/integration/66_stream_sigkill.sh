@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A stream worker killed with SIGKILL: PostgreSQL treats it as a crash and
 # restarts every backend; the launcher comes back with the cluster, starts
-# the stream worker again and streaming resumes, with nothing written twice.
+# the stream worker again and streaming resumes, with nothing written twice
+# and the outage recorded (perps_stats.stream_progress survives the crash).
 # The killed pid is listed in $PERPS_RUN/expected_kills so that test/run.sh
 # does not report this deliberate kill as a server crash.  Uses the Bybit
 # mock (test/mock/ws_venues/bybit.py).  TAP.
@@ -40,6 +41,14 @@ act '{"venue":"bybit","action":"trades","count":10,"per_frame":5,"price":"64112.
 ok_wait "SELECT count(*) = 10 FROM perps_stats.trades WHERE market_id = $BTC AND price = 64112.5" "streaming resumed: ten new trades stored"
 is "$(q "SELECT count(*) || ' ' || count(DISTINCT trade_id) FROM perps_stats.trades WHERE market_id = $BTC AND price IN (64111.5, 64112.5)")" \
    "20 20" "the trades from before the kill are there once, the new ones too"
+# the outage, from the last message stored before the kill to the first after it, in the venue's time
+is "$(q "SELECT count(*) || ' ' || bool_and(e.range_start >= (SELECT max(ts) FROM perps_stats.trades WHERE market_id = $BTC AND price = 64111.5)
+                                 AND e.range_start <= p.last_message_at AND e.range_end > e.range_start
+                                 AND e.range_end <= (SELECT min(ts) FROM perps_stats.trades WHERE market_id = $BTC AND price = 64112.5))
+          FROM perps_stats.ingest_events e, perps_stats.stream_progress p
+         WHERE p.exchange_id = 2 AND e.kind = 'reconnect' AND e.source = 'stream' AND e.exchange_id = 2
+           AND e.message LIKE 'the stream worker started%' AND e.ts > (SELECT max(ts) FROM perps_stats.trades WHERE market_id = $BTC AND price = 64111.5)")" \
+   "1 true" "one reconnect row records the worker's own outage: from the last message stored before the kill to its first after it"
 
 qs "ALTER SYSTEM RESET perps_stats.flush_interval; ALTER SYSTEM SET perps_stats.stream_workers = off;
     ALTER SYSTEM RESET restart_after_crash; SELECT pg_reload_conf();

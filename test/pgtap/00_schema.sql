@@ -9,7 +9,8 @@ SELECT set_eq(
        WHERE relnamespace = 'perps_stats'::regnamespace AND relkind IN ('r', 'p') AND NOT relispartition$$,
     ARRAY['exchanges', 'markets', 'tickers', 'orderbooks', 'trades', 'funding_rates', 'open_interest',
           'klines', 'liquidity_depth', 'slippage', 'ingest_events', 'partitioned_tables', 'watchlist',
-          'backfill_progress', 'backfill_earliest', 'backfill_empty_ranges', 'backfill_covered', 'latest_tickers'],
+          'backfill_progress', 'backfill_earliest', 'backfill_empty_ranges', 'backfill_covered', 'latest_tickers',
+          'stream_progress'],
     'the tables of perps_stats (partitions aside)');
 
 SELECT col_is_pk('perps_stats', 'exchanges', 'id', 'exchanges pk');

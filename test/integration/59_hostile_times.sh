@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Hostile times: an event time outside 2009-01-01 .. now + 1 day is refused,
+# never stored or returned.  A REST answer with one is an error (22008); a
+# stream event with one is a parse error, recorded in ingest_events, and the
+# events around it are taken as usual.  The bodies and frames are written
+# here from the venues' documented formats.  TAP.
+set -uo pipefail
+
+STREAM_VENUE=kucoin
+. "$(dirname "$0")/../lib/tap.sh"
+MOCK=${PERPS_MOCK_URL:?PERPS_MOCK_URL is not set}
+
+# ---- REST: Binance's recent trades (GET /fapi/v1/trades), time in ms ----
+q "UPDATE perps_stats.exchanges SET rest_url = '$MOCK/binance' WHERE name = 'binance'" >/dev/null
+trades_body() {  # trades_body TIME_MS: one trade at that time
+    printf '[{"id":28457,"price":"97001.10","qty":"0.012","quoteQty":"1164.0132","time":%s,"isBuyerMaker":true}]' "$1"
+}
+fault_body() {
+    curl -sf -X POST "$MOCK/_mock/faults" -H 'Content-Type: application/json' \
+        -d "$(python3 -c 'import json,sys; print(json.dumps({"venue": "binance", "path": "^/fapi/v1/trades$", "kind": "status", "status": 200, "body": sys.argv[1], "count": 1}))' "$1")" >/dev/null
+}
+fetch() { psql -X -q -t -A -v VERBOSITY=sqlstate -c "SET TimeZone = 'UTC'" -c "SELECT ts || ' ' || price FROM perps_stats.fetch_trades('binance', 'BTC', 10)" 2>&1; }
+
+fault_body "$(trades_body 7258118400000)"      # 2200-01-01
+is "$(fetch)" "ERROR:  22008" "a trade stamped 2200-01-01 is refused: datetime_value_out_of_range, no row returned"
+fault_body "$(trades_body 946684800000)"       # 2000-01-01
+is "$(fetch)" "ERROR:  22008" "a trade stamped 2000-01-01 (before 2009) is refused too"
+tomorrow=$(( ($(date +%s) + 86400 + 3600) * 1000 ))
+fault_body "$(trades_body $tomorrow)"
+is "$(fetch)" "ERROR:  22008" "a trade more than a day ahead of now is refused"
+fault_body "$(trades_body 1794994889047)"      # 2026-11-18 12:01:29.047 UTC
+is "$(fetch)" "2026-11-18 12:01:29.047+00 97001.10" "a trade of 2026 is taken, to the millisecond"
+
+# ---- stream: KuCoin's execution frames, ts in ns ----
+KC=4
+BTC="(SELECT id FROM perps_stats.markets WHERE exchange_id = $KC AND symbol = 'BTC')"
+curl -sf -X POST -d "{\"ws_url\":\"$PERPS_MOCK_WS_URL\"}" "$MOCK/_mock/config" >/dev/null
+qs "UPDATE perps_stats.exchanges SET rest_url = '$MOCK/kucoin', ws_url = '$PERPS_MOCK_WS_URL' WHERE name = 'kucoin';
+   UPDATE perps_stats.watchlist SET stream = (exchange = 'kucoin' AND symbol = 'BTC');
+   ALTER SYSTEM SET perps_stats.flush_interval = 100;
+   ALTER SYSTEM SET perps_stats.stream_workers = on;
+   SELECT pg_reload_conf();" >/dev/null
+ok_wait "SELECT state = 'streaming' FROM perps_stats.stream_status WHERE exchange = 'kucoin'" "the kucoin stream worker streams" 40
+match() {  # match TRADE_ID TS_NS
+    printf '{"topic":"/contractMarket/execution:XBTUSDTM","type":"message","subject":"match","sn":%s,"data":{"symbol":"XBTUSDTM","sequence":%s,"side":"buy","size":5,"price":"97020.5","takerOrderId":"1","makerOrderId":"2","tradeId":"%s","ts":%s}}' "$1" "$1" "$1" "$2"
+}
+pe0=$(status parse_errors)
+frames=$(python3 -c 'import json,sys; print(json.dumps(sys.argv[1:]))' \
+    "$(match 990000001 1794994889047336512)" "$(match 990000002 7258118400000000000)" "$(match 990000003 1794994889048336512)")
+curl -sf -X POST -H 'Content-Type: application/json' -d "{\"venue\":\"kucoin\",\"action\":\"send\",\"frames\":$frames}" \
+    "$PERPS_MOCK_WS_CONTROL/action" >/dev/null
+ok_wait "SELECT count(*) = 2 FROM perps_stats.trades WHERE market_id = $BTC AND trade_id IN ('990000001', '990000003')" \
+        "the trades before and after the hostile one are stored"
+is "$(q "SELECT count(*) FROM perps_stats.trades WHERE trade_id = '990000002' OR ts > now() + interval '1 day'")" "0" \
+   "the trade stamped 2200 is not"
+is "$(status "parse_errors - $pe0")" "1" "it counts as one parse error"
+ok_wait "SELECT EXISTS (SELECT 1 FROM perps_stats.ingest_events WHERE kind = 'error' AND source = 'stream' AND market_id = $BTC
+           AND message LIKE 'XBTUSDTM sent an event time outside 2009-01-01 .. now + 1 day (7258118400000000 µs since 1970)%')" \
+        "and is recorded in ingest_events, with the time it had"
+
+qs "ALTER SYSTEM RESET perps_stats.flush_interval; ALTER SYSTEM SET perps_stats.stream_workers = off; SELECT pg_reload_conf();
+    UPDATE perps_stats.watchlist SET stream = false WHERE exchange = 'kucoin';" >/dev/null
+ok_wait "SELECT count(*) = 0 FROM pg_stat_activity WHERE backend_type = 'perps_stats stream'" "the worker stops"
+tap_done
