@@ -299,8 +299,11 @@ q "SELECT pg_terminate_backend($pid0)" >/dev/null
 # a worker started after the reload has the long flush interval
 ok_wait "SELECT state = 'streaming' AND pid <> $pid0 FROM perps_stats.stream_status WHERE exchange = 'bybit'" \
         "SIGTERM stops the worker and the launcher starts a new one" 30
-ok_wait "SELECT buffered_rows >= 2 FROM perps_stats.stream_status WHERE exchange = 'bybit'" \
-        "the new worker buffers its ticker and book rows"
+# its book snapshot (1 book row, 1 depth row, 16 slippage rows: stored on the first book tick
+# after the snapshot came, up to book_snapshot_interval later), the ticker snapshot's row and its
+# funding row: 20 rows; wait for all of them, or five more trades could meet a later book row
+ok_wait "SELECT buffered_rows >= 20 FROM perps_stats.stream_status WHERE exchange = 'bybit'" \
+        "the new worker buffers its book, ticker and funding rows"
 b0=$(status buffered_rows)
 act '{"venue":"bybit","action":"trades","count":5,"per_frame":5,"price":"96989.5"}'
 ok_wait "SELECT buffered_rows = $b0 + 5 FROM perps_stats.stream_status WHERE exchange = 'bybit'" "five trades buffered"
