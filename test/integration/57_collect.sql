@@ -119,15 +119,15 @@ SELECT is((SELECT count(*)::int FROM r3 WHERE kind = 'orderbook' AND rows = 18),
           'a book, its depth row and 16 slippage rows on each venue');
 -- funding rows are keyed by the settlement the rate is paid at (the next
 -- funding time), as the streams and the funding history key theirs: Binance
--- nextFundingTime 1617321600000 (2021-04-02 00:00), Bybit 1707926400000
--- (2024-02-14 16:00), KuCoin timePoint 1794988800000 + 8 h (2026-11-18
+-- nextFundingTime 1617321600000 (2021-04-02 00:00), Bybit 1794931200000
+-- (2026-11-17 16:00, test/payloads/bybit/fetchTicker.json), KuCoin timePoint 1794988800000 + 8 h (2026-11-18
 -- 16:00), Hyperliquid and Lighter the next whole hour; Paradex funds
 -- continuously (no settlement): the summary's time, 1794925925418 ms
 SELECT results_eq(
     $$SELECT e.name, f.funding_time FROM perps_stats.funding_rates f
         JOIN perps_stats.markets m ON m.id = f.market_id JOIN perps_stats.exchanges e ON e.id = m.exchange_id
        WHERE m.symbol = 'BTC' AND e.name IN ('binance', 'bybit', 'kucoin', 'paradex') ORDER BY 1$$,
-    $$VALUES ('binance'::text, '2021-04-02 00:00+00'::timestamptz), ('bybit', '2024-02-14 16:00+00'),
+    $$VALUES ('binance'::text, '2021-04-02 00:00+00'::timestamptz), ('bybit', '2026-11-17 16:00+00'),
              ('kucoin', '2026-11-18 16:00+00'), ('paradex', '2026-11-17 14:32:05.418+00')$$,
     'funding rows keyed by the next funding time (Paradex: the time of the rate)');
 SELECT is((SELECT count(*)::int FROM perps_stats.funding_rates f

@@ -1,18 +1,19 @@
 """Bybit v5 public market routes (category=linear) of the mock exchange.
 
-Recorded payloads (../shared/fixtures/bybit) answer the queries they were
-recorded for:
-    instruments-info          fetchMarkets.instruments-info.linear.json (800 instruments,
-                              paged here with Bybit's limit (default 500, max 1000) and cursor)
+The payload files (test/payloads/bybit, the project's own; or the recorded
+ones of ../shared/fixtures/bybit, same names) answer these queries:
+    instruments-info          fetchMarkets.instruments-info.linear.json (paged here with
+                              Bybit's limit (default 500, max 1000) and cursor)
     tickers symbol=BTCUSDT    fetchTicker.json
-    tickers (all)             BTCUSDT from fetchFundingRate.json, plus documented-format rows
+    tickers (all)             the rows of fetchFundingRate.json, plus documented-format
+                              rows for ETHUSDT and SOLUSDT where the file has none
     orderbook BTCUSDT         fetchOrderBook.linear.json (cut to `limit`)
     open-interest BTCUSDT     fetchOpenInterest.linear.json
-    kline BTCUSDT interval=60 fetchOHLCV.json (without start/end: as recorded; within a
-                              range: its three bars replace the generated ones)
+    kline BTCUSDT interval=60 fetchOHLCV.json (without start/end: as in the file; within a
+                              range: its bars replace the generated ones)
     recent-trade BTCUSDT      fetchTrades.json
 Everything else is DOCUMENTED-FORMAT data generated here deterministically
-(no recording exists): funding history (8-hourly, newest first, limit <= 200,
+(no payload file): funding history (8-hourly, newest first, limit <= 200,
 startTime alone refused as Bybit does), klines of other symbols/intervals or
 ranges (newest first, limit <= 1000), books, tickers and trades of other
 symbols.
@@ -171,7 +172,8 @@ def tickers(req):
         return ok({"category": "linear", "list": [gen_ticker(sym, t)]}, t)
     rec = fixture_json(F + "fetchFundingRate.json")
     t = int(rec["time"])
-    rows = rec["result"]["list"] + [gen_ticker(s, t) for s in ("ETHUSDT", "SOLUSDT")]
+    have = {r.get("symbol") for r in rec["result"]["list"]}
+    rows = rec["result"]["list"] + [gen_ticker(s, t) for s in ("ETHUSDT", "SOLUSDT") if s not in have]
     return ok({"category": "linear", "list": rows}, rec["time"])
 
 

@@ -1,14 +1,17 @@
 """Bybit v5 public linear stream (wss://stream.bybit.com/v5/public/linear) for
 the WebSocket mock.  `ws` is ws_mock, set by the loader.
 
-Subscribing to orderbook.N.SYM sends the recorded book snapshot (topic and
-symbol rewritten); tickers.SYM the recorded ticker snapshot.  The book's
+The frames come from the payload files (test/payloads/websocket/bybit_v5_linear,
+the project's own; or the recorded ones of ../shared/fixtures, same names).
+Subscribing to orderbook.N.SYM sends the file's book snapshot (topic and
+symbol rewritten); tickers.SYM the file's ticker snapshot.  The book's
 update id u continues per symbol across connections and resubscriptions:
-the first snapshot has the recorded u (15076952), every later frame the
-next id.  Actions:
+the first snapshot has the file's u, every later frame the next id; its
+ts is the file's, every later book frame's the one before + 1 ms (the
+replayed delta keeps its own ts when that is later).  Actions:
 
-    replay              the recorded book delta, trade and ticker delta, as recorded
-                        (the delta's u 15076953 follows the snapshot's)
+    replay              the file's book delta, trade and ticker delta, as they are
+                        (the delta's u follows the snapshot's)
     book_delta {skip, bids, asks}
                         a delta (default: bid 65000.00 x 1.000), skipping `skip` update ids
     trades {count, per_frame, price, qty, rate}
@@ -131,6 +134,8 @@ class Venue(ws.VenueBase):  # noqa: F821 (ws is injected by the loader)
                         u, ts = self.next_book(sym)
                         msg = json.loads(json.dumps(self.book_delta))
                         msg["topic"], msg["data"]["s"], msg["data"]["u"] = topic, sym, u
+                        # the delta's own ts when later: the next frames follow it
+                        msg["ts"] = self.last_ts[sym] = max(ts, int(msg["ts"]))
                         sent += s.send_text(msg)
                     if "publicTrade." + sym in self.topics(s):
                         msg = json.loads(json.dumps(self.trade))
