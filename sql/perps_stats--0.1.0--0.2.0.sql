@@ -211,3 +211,60 @@ COMMENT ON TABLE perps_stats.stream_progress IS
     'Per venue, the venue''s time of the last message its stream worker stored (written with each batch): a worker that starts records the outage from there to its first message';
 REVOKE ALL ON perps_stats.stream_progress FROM PUBLIC;
 GRANT SELECT ON perps_stats.stream_progress TO perps_reader;
+
+-- table_stats: a partition never analyzed yet counts the live rows the
+-- statistics collector has seen (a fresh install showed 0 until ANALYZE)
+CREATE OR REPLACE FUNCTION perps_stats._table_stats()
+RETURNS TABLE (table_name text, rows bigint, total_bytes bigint, oldest timestamptz,
+               newest timestamptz, partitions int, default_rows bigint)
+LANGUAGE plpgsql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    r      record;
+    p      record;
+    v_ts   timestamptz;
+BEGIN
+    FOR r IN SELECT t.table_name, t.time_column FROM perps_stats.partitioned_tables t ORDER BY 1 LOOP
+        table_name := r.table_name;
+        -- a partition never analyzed yet (reltuples -1) counts the live rows
+        -- the statistics collector has seen inserted
+        SELECT coalesce(sum(CASE WHEN c.reltuples >= 0 THEN c.reltuples
+                                 ELSE pg_stat_get_live_tuples(c.oid) END), 0)::bigint,
+               coalesce(sum(pg_total_relation_size(c.oid)), 0)::bigint,
+               count(*) FILTER (WHERE c.relname <> r.table_name || '_default')
+          INTO rows, total_bytes, partitions
+          FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+         WHERE i.inhparent = format('perps_stats.%I', r.table_name)::regclass;
+        EXECUTE format('SELECT count(*), min(%I), max(%I) FROM perps_stats.%I',
+                       r.time_column, r.time_column, r.table_name || '_default')
+            INTO default_rows, oldest, newest;
+        -- Partitions are days: the oldest non-empty one holds the oldest row,
+        -- so only one partition per end is scanned.
+        FOR p IN SELECT * FROM perps_stats._partitions() x WHERE x.table_name = r.table_name ORDER BY x.day LOOP
+            EXECUTE format('SELECT min(%I) FROM perps_stats.%I', r.time_column, p.partition_name) INTO v_ts;
+            IF v_ts IS NOT NULL THEN
+                oldest := least(oldest, v_ts);
+                EXIT;
+            END IF;
+        END LOOP;
+        FOR p IN SELECT * FROM perps_stats._partitions() x WHERE x.table_name = r.table_name ORDER BY x.day DESC LOOP
+            EXECUTE format('SELECT max(%I) FROM perps_stats.%I', r.time_column, p.partition_name) INTO v_ts;
+            IF v_ts IS NOT NULL THEN
+                newest := greatest(newest, v_ts);
+                EXIT;
+            END IF;
+        END LOOP;
+        RETURN NEXT;
+    END LOOP;
+    table_name := 'ingest_events';
+    SELECT greatest(c.reltuples, 0)::bigint, pg_total_relation_size(c.oid)
+      INTO rows, total_bytes
+      FROM pg_class c WHERE c.oid = 'perps_stats.ingest_events'::regclass;
+    SELECT min(e.ts), max(e.ts) INTO oldest, newest FROM perps_stats.ingest_events e;
+    partitions := 0;
+    default_rows := NULL;
+    RETURN NEXT;
+END
+$$;

@@ -408,15 +408,15 @@ stream_refetch_step(void)
  * observation replaces the stored one).
  */
 static void
-add_funding(StreamMarket *m, const PerpsStreamEvent *ev)
+add_funding(StreamMarket *m, const PerpsStreamEvent *ev, int64 funding_time_us)
 {
-	if (m->funding_time_us == ev->next_funding_time_us && strcmp(m->funding_rate, ev->funding_rate) == 0)
+	if (m->funding_time_us == funding_time_us && strcmp(m->funding_rate, ev->funding_rate) == 0)
 		return;
 	if (strlen(ev->funding_rate) > PERPS_DECIMAL_MAX_LEN)
 		return;
-	m->funding_time_us = ev->next_funding_time_us;
+	m->funding_time_us = funding_time_us;
 	strlcpy(m->funding_rate, ev->funding_rate, sizeof(m->funding_rate));
-	stream_add_funding(m->market_id, ev->next_funding_time_us, ev->funding_rate,
+	stream_add_funding(m->market_id, funding_time_us, ev->funding_rate,
 					   ev->funding_interval_hours ? ev->funding_interval_hours :
 					   m->funding_hours[0] ? m->funding_hours : NULL);
 }
@@ -467,8 +467,16 @@ handle_ticker(StreamMarket *m, const PerpsStreamEvent *ev)
 			return;
 		}
 
+	/*
+	 * A delta carries only what changed (Bybit): a new rate without its
+	 * funding time is the rate of the period already known, while that
+	 * period has not settled.
+	 */
 	if (ev->funding_rate && ev->next_funding_time_us != PERPS_TS_NONE)
-		add_funding(m, ev);
+		add_funding(m, ev, ev->next_funding_time_us);
+	else if (ev->funding_rate && !ev->snapshot && m->funding_time_us > 0 &&
+			 (ev->ts_us == PERPS_TS_NONE || ev->ts_us < m->funding_time_us))
+		add_funding(m, ev, m->funding_time_us);
 
 	/* only funding in this message: no ticker row */
 	for (k0 = 0; k0 < STREAM_NTICKER; k0++)

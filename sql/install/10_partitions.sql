@@ -222,7 +222,10 @@ DECLARE
 BEGIN
     FOR r IN SELECT t.table_name, t.time_column FROM perps_stats.partitioned_tables t ORDER BY 1 LOOP
         table_name := r.table_name;
-        SELECT coalesce(sum(greatest(c.reltuples, 0)), 0)::bigint,
+        -- a partition never analyzed yet (reltuples -1) counts the live rows
+        -- the statistics collector has seen inserted
+        SELECT coalesce(sum(CASE WHEN c.reltuples >= 0 THEN c.reltuples
+                                 ELSE pg_stat_get_live_tuples(c.oid) END), 0)::bigint,
                coalesce(sum(pg_total_relation_size(c.oid)), 0)::bigint,
                count(*) FILTER (WHERE c.relname <> r.table_name || '_default')
           INTO rows, total_bytes, partitions

@@ -158,6 +158,13 @@ is "$(http '/rpc/health' | jq -c .streams)" '{"bybit":"streaming"}' "GET /rpc/he
 is "$(code '/stream_status?select=pid')" "400" \
    "the workers' process ids are not served"
 
+# a delta carries only what changed: a new fundingRate without nextFundingTime is the rate of
+# the period already known (ending 1794931200000), which has not settled at ts 1794907820000
+act '{"venue":"bybit","action":"send","frames":["{\"topic\":\"tickers.BTCUSDT\",\"type\":\"delta\",\"data\":{\"symbol\":\"BTCUSDT\",\"fundingRate\":\"0.00009000\"},\"cs\":412968335950,\"ts\":1794907820000}"]}'
+ok_wait "SELECT count(*) = 1 FROM perps_stats.funding_rates WHERE market_id = $BTC AND funding_time = to_timestamp(1794931200)
+           AND rate = 0.00009000 AND interval_hours = 8" \
+        "a funding-only delta updates the known period's rate (the interval kept), no second row"
+
 # ---- a skipped update id: one gap, one resync ----
 # (the mock's book frames after the delta: ts + 1 ms each, u + 1 each, skip: u + 2)
 act '{"venue":"bybit","action":"book_delta","skip":1}'
