@@ -1,8 +1,10 @@
--- fetch_* against the Binance USD-M mock (test/mock/venues/binance.py).
+-- fetch_* against the Binance USD-M mock (test/mock/venues/binance.py)
+-- serving the payloads recorded from Binance (the recorded tier: the second
+-- REST mock, test/services/recorded.sh).
 -- Expected values are worked out by hand from the payloads in
 -- ../shared/fixtures (binance/ and websocket/binance_usdm/) and from the
 -- formulas of the mock's generated history, never from this code's output.
-\getenv mock_url PERPS_MOCK_URL
+\getenv mock_url PERPS_RECORDED_MOCK_URL
 BEGIN;
 SELECT plan(40);
 
