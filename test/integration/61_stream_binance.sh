@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The Binance USD-M stream worker against the WebSocket mock
 # (test/mock/ws_venues/binance.py) and the REST mock (test/mock/venues/binance.py,
-# which serves the depth snapshots the book is synced from): the recorded
+# which serves the depth snapshots the book is synced from): the payloads'
 # frames become exactly the expected rows; the first REST sync is not a gap;
 # a skipped update id gives one gap, one resync and one fresh REST snapshot;
 # a dropped connection a reconnect; malformed frames are counted and skipped.
@@ -33,7 +33,10 @@ print(sum(1 for r in json.load(sys.stdin) if r["path"] == "/fapi/v1/depth" and r
 urls0=$(q "SELECT rest_url || ' ' || ws_url FROM perps_stats.exchanges WHERE name = 'binance'")
 streamed0=$(q "SELECT coalesce(string_agg(quote_literal(exchange || '/' || symbol), ','), '''''') FROM perps_stats.watchlist WHERE stream")
 
+# the markets from exchangeInfo and fundingInfo (BTCUSDT funds every 8 h, SUSHIUSDT every 4 h),
+# whatever earlier tests left in perps_stats.markets
 qs "UPDATE perps_stats.exchanges SET ws_url = '$PERPS_MOCK_WS_URL/binance', rest_url = '$PERPS_MOCK_URL/binance' WHERE name = 'binance';
+   SELECT perps_stats.refresh_markets('binance');
    INSERT INTO perps_stats.watchlist (exchange, symbol, poll, stream) VALUES ('binance', 'SUSHI', false, true);
    UPDATE perps_stats.watchlist SET stream = (exchange = 'binance' AND symbol IN ('BTC', 'SUSHI'));
    ALTER SYSTEM SET perps_stats.stream_workers = on;
@@ -47,7 +50,7 @@ curl -sf -X DELETE "$PERPS_MOCK_URL/_mock/log" >/dev/null
 ok_wait "SELECT count(*) = 1 FROM perps_stats.stream_status WHERE exchange = 'binance' AND state = 'streaming'" \
         "the launcher starts the binance stream worker and it streams from the mock" 30
 is "$(q "SELECT string_agg(symbol || ' ' || native_symbol || ' ' || quote, ', ' ORDER BY symbol) FROM perps_stats.markets WHERE exchange_id = 1 AND symbol IN ('BTC', 'SUSHI')")" \
-   "BTC BTCUSDT USDT, SUSHI SUSHIUSDT USDT" "the worker created the market rows (BTCUSDT, SUSHIUSDT)"
+   "BTC BTCUSDT USDT, SUSHI SUSHIUSDT USDT" "the market rows of the watched symbols (BTCUSDT, SUSHIUSDT)"
 sub=$(curl -sf "$PERPS_MOCK_WS_CONTROL/status" | python3 -c '
 import json, sys
 r = [json.loads(m) for m in json.load(sys.stdin)["binance"]["received"]]
@@ -130,8 +133,8 @@ is "$(q "SELECT concat_ws(' ', $tick) FROM perps_stats.tickers WHERE market_id =
 ok_wait "SELECT count(*) = 2 FROM perps_stats.funding_rates WHERE market_id IN ($BTC, $SUSHI)" "a funding row per market from the mark price stream"
 is "$(q "SELECT string_agg(m.symbol || ' ' || $(ms f.funding_time) || ' ' || f.rate || ' ' || coalesce(f.predicted_rate::text, 'NULL') || ' ' || coalesce(f.interval_hours::text, 'NULL'), ', ' ORDER BY m.symbol)
          FROM perps_stats.funding_rates f JOIN perps_stats.markets m ON m.id = f.market_id WHERE f.market_id IN ($BTC, $SUSHI)")" \
-   "BTC 1795449600000 0.00007513 NULL NULL, SUSHI 1795449600000 0.00012500 NULL NULL" \
-   "funding rows: the rate r for the settlement at T (the stream does not say the interval)"
+   "BTC 1795449600000 0.00007513 NULL 8, SUSHI 1795449600000 0.00012500 NULL 4" \
+   "funding rows: the rate r for the settlement at T; the interval, which the stream does not say, is the market's"
 # a mark price event without funding (r "" and T 0, as Binance sends them for delivery contracts):
 # a ticker row with its mark price, no funding row
 act '{"venue":"binance","action":"send","frames":["{\"stream\":\"btcusdt@markPrice@1s\",\"data\":{\"e\":\"markPriceUpdate\",\"E\":1795444681000,\"s\":\"BTCUSDT\",\"p\":\"97230.00000000\",\"P\":\"97231.50000000\",\"i\":\"97240.12500000\",\"r\":\"\",\"T\":0}}"]}'

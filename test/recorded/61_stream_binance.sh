@@ -44,6 +44,9 @@ q "DELETE FROM perps_stats.trades t USING perps_stats.markets m WHERE m.id = t.m
    DELETE FROM perps_stats.tickers t USING perps_stats.markets m WHERE m.id = t.market_id AND m.exchange_id = 1;
    DELETE FROM perps_stats.funding_rates t USING perps_stats.markets m WHERE m.id = t.market_id AND m.exchange_id = 1;
    DELETE FROM perps_stats.ingest_events WHERE exchange_id = 1 AND source = 'stream';" >/dev/null
+# nor the funding intervals its markets refreshes stored (a funding row from the stream takes
+# its market's interval when it has one: here the stream's own, none, is checked)
+q "UPDATE perps_stats.markets SET funding_interval_hours = NULL WHERE exchange_id = 1 AND symbol IN ('BTC', 'SUSHI')" >/dev/null
 
 qs "UPDATE perps_stats.exchanges SET ws_url = '$PERPS_MOCK_WS_URL/binance', rest_url = '$PERPS_MOCK_URL/binance' WHERE name = 'binance';
    INSERT INTO perps_stats.watchlist (exchange, symbol, poll, stream) VALUES ('binance', 'SUSHI', false, true);
