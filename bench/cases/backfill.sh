@@ -11,7 +11,7 @@ V=${BENCH_VENUE:-binance}
 SYMBOLS=${BENCH_SYMBOLS:-'{BTC,ETH}'}
 DAYS=${BENCH_DAYS:-10}
 REPS=${BENCH_REPS:-5}
-UNTIL='2024-04-10 00:00+00'      # the binance mock's data ends on 2024-04-10 08:43
+UNTIL='2024-04-10 00:00+00'      # inside the binance mock's generated history (it ends on 2026-11-23 14:37)
 
 q() { psql -X -q -t -A -v ON_ERROR_STOP=1 -c "$1"; }
 q "UPDATE perps_stats.exchanges SET rest_url = '$PERPS_MOCK_URL/$V' WHERE name = '$V'" >/dev/null

@@ -1,20 +1,26 @@
 -- collect(): one snapshot round against the mock.  Expected values worked
--- out by hand from the payloads the mock serves for BTCUSDT on Binance:
---   depth: fixtures/binance/fetchOrderBook.swap.json (5 levels a side),
+-- out by hand from the payloads the mock serves for BTCUSDT on Binance
+-- (test/payloads/binance and websocket/binance_usdm):
+--   depth: fetchOrderBook.swap.json (7 levels a side),
 --   mark price and funding: websocket/binance_usdm/markPriceUpdate.json,
---   open interest: fetchOpenInterest.json, 24 h ticker: the mock's
---   documented-format BTCUSDT ticker (last 71481.90, change -0.712 %).
+--   open interest: fetchOpenInterest.json, 24 h ticker: 24hrTicker.json
+--   (last 97214.30, change 1.463 %).
 -- Book math, by hand (checked with Python's decimal at 50 digits):
---   mid = (42651.10 + 42878.00) / 2 = 42764.55
---   50 bps: bids >= 42550.727...: all five, sum p*q = 32322504.985
---           asks <= 42978.372...: 42878.00*7.011 + 42950.90*0.005 = 300832.4125
---   100 bps: asks <= 43192.19...: all five = 1302180.5095; 1..20 bps: nothing
---   max_bid_bps = (42764.55 - 42609.80) / 42764.55 * 1e4 = 36.18651429747302...
---   max_ask_bps = (42998.10 - 42764.55) / 42764.55 * 1e4 = 54.61299136785024...
---   buy 1M: 7.011 @ 42878.00 (300617.658), 0.005 @ 42950.90, 0.061 @ 42980.90,
---           the rest at 42981.80: avg 42950.534107156054..., 43.490252359969839... bps
---   buy 5M: infeasible (the asks hold 1302180.5095)
---   sell 10K: at 42651.10, (42764.55 - 42651.10) / 42764.55 * 1e4 = 26.528982533430142... bps
+--   mid = (97214.20 + 97214.30) / 2 = 97214.25
+--   bids, cumulative p*q by distance from mid: 1 bps (>= 97204.528575): 97214.20 x 3.417
+--     + 97213.10 x 0.052 + 97208.50 x 1.208 = 454663.8706; 2.5 bps (>= 97189.946...):
+--     + 97199.90 x 0.615 = 514441.8091; 5 bps: + 97187.40 x 7.940 = 1286109.7651;
+--     10 bps: + 97160.00 x 0.003 = 1286401.2451; 20 bps and more: + 97105.30 x 12.466 = 2496915.9149
+--   asks: 1 bps (<= 97223.971425): 97214.30 x 2.188 + 97215.80 x 0.120 + 97221.60 x 0.734
+--     = 295731.4388; 2.5 bps: + 97233.00 x 4.551 = 738238.8218; 5 bps: + 97251.70 x 0.009
+--     = 739114.0871; 10 bps: + 97290.00 x 1.377 = 873082.4171; 20 bps and more: + 97340.20 x 9.802
+--     = 1827211.0575
+--   max_bid_bps = (97214.25 - 97105.30) / 97214.25 * 1e4 = 11.207204705071530...
+--   max_ask_bps = (97340.20 - 97214.25) / 97214.25 * 1e4 = 12.955919528258460...
+--   buy 1M: the first six ask levels (873082.4171 for 8.979 BTC), the rest, 126917.5829, at
+--           97340.20: avg 97249.24873903325..., 3.60016551409... bps
+--   buy 5M: infeasible (the asks hold 1827211.0575)
+--   sell 10K: at 97214.20, (97214.25 - 97214.20) / 97214.25 * 1e4 = 0.00514327891... bps
 \getenv mock_url PERPS_MOCK_URL
 SET TimeZone = 'UTC';
 SELECT plan(27);
@@ -48,38 +54,40 @@ SELECT is((SELECT count(DISTINCT ts)::int FROM (
 SELECT is((SELECT count(*)::int FROM perps_stats.liquidity_depth WHERE ts BETWEEN :'t0' AND :'t1'), 3,
           'a depth row for each of the three books');
 
-SELECT is((SELECT last_price FROM perps_stats.tickers WHERE market_id = (SELECT id FROM m)), 71481.90,
+SELECT is((SELECT last_price FROM perps_stats.tickers WHERE market_id = (SELECT id FROM m)), 97214.30,
           'ticker last price');
-SELECT is((SELECT price_change_pct FROM perps_stats.tickers WHERE market_id = (SELECT id FROM m)), -0.00712,
-          'ticker 24 h change -0.712 % as a fraction');
-SELECT is((SELECT mark_price FROM perps_stats.tickers WHERE market_id = (SELECT id FROM m)), 58940.14924532,
+SELECT is((SELECT price_change_pct FROM perps_stats.tickers WHERE market_id = (SELECT id FROM m)), 0.01463,
+          'ticker 24 h change 1.463 % as a fraction');
+SELECT is((SELECT mark_price FROM perps_stats.tickers WHERE market_id = (SELECT id FROM m)), 97226.41580435,
           'ticker mark price from the premium index');
-SELECT is((SELECT open_interest FROM perps_stats.open_interest WHERE market_id = (SELECT id FROM m)), 84617.188,
+SELECT is((SELECT open_interest FROM perps_stats.open_interest WHERE market_id = (SELECT id FROM m)), 84213.507,
           'open interest in BTC');
-SELECT is((SELECT rate FROM perps_stats.funding_rates WHERE market_id = (SELECT id FROM m)), 0.00058455,
+SELECT is((SELECT rate FROM perps_stats.funding_rates WHERE market_id = (SELECT id FROM m)), 0.00007513,
           'funding rate');
 SELECT is((SELECT bids FROM perps_stats.orderbooks WHERE market_id = (SELECT id FROM m)),
-          '{{42651.10,470.672},{42650.00,66.452},{42646.80,126.261},{42616.10,1.394},{42609.80,93.162}}'::numeric[],
+          '{{97214.20,3.417},{97213.10,0.052},{97208.50,1.208},{97199.90,0.615},{97187.40,7.940},{97160.00,0.003},{97105.30,12.466}}'::numeric[],
           'stored book: bids best first');
 
-SELECT ok((SELECT row(mid_price, bid_1bps, bid_20bps, bid_50bps, bid_100bps, ask_20bps, ask_50bps, ask_100bps)
-                    = row(42764.55, 0, 0, 32322504.985, 32322504.985, 0, 300832.4125, 1302180.5095)
+SELECT ok((SELECT row(mid_price, bid_1bps, bid_2_5bps, bid_5bps, bid_10bps, bid_20bps, bid_100bps,
+                      ask_1bps, ask_2_5bps, ask_5bps, ask_10bps, ask_20bps, ask_100bps)
+                    = row(97214.25, 454663.8706, 514441.8091, 1286109.7651, 1286401.2451, 2496915.9149, 2496915.9149,
+                          295731.4388, 738238.8218, 739114.0871, 873082.4171, 1827211.0575, 1827211.0575)
               FROM perps_stats.liquidity_depth WHERE market_id = (SELECT id FROM m)),
           'liquidity depth from the full book');
 SELECT is((SELECT round(max_bid_bps, 12) FROM perps_stats.liquidity_depth WHERE market_id = (SELECT id FROM m)),
-          36.186514297473, 'deepest bid level in bps');
+          11.207204705072, 'deepest bid level in bps');
 SELECT is((SELECT round(max_ask_bps, 12) FROM perps_stats.liquidity_depth WHERE market_id = (SELECT id FROM m)),
-          54.612991367850, 'deepest ask level in bps');
+          12.955919528258, 'deepest ask level in bps');
 
 SELECT is((SELECT count(*)::int FROM perps_stats.slippage WHERE market_id = (SELECT id FROM m)), 16,
           'sixteen slippage rows: 8 sizes, buy and sell');
 SELECT is((SELECT row(round(avg_price, 10), round(slippage_bps, 10), feasible)::text FROM perps_stats.slippage
             WHERE market_id = (SELECT id FROM m) AND amount = 1000000 AND side = 'buy'),
-          row(42950.5341071561::numeric, 43.4902523600::numeric, true)::text, 'buy 1M');
+          row(97249.2487390333::numeric, 3.6001655141::numeric, true)::text, 'buy 1M');
 SELECT is((SELECT row(avg_price, slippage_bps, feasible)::text FROM perps_stats.slippage
             WHERE market_id = (SELECT id FROM m) AND amount = 5000000 AND side = 'buy'),
           row(NULL::numeric, NULL::numeric, false)::text, 'buy 5M is infeasible');
-SELECT ok((SELECT row(avg_price, round(slippage_bps, 10)) = row(42651.10, 26.5289825334)
+SELECT ok((SELECT row(avg_price, round(slippage_bps, 10)) = row(97214.20, 0.0051432789)
               FROM perps_stats.slippage WHERE market_id = (SELECT id FROM m) AND amount = 10000 AND side = 'sell'),
           'sell 10K');
 
@@ -119,7 +127,7 @@ SELECT is((SELECT count(*)::int FROM r3 WHERE kind = 'orderbook' AND rows = 18),
           'a book, its depth row and 16 slippage rows on each venue');
 -- funding rows are keyed by the settlement the rate is paid at (the next
 -- funding time), as the streams and the funding history key theirs: Binance
--- nextFundingTime 1617321600000 (2021-04-02 00:00), Bybit 1794931200000
+-- nextFundingTime 1795449600000 (2026-11-23 16:00), Bybit 1794931200000
 -- (2026-11-17 16:00, test/payloads/bybit/fetchTicker.json), KuCoin timePoint 1794988800000 + 8 h (2026-11-18
 -- 16:00), Hyperliquid and Lighter the next whole hour; Paradex funds
 -- continuously (no settlement): the summary's time, 1794925925418 ms
@@ -127,7 +135,7 @@ SELECT results_eq(
     $$SELECT e.name, f.funding_time FROM perps_stats.funding_rates f
         JOIN perps_stats.markets m ON m.id = f.market_id JOIN perps_stats.exchanges e ON e.id = m.exchange_id
        WHERE m.symbol = 'BTC' AND e.name IN ('binance', 'bybit', 'kucoin', 'paradex') ORDER BY 1$$,
-    $$VALUES ('binance'::text, '2021-04-02 00:00+00'::timestamptz), ('bybit', '2026-11-17 16:00+00'),
+    $$VALUES ('binance'::text, '2026-11-23 16:00+00'::timestamptz), ('bybit', '2026-11-17 16:00+00'),
              ('kucoin', '2026-11-18 16:00+00'), ('paradex', '2026-11-17 14:32:05.418+00')$$,
     'funding rows keyed by the next funding time (Paradex: the time of the rate)');
 SELECT is((SELECT count(*)::int FROM perps_stats.funding_rates f
@@ -156,7 +164,7 @@ SELECT ok((SELECT row(mid_price, bid_1bps, ask_1bps) = row(97016.85, 1396682.784
 
 UPDATE perps_stats.exchanges SET rest_url = :'mock_url' || '/' || name;
 -- leave the tables as the tests after this one expect them: empty (the
--- venues' funding times are years back, so those rows sit in default partitions)
+-- venues' funding times are in the past, so those rows sit in default partitions)
 TRUNCATE perps_stats.tickers, perps_stats.open_interest, perps_stats.funding_rates,
          perps_stats.orderbooks, perps_stats.liquidity_depth, perps_stats.slippage;
 SELECT * FROM finish();

@@ -26,7 +26,7 @@ ms() { python3 -c 'import sys, datetime as d; print(int(d.datetime.fromisoformat
 VENUES=(binance bybit hyperliquid kucoin lighter paradex)
 declare -A PAGE=([binance]=1500 [bybit]=1000 [hyperliquid]=500 [kucoin]=500 [lighter]=500 [paradex]=1000)
 # The range: 3 days inside each mock's history (kucoin's ends 2024-03-13,
-# binance's 2024-04-10 08:43), away from the recorded candles.
+# binance's 2026-11-23 14:37), away from the payloads' candles.
 declare -A SINCE=([binance]="2024-04-07 00:00")
 declare -A UNTIL=([binance]="2024-04-10 00:00")
 for V in bybit hyperliquid kucoin lighter paradex; do SINCE[$V]="2024-03-01 00:00"; UNTIL[$V]="2024-03-04 00:00"; done
@@ -397,12 +397,13 @@ psql -X -q -d postgres -c "DROP DATABASE perps_bf_nocron" >/dev/null 2>&1
 
 q "CREATE EXTENSION IF NOT EXISTS pg_cron" >/dev/null
 q "DELETE FROM cron.job_run_details" >/dev/null
-# The mock's data ends at 2024-04-10 08:43:59.999.  The lookback reaches
-# 07:58 that day when scheduled, so whenever within the next 90 s the job
-# runs, its range starts before 08:00: the candles 08:00 .. 08:43 (44) and
-# the funding rate of 08:00 must be there.
+# The binance mock's data ends at 2026-11-23 14:37:59.999 (the close of the
+# last candle of its payload).  The lookback reaches 07:58 that day when
+# scheduled, so whenever within the next 90 s the job runs, its range starts
+# before 08:00: the candles 08:00 .. 14:37 (6 x 60 + 37 + 1 = 398) and the
+# funding rate of 08:00 must be there.
 job=$(q "SELECT perps_stats.schedule_backfill('perps_bf_test', '* * * * *', '$V', '{SOL}',
-                now() - timestamptz '2024-04-10 07:58+00')")
+                now() - timestamptz '2026-11-23 07:58+00')")
 if [[ "$job" =~ ^[0-9]+$ ]]; then ok "schedule_backfill creates a pg_cron job ($job)"; else nok "schedule_backfill" "$job"; fi
 if wait_for 80 "SELECT EXISTS (SELECT 1 FROM cron.job_run_details WHERE jobid = '$job'::bigint AND status = 'succeeded')"; then
     ok "pg_cron ran the job and it succeeded"
@@ -411,11 +412,11 @@ else
 fi
 check "the job's rows are in the tables" \
       "$(q "SELECT (SELECT count(*) || ' ' || max(open_time) FROM perps_stats.klines k JOIN perps_stats.markets m ON m.id = k.market_id
-                     WHERE m.symbol = 'SOL' AND k.open_time >= '2024-04-10 08:00+00'
+                     WHERE m.symbol = 'SOL' AND k.open_time >= '2026-11-23 08:00+00'
                        AND m.exchange_id = (SELECT id FROM perps_stats.exchanges WHERE name = '$V'))
                  || ' / ' || (SELECT count(*) FROM perps_stats.funding_rates f JOIN perps_stats.markets m ON m.id = f.market_id
-                               WHERE m.symbol = 'SOL' AND f.funding_time = '2024-04-10 08:00+00'
+                               WHERE m.symbol = 'SOL' AND f.funding_time = '2026-11-23 08:00+00'
                                  AND m.exchange_id = (SELECT id FROM perps_stats.exchanges WHERE name = '$V'))")" \
-      "44 2024-04-10 08:43:00+00 / 1"
+      "398 2026-11-23 14:37:00+00 / 1"
 out=$(q "SELECT perps_stats.unschedule_backfill('perps_bf_test')")
 check "unschedule_backfill removes the job" "$out|$(q "SELECT count(*) FROM cron.job WHERE jobname = 'perps_bf_test'")" "t|0"

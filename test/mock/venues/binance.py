@@ -1,22 +1,28 @@
 """Binance USD-M futures (fapi) routes of the mock exchange.
 
-Recorded payloads (fixtures/binance, fixtures/websocket/binance_usdm) are served
-as they are where Binance's REST answer was recorded (exchangeInfo, depth,
-openInterest, klines).  Where only a WebSocket frame was recorded (24 h
-ticker, mark price / funding, book ticker), the REST answer is written here in
-Binance's documented REST format from that frame's values.  Payloads neither
-recorded nor derived from a recording are marked DOCUMENTED-FORMAT: written
-from Binance's API documentation, values invented.
+It serves either payload tree (test/mock/mock_exchange.py's FIXTURES): the
+project's own (test/payloads/binance and websocket/binance_usdm, written from
+Binance's API documentation) or the recorded ones (../shared/fixtures).
+Their answers are served as they are where a REST answer is in the tree
+(exchangeInfo, depth, openInterest, klines; in the project's own tree also
+fundingInfo, fundingRate history and recent trades, see OPTIONAL).  Where
+only a WebSocket frame is (24 h ticker, mark price / funding, book ticker),
+the REST answer is written here in Binance's documented REST format from
+that frame's values.  A few answers neither tree has are written here, marked
+DOCUMENTED-FORMAT: Binance's documented format, values invented.
 
 History endpoints (klines, fundingRate) serve deterministic generated history
 for any time range with Binance's paging rules (startTime/endTime/limit,
-ascending, the newest page when no startTime is given); the recorded klines
-replace the generated ones at their open times.  A symbol's klines start at
-its listing time when /_mock/config sets one (listing_ms), else at any start.
+ascending, the newest page when no startTime is given); the klines (and
+funding rates) of the payload tree replace the generated ones at their open
+(funding) times.  A symbol's klines start at its listing time when
+/_mock/config sets one (listing_ms), else at any start.  The history ends at
+the mock's "now", now_ms(): the close of the last 1m kline in the tree's
+fetchOHLCV.swap.json.
 
 Trade history (aggTrades, DOCUMENTED-FORMAT, see _gen_agg_trade) starts at
 the listing time, or at AGG_START_MS when none is set: aggregate trade id
-a = 1, 2, 3, ... at time start + (a - 1) * 1.5 s, up to NOW_MS.  Binance's
+a = 1, 2, 3, ... at time start + (a - 1) * 1.5 s, up to now_ms().  Binance's
 rules: limit 1..1000 (default 500), ascending; fromId from that id on;
 startTime/endTime inclusive and less than an hour apart (else error -1127);
 neither: the most recent.
@@ -33,8 +39,36 @@ from mock_exchange import bench_hash, bench_price, bench_symbols, fixture, fixtu
 
 WS = "websocket/binance_usdm/"
 
-# "now" of the mock: the close of the last recorded 1m kline (2024-04-10 08:43:59.999 UTC)
-NOW_MS = 1712738639999
+# Files only the project's own tree has (the recordings have no such answer):
+# where one is missing, the mock answers as it did before it existed (the
+# DOCUMENTED-FORMAT values below, or generated history).  A dated name of the
+# recorded tree is the fallback of the plain one.
+OPTIONAL = {"fundingInfo": "binance/fetchMarkets.fundingInfo.json",
+            "fundingRate": "binance/fetchFundingRateHistory.json",
+            "trades": "binance/fetchTrades.json",
+            "oi_eth": "binance/fetchOpenInterest.ethusdt.json"}
+BOOK_TICKER_ETH = (WS + "bookTicker.ethusdt.json", WS + "bookTicker.ethusdt_2022.json")
+
+
+def optional_json(*rels):
+    """The first of the payloads rels that the tree has, parsed; None when it has none."""
+    for rel in rels:
+        try:
+            return fixture_json(rel)
+        except FileNotFoundError:
+            continue
+    return None
+
+
+_now = []
+
+
+def now_ms():
+    """The mock's "now": the close of the last 1m kline of fetchOHLCV.swap.json
+    (the recorded tree: 2024-04-10 08:43:59.999 UTC; the project's own: 2026-11-23 14:37:59.999 UTC)."""
+    if not _now:
+        _now.append(max(int(r[6]) for r in fixture_json("binance/fetchOHLCV.swap.json")))
+    return _now[0]
 
 # The REST depth snapshots served for /fapi/v1/depth; the WebSocket mock
 # (test/mock/ws_venues/binance.py) reads this too, so that its diff depth
@@ -72,13 +106,13 @@ def _state(venue):
                            "openPrice": d["o"], "highPrice": d["h"], "lowPrice": d["l"],
                            "volume": d["v"], "quoteVolume": d["q"], "openTime": d["O"],
                            "closeTime": d["C"], "firstId": d["F"], "lastId": d["L"], "count": d["n"]}
-        # DOCUMENTED-FORMAT: no BTCUSDT 24 h ticker is recorded
-        day["BTCUSDT"] = {"symbol": "BTCUSDT", "priceChange": "-512.30", "priceChangePercent": "-0.712",
-                          "weightedAvgPrice": "71020.55", "lastPrice": "71481.90", "lastQty": "0.002",
-                          "openPrice": "71994.20", "highPrice": "72250.00", "lowPrice": "70459.40",
-                          "volume": "182733.517", "quoteVolume": "12978052301.29",
-                          "openTime": 1712652240000, "closeTime": 1712738639999,
-                          "firstId": 4826000001, "lastId": 4829351122, "count": 3351122}
+        # DOCUMENTED-FORMAT: no BTCUSDT 24 h ticker is recorded (the project's own tree has one)
+        day.setdefault("BTCUSDT", {"symbol": "BTCUSDT", "priceChange": "-512.30", "priceChangePercent": "-0.712",
+                                   "weightedAvgPrice": "71020.55", "lastPrice": "71481.90", "lastQty": "0.002",
+                                   "openPrice": "71994.20", "highPrice": "72250.00", "lowPrice": "70459.40",
+                                   "volume": "182733.517", "quoteVolume": "12978052301.29",
+                                   "openTime": 1712652240000, "closeTime": 1712738639999,
+                                   "firstId": 4826000001, "lastId": 4829351122, "count": 3351122})
         st["day"] = day
 
         prem = {}
@@ -91,21 +125,28 @@ def _state(venue):
         st["prem"] = prem
 
         book = {}
-        for d in (_ws_data("bookTicker.json"), _ws_data("bookTicker.ethusdt_2022.json")):
+        for d in (_ws_data("bookTicker.json"), optional_json(*BOOK_TICKER_ETH)["data"]):
             book[d["s"]] = {"symbol": d["s"], "bidPrice": d["b"], "bidQty": d["B"],
                             "askPrice": d["a"], "askQty": d["A"], "time": d["T"], "lastUpdateId": d["u"]}
-        # DOCUMENTED-FORMAT: no BTCUSDT book ticker is recorded; this one is the
-        # top of the recorded BTCUSDT depth (fetchOrderBook.swap.json)
+        # DOCUMENTED-FORMAT: no BTCUSDT book ticker is recorded (the project's own
+        # tree has one); this one is the top of the recorded BTCUSDT depth
         book.setdefault("BTCUSDT", {"symbol": "BTCUSDT", "bidPrice": "42651.10", "bidQty": "470.672",
                                     "askPrice": "42878.00", "askQty": "7.011", "time": 1706803917258,
                                     "lastUpdateId": 35263532345})
         st["book"] = book
 
         st["oi"] = {"BTCUSDT": fixture("binance/fetchOpenInterest.json"),
-                    # DOCUMENTED-FORMAT
-                    "ETHUSDT": {"symbol": "ETHUSDT", "openInterest": "1234567.890", "time": 1653817860000}}
+                    # DOCUMENTED-FORMAT where the tree has no ETHUSDT open interest
+                    "ETHUSDT": optional_json(OPTIONAL["oi_eth"])
+                    or {"symbol": "ETHUSDT", "openInterest": "1234567.890", "time": 1653817860000}}
         st["depth"] = {s: fixture_json(rel) for s, rel in DEPTH_FIXTURES.items()}
         st["klines"] = {("BTCUSDT", "1m"): {r[0]: r for r in fixture_json("binance/fetchOHLCV.swap.json")}}
+        st["funding"] = {(r["symbol"], int(r["fundingTime"])): r for r in optional_json(OPTIONAL["fundingRate"]) or []}
+        st["trades"] = optional_json(OPTIONAL["trades"])
+        # DOCUMENTED-FORMAT where the tree has no fundingInfo: symbols whose funding parameters were adjusted
+        st["funding_info"] = optional_json(OPTIONAL["fundingInfo"]) or [
+            {"symbol": "BLZUSDT", "adjustedFundingRateCap": "0.03000000", "adjustedFundingRateFloor": "-0.03000000",
+             "fundingIntervalHours": 4, "disclaimer": False}]
     return st
 
 
@@ -126,21 +167,21 @@ def _gen(key, s):
                 "weightedAvgPrice": str(p), "lastPrice": str(p), "lastQty": "1.000",
                 "openPrice": str(p - p * Decimal("0.01")), "highPrice": str(p + tick * 100),
                 "lowPrice": str(p - tick * 100), "volume": "1000.000", "quoteVolume": str(p * 1000),
-                "openTime": NOW_MS - 86400000 + 1, "closeTime": NOW_MS, "firstId": 1, "lastId": 1000,
+                "openTime": now_ms() - 86400000 + 1, "closeTime": now_ms(), "firstId": 1, "lastId": 1000,
                 "count": 1000}
     if key == "prem":
         return {"symbol": s, "markPrice": str(p), "indexPrice": str(p), "estimatedSettlePrice": str(p),
                 "lastFundingRate": "0.%08d" % (bench_hash(s, "funding") % 20000),
-                "interestRate": "0.00010000", "nextFundingTime": (NOW_MS // 28800000 + 1) * 28800000,
-                "time": NOW_MS}
+                "interestRate": "0.00010000", "nextFundingTime": (now_ms() // 28800000 + 1) * 28800000,
+                "time": now_ms()}
     if key == "book":
         return {"symbol": s, "bidPrice": str(p - tick), "bidQty": "1.000", "askPrice": str(p),
-                "askQty": "2.000", "time": NOW_MS, "lastUpdateId": bench_hash(s, "u") % 10 ** 10}
+                "askQty": "2.000", "time": now_ms(), "lastUpdateId": bench_hash(s, "u") % 10 ** 10}
     if key == "oi":
         return {"symbol": s, "openInterest": "%d.%03d" % (bench_hash(s, "oi") % 1000000, bench_hash(s) % 1000),
-                "time": NOW_MS}
+                "time": now_ms()}
     # depth: 100 levels a side, one tick apart, sizes from the symbol
-    return {"lastUpdateId": bench_hash(s, "u") % 10 ** 10, "E": NOW_MS, "T": NOW_MS,
+    return {"lastUpdateId": bench_hash(s, "u") % 10 ** 10, "E": now_ms(), "T": now_ms(),
             "bids": [[str(p - tick * (i + 1)), "%d.%03d" % (i % 9 + 1, bench_hash(s, "b", i) % 1000)]
                      for i in range(100)],
             "asks": [[str(p + tick * i), "%d.%03d" % (i % 9 + 1, bench_hash(s, "a", i) % 1000)]
@@ -177,10 +218,7 @@ def register(venue):
         return 200, fixture("binance/fetchMarkets.exchangeInfo.json")
 
     def funding_info(req):
-        # DOCUMENTED-FORMAT: symbols whose funding parameters were adjusted
-        return 200, [{"symbol": "BLZUSDT", "adjustedFundingRateCap": "0.03000000",
-                      "adjustedFundingRateFloor": "-0.03000000", "fundingIntervalHours": 4,
-                      "disclaimer": False}]
+        return 200, _state(venue)["funding_info"]
 
     def per_symbol(key, name):
         def handler(req):
@@ -227,7 +265,7 @@ def register(venue):
         if not 1 <= limit <= 1500:
             return err(-1130, "Data sent for parameter 'limit' is not valid.")
         start, end = _int(req, "startTime"), _int(req, "endTime")
-        last_open = (min(end, NOW_MS) if end is not None else NOW_MS) // iv * iv
+        last_open = (min(end, now_ms()) if end is not None else now_ms()) // iv * iv
         listed = listing_ms("binance", s)
         if start is not None:
             first = -(-max(start, listed or start) // iv) * iv
@@ -246,12 +284,13 @@ def register(venue):
             return err(-1130, "Data sent for parameter 'limit' is not valid.")
         start, end = _int(req, "startTime"), _int(req, "endTime")
         step = 8 * 3600000
-        last = (min(end, NOW_MS) if end is not None else NOW_MS) // step * step
+        last = (min(end, now_ms()) if end is not None else now_ms()) // step * step
         if start is not None:
             times = list(range(-(-start // step) * step, last + 1, step))[:limit]
         else:
             times = list(range(last - (limit - 1) * step, last + 1, step))
-        return 200, [_gen_funding(s, t) for t in times]
+        paid = _state(venue)["funding"]
+        return 200, [paid.get((s, t)) or _gen_funding(s, t) for t in times]
 
     def trades(req):
         s, e = _symbol(venue, req)
@@ -260,6 +299,10 @@ def register(venue):
         limit = _int(req, "limit", 500)
         if not 1 <= limit <= 1000:
             return err(-1130, "Data sent for parameter 'limit' is not valid.")
+        own = _state(venue)["trades"]
+        if own is not None:
+            # the tree's recent trades (BTCUSDT's), the most recent limit of them, ascending
+            return 200, own[-limit:] if s == "BTCUSDT" else []
         return 200, [_gen_trade(5000000000 - (limit - 1 - i)) for i in range(limit)]
 
     venue.route("GET", r"/fapi/v1/exchangeInfo", exchange_info)
@@ -286,7 +329,7 @@ def register(venue):
             return 200, _tape_agg_trades(tp, from_id, start, end, limit)
         t0 = listing_ms("binance", s)
         t0 = AGG_START_MS if t0 is None else t0
-        newest = (NOW_MS - t0) // AGG_GAP_MS + 1 if NOW_MS >= t0 else 0
+        newest = (now_ms() - t0) // AGG_GAP_MS + 1 if now_ms() >= t0 else 0
         lo, hi = 1, newest
         if from_id is not None:
             lo = max(lo, from_id)
@@ -337,11 +380,11 @@ def _gen_funding(symbol, t):
 
 
 def _gen_trade(tid):
-    """price = 70000 + (id mod 100) / 10, qty = (id mod 997 + 1) / 1000, time = NOW_MS - (5e9 - id) * 137,
+    """price = 70000 + (id mod 100) / 10, qty = (id mod 997 + 1) / 1000, time = now_ms() - (5e9 - id) * 137,
     the buyer is the maker when id is divisible by 3."""
     return {"id": tid, "price": "%d.%d0" % (70000 + (tid % 100) // 10, tid % 10),
             "qty": "%d.%03d" % ((tid % 997 + 1) // 1000, (tid % 997 + 1) % 1000),
-            "quoteQty": "0", "time": NOW_MS - (5000000000 - tid) * 137, "isBuyerMaker": tid % 3 == 0}
+            "quoteQty": "0", "time": now_ms() - (5000000000 - tid) * 137, "isBuyerMaker": tid % 3 == 0}
 
 
 def _gen_agg_trade(a, t0):

@@ -15,12 +15,15 @@ sends more than 10 messages in a second, or subscribes more than 1024
 streams, is closed.  Every event goes out wrapped as
 {"stream":"<sym>@<kind>","data":{...}}.
 
+The payloads: test/payloads (the project's own) or the tree PERPS_PAYLOADS
+names (the recorded ones), as the REST mock (see there).
+
 The book: the REST mock (test/mock/venues/binance.py, a separate process)
-serves the recorded depth snapshots of DEPTH_FIXTURES for /fapi/v1/depth;
+serves the depth snapshots of DEPTH_FIXTURES for /fapi/v1/depth;
 this module reads the same files, so its diff depth events line up with the
 snapshot's lastUpdateId L:
 
-    on subscribe     one event older than the snapshot (u < L): the recorded
+    on subscribe     one event older than the snapshot (u < L): the
                      SUSHIUSDT event of the same session as its snapshot, a
                      generated one (U = L-20, u = L-10, pu = L-21, bid
                      <best bid> x 999.999) for the others.  It starts the
@@ -41,9 +44,10 @@ snapshot's lastUpdateId L:
                      E = T + 5.
 
 Actions:
-    replay           for each subscribed symbol, the recorded aggTrade,
-                     markPriceUpdate and 24hrTicker frames (the symbol's own
-                     recording, else the first recording with s rewritten)
+    replay           for each subscribed symbol, the payloads' aggTrade,
+                     markPriceUpdate and 24hrTicker events (the symbol's own,
+                     from the single-symbol frame or else the !...@arr frame;
+                     else the single-symbol frame's with s rewritten)
     book_delta       see above
     trades {count, per_frame, price, qty, rate, symbol}
                      generated aggTrade events (a = 7000000001, ...; m
@@ -90,14 +94,20 @@ class Venue(ws.VenueBase):  # noqa: F821 (ws is injected by the loader)
     def __init__(self, name):
         super().__init__(name)
         fx = ws.fixture_json  # noqa: F821
-        self.snapshots = {s: fx(rel) for s, rel in _rest_module().DEPTH_FIXTURES.items()}
-        # recorded events by kind, as [data, ...]: a symbol's own recording first
+        rest = _rest_module()
+        self.snapshots = {s: fx(rel) for s, rel in rest.DEPTH_FIXTURES.items()}
+        # the payloads' events by kind, as [data, ...]: a symbol's own event
+        # is the first of the list with its symbol (the single-symbol frame
+        # before the !...@arr frame's), else the first of the list is sent
+        # with its symbol rewritten.  The BTCUSDT aggTrade has a dated name
+        # in the recorded tree.
+        btc_trade = rest.optional_json(D + "aggTrade.btcusdt.json", D + "aggTrade.btcusdt_2021.json")
         self.recorded = {
-            "aggTrade": [fx(D + "aggTrade.json")["data"], fx(D + "aggTrade.btcusdt_2021.json")["data"]],
-            "markPrice@1s": [fx(D + "markPriceUpdate.json")["data"]],
-            "ticker": [fx(D + "24hrTicker.json")["data"]],
+            "aggTrade": [fx(D + "aggTrade.json")["data"], btc_trade["data"]],
+            "markPrice@1s": [fx(D + "markPriceUpdate.json")["data"]] + fx(D + "markPriceUpdate.arr.json")["data"],
+            "ticker": [fx(D + "24hrTicker.json")["data"]] + fx(D + "24hrTicker.arr.json")["data"],
         }
-        # the recorded diff event of the same session as the SUSHIUSDT snapshot
+        # the diff event of the same session as the SUSHIUSDT snapshot, older than it
         self.recorded_depth = {"SUSHIUSDT": fx(D + "depthUpdate.json")["data"]}
         self.book = {}       # symbol -> {"last": u of the last event or None (next spans the snapshot), "top", "t"}
 
