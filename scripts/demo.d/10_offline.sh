@@ -31,14 +31,22 @@ if [ "$reachable" != 1 ]; then
         CASE name WHEN 'bybit' THEN '/v5/public/linear' WHEN 'hyperliquid' THEN '/ws' WHEN 'lighter' THEN '/stream'
                   WHEN 'paradex' THEN '/v1?sbeSchemaId=1&sbeSchemaVersion=1' ELSE '' END"
     [ -n "${mock_url:-}" ] && curl -s -X POST -d "{\"ws_url\": \"ws://127.0.0.1:$ws_port\"}" "$mock_url/_mock/config" >/dev/null
-    # once the Bybit worker is subscribed, two trades a second for the next hours
-    ( for _ in $(seq 1 120); do
-          if curl -s "http://127.0.0.1:$ws_port/_ws/status" | grep -q publicTrade; then
-              curl -s -X POST "http://127.0.0.1:$ws_port/_ws/action" \
-                   -d '{"venue": "bybit", "action": "trades", "count": 100000, "rate": 2}' >/dev/null
-              break
-          fi
-          sleep 1
+    # once each venue's worker is subscribed, two trades a second on every venue for the
+    # next hours (the mock's generated trades, near the payloads' prices)
+    ( pending="binance bybit hyperliquid kucoin lighter paradex"
+      for _ in $(seq 1 120); do
+          left=""
+          for v in $pending; do
+              sent=$(curl -s -X POST "http://127.0.0.1:$ws_port/_ws/action" \
+                         -d "{\"venue\": \"$v\", \"action\": \"trades\", \"count\": 100000, \"rate\": 2}" |
+                     python3 -c 'import json,sys
+try: print(int(json.load(sys.stdin).get("sent", 0)))
+except Exception: print(0)')
+              [ "${sent:-0}" -gt 0 ] || left="$left $v"
+          done
+          pending=$left
+          [ -z "$pending" ] && break
+          sleep 2
       done ) >/dev/null 2>&1 &
-    echo "WebSocket mock at ws://127.0.0.1:$ws_port (every venue's ws_url points there; it replays the recorded frames, and Bybit gets a generated trade flow)"
+    echo "WebSocket mock at ws://127.0.0.1:$ws_port (every venue's ws_url points there; it replays the project's own frames, then a generated trade flow on every venue)"
 fi

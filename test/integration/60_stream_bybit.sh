@@ -313,11 +313,18 @@ ok_wait "SELECT buffered_rows >= 20 FROM perps_stats.stream_status WHERE exchang
         "the new worker buffers its book, ticker and funding rows"
 b0=$(status buffered_rows)
 act '{"venue":"bybit","action":"trades","count":5,"per_frame":5,"price":"96989.5"}'
-ok_wait "SELECT buffered_rows = $b0 + 5 FROM perps_stats.stream_status WHERE exchange = 'bybit'" "five trades buffered"
+# the replayed snapshots are older than the last message the previous worker stored; the first
+# of the five trades is newer: it closes the worker's own outage, one reconnect row more
+ok_wait "SELECT buffered_rows = $b0 + 5 + 1 FROM perps_stats.stream_status WHERE exchange = 'bybit'" \
+        "five trades buffered, and the record of the outage their first one closes"
 is "$(q "SELECT count(*) FROM perps_stats.trades WHERE price = 96989.5")" "0" "and not written yet (flush_interval 60 s)"
 pid1=$(status pid)
 q "SELECT pg_terminate_backend($pid1)" >/dev/null
 ok_wait "SELECT count(*) = 5 FROM perps_stats.trades WHERE market_id = $BTC AND price = 96989.5" "SIGTERM flushed them before the worker exited" 10
+is "$(q "SELECT count(*) FROM perps_stats.ingest_events WHERE kind = 'reconnect' AND source = 'stream' AND exchange_id = 2
+         AND message LIKE 'the stream worker started%' AND range_start < range_end
+         AND range_end = (SELECT min(ts) FROM perps_stats.trades WHERE market_id = $BTC AND price = 96989.5)")" "1" \
+   "the restarted worker recorded its own outage: from the last message stored before it to the first trade after it"
 ok_wait "SELECT NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = $pid1)" "the worker exited"
 
 qs "ALTER SYSTEM RESET perps_stats.flush_interval; ALTER SYSTEM RESET perps_stats.flush_rows; SELECT pg_reload_conf()" >/dev/null

@@ -12,11 +12,13 @@ STREAM_VENUE=kucoin
 
 KC=4
 BTC="(SELECT id FROM perps_stats.markets WHERE exchange_id = $KC AND symbol = 'BTC')"
-act_out() { curl -sf -X POST -H 'Content-Type: application/json' -d "$1" "$PERPS_MOCK_WS_CONTROL/action"; }
+act_out() { curl -sf -X POST -H 'Content-Type: application/json' --data-binary "$1" "$PERPS_MOCK_WS_CONTROL/action"; }
 
 # 4096 kB: 2 MB for the books of one market, a level is 2 x 81 bytes
 # (price and quantity texts of PERPS_DECIMAL_MAX_LEN + 1): 2097152 / (2 x 162) = 6472 levels a side
 LEVELS=6472
+# only the stream's books in liquidity_depth for this market (earlier tests collected some)
+q "DELETE FROM perps_stats.liquidity_depth WHERE market_id = $BTC" >/dev/null
 curl -sf -X POST -d "{\"ws_url\":\"$PERPS_MOCK_WS_URL\"}" "$PERPS_MOCK_URL/_mock/config" >/dev/null
 qs "UPDATE perps_stats.exchanges SET rest_url = '$PERPS_MOCK_URL/kucoin', ws_url = '$PERPS_MOCK_WS_URL' WHERE name = 'kucoin';
    UPDATE perps_stats.watchlist SET stream = (exchange = 'kucoin' AND symbol = 'BTC');
@@ -25,13 +27,15 @@ qs "UPDATE perps_stats.exchanges SET rest_url = '$PERPS_MOCK_URL/kucoin', ws_url
    ALTER SYSTEM SET perps_stats.flush_interval = 100;
    ALTER SYSTEM SET perps_stats.stream_workers = on;
    SELECT pg_reload_conf();" >/dev/null
-ok_wait "SELECT state = 'streaming' FROM perps_stats.stream_status WHERE exchange = 'kucoin'" "the kucoin stream worker streams" 40
-ok_wait "SELECT count(*) > 0 FROM perps_stats.liquidity_depth WHERE market_id = $BTC" "its book is synced and stored" 40
-
+# subscribed: the WebSocket mock's kucoin session has the execution topic (nothing is sent before an action)
+ok_until "curl -sf -X POST -H 'Content-Type: application/json' -d '{\"venue\":\"kucoin\",\"action\":\"state\"}' \"\$PERPS_MOCK_WS_CONTROL/action\" | jq -c '[.sessions[][] | select(. == \"/contractMarket/execution:XBTUSDTM\")] | length'" \
+         "1" "the kucoin stream worker is subscribed" 60
 # 7000 new bid levels, each deeper than the last, one change a frame: 50000.0, 49999.5, ...
-changes=$(python3 -c 'import json; print(json.dumps([["%.1f" % (50000 - i * 0.5), "buy", "10"] for i in range(7000)]))')
+# (the first of them makes the worker sync the book from the REST snapshot, the rest continue it)
+python3 -c 'import json; print(json.dumps({"venue": "kucoin", "action": "book_delta",
+    "changes": [["%.1f" % (50000 - i * 0.5), "buy", "10"] for i in range(7000)]}))' > "$PERPS_RUN/deep_book.json"
 since=$(q "SELECT now()")
-act_out "{\"venue\":\"kucoin\",\"action\":\"book_delta\",\"changes\":$changes}" >/dev/null
+act_out "@$PERPS_RUN/deep_book.json" >/dev/null
 # the venue's whole book now, and by hand the best $LEVELS bids of it
 read -r mid deepest total <<<"$(act_out '{"venue":"kucoin","action":"book"}' | python3 -c "
 import json, sys

@@ -28,8 +28,8 @@ is "$(fetch)" "ERROR:  22008" "a trade stamped 2000-01-01 (before 2009) is refus
 tomorrow=$(( ($(date +%s) + 86400 + 3600) * 1000 ))
 fault_body "$(trades_body $tomorrow)"
 is "$(fetch)" "ERROR:  22008" "a trade more than a day ahead of now is refused"
-fault_body "$(trades_body 1794994889047)"      # 2026-11-18 12:01:29.047 UTC
-is "$(fetch)" "2026-11-18 12:01:29.047+00 97001.10" "a trade of 2026 is taken, to the millisecond"
+fault_body "$(trades_body 1794994889047)"      # 2026-11-18 09:41:29.047 UTC
+is "$(fetch)" "2026-11-18 09:41:29.047+00 97001.10" "a trade of 2026 is taken, to the millisecond"
 
 # ---- stream: KuCoin's execution frames, ts in ns ----
 KC=4
@@ -40,7 +40,9 @@ qs "UPDATE perps_stats.exchanges SET rest_url = '$MOCK/kucoin', ws_url = '$PERPS
    ALTER SYSTEM SET perps_stats.flush_interval = 100;
    ALTER SYSTEM SET perps_stats.stream_workers = on;
    SELECT pg_reload_conf();" >/dev/null
-ok_wait "SELECT state = 'streaming' FROM perps_stats.stream_status WHERE exchange = 'kucoin'" "the kucoin stream worker streams" 40
+# subscribed: the WebSocket mock's kucoin session has the execution topic (nothing is sent before an action)
+ok_until "curl -sf -X POST -H 'Content-Type: application/json' -d '{\"venue\":\"kucoin\",\"action\":\"state\"}' \"\$PERPS_MOCK_WS_CONTROL/action\" | jq -c '[.sessions[][] | select(. == \"/contractMarket/execution:XBTUSDTM\")] | length'" \
+         "1" "the kucoin stream worker is subscribed" 60
 match() {  # match TRADE_ID TS_NS
     printf '{"topic":"/contractMarket/execution:XBTUSDTM","type":"message","subject":"match","sn":%s,"data":{"symbol":"XBTUSDTM","sequence":%s,"side":"buy","size":5,"price":"97020.5","takerOrderId":"1","makerOrderId":"2","tradeId":"%s","ts":%s}}' "$1" "$1" "$1" "$2"
 }
