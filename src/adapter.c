@@ -10,7 +10,7 @@
 
 #include "adapter.h"
 
-/* One line per venue; each adapter is defined in src/adapter_<venue>.c. */
+/* One line per venue; each adapter is defined in src/venues/<venue>.c. */
 extern const PerpsAdapter perps_adapter_binance;
 extern const PerpsAdapter perps_adapter_bybit;
 extern const PerpsAdapter perps_adapter_hyperliquid;

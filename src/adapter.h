@@ -2,7 +2,7 @@
  *
  * adapter.h
  *		The exchange adapter interface: one implementation per venue, in
- *		src/adapter_<venue>.c, registered in src/adapter.c.
+ *		src/venues/<venue>.c, registered in src/adapter.c.
  *
  * An adapter knows a venue's documented REST endpoints and payloads and
  * nothing else.  For each method it builds the HTTP request(s) and parses

@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * adapter_paradex.c
+ * src/venues/paradex.c
  *		Paradex public REST (api.prod.paradex.trade/v1): perpetual markets
  *		(asset_kind PERP); and the stream side (at the end): the SBE
  *		decoder of the public WebSocket channels and their JSON-RPC

@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * adapter_hyperliquid.c
+ * src/venues/hyperliquid.c
  *		Hyperliquid perpetuals: POST /info with a JSON body naming the request
  *		type.  Coins ("BTC", "kPEPE") are the global symbols already.
  *

@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * adapter_kucoin.c
+ * src/venues/kucoin.c
  *		KuCoin Futures public REST (api-futures.kucoin.com): USDT-margined
  *		perpetual contracts (type FFWCSX, linear).
  *

@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * adapter_bybit.c
+ * src/venues/bybit.c
  *		Bybit v5 public market endpoints, category=linear (USDT perpetuals).
  *
  * Endpoints (appended to exchanges.rest_url, all GET):

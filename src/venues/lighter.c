@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * adapter_lighter.c
+ * src/venues/lighter.c
  *		Lighter public REST (mainnet.zklighter.elliot.ai/api/v1): perpetual
  *		order books.
  *

@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * adapter_binance.c
+ * src/venues/binance.c
  *		Binance USD-M futures (fapi) REST adapter.  Plain C (see adapter.h).
  *
  * Documented public endpoints used (weights per Binance's USD-M docs):
