@@ -1,8 +1,9 @@
 /*-------------------------------------------------------------------------
  *
  * adapter.c
- *		The registry of exchange adapters, and what they share: method names
- *		and kline intervals.  Plain C (see adapter.h).
+ *		The registry of exchange adapters, the dispatch of their methods, and
+ *		what they share: method names, kline intervals, the helpers of their
+ *		parsers.  Plain C (see adapter.h).
  *
  *-------------------------------------------------------------------------
  */
@@ -50,6 +51,75 @@ perps_adapter_find(const char *name)
 	return NULL;
 }
 
+/* The method's table entry, or NULL (with the reason recorded) where the venue does not serve it. */
+static const PerpsMethodImpl *
+adapter_method(const PerpsAdapter *a, PerpsCtx *ctx, PerpsMethod m)
+{
+	const PerpsMethodImpl *mi;
+
+	if ((int) m < 0 || m >= PERPS_M_COUNT)
+	{
+		perps_fail(ctx, PERPS_UNSUPPORTED, "unknown method");
+		return NULL;
+	}
+	mi = &a->methods[m];
+	if (mi->build == NULL || mi->parse == NULL)
+	{
+		perps_fail(ctx, PERPS_UNSUPPORTED, "%s", mi->unsupported ? mi->unsupported :
+				   "The venue has no public endpoint for this method.");
+		return NULL;
+	}
+	return mi;
+}
+
+int
+perps_adapter_build(const PerpsAdapter *a, PerpsCtx *ctx, PerpsMethod m, const PerpsQuery *q,
+					PerpsRequest *reqs)
+{
+	const PerpsMethodImpl *mi = adapter_method(a, ctx, m);
+
+	if (mi == NULL)
+		return ctx->status;
+	return mi->build(ctx, q, reqs);
+}
+
+PerpsStatus
+perps_adapter_parse(const PerpsAdapter *a, PerpsCtx *ctx, PerpsMethod m, const PerpsQuery *q,
+					const PerpsBody *bodies, int nbodies, PerpsResult *out)
+{
+	const PerpsMethodImpl *mi;
+	struct json_object *docs[PERPS_MAX_REQUESTS] = {NULL};
+	PerpsStatus st = PERPS_OK;
+
+	memset(out, 0, sizeof(*out));
+	out->method = m;
+	out->next_since_us = PERPS_TS_NONE;
+	out->next_until_us = PERPS_TS_NONE;
+	if ((mi = adapter_method(a, ctx, m)) == NULL)
+		return ctx->status;
+	if (bodies == NULL || nbodies < 1 || nbodies > PERPS_MAX_REQUESTS)
+		return perps_fail(ctx, PERPS_ERR_ARG, "%s: %d response bodies", a->name, nbodies);
+	/* every method but the markets list and all tickers is about one market */
+	if (m != PERPS_M_MARKETS && m != PERPS_M_TICKERS &&
+		(q == NULL || q->market == NULL || q->market->native_symbol == NULL))
+		return perps_fail(ctx, PERPS_ERR_ARG, "%s: a market is required", a->name);
+	for (int i = 0; i < nbodies && st == PERPS_OK; i++)
+		st = a->open_body(ctx, &bodies[i], i, &docs[i]);
+	if (st == PERPS_OK)
+		st = mi->parse(ctx, q, docs, nbodies, out);
+	for (int i = 0; i < nbodies; i++)
+		if (docs[i] != NULL)
+			json_object_put(docs[i]);
+	if (st == PERPS_OK)
+		st = ctx->status;
+	if (st != PERPS_OK)
+	{
+		out->n = 0;
+		out->has_more = false;
+	}
+	return st;
+}
+
 int
 perps_interval_seconds(const char *interval)
 {
@@ -69,6 +139,18 @@ perps_interval_seconds(const char *interval)
 			return intervals[i].seconds;
 	return 0;
 }
+
+/* ---- helpers the adapters share ---- */
+
+PerpsStatus
+perps_need_docs(PerpsCtx *ctx, int ndocs, int want)
+{
+	if (ndocs != want)
+		return perps_fail(ctx, PERPS_ERR_ARG, "expected %d bodies, got %d", want, ndocs);
+	return PERPS_OK;
+}
+
+/* ---- the stream side ---- */
 
 PerpsStatus
 perps_ws_json_begin(PerpsCtx *ctx, const char *venue, const char *data, size_t len, bool binary,

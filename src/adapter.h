@@ -6,7 +6,11 @@
  *
  * An adapter knows a venue's documented REST endpoints and payloads and
  * nothing else.  For each method it builds the HTTP request(s) and parses
- * the response bodies into the plain structs below.  It never calls a
+ * the response bodies into the plain structs below: a table of functions,
+ * one entry per method (PerpsMethodImpl), which perps_adapter_build and
+ * perps_adapter_parse dispatch through.  What two adapters would otherwise
+ * each write (checks of JSON shapes, time and paging arithmetic, sort
+ * orders) is in src/adapter.c, declared at the end of this file.  It never calls a
  * PostgreSQL API, never performs I/O and never aborts: every failure is a
  * status code with a message in the PerpsCtx.  That keeps the parsers
  * fuzzable outside the server and keeps json-c's memory from leaking
@@ -417,6 +421,31 @@ typedef struct PerpsStreamAdapter
 	PerpsSeqCheck (*seq_rule) (bool have_book, int64_t last_seq, const PerpsStreamEvent *ev);
 } PerpsStreamAdapter;
 
+/*
+ * One method of the interface as a venue serves it (PerpsAdapter.methods[m]),
+ * the C equivalent of one function of an IPerps trait.
+ *
+ * build: the requests for the method.  Returns their number
+ * (1..PERPS_MAX_REQUESTS), or a negative PerpsStatus; PERPS_UNSUPPORTED
+ * for the queries of a served method the venue cannot answer (a trades
+ * query with a time range where PerpsAdapter.no_trades_history says why).
+ *
+ * parse: the method's rows from the answers to the requests build made, in
+ * the same order: docs[i] is body i as the adapter's open_body parsed and
+ * checked it; ndocs of them, at least one.  The result is cleared first
+ * (its method set, no next page); a failure leaves it without rows.
+ *
+ * Both NULL where the venue has no public endpoint for the method; then
+ * unsupported says why, in one full sentence (the error's detail).
+ */
+typedef struct PerpsMethodImpl
+{
+	int			(*build) (PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs);
+	PerpsStatus (*parse) (PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+						  PerpsResult *out);
+	const char *unsupported;
+} PerpsMethodImpl;
+
 typedef struct PerpsAdapter
 {
 	const char *name;			/* matches perps_stats.exchanges.name */
@@ -432,15 +461,15 @@ typedef struct PerpsAdapter
 	bool		needs_markets;
 
 	/*
-	 * Builds the requests for method m.  Returns the number of requests
-	 * (1..PERPS_MAX_REQUESTS), or a negative PerpsStatus (PERPS_UNSUPPORTED
-	 * when the venue has no public endpoint for the method).
+	 * Parses one response body (the i-th request of a method) and checks
+	 * the venue's envelope: an error payload or an error status becomes
+	 * PERPS_ERR_VENUE with the venue's message.  *doc is the document
+	 * (NULL or released by the caller, whatever the status).
 	 */
-	int			(*build) (PerpsCtx *ctx, PerpsMethod m, const PerpsQuery *q, PerpsRequest *reqs);
+	PerpsStatus (*open_body) (PerpsCtx *ctx, const PerpsBody *body, int i, struct json_object **doc);
 
-	/* Parses the bodies of the requests build() made, in the same order. */
-	PerpsStatus (*parse) (PerpsCtx *ctx, PerpsMethod m, const PerpsQuery *q,
-						  const PerpsBody *bodies, int nbodies, PerpsResult *out);
+	/* The methods, by PerpsMethod (see PerpsMethodImpl). */
+	PerpsMethodImpl methods[PERPS_M_COUNT];
 
 	PerpsRateLimit rate_limit;
 	int			max_kline_page;	/* documented page-size limits */
@@ -451,8 +480,8 @@ typedef struct PerpsAdapter
 	 * Trade history over a time range.  NULL when PERPS_M_TRADES honours
 	 * since_us / until_us (paging with has_more and next_since_us or
 	 * next_cursor, like klines); otherwise the reason the venue has none,
-	 * one full sentence for an errdetail, and build() answers
-	 * PERPS_UNSUPPORTED to a trades query with a time range.
+	 * one full sentence for an errdetail, and the trades build answers
+	 * PERPS_UNSUPPORTED to a query with a time range.
 	 */
 	const char *no_trades_history;
 
@@ -464,7 +493,27 @@ typedef struct PerpsAdapter
 extern const PerpsAdapter *const perps_adapters[];
 extern const PerpsAdapter *perps_adapter_find(const char *name);
 
+/*
+ * The dispatchers: every caller builds and parses through these.  Both
+ * answer PERPS_UNSUPPORTED, with the method's unsupported sentence, where
+ * the venue does not serve the method.  perps_adapter_build returns what
+ * the method's build does.  perps_adapter_parse clears *out, refuses a
+ * query without the market the method needs, has the venue's open_body
+ * parse each body and the method's parse read them; a failure leaves *out
+ * without rows.
+ */
+extern int	perps_adapter_build(const PerpsAdapter *a, PerpsCtx *ctx, PerpsMethod m, const PerpsQuery *q,
+								PerpsRequest *reqs);
+extern PerpsStatus perps_adapter_parse(const PerpsAdapter *a, PerpsCtx *ctx, PerpsMethod m,
+									   const PerpsQuery *q, const PerpsBody *bodies, int nbodies,
+									   PerpsResult *out);
+
 /* Supported kline intervals, in seconds; 0 when not one of them. */
 extern int	perps_interval_seconds(const char *interval);
+
+/* ---- helpers the adapters share ---- */
+
+/* A method's parse that reads several documents: fails (ARG) unless there are want of them. */
+extern PerpsStatus perps_need_docs(PerpsCtx *ctx, int ndocs, int want);
 
 #endif							/* PERPS_ADAPTER_H */

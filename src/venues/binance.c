@@ -200,92 +200,124 @@ bn_build_agg_trades(PerpsCtx *ctx, PerpsRequest *r, const PerpsQuery *q, const c
 	return 1;
 }
 
+/* ---- build: one function a method ---- */
+
 static int
-bn_build(PerpsCtx *ctx, PerpsMethod m, const PerpsQuery *q, PerpsRequest *reqs)
+bn_build_markets(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 {
-	const char *s = NULL;
+	if (bn_path(ctx, &reqs[0], 1, "/fapi/v1/exchangeInfo") ||
+		bn_path(ctx, &reqs[1], 1, "/fapi/v1/fundingInfo"))
+		return ctx->status;
+	return 2;
+}
 
-	if (m != PERPS_M_MARKETS && m != PERPS_M_TICKERS)
-	{
-		s = bn_symbol(ctx, q);
-		if (s == NULL)
-			return ctx->status;
-	}
-	switch (m)
-	{
-		case PERPS_M_MARKETS:
-			if (bn_path(ctx, &reqs[0], 1, "/fapi/v1/exchangeInfo") ||
-				bn_path(ctx, &reqs[1], 1, "/fapi/v1/fundingInfo"))
-				return ctx->status;
-			return 2;
-		case PERPS_M_TICKER:
-			if (bn_path(ctx, &reqs[0], 1, "/fapi/v1/ticker/24hr?symbol=%s", s) ||
-				bn_path(ctx, &reqs[1], 1, "/fapi/v1/premiumIndex?symbol=%s", s) ||
-				bn_path(ctx, &reqs[2], 2, "/fapi/v1/ticker/bookTicker?symbol=%s", s) ||
-				bn_path(ctx, &reqs[3], 1, "/fapi/v1/openInterest?symbol=%s", s))
-				return ctx->status;
-			return 4;
-		case PERPS_M_TICKERS:
-			if (bn_path(ctx, &reqs[0], 40, "/fapi/v1/ticker/24hr") ||
-				bn_path(ctx, &reqs[1], 10, "/fapi/v1/premiumIndex") ||
-				bn_path(ctx, &reqs[2], 5, "/fapi/v1/ticker/bookTicker"))
-				return ctx->status;
-			return 3;
-		case PERPS_M_ORDERBOOK:
-			{
-				static const int limits[] = {5, 10, 20, 50, 100, 500, 1000};
-				static const int weights[] = {2, 2, 2, 2, 5, 10, 20};
-				int			k = 0;
+static int
+bn_build_ticker(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	const char *s = bn_symbol(ctx, q);
 
-				while (k < 6 && limits[k] < q->depth)
-					k++;
-				if (bn_path(ctx, &reqs[0], weights[k], "/fapi/v1/depth?symbol=%s&limit=%d", s, limits[k]))
-					return ctx->status;
-				return 1;
-			}
-		case PERPS_M_FUNDING:
-			if (bn_path(ctx, &reqs[0], 1, "/fapi/v1/premiumIndex?symbol=%s", s) ||
-				bn_path(ctx, &reqs[1], 1, "/fapi/v1/fundingInfo"))
-				return ctx->status;
-			return 2;
-		case PERPS_M_FUNDING_HISTORY:
-			{
-				int			limit = q->limit > 0 ? (q->limit > 1000 ? 1000 : q->limit) : 100;
+	if (s == NULL ||
+		bn_path(ctx, &reqs[0], 1, "/fapi/v1/ticker/24hr?symbol=%s", s) ||
+		bn_path(ctx, &reqs[1], 1, "/fapi/v1/premiumIndex?symbol=%s", s) ||
+		bn_path(ctx, &reqs[2], 2, "/fapi/v1/ticker/bookTicker?symbol=%s", s) ||
+		bn_path(ctx, &reqs[3], 1, "/fapi/v1/openInterest?symbol=%s", s))
+		return ctx->status;
+	return 4;
+}
 
-				if (bn_path(ctx, &reqs[0], 1, "/fapi/v1/fundingRate?symbol=%s&limit=%d", s, limit) ||
-					bn_range(ctx, &reqs[0], q))
-					return ctx->status;
-				return 1;
-			}
-		case PERPS_M_OPEN_INTEREST:
-			if (bn_path(ctx, &reqs[0], 1, "/fapi/v1/openInterest?symbol=%s", s))
-				return ctx->status;
-			return 1;
-		case PERPS_M_KLINES:
-			{
-				int			limit = q->limit > 0 ? (q->limit > 1500 ? 1500 : q->limit) : 500;
+static int
+bn_build_tickers(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	if (bn_path(ctx, &reqs[0], 40, "/fapi/v1/ticker/24hr") ||
+		bn_path(ctx, &reqs[1], 10, "/fapi/v1/premiumIndex") ||
+		bn_path(ctx, &reqs[2], 5, "/fapi/v1/ticker/bookTicker"))
+		return ctx->status;
+	return 3;
+}
 
-				if (perps_interval_seconds(q->interval) == 0)
-					return perps_fail(ctx, PERPS_ERR_ARG, "unsupported interval");
-				if (bn_path(ctx, &reqs[0], bn_kline_weight(limit),
-							"/fapi/v1/klines?symbol=%s&interval=%s&limit=%d", s, q->interval, limit) ||
-					bn_range(ctx, &reqs[0], q))
-					return ctx->status;
-				return 1;
-			}
-		case PERPS_M_TRADES:
-			{
-				int			limit = q->limit > 0 ? (q->limit > 1000 ? 1000 : q->limit) : 500;
+static int
+bn_build_orderbook(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	static const int limits[] = {5, 10, 20, 50, 100, 500, 1000};
+	static const int weights[] = {2, 2, 2, 2, 5, 10, 20};
+	const char *s = bn_symbol(ctx, q);
+	int			k = 0;
 
-				if (q->since_us != PERPS_TS_NONE || q->until_us != PERPS_TS_NONE)
-					return bn_build_agg_trades(ctx, &reqs[0], q, s, limit);
-				if (bn_path(ctx, &reqs[0], 5, "/fapi/v1/trades?symbol=%s&limit=%d", s, limit))
-					return ctx->status;
-				return 1;
-			}
-		default:
-			return perps_fail(ctx, PERPS_UNSUPPORTED, "unknown method");
-	}
+	if (s == NULL)
+		return ctx->status;
+	while (k < 6 && limits[k] < q->depth)
+		k++;
+	if (bn_path(ctx, &reqs[0], weights[k], "/fapi/v1/depth?symbol=%s&limit=%d", s, limits[k]))
+		return ctx->status;
+	return 1;
+}
+
+static int
+bn_build_funding(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	const char *s = bn_symbol(ctx, q);
+
+	if (s == NULL ||
+		bn_path(ctx, &reqs[0], 1, "/fapi/v1/premiumIndex?symbol=%s", s) ||
+		bn_path(ctx, &reqs[1], 1, "/fapi/v1/fundingInfo"))
+		return ctx->status;
+	return 2;
+}
+
+static int
+bn_build_funding_history(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	const char *s = bn_symbol(ctx, q);
+	int			limit = q->limit > 0 ? (q->limit > 1000 ? 1000 : q->limit) : 100;
+
+	if (s == NULL ||
+		bn_path(ctx, &reqs[0], 1, "/fapi/v1/fundingRate?symbol=%s&limit=%d", s, limit) ||
+		bn_range(ctx, &reqs[0], q))
+		return ctx->status;
+	return 1;
+}
+
+static int
+bn_build_open_interest(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	const char *s = bn_symbol(ctx, q);
+
+	if (s == NULL || bn_path(ctx, &reqs[0], 1, "/fapi/v1/openInterest?symbol=%s", s))
+		return ctx->status;
+	return 1;
+}
+
+static int
+bn_build_klines(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	const char *s = bn_symbol(ctx, q);
+	int			limit = q->limit > 0 ? (q->limit > 1500 ? 1500 : q->limit) : 500;
+
+	if (s == NULL)
+		return ctx->status;
+	if (perps_interval_seconds(q->interval) == 0)
+		return perps_fail(ctx, PERPS_ERR_ARG, "unsupported interval");
+	if (bn_path(ctx, &reqs[0], bn_kline_weight(limit),
+				"/fapi/v1/klines?symbol=%s&interval=%s&limit=%d", s, q->interval, limit) ||
+		bn_range(ctx, &reqs[0], q))
+		return ctx->status;
+	return 1;
+}
+
+/* the most recent trades, or with a time range (or a fromId cursor) aggregate trades */
+static int
+bn_build_trades(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	const char *s = bn_symbol(ctx, q);
+	int			limit = q->limit > 0 ? (q->limit > 1000 ? 1000 : q->limit) : 500;
+
+	if (s == NULL)
+		return ctx->status;
+	if (q->since_us != PERPS_TS_NONE || q->until_us != PERPS_TS_NONE)
+		return bn_build_agg_trades(ctx, &reqs[0], q, s, limit);
+	if (bn_path(ctx, &reqs[0], 5, "/fapi/v1/trades?symbol=%s&limit=%d", s, limit))
+		return ctx->status;
+	return 1;
 }
 
 /* ---- parse ---- */
@@ -295,7 +327,7 @@ bn_build(PerpsCtx *ctx, PerpsMethod m, const PerpsQuery *q, PerpsRequest *reqs)
  * becomes PERPS_ERR_VENUE with Binance's message.
  */
 static PerpsStatus
-bn_parse_body(PerpsCtx *ctx, const PerpsBody *b, struct json_object **out)
+bn_open_body(PerpsCtx *ctx, const PerpsBody *b, int i, struct json_object **out)
 {
 	struct json_object *root;
 	struct json_object *code;
@@ -386,14 +418,19 @@ bn_interval_hours(PerpsCtx *ctx, struct json_object *info, const char *symbol)
 	return "8";
 }
 
+/* exchangeInfo and fundingInfo */
 static PerpsStatus
-bn_parse_markets(PerpsCtx *ctx, struct json_object *info, struct json_object *finfo, PerpsResult *out)
+bn_parse_markets(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+				 PerpsResult *out)
 {
+	struct json_object *info = docs[0];
+	struct json_object *finfo = docs[1];
 	struct json_object *symbols;
 	size_t		n;
 	size_t		fn;
 
-	if (perps_json_need(ctx, info, "symbols", json_type_array, &symbols) ||
+	if (perps_need_docs(ctx, ndocs, 2) ||
+		perps_json_need(ctx, info, "symbols", json_type_array, &symbols) ||
 		bn_need_array(ctx, symbols, "symbols", &n) ||
 		bn_need_array(ctx, finfo, "fundingInfo", &fn))
 		return ctx->status;
@@ -530,15 +567,35 @@ bn_find_symbol(struct json_object *arr, const char *symbol)
 	return NULL;
 }
 
+/* 24hr, premiumIndex and bookTicker of one symbol, and its openInterest */
 static PerpsStatus
-bn_parse_tickers(PerpsCtx *ctx, struct json_object *day, struct json_object *prem,
-				 struct json_object *book, PerpsResult *out)
+bn_parse_ticker(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+				PerpsResult *out)
 {
+	if (perps_need_docs(ctx, ndocs, 4))
+		return ctx->status;
+	out->u.tickers = perps_alloc(ctx, sizeof(PerpsTicker));
+	if (out->u.tickers == NULL ||
+		bn_fill_ticker(ctx, out->u.tickers, docs[0], docs[1], docs[2], docs[3]))
+		return ctx->status;
+	out->n = 1;
+	return PERPS_OK;
+}
+
+/* 24hr, premiumIndex and bookTicker of all symbols */
+static PerpsStatus
+bn_parse_tickers(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+				 PerpsResult *out)
+{
+	struct json_object *day = docs[0];
+	struct json_object *prem = docs[1];
+	struct json_object *book = docs[2];
 	size_t		n;
 	size_t		np;
 	size_t		nb;
 
-	if (bn_need_array(ctx, day, "24hr tickers", &n) ||
+	if (perps_need_docs(ctx, ndocs, 3) ||
+		bn_need_array(ctx, day, "24hr tickers", &n) ||
 		bn_need_array(ctx, prem, "premium indexes", &np) ||
 		bn_need_array(ctx, book, "book tickers", &nb))
 		return ctx->status;
@@ -589,8 +646,10 @@ bn_parse_levels(PerpsCtx *ctx, struct json_object *root, const char *key, PerpsL
 }
 
 static PerpsStatus
-bn_parse_book(PerpsCtx *ctx, struct json_object *root, PerpsResult *out)
+bn_parse_orderbook(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+				   PerpsResult *out)
 {
+	struct json_object *root = docs[0];
 	PerpsBook  *b = perps_alloc(ctx, sizeof(PerpsBook));
 
 	if (b == NULL || bn_need_object(ctx, root, "order book"))
@@ -612,13 +671,19 @@ bn_parse_book(PerpsCtx *ctx, struct json_object *root, PerpsResult *out)
 	return PERPS_OK;
 }
 
+/* premiumIndex and fundingInfo */
 static PerpsStatus
-bn_parse_funding(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *prem,
-				 struct json_object *finfo, PerpsResult *out)
+bn_parse_funding(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+				 PerpsResult *out)
 {
-	PerpsFunding *f = perps_alloc(ctx, sizeof(PerpsFunding));
+	struct json_object *prem = docs[0];
+	struct json_object *finfo = docs[1];
+	PerpsFunding *f;
 	size_t		fn;
 
+	if (perps_need_docs(ctx, ndocs, 2))
+		return ctx->status;
+	f = perps_alloc(ctx, sizeof(PerpsFunding));
 	if (f == NULL || bn_need_object(ctx, prem, "premium index") ||
 		bn_need_array(ctx, finfo, "fundingInfo", &fn))
 		return ctx->status;
@@ -637,8 +702,10 @@ bn_parse_funding(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *prem,
 }
 
 static PerpsStatus
-bn_parse_funding_history(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *root, PerpsResult *out)
+bn_parse_funding_history(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+						 PerpsResult *out)
 {
+	struct json_object *root = docs[0];
 	size_t		n;
 	int			limit = q->limit > 0 ? (q->limit > 1000 ? 1000 : q->limit) : 100;
 
@@ -674,8 +741,10 @@ bn_parse_funding_history(PerpsCtx *ctx, const PerpsQuery *q, struct json_object 
 }
 
 static PerpsStatus
-bn_parse_oi(PerpsCtx *ctx, struct json_object *root, PerpsResult *out)
+bn_parse_open_interest(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+					   PerpsResult *out)
 {
+	struct json_object *root = docs[0];
 	PerpsOpenInterest *oi = perps_alloc(ctx, sizeof(PerpsOpenInterest));
 
 	if (oi == NULL || bn_need_object(ctx, root, "open interest") ||
@@ -689,12 +758,16 @@ bn_parse_oi(PerpsCtx *ctx, struct json_object *root, PerpsResult *out)
 }
 
 static PerpsStatus
-bn_parse_klines(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *root, PerpsResult *out)
+bn_parse_klines(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+				PerpsResult *out)
 {
+	struct json_object *root = docs[0];
 	size_t		n;
 	int			limit = q->limit > 0 ? (q->limit > 1500 ? 1500 : q->limit) : 500;
 	int64_t		step = (int64_t) perps_interval_seconds(q->interval) * 1000000;
 
+	if (step == 0)
+		return perps_fail(ctx, PERPS_ERR_ARG, "unsupported interval");
 	if (bn_need_array(ctx, root, "klines", &n))
 		return ctx->status;
 	out->u.klines = perps_alloc_array(ctx, n, sizeof(PerpsKline));
@@ -740,8 +813,9 @@ bn_parse_klines(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *root, Pe
 	return PERPS_OK;
 }
 
+/* /fapi/v1/trades: the most recent */
 static PerpsStatus
-bn_parse_trades(PerpsCtx *ctx, struct json_object *root, PerpsResult *out)
+bn_recent_trades(PerpsCtx *ctx, struct json_object *root, PerpsResult *out)
 {
 	size_t		n;
 
@@ -837,103 +911,14 @@ bn_parse_agg_trades(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *root
 	return PERPS_OK;
 }
 
+/* the most recent trades, or the aggregate trades of a time range */
 static PerpsStatus
-bn_parse(PerpsCtx *ctx, PerpsMethod m, const PerpsQuery *q, const PerpsBody *bodies, int nbodies,
-		 PerpsResult *out)
+bn_parse_trades(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+				PerpsResult *out)
 {
-	struct json_object *roots[PERPS_MAX_REQUESTS] = {NULL};
-	int			want;
-	PerpsStatus st = PERPS_OK;
-
-	memset(out, 0, sizeof(*out));
-	out->method = m;
-	out->next_since_us = out->next_until_us = PERPS_TS_NONE;
-
-	switch (m)
-	{
-		case PERPS_M_MARKETS:
-		case PERPS_M_FUNDING:
-			want = 2;
-			break;
-		case PERPS_M_TICKER:
-			want = 4;
-			break;
-		case PERPS_M_TICKERS:
-			want = 3;
-			break;
-		case PERPS_M_ORDERBOOK:
-		case PERPS_M_FUNDING_HISTORY:
-		case PERPS_M_OPEN_INTEREST:
-		case PERPS_M_KLINES:
-		case PERPS_M_TRADES:
-			want = 1;
-			break;
-		default:
-			return perps_fail(ctx, PERPS_UNSUPPORTED, "unknown method");
-	}
-	if (nbodies != want)
-		return perps_fail(ctx, PERPS_ERR_ARG, "expected %d bodies, got %d", want, nbodies);
-	if ((m == PERPS_M_TICKER || m == PERPS_M_FUNDING) && (q == NULL || q->market == NULL))
-		return perps_fail(ctx, PERPS_ERR_ARG, "a market is required");
-	if ((m == PERPS_M_KLINES) && (q == NULL || perps_interval_seconds(q->interval) == 0))
-		return perps_fail(ctx, PERPS_ERR_ARG, "unsupported interval");
-
-	for (int i = 0; i < want && st == PERPS_OK; i++)
-		st = bn_parse_body(ctx, &bodies[i], &roots[i]);
-
-	if (st == PERPS_OK)
-	{
-		switch (m)
-		{
-			case PERPS_M_MARKETS:
-				st = bn_parse_markets(ctx, roots[0], roots[1], out);
-				break;
-			case PERPS_M_TICKER:
-				out->u.tickers = perps_alloc(ctx, sizeof(PerpsTicker));
-				if (out->u.tickers == NULL)
-					st = ctx->status;
-				else
-					st = bn_fill_ticker(ctx, out->u.tickers, roots[0], roots[1], roots[2], roots[3]);
-				if (st == PERPS_OK)
-					out->n = 1;
-				break;
-			case PERPS_M_TICKERS:
-				st = bn_parse_tickers(ctx, roots[0], roots[1], roots[2], out);
-				break;
-			case PERPS_M_ORDERBOOK:
-				st = bn_parse_book(ctx, roots[0], out);
-				break;
-			case PERPS_M_FUNDING:
-				st = bn_parse_funding(ctx, q, roots[0], roots[1], out);
-				break;
-			case PERPS_M_FUNDING_HISTORY:
-				st = bn_parse_funding_history(ctx, q, roots[0], out);
-				break;
-			case PERPS_M_OPEN_INTEREST:
-				st = bn_parse_oi(ctx, roots[0], out);
-				break;
-			case PERPS_M_KLINES:
-				st = bn_parse_klines(ctx, q, roots[0], out);
-				break;
-			case PERPS_M_TRADES:
-				if (q != NULL && (q->since_us != PERPS_TS_NONE || q->until_us != PERPS_TS_NONE))
-					st = bn_parse_agg_trades(ctx, q, roots[0], out);
-				else
-					st = bn_parse_trades(ctx, roots[0], out);
-				break;
-			default:
-				st = perps_fail(ctx, PERPS_UNSUPPORTED, "unknown method");
-		}
-	}
-	for (int i = 0; i < want; i++)
-		if (roots[i])
-			json_object_put(roots[i]);
-	if (st != PERPS_OK)
-	{
-		out->n = 0;
-		out->has_more = false;
-	}
-	return st;
+	if (q->since_us != PERPS_TS_NONE || q->until_us != PERPS_TS_NONE)
+		return bn_parse_agg_trades(ctx, q, docs[0], out);
+	return bn_recent_trades(ctx, docs[0], out);
 }
 
 
@@ -1402,8 +1387,18 @@ const PerpsAdapter perps_adapter_binance = {
 	.name = "binance",
 	.native_symbol = bn_native_symbol,
 	.needs_markets = false,
-	.build = bn_build,
-	.parse = bn_parse,
+	.open_body = bn_open_body,
+	.methods = {
+		[PERPS_M_MARKETS] = {.build = bn_build_markets, .parse = bn_parse_markets},
+		[PERPS_M_TICKER] = {.build = bn_build_ticker, .parse = bn_parse_ticker},
+		[PERPS_M_TICKERS] = {.build = bn_build_tickers, .parse = bn_parse_tickers},
+		[PERPS_M_ORDERBOOK] = {.build = bn_build_orderbook, .parse = bn_parse_orderbook},
+		[PERPS_M_FUNDING] = {.build = bn_build_funding, .parse = bn_parse_funding},
+		[PERPS_M_FUNDING_HISTORY] = {.build = bn_build_funding_history, .parse = bn_parse_funding_history},
+		[PERPS_M_OPEN_INTEREST] = {.build = bn_build_open_interest, .parse = bn_parse_open_interest},
+		[PERPS_M_KLINES] = {.build = bn_build_klines, .parse = bn_parse_klines},
+		[PERPS_M_TRADES] = {.build = bn_build_trades, .parse = bn_parse_trades},
+	},
 	.rate_limit = {.weight = 2400, .window_ms = 60000},
 	.max_kline_page = 1500,
 	.max_funding_page = 1000,

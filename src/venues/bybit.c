@@ -194,121 +194,174 @@ bybit_window(PerpsCtx *ctx, const PerpsQuery *q, int page, int64_t step_ms,
 	return true;
 }
 
-static int
-bybit_build(PerpsCtx *ctx, PerpsMethod m, const PerpsQuery *q, PerpsRequest *reqs)
+/* reqs[0], cleared, of weight 1 (every public endpoint weighs the same) */
+static PerpsRequest *
+bybit_request(PerpsRequest *reqs)
 {
-	PerpsRequest *r = &reqs[0];
-	const char *sym = NULL;
-	bool		ok = true;
+	memset(&reqs[0], 0, sizeof(reqs[0]));
+	reqs[0].weight = 1;
+	return &reqs[0];
+}
 
-	memset(r, 0, sizeof(*r));
-	r->weight = 1;
-	if (m != PERPS_M_MARKETS && m != PERPS_M_TICKERS)
+/* the native symbol of a query about one market, or NULL (with the error recorded) */
+static const char *
+bybit_symbol(PerpsCtx *ctx, const PerpsQuery *q)
+{
+	if (q->market == NULL || !bybit_symbol_ok(q->market->native_symbol))
 	{
-		if (q->market == NULL || !bybit_symbol_ok(q->market->native_symbol))
-			return perps_fail(ctx, PERPS_ERR_ARG, "bybit needs a native symbol like BTCUSDT");
-		sym = q->market->native_symbol;
+		perps_fail(ctx, PERPS_ERR_ARG, "bybit needs a native symbol like BTCUSDT");
+		return NULL;
 	}
+	return q->market->native_symbol;
+}
 
-	switch (m)
-	{
-		case PERPS_M_MARKETS:
-			ok = bybit_append(r, "/v5/market/instruments-info?category=linear&limit=%d",
-							  BYBIT_MARKETS_PAGE);
-			if (ok && q->cursor != NULL && q->cursor[0] != '\0')
-				ok = bybit_append(r, "&cursor=") && bybit_append_encoded(r, q->cursor);
-			break;
-		case PERPS_M_TICKERS:
-			ok = bybit_append(r, "/v5/market/tickers?category=linear");
-			break;
-		case PERPS_M_TICKER:
-		case PERPS_M_FUNDING:
-			ok = bybit_append(r, "/v5/market/tickers?category=linear&symbol=%s", sym);
-			break;
-		case PERPS_M_ORDERBOOK:
-			{
-				int			depth = q->depth;
-
-				if (depth <= 0 || depth > BYBIT_BOOK_MAX)
-					depth = BYBIT_BOOK_MAX;
-				ok = bybit_append(r, "/v5/market/orderbook?category=linear&symbol=%s&limit=%d",
-								  sym, depth);
-				break;
-			}
-		case PERPS_M_OPEN_INTEREST:
-			ok = bybit_append(r, "/v5/market/open-interest?category=linear&symbol=%s"
-							  "&intervalTime=5min&limit=1", sym);
-			break;
-		case PERPS_M_TRADES:
-			if (q->since_us != PERPS_TS_NONE || q->until_us != PERPS_TS_NONE)
-				return perps_fail(ctx, PERPS_UNSUPPORTED, "%s", BYBIT_NO_TRADE_HISTORY);
-			ok = bybit_append(r, "/v5/market/recent-trade?category=linear&symbol=%s&limit=%d",
-							  sym, page_size(q, BYBIT_TRADES_PAGE));
-			break;
-		case PERPS_M_KLINES:
-			{
-				const char *iv = bybit_interval(q->interval);
-				int			page = page_size(q, BYBIT_KLINE_PAGE);
-				int64_t		start,
-							end;
-
-				if (iv == NULL)
-					return perps_fail(ctx, PERPS_ERR_ARG, "bybit has no kline interval \"%s\"",
-									  q->interval ? q->interval : "(null)");
-				if (!bybit_window(ctx, q, page,
-								  (int64_t) perps_interval_seconds(q->interval) * 1000,
-								  &start, &end))
-					return ctx->status;
-				ok = bybit_append(r, "/v5/market/kline?category=linear&symbol=%s&interval=%s&limit=%d",
-								  sym, iv, page);
-				if (ok && start != PERPS_TS_NONE)
-					ok = bybit_append(r, "&start=%lld", (long long) start);
-				if (ok && end != PERPS_TS_NONE)
-					ok = bybit_append(r, "&end=%lld", (long long) end);
-				break;
-			}
-		case PERPS_M_FUNDING_HISTORY:
-			{
-				int			page = page_size(q, BYBIT_FUNDING_PAGE);
-				int64_t		start,
-							end;
-
-				if (!bybit_window(ctx, q, page, MS_PER_HOUR, &start, &end))
-					return ctx->status;
-				ok = bybit_append(r, "/v5/market/funding/history?category=linear&symbol=%s&limit=%d",
-								  sym, page);
-				if (ok && start != PERPS_TS_NONE)
-					ok = bybit_append(r, "&startTime=%lld", (long long) start);
-				if (ok && end != PERPS_TS_NONE)
-					ok = bybit_append(r, "&endTime=%lld", (long long) end);
-				break;
-			}
-		default:
-			return perps_fail(ctx, PERPS_UNSUPPORTED, "bybit has no %s method",
-							  (m >= 0 && m < PERPS_M_COUNT) ? perps_method_names[m] : "such");
-	}
+/* one request, if its path fit */
+static int
+bybit_built(PerpsCtx *ctx, bool ok)
+{
 	if (!ok)
 		return perps_fail(ctx, PERPS_ERR_ARG, "bybit request path too long");
 	return 1;
 }
 
+/* ---- build: one function a method ---- */
+
+static int
+bybit_build_markets(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	PerpsRequest *r = bybit_request(reqs);
+	bool		ok = bybit_append(r, "/v5/market/instruments-info?category=linear&limit=%d",
+								  BYBIT_MARKETS_PAGE);
+
+	if (ok && q->cursor != NULL && q->cursor[0] != '\0')
+		ok = bybit_append(r, "&cursor=") && bybit_append_encoded(r, q->cursor);
+	return bybit_built(ctx, ok);
+}
+
+static int
+bybit_build_tickers(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	return bybit_built(ctx, bybit_append(bybit_request(reqs), "/v5/market/tickers?category=linear"));
+}
+
+/* one symbol's ticker: also the funding rate's request */
+static int
+bybit_build_ticker(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	const char *sym = bybit_symbol(ctx, q);
+
+	if (sym == NULL)
+		return ctx->status;
+	return bybit_built(ctx, bybit_append(bybit_request(reqs), "/v5/market/tickers?category=linear&symbol=%s",
+										 sym));
+}
+
+static int
+bybit_build_orderbook(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	const char *sym = bybit_symbol(ctx, q);
+	int			depth = q->depth;
+
+	if (sym == NULL)
+		return ctx->status;
+	if (depth <= 0 || depth > BYBIT_BOOK_MAX)
+		depth = BYBIT_BOOK_MAX;
+	return bybit_built(ctx, bybit_append(bybit_request(reqs),
+										 "/v5/market/orderbook?category=linear&symbol=%s&limit=%d",
+										 sym, depth));
+}
+
+static int
+bybit_build_open_interest(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	const char *sym = bybit_symbol(ctx, q);
+
+	if (sym == NULL)
+		return ctx->status;
+	return bybit_built(ctx, bybit_append(bybit_request(reqs),
+										 "/v5/market/open-interest?category=linear&symbol=%s"
+										 "&intervalTime=5min&limit=1", sym));
+}
+
+static int
+bybit_build_trades(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	const char *sym = bybit_symbol(ctx, q);
+
+	if (sym == NULL)
+		return ctx->status;
+	if (q->since_us != PERPS_TS_NONE || q->until_us != PERPS_TS_NONE)
+		return perps_fail(ctx, PERPS_UNSUPPORTED, "%s", BYBIT_NO_TRADE_HISTORY);
+	return bybit_built(ctx, bybit_append(bybit_request(reqs),
+										 "/v5/market/recent-trade?category=linear&symbol=%s&limit=%d",
+										 sym, page_size(q, BYBIT_TRADES_PAGE)));
+}
+
+static int
+bybit_build_klines(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	const char *sym = bybit_symbol(ctx, q);
+	const char *iv = bybit_interval(q->interval);
+	int			page = page_size(q, BYBIT_KLINE_PAGE);
+	PerpsRequest *r = bybit_request(reqs);
+	int64_t		start,
+				end;
+	bool		ok;
+
+	if (sym == NULL)
+		return ctx->status;
+	if (iv == NULL)
+		return perps_fail(ctx, PERPS_ERR_ARG, "bybit has no kline interval \"%s\"",
+						  q->interval ? q->interval : "(null)");
+	if (!bybit_window(ctx, q, page, (int64_t) perps_interval_seconds(q->interval) * 1000, &start, &end))
+		return ctx->status;
+	ok = bybit_append(r, "/v5/market/kline?category=linear&symbol=%s&interval=%s&limit=%d",
+					  sym, iv, page);
+	if (ok && start != PERPS_TS_NONE)
+		ok = bybit_append(r, "&start=%lld", (long long) start);
+	if (ok && end != PERPS_TS_NONE)
+		ok = bybit_append(r, "&end=%lld", (long long) end);
+	return bybit_built(ctx, ok);
+}
+
+static int
+bybit_build_funding_history(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	const char *sym = bybit_symbol(ctx, q);
+	int			page = page_size(q, BYBIT_FUNDING_PAGE);
+	PerpsRequest *r = bybit_request(reqs);
+	int64_t		start,
+				end;
+	bool		ok;
+
+	if (sym == NULL)
+		return ctx->status;
+	if (!bybit_window(ctx, q, page, MS_PER_HOUR, &start, &end))
+		return ctx->status;
+	ok = bybit_append(r, "/v5/market/funding/history?category=linear&symbol=%s&limit=%d",
+					  sym, page);
+	if (ok && start != PERPS_TS_NONE)
+		ok = bybit_append(r, "&startTime=%lld", (long long) start);
+	if (ok && end != PERPS_TS_NONE)
+		ok = bybit_append(r, "&endTime=%lld", (long long) end);
+	return bybit_built(ctx, ok);
+}
+
 /* ---- parsing ---- */
 
 /*
- * Parses a body, checks retCode, and returns the "result" object and the
- * top-level "time" (ms; PERPS_TS_NONE when absent).
+ * PerpsAdapter.open_body: parses a body, checks retCode, the "result"
+ * object and the top-level "time" (ms), which bybit_result then reads.
  */
 static PerpsStatus
-bybit_open(PerpsCtx *ctx, const PerpsBody *b, struct json_object **root,
-		   struct json_object **result, int64_t *time_us)
+bybit_open(PerpsCtx *ctx, const PerpsBody *b, int i, struct json_object **root)
 {
 	struct json_object *v;
 	int64_t		code;
+	int64_t		time_us;
+	struct json_object *result;
 
 	*root = NULL;
-	*result = NULL;
-	if (time_us)
-		*time_us = PERPS_TS_NONE;
 	if (perps_json_parse(ctx, b->data, b->len, root) != PERPS_OK)
 	{
 		if (b->status >= 400)
@@ -336,10 +389,22 @@ bybit_open(PerpsCtx *ctx, const PerpsBody *b, struct json_object **root,
 	}
 	if (b->status >= 400)
 		return perps_fail(ctx, PERPS_ERR_VENUE, "bybit answered HTTP %ld", b->status);
-	if (time_us && (v = perps_json_get(*root, "time")) != NULL &&
-		perps_json_ts(ctx, v, PERPS_MS, "time", time_us) != PERPS_OK)
+	if ((v = perps_json_get(*root, "time")) != NULL &&
+		perps_json_ts(ctx, v, PERPS_MS, "time", &time_us) != PERPS_OK)
 		return ctx->status;
-	return perps_json_need(ctx, *root, "result", json_type_object, result);
+	return perps_json_need(ctx, *root, "result", json_type_object, &result);
+}
+
+/* The "result" object of an answer bybit_open accepted, and its "time" (PERPS_TS_NONE when absent). */
+static struct json_object *
+bybit_result(PerpsCtx *ctx, struct json_object *doc, int64_t *time_us)
+{
+	struct json_object *v = perps_json_get(doc, "time");
+
+	*time_us = PERPS_TS_NONE;
+	if (v != NULL)
+		(void) perps_json_ts(ctx, v, PERPS_MS, "time", time_us);	/* bybit_open read it */
+	return perps_json_get(doc, "result");
 }
 
 /* result.list as an array, bounded. */
@@ -383,8 +448,10 @@ minutes_to_hours(PerpsCtx *ctx, int64_t minutes)
 }
 
 static PerpsStatus
-bybit_parse_markets(PerpsCtx *ctx, struct json_object *result, PerpsResult *out)
+bybit_parse_markets(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+					PerpsResult *out)
 {
+	struct json_object *result = perps_json_get(docs[0], "result");
 	struct json_object *list;
 	struct json_object *cur;
 	size_t		n;
@@ -460,7 +527,7 @@ bybit_parse_markets(PerpsCtx *ctx, struct json_object *result, PerpsResult *out)
 }
 
 static PerpsStatus
-bybit_parse_ticker(PerpsCtx *ctx, struct json_object *it, int64_t ts_us, PerpsTicker *t)
+bybit_ticker_fields(PerpsCtx *ctx, struct json_object *it, int64_t ts_us, PerpsTicker *t)
 {
 	if (!json_object_is_type(it, json_type_object))
 		return perps_fail(ctx, PERPS_ERR_SHAPE, "bybit ticker is not an object");
@@ -497,8 +564,8 @@ bybit_parse_ticker(PerpsCtx *ctx, struct json_object *it, int64_t ts_us, PerpsTi
 
 /* The ticker list of a tickers response; one wanted symbol or all. */
 static PerpsStatus
-bybit_parse_tickers(PerpsCtx *ctx, struct json_object *result, int64_t ts_us,
-					const char *want, PerpsResult *out)
+bybit_tickers(PerpsCtx *ctx, struct json_object *result, int64_t ts_us,
+			  const char *want, PerpsResult *out)
 {
 	struct json_object *list;
 	size_t		n;
@@ -515,7 +582,7 @@ bybit_parse_tickers(PerpsCtx *ctx, struct json_object *result, int64_t ts_us,
 
 		if (want && !str_eq(perps_json_get(it, "symbol"), want))
 			continue;
-		if (bybit_parse_ticker(ctx, it, ts_us, &out->u.tickers[k]) != PERPS_OK)
+		if (bybit_ticker_fields(ctx, it, ts_us, &out->u.tickers[k]) != PERPS_OK)
 			return ctx->status;
 		/* a ticker's own timestamp, where the venue gives one, is closer */
 		if (perps_json_get(it, "timestamp") != NULL &&
@@ -529,6 +596,28 @@ bybit_parse_tickers(PerpsCtx *ctx, struct json_object *result, int64_t ts_us,
 	if (want && k == 0)
 		return perps_fail(ctx, PERPS_ERR_NOT_FOUND, "bybit returned no ticker for %s", want);
 	return PERPS_OK;
+}
+
+static PerpsStatus
+bybit_parse_tickers(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+					PerpsResult *out)
+{
+	int64_t		time_us;
+	struct json_object *result = bybit_result(ctx, docs[0], &time_us);
+
+	return bybit_tickers(ctx, result, time_us, NULL, out);
+}
+
+static PerpsStatus
+bybit_parse_ticker(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+				   PerpsResult *out)
+{
+	int64_t		time_us;
+	struct json_object *result = bybit_result(ctx, docs[0], &time_us);
+
+	if (bybit_tickers(ctx, result, time_us, q->market->native_symbol, out) == PERPS_OK && out->n > 1)
+		out->n = 1;
+	return ctx->status;
 }
 
 static PerpsStatus
@@ -559,8 +648,10 @@ bybit_parse_levels(PerpsCtx *ctx, struct json_object *arr, const char *side, int
 }
 
 static PerpsStatus
-bybit_parse_book(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *result, PerpsResult *out)
+bybit_parse_orderbook(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+					  PerpsResult *out)
 {
+	struct json_object *result = perps_json_get(docs[0], "result");
 	struct json_object *b,
 			   *a,
 			   *v;
@@ -588,10 +679,14 @@ bybit_parse_book(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *result,
 	return PERPS_OK;
 }
 
+/* the funding fields of one symbol's ticker */
 static PerpsStatus
-bybit_parse_funding(PerpsCtx *ctx, struct json_object *result, int64_t ts_us, const char *want,
+bybit_parse_funding(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
 					PerpsResult *out)
 {
+	int64_t		ts_us;
+	struct json_object *result = bybit_result(ctx, docs[0], &ts_us);
+	const char *want = q->market->native_symbol;
 	struct json_object *list;
 	struct json_object *it = NULL;
 	PerpsFunding *f;
@@ -694,9 +789,10 @@ bybit_paging(const PerpsQuery *q, int page, int64_t step_ms, int n, int64_t olde
 }
 
 static PerpsStatus
-bybit_parse_funding_history(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *result,
+bybit_parse_funding_history(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
 							PerpsResult *out)
 {
+	struct json_object *result = perps_json_get(docs[0], "result");
 	struct json_object *list;
 	size_t		n;
 	int			page = page_size(q, BYBIT_FUNDING_PAGE);
@@ -727,8 +823,10 @@ bybit_parse_funding_history(PerpsCtx *ctx, const PerpsQuery *q, struct json_obje
 }
 
 static PerpsStatus
-bybit_parse_oi(PerpsCtx *ctx, struct json_object *result, PerpsResult *out)
+bybit_parse_open_interest(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+						  PerpsResult *out)
 {
+	struct json_object *result = perps_json_get(docs[0], "result");
 	struct json_object *list;
 	struct json_object *it;
 	size_t		n;
@@ -754,8 +852,10 @@ bybit_parse_oi(PerpsCtx *ctx, struct json_object *result, PerpsResult *out)
 }
 
 static PerpsStatus
-bybit_parse_klines(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *result, PerpsResult *out)
+bybit_parse_klines(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+				   PerpsResult *out)
 {
+	struct json_object *result = perps_json_get(docs[0], "result");
 	struct json_object *list;
 	size_t		n;
 	int			page = page_size(q, BYBIT_KLINE_PAGE);
@@ -798,8 +898,10 @@ bybit_parse_klines(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *resul
 }
 
 static PerpsStatus
-bybit_parse_trades(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *result, PerpsResult *out)
+bybit_parse_trades(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+				   PerpsResult *out)
 {
+	struct json_object *result = perps_json_get(docs[0], "result");
 	struct json_object *list;
 	size_t		n;
 
@@ -838,72 +940,6 @@ bybit_parse_trades(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *resul
 	}
 	return PERPS_OK;
 }
-
-static PerpsStatus
-bybit_parse(PerpsCtx *ctx, PerpsMethod m, const PerpsQuery *q, const PerpsBody *bodies,
-			int nbodies, PerpsResult *out)
-{
-	struct json_object *root = NULL;
-	struct json_object *result;
-	int64_t		time_us;
-	PerpsStatus st;
-
-	memset(out, 0, sizeof(*out));
-	out->method = m;
-	out->next_since_us = PERPS_TS_NONE;
-	out->next_until_us = PERPS_TS_NONE;
-	if (nbodies != 1 || bodies == NULL)
-		return perps_fail(ctx, PERPS_ERR_ARG, "bybit expects one response, got %d", nbodies);
-	if (m != PERPS_M_MARKETS && m != PERPS_M_TICKERS &&
-		(q->market == NULL || q->market->native_symbol == NULL))
-		return perps_fail(ctx, PERPS_ERR_ARG, "bybit needs a native symbol");
-
-	if (bybit_open(ctx, &bodies[0], &root, &result, &time_us) != PERPS_OK)
-		goto done;
-	switch (m)
-	{
-		case PERPS_M_MARKETS:
-			bybit_parse_markets(ctx, result, out);
-			break;
-		case PERPS_M_TICKERS:
-			bybit_parse_tickers(ctx, result, time_us, NULL, out);
-			break;
-		case PERPS_M_TICKER:
-			bybit_parse_tickers(ctx, result, time_us, q->market->native_symbol, out);
-			if (ctx->status == PERPS_OK && out->n > 1)
-				out->n = 1;
-			break;
-		case PERPS_M_ORDERBOOK:
-			bybit_parse_book(ctx, q, result, out);
-			break;
-		case PERPS_M_FUNDING:
-			bybit_parse_funding(ctx, result, time_us, q->market->native_symbol, out);
-			break;
-		case PERPS_M_FUNDING_HISTORY:
-			bybit_parse_funding_history(ctx, q, result, out);
-			break;
-		case PERPS_M_OPEN_INTEREST:
-			bybit_parse_oi(ctx, result, out);
-			break;
-		case PERPS_M_KLINES:
-			bybit_parse_klines(ctx, q, result, out);
-			break;
-		case PERPS_M_TRADES:
-			bybit_parse_trades(ctx, q, result, out);
-			break;
-		default:
-			perps_fail(ctx, PERPS_UNSUPPORTED, "bybit has no such method");
-			break;
-	}
-done:
-	if (root)
-		json_object_put(root);
-	st = ctx->status;
-	if (st != PERPS_OK)
-		out->n = 0;
-	return st;
-}
-
 
 /* ---- the stream side: wss://stream.bybit.com/v5/public/linear ----
  *
@@ -1091,7 +1127,7 @@ bybit_ws_ticker(PerpsCtx *ctx, struct json_object *root, bool snapshot, PerpsStr
 	if (perps_json_need(ctx, root, "data", json_type_object, &data) != PERPS_OK)
 		return ctx->status;
 	/* the REST ticker parser reads the same field names; every field is optional in a delta */
-	if (bybit_parse_ticker(ctx, data, ev->ts_us, &ev->ticker) != PERPS_OK)
+	if (bybit_ticker_fields(ctx, data, ev->ts_us, &ev->ticker) != PERPS_OK)
 		return ctx->status;
 	if (strcmp(ev->ticker.native_symbol, ev->native_symbol) != 0)
 		return perps_fail(ctx, PERPS_ERR_SHAPE, "bybit ticker of %.40s in the topic of %.40s",
@@ -1218,8 +1254,19 @@ const PerpsAdapter perps_adapter_bybit = {
 	.name = "bybit",
 	.native_symbol = bybit_native_symbol,
 	.needs_markets = false,
-	.build = bybit_build,
-	.parse = bybit_parse,
+	.open_body = bybit_open,
+	.methods = {
+		[PERPS_M_MARKETS] = {.build = bybit_build_markets, .parse = bybit_parse_markets},
+		[PERPS_M_TICKER] = {.build = bybit_build_ticker, .parse = bybit_parse_ticker},
+		[PERPS_M_TICKERS] = {.build = bybit_build_tickers, .parse = bybit_parse_tickers},
+		[PERPS_M_ORDERBOOK] = {.build = bybit_build_orderbook, .parse = bybit_parse_orderbook},
+		/* the symbol's ticker carries its funding */
+		[PERPS_M_FUNDING] = {.build = bybit_build_ticker, .parse = bybit_parse_funding},
+		[PERPS_M_FUNDING_HISTORY] = {.build = bybit_build_funding_history, .parse = bybit_parse_funding_history},
+		[PERPS_M_OPEN_INTEREST] = {.build = bybit_build_open_interest, .parse = bybit_parse_open_interest},
+		[PERPS_M_KLINES] = {.build = bybit_build_klines, .parse = bybit_parse_klines},
+		[PERPS_M_TRADES] = {.build = bybit_build_trades, .parse = bybit_parse_trades},
+	},
 	/* v5: 600 requests per 5 s per IP, across all public endpoints */
 	.rate_limit = {.weight = 600,.window_ms = 5000},
 	.max_kline_page = BYBIT_KLINE_PAGE,

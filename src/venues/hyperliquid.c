@@ -173,82 +173,116 @@ hl_window(PerpsCtx *ctx, const PerpsQuery *q, int page, int64_t step_ms,
 	return true;
 }
 
-static int
-hl_build(PerpsCtx *ctx, PerpsMethod m, const PerpsQuery *q, PerpsRequest *reqs)
+/* the coin of a query about one market, or NULL (with the error recorded) */
+static const char *
+hl_coin(PerpsCtx *ctx, const PerpsQuery *q)
 {
-	const char *coin = NULL;
-	bool		ok;
-
-	if (m != PERPS_M_MARKETS && m != PERPS_M_TICKERS)
+	if (q->market == NULL || !hl_coin_ok(q->market->native_symbol))
 	{
-		if (q->market == NULL || !hl_coin_ok(q->market->native_symbol))
-			return perps_fail(ctx, PERPS_ERR_ARG, "hyperliquid needs a coin name like BTC");
-		coin = q->market->native_symbol;
+		perps_fail(ctx, PERPS_ERR_ARG, "hyperliquid needs a coin name like BTC");
+		return NULL;
 	}
-	switch (m)
-	{
-		case PERPS_M_MARKETS:
-			ok = hl_body(ctx, &reqs[0], 20, "{\"type\":\"meta\"}");
-			return ok ? 1 : ctx->status;
-		case PERPS_M_TICKERS:
-			ok = hl_body(ctx, &reqs[0], 20, "{\"type\":\"metaAndAssetCtxs\"}");
-			return ok ? 1 : ctx->status;
-		case PERPS_M_TICKER:
-		case PERPS_M_OPEN_INTEREST:
-			ok = hl_body(ctx, &reqs[0], 20, "{\"type\":\"metaAndAssetCtxs\"}") &&
-				hl_body(ctx, &reqs[1], 2, "{\"type\":\"l2Book\",\"coin\":\"%s\"}", coin);
-			return ok ? 2 : ctx->status;
-		case PERPS_M_FUNDING:
-			ok = hl_body(ctx, &reqs[0], 20, "{\"type\":\"metaAndAssetCtxs\"}") &&
-				hl_body(ctx, &reqs[1], 20, "{\"type\":\"predictedFundings\"}");
-			return ok ? 2 : ctx->status;
-		case PERPS_M_ORDERBOOK:
-			ok = hl_body(ctx, &reqs[0], 2, "{\"type\":\"l2Book\",\"coin\":\"%s\"}", coin);
-			return ok ? 1 : ctx->status;
-		case PERPS_M_TRADES:
-			if (q->since_us != PERPS_TS_NONE || q->until_us != PERPS_TS_NONE)
-				return perps_fail(ctx, PERPS_UNSUPPORTED, "%s", HL_NO_TRADE_HISTORY);
-			ok = hl_body(ctx, &reqs[0], 20, "{\"type\":\"recentTrades\",\"coin\":\"%s\"}", coin);
-			return ok ? 1 : ctx->status;
-		case PERPS_M_KLINES:
-			{
-				int			secs = perps_interval_seconds(q->interval);
-				int			page = page_size(q, HL_PAGE);
-				int64_t		start,
-							end;
-				bool		fwd;
+	return q->market->native_symbol;
+}
 
-				if (secs <= 0)
-					return perps_fail(ctx, PERPS_ERR_ARG, "hyperliquid has no kline interval \"%s\"",
-									  q->interval ? q->interval : "(null)");
-				if (!hl_window(ctx, q, page, (int64_t) secs * 1000, &start, &end, &fwd))
-					return ctx->status;
-				/* weight: 20, plus 1 per 60 candles returned */
-				ok = hl_body(ctx, &reqs[0], 20 + page / 60,
-							 "{\"type\":\"candleSnapshot\",\"req\":{\"coin\":\"%s\",\"interval\":\"%s\","
-							 "\"startTime\":%lld,\"endTime\":%lld}}",
-							 coin, q->interval, (long long) start, (long long) end);
-				return ok ? 1 : ctx->status;
-			}
-		case PERPS_M_FUNDING_HISTORY:
-			{
-				int			page = page_size(q, HL_PAGE);
-				int64_t		start,
-							end;
-				bool		fwd;
+/* ---- build: one function a method ---- */
 
-				if (!hl_window(ctx, q, page, MS_PER_HOUR, &start, &end, &fwd))
-					return ctx->status;
-				/* weight: 20, plus 1 per 20 rows returned */
-				ok = hl_body(ctx, &reqs[0], 20 + page / 20,
-							 "{\"type\":\"fundingHistory\",\"coin\":\"%s\",\"startTime\":%lld,\"endTime\":%lld}",
-							 coin, (long long) start, (long long) end);
-				return ok ? 1 : ctx->status;
-			}
-		default:
-			return perps_fail(ctx, PERPS_UNSUPPORTED, "hyperliquid has no %s method",
-							  (m >= 0 && m < PERPS_M_COUNT) ? perps_method_names[m] : "such");
-	}
+static int
+hl_build_markets(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	return hl_body(ctx, &reqs[0], 20, "{\"type\":\"meta\"}") ? 1 : ctx->status;
+}
+
+static int
+hl_build_tickers(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	return hl_body(ctx, &reqs[0], 20, "{\"type\":\"metaAndAssetCtxs\"}") ? 1 : ctx->status;
+}
+
+/* the asset contexts and the coin's book (its time): a ticker, and the open interest */
+static int
+hl_build_ticker(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	const char *coin = hl_coin(ctx, q);
+
+	if (coin == NULL)
+		return ctx->status;
+	return hl_body(ctx, &reqs[0], 20, "{\"type\":\"metaAndAssetCtxs\"}") &&
+		hl_body(ctx, &reqs[1], 2, "{\"type\":\"l2Book\",\"coin\":\"%s\"}", coin) ? 2 : ctx->status;
+}
+
+static int
+hl_build_funding(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	if (hl_coin(ctx, q) == NULL)
+		return ctx->status;
+	return hl_body(ctx, &reqs[0], 20, "{\"type\":\"metaAndAssetCtxs\"}") &&
+		hl_body(ctx, &reqs[1], 20, "{\"type\":\"predictedFundings\"}") ? 2 : ctx->status;
+}
+
+static int
+hl_build_orderbook(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	const char *coin = hl_coin(ctx, q);
+
+	if (coin == NULL)
+		return ctx->status;
+	return hl_body(ctx, &reqs[0], 2, "{\"type\":\"l2Book\",\"coin\":\"%s\"}", coin) ? 1 : ctx->status;
+}
+
+static int
+hl_build_trades(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	const char *coin = hl_coin(ctx, q);
+
+	if (coin == NULL)
+		return ctx->status;
+	if (q->since_us != PERPS_TS_NONE || q->until_us != PERPS_TS_NONE)
+		return perps_fail(ctx, PERPS_UNSUPPORTED, "%s", HL_NO_TRADE_HISTORY);
+	return hl_body(ctx, &reqs[0], 20, "{\"type\":\"recentTrades\",\"coin\":\"%s\"}", coin) ? 1 : ctx->status;
+}
+
+static int
+hl_build_klines(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	const char *coin = hl_coin(ctx, q);
+	int			secs = perps_interval_seconds(q->interval);
+	int			page = page_size(q, HL_PAGE);
+	int64_t		start,
+				end;
+	bool		fwd;
+
+	if (coin == NULL)
+		return ctx->status;
+	if (secs <= 0)
+		return perps_fail(ctx, PERPS_ERR_ARG, "hyperliquid has no kline interval \"%s\"",
+						  q->interval ? q->interval : "(null)");
+	if (!hl_window(ctx, q, page, (int64_t) secs * 1000, &start, &end, &fwd))
+		return ctx->status;
+	/* weight: 20, plus 1 per 60 candles returned */
+	return hl_body(ctx, &reqs[0], 20 + page / 60,
+				   "{\"type\":\"candleSnapshot\",\"req\":{\"coin\":\"%s\",\"interval\":\"%s\","
+				   "\"startTime\":%lld,\"endTime\":%lld}}",
+				   coin, q->interval, (long long) start, (long long) end) ? 1 : ctx->status;
+}
+
+static int
+hl_build_funding_history(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	const char *coin = hl_coin(ctx, q);
+	int			page = page_size(q, HL_PAGE);
+	int64_t		start,
+				end;
+	bool		fwd;
+
+	if (coin == NULL)
+		return ctx->status;
+	if (!hl_window(ctx, q, page, MS_PER_HOUR, &start, &end, &fwd))
+		return ctx->status;
+	/* weight: 20, plus 1 per 20 rows returned */
+	return hl_body(ctx, &reqs[0], 20 + page / 20,
+				   "{\"type\":\"fundingHistory\",\"coin\":\"%s\",\"startTime\":%lld,\"endTime\":%lld}",
+				   coin, (long long) start, (long long) end) ? 1 : ctx->status;
 }
 
 /* ---- parsing ---- */
@@ -309,8 +343,10 @@ hl_array(PerpsCtx *ctx, struct json_object *v, const char *what, size_t *n)
 }
 
 static PerpsStatus
-hl_parse_markets(PerpsCtx *ctx, struct json_object *root, PerpsResult *out)
+hl_parse_markets(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+				 PerpsResult *out)
 {
+	struct json_object *root = docs[0];
 	struct json_object *uni;
 	size_t		n;
 
@@ -569,9 +605,10 @@ kline_time_of(const void *p)
 }
 
 static PerpsStatus
-hl_parse_funding_history(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *root,
+hl_parse_funding_history(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
 						 PerpsResult *out)
 {
+	struct json_object *root = docs[0];
 	size_t		n;
 	PerpsFunding *rows;
 	int			kept;
@@ -607,8 +644,10 @@ hl_parse_funding_history(PerpsCtx *ctx, const PerpsQuery *q, struct json_object 
 }
 
 static PerpsStatus
-hl_parse_klines(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *root, PerpsResult *out)
+hl_parse_klines(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+				PerpsResult *out)
 {
+	struct json_object *root = docs[0];
 	size_t		n;
 	PerpsKline *rows;
 	int			kept;
@@ -657,8 +696,10 @@ hl_parse_klines(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *root, Pe
 }
 
 static PerpsStatus
-hl_parse_trades(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *root, PerpsResult *out)
+hl_parse_trades(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+				PerpsResult *out)
 {
+	struct json_object *root = docs[0];
 	size_t		n;
 
 	if (hl_array(ctx, root, "recentTrades", &n))
@@ -757,158 +798,150 @@ hours_ms(const char *h, int64_t *ms)
 	return true;
 }
 
+/* PerpsAdapter.open_body */
 static PerpsStatus
-hl_parse(PerpsCtx *ctx, PerpsMethod m, const PerpsQuery *q, const PerpsBody *bodies,
-		 int nbodies, PerpsResult *out)
+hl_open_body(PerpsCtx *ctx, const PerpsBody *b, int i, struct json_object **root)
 {
-	struct json_object *root[2] = {NULL, NULL};
-	int			want = (m == PERPS_M_TICKER || m == PERPS_M_OPEN_INTEREST || m == PERPS_M_FUNDING) ? 2 : 1;
-	const char *coin = NULL;
-	PerpsStatus st;
+	return hl_open(ctx, b, i == 0 ? "info" : "second info request", root);
+}
 
-	memset(out, 0, sizeof(*out));
-	out->method = m;
-	out->next_since_us = PERPS_TS_NONE;
-	out->next_until_us = PERPS_TS_NONE;
-	if (bodies == NULL || nbodies != want)
-		return perps_fail(ctx, PERPS_ERR_ARG, "hyperliquid %s expects %d responses, got %d",
-						  (m >= 0 && m < PERPS_M_COUNT) ? perps_method_names[m] : "?", want, nbodies);
-	if (m != PERPS_M_MARKETS && m != PERPS_M_TICKERS)
+/* ---- parse: one function a method ---- */
+
+static PerpsStatus
+hl_parse_tickers(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+				 PerpsResult *out)
+{
+	struct json_object *uni,
+			   *ctxs;
+	size_t		n;
+	int			idx;
+
+	if (hl_ctxs(ctx, docs[0], NULL, &uni, &ctxs, &n, &idx))
+		return ctx->status;
+	out->u.tickers = perps_alloc_array(ctx, n, sizeof(PerpsTicker));
+	if (out->u.tickers == NULL)
+		return ctx->status;
+	for (size_t i = 0; i < n; i++)
+		if (hl_ticker_from_ctx(ctx, json_object_array_get_idx(uni, i),
+							   json_object_array_get_idx(ctxs, i), &out->u.tickers[i]))
+			return ctx->status;
+	out->n = (int) n;
+	return PERPS_OK;
+}
+
+/* The coin's ticker from metaAndAssetCtxs, with the time of its l2Book, and the book. */
+static PerpsStatus
+hl_ticker_and_book(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+				   PerpsTicker **t, PerpsBook **bk)
+{
+	const char *coin = q->market->native_symbol;
+	struct json_object *uni,
+			   *ctxs;
+	size_t		n;
+	int			idx;
+
+	if (perps_need_docs(ctx, ndocs, 2) ||
+		hl_ctxs(ctx, docs[0], coin, &uni, &ctxs, &n, &idx))
+		return ctx->status;
+	*t = perps_alloc(ctx, sizeof(PerpsTicker));
+	if (*t == NULL ||
+		hl_ticker_from_ctx(ctx, json_object_array_get_idx(uni, (size_t) idx),
+						   json_object_array_get_idx(ctxs, (size_t) idx), *t) ||
+		hl_parse_book(ctx, docs[1], coin, 1, bk))
+		return ctx->status;
+	(*t)->ts_us = (*bk)->ts_us;
+	return PERPS_OK;
+}
+
+static PerpsStatus
+hl_parse_ticker(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+				PerpsResult *out)
+{
+	PerpsTicker *t;
+	PerpsBook  *bk;
+
+	if (hl_ticker_and_book(ctx, q, docs, ndocs, &t, &bk))
+		return ctx->status;
+	if (bk->nbids > 0)
 	{
-		if (q->market == NULL || !hl_coin_ok(q->market->native_symbol))
-			return perps_fail(ctx, PERPS_ERR_ARG, "hyperliquid needs a coin name");
-		coin = q->market->native_symbol;
+		t->best_bid_price = bk->bids[0].price;
+		t->best_bid_qty = bk->bids[0].qty;
 	}
-	for (int i = 0; i < want; i++)
-		if (hl_open(ctx, &bodies[i], i == 0 ? "info" : "second info request", &root[i]) != PERPS_OK)
-			goto done;
-
-	switch (m)
+	if (bk->nasks > 0)
 	{
-		case PERPS_M_MARKETS:
-			hl_parse_markets(ctx, root[0], out);
-			break;
-		case PERPS_M_TICKERS:
-			{
-				struct json_object *uni,
-						   *ctxs;
-				size_t		n;
-				int			idx;
-
-				if (hl_ctxs(ctx, root[0], NULL, &uni, &ctxs, &n, &idx))
-					break;
-				out->u.tickers = perps_alloc_array(ctx, n, sizeof(PerpsTicker));
-				if (out->u.tickers == NULL)
-					break;
-				for (size_t i = 0; i < n; i++)
-					if (hl_ticker_from_ctx(ctx, json_object_array_get_idx(uni, i),
-										   json_object_array_get_idx(ctxs, i), &out->u.tickers[i]))
-						break;
-				out->n = (int) n;
-				break;
-			}
-		case PERPS_M_TICKER:
-		case PERPS_M_OPEN_INTEREST:
-			{
-				struct json_object *uni,
-						   *ctxs;
-				size_t		n;
-				int			idx;
-				PerpsTicker *t;
-				PerpsBook  *bk;
-
-				if (hl_ctxs(ctx, root[0], coin, &uni, &ctxs, &n, &idx))
-					break;
-				t = perps_alloc(ctx, sizeof(PerpsTicker));
-				if (t == NULL ||
-					hl_ticker_from_ctx(ctx, json_object_array_get_idx(uni, (size_t) idx),
-									   json_object_array_get_idx(ctxs, (size_t) idx), t) ||
-					hl_parse_book(ctx, root[1], coin, 1, &bk))
-					break;
-				t->ts_us = bk->ts_us;
-				if (m == PERPS_M_TICKER)
-				{
-					if (bk->nbids > 0)
-					{
-						t->best_bid_price = bk->bids[0].price;
-						t->best_bid_qty = bk->bids[0].qty;
-					}
-					if (bk->nasks > 0)
-					{
-						t->best_ask_price = bk->asks[0].price;
-						t->best_ask_qty = bk->asks[0].qty;
-					}
-					out->u.tickers = t;
-				}
-				else
-				{
-					PerpsOpenInterest *oi = perps_alloc(ctx, sizeof(PerpsOpenInterest));
-
-					if (oi == NULL)
-						break;
-					if (t->open_interest == NULL)
-					{
-						perps_fail(ctx, PERPS_ERR_SHAPE, "hyperliquid sends no openInterest for %s", coin);
-						break;
-					}
-					oi->ts_us = bk->ts_us;
-					oi->open_interest = t->open_interest;
-					oi->open_interest_notional = t->open_interest_notional;
-					out->u.oi = oi;
-				}
-				out->n = 1;
-				break;
-			}
-		case PERPS_M_FUNDING:
-			{
-				struct json_object *uni,
-						   *ctxs;
-				size_t		n;
-				int			idx;
-				int64_t		iv_ms;
-				PerpsFunding *f = perps_alloc(ctx, sizeof(PerpsFunding));
-
-				if (f == NULL || hl_ctxs(ctx, root[0], coin, &uni, &ctxs, &n, &idx))
-					break;
-				if (perps_json_decimal_field(ctx, json_object_array_get_idx(ctxs, (size_t) idx),
-											 "funding", true, &f->rate) ||
-					hl_parse_predicted(ctx, root[1], coin, f))
-					break;
-				if (f->interval_hours == NULL)
-					f->interval_hours = "1";
-				if (!hours_ms(f->interval_hours, &iv_ms))
-					iv_ms = MS_PER_HOUR;
-				/* the current rate accrues over the interval that ends at the next funding */
-				f->funding_time_us = f->next_funding_time_us - iv_ms * 1000;
-				out->u.funding = f;
-				out->n = 1;
-				break;
-			}
-		case PERPS_M_ORDERBOOK:
-			if (hl_parse_book(ctx, root[0], coin, q->depth, &out->u.book) == PERPS_OK)
-				out->n = 1;
-			break;
-		case PERPS_M_FUNDING_HISTORY:
-			hl_parse_funding_history(ctx, q, root[0], out);
-			break;
-		case PERPS_M_KLINES:
-			hl_parse_klines(ctx, q, root[0], out);
-			break;
-		case PERPS_M_TRADES:
-			hl_parse_trades(ctx, q, root[0], out);
-			break;
-		default:
-			perps_fail(ctx, PERPS_UNSUPPORTED, "hyperliquid has no such method");
-			break;
+		t->best_ask_price = bk->asks[0].price;
+		t->best_ask_qty = bk->asks[0].qty;
 	}
-done:
-	for (int i = 0; i < 2; i++)
-		if (root[i])
-			json_object_put(root[i]);
-	st = ctx->status;
-	if (st != PERPS_OK)
-		out->n = 0;
-	return st;
+	out->u.tickers = t;
+	out->n = 1;
+	return PERPS_OK;
+}
+
+static PerpsStatus
+hl_parse_open_interest(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+					   PerpsResult *out)
+{
+	PerpsTicker *t;
+	PerpsBook  *bk;
+	PerpsOpenInterest *oi;
+
+	if (hl_ticker_and_book(ctx, q, docs, ndocs, &t, &bk))
+		return ctx->status;
+	oi = perps_alloc(ctx, sizeof(PerpsOpenInterest));
+	if (oi == NULL)
+		return ctx->status;
+	if (t->open_interest == NULL)
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "hyperliquid sends no openInterest for %s",
+						  q->market->native_symbol);
+	oi->ts_us = bk->ts_us;
+	oi->open_interest = t->open_interest;
+	oi->open_interest_notional = t->open_interest_notional;
+	out->u.oi = oi;
+	out->n = 1;
+	return PERPS_OK;
+}
+
+/* metaAndAssetCtxs (the current rate) and predictedFundings (the next) */
+static PerpsStatus
+hl_parse_funding(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+				 PerpsResult *out)
+{
+	const char *coin = q->market->native_symbol;
+	struct json_object *uni,
+			   *ctxs;
+	size_t		n;
+	int			idx;
+	int64_t		iv_ms;
+	PerpsFunding *f;
+
+	if (perps_need_docs(ctx, ndocs, 2))
+		return ctx->status;
+	f = perps_alloc(ctx, sizeof(PerpsFunding));
+	if (f == NULL || hl_ctxs(ctx, docs[0], coin, &uni, &ctxs, &n, &idx))
+		return ctx->status;
+	if (perps_json_decimal_field(ctx, json_object_array_get_idx(ctxs, (size_t) idx),
+								 "funding", true, &f->rate) ||
+		hl_parse_predicted(ctx, docs[1], coin, f))
+		return ctx->status;
+	if (f->interval_hours == NULL)
+		f->interval_hours = "1";
+	if (!hours_ms(f->interval_hours, &iv_ms))
+		iv_ms = MS_PER_HOUR;
+	/* the current rate accrues over the interval that ends at the next funding */
+	f->funding_time_us = f->next_funding_time_us - iv_ms * 1000;
+	out->u.funding = f;
+	out->n = 1;
+	return PERPS_OK;
+}
+
+static PerpsStatus
+hl_parse_orderbook(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+				   PerpsResult *out)
+{
+	if (hl_parse_book(ctx, docs[0], q->market->native_symbol, q->depth, &out->u.book))
+		return ctx->status;
+	out->n = 1;
+	return PERPS_OK;
 }
 
 /* ---- the stream side: wss://api.hyperliquid.xyz/ws ----
@@ -1231,8 +1264,19 @@ const PerpsAdapter perps_adapter_hyperliquid = {
 	.name = "hyperliquid",
 	.native_symbol = hl_native_symbol,
 	.needs_markets = false,
-	.build = hl_build,
-	.parse = hl_parse,
+	.open_body = hl_open_body,
+	.methods = {
+		[PERPS_M_MARKETS] = {.build = hl_build_markets, .parse = hl_parse_markets},
+		[PERPS_M_TICKER] = {.build = hl_build_ticker, .parse = hl_parse_ticker},
+		[PERPS_M_TICKERS] = {.build = hl_build_tickers, .parse = hl_parse_tickers},
+		[PERPS_M_ORDERBOOK] = {.build = hl_build_orderbook, .parse = hl_parse_orderbook},
+		[PERPS_M_FUNDING] = {.build = hl_build_funding, .parse = hl_parse_funding},
+		[PERPS_M_FUNDING_HISTORY] = {.build = hl_build_funding_history, .parse = hl_parse_funding_history},
+		/* the same requests as the ticker */
+		[PERPS_M_OPEN_INTEREST] = {.build = hl_build_ticker, .parse = hl_parse_open_interest},
+		[PERPS_M_KLINES] = {.build = hl_build_klines, .parse = hl_parse_klines},
+		[PERPS_M_TRADES] = {.build = hl_build_trades, .parse = hl_parse_trades},
+	},
 	/* 1200 weight per minute per IP; l2Book weighs 2, most info requests 20 */
 	.rate_limit = {.weight = 1200,.window_ms = 60000},
 	.max_kline_page = HL_PAGE,

@@ -242,6 +242,15 @@ kc_open(PerpsCtx *ctx, const PerpsBody *b, struct json_object **root, struct jso
 	return PERPS_OK;
 }
 
+/* PerpsAdapter.open_body: kc_open; the methods take the "data" member */
+static PerpsStatus
+kc_open_body(PerpsCtx *ctx, const PerpsBody *b, int i, struct json_object **root)
+{
+	struct json_object *data;
+
+	return kc_open(ctx, b, root, &data);
+}
+
 static PerpsStatus
 kc_need_array(PerpsCtx *ctx, struct json_object *v, const char *what, size_t *n)
 {
@@ -344,105 +353,148 @@ kc_granularity(const char *interval)
 	return s > 0 ? s / 60 : 0;
 }
 
-/* ---- build ---- */
+/* the native symbol of a query about one market, or NULL (with the error recorded) */
+static const char *
+kc_symbol(PerpsCtx *ctx, const PerpsQuery *q)
+{
+	if (q == NULL || q->market == NULL || !kc_safe_symbol(q->market->native_symbol))
+	{
+		perps_fail(ctx, PERPS_ERR_ARG, "kucoin: a market with a valid native symbol is required");
+		return NULL;
+	}
+	return q->market->native_symbol;
+}
+
+/* ---- build: one function a method ---- */
 
 static int
-kc_build(PerpsCtx *ctx, PerpsMethod m, const PerpsQuery *q, PerpsRequest *reqs)
+kc_build_markets(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 {
-	const char *sym = NULL;
+	return kc_path(ctx, &reqs[0], 3, "/api/v1/contracts/active") ? ctx->status : 1;
+}
 
-	if (m != PERPS_M_MARKETS && m != PERPS_M_TICKERS)
+static int
+kc_build_ticker(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	const char *sym = kc_symbol(ctx, q);
+
+	if (sym == NULL ||
+		kc_path(ctx, &reqs[0], 3, "/api/v1/contracts/%s", sym) ||
+		kc_path(ctx, &reqs[1], 2, "/api/v1/ticker?symbol=%s", sym))
+		return ctx->status;
+	return 2;
+}
+
+static int
+kc_build_tickers(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	if (kc_path(ctx, &reqs[0], 3, "/api/v1/contracts/active") ||
+		kc_path(ctx, &reqs[1], 5, "/api/v1/allTickers"))
+		return ctx->status;
+	return 2;
+}
+
+static int
+kc_build_orderbook(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	const char *sym = kc_symbol(ctx, q);
+
+	if (sym == NULL)
+		return ctx->status;
+	if (q->depth > 0 && q->depth <= 20)
+		return kc_path(ctx, &reqs[0], 5, "/api/v1/level2/depth20?symbol=%s", sym) ? ctx->status : 1;
+	if (q->depth > 0 && q->depth <= 100)
+		return kc_path(ctx, &reqs[0], 10, "/api/v1/level2/depth100?symbol=%s", sym) ? ctx->status : 1;
+	return kc_path(ctx, &reqs[0], 3, "/api/v1/level2/snapshot?symbol=%s", sym) ? ctx->status : 1;
+}
+
+static int
+kc_build_funding(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	const char *sym = kc_symbol(ctx, q);
+
+	if (sym == NULL)
+		return ctx->status;
+	return kc_path(ctx, &reqs[0], 2, "/api/v1/funding-rate/%s/current", sym) ? ctx->status : 1;
+}
+
+static int
+kc_build_funding_history(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	const char *sym = kc_symbol(ctx, q);
+	int64_t		until_ms,
+				since_ms;
+
+	if (sym == NULL)
+		return ctx->status;
+	/* from and to are required: default to the last page before now */
+	until_ms = q->until_us != PERPS_TS_NONE ? q->until_us / 1000 : (int64_t) time(NULL) * 1000;
+	since_ms = q->since_us != PERPS_TS_NONE ? q->since_us / 1000 :
+		until_ms - (int64_t) KC_FUNDING_PAGE * 8 * 3600 * 1000;
+	if (since_ms > until_ms)
+		return perps_fail(ctx, PERPS_ERR_ARG, "kucoin: since is after until");
+	return kc_path(ctx, &reqs[0], 5,
+				   "/api/v1/contract/funding-rates?symbol=%s&from=%lld&to=%lld",
+				   sym, (long long) since_ms, (long long) until_ms) ? ctx->status : 1;
+}
+
+/* the contract's details: its open interest (in contracts) and multiplier */
+static int
+kc_build_open_interest(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	const char *sym = kc_symbol(ctx, q);
+
+	if (sym == NULL)
+		return ctx->status;
+	return kc_path(ctx, &reqs[0], 3, "/api/v1/contracts/%s", sym) ? ctx->status : 1;
+}
+
+static int
+kc_build_klines(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	const char *sym = kc_symbol(ctx, q);
+	int			gran = kc_granularity(q->interval);
+	int			rows = q->limit > 0 && q->limit < KC_KLINE_PAGE ? q->limit : KC_KLINE_PAGE;
+	int64_t		step_ms = (int64_t) gran * 60000;
+	char		range[80] = "";
+
+	if (sym == NULL)
+		return ctx->status;
+	if (gran == 0)
+		return perps_fail(ctx, PERPS_ERR_ARG, "kucoin: unsupported kline interval \"%s\"",
+						  q->interval ? q->interval : "(null)");
+	if (q->since_us != PERPS_TS_NONE)
 	{
-		if (q == NULL || q->market == NULL || !kc_safe_symbol(q->market->native_symbol))
-			return perps_fail(ctx, PERPS_ERR_ARG, "kucoin: a market with a valid native symbol is required");
-		sym = q->market->native_symbol;
-	}
+		int64_t		from = q->since_us / 1000;
+		int64_t		to = from + rows * step_ms - 1;
 
-	switch (m)
+		if (q->until_us != PERPS_TS_NONE && q->until_us / 1000 < to)
+			to = q->until_us / 1000;
+		if (to < from)
+			return perps_fail(ctx, PERPS_ERR_ARG, "kucoin: since is after until");
+		snprintf(range, sizeof(range), "&from=%lld&to=%lld", (long long) from, (long long) to);
+	}
+	else if (q->until_us != PERPS_TS_NONE)
 	{
-		case PERPS_M_MARKETS:
-			return kc_path(ctx, &reqs[0], 3, "/api/v1/contracts/active") ? ctx->status : 1;
+		int64_t		to = q->until_us / 1000;
 
-		case PERPS_M_TICKER:
-			if (kc_path(ctx, &reqs[0], 3, "/api/v1/contracts/%s", sym) ||
-				kc_path(ctx, &reqs[1], 2, "/api/v1/ticker?symbol=%s", sym))
-				return ctx->status;
-			return 2;
-
-		case PERPS_M_TICKERS:
-			if (kc_path(ctx, &reqs[0], 3, "/api/v1/contracts/active") ||
-				kc_path(ctx, &reqs[1], 5, "/api/v1/allTickers"))
-				return ctx->status;
-			return 2;
-
-		case PERPS_M_ORDERBOOK:
-			if (q->depth > 0 && q->depth <= 20)
-				return kc_path(ctx, &reqs[0], 5, "/api/v1/level2/depth20?symbol=%s", sym) ? ctx->status : 1;
-			if (q->depth > 0 && q->depth <= 100)
-				return kc_path(ctx, &reqs[0], 10, "/api/v1/level2/depth100?symbol=%s", sym) ? ctx->status : 1;
-			return kc_path(ctx, &reqs[0], 3, "/api/v1/level2/snapshot?symbol=%s", sym) ? ctx->status : 1;
-
-		case PERPS_M_FUNDING:
-			return kc_path(ctx, &reqs[0], 2, "/api/v1/funding-rate/%s/current", sym) ? ctx->status : 1;
-
-		case PERPS_M_FUNDING_HISTORY:
-			{
-				/* from and to are required: default to the last page before now */
-				int64_t		until_ms = q->until_us != PERPS_TS_NONE ? q->until_us / 1000 :
-					(int64_t) time(NULL) * 1000;
-				int64_t		since_ms = q->since_us != PERPS_TS_NONE ? q->since_us / 1000 :
-					until_ms - (int64_t) KC_FUNDING_PAGE * 8 * 3600 * 1000;
-
-				if (since_ms > until_ms)
-					return perps_fail(ctx, PERPS_ERR_ARG, "kucoin: since is after until");
-				return kc_path(ctx, &reqs[0], 5,
-							   "/api/v1/contract/funding-rates?symbol=%s&from=%lld&to=%lld",
-							   sym, (long long) since_ms, (long long) until_ms) ? ctx->status : 1;
-			}
-
-		case PERPS_M_OPEN_INTEREST:
-			return kc_path(ctx, &reqs[0], 3, "/api/v1/contracts/%s", sym) ? ctx->status : 1;
-
-		case PERPS_M_KLINES:
-			{
-				int			gran = kc_granularity(q->interval);
-				int			rows = q->limit > 0 && q->limit < KC_KLINE_PAGE ? q->limit : KC_KLINE_PAGE;
-				int64_t		step_ms = (int64_t) gran * 60000;
-				char		range[80] = "";
-
-				if (gran == 0)
-					return perps_fail(ctx, PERPS_ERR_ARG, "kucoin: unsupported kline interval \"%s\"",
-									  q->interval ? q->interval : "(null)");
-				if (q->since_us != PERPS_TS_NONE)
-				{
-					int64_t		from = q->since_us / 1000;
-					int64_t		to = from + rows * step_ms - 1;
-
-					if (q->until_us != PERPS_TS_NONE && q->until_us / 1000 < to)
-						to = q->until_us / 1000;
-					if (to < from)
-						return perps_fail(ctx, PERPS_ERR_ARG, "kucoin: since is after until");
-					snprintf(range, sizeof(range), "&from=%lld&to=%lld", (long long) from, (long long) to);
-				}
-				else if (q->until_us != PERPS_TS_NONE)
-				{
-					int64_t		to = q->until_us / 1000;
-
-					snprintf(range, sizeof(range), "&from=%lld&to=%lld",
-							 (long long) (to - rows * step_ms + 1), (long long) to);
-				}
-				return kc_path(ctx, &reqs[0], 3, "/api/v1/kline/query?symbol=%s&granularity=%d%s",
-							   sym, gran, range) ? ctx->status : 1;
-			}
-
-		case PERPS_M_TRADES:
-			if (q->since_us != PERPS_TS_NONE || q->until_us != PERPS_TS_NONE)
-				return perps_fail(ctx, PERPS_UNSUPPORTED, "%s", KC_NO_TRADE_HISTORY);
-			return kc_path(ctx, &reqs[0], 5, "/api/v1/trade/history?symbol=%s", sym) ? ctx->status : 1;
-
-		default:
-			return perps_fail(ctx, PERPS_UNSUPPORTED, "kucoin: no public endpoint for this method");
+		snprintf(range, sizeof(range), "&from=%lld&to=%lld",
+				 (long long) (to - rows * step_ms + 1), (long long) to);
 	}
+	return kc_path(ctx, &reqs[0], 3, "/api/v1/kline/query?symbol=%s&granularity=%d%s",
+				   sym, gran, range) ? ctx->status : 1;
+}
+
+static int
+kc_build_trades(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	const char *sym = kc_symbol(ctx, q);
+
+	if (sym == NULL)
+		return ctx->status;
+	if (q->since_us != PERPS_TS_NONE || q->until_us != PERPS_TS_NONE)
+		return perps_fail(ctx, PERPS_UNSUPPORTED, "%s", KC_NO_TRADE_HISTORY);
+	return kc_path(ctx, &reqs[0], 5, "/api/v1/trade/history?symbol=%s", sym) ? ctx->status : 1;
 }
 
 /* ---- parsers ---- */
@@ -497,8 +549,10 @@ kc_parse_market(PerpsCtx *ctx, struct json_object *c, PerpsMarket *mk)
 }
 
 static PerpsStatus
-kc_parse_markets(PerpsCtx *ctx, struct json_object *data, PerpsResult *out)
+kc_parse_markets(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+				 PerpsResult *out)
 {
+	struct json_object *data = perps_json_get(docs[0], "data");
 	size_t		n;
 	int			k = 0;
 
@@ -575,24 +629,24 @@ kc_ticker_bbo(PerpsCtx *ctx, struct json_object *r, const char *mult, PerpsTicke
 	return ctx->status;
 }
 
+/* the contract's details and its /ticker */
 static PerpsStatus
-kc_parse_ticker(PerpsCtx *ctx, const PerpsBody *bodies, int nbodies, PerpsResult *out)
+kc_parse_ticker(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+				PerpsResult *out)
 {
-	struct json_object *root = NULL,
-			   *data;
-	struct json_object *root2 = NULL,
-			   *data2;
+	struct json_object *data;
+	struct json_object *data2;
 	PerpsTicker *t;
 
-	if (nbodies != 2)
-		return perps_fail(ctx, PERPS_ERR_ARG, "kucoin ticker: expected 2 bodies, got %d", nbodies);
+	if (perps_need_docs(ctx, ndocs, 2))
+		return ctx->status;
+	data = perps_json_get(docs[0], "data");
+	data2 = perps_json_get(docs[1], "data");
 	t = out->u.tickers = perps_alloc(ctx, sizeof(PerpsTicker));
 	if (t == NULL)
 		return ctx->status;
-	if (kc_open(ctx, &bodies[0], &root, &data) == PERPS_OK &&
-		kc_need_object(ctx, data, "data") == PERPS_OK &&
+	if (kc_need_object(ctx, data, "data") == PERPS_OK &&
 		kc_ticker_from_contract(ctx, data, t) == PERPS_OK &&
-		kc_open(ctx, &bodies[1], &root2, &data2) == PERPS_OK &&
 		kc_need_object(ctx, data2, "data") == PERPS_OK)
 	{
 		struct json_object *s2 = perps_json_get(data2, "symbol");
@@ -603,10 +657,6 @@ kc_parse_ticker(PerpsCtx *ctx, const PerpsBody *bodies, int nbodies, PerpsResult
 		else
 			kc_ticker_bbo(ctx, data2, t->contract_size, t);
 	}
-	if (root)
-		json_object_put(root);
-	if (root2)
-		json_object_put(root2);
 	if (ctx->status != PERPS_OK)
 		return ctx->status;
 	t->contract_size = NULL;	/* quantities are in base units already */
@@ -614,39 +664,38 @@ kc_parse_ticker(PerpsCtx *ctx, const PerpsBody *bodies, int nbodies, PerpsResult
 	return PERPS_OK;
 }
 
+/* the active contracts and allTickers */
 static PerpsStatus
-kc_parse_tickers(PerpsCtx *ctx, const PerpsBody *bodies, int nbodies, PerpsResult *out)
+kc_parse_tickers(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+				 PerpsResult *out)
 {
-	struct json_object *root = NULL,
-			   *data;
-	struct json_object *root2 = NULL,
-			   *data2 = NULL;
+	struct json_object *data;
+	struct json_object *data2;
 	size_t		n,
 				n2 = 0;
 	int			k = 0;
 
-	if (nbodies != 2)
-		return perps_fail(ctx, PERPS_ERR_ARG, "kucoin tickers: expected 2 bodies, got %d", nbodies);
-	if (kc_open(ctx, &bodies[0], &root, &data) != PERPS_OK)
+	if (perps_need_docs(ctx, ndocs, 2))
 		return ctx->status;
+	data = perps_json_get(docs[0], "data");
+	data2 = perps_json_get(docs[1], "data");
 	if (kc_need_array(ctx, data, "data", &n) ||
-		kc_open(ctx, &bodies[1], &root2, &data2) ||
 		kc_need_array(ctx, data2, "data", &n2))
-		goto done;
+		return ctx->status;
 	out->u.tickers = perps_alloc_array(ctx, n ? n : 1, sizeof(PerpsTicker));
 	if (out->u.tickers == NULL)
-		goto done;
+		return ctx->status;
 	for (size_t i = 0; i < n; i++)
 	{
 		struct json_object *c = json_object_array_get_idx(data, i);
 		PerpsTicker *t = &out->u.tickers[k];
 
 		if (kc_need_object(ctx, c, "contract"))
-			goto done;
+			return ctx->status;
 		if (!kc_is_linear_perp(c))
 			continue;
 		if (kc_ticker_from_contract(ctx, c, t))
-			goto done;
+			return ctx->status;
 		for (size_t j = 0; j < n2; j++)
 		{
 			struct json_object *r = json_object_array_get_idx(data2, j);
@@ -656,7 +705,7 @@ kc_parse_tickers(PerpsCtx *ctx, const PerpsBody *bodies, int nbodies, PerpsResul
 				strcmp(json_object_get_string(s), t->native_symbol) == 0)
 			{
 				if (kc_ticker_bbo(ctx, r, t->contract_size, t))
-					goto done;
+					return ctx->status;
 				break;
 			}
 		}
@@ -664,12 +713,7 @@ kc_parse_tickers(PerpsCtx *ctx, const PerpsBody *bodies, int nbodies, PerpsResul
 		k++;
 	}
 	out->n = k;
-done:
-	if (root)
-		json_object_put(root);
-	if (root2)
-		json_object_put(root2);
-	return ctx->status;
+	return PERPS_OK;
 }
 
 static PerpsStatus
@@ -700,12 +744,16 @@ kc_levels(PerpsCtx *ctx, struct json_object *arr, const char *what, int depth,
 	return PERPS_OK;
 }
 
+/* the book's sizes are contracts: qty_mult is the contract size */
 static PerpsStatus
-kc_parse_book(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *data, PerpsResult *out)
+kc_parse_orderbook(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+				   PerpsResult *out)
 {
+	struct json_object *data = perps_json_get(docs[0], "data");
 	PerpsBook  *bk;
 	struct json_object *seq;
 
+	out->qty_mult = q->market->contract_size;
 	if (kc_need_object(ctx, data, "data"))
 		return ctx->status;
 	bk = out->u.book = perps_alloc(ctx, sizeof(PerpsBook));
@@ -727,8 +775,10 @@ kc_parse_book(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *data, Perp
 }
 
 static PerpsStatus
-kc_parse_funding(PerpsCtx *ctx, struct json_object *data, PerpsResult *out)
+kc_parse_funding(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+				 PerpsResult *out)
 {
+	struct json_object *data = perps_json_get(docs[0], "data");
 	PerpsFunding *f;
 	int64_t		gran;
 	struct json_object *ft;
@@ -759,9 +809,10 @@ kc_parse_funding(PerpsCtx *ctx, struct json_object *data, PerpsResult *out)
 }
 
 static PerpsStatus
-kc_parse_funding_history(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *data,
+kc_parse_funding_history(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
 						 PerpsResult *out)
 {
+	struct json_object *data = perps_json_get(docs[0], "data");
 	size_t		n;
 	int64_t		min_ts = INT64_MAX;
 	struct json_object *rows = data;
@@ -802,8 +853,10 @@ kc_parse_funding_history(PerpsCtx *ctx, const PerpsQuery *q, struct json_object 
 }
 
 static PerpsStatus
-kc_parse_oi(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *data, PerpsResult *out)
+kc_parse_open_interest(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+					   PerpsResult *out)
 {
+	struct json_object *data = perps_json_get(docs[0], "data");
 	PerpsOpenInterest *oi;
 	const char *mult;
 	const char *mark;
@@ -826,8 +879,10 @@ kc_parse_oi(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *data, PerpsR
 }
 
 static PerpsStatus
-kc_parse_klines(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *data, PerpsResult *out)
+kc_parse_klines(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+				PerpsResult *out)
 {
+	struct json_object *data = perps_json_get(docs[0], "data");
 	size_t		n;
 	int64_t		step_us = (int64_t) perps_interval_seconds(q->interval) * 1000000;
 	int			rows = q->limit > 0 && q->limit < KC_KLINE_PAGE ? q->limit : KC_KLINE_PAGE;
@@ -881,8 +936,10 @@ kc_parse_klines(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *data, Pe
 }
 
 static PerpsStatus
-kc_parse_trades(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *data, PerpsResult *out)
+kc_parse_trades(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+				PerpsResult *out)
 {
+	struct json_object *data = perps_json_get(docs[0], "data");
 	size_t		n;
 
 	if (kc_need_array(ctx, data, "data", &n))
@@ -915,63 +972,6 @@ kc_parse_trades(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *data, Pe
 	out->n = (int) n;
 	out->qty_mult = q->market->contract_size;
 	return PERPS_OK;
-}
-
-static PerpsStatus
-kc_parse(PerpsCtx *ctx, PerpsMethod m, const PerpsQuery *q, const PerpsBody *bodies, int nbodies,
-		 PerpsResult *out)
-{
-	struct json_object *root = NULL;
-	struct json_object *data;
-	PerpsStatus st;
-
-	memset(out, 0, sizeof(*out));
-	out->method = m;
-	out->next_since_us = PERPS_TS_NONE;
-	out->next_until_us = PERPS_TS_NONE;
-	if (bodies == NULL || nbodies < 1)
-		return perps_fail(ctx, PERPS_ERR_ARG, "kucoin: no response body");
-	if (m == PERPS_M_TICKER)
-		return kc_parse_ticker(ctx, bodies, nbodies, out);
-	if (m == PERPS_M_TICKERS)
-		return kc_parse_tickers(ctx, bodies, nbodies, out);
-	if (m != PERPS_M_MARKETS && (q == NULL || q->market == NULL))
-		return perps_fail(ctx, PERPS_ERR_ARG, "kucoin: a market is required");
-
-	if (kc_open(ctx, &bodies[0], &root, &data) != PERPS_OK)
-		return ctx->status;
-	switch (m)
-	{
-		case PERPS_M_MARKETS:
-			st = kc_parse_markets(ctx, data, out);
-			break;
-		case PERPS_M_ORDERBOOK:
-			st = kc_parse_book(ctx, q, data, out);
-			out->qty_mult = q->market->contract_size;
-			break;
-		case PERPS_M_FUNDING:
-			st = kc_parse_funding(ctx, data, out);
-			break;
-		case PERPS_M_FUNDING_HISTORY:
-			st = kc_parse_funding_history(ctx, q, data, out);
-			break;
-		case PERPS_M_OPEN_INTEREST:
-			st = kc_parse_oi(ctx, q, data, out);
-			break;
-		case PERPS_M_KLINES:
-			st = kc_parse_klines(ctx, q, data, out);
-			break;
-		case PERPS_M_TRADES:
-			st = kc_parse_trades(ctx, q, data, out);
-			break;
-		default:
-			st = perps_fail(ctx, PERPS_UNSUPPORTED, "kucoin: no public endpoint for this method");
-			break;
-	}
-	json_object_put(root);
-	if (st != PERPS_OK)
-		out->n = 0;
-	return st;
 }
 
 /* ---- the stream side: the endpoint of POST /api/v1/bullet-public ----
@@ -1522,8 +1522,18 @@ const PerpsAdapter perps_adapter_kucoin = {
 	.name = "kucoin",
 	.native_symbol = kc_native_symbol,
 	.needs_markets = true,
-	.build = kc_build,
-	.parse = kc_parse,
+	.open_body = kc_open_body,
+	.methods = {
+		[PERPS_M_MARKETS] = {.build = kc_build_markets, .parse = kc_parse_markets},
+		[PERPS_M_TICKER] = {.build = kc_build_ticker, .parse = kc_parse_ticker},
+		[PERPS_M_TICKERS] = {.build = kc_build_tickers, .parse = kc_parse_tickers},
+		[PERPS_M_ORDERBOOK] = {.build = kc_build_orderbook, .parse = kc_parse_orderbook},
+		[PERPS_M_FUNDING] = {.build = kc_build_funding, .parse = kc_parse_funding},
+		[PERPS_M_FUNDING_HISTORY] = {.build = kc_build_funding_history, .parse = kc_parse_funding_history},
+		[PERPS_M_OPEN_INTEREST] = {.build = kc_build_open_interest, .parse = kc_parse_open_interest},
+		[PERPS_M_KLINES] = {.build = kc_build_klines, .parse = kc_parse_klines},
+		[PERPS_M_TRADES] = {.build = kc_build_trades, .parse = kc_parse_trades},
+	},
 	/* public pool: 2000 weight per 30 s per IP */
 	.rate_limit = {.weight = 2000, .window_ms = 30000},
 	.max_kline_page = KC_KLINE_PAGE,

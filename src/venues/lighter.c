@@ -99,113 +99,142 @@ lt_resolution(const char *interval)
 	return perps_interval_seconds(interval) > 0 ? interval : NULL;
 }
 
-static int
-lt_build(PerpsCtx *ctx, PerpsMethod m, const PerpsQuery *q, PerpsRequest *reqs)
+/* the market id of a query about one market, or NULL (with the error recorded) */
+static const char *
+lt_id(PerpsCtx *ctx, const PerpsQuery *q)
 {
-	const char *id = NULL;
-
-	if (m != PERPS_M_MARKETS && m != PERPS_M_TICKERS)
+	if (!lt_market_id(q))
 	{
-		if (!lt_market_id(q))
-			return perps_fail(ctx, PERPS_ERR_ARG, "lighter: a market id (from the markets list) is required");
-		id = q->market->native_symbol;
+		perps_fail(ctx, PERPS_ERR_ARG, "lighter: a market id (from the markets list) is required");
+		return NULL;
 	}
-	switch (m)
+	return q->market->native_symbol;
+}
+
+/* ---- build: one function a method ---- */
+
+/* the details of every order book: the markets, and all tickers */
+static int
+lt_build_markets(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	return lt_path(ctx, &reqs[0], LT_WEIGHT, "/api/v1/orderBookDetails") ? ctx->status : 1;
+}
+
+/* the details of one order book: its ticker, and its open interest */
+static int
+lt_build_ticker(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	const char *id = lt_id(ctx, q);
+
+	if (id == NULL)
+		return ctx->status;
+	return lt_path(ctx, &reqs[0], LT_WEIGHT, "/api/v1/orderBookDetails?market_id=%s", id) ? ctx->status : 1;
+}
+
+static int
+lt_build_orderbook(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	const char *id = lt_id(ctx, q);
+
+	if (id == NULL)
+		return ctx->status;
+	/* orders, not levels: ask for the most, the caller merges and cuts */
+	return lt_path(ctx, &reqs[0], LT_WEIGHT, "/api/v1/orderBookOrders?market_id=%s&limit=%d",
+				   id, LT_BOOK_MAX) ? ctx->status : 1;
+}
+
+static int
+lt_build_funding(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	if (lt_id(ctx, q) == NULL)
+		return ctx->status;
+	return lt_path(ctx, &reqs[0], LT_WEIGHT, "/api/v1/funding-rates") ? ctx->status : 1;
+}
+
+static int
+lt_build_funding_history(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	const char *id = lt_id(ctx, q);
+	int			rows = q->limit > 0 && q->limit < LT_FUNDING_PAGE ? q->limit : LT_FUNDING_PAGE;
+	int64_t		start,
+				end;
+
+	if (id == NULL)
+		return ctx->status;
+	/* seconds; hourly settlements */
+	if (q->since_us != PERPS_TS_NONE)
 	{
-		case PERPS_M_MARKETS:
-		case PERPS_M_TICKERS:
-			return lt_path(ctx, &reqs[0], LT_WEIGHT, "/api/v1/orderBookDetails") ? ctx->status : 1;
-
-		case PERPS_M_TICKER:
-		case PERPS_M_OPEN_INTEREST:
-			return lt_path(ctx, &reqs[0], LT_WEIGHT, "/api/v1/orderBookDetails?market_id=%s", id) ? ctx->status : 1;
-
-		case PERPS_M_ORDERBOOK:
-			{
-				/* orders, not levels: ask for the most, the caller merges and cuts */
-				return lt_path(ctx, &reqs[0], LT_WEIGHT, "/api/v1/orderBookOrders?market_id=%s&limit=%d",
-							   id, LT_BOOK_MAX) ? ctx->status : 1;
-			}
-
-		case PERPS_M_FUNDING:
-			return lt_path(ctx, &reqs[0], LT_WEIGHT, "/api/v1/funding-rates") ? ctx->status : 1;
-
-		case PERPS_M_FUNDING_HISTORY:
-			{
-				int			rows = q->limit > 0 && q->limit < LT_FUNDING_PAGE ? q->limit : LT_FUNDING_PAGE;
-				int64_t		start,
-							end;
-
-				/* seconds; hourly settlements */
-				if (q->since_us != PERPS_TS_NONE)
-				{
-					start = q->since_us / 1000000;
-					end = start + (int64_t) rows * 3600 - 1;
-					if (q->until_us != PERPS_TS_NONE && q->until_us / 1000000 < end)
-						end = q->until_us / 1000000;
-				}
-				else
-				{
-					end = q->until_us != PERPS_TS_NONE ? q->until_us / 1000000 : (int64_t) time(NULL);
-					start = end - (int64_t) rows * 3600 + 1;
-				}
-				if (end < start)
-					return perps_fail(ctx, PERPS_ERR_ARG, "lighter: since is after until");
-				return lt_path(ctx, &reqs[0], LT_WEIGHT,
-							   "/api/v1/fundings?market_id=%s&resolution=1h&start_timestamp=%lld&end_timestamp=%lld&count_back=%d",
-							   id, (long long) start, (long long) end, rows) ? ctx->status : 1;
-			}
-
-		case PERPS_M_KLINES:
-			{
-				const char *res = lt_resolution(q->interval);
-				int			rows = q->limit > 0 && q->limit < LT_KLINE_PAGE ? q->limit : LT_KLINE_PAGE;
-				int64_t		step,
-							start,
-							end;
-
-				if (res == NULL)
-					return perps_fail(ctx, PERPS_ERR_ARG, "lighter: unsupported kline interval \"%s\"",
-									  q->interval ? q->interval : "(null)");
-				step = (int64_t) perps_interval_seconds(res) * 1000;
-				if (q->since_us != PERPS_TS_NONE)
-				{
-					start = q->since_us / 1000;
-					end = start + rows * step - 1;
-					if (q->until_us != PERPS_TS_NONE && q->until_us / 1000 < end)
-						end = q->until_us / 1000;
-				}
-				else
-				{
-					end = q->until_us != PERPS_TS_NONE ? q->until_us / 1000 : (int64_t) time(NULL) * 1000;
-					start = end - rows * step + 1;
-				}
-				if (end < start)
-					return perps_fail(ctx, PERPS_ERR_ARG, "lighter: since is after until");
-				return lt_path(ctx, &reqs[0], LT_WEIGHT,
-							   "/api/v1/candlesticks?market_id=%s&resolution=%s&start_timestamp=%lld&end_timestamp=%lld&count_back=%d",
-							   id, res, (long long) start, (long long) end, rows) ? ctx->status : 1;
-			}
-
-		case PERPS_M_TRADES:
-			{
-				int			limit = q->limit > 0 && q->limit < LT_TRADES_PAGE ? q->limit : LT_TRADES_PAGE;
-
-				if (q->since_us != PERPS_TS_NONE || q->until_us != PERPS_TS_NONE)
-					return perps_fail(ctx, PERPS_UNSUPPORTED, "%s", LT_NO_TRADE_HISTORY);
-				return lt_path(ctx, &reqs[0], LT_WEIGHT_TRADES, "/api/v1/recentTrades?market_id=%s&limit=%d",
-							   id, limit) ? ctx->status : 1;
-			}
-
-		default:
-			return perps_fail(ctx, PERPS_UNSUPPORTED, "lighter: no public endpoint for this method");
+		start = q->since_us / 1000000;
+		end = start + (int64_t) rows * 3600 - 1;
+		if (q->until_us != PERPS_TS_NONE && q->until_us / 1000000 < end)
+			end = q->until_us / 1000000;
 	}
+	else
+	{
+		end = q->until_us != PERPS_TS_NONE ? q->until_us / 1000000 : (int64_t) time(NULL);
+		start = end - (int64_t) rows * 3600 + 1;
+	}
+	if (end < start)
+		return perps_fail(ctx, PERPS_ERR_ARG, "lighter: since is after until");
+	return lt_path(ctx, &reqs[0], LT_WEIGHT,
+				   "/api/v1/fundings?market_id=%s&resolution=1h&start_timestamp=%lld&end_timestamp=%lld&count_back=%d",
+				   id, (long long) start, (long long) end, rows) ? ctx->status : 1;
+}
+
+static int
+lt_build_klines(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	const char *id = lt_id(ctx, q);
+	const char *res = lt_resolution(q->interval);
+	int			rows = q->limit > 0 && q->limit < LT_KLINE_PAGE ? q->limit : LT_KLINE_PAGE;
+	int64_t		step,
+				start,
+				end;
+
+	if (id == NULL)
+		return ctx->status;
+	if (res == NULL)
+		return perps_fail(ctx, PERPS_ERR_ARG, "lighter: unsupported kline interval \"%s\"",
+						  q->interval ? q->interval : "(null)");
+	step = (int64_t) perps_interval_seconds(res) * 1000;
+	if (q->since_us != PERPS_TS_NONE)
+	{
+		start = q->since_us / 1000;
+		end = start + rows * step - 1;
+		if (q->until_us != PERPS_TS_NONE && q->until_us / 1000 < end)
+			end = q->until_us / 1000;
+	}
+	else
+	{
+		end = q->until_us != PERPS_TS_NONE ? q->until_us / 1000 : (int64_t) time(NULL) * 1000;
+		start = end - rows * step + 1;
+	}
+	if (end < start)
+		return perps_fail(ctx, PERPS_ERR_ARG, "lighter: since is after until");
+	return lt_path(ctx, &reqs[0], LT_WEIGHT,
+				   "/api/v1/candlesticks?market_id=%s&resolution=%s&start_timestamp=%lld&end_timestamp=%lld&count_back=%d",
+				   id, res, (long long) start, (long long) end, rows) ? ctx->status : 1;
+}
+
+static int
+lt_build_trades(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	const char *id = lt_id(ctx, q);
+	int			limit = q->limit > 0 && q->limit < LT_TRADES_PAGE ? q->limit : LT_TRADES_PAGE;
+
+	if (id == NULL)
+		return ctx->status;
+	if (q->since_us != PERPS_TS_NONE || q->until_us != PERPS_TS_NONE)
+		return perps_fail(ctx, PERPS_UNSUPPORTED, "%s", LT_NO_TRADE_HISTORY);
+	return lt_path(ctx, &reqs[0], LT_WEIGHT_TRADES, "/api/v1/recentTrades?market_id=%s&limit=%d",
+				   id, limit) ? ctx->status : 1;
 }
 
 /* ---- parsers ---- */
 
+/* PerpsAdapter.open_body: every answer carries "code" 200 */
 static PerpsStatus
-lt_open(PerpsCtx *ctx, const PerpsBody *b, struct json_object **root)
+lt_open(PerpsCtx *ctx, const PerpsBody *b, int i, struct json_object **root)
 {
 	struct json_object *code;
 	struct json_object *msg;
@@ -297,8 +326,10 @@ lt_is_perp(struct json_object *o)
 }
 
 static PerpsStatus
-lt_parse_markets(PerpsCtx *ctx, struct json_object *root, PerpsResult *out)
+lt_parse_markets(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+				 PerpsResult *out)
 {
+	struct json_object *root = docs[0];
 	struct json_object *arr;
 	size_t		n;
 	int			k = 0;
@@ -373,9 +404,10 @@ lt_ticker(PerpsCtx *ctx, struct json_object *o, PerpsTicker *t)
 	return ctx->status;
 }
 
+/* The tickers of the order book details: all (m PERPS_M_TICKERS), or the query's market's. */
 static PerpsStatus
-lt_parse_tickers(PerpsCtx *ctx, const PerpsQuery *q, PerpsMethod m, struct json_object *root,
-				 PerpsResult *out)
+lt_tickers(PerpsCtx *ctx, const PerpsQuery *q, PerpsMethod m, struct json_object *root,
+		   PerpsResult *out)
 {
 	struct json_object *arr;
 	size_t		n;
@@ -410,12 +442,27 @@ lt_parse_tickers(PerpsCtx *ctx, const PerpsQuery *q, PerpsMethod m, struct json_
 }
 
 static PerpsStatus
-lt_parse_oi(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *root, PerpsResult *out)
+lt_parse_ticker(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+				PerpsResult *out)
+{
+	return lt_tickers(ctx, q, PERPS_M_TICKER, docs[0], out);
+}
+
+static PerpsStatus
+lt_parse_tickers(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+				 PerpsResult *out)
+{
+	return lt_tickers(ctx, q, PERPS_M_TICKERS, docs[0], out);
+}
+
+static PerpsStatus
+lt_parse_open_interest(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+					   PerpsResult *out)
 {
 	PerpsResult tk;
 
 	memset(&tk, 0, sizeof(tk));
-	if (lt_parse_tickers(ctx, q, PERPS_M_TICKER, root, &tk))
+	if (lt_tickers(ctx, q, PERPS_M_TICKER, docs[0], &tk))
 		return ctx->status;
 	if (tk.u.tickers[0].open_interest == NULL)
 		return perps_fail(ctx, PERPS_ERR_SHAPE, "field \"open_interest\" is missing");
@@ -461,8 +508,10 @@ lt_orders(PerpsCtx *ctx, struct json_object *root, const char *key, int depth,
 }
 
 static PerpsStatus
-lt_parse_book(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *root, PerpsResult *out)
+lt_parse_orderbook(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+				   PerpsResult *out)
 {
+	struct json_object *root = docs[0];
 	PerpsBook  *bk = out->u.book = perps_alloc(ctx, sizeof(PerpsBook));
 
 	if (bk == NULL)
@@ -478,8 +527,10 @@ lt_parse_book(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *root, Perp
 }
 
 static PerpsStatus
-lt_parse_funding(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *root, PerpsResult *out)
+lt_parse_funding(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+				 PerpsResult *out)
 {
+	struct json_object *root = docs[0];
 	struct json_object *arr;
 	size_t		n;
 
@@ -521,9 +572,10 @@ lt_parse_funding(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *root, P
 }
 
 static PerpsStatus
-lt_parse_funding_history(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *root,
+lt_parse_funding_history(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
 						 PerpsResult *out)
 {
+	struct json_object *root = docs[0];
 	struct json_object *arr;
 	size_t		n;
 	int			rows = q->limit > 0 && q->limit < LT_FUNDING_PAGE ? q->limit : LT_FUNDING_PAGE;
@@ -590,8 +642,10 @@ lt_parse_funding_history(PerpsCtx *ctx, const PerpsQuery *q, struct json_object 
 }
 
 static PerpsStatus
-lt_parse_klines(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *root, PerpsResult *out)
+lt_parse_klines(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+				PerpsResult *out)
 {
+	struct json_object *root = docs[0];
 	struct json_object *arr;
 	size_t		n;
 	int			rows = q->limit > 0 && q->limit < LT_KLINE_PAGE ? q->limit : LT_KLINE_PAGE;
@@ -645,8 +699,10 @@ lt_parse_klines(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *root, Pe
 }
 
 static PerpsStatus
-lt_parse_trades(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *root, PerpsResult *out)
+lt_parse_trades(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+				PerpsResult *out)
 {
+	struct json_object *root = docs[0];
 	struct json_object *arr;
 	size_t		n;
 
@@ -676,60 +732,6 @@ lt_parse_trades(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *root, Pe
 	}
 	out->n = (int) n;
 	return PERPS_OK;
-}
-
-static PerpsStatus
-lt_parse(PerpsCtx *ctx, PerpsMethod m, const PerpsQuery *q, const PerpsBody *bodies, int nbodies,
-		 PerpsResult *out)
-{
-	struct json_object *root = NULL;
-	PerpsStatus st;
-
-	memset(out, 0, sizeof(*out));
-	out->method = m;
-	out->next_since_us = PERPS_TS_NONE;
-	out->next_until_us = PERPS_TS_NONE;
-	if (bodies == NULL || nbodies < 1)
-		return perps_fail(ctx, PERPS_ERR_ARG, "lighter: no response body");
-	if (m != PERPS_M_MARKETS && m != PERPS_M_TICKERS && !lt_market_id(q))
-		return perps_fail(ctx, PERPS_ERR_ARG, "lighter: a market id is required");
-	if (lt_open(ctx, &bodies[0], &root) != PERPS_OK)
-		return ctx->status;
-	switch (m)
-	{
-		case PERPS_M_MARKETS:
-			st = lt_parse_markets(ctx, root, out);
-			break;
-		case PERPS_M_TICKER:
-		case PERPS_M_TICKERS:
-			st = lt_parse_tickers(ctx, q, m, root, out);
-			break;
-		case PERPS_M_ORDERBOOK:
-			st = lt_parse_book(ctx, q, root, out);
-			break;
-		case PERPS_M_FUNDING:
-			st = lt_parse_funding(ctx, q, root, out);
-			break;
-		case PERPS_M_FUNDING_HISTORY:
-			st = lt_parse_funding_history(ctx, q, root, out);
-			break;
-		case PERPS_M_OPEN_INTEREST:
-			st = lt_parse_oi(ctx, q, root, out);
-			break;
-		case PERPS_M_KLINES:
-			st = lt_parse_klines(ctx, q, root, out);
-			break;
-		case PERPS_M_TRADES:
-			st = lt_parse_trades(ctx, q, root, out);
-			break;
-		default:
-			st = perps_fail(ctx, PERPS_UNSUPPORTED, "lighter: no public endpoint for this method");
-			break;
-	}
-	json_object_put(root);
-	if (st != PERPS_OK)
-		out->n = 0;
-	return st;
 }
 
 /* ---- the stream side: wss://mainnet.zklighter.elliot.ai/stream ----
@@ -1208,8 +1210,20 @@ const PerpsAdapter perps_adapter_lighter = {
 	.name = "lighter",
 	.native_symbol = lt_native_symbol,
 	.needs_markets = true,
-	.build = lt_build,
-	.parse = lt_parse,
+	.open_body = lt_open,
+	.methods = {
+		[PERPS_M_MARKETS] = {.build = lt_build_markets, .parse = lt_parse_markets},
+		[PERPS_M_TICKER] = {.build = lt_build_ticker, .parse = lt_parse_ticker},
+		/* the same request as the markets */
+		[PERPS_M_TICKERS] = {.build = lt_build_markets, .parse = lt_parse_tickers},
+		[PERPS_M_ORDERBOOK] = {.build = lt_build_orderbook, .parse = lt_parse_orderbook},
+		[PERPS_M_FUNDING] = {.build = lt_build_funding, .parse = lt_parse_funding},
+		[PERPS_M_FUNDING_HISTORY] = {.build = lt_build_funding_history, .parse = lt_parse_funding_history},
+		/* the same request as the ticker */
+		[PERPS_M_OPEN_INTEREST] = {.build = lt_build_ticker, .parse = lt_parse_open_interest},
+		[PERPS_M_KLINES] = {.build = lt_build_klines, .parse = lt_parse_klines},
+		[PERPS_M_TRADES] = {.build = lt_build_trades, .parse = lt_parse_trades},
+	},
 	.rate_limit = {.weight = 24000, .window_ms = 60000},
 	.max_kline_page = LT_KLINE_PAGE,
 	.max_funding_page = LT_FUNDING_PAGE,

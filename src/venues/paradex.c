@@ -126,116 +126,139 @@ px_cursor_arg(PerpsCtx *ctx, const PerpsQuery *q, char *buf, size_t len)
 	return PERPS_OK;
 }
 
-static int
-px_build(PerpsCtx *ctx, PerpsMethod m, const PerpsQuery *q, PerpsRequest *reqs)
+/* the native symbol of a query about one market, or NULL (with the error recorded) */
+static const char *
+px_symbol(PerpsCtx *ctx, const PerpsQuery *q)
 {
-	const char *sym = NULL;
+	if (q == NULL || q->market == NULL || !px_safe(q->market->native_symbol, 64))
+	{
+		perps_fail(ctx, PERPS_ERR_ARG, "paradex: a market with a valid native symbol is required");
+		return NULL;
+	}
+	return q->market->native_symbol;
+}
+
+/* ---- build: one function a method ---- */
+
+static int
+px_build_markets(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	return px_path(ctx, &reqs[0], "/v1/markets") ? ctx->status : 1;
+}
+
+static int
+px_build_tickers(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	return px_path(ctx, &reqs[0], "/v1/markets/summary?market=ALL") ? ctx->status : 1;
+}
+
+/* the market's summary: its ticker, funding rate and open interest */
+static int
+px_build_summary(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	const char *sym = px_symbol(ctx, q);
+
+	if (sym == NULL)
+		return ctx->status;
+	return px_path(ctx, &reqs[0], "/v1/markets/summary?market=%s", sym) ? ctx->status : 1;
+}
+
+static int
+px_build_orderbook(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	const char *sym = px_symbol(ctx, q);
+	int			depth = q->depth > 0 ? q->depth : 100;
+
+	if (sym == NULL)
+		return ctx->status;
+	return px_path(ctx, &reqs[0], "/v1/orderbook/%s?depth=%d", sym, depth) ? ctx->status : 1;
+}
+
+static int
+px_build_funding_history(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	const char *sym = px_symbol(ctx, q);
+	int			rows = q->limit <= 0 ? PX_PAGE_DEFAULT : q->limit < PX_PAGE ? q->limit : PX_PAGE;
 	char		cur[1200];
 	char		range[80];
+	size_t		k = 0;
 
-	if (m != PERPS_M_MARKETS && m != PERPS_M_TICKERS)
+	if (sym == NULL || px_cursor_arg(ctx, q, cur, sizeof(cur)))
+		return ctx->status;
+	range[0] = '\0';
+	if (q->since_us != PERPS_TS_NONE)
+		k += (size_t) snprintf(range + k, sizeof(range) - k, "&start_at=%lld",
+							   (long long) (q->since_us / 1000));
+	if (q->until_us != PERPS_TS_NONE)
+		snprintf(range + k, sizeof(range) - k, "&end_at=%lld",
+				 (long long) (q->until_us / 1000));
+	return px_path(ctx, &reqs[0], "/v1/funding/data?market=%s&page_size=%d%s%s",
+				   sym, rows, range, cur) ? ctx->status : 1;
+}
+
+static int
+px_build_klines(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	const char *sym = px_symbol(ctx, q);
+	int			secs = perps_interval_seconds(q->interval);
+	int			rows = q->limit > 0 && q->limit < PX_KLINE_SPAN ? q->limit : PX_KLINE_SPAN;
+	int64_t		step,
+				start,
+				end;
+
+	if (sym == NULL)
+		return ctx->status;
+	if (secs == 0 || secs > 3600)
+		return perps_fail(ctx, PERPS_ERR_ARG,
+						  "paradex: klines are served at 1, 5, 15, 30 and 60 minutes only, not \"%s\"",
+						  q->interval ? q->interval : "(null)");
+	step = (int64_t) secs * 1000;
+	if (q->since_us != PERPS_TS_NONE)
 	{
-		if (q == NULL || q->market == NULL || !px_safe(q->market->native_symbol, 64))
-			return perps_fail(ctx, PERPS_ERR_ARG, "paradex: a market with a valid native symbol is required");
-		sym = q->market->native_symbol;
+		start = q->since_us / 1000;
+		end = start + rows * step - 1;
+		if (q->until_us != PERPS_TS_NONE && q->until_us / 1000 < end)
+			end = q->until_us / 1000;
 	}
-	switch (m)
+	else
 	{
-		case PERPS_M_MARKETS:
-			return px_path(ctx, &reqs[0], "/v1/markets") ? ctx->status : 1;
-
-		case PERPS_M_TICKERS:
-			return px_path(ctx, &reqs[0], "/v1/markets/summary?market=ALL") ? ctx->status : 1;
-
-		case PERPS_M_TICKER:
-		case PERPS_M_FUNDING:
-		case PERPS_M_OPEN_INTEREST:
-			return px_path(ctx, &reqs[0], "/v1/markets/summary?market=%s", sym) ? ctx->status : 1;
-
-		case PERPS_M_ORDERBOOK:
-			{
-				int			depth = q->depth > 0 ? q->depth : 100;
-
-				return px_path(ctx, &reqs[0], "/v1/orderbook/%s?depth=%d", sym, depth) ? ctx->status : 1;
-			}
-
-		case PERPS_M_FUNDING_HISTORY:
-			{
-				int			rows = q->limit <= 0 ? PX_PAGE_DEFAULT : q->limit < PX_PAGE ? q->limit : PX_PAGE;
-				size_t		k = 0;
-
-				if (px_cursor_arg(ctx, q, cur, sizeof(cur)))
-					return ctx->status;
-				range[0] = '\0';
-				if (q->since_us != PERPS_TS_NONE)
-					k += (size_t) snprintf(range + k, sizeof(range) - k, "&start_at=%lld",
-										   (long long) (q->since_us / 1000));
-				if (q->until_us != PERPS_TS_NONE)
-					snprintf(range + k, sizeof(range) - k, "&end_at=%lld",
-							 (long long) (q->until_us / 1000));
-				return px_path(ctx, &reqs[0], "/v1/funding/data?market=%s&page_size=%d%s%s",
-							   sym, rows, range, cur) ? ctx->status : 1;
-			}
-
-		case PERPS_M_KLINES:
-			{
-				int			secs = perps_interval_seconds(q->interval);
-				int			rows = q->limit > 0 && q->limit < PX_KLINE_SPAN ? q->limit : PX_KLINE_SPAN;
-				int64_t		step,
-							start,
-							end;
-
-				if (secs == 0 || secs > 3600)
-					return perps_fail(ctx, PERPS_ERR_ARG,
-									  "paradex: klines are served at 1, 5, 15, 30 and 60 minutes only, not \"%s\"",
-									  q->interval ? q->interval : "(null)");
-				step = (int64_t) secs * 1000;
-				if (q->since_us != PERPS_TS_NONE)
-				{
-					start = q->since_us / 1000;
-					end = start + rows * step - 1;
-					if (q->until_us != PERPS_TS_NONE && q->until_us / 1000 < end)
-						end = q->until_us / 1000;
-				}
-				else
-				{
-					end = q->until_us != PERPS_TS_NONE ? q->until_us / 1000 : (int64_t) time(NULL) * 1000;
-					start = end - rows * step + 1;
-				}
-				if (end < start)
-					return perps_fail(ctx, PERPS_ERR_ARG, "paradex: since is after until");
-				return px_path(ctx, &reqs[0],
-							   "/v1/markets/klines?symbol=%s&resolution=%d&start_at=%lld&end_at=%lld",
-							   sym, secs / 60, (long long) start, (long long) end) ? ctx->status : 1;
-			}
-
-		case PERPS_M_TRADES:
-			{
-				int			rows = q->limit <= 0 ? PX_PAGE_DEFAULT : q->limit < PX_TRADES_PAGE ? q->limit : PX_TRADES_PAGE;
-				size_t		k = 0;
-
-				if (px_cursor_arg(ctx, q, cur, sizeof(cur)))
-					return ctx->status;
-				range[0] = '\0';
-				if (q->since_us != PERPS_TS_NONE)
-					k += (size_t) snprintf(range + k, sizeof(range) - k, "&start_at=%lld",
-										   (long long) (q->since_us / 1000 + (q->since_us % 1000 > 0)));
-				if (q->until_us != PERPS_TS_NONE)
-					snprintf(range + k, sizeof(range) - k, "&end_at=%lld",
-							 (long long) (q->until_us / 1000 - (q->until_us % 1000 < 0)));
-				return px_path(ctx, &reqs[0], "/v1/trades?market=%s&page_size=%d%s%s",
-							   sym, rows, range, cur) ? ctx->status : 1;
-			}
-
-		default:
-			return perps_fail(ctx, PERPS_UNSUPPORTED, "paradex: no public endpoint for this method");
+		end = q->until_us != PERPS_TS_NONE ? q->until_us / 1000 : (int64_t) time(NULL) * 1000;
+		start = end - rows * step + 1;
 	}
+	if (end < start)
+		return perps_fail(ctx, PERPS_ERR_ARG, "paradex: since is after until");
+	return px_path(ctx, &reqs[0],
+				   "/v1/markets/klines?symbol=%s&resolution=%d&start_at=%lld&end_at=%lld",
+				   sym, secs / 60, (long long) start, (long long) end) ? ctx->status : 1;
+}
+
+static int
+px_build_trades(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	const char *sym = px_symbol(ctx, q);
+	int			rows = q->limit <= 0 ? PX_PAGE_DEFAULT : q->limit < PX_TRADES_PAGE ? q->limit : PX_TRADES_PAGE;
+	char		cur[1200];
+	char		range[80];
+	size_t		k = 0;
+
+	if (sym == NULL || px_cursor_arg(ctx, q, cur, sizeof(cur)))
+		return ctx->status;
+	range[0] = '\0';
+	if (q->since_us != PERPS_TS_NONE)
+		k += (size_t) snprintf(range + k, sizeof(range) - k, "&start_at=%lld",
+							   (long long) (q->since_us / 1000 + (q->since_us % 1000 > 0)));
+	if (q->until_us != PERPS_TS_NONE)
+		snprintf(range + k, sizeof(range) - k, "&end_at=%lld",
+				 (long long) (q->until_us / 1000 - (q->until_us % 1000 < 0)));
+	return px_path(ctx, &reqs[0], "/v1/trades?market=%s&page_size=%d%s%s",
+				   sym, rows, range, cur) ? ctx->status : 1;
 }
 
 /* ---- parsers ---- */
 
+/* PerpsAdapter.open_body: errors are {"error": "NOT_FOUND", "message": "..."} */
 static PerpsStatus
-px_open(PerpsCtx *ctx, const PerpsBody *b, struct json_object **root)
+px_open(PerpsCtx *ctx, const PerpsBody *b, int i, struct json_object **root)
 {
 	*root = NULL;
 	if (perps_json_parse(ctx, b->data, b->len, root) != PERPS_OK)
@@ -307,8 +330,10 @@ px_global(PerpsCtx *ctx, const char *native)
 }
 
 static PerpsStatus
-px_parse_markets(PerpsCtx *ctx, struct json_object *root, PerpsResult *out)
+px_parse_markets(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+				 PerpsResult *out)
 {
+	struct json_object *root = docs[0];
 	struct json_object *arr;
 	size_t		n;
 	int			k = 0;
@@ -380,9 +405,10 @@ px_summary(PerpsCtx *ctx, struct json_object *o, PerpsTicker *t)
 	return PERPS_OK;
 }
 
+/* The summaries of all perpetuals (m PERPS_M_TICKERS), or the query's market's. */
 static PerpsStatus
-px_parse_tickers(PerpsCtx *ctx, const PerpsQuery *q, PerpsMethod m, struct json_object *root,
-				 PerpsResult *out)
+px_tickers(PerpsCtx *ctx, const PerpsQuery *q, PerpsMethod m, struct json_object *root,
+		   PerpsResult *out)
 {
 	struct json_object *arr;
 	size_t		n;
@@ -421,8 +447,24 @@ px_parse_tickers(PerpsCtx *ctx, const PerpsQuery *q, PerpsMethod m, struct json_
 }
 
 static PerpsStatus
-px_parse_funding(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *root, PerpsResult *out)
+px_parse_ticker(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+				PerpsResult *out)
 {
+	return px_tickers(ctx, q, PERPS_M_TICKER, docs[0], out);
+}
+
+static PerpsStatus
+px_parse_tickers(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+				 PerpsResult *out)
+{
+	return px_tickers(ctx, q, PERPS_M_TICKERS, docs[0], out);
+}
+
+static PerpsStatus
+px_parse_funding(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+				 PerpsResult *out)
+{
+	struct json_object *root = docs[0];
 	struct json_object *arr;
 	size_t		n;
 
@@ -454,12 +496,13 @@ px_parse_funding(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *root, P
 }
 
 static PerpsStatus
-px_parse_oi(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *root, PerpsResult *out)
+px_parse_open_interest(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+					   PerpsResult *out)
 {
 	PerpsResult tk;
 
 	memset(&tk, 0, sizeof(tk));
-	if (px_parse_tickers(ctx, q, PERPS_M_TICKER, root, &tk))
+	if (px_tickers(ctx, q, PERPS_M_TICKER, docs[0], &tk))
 		return ctx->status;
 	if (tk.u.tickers[0].open_interest == NULL)
 		return perps_fail(ctx, PERPS_ERR_SHAPE, "field \"open_interest\" is missing");
@@ -504,8 +547,10 @@ px_levels(PerpsCtx *ctx, struct json_object *root, const char *key, int depth,
 }
 
 static PerpsStatus
-px_parse_book(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *root, PerpsResult *out)
+px_parse_orderbook(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+				   PerpsResult *out)
 {
+	struct json_object *root = docs[0];
 	PerpsBook  *bk = out->u.book = perps_alloc(ctx, sizeof(PerpsBook));
 	struct json_object *mk = perps_json_get(root, "market");
 
@@ -526,8 +571,10 @@ px_parse_book(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *root, Perp
 }
 
 static PerpsStatus
-px_parse_funding_history(PerpsCtx *ctx, struct json_object *root, PerpsResult *out)
+px_parse_funding_history(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+						 PerpsResult *out)
 {
+	struct json_object *root = docs[0];
 	struct json_object *arr;
 	size_t		n;
 
@@ -554,8 +601,10 @@ px_parse_funding_history(PerpsCtx *ctx, struct json_object *root, PerpsResult *o
 }
 
 static PerpsStatus
-px_parse_klines(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *root, PerpsResult *out)
+px_parse_klines(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+				PerpsResult *out)
 {
+	struct json_object *root = docs[0];
 	struct json_object *arr;
 	size_t		n;
 	int64_t		step_us = (int64_t) perps_interval_seconds(q->interval) * 1000000;
@@ -600,8 +649,10 @@ px_parse_klines(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *root, Pe
 }
 
 static PerpsStatus
-px_parse_trades(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *root, PerpsResult *out)
+px_parse_trades(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+				PerpsResult *out)
 {
+	struct json_object *root = docs[0];
 	struct json_object *arr;
 	size_t		n;
 
@@ -634,62 +685,6 @@ px_parse_trades(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *root, Pe
 	out->n = (int) n;
 	return px_next(ctx, root, out);
 }
-
-static PerpsStatus
-px_parse(PerpsCtx *ctx, PerpsMethod m, const PerpsQuery *q, const PerpsBody *bodies, int nbodies,
-		 PerpsResult *out)
-{
-	struct json_object *root = NULL;
-	PerpsStatus st;
-
-	memset(out, 0, sizeof(*out));
-	out->method = m;
-	out->next_since_us = PERPS_TS_NONE;
-	out->next_until_us = PERPS_TS_NONE;
-	if (bodies == NULL || nbodies < 1)
-		return perps_fail(ctx, PERPS_ERR_ARG, "paradex: no response body");
-	if (m != PERPS_M_MARKETS && m != PERPS_M_TICKERS &&
-		(q == NULL || q->market == NULL || q->market->native_symbol == NULL))
-		return perps_fail(ctx, PERPS_ERR_ARG, "paradex: a market is required");
-	if (px_open(ctx, &bodies[0], &root) != PERPS_OK)
-		return ctx->status;
-	switch (m)
-	{
-		case PERPS_M_MARKETS:
-			st = px_parse_markets(ctx, root, out);
-			break;
-		case PERPS_M_TICKER:
-		case PERPS_M_TICKERS:
-			st = px_parse_tickers(ctx, q, m, root, out);
-			break;
-		case PERPS_M_ORDERBOOK:
-			st = px_parse_book(ctx, q, root, out);
-			break;
-		case PERPS_M_FUNDING:
-			st = px_parse_funding(ctx, q, root, out);
-			break;
-		case PERPS_M_FUNDING_HISTORY:
-			st = px_parse_funding_history(ctx, root, out);
-			break;
-		case PERPS_M_OPEN_INTEREST:
-			st = px_parse_oi(ctx, q, root, out);
-			break;
-		case PERPS_M_KLINES:
-			st = px_parse_klines(ctx, q, root, out);
-			break;
-		case PERPS_M_TRADES:
-			st = px_parse_trades(ctx, q, root, out);
-			break;
-		default:
-			st = perps_fail(ctx, PERPS_UNSUPPORTED, "paradex: no public endpoint for this method");
-			break;
-	}
-	json_object_put(root);
-	if (st != PERPS_OK)
-		out->n = 0;
-	return st;
-}
-
 
 /* ---- the stream side: wss://ws.api.prod.paradex.trade/v1?sbeSchemaId=1&sbeSchemaVersion=1 ----
  *
@@ -1392,8 +1387,18 @@ const PerpsAdapter perps_adapter_paradex = {
 	.name = "paradex",
 	.native_symbol = px_native_symbol,
 	.needs_markets = false,
-	.build = px_build,
-	.parse = px_parse,
+	.open_body = px_open,
+	.methods = {
+		[PERPS_M_MARKETS] = {.build = px_build_markets, .parse = px_parse_markets},
+		[PERPS_M_TICKER] = {.build = px_build_summary, .parse = px_parse_ticker},
+		[PERPS_M_TICKERS] = {.build = px_build_tickers, .parse = px_parse_tickers},
+		[PERPS_M_ORDERBOOK] = {.build = px_build_orderbook, .parse = px_parse_orderbook},
+		[PERPS_M_FUNDING] = {.build = px_build_summary, .parse = px_parse_funding},
+		[PERPS_M_FUNDING_HISTORY] = {.build = px_build_funding_history, .parse = px_parse_funding_history},
+		[PERPS_M_OPEN_INTEREST] = {.build = px_build_summary, .parse = px_parse_open_interest},
+		[PERPS_M_KLINES] = {.build = px_build_klines, .parse = px_parse_klines},
+		[PERPS_M_TRADES] = {.build = px_build_trades, .parse = px_parse_trades},
+	},
 	.rate_limit = {.weight = 1500, .window_ms = 60000},
 	.max_kline_page = PX_KLINE_SPAN,
 	.max_funding_page = PX_PAGE,
