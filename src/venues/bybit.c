@@ -40,7 +40,6 @@
 #define BYBIT_NO_TRADE_HISTORY \
 	"Bybit v5 serves only the most recent trades (/v5/market/recent-trade, at most 1000 for linear contracts): no trade history over a time range."
 
-#define BYBIT_MAX_ROWS 100000
 #define BYBIT_BOOK_MAX 500
 #define BYBIT_KLINE_PAGE 1000
 #define BYBIT_FUNDING_PAGE 200
@@ -143,25 +142,6 @@ bybit_interval(const char *interval)
 	return NULL;
 }
 
-/* µs -> ms, rounding a `since` up and an `until` down. */
-static int64_t
-us_to_ms_ceil(int64_t us)
-{
-	return us / 1000 + (us % 1000 > 0 ? 1 : 0);
-}
-
-static int64_t
-us_to_ms_floor(int64_t us)
-{
-	return us / 1000 - (us % 1000 < 0 ? 1 : 0);
-}
-
-static int
-page_size(const PerpsQuery *q, int max)
-{
-	return (q->limit > 0 && q->limit < max) ? q->limit : max;
-}
-
 /*
  * The [start, end] window (ms) of a history page, or no start when paging
  * backwards.  step_ms: the most a page of `page` rows can span.
@@ -176,7 +156,7 @@ bybit_window(PerpsCtx *ctx, const PerpsQuery *q, int page, int64_t step_ms,
 	{
 		if (q->until_us < 0)
 			return perps_fail(ctx, PERPS_ERR_ARG, "until is before 1970"), false;
-		*end = us_to_ms_floor(q->until_us);
+		*end = perps_us_to_ms_floor(q->until_us);
 	}
 	if (q->since_us != PERPS_TS_NONE)
 	{
@@ -184,7 +164,7 @@ bybit_window(PerpsCtx *ctx, const PerpsQuery *q, int page, int64_t step_ms,
 
 		if (q->since_us < 0)
 			return perps_fail(ctx, PERPS_ERR_ARG, "since is before 1970"), false;
-		*start = us_to_ms_ceil(q->since_us);
+		*start = perps_us_to_ms_ceil(q->since_us);
 		wend = *start + (int64_t) page * step_ms - 1;
 		if (*end == PERPS_TS_NONE || wend < *end)
 			*end = wend;
@@ -207,12 +187,7 @@ bybit_request(PerpsRequest *reqs)
 static const char *
 bybit_symbol(PerpsCtx *ctx, const PerpsQuery *q)
 {
-	if (q->market == NULL || !bybit_symbol_ok(q->market->native_symbol))
-	{
-		perps_fail(ctx, PERPS_ERR_ARG, "bybit needs a native symbol like BTCUSDT");
-		return NULL;
-	}
-	return q->market->native_symbol;
+	return perps_query_native(ctx, q, bybit_symbol_ok, "bybit", "a native symbol like BTCUSDT");
 }
 
 /* one request, if its path fit */
@@ -294,7 +269,7 @@ bybit_build_trades(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 		return perps_fail(ctx, PERPS_UNSUPPORTED, "%s", BYBIT_NO_TRADE_HISTORY);
 	return bybit_built(ctx, bybit_append(bybit_request(reqs),
 										 "/v5/market/recent-trade?category=linear&symbol=%s&limit=%d",
-										 sym, page_size(q, BYBIT_TRADES_PAGE)));
+										 sym, perps_page_size(q, BYBIT_TRADES_PAGE)));
 }
 
 static int
@@ -302,7 +277,7 @@ bybit_build_klines(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 {
 	const char *sym = bybit_symbol(ctx, q);
 	const char *iv = bybit_interval(q->interval);
-	int			page = page_size(q, BYBIT_KLINE_PAGE);
+	int			page = perps_page_size(q, BYBIT_KLINE_PAGE);
 	PerpsRequest *r = bybit_request(reqs);
 	int64_t		start,
 				end;
@@ -328,7 +303,7 @@ static int
 bybit_build_funding_history(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 {
 	const char *sym = bybit_symbol(ctx, q);
-	int			page = page_size(q, BYBIT_FUNDING_PAGE);
+	int			page = perps_page_size(q, BYBIT_FUNDING_PAGE);
 	PerpsRequest *r = bybit_request(reqs);
 	int64_t		start,
 				end;
@@ -407,24 +382,6 @@ bybit_result(PerpsCtx *ctx, struct json_object *doc, int64_t *time_us)
 	return perps_json_get(doc, "result");
 }
 
-/* result.list as an array, bounded. */
-static PerpsStatus
-bybit_list(PerpsCtx *ctx, struct json_object *result, struct json_object **list, size_t *n)
-{
-	if (perps_json_need(ctx, result, "list", json_type_array, list) != PERPS_OK)
-		return ctx->status;
-	*n = json_object_array_length(*list);
-	if (*n > BYBIT_MAX_ROWS)
-		return perps_fail(ctx, PERPS_ERR_SHAPE, "bybit list of %zu rows is too long", *n);
-	return PERPS_OK;
-}
-
-static bool
-str_eq(struct json_object *v, const char *s)
-{
-	return v && json_object_is_type(v, json_type_string) && strcmp(json_object_get_string(v), s) == 0;
-}
-
 /* Minutes (an integer) as hours in decimal text: 480 -> "8", 30 -> "0.5". */
 static const char *
 minutes_to_hours(PerpsCtx *ctx, int64_t minutes)
@@ -457,7 +414,7 @@ bybit_parse_markets(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *cons
 	size_t		n;
 	int			k = 0;
 
-	if (bybit_list(ctx, result, &list, &n) != PERPS_OK)
+	if (perps_need_array_field(ctx, result, "list", &list, &n) != PERPS_OK)
 		return ctx->status;
 	out->u.markets = perps_alloc_array(ctx, n, sizeof(PerpsMarket));
 	if (out->u.markets == NULL)
@@ -476,8 +433,8 @@ bybit_parse_markets(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *cons
 		if (!json_object_is_type(it, json_type_object))
 			return perps_fail(ctx, PERPS_ERR_SHAPE, "bybit instrument %zu is not an object", i);
 		/* USDT perpetuals only: dated futures and USDC perps share base coins */
-		if (!str_eq(perps_json_get(it, "contractType"), "LinearPerpetual") ||
-			!str_eq(perps_json_get(it, "quoteCoin"), BYBIT_QUOTE))
+		if (!perps_json_str_eq(perps_json_get(it, "contractType"), "LinearPerpetual") ||
+			!perps_json_str_eq(perps_json_get(it, "quoteCoin"), BYBIT_QUOTE))
 			continue;
 		if (perps_json_string(ctx, perps_json_get(it, "symbol"), "symbol", &mk->native_symbol) ||
 			perps_json_string(ctx, perps_json_get(it, "baseCoin"), "baseCoin", &base) ||
@@ -512,7 +469,7 @@ bybit_parse_markets(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *cons
 			if (ctx->status != PERPS_OK)
 				return ctx->status;
 		}
-		mk->active = str_eq(perps_json_get(it, "status"), "Trading");
+		mk->active = perps_json_str_eq(perps_json_get(it, "status"), "Trading");
 		k++;
 	}
 	out->n = k;
@@ -571,7 +528,7 @@ bybit_tickers(PerpsCtx *ctx, struct json_object *result, int64_t ts_us,
 	size_t		n;
 	int			k = 0;
 
-	if (bybit_list(ctx, result, &list, &n) != PERPS_OK)
+	if (perps_need_array_field(ctx, result, "list", &list, &n) != PERPS_OK)
 		return ctx->status;
 	out->u.tickers = perps_alloc_array(ctx, n, sizeof(PerpsTicker));
 	if (out->u.tickers == NULL)
@@ -580,7 +537,7 @@ bybit_tickers(PerpsCtx *ctx, struct json_object *result, int64_t ts_us,
 	{
 		struct json_object *it = json_object_array_get_idx(list, i);
 
-		if (want && !str_eq(perps_json_get(it, "symbol"), want))
+		if (want && !perps_json_str_eq(perps_json_get(it, "symbol"), want))
 			continue;
 		if (bybit_ticker_fields(ctx, it, ts_us, &out->u.tickers[k]) != PERPS_OK)
 			return ctx->status;
@@ -621,33 +578,6 @@ bybit_parse_ticker(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const
 }
 
 static PerpsStatus
-bybit_parse_levels(PerpsCtx *ctx, struct json_object *arr, const char *side, int maxn,
-				   PerpsLevel **levels, int *nlevels)
-{
-	size_t		n = json_object_array_length(arr);
-
-	if (n > BYBIT_MAX_ROWS)
-		return perps_fail(ctx, PERPS_ERR_SHAPE, "bybit book side of %zu levels", n);
-	if (maxn > 0 && n > (size_t) maxn)
-		n = (size_t) maxn;
-	*levels = perps_alloc_array(ctx, n, sizeof(PerpsLevel));
-	if (*levels == NULL)
-		return ctx->status;
-	for (size_t i = 0; i < n; i++)
-	{
-		struct json_object *lv = json_object_array_get_idx(arr, i);
-
-		if (!json_object_is_type(lv, json_type_array) || json_object_array_length(lv) < 2)
-			return perps_fail(ctx, PERPS_ERR_SHAPE, "bybit %s level %zu is not [price, size]", side, i);
-		if (perps_json_decimal(ctx, json_object_array_get_idx(lv, 0), "price", &(*levels)[i].price) ||
-			perps_json_decimal(ctx, json_object_array_get_idx(lv, 1), "size", &(*levels)[i].qty))
-			return ctx->status;
-	}
-	*nlevels = (int) n;
-	return PERPS_OK;
-}
-
-static PerpsStatus
 bybit_parse_orderbook(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
 					  PerpsResult *out)
 {
@@ -671,8 +601,8 @@ bybit_parse_orderbook(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *co
 			return ctx->status;
 		bk->has_seq = true;
 	}
-	if (bybit_parse_levels(ctx, b, "bid", q->depth, &bk->bids, &bk->nbids) ||
-		bybit_parse_levels(ctx, a, "ask", q->depth, &bk->asks, &bk->nasks))
+	if (perps_parse_levels(ctx, b, "bid", q->depth, &bk->bids, &bk->nbids) ||
+		perps_parse_levels(ctx, a, "ask", q->depth, &bk->asks, &bk->nasks))
 		return ctx->status;
 	out->u.book = bk;
 	out->n = 1;
@@ -692,10 +622,10 @@ bybit_parse_funding(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *cons
 	PerpsFunding *f;
 	size_t		n;
 
-	if (bybit_list(ctx, result, &list, &n) != PERPS_OK)
+	if (perps_need_array_field(ctx, result, "list", &list, &n) != PERPS_OK)
 		return ctx->status;
 	for (size_t i = 0; i < n && it == NULL; i++)
-		if (str_eq(perps_json_get(json_object_array_get_idx(list, i), "symbol"), want))
+		if (perps_json_str_eq(perps_json_get(json_object_array_get_idx(list, i), "symbol"), want))
 			it = json_object_array_get_idx(list, i);
 	if (it == NULL)
 		return perps_fail(ctx, PERPS_ERR_NOT_FOUND, "bybit returned no ticker for %s", want);
@@ -713,8 +643,8 @@ bybit_parse_funding(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *cons
 		return ctx->status;
 	f->next_funding_time_us = PERPS_TS_NONE;
 	if (perps_json_get(it, "nextFundingTime") != NULL &&
-		!str_eq(perps_json_get(it, "nextFundingTime"), "") &&
-		!str_eq(perps_json_get(it, "nextFundingTime"), "0") &&
+		!perps_json_str_eq(perps_json_get(it, "nextFundingTime"), "") &&
+		!perps_json_str_eq(perps_json_get(it, "nextFundingTime"), "0") &&
 		perps_json_ts_field(ctx, it, "nextFundingTime", PERPS_MS, &f->next_funding_time_us))
 		return ctx->status;
 	/* fundingIntervalHour: in newer REST answers and in the stream */
@@ -723,33 +653,6 @@ bybit_parse_funding(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *cons
 	out->u.funding = f;
 	out->n = 1;
 	return PERPS_OK;
-}
-
-static int
-cmp_funding(const void *a, const void *b)
-{
-	int64_t		x = ((const PerpsFunding *) a)->funding_time_us;
-	int64_t		y = ((const PerpsFunding *) b)->funding_time_us;
-
-	return (x > y) - (x < y);
-}
-
-static int
-cmp_kline(const void *a, const void *b)
-{
-	int64_t		x = ((const PerpsKline *) a)->open_time_us;
-	int64_t		y = ((const PerpsKline *) b)->open_time_us;
-
-	return (x > y) - (x < y);
-}
-
-static int
-cmp_trade(const void *a, const void *b)
-{
-	int64_t		x = ((const PerpsTrade *) a)->ts_us;
-	int64_t		y = ((const PerpsTrade *) b)->ts_us;
-
-	return (x > y) - (x < y);
 }
 
 /*
@@ -772,7 +675,7 @@ bybit_paging(const PerpsQuery *q, int page, int64_t step_ms, int n, int64_t olde
 	{
 		/* forward windows */
 		bool		more = (q->until_us != PERPS_TS_NONE) ?
-			end < us_to_ms_floor(q->until_us) : n > 0;
+			end < perps_us_to_ms_floor(q->until_us) : n > 0;
 
 		if (more)
 		{
@@ -795,9 +698,9 @@ bybit_parse_funding_history(PerpsCtx *ctx, const PerpsQuery *q, struct json_obje
 	struct json_object *result = perps_json_get(docs[0], "result");
 	struct json_object *list;
 	size_t		n;
-	int			page = page_size(q, BYBIT_FUNDING_PAGE);
+	int			page = perps_page_size(q, BYBIT_FUNDING_PAGE);
 
-	if (bybit_list(ctx, result, &list, &n) != PERPS_OK)
+	if (perps_need_array_field(ctx, result, "list", &list, &n) != PERPS_OK)
 		return ctx->status;
 	out->u.funding = perps_alloc_array(ctx, n, sizeof(PerpsFunding));
 	if (out->u.funding == NULL)
@@ -814,7 +717,7 @@ bybit_parse_funding_history(PerpsCtx *ctx, const PerpsQuery *q, struct json_obje
 			return ctx->status;
 		f->next_funding_time_us = PERPS_TS_NONE;
 	}
-	qsort(out->u.funding, n, sizeof(PerpsFunding), cmp_funding);
+	qsort(out->u.funding, n, sizeof(PerpsFunding), perps_cmp_funding);
 	out->n = (int) n;
 	if (out->n > page)
 		out->n = page;
@@ -832,7 +735,7 @@ bybit_parse_open_interest(PerpsCtx *ctx, const PerpsQuery *q, struct json_object
 	size_t		n;
 	PerpsOpenInterest *oi;
 
-	if (bybit_list(ctx, result, &list, &n) != PERPS_OK)
+	if (perps_need_array_field(ctx, result, "list", &list, &n) != PERPS_OK)
 		return ctx->status;
 	if (n == 0)
 		return perps_fail(ctx, PERPS_ERR_NOT_FOUND, "bybit returned no open interest");
@@ -858,13 +761,13 @@ bybit_parse_klines(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const
 	struct json_object *result = perps_json_get(docs[0], "result");
 	struct json_object *list;
 	size_t		n;
-	int			page = page_size(q, BYBIT_KLINE_PAGE);
+	int			page = perps_page_size(q, BYBIT_KLINE_PAGE);
 	int64_t		iv_us = (int64_t) perps_interval_seconds(q->interval) * 1000000;
 
 	if (iv_us <= 0)
 		return perps_fail(ctx, PERPS_ERR_ARG, "bybit has no kline interval \"%s\"",
 						  q->interval ? q->interval : "(null)");
-	if (bybit_list(ctx, result, &list, &n) != PERPS_OK)
+	if (perps_need_array_field(ctx, result, "list", &list, &n) != PERPS_OK)
 		return ctx->status;
 	out->u.klines = perps_alloc_array(ctx, n, sizeof(PerpsKline));
 	if (out->u.klines == NULL)
@@ -875,21 +778,14 @@ bybit_parse_klines(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const
 		PerpsKline *k = &out->u.klines[i];
 
 		/* [startTime, open, high, low, close, volume, turnover] */
-		if (!json_object_is_type(row, json_type_array) || json_object_array_length(row) < 7)
-			return perps_fail(ctx, PERPS_ERR_SHAPE, "bybit kline %zu is not a 7-element array", i);
-		if (perps_json_ts(ctx, json_object_array_get_idx(row, 0), PERPS_MS, "kline start", &k->open_time_us) ||
-			perps_json_decimal(ctx, json_object_array_get_idx(row, 1), "open", &k->open) ||
-			perps_json_decimal(ctx, json_object_array_get_idx(row, 2), "high", &k->high) ||
-			perps_json_decimal(ctx, json_object_array_get_idx(row, 3), "low", &k->low) ||
-			perps_json_decimal(ctx, json_object_array_get_idx(row, 4), "close", &k->close) ||
-			perps_json_decimal(ctx, json_object_array_get_idx(row, 5), "volume", &k->volume) ||
+		if (perps_parse_kline_row(ctx, row, i, 7, k) ||
 			perps_json_decimal(ctx, json_object_array_get_idx(row, 6), "turnover", &k->turnover))
 			return ctx->status;
 		k->close_time_us = k->open_time_us + iv_us - 1000;	/* last ms of the bar */
 		k->trade_count = -1;
 	}
 	/* Bybit sends newest first */
-	qsort(out->u.klines, n, sizeof(PerpsKline), cmp_kline);
+	qsort(out->u.klines, n, sizeof(PerpsKline), perps_cmp_kline);
 	out->n = (int) n;
 	if (out->n > page)
 		out->n = page;
@@ -901,43 +797,15 @@ static PerpsStatus
 bybit_parse_trades(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
 				   PerpsResult *out)
 {
+	static const PerpsTradeKeys keys = {"execId", "price", "size", "time", "side", "Buy", "Sell"};
 	struct json_object *result = perps_json_get(docs[0], "result");
 	struct json_object *list;
 	size_t		n;
 
-	if (bybit_list(ctx, result, &list, &n) != PERPS_OK)
+	if (perps_need_array_field(ctx, result, "list", &list, &n) ||
+		perps_parse_trades(ctx, list, n, &keys, out))
 		return ctx->status;
-	out->u.trades = perps_alloc_array(ctx, n, sizeof(PerpsTrade));
-	if (out->u.trades == NULL)
-		return ctx->status;
-	for (size_t i = 0; i < n; i++)
-	{
-		struct json_object *it = json_object_array_get_idx(list, i);
-		struct json_object *side = perps_json_get(it, "side");
-		PerpsTrade *t = &out->u.trades[i];
-
-		if (!json_object_is_type(it, json_type_object))
-			return perps_fail(ctx, PERPS_ERR_SHAPE, "bybit trade %zu is not an object", i);
-		if (perps_json_id(ctx, perps_json_get(it, "execId"), "execId", &t->trade_id) ||
-			perps_json_decimal_field(ctx, it, "price", true, &t->price) ||
-			perps_json_decimal_field(ctx, it, "size", true, &t->qty) ||
-			perps_json_ts_field(ctx, it, "time", PERPS_MS, &t->ts_us))
-			return ctx->status;
-		if (str_eq(side, "Buy"))
-			t->is_buy = true;
-		else if (str_eq(side, "Sell"))
-			t->is_buy = false;
-		else
-			return perps_fail(ctx, PERPS_ERR_SHAPE, "bybit trade side is neither Buy nor Sell");
-	}
-	qsort(out->u.trades, n, sizeof(PerpsTrade), cmp_trade);
-	out->n = (int) n;
-	if (q->limit > 0 && out->n > q->limit)
-	{
-		/* keep the newest */
-		out->u.trades += out->n - q->limit;
-		out->n = q->limit;
-	}
+	perps_newest_trades(out, q->limit);
 	return PERPS_OK;
 }
 
@@ -1039,20 +907,6 @@ bybit_ws_resync(PerpsCtx *ctx, const char *native, PerpsWsMessage *out)
 }
 
 static PerpsStatus
-bybit_ws_levels(PerpsCtx *ctx, struct json_object *data, const char *key, const char *side,
-				PerpsLevel **levels, int *n)
-{
-	struct json_object *arr;
-
-	if (perps_json_need(ctx, data, key, json_type_array, &arr) != PERPS_OK)
-		return ctx->status;
-	if (json_object_array_length(arr) > BYBIT_WS_MAX_LEVELS)
-		return perps_fail(ctx, PERPS_ERR_SHAPE, "bybit book frame has %zu %s levels",
-						  json_object_array_length(arr), side);
-	return bybit_parse_levels(ctx, arr, side, 0, levels, n);
-}
-
-static PerpsStatus
 bybit_ws_book(PerpsCtx *ctx, struct json_object *root, bool snapshot, PerpsStreamEvent *ev)
 {
 	struct json_object *data;
@@ -1061,13 +915,16 @@ bybit_ws_book(PerpsCtx *ctx, struct json_object *root, bool snapshot, PerpsStrea
 	if (perps_json_need(ctx, root, "data", json_type_object, &data) != PERPS_OK ||
 		perps_json_string(ctx, perps_json_get(data, "s"), "s", &ev->native_symbol) != PERPS_OK ||
 		perps_json_int64_field(ctx, data, "u", &ev->seq) != PERPS_OK ||
-		bybit_ws_levels(ctx, data, "b", "bid", &ev->bids, &ev->nbids) != PERPS_OK ||
-		bybit_ws_levels(ctx, data, "a", "ask", &ev->asks, &ev->nasks) != PERPS_OK)
+		perps_ws_levels(ctx, "bybit", data, "b", "bid", BYBIT_WS_MAX_LEVELS, &ev->bids, &ev->nbids) != PERPS_OK ||
+		perps_ws_levels(ctx, "bybit", data, "a", "ask", BYBIT_WS_MAX_LEVELS, &ev->asks, &ev->nasks) != PERPS_OK)
 		return ctx->status;
 	/* u = 1: the service restarted and this is a new snapshot, whatever the type says */
 	ev->snapshot = snapshot || ev->seq == 1;
 	return PERPS_OK;
 }
+
+/* publicTrade: i, p, v, T, S */
+static const PerpsTradeKeys bybit_ws_trade_keys = {"i", "p", "v", "T", "S", "Buy", "Sell"};
 
 static PerpsStatus
 bybit_ws_trades(PerpsCtx *ctx, struct json_object *root, PerpsStreamEvent *ev)
@@ -1087,27 +944,15 @@ bybit_ws_trades(PerpsCtx *ctx, struct json_object *root, PerpsStreamEvent *ev)
 	for (size_t i = 0; i < n; i++)
 	{
 		struct json_object *it = json_object_array_get_idx(data, i);
-		struct json_object *side = perps_json_get(it, "S");
 		PerpsTrade *t = &ev->trades[i];
 		const char *sym;
 
-		if (!json_object_is_type(it, json_type_object))
-			return perps_fail(ctx, PERPS_ERR_SHAPE, "bybit trade %zu is not an object", i);
-		if (perps_json_string(ctx, perps_json_get(it, "s"), "s", &sym) ||
-			perps_json_id(ctx, perps_json_get(it, "i"), "i", &t->trade_id) ||
-			perps_json_decimal_field(ctx, it, "p", true, &t->price) ||
-			perps_json_decimal_field(ctx, it, "v", true, &t->qty) ||
-			perps_json_ts_field(ctx, it, "T", PERPS_MS, &t->ts_us))
+		if (perps_parse_trade(ctx, it, i, &bybit_ws_trade_keys, t) ||
+			perps_json_string(ctx, perps_json_get(it, "s"), "s", &sym))
 			return ctx->status;
 		if (strcmp(sym, ev->native_symbol) != 0)
 			return perps_fail(ctx, PERPS_ERR_SHAPE, "bybit trade of %.40s in the topic of %.40s",
 							  sym, ev->native_symbol);
-		if (str_eq(side, "Buy"))
-			t->is_buy = true;
-		else if (str_eq(side, "Sell"))
-			t->is_buy = false;
-		else
-			return perps_fail(ctx, PERPS_ERR_SHAPE, "bybit trade side is neither Buy nor Sell");
 		if (t->trade_id[0] == '\0' || strlen(t->trade_id) > 128)
 			return perps_fail(ctx, PERPS_ERR_SHAPE, "bybit trade id is empty or too long");
 	}
@@ -1137,7 +982,7 @@ bybit_ws_ticker(PerpsCtx *ctx, struct json_object *root, bool snapshot, PerpsStr
 		perps_json_decimal_field(ctx, data, "prevPrice24h", false, &ev->prev_price_24h) != PERPS_OK)
 		return ctx->status;
 	if ((v = perps_json_get(data, "nextFundingTime")) != NULL &&
-		!str_eq(v, "") && !str_eq(v, "0") &&
+		!perps_json_str_eq(v, "") && !perps_json_str_eq(v, "0") &&
 		perps_json_ts(ctx, v, PERPS_MS, "nextFundingTime", &ev->next_funding_time_us) != PERPS_OK)
 		return ctx->status;
 	return PERPS_OK;
@@ -1195,9 +1040,9 @@ bybit_ws_parse(PerpsCtx *ctx, const char *data, size_t len, bool binary, PerpsSt
 
 	{
 		struct json_object *type = perps_json_get(root, "type");
-		bool		snapshot = str_eq(type, "snapshot");
+		bool		snapshot = perps_json_str_eq(type, "snapshot");
 
-		if (!snapshot && !str_eq(type, "delta"))
+		if (!snapshot && !perps_json_str_eq(type, "delta"))
 		{
 			perps_fail(ctx, PERPS_ERR_SHAPE, "bybit frame type is neither snapshot nor delta");
 			goto done;
@@ -1219,23 +1064,9 @@ bybit_ws_parse(PerpsCtx *ctx, const char *data, size_t len, bool binary, PerpsSt
 		}
 	}
 one:
-	out->events = ev;
-	out->nevents = 1;
+	return perps_ws_json_end_one(ctx, root, ev, out);
 done:
 	return perps_ws_json_end(ctx, root, out);
-}
-
-/* Deltas continue u one by one; a snapshot (or u = 1) replaces the book. */
-static PerpsSeqCheck
-bybit_ws_seq_rule(bool have_book, int64_t last_seq, const PerpsStreamEvent *ev)
-{
-	if (ev->snapshot)
-		return PERPS_SEQ_RESET;
-	if (!have_book || ev->seq <= last_seq)
-		return PERPS_SEQ_STALE;
-	if (last_seq < INT64_MAX && ev->seq == last_seq + 1)
-		return PERPS_SEQ_APPLY;
-	return PERPS_SEQ_GAP;
 }
 
 static const PerpsStreamAdapter bybit_stream = {
@@ -1247,7 +1078,7 @@ static const PerpsStreamAdapter bybit_stream = {
 	.subscribe = bybit_ws_subscribe,
 	.resync = bybit_ws_resync,
 	.parse_frame = bybit_ws_parse,
-	.seq_rule = bybit_ws_seq_rule,
+	.seq_rule = perps_seq_snapshot_then_next,	/* u one by one; u = 1 is a snapshot */
 };
 
 const PerpsAdapter perps_adapter_bybit = {

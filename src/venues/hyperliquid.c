@@ -51,7 +51,6 @@
 #define HL_NO_TRADE_HISTORY \
 	"Hyperliquid serves only the most recent trades (info type recentTrades): no trade history over a time range."
 
-#define HL_MAX_ROWS 100000
 #define HL_PAGE 500				/* rows per time-range response */
 #define HL_BOOK_LEVELS 20
 #define HL_TRADES_PAGE 500
@@ -113,24 +112,6 @@ hl_body(PerpsCtx *ctx, PerpsRequest *r, int weight, const char *fmt,...)
 	return r->body != NULL;
 }
 
-static int64_t
-us_to_ms_ceil(int64_t us)
-{
-	return us / 1000 + (us % 1000 > 0 ? 1 : 0);
-}
-
-static int64_t
-us_to_ms_floor(int64_t us)
-{
-	return us / 1000 - (us % 1000 < 0 ? 1 : 0);
-}
-
-static int
-page_size(const PerpsQuery *q, int max)
-{
-	return (q->limit > 0 && q->limit < max) ? q->limit : max;
-}
-
 /*
  * The [start, end] window (ms) of a history page; *forward says which way
  * the next page lies.  startTime is mandatory on this venue, so without
@@ -152,8 +133,8 @@ hl_window(PerpsCtx *ctx, const PerpsQuery *q, int page, int64_t step_ms,
 	{
 		/* the venue answers the oldest 500 from startTime: page on from the last */
 		*forward = true;
-		*start = us_to_ms_ceil(q->since_us);
-		*end = q->until_us != PERPS_TS_NONE ? us_to_ms_floor(q->until_us)
+		*start = perps_us_to_ms_ceil(q->since_us);
+		*end = q->until_us != PERPS_TS_NONE ? perps_us_to_ms_floor(q->until_us)
 			: (int64_t) time(NULL) * 1000;
 		if (*end < *start)
 		{
@@ -164,7 +145,7 @@ hl_window(PerpsCtx *ctx, const PerpsQuery *q, int page, int64_t step_ms,
 	else
 	{
 		*forward = false;
-		*end = q->until_us != PERPS_TS_NONE ? us_to_ms_floor(q->until_us)
+		*end = q->until_us != PERPS_TS_NONE ? perps_us_to_ms_floor(q->until_us)
 			: (int64_t) time(NULL) * 1000;
 		*start = *end - span + 1;
 		if (*start < 0)
@@ -177,12 +158,7 @@ hl_window(PerpsCtx *ctx, const PerpsQuery *q, int page, int64_t step_ms,
 static const char *
 hl_coin(PerpsCtx *ctx, const PerpsQuery *q)
 {
-	if (q->market == NULL || !hl_coin_ok(q->market->native_symbol))
-	{
-		perps_fail(ctx, PERPS_ERR_ARG, "hyperliquid needs a coin name like BTC");
-		return NULL;
-	}
-	return q->market->native_symbol;
+	return perps_query_native(ctx, q, hl_coin_ok, "hyperliquid", "a coin name like BTC");
 }
 
 /* ---- build: one function a method ---- */
@@ -247,7 +223,7 @@ hl_build_klines(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 {
 	const char *coin = hl_coin(ctx, q);
 	int			secs = perps_interval_seconds(q->interval);
-	int			page = page_size(q, HL_PAGE);
+	int			page = perps_page_size(q, HL_PAGE);
 	int64_t		start,
 				end;
 	bool		fwd;
@@ -270,7 +246,7 @@ static int
 hl_build_funding_history(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 {
 	const char *coin = hl_coin(ctx, q);
-	int			page = page_size(q, HL_PAGE);
+	int			page = perps_page_size(q, HL_PAGE);
 	int64_t		start,
 				end;
 	bool		fwd;
@@ -286,6 +262,13 @@ hl_build_funding_history(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 }
 
 /* ---- parsing ---- */
+
+/*
+ * A trade, in recentTrades and on the trades channel: tid (may exceed
+ * 2^53), px, sz, time (ms), side the aggressor's: B (bid) bought, A (ask)
+ * sold.
+ */
+static const PerpsTradeKeys hl_trade_keys = {"tid", "px", "sz", "time", "side", "B", "A"};
 
 /* true when the body is the JSON literal null (what l2Book says for an unknown coin) */
 static bool
@@ -324,24 +307,6 @@ hl_open(PerpsCtx *ctx, const PerpsBody *b, const char *what, struct json_object 
 	return perps_json_parse(ctx, b->data, b->len, root);
 }
 
-static bool
-str_eq(struct json_object *v, const char *s)
-{
-	return v && json_object_is_type(v, json_type_string) && strcmp(json_object_get_string(v), s) == 0;
-}
-
-/* An array, bounded. */
-static PerpsStatus
-hl_array(PerpsCtx *ctx, struct json_object *v, const char *what, size_t *n)
-{
-	if (v == NULL || !json_object_is_type(v, json_type_array))
-		return perps_fail(ctx, PERPS_ERR_SHAPE, "hyperliquid %s is not an array", what);
-	*n = json_object_array_length(v);
-	if (*n > HL_MAX_ROWS)
-		return perps_fail(ctx, PERPS_ERR_SHAPE, "hyperliquid %s has %zu rows", what, *n);
-	return PERPS_OK;
-}
-
 static PerpsStatus
 hl_parse_markets(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
 				 PerpsResult *out)
@@ -351,7 +316,7 @@ hl_parse_markets(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *
 	size_t		n;
 
 	if (perps_json_need(ctx, root, "universe", json_type_array, &uni) ||
-		hl_array(ctx, uni, "universe", &n))
+		perps_need_array(ctx, uni, "universe", &n))
 		return ctx->status;
 	out->u.markets = perps_alloc_array(ctx, n, sizeof(PerpsMarket));
 	if (out->u.markets == NULL)
@@ -403,14 +368,14 @@ hl_ctxs(PerpsCtx *ctx, struct json_object *root, const char *coin,
 				nc;
 
 	*idx = -1;
-	if (hl_array(ctx, root, "metaAndAssetCtxs", &nu))
+	if (perps_need_array(ctx, root, "metaAndAssetCtxs", &nu))
 		return ctx->status;
 	if (nu != 2)
 		return perps_fail(ctx, PERPS_ERR_SHAPE, "hyperliquid metaAndAssetCtxs is not [meta, ctxs]");
 	meta = json_object_array_get_idx(root, 0);
 	*ctxs = json_object_array_get_idx(root, 1);
 	if (perps_json_need(ctx, meta, "universe", json_type_array, uni) ||
-		hl_array(ctx, *uni, "universe", &nu) || hl_array(ctx, *ctxs, "asset contexts", &nc))
+		perps_need_array(ctx, *uni, "universe", &nu) || perps_need_array(ctx, *ctxs, "asset contexts", &nc))
 		return ctx->status;
 	if (nu != nc)
 		return perps_fail(ctx, PERPS_ERR_SHAPE, "hyperliquid sent %zu markets but %zu asset contexts",
@@ -419,7 +384,7 @@ hl_ctxs(PerpsCtx *ctx, struct json_object *root, const char *coin,
 	if (coin)
 	{
 		for (size_t i = 0; i < nu; i++)
-			if (str_eq(perps_json_get(json_object_array_get_idx(*uni, i), "name"), coin))
+			if (perps_json_str_eq(perps_json_get(json_object_array_get_idx(*uni, i), "name"), coin))
 			{
 				*idx = (int) i;
 				break;
@@ -473,7 +438,7 @@ hl_parse_levels(PerpsCtx *ctx, struct json_object *arr, const char *side, int ma
 {
 	size_t		n;
 
-	if (hl_array(ctx, arr, side, &n))
+	if (perps_need_array(ctx, arr, side, &n))
 		return ctx->status;
 	if (maxn > 0 && n > (size_t) maxn)
 		n = (size_t) maxn;
@@ -502,7 +467,7 @@ hl_parse_book(PerpsCtx *ctx, struct json_object *root, const char *coin, int dep
 
 	if (!json_object_is_type(root, json_type_object))
 		return perps_fail(ctx, PERPS_ERR_SHAPE, "hyperliquid l2Book is not an object");
-	if (perps_json_get(root, "coin") != NULL && !str_eq(perps_json_get(root, "coin"), coin))
+	if (perps_json_get(root, "coin") != NULL && !perps_json_str_eq(perps_json_get(root, "coin"), coin))
 		return perps_fail(ctx, PERPS_ERR_SHAPE, "hyperliquid l2Book is for another coin");
 	bk = perps_alloc(ctx, sizeof(PerpsBook));
 	if (bk == NULL)
@@ -517,33 +482,6 @@ hl_parse_book(PerpsCtx *ctx, struct json_object *root, const char *coin, int dep
 		return ctx->status;
 	*out = bk;
 	return PERPS_OK;
-}
-
-static int
-cmp_funding(const void *a, const void *b)
-{
-	int64_t		x = ((const PerpsFunding *) a)->funding_time_us;
-	int64_t		y = ((const PerpsFunding *) b)->funding_time_us;
-
-	return (x > y) - (x < y);
-}
-
-static int
-cmp_kline(const void *a, const void *b)
-{
-	int64_t		x = ((const PerpsKline *) a)->open_time_us;
-	int64_t		y = ((const PerpsKline *) b)->open_time_us;
-
-	return (x > y) - (x < y);
-}
-
-static int
-cmp_trade(const void *a, const void *b)
-{
-	int64_t		x = ((const PerpsTrade *) a)->ts_us;
-	int64_t		y = ((const PerpsTrade *) b)->ts_us;
-
-	return (x > y) - (x < y);
 }
 
 /*
@@ -614,7 +552,7 @@ hl_parse_funding_history(PerpsCtx *ctx, const PerpsQuery *q, struct json_object 
 	int			kept;
 	void	   *p;
 
-	if (hl_array(ctx, root, "fundingHistory", &n))
+	if (perps_need_array(ctx, root, "fundingHistory", &n))
 		return ctx->status;
 	rows = perps_alloc_array(ctx, n, sizeof(PerpsFunding));
 	if (rows == NULL)
@@ -626,17 +564,17 @@ hl_parse_funding_history(PerpsCtx *ctx, const PerpsQuery *q, struct json_object 
 
 		if (!json_object_is_type(it, json_type_object))
 			return perps_fail(ctx, PERPS_ERR_SHAPE, "hyperliquid funding row %zu is not an object", i);
-		if (perps_json_get(it, "coin") != NULL && !str_eq(perps_json_get(it, "coin"), q->market->native_symbol))
+		if (perps_json_get(it, "coin") != NULL && !perps_json_str_eq(perps_json_get(it, "coin"), q->market->native_symbol))
 			return perps_fail(ctx, PERPS_ERR_SHAPE, "hyperliquid funding row %zu is for another coin", i);
 		if (perps_json_decimal_field(ctx, it, "fundingRate", true, &f->rate) ||
 			perps_json_ts_field(ctx, it, "time", PERPS_MS, &f->funding_time_us))
 			return ctx->status;
 		f->next_funding_time_us = PERPS_TS_NONE;
 	}
-	qsort(rows, n, sizeof(PerpsFunding), cmp_funding);
+	qsort(rows, n, sizeof(PerpsFunding), perps_cmp_funding);
 	kept = (int) n;
 	p = rows;
-	hl_paging(q, page_size(q, HL_PAGE), MS_PER_HOUR, &kept, sizeof(PerpsFunding), &p,
+	hl_paging(q, perps_page_size(q, HL_PAGE), MS_PER_HOUR, &kept, sizeof(PerpsFunding), &p,
 			  funding_time_of, out);
 	out->u.funding = p;
 	out->n = kept;
@@ -657,7 +595,7 @@ hl_parse_klines(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *d
 	if (secs <= 0)
 		return perps_fail(ctx, PERPS_ERR_ARG, "hyperliquid has no kline interval \"%s\"",
 						  q->interval ? q->interval : "(null)");
-	if (hl_array(ctx, root, "candleSnapshot", &n))
+	if (perps_need_array(ctx, root, "candleSnapshot", &n))
 		return ctx->status;
 	rows = perps_alloc_array(ctx, n, sizeof(PerpsKline));
 	if (rows == NULL)
@@ -685,10 +623,10 @@ hl_parse_klines(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *d
 			return perps_fail(ctx, PERPS_ERR_SHAPE, "hyperliquid candle %zu closes before it opens", i);
 		/* turnover: not sent */
 	}
-	qsort(rows, n, sizeof(PerpsKline), cmp_kline);
+	qsort(rows, n, sizeof(PerpsKline), perps_cmp_kline);
 	kept = (int) n;
 	p = rows;
-	hl_paging(q, page_size(q, HL_PAGE), (int64_t) secs * 1000, &kept, sizeof(PerpsKline), &p,
+	hl_paging(q, perps_page_size(q, HL_PAGE), (int64_t) secs * 1000, &kept, sizeof(PerpsKline), &p,
 			  kline_time_of, out);
 	out->u.klines = p;
 	out->n = kept;
@@ -699,42 +637,12 @@ static PerpsStatus
 hl_parse_trades(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
 				PerpsResult *out)
 {
-	struct json_object *root = docs[0];
 	size_t		n;
 
-	if (hl_array(ctx, root, "recentTrades", &n))
+	if (perps_need_array(ctx, docs[0], "recentTrades", &n) ||
+		perps_parse_trades(ctx, docs[0], n, &hl_trade_keys, out))
 		return ctx->status;
-	out->u.trades = perps_alloc_array(ctx, n, sizeof(PerpsTrade));
-	if (out->u.trades == NULL)
-		return ctx->status;
-	for (size_t i = 0; i < n; i++)
-	{
-		struct json_object *it = json_object_array_get_idx(root, i);
-		struct json_object *side = perps_json_get(it, "side");
-		PerpsTrade *t = &out->u.trades[i];
-
-		if (!json_object_is_type(it, json_type_object))
-			return perps_fail(ctx, PERPS_ERR_SHAPE, "hyperliquid trade %zu is not an object", i);
-		if (perps_json_id(ctx, perps_json_get(it, "tid"), "tid", &t->trade_id) ||
-			perps_json_decimal_field(ctx, it, "px", true, &t->price) ||
-			perps_json_decimal_field(ctx, it, "sz", true, &t->qty) ||
-			perps_json_ts_field(ctx, it, "time", PERPS_MS, &t->ts_us))
-			return ctx->status;
-		/* the aggressor's side: B (bid) bought, A (ask) sold */
-		if (str_eq(side, "B"))
-			t->is_buy = true;
-		else if (str_eq(side, "A"))
-			t->is_buy = false;
-		else
-			return perps_fail(ctx, PERPS_ERR_SHAPE, "hyperliquid trade side is neither A nor B");
-	}
-	qsort(out->u.trades, n, sizeof(PerpsTrade), cmp_trade);
-	out->n = (int) n;
-	if (q->limit > 0 && out->n > q->limit)
-	{
-		out->u.trades += out->n - q->limit;
-		out->n = q->limit;
-	}
+	perps_newest_trades(out, q->limit);
 	return PERPS_OK;
 }
 
@@ -744,7 +652,7 @@ hl_parse_predicted(PerpsCtx *ctx, struct json_object *root, const char *coin, Pe
 {
 	size_t		n;
 
-	if (hl_array(ctx, root, "predictedFundings", &n))
+	if (perps_need_array(ctx, root, "predictedFundings", &n))
 		return ctx->status;
 	for (size_t i = 0; i < n; i++)
 	{
@@ -754,10 +662,10 @@ hl_parse_predicted(PerpsCtx *ctx, struct json_object *root, const char *coin, Pe
 
 		if (!json_object_is_type(e, json_type_array) || json_object_array_length(e) != 2)
 			return perps_fail(ctx, PERPS_ERR_SHAPE, "hyperliquid predictedFundings entry is not [coin, venues]");
-		if (!str_eq(json_object_array_get_idx(e, 0), coin))
+		if (!perps_json_str_eq(json_object_array_get_idx(e, 0), coin))
 			continue;
 		venues = json_object_array_get_idx(e, 1);
-		if (hl_array(ctx, venues, "predictedFundings venues", &nv))
+		if (perps_need_array(ctx, venues, "predictedFundings venues", &nv))
 			return ctx->status;
 		for (size_t j = 0; j < nv; j++)
 		{
@@ -766,7 +674,7 @@ hl_parse_predicted(PerpsCtx *ctx, struct json_object *root, const char *coin, Pe
 
 			if (!json_object_is_type(ve, json_type_array) || json_object_array_length(ve) != 2)
 				return perps_fail(ctx, PERPS_ERR_SHAPE, "hyperliquid predictedFundings venue is not [name, data]");
-			if (!str_eq(json_object_array_get_idx(ve, 0), "HlPerp"))
+			if (!perps_json_str_eq(json_object_array_get_idx(ve, 0), "HlPerp"))
 				continue;
 			d = json_object_array_get_idx(ve, 1);
 			if (!json_object_is_type(d, json_type_object))
@@ -883,22 +791,11 @@ hl_parse_open_interest(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *c
 {
 	PerpsTicker *t;
 	PerpsBook  *bk;
-	PerpsOpenInterest *oi;
 
+	/* the ticker has the book's time */
 	if (hl_ticker_and_book(ctx, q, docs, ndocs, &t, &bk))
 		return ctx->status;
-	oi = perps_alloc(ctx, sizeof(PerpsOpenInterest));
-	if (oi == NULL)
-		return ctx->status;
-	if (t->open_interest == NULL)
-		return perps_fail(ctx, PERPS_ERR_SHAPE, "hyperliquid sends no openInterest for %s",
-						  q->market->native_symbol);
-	oi->ts_us = bk->ts_us;
-	oi->open_interest = t->open_interest;
-	oi->open_interest_notional = t->open_interest_notional;
-	out->u.oi = oi;
-	out->n = 1;
-	return PERPS_OK;
+	return perps_open_interest_of(ctx, t, out);
 }
 
 /* metaAndAssetCtxs (the current rate) and predictedFundings (the next) */
@@ -1104,27 +1001,14 @@ hl_ws_trades(PerpsCtx *ctx, struct json_object *data, const char *channel, Perps
 	for (size_t i = 0; i < n; i++)
 	{
 		struct json_object *it = json_object_array_get_idx(data, i);
-		struct json_object *side = perps_json_get(it, "side");
 		PerpsTrade *t = &trades[i];
 		const char *coin;
 
-		if (!json_object_is_type(it, json_type_object))
-			return perps_fail(ctx, PERPS_ERR_SHAPE, "hyperliquid trade %zu is not an object", i);
-		if (perps_json_string(ctx, perps_json_get(it, "coin"), "coin", &coin) ||
-			perps_json_id(ctx, perps_json_get(it, "tid"), "tid", &t->trade_id) ||
-			perps_json_decimal_field(ctx, it, "px", true, &t->price) ||
-			perps_json_decimal_field(ctx, it, "sz", true, &t->qty) ||
-			perps_json_ts_field(ctx, it, "time", PERPS_MS, &t->ts_us))
+		if (perps_parse_trade(ctx, it, i, &hl_trade_keys, t) ||
+			perps_json_string(ctx, perps_json_get(it, "coin"), "coin", &coin))
 			return ctx->status;
 		if (t->trade_id[0] == '\0' || strlen(t->trade_id) > 128)
 			return perps_fail(ctx, PERPS_ERR_SHAPE, "hyperliquid trade id is empty or too long");
-		/* the aggressor's side: B (bid) bought, A (ask) sold */
-		if (str_eq(side, "B"))
-			t->is_buy = true;
-		else if (str_eq(side, "A"))
-			t->is_buy = false;
-		else
-			return perps_fail(ctx, PERPS_ERR_SHAPE, "hyperliquid trade side is neither A nor B");
 		if (nev == 0 || strcmp(evs[nev - 1].native_symbol, coin) != 0)
 		{
 			PerpsStreamEvent *ev = &evs[nev++];
@@ -1227,10 +1111,7 @@ hl_ws_parse(PerpsCtx *ctx, const char *data, size_t len, bool binary, PerpsStrea
 	}
 	else
 		ev->kind = PERPS_EV_CONTROL;	/* subscriptionResponse, pong, a channel we did not ask for */
-	if (ctx->status != PERPS_OK)
-		goto done;
-	out->events = ev;
-	out->nevents = 1;
+	return perps_ws_json_end_one(ctx, root, ev, out);
 done:
 	return perps_ws_json_end(ctx, root, out);
 }

@@ -36,7 +36,6 @@
 #define KC_NO_TRADE_HISTORY \
 	"KuCoin Futures serves only the last 100 trades (/api/v1/trade/history): no trade history over a time range."
 
-#define KC_MAX_ROWS 100000
 #define KC_KLINE_PAGE 500		/* /api/v1/kline/query: at most 500 per request */
 #define KC_FUNDING_PAGE 100		/* /api/v1/contract/funding-rates */
 #define KC_TRADES_PAGE 100		/* /api/v1/trade/history: the last 100 trades */
@@ -251,26 +250,6 @@ kc_open_body(PerpsCtx *ctx, const PerpsBody *b, int i, struct json_object **root
 	return kc_open(ctx, b, root, &data);
 }
 
-static PerpsStatus
-kc_need_array(PerpsCtx *ctx, struct json_object *v, const char *what, size_t *n)
-{
-	if (v == NULL || !json_object_is_type(v, json_type_array))
-		return perps_fail(ctx, PERPS_ERR_SHAPE, "%s is not an array", what);
-	*n = json_object_array_length(v);
-	if (*n > KC_MAX_ROWS)
-		return perps_fail(ctx, PERPS_ERR_SHAPE, "%s has %zu rows, more than %d",
-						  what, *n, KC_MAX_ROWS);
-	return PERPS_OK;
-}
-
-static PerpsStatus
-kc_need_object(PerpsCtx *ctx, struct json_object *v, const char *what)
-{
-	if (v == NULL || !json_object_is_type(v, json_type_object))
-		return perps_fail(ctx, PERPS_ERR_SHAPE, "%s is not an object", what);
-	return PERPS_OK;
-}
-
 /*
  * Funding interval in hours from a granularity in ms (28800000 -> "8"),
  * exactly: ms / 3600000 has a finite decimal expansion when ms is a
@@ -326,26 +305,6 @@ kc_contract_interval(PerpsCtx *ctx, struct json_object *c)
 }
 
 static int
-kc_path(PerpsCtx *ctx, PerpsRequest *r, int weight, const char *fmt,...)
-	__attribute__((format(printf, 4, 5)));
-
-static int
-kc_path(PerpsCtx *ctx, PerpsRequest *r, int weight, const char *fmt,...)
-{
-	va_list		ap;
-	int			n;
-
-	memset(r, 0, sizeof(*r));
-	va_start(ap, fmt);
-	n = vsnprintf(r->path, sizeof(r->path), fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t) n >= sizeof(r->path))
-		return perps_fail(ctx, PERPS_ERR_ARG, "request path too long");
-	r->weight = weight;
-	return PERPS_OK;
-}
-
-static int
 kc_granularity(const char *interval)
 {
 	int			s = perps_interval_seconds(interval);
@@ -357,12 +316,7 @@ kc_granularity(const char *interval)
 static const char *
 kc_symbol(PerpsCtx *ctx, const PerpsQuery *q)
 {
-	if (q == NULL || q->market == NULL || !kc_safe_symbol(q->market->native_symbol))
-	{
-		perps_fail(ctx, PERPS_ERR_ARG, "kucoin: a market with a valid native symbol is required");
-		return NULL;
-	}
-	return q->market->native_symbol;
+	return perps_query_native(ctx, q, kc_safe_symbol, "kucoin", "a market with a valid native symbol");
 }
 
 /* ---- build: one function a method ---- */
@@ -370,7 +324,7 @@ kc_symbol(PerpsCtx *ctx, const PerpsQuery *q)
 static int
 kc_build_markets(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 {
-	return kc_path(ctx, &reqs[0], 3, "/api/v1/contracts/active") ? ctx->status : 1;
+	return perps_request_path(ctx, &reqs[0], 3, "/api/v1/contracts/active") ? ctx->status : 1;
 }
 
 static int
@@ -379,8 +333,8 @@ kc_build_ticker(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 	const char *sym = kc_symbol(ctx, q);
 
 	if (sym == NULL ||
-		kc_path(ctx, &reqs[0], 3, "/api/v1/contracts/%s", sym) ||
-		kc_path(ctx, &reqs[1], 2, "/api/v1/ticker?symbol=%s", sym))
+		perps_request_path(ctx, &reqs[0], 3, "/api/v1/contracts/%s", sym) ||
+		perps_request_path(ctx, &reqs[1], 2, "/api/v1/ticker?symbol=%s", sym))
 		return ctx->status;
 	return 2;
 }
@@ -388,8 +342,8 @@ kc_build_ticker(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 static int
 kc_build_tickers(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 {
-	if (kc_path(ctx, &reqs[0], 3, "/api/v1/contracts/active") ||
-		kc_path(ctx, &reqs[1], 5, "/api/v1/allTickers"))
+	if (perps_request_path(ctx, &reqs[0], 3, "/api/v1/contracts/active") ||
+		perps_request_path(ctx, &reqs[1], 5, "/api/v1/allTickers"))
 		return ctx->status;
 	return 2;
 }
@@ -402,10 +356,10 @@ kc_build_orderbook(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 	if (sym == NULL)
 		return ctx->status;
 	if (q->depth > 0 && q->depth <= 20)
-		return kc_path(ctx, &reqs[0], 5, "/api/v1/level2/depth20?symbol=%s", sym) ? ctx->status : 1;
+		return perps_request_path(ctx, &reqs[0], 5, "/api/v1/level2/depth20?symbol=%s", sym) ? ctx->status : 1;
 	if (q->depth > 0 && q->depth <= 100)
-		return kc_path(ctx, &reqs[0], 10, "/api/v1/level2/depth100?symbol=%s", sym) ? ctx->status : 1;
-	return kc_path(ctx, &reqs[0], 3, "/api/v1/level2/snapshot?symbol=%s", sym) ? ctx->status : 1;
+		return perps_request_path(ctx, &reqs[0], 10, "/api/v1/level2/depth100?symbol=%s", sym) ? ctx->status : 1;
+	return perps_request_path(ctx, &reqs[0], 3, "/api/v1/level2/snapshot?symbol=%s", sym) ? ctx->status : 1;
 }
 
 static int
@@ -415,7 +369,7 @@ kc_build_funding(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 
 	if (sym == NULL)
 		return ctx->status;
-	return kc_path(ctx, &reqs[0], 2, "/api/v1/funding-rate/%s/current", sym) ? ctx->status : 1;
+	return perps_request_path(ctx, &reqs[0], 2, "/api/v1/funding-rate/%s/current", sym) ? ctx->status : 1;
 }
 
 static int
@@ -433,9 +387,9 @@ kc_build_funding_history(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 		until_ms - (int64_t) KC_FUNDING_PAGE * 8 * 3600 * 1000;
 	if (since_ms > until_ms)
 		return perps_fail(ctx, PERPS_ERR_ARG, "kucoin: since is after until");
-	return kc_path(ctx, &reqs[0], 5,
-				   "/api/v1/contract/funding-rates?symbol=%s&from=%lld&to=%lld",
-				   sym, (long long) since_ms, (long long) until_ms) ? ctx->status : 1;
+	return perps_request_path(ctx, &reqs[0], 5,
+							  "/api/v1/contract/funding-rates?symbol=%s&from=%lld&to=%lld",
+							  sym, (long long) since_ms, (long long) until_ms) ? ctx->status : 1;
 }
 
 /* the contract's details: its open interest (in contracts) and multiplier */
@@ -446,7 +400,7 @@ kc_build_open_interest(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 
 	if (sym == NULL)
 		return ctx->status;
-	return kc_path(ctx, &reqs[0], 3, "/api/v1/contracts/%s", sym) ? ctx->status : 1;
+	return perps_request_path(ctx, &reqs[0], 3, "/api/v1/contracts/%s", sym) ? ctx->status : 1;
 }
 
 static int
@@ -454,7 +408,7 @@ kc_build_klines(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 {
 	const char *sym = kc_symbol(ctx, q);
 	int			gran = kc_granularity(q->interval);
-	int			rows = q->limit > 0 && q->limit < KC_KLINE_PAGE ? q->limit : KC_KLINE_PAGE;
+	int			rows = perps_page_size(q, KC_KLINE_PAGE);
 	int64_t		step_ms = (int64_t) gran * 60000;
 	char		range[80] = "";
 
@@ -481,8 +435,8 @@ kc_build_klines(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 		snprintf(range, sizeof(range), "&from=%lld&to=%lld",
 				 (long long) (to - rows * step_ms + 1), (long long) to);
 	}
-	return kc_path(ctx, &reqs[0], 3, "/api/v1/kline/query?symbol=%s&granularity=%d%s",
-				   sym, gran, range) ? ctx->status : 1;
+	return perps_request_path(ctx, &reqs[0], 3, "/api/v1/kline/query?symbol=%s&granularity=%d%s",
+							  sym, gran, range) ? ctx->status : 1;
 }
 
 static int
@@ -494,7 +448,7 @@ kc_build_trades(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 		return ctx->status;
 	if (q->since_us != PERPS_TS_NONE || q->until_us != PERPS_TS_NONE)
 		return perps_fail(ctx, PERPS_UNSUPPORTED, "%s", KC_NO_TRADE_HISTORY);
-	return kc_path(ctx, &reqs[0], 5, "/api/v1/trade/history?symbol=%s", sym) ? ctx->status : 1;
+	return perps_request_path(ctx, &reqs[0], 5, "/api/v1/trade/history?symbol=%s", sym) ? ctx->status : 1;
 }
 
 /* ---- parsers ---- */
@@ -556,7 +510,7 @@ kc_parse_markets(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *
 	size_t		n;
 	int			k = 0;
 
-	if (kc_need_array(ctx, data, "data", &n))
+	if (perps_need_array(ctx, data, "data", &n))
 		return ctx->status;
 	out->u.markets = perps_alloc_array(ctx, n ? n : 1, sizeof(PerpsMarket));
 	if (out->u.markets == NULL)
@@ -565,7 +519,7 @@ kc_parse_markets(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *
 	{
 		struct json_object *c = json_object_array_get_idx(data, i);
 
-		if (kc_need_object(ctx, c, "contract"))
+		if (perps_need_object(ctx, c, "contract"))
 			return ctx->status;
 		if (!kc_is_linear_perp(c))
 			continue;
@@ -645,9 +599,9 @@ kc_parse_ticker(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *d
 	t = out->u.tickers = perps_alloc(ctx, sizeof(PerpsTicker));
 	if (t == NULL)
 		return ctx->status;
-	if (kc_need_object(ctx, data, "data") == PERPS_OK &&
+	if (perps_need_object(ctx, data, "data") == PERPS_OK &&
 		kc_ticker_from_contract(ctx, data, t) == PERPS_OK &&
-		kc_need_object(ctx, data2, "data") == PERPS_OK)
+		perps_need_object(ctx, data2, "data") == PERPS_OK)
 	{
 		struct json_object *s2 = perps_json_get(data2, "symbol");
 
@@ -679,8 +633,8 @@ kc_parse_tickers(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *
 		return ctx->status;
 	data = perps_json_get(docs[0], "data");
 	data2 = perps_json_get(docs[1], "data");
-	if (kc_need_array(ctx, data, "data", &n) ||
-		kc_need_array(ctx, data2, "data", &n2))
+	if (perps_need_array(ctx, data, "data", &n) ||
+		perps_need_array(ctx, data2, "data", &n2))
 		return ctx->status;
 	out->u.tickers = perps_alloc_array(ctx, n ? n : 1, sizeof(PerpsTicker));
 	if (out->u.tickers == NULL)
@@ -690,7 +644,7 @@ kc_parse_tickers(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *
 		struct json_object *c = json_object_array_get_idx(data, i);
 		PerpsTicker *t = &out->u.tickers[k];
 
-		if (kc_need_object(ctx, c, "contract"))
+		if (perps_need_object(ctx, c, "contract"))
 			return ctx->status;
 		if (!kc_is_linear_perp(c))
 			continue;
@@ -716,34 +670,6 @@ kc_parse_tickers(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *
 	return PERPS_OK;
 }
 
-static PerpsStatus
-kc_levels(PerpsCtx *ctx, struct json_object *arr, const char *what, int depth,
-		  PerpsLevel **out, int *nout)
-{
-	size_t		n;
-
-	if (kc_need_array(ctx, arr, what, &n))
-		return ctx->status;
-	if (depth > 0 && (size_t) depth < n)
-		n = (size_t) depth;
-	*out = perps_alloc_array(ctx, n ? n : 1, sizeof(PerpsLevel));
-	if (*out == NULL)
-		return ctx->status;
-	for (size_t i = 0; i < n; i++)
-	{
-		struct json_object *lv = json_object_array_get_idx(arr, i);
-
-		if (lv == NULL || !json_object_is_type(lv, json_type_array) ||
-			json_object_array_length(lv) < 2)
-			return perps_fail(ctx, PERPS_ERR_SHAPE, "%s level %zu is not [price, size]", what, i);
-		if (perps_json_decimal(ctx, json_object_array_get_idx(lv, 0), "price", &(*out)[i].price) ||
-			perps_json_decimal(ctx, json_object_array_get_idx(lv, 1), "size", &(*out)[i].qty))
-			return ctx->status;
-	}
-	*nout = (int) n;
-	return PERPS_OK;
-}
-
 /* the book's sizes are contracts: qty_mult is the contract size */
 static PerpsStatus
 kc_parse_orderbook(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
@@ -754,13 +680,13 @@ kc_parse_orderbook(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const
 	struct json_object *seq;
 
 	out->qty_mult = q->market->contract_size;
-	if (kc_need_object(ctx, data, "data"))
+	if (perps_need_object(ctx, data, "data"))
 		return ctx->status;
 	bk = out->u.book = perps_alloc(ctx, sizeof(PerpsBook));
 	if (bk == NULL)
 		return ctx->status;
-	if (kc_levels(ctx, perps_json_get(data, "bids"), "bids", q->depth, &bk->bids, &bk->nbids) ||
-		kc_levels(ctx, perps_json_get(data, "asks"), "asks", q->depth, &bk->asks, &bk->nasks) ||
+	if (perps_parse_levels(ctx, perps_json_get(data, "bids"), "bids", q->depth, &bk->bids, &bk->nbids) ||
+		perps_parse_levels(ctx, perps_json_get(data, "asks"), "asks", q->depth, &bk->asks, &bk->nasks) ||
 		kc_ts_auto(ctx, perps_json_get(data, "ts"), "ts", &bk->ts_us))
 		return ctx->status;
 	seq = perps_json_get(data, "sequence");
@@ -783,7 +709,7 @@ kc_parse_funding(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *
 	int64_t		gran;
 	struct json_object *ft;
 
-	if (kc_need_object(ctx, data, "data"))
+	if (perps_need_object(ctx, data, "data"))
 		return ctx->status;
 	f = out->u.funding = perps_alloc(ctx, sizeof(PerpsFunding));
 	if (f == NULL)
@@ -820,7 +746,7 @@ kc_parse_funding_history(PerpsCtx *ctx, const PerpsQuery *q, struct json_object 
 	/* documented as a list; accept the paged {dataList, hasMore} shape too */
 	if (json_object_is_type(data, json_type_object))
 		rows = perps_json_get(data, "dataList");
-	if (kc_need_array(ctx, rows, "data", &n))
+	if (perps_need_array(ctx, rows, "data", &n))
 		return ctx->status;
 	out->u.funding = perps_alloc_array(ctx, n ? n : 1, sizeof(PerpsFunding));
 	if (out->u.funding == NULL)
@@ -830,7 +756,7 @@ kc_parse_funding_history(PerpsCtx *ctx, const PerpsQuery *q, struct json_object 
 		struct json_object *r = json_object_array_get_idx(rows, i);
 		PerpsFunding *f = &out->u.funding[i];
 
-		if (kc_need_object(ctx, r, "funding row") ||
+		if (perps_need_object(ctx, r, "funding row") ||
 			perps_json_ts_field(ctx, r, "timepoint", PERPS_MS, &f->funding_time_us) ||
 			perps_json_decimal_field(ctx, r, "fundingRate", true, &f->rate))
 			return ctx->status;
@@ -861,7 +787,7 @@ kc_parse_open_interest(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *c
 	const char *mult;
 	const char *mark;
 
-	if (kc_need_object(ctx, data, "data"))
+	if (perps_need_object(ctx, data, "data"))
 		return ctx->status;
 	oi = out->u.oi = perps_alloc(ctx, sizeof(PerpsOpenInterest));
 	if (oi == NULL)
@@ -885,11 +811,12 @@ kc_parse_klines(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *d
 	struct json_object *data = perps_json_get(docs[0], "data");
 	size_t		n;
 	int64_t		step_us = (int64_t) perps_interval_seconds(q->interval) * 1000000;
-	int			rows = q->limit > 0 && q->limit < KC_KLINE_PAGE ? q->limit : KC_KLINE_PAGE;
+	int			rows = perps_page_size(q, KC_KLINE_PAGE);
+	int64_t		latest = PERPS_TS_NONE;
 
 	if (step_us <= 0)
 		return perps_fail(ctx, PERPS_ERR_ARG, "kucoin: unsupported kline interval");
-	if (kc_need_array(ctx, data, "data", &n))
+	if (perps_need_array(ctx, data, "data", &n))
 		return ctx->status;
 	out->u.klines = perps_alloc_array(ctx, n ? n : 1, sizeof(PerpsKline));
 	if (out->u.klines == NULL)
@@ -899,38 +826,20 @@ kc_parse_klines(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *d
 		struct json_object *r = json_object_array_get_idx(data, i);
 		PerpsKline *k = &out->u.klines[i];
 
-		if (r == NULL || !json_object_is_type(r, json_type_array) || json_object_array_length(r) < 6)
-			return perps_fail(ctx, PERPS_ERR_SHAPE, "kline %zu is not [time, o, h, l, c, volume]", i);
-		if (perps_json_ts(ctx, json_object_array_get_idx(r, 0), PERPS_MS, "kline time", &k->open_time_us) ||
-			perps_json_decimal(ctx, json_object_array_get_idx(r, 1), "open", &k->open) ||
-			perps_json_decimal(ctx, json_object_array_get_idx(r, 2), "high", &k->high) ||
-			perps_json_decimal(ctx, json_object_array_get_idx(r, 3), "low", &k->low) ||
-			perps_json_decimal(ctx, json_object_array_get_idx(r, 4), "close", &k->close) ||
-			perps_json_decimal(ctx, json_object_array_get_idx(r, 5), "volume", &k->volume))
+		/* [time, o, h, l, c, volume, turnover (optional)] */
+		if (perps_parse_kline_row(ctx, r, i, 6, k))
 			return ctx->status;
 		if (json_object_array_length(r) >= 7 &&
 			perps_json_decimal_opt(ctx, json_object_array_get_idx(r, 6), "turnover", &k->turnover))
 			return ctx->status;
 		k->close_time_us = k->open_time_us + step_us - 1000;
 		k->trade_count = -1;
+		if (latest == PERPS_TS_NONE || k->open_time_us > latest)
+			latest = k->open_time_us;
 	}
 	out->n = (int) n;
-	out->next_since_us = PERPS_TS_NONE;
-	out->next_until_us = PERPS_TS_NONE;
-	if (q->since_us != PERPS_TS_NONE)
-	{
-		/* the page asked for [since, since + rows intervals): go on after it */
-		int64_t		next = q->since_us + (int64_t) rows * step_us;
-
-		for (size_t i = 0; i < n; i++)
-			if (out->u.klines[i].open_time_us + step_us > next)
-				next = out->u.klines[i].open_time_us + step_us;
-		if (q->until_us == PERPS_TS_NONE ? n >= (size_t) rows : next <= q->until_us)
-		{
-			out->has_more = true;
-			out->next_since_us = next;
-		}
-	}
+	/* the page asked for [since, since + rows intervals): go on after it */
+	perps_page_forward(q, rows, step_us, latest, n, out);
 	out->qty_mult = q->market->contract_size;
 	return PERPS_OK;
 }
@@ -942,7 +851,7 @@ kc_parse_trades(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *d
 	struct json_object *data = perps_json_get(docs[0], "data");
 	size_t		n;
 
-	if (kc_need_array(ctx, data, "data", &n))
+	if (perps_need_array(ctx, data, "data", &n))
 		return ctx->status;
 	if (q->limit > 0 && (size_t) q->limit < n)
 		n = (size_t) q->limit;
@@ -953,21 +862,14 @@ kc_parse_trades(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *d
 	{
 		struct json_object *r = json_object_array_get_idx(data, i);
 		PerpsTrade *t = &out->u.trades[i];
-		const char *side;
 
-		if (kc_need_object(ctx, r, "trade") ||
+		if (perps_need_object(ctx, r, "trade") ||
 			perps_json_id(ctx, perps_json_get(r, "tradeId"), "tradeId", &t->trade_id) ||
 			kc_ts_auto(ctx, perps_json_get(r, "ts"), "ts", &t->ts_us) ||
 			perps_json_decimal_field(ctx, r, "price", true, &t->price) ||
 			perps_json_decimal_field(ctx, r, "size", true, &t->qty) ||
-			perps_json_string(ctx, perps_json_get(r, "side"), "side", &side))
+			perps_taker_side(ctx, perps_json_get(r, "side"), "buy", "sell", &t->is_buy))
 			return ctx->status;
-		if (strcmp(side, "buy") == 0)
-			t->is_buy = true;
-		else if (strcmp(side, "sell") == 0)
-			t->is_buy = false;
-		else
-			return perps_fail(ctx, PERPS_ERR_SHAPE, "side is \"%.20s\", expected buy or sell", side);
 	}
 	out->n = (int) n;
 	out->qty_mult = q->market->contract_size;
@@ -1028,7 +930,7 @@ static const char *const kc_ws_topics[KC_WS_NTOPICS] = {
 static int
 kc_ws_connect_build(PerpsCtx *ctx, PerpsRequest *req)
 {
-	if (kc_path(ctx, req, 10, "/api/v1/bullet-public"))
+	if (perps_request_path(ctx, req, 10, "/api/v1/bullet-public"))
 		return ctx->status;
 	req->post = true;
 	req->body = perps_strndup(ctx, "{}", 2);
@@ -1106,9 +1008,9 @@ kc_ws_connect_parse(PerpsCtx *ctx, const PerpsBody *body, const char *ws_url,
 		return perps_fail(ctx, PERPS_ERR_ARG, "kucoin bullet: no answer");
 	if (kc_open(ctx, body, &root, &data) != PERPS_OK)
 		return ctx->status;
-	if (kc_need_object(ctx, data, "bullet data") ||
+	if (perps_need_object(ctx, data, "bullet data") ||
 		perps_json_string(ctx, perps_json_get(data, "token"), "token", &token) ||
-		kc_need_array(ctx, (servers = perps_json_get(data, "instanceServers")), "instanceServers", &n))
+		perps_need_array(ctx, (servers = perps_json_get(data, "instanceServers")), "instanceServers", &n))
 		goto done;
 	if (token[0] == '\0' || strlen(token) > 512)
 	{
@@ -1122,7 +1024,7 @@ kc_ws_connect_parse(PerpsCtx *ctx, const PerpsBody *body, const char *ws_url,
 		struct json_object *proto = perps_json_get(sv, "protocol");
 		struct json_object *pi;
 
-		if (kc_need_object(ctx, sv, "instance server"))
+		if (perps_need_object(ctx, sv, "instance server"))
 			goto done;
 		if (proto != NULL && !(json_object_is_type(proto, json_type_string) &&
 							   strcmp(json_object_get_string(proto), "websocket") == 0))
@@ -1477,8 +1379,7 @@ kc_ws_parse(PerpsCtx *ctx, const char *data, size_t len, bool binary, PerpsStrea
 	if (ev->kind == PERPS_EV_TICKER)
 		ev->ticker.native_symbol = ev->native_symbol;
 one:
-	out->events = ev;
-	out->nevents = 1;
+	return perps_ws_json_end_one(ctx, root, ev, out);
 done:
 	return perps_ws_json_end(ctx, root, out);
 }
@@ -1492,11 +1393,7 @@ kc_ws_seq_rule(bool have_book, int64_t last_seq, const PerpsStreamEvent *ev)
 {
 	if (!have_book)
 		return PERPS_SEQ_GAP;
-	if (ev->seq <= last_seq)
-		return PERPS_SEQ_STALE;
-	if (last_seq < INT64_MAX && ev->seq == last_seq + 1)
-		return PERPS_SEQ_APPLY;
-	return PERPS_SEQ_GAP;
+	return perps_seq_next(last_seq, ev);
 }
 
 static const PerpsStreamAdapter kc_stream = {

@@ -44,7 +44,6 @@
 #define LT_NO_TRADE_HISTORY \
 	"This build reads only Lighter's most recent trades (/api/v1/recentTrades, at most 100); its cursor-paged /api/v1/trades takes a start but no end and is not used yet."
 
-#define LT_MAX_ROWS 100000
 #define LT_KLINE_PAGE 500		/* candlesticks: at most 500 per call */
 #define LT_FUNDING_PAGE 750		/* fundings: at most 750 per call */
 #define LT_TRADES_PAGE 100		/* recentTrades: limit 1..100 */
@@ -60,36 +59,14 @@ lt_native_symbol(const char *global, char *buf, size_t buflen)
 
 /* A market id: 1 to 9 digits. */
 static bool
-lt_market_id(const PerpsQuery *q)
+lt_id_ok(const char *s)
 {
-	const char *s;
 	size_t		n;
 
-	if (q == NULL || q->market == NULL || q->market->native_symbol == NULL)
+	if (s == NULL)
 		return false;
-	s = q->market->native_symbol;
 	n = strlen(s);
 	return n >= 1 && n <= 9 && strspn(s, "0123456789") == n;
-}
-
-static int
-lt_path(PerpsCtx *ctx, PerpsRequest *r, int weight, const char *fmt,...)
-	__attribute__((format(printf, 4, 5)));
-
-static int
-lt_path(PerpsCtx *ctx, PerpsRequest *r, int weight, const char *fmt,...)
-{
-	va_list		ap;
-	int			n;
-
-	memset(r, 0, sizeof(*r));
-	va_start(ap, fmt);
-	n = vsnprintf(r->path, sizeof(r->path), fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t) n >= sizeof(r->path))
-		return perps_fail(ctx, PERPS_ERR_ARG, "request path too long");
-	r->weight = weight;
-	return PERPS_OK;
 }
 
 /* Lighter's resolution names are ours (1m 5m 15m 30m 1h 4h 1d). */
@@ -103,12 +80,7 @@ lt_resolution(const char *interval)
 static const char *
 lt_id(PerpsCtx *ctx, const PerpsQuery *q)
 {
-	if (!lt_market_id(q))
-	{
-		perps_fail(ctx, PERPS_ERR_ARG, "lighter: a market id (from the markets list) is required");
-		return NULL;
-	}
-	return q->market->native_symbol;
+	return perps_query_native(ctx, q, lt_id_ok, "lighter", "a market id (from the markets list)");
 }
 
 /* ---- build: one function a method ---- */
@@ -117,7 +89,7 @@ lt_id(PerpsCtx *ctx, const PerpsQuery *q)
 static int
 lt_build_markets(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 {
-	return lt_path(ctx, &reqs[0], LT_WEIGHT, "/api/v1/orderBookDetails") ? ctx->status : 1;
+	return perps_request_path(ctx, &reqs[0], LT_WEIGHT, "/api/v1/orderBookDetails") ? ctx->status : 1;
 }
 
 /* the details of one order book: its ticker, and its open interest */
@@ -128,7 +100,7 @@ lt_build_ticker(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 
 	if (id == NULL)
 		return ctx->status;
-	return lt_path(ctx, &reqs[0], LT_WEIGHT, "/api/v1/orderBookDetails?market_id=%s", id) ? ctx->status : 1;
+	return perps_request_path(ctx, &reqs[0], LT_WEIGHT, "/api/v1/orderBookDetails?market_id=%s", id) ? ctx->status : 1;
 }
 
 static int
@@ -139,8 +111,8 @@ lt_build_orderbook(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 	if (id == NULL)
 		return ctx->status;
 	/* orders, not levels: ask for the most, the caller merges and cuts */
-	return lt_path(ctx, &reqs[0], LT_WEIGHT, "/api/v1/orderBookOrders?market_id=%s&limit=%d",
-				   id, LT_BOOK_MAX) ? ctx->status : 1;
+	return perps_request_path(ctx, &reqs[0], LT_WEIGHT, "/api/v1/orderBookOrders?market_id=%s&limit=%d",
+							  id, LT_BOOK_MAX) ? ctx->status : 1;
 }
 
 static int
@@ -148,37 +120,25 @@ lt_build_funding(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 {
 	if (lt_id(ctx, q) == NULL)
 		return ctx->status;
-	return lt_path(ctx, &reqs[0], LT_WEIGHT, "/api/v1/funding-rates") ? ctx->status : 1;
+	return perps_request_path(ctx, &reqs[0], LT_WEIGHT, "/api/v1/funding-rates") ? ctx->status : 1;
 }
 
 static int
 lt_build_funding_history(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 {
 	const char *id = lt_id(ctx, q);
-	int			rows = q->limit > 0 && q->limit < LT_FUNDING_PAGE ? q->limit : LT_FUNDING_PAGE;
+	int			rows = perps_page_size(q, LT_FUNDING_PAGE);
 	int64_t		start,
 				end;
 
 	if (id == NULL)
 		return ctx->status;
 	/* seconds; hourly settlements */
-	if (q->since_us != PERPS_TS_NONE)
-	{
-		start = q->since_us / 1000000;
-		end = start + (int64_t) rows * 3600 - 1;
-		if (q->until_us != PERPS_TS_NONE && q->until_us / 1000000 < end)
-			end = q->until_us / 1000000;
-	}
-	else
-	{
-		end = q->until_us != PERPS_TS_NONE ? q->until_us / 1000000 : (int64_t) time(NULL);
-		start = end - (int64_t) rows * 3600 + 1;
-	}
-	if (end < start)
+	if (!perps_page_window(q, 1000000, (int64_t) rows * 3600, &start, &end))
 		return perps_fail(ctx, PERPS_ERR_ARG, "lighter: since is after until");
-	return lt_path(ctx, &reqs[0], LT_WEIGHT,
-				   "/api/v1/fundings?market_id=%s&resolution=1h&start_timestamp=%lld&end_timestamp=%lld&count_back=%d",
-				   id, (long long) start, (long long) end, rows) ? ctx->status : 1;
+	return perps_request_path(ctx, &reqs[0], LT_WEIGHT,
+							  "/api/v1/fundings?market_id=%s&resolution=1h&start_timestamp=%lld&end_timestamp=%lld&count_back=%d",
+							  id, (long long) start, (long long) end, rows) ? ctx->status : 1;
 }
 
 static int
@@ -186,9 +146,8 @@ lt_build_klines(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 {
 	const char *id = lt_id(ctx, q);
 	const char *res = lt_resolution(q->interval);
-	int			rows = q->limit > 0 && q->limit < LT_KLINE_PAGE ? q->limit : LT_KLINE_PAGE;
-	int64_t		step,
-				start,
+	int			rows = perps_page_size(q, LT_KLINE_PAGE);
+	int64_t		start,
 				end;
 
 	if (id == NULL)
@@ -196,38 +155,26 @@ lt_build_klines(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 	if (res == NULL)
 		return perps_fail(ctx, PERPS_ERR_ARG, "lighter: unsupported kline interval \"%s\"",
 						  q->interval ? q->interval : "(null)");
-	step = (int64_t) perps_interval_seconds(res) * 1000;
-	if (q->since_us != PERPS_TS_NONE)
-	{
-		start = q->since_us / 1000;
-		end = start + rows * step - 1;
-		if (q->until_us != PERPS_TS_NONE && q->until_us / 1000 < end)
-			end = q->until_us / 1000;
-	}
-	else
-	{
-		end = q->until_us != PERPS_TS_NONE ? q->until_us / 1000 : (int64_t) time(NULL) * 1000;
-		start = end - rows * step + 1;
-	}
-	if (end < start)
+	/* ms */
+	if (!perps_page_window(q, 1000, rows * (int64_t) perps_interval_seconds(res) * 1000, &start, &end))
 		return perps_fail(ctx, PERPS_ERR_ARG, "lighter: since is after until");
-	return lt_path(ctx, &reqs[0], LT_WEIGHT,
-				   "/api/v1/candlesticks?market_id=%s&resolution=%s&start_timestamp=%lld&end_timestamp=%lld&count_back=%d",
-				   id, res, (long long) start, (long long) end, rows) ? ctx->status : 1;
+	return perps_request_path(ctx, &reqs[0], LT_WEIGHT,
+							  "/api/v1/candlesticks?market_id=%s&resolution=%s&start_timestamp=%lld&end_timestamp=%lld&count_back=%d",
+							  id, res, (long long) start, (long long) end, rows) ? ctx->status : 1;
 }
 
 static int
 lt_build_trades(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 {
 	const char *id = lt_id(ctx, q);
-	int			limit = q->limit > 0 && q->limit < LT_TRADES_PAGE ? q->limit : LT_TRADES_PAGE;
+	int			limit = perps_page_size(q, LT_TRADES_PAGE);
 
 	if (id == NULL)
 		return ctx->status;
 	if (q->since_us != PERPS_TS_NONE || q->until_us != PERPS_TS_NONE)
 		return perps_fail(ctx, PERPS_UNSUPPORTED, "%s", LT_NO_TRADE_HISTORY);
-	return lt_path(ctx, &reqs[0], LT_WEIGHT_TRADES, "/api/v1/recentTrades?market_id=%s&limit=%d",
-				   id, limit) ? ctx->status : 1;
+	return perps_request_path(ctx, &reqs[0], LT_WEIGHT_TRADES, "/api/v1/recentTrades?market_id=%s&limit=%d",
+							  id, limit) ? ctx->status : 1;
 }
 
 /* ---- parsers ---- */
@@ -267,17 +214,6 @@ lt_open(PerpsCtx *ctx, const PerpsBody *b, int i, struct json_object **root)
 		*root = NULL;
 		return st;
 	}
-	return PERPS_OK;
-}
-
-static PerpsStatus
-lt_array(PerpsCtx *ctx, struct json_object *obj, const char *key, struct json_object **arr, size_t *n)
-{
-	if (perps_json_need(ctx, obj, key, json_type_array, arr))
-		return ctx->status;
-	*n = json_object_array_length(*arr);
-	if (*n > LT_MAX_ROWS)
-		return perps_fail(ctx, PERPS_ERR_SHAPE, "%s has %zu rows, more than %d", key, *n, LT_MAX_ROWS);
 	return PERPS_OK;
 }
 
@@ -334,7 +270,7 @@ lt_parse_markets(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *
 	size_t		n;
 	int			k = 0;
 
-	if (lt_array(ctx, root, "order_book_details", &arr, &n))
+	if (perps_need_array_field(ctx, root, "order_book_details", &arr, &n))
 		return ctx->status;
 	out->u.markets = perps_alloc_array(ctx, n ? n : 1, sizeof(PerpsMarket));
 	if (out->u.markets == NULL)
@@ -404,55 +340,40 @@ lt_ticker(PerpsCtx *ctx, struct json_object *o, PerpsTicker *t)
 	return ctx->status;
 }
 
-/* The tickers of the order book details: all (m PERPS_M_TICKERS), or the query's market's. */
+/* PerpsTickerRead of an order book details row: perpetuals only (spot markets come too) */
 static PerpsStatus
-lt_tickers(PerpsCtx *ctx, const PerpsQuery *q, PerpsMethod m, struct json_object *root,
-		   PerpsResult *out)
+lt_ticker_read(PerpsCtx *ctx, struct json_object *o, size_t i, PerpsTicker *t, bool *keep)
+{
+	if (o == NULL || !json_object_is_type(o, json_type_object))
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "market %zu is not an object", i);
+	*keep = lt_is_perp(o);
+	return *keep ? lt_ticker(ctx, o, t) : PERPS_OK;
+}
+
+/* The tickers of the order book details: all of them, or want's (a market id). */
+static PerpsStatus
+lt_tickers(PerpsCtx *ctx, struct json_object *root, const char *want, PerpsResult *out)
 {
 	struct json_object *arr;
 	size_t		n;
-	int			k = 0;
 
-	if (lt_array(ctx, root, "order_book_details", &arr, &n))
+	if (perps_need_array_field(ctx, root, "order_book_details", &arr, &n))
 		return ctx->status;
-	out->u.tickers = perps_alloc_array(ctx, n ? n : 1, sizeof(PerpsTicker));
-	if (out->u.tickers == NULL)
-		return ctx->status;
-	for (size_t i = 0; i < n; i++)
-	{
-		struct json_object *o = json_object_array_get_idx(arr, i);
-
-		if (o == NULL || !json_object_is_type(o, json_type_object))
-			return perps_fail(ctx, PERPS_ERR_SHAPE, "market %zu is not an object", i);
-		if (!lt_is_perp(o))
-			continue;
-		if (lt_ticker(ctx, o, &out->u.tickers[k]))
-			return ctx->status;
-		if (m != PERPS_M_TICKERS && strcmp(out->u.tickers[k].native_symbol, q->market->native_symbol) != 0)
-			continue;
-		k++;
-		if (m != PERPS_M_TICKERS)
-			break;
-	}
-	if (m != PERPS_M_TICKERS && k == 0)
-		return perps_fail(ctx, PERPS_ERR_NOT_FOUND, "lighter: market %s is not in the answer",
-						  q->market->native_symbol);
-	out->n = k;
-	return PERPS_OK;
+	return perps_pick_tickers(ctx, arr, n, want, lt_ticker_read, out);
 }
 
 static PerpsStatus
 lt_parse_ticker(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
 				PerpsResult *out)
 {
-	return lt_tickers(ctx, q, PERPS_M_TICKER, docs[0], out);
+	return lt_tickers(ctx, docs[0], q->market->native_symbol, out);
 }
 
 static PerpsStatus
 lt_parse_tickers(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
 				 PerpsResult *out)
 {
-	return lt_tickers(ctx, q, PERPS_M_TICKERS, docs[0], out);
+	return lt_tickers(ctx, docs[0], NULL, out);
 }
 
 static PerpsStatus
@@ -462,17 +383,10 @@ lt_parse_open_interest(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *c
 	PerpsResult tk;
 
 	memset(&tk, 0, sizeof(tk));
-	if (lt_tickers(ctx, q, PERPS_M_TICKER, docs[0], &tk))
+	if (lt_tickers(ctx, docs[0], q->market->native_symbol, &tk))
 		return ctx->status;
-	if (tk.u.tickers[0].open_interest == NULL)
-		return perps_fail(ctx, PERPS_ERR_SHAPE, "field \"open_interest\" is missing");
-	out->u.oi = perps_alloc(ctx, sizeof(PerpsOpenInterest));
-	if (out->u.oi == NULL)
-		return ctx->status;
-	out->u.oi->ts_us = PERPS_TS_NONE;
-	out->u.oi->open_interest = tk.u.tickers[0].open_interest;
-	out->n = 1;
-	return PERPS_OK;
+	/* the details carry no time: the open interest has none either */
+	return perps_open_interest_of(ctx, &tk.u.tickers[0], out);
 }
 
 static PerpsStatus
@@ -483,7 +397,7 @@ lt_orders(PerpsCtx *ctx, struct json_object *root, const char *key, int depth,
 	size_t		n;
 	int			k = 0;
 
-	if (lt_array(ctx, root, key, &arr, &n))
+	if (perps_need_array_field(ctx, root, key, &arr, &n))
 		return ctx->status;
 	*out = perps_alloc_array(ctx, n ? n : 1, sizeof(PerpsLevel));
 	if (*out == NULL)
@@ -534,7 +448,7 @@ lt_parse_funding(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *
 	struct json_object *arr;
 	size_t		n;
 
-	if (lt_array(ctx, root, "funding_rates", &arr, &n))
+	if (perps_need_array_field(ctx, root, "funding_rates", &arr, &n))
 		return ctx->status;
 	for (size_t i = 0; i < n; i++)
 	{
@@ -578,10 +492,10 @@ lt_parse_funding_history(PerpsCtx *ctx, const PerpsQuery *q, struct json_object 
 	struct json_object *root = docs[0];
 	struct json_object *arr;
 	size_t		n;
-	int			rows = q->limit > 0 && q->limit < LT_FUNDING_PAGE ? q->limit : LT_FUNDING_PAGE;
+	int			rows = perps_page_size(q, LT_FUNDING_PAGE);
 	int64_t		max_ts = PERPS_TS_NONE;
 
-	if (lt_array(ctx, root, "fundings", &arr, &n))
+	if (perps_need_array_field(ctx, root, "fundings", &arr, &n))
 		return ctx->status;
 	out->u.funding = perps_alloc_array(ctx, n ? n : 1, sizeof(PerpsFunding));
 	if (out->u.funding == NULL)
@@ -626,18 +540,8 @@ lt_parse_funding_history(PerpsCtx *ctx, const PerpsQuery *q, struct json_object 
 			max_ts = f->funding_time_us;
 	}
 	out->n = (int) n;
-	if (q->since_us != PERPS_TS_NONE)
-	{
-		int64_t		next = q->since_us + (int64_t) rows * 3600 * 1000000;
-
-		if (max_ts != PERPS_TS_NONE && max_ts + INT64_C(3600000000) > next)
-			next = max_ts + INT64_C(3600000000);
-		if (q->until_us == PERPS_TS_NONE ? n >= (size_t) rows : next <= q->until_us)
-		{
-			out->has_more = true;
-			out->next_since_us = next;
-		}
-	}
+	/* hourly settlements: the page asked for [since, since + rows hours) */
+	perps_page_forward(q, rows, INT64_C(3600000000), max_ts, n, out);
 	return PERPS_OK;
 }
 
@@ -648,12 +552,13 @@ lt_parse_klines(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *d
 	struct json_object *root = docs[0];
 	struct json_object *arr;
 	size_t		n;
-	int			rows = q->limit > 0 && q->limit < LT_KLINE_PAGE ? q->limit : LT_KLINE_PAGE;
+	int			rows = perps_page_size(q, LT_KLINE_PAGE);
 	int64_t		step_us = (int64_t) perps_interval_seconds(q->interval) * 1000000;
+	int64_t		latest = PERPS_TS_NONE;
 
 	if (step_us <= 0)
 		return perps_fail(ctx, PERPS_ERR_ARG, "lighter: unsupported kline interval");
-	if (lt_array(ctx, root, "candlesticks", &arr, &n))
+	if (perps_need_array_field(ctx, root, "candlesticks", &arr, &n))
 		return ctx->status;
 	out->u.klines = perps_alloc_array(ctx, n ? n : 1, sizeof(PerpsKline));
 	if (out->u.klines == NULL)
@@ -680,21 +585,12 @@ lt_parse_klines(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *d
 			k->turnover = "0";
 		k->close_time_us = k->open_time_us + step_us - 1000;
 		k->trade_count = -1;
+		if (latest == PERPS_TS_NONE || k->open_time_us > latest)
+			latest = k->open_time_us;
 	}
 	out->n = (int) n;
-	if (q->since_us != PERPS_TS_NONE)
-	{
-		int64_t		next = q->since_us + (int64_t) rows * step_us;
-
-		for (size_t i = 0; i < n; i++)
-			if (out->u.klines[i].open_time_us + step_us > next)
-				next = out->u.klines[i].open_time_us + step_us;
-		if (q->until_us == PERPS_TS_NONE ? n >= (size_t) rows : next <= q->until_us)
-		{
-			out->has_more = true;
-			out->next_since_us = next;
-		}
-	}
+	/* the page asked for [since, since + rows intervals): go on after it */
+	perps_page_forward(q, rows, step_us, latest, n, out);
 	return PERPS_OK;
 }
 
@@ -706,7 +602,7 @@ lt_parse_trades(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *d
 	struct json_object *arr;
 	size_t		n;
 
-	if (lt_array(ctx, root, "trades", &arr, &n))
+	if (perps_need_array_field(ctx, root, "trades", &arr, &n))
 		return ctx->status;
 	if (q->limit > 0 && (size_t) q->limit < n)
 		n = (size_t) q->limit;
@@ -788,18 +684,6 @@ lt_parse_trades(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *d
 #define LT_WS_MAX_MESSAGE (8 * 1024 * 1024)
 #define LT_WS_HOUR_US INT64_C(3600000000)
 
-/* A market id as the stream names it: 1 to 9 digits. */
-static bool
-lt_ws_id_ok(const char *s)
-{
-	size_t		n;
-
-	if (s == NULL)
-		return false;
-	n = strlen(s);
-	return n >= 1 && n <= 9 && strspn(s, "0123456789") == n;
-}
-
 /* {"type":"<op>","channel":"<kind>/<id>"} */
 static PerpsStatus
 lt_ws_msg(PerpsCtx *ctx, const char *op, const char *kind, const char *id, PerpsWsMessage *out)
@@ -825,7 +709,7 @@ lt_ws_subscribe(PerpsCtx *ctx, const char *const *natives, int n, PerpsWsMessage
 		return perps_fail(ctx, PERPS_ERR_ARG, "lighter cannot stream %d markets on one connection", n);
 	for (int i = 0; i < n; i++)
 	{
-		if (!lt_ws_id_ok(natives[i]))
+		if (!lt_id_ok(natives[i]))
 			return perps_fail(ctx, PERPS_ERR_ARG, "lighter market id \"%.40s\" is not valid", natives[i]);
 		for (int c = 0; c < 3; c++)
 			if (lt_ws_msg(ctx, "subscribe", kinds[c], natives[i], &out[k++]) != PERPS_OK)
@@ -838,7 +722,7 @@ lt_ws_subscribe(PerpsCtx *ctx, const char *const *natives, int n, PerpsWsMessage
 static int
 lt_ws_resync(PerpsCtx *ctx, const char *native, PerpsWsMessage *out)
 {
-	if (!lt_ws_id_ok(native))
+	if (!lt_id_ok(native))
 		return perps_fail(ctx, PERPS_ERR_ARG, "lighter market id is not valid");
 	if (lt_ws_msg(ctx, "unsubscribe", "order_book", native, &out[0]) != PERPS_OK ||
 		lt_ws_msg(ctx, "subscribe", "order_book", native, &out[1]) != PERPS_OK)
@@ -1057,7 +941,7 @@ lt_ws_market_stats(PerpsCtx *ctx, struct json_object *root, const char *native, 
 			const char *key = json_object_iter_peek_name(&it);
 			const char *id;
 
-			if (!lt_ws_id_ok(key))
+			if (!lt_id_ok(key))
 				return perps_fail(ctx, PERPS_ERR_SHAPE, "lighter market_stats key \"%.20s\" is no market id", key);
 			if ((id = perps_strndup(ctx, key, strlen(key))) == NULL ||
 				lt_ws_stats(ctx, json_object_iter_peek_value(&it), id, ts_us, &out->events[k]) != PERPS_OK)
@@ -1135,7 +1019,7 @@ lt_ws_parse(PerpsCtx *ctx, const char *data, size_t len, bool binary, PerpsStrea
 	colon = strchr(channel, ':');
 	if (colon == NULL || (size_t) (colon - channel) != strlen(kind) ||
 		strncmp(channel, kind, strlen(kind)) != 0 ||
-		!(lt_ws_id_ok(colon + 1) || (strcmp(kind, "market_stats") == 0 && strcmp(colon + 1, "all") == 0)))
+		!(lt_id_ok(colon + 1) || (strcmp(kind, "market_stats") == 0 && strcmp(colon + 1, "all") == 0)))
 	{
 		perps_fail(ctx, PERPS_ERR_SHAPE, "lighter channel \"%.60s\" does not match %.40s", channel, type);
 		goto done;
@@ -1163,11 +1047,7 @@ lt_ws_parse(PerpsCtx *ctx, const char *data, size_t len, bool binary, PerpsStrea
 	goto done;
 
 one:
-	if (ctx->status == PERPS_OK)
-	{
-		out->events = ev;
-		out->nevents = 1;
-	}
+	return perps_ws_json_end_one(ctx, root, ev, out);
 done:
 	return perps_ws_json_end(ctx, root, out);
 }
