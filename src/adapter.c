@@ -84,6 +84,10 @@ perps_adapter_build(const PerpsAdapter *a, PerpsCtx *ctx, PerpsMethod m, const P
 
 	if (mi == NULL)
 		return ctx->status;
+	/* a method about one market: a symbol the venue can name */
+	if (m != PERPS_M_MARKETS && m != PERPS_M_TICKERS &&
+		(q == NULL || q->market == NULL || !a->symbol_ok(q->market->native_symbol)))
+		return perps_fail(ctx, PERPS_ERR_ARG, "%s needs %s", a->name, a->symbol_what);
 	return mi->build(ctx, q, reqs);
 }
 
@@ -187,6 +191,23 @@ perps_need_array_field(PerpsCtx *ctx, struct json_object *obj, const char *key,
 	if (perps_json_need(ctx, obj, key, json_type_array, arr) != PERPS_OK)
 		return ctx->status;
 	return perps_need_array(ctx, *arr, key, n);
+}
+
+void *
+perps_rows(PerpsCtx *ctx, struct json_object *v, const char *what, size_t size, size_t *n)
+{
+	if (perps_need_array(ctx, v, what, n) != PERPS_OK)
+		return NULL;
+	return perps_alloc_array(ctx, *n, size);
+}
+
+void *
+perps_rows_field(PerpsCtx *ctx, struct json_object *obj, const char *key, size_t size,
+				 struct json_object **arr, size_t *n)
+{
+	if (perps_need_array_field(ctx, obj, key, arr, n) != PERPS_OK)
+		return NULL;
+	return perps_alloc_array(ctx, *n, size);
 }
 
 PerpsStatus
@@ -405,24 +426,34 @@ perps_open_interest_of(PerpsCtx *ctx, const PerpsTicker *t, PerpsResult *out)
 	return PERPS_OK;
 }
 
-const char *
-perps_query_native(PerpsCtx *ctx, const PerpsQuery *q, bool (*ok) (const char *native),
-				   const char *venue, const char *what)
+bool
+perps_symbol_ok(const char *s, size_t maxlen, bool lower, const char *punct)
 {
-	if (q == NULL || q->market == NULL || !ok(q->market->native_symbol))
+	size_t		n = 0;
+
+	if (s == NULL)
+		return false;
+	for (; s[n]; n++)
 	{
-		perps_fail(ctx, PERPS_ERR_ARG, "%s needs %s", venue, what);
-		return NULL;
+		char		c = s[n];
+
+		if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || (lower && c >= 'a' && c <= 'z') ||
+			  strchr(punct, c) != NULL))
+			return false;
 	}
-	return q->market->native_symbol;
+	return n > 0 && n <= maxlen;
 }
 
 PerpsStatus
-perps_pick_tickers(PerpsCtx *ctx, struct json_object *arr, size_t n, const char *want,
+perps_pick_tickers(PerpsCtx *ctx, struct json_object *obj, const char *key, const char *want,
 				   PerpsTickerRead read, PerpsResult *out)
 {
+	struct json_object *arr;
+	size_t		n;
 	int			k = 0;
 
+	if (perps_need_array_field(ctx, obj, key, &arr, &n) != PERPS_OK)
+		return ctx->status;
 	out->u.tickers = perps_alloc_array(ctx, n, sizeof(PerpsTicker));
 	if (out->u.tickers == NULL)
 		return ctx->status;

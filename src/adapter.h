@@ -444,10 +444,12 @@ typedef struct PerpsStreamAdapter
  * One method of the interface as a venue serves it (PerpsAdapter.methods[m]),
  * the C equivalent of one function of an IPerps trait.
  *
- * build: the requests for the method.  Returns their number
- * (1..PERPS_MAX_REQUESTS), or a negative PerpsStatus; PERPS_UNSUPPORTED
- * for the queries of a served method the venue cannot answer (a trades
- * query with a time range where PerpsAdapter.no_trades_history says why).
+ * build: the requests for the method (for a method about one market,
+ * q->market's native symbol is one the venue's symbol_ok accepted).
+ * Returns their number (1..PERPS_MAX_REQUESTS), or a negative
+ * PerpsStatus; PERPS_UNSUPPORTED for the queries of a served method the
+ * venue cannot answer (a trades query with a time range where
+ * PerpsAdapter.no_trades_history says why).
  *
  * parse: the method's rows from the answers to the requests build made, in
  * the same order: docs[i] is body i as the adapter's open_body parsed and
@@ -478,6 +480,14 @@ typedef struct PerpsAdapter
 
 	/* true when queries need the market's contract size / native id */
 	bool		needs_markets;
+
+	/*
+	 * A native symbol the venue's requests can carry, and what one must be
+	 * ("a native symbol like BTCUSDT"): perps_adapter_build refuses a
+	 * method about one market whose symbol is not, "<name> needs <what>".
+	 */
+	bool		(*symbol_ok) (const char *native);
+	const char *symbol_what;
 
 	/*
 	 * Parses one response body (the i-th request of a method) and checks
@@ -515,11 +525,12 @@ extern const PerpsAdapter *perps_adapter_find(const char *name);
 /*
  * The dispatchers: every caller builds and parses through these.  Both
  * answer PERPS_UNSUPPORTED, with the method's unsupported sentence, where
- * the venue does not serve the method.  perps_adapter_build returns what
- * the method's build does.  perps_adapter_parse clears *out, refuses a
- * query without the market the method needs, has the venue's open_body
- * parse each body and the method's parse read them; a failure leaves *out
- * without rows.
+ * the venue does not serve the method.  perps_adapter_build refuses a
+ * method about one market without a symbol the venue can name, and
+ * returns what the method's build does.  perps_adapter_parse clears *out,
+ * refuses a query without the market the method needs, has the venue's
+ * open_body parse each body and the method's parse read them; a failure
+ * leaves *out without rows.
  */
 extern int	perps_adapter_build(const PerpsAdapter *a, PerpsCtx *ctx, PerpsMethod m, const PerpsQuery *q,
 								PerpsRequest *reqs);
@@ -550,6 +561,15 @@ extern PerpsStatus perps_need_array(PerpsCtx *ctx, struct json_object *v, const 
 /* The same for obj[key], *arr the array. */
 extern PerpsStatus perps_need_array_field(PerpsCtx *ctx, struct json_object *obj, const char *key,
 										  struct json_object **arr, size_t *n);
+
+/*
+ * The rows of an answer: perps_need_array, then room for its *n rows of
+ * size bytes each (zeroed); NULL, with the error recorded, on failure.
+ * perps_rows_field: the same for obj[key], *arr the array.
+ */
+extern void *perps_rows(PerpsCtx *ctx, struct json_object *v, const char *what, size_t size, size_t *n);
+extern void *perps_rows_field(PerpsCtx *ctx, struct json_object *obj, const char *key, size_t size,
+							  struct json_object **arr, size_t *n);
 
 /*
  * Book levels [[price, qty], ...] (each at least two decimals), the first
@@ -643,11 +663,10 @@ extern void perps_newest_trades(PerpsResult *out, int limit);
 extern PerpsStatus perps_open_interest_of(PerpsCtx *ctx, const PerpsTicker *t, PerpsResult *out);
 
 /*
- * The native symbol of a query about one market when ok() accepts it;
- * otherwise NULL, with an ARG error: "<venue> needs <what>".
+ * A symbol of 1 to maxlen characters, each an ASCII capital or digit, a
+ * small letter where lower, or one of the characters in punct.
  */
-extern const char *perps_query_native(PerpsCtx *ctx, const PerpsQuery *q, bool (*ok) (const char *native),
-									  const char *venue, const char *what);
+extern bool perps_symbol_ok(const char *s, size_t maxlen, bool lower, const char *punct);
 
 /*
  * Reads element e (the i-th) of a venue's per-market array into *t; *keep
@@ -657,12 +676,12 @@ typedef PerpsStatus (*PerpsTickerRead) (PerpsCtx *ctx, struct json_object *e, si
 										bool *keep);
 
 /*
- * The tickers of such an array of n elements: all those kept, or with
- * want (a native symbol) the first kept one of it, PERPS_ERR_NOT_FOUND when
- * there is none.
+ * The tickers of such an array, obj[key]: all those kept, or with want (a
+ * native symbol) the first kept one of it, PERPS_ERR_NOT_FOUND when there
+ * is none.
  */
-extern PerpsStatus perps_pick_tickers(PerpsCtx *ctx, struct json_object *arr, size_t n, const char *want,
-									  PerpsTickerRead read, PerpsResult *out);
+extern PerpsStatus perps_pick_tickers(PerpsCtx *ctx, struct json_object *obj, const char *key,
+									  const char *want, PerpsTickerRead read, PerpsResult *out);
 
 /* A GET request: printf into r->path, with its rate-limit weight; fails (ARG) when it is too long. */
 extern PerpsStatus perps_request_path(PerpsCtx *ctx, PerpsRequest *r, int weight, const char *fmt,...)

@@ -40,40 +40,22 @@
 
 #include "adapter.h"
 
+/* A native symbol for requests: letters, digits and '_', up to 40. */
+static bool
+bn_symbol_ok(const char *s)
+{
+	return perps_symbol_ok(s, 40, true, "_");
+}
+
 static bool
 bn_native_symbol(const char *global, char *buf, size_t buflen)
 {
-	size_t		n = strlen(global);
-
-	if (n == 0 || n > 20)
+	if (!perps_symbol_ok(global, 20, false, ""))
 		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!isupper((unsigned char) global[i]) && !isdigit((unsigned char) global[i]))
-			return false;
 	return (size_t) snprintf(buf, buflen, "%sUSDT", global) < buflen;
 }
 
 /* ---- build ---- */
-
-/* the symbol, checked to be something Binance could name */
-static const char *
-bn_symbol(PerpsCtx *ctx, const PerpsQuery *q)
-{
-	const char *s = (q && q->market) ? q->market->native_symbol : NULL;
-
-	if (s == NULL || s[0] == '\0' || strlen(s) > 40)
-	{
-		perps_fail(ctx, PERPS_ERR_ARG, "a market is required");
-		return NULL;
-	}
-	for (const char *p = s; *p; p++)
-		if (!isalnum((unsigned char) *p) && *p != '_')
-		{
-			perps_fail(ctx, PERPS_ERR_ARG, "invalid Binance symbol \"%.40s\"", s);
-			return NULL;
-		}
-	return s;
-}
 
 /* Appends &startTime=..&endTime=.. (ms) to a path. */
 static int
@@ -192,10 +174,9 @@ bn_build_markets(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 static int
 bn_build_ticker(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 {
-	const char *s = bn_symbol(ctx, q);
+	const char *s = q->market->native_symbol;
 
-	if (s == NULL ||
-		perps_request_path(ctx, &reqs[0], 1, "/fapi/v1/ticker/24hr?symbol=%s", s) ||
+	if (perps_request_path(ctx, &reqs[0], 1, "/fapi/v1/ticker/24hr?symbol=%s", s) ||
 		perps_request_path(ctx, &reqs[1], 1, "/fapi/v1/premiumIndex?symbol=%s", s) ||
 		perps_request_path(ctx, &reqs[2], 2, "/fapi/v1/ticker/bookTicker?symbol=%s", s) ||
 		perps_request_path(ctx, &reqs[3], 1, "/fapi/v1/openInterest?symbol=%s", s))
@@ -218,11 +199,9 @@ bn_build_orderbook(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 {
 	static const int limits[] = {5, 10, 20, 50, 100, 500, 1000};
 	static const int weights[] = {2, 2, 2, 2, 5, 10, 20};
-	const char *s = bn_symbol(ctx, q);
+	const char *s = q->market->native_symbol;
 	int			k = 0;
 
-	if (s == NULL)
-		return ctx->status;
 	while (k < 6 && limits[k] < q->depth)
 		k++;
 	if (perps_request_path(ctx, &reqs[0], weights[k], "/fapi/v1/depth?symbol=%s&limit=%d", s, limits[k]))
@@ -233,10 +212,9 @@ bn_build_orderbook(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 static int
 bn_build_funding(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 {
-	const char *s = bn_symbol(ctx, q);
+	const char *s = q->market->native_symbol;
 
-	if (s == NULL ||
-		perps_request_path(ctx, &reqs[0], 1, "/fapi/v1/premiumIndex?symbol=%s", s) ||
+	if (perps_request_path(ctx, &reqs[0], 1, "/fapi/v1/premiumIndex?symbol=%s", s) ||
 		perps_request_path(ctx, &reqs[1], 1, "/fapi/v1/fundingInfo"))
 		return ctx->status;
 	return 2;
@@ -245,11 +223,10 @@ bn_build_funding(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 static int
 bn_build_funding_history(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 {
-	const char *s = bn_symbol(ctx, q);
+	const char *s = q->market->native_symbol;
 	int			limit = q->limit > 0 ? (q->limit > 1000 ? 1000 : q->limit) : 100;
 
-	if (s == NULL ||
-		perps_request_path(ctx, &reqs[0], 1, "/fapi/v1/fundingRate?symbol=%s&limit=%d", s, limit) ||
+	if (perps_request_path(ctx, &reqs[0], 1, "/fapi/v1/fundingRate?symbol=%s&limit=%d", s, limit) ||
 		bn_range(ctx, &reqs[0], q))
 		return ctx->status;
 	return 1;
@@ -258,9 +235,9 @@ bn_build_funding_history(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 static int
 bn_build_open_interest(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 {
-	const char *s = bn_symbol(ctx, q);
+	const char *s = q->market->native_symbol;
 
-	if (s == NULL || perps_request_path(ctx, &reqs[0], 1, "/fapi/v1/openInterest?symbol=%s", s))
+	if (perps_request_path(ctx, &reqs[0], 1, "/fapi/v1/openInterest?symbol=%s", s))
 		return ctx->status;
 	return 1;
 }
@@ -268,11 +245,9 @@ bn_build_open_interest(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 static int
 bn_build_klines(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 {
-	const char *s = bn_symbol(ctx, q);
+	const char *s = q->market->native_symbol;
 	int			limit = q->limit > 0 ? (q->limit > 1500 ? 1500 : q->limit) : 500;
 
-	if (s == NULL)
-		return ctx->status;
 	if (perps_interval_seconds(q->interval) == 0)
 		return perps_fail(ctx, PERPS_ERR_ARG, "unsupported interval");
 	if (perps_request_path(ctx, &reqs[0], bn_kline_weight(limit),
@@ -286,11 +261,9 @@ bn_build_klines(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 static int
 bn_build_trades(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 {
-	const char *s = bn_symbol(ctx, q);
+	const char *s = q->market->native_symbol;
 	int			limit = q->limit > 0 ? (q->limit > 1000 ? 1000 : q->limit) : 500;
 
-	if (s == NULL)
-		return ctx->status;
 	if (q->since_us != PERPS_TS_NONE || q->until_us != PERPS_TS_NONE)
 		return bn_build_agg_trades(ctx, &reqs[0], q, s, limit);
 	if (perps_request_path(ctx, &reqs[0], 5, "/fapi/v1/trades?symbol=%s&limit=%d", s, limit))
@@ -642,9 +615,7 @@ bn_parse_funding_history(PerpsCtx *ctx, const PerpsQuery *q, struct json_object 
 	size_t		n;
 	int			limit = q->limit > 0 ? (q->limit > 1000 ? 1000 : q->limit) : 100;
 
-	if (perps_need_array(ctx, root, "funding history", &n))
-		return ctx->status;
-	out->u.funding = perps_alloc_array(ctx, n, sizeof(PerpsFunding));
+	out->u.funding = perps_rows(ctx, root, "funding history", sizeof(PerpsFunding), &n);
 	if (out->u.funding == NULL)
 		return ctx->status;
 	for (size_t i = 0; i < n; i++)
@@ -701,9 +672,7 @@ bn_parse_klines(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *d
 
 	if (step == 0)
 		return perps_fail(ctx, PERPS_ERR_ARG, "unsupported interval");
-	if (perps_need_array(ctx, root, "klines", &n))
-		return ctx->status;
-	out->u.klines = perps_alloc_array(ctx, n, sizeof(PerpsKline));
+	out->u.klines = perps_rows(ctx, root, "klines", sizeof(PerpsKline), &n);
 	if (out->u.klines == NULL)
 		return ctx->status;
 	for (size_t i = 0; i < n; i++)
@@ -746,9 +715,7 @@ bn_recent_trades(PerpsCtx *ctx, struct json_object *root, PerpsResult *out)
 {
 	size_t		n;
 
-	if (perps_need_array(ctx, root, "trades", &n))
-		return ctx->status;
-	out->u.trades = perps_alloc_array(ctx, n, sizeof(PerpsTrade));
+	out->u.trades = perps_rows(ctx, root, "trades", sizeof(PerpsTrade), &n);
 	if (out->u.trades == NULL)
 		return ctx->status;
 	for (size_t i = 0; i < n; i++)
@@ -787,9 +754,7 @@ bn_parse_agg_trades(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *root
 	int64_t		start_ms,
 				end_ms;
 
-	if (perps_need_array(ctx, root, "aggregate trades", &n))
-		return ctx->status;
-	out->u.trades = perps_alloc_array(ctx, n ? n : 1, sizeof(PerpsTrade));
+	out->u.trades = perps_rows(ctx, root, "aggregate trades", sizeof(PerpsTrade), &n);
 	if (out->u.trades == NULL)
 		return ctx->status;
 	for (size_t i = 0; i < n; i++)
@@ -891,14 +856,7 @@ bn_parse_trades(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *d
 static bool
 bn_ws_symbol_ok(const char *s)
 {
-	size_t		n = s ? strlen(s) : 0;
-
-	if (n == 0 || n > 40)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!isupper((unsigned char) s[i]) && !isdigit((unsigned char) s[i]) && s[i] != '_')
-			return false;
-	return true;
+	return perps_symbol_ok(s, 40, false, "_");
 }
 
 /* Closes the open message in buf (if any) and stores it in out[*nmsg]. */
@@ -1292,6 +1250,8 @@ const PerpsAdapter perps_adapter_binance = {
 	.name = "binance",
 	.native_symbol = bn_native_symbol,
 	.needs_markets = false,
+	.symbol_ok = bn_symbol_ok,
+	.symbol_what = "a native symbol like BTCUSDT",
 	.open_body = bn_open_body,
 	.methods = {
 		[PERPS_M_MARKETS] = {.build = bn_build_markets, .parse = bn_parse_markets},

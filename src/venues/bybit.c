@@ -51,17 +51,11 @@
 
 /* ---- symbols ---- */
 
+/* BTCUSDT: capitals and digits, up to 40 */
 static bool
 bybit_symbol_ok(const char *s)
 {
-	size_t		n = 0;
-
-	if (s == NULL)
-		return false;
-	for (; s[n]; n++)
-		if (!((s[n] >= 'A' && s[n] <= 'Z') || (s[n] >= '0' && s[n] <= '9')))
-			return false;
-	return n > 0 && n <= 40;
+	return perps_symbol_ok(s, 40, false, "");
 }
 
 static bool
@@ -183,13 +177,6 @@ bybit_request(PerpsRequest *reqs)
 	return &reqs[0];
 }
 
-/* the native symbol of a query about one market, or NULL (with the error recorded) */
-static const char *
-bybit_symbol(PerpsCtx *ctx, const PerpsQuery *q)
-{
-	return perps_query_native(ctx, q, bybit_symbol_ok, "bybit", "a native symbol like BTCUSDT");
-}
-
 /* one request, if its path fit */
 static int
 bybit_built(PerpsCtx *ctx, bool ok)
@@ -223,10 +210,8 @@ bybit_build_tickers(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 static int
 bybit_build_ticker(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 {
-	const char *sym = bybit_symbol(ctx, q);
+	const char *sym = q->market->native_symbol;
 
-	if (sym == NULL)
-		return ctx->status;
 	return bybit_built(ctx, bybit_append(bybit_request(reqs), "/v5/market/tickers?category=linear&symbol=%s",
 										 sym));
 }
@@ -234,11 +219,9 @@ bybit_build_ticker(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 static int
 bybit_build_orderbook(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 {
-	const char *sym = bybit_symbol(ctx, q);
+	const char *sym = q->market->native_symbol;
 	int			depth = q->depth;
 
-	if (sym == NULL)
-		return ctx->status;
 	if (depth <= 0 || depth > BYBIT_BOOK_MAX)
 		depth = BYBIT_BOOK_MAX;
 	return bybit_built(ctx, bybit_append(bybit_request(reqs),
@@ -249,10 +232,8 @@ bybit_build_orderbook(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 static int
 bybit_build_open_interest(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 {
-	const char *sym = bybit_symbol(ctx, q);
+	const char *sym = q->market->native_symbol;
 
-	if (sym == NULL)
-		return ctx->status;
 	return bybit_built(ctx, bybit_append(bybit_request(reqs),
 										 "/v5/market/open-interest?category=linear&symbol=%s"
 										 "&intervalTime=5min&limit=1", sym));
@@ -261,10 +242,8 @@ bybit_build_open_interest(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs
 static int
 bybit_build_trades(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 {
-	const char *sym = bybit_symbol(ctx, q);
+	const char *sym = q->market->native_symbol;
 
-	if (sym == NULL)
-		return ctx->status;
 	if (q->since_us != PERPS_TS_NONE || q->until_us != PERPS_TS_NONE)
 		return perps_fail(ctx, PERPS_UNSUPPORTED, "%s", BYBIT_NO_TRADE_HISTORY);
 	return bybit_built(ctx, bybit_append(bybit_request(reqs),
@@ -275,7 +254,7 @@ bybit_build_trades(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 static int
 bybit_build_klines(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 {
-	const char *sym = bybit_symbol(ctx, q);
+	const char *sym = q->market->native_symbol;
 	const char *iv = bybit_interval(q->interval);
 	int			page = perps_page_size(q, BYBIT_KLINE_PAGE);
 	PerpsRequest *r = bybit_request(reqs);
@@ -283,8 +262,6 @@ bybit_build_klines(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 				end;
 	bool		ok;
 
-	if (sym == NULL)
-		return ctx->status;
 	if (iv == NULL)
 		return perps_fail(ctx, PERPS_ERR_ARG, "bybit has no kline interval \"%s\"",
 						  q->interval ? q->interval : "(null)");
@@ -302,15 +279,13 @@ bybit_build_klines(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 static int
 bybit_build_funding_history(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 {
-	const char *sym = bybit_symbol(ctx, q);
+	const char *sym = q->market->native_symbol;
 	int			page = perps_page_size(q, BYBIT_FUNDING_PAGE);
 	PerpsRequest *r = bybit_request(reqs);
 	int64_t		start,
 				end;
 	bool		ok;
 
-	if (sym == NULL)
-		return ctx->status;
 	if (!bybit_window(ctx, q, page, MS_PER_HOUR, &start, &end))
 		return ctx->status;
 	ok = bybit_append(r, "/v5/market/funding/history?category=linear&symbol=%s&limit=%d",
@@ -414,9 +389,7 @@ bybit_parse_markets(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *cons
 	size_t		n;
 	int			k = 0;
 
-	if (perps_need_array_field(ctx, result, "list", &list, &n) != PERPS_OK)
-		return ctx->status;
-	out->u.markets = perps_alloc_array(ctx, n, sizeof(PerpsMarket));
+	out->u.markets = perps_rows_field(ctx, result, "list", sizeof(PerpsMarket), &list, &n);
 	if (out->u.markets == NULL)
 		return ctx->status;
 	for (size_t i = 0; i < n; i++)
@@ -528,9 +501,7 @@ bybit_tickers(PerpsCtx *ctx, struct json_object *result, int64_t ts_us,
 	size_t		n;
 	int			k = 0;
 
-	if (perps_need_array_field(ctx, result, "list", &list, &n) != PERPS_OK)
-		return ctx->status;
-	out->u.tickers = perps_alloc_array(ctx, n, sizeof(PerpsTicker));
+	out->u.tickers = perps_rows_field(ctx, result, "list", sizeof(PerpsTicker), &list, &n);
 	if (out->u.tickers == NULL)
 		return ctx->status;
 	for (size_t i = 0; i < n; i++)
@@ -700,9 +671,7 @@ bybit_parse_funding_history(PerpsCtx *ctx, const PerpsQuery *q, struct json_obje
 	size_t		n;
 	int			page = perps_page_size(q, BYBIT_FUNDING_PAGE);
 
-	if (perps_need_array_field(ctx, result, "list", &list, &n) != PERPS_OK)
-		return ctx->status;
-	out->u.funding = perps_alloc_array(ctx, n, sizeof(PerpsFunding));
+	out->u.funding = perps_rows_field(ctx, result, "list", sizeof(PerpsFunding), &list, &n);
 	if (out->u.funding == NULL)
 		return ctx->status;
 	for (size_t i = 0; i < n; i++)
@@ -767,9 +736,7 @@ bybit_parse_klines(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const
 	if (iv_us <= 0)
 		return perps_fail(ctx, PERPS_ERR_ARG, "bybit has no kline interval \"%s\"",
 						  q->interval ? q->interval : "(null)");
-	if (perps_need_array_field(ctx, result, "list", &list, &n) != PERPS_OK)
-		return ctx->status;
-	out->u.klines = perps_alloc_array(ctx, n, sizeof(PerpsKline));
+	out->u.klines = perps_rows_field(ctx, result, "list", sizeof(PerpsKline), &list, &n);
 	if (out->u.klines == NULL)
 		return ctx->status;
 	for (size_t i = 0; i < n; i++)
@@ -1085,6 +1052,8 @@ const PerpsAdapter perps_adapter_bybit = {
 	.name = "bybit",
 	.native_symbol = bybit_native_symbol,
 	.needs_markets = false,
+	.symbol_ok = bybit_symbol_ok,
+	.symbol_what = "a native symbol like BTCUSDT",
 	.open_body = bybit_open,
 	.methods = {
 		[PERPS_M_MARKETS] = {.build = bybit_build_markets, .parse = bybit_parse_markets},

@@ -60,18 +60,11 @@
 
 /* ---- symbols ---- */
 
+/* a coin: letters, digits and ':' (a builder-deployed dex's "dex:COIN"), up to 40 */
 static bool
 hl_coin_ok(const char *s)
 {
-	size_t		n = 0;
-
-	if (s == NULL)
-		return false;
-	for (; s[n]; n++)
-		if (!((s[n] >= 'A' && s[n] <= 'Z') || (s[n] >= 'a' && s[n] <= 'z') ||
-			  (s[n] >= '0' && s[n] <= '9') || s[n] == ':'))
-			return false;
-	return n > 0 && n <= 40;
+	return perps_symbol_ok(s, 40, true, ":");
 }
 
 static bool
@@ -154,13 +147,6 @@ hl_window(PerpsCtx *ctx, const PerpsQuery *q, int page, int64_t step_ms,
 	return true;
 }
 
-/* the coin of a query about one market, or NULL (with the error recorded) */
-static const char *
-hl_coin(PerpsCtx *ctx, const PerpsQuery *q)
-{
-	return perps_query_native(ctx, q, hl_coin_ok, "hyperliquid", "a coin name like BTC");
-}
-
 /* ---- build: one function a method ---- */
 
 static int
@@ -179,10 +165,8 @@ hl_build_tickers(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 static int
 hl_build_ticker(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 {
-	const char *coin = hl_coin(ctx, q);
+	const char *coin = q->market->native_symbol;
 
-	if (coin == NULL)
-		return ctx->status;
 	return hl_body(ctx, &reqs[0], 20, "{\"type\":\"metaAndAssetCtxs\"}") &&
 		hl_body(ctx, &reqs[1], 2, "{\"type\":\"l2Book\",\"coin\":\"%s\"}", coin) ? 2 : ctx->status;
 }
@@ -190,8 +174,6 @@ hl_build_ticker(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 static int
 hl_build_funding(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 {
-	if (hl_coin(ctx, q) == NULL)
-		return ctx->status;
 	return hl_body(ctx, &reqs[0], 20, "{\"type\":\"metaAndAssetCtxs\"}") &&
 		hl_body(ctx, &reqs[1], 20, "{\"type\":\"predictedFundings\"}") ? 2 : ctx->status;
 }
@@ -199,20 +181,16 @@ hl_build_funding(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 static int
 hl_build_orderbook(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 {
-	const char *coin = hl_coin(ctx, q);
+	const char *coin = q->market->native_symbol;
 
-	if (coin == NULL)
-		return ctx->status;
 	return hl_body(ctx, &reqs[0], 2, "{\"type\":\"l2Book\",\"coin\":\"%s\"}", coin) ? 1 : ctx->status;
 }
 
 static int
 hl_build_trades(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 {
-	const char *coin = hl_coin(ctx, q);
+	const char *coin = q->market->native_symbol;
 
-	if (coin == NULL)
-		return ctx->status;
 	if (q->since_us != PERPS_TS_NONE || q->until_us != PERPS_TS_NONE)
 		return perps_fail(ctx, PERPS_UNSUPPORTED, "%s", HL_NO_TRADE_HISTORY);
 	return hl_body(ctx, &reqs[0], 20, "{\"type\":\"recentTrades\",\"coin\":\"%s\"}", coin) ? 1 : ctx->status;
@@ -221,15 +199,13 @@ hl_build_trades(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 static int
 hl_build_klines(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 {
-	const char *coin = hl_coin(ctx, q);
+	const char *coin = q->market->native_symbol;
 	int			secs = perps_interval_seconds(q->interval);
 	int			page = perps_page_size(q, HL_PAGE);
 	int64_t		start,
 				end;
 	bool		fwd;
 
-	if (coin == NULL)
-		return ctx->status;
 	if (secs <= 0)
 		return perps_fail(ctx, PERPS_ERR_ARG, "hyperliquid has no kline interval \"%s\"",
 						  q->interval ? q->interval : "(null)");
@@ -245,14 +221,12 @@ hl_build_klines(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 static int
 hl_build_funding_history(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 {
-	const char *coin = hl_coin(ctx, q);
+	const char *coin = q->market->native_symbol;
 	int			page = perps_page_size(q, HL_PAGE);
 	int64_t		start,
 				end;
 	bool		fwd;
 
-	if (coin == NULL)
-		return ctx->status;
 	if (!hl_window(ctx, q, page, MS_PER_HOUR, &start, &end, &fwd))
 		return ctx->status;
 	/* weight: 20, plus 1 per 20 rows returned */
@@ -552,9 +526,7 @@ hl_parse_funding_history(PerpsCtx *ctx, const PerpsQuery *q, struct json_object 
 	int			kept;
 	void	   *p;
 
-	if (perps_need_array(ctx, root, "fundingHistory", &n))
-		return ctx->status;
-	rows = perps_alloc_array(ctx, n, sizeof(PerpsFunding));
+	rows = perps_rows(ctx, root, "fundingHistory", sizeof(PerpsFunding), &n);
 	if (rows == NULL)
 		return ctx->status;
 	for (size_t i = 0; i < n; i++)
@@ -595,9 +567,7 @@ hl_parse_klines(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *d
 	if (secs <= 0)
 		return perps_fail(ctx, PERPS_ERR_ARG, "hyperliquid has no kline interval \"%s\"",
 						  q->interval ? q->interval : "(null)");
-	if (perps_need_array(ctx, root, "candleSnapshot", &n))
-		return ctx->status;
-	rows = perps_alloc_array(ctx, n, sizeof(PerpsKline));
+	rows = perps_rows(ctx, root, "candleSnapshot", sizeof(PerpsKline), &n);
 	if (rows == NULL)
 		return ctx->status;
 	for (size_t i = 0; i < n; i++)
@@ -1145,6 +1115,8 @@ const PerpsAdapter perps_adapter_hyperliquid = {
 	.name = "hyperliquid",
 	.native_symbol = hl_native_symbol,
 	.needs_markets = false,
+	.symbol_ok = hl_coin_ok,
+	.symbol_what = "a coin name like BTC",
 	.open_body = hl_open_body,
 	.methods = {
 		[PERPS_M_MARKETS] = {.build = hl_build_markets, .parse = hl_parse_markets},

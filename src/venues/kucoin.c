@@ -42,23 +42,11 @@
 
 /* ---- small helpers ---- */
 
-/* Native symbols go into paths and query strings: only [A-Za-z0-9._-]. */
+/* Native symbols go into paths and query strings: only [A-Za-z0-9._-], up to 64. */
 static bool
 kc_safe_symbol(const char *s)
 {
-	size_t		n = 0;
-
-	if (s == NULL || *s == '\0')
-		return false;
-	for (; *s; s++, n++)
-	{
-		char		c = *s;
-
-		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-			  (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.'))
-			return false;
-	}
-	return n <= 64;
+	return perps_symbol_ok(s, 64, true, "._-");
 }
 
 static bool
@@ -312,13 +300,6 @@ kc_granularity(const char *interval)
 	return s > 0 ? s / 60 : 0;
 }
 
-/* the native symbol of a query about one market, or NULL (with the error recorded) */
-static const char *
-kc_symbol(PerpsCtx *ctx, const PerpsQuery *q)
-{
-	return perps_query_native(ctx, q, kc_safe_symbol, "kucoin", "a market with a valid native symbol");
-}
-
 /* ---- build: one function a method ---- */
 
 static int
@@ -330,10 +311,9 @@ kc_build_markets(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 static int
 kc_build_ticker(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 {
-	const char *sym = kc_symbol(ctx, q);
+	const char *sym = q->market->native_symbol;
 
-	if (sym == NULL ||
-		perps_request_path(ctx, &reqs[0], 3, "/api/v1/contracts/%s", sym) ||
+	if (perps_request_path(ctx, &reqs[0], 3, "/api/v1/contracts/%s", sym) ||
 		perps_request_path(ctx, &reqs[1], 2, "/api/v1/ticker?symbol=%s", sym))
 		return ctx->status;
 	return 2;
@@ -351,10 +331,8 @@ kc_build_tickers(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 static int
 kc_build_orderbook(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 {
-	const char *sym = kc_symbol(ctx, q);
+	const char *sym = q->market->native_symbol;
 
-	if (sym == NULL)
-		return ctx->status;
 	if (q->depth > 0 && q->depth <= 20)
 		return perps_request_path(ctx, &reqs[0], 5, "/api/v1/level2/depth20?symbol=%s", sym) ? ctx->status : 1;
 	if (q->depth > 0 && q->depth <= 100)
@@ -365,22 +343,18 @@ kc_build_orderbook(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 static int
 kc_build_funding(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 {
-	const char *sym = kc_symbol(ctx, q);
+	const char *sym = q->market->native_symbol;
 
-	if (sym == NULL)
-		return ctx->status;
 	return perps_request_path(ctx, &reqs[0], 2, "/api/v1/funding-rate/%s/current", sym) ? ctx->status : 1;
 }
 
 static int
 kc_build_funding_history(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 {
-	const char *sym = kc_symbol(ctx, q);
+	const char *sym = q->market->native_symbol;
 	int64_t		until_ms,
 				since_ms;
 
-	if (sym == NULL)
-		return ctx->status;
 	/* from and to are required: default to the last page before now */
 	until_ms = q->until_us != PERPS_TS_NONE ? q->until_us / 1000 : (int64_t) time(NULL) * 1000;
 	since_ms = q->since_us != PERPS_TS_NONE ? q->since_us / 1000 :
@@ -396,24 +370,20 @@ kc_build_funding_history(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 static int
 kc_build_open_interest(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 {
-	const char *sym = kc_symbol(ctx, q);
+	const char *sym = q->market->native_symbol;
 
-	if (sym == NULL)
-		return ctx->status;
 	return perps_request_path(ctx, &reqs[0], 3, "/api/v1/contracts/%s", sym) ? ctx->status : 1;
 }
 
 static int
 kc_build_klines(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 {
-	const char *sym = kc_symbol(ctx, q);
+	const char *sym = q->market->native_symbol;
 	int			gran = kc_granularity(q->interval);
 	int			rows = perps_page_size(q, KC_KLINE_PAGE);
 	int64_t		step_ms = (int64_t) gran * 60000;
 	char		range[80] = "";
 
-	if (sym == NULL)
-		return ctx->status;
 	if (gran == 0)
 		return perps_fail(ctx, PERPS_ERR_ARG, "kucoin: unsupported kline interval \"%s\"",
 						  q->interval ? q->interval : "(null)");
@@ -442,10 +412,8 @@ kc_build_klines(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 static int
 kc_build_trades(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 {
-	const char *sym = kc_symbol(ctx, q);
+	const char *sym = q->market->native_symbol;
 
-	if (sym == NULL)
-		return ctx->status;
 	if (q->since_us != PERPS_TS_NONE || q->until_us != PERPS_TS_NONE)
 		return perps_fail(ctx, PERPS_UNSUPPORTED, "%s", KC_NO_TRADE_HISTORY);
 	return perps_request_path(ctx, &reqs[0], 5, "/api/v1/trade/history?symbol=%s", sym) ? ctx->status : 1;
@@ -510,9 +478,7 @@ kc_parse_markets(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *
 	size_t		n;
 	int			k = 0;
 
-	if (perps_need_array(ctx, data, "data", &n))
-		return ctx->status;
-	out->u.markets = perps_alloc_array(ctx, n ? n : 1, sizeof(PerpsMarket));
+	out->u.markets = perps_rows(ctx, data, "data", sizeof(PerpsMarket), &n);
 	if (out->u.markets == NULL)
 		return ctx->status;
 	for (size_t i = 0; i < n; i++)
@@ -746,9 +712,7 @@ kc_parse_funding_history(PerpsCtx *ctx, const PerpsQuery *q, struct json_object 
 	/* documented as a list; accept the paged {dataList, hasMore} shape too */
 	if (json_object_is_type(data, json_type_object))
 		rows = perps_json_get(data, "dataList");
-	if (perps_need_array(ctx, rows, "data", &n))
-		return ctx->status;
-	out->u.funding = perps_alloc_array(ctx, n ? n : 1, sizeof(PerpsFunding));
+	out->u.funding = perps_rows(ctx, rows, "data", sizeof(PerpsFunding), &n);
 	if (out->u.funding == NULL)
 		return ctx->status;
 	for (size_t i = 0; i < n; i++)
@@ -816,9 +780,7 @@ kc_parse_klines(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *d
 
 	if (step_us <= 0)
 		return perps_fail(ctx, PERPS_ERR_ARG, "kucoin: unsupported kline interval");
-	if (perps_need_array(ctx, data, "data", &n))
-		return ctx->status;
-	out->u.klines = perps_alloc_array(ctx, n ? n : 1, sizeof(PerpsKline));
+	out->u.klines = perps_rows(ctx, data, "data", sizeof(PerpsKline), &n);
 	if (out->u.klines == NULL)
 		return ctx->status;
 	for (size_t i = 0; i < n; i++)
@@ -1419,6 +1381,8 @@ const PerpsAdapter perps_adapter_kucoin = {
 	.name = "kucoin",
 	.native_symbol = kc_native_symbol,
 	.needs_markets = true,
+	.symbol_ok = kc_safe_symbol,
+	.symbol_what = "a native symbol like XBTUSDTM",
 	.open_body = kc_open_body,
 	.methods = {
 		[PERPS_M_MARKETS] = {.build = kc_build_markets, .parse = kc_parse_markets},

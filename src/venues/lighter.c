@@ -76,13 +76,6 @@ lt_resolution(const char *interval)
 	return perps_interval_seconds(interval) > 0 ? interval : NULL;
 }
 
-/* the market id of a query about one market, or NULL (with the error recorded) */
-static const char *
-lt_id(PerpsCtx *ctx, const PerpsQuery *q)
-{
-	return perps_query_native(ctx, q, lt_id_ok, "lighter", "a market id (from the markets list)");
-}
-
 /* ---- build: one function a method ---- */
 
 /* the details of every order book: the markets, and all tickers */
@@ -96,20 +89,16 @@ lt_build_markets(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 static int
 lt_build_ticker(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 {
-	const char *id = lt_id(ctx, q);
+	const char *id = q->market->native_symbol;
 
-	if (id == NULL)
-		return ctx->status;
 	return perps_request_path(ctx, &reqs[0], LT_WEIGHT, "/api/v1/orderBookDetails?market_id=%s", id) ? ctx->status : 1;
 }
 
 static int
 lt_build_orderbook(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 {
-	const char *id = lt_id(ctx, q);
+	const char *id = q->market->native_symbol;
 
-	if (id == NULL)
-		return ctx->status;
 	/* orders, not levels: ask for the most, the caller merges and cuts */
 	return perps_request_path(ctx, &reqs[0], LT_WEIGHT, "/api/v1/orderBookOrders?market_id=%s&limit=%d",
 							  id, LT_BOOK_MAX) ? ctx->status : 1;
@@ -118,21 +107,17 @@ lt_build_orderbook(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 static int
 lt_build_funding(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 {
-	if (lt_id(ctx, q) == NULL)
-		return ctx->status;
 	return perps_request_path(ctx, &reqs[0], LT_WEIGHT, "/api/v1/funding-rates") ? ctx->status : 1;
 }
 
 static int
 lt_build_funding_history(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 {
-	const char *id = lt_id(ctx, q);
+	const char *id = q->market->native_symbol;
 	int			rows = perps_page_size(q, LT_FUNDING_PAGE);
 	int64_t		start,
 				end;
 
-	if (id == NULL)
-		return ctx->status;
 	/* seconds; hourly settlements */
 	if (!perps_page_window(q, 1000000, (int64_t) rows * 3600, &start, &end))
 		return perps_fail(ctx, PERPS_ERR_ARG, "lighter: since is after until");
@@ -144,14 +129,12 @@ lt_build_funding_history(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 static int
 lt_build_klines(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 {
-	const char *id = lt_id(ctx, q);
+	const char *id = q->market->native_symbol;
 	const char *res = lt_resolution(q->interval);
 	int			rows = perps_page_size(q, LT_KLINE_PAGE);
 	int64_t		start,
 				end;
 
-	if (id == NULL)
-		return ctx->status;
 	if (res == NULL)
 		return perps_fail(ctx, PERPS_ERR_ARG, "lighter: unsupported kline interval \"%s\"",
 						  q->interval ? q->interval : "(null)");
@@ -166,11 +149,9 @@ lt_build_klines(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 static int
 lt_build_trades(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 {
-	const char *id = lt_id(ctx, q);
+	const char *id = q->market->native_symbol;
 	int			limit = perps_page_size(q, LT_TRADES_PAGE);
 
-	if (id == NULL)
-		return ctx->status;
 	if (q->since_us != PERPS_TS_NONE || q->until_us != PERPS_TS_NONE)
 		return perps_fail(ctx, PERPS_UNSUPPORTED, "%s", LT_NO_TRADE_HISTORY);
 	return perps_request_path(ctx, &reqs[0], LT_WEIGHT_TRADES, "/api/v1/recentTrades?market_id=%s&limit=%d",
@@ -270,9 +251,7 @@ lt_parse_markets(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *
 	size_t		n;
 	int			k = 0;
 
-	if (perps_need_array_field(ctx, root, "order_book_details", &arr, &n))
-		return ctx->status;
-	out->u.markets = perps_alloc_array(ctx, n ? n : 1, sizeof(PerpsMarket));
+	out->u.markets = perps_rows_field(ctx, root, "order_book_details", sizeof(PerpsMarket), &arr, &n);
 	if (out->u.markets == NULL)
 		return ctx->status;
 	for (size_t i = 0; i < n; i++)
@@ -350,30 +329,18 @@ lt_ticker_read(PerpsCtx *ctx, struct json_object *o, size_t i, PerpsTicker *t, b
 	return *keep ? lt_ticker(ctx, o, t) : PERPS_OK;
 }
 
-/* The tickers of the order book details: all of them, or want's (a market id). */
-static PerpsStatus
-lt_tickers(PerpsCtx *ctx, struct json_object *root, const char *want, PerpsResult *out)
-{
-	struct json_object *arr;
-	size_t		n;
-
-	if (perps_need_array_field(ctx, root, "order_book_details", &arr, &n))
-		return ctx->status;
-	return perps_pick_tickers(ctx, arr, n, want, lt_ticker_read, out);
-}
-
 static PerpsStatus
 lt_parse_ticker(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
 				PerpsResult *out)
 {
-	return lt_tickers(ctx, docs[0], q->market->native_symbol, out);
+	return perps_pick_tickers(ctx, docs[0], "order_book_details", q->market->native_symbol, lt_ticker_read, out);
 }
 
 static PerpsStatus
 lt_parse_tickers(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
 				 PerpsResult *out)
 {
-	return lt_tickers(ctx, docs[0], NULL, out);
+	return perps_pick_tickers(ctx, docs[0], "order_book_details", NULL, lt_ticker_read, out);
 }
 
 static PerpsStatus
@@ -383,7 +350,7 @@ lt_parse_open_interest(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *c
 	PerpsResult tk;
 
 	memset(&tk, 0, sizeof(tk));
-	if (lt_tickers(ctx, docs[0], q->market->native_symbol, &tk))
+	if (perps_pick_tickers(ctx, docs[0], "order_book_details", q->market->native_symbol, lt_ticker_read, &tk))
 		return ctx->status;
 	/* the details carry no time: the open interest has none either */
 	return perps_open_interest_of(ctx, &tk.u.tickers[0], out);
@@ -495,9 +462,7 @@ lt_parse_funding_history(PerpsCtx *ctx, const PerpsQuery *q, struct json_object 
 	int			rows = perps_page_size(q, LT_FUNDING_PAGE);
 	int64_t		max_ts = PERPS_TS_NONE;
 
-	if (perps_need_array_field(ctx, root, "fundings", &arr, &n))
-		return ctx->status;
-	out->u.funding = perps_alloc_array(ctx, n ? n : 1, sizeof(PerpsFunding));
+	out->u.funding = perps_rows_field(ctx, root, "fundings", sizeof(PerpsFunding), &arr, &n);
 	if (out->u.funding == NULL)
 		return ctx->status;
 	for (size_t i = 0; i < n; i++)
@@ -558,9 +523,7 @@ lt_parse_klines(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *d
 
 	if (step_us <= 0)
 		return perps_fail(ctx, PERPS_ERR_ARG, "lighter: unsupported kline interval");
-	if (perps_need_array_field(ctx, root, "candlesticks", &arr, &n))
-		return ctx->status;
-	out->u.klines = perps_alloc_array(ctx, n ? n : 1, sizeof(PerpsKline));
+	out->u.klines = perps_rows_field(ctx, root, "candlesticks", sizeof(PerpsKline), &arr, &n);
 	if (out->u.klines == NULL)
 		return ctx->status;
 	for (size_t i = 0; i < n; i++)
@@ -1090,6 +1053,8 @@ const PerpsAdapter perps_adapter_lighter = {
 	.name = "lighter",
 	.native_symbol = lt_native_symbol,
 	.needs_markets = true,
+	.symbol_ok = lt_id_ok,
+	.symbol_what = "a market id (from the markets list)",
 	.open_body = lt_open,
 	.methods = {
 		[PERPS_M_MARKETS] = {.build = lt_build_markets, .parse = lt_parse_markets},

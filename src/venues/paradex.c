@@ -41,22 +41,11 @@
 #define PX_KLINE_SPAN 1000		/* candles per request (none documented) */
 #define PX_SUFFIX "-USD-PERP"
 
+/* text that can go into a path: [A-Za-z0-9._-], 1..maxlen characters */
 static bool
 px_safe(const char *s, size_t maxlen)
 {
-	size_t		n = 0;
-
-	if (s == NULL || *s == '\0')
-		return false;
-	for (; *s; s++, n++)
-	{
-		char		c = *s;
-
-		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-			  (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.'))
-			return false;
-	}
-	return n <= maxlen;
+	return perps_symbol_ok(s, maxlen, true, "-_.");
 }
 
 /* A pagination cursor: base64 text. */
@@ -105,18 +94,11 @@ px_cursor_arg(PerpsCtx *ctx, const PerpsQuery *q, char *buf, size_t len)
 	return PERPS_OK;
 }
 
-/* a native symbol that can go into a path */
+/* a native symbol: BTC-USD-PERP */
 static bool
 px_symbol_ok(const char *s)
 {
 	return px_safe(s, 64);
-}
-
-/* the native symbol of a query about one market, or NULL (with the error recorded) */
-static const char *
-px_symbol(PerpsCtx *ctx, const PerpsQuery *q)
-{
-	return perps_query_native(ctx, q, px_symbol_ok, "paradex", "a market with a valid native symbol");
 }
 
 /* ---- build: one function a method ---- */
@@ -137,34 +119,30 @@ px_build_tickers(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 static int
 px_build_summary(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 {
-	const char *sym = px_symbol(ctx, q);
+	const char *sym = q->market->native_symbol;
 
-	if (sym == NULL)
-		return ctx->status;
 	return perps_request_path(ctx, &reqs[0], 1, "/v1/markets/summary?market=%s", sym) ? ctx->status : 1;
 }
 
 static int
 px_build_orderbook(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 {
-	const char *sym = px_symbol(ctx, q);
+	const char *sym = q->market->native_symbol;
 	int			depth = q->depth > 0 ? q->depth : 100;
 
-	if (sym == NULL)
-		return ctx->status;
 	return perps_request_path(ctx, &reqs[0], 1, "/v1/orderbook/%s?depth=%d", sym, depth) ? ctx->status : 1;
 }
 
 static int
 px_build_funding_history(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 {
-	const char *sym = px_symbol(ctx, q);
+	const char *sym = q->market->native_symbol;
 	int			rows = q->limit <= 0 ? PX_PAGE_DEFAULT : q->limit < PX_PAGE ? q->limit : PX_PAGE;
 	char		cur[1200];
 	char		range[80];
 	size_t		k = 0;
 
-	if (sym == NULL || px_cursor_arg(ctx, q, cur, sizeof(cur)))
+	if (px_cursor_arg(ctx, q, cur, sizeof(cur)))
 		return ctx->status;
 	range[0] = '\0';
 	if (q->since_us != PERPS_TS_NONE)
@@ -180,14 +158,12 @@ px_build_funding_history(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 static int
 px_build_klines(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 {
-	const char *sym = px_symbol(ctx, q);
+	const char *sym = q->market->native_symbol;
 	int			secs = perps_interval_seconds(q->interval);
 	int			rows = perps_page_size(q, PX_KLINE_SPAN);
 	int64_t		start,
 				end;
 
-	if (sym == NULL)
-		return ctx->status;
 	if (secs == 0 || secs > 3600)
 		return perps_fail(ctx, PERPS_ERR_ARG,
 						  "paradex: klines are served at 1, 5, 15, 30 and 60 minutes only, not \"%s\"",
@@ -203,13 +179,13 @@ px_build_klines(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 static int
 px_build_trades(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 {
-	const char *sym = px_symbol(ctx, q);
+	const char *sym = q->market->native_symbol;
 	int			rows = q->limit <= 0 ? PX_PAGE_DEFAULT : q->limit < PX_TRADES_PAGE ? q->limit : PX_TRADES_PAGE;
 	char		cur[1200];
 	char		range[80];
 	size_t		k = 0;
 
-	if (sym == NULL || px_cursor_arg(ctx, q, cur, sizeof(cur)))
+	if (px_cursor_arg(ctx, q, cur, sizeof(cur)))
 		return ctx->status;
 	range[0] = '\0';
 	if (q->since_us != PERPS_TS_NONE)
@@ -295,9 +271,7 @@ px_parse_markets(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *
 	size_t		n;
 	int			k = 0;
 
-	if (perps_need_array_field(ctx, root, "results", &arr, &n))
-		return ctx->status;
-	out->u.markets = perps_alloc_array(ctx, n ? n : 1, sizeof(PerpsMarket));
+	out->u.markets = perps_rows_field(ctx, root, "results", sizeof(PerpsMarket), &arr, &n);
 	if (out->u.markets == NULL)
 		return ctx->status;
 	for (size_t i = 0; i < n; i++)
@@ -375,30 +349,18 @@ px_ticker_read(PerpsCtx *ctx, struct json_object *o, size_t i, PerpsTicker *t, b
 	return PERPS_OK;
 }
 
-/* The summaries of all perpetuals, or want's (a native symbol). */
-static PerpsStatus
-px_tickers(PerpsCtx *ctx, struct json_object *root, const char *want, PerpsResult *out)
-{
-	struct json_object *arr;
-	size_t		n;
-
-	if (perps_need_array_field(ctx, root, "results", &arr, &n))
-		return ctx->status;
-	return perps_pick_tickers(ctx, arr, n, want, px_ticker_read, out);
-}
-
 static PerpsStatus
 px_parse_ticker(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
 				PerpsResult *out)
 {
-	return px_tickers(ctx, docs[0], q->market->native_symbol, out);
+	return perps_pick_tickers(ctx, docs[0], "results", q->market->native_symbol, px_ticker_read, out);
 }
 
 static PerpsStatus
 px_parse_tickers(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
 				 PerpsResult *out)
 {
-	return px_tickers(ctx, docs[0], NULL, out);
+	return perps_pick_tickers(ctx, docs[0], "results", NULL, px_ticker_read, out);
 }
 
 static PerpsStatus
@@ -443,7 +405,7 @@ px_parse_open_interest(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *c
 	PerpsResult tk;
 
 	memset(&tk, 0, sizeof(tk));
-	if (px_tickers(ctx, docs[0], q->market->native_symbol, &tk))
+	if (perps_pick_tickers(ctx, docs[0], "results", q->market->native_symbol, px_ticker_read, &tk))
 		return ctx->status;
 	return perps_open_interest_of(ctx, &tk.u.tickers[0], out);
 }
@@ -480,9 +442,7 @@ px_parse_funding_history(PerpsCtx *ctx, const PerpsQuery *q, struct json_object 
 	struct json_object *arr;
 	size_t		n;
 
-	if (perps_need_array_field(ctx, root, "results", &arr, &n))
-		return ctx->status;
-	out->u.funding = perps_alloc_array(ctx, n ? n : 1, sizeof(PerpsFunding));
+	out->u.funding = perps_rows_field(ctx, root, "results", sizeof(PerpsFunding), &arr, &n);
 	if (out->u.funding == NULL)
 		return ctx->status;
 	for (size_t i = 0; i < n; i++)
@@ -514,9 +474,7 @@ px_parse_klines(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *d
 
 	if (step_us <= 0)
 		return perps_fail(ctx, PERPS_ERR_ARG, "paradex: unsupported kline interval");
-	if (perps_need_array_field(ctx, root, "results", &arr, &n))
-		return ctx->status;
-	out->u.klines = perps_alloc_array(ctx, n ? n : 1, sizeof(PerpsKline));
+	out->u.klines = perps_rows_field(ctx, root, "results", sizeof(PerpsKline), &arr, &n);
 	if (out->u.klines == NULL)
 		return ctx->status;
 	for (size_t i = 0; i < n; i++)
@@ -1248,6 +1206,8 @@ const PerpsAdapter perps_adapter_paradex = {
 	.name = "paradex",
 	.native_symbol = px_native_symbol,
 	.needs_markets = false,
+	.symbol_ok = px_symbol_ok,
+	.symbol_what = "a native symbol like BTC-USD-PERP",
 	.open_body = px_open,
 	.methods = {
 		[PERPS_M_MARKETS] = {.build = px_build_markets, .parse = px_parse_markets},
