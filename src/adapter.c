@@ -113,12 +113,13 @@ perps_adapter_parse(const PerpsAdapter *a, PerpsCtx *ctx, PerpsMethod m, const P
 		return perps_fail(ctx, PERPS_ERR_ARG, "%s: a market is required", a->name);
 	for (int i = 0; i < nbodies && st == PERPS_OK; i++)
 		st = a->open_body(ctx, &bodies[i], i, &docs[i]);
-	if (st == PERPS_OK)
+	if (st == PERPS_OK && ctx->status == PERPS_OK)
 		st = mi->parse(ctx, q, docs, nbodies, out);
 	for (int i = 0; i < nbodies; i++)
 		if (docs[i] != NULL)
 			json_object_put(docs[i]);
-	if (st == PERPS_OK)
+	/* the first failure recorded is the one reported */
+	if (ctx->status != PERPS_OK)
 		st = ctx->status;
 	if (st != PERPS_OK)
 	{
