@@ -7,14 +7,16 @@ EXTVERSION = 0.2.0
 PG_CONFIG ?= pg_config
 
 MODULE_big = perps_stats
-OBJS       = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c) $(wildcard worker/*.c)))
+# the engine in src/, one exchange adapter a file in src/venues/, the workers in worker/
+OBJS       = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c) $(wildcard src/venues/*.c) $(wildcard worker/*.c)))
 
 # The install script of the current version is generated from the ordered
 # parts in sql/install/; released versions' scripts and upgrade scripts are
 # files in sql/ that are never edited.
 INSTALL_SQL = sql/$(EXTENSION)--$(EXTVERSION).sql
 DATA        = $(INSTALL_SQL) $(filter-out $(INSTALL_SQL),$(wildcard sql/$(EXTENSION)--*.sql))
-EXTRA_CLEAN = $(INSTALL_SQL) src/*.gcda src/*.gcno worker/*.gcda worker/*.gcno
+EXTRA_CLEAN = $(INSTALL_SQL) src/*.gcda src/*.gcno src/venues/*.gcda src/venues/*.gcno \
+              worker/*.gcda worker/*.gcno
 
 # pg_regress: inputs in test/sql, outputs in expected/ (top level).
 REGRESS      = $(sort $(notdir $(basename $(wildcard test/sql/*.sql))))

@@ -1,8 +1,9 @@
 /*-------------------------------------------------------------------------
  *
  * fuzz_adapter.c
- *		libFuzzer harness for one adapter's build and parse functions,
- *		compiled once per venue with -DPERPS_FUZZ_VENUE="<name>".
+ *		libFuzzer harness for one adapter's build and parse functions
+ *		(through perps_adapter_build and perps_adapter_parse), compiled
+ *		once per venue with -DPERPS_FUZZ_VENUE="<name>".
  *
  * Input layout: byte 0 picks the method, byte 1 the HTTP status handed to
  * the parser (200, 404, 422, 429, 500), byte 2 the query variant (symbol,
@@ -187,7 +188,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	q.cursor = (v & 4) ? ((v & 2) ? "96446401" : "offset%3D500") : NULL;
 
 	memset(reqs, 0, sizeof(reqs));
-	nreq = ad->build(&ctx, m, &q, reqs);
+	nreq = perps_adapter_build(ad, &ctx, m, &q, reqs);
 	if (nreq < 0)
 	{
 		if (ctx.status == PERPS_OK)
@@ -240,7 +241,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 
 	memset(&res, 0, sizeof(res));
-	if (ad->parse(&ctx, m, &q, bodies, nreq, &res) == PERPS_OK)
+	if (perps_adapter_parse(ad, &ctx, m, &q, bodies, nreq, &res) == PERPS_OK)
 	{
 		if (ctx.status != PERPS_OK || res.n < 0 || res.n > 100000)
 			abort();

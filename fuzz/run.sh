@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # `make fuzz`: builds a libFuzzer + AddressSanitizer + UBSan binary per
-# registered adapter (fuzz/fuzz_adapter.c) and runs each for FUZZ_SECONDS
-# (default 30) from a seed corpus made of the recorded payloads in
-# ../shared/fixtures, each prefixed with a method byte, a status byte and a
-# query-variant byte.  FUZZ_VENUES="bybit hyperliquid" limits the venues.
+# adapter, one a file in src/venues/ (fuzz/fuzz_adapter.c), and runs each
+# for FUZZ_SECONDS (default 30) from a seed corpus made of the recorded
+# payloads in ../shared/fixtures, each prefixed with a method byte, a
+# status byte and a query-variant byte.  FUZZ_VENUES="bybit hyperliquid"
+# limits the venues.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -15,7 +16,8 @@ if [ -z "$FIX" ]; then
     FIX=$(dirname "$d")/shared/fixtures
 fi
 CC=${FUZZ_CC:-clang}
-venues=${FUZZ_VENUES:-$(sed -n 's/^\t&perps_adapter_\([a-z0-9_]*\),$/\1/p' src/adapter.c)}
+# the venues: one adapter a file in src/venues/
+venues=${FUZZ_VENUES:-$(cd src/venues && ls *.c | sed 's/\.c$//')}
 # fixture folder of each venue
 fixdir() { case $1 in kucoin) echo kucoinfutures ;; *) echo "$1" ;; esac; }
 OUT=build/fuzz
@@ -25,7 +27,7 @@ for v in $venues; do
     bin=$OUT/fuzz_$v
     $CC -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
         -Isrc $(pkg-config --cflags json-c) -DPERPS_FUZZ_VENUE="\"$v\"" \
-        fuzz/fuzz_adapter.c src/adapter*.c src/perps_json.c $(pkg-config --libs json-c) -o "$bin"
+        fuzz/fuzz_adapter.c src/adapter.c src/venues/*.c src/perps_json.c $(pkg-config --libs json-c) -o "$bin"
     corpus=$OUT/corpus_$v
     mkdir -p "$corpus"
     for f in "$FIX/$(fixdir "$v")"/*.json "$FIX/websocket/$(fixdir "$v")"*/*.json; do

@@ -19,7 +19,7 @@ if [ -z "$FIX" ]; then
 fi
 CC=${FUZZ_CC:-clang}
 # venues whose adapter has a stream side
-venues=${FUZZ_VENUES:-$(grep -lP '^\t\.stream = &' src/adapter_*.c | sed 's/.*adapter_\(.*\)\.c/\1/')}
+venues=${FUZZ_VENUES:-$(grep -lP '^\t\.stream = &' src/venues/*.c | sed 's#.*/\(.*\)\.c$#\1#')}
 fixdir() { case $1 in binance) echo binance_usdm ;; bybit) echo bybit_v5_linear ;; kucoin) echo kucoinfutures ;; *) echo "$1" ;; esac; }
 OUT=build/fuzz
 mkdir -p "$OUT"
@@ -28,7 +28,7 @@ for v in $venues; do
     bin=$OUT/fuzz_stream_$v
     $CC -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
         -Isrc $(pkg-config --cflags json-c) -DPERPS_FUZZ_VENUE="\"$v\"" \
-        fuzz/fuzz_stream.c src/adapter*.c src/perps_json.c src/stream_book.c $(pkg-config --libs json-c) -o "$bin"
+        fuzz/fuzz_stream.c src/adapter.c src/venues/*.c src/perps_json.c src/stream_book.c $(pkg-config --libs json-c) -o "$bin"
     corpus=$OUT/corpus_stream_$v
     rm -rf "$corpus"; mkdir -p "$corpus"
     for f in "$FIX/websocket/$(fixdir "$v")"/* fuzz/corpus_stream/"$v"/*; do

@@ -2,11 +2,15 @@
  *
  * adapter.h
  *		The exchange adapter interface: one implementation per venue, in
- *		src/adapter_<venue>.c, registered in src/adapter.c.
+ *		src/venues/<venue>.c, registered in src/adapter.c.
  *
  * An adapter knows a venue's documented REST endpoints and payloads and
  * nothing else.  For each method it builds the HTTP request(s) and parses
- * the response bodies into the plain structs below.  It never calls a
+ * the response bodies into the plain structs below: a table of functions,
+ * one entry per method (PerpsMethodImpl), which perps_adapter_build and
+ * perps_adapter_parse dispatch through.  What two adapters would otherwise
+ * each write (checks of JSON shapes, time and paging arithmetic, sort
+ * orders) is in src/adapter.c, declared at the end of this file.  It never calls a
  * PostgreSQL API, never performs I/O and never aborts: every failure is a
  * status code with a message in the PerpsCtx.  That keeps the parsers
  * fuzzable outside the server and keeps json-c's memory from leaking
@@ -301,6 +305,10 @@ extern PerpsStatus perps_ws_json_begin(PerpsCtx *ctx, const char *venue, const c
 /* The last: root released (NULL is fine); a frame that failed has no events.  Returns ctx->status. */
 extern PerpsStatus perps_ws_json_end(PerpsCtx *ctx, struct json_object *root, PerpsStreamFrame *out);
 
+/* perps_ws_json_end of a frame that held the one event ev. */
+extern PerpsStatus perps_ws_json_end_one(PerpsCtx *ctx, struct json_object *root, PerpsStreamEvent *ev,
+										 PerpsStreamFrame *out);
+
 /* A new stream event, with no time and no funding time yet (NULL when out of memory). */
 extern PerpsStreamEvent *perps_ws_event_new(PerpsCtx *ctx);
 
@@ -312,6 +320,21 @@ typedef enum PerpsSeqCheck
 	PERPS_SEQ_STALE,			/* older than the book: ignore it */
 	PERPS_SEQ_GAP				/* updates were lost: the book must be resynced */
 } PerpsSeqCheck;
+
+/*
+ * Where a book update stands when the venue numbers its updates one by one:
+ * at or before last_seq STALE, last_seq + 1 APPLY, later GAP.
+ */
+extern PerpsSeqCheck perps_seq_next(int64_t last_seq, const PerpsStreamEvent *ev);
+
+/*
+ * The seq_rule of venues whose book stream starts with a snapshot and goes
+ * on with updates numbered one by one (Bybit, Paradex): a snapshot RESETs
+ * the book; without a book an update is STALE (the snapshot is coming);
+ * else perps_seq_next.
+ */
+extern PerpsSeqCheck perps_seq_snapshot_then_next(bool have_book, int64_t last_seq,
+												  const PerpsStreamEvent *ev);
 
 typedef struct PerpsStreamAdapter
 {
@@ -417,6 +440,33 @@ typedef struct PerpsStreamAdapter
 	PerpsSeqCheck (*seq_rule) (bool have_book, int64_t last_seq, const PerpsStreamEvent *ev);
 } PerpsStreamAdapter;
 
+/*
+ * One method of the interface as a venue serves it (PerpsAdapter.methods[m]),
+ * the C equivalent of one function of an IPerps trait.
+ *
+ * build: the requests for the method (for a method about one market,
+ * q->market's native symbol is one the venue's symbol_ok accepted).
+ * Returns their number (1..PERPS_MAX_REQUESTS), or a negative
+ * PerpsStatus; PERPS_UNSUPPORTED for the queries of a served method the
+ * venue cannot answer (a trades query with a time range where
+ * PerpsAdapter.no_trades_history says why).
+ *
+ * parse: the method's rows from the answers to the requests build made, in
+ * the same order: docs[i] is body i as the adapter's open_body parsed and
+ * checked it; ndocs of them, at least one.  The result is cleared first
+ * (its method set, no next page); a failure leaves it without rows.
+ *
+ * Both NULL where the venue has no public endpoint for the method; then
+ * unsupported says why, in one full sentence (the error's detail).
+ */
+typedef struct PerpsMethodImpl
+{
+	int			(*build) (PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs);
+	PerpsStatus (*parse) (PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+						  PerpsResult *out);
+	const char *unsupported;
+} PerpsMethodImpl;
+
 typedef struct PerpsAdapter
 {
 	const char *name;			/* matches perps_stats.exchanges.name */
@@ -432,15 +482,23 @@ typedef struct PerpsAdapter
 	bool		needs_markets;
 
 	/*
-	 * Builds the requests for method m.  Returns the number of requests
-	 * (1..PERPS_MAX_REQUESTS), or a negative PerpsStatus (PERPS_UNSUPPORTED
-	 * when the venue has no public endpoint for the method).
+	 * A native symbol the venue's requests can carry, and what one must be
+	 * ("a native symbol like BTCUSDT"): perps_adapter_build refuses a
+	 * method about one market whose symbol is not, "<name> needs <what>".
 	 */
-	int			(*build) (PerpsCtx *ctx, PerpsMethod m, const PerpsQuery *q, PerpsRequest *reqs);
+	bool		(*symbol_ok) (const char *native);
+	const char *symbol_what;
 
-	/* Parses the bodies of the requests build() made, in the same order. */
-	PerpsStatus (*parse) (PerpsCtx *ctx, PerpsMethod m, const PerpsQuery *q,
-						  const PerpsBody *bodies, int nbodies, PerpsResult *out);
+	/*
+	 * Parses one response body (the i-th request of a method) and checks
+	 * the venue's envelope: an error payload or an error status becomes
+	 * PERPS_ERR_VENUE with the venue's message.  *doc is the document
+	 * (NULL or released by the caller, whatever the status).
+	 */
+	PerpsStatus (*open_body) (PerpsCtx *ctx, const PerpsBody *body, int i, struct json_object **doc);
+
+	/* The methods, by PerpsMethod (see PerpsMethodImpl). */
+	PerpsMethodImpl methods[PERPS_M_COUNT];
 
 	PerpsRateLimit rate_limit;
 	int			max_kline_page;	/* documented page-size limits */
@@ -451,8 +509,8 @@ typedef struct PerpsAdapter
 	 * Trade history over a time range.  NULL when PERPS_M_TRADES honours
 	 * since_us / until_us (paging with has_more and next_since_us or
 	 * next_cursor, like klines); otherwise the reason the venue has none,
-	 * one full sentence for an errdetail, and build() answers
-	 * PERPS_UNSUPPORTED to a trades query with a time range.
+	 * one full sentence for an errdetail, and the trades build answers
+	 * PERPS_UNSUPPORTED to a query with a time range.
 	 */
 	const char *no_trades_history;
 
@@ -464,7 +522,169 @@ typedef struct PerpsAdapter
 extern const PerpsAdapter *const perps_adapters[];
 extern const PerpsAdapter *perps_adapter_find(const char *name);
 
+/*
+ * The dispatchers: every caller builds and parses through these.  Both
+ * answer PERPS_UNSUPPORTED, with the method's unsupported sentence, where
+ * the venue does not serve the method.  perps_adapter_build refuses a
+ * method about one market without a symbol the venue can name, and
+ * returns what the method's build does.  perps_adapter_parse clears *out,
+ * refuses a query without the market the method needs, has the venue's
+ * open_body parse each body and the method's parse read them; a failure
+ * leaves *out without rows.
+ */
+extern int	perps_adapter_build(const PerpsAdapter *a, PerpsCtx *ctx, PerpsMethod m, const PerpsQuery *q,
+								PerpsRequest *reqs);
+extern PerpsStatus perps_adapter_parse(const PerpsAdapter *a, PerpsCtx *ctx, PerpsMethod m,
+									   const PerpsQuery *q, const PerpsBody *bodies, int nbodies,
+									   PerpsResult *out);
+
 /* Supported kline intervals, in seconds; 0 when not one of them. */
 extern int	perps_interval_seconds(const char *interval);
+
+/* ---- helpers the adapters share (src/adapter.c) ---- */
+
+/* The most rows (or book levels) one response may hold. */
+#define PERPS_MAX_ROWS 100000
+
+/* A method's parse that reads several documents: fails (ARG) unless there are want of them. */
+extern PerpsStatus perps_need_docs(PerpsCtx *ctx, int ndocs, int want);
+
+/* true when v is a JSON string equal to s */
+extern bool perps_json_str_eq(struct json_object *v, const char *s);
+
+/* v is an object; fails (SHAPE) naming it `what` otherwise. */
+extern PerpsStatus perps_need_object(PerpsCtx *ctx, struct json_object *v, const char *what);
+
+/* v is an array of at most PERPS_MAX_ROWS elements, *n of them; fails (SHAPE) otherwise. */
+extern PerpsStatus perps_need_array(PerpsCtx *ctx, struct json_object *v, const char *what, size_t *n);
+
+/* The same for obj[key], *arr the array. */
+extern PerpsStatus perps_need_array_field(PerpsCtx *ctx, struct json_object *obj, const char *key,
+										  struct json_object **arr, size_t *n);
+
+/*
+ * The rows of an answer: perps_need_array, then room for its *n rows of
+ * size bytes each (zeroed); NULL, with the error recorded, on failure.
+ * perps_rows_field: the same for obj[key], *arr the array.
+ */
+extern void *perps_rows(PerpsCtx *ctx, struct json_object *v, const char *what, size_t size, size_t *n);
+extern void *perps_rows_field(PerpsCtx *ctx, struct json_object *obj, const char *key, size_t size,
+							  struct json_object **arr, size_t *n);
+
+/*
+ * Book levels [[price, qty], ...] (each at least two decimals), the first
+ * depth of them (0: all), arena-allocated.  `what` names the side.
+ */
+extern PerpsStatus perps_parse_levels(PerpsCtx *ctx, struct json_object *arr, const char *what,
+									  int depth, PerpsLevel **levels, int *n);
+
+/* obj[key] as book levels (perps_parse_levels, named by the key). */
+extern PerpsStatus perps_parse_levels_field(PerpsCtx *ctx, struct json_object *obj, const char *key,
+											int depth, PerpsLevel **levels, int *n);
+
+/*
+ * A stream frame's book side: obj[key], at most max levels (a frame with
+ * more is refused, "<venue> book frame has N <what> levels"), all read.
+ */
+extern PerpsStatus perps_ws_levels(PerpsCtx *ctx, const char *venue, struct json_object *obj,
+								   const char *key, const char *what, size_t max,
+								   PerpsLevel **levels, int *n);
+
+/*
+ * Row i of a kline array: [open time (ms), open, high, low, close, volume,
+ * ...] with at least min elements.  Reads those six into *k; the rest is
+ * the venue's.
+ */
+extern PerpsStatus perps_parse_kline_row(PerpsCtx *ctx, struct json_object *row, size_t i, size_t min,
+										 PerpsKline *k);
+
+/* qsort orders, oldest first: funding rows by funding time, klines by open time, trades by time. */
+extern int	perps_cmp_funding(const void *a, const void *b);
+extern int	perps_cmp_kline(const void *a, const void *b);
+extern int	perps_cmp_trade(const void *a, const void *b);
+
+/* µs to ms, rounding a `since` up (the first whole ms at or after it) and an `until` down. */
+extern int64_t perps_us_to_ms_ceil(int64_t us);
+extern int64_t perps_us_to_ms_floor(int64_t us);
+
+/* Rows to ask for: the query's limit when it is below the venue's max, else max. */
+extern int	perps_page_size(const PerpsQuery *q, int max);
+
+/*
+ * The [*start, *end] of one page of a time range, in units of unit_us
+ * microseconds (1000: ms, 1000000: s), span units long: from since, cut at
+ * until; without since, the span that ends at until (or now).  false when
+ * it is empty (until before since).
+ */
+extern bool perps_page_window(const PerpsQuery *q, int64_t unit_us, int64_t span, int64_t *start,
+							  int64_t *end);
+
+/*
+ * Paging forward from since: the page asked for [since, since + rows
+ * steps); the next one starts after it, or after the latest row's step
+ * (latest_us, PERPS_TS_NONE without rows) if that is later.  There is
+ * more when that is not past until, or without until when the page (n
+ * rows) came back full.  Nothing without since.
+ */
+extern void perps_page_forward(const PerpsQuery *q, int rows, int64_t step_us, int64_t latest_us,
+							   size_t n, PerpsResult *out);
+
+/*
+ * The fields of a venue's trade objects: its id (string or integer), price,
+ * size, time in ms, and the taker's side as the strings buy and sell.
+ */
+typedef struct PerpsTradeKeys
+{
+	const char *id;
+	const char *price;
+	const char *qty;
+	const char *time_ms;
+	const char *side;
+	const char *buy;
+	const char *sell;
+} PerpsTradeKeys;
+
+/* Trade i of a trades array: an object with those fields. */
+extern PerpsStatus perps_parse_trade(PerpsCtx *ctx, struct json_object *it, size_t i, const PerpsTradeKeys *keys,
+									 PerpsTrade *t);
+
+/* A trades array of n such objects, in their order, as the result's rows. */
+extern PerpsStatus perps_parse_trades(PerpsCtx *ctx, struct json_object *arr, size_t n,
+									  const PerpsTradeKeys *keys, PerpsResult *out);
+
+/* The taker's side of a trade: v is the string buy or sell; fails (SHAPE) otherwise. */
+extern PerpsStatus perps_taker_side(PerpsCtx *ctx, struct json_object *v, const char *buy, const char *sell,
+									bool *is_buy);
+
+/* Sorts a result's trades oldest first and keeps the newest `limit` of them (limit 0: all). */
+extern void perps_newest_trades(PerpsResult *out, int limit);
+
+/* The open interest of a ticker (its time, open interest and notional) as the result's one row. */
+extern PerpsStatus perps_open_interest_of(PerpsCtx *ctx, const PerpsTicker *t, PerpsResult *out);
+
+/*
+ * A symbol of 1 to maxlen characters, each an ASCII capital or digit, a
+ * small letter where lower, or one of the characters in punct.
+ */
+extern bool perps_symbol_ok(const char *s, size_t maxlen, bool lower, const char *punct);
+
+/*
+ * Reads element e (the i-th) of a venue's per-market array into *t; *keep
+ * false skips it (not one of the venue's perpetuals).
+ */
+typedef PerpsStatus (*PerpsTickerRead) (PerpsCtx *ctx, struct json_object *e, size_t i, PerpsTicker *t,
+										bool *keep);
+
+/*
+ * The tickers of such an array, obj[key]: all those kept, or with want (a
+ * native symbol) the first kept one of it, PERPS_ERR_NOT_FOUND when there
+ * is none.
+ */
+extern PerpsStatus perps_pick_tickers(PerpsCtx *ctx, struct json_object *obj, const char *key,
+									  const char *want, PerpsTickerRead read, PerpsResult *out);
+
+/* A GET request: printf into r->path, with its rate-limit weight; fails (ARG) when it is too long. */
+extern PerpsStatus perps_request_path(PerpsCtx *ctx, PerpsRequest *r, int weight, const char *fmt,...)
+			__attribute__((format(printf, 4, 5)));
 
 #endif							/* PERPS_ADAPTER_H */

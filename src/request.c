@@ -291,7 +291,7 @@ request_round_build(RequestRound *r)
 	memset(r->reqs, 0, sizeof(r->reqs));
 	memset(r->out, 0, sizeof(*r->out));
 	r->out->next_since_us = r->out->next_until_us = PERPS_TS_NONE;
-	r->n = r->v->ad->build(r->ctx, r->m, r->q, r->reqs);
+	r->n = perps_adapter_build(r->v->ad, r->ctx, r->m, r->q, r->reqs);
 	if (r->n < 0)
 	{
 		request_status_error(r->v->name, r->m, r->ctx, (PerpsStatus) r->n, &r->err);
@@ -333,7 +333,7 @@ request_round_finish(RequestRound *r)
 
 				perps_request_ctx_init(&ectx, (MemoryContext) r->ctx->arena.state);
 				memset(&tmp, 0, sizeof(tmp));
-				(void) v->ad->parse(&ectx, r->m, r->q, bodies, r->n, &tmp);
+				(void) perps_adapter_parse(v->ad, &ectx, r->m, r->q, bodies, r->n, &tmp);
 				if (ectx.status == PERPS_ERR_VENUE)
 					venue_msg = pstrdup(ectx.errmsg);
 			}
@@ -344,7 +344,7 @@ request_round_finish(RequestRound *r)
 		}
 	}
 
-	st = v->ad->parse(r->ctx, r->m, r->q, bodies, r->n, r->out);
+	st = perps_adapter_parse(v->ad, r->ctx, r->m, r->q, bodies, r->n, r->out);
 	if (st == PERPS_OK && r->ctx->status != PERPS_OK)
 		st = r->ctx->status;
 	if (st == PERPS_OK && r->out->n < 0)

@@ -16,7 +16,7 @@
 # (b) Real limits.  rate_limit_weight / rate_limit_window_ms NULL: each
 #     adapter's documented limit.  The request log of the round gives the
 #     requests per venue; their weights are the adapters' (the table in
-#     WEIGHTS below mirrors src/adapter_*.c).  The HTTP layer models a
+#     WEIGHTS below mirrors src/venues/*.c).  The HTTP layer models a
 #     limit of W weight per window ms as a token bucket that starts full:
 #     W at once, then W / window per ms.  A venue whose requests weigh S in
 #     all can therefore send its last request at the earliest after
@@ -128,7 +128,7 @@ import json, re, sys
 from urllib.parse import urlencode
 
 log, measured, tail = json.load(open(sys.argv[1])), float(sys.argv[2]), float(sys.argv[3])
-# each adapter's limit (weight, window ms) and request weights, as in src/adapter_*.c
+# each adapter's limit (weight, window ms) and request weights, as in src/venues/*.c
 LIMITS = {"binance": (2400, 60000), "bybit": (600, 5000), "hyperliquid": (1200, 60000),
           "kucoin": (2000, 30000), "lighter": (24000, 60000), "paradex": (1500, 60000)}
 BN_DEPTH = {5: 2, 10: 2, 20: 2, 50: 2, 100: 5, 500: 10, 1000: 20}

@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * adapter_paradex.c
+ * src/venues/paradex.c
  *		Paradex public REST (api.prod.paradex.trade/v1): perpetual markets
  *		(asset_kind PERP); and the stream side (at the end): the SBE
  *		decoder of the public WebSocket channels and their JSON-RPC
@@ -35,29 +35,17 @@
 
 #include "adapter.h"
 
-#define PX_MAX_ROWS 100000
 #define PX_PAGE 5000			/* page_size limit of trades and funding data */
 #define PX_TRADES_PAGE 1000		/* page_size limit of /v1/trades */
 #define PX_PAGE_DEFAULT 100		/* page_size default */
 #define PX_KLINE_SPAN 1000		/* candles per request (none documented) */
 #define PX_SUFFIX "-USD-PERP"
 
+/* text that can go into a path: [A-Za-z0-9._-], 1..maxlen characters */
 static bool
 px_safe(const char *s, size_t maxlen)
 {
-	size_t		n = 0;
-
-	if (s == NULL || *s == '\0')
-		return false;
-	for (; *s; s++, n++)
-	{
-		char		c = *s;
-
-		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-			  (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.'))
-			return false;
-	}
-	return n <= maxlen;
+	return perps_symbol_ok(s, maxlen, true, "-_.");
 }
 
 /* A pagination cursor: base64 text. */
@@ -79,26 +67,6 @@ px_native_symbol(const char *global, char *buf, size_t buflen)
 		return false;
 	n = snprintf(buf, buflen, "%s" PX_SUFFIX, global);
 	return n > 0 && (size_t) n < buflen;
-}
-
-static int
-px_path(PerpsCtx *ctx, PerpsRequest *r, const char *fmt,...)
-	__attribute__((format(printf, 3, 4)));
-
-static int
-px_path(PerpsCtx *ctx, PerpsRequest *r, const char *fmt,...)
-{
-	va_list		ap;
-	int			n;
-
-	memset(r, 0, sizeof(*r));
-	va_start(ap, fmt);
-	n = vsnprintf(r->path, sizeof(r->path), fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t) n >= sizeof(r->path))
-		return perps_fail(ctx, PERPS_ERR_ARG, "request path too long");
-	r->weight = 1;
-	return PERPS_OK;
 }
 
 /* "&cursor=..." when the query continues a page, "" otherwise. */
@@ -126,116 +94,115 @@ px_cursor_arg(PerpsCtx *ctx, const PerpsQuery *q, char *buf, size_t len)
 	return PERPS_OK;
 }
 
-static int
-px_build(PerpsCtx *ctx, PerpsMethod m, const PerpsQuery *q, PerpsRequest *reqs)
+/* a native symbol: BTC-USD-PERP */
+static bool
+px_symbol_ok(const char *s)
 {
-	const char *sym = NULL;
+	return px_safe(s, 64);
+}
+
+/* ---- build: one function a method ---- */
+
+static int
+px_build_markets(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	return perps_request_path(ctx, &reqs[0], 1, "/v1/markets") ? ctx->status : 1;
+}
+
+static int
+px_build_tickers(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	return perps_request_path(ctx, &reqs[0], 1, "/v1/markets/summary?market=ALL") ? ctx->status : 1;
+}
+
+/* the market's summary: its ticker, funding rate and open interest */
+static int
+px_build_summary(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	const char *sym = q->market->native_symbol;
+
+	return perps_request_path(ctx, &reqs[0], 1, "/v1/markets/summary?market=%s", sym) ? ctx->status : 1;
+}
+
+static int
+px_build_orderbook(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	const char *sym = q->market->native_symbol;
+	int			depth = q->depth > 0 ? q->depth : 100;
+
+	return perps_request_path(ctx, &reqs[0], 1, "/v1/orderbook/%s?depth=%d", sym, depth) ? ctx->status : 1;
+}
+
+static int
+px_build_funding_history(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	const char *sym = q->market->native_symbol;
+	int			rows = q->limit <= 0 ? PX_PAGE_DEFAULT : q->limit < PX_PAGE ? q->limit : PX_PAGE;
 	char		cur[1200];
 	char		range[80];
+	size_t		k = 0;
 
-	if (m != PERPS_M_MARKETS && m != PERPS_M_TICKERS)
-	{
-		if (q == NULL || q->market == NULL || !px_safe(q->market->native_symbol, 64))
-			return perps_fail(ctx, PERPS_ERR_ARG, "paradex: a market with a valid native symbol is required");
-		sym = q->market->native_symbol;
-	}
-	switch (m)
-	{
-		case PERPS_M_MARKETS:
-			return px_path(ctx, &reqs[0], "/v1/markets") ? ctx->status : 1;
+	if (px_cursor_arg(ctx, q, cur, sizeof(cur)))
+		return ctx->status;
+	range[0] = '\0';
+	if (q->since_us != PERPS_TS_NONE)
+		k += (size_t) snprintf(range + k, sizeof(range) - k, "&start_at=%lld",
+							   (long long) (q->since_us / 1000));
+	if (q->until_us != PERPS_TS_NONE)
+		snprintf(range + k, sizeof(range) - k, "&end_at=%lld",
+				 (long long) (q->until_us / 1000));
+	return perps_request_path(ctx, &reqs[0], 1, "/v1/funding/data?market=%s&page_size=%d%s%s",
+							  sym, rows, range, cur) ? ctx->status : 1;
+}
 
-		case PERPS_M_TICKERS:
-			return px_path(ctx, &reqs[0], "/v1/markets/summary?market=ALL") ? ctx->status : 1;
+static int
+px_build_klines(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	const char *sym = q->market->native_symbol;
+	int			secs = perps_interval_seconds(q->interval);
+	int			rows = perps_page_size(q, PX_KLINE_SPAN);
+	int64_t		start,
+				end;
 
-		case PERPS_M_TICKER:
-		case PERPS_M_FUNDING:
-		case PERPS_M_OPEN_INTEREST:
-			return px_path(ctx, &reqs[0], "/v1/markets/summary?market=%s", sym) ? ctx->status : 1;
+	if (secs == 0 || secs > 3600)
+		return perps_fail(ctx, PERPS_ERR_ARG,
+						  "paradex: klines are served at 1, 5, 15, 30 and 60 minutes only, not \"%s\"",
+						  q->interval ? q->interval : "(null)");
+	/* ms */
+	if (!perps_page_window(q, 1000, rows * (int64_t) secs * 1000, &start, &end))
+		return perps_fail(ctx, PERPS_ERR_ARG, "paradex: since is after until");
+	return perps_request_path(ctx, &reqs[0], 1,
+							  "/v1/markets/klines?symbol=%s&resolution=%d&start_at=%lld&end_at=%lld",
+							  sym, secs / 60, (long long) start, (long long) end) ? ctx->status : 1;
+}
 
-		case PERPS_M_ORDERBOOK:
-			{
-				int			depth = q->depth > 0 ? q->depth : 100;
+static int
+px_build_trades(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	const char *sym = q->market->native_symbol;
+	int			rows = q->limit <= 0 ? PX_PAGE_DEFAULT : q->limit < PX_TRADES_PAGE ? q->limit : PX_TRADES_PAGE;
+	char		cur[1200];
+	char		range[80];
+	size_t		k = 0;
 
-				return px_path(ctx, &reqs[0], "/v1/orderbook/%s?depth=%d", sym, depth) ? ctx->status : 1;
-			}
-
-		case PERPS_M_FUNDING_HISTORY:
-			{
-				int			rows = q->limit <= 0 ? PX_PAGE_DEFAULT : q->limit < PX_PAGE ? q->limit : PX_PAGE;
-				size_t		k = 0;
-
-				if (px_cursor_arg(ctx, q, cur, sizeof(cur)))
-					return ctx->status;
-				range[0] = '\0';
-				if (q->since_us != PERPS_TS_NONE)
-					k += (size_t) snprintf(range + k, sizeof(range) - k, "&start_at=%lld",
-										   (long long) (q->since_us / 1000));
-				if (q->until_us != PERPS_TS_NONE)
-					snprintf(range + k, sizeof(range) - k, "&end_at=%lld",
-							 (long long) (q->until_us / 1000));
-				return px_path(ctx, &reqs[0], "/v1/funding/data?market=%s&page_size=%d%s%s",
-							   sym, rows, range, cur) ? ctx->status : 1;
-			}
-
-		case PERPS_M_KLINES:
-			{
-				int			secs = perps_interval_seconds(q->interval);
-				int			rows = q->limit > 0 && q->limit < PX_KLINE_SPAN ? q->limit : PX_KLINE_SPAN;
-				int64_t		step,
-							start,
-							end;
-
-				if (secs == 0 || secs > 3600)
-					return perps_fail(ctx, PERPS_ERR_ARG,
-									  "paradex: klines are served at 1, 5, 15, 30 and 60 minutes only, not \"%s\"",
-									  q->interval ? q->interval : "(null)");
-				step = (int64_t) secs * 1000;
-				if (q->since_us != PERPS_TS_NONE)
-				{
-					start = q->since_us / 1000;
-					end = start + rows * step - 1;
-					if (q->until_us != PERPS_TS_NONE && q->until_us / 1000 < end)
-						end = q->until_us / 1000;
-				}
-				else
-				{
-					end = q->until_us != PERPS_TS_NONE ? q->until_us / 1000 : (int64_t) time(NULL) * 1000;
-					start = end - rows * step + 1;
-				}
-				if (end < start)
-					return perps_fail(ctx, PERPS_ERR_ARG, "paradex: since is after until");
-				return px_path(ctx, &reqs[0],
-							   "/v1/markets/klines?symbol=%s&resolution=%d&start_at=%lld&end_at=%lld",
-							   sym, secs / 60, (long long) start, (long long) end) ? ctx->status : 1;
-			}
-
-		case PERPS_M_TRADES:
-			{
-				int			rows = q->limit <= 0 ? PX_PAGE_DEFAULT : q->limit < PX_TRADES_PAGE ? q->limit : PX_TRADES_PAGE;
-				size_t		k = 0;
-
-				if (px_cursor_arg(ctx, q, cur, sizeof(cur)))
-					return ctx->status;
-				range[0] = '\0';
-				if (q->since_us != PERPS_TS_NONE)
-					k += (size_t) snprintf(range + k, sizeof(range) - k, "&start_at=%lld",
-										   (long long) (q->since_us / 1000 + (q->since_us % 1000 > 0)));
-				if (q->until_us != PERPS_TS_NONE)
-					snprintf(range + k, sizeof(range) - k, "&end_at=%lld",
-							 (long long) (q->until_us / 1000 - (q->until_us % 1000 < 0)));
-				return px_path(ctx, &reqs[0], "/v1/trades?market=%s&page_size=%d%s%s",
-							   sym, rows, range, cur) ? ctx->status : 1;
-			}
-
-		default:
-			return perps_fail(ctx, PERPS_UNSUPPORTED, "paradex: no public endpoint for this method");
-	}
+	if (px_cursor_arg(ctx, q, cur, sizeof(cur)))
+		return ctx->status;
+	range[0] = '\0';
+	if (q->since_us != PERPS_TS_NONE)
+		k += (size_t) snprintf(range + k, sizeof(range) - k, "&start_at=%lld",
+							   (long long) perps_us_to_ms_ceil(q->since_us));
+	if (q->until_us != PERPS_TS_NONE)
+		snprintf(range + k, sizeof(range) - k, "&end_at=%lld",
+				 (long long) perps_us_to_ms_floor(q->until_us));
+	return perps_request_path(ctx, &reqs[0], 1, "/v1/trades?market=%s&page_size=%d%s%s",
+							  sym, rows, range, cur) ? ctx->status : 1;
 }
 
 /* ---- parsers ---- */
 
+/* PerpsAdapter.open_body: errors are {"error": "NOT_FOUND", "message": "..."} */
 static PerpsStatus
-px_open(PerpsCtx *ctx, const PerpsBody *b, struct json_object **root)
+px_open(PerpsCtx *ctx, const PerpsBody *b, int i, struct json_object **root)
 {
 	*root = NULL;
 	if (perps_json_parse(ctx, b->data, b->len, root) != PERPS_OK)
@@ -259,17 +226,6 @@ px_open(PerpsCtx *ctx, const PerpsBody *b, struct json_object **root)
 		*root = NULL;
 		return st;
 	}
-	return PERPS_OK;
-}
-
-static PerpsStatus
-px_results(PerpsCtx *ctx, struct json_object *root, struct json_object **arr, size_t *n)
-{
-	if (perps_json_need(ctx, root, "results", json_type_array, arr))
-		return ctx->status;
-	*n = json_object_array_length(*arr);
-	if (*n > PX_MAX_ROWS)
-		return perps_fail(ctx, PERPS_ERR_SHAPE, "results has %zu rows, more than %d", *n, PX_MAX_ROWS);
 	return PERPS_OK;
 }
 
@@ -307,15 +263,15 @@ px_global(PerpsCtx *ctx, const char *native)
 }
 
 static PerpsStatus
-px_parse_markets(PerpsCtx *ctx, struct json_object *root, PerpsResult *out)
+px_parse_markets(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+				 PerpsResult *out)
 {
+	struct json_object *root = docs[0];
 	struct json_object *arr;
 	size_t		n;
 	int			k = 0;
 
-	if (px_results(ctx, root, &arr, &n))
-		return ctx->status;
-	out->u.markets = perps_alloc_array(ctx, n ? n : 1, sizeof(PerpsMarket));
+	out->u.markets = perps_rows_field(ctx, root, "results", sizeof(PerpsMarket), &arr, &n);
 	if (out->u.markets == NULL)
 		return ctx->status;
 	for (size_t i = 0; i < n; i++)
@@ -380,53 +336,42 @@ px_summary(PerpsCtx *ctx, struct json_object *o, PerpsTicker *t)
 	return PERPS_OK;
 }
 
+/* PerpsTickerRead of a summary: perpetuals only (the summary of ALL lists options too) */
 static PerpsStatus
-px_parse_tickers(PerpsCtx *ctx, const PerpsQuery *q, PerpsMethod m, struct json_object *root,
-				 PerpsResult *out)
+px_ticker_read(PerpsCtx *ctx, struct json_object *o, size_t i, PerpsTicker *t, bool *keep)
 {
-	struct json_object *arr;
-	size_t		n;
-	int			k = 0;
+	size_t		len;
 
-	if (px_results(ctx, root, &arr, &n))
+	if (px_summary(ctx, o, t))
 		return ctx->status;
-	out->u.tickers = perps_alloc_array(ctx, n ? n : 1, sizeof(PerpsTicker));
-	if (out->u.tickers == NULL)
-		return ctx->status;
-	for (size_t i = 0; i < n; i++)
-	{
-		PerpsTicker *t = &out->u.tickers[k];
-		size_t		len;
-
-		if (px_summary(ctx, json_object_array_get_idx(arr, i), t))
-			return ctx->status;
-		len = strlen(t->native_symbol);
-		if (m == PERPS_M_TICKERS)
-		{
-			/* perpetuals only (the summary of ALL lists options too) */
-			if (len <= strlen(PX_SUFFIX) || strcmp(t->native_symbol + len - strlen(PX_SUFFIX), PX_SUFFIX) != 0)
-				continue;
-		}
-		else if (strcmp(t->native_symbol, q->market->native_symbol) != 0)
-			continue;
-		k++;
-		if (m != PERPS_M_TICKERS)
-			break;
-	}
-	if (m != PERPS_M_TICKERS && k == 0)
-		return perps_fail(ctx, PERPS_ERR_NOT_FOUND, "paradex: %s is not in the answer",
-						  q->market->native_symbol);
-	out->n = k;
+	len = strlen(t->native_symbol);
+	*keep = len > strlen(PX_SUFFIX) && strcmp(t->native_symbol + len - strlen(PX_SUFFIX), PX_SUFFIX) == 0;
 	return PERPS_OK;
 }
 
 static PerpsStatus
-px_parse_funding(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *root, PerpsResult *out)
+px_parse_ticker(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+				PerpsResult *out)
 {
+	return perps_pick_tickers(ctx, docs[0], "results", q->market->native_symbol, px_ticker_read, out);
+}
+
+static PerpsStatus
+px_parse_tickers(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+				 PerpsResult *out)
+{
+	return perps_pick_tickers(ctx, docs[0], "results", NULL, px_ticker_read, out);
+}
+
+static PerpsStatus
+px_parse_funding(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+				 PerpsResult *out)
+{
+	struct json_object *root = docs[0];
 	struct json_object *arr;
 	size_t		n;
 
-	if (px_results(ctx, root, &arr, &n))
+	if (perps_need_array_field(ctx, root, "results", &arr, &n))
 		return ctx->status;
 	for (size_t i = 0; i < n; i++)
 	{
@@ -454,58 +399,22 @@ px_parse_funding(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *root, P
 }
 
 static PerpsStatus
-px_parse_oi(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *root, PerpsResult *out)
+px_parse_open_interest(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+					   PerpsResult *out)
 {
 	PerpsResult tk;
 
 	memset(&tk, 0, sizeof(tk));
-	if (px_parse_tickers(ctx, q, PERPS_M_TICKER, root, &tk))
+	if (perps_pick_tickers(ctx, docs[0], "results", q->market->native_symbol, px_ticker_read, &tk))
 		return ctx->status;
-	if (tk.u.tickers[0].open_interest == NULL)
-		return perps_fail(ctx, PERPS_ERR_SHAPE, "field \"open_interest\" is missing");
-	out->u.oi = perps_alloc(ctx, sizeof(PerpsOpenInterest));
-	if (out->u.oi == NULL)
-		return ctx->status;
-	out->u.oi->ts_us = tk.u.tickers[0].ts_us;
-	out->u.oi->open_interest = tk.u.tickers[0].open_interest;
-	out->n = 1;
-	return PERPS_OK;
+	return perps_open_interest_of(ctx, &tk.u.tickers[0], out);
 }
 
 static PerpsStatus
-px_levels(PerpsCtx *ctx, struct json_object *root, const char *key, int depth,
-		  PerpsLevel **out, int *nout)
+px_parse_orderbook(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+				   PerpsResult *out)
 {
-	struct json_object *arr;
-	size_t		n;
-
-	if (perps_json_need(ctx, root, key, json_type_array, &arr))
-		return ctx->status;
-	n = json_object_array_length(arr);
-	if (n > PX_MAX_ROWS)
-		return perps_fail(ctx, PERPS_ERR_SHAPE, "%s has %zu levels", key, n);
-	if (depth > 0 && (size_t) depth < n)
-		n = (size_t) depth;
-	*out = perps_alloc_array(ctx, n ? n : 1, sizeof(PerpsLevel));
-	if (*out == NULL)
-		return ctx->status;
-	for (size_t i = 0; i < n; i++)
-	{
-		struct json_object *lv = json_object_array_get_idx(arr, i);
-
-		if (lv == NULL || !json_object_is_type(lv, json_type_array) || json_object_array_length(lv) < 2)
-			return perps_fail(ctx, PERPS_ERR_SHAPE, "%s level %zu is not [price, size]", key, i);
-		if (perps_json_decimal(ctx, json_object_array_get_idx(lv, 0), "price", &(*out)[i].price) ||
-			perps_json_decimal(ctx, json_object_array_get_idx(lv, 1), "size", &(*out)[i].qty))
-			return ctx->status;
-	}
-	*nout = (int) n;
-	return PERPS_OK;
-}
-
-static PerpsStatus
-px_parse_book(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *root, PerpsResult *out)
-{
+	struct json_object *root = docs[0];
 	PerpsBook  *bk = out->u.book = perps_alloc(ctx, sizeof(PerpsBook));
 	struct json_object *mk = perps_json_get(root, "market");
 
@@ -515,8 +424,8 @@ px_parse_book(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *root, Perp
 		strcmp(json_object_get_string(mk), q->market->native_symbol) != 0)
 		return perps_fail(ctx, PERPS_ERR_SHAPE, "book is for %.40s, not %s",
 						  json_object_get_string(mk), q->market->native_symbol);
-	if (px_levels(ctx, root, "bids", q->depth, &bk->bids, &bk->nbids) ||
-		px_levels(ctx, root, "asks", q->depth, &bk->asks, &bk->nasks) ||
+	if (perps_parse_levels_field(ctx, root, "bids", q->depth, &bk->bids, &bk->nbids) ||
+		perps_parse_levels_field(ctx, root, "asks", q->depth, &bk->asks, &bk->nasks) ||
 		perps_json_ts_field(ctx, root, "last_updated_at", PERPS_MS, &bk->ts_us) ||
 		perps_json_int64_field(ctx, root, "seq_no", &bk->seq))
 		return ctx->status;
@@ -526,14 +435,14 @@ px_parse_book(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *root, Perp
 }
 
 static PerpsStatus
-px_parse_funding_history(PerpsCtx *ctx, struct json_object *root, PerpsResult *out)
+px_parse_funding_history(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+						 PerpsResult *out)
 {
+	struct json_object *root = docs[0];
 	struct json_object *arr;
 	size_t		n;
 
-	if (px_results(ctx, root, &arr, &n))
-		return ctx->status;
-	out->u.funding = perps_alloc_array(ctx, n ? n : 1, sizeof(PerpsFunding));
+	out->u.funding = perps_rows_field(ctx, root, "results", sizeof(PerpsFunding), &arr, &n);
 	if (out->u.funding == NULL)
 		return ctx->status;
 	for (size_t i = 0; i < n; i++)
@@ -554,18 +463,18 @@ px_parse_funding_history(PerpsCtx *ctx, struct json_object *root, PerpsResult *o
 }
 
 static PerpsStatus
-px_parse_klines(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *root, PerpsResult *out)
+px_parse_klines(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+				PerpsResult *out)
 {
+	struct json_object *root = docs[0];
 	struct json_object *arr;
 	size_t		n;
 	int64_t		step_us = (int64_t) perps_interval_seconds(q->interval) * 1000000;
-	int			rows = q->limit > 0 && q->limit < PX_KLINE_SPAN ? q->limit : PX_KLINE_SPAN;
+	int			rows = perps_page_size(q, PX_KLINE_SPAN);
 
 	if (step_us <= 0)
 		return perps_fail(ctx, PERPS_ERR_ARG, "paradex: unsupported kline interval");
-	if (px_results(ctx, root, &arr, &n))
-		return ctx->status;
-	out->u.klines = perps_alloc_array(ctx, n ? n : 1, sizeof(PerpsKline));
+	out->u.klines = perps_rows_field(ctx, root, "results", sizeof(PerpsKline), &arr, &n);
 	if (out->u.klines == NULL)
 		return ctx->status;
 	for (size_t i = 0; i < n; i++)
@@ -573,14 +482,8 @@ px_parse_klines(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *root, Pe
 		struct json_object *r = json_object_array_get_idx(arr, i);
 		PerpsKline *k = &out->u.klines[i];
 
-		if (r == NULL || !json_object_is_type(r, json_type_array) || json_object_array_length(r) < 6)
-			return perps_fail(ctx, PERPS_ERR_SHAPE, "kline %zu is not [time, o, h, l, c, volume]", i);
-		if (perps_json_ts(ctx, json_object_array_get_idx(r, 0), PERPS_MS, "kline time", &k->open_time_us) ||
-			perps_json_decimal(ctx, json_object_array_get_idx(r, 1), "open", &k->open) ||
-			perps_json_decimal(ctx, json_object_array_get_idx(r, 2), "high", &k->high) ||
-			perps_json_decimal(ctx, json_object_array_get_idx(r, 3), "low", &k->low) ||
-			perps_json_decimal(ctx, json_object_array_get_idx(r, 4), "close", &k->close) ||
-			perps_json_decimal(ctx, json_object_array_get_idx(r, 5), "volume", &k->volume))
+		/* [time, o, h, l, c, volume] */
+		if (perps_parse_kline_row(ctx, r, i, 6, k))
 			return ctx->status;
 		k->close_time_us = k->open_time_us + step_us - 1000;
 		k->trade_count = -1;
@@ -600,96 +503,20 @@ px_parse_klines(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *root, Pe
 }
 
 static PerpsStatus
-px_parse_trades(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *root, PerpsResult *out)
+px_parse_trades(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+				PerpsResult *out)
 {
+	/* trade ids are 28-digit strings; the side is the taker's */
+	static const PerpsTradeKeys keys = {"id", "price", "size", "created_at", "side", "BUY", "SELL"};
+	struct json_object *root = docs[0];
 	struct json_object *arr;
 	size_t		n;
 
-	if (px_results(ctx, root, &arr, &n))
+	if (perps_need_array_field(ctx, root, "results", &arr, &n) ||
+		perps_parse_trades(ctx, arr, n, &keys, out))
 		return ctx->status;
-	out->u.trades = perps_alloc_array(ctx, n ? n : 1, sizeof(PerpsTrade));
-	if (out->u.trades == NULL)
-		return ctx->status;
-	for (size_t i = 0; i < n; i++)
-	{
-		struct json_object *o = json_object_array_get_idx(arr, i);
-		PerpsTrade *t = &out->u.trades[i];
-		const char *side;
-
-		if (o == NULL || !json_object_is_type(o, json_type_object))
-			return perps_fail(ctx, PERPS_ERR_SHAPE, "trade %zu is not an object", i);
-		if (perps_json_id(ctx, perps_json_get(o, "id"), "id", &t->trade_id) ||
-			perps_json_ts_field(ctx, o, "created_at", PERPS_MS, &t->ts_us) ||
-			perps_json_decimal_field(ctx, o, "price", true, &t->price) ||
-			perps_json_decimal_field(ctx, o, "size", true, &t->qty) ||
-			perps_json_string(ctx, perps_json_get(o, "side"), "side", &side))
-			return ctx->status;
-		if (strcmp(side, "BUY") == 0)
-			t->is_buy = true;
-		else if (strcmp(side, "SELL") == 0)
-			t->is_buy = false;
-		else
-			return perps_fail(ctx, PERPS_ERR_SHAPE, "side is \"%.20s\", expected BUY or SELL", side);
-	}
-	out->n = (int) n;
 	return px_next(ctx, root, out);
 }
-
-static PerpsStatus
-px_parse(PerpsCtx *ctx, PerpsMethod m, const PerpsQuery *q, const PerpsBody *bodies, int nbodies,
-		 PerpsResult *out)
-{
-	struct json_object *root = NULL;
-	PerpsStatus st;
-
-	memset(out, 0, sizeof(*out));
-	out->method = m;
-	out->next_since_us = PERPS_TS_NONE;
-	out->next_until_us = PERPS_TS_NONE;
-	if (bodies == NULL || nbodies < 1)
-		return perps_fail(ctx, PERPS_ERR_ARG, "paradex: no response body");
-	if (m != PERPS_M_MARKETS && m != PERPS_M_TICKERS &&
-		(q == NULL || q->market == NULL || q->market->native_symbol == NULL))
-		return perps_fail(ctx, PERPS_ERR_ARG, "paradex: a market is required");
-	if (px_open(ctx, &bodies[0], &root) != PERPS_OK)
-		return ctx->status;
-	switch (m)
-	{
-		case PERPS_M_MARKETS:
-			st = px_parse_markets(ctx, root, out);
-			break;
-		case PERPS_M_TICKER:
-		case PERPS_M_TICKERS:
-			st = px_parse_tickers(ctx, q, m, root, out);
-			break;
-		case PERPS_M_ORDERBOOK:
-			st = px_parse_book(ctx, q, root, out);
-			break;
-		case PERPS_M_FUNDING:
-			st = px_parse_funding(ctx, q, root, out);
-			break;
-		case PERPS_M_FUNDING_HISTORY:
-			st = px_parse_funding_history(ctx, root, out);
-			break;
-		case PERPS_M_OPEN_INTEREST:
-			st = px_parse_oi(ctx, q, root, out);
-			break;
-		case PERPS_M_KLINES:
-			st = px_parse_klines(ctx, q, root, out);
-			break;
-		case PERPS_M_TRADES:
-			st = px_parse_trades(ctx, q, root, out);
-			break;
-		default:
-			st = perps_fail(ctx, PERPS_UNSUPPORTED, "paradex: no public endpoint for this method");
-			break;
-	}
-	json_object_put(root);
-	if (st != PERPS_OK)
-		out->n = 0;
-	return st;
-}
-
 
 /* ---- the stream side: wss://ws.api.prod.paradex.trade/v1?sbeSchemaId=1&sbeSchemaVersion=1 ----
  *
@@ -836,7 +663,7 @@ px_ws_subscribe(PerpsCtx *ctx, const char *const *natives, int n, PerpsWsMessage
 						  n, PERPS_WS_MAX_MESSAGES / PX_WS_CHANNELS);
 	for (int i = 0; i < n; i++)
 	{
-		if (!px_safe(natives[i], 64))
+		if (!px_symbol_ok(natives[i]))
 			return perps_fail(ctx, PERPS_ERR_ARG, "paradex native symbol \"%.40s\" is not valid", natives[i]);
 		for (int k = 0; k < PX_WS_CHANNELS; k++)
 		{
@@ -856,7 +683,7 @@ px_ws_resync(PerpsCtx *ctx, const char *native, PerpsWsMessage *out)
 {
 	char		channel[128];
 
-	if (!px_safe(native, 64))
+	if (!px_symbol_ok(native))
 		return perps_fail(ctx, PERPS_ERR_ARG, "paradex native symbol is not valid");
 	snprintf(channel, sizeof(channel), "order_book.%s.deltas", native);
 	if (px_ws_request(ctx, "unsubscribe", channel, &out[0]) != PERPS_OK ||
@@ -1037,7 +864,7 @@ px_market(PerpsCtx *ctx, PxSbe *m, const char **out)
 	if (s == NULL)
 		return ctx->status;
 	m->cur += 1 + len;
-	if (strlen(s) != len || !px_safe(s, 64))
+	if (strlen(s) != len || !px_symbol_ok(s))
 		return perps_fail(ctx, PERPS_ERR_SHAPE, "paradex SBE market is not a valid symbol");
 	*out = s;
 	return PERPS_OK;
@@ -1363,19 +1190,6 @@ px_ws_parse(PerpsCtx *ctx, const char *data, size_t len, bool binary, PerpsStrea
 	return PERPS_OK;
 }
 
-/* Deltas continue seq one by one; a snapshot replaces the book. */
-static PerpsSeqCheck
-px_ws_seq_rule(bool have_book, int64_t last_seq, const PerpsStreamEvent *ev)
-{
-	if (ev->snapshot)
-		return PERPS_SEQ_RESET;
-	if (!have_book || ev->seq <= last_seq)
-		return PERPS_SEQ_STALE;
-	if (last_seq < INT64_MAX && ev->seq == last_seq + 1)
-		return PERPS_SEQ_APPLY;
-	return PERPS_SEQ_GAP;
-}
-
 static const PerpsStreamAdapter px_stream = {
 	.quote = "USD",
 	.book_depth = 0,			/* the deltas feed is full depth */
@@ -1385,15 +1199,27 @@ static const PerpsStreamAdapter px_stream = {
 	.subscribe = px_ws_subscribe,
 	.resync = px_ws_resync,
 	.parse_frame = px_ws_parse,
-	.seq_rule = px_ws_seq_rule,
+	.seq_rule = perps_seq_snapshot_then_next,	/* deltas continue seq one by one */
 };
 
 const PerpsAdapter perps_adapter_paradex = {
 	.name = "paradex",
 	.native_symbol = px_native_symbol,
 	.needs_markets = false,
-	.build = px_build,
-	.parse = px_parse,
+	.symbol_ok = px_symbol_ok,
+	.symbol_what = "a native symbol like BTC-USD-PERP",
+	.open_body = px_open,
+	.methods = {
+		[PERPS_M_MARKETS] = {.build = px_build_markets, .parse = px_parse_markets},
+		[PERPS_M_TICKER] = {.build = px_build_summary, .parse = px_parse_ticker},
+		[PERPS_M_TICKERS] = {.build = px_build_tickers, .parse = px_parse_tickers},
+		[PERPS_M_ORDERBOOK] = {.build = px_build_orderbook, .parse = px_parse_orderbook},
+		[PERPS_M_FUNDING] = {.build = px_build_summary, .parse = px_parse_funding},
+		[PERPS_M_FUNDING_HISTORY] = {.build = px_build_funding_history, .parse = px_parse_funding_history},
+		[PERPS_M_OPEN_INTEREST] = {.build = px_build_summary, .parse = px_parse_open_interest},
+		[PERPS_M_KLINES] = {.build = px_build_klines, .parse = px_parse_klines},
+		[PERPS_M_TRADES] = {.build = px_build_trades, .parse = px_parse_trades},
+	},
 	.rate_limit = {.weight = 1500, .window_ms = 60000},
 	.max_kline_page = PX_KLINE_SPAN,
 	.max_funding_page = PX_PAGE,

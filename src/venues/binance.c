@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * adapter_binance.c
+ * src/venues/binance.c
  *		Binance USD-M futures (fapi) REST adapter.  Plain C (see adapter.h).
  *
  * Documented public endpoints used (weights per Binance's USD-M docs):
@@ -40,62 +40,22 @@
 
 #include "adapter.h"
 
-#define BN_MAX_ROWS 100000
+/* A native symbol for requests: letters, digits and '_', up to 40. */
+static bool
+bn_symbol_ok(const char *s)
+{
+	return perps_symbol_ok(s, 40, true, "_");
+}
 
 static bool
 bn_native_symbol(const char *global, char *buf, size_t buflen)
 {
-	size_t		n = strlen(global);
-
-	if (n == 0 || n > 20)
+	if (!perps_symbol_ok(global, 20, false, ""))
 		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!isupper((unsigned char) global[i]) && !isdigit((unsigned char) global[i]))
-			return false;
 	return (size_t) snprintf(buf, buflen, "%sUSDT", global) < buflen;
 }
 
 /* ---- build ---- */
-
-static int
-bn_path(PerpsCtx *ctx, PerpsRequest *r, int weight, const char *fmt,...)
-	__attribute__((format(printf, 4, 5)));
-
-static int
-bn_path(PerpsCtx *ctx, PerpsRequest *r, int weight, const char *fmt,...)
-{
-	va_list		ap;
-	int			n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(r->path, sizeof(r->path), fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t) n >= sizeof(r->path))
-		return perps_fail(ctx, PERPS_ERR_ARG, "request path too long");
-	r->post = false;
-	r->weight = weight;
-	return PERPS_OK;
-}
-
-/* the symbol, checked to be something Binance could name */
-static const char *
-bn_symbol(PerpsCtx *ctx, const PerpsQuery *q)
-{
-	const char *s = (q && q->market) ? q->market->native_symbol : NULL;
-
-	if (s == NULL || s[0] == '\0' || strlen(s) > 40)
-	{
-		perps_fail(ctx, PERPS_ERR_ARG, "a market is required");
-		return NULL;
-	}
-	for (const char *p = s; *p; p++)
-		if (!isalnum((unsigned char) *p) && *p != '_')
-		{
-			perps_fail(ctx, PERPS_ERR_ARG, "invalid Binance symbol \"%.40s\"", s);
-			return NULL;
-		}
-	return s;
-}
 
 /* Appends &startTime=..&endTime=.. (ms) to a path. */
 static int
@@ -146,11 +106,11 @@ bn_kline_weight(int limit)
 static bool
 bn_agg_window(const PerpsQuery *q, int64_t *start_ms, int64_t *end_ms)
 {
-	int64_t		until_ms = q->until_us != PERPS_TS_NONE ? q->until_us / 1000 - (q->until_us % 1000 < 0) : INT64_MAX;
+	int64_t		until_ms = q->until_us != PERPS_TS_NONE ? perps_us_to_ms_floor(q->until_us) : INT64_MAX;
 
 	if (q->since_us != PERPS_TS_NONE)
 	{
-		*start_ms = q->since_us / 1000 + (q->since_us % 1000 > 0);
+		*start_ms = perps_us_to_ms_ceil(q->since_us);
 		*end_ms = *start_ms + BN_AGG_WINDOW_MS - 1;
 		if (until_ms < *end_ms)
 			*end_ms = until_ms;
@@ -188,104 +148,127 @@ bn_build_agg_trades(PerpsCtx *ctx, PerpsRequest *r, const PerpsQuery *q, const c
 		/* Binance: send fromId or the times, not both */
 		if (!bn_safe_cursor(q->cursor))
 			return perps_fail(ctx, PERPS_ERR_ARG, "invalid Binance aggregate trade cursor \"%.40s\"", q->cursor);
-		if (bn_path(ctx, r, 20, "/fapi/v1/aggTrades?symbol=%s&fromId=%s&limit=%d", s, q->cursor, limit))
+		if (perps_request_path(ctx, r, 20, "/fapi/v1/aggTrades?symbol=%s&fromId=%s&limit=%d", s, q->cursor, limit))
 			return ctx->status;
 		return 1;
 	}
 	if (!bn_agg_window(q, &start_ms, &end_ms))
 		return perps_fail(ctx, PERPS_ERR_ARG, "since is after until");
-	if (bn_path(ctx, r, 20, "/fapi/v1/aggTrades?symbol=%s&startTime=%lld&endTime=%lld&limit=%d", s,
-				(long long) start_ms, (long long) end_ms, limit))
+	if (perps_request_path(ctx, r, 20, "/fapi/v1/aggTrades?symbol=%s&startTime=%lld&endTime=%lld&limit=%d", s,
+						   (long long) start_ms, (long long) end_ms, limit))
+		return ctx->status;
+	return 1;
+}
+
+/* ---- build: one function a method ---- */
+
+static int
+bn_build_markets(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	if (perps_request_path(ctx, &reqs[0], 1, "/fapi/v1/exchangeInfo") ||
+		perps_request_path(ctx, &reqs[1], 1, "/fapi/v1/fundingInfo"))
+		return ctx->status;
+	return 2;
+}
+
+static int
+bn_build_ticker(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	const char *s = q->market->native_symbol;
+
+	if (perps_request_path(ctx, &reqs[0], 1, "/fapi/v1/ticker/24hr?symbol=%s", s) ||
+		perps_request_path(ctx, &reqs[1], 1, "/fapi/v1/premiumIndex?symbol=%s", s) ||
+		perps_request_path(ctx, &reqs[2], 2, "/fapi/v1/ticker/bookTicker?symbol=%s", s) ||
+		perps_request_path(ctx, &reqs[3], 1, "/fapi/v1/openInterest?symbol=%s", s))
+		return ctx->status;
+	return 4;
+}
+
+static int
+bn_build_tickers(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	if (perps_request_path(ctx, &reqs[0], 40, "/fapi/v1/ticker/24hr") ||
+		perps_request_path(ctx, &reqs[1], 10, "/fapi/v1/premiumIndex") ||
+		perps_request_path(ctx, &reqs[2], 5, "/fapi/v1/ticker/bookTicker"))
+		return ctx->status;
+	return 3;
+}
+
+static int
+bn_build_orderbook(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	static const int limits[] = {5, 10, 20, 50, 100, 500, 1000};
+	static const int weights[] = {2, 2, 2, 2, 5, 10, 20};
+	const char *s = q->market->native_symbol;
+	int			k = 0;
+
+	while (k < 6 && limits[k] < q->depth)
+		k++;
+	if (perps_request_path(ctx, &reqs[0], weights[k], "/fapi/v1/depth?symbol=%s&limit=%d", s, limits[k]))
 		return ctx->status;
 	return 1;
 }
 
 static int
-bn_build(PerpsCtx *ctx, PerpsMethod m, const PerpsQuery *q, PerpsRequest *reqs)
+bn_build_funding(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 {
-	const char *s = NULL;
+	const char *s = q->market->native_symbol;
 
-	if (m != PERPS_M_MARKETS && m != PERPS_M_TICKERS)
-	{
-		s = bn_symbol(ctx, q);
-		if (s == NULL)
-			return ctx->status;
-	}
-	switch (m)
-	{
-		case PERPS_M_MARKETS:
-			if (bn_path(ctx, &reqs[0], 1, "/fapi/v1/exchangeInfo") ||
-				bn_path(ctx, &reqs[1], 1, "/fapi/v1/fundingInfo"))
-				return ctx->status;
-			return 2;
-		case PERPS_M_TICKER:
-			if (bn_path(ctx, &reqs[0], 1, "/fapi/v1/ticker/24hr?symbol=%s", s) ||
-				bn_path(ctx, &reqs[1], 1, "/fapi/v1/premiumIndex?symbol=%s", s) ||
-				bn_path(ctx, &reqs[2], 2, "/fapi/v1/ticker/bookTicker?symbol=%s", s) ||
-				bn_path(ctx, &reqs[3], 1, "/fapi/v1/openInterest?symbol=%s", s))
-				return ctx->status;
-			return 4;
-		case PERPS_M_TICKERS:
-			if (bn_path(ctx, &reqs[0], 40, "/fapi/v1/ticker/24hr") ||
-				bn_path(ctx, &reqs[1], 10, "/fapi/v1/premiumIndex") ||
-				bn_path(ctx, &reqs[2], 5, "/fapi/v1/ticker/bookTicker"))
-				return ctx->status;
-			return 3;
-		case PERPS_M_ORDERBOOK:
-			{
-				static const int limits[] = {5, 10, 20, 50, 100, 500, 1000};
-				static const int weights[] = {2, 2, 2, 2, 5, 10, 20};
-				int			k = 0;
+	if (perps_request_path(ctx, &reqs[0], 1, "/fapi/v1/premiumIndex?symbol=%s", s) ||
+		perps_request_path(ctx, &reqs[1], 1, "/fapi/v1/fundingInfo"))
+		return ctx->status;
+	return 2;
+}
 
-				while (k < 6 && limits[k] < q->depth)
-					k++;
-				if (bn_path(ctx, &reqs[0], weights[k], "/fapi/v1/depth?symbol=%s&limit=%d", s, limits[k]))
-					return ctx->status;
-				return 1;
-			}
-		case PERPS_M_FUNDING:
-			if (bn_path(ctx, &reqs[0], 1, "/fapi/v1/premiumIndex?symbol=%s", s) ||
-				bn_path(ctx, &reqs[1], 1, "/fapi/v1/fundingInfo"))
-				return ctx->status;
-			return 2;
-		case PERPS_M_FUNDING_HISTORY:
-			{
-				int			limit = q->limit > 0 ? (q->limit > 1000 ? 1000 : q->limit) : 100;
+static int
+bn_build_funding_history(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	const char *s = q->market->native_symbol;
+	int			limit = q->limit > 0 ? (q->limit > 1000 ? 1000 : q->limit) : 100;
 
-				if (bn_path(ctx, &reqs[0], 1, "/fapi/v1/fundingRate?symbol=%s&limit=%d", s, limit) ||
-					bn_range(ctx, &reqs[0], q))
-					return ctx->status;
-				return 1;
-			}
-		case PERPS_M_OPEN_INTEREST:
-			if (bn_path(ctx, &reqs[0], 1, "/fapi/v1/openInterest?symbol=%s", s))
-				return ctx->status;
-			return 1;
-		case PERPS_M_KLINES:
-			{
-				int			limit = q->limit > 0 ? (q->limit > 1500 ? 1500 : q->limit) : 500;
+	if (perps_request_path(ctx, &reqs[0], 1, "/fapi/v1/fundingRate?symbol=%s&limit=%d", s, limit) ||
+		bn_range(ctx, &reqs[0], q))
+		return ctx->status;
+	return 1;
+}
 
-				if (perps_interval_seconds(q->interval) == 0)
-					return perps_fail(ctx, PERPS_ERR_ARG, "unsupported interval");
-				if (bn_path(ctx, &reqs[0], bn_kline_weight(limit),
-							"/fapi/v1/klines?symbol=%s&interval=%s&limit=%d", s, q->interval, limit) ||
-					bn_range(ctx, &reqs[0], q))
-					return ctx->status;
-				return 1;
-			}
-		case PERPS_M_TRADES:
-			{
-				int			limit = q->limit > 0 ? (q->limit > 1000 ? 1000 : q->limit) : 500;
+static int
+bn_build_open_interest(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	const char *s = q->market->native_symbol;
 
-				if (q->since_us != PERPS_TS_NONE || q->until_us != PERPS_TS_NONE)
-					return bn_build_agg_trades(ctx, &reqs[0], q, s, limit);
-				if (bn_path(ctx, &reqs[0], 5, "/fapi/v1/trades?symbol=%s&limit=%d", s, limit))
-					return ctx->status;
-				return 1;
-			}
-		default:
-			return perps_fail(ctx, PERPS_UNSUPPORTED, "unknown method");
-	}
+	if (perps_request_path(ctx, &reqs[0], 1, "/fapi/v1/openInterest?symbol=%s", s))
+		return ctx->status;
+	return 1;
+}
+
+static int
+bn_build_klines(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	const char *s = q->market->native_symbol;
+	int			limit = q->limit > 0 ? (q->limit > 1500 ? 1500 : q->limit) : 500;
+
+	if (perps_interval_seconds(q->interval) == 0)
+		return perps_fail(ctx, PERPS_ERR_ARG, "unsupported interval");
+	if (perps_request_path(ctx, &reqs[0], bn_kline_weight(limit),
+						   "/fapi/v1/klines?symbol=%s&interval=%s&limit=%d", s, q->interval, limit) ||
+		bn_range(ctx, &reqs[0], q))
+		return ctx->status;
+	return 1;
+}
+
+/* the most recent trades, or with a time range (or a fromId cursor) aggregate trades */
+static int
+bn_build_trades(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	const char *s = q->market->native_symbol;
+	int			limit = q->limit > 0 ? (q->limit > 1000 ? 1000 : q->limit) : 500;
+
+	if (q->since_us != PERPS_TS_NONE || q->until_us != PERPS_TS_NONE)
+		return bn_build_agg_trades(ctx, &reqs[0], q, s, limit);
+	if (perps_request_path(ctx, &reqs[0], 5, "/fapi/v1/trades?symbol=%s&limit=%d", s, limit))
+		return ctx->status;
+	return 1;
 }
 
 /* ---- parse ---- */
@@ -295,7 +278,7 @@ bn_build(PerpsCtx *ctx, PerpsMethod m, const PerpsQuery *q, PerpsRequest *reqs)
  * becomes PERPS_ERR_VENUE with Binance's message.
  */
 static PerpsStatus
-bn_parse_body(PerpsCtx *ctx, const PerpsBody *b, struct json_object **out)
+bn_open_body(PerpsCtx *ctx, const PerpsBody *b, int i, struct json_object **out)
 {
 	struct json_object *root;
 	struct json_object *code;
@@ -320,25 +303,6 @@ bn_parse_body(PerpsCtx *ctx, const PerpsBody *b, struct json_object **out)
 		return perps_fail(ctx, PERPS_ERR_SHAPE, "HTTP status %ld without an error payload", b->status);
 	}
 	*out = root;
-	return PERPS_OK;
-}
-
-static PerpsStatus
-bn_need_array(PerpsCtx *ctx, struct json_object *v, const char *what, size_t *n)
-{
-	if (v == NULL || !json_object_is_type(v, json_type_array))
-		return perps_fail(ctx, PERPS_ERR_SHAPE, "%s is not an array", what);
-	*n = json_object_array_length(v);
-	if (*n > BN_MAX_ROWS)
-		return perps_fail(ctx, PERPS_ERR_SHAPE, "%s has %zu elements, more than %d", what, *n, BN_MAX_ROWS);
-	return PERPS_OK;
-}
-
-static PerpsStatus
-bn_need_object(PerpsCtx *ctx, struct json_object *v, const char *what)
-{
-	if (v == NULL || !json_object_is_type(v, json_type_object))
-		return perps_fail(ctx, PERPS_ERR_SHAPE, "%s is not an object", what);
 	return PERPS_OK;
 }
 
@@ -386,16 +350,21 @@ bn_interval_hours(PerpsCtx *ctx, struct json_object *info, const char *symbol)
 	return "8";
 }
 
+/* exchangeInfo and fundingInfo */
 static PerpsStatus
-bn_parse_markets(PerpsCtx *ctx, struct json_object *info, struct json_object *finfo, PerpsResult *out)
+bn_parse_markets(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+				 PerpsResult *out)
 {
+	struct json_object *info = docs[0];
+	struct json_object *finfo = docs[1];
 	struct json_object *symbols;
 	size_t		n;
 	size_t		fn;
 
-	if (perps_json_need(ctx, info, "symbols", json_type_array, &symbols) ||
-		bn_need_array(ctx, symbols, "symbols", &n) ||
-		bn_need_array(ctx, finfo, "fundingInfo", &fn))
+	if (perps_need_docs(ctx, ndocs, 2) ||
+		perps_json_need(ctx, info, "symbols", json_type_array, &symbols) ||
+		perps_need_array(ctx, symbols, "symbols", &n) ||
+		perps_need_array(ctx, finfo, "fundingInfo", &fn))
 		return ctx->status;
 	out->u.markets = perps_alloc_array(ctx, n, sizeof(PerpsMarket));
 	if (out->u.markets == NULL)
@@ -409,7 +378,7 @@ bn_parse_markets(PerpsCtx *ctx, struct json_object *info, struct json_object *fi
 		const char *quote;
 		const char *status;
 
-		if (bn_need_object(ctx, s, "symbol entry") ||
+		if (perps_need_object(ctx, s, "symbol entry") ||
 			perps_json_string(ctx, perps_json_get(s, "contractType"), "contractType", &ctype) ||
 			perps_json_string(ctx, perps_json_get(s, "quoteAsset"), "quoteAsset", &quote))
 			return ctx->status;
@@ -466,7 +435,7 @@ bn_fill_ticker(PerpsCtx *ctx, PerpsTicker *t, struct json_object *day, struct js
 	t->ts_us = PERPS_TS_NONE;
 	if (day)
 	{
-		if (bn_need_object(ctx, day, "24hr ticker") ||
+		if (perps_need_object(ctx, day, "24hr ticker") ||
 			perps_json_string(ctx, perps_json_get(day, "symbol"), "symbol", &t->native_symbol) ||
 			perps_json_decimal_field(ctx, day, "lastPrice", true, &t->last_price) ||
 			perps_json_decimal_field(ctx, day, "priceChange", false, &t->price_change_24h) ||
@@ -486,7 +455,7 @@ bn_fill_ticker(PerpsCtx *ctx, PerpsTicker *t, struct json_object *day, struct js
 	}
 	if (prem)
 	{
-		if (bn_need_object(ctx, prem, "premium index") ||
+		if (perps_need_object(ctx, prem, "premium index") ||
 			perps_json_decimal_field(ctx, prem, "markPrice", false, &t->mark_price) ||
 			perps_json_decimal_field(ctx, prem, "indexPrice", false, &t->index_price) ||
 			bn_latest(ctx, prem, "time", &t->ts_us))
@@ -494,7 +463,7 @@ bn_fill_ticker(PerpsCtx *ctx, PerpsTicker *t, struct json_object *day, struct js
 	}
 	if (book)
 	{
-		if (bn_need_object(ctx, book, "book ticker") ||
+		if (perps_need_object(ctx, book, "book ticker") ||
 			perps_json_decimal_field(ctx, book, "bidPrice", false, &t->best_bid_price) ||
 			perps_json_decimal_field(ctx, book, "bidQty", false, &t->best_bid_qty) ||
 			perps_json_decimal_field(ctx, book, "askPrice", false, &t->best_ask_price) ||
@@ -504,7 +473,7 @@ bn_fill_ticker(PerpsCtx *ctx, PerpsTicker *t, struct json_object *day, struct js
 	}
 	if (oi)
 	{
-		if (bn_need_object(ctx, oi, "open interest") ||
+		if (perps_need_object(ctx, oi, "open interest") ||
 			perps_json_decimal_field(ctx, oi, "openInterest", false, &t->open_interest) ||
 			bn_latest(ctx, oi, "time", &t->ts_us))
 			return ctx->status;
@@ -530,17 +499,37 @@ bn_find_symbol(struct json_object *arr, const char *symbol)
 	return NULL;
 }
 
+/* 24hr, premiumIndex and bookTicker of one symbol, and its openInterest */
 static PerpsStatus
-bn_parse_tickers(PerpsCtx *ctx, struct json_object *day, struct json_object *prem,
-				 struct json_object *book, PerpsResult *out)
+bn_parse_ticker(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+				PerpsResult *out)
 {
+	if (perps_need_docs(ctx, ndocs, 4))
+		return ctx->status;
+	out->u.tickers = perps_alloc(ctx, sizeof(PerpsTicker));
+	if (out->u.tickers == NULL ||
+		bn_fill_ticker(ctx, out->u.tickers, docs[0], docs[1], docs[2], docs[3]))
+		return ctx->status;
+	out->n = 1;
+	return PERPS_OK;
+}
+
+/* 24hr, premiumIndex and bookTicker of all symbols */
+static PerpsStatus
+bn_parse_tickers(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+				 PerpsResult *out)
+{
+	struct json_object *day = docs[0];
+	struct json_object *prem = docs[1];
+	struct json_object *book = docs[2];
 	size_t		n;
 	size_t		np;
 	size_t		nb;
 
-	if (bn_need_array(ctx, day, "24hr tickers", &n) ||
-		bn_need_array(ctx, prem, "premium indexes", &np) ||
-		bn_need_array(ctx, book, "book tickers", &nb))
+	if (perps_need_docs(ctx, ndocs, 3) ||
+		perps_need_array(ctx, day, "24hr tickers", &n) ||
+		perps_need_array(ctx, prem, "premium indexes", &np) ||
+		perps_need_array(ctx, book, "book tickers", &nb))
 		return ctx->status;
 	out->u.tickers = perps_alloc_array(ctx, n, sizeof(PerpsTicker));
 	if (out->u.tickers == NULL)
@@ -563,37 +552,13 @@ bn_parse_tickers(PerpsCtx *ctx, struct json_object *day, struct json_object *pre
 }
 
 static PerpsStatus
-bn_parse_levels(PerpsCtx *ctx, struct json_object *root, const char *key, PerpsLevel **out, int *nout)
+bn_parse_orderbook(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+				   PerpsResult *out)
 {
-	struct json_object *arr;
-	size_t		n;
-
-	if (perps_json_need(ctx, root, key, json_type_array, &arr) ||
-		bn_need_array(ctx, arr, key, &n))
-		return ctx->status;
-	*out = perps_alloc_array(ctx, n, sizeof(PerpsLevel));
-	if (*out == NULL)
-		return ctx->status;
-	for (size_t i = 0; i < n; i++)
-	{
-		struct json_object *lv = json_object_array_get_idx(arr, i);
-
-		if (lv == NULL || !json_object_is_type(lv, json_type_array) || json_object_array_length(lv) < 2)
-			return perps_fail(ctx, PERPS_ERR_SHAPE, "a level of %s is not [price, qty]", key);
-		if (perps_json_decimal(ctx, json_object_array_get_idx(lv, 0), "price", &(*out)[i].price) ||
-			perps_json_decimal(ctx, json_object_array_get_idx(lv, 1), "qty", &(*out)[i].qty))
-			return ctx->status;
-	}
-	*nout = (int) n;
-	return PERPS_OK;
-}
-
-static PerpsStatus
-bn_parse_book(PerpsCtx *ctx, struct json_object *root, PerpsResult *out)
-{
+	struct json_object *root = docs[0];
 	PerpsBook  *b = perps_alloc(ctx, sizeof(PerpsBook));
 
-	if (b == NULL || bn_need_object(ctx, root, "order book"))
+	if (b == NULL || perps_need_object(ctx, root, "order book"))
 		return ctx->status;
 	b->ts_us = PERPS_TS_NONE;
 	if (perps_json_int64_field(ctx, root, "lastUpdateId", &b->seq) ||
@@ -604,23 +569,29 @@ bn_parse_book(PerpsCtx *ctx, struct json_object *root, PerpsResult *out)
 	if (b->ts_us == PERPS_TS_NONE)
 		return perps_fail(ctx, PERPS_ERR_SHAPE, "order book without a time");
 	b->has_seq = true;
-	if (bn_parse_levels(ctx, root, "bids", &b->bids, &b->nbids) ||
-		bn_parse_levels(ctx, root, "asks", &b->asks, &b->nasks))
+	if (perps_parse_levels_field(ctx, root, "bids", 0, &b->bids, &b->nbids) ||
+		perps_parse_levels_field(ctx, root, "asks", 0, &b->asks, &b->nasks))
 		return ctx->status;
 	out->u.book = b;
 	out->n = 1;
 	return PERPS_OK;
 }
 
+/* premiumIndex and fundingInfo */
 static PerpsStatus
-bn_parse_funding(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *prem,
-				 struct json_object *finfo, PerpsResult *out)
+bn_parse_funding(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+				 PerpsResult *out)
 {
-	PerpsFunding *f = perps_alloc(ctx, sizeof(PerpsFunding));
+	struct json_object *prem = docs[0];
+	struct json_object *finfo = docs[1];
+	PerpsFunding *f;
 	size_t		fn;
 
-	if (f == NULL || bn_need_object(ctx, prem, "premium index") ||
-		bn_need_array(ctx, finfo, "fundingInfo", &fn))
+	if (perps_need_docs(ctx, ndocs, 2))
+		return ctx->status;
+	f = perps_alloc(ctx, sizeof(PerpsFunding));
+	if (f == NULL || perps_need_object(ctx, prem, "premium index") ||
+		perps_need_array(ctx, finfo, "fundingInfo", &fn))
 		return ctx->status;
 	/* lastFundingRate is the rate of the coming settlement, at nextFundingTime */
 	if (perps_json_decimal_field(ctx, prem, "lastFundingRate", true, &f->rate) ||
@@ -637,14 +608,14 @@ bn_parse_funding(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *prem,
 }
 
 static PerpsStatus
-bn_parse_funding_history(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *root, PerpsResult *out)
+bn_parse_funding_history(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+						 PerpsResult *out)
 {
+	struct json_object *root = docs[0];
 	size_t		n;
 	int			limit = q->limit > 0 ? (q->limit > 1000 ? 1000 : q->limit) : 100;
 
-	if (bn_need_array(ctx, root, "funding history", &n))
-		return ctx->status;
-	out->u.funding = perps_alloc_array(ctx, n, sizeof(PerpsFunding));
+	out->u.funding = perps_rows(ctx, root, "funding history", sizeof(PerpsFunding), &n);
 	if (out->u.funding == NULL)
 		return ctx->status;
 	for (size_t i = 0; i < n; i++)
@@ -652,7 +623,7 @@ bn_parse_funding_history(PerpsCtx *ctx, const PerpsQuery *q, struct json_object 
 		struct json_object *e = json_object_array_get_idx(root, i);
 		PerpsFunding *f = &out->u.funding[i];
 
-		if (bn_need_object(ctx, e, "funding entry") ||
+		if (perps_need_object(ctx, e, "funding entry") ||
 			perps_json_decimal_field(ctx, e, "fundingRate", true, &f->rate) ||
 			perps_json_ts_field(ctx, e, "fundingTime", PERPS_MS, &f->funding_time_us))
 			return ctx->status;
@@ -674,11 +645,13 @@ bn_parse_funding_history(PerpsCtx *ctx, const PerpsQuery *q, struct json_object 
 }
 
 static PerpsStatus
-bn_parse_oi(PerpsCtx *ctx, struct json_object *root, PerpsResult *out)
+bn_parse_open_interest(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+					   PerpsResult *out)
 {
+	struct json_object *root = docs[0];
 	PerpsOpenInterest *oi = perps_alloc(ctx, sizeof(PerpsOpenInterest));
 
-	if (oi == NULL || bn_need_object(ctx, root, "open interest") ||
+	if (oi == NULL || perps_need_object(ctx, root, "open interest") ||
 		perps_json_decimal_field(ctx, root, "openInterest", true, &oi->open_interest) ||
 		perps_json_ts_field(ctx, root, "time", PERPS_MS, &oi->ts_us))
 		return ctx->status;
@@ -689,15 +662,17 @@ bn_parse_oi(PerpsCtx *ctx, struct json_object *root, PerpsResult *out)
 }
 
 static PerpsStatus
-bn_parse_klines(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *root, PerpsResult *out)
+bn_parse_klines(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+				PerpsResult *out)
 {
+	struct json_object *root = docs[0];
 	size_t		n;
 	int			limit = q->limit > 0 ? (q->limit > 1500 ? 1500 : q->limit) : 500;
 	int64_t		step = (int64_t) perps_interval_seconds(q->interval) * 1000000;
 
-	if (bn_need_array(ctx, root, "klines", &n))
-		return ctx->status;
-	out->u.klines = perps_alloc_array(ctx, n, sizeof(PerpsKline));
+	if (step == 0)
+		return perps_fail(ctx, PERPS_ERR_ARG, "unsupported interval");
+	out->u.klines = perps_rows(ctx, root, "klines", sizeof(PerpsKline), &n);
 	if (out->u.klines == NULL)
 		return ctx->status;
 	for (size_t i = 0; i < n; i++)
@@ -705,14 +680,8 @@ bn_parse_klines(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *root, Pe
 		struct json_object *r = json_object_array_get_idx(root, i);
 		PerpsKline *k = &out->u.klines[i];
 
-		if (r == NULL || !json_object_is_type(r, json_type_array) || json_object_array_length(r) < 9)
-			return perps_fail(ctx, PERPS_ERR_SHAPE, "a kline is not an array of at least 9 fields");
-		if (perps_json_ts(ctx, json_object_array_get_idx(r, 0), PERPS_MS, "open time", &k->open_time_us) ||
-			perps_json_decimal(ctx, json_object_array_get_idx(r, 1), "open", &k->open) ||
-			perps_json_decimal(ctx, json_object_array_get_idx(r, 2), "high", &k->high) ||
-			perps_json_decimal(ctx, json_object_array_get_idx(r, 3), "low", &k->low) ||
-			perps_json_decimal(ctx, json_object_array_get_idx(r, 4), "close", &k->close) ||
-			perps_json_decimal(ctx, json_object_array_get_idx(r, 5), "volume", &k->volume) ||
+		/* [open time, o, h, l, c, volume, close time, quote volume, trade count, ...] */
+		if (perps_parse_kline_row(ctx, r, i, 9, k) ||
 			perps_json_ts(ctx, json_object_array_get_idx(r, 6), PERPS_MS, "close time", &k->close_time_us) ||
 			perps_json_decimal(ctx, json_object_array_get_idx(r, 7), "quote volume", &k->turnover) ||
 			perps_json_int64(ctx, json_object_array_get_idx(r, 8), "trade count", &k->trade_count))
@@ -740,14 +709,13 @@ bn_parse_klines(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *root, Pe
 	return PERPS_OK;
 }
 
+/* /fapi/v1/trades: the most recent */
 static PerpsStatus
-bn_parse_trades(PerpsCtx *ctx, struct json_object *root, PerpsResult *out)
+bn_recent_trades(PerpsCtx *ctx, struct json_object *root, PerpsResult *out)
 {
 	size_t		n;
 
-	if (bn_need_array(ctx, root, "trades", &n))
-		return ctx->status;
-	out->u.trades = perps_alloc_array(ctx, n, sizeof(PerpsTrade));
+	out->u.trades = perps_rows(ctx, root, "trades", sizeof(PerpsTrade), &n);
 	if (out->u.trades == NULL)
 		return ctx->status;
 	for (size_t i = 0; i < n; i++)
@@ -756,7 +724,7 @@ bn_parse_trades(PerpsCtx *ctx, struct json_object *root, PerpsResult *out)
 		PerpsTrade *t = &out->u.trades[i];
 		struct json_object *maker;
 
-		if (bn_need_object(ctx, e, "trade") ||
+		if (perps_need_object(ctx, e, "trade") ||
 			perps_json_id(ctx, perps_json_get(e, "id"), "id", &t->trade_id) ||
 			perps_json_decimal_field(ctx, e, "price", true, &t->price) ||
 			perps_json_decimal_field(ctx, e, "qty", true, &t->qty) ||
@@ -786,9 +754,7 @@ bn_parse_agg_trades(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *root
 	int64_t		start_ms,
 				end_ms;
 
-	if (bn_need_array(ctx, root, "aggregate trades", &n))
-		return ctx->status;
-	out->u.trades = perps_alloc_array(ctx, n ? n : 1, sizeof(PerpsTrade));
+	out->u.trades = perps_rows(ctx, root, "aggregate trades", sizeof(PerpsTrade), &n);
 	if (out->u.trades == NULL)
 		return ctx->status;
 	for (size_t i = 0; i < n; i++)
@@ -798,7 +764,7 @@ bn_parse_agg_trades(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *root
 		struct json_object *maker;
 		int64_t		id;
 
-		if (bn_need_object(ctx, e, "aggregate trade") ||
+		if (perps_need_object(ctx, e, "aggregate trade") ||
 			perps_json_id(ctx, perps_json_get(e, "a"), "a", &t->trade_id) ||
 			perps_json_int64_field(ctx, e, "a", &id) ||
 			perps_json_decimal_field(ctx, e, "p", true, &t->price) ||
@@ -837,105 +803,15 @@ bn_parse_agg_trades(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *root
 	return PERPS_OK;
 }
 
+/* the most recent trades, or the aggregate trades of a time range */
 static PerpsStatus
-bn_parse(PerpsCtx *ctx, PerpsMethod m, const PerpsQuery *q, const PerpsBody *bodies, int nbodies,
-		 PerpsResult *out)
+bn_parse_trades(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+				PerpsResult *out)
 {
-	struct json_object *roots[PERPS_MAX_REQUESTS] = {NULL};
-	int			want;
-	PerpsStatus st = PERPS_OK;
-
-	memset(out, 0, sizeof(*out));
-	out->method = m;
-	out->next_since_us = out->next_until_us = PERPS_TS_NONE;
-
-	switch (m)
-	{
-		case PERPS_M_MARKETS:
-		case PERPS_M_FUNDING:
-			want = 2;
-			break;
-		case PERPS_M_TICKER:
-			want = 4;
-			break;
-		case PERPS_M_TICKERS:
-			want = 3;
-			break;
-		case PERPS_M_ORDERBOOK:
-		case PERPS_M_FUNDING_HISTORY:
-		case PERPS_M_OPEN_INTEREST:
-		case PERPS_M_KLINES:
-		case PERPS_M_TRADES:
-			want = 1;
-			break;
-		default:
-			return perps_fail(ctx, PERPS_UNSUPPORTED, "unknown method");
-	}
-	if (nbodies != want)
-		return perps_fail(ctx, PERPS_ERR_ARG, "expected %d bodies, got %d", want, nbodies);
-	if ((m == PERPS_M_TICKER || m == PERPS_M_FUNDING) && (q == NULL || q->market == NULL))
-		return perps_fail(ctx, PERPS_ERR_ARG, "a market is required");
-	if ((m == PERPS_M_KLINES) && (q == NULL || perps_interval_seconds(q->interval) == 0))
-		return perps_fail(ctx, PERPS_ERR_ARG, "unsupported interval");
-
-	for (int i = 0; i < want && st == PERPS_OK; i++)
-		st = bn_parse_body(ctx, &bodies[i], &roots[i]);
-
-	if (st == PERPS_OK)
-	{
-		switch (m)
-		{
-			case PERPS_M_MARKETS:
-				st = bn_parse_markets(ctx, roots[0], roots[1], out);
-				break;
-			case PERPS_M_TICKER:
-				out->u.tickers = perps_alloc(ctx, sizeof(PerpsTicker));
-				if (out->u.tickers == NULL)
-					st = ctx->status;
-				else
-					st = bn_fill_ticker(ctx, out->u.tickers, roots[0], roots[1], roots[2], roots[3]);
-				if (st == PERPS_OK)
-					out->n = 1;
-				break;
-			case PERPS_M_TICKERS:
-				st = bn_parse_tickers(ctx, roots[0], roots[1], roots[2], out);
-				break;
-			case PERPS_M_ORDERBOOK:
-				st = bn_parse_book(ctx, roots[0], out);
-				break;
-			case PERPS_M_FUNDING:
-				st = bn_parse_funding(ctx, q, roots[0], roots[1], out);
-				break;
-			case PERPS_M_FUNDING_HISTORY:
-				st = bn_parse_funding_history(ctx, q, roots[0], out);
-				break;
-			case PERPS_M_OPEN_INTEREST:
-				st = bn_parse_oi(ctx, roots[0], out);
-				break;
-			case PERPS_M_KLINES:
-				st = bn_parse_klines(ctx, q, roots[0], out);
-				break;
-			case PERPS_M_TRADES:
-				if (q != NULL && (q->since_us != PERPS_TS_NONE || q->until_us != PERPS_TS_NONE))
-					st = bn_parse_agg_trades(ctx, q, roots[0], out);
-				else
-					st = bn_parse_trades(ctx, roots[0], out);
-				break;
-			default:
-				st = perps_fail(ctx, PERPS_UNSUPPORTED, "unknown method");
-		}
-	}
-	for (int i = 0; i < want; i++)
-		if (roots[i])
-			json_object_put(roots[i]);
-	if (st != PERPS_OK)
-	{
-		out->n = 0;
-		out->has_more = false;
-	}
-	return st;
+	if (q->since_us != PERPS_TS_NONE || q->until_us != PERPS_TS_NONE)
+		return bn_parse_agg_trades(ctx, q, docs[0], out);
+	return bn_recent_trades(ctx, docs[0], out);
 }
-
 
 
 /* ---- the stream side: wss://fstream.binance.com/{public,market}/stream ----
@@ -976,25 +852,11 @@ bn_parse(PerpsCtx *ctx, PerpsMethod m, const PerpsQuery *q, const PerpsBody *bod
 #define BN_WS_MAX_ARRAY 5000
 #define BN_WS_MAX_MESSAGE (4 * 1024 * 1024)
 
-static bool
-bn_json_str_eq(struct json_object *v, const char *s)
-{
-	return v != NULL && json_object_is_type(v, json_type_string) &&
-		strcmp(json_object_get_string(v), s) == 0;
-}
-
 /* A native symbol that can go into a stream name: [A-Z0-9_], 1..40 chars. */
 static bool
 bn_ws_symbol_ok(const char *s)
 {
-	size_t		n = s ? strlen(s) : 0;
-
-	if (n == 0 || n > 40)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!isupper((unsigned char) s[i]) && !isdigit((unsigned char) s[i]) && s[i] != '_')
-			return false;
-	return true;
+	return perps_symbol_ok(s, 40, false, "_");
 }
 
 /* Closes the open message in buf (if any) and stores it in out[*nmsg]. */
@@ -1074,20 +936,6 @@ bn_ws_subscribe(PerpsCtx *ctx, int conn, const char *const *natives, int n, Perp
 	return nmsg;
 }
 
-/* Levels of a depth event: [[price, qty], ...], bounded. */
-static PerpsStatus
-bn_ws_levels(PerpsCtx *ctx, struct json_object *data, const char *key, PerpsLevel **levels, int *n)
-{
-	struct json_object *arr;
-
-	if (perps_json_need(ctx, data, key, json_type_array, &arr) != PERPS_OK)
-		return ctx->status;
-	if (json_object_array_length(arr) > BN_WS_MAX_LEVELS)
-		return perps_fail(ctx, PERPS_ERR_SHAPE, "binance depth event has %zu levels in \"%s\"",
-						  json_object_array_length(arr), key);
-	return bn_parse_levels(ctx, data, key, levels, n);
-}
-
 /* e = depthUpdate of a diff depth stream */
 static PerpsStatus
 bn_ws_depth(PerpsCtx *ctx, struct json_object *d, PerpsStreamEvent *ev)
@@ -1106,8 +954,8 @@ bn_ws_depth(PerpsCtx *ctx, struct json_object *d, PerpsStreamEvent *ev)
 	if (perps_json_get(d, "T") != NULL &&
 		perps_json_ts_field(ctx, d, "T", PERPS_MS, &ev->ts_us) != PERPS_OK)
 		return ctx->status;
-	if (bn_ws_levels(ctx, d, "b", &ev->bids, &ev->nbids) != PERPS_OK ||
-		bn_ws_levels(ctx, d, "a", &ev->asks, &ev->nasks) != PERPS_OK)
+	if (perps_ws_levels(ctx, "binance", d, "b", "bid", BN_WS_MAX_LEVELS, &ev->bids, &ev->nbids) != PERPS_OK ||
+		perps_ws_levels(ctx, "binance", d, "a", "ask", BN_WS_MAX_LEVELS, &ev->asks, &ev->nasks) != PERPS_OK)
 		return ctx->status;
 	return PERPS_OK;
 }
@@ -1151,11 +999,11 @@ bn_ws_mark_price(PerpsCtx *ctx, struct json_object *d, PerpsStreamEvent *ev)
 		return ctx->status;
 	/* r is "" and T 0 for delivery contracts: no funding */
 	v = perps_json_get(d, "r");
-	if (v != NULL && !bn_json_str_eq(v, "") &&
+	if (v != NULL && !perps_json_str_eq(v, "") &&
 		perps_json_decimal_opt(ctx, v, "r", &ev->funding_rate) != PERPS_OK)
 		return ctx->status;
 	v = perps_json_get(d, "T");
-	if (v != NULL && !json_object_is_type(v, json_type_null) && !bn_json_str_eq(v, "0") &&
+	if (v != NULL && !json_object_is_type(v, json_type_null) && !perps_json_str_eq(v, "0") &&
 		!(json_object_is_type(v, json_type_int) && json_object_get_int64(v) == 0) &&
 		perps_json_ts(ctx, v, PERPS_MS, "T", &ev->next_funding_time_us) != PERPS_OK)
 		return ctx->status;
@@ -1402,8 +1250,20 @@ const PerpsAdapter perps_adapter_binance = {
 	.name = "binance",
 	.native_symbol = bn_native_symbol,
 	.needs_markets = false,
-	.build = bn_build,
-	.parse = bn_parse,
+	.symbol_ok = bn_symbol_ok,
+	.symbol_what = "a native symbol like BTCUSDT",
+	.open_body = bn_open_body,
+	.methods = {
+		[PERPS_M_MARKETS] = {.build = bn_build_markets, .parse = bn_parse_markets},
+		[PERPS_M_TICKER] = {.build = bn_build_ticker, .parse = bn_parse_ticker},
+		[PERPS_M_TICKERS] = {.build = bn_build_tickers, .parse = bn_parse_tickers},
+		[PERPS_M_ORDERBOOK] = {.build = bn_build_orderbook, .parse = bn_parse_orderbook},
+		[PERPS_M_FUNDING] = {.build = bn_build_funding, .parse = bn_parse_funding},
+		[PERPS_M_FUNDING_HISTORY] = {.build = bn_build_funding_history, .parse = bn_parse_funding_history},
+		[PERPS_M_OPEN_INTEREST] = {.build = bn_build_open_interest, .parse = bn_parse_open_interest},
+		[PERPS_M_KLINES] = {.build = bn_build_klines, .parse = bn_parse_klines},
+		[PERPS_M_TRADES] = {.build = bn_build_trades, .parse = bn_parse_trades},
+	},
 	.rate_limit = {.weight = 2400, .window_ms = 60000},
 	.max_kline_page = 1500,
 	.max_funding_page = 1000,

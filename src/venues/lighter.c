@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * adapter_lighter.c
+ * src/venues/lighter.c
  *		Lighter public REST (mainnet.zklighter.elliot.ai/api/v1): perpetual
  *		order books.
  *
@@ -44,7 +44,6 @@
 #define LT_NO_TRADE_HISTORY \
 	"This build reads only Lighter's most recent trades (/api/v1/recentTrades, at most 100); its cursor-paged /api/v1/trades takes a start but no end and is not used yet."
 
-#define LT_MAX_ROWS 100000
 #define LT_KLINE_PAGE 500		/* candlesticks: at most 500 per call */
 #define LT_FUNDING_PAGE 750		/* fundings: at most 750 per call */
 #define LT_TRADES_PAGE 100		/* recentTrades: limit 1..100 */
@@ -60,36 +59,14 @@ lt_native_symbol(const char *global, char *buf, size_t buflen)
 
 /* A market id: 1 to 9 digits. */
 static bool
-lt_market_id(const PerpsQuery *q)
+lt_id_ok(const char *s)
 {
-	const char *s;
 	size_t		n;
 
-	if (q == NULL || q->market == NULL || q->market->native_symbol == NULL)
+	if (s == NULL)
 		return false;
-	s = q->market->native_symbol;
 	n = strlen(s);
 	return n >= 1 && n <= 9 && strspn(s, "0123456789") == n;
-}
-
-static int
-lt_path(PerpsCtx *ctx, PerpsRequest *r, int weight, const char *fmt,...)
-	__attribute__((format(printf, 4, 5)));
-
-static int
-lt_path(PerpsCtx *ctx, PerpsRequest *r, int weight, const char *fmt,...)
-{
-	va_list		ap;
-	int			n;
-
-	memset(r, 0, sizeof(*r));
-	va_start(ap, fmt);
-	n = vsnprintf(r->path, sizeof(r->path), fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t) n >= sizeof(r->path))
-		return perps_fail(ctx, PERPS_ERR_ARG, "request path too long");
-	r->weight = weight;
-	return PERPS_OK;
 }
 
 /* Lighter's resolution names are ours (1m 5m 15m 30m 1h 4h 1d). */
@@ -99,113 +76,93 @@ lt_resolution(const char *interval)
 	return perps_interval_seconds(interval) > 0 ? interval : NULL;
 }
 
+/* ---- build: one function a method ---- */
+
+/* the details of every order book: the markets, and all tickers */
 static int
-lt_build(PerpsCtx *ctx, PerpsMethod m, const PerpsQuery *q, PerpsRequest *reqs)
+lt_build_markets(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 {
-	const char *id = NULL;
+	return perps_request_path(ctx, &reqs[0], LT_WEIGHT, "/api/v1/orderBookDetails") ? ctx->status : 1;
+}
 
-	if (m != PERPS_M_MARKETS && m != PERPS_M_TICKERS)
-	{
-		if (!lt_market_id(q))
-			return perps_fail(ctx, PERPS_ERR_ARG, "lighter: a market id (from the markets list) is required");
-		id = q->market->native_symbol;
-	}
-	switch (m)
-	{
-		case PERPS_M_MARKETS:
-		case PERPS_M_TICKERS:
-			return lt_path(ctx, &reqs[0], LT_WEIGHT, "/api/v1/orderBookDetails") ? ctx->status : 1;
+/* the details of one order book: its ticker, and its open interest */
+static int
+lt_build_ticker(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	const char *id = q->market->native_symbol;
 
-		case PERPS_M_TICKER:
-		case PERPS_M_OPEN_INTEREST:
-			return lt_path(ctx, &reqs[0], LT_WEIGHT, "/api/v1/orderBookDetails?market_id=%s", id) ? ctx->status : 1;
+	return perps_request_path(ctx, &reqs[0], LT_WEIGHT, "/api/v1/orderBookDetails?market_id=%s", id) ? ctx->status : 1;
+}
 
-		case PERPS_M_ORDERBOOK:
-			{
-				/* orders, not levels: ask for the most, the caller merges and cuts */
-				return lt_path(ctx, &reqs[0], LT_WEIGHT, "/api/v1/orderBookOrders?market_id=%s&limit=%d",
-							   id, LT_BOOK_MAX) ? ctx->status : 1;
-			}
+static int
+lt_build_orderbook(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	const char *id = q->market->native_symbol;
 
-		case PERPS_M_FUNDING:
-			return lt_path(ctx, &reqs[0], LT_WEIGHT, "/api/v1/funding-rates") ? ctx->status : 1;
+	/* orders, not levels: ask for the most, the caller merges and cuts */
+	return perps_request_path(ctx, &reqs[0], LT_WEIGHT, "/api/v1/orderBookOrders?market_id=%s&limit=%d",
+							  id, LT_BOOK_MAX) ? ctx->status : 1;
+}
 
-		case PERPS_M_FUNDING_HISTORY:
-			{
-				int			rows = q->limit > 0 && q->limit < LT_FUNDING_PAGE ? q->limit : LT_FUNDING_PAGE;
-				int64_t		start,
-							end;
+static int
+lt_build_funding(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	return perps_request_path(ctx, &reqs[0], LT_WEIGHT, "/api/v1/funding-rates") ? ctx->status : 1;
+}
 
-				/* seconds; hourly settlements */
-				if (q->since_us != PERPS_TS_NONE)
-				{
-					start = q->since_us / 1000000;
-					end = start + (int64_t) rows * 3600 - 1;
-					if (q->until_us != PERPS_TS_NONE && q->until_us / 1000000 < end)
-						end = q->until_us / 1000000;
-				}
-				else
-				{
-					end = q->until_us != PERPS_TS_NONE ? q->until_us / 1000000 : (int64_t) time(NULL);
-					start = end - (int64_t) rows * 3600 + 1;
-				}
-				if (end < start)
-					return perps_fail(ctx, PERPS_ERR_ARG, "lighter: since is after until");
-				return lt_path(ctx, &reqs[0], LT_WEIGHT,
-							   "/api/v1/fundings?market_id=%s&resolution=1h&start_timestamp=%lld&end_timestamp=%lld&count_back=%d",
-							   id, (long long) start, (long long) end, rows) ? ctx->status : 1;
-			}
+static int
+lt_build_funding_history(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	const char *id = q->market->native_symbol;
+	int			rows = perps_page_size(q, LT_FUNDING_PAGE);
+	int64_t		start,
+				end;
 
-		case PERPS_M_KLINES:
-			{
-				const char *res = lt_resolution(q->interval);
-				int			rows = q->limit > 0 && q->limit < LT_KLINE_PAGE ? q->limit : LT_KLINE_PAGE;
-				int64_t		step,
-							start,
-							end;
+	/* seconds; hourly settlements */
+	if (!perps_page_window(q, 1000000, (int64_t) rows * 3600, &start, &end))
+		return perps_fail(ctx, PERPS_ERR_ARG, "lighter: since is after until");
+	return perps_request_path(ctx, &reqs[0], LT_WEIGHT,
+							  "/api/v1/fundings?market_id=%s&resolution=1h&start_timestamp=%lld&end_timestamp=%lld&count_back=%d",
+							  id, (long long) start, (long long) end, rows) ? ctx->status : 1;
+}
 
-				if (res == NULL)
-					return perps_fail(ctx, PERPS_ERR_ARG, "lighter: unsupported kline interval \"%s\"",
-									  q->interval ? q->interval : "(null)");
-				step = (int64_t) perps_interval_seconds(res) * 1000;
-				if (q->since_us != PERPS_TS_NONE)
-				{
-					start = q->since_us / 1000;
-					end = start + rows * step - 1;
-					if (q->until_us != PERPS_TS_NONE && q->until_us / 1000 < end)
-						end = q->until_us / 1000;
-				}
-				else
-				{
-					end = q->until_us != PERPS_TS_NONE ? q->until_us / 1000 : (int64_t) time(NULL) * 1000;
-					start = end - rows * step + 1;
-				}
-				if (end < start)
-					return perps_fail(ctx, PERPS_ERR_ARG, "lighter: since is after until");
-				return lt_path(ctx, &reqs[0], LT_WEIGHT,
-							   "/api/v1/candlesticks?market_id=%s&resolution=%s&start_timestamp=%lld&end_timestamp=%lld&count_back=%d",
-							   id, res, (long long) start, (long long) end, rows) ? ctx->status : 1;
-			}
+static int
+lt_build_klines(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	const char *id = q->market->native_symbol;
+	const char *res = lt_resolution(q->interval);
+	int			rows = perps_page_size(q, LT_KLINE_PAGE);
+	int64_t		start,
+				end;
 
-		case PERPS_M_TRADES:
-			{
-				int			limit = q->limit > 0 && q->limit < LT_TRADES_PAGE ? q->limit : LT_TRADES_PAGE;
+	if (res == NULL)
+		return perps_fail(ctx, PERPS_ERR_ARG, "lighter: unsupported kline interval \"%s\"",
+						  q->interval ? q->interval : "(null)");
+	/* ms */
+	if (!perps_page_window(q, 1000, rows * (int64_t) perps_interval_seconds(res) * 1000, &start, &end))
+		return perps_fail(ctx, PERPS_ERR_ARG, "lighter: since is after until");
+	return perps_request_path(ctx, &reqs[0], LT_WEIGHT,
+							  "/api/v1/candlesticks?market_id=%s&resolution=%s&start_timestamp=%lld&end_timestamp=%lld&count_back=%d",
+							  id, res, (long long) start, (long long) end, rows) ? ctx->status : 1;
+}
 
-				if (q->since_us != PERPS_TS_NONE || q->until_us != PERPS_TS_NONE)
-					return perps_fail(ctx, PERPS_UNSUPPORTED, "%s", LT_NO_TRADE_HISTORY);
-				return lt_path(ctx, &reqs[0], LT_WEIGHT_TRADES, "/api/v1/recentTrades?market_id=%s&limit=%d",
-							   id, limit) ? ctx->status : 1;
-			}
+static int
+lt_build_trades(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	const char *id = q->market->native_symbol;
+	int			limit = perps_page_size(q, LT_TRADES_PAGE);
 
-		default:
-			return perps_fail(ctx, PERPS_UNSUPPORTED, "lighter: no public endpoint for this method");
-	}
+	if (q->since_us != PERPS_TS_NONE || q->until_us != PERPS_TS_NONE)
+		return perps_fail(ctx, PERPS_UNSUPPORTED, "%s", LT_NO_TRADE_HISTORY);
+	return perps_request_path(ctx, &reqs[0], LT_WEIGHT_TRADES, "/api/v1/recentTrades?market_id=%s&limit=%d",
+							  id, limit) ? ctx->status : 1;
 }
 
 /* ---- parsers ---- */
 
+/* PerpsAdapter.open_body: every answer carries "code" 200 */
 static PerpsStatus
-lt_open(PerpsCtx *ctx, const PerpsBody *b, struct json_object **root)
+lt_open(PerpsCtx *ctx, const PerpsBody *b, int i, struct json_object **root)
 {
 	struct json_object *code;
 	struct json_object *msg;
@@ -238,17 +195,6 @@ lt_open(PerpsCtx *ctx, const PerpsBody *b, struct json_object **root)
 		*root = NULL;
 		return st;
 	}
-	return PERPS_OK;
-}
-
-static PerpsStatus
-lt_array(PerpsCtx *ctx, struct json_object *obj, const char *key, struct json_object **arr, size_t *n)
-{
-	if (perps_json_need(ctx, obj, key, json_type_array, arr))
-		return ctx->status;
-	*n = json_object_array_length(*arr);
-	if (*n > LT_MAX_ROWS)
-		return perps_fail(ctx, PERPS_ERR_SHAPE, "%s has %zu rows, more than %d", key, *n, LT_MAX_ROWS);
 	return PERPS_OK;
 }
 
@@ -297,15 +243,15 @@ lt_is_perp(struct json_object *o)
 }
 
 static PerpsStatus
-lt_parse_markets(PerpsCtx *ctx, struct json_object *root, PerpsResult *out)
+lt_parse_markets(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+				 PerpsResult *out)
 {
+	struct json_object *root = docs[0];
 	struct json_object *arr;
 	size_t		n;
 	int			k = 0;
 
-	if (lt_array(ctx, root, "order_book_details", &arr, &n))
-		return ctx->status;
-	out->u.markets = perps_alloc_array(ctx, n ? n : 1, sizeof(PerpsMarket));
+	out->u.markets = perps_rows_field(ctx, root, "order_book_details", sizeof(PerpsMarket), &arr, &n);
 	if (out->u.markets == NULL)
 		return ctx->status;
 	for (size_t i = 0; i < n; i++)
@@ -373,59 +319,41 @@ lt_ticker(PerpsCtx *ctx, struct json_object *o, PerpsTicker *t)
 	return ctx->status;
 }
 
+/* PerpsTickerRead of an order book details row: perpetuals only (spot markets come too) */
 static PerpsStatus
-lt_parse_tickers(PerpsCtx *ctx, const PerpsQuery *q, PerpsMethod m, struct json_object *root,
-				 PerpsResult *out)
+lt_ticker_read(PerpsCtx *ctx, struct json_object *o, size_t i, PerpsTicker *t, bool *keep)
 {
-	struct json_object *arr;
-	size_t		n;
-	int			k = 0;
-
-	if (lt_array(ctx, root, "order_book_details", &arr, &n))
-		return ctx->status;
-	out->u.tickers = perps_alloc_array(ctx, n ? n : 1, sizeof(PerpsTicker));
-	if (out->u.tickers == NULL)
-		return ctx->status;
-	for (size_t i = 0; i < n; i++)
-	{
-		struct json_object *o = json_object_array_get_idx(arr, i);
-
-		if (o == NULL || !json_object_is_type(o, json_type_object))
-			return perps_fail(ctx, PERPS_ERR_SHAPE, "market %zu is not an object", i);
-		if (!lt_is_perp(o))
-			continue;
-		if (lt_ticker(ctx, o, &out->u.tickers[k]))
-			return ctx->status;
-		if (m != PERPS_M_TICKERS && strcmp(out->u.tickers[k].native_symbol, q->market->native_symbol) != 0)
-			continue;
-		k++;
-		if (m != PERPS_M_TICKERS)
-			break;
-	}
-	if (m != PERPS_M_TICKERS && k == 0)
-		return perps_fail(ctx, PERPS_ERR_NOT_FOUND, "lighter: market %s is not in the answer",
-						  q->market->native_symbol);
-	out->n = k;
-	return PERPS_OK;
+	if (o == NULL || !json_object_is_type(o, json_type_object))
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "market %zu is not an object", i);
+	*keep = lt_is_perp(o);
+	return *keep ? lt_ticker(ctx, o, t) : PERPS_OK;
 }
 
 static PerpsStatus
-lt_parse_oi(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *root, PerpsResult *out)
+lt_parse_ticker(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+				PerpsResult *out)
+{
+	return perps_pick_tickers(ctx, docs[0], "order_book_details", q->market->native_symbol, lt_ticker_read, out);
+}
+
+static PerpsStatus
+lt_parse_tickers(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+				 PerpsResult *out)
+{
+	return perps_pick_tickers(ctx, docs[0], "order_book_details", NULL, lt_ticker_read, out);
+}
+
+static PerpsStatus
+lt_parse_open_interest(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+					   PerpsResult *out)
 {
 	PerpsResult tk;
 
 	memset(&tk, 0, sizeof(tk));
-	if (lt_parse_tickers(ctx, q, PERPS_M_TICKER, root, &tk))
+	if (perps_pick_tickers(ctx, docs[0], "order_book_details", q->market->native_symbol, lt_ticker_read, &tk))
 		return ctx->status;
-	if (tk.u.tickers[0].open_interest == NULL)
-		return perps_fail(ctx, PERPS_ERR_SHAPE, "field \"open_interest\" is missing");
-	out->u.oi = perps_alloc(ctx, sizeof(PerpsOpenInterest));
-	if (out->u.oi == NULL)
-		return ctx->status;
-	out->u.oi->ts_us = PERPS_TS_NONE;
-	out->u.oi->open_interest = tk.u.tickers[0].open_interest;
-	out->n = 1;
-	return PERPS_OK;
+	/* the details carry no time: the open interest has none either */
+	return perps_open_interest_of(ctx, &tk.u.tickers[0], out);
 }
 
 static PerpsStatus
@@ -436,7 +364,7 @@ lt_orders(PerpsCtx *ctx, struct json_object *root, const char *key, int depth,
 	size_t		n;
 	int			k = 0;
 
-	if (lt_array(ctx, root, key, &arr, &n))
+	if (perps_need_array_field(ctx, root, key, &arr, &n))
 		return ctx->status;
 	*out = perps_alloc_array(ctx, n ? n : 1, sizeof(PerpsLevel));
 	if (*out == NULL)
@@ -461,8 +389,10 @@ lt_orders(PerpsCtx *ctx, struct json_object *root, const char *key, int depth,
 }
 
 static PerpsStatus
-lt_parse_book(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *root, PerpsResult *out)
+lt_parse_orderbook(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+				   PerpsResult *out)
 {
+	struct json_object *root = docs[0];
 	PerpsBook  *bk = out->u.book = perps_alloc(ctx, sizeof(PerpsBook));
 
 	if (bk == NULL)
@@ -478,12 +408,14 @@ lt_parse_book(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *root, Perp
 }
 
 static PerpsStatus
-lt_parse_funding(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *root, PerpsResult *out)
+lt_parse_funding(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+				 PerpsResult *out)
 {
+	struct json_object *root = docs[0];
 	struct json_object *arr;
 	size_t		n;
 
-	if (lt_array(ctx, root, "funding_rates", &arr, &n))
+	if (perps_need_array_field(ctx, root, "funding_rates", &arr, &n))
 		return ctx->status;
 	for (size_t i = 0; i < n; i++)
 	{
@@ -521,17 +453,16 @@ lt_parse_funding(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *root, P
 }
 
 static PerpsStatus
-lt_parse_funding_history(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *root,
+lt_parse_funding_history(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
 						 PerpsResult *out)
 {
+	struct json_object *root = docs[0];
 	struct json_object *arr;
 	size_t		n;
-	int			rows = q->limit > 0 && q->limit < LT_FUNDING_PAGE ? q->limit : LT_FUNDING_PAGE;
+	int			rows = perps_page_size(q, LT_FUNDING_PAGE);
 	int64_t		max_ts = PERPS_TS_NONE;
 
-	if (lt_array(ctx, root, "fundings", &arr, &n))
-		return ctx->status;
-	out->u.funding = perps_alloc_array(ctx, n ? n : 1, sizeof(PerpsFunding));
+	out->u.funding = perps_rows_field(ctx, root, "fundings", sizeof(PerpsFunding), &arr, &n);
 	if (out->u.funding == NULL)
 		return ctx->status;
 	for (size_t i = 0; i < n; i++)
@@ -574,34 +505,25 @@ lt_parse_funding_history(PerpsCtx *ctx, const PerpsQuery *q, struct json_object 
 			max_ts = f->funding_time_us;
 	}
 	out->n = (int) n;
-	if (q->since_us != PERPS_TS_NONE)
-	{
-		int64_t		next = q->since_us + (int64_t) rows * 3600 * 1000000;
-
-		if (max_ts != PERPS_TS_NONE && max_ts + INT64_C(3600000000) > next)
-			next = max_ts + INT64_C(3600000000);
-		if (q->until_us == PERPS_TS_NONE ? n >= (size_t) rows : next <= q->until_us)
-		{
-			out->has_more = true;
-			out->next_since_us = next;
-		}
-	}
+	/* hourly settlements: the page asked for [since, since + rows hours) */
+	perps_page_forward(q, rows, INT64_C(3600000000), max_ts, n, out);
 	return PERPS_OK;
 }
 
 static PerpsStatus
-lt_parse_klines(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *root, PerpsResult *out)
+lt_parse_klines(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+				PerpsResult *out)
 {
+	struct json_object *root = docs[0];
 	struct json_object *arr;
 	size_t		n;
-	int			rows = q->limit > 0 && q->limit < LT_KLINE_PAGE ? q->limit : LT_KLINE_PAGE;
+	int			rows = perps_page_size(q, LT_KLINE_PAGE);
 	int64_t		step_us = (int64_t) perps_interval_seconds(q->interval) * 1000000;
+	int64_t		latest = PERPS_TS_NONE;
 
 	if (step_us <= 0)
 		return perps_fail(ctx, PERPS_ERR_ARG, "lighter: unsupported kline interval");
-	if (lt_array(ctx, root, "candlesticks", &arr, &n))
-		return ctx->status;
-	out->u.klines = perps_alloc_array(ctx, n ? n : 1, sizeof(PerpsKline));
+	out->u.klines = perps_rows_field(ctx, root, "candlesticks", sizeof(PerpsKline), &arr, &n);
 	if (out->u.klines == NULL)
 		return ctx->status;
 	for (size_t i = 0; i < n; i++)
@@ -626,31 +548,24 @@ lt_parse_klines(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *root, Pe
 			k->turnover = "0";
 		k->close_time_us = k->open_time_us + step_us - 1000;
 		k->trade_count = -1;
+		if (latest == PERPS_TS_NONE || k->open_time_us > latest)
+			latest = k->open_time_us;
 	}
 	out->n = (int) n;
-	if (q->since_us != PERPS_TS_NONE)
-	{
-		int64_t		next = q->since_us + (int64_t) rows * step_us;
-
-		for (size_t i = 0; i < n; i++)
-			if (out->u.klines[i].open_time_us + step_us > next)
-				next = out->u.klines[i].open_time_us + step_us;
-		if (q->until_us == PERPS_TS_NONE ? n >= (size_t) rows : next <= q->until_us)
-		{
-			out->has_more = true;
-			out->next_since_us = next;
-		}
-	}
+	/* the page asked for [since, since + rows intervals): go on after it */
+	perps_page_forward(q, rows, step_us, latest, n, out);
 	return PERPS_OK;
 }
 
 static PerpsStatus
-lt_parse_trades(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *root, PerpsResult *out)
+lt_parse_trades(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+				PerpsResult *out)
 {
+	struct json_object *root = docs[0];
 	struct json_object *arr;
 	size_t		n;
 
-	if (lt_array(ctx, root, "trades", &arr, &n))
+	if (perps_need_array_field(ctx, root, "trades", &arr, &n))
 		return ctx->status;
 	if (q->limit > 0 && (size_t) q->limit < n)
 		n = (size_t) q->limit;
@@ -676,60 +591,6 @@ lt_parse_trades(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *root, Pe
 	}
 	out->n = (int) n;
 	return PERPS_OK;
-}
-
-static PerpsStatus
-lt_parse(PerpsCtx *ctx, PerpsMethod m, const PerpsQuery *q, const PerpsBody *bodies, int nbodies,
-		 PerpsResult *out)
-{
-	struct json_object *root = NULL;
-	PerpsStatus st;
-
-	memset(out, 0, sizeof(*out));
-	out->method = m;
-	out->next_since_us = PERPS_TS_NONE;
-	out->next_until_us = PERPS_TS_NONE;
-	if (bodies == NULL || nbodies < 1)
-		return perps_fail(ctx, PERPS_ERR_ARG, "lighter: no response body");
-	if (m != PERPS_M_MARKETS && m != PERPS_M_TICKERS && !lt_market_id(q))
-		return perps_fail(ctx, PERPS_ERR_ARG, "lighter: a market id is required");
-	if (lt_open(ctx, &bodies[0], &root) != PERPS_OK)
-		return ctx->status;
-	switch (m)
-	{
-		case PERPS_M_MARKETS:
-			st = lt_parse_markets(ctx, root, out);
-			break;
-		case PERPS_M_TICKER:
-		case PERPS_M_TICKERS:
-			st = lt_parse_tickers(ctx, q, m, root, out);
-			break;
-		case PERPS_M_ORDERBOOK:
-			st = lt_parse_book(ctx, q, root, out);
-			break;
-		case PERPS_M_FUNDING:
-			st = lt_parse_funding(ctx, q, root, out);
-			break;
-		case PERPS_M_FUNDING_HISTORY:
-			st = lt_parse_funding_history(ctx, q, root, out);
-			break;
-		case PERPS_M_OPEN_INTEREST:
-			st = lt_parse_oi(ctx, q, root, out);
-			break;
-		case PERPS_M_KLINES:
-			st = lt_parse_klines(ctx, q, root, out);
-			break;
-		case PERPS_M_TRADES:
-			st = lt_parse_trades(ctx, q, root, out);
-			break;
-		default:
-			st = perps_fail(ctx, PERPS_UNSUPPORTED, "lighter: no public endpoint for this method");
-			break;
-	}
-	json_object_put(root);
-	if (st != PERPS_OK)
-		out->n = 0;
-	return st;
 }
 
 /* ---- the stream side: wss://mainnet.zklighter.elliot.ai/stream ----
@@ -786,18 +647,6 @@ lt_parse(PerpsCtx *ctx, PerpsMethod m, const PerpsQuery *q, const PerpsBody *bod
 #define LT_WS_MAX_MESSAGE (8 * 1024 * 1024)
 #define LT_WS_HOUR_US INT64_C(3600000000)
 
-/* A market id as the stream names it: 1 to 9 digits. */
-static bool
-lt_ws_id_ok(const char *s)
-{
-	size_t		n;
-
-	if (s == NULL)
-		return false;
-	n = strlen(s);
-	return n >= 1 && n <= 9 && strspn(s, "0123456789") == n;
-}
-
 /* {"type":"<op>","channel":"<kind>/<id>"} */
 static PerpsStatus
 lt_ws_msg(PerpsCtx *ctx, const char *op, const char *kind, const char *id, PerpsWsMessage *out)
@@ -823,7 +672,7 @@ lt_ws_subscribe(PerpsCtx *ctx, const char *const *natives, int n, PerpsWsMessage
 		return perps_fail(ctx, PERPS_ERR_ARG, "lighter cannot stream %d markets on one connection", n);
 	for (int i = 0; i < n; i++)
 	{
-		if (!lt_ws_id_ok(natives[i]))
+		if (!lt_id_ok(natives[i]))
 			return perps_fail(ctx, PERPS_ERR_ARG, "lighter market id \"%.40s\" is not valid", natives[i]);
 		for (int c = 0; c < 3; c++)
 			if (lt_ws_msg(ctx, "subscribe", kinds[c], natives[i], &out[k++]) != PERPS_OK)
@@ -836,7 +685,7 @@ lt_ws_subscribe(PerpsCtx *ctx, const char *const *natives, int n, PerpsWsMessage
 static int
 lt_ws_resync(PerpsCtx *ctx, const char *native, PerpsWsMessage *out)
 {
-	if (!lt_ws_id_ok(native))
+	if (!lt_id_ok(native))
 		return perps_fail(ctx, PERPS_ERR_ARG, "lighter market id is not valid");
 	if (lt_ws_msg(ctx, "unsubscribe", "order_book", native, &out[0]) != PERPS_OK ||
 		lt_ws_msg(ctx, "subscribe", "order_book", native, &out[1]) != PERPS_OK)
@@ -1055,7 +904,7 @@ lt_ws_market_stats(PerpsCtx *ctx, struct json_object *root, const char *native, 
 			const char *key = json_object_iter_peek_name(&it);
 			const char *id;
 
-			if (!lt_ws_id_ok(key))
+			if (!lt_id_ok(key))
 				return perps_fail(ctx, PERPS_ERR_SHAPE, "lighter market_stats key \"%.20s\" is no market id", key);
 			if ((id = perps_strndup(ctx, key, strlen(key))) == NULL ||
 				lt_ws_stats(ctx, json_object_iter_peek_value(&it), id, ts_us, &out->events[k]) != PERPS_OK)
@@ -1133,7 +982,7 @@ lt_ws_parse(PerpsCtx *ctx, const char *data, size_t len, bool binary, PerpsStrea
 	colon = strchr(channel, ':');
 	if (colon == NULL || (size_t) (colon - channel) != strlen(kind) ||
 		strncmp(channel, kind, strlen(kind)) != 0 ||
-		!(lt_ws_id_ok(colon + 1) || (strcmp(kind, "market_stats") == 0 && strcmp(colon + 1, "all") == 0)))
+		!(lt_id_ok(colon + 1) || (strcmp(kind, "market_stats") == 0 && strcmp(colon + 1, "all") == 0)))
 	{
 		perps_fail(ctx, PERPS_ERR_SHAPE, "lighter channel \"%.60s\" does not match %.40s", channel, type);
 		goto done;
@@ -1161,11 +1010,7 @@ lt_ws_parse(PerpsCtx *ctx, const char *data, size_t len, bool binary, PerpsStrea
 	goto done;
 
 one:
-	if (ctx->status == PERPS_OK)
-	{
-		out->events = ev;
-		out->nevents = 1;
-	}
+	return perps_ws_json_end_one(ctx, root, ev, out);
 done:
 	return perps_ws_json_end(ctx, root, out);
 }
@@ -1208,8 +1053,22 @@ const PerpsAdapter perps_adapter_lighter = {
 	.name = "lighter",
 	.native_symbol = lt_native_symbol,
 	.needs_markets = true,
-	.build = lt_build,
-	.parse = lt_parse,
+	.symbol_ok = lt_id_ok,
+	.symbol_what = "a market id (from the markets list)",
+	.open_body = lt_open,
+	.methods = {
+		[PERPS_M_MARKETS] = {.build = lt_build_markets, .parse = lt_parse_markets},
+		[PERPS_M_TICKER] = {.build = lt_build_ticker, .parse = lt_parse_ticker},
+		/* the same request as the markets */
+		[PERPS_M_TICKERS] = {.build = lt_build_markets, .parse = lt_parse_tickers},
+		[PERPS_M_ORDERBOOK] = {.build = lt_build_orderbook, .parse = lt_parse_orderbook},
+		[PERPS_M_FUNDING] = {.build = lt_build_funding, .parse = lt_parse_funding},
+		[PERPS_M_FUNDING_HISTORY] = {.build = lt_build_funding_history, .parse = lt_parse_funding_history},
+		/* the same request as the ticker */
+		[PERPS_M_OPEN_INTEREST] = {.build = lt_build_ticker, .parse = lt_parse_open_interest},
+		[PERPS_M_KLINES] = {.build = lt_build_klines, .parse = lt_parse_klines},
+		[PERPS_M_TRADES] = {.build = lt_build_trades, .parse = lt_parse_trades},
+	},
 	.rate_limit = {.weight = 24000, .window_ms = 60000},
 	.max_kline_page = LT_KLINE_PAGE,
 	.max_funding_page = LT_FUNDING_PAGE,

@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * adapter_kucoin.c
+ * src/venues/kucoin.c
  *		KuCoin Futures public REST (api-futures.kucoin.com): USDT-margined
  *		perpetual contracts (type FFWCSX, linear).
  *
@@ -36,30 +36,17 @@
 #define KC_NO_TRADE_HISTORY \
 	"KuCoin Futures serves only the last 100 trades (/api/v1/trade/history): no trade history over a time range."
 
-#define KC_MAX_ROWS 100000
 #define KC_KLINE_PAGE 500		/* /api/v1/kline/query: at most 500 per request */
 #define KC_FUNDING_PAGE 100		/* /api/v1/contract/funding-rates */
 #define KC_TRADES_PAGE 100		/* /api/v1/trade/history: the last 100 trades */
 
 /* ---- small helpers ---- */
 
-/* Native symbols go into paths and query strings: only [A-Za-z0-9._-]. */
+/* Native symbols go into paths and query strings: only [A-Za-z0-9._-], up to 64. */
 static bool
 kc_safe_symbol(const char *s)
 {
-	size_t		n = 0;
-
-	if (s == NULL || *s == '\0')
-		return false;
-	for (; *s; s++, n++)
-	{
-		char		c = *s;
-
-		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-			  (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.'))
-			return false;
-	}
-	return n <= 64;
+	return perps_symbol_ok(s, 64, true, "._-");
 }
 
 static bool
@@ -242,24 +229,13 @@ kc_open(PerpsCtx *ctx, const PerpsBody *b, struct json_object **root, struct jso
 	return PERPS_OK;
 }
 
+/* PerpsAdapter.open_body: kc_open; the methods take the "data" member */
 static PerpsStatus
-kc_need_array(PerpsCtx *ctx, struct json_object *v, const char *what, size_t *n)
+kc_open_body(PerpsCtx *ctx, const PerpsBody *b, int i, struct json_object **root)
 {
-	if (v == NULL || !json_object_is_type(v, json_type_array))
-		return perps_fail(ctx, PERPS_ERR_SHAPE, "%s is not an array", what);
-	*n = json_object_array_length(v);
-	if (*n > KC_MAX_ROWS)
-		return perps_fail(ctx, PERPS_ERR_SHAPE, "%s has %zu rows, more than %d",
-						  what, *n, KC_MAX_ROWS);
-	return PERPS_OK;
-}
+	struct json_object *data;
 
-static PerpsStatus
-kc_need_object(PerpsCtx *ctx, struct json_object *v, const char *what)
-{
-	if (v == NULL || !json_object_is_type(v, json_type_object))
-		return perps_fail(ctx, PERPS_ERR_SHAPE, "%s is not an object", what);
-	return PERPS_OK;
+	return kc_open(ctx, b, root, &data);
 }
 
 /*
@@ -317,26 +293,6 @@ kc_contract_interval(PerpsCtx *ctx, struct json_object *c)
 }
 
 static int
-kc_path(PerpsCtx *ctx, PerpsRequest *r, int weight, const char *fmt,...)
-	__attribute__((format(printf, 4, 5)));
-
-static int
-kc_path(PerpsCtx *ctx, PerpsRequest *r, int weight, const char *fmt,...)
-{
-	va_list		ap;
-	int			n;
-
-	memset(r, 0, sizeof(*r));
-	va_start(ap, fmt);
-	n = vsnprintf(r->path, sizeof(r->path), fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t) n >= sizeof(r->path))
-		return perps_fail(ctx, PERPS_ERR_ARG, "request path too long");
-	r->weight = weight;
-	return PERPS_OK;
-}
-
-static int
 kc_granularity(const char *interval)
 {
 	int			s = perps_interval_seconds(interval);
@@ -344,105 +300,123 @@ kc_granularity(const char *interval)
 	return s > 0 ? s / 60 : 0;
 }
 
-/* ---- build ---- */
+/* ---- build: one function a method ---- */
 
 static int
-kc_build(PerpsCtx *ctx, PerpsMethod m, const PerpsQuery *q, PerpsRequest *reqs)
+kc_build_markets(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 {
-	const char *sym = NULL;
+	return perps_request_path(ctx, &reqs[0], 3, "/api/v1/contracts/active") ? ctx->status : 1;
+}
 
-	if (m != PERPS_M_MARKETS && m != PERPS_M_TICKERS)
+static int
+kc_build_ticker(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	const char *sym = q->market->native_symbol;
+
+	if (perps_request_path(ctx, &reqs[0], 3, "/api/v1/contracts/%s", sym) ||
+		perps_request_path(ctx, &reqs[1], 2, "/api/v1/ticker?symbol=%s", sym))
+		return ctx->status;
+	return 2;
+}
+
+static int
+kc_build_tickers(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	if (perps_request_path(ctx, &reqs[0], 3, "/api/v1/contracts/active") ||
+		perps_request_path(ctx, &reqs[1], 5, "/api/v1/allTickers"))
+		return ctx->status;
+	return 2;
+}
+
+static int
+kc_build_orderbook(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	const char *sym = q->market->native_symbol;
+
+	if (q->depth > 0 && q->depth <= 20)
+		return perps_request_path(ctx, &reqs[0], 5, "/api/v1/level2/depth20?symbol=%s", sym) ? ctx->status : 1;
+	if (q->depth > 0 && q->depth <= 100)
+		return perps_request_path(ctx, &reqs[0], 10, "/api/v1/level2/depth100?symbol=%s", sym) ? ctx->status : 1;
+	return perps_request_path(ctx, &reqs[0], 3, "/api/v1/level2/snapshot?symbol=%s", sym) ? ctx->status : 1;
+}
+
+static int
+kc_build_funding(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	const char *sym = q->market->native_symbol;
+
+	return perps_request_path(ctx, &reqs[0], 2, "/api/v1/funding-rate/%s/current", sym) ? ctx->status : 1;
+}
+
+static int
+kc_build_funding_history(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	const char *sym = q->market->native_symbol;
+	int64_t		until_ms,
+				since_ms;
+
+	/* from and to are required: default to the last page before now */
+	until_ms = q->until_us != PERPS_TS_NONE ? q->until_us / 1000 : (int64_t) time(NULL) * 1000;
+	since_ms = q->since_us != PERPS_TS_NONE ? q->since_us / 1000 :
+		until_ms - (int64_t) KC_FUNDING_PAGE * 8 * 3600 * 1000;
+	if (since_ms > until_ms)
+		return perps_fail(ctx, PERPS_ERR_ARG, "kucoin: since is after until");
+	return perps_request_path(ctx, &reqs[0], 5,
+							  "/api/v1/contract/funding-rates?symbol=%s&from=%lld&to=%lld",
+							  sym, (long long) since_ms, (long long) until_ms) ? ctx->status : 1;
+}
+
+/* the contract's details: its open interest (in contracts) and multiplier */
+static int
+kc_build_open_interest(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	const char *sym = q->market->native_symbol;
+
+	return perps_request_path(ctx, &reqs[0], 3, "/api/v1/contracts/%s", sym) ? ctx->status : 1;
+}
+
+static int
+kc_build_klines(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	const char *sym = q->market->native_symbol;
+	int			gran = kc_granularity(q->interval);
+	int			rows = perps_page_size(q, KC_KLINE_PAGE);
+	int64_t		step_ms = (int64_t) gran * 60000;
+	char		range[80] = "";
+
+	if (gran == 0)
+		return perps_fail(ctx, PERPS_ERR_ARG, "kucoin: unsupported kline interval \"%s\"",
+						  q->interval ? q->interval : "(null)");
+	if (q->since_us != PERPS_TS_NONE)
 	{
-		if (q == NULL || q->market == NULL || !kc_safe_symbol(q->market->native_symbol))
-			return perps_fail(ctx, PERPS_ERR_ARG, "kucoin: a market with a valid native symbol is required");
-		sym = q->market->native_symbol;
-	}
+		int64_t		from = q->since_us / 1000;
+		int64_t		to = from + rows * step_ms - 1;
 
-	switch (m)
+		if (q->until_us != PERPS_TS_NONE && q->until_us / 1000 < to)
+			to = q->until_us / 1000;
+		if (to < from)
+			return perps_fail(ctx, PERPS_ERR_ARG, "kucoin: since is after until");
+		snprintf(range, sizeof(range), "&from=%lld&to=%lld", (long long) from, (long long) to);
+	}
+	else if (q->until_us != PERPS_TS_NONE)
 	{
-		case PERPS_M_MARKETS:
-			return kc_path(ctx, &reqs[0], 3, "/api/v1/contracts/active") ? ctx->status : 1;
+		int64_t		to = q->until_us / 1000;
 
-		case PERPS_M_TICKER:
-			if (kc_path(ctx, &reqs[0], 3, "/api/v1/contracts/%s", sym) ||
-				kc_path(ctx, &reqs[1], 2, "/api/v1/ticker?symbol=%s", sym))
-				return ctx->status;
-			return 2;
-
-		case PERPS_M_TICKERS:
-			if (kc_path(ctx, &reqs[0], 3, "/api/v1/contracts/active") ||
-				kc_path(ctx, &reqs[1], 5, "/api/v1/allTickers"))
-				return ctx->status;
-			return 2;
-
-		case PERPS_M_ORDERBOOK:
-			if (q->depth > 0 && q->depth <= 20)
-				return kc_path(ctx, &reqs[0], 5, "/api/v1/level2/depth20?symbol=%s", sym) ? ctx->status : 1;
-			if (q->depth > 0 && q->depth <= 100)
-				return kc_path(ctx, &reqs[0], 10, "/api/v1/level2/depth100?symbol=%s", sym) ? ctx->status : 1;
-			return kc_path(ctx, &reqs[0], 3, "/api/v1/level2/snapshot?symbol=%s", sym) ? ctx->status : 1;
-
-		case PERPS_M_FUNDING:
-			return kc_path(ctx, &reqs[0], 2, "/api/v1/funding-rate/%s/current", sym) ? ctx->status : 1;
-
-		case PERPS_M_FUNDING_HISTORY:
-			{
-				/* from and to are required: default to the last page before now */
-				int64_t		until_ms = q->until_us != PERPS_TS_NONE ? q->until_us / 1000 :
-					(int64_t) time(NULL) * 1000;
-				int64_t		since_ms = q->since_us != PERPS_TS_NONE ? q->since_us / 1000 :
-					until_ms - (int64_t) KC_FUNDING_PAGE * 8 * 3600 * 1000;
-
-				if (since_ms > until_ms)
-					return perps_fail(ctx, PERPS_ERR_ARG, "kucoin: since is after until");
-				return kc_path(ctx, &reqs[0], 5,
-							   "/api/v1/contract/funding-rates?symbol=%s&from=%lld&to=%lld",
-							   sym, (long long) since_ms, (long long) until_ms) ? ctx->status : 1;
-			}
-
-		case PERPS_M_OPEN_INTEREST:
-			return kc_path(ctx, &reqs[0], 3, "/api/v1/contracts/%s", sym) ? ctx->status : 1;
-
-		case PERPS_M_KLINES:
-			{
-				int			gran = kc_granularity(q->interval);
-				int			rows = q->limit > 0 && q->limit < KC_KLINE_PAGE ? q->limit : KC_KLINE_PAGE;
-				int64_t		step_ms = (int64_t) gran * 60000;
-				char		range[80] = "";
-
-				if (gran == 0)
-					return perps_fail(ctx, PERPS_ERR_ARG, "kucoin: unsupported kline interval \"%s\"",
-									  q->interval ? q->interval : "(null)");
-				if (q->since_us != PERPS_TS_NONE)
-				{
-					int64_t		from = q->since_us / 1000;
-					int64_t		to = from + rows * step_ms - 1;
-
-					if (q->until_us != PERPS_TS_NONE && q->until_us / 1000 < to)
-						to = q->until_us / 1000;
-					if (to < from)
-						return perps_fail(ctx, PERPS_ERR_ARG, "kucoin: since is after until");
-					snprintf(range, sizeof(range), "&from=%lld&to=%lld", (long long) from, (long long) to);
-				}
-				else if (q->until_us != PERPS_TS_NONE)
-				{
-					int64_t		to = q->until_us / 1000;
-
-					snprintf(range, sizeof(range), "&from=%lld&to=%lld",
-							 (long long) (to - rows * step_ms + 1), (long long) to);
-				}
-				return kc_path(ctx, &reqs[0], 3, "/api/v1/kline/query?symbol=%s&granularity=%d%s",
-							   sym, gran, range) ? ctx->status : 1;
-			}
-
-		case PERPS_M_TRADES:
-			if (q->since_us != PERPS_TS_NONE || q->until_us != PERPS_TS_NONE)
-				return perps_fail(ctx, PERPS_UNSUPPORTED, "%s", KC_NO_TRADE_HISTORY);
-			return kc_path(ctx, &reqs[0], 5, "/api/v1/trade/history?symbol=%s", sym) ? ctx->status : 1;
-
-		default:
-			return perps_fail(ctx, PERPS_UNSUPPORTED, "kucoin: no public endpoint for this method");
+		snprintf(range, sizeof(range), "&from=%lld&to=%lld",
+				 (long long) (to - rows * step_ms + 1), (long long) to);
 	}
+	return perps_request_path(ctx, &reqs[0], 3, "/api/v1/kline/query?symbol=%s&granularity=%d%s",
+							  sym, gran, range) ? ctx->status : 1;
+}
+
+static int
+kc_build_trades(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	const char *sym = q->market->native_symbol;
+
+	if (q->since_us != PERPS_TS_NONE || q->until_us != PERPS_TS_NONE)
+		return perps_fail(ctx, PERPS_UNSUPPORTED, "%s", KC_NO_TRADE_HISTORY);
+	return perps_request_path(ctx, &reqs[0], 5, "/api/v1/trade/history?symbol=%s", sym) ? ctx->status : 1;
 }
 
 /* ---- parsers ---- */
@@ -497,21 +471,21 @@ kc_parse_market(PerpsCtx *ctx, struct json_object *c, PerpsMarket *mk)
 }
 
 static PerpsStatus
-kc_parse_markets(PerpsCtx *ctx, struct json_object *data, PerpsResult *out)
+kc_parse_markets(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+				 PerpsResult *out)
 {
+	struct json_object *data = perps_json_get(docs[0], "data");
 	size_t		n;
 	int			k = 0;
 
-	if (kc_need_array(ctx, data, "data", &n))
-		return ctx->status;
-	out->u.markets = perps_alloc_array(ctx, n ? n : 1, sizeof(PerpsMarket));
+	out->u.markets = perps_rows(ctx, data, "data", sizeof(PerpsMarket), &n);
 	if (out->u.markets == NULL)
 		return ctx->status;
 	for (size_t i = 0; i < n; i++)
 	{
 		struct json_object *c = json_object_array_get_idx(data, i);
 
-		if (kc_need_object(ctx, c, "contract"))
+		if (perps_need_object(ctx, c, "contract"))
 			return ctx->status;
 		if (!kc_is_linear_perp(c))
 			continue;
@@ -575,25 +549,25 @@ kc_ticker_bbo(PerpsCtx *ctx, struct json_object *r, const char *mult, PerpsTicke
 	return ctx->status;
 }
 
+/* the contract's details and its /ticker */
 static PerpsStatus
-kc_parse_ticker(PerpsCtx *ctx, const PerpsBody *bodies, int nbodies, PerpsResult *out)
+kc_parse_ticker(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+				PerpsResult *out)
 {
-	struct json_object *root = NULL,
-			   *data;
-	struct json_object *root2 = NULL,
-			   *data2;
+	struct json_object *data;
+	struct json_object *data2;
 	PerpsTicker *t;
 
-	if (nbodies != 2)
-		return perps_fail(ctx, PERPS_ERR_ARG, "kucoin ticker: expected 2 bodies, got %d", nbodies);
+	if (perps_need_docs(ctx, ndocs, 2))
+		return ctx->status;
+	data = perps_json_get(docs[0], "data");
+	data2 = perps_json_get(docs[1], "data");
 	t = out->u.tickers = perps_alloc(ctx, sizeof(PerpsTicker));
 	if (t == NULL)
 		return ctx->status;
-	if (kc_open(ctx, &bodies[0], &root, &data) == PERPS_OK &&
-		kc_need_object(ctx, data, "data") == PERPS_OK &&
+	if (perps_need_object(ctx, data, "data") == PERPS_OK &&
 		kc_ticker_from_contract(ctx, data, t) == PERPS_OK &&
-		kc_open(ctx, &bodies[1], &root2, &data2) == PERPS_OK &&
-		kc_need_object(ctx, data2, "data") == PERPS_OK)
+		perps_need_object(ctx, data2, "data") == PERPS_OK)
 	{
 		struct json_object *s2 = perps_json_get(data2, "symbol");
 
@@ -603,10 +577,6 @@ kc_parse_ticker(PerpsCtx *ctx, const PerpsBody *bodies, int nbodies, PerpsResult
 		else
 			kc_ticker_bbo(ctx, data2, t->contract_size, t);
 	}
-	if (root)
-		json_object_put(root);
-	if (root2)
-		json_object_put(root2);
 	if (ctx->status != PERPS_OK)
 		return ctx->status;
 	t->contract_size = NULL;	/* quantities are in base units already */
@@ -614,39 +584,38 @@ kc_parse_ticker(PerpsCtx *ctx, const PerpsBody *bodies, int nbodies, PerpsResult
 	return PERPS_OK;
 }
 
+/* the active contracts and allTickers */
 static PerpsStatus
-kc_parse_tickers(PerpsCtx *ctx, const PerpsBody *bodies, int nbodies, PerpsResult *out)
+kc_parse_tickers(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+				 PerpsResult *out)
 {
-	struct json_object *root = NULL,
-			   *data;
-	struct json_object *root2 = NULL,
-			   *data2 = NULL;
+	struct json_object *data;
+	struct json_object *data2;
 	size_t		n,
 				n2 = 0;
 	int			k = 0;
 
-	if (nbodies != 2)
-		return perps_fail(ctx, PERPS_ERR_ARG, "kucoin tickers: expected 2 bodies, got %d", nbodies);
-	if (kc_open(ctx, &bodies[0], &root, &data) != PERPS_OK)
+	if (perps_need_docs(ctx, ndocs, 2))
 		return ctx->status;
-	if (kc_need_array(ctx, data, "data", &n) ||
-		kc_open(ctx, &bodies[1], &root2, &data2) ||
-		kc_need_array(ctx, data2, "data", &n2))
-		goto done;
+	data = perps_json_get(docs[0], "data");
+	data2 = perps_json_get(docs[1], "data");
+	if (perps_need_array(ctx, data, "data", &n) ||
+		perps_need_array(ctx, data2, "data", &n2))
+		return ctx->status;
 	out->u.tickers = perps_alloc_array(ctx, n ? n : 1, sizeof(PerpsTicker));
 	if (out->u.tickers == NULL)
-		goto done;
+		return ctx->status;
 	for (size_t i = 0; i < n; i++)
 	{
 		struct json_object *c = json_object_array_get_idx(data, i);
 		PerpsTicker *t = &out->u.tickers[k];
 
-		if (kc_need_object(ctx, c, "contract"))
-			goto done;
+		if (perps_need_object(ctx, c, "contract"))
+			return ctx->status;
 		if (!kc_is_linear_perp(c))
 			continue;
 		if (kc_ticker_from_contract(ctx, c, t))
-			goto done;
+			return ctx->status;
 		for (size_t j = 0; j < n2; j++)
 		{
 			struct json_object *r = json_object_array_get_idx(data2, j);
@@ -656,7 +625,7 @@ kc_parse_tickers(PerpsCtx *ctx, const PerpsBody *bodies, int nbodies, PerpsResul
 				strcmp(json_object_get_string(s), t->native_symbol) == 0)
 			{
 				if (kc_ticker_bbo(ctx, r, t->contract_size, t))
-					goto done;
+					return ctx->status;
 				break;
 			}
 		}
@@ -664,55 +633,26 @@ kc_parse_tickers(PerpsCtx *ctx, const PerpsBody *bodies, int nbodies, PerpsResul
 		k++;
 	}
 	out->n = k;
-done:
-	if (root)
-		json_object_put(root);
-	if (root2)
-		json_object_put(root2);
-	return ctx->status;
-}
-
-static PerpsStatus
-kc_levels(PerpsCtx *ctx, struct json_object *arr, const char *what, int depth,
-		  PerpsLevel **out, int *nout)
-{
-	size_t		n;
-
-	if (kc_need_array(ctx, arr, what, &n))
-		return ctx->status;
-	if (depth > 0 && (size_t) depth < n)
-		n = (size_t) depth;
-	*out = perps_alloc_array(ctx, n ? n : 1, sizeof(PerpsLevel));
-	if (*out == NULL)
-		return ctx->status;
-	for (size_t i = 0; i < n; i++)
-	{
-		struct json_object *lv = json_object_array_get_idx(arr, i);
-
-		if (lv == NULL || !json_object_is_type(lv, json_type_array) ||
-			json_object_array_length(lv) < 2)
-			return perps_fail(ctx, PERPS_ERR_SHAPE, "%s level %zu is not [price, size]", what, i);
-		if (perps_json_decimal(ctx, json_object_array_get_idx(lv, 0), "price", &(*out)[i].price) ||
-			perps_json_decimal(ctx, json_object_array_get_idx(lv, 1), "size", &(*out)[i].qty))
-			return ctx->status;
-	}
-	*nout = (int) n;
 	return PERPS_OK;
 }
 
+/* the book's sizes are contracts: qty_mult is the contract size */
 static PerpsStatus
-kc_parse_book(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *data, PerpsResult *out)
+kc_parse_orderbook(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+				   PerpsResult *out)
 {
+	struct json_object *data = perps_json_get(docs[0], "data");
 	PerpsBook  *bk;
 	struct json_object *seq;
 
-	if (kc_need_object(ctx, data, "data"))
+	out->qty_mult = q->market->contract_size;
+	if (perps_need_object(ctx, data, "data"))
 		return ctx->status;
 	bk = out->u.book = perps_alloc(ctx, sizeof(PerpsBook));
 	if (bk == NULL)
 		return ctx->status;
-	if (kc_levels(ctx, perps_json_get(data, "bids"), "bids", q->depth, &bk->bids, &bk->nbids) ||
-		kc_levels(ctx, perps_json_get(data, "asks"), "asks", q->depth, &bk->asks, &bk->nasks) ||
+	if (perps_parse_levels(ctx, perps_json_get(data, "bids"), "bids", q->depth, &bk->bids, &bk->nbids) ||
+		perps_parse_levels(ctx, perps_json_get(data, "asks"), "asks", q->depth, &bk->asks, &bk->nasks) ||
 		kc_ts_auto(ctx, perps_json_get(data, "ts"), "ts", &bk->ts_us))
 		return ctx->status;
 	seq = perps_json_get(data, "sequence");
@@ -727,13 +667,15 @@ kc_parse_book(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *data, Perp
 }
 
 static PerpsStatus
-kc_parse_funding(PerpsCtx *ctx, struct json_object *data, PerpsResult *out)
+kc_parse_funding(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+				 PerpsResult *out)
 {
+	struct json_object *data = perps_json_get(docs[0], "data");
 	PerpsFunding *f;
 	int64_t		gran;
 	struct json_object *ft;
 
-	if (kc_need_object(ctx, data, "data"))
+	if (perps_need_object(ctx, data, "data"))
 		return ctx->status;
 	f = out->u.funding = perps_alloc(ctx, sizeof(PerpsFunding));
 	if (f == NULL)
@@ -759,9 +701,10 @@ kc_parse_funding(PerpsCtx *ctx, struct json_object *data, PerpsResult *out)
 }
 
 static PerpsStatus
-kc_parse_funding_history(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *data,
+kc_parse_funding_history(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
 						 PerpsResult *out)
 {
+	struct json_object *data = perps_json_get(docs[0], "data");
 	size_t		n;
 	int64_t		min_ts = INT64_MAX;
 	struct json_object *rows = data;
@@ -769,9 +712,7 @@ kc_parse_funding_history(PerpsCtx *ctx, const PerpsQuery *q, struct json_object 
 	/* documented as a list; accept the paged {dataList, hasMore} shape too */
 	if (json_object_is_type(data, json_type_object))
 		rows = perps_json_get(data, "dataList");
-	if (kc_need_array(ctx, rows, "data", &n))
-		return ctx->status;
-	out->u.funding = perps_alloc_array(ctx, n ? n : 1, sizeof(PerpsFunding));
+	out->u.funding = perps_rows(ctx, rows, "data", sizeof(PerpsFunding), &n);
 	if (out->u.funding == NULL)
 		return ctx->status;
 	for (size_t i = 0; i < n; i++)
@@ -779,7 +720,7 @@ kc_parse_funding_history(PerpsCtx *ctx, const PerpsQuery *q, struct json_object 
 		struct json_object *r = json_object_array_get_idx(rows, i);
 		PerpsFunding *f = &out->u.funding[i];
 
-		if (kc_need_object(ctx, r, "funding row") ||
+		if (perps_need_object(ctx, r, "funding row") ||
 			perps_json_ts_field(ctx, r, "timepoint", PERPS_MS, &f->funding_time_us) ||
 			perps_json_decimal_field(ctx, r, "fundingRate", true, &f->rate))
 			return ctx->status;
@@ -802,13 +743,15 @@ kc_parse_funding_history(PerpsCtx *ctx, const PerpsQuery *q, struct json_object 
 }
 
 static PerpsStatus
-kc_parse_oi(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *data, PerpsResult *out)
+kc_parse_open_interest(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+					   PerpsResult *out)
 {
+	struct json_object *data = perps_json_get(docs[0], "data");
 	PerpsOpenInterest *oi;
 	const char *mult;
 	const char *mark;
 
-	if (kc_need_object(ctx, data, "data"))
+	if (perps_need_object(ctx, data, "data"))
 		return ctx->status;
 	oi = out->u.oi = perps_alloc(ctx, sizeof(PerpsOpenInterest));
 	if (oi == NULL)
@@ -826,17 +769,18 @@ kc_parse_oi(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *data, PerpsR
 }
 
 static PerpsStatus
-kc_parse_klines(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *data, PerpsResult *out)
+kc_parse_klines(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+				PerpsResult *out)
 {
+	struct json_object *data = perps_json_get(docs[0], "data");
 	size_t		n;
 	int64_t		step_us = (int64_t) perps_interval_seconds(q->interval) * 1000000;
-	int			rows = q->limit > 0 && q->limit < KC_KLINE_PAGE ? q->limit : KC_KLINE_PAGE;
+	int			rows = perps_page_size(q, KC_KLINE_PAGE);
+	int64_t		latest = PERPS_TS_NONE;
 
 	if (step_us <= 0)
 		return perps_fail(ctx, PERPS_ERR_ARG, "kucoin: unsupported kline interval");
-	if (kc_need_array(ctx, data, "data", &n))
-		return ctx->status;
-	out->u.klines = perps_alloc_array(ctx, n ? n : 1, sizeof(PerpsKline));
+	out->u.klines = perps_rows(ctx, data, "data", sizeof(PerpsKline), &n);
 	if (out->u.klines == NULL)
 		return ctx->status;
 	for (size_t i = 0; i < n; i++)
@@ -844,48 +788,32 @@ kc_parse_klines(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *data, Pe
 		struct json_object *r = json_object_array_get_idx(data, i);
 		PerpsKline *k = &out->u.klines[i];
 
-		if (r == NULL || !json_object_is_type(r, json_type_array) || json_object_array_length(r) < 6)
-			return perps_fail(ctx, PERPS_ERR_SHAPE, "kline %zu is not [time, o, h, l, c, volume]", i);
-		if (perps_json_ts(ctx, json_object_array_get_idx(r, 0), PERPS_MS, "kline time", &k->open_time_us) ||
-			perps_json_decimal(ctx, json_object_array_get_idx(r, 1), "open", &k->open) ||
-			perps_json_decimal(ctx, json_object_array_get_idx(r, 2), "high", &k->high) ||
-			perps_json_decimal(ctx, json_object_array_get_idx(r, 3), "low", &k->low) ||
-			perps_json_decimal(ctx, json_object_array_get_idx(r, 4), "close", &k->close) ||
-			perps_json_decimal(ctx, json_object_array_get_idx(r, 5), "volume", &k->volume))
+		/* [time, o, h, l, c, volume, turnover (optional)] */
+		if (perps_parse_kline_row(ctx, r, i, 6, k))
 			return ctx->status;
 		if (json_object_array_length(r) >= 7 &&
 			perps_json_decimal_opt(ctx, json_object_array_get_idx(r, 6), "turnover", &k->turnover))
 			return ctx->status;
 		k->close_time_us = k->open_time_us + step_us - 1000;
 		k->trade_count = -1;
+		if (latest == PERPS_TS_NONE || k->open_time_us > latest)
+			latest = k->open_time_us;
 	}
 	out->n = (int) n;
-	out->next_since_us = PERPS_TS_NONE;
-	out->next_until_us = PERPS_TS_NONE;
-	if (q->since_us != PERPS_TS_NONE)
-	{
-		/* the page asked for [since, since + rows intervals): go on after it */
-		int64_t		next = q->since_us + (int64_t) rows * step_us;
-
-		for (size_t i = 0; i < n; i++)
-			if (out->u.klines[i].open_time_us + step_us > next)
-				next = out->u.klines[i].open_time_us + step_us;
-		if (q->until_us == PERPS_TS_NONE ? n >= (size_t) rows : next <= q->until_us)
-		{
-			out->has_more = true;
-			out->next_since_us = next;
-		}
-	}
+	/* the page asked for [since, since + rows intervals): go on after it */
+	perps_page_forward(q, rows, step_us, latest, n, out);
 	out->qty_mult = q->market->contract_size;
 	return PERPS_OK;
 }
 
 static PerpsStatus
-kc_parse_trades(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *data, PerpsResult *out)
+kc_parse_trades(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+				PerpsResult *out)
 {
+	struct json_object *data = perps_json_get(docs[0], "data");
 	size_t		n;
 
-	if (kc_need_array(ctx, data, "data", &n))
+	if (perps_need_array(ctx, data, "data", &n))
 		return ctx->status;
 	if (q->limit > 0 && (size_t) q->limit < n)
 		n = (size_t) q->limit;
@@ -896,82 +824,18 @@ kc_parse_trades(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *data, Pe
 	{
 		struct json_object *r = json_object_array_get_idx(data, i);
 		PerpsTrade *t = &out->u.trades[i];
-		const char *side;
 
-		if (kc_need_object(ctx, r, "trade") ||
+		if (perps_need_object(ctx, r, "trade") ||
 			perps_json_id(ctx, perps_json_get(r, "tradeId"), "tradeId", &t->trade_id) ||
 			kc_ts_auto(ctx, perps_json_get(r, "ts"), "ts", &t->ts_us) ||
 			perps_json_decimal_field(ctx, r, "price", true, &t->price) ||
 			perps_json_decimal_field(ctx, r, "size", true, &t->qty) ||
-			perps_json_string(ctx, perps_json_get(r, "side"), "side", &side))
+			perps_taker_side(ctx, perps_json_get(r, "side"), "buy", "sell", &t->is_buy))
 			return ctx->status;
-		if (strcmp(side, "buy") == 0)
-			t->is_buy = true;
-		else if (strcmp(side, "sell") == 0)
-			t->is_buy = false;
-		else
-			return perps_fail(ctx, PERPS_ERR_SHAPE, "side is \"%.20s\", expected buy or sell", side);
 	}
 	out->n = (int) n;
 	out->qty_mult = q->market->contract_size;
 	return PERPS_OK;
-}
-
-static PerpsStatus
-kc_parse(PerpsCtx *ctx, PerpsMethod m, const PerpsQuery *q, const PerpsBody *bodies, int nbodies,
-		 PerpsResult *out)
-{
-	struct json_object *root = NULL;
-	struct json_object *data;
-	PerpsStatus st;
-
-	memset(out, 0, sizeof(*out));
-	out->method = m;
-	out->next_since_us = PERPS_TS_NONE;
-	out->next_until_us = PERPS_TS_NONE;
-	if (bodies == NULL || nbodies < 1)
-		return perps_fail(ctx, PERPS_ERR_ARG, "kucoin: no response body");
-	if (m == PERPS_M_TICKER)
-		return kc_parse_ticker(ctx, bodies, nbodies, out);
-	if (m == PERPS_M_TICKERS)
-		return kc_parse_tickers(ctx, bodies, nbodies, out);
-	if (m != PERPS_M_MARKETS && (q == NULL || q->market == NULL))
-		return perps_fail(ctx, PERPS_ERR_ARG, "kucoin: a market is required");
-
-	if (kc_open(ctx, &bodies[0], &root, &data) != PERPS_OK)
-		return ctx->status;
-	switch (m)
-	{
-		case PERPS_M_MARKETS:
-			st = kc_parse_markets(ctx, data, out);
-			break;
-		case PERPS_M_ORDERBOOK:
-			st = kc_parse_book(ctx, q, data, out);
-			out->qty_mult = q->market->contract_size;
-			break;
-		case PERPS_M_FUNDING:
-			st = kc_parse_funding(ctx, data, out);
-			break;
-		case PERPS_M_FUNDING_HISTORY:
-			st = kc_parse_funding_history(ctx, q, data, out);
-			break;
-		case PERPS_M_OPEN_INTEREST:
-			st = kc_parse_oi(ctx, q, data, out);
-			break;
-		case PERPS_M_KLINES:
-			st = kc_parse_klines(ctx, q, data, out);
-			break;
-		case PERPS_M_TRADES:
-			st = kc_parse_trades(ctx, q, data, out);
-			break;
-		default:
-			st = perps_fail(ctx, PERPS_UNSUPPORTED, "kucoin: no public endpoint for this method");
-			break;
-	}
-	json_object_put(root);
-	if (st != PERPS_OK)
-		out->n = 0;
-	return st;
 }
 
 /* ---- the stream side: the endpoint of POST /api/v1/bullet-public ----
@@ -1028,7 +892,7 @@ static const char *const kc_ws_topics[KC_WS_NTOPICS] = {
 static int
 kc_ws_connect_build(PerpsCtx *ctx, PerpsRequest *req)
 {
-	if (kc_path(ctx, req, 10, "/api/v1/bullet-public"))
+	if (perps_request_path(ctx, req, 10, "/api/v1/bullet-public"))
 		return ctx->status;
 	req->post = true;
 	req->body = perps_strndup(ctx, "{}", 2);
@@ -1106,9 +970,9 @@ kc_ws_connect_parse(PerpsCtx *ctx, const PerpsBody *body, const char *ws_url,
 		return perps_fail(ctx, PERPS_ERR_ARG, "kucoin bullet: no answer");
 	if (kc_open(ctx, body, &root, &data) != PERPS_OK)
 		return ctx->status;
-	if (kc_need_object(ctx, data, "bullet data") ||
+	if (perps_need_object(ctx, data, "bullet data") ||
 		perps_json_string(ctx, perps_json_get(data, "token"), "token", &token) ||
-		kc_need_array(ctx, (servers = perps_json_get(data, "instanceServers")), "instanceServers", &n))
+		perps_need_array(ctx, (servers = perps_json_get(data, "instanceServers")), "instanceServers", &n))
 		goto done;
 	if (token[0] == '\0' || strlen(token) > 512)
 	{
@@ -1122,7 +986,7 @@ kc_ws_connect_parse(PerpsCtx *ctx, const PerpsBody *body, const char *ws_url,
 		struct json_object *proto = perps_json_get(sv, "protocol");
 		struct json_object *pi;
 
-		if (kc_need_object(ctx, sv, "instance server"))
+		if (perps_need_object(ctx, sv, "instance server"))
 			goto done;
 		if (proto != NULL && !(json_object_is_type(proto, json_type_string) &&
 							   strcmp(json_object_get_string(proto), "websocket") == 0))
@@ -1477,8 +1341,7 @@ kc_ws_parse(PerpsCtx *ctx, const char *data, size_t len, bool binary, PerpsStrea
 	if (ev->kind == PERPS_EV_TICKER)
 		ev->ticker.native_symbol = ev->native_symbol;
 one:
-	out->events = ev;
-	out->nevents = 1;
+	return perps_ws_json_end_one(ctx, root, ev, out);
 done:
 	return perps_ws_json_end(ctx, root, out);
 }
@@ -1492,11 +1355,7 @@ kc_ws_seq_rule(bool have_book, int64_t last_seq, const PerpsStreamEvent *ev)
 {
 	if (!have_book)
 		return PERPS_SEQ_GAP;
-	if (ev->seq <= last_seq)
-		return PERPS_SEQ_STALE;
-	if (last_seq < INT64_MAX && ev->seq == last_seq + 1)
-		return PERPS_SEQ_APPLY;
-	return PERPS_SEQ_GAP;
+	return perps_seq_next(last_seq, ev);
 }
 
 static const PerpsStreamAdapter kc_stream = {
@@ -1522,8 +1381,20 @@ const PerpsAdapter perps_adapter_kucoin = {
 	.name = "kucoin",
 	.native_symbol = kc_native_symbol,
 	.needs_markets = true,
-	.build = kc_build,
-	.parse = kc_parse,
+	.symbol_ok = kc_safe_symbol,
+	.symbol_what = "a native symbol like XBTUSDTM",
+	.open_body = kc_open_body,
+	.methods = {
+		[PERPS_M_MARKETS] = {.build = kc_build_markets, .parse = kc_parse_markets},
+		[PERPS_M_TICKER] = {.build = kc_build_ticker, .parse = kc_parse_ticker},
+		[PERPS_M_TICKERS] = {.build = kc_build_tickers, .parse = kc_parse_tickers},
+		[PERPS_M_ORDERBOOK] = {.build = kc_build_orderbook, .parse = kc_parse_orderbook},
+		[PERPS_M_FUNDING] = {.build = kc_build_funding, .parse = kc_parse_funding},
+		[PERPS_M_FUNDING_HISTORY] = {.build = kc_build_funding_history, .parse = kc_parse_funding_history},
+		[PERPS_M_OPEN_INTEREST] = {.build = kc_build_open_interest, .parse = kc_parse_open_interest},
+		[PERPS_M_KLINES] = {.build = kc_build_klines, .parse = kc_parse_klines},
+		[PERPS_M_TRADES] = {.build = kc_build_trades, .parse = kc_parse_trades},
+	},
 	/* public pool: 2000 weight per 30 s per IP */
 	.rate_limit = {.weight = 2000, .window_ms = 30000},
 	.max_kline_page = KC_KLINE_PAGE,

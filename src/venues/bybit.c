@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * adapter_bybit.c
+ * src/venues/bybit.c
  *		Bybit v5 public market endpoints, category=linear (USDT perpetuals).
  *
  * Endpoints (appended to exchanges.rest_url, all GET):
@@ -40,7 +40,6 @@
 #define BYBIT_NO_TRADE_HISTORY \
 	"Bybit v5 serves only the most recent trades (/v5/market/recent-trade, at most 1000 for linear contracts): no trade history over a time range."
 
-#define BYBIT_MAX_ROWS 100000
 #define BYBIT_BOOK_MAX 500
 #define BYBIT_KLINE_PAGE 1000
 #define BYBIT_FUNDING_PAGE 200
@@ -52,17 +51,11 @@
 
 /* ---- symbols ---- */
 
+/* BTCUSDT: capitals and digits, up to 40 */
 static bool
 bybit_symbol_ok(const char *s)
 {
-	size_t		n = 0;
-
-	if (s == NULL)
-		return false;
-	for (; s[n]; n++)
-		if (!((s[n] >= 'A' && s[n] <= 'Z') || (s[n] >= '0' && s[n] <= '9')))
-			return false;
-	return n > 0 && n <= 40;
+	return perps_symbol_ok(s, 40, false, "");
 }
 
 static bool
@@ -143,25 +136,6 @@ bybit_interval(const char *interval)
 	return NULL;
 }
 
-/* µs -> ms, rounding a `since` up and an `until` down. */
-static int64_t
-us_to_ms_ceil(int64_t us)
-{
-	return us / 1000 + (us % 1000 > 0 ? 1 : 0);
-}
-
-static int64_t
-us_to_ms_floor(int64_t us)
-{
-	return us / 1000 - (us % 1000 < 0 ? 1 : 0);
-}
-
-static int
-page_size(const PerpsQuery *q, int max)
-{
-	return (q->limit > 0 && q->limit < max) ? q->limit : max;
-}
-
 /*
  * The [start, end] window (ms) of a history page, or no start when paging
  * backwards.  step_ms: the most a page of `page` rows can span.
@@ -176,7 +150,7 @@ bybit_window(PerpsCtx *ctx, const PerpsQuery *q, int page, int64_t step_ms,
 	{
 		if (q->until_us < 0)
 			return perps_fail(ctx, PERPS_ERR_ARG, "until is before 1970"), false;
-		*end = us_to_ms_floor(q->until_us);
+		*end = perps_us_to_ms_floor(q->until_us);
 	}
 	if (q->since_us != PERPS_TS_NONE)
 	{
@@ -184,7 +158,7 @@ bybit_window(PerpsCtx *ctx, const PerpsQuery *q, int page, int64_t step_ms,
 
 		if (q->since_us < 0)
 			return perps_fail(ctx, PERPS_ERR_ARG, "since is before 1970"), false;
-		*start = us_to_ms_ceil(q->since_us);
+		*start = perps_us_to_ms_ceil(q->since_us);
 		wend = *start + (int64_t) page * step_ms - 1;
 		if (*end == PERPS_TS_NONE || wend < *end)
 			*end = wend;
@@ -194,121 +168,150 @@ bybit_window(PerpsCtx *ctx, const PerpsQuery *q, int page, int64_t step_ms,
 	return true;
 }
 
-static int
-bybit_build(PerpsCtx *ctx, PerpsMethod m, const PerpsQuery *q, PerpsRequest *reqs)
+/* reqs[0], cleared, of weight 1 (every public endpoint weighs the same) */
+static PerpsRequest *
+bybit_request(PerpsRequest *reqs)
 {
-	PerpsRequest *r = &reqs[0];
-	const char *sym = NULL;
-	bool		ok = true;
+	memset(&reqs[0], 0, sizeof(reqs[0]));
+	reqs[0].weight = 1;
+	return &reqs[0];
+}
 
-	memset(r, 0, sizeof(*r));
-	r->weight = 1;
-	if (m != PERPS_M_MARKETS && m != PERPS_M_TICKERS)
-	{
-		if (q->market == NULL || !bybit_symbol_ok(q->market->native_symbol))
-			return perps_fail(ctx, PERPS_ERR_ARG, "bybit needs a native symbol like BTCUSDT");
-		sym = q->market->native_symbol;
-	}
-
-	switch (m)
-	{
-		case PERPS_M_MARKETS:
-			ok = bybit_append(r, "/v5/market/instruments-info?category=linear&limit=%d",
-							  BYBIT_MARKETS_PAGE);
-			if (ok && q->cursor != NULL && q->cursor[0] != '\0')
-				ok = bybit_append(r, "&cursor=") && bybit_append_encoded(r, q->cursor);
-			break;
-		case PERPS_M_TICKERS:
-			ok = bybit_append(r, "/v5/market/tickers?category=linear");
-			break;
-		case PERPS_M_TICKER:
-		case PERPS_M_FUNDING:
-			ok = bybit_append(r, "/v5/market/tickers?category=linear&symbol=%s", sym);
-			break;
-		case PERPS_M_ORDERBOOK:
-			{
-				int			depth = q->depth;
-
-				if (depth <= 0 || depth > BYBIT_BOOK_MAX)
-					depth = BYBIT_BOOK_MAX;
-				ok = bybit_append(r, "/v5/market/orderbook?category=linear&symbol=%s&limit=%d",
-								  sym, depth);
-				break;
-			}
-		case PERPS_M_OPEN_INTEREST:
-			ok = bybit_append(r, "/v5/market/open-interest?category=linear&symbol=%s"
-							  "&intervalTime=5min&limit=1", sym);
-			break;
-		case PERPS_M_TRADES:
-			if (q->since_us != PERPS_TS_NONE || q->until_us != PERPS_TS_NONE)
-				return perps_fail(ctx, PERPS_UNSUPPORTED, "%s", BYBIT_NO_TRADE_HISTORY);
-			ok = bybit_append(r, "/v5/market/recent-trade?category=linear&symbol=%s&limit=%d",
-							  sym, page_size(q, BYBIT_TRADES_PAGE));
-			break;
-		case PERPS_M_KLINES:
-			{
-				const char *iv = bybit_interval(q->interval);
-				int			page = page_size(q, BYBIT_KLINE_PAGE);
-				int64_t		start,
-							end;
-
-				if (iv == NULL)
-					return perps_fail(ctx, PERPS_ERR_ARG, "bybit has no kline interval \"%s\"",
-									  q->interval ? q->interval : "(null)");
-				if (!bybit_window(ctx, q, page,
-								  (int64_t) perps_interval_seconds(q->interval) * 1000,
-								  &start, &end))
-					return ctx->status;
-				ok = bybit_append(r, "/v5/market/kline?category=linear&symbol=%s&interval=%s&limit=%d",
-								  sym, iv, page);
-				if (ok && start != PERPS_TS_NONE)
-					ok = bybit_append(r, "&start=%lld", (long long) start);
-				if (ok && end != PERPS_TS_NONE)
-					ok = bybit_append(r, "&end=%lld", (long long) end);
-				break;
-			}
-		case PERPS_M_FUNDING_HISTORY:
-			{
-				int			page = page_size(q, BYBIT_FUNDING_PAGE);
-				int64_t		start,
-							end;
-
-				if (!bybit_window(ctx, q, page, MS_PER_HOUR, &start, &end))
-					return ctx->status;
-				ok = bybit_append(r, "/v5/market/funding/history?category=linear&symbol=%s&limit=%d",
-								  sym, page);
-				if (ok && start != PERPS_TS_NONE)
-					ok = bybit_append(r, "&startTime=%lld", (long long) start);
-				if (ok && end != PERPS_TS_NONE)
-					ok = bybit_append(r, "&endTime=%lld", (long long) end);
-				break;
-			}
-		default:
-			return perps_fail(ctx, PERPS_UNSUPPORTED, "bybit has no %s method",
-							  (m >= 0 && m < PERPS_M_COUNT) ? perps_method_names[m] : "such");
-	}
+/* one request, if its path fit */
+static int
+bybit_built(PerpsCtx *ctx, bool ok)
+{
 	if (!ok)
 		return perps_fail(ctx, PERPS_ERR_ARG, "bybit request path too long");
 	return 1;
 }
 
+/* ---- build: one function a method ---- */
+
+static int
+bybit_build_markets(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	PerpsRequest *r = bybit_request(reqs);
+	bool		ok = bybit_append(r, "/v5/market/instruments-info?category=linear&limit=%d",
+								  BYBIT_MARKETS_PAGE);
+
+	if (ok && q->cursor != NULL && q->cursor[0] != '\0')
+		ok = bybit_append(r, "&cursor=") && bybit_append_encoded(r, q->cursor);
+	return bybit_built(ctx, ok);
+}
+
+static int
+bybit_build_tickers(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	return bybit_built(ctx, bybit_append(bybit_request(reqs), "/v5/market/tickers?category=linear"));
+}
+
+/* one symbol's ticker: also the funding rate's request */
+static int
+bybit_build_ticker(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	const char *sym = q->market->native_symbol;
+
+	return bybit_built(ctx, bybit_append(bybit_request(reqs), "/v5/market/tickers?category=linear&symbol=%s",
+										 sym));
+}
+
+static int
+bybit_build_orderbook(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	const char *sym = q->market->native_symbol;
+	int			depth = q->depth;
+
+	if (depth <= 0 || depth > BYBIT_BOOK_MAX)
+		depth = BYBIT_BOOK_MAX;
+	return bybit_built(ctx, bybit_append(bybit_request(reqs),
+										 "/v5/market/orderbook?category=linear&symbol=%s&limit=%d",
+										 sym, depth));
+}
+
+static int
+bybit_build_open_interest(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	const char *sym = q->market->native_symbol;
+
+	return bybit_built(ctx, bybit_append(bybit_request(reqs),
+										 "/v5/market/open-interest?category=linear&symbol=%s"
+										 "&intervalTime=5min&limit=1", sym));
+}
+
+static int
+bybit_build_trades(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	const char *sym = q->market->native_symbol;
+
+	if (q->since_us != PERPS_TS_NONE || q->until_us != PERPS_TS_NONE)
+		return perps_fail(ctx, PERPS_UNSUPPORTED, "%s", BYBIT_NO_TRADE_HISTORY);
+	return bybit_built(ctx, bybit_append(bybit_request(reqs),
+										 "/v5/market/recent-trade?category=linear&symbol=%s&limit=%d",
+										 sym, perps_page_size(q, BYBIT_TRADES_PAGE)));
+}
+
+static int
+bybit_build_klines(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	const char *sym = q->market->native_symbol;
+	const char *iv = bybit_interval(q->interval);
+	int			page = perps_page_size(q, BYBIT_KLINE_PAGE);
+	PerpsRequest *r = bybit_request(reqs);
+	int64_t		start,
+				end;
+	bool		ok;
+
+	if (iv == NULL)
+		return perps_fail(ctx, PERPS_ERR_ARG, "bybit has no kline interval \"%s\"",
+						  q->interval ? q->interval : "(null)");
+	if (!bybit_window(ctx, q, page, (int64_t) perps_interval_seconds(q->interval) * 1000, &start, &end))
+		return ctx->status;
+	ok = bybit_append(r, "/v5/market/kline?category=linear&symbol=%s&interval=%s&limit=%d",
+					  sym, iv, page);
+	if (ok && start != PERPS_TS_NONE)
+		ok = bybit_append(r, "&start=%lld", (long long) start);
+	if (ok && end != PERPS_TS_NONE)
+		ok = bybit_append(r, "&end=%lld", (long long) end);
+	return bybit_built(ctx, ok);
+}
+
+static int
+bybit_build_funding_history(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	const char *sym = q->market->native_symbol;
+	int			page = perps_page_size(q, BYBIT_FUNDING_PAGE);
+	PerpsRequest *r = bybit_request(reqs);
+	int64_t		start,
+				end;
+	bool		ok;
+
+	if (!bybit_window(ctx, q, page, MS_PER_HOUR, &start, &end))
+		return ctx->status;
+	ok = bybit_append(r, "/v5/market/funding/history?category=linear&symbol=%s&limit=%d",
+					  sym, page);
+	if (ok && start != PERPS_TS_NONE)
+		ok = bybit_append(r, "&startTime=%lld", (long long) start);
+	if (ok && end != PERPS_TS_NONE)
+		ok = bybit_append(r, "&endTime=%lld", (long long) end);
+	return bybit_built(ctx, ok);
+}
+
 /* ---- parsing ---- */
 
 /*
- * Parses a body, checks retCode, and returns the "result" object and the
- * top-level "time" (ms; PERPS_TS_NONE when absent).
+ * PerpsAdapter.open_body: parses a body, checks retCode, the "result"
+ * object and the top-level "time" (ms), which bybit_result then reads.
  */
 static PerpsStatus
-bybit_open(PerpsCtx *ctx, const PerpsBody *b, struct json_object **root,
-		   struct json_object **result, int64_t *time_us)
+bybit_open(PerpsCtx *ctx, const PerpsBody *b, int i, struct json_object **root)
 {
 	struct json_object *v;
 	int64_t		code;
+	int64_t		time_us;
+	struct json_object *result;
 
 	*root = NULL;
-	*result = NULL;
-	if (time_us)
-		*time_us = PERPS_TS_NONE;
 	if (perps_json_parse(ctx, b->data, b->len, root) != PERPS_OK)
 	{
 		if (b->status >= 400)
@@ -336,28 +339,22 @@ bybit_open(PerpsCtx *ctx, const PerpsBody *b, struct json_object **root,
 	}
 	if (b->status >= 400)
 		return perps_fail(ctx, PERPS_ERR_VENUE, "bybit answered HTTP %ld", b->status);
-	if (time_us && (v = perps_json_get(*root, "time")) != NULL &&
-		perps_json_ts(ctx, v, PERPS_MS, "time", time_us) != PERPS_OK)
+	if ((v = perps_json_get(*root, "time")) != NULL &&
+		perps_json_ts(ctx, v, PERPS_MS, "time", &time_us) != PERPS_OK)
 		return ctx->status;
-	return perps_json_need(ctx, *root, "result", json_type_object, result);
+	return perps_json_need(ctx, *root, "result", json_type_object, &result);
 }
 
-/* result.list as an array, bounded. */
-static PerpsStatus
-bybit_list(PerpsCtx *ctx, struct json_object *result, struct json_object **list, size_t *n)
+/* The "result" object of an answer bybit_open accepted, and its "time" (PERPS_TS_NONE when absent). */
+static struct json_object *
+bybit_result(PerpsCtx *ctx, struct json_object *doc, int64_t *time_us)
 {
-	if (perps_json_need(ctx, result, "list", json_type_array, list) != PERPS_OK)
-		return ctx->status;
-	*n = json_object_array_length(*list);
-	if (*n > BYBIT_MAX_ROWS)
-		return perps_fail(ctx, PERPS_ERR_SHAPE, "bybit list of %zu rows is too long", *n);
-	return PERPS_OK;
-}
+	struct json_object *v = perps_json_get(doc, "time");
 
-static bool
-str_eq(struct json_object *v, const char *s)
-{
-	return v && json_object_is_type(v, json_type_string) && strcmp(json_object_get_string(v), s) == 0;
+	*time_us = PERPS_TS_NONE;
+	if (v != NULL)
+		(void) perps_json_ts(ctx, v, PERPS_MS, "time", time_us);	/* bybit_open read it */
+	return perps_json_get(doc, "result");
 }
 
 /* Minutes (an integer) as hours in decimal text: 480 -> "8", 30 -> "0.5". */
@@ -383,16 +380,16 @@ minutes_to_hours(PerpsCtx *ctx, int64_t minutes)
 }
 
 static PerpsStatus
-bybit_parse_markets(PerpsCtx *ctx, struct json_object *result, PerpsResult *out)
+bybit_parse_markets(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+					PerpsResult *out)
 {
+	struct json_object *result = perps_json_get(docs[0], "result");
 	struct json_object *list;
 	struct json_object *cur;
 	size_t		n;
 	int			k = 0;
 
-	if (bybit_list(ctx, result, &list, &n) != PERPS_OK)
-		return ctx->status;
-	out->u.markets = perps_alloc_array(ctx, n, sizeof(PerpsMarket));
+	out->u.markets = perps_rows_field(ctx, result, "list", sizeof(PerpsMarket), &list, &n);
 	if (out->u.markets == NULL)
 		return ctx->status;
 	for (size_t i = 0; i < n; i++)
@@ -409,8 +406,8 @@ bybit_parse_markets(PerpsCtx *ctx, struct json_object *result, PerpsResult *out)
 		if (!json_object_is_type(it, json_type_object))
 			return perps_fail(ctx, PERPS_ERR_SHAPE, "bybit instrument %zu is not an object", i);
 		/* USDT perpetuals only: dated futures and USDC perps share base coins */
-		if (!str_eq(perps_json_get(it, "contractType"), "LinearPerpetual") ||
-			!str_eq(perps_json_get(it, "quoteCoin"), BYBIT_QUOTE))
+		if (!perps_json_str_eq(perps_json_get(it, "contractType"), "LinearPerpetual") ||
+			!perps_json_str_eq(perps_json_get(it, "quoteCoin"), BYBIT_QUOTE))
 			continue;
 		if (perps_json_string(ctx, perps_json_get(it, "symbol"), "symbol", &mk->native_symbol) ||
 			perps_json_string(ctx, perps_json_get(it, "baseCoin"), "baseCoin", &base) ||
@@ -445,7 +442,7 @@ bybit_parse_markets(PerpsCtx *ctx, struct json_object *result, PerpsResult *out)
 			if (ctx->status != PERPS_OK)
 				return ctx->status;
 		}
-		mk->active = str_eq(perps_json_get(it, "status"), "Trading");
+		mk->active = perps_json_str_eq(perps_json_get(it, "status"), "Trading");
 		k++;
 	}
 	out->n = k;
@@ -460,7 +457,7 @@ bybit_parse_markets(PerpsCtx *ctx, struct json_object *result, PerpsResult *out)
 }
 
 static PerpsStatus
-bybit_parse_ticker(PerpsCtx *ctx, struct json_object *it, int64_t ts_us, PerpsTicker *t)
+bybit_ticker_fields(PerpsCtx *ctx, struct json_object *it, int64_t ts_us, PerpsTicker *t)
 {
 	if (!json_object_is_type(it, json_type_object))
 		return perps_fail(ctx, PERPS_ERR_SHAPE, "bybit ticker is not an object");
@@ -497,25 +494,23 @@ bybit_parse_ticker(PerpsCtx *ctx, struct json_object *it, int64_t ts_us, PerpsTi
 
 /* The ticker list of a tickers response; one wanted symbol or all. */
 static PerpsStatus
-bybit_parse_tickers(PerpsCtx *ctx, struct json_object *result, int64_t ts_us,
-					const char *want, PerpsResult *out)
+bybit_tickers(PerpsCtx *ctx, struct json_object *result, int64_t ts_us,
+			  const char *want, PerpsResult *out)
 {
 	struct json_object *list;
 	size_t		n;
 	int			k = 0;
 
-	if (bybit_list(ctx, result, &list, &n) != PERPS_OK)
-		return ctx->status;
-	out->u.tickers = perps_alloc_array(ctx, n, sizeof(PerpsTicker));
+	out->u.tickers = perps_rows_field(ctx, result, "list", sizeof(PerpsTicker), &list, &n);
 	if (out->u.tickers == NULL)
 		return ctx->status;
 	for (size_t i = 0; i < n; i++)
 	{
 		struct json_object *it = json_object_array_get_idx(list, i);
 
-		if (want && !str_eq(perps_json_get(it, "symbol"), want))
+		if (want && !perps_json_str_eq(perps_json_get(it, "symbol"), want))
 			continue;
-		if (bybit_parse_ticker(ctx, it, ts_us, &out->u.tickers[k]) != PERPS_OK)
+		if (bybit_ticker_fields(ctx, it, ts_us, &out->u.tickers[k]) != PERPS_OK)
 			return ctx->status;
 		/* a ticker's own timestamp, where the venue gives one, is closer */
 		if (perps_json_get(it, "timestamp") != NULL &&
@@ -532,35 +527,32 @@ bybit_parse_tickers(PerpsCtx *ctx, struct json_object *result, int64_t ts_us,
 }
 
 static PerpsStatus
-bybit_parse_levels(PerpsCtx *ctx, struct json_object *arr, const char *side, int maxn,
-				   PerpsLevel **levels, int *nlevels)
+bybit_parse_tickers(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+					PerpsResult *out)
 {
-	size_t		n = json_object_array_length(arr);
+	int64_t		time_us;
+	struct json_object *result = bybit_result(ctx, docs[0], &time_us);
 
-	if (n > BYBIT_MAX_ROWS)
-		return perps_fail(ctx, PERPS_ERR_SHAPE, "bybit book side of %zu levels", n);
-	if (maxn > 0 && n > (size_t) maxn)
-		n = (size_t) maxn;
-	*levels = perps_alloc_array(ctx, n, sizeof(PerpsLevel));
-	if (*levels == NULL)
-		return ctx->status;
-	for (size_t i = 0; i < n; i++)
-	{
-		struct json_object *lv = json_object_array_get_idx(arr, i);
-
-		if (!json_object_is_type(lv, json_type_array) || json_object_array_length(lv) < 2)
-			return perps_fail(ctx, PERPS_ERR_SHAPE, "bybit %s level %zu is not [price, size]", side, i);
-		if (perps_json_decimal(ctx, json_object_array_get_idx(lv, 0), "price", &(*levels)[i].price) ||
-			perps_json_decimal(ctx, json_object_array_get_idx(lv, 1), "size", &(*levels)[i].qty))
-			return ctx->status;
-	}
-	*nlevels = (int) n;
-	return PERPS_OK;
+	return bybit_tickers(ctx, result, time_us, NULL, out);
 }
 
 static PerpsStatus
-bybit_parse_book(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *result, PerpsResult *out)
+bybit_parse_ticker(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+				   PerpsResult *out)
 {
+	int64_t		time_us;
+	struct json_object *result = bybit_result(ctx, docs[0], &time_us);
+
+	if (bybit_tickers(ctx, result, time_us, q->market->native_symbol, out) == PERPS_OK && out->n > 1)
+		out->n = 1;
+	return ctx->status;
+}
+
+static PerpsStatus
+bybit_parse_orderbook(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+					  PerpsResult *out)
+{
+	struct json_object *result = perps_json_get(docs[0], "result");
 	struct json_object *b,
 			   *a,
 			   *v;
@@ -580,27 +572,31 @@ bybit_parse_book(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *result,
 			return ctx->status;
 		bk->has_seq = true;
 	}
-	if (bybit_parse_levels(ctx, b, "bid", q->depth, &bk->bids, &bk->nbids) ||
-		bybit_parse_levels(ctx, a, "ask", q->depth, &bk->asks, &bk->nasks))
+	if (perps_parse_levels(ctx, b, "bid", q->depth, &bk->bids, &bk->nbids) ||
+		perps_parse_levels(ctx, a, "ask", q->depth, &bk->asks, &bk->nasks))
 		return ctx->status;
 	out->u.book = bk;
 	out->n = 1;
 	return PERPS_OK;
 }
 
+/* the funding fields of one symbol's ticker */
 static PerpsStatus
-bybit_parse_funding(PerpsCtx *ctx, struct json_object *result, int64_t ts_us, const char *want,
+bybit_parse_funding(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
 					PerpsResult *out)
 {
+	int64_t		ts_us;
+	struct json_object *result = bybit_result(ctx, docs[0], &ts_us);
+	const char *want = q->market->native_symbol;
 	struct json_object *list;
 	struct json_object *it = NULL;
 	PerpsFunding *f;
 	size_t		n;
 
-	if (bybit_list(ctx, result, &list, &n) != PERPS_OK)
+	if (perps_need_array_field(ctx, result, "list", &list, &n) != PERPS_OK)
 		return ctx->status;
 	for (size_t i = 0; i < n && it == NULL; i++)
-		if (str_eq(perps_json_get(json_object_array_get_idx(list, i), "symbol"), want))
+		if (perps_json_str_eq(perps_json_get(json_object_array_get_idx(list, i), "symbol"), want))
 			it = json_object_array_get_idx(list, i);
 	if (it == NULL)
 		return perps_fail(ctx, PERPS_ERR_NOT_FOUND, "bybit returned no ticker for %s", want);
@@ -618,8 +614,8 @@ bybit_parse_funding(PerpsCtx *ctx, struct json_object *result, int64_t ts_us, co
 		return ctx->status;
 	f->next_funding_time_us = PERPS_TS_NONE;
 	if (perps_json_get(it, "nextFundingTime") != NULL &&
-		!str_eq(perps_json_get(it, "nextFundingTime"), "") &&
-		!str_eq(perps_json_get(it, "nextFundingTime"), "0") &&
+		!perps_json_str_eq(perps_json_get(it, "nextFundingTime"), "") &&
+		!perps_json_str_eq(perps_json_get(it, "nextFundingTime"), "0") &&
 		perps_json_ts_field(ctx, it, "nextFundingTime", PERPS_MS, &f->next_funding_time_us))
 		return ctx->status;
 	/* fundingIntervalHour: in newer REST answers and in the stream */
@@ -628,33 +624,6 @@ bybit_parse_funding(PerpsCtx *ctx, struct json_object *result, int64_t ts_us, co
 	out->u.funding = f;
 	out->n = 1;
 	return PERPS_OK;
-}
-
-static int
-cmp_funding(const void *a, const void *b)
-{
-	int64_t		x = ((const PerpsFunding *) a)->funding_time_us;
-	int64_t		y = ((const PerpsFunding *) b)->funding_time_us;
-
-	return (x > y) - (x < y);
-}
-
-static int
-cmp_kline(const void *a, const void *b)
-{
-	int64_t		x = ((const PerpsKline *) a)->open_time_us;
-	int64_t		y = ((const PerpsKline *) b)->open_time_us;
-
-	return (x > y) - (x < y);
-}
-
-static int
-cmp_trade(const void *a, const void *b)
-{
-	int64_t		x = ((const PerpsTrade *) a)->ts_us;
-	int64_t		y = ((const PerpsTrade *) b)->ts_us;
-
-	return (x > y) - (x < y);
 }
 
 /*
@@ -677,7 +646,7 @@ bybit_paging(const PerpsQuery *q, int page, int64_t step_ms, int n, int64_t olde
 	{
 		/* forward windows */
 		bool		more = (q->until_us != PERPS_TS_NONE) ?
-			end < us_to_ms_floor(q->until_us) : n > 0;
+			end < perps_us_to_ms_floor(q->until_us) : n > 0;
 
 		if (more)
 		{
@@ -694,16 +663,15 @@ bybit_paging(const PerpsQuery *q, int page, int64_t step_ms, int n, int64_t olde
 }
 
 static PerpsStatus
-bybit_parse_funding_history(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *result,
+bybit_parse_funding_history(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
 							PerpsResult *out)
 {
+	struct json_object *result = perps_json_get(docs[0], "result");
 	struct json_object *list;
 	size_t		n;
-	int			page = page_size(q, BYBIT_FUNDING_PAGE);
+	int			page = perps_page_size(q, BYBIT_FUNDING_PAGE);
 
-	if (bybit_list(ctx, result, &list, &n) != PERPS_OK)
-		return ctx->status;
-	out->u.funding = perps_alloc_array(ctx, n, sizeof(PerpsFunding));
+	out->u.funding = perps_rows_field(ctx, result, "list", sizeof(PerpsFunding), &list, &n);
 	if (out->u.funding == NULL)
 		return ctx->status;
 	for (size_t i = 0; i < n; i++)
@@ -718,7 +686,7 @@ bybit_parse_funding_history(PerpsCtx *ctx, const PerpsQuery *q, struct json_obje
 			return ctx->status;
 		f->next_funding_time_us = PERPS_TS_NONE;
 	}
-	qsort(out->u.funding, n, sizeof(PerpsFunding), cmp_funding);
+	qsort(out->u.funding, n, sizeof(PerpsFunding), perps_cmp_funding);
 	out->n = (int) n;
 	if (out->n > page)
 		out->n = page;
@@ -727,14 +695,16 @@ bybit_parse_funding_history(PerpsCtx *ctx, const PerpsQuery *q, struct json_obje
 }
 
 static PerpsStatus
-bybit_parse_oi(PerpsCtx *ctx, struct json_object *result, PerpsResult *out)
+bybit_parse_open_interest(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+						  PerpsResult *out)
 {
+	struct json_object *result = perps_json_get(docs[0], "result");
 	struct json_object *list;
 	struct json_object *it;
 	size_t		n;
 	PerpsOpenInterest *oi;
 
-	if (bybit_list(ctx, result, &list, &n) != PERPS_OK)
+	if (perps_need_array_field(ctx, result, "list", &list, &n) != PERPS_OK)
 		return ctx->status;
 	if (n == 0)
 		return perps_fail(ctx, PERPS_ERR_NOT_FOUND, "bybit returned no open interest");
@@ -754,19 +724,19 @@ bybit_parse_oi(PerpsCtx *ctx, struct json_object *result, PerpsResult *out)
 }
 
 static PerpsStatus
-bybit_parse_klines(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *result, PerpsResult *out)
+bybit_parse_klines(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+				   PerpsResult *out)
 {
+	struct json_object *result = perps_json_get(docs[0], "result");
 	struct json_object *list;
 	size_t		n;
-	int			page = page_size(q, BYBIT_KLINE_PAGE);
+	int			page = perps_page_size(q, BYBIT_KLINE_PAGE);
 	int64_t		iv_us = (int64_t) perps_interval_seconds(q->interval) * 1000000;
 
 	if (iv_us <= 0)
 		return perps_fail(ctx, PERPS_ERR_ARG, "bybit has no kline interval \"%s\"",
 						  q->interval ? q->interval : "(null)");
-	if (bybit_list(ctx, result, &list, &n) != PERPS_OK)
-		return ctx->status;
-	out->u.klines = perps_alloc_array(ctx, n, sizeof(PerpsKline));
+	out->u.klines = perps_rows_field(ctx, result, "list", sizeof(PerpsKline), &list, &n);
 	if (out->u.klines == NULL)
 		return ctx->status;
 	for (size_t i = 0; i < n; i++)
@@ -775,21 +745,14 @@ bybit_parse_klines(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *resul
 		PerpsKline *k = &out->u.klines[i];
 
 		/* [startTime, open, high, low, close, volume, turnover] */
-		if (!json_object_is_type(row, json_type_array) || json_object_array_length(row) < 7)
-			return perps_fail(ctx, PERPS_ERR_SHAPE, "bybit kline %zu is not a 7-element array", i);
-		if (perps_json_ts(ctx, json_object_array_get_idx(row, 0), PERPS_MS, "kline start", &k->open_time_us) ||
-			perps_json_decimal(ctx, json_object_array_get_idx(row, 1), "open", &k->open) ||
-			perps_json_decimal(ctx, json_object_array_get_idx(row, 2), "high", &k->high) ||
-			perps_json_decimal(ctx, json_object_array_get_idx(row, 3), "low", &k->low) ||
-			perps_json_decimal(ctx, json_object_array_get_idx(row, 4), "close", &k->close) ||
-			perps_json_decimal(ctx, json_object_array_get_idx(row, 5), "volume", &k->volume) ||
+		if (perps_parse_kline_row(ctx, row, i, 7, k) ||
 			perps_json_decimal(ctx, json_object_array_get_idx(row, 6), "turnover", &k->turnover))
 			return ctx->status;
 		k->close_time_us = k->open_time_us + iv_us - 1000;	/* last ms of the bar */
 		k->trade_count = -1;
 	}
 	/* Bybit sends newest first */
-	qsort(out->u.klines, n, sizeof(PerpsKline), cmp_kline);
+	qsort(out->u.klines, n, sizeof(PerpsKline), perps_cmp_kline);
 	out->n = (int) n;
 	if (out->n > page)
 		out->n = page;
@@ -798,112 +761,20 @@ bybit_parse_klines(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *resul
 }
 
 static PerpsStatus
-bybit_parse_trades(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *result, PerpsResult *out)
+bybit_parse_trades(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+				   PerpsResult *out)
 {
+	static const PerpsTradeKeys keys = {"execId", "price", "size", "time", "side", "Buy", "Sell"};
+	struct json_object *result = perps_json_get(docs[0], "result");
 	struct json_object *list;
 	size_t		n;
 
-	if (bybit_list(ctx, result, &list, &n) != PERPS_OK)
+	if (perps_need_array_field(ctx, result, "list", &list, &n) ||
+		perps_parse_trades(ctx, list, n, &keys, out))
 		return ctx->status;
-	out->u.trades = perps_alloc_array(ctx, n, sizeof(PerpsTrade));
-	if (out->u.trades == NULL)
-		return ctx->status;
-	for (size_t i = 0; i < n; i++)
-	{
-		struct json_object *it = json_object_array_get_idx(list, i);
-		struct json_object *side = perps_json_get(it, "side");
-		PerpsTrade *t = &out->u.trades[i];
-
-		if (!json_object_is_type(it, json_type_object))
-			return perps_fail(ctx, PERPS_ERR_SHAPE, "bybit trade %zu is not an object", i);
-		if (perps_json_id(ctx, perps_json_get(it, "execId"), "execId", &t->trade_id) ||
-			perps_json_decimal_field(ctx, it, "price", true, &t->price) ||
-			perps_json_decimal_field(ctx, it, "size", true, &t->qty) ||
-			perps_json_ts_field(ctx, it, "time", PERPS_MS, &t->ts_us))
-			return ctx->status;
-		if (str_eq(side, "Buy"))
-			t->is_buy = true;
-		else if (str_eq(side, "Sell"))
-			t->is_buy = false;
-		else
-			return perps_fail(ctx, PERPS_ERR_SHAPE, "bybit trade side is neither Buy nor Sell");
-	}
-	qsort(out->u.trades, n, sizeof(PerpsTrade), cmp_trade);
-	out->n = (int) n;
-	if (q->limit > 0 && out->n > q->limit)
-	{
-		/* keep the newest */
-		out->u.trades += out->n - q->limit;
-		out->n = q->limit;
-	}
+	perps_newest_trades(out, q->limit);
 	return PERPS_OK;
 }
-
-static PerpsStatus
-bybit_parse(PerpsCtx *ctx, PerpsMethod m, const PerpsQuery *q, const PerpsBody *bodies,
-			int nbodies, PerpsResult *out)
-{
-	struct json_object *root = NULL;
-	struct json_object *result;
-	int64_t		time_us;
-	PerpsStatus st;
-
-	memset(out, 0, sizeof(*out));
-	out->method = m;
-	out->next_since_us = PERPS_TS_NONE;
-	out->next_until_us = PERPS_TS_NONE;
-	if (nbodies != 1 || bodies == NULL)
-		return perps_fail(ctx, PERPS_ERR_ARG, "bybit expects one response, got %d", nbodies);
-	if (m != PERPS_M_MARKETS && m != PERPS_M_TICKERS &&
-		(q->market == NULL || q->market->native_symbol == NULL))
-		return perps_fail(ctx, PERPS_ERR_ARG, "bybit needs a native symbol");
-
-	if (bybit_open(ctx, &bodies[0], &root, &result, &time_us) != PERPS_OK)
-		goto done;
-	switch (m)
-	{
-		case PERPS_M_MARKETS:
-			bybit_parse_markets(ctx, result, out);
-			break;
-		case PERPS_M_TICKERS:
-			bybit_parse_tickers(ctx, result, time_us, NULL, out);
-			break;
-		case PERPS_M_TICKER:
-			bybit_parse_tickers(ctx, result, time_us, q->market->native_symbol, out);
-			if (ctx->status == PERPS_OK && out->n > 1)
-				out->n = 1;
-			break;
-		case PERPS_M_ORDERBOOK:
-			bybit_parse_book(ctx, q, result, out);
-			break;
-		case PERPS_M_FUNDING:
-			bybit_parse_funding(ctx, result, time_us, q->market->native_symbol, out);
-			break;
-		case PERPS_M_FUNDING_HISTORY:
-			bybit_parse_funding_history(ctx, q, result, out);
-			break;
-		case PERPS_M_OPEN_INTEREST:
-			bybit_parse_oi(ctx, result, out);
-			break;
-		case PERPS_M_KLINES:
-			bybit_parse_klines(ctx, q, result, out);
-			break;
-		case PERPS_M_TRADES:
-			bybit_parse_trades(ctx, q, result, out);
-			break;
-		default:
-			perps_fail(ctx, PERPS_UNSUPPORTED, "bybit has no such method");
-			break;
-	}
-done:
-	if (root)
-		json_object_put(root);
-	st = ctx->status;
-	if (st != PERPS_OK)
-		out->n = 0;
-	return st;
-}
-
 
 /* ---- the stream side: wss://stream.bybit.com/v5/public/linear ----
  *
@@ -1003,20 +874,6 @@ bybit_ws_resync(PerpsCtx *ctx, const char *native, PerpsWsMessage *out)
 }
 
 static PerpsStatus
-bybit_ws_levels(PerpsCtx *ctx, struct json_object *data, const char *key, const char *side,
-				PerpsLevel **levels, int *n)
-{
-	struct json_object *arr;
-
-	if (perps_json_need(ctx, data, key, json_type_array, &arr) != PERPS_OK)
-		return ctx->status;
-	if (json_object_array_length(arr) > BYBIT_WS_MAX_LEVELS)
-		return perps_fail(ctx, PERPS_ERR_SHAPE, "bybit book frame has %zu %s levels",
-						  json_object_array_length(arr), side);
-	return bybit_parse_levels(ctx, arr, side, 0, levels, n);
-}
-
-static PerpsStatus
 bybit_ws_book(PerpsCtx *ctx, struct json_object *root, bool snapshot, PerpsStreamEvent *ev)
 {
 	struct json_object *data;
@@ -1025,13 +882,16 @@ bybit_ws_book(PerpsCtx *ctx, struct json_object *root, bool snapshot, PerpsStrea
 	if (perps_json_need(ctx, root, "data", json_type_object, &data) != PERPS_OK ||
 		perps_json_string(ctx, perps_json_get(data, "s"), "s", &ev->native_symbol) != PERPS_OK ||
 		perps_json_int64_field(ctx, data, "u", &ev->seq) != PERPS_OK ||
-		bybit_ws_levels(ctx, data, "b", "bid", &ev->bids, &ev->nbids) != PERPS_OK ||
-		bybit_ws_levels(ctx, data, "a", "ask", &ev->asks, &ev->nasks) != PERPS_OK)
+		perps_ws_levels(ctx, "bybit", data, "b", "bid", BYBIT_WS_MAX_LEVELS, &ev->bids, &ev->nbids) != PERPS_OK ||
+		perps_ws_levels(ctx, "bybit", data, "a", "ask", BYBIT_WS_MAX_LEVELS, &ev->asks, &ev->nasks) != PERPS_OK)
 		return ctx->status;
 	/* u = 1: the service restarted and this is a new snapshot, whatever the type says */
 	ev->snapshot = snapshot || ev->seq == 1;
 	return PERPS_OK;
 }
+
+/* publicTrade: i, p, v, T, S */
+static const PerpsTradeKeys bybit_ws_trade_keys = {"i", "p", "v", "T", "S", "Buy", "Sell"};
 
 static PerpsStatus
 bybit_ws_trades(PerpsCtx *ctx, struct json_object *root, PerpsStreamEvent *ev)
@@ -1051,27 +911,15 @@ bybit_ws_trades(PerpsCtx *ctx, struct json_object *root, PerpsStreamEvent *ev)
 	for (size_t i = 0; i < n; i++)
 	{
 		struct json_object *it = json_object_array_get_idx(data, i);
-		struct json_object *side = perps_json_get(it, "S");
 		PerpsTrade *t = &ev->trades[i];
 		const char *sym;
 
-		if (!json_object_is_type(it, json_type_object))
-			return perps_fail(ctx, PERPS_ERR_SHAPE, "bybit trade %zu is not an object", i);
-		if (perps_json_string(ctx, perps_json_get(it, "s"), "s", &sym) ||
-			perps_json_id(ctx, perps_json_get(it, "i"), "i", &t->trade_id) ||
-			perps_json_decimal_field(ctx, it, "p", true, &t->price) ||
-			perps_json_decimal_field(ctx, it, "v", true, &t->qty) ||
-			perps_json_ts_field(ctx, it, "T", PERPS_MS, &t->ts_us))
+		if (perps_parse_trade(ctx, it, i, &bybit_ws_trade_keys, t) ||
+			perps_json_string(ctx, perps_json_get(it, "s"), "s", &sym))
 			return ctx->status;
 		if (strcmp(sym, ev->native_symbol) != 0)
 			return perps_fail(ctx, PERPS_ERR_SHAPE, "bybit trade of %.40s in the topic of %.40s",
 							  sym, ev->native_symbol);
-		if (str_eq(side, "Buy"))
-			t->is_buy = true;
-		else if (str_eq(side, "Sell"))
-			t->is_buy = false;
-		else
-			return perps_fail(ctx, PERPS_ERR_SHAPE, "bybit trade side is neither Buy nor Sell");
 		if (t->trade_id[0] == '\0' || strlen(t->trade_id) > 128)
 			return perps_fail(ctx, PERPS_ERR_SHAPE, "bybit trade id is empty or too long");
 	}
@@ -1091,7 +939,7 @@ bybit_ws_ticker(PerpsCtx *ctx, struct json_object *root, bool snapshot, PerpsStr
 	if (perps_json_need(ctx, root, "data", json_type_object, &data) != PERPS_OK)
 		return ctx->status;
 	/* the REST ticker parser reads the same field names; every field is optional in a delta */
-	if (bybit_parse_ticker(ctx, data, ev->ts_us, &ev->ticker) != PERPS_OK)
+	if (bybit_ticker_fields(ctx, data, ev->ts_us, &ev->ticker) != PERPS_OK)
 		return ctx->status;
 	if (strcmp(ev->ticker.native_symbol, ev->native_symbol) != 0)
 		return perps_fail(ctx, PERPS_ERR_SHAPE, "bybit ticker of %.40s in the topic of %.40s",
@@ -1101,7 +949,7 @@ bybit_ws_ticker(PerpsCtx *ctx, struct json_object *root, bool snapshot, PerpsStr
 		perps_json_decimal_field(ctx, data, "prevPrice24h", false, &ev->prev_price_24h) != PERPS_OK)
 		return ctx->status;
 	if ((v = perps_json_get(data, "nextFundingTime")) != NULL &&
-		!str_eq(v, "") && !str_eq(v, "0") &&
+		!perps_json_str_eq(v, "") && !perps_json_str_eq(v, "0") &&
 		perps_json_ts(ctx, v, PERPS_MS, "nextFundingTime", &ev->next_funding_time_us) != PERPS_OK)
 		return ctx->status;
 	return PERPS_OK;
@@ -1159,9 +1007,9 @@ bybit_ws_parse(PerpsCtx *ctx, const char *data, size_t len, bool binary, PerpsSt
 
 	{
 		struct json_object *type = perps_json_get(root, "type");
-		bool		snapshot = str_eq(type, "snapshot");
+		bool		snapshot = perps_json_str_eq(type, "snapshot");
 
-		if (!snapshot && !str_eq(type, "delta"))
+		if (!snapshot && !perps_json_str_eq(type, "delta"))
 		{
 			perps_fail(ctx, PERPS_ERR_SHAPE, "bybit frame type is neither snapshot nor delta");
 			goto done;
@@ -1183,23 +1031,9 @@ bybit_ws_parse(PerpsCtx *ctx, const char *data, size_t len, bool binary, PerpsSt
 		}
 	}
 one:
-	out->events = ev;
-	out->nevents = 1;
+	return perps_ws_json_end_one(ctx, root, ev, out);
 done:
 	return perps_ws_json_end(ctx, root, out);
-}
-
-/* Deltas continue u one by one; a snapshot (or u = 1) replaces the book. */
-static PerpsSeqCheck
-bybit_ws_seq_rule(bool have_book, int64_t last_seq, const PerpsStreamEvent *ev)
-{
-	if (ev->snapshot)
-		return PERPS_SEQ_RESET;
-	if (!have_book || ev->seq <= last_seq)
-		return PERPS_SEQ_STALE;
-	if (last_seq < INT64_MAX && ev->seq == last_seq + 1)
-		return PERPS_SEQ_APPLY;
-	return PERPS_SEQ_GAP;
 }
 
 static const PerpsStreamAdapter bybit_stream = {
@@ -1211,15 +1045,28 @@ static const PerpsStreamAdapter bybit_stream = {
 	.subscribe = bybit_ws_subscribe,
 	.resync = bybit_ws_resync,
 	.parse_frame = bybit_ws_parse,
-	.seq_rule = bybit_ws_seq_rule,
+	.seq_rule = perps_seq_snapshot_then_next,	/* u one by one; u = 1 is a snapshot */
 };
 
 const PerpsAdapter perps_adapter_bybit = {
 	.name = "bybit",
 	.native_symbol = bybit_native_symbol,
 	.needs_markets = false,
-	.build = bybit_build,
-	.parse = bybit_parse,
+	.symbol_ok = bybit_symbol_ok,
+	.symbol_what = "a native symbol like BTCUSDT",
+	.open_body = bybit_open,
+	.methods = {
+		[PERPS_M_MARKETS] = {.build = bybit_build_markets, .parse = bybit_parse_markets},
+		[PERPS_M_TICKER] = {.build = bybit_build_ticker, .parse = bybit_parse_ticker},
+		[PERPS_M_TICKERS] = {.build = bybit_build_tickers, .parse = bybit_parse_tickers},
+		[PERPS_M_ORDERBOOK] = {.build = bybit_build_orderbook, .parse = bybit_parse_orderbook},
+		/* the symbol's ticker carries its funding */
+		[PERPS_M_FUNDING] = {.build = bybit_build_ticker, .parse = bybit_parse_funding},
+		[PERPS_M_FUNDING_HISTORY] = {.build = bybit_build_funding_history, .parse = bybit_parse_funding_history},
+		[PERPS_M_OPEN_INTEREST] = {.build = bybit_build_open_interest, .parse = bybit_parse_open_interest},
+		[PERPS_M_KLINES] = {.build = bybit_build_klines, .parse = bybit_parse_klines},
+		[PERPS_M_TRADES] = {.build = bybit_build_trades, .parse = bybit_parse_trades},
+	},
 	/* v5: 600 requests per 5 s per IP, across all public endpoints */
 	.rate_limit = {.weight = 600,.window_ms = 5000},
 	.max_kline_page = BYBIT_KLINE_PAGE,

@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * adapter_hyperliquid.c
+ * src/venues/hyperliquid.c
  *		Hyperliquid perpetuals: POST /info with a JSON body naming the request
  *		type.  Coins ("BTC", "kPEPE") are the global symbols already.
  *
@@ -51,7 +51,6 @@
 #define HL_NO_TRADE_HISTORY \
 	"Hyperliquid serves only the most recent trades (info type recentTrades): no trade history over a time range."
 
-#define HL_MAX_ROWS 100000
 #define HL_PAGE 500				/* rows per time-range response */
 #define HL_BOOK_LEVELS 20
 #define HL_TRADES_PAGE 500
@@ -61,18 +60,11 @@
 
 /* ---- symbols ---- */
 
+/* a coin: letters, digits and ':' (a builder-deployed dex's "dex:COIN"), up to 40 */
 static bool
 hl_coin_ok(const char *s)
 {
-	size_t		n = 0;
-
-	if (s == NULL)
-		return false;
-	for (; s[n]; n++)
-		if (!((s[n] >= 'A' && s[n] <= 'Z') || (s[n] >= 'a' && s[n] <= 'z') ||
-			  (s[n] >= '0' && s[n] <= '9') || s[n] == ':'))
-			return false;
-	return n > 0 && n <= 40;
+	return perps_symbol_ok(s, 40, true, ":");
 }
 
 static bool
@@ -113,24 +105,6 @@ hl_body(PerpsCtx *ctx, PerpsRequest *r, int weight, const char *fmt,...)
 	return r->body != NULL;
 }
 
-static int64_t
-us_to_ms_ceil(int64_t us)
-{
-	return us / 1000 + (us % 1000 > 0 ? 1 : 0);
-}
-
-static int64_t
-us_to_ms_floor(int64_t us)
-{
-	return us / 1000 - (us % 1000 < 0 ? 1 : 0);
-}
-
-static int
-page_size(const PerpsQuery *q, int max)
-{
-	return (q->limit > 0 && q->limit < max) ? q->limit : max;
-}
-
 /*
  * The [start, end] window (ms) of a history page; *forward says which way
  * the next page lies.  startTime is mandatory on this venue, so without
@@ -152,8 +126,8 @@ hl_window(PerpsCtx *ctx, const PerpsQuery *q, int page, int64_t step_ms,
 	{
 		/* the venue answers the oldest 500 from startTime: page on from the last */
 		*forward = true;
-		*start = us_to_ms_ceil(q->since_us);
-		*end = q->until_us != PERPS_TS_NONE ? us_to_ms_floor(q->until_us)
+		*start = perps_us_to_ms_ceil(q->since_us);
+		*end = q->until_us != PERPS_TS_NONE ? perps_us_to_ms_floor(q->until_us)
 			: (int64_t) time(NULL) * 1000;
 		if (*end < *start)
 		{
@@ -164,7 +138,7 @@ hl_window(PerpsCtx *ctx, const PerpsQuery *q, int page, int64_t step_ms,
 	else
 	{
 		*forward = false;
-		*end = q->until_us != PERPS_TS_NONE ? us_to_ms_floor(q->until_us)
+		*end = q->until_us != PERPS_TS_NONE ? perps_us_to_ms_floor(q->until_us)
 			: (int64_t) time(NULL) * 1000;
 		*start = *end - span + 1;
 		if (*start < 0)
@@ -173,85 +147,102 @@ hl_window(PerpsCtx *ctx, const PerpsQuery *q, int page, int64_t step_ms,
 	return true;
 }
 
+/* ---- build: one function a method ---- */
+
 static int
-hl_build(PerpsCtx *ctx, PerpsMethod m, const PerpsQuery *q, PerpsRequest *reqs)
+hl_build_markets(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 {
-	const char *coin = NULL;
-	bool		ok;
+	return hl_body(ctx, &reqs[0], 20, "{\"type\":\"meta\"}") ? 1 : ctx->status;
+}
 
-	if (m != PERPS_M_MARKETS && m != PERPS_M_TICKERS)
-	{
-		if (q->market == NULL || !hl_coin_ok(q->market->native_symbol))
-			return perps_fail(ctx, PERPS_ERR_ARG, "hyperliquid needs a coin name like BTC");
-		coin = q->market->native_symbol;
-	}
-	switch (m)
-	{
-		case PERPS_M_MARKETS:
-			ok = hl_body(ctx, &reqs[0], 20, "{\"type\":\"meta\"}");
-			return ok ? 1 : ctx->status;
-		case PERPS_M_TICKERS:
-			ok = hl_body(ctx, &reqs[0], 20, "{\"type\":\"metaAndAssetCtxs\"}");
-			return ok ? 1 : ctx->status;
-		case PERPS_M_TICKER:
-		case PERPS_M_OPEN_INTEREST:
-			ok = hl_body(ctx, &reqs[0], 20, "{\"type\":\"metaAndAssetCtxs\"}") &&
-				hl_body(ctx, &reqs[1], 2, "{\"type\":\"l2Book\",\"coin\":\"%s\"}", coin);
-			return ok ? 2 : ctx->status;
-		case PERPS_M_FUNDING:
-			ok = hl_body(ctx, &reqs[0], 20, "{\"type\":\"metaAndAssetCtxs\"}") &&
-				hl_body(ctx, &reqs[1], 20, "{\"type\":\"predictedFundings\"}");
-			return ok ? 2 : ctx->status;
-		case PERPS_M_ORDERBOOK:
-			ok = hl_body(ctx, &reqs[0], 2, "{\"type\":\"l2Book\",\"coin\":\"%s\"}", coin);
-			return ok ? 1 : ctx->status;
-		case PERPS_M_TRADES:
-			if (q->since_us != PERPS_TS_NONE || q->until_us != PERPS_TS_NONE)
-				return perps_fail(ctx, PERPS_UNSUPPORTED, "%s", HL_NO_TRADE_HISTORY);
-			ok = hl_body(ctx, &reqs[0], 20, "{\"type\":\"recentTrades\",\"coin\":\"%s\"}", coin);
-			return ok ? 1 : ctx->status;
-		case PERPS_M_KLINES:
-			{
-				int			secs = perps_interval_seconds(q->interval);
-				int			page = page_size(q, HL_PAGE);
-				int64_t		start,
-							end;
-				bool		fwd;
+static int
+hl_build_tickers(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	return hl_body(ctx, &reqs[0], 20, "{\"type\":\"metaAndAssetCtxs\"}") ? 1 : ctx->status;
+}
 
-				if (secs <= 0)
-					return perps_fail(ctx, PERPS_ERR_ARG, "hyperliquid has no kline interval \"%s\"",
-									  q->interval ? q->interval : "(null)");
-				if (!hl_window(ctx, q, page, (int64_t) secs * 1000, &start, &end, &fwd))
-					return ctx->status;
-				/* weight: 20, plus 1 per 60 candles returned */
-				ok = hl_body(ctx, &reqs[0], 20 + page / 60,
-							 "{\"type\":\"candleSnapshot\",\"req\":{\"coin\":\"%s\",\"interval\":\"%s\","
-							 "\"startTime\":%lld,\"endTime\":%lld}}",
-							 coin, q->interval, (long long) start, (long long) end);
-				return ok ? 1 : ctx->status;
-			}
-		case PERPS_M_FUNDING_HISTORY:
-			{
-				int			page = page_size(q, HL_PAGE);
-				int64_t		start,
-							end;
-				bool		fwd;
+/* the asset contexts and the coin's book (its time): a ticker, and the open interest */
+static int
+hl_build_ticker(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	const char *coin = q->market->native_symbol;
 
-				if (!hl_window(ctx, q, page, MS_PER_HOUR, &start, &end, &fwd))
-					return ctx->status;
-				/* weight: 20, plus 1 per 20 rows returned */
-				ok = hl_body(ctx, &reqs[0], 20 + page / 20,
-							 "{\"type\":\"fundingHistory\",\"coin\":\"%s\",\"startTime\":%lld,\"endTime\":%lld}",
-							 coin, (long long) start, (long long) end);
-				return ok ? 1 : ctx->status;
-			}
-		default:
-			return perps_fail(ctx, PERPS_UNSUPPORTED, "hyperliquid has no %s method",
-							  (m >= 0 && m < PERPS_M_COUNT) ? perps_method_names[m] : "such");
-	}
+	return hl_body(ctx, &reqs[0], 20, "{\"type\":\"metaAndAssetCtxs\"}") &&
+		hl_body(ctx, &reqs[1], 2, "{\"type\":\"l2Book\",\"coin\":\"%s\"}", coin) ? 2 : ctx->status;
+}
+
+static int
+hl_build_funding(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	return hl_body(ctx, &reqs[0], 20, "{\"type\":\"metaAndAssetCtxs\"}") &&
+		hl_body(ctx, &reqs[1], 20, "{\"type\":\"predictedFundings\"}") ? 2 : ctx->status;
+}
+
+static int
+hl_build_orderbook(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	const char *coin = q->market->native_symbol;
+
+	return hl_body(ctx, &reqs[0], 2, "{\"type\":\"l2Book\",\"coin\":\"%s\"}", coin) ? 1 : ctx->status;
+}
+
+static int
+hl_build_trades(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	const char *coin = q->market->native_symbol;
+
+	if (q->since_us != PERPS_TS_NONE || q->until_us != PERPS_TS_NONE)
+		return perps_fail(ctx, PERPS_UNSUPPORTED, "%s", HL_NO_TRADE_HISTORY);
+	return hl_body(ctx, &reqs[0], 20, "{\"type\":\"recentTrades\",\"coin\":\"%s\"}", coin) ? 1 : ctx->status;
+}
+
+static int
+hl_build_klines(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	const char *coin = q->market->native_symbol;
+	int			secs = perps_interval_seconds(q->interval);
+	int			page = perps_page_size(q, HL_PAGE);
+	int64_t		start,
+				end;
+	bool		fwd;
+
+	if (secs <= 0)
+		return perps_fail(ctx, PERPS_ERR_ARG, "hyperliquid has no kline interval \"%s\"",
+						  q->interval ? q->interval : "(null)");
+	if (!hl_window(ctx, q, page, (int64_t) secs * 1000, &start, &end, &fwd))
+		return ctx->status;
+	/* weight: 20, plus 1 per 60 candles returned */
+	return hl_body(ctx, &reqs[0], 20 + page / 60,
+				   "{\"type\":\"candleSnapshot\",\"req\":{\"coin\":\"%s\",\"interval\":\"%s\","
+				   "\"startTime\":%lld,\"endTime\":%lld}}",
+				   coin, q->interval, (long long) start, (long long) end) ? 1 : ctx->status;
+}
+
+static int
+hl_build_funding_history(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	const char *coin = q->market->native_symbol;
+	int			page = perps_page_size(q, HL_PAGE);
+	int64_t		start,
+				end;
+	bool		fwd;
+
+	if (!hl_window(ctx, q, page, MS_PER_HOUR, &start, &end, &fwd))
+		return ctx->status;
+	/* weight: 20, plus 1 per 20 rows returned */
+	return hl_body(ctx, &reqs[0], 20 + page / 20,
+				   "{\"type\":\"fundingHistory\",\"coin\":\"%s\",\"startTime\":%lld,\"endTime\":%lld}",
+				   coin, (long long) start, (long long) end) ? 1 : ctx->status;
 }
 
 /* ---- parsing ---- */
+
+/*
+ * A trade, in recentTrades and on the trades channel: tid (may exceed
+ * 2^53), px, sz, time (ms), side the aggressor's: B (bid) bought, A (ask)
+ * sold.
+ */
+static const PerpsTradeKeys hl_trade_keys = {"tid", "px", "sz", "time", "side", "B", "A"};
 
 /* true when the body is the JSON literal null (what l2Book says for an unknown coin) */
 static bool
@@ -290,32 +281,16 @@ hl_open(PerpsCtx *ctx, const PerpsBody *b, const char *what, struct json_object 
 	return perps_json_parse(ctx, b->data, b->len, root);
 }
 
-static bool
-str_eq(struct json_object *v, const char *s)
-{
-	return v && json_object_is_type(v, json_type_string) && strcmp(json_object_get_string(v), s) == 0;
-}
-
-/* An array, bounded. */
 static PerpsStatus
-hl_array(PerpsCtx *ctx, struct json_object *v, const char *what, size_t *n)
+hl_parse_markets(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+				 PerpsResult *out)
 {
-	if (v == NULL || !json_object_is_type(v, json_type_array))
-		return perps_fail(ctx, PERPS_ERR_SHAPE, "hyperliquid %s is not an array", what);
-	*n = json_object_array_length(v);
-	if (*n > HL_MAX_ROWS)
-		return perps_fail(ctx, PERPS_ERR_SHAPE, "hyperliquid %s has %zu rows", what, *n);
-	return PERPS_OK;
-}
-
-static PerpsStatus
-hl_parse_markets(PerpsCtx *ctx, struct json_object *root, PerpsResult *out)
-{
+	struct json_object *root = docs[0];
 	struct json_object *uni;
 	size_t		n;
 
 	if (perps_json_need(ctx, root, "universe", json_type_array, &uni) ||
-		hl_array(ctx, uni, "universe", &n))
+		perps_need_array(ctx, uni, "universe", &n))
 		return ctx->status;
 	out->u.markets = perps_alloc_array(ctx, n, sizeof(PerpsMarket));
 	if (out->u.markets == NULL)
@@ -367,14 +342,14 @@ hl_ctxs(PerpsCtx *ctx, struct json_object *root, const char *coin,
 				nc;
 
 	*idx = -1;
-	if (hl_array(ctx, root, "metaAndAssetCtxs", &nu))
+	if (perps_need_array(ctx, root, "metaAndAssetCtxs", &nu))
 		return ctx->status;
 	if (nu != 2)
 		return perps_fail(ctx, PERPS_ERR_SHAPE, "hyperliquid metaAndAssetCtxs is not [meta, ctxs]");
 	meta = json_object_array_get_idx(root, 0);
 	*ctxs = json_object_array_get_idx(root, 1);
 	if (perps_json_need(ctx, meta, "universe", json_type_array, uni) ||
-		hl_array(ctx, *uni, "universe", &nu) || hl_array(ctx, *ctxs, "asset contexts", &nc))
+		perps_need_array(ctx, *uni, "universe", &nu) || perps_need_array(ctx, *ctxs, "asset contexts", &nc))
 		return ctx->status;
 	if (nu != nc)
 		return perps_fail(ctx, PERPS_ERR_SHAPE, "hyperliquid sent %zu markets but %zu asset contexts",
@@ -383,7 +358,7 @@ hl_ctxs(PerpsCtx *ctx, struct json_object *root, const char *coin,
 	if (coin)
 	{
 		for (size_t i = 0; i < nu; i++)
-			if (str_eq(perps_json_get(json_object_array_get_idx(*uni, i), "name"), coin))
+			if (perps_json_str_eq(perps_json_get(json_object_array_get_idx(*uni, i), "name"), coin))
 			{
 				*idx = (int) i;
 				break;
@@ -437,7 +412,7 @@ hl_parse_levels(PerpsCtx *ctx, struct json_object *arr, const char *side, int ma
 {
 	size_t		n;
 
-	if (hl_array(ctx, arr, side, &n))
+	if (perps_need_array(ctx, arr, side, &n))
 		return ctx->status;
 	if (maxn > 0 && n > (size_t) maxn)
 		n = (size_t) maxn;
@@ -466,7 +441,7 @@ hl_parse_book(PerpsCtx *ctx, struct json_object *root, const char *coin, int dep
 
 	if (!json_object_is_type(root, json_type_object))
 		return perps_fail(ctx, PERPS_ERR_SHAPE, "hyperliquid l2Book is not an object");
-	if (perps_json_get(root, "coin") != NULL && !str_eq(perps_json_get(root, "coin"), coin))
+	if (perps_json_get(root, "coin") != NULL && !perps_json_str_eq(perps_json_get(root, "coin"), coin))
 		return perps_fail(ctx, PERPS_ERR_SHAPE, "hyperliquid l2Book is for another coin");
 	bk = perps_alloc(ctx, sizeof(PerpsBook));
 	if (bk == NULL)
@@ -481,33 +456,6 @@ hl_parse_book(PerpsCtx *ctx, struct json_object *root, const char *coin, int dep
 		return ctx->status;
 	*out = bk;
 	return PERPS_OK;
-}
-
-static int
-cmp_funding(const void *a, const void *b)
-{
-	int64_t		x = ((const PerpsFunding *) a)->funding_time_us;
-	int64_t		y = ((const PerpsFunding *) b)->funding_time_us;
-
-	return (x > y) - (x < y);
-}
-
-static int
-cmp_kline(const void *a, const void *b)
-{
-	int64_t		x = ((const PerpsKline *) a)->open_time_us;
-	int64_t		y = ((const PerpsKline *) b)->open_time_us;
-
-	return (x > y) - (x < y);
-}
-
-static int
-cmp_trade(const void *a, const void *b)
-{
-	int64_t		x = ((const PerpsTrade *) a)->ts_us;
-	int64_t		y = ((const PerpsTrade *) b)->ts_us;
-
-	return (x > y) - (x < y);
 }
 
 /*
@@ -569,17 +517,16 @@ kline_time_of(const void *p)
 }
 
 static PerpsStatus
-hl_parse_funding_history(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *root,
+hl_parse_funding_history(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
 						 PerpsResult *out)
 {
+	struct json_object *root = docs[0];
 	size_t		n;
 	PerpsFunding *rows;
 	int			kept;
 	void	   *p;
 
-	if (hl_array(ctx, root, "fundingHistory", &n))
-		return ctx->status;
-	rows = perps_alloc_array(ctx, n, sizeof(PerpsFunding));
+	rows = perps_rows(ctx, root, "fundingHistory", sizeof(PerpsFunding), &n);
 	if (rows == NULL)
 		return ctx->status;
 	for (size_t i = 0; i < n; i++)
@@ -589,17 +536,17 @@ hl_parse_funding_history(PerpsCtx *ctx, const PerpsQuery *q, struct json_object 
 
 		if (!json_object_is_type(it, json_type_object))
 			return perps_fail(ctx, PERPS_ERR_SHAPE, "hyperliquid funding row %zu is not an object", i);
-		if (perps_json_get(it, "coin") != NULL && !str_eq(perps_json_get(it, "coin"), q->market->native_symbol))
+		if (perps_json_get(it, "coin") != NULL && !perps_json_str_eq(perps_json_get(it, "coin"), q->market->native_symbol))
 			return perps_fail(ctx, PERPS_ERR_SHAPE, "hyperliquid funding row %zu is for another coin", i);
 		if (perps_json_decimal_field(ctx, it, "fundingRate", true, &f->rate) ||
 			perps_json_ts_field(ctx, it, "time", PERPS_MS, &f->funding_time_us))
 			return ctx->status;
 		f->next_funding_time_us = PERPS_TS_NONE;
 	}
-	qsort(rows, n, sizeof(PerpsFunding), cmp_funding);
+	qsort(rows, n, sizeof(PerpsFunding), perps_cmp_funding);
 	kept = (int) n;
 	p = rows;
-	hl_paging(q, page_size(q, HL_PAGE), MS_PER_HOUR, &kept, sizeof(PerpsFunding), &p,
+	hl_paging(q, perps_page_size(q, HL_PAGE), MS_PER_HOUR, &kept, sizeof(PerpsFunding), &p,
 			  funding_time_of, out);
 	out->u.funding = p;
 	out->n = kept;
@@ -607,8 +554,10 @@ hl_parse_funding_history(PerpsCtx *ctx, const PerpsQuery *q, struct json_object 
 }
 
 static PerpsStatus
-hl_parse_klines(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *root, PerpsResult *out)
+hl_parse_klines(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+				PerpsResult *out)
 {
+	struct json_object *root = docs[0];
 	size_t		n;
 	PerpsKline *rows;
 	int			kept;
@@ -618,9 +567,7 @@ hl_parse_klines(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *root, Pe
 	if (secs <= 0)
 		return perps_fail(ctx, PERPS_ERR_ARG, "hyperliquid has no kline interval \"%s\"",
 						  q->interval ? q->interval : "(null)");
-	if (hl_array(ctx, root, "candleSnapshot", &n))
-		return ctx->status;
-	rows = perps_alloc_array(ctx, n, sizeof(PerpsKline));
+	rows = perps_rows(ctx, root, "candleSnapshot", sizeof(PerpsKline), &n);
 	if (rows == NULL)
 		return ctx->status;
 	for (size_t i = 0; i < n; i++)
@@ -646,10 +593,10 @@ hl_parse_klines(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *root, Pe
 			return perps_fail(ctx, PERPS_ERR_SHAPE, "hyperliquid candle %zu closes before it opens", i);
 		/* turnover: not sent */
 	}
-	qsort(rows, n, sizeof(PerpsKline), cmp_kline);
+	qsort(rows, n, sizeof(PerpsKline), perps_cmp_kline);
 	kept = (int) n;
 	p = rows;
-	hl_paging(q, page_size(q, HL_PAGE), (int64_t) secs * 1000, &kept, sizeof(PerpsKline), &p,
+	hl_paging(q, perps_page_size(q, HL_PAGE), (int64_t) secs * 1000, &kept, sizeof(PerpsKline), &p,
 			  kline_time_of, out);
 	out->u.klines = p;
 	out->n = kept;
@@ -657,43 +604,15 @@ hl_parse_klines(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *root, Pe
 }
 
 static PerpsStatus
-hl_parse_trades(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *root, PerpsResult *out)
+hl_parse_trades(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+				PerpsResult *out)
 {
 	size_t		n;
 
-	if (hl_array(ctx, root, "recentTrades", &n))
+	if (perps_need_array(ctx, docs[0], "recentTrades", &n) ||
+		perps_parse_trades(ctx, docs[0], n, &hl_trade_keys, out))
 		return ctx->status;
-	out->u.trades = perps_alloc_array(ctx, n, sizeof(PerpsTrade));
-	if (out->u.trades == NULL)
-		return ctx->status;
-	for (size_t i = 0; i < n; i++)
-	{
-		struct json_object *it = json_object_array_get_idx(root, i);
-		struct json_object *side = perps_json_get(it, "side");
-		PerpsTrade *t = &out->u.trades[i];
-
-		if (!json_object_is_type(it, json_type_object))
-			return perps_fail(ctx, PERPS_ERR_SHAPE, "hyperliquid trade %zu is not an object", i);
-		if (perps_json_id(ctx, perps_json_get(it, "tid"), "tid", &t->trade_id) ||
-			perps_json_decimal_field(ctx, it, "px", true, &t->price) ||
-			perps_json_decimal_field(ctx, it, "sz", true, &t->qty) ||
-			perps_json_ts_field(ctx, it, "time", PERPS_MS, &t->ts_us))
-			return ctx->status;
-		/* the aggressor's side: B (bid) bought, A (ask) sold */
-		if (str_eq(side, "B"))
-			t->is_buy = true;
-		else if (str_eq(side, "A"))
-			t->is_buy = false;
-		else
-			return perps_fail(ctx, PERPS_ERR_SHAPE, "hyperliquid trade side is neither A nor B");
-	}
-	qsort(out->u.trades, n, sizeof(PerpsTrade), cmp_trade);
-	out->n = (int) n;
-	if (q->limit > 0 && out->n > q->limit)
-	{
-		out->u.trades += out->n - q->limit;
-		out->n = q->limit;
-	}
+	perps_newest_trades(out, q->limit);
 	return PERPS_OK;
 }
 
@@ -703,7 +622,7 @@ hl_parse_predicted(PerpsCtx *ctx, struct json_object *root, const char *coin, Pe
 {
 	size_t		n;
 
-	if (hl_array(ctx, root, "predictedFundings", &n))
+	if (perps_need_array(ctx, root, "predictedFundings", &n))
 		return ctx->status;
 	for (size_t i = 0; i < n; i++)
 	{
@@ -713,10 +632,10 @@ hl_parse_predicted(PerpsCtx *ctx, struct json_object *root, const char *coin, Pe
 
 		if (!json_object_is_type(e, json_type_array) || json_object_array_length(e) != 2)
 			return perps_fail(ctx, PERPS_ERR_SHAPE, "hyperliquid predictedFundings entry is not [coin, venues]");
-		if (!str_eq(json_object_array_get_idx(e, 0), coin))
+		if (!perps_json_str_eq(json_object_array_get_idx(e, 0), coin))
 			continue;
 		venues = json_object_array_get_idx(e, 1);
-		if (hl_array(ctx, venues, "predictedFundings venues", &nv))
+		if (perps_need_array(ctx, venues, "predictedFundings venues", &nv))
 			return ctx->status;
 		for (size_t j = 0; j < nv; j++)
 		{
@@ -725,7 +644,7 @@ hl_parse_predicted(PerpsCtx *ctx, struct json_object *root, const char *coin, Pe
 
 			if (!json_object_is_type(ve, json_type_array) || json_object_array_length(ve) != 2)
 				return perps_fail(ctx, PERPS_ERR_SHAPE, "hyperliquid predictedFundings venue is not [name, data]");
-			if (!str_eq(json_object_array_get_idx(ve, 0), "HlPerp"))
+			if (!perps_json_str_eq(json_object_array_get_idx(ve, 0), "HlPerp"))
 				continue;
 			d = json_object_array_get_idx(ve, 1);
 			if (!json_object_is_type(d, json_type_object))
@@ -757,158 +676,139 @@ hours_ms(const char *h, int64_t *ms)
 	return true;
 }
 
+/* PerpsAdapter.open_body */
 static PerpsStatus
-hl_parse(PerpsCtx *ctx, PerpsMethod m, const PerpsQuery *q, const PerpsBody *bodies,
-		 int nbodies, PerpsResult *out)
+hl_open_body(PerpsCtx *ctx, const PerpsBody *b, int i, struct json_object **root)
 {
-	struct json_object *root[2] = {NULL, NULL};
-	int			want = (m == PERPS_M_TICKER || m == PERPS_M_OPEN_INTEREST || m == PERPS_M_FUNDING) ? 2 : 1;
-	const char *coin = NULL;
-	PerpsStatus st;
+	return hl_open(ctx, b, i == 0 ? "info" : "second info request", root);
+}
 
-	memset(out, 0, sizeof(*out));
-	out->method = m;
-	out->next_since_us = PERPS_TS_NONE;
-	out->next_until_us = PERPS_TS_NONE;
-	if (bodies == NULL || nbodies != want)
-		return perps_fail(ctx, PERPS_ERR_ARG, "hyperliquid %s expects %d responses, got %d",
-						  (m >= 0 && m < PERPS_M_COUNT) ? perps_method_names[m] : "?", want, nbodies);
-	if (m != PERPS_M_MARKETS && m != PERPS_M_TICKERS)
+/* ---- parse: one function a method ---- */
+
+static PerpsStatus
+hl_parse_tickers(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+				 PerpsResult *out)
+{
+	struct json_object *uni,
+			   *ctxs;
+	size_t		n;
+	int			idx;
+
+	if (hl_ctxs(ctx, docs[0], NULL, &uni, &ctxs, &n, &idx))
+		return ctx->status;
+	out->u.tickers = perps_alloc_array(ctx, n, sizeof(PerpsTicker));
+	if (out->u.tickers == NULL)
+		return ctx->status;
+	for (size_t i = 0; i < n; i++)
+		if (hl_ticker_from_ctx(ctx, json_object_array_get_idx(uni, i),
+							   json_object_array_get_idx(ctxs, i), &out->u.tickers[i]))
+			return ctx->status;
+	out->n = (int) n;
+	return PERPS_OK;
+}
+
+/* The coin's ticker from metaAndAssetCtxs, with the time of its l2Book, and the book. */
+static PerpsStatus
+hl_ticker_and_book(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+				   PerpsTicker **t, PerpsBook **bk)
+{
+	const char *coin = q->market->native_symbol;
+	struct json_object *uni,
+			   *ctxs;
+	size_t		n;
+	int			idx;
+
+	if (perps_need_docs(ctx, ndocs, 2) ||
+		hl_ctxs(ctx, docs[0], coin, &uni, &ctxs, &n, &idx))
+		return ctx->status;
+	*t = perps_alloc(ctx, sizeof(PerpsTicker));
+	if (*t == NULL ||
+		hl_ticker_from_ctx(ctx, json_object_array_get_idx(uni, (size_t) idx),
+						   json_object_array_get_idx(ctxs, (size_t) idx), *t) ||
+		hl_parse_book(ctx, docs[1], coin, 1, bk))
+		return ctx->status;
+	(*t)->ts_us = (*bk)->ts_us;
+	return PERPS_OK;
+}
+
+static PerpsStatus
+hl_parse_ticker(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+				PerpsResult *out)
+{
+	PerpsTicker *t;
+	PerpsBook  *bk;
+
+	if (hl_ticker_and_book(ctx, q, docs, ndocs, &t, &bk))
+		return ctx->status;
+	if (bk->nbids > 0)
 	{
-		if (q->market == NULL || !hl_coin_ok(q->market->native_symbol))
-			return perps_fail(ctx, PERPS_ERR_ARG, "hyperliquid needs a coin name");
-		coin = q->market->native_symbol;
+		t->best_bid_price = bk->bids[0].price;
+		t->best_bid_qty = bk->bids[0].qty;
 	}
-	for (int i = 0; i < want; i++)
-		if (hl_open(ctx, &bodies[i], i == 0 ? "info" : "second info request", &root[i]) != PERPS_OK)
-			goto done;
-
-	switch (m)
+	if (bk->nasks > 0)
 	{
-		case PERPS_M_MARKETS:
-			hl_parse_markets(ctx, root[0], out);
-			break;
-		case PERPS_M_TICKERS:
-			{
-				struct json_object *uni,
-						   *ctxs;
-				size_t		n;
-				int			idx;
-
-				if (hl_ctxs(ctx, root[0], NULL, &uni, &ctxs, &n, &idx))
-					break;
-				out->u.tickers = perps_alloc_array(ctx, n, sizeof(PerpsTicker));
-				if (out->u.tickers == NULL)
-					break;
-				for (size_t i = 0; i < n; i++)
-					if (hl_ticker_from_ctx(ctx, json_object_array_get_idx(uni, i),
-										   json_object_array_get_idx(ctxs, i), &out->u.tickers[i]))
-						break;
-				out->n = (int) n;
-				break;
-			}
-		case PERPS_M_TICKER:
-		case PERPS_M_OPEN_INTEREST:
-			{
-				struct json_object *uni,
-						   *ctxs;
-				size_t		n;
-				int			idx;
-				PerpsTicker *t;
-				PerpsBook  *bk;
-
-				if (hl_ctxs(ctx, root[0], coin, &uni, &ctxs, &n, &idx))
-					break;
-				t = perps_alloc(ctx, sizeof(PerpsTicker));
-				if (t == NULL ||
-					hl_ticker_from_ctx(ctx, json_object_array_get_idx(uni, (size_t) idx),
-									   json_object_array_get_idx(ctxs, (size_t) idx), t) ||
-					hl_parse_book(ctx, root[1], coin, 1, &bk))
-					break;
-				t->ts_us = bk->ts_us;
-				if (m == PERPS_M_TICKER)
-				{
-					if (bk->nbids > 0)
-					{
-						t->best_bid_price = bk->bids[0].price;
-						t->best_bid_qty = bk->bids[0].qty;
-					}
-					if (bk->nasks > 0)
-					{
-						t->best_ask_price = bk->asks[0].price;
-						t->best_ask_qty = bk->asks[0].qty;
-					}
-					out->u.tickers = t;
-				}
-				else
-				{
-					PerpsOpenInterest *oi = perps_alloc(ctx, sizeof(PerpsOpenInterest));
-
-					if (oi == NULL)
-						break;
-					if (t->open_interest == NULL)
-					{
-						perps_fail(ctx, PERPS_ERR_SHAPE, "hyperliquid sends no openInterest for %s", coin);
-						break;
-					}
-					oi->ts_us = bk->ts_us;
-					oi->open_interest = t->open_interest;
-					oi->open_interest_notional = t->open_interest_notional;
-					out->u.oi = oi;
-				}
-				out->n = 1;
-				break;
-			}
-		case PERPS_M_FUNDING:
-			{
-				struct json_object *uni,
-						   *ctxs;
-				size_t		n;
-				int			idx;
-				int64_t		iv_ms;
-				PerpsFunding *f = perps_alloc(ctx, sizeof(PerpsFunding));
-
-				if (f == NULL || hl_ctxs(ctx, root[0], coin, &uni, &ctxs, &n, &idx))
-					break;
-				if (perps_json_decimal_field(ctx, json_object_array_get_idx(ctxs, (size_t) idx),
-											 "funding", true, &f->rate) ||
-					hl_parse_predicted(ctx, root[1], coin, f))
-					break;
-				if (f->interval_hours == NULL)
-					f->interval_hours = "1";
-				if (!hours_ms(f->interval_hours, &iv_ms))
-					iv_ms = MS_PER_HOUR;
-				/* the current rate accrues over the interval that ends at the next funding */
-				f->funding_time_us = f->next_funding_time_us - iv_ms * 1000;
-				out->u.funding = f;
-				out->n = 1;
-				break;
-			}
-		case PERPS_M_ORDERBOOK:
-			if (hl_parse_book(ctx, root[0], coin, q->depth, &out->u.book) == PERPS_OK)
-				out->n = 1;
-			break;
-		case PERPS_M_FUNDING_HISTORY:
-			hl_parse_funding_history(ctx, q, root[0], out);
-			break;
-		case PERPS_M_KLINES:
-			hl_parse_klines(ctx, q, root[0], out);
-			break;
-		case PERPS_M_TRADES:
-			hl_parse_trades(ctx, q, root[0], out);
-			break;
-		default:
-			perps_fail(ctx, PERPS_UNSUPPORTED, "hyperliquid has no such method");
-			break;
+		t->best_ask_price = bk->asks[0].price;
+		t->best_ask_qty = bk->asks[0].qty;
 	}
-done:
-	for (int i = 0; i < 2; i++)
-		if (root[i])
-			json_object_put(root[i]);
-	st = ctx->status;
-	if (st != PERPS_OK)
-		out->n = 0;
-	return st;
+	out->u.tickers = t;
+	out->n = 1;
+	return PERPS_OK;
+}
+
+static PerpsStatus
+hl_parse_open_interest(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+					   PerpsResult *out)
+{
+	PerpsTicker *t;
+	PerpsBook  *bk;
+
+	/* the ticker has the book's time */
+	if (hl_ticker_and_book(ctx, q, docs, ndocs, &t, &bk))
+		return ctx->status;
+	return perps_open_interest_of(ctx, t, out);
+}
+
+/* metaAndAssetCtxs (the current rate) and predictedFundings (the next) */
+static PerpsStatus
+hl_parse_funding(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+				 PerpsResult *out)
+{
+	const char *coin = q->market->native_symbol;
+	struct json_object *uni,
+			   *ctxs;
+	size_t		n;
+	int			idx;
+	int64_t		iv_ms;
+	PerpsFunding *f;
+
+	if (perps_need_docs(ctx, ndocs, 2))
+		return ctx->status;
+	f = perps_alloc(ctx, sizeof(PerpsFunding));
+	if (f == NULL || hl_ctxs(ctx, docs[0], coin, &uni, &ctxs, &n, &idx))
+		return ctx->status;
+	if (perps_json_decimal_field(ctx, json_object_array_get_idx(ctxs, (size_t) idx),
+								 "funding", true, &f->rate) ||
+		hl_parse_predicted(ctx, docs[1], coin, f))
+		return ctx->status;
+	if (f->interval_hours == NULL)
+		f->interval_hours = "1";
+	if (!hours_ms(f->interval_hours, &iv_ms))
+		iv_ms = MS_PER_HOUR;
+	/* the current rate accrues over the interval that ends at the next funding */
+	f->funding_time_us = f->next_funding_time_us - iv_ms * 1000;
+	out->u.funding = f;
+	out->n = 1;
+	return PERPS_OK;
+}
+
+static PerpsStatus
+hl_parse_orderbook(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+				   PerpsResult *out)
+{
+	if (hl_parse_book(ctx, docs[0], q->market->native_symbol, q->depth, &out->u.book))
+		return ctx->status;
+	out->n = 1;
+	return PERPS_OK;
 }
 
 /* ---- the stream side: wss://api.hyperliquid.xyz/ws ----
@@ -1071,27 +971,14 @@ hl_ws_trades(PerpsCtx *ctx, struct json_object *data, const char *channel, Perps
 	for (size_t i = 0; i < n; i++)
 	{
 		struct json_object *it = json_object_array_get_idx(data, i);
-		struct json_object *side = perps_json_get(it, "side");
 		PerpsTrade *t = &trades[i];
 		const char *coin;
 
-		if (!json_object_is_type(it, json_type_object))
-			return perps_fail(ctx, PERPS_ERR_SHAPE, "hyperliquid trade %zu is not an object", i);
-		if (perps_json_string(ctx, perps_json_get(it, "coin"), "coin", &coin) ||
-			perps_json_id(ctx, perps_json_get(it, "tid"), "tid", &t->trade_id) ||
-			perps_json_decimal_field(ctx, it, "px", true, &t->price) ||
-			perps_json_decimal_field(ctx, it, "sz", true, &t->qty) ||
-			perps_json_ts_field(ctx, it, "time", PERPS_MS, &t->ts_us))
+		if (perps_parse_trade(ctx, it, i, &hl_trade_keys, t) ||
+			perps_json_string(ctx, perps_json_get(it, "coin"), "coin", &coin))
 			return ctx->status;
 		if (t->trade_id[0] == '\0' || strlen(t->trade_id) > 128)
 			return perps_fail(ctx, PERPS_ERR_SHAPE, "hyperliquid trade id is empty or too long");
-		/* the aggressor's side: B (bid) bought, A (ask) sold */
-		if (str_eq(side, "B"))
-			t->is_buy = true;
-		else if (str_eq(side, "A"))
-			t->is_buy = false;
-		else
-			return perps_fail(ctx, PERPS_ERR_SHAPE, "hyperliquid trade side is neither A nor B");
 		if (nev == 0 || strcmp(evs[nev - 1].native_symbol, coin) != 0)
 		{
 			PerpsStreamEvent *ev = &evs[nev++];
@@ -1194,10 +1081,7 @@ hl_ws_parse(PerpsCtx *ctx, const char *data, size_t len, bool binary, PerpsStrea
 	}
 	else
 		ev->kind = PERPS_EV_CONTROL;	/* subscriptionResponse, pong, a channel we did not ask for */
-	if (ctx->status != PERPS_OK)
-		goto done;
-	out->events = ev;
-	out->nevents = 1;
+	return perps_ws_json_end_one(ctx, root, ev, out);
 done:
 	return perps_ws_json_end(ctx, root, out);
 }
@@ -1231,8 +1115,21 @@ const PerpsAdapter perps_adapter_hyperliquid = {
 	.name = "hyperliquid",
 	.native_symbol = hl_native_symbol,
 	.needs_markets = false,
-	.build = hl_build,
-	.parse = hl_parse,
+	.symbol_ok = hl_coin_ok,
+	.symbol_what = "a coin name like BTC",
+	.open_body = hl_open_body,
+	.methods = {
+		[PERPS_M_MARKETS] = {.build = hl_build_markets, .parse = hl_parse_markets},
+		[PERPS_M_TICKER] = {.build = hl_build_ticker, .parse = hl_parse_ticker},
+		[PERPS_M_TICKERS] = {.build = hl_build_tickers, .parse = hl_parse_tickers},
+		[PERPS_M_ORDERBOOK] = {.build = hl_build_orderbook, .parse = hl_parse_orderbook},
+		[PERPS_M_FUNDING] = {.build = hl_build_funding, .parse = hl_parse_funding},
+		[PERPS_M_FUNDING_HISTORY] = {.build = hl_build_funding_history, .parse = hl_parse_funding_history},
+		/* the same requests as the ticker */
+		[PERPS_M_OPEN_INTEREST] = {.build = hl_build_ticker, .parse = hl_parse_open_interest},
+		[PERPS_M_KLINES] = {.build = hl_build_klines, .parse = hl_parse_klines},
+		[PERPS_M_TRADES] = {.build = hl_build_trades, .parse = hl_parse_trades},
+	},
 	/* 1200 weight per minute per IP; l2Book weighs 2, most info requests 20 */
 	.rate_limit = {.weight = 1200,.window_ms = 60000},
 	.max_kline_page = HL_PAGE,
