@@ -28,7 +28,7 @@
 
 #define RL_VENUES 64
 /* the bucket holds 1/RL_BURST of the limit; the rest of it refills over the window */
-#define RL_BURST 2
+#define RL_BURST 8
 
 typedef struct RateAccount
 {

@@ -185,7 +185,11 @@ conn_request(PerpsCtx *ctx, const char **url, int *ping_ms)
 		if (call.sqlstate != 0)
 			stream_set_error("the connect request failed: %s", call.errmsg ? call.errmsg : "no answer");
 		else if (stream_sa->connect_parse(ctx, &body, stream_url, url, ping_ms) != PERPS_OK)
+		{
+			/* a refused answer (an endpoint outside the venue's domain, ...) is recorded */
 			stream_set_error("the connect request's answer is unusable: %s", ctx->errmsg);
+			stream_add_event(0, "error", 0, 0, "the connect request's answer is refused: %s", ctx->errmsg);
+		}
 		else if (*url == NULL || strlen(*url) >= sizeof(stream_url) || *ping_ms < 0)
 			stream_set_error("the connect request's answer has no usable URL");
 		else

@@ -946,6 +946,79 @@ kc_ws_endpoint_ok(const char *e)
 	return true;
 }
 
+/* The host of a ws://, wss://, http:// or https:// URL into buf ("" when there is none). */
+static void
+kc_url_host(const char *url, char *buf, size_t len)
+{
+	const char *p = strstr(url ? url : "", "://");
+	size_t		n = 0;
+
+	buf[0] = '\0';
+	if (p == NULL)
+		return;
+	p += 3;
+	if (strchr(p, '@') && strchr(p, '@') < p + strcspn(p, "/?#"))
+		p = strchr(p, '@') + 1; /* user info is not the host */
+	if (*p == '[')
+		n = strcspn(p, "]") + 1;	/* an IPv6 literal */
+	else
+		n = strcspn(p, ":/?#");
+	if (n >= len)
+		n = 0;
+	memcpy(buf, p, n);
+	buf[n] = '\0';
+	for (size_t i = 0; i < n; i++)
+		if (buf[i] >= 'A' && buf[i] <= 'Z')
+			buf[i] += 'a' - 'A';
+}
+
+/*
+ * The domain a host belongs to: its last two labels ("ws-api-futures.
+ * kucoin.com" -> "kucoin.com"); an IP address or a one-label host is its
+ * own.
+ */
+static const char *
+kc_host_domain(const char *host)
+{
+	const char *last = strrchr(host, '.');
+	const char *p;
+
+	if (host[0] == '[' || last == NULL || strspn(host, "0123456789.") == strlen(host))
+		return host;
+	for (p = last - 1; p >= host && *p != '.'; p--)
+		;
+	return p < host ? host : p + 1;
+}
+
+/*
+ * A bullet endpoint we may open: in the domain of the configured ws_url
+ * (perps_stats.exchanges, which only the owner sets) and wss://, unless the
+ * owner configured a plain ws:// URL (a local mock).  Otherwise a hostile or
+ * hijacked REST answer could send the server's connections anywhere.
+ */
+static bool
+kc_ws_endpoint_allowed(PerpsCtx *ctx, const char *endpoint, const char *ws_url)
+{
+	char		want[256];
+	char		got[256];
+
+	kc_url_host(ws_url, want, sizeof(want));
+	kc_url_host(endpoint, got, sizeof(got));
+	if (want[0] == '\0' || got[0] == '\0' || strcmp(kc_host_domain(want), kc_host_domain(got)) != 0)
+	{
+		perps_fail(ctx, PERPS_ERR_SHAPE, "kucoin bullet endpoint host \"%.80s\" is not in the domain of the configured ws_url (%.80s)",
+				   got, kc_host_domain(want));
+		return false;
+	}
+	if (strncmp(endpoint, "wss://", 6) != 0 && strncmp(ws_url, "ws://", 5) != 0)
+	{
+		perps_fail(ctx, PERPS_ERR_SHAPE, "kucoin bullet endpoint \"%.80s\" is not wss:// (the configured ws_url is)",
+				   endpoint);
+		return false;
+	}
+	return true;
+}
+
 static PerpsStatus
 kc_ws_connect_parse(PerpsCtx *ctx, const PerpsBody *body, const char *ws_url,
 					const char **url, int *ping_interval_ms)
@@ -963,7 +1036,6 @@ kc_ws_connect_parse(PerpsCtx *ctx, const PerpsBody *body, const char *ws_url,
 	char		cid[64];
 	struct timespec now;
 
-	(void) ws_url;				/* the answer's endpoint is absolute */
 	*url = NULL;
 	*ping_interval_ms = 0;
 	if (body == NULL)
@@ -992,6 +1064,8 @@ kc_ws_connect_parse(PerpsCtx *ctx, const PerpsBody *body, const char *ws_url,
 							   strcmp(json_object_get_string(proto), "websocket") == 0))
 			continue;
 		if (perps_json_string(ctx, perps_json_get(sv, "endpoint"), "endpoint", &endpoint))
+			goto done;
+		if (kc_ws_endpoint_ok(endpoint) && !kc_ws_endpoint_allowed(ctx, endpoint, ws_url))
 			goto done;
 		if (!kc_ws_endpoint_ok(endpoint))
 		{

@@ -2,7 +2,8 @@
 # Hostile times: an event time outside 2009-01-01 .. now + 1 day is refused,
 # never stored or returned.  A REST answer with one is an error (22008); a
 # stream event with one is a parse error, recorded in ingest_events, and the
-# events around it are taken as usual.  The bodies and frames are written
+# events around it are taken as usual.  KuCoin's bullet endpoint must be in
+# the configured ws_url's domain.  The bodies and frames are written
 # here from the venues' documented formats.  TAP.
 set -uo pipefail
 
@@ -59,6 +60,19 @@ is "$(status "parse_errors - $pe0")" "1" "it counts as one parse error"
 ok_wait "SELECT EXISTS (SELECT 1 FROM perps_stats.ingest_events WHERE kind = 'error' AND source = 'stream' AND market_id = $BTC
            AND message LIKE 'XBTUSDTM sent an event time outside 2009-01-01 .. now + 1 day (7258118400000000 µs since 1970)%')" \
         "and is recorded in ingest_events, with the time it had"
+
+# ---- KuCoin's bullet: an endpoint outside the configured venue's domain is refused ----
+# (ws_url is the mock at 127.0.0.1; a bullet answer that names localhost is another host)
+curl -sf -X POST -d "{\"ws_url\":\"ws://localhost:${PERPS_MOCK_WS_URL##*:}\"}" "$MOCK/_mock/config" >/dev/null
+act '{"venue":"kucoin","action":"drop"}'
+ok_wait "SELECT EXISTS (SELECT 1 FROM perps_stats.ingest_events WHERE kind = 'error' AND source = 'stream' AND exchange_id = $KC
+           AND message = 'the connect request''s answer is refused: kucoin bullet endpoint host \"localhost\" is not in the domain of the configured ws_url (127.0.0.1)')" \
+        "a bullet endpoint outside the configured ws_url's domain is refused, with an error row" 30
+ok_until "curl -sf -X POST -H 'Content-Type: application/json' -d '{\"venue\":\"kucoin\",\"action\":\"state\"}' \"\$PERPS_MOCK_WS_CONTROL/action\" | jq -c '.sessions | length'" \
+         "0" "and not connected to: the mock has no kucoin session" 20
+curl -sf -X POST -d "{\"ws_url\":\"$PERPS_MOCK_WS_URL\"}" "$MOCK/_mock/config" >/dev/null
+ok_until "curl -sf -X POST -H 'Content-Type: application/json' -d '{\"venue\":\"kucoin\",\"action\":\"state\"}' \"\$PERPS_MOCK_WS_CONTROL/action\" | jq -c '[.sessions[][] | select(. == \"/contractMarket/execution:XBTUSDTM\")] | length'" \
+         "1" "an endpoint in the domain again: connected and subscribed" 60
 
 qs "ALTER SYSTEM RESET perps_stats.flush_interval; ALTER SYSTEM SET perps_stats.stream_workers = off; SELECT pg_reload_conf();
     UPDATE perps_stats.watchlist SET stream = false WHERE exchange = 'kucoin';" >/dev/null
