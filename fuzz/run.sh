@@ -1,40 +1,31 @@
 #!/usr/bin/env bash
 # `make fuzz`: builds a libFuzzer + AddressSanitizer + UBSan binary per
 # adapter, one a file in src/venues/ (fuzz/fuzz_adapter.c), and runs each
-# for FUZZ_SECONDS (default 30) from a seed corpus made of the recorded
-# payloads in ../shared/fixtures, each prefixed with a method byte, a
-# status byte and a query-variant byte.  FUZZ_VENUES="bybit hyperliquid"
+# for FUZZ_SECONDS (default 30) from a seed corpus made of the project's
+# own payloads (test/payloads) and, when present, the recorded ones
+# (fuzz/common.sh), each prefixed with a method byte, a status byte and a
+# query-variant byte.  FUZZ_VENUES="bybit hyperliquid"
 # limits the venues.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 SECONDS_EACH=${FUZZ_SECONDS:-30}
-FIX=${PERPS_FIXTURES:-}
-if [ -z "$FIX" ]; then
-    d=$ROOT
-    while [ "$d" != / ] && [ ! -d "$(dirname "$d")/shared/fixtures" ]; do d=$(dirname "$d"); done
-    FIX=$(dirname "$d")/shared/fixtures
-fi
-CC=${FUZZ_CC:-clang}
-# the venues: one adapter a file in src/venues/
-venues=${FUZZ_VENUES:-$(cd src/venues && ls *.c | sed 's/\.c$//')}
-# fixture folder of each venue
+. fuzz/common.sh
+venues=${FUZZ_VENUES:-$FUZZ_ALL_VENUES}
+# payload folder of each venue
 fixdir() { case $1 in kucoin) echo kucoinfutures ;; *) echo "$1" ;; esac; }
-OUT=build/fuzz
-mkdir -p "$OUT"
+objs=$(fuzz_objects src/adapter.c src/venues/*.c src/perps_json.c)
 status=0
 for v in $venues; do
     bin=$OUT/fuzz_$v
-    $CC -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-        -Isrc $(pkg-config --cflags json-c) -DPERPS_FUZZ_VENUE="\"$v\"" \
-        fuzz/fuzz_adapter.c src/adapter.c src/venues/*.c src/perps_json.c $(pkg-config --libs json-c) -o "$bin"
+    $CC $FUZZ_CFLAGS -DPERPS_FUZZ_VENUE="\"$v\"" fuzz/fuzz_adapter.c $objs $FUZZ_LDFLAGS -o "$bin"
     corpus=$OUT/corpus_$v
-    mkdir -p "$corpus"
-    for f in "$FIX/$(fixdir "$v")"/*.json "$FIX/websocket/$(fixdir "$v")"*/*.json; do
+    rm -rf "$corpus"; mkdir -p "$corpus"
+    for f in $(for t in "${SEED_TREES[@]}"; do echo "$t/$(fixdir "$v")"/*.json "$t/websocket/$(fixdir "$v")"*/*.json; done); do
         [ -f "$f" ] || continue
         for m in 0 1 2 3 4 5 6 7 8; do
             for q in 0 96 145; do
-                printf "\\x$(printf %02x $m)\\x00\\x$(printf %02x $q)" | cat - "$f" > "$corpus/$(basename "$f" .json).$m.$q"
+                printf "\\x$(printf %02x $m)\\x00\\x$(printf %02x $q)" | cat - "$f" > "$corpus/$(echo "$f" | md5sum | cut -c1-8).$(basename "$f" .json).$m.$q"
             done
         done
     done

@@ -84,3 +84,15 @@ perps_run_as_owner(void (*fn) (void *arg), void *arg)
 	}
 	PG_END_TRY();
 }
+
+ErrorData *
+perps_catch_and_abort(MemoryContext cxt)
+{
+	ErrorData  *edata;
+
+	MemoryContextSwitchTo(cxt);
+	edata = CopyErrorData();
+	FlushErrorState();
+	AbortCurrentTransaction();
+	return edata;
+}

@@ -29,4 +29,10 @@ extern ErrorData *perps_run_guarded(void (*fn) (void *arg), void *arg);
  */
 extern void perps_run_as_owner(void (*fn) (void *arg), void *arg);
 
+/*
+ * In a worker's PG_CATCH around a transaction of its own: the error,
+ * copied into cxt, and the transaction aborted, ready for the next one.
+ */
+extern ErrorData *perps_catch_and_abort(MemoryContext cxt);
+
 #endif							/* PERPS_GUARD_H */

@@ -194,6 +194,28 @@ rec_passed=$passed rec_failed=$failed
 [ -n "${PERPS_RECORDED:-}" ] && run_integration recorded test/recorded/*
 rec_passed=$((passed - rec_passed)) rec_failed=$((failed - rec_failed))
 
+# the fuzz smoke: every fuzz target for a few seconds (fuzz/run.sh, fuzz/run_stream.sh:
+# libFuzzer with ASAN and UBSan, seeded from test/payloads), when clang has libFuzzer.
+# PERPS_FUZZ_SMOKE=0 skips it; any crash is a failure.
+fuzz_ok=0 fuzz_bad=0
+if [ "${PERPS_FUZZ_SMOKE:-1}" = 1 ] && [ -z "${PERPS_ONLY:-}" ] && command -v clang >/dev/null &&
+   echo 'int LLVMFuzzerTestOneInput(const char *d, long n) { return 0; }' |
+       clang -x c -fsanitize=fuzzer - -o "$RUN/fuzz_probe" 2>/dev/null; then
+    step "fuzz smoke"
+    for target in "fuzz/run.sh FUZZ_SECONDS=2" "fuzz/run_stream.sh FUZZ_TIME=2"; do
+        set -- $target
+        if env "$2" bash "$1" > "$RUN/fuzz.out" 2>&1; then
+            n_ok=$(grep -c '^== fuzzing' "$RUN/fuzz.out" || true)
+            fuzz_ok=$((fuzz_ok + n_ok))
+            grep -E '^== fuzzing|^Done' "$RUN/fuzz.out" | paste - - | sed 's/^== /ok fuzz: /'
+        else
+            fuzz_bad=$((fuzz_bad + 1))
+            tail -60 "$RUN/fuzz.out"
+        fi
+    done
+    passed=$((passed + fuzz_ok)); failed=$((failed + fuzz_bad))
+fi
+
 check_reports
 # any process of the server that died of a signal, except the pids a test
 # killed on purpose (listed in $RUN/expected_kills, see 66_stream_sigkill.sh)
@@ -216,6 +238,11 @@ if [ -n "${PERPS_RECORDED:-}" ]; then
     echo "recorded payloads ($PERPS_RECORDED): $rec_passed passed, $rec_failed failed"
 else
     echo "recorded payloads: NOT RUN, no ../shared/fixtures beside the checkout (set PERPS_FIXTURES to run them)"
+fi
+if [ $((fuzz_ok + fuzz_bad)) -gt 0 ]; then
+    echo "fuzz smoke: $fuzz_ok targets ran clean, $fuzz_bad runs failed"
+elif [ -z "${PERPS_ONLY:-}" ]; then
+    echo "fuzz smoke: NOT RUN (no clang with libFuzzer, or PERPS_FUZZ_SMOKE=0)"
 fi
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -32,6 +32,7 @@
 
 #include "perps_stats.h"
 #include "workers.h"
+#include "guard.h"
 
 /* Longest sleep between two interrupt checks. */
 #define COLLECTOR_TICK_MS 1000
@@ -137,10 +138,7 @@ perps_collector_main(Datum arg)
 			{
 				ErrorData  *edata;
 
-				MemoryContextSwitchTo(oldcxt);
-				edata = CopyErrorData();
-				FlushErrorState();
-				AbortCurrentTransaction();
+				edata = perps_catch_and_abort(oldcxt);
 				ereport(WARNING,
 						(errcode(edata->sqlerrcode),
 						 errmsg("perps_stats collector round failed: %s", edata->message),

@@ -38,6 +38,7 @@
 
 #include "perps_stats.h"
 #include "workers.h"
+#include "guard.h"
 
 /* How often the launcher looks at the world when nothing wakes it. */
 #define LAUNCHER_NAPTIME_MS 2000
@@ -259,10 +260,7 @@ perps_launcher_stream_venues(int32 *ids, char (*names)[NAMEDATALEN], int max)
 	{
 		ErrorData  *edata;
 
-		MemoryContextSwitchTo(oldcxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		AbortCurrentTransaction();
+		edata = perps_catch_and_abort(oldcxt);
 		ereport(WARNING,
 				(errcode(edata->sqlerrcode),
 				 errmsg("perps_stats launcher could not read the watchlist: %s", edata->message)));

@@ -43,6 +43,7 @@
 
 #include "perps_stats.h"
 #include "workers.h"
+#include "guard.h"
 
 /* the worker's state (stream_int.h) */
 int32		stream_exchange_id;
@@ -141,10 +142,7 @@ stream_in_xact(void (*fn) (void *arg), void *arg, const char *activity, const ch
 	{
 		ErrorData  *edata;
 
-		MemoryContextSwitchTo(oldcxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		AbortCurrentTransaction();
+		edata = perps_catch_and_abort(oldcxt);
 		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED || edata->sqlerrcode == ERRCODE_ADMIN_SHUTDOWN)
 			ReThrowError(edata);
 		stream_set_error("%s failed: %s", what, edata->message);
@@ -430,10 +428,7 @@ stream_refresh_safe(bool *exists)
 	{
 		ErrorData  *edata;
 
-		MemoryContextSwitchTo(oldcxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		AbortCurrentTransaction();
+		edata = perps_catch_and_abort(oldcxt);
 		stream_set_error("reading the watchlist failed: %s", edata->message);
 		FreeErrorData(edata);
 		pgstat_report_activity(STATE_IDLE, NULL);

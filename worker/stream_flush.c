@@ -29,6 +29,7 @@
 #include "utils/timestamp.h"
 
 #include "perps_stats.h"
+#include "guard.h"
 
 PerpsStore *stream_store;
 int64		stream_last_venue_us = 0;
@@ -222,10 +223,7 @@ stream_flush(void)
 	{
 		ErrorData  *edata;
 
-		MemoryContextSwitchTo(oldcxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		AbortCurrentTransaction();
+		edata = perps_catch_and_abort(oldcxt);
 		worker_status.rows_written = written_before;
 		stream_set_error("flush failed: %s", edata->message);
 		ereport(WARNING,

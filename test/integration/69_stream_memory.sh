@@ -41,8 +41,9 @@ read -r mid deepest total <<<"$(act_out '{"venue":"kucoin","action":"book"}' | p
 import json, sys
 from decimal import Decimal
 b = json.load(sys.stdin)
-bids = sorted((Decimal(p) for p, q in b['bids']), reverse=True)
-asks = sorted(Decimal(p) for p, q in b['asks'])
+# (the mock keeps the snapshot's prices as their JSON text, quotes and all)
+bids = sorted((Decimal(p.strip(chr(34))) for p, q in b['bids']), reverse=True)
+asks = sorted(Decimal(p.strip(chr(34))) for p, q in b['asks'])
 print((bids[0] + asks[0]) / 2, bids[$LEVELS - 1], len(bids))")"
 [ "$total" -gt "$LEVELS" ]; is "$?" "0" "the venue's book is deeper than the budget allows ($total bids)"
 
