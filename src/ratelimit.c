@@ -27,8 +27,8 @@
 #include "ratelimit.h"
 
 #define RL_VENUES 64
-/* the bucket holds 1/RL_BURST of the limit; the rest of it refills over the window */
-#define RL_BURST 8
+/* the bucket holds 1/RL_BURST of the limit; the rest of it refills over the window (ratelimit.h) */
+#define RL_BURST 2
 
 typedef struct RateAccount
 {

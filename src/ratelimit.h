@@ -7,12 +7,12 @@
  * minute).  Every request anyone sends to the venue (the collector, the
  * stream workers' REST calls, backfills, any number of sessions calling
  * fetch_*) takes its weight from one token bucket per venue in shared
- * memory.  The bucket holds an eighth of the limit and refills the other
- * seven eighths evenly over the window, so the weight sent in any window
- * (sliding, not only aligned ones) is at most what the bucket held at its
- * start plus what it refilled during it: the limit.  A short burst goes at
- * once, a long run at 7/8 of the documented rate, and nobody waits longer
- * than one request's weight takes to refill.  A request heavier than the
+ * memory.  The bucket holds half of the limit and refills the other half
+ * evenly over the window, so the weight sent in any window (sliding, not
+ * only aligned ones) is at most what the bucket held at its start plus
+ * what it refilled during it: the limit.  A round of up to half the limit
+ * (a collect() round) goes at once, a long run at half the documented
+ * rate, and nobody waits longer than one request's weight takes to refill.  A request heavier than the
  * bucket goes when it is full and leaves a debt paid by waiting after.
  *
  * Without shared_preload_libraries there is no shared memory: each

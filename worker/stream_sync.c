@@ -225,6 +225,7 @@ book_sync_rest(StreamMarket *m)
 			m->book.seq = b->seq;
 			/* the venue's time of the snapshot, else ours */
 			m->book.ts_us = b->ts_us != PERPS_TS_NONE ? b->ts_us : stream_now_unix_us();
+			book_budget(m);
 		}
 		else
 		{
