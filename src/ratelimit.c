@@ -4,13 +4,15 @@
  *		Each venue's rate limit, shared by every backend of the cluster
  *		(see ratelimit.h).
  *
- * Shared memory: RL_VENUES accounts (token buckets) under one spinlock,
- * held for a few arithmetic operations.
+ * Shared memory: RL_VENUES accounts under one spinlock, each a ring of
+ * RL_SLOTS weights; a take sums at most RL_SLOTS integers while holding it.
  * Without preloading, the same accounts live in backend memory.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
+
+#include <limits.h>
 
 #include "perps_pg.h"
 
@@ -27,18 +29,16 @@
 #include "ratelimit.h"
 
 #define RL_VENUES 64
-/* the bucket holds 1/RL_BURST of the limit; the rest of it refills over the window (ratelimit.h) */
-#define RL_BURST 2
+#define RL_SLOTS 64
 
 typedef struct RateAccount
 {
 	char		venue[NAMEDATALEN]; /* "": free */
 	int			limit;
 	int			window_ms;
-	double		capacity;		/* limit / RL_BURST */
-	double		per_ms;			/* (limit - capacity) / window_ms */
-	double		tokens;			/* below 0: the debt of a request heavier than the bucket */
-	int64		last_ms;
+	int64		slot_ms;		/* window_ms / RL_SLOTS, rounded up */
+	int64		newest;			/* absolute number (ms / slot_ms) of the newest slot */
+	int32		used[RL_SLOTS];	/* weight sent in each slot, a ring by absolute number */
 	int64		taken;			/* requests let through, weight sent */
 	int64		weight_sent;
 	int64		refused;		/* takes refused (the caller waited) */
@@ -106,21 +106,20 @@ ratelimit_state(void)
 	return &rate_local;
 }
 
-/* (Re)sets an account's limit: a full bucket. */
+/* (Re)sets an account's limit: an empty window. */
 static void
-ratelimit_set(RateAccount *a, int limit, int window_ms, int64 now)
+ratelimit_set(RateAccount *a, int limit, int window_ms)
 {
 	a->limit = limit;
 	a->window_ms = window_ms;
-	a->capacity = (double) limit / RL_BURST;
-	a->per_ms = (double) (limit - a->capacity) / window_ms;
-	a->tokens = a->capacity;
-	a->last_ms = now;
+	a->slot_ms = Max((window_ms + RL_SLOTS - 1) / RL_SLOTS, 1);
+	a->newest = 0;
+	memset(a->used, 0, sizeof(a->used));
 }
 
 /* The venue's account (made, or reset when its limit changed); NULL when all are taken.  Under the lock. */
 static RateAccount *
-ratelimit_account(RateShared *st, const char *venue, int limit, int window_ms, int64 now)
+ratelimit_account(RateShared *st, const char *venue, int limit, int window_ms)
 {
 	RateAccount *free_acc = NULL;
 
@@ -137,26 +136,36 @@ ratelimit_account(RateShared *st, const char *venue, int limit, int window_ms, i
 		if (strcmp(a->venue, venue) != 0)
 			continue;
 		if (a->limit != limit || a->window_ms != window_ms)
-			ratelimit_set(a, limit, window_ms, now);
+			ratelimit_set(a, limit, window_ms);
 		return a;
 	}
 	if (free_acc == NULL)
 		return NULL;
 	memset(free_acc, 0, sizeof(*free_acc));
 	strlcpy(free_acc->venue, venue, sizeof(free_acc->venue));
-	ratelimit_set(free_acc, limit, window_ms, now);
+	ratelimit_set(free_acc, limit, window_ms);
 	return free_acc;
 }
 
-/* The bucket refilled up to now.  Under the lock. */
-static void
-ratelimit_refill(RateAccount *a, int64 now)
+/* The ring moved on to the slot of now, the slots that left the window emptied; the weight in it.  Under the lock. */
+static int64
+ratelimit_advance(RateAccount *a, int64 now)
 {
-	if (now > a->last_ms)
+	int64		cur = now / a->slot_ms;
+	int64		sum = 0;
+
+	if (cur > a->newest)
 	{
-		a->tokens = Min(a->capacity, a->tokens + (double) (now - a->last_ms) * a->per_ms);
-		a->last_ms = now;
+		if (cur - a->newest >= RL_SLOTS)
+			memset(a->used, 0, sizeof(a->used));
+		else
+			for (int64 k = a->newest + 1; k <= cur; k++)
+				a->used[k % RL_SLOTS] = 0;
+		a->newest = cur;
 	}
+	for (int i = 0; i < RL_SLOTS; i++)
+		sum += a->used[i];
+	return sum;
 }
 
 bool
@@ -164,7 +173,7 @@ perps_rate_take(const char *venue, int limit, int window_ms, int weight, int64 n
 {
 	RateShared *st = ratelimit_state();
 	RateAccount *a;
-	double		need;
+	int64		sum;
 	bool		ok;
 
 	*wait_ms = 0;
@@ -174,31 +183,68 @@ perps_rate_take(const char *venue, int limit, int window_ms, int weight, int64 n
 		weight = 1;
 
 	SpinLockAcquire(&st->mutex);
-	a = ratelimit_account(st, venue, limit, window_ms, now);
+	a = ratelimit_account(st, venue, limit, window_ms);
 	if (a == NULL)
 	{
 		SpinLockRelease(&st->mutex);
 		elog(ERROR, "more than %d rate-limited venues", RL_VENUES);
 	}
-	ratelimit_refill(a, now);
-	/* a request heavier than the bucket goes when it is full, and leaves a debt */
-	need = Min((double) weight, a->capacity);
-	ok = a->tokens + 1e-9 >= need;
+	sum = ratelimit_advance(a, now);
+	/* a request heavier than the whole limit goes alone, in an empty window */
+	ok = weight > limit ? sum == 0 : sum + weight <= limit;
 	if (ok)
 	{
-		a->tokens -= weight;
+		a->used[a->newest % RL_SLOTS] += weight;
 		a->taken++;
 		a->weight_sent += weight;
 	}
 	else
 	{
-		*wait_ms = (int64) ((need - a->tokens) / a->per_ms) + 1;
+		int64		need = weight > limit ? sum : sum + weight - limit;
+		int64		freed = 0;
+
+		/* the oldest slots leave the window first: until enough of them have */
+		*wait_ms = (int64) RL_SLOTS * a->slot_ms;
+		for (int64 k = a->newest - RL_SLOTS + 1; k <= a->newest; k++)
+		{
+			freed += a->used[((k % RL_SLOTS) + RL_SLOTS) % RL_SLOTS];
+			if (freed >= need)
+			{
+				*wait_ms = Max((k + RL_SLOTS) * a->slot_ms - now, 1);
+				break;
+			}
+		}
 		a->refused++;
 		a->last_refused_at = GetCurrentTimestamp();
 		a->last_refused_pid = MyProcPid;
 	}
 	SpinLockRelease(&st->mutex);
 	return ok;
+}
+
+int
+perps_rate_headroom(const char *venue, int limit, int window_ms, int64 now)
+{
+	RateShared *st = ratelimit_state();
+	RateAccount *a;
+	int64		left;
+
+	if (limit <= 0 || window_ms <= 0)
+		return INT_MAX;
+	/* the account as the requests set it (a limit configured in exchanges may differ) */
+	left = INT_MAX;
+	SpinLockAcquire(&st->mutex);
+	for (int i = 0; i < RL_VENUES; i++)
+	{
+		a = &st->accounts[i];
+		if (a->venue[0] != '\0' && strcmp(a->venue, venue) == 0)
+		{
+			left = a->limit - ratelimit_advance(a, now);
+			break;
+		}
+	}
+	SpinLockRelease(&st->mutex);
+	return (int) Max(Min(left, INT_MAX), 0);
 }
 
 PG_FUNCTION_INFO_V1(perps_stats_rate_limits);
@@ -216,13 +262,13 @@ perps_stats_rate_limits(PG_FUNCTION_ARGS)
 	RateShared *st = ratelimit_state();
 	RateAccount *copy = palloc(sizeof(RateAccount) * RL_VENUES);
 	int64		now = perps_now_ms();
+	int64		in_window[RL_VENUES];
 
 	InitMaterializedSRF(fcinfo, 0);
 	SpinLockAcquire(&st->mutex);
 	for (int i = 0; i < RL_VENUES; i++)
 	{
-		if (st->accounts[i].venue[0] != '\0')
-			ratelimit_refill(&st->accounts[i], now);
+		in_window[i] = st->accounts[i].venue[0] != '\0' ? ratelimit_advance(&st->accounts[i], now) : 0;
 		copy[i] = st->accounts[i];
 	}
 	SpinLockRelease(&st->mutex);
@@ -238,7 +284,7 @@ perps_stats_rate_limits(PG_FUNCTION_ARGS)
 		values[0] = CStringGetTextDatum(a->venue);
 		values[1] = Int32GetDatum(a->limit);
 		values[2] = Int32GetDatum(a->window_ms);
-		values[3] = Float8GetDatum(a->tokens);
+		values[3] = Float8GetDatum((double) Max(a->limit - in_window[i], 0));
 		values[4] = Int64GetDatum(a->taken);
 		values[5] = Int64GetDatum(a->weight_sent);
 		values[6] = Int64GetDatum(a->refused);

@@ -36,6 +36,8 @@
 #include "guard.h"
 #include "request.h"
 #include "perps_stats.h"
+#include "http.h"
+#include "ratelimit.h"
 
 static void
 ticker_fields(const PerpsTicker *t, const char *f[STREAM_NTICKER])
@@ -270,6 +272,18 @@ stream_refetch_step(void)
 	r = &refetch_q[0];
 	if (now < r->next_page_at)
 		return;
+	/*
+	 * The venue's rate limit is shared (ratelimit.h): with less than a
+	 * twentieth of it left in the window, the page is put off rather than
+	 * waited for, so that the connections keep being read meanwhile.
+	 */
+	if (perps_rate_headroom(worker_status.exchange, stream_adapter->rate_limit.weight,
+							stream_adapter->rate_limit.window_ms, perps_now_ms()) <
+		stream_adapter->rate_limit.weight / 20)
+	{
+		r->next_page_at = TimestampTzPlusMilliseconds(now, 250);
+		return;
+	}
 	if (r->market >= stream_nmarkets)
 	{
 		refetch_pop();

@@ -172,7 +172,7 @@ CREATE VIEW perps_stats.rate_limits AS
            r.refused, r.last_refused_at, r.last_refused_pid, r.shared
       FROM perps_stats._rate_limits() r;
 COMMENT ON VIEW perps_stats.rate_limits IS
-    'Each venue''s rate limit, one token bucket for every backend of the cluster: the weight available now, requests let through and refused (the caller waited) since the server started, and the last backend that waited (shared = false: the library is not preloaded and this backend counts alone)';
+    'Each venue''s rate limit, one account for every backend of the cluster: the weight it could still take in the current window, requests let through and refused (the caller waited) since the server started, and the last backend that waited (shared = false: the library is not preloaded and this backend counts alone)';
 REVOKE ALL ON perps_stats.rate_limits FROM PUBLIC;
 GRANT SELECT ON perps_stats.rate_limits TO perps_reader;
 

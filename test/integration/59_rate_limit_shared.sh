@@ -39,7 +39,7 @@ import json, sys
 t = sorted(r["t"] for r in json.load(sys.stdin) if r["path"] == "/fapi/v1/openInterest")
 w = max(sum(1 for u in t if s <= u < s + 2.0) for s in t)
 print(len(t), "within" if 6 <= w <= 10 else "beyond", w)')
-# the bucket holds 5 and refills 5 per 2 s: at most 10 in any window (and the limit is used: 6 or more in the busiest)
+# the window holds 10: at most 10 in any 2 s, sliding (and the limit is used: 6 or more in the busiest)
 is "$(echo "$worst" | cut -d' ' -f1,2)" "40 within" "40 requests sent, never more than 10 (the limit) in any 2 s window, and 6 or more in the busiest (${worst##* })"
 # 40 weight at 10 per 2 s: the first 10 at once, then 10 per window: at least 6 s
 elapsed=$(python3 -c "print($t1 - $t0 >= 5.9)")
