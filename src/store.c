@@ -138,7 +138,6 @@ typedef struct StoreType
 	int16		typlen;
 	bool		typbyval;
 	char		typalign;
-	Oid			arraytype;
 } StoreType;
 
 static SPIPlanPtr store_plans[PERPS_ST_COUNT];
@@ -148,7 +147,6 @@ store_type(Oid type, StoreType *t)
 {
 	t->type = type;
 	get_typlenbyvalalign(type, &t->typlen, &t->typbyval, &t->typalign);
-	t->arraytype = get_array_type(type);
 }
 
 PerpsStore *
@@ -170,12 +168,6 @@ perps_store_reset(PerpsStore *s)
 {
 	MemoryContextReset(s->cxt);
 	memset(s->rows, 0, sizeof(s->rows));
-}
-
-int
-perps_store_table_count(const PerpsStore *s, PerpsStoreTable t)
-{
-	return s->rows[t].n;
 }
 
 uint64

@@ -97,7 +97,6 @@ extern void perps_store_event(PerpsStore *s, int16 exchange_id, int32 market_id,
 extern PerpsStoreTable perps_store_rows_of_type(PerpsStore *s, ArrayType *rows);
 
 extern int	perps_store_count(const PerpsStore *s);
-extern int	perps_store_table_count(const PerpsStore *s, PerpsStoreTable t);
 
 /* "trades 3, tickers 1, ..." of the tables with rows, into buf */
 extern void perps_store_describe(const PerpsStore *s, char *buf, size_t len);

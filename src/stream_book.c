@@ -165,12 +165,6 @@ perps_local_book_trim(PerpsLocalBook *book, int max_levels)
 	return local_side_trim(&book->bids, max_levels) + local_side_trim(&book->asks, max_levels);
 }
 
-size_t
-perps_local_book_bytes(const PerpsLocalBook *book)
-{
-	return ((size_t) book->bids.cap + (size_t) book->asks.cap) * sizeof(PerpsLocalLevel);
-}
-
 void
 perps_local_book_free(PerpsLocalBook *book)
 {

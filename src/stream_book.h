@@ -65,9 +65,6 @@ extern void perps_local_book_free(PerpsLocalBook *book);
  */
 extern int	perps_local_book_trim(PerpsLocalBook *book, int max_levels);
 
-/* The memory the book's levels take. */
-extern size_t perps_local_book_bytes(const PerpsLocalBook *book);
-
 /*
  * Sets one level (qty 0: deletes it; deleting an absent price is no
  * error).  Returns false when the text is not a valid decimal, too long,
