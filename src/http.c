@@ -215,13 +215,14 @@ http_easy_put(CURL *h)
 
 /*
  * Takes the request's weight from its venue's account, shared by the
- * cluster (ratelimit.h); otherwise returns false and how long to wait.
+ * cluster (ratelimit.h), held in c->rate until the attempt ends
+ * (http_detach); otherwise returns false and how long to wait.
  */
 static bool
-http_rate_take(const PerpsHttpCall *c, int64 now, int64 *wait_ms)
+http_rate_take(PerpsHttpCall *c, int64 now, int64 *wait_ms)
 {
 	return perps_rate_take(c->venue, c->limit.weight, c->limit.window_ms,
-						   c->req->weight > 0 ? c->req->weight : 1, now, wait_ms);
+						   c->req->weight > 0 ? c->req->weight : 1, now, wait_ms, &c->rate);
 }
 
 /* ---- transfers ---- */
@@ -316,6 +317,8 @@ http_start(PerpsHttpCall *c, int64 now)
 static void
 http_detach(PerpsHttpCall *c)
 {
+	/* the attempt ended (or is abandoned): its weight counts a window from now */
+	perps_rate_done(&c->rate, perps_now_ms());
 	if (c->easy)
 	{
 		curl_multi_remove_handle(http_multi, (CURL *) c->easy);
@@ -493,6 +496,7 @@ perps_http_run(PerpsHttpCall *calls, int ncalls)
 		c->deadline_ms = 0;
 		c->attempts = 0;
 		c->easy = NULL;
+		memset(&c->rate, 0, sizeof(c->rate));
 		c->body = NULL;
 		c->len = c->cap = 0;
 		c->status = 0;

@@ -23,6 +23,7 @@
 #include "postgres.h"
 
 #include "adapter.h"
+#include "ratelimit.h"
 
 typedef struct PerpsHttpCall
 {
@@ -49,6 +50,7 @@ typedef struct PerpsHttpCall
 	size_t		cap;
 	bool		too_big;
 	bool		nomem;
+	PerpsRateTicket rate;		/* the weight of the attempt in flight */
 	char		errbuf[256];	/* CURLOPT_ERRORBUFFER (CURL_ERROR_SIZE) */
 } PerpsHttpCall;
 

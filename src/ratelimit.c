@@ -4,8 +4,10 @@
  *		Each venue's rate limit, shared by every backend of the cluster
  *		(see ratelimit.h).
  *
- * Shared memory: RL_VENUES accounts under one spinlock, each a ring of
- * RL_SLOTS weights; a take sums at most RL_SLOTS integers while holding it.
+ * Shared memory: RL_VENUES accounts under one spinlock, each two rings of
+ * RL_SLOTS weights (sent and answered; taken and still in flight, by the
+ * slot of the take); a take sums at most 2 * RL_SLOTS integers while
+ * holding it.
  * Without preloading, the same accounts live in backend memory.
  *
  *-------------------------------------------------------------------------
@@ -38,7 +40,9 @@ typedef struct RateAccount
 	int			window_ms;
 	int64		slot_ms;		/* window_ms / RL_SLOTS, rounded up */
 	int64		newest;			/* absolute number (ms / slot_ms) of the newest slot */
-	int32		used[RL_SLOTS];	/* weight sent in each slot, a ring by absolute number */
+	int32		used[RL_SLOTS];	/* weight of the requests that ended in each slot, a ring by absolute number */
+	int32		inflight[RL_SLOTS];	/* weight taken in each slot and not ended yet */
+	uint32		generation;		/* changes when the rings are reset: older tickets are void */
 	int64		taken;			/* requests let through, weight sent */
 	int64		weight_sent;
 	int64		refused;		/* takes refused (the caller waited) */
@@ -115,6 +119,8 @@ ratelimit_set(RateAccount *a, int limit, int window_ms)
 	a->slot_ms = Max((window_ms + RL_SLOTS - 1) / RL_SLOTS, 1);
 	a->newest = 0;
 	memset(a->used, 0, sizeof(a->used));
+	memset(a->inflight, 0, sizeof(a->inflight));
+	a->generation++;
 }
 
 /* The venue's account (made, or reset when its limit changed); NULL when all are taken.  Under the lock. */
@@ -157,19 +163,23 @@ ratelimit_advance(RateAccount *a, int64 now)
 	if (cur > a->newest)
 	{
 		if (cur - a->newest >= RL_SLOTS)
+		{
 			memset(a->used, 0, sizeof(a->used));
+			memset(a->inflight, 0, sizeof(a->inflight));
+		}
 		else
 			for (int64 k = a->newest + 1; k <= cur; k++)
-				a->used[k % RL_SLOTS] = 0;
+				a->used[k % RL_SLOTS] = a->inflight[k % RL_SLOTS] = 0;
 		a->newest = cur;
 	}
 	for (int i = 0; i < RL_SLOTS; i++)
-		sum += a->used[i];
+		sum += a->used[i] + a->inflight[i];
 	return sum;
 }
 
 bool
-perps_rate_take(const char *venue, int limit, int window_ms, int weight, int64 now, int64 *wait_ms)
+perps_rate_take(const char *venue, int limit, int window_ms, int weight, int64 now, int64 *wait_ms,
+				PerpsRateTicket *ticket)
 {
 	RateShared *st = ratelimit_state();
 	RateAccount *a;
@@ -177,6 +187,7 @@ perps_rate_take(const char *venue, int limit, int window_ms, int weight, int64 n
 	bool		ok;
 
 	*wait_ms = 0;
+	memset(ticket, 0, sizeof(*ticket));
 	if (limit <= 0 || window_ms <= 0)
 		return true;
 	if (weight < 1)
@@ -194,7 +205,11 @@ perps_rate_take(const char *venue, int limit, int window_ms, int weight, int64 n
 	ok = weight > limit ? sum == 0 : sum + weight <= limit;
 	if (ok)
 	{
-		a->used[a->newest % RL_SLOTS] += weight;
+		a->inflight[a->newest % RL_SLOTS] += weight;
+		ticket->account = (int) (a - st->accounts) + 1;
+		ticket->generation = a->generation;
+		ticket->slot = a->newest;
+		ticket->weight = weight;
 		a->taken++;
 		a->weight_sent += weight;
 	}
@@ -207,7 +222,10 @@ perps_rate_take(const char *venue, int limit, int window_ms, int weight, int64 n
 		*wait_ms = (int64) RL_SLOTS * a->slot_ms;
 		for (int64 k = a->newest - RL_SLOTS + 1; k <= a->newest; k++)
 		{
-			freed += a->used[((k % RL_SLOTS) + RL_SLOTS) % RL_SLOTS];
+			int			i = ((k % RL_SLOTS) + RL_SLOTS) % RL_SLOTS;
+
+			/* (weight in flight may end later than that: then it is asked again) */
+			freed += a->used[i] + a->inflight[i];
 			if (freed >= need)
 			{
 				*wait_ms = Max((k + RL_SLOTS) * a->slot_ms - now, 1);
@@ -220,6 +238,32 @@ perps_rate_take(const char *venue, int limit, int window_ms, int weight, int64 n
 	}
 	SpinLockRelease(&st->mutex);
 	return ok;
+}
+
+void
+perps_rate_done(PerpsRateTicket *ticket, int64 now)
+{
+	RateShared *st;
+	RateAccount *a;
+
+	if (ticket->account <= 0 || ticket->account > RL_VENUES)
+		return;
+	st = ratelimit_state();
+	SpinLockAcquire(&st->mutex);
+	a = &st->accounts[ticket->account - 1];
+	if (a->venue[0] != '\0' && a->generation == ticket->generation)
+	{
+		(void) ratelimit_advance(a, now);
+		if (a->newest - ticket->slot < RL_SLOTS)
+		{
+			int32	   *held = &a->inflight[ticket->slot % RL_SLOTS];
+
+			*held -= Min(*held, ticket->weight);
+		}
+		a->used[a->newest % RL_SLOTS] += ticket->weight;
+	}
+	SpinLockRelease(&st->mutex);
+	memset(ticket, 0, sizeof(*ticket));
 }
 
 int

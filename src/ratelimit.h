@@ -15,6 +15,17 @@
  * otherwise the caller is told how long until enough slots have aged out.
  * A request heavier than the whole limit goes alone, in an empty window.
  *
+ * The venue counts a request when it arrives, somewhere between the take
+ * and the answer.  So a request's weight counts from its take until a
+ * window after its answer: while in flight it is held apart, and when it
+ * ends (perps_rate_done) it moves to the slot of that moment.  Then every
+ * request the venue saw in any window of its own was, at the end of that
+ * window, either in flight or answered less than a window before, and all
+ * of those were let through together: at most the limit, however late the
+ * network delivered them.  (Weight still in flight a whole window after
+ * its take ages out with its slot, so a backend killed mid-request leaks
+ * nothing.)
+ *
  * Without shared_preload_libraries there is no shared memory: each
  * backend then keeps its own account (the limit holds per backend only).
  *
@@ -27,13 +38,31 @@
 
 extern void perps_ratelimit_shmem_request(void);
 
+/* A request's weight while it is in flight; zeroed: none held. */
+typedef struct PerpsRateTicket
+{
+	int			account;		/* index + 1 of the venue's account; 0: none held */
+	uint32		generation;		/* the account's, when taken */
+	int64		slot;			/* absolute slot of the take */
+	int			weight;
+} PerpsRateTicket;
+
 /*
  * Takes weight from venue's account (limit weight per window_ms) at now
- * (perps_now_ms(), ms on a monotonic clock the same for every process): true when the request may go; false and *wait_ms until it is
- * worth asking again.  A limit of 0 or less is no limit.
+ * (perps_now_ms(), ms on a monotonic clock the same for every process):
+ * true when the request may go, its weight held in *ticket until
+ * perps_rate_done; false and *wait_ms until it is worth asking again.  A
+ * limit of 0 or less is no limit (nothing held).
  */
 extern bool perps_rate_take(const char *venue, int limit, int window_ms, int weight, int64 now,
-							int64 *wait_ms);
+							int64 *wait_ms, PerpsRateTicket *ticket);
+
+/*
+ * The request of *ticket ended at now (answered, failed or abandoned): its
+ * weight counts for a window from now.  Does nothing for an empty ticket;
+ * empties it.
+ */
+extern void perps_rate_done(PerpsRateTicket *ticket, int64 now);
 
 /*
  * The weight the venue's account could take now (INT_MAX: no limit): for

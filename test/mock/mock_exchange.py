@@ -22,6 +22,8 @@ Control endpoints (JSON), under /_mock:
            after: let this many matching requests through first (default 0)
     DELETE /_mock/faults   clears every fault
     POST   /_mock/config   {"latency_ms": 100}   added to every venue answer
+    POST   /_mock/config   {"arrival_jitter_ms": 400}   each request reaches the venue (and
+                           its log) after a random 0..400 ms: a slow, uneven network
                            {"bench_markets": true}  every venue also lists and answers for
                            the BENCH_SYMBOLS (see below); off by default, so that the
                            tests see the recorded markets lists unchanged
@@ -60,6 +62,7 @@ import hashlib
 import importlib.util
 import json
 import os
+import random
 import re
 import socket
 import sys
@@ -181,6 +184,7 @@ class Mock:
         self.faults = []
         self.log = []
         self.latency_ms = 0
+        self.arrival_jitter_ms = 0
         self.bench_markets = False
         self.listing = {}           # venue -> native symbol -> listing time (ms)
         self.ws_url = None
@@ -282,6 +286,8 @@ class Handler(BaseHTTPRequestHandler):
             cfg = json.loads(body or b"{}")
             if "latency_ms" in cfg:
                 MOCK.latency_ms = int(cfg["latency_ms"])
+            if "arrival_jitter_ms" in cfg:
+                MOCK.arrival_jitter_ms = int(cfg["arrival_jitter_ms"])
             if "bench_markets" in cfg:
                 MOCK.bench_markets = bool(cfg["bench_markets"])
             if "listing" in cfg:
@@ -335,6 +341,8 @@ class Handler(BaseHTTPRequestHandler):
         venue = MOCK.venues.get(vname)
         if venue is None:
             return self._send(404, {"error": "unknown venue %r" % vname})
+        if MOCK.arrival_jitter_ms:
+            time.sleep(random.uniform(0, MOCK.arrival_jitter_ms) / 1000.0)
         with MOCK.lock:
             MOCK.log.append({"venue": vname, "method": method, "path": vpath,
                              "query": query, "body": body.decode("utf-8", "replace"),
