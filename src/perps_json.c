@@ -19,6 +19,132 @@
 
 #include "perps_json.h"
 
+/* Length of the character whose first byte is c (0: c cannot start one). */
+static int
+utf8_seq_len(unsigned char c)
+{
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		return 2;
+	if (c >= 0xe0 && c <= 0xef)
+		return 3;
+	if (c >= 0xf0 && c <= 0xf4)
+		return 4;
+	return 0;
+}
+
+/*
+ * Whether the n bytes at p (n = utf8_seq_len(p[0]) > 1, all present) are
+ * one valid character: continuation bytes, and the ranges of the lead that
+ * exclude overlong forms, surrogates and code points past U+10FFFF.
+ */
+static bool
+utf8_second_ok(unsigned char lead, unsigned char c)
+{
+	unsigned char lo = 0x80,
+				hi = 0xbf;
+
+	if (lead == 0xe0)
+		lo = 0xa0;
+	else if (lead == 0xed)
+		hi = 0x9f;
+	else if (lead == 0xf0)
+		lo = 0x90;
+	else if (lead == 0xf4)
+		hi = 0x8f;
+	return c >= lo && c <= hi;
+}
+
+/* Whether the first n bytes at p (a lead, then n - 1 of its continuation bytes) are valid so far. */
+static bool
+utf8_seq_valid(const unsigned char *p, int n)
+{
+	if (n > 1 && !utf8_second_ok(p[0], p[1]))
+		return false;
+	for (int k = 2; k < n; k++)
+		if ((p[k] & 0xc0) != 0x80)
+			return false;
+	return true;
+}
+
+size_t
+perps_utf8_invalid(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *) s;
+	size_t		i = 0;
+
+	while (i < len)
+	{
+		int			n;
+
+		/* plain ASCII, eight bytes at a time */
+		while (i + 8 <= len)
+		{
+			uint64_t	w;
+
+			memcpy(&w, p + i, 8);
+			if (w & UINT64_C(0x8080808080808080))
+				break;
+			i += 8;
+		}
+		if (i >= len)
+			break;
+		n = utf8_seq_len(p[i]);
+		if (n == 0 || (size_t) n > len - i || (n > 1 && !utf8_seq_valid(p + i, n)))
+			return i;
+		i += n;
+	}
+	return len;
+}
+
+char *
+perps_utf8_clean(char *s)
+{
+	unsigned char *p = (unsigned char *) s;
+	size_t		len = strlen(s);
+	size_t		i = 0;
+
+	while ((i += perps_utf8_invalid(s + i, len - i)) < len)
+	{
+		int			n = utf8_seq_len(p[i]);
+
+		/* a valid start cut short by the end of the buffer: a clipped message */
+		if (n > 1 && (size_t) n > len - i && utf8_seq_valid(p + i, (int) (len - i)))
+		{
+			p[i] = '\0';
+			break;
+		}
+		p[i++] = '?';
+	}
+	return s;
+}
+
+int
+perps_utf8_cut(const char *s, int max)
+{
+	const unsigned char *p = (const unsigned char *) s;
+	int			n = 0;
+
+	if (s == NULL || max <= 0)
+		return 0;
+	while (n < max && p[n] != '\0')
+		n++;
+	if (n < max || p[n] == '\0')
+		return n;				/* all of it fits */
+	/* p[n] is the first byte left out: back off over a character it continues */
+	if ((p[n] & 0xc0) == 0x80)
+	{
+		int			k = n;
+
+		while (k > 0 && n - k < 3 && (p[k] & 0xc0) == 0x80)
+			k--;
+		if (utf8_seq_len(p[k]) > 1)
+			return k;
+	}
+	return n;
+}
+
 PerpsStatus
 perps_fail(PerpsCtx *ctx, PerpsStatus st, const char *fmt,...)
 {
@@ -29,6 +155,7 @@ perps_fail(PerpsCtx *ctx, PerpsStatus st, const char *fmt,...)
 		va_start(ap, fmt);
 		vsnprintf(ctx->errmsg, sizeof(ctx->errmsg), fmt, ap);
 		va_end(ap);
+		perps_utf8_clean(ctx->errmsg);
 		ctx->status = st;
 	}
 	return st;
@@ -90,6 +217,9 @@ perps_json_parse(PerpsCtx *ctx, const char *data, size_t len, struct json_object
 	if (len > PERPS_JSON_MAX_BYTES || len > INT_MAX)
 		return perps_fail(ctx, PERPS_ERR_JSON, "response body of %zu bytes exceeds the %d byte limit",
 						  len, PERPS_JSON_MAX_BYTES);
+	if ((used = perps_utf8_invalid(data, len)) < len)
+		return perps_fail(ctx, PERPS_ERR_JSON, "not UTF-8: byte %zu (0x%02x) starts no valid character",
+						  used, (unsigned char) data[used]);
 
 	/*
 	 * One tokener for the process, reset for each document: a new one per
@@ -570,6 +700,8 @@ perps_json_string(PerpsCtx *ctx, struct json_object *v, const char *what, const 
 	if (v == NULL || !json_object_is_type(v, json_type_string))
 		return perps_fail(ctx, PERPS_ERR_SHAPE, "%s is %s, expected a string",
 						  what, perps_json_type_name(v));
+	if (strlen(json_object_get_string(v)) != (size_t) json_object_get_string_len(v))
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "%s holds a NUL character", what);
 	*out = perps_strndup(ctx, json_object_get_string(v), (size_t) json_object_get_string_len(v));
 	return *out ? PERPS_OK : ctx->status;
 }
@@ -587,6 +719,8 @@ perps_json_id(PerpsCtx *ctx, struct json_object *v, const char *what, const char
 		return ctx->status;
 	if (len == 0 || len > 128)
 		return perps_fail(ctx, PERPS_ERR_SHAPE, "%s has a length of %zu", what, len);
+	if (memchr(text, '\0', len) != NULL)
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "%s holds a NUL character", what);
 	*out = perps_strndup(ctx, text, len);
 	return *out ? PERPS_OK : ctx->status;
 }

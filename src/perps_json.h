@@ -63,7 +63,24 @@ typedef enum PerpsTimeUnit
 	PERPS_NS
 } PerpsTimeUnit;
 
-/* Records an error (the first one wins) and returns its status. */
+/*
+ * UTF-8, strictly (RFC 3629: no overlong forms, no surrogates, nothing past
+ * U+10FFFF).  perps_utf8_invalid returns the offset of the first byte that
+ * is not part of a valid character, or len when all of s[0..len) is valid.
+ * perps_utf8_clean rewrites a NUL-terminated buffer in place so that it is
+ * valid: an invalid byte becomes '?', and a character cut short at the end
+ * (a message clipped to its buffer) is dropped; returns s.
+ */
+extern size_t perps_utf8_invalid(const char *s, size_t len);
+extern char *perps_utf8_clean(char *s);
+/*
+ * The length of the longest start of the NUL-terminated s of at most max
+ * bytes that ends on a character boundary: "%.*s" with it clips a venue's
+ * text without cutting a character in two.
+ */
+extern int	perps_utf8_cut(const char *s, int max);
+
+/* Records an error (the first one wins, clipped on a character boundary) and returns its status. */
 extern PerpsStatus perps_fail(PerpsCtx *ctx, PerpsStatus st, const char *fmt,...)
 			__attribute__((format(printf, 3, 4)));
 
@@ -72,8 +89,10 @@ extern void *perps_alloc_array(PerpsCtx *ctx, size_t n, size_t size);	/* overflo
 extern char *perps_strndup(PerpsCtx *ctx, const char *s, size_t n);
 
 /*
- * Parses a whole body.  Fails on malformed or trailing data, nesting deeper
- * than PERPS_JSON_MAX_DEPTH, or more than PERPS_JSON_MAX_BYTES.  The caller
+ * Parses a whole body.  Fails on malformed or trailing data, bytes that
+ * are not UTF-8 (RFC 8259 JSON is UTF-8; a venue's text is stored as
+ * text), nesting deeper than PERPS_JSON_MAX_DEPTH, or more than
+ * PERPS_JSON_MAX_BYTES.  The caller
  * owns *out and must json_object_put() it.
  */
 extern PerpsStatus perps_json_parse(PerpsCtx *ctx, const char *data, size_t len,
@@ -134,7 +153,7 @@ extern PerpsStatus perps_json_ts(PerpsCtx *ctx, struct json_object *v, PerpsTime
 extern PerpsStatus perps_json_ts_field(PerpsCtx *ctx, struct json_object *obj, const char *key,
 									   PerpsTimeUnit unit, int64_t *out_us);
 
-/* A JSON string's text (arena copy), or SHAPE when not a string. */
+/* A JSON string's text (arena copy), or SHAPE when not a string or it holds a NUL (\u0000). */
 extern PerpsStatus perps_json_string(PerpsCtx *ctx, struct json_object *v, const char *what,
 									 const char **out);
 /* A string or integer identifier as text (trade ids: 28-digit strings, > 2^53 integers). */

@@ -18,6 +18,7 @@
 
 #include <libwebsockets.h>
 
+#include "perps_json.h"			/* perps_utf8_* */
 #include "perps_lws.h"
 
 #define PERPS_WS_MAX_OUT ((size_t) 1024 * 1024)
@@ -95,6 +96,7 @@ ws_set_error(PerpsWs *ws, const char *fmt,...)
 	va_start(ap, fmt);
 	vsnprintf(ws->error, sizeof(ws->error), fmt, ap);
 	va_end(ap);
+	perps_utf8_clean(ws->error);
 }
 
 static void
@@ -209,7 +211,8 @@ ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void 
 	switch (reason)
 	{
 		case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
-			ws_set_error(ws, "connection failed: %.200s", in ? (const char *) in : "unknown error");
+			ws_set_error(ws, "connection failed: %.*s", perps_utf8_cut(in ? (const char *) in : "unknown error", 200),
+						 in ? (const char *) in : "unknown error");
 			ws->state = PERPS_WS_CLOSED;
 			ws->wsi = NULL;
 			break;

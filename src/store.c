@@ -20,6 +20,8 @@
  */
 #include "postgres.h"
 
+#include "perps_pg.h"			/* first: PostgreSQL's json_object vs json-c's */
+
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
@@ -431,6 +433,10 @@ perps_store_event(PerpsStore *s, int16 exchange_id, int32 market_id, const char 
 	Datum		v[9];
 	bool		n[9] = {false};
 
+	/* texts that may carry a venue's bytes, or be clipped to a buffer: valid UTF-8 */
+	message = message ? perps_utf8_clean(pstrdup(message)) : NULL;
+	first_id = first_id ? perps_utf8_clean(pstrdup(first_id)) : NULL;
+	last_id = last_id ? perps_utf8_clean(pstrdup(last_id)) : NULL;
 	v[0] = Int16GetDatum(exchange_id);
 	n[0] = exchange_id == 0;
 	v[1] = Int32GetDatum(market_id);

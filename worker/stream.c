@@ -82,6 +82,7 @@ stream_set_error(const char *fmt,...)
 	va_start(ap, fmt);
 	vsnprintf(worker_status.last_error, sizeof(worker_status.last_error), fmt, ap);
 	va_end(ap);
+	perps_utf8_clean(worker_status.last_error);
 }
 
 void

@@ -632,8 +632,18 @@ stream_handle_frame(int conn, const char *data, size_t len, bool binary)
 	stream_frame_ctx_init(&ctx);
 	if (stream_sa->parse_frame(&ctx, data, len, binary, &frame) != PERPS_OK)
 	{
+		static TimestampTz last_recorded = 0;
+
 		worker_status.parse_errors++;
 		stream_set_error("bad frame: %s", ctx.errmsg);
+		/* a venue that sends what cannot be read is told in ingest_events too, once a minute */
+		if (GetCurrentTimestamp() >= TimestampTzPlusMilliseconds(last_recorded, 60000))
+		{
+			last_recorded = GetCurrentTimestamp();
+			stream_add_event(0, "error", 0, 0,
+							 "a frame of %zu bytes could not be read: %s (any more in the next minute are counted in parse_errors only)",
+							 len, ctx.errmsg);
+		}
 		return;
 	}
 	for (int i = 0; i < frame.nevents; i++)

@@ -292,7 +292,8 @@ bn_open_body(PerpsCtx *ctx, const PerpsBody *b, int i, struct json_object **out)
 	if (code && msg && json_object_is_type(msg, json_type_string) &&
 		!(json_object_is_type(code, json_type_int) && json_object_get_int64(code) == 200))
 	{
-		perps_fail(ctx, PERPS_ERR_VENUE, "%.200s (code %.20s)", json_object_get_string(msg),
+		perps_fail(ctx, PERPS_ERR_VENUE, "%.*s (code %.20s)",
+				   perps_utf8_cut(json_object_get_string(msg), 200), json_object_get_string(msg),
 				   json_object_to_json_string_ext(code, JSON_C_TO_STRING_PLAIN));
 		json_object_put(root);
 		return ctx->status;

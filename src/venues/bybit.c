@@ -332,10 +332,11 @@ bybit_open(PerpsCtx *ctx, const PerpsBody *b, int i, struct json_object **root)
 	if (code != 0)
 	{
 		struct json_object *msg = perps_json_get(*root, "retMsg");
+		const char *text = msg && json_object_is_type(msg, json_type_string) ?
+			json_object_get_string(msg) : "(no retMsg)";
 
-		return perps_fail(ctx, PERPS_ERR_VENUE, "bybit error %lld: %.160s", (long long) code,
-						  msg && json_object_is_type(msg, json_type_string) ?
-						  json_object_get_string(msg) : "(no retMsg)");
+		return perps_fail(ctx, PERPS_ERR_VENUE, "bybit error %lld: %.*s", (long long) code,
+						  perps_utf8_cut(text, 160), text);
 	}
 	if (b->status >= 400)
 		return perps_fail(ctx, PERPS_ERR_VENUE, "bybit answered HTTP %ld", b->status);

@@ -1127,11 +1127,14 @@ px_ws_text(PerpsCtx *ctx, const char *data, size_t len, PerpsStreamEvent *ev)
 		struct json_object *d = perps_json_get(v, "data");
 
 		ev->is_error = true;
-		snprintf(msg, sizeof(msg), "paradex error %s: %.120s%s%.80s",
-				 code && json_object_is_type(code, json_type_int) ? json_object_get_string(code) : "(no code)",
-				 m && json_object_is_type(m, json_type_string) ? json_object_get_string(m) : "(no message)",
-				 d && json_object_is_type(d, json_type_string) ? " " : "",
-				 d && json_object_is_type(d, json_type_string) ? json_object_get_string(d) : "");
+		{
+			const char *mt = m && json_object_is_type(m, json_type_string) ? json_object_get_string(m) : "(no message)";
+			const char *dt = d && json_object_is_type(d, json_type_string) ? json_object_get_string(d) : "";
+
+			snprintf(msg, sizeof(msg), "paradex error %s: %.*s%s%.*s",
+					 code && json_object_is_type(code, json_type_int) ? json_object_get_string(code) : "(no code)",
+					 perps_utf8_cut(mt, 120), mt, dt[0] ? " " : "", perps_utf8_cut(dt, 80), dt);
+		}
 		ev->message = perps_strndup(ctx, msg, strlen(msg));
 	}
 	else if ((v = perps_json_get(root, "result")) != NULL)

@@ -16,7 +16,8 @@ venue are in test/mock/venues/<venue>.py, a module with
 
 Control endpoints (JSON), under /_mock:
     POST   /_mock/faults   {"venue": "bybit", "path": "regex", "kind": KIND, "count": N, ...}
-           KIND: status (with "status", optional "retry_after", "body"), slow ("delay_ms"),
+           KIND: status (with "status", optional "retry_after", "body" or "body_hex": raw
+                 bytes, such as text that is not UTF-8), slow ("delay_ms"),
                  truncate, garbage, wrong_types, oversize ("bytes"), drop (close the socket)
            count: how many matching requests get the fault (default 1; -1 = forever)
            after: let this many matching requests through first (default 0)
@@ -355,8 +356,10 @@ class Handler(BaseHTTPRequestHandler):
             headers = {}
             if "retry_after" in fault:
                 headers["Retry-After"] = fault["retry_after"]
-            return self._send(int(fault.get("status", 500)),
-                              fault.get("body", {"error": "injected fault"}), headers)
+            body = fault.get("body", {"error": "injected fault"})
+            if "body_hex" in fault:
+                body = bytes.fromhex(fault["body_hex"])
+            return self._send(int(fault.get("status", 500)), body, headers)
         if fault and fault["kind"] == "slow":
             time.sleep(int(fault.get("delay_ms", 5000)) / 1000.0)
         if fault and fault["kind"] == "drop":

@@ -22,7 +22,7 @@ Control (HTTP, JSON, same port):
                        it, now or later, are sent nothing, as with silence, but the client's
                        messages are still handled; without "path": every connection;
                        {"on": false} without "path" ends every stall),
-                       send {"frames": [text, ...]}, garbage, truncated, oversized {"bytes": N}
+                       send {"frames": [text, ...], "frames_hex": [hex, ...]}, garbage, truncated, oversized {"bytes": N}
                        and, for the venues with a trade tape (binance, bybit, paradex; see below):
                        tape, tape_status
     GET  /_ws/status   per venue: open sessions, connections so far, the last client messages
@@ -280,6 +280,9 @@ class VenueBase:
             for s in sessions:
                 for f in params.get("frames", []):
                     n += s.send_text(f)
+                # text frames given as hex: bytes a venue may send that are not UTF-8
+                for f in params.get("frames_hex", []):
+                    n += s.send_bytes(frame(0x1, bytes.fromhex(f)))
             return {"sent": n}
         if name == "garbage":
             return {"sent": sum(s.send_bytes(frame(0x1, b"\x7fnot json at all{")) for s in sessions)}
