@@ -50,7 +50,7 @@ $(EXTENSION).control: Makefile
 # Makefile: EXTVERSION reaches the objects as a macro
 $(OBJS): $(wildcard src/*.h worker/*.h) Makefile
 
-.PHONY: test demo bench fuzz deps fuzz-stream
+.PHONY: test demo bench fuzz deps fuzz-stream fuzz-analytics
 
 # libFuzzer harness of the stream frame parsers, one binary per streamed
 # venue (plain C: no server needed); FUZZ_TIME seconds each (default 60).
@@ -71,6 +71,12 @@ bench:
 # libFuzzer + ASAN/UBSan on every adapter's parsers, FUZZ_SECONDS each (default 30)
 fuzz:
 	bash fuzz/run.sh
+
+# libFuzzer + ASAN/UBSan on the order-book SQL functions, which need
+# numeric.c: run inside a throwaway single-user backend (no port);
+# FUZZ_SECONDS (default 60)
+fuzz-analytics:
+	bash fuzz/run_analytics.sh
 
 deps:
 	bash scripts/deps.sh

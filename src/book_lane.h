@@ -270,8 +270,11 @@ bm_price_key(const char *dp, int nd, bool tail)
 #define BM_QTY_MASK UINT64CONST(0x0000E000FFFFFFC7)
 #define BM_QTY_GOOD UINT64CONST(0x0000800000000000)
 
-/* weight and order key of a price, ordered as the prices */
-#define BM_WKEY(w, key) (((int128) (w) << 64) | (int128) (key))
+/*
+ * weight and order key of a price, ordered as the prices (w * 2^64 + key;
+ * shifted unsigned, as shifting a negative weight left is undefined in C)
+ */
+#define BM_WKEY(w, key) ((int128) (((uint128) (int128) (w) << 64) | (uint128) (key)))
 
 /* bm_price_key's mask of the groups a price of 1-4 groups has, by (length / 2) & 3 */
 static const uint64 bm_key_mask[4] = {

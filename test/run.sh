@@ -195,14 +195,16 @@ rec_passed=$passed rec_failed=$failed
 rec_passed=$((passed - rec_passed)) rec_failed=$((failed - rec_failed))
 
 # the fuzz smoke: every fuzz target for a few seconds (fuzz/run.sh, fuzz/run_stream.sh:
-# libFuzzer with ASAN and UBSan, seeded from test/payloads), when clang has libFuzzer.
+# libFuzzer with ASAN and UBSan, seeded from test/payloads; fuzz/run_analytics.sh: the
+# order-book SQL functions in a single-user backend of its own), when clang has libFuzzer.
 # PERPS_FUZZ_SMOKE=0 skips it; any crash is a failure.
 fuzz_ok=0 fuzz_bad=0
 if [ "${PERPS_FUZZ_SMOKE:-1}" = 1 ] && [ -z "${PERPS_ONLY:-}" ] && command -v clang >/dev/null &&
    echo 'int LLVMFuzzerTestOneInput(const char *d, long n) { return 0; }' |
        clang -x c -fsanitize=fuzzer - -o "$RUN/fuzz_probe" 2>/dev/null; then
     step "fuzz smoke"
-    for target in "fuzz/run.sh FUZZ_SECONDS=2" "fuzz/run_stream.sh FUZZ_TIME=2"; do
+    for target in "fuzz/run.sh FUZZ_SECONDS=2" "fuzz/run_stream.sh FUZZ_TIME=2" \
+                  "fuzz/run_analytics.sh FUZZ_SECONDS=2"; do
         set -- $target
         if env "$2" bash "$1" > "$RUN/fuzz.out" 2>&1; then
             n_ok=$(grep -c '^== fuzzing' "$RUN/fuzz.out" || true)
