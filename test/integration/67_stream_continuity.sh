@@ -120,7 +120,13 @@ is "$(q "SELECT count(*) FROM perps_stats.ingest_events WHERE source = 'stream' 
 
 # ---- binance c) the refetch fails: the gap row names the missing ids exactly ----
 since=$(q "SELECT now()")
-ID0=$((ID0 + N)); N=$((40000 / SC))
+# (at 5000/s the tape lasts 8 s: the worker learns of the gap from the first trade after it
+# reconnects, so trades must still come then, as they do on a venue; at 20000/s a slow
+# reconnect could find the tape over)
+ID0=$((ID0 + N)); N=$((40000 / SC)) R=$((5000 / SC))
+# one HTTP retry a page: the worker's own four tries (1, 2, 4 s apart) give up within about
+# 10 s, not the 16 to 32 s of five backed-off retries a try, which a loaded machine stretched past the wait
+qs "ALTER SYSTEM SET perps_stats.http_max_retries = 1; SELECT pg_reload_conf();" >/dev/null
 ctl "$PERPS_MOCK_URL/_mock/faults" '{"venue":"binance","path":"/fapi/v1/aggTrades","kind":"status","status":503,"count":-1}' >/dev/null
 t0=$(tape binance BTCUSDT $N $R $ID0)
 wait_for "SELECT count(*) >= $((N / 3)) FROM perps_stats.trades WHERE market_id = $BN AND trade_id::bigint >= $ID0" 30
@@ -141,6 +147,7 @@ is "$(q "SELECT $(ms range_start) || ' ' || $(ms range_end) FROM perps_stats.ing
    "$(tape_trade $kb "$t0" $R | cut -d' ' -f1) $(tape_trade $ka "$t0" $R | cut -d' ' -f1)" \
    "binance c) its range in the venue's time: from the last trade stored before the gap to the first after it"
 curl -sf -X DELETE "$PERPS_MOCK_URL/_mock/faults" >/dev/null
+qs "ALTER SYSTEM RESET perps_stats.http_max_retries; SELECT pg_reload_conf();" >/dev/null
 
 # ---- binance d) the book connection dropped: trades keep arriving, no gap ----
 since=$(q "SELECT now()")
