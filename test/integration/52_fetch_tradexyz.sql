@@ -13,7 +13,7 @@
 \getenv mock_url PERPS_MOCK_URL
 BEGIN;
 SET LOCAL TimeZone = 'UTC';
-SELECT plan(23);
+SELECT plan(25);
 
 -- the DEX is the same API as the main one: the same base URL
 UPDATE perps_stats.exchanges SET rest_url = :'mock_url' || '/hyperliquid' WHERE name IN ('hyperliquid', 'tradexyz');
@@ -136,6 +136,19 @@ SELECT lives_ok($$SELECT * FROM perps_stats.fetch_orderbook('tradexyz', 'XYZ100'
 SELECT ok((SELECT coalesce(sum(requests), 0) FROM perps_stats.rate_limits WHERE exchange = 'hyperliquid') > (SELECT n FROM r0)
           AND NOT EXISTS (SELECT 1 FROM perps_stats.rate_limits WHERE exchange = 'tradexyz'),
           'tradexyz requests take from the hyperliquid account, there is no tradexyz account');
+
+-- collect(): a watched XYZ100 goes through the same adapter, dex and all
+INSERT INTO perps_stats.watchlist (exchange, symbol, poll, stream) VALUES ('tradexyz', 'XYZ100', true, false);
+CREATE TEMP TABLE c1 AS SELECT * FROM perps_stats.collect('{tradexyz}', '{XYZ100}');
+SELECT is((SELECT string_agg(kind || ':' || (rows > 0) || ':' || coalesce(error, '-'), ',' ORDER BY kind) FROM c1),
+          'funding:true:-,open_interest:true:-,orderbook:true:-,ticker:true:-',
+          'tradexyz collect XYZ100: ticker, open interest, funding and book written');
+SELECT is((SELECT row(f.funding_time, f.rate, f.interval_hours, t.mark_price, t.open_interest_notional)::text
+             FROM perps_stats.funding_rates f, perps_stats.tickers t
+            WHERE f.market_id = t.market_id
+              AND f.market_id = (SELECT id FROM perps_stats.markets WHERE exchange_id = 13 AND symbol = 'XYZ100')),
+          row(pg_temp.ms(1796569200000), 0.00000625, 1::numeric, 25104.0, 47030867.88480)::text,
+          'tradexyz collect: the funding rate stored at its settlement (15:00, the next funding time), and the ticker');
 
 -- errors: a coin the DEX does not list (BTC is the main DEX's)
 SELECT throws_ok($$SELECT * FROM perps_stats.fetch_ticker('tradexyz', 'BTC')$$, '42704', NULL,
