@@ -186,6 +186,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	q.limit = (v & 128) ? 2 : 0;
 	/* a token of some venue, or a decimal id (Binance fromId) */
 	q.cursor = (v & 4) ? ((v & 2) ? "96446401" : "offset%3D500") : NULL;
+	/* the venue row's parameter: a Hyperliquid HIP-3 DEX (the other adapters take none) */
+	q.param = (data[1] & 0x80) ? "xyz" : NULL;
 
 	memset(reqs, 0, sizeof(reqs));
 	nreq = perps_adapter_build(ad, &ctx, m, &q, reqs);

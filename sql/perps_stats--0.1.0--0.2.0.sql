@@ -11,6 +11,10 @@
 --   * ingest_events gains first_missing_id and last_missing_id, and its
 --     stream rows' ranges are in the venue's time;
 --   * stream_status gains refetches, trades_refetched and trade_gaps.
+--
+-- A venue row names its adapter and the adapter's parameter (exchanges
+-- gains adapter and adapter_param): Hyperliquid's HIP-3 DEXes are rows served
+-- by the hyperliquid adapter, the first one trade.xyz (dex xyz).
 \echo Use "ALTER EXTENSION perps_stats UPDATE TO '0.2.0'" to load this file. \quit
 
 ALTER TABLE perps_stats.ingest_events
@@ -24,6 +28,25 @@ COMMENT ON COLUMN perps_stats.ingest_events.first_missing_id IS
     'A gap row of a venue that numbers its trades or book updates: the first id missing';
 COMMENT ON COLUMN perps_stats.ingest_events.last_missing_id IS
     'A gap row of a venue that numbers its trades or book updates: the last id missing';
+
+-- Which adapter serves a venue row, and with what parameter: a venue that is
+-- one part of another venue's API (a Hyperliquid HIP-3 DEX, served by the
+-- hyperliquid adapter with the DEX's name) is one more row, no C.  NULL
+-- adapter: the adapter named like the venue (the first six rows).  Venues
+-- served by one adapter share one rate-limit account (one API, one IP
+-- limit), whose limit is the one set on the row named like the adapter.
+ALTER TABLE perps_stats.exchanges
+    ADD COLUMN adapter       text CHECK (adapter ~ '^[a-z][a-z0-9_]*$'),
+    ADD COLUMN adapter_param text CHECK (adapter_param ~ '^[a-z0-9_]{1,32}$');
+COMMENT ON COLUMN perps_stats.exchanges.adapter IS
+    'the adapter that serves this venue (src/venues/); NULL = the adapter named like the venue';
+COMMENT ON COLUMN perps_stats.exchanges.adapter_param IS
+    'what the adapter needs to tell this venue from its others (hyperliquid: the HIP-3 DEX name); NULL = none';
+
+-- Hyperliquid's builder-deployed DEXes (HIP-3): one row each.  Fees are
+-- twice the main DEX's base tier (the deployer takes half).
+INSERT INTO perps_stats.exchanges (id, name, rest_url, ws_url, maker_fee, taker_fee, adapter, adapter_param) VALUES
+    (13, 'tradexyz', 'https://api.hyperliquid.xyz', 'wss://api.hyperliquid.xyz/ws', 0.0003, 0.0009, 'hyperliquid', 'xyz');
 
 -- perps_api.exchanges without the venues' URLs (internal addresses)
 DROP VIEW perps_api.exchanges;

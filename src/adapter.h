@@ -72,6 +72,14 @@ typedef struct PerpsQuery
 	int64_t		until_us;		/* inclusive; INT64_MIN when not given */
 	int			limit;			/* rows wanted in this page; 0 = venue default */
 	const char *cursor;			/* pagination token from a previous page */
+
+	/*
+	 * The venue row's adapter_param (perps_stats.exchanges), set by the
+	 * caller for every query of that venue: what tells one venue of the
+	 * adapter's API from its others (Hyperliquid: a HIP-3 DEX's name).
+	 * NULL: none.  The adapter checks it before it reaches a request.
+	 */
+	const char *param;
 } PerpsQuery;
 
 #define PERPS_TS_NONE INT64_MIN

@@ -21,6 +21,7 @@
  * same name, which adapter.h brings in.
  */
 #include "adapter.h"
+#include "request.h"
 
 PG_FUNCTION_INFO_V1(perps_stats_adapter_limits);
 
@@ -38,12 +39,16 @@ perps_stats_adapter_limits(PG_FUNCTION_ARGS)
 {
 	text	   *arg = PG_GETARG_TEXT_PP(0);
 	char	   *name = pnstrdup(VARDATA_ANY(arg), VARSIZE_ANY_EXHDR(arg));
-	const PerpsAdapter *a = perps_adapter_find(name);
+	PerpsVenue	v;
+	const PerpsAdapter *a;
 	TupleDesc	tupdesc;
 	Datum		values[6];
 	bool		nulls[6] = {false};
 	int			figures[5];
 
+	/* the adapter the venue's row names (a HIP-3 DEX: hyperliquid's); else an adapter by its name */
+	memset(&v, 0, sizeof(v));
+	a = perps_venue_load(name, &v, true) ? v.ad : perps_adapter_find(name);
 	if (a == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),

@@ -221,7 +221,7 @@ http_easy_put(CURL *h)
 static bool
 http_rate_take(PerpsHttpCall *c, int64 now, int64 *wait_ms)
 {
-	return perps_rate_take(c->venue, c->limit.weight, c->limit.window_ms,
+	return perps_rate_take(c->rate_account ? c->rate_account : c->venue, c->limit.weight, c->limit.window_ms,
 						   c->req->weight > 0 ? c->req->weight : 1, now, wait_ms, &c->rate);
 }
 

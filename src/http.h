@@ -28,7 +28,9 @@
 typedef struct PerpsHttpCall
 {
 	/* in */
-	const char *venue;			/* venue name: messages and rate-limit bucket */
+	const char *venue;			/* venue name: messages, and the rate-limit account
+								 * unless rate_account says otherwise */
+	const char *rate_account;	/* the rate-limit account; NULL: venue */
 	const char *base_url;		/* exchanges.rest_url */
 	const PerpsRequest *req;	/* path (appended to base_url), method, body, weight */
 	PerpsRateLimit limit;		/* the venue's limit; weight 0 = unlimited */

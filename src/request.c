@@ -141,8 +141,24 @@ perps_venue_load(const char *name, PerpsVenue *v, bool missing_ok)
 
 	args[0] = CStringGetTextDatum(name);
 	SPI_connect();
-	rc = SPI_execute_with_args("SELECT id::int, rest_url, rate_limit_weight, rate_limit_window_ms "
-							   "FROM perps_stats.exchanges WHERE name = $1",
+	/*
+	 * The row's adapter (NULL: the one named like the venue) and its
+	 * parameter.  Venues served by one adapter are one API behind one IP
+	 * limit (Hyperliquid's HIP-3 DEXes and its main DEX: 1200 a minute
+	 * for all of /info), so they share one rate-limit account, keyed by
+	 * the adapter's name (request_rounds_run); its limit is the one set on
+	 * the row named like the adapter, so that every venue of the account
+	 * asks for the same figures (an account whose limit changes starts
+	 * over, see ratelimit.c).  Not keyed by the host: the tests point
+	 * every venue at one mock host.
+	 */
+	rc = SPI_execute_with_args("SELECT e.id::int, e.rest_url, "
+							   "  CASE WHEN a.id IS NULL THEN e.rate_limit_weight ELSE a.rate_limit_weight END, "
+							   "  CASE WHEN a.id IS NULL THEN e.rate_limit_window_ms ELSE a.rate_limit_window_ms END, "
+							   "  coalesce(e.adapter, e.name), e.adapter_param "
+							   "FROM perps_stats.exchanges e "
+							   "LEFT JOIN perps_stats.exchanges a ON a.name = coalesce(e.adapter, e.name) "
+							   "WHERE e.name = $1",
 							   1, argtypes, args, NULL, false, 1);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));
@@ -158,7 +174,9 @@ perps_venue_load(const char *name, PerpsVenue *v, bool missing_ok)
 		v->name = MemoryContextStrdup(outer, name);
 		v->rest_url = MemoryContextStrdup(outer,
 										  TextDatumGetCString(SPI_getbinval(tup, td, 2, &isnull)));
-		v->ad = perps_adapter_find(name);
+		v->ad = perps_adapter_find(TextDatumGetCString(SPI_getbinval(tup, td, 5, &isnull)));
+		d = SPI_getbinval(tup, td, 6, &isnull);
+		v->param = isnull ? NULL : MemoryContextStrdup(outer, TextDatumGetCString(d));
 		if (v->ad)
 			v->limit = v->ad->rate_limit;
 		d = SPI_getbinval(tup, td, 3, &isnull);
@@ -250,7 +268,12 @@ perps_market_resolve(const PerpsVenue *v, const char *symbol, PerpsVenueMarket *
 
 	if (request_market_lookup(v, symbol, mk))
 		return;
-	if (!v->ad->needs_markets && v->ad->native_symbol &&
+	/*
+	 * A venue with a parameter is one part of its adapter's API (a HIP-3
+	 * DEX): the naming rule knows the API's plain names only, so its
+	 * markets come from its own list.
+	 */
+	if (v->param == NULL && !v->ad->needs_markets && v->ad->native_symbol &&
 		v->ad->native_symbol(symbol, buf, sizeof(buf)))
 	{
 		mk->symbol = pstrdup(symbol);
@@ -274,10 +297,11 @@ typedef struct RequestRound
 	/* in */
 	const PerpsVenue *v;
 	PerpsMethod m;
-	const PerpsQuery *q;
+	const PerpsQuery *q;		/* the caller's; then &query */
 	PerpsCtx   *ctx;			/* arena of the results */
 	PerpsResult *out;
 	/* work */
+	PerpsQuery	query;			/* the caller's query with the venue's parameter */
 	PerpsRequest reqs[PERPS_MAX_REQUESTS];
 	PerpsHttpCall *calls;		/* n calls, in the array perps_http_run ran */
 	int			n;
@@ -288,6 +312,10 @@ typedef struct RequestRound
 static bool
 request_round_build(RequestRound *r)
 {
+	/* every query of a venue carries its parameter, whoever made the query */
+	r->query = *r->q;
+	r->query.param = r->v->param;
+	r->q = &r->query;
 	memset(r->reqs, 0, sizeof(r->reqs));
 	memset(r->out, 0, sizeof(*r->out));
 	r->out->next_since_us = r->out->next_until_us = PERPS_TS_NONE;
@@ -452,6 +480,8 @@ request_rounds_run(RequestRound *rs, int nrounds)
 		for (int j = 0; j < rs[i].n; j++, k++)
 		{
 			calls[k].venue = rs[i].v->name;
+			/* one account per adapter: see perps_venue_load */
+			calls[k].rate_account = rs[i].v->ad->name;
 			calls[k].base_url = rs[i].v->rest_url;
 			calls[k].req = &rs[i].reqs[j];
 			calls[k].limit = rs[i].v->limit;

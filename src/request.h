@@ -25,7 +25,8 @@ typedef struct PerpsVenue
 	int			id;
 	char	   *name;
 	char	   *rest_url;
-	PerpsRateLimit limit;
+	char	   *param;			/* exchanges.adapter_param: every query carries it; NULL: none */
+	PerpsRateLimit limit;		/* of the adapter's rate-limit account (see perps_venue_load) */
 } PerpsVenue;
 
 typedef struct PerpsVenueMarket

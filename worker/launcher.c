@@ -232,8 +232,13 @@ perps_launcher_stream_venues(int32 *ids, char (*names)[NAMEDATALEN], int max)
 		PushActiveSnapshot(GetTransactionSnapshot());
 		if (perps_relation_exists("watchlist"))
 		{
-			int			ret = SPI_execute("SELECT e.id, e.name FROM perps_stats.exchanges e "
-										  "WHERE e.enabled AND e.ws_url IS NOT NULL AND EXISTS "
+			/*
+			 * By the row's adapter.  A venue with an adapter parameter (a
+			 * HIP-3 DEX) is not streamed yet: the stream side takes no
+			 * parameter.
+			 */
+			int			ret = SPI_execute("SELECT e.id, e.name, coalesce(e.adapter, e.name) FROM perps_stats.exchanges e "
+										  "WHERE e.enabled AND e.ws_url IS NOT NULL AND e.adapter_param IS NULL AND EXISTS "
 										  "(SELECT 1 FROM perps_stats.watchlist w WHERE w.exchange = e.name AND w.stream) "
 										  "ORDER BY e.id", true, 0);
 
@@ -243,7 +248,8 @@ perps_launcher_stream_venues(int32 *ids, char (*names)[NAMEDATALEN], int max)
 			{
 				bool		isnull;
 				char	   *name = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2);
-				const PerpsAdapter *ad = name ? perps_adapter_find(name) : NULL;
+				char	   *adapter = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 3);
+				const PerpsAdapter *ad = name && adapter ? perps_adapter_find(adapter) : NULL;
 
 				if (ad == NULL || ad->stream == NULL)
 					continue;

@@ -221,6 +221,7 @@ stream_refresh(bool *exists)
 	char		url[1024] = "";
 	char		rest_url[1024] = "";
 	char		name[NAMEDATALEN] = "";
+	char		adapter[NAMEDATALEN] = "";	/* "": none that streams this venue */
 	StreamMarket *nm;
 	int			n = 0;
 	bool		enabled = false;
@@ -240,7 +241,9 @@ stream_refresh(bool *exists)
 		bool		isnull;
 		int			ret;
 
-		ret = SPI_execute_with_args("SELECT name, ws_url, enabled, rest_url FROM perps_stats.exchanges WHERE id = $1",
+		/* by the row's adapter; a venue with an adapter parameter has no stream yet (launcher.c) */
+		ret = SPI_execute_with_args("SELECT name, ws_url, enabled, rest_url, coalesce(adapter, name), "
+									"  adapter_param IS NULL FROM perps_stats.exchanges WHERE id = $1",
 									1, argtypes, args, NULL, true, 1);
 		if (ret != SPI_OK_SELECT)
 			elog(ERROR, "reading perps_stats.exchanges failed: %s", SPI_result_code_string(ret));
@@ -255,8 +258,11 @@ stream_refresh(bool *exists)
 			enabled = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull));
 			v = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4);
 			strlcpy(rest_url, v ? v : "", sizeof(rest_url));
+			v = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 5);
+			if (DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 6, &isnull)))
+				strlcpy(adapter, v ? v : "", sizeof(adapter));
 		}
-		stream_adapter = name[0] ? perps_adapter_find(name) : NULL;
+		stream_adapter = adapter[0] ? perps_adapter_find(adapter) : NULL;
 		stream_sa = stream_adapter ? stream_adapter->stream : NULL;
 		if (name[0])
 			strlcpy(worker_status.exchange, name, sizeof(worker_status.exchange));

@@ -173,6 +173,7 @@ conn_request(PerpsCtx *ctx, const char **url, int *ping_ms)
 	else
 	{
 		call.venue = worker_status.exchange;
+		call.rate_account = stream_adapter->name;	/* one account per adapter (request.c) */
 		call.base_url = stream_rest_url;
 		call.req = &req;
 		call.limit = stream_adapter->rate_limit;

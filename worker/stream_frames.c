@@ -277,7 +277,7 @@ stream_refetch_step(void)
 	 * twentieth of it left in the window, the page is put off rather than
 	 * waited for, so that the connections keep being read meanwhile.
 	 */
-	if (perps_rate_headroom(worker_status.exchange, stream_adapter->rate_limit.weight,
+	if (perps_rate_headroom(stream_adapter->name, stream_adapter->rate_limit.weight,
 							stream_adapter->rate_limit.window_ms, perps_now_ms()) <
 		stream_adapter->rate_limit.weight / 20)
 	{

@@ -59,11 +59,12 @@ DROP TABLE IF EXISTS bench_collect_exchanges, bench_collect_watchlist;
 CREATE TABLE bench_collect_exchanges AS
     SELECT name, rest_url, enabled, rate_limit_weight, rate_limit_window_ms FROM perps_stats.exchanges;
 CREATE TABLE bench_collect_watchlist AS SELECT * FROM perps_stats.watchlist;
-UPDATE perps_stats.exchanges SET rest_url = '$M/' || name, enabled = true,
+UPDATE perps_stats.exchanges SET rest_url = '$M/' || coalesce(adapter, name), enabled = true,
        rate_limit_weight = NULL, rate_limit_window_ms = NULL;
 DELETE FROM perps_stats.watchlist;
+-- the venues of their own adapters: a HIP-3 DEX (tradexyz) lists none of the BENCH_SYMBOLS
 INSERT INTO perps_stats.watchlist (exchange, symbol, poll, stream)
-SELECT e.name, s, true, false FROM perps_stats.exchanges e, unnest('{$SYMS}'::text[]) s;
+SELECT e.name, s, true, false FROM perps_stats.exchanges e, unnest('{$SYMS}'::text[]) s WHERE e.adapter IS NULL;
 SQL
 for v in $(q -c "SELECT name FROM perps_stats.exchanges ORDER BY name"); do
     q -c "SELECT perps_stats.refresh_markets('$v')" >/dev/null || { echo "refresh_markets $v failed"; exit 1; }

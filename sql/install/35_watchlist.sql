@@ -15,10 +15,13 @@ CREATE TABLE perps_stats.watchlist (
 COMMENT ON TABLE perps_stats.watchlist IS
     'Markets to collect: poll = collect() snapshots (ticker, open interest, funding, order book), stream = the stream workers';
 
+-- BTC, ETH and SOL on each venue of its own adapter: a venue served by
+-- another's (a HIP-3 DEX) lists other assets and is watched only on demand.
 INSERT INTO perps_stats.watchlist (exchange, symbol)
 SELECT e.name, s.symbol
   FROM perps_stats.exchanges e
  CROSS JOIN (VALUES ('BTC'), ('ETH'), ('SOL')) AS s (symbol)
+ WHERE e.adapter IS NULL
  ORDER BY e.id, s.symbol;
 
 SELECT pg_catalog.pg_extension_config_dump('perps_stats.watchlist', '');

@@ -32,6 +32,19 @@
  * An unknown coin gets "null" from l2Book; a malformed request gets HTTP 422
  * with a plain-text reason.
  *
+ * Builder-deployed DEXes (HIP-3) are venues of their own served by this
+ * adapter, the DEX's name its parameter (PerpsQuery.param, from
+ * exchanges.adapter_param).  meta and metaAndAssetCtxs take it as a "dex"
+ * field (without one they answer for the main DEX; an unknown DEX answers
+ * null); the DEX's coins are named "dex:COIN" (xyz:XYZ100) in every answer
+ * and in the coin of l2Book, recentTrades, candleSnapshot and
+ * fundingHistory, which need no dex field.  The global symbol is the coin
+ * without its "dex:" prefix; a DEX's markets are the names of its meta with
+ * that prefix, the main DEX's those without a prefix, so neither lists the
+ * other's.  predictedFundings takes no dex and predicts the main DEX's
+ * coins: a DEX's funding rate takes its time from the coin's l2Book
+ * instead (funding is hourly on every DEX), with no predicted rate.
+ *
  * The stream side (wss://api.hyperliquid.xyz/ws: l2Book, trades,
  * activeAssetCtx per coin) is at the end of the file.
  *
@@ -65,6 +78,55 @@ static bool
 hl_coin_ok(const char *s)
 {
 	return perps_symbol_ok(s, 40, true, ":");
+}
+
+/* a HIP-3 DEX's name: small letters and digits, at most 16 (it goes into request bodies as is) */
+static bool
+hl_dex_ok(const char *s)
+{
+	size_t		n = strlen(s);
+
+	return n >= 1 && n <= 16 && strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789") == n;
+}
+
+/*
+ * The "dex" field of a meta or metaAndAssetCtxs body for the query's DEX,
+ * ',"dex":"xyz"' (arena), or "" for the main DEX; NULL (ARG) when the
+ * parameter is not a DEX name.
+ */
+static const char *
+hl_dex_field(PerpsCtx *ctx, const PerpsQuery *q)
+{
+	char		buf[40];
+
+	if (q == NULL || q->param == NULL)
+		return "";
+	if (!hl_dex_ok(q->param))
+	{
+		perps_fail(ctx, PERPS_ERR_ARG, "hyperliquid dex \"%.16s\" is not a HIP-3 DEX name", q->param);
+		return NULL;
+	}
+	snprintf(buf, sizeof(buf), ",\"dex\":\"%s\"", q->param);
+	return perps_strndup(ctx, buf, strlen(buf));
+}
+
+/*
+ * The global symbol of a universe name on the query's DEX: the name
+ * without the "dex:" prefix on a HIP-3 DEX, the name itself on the main
+ * DEX; NULL when the name is not one of that DEX's.
+ */
+static const char *
+hl_global_of(const PerpsQuery *q, const char *name)
+{
+	size_t		n;
+
+	if (q == NULL || q->param == NULL)
+		return strchr(name, ':') == NULL ? name : NULL;
+	n = strlen(q->param);
+	if (strncmp(name, q->param, n) != 0 || name[n] != ':' || name[n + 1] == '\0' ||
+		strchr(name + n + 1, ':') != NULL)
+		return NULL;
+	return name + n + 1;
 }
 
 static bool
@@ -152,28 +214,39 @@ hl_window(PerpsCtx *ctx, const PerpsQuery *q, int page, int64_t step_ms,
 static int
 hl_build_markets(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 {
-	return hl_body(ctx, &reqs[0], 20, "{\"type\":\"meta\"}") ? 1 : ctx->status;
+	const char *dex = hl_dex_field(ctx, q);
+
+	return dex && hl_body(ctx, &reqs[0], 20, "{\"type\":\"meta\"%s}", dex) ? 1 : ctx->status;
 }
 
 static int
 hl_build_tickers(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 {
-	return hl_body(ctx, &reqs[0], 20, "{\"type\":\"metaAndAssetCtxs\"}") ? 1 : ctx->status;
+	const char *dex = hl_dex_field(ctx, q);
+
+	return dex && hl_body(ctx, &reqs[0], 20, "{\"type\":\"metaAndAssetCtxs\"%s}", dex) ? 1 : ctx->status;
 }
 
-/* the asset contexts and the coin's book (its time): a ticker, and the open interest */
+/*
+ * The asset contexts and the coin's book (its time): a ticker, the open
+ * interest, and a HIP-3 DEX's funding rate.
+ */
 static int
 hl_build_ticker(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 {
 	const char *coin = q->market->native_symbol;
+	const char *dex = hl_dex_field(ctx, q);
 
-	return hl_body(ctx, &reqs[0], 20, "{\"type\":\"metaAndAssetCtxs\"}") &&
+	return dex && hl_body(ctx, &reqs[0], 20, "{\"type\":\"metaAndAssetCtxs\"%s}", dex) &&
 		hl_body(ctx, &reqs[1], 2, "{\"type\":\"l2Book\",\"coin\":\"%s\"}", coin) ? 2 : ctx->status;
 }
 
+/* predictedFundings predicts the main DEX's coins only (see the file header) */
 static int
 hl_build_funding(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 {
+	if (q->param != NULL)
+		return hl_build_ticker(ctx, q, reqs);
 	return hl_body(ctx, &reqs[0], 20, "{\"type\":\"metaAndAssetCtxs\"}") &&
 		hl_body(ctx, &reqs[1], 20, "{\"type\":\"predictedFundings\"}") ? 2 : ctx->status;
 }
@@ -276,8 +349,9 @@ hl_open(PerpsCtx *ctx, const PerpsBody *b, const char *what, struct json_object 
 		msg[n] = '\0';
 		return perps_fail(ctx, PERPS_ERR_VENUE, "hyperliquid %s: HTTP %ld: %s", what, b->status, msg);
 	}
+	/* null: an unknown coin (l2Book), or an unknown dex (meta, metaAndAssetCtxs) */
 	if (hl_is_null(b))
-		return perps_fail(ctx, PERPS_ERR_NOT_FOUND, "hyperliquid %s: no such coin", what);
+		return perps_fail(ctx, PERPS_ERR_NOT_FOUND, "hyperliquid %s: no such coin or dex", what);
 	return perps_json_parse(ctx, b->data, b->len, root);
 }
 
@@ -288,6 +362,7 @@ hl_parse_markets(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *
 	struct json_object *root = docs[0];
 	struct json_object *uni;
 	size_t		n;
+	int			kept = 0;
 
 	if (perps_json_need(ctx, root, "universe", json_type_array, &uni) ||
 		perps_need_array(ctx, uni, "universe", &n))
@@ -299,19 +374,27 @@ hl_parse_markets(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *
 	{
 		struct json_object *it = json_object_array_get_idx(uni, i);
 		struct json_object *dl;
-		PerpsMarket *mk = &out->u.markets[i];
+		PerpsMarket *mk = &out->u.markets[kept];
+		const char *name;
 		int64_t		szd;
 
 		if (!json_object_is_type(it, json_type_object))
 			return perps_fail(ctx, PERPS_ERR_SHAPE, "hyperliquid universe entry %zu is not an object", i);
-		if (perps_json_string(ctx, perps_json_get(it, "name"), "name", &mk->symbol) ||
+		if (perps_json_string(ctx, perps_json_get(it, "name"), "name", &name) ||
 			perps_json_int64_field(ctx, it, "szDecimals", &szd) ||
 			perps_json_decimal_field(ctx, it, "maxLeverage", false, &mk->max_leverage))
 			return ctx->status;
 		if (szd < 0 || szd > 30)
 			return perps_fail(ctx, PERPS_ERR_SHAPE, "hyperliquid szDecimals %lld out of range",
 							  (long long) szd);
-		mk->native_symbol = mk->symbol;
+		/* another DEX's coin is not one of this venue's markets */
+		if ((mk->symbol = hl_global_of(q, name)) == NULL)
+		{
+			mk->max_leverage = NULL;
+			continue;
+		}
+		kept++;
+		mk->native_symbol = name;
 		mk->base = mk->symbol;
 		mk->quote = HL_QUOTE;
 		mk->contract_size = "1";
@@ -325,7 +408,7 @@ hl_parse_markets(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *
 		dl = perps_json_get(it, "isDelisted");
 		mk->active = !(dl && json_object_is_type(dl, json_type_boolean) && json_object_get_boolean(dl));
 	}
-	out->n = (int) n;
+	out->n = kept;
 	return PERPS_OK;
 }
 
@@ -768,7 +851,7 @@ hl_parse_open_interest(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *c
 	return perps_open_interest_of(ctx, t, out);
 }
 
-/* metaAndAssetCtxs (the current rate) and predictedFundings (the next) */
+/* metaAndAssetCtxs (the current rate) and predictedFundings (the next), or on a HIP-3 DEX the l2Book (the time) */
 static PerpsStatus
 hl_parse_funding(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
 				 PerpsResult *out)
@@ -784,11 +867,21 @@ hl_parse_funding(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *
 	if (perps_need_docs(ctx, ndocs, 2))
 		return ctx->status;
 	f = perps_alloc(ctx, sizeof(PerpsFunding));
-	if (f == NULL || hl_ctxs(ctx, docs[0], coin, &uni, &ctxs, &n, &idx))
+	if (f == NULL || hl_ctxs(ctx, docs[0], coin, &uni, &ctxs, &n, &idx) ||
+		perps_json_decimal_field(ctx, json_object_array_get_idx(ctxs, (size_t) idx),
+								 "funding", true, &f->rate))
 		return ctx->status;
-	if (perps_json_decimal_field(ctx, json_object_array_get_idx(ctxs, (size_t) idx),
-								 "funding", true, &f->rate) ||
-		hl_parse_predicted(ctx, docs[1], coin, f))
+	if (q->param != NULL)
+	{
+		PerpsBook  *bk;
+
+		/* a HIP-3 DEX: no prediction; hourly, the period of the book's time */
+		if (hl_parse_book(ctx, docs[1], coin, 1, &bk))
+			return ctx->status;
+		f->interval_hours = "1";
+		f->next_funding_time_us = (bk->ts_us / (MS_PER_HOUR * 1000) + 1) * (MS_PER_HOUR * 1000);
+	}
+	else if (hl_parse_predicted(ctx, docs[1], coin, f))
 		return ctx->status;
 	if (f->interval_hours == NULL)
 		f->interval_hours = "1";

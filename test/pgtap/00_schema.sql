@@ -1,7 +1,7 @@
 -- The schema contract: tables, primary keys, partitioning, the seeded venues
 -- and the privileges that keep non-owners from writing.
 BEGIN;
-SELECT plan(44);
+SELECT plan(46);
 
 SELECT has_schema('perps_stats');
 SELECT set_eq(
@@ -50,7 +50,7 @@ SELECT is((SELECT string_agg(DISTINCT a.attcompression::text, ',')
             WHERE i.inhparent = 'perps_stats.orderbooks'::regclass AND a.attname IN ('bids', 'asks')),
           'l', 'every orderbooks partition (daily and default) stores books with lz4');
 
--- the six venues and their real endpoints
+-- the seeded venues and their real endpoints
 SELECT results_eq(
     'SELECT name, rest_url, ws_url FROM perps_stats.exchanges ORDER BY id',
     $$VALUES ('binance', 'https://fapi.binance.com', 'wss://fstream.binance.com'),
@@ -58,8 +58,15 @@ SELECT results_eq(
              ('hyperliquid', 'https://api.hyperliquid.xyz', 'wss://api.hyperliquid.xyz/ws'),
              ('kucoin', 'https://api-futures.kucoin.com', 'wss://ws-api-futures.kucoin.com/'),
              ('lighter', 'https://mainnet.zklighter.elliot.ai', 'wss://mainnet.zklighter.elliot.ai/stream'),
-             ('paradex', 'https://api.prod.paradex.trade', 'wss://ws.api.prod.paradex.trade/v1?sbeSchemaId=1&sbeSchemaVersion=1')$$,
-    'six seeded venues with their endpoints');
+             ('paradex', 'https://api.prod.paradex.trade', 'wss://ws.api.prod.paradex.trade/v1?sbeSchemaId=1&sbeSchemaVersion=1'),
+             ('tradexyz', 'https://api.hyperliquid.xyz', 'wss://api.hyperliquid.xyz/ws')$$,
+    'seven seeded venues with their endpoints (tradexyz: a HIP-3 DEX of the Hyperliquid API)');
+SELECT results_eq(
+    'SELECT name, coalesce(adapter, name), adapter_param FROM perps_stats.exchanges WHERE adapter IS NOT NULL OR adapter_param IS NOT NULL ORDER BY id',
+    $$VALUES ('tradexyz', 'hyperliquid', 'xyz')$$,
+    'every venue is served by the adapter of its name, but tradexyz: hyperliquid''s, dex xyz');
+SELECT throws_ok($$UPDATE perps_stats.exchanges SET adapter_param = 'x"y' WHERE name = 'tradexyz'$$,
+                 '23514', NULL, 'an adapter parameter is a plain name (it reaches request bodies)');
 SELECT results_eq(
     'SELECT exchange, string_agg(symbol, '','' ORDER BY symbol) FROM perps_stats.watchlist GROUP BY 1 ORDER BY 1',
     $$VALUES ('binance', 'BTC,ETH,SOL'), ('bybit', 'BTC,ETH,SOL'), ('hyperliquid', 'BTC,ETH,SOL'),

@@ -20,6 +20,19 @@ module serves both trees:
                             its span
     recentTrades            the "data" of websocket/hyperliquid/trades.json for its coin
     allMids                 allMids.json
+
+HIP-3 DEXes ("dex" in meta and metaAndAssetCtxs; coins named dex:COIN in every
+request and answer), the project's own payloads of dex xyz (trade.xyz):
+
+    meta, dex xyz               fetchMarkets.meta.xyz.json
+    metaAndAssetCtxs, dex xyz   fetchTickers.metaAndAssetCtxs.xyz.json
+    l2Book xyz:XYZ100           fetchOrderBook.l2Book.xyz.json
+    recentTrades xyz:XYZ100     fetchTrades.recentTrades.xyz.json
+    candleSnapshot xyz:XYZ100   fetchOHLCV.candleSnapshot.xyz.json (1h)
+    fundingHistory xyz:XYZ100   fetchFundingRateHistory.fundingHistory.xyz.json
+An unknown dex gets null from meta and metaAndAssetCtxs, as the venue does; the
+other xyz coins get the generated data of any coin.  (A payload tree without
+the xyz files, the recorded one, knows no dex.)
 DOCUMENTED-FORMAT, generated deterministically: predictedFundings, other
 coins' books/candles/trades, funding history outside the file's span (hourly).
 
@@ -53,8 +66,32 @@ def h(*parts):
     return int(hashlib.sha1("|".join(str(p) for p in parts).encode()).hexdigest()[:12], 16)
 
 
+DEX_FILES = {"xyz": ("fetchMarkets.meta.xyz.json", "fetchTickers.metaAndAssetCtxs.xyz.json")}
+
+
+def dex_json(name):
+    """A HIP-3 payload of the project's tree; None where the tree has none."""
+    try:
+        return fixture_json(F + name)
+    except FileNotFoundError:
+        return None
+
+
+def dex_meta(dex):
+    return dex_json(DEX_FILES[dex][0]) if dex in DEX_FILES else None
+
+
+def dex_coins():
+    out = set()
+    for dex in DEX_FILES:
+        m = dex_meta(dex)
+        out |= {u["name"] for u in m["universe"]} if m else set()
+    return out
+
+
 def coins():
-    return {u["name"] for u in fixture_json(F + "fetchMarkets.meta.json")["universe"]} | {"SOL"} | set(bench_symbols())
+    return ({u["name"] for u in fixture_json(F + "fetchMarkets.meta.json")["universe"]} | {"SOL"} |
+            set(bench_symbols()) | dex_coins())
 
 
 def bench_universe_entry(coin):
@@ -124,8 +161,9 @@ def predicted_fundings():
 
 
 def l2book(coin):
-    for book in (fixture_json(W + "l2Book.json")["data"], fixture_json(F + "fetchOrderBook.l2Book.json")):
-        if coin == book["coin"]:
+    for book in (fixture_json(W + "l2Book.json")["data"], fixture_json(F + "fetchOrderBook.l2Book.json"),
+                 dex_json("fetchOrderBook.l2Book.xyz.json")):
+        if book and coin == book["coin"]:
             return book
     if coin not in coins():
         return None
@@ -142,8 +180,8 @@ def l2book(coin):
 
 def recorded_candles(coin, interval):
     """The candles of the payload files for coin and interval (each file holds one of each)."""
-    for name in ("fetchOHLCV.candleSnapshot.json", "fetchOHLCV.ccxt_btc_perp.json"):
-        bars = fixture_json(F + name)
+    for name in ("fetchOHLCV.candleSnapshot.json", "fetchOHLCV.ccxt_btc_perp.json", "fetchOHLCV.candleSnapshot.xyz.json"):
+        bars = dex_json(name)
         if bars and bars[0]["s"] == coin and bars[0]["i"] == interval:
             return bars
     return []
@@ -182,7 +220,8 @@ def funding_history(body):
         return bad("invalid fundingHistory request")
     if coin not in coins():
         return 200, []
-    rec = [r for r in fixture_json(F + "fetchFundingRateHistory.fundingHistory.json") if r["coin"] == coin]
+    rec = [r for name in ("fetchFundingRateHistory.fundingHistory.json", "fetchFundingRateHistory.fundingHistory.xyz.json")
+           for r in (dex_json(name) or []) if r["coin"] == coin]
     lo, hi = (rec[0]["time"], rec[-1]["time"]) if rec else (None, None)
     en = min(en, now_ms())
     out = [r for r in rec if st <= r["time"] <= en]
@@ -201,9 +240,9 @@ def funding_history(body):
 
 
 def recent_trades(coin):
-    rec = fixture_json(W + "trades.json")["data"]
-    if rec and rec[0]["coin"] == coin:
-        return rec
+    for rec in (fixture_json(W + "trades.json")["data"], dex_json("fetchTrades.recentTrades.xyz.json")):
+        if rec and rec[0]["coin"] == coin:
+            return rec
     if coin not in coins():
         return []
     t = now_ms()
@@ -219,10 +258,15 @@ def info(req):
     if not isinstance(body, dict) or not isinstance(body.get("type"), str):
         return bad("missing field `type`")
     kind = body["type"]
+    dex = body.get("dex", "")
+    if not isinstance(dex, str):
+        return bad("invalid type: expected a string for `dex`")
     if kind == "meta":
-        return 200, meta()
+        return 200, meta() if dex == "" else dex_meta(dex)
     if kind == "metaAndAssetCtxs":
-        return 200, meta_and_ctxs()
+        if dex == "":
+            return 200, meta_and_ctxs()
+        return 200, dex_json(DEX_FILES[dex][1]) if dex in DEX_FILES else None
     if kind == "allMids":
         return 200, fixture_json(F + "allMids.json")
     if kind == "predictedFundings":
