@@ -50,7 +50,7 @@ SELECT is((SELECT string_agg(DISTINCT a.attcompression::text, ',')
             WHERE i.inhparent = 'perps_stats.orderbooks'::regclass AND a.attname IN ('bids', 'asks')),
           'l', 'every orderbooks partition (daily and default) stores books with lz4');
 
--- the six venues and their real endpoints
+-- the seven venues and their real endpoints
 SELECT results_eq(
     'SELECT name, rest_url, ws_url FROM perps_stats.exchanges ORDER BY id',
     $$VALUES ('binance', 'https://fapi.binance.com', 'wss://fstream.binance.com'),
@@ -58,11 +58,12 @@ SELECT results_eq(
              ('hyperliquid', 'https://api.hyperliquid.xyz', 'wss://api.hyperliquid.xyz/ws'),
              ('kucoin', 'https://api-futures.kucoin.com', 'wss://ws-api-futures.kucoin.com/'),
              ('lighter', 'https://mainnet.zklighter.elliot.ai', 'wss://mainnet.zklighter.elliot.ai/stream'),
-             ('paradex', 'https://api.prod.paradex.trade', 'wss://ws.api.prod.paradex.trade/v1?sbeSchemaId=1&sbeSchemaVersion=1')$$,
-    'six seeded venues with their endpoints');
+             ('paradex', 'https://api.prod.paradex.trade', 'wss://ws.api.prod.paradex.trade/v1?sbeSchemaId=1&sbeSchemaVersion=1'),
+             ('aster', 'https://fapi.asterdex.com', 'wss://fstream.asterdex.com')$$,
+    'seven seeded venues with their endpoints');
 SELECT results_eq(
     'SELECT exchange, string_agg(symbol, '','' ORDER BY symbol) FROM perps_stats.watchlist GROUP BY 1 ORDER BY 1',
-    $$VALUES ('binance', 'BTC,ETH,SOL'), ('bybit', 'BTC,ETH,SOL'), ('hyperliquid', 'BTC,ETH,SOL'),
+    $$VALUES ('aster', 'BTC,ETH,SOL'), ('binance', 'BTC,ETH,SOL'), ('bybit', 'BTC,ETH,SOL'), ('hyperliquid', 'BTC,ETH,SOL'),
              ('kucoin', 'BTC,ETH,SOL'), ('lighter', 'BTC,ETH,SOL'), ('paradex', 'BTC,ETH,SOL')$$,
     'the watchlist is seeded with BTC, ETH and SOL on each venue');
 SELECT throws_ok($$UPDATE perps_stats.exchanges SET rest_url = 'https://x/' WHERE id = 1$$,
