@@ -64,13 +64,13 @@ SELECT is((SELECT mark_price::text || ' ' || turnover_24h::text FROM perps_stats
 -- ---- all tickers: six in each list; BTCUSD1 is not a market (left out); AAPLUSDT has no book
 -- ticker; SOL's latest time is its premium index's 09:14:57.000
 SELECT results_eq(
-    $$SELECT symbol, ts, last_price, best_bid_qty, price_change_pct::text, open_interest
+    $$SELECT symbol, ts, last_price, best_bid_qty, price_change_pct, open_interest
         FROM perps_stats.fetch_tickers('aster') ORDER BY symbol$$,
-    $$VALUES ('AAPL', '2026-12-01 09:14:57+00'::timestamptz, 238.41::numeric, NULL::numeric, '0.00000', NULL::numeric),
-             ('ASTER', '2026-12-01 09:14:59.31+00', 1.84312, 25014, '-0.04909', NULL),
-             ('BTC', '2026-12-01 09:14:58.911+00', 97244.8, 2.318, '0.01254', NULL),
-             ('ETH', '2026-12-01 09:14:59.002+00', 3521.37, 41.207, '-0.01352', NULL),
-             ('SOL', '2026-12-01 09:14:57+00', 187.4200, 612.44, '0.01687', NULL)$$,
+    $$VALUES ('AAPL', '2026-12-01 09:14:57+00'::timestamptz, 238.41::numeric, NULL::numeric, 0::numeric, NULL::numeric),
+             ('ASTER', '2026-12-01 09:14:59.31+00', 1.84312, 25014, -0.04909, NULL),
+             ('BTC', '2026-12-01 09:14:58.911+00', 97244.8, 2.318, 0.01254, NULL),
+             ('ETH', '2026-12-01 09:14:59.002+00', 3521.37, 41.207, -0.01352, NULL),
+             ('SOL', '2026-12-01 09:14:57+00', 187.4200, 612.44, 0.01687, NULL)$$,
     'fetch_tickers: known markets only, joined by symbol, without open interest');
 
 -- ---- order book: fetchOrderBook.swap.json (6 levels a side)

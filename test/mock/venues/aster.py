@@ -58,4 +58,4 @@ def _state(venue):
 
 
 def register(venue):
-    fapi.register_fapi(venue, "aster", lambda: _state(venue), now_ms)
+    fapi.register_fapi(venue, "aster", lambda: _state(venue), now_ms, open_interest=False)

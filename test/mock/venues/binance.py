@@ -209,11 +209,12 @@ def register(venue):
     register_fapi(venue, "binance", lambda: _state(venue), now_ms)
 
 
-def register_fapi(venue, name, state, now_ms):
+def register_fapi(venue, name, state, now_ms, open_interest=True):
     """The routes of a Binance USD-M compatible venue (fapi v1, Binance's
     parameters, paging rules and errors) named name: state() is its payloads
     as _state builds Binance's (exchange_info the exchangeInfo payload's
-    path, no "oi": no /fapi/v1/openInterest route), now_ms() its "now"."""
+    path), read when first asked for; now_ms() its "now"; open_interest
+    False: the venue has no /fapi/v1/openInterest."""
     def _answer(key, s):
         """The recorded (or recording-derived) answer for s, else a generated one
         for a benchmark market, else None."""
@@ -319,7 +320,7 @@ def register_fapi(venue, name, state, now_ms):
     venue.route("GET", r"/fapi/v1/premiumIndex", per_symbol("prem", "premiumIndex"))
     venue.route("GET", r"/fapi/v1/ticker/bookTicker", per_symbol("book", "bookTicker"))
     venue.route("GET", r"/fapi/v1/depth", depth)
-    if "oi" in state():
+    if open_interest:
         venue.route("GET", r"/fapi/v1/openInterest", open_interest)
     venue.route("GET", r"/fapi/v1/klines", klines)
     venue.route("GET", r"/fapi/v1/fundingRate", funding_rate)
