@@ -73,9 +73,5 @@ const PerpsAdapter perps_adapter_aster = {
 		},
 	},
 	.rate_limit = {.weight = 2400, .window_ms = 60000},
-	.max_kline_page = 1500,
-	.max_funding_page = 1000,
-	.max_trades_page = 1000,
-	.no_trades_history = NULL,	/* aggTrades pages through any range */
 	.stream = NULL,				/* streams are a later change */
 };

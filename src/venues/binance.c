@@ -2,6 +2,8 @@
  *
  * src/venues/binance.c
  *		Binance USD-M futures (fapi) REST adapter.  Plain C (see adapter.h).
+ *		Its REST side is also that of the venues serving the same API
+ *		(binance_compat.h: Aster), which supply their own weights.
  *
  * Documented public endpoints used (weights per Binance's USD-M docs):
  *	 markets		GET /fapi/v1/exchangeInfo (1) + GET /fapi/v1/fundingInfo
@@ -360,7 +362,7 @@ bn_interval_hours(PerpsCtx *ctx, struct json_object *info, const char *symbol)
 /* exchangeInfo and fundingInfo */
 PerpsStatus
 perps_bnc_parse_markets(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
-				 PerpsResult *out)
+						PerpsResult *out)
 {
 	struct json_object *info = docs[0];
 	struct json_object *finfo = docs[1];
@@ -527,7 +529,7 @@ perps_bnc_parse_ticker(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *c
 /* 24hr, premiumIndex and bookTicker of all symbols */
 PerpsStatus
 perps_bnc_parse_tickers(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
-				 PerpsResult *out)
+						PerpsResult *out)
 {
 	struct json_object *day = docs[0];
 	struct json_object *prem = docs[1];
@@ -563,7 +565,7 @@ perps_bnc_parse_tickers(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *
 
 PerpsStatus
 perps_bnc_parse_orderbook(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
-				   PerpsResult *out)
+						  PerpsResult *out)
 {
 	struct json_object *root = docs[0];
 	PerpsBook  *b = perps_alloc(ctx, sizeof(PerpsBook));
@@ -590,7 +592,7 @@ perps_bnc_parse_orderbook(PerpsCtx *ctx, const PerpsQuery *q, struct json_object
 /* premiumIndex and fundingInfo */
 PerpsStatus
 perps_bnc_parse_funding(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
-				 PerpsResult *out)
+						PerpsResult *out)
 {
 	struct json_object *prem = docs[0];
 	struct json_object *finfo = docs[1];
@@ -619,7 +621,7 @@ perps_bnc_parse_funding(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *
 
 PerpsStatus
 perps_bnc_parse_funding_history(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
-						 PerpsResult *out)
+								PerpsResult *out)
 {
 	struct json_object *root = docs[0];
 	size_t		n;
@@ -673,7 +675,7 @@ bn_parse_open_interest(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *c
 
 PerpsStatus
 perps_bnc_parse_klines(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
-				PerpsResult *out)
+					   PerpsResult *out)
 {
 	struct json_object *root = docs[0];
 	size_t		n;
@@ -816,7 +818,7 @@ bn_parse_agg_trades(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *root
 /* the most recent trades, or the aggregate trades of a time range */
 PerpsStatus
 perps_bnc_parse_trades(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
-				PerpsResult *out)
+					   PerpsResult *out)
 {
 	if (q->since_us != PERPS_TS_NONE || q->until_us != PERPS_TS_NONE)
 		return bn_parse_agg_trades(ctx, q, docs[0], out);
@@ -1273,9 +1275,5 @@ const PerpsAdapter perps_adapter_binance = {
 		[PERPS_M_OPEN_INTEREST] = {.build = bn_build_open_interest, .parse = bn_parse_open_interest},
 	},
 	.rate_limit = {.weight = 2400, .window_ms = 60000},
-	.max_kline_page = 1500,
-	.max_funding_page = 1000,
-	.max_trades_page = 1000,
 	.stream = &binance_stream,
-	.no_trades_history = NULL,	/* aggTrades pages through any range */
 };

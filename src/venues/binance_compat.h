@@ -91,13 +91,22 @@ PERPS_BNC_PARSE(trades);
 		return perps_bnc_build_trades(ctx, q, reqs, &(w)); \
 	}
 
-/* The fields of a PerpsAdapter every compatible venue fills the same way. */
+/*
+ * The fields of a PerpsAdapter every compatible venue fills the same way;
+ * the page sizes are the API's (klines limit <= 1500, fundingRate and
+ * aggTrades <= 1000), which the builds above ask for, and aggTrades pages
+ * through any time range.
+ */
 #define PERPS_BNC_COMMON \
 	.native_symbol = perps_bnc_native_symbol, \
 	.needs_markets = false, \
 	.symbol_ok = perps_bnc_symbol_ok, \
 	.symbol_what = "a native symbol like BTCUSDT", \
-	.open_body = perps_bnc_open_body
+	.open_body = perps_bnc_open_body, \
+	.max_kline_page = 1500, \
+	.max_funding_page = 1000, \
+	.max_trades_page = 1000, \
+	.no_trades_history = NULL
 
 /*
  * PerpsAdapter.methods entries of every method but the markets and open
