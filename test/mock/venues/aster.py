@@ -19,7 +19,7 @@ aggregate trades) follows binance.py's formulas.
 import importlib.util
 import os
 
-from mock_exchange import fixture_json
+from mock_exchange import BENCH_SYMBOLS, bench_symbols, fixture_json
 
 _spec = importlib.util.spec_from_file_location(
     "perps_mock_fapi", os.path.join(os.path.dirname(os.path.abspath(__file__)), "binance.py"))
@@ -39,12 +39,24 @@ def _by_symbol(rel):
     return {e["symbol"]: e for e in fixture_json(rel)}
 
 
+def _exchange_info():
+    """exchangeInfo; with the mock's bench_markets on, also the BENCH_SYMBOLS
+    (DOCUMENTED-FORMAT: BTCUSDT's entry with the symbol's names) that Aster's
+    payload does not list, as binance.py answers for them."""
+    info = fixture_json("aster/fetchMarkets.exchangeInfo.json")
+    listed = {s["symbol"] for s in info["symbols"]}
+    btc = next(s for s in info["symbols"] if s["symbol"] == "BTCUSDT")
+    info["symbols"] += [dict(btc, symbol=b + "USDT", pair=b + "USDT", baseAsset=b)
+                        for b in bench_symbols() if b + "USDT" not in listed]
+    return info
+
+
 def _state(venue):
     st = venue.state
     if "symbols" not in st:
         info = fixture_json("aster/fetchMarkets.exchangeInfo.json")
-        st["symbols"] = {s["symbol"] for s in info["symbols"]}
-        st["exchange_info"] = "aster/fetchMarkets.exchangeInfo.json"
+        st["symbols"] = {s["symbol"] for s in info["symbols"]} | {b + "USDT" for b in BENCH_SYMBOLS}
+        st["exchange_info"] = _exchange_info
         st["funding_info"] = fixture_json("aster/fetchMarkets.fundingInfo.json")
         st["day"] = _by_symbol("aster/fetchTickers.24hr.json")
         st["prem"] = _by_symbol("aster/fetchTickers.premiumIndex.json")

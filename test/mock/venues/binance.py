@@ -213,7 +213,7 @@ def register_fapi(venue, name, state, now_ms, open_interest=True):
     """The routes of a Binance USD-M compatible venue (fapi v1, Binance's
     parameters, paging rules and errors) named name: state() is its payloads
     as _state builds Binance's (exchange_info the exchangeInfo payload's
-    path), read when first asked for; now_ms() its "now"; open_interest
+    path, or a function answering it), read when first asked for; now_ms() its "now"; open_interest
     False: the venue has no /fapi/v1/openInterest."""
     def _answer(key, s):
         """The recorded (or recording-derived) answer for s, else a generated one
@@ -224,7 +224,8 @@ def register_fapi(venue, name, state, now_ms, open_interest=True):
         return v
 
     def exchange_info(req):
-        return 200, fixture(state()["exchange_info"])
+        info = state()["exchange_info"]
+        return 200, fixture(info) if isinstance(info, str) else info()
 
     def funding_info(req):
         return 200, state()["funding_info"]
