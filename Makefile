@@ -48,7 +48,7 @@ $(EXTENSION).control: Makefile
 	sed -i "s/^default_version = .*/default_version = '$(EXTVERSION)'/" $@
 
 # Makefile: EXTVERSION reaches the objects as a macro
-$(OBJS): $(wildcard src/*.h worker/*.h) Makefile
+$(OBJS): $(wildcard src/*.h src/venues/*.h worker/*.h) Makefile
 
 .PHONY: test demo bench fuzz deps fuzz-stream fuzz-analytics
 

@@ -1,5 +1,7 @@
 -- perps_stats 0.1.0 -> 0.2.0
 --
+-- New venue: Aster (Binance-compatible futures API), a seed row of exchanges.
+--
 -- Every write of the time-series tables goes through one writer
 -- (perps_stats._store_rows for the backfill) with one clash policy per table.
 -- Each venue's rate limit is shared by the whole cluster (rate_limits).
@@ -16,6 +18,13 @@
 -- gains adapter and adapter_param): Hyperliquid's HIP-3 DEXes are rows served
 -- by the hyperliquid adapter, the first one trade.xyz (dex xyz).
 \echo Use "ALTER EXTENSION perps_stats UPDATE TO '0.2.0'" to load this file. \quit
+
+-- New venues (the install script's seed rows of perps_stats.exchanges,
+-- sql/install/00_schema.sql).  The watchlist is the user's and stays as
+-- it is: an updated cluster starts collecting a new venue when its markets
+-- are added to perps_stats.watchlist.
+INSERT INTO perps_stats.exchanges (id, name, rest_url, ws_url, maker_fee, taker_fee) VALUES
+    (7, 'aster', 'https://fapi.asterdex.com', 'wss://fstream.asterdex.com', 0.0001, 0.00035);
 
 ALTER TABLE perps_stats.ingest_events
     ADD COLUMN first_missing_id text,

@@ -16,6 +16,7 @@
 #include "adapter.h"
 
 /* One line per venue; each adapter is defined in src/venues/<venue>.c. */
+extern const PerpsAdapter perps_adapter_aster;
 extern const PerpsAdapter perps_adapter_binance;
 extern const PerpsAdapter perps_adapter_bybit;
 extern const PerpsAdapter perps_adapter_hyperliquid;
@@ -31,6 +32,7 @@ const PerpsAdapter *const perps_adapters[] = {
 	&perps_adapter_kucoin,
 	&perps_adapter_lighter,
 	&perps_adapter_paradex,
+	&perps_adapter_aster,
 	NULL
 };
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# collect(): one snapshot round over 6 venues x 20 symbols (120 markets, 4
+# collect(): one snapshot round over 7 venues x 20 symbols (140 markets, 4
 # kinds each: ticker, open interest, funding, order book) against the mock
 # exchange answering every request 100 ms late (bench/run.sh sets PGHOST,
 # PGPORT, PGDATABASE and PERPS_MOCK_URL).  The mock's bench_markets switch
@@ -119,7 +119,8 @@ bybit 600 5000
 hyperliquid 1200 60000
 kucoin 2000 30000
 lighter 24000 60000
-paradex 1500 60000"
+paradex 1500 60000
+aster 2400 60000"
 for ((i = 0; i < RUNS; i++)); do
     # an empty window, as each collector round a minute after the last finds it
     while read -r v w win; do
@@ -144,6 +145,8 @@ def weight(r):
             return BN_DEPTH[int(qs.get("limit", 500))]
         return {"/fapi/v1/ticker/bookTicker": 2}.get(p, 1) if "symbol" in qs else \
             {"/fapi/v1/ticker/24hr": 40, "/fapi/v1/premiumIndex": 10, "/fapi/v1/ticker/bookTicker": 5}.get(p, 1)
+    if v == "aster":        # Aster's fapi v1 weights: depth as Binance's, each per-symbol call 1
+        return BN_DEPTH[int(qs.get("limit", 500))] if p == "/fapi/v1/depth" else 1
     if v == "hyperliquid":
         return 2 if json.loads(r["body"] or "{}").get("type") == "l2Book" else 20
     if v == "kucoin":

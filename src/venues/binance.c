@@ -2,6 +2,8 @@
  *
  * src/venues/binance.c
  *		Binance USD-M futures (fapi) REST adapter.  Plain C (see adapter.h).
+ *		Its REST side is also that of the venues serving the same API
+ *		(binance_compat.h: Aster), which supply their own weights.
  *
  * Documented public endpoints used (weights per Binance's USD-M docs):
  *	 markets		GET /fapi/v1/exchangeInfo (1) + GET /fapi/v1/fundingInfo
@@ -39,16 +41,17 @@
 #include <strings.h>
 
 #include "adapter.h"
+#include "binance_compat.h"
 
 /* A native symbol for requests: letters, digits and '_', up to 40. */
-static bool
-bn_symbol_ok(const char *s)
+bool
+perps_bnc_symbol_ok(const char *s)
 {
 	return perps_symbol_ok(s, 40, true, "_");
 }
 
-static bool
-bn_native_symbol(const char *global, char *buf, size_t buflen)
+bool
+perps_bnc_native_symbol(const char *global, char *buf, size_t buflen)
 {
 	if (!perps_symbol_ok(global, 20, false, ""))
 		return false;
@@ -138,7 +141,8 @@ bn_safe_cursor(const char *c)
 }
 
 static int
-bn_build_agg_trades(PerpsCtx *ctx, PerpsRequest *r, const PerpsQuery *q, const char *s, int limit)
+bn_build_agg_trades(PerpsCtx *ctx, PerpsRequest *r, const PerpsQuery *q, const char *s, int limit,
+					const PerpsBncWeights *w)
 {
 	int64_t		start_ms,
 				end_ms;
@@ -148,13 +152,14 @@ bn_build_agg_trades(PerpsCtx *ctx, PerpsRequest *r, const PerpsQuery *q, const c
 		/* Binance: send fromId or the times, not both */
 		if (!bn_safe_cursor(q->cursor))
 			return perps_fail(ctx, PERPS_ERR_ARG, "invalid Binance aggregate trade cursor \"%.40s\"", q->cursor);
-		if (perps_request_path(ctx, r, 20, "/fapi/v1/aggTrades?symbol=%s&fromId=%s&limit=%d", s, q->cursor, limit))
+		if (perps_request_path(ctx, r, w->agg_trades, "/fapi/v1/aggTrades?symbol=%s&fromId=%s&limit=%d", s, q->cursor,
+							   limit))
 			return ctx->status;
 		return 1;
 	}
 	if (!bn_agg_window(q, &start_ms, &end_ms))
 		return perps_fail(ctx, PERPS_ERR_ARG, "since is after until");
-	if (perps_request_path(ctx, r, 20, "/fapi/v1/aggTrades?symbol=%s&startTime=%lld&endTime=%lld&limit=%d", s,
+	if (perps_request_path(ctx, r, w->agg_trades, "/fapi/v1/aggTrades?symbol=%s&startTime=%lld&endTime=%lld&limit=%d", s,
 						   (long long) start_ms, (long long) end_ms, limit))
 		return ctx->status;
 	return 1;
@@ -162,8 +167,8 @@ bn_build_agg_trades(PerpsCtx *ctx, PerpsRequest *r, const PerpsQuery *q, const c
 
 /* ---- build: one function a method ---- */
 
-static int
-bn_build_markets(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+int
+perps_bnc_build_markets(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 {
 	if (perps_request_path(ctx, &reqs[0], 1, "/fapi/v1/exchangeInfo") ||
 		perps_request_path(ctx, &reqs[1], 1, "/fapi/v1/fundingInfo"))
@@ -171,31 +176,34 @@ bn_build_markets(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 	return 2;
 }
 
-static int
-bn_build_ticker(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+int
+perps_bnc_build_ticker(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs, const PerpsBncWeights *w)
 {
 	const char *s = q->market->native_symbol;
 
-	if (perps_request_path(ctx, &reqs[0], 1, "/fapi/v1/ticker/24hr?symbol=%s", s) ||
-		perps_request_path(ctx, &reqs[1], 1, "/fapi/v1/premiumIndex?symbol=%s", s) ||
-		perps_request_path(ctx, &reqs[2], 2, "/fapi/v1/ticker/bookTicker?symbol=%s", s) ||
-		perps_request_path(ctx, &reqs[3], 1, "/fapi/v1/openInterest?symbol=%s", s))
+	if (perps_request_path(ctx, &reqs[0], w->day, "/fapi/v1/ticker/24hr?symbol=%s", s) ||
+		perps_request_path(ctx, &reqs[1], w->premium, "/fapi/v1/premiumIndex?symbol=%s", s) ||
+		perps_request_path(ctx, &reqs[2], w->book, "/fapi/v1/ticker/bookTicker?symbol=%s", s))
+		return ctx->status;
+	if (w->open_interest == 0)
+		return 3;
+	if (perps_request_path(ctx, &reqs[3], w->open_interest, "/fapi/v1/openInterest?symbol=%s", s))
 		return ctx->status;
 	return 4;
 }
 
-static int
-bn_build_tickers(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+int
+perps_bnc_build_tickers(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs, const PerpsBncWeights *w)
 {
-	if (perps_request_path(ctx, &reqs[0], 40, "/fapi/v1/ticker/24hr") ||
-		perps_request_path(ctx, &reqs[1], 10, "/fapi/v1/premiumIndex") ||
-		perps_request_path(ctx, &reqs[2], 5, "/fapi/v1/ticker/bookTicker"))
+	if (perps_request_path(ctx, &reqs[0], w->day_all, "/fapi/v1/ticker/24hr") ||
+		perps_request_path(ctx, &reqs[1], w->premium_all, "/fapi/v1/premiumIndex") ||
+		perps_request_path(ctx, &reqs[2], w->book_all, "/fapi/v1/ticker/bookTicker"))
 		return ctx->status;
 	return 3;
 }
 
-static int
-bn_build_orderbook(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+int
+perps_bnc_build_orderbook(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 {
 	static const int limits[] = {5, 10, 20, 50, 100, 500, 1000};
 	static const int weights[] = {2, 2, 2, 2, 5, 10, 20};
@@ -209,8 +217,8 @@ bn_build_orderbook(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 	return 1;
 }
 
-static int
-bn_build_funding(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+int
+perps_bnc_build_funding(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 {
 	const char *s = q->market->native_symbol;
 
@@ -220,8 +228,8 @@ bn_build_funding(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 	return 2;
 }
 
-static int
-bn_build_funding_history(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+int
+perps_bnc_build_funding_history(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 {
 	const char *s = q->market->native_symbol;
 	int			limit = q->limit > 0 ? (q->limit > 1000 ? 1000 : q->limit) : 100;
@@ -242,8 +250,8 @@ bn_build_open_interest(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 	return 1;
 }
 
-static int
-bn_build_klines(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+int
+perps_bnc_build_klines(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 {
 	const char *s = q->market->native_symbol;
 	int			limit = q->limit > 0 ? (q->limit > 1500 ? 1500 : q->limit) : 500;
@@ -258,15 +266,15 @@ bn_build_klines(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 }
 
 /* the most recent trades, or with a time range (or a fromId cursor) aggregate trades */
-static int
-bn_build_trades(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+int
+perps_bnc_build_trades(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs, const PerpsBncWeights *w)
 {
 	const char *s = q->market->native_symbol;
 	int			limit = q->limit > 0 ? (q->limit > 1000 ? 1000 : q->limit) : 500;
 
 	if (q->since_us != PERPS_TS_NONE || q->until_us != PERPS_TS_NONE)
-		return bn_build_agg_trades(ctx, &reqs[0], q, s, limit);
-	if (perps_request_path(ctx, &reqs[0], 5, "/fapi/v1/trades?symbol=%s&limit=%d", s, limit))
+		return bn_build_agg_trades(ctx, &reqs[0], q, s, limit, w);
+	if (perps_request_path(ctx, &reqs[0], w->recent_trades, "/fapi/v1/trades?symbol=%s&limit=%d", s, limit))
 		return ctx->status;
 	return 1;
 }
@@ -277,8 +285,8 @@ bn_build_trades(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
  * Parses a body; an error payload ({"code":..,"msg":..}) or an error status
  * becomes PERPS_ERR_VENUE with Binance's message.
  */
-static PerpsStatus
-bn_open_body(PerpsCtx *ctx, const PerpsBody *b, int i, struct json_object **out)
+PerpsStatus
+perps_bnc_open_body(PerpsCtx *ctx, const PerpsBody *b, int i, struct json_object **out)
 {
 	struct json_object *root;
 	struct json_object *code;
@@ -352,9 +360,9 @@ bn_interval_hours(PerpsCtx *ctx, struct json_object *info, const char *symbol)
 }
 
 /* exchangeInfo and fundingInfo */
-static PerpsStatus
-bn_parse_markets(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
-				 PerpsResult *out)
+PerpsStatus
+perps_bnc_parse_markets(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+						PerpsResult *out)
 {
 	struct json_object *info = docs[0];
 	struct json_object *finfo = docs[1];
@@ -500,25 +508,28 @@ bn_find_symbol(struct json_object *arr, const char *symbol)
 	return NULL;
 }
 
-/* 24hr, premiumIndex and bookTicker of one symbol, and its openInterest */
-static PerpsStatus
-bn_parse_ticker(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
-				PerpsResult *out)
+/*
+ * 24hr, premiumIndex and bookTicker of one symbol, and its openInterest
+ * where the venue has it (4 documents; 3 without)
+ */
+PerpsStatus
+perps_bnc_parse_ticker(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+					   PerpsResult *out)
 {
-	if (perps_need_docs(ctx, ndocs, 4))
+	if (ndocs != 3 && perps_need_docs(ctx, ndocs, 4))
 		return ctx->status;
 	out->u.tickers = perps_alloc(ctx, sizeof(PerpsTicker));
 	if (out->u.tickers == NULL ||
-		bn_fill_ticker(ctx, out->u.tickers, docs[0], docs[1], docs[2], docs[3]))
+		bn_fill_ticker(ctx, out->u.tickers, docs[0], docs[1], docs[2], ndocs == 4 ? docs[3] : NULL))
 		return ctx->status;
 	out->n = 1;
 	return PERPS_OK;
 }
 
 /* 24hr, premiumIndex and bookTicker of all symbols */
-static PerpsStatus
-bn_parse_tickers(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
-				 PerpsResult *out)
+PerpsStatus
+perps_bnc_parse_tickers(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+						PerpsResult *out)
 {
 	struct json_object *day = docs[0];
 	struct json_object *prem = docs[1];
@@ -552,9 +563,9 @@ bn_parse_tickers(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *
 	return PERPS_OK;
 }
 
-static PerpsStatus
-bn_parse_orderbook(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
-				   PerpsResult *out)
+PerpsStatus
+perps_bnc_parse_orderbook(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+						  PerpsResult *out)
 {
 	struct json_object *root = docs[0];
 	PerpsBook  *b = perps_alloc(ctx, sizeof(PerpsBook));
@@ -579,9 +590,9 @@ bn_parse_orderbook(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const
 }
 
 /* premiumIndex and fundingInfo */
-static PerpsStatus
-bn_parse_funding(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
-				 PerpsResult *out)
+PerpsStatus
+perps_bnc_parse_funding(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+						PerpsResult *out)
 {
 	struct json_object *prem = docs[0];
 	struct json_object *finfo = docs[1];
@@ -608,9 +619,9 @@ bn_parse_funding(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *
 	return PERPS_OK;
 }
 
-static PerpsStatus
-bn_parse_funding_history(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
-						 PerpsResult *out)
+PerpsStatus
+perps_bnc_parse_funding_history(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+								PerpsResult *out)
 {
 	struct json_object *root = docs[0];
 	size_t		n;
@@ -662,9 +673,9 @@ bn_parse_open_interest(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *c
 	return PERPS_OK;
 }
 
-static PerpsStatus
-bn_parse_klines(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
-				PerpsResult *out)
+PerpsStatus
+perps_bnc_parse_klines(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+					   PerpsResult *out)
 {
 	struct json_object *root = docs[0];
 	size_t		n;
@@ -805,9 +816,9 @@ bn_parse_agg_trades(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *root
 }
 
 /* the most recent trades, or the aggregate trades of a time range */
-static PerpsStatus
-bn_parse_trades(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
-				PerpsResult *out)
+PerpsStatus
+perps_bnc_parse_trades(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+					   PerpsResult *out)
 {
 	if (q->since_us != PERPS_TS_NONE || q->until_us != PERPS_TS_NONE)
 		return bn_parse_agg_trades(ctx, q, docs[0], out);
@@ -1247,28 +1258,22 @@ static const PerpsStreamAdapter binance_stream = {
 	.seq_rule = bn_ws_seq_rule,
 };
 
+/* Binance's weights: USD-M futures docs, "Market Data Endpoints" */
+static const PerpsBncWeights bn_weights = {
+	.day = 1, .day_all = 40, .premium = 1, .premium_all = 10, .book = 2, .book_all = 5,
+	.open_interest = 1, .recent_trades = 5, .agg_trades = 20,
+};
+
+PERPS_BNC_BUILDERS(bn, bn_weights)
+
 const PerpsAdapter perps_adapter_binance = {
 	.name = "binance",
-	.native_symbol = bn_native_symbol,
-	.needs_markets = false,
-	.symbol_ok = bn_symbol_ok,
-	.symbol_what = "a native symbol like BTCUSDT",
-	.open_body = bn_open_body,
+	PERPS_BNC_COMMON,
 	.methods = {
-		[PERPS_M_MARKETS] = {.build = bn_build_markets, .parse = bn_parse_markets},
-		[PERPS_M_TICKER] = {.build = bn_build_ticker, .parse = bn_parse_ticker},
-		[PERPS_M_TICKERS] = {.build = bn_build_tickers, .parse = bn_parse_tickers},
-		[PERPS_M_ORDERBOOK] = {.build = bn_build_orderbook, .parse = bn_parse_orderbook},
-		[PERPS_M_FUNDING] = {.build = bn_build_funding, .parse = bn_parse_funding},
-		[PERPS_M_FUNDING_HISTORY] = {.build = bn_build_funding_history, .parse = bn_parse_funding_history},
+		PERPS_BNC_METHODS(bn),
+		[PERPS_M_MARKETS] = {.build = perps_bnc_build_markets, .parse = perps_bnc_parse_markets},
 		[PERPS_M_OPEN_INTEREST] = {.build = bn_build_open_interest, .parse = bn_parse_open_interest},
-		[PERPS_M_KLINES] = {.build = bn_build_klines, .parse = bn_parse_klines},
-		[PERPS_M_TRADES] = {.build = bn_build_trades, .parse = bn_parse_trades},
 	},
 	.rate_limit = {.weight = 2400, .window_ms = 60000},
-	.max_kline_page = 1500,
-	.max_funding_page = 1000,
-	.max_trades_page = 1000,
 	.stream = &binance_stream,
-	.no_trades_history = NULL,	/* aggTrades pages through any range */
 };

@@ -11,7 +11,7 @@ for f in sql/perps_stats--*.sql; do
     v=${f#sql/perps_stats--}; v=${v%.sql}
     case "$v" in *--*) ;; "$current") ;; *) released+=("$v") ;; esac
 done
-echo "1..$((2 + 7 * ${#released[@]}))"
+echo "1..$((2 + 8 * ${#released[@]}))"
 q() { psql -X -q -t -A -v ON_ERROR_STOP=1 "$@" 2>&1; }
 # (pg_dump 15.14 and later write \restrict lines with a random key: left out)
 dump() { "$PG_BIN/pg_dump" -s -d "$1" --no-owner | grep -vE '^--|^$|_p[0-9]{8}|^\\(un)?restrict ' | sort; }
@@ -79,12 +79,21 @@ SQL
     [ "$(old_cols)" = "1 6 1" ] && echo "ok $n - $v: its ingest_events row is there after the update, the new columns NULL; its six venues keep their adapters, tradexyz is added" \
                                 || echo "not ok $n - $v: the ingest_events row and the venues after the update: $(old_cols)"
     n=$((n + 1))
-    # (tables the update created are new and not compared)
+    # (tables the update created are new and not compared; exchanges gains
+    # the seed rows of new venues, checked below)
     old_tables=$(echo "$before" | tr ' ' '\n' | cut -d: -f1 | paste -sd'|')
     same=$(diff <(echo "$before" | tr ' ' '\n' | grep -vE '^(ingest_events|exchanges):') \
                 <(echo "$after" | tr ' ' '\n' | grep -E "^($old_tables):" | grep -vE '^(ingest_events|exchanges):') && echo same)
     [ "$same" = "same" ] && echo "ok $n - $v: every other table has the same rows after the update" \
                          || echo "not ok $n - $v: rows changed by the update"
+    n=$((n + 1))
+    # the venues: the old rows as they were and the new ones as a fresh install seeds them
+    venues="SELECT string_agg(e::text, ' ' ORDER BY id) FROM perps_stats.exchanges e"
+    if [ "$(q -d "$db" -c "$venues")" = "$(q -d perps_fresh -c "$venues")" ]; then
+        echo "ok $n - $v: exchanges after the update are a fresh install's"
+    else
+        echo "not ok $n - $v: exchanges after the update: $(q -d "$db" -c "$venues")"
+    fi
     n=$((n + 1))
     out=$(q -d "$db" -c "SELECT count(*) FROM perps_stats.stream_status WHERE refetches IS NULL; SELECT count(*) FROM perps_api.ingest_events WHERE last_missing_id IS NULL")
     [ "$out" = "0

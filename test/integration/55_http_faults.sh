@@ -7,7 +7,7 @@
 set -u
 MOCK=${PERPS_MOCK_URL:?PERPS_MOCK_URL is not set}
 n=0 fails=0
-echo "1..29"
+echo "1..32"
 
 ok() {  # ok COND-EXIT-STATUS DESCRIPTION [DIAG]
     n=$((n + 1))
@@ -196,6 +196,28 @@ ROLLBACK;
 SQL
 )
 ok $([ "$(echo $out)" = "BTC,ETH,SUSHI 23" ]; echo $?) "perps_collector runs fetch_tickers; the markets refresh it needs writes as the owner" "$out"
+
+# 30-32: Aster (test/mock/venues/aster.py) gets the same faults: a 429 on its
+# premium index is waited out (fetch_funding_rate: lastFundingRate 0.00005417 of
+# fetchTickers.premiumIndex.json), garbage is 22032, wrong-typed klines 22000
+aster() {
+    psql -X -q -t -A -v VERBOSITY=sqlstate 2>&1 <<SQL
+BEGIN;
+UPDATE perps_stats.exchanges SET rest_url = '$MOCK/aster' WHERE name = 'aster';
+$1;
+ROLLBACK;
+SQL
+}
+clear_faults
+fault '{"venue":"aster","path":"^/fapi/v1/premiumIndex$","kind":"status","status":429,"retry_after":1,"count":1}'
+out=$(aster "SELECT rate FROM perps_stats.fetch_funding_rate('aster', 'BTC')")
+ok $([ "$out" = "0.00005417" ]; echo $?) "aster: 429 + Retry-After: 1 then success returns the rate" "$out"
+fault '{"venue":"aster","path":"^/fapi/v1/depth$","kind":"garbage","count":1}'
+out=$(aster "SELECT bids FROM perps_stats.fetch_orderbook('aster', 'BTC')")
+ok $([ "$out" = "ERROR:  22032" ]; echo $?) "aster: a garbage book is 22032" "$out"
+fault '{"venue":"aster","path":"^/fapi/v1/klines$","kind":"wrong_types","count":1}'
+out=$(aster "SELECT count(*) FROM perps_stats.fetch_klines('aster', 'BTC', '1m')")
+ok $([ "$out" = "ERROR:  22000" ]; echo $?) "aster: wrong-typed klines are 22000, no row" "$out"
 
 psql -X -q -c "UPDATE perps_stats.exchanges SET rest_url = 'https://fapi.binance.com' WHERE name = 'binance'" >/dev/null
 clear_faults

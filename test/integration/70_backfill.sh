@@ -21,20 +21,20 @@ call() { psql -X -q -t -A -v ON_ERROR_STOP=1 -v VERBOSITY=verbose -c "$1" 2>&1 >
 mock() { curl -sf -X "$1" "$MOCK/_mock/$2" ${3:+-H 'Content-Type: application/json' -d "$3"}; }
 ms() { python3 -c 'import sys, datetime as d; print(int(d.datetime.fromisoformat(sys.argv[1]).replace(tzinfo=d.timezone.utc).timestamp() * 1000))' "$1"; }
 
-# The venues (all six have klines), the mock's history paths, and each
+# The venues (all seven have klines), the mock's history paths, and each
 # venue's documented kline page size.
-VENUES=(binance bybit hyperliquid kucoin lighter paradex)
-declare -A PAGE=([binance]=1500 [bybit]=1000 [hyperliquid]=500 [kucoin]=500 [lighter]=500 [paradex]=1000)
+VENUES=(binance bybit hyperliquid kucoin lighter paradex aster)
+declare -A PAGE=([binance]=1500 [bybit]=1000 [hyperliquid]=500 [kucoin]=500 [lighter]=500 [paradex]=1000 [aster]=1500)
 # The range: 3 days inside each mock's history (kucoin's ends 2024-03-13,
 # binance's 2026-11-23 14:37), away from the payloads' candles.
 declare -A SINCE=([binance]="2024-04-07 00:00")
 declare -A UNTIL=([binance]="2024-04-10 00:00")
-for V in bybit hyperliquid kucoin lighter paradex; do SINCE[$V]="2024-03-01 00:00"; UNTIL[$V]="2024-03-04 00:00"; done
+for V in bybit hyperliquid kucoin lighter paradex aster; do SINCE[$V]="2024-03-01 00:00"; UNTIL[$V]="2024-03-04 00:00"; done
 # Funding rates in [since, until] (both ends included) by each mock's
-# schedule: binance and bybit every 8 h from 00:00 (10); kucoin every 8 h
+# schedule: binance, aster and bybit every 8 h from 00:00 (10); kucoin every 8 h
 # from 04:00 (9); lighter and paradex hourly on the hour (73); hyperliquid
 # hourly a few ms after the hour, so the one at until is out (72).
-declare -A FUNDING=([binance]=10 [bybit]=10 [kucoin]=9 [lighter]=73 [paradex]=73 [hyperliquid]=72)
+declare -A FUNDING=([binance]=10 [aster]=10 [bybit]=10 [kucoin]=9 [lighter]=73 [paradex]=73 [hyperliquid]=72)
 
 # The mock's request log of a venue's kline or funding history requests, one
 # line each: "start_ms end_ms request-key arrival-time".
@@ -83,7 +83,7 @@ def h(*parts):
     return int(hashlib.sha1("|".join(str(p) for p in parts).encode()).hexdigest()[:12], 16)
 def hashed(name, base, t):     # base +- 1 % on the base's tick (bybit, hyperliquid)
     return (base * (1 + D(h(name, t) % 2001 - 1000) / 100000)).quantize(D(1).scaleb(base.as_tuple().exponent))
-if venue == "binance":
+if venue in ("binance", "aster"):     # aster.py serves binance.py's generator
     o = D(60000 + i % 1000); ohlc = (o, o + 5, o - 5, o + D("1.5"))
 elif venue in ("bybit", "hyperliquid"):
     name = sym + "USDT" if venue == "bybit" else sym

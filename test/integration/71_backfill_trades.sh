@@ -45,7 +45,7 @@ trade() { # VENUE SYMBOL TRADE_ID: time|price|qty|side
         WHERE e.name = '$1' AND m.symbol = '$2' AND t.trade_id = '$3'"
 }
 
-for V in binance paradex bybit hyperliquid kucoin lighter; do
+for V in binance aster paradex bybit hyperliquid kucoin lighter; do
     q "UPDATE perps_stats.exchanges SET rest_url = '$MOCK/$V' WHERE name = '$V'" >/dev/null
 done
 mock DELETE faults >/dev/null
@@ -145,6 +145,23 @@ print(len(rows), len(rep), all(b[1] - a[1] >= 1.0 for a, b in rep))')
 is "$(err "$out")|$got|$(summary binance ETH)" \
    "|5 1 True|2401 2401 2024-04-08 10:00:00.000 2024-04-08 11:00:00.000 96446401 96448801" \
    "binance: a 429 (Retry-After: 1) on the third page is waited out, the request repeated once, the set complete"
+
+# ---- Aster serves Binance's aggTrades (test/mock/venues/aster.py: binance.py's
+# generator), so [10:00, 10:30] of 2024-04-08 holds trades 96446401 .. 96446401 +
+# 1800000 / 1500 = 96447601 (1201): the window's page of 1000, then one by fromId
+# (201): 2 requests in one chunk
+q "DELETE FROM perps_stats.backfill_earliest WHERE exchange = 'aster'; SELECT perps_stats.refresh_markets('aster')" >/dev/null
+q "DELETE FROM perps_stats.trades t USING perps_stats.markets m, perps_stats.exchanges e
+   WHERE m.id = t.market_id AND e.id = m.exchange_id AND e.name = 'aster'" >/dev/null
+mock DELETE log >/dev/null
+out=$(call "CALL perps_stats.backfill('aster', '{BTC}', '2024-04-08 10:00+00', '2024-04-08 10:30+00', '{trades}')")
+is "$(err "$out")|$(summary aster BTC)|$(trade aster BTC 96446401)" \
+   "|1201 1201 2024-04-08 10:00:00.000 2024-04-08 10:30:00.000 96446401 96447601|2024-04-08 10:00:00.000|60040.10|0.610|buy" \
+   "aster: a trades backfill of half an hour stores the 1201 aggregate trades, the first one's values"
+is "$(requests aster /fapi/v1/aggTrades | python3 -c '
+import json, sys
+print(" ".join("id" if "fromId" in json.loads(l.split()[0]) else "window" for l in sys.stdin))')" \
+   "window id" "aster: a window page, then one by fromId"
 
 # ---- Paradex: [10:00, 10:20] of 2026-11-17.  Trade seq is at BASE + seq * 250 ms,
 # BASE = the payload trade's 1794925924731 - 100000 * 250 = 1794900924731

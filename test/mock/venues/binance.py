@@ -140,6 +140,7 @@ def _state(venue):
                     "ETHUSDT": optional_json(OPTIONAL["oi_eth"])
                     or {"symbol": "ETHUSDT", "openInterest": "1234567.890", "time": 1653817860000}}
         st["depth"] = {s: fixture_json(rel) for s, rel in DEPTH_FIXTURES.items()}
+        st["exchange_info"] = "binance/fetchMarkets.exchangeInfo.json"
         st["klines"] = {("BTCUSDT", "1m"): {r[0]: r for r in fixture_json("binance/fetchOHLCV.swap.json")}}
         st["funding"] = {(r["symbol"], int(r["fundingTime"])): r for r in optional_json(OPTIONAL["fundingRate"]) or []}
         st["trades"] = optional_json(OPTIONAL["trades"])
@@ -188,20 +189,11 @@ def _gen(key, s):
                      for i in range(100)]}
 
 
-def _answer(venue, key, s):
-    """The recorded (or recording-derived) answer for s, else a generated one
-    for a benchmark market, else None."""
-    v = _state(venue)[key].get(s)
-    if v is None and s in _bench_native():
-        v = _gen(key, s)
-    return v
-
-
-def _symbol(venue, req):
+def _symbol(st, req):
     s = req.arg("symbol")
     if s is None:
         return None, err(-1102, "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed.")
-    if s not in _state(venue)["symbols"]:
+    if s not in st["symbols"]:
         return None, err(-1121, "Invalid symbol.")
     return s, None
 
@@ -214,48 +206,66 @@ def _int(req, name, default=None):
 
 
 def register(venue):
+    register_fapi(venue, "binance", lambda: _state(venue), now_ms)
+
+
+def register_fapi(venue, name, state, now_ms, open_interest=True):
+    """The routes of a Binance USD-M compatible venue (fapi v1, Binance's
+    parameters, paging rules and errors) named name: state() is its payloads
+    as _state builds Binance's (exchange_info the exchangeInfo payload's
+    path, or a function answering it), read when first asked for; now_ms() its "now"; open_interest
+    False: the venue has no /fapi/v1/openInterest."""
+    def _answer(key, s):
+        """The recorded (or recording-derived) answer for s, else a generated one
+        for a benchmark market, else None."""
+        v = state()[key].get(s)
+        if v is None and s in _bench_native():
+            v = _gen(key, s)
+        return v
+
     def exchange_info(req):
-        return 200, fixture("binance/fetchMarkets.exchangeInfo.json")
+        info = state()["exchange_info"]
+        return 200, fixture(info) if isinstance(info, str) else info()
 
     def funding_info(req):
-        return 200, _state(venue)["funding_info"]
+        return 200, state()["funding_info"]
 
     def per_symbol(key, name):
         def handler(req):
-            st = _state(venue)
+            st = state()
             if req.arg("symbol") is None:
                 return 200, list(st[key].values()) + [_gen(key, s) for s in sorted(_bench_native())
                                                       if s not in st[key]]
-            s, e = _symbol(venue, req)
+            s, e = _symbol(state(), req)
             if e:
                 return e
-            v = _answer(venue, key, s)
+            v = _answer(key, s)
             if v is None:
                 return err(-1121, "Invalid symbol.")
             return 200, v
         return handler
 
     def depth(req):
-        s, e = _symbol(venue, req)
+        s, e = _symbol(state(), req)
         if e:
             return e
         limit = _int(req, "limit", 500)
         if limit not in DEPTH_LIMITS:
             return err(-1130, "Data sent for parameter 'limit' is not valid.")
-        book = _answer(venue, "depth", s)
+        book = _answer("depth", s)
         if book is None:
             return err(-1121, "Invalid symbol.")
         return 200, dict(book, bids=book["bids"][:limit], asks=book["asks"][:limit])
 
     def open_interest(req):
-        s, e = _symbol(venue, req)
+        s, e = _symbol(state(), req)
         if e:
             return e
-        oi = _answer(venue, "oi", s)
+        oi = _answer("oi", s)
         return (200, oi) if oi is not None else err(-1121, "Invalid symbol.")
 
     def klines(req):
-        s, e = _symbol(venue, req)
+        s, e = _symbol(state(), req)
         if e:
             return e
         iv = INTERVAL_MS.get(req.arg("interval") or "")
@@ -266,17 +276,17 @@ def register(venue):
             return err(-1130, "Data sent for parameter 'limit' is not valid.")
         start, end = _int(req, "startTime"), _int(req, "endTime")
         last_open = (min(end, now_ms()) if end is not None else now_ms()) // iv * iv
-        listed = listing_ms("binance", s)
+        listed = listing_ms(name, s)
         if start is not None:
             first = -(-max(start, listed or start) // iv) * iv
             opens = list(range(first, last_open + 1, iv))[:limit]
         else:
             opens = [t for t in range(last_open - (limit - 1) * iv, last_open + 1, iv) if t >= (listed or t)]
-        recorded = _state(venue)["klines"].get((s, req.arg("interval")), {})
+        recorded = state()["klines"].get((s, req.arg("interval")), {})
         return 200, [recorded.get(t) or _gen_kline(t, iv) for t in opens]
 
     def funding_rate(req):
-        s, e = _symbol(venue, req)
+        s, e = _symbol(state(), req)
         if e:
             return e
         limit = _int(req, "limit", 100)
@@ -289,17 +299,17 @@ def register(venue):
             times = list(range(-(-start // step) * step, last + 1, step))[:limit]
         else:
             times = list(range(last - (limit - 1) * step, last + 1, step))
-        paid = _state(venue)["funding"]
+        paid = state()["funding"]
         return 200, [paid.get((s, t)) or _gen_funding(s, t) for t in times]
 
     def trades(req):
-        s, e = _symbol(venue, req)
+        s, e = _symbol(state(), req)
         if e:
             return e
         limit = _int(req, "limit", 500)
         if not 1 <= limit <= 1000:
             return err(-1130, "Data sent for parameter 'limit' is not valid.")
-        own = _state(venue)["trades"]
+        own = state()["trades"]
         if own is not None:
             # the tree's recent trades (BTCUSDT's), the most recent limit of them, ascending
             return 200, own[-limit:] if s == "BTCUSDT" else []
@@ -311,11 +321,12 @@ def register(venue):
     venue.route("GET", r"/fapi/v1/premiumIndex", per_symbol("prem", "premiumIndex"))
     venue.route("GET", r"/fapi/v1/ticker/bookTicker", per_symbol("book", "bookTicker"))
     venue.route("GET", r"/fapi/v1/depth", depth)
-    venue.route("GET", r"/fapi/v1/openInterest", open_interest)
+    if open_interest:
+        venue.route("GET", r"/fapi/v1/openInterest", open_interest)
     venue.route("GET", r"/fapi/v1/klines", klines)
     venue.route("GET", r"/fapi/v1/fundingRate", funding_rate)
     def agg_trades(req):
-        s, e = _symbol(venue, req)
+        s, e = _symbol(state(), req)
         if e:
             return e
         limit = _int(req, "limit", 500)
@@ -324,10 +335,10 @@ def register(venue):
         start, end, from_id = _int(req, "startTime"), _int(req, "endTime"), _int(req, "fromId")
         if start is not None and end is not None and end - start >= 3600000:
             return err(-1127, "More than 1 hours between startTime and endTime.")
-        tp = tape("binance", s)
+        tp = tape(name, s)
         if tp is not None:
             return 200, _tape_agg_trades(tp, from_id, start, end, limit)
-        t0 = listing_ms("binance", s)
+        t0 = listing_ms(name, s)
         t0 = AGG_START_MS if t0 is None else t0
         newest = (now_ms() - t0) // AGG_GAP_MS + 1 if now_ms() >= t0 else 0
         lo, hi = 1, newest
