@@ -21,14 +21,25 @@ for v in $venues; do
     $CC $FUZZ_CFLAGS -DPERPS_FUZZ_VENUE="\"$v\"" fuzz/fuzz_adapter.c $objs $FUZZ_LDFLAGS -o "$bin"
     corpus=$OUT/corpus_$v
     rm -rf "$corpus"; mkdir -p "$corpus"
-    for f in $(for t in "${SEED_TREES[@]}"; do echo "$t/$(fixdir "$v")"/*.json "$t/websocket/$(fixdir "$v")"*/*.json; done); do
-        [ -f "$f" ] || continue
-        for m in 0 1 2 3 4 5 6 7 8; do
-            for q in 0 96 145; do
-                printf "\\x$(printf %02x $m)\\x00\\x$(printf %02x $q)" | cat - "$f" > "$corpus/$(echo "$f" | md5sum | cut -c1-8).$(basename "$f" .json).$m.$q"
-            done
-        done
-    done
+    # each payload prefixed with a method byte, a status byte and a query-variant byte;
+    # one python process a venue (a shell pipeline a seed took minutes)
+    for t in "${SEED_TREES[@]}"; do
+        for f in "$t/$(fixdir "$v")"/*.json "$t/websocket/$(fixdir "$v")"*/*.json; do if [ -f "$f" ]; then echo "$f"; fi; done
+    done |
+        python3 -c '
+import hashlib, os, sys
+out = sys.argv[1]
+for f in sys.stdin.read().split():
+    if not os.path.isfile(f):
+        continue
+    data = open(f, "rb").read()
+    tag = hashlib.md5((f + "\n").encode()).hexdigest()[:8]
+    name = os.path.basename(f)[:-5] if f.endswith(".json") else os.path.basename(f)
+    for m in range(9):
+        for q in (0, 96, 145):
+            with open(os.path.join(out, "%s.%s.%d.%d" % (tag, name, m, q)), "wb") as o:
+                o.write(bytes((m, 0, q)) + data)
+' "$corpus"
     echo "== fuzzing $v for ${SECONDS_EACH}s ($(ls "$corpus" | wc -l) seeds)"
     if ! "$bin" -max_total_time="$SECONDS_EACH" -max_len=1048576 -rss_limit_mb=2048 \
             -artifact_prefix="$OUT/crash_${v}_" "$corpus" 2>"$OUT/fuzz_$v.log"; then
