@@ -16,7 +16,8 @@
 --
 -- A venue row names its adapter and the adapter's parameter (exchanges
 -- gains adapter and adapter_param): Hyperliquid's HIP-3 DEXes are rows served
--- by the hyperliquid adapter, the first one trade.xyz (dex xyz).
+-- by the hyperliquid adapter, the first one trade.xyz (dex xyz).  A venue
+-- whose public API is on two hosts has the second in exchanges.aux_url.
 \echo Use "ALTER EXTENSION perps_stats UPDATE TO '0.2.0'" to load this file. \quit
 
 -- New venues (the install script's seed rows of perps_stats.exchanges,
@@ -51,6 +52,14 @@ COMMENT ON COLUMN perps_stats.exchanges.adapter IS
     'the adapter that serves this venue (src/venues/); NULL = the adapter named like the venue';
 COMMENT ON COLUMN perps_stats.exchanges.adapter_param IS
     'what the adapter needs to tell this venue from its others (hyperliquid: the HIP-3 DEX name); NULL = none';
+
+-- A venue that splits its public API over two hosts (a data API beside its
+-- trading API, an indexer beside its gateway) has the second one here; its
+-- adapter marks the requests that go there.
+ALTER TABLE perps_stats.exchanges
+    ADD COLUMN aux_url text CHECK (aux_url ~ '^https?://[^/?#]+(/[^?#]*)?$' AND aux_url !~ '/$');
+COMMENT ON COLUMN perps_stats.exchanges.aux_url IS
+    'the venue''s second REST host, like rest_url, for the requests its adapter sends there; NULL = none';
 
 -- Hyperliquid's builder-deployed DEXes (HIP-3): one row each.  Fees are
 -- twice the main DEX's base tier (the deployer takes half).

@@ -91,6 +91,8 @@ typedef struct PerpsRequest
 {
 	bool		post;			/* false: GET */
 	char		path[PERPS_PATH_MAX];	/* documented path + query string */
+	bool		aux;			/* path under the venue's aux_url (its second
+								 * host), not its rest_url */
 	char	   *body;			/* JSON body of a POST, arena-allocated */
 	int			weight;			/* rate-limit weight of this request */
 } PerpsRequest;

@@ -31,7 +31,7 @@ typedef struct PerpsHttpCall
 	const char *venue;			/* venue name: messages, and the rate-limit account
 								 * unless rate_account says otherwise */
 	const char *rate_account;	/* the rate-limit account; NULL: venue */
-	const char *base_url;		/* exchanges.rest_url */
+	const char *base_url;		/* exchanges.rest_url, or aux_url (req->aux) */
 	const PerpsRequest *req;	/* path (appended to base_url), method, body, weight */
 	PerpsRateLimit limit;		/* the venue's limit; weight 0 = unlimited */
 

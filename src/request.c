@@ -155,7 +155,7 @@ perps_venue_load(const char *name, PerpsVenue *v, bool missing_ok)
 	rc = SPI_execute_with_args("SELECT e.id::int, e.rest_url, "
 							   "  CASE WHEN a.id IS NULL THEN e.rate_limit_weight ELSE a.rate_limit_weight END, "
 							   "  CASE WHEN a.id IS NULL THEN e.rate_limit_window_ms ELSE a.rate_limit_window_ms END, "
-							   "  coalesce(e.adapter, e.name), e.adapter_param "
+							   "  coalesce(e.adapter, e.name), e.adapter_param, e.aux_url "
 							   "FROM perps_stats.exchanges e "
 							   "LEFT JOIN perps_stats.exchanges a ON a.name = coalesce(e.adapter, e.name) "
 							   "WHERE e.name = $1",
@@ -177,6 +177,8 @@ perps_venue_load(const char *name, PerpsVenue *v, bool missing_ok)
 		v->ad = perps_adapter_find(TextDatumGetCString(SPI_getbinval(tup, td, 5, &isnull)));
 		d = SPI_getbinval(tup, td, 6, &isnull);
 		v->param = isnull ? NULL : MemoryContextStrdup(outer, TextDatumGetCString(d));
+		d = SPI_getbinval(tup, td, 7, &isnull);
+		v->aux_url = isnull ? NULL : MemoryContextStrdup(outer, TextDatumGetCString(d));
 		if (v->ad)
 			v->limit = v->ad->rate_limit;
 		d = SPI_getbinval(tup, td, 3, &isnull);
@@ -329,7 +331,19 @@ request_round_build(RequestRound *r)
 	if (r->n == 0 || r->n > PERPS_MAX_REQUESTS)
 		elog(ERROR, "adapter %s built %d requests for %s", r->v->name, r->n, perps_method_names[r->m]);
 	for (int i = 0; i < r->n; i++)
+	{
 		r->reqs[i].path[PERPS_PATH_MAX - 1] = '\0';
+		if (r->reqs[i].aux && r->v->aux_url == NULL)
+		{
+			perps_fetch_error_set(&r->err, ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+								  psprintf("exchange \"%s\" has no aux_url", r->v->name),
+								  psprintf("Its adapter asks %s from the venue's second host, "
+										   "perps_stats.exchanges.aux_url.",
+										   perps_method_names[r->m]));
+			r->n = 0;
+			return false;
+		}
+	}
 	return true;
 }
 
@@ -482,7 +496,7 @@ request_rounds_run(RequestRound *rs, int nrounds)
 			calls[k].venue = rs[i].v->name;
 			/* one account per adapter: see perps_venue_load */
 			calls[k].rate_account = rs[i].v->ad->name;
-			calls[k].base_url = rs[i].v->rest_url;
+			calls[k].base_url = rs[i].reqs[j].aux ? rs[i].v->aux_url : rs[i].v->rest_url;
 			calls[k].req = &rs[i].reqs[j];
 			calls[k].limit = rs[i].v->limit;
 		}

@@ -25,6 +25,7 @@ typedef struct PerpsVenue
 	int			id;
 	char	   *name;
 	char	   *rest_url;
+	char	   *aux_url;		/* exchanges.aux_url: the second host; NULL: none */
 	char	   *param;			/* exchanges.adapter_param: every query carries it; NULL: none */
 	PerpsRateLimit limit;		/* of the adapter's rate-limit account (see perps_venue_load) */
 } PerpsVenue;

@@ -51,6 +51,7 @@ const PerpsAdapter *stream_adapter;
 const PerpsStreamAdapter *stream_sa;
 char		stream_url[1024];
 char		stream_rest_url[1024];
+char		stream_aux_url[1024];
 StreamMarket *stream_markets;
 int			stream_nmarkets;
 PerpsStreamStatus worker_status;
@@ -220,6 +221,7 @@ stream_refresh(bool *exists)
 	bool		changed = false;
 	char		url[1024] = "";
 	char		rest_url[1024] = "";
+	char		aux_url[1024] = "";
 	char		name[NAMEDATALEN] = "";
 	char		adapter[NAMEDATALEN] = "";	/* "": none that streams this venue */
 	StreamMarket *nm;
@@ -243,7 +245,7 @@ stream_refresh(bool *exists)
 
 		/* by the row's adapter; a venue with an adapter parameter has no stream yet (launcher.c) */
 		ret = SPI_execute_with_args("SELECT name, ws_url, enabled, rest_url, coalesce(adapter, name), "
-									"  adapter_param IS NULL FROM perps_stats.exchanges WHERE id = $1",
+									"  adapter_param IS NULL, aux_url FROM perps_stats.exchanges WHERE id = $1",
 									1, argtypes, args, NULL, true, 1);
 		if (ret != SPI_OK_SELECT)
 			elog(ERROR, "reading perps_stats.exchanges failed: %s", SPI_result_code_string(ret));
@@ -261,6 +263,8 @@ stream_refresh(bool *exists)
 			v = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 5);
 			if (DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 6, &isnull)))
 				strlcpy(adapter, v ? v : "", sizeof(adapter));
+			v = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 7);
+			strlcpy(aux_url, v ? v : "", sizeof(aux_url));
 		}
 		stream_adapter = adapter[0] ? perps_adapter_find(adapter) : NULL;
 		stream_sa = stream_adapter ? stream_adapter->stream : NULL;
@@ -386,7 +390,8 @@ stream_refresh(bool *exists)
 	if (!enabled)
 		n = 0;
 	/* the same markets and URLs: keep the books */
-	if (n != stream_nmarkets || strcmp(url, stream_url) != 0 || strcmp(rest_url, stream_rest_url) != 0)
+	if (n != stream_nmarkets || strcmp(url, stream_url) != 0 || strcmp(rest_url, stream_rest_url) != 0 ||
+		strcmp(aux_url, stream_aux_url) != 0)
 		changed = true;
 	for (int i = 0; i < n && !changed; i++)
 		if (strcmp(nm[i].native, stream_markets[i].native) != 0 ||
@@ -411,6 +416,7 @@ stream_refresh(bool *exists)
 		}
 		strlcpy(stream_url, url, sizeof(stream_url));
 		strlcpy(stream_rest_url, rest_url, sizeof(stream_rest_url));
+		strlcpy(stream_aux_url, aux_url, sizeof(stream_aux_url));
 		/* where the venue numbers its trades, go on from the last one stored */
 		stream_trades_resume();
 	}

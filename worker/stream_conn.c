@@ -170,11 +170,13 @@ conn_request(PerpsCtx *ctx, const char **url, int *ping_ms)
 	memset(&call, 0, sizeof(call));
 	if (stream_sa->connect_build(ctx, &req) != 1)
 		stream_set_error("cannot build the connect request: %s", ctx->errmsg);
+	else if (req.aux && stream_aux_url[0] == '\0')
+		stream_set_error("the connect request goes to the venue's second host, and its exchanges.aux_url is NULL");
 	else
 	{
 		call.venue = worker_status.exchange;
 		call.rate_account = stream_adapter->name;	/* one account per adapter (request.c) */
-		call.base_url = stream_rest_url;
+		call.base_url = req.aux ? stream_aux_url : stream_rest_url;
 		call.req = &req;
 		call.limit = stream_adapter->rate_limit;
 		pgstat_report_wait_start(STREAM_WAIT_NETWORK);

@@ -126,6 +126,7 @@ extern const PerpsAdapter *stream_adapter;
 extern const PerpsStreamAdapter *stream_sa;
 extern char stream_url[1024];
 extern char stream_rest_url[1024];
+extern char stream_aux_url[1024];	/* "": the venue row has none */
 extern StreamMarket *stream_markets;
 extern int	stream_nmarkets;
 extern PerpsStreamStatus worker_status;

@@ -31,6 +31,14 @@ COMMENT ON COLUMN perps_stats.exchanges.adapter IS
 COMMENT ON COLUMN perps_stats.exchanges.adapter_param IS
     'what the adapter needs to tell this venue from its others (hyperliquid: the HIP-3 DEX name); NULL = none';
 
+-- A venue that splits its public API over two hosts (a data API beside its
+-- trading API, an indexer beside its gateway) has the second one here; its
+-- adapter marks the requests that go there.
+ALTER TABLE perps_stats.exchanges
+    ADD COLUMN aux_url text CHECK (aux_url ~ '^https?://[^/?#]+(/[^?#]*)?$' AND aux_url !~ '/$');
+COMMENT ON COLUMN perps_stats.exchanges.aux_url IS
+    'the venue''s second REST host, like rest_url, for the requests its adapter sends there; NULL = none';
+
 -- Hyperliquid's builder-deployed DEXes (HIP-3): one row each.  Fees are
 -- twice the main DEX's base tier (the deployer takes half).
 INSERT INTO perps_stats.exchanges (id, name, rest_url, ws_url, maker_fee, taker_fee, adapter, adapter_param) VALUES

@@ -1,7 +1,7 @@
 -- The schema contract: tables, primary keys, partitioning, the seeded venues
 -- and the privileges that keep non-owners from writing.
 BEGIN;
-SELECT plan(46);
+SELECT plan(47);
 
 SELECT has_schema('perps_stats');
 SELECT set_eq(
@@ -75,6 +75,8 @@ SELECT results_eq(
     'the watchlist is seeded with BTC, ETH and SOL on each venue');
 SELECT throws_ok($$UPDATE perps_stats.exchanges SET rest_url = 'https://x/' WHERE id = 1$$,
                  '23514', NULL, 'rest_url may not end with a slash');
+SELECT throws_ok($$UPDATE perps_stats.exchanges SET aux_url = 'https://x/?q' WHERE id = 1$$,
+                 '23514', NULL, 'aux_url is a base URL like rest_url (no query, no trailing slash)');
 
 -- privileges: a role that is not the owner
 CREATE ROLE perps_tap_intruder;
