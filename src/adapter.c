@@ -131,24 +131,35 @@ perps_adapter_parse(const PerpsAdapter *a, PerpsCtx *ctx, PerpsMethod m, const P
 	return st;
 }
 
+static const struct
+{
+	const char *name;
+	int			seconds;
+}			perps_intervals[PERPS_KLINE_MAX] = {
+	{"1m", 60}, {"5m", 300}, {"15m", 900}, {"30m", 1800},
+	{"1h", 3600}, {"4h", 14400}, {"1d", 86400},
+};
+
 int
 perps_interval_seconds(const char *interval)
 {
-	static const struct
-	{
-		const char *name;
-		int			seconds;
-	}			intervals[] = {
-		{"1m", 60}, {"5m", 300}, {"15m", 900}, {"30m", 1800},
-		{"1h", 3600}, {"4h", 14400}, {"1d", 86400},
-	};
-
 	if (interval == NULL)
 		return 0;
-	for (size_t i = 0; i < sizeof(intervals) / sizeof(intervals[0]); i++)
-		if (strcmp(intervals[i].name, interval) == 0)
-			return intervals[i].seconds;
+	for (size_t i = 0; i < PERPS_KLINE_MAX; i++)
+		if (strcmp(perps_intervals[i].name, interval) == 0)
+			return perps_intervals[i].seconds;
 	return 0;
+}
+
+const char *
+perps_interval_name(const char *interval)
+{
+	if (interval == NULL)
+		return NULL;
+	for (size_t i = 0; i < PERPS_KLINE_MAX; i++)
+		if (strcmp(perps_intervals[i].name, interval) == 0)
+			return perps_intervals[i].name;
+	return NULL;
 }
 
 /* ---- helpers the adapters share ---- */
@@ -277,6 +288,38 @@ perps_parse_kline_row(PerpsCtx *ctx, struct json_object *row, size_t i, size_t m
 		perps_json_decimal(ctx, json_object_array_get_idx(row, 4), "close", &k->close) ||
 		perps_json_decimal(ctx, json_object_array_get_idx(row, 5), "volume", &k->volume))
 		return ctx->status;
+	return PERPS_OK;
+}
+
+PerpsStatus
+perps_parse_kline_obj(PerpsCtx *ctx, struct json_object *it, const char *what, const PerpsKlineKeys *keys,
+					  int interval_s, PerpsKline *k)
+{
+	if (it == NULL || !json_object_is_type(it, json_type_object))
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "%s is not an object", what);
+	k->trade_count = -1;
+	k->turnover = NULL;
+	if (perps_json_ts_field(ctx, it, keys->open_ms, PERPS_MS, &k->open_time_us) ||
+		(keys->close_ms && perps_json_ts_field(ctx, it, keys->close_ms, PERPS_MS, &k->close_time_us)) ||
+		perps_json_decimal_field(ctx, it, keys->open, true, &k->open) ||
+		perps_json_decimal_field(ctx, it, keys->high, true, &k->high) ||
+		perps_json_decimal_field(ctx, it, keys->low, true, &k->low) ||
+		perps_json_decimal_field(ctx, it, keys->close, true, &k->close) ||
+		perps_json_decimal_field(ctx, it, keys->volume, true, &k->volume) ||
+		(keys->turnover && perps_json_decimal_field(ctx, it, keys->turnover, false, &k->turnover)) ||
+		(keys->count && perps_json_get(it, keys->count) != NULL &&
+		 perps_json_int64_field(ctx, it, keys->count, &k->trade_count)))
+		return ctx->status;
+	if (keys->close_ms == NULL)
+	{
+		if (interval_s <= 0)
+			return perps_fail(ctx, PERPS_ERR_ARG, "%s: no interval to close it", what);
+		k->close_time_us = k->open_time_us + (int64_t) interval_s * 1000000 - 1000;	/* its last ms */
+	}
+	if (k->close_time_us < k->open_time_us)
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "%s closes before it opens", what);
+	if (keys->count && k->trade_count < -1)
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "%s counts fewer than 0 trades", what);
 	return PERPS_OK;
 }
 

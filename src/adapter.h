@@ -246,7 +246,7 @@ typedef struct PerpsWsMessage
 	size_t		len;
 } PerpsWsMessage;
 
-#define PERPS_WS_MAX_MESSAGES 64
+#define PERPS_WS_MAX_MESSAGES 256
 #define PERPS_WS_MAX_CONNECTIONS 4
 
 typedef enum PerpsStreamEventKind
@@ -254,6 +254,7 @@ typedef enum PerpsStreamEventKind
 	PERPS_EV_TRADES = 1,		/* trades of one market */
 	PERPS_EV_BOOK,				/* a book snapshot or delta of one market */
 	PERPS_EV_TICKER,			/* a full ticker (snapshot) or the changed fields (delta) */
+	PERPS_EV_KLINE,				/* one candle of one market, open (so far) or closed */
 	PERPS_EV_CONTROL			/* subscribe ack, pong, ...: counted, nothing to store */
 } PerpsStreamEventKind;
 
@@ -289,6 +290,15 @@ typedef struct PerpsStreamEvent
 								 * next funding time), NULL otherwise */
 	int64_t		next_funding_time_us;	/* PERPS_TS_NONE when not given */
 	const char *funding_interval_hours; /* NULL when not given */
+
+	/*
+	 * PERPS_EV_KLINE: the candle as the venue has it now; a later event of
+	 * the same interval and open time replaces it (the closed one last).
+	 * kline_interval is perps_stats' name (1m 5m 15m 30m 1h 4h 1d).
+	 */
+	PerpsKline	kline;
+	const char *kline_interval;
+	bool		kline_closed;	/* the venue says the candle is final */
 
 	/* PERPS_EV_CONTROL */
 	bool		is_error;		/* the venue refused something (bad subscribe, ...) */
@@ -345,6 +355,19 @@ extern PerpsSeqCheck perps_seq_next(int64_t last_seq, const PerpsStreamEvent *ev
  */
 extern PerpsSeqCheck perps_seq_snapshot_then_next(bool have_book, int64_t last_seq,
 												  const PerpsStreamEvent *ev);
+
+/*
+ * What one connection subscribes: the markets (native symbols) and the
+ * kline intervals wanted (perps_stats.stream_kline_intervals, in perps_stats'
+ * names), only those the venue's kline_channel serves.
+ */
+typedef struct PerpsStreamWant
+{
+	const char *const *natives;
+	int			n;
+	const char *const *intervals;
+	int			nintervals;
+} PerpsStreamWant;
 
 typedef struct PerpsStreamAdapter
 {
@@ -404,12 +427,19 @@ typedef struct PerpsStreamAdapter
 								  const char **url, int *ping_interval_ms);
 
 	/*
-	 * The messages that subscribe trades, book and ticker of the given
-	 * markets (native symbols); returns how many (<= PERPS_WS_MAX_MESSAGES)
-	 * or a negative PerpsStatus.
+	 * The venue's name of a kline interval on its stream (Bybit: "60" for
+	 * 1h), NULL when its stream has no candles of that interval.  NULL
+	 * function: the venue streams no candles (kline_unsupported says why).
 	 */
-	int			(*subscribe) (PerpsCtx *ctx, const char *const *natives, int n,
-							  PerpsWsMessage *out);
+	const char *(*kline_channel) (const char *interval);
+	const char *kline_unsupported;
+
+	/*
+	 * The messages that subscribe trades, book, ticker and the klines of
+	 * the wanted markets; returns how many (<= PERPS_WS_MAX_MESSAGES) or a
+	 * negative PerpsStatus.
+	 */
+	int			(*subscribe) (PerpsCtx *ctx, const PerpsStreamWant *want, PerpsWsMessage *out);
 
 	/*
 	 * Venues that serve their streams on several paths under ws_url
@@ -422,7 +452,7 @@ typedef struct PerpsStreamAdapter
 	int			nconnections;	/* at most PERPS_WS_MAX_CONNECTIONS */
 	const char *const *connection_paths;
 	int			book_connection;
-	int			(*subscribe_on) (PerpsCtx *ctx, int conn, const char *const *natives, int n,
+	int			(*subscribe_on) (PerpsCtx *ctx, int conn, const PerpsStreamWant *want,
 								 PerpsWsMessage *out);
 
 	/*
@@ -548,8 +578,12 @@ extern PerpsStatus perps_adapter_parse(const PerpsAdapter *a, PerpsCtx *ctx, Per
 									   const PerpsQuery *q, const PerpsBody *bodies, int nbodies,
 									   PerpsResult *out);
 
-/* Supported kline intervals, in seconds; 0 when not one of them. */
+/* Supported kline intervals (1m 5m 15m 30m 1h 4h 1d), in seconds; 0 when not one of them. */
+#define PERPS_KLINE_MAX 7
 extern int	perps_interval_seconds(const char *interval);
+
+/* The same interval as a static string (outlives any document); NULL when not one of them. */
+extern const char *perps_interval_name(const char *interval);
 
 /* ---- helpers the adapters share (src/adapter.c) ---- */
 
@@ -607,6 +641,30 @@ extern PerpsStatus perps_ws_levels(PerpsCtx *ctx, const char *venue, struct json
  */
 extern PerpsStatus perps_parse_kline_row(PerpsCtx *ctx, struct json_object *row, size_t i, size_t min,
 										 PerpsKline *k);
+
+/*
+ * The fields of a venue's kline objects (Hyperliquid's candles, the klines
+ * of Binance's and Bybit's streams): open and close time in ms (close:
+ * NULL when the venue sends none, then the last ms of the interval of
+ * interval_s seconds), the prices, the volume, and where sent (else NULL)
+ * the turnover and the number of trades.
+ */
+typedef struct PerpsKlineKeys
+{
+	const char *open_ms;
+	const char *close_ms;
+	const char *open;
+	const char *high;
+	const char *low;
+	const char *close;
+	const char *volume;
+	const char *turnover;
+	const char *count;
+} PerpsKlineKeys;
+
+/* Kline `what` (an object with those fields), checked: it closes after it opens, counts >= 0 trades. */
+extern PerpsStatus perps_parse_kline_obj(PerpsCtx *ctx, struct json_object *it, const char *what,
+										 const PerpsKlineKeys *keys, int interval_s, PerpsKline *k);
 
 /* qsort orders, oldest first: funding rows by funding time, klines by open time, trades by time. */
 extern int	perps_cmp_funding(const void *a, const void *b);

@@ -22,6 +22,7 @@
 #include "utils/builtins.h"
 #include "utils/guc.h"
 
+#include "adapter.h"
 #include "http.h"
 #include "perps_stats.h"
 #include "ratelimit.h"
@@ -41,8 +42,68 @@ int			perps_stall_timeout = 30;
 int			perps_stream_connection_lifetime = 0;
 bool		perps_stream_workers = true;
 char	   *perps_stream_ca_file = "";
+char	   *perps_stream_kline_intervals = "1m";
 
 void		_PG_init(void);
+
+int
+perps_kline_intervals_parse(const char *list, const char **out, char *bad, size_t bad_len)
+{
+	int			n = 0;
+	const char *p = list ? list : "";
+
+	for (;;)
+	{
+		char		word[8];
+		const char *w;
+		const char *name;
+		size_t		len;
+
+		while (*p == ' ' || *p == '\t' || *p == ',')
+			p++;
+		if (*p == '\0')
+			break;
+		w = p;
+		while (*p != '\0' && *p != ' ' && *p != '\t' && *p != ',')
+			p++;
+		len = (size_t) (p - w);
+		name = NULL;
+		if (len < sizeof(word))
+		{
+			memcpy(word, w, len);
+			word[len] = '\0';
+			name = perps_interval_name(word);
+		}
+		if (name == NULL)
+		{
+			if (bad_len > 0)
+				snprintf(bad, bad_len, "%.*s", (int) Min(len, 32), w);
+			return -1;
+		}
+		for (int j = 0; j < n && name != NULL; j++)
+			if (out[j] == name)
+				name = NULL;
+		if (name != NULL && n < PERPS_KLINE_MAX)
+			out[n++] = name;
+	}
+	return n;
+}
+
+static bool
+perps_check_kline_intervals(char **newval, void **extra, GucSource source)
+{
+	const char *iv[PERPS_KLINE_MAX];
+	char		bad[40];
+
+	if (perps_kline_intervals_parse(*newval, iv, bad, sizeof(bad)) < 0)
+	{
+		GUC_check_errcode(ERRCODE_INVALID_PARAMETER_VALUE);
+		GUC_check_errmsg("\"%s\" is not a kline interval", bad);
+		GUC_check_errdetail("The intervals are 1m, 5m, 15m, 30m, 1h, 4h and 1d, separated by commas.");
+		return false;
+	}
+	return true;
+}
 
 static void
 perps_define_core_gucs(void)
@@ -133,6 +194,15 @@ perps_define_core_gucs(void)
 							   PGC_SUSET,
 							   GUC_SUPERUSER_ONLY,
 							   NULL, NULL, NULL);
+
+	DefineCustomStringVariable("perps_stats.stream_kline_intervals",
+							   "Kline intervals the stream workers subscribe, where the venue streams candles.",
+							   "A comma-separated list of 1m, 5m, 15m, 30m, 1h, 4h, 1d; empty: no klines from the streams.",
+							   &perps_stream_kline_intervals,
+							   "1m",
+							   PGC_SIGHUP,
+							   GUC_LIST_INPUT,
+							   perps_check_kline_intervals, NULL, NULL);
 
 	DefineCustomIntVariable("perps_stats.stall_timeout",
 							"Silence after which a stream connection is restarted.",

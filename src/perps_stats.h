@@ -50,4 +50,18 @@ extern bool perps_stream_workers;
 /* Certificate authorities (PEM file) for wss://; empty: the system's. */
 extern char *perps_stream_ca_file;
 
+/*
+ * The kline intervals the stream workers subscribe where the venue streams
+ * candles: a comma-separated list of 1m 5m 15m 30m 1h 4h 1d ("": none).
+ */
+extern char *perps_stream_kline_intervals;
+
+/*
+ * The intervals of such a list, each once and in perps_stats' spelling
+ * (perps_interval_name's static strings), into out[PERPS_KLINE_MAX]
+ * (adapter.h); -1 and the offending word (clipped to bad_len) when one is
+ * not an interval.
+ */
+extern int	perps_kline_intervals_parse(const char *list, const char **out, char *bad, size_t bad_len);
+
 #endif							/* PERPS_STATS_H */

@@ -412,6 +412,29 @@ perps_store_funding(PerpsStore *s, int32 market_id, TimestampTz funding_time,
 }
 
 void
+perps_store_kline(PerpsStore *s, int32 market_id, const char *interval, TimestampTz open_time,
+				  TimestampTz close_time, Datum open, Datum high, Datum low, Datum close,
+				  const Datum *volume, const Datum *turnover, const int64 *trade_count)
+{
+	Datum		v[11];
+	bool		n[11] = {false};
+
+	v[0] = Int32GetDatum(market_id);
+	v[1] = CStringGetTextDatum(interval);
+	v[2] = TimestampTzGetDatum(open_time);
+	v[3] = TimestampTzGetDatum(close_time);
+	v[4] = open;
+	v[5] = high;
+	v[6] = low;
+	v[7] = close;
+	store_opt(v, n, 8, volume);
+	store_opt(v, n, 9, turnover);
+	n[10] = trade_count == NULL;
+	v[10] = trade_count ? Int64GetDatum(*trade_count) : (Datum) 0;
+	store_add(s, PERPS_ST_KLINES, v, n);
+}
+
+void
 perps_store_open_interest(PerpsStore *s, int32 market_id, TimestampTz ts,
 						  const Datum *open_interest, const Datum *notional)
 {

@@ -88,6 +88,11 @@ extern void perps_store_funding(PerpsStore *s, int32 market_id, TimestampTz fund
 extern void perps_store_open_interest(PerpsStore *s, int32 market_id, TimestampTz ts,
 									  const Datum *open_interest, const Datum *notional);
 
+/* a candle (interval: 1m 5m ...); a NULL pointer is SQL NULL; replaces a stored one of the same open time */
+extern void perps_store_kline(PerpsStore *s, int32 market_id, const char *interval, TimestampTz open_time,
+							  TimestampTz close_time, Datum open, Datum high, Datum low, Datum close,
+							  const Datum *volume, const Datum *turnover, const int64 *trade_count);
+
 /* market_id 0: none; range times 0: NULL; first/last_id NULL: none */
 extern void perps_store_event(PerpsStore *s, int16 exchange_id, int32 market_id, const char *kind,
 							  const char *message, TimestampTz range_start, TimestampTz range_end,

@@ -52,6 +52,8 @@ const PerpsStreamAdapter *stream_sa;
 char		stream_url[1024];
 char		stream_rest_url[1024];
 char		stream_aux_url[1024];
+const char *stream_kline_intervals[PERPS_KLINE_MAX];
+int			stream_nkline_intervals;
 StreamMarket *stream_markets;
 int			stream_nmarkets;
 PerpsStreamStatus worker_status;
@@ -227,6 +229,10 @@ stream_refresh(bool *exists)
 	StreamMarket *nm;
 	int			n = 0;
 	bool		enabled = false;
+	const char *wanted[PERPS_KLINE_MAX];
+	const char *iv[PERPS_KLINE_MAX];
+	int			nwanted;
+	int			niv;
 
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
@@ -389,6 +395,30 @@ stream_refresh(bool *exists)
 
 	if (!enabled)
 		n = 0;
+
+	/*
+	 * The kline intervals configured that the venue streams: a change
+	 * subscribes anew.  A venue that streams no candles says so once.
+	 */
+	niv = 0;
+	nwanted = stream_sa ? perps_kline_intervals_parse(perps_stream_kline_intervals, wanted, NULL, 0) : 0;
+	for (int k = 0; k < nwanted; k++)
+		if (stream_sa->kline_channel != NULL && stream_sa->kline_channel(wanted[k]) != NULL)
+			iv[niv++] = wanted[k];
+	if (niv != stream_nkline_intervals ||
+		memcmp(iv, stream_kline_intervals, sizeof(iv[0]) * niv) != 0)
+	{
+		changed = true;
+		if (nwanted > niv && n > 0 && stream_store != NULL)
+			stream_add_event(0, "info", 0, 0,
+							 "%s streams no klines of %d of the %d intervals of perps_stats.stream_kline_intervals (\"%s\")%s%s; collect() and backfill() fetch its klines over REST",
+							 worker_status.exchange, nwanted - niv, nwanted, perps_stream_kline_intervals,
+							 stream_sa->kline_unsupported ? ": " : "",
+							 stream_sa->kline_unsupported ? stream_sa->kline_unsupported : "");
+		memcpy(stream_kline_intervals, iv, sizeof(iv[0]) * niv);
+		stream_nkline_intervals = niv;
+	}
+
 	/* the same markets and URLs: keep the books */
 	if (n != stream_nmarkets || strcmp(url, stream_url) != 0 || strcmp(rest_url, stream_rest_url) != 0 ||
 		strcmp(aux_url, stream_aux_url) != 0)

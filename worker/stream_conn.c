@@ -223,6 +223,7 @@ conn_open(int k, TimestampTz now)
 	PerpsCtx	ctx;
 	PerpsWsMessage *msgs;
 	const char **natives;
+	PerpsStreamWant want;
 	const char *base = stream_url;
 	int			nmsgs;
 
@@ -232,9 +233,13 @@ conn_open(int k, TimestampTz now)
 	msgs = MemoryContextAllocZero(frame_cxt, sizeof(PerpsWsMessage) * PERPS_WS_MAX_MESSAGES);
 	for (int i = 0; i < stream_nmarkets; i++)
 		natives[i] = stream_markets[i].native;
+	want.natives = natives;
+	want.n = stream_nmarkets;
+	want.intervals = stream_kline_intervals;
+	want.nintervals = stream_nkline_intervals;
 	nmsgs = stream_sa->nconnections > 0 ?
-		stream_sa->subscribe_on(&ctx, k, natives, stream_nmarkets, msgs) :
-		stream_sa->subscribe(&ctx, natives, stream_nmarkets, msgs);
+		stream_sa->subscribe_on(&ctx, k, &want, msgs) :
+		stream_sa->subscribe(&ctx, &want, msgs);
 	if (nmsgs < 0)
 	{
 		stream_set_error("cannot subscribe: %s", ctx.errmsg);

@@ -141,6 +141,23 @@ stream_add_funding(int32 market_id, int64 funding_time_us, const char *rate, con
 	batch_touch();
 }
 
+/* a candle; volume already in base units (NULL: not given) */
+void
+stream_add_kline(int32 market_id, const char *interval, const PerpsKline *k, const char *volume)
+{
+	Datum		o = perps_numeric(k->open),
+				h = perps_numeric(k->high),
+				l = perps_numeric(k->low),
+				c = perps_numeric(k->close);
+	Datum		v = volume ? perps_numeric(volume) : (Datum) 0;
+	Datum		t = k->turnover ? perps_numeric(k->turnover) : (Datum) 0;
+	int64		n = k->trade_count;
+
+	perps_store_kline(stream_store, market_id, interval, stream_ts(k->open_time_us), stream_ts(k->close_time_us),
+					  o, h, l, c, volume ? &v : NULL, k->turnover ? &t : NULL, n >= 0 ? &n : NULL);
+	batch_touch();
+}
+
 void
 stream_add_book(int32 market_id, int64 ts_us, const PerpsNumBook *book, int64 seq)
 {

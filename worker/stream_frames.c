@@ -529,6 +529,37 @@ handle_ticker(StreamMarket *m, const PerpsStreamEvent *ev)
 	stream_add_ticker(m->market_id, ev->ts_us, m->tick, m->tick_present);
 }
 
+/*
+ * A candle: the row of its interval and open time, replaced by each later
+ * event of it (the store keeps a batch's last), so the closed candle is
+ * the one that stays.  Volume in base units like every quantity.
+ */
+static void
+handle_kline(StreamMarket *m, const PerpsStreamEvent *ev)
+{
+	const PerpsKline *k = &ev->kline;
+	const char *vol;
+
+	if (perps_interval_seconds(ev->kline_interval) == 0 || k->open == NULL || k->high == NULL ||
+		k->low == NULL || k->close == NULL || k->close_time_us < k->open_time_us ||
+		!stream_decimal_storable(k->open) || !stream_decimal_storable(k->high) ||
+		!stream_decimal_storable(k->low) || !stream_decimal_storable(k->close) ||
+		!stream_decimal_storable(k->volume) || !stream_decimal_storable(k->turnover))
+	{
+		worker_status.parse_errors++;
+		stream_set_error("%s kline is not storable (interval, times or an out-of-range decimal)", m->native);
+		return;
+	}
+	vol = k->volume && stream_sa->qty_in_contracts ? stream_qty_times(k->volume, m->contract_size) : k->volume;
+	if (vol != NULL && strlen(vol) > PERPS_DECIMAL_MAX_LEN)
+	{
+		worker_status.parse_errors++;
+		stream_set_error("%s kline volume is out of range", m->native);
+		return;
+	}
+	stream_add_kline(m->market_id, ev->kline_interval, k, vol);
+}
+
 /* ---- the worker's own outage ---- */
 
 /* the venue's time of the last message stored before this worker started; PERPS_TS_NONE: none */
@@ -603,6 +634,10 @@ event_times_ok(const StreamMarket *m, const PerpsStreamEvent *ev)
 	else if (ev->kind == PERPS_EV_TICKER && ev->next_funding_time_us != PERPS_TS_NONE &&
 			 !perps_event_time_ok(ev->next_funding_time_us, now_us))
 		bad = ev->next_funding_time_us;
+	else if (ev->kind == PERPS_EV_KLINE && !perps_event_time_ok(ev->kline.open_time_us, now_us))
+		bad = ev->kline.open_time_us;
+	else if (ev->kind == PERPS_EV_KLINE && !perps_event_time_ok(ev->kline.close_time_us, now_us))
+		bad = ev->kline.close_time_us;
 	for (int k = 0; bad == PERPS_TS_NONE && ev->kind == PERPS_EV_TRADES && k < ev->ntrades; k++)
 		if (!perps_event_time_ok(ev->trades[k].ts_us, now_us))
 			bad = ev->trades[k].ts_us;
@@ -679,6 +714,9 @@ stream_handle_frame(int conn, const char *data, size_t len, bool binary)
 				break;
 			case PERPS_EV_TICKER:
 				handle_ticker(m, ev);
+				break;
+			case PERPS_EV_KLINE:
+				handle_kline(m, ev);
 				break;
 			default:
 				break;

@@ -35,6 +35,7 @@
 #include "book_math.h"
 #include "convert.h"
 #include "guard.h"
+#include "perps_stats.h"
 #include "request.h"
 #include "stream_book.h"
 #include "store.h"
@@ -127,6 +128,9 @@ extern const PerpsStreamAdapter *stream_sa;
 extern char stream_url[1024];
 extern char stream_rest_url[1024];
 extern char stream_aux_url[1024];	/* "": the venue row has none */
+/* the intervals of perps_stats.stream_kline_intervals that the venue streams */
+extern const char *stream_kline_intervals[PERPS_KLINE_MAX];
+extern int	stream_nkline_intervals;
 extern StreamMarket *stream_markets;
 extern int	stream_nmarkets;
 extern PerpsStreamStatus worker_status;
@@ -154,6 +158,7 @@ extern void stream_add_ticker(int32 market_id, int64 ts_us, char f[][PERPS_DECIM
 extern void stream_add_funding(int32 market_id, int64 funding_time_us, const char *rate,
 							   const char *interval_hours);
 extern void stream_add_book(int32 market_id, int64 ts_us, const PerpsNumBook *book, int64 seq);
+extern void stream_add_kline(int32 market_id, const char *interval, const PerpsKline *k, const char *volume);
 extern void stream_add_event(int32 market_id, const char *kind, TimestampTz start, TimestampTz end,
 							 const char *fmt,...) pg_attribute_printf(5, 6);
 extern void stream_add_gap(int32 market_id, TimestampTz start, TimestampTz end,

@@ -856,7 +856,6 @@ perps_bnc_parse_trades(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *c
  *
  */
 
-#define BN_WS_STREAMS_PER_MARKET 3	/* on the busier connection */
 #define BN_WS_MAX_STREAMS 1024
 #define BN_WS_MAX_SUB_MESSAGES 10
 #define BN_WS_MAX_MSG_BYTES 4096
@@ -901,10 +900,20 @@ static const char *const bn_ws_paths[2] = {"/public/stream", "/market/stream"};
 static const char *const bn_ws_public_streams[] = {"@depth@100ms", NULL};
 static const char *const bn_ws_market_streams[] = {"@aggTrade", "@markPrice@1s", "@ticker", NULL};
 
-static int
-bn_ws_subscribe(PerpsCtx *ctx, int conn, const char *const *natives, int n, PerpsWsMessage *out)
+/* the stream's kline intervals are perps_stats' own names (1m 5m 15m 30m 1h 4h 1d) */
+static const char *
+bn_ws_kline_channel(const char *interval)
 {
-	const char *const *suffixes = conn == BN_WS_PUBLIC ? bn_ws_public_streams : bn_ws_market_streams;
+	return perps_interval_seconds(interval) > 0 ? interval : NULL;
+}
+
+static int
+bn_ws_subscribe(PerpsCtx *ctx, int conn, const PerpsStreamWant *want, PerpsWsMessage *out)
+{
+	const char *const *natives = want->natives;
+	int			n = want->n;
+	const char *suffixes[8 + PERPS_KLINE_MAX];
+	int			nsuffixes = 0;
 	static const char head[] = "{\"method\":\"SUBSCRIBE\",\"params\":[";
 	/* room kept for the tail: ],"id":NN} */
 	const size_t tail = 16;
@@ -915,7 +924,23 @@ bn_ws_subscribe(PerpsCtx *ctx, int conn, const char *const *natives, int n, Perp
 
 	if (conn != BN_WS_PUBLIC && conn != BN_WS_MARKET)
 		return perps_fail(ctx, PERPS_ERR_ARG, "binance has no stream connection %d", conn);
-	if (n < 0 || (size_t) n * BN_WS_STREAMS_PER_MARKET > BN_WS_MAX_STREAMS)
+	if (want->nintervals < 0 || want->nintervals > PERPS_KLINE_MAX)
+		return perps_fail(ctx, PERPS_ERR_ARG, "binance: %d kline intervals", want->nintervals);
+	for (const char *const *f = conn == BN_WS_PUBLIC ? bn_ws_public_streams : bn_ws_market_streams; *f; f++)
+		suffixes[nsuffixes++] = *f;
+	/* the candles go with the market data: <sym>@kline_<interval> */
+	for (int k = 0; conn == BN_WS_MARKET && k < want->nintervals; k++)
+	{
+		char		sfx[24];
+
+		if (bn_ws_kline_channel(want->intervals[k]) == NULL)
+			return perps_fail(ctx, PERPS_ERR_ARG, "binance streams no kline interval \"%.8s\"", want->intervals[k]);
+		snprintf(sfx, sizeof(sfx), "@kline_%s", want->intervals[k]);
+		if ((suffixes[nsuffixes++] = perps_strndup(ctx, sfx, strlen(sfx))) == NULL)
+			return ctx->status;
+	}
+	suffixes[nsuffixes] = NULL;
+	if (n < 0 || (size_t) n * nsuffixes > BN_WS_MAX_STREAMS)
 		return perps_fail(ctx, PERPS_ERR_ARG, "binance cannot stream %d markets on one connection (%d streams at most)",
 						  n, BN_WS_MAX_STREAMS);
 	for (int i = 0; i < n; i++)
@@ -1047,6 +1072,33 @@ bn_ws_day_ticker(PerpsCtx *ctx, struct json_object *d, PerpsStreamEvent *ev)
 	return PERPS_OK;
 }
 
+/*
+ * e = kline: the candle k of one interval so far ({t, T, i, o, h, l, c, v,
+ * q, n, x}: q the quote volume); x true once it is closed.
+ */
+static const PerpsKlineKeys bn_ws_kline_keys = {
+	.open_ms = "t",.close_ms = "T",.open = "o",.high = "h",.low = "l",.close = "c",.volume = "v",
+	.turnover = "q",.count = "n",
+};
+
+static PerpsStatus
+bn_ws_kline(PerpsCtx *ctx, struct json_object *d, PerpsStreamEvent *ev)
+{
+	struct json_object *k = perps_json_get(d, "k");
+	struct json_object *closed;
+	const char *iv;
+
+	ev->kind = PERPS_EV_KLINE;
+	if (perps_parse_kline_obj(ctx, k, "binance kline k", &bn_ws_kline_keys, 0, &ev->kline) != PERPS_OK ||
+		perps_json_string(ctx, perps_json_get(k, "i"), "i", &iv) != PERPS_OK ||
+		perps_json_need(ctx, k, "x", json_type_boolean, &closed) != PERPS_OK)
+		return ctx->status;
+	if ((ev->kline_interval = perps_interval_name(iv)) == NULL)
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "binance kline interval \"%.8s\" is not one perps_stats streams", iv);
+	ev->kline_closed = json_object_get_boolean(closed);
+	return PERPS_OK;
+}
+
 /* true when a stream name (after the symbol's '@') is a diff depth stream: depth, depth@100ms, ... */
 static bool
 bn_ws_diff_depth(const char *kind)
@@ -1074,7 +1126,8 @@ bn_ws_event(PerpsCtx *ctx, struct json_object *d, const char *stream_sym, const 
 	if (perps_json_string(ctx, e, "e", &type) != PERPS_OK)
 		return ctx->status;
 	if (strcmp(type, "depthUpdate") != 0 && strcmp(type, "aggTrade") != 0 &&
-		strcmp(type, "markPriceUpdate") != 0 && strcmp(type, "24hrTicker") != 0)
+		strcmp(type, "markPriceUpdate") != 0 && strcmp(type, "24hrTicker") != 0 &&
+		strcmp(type, "kline") != 0)
 	{
 		ev->kind = PERPS_EV_CONTROL;	/* a stream we did not ask for */
 		return PERPS_OK;
@@ -1101,6 +1154,8 @@ bn_ws_event(PerpsCtx *ctx, struct json_object *d, const char *stream_sym, const 
 		return bn_ws_agg_trade(ctx, d, ev);
 	if (strcmp(type, "markPriceUpdate") == 0)
 		return bn_ws_mark_price(ctx, d, ev);
+	if (strcmp(type, "kline") == 0)
+		return bn_ws_kline(ctx, d, ev);
 	return bn_ws_day_ticker(ctx, d, ev);
 }
 
@@ -1253,6 +1308,7 @@ static const PerpsStreamAdapter binance_stream = {
 	.connection_paths = bn_ws_paths,
 	.book_connection = BN_WS_PUBLIC,
 	.subscribe_on = bn_ws_subscribe,
+	.kline_channel = bn_ws_kline_channel,
 	.resync = NULL,
 	.parse_frame = bn_ws_parse,
 	.seq_rule = bn_ws_seq_rule,

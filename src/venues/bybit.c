@@ -116,23 +116,36 @@ bybit_append_encoded(PerpsRequest *r, const char *v)
 	return true;
 }
 
+/* kline intervals: perps_stats' names and Bybit's, REST and stream alike */
+static const struct
+{
+	const char *ours;
+	const char *theirs;
+}			bybit_intervals[] = {
+	{"1m", "1"}, {"5m", "5"}, {"15m", "15"}, {"30m", "30"},
+	{"1h", "60"}, {"4h", "240"}, {"1d", "D"},
+};
+
 static const char *
 bybit_interval(const char *interval)
 {
-	static const struct
-	{
-		const char *ours;
-		const char *theirs;
-	}			map[] = {
-		{"1m", "1"}, {"5m", "5"}, {"15m", "15"}, {"30m", "30"},
-		{"1h", "60"}, {"4h", "240"}, {"1d", "D"},
-	};
-
 	if (interval == NULL)
 		return NULL;
-	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
-		if (strcmp(map[i].ours, interval) == 0)
-			return map[i].theirs;
+	for (size_t i = 0; i < sizeof(bybit_intervals) / sizeof(bybit_intervals[0]); i++)
+		if (strcmp(bybit_intervals[i].ours, interval) == 0)
+			return bybit_intervals[i].theirs;
+	return NULL;
+}
+
+/* Bybit's name of an interval as perps_stats' (NULL: not one of them) */
+static const char *
+bybit_interval_ours(const char *theirs)
+{
+	if (theirs == NULL)
+		return NULL;
+	for (size_t i = 0; i < sizeof(bybit_intervals) / sizeof(bybit_intervals[0]); i++)
+		if (strcmp(bybit_intervals[i].theirs, theirs) == 0)
+			return bybit_intervals[i].ours;
 	return NULL;
 }
 
@@ -818,29 +831,42 @@ bybit_ws_op(PerpsCtx *ctx, const char *op, const char *const *topics, int n, Per
 }
 
 static int
-bybit_ws_subscribe(PerpsCtx *ctx, const char *const *natives, int n, PerpsWsMessage *out)
+bybit_ws_subscribe(PerpsCtx *ctx, const PerpsStreamWant *want, PerpsWsMessage *out)
 {
 	const char *topics[BYBIT_WS_TOPICS_PER_MSG];
 	int			nt = 0;
 	int			nmsg = 0;
+	int			per_market = 3 + want->nintervals;
 
-	if (n < 0 || (size_t) n * 3 > (size_t) PERPS_WS_MAX_MESSAGES * BYBIT_WS_TOPICS_PER_MSG)
-		return perps_fail(ctx, PERPS_ERR_ARG, "bybit cannot stream %d markets on one connection", n);
-	for (int i = 0; i < n; i++)
+	if (want->n < 0 || want->nintervals < 0 || want->nintervals > PERPS_KLINE_MAX ||
+		(size_t) want->n * per_market > (size_t) PERPS_WS_MAX_MESSAGES * BYBIT_WS_TOPICS_PER_MSG)
+		return perps_fail(ctx, PERPS_ERR_ARG, "bybit cannot stream %d markets on one connection", want->n);
+	for (int i = 0; i < want->n; i++)
 	{
-		static const char *const fmts[3] = {"orderbook.%d.%s", "publicTrade.%s", "tickers.%s"};
+		const char *native = want->natives[i];
 
-		if (!bybit_symbol_ok(natives[i]))
-			return perps_fail(ctx, PERPS_ERR_ARG, "bybit native symbol \"%.40s\" is not valid", natives[i]);
-		for (int k = 0; k < 3; k++)
+		if (!bybit_symbol_ok(native))
+			return perps_fail(ctx, PERPS_ERR_ARG, "bybit native symbol \"%.40s\" is not valid", native);
+		for (int k = 0; k < per_market; k++)
 		{
 			char		topic[96];
 			char	   *t;
 
 			if (k == 0)
-				snprintf(topic, sizeof(topic), fmts[k], BYBIT_WS_BOOK_DEPTH, natives[i]);
+				snprintf(topic, sizeof(topic), "orderbook.%d.%s", BYBIT_WS_BOOK_DEPTH, native);
+			else if (k == 1)
+				snprintf(topic, sizeof(topic), "publicTrade.%s", native);
+			else if (k == 2)
+				snprintf(topic, sizeof(topic), "tickers.%s", native);
 			else
-				snprintf(topic, sizeof(topic), fmts[k], natives[i]);
+			{
+				const char *iv = bybit_interval(want->intervals[k - 3]);
+
+				if (iv == NULL)
+					return perps_fail(ctx, PERPS_ERR_ARG, "bybit streams no kline interval \"%.8s\"",
+									  want->intervals[k - 3] ? want->intervals[k - 3] : "");
+				snprintf(topic, sizeof(topic), "kline.%s.%s", iv, native);
+			}
 			t = perps_strndup(ctx, topic, strlen(topic));
 			if (t == NULL)
 				return ctx->status;
@@ -956,6 +982,62 @@ bybit_ws_ticker(PerpsCtx *ctx, struct json_object *root, bool snapshot, PerpsStr
 	return PERPS_OK;
 }
 
+/*
+ * kline.<interval>.<symbol>: data is an array of candles {start, end,
+ * interval, open, close, high, low, volume, turnover, confirm, timestamp},
+ * confirm true once the candle is closed; one event each.
+ */
+static const PerpsKlineKeys bybit_ws_kline_keys = {
+	.open_ms = "start",.close_ms = "end",.open = "open",.high = "high",.low = "low",.close = "close",
+	.volume = "volume",.turnover = "turnover",
+};
+
+#define BYBIT_WS_MAX_KLINES 1000
+
+static PerpsStatus
+bybit_ws_klines(PerpsCtx *ctx, struct json_object *root, const PerpsStreamEvent *head, PerpsStreamFrame *out)
+{
+	struct json_object *data = perps_json_get(root, "data");
+	size_t		n;
+
+	if (data == NULL || !json_object_is_type(data, json_type_array))
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "bybit kline data is not an array");
+	n = json_object_array_length(data);
+	if (n > BYBIT_WS_MAX_KLINES)
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "bybit kline frame has %zu candles", n);
+	out->events = perps_alloc_array(ctx, n ? n : 1, sizeof(PerpsStreamEvent));
+	if (out->events == NULL)
+		return ctx->status;
+	for (size_t i = 0; i < n; i++)
+	{
+		struct json_object *it = json_object_array_get_idx(data, i);
+		PerpsStreamEvent *ev = &out->events[i];
+		struct json_object *confirm;
+		const char *iv;
+		char		what[40];
+
+		*ev = *head;
+		ev->kind = PERPS_EV_KLINE;
+		snprintf(what, sizeof(what), "bybit kline %zu", i);
+		if (perps_parse_kline_obj(ctx, it, what, &bybit_ws_kline_keys, 0, &ev->kline) != PERPS_OK ||
+			perps_json_string(ctx, perps_json_get(it, "interval"), "interval", &iv) != PERPS_OK ||
+			perps_json_need(ctx, it, "confirm", json_type_boolean, &confirm) != PERPS_OK)
+			return ctx->status;
+		if ((ev->kline_interval = bybit_interval_ours(iv)) == NULL)
+			return perps_fail(ctx, PERPS_ERR_SHAPE, "bybit kline interval \"%.8s\" is not one perps_stats streams", iv);
+		ev->kline_closed = json_object_get_boolean(confirm);
+	}
+	out->nevents = (int) n;
+	return PERPS_OK;
+}
+
+/* the stream's kline interval names are the REST ones */
+static const char *
+bybit_ws_kline_channel(const char *interval)
+{
+	return bybit_interval(interval);
+}
+
 static PerpsStatus
 bybit_ws_parse(PerpsCtx *ctx, const char *data, size_t len, bool binary, PerpsStreamFrame *out)
 {
@@ -1015,6 +1097,11 @@ bybit_ws_parse(PerpsCtx *ctx, const char *data, size_t len, bool binary, PerpsSt
 			perps_fail(ctx, PERPS_ERR_SHAPE, "bybit frame type is neither snapshot nor delta");
 			goto done;
 		}
+		if (strncmp(t, "kline.", 6) == 0)
+		{
+			bybit_ws_klines(ctx, root, ev, out);
+			goto done;
+		}
 		if (strncmp(t, "orderbook.", 10) == 0)
 			bybit_ws_book(ctx, root, snapshot, ev);
 		else if (strncmp(t, "publicTrade.", 12) == 0)
@@ -1044,6 +1131,7 @@ static const PerpsStreamAdapter bybit_stream = {
 	.ping_interval_s = 20,
 	.max_message_bytes = BYBIT_WS_MAX_MESSAGE,
 	.subscribe = bybit_ws_subscribe,
+	.kline_channel = bybit_ws_kline_channel,
 	.resync = bybit_ws_resync,
 	.parse_frame = bybit_ws_parse,
 	.seq_rule = perps_seq_snapshot_then_next,	/* u one by one; u = 1 is a snapshot */

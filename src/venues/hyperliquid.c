@@ -636,6 +636,12 @@ hl_parse_funding_history(PerpsCtx *ctx, const PerpsQuery *q, struct json_object 
 	return PERPS_OK;
 }
 
+/* a candle: {t, T, s, i, o, c, h, l, v, n}, REST and stream alike; no turnover */
+static const PerpsKlineKeys hl_candle_keys = {
+	.open_ms = "t",.close_ms = "T",.open = "o",.high = "h",.low = "l",.close = "c",.volume = "v",
+	.count = "n",
+};
+
 static PerpsStatus
 hl_parse_klines(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
 				PerpsResult *out)
@@ -655,26 +661,12 @@ hl_parse_klines(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *d
 		return ctx->status;
 	for (size_t i = 0; i < n; i++)
 	{
-		struct json_object *it = json_object_array_get_idx(root, i);
-		PerpsKline *k = &rows[i];
+		char		what[48];
 
-		if (!json_object_is_type(it, json_type_object))
-			return perps_fail(ctx, PERPS_ERR_SHAPE, "hyperliquid candle %zu is not an object", i);
-		if (perps_json_ts_field(ctx, it, "t", PERPS_MS, &k->open_time_us) ||
-			perps_json_ts_field(ctx, it, "T", PERPS_MS, &k->close_time_us) ||
-			perps_json_decimal_field(ctx, it, "o", true, &k->open) ||
-			perps_json_decimal_field(ctx, it, "h", true, &k->high) ||
-			perps_json_decimal_field(ctx, it, "l", true, &k->low) ||
-			perps_json_decimal_field(ctx, it, "c", true, &k->close) ||
-			perps_json_decimal_field(ctx, it, "v", true, &k->volume))
+		snprintf(what, sizeof(what), "hyperliquid candle %zu", i);
+		if (perps_parse_kline_obj(ctx, json_object_array_get_idx(root, i), what, &hl_candle_keys, secs,
+								  &rows[i]) != PERPS_OK)
 			return ctx->status;
-		k->trade_count = -1;
-		if (perps_json_get(it, "n") != NULL &&
-			perps_json_int64_field(ctx, it, "n", &k->trade_count) != PERPS_OK)
-			return ctx->status;
-		if (k->close_time_us < k->open_time_us)
-			return perps_fail(ctx, PERPS_ERR_SHAPE, "hyperliquid candle %zu closes before it opens", i);
-		/* turnover: not sent */
 	}
 	qsort(rows, n, sizeof(PerpsKline), perps_cmp_kline);
 	kept = (int) n;
@@ -955,20 +947,27 @@ hl_parse_orderbook(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const
 #define HL_WS_MAX_LEVELS 5000
 #define HL_WS_MAX_TRADES 20000
 #define HL_WS_MAX_MESSAGE (4 * 1024 * 1024)
-#define HL_WS_SUBS_PER_COIN 3
+#define HL_WS_SUBS_PER_COIN 4
 #define US_PER_HOUR INT64_C(3600000000)
 
-/* {"method":"<method>","subscription":{"type":"<type>","coin":"<coin>"}} */
+/*
+ * {"method":"<method>","subscription":{"type":"<type>","coin":"<coin>"}},
+ * with "interval":"<interval>" for a candle subscription.
+ */
 static PerpsStatus
-hl_ws_sub(PerpsCtx *ctx, const char *method, const char *type, const char *coin, PerpsWsMessage *out)
+hl_ws_sub(PerpsCtx *ctx, const char *method, const char *type, const char *coin, const char *interval,
+		  PerpsWsMessage *out)
 {
-	char		buf[160];
+	char		buf[192];
 	int			n;
 
 	if (!hl_coin_ok(coin))
 		return perps_fail(ctx, PERPS_ERR_ARG, "hyperliquid coin \"%.40s\" is not valid", coin ? coin : "");
-	n = snprintf(buf, sizeof(buf), "{\"method\":\"%s\",\"subscription\":{\"type\":\"%s\",\"coin\":\"%s\"}}",
-				 method, type, coin);
+	if (interval != NULL && perps_interval_name(interval) == NULL)
+		return perps_fail(ctx, PERPS_ERR_ARG, "hyperliquid streams no candle interval \"%.8s\"", interval);
+	n = snprintf(buf, sizeof(buf), "{\"method\":\"%s\",\"subscription\":{\"type\":\"%s\",\"coin\":\"%s\"%s%s%s}}",
+				 method, type, coin, interval ? ",\"interval\":\"" : "", interval ? interval : "",
+				 interval ? "\"" : "");
 	if (n < 0 || (size_t) n >= sizeof(buf))
 		return perps_fail(ctx, PERPS_ERR_ARG, "hyperliquid subscribe message too long");
 	out->data = perps_strndup(ctx, buf, (size_t) n);
@@ -976,20 +975,39 @@ hl_ws_sub(PerpsCtx *ctx, const char *method, const char *type, const char *coin,
 	return out->data ? PERPS_OK : ctx->status;
 }
 
-static int
-hl_ws_subscribe(PerpsCtx *ctx, const char *const *natives, int n, PerpsWsMessage *out)
+/* candle intervals: perps_stats' names are Hyperliquid's */
+static const char *
+hl_ws_kline_channel(const char *interval)
 {
-	static const char *const types[HL_WS_SUBS_PER_COIN] = {"l2Book", "trades", "activeAssetCtx"};
+	return perps_interval_name(interval);
+}
+
+/*
+ * Per coin: its book, trades, asset context (the ticker), best bid and
+ * offer with their sizes (bbo), and a candle subscription per interval.
+ */
+static int
+hl_ws_subscribe(PerpsCtx *ctx, const PerpsStreamWant *want, PerpsWsMessage *out)
+{
+	static const char *const types[HL_WS_SUBS_PER_COIN] = {"l2Book", "trades", "activeAssetCtx", "bbo"};
+	int			per_coin = HL_WS_SUBS_PER_COIN + want->nintervals;
 	int			nmsg = 0;
 
-	if (n < 0 || n > PERPS_WS_MAX_MESSAGES / HL_WS_SUBS_PER_COIN)
+	if (want->nintervals < 0 || want->nintervals > PERPS_KLINE_MAX)
+		return perps_fail(ctx, PERPS_ERR_ARG, "hyperliquid: %d candle intervals", want->nintervals);
+	if (want->n < 0 || want->n > PERPS_WS_MAX_MESSAGES / per_coin)
 		return perps_fail(ctx, PERPS_ERR_ARG,
 						  "hyperliquid streams at most %d coins on one connection, not %d",
-						  PERPS_WS_MAX_MESSAGES / HL_WS_SUBS_PER_COIN, n);
-	for (int i = 0; i < n; i++)
+						  PERPS_WS_MAX_MESSAGES / per_coin, want->n);
+	for (int i = 0; i < want->n; i++)
+	{
 		for (int k = 0; k < HL_WS_SUBS_PER_COIN; k++)
-			if (hl_ws_sub(ctx, "subscribe", types[k], natives[i], &out[nmsg++]) != PERPS_OK)
+			if (hl_ws_sub(ctx, "subscribe", types[k], want->natives[i], NULL, &out[nmsg++]) != PERPS_OK)
 				return ctx->status;
+		for (int k = 0; k < want->nintervals; k++)
+			if (hl_ws_sub(ctx, "subscribe", "candle", want->natives[i], want->intervals[k], &out[nmsg++]) != PERPS_OK)
+				return ctx->status;
+	}
 	return nmsg;
 }
 
@@ -997,8 +1015,8 @@ hl_ws_subscribe(PerpsCtx *ctx, const char *const *natives, int n, PerpsWsMessage
 static int
 hl_ws_resync(PerpsCtx *ctx, const char *native, PerpsWsMessage *out)
 {
-	if (hl_ws_sub(ctx, "unsubscribe", "l2Book", native, &out[0]) != PERPS_OK ||
-		hl_ws_sub(ctx, "subscribe", "l2Book", native, &out[1]) != PERPS_OK)
+	if (hl_ws_sub(ctx, "unsubscribe", "l2Book", native, NULL, &out[0]) != PERPS_OK ||
+		hl_ws_sub(ctx, "subscribe", "l2Book", native, NULL, &out[1]) != PERPS_OK)
 		return ctx->status;
 	return 2;
 }
@@ -1107,8 +1125,12 @@ hl_ws_ticker(PerpsCtx *ctx, struct json_object *data, PerpsStreamEvent *ev)
 	struct json_object *c;
 	PerpsTicker *t = &ev->ticker;
 
+	/*
+	 * Every push carries the whole context, but not the best bid and offer
+	 * (bbo's): a delta, so that those stay.
+	 */
 	ev->kind = PERPS_EV_TICKER;
-	ev->snapshot = true;		/* every push carries the whole context */
+	ev->snapshot = false;
 	if (data == NULL || !json_object_is_type(data, json_type_object))
 		return perps_fail(ctx, PERPS_ERR_SHAPE, "hyperliquid activeAssetCtx data is not an object");
 	if (perps_json_string(ctx, perps_json_get(data, "coin"), "coin", &ev->native_symbol) ||
@@ -1126,6 +1148,66 @@ hl_ws_ticker(PerpsCtx *ctx, struct json_object *data, PerpsStreamEvent *ev)
 		ev->funding_interval_hours = "1";
 		ev->next_funding_time_us = (ev->ts_us / US_PER_HOUR + 1) * US_PER_HOUR;
 	}
+	return PERPS_OK;
+}
+
+/* candle: one candle {t, T, s, i, o, c, h, l, v, n} of the coin s, so far */
+static PerpsStatus
+hl_ws_candle(PerpsCtx *ctx, struct json_object *data, PerpsStreamEvent *ev)
+{
+	const char *iv;
+
+	ev->kind = PERPS_EV_KLINE;
+	if (perps_parse_kline_obj(ctx, data, "hyperliquid candle", &hl_candle_keys, 0, &ev->kline) != PERPS_OK ||
+		perps_json_string(ctx, perps_json_get(data, "s"), "s", &ev->native_symbol) != PERPS_OK ||
+		perps_json_string(ctx, perps_json_get(data, "i"), "i", &iv) != PERPS_OK)
+		return ctx->status;
+	if ((ev->kline_interval = perps_interval_name(iv)) == NULL)
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "hyperliquid candle interval \"%.8s\" is not one perps_stats streams", iv);
+	/* no closed flag (a candle is final when the next one opens), no time of the push */
+	ev->ts_us = PERPS_TS_NONE;
+	return PERPS_OK;
+}
+
+/* one side of bbo: {px, sz, n}, or null when the side is empty */
+static PerpsStatus
+hl_ws_bbo_side(PerpsCtx *ctx, struct json_object *lvl, const char *side, const char **px, const char **sz)
+{
+	if (lvl == NULL || json_object_is_type(lvl, json_type_null))
+		return PERPS_OK;
+	if (!json_object_is_type(lvl, json_type_object))
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "hyperliquid bbo %s is not an object", side);
+	if (perps_json_decimal_field(ctx, lvl, "px", true, px) ||
+		perps_json_decimal_field(ctx, lvl, "sz", true, sz))
+		return ctx->status;
+	return PERPS_OK;
+}
+
+/*
+ * bbo: {coin, time, bbo: [bid, ask]}, the best bid and offer with their
+ * sizes: a ticker delta (the asset context has neither).
+ */
+static PerpsStatus
+hl_ws_bbo(PerpsCtx *ctx, struct json_object *data, PerpsStreamEvent *ev)
+{
+	struct json_object *bbo;
+	PerpsTicker *t = &ev->ticker;
+
+	ev->kind = PERPS_EV_TICKER;
+	ev->snapshot = false;
+	if (data == NULL || !json_object_is_type(data, json_type_object))
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "hyperliquid bbo data is not an object");
+	if (perps_json_string(ctx, perps_json_get(data, "coin"), "coin", &ev->native_symbol) ||
+		perps_json_ts_field(ctx, data, "time", PERPS_MS, &ev->ts_us) ||
+		perps_json_need(ctx, data, "bbo", json_type_array, &bbo))
+		return ctx->status;
+	if (json_object_array_length(bbo) != 2)
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "hyperliquid bbo has %zu sides, not 2", json_object_array_length(bbo));
+	if (hl_ws_bbo_side(ctx, json_object_array_get_idx(bbo, 0), "bid", &t->best_bid_price, &t->best_bid_qty) ||
+		hl_ws_bbo_side(ctx, json_object_array_get_idx(bbo, 1), "ask", &t->best_ask_price, &t->best_ask_qty))
+		return ctx->status;
+	t->native_symbol = ev->native_symbol;
+	t->ts_us = ev->ts_us;
 	return PERPS_OK;
 }
 
@@ -1156,6 +1238,10 @@ hl_ws_parse(PerpsCtx *ctx, const char *data, size_t len, bool binary, PerpsStrea
 	}
 	else if (strcmp(channel, "activeAssetCtx") == 0)
 		hl_ws_ticker(ctx, body, ev);
+	else if (strcmp(channel, "bbo") == 0)
+		hl_ws_bbo(ctx, body, ev);
+	else if (strcmp(channel, "candle") == 0)
+		hl_ws_candle(ctx, body, ev);
 	else if (strcmp(channel, "error") == 0)
 	{
 		/* {"channel":"error","data":"Invalid subscription ..."} */
@@ -1199,6 +1285,7 @@ static const PerpsStreamAdapter hl_stream = {
 	.ping_interval_s = 20,
 	.max_message_bytes = HL_WS_MAX_MESSAGE,
 	.subscribe = hl_ws_subscribe,
+	.kline_channel = hl_ws_kline_channel,
 	.resync = hl_ws_resync,
 	.parse_frame = hl_ws_parse,
 	.seq_rule = hl_ws_seq_rule,

@@ -1109,20 +1109,55 @@ done:
 	return ctx->status;
 }
 
-static int
-kc_ws_subscribe(PerpsCtx *ctx, const char *const *natives, int n, PerpsWsMessage *out)
+/* kline intervals: perps_stats' names and the types of KuCoin's limitCandle topic */
+static const struct
 {
+	const char *ours;
+	const char *theirs;
+}			kc_ws_candle_types[PERPS_KLINE_MAX] = {
+	{"1m", "1min"}, {"5m", "5min"}, {"15m", "15min"}, {"30m", "30min"},
+	{"1h", "1hour"}, {"4h", "4hour"}, {"1d", "1day"},
+};
+
+#define KC_WS_CANDLE_TOPIC "/contractMarket/limitCandle:"
+
+static const char *
+kc_ws_kline_channel(const char *interval)
+{
+	for (int i = 0; interval != NULL && i < PERPS_KLINE_MAX; i++)
+		if (strcmp(kc_ws_candle_types[i].ours, interval) == 0)
+			return kc_ws_candle_types[i].theirs;
+	return NULL;
+}
+
+/*
+ * One topic per kind with up to KC_WS_SYMBOLS_PER_TOPIC symbols each; the
+ * candles' topic names each symbol with its type (XBTUSDTM_1min).
+ */
+static int
+kc_ws_subscribe(PerpsCtx *ctx, const PerpsStreamWant *want, PerpsWsMessage *out)
+{
+	const char *const *natives = want->natives;
+	int			n = want->n;
+	int			ntopics = KC_WS_NTOPICS + want->nintervals;
 	int			nmsg = 0;
 
-	if (n < 0 || n * KC_WS_NTOPICS > KC_WS_MAX_SUBSCRIPTIONS)
+	if (want->nintervals < 0 || want->nintervals > PERPS_KLINE_MAX)
+		return perps_fail(ctx, PERPS_ERR_ARG, "kucoin: %d kline intervals", want->nintervals);
+	if (n < 0 || n * ntopics > KC_WS_MAX_SUBSCRIPTIONS)
 		return perps_fail(ctx, PERPS_ERR_ARG,
 						  "kucoin allows %d subscriptions per connection: %d markets need %d",
-						  KC_WS_MAX_SUBSCRIPTIONS, n, n * KC_WS_NTOPICS);
+						  KC_WS_MAX_SUBSCRIPTIONS, n, n * ntopics);
 	for (int i = 0; i < n; i++)
-		if (!kc_safe_symbol(natives[i]))
+		if (!kc_safe_symbol(natives[i]) || strlen(natives[i]) > 40)
 			return perps_fail(ctx, PERPS_ERR_ARG, "kucoin native symbol \"%.40s\" is not valid", natives[i]);
-	for (int k = 0; k < KC_WS_NTOPICS; k++)
+	for (int k = 0; k < ntopics; k++)
 	{
+		const char *topic = k < KC_WS_NTOPICS ? kc_ws_topics[k] : KC_WS_CANDLE_TOPIC;
+		const char *type = NULL;
+
+		if (k >= KC_WS_NTOPICS && (type = kc_ws_kline_channel(want->intervals[k - KC_WS_NTOPICS])) == NULL)
+			return perps_fail(ctx, PERPS_ERR_ARG, "kucoin streams no kline interval");
 		for (int first = 0; first < n; first += KC_WS_SYMBOLS_PER_TOPIC)
 		{
 			int			last = first + KC_WS_SYMBOLS_PER_TOPIC < n ? first + KC_WS_SYMBOLS_PER_TOPIC : n;
@@ -1133,14 +1168,15 @@ kc_ws_subscribe(PerpsCtx *ctx, const char *const *natives, int n, PerpsWsMessage
 			if (nmsg >= PERPS_WS_MAX_MESSAGES)
 				return perps_fail(ctx, PERPS_ERR_ARG, "kucoin subscribe needs too many messages");
 			for (int i = first; i < last; i++)
-				cap += strlen(natives[i]) + 1;
+				cap += strlen(natives[i]) + 1 + (type ? strlen(type) + 1 : 0);
 			buf = perps_alloc(ctx, cap);
 			if (buf == NULL)
 				return ctx->status;
 			used = (size_t) snprintf(buf, cap, "{\"id\":\"sub%d\",\"type\":\"subscribe\",\"topic\":\"%s",
-									 nmsg + 1, kc_ws_topics[k]);
+									 nmsg + 1, topic);
 			for (int i = first; i < last && used < cap; i++)
-				used += (size_t) snprintf(buf + used, cap - used, "%s%s", i > first ? "," : "", natives[i]);
+				used += (size_t) snprintf(buf + used, cap - used, "%s%s%s%s", i > first ? "," : "", natives[i],
+										  type ? "_" : "", type ? type : "");
 			if (used < cap)
 				used += (size_t) snprintf(buf + used, cap - used,
 										  "\",\"privateChannel\":false,\"response\":true}");
@@ -1231,6 +1267,45 @@ kc_ws_same_symbol(PerpsCtx *ctx, struct json_object *data, const PerpsStreamEven
 		strcmp(json_object_get_string(s), ev->native_symbol) != 0)
 		return perps_fail(ctx, PERPS_ERR_SHAPE, "kucoin data of another symbol in the topic of %.40s",
 						  ev->native_symbol);
+	return PERPS_OK;
+}
+
+/*
+ * limitCandle:<symbol>_<type>, subject candle.stick: data {symbol,
+ * candles: [start (s), open, close, high, low, volume, amount], time (ms)}.
+ * KuCoin documents the volume as wrong ("do not use it") and the amount
+ * alongside it as unclear, so neither is stored: the row keeps what
+ * fetch_klines and backfill() wrote there.
+ */
+static PerpsStatus
+kc_ws_candle(PerpsCtx *ctx, struct json_object *data, const char *type, PerpsStreamEvent *ev)
+{
+	struct json_object *c;
+	PerpsKline *k = &ev->kline;
+	int			secs;
+
+	ev->kind = PERPS_EV_KLINE;
+	for (int i = 0; i < PERPS_KLINE_MAX && ev->kline_interval == NULL; i++)
+		if (strcmp(kc_ws_candle_types[i].theirs, type) == 0)
+			ev->kline_interval = kc_ws_candle_types[i].ours;
+	if (ev->kline_interval == NULL)
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "kucoin candle type \"%.12s\" is not one perps_stats streams", type);
+	secs = perps_interval_seconds(ev->kline_interval);
+	if (perps_json_need(ctx, data, "candles", json_type_array, &c) != PERPS_OK ||
+		perps_json_ts_field(ctx, data, "time", PERPS_MS, &ev->ts_us) != PERPS_OK)
+		return ctx->status;
+	if (json_object_array_length(c) < 5)
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "kucoin candle has %zu fields, not 7", json_object_array_length(c));
+	if (perps_json_ts(ctx, json_object_array_get_idx(c, 0), PERPS_S, "candle start", &k->open_time_us) ||
+		perps_json_decimal(ctx, json_object_array_get_idx(c, 1), "open", &k->open) ||
+		perps_json_decimal(ctx, json_object_array_get_idx(c, 2), "close", &k->close) ||
+		perps_json_decimal(ctx, json_object_array_get_idx(c, 3), "high", &k->high) ||
+		perps_json_decimal(ctx, json_object_array_get_idx(c, 4), "low", &k->low))
+		return ctx->status;
+	k->close_time_us = k->open_time_us + (int64_t) secs * 1000000 - 1000;	/* its last ms, as fetch_klines */
+	k->volume = NULL;
+	k->turnover = NULL;
+	k->trade_count = -1;
 	return PERPS_OK;
 }
 
@@ -1390,6 +1465,26 @@ kc_ws_parse(PerpsCtx *ctx, const char *data, size_t len, bool binary, PerpsStrea
 		goto one;
 	}
 	ev->native_symbol = colon + 1;
+	if (strncmp(topic, KC_WS_CANDLE_TOPIC, strlen(KC_WS_CANDLE_TOPIC)) == 0 &&
+		(size_t) (colon + 1 - topic) == strlen(KC_WS_CANDLE_TOPIC))
+	{
+		/* <symbol>_<type>: the symbol before the last underscore */
+		const char *us = strrchr(colon + 1, '_');
+		char	   *sym;
+
+		if (us == NULL || us == colon + 1 || strcmp(subject, "candle.stick") != 0)
+		{
+			ev->kind = PERPS_EV_CONTROL;
+			goto one;
+		}
+		if ((sym = perps_strndup(ctx, colon + 1, (size_t) (us - colon - 1))) == NULL)
+			goto done;
+		ev->native_symbol = sym;
+		if (kc_ws_same_symbol(ctx, d, ev) != PERPS_OK ||
+			kc_ws_candle(ctx, d, us + 1, ev) != PERPS_OK)
+			goto done;
+		goto one;
+	}
 	for (int k = 0; k < KC_WS_NTOPICS; k++)
 		if (strlen(kc_ws_topics[k]) == (size_t) (colon + 1 - topic) &&
 			strncmp(topic, kc_ws_topics[k], (size_t) (colon + 1 - topic)) == 0)
@@ -1446,6 +1541,7 @@ static const PerpsStreamAdapter kc_stream = {
 	.connect_build = kc_ws_connect_build,
 	.connect_parse = kc_ws_connect_parse,
 	.subscribe = kc_ws_subscribe,
+	.kline_channel = kc_ws_kline_channel,
 	.resync = NULL,
 	.parse_frame = kc_ws_parse,
 	.seq_rule = kc_ws_seq_rule,

@@ -663,9 +663,11 @@ lt_ws_msg(PerpsCtx *ctx, const char *op, const char *kind, const char *id, Perps
 }
 
 static int
-lt_ws_subscribe(PerpsCtx *ctx, const char *const *natives, int n, PerpsWsMessage *out)
+lt_ws_subscribe(PerpsCtx *ctx, const PerpsStreamWant *want, PerpsWsMessage *out)
 {
 	static const char *const kinds[3] = {"order_book", "trade", "market_stats"};
+	const char *const *natives = want->natives;
+	int			n = want->n;
 	int			k = 0;
 
 	if (n < 0 || (size_t) n * 3 > PERPS_WS_MAX_MESSAGES)
@@ -1044,6 +1046,7 @@ static const PerpsStreamAdapter lt_stream = {
 	.max_message_bytes = LT_WS_MAX_MESSAGE,
 	.rest_snapshot = false,
 	.subscribe = lt_ws_subscribe,
+	.kline_unsupported = "Lighter's WebSocket API documents no candle channel.",
 	.resync = lt_ws_resync,
 	.parse_frame = lt_ws_parse,
 	.seq_rule = lt_ws_seq_rule,

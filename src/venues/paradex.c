@@ -651,8 +651,10 @@ px_ws_request(PerpsCtx *ctx, const char *method, const char *channel, PerpsWsMes
 }
 
 static int
-px_ws_subscribe(PerpsCtx *ctx, const char *const *natives, int n, PerpsWsMessage *out)
+px_ws_subscribe(PerpsCtx *ctx, const PerpsStreamWant *want, PerpsWsMessage *out)
 {
+	const char *const *natives = want->natives;
+	int			n = want->n;
 	static const char *const fmts[PX_WS_CHANNELS] = {
 		"trades.%s", "order_book.%s.deltas", "markets_summary.%s", "funding_data.%s"
 	};
@@ -1200,6 +1202,7 @@ static const PerpsStreamAdapter px_stream = {
 	.ping_interval_s = 0,
 	.max_message_bytes = PX_WS_MAX_MESSAGE,
 	.subscribe = px_ws_subscribe,
+	.kline_unsupported = "Paradex's WebSocket API has no candle channel.",
 	.resync = px_ws_resync,
 	.parse_frame = px_ws_parse,
 	.seq_rule = perps_seq_snapshot_then_next,	/* deltas continue seq one by one */

@@ -73,6 +73,16 @@ is "$(q "SELECT string_agg(trade_id || ' ' || (extract(epoch FROM ts) * 1000)::b
          FROM perps_stats.trades WHERE market_id = $BTC AND ts BETWEEN to_timestamp(1794907800.509) AND to_timestamp(1794907800.511)")" \
    "d41f8a62-0c7b-5e93-a1f4-7b2e9c05d318 1794907800509 97000.10 0.150 buy, 6e2b0c97-d3a8-5f14-b65e-19f0a4c7e2d6 1794907800509 97000.10 0.002 buy, a8c3e5f1-47b2-5d06-9e1a-c20f7d8b4a63 1794907800511 96999.90 0.075 sell" \
    "trades: i, T, p, v exactly as sent, S Buy / Sell -> buy / sell"
+# kline.open.json then kline.closed.json (topic kline.1.BTCUSDT, interval "1" = 1m): the candle of
+# start 1796116440000 (2026-12-01 09:14:00 UTC), end 1796116499999, going (confirm false, close
+# 96985.5), then confirmed: open 96950.1 high 97012.3 low 96931.2 close 97001.7 volume 25.678
+# turnover 2490123.456700000000000000000001 (24 decimals); in the same frame the next candle
+# opens at 1796116500000: 97001.7 / 97003.2 / 97001.7 / 97003.2, volume 0.004, turnover 388.0124
+kl="FROM perps_stats.klines WHERE market_id = $BTC AND \"interval\" = '1m'"
+ok_wait "SELECT count(*) = 2 AND bool_or(close = 97001.7) $kl" "the kline stream: the confirmed candle and the next one are stored"
+is "$(q "SELECT string_agg((extract(epoch FROM open_time) * 1000)::bigint || ' ' || (extract(epoch FROM close_time) * 1000)::bigint || ' ' || open || ' ' || high || ' ' || low || ' ' || close || ' ' || volume || ' ' || turnover || ' ' || coalesce(trade_count::text, 'NULL'), ', ' ORDER BY open_time) $kl")" \
+   "1796116440000 1796116499999 96950.1 97012.3 96931.2 97001.7 25.678 2490123.456700000000000000000001 NULL, 1796116500000 1796116559999 97001.7 97003.2 97001.7 97003.2 0.004 388.0124 NULL" \
+   "klines: start and end, the prices, volume and turnover exactly as sent (the confirmed candle replaced the going one); Bybit counts no trades"
 ok_wait "SELECT EXISTS (SELECT 1 FROM perps_stats.orderbooks WHERE market_id = $BTC AND seq = 28406118)" \
         "the book after the delta (u 28406118) is stored"
 # by hand: the delta updates bid 96998.50 (1.250 -> 0.975), deletes bids 96995.00 and 96920.00,
@@ -141,18 +151,20 @@ is "$(status "gaps || ' ' || resyncs || ' ' || parse_errors || ' ' || reconnects
 is "$(q "SELECT (extract(epoch FROM funding_time) * 1000)::bigint || ' ' || rate || ' ' || interval_hours || ' ' || coalesce(predicted_rate::text, 'NULL')
          FROM perps_stats.funding_rates WHERE market_id = $BTC")" \
    "1794931200000 0.00008125 8 NULL" "one funding_rates row from the ticker stream: the next funding time, its rate and interval"
-# rows: 2 books x (1 book + 1 depth + 16 slippage) + 3 trades + 3 tickers + 1 funding rate = 43;
-# messages: the subscription's answer, 2 snapshots, the delta, the trades, 2 ticker deltas = 7;
-# the five payload frames alone are 2660 bytes
-is "$(q "SELECT rows_written = 43 AND messages >= 7 AND bytes > 2660 AND last_message_at IS NOT NULL AND connected_since IS NOT NULL FROM perps_stats.stream_status WHERE exchange = 'bybit'")" \
-   "t" "status counts messages, bytes and rows written (2 books with 1 depth and 16 slippage rows each, 3 trades, 3 tickers, 1 funding rate)"
+# rows: 2 books x (1 book + 1 depth + 16 slippage) + 3 trades + 3 tickers + 1 funding rate = 43,
+# and the klines: 2 rows, or 3 writes when the going candle was flushed before the confirmed one
+# replaced it (a replacement is a row taken); messages: the subscription's answer, 2 snapshots,
+# the delta, the trades, 2 ticker deltas = 7; the five payload frames alone are 2660 bytes
+is "$(q "SELECT rows_written BETWEEN 45 AND 46 AND messages >= 7 AND bytes > 2660 AND last_message_at IS NOT NULL AND connected_since IS NOT NULL FROM perps_stats.stream_status WHERE exchange = 'bybit'")" \
+   "t" "status counts messages, bytes and rows written (2 books with 1 depth and 16 slippage rows each, 3 trades, 3 tickers, 1 funding rate, 2 klines)"
+rows0=$(status rows_written)
 # the same over HTTP: PostgREST (test/services/postgrest.sh) serves perps_api.stream_status
 # and health() the state by venue
 http() { curl -s -m 5 "$PERPS_POSTGREST_URL$1"; }
 code() { curl -s -m 5 -o /dev/null -w '%{http_code}' "$PERPS_POSTGREST_URL$1"; }
 pgrst_reload /stream_status /rpc/health
 is "$(http '/stream_status?select=exchange,state,rows_written,gaps,parse_errors')" \
-   '[{"exchange":"bybit","state":"streaming","rows_written":43,"gaps":0,"parse_errors":0}]' \
+   '[{"exchange":"bybit","state":"streaming","rows_written":'"$rows0"',"gaps":0,"parse_errors":0}]' \
    "GET /stream_status: the worker's state and counters as JSON"
 is "$(http '/rpc/health' | jq -c .streams)" '{"bybit":"streaming"}' "GET /rpc/health: the stream workers' states by venue"
 is "$(code '/stream_status?select=pid')" "400" \

@@ -57,8 +57,8 @@ r = [json.loads(m) for m in json.load(sys.stdin)["binance"]["received"]]
 # the two connections open in either order: sorted, the /public one (depth) first
 print(" ".join(sorted((m["method"] + ":" + str(m["id"]) + ":" + ",".join(m["params"]) for m in r),
                       key=lambda x: "depth" not in x)))')
-is "$sub" "SUBSCRIBE:1:btcusdt@depth@100ms,sushiusdt@depth@100ms SUBSCRIBE:1:btcusdt@aggTrade,btcusdt@markPrice@1s,btcusdt@ticker,sushiusdt@aggTrade,sushiusdt@markPrice@1s,sushiusdt@ticker" \
-   "two connections: the diff depth subscribed on /public, trades, mark price and ticker on /market (the mock refuses a stream on the wrong tier)"
+is "$sub" "SUBSCRIBE:1:btcusdt@depth@100ms,sushiusdt@depth@100ms SUBSCRIBE:1:btcusdt@aggTrade,btcusdt@markPrice@1s,btcusdt@ticker,btcusdt@kline_1m,sushiusdt@aggTrade,sushiusdt@markPrice@1s,sushiusdt@ticker,sushiusdt@kline_1m" \
+   "two connections: the diff depth subscribed on /public, trades, mark price, ticker and the 1m klines (perps_stats.stream_kline_intervals' default) on /market (the mock refuses a stream on the wrong tier)"
 is "$(curl -sf "$PERPS_MOCK_WS_CONTROL/status" | python3 -c 'import json,sys; print(json.load(sys.stdin)["binance"]["sessions"])')" "2" "two sessions open at the mock"
 
 # the first depth event (older than the snapshot) starts the sync: the REST book, seq = lastUpdateId
@@ -113,6 +113,17 @@ is "$(q "SELECT $(ms ts) || ' ' || price || ' ' || qty || ' ' || side FROM perps
 ok_wait "SELECT EXISTS (SELECT 1 FROM perps_stats.trades WHERE market_id = $SUSHI AND trade_id = '148802251')" "the SUSHIUSDT trade is stored"
 is "$(q "SELECT $(ms ts) || ' ' || price || ' ' || qty || ' ' || side FROM perps_stats.trades WHERE market_id = $SUSHI")" \
    "1795444678509 0.8124 1200 buy" "and only it, with its values"
+# kline.open.json, then kline.closed.json: BTCUSDT's 1m candle opened at t 1796116440000
+# (2026-12-01 09:14:00 UTC), T 1796116499999; going (x false): c 96985.50, v 12.345, n 210;
+# closed (x true): o 96950.10 h 97012.30 l 96931.20 c 97001.70 v 25.678, q (quote volume)
+# 2490123.456700000000000000000001 (24 decimals), n 431.  The closed one replaces the going one.
+kl="FROM perps_stats.klines WHERE market_id = $BTC AND \"interval\" = '1m' AND open_time = to_timestamp(1796116440)"
+ok_wait "SELECT EXISTS (SELECT 1 $kl AND close = 97001.70)" "the 1m kline stream: the closed candle is stored"
+is "$(q "SELECT count(*) || ' ' || string_agg($(ms close_time) || ' ' || open || ' ' || high || ' ' || low || ' ' || close || ' ' || volume || ' ' || turnover || ' ' || trade_count, '') $kl")" \
+   "1 1796116499999 96950.10 97012.30 96931.20 97001.70 25.678 2490123.456700000000000000000001 431" \
+   "one row for the candle, the closed one's values exactly (q as turnover to its 24th decimal, n as trade_count)"
+ok_wait "SELECT count(*) = 1 AND min(close) = 97001.70 FROM perps_stats.klines WHERE market_id = $SUSHI AND \"interval\" = '1m'" \
+        "SUSHIUSDT's subscription got the same frames (s rewritten by the mock): one row of its own"
 tick="coalesce(last_price::text, '-'), mark_price, index_price, coalesce(best_bid_price::text, '-'), coalesce(best_ask_price::text, '-'), coalesce(volume_24h::text, '-'), coalesce(turnover_24h::text, '-'), coalesce(open_interest::text, '-'), coalesce(price_change_24h::text, '-'), coalesce(price_change_pct::text, '-'), coalesce(high_24h::text, '-'), coalesce(low_24h::text, '-')"
 # markPriceUpdate.json: E 1795444679000, p 97226.41580435, i 97241.03718182, r 0.00007513, T 1795449600000
 ok_wait "SELECT count(*) = 2 FROM perps_stats.tickers WHERE market_id = $BTC" "two ticker rows: the mark price event and the 24 h ticker"

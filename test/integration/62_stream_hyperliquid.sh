@@ -35,8 +35,8 @@ is "$(q "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'perps_stats
    "one stream worker (the only venue with streamed watchlist rows)"
 is "$(q "SELECT native_symbol || ' ' || base || ' ' || quote FROM perps_stats.markets WHERE exchange_id = 3 AND symbol = 'BTC'")" \
    "BTC BTC USDC" "the worker created the market row (the coin is the global symbol, quote USDC)"
-is "$(received | grep -c '"subscription":{"type":"l2Book","coin":"BTC"}') $(received | grep -c '"subscription":{"type":"trades","coin":"BTC"}') $(received | grep -c '"subscription":{"type":"activeAssetCtx","coin":"BTC"}')" \
-   "1 1 1" "one subscribe message each for l2Book, trades and activeAssetCtx of BTC"
+is "$(received | grep -c '"subscription":{"type":"l2Book","coin":"BTC"}') $(received | grep -c '"subscription":{"type":"trades","coin":"BTC"}') $(received | grep -c '"subscription":{"type":"activeAssetCtx","coin":"BTC"}') $(received | grep -c '"subscription":{"type":"bbo","coin":"BTC"}') $(received | grep -c '"subscription":{"type":"candle","coin":"BTC","interval":"1m"}')" \
+   "1 1 1 1 1" "one subscribe message each for l2Book, trades, activeAssetCtx, bbo and the 1m candles (perps_stats.stream_kline_intervals' default) of BTC"
 
 # ---- the l2Book frame: 20 levels a side, seq = its time ----
 ok_wait "SELECT EXISTS (SELECT 1 FROM perps_stats.orderbooks WHERE market_id = $BTC AND seq = 1795530690417)" \
@@ -78,27 +78,48 @@ tick="coalesce(last_price::text, 'NULL'), mark_price, index_price, coalesce(best
 # by hand: open_interest_notional = 31877.4401999999 x 97118.0
 #   = 3187744019.99999 (x 100000) - 91870782.6563997118 (x 2882) = 3095873237.34359028820 (scale 10 + 1);
 # change = 97118.0 - 95874.0 = 1244.0
-is "$(q "SELECT concat_ws(' ', $tick) FROM perps_stats.tickers WHERE market_id = $BTC")" \
+is "$(q "SELECT concat_ws(' ', $tick) FROM perps_stats.tickers WHERE market_id = $BTC AND ts >= '$t0'")" \
    "NULL 97118.0 97152.0 NULL NULL NULL NULL 29384.91737 2846127309.8127340156 31877.4401999999 3095873237.34359028820 1244.0 NULL NULL NULL" \
    "ticker: markPx, oraclePx, dayBaseVlm, dayNtlVlm, openInterest, its notional at markPx, markPx - prevDayPx; no last price, bid/ask or high/low in this channel"
-is "$(q "SELECT ts >= '$t0' AND ts <= now() FROM perps_stats.tickers WHERE market_id = $BTC")" "t" \
+is "$(q "SELECT count(*) FROM perps_stats.tickers WHERE market_id = $BTC AND ts >= '$t0' AND ts <= now()")" "1" \
    "the context carries no time: the ticker has the time it was received"
+# bbo.json, sent after the context on its subscription: time 1796116470012, bid 96984.0 x 3.21875,
+# ask 96985.0 x 0.00012: a ticker row of its time with the sizes the context lacks, the context's
+# fields merged in
+ok_wait "SELECT EXISTS (SELECT 1 FROM perps_stats.tickers WHERE market_id = $BTC AND ts = to_timestamp(1796116470.012))" \
+        "the bbo frame gives a ticker row at its time"
+is "$(q "SELECT concat_ws(' ', $tick) FROM perps_stats.tickers WHERE market_id = $BTC AND ts = to_timestamp(1796116470.012)")" \
+   "NULL 97118.0 97152.0 96984.0 3.21875 96985.0 0.00012 29384.91737 2846127309.8127340156 31877.4401999999 3095873237.34359028820 1244.0 NULL NULL NULL" \
+   "bbo ticker: best bid and ask with their sizes (px, sz as sent), the context's fields kept"
 ok_wait "SELECT EXISTS (SELECT 1 FROM perps_stats.funding_rates WHERE market_id = $BTC)" "the asset context gives a funding_rates row"
 is "$(q "SELECT f.rate || ' ' || f.interval_hours || ' ' || coalesce(f.predicted_rate::text, 'NULL') || ' ' || (f.funding_time = date_trunc('hour', t.ts) + interval '1 hour')
-         FROM perps_stats.funding_rates f, perps_stats.tickers t WHERE f.market_id = $BTC AND t.market_id = $BTC")" \
+         FROM perps_stats.funding_rates f, perps_stats.tickers t WHERE f.market_id = $BTC AND t.market_id = $BTC AND t.ts >= '$t0'")" \
    "0.0000093412 1 NULL true" "funding row: the current hourly rate, interval 1 h, at the next whole hour after the ticker"
 # a new context: mark 97150.0, funding 0.0000125; by hand: change = 97150.0 - 95874.0 = 1276.0,
 # notional = 31877.4401999999 x 97150.0 = 3187744019.99999 - 90850704.569999715 (x 2850)
 #   = 3096893315.42999028500
 act '{"venue":"hyperliquid","action":"ctx","fields":{"markPx":"97150.0","funding":"0.0000125"}}'
-ok_wait "SELECT count(*) = 2 FROM perps_stats.tickers WHERE market_id = $BTC" "a second asset context is a second ticker row"
-is "$(q "SELECT concat_ws(' ', mark_price, index_price, open_interest_notional, price_change_24h) FROM perps_stats.tickers WHERE market_id = $BTC ORDER BY ts DESC LIMIT 1")" \
-   "97150.0 97152.0 3096893315.42999028500 1276.0" "its mark price, and the notional and 24 h change that follow it"
+ok_wait "SELECT count(*) = 2 FROM perps_stats.tickers WHERE market_id = $BTC AND ts >= '$t0'" "a second asset context is a second ticker row"
+is "$(q "SELECT concat_ws(' ', mark_price, index_price, open_interest_notional, price_change_24h, best_bid_price, best_bid_qty, best_ask_price, best_ask_qty) FROM perps_stats.tickers WHERE market_id = $BTC ORDER BY ts DESC LIMIT 1")" \
+   "97150.0 97152.0 3096893315.42999028500 1276.0 96984.0 3.21875 96985.0 0.00012" "its mark price, and the notional and 24 h change that follow it; the bbo's best bid and ask stay (the context does not carry them)"
 ok_wait "SELECT f.rate = 0.0000125 FROM perps_stats.funding_rates f WHERE f.market_id = $BTC
          AND f.funding_time = (SELECT date_trunc('hour', max(ts)) + interval '1 hour' FROM perps_stats.tickers WHERE market_id = $BTC)" \
         "the new hourly rate is the funding row of the next whole hour (the period's rate replaced)"
 is "$(status "gaps || ' ' || resyncs || ' ' || parse_errors || ' ' || reconnects")" "0 0 0 0" \
    "no gap, resync, parse error or reconnect so far (subscriptionResponse frames are control messages)"
+
+# ---- candles (the 1m subscription) ----
+# candle.open.json, candle.closed.json, candle.next.json: the candle of t 1796116440000
+# (2026-12-01 09:14:00 UTC), T 1796116499999 going (c 96985.0), then its final values o 96950.0
+# h 97012.0 l 96931.0 c 97001.0 v 25.67891 n 431; then the next one, t 1796116500000, T
+# 1796116559999, 97001.0 / 97003.0 / 97001.0 / 97003.0, v 0.00400, n 2.  Hyperliquid sends no
+# turnover and no closed flag: the last frame of an open time is the candle.
+act '{"venue":"hyperliquid","action":"candles"}'
+kl="FROM perps_stats.klines WHERE market_id = $BTC AND \"interval\" = '1m'"
+ok_wait "SELECT count(*) = 2 AND bool_or(close = 97001.0) $kl" "the candle stream: two candles stored"
+is "$(q "SELECT string_agg($(ms open_time) || ' ' || $(ms close_time) || ' ' || open || ' ' || high || ' ' || low || ' ' || close || ' ' || volume || ' ' || coalesce(turnover::text, 'NULL') || ' ' || trade_count, ', ' ORDER BY open_time) $kl")" \
+   "1796116440000 1796116499999 96950.0 97012.0 96931.0 97001.0 25.67891 NULL 431, 1796116500000 1796116559999 97001.0 97003.0 97001.0 97003.0 0.00400 NULL 2" \
+   "klines: t, T, o, h, l, c, v (trailing zeros kept), n as sent; the later frame of the first candle replaced the earlier"
 
 # ---- a newer l2Book replaces the whole book ----
 act '{"venue":"hyperliquid","action":"book","bids":[["97140.0","1.5"],["97135.0","2"]],"asks":[["97141.0","0.5"]]}'
@@ -160,7 +181,7 @@ is "$(q "SELECT d.range_start = r.range_start AND d.range_end IS NULL AND r.rang
    "t" "disconnect and reconnect rows in the venue's time: both from the last message before the drop, the reconnect to the first after it"
 ok_wait "SELECT EXISTS (SELECT 1 FROM perps_stats.orderbooks WHERE market_id = $BTC AND seq = 1795530690421)" \
         "the new connection's subscription snapshot (…421) is stored"
-ok_wait "SELECT count(*) = 3 FROM perps_stats.tickers WHERE market_id = $BTC" "and its asset context is a third ticker row"
+ok_wait "SELECT count(*) = 3 FROM perps_stats.tickers WHERE market_id = $BTC AND ts >= '$t0'" "and its asset context is a third ticker row"
 is "$(q "SELECT count(*) || ' ' || count(DISTINCT trade_id) FROM perps_stats.trades WHERE market_id = $BTC AND trade_id IN ($TIDS)")" "4 4" \
    "the four trades of the frame, sent again on the new subscription, are stored once each"
 act '{"venue":"hyperliquid","action":"trades","count":3,"per_frame":3,"price":"97144.5"}'

@@ -38,7 +38,7 @@ ok_when() {
     failed=$((failed + 1)); echo "not ok $n - $2"; echo "# timed out waiting for: $1"
 }
 # one open session subscribed to the five topics of XBTUSDTM
-subscribed() { [ "$(ws_state | jq -c '.sessions')" = '[["/contract/instrument:XBTUSDTM","/contractMarket/execution:XBTUSDTM","/contractMarket/level2:XBTUSDTM","/contractMarket/snapshot:XBTUSDTM","/contractMarket/tickerV2:XBTUSDTM"]]' ]; }
+subscribed() { [ "$(ws_state | jq -c '.sessions')" = '[["/contract/instrument:XBTUSDTM","/contractMarket/execution:XBTUSDTM","/contractMarket/level2:XBTUSDTM","/contractMarket/limitCandle:XBTUSDTM_1min","/contractMarket/snapshot:XBTUSDTM","/contractMarket/tickerV2:XBTUSDTM"]]' ]; }
 # the worker syncs one book from REST at most once a second: wait until the last sync is that old
 sync_settled() { local last; last=$(curl -sf "$PERPS_MOCK_URL/_mock/log?venue=kucoin" | jq '[.[] | select(.path == "/api/v1/level2/snapshot") | .t] | max // 0');
                  python3 -c "import sys,time; sys.exit(0 if time.time() - $last > 1.2 else 1)"; }
@@ -58,7 +58,7 @@ qs "UPDATE perps_stats.exchanges SET rest_url = '$PERPS_MOCK_URL/kucoin', ws_url
    SELECT pg_reload_conf();" >/dev/null
 
 # ---- connect: bullet first, then the endpoint with its token ----
-ok_when subscribed "the worker connects to the bullet's endpoint and subscribes level2, execution, tickerV2, snapshot, instrument" 30
+ok_when subscribed "the worker connects to the bullet's endpoint and subscribes level2, execution, tickerV2, snapshot, instrument and the 1m candles" 30
 is "$(q "SELECT native_symbol || ' ' || contract_size FROM perps_stats.markets WHERE exchange_id = $KC AND symbol = 'BTC'")" \
    "XBTUSDTM 0.001" "the worker refreshed the markets: BTC is XBTUSDTM, multiplier 0.001 BTC per contract"
 is "$(rest_log | grep -c '^GET /api/v1/contracts/active$')" "1" "with one markets request"
@@ -76,6 +76,16 @@ ok_wait "SELECT EXISTS (SELECT 1 FROM perps_stats.trades WHERE market_id = $BTC 
 is "$(q "SELECT (extract(epoch FROM ts) * 1000000)::bigint || ' ' || price || ' ' || qty || ' ' || side FROM perps_stats.trades
          WHERE market_id = $BTC AND trade_id = '1812734905402'")" \
    "1794994889047336 97016.8 0.036 sell" "trade: ts (ns to µs, 512 ns cut off), price, 36 contracts x 0.001 = 0.036, taker side sell"
+
+# candle.stick.open.json then .closed.json (limitCandle:XBTUSDTM_1min): start 1796116440 s
+# (2026-12-01 09:14:00 UTC); the closed frame's candles [start, open 96950.1, close 97001.7,
+# high 97012.3, low 96931.2, volume, amount].  KuCoin documents that volume as wrong, so neither
+# it nor the amount is stored; the close time is the minute's last ms, as fetch_klines makes it.
+kl="FROM perps_stats.klines WHERE market_id = $BTC AND \"interval\" = '1m'"
+ok_wait "SELECT count(*) = 1 AND bool_and(close = 97001.7) $kl" "the 1min candle topic: the candle's last frame is its row"
+is "$(q "SELECT (extract(epoch FROM open_time) * 1000)::bigint || ' ' || (extract(epoch FROM close_time) * 1000)::bigint || ' ' || open || ' ' || high || ' ' || low || ' ' || close || ' ' || coalesce(volume::text, 'NULL') || ' ' || coalesce(turnover::text, 'NULL') || ' ' || coalesce(trade_count::text, 'NULL') $kl")" \
+   "1796116440000 1796116499999 96950.1 97012.3 96931.2 97001.7 NULL NULL NULL" \
+   "kline: start (s), open, high, low, close in KuCoin's order (o, c, h, l) read right; no volume or amount"
 
 tick="coalesce(last_price::text, '-'), coalesce(mark_price::text, '-'), coalesce(index_price::text, '-'), best_bid_price, best_bid_qty, best_ask_price, best_ask_qty,
       coalesce(volume_24h::text, '-'), coalesce(turnover_24h::text, '-'), coalesce(open_interest::text, '-'), coalesce(price_change_24h::text, '-'),

@@ -93,6 +93,15 @@ def fixture_json(rel):
     return json.loads(fixture_text(rel))
 
 
+def optional_fixture_json(rel):
+    """The payload rel parsed, or None when the tree has none (the recorded
+    tree lacks the frames no recording caught, the klines among them)."""
+    try:
+        return fixture_json(rel)
+    except FileNotFoundError:
+        return None
+
+
 def frame(opcode, payload):
     """One unmasked server frame."""
     n = len(payload)

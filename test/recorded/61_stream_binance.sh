@@ -69,8 +69,8 @@ r = [json.loads(m) for m in json.load(sys.stdin)["binance"]["received"]]
 # the two connections open in either order: sorted, the /public one (depth) first
 print(" ".join(sorted((m["method"] + ":" + str(m["id"]) + ":" + ",".join(m["params"]) for m in r),
                       key=lambda x: "depth" not in x)))')
-is "$sub" "SUBSCRIBE:1:btcusdt@depth@100ms,sushiusdt@depth@100ms SUBSCRIBE:1:btcusdt@aggTrade,btcusdt@markPrice@1s,btcusdt@ticker,sushiusdt@aggTrade,sushiusdt@markPrice@1s,sushiusdt@ticker" \
-   "two connections: the diff depth subscribed on /public, trades, mark price and ticker on /market (the mock refuses a stream on the wrong tier)"
+is "$sub" "SUBSCRIBE:1:btcusdt@depth@100ms,sushiusdt@depth@100ms SUBSCRIBE:1:btcusdt@aggTrade,btcusdt@markPrice@1s,btcusdt@ticker,btcusdt@kline_1m,sushiusdt@aggTrade,sushiusdt@markPrice@1s,sushiusdt@ticker,sushiusdt@kline_1m" \
+   "two connections: the diff depth subscribed on /public, trades, mark price, ticker and the 1m klines on /market (the mock refuses a stream on the wrong tier)"
 is "$(curl -sf "$PERPS_MOCK_WS_CONTROL/status" | python3 -c 'import json,sys; print(json.load(sys.stdin)["binance"]["sessions"])')" "2" "two sessions open at the mock"
 
 # the first depth event (older than the snapshot) starts the sync: the REST book, seq = lastUpdateId

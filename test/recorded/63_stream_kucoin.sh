@@ -36,7 +36,7 @@ ok_when() {
     failed=$((failed + 1)); echo "not ok $n - $2"; echo "# timed out waiting for: $1"
 }
 # one open session subscribed to the five topics of XBTUSDTM
-subscribed() { [ "$(ws_state | jq -c '.sessions')" = '[["/contract/instrument:XBTUSDTM","/contractMarket/execution:XBTUSDTM","/contractMarket/level2:XBTUSDTM","/contractMarket/snapshot:XBTUSDTM","/contractMarket/tickerV2:XBTUSDTM"]]' ]; }
+subscribed() { [ "$(ws_state | jq -c '.sessions')" = '[["/contract/instrument:XBTUSDTM","/contractMarket/execution:XBTUSDTM","/contractMarket/level2:XBTUSDTM","/contractMarket/limitCandle:XBTUSDTM_1min","/contractMarket/snapshot:XBTUSDTM","/contractMarket/tickerV2:XBTUSDTM"]]' ]; }
 
 # ---- no market rows: the worker refreshes the venue's markets itself, since only the
 # markets list gives the contract size that converts contracts to base units ----
@@ -53,7 +53,7 @@ qs "UPDATE perps_stats.exchanges SET rest_url = '$PERPS_RECORDED_MOCK_URL/kucoin
    SELECT pg_reload_conf();" >/dev/null
 
 # ---- connect: bullet first, then the endpoint with its token ----
-ok_when subscribed "the worker connects to the bullet's endpoint and subscribes level2, execution, tickerV2, snapshot, instrument" 30
+ok_when subscribed "the worker connects to the bullet's endpoint and subscribes level2, execution, tickerV2, snapshot, instrument and the 1m candles" 30
 is "$(q "SELECT native_symbol || ' ' || contract_size FROM perps_stats.markets WHERE exchange_id = $KC AND symbol = 'BTC'")" \
    "XBTUSDTM 0.001" "the worker refreshed the markets: BTC is XBTUSDTM, multiplier 0.001 BTC per contract"
 is "$(rest_log | grep -c '^GET /api/v1/contracts/active$')" "1" "with one markets request"

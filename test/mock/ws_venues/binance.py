@@ -47,7 +47,9 @@ Actions:
     replay           for each subscribed symbol, the payloads' aggTrade,
                      markPriceUpdate and 24hrTicker events (the symbol's own,
                      from the single-symbol frame or else the !...@arr frame;
-                     else the single-symbol frame's with s rewritten)
+                     else the single-symbol frame's with s rewritten); to
+                     <sym>@kline_1m, kline.open.json then kline.closed.json
+                     (the same candle, going then closed; s rewritten)
     book_delta       see above
     trades {count, per_frame, price, qty, rate, symbol}
                      generated aggTrade events (a = 7000000001, ...; m
@@ -109,6 +111,9 @@ class Venue(ws.VenueBase):  # noqa: F821 (ws is injected by the loader)
         }
         # the diff event of the same session as the SUSHIUSDT snapshot, older than it
         self.recorded_depth = {"SUSHIUSDT": fx(D + "depthUpdate.json")["data"]}
+        # a 1m candle as it goes (x false) and closed (x true): the project's own frames only
+        self.klines = [k["data"] for k in (ws.optional_fixture_json(D + "kline.open.json"),  # noqa: F821
+                                           ws.optional_fixture_json(D + "kline.closed.json")) if k]
         self.book = {}       # symbol -> {"last": u of the last event or None (next spans the snapshot), "top", "t"}
 
     # ---- helpers ----
@@ -253,6 +258,12 @@ class Venue(ws.VenueBase):  # noqa: F821 (ws is injected by the loader)
                     for sym in self.symbols(s, kind):
                         if only is None or sym == only:
                             sent += self.send_event(s, sym, kind, self.recorded_for(kind, sym))
+                for sym in self.symbols(s, "kline_1m"):
+                    for k in self.klines:
+                        if only is None or sym == only:
+                            data = _copy(k)
+                            data["s"] = data["k"]["s"] = sym
+                            sent += self.send_event(s, sym, "kline_1m", data)
             elif name == "book_delta":
                 for sym in self.symbols(s, "depth@100ms"):
                     if (only is None or sym == only) and self.snap(sym) is not None:

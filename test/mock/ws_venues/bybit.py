@@ -11,7 +11,8 @@ ts is the file's, every later book frame's the one before + 1 ms (the
 replayed delta keeps its own ts when that is later).  Actions:
 
     replay              the file's book delta, trade and ticker delta, as they are
-                        (the delta's u follows the snapshot's)
+                        (the delta's u follows the snapshot's); to kline.1.SYM,
+                        kline.open.json then kline.closed.json (symbol rewritten)
     book_delta {skip, bids, asks}
                         a delta (default: bid 65000.00 x 1.000), skipping `skip` update ids
     trades {count, per_frame, price, qty, rate}
@@ -49,6 +50,9 @@ class Venue(ws.VenueBase):  # noqa: F821 (ws is injected by the loader)
         self.trade = ws.fixture_json(D + "publicTrade.snapshot.json")  # noqa: F821
         self.ticker_snapshot = ws.fixture_json(D + "tickers.snapshot.json")  # noqa: F821
         self.ticker_delta = ws.fixture_json(D + "tickers.delta.json")  # noqa: F821
+        # a 1m candle going, then closed with the next one opened: the project's own frames only
+        self.klines = [k for k in (ws.optional_fixture_json(D + "kline.open.json"),  # noqa: F821
+                                   ws.optional_fixture_json(D + "kline.closed.json")) if k]
         self.last_u = {}     # symbol -> last update id sent
         self.last_ts = {}    # symbol -> last book ts sent (ms)
 
@@ -102,7 +106,7 @@ class Venue(ws.VenueBase):  # noqa: F821 (ws is injected by the loader)
             return
         args = [a for a in req.get("args", []) if isinstance(a, str)]
         bad = [a for a in args if not (a.startswith("orderbook.") or a.startswith("publicTrade.")
-                                       or a.startswith("tickers."))]
+                                       or a.startswith("tickers.") or a.startswith("kline."))]
         session.send_text({"success": not bad, "ret_msg": ("error:handler not found,topic:" + bad[0]) if bad else "",
                            "conn_id": conn, "req_id": "", "op": op})
         if bad:
@@ -147,6 +151,11 @@ class Venue(ws.VenueBase):  # noqa: F821 (ws is injected by the loader)
                         msg = json.loads(json.dumps(self.ticker_delta))
                         msg["topic"], msg["data"]["symbol"] = "tickers." + sym, sym
                         sent += s.send_text(msg)
+                    if "kline.1." + sym in self.topics(s):
+                        for k in self.klines:
+                            msg = json.loads(json.dumps(k))
+                            msg["topic"] = "kline.1." + sym
+                            sent += s.send_text(msg)
                 elif name == "book_delta" and topic:
                     skip = int(params.get("skip", 0))
                     u, ts = self.next_book(sym, self.last_u.get(sym, 0) + 1 + skip)

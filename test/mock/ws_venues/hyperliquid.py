@@ -14,6 +14,8 @@ payload tree (test/payloads, or the recorded one: see ws_mock.FIXTURES):
                     main dex's ("") contexts follow the order of the universe of
                     hyperliquid/fetchMarkets.meta_nautilus.json, the meta they
                     were served with; other coins get the first one's
+    bbo             bbo.json (the project's own frame; none in the recorded tree)
+    candle          (with "interval") nothing at once; see the candles action
 
 {"method":"ping"} is answered with {"channel":"pong"}; anything else with an
 error frame.  Actions:
@@ -27,13 +29,17 @@ error frame.  Actions:
                     generated trades with tids 900000000001, ...: as fast as possible,
                     or `rate` trades per second from a background thread
     ctx {fields}    an activeAssetCtx with the recorded context, fields overridden
+    candles         to every candle subscription of interval 1m: candle.open.json,
+                    candle.closed.json, candle.next.json (the same candle going, then
+                    final, then the next one opened; s rewritten)
 """
 
 import json
 import time
 
 D = "websocket/hyperliquid/"
-TYPES = ("l2Book", "trades", "activeAssetCtx")
+TYPES = ("l2Book", "trades", "activeAssetCtx", "bbo", "candle")
+INTERVALS = ("1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "8h", "12h", "1d", "3d", "1w", "1M")
 
 
 class Venue(ws.VenueBase):  # noqa: F821 (ws is injected by the loader)
@@ -46,6 +52,9 @@ class Venue(ws.VenueBase):  # noqa: F821 (ws is injected by the loader)
         # the coins of the contexts, in order (the meta universe served with them)
         self.universe = [u["name"] for u in
                          ws.fixture_json("hyperliquid/fetchMarkets.meta_nautilus.json")["universe"]]  # noqa: F821
+        self.bbo_frame = ws.optional_fixture_json(D + "bbo.json")  # noqa: F821
+        self.candles = [c for c in (ws.optional_fixture_json(D + "candle.%s.json" % k)  # noqa: F821
+                                    for k in ("open", "closed", "next")) if c]
         self.books = {}      # coin -> [bids, asks] of WsLevel, the current book
         self.last_time = {}  # coin -> newest l2Book time sent (ms)
 
@@ -93,6 +102,12 @@ class Venue(ws.VenueBase):  # noqa: F821 (ws is injected by the loader)
             return
         typ, coin = sub["type"], sub["coin"]
         echo = {"type": typ, "coin": coin}
+        if typ == "candle":
+            if sub.get("interval") not in INTERVALS:
+                session.send_text({"channel": "error", "data": "Invalid subscription " + text[:200]})
+                return
+            echo["interval"] = sub["interval"]
+            typ = "candle:" + sub["interval"]
         if typ == "l2Book":
             echo.update({"nSigFigs": None, "mantissa": None})
         session.send_text({"channel": "subscriptionResponse", "data": {"method": method, "subscription": echo}})
@@ -107,13 +122,18 @@ class Venue(ws.VenueBase):  # noqa: F821 (ws is injected by the loader)
             for t in msg["data"]:
                 t["coin"] = coin
             session.send_text(msg)
-        else:
+        elif typ == "bbo":
+            if self.bbo_frame:
+                msg = json.loads(json.dumps(self.bbo_frame))
+                msg["data"]["coin"] = coin
+                session.send_text(msg)
+        elif typ == "activeAssetCtx":
             session.send_text(self.ctx_msg(coin))
 
     # ---- actions ----
 
     def action(self, name, params):
-        if name not in ("book", "trades", "ctx"):
+        if name not in ("book", "trades", "ctx", "candles"):
             raise KeyError(name)
         sent = 0
         for s in self.sessions_open():
@@ -129,6 +149,12 @@ class Venue(ws.VenueBase):  # noqa: F821 (ws is injected by the loader)
             elif name == "ctx":
                 for coin in self.coins(s, "activeAssetCtx"):
                     sent += s.send_text(self.ctx_msg(coin, params.get("fields")))
+            elif name == "candles":
+                for coin in self.coins(s, "candle:1m"):
+                    for c in self.candles:
+                        msg = json.loads(json.dumps(c))
+                        msg["data"]["s"] = coin
+                        sent += s.send_text(msg)
             else:
                 for coin in self.coins(s, "trades"):
                     sent += self.start_trades(s, coin, params)

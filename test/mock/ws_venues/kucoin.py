@@ -29,7 +29,8 @@ ms + k.  Actions:
                     a client drops it), and the /contract/instrument
                     frames: instrument.mark.index.price, then
                     instrument.funding.rate.predicted (where the payloads have
-                    one) and instrument.funding.rate; where the payloads have
+                    one) and instrument.funding.rate; to limitCandle:SYM_1min,
+                    candle.stick.open.json then candle.stick.closed.json; where the payloads have
                     none (the recordings), DOCUMENTED-FORMAT ones written here:
                     mark.index.price (mark 29538.28, index 29538.62,
                     timestamp 1654165886000) and funding.rate (granularity
@@ -60,7 +61,9 @@ from decimal import Decimal
 D = "websocket/kucoinfutures/"
 TOKEN = "mock-kucoin-token.AbC/+=="     # the REST mock's bullet-public hands out the same
 PREFIXES = ("/contractMarket/level2:", "/contractMarket/execution:", "/contractMarket/tickerV2:",
-            "/contractMarket/snapshot:", "/contract/instrument:")
+            "/contractMarket/snapshot:", "/contract/instrument:", "/contractMarket/limitCandle:")
+CANDLE_TYPES = ("1min", "3min", "5min", "15min", "30min", "1hour", "2hour", "4hour", "8hour", "12hour",
+                "1day", "1week", "1month")
 
 
 class _Num:
@@ -147,6 +150,9 @@ class Venue(ws.VenueBase):  # noqa: F821 (ws is injected by the loader)
                 self.instrument.append(ws.fixture_text(D + name))  # noqa: F821
             elif documented is not None:
                 self.instrument.append(json.dumps(documented))
+        # a 1min candle going, then closed: the project's own frames only
+        self.candles = [ws.fixture_text(D + n) for n in ("candle.stick.open.json", "candle.stick.closed.json")  # noqa: F821
+                        if os.path.exists(os.path.join(ws.FIXTURES, D + n))]  # noqa: F821
         self.books = {self.snapshot["symbol"]: Book(self.snapshot)}
         self.pings = []
         self.connect_ids = []
@@ -193,7 +199,8 @@ class Venue(ws.VenueBase):  # noqa: F821 (ws is injected by the loader)
         prefix, _, syms = topic.partition(":")
         prefix += ":"
         syms = [s for s in syms.split(",") if s]
-        if prefix not in PREFIXES or not syms:
+        if prefix not in PREFIXES or not syms or \
+                (prefix == PREFIXES[5] and not all(s.rpartition("_")[2] in CANDLE_TYPES for s in syms)):
             session.send_text({"id": rid, "type": "error", "code": 404, "data": "topic %s is not found" % topic})
             return
         if len(syms) > 100:
@@ -229,6 +236,16 @@ class Venue(ws.VenueBase):  # noqa: F821 (ws is injected by the loader)
             msg["data"]["symbol"] = sym
         return _dumps(msg)
 
+    def candle(self, rec, key):
+        """The candle frame rec for the subscription SYM_1min (other types: none)."""
+        sym, _, typ = key.rpartition("_")
+        if typ != "1min":
+            return None
+        msg = _loads(rec)
+        msg["topic"] = PREFIXES[5] + key
+        msg["data"]["symbol"] = sym
+        return _dumps(msg)
+
     # ---- actions ----
 
     def action(self, name, params):
@@ -239,6 +256,8 @@ class Venue(ws.VenueBase):  # noqa: F821 (ws is injected by the loader)
             sent += self.send_all(0, lambda sym: self.rewrite(self.level2, PREFIXES[0], sym))
             for rec in self.instrument:
                 sent += self.send_all(4, lambda sym, rec=rec: self.rewrite(rec, PREFIXES[4], sym))
+            for rec in self.candles:
+                sent += self.send_all(5, lambda key, rec=rec: self.candle(rec, key))
             return {"sent": sent}
         if name == "book_delta":
             sym = params.get("symbol", self.snapshot["symbol"])
