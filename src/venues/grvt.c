@@ -325,8 +325,9 @@ gv_open(PerpsCtx *ctx, const PerpsBody *b, int i, struct json_object **root)
 			return perps_fail(ctx, PERPS_ERR_VENUE, "HTTP status %ld", b->status);
 		return ctx->status;
 	}
+	/* an error payload, or an error status; a 200 that is not an object fails as a shape later */
 	code = perps_json_get(*root, "code");
-	if (b->status != 200 || !json_object_is_type(*root, json_type_object) ||
+	if (b->status != 200 ||
 		(code != NULL && perps_json_get(*root, "result") == NULL && perps_json_get(*root, "results") == NULL))
 	{
 		struct json_object *msg = perps_json_get(*root, "message");
