@@ -7,7 +7,7 @@
 set -u
 MOCK=${PERPS_MOCK_URL:?PERPS_MOCK_URL is not set}
 n=0 fails=0
-echo "1..40"
+echo "1..44"
 
 ok() {  # ok COND-EXIT-STATUS DESCRIPTION [DIAG]
     n=$((n + 1))
@@ -256,6 +256,21 @@ ok $([ "$out" = "ERROR:  38000" ]; echo $?) "grvt: an error body answered with 2
 fault '{"venue":"grvt","path":"^/full/v1/book$","kind":"oversize","bytes":2000000,"count":1}'
 out=$(grvt "SET perps_stats.http_max_response_size = '1MB'; SELECT bids FROM perps_stats.fetch_orderbook('grvt', 'BTC')")
 ok $([ "$out" = "ERROR:  54000" ]; echo $?) "grvt: a book over http_max_response_size is 54000" "$out"
+# 41-44: hostile answers with status 200: another instrument's ticker, a funding rate
+# that is not a decimal, a taker side that is not a boolean, a 20-digit time (past
+# 2262 in ns): each a data_exception (22000), never a row
+fault '{"venue":"grvt","path":"^/full/v1/ticker$","kind":"status","status":200,"body":"{\"result\":{\"instrument\":\"ETH_USDT_Perp\",\"last_price\":\"1\"}}","count":1}'
+out=$(grvt "SELECT last_price FROM perps_stats.fetch_ticker('grvt', 'BTC')")
+ok $([ "$out" = "ERROR:  22000" ]; echo $?) "grvt: a ticker of another instrument is 22000" "$out"
+fault '{"venue":"grvt","path":"^/full/v1/funding$","kind":"status","status":200,"body":"{\"result\":[{\"instrument\":\"BTC_USDT_Perp\",\"funding_rate\":\"NaN\",\"funding_time\":\"1796112000000000000\"}],\"next\":\"\"}","count":1}'
+out=$(grvt "SELECT count(*) FROM perps_stats.fetch_funding_history('grvt', 'BTC', '2026-12-01 00:00+00', NULL)")
+ok $([ "$out" = "ERROR:  22000" ]; echo $?) "grvt: a funding rate NaN is 22000" "$out"
+fault '{"venue":"grvt","path":"^/full/v1/trades$","kind":"status","status":200,"body":"{\"result\":[{\"trade_id\":\"1-1\",\"price\":\"1\",\"size\":\"1\",\"event_time\":\"1796116499001000000\",\"is_taker_buyer\":\"true\"}]}","count":1}'
+out=$(grvt "SELECT count(*) FROM perps_stats.fetch_trades('grvt', 'BTC')")
+ok $([ "$out" = "ERROR:  22000" ]; echo $?) "grvt: is_taker_buyer as a string is 22000" "$out"
+fault '{"venue":"grvt","path":"^/full/v1/book$","kind":"status","status":200,"body":"{\"result\":{\"event_time\":\"99999999999999999999\",\"bids\":[],\"asks\":[]}}","count":1}'
+out=$(grvt "SELECT bids FROM perps_stats.fetch_orderbook('grvt', 'BTC')")
+ok $([ "$out" = "ERROR:  22000" ]; echo $?) "grvt: a 20-digit nanosecond time is 22000" "$out"
 
 psql -X -q -c "UPDATE perps_stats.exchanges SET rest_url = 'https://fapi.binance.com' WHERE name = 'binance'" >/dev/null
 clear_faults
