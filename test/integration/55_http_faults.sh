@@ -7,7 +7,7 @@
 set -u
 MOCK=${PERPS_MOCK_URL:?PERPS_MOCK_URL is not set}
 n=0 fails=0
-echo "1..44"
+echo "1..46"
 
 ok() {  # ok COND-EXIT-STATUS DESCRIPTION [DIAG]
     n=$((n + 1))
@@ -271,6 +271,16 @@ ok $([ "$out" = "ERROR:  22000" ]; echo $?) "grvt: is_taker_buyer as a string is
 fault '{"venue":"grvt","path":"^/full/v1/book$","kind":"status","status":200,"body":"{\"result\":{\"event_time\":\"99999999999999999999\",\"bids\":[],\"asks\":[]}}","count":1}'
 out=$(grvt "SELECT bids FROM perps_stats.fetch_orderbook('grvt', 'BTC')")
 ok $([ "$out" = "ERROR:  22000" ]; echo $?) "grvt: a 20-digit nanosecond time is 22000" "$out"
+# 45-46: what the documentation allows besides strings, read exactly: a funding rate
+# as a JSON number in exponent form (3E-4 % = 0.000003, never through a double), a
+# trade id as a JSON integer past 2^53 (9007199254740993 = 2^53 + 1, which a double
+# would round to 2^53)
+fault '{"venue":"grvt","path":"^/full/v1/funding$","kind":"status","status":200,"body":"{\"result\":[{\"instrument\":\"BTC_USDT_Perp\",\"funding_rate\":3E-4,\"funding_time\":\"1796112000000000000\",\"funding_interval_hours\":8}],\"next\":\"\"}","count":1}'
+out=$(grvt "SELECT rate FROM perps_stats.fetch_funding_history('grvt', 'BTC', '2026-12-01 00:00+00', NULL)")
+ok $([ "$out" = "0.000003" ]; echo $?) "grvt: a funding rate 3E-4 (a JSON number) is 0.000003 exactly" "$out"
+fault '{"venue":"grvt","path":"^/full/v1/trades$","kind":"status","status":200,"body":"{\"result\":[{\"trade_id\":9007199254740993,\"price\":\"97000.1\",\"size\":\"0.5\",\"event_time\":\"1796116499001000000\",\"is_taker_buyer\":true}]}","count":1}'
+out=$(grvt "SELECT trade_id || ' ' || side FROM perps_stats.fetch_trades('grvt', 'BTC')")
+ok $([ "$out" = "9007199254740993 buy" ]; echo $?) "grvt: a trade id 2^53 + 1 sent as a JSON integer is kept to the last digit" "$out"
 
 psql -X -q -c "UPDATE perps_stats.exchanges SET rest_url = 'https://fapi.binance.com' WHERE name = 'binance'" >/dev/null
 clear_faults
