@@ -1,6 +1,6 @@
 -- perps_stats 0.1.0 -> 0.2.0
 --
--- New venue: Aster (Binance-compatible futures API), a seed row of exchanges.
+-- New venues: Aster (Binance-compatible futures API) and GRVT, seed rows of exchanges.
 --
 -- Every write of the time-series tables goes through one writer
 -- (perps_stats._store_rows for the backfill) with one clash policy per table.
@@ -26,6 +26,10 @@
 -- are added to perps_stats.watchlist.
 INSERT INTO perps_stats.exchanges (id, name, rest_url, ws_url, maker_fee, taker_fee) VALUES
     (7, 'aster', 'https://fapi.asterdex.com', 'wss://fstream.asterdex.com', 0.0001, 0.00035);
+-- GRVT (id 11): the market-data host's REST and full-format stream URLs,
+-- the fees of its first tier (help.grvt.io, "How does GRVT's Fee Model work?")
+INSERT INTO perps_stats.exchanges (id, name, rest_url, ws_url, maker_fee, taker_fee) VALUES
+    (11, 'grvt', 'https://market-data.grvt.io', 'wss://market-data.grvt.io/ws/full', 0.00027, 0.00055);
 
 ALTER TABLE perps_stats.ingest_events
     ADD COLUMN first_missing_id text,

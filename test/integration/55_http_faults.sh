@@ -7,7 +7,7 @@
 set -u
 MOCK=${PERPS_MOCK_URL:?PERPS_MOCK_URL is not set}
 n=0 fails=0
-echo "1..32"
+echo "1..46"
 
 ok() {  # ok COND-EXIT-STATUS DESCRIPTION [DIAG]
     n=$((n + 1))
@@ -218,6 +218,69 @@ ok $([ "$out" = "ERROR:  22032" ]; echo $?) "aster: a garbage book is 22032" "$o
 fault '{"venue":"aster","path":"^/fapi/v1/klines$","kind":"wrong_types","count":1}'
 out=$(aster "SELECT count(*) FROM perps_stats.fetch_klines('aster', 'BTC', '1m')")
 ok $([ "$out" = "ERROR:  22000" ]; echo $?) "aster: wrong-typed klines are 22000, no row" "$out"
+
+# 33-40: GRVT (test/mock/venues/grvt.py, POST JSON bodies to /full/v1/...) gets the
+# same faults: a 429 on its ticker is waited out (fetch_funding_rate: funding_rate
+# 0.0087 % of fetchTicker.BTC_USDT_Perp.json as the fraction 0.000087), a 500 with
+# GRVT's error body is waited out too, garbage and truncated bodies are 22032,
+# wrong-typed klines and an error body with HTTP 200 are refused (22000, 38000),
+# and an oversized book is 54000
+grvt() {
+    psql -X -q -t -A -v VERBOSITY=sqlstate 2>&1 <<SQL
+BEGIN;
+UPDATE perps_stats.exchanges SET rest_url = '$MOCK/grvt' WHERE name = 'grvt';
+$1;
+ROLLBACK;
+SQL
+}
+clear_faults
+fault '{"venue":"grvt","path":"^/full/v1/ticker$","kind":"status","status":429,"retry_after":1,"count":1}'
+t0=$(now); out=$(grvt "SELECT rate FROM perps_stats.fetch_funding_rate('grvt', 'BTC')"); t1=$(now)
+ok $([ "$out" = "0.000087" ]; echo $?) "grvt: 429 + Retry-After: 1 then success returns the rate" "$out"
+ge "$(elapsed "$t0" "$t1")" 1.0; ok $? "grvt: the retry waited Retry-After (took $(elapsed "$t0" "$t1") s)"
+fault '{"venue":"grvt","path":"^/full/v1/book$","kind":"status","status":500,"body":"{\"code\":1001,\"message\":\"Internal Server Error\",\"status\":500}","count":1}'
+out=$(grvt "SELECT array_length(bids, 1) FROM perps_stats.fetch_orderbook('grvt', 'BTC')")
+ok $([ "$out" = "12" ]; echo $?) "grvt: a 500 with GRVT's error body is retried and succeeds" "$out"
+fault '{"venue":"grvt","path":"^/full/v1/book$","kind":"garbage","count":1}'
+out=$(grvt "SELECT bids FROM perps_stats.fetch_orderbook('grvt', 'BTC')")
+ok $([ "$out" = "ERROR:  22032" ]; echo $?) "grvt: a garbage book is 22032" "$out"
+fault '{"venue":"grvt","path":"^/full/v1/funding$","kind":"truncate","count":1}'
+out=$(grvt "SELECT count(*) FROM perps_stats.fetch_funding_history('grvt', 'BTC', '2026-11-30 00:00+00', NULL)")
+ok $([ "$out" = "ERROR:  22032" ]; echo $?) "grvt: a truncated funding history is 22032, no row" "$out"
+fault '{"venue":"grvt","path":"^/full/v1/kline$","kind":"wrong_types","count":1}'
+out=$(grvt "SELECT count(*) FROM perps_stats.fetch_klines('grvt', 'BTC', '1m', '2026-12-01 09:00+00', '2026-12-01 09:14+00')")
+ok $([ "$out" = "ERROR:  22000" ]; echo $?) "grvt: wrong-typed klines are 22000, no row" "$out"
+fault '{"venue":"grvt","path":"^/full/v1/trades$","kind":"status","status":200,"body":"{\"code\":3000,\"message\":\"Invalid limit\",\"status\":400}","count":1}'
+out=$(grvt "SELECT count(*) FROM perps_stats.fetch_trades('grvt', 'BTC')")
+ok $([ "$out" = "ERROR:  38000" ]; echo $?) "grvt: an error body answered with 200 is the venue's refusal (38000)" "$out"
+fault '{"venue":"grvt","path":"^/full/v1/book$","kind":"oversize","bytes":2000000,"count":1}'
+out=$(grvt "SET perps_stats.http_max_response_size = '1MB'; SELECT bids FROM perps_stats.fetch_orderbook('grvt', 'BTC')")
+ok $([ "$out" = "ERROR:  54000" ]; echo $?) "grvt: a book over http_max_response_size is 54000" "$out"
+# 41-44: hostile answers with status 200: another instrument's ticker, a funding rate
+# that is not a decimal, a taker side that is not a boolean, a 20-digit time (past
+# 2262 in ns): each a data_exception (22000), never a row
+fault '{"venue":"grvt","path":"^/full/v1/ticker$","kind":"status","status":200,"body":"{\"result\":{\"instrument\":\"ETH_USDT_Perp\",\"last_price\":\"1\"}}","count":1}'
+out=$(grvt "SELECT last_price FROM perps_stats.fetch_ticker('grvt', 'BTC')")
+ok $([ "$out" = "ERROR:  22000" ]; echo $?) "grvt: a ticker of another instrument is 22000" "$out"
+fault '{"venue":"grvt","path":"^/full/v1/funding$","kind":"status","status":200,"body":"{\"result\":[{\"instrument\":\"BTC_USDT_Perp\",\"funding_rate\":\"NaN\",\"funding_time\":\"1796112000000000000\"}],\"next\":\"\"}","count":1}'
+out=$(grvt "SELECT count(*) FROM perps_stats.fetch_funding_history('grvt', 'BTC', '2026-12-01 00:00+00', NULL)")
+ok $([ "$out" = "ERROR:  22000" ]; echo $?) "grvt: a funding rate NaN is 22000" "$out"
+fault '{"venue":"grvt","path":"^/full/v1/trades$","kind":"status","status":200,"body":"{\"result\":[{\"trade_id\":\"1-1\",\"price\":\"1\",\"size\":\"1\",\"event_time\":\"1796116499001000000\",\"is_taker_buyer\":\"true\"}]}","count":1}'
+out=$(grvt "SELECT count(*) FROM perps_stats.fetch_trades('grvt', 'BTC')")
+ok $([ "$out" = "ERROR:  22000" ]; echo $?) "grvt: is_taker_buyer as a string is 22000" "$out"
+fault '{"venue":"grvt","path":"^/full/v1/book$","kind":"status","status":200,"body":"{\"result\":{\"event_time\":\"99999999999999999999\",\"bids\":[],\"asks\":[]}}","count":1}'
+out=$(grvt "SELECT bids FROM perps_stats.fetch_orderbook('grvt', 'BTC')")
+ok $([ "$out" = "ERROR:  22000" ]; echo $?) "grvt: a 20-digit nanosecond time is 22000" "$out"
+# 45-46: what the documentation allows besides strings, read exactly: a funding rate
+# as a JSON number in exponent form (3E-4 % = 0.000003, never through a double), a
+# trade id as a JSON integer past 2^53 (9007199254740993 = 2^53 + 1, which a double
+# would round to 2^53)
+fault '{"venue":"grvt","path":"^/full/v1/funding$","kind":"status","status":200,"body":"{\"result\":[{\"instrument\":\"BTC_USDT_Perp\",\"funding_rate\":3E-4,\"funding_time\":\"1796112000000000000\",\"funding_interval_hours\":8}],\"next\":\"\"}","count":1}'
+out=$(grvt "SELECT rate FROM perps_stats.fetch_funding_history('grvt', 'BTC', '2026-12-01 00:00+00', NULL)")
+ok $([ "$out" = "0.000003" ]; echo $?) "grvt: a funding rate 3E-4 (a JSON number) is 0.000003 exactly" "$out"
+fault '{"venue":"grvt","path":"^/full/v1/trades$","kind":"status","status":200,"body":"{\"result\":[{\"trade_id\":9007199254740993,\"price\":\"97000.1\",\"size\":\"0.5\",\"event_time\":\"1796116499001000000\",\"is_taker_buyer\":true}]}","count":1}'
+out=$(grvt "SELECT trade_id || ' ' || side FROM perps_stats.fetch_trades('grvt', 'BTC')")
+ok $([ "$out" = "9007199254740993 buy" ]; echo $?) "grvt: a trade id 2^53 + 1 sent as a JSON integer is kept to the last digit" "$out"
 
 psql -X -q -c "UPDATE perps_stats.exchanges SET rest_url = 'https://fapi.binance.com' WHERE name = 'binance'" >/dev/null
 clear_faults

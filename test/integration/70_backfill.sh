@@ -23,18 +23,21 @@ ms() { python3 -c 'import sys, datetime as d; print(int(d.datetime.fromisoformat
 
 # The venues (all seven have klines), the mock's history paths, and each
 # venue's documented kline page size.
-VENUES=(binance bybit hyperliquid kucoin lighter paradex aster)
-declare -A PAGE=([binance]=1500 [bybit]=1000 [hyperliquid]=500 [kucoin]=500 [lighter]=500 [paradex]=1000 [aster]=1500)
+VENUES=(binance bybit hyperliquid kucoin lighter paradex aster grvt)
+declare -A PAGE=([binance]=1500 [bybit]=1000 [hyperliquid]=500 [kucoin]=500 [lighter]=500 [paradex]=1000 [aster]=1500 [grvt]=1000)
 # The range: 3 days inside each mock's history (kucoin's ends 2024-03-13,
 # binance's 2026-11-23 14:37), away from the payloads' candles.
 declare -A SINCE=([binance]="2024-04-07 00:00")
 declare -A UNTIL=([binance]="2024-04-10 00:00")
-for V in bybit hyperliquid kucoin lighter paradex aster; do SINCE[$V]="2024-03-01 00:00"; UNTIL[$V]="2024-03-04 00:00"; done
+for V in bybit hyperliquid kucoin lighter paradex aster grvt; do SINCE[$V]="2024-03-01 00:00"; UNTIL[$V]="2024-03-04 00:00"; done
 # Funding rates in [since, until] (both ends included) by each mock's
 # schedule: binance, aster and bybit every 8 h from 00:00 (10); kucoin every 8 h
 # from 04:00 (9); lighter and paradex hourly on the hour (73); hyperliquid
-# hourly a few ms after the hour, so the one at until is out (72).
-declare -A FUNDING=([binance]=10 [aster]=10 [bybit]=10 [kucoin]=9 [lighter]=73 [paradex]=73 [hyperliquid]=72)
+# hourly a few ms after the hour, so the one at until is out (72); grvt by each
+# instrument's funding_interval_hours: BTC every 8 h from 00:00 (10), ETH every
+# 4 h (19, FUNDING_ETH).
+declare -A FUNDING=([binance]=10 [aster]=10 [bybit]=10 [kucoin]=9 [lighter]=73 [paradex]=73 [hyperliquid]=72 [grvt]=10)
+declare -A FUNDING_ETH=([grvt]=19)
 
 # The mock's request log of a venue's kline or funding history requests, one
 # line each: "start_ms end_ms request-key arrival-time".
@@ -46,9 +49,11 @@ paths = {"klines": {"/fapi/v1/klines", "/v5/market/kline", "/api/v1/kline/query"
                     "/api/v1/candlesticks", "/v1/markets/klines"},
          "funding": {"/fapi/v1/fundingRate", "/v5/market/funding/history", "/api/v1/contract/funding-rates",
                      "/api/v1/fundings", "/v1/funding/data"}}
+# grvt: POST bodies to these paths, times in ns
+grvt_paths = {"klines": "/full/v1/kline", "funding": "/full/v1/funding"}
 hl_type = {"klines": "candleSnapshot", "funding": "fundingHistory"}
 names = [("startTime", "endTime"), ("start", "end"), ("from", "to"),
-         ("start_timestamp", "end_timestamp"), ("start_at", "end_at")]
+         ("start_timestamp", "end_timestamp"), ("start_at", "end_at"), ("start_time", "end_time")]
 for r in json.load(sys.stdin):
     args = r["query"]
     if r["path"] == "/info":
@@ -56,11 +61,17 @@ for r in json.load(sys.stdin):
         if b.get("type") != hl_type[kind]:
             continue
         args = b.get("req", b)
+    elif r["path"].startswith("/full/v1/"):
+        if r["path"] != grvt_paths[kind]:
+            continue
+        args = json.loads(r["body"] or "null") or {}
     elif r["path"] not in paths[kind]:
         continue
     for a, z in names:
         if a in args:
             lo, hi = int(args[a]), int(args.get(z, -1))
+            if a == "start_time":       # ns
+                lo, hi = lo // 10**6, (hi // 10**6 if hi >= 0 else hi)
             # seconds where a venue counts in seconds
             lo, hi = (lo * 1000 if 0 < lo < 10**11 else lo), (hi * 1000 if 0 < hi < 10**11 else hi)
             break
@@ -98,6 +109,8 @@ elif venue == "lighter":
     o = D(3000) + D(i % 89) / 4; ohlc = (o, o + 2, o - 2, o + D("0.5"))
 elif venue == "paradex":
     o = D(97000) + D(i % 71) / 10; ohlc = (o, o + 5, o - 5, o + 1)   # 97000: the payload's candle, 97088.2, to the 1000 below
+elif venue == "grvt":
+    o = D(97000) + D(i % 83) / 10; ohlc = (o, o + 7, o - 6, o + 2)
 print("|".join(format(x.normalize(), "f") for x in ohlc))
 PY
 }
@@ -182,17 +195,18 @@ for V in "${VENUES[@]}"; do
                           JOIN perps_stats.exchanges e ON e.id = m.exchange_id WHERE e.name = '$V')
                      + (SELECT count(*) FROM perps_stats.funding_rates_default d JOIN perps_stats.markets m ON m.id = d.market_id
                           JOIN perps_stats.exchanges e ON e.id = m.exchange_id WHERE e.name = '$V')")" "0"
-    check "$V: ${FUNDING[$V]} funding rates per symbol" \
+    FE=${FUNDING_ETH[$V]:-${FUNDING[$V]}}
+    check "$V: ${FUNDING[$V]} funding rates for BTC, $FE for ETH" \
           "$(q "SELECT string_agg(m.symbol || '=' || c, ',' ORDER BY m.symbol) FROM (SELECT f.market_id, count(*) c
                   FROM perps_stats.funding_rates f GROUP BY 1) x JOIN perps_stats.markets m ON m.id = x.market_id
                   JOIN perps_stats.exchanges e ON e.id = m.exchange_id WHERE e.name = '$V'")" \
-          "BTC=${FUNDING[$V]},ETH=${FUNDING[$V]}"
+          "BTC=${FUNDING[$V]},ETH=$FE"
     check "$V: one ingest_events row for the run, with its totals and range" \
           "$(q "SELECT count(*) || ' ' || string_agg(substring(message from '^backfill done: [0-9]+ rows'), '') || ' '
                        || string_agg(to_char(range_start AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') || '..'
                                      || to_char(range_end AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'), '')
                   FROM perps_stats.ingest_events WHERE id > $ev0 AND kind = 'backfill'")" \
-          "1 backfill done: $(( 2 * (4320 + FUNDING[$V]) )) rows $S0..$S1"
+          "1 backfill done: $(( 2 * 4320 + FUNDING[$V] + FE )) rows $S0..$S1"
     check "$V: backfill_status says done, 4320 of 4320 candles, for each symbol" \
           "$(q "SELECT string_agg(symbol || ':' || state || ':' || done || '/' || total || ':' || rows, ',' ORDER BY symbol)
                   FROM perps_stats.backfill_status WHERE exchange = '$V' AND kind = 'klines'")" \

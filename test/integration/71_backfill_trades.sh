@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # perps_stats.backfill of trades against the mock exchange: the venues that
 # serve trade history over a time range (Binance aggTrades, Paradex
-# /v1/trades) page through it chunk by chunk and store exactly the mock's
+# /v1/trades, GRVT trade_history) page through it chunk by chunk and store exactly the mock's
 # trades; a second run asks for nothing (backfill_covered); a 429 is waited
 # out; the venues with recent trades only refuse with 0A000; since => null
 # finds a symbol's listing time (a /_mock/config key) by probing, for klines
@@ -193,6 +193,38 @@ is "$(err "$out")|$(requests paradex /v1/trades | wc -l)|$(summary paradex BTC |
 is "$(curl -s "$MOCK/paradex/v1/trades?market=BTC-USD-PERP&page_size=1001")" \
    '{"error": "VALIDATION_ERROR", "message": "page_size must be between 1 and 1000"}' \
    "mock: paradex refuses a trades page_size over 1000"
+
+# ---- GRVT: [10:00, 10:20] of 2026-11-17 from POST /full/v1/trade_history
+# (test/mock/venues/grvt.py: trade n at n x 750 ms, id "<n x 10^7>-1").
+# 10:00 is 1794909600000 = 750 x 2393212800, 10:20 is 1600 trades later:
+# n = 2393212800 .. 2393214400, 1601 trades, 2 pages of 1000 newest first,
+# the range (ns) on both, the cursor on the second.
+q "DELETE FROM perps_stats.backfill_earliest WHERE exchange = 'grvt'" >/dev/null
+q "UPDATE perps_stats.exchanges SET rest_url = '$MOCK/grvt' WHERE name = 'grvt';
+   DELETE FROM perps_stats.trades t USING perps_stats.markets m, perps_stats.exchanges e
+   WHERE m.id = t.market_id AND e.id = m.exchange_id AND e.name = 'grvt'" >/dev/null
+q "SELECT perps_stats.refresh_markets('grvt')" >/dev/null
+mock DELETE log >/dev/null
+out=$(call "CALL perps_stats.backfill('grvt', '{BTC}', '2026-11-17 10:00+00', '2026-11-17 10:20+00', '{trades}')")
+is "$(err "$out")|$(summary grvt BTC)" \
+   "|1601 1601 2026-11-17 10:00:00.000 2026-11-17 10:20:00.000 23932128000000000-1 23932144000000000-1" \
+   "grvt: 1601 trades with their ids beyond 2^53, from 10:00:00.000 to 10:20:00.000"
+# n = 2393212800 = 57 x 41986189 + 27: 97002.7; n mod 40 = 0: 0.001; digit sum 30, divisible by 3: a sell.
+# n = 2393213600 (800 later, 10:10:00): 800 = 57 x 14 + 2, so mod 57 = 29: 97002.9; 0.001; digit sum 29: a buy
+is "$(trade grvt BTC 23932128000000000-1)|$(trade grvt BTC 23932136000000000-1)" \
+   "2026-11-17 10:00:00.000|97002.7|0.001|sell|2026-11-17 10:10:00.000|97002.9|0.001|buy" \
+   "grvt: the first trade's and a middle one's values"
+got=$(curl -sf "$MOCK/_mock/log?venue=grvt" | python3 -c '
+import json, sys
+rows = [json.loads(r["body"]) for r in json.load(sys.stdin) if r["path"] == "/full/v1/trade_history"]
+print(len(rows), sum("cursor" in r for r in rows),
+      all(r["limit"] == 1000 and r["instrument"] == "BTC_USDT_Perp" and r["start_time"] == "1794909600000000000"
+          and r["end_time"].startswith("1794910800000") for r in rows))')
+is "$got" "2 1 True" "grvt: 2 requests of 1000, start_time/end_time (ns) on each, the cursor on the second"
+mock DELETE log >/dev/null
+out=$(call "CALL perps_stats.backfill('grvt', '{BTC}', '2026-11-17 10:00+00', '2026-11-17 10:20+00', '{trades}')")
+is "$(err "$out")|$(curl -sf "$MOCK/_mock/log?venue=grvt" | python3 -c 'import json, sys; print(len(json.load(sys.stdin)))')|$(summary grvt BTC | cut -d' ' -f1)" \
+   "|0|1601" "grvt: a second run asks for nothing"
 
 # ---- venues without trade history refuse, before doing anything
 for V in bybit hyperliquid kucoin lighter; do

@@ -1,0 +1,811 @@
+/*-------------------------------------------------------------------------
+ *
+ * src/venues/grvt.c
+ *		GRVT (Gravity Markets) public market data over REST: the POST JSON
+ *		API of the market-data host (https://market-data.grvt.io, paths
+ *		/full/v1/...), perpetuals only (kind PERPETUAL).
+ *
+ * Facts relied on, from GRVT's API documentation (api-docs.grvt.io,
+ * "MarketData APIs"; its source gravity-technologies/api-spec,
+ * artifacts/apidocs/market_data_api.md and artifacts/apidocs/schemas/):
+ *
+ * - Every request is a POST with a JSON body; answers are {"result": ...}
+ *   (older versions of the documentation say "results": both are read),
+ *   errors {"code": 1001, "message": "...", "status": 500} with that HTTP
+ *   status (1003 / 404 "Data Not Found" for an unknown instrument).
+ * - Instruments are named BASE_QUOTE_Perp (BTC_USDT_Perp); every perpetual
+ *   is quoted in USDT, so BTC <-> BTC_USDT_Perp.  full/v1/instruments
+ *   takes kind / is_active / limit (default 500, max 100000) filters and
+ *   answers InstrumentDisplay objects: instrument, base, quote, kind,
+ *   tick_size, min_size, max_position_size, funding_interval_hours
+ *   (1, 4 or 8 since October 2025, help.grvt.io "New Funding Rate
+ *   Mechanism").
+ * - Sizes are base units ("expressed in base asset decimal units"), prices
+ *   quote: nothing is in contracts, the contract size is 1.  Every decimal
+ *   is a JSON string (the funding rate may be a number); they are kept as
+ *   sent.  Times are unix nanoseconds as strings (19 digits).
+ * - full/v1/ticker is one instrument a request (there is no endpoint for
+ *   all tickers): last, mark, index, best bid / ask with sizes, the 24 h
+ *   taker buy and sell volumes in base (buy_volume_24h_b, older docs
+ *   buy_volume_24h_u) and quote (_q), high, low and open price of the
+ *   last 24 h, open interest (base), funding_rate and next_funding_time.
+ *   No percentage change: the documentation lists it among the derived
+ *   fields not sent; price_change_24h = last_price - open_price (exact),
+ *   price_change_pct stays NULL (it would need a division).
+ * - full/v1/book: depth (the API's maximum is 100 levels), aggregate (1 =
+ *   none); levels are {price, size, num_orders} objects, best first.
+ * - full/v1/trades: the most recent trades, limit default 500, max 1000.
+ *   full/v1/trade_history: the same trades over [start_time, end_time]
+ *   (ns), newest first, limit up to 1000, cursor-paged ("next"); the last
+ *   three months are kept.  trade_id is "globally unique, monotonically
+ *   increasing (not by 1)", with a "-n" component per fill of one taker
+ *   execution: kept as text.  is_taker_buyer is the taker's side.
+ * - full/v1/kline: interval CI_1_M .. CI_1_D, type TRADE, start_time /
+ *   end_time (ns), limit default 500, max 1000, newest first;
+ *   open_time / close_time (ns), open, high, low, close, volume_b (older
+ *   docs volume_u) in base, volume_q in quote, trades.
+ * - full/v1/funding: the settled funding rates over [start_time,
+ *   end_time], limit default 500, max 1000, newest first, cursor-paged;
+ *   funding_rate, funding_time (ns), funding_interval_hours.
+ *
+ * Where the documentation contradicts itself, what this adapter chose:
+ *
+ * - Funding rates.  The funding history's schema says funding_rate is in
+ *   "percentage points" (ApiFundingRate); older versions and the ticker's
+ *   schema say "centibeeps" (1/100 of a basis point).  Values served are
+ *   of the size of a percentage ("0.01" for the usual 1 bp), and a
+ *   centibeep reading would make them a hundred times too small, so both
+ *   are read as percent: rate = funding_rate / 100, exactly (the decimal
+ *   point moves two places).  The ticker's funding_rate is the indicative
+ *   rate "for the active interval", one interval's rate (not 8 h
+ *   normalised, unlike the deprecated funding_rate_8h_curr, which is not
+ *   read): stored for the funding time next_funding_time, with the
+ *   instrument's funding_interval_hours (full/v1/instrument).
+ * - max_qty is the instrument's max_position_size (no order size limit is
+ *   published; a position cannot exceed it), lot_size and min_qty its
+ *   min_size; no minimum notional and no leverage are published (NULL).
+ *   A missing funding_interval_hours stays NULL rather than a guess.
+ * - Order book depth: asked as the smallest of 10, 50 and 100 levels that
+ *   covers the depth wanted (100 when more is wanted).
+ * - Rate limit: no per-IP limit of the public market data API is
+ *   published in the documentation found; every request weighs 1 against
+ *   a conservative 600 requests a minute (10 a second), which
+ *   exchanges.rate_limit_weight can raise.
+ *
+ * Plain C (see adapter.h): no PostgreSQL API, no I/O.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "adapter.h"
+
+#define GV_SUFFIX "_USDT_Perp"
+#define GV_PAGE 1000			/* limit max of kline, funding, trades, trade_history */
+#define GV_PAGE_DEFAULT 500		/* their default limit */
+#define GV_INSTRUMENTS_LIMIT 100000 /* limit max of full/v1/instruments */
+#define GV_BODY_MAX 1536
+#define GV_CURSOR_MAX 512
+
+/* ---- symbols ---- */
+
+static bool
+gv_native_symbol(const char *global, char *buf, size_t buflen)
+{
+	int			n;
+
+	if (!perps_symbol_ok(global, 32, false, ""))
+		return false;
+	n = snprintf(buf, buflen, "%s" GV_SUFFIX, global);
+	return n > 0 && (size_t) n < buflen;
+}
+
+/* an instrument name: [A-Za-z0-9_], what a JSON string can carry unescaped */
+static bool
+gv_symbol_ok(const char *s)
+{
+	return perps_symbol_ok(s, 64, true, "_");
+}
+
+/* a pagination cursor: base64 text, nothing a JSON string would need to escape */
+static bool
+gv_cursor_ok(const char *s)
+{
+	size_t		n = strlen(s);
+
+	return n > 0 && n <= GV_CURSOR_MAX &&
+		strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=-_.") == n;
+}
+
+/* ---- request building ---- */
+
+static bool
+gv_post(PerpsCtx *ctx, PerpsRequest *r, const char *path, const char *fmt,...)
+	__attribute__((format(printf, 4, 5)));
+
+/* A POST of a JSON body to path; every request weighs 1 (none is documented heavier). */
+static bool
+gv_post(PerpsCtx *ctx, PerpsRequest *r, const char *path, const char *fmt,...)
+{
+	va_list		ap;
+	char		buf[GV_BODY_MAX];
+	int			n;
+
+	if (perps_request_path(ctx, r, 1, "%s", path) != PERPS_OK)
+		return false;
+	r->post = true;
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t) n >= sizeof(buf))
+	{
+		perps_fail(ctx, PERPS_ERR_ARG, "grvt request body too long");
+		return false;
+	}
+	r->body = perps_strndup(ctx, buf, (size_t) n);
+	return r->body != NULL;
+}
+
+/* µs since the epoch as the ns text GRVT takes; end: the last ns of that µs */
+static bool
+gv_ns(PerpsCtx *ctx, int64_t us, bool end, char *buf, size_t len)
+{
+	if (us < 0 || us > INT64_MAX / 1000 - 1)
+	{
+		perps_fail(ctx, PERPS_ERR_ARG, "grvt: a time outside 1970 .. 2262 cannot be asked for");
+		return false;
+	}
+	snprintf(buf, len, "%lld", (long long) (us * 1000 + (end ? 999 : 0)));
+	return true;
+}
+
+/*
+ * The members of a history request after the instrument: limit, the time
+ * range (start_time / end_time in ns, when given) and the cursor.
+ */
+static bool
+gv_range_members(PerpsCtx *ctx, int64_t since_us, int64_t until_us, int limit, const char *cursor,
+				 char *buf, size_t len)
+{
+	char		st[32],
+				et[32];
+	int			n;
+
+	if (since_us != PERPS_TS_NONE && !gv_ns(ctx, since_us, false, st, sizeof(st)))
+		return false;
+	if (until_us != PERPS_TS_NONE && !gv_ns(ctx, until_us, true, et, sizeof(et)))
+		return false;
+	if (cursor != NULL && cursor[0] != '\0' && !gv_cursor_ok(cursor))
+	{
+		perps_fail(ctx, PERPS_ERR_ARG, "grvt: malformed cursor");
+		return false;
+	}
+	n = snprintf(buf, len, ",\"limit\":%d%s%s%s%s%s%s%s%s%s", limit,
+				 since_us != PERPS_TS_NONE ? ",\"start_time\":\"" : "", since_us != PERPS_TS_NONE ? st : "",
+				 since_us != PERPS_TS_NONE ? "\"" : "",
+				 until_us != PERPS_TS_NONE ? ",\"end_time\":\"" : "", until_us != PERPS_TS_NONE ? et : "",
+				 until_us != PERPS_TS_NONE ? "\"" : "",
+				 cursor && cursor[0] ? ",\"cursor\":\"" : "", cursor && cursor[0] ? cursor : "",
+				 cursor && cursor[0] ? "\"" : "");
+	if (n < 0 || (size_t) n >= len)
+	{
+		perps_fail(ctx, PERPS_ERR_ARG, "grvt request body too long");
+		return false;
+	}
+	return true;
+}
+
+/* rows of a history page: the query's limit up to 1000, else the venue's default 500 */
+static int
+gv_rows(const PerpsQuery *q)
+{
+	return q->limit <= 0 ? GV_PAGE_DEFAULT : q->limit < GV_PAGE ? q->limit : GV_PAGE;
+}
+
+static int
+gv_build_markets(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	return gv_post(ctx, &reqs[0], "/full/v1/instruments",
+				   "{\"kind\":[\"PERPETUAL\"],\"is_active\":true,\"limit\":%d}", GV_INSTRUMENTS_LIMIT) ?
+		1 : ctx->status;
+}
+
+/* the market's ticker: ticker, open interest */
+static int
+gv_build_ticker(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	return gv_post(ctx, &reqs[0], "/full/v1/ticker", "{\"instrument\":\"%s\"}", q->market->native_symbol) ?
+		1 : ctx->status;
+}
+
+/* the funding rate: the ticker (rate, next funding time) and the instrument (its interval) */
+static int
+gv_build_funding(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	const char *sym = q->market->native_symbol;
+
+	return gv_post(ctx, &reqs[0], "/full/v1/ticker", "{\"instrument\":\"%s\"}", sym) &&
+		gv_post(ctx, &reqs[1], "/full/v1/instrument", "{\"instrument\":\"%s\"}", sym) ? 2 : ctx->status;
+}
+
+static int
+gv_build_orderbook(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	int			depth = q->depth <= 10 && q->depth > 0 ? 10 : q->depth <= 50 && q->depth > 0 ? 50 : 100;
+
+	return gv_post(ctx, &reqs[0], "/full/v1/book", "{\"instrument\":\"%s\",\"depth\":%d,\"aggregate\":1}",
+				   q->market->native_symbol, depth) ? 1 : ctx->status;
+}
+
+static int
+gv_build_funding_history(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	char		m[GV_CURSOR_MAX + 160];
+
+	if (!gv_range_members(ctx, q->since_us, q->until_us, gv_rows(q), q->cursor, m, sizeof(m)))
+		return ctx->status;
+	return gv_post(ctx, &reqs[0], "/full/v1/funding", "{\"instrument\":\"%s\"%s}",
+				   q->market->native_symbol, m) ? 1 : ctx->status;
+}
+
+static const char *
+gv_interval(const char *interval)
+{
+	static const char *const names[][2] = {
+		{"1m", "CI_1_M"}, {"5m", "CI_5_M"}, {"15m", "CI_15_M"}, {"30m", "CI_30_M"},
+		{"1h", "CI_1_H"}, {"4h", "CI_4_H"}, {"1d", "CI_1_D"},
+	};
+
+	for (size_t i = 0; interval != NULL && i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(names[i][0], interval) == 0)
+			return names[i][1];
+	return NULL;
+}
+
+/*
+ * Klines: one window of `rows` candles from since (or ending at until, or
+ * now), asked with limit rows, so that one answer holds the whole window;
+ * the caller goes on from next_since_us.
+ */
+static int
+gv_build_klines(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	const char *ci = gv_interval(q->interval);
+	int64_t		step_us = (int64_t) perps_interval_seconds(q->interval) * 1000000;
+	int			rows = gv_rows(q);
+	int64_t		start,
+				end;
+	char		st[32],
+				et[32];
+
+	if (ci == NULL || step_us <= 0)
+		return perps_fail(ctx, PERPS_ERR_ARG, "grvt: unsupported kline interval \"%s\"",
+						  q->interval ? q->interval : "(null)");
+	if (!perps_page_window(q, 1, rows * step_us, &start, &end))
+		return perps_fail(ctx, PERPS_ERR_ARG, "grvt: since is after until");
+	if (!gv_ns(ctx, start, false, st, sizeof(st)) || !gv_ns(ctx, end, true, et, sizeof(et)))
+		return ctx->status;
+	return gv_post(ctx, &reqs[0], "/full/v1/kline",
+				   "{\"instrument\":\"%s\",\"interval\":\"%s\",\"type\":\"TRADE\",\"start_time\":\"%s\","
+				   "\"end_time\":\"%s\",\"limit\":%d}",
+				   q->market->native_symbol, ci, st, et, rows) ? 1 : ctx->status;
+}
+
+/* recent trades without a time range, trade history with one */
+static int
+gv_build_trades(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	const char *sym = q->market->native_symbol;
+	char		m[GV_CURSOR_MAX + 160];
+
+	if (q->since_us == PERPS_TS_NONE && q->until_us == PERPS_TS_NONE && (q->cursor == NULL || !q->cursor[0]))
+		return gv_post(ctx, &reqs[0], "/full/v1/trades", "{\"instrument\":\"%s\",\"limit\":%d}",
+					   sym, gv_rows(q)) ? 1 : ctx->status;
+	if (!gv_range_members(ctx, q->since_us, q->until_us, gv_rows(q), q->cursor, m, sizeof(m)))
+		return ctx->status;
+	return gv_post(ctx, &reqs[0], "/full/v1/trade_history", "{\"instrument\":\"%s\"%s}", sym, m) ?
+		1 : ctx->status;
+}
+
+/* ---- parsers ---- */
+
+/* PerpsAdapter.open_body: errors are {"code": N, "message": "...", "status": S} */
+static PerpsStatus
+gv_open(PerpsCtx *ctx, const PerpsBody *b, int i, struct json_object **root)
+{
+	struct json_object *code;
+
+	*root = NULL;
+	if (perps_json_parse(ctx, b->data, b->len, root) != PERPS_OK)
+	{
+		if (b->status != 200)
+			return perps_fail(ctx, PERPS_ERR_VENUE, "HTTP status %ld", b->status);
+		return ctx->status;
+	}
+	/* an error payload, or an error status; a 200 that is not an object fails as a shape later */
+	code = perps_json_get(*root, "code");
+	if (b->status != 200 ||
+		(code != NULL && perps_json_get(*root, "result") == NULL && perps_json_get(*root, "results") == NULL))
+	{
+		struct json_object *msg = perps_json_get(*root, "message");
+		PerpsStatus st;
+
+		st = perps_fail(ctx, PERPS_ERR_VENUE, "grvt error %.20s (HTTP %ld): %s",
+						code && (json_object_is_type(code, json_type_int) ||
+								 json_object_is_type(code, json_type_string)) ?
+						json_object_get_string(code) : "(none)",
+						b->status,
+						msg && json_object_is_type(msg, json_type_string) ?
+						json_object_get_string(msg) : "(no message)");
+		json_object_put(*root);
+		*root = NULL;
+		return st;
+	}
+	return PERPS_OK;
+}
+
+/* The answer's result ("results" in older versions of the documentation), of the given type. */
+static PerpsStatus
+gv_result(PerpsCtx *ctx, struct json_object *root, json_type type, struct json_object **out)
+{
+	struct json_object *r = perps_json_get(root, "result");
+
+	if (r == NULL)
+		r = perps_json_get(root, "results");
+	if (r == NULL || !json_object_is_type(r, type))
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "\"result\" is missing or not %s",
+						  type == json_type_array ? "an array" : "an object");
+	*out = r;
+	return PERPS_OK;
+}
+
+/* obj[key], or obj[alt] when it has no key (a field renamed between versions of the docs) */
+static PerpsStatus
+gv_decimal(PerpsCtx *ctx, struct json_object *obj, const char *key, const char *alt, const char **out)
+{
+	if (alt != NULL && perps_json_get(obj, key) == NULL)
+		key = alt;
+	return perps_json_decimal_field(ctx, obj, key, false, out);
+}
+
+/* a + b, exactly (NULL when either is NULL) */
+static const char *
+gv_add(PerpsCtx *ctx, const char *a, const char *b)
+{
+	const char *neg;
+
+	if (a == NULL || b == NULL)
+		return NULL;
+	neg = perps_decimal_sub(ctx, "0", b);
+	return neg ? perps_decimal_sub(ctx, a, neg) : NULL;
+}
+
+/* a rate in percent as a fraction: the decimal point two places left */
+static const char *
+gv_percent(PerpsCtx *ctx, const char *pct)
+{
+	return pct ? perps_decimal_shift(ctx, pct, -2) : NULL;
+}
+
+/* The instrument an answer is about, when it names one: it must be the one asked for. */
+static PerpsStatus
+gv_same_instrument(PerpsCtx *ctx, struct json_object *o, const char *want)
+{
+	struct json_object *i = perps_json_get(o, "instrument");
+
+	if (i == NULL || json_object_is_type(i, json_type_null))
+		return PERPS_OK;
+	if (!perps_json_str_eq(i, want))
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "the answer is about %.64s, not %s",
+						  json_object_is_type(i, json_type_string) ? json_object_get_string(i) : "(not a string)",
+						  want);
+	return PERPS_OK;
+}
+
+/* funding_interval_hours (an integer), as decimal text; NULL when not sent */
+static PerpsStatus
+gv_interval_hours(PerpsCtx *ctx, struct json_object *o, const char **out)
+{
+	struct json_object *v = perps_json_get(o, "funding_interval_hours");
+	int64_t		h;
+	char		buf[24];
+
+	*out = NULL;
+	if (v == NULL || json_object_is_type(v, json_type_null))
+		return PERPS_OK;
+	if (perps_json_int64(ctx, v, "funding_interval_hours", &h))
+		return ctx->status;
+	if (h < 1 || h > 24 * 366)
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "funding_interval_hours %lld is out of range", (long long) h);
+	snprintf(buf, sizeof(buf), "%lld", (long long) h);
+	*out = perps_strndup(ctx, buf, strlen(buf));
+	return *out ? PERPS_OK : ctx->status;
+}
+
+/* a time in ns, PERPS_TS_NONE when absent or null */
+static PerpsStatus
+gv_ts_opt(PerpsCtx *ctx, struct json_object *o, const char *key, int64_t *us)
+{
+	struct json_object *v = perps_json_get(o, key);
+
+	*us = PERPS_TS_NONE;
+	if (v == NULL || json_object_is_type(v, json_type_null))
+		return PERPS_OK;
+	return perps_json_ts(ctx, v, PERPS_NS, key, us);
+}
+
+static PerpsStatus
+gv_parse_markets(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+				 PerpsResult *out)
+{
+	struct json_object *arr;
+	size_t		n;
+	int			k = 0;
+
+	if (gv_result(ctx, docs[0], json_type_array, &arr) || perps_need_array(ctx, arr, "result", &n))
+		return ctx->status;
+	if ((out->u.markets = perps_alloc_array(ctx, n, sizeof(PerpsMarket))) == NULL)
+		return ctx->status;
+	for (size_t i = 0; i < n; i++)
+	{
+		struct json_object *o = json_object_array_get_idx(arr, i);
+		struct json_object *act;
+		PerpsMarket *mk = &out->u.markets[k];
+
+		if (o == NULL || !json_object_is_type(o, json_type_object))
+			return perps_fail(ctx, PERPS_ERR_SHAPE, "instrument %zu is not an object", i);
+		/* perpetuals only (the filter asked for them; futures and options are skipped all the same) */
+		if (!perps_json_str_eq(perps_json_get(o, "kind"), "PERPETUAL"))
+			continue;
+		/* an inactive instrument, where the answer says so */
+		act = perps_json_get(o, "is_active");
+		if (act != NULL && json_object_is_type(act, json_type_boolean) && !json_object_get_boolean(act))
+			continue;
+		if (perps_json_string(ctx, perps_json_get(o, "instrument"), "instrument", &mk->native_symbol) ||
+			perps_json_string(ctx, perps_json_get(o, perps_json_get(o, "base") ? "base" : "underlying"),
+							  "base", &mk->base) ||
+			perps_json_string(ctx, perps_json_get(o, "quote"), "quote", &mk->quote) ||
+			perps_json_decimal_field(ctx, o, "tick_size", true, &mk->tick_size) ||
+			perps_json_decimal_field(ctx, o, "min_size", true, &mk->lot_size) ||
+			perps_json_decimal_field(ctx, o, "max_position_size", false, &mk->max_qty) ||
+			gv_interval_hours(ctx, o, &mk->funding_interval_hours))
+			return ctx->status;
+		if (!gv_symbol_ok(mk->native_symbol) || !perps_symbol_ok(mk->base, 32, false, ""))
+			return perps_fail(ctx, PERPS_ERR_SHAPE, "instrument %zu has a malformed name", i);
+		mk->symbol = mk->base;
+		mk->contract_size = "1";
+		mk->min_qty = mk->lot_size;
+		mk->active = true;
+		k++;
+	}
+	out->n = k;
+	return PERPS_OK;
+}
+
+/* The ticker of an answer of full/v1/ticker about the instrument q asks for. */
+static PerpsStatus
+gv_ticker_of(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *root, PerpsTicker *t,
+			 struct json_object **res)
+{
+	struct json_object *o;
+	const char *buy_b,
+			   *sell_b,
+			   *buy_q,
+			   *sell_q,
+			   *open;
+
+	if (gv_result(ctx, root, json_type_object, &o) || gv_same_instrument(ctx, o, q->market->native_symbol))
+		return ctx->status;
+	*res = o;
+	t->native_symbol = q->market->native_symbol;
+	if (gv_ts_opt(ctx, o, "event_time", &t->ts_us) ||
+		gv_decimal(ctx, o, "last_price", NULL, &t->last_price) ||
+		gv_decimal(ctx, o, "mark_price", NULL, &t->mark_price) ||
+		gv_decimal(ctx, o, "index_price", NULL, &t->index_price) ||
+		gv_decimal(ctx, o, "best_bid_price", NULL, &t->best_bid_price) ||
+		gv_decimal(ctx, o, "best_bid_size", NULL, &t->best_bid_qty) ||
+		gv_decimal(ctx, o, "best_ask_price", NULL, &t->best_ask_price) ||
+		gv_decimal(ctx, o, "best_ask_size", NULL, &t->best_ask_qty) ||
+		gv_decimal(ctx, o, "buy_volume_24h_b", "buy_volume_24h_u", &buy_b) ||
+		gv_decimal(ctx, o, "sell_volume_24h_b", "sell_volume_24h_u", &sell_b) ||
+		gv_decimal(ctx, o, "buy_volume_24h_q", NULL, &buy_q) ||
+		gv_decimal(ctx, o, "sell_volume_24h_q", NULL, &sell_q) ||
+		gv_decimal(ctx, o, "high_price", NULL, &t->high_24h) ||
+		gv_decimal(ctx, o, "low_price", NULL, &t->low_24h) ||
+		gv_decimal(ctx, o, "open_price", NULL, &open) ||
+		gv_decimal(ctx, o, "open_interest", NULL, &t->open_interest))
+		return ctx->status;
+	/* exact: the 24 h volumes are the taker buys plus the taker sells */
+	if ((buy_b && sell_b && (t->volume_24h = gv_add(ctx, buy_b, sell_b)) == NULL) ||
+		(buy_q && sell_q && (t->turnover_24h = gv_add(ctx, buy_q, sell_q)) == NULL) ||
+		(t->last_price && open && (t->price_change_24h = perps_decimal_sub(ctx, t->last_price, open)) == NULL) ||
+		(t->open_interest && t->mark_price &&
+		 (t->open_interest_notional = perps_decimal_mul(ctx, t->open_interest, t->mark_price)) == NULL))
+		return ctx->status;
+	return PERPS_OK;
+}
+
+static PerpsStatus
+gv_parse_ticker(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+				PerpsResult *out)
+{
+	struct json_object *o;
+
+	if ((out->u.tickers = perps_alloc(ctx, sizeof(PerpsTicker))) == NULL ||
+		gv_ticker_of(ctx, q, docs[0], &out->u.tickers[0], &o))
+		return ctx->status;
+	out->n = 1;
+	return PERPS_OK;
+}
+
+static PerpsStatus
+gv_parse_open_interest(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+					   PerpsResult *out)
+{
+	PerpsTicker t;
+	struct json_object *o;
+
+	memset(&t, 0, sizeof(t));
+	if (gv_ticker_of(ctx, q, docs[0], &t, &o))
+		return ctx->status;
+	return perps_open_interest_of(ctx, &t, out);
+}
+
+static PerpsStatus
+gv_parse_funding(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+				 PerpsResult *out)
+{
+	struct json_object *o,
+			   *ins;
+	const char *pct;
+	int64_t		event_us;
+	PerpsFunding *f;
+
+	if (perps_need_docs(ctx, ndocs, 2) ||
+		gv_result(ctx, docs[0], json_type_object, &o) || gv_same_instrument(ctx, o, q->market->native_symbol) ||
+		gv_result(ctx, docs[1], json_type_object, &ins) || gv_same_instrument(ctx, ins, q->market->native_symbol))
+		return ctx->status;
+	if ((f = out->u.funding = perps_alloc(ctx, sizeof(PerpsFunding))) == NULL)
+		return ctx->status;
+	if (perps_json_decimal_field(ctx, o, "funding_rate", true, &pct) ||
+		gv_ts_opt(ctx, o, "next_funding_time", &f->next_funding_time_us) ||
+		gv_ts_opt(ctx, o, "event_time", &event_us) ||
+		gv_interval_hours(ctx, ins, &f->interval_hours))
+		return ctx->status;
+	/* percent -> fraction, for the interval that ends at next_funding_time */
+	if ((f->rate = gv_percent(ctx, pct)) == NULL)
+		return ctx->status;
+	f->funding_time_us = f->next_funding_time_us != PERPS_TS_NONE ? f->next_funding_time_us : event_us;
+	if (f->funding_time_us == PERPS_TS_NONE)
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "the ticker has neither next_funding_time nor event_time");
+	out->n = 1;
+	return PERPS_OK;
+}
+
+/* A side of the book: [{price, size, num_orders}, ...], the first depth of them (0: all). */
+static PerpsStatus
+gv_levels(PerpsCtx *ctx, struct json_object *o, const char *key, int depth, PerpsLevel **levels, int *nl)
+{
+	struct json_object *arr;
+	size_t		n;
+
+	if (perps_need_array_field(ctx, o, key, &arr, &n))
+		return ctx->status;
+	if (depth > 0 && (size_t) depth < n)
+		n = (size_t) depth;
+	if ((*levels = perps_alloc_array(ctx, n, sizeof(PerpsLevel))) == NULL)
+		return ctx->status;
+	for (size_t i = 0; i < n; i++)
+	{
+		struct json_object *lv = json_object_array_get_idx(arr, i);
+
+		if (lv == NULL || !json_object_is_type(lv, json_type_object))
+			return perps_fail(ctx, PERPS_ERR_SHAPE, "%s level %zu is not an object", key, i);
+		if (perps_json_decimal_field(ctx, lv, "price", true, &(*levels)[i].price) ||
+			perps_json_decimal_field(ctx, lv, "size", true, &(*levels)[i].qty))
+			return ctx->status;
+	}
+	*nl = (int) n;
+	return PERPS_OK;
+}
+
+static PerpsStatus
+gv_parse_orderbook(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+				   PerpsResult *out)
+{
+	struct json_object *o;
+	PerpsBook  *bk;
+
+	if (gv_result(ctx, docs[0], json_type_object, &o) || gv_same_instrument(ctx, o, q->market->native_symbol))
+		return ctx->status;
+	if ((bk = out->u.book = perps_alloc(ctx, sizeof(PerpsBook))) == NULL)
+		return ctx->status;
+	if (gv_levels(ctx, o, "bids", q->depth, &bk->bids, &bk->nbids) ||
+		gv_levels(ctx, o, "asks", q->depth, &bk->asks, &bk->nasks) ||
+		gv_ts_opt(ctx, o, "event_time", &bk->ts_us))
+		return ctx->status;
+	bk->has_seq = false;		/* the REST book carries no sequence number */
+	out->n = 1;
+	return PERPS_OK;
+}
+
+/* The "next" cursor of a page: has_more and next_cursor (none when absent, null or empty). */
+static PerpsStatus
+gv_next(PerpsCtx *ctx, struct json_object *root, PerpsResult *out)
+{
+	struct json_object *nx = perps_json_get(root, "next");
+
+	if (nx == NULL || json_object_is_type(nx, json_type_null))
+		return PERPS_OK;
+	if (perps_json_string(ctx, nx, "next", &out->next_cursor))
+		return ctx->status;
+	if (out->next_cursor[0] == '\0')
+	{
+		out->next_cursor = NULL;
+		return PERPS_OK;
+	}
+	if (!gv_cursor_ok(out->next_cursor))
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "malformed \"next\" cursor");
+	out->has_more = true;
+	return PERPS_OK;
+}
+
+static PerpsStatus
+gv_parse_funding_history(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+						 PerpsResult *out)
+{
+	struct json_object *arr;
+	size_t		n;
+
+	if (gv_result(ctx, docs[0], json_type_array, &arr) || perps_need_array(ctx, arr, "result", &n))
+		return ctx->status;
+	if ((out->u.funding = perps_alloc_array(ctx, n, sizeof(PerpsFunding))) == NULL)
+		return ctx->status;
+	for (size_t i = 0; i < n; i++)
+	{
+		struct json_object *o = json_object_array_get_idx(arr, i);
+		PerpsFunding *f = &out->u.funding[i];
+		const char *pct;
+
+		if (o == NULL || !json_object_is_type(o, json_type_object))
+			return perps_fail(ctx, PERPS_ERR_SHAPE, "funding %zu is not an object", i);
+		if (gv_same_instrument(ctx, o, q->market->native_symbol) ||
+			perps_json_ts_field(ctx, o, "funding_time", PERPS_NS, &f->funding_time_us) ||
+			perps_json_decimal_field(ctx, o, "funding_rate", true, &pct) ||
+			gv_interval_hours(ctx, o, &f->interval_hours))
+			return ctx->status;
+		if ((f->rate = gv_percent(ctx, pct)) == NULL)
+			return ctx->status;
+		f->next_funding_time_us = PERPS_TS_NONE;
+	}
+	out->n = (int) n;
+	/* newest first on the wire; oldest first here */
+	qsort(out->u.funding, n, sizeof(PerpsFunding), perps_cmp_funding);
+	return gv_next(ctx, docs[0], out);
+}
+
+static PerpsStatus
+gv_parse_klines(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+				PerpsResult *out)
+{
+	struct json_object *arr;
+	size_t		n;
+	int64_t		step_us = (int64_t) perps_interval_seconds(q->interval) * 1000000;
+	int64_t		latest = PERPS_TS_NONE;
+
+	if (step_us <= 0)
+		return perps_fail(ctx, PERPS_ERR_ARG, "grvt: unsupported kline interval");
+	if (gv_result(ctx, docs[0], json_type_array, &arr) || perps_need_array(ctx, arr, "result", &n))
+		return ctx->status;
+	if ((out->u.klines = perps_alloc_array(ctx, n, sizeof(PerpsKline))) == NULL)
+		return ctx->status;
+	for (size_t i = 0; i < n; i++)
+	{
+		struct json_object *o = json_object_array_get_idx(arr, i);
+		PerpsKline *k = &out->u.klines[i];
+		struct json_object *tr;
+
+		if (o == NULL || !json_object_is_type(o, json_type_object))
+			return perps_fail(ctx, PERPS_ERR_SHAPE, "kline %zu is not an object", i);
+		if (gv_same_instrument(ctx, o, q->market->native_symbol) ||
+			perps_json_ts_field(ctx, o, "open_time", PERPS_NS, &k->open_time_us) ||
+			perps_json_ts_field(ctx, o, "close_time", PERPS_NS, &k->close_time_us) ||
+			perps_json_decimal_field(ctx, o, "open", true, &k->open) ||
+			perps_json_decimal_field(ctx, o, "high", true, &k->high) ||
+			perps_json_decimal_field(ctx, o, "low", true, &k->low) ||
+			perps_json_decimal_field(ctx, o, "close", true, &k->close) ||
+			gv_decimal(ctx, o, "volume_b", "volume_u", &k->volume) ||
+			gv_decimal(ctx, o, "volume_q", NULL, &k->turnover))
+			return ctx->status;
+		if (k->volume == NULL)
+			return perps_fail(ctx, PERPS_ERR_SHAPE, "kline %zu has no volume_b", i);
+		k->trade_count = -1;
+		tr = perps_json_get(o, "trades");
+		if (tr != NULL && !json_object_is_type(tr, json_type_null) &&
+			perps_json_int64(ctx, tr, "trades", &k->trade_count))
+			return ctx->status;
+		if (k->trade_count < -1)
+			return perps_fail(ctx, PERPS_ERR_SHAPE, "kline %zu has a negative trade count", i);
+		if (latest == PERPS_TS_NONE || k->open_time_us > latest)
+			latest = k->open_time_us;
+	}
+	out->n = (int) n;
+	/* newest first on the wire; oldest first here */
+	qsort(out->u.klines, n, sizeof(PerpsKline), perps_cmp_kline);
+	perps_page_forward(q, gv_rows(q), step_us, latest, n, out);
+	return PERPS_OK;
+}
+
+static PerpsStatus
+gv_parse_trades(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+				PerpsResult *out)
+{
+	struct json_object *arr;
+	size_t		n;
+	bool		history = q->since_us != PERPS_TS_NONE || q->until_us != PERPS_TS_NONE ||
+		(q->cursor != NULL && q->cursor[0] != '\0');
+
+	if (gv_result(ctx, docs[0], json_type_array, &arr) || perps_need_array(ctx, arr, "result", &n))
+		return ctx->status;
+	if ((out->u.trades = perps_alloc_array(ctx, n, sizeof(PerpsTrade))) == NULL)
+		return ctx->status;
+	for (size_t i = 0; i < n; i++)
+	{
+		struct json_object *o = json_object_array_get_idx(arr, i);
+		PerpsTrade *t = &out->u.trades[i];
+		struct json_object *side;
+
+		if (o == NULL || !json_object_is_type(o, json_type_object))
+			return perps_fail(ctx, PERPS_ERR_SHAPE, "trade %zu is not an object", i);
+		if (gv_same_instrument(ctx, o, q->market->native_symbol) ||
+			perps_json_id(ctx, perps_json_get(o, "trade_id"), "trade_id", &t->trade_id) ||
+			perps_json_decimal_field(ctx, o, "price", true, &t->price) ||
+			perps_json_decimal_field(ctx, o, "size", true, &t->qty) ||
+			perps_json_ts_field(ctx, o, "event_time", PERPS_NS, &t->ts_us))
+			return ctx->status;
+		side = perps_json_get(o, "is_taker_buyer");
+		if (side == NULL || !json_object_is_type(side, json_type_boolean))
+			return perps_fail(ctx, PERPS_ERR_SHAPE, "trade %zu: is_taker_buyer is not a boolean", i);
+		t->is_buy = json_object_get_boolean(side);
+	}
+	out->n = (int) n;
+	if (!history)
+	{
+		/* the most recent, oldest first, at most the limit asked for */
+		perps_newest_trades(out, q->limit);
+		return PERPS_OK;
+	}
+	qsort(out->u.trades, n, sizeof(PerpsTrade), perps_cmp_trade);
+	return gv_next(ctx, docs[0], out);
+}
+
+const PerpsAdapter perps_adapter_grvt = {
+	.name = "grvt",
+	.native_symbol = gv_native_symbol,
+	.needs_markets = false,
+	.symbol_ok = gv_symbol_ok,
+	.symbol_what = "an instrument name like BTC_USDT_Perp",
+	.open_body = gv_open,
+	.methods = {
+		[PERPS_M_MARKETS] = {.build = gv_build_markets, .parse = gv_parse_markets},
+		[PERPS_M_TICKER] = {.build = gv_build_ticker, .parse = gv_parse_ticker},
+		[PERPS_M_TICKERS] = {.unsupported = "GRVT serves tickers one instrument a request (full/v1/ticker); "
+		"its API has no endpoint for all tickers."},
+		[PERPS_M_ORDERBOOK] = {.build = gv_build_orderbook, .parse = gv_parse_orderbook},
+		[PERPS_M_FUNDING] = {.build = gv_build_funding, .parse = gv_parse_funding},
+		[PERPS_M_FUNDING_HISTORY] = {.build = gv_build_funding_history, .parse = gv_parse_funding_history},
+		[PERPS_M_OPEN_INTEREST] = {.build = gv_build_ticker, .parse = gv_parse_open_interest},
+		[PERPS_M_KLINES] = {.build = gv_build_klines, .parse = gv_parse_klines},
+		[PERPS_M_TRADES] = {.build = gv_build_trades, .parse = gv_parse_trades},
+	},
+	/* no published limit for the public market data API: a conservative 10 requests a second */
+	.rate_limit = {.weight = 600, .window_ms = 60000},
+	.max_kline_page = GV_PAGE,
+	.max_funding_page = GV_PAGE,
+	.max_trades_page = GV_PAGE,
+	.no_trades_history = NULL,	/* full/v1/trade_history pages through any range of the last 3 months */
+	.stream = NULL,
+};
