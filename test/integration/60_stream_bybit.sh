@@ -373,6 +373,21 @@ qs "ALTER SYSTEM RESET perps_stats.stream_ca_file; SELECT pg_reload_conf()" >/de
 q "UPDATE perps_stats.exchanges SET ws_url = '$PERPS_MOCK_WS_URL/bybit/v5/public/linear' WHERE name = 'bybit'" >/dev/null
 ok_wait "SELECT state = 'streaming' FROM perps_stats.stream_status WHERE exchange = 'bybit'" "back on ws:// it streams again" 40
 
+# ---- the kline intervals: a change subscribes anew; an unknown interval is refused ----
+is "$(psql -X -q -t -A -v VERBOSITY=verbose -c "ALTER SYSTEM SET perps_stats.stream_kline_intervals = '1m, 2m'" 2>&1 | head -1)" \
+   'ERROR:  22023: "2m" is not a kline interval' "an interval perps_stats does not know is refused (22023), named"
+n0=$(curl -sf "$PERPS_MOCK_WS_CONTROL/status" | python3 -c 'import json,sys; r=json.load(sys.stdin)["bybit"]["received"]; print(len(r))')
+qs "ALTER SYSTEM SET perps_stats.stream_kline_intervals = '5m,1m , 5m'; SELECT pg_reload_conf()" >/dev/null
+deadline=$((SECONDS + 30))
+subs() { curl -sf "$PERPS_MOCK_WS_CONTROL/status" | python3 -c '
+import json, sys
+r = [json.loads(m) for m in json.load(sys.stdin)["bybit"]["received"][int(sys.argv[1]):]]
+print(" ".join(a for m in r if m.get("op") == "subscribe" for a in m["args"] if a.startswith("kline.")))' "$n0"; }
+until [ "$(subs)" = "kline.5.BTCUSDT kline.1.BTCUSDT" ] || [ $SECONDS -ge $deadline ]; do sleep 0.5; done
+is "$(subs)" "kline.5.BTCUSDT kline.1.BTCUSDT" \
+   "'5m,1m , 5m' (a reload): the worker subscribes anew, 5m then 1m per market, the repeat once"
+qs "ALTER SYSTEM RESET perps_stats.stream_kline_intervals; SELECT pg_reload_conf()" >/dev/null
+
 # ---- DROP EXTENSION while the worker streams ----
 t0=$(date +%s%N)
 out=$(q "DROP EXTENSION perps_stats")
