@@ -23,18 +23,20 @@ ms() { python3 -c 'import sys, datetime as d; print(int(d.datetime.fromisoformat
 
 # The venues (all seven have klines), the mock's history paths, and each
 # venue's documented kline page size.
-VENUES=(binance bybit hyperliquid kucoin lighter paradex aster)
-declare -A PAGE=([binance]=1500 [bybit]=1000 [hyperliquid]=500 [kucoin]=500 [lighter]=500 [paradex]=1000 [aster]=1500)
+VENUES=(binance bybit hyperliquid kucoin lighter paradex aster hibachi)
+declare -A PAGE=([binance]=1500 [bybit]=1000 [hyperliquid]=500 [kucoin]=500 [lighter]=500 [paradex]=1000 [aster]=1500 [hibachi]=1000)
+# a venue with a second host (exchanges.aux_url): where its mock serves it, under $MOCK/<venue>
+declare -A AUX=([hibachi]=/trading)
 # The range: 3 days inside each mock's history (kucoin's ends 2024-03-13,
 # binance's 2026-11-23 14:37), away from the payloads' candles.
 declare -A SINCE=([binance]="2024-04-07 00:00")
 declare -A UNTIL=([binance]="2024-04-10 00:00")
-for V in bybit hyperliquid kucoin lighter paradex aster; do SINCE[$V]="2024-03-01 00:00"; UNTIL[$V]="2024-03-04 00:00"; done
+for V in bybit hyperliquid kucoin lighter paradex aster hibachi; do SINCE[$V]="2024-03-01 00:00"; UNTIL[$V]="2024-03-04 00:00"; done
 # Funding rates in [since, until] (both ends included) by each mock's
 # schedule: binance, aster and bybit every 8 h from 00:00 (10); kucoin every 8 h
-# from 04:00 (9); lighter and paradex hourly on the hour (73); hyperliquid
+# from 04:00 (9); lighter, paradex and hibachi hourly on the hour (73); hyperliquid
 # hourly a few ms after the hour, so the one at until is out (72).
-declare -A FUNDING=([binance]=10 [aster]=10 [bybit]=10 [kucoin]=9 [lighter]=73 [paradex]=73 [hyperliquid]=72)
+declare -A FUNDING=([binance]=10 [aster]=10 [bybit]=10 [kucoin]=9 [lighter]=73 [paradex]=73 [hyperliquid]=72 [hibachi]=73)
 
 # The mock's request log of a venue's kline or funding history requests, one
 # line each: "start_ms end_ms request-key arrival-time".
@@ -43,12 +45,12 @@ requests() {
 import json, sys
 venue, kind = sys.argv[1], sys.argv[2]
 paths = {"klines": {"/fapi/v1/klines", "/v5/market/kline", "/api/v1/kline/query",
-                    "/api/v1/candlesticks", "/v1/markets/klines"},
+                    "/api/v1/candlesticks", "/v1/markets/klines", "/market/data/klines"},
          "funding": {"/fapi/v1/fundingRate", "/v5/market/funding/history", "/api/v1/contract/funding-rates",
-                     "/api/v1/fundings", "/v1/funding/data"}}
+                     "/api/v1/fundings", "/v1/funding/data", "/market/data/funding-rates"}}
 hl_type = {"klines": "candleSnapshot", "funding": "fundingHistory"}
 names = [("startTime", "endTime"), ("start", "end"), ("from", "to"),
-         ("start_timestamp", "end_timestamp"), ("start_at", "end_at")]
+         ("start_timestamp", "end_timestamp"), ("start_at", "end_at"), ("fromMs", "toMs")]
 for r in json.load(sys.stdin):
     args = r["query"]
     if r["path"] == "/info":
@@ -98,6 +100,8 @@ elif venue == "lighter":
     o = D(3000) + D(i % 89) / 4; ohlc = (o, o + 2, o - 2, o + D("0.5"))
 elif venue == "paradex":
     o = D(97000) + D(i % 71) / 10; ohlc = (o, o + 5, o - 5, o + 1)   # 97000: the payload's candle, 97088.2, to the 1000 below
+elif venue == "hibachi":   # i = timestamp (s) / 60
+    o = D(97000) + D(i % 61) / 10; ohlc = (o, o + 6, o - 4, o + D("0.5"))
 print("|".join(format(x.normalize(), "f") for x in ohlc))
 PY
 }
@@ -150,6 +154,7 @@ for V in "${VENUES[@]}"; do
     # make the runs wait (Hyperliquid's 1200 a minute is 60 kline pages)
     q "UPDATE perps_stats.exchanges SET rest_url = '$MOCK/$V', rate_limit_weight = 1000000, rate_limit_window_ms = 1000
         WHERE name = '$V'" >/dev/null
+    [ -n "${AUX[$V]:-}" ] && q "UPDATE perps_stats.exchanges SET aux_url = '$MOCK/$V${AUX[$V]}' WHERE name = '$V'" >/dev/null
     mock DELETE faults >/dev/null; mock POST config '{"latency_ms": 0}' >/dev/null
     q "DELETE FROM perps_stats.klines k USING perps_stats.markets m, perps_stats.exchanges e
         WHERE m.id = k.market_id AND e.id = m.exchange_id AND e.name = '$V';
