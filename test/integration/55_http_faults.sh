@@ -250,7 +250,7 @@ fault '{"venue":"hibachi","path":"^/market/inventory$","kind":"truncate","count"
 out=$(hibachi "SELECT count(*) FROM perps_stats.fetch_tickers('hibachi')")
 ok $([ "$out" = "ERROR:  22032" ]; echo $?) "hibachi: a truncated inventory is 22032" "$out"
 fault '{"venue":"hibachi","path":"^/market/data/klines$","kind":"wrong_types","count":1}'
-out=$(hibachi "SELECT count(*) FROM perps_stats.fetch_klines('hibachi', 'BTC', '1m')")
+out=$(hibachi "SELECT count(*) FROM perps_stats.fetch_klines('hibachi', 'BTC', '1m', '2026-12-01 09:00+00', '2026-12-01 09:10+00')")
 ok $([ "$out" = "ERROR:  22000" ]; echo $?) "hibachi: wrong-typed klines are 22000, no row" "$out"
 fault '{"venue":"hibachi","path":"^/market/data/stats$","kind":"wrong_types","count":1}'
 out=$(hibachi "SELECT last_price FROM perps_stats.fetch_ticker('hibachi', 'BTC')")
