@@ -7,7 +7,7 @@
 set -u
 MOCK=${PERPS_MOCK_URL:?PERPS_MOCK_URL is not set}
 n=0 fails=0
-echo "1..42"
+echo "1..44"
 
 ok() {  # ok COND-EXIT-STATUS DESCRIPTION [DIAG]
     n=$((n + 1))
@@ -267,6 +267,12 @@ ok $([ "$out" = "ERROR:  38000" ]; echo $?) "hibachi: a 200 whose body says fail
 fault '{"venue":"hibachi","path":"^/market/data/open-interest$","kind":"drop","count":1}'
 out=$(hibachi "SELECT open_interest FROM perps_stats.fetch_open_interest('hibachi', 'BTC')")
 ok $([ "$out" = "9.1134205713" ]; echo $?) "hibachi: a dropped connection is retried" "$out"
+fault '{"venue":"hibachi","path":"^/trading/market/exchange-info$","kind":"status","status":404,"body":{"errorCode":404,"message":"Not found","status":"failed"},"count":1}'
+out=$(hibachi "SELECT count(*) FROM perps_stats.fetch_markets('hibachi')")
+ok $([ "$out" = "ERROR:  38000" ]; echo $?) "hibachi: a 404 from the trading host (exchange-info gone from aux_url) is 38000" "$out"
+fault '{"venue":"hibachi","path":"^/market/data/prices$","kind":"status","status":200,"body":{"askPrice":"3521.42","bidPrice":"3521.37","fundingRateEstimation":{"estimatedFundingRate":"0.0000010","nextFundingTimestamp":1796119200},"markPrice":"3521.4","spotPrice":"3522.1","symbol":"ETH/USDT-P","tradePrice":"3521.40"},"count":1}'
+out=$(hibachi "SELECT rate FROM perps_stats.fetch_funding_rate('hibachi', 'BTC')")
+ok $([ "$out" = "ERROR:  22000" ]; echo $?) "hibachi: an answer about another market (ETH for BTC) is 22000, not BTC's rate" "$out"
 
 psql -X -q -c "UPDATE perps_stats.exchanges SET rest_url = 'https://fapi.binance.com' WHERE name = 'binance'" >/dev/null
 clear_faults
