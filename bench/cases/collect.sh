@@ -61,8 +61,6 @@ CREATE TABLE bench_collect_exchanges AS
 CREATE TABLE bench_collect_watchlist AS SELECT * FROM perps_stats.watchlist;
 UPDATE perps_stats.exchanges SET rest_url = '$M/' || coalesce(adapter, name), enabled = true,
        rate_limit_weight = NULL, rate_limit_window_ms = NULL;
--- Hibachi's second host (exchange-info): its mock serves it under /trading
-UPDATE perps_stats.exchanges SET aux_url = '$M/hibachi/trading' WHERE name = 'hibachi';
 DELETE FROM perps_stats.watchlist;
 -- the venues of their own adapters: a HIP-3 DEX (tradexyz) lists none of the BENCH_SYMBOLS
 INSERT INTO perps_stats.watchlist (exchange, symbol, poll, stream)

@@ -4,21 +4,17 @@
  *		Hibachi (hibachi.xyz) public REST: USDT-settled perpetual futures.
  *		Plain C (see adapter.h): no PostgreSQL API, no I/O.
  *
- * Two hosts.  Hibachi's API documentation (api-doc.hibachi.xyz, the Postman
- * collection; hibachi-docs.redocly.app) puts its market data on a data API,
- * https://data-api.hibachi.xyz (the venue row's rest_url: every
- * /market/data/... path and /market/inventory), beside the trading API,
- * https://api.hibachi.xyz (the row's aux_url), where the collection lists
- * /market/exchange-info.  The official Python SDK (hibachi-xyz/hibachi_sdk)
- * sends every unauthenticated request, exchange-info included, to the data
- * API: the two disagree, and this adapter follows the collection (the
- * markets request is marked aux); pointing aux_url at the data API is one
- * UPDATE of perps_stats.exchanges if the trading host stops answering it.
+ * One host.  All public market data, exchange-info included, is on the data
+ * API, https://data-api.hibachi.xyz (the venue row's rest_url), as the
+ * official Python SDK (hibachi-xyz/hibachi_sdk) sends every unauthenticated
+ * request there; the trading API, https://api.hibachi.xyz, serves only the
+ * account and order endpoints (integrators report its /market/exchange-info
+ * answering 404).
  *
  * Paths used (all GET, no key; weight 1 each, as the SDK and CCXT's
  * hibachi describe them):
  *
- *	 markets		/market/exchange-info (aux): futureContracts[], each with
+ *	 markets		/market/exchange-info: futureContracts[], each with
  *					symbol "BTC/USDT-P", underlyingSymbol, settlementSymbol,
  *					tickSize, stepSize, minOrderSize, minNotional, status
  *					(LIVE trades; CLOSED and the rest are left out)
@@ -151,10 +147,7 @@ hb_get(PerpsCtx *ctx, PerpsRequest *r, const char *path, const PerpsQuery *q, co
 static int
 hb_build_markets(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 {
-	if (perps_request_path(ctx, &reqs[0], 1, "/market/exchange-info"))
-		return ctx->status;
-	reqs[0].aux = true;			/* the trading API's host (see the file header) */
-	return 1;
+	return perps_request_path(ctx, &reqs[0], 1, "/market/exchange-info") ? ctx->status : 1;
 }
 
 static int

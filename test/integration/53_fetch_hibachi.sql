@@ -1,26 +1,24 @@
 -- fetch_* against the Hibachi mock (test/mock/venues/hibachi.py) serving the
 -- project's own payloads (test/payloads/hibachi, written from Hibachi's API
 -- documentation, api-doc.hibachi.xyz, and its SDK's types).  Hibachi's
--- public API is on two hosts: rest_url (the data API) is pointed at
--- <mock>/hibachi and aux_url (the trading API, where exchange-info is) at
--- <mock>/hibachi/trading; the mock answers exchange-info only there.
+-- public market data, exchange-info included, is on one host, the data API
+-- (rest_url), pointed at <mock>/hibachi; the venue has no aux_url.
 -- Expected values are worked out by hand from the payloads and from the
 -- formulas of the mock's generated history (its docstring), never from
 -- this code's output.  The mock's "now" is 2026-12-01 09:15:00 UTC =
 -- 1796116500 s (2026-12-01 00:00 is 1796083200).
 \getenv mock_url PERPS_MOCK_URL
 BEGIN;
-SELECT plan(31);
+SELECT plan(30);
 
-UPDATE perps_stats.exchanges SET rest_url = :'mock_url' || '/hibachi', aux_url = :'mock_url' || '/hibachi/trading'
- WHERE name = 'hibachi';
+UPDATE perps_stats.exchanges SET rest_url = :'mock_url' || '/hibachi' WHERE name = 'hibachi';
 
 -- ---- the venue row
 SELECT results_eq(
-    $$SELECT id, rest_url LIKE '%/hibachi', aux_url LIKE '%/hibachi/trading', ws_url, maker_fee, taker_fee
+    $$SELECT id, rest_url LIKE '%/hibachi', aux_url IS NULL, ws_url, maker_fee, taker_fee
         FROM perps_stats.exchanges WHERE name = 'hibachi'$$,
     $$VALUES (10::smallint, true, true, 'wss://data-api.hibachi.xyz/ws/market', 0::numeric, 0.0002::numeric)$$,
-    'exchanges: hibachi is id 10, two hosts, the fees of exchange-info''s feeConfig (0, 2 bps)');
+    'exchanges: hibachi is id 10, one host (no aux_url), the fees of exchange-info''s feeConfig (0, 2 bps)');
 
 -- ---- markets: exchangeInfo.json lists BTC, ETH, SOL, PEPE (LIVE) and SUI (CLOSED, left out)
 SELECT is((SELECT string_agg(symbol, ',' ORDER BY symbol) FROM perps_stats.fetch_markets('hibachi')),
@@ -184,9 +182,6 @@ SELECT is((SELECT f.rate::text || ' ' || f.funding_time FROM perps_stats.funding
 -- ---- errors
 SELECT throws_ok($$SELECT * FROM perps_stats.fetch_open_interest('hibachi', 'NOPE')$$, '38000', NULL,
                  'an unknown symbol: Hibachi''s 400 {"status": "failed"}');
-UPDATE perps_stats.exchanges SET aux_url = NULL WHERE name = 'hibachi';
-SELECT throws_ok($$SELECT * FROM perps_stats.fetch_markets('hibachi')$$, '55000',
-                 'exchange "hibachi" has no aux_url', 'fetch_markets without aux_url: the trading host is needed');
 
 SELECT * FROM finish();
 ROLLBACK;

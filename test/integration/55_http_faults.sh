@@ -219,9 +219,9 @@ fault '{"venue":"aster","path":"^/fapi/v1/klines$","kind":"wrong_types","count":
 out=$(aster "SELECT count(*) FROM perps_stats.fetch_klines('aster', 'BTC', '1m')")
 ok $([ "$out" = "ERROR:  22000" ]; echo $?) "aster: wrong-typed klines are 22000, no row" "$out"
 
-# 33-42: Hibachi (test/mock/venues/hibachi.py), two hosts: the data API at
-# $MOCK/hibachi (rest_url), the trading API at $MOCK/hibachi/trading (aux_url).
-# A 429 on either host is waited out (prices.BTC.json's estimate 0.000012;
+# 33-44: Hibachi (test/mock/venues/hibachi.py), one host: the data API at
+# $MOCK/hibachi (rest_url), exchange-info included.  A 429 on a market-data
+# path or on exchange-info is waited out (prices.BTC.json's estimate 0.000012;
 # exchangeInfo.json's 4 LIVE markets); garbage and truncated bodies are 22032,
 # wrong types 22000, an oversized body 54000, the venue's error payload 38000
 # (with a 4xx, and with a 200 that says "failed"), a dropped connection is
@@ -229,7 +229,7 @@ ok $([ "$out" = "ERROR:  22000" ]; echo $?) "aster: wrong-typed klines are 22000
 hibachi() {
     psql -X -q -t -A -v VERBOSITY=sqlstate 2>&1 <<SQL
 BEGIN;
-UPDATE perps_stats.exchanges SET rest_url = '$MOCK/hibachi', aux_url = '$MOCK/hibachi/trading' WHERE name = 'hibachi';
+UPDATE perps_stats.exchanges SET rest_url = '$MOCK/hibachi' WHERE name = 'hibachi';
 $1;
 ROLLBACK;
 SQL
@@ -239,10 +239,10 @@ fault '{"venue":"hibachi","path":"^/market/data/prices$","kind":"status","status
 out=$(hibachi "SELECT rate FROM perps_stats.fetch_funding_rate('hibachi', 'BTC')")
 ok $([ "$out" = "0.000012" ]; echo $?) "hibachi: 429 + Retry-After: 1 on the data API, then the rate" "$out"
 curl -sf -X DELETE "$MOCK/_mock/log" >/dev/null
-fault '{"venue":"hibachi","path":"^/trading/market/exchange-info$","kind":"status","status":429,"retry_after":1,"count":1}'
+fault '{"venue":"hibachi","path":"^/market/exchange-info$","kind":"status","status":429,"retry_after":1,"count":1}'
 out=$(hibachi "SELECT count(*) FROM perps_stats.fetch_markets('hibachi')")
-n_ei=$(curl -sf "$MOCK/_mock/log?venue=hibachi" | python3 -c "import json,sys; print(sum(1 for r in json.load(sys.stdin) if r['path']=='/trading/market/exchange-info'))")
-ok $([ "$out|$n_ei" = "4|2" ]; echo $?) "hibachi: 429 on the trading API (aux_url) waited out, asked there twice" "$out markets, $n_ei requests"
+n_ei=$(curl -sf "$MOCK/_mock/log?venue=hibachi" | python3 -c "import json,sys; print(sum(1 for r in json.load(sys.stdin) if r['path']=='/market/exchange-info'))")
+ok $([ "$out|$n_ei" = "4|2" ]; echo $?) "hibachi: 429 on exchange-info (the data API) waited out, asked there twice" "$out markets, $n_ei requests"
 fault '{"venue":"hibachi","path":"^/market/data/orderbook$","kind":"garbage","count":1}'
 out=$(hibachi "SELECT bids FROM perps_stats.fetch_orderbook('hibachi', 'BTC')")
 ok $([ "$out" = "ERROR:  22032" ]; echo $?) "hibachi: a garbage book is 22032" "$out"
@@ -267,9 +267,9 @@ ok $([ "$out" = "ERROR:  38000" ]; echo $?) "hibachi: a 200 whose body says fail
 fault '{"venue":"hibachi","path":"^/market/data/open-interest$","kind":"drop","count":1}'
 out=$(hibachi "SELECT open_interest FROM perps_stats.fetch_open_interest('hibachi', 'BTC')")
 ok $([ "$out" = "9.1134205713" ]; echo $?) "hibachi: a dropped connection is retried" "$out"
-fault '{"venue":"hibachi","path":"^/trading/market/exchange-info$","kind":"status","status":404,"body":{"errorCode":404,"message":"Not found","status":"failed"},"count":1}'
+fault '{"venue":"hibachi","path":"^/market/exchange-info$","kind":"status","status":404,"body":{"errorCode":404,"message":"Not found","status":"failed"},"count":1}'
 out=$(hibachi "SELECT count(*) FROM perps_stats.fetch_markets('hibachi')")
-ok $([ "$out" = "ERROR:  38000" ]; echo $?) "hibachi: a 404 from the trading host (exchange-info gone from aux_url) is 38000" "$out"
+ok $([ "$out" = "ERROR:  38000" ]; echo $?) "hibachi: a 404 with its error payload on exchange-info (the data API) is 38000" "$out"
 fault '{"venue":"hibachi","path":"^/market/data/prices$","kind":"status","status":200,"body":{"askPrice":"3521.42","bidPrice":"3521.37","fundingRateEstimation":{"estimatedFundingRate":"0.0000010","nextFundingTimestamp":1796119200},"markPrice":"3521.4","spotPrice":"3522.1","symbol":"ETH/USDT-P","tradePrice":"3521.40"},"count":1}'
 out=$(hibachi "SELECT rate FROM perps_stats.fetch_funding_rate('hibachi', 'BTC')")
 ok $([ "$out" = "ERROR:  22000" ]; echo $?) "hibachi: an answer about another market (ETH for BTC) is 22000, not BTC's rate" "$out"

@@ -26,8 +26,6 @@ SET TimeZone = 'UTC';
 SELECT plan(27);
 
 UPDATE perps_stats.exchanges SET rest_url = :'mock_url' || '/' || name;
--- hibachi's second host (exchange-info) is served under /trading by its mock
-UPDATE perps_stats.exchanges SET aux_url = :'mock_url' || '/hibachi/trading' WHERE name = 'hibachi';
 SELECT perps_stats.refresh_markets('binance') > 0 AS binance_markets \gset
 
 SELECT clock_timestamp() AS t0 \gset

@@ -21,12 +21,10 @@ call() { psql -X -q -t -A -v ON_ERROR_STOP=1 -v VERBOSITY=verbose -c "$1" 2>&1 >
 mock() { curl -sf -X "$1" "$MOCK/_mock/$2" ${3:+-H 'Content-Type: application/json' -d "$3"}; }
 ms() { python3 -c 'import sys, datetime as d; print(int(d.datetime.fromisoformat(sys.argv[1]).replace(tzinfo=d.timezone.utc).timestamp() * 1000))' "$1"; }
 
-# The venues (all seven have klines), the mock's history paths, and each
+# The venues (all eight have klines), the mock's history paths, and each
 # venue's documented kline page size.
 VENUES=(binance bybit hyperliquid kucoin lighter paradex aster hibachi)
 declare -A PAGE=([binance]=1500 [bybit]=1000 [hyperliquid]=500 [kucoin]=500 [lighter]=500 [paradex]=1000 [aster]=1500 [hibachi]=1000)
-# a venue with a second host (exchanges.aux_url): where its mock serves it, under $MOCK/<venue>
-declare -A AUX=([hibachi]=/trading)
 # The range: 3 days inside each mock's history (kucoin's ends 2024-03-13,
 # binance's 2026-11-23 14:37), away from the payloads' candles.
 declare -A SINCE=([binance]="2024-04-07 00:00")
@@ -154,7 +152,6 @@ for V in "${VENUES[@]}"; do
     # make the runs wait (Hyperliquid's 1200 a minute is 60 kline pages)
     q "UPDATE perps_stats.exchanges SET rest_url = '$MOCK/$V', rate_limit_weight = 1000000, rate_limit_window_ms = 1000
         WHERE name = '$V'" >/dev/null
-    [ -n "${AUX[$V]:-}" ] && q "UPDATE perps_stats.exchanges SET aux_url = '$MOCK/$V${AUX[$V]}' WHERE name = '$V'" >/dev/null
     mock DELETE faults >/dev/null; mock POST config '{"latency_ms": 0}' >/dev/null
     q "DELETE FROM perps_stats.klines k USING perps_stats.markets m, perps_stats.exchanges e
         WHERE m.id = k.market_id AND e.id = m.exchange_id AND e.name = '$V';

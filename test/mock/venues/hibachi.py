@@ -1,13 +1,10 @@
 """Hibachi routes of the mock exchange.
 
-Hibachi splits its public API over two hosts: the data API
-(data-api.hibachi.xyz: /market/data/..., /market/inventory), the venue
-row's rest_url, and the trading API (api.hibachi.xyz), its aux_url, where
-Hibachi's API documentation lists /market/exchange-info.  The tests point
-rest_url at $PERPS_MOCK_URL/hibachi and aux_url at
-$PERPS_MOCK_URL/hibachi/trading, so the trading host's paths are served
-here under /trading (and /market/exchange-info on the data prefix is a
-404: a request that went to the wrong host fails).
+Hibachi's public market data, exchange-info included, is on one host, the
+data API (data-api.hibachi.xyz: /market/exchange-info, /market/inventory,
+/market/data/...), the venue row's rest_url, as its official SDK asks it;
+the trading API (api.hibachi.xyz) serves only account and order endpoints.
+The tests point rest_url at $PERPS_MOCK_URL/hibachi.
 
 Payloads (test/payloads/hibachi, written from Hibachi's API documentation
 and its SDK's types, invented late-2026 values): exchangeInfo (BTC, ETH,
@@ -254,9 +251,8 @@ def funding_rates(req):
 
 
 def register(venue):
-    # the trading API (aux_url = .../hibachi/trading)
-    venue.route("GET", r"/trading/market/exchange-info", exchange_info)
     # the data API (rest_url = .../hibachi)
+    venue.route("GET", r"/market/exchange-info", exchange_info)
     venue.route("GET", r"/market/inventory", inventory)
     venue.route("GET", r"/market/data/prices", prices)
     venue.route("GET", r"/market/data/stats", stats)
