@@ -146,6 +146,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static const long statuses[] = {200, 200, 200, 404, 422, 429, 500};
 	static const char *const symbols[][2] = {
 		{"BTC", "BTCUSDT"}, {"BTC", "BTC"}, {"BTC", "XBTUSDTM"}, {"BTC", "BTC-USD-PERP"}, {"BTC", "1"},
+		{"BTC", "BTC/USDT-P"},
 	};
 	static const char *const intervals[] = {"1m", "1h", "1d", "5m", "2w"};
 	const PerpsAdapter *ad = perps_adapter_find(PERPS_FUZZ_VENUE);
@@ -174,8 +175,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ctx.arena.alloc = fuzz_alloc;
 	ctx.arena.state = &chunks;
 	memset(&mr, 0, sizeof(mr));
-	mr.symbol = symbols[v % 5][0];
-	mr.native_symbol = symbols[v % 5][1];
+	mr.symbol = symbols[v % 6][0];
+	mr.native_symbol = symbols[v % 6][1];
 	mr.contract_size = (v & 8) ? "0.001" : NULL;
 	memset(&q, 0, sizeof(q));
 	q.market = (m == PERPS_M_MARKETS || m == PERPS_M_TICKERS) ? NULL : &mr;

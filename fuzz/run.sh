@@ -36,7 +36,7 @@ for f in sys.stdin.read().split():
     tag = hashlib.md5((f + "\n").encode()).hexdigest()[:8]
     name = os.path.basename(f)[:-5] if f.endswith(".json") else os.path.basename(f)
     for m in range(9):
-        for q in (0, 96, 145):
+        for q in (0, 96, 145, 5):    # 5: the sixth market reference (BTC/USDT-P)
             with open(os.path.join(out, "%s.%s.%d.%d" % (tag, name, m, q)), "wb") as o:
                 o.write(bytes((m, 0, q)) + data)
 ' "$corpus"

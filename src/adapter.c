@@ -20,6 +20,7 @@ extern const PerpsAdapter perps_adapter_aster;
 extern const PerpsAdapter perps_adapter_binance;
 extern const PerpsAdapter perps_adapter_bybit;
 extern const PerpsAdapter perps_adapter_grvt;
+extern const PerpsAdapter perps_adapter_hibachi;
 extern const PerpsAdapter perps_adapter_hyperliquid;
 extern const PerpsAdapter perps_adapter_kucoin;
 extern const PerpsAdapter perps_adapter_lighter;
@@ -35,6 +36,7 @@ const PerpsAdapter *const perps_adapters[] = {
 	&perps_adapter_paradex,
 	&perps_adapter_aster,
 	&perps_adapter_grvt,
+	&perps_adapter_hibachi,
 	NULL
 };
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# collect(): one snapshot round over 7 venues x 20 symbols (140 markets, 4
+# collect(): one snapshot round over 8 venues x 20 symbols (160 markets, 4
 # kinds each: ticker, open interest, funding, order book) against the mock
 # exchange answering every request 100 ms late (bench/run.sh sets PGHOST,
 # PGPORT, PGDATABASE and PERPS_MOCK_URL).  The mock's bench_markets switch
@@ -57,7 +57,7 @@ q <<SQL || { echo "setup failed"; exit 1; }
 SET client_min_messages = warning;
 DROP TABLE IF EXISTS bench_collect_exchanges, bench_collect_watchlist;
 CREATE TABLE bench_collect_exchanges AS
-    SELECT name, rest_url, enabled, rate_limit_weight, rate_limit_window_ms FROM perps_stats.exchanges;
+    SELECT name, rest_url, aux_url, enabled, rate_limit_weight, rate_limit_window_ms FROM perps_stats.exchanges;
 CREATE TABLE bench_collect_watchlist AS SELECT * FROM perps_stats.watchlist;
 UPDATE perps_stats.exchanges SET rest_url = '$M/' || coalesce(adapter, name), enabled = true,
        rate_limit_weight = NULL, rate_limit_window_ms = NULL;
@@ -121,7 +121,8 @@ kucoin 2000 30000
 lighter 24000 60000
 paradex 1500 60000
 aster 2400 60000
-grvt 600 60000"
+grvt 600 60000
+hibachi 10 1000"
 for ((i = 0; i < RUNS; i++)); do
     # an empty window, as each collector round a minute after the last finds it
     while read -r v w win; do
@@ -160,8 +161,8 @@ def weight(r):
     if v == "lighter":
         return 600 if p == "/api/v1/recentTrades" else 400
     if v == "grvt":         # GRVT publishes no weights: each POST 1 of the adapter's 600 a minute
-        return 1
-    return 1
+        return 1                # hibachi: every path 1 (src/venues/hibachi.c)
+    return 1                # hibachi: every path 1 (src/venues/hibachi.c)
 per = {}
 for r in log:
     n, s, paths = per.get(r["venue"], (0, 0, {}))
@@ -191,7 +192,7 @@ echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 # leave the cluster as we found it (the rows collected stay)
 mock POST config '{"latency_ms": 0, "bench_markets": false}'
 q <<SQL >/dev/null
-UPDATE perps_stats.exchanges e SET rest_url = b.rest_url, enabled = b.enabled,
+UPDATE perps_stats.exchanges e SET rest_url = b.rest_url, aux_url = b.aux_url, enabled = b.enabled,
        rate_limit_weight = b.rate_limit_weight, rate_limit_window_ms = b.rate_limit_window_ms
   FROM bench_collect_exchanges b WHERE b.name = e.name;
 DELETE FROM perps_stats.watchlist;

@@ -44,6 +44,12 @@ COMMENT ON COLUMN perps_stats.exchanges.aux_url IS
 INSERT INTO perps_stats.exchanges (id, name, rest_url, ws_url, maker_fee, taker_fee, adapter, adapter_param) VALUES
     (13, 'tradexyz', 'https://api.hyperliquid.xyz', 'wss://api.hyperliquid.xyz/ws', 0.0003, 0.0009, 'hyperliquid', 'xyz');
 
+-- Hibachi: all public market data, exchange-info included, is on the data
+-- API (as its official SDK asks it); the trading API serves only account and
+-- order endpoints.  Fees: feeConfig of exchange-info (maker 0, taker 0.02 %).
+INSERT INTO perps_stats.exchanges (id, name, rest_url, ws_url, maker_fee, taker_fee) VALUES
+    (10, 'hibachi', 'https://data-api.hibachi.xyz', 'wss://data-api.hibachi.xyz/ws/market', 0, 0.0002);
+
 -- Roles are cluster-wide: create it only once, so that DROP and CREATE
 -- EXTENSION work repeatedly.
 DO $$

@@ -7,7 +7,7 @@
 set -u
 MOCK=${PERPS_MOCK_URL:?PERPS_MOCK_URL is not set}
 n=0 fails=0
-echo "1..46"
+echo "1..58"
 
 ok() {  # ok COND-EXIT-STATUS DESCRIPTION [DIAG]
     n=$((n + 1))
@@ -281,6 +281,61 @@ ok $([ "$out" = "0.000003" ]; echo $?) "grvt: a funding rate 3E-4 (a JSON number
 fault '{"venue":"grvt","path":"^/full/v1/trades$","kind":"status","status":200,"body":"{\"result\":[{\"trade_id\":9007199254740993,\"price\":\"97000.1\",\"size\":\"0.5\",\"event_time\":\"1796116499001000000\",\"is_taker_buyer\":true}]}","count":1}'
 out=$(grvt "SELECT trade_id || ' ' || side FROM perps_stats.fetch_trades('grvt', 'BTC')")
 ok $([ "$out" = "9007199254740993 buy" ]; echo $?) "grvt: a trade id 2^53 + 1 sent as a JSON integer is kept to the last digit" "$out"
+
+# 47-58: Hibachi (test/mock/venues/hibachi.py), one host: the data API at
+# $MOCK/hibachi (rest_url), exchange-info included.  A 429 on a market-data
+# path or on exchange-info is waited out (prices.BTC.json's estimate 0.000012;
+# exchangeInfo.json's 4 LIVE markets); garbage and truncated bodies are 22032,
+# wrong types 22000, an oversized body 54000, the venue's error payload 38000
+# (with a 4xx, and with a 200 that says "failed"), a dropped connection is
+# retried
+hibachi() {
+    psql -X -q -t -A -v VERBOSITY=sqlstate 2>&1 <<SQL
+BEGIN;
+UPDATE perps_stats.exchanges SET rest_url = '$MOCK/hibachi' WHERE name = 'hibachi';
+$1;
+ROLLBACK;
+SQL
+}
+clear_faults
+fault '{"venue":"hibachi","path":"^/market/data/prices$","kind":"status","status":429,"retry_after":1,"count":1}'
+out=$(hibachi "SELECT rate FROM perps_stats.fetch_funding_rate('hibachi', 'BTC')")
+ok $([ "$out" = "0.000012" ]; echo $?) "hibachi: 429 + Retry-After: 1 on the data API, then the rate" "$out"
+curl -sf -X DELETE "$MOCK/_mock/log" >/dev/null
+fault '{"venue":"hibachi","path":"^/market/exchange-info$","kind":"status","status":429,"retry_after":1,"count":1}'
+out=$(hibachi "SELECT count(*) FROM perps_stats.fetch_markets('hibachi')")
+n_ei=$(curl -sf "$MOCK/_mock/log?venue=hibachi" | python3 -c "import json,sys; print(sum(1 for r in json.load(sys.stdin) if r['path']=='/market/exchange-info'))")
+ok $([ "$out|$n_ei" = "4|2" ]; echo $?) "hibachi: 429 on exchange-info (the data API) waited out, asked there twice" "$out markets, $n_ei requests"
+fault '{"venue":"hibachi","path":"^/market/data/orderbook$","kind":"garbage","count":1}'
+out=$(hibachi "SELECT bids FROM perps_stats.fetch_orderbook('hibachi', 'BTC')")
+ok $([ "$out" = "ERROR:  22032" ]; echo $?) "hibachi: a garbage book is 22032" "$out"
+fault '{"venue":"hibachi","path":"^/market/inventory$","kind":"truncate","count":1}'
+out=$(hibachi "SELECT count(*) FROM perps_stats.fetch_tickers('hibachi')")
+ok $([ "$out" = "ERROR:  22032" ]; echo $?) "hibachi: a truncated inventory is 22032" "$out"
+fault '{"venue":"hibachi","path":"^/market/data/klines$","kind":"wrong_types","count":1}'
+out=$(hibachi "SELECT count(*) FROM perps_stats.fetch_klines('hibachi', 'BTC', '1m', '2026-12-01 09:00+00', '2026-12-01 09:10+00')")
+ok $([ "$out" = "ERROR:  22000" ]; echo $?) "hibachi: wrong-typed klines are 22000, no row" "$out"
+fault '{"venue":"hibachi","path":"^/market/data/stats$","kind":"wrong_types","count":1}'
+out=$(hibachi "SELECT last_price FROM perps_stats.fetch_ticker('hibachi', 'BTC')")
+ok $([ "$out" = "ERROR:  22000" ]; echo $?) "hibachi: one wrong-typed answer of a ticker's three is 22000" "$out"
+fault '{"venue":"hibachi","path":"^/market/data/trades$","kind":"oversize","bytes":2000000,"count":1}'
+out=$(hibachi "SET perps_stats.http_max_response_size = '1MB'; SELECT count(*) FROM perps_stats.fetch_trades('hibachi', 'BTC')")
+ok $([ "$out" = "ERROR:  54000" ]; echo $?) "hibachi: an oversized trades answer is 54000" "$out"
+fault '{"venue":"hibachi","path":"^/market/data/open-interest$","kind":"status","status":400,"body":{"errorCode":4,"message":"Invalid symbol","status":"failed"},"count":1}'
+out=$(hibachi "SELECT open_interest FROM perps_stats.fetch_open_interest('hibachi', 'BTC')")
+ok $([ "$out" = "ERROR:  38000" ]; echo $?) "hibachi: its error payload with a 400 is 38000" "$out"
+fault '{"venue":"hibachi","path":"^/market/data/open-interest$","kind":"status","status":200,"body":{"errorCode":7,"message":"Maintenance","status":"failed"},"count":1}'
+out=$(hibachi "SELECT open_interest FROM perps_stats.fetch_open_interest('hibachi', 'BTC')")
+ok $([ "$out" = "ERROR:  38000" ]; echo $?) "hibachi: a 200 whose body says failed is 38000, not a row" "$out"
+fault '{"venue":"hibachi","path":"^/market/data/open-interest$","kind":"drop","count":1}'
+out=$(hibachi "SELECT open_interest FROM perps_stats.fetch_open_interest('hibachi', 'BTC')")
+ok $([ "$out" = "9.1134205713" ]; echo $?) "hibachi: a dropped connection is retried" "$out"
+fault '{"venue":"hibachi","path":"^/market/exchange-info$","kind":"status","status":404,"body":{"errorCode":404,"message":"Not found","status":"failed"},"count":1}'
+out=$(hibachi "SELECT count(*) FROM perps_stats.fetch_markets('hibachi')")
+ok $([ "$out" = "ERROR:  38000" ]; echo $?) "hibachi: a 404 with its error payload on exchange-info (the data API) is 38000" "$out"
+fault '{"venue":"hibachi","path":"^/market/data/prices$","kind":"status","status":200,"body":{"askPrice":"3521.42","bidPrice":"3521.37","fundingRateEstimation":{"estimatedFundingRate":"0.0000010","nextFundingTimestamp":1796119200},"markPrice":"3521.4","spotPrice":"3522.1","symbol":"ETH/USDT-P","tradePrice":"3521.40"},"count":1}'
+out=$(hibachi "SELECT rate FROM perps_stats.fetch_funding_rate('hibachi', 'BTC')")
+ok $([ "$out" = "ERROR:  22000" ]; echo $?) "hibachi: an answer about another market (ETH for BTC) is 22000, not BTC's rate" "$out"
 
 psql -X -q -c "UPDATE perps_stats.exchanges SET rest_url = 'https://fapi.binance.com' WHERE name = 'binance'" >/dev/null
 clear_faults

@@ -1,0 +1,714 @@
+/*-------------------------------------------------------------------------
+ *
+ * src/venues/hibachi.c
+ *		Hibachi (hibachi.xyz) public REST: USDT-settled perpetual futures.
+ *		Plain C (see adapter.h): no PostgreSQL API, no I/O.
+ *
+ * One host.  All public market data, exchange-info included, is on the data
+ * API, https://data-api.hibachi.xyz (the venue row's rest_url), as the
+ * official Python SDK (hibachi-xyz/hibachi_sdk) sends every unauthenticated
+ * request there; the trading API, https://api.hibachi.xyz, serves only the
+ * account and order endpoints (integrators report its /market/exchange-info
+ * answering 404).
+ *
+ * Paths used (all GET, no key; weight 1 each, as the SDK and CCXT's
+ * hibachi describe them):
+ *
+ *	 markets		/market/exchange-info: futureContracts[], each with
+ *					symbol "BTC/USDT-P", underlyingSymbol, settlementSymbol,
+ *					tickSize, stepSize, minOrderSize, minNotional, status
+ *					(LIVE trades; CLOSED and the rest are left out)
+ *	 ticker			/market/data/prices (bid, ask, trade, mark and spot
+ *					prices, funding estimate), /market/data/stats (24 h
+ *					high, low, volume24h: USDT notional),
+ *					/market/data/open-interest (totalQuantity, base units)
+ *	 all tickers	/market/inventory: markets[] of {contract, info} with
+ *					info's markPrice, priceLatest and price24hAgo
+ *	 order book		/market/data/orderbook?depth=1..100: {"ask": {"levels":
+ *					[{"price","quantity"}], "startPrice", "endPrice"}, "bid":
+ *					...}; no granularity asked (the market websocket
+ *					documentation calls it optional), so the venue's finest
+ *	 funding		/market/data/prices' fundingRateEstimation:
+ *					estimatedFundingRate for the settlement at
+ *					nextFundingTimestamp (s)
+ *	 funding hist.	/market/data/funding-rates?startTime&endTime (s, both
+ *					inclusive)&limit (at most 100): {"data": [{
+ *					fundingTimestamp (s), fundingRate, indexPrice}]}
+ *	 open interest	/market/data/open-interest
+ *	 klines			/market/data/klines?interval=1min|5min|15min|1h|4h|1d|1w
+ *					&fromMs&toMs: {"klines": [{timestamp (s), open, high,
+ *					low, close, volumeNotional, interval}]}; no 30 minutes
+ *	 trades			/market/data/trades: {"trades": [{price, quantity,
+ *					takerSide "Buy"/"Sell", timestamp (s)}]}, the most
+ *					recent ones only, without ids
+ *
+ * Units: prices and quantities are decimal strings in quote and base units
+ * (the documentation's "Asset Quantities": the 64-bit fixed-point
+ * representation, underlyingDecimals, matters only when signing, the API
+ * exposes real decimals); contract size 1.  Times are whole seconds except
+ * the klines' fromMs/toMs.  Funding: every hour (Hibachi's docs, "Funding":
+ * funding payments are made every hour), rates are per hour as fractions
+ * (the history's settlements are 3600 s apart, and the estimate is the
+ * number that settles); stored as sent with interval_hours 1.  volume24h
+ * and volumeNotional are quote (USDT) notionals: they go to turnover, and
+ * the base volume is NULL (not derived).  A price change is
+ * priceLatest - price24hAgo (exact) where inventory gives both; the fraction
+ * would need a division and stays NULL.
+ *
+ * Trades carry no id: each gets a synthetic one made of what the venue
+ * sent, "<seconds>-<B|S>-<price>-<quantity>-<k>", k counting the earlier
+ * trades of the answer identical in all four, so the same answer (and an
+ * overlapping later one) gives the same ids and a repeated fetch stays
+ * idempotent.  Its limit: two identical trades in one second of which an
+ * answer holds only the later one would get k = 0 and be taken for one.
+ *
+ * Errors: {"errorCode": 4, "message": "...", "status": "failed"}, with a
+ * 4xx status.
+ *
+ * Rate limit: none published (the documentation is silent; the SDK has
+ * none).  CCXT's hibachi spaces requests 100 ms apart, so 10 a second is
+ * the account here, every path weight 1.  Paging: funding history by time
+ * windows of up to 100 hours (limit 100, the most the venue answers); klines
+ * by windows of 1000 candles (no page size is documented; a window goes on
+ * right after the newest candle the venue sent, so a shorter answer loses
+ * nothing); trades are not paged (no history).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "adapter.h"
+
+#define HB_SUFFIX "/USDT-P"		/* native symbol of a global one: BTC/USDT-P */
+#define HB_PERP_SUFFIX "-P"		/* every perpetual's symbol ends so */
+#define HB_BOOK_MAX 100			/* depth: 1..100 */
+#define HB_FUNDING_PAGE 100		/* funding-rates limit */
+#define HB_KLINE_SPAN 1000		/* candles per request window */
+#define HB_TRADES_PAGE 100		/* the most recent trades served (CCXT: at most 100) */
+#define HB_TRADES_MAX 1000		/* a trades answer longer than this is refused */
+#define HB_TRADE_ID_MAX 160
+
+#define HB_NO_TRADE_HISTORY \
+	"Hibachi serves only its most recent trades (/market/data/trades), without a time range or paging: no trade history."
+
+/* ---- symbols ---- */
+
+/* a native symbol: BTC/USDT-P (letters, digits, '/', '-', '_', '.') */
+static bool
+hb_symbol_ok(const char *s)
+{
+	return perps_symbol_ok(s, 40, true, "/-_.");
+}
+
+static bool
+hb_native_symbol(const char *global, char *buf, size_t buflen)
+{
+	int			n;
+
+	if (!perps_symbol_ok(global, 24, true, "_."))
+		return false;
+	n = snprintf(buf, buflen, "%s" HB_SUFFIX, global);
+	return n > 0 && (size_t) n < buflen;
+}
+
+/* The symbol as a query value: '/' escaped (the rest is unreserved). */
+static const char *
+hb_sym_arg(const PerpsQuery *q, char *buf, size_t len)
+{
+	size_t		k = 0;
+
+	for (const char *p = q->market->native_symbol; *p && k + 4 < len; p++)
+	{
+		if (*p == '/')
+		{
+			memcpy(buf + k, "%2F", 3);
+			k += 3;
+		}
+		else
+			buf[k++] = *p;
+	}
+	buf[k] = '\0';
+	return buf;
+}
+
+/* ---- build ---- */
+
+static int
+hb_get(PerpsCtx *ctx, PerpsRequest *r, const char *path, const PerpsQuery *q, const char *extra)
+{
+	char		sym[128];
+
+	return perps_request_path(ctx, r, 1, "%s?symbol=%s%s", path, hb_sym_arg(q, sym, sizeof(sym)),
+							  extra ? extra : "") ? ctx->status : PERPS_OK;
+}
+
+static int
+hb_build_markets(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	return perps_request_path(ctx, &reqs[0], 1, "/market/exchange-info") ? ctx->status : 1;
+}
+
+static int
+hb_build_tickers(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	return perps_request_path(ctx, &reqs[0], 1, "/market/inventory") ? ctx->status : 1;
+}
+
+/* prices, stats, open interest */
+static int
+hb_build_ticker(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	if (hb_get(ctx, &reqs[0], "/market/data/prices", q, NULL) ||
+		hb_get(ctx, &reqs[1], "/market/data/stats", q, NULL) ||
+		hb_get(ctx, &reqs[2], "/market/data/open-interest", q, NULL))
+		return ctx->status;
+	return 3;
+}
+
+static int
+hb_build_prices(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	return hb_get(ctx, &reqs[0], "/market/data/prices", q, NULL) ? ctx->status : 1;
+}
+
+static int
+hb_build_open_interest(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	return hb_get(ctx, &reqs[0], "/market/data/open-interest", q, NULL) ? ctx->status : 1;
+}
+
+static int
+hb_build_orderbook(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	char		extra[32];
+	int			depth = q->depth > 0 && q->depth < HB_BOOK_MAX ? q->depth : HB_BOOK_MAX;
+
+	snprintf(extra, sizeof(extra), "&depth=%d", depth);
+	return hb_get(ctx, &reqs[0], "/market/data/orderbook", q, extra) ? ctx->status : 1;
+}
+
+static int
+hb_build_funding_history(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	int			rows = perps_page_size(q, HB_FUNDING_PAGE);
+	int64_t		start,
+				end;
+	char		extra[96];
+
+	/* seconds; one hourly settlement per hour: a window of rows hours holds at most rows */
+	if (!perps_page_window(q, 1000000, (int64_t) rows * 3600, &start, &end))
+		return perps_fail(ctx, PERPS_ERR_ARG, "hibachi: since is after until");
+	if (start < 0)
+		start = 0;
+	snprintf(extra, sizeof(extra), "&startTime=%lld&endTime=%lld&limit=%d",
+			 (long long) start, (long long) end, rows);
+	return hb_get(ctx, &reqs[0], "/market/data/funding-rates", q, extra) ? ctx->status : 1;
+}
+
+/* The venue's name of an interval, or NULL. */
+static const char *
+hb_interval(const char *interval)
+{
+	static const char *const names[][2] = {
+		{"1m", "1min"}, {"5m", "5min"}, {"15m", "15min"}, {"1h", "1h"}, {"4h", "4h"}, {"1d", "1d"},
+	};
+
+	if (interval == NULL)
+		return NULL;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(names[i][0], interval) == 0)
+			return names[i][1];
+	return NULL;
+}
+
+/* The [start, end] (ms) of a klines request. */
+static bool
+hb_kline_window(const PerpsQuery *q, int64_t *start, int64_t *end)
+{
+	int			secs = perps_interval_seconds(q->interval);
+	int			rows = perps_page_size(q, HB_KLINE_SPAN);
+
+	return perps_page_window(q, 1000, (int64_t) rows * secs * 1000, start, end);
+}
+
+static int
+hb_build_klines(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	const char *iv = hb_interval(q->interval);
+	int64_t		start,
+				end;
+	char		extra[128];
+
+	if (iv == NULL)
+		return perps_fail(ctx, PERPS_ERR_ARG,
+						  "hibachi: klines are served at 1m, 5m, 15m, 1h, 4h and 1d only, not \"%s\"",
+						  q->interval ? q->interval : "(null)");
+	if (!hb_kline_window(q, &start, &end))
+		return perps_fail(ctx, PERPS_ERR_ARG, "hibachi: since is after until");
+	if (start < 0)
+		start = 0;
+	snprintf(extra, sizeof(extra), "&interval=%s&fromMs=%lld&toMs=%lld", iv,
+			 (long long) start, (long long) end);
+	return hb_get(ctx, &reqs[0], "/market/data/klines", q, extra) ? ctx->status : 1;
+}
+
+static int
+hb_build_trades(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	if (q->since_us != PERPS_TS_NONE || q->until_us != PERPS_TS_NONE)
+		return perps_fail(ctx, PERPS_UNSUPPORTED, "%s", HB_NO_TRADE_HISTORY);
+	return hb_get(ctx, &reqs[0], "/market/data/trades", q, NULL) ? ctx->status : 1;
+}
+
+/* ---- parse ---- */
+
+/* PerpsAdapter.open_body: {"errorCode": N, "message": "...", "status": "failed"} */
+static PerpsStatus
+hb_open(PerpsCtx *ctx, const PerpsBody *b, int i, struct json_object **root)
+{
+	struct json_object *msg;
+	struct json_object *code;
+	PerpsStatus st;
+
+	*root = NULL;
+	if (perps_json_parse(ctx, b->data, b->len, root) != PERPS_OK)
+	{
+		if (b->status != 200)
+			return perps_fail(ctx, PERPS_ERR_VENUE, "HTTP status %ld", b->status);
+		return ctx->status;
+	}
+	if (b->status == 200 && !perps_json_str_eq(perps_json_get(*root, "status"), "failed"))
+	{
+		if (!json_object_is_type(*root, json_type_object))
+			return perps_fail(ctx, PERPS_ERR_SHAPE, "the answer is not an object");
+		return PERPS_OK;
+	}
+	msg = perps_json_get(*root, "message");
+	code = perps_json_get(*root, "errorCode");
+	st = perps_fail(ctx, PERPS_ERR_VENUE, "hibachi error %s (HTTP %ld): %s",
+					code && json_object_is_type(code, json_type_int) ? json_object_get_string(code) : "(none)",
+					b->status,
+					msg && json_object_is_type(msg, json_type_string) ? json_object_get_string(msg) :
+					"(no message)");
+	json_object_put(*root);
+	*root = NULL;
+	return st;
+}
+
+/* true when a symbol names a perpetual (ends in -P) */
+static bool
+hb_is_perp(const char *s)
+{
+	size_t		n = strlen(s),
+				k = strlen(HB_PERP_SUFFIX);
+
+	return n > k && strcmp(s + n - k, HB_PERP_SUFFIX) == 0;
+}
+
+/* The answer is about the market asked for: its "symbol" field, when sent, names it. */
+static PerpsStatus
+hb_same_symbol(PerpsCtx *ctx, struct json_object *o, const PerpsQuery *q, const char *what)
+{
+	struct json_object *s = perps_json_get(o, "symbol");
+
+	if (s == NULL || json_object_is_type(s, json_type_null))
+		return PERPS_OK;
+	if (!json_object_is_type(s, json_type_string))
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "%s: field \"symbol\" is not a string", what);
+	if (strcmp(json_object_get_string(s), q->market->native_symbol) != 0)
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "%s is for %.40s, not %s", what,
+						  json_object_get_string(s), q->market->native_symbol);
+	return PERPS_OK;
+}
+
+static PerpsStatus
+hb_parse_markets(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+				 PerpsResult *out)
+{
+	struct json_object *arr;
+	size_t		n;
+	int			k = 0;
+
+	out->u.markets = perps_rows_field(ctx, docs[0], "futureContracts", sizeof(PerpsMarket), &arr, &n);
+	if (out->u.markets == NULL)
+		return ctx->status;
+	for (size_t i = 0; i < n; i++)
+	{
+		struct json_object *o = json_object_array_get_idx(arr, i);
+		PerpsMarket *mk = &out->u.markets[k];
+
+		if (perps_need_object(ctx, o, "contract"))
+			return ctx->status;
+		if (perps_json_string(ctx, perps_json_get(o, "symbol"), "symbol", &mk->native_symbol))
+			return ctx->status;
+		/* LIVE perpetuals only: CLOSED (delisted) and not yet open markets are left out */
+		if (!hb_is_perp(mk->native_symbol) || !perps_json_str_eq(perps_json_get(o, "status"), "LIVE"))
+			continue;
+		if (perps_json_string(ctx, perps_json_get(o, "underlyingSymbol"), "underlyingSymbol", &mk->base) ||
+			perps_json_string(ctx, perps_json_get(o, "settlementSymbol"), "settlementSymbol", &mk->quote) ||
+			perps_json_decimal_field(ctx, o, "tickSize", false, &mk->tick_size) ||
+			perps_json_decimal_field(ctx, o, "stepSize", false, &mk->lot_size) ||
+			perps_json_decimal_field(ctx, o, "minOrderSize", false, &mk->min_qty) ||
+			perps_json_decimal_field(ctx, o, "minNotional", false, &mk->min_notional))
+			return ctx->status;
+		if (!perps_symbol_ok(mk->base, 24, true, "_.") || !hb_symbol_ok(mk->native_symbol))
+			return perps_fail(ctx, PERPS_ERR_SHAPE, "contract %zu has a malformed symbol", i);
+		mk->symbol = mk->base;
+		mk->contract_size = "1";
+		mk->funding_interval_hours = "1";
+		mk->active = true;
+		k++;
+	}
+	out->n = k;
+	return PERPS_OK;
+}
+
+/* The prices answer into a ticker (its prices, no time: the answer has none). */
+static PerpsStatus
+hb_prices(PerpsCtx *ctx, struct json_object *p, PerpsTicker *t)
+{
+	if (perps_need_object(ctx, p, "prices") ||
+		perps_json_decimal_field(ctx, p, "tradePrice", false, &t->last_price) ||
+		perps_json_decimal_field(ctx, p, "markPrice", false, &t->mark_price) ||
+		perps_json_decimal_field(ctx, p, "spotPrice", false, &t->index_price) ||
+		perps_json_decimal_field(ctx, p, "bidPrice", false, &t->best_bid_price) ||
+		perps_json_decimal_field(ctx, p, "askPrice", false, &t->best_ask_price))
+		return ctx->status;
+	return PERPS_OK;
+}
+
+static PerpsStatus
+hb_parse_ticker(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+				PerpsResult *out)
+{
+	PerpsTicker *t;
+
+	if (perps_need_docs(ctx, ndocs, 3))
+		return ctx->status;
+	t = out->u.tickers = perps_alloc(ctx, sizeof(PerpsTicker));
+	if (t == NULL)
+		return ctx->status;
+	t->native_symbol = q->market->native_symbol;
+	t->ts_us = PERPS_TS_NONE;
+	if (hb_same_symbol(ctx, docs[0], q, "prices") || hb_prices(ctx, docs[0], t) ||
+		hb_same_symbol(ctx, docs[1], q, "stats") ||
+		perps_json_decimal_field(ctx, docs[1], "high24h", false, &t->high_24h) ||
+		perps_json_decimal_field(ctx, docs[1], "low24h", false, &t->low_24h) ||
+		/* volume24h is the USDT notional traded */
+		perps_json_decimal_field(ctx, docs[1], "volume24h", false, &t->turnover_24h) ||
+		perps_json_decimal_field(ctx, docs[2], "totalQuantity", false, &t->open_interest))
+		return ctx->status;
+	out->n = 1;
+	return PERPS_OK;
+}
+
+/* PerpsTickerRead of an inventory market: {"contract": {...}, "info": {...}} */
+static PerpsStatus
+hb_inventory_read(PerpsCtx *ctx, struct json_object *e, size_t i, PerpsTicker *t, bool *keep)
+{
+	struct json_object *c = perps_json_get(e, "contract");
+	struct json_object *info = perps_json_get(e, "info");
+	const char *prev = NULL;
+
+	if (perps_need_object(ctx, e, "market") || perps_need_object(ctx, c, "contract") ||
+		perps_json_string(ctx, perps_json_get(c, "symbol"), "symbol", &t->native_symbol))
+		return ctx->status;
+	t->ts_us = PERPS_TS_NONE;
+	*keep = hb_is_perp(t->native_symbol) && perps_json_str_eq(perps_json_get(c, "status"), "LIVE");
+	if (!*keep)
+		return PERPS_OK;
+	if (perps_need_object(ctx, info, "info") ||
+		perps_json_decimal_field(ctx, info, "priceLatest", false, &t->last_price) ||
+		perps_json_decimal_field(ctx, info, "markPrice", false, &t->mark_price) ||
+		perps_json_decimal_field(ctx, info, "price24hAgo", false, &prev))
+		return ctx->status;
+	if (t->last_price != NULL && prev != NULL &&
+		(t->price_change_24h = perps_decimal_sub(ctx, t->last_price, prev)) == NULL)
+		return ctx->status;
+	return PERPS_OK;
+}
+
+static PerpsStatus
+hb_parse_tickers(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+				 PerpsResult *out)
+{
+	return perps_pick_tickers(ctx, docs[0], "markets", NULL, hb_inventory_read, out);
+}
+
+static PerpsStatus
+hb_parse_funding(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+				 PerpsResult *out)
+{
+	struct json_object *est;
+	PerpsFunding *f;
+
+	if (hb_same_symbol(ctx, docs[0], q, "prices") ||
+		perps_json_need(ctx, docs[0], "fundingRateEstimation", json_type_object, &est))
+		return ctx->status;
+	f = out->u.funding = perps_alloc(ctx, sizeof(PerpsFunding));
+	if (f == NULL)
+		return ctx->status;
+	/* the estimate is the rate of the hour that settles at nextFundingTimestamp */
+	if (perps_json_decimal_field(ctx, est, "estimatedFundingRate", true, &f->rate) ||
+		perps_json_ts_field(ctx, est, "nextFundingTimestamp", PERPS_S, &f->next_funding_time_us))
+		return ctx->status;
+	f->funding_time_us = f->next_funding_time_us;
+	f->predicted_rate = NULL;
+	f->interval_hours = "1";
+	out->n = 1;
+	return PERPS_OK;
+}
+
+static PerpsStatus
+hb_parse_funding_history(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+						 PerpsResult *out)
+{
+	struct json_object *arr;
+	size_t		n;
+	int64_t		latest = PERPS_TS_NONE;
+
+	out->u.funding = perps_rows_field(ctx, docs[0], "data", sizeof(PerpsFunding), &arr, &n);
+	if (out->u.funding == NULL)
+		return ctx->status;
+	for (size_t i = 0; i < n; i++)
+	{
+		struct json_object *o = json_object_array_get_idx(arr, i);
+		PerpsFunding *f = &out->u.funding[i];
+
+		if (perps_need_object(ctx, o, "funding rate") ||
+			perps_json_ts_field(ctx, o, "fundingTimestamp", PERPS_S, &f->funding_time_us) ||
+			perps_json_decimal_field(ctx, o, "fundingRate", true, &f->rate))
+			return ctx->status;
+		f->next_funding_time_us = PERPS_TS_NONE;
+		f->interval_hours = "1";
+		if (latest == PERPS_TS_NONE || f->funding_time_us > latest)
+			latest = f->funding_time_us;
+	}
+	out->n = (int) n;
+	qsort(out->u.funding, n, sizeof(PerpsFunding), perps_cmp_funding);
+	perps_page_forward(q, perps_page_size(q, HB_FUNDING_PAGE), (int64_t) 3600 * 1000000, latest, n, out);
+	return PERPS_OK;
+}
+
+static PerpsStatus
+hb_parse_open_interest(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+					   PerpsResult *out)
+{
+	PerpsOpenInterest *oi = out->u.oi = perps_alloc(ctx, sizeof(PerpsOpenInterest));
+
+	if (oi == NULL)
+		return ctx->status;
+	/* totalQuantity: base units; the answer has no time and no notional */
+	if (perps_json_decimal_field(ctx, docs[0], "totalQuantity", true, &oi->open_interest))
+		return ctx->status;
+	oi->ts_us = PERPS_TS_NONE;
+	out->n = 1;
+	return PERPS_OK;
+}
+
+/*
+ * One side of the book: obj[key] is {"levels": [{"price", "quantity"}], ...}
+ * or null (no levels).  Put best first when the venue lists it the other way
+ * (the documentation does not say which way); the store checks the order.
+ */
+static PerpsStatus
+hb_book_side(PerpsCtx *ctx, struct json_object *root, const char *key, int depth, bool bids,
+			 PerpsLevel **levels, int *nlevels)
+{
+	struct json_object *side = perps_json_get(root, key);
+	struct json_object *arr;
+	size_t		n;
+
+	*levels = NULL;
+	*nlevels = 0;
+	if (side == NULL)
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "field \"%s\" is missing", key);
+	if (json_object_is_type(side, json_type_null))
+		return PERPS_OK;
+	if (perps_need_object(ctx, side, key) || perps_need_array_field(ctx, side, "levels", &arr, &n))
+		return ctx->status;
+	*levels = perps_alloc_array(ctx, n, sizeof(PerpsLevel));
+	if (*levels == NULL)
+		return ctx->status;
+	for (size_t i = 0; i < n; i++)
+	{
+		struct json_object *lv = json_object_array_get_idx(arr, i);
+
+		if (perps_need_object(ctx, lv, "book level") ||
+			perps_json_decimal_field(ctx, lv, "price", true, &(*levels)[i].price) ||
+			perps_json_decimal_field(ctx, lv, "quantity", true, &(*levels)[i].qty))
+			return ctx->status;
+	}
+	if (n >= 2)
+	{
+		const char *d = perps_decimal_sub(ctx, (*levels)[0].price, (*levels)[n - 1].price);
+
+		if (d == NULL)
+			return ctx->status;
+		/* bids best (highest) first: first - last >= 0; asks: <= 0 */
+		if ((d[0] == '-') == bids)
+			for (size_t i = 0, j = n - 1; i < j; i++, j--)
+			{
+				PerpsLevel	tmp = (*levels)[i];
+
+				(*levels)[i] = (*levels)[j];
+				(*levels)[j] = tmp;
+			}
+	}
+	*nlevels = depth > 0 && (size_t) depth < n ? depth : (int) n;
+	return PERPS_OK;
+}
+
+static PerpsStatus
+hb_parse_orderbook(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+				   PerpsResult *out)
+{
+	PerpsBook  *bk = out->u.book = perps_alloc(ctx, sizeof(PerpsBook));
+
+	if (bk == NULL)
+		return ctx->status;
+	if (hb_same_symbol(ctx, docs[0], q, "book") ||
+		hb_book_side(ctx, docs[0], "bid", q->depth, true, &bk->bids, &bk->nbids) ||
+		hb_book_side(ctx, docs[0], "ask", q->depth, false, &bk->asks, &bk->nasks))
+		return ctx->status;
+	bk->ts_us = PERPS_TS_NONE;	/* the answer carries no time, and no sequence */
+	bk->has_seq = false;
+	out->n = 1;
+	return PERPS_OK;
+}
+
+static PerpsStatus
+hb_parse_klines(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+				PerpsResult *out)
+{
+	struct json_object *arr;
+	size_t		n;
+	int64_t		step_us = (int64_t) perps_interval_seconds(q->interval) * 1000000;
+	int			rows = perps_page_size(q, HB_KLINE_SPAN);
+	int64_t		start,
+				end,
+				next;
+
+	if (step_us <= 0 || hb_interval(q->interval) == NULL)
+		return perps_fail(ctx, PERPS_ERR_ARG, "hibachi: unsupported kline interval");
+	out->u.klines = perps_rows_field(ctx, docs[0], "klines", sizeof(PerpsKline), &arr, &n);
+	if (out->u.klines == NULL)
+		return ctx->status;
+	for (size_t i = 0; i < n; i++)
+	{
+		struct json_object *o = json_object_array_get_idx(arr, i);
+		PerpsKline *k = &out->u.klines[i];
+
+		if (perps_need_object(ctx, o, "kline") ||
+			perps_json_ts_field(ctx, o, "timestamp", PERPS_S, &k->open_time_us) ||
+			perps_json_decimal_field(ctx, o, "open", true, &k->open) ||
+			perps_json_decimal_field(ctx, o, "high", true, &k->high) ||
+			perps_json_decimal_field(ctx, o, "low", true, &k->low) ||
+			perps_json_decimal_field(ctx, o, "close", true, &k->close) ||
+			perps_json_decimal_field(ctx, o, "volumeNotional", false, &k->turnover))
+			return ctx->status;
+		if (k->open_time_us > INT64_MAX - step_us)
+			return perps_fail(ctx, PERPS_ERR_SHAPE, "kline %zu: time out of range", i);
+		k->close_time_us = k->open_time_us + step_us - 1000;
+		k->volume = NULL;		/* only the quote notional is sent */
+		k->trade_count = -1;
+	}
+	out->n = (int) n;
+	qsort(out->u.klines, n, sizeof(PerpsKline), perps_cmp_kline);
+	if (q->since_us == PERPS_TS_NONE || !hb_kline_window(q, &start, &end))
+		return PERPS_OK;
+	/* on from the newest candle sent, or past the window when it is covered or empty */
+	next = (end + 1) * 1000;
+	if (n > 0)
+	{
+		int64_t		after = out->u.klines[n - 1].open_time_us + step_us;
+
+		if (after > q->since_us && after < next)
+			next = after;
+	}
+	if (q->until_us == PERPS_TS_NONE ? n >= (size_t) rows : next <= q->until_us)
+	{
+		out->has_more = true;
+		out->next_since_us = next;
+	}
+	return PERPS_OK;
+}
+
+static PerpsStatus
+hb_parse_trades(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+				PerpsResult *out)
+{
+	struct json_object *arr;
+	size_t		n;
+
+	out->u.trades = perps_rows_field(ctx, docs[0], "trades", sizeof(PerpsTrade), &arr, &n);
+	if (out->u.trades == NULL)
+		return ctx->status;
+	if (n > HB_TRADES_MAX)
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "%zu trades, more than the %d recent ones Hibachi serves",
+						  n, HB_TRADES_MAX);
+	for (size_t i = 0; i < n; i++)
+	{
+		struct json_object *o = json_object_array_get_idx(arr, i);
+		PerpsTrade *t = &out->u.trades[i];
+		int			k = 0;
+		char	   *id;
+		int			len;
+
+		if (perps_need_object(ctx, o, "trade") ||
+			perps_json_decimal_field(ctx, o, "price", true, &t->price) ||
+			perps_json_decimal_field(ctx, o, "quantity", true, &t->qty) ||
+			perps_json_ts_field(ctx, o, "timestamp", PERPS_S, &t->ts_us) ||
+			perps_taker_side(ctx, perps_json_get(o, "takerSide"), "Buy", "Sell", &t->is_buy))
+			return ctx->status;
+		/* k: the earlier trades of the answer identical in time, side, price and quantity */
+		for (size_t j = 0; j < i; j++)
+		{
+			const PerpsTrade *u = &out->u.trades[j];
+
+			if (u->ts_us == t->ts_us && u->is_buy == t->is_buy &&
+				strcmp(u->price, t->price) == 0 && strcmp(u->qty, t->qty) == 0)
+				k++;
+		}
+		id = perps_alloc(ctx, HB_TRADE_ID_MAX);
+		if (id == NULL)
+			return ctx->status;
+		len = snprintf(id, HB_TRADE_ID_MAX, "%lld-%c-%s-%s-%d", (long long) (t->ts_us / 1000000),
+					   t->is_buy ? 'B' : 'S', t->price, t->qty, k);
+		if (len < 0 || len >= HB_TRADE_ID_MAX)
+			return perps_fail(ctx, PERPS_ERR_SHAPE, "trade %zu: price and quantity too long for an id", i);
+		t->trade_id = id;
+	}
+	out->n = (int) n;
+	perps_newest_trades(out, q->limit);
+	return PERPS_OK;
+}
+
+const PerpsAdapter perps_adapter_hibachi = {
+	.name = "hibachi",
+	.native_symbol = hb_native_symbol,
+	.needs_markets = false,
+	.symbol_ok = hb_symbol_ok,
+	.symbol_what = "a native symbol like BTC/USDT-P",
+	.open_body = hb_open,
+	.methods = {
+		[PERPS_M_MARKETS] = {.build = hb_build_markets, .parse = hb_parse_markets},
+		[PERPS_M_TICKER] = {.build = hb_build_ticker, .parse = hb_parse_ticker},
+		[PERPS_M_TICKERS] = {.build = hb_build_tickers, .parse = hb_parse_tickers},
+		[PERPS_M_ORDERBOOK] = {.build = hb_build_orderbook, .parse = hb_parse_orderbook},
+		[PERPS_M_FUNDING] = {.build = hb_build_prices, .parse = hb_parse_funding},
+		[PERPS_M_FUNDING_HISTORY] = {.build = hb_build_funding_history, .parse = hb_parse_funding_history},
+		[PERPS_M_OPEN_INTEREST] = {.build = hb_build_open_interest, .parse = hb_parse_open_interest},
+		[PERPS_M_KLINES] = {.build = hb_build_klines, .parse = hb_parse_klines},
+		[PERPS_M_TRADES] = {.build = hb_build_trades, .parse = hb_parse_trades},
+	},
+	/* none published: CCXT's 100 ms spacing (see the file header) */
+	.rate_limit = {.weight = 10, .window_ms = 1000},
+	.max_kline_page = HB_KLINE_SPAN,
+	.max_funding_page = HB_FUNDING_PAGE,
+	.max_trades_page = HB_TRADES_PAGE,
+	.no_trades_history = HB_NO_TRADE_HISTORY,
+	.stream = NULL,				/* streams are a later change */
+};
