@@ -61,10 +61,12 @@
  * so its row is keyed by the next whole hour (the settlement).
  *
  * min_size: the symbols query calls it the minimum order size in base
- * units, the engine's error 2094 (OrderSizeTooSmall) checks abs(amount) *
- * price >= min_size, a notional: the engine is taken at its word, and
- * min_size is the market's min_notional.  Max leverage is 1 / (1 - long
- * initial weight) where that is a whole number (0.95: 20).
+ * units, but the engine's error 2094 (OrderSizeTooSmall) checks abs(amount)
+ * * price >= min_size and "Fees & Rebates" says the minimum size is
+ * measured in notional USDT0 ("if minSize is $100, ..."): min_size is the
+ * market's min_notional.  Max leverage is 1 / (1 - long initial weight)
+ * where that is a whole number (0.95: 20); the documentation gives no
+ * leverage field, and Nado's margin is weight-based (Vertex's model).
  *
  * Times: market_liquidity's timestamp is in ns, the archive's in seconds
  * (strings), v2 trades' in seconds.  Errors: the gateway answers
