@@ -24,8 +24,10 @@
  *						(max(count * products / 100, 2) = 2)
  *	 open interest		archive /v2/contracts?edge=false (2)
  *	 klines				archive {"candlesticks": ...}, <= 500 a call (1 + limit / 20)
- *	 trades				archive /v2/trades?ticker_id=BTC-PERP_USDT0, <= 500 a call,
- *						paged back by max_trade_id (1 + limit / 20)
+ *	 trades				archive /v2/trades?ticker_id=BTC-PERP_USDT0, <= 500 a call
+ *						(1 + limit / 20): the newest only, as its paging
+ *						(max_trade_id, back from the newest) reaches no past
+ *						time range but by walking every later trade
  *
  * Weights are those of "API / Rate limits" (query weights and archive
  * weights).  Three are not documented and chosen here: /v1/symbols as the
@@ -90,6 +92,10 @@
 #define ND_HOUR_S INT64_C(3600)
 #define ND_QUOTE "USDT0"		/* every market is quoted in USDT0 */
 #define ND_RATE_DECIMALS 38		/* decimals kept of the hourly rate (24 h rate / 24) */
+
+/* why trades cannot be backfilled from this venue (PerpsAdapter.no_trades_history) */
+#define ND_NO_TRADE_HISTORY \
+	"Nado's trades (archive /v2/trades) page back by trade id from the newest trade, with no time parameter, so a past time range is reached only by walking every later trade."
 
 /* ---- symbols ---- */
 
@@ -365,33 +371,41 @@ nd_build_funding(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 }
 
 /*
- * The hour marks of a page of funding history: the newest at or before the
- * window's end (max_time), count of them back to its start, at least one.
+ * The marks (multiples of step seconds) of a page's window [start, end]:
+ * the newest at or before end, and how many back to the first at or after
+ * start, at most rows; at least one (a window between two marks asks for
+ * the mark before it, which the range check drops).  Both archive queries
+ * that page by time (candlesticks, market snapshots) take a max_time and a
+ * count back from it, newest first.
  */
+static void
+nd_marks(int64_t start, int64_t end, int64_t step, int rows, int64_t *last, int *count)
+{
+	int64_t		first = start + ((step - start % step) % step);
+	int64_t		n;
+
+	*last = end - ((end % step) + step) % step;
+	n = *last >= first ? (*last - first) / step + 1 : 1;
+	*count = n > rows ? rows : (int) n;
+}
+
 static int
 nd_build_funding_history(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 {
 	int			rows = perps_page_size(q, ND_FUNDING_PAGE);
 	int64_t		start,
 				end,
-				first,
 				last;
-	int64_t		count;
+	int			count;
 
 	if (!perps_page_window(q, 1000000, (int64_t) rows * ND_HOUR_S, &start, &end))
 		return perps_fail(ctx, PERPS_ERR_ARG, "nado: since is after until");
-	last = end - end % ND_HOUR_S;
-	if (end < 0 && end % ND_HOUR_S != 0)
-		last -= ND_HOUR_S;
-	first = start % ND_HOUR_S == 0 ? start : start - start % ND_HOUR_S + (start > 0 ? ND_HOUR_S : 0);
-	count = last >= first ? (last - first) / ND_HOUR_S + 1 : 1;
-	if (count > rows)
-		count = rows;
+	nd_marks(start, end, ND_HOUR_S, rows, &last, &count);
 	/* weight max(count * 1 product / 100, 2) */
-	return nd_archive(ctx, &reqs[0], count / 100 > 2 ? (int) (count / 100) : 2,
+	return nd_archive(ctx, &reqs[0], count / 100 > 2 ? count / 100 : 2,
 					  "{\"market_snapshots\":{\"interval\":{\"count\":%d,\"granularity\":3600,"
 					  "\"max_time\":%lld},\"product_ids\":[%s]}}",
-					  (int) count, (long long) last, q->market->native_symbol) ? 1 : ctx->status;
+					  count, (long long) last, q->market->native_symbol) ? 1 : ctx->status;
 }
 
 static int
@@ -400,45 +414,35 @@ nd_build_klines(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 	int			g = nd_granularity(q->interval);
 	int			rows = perps_page_size(q, ND_KLINE_PAGE);
 	int64_t		start,
-				end;
+				end,
+				last;
+	int			count;
 
 	if (g == 0)
 		return perps_fail(ctx, PERPS_UNSUPPORTED,
 						  "Nado's candlesticks come in 1m, 5m, 15m, 1h, 2h, 4h, 1d, 1w and 4w granularities, not %s.",
 						  q->interval ? q->interval : "(null)");
-	/* seconds; candles at or before max_time, newest first */
+	/* seconds; the candles opened at or before max_time, newest first */
 	if (!perps_page_window(q, 1000000, (int64_t) rows * g, &start, &end))
 		return perps_fail(ctx, PERPS_ERR_ARG, "nado: since is after until");
-	return nd_archive(ctx, &reqs[0], 1 + rows / 20,
+	nd_marks(start, end, g, rows, &last, &count);
+	return nd_archive(ctx, &reqs[0], 1 + count / 20,
 					  "{\"candlesticks\":{\"product_id\":%s,\"granularity\":%d,\"max_time\":%lld,\"limit\":%d}}",
-					  q->market->native_symbol, g, (long long) end, rows) ? 1 : ctx->status;
+					  q->market->native_symbol, g, (long long) last, count) ? 1 : ctx->status;
 }
 
-/*
- * The newest trades, or with a time range pages back by trade id from the
- * newest (max_trade_id, the cursor) until the range's start is passed.
- */
+/* The newest trades (no time range: see ND_NO_TRADE_HISTORY). */
 static int
 nd_build_trades(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 {
-	bool		range = q->since_us != PERPS_TS_NONE || q->until_us != PERPS_TS_NONE;
-	int			limit = range ? perps_page_size(q, ND_TRADES_PAGE) :
-		(q->limit > 0 ? perps_page_size(q, ND_TRADES_PAGE) : ND_TRADES_DEFAULT);
+	int			limit = q->limit > 0 ? perps_page_size(q, ND_TRADES_PAGE) : ND_TRADES_DEFAULT;
 	const char *sym = q->market->symbol;
 
+	if (q->since_us != PERPS_TS_NONE || q->until_us != PERPS_TS_NONE)
+		return perps_fail(ctx, PERPS_UNSUPPORTED, "%s", ND_NO_TRADE_HISTORY);
 	if (!nd_global_ok(sym))
 		return perps_fail(ctx, PERPS_ERR_ARG, "nado cannot name the ticker of symbol \"%.40s\"",
 						  sym ? sym : "(null)");
-	if (q->cursor != NULL)
-	{
-		size_t		n = strlen(q->cursor);
-
-		if (n < 1 || n > 18 || strspn(q->cursor, "0123456789") != n)
-			return perps_fail(ctx, PERPS_ERR_ARG, "nado trade cursor \"%.40s\" is not a trade id", q->cursor);
-		return nd_aux_path(ctx, &reqs[0], 1 + limit / 20,
-						   "/v2/trades?ticker_id=%s-PERP_%s&limit=%d&max_trade_id=%s",
-						   sym, ND_QUOTE, limit, q->cursor) ? 1 : ctx->status;
-	}
 	return nd_aux_path(ctx, &reqs[0], 1 + limit / 20, "/v2/trades?ticker_id=%s-PERP_%s&limit=%d",
 					   sym, ND_QUOTE, limit) ? 1 : ctx->status;
 }
@@ -929,10 +933,7 @@ nd_parse_trades(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *d
 				PerpsResult *out)
 {
 	size_t		n;
-	bool		range = q->since_us != PERPS_TS_NONE || q->until_us != PERPS_TS_NONE;
-	int			limit = range || q->limit > 0 ? perps_page_size(q, ND_TRADES_PAGE) : ND_TRADES_DEFAULT;
-	int64_t		oldest_id = -1;
-	int64_t		oldest_ts = PERPS_TS_NONE;
+	int			limit = q->limit > 0 ? perps_page_size(q, ND_TRADES_PAGE) : ND_TRADES_DEFAULT;
 
 	out->u.trades = perps_rows(ctx, docs[0], "trades", sizeof(PerpsTrade), &n);
 	if (out->u.trades == NULL)
@@ -942,12 +943,10 @@ nd_parse_trades(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *d
 		struct json_object *o = json_object_array_get_idx(docs[0], i);
 		PerpsTrade *t = &out->u.trades[i];
 		const char *base;
-		int64_t		id;
 
 		if (o == NULL || !json_object_is_type(o, json_type_object))
 			return perps_fail(ctx, PERPS_ERR_SHAPE, "trade %zu is not an object", i);
-		if (perps_json_int64_field(ctx, o, "trade_id", &id) ||
-			perps_json_id(ctx, perps_json_get(o, "trade_id"), "trade_id", &t->trade_id) ||
+		if (perps_json_id(ctx, perps_json_get(o, "trade_id"), "trade_id", &t->trade_id) ||
 			perps_json_decimal_field(ctx, o, "price", true, &t->price) ||
 			perps_json_decimal_field(ctx, o, "base_filled", true, &base) ||
 			perps_json_ts_field(ctx, o, "timestamp", PERPS_S, &t->ts_us) ||
@@ -955,26 +954,9 @@ nd_parse_trades(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *d
 			return ctx->status;
 		/* base_filled is signed by the taker's side: the quantity is its absolute value */
 		t->qty = base[0] == '-' || base[0] == '+' ? base + 1 : base;
-		if (oldest_id < 0 || id < oldest_id)
-		{
-			oldest_id = id;
-			oldest_ts = t->ts_us;
-		}
 	}
 	out->n = (int) n;
-	perps_newest_trades(out, range ? 0 : limit);
-	/* a range pages back by trade id until a page reaches before since (or comes short) */
-	if (range && n >= (size_t) limit && oldest_id > 0 &&
-		(q->since_us == PERPS_TS_NONE || oldest_ts >= q->since_us))
-	{
-		char		buf[24];
-
-		snprintf(buf, sizeof(buf), "%lld", (long long) (oldest_id - 1));
-		out->next_cursor = perps_strndup(ctx, buf, strlen(buf));
-		if (out->next_cursor == NULL)
-			return ctx->status;
-		out->has_more = true;
-	}
+	perps_newest_trades(out, limit);
 	return PERPS_OK;
 }
 
@@ -1002,6 +984,6 @@ const PerpsAdapter perps_adapter_nado = {
 	.max_kline_page = ND_KLINE_PAGE,
 	.max_funding_page = ND_FUNDING_PAGE,
 	.max_trades_page = ND_TRADES_PAGE,
-	.no_trades_history = NULL,
+	.no_trades_history = ND_NO_TRADE_HISTORY,
 	.stream = NULL,
 };
