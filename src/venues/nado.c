@@ -827,10 +827,11 @@ nd_parse_funding(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *
 	if (f->rate == NULL)
 		return ctx->status;
 	f->interval_hours = "1";
-	/* paid at the next whole hour after the rate's time */
+	/* paid at the next whole hour after the rate's time: the row's settlement */
 	f->next_funding_time_us = f->funding_time_us - f->funding_time_us % hour_us + hour_us;
 	if (f->funding_time_us < 0 && f->funding_time_us % hour_us != 0)
 		f->next_funding_time_us -= hour_us;
+	f->funding_time_us = f->next_funding_time_us;
 	out->n = 1;
 	return PERPS_OK;
 }
