@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# collect(): one snapshot round over 7 venues x 20 symbols (140 markets, 4
+# collect(): one snapshot round over 8 venues x 20 symbols (160 markets, 4
 # kinds each: ticker, open interest, funding, order book) against the mock
 # exchange answering every request 100 ms late (bench/run.sh sets PGHOST,
 # PGPORT, PGDATABASE and PERPS_MOCK_URL).  The mock's bench_markets switch
@@ -57,9 +57,11 @@ q <<SQL || { echo "setup failed"; exit 1; }
 SET client_min_messages = warning;
 DROP TABLE IF EXISTS bench_collect_exchanges, bench_collect_watchlist;
 CREATE TABLE bench_collect_exchanges AS
-    SELECT name, rest_url, enabled, rate_limit_weight, rate_limit_window_ms FROM perps_stats.exchanges;
+    SELECT name, rest_url, aux_url, enabled, rate_limit_weight, rate_limit_window_ms FROM perps_stats.exchanges;
 CREATE TABLE bench_collect_watchlist AS SELECT * FROM perps_stats.watchlist;
+-- a venue on two hosts (nado) has its second one under .../<venue>/aux in the mock
 UPDATE perps_stats.exchanges SET rest_url = '$M/' || coalesce(adapter, name), enabled = true,
+       aux_url = CASE WHEN aux_url IS NULL THEN NULL ELSE '$M/' || coalesce(adapter, name) || '/aux' END,
        rate_limit_weight = NULL, rate_limit_window_ms = NULL;
 DELETE FROM perps_stats.watchlist;
 -- the venues of their own adapters: a HIP-3 DEX (tradexyz) lists none of the BENCH_SYMBOLS
@@ -120,7 +122,8 @@ hyperliquid 1200 60000
 kucoin 2000 30000
 lighter 24000 60000
 paradex 1500 60000
-aster 2400 60000"
+aster 2400 60000
+nado 400 10000"
 for ((i = 0; i < RUNS; i++)); do
     # an empty window, as each collector round a minute after the last finds it
     while read -r v w win; do
@@ -158,6 +161,19 @@ def weight(r):
         return 3
     if v == "lighter":
         return 600 if p == "/api/v1/recentTrades" else 400
+    if v == "nado":         # docs.nado.xyz rate limits; /v1/symbols and /v2/* chosen (src/venues/nado.c)
+        if p == "/v1/query":
+            return {"symbols": 2, "market_liquidity": 1}.get(qs.get("type"), 1)
+        if p == "/aux/v1":
+            b = json.loads(r["body"] or "{}")
+            if "candlesticks" in b:
+                return 1 + int(b["candlesticks"].get("limit", 100)) // 20
+            if "market_snapshots" in b:
+                return max(int(b["market_snapshots"]["interval"]["count"]) // 100, 2)
+            return 2
+        if p == "/aux/v2/trades":
+            return 1 + int(qs.get("limit", 100)) // 20
+        return 2
     return 1
 per = {}
 for r in log:
@@ -165,6 +181,8 @@ for r in log:
     key = re.sub(r"/[A-Z0-9]+(USDTM|-USD-PERP)\b", "/{symbol}", r["path"])
     if r["venue"] == "hyperliquid":
         key += " " + json.loads(r["body"] or "{}").get("type", "")
+    if r["venue"] == "nado" and r["path"] in ("/v1/query", "/aux/v1"):
+        key += " " + (r["query"].get("type") or ",".join(json.loads(r["body"] or "{}")))
     paths[key] = paths.get(key, 0) + 1
     per[r["venue"]] = (n + 1, s + weight(r), paths)
 least = 0.0
@@ -188,7 +206,7 @@ echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 # leave the cluster as we found it (the rows collected stay)
 mock POST config '{"latency_ms": 0, "bench_markets": false}'
 q <<SQL >/dev/null
-UPDATE perps_stats.exchanges e SET rest_url = b.rest_url, enabled = b.enabled,
+UPDATE perps_stats.exchanges e SET rest_url = b.rest_url, aux_url = b.aux_url, enabled = b.enabled,
        rate_limit_weight = b.rate_limit_weight, rate_limit_window_ms = b.rate_limit_window_ms
   FROM bench_collect_exchanges b WHERE b.name = e.name;
 DELETE FROM perps_stats.watchlist;
