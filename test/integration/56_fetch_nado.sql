@@ -9,7 +9,7 @@
 -- is 1796083200; 09:00 is 1796115600, 08:00 1796112000, 07:00 1796108400).
 \getenv mock_url PERPS_MOCK_URL
 BEGIN;
-SELECT plan(32);
+SELECT plan(33);
 
 UPDATE perps_stats.exchanges SET rest_url = :'mock_url' || '/nado', aux_url = :'mock_url' || '/nado/aux'
  WHERE name = 'nado';
@@ -211,6 +211,8 @@ UPDATE perps_stats.markets SET native_symbol = '77' WHERE symbol = 'ZEC'
    AND exchange_id = (SELECT id FROM perps_stats.exchanges WHERE name = 'nado');
 SELECT throws_ok($$SELECT * FROM perps_stats.fetch_orderbook('nado', 'ZEC')$$, '38000', NULL,
                  'a product the gateway does not know: its failure answer is the venue''s error');
+SELECT throws_ok($$SELECT * FROM perps_stats.fetch_funding_rate('nado', 'ZEC')$$, '38000', NULL,
+                 'a product the archive does not know: its HTTP 400 is the venue''s error');
 UPDATE perps_stats.exchanges SET aux_url = NULL WHERE name = 'nado';
 SELECT throws_ok($$SELECT * FROM perps_stats.fetch_funding_rate('nado', 'BTC')$$, '55000',
                  'exchange "nado" has no aux_url', 'without aux_url the archive''s queries fail with 55000');
