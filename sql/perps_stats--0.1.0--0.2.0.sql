@@ -65,6 +65,13 @@ ALTER TABLE perps_stats.exchanges
 COMMENT ON COLUMN perps_stats.exchanges.aux_url IS
     'the venue''s second REST host, like rest_url, for the requests its adapter sends there; NULL = none';
 
+-- Nado (nado.xyz, on Ink): the gateway's queries at rest_url, its archive
+-- (indexer) at aux_url.  Fees of the entry tier (docs.nado.xyz, "Fees &
+-- Rebates": maker 1 bp, taker 3.5 bps).
+INSERT INTO perps_stats.exchanges (id, name, rest_url, ws_url, maker_fee, taker_fee, aux_url) VALUES
+    (12, 'nado', 'https://gateway.prod.nado.xyz', 'wss://gateway.prod.nado.xyz/v1/subscribe', 0.0001, 0.00035,
+     'https://archive.prod.nado.xyz');
+
 -- Hyperliquid's builder-deployed DEXes (HIP-3): one row each.  Fees are
 -- twice the main DEX's base tier (the deployer takes half).
 INSERT INTO perps_stats.exchanges (id, name, rest_url, ws_url, maker_fee, taker_fee, adapter, adapter_param) VALUES

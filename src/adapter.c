@@ -24,6 +24,7 @@ extern const PerpsAdapter perps_adapter_hibachi;
 extern const PerpsAdapter perps_adapter_hyperliquid;
 extern const PerpsAdapter perps_adapter_kucoin;
 extern const PerpsAdapter perps_adapter_lighter;
+extern const PerpsAdapter perps_adapter_nado;
 extern const PerpsAdapter perps_adapter_paradex;
 
 const PerpsAdapter *const perps_adapters[] = {
@@ -37,6 +38,7 @@ const PerpsAdapter *const perps_adapters[] = {
 	&perps_adapter_aster,
 	&perps_adapter_grvt,
 	&perps_adapter_hibachi,
+	&perps_adapter_nado,
 	NULL
 };
 

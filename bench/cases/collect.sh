@@ -59,7 +59,9 @@ DROP TABLE IF EXISTS bench_collect_exchanges, bench_collect_watchlist;
 CREATE TABLE bench_collect_exchanges AS
     SELECT name, rest_url, aux_url, enabled, rate_limit_weight, rate_limit_window_ms FROM perps_stats.exchanges;
 CREATE TABLE bench_collect_watchlist AS SELECT * FROM perps_stats.watchlist;
+-- a venue on two hosts (nado) has its second one under .../<venue>/aux in the mock
 UPDATE perps_stats.exchanges SET rest_url = '$M/' || coalesce(adapter, name), enabled = true,
+       aux_url = CASE WHEN aux_url IS NULL THEN NULL ELSE '$M/' || coalesce(adapter, name) || '/aux' END,
        rate_limit_weight = NULL, rate_limit_window_ms = NULL;
 DELETE FROM perps_stats.watchlist;
 -- the venues of their own adapters: a HIP-3 DEX (tradexyz) lists none of the BENCH_SYMBOLS
@@ -122,7 +124,8 @@ lighter 24000 60000
 paradex 1500 60000
 aster 2400 60000
 grvt 600 60000
-hibachi 10 1000"
+hibachi 10 1000
+nado 400 10000"
 for ((i = 0; i < RUNS; i++)); do
     # an empty window, as each collector round a minute after the last finds it
     while read -r v w win; do
@@ -161,7 +164,20 @@ def weight(r):
     if v == "lighter":
         return 600 if p == "/api/v1/recentTrades" else 400
     if v == "grvt":         # GRVT publishes no weights: each POST 1 of the adapter's 600 a minute
-        return 1                # hibachi: every path 1 (src/venues/hibachi.c)
+        return 1
+    if v == "nado":         # docs.nado.xyz rate limits; /v1/symbols and /v2/* chosen (src/venues/nado.c)
+        if p == "/v1/query":
+            return {"symbols": 2, "market_liquidity": 1}.get(qs.get("type"), 1)
+        if p == "/aux/v1":
+            b = json.loads(r["body"] or "{}")
+            if "candlesticks" in b:
+                return 1 + int(b["candlesticks"].get("limit", 100)) // 20
+            if "market_snapshots" in b:
+                return max(int(b["market_snapshots"]["interval"]["count"]) // 100, 2)
+            return 2
+        if p == "/aux/v2/trades":
+            return 1 + int(qs.get("limit", 100)) // 20
+        return 2
     return 1                # hibachi: every path 1 (src/venues/hibachi.c)
 per = {}
 for r in log:
@@ -169,6 +185,8 @@ for r in log:
     key = re.sub(r"/[A-Z0-9]+(USDTM|-USD-PERP)\b", "/{symbol}", r["path"])
     if r["venue"] == "hyperliquid":
         key += " " + json.loads(r["body"] or "{}").get("type", "")
+    if r["venue"] == "nado" and r["path"] in ("/v1/query", "/aux/v1"):
+        key += " " + (r["query"].get("type") or ",".join(json.loads(r["body"] or "{}")))
     paths[key] = paths.get(key, 0) + 1
     per[r["venue"]] = (n + 1, s + weight(r), paths)
 least = 0.0

@@ -16,9 +16,11 @@ else
     echo $! > "$RUN/mock.pid"
     for _ in $(seq 1 100); do [ -s "$RUN/mock.port" ] && break; sleep 0.1; done
     mock_url=http://127.0.0.1:$(cat "$RUN/mock.port")
-    # (the mock serves each API once: a venue of another's adapter, a HIP-3 DEX, at its adapter's)
-    psql -X -q -d perps -c "UPDATE perps_stats.exchanges SET rest_url = '$mock_url/' || coalesce(adapter, name)"
-    echo "mock exchange at $mock_url (exchanges.rest_url points there)"
+    # (the mock serves each API once: a venue of another's adapter, a HIP-3 DEX, at its adapter's;
+    # a venue's second host, exchanges.aux_url, under .../<venue>/aux)
+    psql -X -q -d perps -c "UPDATE perps_stats.exchanges SET rest_url = '$mock_url/' || coalesce(adapter, name),
+        aux_url = CASE WHEN aux_url IS NULL THEN NULL ELSE '$mock_url/' || coalesce(adapter, name) || '/aux' END"
+    echo "mock exchange at $mock_url (exchanges.rest_url and aux_url point there)"
 fi
 if [ "$reachable" != 1 ]; then
     # the streams too: the WebSocket mock, with a generated trade flow on Bybit

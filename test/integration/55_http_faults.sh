@@ -7,7 +7,7 @@
 set -u
 MOCK=${PERPS_MOCK_URL:?PERPS_MOCK_URL is not set}
 n=0 fails=0
-echo "1..58"
+echo "1..66"
 
 ok() {  # ok COND-EXIT-STATUS DESCRIPTION [DIAG]
     n=$((n + 1))
@@ -338,5 +338,50 @@ out=$(hibachi "SELECT rate FROM perps_stats.fetch_funding_rate('hibachi', 'BTC')
 ok $([ "$out" = "ERROR:  22000" ]; echo $?) "hibachi: an answer about another market (ETH for BTC) is 22000, not BTC's rate" "$out"
 
 psql -X -q -c "UPDATE perps_stats.exchanges SET rest_url = 'https://fapi.binance.com' WHERE name = 'binance'" >/dev/null
+
+# 59-66: Nado (test/mock/venues/nado.py), a venue on two hosts: the gateway
+# (rest_url .../nado) and the archive (aux_url .../nado/aux) each meet their
+# faults.  A 429 on the archive's funding rate is waited out (2447900598160953
+# / 24 x 10^-18, fetchFundingRate.json: see 56_fetch_nado.sql); a 429 on the
+# gateway's book too (its best bid 97244 x 10^18 of fetchOrderBook.btc.json)
+nado() {
+    psql -X -q -t -A -v VERBOSITY=sqlstate 2>&1 <<SQL
+BEGIN;
+UPDATE perps_stats.exchanges SET rest_url = '$MOCK/nado', aux_url = '$MOCK/nado/aux' WHERE name = 'nado';
+$1;
+ROLLBACK;
+SQL
+}
+clear_faults
+# the markets first, outside the rolled-back transactions: the faults below then hit the
+# requests they name, not a markets refresh
+psql -X -q -t -A -c "UPDATE perps_stats.exchanges SET rest_url = '$MOCK/nado', aux_url = '$MOCK/nado/aux' WHERE name = 'nado'" \
+     -c "SELECT perps_stats.refresh_markets('nado')" >/dev/null
+fault '{"venue":"nado","path":"^/aux/v1$","kind":"status","status":429,"retry_after":1,"count":1}'
+t0=$(now); out=$(nado "SELECT rate FROM perps_stats.fetch_funding_rate('nado', 'BTC')"); t1=$(now)
+ok $([ "$out" = "0.000101995858256706375" ]; echo $?) "nado: a 429 on the archive, Retry-After: 1, then the rate" "$out"
+ge "$(elapsed "$t0" "$t1")" 1.0; ok $? "nado: the archive's retry waited the second (took $(elapsed "$t0" "$t1") s)"
+fault '{"venue":"nado","path":"^/v1/query$","kind":"status","status":429,"retry_after":1,"count":1}'
+out=$(nado "SELECT bids[1][1] FROM perps_stats.fetch_orderbook('nado', 'BTC')")
+ok $([ "$out" = "97244" ]; echo $?) "nado: a 429 on the gateway, Retry-After: 1, then the book" "$out"
+fault '{"venue":"nado","path":"^/v1/query$","kind":"garbage","count":1}'
+out=$(nado "SELECT bids FROM perps_stats.fetch_orderbook('nado', 'BTC')")
+ok $([ "$out" = "ERROR:  22032" ]; echo $?) "nado: a garbage book is 22032" "$out"
+fault '{"venue":"nado","path":"^/aux/v1$","kind":"wrong_types","count":1}'
+out=$(nado "SELECT count(*) FROM perps_stats.fetch_klines('nado', 'BTC', '1m')")
+ok $([ "$out" = "ERROR:  22000" ]; echo $?) "nado: wrong-typed candlesticks (x18 strings turned objects) are 22000, no row" "$out"
+fault '{"venue":"nado","path":"^/aux/v2/contracts$","kind":"truncate","count":1}'
+out=$(nado "SELECT count(*) FROM perps_stats.fetch_tickers('nado')")
+ok $([ "$out" = "ERROR:  22032" ]; echo $?) "nado: truncated contracts are 22032" "$out"
+fault '{"venue":"nado","path":"^/aux/v2/contracts$","kind":"oversize","bytes":2000000,"count":1}'
+out=$(nado "SET perps_stats.http_max_response_size = '1MB'; SELECT open_interest FROM perps_stats.fetch_open_interest('nado', 'BTC')")
+ok $([ "$out" = "ERROR:  54000" ]; echo $?) "nado: an archive answer over http_max_response_size is 54000" "$out"
+# the gateway's refusal in an HTTP 200 ({"status":"failure"}): the venue's error, 38000
+fault '{"venue":"nado","path":"^/v1/query$","kind":"status","status":200,"count":1,"body":{"status":"failure","error":"Service is temporarily unavailable due to scheduled maintenance.","error_code":1004}}'
+out=$(nado "SELECT bids FROM perps_stats.fetch_orderbook('nado', 'BTC')")
+ok $([ "$out" = "ERROR:  38000" ]; echo $?) "nado: a failure answer with HTTP 200 is the venue's error (38000)" "$out"
+
+psql -X -q -c "UPDATE perps_stats.exchanges SET rest_url = 'https://fapi.binance.com' WHERE name = 'binance'" \
+     -c "UPDATE perps_stats.exchanges SET rest_url = 'https://gateway.prod.nado.xyz', aux_url = 'https://archive.prod.nado.xyz' WHERE name = 'nado'" >/dev/null
 clear_faults
 [ "$fails" -eq 0 ]

@@ -25,7 +25,8 @@
 SET TimeZone = 'UTC';
 SELECT plan(27);
 
-UPDATE perps_stats.exchanges SET rest_url = :'mock_url' || '/' || name;
+UPDATE perps_stats.exchanges SET rest_url = :'mock_url' || '/' || name,
+       aux_url = CASE WHEN aux_url IS NULL THEN NULL ELSE :'mock_url' || '/' || name || '/aux' END;
 SELECT perps_stats.refresh_markets('binance') > 0 AS binance_markets \gset
 
 SELECT clock_timestamp() AS t0 \gset
@@ -113,16 +114,17 @@ SELECT is((SELECT count(*)::int FROM perps_stats.ingest_events e JOIN perps_stat
 SELECT is((SELECT count(DISTINCT ts)::int FROM perps_stats.tickers WHERE market_id = (SELECT id FROM m)), 2,
           'the second round added its binance ticker');
 
-UPDATE perps_stats.exchanges SET rest_url = :'mock_url' || '/' || name;
+UPDATE perps_stats.exchanges SET rest_url = :'mock_url' || '/' || name,
+       aux_url = CASE WHEN aux_url IS NULL THEN NULL ELSE :'mock_url' || '/' || name || '/aux' END;
 RESET perps_stats.http_retry_budget;
--- all nine venues in one round: every kind written for BTC on each
+-- all ten venues in one round: every kind written for BTC on each
 -- (funding rows of a funding time already stored are not written twice)
 CREATE TEMP TABLE r3_time AS SELECT clock_timestamp() AS t;
 CREATE TEMP TABLE r3 AS SELECT * FROM perps_stats.collect(NULL, '{BTC}');
 SELECT is((SELECT string_agg(exchange || ':' || (count_ok)::text, ',' ORDER BY exchange)
              FROM (SELECT exchange, count(*) FILTER (WHERE error IS NULL) AS count_ok FROM r3 GROUP BY 1) x),
-          'aster:3,binance:4,bybit:4,grvt:4,hibachi:4,hyperliquid:4,kucoin:4,lighter:4,paradex:4',
-          'collect() over all nine venues: four kinds each without error (Aster: no open interest, see 50_fetch_aster)');
+          'aster:3,binance:4,bybit:4,grvt:4,hibachi:4,hyperliquid:4,kucoin:4,lighter:4,nado:4,paradex:4',
+          'collect() over all ten venues: four kinds each without error (Aster: no open interest, see 50_fetch_aster)');
 SELECT is((SELECT count(*)::int FROM r3 WHERE kind = 'orderbook' AND rows = 18), 8,
           'a book, its depth row and 16 slippage rows on each venue');
 -- funding rows are keyed by the settlement the rate is paid at (the next
@@ -162,7 +164,8 @@ SELECT ok((SELECT row(mid_price, bid_1bps, ask_1bps) = row(97016.85, 1396682.784
              FROM perps_stats.liquidity_depth WHERE market_id = (SELECT id FROM kc) ORDER BY ts DESC LIMIT 1),
           'kucoin depth within 1 bps, in quote currency');
 
-UPDATE perps_stats.exchanges SET rest_url = :'mock_url' || '/' || name;
+UPDATE perps_stats.exchanges SET rest_url = :'mock_url' || '/' || name,
+       aux_url = CASE WHEN aux_url IS NULL THEN NULL ELSE :'mock_url' || '/' || name || '/aux' END;
 -- leave the tables as the tests after this one expect them: empty (the
 -- venues' funding times are in the past, so those rows sit in default partitions)
 TRUNCATE perps_stats.tickers, perps_stats.open_interest, perps_stats.funding_rates,

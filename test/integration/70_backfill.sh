@@ -23,20 +23,21 @@ ms() { python3 -c 'import sys, datetime as d; print(int(d.datetime.fromisoformat
 
 # The venues (all eight have klines), the mock's history paths, and each
 # venue's documented kline page size.
-VENUES=(binance bybit hyperliquid kucoin lighter paradex aster grvt hibachi)
-declare -A PAGE=([binance]=1500 [bybit]=1000 [hyperliquid]=500 [kucoin]=500 [lighter]=500 [paradex]=1000 [aster]=1500 [grvt]=1000 [hibachi]=1000)
+VENUES=(binance bybit hyperliquid kucoin lighter paradex aster grvt hibachi nado)
+declare -A PAGE=([binance]=1500 [bybit]=1000 [hyperliquid]=500 [kucoin]=500 [lighter]=500 [paradex]=1000 [aster]=1500 [grvt]=1000 [hibachi]=1000 [nado]=500)
 # The range: 3 days inside each mock's history (kucoin's ends 2024-03-13,
 # binance's 2026-11-23 14:37), away from the payloads' candles.
 declare -A SINCE=([binance]="2024-04-07 00:00")
 declare -A UNTIL=([binance]="2024-04-10 00:00")
-for V in bybit hyperliquid kucoin lighter paradex aster grvt hibachi; do SINCE[$V]="2024-03-01 00:00"; UNTIL[$V]="2024-03-04 00:00"; done
+for V in bybit hyperliquid kucoin lighter paradex aster grvt hibachi nado; do SINCE[$V]="2024-03-01 00:00"; UNTIL[$V]="2024-03-04 00:00"; done
 # Funding rates in [since, until] (both ends included) by each mock's
 # schedule: binance, aster and bybit every 8 h from 00:00 (10); kucoin every 8 h
-# from 04:00 (9); lighter, paradex and hibachi hourly on the hour (73); hyperliquid
+# from 04:00 (9); lighter, paradex and hibachi hourly on the hour (73); nado hourly,
+# keyed by the hour mark its snapshot is taken at (73); hyperliquid
 # hourly a few ms after the hour, so the one at until is out (72); grvt by each
 # instrument's funding_interval_hours: BTC every 8 h from 00:00 (10), ETH every
 # 4 h (19, FUNDING_ETH).
-declare -A FUNDING=([binance]=10 [aster]=10 [bybit]=10 [kucoin]=9 [lighter]=73 [paradex]=73 [hyperliquid]=72 [grvt]=10 [hibachi]=73)
+declare -A FUNDING=([binance]=10 [aster]=10 [bybit]=10 [kucoin]=9 [lighter]=73 [paradex]=73 [hyperliquid]=72 [grvt]=10 [hibachi]=73 [nado]=73)
 declare -A FUNDING_ETH=([grvt]=19)
 
 # The mock's request log of a venue's kline or funding history requests, one
@@ -56,6 +57,17 @@ names = [("startTime", "endTime"), ("start", "end"), ("from", "to"),
          ("start_timestamp", "end_timestamp"), ("start_at", "end_at"), ("start_time", "end_time"), ("fromMs", "toMs")]
 for r in json.load(sys.stdin):
     args = r["query"]
+    if r["path"] == "/aux/v1":
+        # nado: the archive takes the window as max_time (s) and a count of marks back from it
+        b = json.loads(r["body"] or "null") or {}
+        q = b.get({"klines": "candlesticks", "funding": "market_snapshots"}[kind])
+        if q is None:
+            continue
+        iv = q.get("interval", q)
+        n = int(iv.get("limit", iv.get("count", 1)))
+        hi = int(iv["max_time"]) * 1000
+        print(hi - (n - 1) * int(iv["granularity"]) * 1000, hi, json.dumps(b, sort_keys=True).replace(" ", ""), r["t"])
+        continue
     if r["path"] == "/info":
         b = json.loads(r["body"] or "null") or {}
         if b.get("type") != hl_type[kind]:
@@ -113,6 +125,8 @@ elif venue == "grvt":
     o = D(97000) + D(i % 83) / 10; ohlc = (o, o + 7, o - 6, o + 2)
 elif venue == "hibachi":   # i = timestamp (s) / 60
     o = D(97000) + D(i % 61) / 10; ohlc = (o, o + 6, o - 4, o + D("0.5"))
+elif venue == "nado":           # x18 in the answer; the values it stands for
+    o = D(97000) + D(i % 83) / 8; ohlc = (o, o + 6, o - 6, o + D("0.625"))
 print("|".join(format(x.normalize(), "f") for x in ohlc))
 PY
 }
@@ -163,7 +177,9 @@ for V in "${VENUES[@]}"; do
     S0=${SINCE[$V]}; S1=${UNTIL[$V]}; P=${PAGE[$V]}
     # the venues' own rate limits are 59_rate_limit_shared.sh's: here they would only
     # make the runs wait (Hyperliquid's 1200 a minute is 60 kline pages)
-    q "UPDATE perps_stats.exchanges SET rest_url = '$MOCK/$V', rate_limit_weight = 1000000, rate_limit_window_ms = 1000
+    # a venue on two hosts (nado) has its second one under .../<venue>/aux in the mock
+    q "UPDATE perps_stats.exchanges SET rest_url = '$MOCK/$V', rate_limit_weight = 1000000, rate_limit_window_ms = 1000,
+              aux_url = CASE WHEN aux_url IS NULL THEN NULL ELSE '$MOCK/$V/aux' END
         WHERE name = '$V'" >/dev/null
     mock DELETE faults >/dev/null; mock POST config '{"latency_ms": 0}' >/dev/null
     q "DELETE FROM perps_stats.klines k USING perps_stats.markets m, perps_stats.exchanges e

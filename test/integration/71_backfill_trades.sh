@@ -45,8 +45,9 @@ trade() { # VENUE SYMBOL TRADE_ID: time|price|qty|side
         WHERE e.name = '$1' AND m.symbol = '$2' AND t.trade_id = '$3'"
 }
 
-for V in binance aster paradex bybit hyperliquid kucoin lighter; do
-    q "UPDATE perps_stats.exchanges SET rest_url = '$MOCK/$V' WHERE name = '$V'" >/dev/null
+for V in binance aster paradex bybit hyperliquid kucoin lighter nado; do
+    q "UPDATE perps_stats.exchanges SET rest_url = '$MOCK/$V',
+              aux_url = CASE WHEN aux_url IS NULL THEN NULL ELSE '$MOCK/$V/aux' END WHERE name = '$V'" >/dev/null
 done
 mock DELETE faults >/dev/null
 mock POST config '{"latency_ms": 0, "listing": {}}' >/dev/null
@@ -226,8 +227,9 @@ out=$(call "CALL perps_stats.backfill('grvt', '{BTC}', '2026-11-17 10:00+00', '2
 is "$(err "$out")|$(curl -sf "$MOCK/_mock/log?venue=grvt" | python3 -c 'import json, sys; print(len(json.load(sys.stdin)))')|$(summary grvt BTC | cut -d' ' -f1)" \
    "|0|1601" "grvt: a second run asks for nothing"
 
-# ---- venues without trade history refuse, before doing anything
-for V in bybit hyperliquid kucoin lighter; do
+# ---- venues without trade history refuse, before doing anything (nado's /v2/trades pages
+# back by trade id from the newest only)
+for V in bybit hyperliquid kucoin lighter nado; do
     mock DELETE log >/dev/null
     out=$(call "CALL perps_stats.backfill('$V', '{BTC}', '2024-03-01 00:00+00', '2024-03-01 01:00+00', '{klines,trades}')")
     is "$(err "$out")|$(curl -sf "$MOCK/_mock/log?venue=$V" | python3 -c 'import json, sys; print(len(json.load(sys.stdin)))')" \

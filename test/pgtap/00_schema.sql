@@ -1,7 +1,7 @@
 -- The schema contract: tables, primary keys, partitioning, the seeded venues
 -- and the privileges that keep non-owners from writing.
 BEGIN;
-SELECT plan(47);
+SELECT plan(48);
 
 SELECT has_schema('perps_stats');
 SELECT set_eq(
@@ -62,8 +62,13 @@ SELECT results_eq(
              ('aster', 'https://fapi.asterdex.com', 'wss://fstream.asterdex.com'),
              ('hibachi', 'https://data-api.hibachi.xyz', 'wss://data-api.hibachi.xyz/ws/market'),
              ('grvt', 'https://market-data.grvt.io', 'wss://market-data.grvt.io/ws/full'),
+             ('nado', 'https://gateway.prod.nado.xyz', 'wss://gateway.prod.nado.xyz/v1/subscribe'),
              ('tradexyz', 'https://api.hyperliquid.xyz', 'wss://api.hyperliquid.xyz/ws')$$,
-    'ten seeded venues with their endpoints (tradexyz: a HIP-3 DEX of the Hyperliquid API)');
+    'eleven seeded venues with their endpoints (tradexyz: a HIP-3 DEX of the Hyperliquid API)');
+SELECT results_eq(
+    'SELECT name, aux_url FROM perps_stats.exchanges WHERE aux_url IS NOT NULL ORDER BY id',
+    $$VALUES ('nado', 'https://archive.prod.nado.xyz')$$,
+    'nado has its archive (indexer) host as aux_url, the only venue with a second host');
 SELECT results_eq(
     'SELECT name, coalesce(adapter, name), adapter_param FROM perps_stats.exchanges WHERE adapter IS NOT NULL OR adapter_param IS NOT NULL ORDER BY id',
     $$VALUES ('tradexyz', 'hyperliquid', 'xyz')$$,
@@ -73,7 +78,7 @@ SELECT throws_ok($$UPDATE perps_stats.exchanges SET adapter_param = 'x"y' WHERE 
 SELECT results_eq(
     'SELECT exchange, string_agg(symbol, '','' ORDER BY symbol) FROM perps_stats.watchlist GROUP BY 1 ORDER BY 1',
     $$VALUES ('aster', 'BTC,ETH,SOL'), ('binance', 'BTC,ETH,SOL'), ('bybit', 'BTC,ETH,SOL'), ('grvt', 'BTC,ETH,SOL'), ('hibachi', 'BTC,ETH,SOL'), ('hyperliquid', 'BTC,ETH,SOL'),
-             ('kucoin', 'BTC,ETH,SOL'), ('lighter', 'BTC,ETH,SOL'), ('paradex', 'BTC,ETH,SOL')$$,
+             ('kucoin', 'BTC,ETH,SOL'), ('lighter', 'BTC,ETH,SOL'), ('nado', 'BTC,ETH,SOL'), ('paradex', 'BTC,ETH,SOL')$$,
     'the watchlist is seeded with BTC, ETH and SOL on each venue');
 SELECT throws_ok($$UPDATE perps_stats.exchanges SET rest_url = 'https://x/' WHERE id = 1$$,
                  '23514', NULL, 'rest_url may not end with a slash');
