@@ -125,7 +125,7 @@ SELECT is((SELECT string_agg(exchange || ':' || (count_ok)::text, ',' ORDER BY e
              FROM (SELECT exchange, count(*) FILTER (WHERE error IS NULL) AS count_ok FROM r3 GROUP BY 1) x),
           'aster:3,binance:4,bybit:4,grvt:4,hibachi:4,hyperliquid:4,kucoin:4,lighter:4,nado:4,paradex:4',
           'collect() over all ten venues: four kinds each without error (Aster: no open interest, see 50_fetch_aster)');
-SELECT is((SELECT count(*)::int FROM r3 WHERE kind = 'orderbook' AND rows = 18), 8,
+SELECT is((SELECT count(*)::int FROM r3 WHERE kind = 'orderbook' AND rows = 18), 10,
           'a book, its depth row and 16 slippage rows on each venue');
 -- funding rows are keyed by the settlement the rate is paid at (the next
 -- funding time), as the streams and the funding history key theirs: Binance
