@@ -1,6 +1,7 @@
 -- perps_stats 0.1.0 -> 0.2.0
 --
--- New venue: Aster (Binance-compatible futures API), a seed row of exchanges.
+-- New venues: Aster (Binance-compatible futures API) and Extended, seed rows
+-- of exchanges.
 --
 -- Every write of the time-series tables goes through one writer
 -- (perps_stats._store_rows for the backfill) with one clash policy per table.
@@ -25,6 +26,11 @@
 -- are added to perps_stats.watchlist.
 INSERT INTO perps_stats.exchanges (id, name, rest_url, ws_url, maker_fee, taker_fee) VALUES
     (7, 'aster', 'https://fapi.asterdex.com', 'wss://fstream.asterdex.com', 0.0001, 0.00035);
+-- Extended (formerly X10, on Starknet), REST only so far: fees of the base
+-- tier (maker 0, taker 0.025 %, the documented example of GET /api/v1/user/fees)
+INSERT INTO perps_stats.exchanges (id, name, rest_url, ws_url, maker_fee, taker_fee) VALUES
+    (8, 'extended', 'https://api.starknet.extended.exchange',
+     'wss://api.starknet.extended.exchange/stream.extended.exchange/v1', 0, 0.00025);
 
 ALTER TABLE perps_stats.ingest_events
     ADD COLUMN first_missing_id text,
