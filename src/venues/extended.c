@@ -213,12 +213,24 @@ ex_build_klines(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 
 /* ---- parsers ---- */
 
+/* the envelope's status says OK ("OK" in most examples, "ok" in one) */
+static bool
+ex_status_ok(struct json_object *st)
+{
+	return st != NULL && json_object_is_type(st, json_type_string) &&
+		strcasecmp(json_object_get_string(st), "OK") == 0;
+}
+
 /* PerpsAdapter.open_body: {"status": "OK", "data": ...} or {"status": "ERROR", "error": {...}} */
 static PerpsStatus
 ex_open(PerpsCtx *ctx, const PerpsBody *b, int i, struct json_object **root)
 {
 	struct json_object *st;
 	struct json_object *err;
+	struct json_object *code;
+	struct json_object *msg;
+	const char *codetxt = "(none)";
+	const char *msgtxt = "(no message)";
 
 	*root = NULL;
 	if (perps_json_parse(ctx, b->data, b->len, root) != PERPS_OK)
@@ -228,26 +240,28 @@ ex_open(PerpsCtx *ctx, const PerpsBody *b, int i, struct json_object **root)
 		return ctx->status;
 	}
 	st = perps_json_get(*root, "status");
-	if (b->status == 200 && st != NULL && json_object_is_type(st, json_type_string) &&
-		strcasecmp(json_object_get_string(st), "OK") == 0)
+	if (b->status == 200 && ex_status_ok(st))
 		return PERPS_OK;
-	err = perps_json_get(*root, "error");
+	if (b->status == 200 && (st == NULL || !json_object_is_type(st, json_type_string)))
 	{
-		struct json_object *code = perps_json_get(err, "code");
-		struct json_object *msg = perps_json_get(err, "message");
-		const char *codetxt = "(none)";
-		PerpsStatus rc;
-
-		if (code != NULL && (json_object_is_type(code, json_type_string) ||
-							 json_object_is_type(code, json_type_int)))
-			codetxt = json_object_get_string(code);
-		rc = perps_fail(ctx, PERPS_ERR_VENUE, "extended error %.40s (HTTP %ld): %.200s", codetxt, b->status,
-						msg != NULL && json_object_is_type(msg, json_type_string) ?
-						json_object_get_string(msg) : "(no message)");
+		/* a 200 that is not the envelope: not what the venue documents */
 		json_object_put(*root);
 		*root = NULL;
-		return rc;
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "extended answer has no \"status\" string");
 	}
+	/* {"status": "ERROR", "error": {"code": "NOT_FOUND" or 1006, "message": "..."}} */
+	err = perps_json_get(*root, "error");
+	code = perps_json_get(err, "code");
+	msg = perps_json_get(err, "message");
+	if (code != NULL && (json_object_is_type(code, json_type_string) || json_object_is_type(code, json_type_int)))
+		codetxt = json_object_get_string(code);
+	if (msg != NULL && json_object_is_type(msg, json_type_string))
+		msgtxt = json_object_get_string(msg);
+	perps_fail(ctx, PERPS_ERR_VENUE, "extended error %.*s (HTTP %ld): %.*s",
+			   perps_utf8_cut(codetxt, 40), codetxt, b->status, perps_utf8_cut(msgtxt, 200), msgtxt);
+	json_object_put(*root);
+	*root = NULL;
+	return ctx->status;
 }
 
 /* The "data" member of an answer, of the given type. */
