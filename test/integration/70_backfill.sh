@@ -21,27 +21,32 @@ call() { psql -X -q -t -A -v ON_ERROR_STOP=1 -v VERBOSITY=verbose -c "$1" 2>&1 >
 mock() { curl -sf -X "$1" "$MOCK/_mock/$2" ${3:+-H 'Content-Type: application/json' -d "$3"}; }
 ms() { python3 -c 'import sys, datetime as d; print(int(d.datetime.fromisoformat(sys.argv[1]).replace(tzinfo=d.timezone.utc).timestamp() * 1000))' "$1"; }
 
-# The venues (all seven have klines), the mock's history paths, and each
-# venue's documented kline page size.
-VENUES=(binance bybit hyperliquid kucoin lighter paradex aster)
-declare -A PAGE=([binance]=1500 [bybit]=1000 [hyperliquid]=500 [kucoin]=500 [lighter]=500 [paradex]=1000 [aster]=1500)
+# The venues (all eight have klines), the mock's history paths, and each
+# venue's kline page size (Extended's: the adapter's 1000, below the documented 10 000).
+VENUES=(binance bybit hyperliquid kucoin lighter paradex aster extended)
+declare -A PAGE=([binance]=1500 [bybit]=1000 [hyperliquid]=500 [kucoin]=500 [lighter]=500 [paradex]=1000 [aster]=1500 [extended]=1000)
 # The range: 3 days inside each mock's history (kucoin's ends 2024-03-13,
 # binance's 2026-11-23 14:37), away from the payloads' candles.
 declare -A SINCE=([binance]="2024-04-07 00:00")
 declare -A UNTIL=([binance]="2024-04-10 00:00")
-for V in bybit hyperliquid kucoin lighter paradex aster; do SINCE[$V]="2024-03-01 00:00"; UNTIL[$V]="2024-03-04 00:00"; done
+for V in bybit hyperliquid kucoin lighter paradex aster extended; do SINCE[$V]="2024-03-01 00:00"; UNTIL[$V]="2024-03-04 00:00"; done
 # Funding rates in [since, until] (both ends included) by each mock's
 # schedule: binance, aster and bybit every 8 h from 00:00 (10); kucoin every 8 h
-# from 04:00 (9); lighter and paradex hourly on the hour (73); hyperliquid
+# from 04:00 (9); lighter, paradex and extended hourly on the hour (73); hyperliquid
 # hourly a few ms after the hour, so the one at until is out (72).
-declare -A FUNDING=([binance]=10 [aster]=10 [bybit]=10 [kucoin]=9 [lighter]=73 [paradex]=73 [hyperliquid]=72)
+declare -A FUNDING=([binance]=10 [aster]=10 [bybit]=10 [kucoin]=9 [lighter]=73 [paradex]=73 [hyperliquid]=72 [extended]=73)
 
 # The mock's request log of a venue's kline or funding history requests, one
 # line each: "start_ms end_ms request-key arrival-time".
 requests() {
     curl -sf "$MOCK/_mock/log?venue=$1" | python3 -c '
-import json, sys
+import json, re, sys
 venue, kind = sys.argv[1], sys.argv[2]
+# Extended: candles take an end and a count (the first open time asked for is
+# the end rounded down to the interval, less count - 1 intervals); funding
+# history is /api/v1/info/{market}/funding with startTime and endTime
+EX_STEP = {"PT1M": 60000, "PT5M": 300000, "PT15M": 900000, "PT30M": 1800000, "PT1H": 3600000,
+           "PT4H": 14400000, "P1D": 86400000}
 paths = {"klines": {"/fapi/v1/klines", "/v5/market/kline", "/api/v1/kline/query",
                     "/api/v1/candlesticks", "/v1/markets/klines"},
          "funding": {"/fapi/v1/fundingRate", "/v5/market/funding/history", "/api/v1/contract/funding-rates",
@@ -56,6 +61,13 @@ for r in json.load(sys.stdin):
         if b.get("type") != hl_type[kind]:
             continue
         args = b.get("req", b)
+    elif kind == "klines" and r["path"].startswith("/api/v1/info/candles/"):
+        step, hi = EX_STEP[args["interval"]], int(args["endTime"])
+        print(hi // step * step - (int(args["limit"]) - 1) * step, hi,
+              json.dumps(args, sort_keys=True).replace(" ", ""), r["t"])
+        continue
+    elif kind == "funding" and re.match(r"/api/v1/info/[^/]+/funding$", r["path"]):
+        pass
     elif r["path"] not in paths[kind]:
         continue
     for a, z in names:
@@ -98,6 +110,8 @@ elif venue == "lighter":
     o = D(3000) + D(i % 89) / 4; ohlc = (o, o + 2, o - 2, o + D("0.5"))
 elif venue == "paradex":
     o = D(97000) + D(i % 71) / 10; ohlc = (o, o + 5, o - 5, o + 1)   # 97000: the payload's candle, 97088.2, to the 1000 below
+elif venue == "extended":
+    o = D(97000) + D(i % 61) / 10; ohlc = (o, o + 4, o - 4, o + D("0.5"))
 print("|".join(format(x.normalize(), "f") for x in ohlc))
 PY
 }
