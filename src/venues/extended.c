@@ -489,15 +489,16 @@ ex_parse_orderbook(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const
 
 	if (d == NULL)
 		return ctx->status;
-	mk = perps_json_get(d, "market");
-	if (mk != NULL && !perps_json_str_eq(mk, q->market->native_symbol))
-		return perps_fail(ctx, PERPS_ERR_SHAPE, "book is not %s's", q->market->native_symbol);
 	bk = out->u.book = perps_alloc(ctx, sizeof(PerpsBook));
 	if (bk == NULL)
 		return ctx->status;
 	if (ex_levels(ctx, d, "bid", q->depth, &bk->bids, &bk->nbids) ||
 		ex_levels(ctx, d, "ask", q->depth, &bk->asks, &bk->nasks))
 		return ctx->status;
+	/* the book of the market asked for (data.market, where sent) */
+	mk = perps_json_get(d, "market");
+	if (mk != NULL && !perps_json_str_eq(mk, q->market->native_symbol))
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "book is not %s's", q->market->native_symbol);
 	bk->ts_us = PERPS_TS_NONE;	/* no time, no sequence number */
 	bk->has_seq = false;
 	out->n = 1;
