@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# collect(): one snapshot round over 7 venues x 20 symbols (140 markets, 4
+# collect(): one snapshot round over 8 venues x 20 symbols (160 markets, 4
 # kinds each: ticker, open interest, funding, order book) against the mock
 # exchange answering every request 100 ms late (bench/run.sh sets PGHOST,
 # PGPORT, PGDATABASE and PERPS_MOCK_URL).  The mock's bench_markets switch
@@ -120,7 +120,8 @@ hyperliquid 1200 60000
 kucoin 2000 30000
 lighter 24000 60000
 paradex 1500 60000
-aster 2400 60000"
+aster 2400 60000
+extended 1000 60000"
 for ((i = 0; i < RUNS; i++)); do
     # an empty window, as each collector round a minute after the last finds it
     while read -r v w win; do
@@ -158,11 +159,11 @@ def weight(r):
         return 3
     if v == "lighter":
         return 600 if p == "/api/v1/recentTrades" else 400
-    return 1
+    return 1                # paradex; extended: every request counts once (1000 a minute per IP)
 per = {}
 for r in log:
     n, s, paths = per.get(r["venue"], (0, 0, {}))
-    key = re.sub(r"/[A-Z0-9]+(USDTM|-USD-PERP)\b", "/{symbol}", r["path"])
+    key = re.sub(r"/[A-Z0-9]+(USDTM|-USD-PERP|-USD)\b", "/{symbol}", r["path"])
     if r["venue"] == "hyperliquid":
         key += " " + json.loads(r["body"] or "{}").get("type", "")
     paths[key] = paths.get(key, 0) + 1
