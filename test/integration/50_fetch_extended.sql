@@ -8,7 +8,7 @@
 -- from those payloads and formulas.  The mock refuses a request without a
 -- User-Agent (as the venue does): every call here that succeeds had one.
 BEGIN;
-SELECT plan(37);
+SELECT plan(41);
 
 \getenv mock_url PERPS_MOCK_URL
 -- earlier tests insert markets with explicit ids (test/sql/10_partitions.sql):
@@ -226,6 +226,26 @@ SELECT throws_ok($$SELECT * FROM perps_stats.fetch_trades('extended', 'BTC')$$, 
 \! curl -sf -X POST "$PERPS_MOCK_URL/_mock/faults" -d '{"venue":"extended","path":"/stats$","kind":"status","status":200,"body":{"status":"ERROR","error":{"code":1006,"message":"Internal error"}},"count":1}' >/dev/null
 SELECT throws_ok($$SELECT * FROM perps_stats.fetch_funding_rate('extended', 'BTC')$$, '38000', NULL,
     'an ERROR envelope with HTTP 200 is the venue''s error, not rows');
+-- hostile but well-formed answers (one request each, the venue's envelope):
+-- an id past the signed 64-bit range (2^63 = 9223372036854775808) is still an
+-- integer of the tape and is kept exactly; a fractional id is not an id
+\! curl -sf -X POST "$PERPS_MOCK_URL/_mock/faults" -d '{"venue":"extended","path":"/trades$","kind":"status","status":200,"body":{"status":"OK","data":[{"i":9223372036854775808,"m":"BTC-USD","S":"SELL","tT":"TRADE","T":1795444620000,"p":"97014.3","q":"0.5"}]},"count":1}' >/dev/null
+SELECT results_eq($$SELECT trade_id, side FROM perps_stats.fetch_trades('extended', 'BTC')$$,
+    $$VALUES ('9223372036854775808'::text, 'sell'::text)$$,
+    'a trade id of 2^63 is kept exactly as text');
+\! curl -sf -X POST "$PERPS_MOCK_URL/_mock/faults" -d '{"venue":"extended","path":"/trades$","kind":"status","status":200,"body":{"status":"OK","data":[{"i":1.5,"m":"BTC-USD","S":"SELL","tT":"TRADE","T":1795444620000,"p":"97014.3","q":"0.5"}]},"count":1}' >/dev/null
+SELECT throws_ok($$SELECT * FROM perps_stats.fetch_trades('extended', 'BTC')$$, '22000', NULL,
+    'a fractional trade id is a data exception, not a rounded id');
+-- nextFundingRate in seconds (as two documentation examples write times) is
+-- 1970-01-21 read as ms: refused as out of range, never moved
+\! curl -sf -X POST "$PERPS_MOCK_URL/_mock/faults" -d '{"venue":"extended","path":"/stats$","kind":"status","status":200,"body":{"status":"OK","data":{"fundingRate":"0.000013","nextFundingRate":1795446000}},"count":1}' >/dev/null
+SELECT throws_ok($$SELECT * FROM perps_stats.fetch_funding_rate('extended', 'BTC')$$, '22008', NULL,
+    'a next funding time in seconds is refused (22008), not taken for 1970');
+-- a level of 25 decimals and a price of 22 stay exact through the book
+\! curl -sf -X POST "$PERPS_MOCK_URL/_mock/faults" -d '{"venue":"extended","path":"/orderbook$","kind":"status","status":200,"body":{"status":"OK","data":{"market":"BTC-USD","bid":[{"qty":"0.1234567890123456789012345","price":"97014.2000000000000000000001"}],"ask":[{"qty":"1","price":"97014.4"}]}},"count":1}' >/dev/null
+SELECT results_eq($$SELECT bids::text FROM perps_stats.fetch_orderbook('extended', 'BTC')$$,
+    $$VALUES ('{{97014.2000000000000000000001,0.1234567890123456789012345}}'::text)$$,
+    'book levels of 22 and 25 decimals are kept to the last digit');
 \! curl -sf -X DELETE "$PERPS_MOCK_URL/_mock/faults" >/dev/null
 SELECT results_eq($$SELECT bids[1:1], asks[1:1] FROM perps_stats.fetch_orderbook('extended', 'BTC')$$,
     $$VALUES ('{{97014.2,0.51234}}'::numeric[], '{{97014.4,0.25}}'::numeric[])$$,
