@@ -8,7 +8,7 @@
 -- from those payloads and formulas.  The mock refuses a request without a
 -- User-Agent (as the venue does): every call here that succeeds had one.
 BEGIN;
-SELECT plan(41);
+SELECT plan(43);
 
 \getenv mock_url PERPS_MOCK_URL
 -- earlier tests insert markets with explicit ids (test/sql/10_partitions.sql):
@@ -22,6 +22,15 @@ SELECT results_eq(
     $$SELECT id, maker_fee, taker_fee, ws_url FROM perps_stats.exchanges WHERE name = 'extended'$$,
     $$VALUES (8::smallint, 0::numeric, 0.00025::numeric, 'wss://api.starknet.extended.exchange/stream.extended.exchange/v1'::text)$$,
     'exchanges: extended is id 8, maker 0, taker 0.025 %');
+
+-- the adapter's pages and limit: 1000 candles and 1000 funding hours a request
+-- (the documented maximum is 10 000 records), no trade pages, 1000 requests a
+-- minute per IP ("Rate Limits"); backfill of trades refused up front with the reason
+SELECT is((SELECT row(kline_page, funding_page, trades_page, rate_weight, rate_window_ms, no_trades_history IS NOT NULL)::text
+             FROM perps_stats.adapter_limits('extended')),
+          row(1000, 1000, NULL::int, 1000, 60000, true)::text, 'extended: pages of 1000, 1000 requests a minute');
+SELECT matches((SELECT no_trades_history FROM perps_stats.adapter_limits('extended')), 'only the latest trades',
+    'extended: why trade history is not served');
 
 -- markets: /api/v1/info/markets; seven listed, four kept: FTM (DELISTED, active
 -- false), MON (PRELISTED) and EUR ("type": "SPOT") are left out, DOGE (REDUCE_ONLY) stays
