@@ -1,6 +1,7 @@
 -- perps_stats 0.1.0 -> 0.2.0
 --
--- New venues: Aster (Binance-compatible futures API) and GRVT, seed rows of exchanges.
+-- New venues: Aster (Binance-compatible futures API), GRVT and Extended, seed
+-- rows of exchanges.
 --
 -- Every write of the time-series tables goes through one writer
 -- (perps_stats._store_rows for the backfill) with one clash policy per table.
@@ -30,6 +31,12 @@ INSERT INTO perps_stats.exchanges (id, name, rest_url, ws_url, maker_fee, taker_
 -- the fees of its first tier (help.grvt.io, "How does GRVT's Fee Model work?")
 INSERT INTO perps_stats.exchanges (id, name, rest_url, ws_url, maker_fee, taker_fee) VALUES
     (11, 'grvt', 'https://market-data.grvt.io', 'wss://market-data.grvt.io/ws/full', 0.00027, 0.00055);
+
+-- Extended (formerly X10, on Starknet), REST only so far: fees of the base
+-- tier (maker 0, taker 0.025 %, the documented example of GET /api/v1/user/fees)
+INSERT INTO perps_stats.exchanges (id, name, rest_url, ws_url, maker_fee, taker_fee) VALUES
+    (8, 'extended', 'https://api.starknet.extended.exchange',
+     'wss://api.starknet.extended.exchange/stream.extended.exchange/v1', 0, 0.00025);
 
 ALTER TABLE perps_stats.ingest_events
     ADD COLUMN first_missing_id text,

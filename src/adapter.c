@@ -21,6 +21,7 @@ extern const PerpsAdapter perps_adapter_binance;
 extern const PerpsAdapter perps_adapter_bybit;
 extern const PerpsAdapter perps_adapter_grvt;
 extern const PerpsAdapter perps_adapter_hibachi;
+extern const PerpsAdapter perps_adapter_extended;
 extern const PerpsAdapter perps_adapter_hyperliquid;
 extern const PerpsAdapter perps_adapter_kucoin;
 extern const PerpsAdapter perps_adapter_lighter;
@@ -39,6 +40,7 @@ const PerpsAdapter *const perps_adapters[] = {
 	&perps_adapter_grvt,
 	&perps_adapter_hibachi,
 	&perps_adapter_nado,
+	&perps_adapter_extended,
 	NULL
 };
 

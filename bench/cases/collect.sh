@@ -125,7 +125,8 @@ paradex 1500 60000
 aster 2400 60000
 grvt 600 60000
 hibachi 10 1000
-nado 400 10000"
+nado 400 10000
+extended 1000 60000"
 for ((i = 0; i < RUNS; i++)); do
     # an empty window, as each collector round a minute after the last finds it
     while read -r v w win; do
@@ -178,11 +179,11 @@ def weight(r):
         if p == "/aux/v2/trades":
             return 1 + int(qs.get("limit", 100)) // 20
         return 2
-    return 1                # hibachi: every path 1 (src/venues/hibachi.c)
+    return 1                # paradex; hibachi, extended (1000 a minute per IP): every request 1
 per = {}
 for r in log:
     n, s, paths = per.get(r["venue"], (0, 0, {}))
-    key = re.sub(r"/[A-Z0-9]+(USDTM|-USD-PERP)\b", "/{symbol}", r["path"])
+    key = re.sub(r"/[A-Z0-9]+(USDTM|-USD-PERP|-USD)\b", "/{symbol}", r["path"])
     if r["venue"] == "hyperliquid":
         key += " " + json.loads(r["body"] or "{}").get("type", "")
     if r["venue"] == "nado" and r["path"] in ("/v1/query", "/aux/v1"):

@@ -7,7 +7,7 @@
 set -u
 MOCK=${PERPS_MOCK_URL:?PERPS_MOCK_URL is not set}
 n=0 fails=0
-echo "1..66"
+echo "1..73"
 
 ok() {  # ok COND-EXIT-STATUS DESCRIPTION [DIAG]
     n=$((n + 1))
@@ -336,6 +336,40 @@ ok $([ "$out" = "ERROR:  38000" ]; echo $?) "hibachi: a 404 with its error paylo
 fault '{"venue":"hibachi","path":"^/market/data/prices$","kind":"status","status":200,"body":{"askPrice":"3521.42","bidPrice":"3521.37","fundingRateEstimation":{"estimatedFundingRate":"0.0000010","nextFundingTimestamp":1796119200},"markPrice":"3521.4","spotPrice":"3522.1","symbol":"ETH/USDT-P","tradePrice":"3521.40"},"count":1}'
 out=$(hibachi "SELECT rate FROM perps_stats.fetch_funding_rate('hibachi', 'BTC')")
 ok $([ "$out" = "ERROR:  22000" ]; echo $?) "hibachi: an answer about another market (ETH for BTC) is 22000, not BTC's rate" "$out"
+
+# 67-73: Extended (test/mock/venues/extended.py) gets them too: a 429 on its
+# statistics is waited out (fetch_funding_rate: fundingRate 0.000013 of
+# test/payloads/extended/fetchTicker.json), garbage is 22032, wrong-typed
+# candles 22000, an oversized book 54000, a dropped connection is retried;
+# and the mock refuses a request without a User-Agent, as the venue does
+# (its documentation, "Mandatory headers"), while the extension's pass
+extended() {
+    psql -X -q -t -A -v VERBOSITY=sqlstate 2>&1 <<SQL
+BEGIN;
+UPDATE perps_stats.exchanges SET rest_url = '$MOCK/extended' WHERE name = 'extended';
+$1;
+ROLLBACK;
+SQL
+}
+clear_faults
+fault '{"venue":"extended","path":"/stats$","kind":"status","status":429,"retry_after":1,"count":1}'
+t0=$(now); out=$(extended "SELECT rate FROM perps_stats.fetch_funding_rate('extended', 'BTC')"); t1=$(now)
+ok $([ "$out" = "0.000013" ]; echo $?) "extended: 429 + Retry-After: 1 then success returns the rate" "$out"
+ge "$(elapsed "$t0" "$t1")" 1.0; ok $? "extended: the retry waited Retry-After (took $(elapsed "$t0" "$t1") s)"
+fault '{"venue":"extended","path":"/orderbook$","kind":"garbage","count":1}'
+out=$(extended "SELECT bids FROM perps_stats.fetch_orderbook('extended', 'BTC')")
+ok $([ "$out" = "ERROR:  22032" ]; echo $?) "extended: a garbage book is 22032" "$out"
+fault '{"venue":"extended","path":"^/api/v1/info/candles/","kind":"wrong_types","count":1}'
+out=$(extended "SELECT count(*) FROM perps_stats.fetch_klines('extended', 'BTC', '1m')")
+ok $([ "$out" = "ERROR:  22000" ]; echo $?) "extended: wrong-typed candles are 22000, no row" "$out"
+fault '{"venue":"extended","path":"/orderbook$","kind":"oversize","bytes":2000000,"count":1}'
+out=$(extended "SET perps_stats.http_max_response_size = '1MB'; SELECT bids FROM perps_stats.fetch_orderbook('extended', 'BTC')")
+ok $([ "$out" = "ERROR:  54000" ]; echo $?) "extended: a book over http_max_response_size is 54000" "$out"
+fault '{"venue":"extended","path":"/trades$","kind":"drop","count":1}'
+out=$(extended "SELECT count(*) FROM perps_stats.fetch_trades('extended', 'BTC')")
+ok $([ "$out" = "4" ]; echo $?) "extended: a dropped connection is retried and the four trades come" "$out"
+ua=$(curl -s -o /dev/null -w '%{http_code}' -H 'User-Agent:' "$MOCK/extended/api/v1/info/markets")/$(curl -s -o /dev/null -w '%{http_code}' -A 'perps_stats/test' "$MOCK/extended/api/v1/info/markets")
+ok $([ "$ua" = "400/200" ]; echo $?) "extended mock: 400 without a User-Agent, 200 with one" "$ua"
 
 psql -X -q -c "UPDATE perps_stats.exchanges SET rest_url = 'https://fapi.binance.com' WHERE name = 'binance'" >/dev/null
 

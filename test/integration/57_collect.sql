@@ -23,7 +23,7 @@
 --   sell 10K: at 97214.20, (97214.25 - 97214.20) / 97214.25 * 1e4 = 0.00514327891... bps
 \getenv mock_url PERPS_MOCK_URL
 SET TimeZone = 'UTC';
-SELECT plan(27);
+SELECT plan(28);
 
 UPDATE perps_stats.exchanges SET rest_url = :'mock_url' || '/' || name,
        aux_url = CASE WHEN aux_url IS NULL THEN NULL ELSE :'mock_url' || '/' || name || '/aux' END;
@@ -117,27 +117,29 @@ SELECT is((SELECT count(DISTINCT ts)::int FROM perps_stats.tickers WHERE market_
 UPDATE perps_stats.exchanges SET rest_url = :'mock_url' || '/' || name,
        aux_url = CASE WHEN aux_url IS NULL THEN NULL ELSE :'mock_url' || '/' || name || '/aux' END;
 RESET perps_stats.http_retry_budget;
--- all ten venues in one round: every kind written for BTC on each
+-- all eleven venues in one round: every kind writeleven for BTC on each
 -- (funding rows of a funding time already stored are not written twice)
 CREATE TEMP TABLE r3_time AS SELECT clock_timestamp() AS t;
 CREATE TEMP TABLE r3 AS SELECT * FROM perps_stats.collect(NULL, '{BTC}');
 SELECT is((SELECT string_agg(exchange || ':' || (count_ok)::text, ',' ORDER BY exchange)
              FROM (SELECT exchange, count(*) FILTER (WHERE error IS NULL) AS count_ok FROM r3 GROUP BY 1) x),
-          'aster:3,binance:4,bybit:4,grvt:4,hibachi:4,hyperliquid:4,kucoin:4,lighter:4,nado:4,paradex:4',
-          'collect() over all ten venues: four kinds each without error (Aster: no open interest, see 50_fetch_aster)');
-SELECT is((SELECT count(*)::int FROM r3 WHERE kind = 'orderbook' AND rows = 18), 10,
+          'aster:3,binance:4,bybit:4,extended:4,grvt:4,hibachi:4,hyperliquid:4,kucoin:4,lighter:4,nado:4,paradex:4',
+          'collect() over all eleven venues: four kinds each without error (Aster: no open interest, see 50_fetch_aster)');
+SELECT is((SELECT count(*)::int FROM r3 WHERE kind = 'orderbook' AND rows = 18), 11,
           'a book, its depth row and 16 slippage rows on each venue');
 -- funding rows are keyed by the settlement the rate is paid at (the next
 -- funding time), as the streams and the funding history key theirs: Binance
 -- nextFundingTime 1795449600000 (2026-11-23 16:00), Bybit 1794931200000
 -- (2026-11-17 16:00, test/payloads/bybit/fetchTicker.json), KuCoin timePoint 1794988800000 + 8 h (2026-11-18
--- 16:00), Hyperliquid and Lighter the next whole hour; Paradex funds
+-- 16:00), Extended nextFundingRate 1795446000000 (2026-11-23 15:00, test/payloads/extended/
+-- fetchTicker.json), Hyperliquid and Lighter the next whole hour; Paradex funds
 -- continuously (no settlement): the summary's time, 1794925925418 ms
 SELECT results_eq(
     $$SELECT e.name, f.funding_time FROM perps_stats.funding_rates f
         JOIN perps_stats.markets m ON m.id = f.market_id JOIN perps_stats.exchanges e ON e.id = m.exchange_id
-       WHERE m.symbol = 'BTC' AND e.name IN ('binance', 'bybit', 'kucoin', 'paradex') ORDER BY 1$$,
+       WHERE m.symbol = 'BTC' AND e.name IN ('binance', 'bybit', 'extended', 'kucoin', 'paradex') ORDER BY 1$$,
     $$VALUES ('binance'::text, '2026-11-23 16:00+00'::timestamptz), ('bybit', '2026-11-17 16:00+00'),
+             ('extended', '2026-11-23 15:00+00'),
              ('kucoin', '2026-11-18 16:00+00'), ('paradex', '2026-11-17 14:32:05.418+00')$$,
     'funding rows keyed by the next funding time (Paradex: the time of the rate)');
 SELECT is((SELECT count(*)::int FROM perps_stats.funding_rates f
@@ -146,6 +148,20 @@ SELECT is((SELECT count(*)::int FROM perps_stats.funding_rates f
               AND f.funding_time > r3_time.t AND f.funding_time <= r3_time.t + interval '61 minutes'
               AND date_trunc('hour', f.funding_time) = f.funding_time), 2,
           'hyperliquid and lighter: the next whole hour after the round');
+-- Extended's BTC-USD (test/payloads/extended): the statistics carry no time and
+-- the book none either, so every row takes the round's batch time; open
+-- interest 12725.43210 BTC (openInterestBase) and 1234567890.123456789012345678
+-- USD, mark 97012.345678901234567890123, book mid (97014.2 + 97014.4) / 2 = 97014.3
+SELECT results_eq(
+    $$SELECT o.open_interest, o.open_interest_notional, t.mark_price, d.mid_price, t.ts = o.ts AND o.ts = d.ts
+        FROM perps_stats.markets m JOIN perps_stats.exchanges e ON e.id = m.exchange_id
+        JOIN perps_stats.open_interest o ON o.market_id = m.id
+        JOIN perps_stats.tickers t ON t.market_id = m.id
+        JOIN perps_stats.liquidity_depth d ON d.market_id = m.id
+       WHERE e.name = 'extended' AND m.symbol = 'BTC'$$,
+    $$VALUES (12725.4321::numeric, 1234567890.123456789012345678::numeric, 97012.345678901234567890123::numeric,
+              97014.3::numeric, true)$$,
+    'extended: open interest in BTC and USD, the exact mark price, the book''s mid, one batch time');
 -- KuCoin's XBTUSDTM book is in contracts of 0.001 BTC (level2 snapshot of
 -- test/payloads: 8 levels a side, best bid 97016.8 x 1873, best ask 97016.9
 -- x 27); mid 97016.85, the 1 bps band 97007.148315 .. 97026.551685 holds 5

@@ -22,30 +22,35 @@ mock() { curl -sf -X "$1" "$MOCK/_mock/$2" ${3:+-H 'Content-Type: application/js
 ms() { python3 -c 'import sys, datetime as d; print(int(d.datetime.fromisoformat(sys.argv[1]).replace(tzinfo=d.timezone.utc).timestamp() * 1000))' "$1"; }
 
 # The venues (all eight have klines), the mock's history paths, and each
-# venue's documented kline page size.
-VENUES=(binance bybit hyperliquid kucoin lighter paradex aster grvt hibachi nado)
-declare -A PAGE=([binance]=1500 [bybit]=1000 [hyperliquid]=500 [kucoin]=500 [lighter]=500 [paradex]=1000 [aster]=1500 [grvt]=1000 [hibachi]=1000 [nado]=500)
+# venue's documented kline page size (Extended's: the adapter's 1000, below the documented 10 000).
+VENUES=(binance bybit hyperliquid kucoin lighter paradex aster grvt hibachi nado extended)
+declare -A PAGE=([binance]=1500 [bybit]=1000 [hyperliquid]=500 [kucoin]=500 [lighter]=500 [paradex]=1000 [aster]=1500 [grvt]=1000 [hibachi]=1000 [nado]=500 [extended]=1000)
 # The range: 3 days inside each mock's history (kucoin's ends 2024-03-13,
 # binance's 2026-11-23 14:37), away from the payloads' candles.
 declare -A SINCE=([binance]="2024-04-07 00:00")
 declare -A UNTIL=([binance]="2024-04-10 00:00")
-for V in bybit hyperliquid kucoin lighter paradex aster grvt hibachi nado; do SINCE[$V]="2024-03-01 00:00"; UNTIL[$V]="2024-03-04 00:00"; done
+for V in bybit hyperliquid kucoin lighter paradex aster grvt hibachi nado extended; do SINCE[$V]="2024-03-01 00:00"; UNTIL[$V]="2024-03-04 00:00"; done
 # Funding rates in [since, until] (both ends included) by each mock's
 # schedule: binance, aster and bybit every 8 h from 00:00 (10); kucoin every 8 h
-# from 04:00 (9); lighter, paradex and hibachi hourly on the hour (73); nado hourly,
+# from 04:00 (9); lighter, paradex, hibachi and extended hourly on the hour (73); nado hourly,
 # keyed by the hour mark its snapshot is taken at (73); hyperliquid
 # hourly a few ms after the hour, so the one at until is out (72); grvt by each
 # instrument's funding_interval_hours: BTC every 8 h from 00:00 (10), ETH every
 # 4 h (19, FUNDING_ETH).
-declare -A FUNDING=([binance]=10 [aster]=10 [bybit]=10 [kucoin]=9 [lighter]=73 [paradex]=73 [hyperliquid]=72 [grvt]=10 [hibachi]=73 [nado]=73)
+declare -A FUNDING=([binance]=10 [aster]=10 [bybit]=10 [kucoin]=9 [lighter]=73 [paradex]=73 [hyperliquid]=72 [grvt]=10 [hibachi]=73 [nado]=73 [extended]=73)
 declare -A FUNDING_ETH=([grvt]=19)
 
 # The mock's request log of a venue's kline or funding history requests, one
 # line each: "start_ms end_ms request-key arrival-time".
 requests() {
     curl -sf "$MOCK/_mock/log?venue=$1" | python3 -c '
-import json, sys
+import json, re, sys
 venue, kind = sys.argv[1], sys.argv[2]
+# Extended: candles take an end and a count (the first open time asked for is
+# the end rounded down to the interval, less count - 1 intervals); funding
+# history is /api/v1/info/{market}/funding with startTime and endTime
+EX_STEP = {"PT1M": 60000, "PT5M": 300000, "PT15M": 900000, "PT30M": 1800000, "PT1H": 3600000,
+           "PT4H": 14400000, "P1D": 86400000}
 paths = {"klines": {"/fapi/v1/klines", "/v5/market/kline", "/api/v1/kline/query",
                     "/api/v1/candlesticks", "/v1/markets/klines", "/market/data/klines"},
          "funding": {"/fapi/v1/fundingRate", "/v5/market/funding/history", "/api/v1/contract/funding-rates",
@@ -77,6 +82,13 @@ for r in json.load(sys.stdin):
         if r["path"] != grvt_paths[kind]:
             continue
         args = json.loads(r["body"] or "null") or {}
+    elif kind == "klines" and r["path"].startswith("/api/v1/info/candles/"):
+        step, hi = EX_STEP[args["interval"]], int(args["endTime"])
+        print(hi // step * step - (int(args["limit"]) - 1) * step, hi,
+              json.dumps(args, sort_keys=True).replace(" ", ""), r["t"])
+        continue
+    elif kind == "funding" and re.match(r"/api/v1/info/[^/]+/funding$", r["path"]):
+        pass
     elif r["path"] not in paths[kind]:
         continue
     for a, z in names:
@@ -127,6 +139,8 @@ elif venue == "hibachi":   # i = timestamp (s) / 60
     o = D(97000) + D(i % 61) / 10; ohlc = (o, o + 6, o - 4, o + D("0.5"))
 elif venue == "nado":           # x18 in the answer; the values it stands for
     o = D(97000) + D(i % 83) / 8; ohlc = (o, o + 6, o - 6, o + D("0.625"))
+elif venue == "extended":
+    o = D(97000) + D(i % 61) / 10; ohlc = (o, o + 4, o - 4, o + D("0.5"))
 print("|".join(format(x.normalize(), "f") for x in ohlc))
 PY
 }
