@@ -22,6 +22,7 @@ extern const PerpsAdapter perps_adapter_bybit;
 extern const PerpsAdapter perps_adapter_hyperliquid;
 extern const PerpsAdapter perps_adapter_kucoin;
 extern const PerpsAdapter perps_adapter_lighter;
+extern const PerpsAdapter perps_adapter_pacifica;
 extern const PerpsAdapter perps_adapter_paradex;
 
 const PerpsAdapter *const perps_adapters[] = {
@@ -33,6 +34,7 @@ const PerpsAdapter *const perps_adapters[] = {
 	&perps_adapter_lighter,
 	&perps_adapter_paradex,
 	&perps_adapter_aster,
+	&perps_adapter_pacifica,
 	NULL
 };
 
