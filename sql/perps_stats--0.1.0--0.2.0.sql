@@ -1,6 +1,7 @@
 -- perps_stats 0.1.0 -> 0.2.0
 --
--- New venue: Aster (Binance-compatible futures API), a seed row of exchanges.
+-- New venues: Aster (Binance-compatible futures API) and Pacifica, seed rows
+-- of exchanges.
 --
 -- Every write of the time-series tables goes through one writer
 -- (perps_stats._store_rows for the backfill) with one clash policy per table.
@@ -24,7 +25,8 @@
 -- it is: an updated cluster starts collecting a new venue when its markets
 -- are added to perps_stats.watchlist.
 INSERT INTO perps_stats.exchanges (id, name, rest_url, ws_url, maker_fee, taker_fee) VALUES
-    (7, 'aster', 'https://fapi.asterdex.com', 'wss://fstream.asterdex.com', 0.0001, 0.00035);
+    (7, 'aster', 'https://fapi.asterdex.com', 'wss://fstream.asterdex.com', 0.0001, 0.00035),
+    (9, 'pacifica', 'https://api.pacifica.fi', 'wss://ws.pacifica.fi/ws', 0.00015, 0.0004);
 
 ALTER TABLE perps_stats.ingest_events
     ADD COLUMN first_missing_id text,

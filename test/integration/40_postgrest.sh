@@ -260,7 +260,7 @@ is "$status/$(j .code)" '500/"55000"' "DELETE on a join view: not updatable"
 req POST /tickers -H 'Content-Type: application/json' -d '{"exchange":"binance","symbol":"BTC","ts":"2026-01-05T11:00:00Z"}'
 is "$status/$(j .code)" '500/"55000"' "POST on a join view: not updatable"
 is "$(psql -X -A -t -c "SELECT rest_url FROM perps_stats.exchanges WHERE id = 1") $(psql -X -A -t -c 'SELECT count(*) FROM perps_stats.exchanges') $(psql -X -A -t -c 'SELECT count(*) FROM perps_stats.tickers WHERE market_id IN (101, 102)')" \
-   "https://fapi.binance.com 8 5" "the refused writes changed nothing"
+   "https://fapi.binance.com 9 5" "the refused writes changed nothing"
 get '/rpc/fetch_ticker?exchange=binance&symbol=BTC'
 is "$status/$(j .code)" '404/"PGRST202"' "rpc/fetch_ticker is not reachable"
 req POST /rpc/create_partitions -H 'Content-Type: application/json' -d '{"days_ahead":1}'

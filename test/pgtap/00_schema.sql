@@ -60,8 +60,9 @@ SELECT results_eq(
              ('lighter', 'https://mainnet.zklighter.elliot.ai', 'wss://mainnet.zklighter.elliot.ai/stream'),
              ('paradex', 'https://api.prod.paradex.trade', 'wss://ws.api.prod.paradex.trade/v1?sbeSchemaId=1&sbeSchemaVersion=1'),
              ('aster', 'https://fapi.asterdex.com', 'wss://fstream.asterdex.com'),
+             ('pacifica', 'https://api.pacifica.fi', 'wss://ws.pacifica.fi/ws'),
              ('tradexyz', 'https://api.hyperliquid.xyz', 'wss://api.hyperliquid.xyz/ws')$$,
-    'eight seeded venues with their endpoints (tradexyz: a HIP-3 DEX of the Hyperliquid API)');
+    'nine seeded venues with their endpoints (tradexyz: a HIP-3 DEX of the Hyperliquid API)');
 SELECT results_eq(
     'SELECT name, coalesce(adapter, name), adapter_param FROM perps_stats.exchanges WHERE adapter IS NOT NULL OR adapter_param IS NOT NULL ORDER BY id',
     $$VALUES ('tradexyz', 'hyperliquid', 'xyz')$$,
@@ -71,7 +72,7 @@ SELECT throws_ok($$UPDATE perps_stats.exchanges SET adapter_param = 'x"y' WHERE 
 SELECT results_eq(
     'SELECT exchange, string_agg(symbol, '','' ORDER BY symbol) FROM perps_stats.watchlist GROUP BY 1 ORDER BY 1',
     $$VALUES ('aster', 'BTC,ETH,SOL'), ('binance', 'BTC,ETH,SOL'), ('bybit', 'BTC,ETH,SOL'), ('hyperliquid', 'BTC,ETH,SOL'),
-             ('kucoin', 'BTC,ETH,SOL'), ('lighter', 'BTC,ETH,SOL'), ('paradex', 'BTC,ETH,SOL')$$,
+             ('kucoin', 'BTC,ETH,SOL'), ('lighter', 'BTC,ETH,SOL'), ('pacifica', 'BTC,ETH,SOL'), ('paradex', 'BTC,ETH,SOL')$$,
     'the watchlist is seeded with BTC, ETH and SOL on each venue');
 SELECT throws_ok($$UPDATE perps_stats.exchanges SET rest_url = 'https://x/' WHERE id = 1$$,
                  '23514', NULL, 'rest_url may not end with a slash');
