@@ -52,8 +52,9 @@
  *   amount.  event_type says whose fill a row is; rows "fulfill_maker" are
  *   the maker's view of a fill and are skipped, so a fill listed from both
  *   sides counts once.  The side is then the taker's: open_long and
- *   close_short buy, open_short and close_long sell.  The docs give no
- *   order and no size for the list: it is sorted here, and taken as at
+ *   close_short buy, open_short and close_long sell (the stream page's
+ *   older force_close_short buys, force_close_long sells).  The docs give
+ *   no order and no size for the list: it is sorted here, and taken as at
  *   most 100.
  * - Klines: t is the open time, T the next bar's open (t + interval), so
  *   close_time = T - 1 ms as on the other venues.  v is the base volume;
@@ -701,9 +702,11 @@ pc_parse_trades(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *d
 		if (!perps_json_str_eq(ev, "fulfill_taker"))
 			return perps_fail(ctx, PERPS_ERR_SHAPE, "pacifica trade %zu: event_type is neither fulfill_taker nor fulfill_maker", i);
 		side = perps_json_get(it, "side");
-		if (perps_json_str_eq(side, "open_long") || perps_json_str_eq(side, "close_short"))
+		if (perps_json_str_eq(side, "open_long") || perps_json_str_eq(side, "close_short") ||
+			perps_json_str_eq(side, "force_close_short"))
 			t->is_buy = true;
-		else if (perps_json_str_eq(side, "open_short") || perps_json_str_eq(side, "close_long"))
+		else if (perps_json_str_eq(side, "open_short") || perps_json_str_eq(side, "close_long") ||
+				 perps_json_str_eq(side, "force_close_long"))
 			t->is_buy = false;
 		else
 			return perps_fail(ctx, PERPS_ERR_SHAPE, "pacifica trade %zu: side is not open_long, open_short, close_long or close_short", i);
@@ -736,7 +739,12 @@ pc_parse_trades(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *d
 		if ((t->trade_id = perps_strndup(ctx, id, (size_t) len)) == NULL)
 			return ctx->status;
 	}
-	perps_newest_trades(out, q->limit);
+	/* oldest first already: the newest `limit` are the last ones */
+	if (q->limit > 0 && k > q->limit)
+	{
+		out->u.trades += k - q->limit;
+		out->n = q->limit;
+	}
 	return PERPS_OK;
 }
 

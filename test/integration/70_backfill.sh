@@ -23,18 +23,18 @@ ms() { python3 -c 'import sys, datetime as d; print(int(d.datetime.fromisoformat
 
 # The venues (all seven have klines), the mock's history paths, and each
 # venue's documented kline page size.
-VENUES=(binance bybit hyperliquid kucoin lighter paradex aster)
-declare -A PAGE=([binance]=1500 [bybit]=1000 [hyperliquid]=500 [kucoin]=500 [lighter]=500 [paradex]=1000 [aster]=1500)
+VENUES=(binance bybit hyperliquid kucoin lighter paradex aster pacifica)
+declare -A PAGE=([binance]=1500 [bybit]=1000 [hyperliquid]=500 [kucoin]=500 [lighter]=500 [paradex]=1000 [aster]=1500 [pacifica]=4000)
 # The range: 3 days inside each mock's history (kucoin's ends 2024-03-13,
 # binance's 2026-11-23 14:37), away from the payloads' candles.
 declare -A SINCE=([binance]="2024-04-07 00:00")
 declare -A UNTIL=([binance]="2024-04-10 00:00")
-for V in bybit hyperliquid kucoin lighter paradex aster; do SINCE[$V]="2024-03-01 00:00"; UNTIL[$V]="2024-03-04 00:00"; done
+for V in bybit hyperliquid kucoin lighter paradex aster pacifica; do SINCE[$V]="2024-03-01 00:00"; UNTIL[$V]="2024-03-04 00:00"; done
 # Funding rates in [since, until] (both ends included) by each mock's
 # schedule: binance, aster and bybit every 8 h from 00:00 (10); kucoin every 8 h
-# from 04:00 (9); lighter and paradex hourly on the hour (73); hyperliquid
+# from 04:00 (9); lighter, paradex and pacifica hourly on the hour (73); hyperliquid
 # hourly a few ms after the hour, so the one at until is out (72).
-declare -A FUNDING=([binance]=10 [aster]=10 [bybit]=10 [kucoin]=9 [lighter]=73 [paradex]=73 [hyperliquid]=72)
+declare -A FUNDING=([binance]=10 [aster]=10 [bybit]=10 [kucoin]=9 [lighter]=73 [paradex]=73 [pacifica]=73 [hyperliquid]=72)
 
 # The mock's request log of a venue's kline or funding history requests, one
 # line each: "start_ms end_ms request-key arrival-time".
@@ -43,12 +43,12 @@ requests() {
 import json, sys
 venue, kind = sys.argv[1], sys.argv[2]
 paths = {"klines": {"/fapi/v1/klines", "/v5/market/kline", "/api/v1/kline/query",
-                    "/api/v1/candlesticks", "/v1/markets/klines"},
+                    "/api/v1/candlesticks", "/v1/markets/klines", "/api/v1/kline"},
          "funding": {"/fapi/v1/fundingRate", "/v5/market/funding/history", "/api/v1/contract/funding-rates",
-                     "/api/v1/fundings", "/v1/funding/data"}}
+                     "/api/v1/fundings", "/v1/funding/data", "/api/v1/funding_rate/history"}}
 hl_type = {"klines": "candleSnapshot", "funding": "fundingHistory"}
 names = [("startTime", "endTime"), ("start", "end"), ("from", "to"),
-         ("start_timestamp", "end_timestamp"), ("start_at", "end_at")]
+         ("start_timestamp", "end_timestamp"), ("start_at", "end_at"), ("start_time", "end_time")]
 for r in json.load(sys.stdin):
     args = r["query"]
     if r["path"] == "/info":
@@ -98,6 +98,8 @@ elif venue == "lighter":
     o = D(3000) + D(i % 89) / 4; ohlc = (o, o + 2, o - 2, o + D("0.5"))
 elif venue == "paradex":
     o = D(97000) + D(i % 71) / 10; ohlc = (o, o + 5, o - 5, o + 1)   # 97000: the payload's candle, 97088.2, to the 1000 below
+elif venue == "pacifica":
+    o = D({"BTC": 97000, "ETH": 3500}[sym] + i % 53); ohlc = (o, o + 7, o - 6, o + 2)
 print("|".join(format(x.normalize(), "f") for x in ohlc))
 PY
 }
