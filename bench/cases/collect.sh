@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# collect(): one snapshot round over 7 venues x 20 symbols (140 markets, 4
+# collect(): one snapshot round over 8 venues x 20 symbols (160 markets, 4
 # kinds each: ticker, open interest, funding, order book) against the mock
 # exchange answering every request 100 ms late (bench/run.sh sets PGHOST,
 # PGPORT, PGDATABASE and PERPS_MOCK_URL).  The mock's bench_markets switch
@@ -49,7 +49,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) cores"
 
 # setup without latency: the collector worker stopped (its rounds would mix
-# with ours), the exchanges pointed at the mock, the watchlist = 6 x 20
+# with ours), the exchanges pointed at the mock, the watchlist = 8 x 20
 mock POST config '{"latency_ms": 0, "bench_markets": true}' || { echo "mock config failed"; exit 1; }
 q -c "ALTER SYSTEM SET perps_stats.collect_interval = 0" -c "SELECT pg_reload_conf()" >/dev/null
 SYMS=$(python3 -c "import sys; sys.path.insert(0, 'test/mock'); import mock_exchange as m; print(','.join(m.BENCH_SYMBOLS))")
@@ -120,7 +120,8 @@ hyperliquid 1200 60000
 kucoin 2000 30000
 lighter 24000 60000
 paradex 1500 60000
-aster 2400 60000"
+aster 2400 60000
+pacifica 125 60000"
 for ((i = 0; i < RUNS; i++)); do
     # an empty window, as each collector round a minute after the last finds it
     while read -r v w win; do
@@ -158,6 +159,8 @@ def weight(r):
         return 3
     if v == "lighter":
         return 600 if p == "/api/v1/recentTrades" else 400
+    if v == "pacifica":     # docs.pacifica.fi "Rate limits": standard 1; the history GETs taken as heavy (12)
+        return 12 if p in ("/api/v1/kline", "/api/v1/funding_rate/history") else 1
     return 1
 per = {}
 for r in log:
