@@ -37,8 +37,10 @@
  *   conversion.  /info/prices' funding is the rate paid in the past epoch,
  *   next_funding the estimate for the next one: the current rate's
  *   funding_time is the hour it was paid at (the answer's time cut to the
- *   hour), its next_funding_time an hour later.  Funding history rows keep
- *   created_at as sent (the venue's time of the calculation).
+ *   hour), the settlement that keys it; next_funding_time stays NULL, the
+ *   next settlement (an hour later) being the predicted rate's, not this
+ *   one's.  Funding history rows keep created_at as sent (the venue's time
+ *   of the record, not always on the hour).
  * - min_order_size and max_order_size are USD: the first is min_notional,
  *   the second has no column.  min_qty and max_qty stay NULL.
  * - Spot markets ("instrument_type": "spot") are skipped; an entry without
@@ -527,8 +529,13 @@ pc_parse_funding(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *
 		perps_json_decimal_field(ctx, e, "next_funding", false, &f->predicted_rate) ||
 		perps_json_ts_field(ctx, e, "timestamp", PERPS_MS, &ts))
 		return ctx->status;
+	/*
+	 * The rate was paid at the hour: that settlement is its key (collect
+	 * keys a row by next_funding_time when there is one, so there is none:
+	 * the next settlement, an hour later, is the predicted rate's).
+	 */
 	f->funding_time_us = ts - ts % US_PER_HOUR;
-	f->next_funding_time_us = f->funding_time_us + US_PER_HOUR;
+	f->next_funding_time_us = PERPS_TS_NONE;
 	f->interval_hours = "1";
 	out->u.funding = f;
 	out->n = 1;

@@ -92,13 +92,14 @@ SELECT is((SELECT array_length(bids, 1) || 'x' || array_length(bids, 2) || ' ' |
           'fetch_orderbook: the whole book, a 21-decimal amount and trailing zeros as sent');
 
 -- ---- funding rate: prices' funding (paid in the past hour) and next_funding; timestamp
--- 1796116498731 is in the hour from 09:00
+-- 1796116498731 is in the hour from 09:00, the settlement the rate was paid at (and its key);
+-- the next one, 10:00, is the predicted rate's, so no next funding time
 SELECT results_eq(
     $$SELECT exchange, symbol, funding_time, rate, predicted_rate, next_funding_time, interval_hours
         FROM perps_stats.fetch_funding_rate('pacifica', 'BTC')$$,
     $$VALUES ('pacifica', 'BTC', '2026-12-01 09:00:00+00'::timestamptz, 0.0000125::numeric, 0.00001874::numeric,
-              '2026-12-01 10:00:00+00'::timestamptz, 1::numeric)$$,
-    'fetch_funding_rate: the hourly rate paid at 09:00, the estimate for 10:00');
+              NULL::timestamptz, 1::numeric)$$,
+    'fetch_funding_rate: the hourly rate paid at 09:00 and the estimate for the next hour');
 SELECT is((SELECT rate::text || ' ' || predicted_rate::text FROM perps_stats.fetch_funding_rate('pacifica', 'ETH')),
           '0.0000125000000000000000000000 -0.00000437',
           'fetch_funding_rate: a 28-decimal rate with its trailing zeros, a negative estimate');
