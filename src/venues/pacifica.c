@@ -59,9 +59,11 @@
  *   no order and no size for the list: it is sorted here, and taken as at
  *   most 100.
  * - Klines: t is the open time, T the next bar's open (t + interval), so
- *   close_time = T - 1 ms as on the other venues.  v is the base volume;
- *   there is no turnover.  start_time is mandatory; a window wider than
- *   4000 bars is refused, so each request asks for at most that many.
+ *   close_time = T - 1 ms as on the other venues (a T of t + interval - 1
+ *   ms, the other common convention, is taken as the close time itself).
+ *   v is the base volume; there is no turnover.  start_time is mandatory;
+ *   a window wider than 4000 bars is refused, so each request asks for at
+ *   most that many.
  * - Funding history takes no time range, only a cursor, newest first: a
  *   range is walked back from the newest page until a row older than
  *   `since` (the caller keeps the rows inside the range).
@@ -632,9 +634,13 @@ pc_parse_klines(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *d
 			perps_json_decimal_field(ctx, it, "c", true, &k->close) ||
 			perps_json_decimal_field(ctx, it, "v", true, &k->volume))
 			return ctx->status;
-		if (next_open - k->open_time_us != step_us)
+		/* T is the next bar's open as documented; a T on the bar's last ms is taken as it is */
+		if (next_open - k->open_time_us == step_us)
+			k->close_time_us = next_open - 1000;
+		else if (next_open - k->open_time_us == step_us - 1000)
+			k->close_time_us = next_open;
+		else
 			return perps_fail(ctx, PERPS_ERR_SHAPE, "pacifica candle %zu does not span one %s", i, q->interval);
-		k->close_time_us = next_open - 1000;	/* the bar's last ms */
 		k->trade_count = -1;
 		if (perps_json_get(it, "n") != NULL && perps_json_int64_field(ctx, it, "n", &k->trade_count))
 			return ctx->status;

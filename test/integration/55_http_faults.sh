@@ -7,7 +7,7 @@
 set -u
 MOCK=${PERPS_MOCK_URL:?PERPS_MOCK_URL is not set}
 n=0 fails=0
-echo "1..39"
+echo "1..42"
 
 ok() {  # ok COND-EXIT-STATUS DESCRIPTION [DIAG]
     n=$((n + 1))
@@ -263,6 +263,27 @@ ok $? "pacifica: \"success\": false on HTTP 200 is 38000 with the venue's error 
 fault '{"venue":"pacifica","path":"^/api/v1/book$","kind":"status","status":500,"body_hex":"3c68746d6c3e3c2f68746d6c3e","count":-1}'
 out=$(pacifica "SET perps_stats.http_retry_budget = '1s'; SELECT bids FROM perps_stats.fetch_orderbook('pacifica', 'BTC')")
 ok $([ "$out" = "ERROR:  08006" ]; echo $?) "pacifica: an endless 500 with an HTML body is 08006 once the budget is spent" "$out"
+clear_faults
+# 40-42: answers the documentation does not promise: "data": null in a successful envelope
+# (22000), a trade whose event_type is neither fulfill_taker nor fulfill_maker (22000, not
+# guessed), a 400 whose body is plain text (38000, the text as the venue's word)
+fault '{"venue":"pacifica","path":"^/api/v1/book$","kind":"status","status":200,"body":{"success":true,"data":null,"error":null,"code":null},"count":1}'
+out=$(pacifica "SELECT bids FROM perps_stats.fetch_orderbook('pacifica', 'BTC')")
+ok $([ "$out" = "ERROR:  22000" ]; echo $?) "pacifica: a successful envelope without data is 22000" "$out"
+fault '{"venue":"pacifica","path":"^/api/v1/trades$","kind":"status","status":200,"body":{"success":true,"data":[{"event_type":"fulfill_both","price":"97012","amount":"0.1","side":"open_long","cause":"normal","created_at":1796116498400}],"error":null,"code":null},"count":1}'
+out=$(pacifica "SELECT count(*) FROM perps_stats.fetch_trades('pacifica', 'BTC')")
+ok $([ "$out" = "ERROR:  22000" ]; echo $?) "pacifica: a trade of an unknown event_type is 22000, not guessed" "$out"
+fault '{"venue":"pacifica","path":"^/api/v1/kline$","kind":"status","status":400,"body_hex":"696e76616c696420696e74657276616c","count":1}'
+out=$(psql -X -q -t -A 2>&1 <<SQL
+BEGIN;
+UPDATE perps_stats.exchanges SET rest_url = '$MOCK/pacifica' WHERE name = 'pacifica';
+\set VERBOSITY verbose
+SELECT count(*) FROM perps_stats.fetch_klines('pacifica', 'BTC', '1m', '2026-12-01 09:00+00', '2026-12-01 09:14+00');
+ROLLBACK;
+SQL
+)
+echo "$out" | grep -q '^ERROR:  38000' && echo "$out" | grep -q 'invalid interval'
+ok $? "pacifica: a 400 with a plain-text body is 38000 with that text" "$out"
 clear_faults
 
 psql -X -q -c "UPDATE perps_stats.exchanges SET rest_url = 'https://fapi.binance.com' WHERE name = 'binance'" >/dev/null
