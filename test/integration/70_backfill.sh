@@ -283,17 +283,18 @@ print(len(reqs), all(lo == h[0] and h[1] <= hi < h[1] + 60000 for (lo, hi), h in
     check "$V: and resumed after the kept rows" "$(requests "$V" klines | awk '{print $1}' | sort -n | head -1)" \
           "$(( $(ms "$S0") + kept * 60000 ))"
 
-    # ---- a 429 in the middle of a run is waited out
+    # ---- a 429 in the middle of a run is waited out: the run's first request
+    # goes through, its second is answered 429 (set before the run: a venue of
+    # two pages, pacifica's, may have sent its second before a fault set once
+    # the first chunk is committed could catch it)
     q "DELETE FROM perps_stats.klines k USING perps_stats.markets m, perps_stats.exchanges e
         WHERE m.id = k.market_id AND e.id = m.exchange_id AND e.name = '$V' AND m.symbol = 'ETH'" >/dev/null
     mock DELETE log >/dev/null
     mock POST config '{"latency_ms": 300}' >/dev/null
+    mock POST faults "{\"venue\": \"$V\", \"kind\": \"status\", \"status\": 429, \"retry_after\": 1, \"count\": 1, \"after\": 1}" >/dev/null
     psql -X -q -v VERBOSITY=verbose -c "CALL perps_stats.backfill('$V', '{ETH}', '$S0+00', '$S1+00', '{klines}')" \
         >"$PERPS_RUN/bf_429.out" 2>&1 &
     bg=$!
-    wait_for 30 "SELECT EXISTS (SELECT 1 FROM perps_stats.backfill_status WHERE exchange = '$V' AND symbol = 'ETH'
-                                  AND kind = 'klines' AND state = 'running' AND chunks >= 1)" >/dev/null
-    mock POST faults "{\"venue\": \"$V\", \"kind\": \"status\", \"status\": 429, \"retry_after\": 1, \"count\": 1}" >/dev/null
     wait $bg; rc=$?
     mock POST config '{"latency_ms": 0}' >/dev/null
     check "$V: a run that met a 429 with Retry-After: 1 completes" "$rc|$(grep -c ERROR "$PERPS_RUN/bf_429.out")|$(summary "$V" ETH)" \
