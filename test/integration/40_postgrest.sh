@@ -129,7 +129,7 @@ get /stream_status
 is "$status $body" '200 []' "stream_status: a view of perps_api, empty without stream workers"
 
 get '/exchanges?select=exchange&order=exchange.desc&limit=3'
-is "$(j '[.[].exchange]')" '["tradexyz","paradex","lighter"]' "exchanges: order and limit"
+is "$(j '[.[].exchange]')" '["tradexyz","paradex","pacifica"]' "exchanges: order and limit"
 
 get '/markets?exchange=eq.binance&order=symbol&select=exchange,symbol,native_symbol'
 is "$body" '[{"exchange":"binance","symbol":"BTC","native_symbol":"BTCUSDT"}, 
