@@ -1,7 +1,7 @@
 -- perps_stats 0.1.0 -> 0.2.0
 --
--- New venues: Aster (Binance-compatible futures API), GRVT and Extended, seed
--- rows of exchanges.
+-- New venues: Aster (Binance-compatible futures API), GRVT, Extended and
+-- Pacifica, seed rows of exchanges.
 --
 -- Every write of the time-series tables goes through one writer
 -- (perps_stats._store_rows for the backfill) with one clash policy per table.
@@ -37,6 +37,10 @@ INSERT INTO perps_stats.exchanges (id, name, rest_url, ws_url, maker_fee, taker_
 INSERT INTO perps_stats.exchanges (id, name, rest_url, ws_url, maker_fee, taker_fee) VALUES
     (8, 'extended', 'https://api.starknet.extended.exchange',
      'wss://api.starknet.extended.exchange/stream.extended.exchange/v1', 0, 0.00025);
+
+-- Pacifica (id 9): REST only so far, fees of its base tier
+INSERT INTO perps_stats.exchanges (id, name, rest_url, ws_url, maker_fee, taker_fee) VALUES
+    (9, 'pacifica', 'https://api.pacifica.fi', 'wss://ws.pacifica.fi/ws', 0.00015, 0.0004);
 
 ALTER TABLE perps_stats.ingest_events
     ADD COLUMN first_missing_id text,

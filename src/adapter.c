@@ -26,6 +26,7 @@ extern const PerpsAdapter perps_adapter_hyperliquid;
 extern const PerpsAdapter perps_adapter_kucoin;
 extern const PerpsAdapter perps_adapter_lighter;
 extern const PerpsAdapter perps_adapter_nado;
+extern const PerpsAdapter perps_adapter_pacifica;
 extern const PerpsAdapter perps_adapter_paradex;
 
 const PerpsAdapter *const perps_adapters[] = {
@@ -41,6 +42,7 @@ const PerpsAdapter *const perps_adapters[] = {
 	&perps_adapter_hibachi,
 	&perps_adapter_nado,
 	&perps_adapter_extended,
+	&perps_adapter_pacifica,
 	NULL
 };
 

@@ -49,7 +49,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) cores"
 
 # setup without latency: the collector worker stopped (its rounds would mix
-# with ours), the exchanges pointed at the mock, the watchlist = 6 x 20
+# with ours), the exchanges pointed at the mock, the watchlist = 8 x 20
 mock POST config '{"latency_ms": 0, "bench_markets": true}' || { echo "mock config failed"; exit 1; }
 q -c "ALTER SYSTEM SET perps_stats.collect_interval = 0" -c "SELECT pg_reload_conf()" >/dev/null
 SYMS=$(python3 -c "import sys; sys.path.insert(0, 'test/mock'); import mock_exchange as m; print(','.join(m.BENCH_SYMBOLS))")
@@ -126,7 +126,8 @@ aster 2400 60000
 grvt 600 60000
 hibachi 10 1000
 nado 400 10000
-extended 1000 60000"
+extended 1000 60000
+pacifica 125 60000"
 for ((i = 0; i < RUNS; i++)); do
     # an empty window, as each collector round a minute after the last finds it
     while read -r v w win; do
@@ -179,6 +180,8 @@ def weight(r):
         if p == "/aux/v2/trades":
             return 1 + int(qs.get("limit", 100)) // 20
         return 2
+    if v == "pacifica":     # docs.pacifica.fi "Rate limits": standard 1; the history GETs taken as heavy (12)
+        return 12 if p in ("/api/v1/kline", "/api/v1/funding_rate/history") else 1
     return 1                # paradex; hibachi, extended (1000 a minute per IP): every request 1
 per = {}
 for r in log:

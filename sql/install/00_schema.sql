@@ -51,6 +51,7 @@ INSERT INTO perps_stats.exchanges (id, name, rest_url, ws_url, maker_fee, taker_
     (6, 'paradex',     'https://api.prod.paradex.trade',    'wss://ws.api.prod.paradex.trade/v1?sbeSchemaId=1&sbeSchemaVersion=1', 0, 0.0002),
     (7, 'aster',       'https://fapi.asterdex.com',         'wss://fstream.asterdex.com',              0.0001,  0.00035),
     (8, 'extended',    'https://api.starknet.extended.exchange', 'wss://api.starknet.extended.exchange/stream.extended.exchange/v1', 0, 0.00025),
+    (9, 'pacifica',    'https://api.pacifica.fi',           'wss://ws.pacifica.fi/ws',                 0.00015, 0.0004),
     (11, 'grvt',       'https://market-data.grvt.io',       'wss://market-data.grvt.io/ws/full',       0.00027, 0.00055);
 
 CREATE TABLE perps_stats.markets (

@@ -129,7 +129,7 @@ get /stream_status
 is "$status $body" '200 []' "stream_status: a view of perps_api, empty without stream workers"
 
 get '/exchanges?select=exchange&order=exchange.desc&limit=3'
-is "$(j '[.[].exchange]')" '["tradexyz","paradex","nado"]' "exchanges: order and limit"
+is "$(j '[.[].exchange]')" '["tradexyz","paradex","pacifica"]' "exchanges: order and limit"
 
 get '/markets?exchange=eq.binance&order=symbol&select=exchange,symbol,native_symbol'
 is "$body" '[{"exchange":"binance","symbol":"BTC","native_symbol":"BTCUSDT"}, 
@@ -260,7 +260,7 @@ is "$status/$(j .code)" '500/"55000"' "DELETE on a join view: not updatable"
 req POST /tickers -H 'Content-Type: application/json' -d '{"exchange":"binance","symbol":"BTC","ts":"2026-01-05T11:00:00Z"}'
 is "$status/$(j .code)" '500/"55000"' "POST on a join view: not updatable"
 is "$(psql -X -A -t -c "SELECT rest_url FROM perps_stats.exchanges WHERE id = 1") $(psql -X -A -t -c 'SELECT count(*) FROM perps_stats.exchanges') $(psql -X -A -t -c 'SELECT count(*) FROM perps_stats.tickers WHERE market_id IN (101, 102)')" \
-   "https://fapi.binance.com 12 5" "the refused writes changed nothing"
+   "https://fapi.binance.com 13 5" "the refused writes changed nothing"
 get '/rpc/fetch_ticker?exchange=binance&symbol=BTC'
 is "$status/$(j .code)" '404/"PGRST202"' "rpc/fetch_ticker is not reachable"
 req POST /rpc/create_partitions -H 'Content-Type: application/json' -d '{"days_ahead":1}'

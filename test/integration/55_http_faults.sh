@@ -7,7 +7,7 @@
 set -u
 MOCK=${PERPS_MOCK_URL:?PERPS_MOCK_URL is not set}
 n=0 fails=0
-echo "1..73"
+echo "1..83"
 
 ok() {  # ok COND-EXIT-STATUS DESCRIPTION [DIAG]
     n=$((n + 1))
@@ -370,6 +370,73 @@ out=$(extended "SELECT count(*) FROM perps_stats.fetch_trades('extended', 'BTC')
 ok $([ "$out" = "4" ]; echo $?) "extended: a dropped connection is retried and the four trades come" "$out"
 ua=$(curl -s -o /dev/null -w '%{http_code}' -H 'User-Agent:' "$MOCK/extended/api/v1/info/markets")/$(curl -s -o /dev/null -w '%{http_code}' -A 'perps_stats/test' "$MOCK/extended/api/v1/info/markets")
 ok $([ "$ua" = "400/200" ]; echo $?) "extended mock: 400 without a User-Agent, 200 with one" "$ua"
+
+# 74-83: Pacifica (test/mock/venues/pacifica.py): a 429 on /info/prices is waited out
+# (fetch_funding_rate: BTC's funding 0.0000125 of fetchTickers.prices.json), a garbage
+# book is 22032, a truncated funding history 22032, wrong-typed klines 22000, an
+# oversized trades answer 54000, the envelope's "success": false on HTTP 200 is the
+# venue's refusal (38000, its error text the detail), an HTTP 500 whose body is not
+# JSON is still the venue's status after the retries (08006)
+pacifica() {
+    psql -X -q -t -A -v VERBOSITY=sqlstate 2>&1 <<SQL
+BEGIN;
+UPDATE perps_stats.exchanges SET rest_url = '$MOCK/pacifica' WHERE name = 'pacifica';
+$1;
+ROLLBACK;
+SQL
+}
+clear_faults
+fault '{"venue":"pacifica","path":"^/api/v1/info/prices$","kind":"status","status":429,"retry_after":1,"count":1}'
+out=$(pacifica "SELECT rate FROM perps_stats.fetch_funding_rate('pacifica', 'BTC')")
+ok $([ "$out" = "0.0000125" ]; echo $?) "pacifica: 429 + Retry-After: 1 then success returns the rate" "$out"
+fault '{"venue":"pacifica","path":"^/api/v1/book$","kind":"garbage","count":1}'
+out=$(pacifica "SELECT bids FROM perps_stats.fetch_orderbook('pacifica', 'BTC')")
+ok $([ "$out" = "ERROR:  22032" ]; echo $?) "pacifica: a garbage book is 22032" "$out"
+fault '{"venue":"pacifica","path":"^/api/v1/funding_rate/history$","kind":"truncate","count":1}'
+out=$(pacifica "SELECT count(*) FROM perps_stats.fetch_funding_history('pacifica', 'BTC', NULL, NULL, 5)")
+ok $([ "$out" = "ERROR:  22032" ]; echo $?) "pacifica: a truncated funding history is 22032" "$out"
+fault '{"venue":"pacifica","path":"^/api/v1/kline$","kind":"wrong_types","count":1}'
+out=$(pacifica "SELECT count(*) FROM perps_stats.fetch_klines('pacifica', 'BTC', '1m', '2026-12-01 09:00+00', '2026-12-01 09:14+00')")
+ok $([ "$out" = "ERROR:  22000" ]; echo $?) "pacifica: wrong-typed klines are 22000, no row" "$out"
+fault '{"venue":"pacifica","path":"^/api/v1/trades$","kind":"oversize","bytes":2000000,"count":1}'
+out=$(pacifica "SET perps_stats.http_max_response_size = '1MB'; SELECT count(*) FROM perps_stats.fetch_trades('pacifica', 'BTC')")
+ok $([ "$out" = "ERROR:  54000" ]; echo $?) "pacifica: an oversized trades answer is 54000" "$out"
+fault '{"venue":"pacifica","path":"^/api/v1/info/prices$","kind":"status","status":200,"body":{"success":false,"data":null,"error":"Service temporarily paused","code":503},"count":1}'
+out=$(psql -X -q -t -A 2>&1 <<SQL
+BEGIN;
+UPDATE perps_stats.exchanges SET rest_url = '$MOCK/pacifica' WHERE name = 'pacifica';
+\set VERBOSITY verbose
+SELECT * FROM perps_stats.fetch_open_interest('pacifica', 'BTC');
+ROLLBACK;
+SQL
+)
+echo "$out" | grep -q '^ERROR:  38000' && echo "$out" | grep -q 'pacifica says: Service temporarily paused'
+ok $? "pacifica: \"success\": false on HTTP 200 is 38000 with the venue's error text" "$out"
+fault '{"venue":"pacifica","path":"^/api/v1/book$","kind":"status","status":500,"body_hex":"3c68746d6c3e3c2f68746d6c3e","count":-1}'
+out=$(pacifica "SET perps_stats.http_retry_budget = '1s'; SELECT bids FROM perps_stats.fetch_orderbook('pacifica', 'BTC')")
+ok $([ "$out" = "ERROR:  08006" ]; echo $?) "pacifica: an endless 500 with an HTML body is 08006 once the budget is spent" "$out"
+clear_faults
+# 81-83: answers the documentation does not promise: "data": null in a successful envelope
+# (22000), a trade whose event_type is neither fulfill_taker nor fulfill_maker (22000, not
+# guessed), a 400 whose body is plain text (38000, the text as the venue's word)
+fault '{"venue":"pacifica","path":"^/api/v1/book$","kind":"status","status":200,"body":{"success":true,"data":null,"error":null,"code":null},"count":1}'
+out=$(pacifica "SELECT bids FROM perps_stats.fetch_orderbook('pacifica', 'BTC')")
+ok $([ "$out" = "ERROR:  22000" ]; echo $?) "pacifica: a successful envelope without data is 22000" "$out"
+fault '{"venue":"pacifica","path":"^/api/v1/trades$","kind":"status","status":200,"body":{"success":true,"data":[{"event_type":"fulfill_both","price":"97012","amount":"0.1","side":"open_long","cause":"normal","created_at":1796116498400}],"error":null,"code":null},"count":1}'
+out=$(pacifica "SELECT count(*) FROM perps_stats.fetch_trades('pacifica', 'BTC')")
+ok $([ "$out" = "ERROR:  22000" ]; echo $?) "pacifica: a trade of an unknown event_type is 22000, not guessed" "$out"
+fault '{"venue":"pacifica","path":"^/api/v1/kline$","kind":"status","status":400,"body_hex":"696e76616c696420696e74657276616c","count":1}'
+out=$(psql -X -q -t -A 2>&1 <<SQL
+BEGIN;
+UPDATE perps_stats.exchanges SET rest_url = '$MOCK/pacifica' WHERE name = 'pacifica';
+\set VERBOSITY verbose
+SELECT count(*) FROM perps_stats.fetch_klines('pacifica', 'BTC', '1m', '2026-12-01 09:00+00', '2026-12-01 09:14+00');
+ROLLBACK;
+SQL
+)
+echo "$out" | grep -q '^ERROR:  38000' && echo "$out" | grep -q 'invalid interval'
+ok $? "pacifica: a 400 with a plain-text body is 38000 with that text" "$out"
+clear_faults
 
 psql -X -q -c "UPDATE perps_stats.exchanges SET rest_url = 'https://fapi.binance.com' WHERE name = 'binance'" >/dev/null
 

@@ -117,15 +117,15 @@ SELECT is((SELECT count(DISTINCT ts)::int FROM perps_stats.tickers WHERE market_
 UPDATE perps_stats.exchanges SET rest_url = :'mock_url' || '/' || name,
        aux_url = CASE WHEN aux_url IS NULL THEN NULL ELSE :'mock_url' || '/' || name || '/aux' END;
 RESET perps_stats.http_retry_budget;
--- all eleven venues in one round: every kind writeleven for BTC on each
+-- all twelve venues in one round: every kind written for BTC on each
 -- (funding rows of a funding time already stored are not written twice)
 CREATE TEMP TABLE r3_time AS SELECT clock_timestamp() AS t;
 CREATE TEMP TABLE r3 AS SELECT * FROM perps_stats.collect(NULL, '{BTC}');
 SELECT is((SELECT string_agg(exchange || ':' || (count_ok)::text, ',' ORDER BY exchange)
              FROM (SELECT exchange, count(*) FILTER (WHERE error IS NULL) AS count_ok FROM r3 GROUP BY 1) x),
-          'aster:3,binance:4,bybit:4,extended:4,grvt:4,hibachi:4,hyperliquid:4,kucoin:4,lighter:4,nado:4,paradex:4',
-          'collect() over all eleven venues: four kinds each without error (Aster: no open interest, see 50_fetch_aster)');
-SELECT is((SELECT count(*)::int FROM r3 WHERE kind = 'orderbook' AND rows = 18), 11,
+          'aster:3,binance:4,bybit:4,extended:4,grvt:4,hibachi:4,hyperliquid:4,kucoin:4,lighter:4,nado:4,pacifica:4,paradex:4',
+          'collect() over all twelve venues: four kinds each without error (Aster: no open interest, see 50_fetch_aster)');
+SELECT is((SELECT count(*)::int FROM r3 WHERE kind = 'orderbook' AND rows = 18), 12,
           'a book, its depth row and 16 slippage rows on each venue');
 -- funding rows are keyed by the settlement the rate is paid at (the next
 -- funding time), as the streams and the funding history key theirs: Binance

@@ -61,11 +61,12 @@ SELECT results_eq(
              ('paradex', 'https://api.prod.paradex.trade', 'wss://ws.api.prod.paradex.trade/v1?sbeSchemaId=1&sbeSchemaVersion=1'),
              ('aster', 'https://fapi.asterdex.com', 'wss://fstream.asterdex.com'),
              ('extended', 'https://api.starknet.extended.exchange', 'wss://api.starknet.extended.exchange/stream.extended.exchange/v1'),
+             ('pacifica', 'https://api.pacifica.fi', 'wss://ws.pacifica.fi/ws'),
              ('hibachi', 'https://data-api.hibachi.xyz', 'wss://data-api.hibachi.xyz/ws/market'),
              ('grvt', 'https://market-data.grvt.io', 'wss://market-data.grvt.io/ws/full'),
              ('nado', 'https://gateway.prod.nado.xyz', 'wss://gateway.prod.nado.xyz/v1/subscribe'),
              ('tradexyz', 'https://api.hyperliquid.xyz', 'wss://api.hyperliquid.xyz/ws')$$,
-    'twelve seeded venues with their endpoints (tradexyz: a HIP-3 DEX of the Hyperliquid API)');
+    'thirteen seeded venues with their endpoints (tradexyz: a HIP-3 DEX of the Hyperliquid API)');
 SELECT results_eq(
     'SELECT name, aux_url FROM perps_stats.exchanges WHERE aux_url IS NOT NULL ORDER BY id',
     $$VALUES ('nado', 'https://archive.prod.nado.xyz')$$,
@@ -79,7 +80,7 @@ SELECT throws_ok($$UPDATE perps_stats.exchanges SET adapter_param = 'x"y' WHERE 
 SELECT results_eq(
     'SELECT exchange, string_agg(symbol, '','' ORDER BY symbol) FROM perps_stats.watchlist GROUP BY 1 ORDER BY 1',
     $$VALUES ('aster', 'BTC,ETH,SOL'), ('binance', 'BTC,ETH,SOL'), ('bybit', 'BTC,ETH,SOL'), ('extended', 'BTC,ETH,SOL'), ('grvt', 'BTC,ETH,SOL'), ('hibachi', 'BTC,ETH,SOL'), ('hyperliquid', 'BTC,ETH,SOL'),
-             ('kucoin', 'BTC,ETH,SOL'), ('lighter', 'BTC,ETH,SOL'), ('nado', 'BTC,ETH,SOL'), ('paradex', 'BTC,ETH,SOL')$$,
+             ('kucoin', 'BTC,ETH,SOL'), ('lighter', 'BTC,ETH,SOL'), ('nado', 'BTC,ETH,SOL'), ('pacifica', 'BTC,ETH,SOL'), ('paradex', 'BTC,ETH,SOL')$$,
     'the watchlist is seeded with BTC, ETH and SOL on each venue');
 SELECT throws_ok($$UPDATE perps_stats.exchanges SET rest_url = 'https://x/' WHERE id = 1$$,
                  '23514', NULL, 'rest_url may not end with a slash');

@@ -1,0 +1,789 @@
+/*-------------------------------------------------------------------------
+ *
+ * src/venues/pacifica.c
+ *		Pacifica perpetuals (pacifica.fi, on Solana), over REST: GET paths
+ *		under https://api.pacifica.fi/api/v1, every answer in one envelope
+ *		{"success": true, "data": ..., "error": null, "code": null}.
+ *		Symbols ("BTC", "kBONK") are the global symbols already.
+ *
+ *	 markets			/api/v1/info							(perpetuals only)
+ *	 ticker				/api/v1/info/prices + /api/v1/book?symbol	(best bid and ask)
+ *	 all tickers		/api/v1/info/prices
+ *	 order book			/api/v1/book?symbol						(up to 10 levels a side)
+ *	 funding rate		/api/v1/info/prices
+ *	 funding history	/api/v1/funding_rate/history?symbol&limit&cursor	(4000 a page)
+ *	 open interest		/api/v1/info/prices
+ *	 klines				/api/v1/kline?symbol&interval&start_time&end_time	(4000 a window)
+ *	 recent trades		/api/v1/trades?symbol
+ *
+ * From Pacifica's API documentation (docs.pacifica.fi, "API Documentation":
+ * REST API / Markets, Rate limits, Market symbols, Tick and lot size;
+ * "Trading on Pacifica": Funding Rates, Trading Fees).  What it leaves
+ * open, and what this adapter chose:
+ *
+ * - Units.  Prices are USD(C) decimal strings; amounts are in the base
+ *   token ("amount in token denomination"), so contract_size is 1.
+ *   /info/prices' volume_24h is USD (both pages say so): it is
+ *   turnover_24h, and volume_24h stays NULL.  Its open_interest is "in
+ *   USD" on the REST page but "open interest amount" on the stream page,
+ *   whose example (BTC "0.00524") is a base amount: it is read as base
+ *   units, as every other amount of the API, and the notional is
+ *   open_interest x mark, exact.
+ * - There is no last trade price: last_price is NULL.  yesterday_price is
+ *   the oracle price 24 h ago, so price_change_24h = oracle -
+ *   yesterday_price (exact); price_change_pct would need a division and is
+ *   left NULL, as on Hyperliquid.
+ * - Funding is hourly and the rates are per hour, as fractions: no
+ *   conversion.  /info/prices' funding is the rate paid in the past epoch,
+ *   next_funding the estimate for the next one: the current rate's
+ *   funding_time is the hour it was paid at (the answer's time cut to the
+ *   hour), the settlement that keys it; next_funding_time stays NULL, the
+ *   next settlement (an hour later) being the predicted rate's, not this
+ *   one's.  Funding history rows keep created_at as sent (the venue's time
+ *   of the record, not always on the hour).
+ * - min_order_size and max_order_size are USD: the first is min_notional,
+ *   the second has no column.  min_qty and max_qty stay NULL.
+ * - Spot markets ("instrument_type": "spot") are skipped; an entry without
+ *   instrument_type (the older documentation's) is a perpetual.  The docs
+ *   name no inactive state: every perpetual listed is active, and
+ *   refresh_markets marks those no longer listed inactive.
+ * - Recent trades carry no trade id (the stream's "h" history id is not in
+ *   the REST answer).  Each gets a synthetic one, stable over repeated
+ *   fetches: "<created_at ms>-<B|S>-<price>-<amount>-<k>", k counting the
+ *   trades before it in the answer with the same time, side, price and
+ *   amount.  event_type says whose fill a row is; rows "fulfill_maker" are
+ *   the maker's view of a fill and are skipped, so a fill listed from both
+ *   sides counts once.  The side is then the taker's: open_long and
+ *   close_short buy, open_short and close_long sell (the stream page's
+ *   older force_close_short buys, force_close_long sells).  The docs give
+ *   no order and no size for the list: it is sorted here, and taken as at
+ *   most 100.
+ * - Klines: t is the open time, T the next bar's open (t + interval), so
+ *   close_time = T - 1 ms as on the other venues (a T of t + interval - 1
+ *   ms, the other common convention, is taken as the close time itself).
+ *   v is the base volume; there is no turnover.  start_time is mandatory;
+ *   a window wider than 4000 bars is refused, so each request asks for at
+ *   most that many.
+ * - Funding history takes no time range, only a cursor, newest first: a
+ *   range is walked back from the newest page until a row older than
+ *   `since` (the caller keeps the rows inside the range).
+ * - The book's "t" is ms (a string in the field table, a number in the
+ *   example: both are read).
+ *
+ * Rate limit ("Rate limits"): an unidentified IP has 125 credits per 60 s
+ * rolling window (older revisions of the page said 100, then 300; the
+ * current one 125, API config keys 300); a standard request costs 1,
+ * "heavy GET requests" 3 to 12 without saying which: the two history
+ * endpoints, answering up to 4000 rows, are taken as heavy at the top of
+ * that range (12), every other request as standard (1).
+ *
+ * Errors: an HTTP error status or "success": false is the venue's refusal,
+ * its "error" text the detail.
+ *
+ * Plain C: see adapter.h.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "adapter.h"
+
+#define PC_NO_TRADE_HISTORY \
+	"Pacifica serves only the most recent trades (GET /api/v1/trades): no trade history over a time range."
+
+#define PC_QUOTE "USDC"
+#define PC_KLINE_PAGE 4000		/* bars a /kline window may span */
+#define PC_FUNDING_PAGE 4000	/* funding_rate/history: limit, max 4000 */
+#define PC_TRADES_PAGE 100		/* not documented: what this adapter takes as a page */
+#define PC_BOOK_LEVELS 10		/* documented: up to 10 levels a side */
+#define PC_W_STANDARD 1			/* credits of a standard request */
+#define PC_W_HEAVY 12			/* of a heavy GET (unidentified IP: 3..12) */
+#define PC_CURSOR_MAX 128
+#define MS_PER_HOUR INT64_C(3600000)
+#define US_PER_HOUR (MS_PER_HOUR * 1000)
+
+/* ---- symbols ---- */
+
+/* a symbol: capitals and digits, a lower-case prefix (kBONK), up to 32 */
+static bool
+pc_symbol_ok(const char *s)
+{
+	return perps_symbol_ok(s, 32, true, "_-");
+}
+
+/* The native symbol is the global one. */
+static bool
+pc_native_symbol(const char *global, char *buf, size_t buflen)
+{
+	size_t		n;
+
+	if (!pc_symbol_ok(global))
+		return false;
+	n = strlen(global);
+	if (n + 1 > buflen)
+		return false;
+	memcpy(buf, global, n + 1);
+	return true;
+}
+
+/* a cursor the venue gave: printable URL-safe text, nothing to escape */
+static bool
+pc_cursor_ok(const char *s)
+{
+	return perps_symbol_ok(s, PC_CURSOR_MAX, true, "_-.~");
+}
+
+/* ---- build ---- */
+
+static int
+pc_build_info(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	return perps_request_path(ctx, &reqs[0], PC_W_STANDARD, "/api/v1/info") ? ctx->status : 1;
+}
+
+static int
+pc_build_prices(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	return perps_request_path(ctx, &reqs[0], PC_W_STANDARD, "/api/v1/info/prices") ? ctx->status : 1;
+}
+
+static int
+pc_build_orderbook(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	return perps_request_path(ctx, &reqs[0], PC_W_STANDARD, "/api/v1/book?symbol=%s",
+							  q->market->native_symbol) ? ctx->status : 1;
+}
+
+/* the prices of every market, and the market's book (best bid and ask) */
+static int
+pc_build_ticker(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	if (pc_build_prices(ctx, q, &reqs[0]) < 0 || pc_build_orderbook(ctx, q, &reqs[1]) < 0)
+		return ctx->status;
+	return 2;
+}
+
+static int
+pc_build_trades(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	if (q->since_us != PERPS_TS_NONE || q->until_us != PERPS_TS_NONE)
+		return perps_fail(ctx, PERPS_UNSUPPORTED, "%s", PC_NO_TRADE_HISTORY);
+	return perps_request_path(ctx, &reqs[0], PC_W_STANDARD, "/api/v1/trades?symbol=%s",
+							  q->market->native_symbol) ? ctx->status : 1;
+}
+
+/*
+ * The [start, end] window (ms, both included) of a klines page of `page`
+ * bars of step_ms: from since (cut at until), or the one that ends at
+ * until or now.  false, with the error recorded, when it is empty.
+ */
+static bool
+pc_window(PerpsCtx *ctx, const PerpsQuery *q, int page, int64_t step_ms, int64_t *start, int64_t *end)
+{
+	int64_t		span = (int64_t) page * step_ms;
+
+	if ((q->since_us != PERPS_TS_NONE && q->since_us < 0) ||
+		(q->until_us != PERPS_TS_NONE && q->until_us < 0))
+	{
+		perps_fail(ctx, PERPS_ERR_ARG, "time range before 1970");
+		return false;
+	}
+	if (q->since_us != PERPS_TS_NONE)
+	{
+		*start = perps_us_to_ms_ceil(q->since_us);
+		*end = *start + span - 1;
+		if (q->until_us != PERPS_TS_NONE && perps_us_to_ms_floor(q->until_us) < *end)
+			*end = perps_us_to_ms_floor(q->until_us);
+	}
+	else
+	{
+		*end = q->until_us != PERPS_TS_NONE ? perps_us_to_ms_floor(q->until_us)
+			: (int64_t) time(NULL) * 1000;
+		*start = *end - span + 1;
+		if (*start < 0)
+			*start = 0;
+	}
+	if (*end < *start)
+	{
+		perps_fail(ctx, PERPS_ERR_ARG, "until is before since");
+		return false;
+	}
+	return true;
+}
+
+static int
+pc_build_klines(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	int			secs = perps_interval_seconds(q->interval);
+	int64_t		start,
+				end;
+
+	if (secs <= 0)
+		return perps_fail(ctx, PERPS_ERR_ARG, "pacifica has no kline interval \"%s\"",
+						  q->interval ? q->interval : "(null)");
+	if (!pc_window(ctx, q, perps_page_size(q, PC_KLINE_PAGE), (int64_t) secs * 1000, &start, &end))
+		return ctx->status;
+	return perps_request_path(ctx, &reqs[0], PC_W_HEAVY,
+							  "/api/v1/kline?symbol=%s&interval=%s&start_time=%lld&end_time=%lld",
+							  q->market->native_symbol, q->interval, (long long) start,
+							  (long long) end) ? ctx->status : 1;
+}
+
+static int
+pc_build_funding_history(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
+{
+	int			page = perps_page_size(q, PC_FUNDING_PAGE);
+
+	if (q->cursor != NULL && !pc_cursor_ok(q->cursor))
+		return perps_fail(ctx, PERPS_ERR_ARG, "pacifica cursor is not one the venue gave");
+	return perps_request_path(ctx, &reqs[0], PC_W_HEAVY,
+							  "/api/v1/funding_rate/history?symbol=%s&limit=%d%s%s",
+							  q->market->native_symbol, page, q->cursor ? "&cursor=" : "",
+							  q->cursor ? q->cursor : "") ? ctx->status : 1;
+}
+
+/* ---- the envelope ---- */
+
+/* the "error" text of an error answer, or what the body starts with when it is not JSON */
+static const char *
+pc_error_text(PerpsCtx *ctx, struct json_object *root, const PerpsBody *b, char *buf, size_t buflen)
+{
+	struct json_object *e = perps_json_get(root, "error");
+	size_t		n;
+
+	if (e != NULL && json_object_is_type(e, json_type_string))
+		return json_object_get_string(e);
+	if (root != NULL)
+		return "(no error text)";
+	n = b->len < buflen - 1 ? b->len : buflen - 1;
+	for (size_t i = 0; i < n; i++)
+		buf[i] = (b->data[i] >= 0x20 && b->data[i] < 0x7f) ? b->data[i] : ' ';
+	buf[n] = '\0';
+	return buf;
+}
+
+/* PerpsAdapter.open_body: the envelope checked; *root the whole answer */
+static PerpsStatus
+pc_open_body(PerpsCtx *ctx, const PerpsBody *b, int i, struct json_object **root)
+{
+	struct json_object *ok;
+	char		buf[161];
+
+	*root = NULL;
+	if (b->data == NULL || b->len == 0)
+		return perps_fail(ctx, PERPS_ERR_JSON, "pacifica sent an empty body");
+	if (b->status >= 400)
+	{
+		struct json_object *doc = NULL;
+		PerpsCtx	scratch = *ctx;
+		PerpsStatus st;
+
+		/* a JSON error answer gives its text; a failed parse is not this error's */
+		if (perps_json_parse(&scratch, b->data, b->len, &doc) != PERPS_OK ||
+			!json_object_is_type(doc, json_type_object))
+		{
+			if (doc != NULL)
+				json_object_put(doc);
+			doc = NULL;
+		}
+		st = perps_fail(ctx, PERPS_ERR_VENUE, "%s (HTTP %ld)", pc_error_text(ctx, doc, b, buf, sizeof(buf)),
+						b->status);
+		if (doc != NULL)
+			json_object_put(doc);
+		return st;
+	}
+	if (perps_json_parse(ctx, b->data, b->len, root) != PERPS_OK)
+		return ctx->status;
+	if (!json_object_is_type(*root, json_type_object))
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "pacifica answer is not an object");
+	ok = perps_json_get(*root, "success");
+	if (ok != NULL && !json_object_is_type(ok, json_type_boolean))
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "pacifica \"success\" is not a boolean");
+	if (ok != NULL && !json_object_get_boolean(ok))
+		return perps_fail(ctx, PERPS_ERR_VENUE, "%s", pc_error_text(ctx, *root, b, buf, sizeof(buf)));
+	return PERPS_OK;
+}
+
+/* ---- parsers ---- */
+
+static PerpsStatus
+pc_parse_markets(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+				 PerpsResult *out)
+{
+	struct json_object *arr;
+	size_t		n;
+	int			kept = 0;
+
+	out->u.markets = perps_rows_field(ctx, docs[0], "data", sizeof(PerpsMarket), &arr, &n);
+	if (out->u.markets == NULL)
+		return ctx->status;
+	for (size_t i = 0; i < n; i++)
+	{
+		struct json_object *it = json_object_array_get_idx(arr, i);
+		struct json_object *kind;
+		PerpsMarket *mk = &out->u.markets[kept];
+		const char *sym;
+
+		if (perps_need_object(ctx, it, "pacifica market"))
+			return ctx->status;
+		kind = perps_json_get(it, "instrument_type");
+		if (kind != NULL && !json_object_is_type(kind, json_type_null) && !perps_json_str_eq(kind, "perpetual"))
+		{
+			if (!json_object_is_type(kind, json_type_string))
+				return perps_fail(ctx, PERPS_ERR_SHAPE, "pacifica market %zu: instrument_type is not a string", i);
+			continue;			/* spot, or what else may come: not a perpetual */
+		}
+		if (perps_json_string(ctx, perps_json_get(it, "symbol"), "symbol", &sym))
+			return ctx->status;
+		if (!pc_symbol_ok(sym))
+			return perps_fail(ctx, PERPS_ERR_SHAPE, "pacifica market %zu: symbol is not a market symbol", i);
+		*mk = (PerpsMarket) {0};
+		if (perps_json_decimal_field(ctx, it, "tick_size", true, &mk->tick_size) ||
+			perps_json_decimal_field(ctx, it, "lot_size", true, &mk->lot_size) ||
+			perps_json_decimal_field(ctx, it, "min_order_size", false, &mk->min_notional) ||
+			perps_json_decimal_field(ctx, it, "max_leverage", false, &mk->max_leverage))
+			return ctx->status;
+		mk->base = sym;
+		if (perps_json_get(it, "base_asset") != NULL &&
+			!json_object_is_type(perps_json_get(it, "base_asset"), json_type_null) &&
+			perps_json_string(ctx, perps_json_get(it, "base_asset"), "base_asset", &mk->base))
+			return ctx->status;
+		mk->symbol = sym;
+		mk->native_symbol = sym;
+		mk->quote = PC_QUOTE;
+		mk->contract_size = "1";
+		mk->funding_interval_hours = "1";
+		mk->active = true;
+		kept++;
+	}
+	out->n = kept;
+	return PERPS_OK;
+}
+
+/* One element of /info/prices as a ticker (PerpsTickerRead). */
+static PerpsStatus
+pc_read_price(PerpsCtx *ctx, struct json_object *e, size_t i, PerpsTicker *t, bool *keep)
+{
+	const char *oracle,
+			   *yday;
+
+	*keep = true;
+	if (perps_need_object(ctx, e, "pacifica price"))
+		return ctx->status;
+	if (perps_json_string(ctx, perps_json_get(e, "symbol"), "symbol", &t->native_symbol) ||
+		perps_json_ts_field(ctx, e, "timestamp", PERPS_MS, &t->ts_us) ||
+		perps_json_decimal_field(ctx, e, "mark", true, &t->mark_price) ||
+		perps_json_decimal_field(ctx, e, "oracle", false, &oracle) ||
+		perps_json_decimal_field(ctx, e, "open_interest", false, &t->open_interest) ||
+		perps_json_decimal_field(ctx, e, "volume_24h", false, &t->turnover_24h) ||
+		perps_json_decimal_field(ctx, e, "yesterday_price", false, &yday))
+		return ctx->status;
+	t->index_price = oracle;
+	/* exact: the change of the oracle price over 24 h, the notional at the mark */
+	if (oracle && yday && (t->price_change_24h = perps_decimal_sub(ctx, oracle, yday)) == NULL)
+		return ctx->status;
+	if (t->open_interest &&
+		(t->open_interest_notional = perps_decimal_mul(ctx, t->open_interest, t->mark_price)) == NULL)
+		return ctx->status;
+	return PERPS_OK;
+}
+
+static PerpsStatus
+pc_parse_tickers(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+				 PerpsResult *out)
+{
+	return perps_pick_tickers(ctx, docs[0], "data", NULL, pc_read_price, out);
+}
+
+/* a book side: [{"p": price, "a": amount, "n": orders}, ...], the first depth (0: all) */
+static PerpsStatus
+pc_parse_side(PerpsCtx *ctx, struct json_object *arr, const char *side, int depth,
+			  PerpsLevel **levels, int *nlevels)
+{
+	size_t		n;
+
+	if (perps_need_array(ctx, arr, side, &n))
+		return ctx->status;
+	if (depth > 0 && n > (size_t) depth)
+		n = (size_t) depth;
+	*levels = perps_alloc_array(ctx, n, sizeof(PerpsLevel));
+	if (*levels == NULL)
+		return ctx->status;
+	for (size_t i = 0; i < n; i++)
+	{
+		struct json_object *lv = json_object_array_get_idx(arr, i);
+
+		if (!json_object_is_type(lv, json_type_object))
+			return perps_fail(ctx, PERPS_ERR_SHAPE, "pacifica %s level %zu is not an object", side, i);
+		if (perps_json_decimal_field(ctx, lv, "p", true, &(*levels)[i].price) ||
+			perps_json_decimal_field(ctx, lv, "a", true, &(*levels)[i].qty))
+			return ctx->status;
+	}
+	*nlevels = (int) n;
+	return PERPS_OK;
+}
+
+/* /book's data: {"s": symbol, "l": [bids, asks], "t": ms} */
+static PerpsStatus
+pc_book(PerpsCtx *ctx, struct json_object *root, const char *sym, int depth, PerpsBook **out)
+{
+	struct json_object *data,
+			   *l;
+	PerpsBook  *bk;
+
+	if (perps_json_need(ctx, root, "data", json_type_object, &data) ||
+		perps_json_need(ctx, data, "l", json_type_array, &l))
+		return ctx->status;
+	if (perps_json_get(data, "s") != NULL && !perps_json_str_eq(perps_json_get(data, "s"), sym))
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "pacifica book is for another symbol");
+	if (json_object_array_length(l) != 2)
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "pacifica book \"l\" is not [bids, asks]");
+	if ((bk = perps_alloc(ctx, sizeof(PerpsBook))) == NULL)
+		return ctx->status;
+	if (perps_json_ts_field(ctx, data, "t", PERPS_MS, &bk->ts_us) ||
+		pc_parse_side(ctx, json_object_array_get_idx(l, 0), "bid", depth, &bk->bids, &bk->nbids) ||
+		pc_parse_side(ctx, json_object_array_get_idx(l, 1), "ask", depth, &bk->asks, &bk->nasks))
+		return ctx->status;
+	*out = bk;
+	return PERPS_OK;
+}
+
+static PerpsStatus
+pc_parse_orderbook(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+				   PerpsResult *out)
+{
+	if (pc_book(ctx, docs[0], q->market->native_symbol, q->depth, &out->u.book))
+		return ctx->status;
+	out->n = 1;
+	return PERPS_OK;
+}
+
+/* the market's element of /info/prices, as its one ticker */
+static PerpsStatus
+pc_price_of(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *root, PerpsResult *out)
+{
+	return perps_pick_tickers(ctx, root, "data", q->market->native_symbol, pc_read_price, out);
+}
+
+static PerpsStatus
+pc_parse_ticker(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+				PerpsResult *out)
+{
+	PerpsBook  *bk;
+	PerpsTicker *t;
+
+	if (perps_need_docs(ctx, ndocs, 2) || pc_price_of(ctx, q, docs[0], out) ||
+		pc_book(ctx, docs[1], q->market->native_symbol, 1, &bk))
+		return ctx->status;
+	t = &out->u.tickers[0];
+	if (bk->nbids > 0)
+	{
+		t->best_bid_price = bk->bids[0].price;
+		t->best_bid_qty = bk->bids[0].qty;
+	}
+	if (bk->nasks > 0)
+	{
+		t->best_ask_price = bk->asks[0].price;
+		t->best_ask_qty = bk->asks[0].qty;
+	}
+	/* the later of the two answers' times */
+	if (bk->ts_us > t->ts_us)
+		t->ts_us = bk->ts_us;
+	return PERPS_OK;
+}
+
+static PerpsStatus
+pc_parse_open_interest(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+					   PerpsResult *out)
+{
+	PerpsResult tk = {0};
+
+	if (pc_price_of(ctx, q, docs[0], &tk))
+		return ctx->status;
+	return perps_open_interest_of(ctx, &tk.u.tickers[0], out);
+}
+
+/* the hour the past epoch's rate was paid at, and the next one */
+static PerpsStatus
+pc_parse_funding(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+				 PerpsResult *out)
+{
+	struct json_object *arr,
+			   *e = NULL;
+	size_t		n;
+	int64_t		ts;
+	PerpsFunding *f;
+
+	if (perps_need_array_field(ctx, docs[0], "data", &arr, &n))
+		return ctx->status;
+	for (size_t i = 0; i < n && e == NULL; i++)
+		if (perps_json_str_eq(perps_json_get(json_object_array_get_idx(arr, i), "symbol"),
+							  q->market->native_symbol))
+			e = json_object_array_get_idx(arr, i);
+	if (e == NULL)
+		return perps_fail(ctx, PERPS_ERR_NOT_FOUND, "market %s is not in the answer", q->market->native_symbol);
+	if ((f = perps_alloc(ctx, sizeof(PerpsFunding))) == NULL)
+		return ctx->status;
+	if (perps_json_decimal_field(ctx, e, "funding", true, &f->rate) ||
+		perps_json_decimal_field(ctx, e, "next_funding", false, &f->predicted_rate) ||
+		perps_json_ts_field(ctx, e, "timestamp", PERPS_MS, &ts))
+		return ctx->status;
+	/*
+	 * The rate was paid at the hour: that settlement is its key (collect
+	 * keys a row by next_funding_time when there is one, so there is none:
+	 * the next settlement, an hour later, is the predicted rate's).
+	 */
+	f->funding_time_us = ts - ts % US_PER_HOUR;
+	f->next_funding_time_us = PERPS_TS_NONE;
+	f->interval_hours = "1";
+	out->u.funding = f;
+	out->n = 1;
+	return PERPS_OK;
+}
+
+/*
+ * A page of funding_rate/history, newest first: {"data": [...],
+ * "next_cursor": text, "has_more": bool}.  There is more to read while the
+ * venue says so and the page's oldest row is not before since.
+ */
+static PerpsStatus
+pc_parse_funding_history(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+						 PerpsResult *out)
+{
+	struct json_object *arr,
+			   *more,
+			   *cur;
+	size_t		n;
+	PerpsFunding *rows;
+
+	rows = perps_rows_field(ctx, docs[0], "data", sizeof(PerpsFunding), &arr, &n);
+	if (rows == NULL)
+		return ctx->status;
+	for (size_t i = 0; i < n; i++)
+	{
+		struct json_object *it = json_object_array_get_idx(arr, i);
+		PerpsFunding *f = &rows[i];
+
+		if (perps_need_object(ctx, it, "pacifica funding row"))
+			return ctx->status;
+		if (perps_json_decimal_field(ctx, it, "funding_rate", true, &f->rate) ||
+			perps_json_decimal_field(ctx, it, "next_funding_rate", false, &f->predicted_rate) ||
+			perps_json_ts_field(ctx, it, "created_at", PERPS_MS, &f->funding_time_us))
+			return ctx->status;
+		f->next_funding_time_us = PERPS_TS_NONE;
+		f->interval_hours = "1";
+	}
+	qsort(rows, n, sizeof(PerpsFunding), perps_cmp_funding);
+	out->u.funding = rows;
+	out->n = (int) n;
+
+	more = perps_json_get(docs[0], "has_more");
+	cur = perps_json_get(docs[0], "next_cursor");
+	if (more != NULL && !json_object_is_type(more, json_type_boolean))
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "pacifica \"has_more\" is not a boolean");
+	if (more == NULL || !json_object_get_boolean(more) || cur == NULL || json_object_is_type(cur, json_type_null))
+		return PERPS_OK;
+	if (perps_json_string(ctx, cur, "next_cursor", &out->next_cursor))
+		return ctx->status;
+	if (!pc_cursor_ok(out->next_cursor))
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "pacifica \"next_cursor\" is not a cursor");
+	/* an empty page, or one reaching back past since: the range is covered */
+	if (n == 0 || (q->since_us != PERPS_TS_NONE && rows[0].funding_time_us < q->since_us))
+	{
+		out->next_cursor = NULL;
+		return PERPS_OK;
+	}
+	out->has_more = true;
+	return PERPS_OK;
+}
+
+static PerpsStatus
+pc_parse_klines(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+				PerpsResult *out)
+{
+	struct json_object *arr;
+	size_t		n;
+	PerpsKline *rows;
+	int			secs = perps_interval_seconds(q->interval);
+	int			page = perps_page_size(q, PC_KLINE_PAGE);
+	int64_t		step_us = (int64_t) secs * 1000000,
+				start,
+				end;
+
+	if (secs <= 0 || !pc_window(ctx, q, page, (int64_t) secs * 1000, &start, &end))
+		return perps_fail(ctx, PERPS_ERR_ARG, "pacifica kline query without a valid interval or window");
+	rows = perps_rows_field(ctx, docs[0], "data", sizeof(PerpsKline), &arr, &n);
+	if (rows == NULL)
+		return ctx->status;
+	for (size_t i = 0; i < n; i++)
+	{
+		struct json_object *it = json_object_array_get_idx(arr, i);
+		PerpsKline *k = &rows[i];
+		int64_t		next_open;
+
+		if (perps_need_object(ctx, it, "pacifica candle"))
+			return ctx->status;
+		if (perps_json_ts_field(ctx, it, "t", PERPS_MS, &k->open_time_us) ||
+			perps_json_ts_field(ctx, it, "T", PERPS_MS, &next_open) ||
+			perps_json_decimal_field(ctx, it, "o", true, &k->open) ||
+			perps_json_decimal_field(ctx, it, "h", true, &k->high) ||
+			perps_json_decimal_field(ctx, it, "l", true, &k->low) ||
+			perps_json_decimal_field(ctx, it, "c", true, &k->close) ||
+			perps_json_decimal_field(ctx, it, "v", true, &k->volume))
+			return ctx->status;
+		/* T is the next bar's open as documented; a T on the bar's last ms is taken as it is */
+		if (next_open - k->open_time_us == step_us)
+			k->close_time_us = next_open - 1000;
+		else if (next_open - k->open_time_us == step_us - 1000)
+			k->close_time_us = next_open;
+		else
+			return perps_fail(ctx, PERPS_ERR_SHAPE, "pacifica candle %zu does not span one %s", i, q->interval);
+		k->trade_count = -1;
+		if (perps_json_get(it, "n") != NULL && perps_json_int64_field(ctx, it, "n", &k->trade_count))
+			return ctx->status;
+	}
+	qsort(rows, n, sizeof(PerpsKline), perps_cmp_kline);
+	out->u.klines = rows;
+	out->n = (int) n;
+	if (q->since_us != PERPS_TS_NONE)
+	{
+		/* the next window starts after this one, while until (or, without it, a full page) says so */
+		int64_t		next = (end + 1) * 1000;
+
+		if (q->until_us != PERPS_TS_NONE ? next <= q->until_us : n >= (size_t) page)
+		{
+			out->has_more = true;
+			out->next_since_us = next;
+		}
+	}
+	else if (n > 0 && start > 0)
+	{
+		out->has_more = true;
+		out->next_until_us = (start - 1) * 1000;
+	}
+	return PERPS_OK;
+}
+
+/* trades by the fields of their synthetic id: time, side, price text, amount text */
+static int
+pc_cmp_trade_key(const void *a, const void *b)
+{
+	const PerpsTrade *x = a;
+	const PerpsTrade *y = b;
+	int			c;
+
+	if (x->ts_us != y->ts_us)
+		return x->ts_us < y->ts_us ? -1 : 1;
+	if (x->is_buy != y->is_buy)
+		return x->is_buy ? -1 : 1;
+	if ((c = strcmp(x->price, y->price)) != 0)
+		return c;
+	return strcmp(x->qty, y->qty);
+}
+
+/*
+ * /trades: [{event_type, price, amount, side, cause, created_at}, ...] with
+ * no id (see the file header for the synthetic one).
+ */
+static PerpsStatus
+pc_parse_trades(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
+				PerpsResult *out)
+{
+	struct json_object *arr;
+	size_t		n;
+	int			k = 0;
+	PerpsTrade *rows;
+
+	rows = perps_rows_field(ctx, docs[0], "data", sizeof(PerpsTrade), &arr, &n);
+	if (rows == NULL)
+		return ctx->status;
+	for (size_t i = 0; i < n; i++)
+	{
+		struct json_object *it = json_object_array_get_idx(arr, i);
+		struct json_object *ev,
+				   *side;
+		PerpsTrade *t = &rows[k];
+
+		if (perps_need_object(ctx, it, "pacifica trade"))
+			return ctx->status;
+		ev = perps_json_get(it, "event_type");
+		if (perps_json_str_eq(ev, "fulfill_maker"))
+			continue;			/* the maker's view of a fill */
+		if (!perps_json_str_eq(ev, "fulfill_taker"))
+			return perps_fail(ctx, PERPS_ERR_SHAPE, "pacifica trade %zu: event_type is neither fulfill_taker nor fulfill_maker", i);
+		side = perps_json_get(it, "side");
+		if (perps_json_str_eq(side, "open_long") || perps_json_str_eq(side, "close_short") ||
+			perps_json_str_eq(side, "force_close_short"))
+			t->is_buy = true;
+		else if (perps_json_str_eq(side, "open_short") || perps_json_str_eq(side, "close_long") ||
+				 perps_json_str_eq(side, "force_close_long"))
+			t->is_buy = false;
+		else
+			return perps_fail(ctx, PERPS_ERR_SHAPE, "pacifica trade %zu: side is not open_long, open_short, close_long or close_short", i);
+		if (perps_json_decimal_field(ctx, it, "price", true, &t->price) ||
+			perps_json_decimal_field(ctx, it, "amount", true, &t->qty) ||
+			perps_json_ts_field(ctx, it, "created_at", PERPS_MS, &t->ts_us))
+			return ctx->status;
+		k++;
+	}
+	out->u.trades = rows;
+	out->n = k;
+
+	/*
+	 * The synthetic ids: sorted by the key's fields, a trade's k is how many
+	 * equal ones precede it (equal trades are interchangeable, so their
+	 * order among themselves does not matter).
+	 */
+	qsort(rows, (size_t) k, sizeof(PerpsTrade), pc_cmp_trade_key);
+	for (int i = 0, same = 0; i < k; i++)
+	{
+		PerpsTrade *t = &rows[i];
+		char		id[2 * PERPS_DECIMAL_MAX_LEN + 64];
+		int			len;
+
+		same = (i > 0 && pc_cmp_trade_key(&rows[i - 1], t) == 0) ? same + 1 : 0;
+		len = snprintf(id, sizeof(id), "%lld-%c-%s-%s-%d", (long long) (t->ts_us / 1000),
+					   t->is_buy ? 'B' : 'S', t->price, t->qty, same);
+		if (len < 0 || (size_t) len >= sizeof(id))
+			return perps_fail(ctx, PERPS_ERR_SHAPE, "pacifica trade %d is too long to name", i);
+		if ((t->trade_id = perps_strndup(ctx, id, (size_t) len)) == NULL)
+			return ctx->status;
+	}
+	/* oldest first already: the newest `limit` are the last ones */
+	if (q->limit > 0 && k > q->limit)
+	{
+		out->u.trades += k - q->limit;
+		out->n = q->limit;
+	}
+	return PERPS_OK;
+}
+
+const PerpsAdapter perps_adapter_pacifica = {
+	.name = "pacifica",
+	.native_symbol = pc_native_symbol,
+	.needs_markets = false,
+	.symbol_ok = pc_symbol_ok,
+	.symbol_what = "a market symbol like BTC or kBONK",
+	.open_body = pc_open_body,
+	.methods = {
+		[PERPS_M_MARKETS] = {.build = pc_build_info, .parse = pc_parse_markets},
+		[PERPS_M_TICKER] = {.build = pc_build_ticker, .parse = pc_parse_ticker},
+		[PERPS_M_TICKERS] = {.build = pc_build_prices, .parse = pc_parse_tickers},
+		[PERPS_M_ORDERBOOK] = {.build = pc_build_orderbook, .parse = pc_parse_orderbook},
+		[PERPS_M_FUNDING] = {.build = pc_build_prices, .parse = pc_parse_funding},
+		[PERPS_M_FUNDING_HISTORY] = {.build = pc_build_funding_history, .parse = pc_parse_funding_history},
+		[PERPS_M_OPEN_INTEREST] = {.build = pc_build_prices, .parse = pc_parse_open_interest},
+		[PERPS_M_KLINES] = {.build = pc_build_klines, .parse = pc_parse_klines},
+		[PERPS_M_TRADES] = {.build = pc_build_trades, .parse = pc_parse_trades},
+	},
+	/* docs.pacifica.fi "Rate limits": 125 credits a 60 s rolling window per unidentified IP */
+	.rate_limit = {.weight = 125,.window_ms = 60000},
+	.max_kline_page = PC_KLINE_PAGE,
+	.max_funding_page = PC_FUNDING_PAGE,
+	.max_trades_page = PC_TRADES_PAGE,
+	.no_trades_history = PC_NO_TRADE_HISTORY,
+	.stream = NULL,
+};
