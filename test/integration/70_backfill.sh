@@ -94,7 +94,7 @@ for r in json.load(sys.stdin):
     for a, z in names:
         if a in args:
             lo, hi = int(args[a]), int(args.get(z, -1))
-            if a == "start_time":       # ns
+            if r["path"].startswith("/full/v1/"):       # grvt: ns
                 lo, hi = lo // 10**6, (hi // 10**6 if hi >= 0 else hi)
             # seconds where a venue counts in seconds
             lo, hi = (lo * 1000 if 0 < lo < 10**11 else lo), (hi * 1000 if 0 < hi < 10**11 else hi)
