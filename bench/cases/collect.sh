@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# collect(): one snapshot round over 8 venues x 20 symbols (160 markets, 4
+# collect(): one snapshot round over the 13 venues x 20 symbols (260 markets, 4
 # kinds each: ticker, open interest, funding, order book) against the mock
 # exchange answering every request 100 ms late (bench/run.sh sets PGHOST,
 # PGPORT, PGDATABASE and PERPS_MOCK_URL).  The mock's bench_markets switch
@@ -49,7 +49,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) cores"
 
 # setup without latency: the collector worker stopped (its rounds would mix
-# with ours), the exchanges pointed at the mock, the watchlist = 8 x 20
+# with ours), the exchanges pointed at the mock, the watchlist = every venue x 20
 mock POST config '{"latency_ms": 0, "bench_markets": true}' || { echo "mock config failed"; exit 1; }
 q -c "ALTER SYSTEM SET perps_stats.collect_interval = 0" -c "SELECT pg_reload_conf()" >/dev/null
 SYMS=$(python3 -c "import sys; sys.path.insert(0, 'test/mock'); import mock_exchange as m; print(','.join(m.BENCH_SYMBOLS))")
@@ -64,9 +64,10 @@ UPDATE perps_stats.exchanges SET rest_url = '$M/' || coalesce(adapter, name), en
        aux_url = CASE WHEN aux_url IS NULL THEN NULL ELSE '$M/' || coalesce(adapter, name) || '/aux' END,
        rate_limit_weight = NULL, rate_limit_window_ms = NULL;
 DELETE FROM perps_stats.watchlist;
--- the venues of their own adapters: a HIP-3 DEX (tradexyz) lists none of the BENCH_SYMBOLS
+-- every venue, the HIP-3 DEX tradexyz too (its mock lists xyz:<SYM> for the BENCH_SYMBOLS;
+-- its requests go to the hyperliquid mock and count in hyperliquid's account, as they do live)
 INSERT INTO perps_stats.watchlist (exchange, symbol, poll, stream)
-SELECT e.name, s, true, false FROM perps_stats.exchanges e, unnest('{$SYMS}'::text[]) s WHERE e.adapter IS NULL;
+SELECT e.name, s, true, false FROM perps_stats.exchanges e, unnest('{$SYMS}'::text[]) s;
 SQL
 for v in $(q -c "SELECT name FROM perps_stats.exchanges ORDER BY name"); do
     q -c "SELECT perps_stats.refresh_markets('$v')" >/dev/null || { echo "refresh_markets $v failed"; exit 1; }

@@ -77,8 +77,31 @@ def dex_json(name):
         return None
 
 
+def dex_bench_coins(dex):
+    """The benchmark coins a DEX lists with bench_markets on: dex:SYM for each of them."""
+    return [dex + ":" + c for c in bench_symbols()]
+
+
 def dex_meta(dex):
-    return dex_json(DEX_FILES[dex][0]) if dex in DEX_FILES else None
+    """A DEX's meta, plus the benchmark coins it lacks (bench_markets)."""
+    m = dex_json(DEX_FILES[dex][0]) if dex in DEX_FILES else None
+    if m:
+        have = {u["name"] for u in m["universe"]}
+        m["universe"] += [bench_universe_entry(c) for c in dex_bench_coins(dex) if c not in have]
+    return m
+
+
+def dex_meta_and_ctxs(dex):
+    """A DEX's metaAndAssetCtxs, plus the benchmark coins it lacks (bench_markets)."""
+    r = dex_json(DEX_FILES[dex][1]) if dex in DEX_FILES else None
+    if r:
+        uni, ctxs = r[0]["universe"], r[1]
+        have = {u["name"] for u in uni}
+        for c in dex_bench_coins(dex):
+            if c not in have:
+                uni.append(bench_universe_entry(c))
+                ctxs.append(bench_ctx(c))
+    return r
 
 
 def dex_coins():
@@ -266,7 +289,7 @@ def info(req):
     if kind == "metaAndAssetCtxs":
         if dex == "":
             return 200, meta_and_ctxs()
-        return 200, dex_json(DEX_FILES[dex][1]) if dex in DEX_FILES else None
+        return 200, dex_meta_and_ctxs(dex)
     if kind == "allMids":
         return 200, fixture_json(F + "allMids.json")
     if kind == "predictedFundings":
