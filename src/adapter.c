@@ -262,6 +262,33 @@ perps_parse_levels(PerpsCtx *ctx, struct json_object *arr, const char *what, int
 }
 
 PerpsStatus
+perps_parse_level_objs(PerpsCtx *ctx, struct json_object *arr, const char *what, int depth,
+					   const char *price_key, const char *qty_key, PerpsLevel **levels, int *nlevels)
+{
+	size_t		n;
+
+	if (perps_need_array(ctx, arr, what, &n) != PERPS_OK)
+		return ctx->status;
+	if (depth > 0 && (size_t) depth < n)
+		n = (size_t) depth;
+	*levels = perps_alloc_array(ctx, n, sizeof(PerpsLevel));
+	if (*levels == NULL)
+		return ctx->status;
+	for (size_t i = 0; i < n; i++)
+	{
+		struct json_object *lv = json_object_array_get_idx(arr, i);
+
+		if (lv == NULL || !json_object_is_type(lv, json_type_object))
+			return perps_fail(ctx, PERPS_ERR_SHAPE, "%s level %zu is not an object", what, i);
+		if (perps_json_decimal_field(ctx, lv, price_key, true, &(*levels)[i].price) ||
+			perps_json_decimal_field(ctx, lv, qty_key, true, &(*levels)[i].qty))
+			return ctx->status;
+	}
+	*nlevels = (int) n;
+	return PERPS_OK;
+}
+
+PerpsStatus
 perps_parse_levels_field(PerpsCtx *ctx, struct json_object *obj, const char *key, int depth,
 						 PerpsLevel **levels, int *n)
 {

@@ -622,6 +622,15 @@ extern void *perps_rows_field(PerpsCtx *ctx, struct json_object *obj, const char
 extern PerpsStatus perps_parse_levels(PerpsCtx *ctx, struct json_object *arr, const char *what,
 									  int depth, PerpsLevel **levels, int *n);
 
+/*
+ * Book levels as objects ({"px": .., "sz": ..}: the price and size under
+ * price_key and qty_key), best first, at most depth (0: all); `what` names
+ * the side in messages.
+ */
+extern PerpsStatus perps_parse_level_objs(PerpsCtx *ctx, struct json_object *arr, const char *what, int depth,
+										  const char *price_key, const char *qty_key,
+										  PerpsLevel **levels, int *nlevels);
+
 /* obj[key] as book levels (perps_parse_levels, named by the key). */
 extern PerpsStatus perps_parse_levels_field(PerpsCtx *ctx, struct json_object *obj, const char *key,
 											int depth, PerpsLevel **levels, int *n);

@@ -455,28 +455,7 @@ ex_parse_open_interest(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *c
 static PerpsStatus
 ex_levels(PerpsCtx *ctx, struct json_object *d, const char *key, int depth, PerpsLevel **levels, int *nlevels)
 {
-	struct json_object *arr;
-	size_t		n;
-
-	if (perps_need_array_field(ctx, d, key, &arr, &n))
-		return ctx->status;
-	if (depth > 0 && (size_t) depth < n)
-		n = (size_t) depth;
-	*levels = perps_alloc_array(ctx, n, sizeof(PerpsLevel));
-	if (*levels == NULL)
-		return ctx->status;
-	for (size_t i = 0; i < n; i++)
-	{
-		struct json_object *lv = json_object_array_get_idx(arr, i);
-
-		if (lv == NULL || !json_object_is_type(lv, json_type_object))
-			return perps_fail(ctx, PERPS_ERR_SHAPE, "%s level %zu is not an object", key, i);
-		if (perps_json_decimal_field(ctx, lv, "price", true, &(*levels)[i].price) ||
-			perps_json_decimal_field(ctx, lv, "qty", true, &(*levels)[i].qty))
-			return ctx->status;
-	}
-	*nlevels = (int) n;
-	return PERPS_OK;
+	return perps_parse_level_objs(ctx, perps_json_get(d, key), key, depth, "price", "qty", levels, nlevels);
 }
 
 static PerpsStatus

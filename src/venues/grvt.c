@@ -589,27 +589,7 @@ gv_parse_funding(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *
 static PerpsStatus
 gv_levels(PerpsCtx *ctx, struct json_object *o, const char *key, int depth, PerpsLevel **levels, int *nl)
 {
-	struct json_object *arr;
-	size_t		n;
-
-	if (perps_need_array_field(ctx, o, key, &arr, &n))
-		return ctx->status;
-	if (depth > 0 && (size_t) depth < n)
-		n = (size_t) depth;
-	if ((*levels = perps_alloc_array(ctx, n, sizeof(PerpsLevel))) == NULL)
-		return ctx->status;
-	for (size_t i = 0; i < n; i++)
-	{
-		struct json_object *lv = json_object_array_get_idx(arr, i);
-
-		if (lv == NULL || !json_object_is_type(lv, json_type_object))
-			return perps_fail(ctx, PERPS_ERR_SHAPE, "%s level %zu is not an object", key, i);
-		if (perps_json_decimal_field(ctx, lv, "price", true, &(*levels)[i].price) ||
-			perps_json_decimal_field(ctx, lv, "size", true, &(*levels)[i].qty))
-			return ctx->status;
-	}
-	*nl = (int) n;
-	return PERPS_OK;
+	return perps_parse_level_objs(ctx, perps_json_get(o, key), key, depth, "price", "size", levels, nl);
 }
 
 static PerpsStatus

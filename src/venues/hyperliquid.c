@@ -493,27 +493,10 @@ static PerpsStatus
 hl_parse_levels(PerpsCtx *ctx, struct json_object *arr, const char *side, int maxn,
 				PerpsLevel **levels, int *nlevels)
 {
-	size_t		n;
+	char		what[32];
 
-	if (perps_need_array(ctx, arr, side, &n))
-		return ctx->status;
-	if (maxn > 0 && n > (size_t) maxn)
-		n = (size_t) maxn;
-	*levels = perps_alloc_array(ctx, n, sizeof(PerpsLevel));
-	if (*levels == NULL)
-		return ctx->status;
-	for (size_t i = 0; i < n; i++)
-	{
-		struct json_object *lv = json_object_array_get_idx(arr, i);
-
-		if (!json_object_is_type(lv, json_type_object))
-			return perps_fail(ctx, PERPS_ERR_SHAPE, "hyperliquid %s level %zu is not an object", side, i);
-		if (perps_json_decimal_field(ctx, lv, "px", true, &(*levels)[i].price) ||
-			perps_json_decimal_field(ctx, lv, "sz", true, &(*levels)[i].qty))
-			return ctx->status;
-	}
-	*nlevels = (int) n;
-	return PERPS_OK;
+	snprintf(what, sizeof(what), "hyperliquid %s", side);
+	return perps_parse_level_objs(ctx, arr, what, maxn, "px", "sz", levels, nlevels);
 }
 
 static PerpsStatus

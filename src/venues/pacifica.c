@@ -403,27 +403,10 @@ static PerpsStatus
 pc_parse_side(PerpsCtx *ctx, struct json_object *arr, const char *side, int depth,
 			  PerpsLevel **levels, int *nlevels)
 {
-	size_t		n;
+	char		what[32];
 
-	if (perps_need_array(ctx, arr, side, &n))
-		return ctx->status;
-	if (depth > 0 && n > (size_t) depth)
-		n = (size_t) depth;
-	*levels = perps_alloc_array(ctx, n, sizeof(PerpsLevel));
-	if (*levels == NULL)
-		return ctx->status;
-	for (size_t i = 0; i < n; i++)
-	{
-		struct json_object *lv = json_object_array_get_idx(arr, i);
-
-		if (!json_object_is_type(lv, json_type_object))
-			return perps_fail(ctx, PERPS_ERR_SHAPE, "pacifica %s level %zu is not an object", side, i);
-		if (perps_json_decimal_field(ctx, lv, "p", true, &(*levels)[i].price) ||
-			perps_json_decimal_field(ctx, lv, "a", true, &(*levels)[i].qty))
-			return ctx->status;
-	}
-	*nlevels = (int) n;
-	return PERPS_OK;
+	snprintf(what, sizeof(what), "pacifica %s", side);
+	return perps_parse_level_objs(ctx, arr, what, depth, "p", "a", levels, nlevels);
 }
 
 /* /book's data: {"s": symbol, "l": [bids, asks], "t": ms} */
