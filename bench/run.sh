@@ -21,6 +21,7 @@ cleanup() {
 trap cleanup EXIT
 
 bash scripts/deps.sh
+perps_system_python
 perps_build SANITIZE=0 || exit 1
 perps_stage "$RUN" || exit 1
 # Commit timestamps are kept: the stream case measures a trade's latency

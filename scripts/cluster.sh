@@ -8,6 +8,19 @@
 PGVER=${PGVER:-15}
 PERPS_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
+# perps_system_python: Debian's python3 first on PATH, where there is one.
+# The packages scripts/deps.sh installs (python3-openpyxl, ...) are its, and a
+# version manager's shim found first instead (pyenv's takes about a second to
+# start, Debian's 20 ms) would make each of the hundreds of python3 the tests
+# start cost that second: 70_backfill.sh alone starts 376.
+perps_system_python() {
+    [ -x /usr/bin/python3 ] || return 0
+    [ "$(command -v python3)" = /usr/bin/python3 ] && return 0
+    mkdir -p "$PERPS_ROOT/build/bin"
+    ln -sfn /usr/bin/python3 "$PERPS_ROOT/build/bin/python3"
+    case ":$PATH:" in *":$PERPS_ROOT/build/bin:"*) ;; *) PATH=$PERPS_ROOT/build/bin:$PATH; export PATH ;; esac
+}
+
 # A free TCP port on 127.0.0.1.
 perps_free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'

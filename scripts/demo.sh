@@ -8,6 +8,7 @@ cd "$ROOT"
 . scripts/cluster.sh
 
 bash scripts/deps.sh
+perps_system_python
 perps_build SANITIZE=0
 RUN=$ROOT/.demo
 if [ "${1:-}" = --stop ]; then

@@ -99,6 +99,7 @@ step() { echo; echo "== $*"; }
 step "dependencies"
 [ "$VALGRIND" = 1 ] && export PERPS_EXTRA_PACKAGES="${PERPS_EXTRA_PACKAGES:-} valgrind"
 bash scripts/deps.sh || exit 1
+perps_system_python
 
 step "build (SANITIZE=$SANITIZE)"
 flags="SANITIZE=$SANITIZE"
