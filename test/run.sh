@@ -30,6 +30,11 @@ chmod 755 "$RUN"
 export PERPS_RUN=$RUN
 passed=0 failed=0
 PIDS=()
+LANE_PIDS=()
+
+# The clusters' directories: the first one, and one per further lane.
+cluster_dirs() { echo "$RUN"; for d in "$RUN"/lane.*/; do [ -d "$d" ] && echo "${d%/}"; done; }
+server_logs() { local d; for d in $(cluster_dirs); do [ -f "$d/postgres.log" ] && echo "$d/postgres.log"; done; }
 
 # What the sanitizers or valgrind saw; run at the end, or by cleanup after
 # an early exit (a server that crashed on an error makes the suite stop short).
@@ -40,9 +45,9 @@ check_reports() {
         step "sanitizer reports"
         sanitizer_log='runtime error:|ERROR: AddressSanitizer|ERROR: LeakSanitizer'
         reports=$(shopt -s nullglob; echo "$RUN"/asan* "$RUN"/ubsan*)
-        if [ -n "$reports" ] || grep -qE "$sanitizer_log" "$RUN/postgres.log"; then
+        if [ -n "$reports" ] || grep -qE "$sanitizer_log" $(server_logs); then
             [ -n "$reports" ] && cat $reports | head -100
-            grep -E -A40 "$sanitizer_log" "$RUN/postgres.log" | head -100
+            grep -E -A40 "$sanitizer_log" $(server_logs) | head -100
             failed=$((failed + 1))
         else
             echo "no AddressSanitizer or UBSan reports"
@@ -86,7 +91,9 @@ check_reports() {
 }
 
 cleanup() {
+    for p in "${LANE_PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null; done
     for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null; done
+    for d in "$RUN"/lane.*/; do [ -d "$d" ] && perps_cluster_stop "${d%/}"; done
     perps_cluster_stop "$RUN"
     [ "$reports_checked" = 1 ] || [ ! -f "$RUN/postgres.log" ] || check_reports
     if [ "$failed" -eq 0 ] && [ -z "${KEEP_RUN:-}" ]; then rm -rf "$RUN"; else echo "run directory kept: $RUN"; fi
@@ -168,32 +175,109 @@ psql -X -q -c 'CREATE EXTENSION IF NOT EXISTS pgtap' >/dev/null || exit 1
 pgtap=(test/pgtap/*.sql)
 [ -e "${pgtap[0]}" ] && run_prove "pgTAP" --exec "psql -X -q -t -A -v ON_ERROR_STOP=1 -f" "${pgtap[@]}"
 
-# run_integration LABEL FILE...: .sql files are pgTAP, everything else an
-# executable that prints TAP.  PERPS_ONLY=regex: only the tests whose path
-# matches (e.g. a long VALGRIND=1 run of one test); pg_regress and pgTAP
-# always run.
-run_integration() {
-    local label=$1 f; shift
+# The integration tests (test/integration) and the recorded tier
+# (test/recorded, when the recordings are present) run in PERPS_LANES lanes
+# (default 2; 1 under valgrind): lane 0 is the cluster and services above,
+# each other lane a cluster and services of its own, the same settings, with
+# the extension created.  The lanes take the tests from one queue, those
+# marked "# perps-test: long" first, then in name order, so that they end
+# together; most tests wait on mocks and workers more than they compute.
+# Those marked "# perps-test: serial" (a venue flooding a worker at full
+# speed, where a busy machine would be the test's subject) run after, in
+# lane 0 alone.
+# A test owns its lane's cluster while it runs, and sets up what it needs
+# (a test never counts on another having run before it).  .sql files are
+# pgTAP, everything else an executable that prints TAP.  PERPS_ONLY=regex:
+# only the tests whose path matches (e.g. a long VALGRIND=1 run of one
+# test); pg_regress and pgTAP always run.  Each test's result is printed as
+# it ends; the lanes' whole output follows at the end.
+LANES=${PERPS_LANES:-2}
+[ "$VALGRIND" = 1 ] && LANES=1
+queue=$RUN/queue
+list_tests() { # TIER FILE...: the matching ones, "TIER FILE" lines
+    local tier=$1 f; shift
     for f in "$@"; do
         [ -f "$f" ] || continue
         [ -n "${PERPS_ONLY:-}" ] && ! [[ "$f" =~ $PERPS_ONLY ]] && continue
-        case "$f" in
-            *.sql) run_prove "$label $(basename "$f")" --exec "psql -X -q -t -A -v ON_ERROR_STOP=1 -f" "$f" ;;
-            *)     run_prove "$label $(basename "$f")" --exec bash "$f" ;;
-        esac
+        echo "$tier $f"
     done
 }
+{
+    list_tests integration test/integration/*
+    [ -n "${PERPS_RECORDED:-}" ] && list_tests recorded test/recorded/*
+} > "$RUN/tests"
+mark() { grep -q "^# perps-test: $2" "$1"; }
+while read -r tier f; do mark "$f" serial || ! mark "$f" long || echo "$tier $f"; done < "$RUN/tests" > "$queue"
+while read -r tier f; do mark "$f" serial || mark "$f" long || echo "$tier $f"; done < "$RUN/tests" >> "$queue"
+while read -r tier f; do mark "$f" serial && echo "$tier $f"; done < "$RUN/tests" > "$queue.serial"
+[ "$(wc -l < "$queue")" -lt "$LANES" ] && LANES=$(( $(wc -l < "$queue") > 0 ? $(wc -l < "$queue") : 1 ))
 
-# the first tier: the project's own payloads (test/payloads)
-own_passed=$passed own_failed=$failed
-run_integration integration test/integration/*
-own_passed=$((passed - own_passed)) own_failed=$((failed - own_failed))
+# lane_run K [QUEUE]: takes tests from the queue until it is empty; its output in
+# $RUN/lane.K.out, its counts ("own ok, own failed, recorded ok, recorded
+# failed") in $RUN/lane.K.counts.
+lane_run() {
+    local k=$1 q=${2:-$queue} line tier f t0 st n_ok n_bad own_ok=0 own_bad=0 rec_ok=0 rec_bad=0
+    local out=$RUN/lane.$k.out one=$RUN/lane.$k.prove
+    [ -f "$RUN/lane.$k.counts" ] && read -r own_ok own_bad rec_ok rec_bad < "$RUN/lane.$k.counts"
+    while line=$(flock "$queue.lock" sh -c 'head -1 "$1"; sed -i 1d "$1"' _ "$q") && [ -n "$line" ]; do
+        tier=${line%% *} f=${line#* } t0=$SECONDS
+        echo >> "$out"; echo "== $tier $(basename "$f") (lane $k)" >> "$out"
+        case "$f" in
+            *.sql) prove --norc -v --timer --exec "psql -X -q -t -A -v ON_ERROR_STOP=1 -f" "$f" > "$one" 2>&1 ;;
+            *)     prove --norc -v --timer --exec bash "$f" > "$one" 2>&1 ;;
+        esac
+        st=$?
+        cat "$one" >> "$out"
+        n_ok=$(grep -cE '^ *ok [0-9]' "$one" || true)
+        n_bad=$(grep -cE '^ *not ok [0-9]' "$one" || true)
+        [ "$st" -ne 0 ] && [ "$n_bad" -eq 0 ] && n_bad=1
+        if [ "$tier" = recorded ]; then rec_ok=$((rec_ok + n_ok)) rec_bad=$((rec_bad + n_bad))
+        else own_ok=$((own_ok + n_ok)) own_bad=$((own_bad + n_bad)); fi
+        printf '%-9s %-32s %4d passed, %d failed, %4d s (lane %d)\n' "$tier" "$(basename "$f")" "$n_ok" "$n_bad" $((SECONDS - t0)) "$k"
+    done
+    echo "$own_ok $own_bad $rec_ok $rec_bad" > "$RUN/lane.$k.counts"
+}
 
-# the second tier: the payloads recorded from the real venues, when present
-# (test/services/recorded.sh)
-rec_passed=$passed rec_failed=$failed
-[ -n "${PERPS_RECORDED:-}" ] && run_integration recorded test/recorded/*
-rec_passed=$((passed - rec_passed)) rec_failed=$((failed - rec_failed))
+# lane_start K: lane K's cluster ($RUN/lane.K), its database with the
+# extensions, its services; then lane_run.  In a subshell of its own, which
+# stops them when it ends.
+lane_start() {
+    local k=$1 dir=$RUN/lane.$k svc
+    PIDS=()
+    trap 'for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null; done; perps_cluster_stop "$dir"' EXIT
+    trap 'exit 130' INT TERM
+    mkdir -p "$dir"
+    {
+        perps_cluster_start "$dir" "cron.database_name = '$TESTDB'" "perps_stats.database = '$TESTDB'" \
+            "perps_stats.collect_interval = 0" "perps_stats.stream_workers = off" &&
+        createdb -T template0 $TESTDB &&
+        psql -X -q -v ON_ERROR_STOP=1 -c 'CREATE EXTENSION perps_stats CASCADE; CREATE EXTENSION pgtap' &&
+        for svc in test/services/*.sh; do [ -e "$svc" ] || continue; . "$svc" || exit 1; done
+    } > "$dir.setup" 2>&1 || {
+        echo "lane $k: its cluster or services did not start:"; tail -30 "$dir.setup"
+        echo "0 1 0 0" > "$RUN/lane.$k.counts"; exit 1
+    }
+    lane_run "$k"
+}
+
+step "integration and recorded tests: $(wc -l < "$queue") files in $LANES lanes, then $(wc -l < "$queue.serial") alone"
+LANE_PIDS=()
+for k in $(seq 1 $((LANES - 1))); do
+    ( lane_start "$k" ) &
+    LANE_PIDS+=($!)
+done
+( lane_run 0 ) &
+LANE_PIDS+=($!)
+wait "${LANE_PIDS[@]}"
+LANE_PIDS=()
+lane_run 0 "$queue.serial"
+own_passed=0 own_failed=0 rec_passed=0 rec_failed=0
+for k in $(seq 0 $((LANES - 1))); do
+    [ -f "$RUN/lane.$k.out" ] && cat "$RUN/lane.$k.out"
+    if [ -f "$RUN/lane.$k.counts" ]; then read -r a b c d < "$RUN/lane.$k.counts"; else a=0 b=1 c=0 d=0; echo "lane $k left no counts"; fi
+    own_passed=$((own_passed + a)) own_failed=$((own_failed + b)) rec_passed=$((rec_passed + c)) rec_failed=$((rec_failed + d))
+done
+passed=$((passed + own_passed + rec_passed)) failed=$((failed + own_failed + rec_failed))
 
 # the fuzz smoke: every fuzz target for a few seconds (fuzz/run.sh, fuzz/run_stream.sh:
 # libFuzzer with ASAN and UBSan, seeded from test/payloads; fuzz/run_analytics.sh: the
@@ -223,15 +307,18 @@ check_reports
 # any process of the server that died of a signal, except the pids a test
 # killed on purpose (listed in $RUN/expected_kills, see 66_stream_sigkill.sh)
 crash_lines() {
-    local killed
-    killed=$(paste -sd'|' "$RUN/expected_kills" 2>/dev/null)
-    grep -E 'was terminated by signal|PANIC' "$RUN/postgres.log" |
-        if [ -n "$killed" ]; then grep -vE "\(PID ($killed)\) was terminated by signal 9:"; else cat; fi
+    local d killed
+    for d in $(cluster_dirs); do
+        [ -f "$d/postgres.log" ] || continue
+        killed=$(paste -sd'|' "$d/expected_kills" 2>/dev/null)
+        grep -E 'was terminated by signal|PANIC' "$d/postgres.log" |
+            if [ -n "$killed" ]; then grep -vE "\(PID ($killed)\) was terminated by signal 9:"; else cat; fi
+    done
 }
 if [ -n "$(crash_lines)" ]; then
     step "server crashes"
     crash_lines | head -20
-    grep -E -B2 -A5 'terminated by signal|PANIC' "$RUN/postgres.log" | head -60
+    grep -E -B2 -A5 'terminated by signal|PANIC' $(server_logs) | head -60
     failed=$((failed + 1))
 fi
 

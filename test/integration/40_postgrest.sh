@@ -41,7 +41,7 @@ req() {
 }
 get() { req GET "$@"; }
 # j JQ-FILTER: the filter over the last body, compact
-j() { jq -c "$1" <<<"$body"; }
+j() { if [ "$1" = -S ]; then jq -c -S "$2" <<<"$body"; else jq -c "$1" <<<"$body"; fi; }
 # dec PYTHON-EXPR: the expression over the last body parsed with exact
 # decimals (d is the document); decimals print without trailing zeros,
 # lists as [a,b], the items of a top-level tuple separated by spaces.  So
@@ -123,10 +123,15 @@ is "$status" 200 "health answers"
 is "$(j '[.status, .version, .markets, .newest_ticker]')" \
    '["ok","0.2.0",4,"2026-01-05T12:24:59+00:00"]' "health: status, version, active markets, newest ticker"
 is "$(j .statement_timeout)" '"5s"' "requests run with perps_anon's statement_timeout"
-# the test cluster runs without stream workers (60_stream_bybit.sh reads a live one)
-is "$(j .streams)" '{}' "health: no stream worker, no stream state"
-get /stream_status
-is "$status $body" '200 []' "stream_status: a view of perps_api, empty without stream workers"
+# the stream workers' states, as perps_stats.stream_status has them in SQL
+# (none, or those a stream test in this cluster left; 60_stream_bybit.sh reads
+# a live one)
+sq() { psql -X -q -t -A -v ON_ERROR_STOP=1 -c "$1"; }
+is "$(j -S .streams)" "$(sq "SELECT coalesce(jsonb_object_agg(exchange, state), '{}') FROM perps_stats.stream_status" | jq -c -S .)" \
+   "health: the stream workers' states by venue, as stream_status has them"
+get '/stream_status?select=exchange,state,messages&order=exchange'
+is "$status $(j .)" "200 $(sq "SELECT coalesce(jsonb_agg(jsonb_build_object('exchange', exchange, 'state', state, 'messages', messages) ORDER BY exchange), '[]') FROM perps_stats.stream_status" | jq -c .)" \
+   "stream_status: a view of perps_api, the rows of perps_stats.stream_status"
 
 get '/exchanges?select=exchange&order=exchange.desc&limit=3'
 is "$(j '[.[].exchange]')" '["tradexyz","paradex","pacifica"]' "exchanges: order and limit"

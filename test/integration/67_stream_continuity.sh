@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# perps-test: serial (a venue at full speed: test/run.sh runs it alone)
 # Trade continuity of the stream workers against mocks that behave like the
 # venues (test/mock/tape.py): a tape of numbered trades generated at a fixed
 # rate whether or not anyone is connected, sent to every subscribed

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# perps-test: long (test/run.sh starts it first)
 # perps_stats.backfill against the mock exchange, venue by venue: exact rows,
 # idempotent re-runs that ask only for what is missing (checked in the mock's
 # request log), a cancelled run that resumes, a 429 waited out, the advisory
@@ -483,3 +484,8 @@ check "the job's rows are in the tables" \
 out=$(q "SELECT perps_stats.unschedule_backfill('perps_bf_test')")
 check "unschedule_backfill removes the job" "$out|$(q "SELECT count(*) FROM cron.job WHERE jobname = 'perps_bf_test'")" "t|0"
 q "UPDATE perps_stats.exchanges SET rate_limit_weight = NULL, rate_limit_window_ms = NULL" >/dev/null
+
+# The history written here goes: the tests that follow in this cluster (the
+# lanes of test/run.sh run them in any order) count their own rows.
+q "TRUNCATE perps_stats.klines, perps_stats.funding_rates; DELETE FROM perps_stats.backfill_progress; DELETE FROM perps_stats.backfill_empty_ranges;
+   DELETE FROM perps_stats.backfill_covered; DELETE FROM perps_stats.backfill_earliest" >/dev/null
