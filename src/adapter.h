@@ -402,12 +402,6 @@ typedef struct PerpsStreamAdapter
 	/* Book depth subscribed per market. */
 	int			book_depth;
 
-	/*
-	 * The venue asks its clients for permessage-deflate (RFC 7692; Nado):
-	 * the connections offer it.  false: not offered.
-	 */
-	bool		ws_deflate;
-
 	/* Application-level ping (NULL when the venue uses WebSocket pings) and its interval. */
 	const char *ping_message;
 	int			ping_interval_s;

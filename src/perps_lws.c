@@ -306,13 +306,6 @@ static const struct lws_protocols ws_protocols[] = {
 	{NULL, NULL, 0, 0, 0, NULL, 0}
 };
 
-/* permessage-deflate, offered where the venue asks for it (perps_ws_set_new) */
-static const struct lws_extension ws_deflate[] = {
-	{"permessage-deflate", lws_extension_callback_pm_deflate,
-	 "permessage-deflate; client_no_context_takeover; client_max_window_bits"},
-	{NULL, NULL, NULL}
-};
-
 /* Keeps lws_service() from sleeping longer than a tick. */
 static void
 ws_tick(lws_sorted_usec_list_t *sul)
@@ -393,7 +386,7 @@ ws_parse_url(const char *url, bool *tls, char *host, size_t hostlen, int *port,
 }
 
 PerpsWsSet *
-perps_ws_set_new(const char *ca_file, bool deflate, char *err, size_t errlen)
+perps_ws_set_new(const char *ca_file, char *err, size_t errlen)
 {
 	struct lws_context_creation_info info;
 	PerpsWsSet *set = calloc(1, sizeof(PerpsWsSet));
@@ -416,8 +409,6 @@ perps_ws_set_new(const char *ca_file, bool deflate, char *err, size_t errlen)
 	info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
 	if (ca_file != NULL && ca_file[0] != '\0')
 		info.client_ssl_ca_filepath = ca_file;	/* instead of the system's authorities */
-	if (deflate)
-		info.extensions = ws_deflate;
 	set->ctx = lws_create_context(&info);
 	if (set->ctx == NULL)
 	{

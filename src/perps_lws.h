@@ -52,12 +52,10 @@ typedef struct PerpsWs PerpsWs;
  * The event loop of a set of connections.  wss:// connections verify the
  * server's certificate and name against the system's certificate
  * authorities, or against those in ca_file (PEM) when it is not NULL or
- * empty.  deflate: the connections offer permessage-deflate (RFC 7692)
- * and take the compressed messages of a server that accepts it.  NULL
- * with a message in err when lws cannot start.  Freeing the set frees the
- * connections still in it.
+ * empty.  NULL with a message in err when lws cannot start.  Freeing the
+ * set frees the connections still in it.
  */
-extern PerpsWsSet *perps_ws_set_new(const char *ca_file, bool deflate, char *err, size_t errlen);
+extern PerpsWsSet *perps_ws_set_new(const char *ca_file, char *err, size_t errlen);
 extern void perps_ws_set_free(PerpsWsSet *set);
 
 /*

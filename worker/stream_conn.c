@@ -256,7 +256,7 @@ conn_open(int k, TimestampTz now)
 			 stream_sa->nconnections > 0 ? stream_sa->connection_paths[k] : "");
 	if (conn_set == NULL)
 	{
-		conn_set = perps_ws_set_new(perps_stream_ca_file, stream_sa->ws_deflate, err, sizeof(err));
+		conn_set = perps_ws_set_new(perps_stream_ca_file, err, sizeof(err));
 		stream_conns_memory_limit();
 		strlcpy(conn_set_ca, perps_stream_ca_file ? perps_stream_ca_file : "", sizeof(conn_set_ca));
 		if (conn_set == NULL)

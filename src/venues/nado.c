@@ -1045,9 +1045,9 @@ nd_parse_trades(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *d
  * Keep-alive: "You must send ping frames every 30 seconds": WebSocket
  * pings (the worker sends one every 15 s).  The documentation gives no
  * limit of subscriptions per connection nor a connection lifetime; one
- * connection holds at most PERPS_WS_MAX_MESSAGES subscriptions here.
- * Subscription connections "must set the Sec-WebSocket-Extensions header
- * to include permessage-deflate": ws_deflate.
+ * connection holds at most PERPS_WS_MAX_MESSAGES subscriptions here.  It
+ * also asks for permessage-deflate (Sec-WebSocket-Extensions), which the
+ * worker's connections do not offer (see the README).
  */
 
 #define ND_WS_MAX_MESSAGE (4 * 1024 * 1024)
@@ -1407,7 +1407,6 @@ static const PerpsStreamAdapter nd_stream = {
 	.trade_ids_sequential = false,
 	.book_depth = 0,			/* the stream has no depth: every change */
 	.ping_message = NULL,		/* WebSocket ping frames */
-	.ws_deflate = true,			/* "must set Sec-WebSocket-Extensions to include permessage-deflate" */
 	.max_message_bytes = ND_WS_MAX_MESSAGE,
 	.rest_snapshot = true,
 	.snapshot_depth = ND_BOOK_MAX,

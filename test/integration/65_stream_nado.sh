@@ -58,8 +58,6 @@ subs='{"id":1,"method":"subscribe","stream":{"product_id":null,"type":"funding_r
 ok_until "recv" "$subs" "the worker connects and subscribes: funding_rate (all products), book_depth, trade, best_bid_offer, 1m and 1h candles of product 4" 30
 is "$(q "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'perps_stats stream'")" "1" \
    "one stream worker (the only venue with streamed watchlist rows)"
-is "$(ctl '{"venue":"nado","action":"handshakes"}' | python3 -c 'import json,sys; h=json.load(sys.stdin); print(h["offers"][-1].split(";")[0], h["deflate"])')" \
-   "permessage-deflate [True]" "the connection offers permessage-deflate, as Nado requires, and the mock's compressed frames follow"
 
 # ---- best bid/offer: a ticker row of the best levels only ----
 tick="concat_ws(' ', $(for c in last_price mark_price index_price best_bid_price best_bid_qty best_ask_price best_ask_qty volume_24h open_interest; do printf "coalesce(%s::text, 'NULL'), " $c; done | sed 's/, $//'))"

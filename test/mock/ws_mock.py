@@ -68,7 +68,6 @@ import struct
 import sys
 import threading
 import time
-import zlib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 if HERE not in sys.path:
@@ -103,26 +102,16 @@ def optional_fixture_json(rel):
         return None
 
 
-def frame(opcode, payload, rsv1=False):
-    """One unmasked server frame (rsv1: a compressed message, RFC 7692)."""
+def frame(opcode, payload):
+    """One unmasked server frame."""
     n = len(payload)
-    b0 = 0x80 | (0x40 if rsv1 else 0) | opcode
     if n < 126:
-        head = struct.pack("!BB", b0, n)
+        head = struct.pack("!BB", 0x80 | opcode, n)
     elif n < 65536:
-        head = struct.pack("!BBH", b0, 126, n)
+        head = struct.pack("!BBH", 0x80 | opcode, 126, n)
     else:
-        head = struct.pack("!BBQ", b0, 127, n)
+        head = struct.pack("!BBQ", 0x80 | opcode, 127, n)
     return head + payload
-
-
-def deflate_frame(opcode, payload):
-    """A message compressed as permessage-deflate without context takeover sends it."""
-    c = zlib.compressobj(wbits=-15)
-    data = c.compress(payload) + c.flush(zlib.Z_SYNC_FLUSH)
-    if data.endswith(b"\x00\x00\xff\xff"):
-        data = data[:-4]
-    return frame(opcode, data, rsv1=True)
 
 
 class Session:
@@ -134,8 +123,6 @@ class Session:
         self.lock = threading.Lock()
         self.open = True
         self.state = {}
-        self.headers = {}           # the upgrade request's headers (names in lower case)
-        self.deflate = False        # permessage-deflate negotiated (the venue's deflate)
 
     @property
     def key(self):
@@ -158,8 +145,6 @@ class Session:
     def send_text(self, text):
         if isinstance(text, (dict, list)):
             text = json.dumps(text, separators=(",", ":"))
-        if self.deflate:
-            return self.send_bytes(deflate_frame(0x1, text.encode("utf-8")))
         return self.send_bytes(frame(0x1, text.encode("utf-8")))
 
     def drop(self):
@@ -173,11 +158,6 @@ class Session:
 
 
 class VenueBase:
-    # permessage-deflate (RFC 7692): accepted without context takeover when a client offers
-    # it, send_text's messages then compressed (other frames go out as they are, which the
-    # RFC allows); False: never negotiated
-    deflate = False
-
     def __init__(self, name):
         self.name = name
         self.lock = threading.RLock()
@@ -406,7 +386,7 @@ def read_exact(sock, n):
 
 
 def read_client_frame(sock):
-    """(fin, opcode, payload, rsv1) of one masked client frame."""
+    """(fin, opcode, payload) of one masked client frame."""
     b0, b1 = read_exact(sock, 2)
     fin, opcode = b0 & 0x80, b0 & 0x0F
     if not b1 & 0x80:
@@ -422,7 +402,7 @@ def read_client_frame(sock):
     data = bytearray(read_exact(sock, n))
     for i in range(n):
         data[i] ^= mask[i & 3]
-    return fin, opcode, bytes(data), bool(b0 & 0x40)
+    return fin, opcode, bytes(data)
 
 
 class Handler(socketserver.BaseRequestHandler):
@@ -473,16 +453,11 @@ class Handler(socketserver.BaseRequestHandler):
                          % (code, len(body)) + body)
             return
         accept = base64.b64encode(hashlib.sha1((headers["sec-websocket-key"] + WS_GUID).encode()).digest())
-        deflate = venue.deflate and "permessage-deflate" in headers.get("sec-websocket-extensions", "")
         sock.sendall(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                     b"Sec-WebSocket-Accept: " + accept + b"\r\n" +
-                     (b"Sec-WebSocket-Extensions: permessage-deflate; server_no_context_takeover; "
-                      b"client_no_context_takeover\r\n" if deflate else b"") + b"\r\n")
+                     b"Sec-WebSocket-Accept: " + accept + b"\r\n\r\n")
         with venue.lock:
             venue.connections += 1
             session = Session(sock, venue, path, venue.connections)
-            session.headers = headers
-            session.deflate = deflate
             venue.sessions.append(session)
             venue.on_open(session)
         self.serve_ws(session)
@@ -490,10 +465,9 @@ class Handler(socketserver.BaseRequestHandler):
     def serve_ws(self, session):
         venue = session.venue
         parts = []
-        compressed = False
         try:
             while session.open:
-                fin, opcode, data, rsv1 = read_client_frame(session.sock)
+                fin, opcode, data = read_client_frame(session.sock)
                 if opcode == 0x8:
                     session.send_bytes(frame(0x8, data[:2]))
                     break
@@ -501,15 +475,10 @@ class Handler(socketserver.BaseRequestHandler):
                     session.send_bytes(frame(0xA, data))
                     continue
                 if opcode in (0x1, 0x2, 0x0):
-                    if opcode != 0x0:
-                        compressed = rsv1 and session.deflate      # the message's first frame says
                     parts.append(data)
                     if not fin:
                         continue
-                    raw = b"".join(parts)
-                    if compressed:
-                        raw = zlib.decompressobj(wbits=-15).decompress(raw + b"\x00\x00\xff\xff")
-                    text = raw.decode("utf-8", "replace")
+                    text = b"".join(parts).decode("utf-8", "replace")
                     parts = []
                     with venue.lock:
                         venue.received.append(text)

@@ -7,12 +7,6 @@ recording exists.  The frames are the project's own payloads,
 test/payloads/websocket/nado ("recorded" trees have none: the module then
 has nothing to replay but generates what it sends).
 
-The handshake: the documentation requires permessage-deflate; a connection
-that offers it gets it (without context takeover, ws_mock's), and the
-venue's event frames then come compressed (the tape's and the faults' go
-out as they are).  A connection that does not offer it is served all the
-same (the documentation does not say what the venue does then).
-
 Requests: {"method": "subscribe" | "unsubscribe", "stream": {"type": T,
 "product_id": P[, "granularity": G]}, "id": N} and {"method": "list", "id":
 N}.  Answers {"result": null, "id": N} (list: the subscriptions, with
@@ -59,8 +53,6 @@ defaults to 4, ETH):
                           .eth_2h.json (2h)
     liquidation           liquidation.json
     error                 error.invalid_product.json
-    handshakes            {"offers": each connection's Sec-WebSocket-Extensions so
-                          far, "deflate": whether each open one negotiated it}
     trades {count, per_frame, price, qty, rate}
                           generated trade events (timestamp now in ns, price
                           by default 3521.5, qty 0.01, x18; the taker side
@@ -95,13 +87,8 @@ def x18(dec):
 
 
 class Venue(ws.VenueBase):  # noqa: F821 (ws is injected by the loader)
-    # "Subscription connections must set the Sec-WebSocket-Extensions header to include
-    # permessage-deflate": negotiated when offered, the venue's messages then compressed
-    deflate = True
-
     def __init__(self, name):
         super().__init__(name)
-        self.offers = []        # each connection's Sec-WebSocket-Extensions ("" when none)
         fx = ws.optional_fixture_json  # noqa: F821
         self.books = [fx(D + "book_depth.eth_%d.json" % i) for i in (1, 2, 3)]
         self.trades_fx = [fx(D + "trade.eth_buy.json"), fx(D + "trade.eth_sell.json")]
@@ -130,10 +117,6 @@ class Venue(ws.VenueBase):  # noqa: F821 (ws is injected by the loader)
 
     def fail(self, session, rid, msg, code=2016):
         session.send_text({"status": "failure", "error": msg, "error_code": code, "id": rid})
-
-    def on_open(self, session):
-        self.offers.append(session.headers.get("sec-websocket-extensions", ""))
-        session.state["deflate"] = session.deflate
 
     def on_text(self, session, text):
         try:
@@ -234,8 +217,6 @@ class Venue(ws.VenueBase):  # noqa: F821 (ws is injected by the loader)
         if name in ("liquidation", "error"):
             rec = self.liq_fx if name == "liquidation" else self.error_fx
             return {"sent": self.send_all(self.sessions_open(), rec) if rec is not None else 0}
-        if name == "handshakes":
-            return {"offers": self.offers, "deflate": [s.deflate for s in self.sessions_open()]}
         if name == "trades":
             for s in self.sessions_for("trade", p):
                 sent += self.start_trades(s, p, params)
