@@ -389,6 +389,16 @@ typedef struct PerpsStreamAdapter
 	 */
 	bool		trade_ids_sequential;
 
+	/*
+	 * Why the trades a stream missed cannot be refetched by REST, where
+	 * they cannot (Nado: its streamed trades carry no id, its REST trades
+	 * ids of their own and times in whole seconds, so a refetch would store
+	 * trades twice): a gap by time is then recorded as it is found, one
+	 * full sentence its reason.  NULL: refetched as the venue's trade
+	 * history allows.
+	 */
+	const char *no_trade_refetch;
+
 	/* Book depth subscribed per market. */
 	int			book_depth;
 

@@ -14,7 +14,9 @@
  * history (PERPS_M_TRADES, the method fetch_trades and the backfill page
  * through): by id from the first missing id while the venue pages by id,
  * by time over the gap otherwise, or, on a venue without trade history,
- * from its most recent trades.  One page per main loop iteration, so the
+ * from its most recent trades (a venue whose streamed trades REST cannot
+ * match, PerpsStreamAdapter.no_trade_refetch, has the gap recorded
+ * instead).  One page per main loop iteration, so the
  * connections keep being read, within the venue's rate limit (http.h).
  * What the refetch cannot recover is recorded as a gap row: its range in
  * the venue's time, its first and last missing id where ids exist.
@@ -145,6 +147,11 @@ refetch_queue(StreamMarket *m, bool by_id, int64 from_id, int64 to_id, int64 sin
 	r.page_since_us = since_us;
 	r.got_last_id = from_id - 1;
 	r.got_last_us = since_us;
+	if (!by_id && stream_sa->no_trade_refetch != NULL)
+	{
+		refetch_gap(m, &r, stream_sa->no_trade_refetch);
+		return;
+	}
 	if (by_id && to_id - from_id >= STREAM_REFETCH_MAX_IDS)
 	{
 		refetch_gap(m, &r, "too many to refetch while streaming; perps_stats.backfill can fetch them");

@@ -707,20 +707,29 @@ nd_contracts(PerpsCtx *ctx, struct json_object *root, const char *want, PerpsRes
 	return PERPS_OK;
 }
 
+/* Book levels read as x18 texts, converted in place to decimals; a negative size is refused. */
+static PerpsStatus
+nd_x18_levels(PerpsCtx *ctx, PerpsLevel *lv, int n)
+{
+	for (int i = 0; i < n; i++)
+	{
+		if (lv[i].qty[0] == '-')
+			return perps_fail(ctx, PERPS_ERR_SHAPE, "nado book size \"%.40s\" is negative", lv[i].qty);
+		lv[i].price = nd_x18_text(ctx, lv[i].price, "price");
+		lv[i].qty = nd_x18_text(ctx, lv[i].qty, "size");
+		if (ctx->status != PERPS_OK)
+			return ctx->status;
+	}
+	return PERPS_OK;
+}
+
 /* market_liquidity's levels: [[price_x18, size_x18], ...] as decimals. */
 static PerpsStatus
 nd_levels(PerpsCtx *ctx, struct json_object *data, const char *key, int depth, PerpsLevel **lv, int *n)
 {
 	if (perps_parse_levels_field(ctx, data, key, depth, lv, n))
 		return ctx->status;
-	for (int i = 0; i < *n; i++)
-	{
-		(*lv)[i].price = nd_x18_text(ctx, (*lv)[i].price, "price");
-		(*lv)[i].qty = nd_x18_text(ctx, (*lv)[i].qty, "size");
-		if (ctx->status != PERPS_OK)
-			return ctx->status;
-	}
-	return PERPS_OK;
+	return nd_x18_levels(ctx, *lv, *n);
 }
 
 /* The book of a market_liquidity answer, checked to be the product asked for. */
@@ -733,13 +742,18 @@ nd_book(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *root, int depth,
 	if (data == NULL ||
 		nd_id_text(ctx, data, "product_id", &id) ||
 		perps_json_ts_field(ctx, data, "timestamp", PERPS_NS, &bk->ts_us) ||
+		perps_json_int64_field(ctx, data, "timestamp", &bk->seq) ||
 		nd_levels(ctx, data, "bids", depth, &bk->bids, &bk->nbids) ||
 		nd_levels(ctx, data, "asks", depth, &bk->asks, &bk->nasks))
 		return ctx->status;
 	if (strcmp(id, q->market->native_symbol) != 0)
 		return perps_fail(ctx, PERPS_ERR_SHAPE, "nado answered the book of product %s for %s",
 						  id, q->market->native_symbol);
-	bk->has_seq = false;
+	/*
+	 * The snapshot's time in ns is its sequence: the stream's book_depth
+	 * updates continue it (see nd_ws_seq_rule).
+	 */
+	bk->has_seq = true;
 	return PERPS_OK;
 }
 
@@ -961,6 +975,448 @@ nd_parse_trades(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *d
 	return PERPS_OK;
 }
 
+/* ---- the stream side: wss://gateway.prod.nado.xyz/v1/subscribe ----
+ *
+ * docs.nado.xyz, "Developer resources / API / Subscriptions" (its Streams
+ * and Events pages).  One connection carries every watched market: a
+ * subscription per stream and product,
+ *
+ *   {"method":"subscribe","stream":{"type":"book_depth","product_id":4},"id":1}
+ *
+ * for book_depth, trade and best_bid_offer; latest_candlestick with a
+ * "granularity" in seconds per kline interval; and one funding_rate with
+ * product_id null (every product: the rates of markets not watched are
+ * ignored).  The venue answers {"result":null,"id":N}.  Its refusals are
+ * not shown in the documentation: a frame with an "error" member is taken
+ * as one (the gateway's own {"status":"failure","error":...,"error_code"}
+ * shape, chosen here).  Frames of the other streams (fill, liquidation,
+ * ...) are control frames: nothing of ours.
+ *
+ * Events, each one frame, "type" naming the stream, "product_id" the
+ * market (the native symbol, as on the REST side), prices and sizes x18
+ * (converted exactly, as on the REST side), times in ns as strings:
+ *
+ *   trade             timestamp, price, taker_qty (= maker_qty, the filled
+ *                     amount), is_taker_buyer.  No trade id: the stored id
+ *                     is "<timestamp ns>-<b|s>-<price x18>-<qty x18>", the
+ *                     same for the same fill however often it comes (two
+ *                     fills equal in all four would be stored once).
+ *   best_bid_offer    timestamp, bid_price, bid_qty, ask_price, ask_qty: the
+ *                     ticker's best levels (a delta: nothing else changes).
+ *   book_depth        the changes of the last 50 ms: bids and asks as
+ *                     [[price, new size]] (size 0 deletes the level),
+ *                     min_timestamp and max_timestamp of the engine events
+ *                     they aggregate, last_max_timestamp the max_timestamp
+ *                     of the product's previous book_depth event.  Deltas
+ *                     only: the book comes from the gateway's
+ *                     market_liquidity query (rest_snapshot; its timestamp
+ *                     in ns is its sequence).  The rule ("Events / Book
+ *                     Depth"): apply the events whose max_timestamp is past
+ *                     the snapshot's; an event whose last_max_timestamp is
+ *                     not the previous event's max_timestamp means events
+ *                     were lost: resync from a new snapshot.  seq is
+ *                     max_timestamp, prev_seq last_max_timestamp (see
+ *                     nd_ws_seq_rule).
+ *   funding_rate      every 20 s: funding_rate_x18 (the 24 h rate, as the
+ *                     archive's funding_rate query gives it) and update_time
+ *                     (s).  The hour's rate is a 24th of it (rounded at the
+ *                     38th decimal, as on the REST side), settled at the next
+ *                     whole hour after update_time.
+ *   latest_candlestick
+ *                     on every trade: the candle of a granularity as it
+ *                     stands, open_x18 high_x18 low_x18 close_x18 volume
+ *                     (x18, base units).  Its "timestamp" is the candle's
+ *                     open time: in seconds here (the Events page's example,
+ *                     1234567890000, says no unit; the candles of the
+ *                     archive are keyed by their start in seconds, and the
+ *                     SDKs' examples of this event are multiples of the
+ *                     granularity in seconds).  No closed flag: a candle's
+ *                     row is replaced by each later event of it, the last
+ *                     one being the closed candle.  Granularities 60 300 900
+ *                     3600 14400 86400 are 1m 5m 15m 1h 4h 1d; there is no
+ *                     30m.
+ *
+ * Not streamed: the ticker's last price, mark and index prices, 24 h
+ * figures and open interest (no public stream carries them; the collector
+ * polls them by REST).  Trades have no id and REST trades (archive
+ * /v2/trades) have other ids and times in whole seconds, so trades the
+ * stream missed are not refetched: the gap is recorded by time.
+ *
+ * Keep-alive: "You must send ping frames every 30 seconds": WebSocket
+ * pings (the worker sends one every 15 s).  The documentation gives no
+ * limit of subscriptions per connection nor a connection lifetime; one
+ * connection holds at most PERPS_WS_MAX_MESSAGES subscriptions here.  It
+ * also asks for permessage-deflate (Sec-WebSocket-Extensions), which the
+ * worker's connections do not offer (see the README).
+ */
+
+#define ND_WS_MAX_MESSAGE (4 * 1024 * 1024)
+#define ND_WS_MAX_LEVELS 20000
+#define ND_WS_MSG_MAX 160
+#define ND_WS_HOUR_US INT64_C(3600000000)
+
+/* The stream's name of a kline interval: its granularity in seconds; NULL: none (30m). */
+static const char *
+nd_ws_kline_channel(const char *interval)
+{
+	switch (nd_granularity(interval))
+	{
+		case 60:
+			return "60";
+		case 300:
+			return "300";
+		case 900:
+			return "900";
+		case 3600:
+			return "3600";
+		case 14400:
+			return "14400";
+		case 86400:
+			return "86400";
+		default:
+			return NULL;
+	}
+}
+
+/* {"method":"subscribe","stream":{"type":<type>,"product_id":<product>[,"granularity":g]},"id":<id>} */
+static PerpsStatus
+nd_ws_msg(PerpsCtx *ctx, const char *type, const char *product, const char *granularity, int id,
+		  PerpsWsMessage *out)
+{
+	char		buf[ND_WS_MSG_MAX];
+	int			n;
+
+	if (granularity != NULL)
+		n = snprintf(buf, sizeof(buf),
+					 "{\"method\":\"subscribe\",\"stream\":{\"type\":\"%s\",\"product_id\":%s,\"granularity\":%s},\"id\":%d}",
+					 type, product, granularity, id);
+	else
+		n = snprintf(buf, sizeof(buf),
+					 "{\"method\":\"subscribe\",\"stream\":{\"type\":\"%s\",\"product_id\":%s},\"id\":%d}",
+					 type, product, id);
+	if (n < 0 || (size_t) n >= sizeof(buf))
+		return perps_fail(ctx, PERPS_ERR_ARG, "nado subscribe message too long");
+	out->data = perps_strndup(ctx, buf, (size_t) n);
+	out->len = (size_t) n;
+	return out->data ? PERPS_OK : ctx->status;
+}
+
+static int
+nd_ws_subscribe(PerpsCtx *ctx, const PerpsStreamWant *want, PerpsWsMessage *out)
+{
+	static const char *const kinds[3] = {"book_depth", "trade", "best_bid_offer"};
+	const char *grans[PERPS_KLINE_MAX];
+	int			ngrans = 0;
+	int			k = 0;
+
+	for (int i = 0; i < want->nintervals && ngrans < PERPS_KLINE_MAX; i++)
+	{
+		const char *g = nd_ws_kline_channel(want->intervals[i]);
+
+		if (g != NULL)
+			grans[ngrans++] = g;
+	}
+	if (want->n < 0 || (size_t) want->n * (3 + ngrans) + 1 > PERPS_WS_MAX_MESSAGES)
+		return perps_fail(ctx, PERPS_ERR_ARG, "nado cannot stream %d markets with %d kline intervals on one connection",
+						  want->n, ngrans);
+	if (want->n == 0)
+		return 0;
+	/* the funding rates of every product, in one subscription */
+	if (nd_ws_msg(ctx, "funding_rate", "null", NULL, k + 1, &out[k]) != PERPS_OK)
+		return ctx->status;
+	k++;
+	for (int i = 0; i < want->n; i++)
+	{
+		if (!nd_id_ok(want->natives[i]))
+			return perps_fail(ctx, PERPS_ERR_ARG, "nado product id \"%.40s\" is not valid", want->natives[i]);
+		for (int c = 0; c < 3; c++, k++)
+			if (nd_ws_msg(ctx, kinds[c], want->natives[i], NULL, k + 1, &out[k]) != PERPS_OK)
+				return ctx->status;
+		for (int g = 0; g < ngrans; g++, k++)
+			if (nd_ws_msg(ctx, "latest_candlestick", want->natives[i], grans[g], k + 1, &out[k]) != PERPS_OK)
+				return ctx->status;
+	}
+	return k;
+}
+
+/* obj[key]: a time in ns (string or integer), as ns and as µs. */
+static PerpsStatus
+nd_ws_ns(PerpsCtx *ctx, struct json_object *obj, const char *key, int64_t *ns, int64_t *us)
+{
+	if (perps_json_int64_field(ctx, obj, key, ns) != PERPS_OK)
+		return ctx->status;
+	if (*ns <= 0)
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "nado %s %lld is not a time", key, (long long) *ns);
+	if (us != NULL)
+		*us = *ns / 1000;
+	return PERPS_OK;
+}
+
+/* obj[key], an x18 integer that must not be negative (sizes, volumes), as its decimal value. */
+static PerpsStatus
+nd_x18_size(PerpsCtx *ctx, struct json_object *obj, const char *key, const char **raw, const char **out)
+{
+	if (perps_json_decimal_field(ctx, obj, key, true, raw) != PERPS_OK)
+		return ctx->status;
+	if ((*raw)[0] == '-')
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "nado %s \"%.40s\" is negative", key, *raw);
+	*out = nd_x18_text(ctx, *raw, key);
+	return ctx->status;
+}
+
+static PerpsStatus
+nd_ws_book(PerpsCtx *ctx, struct json_object *root, PerpsStreamEvent *ev)
+{
+	int64_t		min_ns;
+
+	ev->kind = PERPS_EV_BOOK;
+	ev->snapshot = false;		/* deltas only: the book comes from REST */
+	if (nd_ws_ns(ctx, root, "max_timestamp", &ev->seq, &ev->ts_us) != PERPS_OK ||
+		nd_ws_ns(ctx, root, "min_timestamp", &min_ns, NULL) != PERPS_OK ||
+		perps_json_int64_field(ctx, root, "last_max_timestamp", &ev->prev_seq) != PERPS_OK)
+		return ctx->status;
+	/* the first event of a product may follow none (0) */
+	if (min_ns > ev->seq || ev->prev_seq < 0 || ev->prev_seq >= ev->seq)
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "nado book_depth from %lld over %lld..%lld is out of order",
+						  (long long) ev->prev_seq, (long long) min_ns, (long long) ev->seq);
+	ev->has_prev_seq = true;
+	/* what a gap lost ends at last_max_timestamp: the update covers the times after it */
+	ev->first_seq = ev->prev_seq + 1;
+	ev->has_first_seq = true;
+	if (perps_ws_levels(ctx, "nado", root, "bids", "bid", ND_WS_MAX_LEVELS, &ev->bids, &ev->nbids) != PERPS_OK ||
+		perps_ws_levels(ctx, "nado", root, "asks", "ask", ND_WS_MAX_LEVELS, &ev->asks, &ev->nasks) != PERPS_OK ||
+		nd_x18_levels(ctx, ev->bids, ev->nbids) != PERPS_OK ||
+		nd_x18_levels(ctx, ev->asks, ev->nasks) != PERPS_OK)
+		return ctx->status;
+	return PERPS_OK;
+}
+
+static PerpsStatus
+nd_ws_trade(PerpsCtx *ctx, struct json_object *root, PerpsStreamEvent *ev)
+{
+	PerpsTrade *t;
+	struct json_object *buyer;
+	const char *price_raw;
+	const char *qty_raw;
+	int64_t		ns;
+	size_t		idlen;
+	char	   *id;
+
+	ev->kind = PERPS_EV_TRADES;
+	t = ev->trades = perps_alloc(ctx, sizeof(PerpsTrade));
+	if (t == NULL ||
+		nd_ws_ns(ctx, root, "timestamp", &ns, &t->ts_us) != PERPS_OK ||
+		perps_json_decimal_field(ctx, root, "price", true, &price_raw) != PERPS_OK ||
+		nd_x18_size(ctx, root, "taker_qty", &qty_raw, &t->qty) != PERPS_OK ||
+		perps_json_need(ctx, root, "is_taker_buyer", json_type_boolean, &buyer) != PERPS_OK)
+		return ctx->status;
+	if ((t->price = nd_x18_text(ctx, price_raw, "price")) == NULL)
+		return ctx->status;
+	t->is_buy = json_object_get_boolean(buyer);
+	ev->ts_us = t->ts_us;
+	/* no id on the wire: the fill's time, side, price and size (see above) */
+	idlen = strlen(price_raw) + strlen(qty_raw) + 32;
+	if ((id = perps_alloc(ctx, idlen)) == NULL)
+		return ctx->status;
+	snprintf(id, idlen, "%lld-%c-%s-%s", (long long) ns, t->is_buy ? 'b' : 's', price_raw, qty_raw);
+	t->trade_id = id;
+	ev->ntrades = 1;
+	return PERPS_OK;
+}
+
+static PerpsStatus
+nd_ws_bbo(PerpsCtx *ctx, struct json_object *root, PerpsStreamEvent *ev)
+{
+	PerpsTicker *t = &ev->ticker;
+	const char *raw;
+	int64_t		ns;
+
+	ev->kind = PERPS_EV_TICKER;
+	ev->snapshot = false;		/* the best levels only: the rest of the ticker stays */
+	if (nd_ws_ns(ctx, root, "timestamp", &ns, &ev->ts_us) != PERPS_OK ||
+		nd_x18_field(ctx, root, "bid_price", true, &t->best_bid_price) != PERPS_OK ||
+		nd_x18_size(ctx, root, "bid_qty", &raw, &t->best_bid_qty) != PERPS_OK ||
+		nd_x18_field(ctx, root, "ask_price", true, &t->best_ask_price) != PERPS_OK ||
+		nd_x18_size(ctx, root, "ask_qty", &raw, &t->best_ask_qty) != PERPS_OK)
+		return ctx->status;
+	t->native_symbol = ev->native_symbol;
+	t->ts_us = ev->ts_us;
+	return PERPS_OK;
+}
+
+static PerpsStatus
+nd_ws_funding(PerpsCtx *ctx, struct json_object *root, PerpsStreamEvent *ev)
+{
+	const char *rate;
+	int64_t		ns;
+	int64_t		upd;
+
+	ev->kind = PERPS_EV_TICKER;
+	ev->snapshot = false;
+	if (nd_ws_ns(ctx, root, "timestamp", &ns, &ev->ts_us) != PERPS_OK ||
+		perps_json_decimal_field(ctx, root, "funding_rate_x18", true, &rate) != PERPS_OK ||
+		perps_json_ts_field(ctx, root, "update_time", PERPS_S, &upd) != PERPS_OK)
+		return ctx->status;
+	/* the 24 h rate; settled hourly: the hour's rate is a 24th of it */
+	if ((ev->funding_rate = nd_x18_div(ctx, rate, 24, "funding_rate_x18")) == NULL)
+		return ctx->status;
+	/* paid at the next whole hour after the rate's time */
+	if (upd < 0)
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "nado funding update_time is before 1970");
+	ev->next_funding_time_us = (upd / ND_WS_HOUR_US + 1) * ND_WS_HOUR_US;
+	ev->funding_interval_hours = "1";
+	ev->ticker.native_symbol = ev->native_symbol;
+	ev->ticker.ts_us = ev->ts_us;
+	return PERPS_OK;
+}
+
+static PerpsStatus
+nd_ws_candle(PerpsCtx *ctx, struct json_object *root, PerpsStreamEvent *ev)
+{
+	static const char *const names[] = {"1m", "5m", "15m", "1h", "4h", "1d"};
+	PerpsKline *k = &ev->kline;
+	const char *raw;
+	int64_t		g;
+
+	ev->kind = PERPS_EV_KLINE;
+	if (perps_json_int64_field(ctx, root, "granularity", &g) != PERPS_OK)
+		return ctx->status;
+	/* the interval of this granularity (1m .. 1d); the others (2h, 1w, 4w) are not ours */
+	ev->kline_interval = NULL;
+	for (int i = 0; i < (int) (sizeof(names) / sizeof(names[0])); i++)
+		if (perps_interval_seconds(names[i]) == g)
+			ev->kline_interval = perps_interval_name(names[i]);
+	if (ev->kline_interval == NULL)
+	{
+		ev->kind = PERPS_EV_CONTROL;
+		return PERPS_OK;
+	}
+	if (perps_json_ts_field(ctx, root, "timestamp", PERPS_S, &k->open_time_us) != PERPS_OK ||
+		nd_x18_field(ctx, root, "open_x18", true, &k->open) != PERPS_OK ||
+		nd_x18_field(ctx, root, "high_x18", true, &k->high) != PERPS_OK ||
+		nd_x18_field(ctx, root, "low_x18", true, &k->low) != PERPS_OK ||
+		nd_x18_field(ctx, root, "close_x18", true, &k->close) != PERPS_OK ||
+		nd_x18_size(ctx, root, "volume", &raw, &k->volume) != PERPS_OK)
+		return ctx->status;
+	if (k->open_time_us % (g * 1000000) != 0)
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "nado candle of %lld s opens off its granularity", (long long) g);
+	k->close_time_us = k->open_time_us + g * 1000000 - 1000;
+	k->turnover = NULL;			/* not given */
+	k->trade_count = -1;
+	ev->kline_closed = false;	/* never said: the next candle's events close it */
+	ev->ts_us = k->open_time_us;
+	return PERPS_OK;
+}
+
+static PerpsStatus
+nd_ws_parse(PerpsCtx *ctx, const char *data, size_t len, bool binary, PerpsStreamFrame *out)
+{
+	struct json_object *root = NULL;
+	struct json_object *v;
+	PerpsStreamEvent *ev;
+	const char *type;
+
+	if (perps_ws_json_begin(ctx, "nado", data, len, binary, ND_WS_MAX_MESSAGE, out, &root) != PERPS_OK)
+		goto done;
+	ev = perps_ws_event_new(ctx);
+	if (ev == NULL)
+		goto done;
+
+	/* a refusal (shape chosen: see above) */
+	if ((v = perps_json_get(root, "error")) != NULL && !json_object_is_type(v, json_type_null))
+	{
+		ev->kind = PERPS_EV_CONTROL;
+		ev->is_error = true;
+		if (json_object_is_type(v, json_type_string))
+		{
+			if (perps_json_string(ctx, v, "error", &ev->message) != PERPS_OK)
+				goto done;
+		}
+		else
+			ev->message = "nado error without a message";
+		goto one;
+	}
+	v = perps_json_get(root, "type");
+	if (v == NULL)
+	{
+		/* {"result":null,"id":N}: a request answered */
+		if (perps_json_get(root, "id") == NULL)
+		{
+			perps_fail(ctx, PERPS_ERR_SHAPE, "nado frame has neither a type nor an id");
+			goto done;
+		}
+		ev->kind = PERPS_EV_CONTROL;
+		goto one;
+	}
+	if (perps_json_string(ctx, v, "type", &type) != PERPS_OK)
+		goto done;
+	if (strcmp(type, "book_depth") != 0 && strcmp(type, "trade") != 0 &&
+		strcmp(type, "best_bid_offer") != 0 && strcmp(type, "funding_rate") != 0 &&
+		strcmp(type, "latest_candlestick") != 0)
+	{
+		ev->kind = PERPS_EV_CONTROL;	/* fill, liquidation, ...: nothing we subscribe */
+		goto one;
+	}
+	ev->channel = type;
+	if (nd_id_text(ctx, root, "product_id", &ev->native_symbol) != PERPS_OK)
+		goto done;
+	if (strcmp(type, "book_depth") == 0)
+		nd_ws_book(ctx, root, ev);
+	else if (strcmp(type, "trade") == 0)
+		nd_ws_trade(ctx, root, ev);
+	else if (strcmp(type, "best_bid_offer") == 0)
+		nd_ws_bbo(ctx, root, ev);
+	else if (strcmp(type, "funding_rate") == 0)
+		nd_ws_funding(ctx, root, ev);
+	else
+		nd_ws_candle(ctx, root, ev);
+
+one:
+	return perps_ws_json_end_one(ctx, root, ev, out);
+done:
+	return perps_ws_json_end(ctx, root, out);
+}
+
+/*
+ * "Events / Book Depth": an update continues the book when its
+ * last_max_timestamp is the max_timestamp of the update before it; one the
+ * book is past (its max_timestamp at or before the book's) is old.  After
+ * a REST snapshot the book's sequence is the snapshot's timestamp, which
+ * no update's last_max_timestamp names: the update that spans it (last
+ * max at or before it, max after it) continues it.  Anything else starts
+ * after updates the book never had: a gap.  No book: the worker fetches
+ * the snapshot (GAP).
+ */
+static PerpsSeqCheck
+nd_ws_seq_rule(bool have_book, int64_t last_seq, const PerpsStreamEvent *ev)
+{
+	if (!have_book)
+		return PERPS_SEQ_GAP;
+	if (ev->has_prev_seq && ev->prev_seq == last_seq)
+		return PERPS_SEQ_APPLY;
+	if (ev->seq <= last_seq)
+		return PERPS_SEQ_STALE;
+	if (ev->has_prev_seq && ev->prev_seq < last_seq)
+		return PERPS_SEQ_APPLY;
+	return PERPS_SEQ_GAP;
+}
+
+static const PerpsStreamAdapter nd_stream = {
+	.quote = ND_QUOTE,
+	.qty_in_contracts = false,
+	.trade_ids_sequential = false,
+	.book_depth = 0,			/* the stream has no depth: every change */
+	.ping_message = NULL,		/* WebSocket ping frames */
+	.max_message_bytes = ND_WS_MAX_MESSAGE,
+	.rest_snapshot = true,
+	.snapshot_depth = ND_BOOK_MAX,
+	.kline_channel = nd_ws_kline_channel,
+	.subscribe = nd_ws_subscribe,
+	.parse_frame = nd_ws_parse,
+	.seq_rule = nd_ws_seq_rule,
+	.no_trade_refetch = "Nado's streamed trades carry no id, and its REST trades (archive /v2/trades) have ids of their own and times in whole seconds, so a refetch could not tell the trades it stored already from the others.",
+};
+
 const PerpsAdapter perps_adapter_nado = {
 	.name = "nado",
 	.native_symbol = nd_native_symbol,
@@ -986,5 +1442,5 @@ const PerpsAdapter perps_adapter_nado = {
 	.max_funding_page = ND_FUNDING_PAGE,
 	.max_trades_page = ND_TRADES_PAGE,
 	.no_trades_history = ND_NO_TRADE_HISTORY,
-	.stream = NULL,
+	.stream = &nd_stream,
 };

@@ -86,8 +86,8 @@ SELECT results_eq(
     $$VALUES ('nado', 'BTC', '2026-12-01 09:14:58.123456+00'::timestamptz,
               '{{97244,1.25},{97243,0.0005},{97242,3},{97240,0.01005},{97235,7.777777}}'::numeric[],
               '{{97245,0.8},{97246,0.002},{97248,1.5},{97250,25},{97260,0.123456789012345678}}'::numeric[],
-              NULL::bigint)$$,
-    'fetch_orderbook: the whole book from x18, exact to the 18th decimal, best first, no sequence');
+              1796116498123456789::bigint)$$,
+    'fetch_orderbook: the whole book from x18, exact to the 18th decimal, best first, its timestamp in ns as its sequence (the stream continues it)');
 SELECT is((SELECT array_length(bids, 1) || ' ' || array_length(asks, 1) || ' ' || bids[2][2] || ' ' || asks[2][1]
              FROM perps_stats.fetch_orderbook('nado', 'BTC', 2)),
           '2 2 0.0005 97246', 'fetch_orderbook: depth 2 asks market_liquidity for 2 levels');

@@ -22,14 +22,17 @@ are given the same ones (the tests pass the same t0_ms to both).  Trade k,
             trade id as an int64 (the REST id, a text, is the same digits).
     price   binance, bybit: "<42000 + k % 997>.<(k * 7919) % 10**20, 20 digits>":
             20 decimals, so that a client that goes through a double is seen;
-            paradex: "<42000 + k % 997>.<(k * 7919) % 10**8, 8 digits>": 8
-            decimals, what the SBE Price8 mantissa (exponent -8) carries exactly.
+            paradex, nado: "<42000 + k % 997>.<(k * 7919) % 10**8, 8 digits>": 8
+            decimals, what the SBE Price8 mantissa (exponent -8) carries exactly
+            (and Nado's x18 fixed point).
     qty     "0.<k % 999 + 1, 3 digits>": 0.001 .. 0.999.
     side    k even: the taker bought (Binance m false, Bybit "Buy", Paradex
             "BUY" / SBE side 1); k odd: sold ("SELL" / 2).
     binance f = 2 * a, l = f + k % 3 (the first and last plain trade ids).
     bybit   seq = 700000000000 + k; L (tick direction) from the integer part of
             the price against trade k-1 (ZeroPlusTick for k = 0).
+    nado    the symbol is the product id ("4"); no trade id on the stream
+            (test/mock/ws_venues/nado.py); time in ns = time * 10**6.
     paradex the symbol is the market (BTC-USD-PERP).  SBE TradeEvent: createdAt
             = time * 1000 (µs), ts = the send time (µs), seq = k + 1, price and
             size mantissas at 10^-8, tradeType 1 (FILL).  REST /v1/trades:
@@ -48,7 +51,7 @@ import re
 import time
 from fractions import Fraction
 
-VENUES = ("binance", "bybit", "paradex")
+VENUES = ("binance", "bybit", "paradex", "nado")
 BINANCE_START_ID = 7000000001
 BYBIT_SEQ0 = 700000000000
 PARADEX_ID_BASE = 10 ** 18
@@ -136,7 +139,7 @@ class Tape:
         return k if k < self.count and self.trade_id(k) == tid else None
 
     def price(self, k):
-        if self.venue == "paradex":
+        if self.venue in ("paradex", "nado"):
             return "%d.%08d" % (42000 + k % 997, (k * 7919) % 10 ** 8)
         return "%d.%020d" % (42000 + k % 997, (k * 7919) % 10 ** 20)
 

@@ -14,7 +14,11 @@ Served from test/payloads/nado (written from the documentation):
                                     BTC-PERP (2): fetchOrderBook.btc.json cut to
                                     depth (1..100, required); other products:
                                     DOCUMENTED-FORMAT levels around the contract's
-                                    last price, 5 a side, one tick apart
+                                    last price, 5 a side, one tick apart, the
+                                    timestamp the wall clock in ns (a live book's
+                                    time: the WebSocket mock's book_depth events,
+                                    test/mock/ws_venues/nado.py, are timed the
+                                    same way, so a snapshot fits their chain)
   archive  /v2/contracts            fetchTickers.contracts.json (edge=true|false
                                     alike)
            /v2/trades               BTC-PERP_USDT0: fetchTrades.json, newest first,
@@ -53,6 +57,7 @@ Errors: the gateway answers HTTP 400 {"status": "failure", "error": ...,
 """
 
 import json
+import time
 from decimal import Decimal
 
 from mock_exchange import bench_hash, bench_price, bench_symbols, fixture, fixture_json
@@ -175,7 +180,7 @@ def query(req):
             body = {"status": "success", "request_type": "query_market_liquidity",
                     "data": {"bids": [[x18(last - tick * (i + 1)), x18(Decimal(i + 1) / 2)] for i in range(5)],
                              "asks": [[x18(last + tick * (i + 1)), x18(Decimal(i + 1) / 4)] for i in range(5)],
-                             "timestamp": str(NOW_S * 10**9), "product_id": pid}}
+                             "timestamp": str(time.time_ns()), "product_id": pid}}
         body["data"]["bids"] = body["data"]["bids"][:depth]
         body["data"]["asks"] = body["data"]["asks"][:depth]
         return 200, body
