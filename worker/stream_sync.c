@@ -173,6 +173,10 @@ apply_levels(PerpsLocalBook *b, const PerpsStreamEvent *ev)
 	for (int i = 0; i < ev->nasks; i++)
 		if (!stream_decimal_storable(ev->asks[i].price) || !stream_decimal_storable(ev->asks[i].qty))
 			return false;
+	/* a venue that bounds each side of a delta: what lies outside goes first */
+	for (int s = 0; s < 2; s++)
+		if (ev->has_span[s] && !perps_local_book_keep_span(b, s == 0, ev->span_from[s], ev->span_to[s]))
+			return false;
 	return perps_local_book_apply(b, true, ev->bids, ev->nbids) &&
 		perps_local_book_apply(b, false, ev->asks, ev->nasks);
 }
