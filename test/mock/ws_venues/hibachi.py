@@ -46,7 +46,10 @@ Actions (to the sessions subscribed to the frame's topic and symbol):
                 next Snapshot will show it
     trades {count, per_frame, price, qty, rate}
                 generated trades (one "trade" a frame; sides alternating), timestamp
-                the wall clock's second
+                the wall clock's second, quantity qty (default 0.001) with the trade's
+                number appended (0.001 -> 0.00117), so that trades of the same second
+                differ: Hibachi's trades have no id, and two identical ones in a second
+                would get the same synthetic id
     tape {symbol, count, rate, t0_ms}, tape_status
                 (ws_mock's): the symbol's trade tape (test/mock/tape.py) to every session
                 subscribed to its trades, one frame a trade: price, quantity, takerSide
@@ -55,6 +58,7 @@ Actions (to the sessions subscribed to the frame's topic and symbol):
 """
 
 import json
+import os
 import time
 from decimal import Decimal
 
@@ -66,6 +70,12 @@ INTERVALS = ("1min", "5min", "15min", "1h", "4h", "1d", "1w")
 SYMBOL_CHARS = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/-_.")
 
 
+def own_json(name):
+    """A frame of the project's own payload tree (test/payloads/websocket/hibachi)."""
+    with open(os.path.join(ws.ROOT, "test", "payloads", D, name), encoding="utf-8") as f:  # noqa: F821
+        return json.loads(f.read())
+
+
 def _level_map(side):
     return {Decimal(lv["price"]): lv["quantity"] for lv in (side or {}).get("levels", [])}
 
@@ -73,7 +83,8 @@ def _level_map(side):
 class Venue(ws.VenueBase):  # noqa: F821 (ws is injected by the loader)
     def __init__(self, name):
         super().__init__(name)
-        self.snapshot = ws.fixture_json(D + "orderbook.snapshot.json")  # noqa: F821
+        # the recorded tree (ws_mock.FIXTURES) has no Hibachi frames: the project's own then
+        self.snapshot = ws.optional_fixture_json(D + "orderbook.snapshot.json") or own_json("orderbook.snapshot.json")  # noqa: F821
         self.books = {}      # symbol -> {"bid": {Decimal price: qty text}, "ask": {...}}
         self.last_ms = {}    # symbol -> newest timestamp_ms sent
 
@@ -116,7 +127,7 @@ class Venue(ws.VenueBase):  # noqa: F821 (ws is injected by the loader)
                                                "bid": self.side_json(book["bid"], True)}, self.next_ms(sym))
 
     def payload(self, name, sym):
-        msg = ws.fixture_json(D + name)  # noqa: F821
+        msg = ws.optional_fixture_json(D + name) or own_json(name)  # noqa: F821
         msg["symbol"] = sym
         return msg
 
@@ -220,7 +231,7 @@ class Venue(ws.VenueBase):  # noqa: F821 (ws is injected by the loader)
             now = int(time.time())
             n = 0
             for k in ns:
-                n += int(session.send_text({"data": {"trade": {"price": price, "quantity": qty,
+                n += int(session.send_text({"data": {"trade": {"price": price, "quantity": "%s%d" % (qty, k),
                                                                "takerSide": "Buy" if k % 2 else "Sell",
                                                                "timestamp": now}},
                                             "symbol": sym, "topic": "trades"}))
