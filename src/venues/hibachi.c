@@ -1,8 +1,9 @@
 /*-------------------------------------------------------------------------
  *
  * src/venues/hibachi.c
- *		Hibachi (hibachi.xyz) public REST: USDT-settled perpetual futures.
- *		Plain C (see adapter.h): no PostgreSQL API, no I/O.
+ *		Hibachi (hibachi.xyz) public REST and market WebSocket: USDT-settled
+ *		perpetual futures.  Plain C (see adapter.h): no PostgreSQL API, no I/O.
+ *		The stream side is described where it starts, below the REST one.
  *
  * One host.  All public market data, exchange-info included, is on the data
  * API, https://data-api.hibachi.xyz (the venue row's rest_url), as the
@@ -59,7 +60,8 @@
  * sent, "<seconds>-<B|S>-<price>-<quantity>-<k>", k counting the earlier
  * trades of the answer identical in all four, so the same answer (and an
  * overlapping later one) gives the same ids and a repeated fetch stays
- * idempotent.  Its limit: two identical trades in one second of which an
+ * idempotent; the stream's trades get theirs the same way (hb_trade), so a
+ * trade streamed and fetched is one row.  Its limit: two identical trades in one second of which an
  * answer holds only the later one would get k = 0 and be taken for one.
  *
  * Errors: {"errorCode": 4, "message": "...", "status": "failed"}, with a

@@ -17,6 +17,10 @@ official SDK's market client, not from the C adapter.  Requests:
     interval) is answered {"status": 400, "error": "..."}: the documentation
     shows no error message, so its shape is the mock's (and error.json's).
 
+The frames come from websocket/hibachi of the payload tree (ws_mock.FIXTURES);
+the recorded tree has none (nothing was ever recorded from Hibachi's stream),
+so there the project's own frames (test/payloads/websocket/hibachi) serve.
+
 Every subscribed connection receives every message of its (topic, symbol),
 and the venue's state (the book, its clock) goes on whoever is connected.
 
