@@ -524,6 +524,7 @@ hb_book_side(PerpsCtx *ctx, struct json_object *root, const char *key, int depth
 	struct json_object *side = perps_json_get(root, key);
 	struct json_object *arr;
 	size_t		n;
+	int			nl;
 
 	*levels = NULL;
 	*nlevels = 0;
@@ -531,20 +532,11 @@ hb_book_side(PerpsCtx *ctx, struct json_object *root, const char *key, int depth
 		return perps_fail(ctx, PERPS_ERR_SHAPE, "field \"%s\" is missing", key);
 	if (json_object_is_type(side, json_type_null))
 		return PERPS_OK;
-	if (perps_need_object(ctx, side, key) || perps_need_array_field(ctx, side, "levels", &arr, &n))
+	if (perps_need_object(ctx, side, key) ||
+		perps_json_need(ctx, side, "levels", json_type_array, &arr) ||
+		perps_parse_level_objs(ctx, arr, key, 0, "price", "quantity", levels, &nl))
 		return ctx->status;
-	*levels = perps_alloc_array(ctx, n, sizeof(PerpsLevel));
-	if (*levels == NULL)
-		return ctx->status;
-	for (size_t i = 0; i < n; i++)
-	{
-		struct json_object *lv = json_object_array_get_idx(arr, i);
-
-		if (perps_need_object(ctx, lv, "book level") ||
-			perps_json_decimal_field(ctx, lv, "price", true, &(*levels)[i].price) ||
-			perps_json_decimal_field(ctx, lv, "quantity", true, &(*levels)[i].qty))
-			return ctx->status;
-	}
+	n = (size_t) nl;
 	if (n >= 2)
 	{
 		const char *d = perps_decimal_sub(ctx, (*levels)[0].price, (*levels)[n - 1].price);
