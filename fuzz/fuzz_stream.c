@@ -128,6 +128,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				perps_local_book_clear(&book);
 			if (chk == PERPS_SEQ_GAP || chk == PERPS_SEQ_STALE)
 				continue;
+			for (int s = 0; s < 2; s++)
+				if (ev->has_span[s])
+					(void) perps_local_book_keep_span(&book, s == 0, ev->span_from[s], ev->span_to[s]);
 			apply_checked(true, ev->bids, ev->nbids);
 			apply_checked(false, ev->asks, ev->nasks);
 			book.valid = true;

@@ -277,6 +277,17 @@ typedef struct PerpsStreamEvent
 	PerpsLevel *bids;
 	PerpsLevel *asks;
 
+	/*
+	 * A delta that also says what prices a side still spans (Hibachi's
+	 * startPrice and endPrice): with has_span[s] (0 bids, 1 asks), the
+	 * side's levels priced outside [span_from[s], span_to[s]] (either
+	 * order) are dropped before the levels apply; both NULL empties the
+	 * side.  false (the default): no such bound.
+	 */
+	bool		has_span[2];
+	const char *span_from[2];
+	const char *span_to[2];
+
 	/* PERPS_EV_TRADES */
 	int			ntrades;
 	PerpsTrade *trades;

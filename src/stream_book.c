@@ -432,6 +432,47 @@ perps_local_book_apply(PerpsLocalBook *book, bool bid, const PerpsLevel *levels,
 	return true;
 }
 
+static bool
+span_bound_ok(const char *s)
+{
+	size_t		len = strlen(s);
+
+	return len <= PERPS_DECIMAL_MAX_LEN && perps_decimal_valid(s, len);
+}
+
+bool
+perps_local_book_keep_span(PerpsLocalBook *book, bool bid, const char *from, const char *to)
+{
+	PerpsLocalSide *side = bid ? &book->bids : &book->asks;
+	const char *lo = from;
+	const char *hi = to;
+	int			k = 0;
+
+	if (from == NULL && to == NULL)
+	{
+		side->n = 0;
+		return true;
+	}
+	if (from == NULL || to == NULL || !span_bound_ok(from) || !span_bound_ok(to))
+		return false;
+	if (perps_decimal_cmp(from, to) > 0)
+	{
+		lo = to;
+		hi = from;
+	}
+	/* the side stays sorted: keeping some levels in their order needs no sort */
+	for (int i = 0; i < side->n; i++)
+		if (perps_decimal_cmp(side->levels[i].price, lo) >= 0 &&
+			perps_decimal_cmp(side->levels[i].price, hi) <= 0)
+		{
+			if (k != i)
+				side->levels[k] = side->levels[i];
+			k++;
+		}
+	side->n = k;
+	return true;
+}
+
 bool
 perps_local_book_crossed(const PerpsLocalBook *book)
 {

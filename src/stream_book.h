@@ -83,6 +83,13 @@ extern bool perps_local_book_set(PerpsLocalBook *book, bool bid, const char *pri
 struct PerpsLevel;
 extern bool perps_local_book_apply(PerpsLocalBook *book, bool bid, const struct PerpsLevel *levels, int n);
 
+/*
+ * Drops the levels of one side priced outside [from, to] (either order;
+ * both NULL: every level).  Returns false, nothing changed, when a bound
+ * is not a valid decimal or only one is given.
+ */
+extern bool perps_local_book_keep_span(PerpsLocalBook *book, bool bid, const char *from, const char *to);
+
 /* True when both sides have levels and best bid >= best ask. */
 extern bool perps_local_book_crossed(const PerpsLocalBook *book);
 

@@ -156,6 +156,13 @@ book_gap_recorded(StreamMarket *m, TimestampTz from, TimestampTz to, const char 
 		stream_add_event(m->market_id, "resync", from, to,
 						 "%s book crossed at update id %lld; resynced %sat update id %lld",
 						 m->native, (long long) m->gap_first, how, (long long) at);
+	else if (m->gap_last < m->gap_first)
+	{
+		/* a seq_rule that takes an update older than the book for a gap: no id range is lost */
+		stream_add_gap(m->market_id, from, to, NULL, NULL,
+					   "%s book: update id %lld came after %lld, out of order; resynced %sat update id %lld",
+					   m->native, (long long) m->gap_last + 1, (long long) m->gap_first - 1, how, (long long) at);
+	}
 	else
 		stream_add_gap(m->market_id, from, to, first, last,
 					   "%s book: update ids %lld..%lld lost; resynced %sat update id %lld",
@@ -172,6 +179,10 @@ apply_levels(PerpsLocalBook *b, const PerpsStreamEvent *ev)
 			return false;
 	for (int i = 0; i < ev->nasks; i++)
 		if (!stream_decimal_storable(ev->asks[i].price) || !stream_decimal_storable(ev->asks[i].qty))
+			return false;
+	/* a venue that bounds each side of a delta: what lies outside goes first */
+	for (int s = 0; s < 2; s++)
+		if (ev->has_span[s] && !perps_local_book_keep_span(b, s == 0, ev->span_from[s], ev->span_to[s]))
 			return false;
 	return perps_local_book_apply(b, true, ev->bids, ev->nbids) &&
 		perps_local_book_apply(b, false, ev->asks, ev->nasks);

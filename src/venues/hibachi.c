@@ -1,8 +1,9 @@
 /*-------------------------------------------------------------------------
  *
  * src/venues/hibachi.c
- *		Hibachi (hibachi.xyz) public REST: USDT-settled perpetual futures.
- *		Plain C (see adapter.h): no PostgreSQL API, no I/O.
+ *		Hibachi (hibachi.xyz) public REST and market WebSocket: USDT-settled
+ *		perpetual futures.  Plain C (see adapter.h): no PostgreSQL API, no I/O.
+ *		The stream side is described where it starts, below the REST one.
  *
  * One host.  All public market data, exchange-info included, is on the data
  * API, https://data-api.hibachi.xyz (the venue row's rest_url), as the
@@ -59,7 +60,8 @@
  * sent, "<seconds>-<B|S>-<price>-<quantity>-<k>", k counting the earlier
  * trades of the answer identical in all four, so the same answer (and an
  * overlapping later one) gives the same ids and a repeated fetch stays
- * idempotent.  Its limit: two identical trades in one second of which an
+ * idempotent; the stream's trades get theirs the same way (hb_trade), so a
+ * trade streamed and fetched is one row.  Its limit: two identical trades in one second of which an
  * answer holds only the later one would get k = 0 and be taken for one.
  *
  * Errors: {"errorCode": 4, "message": "...", "status": "failed"}, with a
@@ -75,9 +77,11 @@
  *
  *-------------------------------------------------------------------------
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "adapter.h"
 
@@ -520,6 +524,7 @@ hb_book_side(PerpsCtx *ctx, struct json_object *root, const char *key, int depth
 	struct json_object *side = perps_json_get(root, key);
 	struct json_object *arr;
 	size_t		n;
+	int			nl;
 
 	*levels = NULL;
 	*nlevels = 0;
@@ -527,20 +532,11 @@ hb_book_side(PerpsCtx *ctx, struct json_object *root, const char *key, int depth
 		return perps_fail(ctx, PERPS_ERR_SHAPE, "field \"%s\" is missing", key);
 	if (json_object_is_type(side, json_type_null))
 		return PERPS_OK;
-	if (perps_need_object(ctx, side, key) || perps_need_array_field(ctx, side, "levels", &arr, &n))
+	if (perps_need_object(ctx, side, key) ||
+		perps_json_need(ctx, side, "levels", json_type_array, &arr) ||
+		perps_parse_level_objs(ctx, arr, key, 0, "price", "quantity", levels, &nl))
 		return ctx->status;
-	*levels = perps_alloc_array(ctx, n, sizeof(PerpsLevel));
-	if (*levels == NULL)
-		return ctx->status;
-	for (size_t i = 0; i < n; i++)
-	{
-		struct json_object *lv = json_object_array_get_idx(arr, i);
-
-		if (perps_need_object(ctx, lv, "book level") ||
-			perps_json_decimal_field(ctx, lv, "price", true, &(*levels)[i].price) ||
-			perps_json_decimal_field(ctx, lv, "quantity", true, &(*levels)[i].qty))
-			return ctx->status;
-	}
+	n = (size_t) nl;
 	if (n >= 2)
 	{
 		const char *d = perps_decimal_sub(ctx, (*levels)[0].price, (*levels)[n - 1].price);
@@ -636,6 +632,47 @@ hb_parse_klines(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *d
 	return PERPS_OK;
 }
 
+/*
+ * Trade i of a trades array, {price, quantity, takerSide, timestamp (s)},
+ * with its synthetic id (see the file header): trades[0 .. i-1] are the
+ * earlier ones of the same answer or stream frame.  The REST and the
+ * stream side read trades through this alone, so the same trade gets the
+ * same id on both.
+ */
+static PerpsStatus
+hb_trade(PerpsCtx *ctx, struct json_object *o, size_t i, PerpsTrade *trades)
+{
+	PerpsTrade *t = &trades[i];
+	int			k = 0;
+	char	   *id;
+	int			len;
+
+	if (perps_need_object(ctx, o, "trade") ||
+		perps_json_decimal_field(ctx, o, "price", true, &t->price) ||
+		perps_json_decimal_field(ctx, o, "quantity", true, &t->qty) ||
+		perps_json_ts_field(ctx, o, "timestamp", PERPS_S, &t->ts_us) ||
+		perps_taker_side(ctx, perps_json_get(o, "takerSide"), "Buy", "Sell", &t->is_buy))
+		return ctx->status;
+	/* k: the earlier trades identical in time, side, price and quantity */
+	for (size_t j = 0; j < i; j++)
+	{
+		const PerpsTrade *u = &trades[j];
+
+		if (u->ts_us == t->ts_us && u->is_buy == t->is_buy &&
+			strcmp(u->price, t->price) == 0 && strcmp(u->qty, t->qty) == 0)
+			k++;
+	}
+	id = perps_alloc(ctx, HB_TRADE_ID_MAX);
+	if (id == NULL)
+		return ctx->status;
+	len = snprintf(id, HB_TRADE_ID_MAX, "%lld-%c-%s-%s-%d", (long long) (t->ts_us / 1000000),
+				   t->is_buy ? 'B' : 'S', t->price, t->qty, k);
+	if (len < 0 || len >= HB_TRADE_ID_MAX)
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "trade %zu: price and quantity too long for an id", i);
+	t->trade_id = id;
+	return PERPS_OK;
+}
+
 static PerpsStatus
 hb_parse_trades(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
 				PerpsResult *out)
@@ -650,41 +687,538 @@ hb_parse_trades(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *d
 		return perps_fail(ctx, PERPS_ERR_SHAPE, "%zu trades, more than the %d recent ones Hibachi serves",
 						  n, HB_TRADES_MAX);
 	for (size_t i = 0; i < n; i++)
-	{
-		struct json_object *o = json_object_array_get_idx(arr, i);
-		PerpsTrade *t = &out->u.trades[i];
-		int			k = 0;
-		char	   *id;
-		int			len;
-
-		if (perps_need_object(ctx, o, "trade") ||
-			perps_json_decimal_field(ctx, o, "price", true, &t->price) ||
-			perps_json_decimal_field(ctx, o, "quantity", true, &t->qty) ||
-			perps_json_ts_field(ctx, o, "timestamp", PERPS_S, &t->ts_us) ||
-			perps_taker_side(ctx, perps_json_get(o, "takerSide"), "Buy", "Sell", &t->is_buy))
+		if (hb_trade(ctx, json_object_array_get_idx(arr, i), i, out->u.trades))
 			return ctx->status;
-		/* k: the earlier trades of the answer identical in time, side, price and quantity */
-		for (size_t j = 0; j < i; j++)
-		{
-			const PerpsTrade *u = &out->u.trades[j];
-
-			if (u->ts_us == t->ts_us && u->is_buy == t->is_buy &&
-				strcmp(u->price, t->price) == 0 && strcmp(u->qty, t->qty) == 0)
-				k++;
-		}
-		id = perps_alloc(ctx, HB_TRADE_ID_MAX);
-		if (id == NULL)
-			return ctx->status;
-		len = snprintf(id, HB_TRADE_ID_MAX, "%lld-%c-%s-%s-%d", (long long) (t->ts_us / 1000000),
-					   t->is_buy ? 'B' : 'S', t->price, t->qty, k);
-		if (len < 0 || len >= HB_TRADE_ID_MAX)
-			return perps_fail(ctx, PERPS_ERR_SHAPE, "trade %zu: price and quantity too long for an id", i);
-		t->trade_id = id;
-	}
 	out->n = (int) n;
 	perps_newest_trades(out, q->limit);
 	return PERPS_OK;
 }
+
+/* ---- the stream side: wss://data-api.hibachi.xyz/ws/market ----
+ *
+ * Hibachi's market WebSocket (the documentation's "Market Websocket API";
+ * no key).  Checked against the documentation and the official SDK's
+ * market client only: there are no recorded frames.
+ *
+ * Subscribe: {"method":"subscribe","parameters":{"subscriptions":[{"symbol":
+ * S,"topic":T}, ...]}}, any number of symbols and topics in one message;
+ * the venue does not answer it.  One connection carries every market (the
+ * documentation states no limit), one message per market with all its
+ * topics.  Frames are {"symbol":S,"topic":T,"data":{...}}:
+ *
+ *	 orderbook		(with "depth":100, the most REST serves; no granularity:
+ *					the venue's finest) {"messageType":"Snapshot"|"Update",
+ *					"timestamp_ms", "data":{"bid":SIDE,"ask":SIDE}}, SIDE
+ *					{"startPrice","endPrice","levels":[{"price","quantity"}]}
+ *					or null.  The first message after subscribing is a
+ *					Snapshot (all levels); Updates follow, and for each side
+ *					the documentation says: null empties it, levels priced
+ *					outside [startPrice, endPrice] go, a quantity of zero
+ *					deletes its price, any other sets it.  That bound is
+ *					PerpsStreamEvent.has_span.
+ *	 trades			{"trade":{price, quantity, takerSide Buy|Sell, timestamp
+ *					(s)}} (a "trades" array of them is read the same way):
+ *					no id, so each gets the synthetic id of the REST side
+ *					(hb_trade), counted within its frame.
+ *	 mark_price		{"markPrice"}, spot_price {"spotPrice"} (the index),
+ *	 ask_bid_price	{"askPrice","askSize","bidPrice","bidSize"} (the bbo with
+ *					sizes), funding_rate_estimation {"fundingRateEstimation":
+ *					{"estimatedFundingRate","nextFundingTimestamp" (s)}}: each
+ *					a ticker delta stamped with the local clock (they carry
+ *					no time); the estimate is the funding row of the next
+ *					hourly settlement, as on the REST side.
+ *	 klines			one subscription per interval ("interval": 1min 5min
+ *					15min 1h 4h 1d, the REST names).  The documentation names
+ *					the topic but shows no message: read as the REST answer's
+ *					candles, {"klines":[{timestamp (s), open, high, low,
+ *					close, volumeNotional, interval}]} (or one such object as
+ *					data), the interval from the candle or the frame.  No
+ *					closed flag: a candle is final when the next one opens.
+ *
+ * Sequence rule: the orderbook messages carry no sequence number, only
+ * timestamp_ms, which is the event's seq.  A Snapshot no older than the
+ * book replaces it (an older one, a replay, is stale); without a book an
+ * Update waits for the Snapshot; an Update as new as the book or newer
+ * applies; an Update older than the book means the deltas came out of
+ * order: it can be neither applied nor skipped, so the book is resynced.
+ * Nothing can show a lost Update (the venue numbers none): that is the
+ * limit of this stream.  A resync (that, or a crossed book) unsubscribes
+ * and subscribes the symbol's orderbook again, which answers with a fresh
+ * Snapshot.
+ *
+ * Replies to requests (an error, list_subscription) have no topic:
+ * control events, an error where "status" is not 200 or "error" is set.
+ * Keep-alive: the documentation states no ping rule for this endpoint;
+ * the SDK's client keeps its WebSocket library's protocol pings, and so
+ * does the worker (ping_message NULL).  No connection lifetime is stated.
+ */
+
+#define HB_WS_BOOK_DEPTH 100
+#define HB_WS_MAX_LEVELS 5000
+#define HB_WS_MAX_TRADES 1000
+#define HB_WS_MAX_KLINES 1000
+#define HB_WS_MAX_MESSAGE (4 * 1024 * 1024)
+#define HB_WS_SUB_MAX 2048
+#define HB_WS_ERR_MAX 200
+
+/* The topics of every market, the orderbook first (its depth is added). */
+static const char *const hb_ws_topics[] = {
+	"orderbook", "trades", "mark_price", "spot_price", "ask_bid_price", "funding_rate_estimation",
+};
+
+/* The venue's name of a candle interval, or NULL (1m 5m 15m 1h 4h 1d: no 30m). */
+static const char *
+hb_ws_kline_channel(const char *interval)
+{
+	return hb_interval(interval);
+}
+
+/* perps_stats' name of the venue's interval, or NULL. */
+static const char *
+hb_ws_interval_name(const char *venue_iv)
+{
+	static const char *const ours[] = {"1m", "5m", "15m", "1h", "4h", "1d"};
+
+	for (size_t i = 0; i < sizeof(ours) / sizeof(ours[0]); i++)
+		if (strcmp(hb_interval(ours[i]), venue_iv) == 0)
+			return ours[i];
+	return NULL;
+}
+
+/* Appends printf output to buf (len used of size); false when it does not fit. */
+static bool
+hb_ws_cat(char *buf, size_t size, size_t *len, const char *fmt,...)
+	__attribute__((format(printf, 4, 5)));
+
+static bool
+hb_ws_cat(char *buf, size_t size, size_t *len, const char *fmt,...)
+{
+	va_list		ap;
+	int			n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf + *len, size - *len, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t) n >= size - *len)
+		return false;
+	*len += (size_t) n;
+	return true;
+}
+
+/*
+ * {"method":<method>,"parameters":{"subscriptions":[...]}} for one symbol:
+ * the topics given (the orderbook with its depth on subscribe), then a
+ * klines subscription per interval.
+ */
+static PerpsStatus
+hb_ws_message(PerpsCtx *ctx, const char *method, const char *sym, const char *const *topics, int ntopics,
+			  const PerpsStreamWant *want, PerpsWsMessage *out)
+{
+	char		buf[HB_WS_SUB_MAX];
+	size_t		len = 0;
+	bool		ok;
+	bool		sub = strcmp(method, "subscribe") == 0;
+
+	/* the symbol goes into JSON text: hb_symbol_ok allows nothing that needs escaping */
+	if (sym == NULL || !hb_symbol_ok(sym))
+		return perps_fail(ctx, PERPS_ERR_ARG, "hibachi symbol \"%.40s\" is not valid", sym ? sym : "");
+	ok = hb_ws_cat(buf, sizeof(buf), &len, "{\"method\":\"%s\",\"parameters\":{\"subscriptions\":[", method);
+	for (int k = 0; ok && k < ntopics; k++)
+	{
+		ok = hb_ws_cat(buf, sizeof(buf), &len, "%s{\"symbol\":\"%s\",\"topic\":\"%s\"", k ? "," : "",
+					   sym, topics[k]);
+		if (ok && sub && strcmp(topics[k], "orderbook") == 0)
+			ok = hb_ws_cat(buf, sizeof(buf), &len, ",\"depth\":%d", HB_WS_BOOK_DEPTH);
+		ok = ok && hb_ws_cat(buf, sizeof(buf), &len, "}");
+	}
+	for (int k = 0; ok && want != NULL && k < want->nintervals; k++)
+	{
+		const char *iv = hb_interval(want->intervals[k]);
+
+		if (iv == NULL)
+			return perps_fail(ctx, PERPS_ERR_ARG, "hibachi streams no candle interval \"%.8s\"",
+							  want->intervals[k] ? want->intervals[k] : "");
+		ok = hb_ws_cat(buf, sizeof(buf), &len, ",{\"symbol\":\"%s\",\"topic\":\"klines\",\"interval\":\"%s\"}",
+					   sym, iv);
+	}
+	ok = ok && hb_ws_cat(buf, sizeof(buf), &len, "]}}");
+	if (!ok)
+		return perps_fail(ctx, PERPS_ERR_ARG, "hibachi subscribe message too long");
+	out->data = perps_strndup(ctx, buf, len);
+	out->len = len;
+	return out->data ? PERPS_OK : ctx->status;
+}
+
+/* One message per market: its book, trades, prices, funding and candles. */
+static int
+hb_ws_subscribe(PerpsCtx *ctx, const PerpsStreamWant *want, PerpsWsMessage *out)
+{
+	int			ntopics = (int) (sizeof(hb_ws_topics) / sizeof(hb_ws_topics[0]));
+
+	if (want->nintervals < 0 || want->nintervals > PERPS_KLINE_MAX)
+		return perps_fail(ctx, PERPS_ERR_ARG, "hibachi: %d candle intervals", want->nintervals);
+	if (want->n < 0 || want->n > PERPS_WS_MAX_MESSAGES)
+		return perps_fail(ctx, PERPS_ERR_ARG, "hibachi streams at most %d markets on one connection, not %d",
+						  PERPS_WS_MAX_MESSAGES, want->n);
+	for (int i = 0; i < want->n; i++)
+		if (hb_ws_message(ctx, "subscribe", want->natives[i], hb_ws_topics, ntopics, want, &out[i]))
+			return ctx->status;
+	return want->n;
+}
+
+/* A fresh Snapshot of one book: the orderbook subscription answers with one. */
+static int
+hb_ws_resync(PerpsCtx *ctx, const char *native, PerpsWsMessage *out)
+{
+	if (hb_ws_message(ctx, "unsubscribe", native, hb_ws_topics, 1, NULL, &out[0]) ||
+		hb_ws_message(ctx, "subscribe", native, hb_ws_topics, 1, NULL, &out[1]))
+		return ctx->status;
+	return 2;
+}
+
+/* The local clock in µs (the price frames carry no time). */
+static int64_t
+hb_now_us(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_REALTIME, &ts) != 0)
+		return (int64_t) time(NULL) * 1000000;
+	return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/*
+ * One side of an orderbook message, data[key] (s: 0 bids, 1 asks): its
+ * levels, and on an Update its span (null: the side is emptied).  A
+ * missing side changes nothing.
+ */
+static PerpsStatus
+hb_ws_side(PerpsCtx *ctx, struct json_object *data, const char *key, int s, PerpsStreamEvent *ev)
+{
+	struct json_object *side = perps_json_get(data, key);
+	struct json_object *arr;
+	PerpsLevel **levels = s == 0 ? &ev->bids : &ev->asks;
+	int		   *n = s == 0 ? &ev->nbids : &ev->nasks;
+
+	if (side == NULL)
+		return PERPS_OK;
+	if (json_object_is_type(side, json_type_null))
+	{
+		/* an empty side: no span to keep (both bounds NULL) */
+		ev->has_span[s] = !ev->snapshot;
+		return PERPS_OK;
+	}
+	if (perps_need_object(ctx, side, key) ||
+		perps_json_need(ctx, side, "levels", json_type_array, &arr))
+		return ctx->status;
+	if (json_object_array_length(arr) > HB_WS_MAX_LEVELS)
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "hibachi book frame has %zu %s levels",
+						  json_object_array_length(arr), key);
+	if (perps_parse_level_objs(ctx, arr, key, 0, "price", "quantity", levels, n))
+		return ctx->status;
+	if (ev->snapshot)
+		return PERPS_OK;
+	if (perps_json_decimal_field(ctx, side, "startPrice", false, &ev->span_from[s]) ||
+		perps_json_decimal_field(ctx, side, "endPrice", false, &ev->span_to[s]))
+		return ctx->status;
+	/* both bounds, or none (then nothing is dropped) */
+	if ((ev->span_from[s] == NULL) != (ev->span_to[s] == NULL))
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "hibachi book %s side has only one of startPrice and endPrice", key);
+	ev->has_span[s] = ev->span_from[s] != NULL;
+	return PERPS_OK;
+}
+
+static PerpsStatus
+hb_ws_book(PerpsCtx *ctx, struct json_object *root, struct json_object *data, PerpsStreamEvent *ev)
+{
+	struct json_object *type = perps_json_get(root, "messageType");
+	int64_t		ms;
+
+	ev->kind = PERPS_EV_BOOK;
+	if (perps_json_str_eq(type, "Snapshot"))
+		ev->snapshot = true;
+	else if (!perps_json_str_eq(type, "Update"))
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "hibachi orderbook messageType is neither Snapshot nor Update");
+	if (perps_need_object(ctx, data, "orderbook data") ||
+		perps_json_int64_field(ctx, root, "timestamp_ms", &ms) ||
+		perps_json_ts_field(ctx, root, "timestamp_ms", PERPS_MS, &ev->ts_us) ||
+		hb_ws_side(ctx, data, "bid", 0, ev) ||
+		hb_ws_side(ctx, data, "ask", 1, ev))
+		return ctx->status;
+	ev->seq = ms;				/* no sequence number: the time orders the messages */
+	return PERPS_OK;
+}
+
+/* {"trade": {...}} or {"trades": [...]}: one event with the frame's trades. */
+static PerpsStatus
+hb_ws_trades(PerpsCtx *ctx, struct json_object *data, PerpsStreamEvent *ev)
+{
+	struct json_object *one = perps_json_get(data, "trade");
+	struct json_object *arr = NULL;
+	size_t		n = 1;
+
+	ev->kind = PERPS_EV_TRADES;
+	if (perps_need_object(ctx, data, "trades data"))
+		return ctx->status;
+	if (one == NULL)
+	{
+		if (perps_json_need(ctx, data, "trades", json_type_array, &arr))
+			return ctx->status;
+		n = json_object_array_length(arr);
+		if (n > HB_WS_MAX_TRADES)
+			return perps_fail(ctx, PERPS_ERR_SHAPE, "hibachi trade frame has %zu trades", n);
+	}
+	if (n == 0)
+		return PERPS_OK;
+	ev->trades = perps_alloc_array(ctx, n, sizeof(PerpsTrade));
+	if (ev->trades == NULL)
+		return ctx->status;
+	for (size_t i = 0; i < n; i++)
+		if (hb_trade(ctx, arr ? json_object_array_get_idx(arr, i) : one, i, ev->trades))
+			return ctx->status;
+	ev->ntrades = (int) n;
+	ev->ts_us = ev->trades[n - 1].ts_us;
+	return PERPS_OK;
+}
+
+/* The price topics: a ticker delta of what the topic carries, at the local time. */
+static PerpsStatus
+hb_ws_ticker(PerpsCtx *ctx, const char *topic, struct json_object *data, PerpsStreamEvent *ev)
+{
+	PerpsTicker *t = &ev->ticker;
+
+	ev->kind = PERPS_EV_TICKER;
+	ev->snapshot = false;
+	if (perps_need_object(ctx, data, topic))
+		return ctx->status;
+	if (strcmp(topic, "mark_price") == 0)
+	{
+		if (perps_json_decimal_field(ctx, data, "markPrice", true, &t->mark_price))
+			return ctx->status;
+	}
+	else if (strcmp(topic, "spot_price") == 0)
+	{
+		if (perps_json_decimal_field(ctx, data, "spotPrice", true, &t->index_price))
+			return ctx->status;
+	}
+	else if (strcmp(topic, "ask_bid_price") == 0)
+	{
+		if (perps_json_decimal_field(ctx, data, "bidPrice", false, &t->best_bid_price) ||
+			perps_json_decimal_field(ctx, data, "bidSize", false, &t->best_bid_qty) ||
+			perps_json_decimal_field(ctx, data, "askPrice", false, &t->best_ask_price) ||
+			perps_json_decimal_field(ctx, data, "askSize", false, &t->best_ask_qty))
+			return ctx->status;
+	}
+	else
+	{
+		struct json_object *est;
+
+		/* funding_rate_estimation: the rate of the hour that settles next */
+		if (perps_json_need(ctx, data, "fundingRateEstimation", json_type_object, &est) ||
+			perps_json_decimal_field(ctx, est, "estimatedFundingRate", true, &ev->funding_rate) ||
+			perps_json_ts_field(ctx, est, "nextFundingTimestamp", PERPS_S, &ev->next_funding_time_us))
+			return ctx->status;
+		ev->funding_interval_hours = "1";
+	}
+	ev->ts_us = hb_now_us();
+	t->native_symbol = ev->native_symbol;
+	t->ts_us = ev->ts_us;
+	return PERPS_OK;
+}
+
+/* Candle i of a klines frame: the REST candle fields, its interval its own or the frame's. */
+static PerpsStatus
+hb_ws_kline(PerpsCtx *ctx, struct json_object *o, const char *frame_iv, PerpsStreamEvent *ev)
+{
+	PerpsKline *k = &ev->kline;
+	struct json_object *ivo = perps_json_get(o, "interval");
+	const char *iv = frame_iv;
+	int			secs;
+
+	ev->kind = PERPS_EV_KLINE;
+	if (perps_need_object(ctx, o, "kline"))
+		return ctx->status;
+	if (ivo != NULL && perps_json_string(ctx, ivo, "interval", &iv))
+		return ctx->status;
+	if (iv == NULL || (ev->kline_interval = hb_ws_interval_name(iv)) == NULL)
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "hibachi kline interval \"%.8s\" is not one perps_stats streams",
+						  iv ? iv : "(none)");
+	secs = perps_interval_seconds(ev->kline_interval);
+	if (perps_json_ts_field(ctx, o, "timestamp", PERPS_S, &k->open_time_us) ||
+		perps_json_decimal_field(ctx, o, "open", true, &k->open) ||
+		perps_json_decimal_field(ctx, o, "high", true, &k->high) ||
+		perps_json_decimal_field(ctx, o, "low", true, &k->low) ||
+		perps_json_decimal_field(ctx, o, "close", true, &k->close) ||
+		perps_json_decimal_field(ctx, o, "volumeNotional", false, &k->turnover))
+		return ctx->status;
+	if (k->open_time_us > INT64_MAX - (int64_t) secs * 1000000)
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "hibachi kline time out of range");
+	k->close_time_us = k->open_time_us + (int64_t) secs * 1000000 - 1000;
+	k->volume = NULL;			/* only the quote notional is sent */
+	k->trade_count = -1;
+	ev->kline_closed = false;
+	ev->ts_us = PERPS_TS_NONE;
+	return PERPS_OK;
+}
+
+/* klines: {"klines": [candle, ...]} or a candle as data; one event each. */
+static PerpsStatus
+hb_ws_klines(PerpsCtx *ctx, struct json_object *root, struct json_object *data, const char *sym,
+			 PerpsStreamFrame *out)
+{
+	struct json_object *arr = perps_json_get(data, "klines");
+	struct json_object *ivo = perps_json_get(root, "interval");
+	const char *frame_iv = NULL;
+	size_t		n = 1;
+
+	if (perps_need_object(ctx, data, "klines data"))
+		return ctx->status;
+	if (ivo != NULL && perps_json_string(ctx, ivo, "interval", &frame_iv))
+		return ctx->status;
+	if (arr != NULL)
+	{
+		if (!json_object_is_type(arr, json_type_array))
+			return perps_fail(ctx, PERPS_ERR_SHAPE, "hibachi klines is not an array");
+		n = json_object_array_length(arr);
+		if (n > HB_WS_MAX_KLINES)
+			return perps_fail(ctx, PERPS_ERR_SHAPE, "hibachi kline frame has %zu candles", n);
+	}
+	if (n == 0)
+		return PERPS_OK;
+	out->events = perps_alloc_array(ctx, n, sizeof(PerpsStreamEvent));
+	if (out->events == NULL)
+		return ctx->status;
+	for (size_t i = 0; i < n; i++)
+	{
+		PerpsStreamEvent *ev = &out->events[i];
+
+		ev->native_symbol = sym;
+		ev->channel = "klines";
+		ev->next_funding_time_us = PERPS_TS_NONE;
+		if (hb_ws_kline(ctx, arr ? json_object_array_get_idx(arr, i) : data, frame_iv, ev))
+			return ctx->status;
+	}
+	out->nevents = (int) n;
+	return PERPS_OK;
+}
+
+/* A reply without a topic: an error when its status is not 200 or it has an error. */
+static PerpsStatus
+hb_ws_reply(PerpsCtx *ctx, struct json_object *root, PerpsStreamEvent *ev)
+{
+	struct json_object *status = perps_json_get(root, "status");
+	struct json_object *err = perps_json_get(root, "error");
+	struct json_object *msg = perps_json_get(root, "message");
+	const char *text = NULL;
+
+	ev->kind = PERPS_EV_CONTROL;
+	if (err != NULL && !json_object_is_type(err, json_type_null))
+		ev->is_error = true;
+	else if (status != NULL && !(json_object_is_type(status, json_type_int) && json_object_get_int64(status) == 200))
+		ev->is_error = true;
+	if (!ev->is_error)
+		return PERPS_OK;
+	/* the venue's words: error (a text, or an object's message), else message, else the status */
+	if (err != NULL && json_object_is_type(err, json_type_string))
+		text = json_object_get_string(err);
+	else if (json_object_is_type(perps_json_get(err, "message"), json_type_string))
+		text = json_object_get_string(perps_json_get(err, "message"));
+	else if (msg != NULL && json_object_is_type(msg, json_type_string))
+		text = json_object_get_string(msg);
+	if (text != NULL)
+		ev->message = perps_strndup(ctx, text, strnlen(text, HB_WS_ERR_MAX));
+	else
+	{
+		char		buf[64];
+
+		snprintf(buf, sizeof(buf), "status %.20s", status ? json_object_get_string(status) : "(none)");
+		ev->message = perps_strndup(ctx, buf, strlen(buf));
+	}
+	return ev->message ? PERPS_OK : ctx->status;
+}
+
+static PerpsStatus
+hb_ws_parse(PerpsCtx *ctx, const char *data, size_t len, bool binary, PerpsStreamFrame *out)
+{
+	struct json_object *root = NULL;
+	struct json_object *topic_o;
+	struct json_object *body;
+	PerpsStreamEvent *ev;
+	const char *topic;
+	const char *sym;
+
+	if (perps_ws_json_begin(ctx, "hibachi", data, len, binary, HB_WS_MAX_MESSAGE, out, &root) != PERPS_OK)
+		goto done;
+	ev = perps_ws_event_new(ctx);
+	if (ev == NULL)
+		goto done;
+	topic_o = perps_json_get(root, "topic");
+	if (topic_o == NULL)
+	{
+		hb_ws_reply(ctx, root, ev);
+		return perps_ws_json_end_one(ctx, root, ev, out);
+	}
+	if (perps_json_string(ctx, topic_o, "topic", &topic) ||
+		perps_json_string(ctx, perps_json_get(root, "symbol"), "symbol", &sym))
+		goto done;
+	if (!hb_symbol_ok(sym))
+	{
+		perps_fail(ctx, PERPS_ERR_SHAPE, "hibachi frame has a malformed symbol");
+		goto done;
+	}
+	ev->channel = topic;
+	ev->native_symbol = sym;
+	body = perps_json_get(root, "data");
+
+	if (strcmp(topic, "orderbook") == 0)
+		hb_ws_book(ctx, root, body, ev);
+	else if (strcmp(topic, "trades") == 0)
+		hb_ws_trades(ctx, body, ev);
+	else if (strcmp(topic, "mark_price") == 0 || strcmp(topic, "spot_price") == 0 ||
+			 strcmp(topic, "ask_bid_price") == 0 || strcmp(topic, "funding_rate_estimation") == 0)
+		hb_ws_ticker(ctx, topic, body, ev);
+	else if (strcmp(topic, "klines") == 0)
+	{
+		hb_ws_klines(ctx, root, body, sym, out);
+		goto done;
+	}
+	else
+		ev->kind = PERPS_EV_CONTROL;	/* a topic we did not ask for */
+	return perps_ws_json_end_one(ctx, root, ev, out);
+done:
+	return perps_ws_json_end(ctx, root, out);
+}
+
+/*
+ * No sequence number (see above): the orderbook message's time in ms is
+ * its seq.  A Snapshot no older than the book resets it; an Update needs a
+ * book, applies when it is no older than the book, and one older than the
+ * book (the deltas came out of order) is a gap.
+ */
+static PerpsSeqCheck
+hb_ws_seq_rule(bool have_book, int64_t last_seq, const PerpsStreamEvent *ev)
+{
+	if (ev->snapshot)
+		return !have_book || ev->seq >= last_seq ? PERPS_SEQ_RESET : PERPS_SEQ_STALE;
+	if (!have_book)
+		return PERPS_SEQ_STALE;
+	return ev->seq >= last_seq ? PERPS_SEQ_APPLY : PERPS_SEQ_GAP;
+}
+
+static const PerpsStreamAdapter hb_stream = {
+	.quote = "USDT",
+	.qty_in_contracts = false,
+	.trade_ids_sequential = false,
+	.book_depth = HB_WS_BOOK_DEPTH,
+	.ping_message = NULL,		/* WebSocket protocol pings (see above) */
+	.max_message_bytes = HB_WS_MAX_MESSAGE,
+	.rest_snapshot = false,
+	.kline_channel = hb_ws_kline_channel,
+	.subscribe = hb_ws_subscribe,
+	.resync = hb_ws_resync,
+	.parse_frame = hb_ws_parse,
+	.seq_rule = hb_ws_seq_rule,
+};
 
 const PerpsAdapter perps_adapter_hibachi = {
 	.name = "hibachi",
@@ -710,5 +1244,5 @@ const PerpsAdapter perps_adapter_hibachi = {
 	.max_funding_page = HB_FUNDING_PAGE,
 	.max_trades_page = HB_TRADES_PAGE,
 	.no_trades_history = HB_NO_TRADE_HISTORY,
-	.stream = NULL,				/* streams are a later change */
+	.stream = &hb_stream,
 };

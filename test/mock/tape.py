@@ -28,6 +28,9 @@ are given the same ones (the tests pass the same t0_ms to both).  Trade k,
     qty     "0.<k % 999 + 1, 3 digits>": 0.001 .. 0.999.
     side    k even: the taker bought (Binance m false, Bybit "Buy", Paradex
             "BUY" / SBE side 1); k odd: sold ("SELL" / 2).
+    hibachi no ids (the venue sends none): its frames and its REST trades carry
+            price, quantity, takerSide Buy / Sell and the time in whole seconds
+            (time // 1000); see test/mock/ws_venues/hibachi.py.
     binance f = 2 * a, l = f + k % 3 (the first and last plain trade ids).
     bybit   seq = 700000000000 + k; L (tick direction) from the integer part of
             the price against trade k-1 (ZeroPlusTick for k = 0).
@@ -51,7 +54,7 @@ import re
 import time
 from fractions import Fraction
 
-VENUES = ("binance", "bybit", "paradex", "nado")
+VENUES = ("binance", "bybit", "paradex", "nado", "hibachi")
 BINANCE_START_ID = 7000000001
 BYBIT_SEQ0 = 700000000000
 PARADEX_ID_BASE = 10 ** 18

@@ -37,6 +37,13 @@ DOCUMENTED-FORMAT data written here:
   on each hour t <= now, oldest first, fundingRate = ((t / 3600) mod 9
   - 4) * 0.0000025 (seven decimals), indexPrice "97000.0".
 
+While a trade tape is registered for the symbol (POST /_mock/tape {"venue":
+"hibachi", "symbol": "BTC/USDT-P", ...}, see test/mock/tape.py)
+/market/data/trades serves it instead: the newest 100 of the tape's trades
+that exist by now (time <= now), newest first, with the price, quantity,
+takerSide and whole-second timestamp the WebSocket mock's trades frames of
+the tape carry.
+
 Errors: {"errorCode": 4, "message": ..., "status": "failed"} with HTTP 400.
 """
 
@@ -44,13 +51,15 @@ import copy
 import json
 from decimal import Decimal
 
-from mock_exchange import bench_price, bench_symbols, fixture, fixture_json
+import tape as tape_mod
+from mock_exchange import bench_price, bench_symbols, fixture, fixture_json, tape
 
 FX = "hibachi/"
 NOW_S = 1796116500
 INTERVALS = {"1min": 60, "5min": 300, "15min": 900, "1h": 3600, "4h": 14400, "1d": 86400, "1w": 604800}
 KLINES_MAX = 1000
 FUNDING_MAX = 100
+TAPE_RECENT = 100    # the recent trades served (CCXT: at most 100)
 
 
 def _bad(msg):
@@ -180,6 +189,14 @@ def trades(req):
     sym, err = _symbol(req)
     if err:
         return err
+    tp = tape("hibachi", sym)
+    if tp is not None:
+        # the tape's newest TAPE_RECENT trades that exist by now, newest first
+        hi = tp.generated(tape_mod.now_ms())
+        rows = ",".join('{"price":"%s","quantity":"%s","takerSide":"%s","timestamp":%d}'
+                        % (tp.price(k), tp.qty(k), "Buy" if tp.buy(k) else "Sell", tp.time_ms(k) // 1000)
+                        for k in range(hi - 1, max(0, hi - TAPE_RECENT) - 1, -1))
+        return 200, '{"trades":[%s]}' % rows
     own = _own("trades", sym)
     if own is not None:
         return 200, own
