@@ -30,6 +30,9 @@ are given the same ones (the tests pass the same t0_ms to both).  Trade k,
     binance f = 2 * a, l = f + k % 3 (the first and last plain trade ids).
     bybit   seq = 700000000000 + k; L (tick direction) from the integer part of
             the price against trade k-1 (ZeroPlusTick for k = 0).
+    pacifica the symbol is the market (BTC); the frames and the REST answer
+            are the venue modules' (test/mock/ws_venues/pacifica.py,
+            test/mock/venues/pacifica.py): no id on REST, sides by k % 4.
     paradex the symbol is the market (BTC-USD-PERP).  SBE TradeEvent: createdAt
             = time * 1000 (µs), ts = the send time (µs), seq = k + 1, price and
             size mantissas at 10^-8, tradeType 1 (FILL).  REST /v1/trades:
@@ -48,7 +51,7 @@ import re
 import time
 from fractions import Fraction
 
-VENUES = ("binance", "bybit", "paradex")
+VENUES = ("binance", "bybit", "paradex", "pacifica")
 BINANCE_START_ID = 7000000001
 BYBIT_SEQ0 = 700000000000
 PARADEX_ID_BASE = 10 ** 18
