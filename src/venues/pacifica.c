@@ -830,7 +830,7 @@ pc_parse_trades(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *d
  * is by time, the worker refetching a drop from REST's most recent trades.
  *
  * Keep-alive: the venue closes a connection no message was sent on for 60
- * s, and any connection after 24 h: {"method":"ping"} every 20 s, answered
+ * s, and any connection after 24 h: {"method":"ping"} every 15 s, answered
  * with {"channel":"pong"}; the worker reconnects ahead of the 24 h.
  *
  * Limits ("Rate limits"): 300 connections an IP, 20 subscriptions per
@@ -1208,7 +1208,7 @@ static const PerpsStreamAdapter pc_stream = {
 	.quote = PC_QUOTE,
 	.book_depth = PC_WS_BOOK_DEPTH,
 	.ping_message = "{\"method\":\"ping\"}",
-	.ping_interval_s = 20,
+	.ping_interval_s = 15,
 	.max_message_bytes = PC_WS_MAX_MESSAGE,
 	.max_connection_s = 24 * 3600,
 	.subscribe = pc_ws_subscribe,

@@ -11,7 +11,8 @@ The venue's acknowledgement and error frames are not documented: this mock
 answers a subscription with {"channel":"subscribe","data":<params>} and a
 refused request with {"channel":"error","data":"<reason>"} (error.json).
 
-Payloads (websocket/pacifica of the payload tree), sent on subscription:
+Payloads (websocket/pacifica of the payload tree, else of test/payloads),
+sent on subscription:
 
     prices  prices.json (every market), later the last one an action made
     book    the symbol's current book: book.json's (s rewritten) at its t at
@@ -42,6 +43,7 @@ a tick in one frame.
 """
 
 import json
+import os
 import time
 
 D = "websocket/pacifica/"
@@ -57,7 +59,9 @@ class Venue(ws.VenueBase):  # noqa: F821 (ws is injected by the loader)
         super().__init__(name)
         self.frames = {}
         for k in ("prices", "book", "bbo", "trades", "candle.open", "candle.closed", "candle.next"):
-            self.frames[k] = ws.fixture_json(D + k + ".json")  # noqa: F821
+            # a payload tree without Pacifica's frames (the recorded one: none were recorded) gets the project's
+            self.frames[k] = ws.optional_fixture_json(D + k + ".json") or json.loads(  # noqa: F821
+                open(os.path.join(ws.ROOT, "test", "payloads", D + k + ".json"), encoding="utf-8").read())  # noqa: F821
         self.prices = self.frames["prices"]
         self.books = {}      # symbol -> [bids, asks] of {p, a, n}
         self.last_time = {}  # symbol -> newest book time sent (ms)
