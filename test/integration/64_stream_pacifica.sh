@@ -236,6 +236,8 @@ is "$(q "SELECT trade_id || ' ' || $(ms ts) || ' ' || price || ' ' || qty || ' '
 ok_until "tape_done" "True" "tape a) the venue finished its tape" 30
 
 # b) the refetch fails: one gap row by time, from the last trade stored before the drop to the first after it
+# (no HTTP retry within a page: the worker's four tries of the page, 1 s, 2 s, 4 s apart, stay the test's time)
+qs "ALTER SYSTEM SET perps_stats.http_max_retries = 0; SELECT pg_reload_conf();" >/dev/null
 ctl "$PERPS_MOCK_URL/_mock/faults" '{"venue":"pacifica","path":"/api/v1/trades","kind":"status","status":503,"count":-1}' >/dev/null
 since=$(q "SELECT now()")
 t0=$(tape $N $R)
@@ -249,6 +251,7 @@ read -r before after <<<"$(q "WITH s AS (SELECT DISTINCT $(ms ts) AS t FROM perp
 is "$(q "SELECT $(ms range_start) || ' ' || $(ms range_end) || ' ' || (first_missing_id IS NULL) FROM perps_stats.ingest_events WHERE source = 'stream' AND kind = 'gap' AND exchange_id = 9 AND ts >= '$since'")" \
    "$before $after true" "tape b) one gap row by time: from the last trade stored before the drop to the first after it (no ids)"
 curl -sf -X DELETE "$PERPS_MOCK_URL/_mock/faults" >/dev/null
+qs "ALTER SYSTEM RESET perps_stats.http_max_retries; SELECT pg_reload_conf();" >/dev/null
 ok_until "tape_done" "True" "tape b) the venue finished its tape" 30
 
 # ---- leave the others a clean start ----
