@@ -836,8 +836,10 @@ pc_parse_trades(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *d
  * Limits ("Rate limits"): 300 connections an IP, 20 subscriptions per
  * channel (source) per connection.  One connection carries at most 20
  * markets, and fewer with several candle intervals (20 candle
- * subscriptions in all): a watchlist beyond that is refused with a clear
- * error (the worker opens one connection).
+ * subscriptions in all): the markets are shared out over as many
+ * connections to the one endpoint as that takes (connections_for), in
+ * watchlist order, prices on the first only; past PERPS_WS_MAX_CONNECTIONS
+ * (80 markets with one interval) the worker says it cannot.
  *
  * Not documented, chosen here: the acknowledgement of a subscription and
  * other channels are control frames; a frame {"channel":"error", ...} or
@@ -892,25 +894,48 @@ pc_ws_kline_channel(const char *interval)
 	return perps_interval_name(interval);
 }
 
-/* prices once; per market its book, bbo, trades and a candle per interval */
+/* markets one connection may carry: 20 subscriptions a channel, candles of every interval counted */
 static int
-pc_ws_subscribe(PerpsCtx *ctx, const PerpsStreamWant *want, PerpsWsMessage *out)
+pc_ws_markets_per_connection(int nintervals)
+{
+	int			per = nintervals > 0 ? PC_WS_SUBS_PER_CHANNEL / nintervals : PC_WS_SUBS_PER_CHANNEL;
+
+	return per > 0 ? per : 1;
+}
+
+/* PerpsStreamAdapter.connections_for: as many connections as the cap needs */
+static int
+pc_ws_connections_for(int nmarkets, int nintervals)
+{
+	int			per = pc_ws_markets_per_connection(nintervals);
+
+	return nmarkets <= 0 ? 1 : (nmarkets + per - 1) / per;
+}
+
+/*
+ * Connection conn: prices once (the first connection), and per market of
+ * its share (the conn-th run of markets_per_connection) its book, bbo,
+ * trades and a candle per interval.
+ */
+static int
+pc_ws_subscribe_on(PerpsCtx *ctx, int conn, const PerpsStreamWant *want, PerpsWsMessage *out)
 {
 	static const char *const sources[] = {"book", "bbo", "trades"};
 	int			nmsg = 0;
-	int			most;
+	int			per,
+				first,
+				last;
 
 	if (want->nintervals < 0 || want->nintervals > PERPS_KLINE_MAX)
 		return perps_fail(ctx, PERPS_ERR_ARG, "pacifica: %d candle intervals", want->nintervals);
-	most = want->nintervals > 0 ? PC_WS_SUBS_PER_CHANNEL / want->nintervals : PC_WS_SUBS_PER_CHANNEL;
-	if (want->n < 0 || want->n > most)
-		return perps_fail(ctx, PERPS_ERR_ARG,
-						  "pacifica streams at most %d markets on one connection with %d candle interval(s), not %d "
-						  "(the venue allows 20 subscriptions per channel on a connection)",
-						  most, want->nintervals, want->n);
-	if (pc_ws_sub(ctx, "subscribe", "prices", NULL, NULL, &out[nmsg++]) != PERPS_OK)
+	per = pc_ws_markets_per_connection(want->nintervals);
+	if (want->n < 0 || conn < 0 || conn >= PERPS_WS_MAX_CONNECTIONS)
+		return perps_fail(ctx, PERPS_ERR_ARG, "pacifica: connection %d of %d markets", conn, want->n);
+	first = conn * per;
+	last = want->n < first + per ? want->n : first + per;
+	if (conn == 0 && pc_ws_sub(ctx, "subscribe", "prices", NULL, NULL, &out[nmsg++]) != PERPS_OK)
 		return ctx->status;
-	for (int i = 0; i < want->n; i++)
+	for (int i = first; i < last; i++)
 	{
 		for (int k = 0; k < 3; k++)
 			if (pc_ws_sub(ctx, "subscribe", sources[k], want->natives[i], NULL, &out[nmsg++]) != PERPS_OK)
@@ -1211,7 +1236,8 @@ static const PerpsStreamAdapter pc_stream = {
 	.ping_interval_s = 15,
 	.max_message_bytes = PC_WS_MAX_MESSAGE,
 	.max_connection_s = 24 * 3600,
-	.subscribe = pc_ws_subscribe,
+	.subscribe_on = pc_ws_subscribe_on,
+	.connections_for = pc_ws_connections_for,
 	.kline_channel = pc_ws_kline_channel,
 	.resync = pc_ws_resync,
 	.parse_frame = pc_ws_parse,

@@ -254,12 +254,39 @@ curl -sf -X DELETE "$PERPS_MOCK_URL/_mock/faults" >/dev/null
 qs "ALTER SYSTEM RESET perps_stats.http_max_retries; SELECT pg_reload_conf();" >/dev/null
 ok_until "tape_done" "True" "tape b) the venue finished its tape" 30
 
+# ---- more markets than one connection may carry: two connections ----
+# Pacifica allows 20 subscriptions a channel on a connection: 21 markets with the 1m candles need two,
+# the first 20 (in the worker's order) on the first with prices, the 21st on the second
+state() { ctl "$PERPS_MOCK_WS_CONTROL/action" '{"venue":"pacifica","action":"state"}'; }
+qs "INSERT INTO perps_stats.watchlist (exchange, symbol, poll, stream)
+       SELECT 'pacifica', 'M' || lpad(i::text, 2, '0'), false, true FROM generate_series(1, 20) i
+       ON CONFLICT (exchange, symbol) DO UPDATE SET stream = true;" >/dev/null
+ok_until "state | jq -c '[.sessions[] | [(.subs | map(select(startswith(\"book:\"))) | length), (.subs | map(select(startswith(\"candle:\"))) | length), (.subs | map(select(. == \"prices:\")) | length)]] | sort'" \
+         "[[1,1,0],[20,20,1]]" "21 markets: two connections, 20 books and 20 candles with prices on one, the 21st market's on the other" 30
+ok_wait "SELECT count(DISTINCT market_id) = 21 FROM perps_stats.orderbooks WHERE market_id IN (SELECT id FROM perps_stats.markets WHERE exchange_id = 9)" \
+        "the books of all 21 markets, from both connections, are stored" 30
+ok_wait "SELECT state = 'streaming' FROM perps_stats.stream_status WHERE exchange = 'pacifica'" "both connections stream"
+# a crossed book of the market on the second connection: its resync goes to that connection
+lone=$(state | jq -r '.sessions[] | select((.subs | map(select(startswith("book:"))) | length) == 1) | .subs[] | select(startswith("book:"))' | cut -d: -f2)
+r0=$(status resyncs)
+act '{"venue":"pacifica","action":"book","bids":[["98000","1"]],"asks":[["96000","1"]],"keep":false}'
+ok_wait "SELECT resyncs >= $((r0 + 21)) FROM perps_stats.stream_status WHERE exchange = 'pacifica'" "a crossed book on every market: 21 resyncs"
+is "$(state | jq -c '[.sessions[] | (.unsubscribed | length)] | sort')" "[1,20]" \
+   "each market's resync went to the connection its book comes on (1 on the $lone connection, 20 on the other)"
+
 # ---- leave the others a clean start ----
 qs "ALTER SYSTEM SET perps_stats.stream_workers = off; SELECT pg_reload_conf()" >/dev/null
 ok_wait "SELECT count(*) = 0 FROM pg_stat_activity WHERE backend_type = 'perps_stats stream'" "the stream worker stops"
 read -r rest0 ws0 <<<"$urls0"
 qs "ALTER SYSTEM RESET perps_stats.book_snapshot_interval; ALTER SYSTEM RESET perps_stats.flush_interval;
    ALTER SYSTEM RESET perps_stats.stream_workers; SELECT pg_reload_conf();
+   DELETE FROM perps_stats.watchlist WHERE exchange = 'pacifica' AND symbol ~ '^M[0-9]{2}$';
+   CREATE TEMP TABLE m AS SELECT id FROM perps_stats.markets WHERE exchange_id = 9 AND symbol ~ '^M[0-9]{2}$';
+   DELETE FROM perps_stats.orderbooks WHERE market_id IN (SELECT id FROM m);
+   DELETE FROM perps_stats.liquidity_depth WHERE market_id IN (SELECT id FROM m);
+   DELETE FROM perps_stats.slippage WHERE market_id IN (SELECT id FROM m);
+   DELETE FROM perps_stats.tickers WHERE market_id IN (SELECT id FROM m);
+   DELETE FROM perps_stats.markets WHERE id IN (SELECT id FROM m);
    UPDATE perps_stats.watchlist SET stream = true;
    UPDATE perps_stats.exchanges SET rest_url = '$rest0', ws_url = '$ws0' WHERE name = 'pacifica';" >/dev/null
 

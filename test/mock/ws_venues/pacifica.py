@@ -35,6 +35,9 @@ Actions:
     trades {count, per_frame, price, qty, rate}
                     generated trades, h from 90000001, t the wall clock
     error {text}    an error frame to every session
+    state           {"sessions": [{"key", "subs": ["book:BTC", "candle:BTC:1m", ...],
+                    "unsubscribed": ["book:BTC", ...]}, ...]}: what each open
+                    connection subscribed, and unsubscribed since it opened
 and the trade tape (test/mock/tape.py): tape_sessions / tape_frames below,
 trade k as {"h": 70000000 + k, "s", "a": qty, "p": price, "d": open_long,
 open_short, close_short, close_long by k % 4 (the taker buys when k is
@@ -120,6 +123,7 @@ class Venue(ws.VenueBase):  # noqa: F821 (ws is injected by the loader)
         subs = self.subs(session)
         if method == "unsubscribe":
             subs.discard(key)
+            session.state.setdefault("unsubscribed", []).append("%s:%s" % (src, sym or ""))
             session.send_text({"channel": "unsubscribe", "data": p})
             return
         if key not in subs and sum(1 for k in subs if k[0] == src) >= MAX_PER_SOURCE:
@@ -137,6 +141,11 @@ class Venue(ws.VenueBase):  # noqa: F821 (ws is injected by the loader)
     # ---- actions ----
 
     def action(self, name, params):
+        if name == "state":
+            return {"sessions": [{"key": x.key, "subs": sorted("%s:%s%s" % (k[0], k[1], ":" + k[2] if k[2] else "")
+                                                              for k in self.subs(x)),
+                                  "unsubscribed": x.state.get("unsubscribed", [])}
+                                 for x in self.sessions_open()]}
         if name not in ("book", "prices", "replay", "trades", "error"):
             raise KeyError(name)
         sent = 0
