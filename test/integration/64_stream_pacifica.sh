@@ -239,9 +239,10 @@ ok_until "tape_done" "True" "tape a) the venue finished its tape" 30
 # (no HTTP retry within a page: the worker's four tries of the page, 1 s, 2 s, 4 s apart, stay the test's time)
 qs "ALTER SYSTEM SET perps_stats.http_max_retries = 0; SELECT pg_reload_conf();" >/dev/null
 ctl "$PERPS_MOCK_URL/_mock/faults" '{"venue":"pacifica","path":"/api/v1/trades","kind":"status","status":503,"count":-1}' >/dev/null
+# (a longer tape, dropped early: trades must still come after the reconnect, or nothing shows the gap)
 since=$(q "SELECT now()")
-t0=$(tape $N $R)
-wait_for "SELECT count(*) >= $((N / 3)) FROM perps_stats.trades WHERE market_id = $BTC AND ts >= to_timestamp($t0 / 1000.0)" 30
+t0=$(tape $((2 * N)) $R)
+wait_for "SELECT count(*) >= $((N / 5)) FROM perps_stats.trades WHERE market_id = $BTC AND ts >= to_timestamp($t0 / 1000.0)" 30
 act '{"venue":"pacifica","action":"drop"}'
 ok_wait "SELECT trade_gaps = 1 FROM perps_stats.stream_status WHERE exchange = 'pacifica'" \
         "tape b) with /api/v1/trades answering 503, the refetch gives up and records a gap" 40
