@@ -11,7 +11,9 @@
 # trade tape (test/mock/tape.py) with the connection dropped midway: every
 # trade stored once (the missed ones from REST's most recent trades, under
 # the same synthetic ids), or, with the REST refetch failing, one gap row by
-# time.  Polls with a timeout, never a fixed sleep.  TAP.
+# time; 21 markets, more than Pacifica lets one connection subscribe, on two
+# connections, each market's resync on its own.  Polls with a timeout, never
+# a fixed sleep.  TAP.
 set -uo pipefail
 
 STREAM_VENUE=pacifica
