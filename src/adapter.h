@@ -477,6 +477,16 @@ typedef struct PerpsStreamAdapter
 								 PerpsWsMessage *out);
 
 	/*
+	 * Venues that cap what one connection may subscribe (Pacifica: 20
+	 * subscriptions a channel): how many connections to ws_url itself
+	 * nmarkets markets with nintervals kline intervals need (more than
+	 * PERPS_WS_MAX_CONNECTIONS: the worker says it cannot).  Connection k
+	 * gets subscribe_on(k)'s messages, and a market's resync goes to the
+	 * connection its book comes on.  NULL: nconnections above decides.
+	 */
+	int			(*connections_for) (int nmarkets, int nintervals);
+
+	/*
 	 * The venue greets a new connection (KuCoin's welcome) and takes
 	 * requests only after that: the subscribe messages wait for the
 	 * connection's first control event.

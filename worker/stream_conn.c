@@ -78,7 +78,19 @@ static int	nconns;				/* the venue's connections (0: not configured yet) */
 static int
 venue_nconns(void)
 {
+	if (stream_sa && stream_sa->connections_for)
+		return Max(stream_sa->connections_for(stream_nmarkets, stream_nkline_intervals), 1);
 	return stream_sa ? Max(stream_sa->nconnections, 1) : 0;
+}
+
+/* Connection k as messages name it: its path, or its number where all go to ws_url itself. */
+static const char *
+conn_label(int k, char *buf, size_t len)
+{
+	if (stream_sa->nconnections > 0 && stream_sa->connection_paths)
+		return stream_sa->connection_paths[k];
+	snprintf(buf, len, "%d", k + 1);
+	return buf;
 }
 
 void
@@ -237,7 +249,7 @@ conn_open(int k, TimestampTz now)
 	want.n = stream_nmarkets;
 	want.intervals = stream_kline_intervals;
 	want.nintervals = stream_nkline_intervals;
-	nmsgs = stream_sa->nconnections > 0 ?
+	nmsgs = stream_sa->nconnections > 0 || stream_sa->connections_for ?
 		stream_sa->subscribe_on(&ctx, k, &want, msgs) :
 		stream_sa->subscribe(&ctx, &want, msgs);
 	if (nmsgs < 0)
@@ -253,7 +265,7 @@ conn_open(int k, TimestampTz now)
 		return;
 	}
 	snprintf(url, sizeof(url), "%s%s", base,
-			 stream_sa->nconnections > 0 ? stream_sa->connection_paths[k] : "");
+			 stream_sa->nconnections > 0 && stream_sa->connection_paths ? stream_sa->connection_paths[k] : "");
 	if (conn_set == NULL)
 	{
 		conn_set = perps_ws_set_new(perps_stream_ca_file, err, sizeof(err));
@@ -358,6 +370,7 @@ stream_conn_restart(int k, const char *why)
 	StreamConn *c = &conns[k];
 	TimestampTz now;
 	char		reason[PERPS_WS_ERR_LEN];
+	char		label[16];
 
 	if (c->ws == NULL)
 		return;
@@ -381,7 +394,7 @@ stream_conn_restart(int k, const char *why)
 		c->down_at = now;
 		if (nconns > 1)
 			stream_add_event(0, "disconnect", c->last_venue_us ? stream_ts(c->last_venue_us) : 0, 0,
-							 "%s (connection %s)", reason, stream_sa->connection_paths[k]);
+							 "%s (connection %s)", reason, conn_label(k, label, sizeof(label)));
 		else
 			stream_add_event(0, "disconnect", c->last_venue_us ? stream_ts(c->last_venue_us) : 0, 0,
 							 "%s", reason);
@@ -404,6 +417,7 @@ stream_conn_data(int conn, int64 venue_us)
 {
 	StreamConn *c;
 	TimestampTz now = GetCurrentTimestamp();
+	char		label[16];
 
 	worker_status.last_message_at = now;
 	if (conn < 0 || conn >= nconns)
@@ -427,7 +441,7 @@ stream_conn_data(int conn, int64 venue_us)
 						 first_us ? stream_ts(first_us) : 0,
 						 "reconnected after %ld ms%s%s%s; between the two times (the venue's) what this connection carries is missing but for trades refetched by REST",
 						 (long) ((now - c->down_at) / 1000),
-						 nconns > 1 ? " (connection " : "", nconns > 1 ? stream_sa->connection_paths[conn] : "",
+						 nconns > 1 ? " (connection " : "", nconns > 1 ? conn_label(conn, label, sizeof(label)) : "",
 						 nconns > 1 ? ")" : "");
 		c->down_pending = false;
 	}

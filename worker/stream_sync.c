@@ -137,7 +137,8 @@ start_resync(StreamMarket *m, const PerpsStreamEvent *ev, bool crossed)
 	if (n < 0)
 		stream_set_error("cannot resync %s: %s", m->native, ctx.errmsg);
 	else
-		stream_conn_send(stream_sa->nconnections > 0 ? stream_sa->book_connection : 0, msgs, n);
+		stream_conn_send(stream_sa->connections_for && m->book_conn >= 0 ? m->book_conn :
+						 stream_sa->nconnections > 0 ? stream_sa->book_connection : 0, msgs, n);
 }
 
 /*

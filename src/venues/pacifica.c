@@ -80,6 +80,9 @@
  * Errors: an HTTP error status or "success": false is the venue's refusal,
  * its "error" text the detail.
  *
+ * The stream side (wss://ws.pacifica.fi/ws: prices, book, bbo, trades,
+ * candle) is at the end of the file.
+ *
  * Plain C: see adapter.h.
  *
  *-------------------------------------------------------------------------
@@ -583,6 +586,41 @@ pc_parse_funding_history(PerpsCtx *ctx, const PerpsQuery *q, struct json_object 
 	return PERPS_OK;
 }
 
+/*
+ * Candle i: {t, T, s, i, o, c, h, l, v, n}, on REST (/kline) and on the
+ * stream (candle) alike, of an interval of step_us.
+ */
+static PerpsStatus
+pc_candle(PerpsCtx *ctx, struct json_object *it, size_t i, const char *interval, int64_t step_us,
+		  PerpsKline *k)
+{
+	int64_t		next_open;
+
+	if (perps_need_object(ctx, it, "pacifica candle"))
+		return ctx->status;
+	if (perps_json_ts_field(ctx, it, "t", PERPS_MS, &k->open_time_us) ||
+		perps_json_ts_field(ctx, it, "T", PERPS_MS, &next_open) ||
+		perps_json_decimal_field(ctx, it, "o", true, &k->open) ||
+		perps_json_decimal_field(ctx, it, "h", true, &k->high) ||
+		perps_json_decimal_field(ctx, it, "l", true, &k->low) ||
+		perps_json_decimal_field(ctx, it, "c", true, &k->close) ||
+		perps_json_decimal_field(ctx, it, "v", true, &k->volume))
+		return ctx->status;
+	/* T is the next bar's open as documented; a T on the bar's last ms is taken as it is */
+	if (next_open - k->open_time_us == step_us)
+		k->close_time_us = next_open - 1000;
+	else if (next_open - k->open_time_us == step_us - 1000)
+		k->close_time_us = next_open;
+	else
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "pacifica candle %zu does not span one %s", i, interval);
+	k->trade_count = -1;
+	if (perps_json_get(it, "n") != NULL && perps_json_int64_field(ctx, it, "n", &k->trade_count))
+		return ctx->status;
+	if (k->trade_count < -1)
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "pacifica candle %zu counts fewer than 0 trades", i);
+	return PERPS_OK;
+}
+
 static PerpsStatus
 pc_parse_klines(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
 				PerpsResult *out)
@@ -602,32 +640,8 @@ pc_parse_klines(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *d
 	if (rows == NULL)
 		return ctx->status;
 	for (size_t i = 0; i < n; i++)
-	{
-		struct json_object *it = json_object_array_get_idx(arr, i);
-		PerpsKline *k = &rows[i];
-		int64_t		next_open;
-
-		if (perps_need_object(ctx, it, "pacifica candle"))
+		if (pc_candle(ctx, json_object_array_get_idx(arr, i), i, q->interval, step_us, &rows[i]))
 			return ctx->status;
-		if (perps_json_ts_field(ctx, it, "t", PERPS_MS, &k->open_time_us) ||
-			perps_json_ts_field(ctx, it, "T", PERPS_MS, &next_open) ||
-			perps_json_decimal_field(ctx, it, "o", true, &k->open) ||
-			perps_json_decimal_field(ctx, it, "h", true, &k->high) ||
-			perps_json_decimal_field(ctx, it, "l", true, &k->low) ||
-			perps_json_decimal_field(ctx, it, "c", true, &k->close) ||
-			perps_json_decimal_field(ctx, it, "v", true, &k->volume))
-			return ctx->status;
-		/* T is the next bar's open as documented; a T on the bar's last ms is taken as it is */
-		if (next_open - k->open_time_us == step_us)
-			k->close_time_us = next_open - 1000;
-		else if (next_open - k->open_time_us == step_us - 1000)
-			k->close_time_us = next_open;
-		else
-			return perps_fail(ctx, PERPS_ERR_SHAPE, "pacifica candle %zu does not span one %s", i, q->interval);
-		k->trade_count = -1;
-		if (perps_json_get(it, "n") != NULL && perps_json_int64_field(ctx, it, "n", &k->trade_count))
-			return ctx->status;
-	}
 	qsort(rows, n, sizeof(PerpsKline), perps_cmp_kline);
 	out->u.klines = rows;
 	out->n = (int) n;
@@ -668,6 +682,52 @@ pc_cmp_trade_key(const void *a, const void *b)
 }
 
 /*
+ * The taker bought: the side of a trade (REST "side", the stream's "d") is
+ * open_long or close_short (or the older force_close_short); it sold:
+ * open_short or close_long (force_close_long).
+ */
+static PerpsStatus
+pc_taker_buys(PerpsCtx *ctx, struct json_object *side, size_t i, bool *is_buy)
+{
+	if (perps_json_str_eq(side, "open_long") || perps_json_str_eq(side, "close_short") ||
+		perps_json_str_eq(side, "force_close_short"))
+		*is_buy = true;
+	else if (perps_json_str_eq(side, "open_short") || perps_json_str_eq(side, "close_long") ||
+			 perps_json_str_eq(side, "force_close_long"))
+		*is_buy = false;
+	else
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "pacifica trade %zu: side is not open_long, open_short, close_long or close_short", i);
+	return PERPS_OK;
+}
+
+/*
+ * The synthetic ids of n trades (see the file header), the same on REST
+ * and on the stream: sorted by the key's fields, a trade's k is how many
+ * equal ones precede it (equal trades are interchangeable, so their order
+ * among themselves does not matter).  The trades end up sorted by time.
+ */
+static PerpsStatus
+pc_name_trades(PerpsCtx *ctx, PerpsTrade *rows, int n)
+{
+	qsort(rows, (size_t) n, sizeof(PerpsTrade), pc_cmp_trade_key);
+	for (int i = 0, same = 0; i < n; i++)
+	{
+		PerpsTrade *t = &rows[i];
+		char		id[2 * PERPS_DECIMAL_MAX_LEN + 64];
+		int			len;
+
+		same = (i > 0 && pc_cmp_trade_key(&rows[i - 1], t) == 0) ? same + 1 : 0;
+		len = snprintf(id, sizeof(id), "%lld-%c-%s-%s-%d", (long long) (t->ts_us / 1000),
+					   t->is_buy ? 'B' : 'S', t->price, t->qty, same);
+		if (len < 0 || (size_t) len >= sizeof(id))
+			return perps_fail(ctx, PERPS_ERR_SHAPE, "pacifica trade %d is too long to name", i);
+		if ((t->trade_id = perps_strndup(ctx, id, (size_t) len)) == NULL)
+			return ctx->status;
+	}
+	return PERPS_OK;
+}
+
+/*
  * /trades: [{event_type, price, amount, side, cause, created_at}, ...] with
  * no id (see the file header for the synthetic one).
  */
@@ -698,15 +758,8 @@ pc_parse_trades(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *d
 		if (!perps_json_str_eq(ev, "fulfill_taker"))
 			return perps_fail(ctx, PERPS_ERR_SHAPE, "pacifica trade %zu: event_type is neither fulfill_taker nor fulfill_maker", i);
 		side = perps_json_get(it, "side");
-		if (perps_json_str_eq(side, "open_long") || perps_json_str_eq(side, "close_short") ||
-			perps_json_str_eq(side, "force_close_short"))
-			t->is_buy = true;
-		else if (perps_json_str_eq(side, "open_short") || perps_json_str_eq(side, "close_long") ||
-				 perps_json_str_eq(side, "force_close_long"))
-			t->is_buy = false;
-		else
-			return perps_fail(ctx, PERPS_ERR_SHAPE, "pacifica trade %zu: side is not open_long, open_short, close_long or close_short", i);
-		if (perps_json_decimal_field(ctx, it, "price", true, &t->price) ||
+		if (pc_taker_buys(ctx, side, i, &t->is_buy) ||
+			perps_json_decimal_field(ctx, it, "price", true, &t->price) ||
 			perps_json_decimal_field(ctx, it, "amount", true, &t->qty) ||
 			perps_json_ts_field(ctx, it, "created_at", PERPS_MS, &t->ts_us))
 			return ctx->status;
@@ -715,26 +768,9 @@ pc_parse_trades(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *d
 	out->u.trades = rows;
 	out->n = k;
 
-	/*
-	 * The synthetic ids: sorted by the key's fields, a trade's k is how many
-	 * equal ones precede it (equal trades are interchangeable, so their
-	 * order among themselves does not matter).
-	 */
-	qsort(rows, (size_t) k, sizeof(PerpsTrade), pc_cmp_trade_key);
-	for (int i = 0, same = 0; i < k; i++)
-	{
-		PerpsTrade *t = &rows[i];
-		char		id[2 * PERPS_DECIMAL_MAX_LEN + 64];
-		int			len;
-
-		same = (i > 0 && pc_cmp_trade_key(&rows[i - 1], t) == 0) ? same + 1 : 0;
-		len = snprintf(id, sizeof(id), "%lld-%c-%s-%s-%d", (long long) (t->ts_us / 1000),
-					   t->is_buy ? 'B' : 'S', t->price, t->qty, same);
-		if (len < 0 || (size_t) len >= sizeof(id))
-			return perps_fail(ctx, PERPS_ERR_SHAPE, "pacifica trade %d is too long to name", i);
-		if ((t->trade_id = perps_strndup(ctx, id, (size_t) len)) == NULL)
-			return ctx->status;
-	}
+	/* the synthetic ids, the trades sorted */
+	if (pc_name_trades(ctx, rows, k))
+		return ctx->status;
 	/* oldest first already: the newest `limit` are the last ones */
 	if (q->limit > 0 && k > q->limit)
 	{
@@ -743,6 +779,470 @@ pc_parse_trades(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *d
 	}
 	return PERPS_OK;
 }
+
+/* ---- the stream side: wss://ws.pacifica.fi/ws ----
+ *
+ * From the documentation's "Websocket" pages (docs.pacifica.fi, API
+ * Documentation / API / Websocket: the connection, Subscriptions: Prices,
+ * Orderbook, Best bid offer (BBO), Trades, Candle; "Rate limits"; the
+ * API changelog).  Checked against the documentation only: no recorded
+ * frames exist for this venue.
+ *
+ * One endpoint for every stream.  A subscription is
+ * {"method":"subscribe","params":{"source":S, ...}}; what this adapter
+ * subscribes on its one connection:
+ *
+ *	 prices		(once, every market) [{symbol, timestamp (ms), mark,
+ *				oracle, mid, funding, next_funding, open_interest,
+ *				volume_24h (USD), yesterday_price}, ...]: the ticker, read
+ *				as the REST /info/prices (pc_read_price, see the file
+ *				header), and the funding rate, keyed as the REST side keys
+ *				it (the hour it was paid at).  A ticker delta: the best bid
+ *				and ask (bbo's) stay.
+ *	 book		(symbol, agg_level 1) {l: [bids, asks] of {p, a, n}, s,
+ *				t (ms), li}: the whole aggregated book, pushed every 250 ms
+ *				(an older revision of the page: 100 ms), not a delta.
+ *	 bbo		(symbol) {s, i, li, t (ms), b, B, a, A}: best bid and ask
+ *				prices and amounts, a ticker delta.
+ *	 trades		(symbol) [{h, s, a, p, d, tc, t (ms), li}, ...].
+ *	 candle		(symbol, interval) {t, T, s, i, o, c, h, l, v, n}: the
+ *				candle so far, as on REST; no closed flag (a candle is final
+ *				when the next one opens: each frame replaces the row).
+ *
+ * The sequence rule.  Every book frame is a whole book: there is no update
+ * chain, so no update can be lost between two frames and there is no gap
+ * to detect, only order.  A snapshot newer than the book (by its time t)
+ * replaces it; one as old or older (a replay, a reordered push) is stale.
+ * li, the exchange-wide last order id, would order the snapshots too, but
+ * it was added to the book stream later (2026-01-01) and is absent from
+ * older revisions of the page: t, present in every revision, is the seq.
+ * A crossed book is resynced by unsubscribing and subscribing the market's
+ * book again (the subscription answers with the current book; the next
+ * 250 ms push would do as well).
+ *
+ * Trades.  The stream's trades carry a history id h that the REST
+ * /trades answer lacks, so a trade gets the REST side's synthetic id
+ * (pc_name_trades, the file header): stream and REST rows of one trade
+ * have one key.  k counts equal trades within one frame here and within
+ * one answer there: two trades alike in time (ms), side, price and amount
+ * sent in two frames would be taken as one (the docs say nothing of how
+ * trades are batched into frames).  Ids are not sequential: continuity
+ * is by time, the worker refetching a drop from REST's most recent trades.
+ *
+ * Keep-alive: the venue closes a connection no message was sent on for 60
+ * s, and any connection after 24 h: {"method":"ping"} every 15 s, answered
+ * with {"channel":"pong"}; the worker reconnects ahead of the 24 h.
+ *
+ * Limits ("Rate limits"): 300 connections an IP, 20 subscriptions per
+ * channel (source) per connection.  One connection carries at most 20
+ * markets, and fewer with several candle intervals (20 candle
+ * subscriptions in all): the markets are shared out over as many
+ * connections to the one endpoint as that takes (connections_for), in
+ * watchlist order, prices on the first only; past PERPS_WS_MAX_CONNECTIONS
+ * (80 markets with one interval) the worker says it cannot.
+ *
+ * Not documented, chosen here: the acknowledgement of a subscription and
+ * other channels are control frames; a frame {"channel":"error", ...} or
+ * one with a top-level "error" text is the venue's refusal (its text the
+ * message).
+ */
+
+#define PC_WS_MAX_MESSAGE ((size_t) 1024 * 1024)
+#define PC_WS_MAX_LEVELS 5000
+#define PC_WS_MAX_TRADES 20000
+#define PC_WS_MAX_PRICES 5000
+#define PC_WS_SUBS_PER_CHANNEL 20	/* documented: per channel, per connection */
+#define PC_WS_BOOK_DEPTH 10			/* REST's "up to 10 levels"; the stream page gives none */
+
+/*
+ * {"method":"<method>","params":{"source":"<source>","symbol":"<symbol>"}}
+ * with "agg_level":1 for a book, "interval":"<interval>" for a candle;
+ * without symbol for prices.
+ */
+static PerpsStatus
+pc_ws_sub(PerpsCtx *ctx, const char *method, const char *source, const char *symbol, const char *interval,
+		  PerpsWsMessage *out)
+{
+	char		buf[192];
+	char		extra[48] = "";
+	int			n;
+
+	if (symbol != NULL && !pc_symbol_ok(symbol))
+		return perps_fail(ctx, PERPS_ERR_ARG, "pacifica symbol \"%.32s\" is not valid", symbol);
+	if (interval != NULL && perps_interval_name(interval) == NULL)
+		return perps_fail(ctx, PERPS_ERR_ARG, "pacifica streams no candle interval \"%.8s\"", interval);
+	if (strcmp(source, "book") == 0)
+		snprintf(extra, sizeof(extra), ",\"agg_level\":1");
+	else if (interval != NULL)
+		snprintf(extra, sizeof(extra), ",\"interval\":\"%s\"", interval);
+	if (symbol != NULL)
+		n = snprintf(buf, sizeof(buf), "{\"method\":\"%s\",\"params\":{\"source\":\"%s\",\"symbol\":\"%s\"%s}}",
+					 method, source, symbol, extra);
+	else
+		n = snprintf(buf, sizeof(buf), "{\"method\":\"%s\",\"params\":{\"source\":\"%s\"}}", method, source);
+	if (n < 0 || (size_t) n >= sizeof(buf))
+		return perps_fail(ctx, PERPS_ERR_ARG, "pacifica subscribe message too long");
+	out->data = perps_strndup(ctx, buf, (size_t) n);
+	out->len = (size_t) n;
+	return out->data ? PERPS_OK : ctx->status;
+}
+
+/* candle intervals: perps_stats' names (1m 5m 15m 30m 1h 4h 1d) are Pacifica's */
+static const char *
+pc_ws_kline_channel(const char *interval)
+{
+	return perps_interval_name(interval);
+}
+
+/* markets one connection may carry: 20 subscriptions a channel, candles of every interval counted */
+static int
+pc_ws_markets_per_connection(int nintervals)
+{
+	int			per = nintervals > 0 ? PC_WS_SUBS_PER_CHANNEL / nintervals : PC_WS_SUBS_PER_CHANNEL;
+
+	return per > 0 ? per : 1;
+}
+
+/* PerpsStreamAdapter.connections_for: as many connections as the cap needs */
+static int
+pc_ws_connections_for(int nmarkets, int nintervals)
+{
+	int			per = pc_ws_markets_per_connection(nintervals);
+
+	return nmarkets <= 0 ? 1 : (nmarkets + per - 1) / per;
+}
+
+/*
+ * Connection conn: prices once (the first connection), and per market of
+ * its share (the conn-th run of markets_per_connection) its book, bbo,
+ * trades and a candle per interval.
+ */
+static int
+pc_ws_subscribe_on(PerpsCtx *ctx, int conn, const PerpsStreamWant *want, PerpsWsMessage *out)
+{
+	static const char *const sources[] = {"book", "bbo", "trades"};
+	int			nmsg = 0;
+	int			per,
+				first,
+				last;
+
+	if (want->nintervals < 0 || want->nintervals > PERPS_KLINE_MAX)
+		return perps_fail(ctx, PERPS_ERR_ARG, "pacifica: %d candle intervals", want->nintervals);
+	per = pc_ws_markets_per_connection(want->nintervals);
+	if (want->n < 0 || conn < 0 || conn >= PERPS_WS_MAX_CONNECTIONS)
+		return perps_fail(ctx, PERPS_ERR_ARG, "pacifica: connection %d of %d markets", conn, want->n);
+	first = conn * per;
+	last = want->n < first + per ? want->n : first + per;
+	if (conn == 0 && pc_ws_sub(ctx, "subscribe", "prices", NULL, NULL, &out[nmsg++]) != PERPS_OK)
+		return ctx->status;
+	for (int i = first; i < last; i++)
+	{
+		for (int k = 0; k < 3; k++)
+			if (pc_ws_sub(ctx, "subscribe", sources[k], want->natives[i], NULL, &out[nmsg++]) != PERPS_OK)
+				return ctx->status;
+		for (int k = 0; k < want->nintervals; k++)
+			if (pc_ws_sub(ctx, "subscribe", "candle", want->natives[i], want->intervals[k], &out[nmsg++]) != PERPS_OK)
+				return ctx->status;
+	}
+	return nmsg;
+}
+
+/* A fresh book: the subscription answers with the current one. */
+static int
+pc_ws_resync(PerpsCtx *ctx, const char *native, PerpsWsMessage *out)
+{
+	if (pc_ws_sub(ctx, "unsubscribe", "book", native, NULL, &out[0]) != PERPS_OK ||
+		pc_ws_sub(ctx, "subscribe", "book", native, NULL, &out[1]) != PERPS_OK)
+		return ctx->status;
+	return 2;
+}
+
+/* data: {l: [bids, asks], s, t, li}, a whole book; seq = t (see above) */
+static PerpsStatus
+pc_ws_book(PerpsCtx *ctx, struct json_object *data, PerpsStreamEvent *ev)
+{
+	struct json_object *l;
+	int64_t		ms;
+
+	ev->kind = PERPS_EV_BOOK;
+	ev->snapshot = true;
+	if (perps_need_object(ctx, data, "pacifica book data"))
+		return ctx->status;
+	if (perps_json_string(ctx, perps_json_get(data, "s"), "s", &ev->native_symbol) ||
+		perps_json_int64_field(ctx, data, "t", &ms) ||
+		perps_json_ts_field(ctx, data, "t", PERPS_MS, &ev->ts_us) ||
+		perps_json_need(ctx, data, "l", json_type_array, &l))
+		return ctx->status;
+	if (json_object_array_length(l) != 2)
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "pacifica book \"l\" is not [bids, asks]");
+	for (int side = 0; side < 2; side++)
+	{
+		struct json_object *arr = json_object_array_get_idx(l, side);
+
+		if (arr != NULL && json_object_is_type(arr, json_type_array) &&
+			json_object_array_length(arr) > PC_WS_MAX_LEVELS)
+			return perps_fail(ctx, PERPS_ERR_SHAPE, "pacifica book frame has %zu %s levels",
+							  json_object_array_length(arr), side == 0 ? "bid" : "ask");
+	}
+	if (pc_parse_side(ctx, json_object_array_get_idx(l, 0), "bid", 0, &ev->bids, &ev->nbids) ||
+		pc_parse_side(ctx, json_object_array_get_idx(l, 1), "ask", 0, &ev->asks, &ev->nasks))
+		return ctx->status;
+	ev->seq = ms;
+	return PERPS_OK;
+}
+
+/*
+ * data: [{h, s, a, p, d, tc, t, li}, ...]: one event per run of trades of
+ * one symbol (a subscription is per symbol, so a frame normally holds one),
+ * each run named as REST names its trades.
+ */
+static PerpsStatus
+pc_ws_trades(PerpsCtx *ctx, struct json_object *data, const char *channel, PerpsStreamFrame *out)
+{
+	size_t		n;
+	PerpsTrade *trades;
+	PerpsStreamEvent *evs;
+	int			nev = 0;
+
+	if (data == NULL || !json_object_is_type(data, json_type_array))
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "pacifica trades data is not an array");
+	n = json_object_array_length(data);
+	if (n > PC_WS_MAX_TRADES)
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "pacifica trade frame has %zu trades", n);
+	if (n == 0)
+		return PERPS_OK;
+	trades = perps_alloc_array(ctx, n, sizeof(PerpsTrade));
+	evs = perps_alloc_array(ctx, n, sizeof(PerpsStreamEvent));
+	if (trades == NULL || evs == NULL)
+		return ctx->status;
+	for (size_t i = 0; i < n; i++)
+	{
+		struct json_object *it = json_object_array_get_idx(data, i);
+		PerpsTrade *t = &trades[i];
+		const char *sym;
+
+		if (perps_need_object(ctx, it, "pacifica trade"))
+			return ctx->status;
+		if (perps_json_string(ctx, perps_json_get(it, "s"), "s", &sym) ||
+			pc_taker_buys(ctx, perps_json_get(it, "d"), i, &t->is_buy) ||
+			perps_json_decimal_field(ctx, it, "p", true, &t->price) ||
+			perps_json_decimal_field(ctx, it, "a", true, &t->qty) ||
+			perps_json_ts_field(ctx, it, "t", PERPS_MS, &t->ts_us))
+			return ctx->status;
+		if (nev == 0 || strcmp(evs[nev - 1].native_symbol, sym) != 0)
+		{
+			PerpsStreamEvent *ev = &evs[nev++];
+
+			ev->kind = PERPS_EV_TRADES;
+			ev->native_symbol = sym;
+			ev->channel = channel;
+			ev->next_funding_time_us = PERPS_TS_NONE;
+			ev->trades = t;
+		}
+		evs[nev - 1].ntrades++;
+	}
+	for (int e = 0; e < nev; e++)
+	{
+		PerpsStreamEvent *ev = &evs[e];
+
+		if (pc_name_trades(ctx, ev->trades, ev->ntrades))
+			return ctx->status;
+		ev->ts_us = ev->trades[ev->ntrades - 1].ts_us;	/* the newest, after the sort */
+	}
+	out->events = evs;
+	out->nevents = nev;
+	return PERPS_OK;
+}
+
+/*
+ * data: the prices of every market: a ticker delta and a funding rate for
+ * each (the worker keeps those of its markets).
+ */
+static PerpsStatus
+pc_ws_prices(PerpsCtx *ctx, struct json_object *data, const char *channel, PerpsStreamFrame *out)
+{
+	size_t		n;
+	PerpsStreamEvent *evs;
+
+	if (data == NULL || !json_object_is_type(data, json_type_array))
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "pacifica prices data is not an array");
+	n = json_object_array_length(data);
+	if (n > PC_WS_MAX_PRICES)
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "pacifica prices frame has %zu markets", n);
+	if (n == 0)
+		return PERPS_OK;
+	if ((evs = perps_alloc_array(ctx, n, sizeof(PerpsStreamEvent))) == NULL)
+		return ctx->status;
+	for (size_t i = 0; i < n; i++)
+	{
+		struct json_object *e = json_object_array_get_idx(data, i);
+		PerpsStreamEvent *ev = &evs[i];
+		bool		keep;
+
+		ev->kind = PERPS_EV_TICKER;
+		ev->channel = channel;
+		ev->snapshot = false;
+		ev->next_funding_time_us = PERPS_TS_NONE;
+		if (pc_read_price(ctx, e, i, &ev->ticker, &keep) ||
+			perps_json_decimal_field(ctx, e, "funding", false, &ev->funding_rate))
+			return ctx->status;
+		ev->native_symbol = ev->ticker.native_symbol;
+		ev->ts_us = ev->ticker.ts_us;
+		if (ev->funding_rate != NULL)
+		{
+			/* the rate paid at the hour, keyed as the REST side keys it (pc_parse_funding) */
+			ev->next_funding_time_us = ev->ts_us - ev->ts_us % US_PER_HOUR;
+			ev->funding_interval_hours = "1";
+		}
+	}
+	out->events = evs;
+	out->nevents = (int) n;
+	return PERPS_OK;
+}
+
+/* data: {s, i, li, t, b, B, a, A}: the best bid and ask with their amounts, a ticker delta */
+static PerpsStatus
+pc_ws_bbo(PerpsCtx *ctx, struct json_object *data, PerpsStreamEvent *ev)
+{
+	PerpsTicker *t = &ev->ticker;
+
+	ev->kind = PERPS_EV_TICKER;
+	ev->snapshot = false;
+	if (perps_need_object(ctx, data, "pacifica bbo data"))
+		return ctx->status;
+	if (perps_json_string(ctx, perps_json_get(data, "s"), "s", &ev->native_symbol) ||
+		perps_json_ts_field(ctx, data, "t", PERPS_MS, &ev->ts_us) ||
+		perps_json_decimal_field(ctx, data, "b", false, &t->best_bid_price) ||
+		perps_json_decimal_field(ctx, data, "B", false, &t->best_bid_qty) ||
+		perps_json_decimal_field(ctx, data, "a", false, &t->best_ask_price) ||
+		perps_json_decimal_field(ctx, data, "A", false, &t->best_ask_qty))
+		return ctx->status;
+	if ((t->best_bid_price == NULL) != (t->best_bid_qty == NULL) ||
+		(t->best_ask_price == NULL) != (t->best_ask_qty == NULL))
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "pacifica bbo has a price without its amount");
+	t->native_symbol = ev->native_symbol;
+	t->ts_us = ev->ts_us;
+	return PERPS_OK;
+}
+
+/* data: one candle {t, T, s, i, o, c, h, l, v, n} of symbol s, so far */
+static PerpsStatus
+pc_ws_candle(PerpsCtx *ctx, struct json_object *data, PerpsStreamEvent *ev)
+{
+	const char *iv;
+	int			secs;
+
+	ev->kind = PERPS_EV_KLINE;
+	if (perps_need_object(ctx, data, "pacifica candle") ||
+		perps_json_string(ctx, perps_json_get(data, "s"), "s", &ev->native_symbol) ||
+		perps_json_string(ctx, perps_json_get(data, "i"), "i", &iv))
+		return ctx->status;
+	if ((ev->kline_interval = perps_interval_name(iv)) == NULL ||
+		(secs = perps_interval_seconds(iv)) <= 0)
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "pacifica candle interval \"%.8s\" is not one perps_stats streams", iv);
+	if (pc_candle(ctx, data, 0, ev->kline_interval, (int64_t) secs * 1000000, &ev->kline))
+		return ctx->status;
+	/* no closed flag, no time of the push */
+	ev->ts_us = PERPS_TS_NONE;
+	return PERPS_OK;
+}
+
+/* the text of an error frame: data or error as text, else the frame's channel */
+static const char *
+pc_ws_error_text(PerpsCtx *ctx, struct json_object *root, struct json_object *body)
+{
+	struct json_object *e = perps_json_get(root, "error");
+	const char *msg;
+
+	if (e == NULL || !json_object_is_type(e, json_type_string))
+		e = body;
+	if (e == NULL || !json_object_is_type(e, json_type_string))
+		return "error";
+	msg = json_object_get_string(e);
+	return perps_strndup(ctx, msg, strnlen(msg, 200));
+}
+
+static PerpsStatus
+pc_ws_parse(PerpsCtx *ctx, const char *data, size_t len, bool binary, PerpsStreamFrame *out)
+{
+	struct json_object *root = NULL;
+	struct json_object *body,
+			   *ch;
+	PerpsStreamEvent *ev;
+	const char *channel = NULL;
+
+	if (perps_ws_json_begin(ctx, "pacifica", data, len, binary, PC_WS_MAX_MESSAGE, out, &root) != PERPS_OK)
+		goto done;
+	if ((ev = perps_ws_event_new(ctx)) == NULL)
+		goto done;
+	ch = perps_json_get(root, "channel");
+	if (ch != NULL && perps_json_string(ctx, ch, "channel", &channel) != PERPS_OK)
+		goto done;
+	ev->channel = channel;
+	body = perps_json_get(root, "data");
+
+	if (channel == NULL || strcmp(channel, "error") == 0 ||
+		(perps_json_get(root, "error") != NULL &&
+		 !json_object_is_type(perps_json_get(root, "error"), json_type_null)))
+	{
+		/* an error, or a frame without a channel: a control event, an error when it says so */
+		ev->kind = PERPS_EV_CONTROL;
+		if (channel != NULL || perps_json_get(root, "error") != NULL)
+		{
+			ev->is_error = true;
+			if ((ev->message = pc_ws_error_text(ctx, root, body)) == NULL)
+				goto done;
+		}
+	}
+	else if (strcmp(channel, "book") == 0)
+		pc_ws_book(ctx, body, ev);
+	else if (strcmp(channel, "trades") == 0)
+	{
+		pc_ws_trades(ctx, body, channel, out);
+		goto done;
+	}
+	else if (strcmp(channel, "prices") == 0)
+	{
+		pc_ws_prices(ctx, body, channel, out);
+		goto done;
+	}
+	else if (strcmp(channel, "bbo") == 0)
+		pc_ws_bbo(ctx, body, ev);
+	else if (strcmp(channel, "candle") == 0)
+		pc_ws_candle(ctx, body, ev);
+	else
+		ev->kind = PERPS_EV_CONTROL;	/* pong, a subscription's answer, a channel not asked for */
+	return perps_ws_json_end_one(ctx, root, ev, out);
+done:
+	return perps_ws_json_end(ctx, root, out);
+}
+
+/*
+ * Every book frame is a whole book: a newer one replaces the book, an
+ * older or equal one is stale; no gaps.
+ */
+static PerpsSeqCheck
+pc_ws_seq_rule(bool have_book, int64_t last_seq, const PerpsStreamEvent *ev)
+{
+	if (!have_book || ev->seq > last_seq)
+		return PERPS_SEQ_RESET;
+	return PERPS_SEQ_STALE;
+}
+
+static const PerpsStreamAdapter pc_stream = {
+	.quote = PC_QUOTE,
+	.book_depth = PC_WS_BOOK_DEPTH,
+	.ping_message = "{\"method\":\"ping\"}",
+	.ping_interval_s = 15,
+	.max_message_bytes = PC_WS_MAX_MESSAGE,
+	.max_connection_s = 24 * 3600,
+	.subscribe_on = pc_ws_subscribe_on,
+	.connections_for = pc_ws_connections_for,
+	.kline_channel = pc_ws_kline_channel,
+	.resync = pc_ws_resync,
+	.parse_frame = pc_ws_parse,
+	.seq_rule = pc_ws_seq_rule,
+};
 
 const PerpsAdapter perps_adapter_pacifica = {
 	.name = "pacifica",
@@ -768,5 +1268,5 @@ const PerpsAdapter perps_adapter_pacifica = {
 	.max_funding_page = PC_FUNDING_PAGE,
 	.max_trades_page = PC_TRADES_PAGE,
 	.no_trades_history = PC_NO_TRADE_HISTORY,
-	.stream = NULL,
+	.stream = &pc_stream,
 };

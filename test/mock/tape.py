@@ -36,6 +36,9 @@ are given the same ones (the tests pass the same t0_ms to both).  Trade k,
             the price against trade k-1 (ZeroPlusTick for k = 0).
     nado    the symbol is the product id ("4"); no trade id on the stream
             (test/mock/ws_venues/nado.py); time in ns = time * 10**6.
+    pacifica the symbol is the market (BTC); the frames and the REST answer
+            are the venue modules' (test/mock/ws_venues/pacifica.py,
+            test/mock/venues/pacifica.py): no id on REST, sides by k % 4.
     paradex the symbol is the market (BTC-USD-PERP).  SBE TradeEvent: createdAt
             = time * 1000 (µs), ts = the send time (µs), seq = k + 1, price and
             size mantissas at 10^-8, tradeType 1 (FILL).  REST /v1/trades:
@@ -54,7 +57,7 @@ import re
 import time
 from fractions import Fraction
 
-VENUES = ("binance", "bybit", "paradex", "nado", "hibachi")
+VENUES = ("binance", "bybit", "paradex", "nado", "hibachi", "pacifica")
 BINANCE_START_ID = 7000000001
 BYBIT_SEQ0 = 700000000000
 PARADEX_ID_BASE = 10 ** 18

@@ -36,13 +36,20 @@ Quirks as documented: /kline needs start_time; a window of more than 4000
 bars is a 400 (third-party SDKs say so; the docs cap the mark-price
 candles' limit at 4000); an unknown symbol is a 400.
 
+While a trade tape is registered for the symbol (POST /_mock/tape {"venue":
+"pacifica", "symbol": "BTC", ...}, see test/mock/tape.py) /api/v1/trades
+serves it instead: the newest 100 of the tape's trades that exist by now
+(time <= now), newest first, each as the WebSocket mock's trade frames have
+it (price, amount, side by k % 4, created_at its time), event_type
+fulfill_taker.
+
 With bench_markets on, the BENCH_SYMBOLS the payloads lack are listed by
 /info and /info/prices (DOCUMENTED-FORMAT, prices from bench_price).
 """
 
 from decimal import Decimal
 
-from mock_exchange import bench_hash, bench_price, bench_symbols, fixture_json
+from mock_exchange import bench_hash, bench_price, bench_symbols, fixture_json, tape
 
 F = "pacifica/"
 NOW = 1796116500000
@@ -120,10 +127,20 @@ def book(req):
                "t": NOW - 988})
 
 
+TAPE_SIDES = ("open_long", "open_short", "close_short", "close_long")
+TAPE_PAGE = 100
+
+
 def trades(req):
     sym, err = symbol_of(req)
     if err:
         return err
+    tp = tape("pacifica", sym)
+    if tp is not None:
+        hi = tp.generated()
+        return ok([{"event_type": "fulfill_taker", "price": tp.price(k), "amount": tp.qty(k), "side": TAPE_SIDES[k % 4],
+                    "cause": "normal", "created_at": tp.time_ms(k)} for k in range(hi - 1, max(0, hi - TAPE_PAGE) - 1, -1)],
+                  last_order_id=1600000000 + hi)
     if sym == "BTC":
         rec = fixture_json(F + "fetchTrades.json")
         return ok(rec["data"], last_order_id=rec["last_order_id"])
