@@ -432,6 +432,19 @@ perps_local_book_apply(PerpsLocalBook *book, bool bid, const PerpsLevel *levels,
 	return true;
 }
 
+const char *
+perps_local_book_qty(const PerpsLocalBook *book, bool bid, const char *price)
+{
+	const PerpsLocalSide *side = bid ? &book->bids : &book->asks;
+	bool		found;
+	int			i;
+
+	if (price == NULL || strlen(price) > PERPS_DECIMAL_MAX_LEN || !perps_decimal_valid(price, strlen(price)))
+		return NULL;
+	i = side_find(side, price, &found);
+	return found ? side->levels[i].qty : NULL;
+}
+
 bool
 perps_local_book_crossed(const PerpsLocalBook *book)
 {

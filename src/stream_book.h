@@ -83,6 +83,9 @@ extern bool perps_local_book_set(PerpsLocalBook *book, bool bid, const char *pri
 struct PerpsLevel;
 extern bool perps_local_book_apply(PerpsLocalBook *book, bool bid, const struct PerpsLevel *levels, int n);
 
+/* The quantity of one level (the book's own text), NULL when the price has none. */
+extern const char *perps_local_book_qty(const PerpsLocalBook *book, bool bid, const char *price);
+
 /* True when both sides have levels and best bid >= best ask. */
 extern bool perps_local_book_crossed(const PerpsLocalBook *book);
 
