@@ -446,6 +446,7 @@ stream_conns_close_all(const char *why)
 			perps_ws_free(conns[k].ws);
 			conns[k].ws = NULL;
 		}
+		stream_conn_book_seq_reset(k);
 		conns[k].streaming = false;
 		conns[k].down_pending = false;
 		conns[k].npending = 0;

@@ -197,6 +197,7 @@ extern void stream_outage_begin(void);
 extern const char *stream_qty_times(const char *qty, const char *contract_size);
 extern void stream_handle_book(StreamMarket *m, const PerpsStreamEvent *ev);
 extern bool stream_conn_book_seq(int conn, const PerpsStreamEvent *ev);
+extern void stream_conn_book_seq_reset(int conn);
 extern void stream_store_book(StreamMarket *m);
 extern void stream_books_interrupted(int conn, int64 venue_us);
 extern void stream_books_tick(TimestampTz now);

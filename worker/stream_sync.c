@@ -333,7 +333,8 @@ stream_handle_book(StreamMarket *m, const PerpsStreamEvent *ev)
 {
 	/* seq_per_connection: stream_conn_book_seq found the event continues its connection */
 	PerpsSeqCheck chk = stream_sa->rest_snapshot ? book_check_rest(m, ev) :
-		stream_sa->seq_rule(m->book.valid, stream_sa->seq_per_connection ? ev->seq - 1 : m->book.seq, ev);
+		stream_sa->seq_rule(m->book.valid,
+							stream_sa->seq_per_connection && ev->seq > INT64_MIN ? ev->seq - 1 : m->book.seq, ev);
 
 	switch (chk)
 	{
@@ -407,6 +408,14 @@ stream_conn_book_seq(int conn, const PerpsStreamEvent *ev)
 	return true;
 }
 
+/* Connection conn is gone (closed, or replaced by a new configuration): its count starts again. */
+void
+stream_conn_book_seq_reset(int conn)
+{
+	if (conn >= 0 && conn < PERPS_WS_MAX_CONNECTIONS)
+		conn_book_seq_set[conn] = false;
+}
+
 /*
  * The memory budget (perps_stats.stream_memory_limit): half of it for the
  * local books, shared by the markets, so a side may hold
@@ -446,8 +455,7 @@ book_budget(StreamMarket *m)
 void
 stream_books_interrupted(int conn, int64 venue_us)
 {
-	if (conn >= 0 && conn < PERPS_WS_MAX_CONNECTIONS)
-		conn_book_seq_set[conn] = false;
+	stream_conn_book_seq_reset(conn);
 	for (int i = 0; i < stream_nmarkets; i++)
 	{
 		StreamMarket *m = &stream_markets[i];

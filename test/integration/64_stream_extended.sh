@@ -203,7 +203,7 @@ tape_over() { ctl "$PERPS_MOCK_WS_CONTROL/action" '{"venue":"extended","action":
 since_tape() { echo "market_id = $BTC AND ts >= to_timestamp($1 / 1000.0) AND price >= 42000 AND price < 43000"; }
 # trade k (test/mock/tape.py): time t0 + k * 1000 / rate, price 42000 + k mod 997 and 20 decimals
 # (k * 7919), qty 0.(k mod 999 + 1), the taker bought when k is even
-N=$((200 / SC)) R=$((50 / SC))
+N=$((100 / SC)) R=$((50 / SC))
 t0=$(tape $N $R)
 wait_for "SELECT count(*) >= $((N / 3)) FROM perps_stats.trades WHERE $(since_tape "$t0")" 30
 act '{"venue":"extended","action":"drop","path":"/publicTrades"}'
