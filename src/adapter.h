@@ -458,6 +458,9 @@ typedef struct PerpsStreamAdapter
 	int			(*subscribe_on) (PerpsCtx *ctx, int conn, const PerpsStreamWant *want,
 								 PerpsWsMessage *out);
 
+	/* The venue requires a User-Agent on the handshake (Extended); false: none is sent. */
+	bool		user_agent;
+
 	/*
 	 * The venue greets a new connection (KuCoin's welcome) and takes
 	 * requests only after that: the subscribe messages wait for the

@@ -258,6 +258,8 @@ conn_open(int k, TimestampTz now)
 	{
 		conn_set = perps_ws_set_new(perps_stream_ca_file, err, sizeof(err));
 		stream_conns_memory_limit();
+		if (conn_set != NULL && stream_sa->user_agent)
+			perps_ws_set_user_agent(conn_set, "perps_stats/" PERPS_STATS_VERSION);
 		strlcpy(conn_set_ca, perps_stream_ca_file ? perps_stream_ca_file : "", sizeof(conn_set_ca));
 		if (conn_set == NULL)
 		{

@@ -948,6 +948,7 @@ static const PerpsStreamAdapter ex_stream = {
 	.max_message_bytes = EX_WS_MAX_MESSAGE,
 	.rest_snapshot = false,
 	.max_connection_s = 0,
+	.user_agent = true,			/* as on REST */
 	.kline_unsupported = "Extended streams candles on one connection per market and interval (/candles/{market}/trades?interval=...); with the all-market book, trade and funding streams the connections stay bounded, and candles come from REST.",
 	.nconnections = EX_NCONN,
 	.connection_paths = ex_ws_paths,

@@ -50,6 +50,11 @@ ok_wait "SELECT count(*) = 1 FROM perps_stats.stream_status WHERE exchange = 'ex
 ok_until "paths" "/funding /orderbooks /orderbooks?depth=1 /publicTrades" \
          "four connections, one per all-market path: books, best bid/ask, trades, funding (no candle path)"
 is "$(received)" "0" "no subscribe message: the path is the subscription"
+# the worker's handshakes carry a User-Agent (the four connections are up); the mock, like the
+# venue's REST API, refuses a handshake without one
+is "$(curl -s -o /dev/null -w '%{http_code}' -A '' -H 'Connection: Upgrade' -H 'Upgrade: websocket' -H 'Sec-WebSocket-Version: 13' \
+      -H 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==' "${PERPS_MOCK_WS_URL/ws:/http:}/extended/stream.extended.exchange/v1/orderbooks")" \
+   "400" "a handshake without a User-Agent is refused (the worker's four were not)"
 
 # ---- the BTC-USD snapshot (seq 1 on the book connection; ETH-USD's, seq 2, is not ours) ----
 ok_wait "SELECT EXISTS (SELECT 1 FROM perps_stats.orderbooks WHERE market_id = $BTC AND seq = 1)" "the snapshot (seq 1) is stored"

@@ -13,6 +13,7 @@ connection, the market a last segment or none for every market:
     /funding[/<market>]                the current rate of each market at once, then
                                        each change
     any other stream or market:        the handshake is refused (HTTP 404)
+    a handshake without a User-Agent:  refused (HTTP 400), as the REST API refuses requests
 
 Every message is {"type"?, "data", "ts", "seq"}; seq numbers the messages of
 the connection, 1, 2, ... (every market's on an all-market path).  The
@@ -120,6 +121,14 @@ class Venue(ws.VenueBase):  # noqa: F821 (ws is injected by the loader)
         if p is None or (p[1] is not None and p[1] not in self.snapshots):
             return 404, b'{"status":"ERROR","error":{"code":"NOT_FOUND","message":"Stream or market not found"}}'
         return None
+
+    def refuse_request(self, path, headers):
+        """A handshake without a User-Agent is refused, as the venue's REST refuses requests without
+        one ("Mandatory headers"; the SDK sends it on the streams too): HTTP 400 (the code is this
+        mock's choice)."""
+        if not headers.get("user-agent", "").strip():
+            return 400, b'{"status":"ERROR","error":{"code":"BAD_REQUEST","message":"User-Agent header is required"}}'
+        return self.refuse(path)
 
     def sessions_of(self, stream, market, depth1=None):
         out = []
