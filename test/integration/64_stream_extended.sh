@@ -222,6 +222,10 @@ is "$(q "SELECT $(ms ts) || ' ' || price || ' ' || qty || ' ' || side FROM perps
 is "$(q "SELECT refetches > $rf0 AND trades_refetched > 0 AND trade_gaps = $g0 FROM perps_stats.stream_status WHERE exchange = 'extended'")" "t" \
    "continuity a) the missed ones refetched from the venue's latest trades, no gap"
 ok_until "tape_over" "True" "continuity a) the tape is over" 30
+# what the stream recorded of the trades so far, for a failure's reader
+gaps_said() { q "SELECT '# ' || kind || ' ' || $(ms range_start) || '..' || $(ms range_end) || ': ' || message FROM perps_stats.ingest_events
+                 WHERE source = 'stream' AND exchange_id = 8 AND (kind = 'gap' OR message LIKE '%refetched%') ORDER BY id"; }
+[ "$failed" -eq 0 ] || gaps_said
 
 # b) the REST trades answering 503: the refetch gives up, one gap row by time
 since=$(q "SELECT now()")
@@ -238,6 +242,7 @@ read -r before after <<<"$(q "WITH s AS (SELECT DISTINCT $(ms ts) AS t FROM perp
 is "$(q "SELECT count(*) || ' ' || min($(ms range_start)) || ' ' || min($(ms range_end)) || ' ' || bool_and(first_missing_id IS NULL)
          FROM perps_stats.ingest_events WHERE source = 'stream' AND kind = 'gap' AND exchange_id = 8 AND market_id = $BTC AND ts >= '$since'")" \
    "1 $before $after true" "continuity b) one gap row by time: from the last trade stored before the drop to the first after it (ids are not sequential)"
+[ "$failed" -eq 0 ] || gaps_said
 curl -sf -X DELETE "$PERPS_MOCK_URL/_mock/faults" >/dev/null
 curl -sf -X DELETE "$PERPS_MOCK_URL/_mock/tape" >/dev/null
 
