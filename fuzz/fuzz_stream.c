@@ -114,7 +114,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				abort();		/* success must give a URL and a usable interval */
 		}
 	}
-	else if (sa->parse_frame(&ctx, (const char *) data + 1, size - 1, (data[0] & 1) != 0, &frame) == PERPS_OK)
+	else if ((sa->parse_frame_on != NULL ?
+			  /* bits 2 and 3 of the type byte: the connection the frame came on */
+			  sa->parse_frame_on(&ctx, ((data[0] >> 2) & 3) % (sa->nconnections > 0 ? sa->nconnections : 1),
+								 (const char *) data + 1, size - 1, (data[0] & 1) != 0, &frame) :
+			  sa->parse_frame(&ctx, (const char *) data + 1, size - 1, (data[0] & 1) != 0, &frame)) == PERPS_OK)
 	{
 		for (int i = 0; i < frame.nevents; i++)
 		{
@@ -131,6 +135,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			for (int s = 0; s < 2; s++)
 				if (ev->has_span[s])
 					(void) perps_local_book_keep_span(&book, s == 0, ev->span_from[s], ev->span_to[s]);
+			/* quantities that are changes: the levels they change are looked up */
+			for (int j = 0; ev->qty_is_change && j < ev->nbids + ev->nasks; j++)
+				(void) perps_local_book_qty(&book, j < ev->nbids,
+											j < ev->nbids ? ev->bids[j].price : ev->asks[j - ev->nbids].price);
 			apply_checked(true, ev->bids, ev->nbids);
 			apply_checked(false, ev->asks, ev->nasks);
 			book.valid = true;

@@ -267,6 +267,9 @@ typedef struct PerpsStreamEvent
 
 	/* PERPS_EV_BOOK: levels with qty 0 delete the price in a delta */
 	bool		snapshot;		/* book or ticker: replaces the state */
+	bool		qty_is_change;	/* a book delta whose quantities are changes to add to the
+								 * level's (Extended), not its new quantity: a level that
+								 * comes to 0 is deleted, one below 0 means a lost update */
 	int64_t		seq;			/* the venue's update id (see seq_rule) */
 	int64_t		prev_seq;		/* the id the update follows, where the venue gives it */
 	bool		has_prev_seq;
@@ -476,6 +479,9 @@ typedef struct PerpsStreamAdapter
 	int			(*subscribe_on) (PerpsCtx *ctx, int conn, const PerpsStreamWant *want,
 								 PerpsWsMessage *out);
 
+	/* The venue requires a User-Agent on the handshake (Extended); false: none is sent. */
+	bool		user_agent;
+
 	/*
 	 * Venues that cap what one connection may subscribe (Pacifica: 20
 	 * subscriptions a channel): how many connections to ws_url itself
@@ -496,13 +502,33 @@ typedef struct PerpsStreamAdapter
 	/*
 	 * The messages that make the venue send a fresh book snapshot for one
 	 * market (Bybit: unsubscribe and subscribe its book topic again);
-	 * NULL for rest_snapshot venues.
+	 * NULL for rest_snapshot venues, and for venues that send a snapshot
+	 * only on a new connection: then the worker reconnects the book's
+	 * connection.
 	 */
 	int			(*resync) (PerpsCtx *ctx, const char *native, PerpsWsMessage *out);
 
 	/* Parses one received frame (text or binary). */
 	PerpsStatus (*parse_frame) (PerpsCtx *ctx, const char *data, size_t len, bool binary,
 								PerpsStreamFrame *out);
+
+	/*
+	 * Venues whose connections send frames alike that mean different
+	 * things (Extended: the whole book on one path, its best levels on
+	 * another): parses a frame received on connection conn (0 ..
+	 * nconnections - 1).  NULL: parse_frame, whatever the connection.
+	 */
+	PerpsStatus (*parse_frame_on) (PerpsCtx *ctx, int conn, const char *data, size_t len, bool binary,
+								   PerpsStreamFrame *out);
+
+	/*
+	 * The venue numbers the messages of a connection, not the updates of a
+	 * market's book (Extended's all-market book stream): the worker checks
+	 * that each book event's seq is its connection's previous + 1; a jump
+	 * resyncs every book on the connection, an older seq is dropped, and
+	 * seq_rule sees last_seq = seq - 1 for the events that continue it.
+	 */
+	bool		seq_per_connection;
 
 	/*
 	 * The venue's sequence rule: how a book update relates to a book whose

@@ -44,6 +44,7 @@ struct PerpsWsSet
 	PerpsWs    *conns;			/* the open PerpsWs of the set */
 	size_t		bytes_read;
 	size_t		queue_limit;	/* a connection's queue: reading pauses above it */
+	char		user_agent[128];	/* "": no User-Agent header */
 };
 
 struct PerpsWs
@@ -81,6 +82,7 @@ struct PerpsWs
 
 	char		host[256];
 	char		path[PERPS_WS_URL_MAX];
+	char		user_agent[128];	/* the set's when the connection opened */
 };
 
 static void
@@ -232,6 +234,17 @@ ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void 
 			break;
 		case LWS_CALLBACK_CLIENT_RECEIVE_PONG:
 			ws->pongs++;
+			break;
+		case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER:
+			if (ws->user_agent[0] != '\0' && in != NULL)
+			{
+				unsigned char **p = (unsigned char **) in;
+
+				if (lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_USER_AGENT,
+												 (const unsigned char *) ws->user_agent,
+												 (int) strlen(ws->user_agent), p, *p + len) != 0)
+					return -1;
+			}
 			break;
 		case LWS_CALLBACK_CLIENT_WRITEABLE:
 			if (ws->close_requested)
@@ -438,6 +451,21 @@ perps_ws_set_queue_limit(PerpsWsSet *set, size_t bytes)
 	set->queue_limit = bytes < 1024 * 1024 ? 1024 * 1024 : bytes;
 }
 
+void
+perps_ws_set_user_agent(PerpsWsSet *set, const char *user_agent)
+{
+	size_t		n = user_agent ? strlen(user_agent) : 0;
+
+	/* printable ASCII only: it goes into the request head as is */
+	for (size_t i = 0; i < n; i++)
+		if (user_agent[i] < 0x20 || user_agent[i] > 0x7e)
+			n = 0;
+	if (n >= sizeof(set->user_agent))
+		n = 0;
+	memcpy(set->user_agent, user_agent ? user_agent : "", n);
+	set->user_agent[n] = '\0';
+}
+
 size_t
 perps_ws_set_service(PerpsWsSet *set, bool wait, size_t max_bytes)
 {
@@ -485,6 +513,7 @@ perps_ws_open(PerpsWsSet *set, const char *url, size_t max_message, char *err, s
 		return NULL;
 	}
 	ws->set = set;
+	memcpy(ws->user_agent, set->user_agent, sizeof(ws->user_agent));
 	ws->max_message = max_message > 0 ? max_message : 1024 * 1024;
 	ws->state = PERPS_WS_CONNECTING;
 	ws->next = set->conns;

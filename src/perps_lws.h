@@ -74,6 +74,13 @@ extern size_t perps_ws_set_service(PerpsWsSet *set, bool wait, size_t max_bytes)
 extern void perps_ws_set_queue_limit(PerpsWsSet *set, size_t bytes);
 
 /*
+ * The User-Agent header of the handshakes of the connections opened after
+ * it (a venue that requires one, as Extended does); NULL, the default:
+ * none.  At most 127 bytes, copied.
+ */
+extern void perps_ws_set_user_agent(PerpsWsSet *set, const char *user_agent);
+
+/*
  * Starts connecting to url (ws://host[:port]/path or wss://...) in the
  * set.  Returns NULL with a message in err when the URL is bad or lws
  * cannot start.

@@ -473,6 +473,19 @@ perps_local_book_keep_span(PerpsLocalBook *book, bool bid, const char *from, con
 	return true;
 }
 
+const char *
+perps_local_book_qty(const PerpsLocalBook *book, bool bid, const char *price)
+{
+	const PerpsLocalSide *side = bid ? &book->bids : &book->asks;
+	bool		found;
+	int			i;
+
+	if (price == NULL || strlen(price) > PERPS_DECIMAL_MAX_LEN || !perps_decimal_valid(price, strlen(price)))
+		return NULL;
+	i = side_find(side, price, &found);
+	return found ? side->levels[i].qty : NULL;
+}
+
 bool
 perps_local_book_crossed(const PerpsLocalBook *book)
 {

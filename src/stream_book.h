@@ -89,6 +89,8 @@ extern bool perps_local_book_apply(PerpsLocalBook *book, bool bid, const struct 
  * is not a valid decimal or only one is given.
  */
 extern bool perps_local_book_keep_span(PerpsLocalBook *book, bool bid, const char *from, const char *to);
+/* The quantity of one level (the book's own text), NULL when the price has none. */
+extern const char *perps_local_book_qty(const PerpsLocalBook *book, bool bid, const char *price);
 
 /* True when both sides have levels and best bid >= best ask. */
 extern bool perps_local_book_crossed(const PerpsLocalBook *book);

@@ -270,6 +270,8 @@ conn_open(int k, TimestampTz now)
 	{
 		conn_set = perps_ws_set_new(perps_stream_ca_file, err, sizeof(err));
 		stream_conns_memory_limit();
+		if (conn_set != NULL && stream_sa->user_agent)
+			perps_ws_set_user_agent(conn_set, "perps_stats/" PERPS_STATS_VERSION);
 		strlcpy(conn_set_ca, perps_stream_ca_file ? perps_stream_ca_file : "", sizeof(conn_set_ca));
 		if (conn_set == NULL)
 		{
@@ -460,6 +462,7 @@ stream_conns_close_all(const char *why)
 			perps_ws_free(conns[k].ws);
 			conns[k].ws = NULL;
 		}
+		stream_conn_book_seq_reset(k);
 		conns[k].streaming = false;
 		conns[k].down_pending = false;
 		conns[k].npending = 0;

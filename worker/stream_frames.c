@@ -672,7 +672,8 @@ stream_handle_frame(int conn, const char *data, size_t len, bool binary)
 	worker_status.messages++;
 	MemoryContextReset(frame_cxt);
 	stream_frame_ctx_init(&ctx);
-	if (stream_sa->parse_frame(&ctx, data, len, binary, &frame) != PERPS_OK)
+	if ((stream_sa->parse_frame_on ? stream_sa->parse_frame_on(&ctx, conn, data, len, binary, &frame) :
+		 stream_sa->parse_frame(&ctx, data, len, binary, &frame)) != PERPS_OK)
 	{
 		static TimestampTz last_recorded = 0;
 
@@ -702,6 +703,9 @@ stream_handle_frame(int conn, const char *data, size_t len, bool binary)
 				stream_set_error("the venue refused a request: %s", ev->message ? ev->message : "");
 			continue;
 		}
+		/* a venue numbering a connection's messages: every market's count, ours or not */
+		if (ev->kind == PERPS_EV_BOOK && stream_sa->seq_per_connection && !stream_conn_book_seq(conn, ev))
+			continue;			/* older than its connection's last: dropped */
 		m = ev->native_symbol ? stream_market_by_native(ev->native_symbol) : NULL;
 		if (m == NULL)
 			continue;			/* not one of ours */

@@ -108,6 +108,7 @@ typedef struct StreamMarket
 	int64		gap_last;
 	int64		gap_from_us;	/* venue time of the last good update */
 	bool		gap_crossed;	/* resync because the book crossed, not a gap */
+	bool		resync_reconnect;	/* resync by a new book connection, due (no resync()) */
 	/* merged ticker */
 	bool		have_ticker;
 	bool		tick_present[STREAM_NTICKER + 1];
@@ -195,6 +196,8 @@ extern void stream_outage_begin(void);
 /* stream_sync.c */
 extern const char *stream_qty_times(const char *qty, const char *contract_size);
 extern void stream_handle_book(StreamMarket *m, const PerpsStreamEvent *ev);
+extern bool stream_conn_book_seq(int conn, const PerpsStreamEvent *ev);
+extern void stream_conn_book_seq_reset(int conn);
 extern void stream_store_book(StreamMarket *m);
 extern void stream_books_interrupted(int conn, int64 venue_us);
 extern void stream_books_tick(TimestampTz now);

@@ -131,6 +131,12 @@ start_resync(StreamMarket *m, const PerpsStreamEvent *ev, bool crossed)
 	worker_status.resyncs++;
 	if (stream_sa->rest_snapshot)
 		return;					/* the next update fetches the REST book */
+	if (stream_sa->resync == NULL)
+	{
+		/* the venue's snapshot comes on a new connection: stream_books_tick reconnects */
+		m->resync_reconnect = true;
+		return;
+	}
 
 	stream_frame_ctx_init(&ctx);
 	n = stream_sa->resync(&ctx, m->native, msgs);
@@ -187,6 +193,50 @@ apply_levels(PerpsLocalBook *b, const PerpsStreamEvent *ev)
 			return false;
 	return perps_local_book_apply(b, true, ev->bids, ev->nbids) &&
 		perps_local_book_apply(b, false, ev->asks, ev->nasks);
+}
+
+/* a + b of two valid decimal texts (frame_cxt), NULL when too long */
+static const char *
+decimal_add(PerpsCtx *ctx, const char *a, const char *b)
+{
+	const char *negb = b[0] == '-' ? b + 1 : psprintf("-%s", b[0] == '+' ? b + 1 : b);
+
+	return perps_decimal_sub(ctx, a, negb);
+}
+
+/*
+ * A delta whose quantities are changes (PerpsStreamEvent.qty_is_change):
+ * each level's new quantity is the book's plus the change, 0 deletes it; a
+ * level that would fall below 0 (or that the book cannot take) means the
+ * book missed an update: false, and the caller resyncs.
+ */
+static bool
+apply_changes(PerpsLocalBook *b, const PerpsStreamEvent *ev)
+{
+	PerpsCtx	ctx;
+
+	stream_frame_ctx_init(&ctx);
+	for (int side = 0; side < 2; side++)
+	{
+		const PerpsLevel *lv = side == 0 ? ev->bids : ev->asks;
+		int			n = side == 0 ? ev->nbids : ev->nasks;
+
+		for (int i = 0; i < n; i++)
+		{
+			const char *cur;
+			const char *q;
+
+			if (!stream_decimal_storable(lv[i].price) || !stream_decimal_storable(lv[i].qty) ||
+				lv[i].price == NULL || lv[i].qty == NULL)
+				return false;
+			cur = perps_local_book_qty(b, side == 0, lv[i].price);
+			q = cur ? decimal_add(&ctx, cur, lv[i].qty) : lv[i].qty;
+			if (q == NULL || (q[0] == '-' && !perps_decimal_is_zero(q)) ||
+				!perps_local_book_set(b, side == 0, lv[i].price, q[0] == '-' ? "0" : q))
+				return false;
+		}
+	}
+	return true;
 }
 
 /*
@@ -293,8 +343,10 @@ book_check_rest(StreamMarket *m, const PerpsStreamEvent *ev)
 void
 stream_handle_book(StreamMarket *m, const PerpsStreamEvent *ev)
 {
+	/* seq_per_connection: stream_conn_book_seq found the event continues its connection */
 	PerpsSeqCheck chk = stream_sa->rest_snapshot ? book_check_rest(m, ev) :
-		stream_sa->seq_rule(m->book.valid, m->book.seq, ev);
+		stream_sa->seq_rule(m->book.valid,
+							stream_sa->seq_per_connection && ev->seq > INT64_MIN ? ev->seq - 1 : m->book.seq, ev);
 
 	switch (chk)
 	{
@@ -316,7 +368,7 @@ stream_handle_book(StreamMarket *m, const PerpsStreamEvent *ev)
 		case PERPS_SEQ_APPLY:
 			break;
 	}
-	if (!apply_levels(&m->book, ev))
+	if (!(ev->qty_is_change && !ev->snapshot ? apply_changes(&m->book, ev) : apply_levels(&m->book, ev)))
 	{
 		worker_status.parse_errors++;
 		stream_set_error("%s book update %lld has a level the local book cannot take", m->native, (long long) ev->seq);
@@ -331,6 +383,50 @@ stream_handle_book(StreamMarket *m, const PerpsStreamEvent *ev)
 		start_resync(m, ev, true);
 }
 
+
+/*
+ * seq_per_connection venues: the seq of the last book event of each
+ * connection (any market's); reset when the connection closes.
+ */
+static int64 conn_book_seq[PERPS_WS_MAX_CONNECTIONS];
+static bool conn_book_seq_set[PERPS_WS_MAX_CONNECTIONS];
+
+/*
+ * A book event on connection conn of a venue that numbers a connection's
+ * messages: a jump past the previous + 1 lost messages of any market on
+ * it, so every book that came on the connection is resynced (the gap is
+ * recorded when it is back); false when the event is not newer than the
+ * connection's last (dropped).
+ */
+bool
+stream_conn_book_seq(int conn, const PerpsStreamEvent *ev)
+{
+	if (conn < 0 || conn >= PERPS_WS_MAX_CONNECTIONS)
+		return true;
+	if (conn_book_seq_set[conn] && ev->seq <= conn_book_seq[conn])
+		return false;
+	if (conn_book_seq_set[conn] && ev->seq > conn_book_seq[conn] + 1)
+	{
+		for (int i = 0; i < stream_nmarkets; i++)
+		{
+			StreamMarket *m = &stream_markets[i];
+
+			if (m->book_conn == conn && m->book.valid && !m->resyncing)
+				start_resync(m, ev, false);
+		}
+	}
+	conn_book_seq[conn] = ev->seq;
+	conn_book_seq_set[conn] = true;
+	return true;
+}
+
+/* Connection conn is gone (closed, or replaced by a new configuration): its count starts again. */
+void
+stream_conn_book_seq_reset(int conn)
+{
+	if (conn >= 0 && conn < PERPS_WS_MAX_CONNECTIONS)
+		conn_book_seq_set[conn] = false;
+}
 
 /*
  * The memory budget (perps_stats.stream_memory_limit): half of it for the
@@ -371,13 +467,20 @@ book_budget(StreamMarket *m)
 void
 stream_books_interrupted(int conn, int64 venue_us)
 {
+	stream_conn_book_seq_reset(conn);
 	for (int i = 0; i < stream_nmarkets; i++)
 	{
 		StreamMarket *m = &stream_markets[i];
 
 		if (m->book_conn != conn)
 			continue;
-		if (m->resyncing)
+		m->resync_reconnect = false;
+		if (m->resyncing && !stream_sa->rest_snapshot && stream_sa->resync == NULL)
+		{
+			/* the resync is this reconnection: recorded with the new connection's snapshot */
+			m->resync_sent = GetCurrentTimestamp();
+		}
+		else if (m->resyncing)
 		{
 			char		first[24];
 			char		last[24];
@@ -413,6 +516,11 @@ stream_books_tick(TimestampTz now)
 	{
 		StreamMarket *m = &stream_markets[i];
 
+		if (m->resyncing && m->resync_reconnect && m->book_conn >= 0)
+		{
+			stream_conn_restart(m->book_conn, "book resync: the venue sends a new snapshot on a new connection");
+			continue;
+		}
 		/* (rest_snapshot venues resync with the next update, not the venue) */
 		if (m->resyncing && !stream_sa->rest_snapshot && m->book_conn >= 0 &&
 			now >= TimestampTzPlusMilliseconds(m->resync_sent, STREAM_RESYNC_TIMEOUT_MS))

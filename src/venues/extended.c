@@ -2,8 +2,8 @@
  *
  * src/venues/extended.c
  *		Extended (formerly X10; perpetuals settled on Starknet) public REST
- *		(https://api.starknet.extended.exchange/api/v1).  Plain C (see
- *		adapter.h).  No stream adapter yet.
+ *		(https://api.starknet.extended.exchange/api/v1) and public streams
+ *		(see "the stream side" below).  Plain C (see adapter.h).
  *
  * Facts relied on, from Extended's API documentation (api.docs.extended.
  * exchange, "Public REST-API", and its sections "Mandatory headers", "Rate
@@ -588,6 +588,379 @@ ex_parse_klines(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *d
 	return PERPS_OK;
 }
 
+/* ---- the stream side: wss://api.starknet.extended.exchange/stream.extended.exchange/v1 ----
+ *
+ * Facts relied on, from Extended's API documentation ("Public WebSocket
+ * streams": the order book, trades, funding rates and candles streams, and
+ * its notes on connections), and where it is terse, from its own Python
+ * SDK (x10xchange/python_sdk: the stream client and the local order book
+ * it keeps), read for the facts only:
+ *
+ *	 subscribing	none: each stream is its own path under ws_url, and
+ *					opening the path is the subscription.  The market is a
+ *					last path segment (/orderbooks/BTC-USD); without it the
+ *					stream carries every market.  No message is ever sent.
+ *	 envelope		{"type": "SNAPSHOT" | "DELTA" (books), "data": ...,
+ *					"error": "..." (when refused), "ts": ms, "seq": n}; seq
+ *					numbers the messages of the connection, previous + 1:
+ *					"if a message arrives out of sequence, reconnect".
+ *	 /orderbooks	data {"m": market, "b": [{"p","q"}], "a": [...]}: a
+ *					SNAPSHOT first, then DELTAs every 100 ms (and a SNAPSHOT
+ *					again about once a minute).  A DELTA's q is the CHANGE of
+ *					the level's quantity, to be added to it (the SDK's book
+ *					adds it, and deletes a level that comes to 0), not the
+ *					new quantity.  With ?depth=1 the best bid and ask only,
+ *					every 10 ms.
+ *	 /publicTrades	data [{"i": id, "m", "S": BUY | SELL (the taker), "tT":
+ *					TRADE | LIQUIDATION | DELEVERAGE, "T": ms, "p", "q"}],
+ *					the same fields as the REST trades; the first message of
+ *					a connection repeats recent trades.
+ *	 /funding		data {"m", "f": the rate of the hour in progress, "T":
+ *					ms}; funding is paid every hour on the hour.
+ *	 /candles/{market}/{trades|mark-prices|index-prices}?interval=PT1M
+ *					one market and one interval a connection.
+ *	 keep-alive		the server sends a WebSocket ping every 15 s and closes
+ *					a connection that does not answer within 10 s (the
+ *					WebSocket library answers); no application ping.
+ *	 headers		a User-Agent, as on REST.
+ *
+ * What we stream, on four connections whatever the number of markets
+ * (PERPS_WS_MAX_CONNECTIONS), each an all-market path whose other markets
+ * the worker drops: /orderbooks (the books), /publicTrades, /funding and
+ * /orderbooks?depth=1 (best bid and ask with their sizes, as the ticker's).
+ * One connection per market and stream instead would take 2 or 3 a market;
+ * the all-market paths keep them bounded.  Consequences:
+ *
+ *	 - seq counts the connection's messages, every market's, so the
+ *	   continuity check is the connection's (seq_per_connection): a jump
+ *	   resyncs every book on it.  The venue documents no way to ask for a
+ *	   snapshot on an open connection, so a resync (a gap, a crossed book,
+ *	   a level that would go below zero) reconnects /orderbooks (resync
+ *	   NULL); its first messages are the books' snapshots.
+ *	 - Candles are not streamed: their path takes one market and one
+ *	   interval, a connection each (kline_unsupported); they stay on REST.
+ *	 - Mark and index prices have streams of their own (/prices/mark,
+ *	   /prices/index); with four connections they are left to REST, as are
+ *	   the 24 h statistics (no statistics stream is documented).
+ *
+ * Where the documentation is silent, what we chose: a DELTA on the
+ * depth=1 path is not a ticker (its q would be a change): only its
+ * SNAPSHOTs are; the funding row is keyed by the next whole hour after T
+ * (the settlement of the hour in progress, as the REST side keys the
+ * current rate), interval 1 h; a message with an "error" that is not null
+ * is the venue's refusal (a control event that says so).
+ */
+
+#define EX_WS_MAX_MESSAGE (4 * 1024 * 1024)
+#define EX_WS_MAX_LEVELS 20000
+#define EX_WS_MAX_TRADES 10000
+#define EX_WS_HOUR_US INT64_C(3600000000)
+
+enum
+{
+	EX_CONN_BOOK = 0,
+	EX_CONN_TRADES,
+	EX_CONN_FUNDING,
+	EX_CONN_BBO,
+	EX_NCONN
+};
+
+static const char *const ex_ws_paths[EX_NCONN] = {
+	[EX_CONN_BOOK] = "/orderbooks",
+	[EX_CONN_TRADES] = "/publicTrades",
+	[EX_CONN_FUNDING] = "/funding",
+	[EX_CONN_BBO] = "/orderbooks?depth=1",
+};
+
+/* The path is the subscription: no message; the markets are only checked. */
+static int
+ex_ws_subscribe_on(PerpsCtx *ctx, int conn, const PerpsStreamWant *want, PerpsWsMessage *out)
+{
+	if (conn < 0 || conn >= EX_NCONN)
+		return perps_fail(ctx, PERPS_ERR_ARG, "extended has no stream connection %d", conn);
+	for (int i = 0; i < want->n; i++)
+		if (!ex_symbol_ok(want->natives[i]))
+			return perps_fail(ctx, PERPS_ERR_ARG, "extended market \"%.40s\" is not valid", want->natives[i]);
+	return 0;
+}
+
+/* data.m: the market a message is about */
+static PerpsStatus
+ex_ws_market(PerpsCtx *ctx, struct json_object *o, const char **native)
+{
+	if (perps_json_string(ctx, perps_json_get(o, "m"), "m", native) != PERPS_OK)
+		return ctx->status;
+	if (!ex_symbol_ok(*native))
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "extended market \"%.40s\" is not valid", *native);
+	return PERPS_OK;
+}
+
+/* one side of a book message: [{"p": price, "q": quantity}, ...] */
+static PerpsStatus
+ex_ws_side(PerpsCtx *ctx, struct json_object *d, const char *key, PerpsLevel **levels, int *n)
+{
+	struct json_object *arr;
+
+	if (perps_json_need(ctx, d, key, json_type_array, &arr) != PERPS_OK)
+		return ctx->status;
+	if (json_object_array_length(arr) > EX_WS_MAX_LEVELS)
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "extended book frame has %zu %s levels",
+						  json_object_array_length(arr), key);
+	return perps_parse_level_objs(ctx, arr, key, 0, "p", "q", levels, n);
+}
+
+/* /orderbooks: a SNAPSHOT or a DELTA (its quantities changes) of one market */
+static PerpsStatus
+ex_ws_book(PerpsCtx *ctx, struct json_object *d, bool snapshot, PerpsStreamEvent *ev)
+{
+	ev->kind = PERPS_EV_BOOK;
+	ev->snapshot = snapshot;
+	ev->qty_is_change = !snapshot;
+	ev->channel = "orderbooks";
+	if (ex_ws_market(ctx, d, &ev->native_symbol) != PERPS_OK ||
+		ex_ws_side(ctx, d, "b", &ev->bids, &ev->nbids) != PERPS_OK ||
+		ex_ws_side(ctx, d, "a", &ev->asks, &ev->nasks) != PERPS_OK)
+		return ctx->status;
+	/* a snapshot's quantities are the levels' own: none below zero */
+	for (int i = 0; snapshot && i < ev->nbids + ev->nasks; i++)
+	{
+		const PerpsLevel *lv = i < ev->nbids ? &ev->bids[i] : &ev->asks[i - ev->nbids];
+
+		if (lv->qty[0] == '-' || lv->price[0] == '-')
+			return perps_fail(ctx, PERPS_ERR_SHAPE, "extended book snapshot has a negative level");
+	}
+	return PERPS_OK;
+}
+
+/* /orderbooks?depth=1: the best bid and ask with their sizes, as a ticker delta */
+static PerpsStatus
+ex_ws_bbo(PerpsCtx *ctx, struct json_object *d, PerpsStreamEvent *ev)
+{
+	PerpsLevel *bids = NULL;
+	PerpsLevel *asks = NULL;
+	int			nb = 0,
+				na = 0;
+
+	ev->kind = PERPS_EV_TICKER;
+	ev->snapshot = false;		/* the prices only: the merged ticker keeps the rest */
+	ev->channel = "orderbooks?depth=1";
+	if (ex_ws_market(ctx, d, &ev->native_symbol) != PERPS_OK ||
+		ex_ws_side(ctx, d, "b", &bids, &nb) != PERPS_OK ||
+		ex_ws_side(ctx, d, "a", &asks, &na) != PERPS_OK)
+		return ctx->status;
+	ev->ticker.native_symbol = ev->native_symbol;
+	ev->ticker.ts_us = ev->ts_us;
+	if (nb > 0)
+	{
+		ev->ticker.best_bid_price = bids[0].price;
+		ev->ticker.best_bid_qty = bids[0].qty;
+	}
+	if (na > 0)
+	{
+		ev->ticker.best_ask_price = asks[0].price;
+		ev->ticker.best_ask_qty = asks[0].qty;
+	}
+	if ((nb > 0 && (bids[0].qty[0] == '-' || bids[0].price[0] == '-')) ||
+		(na > 0 && (asks[0].qty[0] == '-' || asks[0].price[0] == '-')))
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "extended best bid or ask is negative");
+	return PERPS_OK;
+}
+
+/* /funding: {"m", "f", "T"}: the rate of the hour in progress */
+static PerpsStatus
+ex_ws_funding(PerpsCtx *ctx, struct json_object *d, PerpsStreamEvent *ev)
+{
+	int64_t		t_us;
+
+	ev->kind = PERPS_EV_TICKER;
+	ev->snapshot = false;
+	ev->channel = "funding";
+	if (ex_ws_market(ctx, d, &ev->native_symbol) != PERPS_OK ||
+		perps_json_decimal_field(ctx, d, "f", true, &ev->funding_rate) != PERPS_OK ||
+		perps_json_ts_field(ctx, d, "T", PERPS_MS, &t_us) != PERPS_OK)
+		return ctx->status;
+	if (t_us < 0 || t_us > INT64_MAX - EX_WS_HOUR_US)
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "extended funding time is out of range");
+	ev->ts_us = t_us;
+	ev->ticker.native_symbol = ev->native_symbol;
+	/* paid on the hour: the hour in progress settles at the next mark */
+	ev->next_funding_time_us = (t_us / EX_WS_HOUR_US + 1) * EX_WS_HOUR_US;
+	ev->funding_interval_hours = "1";
+	return PERPS_OK;
+}
+
+/* /publicTrades: one event per run of trades of the same market, in their order */
+static PerpsStatus
+ex_ws_trades(PerpsCtx *ctx, struct json_object *arr, int64_t ts_us, PerpsStreamFrame *out)
+{
+	static const PerpsTradeKeys keys = {"i", "p", "q", "T", "S", "BUY", "SELL"};
+	size_t		n = json_object_array_length(arr);
+	const char **mk;
+	PerpsTrade *tr;
+	int			k = 0;
+
+	if (n > EX_WS_MAX_TRADES)
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "extended trade frame has %zu trades", n);
+	if (n == 0)
+		return PERPS_OK;
+	tr = perps_alloc_array(ctx, n, sizeof(PerpsTrade));
+	mk = perps_alloc_array(ctx, n, sizeof(const char *));
+	out->events = perps_alloc_array(ctx, n, sizeof(PerpsStreamEvent));
+	if (tr == NULL || mk == NULL || out->events == NULL)
+		return ctx->status;
+	for (size_t i = 0; i < n; i++)
+	{
+		struct json_object *o = json_object_array_get_idx(arr, i);
+
+		if (perps_parse_trade(ctx, o, i, &keys, &tr[i]) != PERPS_OK ||
+			ex_ws_market(ctx, o, &mk[i]) != PERPS_OK)
+			return ctx->status;
+		if (tr[i].price[0] == '-' || tr[i].qty[0] == '-')
+			return perps_fail(ctx, PERPS_ERR_SHAPE, "extended trade %zu has a negative price or size", i);
+		if (k > 0 && strcmp(out->events[k - 1].native_symbol, mk[i]) == 0)
+			out->events[k - 1].ntrades++;
+		else
+		{
+			PerpsStreamEvent *ev = &out->events[k++];
+
+			ev->kind = PERPS_EV_TRADES;
+			ev->native_symbol = mk[i];
+			ev->channel = "publicTrades";
+			ev->ts_us = ts_us;
+			ev->next_funding_time_us = PERPS_TS_NONE;
+			ev->trades = &tr[i];
+			ev->ntrades = 1;
+		}
+	}
+	out->nevents = k;
+	return PERPS_OK;
+}
+
+static PerpsStatus
+ex_ws_parse_on(PerpsCtx *ctx, int conn, const char *data, size_t len, bool binary, PerpsStreamFrame *out)
+{
+	struct json_object *root = NULL;
+	struct json_object *d;
+	struct json_object *err;
+	struct json_object *type;
+	PerpsStreamEvent *ev;
+	int64_t		ts_us = PERPS_TS_NONE;
+
+	if (perps_ws_json_begin(ctx, "extended", data, len, binary, EX_WS_MAX_MESSAGE, out, &root) != PERPS_OK)
+		goto done;
+	ev = perps_ws_event_new(ctx);
+	if (ev == NULL)
+		goto done;
+
+	/* a refusal (an unknown market or stream): {"error": "...", ...} */
+	err = perps_json_get(root, "error");
+	if (err != NULL && !json_object_is_type(err, json_type_null))
+	{
+		ev->kind = PERPS_EV_CONTROL;
+		ev->is_error = true;
+		if (json_object_is_type(err, json_type_string))
+		{
+			if (perps_json_string(ctx, err, "error", &ev->message) != PERPS_OK)
+				goto done;
+		}
+		else
+			ev->message = "extended error without a message";
+		goto one;
+	}
+	d = perps_json_get(root, "data");
+	if (d == NULL || json_object_is_type(d, json_type_null))
+	{
+		ev->kind = PERPS_EV_CONTROL;	/* nothing to store */
+		goto one;
+	}
+	if (perps_json_ts_field(ctx, root, "ts", PERPS_MS, &ts_us) != PERPS_OK)
+		goto done;
+
+	if (json_object_is_type(d, json_type_array))
+	{
+		/* trades (on any connection: the content says what it is) */
+		if (ex_ws_trades(ctx, d, ts_us, out) == PERPS_OK && out->nevents == 0)
+		{
+			ev->kind = PERPS_EV_CONTROL;
+			goto one;
+		}
+		goto done;
+	}
+	if (!json_object_is_type(d, json_type_object))
+	{
+		perps_fail(ctx, PERPS_ERR_SHAPE, "extended data is neither an object nor an array");
+		goto done;
+	}
+	ev->ts_us = ts_us;
+	if (perps_json_get(d, "f") != NULL)
+	{
+		ex_ws_funding(ctx, d, ev);
+		goto one;
+	}
+
+	/* a book message: its type, and the connection's message number */
+	type = perps_json_get(root, "type");
+	if (!perps_json_str_eq(type, "SNAPSHOT") && !perps_json_str_eq(type, "DELTA"))
+	{
+		perps_fail(ctx, PERPS_ERR_SHAPE, "extended book message type is neither SNAPSHOT nor DELTA");
+		goto done;
+	}
+	if (conn == EX_CONN_BBO)
+	{
+		if (!perps_json_str_eq(type, "SNAPSHOT"))
+		{
+			ev->kind = PERPS_EV_CONTROL;	/* a change of the best levels: not a price */
+			goto one;
+		}
+		ex_ws_bbo(ctx, d, ev);
+		goto one;
+	}
+	if (perps_json_int64_field(ctx, root, "seq", &ev->seq) != PERPS_OK)
+		goto done;
+	if (ev->seq < 0 || ev->seq == INT64_MAX)
+	{
+		perps_fail(ctx, PERPS_ERR_SHAPE, "extended seq %lld is out of range", (long long) ev->seq);
+		goto done;
+	}
+	ex_ws_book(ctx, d, perps_json_str_eq(type, "SNAPSHOT"), ev);
+	goto one;
+
+one:
+	return perps_ws_json_end_one(ctx, root, ev, out);
+done:
+	return perps_ws_json_end(ctx, root, out);
+}
+
+/* A frame whose connection is not known (the fuzzers): read as /orderbooks' would be. */
+static PerpsStatus
+ex_ws_parse(PerpsCtx *ctx, const char *data, size_t len, bool binary, PerpsStreamFrame *out)
+{
+	return ex_ws_parse_on(ctx, EX_CONN_BOOK, data, len, binary, out);
+}
+
+static const PerpsStreamAdapter ex_stream = {
+	.quote = "USD",
+	.qty_in_contracts = false,
+	.trade_ids_sequential = false,	/* ids are unique, not one by one per market */
+	.book_depth = 0,			/* the whole book */
+	.ping_message = NULL,		/* WebSocket pings (the server's every 15 s) */
+	.ping_interval_s = 15,
+	.max_message_bytes = EX_WS_MAX_MESSAGE,
+	.rest_snapshot = false,
+	.max_connection_s = 0,
+	.user_agent = true,			/* as on REST */
+	.kline_unsupported = "Extended streams candles on one connection per market and interval (/candles/{market}/trades?interval=...); with the all-market book, trade and funding streams the connections stay bounded, and candles come from REST.",
+	.nconnections = EX_NCONN,
+	.connection_paths = ex_ws_paths,
+	.book_connection = EX_CONN_BOOK,
+	.subscribe_on = ex_ws_subscribe_on,
+	.resync = NULL,				/* a new /orderbooks connection sends the snapshots */
+	.parse_frame = ex_ws_parse,
+	.parse_frame_on = ex_ws_parse_on,
+	.seq_per_connection = true,
+	.seq_rule = perps_seq_snapshot_then_next,
+};
+
 const PerpsAdapter perps_adapter_extended = {
 	.name = "extended",
 	.native_symbol = ex_native_symbol,
@@ -612,5 +985,5 @@ const PerpsAdapter perps_adapter_extended = {
 	.max_funding_page = EX_FUNDING_PAGE,
 	.max_trades_page = 0,		/* the latest trades only, no page size */
 	.no_trades_history = EX_NO_TRADE_HISTORY,
-	.stream = NULL,				/* streams are a later change */
+	.stream = &ex_stream,
 };

@@ -19,15 +19,17 @@ are given the same ones (the tests pass the same t0_ms to both).  Trade k,
             H = int(sha1(symbol).hexdigest()[:16], 16) % 10**18: 19 digits,
             not sequential, unique per k (the multiplier is prime to 10) and
             a positive int64, because Paradex's SBE TradeEvent carries the
-            trade id as an int64 (the REST id, a text, is the same digits).
-    price   binance, bybit: "<42000 + k % 997>.<(k * 7919) % 10**20, 20 digits>":
+            trade id as an int64 (the REST id, a text, is the same digits);
+            extended: the same 19 digits as a JSON integer (Extended's "i"
+            is a number beyond 2^53, on the stream and over REST).
+    price   binance, bybit, extended: "<42000 + k % 997>.<(k * 7919) % 10**20, 20 digits>":
             20 decimals, so that a client that goes through a double is seen;
             paradex, nado: "<42000 + k % 997>.<(k * 7919) % 10**8, 8 digits>": 8
             decimals, what the SBE Price8 mantissa (exponent -8) carries exactly
             (and Nado's x18 fixed point).
     qty     "0.<k % 999 + 1, 3 digits>": 0.001 .. 0.999.
     side    k even: the taker bought (Binance m false, Bybit "Buy", Paradex
-            "BUY" / SBE side 1); k odd: sold ("SELL" / 2).
+            "BUY" / SBE side 1, Extended "S": "BUY"); k odd: sold ("SELL" / 2).
     hibachi no ids (the venue sends none): its frames and its REST trades carry
             price, quantity, takerSide Buy / Sell and the time in whole seconds
             (time // 1000); see test/mock/ws_venues/hibachi.py.
@@ -57,7 +59,7 @@ import re
 import time
 from fractions import Fraction
 
-VENUES = ("binance", "bybit", "paradex", "nado", "hibachi", "pacifica")
+VENUES = ("binance", "bybit", "paradex", "nado", "hibachi", "pacifica", "extended")
 BINANCE_START_ID = 7000000001
 BYBIT_SEQ0 = 700000000000
 PARADEX_ID_BASE = 10 ** 18
@@ -128,7 +130,7 @@ class Tape:
     def trade_id(self, k):
         if self.venue == "binance":
             return self.start_id + k
-        if self.venue == "paradex":
+        if self.venue in ("paradex", "extended"):
             return "%d" % (PARADEX_ID_BASE + (self._id_h + k * PARADEX_ID_MUL) % PARADEX_ID_MOD)
         h = hashlib.sha1(b"%s|%d" % (self._sym_b, k)).hexdigest()
         return "%s-%s-5%s-%x%s-%s" % (h[:8], h[8:12], h[13:16], 8 | (int(h[16], 16) & 3), h[17:20], h[20:32])
@@ -220,6 +222,12 @@ class Tape:
         return ('{"id":"%s","market":"%s","side":"%s","size":"%s","price":"%s","created_at":%d,'
                 '"trade_type":"FILL"}' % (self.trade_id(k), self.symbol, "BUY" if k % 2 == 0 else "SELL",
                                           self.qty(k), self.price(k), self.time_ms(k)))
+
+    def extended_json(self, k):
+        """Trade k as Extended's stream and REST trade object (the id a JSON integer)."""
+        return ('{"i":%s,"m":"%s","S":"%s","tT":"TRADE","T":%d,"p":"%s","q":"%s"}'
+                % (self.trade_id(k), self.symbol, "BUY" if k % 2 == 0 else "SELL", self.time_ms(k),
+                   self.price(k), self.qty(k)))
 
     def paradex_sbe_fields(self, k):
         """The TradeEvent root block's fields of trade k but ts: (seq, tradeId, side, price

@@ -10,6 +10,8 @@ test/mock/ws_venues/<venue>.py, a module with
         def on_open(self, session): ...           # a client connected
         def on_text(self, session, text): ...     # a text message arrived
         def refuse(self, path): ...               # (status, body) refuses the handshake; None accepts
+        def refuse_request(self, path, headers): ...  # the same, seeing the request's headers
+                                                  # (lower-case names); by default refuse(path)
         def action(self, name, params): ...       # a control request; returns a dict
 
 Control (HTTP, JSON, same port):
@@ -220,6 +222,10 @@ class VenueBase:
     def refuse(self, path):
         """(status, body) to refuse the upgrade of a request for path (query included); None accepts."""
         return None
+
+    def refuse_request(self, path, headers):
+        """refuse(path), for a venue that also looks at the handshake's headers (lower-case names)."""
+        return self.refuse(path)
 
     def on_open(self, session):
         pass
@@ -446,7 +452,7 @@ class Handler(socketserver.BaseRequestHandler):
         if venue is None:
             sock.sendall(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")
             return
-        refusal = venue.refuse(path)
+        refusal = venue.refuse_request(path, headers)
         if refusal is not None:
             code, body = refusal
             sock.sendall(b"HTTP/1.1 %d Refused\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n"

@@ -31,7 +31,10 @@ PT30M PT1H PT2H PT4H P1D), limit (required, at most 10 000) and endTime
 before endTime, newest first; funding takes startTime and endTime (ms,
 required), limit (at most 10 000, default 10 000) and cursor (the T before
 which to go on), newest first, with {"pagination": {"cursor", "count"}}.
-The latest trades take no parameter.
+The latest trades take no parameter.  While a trade tape is registered for
+the market (POST /_mock/tape {"venue": "extended", "symbol": "BTC-USD", ...},
+see test/mock/tape.py) they are the tape's newest TAPE_LATEST trades that
+exist by now (time <= now), newest first, as the stream's frames carry them.
 
 Quirks: the venue requires a User-Agent header (its documentation,
 "Mandatory headers"): a request without one gets HTTP 400 (the code the
@@ -47,7 +50,7 @@ import copy
 import json
 from decimal import Decimal
 
-from mock_exchange import bench_price, bench_symbols, fixture, fixture_json
+from mock_exchange import bench_price, bench_symbols, fixture, fixture_json, tape
 
 FX = "extended/"
 NOW_MS = 1795444620000
@@ -55,6 +58,7 @@ MAX_RECORDS = 10000
 INTERVALS = {"PT1M": 60, "PT5M": 300, "PT15M": 900, "PT30M": 1800, "PT1H": 3600, "PT2H": 7200,
              "PT4H": 14400, "P1D": 86400}
 HOUR_MS = 3600 * 1000
+TAPE_LATEST = 100           # the latest trades a tape serves (the venue documents no count)
 
 
 def _error(status, code, msg):
@@ -147,6 +151,11 @@ def trades(req):
     m = _market(name)
     if m is None:
         return _not_found()
+    tp = tape("extended", name)
+    if tp is not None:
+        hi = tp.generated()
+        ks = range(hi - 1, max(0, hi - TAPE_LATEST) - 1, -1)
+        return 200, '{"status":"OK","data":[%s]}' % ",".join(tp.extended_json(k) for k in ks)
     if name == "BTC-USD":
         return 200, fixture(FX + "fetchTrades.json")
     lot = Decimal(m["tradingConfig"]["minOrderSizeChange"])
