@@ -37,8 +37,10 @@ recorded deltas go out as recorded right after the first snapshot.
 
 Actions (on every connection subscribed to the feed, every instrument):
 
-    replay            the three recorded book deltas, renumbered to continue the chain
-    book_update {skip, bids, asks}
+    replay {instrument}
+                      the three recorded book deltas, renumbered to continue the chain
+                      (of one instrument, or of every one subscribed)
+    book_update {instrument, skip, bids, asks}
                       one delta (default: bid 98950.1 x 1.000); skip > 0 advances the
                       chain by skip first: the deltas between are lost (a gap)
     trade_replay      the two recorded trades (trade.buy.json, trade.sell.json)
@@ -214,7 +216,7 @@ class Venue(ws.VenueBase):  # noqa: F821 (ws is injected by the loader)
     def action(self, name, params):
         sent = 0
         if name in ("replay", "book_update"):
-            insts = sorted({i for _, i, _ in self.subscribed("v1.book.d")})
+            insts = sorted({i for _, i, _ in self.subscribed("v1.book.d", params.get("instrument"))})
             for inst in insts:
                 msgs = []
                 if name == "replay":
