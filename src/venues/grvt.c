@@ -1001,9 +1001,12 @@ gv_ws_refusal(PerpsCtx *ctx, struct json_object *err, PerpsStreamEvent *ev)
 	return ev->message ? PERPS_OK : ctx->status;
 }
 
-/* A book feed: the snapshot (sequence number 0) or the changed levels. */
+/*
+ * A book feed: the snapshot (sequence number 0) or the changed levels; a
+ * whole book each time on v1.book.s (whole).
+ */
 static PerpsStatus
-gv_ws_book(PerpsCtx *ctx, struct json_object *root, struct json_object *f, PerpsStreamEvent *ev)
+gv_ws_book(PerpsCtx *ctx, struct json_object *root, struct json_object *f, bool whole, PerpsStreamEvent *ev)
 {
 	struct json_object *prev = perps_json_get(root, "prev_sequence_number");
 
@@ -1013,7 +1016,7 @@ gv_ws_book(PerpsCtx *ctx, struct json_object *root, struct json_object *f, Perps
 		return ctx->status;
 	if (ev->seq < 0 || ev->seq == INT64_MAX)
 		return perps_fail(ctx, PERPS_ERR_SHAPE, "grvt book sequence number %lld is out of range", (long long) ev->seq);
-	ev->snapshot = ev->seq == 0;
+	ev->snapshot = whole || ev->seq == 0;
 	/* a snapshot has both sides; a delta may leave out a side that did not change */
 	if ((ev->snapshot || perps_json_get(f, "bids") != NULL) &&
 		gv_levels(ctx, f, "bids", 0, &ev->bids, &ev->nbids))
@@ -1187,16 +1190,13 @@ gv_ws_parse(PerpsCtx *ctx, const char *data, size_t len, bool binary, PerpsStrea
 	if (gv_same_instrument(ctx, f, ev->native_symbol))
 		goto done;
 	if (strcmp(stream, "v1.book.d") == 0 || strcmp(stream, "v1.book.s") == 0)
-		gv_ws_book(ctx, root, f, ev);
+		gv_ws_book(ctx, root, f, strcmp(stream, "v1.book.s") == 0, ev);
 	else if (strncmp(stream, "v1.ticker.", 10) == 0 || strncmp(stream, "v1.mini.", 8) == 0)
 		gv_ws_ticker(ctx, stream, root, f, ev);
 	else if (strcmp(stream, "v1.candle") == 0)
 		gv_ws_candle(ctx, at + 1, f, ev);
 	else
 		ev->kind = PERPS_EV_CONTROL;	/* a stream we did not subscribe */
-	/* v1.book.s: every feed is a whole book */
-	if (ev->kind == PERPS_EV_BOOK && strcmp(stream, "v1.book.s") == 0)
-		ev->snapshot = true;
 
 one:
 	return perps_ws_json_end_one(ctx, root, ev, out);

@@ -236,12 +236,12 @@ for k in 123 1234; do
 done
 
 # c) the refetch failing: one gap row, by time, from the last trade stored before the drop to the first after it
-# (a longer tape: trades must still come after the reconnect, or the gap is never seen)
-N=4000
+# (a longer, slower tape: trades must still come after the reconnect, or the gap is never seen)
+N=3000 R=500
 since=$(q "SELECT now()")
 ctl "$PERPS_MOCK_URL/_mock/faults" '{"venue":"grvt","path":"/full/v1/trade_history","kind":"status","status":503,"count":-1}' >/dev/null
 t0=$(tape $N $R)
-wait_for "SELECT count(*) >= $((N / 3)) FROM perps_stats.trades WHERE market_id = $BTC AND ts >= to_timestamp($t0 / 1000.0) AND trade_id LIKE '8%-%'" 20
+wait_for "SELECT count(*) >= $((N / 5)) FROM perps_stats.trades WHERE market_id = $BTC AND ts >= to_timestamp($t0 / 1000.0) AND trade_id LIKE '8%-%'" 20
 act '{"venue":"grvt","action":"drop"}'
 ok_wait "SELECT trade_gaps = 1 FROM perps_stats.stream_status WHERE exchange = 'grvt'" \
         "tape c) with full/v1/trade_history answering 503, the refetch gives up and records a gap" 30
