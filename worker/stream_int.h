@@ -100,6 +100,8 @@ typedef struct StreamMarket
 	int64		funding_time_us;
 	char		funding_rate[PERPS_DECIMAL_MAX_LEN + 1];
 	int64		stored_seq;		/* seq of the last stored snapshot */
+	int64		stored_ts_us;	/* and its time: a venue whose snapshots all carry one seq
+								 * (GRVT: 0) is told apart by time */
 	TimestampTz next_store;		/* local clock */
 	/* a gap waiting for its resync */
 	bool		resyncing;

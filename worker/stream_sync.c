@@ -82,7 +82,7 @@ stream_store_book(StreamMarket *m)
 	static MemoryContext book_cxt = NULL;
 	MemoryContext old;
 
-	if (!m->book.valid || m->book.seq == m->stored_seq)
+	if (!m->book.valid || (m->book.seq == m->stored_seq && m->book.ts_us == m->stored_ts_us))
 		return;
 	if (book_cxt == NULL)
 		book_cxt = AllocSetContextCreate(stream_cxt, "perps_stats stream book", ALLOCSET_DEFAULT_SIZES);
@@ -109,6 +109,7 @@ stream_store_book(StreamMarket *m)
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(book_cxt);
 	m->stored_seq = m->book.seq;
+	m->stored_ts_us = m->book.ts_us;
 }
 
 static void

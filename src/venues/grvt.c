@@ -3,7 +3,8 @@
  * src/venues/grvt.c
  *		GRVT (Gravity Markets) public market data over REST: the POST JSON
  *		API of the market-data host (https://market-data.grvt.io, paths
- *		/full/v1/...), perpetuals only (kind PERPETUAL).
+ *		/full/v1/...), perpetuals only (kind PERPETUAL); and the stream
+ *		side (at the end): the JSON-RPC market-data WebSocket (/ws/full).
  *
  * Facts relied on, from GRVT's API documentation (api-docs.grvt.io,
  * "MarketData APIs"; its source gravity-technologies/api-spec,
@@ -485,22 +486,19 @@ gv_parse_markets(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *
 	return PERPS_OK;
 }
 
-/* The ticker of an answer of full/v1/ticker about the instrument q asks for. */
+/*
+ * A ticker object's fields (full/v1/ticker's result, a v1.ticker.s feed):
+ * absent fields stay NULL; the derived ones need both of their parts.
+ */
 static PerpsStatus
-gv_ticker_of(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *root, PerpsTicker *t,
-			 struct json_object **res)
+gv_ticker_read(PerpsCtx *ctx, struct json_object *o, PerpsTicker *t)
 {
-	struct json_object *o;
 	const char *buy_b,
 			   *sell_b,
 			   *buy_q,
 			   *sell_q,
 			   *open;
 
-	if (gv_result(ctx, root, json_type_object, &o) || gv_same_instrument(ctx, o, q->market->native_symbol))
-		return ctx->status;
-	*res = o;
-	t->native_symbol = q->market->native_symbol;
 	if (gv_ts_opt(ctx, o, "event_time", &t->ts_us) ||
 		gv_decimal(ctx, o, "last_price", NULL, &t->last_price) ||
 		gv_decimal(ctx, o, "mark_price", NULL, &t->mark_price) ||
@@ -526,6 +524,20 @@ gv_ticker_of(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *root, Perps
 		 (t->open_interest_notional = perps_decimal_mul(ctx, t->open_interest, t->mark_price)) == NULL))
 		return ctx->status;
 	return PERPS_OK;
+}
+
+/* The ticker of an answer of full/v1/ticker about the instrument q asks for. */
+static PerpsStatus
+gv_ticker_of(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *root, PerpsTicker *t,
+			 struct json_object **res)
+{
+	struct json_object *o;
+
+	if (gv_result(ctx, root, json_type_object, &o) || gv_same_instrument(ctx, o, q->market->native_symbol))
+		return ctx->status;
+	*res = o;
+	t->native_symbol = q->market->native_symbol;
+	return gv_ticker_read(ctx, o, t);
 }
 
 static PerpsStatus
@@ -667,6 +679,40 @@ gv_parse_funding_history(PerpsCtx *ctx, const PerpsQuery *q, struct json_object 
 	return gv_next(ctx, docs[0], out);
 }
 
+/*
+ * Candle i (a full/v1/kline row, a v1.candle feed) of the instrument
+ * native: open and close time (ns), prices, volume_b (older docs
+ * volume_u) in base, volume_q in quote, trades.
+ */
+static PerpsStatus
+gv_kline_read(PerpsCtx *ctx, struct json_object *o, size_t i, const char *native, PerpsKline *k)
+{
+	struct json_object *tr;
+
+	if (o == NULL || !json_object_is_type(o, json_type_object))
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "kline %zu is not an object", i);
+	if (gv_same_instrument(ctx, o, native) ||
+		perps_json_ts_field(ctx, o, "open_time", PERPS_NS, &k->open_time_us) ||
+		perps_json_ts_field(ctx, o, "close_time", PERPS_NS, &k->close_time_us) ||
+		perps_json_decimal_field(ctx, o, "open", true, &k->open) ||
+		perps_json_decimal_field(ctx, o, "high", true, &k->high) ||
+		perps_json_decimal_field(ctx, o, "low", true, &k->low) ||
+		perps_json_decimal_field(ctx, o, "close", true, &k->close) ||
+		gv_decimal(ctx, o, "volume_b", "volume_u", &k->volume) ||
+		gv_decimal(ctx, o, "volume_q", NULL, &k->turnover))
+		return ctx->status;
+	if (k->volume == NULL)
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "kline %zu has no volume_b", i);
+	k->trade_count = -1;
+	tr = perps_json_get(o, "trades");
+	if (tr != NULL && !json_object_is_type(tr, json_type_null) &&
+		perps_json_int64(ctx, tr, "trades", &k->trade_count))
+		return ctx->status;
+	if (k->trade_count < -1)
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "kline %zu has a negative trade count", i);
+	return PERPS_OK;
+}
+
 static PerpsStatus
 gv_parse_klines(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
 				PerpsResult *out)
@@ -686,29 +732,9 @@ gv_parse_klines(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *d
 	{
 		struct json_object *o = json_object_array_get_idx(arr, i);
 		PerpsKline *k = &out->u.klines[i];
-		struct json_object *tr;
 
-		if (o == NULL || !json_object_is_type(o, json_type_object))
-			return perps_fail(ctx, PERPS_ERR_SHAPE, "kline %zu is not an object", i);
-		if (gv_same_instrument(ctx, o, q->market->native_symbol) ||
-			perps_json_ts_field(ctx, o, "open_time", PERPS_NS, &k->open_time_us) ||
-			perps_json_ts_field(ctx, o, "close_time", PERPS_NS, &k->close_time_us) ||
-			perps_json_decimal_field(ctx, o, "open", true, &k->open) ||
-			perps_json_decimal_field(ctx, o, "high", true, &k->high) ||
-			perps_json_decimal_field(ctx, o, "low", true, &k->low) ||
-			perps_json_decimal_field(ctx, o, "close", true, &k->close) ||
-			gv_decimal(ctx, o, "volume_b", "volume_u", &k->volume) ||
-			gv_decimal(ctx, o, "volume_q", NULL, &k->turnover))
+		if (gv_kline_read(ctx, o, i, q->market->native_symbol, k))
 			return ctx->status;
-		if (k->volume == NULL)
-			return perps_fail(ctx, PERPS_ERR_SHAPE, "kline %zu has no volume_b", i);
-		k->trade_count = -1;
-		tr = perps_json_get(o, "trades");
-		if (tr != NULL && !json_object_is_type(tr, json_type_null) &&
-			perps_json_int64(ctx, tr, "trades", &k->trade_count))
-			return ctx->status;
-		if (k->trade_count < -1)
-			return perps_fail(ctx, PERPS_ERR_SHAPE, "kline %zu has a negative trade count", i);
 		if (latest == PERPS_TS_NONE || k->open_time_us > latest)
 			latest = k->open_time_us;
 	}
@@ -716,6 +742,27 @@ gv_parse_klines(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *d
 	/* newest first on the wire; oldest first here */
 	qsort(out->u.klines, n, sizeof(PerpsKline), perps_cmp_kline);
 	perps_page_forward(q, gv_rows(q), step_us, latest, n, out);
+	return PERPS_OK;
+}
+
+/* Trade i (full/v1/trades, trade_history, a v1.trade feed) of the instrument native. */
+static PerpsStatus
+gv_trade_read(PerpsCtx *ctx, struct json_object *o, size_t i, const char *native, PerpsTrade *t)
+{
+	struct json_object *side;
+
+	if (o == NULL || !json_object_is_type(o, json_type_object))
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "trade %zu is not an object", i);
+	if (gv_same_instrument(ctx, o, native) ||
+		perps_json_id(ctx, perps_json_get(o, "trade_id"), "trade_id", &t->trade_id) ||
+		perps_json_decimal_field(ctx, o, "price", true, &t->price) ||
+		perps_json_decimal_field(ctx, o, "size", true, &t->qty) ||
+		perps_json_ts_field(ctx, o, "event_time", PERPS_NS, &t->ts_us))
+		return ctx->status;
+	side = perps_json_get(o, "is_taker_buyer");
+	if (side == NULL || !json_object_is_type(side, json_type_boolean))
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "trade %zu: is_taker_buyer is not a boolean", i);
+	t->is_buy = json_object_get_boolean(side);
 	return PERPS_OK;
 }
 
@@ -734,22 +781,9 @@ gv_parse_trades(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *d
 		return ctx->status;
 	for (size_t i = 0; i < n; i++)
 	{
-		struct json_object *o = json_object_array_get_idx(arr, i);
-		PerpsTrade *t = &out->u.trades[i];
-		struct json_object *side;
-
-		if (o == NULL || !json_object_is_type(o, json_type_object))
-			return perps_fail(ctx, PERPS_ERR_SHAPE, "trade %zu is not an object", i);
-		if (gv_same_instrument(ctx, o, q->market->native_symbol) ||
-			perps_json_id(ctx, perps_json_get(o, "trade_id"), "trade_id", &t->trade_id) ||
-			perps_json_decimal_field(ctx, o, "price", true, &t->price) ||
-			perps_json_decimal_field(ctx, o, "size", true, &t->qty) ||
-			perps_json_ts_field(ctx, o, "event_time", PERPS_NS, &t->ts_us))
+		if (gv_trade_read(ctx, json_object_array_get_idx(arr, i), i, q->market->native_symbol,
+						  &out->u.trades[i]))
 			return ctx->status;
-		side = perps_json_get(o, "is_taker_buyer");
-		if (side == NULL || !json_object_is_type(side, json_type_boolean))
-			return perps_fail(ctx, PERPS_ERR_SHAPE, "trade %zu: is_taker_buyer is not a boolean", i);
-		t->is_buy = json_object_get_boolean(side);
 	}
 	out->n = (int) n;
 	if (!history)
@@ -761,6 +795,456 @@ gv_parse_trades(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *d
 	qsort(out->u.trades, n, sizeof(PerpsTrade), perps_cmp_trade);
 	return gv_next(ctx, docs[0], out);
 }
+
+/* ---- the stream side: wss://market-data.grvt.io/ws/full ----
+ *
+ * From GRVT's "MarketData Websocket Streams" documentation
+ * (api-docs.grvt.io/market_data_streams; gravity-technologies/api-spec,
+ * artifacts/apidocs/market_data_streams.md).  Checked against the
+ * documentation only: no frame of GRVT's was recorded.
+ *
+ * Requests are JSON-RPC 2.0 on the "full" path (/ws/full; /ws/lite takes
+ * the same with one- or two-letter keys):
+ *
+ *   {"jsonrpc":"2.0","method":"subscribe",
+ *    "params":{"stream":"v1.book.d","selectors":["BTC_USDT_Perp@100",...]},"id":1}
+ *
+ * one message per stream listing every watched instrument (the
+ * documentation publishes no limit of selectors per request or per
+ * connection, so one connection serves every market).  The answers:
+ * {"jsonrpc":"2.0","result":{"stream",..,"subs":[..],"num_snapshots":[..],
+ * "first_sequence_number":[..]},"id":1,"method":"subscribe"} and, for a
+ * refusal, {"jsonrpc":"2.0","error":{"code":1101,"message":".."},"id":1,
+ * "method":"subscribe"} (the legacy form {"code","message","status"} is
+ * read as a refusal too).  Feed frames:
+ *
+ *   {"stream":"v1.book.d","selector":"BTC_USDT_Perp@100","sequence_number":"12",
+ *    "prev_sequence_number":"11","feed":{...}}
+ *
+ * Streams subscribed, per instrument:
+ *
+ *   v1.book.d  instrument@rate (rate 100 ms of 50, 100, 500, 1000; a delta
+ *              feed has no depth: the whole book).  A full snapshot on
+ *              subscription, then the levels that changed ({price, size,
+ *              num_orders}; size "0" removes the level).  "All snapshot
+ *              payloads have a sequence number of 0, all delta payloads
+ *              1+"; each feed's sequence number goes up by one and
+ *              prev_sequence_number is the one before it (a duplicate may
+ *              come again after a network retry: ignored).
+ *   v1.trade   instrument@50 (the documented default limit): one trade per
+ *              feed, the same fields as full/v1/trades (trade_id
+ *              "73808524-19" is increasing but not by one: trade_ids_sequential
+ *              false, gaps are refetched by time through full/v1/trade_history).
+ *   v1.ticker.s instrument@500 (snapshot rates 500, 1000, 5000): the whole
+ *              ticker on every feed, the fields of full/v1/ticker: last, mark,
+ *              index, best bid and ask with their sizes (no separate bbo
+ *              stream is needed), 24 h taker volumes, high, low, open, open
+ *              interest, and funding_rate (percent, the active interval's),
+ *              next_funding_time, funding_interval_hours: a funding_rates row.
+ *   v1.candle  instrument@CI_1_M-TRADE, per wanted interval (CI_1_M ..
+ *              CI_1_D): the candle so far, the fields of full/v1/kline; no
+ *              closed flag (a candle is final when the next one opens).
+ *
+ * Where the documentation is silent, what this adapter chose:
+ *
+ * - Sequence rule.  A snapshot (sequence number 0) says nothing about where
+ *   it stands in the chain, so the first delta after it is applied whatever
+ *   its prev_sequence_number; after that, a delta whose
+ *   prev_sequence_number is the last applied sequence number is the next
+ *   one, one at or below it a duplicate, anything else a gap (the
+ *   documentation says "reconnect"; unsubscribing and subscribing the
+ *   book's selector again brings a fresh snapshot without disturbing the
+ *   trades and tickers of the connection, as for Lighter).  The gap row
+ *   names the sequence numbers after the book's up to the delta's
+ *   prev_sequence_number.  A delta without prev_sequence_number must be
+ *   the book's sequence number + 1.
+ * - Keep-alive: no application-level ping is documented; the worker's
+ *   WebSocket ping (every 15 s) keeps the connection alive.
+ * - No connection lifetime is documented (max_connection_s 0).
+ * - The ticker feed's time is its event_time; a candle's feed has no time
+ *   of its own.
+ */
+
+#define GV_WS_MAX_MESSAGE (8 * 1024 * 1024)
+#define GV_WS_MAX_MARKETS 1000		/* instruments on one connection (a bound of ours) */
+#define GV_WS_MAX_TRADES 10000		/* trades in one feed, where it is an array */
+#define GV_WS_BOOK_RATE "100"
+#define GV_WS_TRADE_LIMIT "50"
+#define GV_WS_TICKER_RATE "500"
+
+/* The candle interval of a selector suffix (CI_1_M) in perps_stats' name, NULL when not one. */
+static const char *
+gv_interval_name(const char *ci, size_t len)
+{
+	static const char *const names[] = {"1m", "5m", "15m", "30m", "1h", "4h", "1d"};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+	{
+		const char *c = gv_interval(names[i]);
+
+		if (strlen(c) == len && strncmp(c, ci, len) == 0)
+			return names[i];
+	}
+	return NULL;
+}
+
+/*
+ * {"jsonrpc":"2.0","method":"<method>","params":{"stream":"<stream>",
+ * "selectors":["<native>@<suffix>", ...]},"id":<id>}: every native of the
+ * list with each suffix.
+ */
+static PerpsStatus
+gv_ws_request(PerpsCtx *ctx, const char *method, const char *stream, const char *const *natives, int n,
+			  const char *const *suffixes, int nsuffixes, int id, PerpsWsMessage *out)
+{
+	size_t		cap = 160 + (size_t) n * (size_t) nsuffixes * 96;
+	char	   *buf = perps_alloc(ctx, cap);
+	size_t		len;
+	int			w;
+
+	if (buf == NULL)
+		return ctx->status;
+	w = snprintf(buf, cap, "{\"jsonrpc\":\"2.0\",\"method\":\"%s\",\"params\":{\"stream\":\"%s\",\"selectors\":[",
+				 method, stream);
+	if (w < 0 || (size_t) w >= cap)
+		return perps_fail(ctx, PERPS_ERR_ARG, "grvt subscribe message too long");
+	len = (size_t) w;
+	for (int i = 0; i < n; i++)
+	{
+		if (natives[i] == NULL || !gv_symbol_ok(natives[i]))
+			return perps_fail(ctx, PERPS_ERR_ARG, "grvt instrument \"%.64s\" is not valid",
+							  natives[i] ? natives[i] : "(null)");
+		for (int k = 0; k < nsuffixes; k++)
+		{
+			w = snprintf(buf + len, cap - len, "%s\"%s@%s\"", len > 0 && buf[len - 1] != '[' ? "," : "",
+						 natives[i], suffixes[k]);
+			if (w < 0 || (size_t) w >= cap - len)
+				return perps_fail(ctx, PERPS_ERR_ARG, "grvt subscribe message too long");
+			len += (size_t) w;
+		}
+	}
+	w = snprintf(buf + len, cap - len, "]},\"id\":%d}", id);
+	if (w < 0 || (size_t) w >= cap - len)
+		return perps_fail(ctx, PERPS_ERR_ARG, "grvt subscribe message too long");
+	out->data = buf;
+	out->len = len + (size_t) w;
+	return PERPS_OK;
+}
+
+/* One request per stream: the book, the trades, the ticker, and the candles of the wanted intervals. */
+static int
+gv_ws_subscribe(PerpsCtx *ctx, const PerpsStreamWant *want, PerpsWsMessage *out)
+{
+	const char *book = GV_WS_BOOK_RATE;
+	const char *trade = GV_WS_TRADE_LIMIT;
+	const char *ticker = GV_WS_TICKER_RATE;
+	const char *candles[PERPS_KLINE_MAX];
+	char		bufs[PERPS_KLINE_MAX][24];
+	int			nc = 0;
+	int			k = 0;
+
+	if (want->n < 0 || want->n > GV_WS_MAX_MARKETS)
+		return perps_fail(ctx, PERPS_ERR_ARG, "grvt streams at most %d instruments on one connection, not %d",
+						  GV_WS_MAX_MARKETS, want->n);
+	if (want->nintervals < 0 || want->nintervals > PERPS_KLINE_MAX)
+		return perps_fail(ctx, PERPS_ERR_ARG, "grvt: %d candle intervals", want->nintervals);
+	for (int i = 0; i < want->nintervals; i++)
+	{
+		const char *ci = gv_interval(want->intervals[i]);
+
+		if (ci == NULL)
+			return perps_fail(ctx, PERPS_ERR_ARG, "grvt has no candle interval \"%.8s\"",
+							  want->intervals[i] ? want->intervals[i] : "(null)");
+		snprintf(bufs[nc], sizeof(bufs[nc]), "%s-TRADE", ci);
+		candles[nc] = bufs[nc];
+		nc++;
+	}
+	if (want->n == 0)
+		return 0;
+	if (gv_ws_request(ctx, "subscribe", "v1.book.d", want->natives, want->n, &book, 1, 1, &out[k++]) ||
+		gv_ws_request(ctx, "subscribe", "v1.trade", want->natives, want->n, &trade, 1, 2, &out[k++]) ||
+		gv_ws_request(ctx, "subscribe", "v1.ticker.s", want->natives, want->n, &ticker, 1, 3, &out[k++]))
+		return ctx->status;
+	if (nc > 0 && gv_ws_request(ctx, "subscribe", "v1.candle", want->natives, want->n, candles, nc, 4, &out[k++]))
+		return ctx->status;
+	return k;
+}
+
+/* A fresh book snapshot: unsubscribe and subscribe the instrument's v1.book.d selector again. */
+static int
+gv_ws_resync(PerpsCtx *ctx, const char *native, PerpsWsMessage *out)
+{
+	const char *book = GV_WS_BOOK_RATE;
+
+	if (gv_ws_request(ctx, "unsubscribe", "v1.book.d", &native, 1, &book, 1, 5, &out[0]) ||
+		gv_ws_request(ctx, "subscribe", "v1.book.d", &native, 1, &book, 1, 6, &out[1]))
+		return ctx->status;
+	return 2;
+}
+
+/* A JSON-RPC refusal {"code":..,"message":..} as the control event's message. */
+static PerpsStatus
+gv_ws_refusal(PerpsCtx *ctx, struct json_object *err, PerpsStreamEvent *ev)
+{
+	struct json_object *code = perps_json_get(err, "code");
+	struct json_object *msg = perps_json_get(err, "message");
+	char		buf[300];
+
+	ev->kind = PERPS_EV_CONTROL;
+	ev->is_error = true;
+	snprintf(buf, sizeof(buf), "grvt error %.20s: %.*s",
+			 code && (json_object_is_type(code, json_type_int) || json_object_is_type(code, json_type_string)) ?
+			 json_object_get_string(code) : "(no code)",
+			 msg && json_object_is_type(msg, json_type_string) ? perps_utf8_cut(json_object_get_string(msg), 240) : 12,
+			 msg && json_object_is_type(msg, json_type_string) ? json_object_get_string(msg) : "(no message)");
+	ev->message = perps_strndup(ctx, buf, strlen(buf));
+	return ev->message ? PERPS_OK : ctx->status;
+}
+
+/*
+ * A book feed: the snapshot (sequence number 0) or the changed levels; a
+ * whole book each time on v1.book.s (whole).
+ */
+static PerpsStatus
+gv_ws_book(PerpsCtx *ctx, struct json_object *root, struct json_object *f, bool whole, PerpsStreamEvent *ev)
+{
+	struct json_object *prev = perps_json_get(root, "prev_sequence_number");
+
+	ev->kind = PERPS_EV_BOOK;
+	if (perps_json_int64_field(ctx, root, "sequence_number", &ev->seq) ||
+		perps_json_ts_field(ctx, f, "event_time", PERPS_NS, &ev->ts_us))
+		return ctx->status;
+	if (ev->seq < 0 || ev->seq == INT64_MAX)
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "grvt book sequence number %lld is out of range", (long long) ev->seq);
+	ev->snapshot = whole || ev->seq == 0;
+	/* a snapshot has both sides; a delta may leave out a side that did not change */
+	if ((ev->snapshot || perps_json_get(f, "bids") != NULL) &&
+		gv_levels(ctx, f, "bids", 0, &ev->bids, &ev->nbids))
+		return ctx->status;
+	if ((ev->snapshot || perps_json_get(f, "asks") != NULL) &&
+		gv_levels(ctx, f, "asks", 0, &ev->asks, &ev->nasks))
+		return ctx->status;
+	if (!ev->snapshot && prev != NULL && !json_object_is_type(prev, json_type_null))
+	{
+		if (perps_json_int64(ctx, prev, "prev_sequence_number", &ev->prev_seq))
+			return ctx->status;
+		if (ev->prev_seq < 0 || ev->prev_seq >= ev->seq)
+			return perps_fail(ctx, PERPS_ERR_SHAPE, "grvt book delta %lld follows %lld",
+							  (long long) ev->seq, (long long) ev->prev_seq);
+		ev->has_prev_seq = true;
+		/* the deltas lost in a gap: the book's sequence number + 1 .. prev_sequence_number */
+		ev->first_seq = ev->prev_seq + 1;
+		ev->has_first_seq = true;
+	}
+	return PERPS_OK;
+}
+
+/* A trade feed: one trade object (or an array of them). */
+static PerpsStatus
+gv_ws_trades(PerpsCtx *ctx, struct json_object *f, PerpsStreamEvent *ev)
+{
+	size_t		n = 1;
+
+	ev->kind = PERPS_EV_TRADES;
+	if (json_object_is_type(f, json_type_array))
+	{
+		n = json_object_array_length(f);
+		if (n > GV_WS_MAX_TRADES)
+			return perps_fail(ctx, PERPS_ERR_SHAPE, "grvt trade feed has %zu trades", n);
+	}
+	if ((ev->trades = perps_alloc_array(ctx, n ? n : 1, sizeof(PerpsTrade))) == NULL)
+		return ctx->status;
+	for (size_t i = 0; i < n; i++)
+		if (gv_trade_read(ctx, json_object_is_type(f, json_type_array) ? json_object_array_get_idx(f, i) : f,
+						  i, ev->native_symbol, &ev->trades[i]))
+			return ctx->status;
+	ev->ntrades = (int) n;
+	if (n > 0)
+		ev->ts_us = ev->trades[n - 1].ts_us;
+	return PERPS_OK;
+}
+
+/* A ticker feed: v1.ticker.s is the whole ticker each time, a .d feed (not subscribed) the changes. */
+static PerpsStatus
+gv_ws_ticker(PerpsCtx *ctx, const char *stream, struct json_object *root, struct json_object *f,
+			 PerpsStreamEvent *ev)
+{
+	int64_t		sn;
+	const char *pct;
+
+	ev->kind = PERPS_EV_TICKER;
+	if (perps_json_int64_field(ctx, root, "sequence_number", &sn))
+		return ctx->status;
+	ev->snapshot = strcmp(stream + strlen(stream) - 2, ".s") == 0 || sn == 0;
+	ev->ticker.native_symbol = ev->native_symbol;
+	if (gv_ticker_read(ctx, f, &ev->ticker) ||
+		perps_json_decimal_field(ctx, f, "funding_rate", false, &pct) ||
+		gv_ts_opt(ctx, f, "next_funding_time", &ev->next_funding_time_us) ||
+		gv_interval_hours(ctx, f, &ev->funding_interval_hours))
+		return ctx->status;
+	ev->ts_us = ev->ticker.ts_us;
+	/* the active interval's rate, in percent, for the funding at next_funding_time */
+	if (pct != NULL && ev->next_funding_time_us != PERPS_TS_NONE &&
+		(ev->funding_rate = gv_percent(ctx, pct)) == NULL)
+		return ctx->status;
+	return PERPS_OK;
+}
+
+/* A candle feed: its interval from the selector's suffix (CI_1_M-TRADE). */
+static PerpsStatus
+gv_ws_candle(PerpsCtx *ctx, const char *suffix, struct json_object *f, PerpsStreamEvent *ev)
+{
+	const char *dash = strchr(suffix, '-');
+
+	ev->kind = PERPS_EV_KLINE;
+	if (dash == NULL || strcmp(dash, "-TRADE") != 0 ||
+		(ev->kline_interval = gv_interval_name(suffix, (size_t) (dash - suffix))) == NULL)
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "grvt candle selector suffix \"%.32s\" is not one perps_stats streams",
+						  suffix);
+	if (gv_kline_read(ctx, f, 0, ev->native_symbol, &ev->kline))
+		return ctx->status;
+	ev->kline_closed = false;	/* no closed flag: final when the next candle opens */
+	ev->ts_us = PERPS_TS_NONE;
+	return PERPS_OK;
+}
+
+static PerpsStatus
+gv_ws_parse(PerpsCtx *ctx, const char *data, size_t len, bool binary, PerpsStreamFrame *out)
+{
+	struct json_object *root = NULL;
+	struct json_object *f;
+	struct json_object *v;
+	PerpsStreamEvent *ev;
+	const char *stream;
+	const char *selector;
+	const char *at;
+
+	if (perps_ws_json_begin(ctx, "grvt", data, len, binary, GV_WS_MAX_MESSAGE, out, &root) != PERPS_OK)
+		goto done;
+	if ((ev = perps_ws_event_new(ctx)) == NULL)
+		goto done;
+
+	f = perps_json_get(root, "feed");
+	if (f == NULL)
+	{
+		/* a JSON-RPC answer: a refusal, or the confirmation of a (un)subscribe */
+		if ((v = perps_json_get(root, "error")) != NULL && !json_object_is_type(v, json_type_null))
+		{
+			if (!json_object_is_type(v, json_type_object))
+			{
+				perps_fail(ctx, PERPS_ERR_SHAPE, "grvt \"error\" is not an object");
+				goto done;
+			}
+			gv_ws_refusal(ctx, v, ev);
+			goto one;
+		}
+		/* the legacy error form: {"code":1101,"message":"...","status":400} */
+		if (perps_json_get(root, "code") != NULL && perps_json_get(root, "message") != NULL)
+		{
+			gv_ws_refusal(ctx, root, ev);
+			goto one;
+		}
+		if (perps_json_get(root, "result") != NULL || perps_json_get(root, "jsonrpc") != NULL ||
+			perps_json_get(root, "method") != NULL)
+		{
+			ev->kind = PERPS_EV_CONTROL;
+			goto one;
+		}
+		perps_fail(ctx, PERPS_ERR_SHAPE, "grvt frame is neither a feed nor a JSON-RPC answer");
+		goto done;
+	}
+
+	if (perps_json_string(ctx, perps_json_get(root, "stream"), "stream", &stream) ||
+		perps_json_string(ctx, perps_json_get(root, "selector"), "selector", &selector))
+		goto done;
+	/* the selector names the instrument: BTC_USDT_Perp@100 */
+	at = strchr(selector, '@');
+	if (at == NULL || at == selector || (size_t) (at - selector) > 64)
+	{
+		perps_fail(ctx, PERPS_ERR_SHAPE, "grvt selector \"%.80s\" names no instrument", selector);
+		goto done;
+	}
+	if ((ev->native_symbol = perps_strndup(ctx, selector, (size_t) (at - selector))) == NULL)
+		goto done;
+	if (!gv_symbol_ok(ev->native_symbol))
+	{
+		perps_fail(ctx, PERPS_ERR_SHAPE, "grvt selector \"%.80s\" names no instrument", selector);
+		goto done;
+	}
+	ev->channel = stream;
+	if (strcmp(stream, "v1.trade") == 0)
+	{
+		if (!json_object_is_type(f, json_type_object) && !json_object_is_type(f, json_type_array))
+		{
+			perps_fail(ctx, PERPS_ERR_SHAPE, "grvt trade feed is not an object");
+			goto done;
+		}
+		gv_ws_trades(ctx, f, ev);
+		goto one;
+	}
+	if (!json_object_is_type(f, json_type_object))
+	{
+		perps_fail(ctx, PERPS_ERR_SHAPE, "grvt %.20s feed is not an object", stream);
+		goto done;
+	}
+	if (gv_same_instrument(ctx, f, ev->native_symbol))
+		goto done;
+	if (strcmp(stream, "v1.book.d") == 0 || strcmp(stream, "v1.book.s") == 0)
+		gv_ws_book(ctx, root, f, strcmp(stream, "v1.book.s") == 0, ev);
+	else if (strncmp(stream, "v1.ticker.", 10) == 0 || strncmp(stream, "v1.mini.", 8) == 0)
+		gv_ws_ticker(ctx, stream, root, f, ev);
+	else if (strcmp(stream, "v1.candle") == 0)
+		gv_ws_candle(ctx, at + 1, f, ev);
+	else
+		ev->kind = PERPS_EV_CONTROL;	/* a stream we did not subscribe */
+
+one:
+	return perps_ws_json_end_one(ctx, root, ev, out);
+done:
+	return perps_ws_json_end(ctx, root, out);
+}
+
+/*
+ * The book's chain (see above): a snapshot replaces the book; the first
+ * delta after it applies; then a delta that follows the book's sequence
+ * number applies, one the book has already reached is a duplicate, and
+ * anything else means deltas were lost.
+ */
+static PerpsSeqCheck
+gv_ws_seq_rule(bool have_book, int64_t last_seq, const PerpsStreamEvent *ev)
+{
+	if (ev->snapshot)
+		return PERPS_SEQ_RESET;
+	if (!have_book)
+		return PERPS_SEQ_STALE;
+	if (last_seq == 0)
+		return PERPS_SEQ_APPLY;
+	if (ev->has_prev_seq)
+	{
+		if (ev->prev_seq == last_seq)
+			return PERPS_SEQ_APPLY;
+		if (ev->seq <= last_seq)
+			return PERPS_SEQ_STALE;
+		return PERPS_SEQ_GAP;
+	}
+	return perps_seq_next(last_seq, ev);
+}
+
+static const PerpsStreamAdapter gv_stream = {
+	.quote = "USDT",
+	.qty_in_contracts = false,
+	.trade_ids_sequential = false,
+	.book_depth = 0,			/* a delta feed has no depth: the whole book */
+	.ping_message = NULL,		/* none documented: the worker's WebSocket ping */
+	.max_message_bytes = GV_WS_MAX_MESSAGE,
+	.rest_snapshot = false,
+	.max_connection_s = 0,
+	.kline_channel = gv_interval,
+	.subscribe = gv_ws_subscribe,
+	.resync = gv_ws_resync,
+	.parse_frame = gv_ws_parse,
+	.seq_rule = gv_ws_seq_rule,
+};
 
 const PerpsAdapter perps_adapter_grvt = {
 	.name = "grvt",
@@ -787,5 +1271,5 @@ const PerpsAdapter perps_adapter_grvt = {
 	.max_funding_page = GV_PAGE,
 	.max_trades_page = GV_PAGE,
 	.no_trades_history = NULL,	/* full/v1/trade_history pages through any range of the last 3 months */
-	.stream = NULL,
+	.stream = &gv_stream,
 };

@@ -21,12 +21,16 @@ are given the same ones (the tests pass the same t0_ms to both).  Trade k,
             a positive int64, because Paradex's SBE TradeEvent carries the
             trade id as an int64 (the REST id, a text, is the same digits);
             extended: the same 19 digits as a JSON integer (Extended's "i"
-            is a number beyond 2^53, on the stream and over REST).
+            is a number beyond 2^53, on the stream and over REST);
+            grvt: "<80000000 + 3 k>-<k % 3 + 1>", as GRVT's trade ids look
+            (increasing, not by one, a fill number after the dash).
     price   binance, bybit, extended: "<42000 + k % 997>.<(k * 7919) % 10**20, 20 digits>":
             20 decimals, so that a client that goes through a double is seen;
             paradex, nado: "<42000 + k % 997>.<(k * 7919) % 10**8, 8 digits>": 8
             decimals, what the SBE Price8 mantissa (exponent -8) carries exactly
-            (and Nado's x18 fixed point).
+            (and Nado's x18 fixed point);
+            grvt: "<42000 + k % 997>.<(k * 7919) % 10**9, 9 digits>" (GRVT's
+            prices have 9 decimals).
     qty     "0.<k % 999 + 1, 3 digits>": 0.001 .. 0.999.
     side    k even: the taker bought (Binance m false, Bybit "Buy", Paradex
             "BUY" / SBE side 1, Extended "S": "BUY"); k odd: sold ("SELL" / 2).
@@ -45,6 +49,9 @@ are given the same ones (the tests pass the same t0_ms to both).  Trade k,
             = time * 1000 (µs), ts = the send time (µs), seq = k + 1, price and
             size mantissas at 10^-8, tradeType 1 (FILL).  REST /v1/trades:
             created_at = time (ms), trade_type "FILL".
+    grvt    the symbol is the instrument (BTC_USDT_Perp).  v1.trade feed and
+            full/v1/trade_history row: event_time = time * 10**6 (ns),
+            is_taker_buyer the side.
 
 rate (trades a second) may be fractional ("0.5"); times are worked out with
 integers (rate as a fraction), so both processes agree to the millisecond.
@@ -59,7 +66,7 @@ import re
 import time
 from fractions import Fraction
 
-VENUES = ("binance", "bybit", "paradex", "nado", "hibachi", "pacifica", "extended")
+VENUES = ("binance", "bybit", "paradex", "nado", "hibachi", "pacifica", "extended", "grvt")
 BINANCE_START_ID = 7000000001
 BYBIT_SEQ0 = 700000000000
 PARADEX_ID_BASE = 10 ** 18
@@ -67,6 +74,8 @@ PARADEX_ID_MOD = 10 ** 18
 PARADEX_ID_MUL = 6364136223846793007           # prime to 10: k -> id is one-to-one
 PARADEX_ID_INV = pow(PARADEX_ID_MUL, -1, PARADEX_ID_MOD)
 PARADEX_MARKET = re.compile(r"^[A-Z0-9]+-USD-PERP$")
+GRVT_INSTRUMENT = re.compile(r"^[A-Z0-9]+_USDT_Perp$")
+GRVT_ID_BASE = 80000000
 
 
 def now_ms():
@@ -81,6 +90,8 @@ class Tape:
             raise ValueError("symbol must be a native symbol such as BTCUSDT")
         if venue == "paradex" and not PARADEX_MARKET.match(symbol):
             raise ValueError("a paradex tape's symbol is a market such as BTC-USD-PERP")
+        if venue == "grvt" and not GRVT_INSTRUMENT.match(symbol):
+            raise ValueError("a grvt tape's symbol is an instrument such as BTC_USDT_Perp")
         self.venue = venue
         self.symbol = symbol
         self.count = int(count)
@@ -130,6 +141,8 @@ class Tape:
     def trade_id(self, k):
         if self.venue == "binance":
             return self.start_id + k
+        if self.venue == "grvt":
+            return "%d-%d" % (GRVT_ID_BASE + 3 * k, k % 3 + 1)
         if self.venue in ("paradex", "extended"):
             return "%d" % (PARADEX_ID_BASE + (self._id_h + k * PARADEX_ID_MUL) % PARADEX_ID_MOD)
         h = hashlib.sha1(b"%s|%d" % (self._sym_b, k)).hexdigest()
@@ -147,6 +160,8 @@ class Tape:
         return k if k < self.count and self.trade_id(k) == tid else None
 
     def price(self, k):
+        if self.venue == "grvt":
+            return "%d.%09d" % (42000 + k % 997, (k * 7919) % 10 ** 9)
         if self.venue in ("paradex", "nado"):
             return "%d.%08d" % (42000 + k % 997, (k * 7919) % 10 ** 8)
         return "%d.%020d" % (42000 + k % 997, (k * 7919) % 10 ** 20)
@@ -228,6 +243,19 @@ class Tape:
         return ('{"i":%s,"m":"%s","S":"%s","tT":"TRADE","T":%d,"p":"%s","q":"%s"}'
                 % (self.trade_id(k), self.symbol, "BUY" if k % 2 == 0 else "SELL", self.time_ms(k),
                    self.price(k), self.qty(k)))
+
+    def grvt_trade_json(self, k):
+        """One trade object: a v1.trade feed, a row of full/v1/trade_history's result."""
+        return ('{"event_time":"%d","instrument":"%s","is_taker_buyer":%s,"size":"%s","price":"%s",'
+                '"mark_price":"%s","index_price":"%s","interest_rate":"0.0","forward_price":"0.0",'
+                '"trade_id":"%s","venue":"ORDERBOOK","is_liquidation":false,"trade_index":%d,"is_rpi":false}'
+                % (self.time_ms(k) * 1000000, self.symbol, "true" if k % 2 == 0 else "false", self.qty(k),
+                   self.price(k), self.price(k), self.price(k), self.trade_id(k), k % 3 + 1))
+
+    def grvt_ws_json(self, k, sn):
+        """A v1.trade feed frame's text with trade k, sequence number sn."""
+        return ('{"stream":"v1.trade","selector":"%s@50","sequence_number":"%d","feed":%s,'
+                '"prev_sequence_number":"%d"}' % (self.symbol, sn, self.grvt_trade_json(k), sn - 1))
 
     def paradex_sbe_fields(self, k):
         """The TradeEvent root block's fields of trade k but ts: (seq, tradeId, side, price

@@ -51,6 +51,12 @@ data generated here:
   trades of fetchTrades.  [start_time, end_time] (ns, inclusive), newest
   first, `limit` (1..1000, default 500), "next" a cursor (base64 of
   {"before": [event_time ns, id]}) while older trades remain in range.
+- While a trade tape is registered for the instrument (POST /_mock/tape
+  {"venue": "grvt", "symbol": "BTC_USDT_Perp", ...}, test/mock/tape.py),
+  full/v1/trade_history serves it instead: the tape's trades that exist by
+  now (time <= the wall clock) in [start_time, end_time], newest first,
+  paged the same way, with the values of the WebSocket mock's v1.trade
+  feeds.
 """
 
 import base64
@@ -58,7 +64,7 @@ import copy
 import json
 from decimal import Decimal
 
-from mock_exchange import bench_price, bench_symbols, fixture, fixture_json
+from mock_exchange import bench_price, bench_symbols, fixture, fixture_json, tape
 
 FX = "grvt/"
 NOW_MS = 1796116500000                # 2026-12-01 09:15:00 UTC
@@ -341,6 +347,9 @@ def trade_history(req):
     if before is not None and (not isinstance(before, list) or len(before) != 3):
         raise Bad("invalid cursor")
     inst = ins["instrument"]
+    tp = tape("grvt", inst)
+    if tp is not None:
+        return _tape_history(tp, b, n, before)
     recent = sorted(_recent(), key=_trade_key, reverse=True) if inst == "BTC_USDT_Perp" else []
 
     def rows():
@@ -358,6 +367,22 @@ def trade_history(req):
             if before is None or _trade_key(r) < before:
                 yield r
     out, nxt = _page(older(), n, _trade_key)
+    return 200, {"result": out, "next": nxt}
+
+
+def _tape_history(tp, b, n, before):
+    """full/v1/trade_history from a registered tape: see the module docstring."""
+    start = _ns(b, "start_time", 0)
+    end = _ns(b, "end_time", 1 << 62)
+    lo, hi = tp.range_of_times(-(-start // 1000000), end // 1000000)
+    hi = min(hi, tp.generated())
+
+    def rows():
+        for k in range(hi - 1, lo - 1, -1):
+            r = json.loads(tp.grvt_trade_json(k))
+            if before is None or _trade_key(r) < before:
+                yield r
+    out, nxt = _page(rows(), n, _trade_key)
     return 200, {"result": out, "next": nxt}
 
 
