@@ -11,7 +11,7 @@ are given the same ones (the tests pass the same t0_ms to both).  Trade k,
     time    t0_ms + (k * 1000) // rate  (ms; the venue's trade time T).  The
             trade exists (has been generated) once the wall clock reaches it:
             generated(now_ms) of them exist at now_ms.
-    id      binance: start_id + k (the aggregate trade id a, sequential);
+    id      binance, aster: start_id + k (the aggregate trade id a, sequential);
             bybit: a UUID-looking text from sha1(symbol|k), version nibble 5
             and variant 8..b as Bybit's execIds look (not sequential);
             paradex: the decimal text of
@@ -20,7 +20,7 @@ are given the same ones (the tests pass the same t0_ms to both).  Trade k,
             not sequential, unique per k (the multiplier is prime to 10) and
             a positive int64, because Paradex's SBE TradeEvent carries the
             trade id as an int64 (the REST id, a text, is the same digits).
-    price   binance, bybit: "<42000 + k % 997>.<(k * 7919) % 10**20, 20 digits>":
+    price   binance, aster, bybit: "<42000 + k % 997>.<(k * 7919) % 10**20, 20 digits>":
             20 decimals, so that a client that goes through a double is seen;
             paradex: "<42000 + k % 997>.<(k * 7919) % 10**8, 8 digits>": 8
             decimals, what the SBE Price8 mantissa (exponent -8) carries exactly.
@@ -48,8 +48,9 @@ import re
 import time
 from fractions import Fraction
 
-VENUES = ("binance", "bybit", "paradex")
+VENUES = ("binance", "bybit", "paradex", "aster")
 BINANCE_START_ID = 7000000001
+BINANCE_LIKE = ("binance", "aster")         # Aster serves Binance's API: the same ids and frames
 BYBIT_SEQ0 = 700000000000
 PARADEX_ID_BASE = 10 ** 18
 PARADEX_ID_MOD = 10 ** 18
@@ -117,7 +118,7 @@ class Tape:
     # ---- values ----
 
     def trade_id(self, k):
-        if self.venue == "binance":
+        if self.venue in BINANCE_LIKE:
             return self.start_id + k
         if self.venue == "paradex":
             return "%d" % (PARADEX_ID_BASE + (self._id_h + k * PARADEX_ID_MUL) % PARADEX_ID_MOD)
