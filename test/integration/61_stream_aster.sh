@@ -186,7 +186,12 @@ act '{"venue":"aster","action":"truncated","frame":"{\"stream\":\"btcusdt@aggTra
 act '{"venue":"aster","action":"send","frames":["{\"stream\":\"btcusdt@aggTrade\",\"data\":{\"e\":\"aggTrade\",\"E\":1796116499000,\"a\":424242,\"s\":\"BTCUSDT\",\"p\":{\"x\":1},\"q\":\"1\",\"T\":1796116499000,\"m\":true}}"]}'
 act '{"venue":"aster","action":"oversized","bytes":5000000}'
 act "{\"venue\":\"aster\",\"action\":\"send\",\"frames\":[$(python3 -c 'import json,sys; print(json.dumps(open(sys.argv[1]).read().strip()))' test/payloads/websocket/aster/subscribe.error.json)]}"
-act '{"venue":"aster","action":"trades","symbol":"BTCUSDT","count":1,"price":"97246.5","qty":"0.250"}'
+# the next aggregate trade (a 184467302, after the payload's 184467301: ids go on one by one)
+trade() {  # trade A PRICE QTY M: one aggTrade frame of BTCUSDT, at the local time
+    local now=$(date +%s%3N)
+    act "{\"venue\":\"aster\",\"action\":\"send\",\"frames\":[\"{\\\"stream\\\":\\\"btcusdt@aggTrade\\\",\\\"data\\\":{\\\"e\\\":\\\"aggTrade\\\",\\\"E\\\":$now,\\\"s\\\":\\\"BTCUSDT\\\",\\\"a\\\":$1,\\\"p\\\":\\\"$2\\\",\\\"q\\\":\\\"$3\\\",\\\"f\\\":$(($1 * 2)),\\\"l\\\":$(($1 * 2)),\\\"T\\\":$now,\\\"m\\\":$4}}\"]}"
+}
+trade 184467302 97246.5 0.250 true
 ok_wait "SELECT EXISTS (SELECT 1 FROM perps_stats.trades WHERE market_id = $BTC AND price = 97246.5 AND qty = 0.250 AND side = 'sell')" \
         "a good frame after the bad ones is stored (m true: the taker sold)"
 ok_wait "SELECT parse_errors - $pe0 = 4 FROM perps_stats.stream_status WHERE exchange = 'aster'" \
@@ -200,7 +205,7 @@ act '{"venue":"aster","action":"drop"}'
 ok_wait "SELECT reconnects = 1 AND state = 'streaming' FROM perps_stats.stream_status WHERE exchange = 'aster'" \
         "after a drop the worker reconnects" 20
 ok_until "rest_depths BTCUSDT" "4" "the new connection syncs the book from REST once more"
-act '{"venue":"aster","action":"trades","symbol":"BTCUSDT","count":4,"price":"97247.5","qty":"0.010"}'
+for a in 184467303 184467304 184467305 184467306; do trade $a 97247.5 0.010 false; done
 # (the venue's time of the mock's first frame after it, the stale depth event of the payload, is
 # older than the trades before the drop: the range is not checked here)
 ok_wait "SELECT count(*) = 1 FROM perps_stats.ingest_events WHERE kind = 'reconnect' AND source = 'stream' AND exchange_id = 7
