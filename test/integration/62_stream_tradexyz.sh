@@ -140,6 +140,30 @@ ok_wait "SELECT count(*) = 1 FROM perps_stats.ingest_events WHERE kind = 'reconn
 ok_wait "SELECT EXISTS (SELECT 1 FROM perps_stats.orderbooks WHERE market_id = $XYZ AND seq = 1796565613003)" \
         "the new subscription's snapshot of xyz:XYZ100 is stored"
 
+# ---- trade continuity with the tape (tids are not sequential: by time) ----
+# the DEX coin's tape (test/mock/tape.py, venue hyperliquid, symbol xyz:XYZ100) on the stream and
+# in the REST mock's recentTrades (the newest 500); the connections dropped midway: the trades
+# between the last one before the drop and the first after it come from recentTrades
+ctl() { curl -sf -X POST -H 'Content-Type: application/json' -d "$2" "$1"; }
+SC=1; [ "$SLOW" -gt 1 ] && SC=10
+N=$((600 / SC)) R=$((200 / SC))
+tt0=$(( $(date +%s%3N) + 300 ))
+p="{\"venue\":\"hyperliquid\",\"symbol\":\"xyz:XYZ100\",\"count\":$N,\"rate\":$R,\"t0_ms\":$tt0}"
+ctl "$PERPS_MOCK_URL/_mock/tape" "$p" >/dev/null || echo "# REST tape refused: $p" >&2
+ctl "$PERPS_MOCK_WS_CONTROL/action" "${p%\}},\"action\":\"tape\"}" >/dev/null || echo "# stream tape refused: $p" >&2
+tape_rows="FROM perps_stats.trades WHERE market_id = $XYZ AND ts >= to_timestamp($tt0 / 1000.0) AND price >= 42000"
+wait_for "SELECT count(*) >= $((N / 3)) $tape_rows" 20
+r0=$(q "SELECT refetches FROM perps_stats.stream_status WHERE exchange = 'tradexyz'")
+act '{"venue":"hyperliquid","action":"drop"}'
+ok_wait "SELECT count(*) >= $N $tape_rows" "tape: with the connections dropped midway, all $N trades of xyz:XYZ100 are stored" 30
+is "$(q "SELECT count(*) || ' ' || count(DISTINCT trade_id) $tape_rows")" "$N $N" "tape: each once"
+is "$(q "SELECT refetches > $r0 AND trades_refetched > 0 AND trade_gaps = 0 FROM perps_stats.stream_status WHERE exchange = 'tradexyz'")" "t" \
+   "tape: the trades of the downtime came from recentTrades, no gap"
+# trade k = 50: time t0 + 50 x 1000 / R, price 42000 + 50 = 42050 with the 20 digits of
+# 50 x 7919 = 395950, qty 0.(50 + 1) = 0.051, k even: side B, the taker bought
+is "$(q "SELECT $(ms ts) - $tt0 || ' ' || price || ' ' || qty || ' ' || side $tape_rows AND price = 42050.00000000000000395950")" \
+   "$((50 * 1000 / R)) 42050.00000000000000395950 0.051 buy" "tape: trade k = 50 exactly as the tape defines it (20 decimals, a tid beyond 2^53)"
+
 # ---- put back what was changed ----
 qs "ALTER SYSTEM SET perps_stats.stream_workers = off; SELECT pg_reload_conf();" >/dev/null
 ok_wait "SELECT count(*) = 0 FROM pg_stat_activity WHERE backend_type = 'perps_stats stream'" "the stream workers stop"

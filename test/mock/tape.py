@@ -14,13 +14,13 @@ are given the same ones (the tests pass the same t0_ms to both).  Trade k,
     id      binance, aster: start_id + k (the aggregate trade id a, sequential);
             bybit: a UUID-looking text from sha1(symbol|k), version nibble 5
             and variant 8..b as Bybit's execIds look (not sequential);
-            paradex: the decimal text of
+            paradex, hyperliquid: the decimal text of
                 10**18 + (H + k * 6364136223846793007) % 10**18,
             H = int(sha1(symbol).hexdigest()[:16], 16) % 10**18: 19 digits,
             not sequential, unique per k (the multiplier is prime to 10) and
             a positive int64, because Paradex's SBE TradeEvent carries the
             trade id as an int64 (the REST id, a text, is the same digits).
-    price   binance, aster, bybit: "<42000 + k % 997>.<(k * 7919) % 10**20, 20 digits>":
+    price   binance, aster, bybit, hyperliquid: "<42000 + k % 997>.<(k * 7919) % 10**20, 20 digits>":
             20 decimals, so that a client that goes through a double is seen;
             paradex: "<42000 + k % 997>.<(k * 7919) % 10**8, 8 digits>": 8
             decimals, what the SBE Price8 mantissa (exponent -8) carries exactly.
@@ -30,6 +30,8 @@ are given the same ones (the tests pass the same t0_ms to both).  Trade k,
     binance f = 2 * a, l = f + k % 3 (the first and last plain trade ids).
     bybit   seq = 700000000000 + k; L (tick direction) from the integer part of
             the price against trade k-1 (ZeroPlusTick for k = 0).
+    hyperliquid  the symbol is the coin (BTC, xyz:XYZ100); side "B" (k even: the taker
+            bought) or "A"; tid the id as a JSON number (beyond 2^53, as real tids may be).
     paradex the symbol is the market (BTC-USD-PERP).  SBE TradeEvent: createdAt
             = time * 1000 (µs), ts = the send time (µs), seq = k + 1, price and
             size mantissas at 10^-8, tradeType 1 (FILL).  REST /v1/trades:
@@ -48,7 +50,7 @@ import re
 import time
 from fractions import Fraction
 
-VENUES = ("binance", "bybit", "paradex", "aster")
+VENUES = ("binance", "bybit", "paradex", "aster", "hyperliquid")
 BINANCE_START_ID = 7000000001
 BINANCE_LIKE = ("binance", "aster")         # Aster serves Binance's API: the same ids and frames
 BYBIT_SEQ0 = 700000000000
@@ -120,7 +122,7 @@ class Tape:
     def trade_id(self, k):
         if self.venue in BINANCE_LIKE:
             return self.start_id + k
-        if self.venue == "paradex":
+        if self.venue in ("paradex", "hyperliquid"):
             return "%d" % (PARADEX_ID_BASE + (self._id_h + k * PARADEX_ID_MUL) % PARADEX_ID_MOD)
         h = hashlib.sha1(b"%s|%d" % (self._sym_b, k)).hexdigest()
         return "%s-%s-5%s-%x%s-%s" % (h[:8], h[8:12], h[13:16], 8 | (int(h[16], 16) & 3), h[17:20], h[20:32])
@@ -212,6 +214,13 @@ class Tape:
         return ('{"id":"%s","market":"%s","side":"%s","size":"%s","price":"%s","created_at":%d,'
                 '"trade_type":"FILL"}' % (self.trade_id(k), self.symbol, "BUY" if k % 2 == 0 else "SELL",
                                           self.qty(k), self.price(k), self.time_ms(k)))
+
+    def hyperliquid_json(self, k):
+        """One WsTrade (the trades channel's and recentTrades' element): tid a JSON number."""
+        return ('{"coin":"%s","side":"%s","px":"%s","sz":"%s","time":%d,"hash":"0x%064x","tid":%s,'
+                '"users":["0x%040x","0x%040x"]}' % (self.symbol, "B" if k % 2 == 0 else "A", self.price(k),
+                                                    self.qty(k), self.time_ms(k), self._id_h + k,
+                                                    self.trade_id(k), 1, 2))
 
     def paradex_sbe_fields(self, k):
         """The TradeEvent root block's fields of trade k but ts: (seq, tradeId, side, price

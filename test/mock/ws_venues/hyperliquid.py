@@ -37,6 +37,9 @@ error frame.  Actions:
                     generated trades with tids 900000000001, ...: as fast as possible,
                     or `rate` trades per second from a background thread
     ctx {fields}    an activeAssetCtx with the recorded context, fields overridden
+    tape, tape_status   (ws_mock's) the coin's trade tape (test/mock/tape.py, venue
+                    "hyperliquid", the coin as symbol: BTC, xyz:XYZ100) to every session
+                    subscribed to its trades, the trades due at a tick in one frame
     candles         to every candle subscription of interval 1m: candle.open.json,
                     candle.closed.json, candle.next.json (the same candle going, then
                     final, then the next one opened; s rewritten)
@@ -178,6 +181,14 @@ class Venue(ws.VenueBase):  # noqa: F821 (ws is injected by the loader)
                 for coin in self.coins(s, "trades"):
                     sent += self.start_trades(s, coin, params)
         return {"sent": sent}
+
+    # the trade tape (ws_mock's): trades lo .. hi-1 in one trades frame, as a block's trades come
+    def tape_sessions(self, symbol):
+        return [s for s in self.sessions_open() if ("trades", symbol) in self.subs(s)]
+
+    def tape_frames(self, tape, lo, hi, now_ms):
+        text = '{"channel":"trades","data":[%s]}' % ",".join(tape.hyperliquid_json(k) for k in range(lo, hi))
+        return ws.frame(0x1, text.encode())  # noqa: F821
 
     def send_trades(self, session, coin, params):
         def send(ns, price, qty):
