@@ -226,9 +226,10 @@ SC=1; [ "$SLOW" -gt 1 ] && SC=20
 # a) dropped midway: the refetch by id (aggTrades fromId) fills the gap
 # the tape's ids go on from the last one streamed (a jump would be a gap of its own)
 ID0=$(q "SELECT max(trade_id::bigint) + 1 FROM perps_stats.trades WHERE market_id = $BTC AND trade_id ~ '^[0-9]{1,18}$'")
-N=$((6000 / SC)) R=$((2000 / SC))
+# (8 s of tape: trades still come after a slow reconnect, and the first of them shows the gap)
+N=$((8000 / SC)) R=$((1000 / SC))
 tape $N $R $ID0 >/dev/null
-wait_for "SELECT count(*) >= $((N / 3)) FROM perps_stats.trades WHERE market_id = $BTC AND trade_id::bigint >= $ID0" 20
+wait_for "SELECT count(*) >= $((N / 8)) FROM perps_stats.trades WHERE market_id = $BTC AND trade_id::bigint >= $ID0" 20
 act '{"venue":"aster","action":"drop"}'
 ok_wait "SELECT count(*) >= $N FROM perps_stats.trades WHERE market_id = $BTC AND trade_id::bigint >= $ID0" \
         "tape a) with the connection dropped midway, all $N trades are stored" 30
@@ -242,11 +243,11 @@ is "$(q "SELECT price || ' ' || qty || ' ' || side FROM perps_stats.trades WHERE
    "42237.00000000000009772046 0.236 buy" "tape a) trade k = 1234 exactly as the tape defines it (20 decimals, not through a double)"
 # b) aggTrades failing: the refetch gives up, one gap row names the missing ids
 since=$(q "SELECT now()")
-ID0=$((ID0 + N)); N=$((8000 / SC)) R=$((2000 / SC))
+ID0=$((ID0 + N)); N=$((8000 / SC)) R=$((1000 / SC))
 qs "ALTER SYSTEM SET perps_stats.http_max_retries = 1; SELECT pg_reload_conf();" >/dev/null
 ctl "$PERPS_MOCK_URL/_mock/faults" '{"venue":"aster","path":"/fapi/v1/aggTrades","kind":"status","status":503,"count":-1}' >/dev/null
 tape $N $R $ID0 >/dev/null
-wait_for "SELECT count(*) >= $((N / 4)) FROM perps_stats.trades WHERE market_id = $BTC AND trade_id::bigint >= $ID0" 20
+wait_for "SELECT count(*) >= $((N / 8)) FROM perps_stats.trades WHERE market_id = $BTC AND trade_id::bigint >= $ID0" 20
 act '{"venue":"aster","action":"drop"}'
 ok_wait "SELECT trade_gaps = 1 FROM perps_stats.stream_status WHERE exchange = 'aster'" \
         "tape b) with aggTrades answering 503, the refetch gives up and records a gap" 40
