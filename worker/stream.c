@@ -317,7 +317,7 @@ stream_refresh(bool *exists)
 										"JOIN perps_stats.exchanges e ON e.name = w.exchange "
 										"WHERE e.id = $1 AND w.stream AND NOT EXISTS "
 										"(SELECT 1 FROM perps_stats.markets m WHERE m.exchange_id = e.id AND m.symbol = w.symbol)",
-										1, argtypes, args, NULL, true, 0);
+										1, argtypes, args, NULL, false, 0);	/* sees a refresh just made */
 			if (ret != SPI_OK_SELECT)
 				elog(ERROR, "reading perps_stats.watchlist failed: %s", SPI_result_code_string(ret));
 			if (SPI_processed > 0)
