@@ -381,6 +381,7 @@ typedef struct PerpsStreamWant
 	int			n;
 	const char *const *intervals;
 	int			nintervals;
+	const char *param;			/* the venue row's adapter_param, as PerpsQuery.param; NULL: none */
 } PerpsStreamWant;
 
 typedef struct PerpsStreamAdapter

@@ -233,12 +233,12 @@ perps_launcher_stream_venues(int32 *ids, char (*names)[NAMEDATALEN], int max)
 		if (perps_relation_exists("watchlist"))
 		{
 			/*
-			 * By the row's adapter.  A venue with an adapter parameter (a
-			 * HIP-3 DEX) is not streamed yet: the stream side takes no
-			 * parameter.
+			 * By the row's adapter; a venue with an adapter parameter (a
+			 * HIP-3 DEX) too: its stream worker hands the parameter to the
+			 * adapter's subscribe (PerpsStreamWant.param).
 			 */
 			int			ret = SPI_execute("SELECT e.id, e.name, coalesce(e.adapter, e.name) FROM perps_stats.exchanges e "
-										  "WHERE e.enabled AND e.ws_url IS NOT NULL AND e.adapter_param IS NULL AND EXISTS "
+										  "WHERE e.enabled AND e.ws_url IS NOT NULL AND EXISTS "
 										  "(SELECT 1 FROM perps_stats.watchlist w WHERE w.exchange = e.name AND w.stream) "
 										  "ORDER BY e.id", true, 0);
 

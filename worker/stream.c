@@ -52,6 +52,7 @@ const PerpsStreamAdapter *stream_sa;
 char		stream_url[1024];
 char		stream_rest_url[1024];
 char		stream_aux_url[1024];
+char		stream_param[NAMEDATALEN];
 const char *stream_kline_intervals[PERPS_KLINE_MAX];
 int			stream_nkline_intervals;
 StreamMarket *stream_markets;
@@ -226,6 +227,7 @@ stream_refresh(bool *exists)
 	char		aux_url[1024] = "";
 	char		name[NAMEDATALEN] = "";
 	char		adapter[NAMEDATALEN] = "";	/* "": none that streams this venue */
+	char		param[NAMEDATALEN] = "";	/* the row's adapter_param ("": none) */
 	StreamMarket *nm;
 	int			n = 0;
 	bool		enabled = false;
@@ -249,9 +251,9 @@ stream_refresh(bool *exists)
 		bool		isnull;
 		int			ret;
 
-		/* by the row's adapter; a venue with an adapter parameter has no stream yet (launcher.c) */
+		/* by the row's adapter, with the row's parameter (a HIP-3 DEX's name) */
 		ret = SPI_execute_with_args("SELECT name, ws_url, enabled, rest_url, coalesce(adapter, name), "
-									"  adapter_param IS NULL, aux_url FROM perps_stats.exchanges WHERE id = $1",
+									"  adapter_param, aux_url FROM perps_stats.exchanges WHERE id = $1",
 									1, argtypes, args, NULL, true, 1);
 		if (ret != SPI_OK_SELECT)
 			elog(ERROR, "reading perps_stats.exchanges failed: %s", SPI_result_code_string(ret));
@@ -267,8 +269,12 @@ stream_refresh(bool *exists)
 			v = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4);
 			strlcpy(rest_url, v ? v : "", sizeof(rest_url));
 			v = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 5);
-			if (DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 6, &isnull)))
-				strlcpy(adapter, v ? v : "", sizeof(adapter));
+			strlcpy(adapter, v ? v : "", sizeof(adapter));
+			v = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 6);
+			if (v != NULL && strlen(v) < sizeof(param))
+				strlcpy(param, v, sizeof(param));
+			else if (v != NULL)
+				adapter[0] = '\0';		/* not a parameter the adapter could take */
 			v = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 7);
 			strlcpy(aux_url, v ? v : "", sizeof(aux_url));
 		}
@@ -282,10 +288,13 @@ stream_refresh(bool *exists)
 			/*
 			 * markets the watchlist streams that have no row yet: on a venue
 			 * that streams contracts only the venue's markets list can give
-			 * the row (its contract size): refresh it, at most every
+			 * the row (its contract size), and on a venue with a parameter
+			 * (one part of its adapter's API: a HIP-3 DEX) its names (the
+			 * naming rule knows the API's plain names only, as in
+			 * perps_market_resolve): refresh it, at most every
 			 * STREAM_MARKETS_REFRESH_MS; elsewhere the naming rule makes one
 			 */
-			if (stream_sa->qty_in_contracts)
+			if (stream_sa->qty_in_contracts || param[0])
 			{
 				ret = SPI_execute_with_args("SELECT 1 FROM perps_stats.watchlist w "
 											"JOIN perps_stats.exchanges e ON e.name = w.exchange "
@@ -308,7 +317,7 @@ stream_refresh(bool *exists)
 										"JOIN perps_stats.exchanges e ON e.name = w.exchange "
 										"WHERE e.id = $1 AND w.stream AND NOT EXISTS "
 										"(SELECT 1 FROM perps_stats.markets m WHERE m.exchange_id = e.id AND m.symbol = w.symbol)",
-										1, argtypes, args, NULL, true, 0);
+										1, argtypes, args, NULL, false, 0);	/* sees a refresh just made */
 			if (ret != SPI_OK_SELECT)
 				elog(ERROR, "reading perps_stats.watchlist failed: %s", SPI_result_code_string(ret));
 			if (SPI_processed > 0)
@@ -324,7 +333,7 @@ stream_refresh(bool *exists)
 					Oid			itypes[4] = {INT2OID, TEXTOID, TEXTOID, TEXTOID};
 					Datum		iargs[4];
 
-					if (stream_sa->qty_in_contracts || stream_adapter->native_symbol == NULL ||
+					if (stream_sa->qty_in_contracts || param[0] || stream_adapter->native_symbol == NULL ||
 						!stream_adapter->native_symbol(missing[i], native, sizeof(native)))
 					{
 						ereport(WARNING,
@@ -421,7 +430,7 @@ stream_refresh(bool *exists)
 
 	/* the same markets and URLs: keep the books */
 	if (n != stream_nmarkets || strcmp(url, stream_url) != 0 || strcmp(rest_url, stream_rest_url) != 0 ||
-		strcmp(aux_url, stream_aux_url) != 0)
+		strcmp(aux_url, stream_aux_url) != 0 || strcmp(param, stream_param) != 0)
 		changed = true;
 	for (int i = 0; i < n && !changed; i++)
 		if (strcmp(nm[i].native, stream_markets[i].native) != 0 ||
@@ -447,6 +456,7 @@ stream_refresh(bool *exists)
 		strlcpy(stream_url, url, sizeof(stream_url));
 		strlcpy(stream_rest_url, rest_url, sizeof(stream_rest_url));
 		strlcpy(stream_aux_url, aux_url, sizeof(stream_aux_url));
+		strlcpy(stream_param, param, sizeof(stream_param));
 		/* where the venue numbers its trades, go on from the last one stored */
 		stream_trades_resume();
 	}

@@ -249,6 +249,7 @@ conn_open(int k, TimestampTz now)
 	want.n = stream_nmarkets;
 	want.intervals = stream_kline_intervals;
 	want.nintervals = stream_nkline_intervals;
+	want.param = stream_param[0] ? stream_param : NULL;
 	nmsgs = stream_sa->nconnections > 0 || stream_sa->connections_for ?
 		stream_sa->subscribe_on(&ctx, k, &want, msgs) :
 		stream_sa->subscribe(&ctx, &want, msgs);

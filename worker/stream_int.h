@@ -131,6 +131,7 @@ extern const PerpsStreamAdapter *stream_sa;
 extern char stream_url[1024];
 extern char stream_rest_url[1024];
 extern char stream_aux_url[1024];	/* "": the venue row has none */
+extern char stream_param[NAMEDATALEN];	/* the row's adapter_param; "": none */
 /* the intervals of perps_stats.stream_kline_intervals that the venue streams */
 extern const char *stream_kline_intervals[PERPS_KLINE_MAX];
 extern int	stream_nkline_intervals;

@@ -861,7 +861,6 @@ perps_bnc_parse_trades(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *c
 #define BN_WS_MAX_MSG_BYTES 4096
 #define BN_WS_MAX_LEVELS 20000
 #define BN_WS_MAX_ARRAY 5000
-#define BN_WS_MAX_MESSAGE (4 * 1024 * 1024)
 
 /* A native symbol that can go into a stream name: [A-Z0-9_], 1..40 chars. */
 static bool
@@ -872,15 +871,16 @@ bn_ws_symbol_ok(const char *s)
 
 /* Closes the open message in buf (if any) and stores it in out[*nmsg]. */
 static PerpsStatus
-bn_ws_close_msg(PerpsCtx *ctx, char *buf, size_t *used, int *nparams, int *nmsg, PerpsWsMessage *out)
+bn_ws_close_msg(PerpsCtx *ctx, const char *venue, char *buf, size_t *used, int *nparams, int *nmsg,
+				PerpsWsMessage *out)
 {
 	char	   *data;
 
 	if (*nparams == 0)
 		return PERPS_OK;
 	if (*nmsg >= BN_WS_MAX_SUB_MESSAGES)
-		return perps_fail(ctx, PERPS_ERR_ARG, "binance: more subscribe messages than the %d a second allowed",
-						  BN_WS_MAX_SUB_MESSAGES);
+		return perps_fail(ctx, PERPS_ERR_ARG, "%s: more subscribe messages than the %d a second allowed",
+						  venue, BN_WS_MAX_SUB_MESSAGES);
 	*used += (size_t) snprintf(buf + *used, BN_WS_MAX_MSG_BYTES + 1 - *used, "],\"id\":%d}", *nmsg + 1);
 	data = perps_strndup(ctx, buf, *used);
 	if (data == NULL)
@@ -899,16 +899,32 @@ bn_ws_close_msg(PerpsCtx *ctx, char *buf, size_t *used, int *nparams, int *nmsg,
 static const char *const bn_ws_paths[2] = {"/public/stream", "/market/stream"};
 static const char *const bn_ws_public_streams[] = {"@depth@100ms", NULL};
 static const char *const bn_ws_market_streams[] = {"@aggTrade", "@markPrice@1s", "@ticker", NULL};
+static const char *const *const bn_ws_streams[2] = {bn_ws_public_streams, bn_ws_market_streams};
+
+static const PerpsBncStreamLayout bn_ws_layout = {
+	.venue = "binance",
+	.max_streams = BN_WS_MAX_STREAMS,
+	.nconnections = 2,
+	.streams = bn_ws_streams,
+	.kline_connection = BN_WS_MARKET,
+};
 
 /* the stream's kline intervals are perps_stats' own names (1m 5m 15m 30m 1h 4h 1d) */
-static const char *
-bn_ws_kline_channel(const char *interval)
+const char *
+perps_bnc_ws_kline_channel(const char *interval)
 {
 	return perps_interval_seconds(interval) > 0 ? interval : NULL;
 }
 
-static int
-bn_ws_subscribe(PerpsCtx *ctx, int conn, const PerpsStreamWant *want, PerpsWsMessage *out)
+/*
+ * The SUBSCRIBE messages of connection conn of a venue laid out as lay
+ * says: its streams of every wanted market, and the klines on the
+ * connection that carries them; at most BN_WS_MAX_SUB_MESSAGES messages
+ * of at most BN_WS_MAX_MSG_BYTES each.
+ */
+int
+perps_bnc_ws_subscribe(PerpsCtx *ctx, const PerpsBncStreamLayout *lay, int conn, const PerpsStreamWant *want,
+					   PerpsWsMessage *out)
 {
 	const char *const *natives = want->natives;
 	int			n = want->n;
@@ -922,34 +938,35 @@ bn_ws_subscribe(PerpsCtx *ctx, int conn, const PerpsStreamWant *want, PerpsWsMes
 	int			nparams = 0;
 	int			nmsg = 0;
 
-	if (conn != BN_WS_PUBLIC && conn != BN_WS_MARKET)
-		return perps_fail(ctx, PERPS_ERR_ARG, "binance has no stream connection %d", conn);
+	if (conn < 0 || conn >= lay->nconnections)
+		return perps_fail(ctx, PERPS_ERR_ARG, "%s has no stream connection %d", lay->venue, conn);
 	if (want->nintervals < 0 || want->nintervals > PERPS_KLINE_MAX)
-		return perps_fail(ctx, PERPS_ERR_ARG, "binance: %d kline intervals", want->nintervals);
-	for (const char *const *f = conn == BN_WS_PUBLIC ? bn_ws_public_streams : bn_ws_market_streams; *f; f++)
+		return perps_fail(ctx, PERPS_ERR_ARG, "%s: %d kline intervals", lay->venue, want->nintervals);
+	for (const char *const *f = lay->streams[conn]; *f && nsuffixes < 8; f++)
 		suffixes[nsuffixes++] = *f;
 	/* the candles go with the market data: <sym>@kline_<interval> */
-	for (int k = 0; conn == BN_WS_MARKET && k < want->nintervals; k++)
+	for (int k = 0; conn == lay->kline_connection && k < want->nintervals; k++)
 	{
 		char		sfx[24];
 
-		if (bn_ws_kline_channel(want->intervals[k]) == NULL)
-			return perps_fail(ctx, PERPS_ERR_ARG, "binance streams no kline interval \"%.8s\"", want->intervals[k]);
+		if (perps_bnc_ws_kline_channel(want->intervals[k]) == NULL)
+			return perps_fail(ctx, PERPS_ERR_ARG, "%s streams no kline interval \"%.8s\"", lay->venue,
+							  want->intervals[k]);
 		snprintf(sfx, sizeof(sfx), "@kline_%s", want->intervals[k]);
 		if ((suffixes[nsuffixes++] = perps_strndup(ctx, sfx, strlen(sfx))) == NULL)
 			return ctx->status;
 	}
 	suffixes[nsuffixes] = NULL;
-	if (n < 0 || (size_t) n * nsuffixes > BN_WS_MAX_STREAMS)
-		return perps_fail(ctx, PERPS_ERR_ARG, "binance cannot stream %d markets on one connection (%d streams at most)",
-						  n, BN_WS_MAX_STREAMS);
+	if (n < 0 || (size_t) n * nsuffixes > (size_t) lay->max_streams)
+		return perps_fail(ctx, PERPS_ERR_ARG, "%s cannot stream %d markets on one connection (%d streams at most)",
+						  lay->venue, n, lay->max_streams);
 	for (int i = 0; i < n; i++)
 	{
 		char		lower[48];
 		size_t		len;
 
 		if (!bn_ws_symbol_ok(natives[i]))
-			return perps_fail(ctx, PERPS_ERR_ARG, "binance native symbol \"%.40s\" is not valid", natives[i]);
+			return perps_fail(ctx, PERPS_ERR_ARG, "%s native symbol \"%.40s\" is not valid", lay->venue, natives[i]);
 		len = strlen(natives[i]);
 		for (size_t k = 0; k <= len; k++)
 			lower[k] = (char) tolower((unsigned char) natives[i][k]);
@@ -959,7 +976,7 @@ bn_ws_subscribe(PerpsCtx *ctx, int conn, const PerpsStreamWant *want, PerpsWsMes
 			size_t		need = len + strlen(suffixes[k]) + 3;
 
 			if (used > 0 && used + need + tail > BN_WS_MAX_MSG_BYTES &&
-				bn_ws_close_msg(ctx, buf, &used, &nparams, &nmsg, out) != PERPS_OK)
+				bn_ws_close_msg(ctx, lay->venue, buf, &used, &nparams, &nmsg, out) != PERPS_OK)
 				return ctx->status;
 			if (used == 0)
 				used = (size_t) snprintf(buf, sizeof(buf), "%s", head);
@@ -968,14 +985,20 @@ bn_ws_subscribe(PerpsCtx *ctx, int conn, const PerpsStreamWant *want, PerpsWsMes
 			nparams++;
 		}
 	}
-	if (bn_ws_close_msg(ctx, buf, &used, &nparams, &nmsg, out) != PERPS_OK)
+	if (bn_ws_close_msg(ctx, lay->venue, buf, &used, &nparams, &nmsg, out) != PERPS_OK)
 		return ctx->status;
 	return nmsg;
 }
 
+static int
+bn_ws_subscribe(PerpsCtx *ctx, int conn, const PerpsStreamWant *want, PerpsWsMessage *out)
+{
+	return perps_bnc_ws_subscribe(ctx, &bn_ws_layout, conn, want, out);
+}
+
 /* e = depthUpdate of a diff depth stream */
 static PerpsStatus
-bn_ws_depth(PerpsCtx *ctx, struct json_object *d, PerpsStreamEvent *ev)
+bn_ws_depth(PerpsCtx *ctx, const char *venue, struct json_object *d, PerpsStreamEvent *ev)
 {
 	ev->kind = PERPS_EV_BOOK;
 	ev->snapshot = false;
@@ -984,22 +1007,22 @@ bn_ws_depth(PerpsCtx *ctx, struct json_object *d, PerpsStreamEvent *ev)
 		perps_json_int64_field(ctx, d, "pu", &ev->prev_seq) != PERPS_OK)
 		return ctx->status;
 	if (ev->first_seq > ev->seq)
-		return perps_fail(ctx, PERPS_ERR_SHAPE, "binance depth event has U > u");
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "%s depth event has U > u", venue);
 	ev->has_first_seq = true;
 	ev->has_prev_seq = true;
 	/* the matching engine's time (T), as the REST book; else the event time */
 	if (perps_json_get(d, "T") != NULL &&
 		perps_json_ts_field(ctx, d, "T", PERPS_MS, &ev->ts_us) != PERPS_OK)
 		return ctx->status;
-	if (perps_ws_levels(ctx, "binance", d, "b", "bid", BN_WS_MAX_LEVELS, &ev->bids, &ev->nbids) != PERPS_OK ||
-		perps_ws_levels(ctx, "binance", d, "a", "ask", BN_WS_MAX_LEVELS, &ev->asks, &ev->nasks) != PERPS_OK)
+	if (perps_ws_levels(ctx, venue, d, "b", "bid", BN_WS_MAX_LEVELS, &ev->bids, &ev->nbids) != PERPS_OK ||
+		perps_ws_levels(ctx, venue, d, "a", "ask", BN_WS_MAX_LEVELS, &ev->asks, &ev->nasks) != PERPS_OK)
 		return ctx->status;
 	return PERPS_OK;
 }
 
 /* e = aggTrade: one aggregated trade */
 static PerpsStatus
-bn_ws_agg_trade(PerpsCtx *ctx, struct json_object *d, PerpsStreamEvent *ev)
+bn_ws_agg_trade(PerpsCtx *ctx, const char *venue, struct json_object *d, PerpsStreamEvent *ev)
 {
 	struct json_object *maker;
 	PerpsTrade *t;
@@ -1015,7 +1038,7 @@ bn_ws_agg_trade(PerpsCtx *ctx, struct json_object *d, PerpsStreamEvent *ev)
 		perps_json_need(ctx, d, "m", json_type_boolean, &maker) != PERPS_OK)
 		return ctx->status;
 	if (t->trade_id[0] == '\0' || strlen(t->trade_id) > 64)
-		return perps_fail(ctx, PERPS_ERR_SHAPE, "binance aggregate trade id is empty or too long");
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "%s aggregate trade id is empty or too long", venue);
 	/* m: the buyer is the maker, so the taker sold */
 	t->is_buy = !json_object_get_boolean(maker);
 	ev->trades = t;
@@ -1025,7 +1048,7 @@ bn_ws_agg_trade(PerpsCtx *ctx, struct json_object *d, PerpsStreamEvent *ev)
 
 /* e = markPriceUpdate: mark and index price, the funding rate and its time */
 static PerpsStatus
-bn_ws_mark_price(PerpsCtx *ctx, struct json_object *d, PerpsStreamEvent *ev)
+bn_ws_mark_price(PerpsCtx *ctx, const char *venue, struct json_object *d, PerpsStreamEvent *ev)
 {
 	struct json_object *v;
 
@@ -1051,7 +1074,7 @@ bn_ws_mark_price(PerpsCtx *ctx, struct json_object *d, PerpsStreamEvent *ev)
 
 /* e = 24hrTicker: the rolling 24 h statistics */
 static PerpsStatus
-bn_ws_day_ticker(PerpsCtx *ctx, struct json_object *d, PerpsStreamEvent *ev)
+bn_ws_day_ticker(PerpsCtx *ctx, const char *venue, struct json_object *d, PerpsStreamEvent *ev)
 {
 	PerpsTicker *t = &ev->ticker;
 	const char *pct = NULL;
@@ -1082,20 +1105,47 @@ static const PerpsKlineKeys bn_ws_kline_keys = {
 };
 
 static PerpsStatus
-bn_ws_kline(PerpsCtx *ctx, struct json_object *d, PerpsStreamEvent *ev)
+bn_ws_kline(PerpsCtx *ctx, const char *venue, struct json_object *d, PerpsStreamEvent *ev)
 {
 	struct json_object *k = perps_json_get(d, "k");
 	struct json_object *closed;
 	const char *iv;
+	char		what[48];
 
+	snprintf(what, sizeof(what), "%.30s kline k", venue);
 	ev->kind = PERPS_EV_KLINE;
-	if (perps_parse_kline_obj(ctx, k, "binance kline k", &bn_ws_kline_keys, 0, &ev->kline) != PERPS_OK ||
+	if (perps_parse_kline_obj(ctx, k, what, &bn_ws_kline_keys, 0, &ev->kline) != PERPS_OK ||
 		perps_json_string(ctx, perps_json_get(k, "i"), "i", &iv) != PERPS_OK ||
 		perps_json_need(ctx, k, "x", json_type_boolean, &closed) != PERPS_OK)
 		return ctx->status;
 	if ((ev->kline_interval = perps_interval_name(iv)) == NULL)
-		return perps_fail(ctx, PERPS_ERR_SHAPE, "binance kline interval \"%.8s\" is not one perps_stats streams", iv);
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "%s kline interval \"%.8s\" is not one perps_stats streams", venue, iv);
 	ev->kline_closed = json_object_get_boolean(closed);
+	return PERPS_OK;
+}
+
+/*
+ * e = bookTicker: the best bid and ask with their quantities (b B a A), a
+ * ticker delta at the transaction time T (else the event time).  Binance
+ * does not subscribe it; Aster does.
+ */
+static PerpsStatus
+bn_ws_book_ticker(PerpsCtx *ctx, const char *venue, struct json_object *d, PerpsStreamEvent *ev)
+{
+	PerpsTicker *t = &ev->ticker;
+
+	(void) venue;
+	ev->kind = PERPS_EV_TICKER;
+	ev->snapshot = false;
+	if (perps_json_decimal_field(ctx, d, "b", true, &t->best_bid_price) != PERPS_OK ||
+		perps_json_decimal_field(ctx, d, "B", true, &t->best_bid_qty) != PERPS_OK ||
+		perps_json_decimal_field(ctx, d, "a", true, &t->best_ask_price) != PERPS_OK ||
+		perps_json_decimal_field(ctx, d, "A", true, &t->best_ask_qty) != PERPS_OK)
+		return ctx->status;
+	if (perps_json_get(d, "T") != NULL &&
+		perps_json_ts_field(ctx, d, "T", PERPS_MS, &ev->ts_us) != PERPS_OK)
+		return ctx->status;
+	t->ts_us = ev->ts_us;
 	return PERPS_OK;
 }
 
@@ -1112,8 +1162,8 @@ bn_ws_diff_depth(const char *kind)
  * combined), stream_sym its symbol part (NULL for !... streams).
  */
 static PerpsStatus
-bn_ws_event(PerpsCtx *ctx, struct json_object *d, const char *stream_sym, const char *stream_kind,
-			PerpsStreamEvent *ev)
+bn_ws_event(PerpsCtx *ctx, const char *venue, struct json_object *d, const char *stream_sym,
+			const char *stream_kind, PerpsStreamEvent *ev)
 {
 	struct json_object *e = perps_json_get(d, "e");
 	const char *type;
@@ -1122,12 +1172,12 @@ bn_ws_event(PerpsCtx *ctx, struct json_object *d, const char *stream_sym, const 
 	ev->ts_us = PERPS_TS_NONE;
 	ev->next_funding_time_us = PERPS_TS_NONE;
 	if (!json_object_is_type(d, json_type_object))
-		return perps_fail(ctx, PERPS_ERR_SHAPE, "binance event is not an object");
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "%s event is not an object", venue);
 	if (perps_json_string(ctx, e, "e", &type) != PERPS_OK)
 		return ctx->status;
 	if (strcmp(type, "depthUpdate") != 0 && strcmp(type, "aggTrade") != 0 &&
 		strcmp(type, "markPriceUpdate") != 0 && strcmp(type, "24hrTicker") != 0 &&
-		strcmp(type, "kline") != 0)
+		strcmp(type, "kline") != 0 && strcmp(type, "bookTicker") != 0)
 	{
 		ev->kind = PERPS_EV_CONTROL;	/* a stream we did not ask for */
 		return PERPS_OK;
@@ -1142,26 +1192,28 @@ bn_ws_event(PerpsCtx *ctx, struct json_object *d, const char *stream_sym, const 
 		perps_json_ts_field(ctx, d, "E", PERPS_MS, &ev->ts_us) != PERPS_OK)
 		return ctx->status;
 	if (!bn_ws_symbol_ok(sym))
-		return perps_fail(ctx, PERPS_ERR_SHAPE, "binance event symbol \"%.40s\" is not valid", sym);
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "%s event symbol \"%.40s\" is not valid", venue, sym);
 	if (stream_sym != NULL && strcasecmp(stream_sym, sym) != 0)
-		return perps_fail(ctx, PERPS_ERR_SHAPE, "binance event of %.40s in the stream of %.40s", sym, stream_sym);
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "%s event of %.40s in the stream of %.40s", venue, sym, stream_sym);
 	ev->native_symbol = sym;
 	ev->ticker.native_symbol = sym;
 	ev->ticker.ts_us = ev->ts_us;
 	if (strcmp(type, "depthUpdate") == 0)
-		return bn_ws_depth(ctx, d, ev);
+		return bn_ws_depth(ctx, venue, d, ev);
 	if (strcmp(type, "aggTrade") == 0)
-		return bn_ws_agg_trade(ctx, d, ev);
+		return bn_ws_agg_trade(ctx, venue, d, ev);
 	if (strcmp(type, "markPriceUpdate") == 0)
-		return bn_ws_mark_price(ctx, d, ev);
+		return bn_ws_mark_price(ctx, venue, d, ev);
 	if (strcmp(type, "kline") == 0)
-		return bn_ws_kline(ctx, d, ev);
-	return bn_ws_day_ticker(ctx, d, ev);
+		return bn_ws_kline(ctx, venue, d, ev);
+	if (strcmp(type, "bookTicker") == 0)
+		return bn_ws_book_ticker(ctx, venue, d, ev);
+	return bn_ws_day_ticker(ctx, venue, d, ev);
 }
 
 /* {"result":...,"id":N} or {"error":{"code":..,"msg":..},"id":N} (or {"code":..,"msg":..}) */
 static PerpsStatus
-bn_ws_control(PerpsCtx *ctx, struct json_object *root, PerpsStreamEvent *ev)
+bn_ws_control(PerpsCtx *ctx, const char *venue, struct json_object *root, PerpsStreamEvent *ev)
 {
 	struct json_object *err = perps_json_get(root, "error");
 	struct json_object *msg;
@@ -1174,7 +1226,7 @@ bn_ws_control(PerpsCtx *ctx, struct json_object *root, PerpsStreamEvent *ev)
 	if (err == NULL)
 	{
 		if (perps_json_get(root, "result") == NULL && perps_json_get(root, "id") == NULL)
-			return perps_fail(ctx, PERPS_ERR_SHAPE, "binance frame is neither a stream event nor an answer");
+			return perps_fail(ctx, PERPS_ERR_SHAPE, "%s frame is neither a stream event nor an answer", venue);
 		return PERPS_OK;
 	}
 	ev->is_error = true;
@@ -1185,8 +1237,10 @@ bn_ws_control(PerpsCtx *ctx, struct json_object *root, PerpsStreamEvent *ev)
 	return ev->message ? PERPS_OK : ctx->status;
 }
 
-static PerpsStatus
-bn_ws_parse(PerpsCtx *ctx, const char *data, size_t len, bool binary, PerpsStreamFrame *out)
+/* One frame of a combined (or raw) stream connection; messages name the venue. */
+PerpsStatus
+perps_bnc_ws_parse(PerpsCtx *ctx, const char *venue, const char *data, size_t len, bool binary,
+				   PerpsStreamFrame *out)
 {
 	struct json_object *root = NULL;
 	struct json_object *stream;
@@ -1195,7 +1249,7 @@ bn_ws_parse(PerpsCtx *ctx, const char *data, size_t len, bool binary, PerpsStrea
 	char	   *sym = NULL;
 	const char *kind = NULL;
 
-	if (perps_ws_json_begin(ctx, "binance", data, len, binary, BN_WS_MAX_MESSAGE, out, &root) != PERPS_OK)
+	if (perps_ws_json_begin(ctx, venue, data, len, binary, PERPS_BNC_WS_MAX_MESSAGE, out, &root) != PERPS_OK)
 		goto done;
 	stream = perps_json_get(root, "stream");
 	d = perps_json_get(root, "data");
@@ -1204,7 +1258,7 @@ bn_ws_parse(PerpsCtx *ctx, const char *data, size_t len, bool binary, PerpsStrea
 	else if (stream == NULL)
 	{
 		out->events = perps_alloc(ctx, sizeof(PerpsStreamEvent));
-		if (out->events == NULL || bn_ws_control(ctx, root, out->events) != PERPS_OK)
+		if (out->events == NULL || bn_ws_control(ctx, venue, root, out->events) != PERPS_OK)
 			goto done;
 		out->nevents = 1;
 		goto done;
@@ -1217,13 +1271,13 @@ bn_ws_parse(PerpsCtx *ctx, const char *data, size_t len, bool binary, PerpsStrea
 			goto done;
 		if (d == NULL)
 		{
-			perps_fail(ctx, PERPS_ERR_SHAPE, "binance stream frame without data");
+			perps_fail(ctx, PERPS_ERR_SHAPE, "%s stream frame without data", venue);
 			goto done;
 		}
 		at = strchr(name, '@');
 		if (at == NULL || at == name || at - name > 48)
 		{
-			perps_fail(ctx, PERPS_ERR_SHAPE, "binance stream name \"%.60s\" names no symbol", name);
+			perps_fail(ctx, PERPS_ERR_SHAPE, "%s stream name \"%.60s\" names no symbol", venue, name);
 			goto done;
 		}
 		kind = at + 1;
@@ -1238,21 +1292,21 @@ bn_ws_parse(PerpsCtx *ctx, const char *data, size_t len, bool binary, PerpsStrea
 
 		if (n > BN_WS_MAX_ARRAY)
 		{
-			perps_fail(ctx, PERPS_ERR_SHAPE, "binance frame has %zu events", n);
+			perps_fail(ctx, PERPS_ERR_SHAPE, "%s frame has %zu events", venue, n);
 			goto done;
 		}
 		out->events = perps_alloc_array(ctx, n ? n : 1, sizeof(PerpsStreamEvent));
 		if (out->events == NULL)
 			goto done;
 		for (size_t i = 0; i < n; i++)
-			if (bn_ws_event(ctx, json_object_array_get_idx(d, i), sym, kind, &out->events[i]) != PERPS_OK)
+			if (bn_ws_event(ctx, venue, json_object_array_get_idx(d, i), sym, kind, &out->events[i]) != PERPS_OK)
 				goto done;
 		out->nevents = (int) n;
 	}
 	else
 	{
 		out->events = perps_alloc(ctx, sizeof(PerpsStreamEvent));
-		if (out->events == NULL || bn_ws_event(ctx, d, sym, kind, out->events) != PERPS_OK)
+		if (out->events == NULL || bn_ws_event(ctx, venue, d, sym, kind, out->events) != PERPS_OK)
 			goto done;
 		out->nevents = 1;
 	}
@@ -1260,6 +1314,12 @@ bn_ws_parse(PerpsCtx *ctx, const char *data, size_t len, bool binary, PerpsStrea
 		out->events[i].channel = name;
 done:
 	return perps_ws_json_end(ctx, root, out);
+}
+
+static PerpsStatus
+bn_ws_parse(PerpsCtx *ctx, const char *data, size_t len, bool binary, PerpsStreamFrame *out)
+{
+	return perps_bnc_ws_parse(ctx, "binance", data, len, binary, out);
 }
 
 /*
@@ -1279,8 +1339,8 @@ done:
  *
  * Deltas never reset: only the REST snapshot replaces the book.
  */
-static PerpsSeqCheck
-bn_ws_seq_rule(bool have_book, int64_t last_seq, const PerpsStreamEvent *ev)
+PerpsSeqCheck
+perps_bnc_ws_seq_rule(bool have_book, int64_t last_seq, const PerpsStreamEvent *ev)
 {
 	if (ev->snapshot)
 		return PERPS_SEQ_RESET;
@@ -1300,7 +1360,7 @@ static const PerpsStreamAdapter binance_stream = {
 	.trade_ids_sequential = true,	/* aggTrade "a", per symbol */
 	.book_depth = 1000,
 	.ping_message = NULL,		/* WebSocket ping frames */
-	.max_message_bytes = BN_WS_MAX_MESSAGE,
+	.max_message_bytes = PERPS_BNC_WS_MAX_MESSAGE,
 	.rest_snapshot = true,
 	.snapshot_depth = 1000,
 	.max_connection_s = 86400,
@@ -1308,10 +1368,10 @@ static const PerpsStreamAdapter binance_stream = {
 	.connection_paths = bn_ws_paths,
 	.book_connection = BN_WS_PUBLIC,
 	.subscribe_on = bn_ws_subscribe,
-	.kline_channel = bn_ws_kline_channel,
+	.kline_channel = perps_bnc_ws_kline_channel,
 	.resync = NULL,
 	.parse_frame = bn_ws_parse,
-	.seq_rule = bn_ws_seq_rule,
+	.seq_rule = perps_bnc_ws_seq_rule,
 };
 
 /* Binance's weights: USD-M futures docs, "Market Data Endpoints" */

@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * src/venues/binance_compat.h
- *		The REST side of Binance's USD-M futures API (fapi v1), shared with
+ *		The REST and stream sides of Binance's USD-M futures API (fapi v1), shared with
  *		the venues that serve the same API: src/venues/binance.c implements
  *		it, and a Binance-compatible venue's adapter (src/venues/aster.c)
  *		reuses it and supplies only what is its own: its name, request
@@ -122,5 +122,39 @@ PERPS_BNC_PARSE(trades);
 								 .parse = perps_bnc_parse_funding_history}, \
 	[PERPS_M_KLINES] = {.build = perps_bnc_build_klines, .parse = perps_bnc_parse_klines}, \
 	[PERPS_M_TRADES] = {.build = prefix##_build_trades, .parse = perps_bnc_parse_trades}
+
+/*
+ * The stream side of the API (implemented in binance.c): combined streams
+ * {"stream":"<sym>@<kind>","data":{...}} subscribed with
+ * {"method":"SUBSCRIBE","params":[...],"id":N}, events aggTrade,
+ * depthUpdate (U, u, pu), markPriceUpdate, 24hrTicker, kline and
+ * bookTicker, the book synced from the REST depth (rest_snapshot).  A venue
+ * says how it lays its streams out over its connections.
+ */
+#define PERPS_BNC_WS_MAX_MESSAGE (4 * 1024 * 1024)
+
+typedef struct PerpsBncStreamLayout
+{
+	const char *venue;			/* names the venue in messages */
+	int			max_streams;	/* the venue's limit of streams a connection */
+	int			nconnections;	/* its PerpsStreamAdapter.nconnections */
+	/* per connection, the stream names after the symbol ("@aggTrade"), NULL-terminated (at most 8) */
+	const char *const *const *streams;
+	int			kline_connection;	/* the connection that carries <sym>@kline_<interval> */
+} PerpsBncStreamLayout;
+
+/* PerpsStreamAdapter.subscribe_on of such a venue */
+extern int	perps_bnc_ws_subscribe(PerpsCtx *ctx, const PerpsBncStreamLayout *lay, int conn,
+								   const PerpsStreamWant *want, PerpsWsMessage *out);
+
+/* PerpsStreamAdapter.parse_frame, with the venue's name for messages */
+extern PerpsStatus perps_bnc_ws_parse(PerpsCtx *ctx, const char *venue, const char *data, size_t len,
+									  bool binary, PerpsStreamFrame *out);
+
+/* the book's continuity rule (U, u, pu over a REST snapshot's lastUpdateId) */
+extern PerpsSeqCheck perps_bnc_ws_seq_rule(bool have_book, int64_t last_seq, const PerpsStreamEvent *ev);
+
+/* kline intervals: the stream's names are perps_stats' own */
+extern const char *perps_bnc_ws_kline_channel(const char *interval);
 
 #endif							/* PERPS_BINANCE_COMPAT_H */

@@ -919,6 +919,15 @@ hl_parse_orderbook(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const
  * hourly rate: funding is paid every hour on the hour, so the next funding
  * time is the next whole hour after the ticker's time.
  *
+ * A HIP-3 DEX (a venue row with adapter_param, tradexyz: dex xyz) streams
+ * on the same host and channels: its coins are named "dex:COIN"
+ * (xyz:XYZ100) in the subscriptions and in every frame, as in the REST
+ * answers and in perps_stats.markets.native_symbol, so a frame's coin is
+ * the market's native symbol as it is; hl_ws_subscribe checks that the
+ * coins are the DEX's.  Hyperliquid's documentation names builder-deployed
+ * perps this way for the info requests and the WebSocket alike and says
+ * nothing of a "dex" field in subscriptions: none is sent.
+ *
  * Frames are {"channel":..., "data":...}; subscriptionResponse and pong
  * (the answer to {"method":"ping"}) are control events, error (data: the
  * reason as text) an error control event.  The server closes a connection
@@ -968,6 +977,10 @@ hl_ws_kline_channel(const char *interval)
 /*
  * Per coin: its book, trades, asset context (the ticker), best bid and
  * offer with their sizes (bbo), and a candle subscription per interval.
+ * On a HIP-3 DEX (want->param, the venue row's adapter_param) the coins are
+ * the DEX's, "dex:COIN" as its markets name them (hl_global_of): a coin
+ * of another DEX, or of the main one, is refused rather than streamed
+ * under this venue's name.
  */
 static int
 hl_ws_subscribe(PerpsCtx *ctx, const PerpsStreamWant *want, PerpsWsMessage *out)
@@ -975,6 +988,17 @@ hl_ws_subscribe(PerpsCtx *ctx, const PerpsStreamWant *want, PerpsWsMessage *out)
 	static const char *const types[HL_WS_SUBS_PER_COIN] = {"l2Book", "trades", "activeAssetCtx", "bbo"};
 	int			per_coin = HL_WS_SUBS_PER_COIN + want->nintervals;
 	int			nmsg = 0;
+	PerpsQuery	dex;
+
+	memset(&dex, 0, sizeof(dex));
+	dex.param = want->param;
+	if (want->param != NULL && !hl_dex_ok(want->param))
+		return perps_fail(ctx, PERPS_ERR_ARG, "hyperliquid dex \"%.16s\" is not a HIP-3 DEX name", want->param);
+	for (int i = 0; i < want->n; i++)
+		if (want->natives[i] == NULL || hl_global_of(&dex, want->natives[i]) == NULL)
+			return perps_fail(ctx, PERPS_ERR_ARG, "hyperliquid coin \"%.40s\" is not one of %s%s",
+							  want->natives[i] ? want->natives[i] : "",
+							  want->param ? "dex " : "the main dex", want->param ? want->param : "");
 
 	if (want->nintervals < 0 || want->nintervals > PERPS_KLINE_MAX)
 		return perps_fail(ctx, PERPS_ERR_ARG, "hyperliquid: %d candle intervals", want->nintervals);

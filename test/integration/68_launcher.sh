@@ -18,11 +18,9 @@ pid_of() { q "SELECT coalesce(string_agg(pid::text, ',' ORDER BY pid), '') FROM 
 urls0=$(q "SELECT rest_url || ' ' || ws_url FROM perps_stats.exchanges WHERE name = 'bybit'")
 streamed0=$(q "SELECT coalesce(string_agg(quote_literal(exchange || '/' || symbol), ','), '''''') FROM perps_stats.watchlist WHERE stream")
 polled0=$(q "SELECT coalesce(string_agg(quote_literal(exchange || '/' || symbol), ','), '''''') FROM perps_stats.watchlist WHERE poll")
-# the collector runs, with nothing to poll (its rounds would write rows other tests count);
-# tradexyz (a HIP-3 DEX, an adapter parameter: not streamed yet) is watched for streaming too
+# the collector runs, with nothing to poll (its rounds would write rows other tests count)
 qs "UPDATE perps_stats.exchanges SET ws_url = '$PERPS_MOCK_WS_URL/bybit/v5/public/linear', rest_url = '$PERPS_MOCK_URL/bybit' WHERE name = 'bybit';
    UPDATE perps_stats.watchlist SET poll = false, stream = (exchange = 'bybit' AND symbol = 'BTC');
-   INSERT INTO perps_stats.watchlist (exchange, symbol, poll, stream) VALUES ('tradexyz', 'XYZ100', false, true);
    ALTER SYSTEM SET perps_stats.stream_workers = on;
    ALTER SYSTEM SET perps_stats.collect_interval = '1h';
    SELECT pg_reload_conf();" >/dev/null
@@ -44,9 +42,7 @@ for _ in $(seq 60); do
     [ "$s" -gt "$max_s" ] && max_s=$s; [ "$c" -gt "$max_c" ] && max_c=$c; [ "$l" -gt "$max_l" ] && max_l=$l
     sleep 0.2
 done
-is "$max_l $max_s $max_c" "1 1 1" "for 12 s after: never more than one launcher, one bybit stream worker (none for tradexyz), one collector"
-is "$(q "SELECT count(*) FROM perps_stats.stream_status WHERE exchange = 'tradexyz'")" "0" \
-   "no stream worker for tradexyz, watched for streaming: a venue with an adapter parameter is not streamed yet"
+is "$max_l $max_s $max_c" "1 1 1" "for 12 s after: never more than one launcher, one bybit stream worker, one collector"
 is "$(pid_of 'perps_stats stream') $(pid_of 'perps_stats collector')" "$stream_pid $collector_pid" \
    "the new launcher adopted the workers its predecessor started (the same processes)"
 ok_wait "SELECT EXISTS (SELECT 1 FROM perps_stats.stream_status WHERE exchange = 'bybit' AND state = 'streaming' AND pid = $stream_pid)" \
@@ -92,7 +88,6 @@ ok_wait "SELECT count(*) = 0 FROM pg_stat_activity WHERE backend_type IN ('perps
 # ---- put back what was changed ----
 qs "ALTER SYSTEM RESET perps_stats.collect_interval;
    ALTER SYSTEM SET perps_stats.stream_workers = off; SELECT pg_reload_conf();
-   DELETE FROM perps_stats.watchlist WHERE exchange = 'tradexyz' AND symbol = 'XYZ100';
    UPDATE perps_stats.watchlist SET stream = (exchange || '/' || symbol IN ($streamed0)), poll = (exchange || '/' || symbol IN ($polled0));
    UPDATE perps_stats.exchanges SET rest_url = split_part('$urls0', ' ', 1), ws_url = split_part('$urls0', ' ', 2) WHERE name = 'bybit';" >/dev/null
 

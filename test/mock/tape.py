@@ -11,10 +11,10 @@ are given the same ones (the tests pass the same t0_ms to both).  Trade k,
     time    t0_ms + (k * 1000) // rate  (ms; the venue's trade time T).  The
             trade exists (has been generated) once the wall clock reaches it:
             generated(now_ms) of them exist at now_ms.
-    id      binance: start_id + k (the aggregate trade id a, sequential);
+    id      binance, aster: start_id + k (the aggregate trade id a, sequential);
             bybit: a UUID-looking text from sha1(symbol|k), version nibble 5
             and variant 8..b as Bybit's execIds look (not sequential);
-            paradex: the decimal text of
+            paradex, hyperliquid: the decimal text of
                 10**18 + (H + k * 6364136223846793007) % 10**18,
             H = int(sha1(symbol).hexdigest()[:16], 16) % 10**18: 19 digits,
             not sequential, unique per k (the multiplier is prime to 10) and
@@ -24,7 +24,7 @@ are given the same ones (the tests pass the same t0_ms to both).  Trade k,
             is a number beyond 2^53, on the stream and over REST);
             grvt: "<80000000 + 3 k>-<k % 3 + 1>", as GRVT's trade ids look
             (increasing, not by one, a fill number after the dash).
-    price   binance, bybit, extended: "<42000 + k % 997>.<(k * 7919) % 10**20, 20 digits>":
+    price   binance, aster, bybit, hyperliquid, extended: "<42000 + k % 997>.<(k * 7919) % 10**20, 20 digits>":
             20 decimals, so that a client that goes through a double is seen;
             paradex, nado: "<42000 + k % 997>.<(k * 7919) % 10**8, 8 digits>": 8
             decimals, what the SBE Price8 mantissa (exponent -8) carries exactly
@@ -40,6 +40,8 @@ are given the same ones (the tests pass the same t0_ms to both).  Trade k,
     binance f = 2 * a, l = f + k % 3 (the first and last plain trade ids).
     bybit   seq = 700000000000 + k; L (tick direction) from the integer part of
             the price against trade k-1 (ZeroPlusTick for k = 0).
+    hyperliquid  the symbol is the coin (BTC, xyz:XYZ100); side "B" (k even: the taker
+            bought) or "A"; tid the id as a JSON number (beyond 2^53, as real tids may be).
     nado    the symbol is the product id ("4"); no trade id on the stream
             (test/mock/ws_venues/nado.py); time in ns = time * 10**6.
     pacifica the symbol is the market (BTC); the frames and the REST answer
@@ -66,8 +68,9 @@ import re
 import time
 from fractions import Fraction
 
-VENUES = ("binance", "bybit", "paradex", "nado", "hibachi", "pacifica", "extended", "grvt")
+VENUES = ("binance", "bybit", "paradex", "nado", "hibachi", "pacifica", "extended", "grvt", "aster", "hyperliquid")
 BINANCE_START_ID = 7000000001
+BINANCE_LIKE = ("binance", "aster")         # Aster serves Binance's API: the same ids and frames
 BYBIT_SEQ0 = 700000000000
 PARADEX_ID_BASE = 10 ** 18
 PARADEX_ID_MOD = 10 ** 18
@@ -139,11 +142,11 @@ class Tape:
     # ---- values ----
 
     def trade_id(self, k):
-        if self.venue == "binance":
+        if self.venue in BINANCE_LIKE:
             return self.start_id + k
         if self.venue == "grvt":
             return "%d-%d" % (GRVT_ID_BASE + 3 * k, k % 3 + 1)
-        if self.venue in ("paradex", "extended"):
+        if self.venue in ("paradex", "extended", "hyperliquid"):
             return "%d" % (PARADEX_ID_BASE + (self._id_h + k * PARADEX_ID_MUL) % PARADEX_ID_MOD)
         h = hashlib.sha1(b"%s|%d" % (self._sym_b, k)).hexdigest()
         return "%s-%s-5%s-%x%s-%s" % (h[:8], h[8:12], h[13:16], 8 | (int(h[16], 16) & 3), h[17:20], h[20:32])
@@ -256,6 +259,13 @@ class Tape:
         """A v1.trade feed frame's text with trade k, sequence number sn."""
         return ('{"stream":"v1.trade","selector":"%s@50","sequence_number":"%d","feed":%s,'
                 '"prev_sequence_number":"%d"}' % (self.symbol, sn, self.grvt_trade_json(k), sn - 1))
+
+    def hyperliquid_json(self, k):
+        """One WsTrade (the trades channel's and recentTrades' element): tid a JSON number."""
+        return ('{"coin":"%s","side":"%s","px":"%s","sz":"%s","time":%d,"hash":"0x%064x","tid":%s,'
+                '"users":["0x%040x","0x%040x"]}' % (self.symbol, "B" if k % 2 == 0 else "A", self.price(k),
+                                                    self.qty(k), self.time_ms(k), self._id_h + k,
+                                                    self.trade_id(k), 1, 2))
 
     def paradex_sbe_fields(self, k):
         """The TradeEvent root block's fields of trade k but ts: (seq, tradeId, side, price

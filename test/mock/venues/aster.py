@@ -8,7 +8,7 @@ payloads, test/payloads/aster, written from Aster's documentation:
 exchangeInfo, fundingInfo (Aster's "Get Funding Rate Config": every
 symbol with its interval), the 24 h tickers, premium indexes and book
 tickers as the REST answers without symbol (one symbol's answer is its
-element), the BTCUSDT depth, recent trades, 1m klines and funding history.
+element), the BTCUSDT and ETHUSDT depth, recent trades, 1m klines and funding history.
 Aster documents no /fapi/v1/openInterest, so the mock has none.
 
 The mock's "now" is the close of the last 1m kline of fetchOHLCV.swap.json:
@@ -27,6 +27,10 @@ fapi = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(fapi)
 
 _now = []
+
+# the depth snapshots served (the WebSocket mock, ws_venues/aster.py, reads them too,
+# so that its diff events line up with their lastUpdateId)
+DEPTH_FIXTURES = {"BTCUSDT": "aster/fetchOrderBook.swap.json", "ETHUSDT": "aster/fetchOrderBook.ethusdt.json"}
 
 
 def now_ms():
@@ -61,7 +65,7 @@ def _state(venue):
         st["day"] = _by_symbol("aster/fetchTickers.24hr.json")
         st["prem"] = _by_symbol("aster/fetchTickers.premiumIndex.json")
         st["book"] = _by_symbol("aster/fetchTickers.bookTicker.json")
-        st["depth"] = {"BTCUSDT": fixture_json("aster/fetchOrderBook.swap.json")}
+        st["depth"] = {s: fixture_json(rel) for s, rel in DEPTH_FIXTURES.items()}
         st["klines"] = {("BTCUSDT", "1m"): {r[0]: r for r in fixture_json("aster/fetchOHLCV.swap.json")}}
         st["funding"] = {(r["symbol"], int(r["fundingTime"])): r
                          for r in fixture_json("aster/fetchFundingRateHistory.json")}

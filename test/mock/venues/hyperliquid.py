@@ -18,7 +18,9 @@ module serves both trees:
                             ones within the asked range
     fundingHistory          fetchFundingRateHistory.fundingHistory.json for its coin, within
                             its span
-    recentTrades            the "data" of websocket/hyperliquid/trades.json for its coin
+    recentTrades            the "data" of websocket/hyperliquid/trades.json for its coin; while a
+                            trade tape is registered for the coin (POST /_mock/tape, venue
+                            "hyperliquid"), its newest RECENT_TRADES trades that exist by now
     allMids                 allMids.json
 
 HIP-3 DEXes ("dex" in meta and metaAndAssetCtxs; coins named dex:COIN in every
@@ -46,11 +48,12 @@ import hashlib
 import time
 from decimal import Decimal
 
-from mock_exchange import bench_price, bench_symbols, fixture_json
+from mock_exchange import bench_price, bench_symbols, fixture_json, tape
 
 F = "hyperliquid/"
 W = "websocket/hyperliquid/"
 PAGE = 500
+RECENT_TRADES = 500         # recentTrades of a tape: the newest 500 (the adapter's page)
 INTERVAL_MS = {"1m": 60000, "3m": 180000, "5m": 300000, "15m": 900000, "30m": 1800000,
                "1h": 3600000, "2h": 7200000, "4h": 14400000, "8h": 28800000, "12h": 43200000,
                "1d": 86400000, "3d": 259200000, "1w": 604800000}
@@ -263,6 +266,11 @@ def funding_history(body):
 
 
 def recent_trades(coin):
+    tp = tape("hyperliquid", coin)
+    if tp is not None:
+        # the newest RECENT_TRADES of the tape's trades that exist by now, newest first
+        hi = tp.generated(now_ms())
+        return "[%s]" % ",".join(tp.hyperliquid_json(k) for k in range(hi - 1, max(0, hi - RECENT_TRADES) - 1, -1))
     for rec in (fixture_json(W + "trades.json")["data"], dex_json("fetchTrades.recentTrades.xyz.json")):
         if rec and rec[0]["coin"] == coin:
             return rec

@@ -93,6 +93,10 @@ def _copy(obj):
 
 
 class Venue(ws.VenueBase):  # noqa: F821 (ws is injected by the loader)
+    # what a venue serving the same streams elsewhere (ws_venues/aster.py) sets otherwise
+    MAX_STREAMS = MAX_STREAMS
+    REPLAY_KINDS = ("aggTrade", "markPrice@1s", "ticker")
+
     def __init__(self, name):
         super().__init__(name)
         fx = ws.fixture_json  # noqa: F821
@@ -188,6 +192,11 @@ class Venue(ws.VenueBase):  # noqa: F821 (ws is injected by the loader)
         if self.tier(session) not in ("/public/stream", "/market/stream"):
             session.drop()          # only the combined-stream endpoints of the two tiers are mocked
 
+    def wrong_tier(self, session, params):
+        """The streams of params not served on this session's path."""
+        public = self.tier(session) == "/public/stream"
+        return [p for p in params if (p.partition("@")[2] in PUBLIC_KINDS) != public]
+
     def on_text(self, session, text):
         now = time.monotonic()
         times = [t for t in session.state.get("times", []) if now - t < 1.0] + [now]
@@ -215,8 +224,7 @@ class Venue(ws.VenueBase):  # noqa: F821 (ws is injected by the loader)
             session.send_text({"error": {"code": 2, "msg": "Invalid request: unknown variant or invalid params"},
                                "id": rid})
             return
-        public = self.tier(session) == "/public/stream"
-        wrong = [p for p in params if (p.partition("@")[2] in PUBLIC_KINDS) != public]
+        wrong = self.wrong_tier(session, params)
         if method == "SUBSCRIBE" and wrong:
             session.send_text({"error": {"code": 2, "msg": "Invalid request: %s is not served on %s"
                                          % (wrong[0], self.tier(session))}, "id": rid})
@@ -229,7 +237,7 @@ class Venue(ws.VenueBase):  # noqa: F821 (ws is injected by the loader)
             session.send_text({"result": None, "id": rid})
             return
         new = [p for p in params if p not in streams]
-        if len(streams) + len(new) > MAX_STREAMS:
+        if len(streams) + len(new) > self.MAX_STREAMS:
             session.drop()
             return
         streams.extend(new)
@@ -254,7 +262,7 @@ class Venue(ws.VenueBase):  # noqa: F821 (ws is injected by the loader)
         sent = 0
         for s in self.sessions_open():
             if name == "replay":
-                for kind in ("aggTrade", "markPrice@1s", "ticker"):
+                for kind in self.REPLAY_KINDS:
                     for sym in self.symbols(s, kind):
                         if only is None or sym == only:
                             sent += self.send_event(s, sym, kind, self.recorded_for(kind, sym))

@@ -17,6 +17,14 @@ payload tree (test/payloads, or the recorded one: see ws_mock.FIXTURES):
     bbo             bbo.json (the project's own frame; none in the recorded tree)
     candle          (with "interval") nothing at once; see the candles action
 
+A builder-deployed (HIP-3) DEX's coins, "dex:COIN" (xyz:XYZ100), are served on
+the same endpoint, as the one real host serves them: l2Book, trades,
+activeAssetCtx and bbo of a coin of dex xyz come from l2Book.xyz.json,
+trades.xyz.json, activeAssetCtx.xyz.json and bbo.xyz.json (the project's own
+frames; a tree without them serves the main dex's, coin rewritten).  Every
+session gets the frames of its own subscriptions only, so the main venue's
+worker and a DEX's, connected at once, each see their own coins.
+
 {"method":"ping"} is answered with {"channel":"pong"}; anything else with an
 error frame.  Actions:
 
@@ -29,6 +37,9 @@ error frame.  Actions:
                     generated trades with tids 900000000001, ...: as fast as possible,
                     or `rate` trades per second from a background thread
     ctx {fields}    an activeAssetCtx with the recorded context, fields overridden
+    tape, tape_status   (ws_mock's) the coin's trade tape (test/mock/tape.py, venue
+                    "hyperliquid", the coin as symbol: BTC, xyz:XYZ100) to every session
+                    subscribed to its trades, the trades due at a tick in one frame
     candles         to every candle subscription of interval 1m: candle.open.json,
                     candle.closed.json, candle.next.json (the same candle going, then
                     final, then the next one opened; s rewritten)
@@ -55,6 +66,9 @@ class Venue(ws.VenueBase):  # noqa: F821 (ws is injected by the loader)
         self.bbo_frame = ws.optional_fixture_json(D + "bbo.json")  # noqa: F821
         self.candles = [c for c in (ws.optional_fixture_json(D + "candle.%s.json" % k)  # noqa: F821
                                     for k in ("open", "closed", "next")) if c]
+        # a HIP-3 DEX's own frames, by dex and channel (None: the main dex's are used)
+        self.dex_frames = {"xyz": {t: ws.optional_fixture_json(D + "%s.xyz.json" % t)  # noqa: F821
+                                   for t in ("l2Book", "trades", "activeAssetCtx", "bbo")}}
         self.books = {}      # coin -> [bids, asks] of WsLevel, the current book
         self.last_time = {}  # coin -> newest l2Book time sent (ms)
 
@@ -66,21 +80,28 @@ class Venue(ws.VenueBase):  # noqa: F821 (ws is injected by the loader)
     def coins(self, session, typ):
         return sorted(c for t, c in self.subs(session) if t == typ)
 
+    def frame_for(self, typ, coin, main):
+        """The frame of channel typ for coin: its DEX's own when there is one, else main."""
+        dex = coin.split(":", 1)[0] if ":" in coin else ""
+        return self.dex_frames.get(dex, {}).get(typ) or main
+
     def book_of(self, coin):
         if coin not in self.books:
-            self.books[coin] = json.loads(json.dumps(self.book_frame["data"]["levels"]))
+            frame = self.frame_for("l2Book", coin, self.book_frame)
+            self.books[coin] = json.loads(json.dumps(frame["data"]["levels"]))
         return self.books[coin]
 
     def book_msg(self, coin, levels=None, delta=1):
         last = self.last_time.get(coin)
-        t = self.book_frame["data"]["time"] if last is None else last + delta
+        t = self.frame_for("l2Book", coin, self.book_frame)["data"]["time"] if last is None else last + delta
         self.last_time[coin] = t if last is None else max(last, t)
         return {"channel": "l2Book", "data": {"coin": coin, "time": t,
                                                "levels": levels if levels is not None else self.book_of(coin)}}
 
     def ctx_msg(self, coin, fields=None):
+        own = self.frame_for("activeAssetCtx", coin, None)
         i = self.universe.index(coin) if coin in self.universe[:len(self.ctxs)] else 0
-        ctx = dict(self.ctxs[i])
+        ctx = dict(own["data"]["ctx"] if own else self.ctxs[i])
         ctx.update(fields or {})
         return {"channel": "activeAssetCtx", "data": {"coin": coin, "ctx": ctx}}
 
@@ -118,13 +139,14 @@ class Venue(ws.VenueBase):  # noqa: F821 (ws is injected by the loader)
         if typ == "l2Book":
             session.send_text(self.book_msg(coin))
         elif typ == "trades":
-            msg = json.loads(json.dumps(self.trades_frame))
+            msg = json.loads(json.dumps(self.frame_for("trades", coin, self.trades_frame)))
             for t in msg["data"]:
                 t["coin"] = coin
             session.send_text(msg)
         elif typ == "bbo":
-            if self.bbo_frame:
-                msg = json.loads(json.dumps(self.bbo_frame))
+            bbo = self.frame_for("bbo", coin, self.bbo_frame)
+            if bbo:
+                msg = json.loads(json.dumps(bbo))
                 msg["data"]["coin"] = coin
                 session.send_text(msg)
         elif typ == "activeAssetCtx":
@@ -159,6 +181,14 @@ class Venue(ws.VenueBase):  # noqa: F821 (ws is injected by the loader)
                 for coin in self.coins(s, "trades"):
                     sent += self.start_trades(s, coin, params)
         return {"sent": sent}
+
+    # the trade tape (ws_mock's): trades lo .. hi-1 in one trades frame, as a block's trades come
+    def tape_sessions(self, symbol):
+        return [s for s in self.sessions_open() if ("trades", symbol) in self.subs(s)]
+
+    def tape_frames(self, tape, lo, hi, now_ms):
+        text = '{"channel":"trades","data":[%s]}' % ",".join(tape.hyperliquid_json(k) for k in range(lo, hi))
+        return ws.frame(0x1, text.encode())  # noqa: F821
 
     def send_trades(self, session, coin, params):
         def send(ns, price, qty):
