@@ -33,10 +33,12 @@ print(sum(1 for r in json.load(sys.stdin) if r["path"] == "/fapi/v1/depth" and r
 urls0=$(q "SELECT rest_url || ' ' || ws_url FROM perps_stats.exchanges WHERE name = 'binance'")
 streamed0=$(q "SELECT coalesce(string_agg(quote_literal(exchange || '/' || symbol), ','), '''''') FROM perps_stats.watchlist WHERE stream")
 
-# the funding rows counted below are the stream's alone: none of another
-# test's (70_backfill.sh's history, when it ran before in this cluster)
-qs "DELETE FROM perps_stats.funding_rates f USING perps_stats.markets m
-     WHERE m.id = f.market_id AND m.exchange_id = 1" >/dev/null
+# the rows counted below are the stream's alone: none of another test's
+# (collect()'s books and tickers, 70_backfill.sh's funding history, when
+# they ran before in this cluster)
+qs "$(for t in orderbooks liquidity_depth slippage tickers funding_rates trades klines; do
+        echo "DELETE FROM perps_stats.$t x USING perps_stats.markets m WHERE m.id = x.market_id AND m.exchange_id = 1;"
+      done)" >/dev/null
 
 # the markets from exchangeInfo and fundingInfo (BTCUSDT funds every 8 h, SUSHIUSDT every 4 h),
 # whatever earlier tests left in perps_stats.markets
