@@ -144,6 +144,99 @@ else
     }'
 fi
 
+# ---- every streamed venue at once ----
+# Each venue's stream worker against its WebSocket mock (the seeded ws_url's
+# path under the mock), all started together, each sent a tape of AN trades
+# at AR a second on its BTC market (or its first, trade.xyz's; test/mock/tape.py: every connection that
+# subscribed the market's trades gets them, whether the worker keeps up or
+# not).  A venue whose mock has no tape is listed and left out.  Figures:
+# rows committed per second over all venues, from the tapes' start to the
+# last commit, against COPY of the same rows into the same table in this
+# run; each worker's CPU per 1000 messages (/proc, its stream_status pid).
+# Not covered: TLS, a network with latency, the venues' book and ticker
+# channels at full speed at the same time (only their subscribe-time frames
+# flow), the generators' own speed (one Python process for all thirteen).
+AN=${BENCH_STREAM_ALL_TRADES:-20000}
+AR=${BENCH_STREAM_ALL_RATE:-4000}
+psql -X -q -v ON_ERROR_STOP=1 >/dev/null <<SQL
+UPDATE perps_stats.exchanges
+   SET ws_url = regexp_replace(ws_url, '^wss?://[^/?]+', '$PERPS_MOCK_WS_URL/' || coalesce(adapter, name))
+ WHERE ws_url IS NOT NULL AND ws_url NOT LIKE '$PERPS_MOCK_WS_URL/%';
+UPDATE perps_stats.exchanges
+   SET rest_url = '$PERPS_MOCK_URL/' || coalesce(adapter, name),
+       aux_url = CASE WHEN aux_url IS NULL THEN NULL ELSE '$PERPS_MOCK_URL/' || coalesce(adapter, name) || '/aux' END,
+       rate_limit_weight = 1000000, rate_limit_window_ms = 1000;
+SQL
+# KuCoin's bullet-public answer names the WebSocket mock
+curl -sf -X POST -d "{\"ws_url\":\"$PERPS_MOCK_WS_URL\"}" "$PERPS_MOCK_URL/_mock/config" >/dev/null
+all=$(q "SELECT string_agg(name, ' ' ORDER BY id) FROM perps_stats.exchanges WHERE ws_url IS NOT NULL")
+for v in $all; do q "SELECT perps_stats.refresh_markets('$v')" >/dev/null 2>&1; done
+q "UPDATE perps_stats.watchlist SET stream = false" >/dev/null
+# each venue's BTC, or its first market where it has none (trade.xyz)
+declare -A SYM
+for v in $all; do
+    SYM[$v]=$(q "SELECT coalesce((SELECT m.symbol FROM perps_stats.markets m JOIN perps_stats.exchanges e ON e.id = m.exchange_id
+                                  WHERE e.name = '$v' AND m.symbol = 'BTC'),
+                                 (SELECT min(m.symbol) FROM perps_stats.markets m JOIN perps_stats.exchanges e ON e.id = m.exchange_id
+                                  WHERE e.name = '$v' AND m.active), 'BTC')")
+    q "INSERT INTO perps_stats.watchlist (exchange, symbol, poll, stream) VALUES ('$v', '${SYM[$v]}', false, true)
+       ON CONFLICT (exchange, symbol) DO UPDATE SET stream = true" >/dev/null
+done
+for _ in $(seq 300); do
+    [ "$(q "SELECT count(*) FROM perps_stats.stream_status WHERE state = 'streaming'")" -ge "$(echo $all | wc -w)" ] && break
+    sleep 0.1
+done
+q "TRUNCATE perps_stats.trades" >/dev/null
+tck=$(getconf CLK_TCK)
+t0=$(( $(now_ms) + 1000 ))
+taped="" untaped=""
+declare -A PID CPU0 MSG0
+for v in $all; do
+    st_row=$(q "SELECT coalesce(pid, 0) || ' ' || messages || ' ' || state FROM perps_stats.stream_status WHERE exchange = '$v'")
+    read -r pid msgs state <<<"$st_row"
+    native=$(q "SELECT native_symbol FROM perps_stats.markets m JOIN perps_stats.exchanges e ON e.id = m.exchange_id
+                 WHERE e.name = '$v' AND m.symbol = '${SYM[$v]}'")
+    if [ "${state:-}" != streaming ] || [ -z "$native" ] || [ "${pid:-0}" = 0 ]; then untaped="$untaped $v(${state:-no worker})"; continue; fi
+    # ids past the Binance section's (a sequential venue's worker drops ids it has passed);
+    # trade.xyz's coins are served by the Hyperliquid mock
+    mv=$(q "SELECT coalesce(adapter, name) FROM perps_stats.exchanges WHERE name = '$v'")
+    if curl -sf -X POST -H 'Content-Type: application/json' \
+        -d "{\"venue\":\"$mv\",\"action\":\"tape\",\"symbol\":\"$native\",\"count\":$AN,\"rate\":$AR,\"start_id\":9500000001,\"t0_ms\":$t0}" \
+        "$PERPS_MOCK_WS_CONTROL/action" >/dev/null 2>&1; then
+        taped="$taped $v"; PID[$v]=$pid; MSG0[$v]=$msgs; CPU0[$v]=$(awk '{print $14 + $15}' "/proc/$pid/stat")
+    else
+        untaped="$untaped $v(no tape)"
+    fi
+done
+nv=$(echo $taped | wc -w)
+if [ "$nv" -gt 0 ]; then
+    want=$((nv * AN))
+    deadline=$(( t0 + AN * 1000 / AR + 30000 ))
+    while [ "$(q "SELECT count(*) FROM perps_stats.trades")" -lt "$want" ] && [ "$(now_ms)" -lt "$deadline" ]; do sleep 0.2; done
+    t_done=$(now_ms)
+    got=$(q "SELECT count(*) FROM perps_stats.trades")
+    declare -A GOT
+    while read -r v n; do GOT[$v]=$n; done < <(q "SELECT e.name || ' ' || count(*) FROM perps_stats.trades t
+        JOIN perps_stats.markets m ON m.id = t.market_id JOIN perps_stats.exchanges e ON e.id = m.exchange_id GROUP BY e.name")
+    q "COPY (SELECT * FROM perps_stats.trades) TO STDOUT" > "$data"
+    q "TRUNCATE perps_stats.trades" >/dev/null
+    c0=$(now_ms); psql -X -q -v ON_ERROR_STOP=1 -c "COPY perps_stats.trades FROM STDIN" < "$data" >/dev/null; c1=$(now_ms)
+    rm -f "$data"
+    echo "stream, every venue at once: $nv venues with a tape of $AN trades at $AR/s each ($((nv * AR)) trades/s in all)${untaped:+; left out:$untaped}"
+    awk -v got="$got" -v want="$want" -v secs="$(( t_done - t0 ))" -v cp="$(( c1 - c0 ))" -v tape_s="$(( AN * 1000 / AR ))" 'BEGIN {
+        printf "  committed: %d of %d, the last %.2f s after the tapes ended; from the tapes'"'"' start to the last commit %.1f s: %.0f rows/s\n", got, want, (secs - tape_s) / 1000, secs / 1000, got / (secs / 1000)
+        printf "  COPY of the same rows: %.2f s (%.0f rows/s); the workers'"'"' rate / COPY'"'"'s %.2f (the tapes'"'"' rate bounds the workers'"'"')\n", cp / 1000, got / (cp / 1000), (got / (secs / 1000)) / (got / (cp / 1000))
+    }'
+    for v in $taped; do
+        pid=${PID[$v]}
+        cpu1=$(awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null || echo "${CPU0[$v]}")
+        m1=$(q "SELECT messages FROM perps_stats.stream_status WHERE exchange = '$v'")
+        awk -v v="$v" -v c="$(( cpu1 - CPU0[$v] ))" -v tck="$tck" -v m="$(( m1 - MSG0[$v] ))" -v n="${GOT[$v]:-0}" -v an="$AN" 'BEGIN {
+            printf "  %-12s %6d of %d trades committed; worker CPU %.2f s for %d messages: %.2f ms per 1000 messages, %.2f ms per 1000 trades\n",
+                   v, n, an, c / tck, m, m ? (c / tck) * 1000000 / m : 0, n ? (c / tck) * 1000000 / n : 0 }'
+    done
+fi
+
 psql -X -q >/dev/null <<SQL
 ALTER SYSTEM RESET perps_stats.book_snapshot_interval;
 ALTER SYSTEM SET perps_stats.stream_workers = off;
