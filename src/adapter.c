@@ -635,6 +635,53 @@ perps_seq_snapshot_then_next(bool have_book, int64_t last_seq, const PerpsStream
 	return perps_seq_next(last_seq, ev);
 }
 
+PerpsStatus
+perps_ws_trade_runs(PerpsCtx *ctx, struct json_object *data, const char *what, size_t max,
+					PerpsWsTradeParse parse, void *arg, const char *channel, PerpsStreamFrame *out)
+{
+	size_t		n;
+	PerpsTrade *trades;
+	PerpsStreamEvent *evs;
+	int			nev = 0;
+
+	if (data == NULL || !json_object_is_type(data, json_type_array))
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "%s data is not an array", what);
+	n = json_object_array_length(data);
+	if (n > max)
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "%s frame has %zu trades", what, n);
+	if (n == 0)
+		return PERPS_OK;
+	trades = perps_alloc_array(ctx, n, sizeof(PerpsTrade));
+	evs = perps_alloc_array(ctx, n, sizeof(PerpsStreamEvent));
+	if (trades == NULL || evs == NULL)
+		return ctx->status;
+	for (size_t i = 0; i < n; i++)
+	{
+		PerpsTrade *t = &trades[i];
+		const char *sym = NULL;
+
+		if (parse(ctx, json_object_array_get_idx(data, i), i, t, &sym, arg) != PERPS_OK)
+			return ctx->status;
+		if (sym == NULL)
+			return perps_fail(ctx, PERPS_ERR_SHAPE, "%s trade names no market", what);
+		if (nev == 0 || strcmp(evs[nev - 1].native_symbol, sym) != 0)
+		{
+			PerpsStreamEvent *ev = &evs[nev++];
+
+			ev->kind = PERPS_EV_TRADES;
+			ev->native_symbol = sym;
+			ev->channel = channel;
+			ev->ts_us = t->ts_us;
+			ev->next_funding_time_us = PERPS_TS_NONE;
+			ev->trades = t;
+		}
+		evs[nev - 1].ntrades++;
+	}
+	out->events = evs;
+	out->nevents = nev;
+	return PERPS_OK;
+}
+
 PerpsStreamEvent *
 perps_ws_event_new(PerpsCtx *ctx)
 {

@@ -343,6 +343,19 @@ extern PerpsStatus perps_ws_json_end(PerpsCtx *ctx, struct json_object *root, Pe
 extern PerpsStatus perps_ws_json_end_one(PerpsCtx *ctx, struct json_object *root, PerpsStreamEvent *ev,
 										 PerpsStreamFrame *out);
 
+/*
+ * A stream frame's array of trade objects, at most max, into one
+ * PERPS_EV_TRADES event per run of trades of one market (a venue whose
+ * subscriptions are per market sends one run a frame): parse reads trade
+ * i into t and sets *native to its market's native symbol.  Each event's
+ * time is its first trade's.  what names the venue's frame in messages.
+ */
+typedef PerpsStatus (*PerpsWsTradeParse) (PerpsCtx *ctx, struct json_object *it, size_t i, PerpsTrade *t,
+										  const char **native, void *arg);
+extern PerpsStatus perps_ws_trade_runs(PerpsCtx *ctx, struct json_object *data, const char *what, size_t max,
+									   PerpsWsTradeParse parse, void *arg, const char *channel,
+									   PerpsStreamFrame *out);
+
 /* A new stream event, with no time and no funding time yet (NULL when out of memory). */
 extern PerpsStreamEvent *perps_ws_event_new(PerpsCtx *ctx);
 

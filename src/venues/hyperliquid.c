@@ -1064,55 +1064,25 @@ hl_ws_book(PerpsCtx *ctx, struct json_object *data, PerpsStreamEvent *ev)
 }
 
 /*
- * WsTrade[] into one event per run of trades of the same coin (a
- * subscription is per coin, so a frame normally holds one run).
+ * One WsTrade of a trades frame, its coin the market; the frame's array
+ * becomes one event per run of one coin's trades (a subscription is per
+ * coin, so a frame normally holds one run).
  */
+static PerpsStatus
+hl_ws_trade(PerpsCtx *ctx, struct json_object *it, size_t i, PerpsTrade *t, const char **coin, void *arg)
+{
+	if (perps_parse_trade(ctx, it, i, &hl_trade_keys, t) ||
+		perps_json_string(ctx, perps_json_get(it, "coin"), "coin", coin))
+		return ctx->status;
+	if (t->trade_id[0] == '\0' || strlen(t->trade_id) > 128)
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "hyperliquid trade id is empty or too long");
+	return PERPS_OK;
+}
+
 static PerpsStatus
 hl_ws_trades(PerpsCtx *ctx, struct json_object *data, const char *channel, PerpsStreamFrame *out)
 {
-	size_t		n;
-	PerpsTrade *trades;
-	PerpsStreamEvent *evs;
-	int			nev = 0;
-
-	if (data == NULL || !json_object_is_type(data, json_type_array))
-		return perps_fail(ctx, PERPS_ERR_SHAPE, "hyperliquid trades data is not an array");
-	n = json_object_array_length(data);
-	if (n > HL_WS_MAX_TRADES)
-		return perps_fail(ctx, PERPS_ERR_SHAPE, "hyperliquid trade frame has %zu trades", n);
-	if (n == 0)
-		return PERPS_OK;
-	trades = perps_alloc_array(ctx, n, sizeof(PerpsTrade));
-	evs = perps_alloc_array(ctx, n, sizeof(PerpsStreamEvent));
-	if (trades == NULL || evs == NULL)
-		return ctx->status;
-	for (size_t i = 0; i < n; i++)
-	{
-		struct json_object *it = json_object_array_get_idx(data, i);
-		PerpsTrade *t = &trades[i];
-		const char *coin;
-
-		if (perps_parse_trade(ctx, it, i, &hl_trade_keys, t) ||
-			perps_json_string(ctx, perps_json_get(it, "coin"), "coin", &coin))
-			return ctx->status;
-		if (t->trade_id[0] == '\0' || strlen(t->trade_id) > 128)
-			return perps_fail(ctx, PERPS_ERR_SHAPE, "hyperliquid trade id is empty or too long");
-		if (nev == 0 || strcmp(evs[nev - 1].native_symbol, coin) != 0)
-		{
-			PerpsStreamEvent *ev = &evs[nev++];
-
-			ev->kind = PERPS_EV_TRADES;
-			ev->native_symbol = coin;
-			ev->channel = channel;
-			ev->ts_us = t->ts_us;
-			ev->next_funding_time_us = PERPS_TS_NONE;
-			ev->trades = t;
-		}
-		evs[nev - 1].ntrades++;
-	}
-	out->events = evs;
-	out->nevents = nev;
-	return PERPS_OK;
+	return perps_ws_trade_runs(ctx, data, "hyperliquid trades", HL_WS_MAX_TRADES, hl_ws_trade, NULL, channel, out);
 }
 
 /* The local clock in µs (the asset context frames carry no time). */

@@ -997,60 +997,32 @@ pc_ws_book(PerpsCtx *ctx, struct json_object *data, PerpsStreamEvent *ev)
  * each run named as REST names its trades.
  */
 static PerpsStatus
+pc_ws_trade(PerpsCtx *ctx, struct json_object *it, size_t i, PerpsTrade *t, const char **sym, void *arg)
+{
+	if (perps_need_object(ctx, it, "pacifica trade"))
+		return ctx->status;
+	if (perps_json_string(ctx, perps_json_get(it, "s"), "s", sym) ||
+		pc_taker_buys(ctx, perps_json_get(it, "d"), i, &t->is_buy) ||
+		perps_json_decimal_field(ctx, it, "p", true, &t->price) ||
+		perps_json_decimal_field(ctx, it, "a", true, &t->qty) ||
+		perps_json_ts_field(ctx, it, "t", PERPS_MS, &t->ts_us))
+		return ctx->status;
+	return PERPS_OK;
+}
+
+static PerpsStatus
 pc_ws_trades(PerpsCtx *ctx, struct json_object *data, const char *channel, PerpsStreamFrame *out)
 {
-	size_t		n;
-	PerpsTrade *trades;
-	PerpsStreamEvent *evs;
-	int			nev = 0;
-
-	if (data == NULL || !json_object_is_type(data, json_type_array))
-		return perps_fail(ctx, PERPS_ERR_SHAPE, "pacifica trades data is not an array");
-	n = json_object_array_length(data);
-	if (n > PC_WS_MAX_TRADES)
-		return perps_fail(ctx, PERPS_ERR_SHAPE, "pacifica trade frame has %zu trades", n);
-	if (n == 0)
-		return PERPS_OK;
-	trades = perps_alloc_array(ctx, n, sizeof(PerpsTrade));
-	evs = perps_alloc_array(ctx, n, sizeof(PerpsStreamEvent));
-	if (trades == NULL || evs == NULL)
+	if (perps_ws_trade_runs(ctx, data, "pacifica trades", PC_WS_MAX_TRADES, pc_ws_trade, NULL, channel, out))
 		return ctx->status;
-	for (size_t i = 0; i < n; i++)
+	for (int e = 0; e < out->nevents; e++)
 	{
-		struct json_object *it = json_object_array_get_idx(data, i);
-		PerpsTrade *t = &trades[i];
-		const char *sym;
-
-		if (perps_need_object(ctx, it, "pacifica trade"))
-			return ctx->status;
-		if (perps_json_string(ctx, perps_json_get(it, "s"), "s", &sym) ||
-			pc_taker_buys(ctx, perps_json_get(it, "d"), i, &t->is_buy) ||
-			perps_json_decimal_field(ctx, it, "p", true, &t->price) ||
-			perps_json_decimal_field(ctx, it, "a", true, &t->qty) ||
-			perps_json_ts_field(ctx, it, "t", PERPS_MS, &t->ts_us))
-			return ctx->status;
-		if (nev == 0 || strcmp(evs[nev - 1].native_symbol, sym) != 0)
-		{
-			PerpsStreamEvent *ev = &evs[nev++];
-
-			ev->kind = PERPS_EV_TRADES;
-			ev->native_symbol = sym;
-			ev->channel = channel;
-			ev->next_funding_time_us = PERPS_TS_NONE;
-			ev->trades = t;
-		}
-		evs[nev - 1].ntrades++;
-	}
-	for (int e = 0; e < nev; e++)
-	{
-		PerpsStreamEvent *ev = &evs[e];
+		PerpsStreamEvent *ev = &out->events[e];
 
 		if (pc_name_trades(ctx, ev->trades, ev->ntrades))
 			return ctx->status;
 		ev->ts_us = ev->trades[ev->ntrades - 1].ts_us;	/* the newest, after the sort */
 	}
-	out->events = evs;
-	out->nevents = nev;
 	return PERPS_OK;
 }
 
