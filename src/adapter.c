@@ -635,6 +635,14 @@ perps_seq_snapshot_then_next(bool have_book, int64_t last_seq, const PerpsStream
 	return perps_seq_next(last_seq, ev);
 }
 
+PerpsSeqCheck
+perps_seq_newer_whole_book(bool have_book, int64_t last_seq, const PerpsStreamEvent *ev)
+{
+	if (!have_book || ev->seq > last_seq)
+		return PERPS_SEQ_RESET;
+	return PERPS_SEQ_STALE;
+}
+
 PerpsStatus
 perps_ws_trade_runs(PerpsCtx *ctx, struct json_object *data, const char *what, size_t max,
 					PerpsWsTradeParse parse, void *arg, const char *channel, PerpsStreamFrame *out)

@@ -384,6 +384,14 @@ extern PerpsSeqCheck perps_seq_snapshot_then_next(bool have_book, int64_t last_s
 												  const PerpsStreamEvent *ev);
 
 /*
+ * The seq_rule of venues whose every book message is a whole book, with
+ * no update chain (Hyperliquid, Pacifica; seq is the book's time): a newer
+ * one RESETs the book, an older or equal one is STALE; there are no gaps.
+ */
+extern PerpsSeqCheck perps_seq_newer_whole_book(bool have_book, int64_t last_seq,
+												const PerpsStreamEvent *ev);
+
+/*
  * What one connection subscribes: the markets (native symbols) and the
  * kline intervals wanted (perps_stats.stream_kline_intervals, in perps_stats'
  * names), only those the venue's kline_channel serves.

@@ -1242,19 +1242,6 @@ done:
 	return perps_ws_json_end(ctx, root, out);
 }
 
-/*
- * Every l2Book message is a whole book and there is no update chain, so
- * there are no gaps: a newer snapshot replaces the book, an older or equal
- * one is stale.
- */
-static PerpsSeqCheck
-hl_ws_seq_rule(bool have_book, int64_t last_seq, const PerpsStreamEvent *ev)
-{
-	if (!have_book || ev->seq > last_seq)
-		return PERPS_SEQ_RESET;
-	return PERPS_SEQ_STALE;
-}
-
 static const PerpsStreamAdapter hl_stream = {
 	.quote = HL_QUOTE,
 	.book_depth = HL_WS_BOOK_DEPTH,
@@ -1265,7 +1252,7 @@ static const PerpsStreamAdapter hl_stream = {
 	.kline_channel = hl_ws_kline_channel,
 	.resync = hl_ws_resync,
 	.parse_frame = hl_ws_parse,
-	.seq_rule = hl_ws_seq_rule,
+	.seq_rule = perps_seq_newer_whole_book,	/* every book message is a whole book */
 };
 
 const PerpsAdapter perps_adapter_hyperliquid = {

@@ -1189,18 +1189,6 @@ done:
 	return perps_ws_json_end(ctx, root, out);
 }
 
-/*
- * Every book frame is a whole book: a newer one replaces the book, an
- * older or equal one is stale; no gaps.
- */
-static PerpsSeqCheck
-pc_ws_seq_rule(bool have_book, int64_t last_seq, const PerpsStreamEvent *ev)
-{
-	if (!have_book || ev->seq > last_seq)
-		return PERPS_SEQ_RESET;
-	return PERPS_SEQ_STALE;
-}
-
 static const PerpsStreamAdapter pc_stream = {
 	.quote = PC_QUOTE,
 	.book_depth = PC_WS_BOOK_DEPTH,
@@ -1213,7 +1201,7 @@ static const PerpsStreamAdapter pc_stream = {
 	.kline_channel = pc_ws_kline_channel,
 	.resync = pc_ws_resync,
 	.parse_frame = pc_ws_parse,
-	.seq_rule = pc_ws_seq_rule,
+	.seq_rule = perps_seq_newer_whole_book,	/* every book message is a whole book */
 };
 
 const PerpsAdapter perps_adapter_pacifica = {
