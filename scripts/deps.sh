@@ -10,7 +10,8 @@ have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok
 
 for p in postgresql-$PGVER postgresql-server-dev-$PGVER postgresql-$PGVER-cron postgresql-$PGVER-pgtap \
          libtap-parser-sourcehandler-pgtap-perl libcurl4-openssl-dev libwebsockets-dev libjson-c-dev \
-         pkg-config make gcc python3 curl jq openssl clang libclang-rt-14-dev ${PERPS_EXTRA_PACKAGES:-}; do
+         pkg-config make gcc python3 curl jq openssl clang libclang-rt-14-dev \
+         libxlsxwriter-dev python3-openpyxl chromium ${PERPS_EXTRA_PACKAGES:-}; do
     have_pkg "$p" || need+=("$p")
 done
 
