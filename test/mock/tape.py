@@ -54,6 +54,15 @@ are given the same ones (the tests pass the same t0_ms to both).  Trade k,
     grvt    the symbol is the instrument (BTC_USDT_Perp).  v1.trade feed and
             full/v1/trade_history row: event_time = time * 10**6 (ns),
             is_taker_buyer the side.
+    lighter the symbol is the market id ("1"); trade_id 600000000 + 2 k (a
+            JSON integer, increasing, not by one: Lighter numbers its trades
+            over all markets), is_maker_ask true when the taker bought,
+            timestamp = time (ms), transaction_time = time * 1000 (µs).
+    kucoin  the symbol is the contract (XBTUSDTM).  One execution "match"
+            frame a trade, as KuCoin sends them: tradeId "<1700000000000 + k>",
+            sequence 90000000 + k, side the taker's ("buy" k even), ts = time *
+            10**6 (ns), size a whole number of lots, k % 999 + 1 (a JSON
+            number; the stored quantity is lots * the contract's multiplier).
 
 rate (trades a second) may be fractional ("0.5"); times are worked out with
 integers (rate as a fraction), so both processes agree to the millisecond.
@@ -68,7 +77,8 @@ import re
 import time
 from fractions import Fraction
 
-VENUES = ("binance", "bybit", "paradex", "nado", "hibachi", "pacifica", "extended", "grvt", "aster", "hyperliquid")
+VENUES = ("binance", "bybit", "paradex", "nado", "hibachi", "pacifica", "extended", "grvt", "aster", "hyperliquid",
+          "lighter", "kucoin")
 BINANCE_START_ID = 7000000001
 BINANCE_LIKE = ("binance", "aster")         # Aster serves Binance's API: the same ids and frames
 BYBIT_SEQ0 = 700000000000
@@ -79,6 +89,9 @@ PARADEX_ID_INV = pow(PARADEX_ID_MUL, -1, PARADEX_ID_MOD)
 PARADEX_MARKET = re.compile(r"^[A-Z0-9]+-USD-PERP$")
 GRVT_INSTRUMENT = re.compile(r"^[A-Z0-9]+_USDT_Perp$")
 GRVT_ID_BASE = 80000000
+LIGHTER_ID0 = 600000000
+KUCOIN_ID0 = 1700000000000
+KUCOIN_SEQ0 = 90000000
 
 
 def now_ms():
@@ -93,6 +106,8 @@ class Tape:
             raise ValueError("symbol must be a native symbol such as BTCUSDT")
         if venue == "paradex" and not PARADEX_MARKET.match(symbol):
             raise ValueError("a paradex tape's symbol is a market such as BTC-USD-PERP")
+        if venue == "lighter" and not symbol.isdigit():
+            raise ValueError("a lighter tape's symbol is a market id such as 1")
         if venue == "grvt" and not GRVT_INSTRUMENT.match(symbol):
             raise ValueError("a grvt tape's symbol is an instrument such as BTC_USDT_Perp")
         self.venue = venue
@@ -266,6 +281,33 @@ class Tape:
                 '"users":["0x%040x","0x%040x"]}' % (self.symbol, "B" if k % 2 == 0 else "A", self.price(k),
                                                     self.qty(k), self.time_ms(k), self._id_h + k,
                                                     self.trade_id(k), 1, 2))
+
+    def lighter_json(self, k):
+        """One element of a trade frame's "trades" (Lighter's WsTrade)."""
+        tid = LIGHTER_ID0 + 2 * k
+        return ('{"trade_id":%d,"trade_id_str":"%d","tx_hash":"%064x","type":"trade","market_id":%s,'
+                '"size":"%s","price":"%s","usd_amount":"0","ask_id":%d,"bid_id":%d,"ask_account_id":1,'
+                '"bid_account_id":2,"is_maker_ask":%s,"block_height":%d,"timestamp":%d,"transaction_time":%d}'
+                % (tid, tid, self._id_h + k, self.symbol, self.qty(k), self.price(k), 2 * k, 2 * k + 1,
+                   "true" if k % 2 == 0 else "false", 300000000 + k, self.time_ms(k), self.time_ms(k) * 1000))
+
+    def lighter_ws_json(self, lo, hi):
+        """A trade channel update with trades lo .. hi-1."""
+        return ('{"channel":"trade:%s","liquidation_trades":[],"nonce":%d,"trades":[%s],"type":"update/trade"}'
+                % (self.symbol, hi, ",".join(self.lighter_json(k) for k in range(lo, hi))))
+
+    @staticmethod
+    def kucoin_lots(k):
+        return k % 999 + 1
+
+    def kucoin_ws_json(self, k):
+        """One /contractMarket/execution match frame with trade k."""
+        seq = KUCOIN_SEQ0 + k
+        return ('{"topic":"/contractMarket/execution:%s","type":"message","subject":"match","sn":%d,'
+                '"data":{"symbol":"%s","sequence":%d,"side":"%s","size":%d,"price":"%s","takerOrderId":"t%d",'
+                '"makerOrderId":"m%d","tradeId":"%d","ts":%d}}'
+                % (self.symbol, seq, self.symbol, seq, "buy" if k % 2 == 0 else "sell", self.kucoin_lots(k),
+                   self.price(k), k, k, KUCOIN_ID0 + k, self.time_ms(k) * 1000000))
 
     def paradex_sbe_fields(self, k):
         """The TradeEvent root block's fields of trade k but ts: (seq, tradeId, side, price

@@ -25,7 +25,7 @@ Control (HTTP, JSON, same port):
                        messages are still handled; without "path": every connection;
                        {"on": false} without "path" ends every stall),
                        send {"frames": [text, ...], "frames_hex": [hex, ...]}, garbage, truncated, oversized {"bytes": N}
-                       and, for the venues with a trade tape (binance, bybit, paradex; see below):
+                       and, for the venues with a trade tape (test/mock/tape.py VENUES; see below):
                        tape, tape_status
     GET  /_ws/status   per venue: open sessions, connections so far, the last client messages
     GET  /_ws/health   200 ok
@@ -45,6 +45,10 @@ the same parameters), so that a client can fetch again what it missed:
          session is subscribed are generated all the same and go to nobody, as
          with a venue.  It wakes every TAPE_TICK_S and writes all that is due
          with one sendall a session.
+         With "flood": P (trades a frame, where the venue's frames carry several),
+         the whole tape instead goes at once from t0_ms, as fast as the sockets
+         take it: its frames are encoded before t0_ms (the trades' times are
+         still the tape's, from its rate).
     tape_status {"symbol": optional, default the latest tape}
          {"symbol", "generated": n, "count": N, "done": bool, "delivered":
          {"<session path>#<connection number>": trades written, ...},
@@ -280,7 +284,7 @@ class VenueBase:
             old = self.tapes.get(t.symbol)
             if old is not None:
                 old.stop.set()
-            runner = TapeRunner(self, t)
+            runner = TapeRunner(self, t, int(params.get("flood", 0)))
             self.tapes[t.symbol] = runner
             self.last_tape = t.symbol
             runner.start()
@@ -318,9 +322,12 @@ TAPE_TICK_S = 0.005
 class TapeRunner:
     """The generator thread of one tape: see the module docstring."""
 
-    def __init__(self, venue, tape):
+    def __init__(self, venue, tape, flood=0):
         self.venue = venue
         self.tape = tape
+        self.flood = flood          # > 0: the whole tape at once, this many trades a chunk
+        self.build_ms = None
+        self.sent_ms = None
         self.stop = threading.Event()
         self.lock = threading.Lock()
         self.done = 0               # trades 0 .. done-1 have been generated
@@ -335,10 +342,40 @@ class TapeRunner:
     def status(self):
         with self.lock:
             return {"symbol": self.tape.symbol, "generated": self.done, "count": self.tape.count,
-                    "done": self.finished, "delivered": dict(self.delivered), "max_lag_ms": self.max_lag_ms}
+                    "done": self.finished, "delivered": dict(self.delivered), "max_lag_ms": self.max_lag_ms,
+                    "build_ms": self.build_ms, "sent_ms": self.sent_ms}
+
+    def run_flood(self):
+        """The whole tape as fast as the sockets take it: every frame encoded
+        first, to the sessions subscribed then, and written from t0_ms on with
+        one sendall a session; sent_ms is when the last write returned."""
+        t, venue = self.tape, self.venue
+        b0 = tape_mod.now_ms()
+        with venue.lock:
+            sessions = [s for s in venue.tape_sessions(t.symbol) if s.open]
+        parts = {s: [] for s in sessions}
+        for lo in range(0, t.count, self.flood):
+            hi = min(t.count, lo + self.flood)
+            for s, b in venue.tape_blobs(t, lo, hi, t.time_ms(hi - 1), sessions).items():
+                parts[s].append(b)
+        blobs = {s: b"".join(p) for s, p in parts.items()}
+        self.build_ms = tape_mod.now_ms() - b0
+        wait = (t.t0_ms - tape_mod.now_ms()) / 1000.0
+        if wait > 0 and self.stop.wait(wait):
+            return
+        sent = [s.key for s in sessions if s.send_bytes(blobs[s])]
+        with self.lock:
+            self.sent_ms = tape_mod.now_ms()
+            self.done = t.count
+            self.finished = True
+            for key in sent:
+                self.delivered[key] = t.count
 
     def run(self):
         t, venue = self.tape, self.venue
+        if self.flood > 0:
+            self.run_flood()
+            return
         while not self.stop.is_set() and self.done < t.count:
             now = tape_mod.now_ms()
             n = t.generated(now)

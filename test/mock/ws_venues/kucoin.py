@@ -301,3 +301,11 @@ class Venue(ws.VenueBase):  # noqa: F821 (ws is injected by the loader)
             return int(session.send_text(text))
         # one trade a frame, as KuCoin sends them
         return self.paced_trades(session, params, "29640.5", "3", send, per=1)
+
+    # ---- the trade tape (ws_mock's): one match frame a trade, as KuCoin sends them ----
+
+    def tape_sessions(self, symbol):
+        return [s for s in self.sessions_open() if symbol in self.subscribed(s, 1)]
+
+    def tape_frames(self, tape, lo, hi, now_ms):
+        return b"".join(ws.frame(0x1, tape.kucoin_ws_json(k).encode()) for k in range(lo, hi))  # noqa: F821

@@ -215,3 +215,11 @@ class Venue(ws.VenueBase):  # noqa: F821 (ws is injected by the loader)
             return int(session.send_text({"channel": "trade:%s" % mid, "liquidation_trades": [], "nonce": ns[-1],
                                           "trades": trades, "type": "update/trade"}))
         return self.paced_trades(session, params, self.trade["trades"][0]["price"], "100.0", send)
+
+    # ---- the trade tape (ws_mock's): trades lo .. hi-1 in one trade update ----
+
+    def tape_sessions(self, symbol):
+        return [s for s in self.sessions_open() if symbol in self.markets(s, "trade")]
+
+    def tape_frames(self, tape, lo, hi, now_ms):
+        return ws.frame(0x1, tape.lighter_ws_json(lo, hi).encode())  # noqa: F821
