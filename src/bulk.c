@@ -7,7 +7,7 @@
  * The rows are routed to their partitions as INSERT and COPY route them,
  * checked against the partition's constraints, buffered per partition and
  * written a batch at a time with table_multi_insert, then indexed.  The
- * batch slots use a copy of the partition's row type that nothing
+ * batch slots share one copy per partition of its row type, which nothing
  * reference-counts: COPY's slots pin the relation's row type in the
  * transaction's resource owner, a thousand identical entries whose
  * bookkeeping grows with their number; for a writer that commits every
@@ -41,6 +41,7 @@
 typedef struct BulkBuffer
 {
 	ResultRelInfo *rri;
+	TupleDesc	desc;			/* a copy of the row type, shared by the slots */
 	TupleTableSlot **slots;		/* created as needed, BULK_BATCH at most */
 	int			nslots;
 	int			n;				/* slots holding a row */
@@ -99,6 +100,8 @@ bulk_buffer(BulkState *bs, ResultRelInfo *rri, bool routed)
 			palloc(sizeof(BulkBuffer) * bs->maxbufs);
 	}
 	bs->bufs[bs->nbufs].rri = rri;
+	/* a copy of the row type: no reference count, nothing to pin */
+	bs->bufs[bs->nbufs].desc = CreateTupleDescCopy(RelationGetDescr(rri->ri_RelationDesc));
 	bs->bufs[bs->nbufs].slots = palloc(sizeof(TupleTableSlot *) * BULK_BATCH);
 	bs->bufs[bs->nbufs].nslots = 0;
 	bs->bufs[bs->nbufs].n = 0;
@@ -110,13 +113,7 @@ static TupleTableSlot *
 bulk_slot(BulkBuffer *b)
 {
 	if (b->n == b->nslots)
-	{
-		Relation	rel = b->rri->ri_RelationDesc;
-
-		/* a copy of the row type: no reference count, nothing to pin */
-		b->slots[b->nslots++] = MakeSingleTupleTableSlot(CreateTupleDescCopy(RelationGetDescr(rel)),
-														 table_slot_callbacks(rel));
-	}
+		b->slots[b->nslots++] = MakeSingleTupleTableSlot(b->desc, table_slot_callbacks(b->rri->ri_RelationDesc));
 	return b->slots[b->n];
 }
 
