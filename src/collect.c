@@ -6,8 +6,9 @@
  * For every market of the watchlist (poll = true, venue enabled) the round
  * takes a ticker, the open interest, the funding rate and the order book.
  * All their requests, across venues and markets, run as one concurrent
- * batch through perps_fetch_many() (each venue within its rate limit); the
- * results are then written one (market, kind) at a time.  Markets missing
+ * batch through perps_fetch_many_cb() (each venue within its rate limit);
+ * each (market, kind) is written as soon as its answers are in, while the
+ * rest of the batch is in flight or waits for its venue.  Markets missing
  * from perps_stats.markets are refreshed from their venue first.  Every row of the
  * round carries the same batch timestamp.  The book is stored truncated to
  * perps_stats.orderbook_store_levels; its liquidity_depth row and the
@@ -238,6 +239,61 @@ collect_emit(ReturnSetInfo *rsinfo, const char *exchange, const char *symbol, co
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 }
 
+/* collect()'s round: what perps_fetch_many_cb hands each job to */
+typedef struct CollectRun
+{
+	PerpsFetchJob *jobs;
+	PerpsStore *store;
+	TimestampTz batch_ts;
+	char	  **refresh_error;	/* per market */
+	int		   *rows;			/* per job: rows written */
+	char	  **error;			/* per job: its error, or NULL */
+	bool	   *reported;		/* per job: handled */
+} CollectRun;
+
+/* A job's answers are in (or it failed): its rows written, or its error recorded. */
+static void
+collect_job_done(PerpsFetchJob *job, void *arg)
+{
+	CollectRun *run = arg;
+	int			j = (int) (job - run->jobs);
+	CollectKind k = (CollectKind) (j % CK_COUNT);
+	char	   *error = NULL;
+
+	if (run->reported[j])
+		return;
+	run->reported[j] = true;
+	if (run->refresh_error[j / CK_COUNT])
+		error = run->refresh_error[j / CK_COUNT];
+	else if (!job->ok)
+	{
+		error = job->errdetail ? psprintf("%s: %s", job->errmsg, job->errdetail) : pstrdup(job->errmsg);
+		/* a method the venue has no endpoint for is reported, not recorded */
+		if (job->sqlstate == ERRCODE_FEATURE_NOT_SUPPORTED)
+		{
+			run->error[j] = error;
+			return;
+		}
+	}
+	else if (job->market_id == 0)
+		error = psprintf("%s has no market \"%s\" in perps_stats.markets", job->exchange, job->symbol);
+	else
+	{
+		CollectStepArgs a = {0};
+
+		a.store = run->store;
+		a.job = job;
+		a.kind = k;
+		a.batch_ts = run->batch_ts;
+		error = collect_guarded(collect_step_write, &a);
+		run->rows[j] = error ? 0 : a.rows;
+	}
+	run->error[j] = error;
+	if (error)
+		collect_event(run->store, job->exchange_id, job->market_id,
+					  psprintf("%s %s: %s", job->symbol, collect_kind_names[k], error), run->batch_ts);
+}
+
 PG_FUNCTION_INFO_V1(collect);
 Datum
 collect(PG_FUNCTION_ARGS)
@@ -255,6 +311,7 @@ collect(PG_FUNCTION_ARGS)
 	int			nmarkets;
 	int			njobs;
 	int			rc;
+	CollectRun	run = {0};
 
 	InitMaterializedSRF(fcinfo, 0);
 	cxt = AllocSetContextCreate(CurrentMemoryContext, "perps collect", ALLOCSET_DEFAULT_SIZES);
@@ -319,48 +376,24 @@ collect(PG_FUNCTION_ARGS)
 	}
 	njobs = nmarkets * CK_COUNT;
 
-	/* every request of the round as one concurrent batch */
+	/*
+	 * Every request of the round as one concurrent batch, each (market,
+	 * kind) written as soon as its answers are in: while the venues that
+	 * are short of rate limit are still waited for, the others' rows are
+	 * being written.  The result rows follow the watchlist's order.
+	 */
+	run.jobs = jobs;
+	run.store = store;
+	run.batch_ts = batch_ts;
+	run.refresh_error = refresh_error;
+	run.rows = palloc0(sizeof(int) * Max(njobs, 1));
+	run.error = palloc0(sizeof(char *) * Max(njobs, 1));
+	run.reported = palloc0(sizeof(bool) * Max(njobs, 1));
 	if (njobs > 0)
-		perps_fetch_many(jobs, njobs);
-
-	/* write, one (market, kind) at a time */
+		perps_fetch_many_cb(jobs, njobs, collect_job_done, &run);
 	for (int j = 0; j < njobs; j++)
-	{
-		PerpsFetchJob *job = &jobs[j];
-		CollectKind k = (CollectKind) (j % CK_COUNT);
-		const char *error = NULL;
-		int			rows = 0;
-
-		if (refresh_error[j / CK_COUNT])
-			error = refresh_error[j / CK_COUNT];
-		else if (!job->ok)
-		{
-			error = job->errdetail ? psprintf("%s: %s", job->errmsg, job->errdetail) : job->errmsg;
-			/* a method the venue has no endpoint for is reported, not recorded */
-			if (job->sqlstate == ERRCODE_FEATURE_NOT_SUPPORTED)
-			{
-				collect_emit(rsinfo, job->exchange, job->symbol, collect_kind_names[k], 0, error);
-				continue;
-			}
-		}
-		else if (job->market_id == 0)
-			error = psprintf("%s has no market \"%s\" in perps_stats.markets", job->exchange, job->symbol);
-		else
-		{
-			CollectStepArgs a = {0};
-
-			a.store = store;
-			a.job = job;
-			a.kind = k;
-			a.batch_ts = batch_ts;
-			error = collect_guarded(collect_step_write, &a);
-			rows = error ? 0 : a.rows;
-		}
-		collect_emit(rsinfo, job->exchange, job->symbol, collect_kind_names[k], rows, error);
-		if (error)
-			collect_event(store, job->exchange_id, job->market_id,
-						  psprintf("%s %s: %s", job->symbol, collect_kind_names[k], error), batch_ts);
-	}
+		collect_emit(rsinfo, jobs[j].exchange, jobs[j].symbol, collect_kind_names[j % CK_COUNT],
+					 run.rows[j], run.error[j]);
 
 	SPI_finish();
 	MemoryContextSwitchTo(oldcxt);

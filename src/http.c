@@ -484,6 +484,28 @@ http_drain(PerpsHttpCall *calls, int ncalls, int *running)
 void
 perps_http_run(PerpsHttpCall *calls, int ncalls)
 {
+	perps_http_run_cb(calls, ncalls, NULL, NULL);
+}
+
+/* on_done for each call that ended since the last time */
+static void
+http_tell(PerpsHttpCall *calls, int ncalls, void (*on_done) (PerpsHttpCall *, void *), void *arg)
+{
+	for (int i = 0; i < ncalls; i++)
+	{
+		PerpsHttpCall *c = &calls[i];
+
+		if (c->told || c->state == CALL_WAITING || c->state == CALL_RUNNING)
+			continue;
+		c->told = true;
+		if (on_done)
+			on_done(c, arg);
+	}
+}
+
+void
+perps_http_run_cb(PerpsHttpCall *calls, int ncalls, void (*on_done) (PerpsHttpCall *, void *), void *arg)
+{
 	MemoryContext save_body_cxt = http_body_cxt;
 
 	http_init();
@@ -502,6 +524,7 @@ perps_http_run(PerpsHttpCall *calls, int ncalls)
 		c->status = 0;
 		c->sqlstate = 0;
 		c->errmsg = c->errdetail = NULL;
+		c->told = false;
 	}
 	http_body_cxt = CurrentMemoryContext;
 
@@ -540,6 +563,8 @@ perps_http_run(PerpsHttpCall *calls, int ncalls)
 				running++;
 				waiting--;
 			}
+			if (on_done)
+				http_tell(calls, ncalls, on_done, arg);
 			if (running == 0 && waiting == 0)
 				break;
 
@@ -557,6 +582,8 @@ perps_http_run(PerpsHttpCall *calls, int ncalls)
 				CHECK_FOR_INTERRUPTS();
 				PERPS_CURL_MULTI_CHECK(curl_multi_perform(http_multi, &still));
 				http_drain(calls, ncalls, &running);
+				if (on_done)
+					http_tell(calls, ncalls, on_done, arg);
 			}
 			else
 			{

@@ -53,6 +53,7 @@ typedef struct PerpsHttpCall
 	bool		too_big;
 	bool		nomem;
 	PerpsRateTicket rate;		/* the weight of the attempt in flight */
+	bool		told;			/* on_done has been called */
 	char		errbuf[256];	/* CURLOPT_ERRORBUFFER (CURL_ERROR_SIZE) */
 } PerpsHttpCall;
 
@@ -67,6 +68,16 @@ extern void perps_http_define_gucs(void);
  * interrupts and can't-happen libcurl failures.
  */
 extern void perps_http_run(PerpsHttpCall *calls, int ncalls);
+
+/*
+ * The same, calling on_done(call, arg) as each call ends for good (done or
+ * failed), from inside the loop: the caller can use an answer while the
+ * other calls are in flight or wait for their venue's limit.  An error
+ * on_done raises ends the run as an interrupt does (every transfer let go);
+ * on_done must not free calls.
+ */
+extern void perps_http_run_cb(PerpsHttpCall *calls, int ncalls,
+							  void (*on_done) (PerpsHttpCall *call, void *arg), void *arg);
 
 /*
  * The detail of a failed call's error: the venue's own message (parsed from

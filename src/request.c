@@ -509,8 +509,48 @@ request_order_by_pressure(PerpsHttpCall *d, int n, int *slot, int nslots)
  * for the requests that differ.  The duplicates share the answer, which
  * the parsers only read.
  */
+/* the rounds of a run, told as their last call ends (request_rounds_run) */
+typedef struct RequestRun
+{
+	RequestRound *rs;
+	int			nrounds;
+	int		   *round_of;		/* per call: its round */
+	int		   *pending;		/* per round: calls not ended */
+	PerpsHttpCall *calls;
+	PerpsHttpCall *distinct;
+	int		   *slot;			/* per call: its distinct call */
+	int		   *users;			/* per distinct call: its calls, users[ustart[d] .. ustart[d + 1]) */
+	int		   *ustart;
+	void		(*on_round) (RequestRound *r, int i, void *arg);
+	void	   *arg;
+} RequestRun;
+
+/* A distinct call ended: its calls take its answer; a round whose calls have all ended is finished. */
 static void
-request_http_run_shared(PerpsHttpCall *calls, int n)
+request_call_done(PerpsHttpCall *d, void *arg)
+{
+	RequestRun *run = arg;
+	int			di = (int) (d - run->distinct);
+
+	for (int u = run->ustart[di]; u < run->ustart[di + 1]; u++)
+	{
+		int			i = run->users[u];
+		const PerpsRequest *req = run->calls[i].req;
+		int			r = run->round_of[i];
+
+		run->calls[i] = *d;
+		run->calls[i].req = req;
+		if (--run->pending[r] == 0)
+		{
+			request_round_finish(&run->rs[r]);
+			if (run->on_round)
+				run->on_round(&run->rs[r], r, run->arg);
+		}
+	}
+}
+
+static void
+request_http_run_shared(PerpsHttpCall *calls, int n, RequestRun *run)
 {
 	int		   *first = palloc(sizeof(int) * n);
 	PerpsHttpCall *distinct = palloc0(sizeof(PerpsHttpCall) * n);
@@ -535,25 +575,47 @@ request_http_run_shared(PerpsHttpCall *calls, int n)
 			slot[i] = slot[first[i]];
 	}
 	request_order_by_pressure(distinct, ndistinct, slot, n);
-	perps_http_run(distinct, ndistinct);
+	/* each distinct call's users, to hand its answer over as it ends */
+	run->calls = calls;
+	run->distinct = distinct;
+	run->slot = slot;
+	run->ustart = palloc0(sizeof(int) * (ndistinct + 1));
+	run->users = palloc(sizeof(int) * n);
 	for (int i = 0; i < n; i++)
+		run->ustart[slot[i] + 1]++;
+	for (int d = 0; d < ndistinct; d++)
+		run->ustart[d + 1] += run->ustart[d];
 	{
-		const PerpsRequest *req = calls[i].req;
+		int		   *fill = palloc(sizeof(int) * Max(ndistinct, 1));
 
-		calls[i] = distinct[slot[i]];
-		calls[i].req = req;
+		memcpy(fill, run->ustart, sizeof(int) * ndistinct);
+		for (int i = 0; i < n; i++)
+			run->users[fill[slot[i]]++] = i;
+		pfree(fill);
 	}
+	perps_http_run_cb(distinct, ndistinct, request_call_done, run);
 	pfree(first);
 	pfree(slot);
+	pfree(run->ustart);
+	pfree(run->users);
+	/* the calls keep the answers (bodies live in the caller's context); distinct goes */
 	pfree(distinct);
 }
 
+/*
+ * Builds the rounds, runs all their calls together and finishes (parses)
+ * each round as its last call ends; on_round (may be NULL) is then told,
+ * from inside the HTTP loop (perps_http_run_cb's rules), and at the end
+ * for the rounds that failed before any call.
+ */
 static void
-request_rounds_run(RequestRound *rs, int nrounds)
+request_rounds_run(RequestRound *rs, int nrounds, void (*on_round) (RequestRound *r, int i, void *arg),
+				   void *arg)
 {
 	int			total = 0;
 	int			k = 0;
 	PerpsHttpCall *calls;
+	RequestRun	run = {0};
 
 	for (int i = 0; i < nrounds; i++)
 		if (rs[i].err.sqlstate == 0 && request_round_build(&rs[i]))
@@ -574,11 +636,27 @@ request_rounds_run(RequestRound *rs, int nrounds)
 			calls[k].limit = rs[i].v->limit;
 		}
 	}
-	if (total > 0)
-		request_http_run_shared(calls, total);
-	for (int i = 0; i < nrounds; i++)
+	run.rs = rs;
+	run.nrounds = nrounds;
+	run.on_round = on_round;
+	run.arg = arg;
+	run.pending = palloc0(sizeof(int) * Max(nrounds, 1));
+	run.round_of = palloc(sizeof(int) * Max(total, 1));
+	for (int i = 0, c = 0; i < nrounds; i++)
 		if (rs[i].err.sqlstate == 0)
-			request_round_finish(&rs[i]);
+			for (int j = 0; j < rs[i].n; j++)
+			{
+				run.round_of[c++] = i;
+				run.pending[i]++;
+			}
+	if (total > 0)
+		request_http_run_shared(calls, total, &run);
+	/* rounds without a call: failed before the HTTP run */
+	for (int i = 0; i < nrounds; i++)
+		if (rs[i].err.sqlstate != 0 && rs[i].n == 0 && on_round)
+			on_round(&rs[i], i, arg);
+	pfree(run.pending);
+	pfree(run.round_of);
 }
 
 /* One round; raises its error. */
@@ -592,7 +670,7 @@ perps_request_run(const PerpsVenue *v, PerpsMethod m, const PerpsQuery *q, Perps
 	r->q = q;
 	r->ctx = ctx;
 	r->out = out;
-	request_rounds_run(r, 1);
+	request_rounds_run(r, 1, NULL, NULL);
 	if (r->err.sqlstate != 0)
 		perps_fetch_error_raise(&r->err);
 }
@@ -739,6 +817,7 @@ typedef struct RequestResolveArgs
 	PerpsFetchJob *job;
 	PerpsVenue *v;
 	PerpsVenueMarket *mk;
+	bool		venue_known;	/* *v is loaded already (an earlier job's venue) */
 } RequestResolveArgs;
 
 static void
@@ -746,7 +825,8 @@ request_job_resolve_step(void *arg)
 {
 	RequestResolveArgs *a = arg;
 
-	perps_venue_load(a->job->exchange, a->v, false);
+	if (!a->venue_known)
+		perps_venue_load(a->job->exchange, a->v, false);
 	if (a->job->symbol)
 		perps_market_resolve(a->v, a->job->symbol, a->mk);
 }
@@ -757,9 +837,10 @@ request_job_resolve_step(void *arg)
  * that job only.
  */
 static bool
-request_job_resolve(PerpsFetchJob *job, PerpsVenue *v, PerpsVenueMarket *mk, PerpsFetchError *err)
+request_job_resolve(PerpsFetchJob *job, PerpsVenue *v, PerpsVenueMarket *mk, PerpsFetchError *err,
+					bool venue_known)
 {
-	RequestResolveArgs a = {job, v, mk};
+	RequestResolveArgs a = {job, v, mk, venue_known};
 	ErrorData  *ed = perps_run_guarded(request_job_resolve_step, &a);
 
 	if (ed == NULL)
@@ -791,10 +872,57 @@ request_market_id(int exchange_id, const char *symbol)
 	return id;
 }
 
+/* perps_fetch_many_cb's: a round (job i) is finished */
+typedef struct FetchManyArg
+{
+	PerpsFetchJob *jobs;
+	void		(*on_job) (PerpsFetchJob *job, void *arg);
+	void	   *arg;
+} FetchManyArg;
+
+static void
+request_job_done(RequestRound *r, int i, void *arg)
+{
+	FetchManyArg *a = arg;
+	PerpsFetchJob *job = &a->jobs[i];
+
+	job->ok = r->err.sqlstate == 0;
+	job->sqlstate = r->err.sqlstate;
+	job->errmsg = r->err.msg;
+	job->errdetail = r->err.detail;
+	if (a->on_job)
+		a->on_job(job, a->arg);
+}
+
+/* An earlier job of the same venue (and market) that resolved: its index, or -1. */
+static int
+request_job_same(PerpsFetchJob *jobs, RequestRound *rs, int i, bool same_market)
+{
+	for (int k = i - 1; k >= 0; k--)
+	{
+		if (jobs[k].exchange_id == 0 || rs[k].err.sqlstate != 0 ||
+			strcmp(jobs[k].exchange, jobs[i].exchange) != 0)
+			continue;
+		if (!same_market)
+			return k;
+		if ((jobs[k].symbol == NULL) == (jobs[i].symbol == NULL) &&
+			(jobs[i].symbol == NULL || strcmp(jobs[k].symbol, jobs[i].symbol) == 0))
+			return k;
+	}
+	return -1;
+}
+
 void
 perps_fetch_many(PerpsFetchJob *jobs, int njobs)
 {
+	perps_fetch_many_cb(jobs, njobs, NULL, NULL);
+}
+
+void
+perps_fetch_many_cb(PerpsFetchJob *jobs, int njobs, void (*on_job) (PerpsFetchJob *job, void *arg), void *arg)
+{
 	RequestRound *rs = palloc0(sizeof(RequestRound) * Max(njobs, 1));
+	FetchManyArg fa = {jobs, on_job, arg};
 
 	for (int i = 0; i < njobs; i++)
 	{
@@ -804,6 +932,7 @@ perps_fetch_many(PerpsFetchJob *jobs, int njobs)
 		PerpsMarketRef *ref = palloc0(sizeof(PerpsMarketRef));
 		PerpsQuery *q = palloc0(sizeof(PerpsQuery));
 		PerpsCtx   *ctx = palloc0(sizeof(PerpsCtx));
+		int			same;
 
 		job->ok = false;
 		job->exchange_id = job->market_id = 0;
@@ -831,16 +960,41 @@ perps_fetch_many(PerpsFetchJob *jobs, int njobs)
 			}
 		if (rs[i].err.sqlstate != 0)
 			continue;
-		if (!request_job_resolve(job, v, mk, &rs[i].err))
-			continue;
-		job->exchange_id = v->id;
-		if (job->symbol)
+		/*
+		 * A round asks each market several things (collect(): four): the
+		 * venue and the market are looked up once, for the first job that
+		 * names them.
+		 */
+		if ((same = request_job_same(jobs, rs, i, true)) >= 0)
 		{
-			ref->symbol = job->global_symbol = mk->symbol;
-			ref->native_symbol = job->native_symbol = mk->native_symbol;
-			ref->contract_size = mk->contract_size;
-			q->market = ref;
-			job->market_id = request_market_id(v->id, mk->symbol);
+			*v = *rs[same].v;
+			job->exchange_id = v->id;
+			if (job->symbol)
+			{
+				*ref = *rs[same].q->market;
+				q->market = ref;
+				job->global_symbol = ref->symbol;
+				job->native_symbol = ref->native_symbol;
+				job->market_id = jobs[same].market_id;
+			}
+		}
+		else
+		{
+			int			venue_of = request_job_same(jobs, rs, i, false);
+
+			if (venue_of >= 0)
+				*v = *rs[venue_of].v;
+			if (!request_job_resolve(job, v, mk, &rs[i].err, venue_of >= 0))
+				continue;
+			job->exchange_id = v->id;
+			if (job->symbol)
+			{
+				ref->symbol = job->global_symbol = mk->symbol;
+				ref->native_symbol = job->native_symbol = mk->native_symbol;
+				ref->contract_size = mk->contract_size;
+				q->market = ref;
+				job->market_id = request_market_id(v->id, mk->symbol);
+			}
 		}
 		q->depth = job->depth > 0 ? job->depth : 100;
 		q->interval = job->interval;
@@ -850,17 +1004,7 @@ perps_fetch_many(PerpsFetchJob *jobs, int njobs)
 		q->cursor = job->cursor;
 	}
 
-	request_rounds_run(rs, njobs);
-
-	for (int i = 0; i < njobs; i++)
-	{
-		PerpsFetchJob *job = &jobs[i];
-
-		job->ok = rs[i].err.sqlstate == 0;
-		job->sqlstate = rs[i].err.sqlstate;
-		job->errmsg = rs[i].err.msg;
-		job->errdetail = rs[i].err.detail;
-	}
+	request_rounds_run(rs, njobs, request_job_done, &fa);
 }
 
 

@@ -117,4 +117,15 @@ typedef struct PerpsFetchJob
  */
 extern void perps_fetch_many(PerpsFetchJob *jobs, int njobs);
 
+/*
+ * The same, calling on_job(job, arg) as each job ends (its answers parsed,
+ * or failed), from inside the HTTP loop while the other jobs' requests are
+ * in flight or wait for their venue's limit, and at the end for jobs that
+ * failed before sending anything.  What on_job raises ends the whole batch
+ * (the HTTP layer lets go of its transfers): run what may fail for one job
+ * only guarded (guard.h).
+ */
+extern void perps_fetch_many_cb(PerpsFetchJob *jobs, int njobs,
+								void (*on_job) (PerpsFetchJob *job, void *arg), void *arg);
+
 #endif							/* PERPS_REQUEST_H */
