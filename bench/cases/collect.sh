@@ -102,8 +102,10 @@ round "SET perps_stats.http_max_concurrency = 16" warmup     # connections, cach
 for ((i = 0; i < RUNS; i++)); do
     round "SET perps_stats.http_max_concurrency = 16" a16
     round "SET perps_stats.http_max_concurrency = 64" a64
-    round "SET perps_stats.http_max_concurrency = 1" a1
+    # BENCH_COLLECT_SEQUENTIAL=0 leaves the sequential round out (a quicker look at (b))
+    [ "${BENCH_COLLECT_SEQUENTIAL:-1}" = 0 ] || round "SET perps_stats.http_max_concurrency = 1" a1
 done
+touch "$TMP/a1"
 a16=$(median $(col 1 a16)); a64=$(median $(col 1 a64)); a1=$(median $(col 1 a1))
 echo
 echo "-- (a) rate limits raised: concurrent round vs the same round sequential (median of $RUNS)"
@@ -203,6 +205,21 @@ for v in sorted(per):
     least = max(least, windows * win)
     print("  %-12s %8d %8d %8d/%-5.0fs %16d   %s" % (v, n, s, w, win / 1000, windows,
           ", ".join("%s x%d" % kv for kv in sorted(paths.items()))))
+# the binding venue's requests as the mock received them: the start of each
+# window's wave after the round's first request (where the time beyond the
+# least goes)
+t0 = min(r["t"] for r in log)
+bind = max(per, key=lambda v: (-(-per[v][1] // LIMITS[v][0]), per[v][1] / LIMITS[v][0]))
+ts = sorted(r["t"] - t0 for r in log if r["venue"] == bind)
+waves, cut = [], None
+for t in ts:
+    if cut is None or t >= cut:
+        waves.append([t, 0])
+        cut = t + LIMITS[bind][1] / 2000.0
+    waves[-1][1] += 1
+print("  %s's requests by wave (s after the round's first request: count): %s; its last answer %.2f s"
+      % (bind, ", ".join("%.2f: %d" % (a, n) for a, n in waves), ts[-1] + 0.1 if ts else 0))
+print("  the round's last request at %.2f s" % (max(r["t"] for r in log) - t0))
 LATENCY = 100
 least = max(least + LATENCY, tail)
 print("  %-44s %8.0f ms  (max(the windows waited + %d ms, the unthrottled round %.0f ms))" % (
