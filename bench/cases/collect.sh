@@ -220,6 +220,12 @@ for t in ts:
 print("  %s's requests by wave (s after the round's first request: count): %s; its last answer %.2f s"
       % (bind, ", ".join("%.2f: %d" % (a, n) for a, n in waves), ts[-1] + 0.1 if ts else 0))
 print("  the round's last request at %.2f s" % (max(r["t"] for r in log) - t0))
+if ts:
+    early = {}
+    for r in log:
+        if r["t"] - t0 < ts[0]:
+            early[r["venue"] + " " + r["path"]] = early.get(r["venue"] + " " + r["path"], 0) + 1
+    print("  before %s's first request: %s" % (bind, ", ".join("%s x%d" % kv for kv in sorted(early.items())) or "none"))
 LATENCY = 100
 least = max(least + LATENCY, tail)
 print("  %-44s %8.0f ms  (max(the windows waited + %d ms, the unthrottled round %.0f ms))" % (
