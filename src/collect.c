@@ -370,6 +370,8 @@ collect(PG_FUNCTION_ARGS)
 				job->symbol = sym;
 				job->method = collect_kind_methods[k];
 				job->depth = COLLECT_BOOK_DEPTH;
+				/* refreshed above where a market was missing: once a round is enough */
+				job->no_refresh = true;
 				job->since_us = job->until_us = PERPS_TS_NONE;
 			}
 		}

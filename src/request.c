@@ -258,6 +258,9 @@ perps_refresh_markets_as_owner(const PerpsVenue *v)
 }
 
 
+static void request_market_resolve(const PerpsVenue *v, const char *symbol, PerpsVenueMarket *mk,
+								   bool may_refresh);
+
 /*
  * The venue's reference for a global symbol: from perps_stats.markets;
  * else from the adapter's naming rule; else (or when the adapter needs the
@@ -265,6 +268,12 @@ perps_refresh_markets_as_owner(const PerpsVenue *v)
  */
 void
 perps_market_resolve(const PerpsVenue *v, const char *symbol, PerpsVenueMarket *mk)
+{
+	request_market_resolve(v, symbol, mk, true);
+}
+
+static void
+request_market_resolve(const PerpsVenue *v, const char *symbol, PerpsVenueMarket *mk, bool may_refresh)
 {
 	char		buf[128];
 
@@ -283,9 +292,12 @@ perps_market_resolve(const PerpsVenue *v, const char *symbol, PerpsVenueMarket *
 		mk->contract_size = NULL;
 		return;
 	}
-	perps_refresh_markets_as_owner(v);
-	if (request_market_lookup(v, symbol, mk))
-		return;
+	if (may_refresh)
+	{
+		perps_refresh_markets_as_owner(v);
+		if (request_market_lookup(v, symbol, mk))
+			return;
+	}
 	ereport(ERROR,
 			(errcode(ERRCODE_UNDEFINED_OBJECT),
 			 errmsg("%s has no market \"%s\"", v->name, symbol),
@@ -828,7 +840,7 @@ request_job_resolve_step(void *arg)
 	if (!a->venue_known)
 		perps_venue_load(a->job->exchange, a->v, false);
 	if (a->job->symbol)
-		perps_market_resolve(a->v, a->job->symbol, a->mk);
+		request_market_resolve(a->v, a->job->symbol, a->mk, !a->job->no_refresh);
 }
 
 /*

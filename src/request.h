@@ -95,6 +95,8 @@ typedef struct PerpsFetchJob
 	int			limit;			/* rows wanted; 0: the venue's default page */
 	const char *cursor;			/* history: the page token to go on from (NULL: none); a trade
 								 * id where the venue pages trades by id */
+	bool		no_refresh;		/* a market missing from perps_stats.markets fails the job
+								 * (the caller refreshed its venue already) */
 
 	/* out */
 	bool		ok;
