@@ -10,7 +10,7 @@
 -- Each history function returns the rows of a perps_api view (SETOF
 -- perps_api.tickers, liquidity_depth, slippage) of one market in
 -- [start, end): end defaults to now(), start to end - 24 hours; start must be
--- before end, and the window at most 31 days (perps_stats._history_check in
+-- before end, and the window at most 31 days (perps_stats._history_window in
 -- 39_api_checks.sql: 22023, 54000).  Newest first (ts descending; slippage
 -- then by amount and side).
 --
@@ -19,10 +19,12 @@
 -- order=, select= and Accept: text/csv: they apply to the function's rows.
 -- So that they reach the tables, the history functions are what PostgreSQL
 -- inlines into the calling query (LANGUAGE sql, STABLE, SECURITY INVOKER, one
--- SELECT, no SET, not STRICT): PostgREST's LIMIT stops the backward index scan
--- of the market's partitions after the page, and the time range prunes the
--- daily partitions (at executor start when the bounds are parameters, for each
--- call when they come from PostgREST's JSON arguments: test/pgtap/42_api_history.sql).
+-- SELECT, no SET, not STRICT): PostgREST's LIMIT stops reading after the
+-- page.  The checked window is the outer side of a nested loop (the OFFSET 0
+-- keeps the view's subquery a parameterised inner side), so the daily
+-- partitions outside it are pruned when the inner side starts, whether the
+-- arguments are constants, parameters or PostgREST's JSON arguments
+-- (test/pgtap/42_api_history.sql).
 -- A response holds at most db-max-rows (1000) rows, whatever limit asks.
 --
 -- orderbook_at reads perps_stats.orderbooks itself (perps_api has a view of
@@ -35,13 +37,11 @@ RETURNS SETOF perps_api.tickers
 LANGUAGE sql STABLE
 AS $$
     SELECT t.*
-      FROM perps_api.tickers t
-     WHERE perps_stats._history_check(tickers_history.exchange, tickers_history.symbol,
-                                      tickers_history.start, tickers_history."end")
-       AND t.exchange = tickers_history.exchange AND t.symbol = tickers_history.symbol
-       AND t.ts >= coalesce(tickers_history.start,
-                            coalesce(tickers_history."end", now()) - interval '24 hours')
-       AND t.ts < coalesce(tickers_history."end", now())
+      FROM perps_stats._history_window(tickers_history.exchange, tickers_history.symbol, tickers_history.start, tickers_history."end") w
+     CROSS JOIN LATERAL (SELECT * FROM perps_api.tickers x
+                          WHERE x.exchange = w.exchange AND x.symbol = w.symbol
+                            AND x.ts >= w.start AND x.ts < w."end"
+                         OFFSET 0) t
      ORDER BY t.ts DESC
 $$;
 COMMENT ON FUNCTION perps_api.tickers_history(text, text, timestamptz, timestamptz) IS
@@ -53,13 +53,11 @@ RETURNS SETOF perps_api.liquidity_depth
 LANGUAGE sql STABLE
 AS $$
     SELECT l.*
-      FROM perps_api.liquidity_depth l
-     WHERE perps_stats._history_check(liquidity_history.exchange, liquidity_history.symbol,
-                                      liquidity_history.start, liquidity_history."end")
-       AND l.exchange = liquidity_history.exchange AND l.symbol = liquidity_history.symbol
-       AND l.ts >= coalesce(liquidity_history.start,
-                            coalesce(liquidity_history."end", now()) - interval '24 hours')
-       AND l.ts < coalesce(liquidity_history."end", now())
+      FROM perps_stats._history_window(liquidity_history.exchange, liquidity_history.symbol, liquidity_history.start, liquidity_history."end") w
+     CROSS JOIN LATERAL (SELECT * FROM perps_api.liquidity_depth x
+                          WHERE x.exchange = w.exchange AND x.symbol = w.symbol
+                            AND x.ts >= w.start AND x.ts < w."end"
+                         OFFSET 0) l
      ORDER BY l.ts DESC
 $$;
 COMMENT ON FUNCTION perps_api.liquidity_history(text, text, timestamptz, timestamptz) IS
@@ -71,13 +69,11 @@ RETURNS SETOF perps_api.slippage
 LANGUAGE sql STABLE
 AS $$
     SELECT s.*
-      FROM perps_api.slippage s
-     WHERE perps_stats._history_check(slippage_history.exchange, slippage_history.symbol,
-                                      slippage_history.start, slippage_history."end")
-       AND s.exchange = slippage_history.exchange AND s.symbol = slippage_history.symbol
-       AND s.ts >= coalesce(slippage_history.start,
-                            coalesce(slippage_history."end", now()) - interval '24 hours')
-       AND s.ts < coalesce(slippage_history."end", now())
+      FROM perps_stats._history_window(slippage_history.exchange, slippage_history.symbol, slippage_history.start, slippage_history."end") w
+     CROSS JOIN LATERAL (SELECT * FROM perps_api.slippage x
+                          WHERE x.exchange = w.exchange AND x.symbol = w.symbol
+                            AND x.ts >= w.start AND x.ts < w."end"
+                         OFFSET 0) s
      ORDER BY s.ts DESC, s.amount, s.side
 $$;
 COMMENT ON FUNCTION perps_api.slippage_history(text, text, timestamptz, timestamptz) IS
