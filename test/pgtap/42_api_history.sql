@@ -249,7 +249,7 @@ CREATE TEMP TABLE p AS SELECT pg_temp.plan($$EXPLAIN (ANALYZE, COSTS OFF, TIMING
 SELECT doesnt_match(plan, 'Function Scan on tickers_history', 'tickers_history is inlined (no function scan of it)') FROM p;
 SELECT matches(plan, 'Nested Loop[^\n]*\n\s+->  Function Scan on _history_window w \(actual rows=1 loops=1\)',
                'tickers_history: the checked window first, the outer side of a nested loop') FROM p;
-SELECT matches(plan, 'on tickers_p20260302 \S+ \(actual rows=0 loops=1\)', 'tickers_history: reads that day''s partition') FROM p;
+SELECT matches(plan, 'on tickers_p20260302 \S+ \(actual rows=0 loops=\d+\)', 'tickers_history: reads that day''s partition') FROM p;
 SELECT matches(plan, 'on tickers_p20260301 \S+ \(never executed\)', 'tickers_history: the day before is pruned') FROM p;
 SELECT matches(plan, 'on tickers_default \S+ \(never executed\)', 'tickers_history: the default partition is pruned') FROM p;
 
@@ -271,7 +271,7 @@ TRUNCATE p;
 INSERT INTO p SELECT pg_temp.plan($$EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
     EXECUTE pgrst_like('{"exchange": "binance", "symbol": "HIST", "start": "2026-03-02T05:00:00Z", "end": "2026-03-02T19:00:00Z"}', 10, 0)$$);
 SELECT doesnt_match(plan, 'Function Scan on liquidity_history', 'as PostgREST calls it: inlined') FROM p;
-SELECT matches(plan, 'liquidity_depth_p20260302 \S+ \(actual rows=2 loops=1\)', 'as PostgREST calls it: the day''s partition read, its 2 rows') FROM p;
+SELECT matches(plan, 'liquidity_depth_p20260302 \S+ \(actual rows=2 loops=\d+\)', 'as PostgREST calls it: the day''s partition read, its 2 rows') FROM p;
 SELECT matches(plan, 'liquidity_depth_p20260301 \S+ \(never executed\)', 'as PostgREST calls it: the day before pruned at run time') FROM p;
 SELECT matches(plan, 'liquidity_depth_default \S+ \(never executed\)', 'as PostgREST calls it: the default partition pruned at run time') FROM p;
 SELECT is(pg_temp.plan($$EXECUTE pgrst_like('{"exchange": "binance", "symbol": "HIST", "start": "2026-03-02T05:00:00Z", "end": "2026-03-02T19:00:00Z"}', 1, 1)$$),
