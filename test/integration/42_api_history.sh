@@ -101,7 +101,9 @@ is "$status $(dec '[(r["ts"][11:16], r["last_price"]) for r in d]')" \
    "tickers_history: the market's rows in [start, end), newest first"
 get "/rpc/tickers_history?$M&$DAY&select=last_price&limit=2&offset=1"
 is "$(dec '[r["last_price"] for r in d]')" "[4.5,3.5]" "tickers_history: limit=2&offset=1, the 2nd and 3rd newest"
-get "/rpc/tickers_history?$M&$DAY&select=last_price&order=ts.asc&limit=2"
+# PostgREST 12.0.2 filters and orders an RPC's rows after select= (PostgREST
+# issue 3965, fixed after 12.0.2): the columns of filters and order= are selected
+get "/rpc/tickers_history?$M&$DAY&select=ts,last_price&order=ts.asc&limit=2"
 is "$(dec '[r["last_price"] for r in d]')" "[1.5,2.5]" "tickers_history: order=ts.asc, the two oldest"
 get "/rpc/tickers_history?$M&$DAY&select=last_price,best_bid_price&last_price=gt.2&best_bid_price=lt.4"
 is "$(dec '[(r["last_price"], r["best_bid_price"]) for r in d]')" "[[3.5,3.4],[2.5,2.4]]" \
@@ -145,7 +147,7 @@ is "$(dec '[(r["ts"][11:16], r["mid_price"], r["bid_10bps"], r["ask_10bps"]) for
 
 # --- slippage_history -------------------------------------------------------------
 # filtered as the stored rows are: amount 1000, buy
-get "/rpc/slippage_history?$M&$DAY&amount=eq.1000&side=eq.buy&select=ts,avg_price,slippage_bps"
+get "/rpc/slippage_history?$M&$DAY&amount=eq.1000&side=eq.buy&select=ts,amount,side,avg_price,slippage_bps"
 is "$(dec '[(r["ts"][11:16], r["avg_price"], r["slippage_bps"]) for r in d]')" "[[01:00,100.05,5],[00:00,100.1,10]]" \
    "slippage_history: filters on amount and side"
 # CSV: PostgREST 12.0.2 writes the header of an RPC's select= in alphabetical
@@ -172,7 +174,7 @@ is "$status $(dec '[(r["exchange"], r["ts"], round(r["avg_price"], 10), round(r[
    "rpc/slippage without exchange: every venue's newest book"
 # sell 250: binance 99 x 2 (198) then 52 at 98, avg 24500/248 = 98.7903225806...,
 # 120.9677419354... bps; bybit's bids hold 99.5: infeasible.  Filtered to feasible ones.
-get "/rpc/slippage?symbol=HTTPH&amount=250&side=sell&feasible=is.true&select=exchange,avg_price,slippage_bps"
+get "/rpc/slippage?symbol=HTTPH&amount=250&side=sell&feasible=is.true&select=exchange,avg_price,slippage_bps,feasible"
 is "$(dec '[(r["exchange"], round(r["avg_price"], 10), round(r["slippage_bps"], 10)) for r in d]')" \
    "[[binance,98.7903225806,120.9677419355]]" "rpc/slippage without exchange, filtered: feasible=is.true"
 get "/rpc/slippage?symbol=HTTPH&amount=250&select=exchange,side"
