@@ -337,3 +337,219 @@ BEGIN
     RETURN NEXT;
 END
 $$;
+
+-- History RPCs (issue 20): tickers, liquidity and slippage history of a
+-- market over [start, end), the stored book nearest to a time
+-- (sql/install/42_api_history.sql), and slippage over every venue when
+-- exchange is omitted (40_api.sql); their argument checks (39_api_checks.sql).
+-- The history functions' arguments (42_api_history.sql), checked, as the one
+-- row the history is read for: one market, a window [start, end) of at most
+-- 31 days, end defaulting to now(), start to end - 24 hours.  A row rather
+-- than a boolean: the history function joins it first (the outer side of a
+-- nested loop), so the checks run whatever the planner can prove about the
+-- rest of the query (a constant start after end would otherwise prune every
+-- partition at plan time, and a NULL exchange fold the query to nothing,
+-- before a boolean check ran).
+CREATE FUNCTION perps_stats._history_window(p_exchange text, p_symbol text, p_start timestamptz, p_end timestamptz,
+                                            OUT exchange text, OUT symbol text, OUT start timestamptz, OUT "end" timestamptz)
+RETURNS record
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF p_exchange IS NULL OR p_symbol IS NULL THEN
+        RAISE EXCEPTION 'exchange and symbol are required'
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'A history is that of one market: pass exchange and symbol.';
+    END IF;
+    exchange := p_exchange;
+    symbol := p_symbol;
+    "end" := coalesce(p_end, now());
+    start := coalesce(p_start, "end" - interval '24 hours');
+    IF NOT isfinite(start) OR NOT isfinite("end") THEN
+        RAISE EXCEPTION 'start and end must be finite times'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF start >= "end" THEN
+        RAISE EXCEPTION 'start must be before end'
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = format('start is %s, end is %s.', start, "end");
+    END IF;
+    IF "end" - start > interval '31 days' THEN
+        RAISE EXCEPTION 'time range too long'
+            USING ERRCODE = 'program_limit_exceeded',
+                  DETAIL = format('From %s to %s is %s; at most 31 days are served at once.',
+                                  start, "end", "end" - start),
+                  HINT = 'Ask for consecutive ranges.';
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION perps_stats._history_window(text, text, timestamptz, timestamptz) IS
+    'internal: the arguments of perps_api''s history functions checked (market given, start < end, both finite, at most 31 days) and completed (end: now, start: end - 24 h)';
+
+-- perps_api.slippage: symbol and amount are required (they have defaults
+-- only so that exchange can be omitted over HTTP); the amount's own checks
+-- are perps_stats.slippage's.
+CREATE FUNCTION perps_stats._slippage_check(symbol text, amount numeric)
+RETURNS boolean
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF symbol IS NULL OR amount IS NULL THEN
+        RAISE EXCEPTION 'symbol and amount are required'
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Omit exchange for every venue listing the symbol.';
+    END IF;
+    RETURN true;
+END
+$$;
+COMMENT ON FUNCTION perps_stats._slippage_check(text, numeric) IS
+    'internal: the argument checks of perps_api.slippage (symbol and amount given); true or an error';
+
+-- A market order of `amount` quote currency against the newest stored book
+-- of one market, or of every venue listing the symbol when exchange is NULL
+-- (omitted: hence the defaults; symbol and amount are required, 22023);
+-- both sides when side is NULL.  No book: no rows.
+CREATE OR REPLACE FUNCTION perps_api.slippage(exchange text DEFAULT NULL, symbol text DEFAULT NULL,
+                                   amount numeric DEFAULT NULL, side text DEFAULT NULL)
+RETURNS SETOF perps_api.slippage_estimate
+LANGUAGE sql STABLE
+AS $$
+    SELECT b.exchange, b.symbol, b.ts, slippage.amount, s.side,
+           r.mid_price, r.avg_price, r.slippage_bps, r.filled_base, r.filled_quote, r.levels_used, r.feasible
+      FROM perps_api.orderbooks b
+     CROSS JOIN unnest(CASE WHEN slippage.side IS NULL THEN ARRAY['buy', 'sell']
+                            ELSE ARRAY[slippage.side] END) WITH ORDINALITY AS s(side, n)
+     CROSS JOIN LATERAL perps_stats.slippage(b.bids, b.asks, s.side, slippage.amount) r
+     WHERE perps_stats._slippage_check(slippage.symbol, slippage.amount)
+       AND (slippage.exchange IS NULL OR b.exchange = slippage.exchange) AND b.symbol = slippage.symbol
+     ORDER BY b.exchange, s.n
+$$;
+COMMENT ON FUNCTION perps_api.slippage(text, text, numeric, text) IS
+    'Slippage of a market order of amount (quote currency) on the newest stored book of one market, or of every venue listing symbol when exchange is NULL; both sides when side is NULL';
+
+CREATE FUNCTION perps_api.tickers_history(exchange text, symbol text,
+                                          start timestamptz DEFAULT NULL, "end" timestamptz DEFAULT NULL)
+RETURNS SETOF perps_api.tickers
+LANGUAGE sql STABLE
+AS $$
+    SELECT t.*
+      FROM perps_stats._history_window(tickers_history.exchange, tickers_history.symbol, tickers_history.start, tickers_history."end") w
+     CROSS JOIN LATERAL (SELECT * FROM perps_api.tickers x
+                          WHERE x.exchange = w.exchange AND x.symbol = w.symbol
+                            AND x.ts >= w.start AND x.ts < w."end"
+                         OFFSET 0) t
+     ORDER BY t.ts DESC
+$$;
+COMMENT ON FUNCTION perps_api.tickers_history(text, text, timestamptz, timestamptz) IS
+    'The stored tickers of one market in [start, end), newest first; end defaults to now, start to end - 24 h; at most 31 days';
+
+CREATE FUNCTION perps_api.liquidity_history(exchange text, symbol text,
+                                            start timestamptz DEFAULT NULL, "end" timestamptz DEFAULT NULL)
+RETURNS SETOF perps_api.liquidity_depth
+LANGUAGE sql STABLE
+AS $$
+    SELECT l.*
+      FROM perps_stats._history_window(liquidity_history.exchange, liquidity_history.symbol, liquidity_history.start, liquidity_history."end") w
+     CROSS JOIN LATERAL (SELECT * FROM perps_api.liquidity_depth x
+                          WHERE x.exchange = w.exchange AND x.symbol = w.symbol
+                            AND x.ts >= w.start AND x.ts < w."end"
+                         OFFSET 0) l
+     ORDER BY l.ts DESC
+$$;
+COMMENT ON FUNCTION perps_api.liquidity_history(text, text, timestamptz, timestamptz) IS
+    'The stored liquidity_depth rows of one market in [start, end), newest first; end defaults to now, start to end - 24 h; at most 31 days';
+
+CREATE FUNCTION perps_api.slippage_history(exchange text, symbol text,
+                                           start timestamptz DEFAULT NULL, "end" timestamptz DEFAULT NULL)
+RETURNS SETOF perps_api.slippage
+LANGUAGE sql STABLE
+AS $$
+    SELECT s.*
+      FROM perps_stats._history_window(slippage_history.exchange, slippage_history.symbol, slippage_history.start, slippage_history."end") w
+     CROSS JOIN LATERAL (SELECT * FROM perps_api.slippage x
+                          WHERE x.exchange = w.exchange AND x.symbol = w.symbol
+                            AND x.ts >= w.start AND x.ts < w."end"
+                         OFFSET 0) s
+     ORDER BY s.ts DESC, s.amount, s.side
+$$;
+COMMENT ON FUNCTION perps_api.slippage_history(text, text, timestamptz, timestamptz) IS
+    'The slippage stored at ingest (standard sizes, both sides) of one market in [start, end), newest first; end defaults to now, start to end - 24 h; at most 31 days';
+
+-- The stored book of one market nearest to a time, searched within `within`
+-- on either side of it (default 1 hour, at most 7 days): direction 'nearest'
+-- (default; equally far before and after: the one before), 'before' (the
+-- newest at or before `at`: the book as it was known then) or 'after' (the
+-- oldest at or after).  No book in the window: no rows.  Each side is one
+-- short index scan of the primary keys of the partitions the window covers.
+CREATE FUNCTION perps_api.orderbook_at(exchange text, symbol text, at timestamptz,
+                                       within interval DEFAULT '1 hour', direction text DEFAULT 'nearest')
+RETURNS SETOF perps_api.orderbooks
+LANGUAGE plpgsql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_market integer;
+BEGIN
+    IF exchange IS NULL OR symbol IS NULL OR at IS NULL THEN
+        RAISE EXCEPTION 'exchange, symbol and at are required'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF NOT isfinite(at) THEN
+        RAISE EXCEPTION 'at must be a finite time' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF within IS NULL OR within <= interval '0' OR NOT isfinite(within) THEN
+        RAISE EXCEPTION 'within must be a positive interval'
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = format('within is %s.', coalesce(within::text, 'NULL'));
+    END IF;
+    IF within > interval '7 days' THEN
+        RAISE EXCEPTION 'search window too long'
+            USING ERRCODE = 'program_limit_exceeded',
+                  DETAIL = format('within is %s; at most 7 days on either side of at.', within);
+    END IF;
+    IF direction IS NULL OR direction NOT IN ('nearest', 'before', 'after') THEN
+        RAISE EXCEPTION 'direction must be "nearest", "before" or "after"'
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = format('direction is %s.', coalesce(quote_literal(direction), 'NULL'));
+    END IF;
+
+    SELECT m.id INTO v_market
+      FROM perps_stats.markets m
+      JOIN perps_stats.exchanges e ON e.id = m.exchange_id
+     WHERE e.name = orderbook_at.exchange AND m.symbol = orderbook_at.symbol;
+    IF NOT FOUND THEN
+        RETURN;
+    END IF;
+
+    RETURN QUERY
+    SELECT orderbook_at.exchange, orderbook_at.symbol, c.ts, c.bids, c.asks, c.seq
+      FROM ((SELECT b.ts, b.bids, b.asks, b.seq
+               FROM perps_stats.orderbooks b
+              WHERE b.market_id = v_market AND b.ts <= at AND b.ts >= at - within
+                AND direction <> 'after'
+              ORDER BY b.ts DESC LIMIT 1)
+            UNION ALL
+            (SELECT b.ts, b.bids, b.asks, b.seq
+               FROM perps_stats.orderbooks b
+              WHERE b.market_id = v_market AND b.ts >= at AND b.ts <= at + within
+                AND direction <> 'before'
+              ORDER BY b.ts LIMIT 1)) c
+     -- the distance to at (an interval, exact to the microsecond), then the earlier
+     ORDER BY CASE WHEN c.ts >= at THEN c.ts - at ELSE at - c.ts END, c.ts
+     LIMIT 1;
+END
+$$;
+COMMENT ON FUNCTION perps_api.orderbook_at(text, text, timestamptz, interval, text) IS
+    'The stored book of one market nearest to at within the window (default 1 hour, at most 7 days either side); direction nearest (a tie: the earlier), before or after';
+
+REVOKE ALL ON FUNCTION perps_api.tickers_history(text, text, timestamptz, timestamptz),
+                       perps_api.liquidity_history(text, text, timestamptz, timestamptz),
+                       perps_api.slippage_history(text, text, timestamptz, timestamptz),
+                       perps_api.orderbook_at(text, text, timestamptz, interval, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION perps_api.tickers_history(text, text, timestamptz, timestamptz),
+                          perps_api.liquidity_history(text, text, timestamptz, timestamptz),
+                          perps_api.slippage_history(text, text, timestamptz, timestamptz),
+                          perps_api.orderbook_at(text, text, timestamptz, interval, text) TO perps_anon;

@@ -281,8 +281,11 @@ CREATE TYPE perps_api.slippage_estimate AS (
 );
 
 -- A market order of `amount` quote currency against the newest stored book
--- of one market; both sides when side is NULL.  No book: no rows.
-CREATE FUNCTION perps_api.slippage(exchange text, symbol text, amount numeric, side text DEFAULT NULL)
+-- of one market, or of every venue listing the symbol when exchange is NULL
+-- (omitted: hence the defaults; symbol and amount are required, 22023);
+-- both sides when side is NULL.  No book: no rows.
+CREATE FUNCTION perps_api.slippage(exchange text DEFAULT NULL, symbol text DEFAULT NULL,
+                                   amount numeric DEFAULT NULL, side text DEFAULT NULL)
 RETURNS SETOF perps_api.slippage_estimate
 LANGUAGE sql STABLE
 AS $$
@@ -292,11 +295,12 @@ AS $$
      CROSS JOIN unnest(CASE WHEN slippage.side IS NULL THEN ARRAY['buy', 'sell']
                             ELSE ARRAY[slippage.side] END) WITH ORDINALITY AS s(side, n)
      CROSS JOIN LATERAL perps_stats.slippage(b.bids, b.asks, s.side, slippage.amount) r
-     WHERE b.exchange = slippage.exchange AND b.symbol = slippage.symbol
-     ORDER BY s.n
+     WHERE perps_stats._slippage_check(slippage.symbol, slippage.amount)
+       AND (slippage.exchange IS NULL OR b.exchange = slippage.exchange) AND b.symbol = slippage.symbol
+     ORDER BY b.exchange, s.n
 $$;
 COMMENT ON FUNCTION perps_api.slippage(text, text, numeric, text) IS
-    'Slippage of a market order of amount (quote currency) on the newest stored book of one market; both sides when side is NULL';
+    'Slippage of a market order of amount (quote currency) on the newest stored book of one market, or of every venue listing symbol when exchange is NULL; both sides when side is NULL';
 
 -- VWAP of the stored trades of one market in [since, until).
 CREATE FUNCTION perps_api.vwap(exchange text, symbol text, since timestamptz, until timestamptz)
