@@ -134,10 +134,14 @@
         }, record);
     }
 
+    // funding rates are fractions: shown in % on the axis
     function timeChart(id, rows, tsCol, yCol, record) {
+        const yFormat = id === 'funding' ? (u, s) => s.map((v) => (v === null ? '' : +(v * 100).toPrecision(6) + ' %'))
+                                         : undefined;
         const a = align(rows, (r) => secs(r[tsCol]), (r) => r.exchange, (r) => r[yCol]);
         const series = a.groups.map((g) => ({ label: g.label, ys: g.ys, stroke: colour(g.label) }));
-        draw(id, a.x, series, { uplot: { axes: [{}, { size: 90 }] }, seriesExtra: { points: { show: true, size: 4 } } }, record);
+        draw(id, a.x, series, { uplot: { axes: [{}, Object.assign({ size: 90 }, yFormat ? { values: yFormat } : {})] },
+                                seriesExtra: { points: { show: true, size: 4 } } }, record);
     }
 
     // events: one row per venue, a point at each event's time
@@ -145,7 +149,6 @@
         const names = [...new Set(rows.map((r) => r.exchange || '(no venue)'))].sort();
         const a = align(rows, (r) => secs(r.ts), (r) => r.exchange || '(no venue)', (r) => r.kind);
         const series = a.groups.map((g) => ({ label: g.label, ys: g.ys, stroke: colour(g.label) }));
-        const box = document.querySelector('#events .plot');
         // the y of a venue's points is its row; the recorded values are the kinds
         draw('events', a.x, series.map((s) => ({
             label: s.label, stroke: s.stroke,
@@ -159,11 +162,10 @@
             seriesExtra: { paths: () => null, points: { show: true, size: 9 } },
         }, record);
         record.series = series.map((s) => ({ label: s.label, values: s.ys }));
-        const tbody = document.querySelector('#events table tbody');
+        const tbody = document.querySelector('#events table.events tbody');
         tbody.textContent = '';
         for (const r of rows.slice(-20).reverse())
             addRow(tbody, [r.ts, r.exchange, r.symbol, r.source, r.kind, r.message], [5]);
-        void box;
     }
 
     function addRow(tbody, cells, wrapCols) {
@@ -189,7 +191,8 @@
             const tr = addRow(tbody, STREAM_COLS.map((c) => r[c]), [10]);
             tr.children[1].className = 'state-' + r.state;
         }
-        if (rows.length === 0) addRow(tbody, ['no stream worker has run since the server started']);
+        if (rows.length === 0)
+            addRow(tbody, ['no stream worker has run since the server started']).firstChild.colSpan = STREAM_COLS.length;
     }
 
     const iso = (ms) => new Date(ms).toISOString();
