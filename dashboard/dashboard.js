@@ -21,7 +21,7 @@
 
     // A number of the API: its decimal text and the nearest double.
     class Num {
-        constructor(text) { this.text = text; this.value = Number(text); }
+        constructor(text, value) { this.text = text; this.value = value === undefined ? Number(text) : value; }
         toJSON() { return this.text; }
     }
     function parseExact(text) {
@@ -56,8 +56,9 @@
     }
 
     // Series aligned on one x: rows grouped by key(row), each group's y at
-    // its x (null where it has none).  Returns {x, groups: [{label, ys}]}.
-    function align(rows, xOf, keyOf, yOf) {
+    // its x (null where it has none).  Returns {x, groups: [{label, ys}]};
+    // with xTextOf, each x is a Num of that text (a time as the API wrote it).
+    function align(rows, xOf, keyOf, yOf, xTextOf) {
         const xs = [...new Set(rows.map(xOf))].sort((a, b) => a - b);
         const at = new Map(xs.map((x, i) => [x, i]));
         const groups = new Map();
@@ -67,7 +68,12 @@
             groups.get(k)[at.get(xOf(r))] = yOf(r);
         }
         const labels = [...groups.keys()].sort();
-        return { x: xs, groups: labels.map((l) => ({ label: l, ys: groups.get(l) })) };
+        let x = xs;
+        if (xTextOf) {
+            const text = new Map(rows.map((r) => [xOf(r), xTextOf(r)]));
+            x = xs.map((v) => new Num(text.get(v), v));
+        }
+        return { x: x, groups: labels.map((l) => ({ label: l, ys: groups.get(l) })) };
     }
 
     const plots = {};
@@ -138,7 +144,7 @@
     function timeChart(id, rows, tsCol, yCol, record) {
         const yFormat = id === 'funding' ? (u, s) => s.map((v) => (v === null ? '' : +(v * 100).toPrecision(6) + ' %'))
                                          : undefined;
-        const a = align(rows, (r) => secs(r[tsCol]), (r) => r.exchange, (r) => r[yCol]);
+        const a = align(rows, (r) => secs(r[tsCol]), (r) => r.exchange, (r) => r[yCol], (r) => r[tsCol]);
         const series = a.groups.map((g) => ({ label: g.label, ys: g.ys, stroke: colour(g.label) }));
         draw(id, a.x, series, { uplot: { axes: [{}, Object.assign({ size: 90 }, yFormat ? { values: yFormat } : {})] },
                                 seriesExtra: { points: { show: true, size: 4 } } }, record);
@@ -147,7 +153,7 @@
     // events: one row per venue, a point at each event's time
     function eventsChart(rows, record) {
         const names = [...new Set(rows.map((r) => r.exchange || '(no venue)'))].sort();
-        const a = align(rows, (r) => secs(r.ts), (r) => r.exchange || '(no venue)', (r) => r.kind);
+        const a = align(rows, (r) => secs(r.ts), (r) => r.exchange || '(no venue)', (r) => r.kind, (r) => r.ts);
         const series = a.groups.map((g) => ({ label: g.label, ys: g.ys, stroke: colour(g.label) }));
         // the y of a venue's points is its row; the recorded values are the kinds
         draw('events', a.x, series.map((s) => ({

@@ -23,8 +23,9 @@ LANGUAGE C STABLE STRICT PARALLEL SAFE
 AS 'MODULE_PATHNAME', 'perps_stats_dashboard_file';
 COMMENT ON FUNCTION perps_stats._dashboard_file(text) IS
     'One of the dashboard''s installed files (index.html, dashboard.js, dashboard.css, uPlot.iife.min.js, uPlot.min.css, uPlot.LICENSE)';
-REVOKE ALL ON FUNCTION perps_stats._dashboard_file(text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION perps_stats._dashboard_file(text) TO perps_anon;
+-- The files are the public page: anybody may read them, as anybody may call
+-- the math (perps_anon holds no grant of its own outside perps_api).
+GRANT EXECUTE ON FUNCTION perps_stats._dashboard_file(text) TO PUBLIC;
 
 CREATE DOMAIN perps_api."text/html" AS text;
 CREATE DOMAIN perps_api."*/*" AS bytea;
@@ -39,7 +40,6 @@ BEGIN
     PERFORM pg_catalog.set_config('response.headers', pg_catalog.jsonb_build_array(
         pg_catalog.jsonb_build_object('Content-Security-Policy',
             'default-src ''self''; object-src ''none''; base-uri ''none''; form-action ''none''; frame-ancestors ''none'''),
-        pg_catalog.jsonb_build_object('Content-Type', 'text/html; charset=utf-8'),
         pg_catalog.jsonb_build_object('Cache-Control', 'no-cache'),
         pg_catalog.jsonb_build_object('X-Content-Type-Options', 'nosniff'))::text, true);
     RETURN pg_catalog.convert_from(perps_stats._dashboard_file('index.html'), 'UTF8');
