@@ -12,7 +12,7 @@ SELECT is((SELECT typbasetype::regtype::text FROM pg_type WHERE oid = 'perps_api
 SELECT function_returns('perps_api', 'dashboard', '{}'::name[], 'perps_api."text/html"');
 SELECT function_returns('perps_api', 'dashboard_asset', ARRAY['text'], 'perps_api."*/*"');
 -- read-only: STABLE, so PostgREST answers GET with them in a read-only transaction
-SELECT is(array_agg(p.proname::text || ':' || p.provolatile ORDER BY 1), ARRAY['dashboard:s', 'dashboard_asset:s'],
+SELECT is(array_agg(p.proname::text || ':' || p.provolatile::text ORDER BY 1), ARRAY['dashboard:s', 'dashboard_asset:s'],
           'both functions are STABLE')
   FROM pg_proc p WHERE p.pronamespace = 'perps_api'::regnamespace AND p.proname LIKE 'dashboard%';
 SELECT function_privs_are('perps_api', 'dashboard', '{}'::name[], 'perps_anon', ARRAY['EXECUTE']);
