@@ -45,11 +45,12 @@
         return parseExact(body);
     }
 
-    // one colour per venue, the same on every chart
-    const venues = [];
+    // one colour per venue, the same on every chart: its place among all
+    // the venues (perps_api.exchanges, read once), or a hash of its name
+    let venues = [];
     function colour(venue) {
-        let i = venues.indexOf(venue);
-        if (i < 0) { venues.push(venue); venues.sort(); i = venues.indexOf(venue); }
+        const i = venues.indexOf(venue);
+        if (i >= 0) return PALETTE[i % PALETTE.length];
         let h = 0;
         for (const c of String(venue)) h = (h * 31 + c.charCodeAt(0)) >>> 0;
         return PALETTE[h % PALETTE.length];
@@ -249,6 +250,8 @@
         const status = document.getElementById('status');
         const sel = document.getElementById('symbol');
         try {
+            if (venues.length === 0)
+                venues = (await get('exchanges?order=exchange&select=exchange')).map((r) => r.exchange);
             const symbols = (await get('symbols?order=symbol&select=symbol')).map((r) => r.symbol);
             const wanted = sel.value || symbolFromHash() || (symbols.includes('BTC') ? 'BTC' : symbols[0]);
             if (sel.options.length !== symbols.length || symbols.some((v, i) => sel.options[i].value !== v)) {
