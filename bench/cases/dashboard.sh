@@ -56,7 +56,7 @@ for ((i = 0; i < LOADS; i++)); do
     chrome "$U/rpc/dashboard#symbol=BTC" >> "$PERPS_RUN/dash.load"
     grep -q '"loads":1' "$PERPS_RUN/dash.dom" || echo "(load $i: the page did not record its series)"
 done
-blank=$(median < "$PERPS_RUN/dash.blank")
-load=$(median < "$PERPS_RUN/dash.load")
+blank=$(median < "$PERPS_RUN/dash.blank" | awk '{printf "%.0f", $1}')
+load=$(median < "$PERPS_RUN/dash.load" | awk '{printf "%.0f", $1}')
 echo "chromium headless, about:blank (baseline)             median $blank ms over $LOADS"
 echo "chromium headless, the dashboard drawn                median $load ms  ($(awk -v a="$load" -v b="$blank" 'BEGIN {printf "%.2f", a / b}')x the baseline, +$(awk -v a="$load" -v b="$blank" 'BEGIN {printf "%.0f", a - b}') ms)"
