@@ -1,4 +1,4 @@
-# The dashboard's files (dashboard/README.md), included by the Makefile:
+# The dashboard's files (README.md, "Dashboard"), included by the Makefile:
 # the page, its script and style, and uPlot, which dashboard/fetch.sh takes
 # from npm at build time.  `make install` puts them all in
 # <sharedir>/perps_stats/dashboard/, where src/dashboard.c reads them.

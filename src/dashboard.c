@@ -5,7 +5,7 @@
  *		charting library), read from the installation's share directory.
  *
  * `make install` copies them to <sharedir>/perps_stats/dashboard/ (the
- * charting library comes from npm at build time, see dashboard/README.md),
+ * charting library comes from npm at build time, see README.md, "Dashboard"),
  * the way PostgreSQL keeps its text-search data files in
  * <sharedir>/tsearch_data.  So the install and upgrade scripts carry no copy
  * of them, and a reinstalled library is served without ALTER EXTENSION.

@@ -13,7 +13,7 @@
 --
 -- The files themselves are not in this script: `make install` puts them in
 -- <sharedir>/perps_stats/dashboard/ and perps_stats._dashboard_file reads
--- them (src/dashboard.c, dashboard/README.md says why).  The page reads the
+-- them (src/dashboard.c, README.md, "Dashboard", says why).  The page reads the
 -- data with the browser, from the views and functions of perps_api, as any
 -- other HTTP client: these functions read no table and write nothing.
 
