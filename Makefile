@@ -41,6 +41,9 @@ include $(PGXS)
 
 all: $(INSTALL_SQL) $(EXTENSION).control
 
+# the dashboard page's files, uPlot from npm (README.md, "Dashboard")
+include dashboard/dashboard.mk
+
 $(INSTALL_SQL): $(sort $(wildcard sql/install/*.sql))
 	cat $^ > $@
 
