@@ -185,6 +185,18 @@ perps_export_define_gucs(void)
 							NULL, NULL, NULL);
 }
 
+/* libxlsxwriter's message for err, without its final period if any */
+static char *
+export_lxw_message(lxw_error err)
+{
+	char	   *m = pstrdup(lxw_strerror(err));
+	size_t		len = strlen(m);
+
+	if (len > 0 && m[len - 1] == '.')
+		m[len - 1] = '\0';
+	return m;
+}
+
 /* libxlsxwriter's failures, in one place */
 static void
 export_lxw_check(lxw_error err, const char *what)
@@ -194,7 +206,7 @@ export_lxw_check(lxw_error err, const char *what)
 	ereport(ERROR,
 			(errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
 			 errmsg("could not write the Excel workbook: %s", what),
-			 errdetail("libxlsxwriter: %s.", lxw_strerror(err))));
+			 errdetail("libxlsxwriter: %s.", export_lxw_message(err))));
 }
 
 /*
@@ -366,7 +378,7 @@ export_write_text(ExportState *st, lxw_worksheet *ws, lxw_row_t r, lxw_col_t c,
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("value too long for an Excel cell"),
-				 errdetail("Sheet \"%s\", row %u, column \"%s\" has %lld characters; an Excel cell holds at most %d.",
+				 errdetail("Sheet \"%s\", Excel row %u, column \"%s\" has %lld characters; an Excel cell holds at most %d.",
 						   st->sheet, (unsigned) r + 1, colname, (long long) chars, EXCEL_MAX_CELL_CHARS)));
 	escaped = export_escape_xstring(utf8);
 	if (escaped != NULL)
@@ -558,12 +570,13 @@ export_sheet(ExportState *st, const ExportSheet *sh)
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("sheet name \"%s\" is used twice", sh->name),
 					 errdetail("Excel compares sheet names without regard to case.")));
-	err = workbook_validate_sheet_name(st->wb, sh->name);
+	err = sh->name[0] == '\0' ? LXW_ERROR_PARAMETER_VALIDATION
+		: workbook_validate_sheet_name(st->wb, sh->name);
 	if (err != LXW_NO_ERROR)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid sheet name \"%s\"", sh->name),
-				 errdetail("libxlsxwriter: %s.", lxw_strerror(err)),
+				 errdetail("libxlsxwriter: %s.", export_lxw_message(err)),
 				 errhint("A sheet name has 1 to 31 characters, none of []:*?/\\, and does not begin or end with an apostrophe.")));
 	ws = workbook_add_worksheet(st->wb, sh->name);
 	if (ws == NULL)
