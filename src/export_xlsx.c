@@ -972,7 +972,7 @@ perps_api_export_xlsx(PG_FUNCTION_ARGS)
 				 errmsg("view must not be null")));
 	view = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	nsp = get_namespace_oid("perps_api", false);
-	relid = get_relname_relid(view, nsp);
+	relid = strlen(view) < NAMEDATALEN ? get_relname_relid(view, nsp) : InvalidOid;
 	if (!OidIsValid(relid) || get_rel_relkind(relid) != RELKIND_VIEW)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -1008,7 +1008,7 @@ perps_api_export_xlsx(PG_FUNCTION_ARGS)
 					 errmsg("view \"%s\" has no column exchange to filter on", view)));
 		argtypes[sheet.nargs] = TEXTOID;
 		args[sheet.nargs++] = PG_GETARG_DATUM(1);
-		appendStringInfo(&q, " AND v.exchange = $%d", sheet.nargs);
+		appendStringInfo(&q, " AND v.exchange OPERATOR(pg_catalog.=) $%d", sheet.nargs);
 	}
 	if (!PG_ARGISNULL(2))
 	{
@@ -1018,7 +1018,7 @@ perps_api_export_xlsx(PG_FUNCTION_ARGS)
 					 errmsg("view \"%s\" has no column symbol to filter on", view)));
 		argtypes[sheet.nargs] = TEXTOID;
 		args[sheet.nargs++] = PG_GETARG_DATUM(2);
-		appendStringInfo(&q, " AND v.symbol = $%d", sheet.nargs);
+		appendStringInfo(&q, " AND v.symbol OPERATOR(pg_catalog.=) $%d", sheet.nargs);
 	}
 	for (int a = 3; a <= 4; a++)
 	{
@@ -1030,7 +1030,8 @@ perps_api_export_xlsx(PG_FUNCTION_ARGS)
 					 errmsg("view \"%s\" has no timestamptz column for since and until", view)));
 		argtypes[sheet.nargs] = TIMESTAMPTZOID;
 		args[sheet.nargs++] = PG_GETARG_DATUM(a);
-		appendStringInfo(&q, " AND v.%s %s $%d", quote_identifier(tcol), a == 3 ? ">=" : "<", sheet.nargs);
+		appendStringInfo(&q, " AND v.%s OPERATOR(pg_catalog.%s) $%d", quote_identifier(tcol),
+						 a == 3 ? ">=" : "<", sheet.nargs);
 	}
 	if (tcol != NULL)
 		appendStringInfo(&order, "v.%s", quote_identifier(tcol));
