@@ -678,10 +678,15 @@ export_read_file(ExportState *st)
 
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0)
+		if (n < 0)
 			ereport(ERROR,
 					(errcode_for_file_access(),
 					 errmsg("could not read file \"%s\": %m", st->path)));
+		if (n == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("could not read file \"%s\": read %lld of %lld bytes",
+							st->path, (long long) (sb.st_size - left), (long long) sb.st_size)));
 		p += n;
 		left -= n;
 	}

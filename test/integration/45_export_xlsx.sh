@@ -74,7 +74,7 @@ pgrst_reload /rpc/health || { echo "Bail out! PostgREST did not reload its schem
 # the non-null values were held.  The cell rules are checked as such: a
 # JSON number is a cell number exactly when its digits call for it.
 compare() {
-    python3 - "$@" <<'PY'
+    python3 - "$@" 2>&1 <<'PY'
 import sys, json, re, datetime, decimal
 from decimal import Decimal
 import openpyxl
@@ -245,6 +245,9 @@ st=$(fetch b2.xlsx '/rpc/export_xlsx?view=tickers&exchange=binance' -H 'Accept: 
 is "$st" 200 "3 binance rows under export_max_rows = 4: fine"
 psql -X -q -c "ALTER DATABASE $PGDATABASE RESET perps_stats.export_max_rows" \
            -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'postgrest'" >/dev/null
+# PostgREST reconnects: the 5 rows are fine again
+ok_until "curl -s -o /dev/null -w '%{http_code}' -H 'Accept: application/octet-stream' '$U/rpc/export_xlsx?view=tickers'" 200 \
+   "export_max_rows back to its default: the 5 rows export again"
 
 # --- several tables, one sheet each, from SQL (perps_stats.export_xlsx) ---------
 psql -X -q -t -A -v ON_ERROR_STOP=1 -o "$W/m.b64" -c "SELECT encode(perps_stats.export_xlsx(ARRAY[
