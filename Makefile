@@ -22,7 +22,7 @@ EXTRA_CLEAN = $(INSTALL_SQL) src/*.gcda src/*.gcno src/venues/*.gcda src/venues/
 REGRESS      = $(sort $(notdir $(basename $(wildcard test/sql/*.sql))))
 REGRESS_OPTS = --inputdir=test --outputdir=build/regress --load-extension=$(EXTENSION)
 
-PKG_LIBS     = libcurl libwebsockets json-c
+PKG_LIBS     = libcurl libwebsockets json-c xlsxwriter
 PG_CPPFLAGS += -I$(srcdir)/src -I$(srcdir)/worker $(shell pkg-config --cflags $(PKG_LIBS)) \
                -DPERPS_STATS_VERSION=\"$(EXTVERSION)\"
 SHLIB_LINK  += $(shell pkg-config --libs $(PKG_LIBS))

@@ -615,3 +615,28 @@ COMMENT ON FUNCTION perps_api.dashboard_asset(text) IS
 
 REVOKE ALL ON FUNCTION perps_api.dashboard(), perps_api.dashboard_asset(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION perps_api.dashboard(), perps_api.dashboard_asset(text) TO perps_anon;
+-- Excel export (issue 21): sql/install/45_export.sql
+CREATE FUNCTION perps_stats.export_xlsx(sheets text[], sheet_names text[] DEFAULT NULL)
+RETURNS bytea
+LANGUAGE c VOLATILE
+SET transaction_read_only = on
+AS 'MODULE_PATHNAME', 'perps_stats_export_xlsx';
+COMMENT ON FUNCTION perps_stats.export_xlsx(text[], text[]) IS
+    'Excel workbook (.xlsx) of one sheet per element of sheets: a query (SELECT, WITH, VALUES, TABLE) or a table or view name, run read-only with the caller''s rights; sheet_names names the sheets (default: the relation''s name, or Sheet<n>)';
+REVOKE ALL ON FUNCTION perps_stats.export_xlsx(text[], text[]) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION perps_stats.export_xlsx(text[], text[]) TO perps_reader;
+
+CREATE DOMAIN perps_api."application/octet-stream" AS bytea;
+COMMENT ON DOMAIN perps_api."application/octet-stream" IS
+    'Binary answers of the API (PostgREST media type handler): the Excel export';
+
+CREATE FUNCTION perps_api.export_xlsx(view text, exchange text DEFAULT NULL, symbol text DEFAULT NULL,
+                                      since timestamptz DEFAULT NULL, until timestamptz DEFAULT NULL,
+                                      "limit" int DEFAULT NULL)
+RETURNS perps_api."application/octet-stream"
+LANGUAGE c STABLE
+AS 'MODULE_PATHNAME', 'perps_api_export_xlsx';
+COMMENT ON FUNCTION perps_api.export_xlsx(text, text, text, timestamptz, timestamptz, int) IS
+    'Excel workbook (.xlsx) of one view of perps_api, filtered on exchange, symbol and [since, until) of its time column, ordered by time, exchange, symbol; at most "limit" rows';
+REVOKE ALL ON FUNCTION perps_api.export_xlsx(text, text, text, timestamptz, timestamptz, int) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION perps_api.export_xlsx(text, text, text, timestamptz, timestamptz, int) TO perps_anon;

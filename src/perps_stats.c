@@ -23,6 +23,7 @@
 #include "utils/guc.h"
 
 #include "adapter.h"
+#include "export_xlsx.h"
 #include "http.h"
 #include "perps_stats.h"
 #include "ratelimit.h"
@@ -232,6 +233,7 @@ _PG_init(void)
 
 	perps_define_core_gucs();
 	perps_http_define_gucs();
+	perps_export_define_gucs();
 
 	MarkGUCPrefixReserved(PERPS_GUC_PREFIX);
 
