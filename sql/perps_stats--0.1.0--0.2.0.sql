@@ -337,3 +337,16 @@ BEGIN
     RETURN NEXT;
 END
 $$;
+
+-- vwap on any numeric scale (issue 20, point 5; src/vwap.c): the transition
+-- state is 120 bytes now.  The aggregate keeps its oid, grants and comment.
+CREATE OR REPLACE AGGREGATE perps_stats.vwap(price numeric, qty numeric) (
+    SFUNC        = perps_stats._vwap_accum,
+    STYPE        = internal,
+    SSPACE       = 120,
+    FINALFUNC    = perps_stats._vwap_final,
+    COMBINEFUNC  = perps_stats._vwap_combine,
+    SERIALFUNC   = perps_stats._vwap_serialize,
+    DESERIALFUNC = perps_stats._vwap_deserialize,
+    PARALLEL     = SAFE
+);

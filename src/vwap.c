@@ -60,6 +60,9 @@ typedef struct VwapState
 	VwapSum		q;				/* sum of qty */
 } VwapState;
 
+/* the aggregate's SSPACE (sql/install/20_analytics.sql) */
+StaticAssertDecl(sizeof(VwapState) == 120, "vwap's SSPACE is the size of VwapState");
+
 static MemoryContext
 vwap_context(FunctionCallInfo fcinfo, const char *fname)
 {
