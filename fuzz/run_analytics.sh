@@ -42,7 +42,7 @@ SAN=undefined
 # coverage callbacks to the libFuzzer inside the module, not to the weak
 # ones of a preloaded ASAN runtime (which leave libFuzzer blind).
 so=$WORK/perps_fuzz_analytics-$SAN.so
-srcs="src/analytics.c src/book_math.c src/book_walk.c src/exactnum.c"
+srcs="src/analytics.c src/book_math.c src/book_walk.c src/exactnum.c src/vwap.c src/wsum.c"
 if [ ! -f "$so" ] || [ -n "$(find $srcs src/*.h fuzz/fuzz_analytics.c "$0" -newer "$so" 2>/dev/null)" ]; then
     cflags="-g -O1 -fPIC -fno-omit-frame-pointer -fno-strict-aliasing -I$(pg_config --includedir-server) -Isrc
             -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers -Wno-ignored-attributes

@@ -640,3 +640,15 @@ COMMENT ON FUNCTION perps_api.export_xlsx(text, text, text, timestamptz, timesta
     'Excel workbook (.xlsx) of one view of perps_api, filtered on exchange, symbol and [since, until) of its time column, ordered by time, exchange, symbol; at most "limit" rows';
 REVOKE ALL ON FUNCTION perps_api.export_xlsx(text, text, text, timestamptz, timestamptz, int) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION perps_api.export_xlsx(text, text, text, timestamptz, timestamptz, int) TO perps_anon;
+-- vwap on any numeric scale (issue 20, point 5; src/vwap.c): the transition
+-- state is 120 bytes now.  The aggregate keeps its oid, grants and comment.
+CREATE OR REPLACE AGGREGATE perps_stats.vwap(price numeric, qty numeric) (
+    SFUNC        = perps_stats._vwap_accum,
+    STYPE        = internal,
+    SSPACE       = 120,
+    FINALFUNC    = perps_stats._vwap_final,
+    COMBINEFUNC  = perps_stats._vwap_combine,
+    SERIALFUNC   = perps_stats._vwap_serialize,
+    DESERIALFUNC = perps_stats._vwap_deserialize,
+    PARALLEL     = SAFE
+);

@@ -3,7 +3,10 @@
 # same run (bench/run.sh sets PGHOST, PGPORT, PGDATABASE and bench_median):
 #   - vwap(price, qty) vs sum(price*qty)/sum(qty) over BENCH_VWAP_ROWS
 #     trades, serial and with 2 parallel workers, and that the results are
-#     equal (value and scale);
+#     equal (value and scale): exchange-scale trades (prices of 2 decimals,
+#     sizes of 4: vwap's 64-bit path) and scale-20 ones (price
+#     (50000 + g/100.0)::numeric, qty (1 + g/1000.0)::numeric, 20 decimals
+#     each: its general path);
 #   - liquidity_depth, slippage and slippage_rows on BENCH_BOOKS stored
 #     books of BENCH_LEVELS levels per side vs the same logic in SQL over
 #     unnest, in microseconds per book.
@@ -136,11 +139,15 @@ echo
 echo "-- vwap over $ROWS rows (ms, medians of $RUNS rounds)"
 serial="SET max_parallel_workers_per_gather = 0"
 parallel="SET max_parallel_workers_per_gather = 2; SET parallel_setup_cost = 0; SET parallel_tuple_cost = 0"
-v_c=$(q -c "$serial" -c "SELECT perps_stats.vwap(price, qty)::text FROM bench_trades")
-v_s=$(q -c "$serial" -c "SELECT (sum(price * qty) / sum(qty))::text FROM bench_trades")
-v_p=$(q -c "$parallel" -c "SELECT perps_stats.vwap(price, qty)::text FROM bench_trades")
-plan=$(q -c "$parallel" -c "EXPLAIN (COSTS OFF) SELECT perps_stats.vwap(price, qty) FROM bench_trades" | grep -c 'Partial Aggregate')
-echo "vwap serial $v_c, SQL $v_s, vwap parallel $v_p: $([ "$v_c" = "$v_s" ] && [ "$v_c" = "$v_p" ] && echo equal || echo DIFFERENT); parallel plan has Partial Aggregate: $plan"
+# the scale-20 trades: 20 decimals in price and qty, 40 in their product
+q <<SQL
+DROP TABLE IF EXISTS bench_trades20;
+CREATE TABLE bench_trades20 AS
+    SELECT (50000 + g / 100.0)::numeric AS price, (1 + g / 1000.0)::numeric AS qty
+      FROM generate_series(1::bigint, $ROWS) g;
+ALTER TABLE bench_trades20 SET (parallel_workers = 2);
+VACUUM ANALYZE bench_trades20;
+SQL
 # pair SETTINGS C BASELINE: "wall cpu wall cpu" of the C statement and its
 # baseline, measured in turns: RUNS rounds, each of 3 runs of the C
 # statement in a session of their own, then one run of the baseline in
@@ -159,11 +166,23 @@ pair() {
     echo "$(printf '%s\n' "${cw[@]}" | median) $(printf '%s\n' "${cc[@]}" | median)" \
          "$(printf '%s\n' "${bw[@]}" | median) $(printf '%s\n' "${bc[@]}" | median)"
 }
-t_s=$(pair "$serial" "SELECT perps_stats.vwap(price, qty) FROM bench_trades" "SELECT sum(price * qty) / sum(qty) FROM bench_trades")
-t_p=$(pair "$parallel" "SELECT perps_stats.vwap(price, qty) FROM bench_trades" "SELECT sum(price * qty) / sum(qty) FROM bench_trades")
-printf '%-34s %10s ms   baseline sum(price*qty)/sum(qty) %10s ms   %sx faster\n' \
-    "vwap serial" "$(f "$t_s" 1)" "$(f "$t_s" 3)" "$(ratio "$(f "$t_s" 3)" "$(f "$t_s" 1)")" \
-    "vwap parallel (2 workers)" "$(f "$t_p" 1)" "$(f "$t_p" 3)" "$(ratio "$(f "$t_p" 3)" "$(f "$t_p" 1)")"
+for tbl in bench_trades bench_trades20; do
+    [ $tbl = bench_trades ] && kind="exchange scale" || kind="scale 20"
+    v_c=$(q -c "$serial" -c "SELECT perps_stats.vwap(price, qty)::text FROM $tbl")
+    v_s=$(q -c "$serial" -c "SELECT (sum(price * qty) / sum(qty))::text FROM $tbl")
+    v_p=$(q -c "$parallel" -c "SELECT perps_stats.vwap(price, qty)::text FROM $tbl")
+    v_sp=$(q -c "$parallel" -c "SELECT (sum(price * qty) / sum(qty))::text FROM $tbl")
+    plan=$(q -c "$parallel" -c "EXPLAIN (COSTS OFF) SELECT perps_stats.vwap(price, qty) FROM $tbl" | grep -c 'Partial Aggregate')
+    echo "$kind: vwap serial $v_c, SQL $v_s, vwap parallel $v_p, SQL parallel $v_sp:" \
+         "$([ "$v_c" = "$v_s" ] && [ "$v_c" = "$v_p" ] && [ "$v_c" = "$v_sp" ] && echo equal || echo DIFFERENT);" \
+         "parallel plan has Partial Aggregate: $plan"
+    t_s=$(pair "$serial" "SELECT perps_stats.vwap(price, qty) FROM $tbl" "SELECT sum(price * qty) / sum(qty) FROM $tbl")
+    t_p=$(pair "$parallel" "SELECT perps_stats.vwap(price, qty) FROM $tbl" "SELECT sum(price * qty) / sum(qty) FROM $tbl")
+    printf '%-42s %10s ms   baseline sum(price*qty)/sum(qty) %10s ms   %sx faster\n' \
+        "vwap serial, $kind" "$(f "$t_s" 1)" "$(f "$t_s" 3)" "$(ratio "$(f "$t_s" 3)" "$(f "$t_s" 1)")" \
+        "vwap parallel (2 workers), $kind" "$(f "$t_p" 1)" "$(f "$t_p" 3)" "$(ratio "$(f "$t_p" 3)" "$(f "$t_p" 1)")"
+done
+q -c "DROP TABLE bench_trades20"
 
 echo
 echo "-- books: $BOOKS stored books, $LEVELS levels per side (ms per run, µs per book, medians of $RUNS rounds)"

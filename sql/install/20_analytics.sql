@@ -100,7 +100,7 @@ LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE AGGREGATE perps_stats.vwap(price numeric, qty numeric) (
     SFUNC        = perps_stats._vwap_accum,
     STYPE        = internal,
-    SSPACE       = 96,
+    SSPACE       = 120,
     FINALFUNC    = perps_stats._vwap_final,
     COMBINEFUNC  = perps_stats._vwap_combine,
     SERIALFUNC   = perps_stats._vwap_serialize,
