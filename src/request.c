@@ -843,6 +843,7 @@ perps_fetch_many(PerpsFetchJob *jobs, int njobs)
 			job->market_id = request_market_id(v->id, mk->symbol);
 		}
 		q->depth = job->depth > 0 ? job->depth : 100;
+		q->resolution = job->resolution;
 		q->interval = job->interval;
 		q->since_us = job->since_us;
 		q->until_us = job->until_us;
