@@ -21,7 +21,7 @@ received() {  # the client messages the mock saw, one per line
 }
 
 t0=$(q "SELECT now()")
-qs "UPDATE perps_stats.exchanges SET ws_url = '$PERPS_MOCK_WS_URL/hyperliquid/ws' WHERE name = 'hyperliquid';
+qs "UPDATE perps_stats.exchanges SET ws_url = '$PERPS_MOCK_WS_URL/hyperliquid/ws', rest_url = '$PERPS_MOCK_URL/hyperliquid' WHERE name = 'hyperliquid';
    UPDATE perps_stats.watchlist SET stream = (exchange = 'hyperliquid' AND symbol = 'BTC');
    ALTER SYSTEM SET perps_stats.stream_workers = on;
    ALTER SYSTEM SET perps_stats.book_snapshot_interval = 1;
@@ -61,6 +61,11 @@ ok_wait "SELECT EXISTS (SELECT 1 FROM perps_stats.liquidity_depth WHERE market_i
         "a liquidity_depth row with the book, mid 97120.5"
 is "$(q "SELECT bid_1bps = 240539.15576 AND ask_1bps = 395329.72699 FROM perps_stats.liquidity_depth WHERE market_id = $BTC AND ts = to_timestamp(1795530690.417)")" \
    "t" "its 1 bps depth: 240539.15576 of bids, 395329.72699 of asks"
+# the book reaches 13.4 bps of bids ((97120.5 - 96990.0) / 97120.5) and 16.4 of asks: the
+# snapshot fetches the coarser books by REST (the mock aggregates the same 20 levels to
+# nSigFigs 5, 4, 3, 2, which reach no farther), so the row names the coarsest, nSigFigs=2
+is "$(q "SELECT resolution FROM perps_stats.liquidity_depth WHERE market_id = $BTC AND ts = to_timestamp(1795530690.417)")" \
+   "nSigFigs=2" "the snapshot merged the coarser books of the REST API (issue 19)"
 
 # ---- the trades frame: four trades, one tid beyond 2^53 ----
 TIDS="'812734901276534', '9007199254740993', '1042387164952177', '1042387164952178'"
