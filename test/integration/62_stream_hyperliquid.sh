@@ -62,10 +62,11 @@ ok_wait "SELECT EXISTS (SELECT 1 FROM perps_stats.liquidity_depth WHERE market_i
 is "$(q "SELECT bid_1bps = 240539.15576 AND ask_1bps = 395329.72699 FROM perps_stats.liquidity_depth WHERE market_id = $BTC AND ts = to_timestamp(1795530690.417)")" \
    "t" "its 1 bps depth: 240539.15576 of bids, 395329.72699 of asks"
 # the book reaches 13.4 bps of bids ((97120.5 - 96990.0) / 97120.5) and 16.4 of asks: the
-# snapshot fetches the coarser books by REST (the mock aggregates the same 20 levels to
-# nSigFigs 5, 4, 3, 2, which reach no farther), so the row names the coarsest, nSigFigs=2
+# snapshots fetch the coarser books by REST, one request a tick (the mock aggregates the same
+# 20 levels to nSigFigs 5, 4, 3, 2, which reach no farther): the first snapshot merges the
+# first of them, nSigFigs=5, and the rows name it (issue 19)
 is "$(q "SELECT resolution FROM perps_stats.liquidity_depth WHERE market_id = $BTC AND ts = to_timestamp(1795530690.417)")" \
-   "nSigFigs=2" "the snapshot merged the coarser books of the REST API (issue 19)"
+   "nSigFigs=5" "the first snapshot merged the first coarser book of the REST API (issue 19)"
 
 # ---- the trades frame: four trades, one tid beyond 2^53 ----
 TIDS="'812734901276534', '9007199254740993', '1042387164952177', '1042387164952178'"
@@ -187,6 +188,9 @@ is "$(q "SELECT d.range_start = r.range_start AND d.range_end IS NULL AND r.rang
 ok_wait "SELECT EXISTS (SELECT 1 FROM perps_stats.orderbooks WHERE market_id = $BTC AND seq = 1795530690421)" \
         "the new connection's subscription snapshot (…421) is stored"
 ok_wait "SELECT count(*) = 3 FROM perps_stats.tickers WHERE market_id = $BTC AND ts >= '$t0'" "and its asset context is a third ticker row"
+# by now the coarser books were all fetched (one every 2 s): the last book's rows name the coarsest
+ok_wait "SELECT EXISTS (SELECT 1 FROM perps_stats.liquidity_depth WHERE market_id = $BTC AND resolution = 'nSigFigs=2')" \
+        "a later snapshot merged every coarser book, down to nSigFigs=2"
 is "$(q "SELECT count(*) || ' ' || count(DISTINCT trade_id) FROM perps_stats.trades WHERE market_id = $BTC AND trade_id IN ($TIDS)")" "4 4" \
    "the four trades of the frame, sent again on the new subscription, are stored once each"
 act '{"venue":"hyperliquid","action":"trades","count":3,"per_frame":3,"price":"97144.5"}'
