@@ -63,10 +63,11 @@ is "$(q "SELECT bid_1bps = 240539.15576 AND ask_1bps = 395329.72699 FROM perps_s
    "t" "its 1 bps depth: 240539.15576 of bids, 395329.72699 of asks"
 # the book reaches 13.4 bps of bids ((97120.5 - 96990.0) / 97120.5) and 16.4 of asks: the
 # snapshots fetch the coarser books by REST, one request a tick (the mock aggregates the same
-# 20 levels to nSigFigs 5, 4, 3, 2, which reach no farther): the first snapshot merges the
-# first of them, nSigFigs=5, and the rows name it (issue 19)
+# 20 levels to nSigFigs 5, 4, 3, 2).  The first snapshot merges the first of them, nSigFigs=5,
+# which at 97120 is the full precision again (1 USD) and reaches no farther: every figure of
+# the row comes from the streamed book, and the row says so (issue 19)
 is "$(q "SELECT resolution FROM perps_stats.liquidity_depth WHERE market_id = $BTC AND ts = to_timestamp(1795530690.417)")" \
-   "nSigFigs=5" "the first snapshot merged the first coarser book of the REST API (issue 19)"
+   "full" "the first snapshot: nSigFigs=5 adds nothing, the row names the streamed book's resolution"
 
 # ---- the trades frame: four trades, one tid beyond 2^53 ----
 TIDS="'812734901276534', '9007199254740993', '1042387164952177', '1042387164952178'"
@@ -188,7 +189,9 @@ is "$(q "SELECT d.range_start = r.range_start AND d.range_end IS NULL AND r.rang
 ok_wait "SELECT EXISTS (SELECT 1 FROM perps_stats.orderbooks WHERE market_id = $BTC AND seq = 1795530690421)" \
         "the new connection's subscription snapshot (…421) is stored"
 ok_wait "SELECT count(*) = 3 FROM perps_stats.tickers WHERE market_id = $BTC AND ts >= '$t0'" "and its asset context is a third ticker row"
-# by now the coarser books were all fetched (one every 2 s): the last book's rows name the coarsest
+# by now the coarser books were all fetched (one every 2 s); nSigFigs=2 puts 96990.0 in the
+# bucket of 96000 (116 bps from mid) and 97281.0 in that of 98000 (90 bps): the 20 bps and
+# deeper bid figures, the 20 and 50 bps ask ones come from it, and the rows name it
 ok_wait "SELECT EXISTS (SELECT 1 FROM perps_stats.liquidity_depth WHERE market_id = $BTC AND resolution = 'nSigFigs=2')" \
         "a later snapshot merged every coarser book, down to nSigFigs=2"
 is "$(q "SELECT count(*) || ' ' || count(DISTINCT trade_id) FROM perps_stats.trades WHERE market_id = $BTC AND trade_id IN ($TIDS)")" "4 4" \
