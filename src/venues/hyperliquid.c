@@ -8,7 +8,7 @@
  *	 ticker				{"type":"metaAndAssetCtxs"} + {"type":"l2Book"} (best bid/ask, time)
  *	 all tickers		{"type":"metaAndAssetCtxs"}
  *	 order book			{"type":"l2Book","coin"}				(20 levels a side)
- *						 coarser: {"type":"l2Book","coin","nSigFigs"}	(5, 4, 3, 2)
+ *						 coarser: {"type":"l2Book","coin","nSigFigs"}	(4, 3, 2)
  *	 funding rate		{"type":"metaAndAssetCtxs"} + {"type":"predictedFundings"}
  *	 funding history	{"type":"fundingHistory","coin","startTime","endTime"}
  *	 open interest		{"type":"metaAndAssetCtxs"} + {"type":"l2Book"} (time)
@@ -254,14 +254,16 @@ hl_build_funding(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 
 /*
  * The book's resolutions: l2Book at full precision (20 levels a side, a few
- * bps of BTC), then aggregated to 5, 4, 3 and 2 significant figures of the
+ * bps of BTC), then aggregated to 4, 3 and 2 significant figures of the
  * price (nSigFigs; each step ten times coarser, so twenty levels reach ten
- * times farther).  The mantissa (1, 2 or 5 with nSigFigs 5) is left at 1.
+ * times farther).  Not 5: prices have at most five significant figures
+ * (whole prices aside), so nSigFigs 5 is the full book again, a request
+ * that would reach no farther.  The mantissa (only with 5) is not used.
  */
 static const char *const hl_book_resolutions[] = {
-	"full", "nSigFigs=5", "nSigFigs=4", "nSigFigs=3", "nSigFigs=2", NULL
+	"full", "nSigFigs=4", "nSigFigs=3", "nSigFigs=2", NULL
 };
-static const int hl_nsigfigs[] = {0, 5, 4, 3, 2};
+static const int hl_nsigfigs[] = {0, 4, 3, 2};
 
 static int
 hl_build_orderbook(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)

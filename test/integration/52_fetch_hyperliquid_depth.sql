@@ -1,9 +1,8 @@
 -- collect() for Hyperliquid BTC with coarser books (issue 19): the mock's
 -- /hyperliquid/depth8 serves the project's hand-made BTC book at three
 -- resolutions (test/payloads/hyperliquid/l2Book.depth8.*.json), the finest
--- stopping at 8 bps; nSigFigs 5 is the full precision at 80000 (1 USD, the
--- mock aggregates the finest file to it).  The collector asks for the
--- finest, then nSigFigs 5, 4 and 3, and stops there: 100 bps reached.
+-- stopping at 8 bps.  The collector asks for the finest, then nSigFigs 4
+-- and 3, and stops there: 100 bps reached.
 --
 -- By hand, mid = (79999 + 80001) / 2 = 80000, 1 bps = 8 USD:
 --   full  bids 79999 x0.5, 79990 x1, 79980 x1, 79960 x2, 79936 x1 (8 bps);

@@ -63,11 +63,12 @@ is "$(q "SELECT bid_1bps = 240539.15576 AND ask_1bps = 395329.72699 FROM perps_s
    "t" "its 1 bps depth: 240539.15576 of bids, 395329.72699 of asks"
 # the book reaches 13.4 bps of bids ((97120.5 - 96990.0) / 97120.5) and 16.4 of asks: the
 # snapshots fetch the coarser books by REST, one request a tick (the mock aggregates the same
-# 20 levels to nSigFigs 5, 4, 3, 2).  The first snapshot merges the first of them, nSigFigs=5,
-# which at 97120 is the full precision again (1 USD) and reaches no farther: every figure of
-# the row comes from the streamed book, and the row says so (issue 19)
+# 20 levels to nSigFigs 4, 3, 2).  The first snapshot merges the first of them, nSigFigs=4
+# (10 USD buckets): its asks end at 97290 (97281.0 rounded up), farther than the streamed
+# book's, so the 20 bps and deeper ask figures (lower bounds) come from it and the row names
+# it (issue 19)
 is "$(q "SELECT resolution FROM perps_stats.liquidity_depth WHERE market_id = $BTC AND ts = to_timestamp(1795530690.417)")" \
-   "full" "the first snapshot: nSigFigs=5 adds nothing, the row names the streamed book's resolution"
+   "nSigFigs=4" "the first snapshot merged the first coarser book of the REST API, nSigFigs=4"
 
 # ---- the trades frame: four trades, one tid beyond 2^53 ----
 TIDS="'812734901276534', '9007199254740993', '1042387164952177', '1042387164952178'"
