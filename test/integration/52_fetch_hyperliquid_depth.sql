@@ -36,7 +36,7 @@
 \getenv mock_url PERPS_MOCK_URL
 BEGIN;
 SET LOCAL TimeZone = 'UTC';
-SELECT plan(15);
+SELECT plan(18);
 
 UPDATE perps_stats.exchanges SET rest_url = :'mock_url' || '/hyperliquid/depth8' WHERE name = 'hyperliquid';
 SELECT clock_timestamp() AS t0 \gset
@@ -49,8 +49,9 @@ CREATE TEMP TABLE m AS
 SELECT results_eq($$SELECT kind, rows, error FROM r WHERE kind = 'orderbook'$$,
                   $$VALUES ('orderbook', 18, NULL::text)$$,
                   'hyperliquid BTC: a book, its depth row and 16 slippage rows');
+-- (ingest_events.ts is the transaction's now(): a collect() event's range is its batch time)
 SELECT is((SELECT count(*)::int FROM perps_stats.ingest_events
-            WHERE market_id = (SELECT id FROM m) AND ts BETWEEN :'t0' AND :'t1'), 0,
+            WHERE market_id = (SELECT id FROM m) AND range_start BETWEEN :'t0' AND :'t1'), 0,
           'no coarser book failed');
 SELECT is((SELECT bids FROM perps_stats.orderbooks WHERE market_id = (SELECT id FROM m) AND ts BETWEEN :'t0' AND :'t1'),
           '{{79999,0.5},{79990,1},{79980,1},{79960,2},{79936,1}}'::numeric[],
@@ -99,5 +100,24 @@ SELECT is((SELECT bid_complete FROM perps_stats.liquidity_depth(
               '{{79999,0.5},{79990,1},{79980,1},{79960,2},{79936,1}}',
               '{{80001,0.5},{80010,1},{80020,1},{80040,2},{80064,1}}', '{10}')),
           false, 'the finest book alone does not reach 10 bps');
+
+-- a coarser book that cannot be had: /depth8fail answers 422 to nSigFigs 3.  The
+-- rows come from the full book and nSigFigs=4, which ends at 20 bps: 50 and 100 bps
+-- are its lower bounds (every bid of it, 1318575; every ask, 1321425),
+-- max_bid_bps = (80000 - 79840) / 80000 * 1e4 = 20; the failure is recorded
+UPDATE perps_stats.exchanges SET rest_url = :'mock_url' || '/hyperliquid/depth8fail' WHERE name = 'hyperliquid';
+SELECT clock_timestamp() AS t2 \gset
+CREATE TEMP TABLE r2 AS SELECT * FROM perps_stats.collect('{hyperliquid}', '{BTC}');
+SELECT clock_timestamp() AS t3 \gset
+SELECT results_eq($$SELECT rows, error FROM r2 WHERE kind = 'orderbook'$$, $$VALUES (18, NULL::text)$$,
+                  'a coarser book missing: the book and its rows are still written');
+SELECT results_eq($$SELECT bid_20bps, bid_50bps, bid_100bps, ask_100bps, max_bid_bps, resolution FROM perps_stats.liquidity_depth
+                     WHERE market_id = (SELECT id FROM m) AND ts BETWEEN '$$ || :'t2' || $$' AND '$$ || :'t3' || $$'$$,
+                  $$VALUES (1318575::numeric, 1318575::numeric, 1318575::numeric, 1321425::numeric, 20::numeric, 'nSigFigs=4')$$,
+                  'the rows come from the books there are: lower bounds beyond 20 bps');
+SELECT is((SELECT count(*)::int FROM perps_stats.ingest_events
+            WHERE market_id = (SELECT id FROM m) AND kind = 'error' AND source = 'collect'
+              AND message LIKE 'BTC orderbook nSigFigs=3: %' AND range_start BETWEEN :'t2' AND :'t3'), 1,
+          'the coarser book that failed is recorded in ingest_events, named');
 
 ROLLBACK;

@@ -15,6 +15,7 @@ module serves both trees:
                             that book aggregated as the venue does (see aggregate)
     /depth8/info            l2Book BTC from the hand-made l2Book.depth8.*.json (full,
                             nSigFigs 4 and 3; the finest stops at 8 bps), else as /info
+    /depth8fail/info        the same, but nSigFigs 3 answers HTTP 422
     candleSnapshot          fetchOHLCV.candleSnapshot.json and fetchOHLCV.ccxt_btc_perp.json,
                             each for the coin ("s") and interval ("i") of its candles (the
                             latter has t, T, n as strings); their bars replace generated
@@ -356,6 +357,9 @@ DEPTH8 = {None: "l2Book.depth8.full.json", 5: "l2Book.depth8.full.json",
 
 def info_depth8(req):
     body = req.json()
+    # /depth8fail/info: the same, but nSigFigs 3 answers 422 (a coarser book that cannot be had)
+    if req.path.startswith("/depth8fail/") and isinstance(body, dict) and body.get("nSigFigs") == 3:
+        return bad("nSigFigs 3 is not served here")
     if isinstance(body, dict) and body.get("type") == "l2Book" and body.get("coin") == "BTC" and \
             body.get("nSigFigs") in DEPTH8:
         nsig = body.get("nSigFigs")
@@ -367,3 +371,4 @@ def info_depth8(req):
 def register(venue):
     venue.route("POST", r"/info", info)
     venue.route("POST", r"/depth8/info", info_depth8)
+    venue.route("POST", r"/depth8fail/info", info_depth8)
