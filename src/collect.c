@@ -326,7 +326,7 @@ collect_coarser_books(PerpsStore *store, PerpsFetchJob *jobs, int nmarkets, char
 			venue = job->exchange;
 			have_venue = perps_venue_load(venue, &v, true);
 		}
-		if (!have_venue || v.ad->book_resolutions == NULL)
+		if (!have_venue || v.ad == NULL || v.ad->book_resolutions == NULL)
 			continue;
 		cb->nres = Min(perps_book_resolutions(v.ad), PERPS_MAX_RESOLUTIONS);
 		cb->labels = v.ad->book_resolutions;
