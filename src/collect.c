@@ -62,6 +62,9 @@
 /* Levels asked for when a book is collected: liquidity needs the depth. */
 #define COLLECT_BOOK_DEPTH 1000
 
+StaticAssertDecl(PERPS_MAX_BOOK_RESOLUTIONS <= PERPS_MAX_RESOLUTIONS,
+				 "every resolution an adapter lists fits a merge");
+
 /* How far the books of a market must reach on each side: the deepest liquidity_depth threshold. */
 #define COLLECT_REACH_BPS 100
 
