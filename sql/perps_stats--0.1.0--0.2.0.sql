@@ -652,3 +652,41 @@ CREATE OR REPLACE AGGREGATE perps_stats.vwap(price numeric, qty numeric) (
     DESERIALFUNC = perps_stats._vwap_deserialize,
     PARALLEL     = SAFE
 );
+-- Books of one market at several resolutions (issue 19): sql/install/60_book_merge.sql.
+-- Which book served the stored figures: the venue's name of the coarsest
+-- resolution any figure of the row came from ('full', 'nSigFigs=4', ...);
+-- NULL where the venue serves one book only.
+ALTER TABLE perps_stats.liquidity_depth ADD COLUMN resolution text;
+COMMENT ON COLUMN perps_stats.liquidity_depth.resolution IS
+    'the coarsest book resolution any figure of the row came from (the venue''s name of it: full, nSigFigs=4, agg_level=10, ...); NULL: the venue''s one book';
+ALTER TABLE perps_stats.slippage ADD COLUMN resolution text;
+COMMENT ON COLUMN perps_stats.slippage.resolution IS
+    'the book resolution the order filled in (or ended in, when not feasible): the venue''s name of it; NULL: the venue''s one book';
+
+CREATE TYPE perps_stats.order_book AS (bids numeric[], asks numeric[]);
+COMMENT ON TYPE perps_stats.order_book IS
+    'One book of a market: bids and asks as {{price,qty},...}, best first';
+
+CREATE FUNCTION perps_stats.liquidity_depth_merged(books perps_stats.order_book[],
+                                                   bps numeric[] DEFAULT '{1,2.5,5,10,20,50,100}')
+RETURNS TABLE (bps numeric, bid_notional numeric, ask_notional numeric,
+               bid_complete boolean, ask_complete boolean,
+               bid_resolution int, ask_resolution int)
+AS 'MODULE_PATHNAME', 'liquidity_depth_merged'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 7;
+COMMENT ON FUNCTION perps_stats.liquidity_depth_merged(perps_stats.order_book[], numeric[]) IS
+    'liquidity_depth over 1 to 8 books of one market, finest first: per threshold and side the figure of the finest book that reaches it (*_resolution: its subscript in books), else a lower bound from the book that reaches farthest (*_complete false); mid is the first book''s. No rows when its side is empty';
+
+CREATE FUNCTION perps_stats.slippage_merged(books perps_stats.order_book[], side text, notional numeric)
+RETURNS TABLE (mid_price numeric, avg_price numeric, slippage_bps numeric,
+               filled_base numeric, filled_quote numeric, levels_used int, feasible boolean,
+               resolution int)
+AS 'MODULE_PATHNAME', 'slippage_merged'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 1;
+COMMENT ON FUNCTION perps_stats.slippage_merged(perps_stats.order_book[], text, numeric) IS
+    'slippage over 1 to 8 books of one market, finest first: the order walks the first book, then each next book''s levels priced beyond the deepest level walked; resolution is the subscript in books of the book it filled (or ended) in; mid is the first book''s. No rows when its side is empty';
+
+GRANT EXECUTE ON FUNCTION
+    perps_stats.liquidity_depth_merged(perps_stats.order_book[], numeric[]),
+    perps_stats.slippage_merged(perps_stats.order_book[], text, numeric)
+TO PUBLIC;

@@ -100,7 +100,23 @@ perps_adapter_build(const PerpsAdapter *a, PerpsCtx *ctx, PerpsMethod m, const P
 	if (m != PERPS_M_MARKETS && m != PERPS_M_TICKERS &&
 		(q == NULL || q->market == NULL || !a->symbol_ok(q->market->native_symbol)))
 		return perps_fail(ctx, PERPS_ERR_ARG, "%s needs %s", a->name, a->symbol_what);
+	if (q != NULL && q->resolution != 0 &&
+		(m != PERPS_M_ORDERBOOK || q->resolution < 0 || q->resolution >= perps_book_resolutions(a)))
+		return perps_fail(ctx, PERPS_ERR_ARG, "%s serves no order book resolution %d", a->name,
+						  q->resolution);
 	return mi->build(ctx, q, reqs);
+}
+
+int
+perps_book_resolutions(const PerpsAdapter *a)
+{
+	int			n = 0;
+
+	if (a->book_resolutions == NULL)
+		return 1;
+	while (n < PERPS_MAX_BOOK_RESOLUTIONS && a->book_resolutions[n] != NULL)
+		n++;
+	return n > 0 ? n : 1;
 }
 
 PerpsStatus

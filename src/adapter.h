@@ -80,6 +80,13 @@ typedef struct PerpsQuery
 	 * NULL: none.  The adapter checks it before it reaches a request.
 	 */
 	const char *param;
+
+	/*
+	 * Order book: which of the venue's aggregations to ask for, 0 the
+	 * finest, k >= 1 PerpsAdapter.book_resolutions[k]; the dispatcher
+	 * refuses one the venue does not serve.
+	 */
+	int			resolution;
 } PerpsQuery;
 
 #define PERPS_TS_NONE INT64_MIN
@@ -635,7 +642,24 @@ typedef struct PerpsAdapter
 
 	/* The stream side; NULL when the venue is not streamed yet. */
 	const PerpsStreamAdapter *stream;
+
+	/*
+	 * Coarser aggregations of the order book the venue serves besides its
+	 * finest (Hyperliquid's nSigFigs, Pacifica's agg_level), whose levels
+	 * reach farther from mid: their names, NULL-terminated, [0] the finest
+	 * book's and then coarser and coarser, at most PERPS_MAX_BOOK_RESOLUTIONS
+	 * in all.  PERPS_M_ORDERBOOK with PerpsQuery.resolution = k asks for
+	 * the k-th.  The names are what liquidity_depth.resolution and
+	 * slippage.resolution store.  NULL: the venue serves one book.
+	 */
+	const char *const *book_resolutions;
 } PerpsAdapter;
+
+/* The most resolutions of a book an adapter lists (book_merge.h takes as many). */
+#define PERPS_MAX_BOOK_RESOLUTIONS 8
+
+/* How many resolutions of its book a venue serves: 1 without book_resolutions. */
+extern int	perps_book_resolutions(const PerpsAdapter *a);
 
 /* The registry (src/adapter.c). */
 extern const PerpsAdapter *const perps_adapters[];

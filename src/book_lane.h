@@ -3,7 +3,7 @@
  * book_lane.h
  *		The lane: reading a book side given as a numeric array in place, in
  *		one pass, without a Datum per element (see "The lane" below).  A
- *		private header of book_math.c and book_walk.c: everything here is
+ *		private header of book_math.c, book_walk.c and book_merge.c: everything here is
  *		static inline, so that the hot loops are specialized in each (the
  *		direction of a side built in) as they were in one file.
  *

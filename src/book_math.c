@@ -252,6 +252,12 @@ bm_qty(const PerpsExactSide *xs, int i)
 	return xn_from_datum(PointerGetDatum(bm_qty_elem(xs->elem[i])));
 }
 
+XNum
+perps_exact_qty(const PerpsExactSide *xs, int i)
+{
+	return bm_qty(xs, i);
+}
+
 static bool
 bm_lane_scan_array(ArrayType *arr, bool is_bids, PerpsExactSide *xs)
 {

@@ -150,6 +150,9 @@ typedef struct PerpsExactBook
 /* Price of level i (0-based) of a side, with its own display scale. */
 extern XNum perps_exact_price(const PerpsExactSide *xs, int i);
 
+/* Quantity of level i (0-based) of a side. */
+extern XNum perps_exact_qty(const PerpsExactSide *xs, int i);
+
 /* Decodes and validates (perps_book_check's errors). */
 extern void perps_exact_book(const PerpsNumBook *book, PerpsExactBook *xb);
 

@@ -14,6 +14,18 @@
  * perps_stats.orderbook_store_levels; its liquidity_depth row and the
  * standard slippage rows are computed from the full book.
  *
+ * Venues that serve coarser aggregations of their book (adapter.h,
+ * book_resolutions) get more book requests where the finest book falls
+ * short: after the batch, each such market's book whose sides do not both
+ * reach 100 bps of mid is followed by the next coarser one, round after
+ * round (one concurrent batch each, within each venue's rate limit), until
+ * the books together reach 100 bps or the venue has no coarser one.
+ * liquidity_depth and slippage then come from the merged books
+ * (book_merge.h); the orderbooks row keeps the finest, and such a venue's
+ * books are written after the coarser rounds, not as they come.  A coarser
+ * book that cannot be fetched is recorded in ingest_events and the rows come from the
+ * books there are.
+ *
  * Failures: a (market, kind) whose request, parse or write fails is rolled
  * back in its own subtransaction, reported in the result with its error,
  * and recorded in ingest_events; the other markets go on.  A method the
@@ -42,6 +54,7 @@
 #include "utils/timestamp.h"
 
 #include "book_math.h"
+#include "book_merge.h"
 #include "convert.h"
 #include "guard.h"
 #include "request.h"
@@ -50,6 +63,25 @@
 
 /* Levels asked for when a book is collected: liquidity needs the depth. */
 #define COLLECT_BOOK_DEPTH 1000
+
+StaticAssertDecl(PERPS_MAX_BOOK_RESOLUTIONS <= PERPS_MAX_RESOLUTIONS,
+				 "every resolution an adapter lists fits a merge");
+
+/* How far the books of a market must reach on each side: the deepest liquidity_depth threshold. */
+#define COLLECT_REACH_BPS 100
+
+/*
+ * The books of one market's round: the finest (its CK_ORDERBOOK job) and
+ * the coarser ones fetched after it, and the venue's names of them.
+ */
+typedef struct CollectBooks
+{
+	int			n;				/* jobs below: 1 + coarser books fetched */
+	const PerpsFetchJob *job[PERPS_MAX_RESOLUTIONS];
+	int			nres;			/* resolutions the venue serves (1: one book) */
+	const char *const *labels;	/* their names; NULL: the venue's one book */
+	bool		done;			/* reaches far enough, or nothing more to fetch */
+} CollectBooks;
 
 typedef enum CollectKind
 {
@@ -81,8 +113,23 @@ collect_num(Datum *d, const char *dec, const char *mult)
  * Writes the rows of one (market, kind) from its fetched result through
  * the store; returns the rows the tables took.
  */
+/* A fetched book as numeric arrays, qty in base units (the store validates it). */
+static void
+collect_num_book(const PerpsFetchJob *job, PerpsNumBook *book)
+{
+	const PerpsResult *res = &job->result;
+	const PerpsBook *b = res->u.book;
+	Datum		bids = perps_book_side_array(job->exchange, b->bids, b->nbids, true,
+											 res->qty_mult, INT_MAX);
+	Datum		asks = perps_book_side_array(job->exchange, b->asks, b->nasks, false,
+											 res->qty_mult, INT_MAX);
+
+	perps_book_deconstruct(DatumGetArrayTypeP(bids), DatumGetArrayTypeP(asks), book);
+}
+
 static int
-collect_write(PerpsStore *store, const PerpsFetchJob *job, CollectKind k, TimestampTz batch_ts)
+collect_write(PerpsStore *store, const PerpsFetchJob *job, CollectKind k, TimestampTz batch_ts,
+			  const CollectBooks *cb)
 {
 	const PerpsResult *res = &job->result;
 
@@ -152,16 +199,16 @@ collect_write(PerpsStore *store, const PerpsFetchJob *job, CollectKind k, Timest
 		case CK_ORDERBOOK:
 			{
 				const PerpsBook *b = res->u.book;
-				Datum		bids = perps_book_side_array(job->exchange, b->bids, b->nbids, true,
-														 res->qty_mult, INT_MAX);
-				Datum		asks = perps_book_side_array(job->exchange, b->asks, b->nasks, false,
-														 res->qty_mult, INT_MAX);
-				PerpsNumBook book;
+				PerpsNumBook books[PERPS_MAX_RESOLUTIONS];
+				int			nb = cb != NULL ? cb->n : 1;
 
-				/* the store validates it (crossed, unsorted, bad values) */
-				perps_book_deconstruct(DatumGetArrayTypeP(bids), DatumGetArrayTypeP(asks), &book);
-				perps_store_book(store, job->market_id, batch_ts, &book, perps_orderbook_store_levels,
-								 b->seq, b->has_seq);
+				/* the store validates them (crossed, unsorted, bad values) */
+				collect_num_book(job, &books[0]);
+				for (int r = 1; r < nb; r++)
+					collect_num_book(cb->job[r], &books[r]);
+				perps_store_books(store, job->market_id, batch_ts, books,
+								  cb != NULL ? cb->labels : NULL, nb,
+								  perps_orderbook_store_levels, b->seq, b->has_seq);
 				break;
 			}
 		default:
@@ -191,6 +238,7 @@ typedef struct CollectStepArgs
 	CollectKind kind;
 	TimestampTz batch_ts;
 	const char *exchange;
+	CollectBooks *books;		/* the orderbook's books */
 	int			rows;			/* out: rows written */
 } CollectStepArgs;
 
@@ -199,7 +247,20 @@ collect_step_write(void *arg)
 {
 	CollectStepArgs *a = arg;
 
-	a->rows = collect_write(a->store, a->job, a->kind, a->batch_ts);
+	a->rows = collect_write(a->store, a->job, a->kind, a->batch_ts, a->books);
+}
+
+/* Whether a market's books so far reach COLLECT_REACH_BPS on both sides (raises on a bad book). */
+static void
+collect_step_reach(void *arg)
+{
+	CollectStepArgs *a = arg;
+	CollectBooks *cb = a->books;
+	PerpsNumBook books[PERPS_MAX_RESOLUTIONS];
+
+	for (int r = 0; r < cb->n; r++)
+		collect_num_book(cb->job[r], &books[r]);
+	cb->done = perps_merged_reaches(books, cb->n, xn_make(COLLECT_REACH_BPS, 4));
 }
 
 static void
@@ -249,6 +310,8 @@ typedef struct CollectRun
 	int		   *rows;			/* per job: rows written */
 	char	  **error;			/* per job: its error, or NULL */
 	bool	   *reported;		/* per job: handled */
+	bool	   *coarse;			/* per market: its venue serves coarser books */
+	CollectBooks *books;		/* per market: its books; NULL until the coarser ones are in */
 } CollectRun;
 
 /* A job's answers are in (or it failed): its rows written, or its error recorded. */
@@ -261,6 +324,10 @@ collect_job_done(PerpsFetchJob *job, void *arg)
 	char	   *error = NULL;
 
 	if (run->reported[j])
+		return;
+	/* a book that may need coarser ones is written once they are in */
+	if (k == CK_ORDERBOOK && run->books == NULL && run->coarse[j / CK_COUNT] && job->ok &&
+		job->market_id != 0 && run->refresh_error[j / CK_COUNT] == NULL)
 		return;
 	run->reported[j] = true;
 	if (run->refresh_error[j / CK_COUNT])
@@ -285,6 +352,7 @@ collect_job_done(PerpsFetchJob *job, void *arg)
 		a.job = job;
 		a.kind = k;
 		a.batch_ts = run->batch_ts;
+		a.books = run->books ? &run->books[j / CK_COUNT] : NULL;
 		error = collect_guarded(collect_step_write, &a);
 		run->rows[j] = error ? 0 : a.rows;
 	}
@@ -292,6 +360,98 @@ collect_job_done(PerpsFetchJob *job, void *arg)
 	if (error)
 		collect_event(run->store, job->exchange_id, job->market_id,
 					  psprintf("%s %s: %s", job->symbol, collect_kind_names[k], error), run->batch_ts);
+}
+
+/*
+ * The coarser books of the round's markets, as far as each needs (see the
+ * file header): cbs[i] for market i, whose finest book is jobs[i * CK_COUNT
+ * + CK_ORDERBOOK].
+ */
+static void
+collect_coarser_books(PerpsStore *store, PerpsFetchJob *jobs, int nmarkets, char **refresh_error,
+					  CollectBooks *cbs, TimestampTz batch_ts)
+{
+	const char *venue = NULL;
+	PerpsVenue	v = {0};
+	bool		have_venue = false;
+
+	for (int i = 0; i < nmarkets; i++)
+	{
+		PerpsFetchJob *job = &jobs[i * CK_COUNT + CK_ORDERBOOK];
+		CollectBooks *cb = &cbs[i];
+
+		cb->n = 1;
+		cb->job[0] = job;
+		cb->nres = 1;
+		cb->labels = NULL;
+		cb->done = true;
+		if (!job->ok || job->market_id == 0 || refresh_error[i])
+			continue;
+		/* the markets come venue by venue */
+		if (venue == NULL || strcmp(venue, job->exchange) != 0)
+		{
+			venue = job->exchange;
+			have_venue = perps_venue_load(venue, &v, true);
+		}
+		if (!have_venue || v.ad == NULL || v.ad->book_resolutions == NULL)
+			continue;
+		cb->nres = Min(perps_book_resolutions(v.ad), PERPS_MAX_RESOLUTIONS);
+		cb->labels = v.ad->book_resolutions;
+		cb->done = false;
+	}
+
+	for (int round = 1; round < PERPS_MAX_RESOLUTIONS; round++)
+	{
+		PerpsFetchJob *more = palloc0(sizeof(PerpsFetchJob) * Max(nmarkets, 1));
+		int		   *of = palloc(sizeof(int) * Max(nmarkets, 1));
+		int			nmore = 0;
+
+		for (int i = 0; i < nmarkets; i++)
+		{
+			CollectBooks *cb = &cbs[i];
+			CollectStepArgs a = {0};
+
+			if (cb->done)
+				continue;
+			if (cb->n >= cb->nres)
+			{
+				cb->done = true;
+				continue;
+			}
+			/* a bad book stops here: its write reports it */
+			a.books = cb;
+			if (collect_guarded(collect_step_reach, &a) != NULL)
+				cb->done = true;
+			if (cb->done)
+				continue;
+			more[nmore] = *cb->job[0];
+			more[nmore].resolution = cb->n;
+			more[nmore].ok = false;
+			memset(&more[nmore].result, 0, sizeof(more[nmore].result));
+			of[nmore++] = i;
+		}
+		if (nmore == 0)
+			break;
+		perps_fetch_many(more, nmore);
+		for (int k = 0; k < nmore; k++)
+		{
+			CollectBooks *cb = &cbs[of[k]];
+			PerpsFetchJob *job = &more[k];
+
+			if (job->ok && job->result.n >= 1)
+				cb->job[cb->n++] = job;
+			else
+			{
+				/* the books there are make the rows; the missing one is recorded */
+				cb->done = true;
+				collect_event(store, job->exchange_id, job->market_id,
+							  psprintf("%s orderbook %s: %s", job->symbol, cb->labels[cb->n],
+									   job->ok ? "no book" :
+									   job->errdetail ? psprintf("%s: %s", job->errmsg, job->errdetail) :
+									   job->errmsg), batch_ts);
+			}
+		}
+	}
 }
 
 PG_FUNCTION_INFO_V1(collect);
@@ -338,10 +498,13 @@ collect(PG_FUNCTION_ARGS)
 	nmarkets = (int) SPI_processed;
 	jobs = palloc0(sizeof(PerpsFetchJob) * Max(nmarkets, 1) * CK_COUNT);
 	refresh_error = palloc0(sizeof(char *) * Max(nmarkets, 1));
+	run.coarse = palloc0(sizeof(bool) * Max(nmarkets, 1));
 	{
 		SPITupleTable *tt = SPI_tuptable;
 		const char *refreshed = NULL;
 		char	   *last_error = NULL;
+		const char *venue = NULL;
+		bool		coarse = false;
 
 		for (int i = 0; i < nmarkets; i++)
 		{
@@ -361,6 +524,15 @@ collect(PG_FUNCTION_ARGS)
 			}
 			if (!listed && last_error)
 				refresh_error[i] = psprintf("could not refresh the markets of %s: %s", ex, last_error);
+			/* whether the venue serves coarser books (the markets come venue by venue) */
+			if (venue == NULL || strcmp(venue, ex) != 0)
+			{
+				PerpsVenue	v = {0};
+
+				venue = ex;
+				coarse = perps_venue_load(ex, &v, true) && v.ad != NULL && v.ad->book_resolutions != NULL;
+			}
+			run.coarse[i] = coarse;
 
 			for (int k = 0; k < CK_COUNT; k++)
 			{
@@ -393,6 +565,11 @@ collect(PG_FUNCTION_ARGS)
 	run.reported = palloc0(sizeof(bool) * Max(njobs, 1));
 	if (njobs > 0)
 		perps_fetch_many_cb(jobs, njobs, collect_job_done, &run);
+	/* then the coarser books the finest ones need, and those books' rows */
+	run.books = palloc0(sizeof(CollectBooks) * Max(nmarkets, 1));
+	collect_coarser_books(store, jobs, nmarkets, refresh_error, run.books, batch_ts);
+	for (int j = 0; j < njobs; j++)
+		collect_job_done(&jobs[j], &run);
 	for (int j = 0; j < njobs; j++)
 		collect_emit(rsinfo, jobs[j].exchange, jobs[j].symbol, collect_kind_names[j % CK_COUNT],
 					 run.rows[j], run.error[j]);

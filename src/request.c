@@ -1009,6 +1009,7 @@ perps_fetch_many_cb(PerpsFetchJob *jobs, int njobs, void (*on_job) (PerpsFetchJo
 			}
 		}
 		q->depth = job->depth > 0 ? job->depth : 100;
+		q->resolution = job->resolution;
 		q->interval = job->interval;
 		q->since_us = job->since_us;
 		q->until_us = job->until_us;

@@ -89,6 +89,7 @@ typedef struct PerpsFetchJob
 	const char *symbol;			/* global symbol; NULL for markets and all tickers */
 	PerpsMethod method;
 	int			depth;			/* order book levels wanted (0: 100) */
+	int			resolution;		/* order book: 0 the finest, k the venue's k-th coarser one */
 	const char *interval;		/* klines */
 	int64		since_us;		/* history: PERPS_TS_NONE when not given */
 	int64		until_us;

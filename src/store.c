@@ -82,15 +82,16 @@ static const StoreTableDesc store_tables[PERPS_ST_COUNT] = {
 	[PERPS_ST_ORDERBOOKS] = {"orderbooks", 5, 2, NULL, CLASH_KEEP, false, true,
 		{{"market_id", INT4OID}, {"ts", TIMESTAMPTZOID}, {"bids", NUMERICARRAYOID},
 	{"asks", NUMERICARRAYOID}, {"seq", INT8OID}}},
-	[PERPS_ST_LIQUIDITY] = {"liquidity_depth", 19, 2, NULL, CLASH_KEEP, false, false,
+	[PERPS_ST_LIQUIDITY] = {"liquidity_depth", 20, 2, NULL, CLASH_KEEP, false, false,
 		{{"market_id", INT4OID}, {"ts", TIMESTAMPTZOID}, NUM("mid_price"),
 			NUM("bid_1bps"), NUM("bid_2_5bps"), NUM("bid_5bps"), NUM("bid_10bps"), NUM("bid_20bps"),
 			NUM("bid_50bps"), NUM("bid_100bps"), NUM("ask_1bps"), NUM("ask_2_5bps"), NUM("ask_5bps"),
 			NUM("ask_10bps"), NUM("ask_20bps"), NUM("ask_50bps"), NUM("ask_100bps"),
-	NUM("max_bid_bps"), NUM("max_ask_bps")}},
-	[PERPS_ST_SLIPPAGE] = {"slippage", 8, 4, NULL, CLASH_KEEP, false, false,
+	NUM("max_bid_bps"), NUM("max_ask_bps"), {"resolution", TEXTOID}}},
+	[PERPS_ST_SLIPPAGE] = {"slippage", 9, 4, NULL, CLASH_KEEP, false, false,
 		{{"market_id", INT4OID}, {"ts", TIMESTAMPTZOID}, NUM("amount"), {"side", TEXTOID},
-	NUM("mid_price"), NUM("avg_price"), NUM("slippage_bps"), {"feasible", BOOLOID}}},
+			NUM("mid_price"), NUM("avg_price"), NUM("slippage_bps"), {"feasible", BOOLOID},
+	{"resolution", TEXTOID}}},
 	[PERPS_ST_TRADES] = {"trades", 6, 3, trade_key, CLASH_KEEP, true, false,
 		{{"market_id", INT4OID}, {"ts", TIMESTAMPTZOID}, {"trade_id", TEXTOID}, NUM("price"),
 	NUM("qty"), {"side", TEXTOID}}},
@@ -332,23 +333,46 @@ void
 perps_store_book(PerpsStore *s, int32 market_id, TimestampTz ts, const PerpsNumBook *book,
 				 int store_levels, int64 seq, bool has_seq)
 {
+	perps_store_books(s, market_id, ts, book, NULL, 1, store_levels, seq, has_seq);
+}
+
+/* a resolution's name as the resolution column's value */
+static void
+store_resolution(const char *const *labels, int r, Datum *v, bool *n)
+{
+	*n = labels == NULL || labels[r] == NULL;
+	*v = *n ? (Datum) 0 : CStringGetTextDatum(labels[r]);
+}
+
+void
+perps_store_books(PerpsStore *s, int32 market_id, TimestampTz ts, const PerpsNumBook *books,
+				  const char *const *labels, int nbooks, int store_levels, int64 seq, bool has_seq)
+{
 	Datum		v[STORE_MAX_COLS];
 	bool		n[STORE_MAX_COLS];
 	PerpsSlippageRow slip[PERPS_SLIPPAGE_STD_ROWS];
+	int			slip_res[PERPS_SLIPPAGE_STD_ROWS];
+	int			liq_res;
 	bool		have_liquidity;
 	int			nslip;
 
+	Assert(nbooks >= 1 && nbooks <= PERPS_MAX_RESOLUTIONS);
 	/* everything that can raise first, so that a bad book adds nothing */
-	perps_book_check(book);
+	for (int r = 0; r < nbooks; r++)
+		perps_book_check(&books[r]);
 	memset(n, 0, sizeof(n));
-	have_liquidity = perps_book_liquidity_row(book, v + 2, n + 2);
-	nslip = perps_book_slippage_rows(book, slip);
+	have_liquidity = perps_merged_liquidity_row(books, nbooks, v + 2, n + 2, &liq_res);
+	nslip = perps_merged_slippage_rows(books, nbooks, slip, slip_res);
 
 	v[0] = Int32GetDatum(market_id);
 	v[1] = TimestampTzGetDatum(ts);
 	n[0] = n[1] = false;
 	if (have_liquidity)
+	{
+		store_resolution(labels, liq_res, &v[2 + PERPS_LIQUIDITY_ROW_NATTS],
+						 &n[2 + PERPS_LIQUIDITY_ROW_NATTS]);
 		store_add(s, PERPS_ST_LIQUIDITY, v, n);
+	}
 
 	memset(n, 0, sizeof(n));
 	for (int i = 0; i < nslip; i++)
@@ -361,12 +385,14 @@ perps_store_book(PerpsStore *s, int32 market_id, TimestampTz ts, const PerpsNumB
 		n[6] = slip[i].slippage_bps == NULL;
 		v[6] = n[6] ? (Datum) 0 : NumericGetDatum(slip[i].slippage_bps);
 		v[7] = BoolGetDatum(slip[i].feasible);
+		store_resolution(labels, slip_res[i], &v[8], &n[8]);
 		store_add(s, PERPS_ST_SLIPPAGE, v, n);
 	}
 
+	/* the orderbooks row keeps the finest book */
 	memset(n, 0, sizeof(n));
-	v[2] = store_side_array(&book->bids, store_levels);
-	v[3] = store_side_array(&book->asks, store_levels);
+	v[2] = store_side_array(&books[0].bids, store_levels);
+	v[3] = store_side_array(&books[0].asks, store_levels);
 	v[4] = Int64GetDatum(seq);
 	n[4] = !has_seq;
 	store_add(s, PERPS_ST_ORDERBOOKS, v, n);

@@ -42,6 +42,7 @@
 #include "utils/array.h"
 
 #include "book_math.h"
+#include "book_merge.h"
 
 typedef enum PerpsStoreTable
 {
@@ -78,6 +79,17 @@ extern void perps_store_ticker(PerpsStore *s, int32 market_id, TimestampTz ts,
  */
 extern void perps_store_book(PerpsStore *s, int32 market_id, TimestampTz ts, const PerpsNumBook *book,
 							 int store_levels, int64 seq, bool has_seq);
+
+/*
+ * The same for books of one market at several resolutions (book_merge.h),
+ * finest first, 1 .. PERPS_MAX_RESOLUTIONS of them: liquidity_depth and
+ * slippage from the merged books, each row's resolution column the name
+ * (labels[r], NULL labels: SQL NULL) of the coarsest book it came from; the
+ * orderbooks row keeps the finest book.
+ */
+extern void perps_store_books(PerpsStore *s, int32 market_id, TimestampTz ts, const PerpsNumBook *books,
+							  const char *const *labels, int nbooks, int store_levels, int64 seq,
+							  bool has_seq);
 
 extern void perps_store_trade(PerpsStore *s, int32 market_id, TimestampTz ts, const char *trade_id,
 							  Datum price, Datum qty, bool is_buy);

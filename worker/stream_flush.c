@@ -165,6 +165,14 @@ stream_add_book(int32 market_id, int64 ts_us, const PerpsNumBook *book, int64 se
 	batch_touch();
 }
 
+void
+stream_add_books(int32 market_id, int64 ts_us, const PerpsNumBook *books, int nbooks, int64 seq)
+{
+	perps_store_books(stream_store, market_id, stream_ts(ts_us), books, stream_adapter->book_resolutions,
+					  nbooks, perps_orderbook_store_levels, seq, true);
+	batch_touch();
+}
+
 static void
 reset_buffers(void)
 {

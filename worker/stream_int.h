@@ -10,6 +10,7 @@
  *						REST refetch), tickers, funding
  *		stream_sync.c	local books: sequence checks, resyncs, snapshots
  *		stream_flush.c	buffered rows and their batched writes
+ *		stream_coarse.c	the venue's coarser books for the snapshots
  *
  * A worker is one process with one thread: these globals are its state,
  * shared by the files above and by nothing else.
@@ -124,6 +125,9 @@ typedef struct StreamMarket
 	TimestampTz trim_recorded;	/* the last book trim recorded */
 } StreamMarket;
 
+/* stream_coarse.c: the coarser books a snapshot of m needs (books[0] the streamed one); returns the count */
+extern int	stream_coarse_books(StreamMarket *m, PerpsNumBook *books);
+
 /* stream.c: the venue, its markets, the status */
 extern int32 stream_exchange_id;
 extern const PerpsAdapter *stream_adapter;
@@ -162,6 +166,8 @@ extern void stream_add_ticker(int32 market_id, int64 ts_us, char f[][PERPS_DECIM
 extern void stream_add_funding(int32 market_id, int64 funding_time_us, const char *rate,
 							   const char *interval_hours);
 extern void stream_add_book(int32 market_id, int64 ts_us, const PerpsNumBook *book, int64 seq);
+/* the streamed book (books[0]) and nbooks - 1 coarser ones of the venue (stream_coarse.c) */
+extern void stream_add_books(int32 market_id, int64 ts_us, const PerpsNumBook *books, int nbooks, int64 seq);
 extern void stream_add_kline(int32 market_id, const char *interval, const PerpsKline *k, const char *volume);
 extern void stream_add_event(int32 market_id, const char *kind, TimestampTz start, TimestampTz end,
 							 const char *fmt,...) pg_attribute_printf(5, 6);

@@ -89,11 +89,14 @@ stream_store_book(StreamMarket *m)
 	old = MemoryContextSwitchTo(book_cxt);
 	PG_TRY();
 	{
-		PerpsNumBook book;
+		PerpsNumBook books[PERPS_MAX_RESOLUTIONS];
+		int			nbooks;
 
-		num_side(m, &m->book.bids, &book.bids);
-		num_side(m, &m->book.asks, &book.asks);
-		stream_add_book(m->market_id, m->book.ts_us, &book, m->book.seq);
+		num_side(m, &m->book.bids, &books[0].bids);
+		num_side(m, &m->book.asks, &books[0].asks);
+		/* where the venue serves coarser books and this one falls short of 100 bps */
+		nbooks = stream_coarse_books(m, books);
+		stream_add_books(m->market_id, m->book.ts_us, books, nbooks, m->book.seq);
 	}
 	PG_CATCH();
 	{

@@ -231,4 +231,62 @@ for c in 1 2; do
     line "slippage_rows (16 standard rows)" "$t_r" $c
 done
 
+# Books at several resolutions (issue 19): liquidity_depth_merged against the
+# single-book liquidity_depth of the same stored books, in the same run.
+#   one book:    liquidity_depth_merged(ARRAY[the book]): the cost of the merged
+#                form where the finest book reaches every threshold;
+#   three books: each book's first 40 levels (about 3.5 bps, finest), the book in
+#                buckets of 5 (coarser) and in buckets of 50 (coarsest), as a venue
+#                aggregates (bids rounded down, asks up): the 5 bps and deeper
+#                figures come from the coarser books.
+# The target: the merged computation within 1.5x of liquidity_depth per book.
+merged_books() {
+    q <<SQL
+DROP TABLE IF EXISTS bench_books_res;
+CREATE TABLE bench_books_res AS
+    SELECT b.id, ARRAY[ROW(b.bids[1:40], b.asks[1:40])::perps_stats.order_book,
+                       ROW(c5.bids, c5.asks)::perps_stats.order_book,
+                       ROW(c50.bids, c50.asks)::perps_stats.order_book] AS books
+      FROM bench_books b,
+      LATERAL (SELECT (SELECT array_agg(ARRAY[p, q] ORDER BY p DESC) FROM (
+                  SELECT floor(u.p / 5) * 5 AS p, sum(u.q) AS q FROM unnest(b.bids[:][1:1], b.bids[:][2:2]) u(p, q) GROUP BY 1) x) AS bids,
+                      (SELECT array_agg(ARRAY[p, q] ORDER BY p) FROM (
+                  SELECT ceil(u.p / 5) * 5 AS p, sum(u.q) AS q FROM unnest(b.asks[:][1:1], b.asks[:][2:2]) u(p, q) GROUP BY 1) x) AS asks) c5,
+      LATERAL (SELECT (SELECT array_agg(ARRAY[p, q] ORDER BY p DESC) FROM (
+                  SELECT floor(u.p / 50) * 50 AS p, sum(u.q) AS q FROM unnest(b.bids[:][1:1], b.bids[:][2:2]) u(p, q) GROUP BY 1) x) AS bids,
+                      (SELECT array_agg(ARRAY[p, q] ORDER BY p) FROM (
+                  SELECT ceil(u.p / 50) * 50 AS p, sum(u.q) AS q FROM unnest(b.asks[:][1:1], b.asks[:][2:2]) u(p, q) GROUP BY 1) x) AS asks) c50;
+VACUUM ANALYZE bench_books_res;
+SQL
+    local LDM="sum(bid_notional + ask_notional), count(*) FILTER (WHERE bid_complete AND ask_complete)"
+    local same res t
+    same=$(q -c "SELECT count(*) FROM bench_books b,
+        LATERAL (SELECT array_agg(d::text) a FROM perps_stats.liquidity_depth(b.bids, b.asks) d) c,
+        LATERAL (SELECT array_agg(row(d.bps, d.bid_notional, d.ask_notional, d.bid_complete, d.ask_complete)::text) a
+                   FROM perps_stats.liquidity_depth_merged(ARRAY[ROW(b.bids, b.asks)::perps_stats.order_book]) d) m
+        WHERE c.a IS DISTINCT FROM m.a")
+    res=$(q -c "SELECT string_agg(r::text || ':' || n, ' ' ORDER BY r) FROM (SELECT r, count(*) n FROM bench_books_res,
+        LATERAL perps_stats.liquidity_depth_merged(books) d, LATERAL (VALUES (d.bid_resolution), (d.ask_resolution)) v(r) GROUP BY r) x")
+    echo "books where liquidity_depth_merged of the one book and liquidity_depth disagree: $same (of $BOOKS);" \
+         "three books: figures served by book 1, 2, 3 (bid and ask, 7 thresholds): $res"
+    # the three statements in turns in one session (two C functions: no cold baseline to
+    # keep apart), RUNS rounds, medians
+    t=$(RUNS=$((RUNS * 3)) timed "$serial" \
+        "SELECT $LDM FROM bench_books, perps_stats.liquidity_depth(bids, asks)" \
+        "SELECT $LDM FROM bench_books, perps_stats.liquidity_depth_merged(ARRAY[ROW(bids, asks)::perps_stats.order_book])" \
+        "SELECT $LDM FROM bench_books_res, perps_stats.liquidity_depth_merged(books)")
+    echo "-- merged books vs liquidity_depth of the same stored books (µs per book, medians of $((RUNS * 3)) runs taken in turns; target: at most 1.5x)"
+    for c in 1 2; do
+        [ $c = 2 ] && [ "$(f "$t" 2)" = NaN ] && break
+        [ $c = 1 ] && echo "wall clock:" || echo "CPU time of the backend:"
+        printf '%-40s %7s µs/book\n' "liquidity_depth, one book" "$(per_book "$(f "$t" $c)")"
+        printf '%-40s %7s µs/book   %sx liquidity_depth'"'"'s time\n' \
+            "liquidity_depth_merged, one book" "$(per_book "$(f "$t" $((c + 2)))")" "$(ratio "$(f "$t" $((c + 2)))" "$(f "$t" $c)")" \
+            "liquidity_depth_merged, three books" "$(per_book "$(f "$t" $((c + 4)))")" "$(ratio "$(f "$t" $((c + 4)))" "$(f "$t" $c)")"
+    done
+    q -c "DROP TABLE bench_books_res"
+}
+echo
+merged_books
+
 q -c "DROP TABLE bench_trades, bench_books; DROP FUNCTION bench_liquidity_sql, bench_slippage_sql, bench_cpu_ns"

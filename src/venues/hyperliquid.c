@@ -8,6 +8,7 @@
  *	 ticker				{"type":"metaAndAssetCtxs"} + {"type":"l2Book"} (best bid/ask, time)
  *	 all tickers		{"type":"metaAndAssetCtxs"}
  *	 order book			{"type":"l2Book","coin"}				(20 levels a side)
+ *						 coarser: {"type":"l2Book","coin","nSigFigs"}	(4, 3, 2)
  *	 funding rate		{"type":"metaAndAssetCtxs"} + {"type":"predictedFundings"}
  *	 funding history	{"type":"fundingHistory","coin","startTime","endTime"}
  *	 open interest		{"type":"metaAndAssetCtxs"} + {"type":"l2Book"} (time)
@@ -251,11 +252,28 @@ hl_build_funding(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 		hl_body(ctx, &reqs[1], 20, "{\"type\":\"predictedFundings\"}") ? 2 : ctx->status;
 }
 
+/*
+ * The book's resolutions: l2Book at full precision (20 levels a side, a few
+ * bps of BTC), then aggregated to 4, 3 and 2 significant figures of the
+ * price (nSigFigs; each step ten times coarser, so twenty levels reach ten
+ * times farther).  Not 5: prices have at most five significant figures
+ * (whole prices aside), so nSigFigs 5 is the full book again, a request
+ * that would reach no farther.  The mantissa (only with 5) is not used.
+ */
+static const char *const hl_book_resolutions[] = {
+	"full", "nSigFigs=4", "nSigFigs=3", "nSigFigs=2", NULL
+};
+static const int hl_nsigfigs[] = {0, 4, 3, 2};
+
 static int
 hl_build_orderbook(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 {
 	const char *coin = q->market->native_symbol;
 
+	/* the dispatcher checked the resolution against hl_book_resolutions */
+	if (q->resolution > 0)
+		return hl_body(ctx, &reqs[0], 2, "{\"type\":\"l2Book\",\"coin\":\"%s\",\"nSigFigs\":%d}",
+					   coin, hl_nsigfigs[q->resolution]) ? 1 : ctx->status;
 	return hl_body(ctx, &reqs[0], 2, "{\"type\":\"l2Book\",\"coin\":\"%s\"}", coin) ? 1 : ctx->status;
 }
 
@@ -1281,4 +1299,5 @@ const PerpsAdapter perps_adapter_hyperliquid = {
 	.max_trades_page = HL_TRADES_PAGE,
 	.no_trades_history = HL_NO_TRADE_HISTORY,
 	.stream = &hl_stream,
+	.book_resolutions = hl_book_resolutions,
 };

@@ -10,6 +10,7 @@
  *	 ticker				/api/v1/info/prices + /api/v1/book?symbol	(best bid and ask)
  *	 all tickers		/api/v1/info/prices
  *	 order book			/api/v1/book?symbol						(up to 10 levels a side)
+ *						 coarser: /api/v1/book?symbol&agg_level		(10, 100, 1000, 10000)
  *	 funding rate		/api/v1/info/prices
  *	 funding history	/api/v1/funding_rate/history?symbol&limit&cursor	(4000 a page)
  *	 open interest		/api/v1/info/prices
@@ -153,9 +154,23 @@ pc_build_prices(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 	return perps_request_path(ctx, &reqs[0], PC_W_STANDARD, "/api/v1/info/prices") ? ctx->status : 1;
 }
 
+/*
+ * The book's resolutions: agg_level 1 (the default, the finest: 10 levels
+ * a side) and the coarser levels the book stream documents, 10 to 10000
+ * (price buckets that many ticks wide).
+ */
+static const char *const pc_book_resolutions[] = {
+	"agg_level=1", "agg_level=10", "agg_level=100", "agg_level=1000", "agg_level=10000", NULL
+};
+static const int pc_agg_levels[] = {1, 10, 100, 1000, 10000};
+
 static int
 pc_build_orderbook(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 {
+	/* the dispatcher checked the resolution against pc_book_resolutions */
+	if (q->resolution > 0)
+		return perps_request_path(ctx, &reqs[0], PC_W_STANDARD, "/api/v1/book?symbol=%s&agg_level=%d",
+								  q->market->native_symbol, pc_agg_levels[q->resolution]) ? ctx->status : 1;
 	return perps_request_path(ctx, &reqs[0], PC_W_STANDARD, "/api/v1/book?symbol=%s",
 							  q->market->native_symbol) ? ctx->status : 1;
 }
@@ -1229,4 +1244,5 @@ const PerpsAdapter perps_adapter_pacifica = {
 	.max_trades_page = PC_TRADES_PAGE,
 	.no_trades_history = PC_NO_TRADE_HISTORY,
 	.stream = &pc_stream,
+	.book_resolutions = pc_book_resolutions,
 };

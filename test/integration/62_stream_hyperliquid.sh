@@ -21,7 +21,7 @@ received() {  # the client messages the mock saw, one per line
 }
 
 t0=$(q "SELECT now()")
-qs "UPDATE perps_stats.exchanges SET ws_url = '$PERPS_MOCK_WS_URL/hyperliquid/ws' WHERE name = 'hyperliquid';
+qs "UPDATE perps_stats.exchanges SET ws_url = '$PERPS_MOCK_WS_URL/hyperliquid/ws', rest_url = '$PERPS_MOCK_URL/hyperliquid' WHERE name = 'hyperliquid';
    UPDATE perps_stats.watchlist SET stream = (exchange = 'hyperliquid' AND symbol = 'BTC');
    ALTER SYSTEM SET perps_stats.stream_workers = on;
    ALTER SYSTEM SET perps_stats.book_snapshot_interval = 1;
@@ -61,6 +61,14 @@ ok_wait "SELECT EXISTS (SELECT 1 FROM perps_stats.liquidity_depth WHERE market_i
         "a liquidity_depth row with the book, mid 97120.5"
 is "$(q "SELECT bid_1bps = 240539.15576 AND ask_1bps = 395329.72699 FROM perps_stats.liquidity_depth WHERE market_id = $BTC AND ts = to_timestamp(1795530690.417)")" \
    "t" "its 1 bps depth: 240539.15576 of bids, 395329.72699 of asks"
+# the book reaches 13.4 bps of bids ((97120.5 - 96990.0) / 97120.5) and 16.4 of asks: the
+# snapshots fetch the coarser books by REST, one request a tick (the mock aggregates the same
+# 20 levels to nSigFigs 4, 3, 2).  The first snapshot merges the first of them, nSigFigs=4
+# (10 USD buckets): its asks end at 97290 (97281.0 rounded up), farther than the streamed
+# book's, so the 20 bps and deeper ask figures (lower bounds) come from it and the row names
+# it (issue 19)
+is "$(q "SELECT resolution FROM perps_stats.liquidity_depth WHERE market_id = $BTC AND ts = to_timestamp(1795530690.417)")" \
+   "nSigFigs=4" "the first snapshot merged the first coarser book of the REST API, nSigFigs=4"
 
 # ---- the trades frame: four trades, one tid beyond 2^53 ----
 TIDS="'812734901276534', '9007199254740993', '1042387164952177', '1042387164952178'"
@@ -182,6 +190,11 @@ is "$(q "SELECT d.range_start = r.range_start AND d.range_end IS NULL AND r.rang
 ok_wait "SELECT EXISTS (SELECT 1 FROM perps_stats.orderbooks WHERE market_id = $BTC AND seq = 1795530690421)" \
         "the new connection's subscription snapshot (…421) is stored"
 ok_wait "SELECT count(*) = 3 FROM perps_stats.tickers WHERE market_id = $BTC AND ts >= '$t0'" "and its asset context is a third ticker row"
+# by now the coarser books were all fetched (one every 2 s); nSigFigs=2 puts 96990.0 in the
+# bucket of 96000 (116 bps from mid) and 97281.0 in that of 98000 (90 bps): the 20 bps and
+# deeper bid figures, the 20 and 50 bps ask ones come from it, and the rows name it
+ok_wait "SELECT EXISTS (SELECT 1 FROM perps_stats.liquidity_depth WHERE market_id = $BTC AND resolution = 'nSigFigs=2')" \
+        "a later snapshot merged every coarser book, down to nSigFigs=2"
 is "$(q "SELECT count(*) || ' ' || count(DISTINCT trade_id) FROM perps_stats.trades WHERE market_id = $BTC AND trade_id IN ($TIDS)")" "4 4" \
    "the four trades of the frame, sent again on the new subscription, are stored once each"
 act '{"venue":"hyperliquid","action":"trades","count":3,"per_frame":3,"price":"97144.5"}'

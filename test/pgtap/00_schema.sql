@@ -42,7 +42,7 @@ SELECT columns_are('perps_stats', 'tickers', ARRAY['market_id', 'ts', 'last_pric
 SELECT columns_are('perps_stats', 'liquidity_depth', ARRAY['market_id', 'ts', 'mid_price',
     'bid_1bps', 'bid_2_5bps', 'bid_5bps', 'bid_10bps', 'bid_20bps', 'bid_50bps', 'bid_100bps',
     'ask_1bps', 'ask_2_5bps', 'ask_5bps', 'ask_10bps', 'ask_20bps', 'ask_50bps', 'ask_100bps',
-    'max_bid_bps', 'max_ask_bps']);
+    'max_bid_bps', 'max_ask_bps', 'resolution']);
 SELECT col_type_is('perps_stats', 'orderbooks', 'bids', 'numeric[]', 'book sides are numeric arrays');
 SELECT col_type_is('perps_stats', 'trades', 'trade_id', 'text', 'trade ids are text (28-digit ids exist)');
 SELECT is((SELECT string_agg(DISTINCT a.attcompression::text, ',')

@@ -11,7 +11,11 @@ module serves both trees:
                             websocket/hyperliquid/allDexsAssetCtxs.trimmed.json, plus a
                             DOCUMENTED-FORMAT SOL entry when the universe has no SOL
     l2Book                  the "data" of websocket/hyperliquid/l2Book.json for its coin,
-                            fetchOrderBook.l2Book.json for its coin
+                            fetchOrderBook.l2Book.json for its coin; with nSigFigs (2..5)
+                            that book aggregated as the venue does (see aggregate)
+    /depth8/info            l2Book BTC from the hand-made l2Book.depth8.*.json (full,
+                            nSigFigs 4 and 3; the finest stops at 8 bps), else as /info
+    /depth8fail/info        the same, but nSigFigs 3 answers HTTP 422
     candleSnapshot          fetchOHLCV.candleSnapshot.json and fetchOHLCV.ccxt_btc_perp.json,
                             each for the coin ("s") and interval ("i") of its candles (the
                             latter has t, T, n as strings); their bars replace generated
@@ -46,7 +50,7 @@ a plain-text reason, as the venue does.
 
 import hashlib
 import time
-from decimal import Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from mock_exchange import bench_price, bench_symbols, fixture_json, tape
 
@@ -305,7 +309,10 @@ def info(req):
     if kind == "l2Book":
         if not isinstance(body.get("coin"), str):
             return bad("missing field `coin`")
-        return 200, l2book(body["coin"])
+        nsig = body.get("nSigFigs")
+        if nsig not in (None, 2, 3, 4, 5):
+            return bad("invalid value for `nSigFigs`: expected 2..5 or null")
+        return 200, aggregate(l2book(body["coin"]), nsig)
     if kind == "candleSnapshot":
         if not isinstance(body.get("req"), dict):
             return bad("missing field `req`")
@@ -319,5 +326,49 @@ def info(req):
     return bad("unknown variant `%s`" % kind)
 
 
+def aggregate(book, nsig):
+    """A book at nSigFigs significant figures of the price, as the venue aggregates it: each
+    level in the bucket of its price (bids rounded down, asks up, so a bucket is named by
+    its price farthest from mid), sizes and order counts summed; None: the book as it is."""
+    if book is None or nsig is None:
+        return book
+    out = []
+    for side, rounding in ((book["levels"][0], ROUND_FLOOR), (book["levels"][1], ROUND_CEILING)):
+        buckets = {}
+        for lv in side:
+            px = Decimal(lv["px"])
+            step = Decimal(1).scaleb(px.adjusted() - nsig + 1)
+            b = (px / step).to_integral_value(rounding) * step
+            sz, n = buckets.get(b, (Decimal(0), 0))
+            buckets[b] = (sz + Decimal(lv["sz"]), n + lv["n"])
+        keys = sorted(buckets, reverse=(rounding == ROUND_FLOOR))
+        out.append([{"px": format(k, "f"),
+                     "sz": str(buckets[k][0]), "n": buckets[k][1]} for k in keys[:20]])
+    return {"coin": book["coin"], "time": book["time"], "levels": out}
+
+
+# /depth8/info: the project's hand-made BTC book at three resolutions, the finest stopping
+# at 8 bps of mid (test/payloads/hyperliquid/l2Book.depth8.*.json): l2Book BTC at full
+# precision, nSigFigs 4 and 3 from those files, 5 and 2 as the venue would aggregate the
+# finer file (5 figures of 80000 are the full precision, 1 USD); every other request as /info.
+DEPTH8 = {None: "l2Book.depth8.full.json", 5: "l2Book.depth8.full.json",
+          4: "l2Book.depth8.nSigFigs4.json", 3: "l2Book.depth8.nSigFigs3.json", 2: "l2Book.depth8.nSigFigs3.json"}
+
+
+def info_depth8(req):
+    body = req.json()
+    # /depth8fail/info: the same, but nSigFigs 3 answers 422 (a coarser book that cannot be had)
+    if req.path.startswith("/depth8fail/") and isinstance(body, dict) and body.get("nSigFigs") == 3:
+        return bad("nSigFigs 3 is not served here")
+    if isinstance(body, dict) and body.get("type") == "l2Book" and body.get("coin") == "BTC" and \
+            body.get("nSigFigs") in DEPTH8:
+        nsig = body.get("nSigFigs")
+        book = fixture_json(F + DEPTH8[nsig])
+        return 200, aggregate(book, nsig) if nsig in (5, 2) else book
+    return info(req)
+
+
 def register(venue):
     venue.route("POST", r"/info", info)
+    venue.route("POST", r"/depth8/info", info_depth8)
+    venue.route("POST", r"/depth8fail/info", info_depth8)
