@@ -663,6 +663,37 @@ ALTER TABLE perps_stats.slippage ADD COLUMN resolution text;
 COMMENT ON COLUMN perps_stats.slippage.resolution IS
     'the book resolution the order filled in (or ended in, when not feasible): the venue''s name of it; NULL: the venue''s one book';
 
+-- ... and the API's views of those tables show it, as their last column
+CREATE OR REPLACE VIEW perps_api.liquidity_depth AS
+    SELECT e.name AS exchange, m.symbol, l.ts, l.mid_price,
+           l.bid_1bps, l.bid_2_5bps, l.bid_5bps, l.bid_10bps, l.bid_20bps, l.bid_50bps, l.bid_100bps,
+           l.ask_1bps, l.ask_2_5bps, l.ask_5bps, l.ask_10bps, l.ask_20bps, l.ask_50bps, l.ask_100bps,
+           l.max_bid_bps, l.max_ask_bps, l.resolution
+      FROM perps_stats.liquidity_depth l
+      JOIN perps_stats.markets m ON m.id = l.market_id
+      JOIN perps_stats.exchanges e ON e.id = m.exchange_id;
+
+CREATE OR REPLACE VIEW perps_api.slippage AS
+    SELECT e.name AS exchange, m.symbol, s.ts, s.amount, s.side, s.mid_price, s.avg_price,
+           s.slippage_bps, s.feasible, s.resolution
+      FROM perps_stats.slippage s
+      JOIN perps_stats.markets m ON m.id = s.market_id
+      JOIN perps_stats.exchanges e ON e.id = m.exchange_id;
+
+CREATE OR REPLACE VIEW perps_api.latest_liquidity AS
+    SELECT e.name AS exchange, m.symbol, l.ts, l.mid_price,
+           l.bid_1bps, l.bid_2_5bps, l.bid_5bps, l.bid_10bps, l.bid_20bps, l.bid_50bps, l.bid_100bps,
+           l.ask_1bps, l.ask_2_5bps, l.ask_5bps, l.ask_10bps, l.ask_20bps, l.ask_50bps, l.ask_100bps,
+           l.max_bid_bps, l.max_ask_bps, l.resolution
+      FROM perps_stats.markets m
+      JOIN perps_stats.exchanges e ON e.id = m.exchange_id
+     CROSS JOIN LATERAL (SELECT * FROM (
+                (SELECT * FROM perps_stats.liquidity_depth x WHERE x.market_id = m.id
+                    AND x.ts >= now() - interval '1 day' ORDER BY x.ts DESC LIMIT 1)
+                UNION ALL
+                (SELECT * FROM perps_stats.liquidity_depth x WHERE x.market_id = m.id ORDER BY x.ts DESC LIMIT 1)
+             ) u LIMIT 1) l;
+
 CREATE TYPE perps_stats.order_book AS (bids numeric[], asks numeric[]);
 COMMENT ON TYPE perps_stats.order_book IS
     'One book of a market: bids and asks as {{price,qty},...}, best first';

@@ -2,7 +2,7 @@
 -- what perps_anon may and may not do, and that queries through the views
 -- reach the tables through partition pruning and the primary-key indexes.
 BEGIN;
-SELECT plan(52);
+SELECT plan(55);
 
 -- ---------------------------------------------------------------------------
 -- The schema
@@ -24,6 +24,10 @@ SELECT columns_are('perps_api', 'exchanges', ARRAY['exchange', 'maker_fee', 'tak
 SELECT columns_are('perps_api', 'stream_status', ARRAY['exchange', 'state', 'connected_since', 'messages',
     'rows_written', 'bytes', 'last_message_at', 'reconnects', 'gaps', 'resyncs', 'parse_errors',
     'refetches', 'trades_refetched', 'trade_gaps', 'buffered_rows', 'last_error'], 'stream_status: the workers'' counters, not their process ids');
+-- which book resolution served the stored figures (60_book_merge.sql), the views' last column
+SELECT has_column('perps_api', 'liquidity_depth', 'resolution', 'liquidity_depth shows the resolution');
+SELECT has_column('perps_api', 'slippage', 'resolution', 'slippage shows the resolution');
+SELECT has_column('perps_api', 'latest_liquidity', 'resolution', 'latest_liquidity shows the resolution');
 SELECT ok(NOT EXISTS (SELECT 1 FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid
                        WHERE c.relnamespace = 'perps_api'::regnamespace AND a.attnum > 0
                          AND a.attname IN ('market_id', 'exchange_id')),
