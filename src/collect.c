@@ -19,7 +19,10 @@
  * short: after the batch, each such market's book whose sides do not both
  * reach 100 bps of mid is followed by the next coarser one, round after
  * round (one concurrent batch each, within each venue's rate limit), until
- * the books together reach 100 bps or the venue has no coarser one.
+ * the books together reach 100 bps or the venue has no coarser one.  A
+ * market whose last stored figures (a day back at most) needed a coarser
+ * book has its first coarser one asked in the batch itself, so that the
+ * usual case does not wait for the whole batch before its coarser round.
  * liquidity_depth and slippage then come from the merged books
  * (book_merge.h); the orderbooks row keeps the finest, and such a venue's
  * books are written after the coarser rounds, not as they come.  A coarser
@@ -304,6 +307,7 @@ collect_emit(ReturnSetInfo *rsinfo, const char *exchange, const char *symbol, co
 typedef struct CollectRun
 {
 	PerpsFetchJob *jobs;
+	int			njobs;			/* the market x kind jobs; the prefetched books follow */
 	PerpsStore *store;
 	TimestampTz batch_ts;
 	char	  **refresh_error;	/* per market */
@@ -323,7 +327,8 @@ collect_job_done(PerpsFetchJob *job, void *arg)
 	CollectKind k = (CollectKind) (j % CK_COUNT);
 	char	   *error = NULL;
 
-	if (run->reported[j])
+	/* a prefetched coarser book: collect_coarser_books takes it */
+	if (j >= run->njobs || run->reported[j])
 		return;
 	/* a book that may need coarser ones is written once they are in */
 	if (k == CK_ORDERBOOK && run->books == NULL && run->coarse[j / CK_COUNT] && job->ok &&
@@ -369,7 +374,7 @@ collect_job_done(PerpsFetchJob *job, void *arg)
  */
 static void
 collect_coarser_books(PerpsStore *store, PerpsFetchJob *jobs, int nmarkets, char **refresh_error,
-					  CollectBooks *cbs, TimestampTz batch_ts)
+					  CollectBooks *cbs, TimestampTz batch_ts, const int *prefetched)
 {
 	const char *venue = NULL;
 	PerpsVenue	v = {0};
@@ -398,6 +403,9 @@ collect_coarser_books(PerpsStore *store, PerpsFetchJob *jobs, int nmarkets, char
 		cb->nres = Min(perps_book_resolutions(v.ad), PERPS_MAX_RESOLUTIONS);
 		cb->labels = v.ad->book_resolutions;
 		cb->done = false;
+		/* the first coarser book, asked in the batch (collect()): taken when it came */
+		if (prefetched[i] >= 0 && cb->nres > 1 && jobs[prefetched[i]].ok && jobs[prefetched[i]].result.n >= 1)
+			cb->job[cb->n++] = &jobs[prefetched[i]];
 	}
 
 	for (int round = 1; round < PERPS_MAX_RESOLUTIONS; round++)
@@ -468,8 +476,11 @@ collect(PG_FUNCTION_ARGS)
 	PerpsStore *store;
 	PerpsFetchJob *jobs;
 	char	  **refresh_error;	/* per market: why its venue's refresh failed */
+	char	  **last_resolution;	/* per market: of its newest liquidity_depth row (a day) */
+	int		   *prefetched;		/* per market: its first coarser book's job, or -1 */
 	int			nmarkets;
 	int			njobs;
+	int			nall;
 	int			rc;
 	CollectRun	run = {0};
 
@@ -488,7 +499,11 @@ collect(PG_FUNCTION_ARGS)
 	/* the watched markets, venue by venue, and whether they are listed */
 	rc = SPI_execute_with_args(
 		"SELECT w.exchange, w.symbol, EXISTS (SELECT 1 FROM perps_stats.markets m "
-		"  WHERE m.exchange_id = e.id AND m.symbol = w.symbol) "
+		"  WHERE m.exchange_id = e.id AND m.symbol = w.symbol), "
+		"  (SELECT l.resolution FROM perps_stats.liquidity_depth l "
+		"    JOIN perps_stats.markets m ON m.id = l.market_id "
+		"   WHERE m.exchange_id = e.id AND m.symbol = w.symbol AND l.ts >= now() - interval '1 day' "
+		"   ORDER BY l.ts DESC LIMIT 1) "
 		"FROM perps_stats.watchlist w JOIN perps_stats.exchanges e ON e.name = w.exchange "
 		"WHERE w.poll AND e.enabled AND ($1 IS NULL OR w.exchange = ANY ($1)) "
 		"AND ($2 IS NULL OR w.symbol = ANY ($2)) ORDER BY e.id, w.symbol",
@@ -496,15 +511,19 @@ collect(PG_FUNCTION_ARGS)
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));
 	nmarkets = (int) SPI_processed;
-	jobs = palloc0(sizeof(PerpsFetchJob) * Max(nmarkets, 1) * CK_COUNT);
+	/* room for a prefetched coarser book a market */
+	jobs = palloc0(sizeof(PerpsFetchJob) * Max(nmarkets, 1) * (CK_COUNT + 1));
 	refresh_error = palloc0(sizeof(char *) * Max(nmarkets, 1));
 	run.coarse = palloc0(sizeof(bool) * Max(nmarkets, 1));
+	prefetched = palloc(sizeof(int) * Max(nmarkets, 1));
+	last_resolution = palloc0(sizeof(char *) * Max(nmarkets, 1));
 	{
 		SPITupleTable *tt = SPI_tuptable;
 		const char *refreshed = NULL;
 		char	   *last_error = NULL;
 		const char *venue = NULL;
 		bool		coarse = false;
+		const char *const *labels = NULL;
 
 		for (int i = 0; i < nmarkets; i++)
 		{
@@ -531,8 +550,20 @@ collect(PG_FUNCTION_ARGS)
 
 				venue = ex;
 				coarse = perps_venue_load(ex, &v, true) && v.ad != NULL && v.ad->book_resolutions != NULL;
+				labels = coarse ? v.ad->book_resolutions : NULL;
 			}
 			run.coarse[i] = coarse;
+			/*
+			 * The market's last stored book figures came from a coarser book
+			 * than the finest: this round asks the first coarser one with the
+			 * others rather than after them (a round of coarser books after
+			 * the batch waits for the slowest venue of the batch).
+			 */
+			last_resolution[i] = SPI_getvalue(tt->vals[i], tt->tupdesc, 4);
+			prefetched[i] = -1;
+			if (coarse && last_resolution[i] != NULL && labels[0] != NULL && labels[1] != NULL &&
+				strcmp(last_resolution[i], labels[0]) != 0)
+				prefetched[i] = 0;	/* numbered below */
 
 			for (int k = 0; k < CK_COUNT; k++)
 			{
@@ -549,6 +580,14 @@ collect(PG_FUNCTION_ARGS)
 		}
 	}
 	njobs = nmarkets * CK_COUNT;
+	nall = njobs;
+	for (int i = 0; i < nmarkets; i++)
+		if (prefetched[i] == 0)
+		{
+			jobs[nall] = jobs[i * CK_COUNT + CK_ORDERBOOK];
+			jobs[nall].resolution = 1;
+			prefetched[i] = nall++;
+		}
 
 	/*
 	 * Every request of the round as one concurrent batch, each (market,
@@ -557,17 +596,18 @@ collect(PG_FUNCTION_ARGS)
 	 * being written.  The result rows follow the watchlist's order.
 	 */
 	run.jobs = jobs;
+	run.njobs = njobs;
 	run.store = store;
 	run.batch_ts = batch_ts;
 	run.refresh_error = refresh_error;
 	run.rows = palloc0(sizeof(int) * Max(njobs, 1));
 	run.error = palloc0(sizeof(char *) * Max(njobs, 1));
 	run.reported = palloc0(sizeof(bool) * Max(njobs, 1));
-	if (njobs > 0)
-		perps_fetch_many_cb(jobs, njobs, collect_job_done, &run);
+	if (nall > 0)
+		perps_fetch_many_cb(jobs, nall, collect_job_done, &run);
 	/* then the coarser books the finest ones need, and those books' rows */
 	run.books = palloc0(sizeof(CollectBooks) * Max(nmarkets, 1));
-	collect_coarser_books(store, jobs, nmarkets, refresh_error, run.books, batch_ts);
+	collect_coarser_books(store, jobs, nmarkets, refresh_error, run.books, batch_ts, prefetched);
 	for (int j = 0; j < njobs; j++)
 		collect_job_done(&jobs[j], &run);
 	for (int j = 0; j < njobs; j++)
