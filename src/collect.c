@@ -20,9 +20,10 @@
  * reach 100 bps of mid is followed by the next coarser one, round after
  * round (one concurrent batch each, within each venue's rate limit), until
  * the books together reach 100 bps or the venue has no coarser one.  A
- * market whose last stored figures (a day back at most) needed a coarser
- * book has its first coarser one asked in the batch itself, so that the
- * usual case does not wait for the whole batch before its coarser round.
+ * market whose last stored figures (a day back at most) needed coarser
+ * books has those asked in the batch itself (the finest up to the coarsest
+ * the last figures used), so that the usual case does not wait for the
+ * whole batch before its coarser rounds; they go on from there if needed.
  * liquidity_depth and slippage then come from the merged books
  * (book_merge.h); the orderbooks row keeps the finest, and such a venue's
  * books are written after the coarser rounds, not as they come.  A coarser
@@ -374,7 +375,7 @@ collect_job_done(PerpsFetchJob *job, void *arg)
  */
 static void
 collect_coarser_books(PerpsStore *store, PerpsFetchJob *jobs, int nmarkets, char **refresh_error,
-					  CollectBooks *cbs, TimestampTz batch_ts, const int *prefetched)
+					  CollectBooks *cbs, TimestampTz batch_ts, const int *prefetched, const int *nprefetched)
 {
 	const char *venue = NULL;
 	PerpsVenue	v = {0};
@@ -403,9 +404,15 @@ collect_coarser_books(PerpsStore *store, PerpsFetchJob *jobs, int nmarkets, char
 		cb->nres = Min(perps_book_resolutions(v.ad), PERPS_MAX_RESOLUTIONS);
 		cb->labels = v.ad->book_resolutions;
 		cb->done = false;
-		/* the first coarser book, asked in the batch (collect()): taken when it came */
-		if (prefetched[i] >= 0 && cb->nres > 1 && jobs[prefetched[i]].ok && jobs[prefetched[i]].result.n >= 1)
-			cb->job[cb->n++] = &jobs[prefetched[i]];
+		/* the coarser books asked in the batch (collect()), in order, as far as they came */
+		for (int r = 0; r < nprefetched[i] && cb->n < cb->nres; r++)
+		{
+			PerpsFetchJob *pj = &jobs[prefetched[i] + r];
+
+			if (!pj->ok || pj->result.n < 1)
+				break;
+			cb->job[cb->n++] = pj;
+		}
 	}
 
 	for (int round = 1; round < PERPS_MAX_RESOLUTIONS; round++)
@@ -478,6 +485,7 @@ collect(PG_FUNCTION_ARGS)
 	char	  **refresh_error;	/* per market: why its venue's refresh failed */
 	char	  **last_resolution;	/* per market: of its newest liquidity_depth row (a day) */
 	int		   *prefetched;		/* per market: its first coarser book's job, or -1 */
+	int		   *nprefetched;	/* per market: coarser books asked in the batch */
 	int			nmarkets;
 	int			njobs;
 	int			nall;
@@ -511,11 +519,12 @@ collect(PG_FUNCTION_ARGS)
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));
 	nmarkets = (int) SPI_processed;
-	/* room for a prefetched coarser book a market */
-	jobs = palloc0(sizeof(PerpsFetchJob) * Max(nmarkets, 1) * (CK_COUNT + 1));
+	/* room for the coarser books a market may ask in the batch */
+	jobs = palloc0(sizeof(PerpsFetchJob) * Max(nmarkets, 1) * (CK_COUNT + PERPS_MAX_RESOLUTIONS));
 	refresh_error = palloc0(sizeof(char *) * Max(nmarkets, 1));
 	run.coarse = palloc0(sizeof(bool) * Max(nmarkets, 1));
 	prefetched = palloc(sizeof(int) * Max(nmarkets, 1));
+	nprefetched = palloc0(sizeof(int) * Max(nmarkets, 1));
 	last_resolution = palloc0(sizeof(char *) * Max(nmarkets, 1));
 	{
 		SPITupleTable *tt = SPI_tuptable;
@@ -555,15 +564,20 @@ collect(PG_FUNCTION_ARGS)
 			run.coarse[i] = coarse;
 			/*
 			 * The market's last stored book figures came from a coarser book
-			 * than the finest: this round asks the first coarser one with the
-			 * others rather than after them (a round of coarser books after
-			 * the batch waits for the slowest venue of the batch).
+			 * than the finest: this round asks the coarser ones up to that one
+			 * with the others rather than after them (a round of coarser
+			 * books after the batch waits for the slowest venue of the batch).
 			 */
 			last_resolution[i] = SPI_getvalue(tt->vals[i], tt->tupdesc, 4);
 			prefetched[i] = -1;
-			if (coarse && last_resolution[i] != NULL && labels[0] != NULL && labels[1] != NULL &&
-				strcmp(last_resolution[i], labels[0]) != 0)
-				prefetched[i] = 0;	/* numbered below */
+			nprefetched[i] = 0;
+			for (int r = 1; coarse && last_resolution[i] != NULL && r < PERPS_MAX_RESOLUTIONS &&
+				 labels[r] != NULL; r++)
+				if (strcmp(last_resolution[i], labels[r]) == 0)
+				{
+					nprefetched[i] = r; /* resolutions 1 .. r, numbered below */
+					break;
+				}
 
 			for (int k = 0; k < CK_COUNT; k++)
 			{
@@ -582,11 +596,14 @@ collect(PG_FUNCTION_ARGS)
 	njobs = nmarkets * CK_COUNT;
 	nall = njobs;
 	for (int i = 0; i < nmarkets; i++)
-		if (prefetched[i] == 0)
+		if (nprefetched[i] > 0)
 		{
-			jobs[nall] = jobs[i * CK_COUNT + CK_ORDERBOOK];
-			jobs[nall].resolution = 1;
-			prefetched[i] = nall++;
+			prefetched[i] = nall;
+			for (int r = 1; r <= nprefetched[i]; r++)
+			{
+				jobs[nall] = jobs[i * CK_COUNT + CK_ORDERBOOK];
+				jobs[nall++].resolution = r;
+			}
 		}
 
 	/*
@@ -607,7 +624,7 @@ collect(PG_FUNCTION_ARGS)
 		perps_fetch_many_cb(jobs, nall, collect_job_done, &run);
 	/* then the coarser books the finest ones need, and those books' rows */
 	run.books = palloc0(sizeof(CollectBooks) * Max(nmarkets, 1));
-	collect_coarser_books(store, jobs, nmarkets, refresh_error, run.books, batch_ts, prefetched);
+	collect_coarser_books(store, jobs, nmarkets, refresh_error, run.books, batch_ts, prefetched, nprefetched);
 	for (int j = 0; j < njobs; j++)
 		collect_job_done(&jobs[j], &run);
 	for (int j = 0; j < njobs; j++)
