@@ -226,6 +226,12 @@ if ts:
         if r["t"] - t0 < ts[0]:
             early[r["venue"] + " " + r["path"]] = early.get(r["venue"] + " " + r["path"], 0) + 1
     print("  before %s's first request: %s" % (bind, ", ".join("%s x%d" % kv for kv in sorted(early.items())) or "none"))
+    late = {}
+    for r in log:
+        if r["t"] - t0 > ts[-1]:
+            k = r["venue"] + " " + r["path"] + (" " + r["body"][:60] if r["body"] else "")
+            late[k] = late.get(k, 0) + 1
+    print("  after %s's last request: %s" % (bind, ", ".join("%s x%d" % kv for kv in sorted(late.items())) or "none"))
 LATENCY = 100
 least = max(least + LATENCY, tail)
 print("  %-44s %8.0f ms  (max(the windows waited + %d ms, the unthrottled round %.0f ms))" % (
