@@ -1,0 +1,356 @@
+/*-------------------------------------------------------------------------
+ *
+ * stats.c
+ *		The summary aggregate behind the market statistics
+ *		(sql/install/24_stats.sql): count, min, mean, median, p5, p95, p99
+ *		and max of a numeric column, exact, in one pass and one sort.
+ *
+ * Percentiles are continuous, as percentile_cont: over the n values sorted
+ * ascending x[0..n-1], the p-th percentile is x[lo] + f * (x[lo+1] - x[lo])
+ * with h = (n - 1) * p, lo = floor(h), f = h - lo.  With p in hundredths, f
+ * is a decimal of at most two places, so the result is exact numeric: the
+ * values' scale, plus f's decimals when f is not 0.  The mean is the exact
+ * sum divided by the count with numeric_div, the value and scale of
+ * avg(numeric).
+ *
+ * The transition state holds every value.  While they fit, values are
+ * 128-bit integers at one common scale (the largest scale seen: a value
+ * with more decimals rescales those already held, at most 18 times); the
+ * sort is then an LSD radix sort over the bytes that vary, which checks for
+ * interrupts between and within its passes.  A value outside that form
+ * (more than 18 significant digits or 18 decimals) moves the state to
+ * Numeric copies sorted with numeric_cmp (qsort_interruptible).  NaN and
+ * infinities are refused.
+ *
+ * Bounds: at most STATS_MAX_VALUES values per group (54000 beyond).
+ *
+ * Memory: the state and its arrays live in the aggregate memory context
+ * (allocated huge: 16 bytes a value, twice that while sorting).  The final
+ * function may sort the state in place: the aggregate is declared with
+ * FINALFUNC_MODIFY = READ_WRITE.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/fmgrprotos.h"
+#include "utils/memutils.h"
+#include "utils/numeric.h"
+
+#include "exactnum.h"
+
+/* 32 Mi values: 512 MiB held, 1 GiB while sorting */
+#define STATS_MAX_VALUES ((int64) 32 * 1024 * 1024)
+
+/* the percentiles of the summary, in hundredths, in its column order */
+static const int stats_pcts[] = {50, 5, 95, 99};
+
+#define STATS_NCOLS 8
+
+typedef struct StatsState
+{
+	MemoryContext cxt;			/* the aggregate context: owns the arrays */
+	int64		n;				/* values held */
+	int64		cap;			/* room in vals or nums */
+	int32		scale;			/* common scale of vals */
+	bool		slow;			/* values are in nums, not vals */
+	int128	   *vals;			/* value * 10^scale */
+	Datum	   *nums;			/* Numeric copies */
+} StatsState;
+
+static void
+stats_too_many(void)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+			 errmsg("summary holds more than %lld values", (long long) STATS_MAX_VALUES),
+			 errhint("Narrow the time range or group the rows more finely.")));
+}
+
+/* Moves the state to Numeric copies. */
+static void
+stats_go_slow(StatsState *st)
+{
+	MemoryContext old = MemoryContextSwitchTo(st->cxt);
+	Datum	   *nums = MemoryContextAllocHuge(st->cxt, sizeof(Datum) * st->cap);
+	int64		i;
+
+	for (i = 0; i < st->n; i++)
+	{
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+		nums[i] = NumericGetDatum(xn_to_numeric(xn_small(st->vals[i], st->scale)));
+	}
+	MemoryContextSwitchTo(old);
+	pfree(st->vals);
+	st->vals = NULL;
+	st->nums = nums;
+	st->slow = true;
+}
+
+/* Brings the values held to a larger scale; false on overflow (nothing changed then). */
+static bool
+stats_rescale(StatsState *st, int32 scale)
+{
+	int128		f = xn_pow10[scale - st->scale];
+	int128		lim = ((int128) 1 << 126) / f;	/* |v| below it: v * f fits */
+	int64		i;
+
+	for (i = 0; i < st->n; i++)
+		if (st->vals[i] >= lim || st->vals[i] <= -lim)
+			return false;
+	for (i = 0; i < st->n; i++)
+		st->vals[i] *= f;
+	st->scale = scale;
+	return true;
+}
+
+static void
+stats_grow(StatsState *st)
+{
+	int64		cap;
+
+	if (st->n < st->cap)
+		return;
+	if (st->n >= STATS_MAX_VALUES)
+		stats_too_many();
+	cap = Min(st->cap * 2, STATS_MAX_VALUES);
+	if (st->slow)
+		st->nums = repalloc_huge(st->nums, sizeof(Datum) * cap);
+	else
+		st->vals = repalloc_huge(st->vals, sizeof(int128) * cap);
+	st->cap = cap;
+}
+
+PG_FUNCTION_INFO_V1(summary_accum);
+Datum
+summary_accum(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcxt;
+	StatsState *st;
+	Numeric		num;
+	int64		m;
+	int32		ds;
+
+	if (!AggCheckCallContext(fcinfo, &aggcxt))
+		elog(ERROR, "summary_accum called in non-aggregate context");
+	st = PG_ARGISNULL(0) ? NULL : (StatsState *) PG_GETARG_POINTER(0);
+	if (st == NULL)
+	{
+		st = MemoryContextAllocZero(aggcxt, sizeof(StatsState));
+		st->cxt = aggcxt;
+		st->cap = 1024;
+		st->vals = MemoryContextAlloc(aggcxt, sizeof(int128) * st->cap);
+	}
+	if (PG_ARGISNULL(1))
+		PG_RETURN_POINTER(st);
+
+	/* the common case: a short plain numeric that fits 64 bits */
+	if (!st->slow && xn_decode_int64(PG_GETARG_DATUM(1), &m, &ds))
+		num = NULL;
+	else
+	{
+		num = PG_GETARG_NUMERIC(1);
+		if (numeric_is_nan(num) || numeric_is_inf(num))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("summary does not accept NaN or infinity")));
+		if (!st->slow && xn_decode_int64(NumericGetDatum(num), &m, &ds))
+			num = NULL;
+		else if (!st->slow)
+			stats_go_slow(st);
+	}
+
+	stats_grow(st);
+	if (!st->slow)
+	{
+		int128		v = m;
+
+		if (st->n == 0)
+			st->scale = ds;
+		else if (ds > st->scale && !stats_rescale(st, ds))
+			stats_go_slow(st);
+		if (!st->slow && ds < st->scale &&
+			__builtin_mul_overflow(v, xn_pow10[st->scale - ds], &v))
+			stats_go_slow(st);
+		if (!st->slow)
+		{
+			st->vals[st->n++] = v;
+			PG_RETURN_POINTER(st);
+		}
+		if (num == NULL)
+			num = PG_GETARG_NUMERIC(1);
+	}
+	{
+		MemoryContext old = MemoryContextSwitchTo(st->cxt);
+
+		st->nums[st->n++] = datumCopy(NumericGetDatum(num), false, -1);
+		MemoryContextSwitchTo(old);
+	}
+	PG_RETURN_POINTER(st);
+}
+
+/*
+ * Sorts v[0..n-1] ascending: LSD radix sort by bytes of the value with its
+ * sign bit flipped, skipping the bytes that are the same in every value.
+ */
+static void
+stats_radix_sort(int128 *v, int64 n, MemoryContext cxt)
+{
+	static const uint128 flip = (uint128) 1 << 127;
+	int64		(*count)[256] = MemoryContextAllocZero(cxt, sizeof(int64) * 16 * 256);
+	int128	   *tmp;
+	int128	   *src = v;
+	int128	   *dst;
+	int64		i;
+	int			b;
+
+	for (i = 0; i < n; i++)
+	{
+		uint128		u = (uint128) v[i] ^ flip;
+
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+		for (b = 0; b < 16; b++)
+			count[b][(uint8) (u >> (8 * b))]++;
+	}
+	tmp = MemoryContextAllocHuge(cxt, sizeof(int128) * n);
+	dst = tmp;
+	for (b = 0; b < 16; b++)
+	{
+		int64		pos[256];
+		int64		sum = 0;
+		int			d;
+		bool		trivial = false;
+
+		for (d = 0; d < 256; d++)
+		{
+			if (count[b][d] == n)
+				trivial = true;
+			pos[d] = sum;
+			sum += count[b][d];
+		}
+		if (trivial)
+			continue;
+		for (i = 0; i < n; i++)
+		{
+			uint128		u = (uint128) src[i] ^ flip;
+
+			if ((i & 0xFFFF) == 0)
+				CHECK_FOR_INTERRUPTS();
+			dst[pos[(uint8) (u >> (8 * b))]++] = src[i];
+		}
+		/* the next pass reads what this one wrote */
+		{
+			int128	   *t = src;
+
+			src = dst;
+			dst = t;
+		}
+	}
+	if (src != v)
+		memcpy(v, src, sizeof(int128) * n);
+	pfree(tmp);
+	pfree(count);
+}
+
+static int
+stats_numeric_cmp(const void *a, const void *b, void *arg)
+{
+	return DatumGetInt32(DirectFunctionCall2(numeric_cmp, *(const Datum *) a, *(const Datum *) b));
+}
+
+/* the i-th smallest value */
+static inline XNum
+stats_at(StatsState *st, int64 i)
+{
+	return st->slow ? xn_from_datum(st->nums[i]) : xn_small(st->vals[i], st->scale);
+}
+
+/* the k-th percentile (k in hundredths), continuous */
+static Numeric
+stats_percentile(StatsState *st, int k)
+{
+	int64		h = (st->n - 1) * (int64) k;
+	int64		lo = h / 100;
+	int64		r = h % 100;
+	XNum		f;
+	XNum		a;
+
+	a = stats_at(st, lo);
+	if (r == 0)
+		return xn_to_numeric(a);
+	/* f = r / 100 without trailing zeros */
+	f = (r % 10 == 0) ? xn_make(r / 10, 1) : xn_make(r, 2);
+	return xn_to_numeric(xn_add(a, xn_mul(f, xn_sub(stats_at(st, lo + 1), a))));
+}
+
+PG_FUNCTION_INFO_V1(summary_final);
+Datum
+summary_final(PG_FUNCTION_ARGS)
+{
+	StatsState *st = PG_ARGISNULL(0) ? NULL : (StatsState *) PG_GETARG_POINTER(0);
+	TupleDesc	tupdesc;
+	Datum		values[STATS_NCOLS];
+	bool		nulls[STATS_NCOLS];
+	XNum		total;
+	int64		i;
+	int			j;
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "summary_final: return type must be a row type");
+	tupdesc = BlessTupleDesc(tupdesc);
+	memset(nulls, true, sizeof(nulls));
+	values[0] = Int64GetDatum(st == NULL ? 0 : st->n);
+	nulls[0] = false;
+	if (st == NULL || st->n == 0)
+		PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+
+	if (st->slow)
+	{
+		qsort_interruptible(st->nums, st->n, sizeof(Datum), stats_numeric_cmp, NULL);
+		total = xn_make(0, 0);
+		for (i = 0; i < st->n; i++)
+		{
+			if ((i & 0xFFFF) == 0)
+				CHECK_FOR_INTERRUPTS();
+			total = xn_add(total, xn_from_datum(st->nums[i]));
+		}
+	}
+	else
+	{
+		int128		acc = 0;
+		int128		next;
+
+		stats_radix_sort(st->vals, st->n, st->cxt);
+		/* the exact sum: an int128 accumulator, spilled into total before it overflows */
+		total = xn_make(0, 0);
+		for (i = 0; i < st->n; i++)
+		{
+			if ((i & 0xFFFF) == 0)
+				CHECK_FOR_INTERRUPTS();
+			if (__builtin_add_overflow(acc, st->vals[i], &next))
+			{
+				total = xn_add(total, xn_small(acc, st->scale));
+				next = st->vals[i];
+			}
+			acc = next;
+		}
+		/* the sum's scale is the largest of the values', as numeric_add's */
+		total = xn_add(total, xn_small(acc, st->scale));
+	}
+
+	values[1] = NumericGetDatum(xn_to_numeric(stats_at(st, 0)));
+	values[2] = NumericGetDatum(xn_div(total, xn_make(st->n, 0)));
+	for (j = 0; j < (int) lengthof(stats_pcts); j++)
+		values[3 + j] = NumericGetDatum(stats_percentile(st, stats_pcts[j]));
+	values[7] = NumericGetDatum(xn_to_numeric(stats_at(st, st->n - 1)));
+	memset(nulls, false, sizeof(nulls));
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+}
