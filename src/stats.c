@@ -15,10 +15,10 @@
  *
  * The transition state holds every value.  While they fit, values are
  * 128-bit integers at one common scale (the largest scale seen: a value
- * with more decimals rescales those already held, at most 18 times); the
+ * with more decimals rescales those already held, at most 38 times); the
  * sort is then an LSD radix sort over the bytes that vary, which checks for
  * interrupts between and within its passes.  A value outside that form
- * (more than 18 significant digits or 18 decimals) moves the state to
+ * (more than 38 digits, or too large at the common scale) moves the state to
  * Numeric copies sorted with numeric_cmp (qsort_interruptible).  NaN and
  * infinities are refused.
  *
@@ -136,7 +136,8 @@ summary_accum(PG_FUNCTION_ARGS)
 	StatsState *st;
 	Numeric		num;
 	int64		m;
-	int32		ds;
+	int128		v = 0;
+	int32		ds = 0;
 
 	if (!AggCheckCallContext(fcinfo, &aggcxt))
 		elog(ERROR, "summary_accum called in non-aggregate context");
@@ -151,27 +152,37 @@ summary_accum(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(1))
 		PG_RETURN_POINTER(st);
 
-	/* the common case: a short plain numeric that fits 64 bits */
+	/*
+	 * The common case: a short plain numeric that fits 64 bits; else any
+	 * that fits 128 bits (a quotient has 20 significant digits or more).
+	 */
+	num = NULL;
 	if (!st->slow && xn_decode_int64(PG_GETARG_DATUM(1), &m, &ds))
-		num = NULL;
+		v = m;
 	else
 	{
-		num = PG_GETARG_NUMERIC(1);
-		if (numeric_is_nan(num) || numeric_is_inf(num))
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("summary does not accept NaN or infinity")));
-		if (!st->slow && xn_decode_int64(NumericGetDatum(num), &m, &ds))
-			num = NULL;
-		else if (!st->slow)
-			stats_go_slow(st);
+		XNum		x = st->slow ? xn_make(0, 0) : xn_from_datum(PG_GETARG_DATUM(1));
+
+		if (!st->slow && !x.big)
+		{
+			v = x.v;
+			ds = x.scale;
+		}
+		else
+		{
+			num = PG_GETARG_NUMERIC(1);
+			if (numeric_is_nan(num) || numeric_is_inf(num))
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("summary does not accept NaN or infinity")));
+			if (!st->slow)
+				stats_go_slow(st);
+		}
 	}
 
 	stats_grow(st);
 	if (!st->slow)
 	{
-		int128		v = m;
-
 		if (st->n == 0)
 			st->scale = ds;
 		else if (ds > st->scale && !stats_rescale(st, ds))
