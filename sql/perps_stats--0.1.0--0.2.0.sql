@@ -374,6 +374,28 @@ CREATE AGGREGATE perps_stats.summary(numeric) (
 COMMENT ON AGGREGATE perps_stats.summary(numeric) IS
     'count, min, mean, median, p5, p95, p99, max of the non-NULL values, exact; percentiles continuous as percentile_cont; count 0 and NULLs for no values';
 
+-- slope_per_day(y, t): the least-squares slope of y against t, per day,
+-- exact (sums of x = microseconds since the group's first row, one division)
+CREATE FUNCTION perps_stats._slope_accum(internal, numeric, timestamptz)
+RETURNS internal
+AS 'MODULE_PATHNAME', 'slope_accum'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+CREATE FUNCTION perps_stats._slope_final(internal)
+RETURNS numeric
+AS 'MODULE_PATHNAME', 'slope_final'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+CREATE AGGREGATE perps_stats.slope_per_day(y numeric, t timestamptz) (
+    SFUNC     = perps_stats._slope_accum,
+    STYPE     = internal,
+    SSPACE    = 96,
+    FINALFUNC = perps_stats._slope_final,
+    PARALLEL  = SAFE
+);
+COMMENT ON AGGREGATE perps_stats.slope_per_day(numeric, timestamptz) IS
+    'Least-squares slope of y against t, per day, exact numeric (one division); NULL for fewer than two distinct times';
+
 CREATE TYPE perps_stats.market_stat AS (
     exchange text, symbol text, metric text, count bigint, min numeric, mean numeric,
     median numeric, p5 numeric, p95 numeric, p99 numeric, max numeric
@@ -381,8 +403,7 @@ CREATE TYPE perps_stats.market_stat AS (
 CREATE TYPE perps_stats.histogram_bin AS (bin int, lower numeric, upper numeric, count bigint);
 CREATE TYPE perps_stats.funding_stat AS (
     exchange text, symbol text, count bigint, mean numeric, min numeric, max numeric,
-    stddev numeric, interval_hours numeric, annualized_pct numeric, slope_per_day numeric,
-    first_time timestamptz, last_time timestamptz
+    stddev numeric, interval_hours numeric, annualized_pct numeric, slope_per_day numeric
 );
 CREATE TYPE perps_stats.liquidity_distribution_row AS (
     exchange text, symbol text, ts timestamptz, bps numeric, bid_notional numeric,
@@ -396,14 +417,19 @@ CREATE FUNCTION perps_stats._stats_source(what text, api boolean)
 RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $$
-    SELECT CASE WHEN api THEN 'perps_api.' || what
+    SELECT CASE WHEN api AND what = 'funding_rates' THEN
+                   '(SELECT f.*, mk.funding_interval_hours AS market_interval_hours
+                       FROM perps_api.funding_rates f
+                       LEFT JOIN perps_api.markets mk ON mk.exchange = f.exchange AND mk.symbol = f.symbol)'
+           WHEN api THEN 'perps_api.' || what
            ELSE CASE what
                WHEN 'tickers' THEN
                    '(SELECT e.name AS exchange, m.symbol, x.* FROM perps_stats.tickers x
                        JOIN perps_stats.markets m ON m.id = x.market_id
                        JOIN perps_stats.exchanges e ON e.id = m.exchange_id)'
                WHEN 'funding_rates' THEN
-                   '(SELECT e.name AS exchange, m.symbol, x.* FROM perps_stats.funding_rates x
+                   '(SELECT e.name AS exchange, m.symbol, m.funding_interval_hours AS market_interval_hours, x.*
+                       FROM perps_stats.funding_rates x
                        JOIN perps_stats.markets m ON m.id = x.market_id
                        JOIN perps_stats.exchanges e ON e.id = m.exchange_id)'
                WHEN 'liquidity_depth' THEN
@@ -634,25 +660,20 @@ AS $$
 BEGIN
     PERFORM perps_stats._stats_check_range(since, until);
     -- the interval of a row: its own, else the market's; annualized: the
-    -- mean of rate * 8760 / interval_hours, in percent; the trend: the
-    -- least-squares slope of rate against time, x in seconds since `since`
-    -- (exact sums, one division), times 86400
+    -- mean of rate * 8760 / interval_hours, in percent; the trend:
+    -- slope_per_day (src/stats.c)
     RETURN QUERY EXECUTE format(
         'SELECT t.exchange, t.symbol, count(*), avg(t.rate), min(t.rate), max(t.rate), stddev_samp(t.rate),
                 CASE WHEN min(t.ih) = max(t.ih) THEN min(t.ih) END,
-                avg(t.rate * 8760 / t.ih) * 100,
-                86400 * (count(*) * sum(t.x * t.rate) - sum(t.x) * sum(t.rate))
-                      / nullif(count(*) * sum(t.x * t.x) - sum(t.x) * sum(t.x), 0),
-                min(t.funding_time), max(t.funding_time)
-           FROM (SELECT t.*, extract(epoch FROM t.funding_time - $1) AS x,
-                        CASE WHEN coalesce(t.interval_hours, mk.funding_interval_hours) > 0
-                             THEN coalesce(t.interval_hours, mk.funding_interval_hours) END AS ih
+                avg(t.rate * 8760 / nullif(t.ih, 0)) * 100,
+                perps_stats.slope_per_day(t.rate, t.funding_time)
+           FROM (SELECT t.exchange, t.symbol, t.rate, t.funding_time,
+                        coalesce(t.interval_hours, t.market_interval_hours) AS ih
                    FROM %s t
-                   LEFT JOIN %s mk ON mk.exchange = t.exchange AND mk.symbol = t.symbol
                   WHERE %s) t
           GROUP BY 1, 2
           ORDER BY 2, 1',
-        perps_stats._stats_source('funding_rates', api), perps_stats._stats_source('markets', api),
+        perps_stats._stats_source('funding_rates', api),
         perps_stats._stats_where(exchange, symbol, 'funding_time'))
         USING since, until, exchange, symbol;
 END
@@ -737,6 +758,7 @@ COMMENT ON FUNCTION perps_stats.liquidity_distribution(numeric[], text[], text[]
 -- caller's rights.
 GRANT EXECUTE ON FUNCTION
     perps_stats.summary(numeric),
+    perps_stats.slope_per_day(numeric, timestamptz),
     perps_stats.market_stats(text[], text, text, timestamptz, timestamptz, text, boolean),
     perps_stats.market_histogram(text, int, numeric[], text, text, timestamptz, timestamptz, boolean),
     perps_stats.funding_stats(text, text, timestamptz, timestamptz),

@@ -42,6 +42,7 @@
 #include "utils/fmgrprotos.h"
 #include "utils/memutils.h"
 #include "utils/numeric.h"
+#include "utils/timestamp.h"
 
 #include "exactnum.h"
 
@@ -364,4 +365,84 @@ summary_final(PG_FUNCTION_ARGS)
 	values[7] = NumericGetDatum(xn_to_numeric(stats_at(st, st->n - 1)));
 	memset(nulls, false, sizeof(nulls));
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+}
+
+/*
+ * slope_per_day(y numeric, t timestamptz): the least-squares slope of y
+ * against time, per day, exact: the sums n, x, x^2, y, xy with x the
+ * microseconds since the group's first row (the slope does not depend on
+ * the origin), kept as XNums (128-bit while they fit, numeric beyond), and
+ * one numeric division at the end.  NULL for fewer than two distinct times.
+ * The state and any Numeric its sums hold live in the aggregate context.
+ */
+typedef struct SlopeState
+{
+	int64		n;
+	TimestampTz x0;
+	XNum		sx;
+	XNum		sxx;
+	XNum		sy;
+	XNum		sxy;
+} SlopeState;
+
+PG_FUNCTION_INFO_V1(slope_accum);
+Datum
+slope_accum(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcxt;
+	MemoryContext old;
+	SlopeState *st;
+	XNum		x;
+	XNum		y;
+
+	if (!AggCheckCallContext(fcinfo, &aggcxt))
+		elog(ERROR, "slope_accum called in non-aggregate context");
+	st = PG_ARGISNULL(0) ? NULL : (SlopeState *) PG_GETARG_POINTER(0);
+	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
+		PG_RETURN_POINTER(st);
+	old = MemoryContextSwitchTo(aggcxt);
+	if (st == NULL)
+	{
+		st = palloc0(sizeof(SlopeState));
+		st->x0 = PG_GETARG_TIMESTAMPTZ(2);
+		st->sx = st->sxx = st->sy = st->sxy = xn_make(0, 0);
+	}
+	y = xn_from_datum(PG_GETARG_DATUM(1));
+	if (xn_is_special(y))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("slope_per_day does not accept NaN or infinity")));
+	if (TIMESTAMP_NOT_FINITE(PG_GETARG_TIMESTAMPTZ(2)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("slope_per_day does not accept an infinite time")));
+	/* timestamps are within +-2^63 microseconds: their difference fits 128 bits */
+	x = xn_small((int128) PG_GETARG_TIMESTAMPTZ(2) - (int128) st->x0, 0);
+	st->n++;
+	st->sx = xn_add(st->sx, x);
+	st->sxx = xn_add(st->sxx, xn_mul(x, x));
+	st->sy = xn_add(st->sy, y);
+	st->sxy = xn_add(st->sxy, xn_mul(x, y));
+	MemoryContextSwitchTo(old);
+	PG_RETURN_POINTER(st);
+}
+
+PG_FUNCTION_INFO_V1(slope_final);
+Datum
+slope_final(PG_FUNCTION_ARGS)
+{
+	SlopeState *st = PG_ARGISNULL(0) ? NULL : (SlopeState *) PG_GETARG_POINTER(0);
+	XNum		n;
+	XNum		num;
+	XNum		den;
+
+	if (st == NULL || st->n < 2)
+		PG_RETURN_NULL();
+	n = xn_make(st->n, 0);
+	/* (n sxy - sx sy) / (n sxx - sx^2), per microsecond; times 86400 * 10^6 */
+	num = xn_sub(xn_mul(n, st->sxy), xn_mul(st->sx, st->sy));
+	den = xn_sub(xn_mul(n, st->sxx), xn_mul(st->sx, st->sx));
+	if (xn_sign(den) == 0)
+		PG_RETURN_NULL();
+	PG_RETURN_NUMERIC(xn_div(xn_mul(num, xn_make(INT64CONST(86400000000), 0)), den));
 }
