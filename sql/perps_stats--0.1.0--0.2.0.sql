@@ -386,12 +386,30 @@ RETURNS numeric
 AS 'MODULE_PATHNAME', 'slope_final'
 LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
+CREATE FUNCTION perps_stats._slope_combine(internal, internal)
+RETURNS internal
+AS 'MODULE_PATHNAME', 'slope_combine'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+CREATE FUNCTION perps_stats._slope_serialize(internal)
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'slope_serialize'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION perps_stats._slope_deserialize(bytea, internal)
+RETURNS internal
+AS 'MODULE_PATHNAME', 'slope_deserialize'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
 CREATE AGGREGATE perps_stats.slope_per_day(y numeric, t timestamptz) (
-    SFUNC     = perps_stats._slope_accum,
-    STYPE     = internal,
-    SSPACE    = 96,
-    FINALFUNC = perps_stats._slope_final,
-    PARALLEL  = SAFE
+    SFUNC        = perps_stats._slope_accum,
+    STYPE        = internal,
+    SSPACE       = 96,
+    FINALFUNC    = perps_stats._slope_final,
+    COMBINEFUNC  = perps_stats._slope_combine,
+    SERIALFUNC   = perps_stats._slope_serialize,
+    DESERIALFUNC = perps_stats._slope_deserialize,
+    PARALLEL     = SAFE
 );
 COMMENT ON AGGREGATE perps_stats.slope_per_day(numeric, timestamptz) IS
     'Least-squares slope of y against t, per day, exact numeric (one division); NULL for fewer than two distinct times';

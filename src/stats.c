@@ -36,6 +36,7 @@
 #include "access/htup_details.h"
 #include "fmgr.h"
 #include "funcapi.h"
+#include "libpq/pqformat.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
@@ -445,4 +446,115 @@ slope_final(PG_FUNCTION_ARGS)
 	if (xn_sign(den) == 0)
 		PG_RETURN_NULL();
 	PG_RETURN_NUMERIC(xn_div(xn_mul(num, xn_make(INT64CONST(86400000000), 0)), den));
+}
+
+/*
+ * Parallel aggregation.  Combining moves the second state's sums to the
+ * first one's origin: with d = x0(b) - x0(a), every x of b is x + d at a's
+ * origin, so sum x gains n d, sum x^2 gains 2 d sum x + n d^2 and sum xy
+ * gains d sum y.  The serial form is n, x0 and the four sums as numerics
+ * in their binary send format.
+ */
+static SlopeState *
+slope_copy(SlopeState *src, MemoryContext cxt)
+{
+	SlopeState *st = MemoryContextAlloc(cxt, sizeof(SlopeState));
+
+	*st = *src;
+	return st;
+}
+
+PG_FUNCTION_INFO_V1(slope_combine);
+Datum
+slope_combine(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcxt;
+	MemoryContext old;
+	SlopeState *a = PG_ARGISNULL(0) ? NULL : (SlopeState *) PG_GETARG_POINTER(0);
+	SlopeState *b = PG_ARGISNULL(1) ? NULL : (SlopeState *) PG_GETARG_POINTER(1);
+	XNum		d;
+	XNum		nb;
+
+	if (!AggCheckCallContext(fcinfo, &aggcxt))
+		elog(ERROR, "slope_combine called in non-aggregate context");
+	if (b == NULL)
+		PG_RETURN_POINTER(a);
+	if (a == NULL)
+		PG_RETURN_POINTER(slope_copy(b, aggcxt));
+	old = MemoryContextSwitchTo(aggcxt);
+	d = xn_small((int128) b->x0 - (int128) a->x0, 0);
+	nb = xn_make(b->n, 0);
+	a->sxx = xn_add(a->sxx, xn_add(b->sxx, xn_add(xn_mul(xn_make(2, 0), xn_mul(d, b->sx)),
+												   xn_mul(nb, xn_mul(d, d)))));
+	a->sxy = xn_add(a->sxy, xn_add(b->sxy, xn_mul(d, b->sy)));
+	a->sx = xn_add(a->sx, xn_add(b->sx, xn_mul(nb, d)));
+	a->sy = xn_add(a->sy, b->sy);
+	a->n += b->n;
+	MemoryContextSwitchTo(old);
+	PG_RETURN_POINTER(a);
+}
+
+static void
+slope_send(StringInfo buf, XNum x)
+{
+	bytea	   *b = DatumGetByteaPP(DirectFunctionCall1(numeric_send, NumericGetDatum(xn_to_numeric(x))));
+
+	pq_sendint32(buf, VARSIZE_ANY_EXHDR(b));
+	pq_sendbytes(buf, VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b));
+}
+
+static XNum
+slope_recv(StringInfo buf)
+{
+	int32		len = pq_getmsgint(buf, 4);
+	StringInfoData nbuf;
+
+	initStringInfo(&nbuf);
+	appendBinaryStringInfo(&nbuf, pq_getmsgbytes(buf, len), len);
+	return xn_from_datum(DirectFunctionCall3(numeric_recv, PointerGetDatum(&nbuf),
+											 ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1)));
+}
+
+PG_FUNCTION_INFO_V1(slope_serialize);
+Datum
+slope_serialize(PG_FUNCTION_ARGS)
+{
+	SlopeState *st = (SlopeState *) PG_GETARG_POINTER(0);
+	StringInfoData buf;
+
+	pq_begintypsend(&buf);
+	pq_sendint64(&buf, st->n);
+	pq_sendint64(&buf, st->x0);
+	slope_send(&buf, st->sx);
+	slope_send(&buf, st->sxx);
+	slope_send(&buf, st->sy);
+	slope_send(&buf, st->sxy);
+	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
+}
+
+PG_FUNCTION_INFO_V1(slope_deserialize);
+Datum
+slope_deserialize(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcxt;
+	MemoryContext old;
+	bytea	   *sstate = PG_GETARG_BYTEA_PP(0);
+	StringInfoData buf;
+	SlopeState *st;
+
+	if (!AggCheckCallContext(fcinfo, &aggcxt))
+		elog(ERROR, "slope_deserialize called in non-aggregate context");
+	old = MemoryContextSwitchTo(aggcxt);
+	initStringInfo(&buf);
+	appendBinaryStringInfo(&buf, VARDATA_ANY(sstate), VARSIZE_ANY_EXHDR(sstate));
+	st = palloc0(sizeof(SlopeState));
+	st->n = pq_getmsgint64(&buf);
+	st->x0 = pq_getmsgint64(&buf);
+	st->sx = slope_recv(&buf);
+	st->sxx = slope_recv(&buf);
+	st->sy = slope_recv(&buf);
+	st->sxy = slope_recv(&buf);
+	pq_getmsgend(&buf);
+	MemoryContextSwitchTo(old);
+	PG_RETURN_POINTER(st);
 }

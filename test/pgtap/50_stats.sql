@@ -5,7 +5,7 @@
 -- perps_anon, the summary against an independent exact computation on
 -- 20001 values, and every error with its SQLSTATE.
 BEGIN;
-SELECT plan(65);
+SELECT plan(70);
 SET LOCAL search_path = perps_stats, public;
 
 -- ---------------------------------------------------------------------------
@@ -224,6 +224,37 @@ SELECT results_eq(
     $$VALUES ('bybit', 2::bigint)$$, 'funding of one market');
 SELECT is((SELECT slope_per_day FROM funding_stats('BTC', 'binance', '2026-03-01 00:00+00', '2026-03-01 01:00+00')),
           NULL, 'one rate: no trend');
+
+-- slope_per_day directly, serial and parallel: y = 0.5 + 0.01 * hour exactly, over 20000 rows an
+-- hour apart with times in shuffled order (so the partial states have different origins):
+-- the least-squares slope of points on a line is the line's: 0.01 * 24 = 0.24 a day
+CREATE TABLE slope_par AS
+    SELECT i % 3 AS g, '2026-01-01 00:00+00'::timestamptz + h * interval '1 hour' AS t, 0.5 + 0.01 * h AS y
+      FROM (SELECT i, (hashint4(i) & 1048575) AS h FROM generate_series(1, 20000) i) s;
+ALTER TABLE slope_par SET (parallel_workers = 2);
+ANALYZE slope_par;
+SELECT is((SELECT slope_per_day(y, t) FROM slope_par), 0.24::numeric, 'slope_per_day: points on a line, serial');
+SELECT is(slope_per_day(y, t), NULL, 'slope_per_day: NULL for one time only')
+  FROM (VALUES (1, '2026-01-01 00:00+00'::timestamptz), (3, '2026-01-01 00:00+00')) v(y, t);
+SET LOCAL parallel_setup_cost = 0;
+SET LOCAL parallel_tuple_cost = 0;
+SET LOCAL min_parallel_table_scan_size = 0;
+SET LOCAL max_parallel_workers_per_gather = 2;
+CREATE FUNCTION pg_temp.plan_of(q text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE j json;
+BEGIN
+    EXECUTE 'EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, FORMAT JSON) ' || q INTO j;
+    RETURN j::text;
+END $$;
+SELECT matches(pg_temp.plan_of('SELECT slope_per_day(y, t) FROM slope_par'), '"Partial Mode": "Partial"',
+               'slope_per_day runs as a Partial Aggregate');
+SELECT is((SELECT slope_per_day(y, t) FROM slope_par), 0.24::numeric, 'slope_per_day: parallel, partial states combined');
+SELECT results_eq($$SELECT g, slope_per_day(y, t) FROM slope_par GROUP BY g ORDER BY g$$,
+                  $$VALUES (0, 0.24::numeric), (1, 0.24), (2, 0.24)$$, 'slope_per_day: parallel, per group');
+RESET parallel_setup_cost;
+RESET parallel_tuple_cost;
+RESET min_parallel_table_scan_size;
+RESET max_parallel_workers_per_gather;
 
 -- ---------------------------------------------------------------------------
 -- liquidity_distribution
