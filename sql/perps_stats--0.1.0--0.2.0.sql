@@ -366,7 +366,7 @@ LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE AGGREGATE perps_stats.summary(numeric) (
     SFUNC            = perps_stats._summary_accum,
     STYPE            = internal,
-    SSPACE           = 1000000,
+    SSPACE           = 8192,
     FINALFUNC        = perps_stats._summary_final,
     FINALFUNC_MODIFY = READ_WRITE,
     PARALLEL         = SAFE
