@@ -1,0 +1,560 @@
+/*-------------------------------------------------------------------------
+ *
+ * stats.c
+ *		The summary aggregate behind the market statistics
+ *		(sql/install/24_stats.sql): count, min, mean, median, p5, p95, p99
+ *		and max of a numeric column, exact, in one pass and one sort.
+ *
+ * Percentiles are continuous, as percentile_cont: over the n values sorted
+ * ascending x[0..n-1], the p-th percentile is x[lo] + f * (x[lo+1] - x[lo])
+ * with h = (n - 1) * p, lo = floor(h), f = h - lo.  With p in hundredths, f
+ * is a decimal of at most two places, so the result is exact numeric: the
+ * values' scale, plus f's decimals when f is not 0.  The mean is the exact
+ * sum divided by the count with numeric_div, the value and scale of
+ * avg(numeric).
+ *
+ * The transition state holds every value.  While they fit, values are
+ * 128-bit integers at one common scale (the largest scale seen: a value
+ * with more decimals rescales those already held, at most 38 times); the
+ * sort is then an LSD radix sort over the bytes that vary, which checks for
+ * interrupts between and within its passes.  A value outside that form
+ * (more than 38 digits, or too large at the common scale) moves the state to
+ * Numeric copies sorted with numeric_cmp (qsort_interruptible).  NaN and
+ * infinities are refused.
+ *
+ * Bounds: at most STATS_MAX_VALUES values per group (54000 beyond).
+ *
+ * Memory: the state and its arrays live in the aggregate memory context
+ * (allocated huge: 16 bytes a value, twice that while sorting).  The final
+ * function may sort the state in place: the aggregate is declared with
+ * FINALFUNC_MODIFY = READ_WRITE.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "libpq/pqformat.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/fmgrprotos.h"
+#include "utils/memutils.h"
+#include "utils/numeric.h"
+#include "utils/timestamp.h"
+
+#include "exactnum.h"
+
+/* 32 Mi values: 512 MiB held, 1 GiB while sorting */
+#define STATS_MAX_VALUES ((int64) 32 * 1024 * 1024)
+
+/* the percentiles of the summary, in hundredths, in its column order */
+static const int stats_pcts[] = {50, 5, 95, 99};
+
+#define STATS_NCOLS 8
+
+typedef struct StatsState
+{
+	MemoryContext cxt;			/* the aggregate context: owns the arrays */
+	int64		n;				/* values held */
+	int64		cap;			/* room in vals or nums */
+	int32		scale;			/* common scale of vals */
+	bool		slow;			/* values are in nums, not vals */
+	int128	   *vals;			/* value * 10^scale */
+	Datum	   *nums;			/* Numeric copies */
+} StatsState;
+
+static void
+stats_too_many(void)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+			 errmsg("summary holds more than %lld values", (long long) STATS_MAX_VALUES),
+			 errhint("Narrow the time range or group the rows more finely.")));
+}
+
+/* Moves the state to Numeric copies. */
+static void
+stats_go_slow(StatsState *st)
+{
+	MemoryContext old = MemoryContextSwitchTo(st->cxt);
+	Datum	   *nums = MemoryContextAllocHuge(st->cxt, sizeof(Datum) * st->cap);
+	int64		i;
+
+	for (i = 0; i < st->n; i++)
+	{
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+		nums[i] = NumericGetDatum(xn_to_numeric(xn_small(st->vals[i], st->scale)));
+	}
+	MemoryContextSwitchTo(old);
+	pfree(st->vals);
+	st->vals = NULL;
+	st->nums = nums;
+	st->slow = true;
+}
+
+/* Brings the values held to a larger scale; false on overflow (nothing changed then). */
+static bool
+stats_rescale(StatsState *st, int32 scale)
+{
+	int128		f = xn_pow10[scale - st->scale];
+	int128		lim = ((int128) 1 << 126) / f;	/* |v| below it: v * f fits */
+	int64		i;
+
+	for (i = 0; i < st->n; i++)
+		if (st->vals[i] >= lim || st->vals[i] <= -lim)
+			return false;
+	for (i = 0; i < st->n; i++)
+		st->vals[i] *= f;
+	st->scale = scale;
+	return true;
+}
+
+static void
+stats_grow(StatsState *st)
+{
+	int64		cap;
+
+	if (st->n < st->cap)
+		return;
+	if (st->n >= STATS_MAX_VALUES)
+		stats_too_many();
+	cap = Min(st->cap * 2, STATS_MAX_VALUES);
+	if (st->slow)
+		st->nums = repalloc_huge(st->nums, sizeof(Datum) * cap);
+	else
+		st->vals = repalloc_huge(st->vals, sizeof(int128) * cap);
+	st->cap = cap;
+}
+
+PG_FUNCTION_INFO_V1(summary_accum);
+Datum
+summary_accum(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcxt;
+	StatsState *st;
+	Numeric		num;
+	int64		m;
+	int128		v = 0;
+	int32		ds = 0;
+
+	if (!AggCheckCallContext(fcinfo, &aggcxt))
+		elog(ERROR, "summary_accum called in non-aggregate context");
+	st = PG_ARGISNULL(0) ? NULL : (StatsState *) PG_GETARG_POINTER(0);
+	if (st == NULL)
+	{
+		st = MemoryContextAllocZero(aggcxt, sizeof(StatsState));
+		st->cxt = aggcxt;
+		st->cap = 1024;
+		st->vals = MemoryContextAlloc(aggcxt, sizeof(int128) * st->cap);
+	}
+	if (PG_ARGISNULL(1))
+		PG_RETURN_POINTER(st);
+
+	/*
+	 * The common case: a short plain numeric that fits 64 bits; else any
+	 * that fits 128 bits (a quotient has 20 significant digits or more).
+	 */
+	num = NULL;
+	if (!st->slow && xn_decode_int64(PG_GETARG_DATUM(1), &m, &ds))
+		v = m;
+	else
+	{
+		XNum		x = st->slow ? xn_make(0, 0) : xn_from_datum(PG_GETARG_DATUM(1));
+
+		if (!st->slow && !x.big)
+		{
+			v = x.v;
+			ds = x.scale;
+		}
+		else
+		{
+			num = PG_GETARG_NUMERIC(1);
+			if (numeric_is_nan(num) || numeric_is_inf(num))
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("summary does not accept NaN or infinity")));
+			if (!st->slow)
+				stats_go_slow(st);
+		}
+	}
+
+	stats_grow(st);
+	if (!st->slow)
+	{
+		if (st->n == 0)
+			st->scale = ds;
+		else if (ds > st->scale && !stats_rescale(st, ds))
+			stats_go_slow(st);
+		if (!st->slow && ds < st->scale &&
+			__builtin_mul_overflow(v, xn_pow10[st->scale - ds], &v))
+			stats_go_slow(st);
+		if (!st->slow)
+		{
+			st->vals[st->n++] = v;
+			PG_RETURN_POINTER(st);
+		}
+		if (num == NULL)
+			num = PG_GETARG_NUMERIC(1);
+	}
+	{
+		MemoryContext old = MemoryContextSwitchTo(st->cxt);
+
+		st->nums[st->n++] = datumCopy(NumericGetDatum(num), false, -1);
+		MemoryContextSwitchTo(old);
+	}
+	PG_RETURN_POINTER(st);
+}
+
+/*
+ * Sorts v[0..n-1] ascending: LSD radix sort by bytes of the value with its
+ * sign bit flipped, skipping the bytes that are the same in every value.
+ */
+static void
+stats_radix_sort(int128 *v, int64 n, MemoryContext cxt)
+{
+	static const uint128 flip = (uint128) 1 << 127;
+	int64		(*count)[256] = MemoryContextAllocZero(cxt, sizeof(int64) * 16 * 256);
+	int128	   *tmp;
+	int128	   *src = v;
+	int128	   *dst;
+	int64		i;
+	int			b;
+
+	for (i = 0; i < n; i++)
+	{
+		uint128		u = (uint128) v[i] ^ flip;
+
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+		for (b = 0; b < 16; b++)
+			count[b][(uint8) (u >> (8 * b))]++;
+	}
+	tmp = MemoryContextAllocHuge(cxt, sizeof(int128) * n);
+	dst = tmp;
+	for (b = 0; b < 16; b++)
+	{
+		int64		pos[256];
+		int64		sum = 0;
+		int			d;
+		bool		trivial = false;
+
+		for (d = 0; d < 256; d++)
+		{
+			if (count[b][d] == n)
+				trivial = true;
+			pos[d] = sum;
+			sum += count[b][d];
+		}
+		if (trivial)
+			continue;
+		for (i = 0; i < n; i++)
+		{
+			uint128		u = (uint128) src[i] ^ flip;
+
+			if ((i & 0xFFFF) == 0)
+				CHECK_FOR_INTERRUPTS();
+			dst[pos[(uint8) (u >> (8 * b))]++] = src[i];
+		}
+		/* the next pass reads what this one wrote */
+		{
+			int128	   *t = src;
+
+			src = dst;
+			dst = t;
+		}
+	}
+	if (src != v)
+		memcpy(v, src, sizeof(int128) * n);
+	pfree(tmp);
+	pfree(count);
+}
+
+static int
+stats_numeric_cmp(const void *a, const void *b, void *arg)
+{
+	return DatumGetInt32(DirectFunctionCall2(numeric_cmp, *(const Datum *) a, *(const Datum *) b));
+}
+
+/* the i-th smallest value */
+static inline XNum
+stats_at(StatsState *st, int64 i)
+{
+	return st->slow ? xn_from_datum(st->nums[i]) : xn_small(st->vals[i], st->scale);
+}
+
+/* the k-th percentile (k in hundredths), continuous */
+static Numeric
+stats_percentile(StatsState *st, int k)
+{
+	int64		h = (st->n - 1) * (int64) k;
+	int64		lo = h / 100;
+	int64		r = h % 100;
+	XNum		f;
+	XNum		a;
+
+	a = stats_at(st, lo);
+	if (r == 0)
+		return xn_to_numeric(a);
+	/* f = r / 100 without trailing zeros */
+	f = (r % 10 == 0) ? xn_make(r / 10, 1) : xn_make(r, 2);
+	return xn_to_numeric(xn_add(a, xn_mul(f, xn_sub(stats_at(st, lo + 1), a))));
+}
+
+PG_FUNCTION_INFO_V1(summary_final);
+Datum
+summary_final(PG_FUNCTION_ARGS)
+{
+	StatsState *st = PG_ARGISNULL(0) ? NULL : (StatsState *) PG_GETARG_POINTER(0);
+	TupleDesc	tupdesc;
+	Datum		values[STATS_NCOLS];
+	bool		nulls[STATS_NCOLS];
+	XNum		total;
+	int64		i;
+	int			j;
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "summary_final: return type must be a row type");
+	tupdesc = BlessTupleDesc(tupdesc);
+	memset(nulls, true, sizeof(nulls));
+	values[0] = Int64GetDatum(st == NULL ? 0 : st->n);
+	nulls[0] = false;
+	if (st == NULL || st->n == 0)
+		PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+
+	if (st->slow)
+	{
+		qsort_interruptible(st->nums, st->n, sizeof(Datum), stats_numeric_cmp, NULL);
+		total = xn_make(0, 0);
+		for (i = 0; i < st->n; i++)
+		{
+			if ((i & 0xFFFF) == 0)
+				CHECK_FOR_INTERRUPTS();
+			total = xn_add(total, xn_from_datum(st->nums[i]));
+		}
+	}
+	else
+	{
+		int128		acc = 0;
+		int128		next;
+
+		stats_radix_sort(st->vals, st->n, st->cxt);
+		/* the exact sum: an int128 accumulator, spilled into total before it overflows */
+		total = xn_make(0, 0);
+		for (i = 0; i < st->n; i++)
+		{
+			if ((i & 0xFFFF) == 0)
+				CHECK_FOR_INTERRUPTS();
+			if (__builtin_add_overflow(acc, st->vals[i], &next))
+			{
+				total = xn_add(total, xn_small(acc, st->scale));
+				next = st->vals[i];
+			}
+			acc = next;
+		}
+		/* the sum's scale is the largest of the values', as numeric_add's */
+		total = xn_add(total, xn_small(acc, st->scale));
+	}
+
+	values[1] = NumericGetDatum(xn_to_numeric(stats_at(st, 0)));
+	values[2] = NumericGetDatum(xn_div(total, xn_make(st->n, 0)));
+	for (j = 0; j < (int) lengthof(stats_pcts); j++)
+		values[3 + j] = NumericGetDatum(stats_percentile(st, stats_pcts[j]));
+	values[7] = NumericGetDatum(xn_to_numeric(stats_at(st, st->n - 1)));
+	memset(nulls, false, sizeof(nulls));
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+}
+
+/*
+ * slope_per_day(y numeric, t timestamptz): the least-squares slope of y
+ * against time, per day, exact: the sums n, x, x^2, y, xy with x the
+ * microseconds since the group's first row (the slope does not depend on
+ * the origin), kept as XNums (128-bit while they fit, numeric beyond), and
+ * one numeric division at the end.  NULL for fewer than two distinct times.
+ * The state and any Numeric its sums hold live in the aggregate context.
+ */
+typedef struct SlopeState
+{
+	int64		n;
+	TimestampTz x0;
+	XNum		sx;
+	XNum		sxx;
+	XNum		sy;
+	XNum		sxy;
+} SlopeState;
+
+PG_FUNCTION_INFO_V1(slope_accum);
+Datum
+slope_accum(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcxt;
+	MemoryContext old;
+	SlopeState *st;
+	XNum		x;
+	XNum		y;
+
+	if (!AggCheckCallContext(fcinfo, &aggcxt))
+		elog(ERROR, "slope_accum called in non-aggregate context");
+	st = PG_ARGISNULL(0) ? NULL : (SlopeState *) PG_GETARG_POINTER(0);
+	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
+		PG_RETURN_POINTER(st);
+	old = MemoryContextSwitchTo(aggcxt);
+	if (st == NULL)
+	{
+		st = palloc0(sizeof(SlopeState));
+		st->x0 = PG_GETARG_TIMESTAMPTZ(2);
+		st->sx = st->sxx = st->sy = st->sxy = xn_make(0, 0);
+	}
+	y = xn_from_datum(PG_GETARG_DATUM(1));
+	if (xn_is_special(y))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("slope_per_day does not accept NaN or infinity")));
+	if (TIMESTAMP_NOT_FINITE(PG_GETARG_TIMESTAMPTZ(2)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("slope_per_day does not accept an infinite time")));
+	/* timestamps are within +-2^63 microseconds: their difference fits 128 bits */
+	x = xn_small((int128) PG_GETARG_TIMESTAMPTZ(2) - (int128) st->x0, 0);
+	st->n++;
+	st->sx = xn_add(st->sx, x);
+	st->sxx = xn_add(st->sxx, xn_mul(x, x));
+	st->sy = xn_add(st->sy, y);
+	st->sxy = xn_add(st->sxy, xn_mul(x, y));
+	MemoryContextSwitchTo(old);
+	PG_RETURN_POINTER(st);
+}
+
+PG_FUNCTION_INFO_V1(slope_final);
+Datum
+slope_final(PG_FUNCTION_ARGS)
+{
+	SlopeState *st = PG_ARGISNULL(0) ? NULL : (SlopeState *) PG_GETARG_POINTER(0);
+	XNum		n;
+	XNum		num;
+	XNum		den;
+
+	if (st == NULL || st->n < 2)
+		PG_RETURN_NULL();
+	n = xn_make(st->n, 0);
+	/* (n sxy - sx sy) / (n sxx - sx^2), per microsecond; times 86400 * 10^6 */
+	num = xn_sub(xn_mul(n, st->sxy), xn_mul(st->sx, st->sy));
+	den = xn_sub(xn_mul(n, st->sxx), xn_mul(st->sx, st->sx));
+	if (xn_sign(den) == 0)
+		PG_RETURN_NULL();
+	PG_RETURN_NUMERIC(xn_div(xn_mul(num, xn_make(INT64CONST(86400000000), 0)), den));
+}
+
+/*
+ * Parallel aggregation.  Combining moves the second state's sums to the
+ * first one's origin: with d = x0(b) - x0(a), every x of b is x + d at a's
+ * origin, so sum x gains n d, sum x^2 gains 2 d sum x + n d^2 and sum xy
+ * gains d sum y.  The serial form is n, x0 and the four sums as numerics
+ * in their binary send format.
+ */
+static SlopeState *
+slope_copy(SlopeState *src, MemoryContext cxt)
+{
+	SlopeState *st = MemoryContextAlloc(cxt, sizeof(SlopeState));
+
+	*st = *src;
+	return st;
+}
+
+PG_FUNCTION_INFO_V1(slope_combine);
+Datum
+slope_combine(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcxt;
+	MemoryContext old;
+	SlopeState *a = PG_ARGISNULL(0) ? NULL : (SlopeState *) PG_GETARG_POINTER(0);
+	SlopeState *b = PG_ARGISNULL(1) ? NULL : (SlopeState *) PG_GETARG_POINTER(1);
+	XNum		d;
+	XNum		nb;
+
+	if (!AggCheckCallContext(fcinfo, &aggcxt))
+		elog(ERROR, "slope_combine called in non-aggregate context");
+	if (b == NULL)
+		PG_RETURN_POINTER(a);
+	if (a == NULL)
+		PG_RETURN_POINTER(slope_copy(b, aggcxt));
+	old = MemoryContextSwitchTo(aggcxt);
+	d = xn_small((int128) b->x0 - (int128) a->x0, 0);
+	nb = xn_make(b->n, 0);
+	a->sxx = xn_add(a->sxx, xn_add(b->sxx, xn_add(xn_mul(xn_make(2, 0), xn_mul(d, b->sx)),
+												   xn_mul(nb, xn_mul(d, d)))));
+	a->sxy = xn_add(a->sxy, xn_add(b->sxy, xn_mul(d, b->sy)));
+	a->sx = xn_add(a->sx, xn_add(b->sx, xn_mul(nb, d)));
+	a->sy = xn_add(a->sy, b->sy);
+	a->n += b->n;
+	MemoryContextSwitchTo(old);
+	PG_RETURN_POINTER(a);
+}
+
+static void
+slope_send(StringInfo buf, XNum x)
+{
+	bytea	   *b = DatumGetByteaPP(DirectFunctionCall1(numeric_send, NumericGetDatum(xn_to_numeric(x))));
+
+	pq_sendint32(buf, VARSIZE_ANY_EXHDR(b));
+	pq_sendbytes(buf, VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b));
+}
+
+static XNum
+slope_recv(StringInfo buf)
+{
+	int32		len = pq_getmsgint(buf, 4);
+	StringInfoData nbuf;
+
+	initStringInfo(&nbuf);
+	appendBinaryStringInfo(&nbuf, pq_getmsgbytes(buf, len), len);
+	return xn_from_datum(DirectFunctionCall3(numeric_recv, PointerGetDatum(&nbuf),
+											 ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1)));
+}
+
+PG_FUNCTION_INFO_V1(slope_serialize);
+Datum
+slope_serialize(PG_FUNCTION_ARGS)
+{
+	SlopeState *st = (SlopeState *) PG_GETARG_POINTER(0);
+	StringInfoData buf;
+
+	pq_begintypsend(&buf);
+	pq_sendint64(&buf, st->n);
+	pq_sendint64(&buf, st->x0);
+	slope_send(&buf, st->sx);
+	slope_send(&buf, st->sxx);
+	slope_send(&buf, st->sy);
+	slope_send(&buf, st->sxy);
+	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
+}
+
+PG_FUNCTION_INFO_V1(slope_deserialize);
+Datum
+slope_deserialize(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcxt;
+	MemoryContext old;
+	bytea	   *sstate = PG_GETARG_BYTEA_PP(0);
+	StringInfoData buf;
+	SlopeState *st;
+
+	if (!AggCheckCallContext(fcinfo, &aggcxt))
+		elog(ERROR, "slope_deserialize called in non-aggregate context");
+	old = MemoryContextSwitchTo(aggcxt);
+	initStringInfo(&buf);
+	appendBinaryStringInfo(&buf, VARDATA_ANY(sstate), VARSIZE_ANY_EXHDR(sstate));
+	st = palloc0(sizeof(SlopeState));
+	st->n = pq_getmsgint64(&buf);
+	st->x0 = pq_getmsgint64(&buf);
+	st->sx = slope_recv(&buf);
+	st->sxx = slope_recv(&buf);
+	st->sy = slope_recv(&buf);
+	st->sxy = slope_recv(&buf);
+	pq_getmsgend(&buf);
+	MemoryContextSwitchTo(old);
+	PG_RETURN_POINTER(st);
+}
