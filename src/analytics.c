@@ -230,20 +230,7 @@ slippage(PG_FUNCTION_ARGS)
 	bool		nulls[7] = {false, false, false, false, false, false, false};
 
 	analytics_init_srf(fcinfo);
-	if (strcmp(side, "buy") == 0)
-		is_buy = true;
-	else if (strcmp(side, "sell") == 0)
-		is_buy = false;
-	else
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("side must be \"buy\" or \"sell\", not \"%s\"", side)));
-	if (xn_is_special(notional) || xn_sign(notional) <= 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("notional must be a positive number"),
-				 errdetail("The notional is %s.",
-						   DatumGetCString(DirectFunctionCall1(numeric_out, PG_GETARG_DATUM(3))))));
+	is_buy = perps_slippage_args(side, notional, PG_GETARG_DATUM(3));
 
 	/* the common case in one pass (book_math.c), else the general path */
 	if (!perps_slippage_from_arrays(analytics_side(fcinfo, 0), analytics_side(fcinfo, 1),

@@ -53,27 +53,38 @@
 #include "book_lane.h"
 #include "book_math.h"
 
-/* The liquidity_depth thresholds in bps, as value and scale (2.5 = 25, 1). */
-static const struct
-{
-	int64		v;
-	int32		scale;
-}			bm_std_bps[] =
-{
+const PerpsStdBps perps_std_bps[PERPS_STD_BPS_COUNT] = {
 	{1, 0}, {25, 1}, {5, 0}, {10, 0}, {20, 0}, {50, 0}, {100, 0}
 };
 
-#define BM_STD_BPS_COUNT lengthof(bm_std_bps)
-
-/* The standard slippage order sizes, in quote currency. */
-static const int64 bm_std_sizes[] = {
+const int64 perps_std_sizes[PERPS_STD_SIZES_COUNT] = {
 	1000, 10000, 50000, 100000, 500000, 1000000, 5000000, 10000000
 };
 
-StaticAssertDecl(1 + 2 * lengthof(bm_std_bps) + 2 == PERPS_LIQUIDITY_ROW_NATTS,
+StaticAssertDecl(1 + 2 * lengthof(perps_std_bps) + 2 == PERPS_LIQUIDITY_ROW_NATTS,
 				 "liquidity_depth row layout");
-StaticAssertDecl(2 * lengthof(bm_std_sizes) == PERPS_SLIPPAGE_STD_ROWS,
+StaticAssertDecl(2 * lengthof(perps_std_sizes) == PERPS_SLIPPAGE_STD_ROWS,
 				 "slippage row count");
+
+bool
+perps_slippage_args(const char *side, XNum notional, Datum notional_datum)
+{
+	bool		is_buy = false;
+
+	if (strcmp(side, "buy") == 0)
+		is_buy = true;
+	else if (strcmp(side, "sell") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("side must be \"buy\" or \"sell\", not \"%s\"", side)));
+	if (xn_is_special(notional) || xn_sign(notional) <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("notional must be a positive number"),
+				 errdetail("The notional is %s.",
+						   DatumGetCString(DirectFunctionCall1(numeric_out, notional_datum)))));
+	return is_buy;
+}
 
 static char *
 bm_numeric_text(Numeric n)
@@ -745,10 +756,10 @@ perps_book_liquidity_row(const PerpsNumBook *book, Datum *values, bool *nulls)
 	nulls[0] = false;
 	for (s = 0; s < 2; s++)
 	{
-		for (i = 0; i < (int) BM_STD_BPS_COUNT; i++)
+		for (i = 0; i < (int) PERPS_STD_BPS_COUNT; i++)
 		{
-			XNum		f = xn_shift(xn_make(bm_std_bps[i].v, bm_std_bps[i].scale), 4);
-			int			col = 1 + s * BM_STD_BPS_COUNT + i;
+			XNum		f = xn_shift(xn_make(perps_std_bps[i].v, perps_std_bps[i].scale), 4);
+			int			col = 1 + s * PERPS_STD_BPS_COUNT + i;
 
 			values[col] = NumericGetDatum(xn_to_numeric(perps_exact_within(&xb, s == 0, f,
 																		   false, NULL)));
@@ -775,9 +786,9 @@ perps_book_slippage_rows(const PerpsNumBook *book, PerpsSlippageRow *rows)
 		return 0;
 
 	mid = xn_to_numeric(xb.mid);
-	for (i = 0; i < (int) lengthof(bm_std_sizes); i++)
+	for (i = 0; i < (int) lengthof(perps_std_sizes); i++)
 	{
-		XNum		amount = xn_make(bm_std_sizes[i], 0);
+		XNum		amount = xn_make(perps_std_sizes[i], 0);
 		Numeric		amount_num = xn_to_numeric(amount);
 		int			b;
 

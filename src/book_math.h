@@ -25,6 +25,27 @@
 
 #include "exactnum.h"
 
+/* The liquidity_depth thresholds in bps, as value and scale (2.5 = 25, 1). */
+typedef struct PerpsStdBps
+{
+	int64		v;
+	int32		scale;
+} PerpsStdBps;
+
+#define PERPS_STD_BPS_COUNT 7
+extern const PerpsStdBps perps_std_bps[PERPS_STD_BPS_COUNT];
+
+/* The standard slippage order sizes, in quote currency. */
+#define PERPS_STD_SIZES_COUNT 8
+extern const int64 perps_std_sizes[PERPS_STD_SIZES_COUNT];
+
+/*
+ * The side and order size of a slippage call, checked: true for "buy",
+ * false for "sell"; 22023 for any other side and for a notional that is
+ * not a positive number (notional_datum: the argument, for the message).
+ */
+extern bool perps_slippage_args(const char *side, XNum notional, Datum notional_datum);
+
 typedef struct PerpsNumSide
 {
 	int			nlevels;

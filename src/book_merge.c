@@ -35,27 +35,7 @@
 #include "book_lane.h"
 #include "book_merge.h"
 
-/* The liquidity_depth thresholds in bps (those of book_math.c), as value and scale. */
-static const struct
-{
-	int64		v;
-	int32		scale;
-}			bmg_std_bps[] =
-{
-	{1, 0}, {25, 1}, {5, 0}, {10, 0}, {20, 0}, {50, 0}, {100, 0}
-};
-
-#define BMG_STD_BPS_COUNT lengthof(bmg_std_bps)
-
-/* The standard slippage order sizes (those of book_math.c), in quote currency. */
-static const int64 bmg_std_sizes[] = {
-	1000, 10000, 50000, 100000, 500000, 1000000, 5000000, 10000000
-};
-
-StaticAssertDecl(1 + 2 * lengthof(bmg_std_bps) + 2 == PERPS_LIQUIDITY_ROW_NATTS,
-				 "liquidity_depth row layout");
-StaticAssertDecl(2 * lengthof(bmg_std_sizes) == PERPS_SLIPPAGE_STD_ROWS,
-				 "slippage row count");
+/* the standard thresholds and sizes are book_math.c's (perps_std_bps, perps_std_sizes) */
 
 void
 perps_merge_prepare(PerpsExactBook *xbs, int nb)
@@ -275,10 +255,10 @@ perps_merged_liquidity_row(const PerpsNumBook *books, int nb, Datum *values, boo
 						   int *resolution)
 {
 	PerpsExactBook xbs[PERPS_MAX_RESOLUTIONS];
-	XNum		fractions[BMG_STD_BPS_COUNT];
-	XNum		fig[2][BMG_STD_BPS_COUNT];
-	bool		complete[2][BMG_STD_BPS_COUNT];
-	int			res_of[2][BMG_STD_BPS_COUNT];
+	XNum		fractions[PERPS_STD_BPS_COUNT];
+	XNum		fig[2][PERPS_STD_BPS_COUNT];
+	bool		complete[2][PERPS_STD_BPS_COUNT];
+	int			res_of[2][PERPS_STD_BPS_COUNT];
 	PerpsMergeDepth md;
 
 	Assert(nb >= 1 && nb <= PERPS_MAX_RESOLUTIONS);
@@ -288,22 +268,22 @@ perps_merged_liquidity_row(const PerpsNumBook *books, int nb, Datum *values, boo
 	if (!bmg_exact_books(books, nb, xbs))
 		return false;
 
-	for (int i = 0; i < (int) BMG_STD_BPS_COUNT; i++)
-		fractions[i] = xn_shift(xn_make(bmg_std_bps[i].v, bmg_std_bps[i].scale), 4);
+	for (int i = 0; i < (int) PERPS_STD_BPS_COUNT; i++)
+		fractions[i] = xn_shift(xn_make(perps_std_bps[i].v, perps_std_bps[i].scale), 4);
 	for (int s = 0; s < 2; s++)
 	{
 		md.fig[s] = fig[s];
 		md.complete[s] = complete[s];
 		md.resolution[s] = res_of[s];
 	}
-	perps_merge_depth(xbs, nb, BMG_STD_BPS_COUNT, fractions, &md);
+	perps_merge_depth(xbs, nb, PERPS_STD_BPS_COUNT, fractions, &md);
 
 	values[0] = NumericGetDatum(xn_to_numeric(xbs[0].mid));
 	nulls[0] = false;
 	for (int s = 0; s < 2; s++)
-		for (int i = 0; i < (int) BMG_STD_BPS_COUNT; i++)
+		for (int i = 0; i < (int) PERPS_STD_BPS_COUNT; i++)
 		{
-			int			col = 1 + s * BMG_STD_BPS_COUNT + i;
+			int			col = 1 + s * PERPS_STD_BPS_COUNT + i;
 
 			values[col] = NumericGetDatum(xn_to_numeric(fig[s][i]));
 			nulls[col] = false;
@@ -336,9 +316,9 @@ perps_merged_slippage_rows(const PerpsNumBook *books, int nb, PerpsSlippageRow *
 		return 0;
 
 	mid = xn_to_numeric(xbs[0].mid);
-	for (int i = 0; i < (int) lengthof(bmg_std_sizes); i++)
+	for (int i = 0; i < (int) lengthof(perps_std_sizes); i++)
 	{
-		XNum		amount = xn_make(bmg_std_sizes[i], 0);
+		XNum		amount = xn_make(perps_std_sizes[i], 0);
 		Numeric		amount_num = xn_to_numeric(amount);
 
 		for (int b = 0; b < 2; b++)
@@ -639,20 +619,7 @@ slippage_merged(PG_FUNCTION_ARGS)
 	bool		nulls[8] = {false, false, false, false, false, false, false, false};
 
 	bmg_init_srf(fcinfo);
-	if (strcmp(side, "buy") == 0)
-		is_buy = true;
-	else if (strcmp(side, "sell") == 0)
-		is_buy = false;
-	else
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("side must be \"buy\" or \"sell\", not \"%s\"", side)));
-	if (xn_is_special(notional) || xn_sign(notional) <= 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("notional must be a positive number"),
-				 errdetail("The notional is %s.",
-						   DatumGetCString(DirectFunctionCall1(numeric_out, PG_GETARG_DATUM(2))))));
+	is_buy = perps_slippage_args(side, notional, PG_GETARG_DATUM(2));
 	nb = bmg_books_arg(fcinfo, 0, bids, asks);
 	bmg_coarse_books(bids, asks, nb, xbs);
 
