@@ -16,18 +16,14 @@
  *
  * Venues that serve coarser aggregations of their book (adapter.h,
  * book_resolutions) get more book requests where the finest book falls
- * short: after the batch, each such market's book whose sides do not both
- * reach 100 bps of mid is followed by the next coarser one, round after
- * round (one concurrent batch each, within each venue's rate limit), until
- * the books together reach 100 bps or the venue has no coarser one.  A
- * market whose last stored figures (a day back at most) needed coarser
- * books has those asked in the batch itself (the finest up to the coarsest
- * the last figures used), so that the usual case does not wait for the
- * whole batch before its coarser rounds; they go on from there if needed.
+ * short: each such market's coarser books are in the batch, held
+ * (perps_fetch_release), and as soon as its books so far are in and do not
+ * both reach 100 bps of mid, the next coarser one is asked, while the rest
+ * of the batch goes on, until the books together reach 100 bps or the
+ * venue has no coarser one; the books not needed are never sent.
  * liquidity_depth and slippage then come from the merged books
- * (book_merge.h); the orderbooks row keeps the finest, and such a venue's
- * books are written after the coarser rounds, not as they come.  A coarser
- * book that cannot be fetched is recorded in ingest_events and the rows come from the
+ * (book_merge.h); the orderbooks row keeps the finest.  A coarser book that
+ * cannot be fetched is recorded in ingest_events and the rows come from the
  * books there are.
  *
  * Failures: a (market, kind) whose request, parse or write fails is rolled
@@ -308,32 +304,27 @@ collect_emit(ReturnSetInfo *rsinfo, const char *exchange, const char *symbol, co
 typedef struct CollectRun
 {
 	PerpsFetchJob *jobs;
-	int			njobs;			/* the market x kind jobs; the prefetched books follow */
+	int			njobs;			/* the market x kind jobs; the held coarser books follow */
+	int		   *market_of;		/* per held coarser book: its market */
 	PerpsStore *store;
 	TimestampTz batch_ts;
 	char	  **refresh_error;	/* per market */
 	int		   *rows;			/* per job: rows written */
 	char	  **error;			/* per job: its error, or NULL */
 	bool	   *reported;		/* per job: handled */
-	bool	   *coarse;			/* per market: its venue serves coarser books */
-	CollectBooks *books;		/* per market: its books; NULL until the coarser ones are in */
+	int		   *coarse_first;	/* per market: its first held coarser book's job, or -1 */
+	CollectBooks *books;		/* per market: its books so far */
 } CollectRun;
 
-/* A job's answers are in (or it failed): its rows written, or its error recorded. */
+/* A job of the round (market x kind) ends: its rows written, or its error recorded. */
 static void
-collect_job_done(PerpsFetchJob *job, void *arg)
+collect_report(CollectRun *run, int j)
 {
-	CollectRun *run = arg;
-	int			j = (int) (job - run->jobs);
+	PerpsFetchJob *job = &run->jobs[j];
 	CollectKind k = (CollectKind) (j % CK_COUNT);
 	char	   *error = NULL;
 
-	/* a prefetched coarser book: collect_coarser_books takes it */
-	if (j >= run->njobs || run->reported[j])
-		return;
-	/* a book that may need coarser ones is written once they are in */
-	if (k == CK_ORDERBOOK && run->books == NULL && run->coarse[j / CK_COUNT] && job->ok &&
-		job->market_id != 0 && run->refresh_error[j / CK_COUNT] == NULL)
+	if (run->reported[j])
 		return;
 	run->reported[j] = true;
 	if (run->refresh_error[j / CK_COUNT])
@@ -358,7 +349,7 @@ collect_job_done(PerpsFetchJob *job, void *arg)
 		a.job = job;
 		a.kind = k;
 		a.batch_ts = run->batch_ts;
-		a.books = run->books ? &run->books[j / CK_COUNT] : NULL;
+		a.books = k == CK_ORDERBOOK ? &run->books[j / CK_COUNT] : NULL;
 		error = collect_guarded(collect_step_write, &a);
 		run->rows[j] = error ? 0 : a.rows;
 	}
@@ -369,104 +360,68 @@ collect_job_done(PerpsFetchJob *job, void *arg)
 }
 
 /*
- * The coarser books of the round's markets, as far as each needs (see the
- * file header): cbs[i] for market i, whose finest book is jobs[i * CK_COUNT
- * + CK_ORDERBOOK].
+ * Market i has one more book (its finest, or a coarser one): its books
+ * written when they reach far enough or no coarser one is left, else the
+ * next coarser one asked (its held job released).
  */
 static void
-collect_coarser_books(PerpsStore *store, PerpsFetchJob *jobs, int nmarkets, char **refresh_error,
-					  CollectBooks *cbs, TimestampTz batch_ts, const int *prefetched, const int *nprefetched)
+collect_books_step(CollectRun *run, int i)
 {
-	const char *venue = NULL;
-	PerpsVenue	v = {0};
-	bool		have_venue = false;
+	CollectBooks *cb = &run->books[i];
+	CollectStepArgs a = {0};
 
-	for (int i = 0; i < nmarkets; i++)
-	{
-		PerpsFetchJob *job = &jobs[i * CK_COUNT + CK_ORDERBOOK];
-		CollectBooks *cb = &cbs[i];
-
-		cb->n = 1;
-		cb->job[0] = job;
-		cb->nres = 1;
-		cb->labels = NULL;
+	/* a bad book stops here: its write reports it */
+	a.books = cb;
+	if (cb->n >= cb->nres || collect_guarded(collect_step_reach, &a) != NULL)
 		cb->done = true;
-		if (!job->ok || job->market_id == 0 || refresh_error[i])
-			continue;
-		/* the markets come venue by venue */
-		if (venue == NULL || strcmp(venue, job->exchange) != 0)
-		{
-			venue = job->exchange;
-			have_venue = perps_venue_load(venue, &v, true);
-		}
-		if (!have_venue || v.ad == NULL || v.ad->book_resolutions == NULL)
-			continue;
-		cb->nres = Min(perps_book_resolutions(v.ad), PERPS_MAX_RESOLUTIONS);
-		cb->labels = v.ad->book_resolutions;
-		cb->done = false;
-		/* the coarser books asked in the batch (collect()), in order, as far as they came */
-		for (int r = 0; r < nprefetched[i] && cb->n < cb->nres; r++)
-		{
-			PerpsFetchJob *pj = &jobs[prefetched[i] + r];
+	if (cb->done)
+		collect_report(run, i * CK_COUNT + CK_ORDERBOOK);
+	else
+		perps_fetch_release(&run->jobs[run->coarse_first[i] + cb->n - 1]);
+}
 
-			if (!pj->ok || pj->result.n < 1)
-				break;
-			cb->job[cb->n++] = pj;
-		}
-	}
+/* A job's answers are in (or it failed), inside the HTTP loop (perps_fetch_many_cb). */
+static void
+collect_job_done(PerpsFetchJob *job, void *arg)
+{
+	CollectRun *run = arg;
+	int			j = (int) (job - run->jobs);
+	int			i;
+	CollectBooks *cb;
 
-	for (int round = 1; round < PERPS_MAX_RESOLUTIONS; round++)
+	if (j < run->njobs)
 	{
-		PerpsFetchJob *more = palloc0(sizeof(PerpsFetchJob) * Max(nmarkets, 1));
-		int		   *of = palloc(sizeof(int) * Max(nmarkets, 1));
-		int			nmore = 0;
-
-		for (int i = 0; i < nmarkets; i++)
+		i = j / CK_COUNT;
+		/* a finest book whose venue serves coarser ones: as far as it reaches */
+		if (j % CK_COUNT == CK_ORDERBOOK && run->coarse_first[i] >= 0 && job->ok &&
+			job->market_id != 0 && run->refresh_error[i] == NULL && !run->reported[j])
 		{
-			CollectBooks *cb = &cbs[i];
-			CollectStepArgs a = {0};
-
-			if (cb->done)
-				continue;
-			if (cb->n >= cb->nres)
-			{
-				cb->done = true;
-				continue;
-			}
-			/* a bad book stops here: its write reports it */
-			a.books = cb;
-			if (collect_guarded(collect_step_reach, &a) != NULL)
-				cb->done = true;
-			if (cb->done)
-				continue;
-			more[nmore] = *cb->job[0];
-			more[nmore].resolution = cb->n;
-			more[nmore].ok = false;
-			memset(&more[nmore].result, 0, sizeof(more[nmore].result));
-			of[nmore++] = i;
+			collect_books_step(run, i);
+			return;
 		}
-		if (nmore == 0)
-			break;
-		perps_fetch_many(more, nmore);
-		for (int k = 0; k < nmore; k++)
-		{
-			CollectBooks *cb = &cbs[of[k]];
-			PerpsFetchJob *job = &more[k];
-
-			if (job->ok && job->result.n >= 1)
-				cb->job[cb->n++] = job;
-			else
-			{
-				/* the books there are make the rows; the missing one is recorded */
-				cb->done = true;
-				collect_event(store, job->exchange_id, job->market_id,
-							  psprintf("%s orderbook %s: %s", job->symbol, cb->labels[cb->n],
-									   job->ok ? "no book" :
-									   job->errdetail ? psprintf("%s: %s", job->errmsg, job->errdetail) :
-									   job->errmsg), batch_ts);
-			}
-		}
+		collect_report(run, j);
+		return;
 	}
+
+	/* a coarser book */
+	i = run->market_of[j - run->njobs];
+	cb = &run->books[i];
+	if (cb->done || run->reported[i * CK_COUNT + CK_ORDERBOOK])
+		return;					/* not needed: never sent */
+	if (job->ok && job->result.n >= 1)
+	{
+		cb->job[cb->n++] = job;
+		collect_books_step(run, i);
+		return;
+	}
+	/* the books there are make the rows; the missing one is recorded */
+	collect_event(run->store, job->exchange_id, job->market_id,
+				  psprintf("%s orderbook %s: %s", job->symbol, cb->labels[cb->n],
+						   job->ok ? "no book" :
+						   job->errdetail ? psprintf("%s: %s", job->errmsg, job->errdetail) :
+						   job->errmsg), run->batch_ts);
+	cb->done = true;
+	collect_report(run, i * CK_COUNT + CK_ORDERBOOK);
 }
 
 PG_FUNCTION_INFO_V1(collect);
@@ -483,9 +438,6 @@ collect(PG_FUNCTION_ARGS)
 	PerpsStore *store;
 	PerpsFetchJob *jobs;
 	char	  **refresh_error;	/* per market: why its venue's refresh failed */
-	char	  **last_resolution;	/* per market: of its newest liquidity_depth row (a day) */
-	int		   *prefetched;		/* per market: its first coarser book's job, or -1 */
-	int		   *nprefetched;	/* per market: coarser books asked in the batch */
 	int			nmarkets;
 	int			njobs;
 	int			nall;
@@ -507,11 +459,7 @@ collect(PG_FUNCTION_ARGS)
 	/* the watched markets, venue by venue, and whether they are listed */
 	rc = SPI_execute_with_args(
 		"SELECT w.exchange, w.symbol, EXISTS (SELECT 1 FROM perps_stats.markets m "
-		"  WHERE m.exchange_id = e.id AND m.symbol = w.symbol), "
-		"  (SELECT l.resolution FROM perps_stats.liquidity_depth l "
-		"    JOIN perps_stats.markets m ON m.id = l.market_id "
-		"   WHERE m.exchange_id = e.id AND m.symbol = w.symbol AND l.ts >= now() - interval '1 day' "
-		"   ORDER BY l.ts DESC LIMIT 1) "
+		"  WHERE m.exchange_id = e.id AND m.symbol = w.symbol) "
 		"FROM perps_stats.watchlist w JOIN perps_stats.exchanges e ON e.name = w.exchange "
 		"WHERE w.poll AND e.enabled AND ($1 IS NULL OR w.exchange = ANY ($1)) "
 		"AND ($2 IS NULL OR w.symbol = ANY ($2)) ORDER BY e.id, w.symbol",
@@ -519,19 +467,18 @@ collect(PG_FUNCTION_ARGS)
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));
 	nmarkets = (int) SPI_processed;
-	/* room for the coarser books a market may ask in the batch */
+	/* room for the coarser books a market may ask, held in the batch */
 	jobs = palloc0(sizeof(PerpsFetchJob) * Max(nmarkets, 1) * (CK_COUNT + PERPS_MAX_RESOLUTIONS));
 	refresh_error = palloc0(sizeof(char *) * Max(nmarkets, 1));
-	run.coarse = palloc0(sizeof(bool) * Max(nmarkets, 1));
-	prefetched = palloc(sizeof(int) * Max(nmarkets, 1));
-	nprefetched = palloc0(sizeof(int) * Max(nmarkets, 1));
-	last_resolution = palloc0(sizeof(char *) * Max(nmarkets, 1));
+	run.coarse_first = palloc(sizeof(int) * Max(nmarkets, 1));
+	run.books = palloc0(sizeof(CollectBooks) * Max(nmarkets, 1));
+	run.market_of = palloc(sizeof(int) * Max(nmarkets, 1) * PERPS_MAX_RESOLUTIONS);
 	{
 		SPITupleTable *tt = SPI_tuptable;
 		const char *refreshed = NULL;
 		char	   *last_error = NULL;
 		const char *venue = NULL;
-		bool		coarse = false;
+		int			nres = 1;
 		const char *const *labels = NULL;
 
 		for (int i = 0; i < nmarkets; i++)
@@ -558,26 +505,20 @@ collect(PG_FUNCTION_ARGS)
 				PerpsVenue	v = {0};
 
 				venue = ex;
-				coarse = perps_venue_load(ex, &v, true) && v.ad != NULL && v.ad->book_resolutions != NULL;
-				labels = coarse ? v.ad->book_resolutions : NULL;
-			}
-			run.coarse[i] = coarse;
-			/*
-			 * The market's last stored book figures came from a coarser book
-			 * than the finest: this round asks the coarser ones up to that one
-			 * with the others rather than after them (a round of coarser
-			 * books after the batch waits for the slowest venue of the batch).
-			 */
-			last_resolution[i] = SPI_getvalue(tt->vals[i], tt->tupdesc, 4);
-			prefetched[i] = -1;
-			nprefetched[i] = 0;
-			for (int r = 1; coarse && last_resolution[i] != NULL && r < PERPS_MAX_RESOLUTIONS &&
-				 labels[r] != NULL; r++)
-				if (strcmp(last_resolution[i], labels[r]) == 0)
+				nres = 1;
+				labels = NULL;
+				if (perps_venue_load(ex, &v, true) && v.ad != NULL && v.ad->book_resolutions != NULL)
 				{
-					nprefetched[i] = r; /* resolutions 1 .. r, numbered below */
-					break;
+					nres = Min(perps_book_resolutions(v.ad), PERPS_MAX_RESOLUTIONS);
+					labels = v.ad->book_resolutions;
 				}
+			}
+			run.books[i].n = 1;
+			run.books[i].job[0] = &jobs[i * CK_COUNT + CK_ORDERBOOK];
+			run.books[i].nres = nres;
+			run.books[i].labels = labels;
+			run.books[i].done = nres == 1;
+			run.coarse_first[i] = nres > 1 ? 0 : -1;	/* numbered below */
 
 			for (int k = 0; k < CK_COUNT; k++)
 			{
@@ -594,15 +535,23 @@ collect(PG_FUNCTION_ARGS)
 		}
 	}
 	njobs = nmarkets * CK_COUNT;
+	/*
+	 * A venue's coarser books of each market, held: the callback asks the
+	 * next one when the books so far do not reach far enough, as soon as
+	 * they are in, while the rest of the batch goes on.
+	 */
 	nall = njobs;
 	for (int i = 0; i < nmarkets; i++)
-		if (nprefetched[i] > 0)
+		if (run.coarse_first[i] == 0)
 		{
-			prefetched[i] = nall;
-			for (int r = 1; r <= nprefetched[i]; r++)
+			run.coarse_first[i] = nall;
+			for (int r = 1; r < run.books[i].nres; r++)
 			{
 				jobs[nall] = jobs[i * CK_COUNT + CK_ORDERBOOK];
-				jobs[nall++].resolution = r;
+				jobs[nall].resolution = r;
+				jobs[nall].held = true;
+				run.market_of[nall - njobs] = i;
+				nall++;
 			}
 		}
 
@@ -622,11 +571,9 @@ collect(PG_FUNCTION_ARGS)
 	run.reported = palloc0(sizeof(bool) * Max(njobs, 1));
 	if (nall > 0)
 		perps_fetch_many_cb(jobs, nall, collect_job_done, &run);
-	/* then the coarser books the finest ones need, and those books' rows */
-	run.books = palloc0(sizeof(CollectBooks) * Max(nmarkets, 1));
-	collect_coarser_books(store, jobs, nmarkets, refresh_error, run.books, batch_ts, prefetched, nprefetched);
+	/* whatever the callbacks left (a job that never ended): reported now */
 	for (int j = 0; j < njobs; j++)
-		collect_job_done(&jobs[j], &run);
+		collect_report(&run, j);
 	for (int j = 0; j < njobs; j++)
 		collect_emit(rsinfo, jobs[j].exchange, jobs[j].symbol, collect_kind_names[j % CK_COUNT],
 					 run.rows[j], run.error[j]);

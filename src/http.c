@@ -544,7 +544,7 @@ perps_http_run_cb(PerpsHttpCall *calls, int ncalls, void (*on_done) (PerpsHttpCa
 				PerpsHttpCall *c = &calls[i];
 				int64		wait_ms;
 
-				if (c->state != CALL_WAITING)
+				if (c->state != CALL_WAITING || c->held)
 					continue;
 				waiting++;
 				if (running >= perps_http_max_concurrency)
@@ -566,7 +566,29 @@ perps_http_run_cb(PerpsHttpCall *calls, int ncalls, void (*on_done) (PerpsHttpCa
 			if (on_done)
 				http_tell(calls, ncalls, on_done, arg);
 			if (running == 0 && waiting == 0)
-				break;
+			{
+				/* what is still held goes unsent; telling it may release others */
+				bool		released = false;
+
+				/* a call a callback released since this turn counted them */
+				for (int i = 0; i < ncalls; i++)
+					released |= calls[i].state == CALL_WAITING && !calls[i].held;
+				if (released)
+					continue;
+				for (int i = 0; i < ncalls; i++)
+					if (calls[i].state == CALL_WAITING && calls[i].held)
+						http_fail(&calls[i], PERPS_HTTP_UNSENT,
+								  psprintf("%s %s to %s was not sent: nothing asked for it",
+										   http_verb(&calls[i]), calls[i].req->path, calls[i].venue),
+								  NULL);
+				if (on_done)
+					http_tell(calls, ncalls, on_done, arg);
+				for (int i = 0; i < ncalls; i++)
+					released |= calls[i].state == CALL_WAITING;
+				if (!released)
+					break;
+				continue;
+			}
 
 			if (running > 0)
 			{

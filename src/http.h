@@ -34,6 +34,8 @@ typedef struct PerpsHttpCall
 	const char *base_url;		/* exchanges.rest_url, or aux_url (req->aux) */
 	const PerpsRequest *req;	/* path (appended to base_url), method, body, weight */
 	PerpsRateLimit limit;		/* the venue's limit; weight 0 = unlimited */
+	bool		held;			/* not sent until an on_done callback clears it (perps_http_run_cb);
+								 * still set when nothing else is left: ends unsent */
 
 	/* out */
 	char	   *body;			/* NUL-terminated; NULL when nothing arrived */
@@ -72,12 +74,17 @@ extern void perps_http_run(PerpsHttpCall *calls, int ncalls);
 /*
  * The same, calling on_done(call, arg) as each call ends for good (done or
  * failed), from inside the loop: the caller can use an answer while the
- * other calls are in flight or wait for their venue's limit.  An error
+ * other calls are in flight or wait for their venue's limit.  A held call
+ * goes once on_done (for another call) clears its held; those still held
+ * when no other call is left end unsent (PERPS_HTTP_UNSENT), told too.  An error
  * on_done raises ends the run as an interrupt does (every transfer let go);
  * on_done must not free calls.
  */
 extern void perps_http_run_cb(PerpsHttpCall *calls, int ncalls,
 							  void (*on_done) (PerpsHttpCall *call, void *arg), void *arg);
+
+/* The sqlstate of a held call that was never released: it was not sent. */
+#define PERPS_HTTP_UNSENT ERRCODE_NO_DATA
 
 /*
  * The detail of a failed call's error: the venue's own message (parsed from

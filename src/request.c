@@ -314,6 +314,7 @@ typedef struct RequestRound
 	const PerpsQuery *q;		/* the caller's; then &query */
 	PerpsCtx   *ctx;			/* arena of the results */
 	PerpsResult *out;
+	bool		held;			/* its calls wait for perps_fetch_release */
 	/* work */
 	PerpsQuery	query;			/* the caller's query with the venue's parameter */
 	PerpsRequest reqs[PERPS_MAX_REQUESTS];
@@ -561,6 +562,10 @@ request_call_done(PerpsHttpCall *d, void *arg)
 	}
 }
 
+/* the run and the jobs perps_fetch_many_cb is running (perps_fetch_release) */
+static RequestRun *request_run_current = NULL;
+static PerpsFetchJob *request_jobs_current = NULL;
+
 static void
 request_http_run_shared(PerpsHttpCall *calls, int n, RequestRun *run)
 {
@@ -573,7 +578,8 @@ request_http_run_shared(PerpsHttpCall *calls, int n, RequestRun *run)
 	{
 		first[i] = i;
 		for (int j = 0; j < i; j++)
-			if (first[j] == j && request_same(&calls[j], &calls[i]))
+			/* a held call is its own: released, it goes alone */
+			if (first[j] == j && !calls[i].held && !calls[j].held && request_same(&calls[j], &calls[i]))
 			{
 				first[i] = j;
 				break;
@@ -605,7 +611,20 @@ request_http_run_shared(PerpsHttpCall *calls, int n, RequestRun *run)
 			run->users[fill[slot[i]]++] = i;
 		pfree(fill);
 	}
-	perps_http_run_cb(distinct, ndistinct, request_call_done, run);
+	{
+		RequestRun *save = request_run_current;
+
+		request_run_current = run;
+		PG_TRY();
+		{
+			perps_http_run_cb(distinct, ndistinct, request_call_done, run);
+		}
+		PG_FINALLY();
+		{
+			request_run_current = save;
+		}
+		PG_END_TRY();
+	}
 	pfree(first);
 	pfree(slot);
 	pfree(run->ustart);
@@ -646,6 +665,7 @@ request_rounds_run(RequestRound *rs, int nrounds, void (*on_round) (RequestRound
 			calls[k].base_url = rs[i].reqs[j].aux ? rs[i].v->aux_url : rs[i].v->rest_url;
 			calls[k].req = &rs[i].reqs[j];
 			calls[k].limit = rs[i].v->limit;
+			calls[k].held = rs[i].held;
 		}
 	}
 	run.rs = rs;
@@ -884,6 +904,23 @@ request_market_id(int exchange_id, const char *symbol)
 	return id;
 }
 
+void
+perps_fetch_release(PerpsFetchJob *job)
+{
+	RequestRun *run = request_run_current;
+	RequestRound *r;
+	int			i;
+
+	if (run == NULL || request_jobs_current == NULL)
+		elog(ERROR, "perps_fetch_release outside perps_fetch_many_cb");
+	i = (int) (job - request_jobs_current);
+	if (i < 0 || i >= run->nrounds)
+		elog(ERROR, "perps_fetch_release of a job not in the batch");
+	r = &run->rs[i];
+	for (int j = 0; j < r->n; j++)
+		run->distinct[run->slot[(r->calls - run->calls) + j]].held = false;
+}
+
 /* perps_fetch_many_cb's: a round (job i) is finished */
 typedef struct FetchManyArg
 {
@@ -1010,6 +1047,7 @@ perps_fetch_many_cb(PerpsFetchJob *jobs, int njobs, void (*on_job) (PerpsFetchJo
 		}
 		q->depth = job->depth > 0 ? job->depth : 100;
 		q->resolution = job->resolution;
+		rs[i].held = job->held;
 		q->interval = job->interval;
 		q->since_us = job->since_us;
 		q->until_us = job->until_us;
@@ -1017,7 +1055,20 @@ perps_fetch_many_cb(PerpsFetchJob *jobs, int njobs, void (*on_job) (PerpsFetchJo
 		q->cursor = job->cursor;
 	}
 
-	request_rounds_run(rs, njobs, request_job_done, &fa);
+	{
+		PerpsFetchJob *save = request_jobs_current;
+
+		request_jobs_current = jobs;
+		PG_TRY();
+		{
+			request_rounds_run(rs, njobs, request_job_done, &fa);
+		}
+		PG_FINALLY();
+		{
+			request_jobs_current = save;
+		}
+		PG_END_TRY();
+	}
 }
 
 

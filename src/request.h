@@ -98,6 +98,9 @@ typedef struct PerpsFetchJob
 								 * id where the venue pages trades by id */
 	bool		no_refresh;		/* a market missing from perps_stats.markets fails the job
 								 * (the caller refreshed its venue already) */
+	bool		held;			/* perps_fetch_many_cb: sent only once released
+								 * (perps_fetch_release); never released: not sent, the job
+								 * fails with PERPS_HTTP_UNSENT */
 
 	/* out */
 	bool		ok;
@@ -130,5 +133,11 @@ extern void perps_fetch_many(PerpsFetchJob *jobs, int njobs);
  */
 extern void perps_fetch_many_cb(PerpsFetchJob *jobs, int njobs,
 								void (*on_job) (PerpsFetchJob *job, void *arg), void *arg);
+
+/*
+ * From an on_job callback of perps_fetch_many_cb: a held job of the batch
+ * goes now (a request that is only wanted if an earlier answer says so).
+ */
+extern void perps_fetch_release(PerpsFetchJob *job);
 
 #endif							/* PERPS_REQUEST_H */
