@@ -244,7 +244,8 @@ lane_run() {
 lane_start() {
     local k=$1 dir=$RUN/lane.$k svc
     PIDS=()
-    trap 'for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null; done; perps_cluster_stop "$dir"' EXIT
+    # $dir now: the trap runs when the subshell ends, where the function's locals are gone
+    trap 'for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null; done; perps_cluster_stop "'"$dir"'"' EXIT
     trap 'exit 130' INT TERM
     mkdir -p "$dir"
     {
