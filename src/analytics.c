@@ -241,15 +241,7 @@ slippage(PG_FUNCTION_ARGS)
 			return (Datum) 0;
 		perps_exact_slippage(&xb, is_buy, notional, &res);
 	}
-	values[0] = NumericGetDatum(xn_to_numeric(xb.mid));
-	values[1] = res.avg_price ? NumericGetDatum(res.avg_price) : (Datum) 0;
-	nulls[1] = res.avg_price == NULL;
-	values[2] = res.slippage_bps ? NumericGetDatum(res.slippage_bps) : (Datum) 0;
-	nulls[2] = res.slippage_bps == NULL;
-	values[3] = NumericGetDatum(res.filled_base);
-	values[4] = NumericGetDatum(res.filled_quote);
-	values[5] = Int32GetDatum(res.levels_used);
-	values[6] = BoolGetDatum(res.feasible);
+	perps_slippage_values(&res, xb.mid, values, nulls);
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	return (Datum) 0;
 }

@@ -66,6 +66,33 @@ StaticAssertDecl(1 + 2 * lengthof(perps_std_bps) + 2 == PERPS_LIQUIDITY_ROW_NATT
 StaticAssertDecl(2 * lengthof(perps_std_sizes) == PERPS_SLIPPAGE_STD_ROWS,
 				 "slippage row count");
 
+void
+perps_slippage_values(const PerpsSlippage *res, XNum mid, Datum *values, bool *nulls)
+{
+	values[0] = NumericGetDatum(xn_to_numeric(mid));
+	nulls[0] = false;
+	values[1] = res->avg_price ? NumericGetDatum(res->avg_price) : (Datum) 0;
+	nulls[1] = res->avg_price == NULL;
+	values[2] = res->slippage_bps ? NumericGetDatum(res->slippage_bps) : (Datum) 0;
+	nulls[2] = res->slippage_bps == NULL;
+	values[3] = NumericGetDatum(res->filled_base);
+	values[4] = NumericGetDatum(res->filled_quote);
+	values[5] = Int32GetDatum(res->levels_used);
+	values[6] = BoolGetDatum(res->feasible);
+	nulls[3] = nulls[4] = nulls[5] = nulls[6] = false;
+}
+
+void
+perps_slippage_row(PerpsSlippageRow *row, Numeric amount, bool is_buy, Numeric mid, const PerpsSlippage *res)
+{
+	row->amount = amount;
+	row->is_buy = is_buy;
+	row->mid_price = mid;
+	row->feasible = res->feasible;
+	row->avg_price = res->avg_price;
+	row->slippage_bps = res->slippage_bps;
+}
+
 bool
 perps_slippage_args(const char *side, XNum notional, Datum notional_datum)
 {
@@ -798,12 +825,7 @@ perps_book_slippage_rows(const PerpsNumBook *book, PerpsSlippageRow *rows)
 			PerpsSlippageRow *row = &rows[n++];
 
 			perps_exact_slippage(&xb, b == 0, amount, &res);
-			row->amount = amount_num;
-			row->is_buy = (b == 0);
-			row->mid_price = mid;
-			row->feasible = res.feasible;
-			row->avg_price = res.avg_price;
-			row->slippage_bps = res.slippage_bps;
+			perps_slippage_row(row, amount_num, b == 0, mid, &res);
 		}
 	}
 	return n;

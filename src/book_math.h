@@ -223,6 +223,15 @@ typedef struct PerpsSlippage
 	Numeric		filled_quote;
 } PerpsSlippage;
 
+/*
+ * A slippage result as slippage()'s first seven columns (mid_price,
+ * avg_price, slippage_bps, filled_base, filled_quote, levels_used,
+ * feasible) into values/nulls; as a stored row of an order size.
+ */
+extern void perps_slippage_values(const PerpsSlippage *res, XNum mid, Datum *values, bool *nulls);
+extern void perps_slippage_row(PerpsSlippageRow *row, Numeric amount, bool is_buy, Numeric mid,
+							   const PerpsSlippage *res);
+
 /* A market order of notional quote (> 0): buy walks the asks, sell the bids. */
 extern void perps_exact_slippage(PerpsExactBook *xb, bool is_buy, XNum notional, PerpsSlippage *res);
 

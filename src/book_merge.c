@@ -328,12 +328,7 @@ perps_merged_slippage_rows(const PerpsNumBook *books, int nb, PerpsSlippageRow *
 
 			perps_merge_slippage(xbs, nb, b == 0, amount, &res, &resolutions[n]);
 			n++;
-			row->amount = amount_num;
-			row->is_buy = (b == 0);
-			row->mid_price = mid;
-			row->feasible = res.feasible;
-			row->avg_price = res.avg_price;
-			row->slippage_bps = res.slippage_bps;
+			perps_slippage_row(row, amount_num, b == 0, mid, &res);
 		}
 	}
 	return n;
@@ -634,15 +629,7 @@ slippage_merged(PG_FUNCTION_ARGS)
 		perps_merge_slippage(xbs, nb, is_buy, notional, &res, &resolution);
 		mid = xbs[0].mid;
 	}
-	values[0] = NumericGetDatum(xn_to_numeric(mid));
-	values[1] = res.avg_price ? NumericGetDatum(res.avg_price) : (Datum) 0;
-	nulls[1] = res.avg_price == NULL;
-	values[2] = res.slippage_bps ? NumericGetDatum(res.slippage_bps) : (Datum) 0;
-	nulls[2] = res.slippage_bps == NULL;
-	values[3] = NumericGetDatum(res.filled_base);
-	values[4] = NumericGetDatum(res.filled_quote);
-	values[5] = Int32GetDatum(res.levels_used);
-	values[6] = BoolGetDatum(res.feasible);
+	perps_slippage_values(&res, mid, values, nulls);
 	values[7] = Int32GetDatum(resolution + 1);
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	return (Datum) 0;

@@ -29,17 +29,6 @@ is() {      # is GOT EXPECTED DESCRIPTION
         failures=$((failures + 1))
     fi
 }
-# req METHOD PATH [curl options...]: sets status, body and headers
-req() {
-    local method=$1 path=$2; shift 2
-    local hdr; hdr=$(mktemp)
-    body=$(curl -s -m 10 -X "$method" -D "$hdr" -o - -w '\n%{http_code}' "$@" "$U$path")
-    status=${body##*$'\n'}
-    body=${body%$'\n'*}
-    headers=$(tr -d '\r' < "$hdr")
-    rm -f "$hdr"
-}
-get() { req GET "$@"; }
 # j JQ-FILTER: the filter over the last body, compact
 j() { if [ "$1" = -S ]; then jq -c -S "$2" <<<"$body"; else jq -c "$1" <<<"$body"; fi; }
 # dec PYTHON-EXPR: the expression over the last body parsed with exact
@@ -57,7 +46,6 @@ def f(x):
 v = eval(sys.argv[1])
 print(" ".join(f(e) for e in v) if isinstance(v, tuple) else f(v))' "$1" <<<"$body"
 }
-header() { sed -n "s/^$1: //Ip" <<<"$headers" | head -1; }
 
 # --- data ------------------------------------------------------------------
 empty_tables() {

@@ -23,25 +23,6 @@ is() {      # is GOT EXPECTED DESCRIPTION
         failures=$((failures + 1))
     fi
 }
-# req METHOD PATH [curl options...]: sets status and body
-req() {
-    local method=$1 path=$2; shift 2
-    body=$(curl -s -m 10 -X "$method" -o - -w '\n%{http_code}' "$@" "$U$path")
-    status=${body##*$'\n'}
-    body=${body%$'\n'*}
-}
-# dec PYTHON-EXPR: the expression over the last body parsed with exact
-# decimals (d is the document); decimals print without trailing zeros
-dec() {
-    python3 -c '
-import sys, json, decimal
-d = json.loads(sys.stdin.read(), parse_float=decimal.Decimal)
-def f(x):
-    if isinstance(x, decimal.Decimal): return format(x.normalize(), "f")
-    if isinstance(x, (list, tuple)): return "[" + ",".join(f(e) for e in x) + "]"
-    return str(x)
-print(f(eval(sys.argv[1])))' "$1" <<<"$body"
-}
 
 empty_tables() {
     psql -X -q -v ON_ERROR_STOP=1 -c 'SET client_min_messages = warning' -c 'TRUNCATE perps_stats.markets,
