@@ -626,20 +626,61 @@ COMMENT ON FUNCTION perps_stats.export_xlsx(text[], text[]) IS
 REVOKE ALL ON FUNCTION perps_stats.export_xlsx(text[], text[]) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION perps_stats.export_xlsx(text[], text[]) TO perps_reader;
 
-CREATE DOMAIN perps_api."application/octet-stream" AS bytea;
-COMMENT ON DOMAIN perps_api."application/octet-stream" IS
-    'Binary answers of the API (PostgREST media type handler): the Excel export';
+-- perps_api.export_xlsx lists the positions of one view's rows (its
+-- filters as arguments); PostgREST's own limit and offset take a run of
+-- them, and the aggregate perps_api.xlsx, PostgREST's handler for the
+-- function's row type (its result is the "*/*" domain: a media type
+-- handler for any Accept), writes those rows as the workbook and sets its
+-- Content-Type and a file name through response.headers.  So
+--   GET /rpc/export_xlsx?view=tickers&symbol=BTC&limit=1000&offset=1000
+-- answers the second thousand rows as a spreadsheet.  The row type is a
+-- view (PostgREST finds handlers for tables' and views' types only): it
+-- has no row of its own.  It all reads the view with perps_anon's own
+-- rights: nothing new is granted but EXECUTE.  Nothing writes.
+
+COMMENT ON DOMAIN perps_api."*/*" IS
+    'Answers of the API in a media type of their own, whatever the Accept header (PostgREST''s "any" media type handler): the Excel export, the dashboard''s files';
+
+CREATE VIEW perps_api.export_xlsx_rows AS
+    SELECT NULL::bigint AS n WHERE false;
+COMMENT ON VIEW perps_api.export_xlsx_rows IS
+    'The row type of perps_api.export_xlsx: n, a row''s position in the export (1 = the first by time); no row of its own';
+COMMENT ON COLUMN perps_api.export_xlsx_rows.n IS
+    'the row''s position in the export, 1 = the first by time, then exchange, then symbol';
 
 CREATE FUNCTION perps_api.export_xlsx(view text, exchange text DEFAULT NULL, symbol text DEFAULT NULL,
-                                      since timestamptz DEFAULT NULL, until timestamptz DEFAULT NULL,
-                                      "limit" int DEFAULT NULL)
-RETURNS perps_api."application/octet-stream"
+                                      since timestamptz DEFAULT NULL, until timestamptz DEFAULT NULL)
+RETURNS SETOF perps_api.export_xlsx_rows
 LANGUAGE c STABLE
 AS 'MODULE_PATHNAME', 'perps_api_export_xlsx';
-COMMENT ON FUNCTION perps_api.export_xlsx(text, text, text, timestamptz, timestamptz, int) IS
-    'Excel workbook (.xlsx) of one view of perps_api, filtered on exchange, symbol and [since, until) of its time column, ordered by time, exchange, symbol; at most "limit" rows';
-REVOKE ALL ON FUNCTION perps_api.export_xlsx(text, text, text, timestamptz, timestamptz, int) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION perps_api.export_xlsx(text, text, text, timestamptz, timestamptz, int) TO perps_anon;
+COMMENT ON FUNCTION perps_api.export_xlsx(text, text, text, timestamptz, timestamptz) IS
+    'The positions of the rows of one view of perps_api, filtered on exchange, symbol and [since, until) of its time column and ordered by time, exchange, symbol; perps_api.xlsx (over HTTP: Accept application/octet-stream, or none) writes those PostgREST''s limit and offset leave as an Excel workbook';
+
+CREATE FUNCTION perps_stats._xlsx_step(internal, perps_api.export_xlsx_rows)
+RETURNS internal
+LANGUAGE c STABLE
+AS 'MODULE_PATHNAME', 'perps_api_xlsx_step';
+CREATE FUNCTION perps_stats._xlsx_final(internal)
+RETURNS perps_api."*/*"
+LANGUAGE c STABLE
+AS 'MODULE_PATHNAME', 'perps_api_xlsx_final';
+CREATE AGGREGATE perps_api.xlsx(perps_api.export_xlsx_rows) (
+    SFUNC = perps_stats._xlsx_step,
+    STYPE = internal,
+    FINALFUNC = perps_stats._xlsx_final
+);
+COMMENT ON AGGREGATE perps_api.xlsx(perps_api.export_xlsx_rows) IS
+    'Excel workbook (.xlsx) of the rows of perps_api.export_xlsx it is given (a run of positions, as limit and offset leave), from the same statement''s call';
+
+REVOKE ALL ON FUNCTION perps_api.export_xlsx(text, text, text, timestamptz, timestamptz) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION perps_api.export_xlsx(text, text, text, timestamptz, timestamptz) TO perps_anon;
+REVOKE ALL ON FUNCTION perps_stats._xlsx_step(internal, perps_api.export_xlsx_rows) FROM PUBLIC;
+REVOKE ALL ON FUNCTION perps_stats._xlsx_final(internal) FROM PUBLIC;
+-- (calling the aggregate takes EXECUTE on it alone: its functions are
+-- checked against its owner)
+REVOKE ALL ON FUNCTION perps_api.xlsx(perps_api.export_xlsx_rows) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION perps_api.xlsx(perps_api.export_xlsx_rows) TO perps_anon;
+GRANT SELECT ON perps_api.export_xlsx_rows TO perps_anon;
 -- vwap on any numeric scale (issue 20, point 5; src/vwap.c): the transition
 -- state is 120 bytes now.  The aggregate keeps its oid, grants and comment.
 CREATE OR REPLACE AGGREGATE perps_stats.vwap(price numeric, qty numeric) (

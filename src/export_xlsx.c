@@ -9,10 +9,13 @@
  *	perps_stats.export_xlsx(sheets text[], sheet_names text[]) for DBAs and
  *	analysts: each sheet a query text or the name of a table or view, run
  *	with the caller's rights in a read-only transaction state;
- *	perps_api.export_xlsx(view, exchange, symbol, since, until, "limit") for
- *	HTTP: one view of perps_api (whitelisted from the catalog), filters as
- *	typed parameters, never spliced into the query text; it sets
- *	response.headers for PostgREST (Content-Type, Content-Disposition).
+ *	perps_api.export_xlsx(view, exchange, symbol, since, until) and the
+ *	aggregate perps_api.xlsx for HTTP: the function lists the positions of
+ *	one view's rows (the view whitelisted from the catalog, filters as
+ *	typed parameters, never spliced into the query text), PostgREST's
+ *	limit and offset take a run of them, and the aggregate, PostgREST's
+ *	handler for the function's rows, writes those rows and sets
+ *	response.headers (Content-Type, Content-Disposition).
  *
  * Cells.  Excel holds a number as an IEEE double and shows 15 significant
  * digits.  A value of a numeric, integer or float column goes as a number
@@ -64,17 +67,21 @@
 
 #include "access/htup_details.h"
 #include "access/table.h"
+#include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_tablespace_d.h"
 #include "catalog/pg_type.h"
+#include "executor/executor.h"
 #include "executor/spi.h"
 #include "fmgr.h"
+#include "funcapi.h"
 #include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "storage/fd.h"
+#include "storage/proc.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
@@ -85,6 +92,7 @@
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/timestamp.h"
+#include "utils/tuplestore.h"
 #include "utils/varlena.h"
 
 #include "export_xlsx.h"
@@ -908,13 +916,11 @@ export_file_part(StringInfo buf, const char *s)
 }
 
 /*
- * Whether the workbook goes out as itself: the request (PostgREST's
- * request.headers) accepts application/octet-stream, or there is no HTTP
- * request.  Otherwise PostgREST answers JSON (the bytea as a hex string),
- * which must not be labelled as a spreadsheet.
+ * Whether this runs in an HTTP request (PostgREST sets request.headers),
+ * and the client's Accept header there, lower-cased (NULL: none sent).
  */
 static bool
-export_binary_requested(void)
+export_request_accept(char **out)
 {
 	const char *rh = GetConfigOption("request.headers", true, false);
 	Jsonb	   *jb;
@@ -922,37 +928,141 @@ export_binary_requested(void)
 	JsonbValue *accept;
 	char	   *val;
 
+	*out = NULL;
 	if (rh == NULL || rh[0] == '\0')
-		return true;
+		return false;
 	jb = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(rh)));
 	if (!JB_ROOT_IS_OBJECT(jb))
-		return false;
+		return true;
 	accept = getKeyJsonValueFromContainer(&jb->root, "accept", 6, &v);
 	if (accept == NULL || accept->type != jbvString)
-		return false;
+		return true;
 	val = pnstrdup(accept->val.string.val, accept->val.string.len);
 	for (char *c = val; *c; c++)
 		*c = pg_ascii_tolower((unsigned char) *c);
-	return strstr(val, "application/octet-stream") != NULL;
+	*out = val;
+	return true;
+}
+
+/*
+ * Whether an Accept header takes the workbook: one of its media ranges is
+ * the spreadsheet's type, application/octet-stream, or a wildcard range
+ * covering them (any application type, any type); parameters aside.  A range given q=0 is refused by the
+ * client: it does not count.
+ */
+static bool
+export_accept_takes_xlsx(const char *accept)
+{
+	static const char *const ok[] = {
+		XLSX_CONTENT_TYPE, "application/octet-stream", "application/*", "*/*"
+	};
+	const char *p = accept;
+
+	while (*p != '\0')
+	{
+		const char *end = strchr(p, ',');
+		size_t		len = end ? (size_t) (end - p) : strlen(p);
+		const char *semi = memchr(p, ';', len);
+		size_t		tlen = semi ? (size_t) (semi - p) : len;
+		const char *t = p;
+
+		while (tlen > 0 && (*t == ' ' || *t == '\t'))
+			t++, tlen--;
+		while (tlen > 0 && (t[tlen - 1] == ' ' || t[tlen - 1] == '\t'))
+			tlen--;
+		for (size_t i = 0; i < lengthof(ok); i++)
+			if (tlen == strlen(ok[i]) && strncmp(t, ok[i], tlen) == 0)
+			{
+				/* q=0 (q=0, q=0.0, q=0.00 ...) says "not this one" */
+				const char *q = semi ? strstr(semi, "q=") : NULL;
+				bool		zero = false;
+
+				if (q != NULL && q < p + len)
+				{
+					zero = q[2] == '0';
+					for (const char *d = q + 3; zero && d < p + len && *d != ';' && *d != ' '; d++)
+						zero = (*d == '.' || *d == '0');
+				}
+				if (!zero)
+					return true;
+			}
+		if (end == NULL)
+			break;
+		p = end + 1;
+	}
+	return false;
+}
+
+/*
+ * One call of perps_api.export_xlsx: the view, its filters and the rows'
+ * order, for the aggregate perps_api.xlsx that writes the rows PostgREST's
+ * limit and offset leave of the positions the call listed.  It lives in
+ * TopTransactionContext and belongs to the statement that made it: the
+ * local transaction id and the statement's start time say which (checked
+ * before it is read: the memory is gone with the transaction).
+ */
+#define EXPORT_REQUEST_ARGS 7
+
+typedef struct ExportRequest
+{
+	char	   *view;
+	char	   *file;			/* the download's name, without ".xlsx" */
+	char	   *from_where;		/* "FROM perps_api.v v WHERE ..." */
+	char	   *order;			/* "v.ts, v.exchange, v.symbol", or "" */
+	int			nargs;			/* the filters' parameters, $1 .. $nargs */
+	Oid			argtypes[EXPORT_REQUEST_ARGS];
+	Datum		args[EXPORT_REQUEST_ARGS];
+	int64		listed;			/* positions 1 .. listed */
+	bool		truncated;		/* the range holds more rows than listed */
+} ExportRequest;
+
+static ExportRequest *export_request = NULL;
+static LocalTransactionId export_request_lxid = InvalidLocalTransactionId;
+static TimestampTz export_request_stmt = 0;
+
+/*
+ * Most positions one call lists: ten times the rows one export may hold,
+ * so that limit and offset page through a range ten exports long.  A
+ * range with more rows lists the first ones and says so; a window that
+ * reaches past them is refused.
+ */
+static int64
+export_max_positions(void)
+{
+	return (int64) perps_export_max_rows * 10;
+}
+
+/* the request made by this statement's perps_api.export_xlsx, or NULL */
+static ExportRequest *
+export_request_current(void)
+{
+	if (export_request == NULL || export_request_lxid != MyProc->lxid ||
+		export_request_stmt != GetCurrentStatementStartTimestamp())
+		return NULL;
+	return export_request;
 }
 
 /*
  * perps_api.export_xlsx(view text, exchange text, symbol text,
- *		since timestamptz, until timestamptz, "limit" int) RETURNS bytea
+ *		since timestamptz, until timestamptz) RETURNS SETOF export_xlsx_rows
  *
- * The rows of one view of perps_api, filtered on its exchange and symbol
- * columns and on [since, until) of its time column (its first timestamptz
- * column), ordered by that column, then exchange and symbol; at most limit
- * rows.  Sets response.headers for PostgREST: the workbook's Content-Type
- * and a Content-Disposition with a file name made of the view, exchange
- * and symbol, when the client asked for application/octet-stream.
- * SECURITY INVOKER: the caller (perps_anon) reads the view
- * with its own rights.
+ * One view of perps_api, filtered on its exchange and symbol columns and on
+ * [since, until) of its time column (its first timestamptz column), its
+ * rows ordered by that column, then exchange and symbol.  It lists the
+ * rows' positions, 1 to the rows' count (at most export_max_positions()),
+ * and keeps the view and filters for perps_api.xlsx, the aggregate
+ * PostgREST applies to what its limit and offset leave of them.  The view
+ * is named from the catalog (a view of perps_api, nothing else), the
+ * filters are typed parameters, never spliced into the query text.
+ * SECURITY INVOKER: the caller (perps_anon) reads the view with its own
+ * rights.  STABLE, as the aggregate: both read with the statement's
+ * snapshot, so the rows counted are the rows written.
  */
 PG_FUNCTION_INFO_V1(perps_api_export_xlsx);
 Datum
 perps_api_export_xlsx(PG_FUNCTION_ARGS)
 {
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	char	   *view;
 	Oid			nsp;
 	Oid			relid;
@@ -964,12 +1074,14 @@ perps_api_export_xlsx(PG_FUNCTION_ARGS)
 	StringInfoData q;
 	StringInfoData order;
 	StringInfoData file;
-	StringInfoData hdr;
-	ExportSheet sheet = {0};
-	Oid			argtypes[5];
-	Datum		args[5];
-	int64		limit;
-	bytea	   *result;
+	StringInfoData count;
+	ExportRequest *req;
+	MemoryContext oldcxt;
+	int64		max = export_max_positions();
+	int64		n;
+	bool		isnull;
+	Oid			cargtypes[EXPORT_REQUEST_ARGS + 1];
+	Datum		cargs[EXPORT_REQUEST_ARGS + 1];
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
@@ -978,7 +1090,8 @@ perps_api_export_xlsx(PG_FUNCTION_ARGS)
 	view = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	nsp = get_namespace_oid("perps_api", false);
 	relid = strlen(view) < NAMEDATALEN ? get_relname_relid(view, nsp) : InvalidOid;
-	if (!OidIsValid(relid) || get_rel_relkind(relid) != RELKIND_VIEW)
+	if (!OidIsValid(relid) || get_rel_relkind(relid) != RELKIND_VIEW ||
+		relid == get_typ_typrelid(get_func_rettype(fcinfo->flinfo->fn_oid)))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("\"%s\" is not a view of perps_api", view),
@@ -1002,18 +1115,25 @@ perps_api_export_xlsx(PG_FUNCTION_ARGS)
 	}
 	table_close(rel, AccessShareLock);
 
+	/* kept for the aggregate, which runs later in the same statement */
+	oldcxt = MemoryContextSwitchTo(TopTransactionContext);
+	req = palloc0(sizeof(ExportRequest));
+	req->view = pstrdup(view);
 	initStringInfo(&q);
 	initStringInfo(&order);
-	appendStringInfo(&q, "SELECT * FROM perps_api.%s v WHERE true", quote_identifier(view));
+	initStringInfo(&file);
+	appendStringInfo(&q, "FROM perps_api.%s v WHERE true", quote_identifier(view));
+	export_file_part(&file, view);
 	if (!PG_ARGISNULL(1))
 	{
 		if (!has_exchange)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("view \"%s\" has no column exchange to filter on", view)));
-		argtypes[sheet.nargs] = TEXTOID;
-		args[sheet.nargs++] = PG_GETARG_DATUM(1);
-		appendStringInfo(&q, " AND v.exchange OPERATOR(pg_catalog.=) $%d", sheet.nargs);
+		req->argtypes[req->nargs] = TEXTOID;
+		req->args[req->nargs++] = PointerGetDatum(PG_GETARG_TEXT_P_COPY(1));
+		appendStringInfo(&q, " AND v.exchange OPERATOR(pg_catalog.=) $%d", req->nargs);
+		export_file_part(&file, text_to_cstring(PG_GETARG_TEXT_PP(1)));
 	}
 	if (!PG_ARGISNULL(2))
 	{
@@ -1021,9 +1141,10 @@ perps_api_export_xlsx(PG_FUNCTION_ARGS)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("view \"%s\" has no column symbol to filter on", view)));
-		argtypes[sheet.nargs] = TEXTOID;
-		args[sheet.nargs++] = PG_GETARG_DATUM(2);
-		appendStringInfo(&q, " AND v.symbol OPERATOR(pg_catalog.=) $%d", sheet.nargs);
+		req->argtypes[req->nargs] = TEXTOID;
+		req->args[req->nargs++] = PointerGetDatum(PG_GETARG_TEXT_P_COPY(2));
+		appendStringInfo(&q, " AND v.symbol OPERATOR(pg_catalog.=) $%d", req->nargs);
+		export_file_part(&file, text_to_cstring(PG_GETARG_TEXT_PP(2)));
 	}
 	for (int a = 3; a <= 4; a++)
 	{
@@ -1033,10 +1154,10 @@ perps_api_export_xlsx(PG_FUNCTION_ARGS)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("view \"%s\" has no timestamptz column for since and until", view)));
-		argtypes[sheet.nargs] = TIMESTAMPTZOID;
-		args[sheet.nargs++] = PG_GETARG_DATUM(a);
+		req->argtypes[req->nargs] = TIMESTAMPTZOID;
+		req->args[req->nargs++] = PG_GETARG_DATUM(a);
 		appendStringInfo(&q, " AND v.%s OPERATOR(pg_catalog.%s) $%d", quote_identifier(tcol),
-						 a == 3 ? ">=" : "<", sheet.nargs);
+						 a == 3 ? ">=" : "<", req->nargs);
 	}
 	if (tcol != NULL)
 		appendStringInfo(&order, "v.%s", quote_identifier(tcol));
@@ -1044,46 +1165,172 @@ perps_api_export_xlsx(PG_FUNCTION_ARGS)
 		appendStringInfo(&order, "%sv.exchange", order.len > 0 ? ", " : "");
 	if (has_symbol)
 		appendStringInfo(&order, "%sv.symbol", order.len > 0 ? ", " : "");
-	if (order.len > 0)
-		appendStringInfo(&q, " ORDER BY %s", order.data);
+	req->from_where = q.data;
+	req->order = order.data;
+	req->file = file.data;
+	MemoryContextSwitchTo(oldcxt);
 
-	/* one row more than allowed, to tell that the range has too many */
-	limit = (int64) perps_export_max_rows + 1;
-	if (!PG_ARGISNULL(5))
+	/* the rows' count, up to one past the positions listed */
+	memcpy(cargtypes, req->argtypes, sizeof(Oid) * req->nargs);
+	memcpy(cargs, req->args, sizeof(Datum) * req->nargs);
+	cargtypes[req->nargs] = INT8OID;
+	cargs[req->nargs] = Int64GetDatum(max + 1);
+	initStringInfo(&count);
+	appendStringInfo(&count, "SELECT pg_catalog.count(*) FROM (SELECT 1 %s LIMIT $%d) c",
+					 req->from_where, req->nargs + 1);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args(count.data, req->nargs + 1, cargtypes, cargs, NULL, true, 1) != SPI_OK_SELECT ||
+		SPI_processed != 1)
+		elog(ERROR, "could not count the rows of view \"%s\"", view);
+	n = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	SPI_finish();
+	req->truncated = n > max;
+	req->listed = Min(n, max);
+
+	export_request = req;
+	export_request_lxid = MyProc->lxid;
+	export_request_stmt = GetCurrentStatementStartTimestamp();
+
+	InitMaterializedSRF(fcinfo, 0);
+	for (int64 i = 1; i <= req->listed; i++)
 	{
-		int32		l = PG_GETARG_INT32(5);
+		Datum		value = Int64GetDatum(i);
+		bool		null = false;
 
-		if (l < 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("limit must not be negative")));
-		limit = Min(limit, (int64) l);
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &value, &null);
 	}
+	return (Datum) 0;
+}
+
+/* perps_api.xlsx's state: which of the listed positions it was given */
+typedef struct ExportWindow
+{
+	int64		first;
+	int64		last;
+	int64		count;
+} ExportWindow;
+
+/*
+ * perps_stats._xlsx_step(internal, export_xlsx_rows) RETURNS internal:
+ * perps_api.xlsx's transition function.
+ */
+PG_FUNCTION_INFO_V1(perps_api_xlsx_step);
+Datum
+perps_api_xlsx_step(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcxt;
+	ExportWindow *w;
+	HeapTupleHeader row;
+	Datum		pos;
+	bool		isnull;
+
+	if (!AggCheckCallContext(fcinfo, &aggcxt))
+		elog(ERROR, "perps_stats._xlsx_step called in non-aggregate context");
+	w = PG_ARGISNULL(0) ? NULL : (ExportWindow *) PG_GETARG_POINTER(0);
+	if (w == NULL)
+	{
+		w = MemoryContextAllocZero(aggcxt, sizeof(ExportWindow));
+		w->first = PG_INT64_MAX;
+		w->last = PG_INT64_MIN;
+	}
+	if (PG_ARGISNULL(1))
+		PG_RETURN_POINTER(w);
+	row = PG_GETARG_HEAPTUPLEHEADER(1);
+	pos = GetAttributeByNum(row, 1, &isnull);
+	if (isnull)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("a row of perps_api.export_xlsx without its position")));
+	w->first = Min(w->first, DatumGetInt64(pos));
+	w->last = Max(w->last, DatumGetInt64(pos));
+	w->count++;
+	PG_RETURN_POINTER(w);
+}
+
+/*
+ * perps_stats._xlsx_final(internal) RETURNS the any-type domain: perps_api.xlsx's final
+ * function.  The positions it was given must be a run of those listed
+ * (what limit and offset leave: anything else is refused rather than
+ * guessed at); it writes those rows of the view, in the export's order,
+ * as a workbook of one sheet.  In an HTTP request the client must take
+ * the workbook (export_accept_takes_xlsx: else 406), and response.headers
+ * gives its Content-Type and a file name.
+ */
+PG_FUNCTION_INFO_V1(perps_api_xlsx_final);
+Datum
+perps_api_xlsx_final(PG_FUNCTION_ARGS)
+{
+	ExportWindow *w = PG_ARGISNULL(0) ? NULL : (ExportWindow *) PG_GETARG_POINTER(0);
+	ExportRequest *req = export_request_current();
+	char	   *accept;
+	bool		http = export_request_accept(&accept);
+	int64		count = w ? w->count : 0;
+	int64		offset = count > 0 ? w->first - 1 : 0;
+	ExportSheet sheet = {0};
+	Oid			argtypes[EXPORT_REQUEST_ARGS + 2];
+	Datum		args[EXPORT_REQUEST_ARGS + 2];
+	StringInfoData q;
+	StringInfoData hdr;
+	bytea	   *result;
+
+	if (req == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("perps_api.xlsx takes the rows of perps_api.export_xlsx, in the same statement"),
+				 errhint("SELECT perps_api.xlsx(r) FROM (SELECT * FROM perps_api.export_xlsx('tickers') LIMIT 100) r")));
+	if (accept != NULL && !export_accept_takes_xlsx(accept))
+		ereport(ERROR,
+				(errcode(MAKE_SQLSTATE('P', 'T', '4', '0', '6')),
+				 errmsg("export_xlsx answers a spreadsheet (%s)", XLSX_CONTENT_TYPE),
+				 errdetail("The request accepts \"%s\" only.", accept),
+				 errhint("Send Accept: application/octet-stream, or no Accept header.")));
+	if (count > 0 && (w->first < 1 || w->last > req->listed || w->last - w->first + 1 != count))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("export_xlsx takes a run of its rows: positions %lld to %lld, %lld of them, are not one",
+						(long long) w->first, (long long) w->last, (long long) count),
+				 errhint("Choose the rows with limit and offset, and the range with the function's arguments.")));
+	if (req->truncated && (count == 0 || w->last == req->listed))
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("export_xlsx lists the first %lld rows of a range only (10 times perps_stats.export_max_rows)",
+						(long long) req->listed),
+				 errdetail("The range holds more, and the rows asked for reach past them."),
+				 errhint("Narrow the range with since and until.")));
+
+	memcpy(argtypes, req->argtypes, sizeof(Oid) * req->nargs);
+	memcpy(args, req->args, sizeof(Datum) * req->nargs);
+	sheet.nargs = req->nargs;
+	initStringInfo(&q);
+	appendStringInfo(&q, "SELECT v.* %s", req->from_where);
+	if (req->order[0] != '\0')
+		appendStringInfo(&q, " ORDER BY %s", req->order);
+	/* one row more than allowed, to tell that the window has too many */
 	argtypes[sheet.nargs] = INT8OID;
-	args[sheet.nargs++] = Int64GetDatum(limit);
-	appendStringInfo(&q, " LIMIT $%d", sheet.nargs);
+	args[sheet.nargs++] = Int64GetDatum(Min(count, (int64) perps_export_max_rows + 1));
+	argtypes[sheet.nargs] = INT8OID;
+	args[sheet.nargs++] = Int64GetDatum(offset);
+	appendStringInfo(&q, " LIMIT $%d OFFSET $%d", sheet.nargs - 1, sheet.nargs);
 
 	sheet.query = q.data;
 	sheet.argtypes = argtypes;
 	sheet.args = args;
 	sheet.argnulls = NULL;
-	sheet.name = export_sheet_name(view);
+	sheet.name = export_sheet_name(req->view);
 	sheet.hint = "Narrow the range with since and until, or take the first rows with limit.";
 	result = export_workbook(&sheet, 1);
 
-	if (!export_binary_requested())
-		PG_RETURN_BYTEA_P(result);
-	initStringInfo(&file);
-	export_file_part(&file, view);
-	if (!PG_ARGISNULL(1))
-		export_file_part(&file, text_to_cstring(PG_GETARG_TEXT_PP(1)));
-	if (!PG_ARGISNULL(2))
-		export_file_part(&file, text_to_cstring(PG_GETARG_TEXT_PP(2)));
-	initStringInfo(&hdr);
-	appendStringInfo(&hdr, "[{\"Content-Type\": \"%s\"}, "
-					 "{\"Content-Disposition\": \"attachment; filename=\\\"%s.xlsx\\\"\"}]",
-					 XLSX_CONTENT_TYPE, file.data);
-	(void) set_config_option("response.headers", hdr.data, PGC_USERSET, PGC_S_SESSION,
-							 GUC_ACTION_LOCAL, true, 0, false);
+	if (http)
+	{
+		initStringInfo(&hdr);
+		appendStringInfo(&hdr, "[{\"Content-Type\": \"%s\"}, "
+						 "{\"Content-Disposition\": \"attachment; filename=\\\"%s.xlsx\\\"\"}]",
+						 XLSX_CONTENT_TYPE, req->file);
+		(void) set_config_option("response.headers", hdr.data, PGC_USERSET, PGC_S_SESSION,
+								 GUC_ACTION_LOCAL, true, 0, false);
+	}
 	PG_RETURN_BYTEA_P(result);
 }

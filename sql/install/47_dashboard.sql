@@ -28,7 +28,6 @@ COMMENT ON FUNCTION perps_stats._dashboard_file(text) IS
 GRANT EXECUTE ON FUNCTION perps_stats._dashboard_file(text) TO PUBLIC;
 
 CREATE DOMAIN perps_api."text/html" AS text;
-CREATE DOMAIN perps_api."*/*" AS bytea;
 
 -- The page.  Its Content-Security-Policy lets it load and fetch from its
 -- own origin only (no inline script or style either).

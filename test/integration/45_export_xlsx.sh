@@ -215,20 +215,48 @@ is "$st $(jq -r .message "$W/bad2")" '400 "perps_stats.tickers" is not a view of
 st=$(fetch bad3 '/rpc/export_xlsx?view=exchanges&since=2026-01-05T00:00:00Z' -H 'Accept: application/octet-stream')
 is "$st $(jq -r .code "$W/bad3")" "400 22023" "since on a view without a time column: 400"
 
-# --- JSON instead of the file: no spreadsheet headers -------------------------
+# --- what the client accepts ---------------------------------------------------
+# PostgREST answers the aggregate's "*/*" domain whatever the Accept; the
+# aggregate takes the workbook's own type, octet-stream, the wildcards and
+# none, and refuses the rest with SQLSTATE PT406, PostgREST's 406
 st=$(fetch j.json '/rpc/export_xlsx?view=exchanges' -H 'Accept: application/json')
-is "$st $(header j.json Content-Type | cut -d';' -f1) $(jq -r '.[0:6]' "$W/j.json")" "200 application/json \\x504b" \
-   "Accept: application/json: the bytes as a hex string, labelled JSON, not as a spreadsheet"
+is "$st $(jq -r .code "$W/j.json")" "406 PT406" "Accept: application/json: 406, not the bytes labelled as JSON"
+st=$(fetch d.xlsx '/rpc/export_xlsx?view=exchanges')
+is "$st $(header d.xlsx Content-Type) $(head -c 4 "$W/d.xlsx" | od -An -tx1 | tr -d ' ')" "200 $xlsx_type 504b0304" \
+   "curl's default Accept (*/*): the workbook, with its Content-Type"
+st=$(fetch x.xlsx '/rpc/export_xlsx?view=exchanges' -H "Accept: $xlsx_type")
+is "$st $(header x.xlsx Content-Type)" "200 $xlsx_type" "Accept: the spreadsheet's own media type (65 characters): the workbook"
 
-# --- limit: POST (PostgREST keeps ?limit= of a GET for itself) ----------------
-st=$(fetch l.xlsx /rpc/export_xlsx -X POST -H 'Accept: application/octet-stream' -H 'Content-Type: application/json' \
-     -d '{"view": "tickers", "limit": 2}')
+# --- limit and offset: PostgREST's own, on the rows' positions -----------------
+# tickers in export order (ts, exchange, symbol): 10:00:00.123 binance BTC,
+# 10:00:01.123456 binance BTC, 10:00:02 bybit BTC, 10:00:03 binance ETH,
+# 11:00 binance BTC; limit=2 the first two, limit=2&offset=2 the 3rd and 4th
+st=$(fetch l.xlsx '/rpc/export_xlsx?view=tickers&limit=2' -H 'Accept: application/octet-stream')
 fetch l.json '/tickers?order=ts,exchange,symbol&limit=2' >/dev/null
 r=$(compare "$W/l.xlsx" tickers "$W/l.json")
-is "$st ${r%%$'\n'*}" "200 ok" "POST with limit 2: the first 2 rows by time, equal to the JSON"
-st=$(fetch g.xlsx '/rpc/export_xlsx?view=tickers&limit=2' -H 'Accept: application/octet-stream')
-is "$st $(python3 -c "import openpyxl, sys; print(openpyxl.load_workbook(sys.argv[1])['tickers'].max_row)" "$W/g.xlsx")" "200 6" \
-   "GET ?limit=2 is PostgREST's paging, not the function's: all 5 rows and the header"
+is "$st ${r%%$'\n'*} $(jq -r '[.[].ts] | join(",")' "$W/l.json")" \
+   "200 ok 2026-01-05T10:00:00.123+00:00,2026-01-05T10:00:01.123456+00:00" \
+   "GET ?limit=2: the first 2 rows by time, every cell equal to the JSON"
+st=$(fetch o.xlsx '/rpc/export_xlsx?view=tickers&limit=2&offset=2' -H 'Accept: application/octet-stream')
+fetch o.json '/tickers?order=ts,exchange,symbol&limit=2&offset=2' >/dev/null
+r=$(compare "$W/o.xlsx" tickers "$W/o.json")
+is "$st ${r%%$'\n'*} $(jq -r '[.[] | .exchange + " " + .symbol] | join(",")' "$W/o.json")" \
+   "200 ok bybit BTC,binance ETH" "GET ?limit=2&offset=2: the 3rd and 4th rows (bybit BTC, binance ETH)"
+st=$(fetch s.xlsx '/rpc/export_xlsx?view=tickers&symbol=BTC&offset=1&limit=10' -H 'Accept: application/octet-stream')
+fetch s.json '/tickers?symbol=eq.BTC&order=ts,exchange,symbol&offset=1' >/dev/null
+r=$(compare "$W/s.xlsx" tickers "$W/s.json")
+is "$st ${r%%$'\n'*} $(jq length "$W/s.json")" "200 ok 3" "symbol=BTC, offset 1: the 3 BTC rows after the first"
+st=$(fetch p.xlsx '/rpc/export_xlsx?limit=1' -X POST -H 'Accept: application/octet-stream' \
+     -H 'Content-Type: application/json' -d '{"view": "tickers", "exchange": "bybit"}')
+fetch p.json '/tickers?exchange=eq.bybit&order=ts,exchange,symbol' >/dev/null
+r=$(compare "$W/p.xlsx" tickers "$W/p.json")
+is "$st ${r%%$'\n'*} $(header p.xlsx Content-Disposition)" '200 ok attachment; filename="tickers_bybit.xlsx"' \
+   "POST with the arguments in the body and ?limit=1: the one bybit row"
+st=$(fetch e.xlsx '/rpc/export_xlsx?view=tickers&offset=10' -H 'Accept: application/octet-stream')
+is "$st $(python3 -c "import openpyxl, sys; ws = openpyxl.load_workbook(sys.argv[1])['tickers']; print(ws.max_row, ws['A1'].value)" "$W/e.xlsx")" \
+   "200 1 exchange" "an offset past the 5 rows: the header row alone"
+st=$(fetch n.json '/rpc/export_xlsx?view=tickers&n=in.(1,3)' -H 'Accept: application/octet-stream')
+is "$st $(jq -r .code "$W/n.json")" "400 22023" "a filter on the positions that leaves no run (1 and 3): 400, not a guess"
 
 # --- the row limit over HTTP -----------------------------------------------------
 # export_max_rows is superuser-set: for the database, and PostgREST's
@@ -243,6 +271,9 @@ is "$(jq -r '[.code, .message, .hint] | join(" / ")' "$W/big")" \
    "the row limit: SQLSTATE 54000 with a hint, no workbook cut short"
 st=$(fetch b2.xlsx '/rpc/export_xlsx?view=tickers&exchange=binance' -H 'Accept: application/octet-stream')
 is "$st" 200 "3 binance rows under export_max_rows = 4: fine"
+st=$(fetch b3.xlsx '/rpc/export_xlsx?view=tickers&limit=4&offset=1' -H 'Accept: application/octet-stream')
+is "$st $(python3 -c "import openpyxl, sys; print(openpyxl.load_workbook(sys.argv[1])['tickers'].max_row)" "$W/b3.xlsx")" \
+   "200 5" "5 rows in the range, limit=4&offset=1 under export_max_rows = 4: the last 4 rows and the header"
 psql -X -q -c "ALTER DATABASE $PGDATABASE RESET perps_stats.export_max_rows" \
            -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'postgrest'" >/dev/null
 # PostgREST reconnects: the 5 rows are fine again

@@ -10,11 +10,11 @@ SELECT plan(55);
 SELECT has_schema('perps_api');
 SELECT views_are('perps_api', ARRAY['exchanges', 'markets', 'symbols', 'tickers', 'latest_tickers',
     'orderbooks', 'liquidity_depth', 'latest_liquidity', 'slippage', 'trades', 'klines',
-    'funding_rates', 'open_interest', 'ingest_events', 'table_stats', 'stream_status'], 'the views of perps_api');
+    'funding_rates', 'open_interest', 'ingest_events', 'table_stats', 'stream_status', 'export_xlsx_rows'], 'the views of perps_api');
 SELECT tables_are('perps_api', '{}'::name[], 'perps_api holds no tables');
 SELECT functions_are('perps_api', ARRAY['slippage', 'vwap', 'liquidity', 'health', 'tickers_history', 'liquidity_history',
     'slippage_history', 'orderbook_at', 'dashboard', 'dashboard_asset', 'export_xlsx', 'market_stats',
-    'market_histogram', 'funding_stats', 'liquidity_distribution'], 'the RPC functions of perps_api');
+    'market_histogram', 'funding_stats', 'liquidity_distribution', 'xlsx'], 'the RPC functions of perps_api');
 SELECT columns_are('perps_api', 'tickers', ARRAY['exchange', 'symbol', 'ts', 'last_price', 'mark_price',
     'index_price', 'best_bid_price', 'best_bid_qty', 'best_ask_price', 'best_ask_qty', 'volume_24h',
     'turnover_24h', 'open_interest', 'open_interest_notional', 'price_change_24h', 'price_change_pct',

@@ -5,28 +5,32 @@
 -- (temporary files, open file descriptors) by a failed export.  What the
 -- cells hold is read back with openpyxl in test/integration/45_export_xlsx.sh.
 BEGIN;
-SELECT plan(53);
+SELECT plan(70);
 
 -- ---------------------------------------------------------------------------
 -- Declarations and privileges
 -- ---------------------------------------------------------------------------
 SELECT has_function('perps_stats', 'export_xlsx', ARRAY['text[]', 'text[]']);
 SELECT has_function('perps_api', 'export_xlsx',
-    ARRAY['text', 'text', 'text', 'timestamp with time zone', 'timestamp with time zone', 'integer']);
+    ARRAY['text', 'text', 'text', 'timestamp with time zone', 'timestamp with time zone']);
 SELECT is((SELECT ARRAY[provolatile::text, prosecdef::text, array_to_string(proconfig, ',')]
              FROM pg_proc WHERE oid = 'perps_stats.export_xlsx(text[],text[])'::regprocedure),
           ARRAY['v', 'false', 'transaction_read_only=on'],
           'perps_stats.export_xlsx: SECURITY INVOKER, runs with transaction_read_only on');
 SELECT is((SELECT ARRAY[provolatile::text, prosecdef::text, coalesce(array_to_string(proconfig, ','), ''),
-                        prorettype::regtype::text]
-             FROM pg_proc WHERE oid = 'perps_api.export_xlsx(text,text,text,timestamptz,timestamptz,int)'::regprocedure),
-          ARRAY['s', 'false', '', 'perps_api."application/octet-stream"'],
-          'perps_api.export_xlsx: STABLE (GET works), SECURITY INVOKER, returns the octet-stream domain');
-SELECT is((SELECT typbasetype::regtype::text FROM pg_type
-            WHERE typname = 'application/octet-stream' AND typnamespace = 'perps_api'::regnamespace),
-          'bytea', 'the domain "application/octet-stream" is a bytea');
+                        proretset::text, prorettype::regtype::text]
+             FROM pg_proc WHERE oid = 'perps_api.export_xlsx(text,text,text,timestamptz,timestamptz)'::regprocedure),
+          ARRAY['s', 'false', '', 'true', 'perps_api.export_xlsx_rows'],
+          'perps_api.export_xlsx: STABLE (GET works), SECURITY INVOKER, a set of the view export_xlsx_rows');
+-- PostgREST's handler: an aggregate over the function's row type whose
+-- final function returns the "*/*" domain, a bytea
+SELECT is((SELECT ARRAY[a.aggfnoid::regprocedure::text, f.prorettype::regtype::text, t.typbasetype::regtype::text]
+             FROM pg_aggregate a JOIN pg_proc f ON f.oid = a.aggfinalfn JOIN pg_type t ON t.oid = f.prorettype
+            WHERE a.aggfnoid = 'perps_api.xlsx(perps_api.export_xlsx_rows)'::regprocedure),
+          ARRAY['perps_api.xlsx(perps_api.export_xlsx_rows)', 'perps_api."*/*"', 'bytea'],
+          'perps_api.xlsx: the handler of export_xlsx_rows, its final function returning the "*/*" domain of bytea');
 SELECT function_privs_are('perps_api', 'export_xlsx',
-    ARRAY['text', 'text', 'text', 'timestamp with time zone', 'timestamp with time zone', 'integer'],
+    ARRAY['text', 'text', 'text', 'timestamp with time zone', 'timestamp with time zone'],
     'perps_anon', ARRAY['EXECUTE']);
 SELECT function_privs_are('perps_stats', 'export_xlsx', ARRAY['text[]', 'text[]'], 'perps_anon', '{}'::text[],
     'perps_anon cannot run query text');
@@ -35,8 +39,10 @@ CREATE ROLE perps_tap_nobody;
 SELECT function_privs_are('perps_stats', 'export_xlsx', ARRAY['text[]', 'text[]'], 'perps_tap_nobody', '{}'::text[],
     'PUBLIC cannot run perps_stats.export_xlsx');
 SELECT function_privs_are('perps_api', 'export_xlsx',
-    ARRAY['text', 'text', 'text', 'timestamp with time zone', 'timestamp with time zone', 'integer'],
+    ARRAY['text', 'text', 'text', 'timestamp with time zone', 'timestamp with time zone'],
     'perps_tap_nobody', '{}'::text[], 'PUBLIC cannot call perps_api.export_xlsx');
+SELECT function_privs_are('perps_stats', '_xlsx_final', ARRAY['internal'],
+    'perps_anon', '{}'::text[], 'perps_anon holds no grant on the aggregate''s final function (its owner''s rights are checked)');
 SELECT is((SELECT ARRAY[context, unit, boot_val, min_val] FROM pg_settings WHERE name = 'perps_stats.export_max_rows'),
           ARRAY['superuser', NULL, '100000', '1'], 'perps_stats.export_max_rows: superuser-set, 100000 rows');
 SELECT is((SELECT ARRAY[context, unit, boot_val, min_val] FROM pg_settings WHERE name = 'perps_stats.export_max_size'),
@@ -47,7 +53,7 @@ SELECT is((SELECT ARRAY[context, unit, boot_val, min_val] FROM pg_settings WHERE
 -- ---------------------------------------------------------------------------
 SELECT is(substr(perps_stats.export_xlsx(ARRAY['SELECT 1 AS one']), 1, 4), '\x504b0304'::bytea,
           'a query''s rows: a zip file, as an .xlsx is');
-SELECT is(substr(perps_api.export_xlsx('exchanges'), 1, 4), '\x504b0304'::bytea,
+SELECT is((SELECT substr(perps_api.xlsx(r), 1, 4) FROM perps_api.export_xlsx('exchanges') r), '\x504b0304'::bytea,
           'a view of perps_api: a zip file');
 
 -- ---------------------------------------------------------------------------
@@ -90,8 +96,23 @@ SELECT throws_ok($$SELECT perps_api.export_xlsx('symbols', exchange => 'binance'
                  'view "symbols" has no column exchange to filter on', 'a filter the view has no column for');
 SELECT throws_ok($$SELECT perps_api.export_xlsx('exchanges', since => now())$$, '22023',
                  'view "exchanges" has no timestamptz column for since and until', 'since on a view without time');
-SELECT throws_ok($$SELECT perps_api.export_xlsx('tickers', "limit" => -1)$$, '22023',
-                 'limit must not be negative', 'a negative limit');
+SELECT throws_ok($$SELECT perps_api.export_xlsx('export_xlsx_rows')$$, '22023',
+                 '"export_xlsx_rows" is not a view of perps_api', 'the positions'' own row type: refused');
+-- the aggregate takes a run of the positions of this statement's call
+SELECT throws_ok($$SELECT perps_api.xlsx(r) FROM perps_api.export_xlsx_rows r$$, '22023',
+                 'perps_api.xlsx takes the rows of perps_api.export_xlsx, in the same statement',
+                 'the aggregate without the function');
+SELECT throws_ok($$SELECT perps_api.xlsx(r) FROM perps_api.export_xlsx('exchanges') r WHERE r.n <> 2$$, '22023',
+                 'export_xlsx takes a run of its rows: positions 1 to 13, 12 of them, are not one',
+                 'the 13 exchanges but the 2nd: not a run');
+SELECT throws_ok($$SELECT perps_api.xlsx(r) FROM (SELECT * FROM perps_api.export_xlsx('exchanges')
+                                                  UNION ALL SELECT 4) r$$, '22023',
+                 'export_xlsx takes a run of its rows: positions 1 to 13, 14 of them, are not one',
+                 'position 4 twice (14 rows over 13 positions): not a run');
+SELECT throws_ok($$SELECT perps_api.xlsx(r) FROM (SELECT * FROM perps_api.export_xlsx('exchanges')
+                                                  UNION ALL SELECT 14) r$$, '22023',
+                 'export_xlsx takes a run of its rows: positions 1 to 14, 14 of them, are not one',
+                 'a 14th position the call did not list');
 
 -- ---------------------------------------------------------------------------
 -- Bounds: 54000
@@ -103,6 +124,26 @@ SELECT throws_ok($$SELECT perps_stats.export_xlsx(ARRAY['SELECT i FROM generate_
                                                          'SELECT i FROM generate_series(1, 5) i'])$$,
                  '54000', 'export exceeds perps_stats.export_max_rows (10 rows)',
                  'export_max_rows = 10: 6 + 5 rows over two sheets are too many');
+-- 13 exchanges and export_max_rows = 1: perps_api.export_xlsx lists 10 x 1
+-- positions only; a window within them is fine, one that reaches the 10th
+-- (and so maybe past it) is refused, as is the whole range
+SET LOCAL perps_stats.export_max_rows = 1;
+SELECT is((SELECT count(*)::int FROM perps_api.export_xlsx('exchanges')), 10,
+          '13 exchanges, export_max_rows = 1: 10 positions listed');
+SELECT lives_ok($$SELECT perps_api.xlsx(r) FROM (SELECT * FROM perps_api.export_xlsx('exchanges') OFFSET 8 LIMIT 1) r$$,
+                'the 9th row alone: fine');
+SELECT throws_ok($$SELECT perps_api.xlsx(r) FROM (SELECT * FROM perps_api.export_xlsx('exchanges') OFFSET 9 LIMIT 1) r$$,
+                 '54000', 'export_xlsx lists the first 10 rows of a range only (10 times perps_stats.export_max_rows)',
+                 'the 10th row of a range holding more: refused (it may reach past the listed ones)');
+SELECT throws_ok($$SELECT perps_api.xlsx(r) FROM (SELECT * FROM perps_api.export_xlsx('exchanges') OFFSET 20) r$$,
+                 '54000', 'export_xlsx lists the first 10 rows of a range only (10 times perps_stats.export_max_rows)',
+                 'an offset past the listed rows: refused, not an empty workbook');
+SELECT throws_ok($$SELECT perps_api.xlsx(r) FROM (SELECT * FROM perps_api.export_xlsx('exchanges') LIMIT 2) r$$,
+                 '54000', 'export exceeds perps_stats.export_max_rows (1 rows)',
+                 'two rows with export_max_rows = 1: the row limit');
+SET LOCAL perps_stats.export_max_rows = 2;
+SELECT lives_ok($$SELECT perps_api.xlsx(r) FROM (SELECT * FROM perps_api.export_xlsx('exchanges') OFFSET 11 LIMIT 2) r$$,
+                'export_max_rows = 2: 20 positions listed, the 12th and 13th rows are fine');
 RESET perps_stats.export_max_rows;
 SELECT throws_ok($$SELECT perps_stats.export_xlsx(ARRAY['SELECT repeat(''x'', 32768)'])$$,
                  '54000', 'value too long for an Excel cell', 'a text of 32768 characters (Excel: 32767 a cell)');
@@ -167,16 +208,32 @@ RESET ROLE;
 -- perps_anon and the response headers
 -- ---------------------------------------------------------------------------
 SET LOCAL ROLE perps_anon;
-SELECT lives_ok($$SELECT perps_api.export_xlsx('tickers', 'a"b\c', 'BTC', now() - interval '1 day', now(), 10)$$,
+SELECT lives_ok($$SELECT perps_api.xlsx(r) FROM perps_api.export_xlsx('tickers', 'a"b\c', 'BTC', now() - interval '1 day', now()) r$$,
                 'perps_anon exports a view with every filter');
+SELECT is(current_setting('response.headers', true), NULL, 'outside an HTTP request: no response.headers');
+DO $$ BEGIN PERFORM set_config('request.headers', '{"accept": "*/*"}', true); END $$;
+SELECT lives_ok($$SELECT perps_api.xlsx(r) FROM perps_api.export_xlsx('tickers', 'a"b\c', 'BTC', now() - interval '1 day', now()) r$$,
+                'the same in an HTTP request (request.headers set, Accept: */*)');
 SELECT is(current_setting('response.headers'),
           '[{"Content-Type": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}, '
           || '{"Content-Disposition": "attachment; filename=\"tickers_a_b_c_BTC.xlsx\""}]',
           'response.headers: the spreadsheet''s type, a file name with anything but [A-Za-z0-9.-] replaced');
-SELECT is(set_config('response.headers', '', true) || set_config('request.headers', '{"accept": "application/json"}', true)
-          || length(perps_api.export_xlsx('exchanges'))::text || current_setting('response.headers'),
-          '{"accept": "application/json"}' || length(perps_api.export_xlsx('exchanges'))::text,
-          'Accept: application/json: no spreadsheet headers (PostgREST answers the bytes as JSON)');
+DO $$ BEGIN PERFORM set_config('request.headers', '{"accept": "application/json"}', true); END $$;
+SELECT throws_ok($$SELECT perps_api.xlsx(r) FROM perps_api.export_xlsx('exchanges') r$$, 'PT406',
+                 'export_xlsx answers a spreadsheet (application/vnd.openxmlformats-officedocument.spreadsheetml.sheet)',
+                 'Accept: application/json: refused, PostgREST''s 406');
+DO $$ BEGIN PERFORM set_config('request.headers', '{"accept": "text/csv, application/octet-stream;q=0"}', true); END $$;
+SELECT throws_ok($$SELECT perps_api.xlsx(r) FROM perps_api.export_xlsx('exchanges') r$$, 'PT406', NULL,
+                 'octet-stream with q=0 does not count');
+DO $$ BEGIN PERFORM set_config('request.headers', '{"accept": "text/html, Application/Octet-Stream; q=0.5"}', true); END $$;
+SELECT lives_ok($$SELECT perps_api.xlsx(r) FROM perps_api.export_xlsx('exchanges') r$$,
+                'octet-stream among other types, in any case, q=0.5: the workbook');
+DO $$ BEGIN PERFORM set_config('request.headers', '{"accept": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}', true); END $$;
+SELECT lives_ok($$SELECT perps_api.xlsx(r) FROM perps_api.export_xlsx('exchanges') r$$,
+                'the spreadsheet''s own media type: the workbook');
+DO $$ BEGIN PERFORM set_config('request.headers', '{"user-agent": "no accept header"}', true); END $$;
+SELECT lives_ok($$SELECT perps_api.xlsx(r) FROM perps_api.export_xlsx('exchanges') r$$,
+                'no Accept header: the workbook');
 RESET ROLE;
 
 SELECT * FROM finish();
