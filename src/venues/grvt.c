@@ -33,8 +33,12 @@
  *   No percentage change: the documentation lists it among the derived
  *   fields not sent; price_change_24h = last_price - open_price (exact),
  *   price_change_pct stays NULL (it would need a division).
- * - full/v1/book: depth (the API's maximum is 100 levels), aggregate (1 =
- *   none); levels are {price, size, num_orders} objects, best first.
+ * - full/v1/book: instrument and depth, one of 10, 50, 100 and 500
+ *   (ApiOrderbookLevelsRequest of the current api-spec and grvt-pysdk);
+ *   levels are {price, size, num_orders} objects, best first.  Older
+ *   versions of the spec capped depth at 100 and had an "aggregate" field
+ *   (1, 10, 100 or 1000 levels merged into one); the current one has
+ *   neither, so no aggregate is sent and no coarser book is asked for.
  * - full/v1/trades: the most recent trades, limit default 500, max 1000.
  *   full/v1/trade_history: the same trades over [start_time, end_time]
  *   (ns), newest first, limit up to 1000, cursor-paged ("next"); the last
@@ -66,8 +70,8 @@
  *   published; a position cannot exceed it), lot_size and min_qty its
  *   min_size; no minimum notional and no leverage are published (NULL).
  *   A missing funding_interval_hours stays NULL rather than a guess.
- * - Order book depth: asked as the smallest of 10, 50 and 100 levels that
- *   covers the depth wanted (100 when more is wanted).
+ * - Order book depth: asked as the smallest of 10, 50, 100 and 500 levels
+ *   that covers the depth wanted (500, the deepest, when more is wanted).
  * - Rate limit: no per-IP limit of the public market data API is
  *   published in the documentation found; every request weighs 1 against
  *   a conservative 600 requests a minute (10 a second), which
@@ -235,10 +239,13 @@ gv_build_funding(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 static int
 gv_build_orderbook(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 {
-	int			depth = q->depth <= 10 && q->depth > 0 ? 10 : q->depth <= 50 && q->depth > 0 ? 50 : 100;
+	static const int depths[] = {10, 50, 100, 500};	/* the documented values */
+	int			k = 0;
 
-	return gv_post(ctx, &reqs[0], "/full/v1/book", "{\"instrument\":\"%s\",\"depth\":%d,\"aggregate\":1}",
-				   q->market->native_symbol, depth) ? 1 : ctx->status;
+	while (k < 3 && (q->depth <= 0 || depths[k] < q->depth))
+		k++;
+	return gv_post(ctx, &reqs[0], "/full/v1/book", "{\"instrument\":\"%s\",\"depth\":%d}",
+				   q->market->native_symbol, depths[k]) ? 1 : ctx->status;
 }
 
 static int

@@ -57,6 +57,12 @@ data generated here:
   now (time <= the wall clock) in [start_time, end_time], newest first,
   paged the same way, with the values of the WebSocket mock's v1.trade
   feeds.
+- Under /deep (rest_url .../grvt/deep), every route as above, except that
+  full/v1/book of BTC_USDT_Perp serves a deep book built here (issue 19:
+  the adapter asks for the deepest documented depth): 600 levels a side,
+  bid i (i = 0..599) at 79999.5 - i, ask i at 80000.5 + i, size 1 and one
+  order each, the first `depth` of them (10, 50, 100 or 500, the values
+  the documentation lists; anything else is refused like any book request).
 """
 
 import base64
@@ -219,6 +225,26 @@ def book(req):
               "asks": [{"price": str(p + Decimal(i) / 10), "size": str(Decimal(i) / 2), "num_orders": 1}
                        for i in (1, 2, 3)]}
     return 200, {"result": dict(bk, bids=bk["bids"][:depth], asks=bk["asks"][:depth])}
+
+
+DEEP_LEVELS = 600
+
+
+@handles
+def deep_book(req):
+    """/deep/full/v1/book: the deep BTC book (see the module header); other instruments as book()."""
+    b, ins = _perp(req)
+    if ins is None or ins["instrument"] != "BTC_USDT_Perp":
+        return book(req)
+    depth = b.get("depth")
+    if depth not in (10, 50, 100, 500):
+        raise Bad("depth must be one of 10, 50, 100, 500")
+    n = min(depth, DEEP_LEVELS)
+    lv = [{"size": "1", "num_orders": 1}] * n
+    return 200, {"result": {
+        "event_time": str(NOW_MS * 1000000), "instrument": "BTC_USDT_Perp",
+        "bids": [dict(lv[i], price=str(Decimal("79999.5") - i)) for i in range(n)],
+        "asks": [dict(lv[i], price=str(Decimal("80000.5") + i)) for i in range(n)]}}
 
 
 def _page(rows, n, key):
@@ -387,12 +413,13 @@ def _tape_history(tp, b, n, before):
 
 
 def register(venue):
-    venue.route("POST", r"/full/v1/instruments", instruments)
-    venue.route("POST", r"/full/v1/all_instruments", instruments)
-    venue.route("POST", r"/full/v1/instrument", instrument)
-    venue.route("POST", r"/full/v1/ticker", ticker)
-    venue.route("POST", r"/full/v1/book", book)
-    venue.route("POST", r"/full/v1/kline", kline)
-    venue.route("POST", r"/full/v1/funding", funding)
-    venue.route("POST", r"/full/v1/trades", trades)
-    venue.route("POST", r"/full/v1/trade_history", trade_history)
+    for prefix in ("", "/deep"):
+        venue.route("POST", prefix + r"/full/v1/instruments", instruments)
+        venue.route("POST", prefix + r"/full/v1/all_instruments", instruments)
+        venue.route("POST", prefix + r"/full/v1/instrument", instrument)
+        venue.route("POST", prefix + r"/full/v1/ticker", ticker)
+        venue.route("POST", prefix + r"/full/v1/book", deep_book if prefix else book)
+        venue.route("POST", prefix + r"/full/v1/kline", kline)
+        venue.route("POST", prefix + r"/full/v1/funding", funding)
+        venue.route("POST", prefix + r"/full/v1/trades", trades)
+        venue.route("POST", prefix + r"/full/v1/trade_history", trade_history)
