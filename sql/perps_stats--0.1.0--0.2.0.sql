@@ -1268,3 +1268,9 @@ GRANT EXECUTE ON FUNCTION
     perps_api.funding_stats(text, text, timestamptz, timestamptz),
     perps_api.liquidity_distribution(numeric[], text[], text[], timestamptz, interval)
 TO perps_anon;
+
+-- issue 19, Hibachi: a market's own coarser books (its orderbookGranularities)
+ALTER TABLE perps_stats.markets
+    ADD COLUMN book_steps numeric[] CHECK (cardinality(book_steps) BETWEEN 1 AND 8 AND 0 < ALL (book_steps));
+COMMENT ON COLUMN perps_stats.markets.book_steps IS
+    'the price steps the venue''s REST book of this market can be aggregated to, finest first (Hibachi''s orderbookGranularities); NULL: the venue''s own resolutions list';

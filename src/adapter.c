@@ -101,7 +101,8 @@ perps_adapter_build(const PerpsAdapter *a, PerpsCtx *ctx, PerpsMethod m, const P
 		(q == NULL || q->market == NULL || !a->symbol_ok(q->market->native_symbol)))
 		return perps_fail(ctx, PERPS_ERR_ARG, "%s needs %s", a->name, a->symbol_what);
 	if (q != NULL && q->resolution != 0 &&
-		(m != PERPS_M_ORDERBOOK || q->resolution < 0 || q->resolution >= perps_book_resolutions(a)))
+		(m != PERPS_M_ORDERBOOK || q->resolution < 0 ||
+		 q->resolution >= perps_market_book_resolutions(a, q->market)))
 		return perps_fail(ctx, PERPS_ERR_ARG, "%s serves no order book resolution %d", a->name,
 						  q->resolution);
 	return mi->build(ctx, q, reqs);
@@ -117,6 +118,36 @@ perps_book_resolutions(const PerpsAdapter *a)
 	while (n < PERPS_MAX_BOOK_RESOLUTIONS && a->book_resolutions[n] != NULL)
 		n++;
 	return n > 0 ? n : 1;
+}
+
+int
+perps_market_book_resolutions(const PerpsAdapter *a, const PerpsMarketRef *m)
+{
+	int			n;
+
+	if (a->book_step_param == NULL)
+		return perps_book_resolutions(a);
+	if (m == NULL || m->book_steps == NULL || m->nbook_steps < 1)
+		return 1;
+	n = m->nbook_steps;
+	if (a->max_book_steps > 0 && n > a->max_book_steps)
+		n = a->max_book_steps;
+	return n < PERPS_MAX_BOOK_RESOLUTIONS ? n : PERPS_MAX_BOOK_RESOLUTIONS;
+}
+
+const char *
+perps_book_label(const PerpsAdapter *a, const PerpsMarketRef *m, int k, char *buf, size_t len)
+{
+	int			n;
+
+	if (k < 0 || k >= perps_market_book_resolutions(a, m))
+		return NULL;
+	if (a->book_step_param == NULL)
+		return a->book_resolutions != NULL ? a->book_resolutions[k] : NULL;
+	if (m == NULL || m->book_steps == NULL || m->nbook_steps < 1)
+		return NULL;			/* steps unknown: the venue's one book, unnamed */
+	n = snprintf(buf, len, "%s=%s", a->book_step_param, m->book_steps[k]);
+	return n > 0 && (size_t) n < len ? buf : NULL;
 }
 
 PerpsStatus

@@ -60,6 +60,15 @@ typedef struct PerpsMarketRef
 	const char *symbol;			/* global: BTC */
 	const char *native_symbol;	/* BTCUSDT, XBTUSDTM, BTC-USD-PERP, BTC, "1" */
 	const char *contract_size;	/* decimal text; NULL means 1 */
+
+	/*
+	 * perps_stats.markets.book_steps: the price steps the venue's REST book
+	 * of this market can be aggregated to, finest first, as decimal texts
+	 * (Hibachi's orderbookGranularities); NULL (nbook_steps 0): unknown, or
+	 * the venue's own resolutions (PerpsAdapter.book_resolutions) apply.
+	 */
+	const char *const *book_steps;
+	int			nbook_steps;
 } PerpsMarketRef;
 
 /* What the caller asks for. */
@@ -83,8 +92,10 @@ typedef struct PerpsQuery
 
 	/*
 	 * Order book: which of the venue's aggregations to ask for, 0 the
-	 * finest, k >= 1 PerpsAdapter.book_resolutions[k]; the dispatcher
-	 * refuses one the venue does not serve.
+	 * finest, k >= 1 PerpsAdapter.book_resolutions[k], or for a venue with
+	 * book_step_param the market's k-th step (market->book_steps[k]); the
+	 * dispatcher refuses one the venue or the market does not serve
+	 * (perps_market_book_resolutions).
 	 */
 	int			resolution;
 } PerpsQuery;
@@ -129,6 +140,9 @@ typedef struct PerpsMarket
 	const char *max_leverage;
 	const char *funding_interval_hours;
 	bool		active;
+	/* the book's price steps, finest first (PerpsMarketRef.book_steps); NULL: none given */
+	const char **book_steps;
+	int			nbook_steps;
 } PerpsMarket;
 
 typedef struct PerpsTicker
@@ -653,6 +667,19 @@ typedef struct PerpsAdapter
 	 * slippage.resolution store.  NULL: the venue serves one book.
 	 */
 	const char *const *book_resolutions;
+
+	/*
+	 * Coarser books chosen per market instead (Hibachi's granularity): the
+	 * query parameter that names a price step of the market's own list,
+	 * PerpsMarketRef.book_steps (finest first, kept in perps_stats.markets
+	 * by the markets parser).  Resolution k is the market's k-th step, at
+	 * most max_book_steps of them; its name (stored in the resolution
+	 * columns) is "<param>=<step>", e.g. granularity=0.1.  A market whose
+	 * steps are unknown has one book, the venue's default.  NULL: the
+	 * venue's book_resolutions (or one book) serve every market alike.
+	 */
+	const char *book_step_param;
+	int			max_book_steps;
 } PerpsAdapter;
 
 /* The most resolutions of a book an adapter lists (book_merge.h takes as many). */
@@ -660,6 +687,24 @@ typedef struct PerpsAdapter
 
 /* How many resolutions of its book a venue serves: 1 without book_resolutions. */
 extern int	perps_book_resolutions(const PerpsAdapter *a);
+
+/*
+ * The same for one market (m may be NULL): with book_step_param, as many
+ * of the market's steps as the adapter takes (1 when they are unknown);
+ * else perps_book_resolutions.
+ */
+extern int	perps_market_book_resolutions(const PerpsAdapter *a, const PerpsMarketRef *m);
+
+/*
+ * The name of resolution k of a market's book into buf (what the
+ * resolution columns store): book_resolutions[k], or "<param>=<step>";
+ * NULL when the book has no name (one book, or a step too long for buf).
+ */
+extern const char *perps_book_label(const PerpsAdapter *a, const PerpsMarketRef *m, int k,
+									char *buf, size_t len);
+
+/* The longest name perps_book_label gives (with its terminator). */
+#define PERPS_BOOK_LABEL_MAX 64
 
 /* The registry (src/adapter.c). */
 extern const PerpsAdapter *const perps_adapters[];

@@ -15,7 +15,8 @@
  * standard slippage rows are computed from the full book.
  *
  * Venues that serve coarser aggregations of their book (adapter.h,
- * book_resolutions) get more book requests where the finest book falls
+ * book_resolutions, or per market book_step_param with the market's
+ * markets.book_steps) get more book requests where the finest book falls
  * short: each such market's coarser books are in the batch, held
  * (perps_fetch_release), and as soon as its books so far are in and do not
  * both reach 100 bps of mid, the next coarser one is asked, while the rest
@@ -480,6 +481,7 @@ collect(PG_FUNCTION_ARGS)
 		const char *venue = NULL;
 		int			nres = 1;
 		const char *const *labels = NULL;
+		PerpsVenue	v = {0};
 
 		for (int i = 0; i < nmarkets; i++)
 		{
@@ -499,19 +501,30 @@ collect(PG_FUNCTION_ARGS)
 			}
 			if (!listed && last_error)
 				refresh_error[i] = psprintf("could not refresh the markets of %s: %s", ex, last_error);
-			/* whether the venue serves coarser books (the markets come venue by venue) */
+			/*
+			 * whether the venue serves coarser books (the markets come venue
+			 * by venue), or the market (a venue whose coarser books are each
+			 * market's own steps: as many as the market has, read now that
+			 * it is listed)
+			 */
 			if (venue == NULL || strcmp(venue, ex) != 0)
 			{
-				PerpsVenue	v = {0};
-
 				venue = ex;
+				memset(&v, 0, sizeof(v));
+				if (!perps_venue_load(ex, &v, true))
+					v.ad = NULL;
 				nres = 1;
 				labels = NULL;
-				if (perps_venue_load(ex, &v, true) && v.ad != NULL && v.ad->book_resolutions != NULL)
+				if (v.ad != NULL && v.ad->book_resolutions != NULL)
 				{
 					nres = Min(perps_book_resolutions(v.ad), PERPS_MAX_RESOLUTIONS);
 					labels = v.ad->book_resolutions;
 				}
+			}
+			if (v.ad != NULL && v.ad->book_step_param != NULL)
+			{
+				labels = perps_market_book_labels(&v, sym, &nres);
+				nres = Min(nres, PERPS_MAX_RESOLUTIONS);
 			}
 			run.books[i].n = 1;
 			run.books[i].job[0] = &jobs[i * CK_COUNT + CK_ORDERBOOK];

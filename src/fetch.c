@@ -202,6 +202,8 @@ fetch_one_init(FunctionCallInfo fcinfo, FetchOne *f)
 	f->ref.symbol = f->mk.symbol;
 	f->ref.native_symbol = f->mk.native_symbol;
 	f->ref.contract_size = f->mk.contract_size;
+	f->ref.book_steps = (const char *const *) f->mk.book_steps;
+	f->ref.nbook_steps = f->mk.nbook_steps;
 	f->cxt = perps_request_cxt_create("perps fetch");
 	f->since_us = f->until_us = PERPS_TS_NONE;
 	perps_request_ctx_init(&f->ctx, f->cxt);

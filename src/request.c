@@ -210,6 +210,36 @@ perps_venue_load(const char *name, PerpsVenue *v, bool missing_ok)
 	return true;
 }
 
+/*
+ * Column col of tup, a text[] of the market's book steps (NULL: none),
+ * into mk in cxt.  At most PERPS_MAX_BOOK_RESOLUTIONS are kept (the most
+ * any adapter asks for); a NULL element ends the list.
+ */
+static void
+request_book_steps(HeapTuple tup, TupleDesc td, int col, MemoryContext cxt, PerpsVenueMarket *mk)
+{
+	bool		isnull;
+	Datum		d = SPI_getbinval(tup, td, col, &isnull);
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+
+	mk->book_steps = NULL;
+	mk->nbook_steps = 0;
+	if (isnull)
+		return;
+	deconstruct_array(DatumGetArrayTypeP(d), TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
+	if (n < 1)
+		return;
+	n = Min(n, PERPS_MAX_BOOK_RESOLUTIONS);
+	mk->book_steps = MemoryContextAllocZero(cxt, sizeof(char *) * n);
+	for (int k = 0; k < n && !nulls[k]; k++)
+	{
+		mk->book_steps[k] = MemoryContextStrdup(cxt, TextDatumGetCString(elems[k]));
+		mk->nbook_steps = k + 1;
+	}
+}
+
 static bool
 request_market_lookup(const PerpsVenue *v, const char *symbol, PerpsVenueMarket *mk)
 {
@@ -222,8 +252,8 @@ request_market_lookup(const PerpsVenue *v, const char *symbol, PerpsVenueMarket 
 	args[0] = Int32GetDatum(v->id);
 	args[1] = CStringGetTextDatum(symbol);
 	SPI_connect();
-	rc = SPI_execute_with_args("SELECT symbol, native_symbol, contract_size::text FROM perps_stats.markets "
-							   "WHERE exchange_id = $1 AND symbol = $2",
+	rc = SPI_execute_with_args("SELECT symbol, native_symbol, contract_size::text, book_steps::text[] "
+							   "FROM perps_stats.markets WHERE exchange_id = $1 AND symbol = $2",
 							   2, argtypes, args, NULL, false, 1);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));
@@ -236,9 +266,46 @@ request_market_lookup(const PerpsVenue *v, const char *symbol, PerpsVenueMarket 
 		mk->symbol = MemoryContextStrdup(outer, SPI_getvalue(tup, td, 1));
 		mk->native_symbol = MemoryContextStrdup(outer, SPI_getvalue(tup, td, 2));
 		mk->contract_size = MemoryContextStrdup(outer, SPI_getvalue(tup, td, 3));
+		request_book_steps(tup, td, 4, outer, mk);
 	}
 	SPI_finish();
 	return found;
+}
+
+/*
+ * The names of the resolutions of a market's book: see request.h.  The
+ * market is looked up as it is (no refresh: a market not listed yet has
+ * unknown steps, so one book).
+ */
+const char *const *
+perps_market_book_labels(const PerpsVenue *v, const char *symbol, int *nres)
+{
+	PerpsVenueMarket mk = {0};
+	PerpsMarketRef ref = {0};
+	const char **labels;
+
+	*nres = 1;
+	if (v->ad == NULL)
+		return NULL;
+	if (v->ad->book_step_param == NULL)
+	{
+		*nres = perps_book_resolutions(v->ad);
+		return v->ad->book_resolutions;
+	}
+	if (!request_market_lookup(v, symbol, &mk) || mk.nbook_steps < 1)
+		return NULL;
+	ref.book_steps = (const char *const *) mk.book_steps;
+	ref.nbook_steps = mk.nbook_steps;
+	*nres = perps_market_book_resolutions(v->ad, &ref);
+	labels = palloc0(sizeof(char *) * (*nres + 1));
+	for (int k = 0; k < *nres; k++)
+	{
+		char		buf[PERPS_BOOK_LABEL_MAX];
+		const char *l = perps_book_label(v->ad, &ref, k, buf, sizeof(buf));
+
+		labels[k] = l ? pstrdup(l) : NULL;
+	}
+	return labels;
 }
 
 static void
@@ -290,6 +357,8 @@ request_market_resolve(const PerpsVenue *v, const char *symbol, PerpsVenueMarket
 		mk->symbol = pstrdup(symbol);
 		mk->native_symbol = pstrdup(buf);
 		mk->contract_size = NULL;
+		mk->book_steps = NULL;
+		mk->nbook_steps = 0;
 		return;
 	}
 	if (may_refresh)
@@ -745,6 +814,41 @@ request_text_array(const char **strs, int n)
 	return PointerGetDatum(construct_md_array(d, nulls, 1, dims, lbs, TEXTOID, -1, false, TYPALIGN_INT));
 }
 
+/*
+ * A market's book steps as a numeric[] literal ("{0.1,1,10}"), NULL when it
+ * has none.  The adapter gave them as decimal texts; each is checked again
+ * here, so that the literal holds decimals only.
+ */
+static const char *
+request_steps_literal(const PerpsVenue *v, const PerpsMarket *mk)
+{
+	StringInfoData buf;
+
+	if (mk->book_steps == NULL || mk->nbook_steps < 1)
+		return NULL;
+	if (mk->nbook_steps > PERPS_MAX_BOOK_RESOLUTIONS)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("unexpected markets response from %s", v->name),
+				 errdetail("Market %s has %d book steps, more than %d.", mk->symbol, mk->nbook_steps,
+						   PERPS_MAX_BOOK_RESOLUTIONS)));
+	initStringInfo(&buf);
+	appendStringInfoChar(&buf, '{');
+	for (int k = 0; k < mk->nbook_steps; k++)
+	{
+		const char *st = mk->book_steps[k];
+
+		if (st == NULL || !perps_decimal_valid(st, strlen(st)))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("unexpected markets response from %s", v->name),
+					 errdetail("Market %s has a book step that is not a decimal number.", mk->symbol)));
+		appendStringInfo(&buf, "%s%s", k > 0 ? "," : "", st);
+	}
+	appendStringInfoChar(&buf, '}');
+	return buf.data;
+}
+
 /* Fetches a venue's markets and upserts them; returns the number upserted. */
 int
 perps_refresh_markets(const PerpsVenue *v)
@@ -755,8 +859,9 @@ perps_refresh_markets(const PerpsVenue *v)
 	PerpsResult res;
 	const char **cols[12];
 	bool	   *active;
-	Datum		args[14];
-	Oid			argtypes[14];
+	const char **steps;			/* per market: its book steps as an array literal, or NULL */
+	Datum		args[15];
+	Oid			argtypes[15];
 	int			n;
 	int			rc;
 	int			count;
@@ -767,6 +872,7 @@ perps_refresh_markets(const PerpsVenue *v)
 	for (int c = 0; c < 12; c++)
 		cols[c] = palloc0(sizeof(char *) * Max(n, 1));
 	active = palloc0(sizeof(bool) * Max(n, 1));
+	steps = palloc0(sizeof(char *) * Max(n, 1));
 	for (int i = 0; i < n; i++)
 	{
 		const PerpsMarket *mk = &res.u.markets[i];
@@ -789,6 +895,7 @@ perps_refresh_markets(const PerpsVenue *v)
 		cols[10][i] = mk->max_leverage;
 		cols[11][i] = mk->funding_interval_hours;
 		active[i] = mk->active;
+		steps[i] = request_steps_literal(v, mk);
 	}
 
 	args[0] = Int32GetDatum(v->id);
@@ -806,19 +913,23 @@ perps_refresh_markets(const PerpsVenue *v)
 		args[13] = PointerGetDatum(construct_array(bd, n, BOOLOID, 1, true, TYPALIGN_CHAR));
 		argtypes[13] = BOOLARRAYOID;
 	}
+	args[14] = request_text_array(steps, n);
+	argtypes[14] = TEXTARRAYOID;
 
 	SPI_connect();
 	rc = SPI_execute_with_args(
 							   "INSERT INTO perps_stats.markets AS m (exchange_id, symbol, native_symbol, base, quote, "
 							   "  contract_size, tick_size, lot_size, min_qty, max_qty, min_notional, max_leverage, "
-							   "  funding_interval_hours, active, updated_at) "
+							   "  funding_interval_hours, active, updated_at, book_steps) "
 							   "SELECT DISTINCT ON (u.symbol) $1::smallint, u.symbol, u.native_symbol, u.base, u.quote, "
 							   "  coalesce(u.contract_size::numeric, 1), u.tick_size::numeric, u.lot_size::numeric, "
 							   "  u.min_qty::numeric, u.max_qty::numeric, u.min_notional::numeric, "
-							   "  u.max_leverage::numeric, u.funding_interval_hours::numeric, u.active, now() "
-							   "FROM unnest($2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) "
+							   "  u.max_leverage::numeric, u.funding_interval_hours::numeric, u.active, now(), "
+							   "  u.book_steps::numeric[] "
+							   "FROM unnest($2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) "
 							   "  AS u(symbol, native_symbol, base, quote, contract_size, tick_size, lot_size, "
-							   "       min_qty, max_qty, min_notional, max_leverage, funding_interval_hours, active) "
+							   "       min_qty, max_qty, min_notional, max_leverage, funding_interval_hours, active, "
+							   "       book_steps) "
 							   "ORDER BY u.symbol, u.active DESC "
 							   "ON CONFLICT (exchange_id, symbol) DO UPDATE SET "
 							   "  native_symbol = excluded.native_symbol, base = excluded.base, quote = excluded.quote, "
@@ -826,8 +937,8 @@ perps_refresh_markets(const PerpsVenue *v)
 							   "  lot_size = excluded.lot_size, min_qty = excluded.min_qty, max_qty = excluded.max_qty, "
 							   "  min_notional = excluded.min_notional, max_leverage = excluded.max_leverage, "
 							   "  funding_interval_hours = excluded.funding_interval_hours, active = excluded.active, "
-							   "  updated_at = excluded.updated_at",
-							   14, argtypes, args, NULL, false, 0);
+							   "  updated_at = excluded.updated_at, book_steps = excluded.book_steps",
+							   15, argtypes, args, NULL, false, 0);
 	if (rc != SPI_OK_INSERT)
 		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));
 	count = (int) SPI_processed;
@@ -1041,6 +1152,8 @@ perps_fetch_many_cb(PerpsFetchJob *jobs, int njobs, void (*on_job) (PerpsFetchJo
 				ref->symbol = job->global_symbol = mk->symbol;
 				ref->native_symbol = job->native_symbol = mk->native_symbol;
 				ref->contract_size = mk->contract_size;
+				ref->book_steps = (const char *const *) mk->book_steps;
+				ref->nbook_steps = mk->nbook_steps;
 				q->market = ref;
 				job->market_id = request_market_id(v->id, mk->symbol);
 			}

@@ -35,6 +35,8 @@ typedef struct PerpsVenueMarket
 	char	   *symbol;
 	char	   *native_symbol;
 	char	   *contract_size;
+	char	  **book_steps;		/* markets.book_steps as decimal texts; NULL: none */
+	int			nbook_steps;
 } PerpsVenueMarket;
 
 
@@ -62,6 +64,15 @@ extern bool perps_venue_load(const char *name, PerpsVenue *v, bool missing_ok);
  * markets list) after refreshing the markets from the venue.
  */
 extern void perps_market_resolve(const PerpsVenue *v, const char *symbol, PerpsVenueMarket *mk);
+
+/*
+ * The names of the resolutions of a market's book (what the resolution
+ * columns store), *nres of them, palloc'd: the venue's book_resolutions,
+ * or for a venue whose coarser books are per market (book_step_param) the
+ * market's book_steps read from perps_stats.markets.  NULL (*nres 1) for
+ * a book without names.
+ */
+extern const char *const *perps_market_book_labels(const PerpsVenue *v, const char *symbol, int *nres);
 
 /* A query with no market, no time range and the defaults. */
 extern PerpsQuery perps_request_query(const PerpsMarketRef *ref);

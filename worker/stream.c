@@ -355,7 +355,7 @@ stream_refresh(bool *exists)
 				}
 			}
 
-			ret = SPI_execute_with_args("SELECT m.symbol, m.native_symbol, m.id, m.contract_size, m.funding_interval_hours FROM perps_stats.watchlist w "
+			ret = SPI_execute_with_args("SELECT m.symbol, m.native_symbol, m.id, m.contract_size, m.funding_interval_hours, m.book_steps FROM perps_stats.watchlist w "
 										"JOIN perps_stats.exchanges e ON e.name = w.exchange "
 										"JOIN perps_stats.markets m ON m.exchange_id = e.id AND m.symbol = w.symbol "
 										"WHERE e.id = $1 AND w.stream ORDER BY m.native_symbol",
@@ -392,6 +392,7 @@ stream_refresh(bool *exists)
 					}
 					strlcpy(nm[n].contract_size, cs, sizeof(nm[n].contract_size));
 				}
+				stream_coarse_steps(&nm[n], SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 6));
 				n++;
 			}
 		}
@@ -461,7 +462,15 @@ stream_refresh(bool *exists)
 		stream_trades_resume();
 	}
 	else
+	{
+		/* the same markets: their coarser books' steps may have changed */
+		for (int i = 0; i < n; i++)
+		{
+			stream_markets[i].nbook_res = nm[i].nbook_res;
+			memcpy(stream_markets[i].book_labels, nm[i].book_labels, sizeof(nm[i].book_labels));
+		}
 		pfree(nm);
+	}
 	return changed;
 }
 

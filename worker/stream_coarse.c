@@ -3,7 +3,9 @@
  * stream_coarse.c
  *		The coarser books of a stream worker's snapshot ticks (issue 19):
  *		where the venue serves coarser aggregations of its book (adapter.h,
- *		book_resolutions) and the streamed book does not reach 100 bps of
+ *		book_resolutions, or the market's own steps with book_step_param:
+ *		markets.book_steps, read with the watched markets) and the streamed
+ *		book does not reach 100 bps of
  *		mid on both sides, the stored liquidity_depth and slippage rows come
  *		from the streamed book merged with coarser books fetched by REST
  *		(book_merge.h), as collect() stores them.
@@ -149,9 +151,14 @@ stream_coarse_books(StreamMarket *m, PerpsNumBook *books)
 	StreamCoarse *c;
 	TimestampTz now;
 
-	if (stream_adapter == NULL || stream_adapter->book_resolutions == NULL)
+	if (stream_adapter == NULL)
 		return 1;
-	nres = Min(perps_book_resolutions(stream_adapter), PERPS_MAX_RESOLUTIONS);
+	if (stream_adapter->book_step_param != NULL)
+		nres = Min(m->nbook_res, PERPS_MAX_RESOLUTIONS);
+	else if (stream_adapter->book_resolutions != NULL)
+		nres = Min(perps_book_resolutions(stream_adapter), PERPS_MAX_RESOLUTIONS);
+	else
+		return 1;
 	if (nres < 2 || perps_merged_reaches(books, 1, reach))
 		return 1;
 
@@ -186,4 +193,74 @@ stream_coarse_books(StreamMarket *m, PerpsNumBook *books)
 	for (int r = 0; r < c->n; r++)
 		books[1 + r] = c->books[r];
 	return 1 + c->n;
+}
+
+/*
+ * m's resolutions from markets.book_steps as PostgreSQL prints a numeric[]
+ * ("{0.1,1,10}"; NULL: unknown): for a venue with book_step_param, their
+ * names, as many as the adapter takes (perps_market_book_resolutions); an
+ * unknown or malformed list leaves one unnamed book, the venue's default.
+ */
+void
+stream_coarse_steps(StreamMarket *m, const char *steps)
+{
+	char		buf[PERPS_MAX_BOOK_RESOLUTIONS * (PERPS_DECIMAL_MAX_LEN + 1) + 3];
+	const char *st[PERPS_MAX_BOOK_RESOLUTIONS];
+	PerpsMarketRef ref = {0};
+	size_t		len;
+	int			n = 0;
+	char	   *p;
+
+	m->nbook_res = 1;
+	memset(m->book_labels, 0, sizeof(m->book_labels));
+	if (stream_adapter == NULL || stream_adapter->book_step_param == NULL || steps == NULL)
+		return;
+	len = strlen(steps);
+	if (len < 3 || len >= sizeof(buf) || steps[0] != '{' || steps[len - 1] != '}')
+		return;
+	memcpy(buf, steps + 1, len - 2);
+	buf[len - 2] = '\0';
+	for (p = buf; n < PERPS_MAX_BOOK_RESOLUTIONS;)
+	{
+		char	   *comma = strchr(p, ',');
+
+		if (comma)
+			*comma = '\0';
+		if (!perps_decimal_valid(p, strlen(p)))
+			return;
+		st[n++] = p;
+		if (comma == NULL)
+			break;
+		p = comma + 1;
+	}
+	ref.book_steps = st;
+	ref.nbook_steps = n;
+	m->nbook_res = perps_market_book_resolutions(stream_adapter, &ref);
+	for (int k = 0; k < m->nbook_res; k++)
+	{
+		const char *l = perps_book_label(stream_adapter, &ref, k, m->book_labels[k],
+										 sizeof(m->book_labels[k]));
+
+		if (l == NULL)
+		{
+			m->nbook_res = 1;	/* a step too long to name: the finest book only */
+			memset(m->book_labels, 0, sizeof(m->book_labels));
+			return;
+		}
+	}
+}
+
+/* The names of m's resolutions (NULL: unnamed books); buf has room for PERPS_MAX_BOOK_RESOLUTIONS + 1. */
+const char *const *
+stream_coarse_labels(const StreamMarket *m, const char **buf)
+{
+	if (stream_adapter == NULL)
+		return NULL;
+	if (stream_adapter->book_step_param == NULL)
+		return stream_adapter->book_resolutions;
+	if (m->book_labels[0][0] == '\0')
+		return NULL;
+	for (int k = 0; k <= PERPS_MAX_BOOK_RESOLUTIONS; k++)
+		buf[k] = k < m->nbook_res && k < PERPS_MAX_BOOK_RESOLUTIONS ? m->book_labels[k] : NULL;
+	return buf;
 }

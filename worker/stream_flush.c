@@ -166,9 +166,10 @@ stream_add_book(int32 market_id, int64 ts_us, const PerpsNumBook *book, int64 se
 }
 
 void
-stream_add_books(int32 market_id, int64 ts_us, const PerpsNumBook *books, int nbooks, int64 seq)
+stream_add_books(int32 market_id, int64 ts_us, const PerpsNumBook *books, int nbooks, int64 seq,
+				 const char *const *labels)
 {
-	perps_store_books(stream_store, market_id, stream_ts(ts_us), books, stream_adapter->book_resolutions,
+	perps_store_books(stream_store, market_id, stream_ts(ts_us), books, labels,
 					  nbooks, perps_orderbook_store_levels, seq, true);
 	batch_touch();
 }

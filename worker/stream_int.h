@@ -123,10 +123,21 @@ typedef struct StreamMarket
 	int64		last_trade_us;	/* venue time of the last trade taken */
 	bool		trades_interrupted; /* its trade connection closed since */
 	TimestampTz trim_recorded;	/* the last book trim recorded */
+	/*
+	 * A venue whose coarser books are each market's own (book_step_param):
+	 * the names of the market's resolutions, nbook_res of them (from
+	 * markets.book_steps; 1 and an unnamed book when they are unknown).
+	 */
+	int			nbook_res;
+	char		book_labels[PERPS_MAX_BOOK_RESOLUTIONS][PERPS_BOOK_LABEL_MAX];
 } StreamMarket;
 
 /* stream_coarse.c: the coarser books a snapshot of m needs (books[0] the streamed one); returns the count */
 extern int	stream_coarse_books(StreamMarket *m, PerpsNumBook *books);
+/* stream_coarse.c: m's resolutions from markets.book_steps as text ("{0.1,1,10}"; NULL: unknown) */
+extern void stream_coarse_steps(StreamMarket *m, const char *steps);
+/* stream_coarse.c: the names of m's resolutions (what the resolution columns store), into buf */
+extern const char *const *stream_coarse_labels(const StreamMarket *m, const char **buf);
 
 /* stream.c: the venue, its markets, the status */
 extern int32 stream_exchange_id;
@@ -167,7 +178,8 @@ extern void stream_add_funding(int32 market_id, int64 funding_time_us, const cha
 							   const char *interval_hours);
 extern void stream_add_book(int32 market_id, int64 ts_us, const PerpsNumBook *book, int64 seq);
 /* the streamed book (books[0]) and nbooks - 1 coarser ones of the venue (stream_coarse.c) */
-extern void stream_add_books(int32 market_id, int64 ts_us, const PerpsNumBook *books, int nbooks, int64 seq);
+extern void stream_add_books(int32 market_id, int64 ts_us, const PerpsNumBook *books, int nbooks, int64 seq,
+							 const char *const *labels);
 extern void stream_add_kline(int32 market_id, const char *interval, const PerpsKline *k, const char *volume);
 extern void stream_add_event(int32 market_id, const char *kind, TimestampTz start, TimestampTz end,
 							 const char *fmt,...) pg_attribute_printf(5, 6);

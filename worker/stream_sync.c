@@ -91,12 +91,14 @@ stream_store_book(StreamMarket *m)
 	{
 		PerpsNumBook books[PERPS_MAX_RESOLUTIONS];
 		int			nbooks;
+		const char *lbuf[PERPS_MAX_BOOK_RESOLUTIONS + 1];
 
 		num_side(m, &m->book.bids, &books[0].bids);
 		num_side(m, &m->book.asks, &books[0].asks);
 		/* where the venue serves coarser books and this one falls short of 100 bps */
 		nbooks = stream_coarse_books(m, books);
-		stream_add_books(m->market_id, m->book.ts_us, books, nbooks, m->book.seq);
+		stream_add_books(m->market_id, m->book.ts_us, books, nbooks, m->book.seq,
+						 stream_coarse_labels(m, lbuf));
 	}
 	PG_CATCH();
 	{

@@ -71,6 +71,7 @@ CREATE TABLE perps_stats.markets (
     funding_interval_hours  numeric,
     active                  boolean NOT NULL DEFAULT true,
     updated_at              timestamptz NOT NULL DEFAULT now(),
+    book_steps              numeric[] CHECK (cardinality(book_steps) BETWEEN 1 AND 8 AND 0 < ALL (book_steps)),
     UNIQUE (exchange_id, symbol),
     UNIQUE (exchange_id, native_symbol)
 );
@@ -78,6 +79,8 @@ COMMENT ON TABLE perps_stats.markets IS
     'One row per venue and global symbol (BTC); native_symbol is the venue''s own name (BTCUSDT, XBTUSDTM, BTC-USD-PERP, ...)';
 COMMENT ON COLUMN perps_stats.markets.contract_size IS
     'base units per contract; quantities in the fact tables are already converted to base units';
+COMMENT ON COLUMN perps_stats.markets.book_steps IS
+    'the price steps the venue''s REST book of this market can be aggregated to, finest first (Hibachi''s orderbookGranularities); NULL: the venue''s own resolutions list';
 
 -- ---------------------------------------------------------------------------
 -- Time series: range-partitioned by UTC day on their time column.  Primary

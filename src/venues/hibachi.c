@@ -25,10 +25,10 @@
  *					/market/data/open-interest (totalQuantity, base units)
  *	 all tickers	/market/inventory: markets[] of {contract, info} with
  *					info's markPrice, priceLatest and price24hAgo
- *	 order book		/market/data/orderbook?depth=1..100: {"ask": {"levels":
- *					[{"price","quantity"}], "startPrice", "endPrice"}, "bid":
- *					...}; no granularity asked (the market websocket
- *					documentation calls it optional), so the venue's finest
+ *	 order book		/market/data/orderbook?depth=1..100&granularity=G: {"ask":
+ *					{"levels": [{"price","quantity"}], "startPrice",
+ *					"endPrice"}, "bid": ...}; G one of the market's
+ *					orderbookGranularities (see "Coarser books" below)
  *	 funding		/market/data/prices' fundingRateEstimation:
  *					estimatedFundingRate for the settlement at
  *					nextFundingTimestamp (s)
@@ -64,6 +64,33 @@
  * trade streamed and fetched is one row.  Its limit: two identical trades in one second of which an
  * answer holds only the later one would get k = 0 and be taken for one.
  *
+ * Coarser books: exchange-info gives each contract its
+ * orderbookGranularities, the price steps its book can be aggregated to
+ * (decimal strings, finest first, a decade apart: BTC "0.1" .. "100").
+ * They differ per market, so they are kept with the market
+ * (PerpsMarket.book_steps, perps_stats.markets.book_steps; at most
+ * HB_MAX_STEPS, each a positive plain decimal, strictly increasing, or the
+ * markets answer is refused) and the book's resolution k asks granularity
+ * = the market's k-th step, 0 the finest sent explicitly, as the official
+ * SDK always sends one.  Resolutions 0 .. 3 (HB_BOOK_STEPS): 100 levels of
+ * the fourth step reach 10^5 finest steps, past 100 bps of any market
+ * listed.  A market whose steps are unknown (not in perps_stats.markets
+ * yet, or a list the venue omitted) is asked without granularity, the
+ * venue's default book, and never a coarser one.  The resolution names
+ * are granularity=<step>.
+ *
+ * How a price is rounded into a bucket is not documented.  The adapter
+ * takes Hibachi to label a bucket by its price farthest from mid, the one
+ * convention the merge of book_merge.h reads (bids rounded down: the level
+ * at p holds the bids in [p, p + G); asks rounded up: (p - G, p]), which
+ * is the safe reading: a coarse level is counted within a threshold only
+ * when every price of its bucket is, and a market order that reaches it
+ * is priced at the bucket's worst price, so depth is never overstated and
+ * slippage never understated when the venue rounds so.  Were Hibachi to
+ * round toward mid instead, a counted bucket could hold prices up to one
+ * step beyond the threshold; the finest book, exact, gives every figure it
+ * reaches, so only figures beyond it could be affected.
+ *
  * Errors: {"errorCode": 4, "message": "...", "status": "failed"}, with a
  * 4xx status.
  *
@@ -88,6 +115,9 @@
 #define HB_SUFFIX "/USDT-P"		/* native symbol of a global one: BTC/USDT-P */
 #define HB_PERP_SUFFIX "-P"		/* every perpetual's symbol ends so */
 #define HB_BOOK_MAX 100			/* depth: 1..100 */
+#define HB_MAX_STEPS 8			/* orderbookGranularities of a market taken */
+#define HB_BOOK_STEPS 4			/* resolutions asked: the four finest steps */
+#define HB_STEP_MAX_LEN 24		/* digits and point of one step */
 #define HB_FUNDING_PAGE 100		/* funding-rates limit */
 #define HB_KLINE_SPAN 1000		/* candles per request window */
 #define HB_TRADES_PAGE 100		/* the most recent trades served (CCXT: at most 100) */
@@ -135,6 +165,71 @@ hb_sym_arg(const PerpsQuery *q, char *buf, size_t len)
 	}
 	buf[k] = '\0';
 	return buf;
+}
+
+/*
+ * A granularity: a positive plain decimal (digits, at most one point, a
+ * non-zero digit), at most HB_STEP_MAX_LEN characters: safe in a query
+ * string and in a numeric[] literal.
+ */
+static bool
+hb_step_ok(const char *s)
+{
+	bool		point = false;
+	bool		nonzero = false;
+	size_t		n = 0;
+
+	if (s == NULL || *s == '\0')
+		return false;
+	for (; s[n]; n++)
+	{
+		if (n >= HB_STEP_MAX_LEN)
+			return false;
+		if (s[n] == '.')
+		{
+			if (point)
+				return false;
+			point = true;
+		}
+		else if (s[n] >= '0' && s[n] <= '9')
+			nonzero |= s[n] != '0';
+		else
+			return false;
+	}
+	return nonzero && !(n == 1 && point);
+}
+
+/* Compares two hb_step_ok decimals by value: < 0, 0, > 0. */
+static int
+hb_step_cmp(const char *a, const char *b)
+{
+	size_t		ia,
+				ib;
+	const char *fa,
+			   *fb;
+
+	while (*a == '0')
+		a++;
+	while (*b == '0')
+		b++;
+	ia = strcspn(a, ".");
+	ib = strcspn(b, ".");
+	if (ia != ib)
+		return ia < ib ? -1 : 1;
+	if (strncmp(a, b, ia) != 0)
+		return strncmp(a, b, ia);
+	/* the same integer part: the fractions digit by digit, missing ones 0 */
+	fa = a[ia] == '.' ? a + ia + 1 : a + ia;
+	fb = b[ib] == '.' ? b + ib + 1 : b + ib;
+	while (*fa || *fb)
+	{
+		char		da = *fa ? *fa++ : '0';
+		char		db = *fb ? *fb++ : '0';
+
+		if (da != db)
+			return da < db ? -1 : 1;
+	}
+	return 0;
 }
 
 /* ---- build ---- */
@@ -186,10 +281,26 @@ hb_build_open_interest(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 static int
 hb_build_orderbook(PerpsCtx *ctx, const PerpsQuery *q, PerpsRequest *reqs)
 {
-	char		extra[32];
+	char		extra[32 + HB_STEP_MAX_LEN];
 	int			depth = q->depth > 0 && q->depth < HB_BOOK_MAX ? q->depth : HB_BOOK_MAX;
+	const PerpsMarketRef *m = q->market;
 
-	snprintf(extra, sizeof(extra), "&depth=%d", depth);
+	/*
+	 * The dispatcher checked the resolution against the market's steps;
+	 * they are what the markets parser let through (plain decimals), or
+	 * perps_stats.markets.book_steps written from them, checked again.
+	 */
+	if (m->book_steps != NULL && m->nbook_steps > 0)
+	{
+		const char *g = m->book_steps[q->resolution];
+
+		if (!hb_step_ok(g))
+			return perps_fail(ctx, PERPS_ERR_ARG, "hibachi: the book step \"%.30s\" is not a positive decimal",
+							  g ? g : "");
+		snprintf(extra, sizeof(extra), "&depth=%d&granularity=%s", depth, g);
+	}
+	else
+		snprintf(extra, sizeof(extra), "&depth=%d", depth);
 	return hb_get(ctx, &reqs[0], "/market/data/orderbook", q, extra) ? ctx->status : 1;
 }
 
@@ -327,6 +438,51 @@ hb_same_symbol(PerpsCtx *ctx, struct json_object *o, const PerpsQuery *q, const 
 	return PERPS_OK;
 }
 
+/*
+ * A contract's orderbookGranularities into mk->book_steps: at most
+ * HB_MAX_STEPS positive plain decimals, strictly increasing (finest
+ * first).  Missing or null: none (the market's book is asked without
+ * granularity).
+ */
+static PerpsStatus
+hb_parse_steps(PerpsCtx *ctx, struct json_object *o, size_t i, PerpsMarket *mk)
+{
+	struct json_object *arr = perps_json_get(o, "orderbookGranularities");
+	size_t		n;
+
+	mk->book_steps = NULL;
+	mk->nbook_steps = 0;
+	if (arr == NULL || json_object_is_type(arr, json_type_null))
+		return PERPS_OK;
+	if (perps_need_array(ctx, arr, "orderbookGranularities", &n))
+		return ctx->status;
+	if (n == 0)
+		return PERPS_OK;
+	if (n > HB_MAX_STEPS)
+		return perps_fail(ctx, PERPS_ERR_SHAPE, "contract %zu has %zu orderbookGranularities, more than %d",
+						  i, n, HB_MAX_STEPS);
+	mk->book_steps = perps_alloc(ctx, sizeof(char *) * n);
+	if (mk->book_steps == NULL)
+		return ctx->status;
+	for (size_t k = 0; k < n; k++)
+	{
+		struct json_object *g = json_object_array_get_idx(arr, k);
+
+		if (!json_object_is_type(g, json_type_string) || !hb_step_ok(json_object_get_string(g)))
+			return perps_fail(ctx, PERPS_ERR_SHAPE,
+							  "contract %zu: orderbookGranularities[%zu] is not a positive decimal string", i, k);
+		mk->book_steps[k] = perps_strndup(ctx, json_object_get_string(g),
+										  (size_t) json_object_get_string_len(g));
+		if (mk->book_steps[k] == NULL)
+			return ctx->status;
+		if (k > 0 && hb_step_cmp(mk->book_steps[k - 1], mk->book_steps[k]) >= 0)
+			return perps_fail(ctx, PERPS_ERR_SHAPE,
+							  "contract %zu: orderbookGranularities are not finest first", i);
+	}
+	mk->nbook_steps = (int) n;
+	return PERPS_OK;
+}
+
 static PerpsStatus
 hb_parse_markets(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *docs, int ndocs,
 				 PerpsResult *out)
@@ -359,6 +515,8 @@ hb_parse_markets(PerpsCtx *ctx, const PerpsQuery *q, struct json_object *const *
 			return ctx->status;
 		if (!perps_symbol_ok(mk->base, 24, true, "_.") || !hb_symbol_ok(mk->native_symbol))
 			return perps_fail(ctx, PERPS_ERR_SHAPE, "contract %zu has a malformed symbol", i);
+		if (hb_parse_steps(ctx, o, i, mk))
+			return ctx->status;
 		mk->symbol = mk->base;
 		mk->contract_size = "1";
 		mk->funding_interval_hours = "1";
@@ -1245,4 +1403,7 @@ const PerpsAdapter perps_adapter_hibachi = {
 	.max_trades_page = HB_TRADES_PAGE,
 	.no_trades_history = HB_NO_TRADE_HISTORY,
 	.stream = &hb_stream,
+	/* coarser books: the market's orderbookGranularities (see the file header) */
+	.book_step_param = "granularity",
+	.max_book_steps = HB_BOOK_STEPS,
 };
