@@ -69,8 +69,8 @@ SQL
     [ "$out" = "$current" ] && echo "ok $n - $v updates to $current" || echo "not ok $n - update from $v: $out"
     n=$((n + 1))
     # the rows are all there: the same count and content in every table (ingest_events,
-    # exchanges, liquidity_depth and slippage, which gained columns, are checked on their
-    # old ones; exchanges gained a row)
+    # exchanges, liquidity_depth, slippage and markets, which gained columns, are checked on
+    # their old ones; exchanges gained a row)
     after=$(q -d "$db" -c "$digest")
     old_cols() { q -d "$db" -c "SELECT count(*) FROM perps_stats.ingest_events WHERE message = 'written by 0.1.0' AND range_start = '2026-01-05 12:00+00' AND first_missing_id IS NULL
                                 UNION ALL
@@ -80,15 +80,17 @@ SQL
                                 UNION ALL
                                 SELECT count(*) FROM perps_stats.liquidity_depth WHERE mid_price = 100.5 AND bid_1bps = 1 AND resolution IS NULL
                                 UNION ALL
-                                SELECT count(*) FROM perps_stats.slippage WHERE avg_price = 101 AND slippage_bps = 49.75 AND feasible AND resolution IS NULL" | paste -sd' '; }
-    [ "$(old_cols)" = "1 6 1 1 1" ] && echo "ok $n - $v: its ingest_events, liquidity_depth and slippage rows are there after the update, the new columns NULL; its six venues keep their adapters, tradexyz is added" \
+                                SELECT count(*) FROM perps_stats.slippage WHERE avg_price = 101 AND slippage_bps = 49.75 AND feasible AND resolution IS NULL
+                                UNION ALL
+                                SELECT count(*) FROM perps_stats.markets WHERE native_symbol = 'BTCUSDT' AND contract_size = 1 AND book_steps IS NULL" | paste -sd' '; }
+    [ "$(old_cols)" = "1 6 1 1 1 1" ] && echo "ok $n - $v: its ingest_events, liquidity_depth, slippage and markets rows are there after the update, the new columns NULL; its six venues keep their adapters, tradexyz is added" \
                                 || echo "not ok $n - $v: the ingest_events row and the venues after the update: $(old_cols)"
     n=$((n + 1))
     # (tables the update created are new and not compared; exchanges gains
     # the seed rows of new venues, checked below)
     old_tables=$(echo "$before" | tr ' ' '\n' | cut -d: -f1 | paste -sd'|')
-    same=$(diff <(echo "$before" | tr ' ' '\n' | grep -vE '^(ingest_events|exchanges|liquidity_depth|slippage):') \
-                <(echo "$after" | tr ' ' '\n' | grep -E "^($old_tables):" | grep -vE '^(ingest_events|exchanges|liquidity_depth|slippage):') && echo same)
+    same=$(diff <(echo "$before" | tr ' ' '\n' | grep -vE '^(ingest_events|exchanges|liquidity_depth|slippage|markets):') \
+                <(echo "$after" | tr ' ' '\n' | grep -E "^($old_tables):" | grep -vE '^(ingest_events|exchanges|liquidity_depth|slippage|markets):') && echo same)
     [ "$same" = "same" ] && echo "ok $n - $v: every other table has the same rows after the update" \
                          || echo "not ok $n - $v: rows changed by the update"
     n=$((n + 1))

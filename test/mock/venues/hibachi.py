@@ -44,12 +44,39 @@ that exist by now (time <= now), newest first, with the price, quantity,
 takerSide and whole-second timestamp the WebSocket mock's trades frames of
 the tape carry.
 
+Order books and granularity: /market/data/orderbook takes granularity, one
+of the market's orderbookGranularities (exchange-info; any other value
+answers 400), and then serves the book aggregated into buckets of that size
+as the adapter takes Hibachi to round (src/venues/hibachi.c): a bid at
+price x goes to the bucket floor(x / G) * G, an ask to ceil(x / G) * G (a
+bucket is named by its price farthest from mid), quantities summed, then
+the first depth (1..100) buckets a side.  Without granularity the book is
+served as it is.
+
+/deep (rest_url = $PERPS_MOCK_URL/hibachi/deep): the same routes, but two
+DOCUMENTED-FORMAT books written here for test/integration/
+53_fetch_hibachi_depth.sql, and a book asked without granularity is
+refused (the adapter always sends one for a market whose steps it knows):
+- BTC, mid 100000.0, each side three zones (bids shown; asks mirror them
+  above mid, 100000.1 .. 100010.0, 100010.5 .. 100099.5, 100105 ..
+  100995, and 100050 .. 100950):
+    A  99999.9 down to 99990.0 every 0.1 (100 levels), 0.1 each
+    B  99989.5 down to 99900.5 every 1 (90 levels), 1 each
+    C  99895 down to 99005 every 10 (90 levels), 2 each
+    D  98950 down to 98050 every 100 (10 levels), 5 each
+  so the 100 buckets of granularity 0.1 reach 1 bps, of 1 reach 10 bps,
+  of 10 reach 100 bps, and 100 (never needed) reaches past it.
+- PEPE (two granularities, 1e-20 and 1e-19): bids 0.0000103319 down by
+  0.0000000001, asks 0.0000103320 up by as much, 300 levels a side of
+  1000000 each: both granularities give the same 100 levels, about 10 bps
+  deep, so no book of PEPE reaches 100 bps.
+
 Errors: {"errorCode": 4, "message": ..., "status": "failed"} with HTTP 400.
 """
 
 import copy
 import json
-from decimal import Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 import tape as tape_mod
 from mock_exchange import bench_price, bench_symbols, fixture, fixture_json, tape
@@ -158,6 +185,46 @@ def open_interest(req):
     return 200, own if own is not None else {"totalQuantity": "42.5"}
 
 
+def _granularities(sym):
+    c = next(c for c in _exchange_info()["futureContracts"] if c["symbol"] == sym)
+    return c.get("orderbookGranularities") or []
+
+
+def _aggregate(levels, g, bids):
+    """Levels in buckets of g: bids floor(x / g) * g, asks ceil(x / g) * g, best first."""
+    g = Decimal(g)
+    buckets = {}
+    for lv in levels:
+        k = (Decimal(lv["price"]) / g).to_integral_value(ROUND_FLOOR if bids else ROUND_CEILING) * g
+        buckets[k] = buckets.get(k, Decimal(0)) + Decimal(lv["quantity"])
+    return [{"price": format(k, "f"), "quantity": format(buckets[k], "f")}
+            for k in sorted(buckets, reverse=bids)]
+
+
+def _zones(mid, zones, bids):
+    """Levels of zones (first offset from mid, step, count, quantity), best first."""
+    sign = -1 if bids else 1
+    return [{"price": format(mid + sign * (Decimal(off) + k * Decimal(step)), "f"), "quantity": q}
+            for off, step, n, q in zones for k in range(n)]
+
+
+# /deep: the books of the module docstring
+DEEP_BTC = [("0.1", "0.1", 100, "0.1"), ("10.5", "1", 90, "1"), ("105", "10", 90, "2"), ("1050", "100", 10, "5")]
+
+
+def _deep_book(sym):
+    if _base(sym) == "BTC":
+        mid = Decimal("100000.0")
+        return {"bid": {"levels": _zones(mid, DEEP_BTC, True)}, "ask": {"levels": _zones(mid, DEEP_BTC, False)}}
+    if _base(sym) == "PEPE":
+        step = Decimal("0.0000000001")
+        return {"bid": {"levels": [{"price": format(Decimal("0.0000103319") - k * step, "f"), "quantity": "1000000"}
+                                   for k in range(300)]},
+                "ask": {"levels": [{"price": format(Decimal("0.0000103320") + k * step, "f"), "quantity": "1000000"}
+                                   for k in range(300)]}}
+    return None
+
+
 def orderbook(req):
     sym, err = _symbol(req)
     if err:
@@ -168,13 +235,24 @@ def orderbook(req):
         return _bad("depth must be an integer")
     if not 1 <= depth <= 100:
         return _bad("depth must be between 1 and 100")
+    g = req.arg("granularity")
+    if g is not None and g not in _granularities(sym):
+        return _bad("Invalid granularity: %s" % g)
+    deep = req.path.startswith("/deep/")
+    if deep and g is None:
+        return _bad("granularity is required here (the /deep books)")
     own = _own("orderbook", sym)
-    if own is not None:
+    if deep and _deep_book(sym) is not None:
+        book = _deep_book(sym)
+    elif own is not None:
         book = json.loads(own)
     else:
         p = _p(sym)
         book = {"ask": {"levels": [{"price": str(p + i), "quantity": "1.5"} for i in range(1, 4)]},
                 "bid": {"levels": [{"price": str(p - i), "quantity": "2.5"} for i in range(1, 4)]}}
+    if g is not None:
+        for side in ("ask", "bid"):
+            book[side]["levels"] = _aggregate(book[side]["levels"], g, side == "bid")
     for side in ("ask", "bid"):
         lv = book[side]["levels"][:depth]
         book[side]["levels"] = lv
@@ -268,13 +346,14 @@ def funding_rates(req):
 
 
 def register(venue):
-    # the data API (rest_url = .../hibachi)
-    venue.route("GET", r"/market/exchange-info", exchange_info)
-    venue.route("GET", r"/market/inventory", inventory)
-    venue.route("GET", r"/market/data/prices", prices)
-    venue.route("GET", r"/market/data/stats", stats)
-    venue.route("GET", r"/market/data/open-interest", open_interest)
-    venue.route("GET", r"/market/data/orderbook", orderbook)
-    venue.route("GET", r"/market/data/trades", trades)
-    venue.route("GET", r"/market/data/klines", klines)
-    venue.route("GET", r"/market/data/funding-rates", funding_rates)
+    # the data API (rest_url = .../hibachi), and the same under /deep (the deep books)
+    for pre in ("", "/deep"):
+        venue.route("GET", pre + r"/market/exchange-info", exchange_info)
+        venue.route("GET", pre + r"/market/inventory", inventory)
+        venue.route("GET", pre + r"/market/data/prices", prices)
+        venue.route("GET", pre + r"/market/data/stats", stats)
+        venue.route("GET", pre + r"/market/data/open-interest", open_interest)
+        venue.route("GET", pre + r"/market/data/orderbook", orderbook)
+        venue.route("GET", pre + r"/market/data/trades", trades)
+        venue.route("GET", pre + r"/market/data/klines", klines)
+        venue.route("GET", pre + r"/market/data/funding-rates", funding_rates)
