@@ -239,6 +239,30 @@ is "$(q "WITH m AS (SELECT t.* FROM $(tape_sql "$t0" "$N" "$R") t WHERE NOT EXIS
 curl -sf -X DELETE "$PERPS_MOCK_URL/_mock/faults" >/dev/null
 curl -sf -X DELETE "$PERPS_MOCK_URL/_mock/tape" >/dev/null
 
+# ---- coarser books (issue 19): the market's book_steps reach the worker's snapshots ----
+# The worker made the market row itself, without steps (they come with exchange-info):
+# one book, unnamed.  With book_steps {0.1,1} (two granularities) a snapshot whose
+# streamed book falls short of 100 bps is merged with granularity 1 fetched by REST
+# (the mock's payload book at 1), and the rows are named (the snapshots' times are
+# the venue's, so the rows are told apart by their names); there is no third to ask.
+curl -sf -X DELETE "$PERPS_MOCK_URL/_mock/log" >/dev/null
+is "$(q "SELECT count(*) FROM perps_stats.liquidity_depth WHERE market_id = $BTC AND resolution IS NOT NULL")" "0" \
+   "without book_steps, no snapshot row names a resolution"
+q "UPDATE perps_stats.markets SET book_steps = '{0.1,1}' WHERE id = $BTC" >/dev/null
+named=f
+for i in $(seq 1 40); do   # a book change a second (the worker reads its markets every 5 s)
+    act '{"venue":"hibachi","action":"book","asks":[["97100.0","'$i'"]]}'
+    named=$(q "SELECT count(*) > 0 FROM perps_stats.liquidity_depth WHERE market_id = $BTC AND resolution LIKE 'granularity=%'")
+    [ "$named" = t ] && break
+    sleep 1
+done
+is "$named" "t" "with book_steps, the snapshots' liquidity_depth rows name the granularity of the book they came from"
+is "$(curl -sf "$PERPS_MOCK_URL/_mock/log?venue=hibachi" | python3 -c 'import json,sys
+g = [r["query"].get("granularity") for r in json.load(sys.stdin) if r["path"].endswith("/market/data/orderbook")]
+print(len(g) >= 1, sorted(set(map(str, g))))')" \
+   "True ['1']" "the worker's REST book requests ask granularity=1, the second step, and no other"
+q "UPDATE perps_stats.markets SET book_steps = NULL WHERE id = $BTC" >/dev/null
+
 # ---- leave the others a clean start ----
 qs "ALTER SYSTEM SET perps_stats.stream_workers = off; SELECT pg_reload_conf()" >/dev/null
 ok_wait "SELECT count(*) = 0 FROM pg_stat_activity WHERE backend_type = 'perps_stats stream'" "the stream worker stops"
