@@ -149,6 +149,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		{"BTC", "BTC/USDT-P"},
 	};
 	static const char *const intervals[] = {"1m", "1h", "1d", "5m", "2w"};
+	static const char *const fuzz_book_steps[] = {"0.1", "1", "10", "100"};
 	const PerpsAdapter *ad = perps_adapter_find(PERPS_FUZZ_VENUE);
 	FuzzChunk  *chunks = NULL;
 	PerpsCtx	ctx;
@@ -189,6 +190,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	q.cursor = (v & 4) ? ((v & 2) ? "96446401" : "offset%3D500") : NULL;
 	/* the venue row's parameter: a Hyperliquid HIP-3 DEX (the other adapters take none) */
 	q.param = (data[1] & 0x80) ? "xyz" : NULL;
+	/* a market with its own book steps (Hibachi's granularities), and a resolution of them */
+	if (data[1] & 0x40)
+	{
+		mr.book_steps = fuzz_book_steps;
+		mr.nbook_steps = 4;
+	}
+	q.resolution = (m == PERPS_M_ORDERBOOK && (data[1] & 0x40)) ? (data[1] >> 4) & 3 : 0;
 
 	memset(reqs, 0, sizeof(reqs));
 	nreq = perps_adapter_build(ad, &ctx, m, &q, reqs);
