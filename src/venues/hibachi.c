@@ -73,8 +73,8 @@
  * markets answer is refused) and the book's resolution k asks granularity
  * = the market's k-th step, 0 the finest sent explicitly, as the official
  * SDK always sends one.  Resolutions 0 .. 3 (HB_BOOK_STEPS): 100 levels of
- * the fourth step reach 10^5 finest steps, past 100 bps of any market
- * listed.  A market whose steps are unknown (not in perps_stats.markets
+ * the fourth step reach 10^5 finest steps (BTC: 10 000 USD of 0.1 steps,
+ * about 10 %), far past 100 bps.  A market whose steps are unknown (not in perps_stats.markets
  * yet, or a list the venue omitted) is asked without granularity, the
  * venue's default book, and never a coarser one.  The resolution names
  * are granularity=<step>.
