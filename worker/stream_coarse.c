@@ -163,6 +163,10 @@ stream_coarse_books(StreamMarket *m, PerpsNumBook *books)
 		return 1;
 
 	c = coarse_slot(m->market_id);
+	/* the market's steps may have shrunk since its books were fetched */
+	c->n = Min(c->n, nres - 1);
+	if (c->next_k >= nres)
+		c->next_k = 0;
 	now = GetCurrentTimestamp();
 	if (c->next_k == 0 && now >= c->refresh_at)
 		c->next_k = 1;
