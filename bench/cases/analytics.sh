@@ -71,10 +71,11 @@ per_book() { awk -v ms="$1" -v n="$BOOKS" 'BEGIN { printf "%.0f", ms * 1000 / n 
 
 echo "setup: $ROWS trades, $BOOKS books of $LEVELS levels per side"
 # synchronous_commit on for the loads (bench/run.sh's cluster has it off):
-# VACUUM marks a page all-visible only when its rows' inserting commit is
-# known committed, which an asynchronous commit is not until the WAL writer
-# has flushed it; right after an asynchronous load VACUUM left every page
-# not all-visible, and every scan then checked each row's visibility.
+# VACUUM marks a page all-visible only when its rows carry the "inserter
+# committed" hint, which cannot be set on an asynchronous commit until the
+# WAL writer has flushed it; right after an asynchronous load VACUUM left
+# every page not all-visible, and every scan then checked each row's
+# visibility.
 q <<SQL
 SET synchronous_commit = on;
 DROP TABLE IF EXISTS bench_trades, bench_books;
