@@ -29,16 +29,24 @@ RUNS=${BENCH_RUNS:-5}
 q() { psql -X -q -t -A -v ON_ERROR_STOP=1 "$@"; }
 
 # timed SETTINGS SQL...: RUNS runs of each statement, taken in turns in one
-# session (after settings); prints "wall cpu" medians in ms for each
-# statement, in the order given, on one line.  (A C statement and its
-# baseline are not taken in turns: a run right after a baseline's second of
-# work starts with the caches full of the baseline's data, which showed as
-# about a third more CPU time for slippage.)
+# session (after settings and one untimed run of each); prints "wall cpu"
+# medians in ms for each statement, in the order given, on one line.  (A C
+# statement and its baseline are not taken in turns: a run right after a
+# baseline's second of work starts with the caches full of the baseline's
+# data, which showed as about a third more CPU time for slippage.  The
+# untimed run: a backend's first scan of a table maps each shared buffer it
+# reads into the process, page by page, which on the 2-core VM of
+# 2026-12-07 took 600-1000 ms instead of 355-380 for the first
+# sum(price*qty)/sum(qty) over 2M rows of a new session; a baseline timed
+# once per session paid that and a C statement timed three times did not.)
 timed() {
     local settings=$1 i k out line=
     shift
     out=$({
         echo "$settings;"
+        for ((k = 1; k <= $#; k++)); do
+            echo "${!k};"
+        done
         for ((i = 0; i < RUNS; i++)); do
             for ((k = 1; k <= $#; k++)); do
                 echo "SELECT clock_timestamp() AS w0, coalesce(bench_cpu_ns(), -1) AS c0 \\gset"
@@ -62,7 +70,14 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", a / b }'; }
 per_book() { awk -v ms="$1" -v n="$BOOKS" 'BEGIN { printf "%.0f", ms * 1000 / n }'; }
 
 echo "setup: $ROWS trades, $BOOKS books of $LEVELS levels per side"
+# synchronous_commit on for the loads (bench/run.sh's cluster has it off):
+# VACUUM marks a page all-visible only when its rows carry the "inserter
+# committed" hint, which cannot be set on an asynchronous commit until the
+# WAL writer has flushed it; right after an asynchronous load VACUUM left
+# every page not all-visible, and every scan then checked each row's
+# visibility.
 q <<SQL
+SET synchronous_commit = on;
 DROP TABLE IF EXISTS bench_trades, bench_books;
 CREATE TABLE bench_trades AS
     SELECT round(60000 + (i * 7919 % 200000) / 100.0, 2) AS price,
@@ -141,6 +156,7 @@ serial="SET max_parallel_workers_per_gather = 0"
 parallel="SET max_parallel_workers_per_gather = 2; SET parallel_setup_cost = 0; SET parallel_tuple_cost = 0"
 # the scale-20 trades: 20 decimals in price and qty, 40 in their product
 q <<SQL
+SET synchronous_commit = on;
 DROP TABLE IF EXISTS bench_trades20;
 CREATE TABLE bench_trades20 AS
     SELECT (50000 + g / 100.0)::numeric AS price, (1 + g / 1000.0)::numeric AS qty
@@ -166,8 +182,32 @@ pair() {
     echo "$(printf '%s\n' "${cw[@]}" | median) $(printf '%s\n' "${cc[@]}" | median)" \
          "$(printf '%s\n' "${bw[@]}" | median) $(printf '%s\n' "${bc[@]}" | median)"
 }
+# What a parallel query costs before any row: the same statements over
+# 1000 rows (one page), with and without the 2 workers (each worker is a new
+# process: it starts, maps what it reads of shared memory, and exits before
+# the query ends).
+q <<SQL
+SET synchronous_commit = on;
+DROP TABLE IF EXISTS bench_tiny;
+CREATE TABLE bench_tiny AS SELECT g::numeric AS price, 1::numeric AS qty FROM generate_series(1, 1000) g;
+ALTER TABLE bench_tiny SET (parallel_workers = 2);
+VACUUM ANALYZE bench_tiny;
+SQL
+t_f=$(RUNS=$((RUNS * 3)) timed "$parallel; SET min_parallel_table_scan_size = 0" \
+    "SELECT perps_stats.vwap(price, qty) FROM bench_tiny" "SELECT sum(price * qty) / sum(qty) FROM bench_tiny")
+t_f0=$(RUNS=$((RUNS * 3)) timed "$serial" \
+    "SELECT perps_stats.vwap(price, qty) FROM bench_tiny" "SELECT sum(price * qty) / sum(qty) FROM bench_tiny")
+echo "a parallel query's floor, 1000 rows (medians of $((RUNS * 3)) runs): vwap $(f "$t_f" 1) ms, SQL $(f "$t_f" 3) ms" \
+     "with 2 workers; $(f "$t_f0" 1) ms, $(f "$t_f0" 3) ms serial"
+q -c "DROP TABLE bench_tiny"
 for tbl in bench_trades bench_trades20; do
     [ $tbl = bench_trades ] && kind="exchange scale" || kind="scale 20"
+    # the table as the statements find it: size, pages VACUUM marked
+    # all-visible, and a warm scan's shared-buffer hits and reads
+    echo "$tbl: $(q -c "SELECT pg_relation_size('$tbl') / 1048576 || ' MB, ' || relallvisible || ' of ' || relpages || ' pages all-visible'
+                          FROM pg_class WHERE oid = '$tbl'::regclass"), a warm scan's" \
+         "$(q -c "$serial" -c "SELECT count(*) FROM $tbl" -c "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF, TIMING OFF) SELECT count(*) FROM $tbl" |
+            grep -m1 'Buffers:' | sed 's/^ *Buffers: //')"
     v_c=$(q -c "$serial" -c "SELECT perps_stats.vwap(price, qty)::text FROM $tbl")
     v_s=$(q -c "$serial" -c "SELECT (sum(price * qty) / sum(qty))::text FROM $tbl")
     v_p=$(q -c "$parallel" -c "SELECT perps_stats.vwap(price, qty)::text FROM $tbl")
@@ -178,9 +218,11 @@ for tbl in bench_trades bench_trades20; do
          "parallel plan has Partial Aggregate: $plan"
     t_s=$(pair "$serial" "SELECT perps_stats.vwap(price, qty) FROM $tbl" "SELECT sum(price * qty) / sum(qty) FROM $tbl")
     t_p=$(pair "$parallel" "SELECT perps_stats.vwap(price, qty) FROM $tbl" "SELECT sum(price * qty) / sum(qty) FROM $tbl")
-    printf '%-42s %10s ms   baseline sum(price*qty)/sum(qty) %10s ms   %sx faster\n' \
-        "vwap serial, $kind" "$(f "$t_s" 1)" "$(f "$t_s" 3)" "$(ratio "$(f "$t_s" 3)" "$(f "$t_s" 1)")" \
-        "vwap parallel (2 workers), $kind" "$(f "$t_p" 1)" "$(f "$t_p" 3)" "$(ratio "$(f "$t_p" 3)" "$(f "$t_p" 1)")"
+    # wall clock, then the leader's CPU time (in parallel the workers' is
+    # not in it: wall minus the leader's CPU is about what it waited for them)
+    printf '%-42s %10s ms   baseline sum(price*qty)/sum(qty) %10s ms   %sx faster   (leader CPU %s / %s ms)\n' \
+        "vwap serial, $kind" "$(f "$t_s" 1)" "$(f "$t_s" 3)" "$(ratio "$(f "$t_s" 3)" "$(f "$t_s" 1)")" "$(f "$t_s" 2)" "$(f "$t_s" 4)" \
+        "vwap parallel (2 workers), $kind" "$(f "$t_p" 1)" "$(f "$t_p" 3)" "$(ratio "$(f "$t_p" 3)" "$(f "$t_p" 1)")" "$(f "$t_p" 2)" "$(f "$t_p" 4)"
 done
 q -c "DROP TABLE bench_trades20"
 
