@@ -66,7 +66,7 @@
 \getenv mock_url PERPS_MOCK_URL
 BEGIN;
 SET LOCAL TimeZone = 'UTC';
-SELECT plan(21);
+SELECT plan(33);
 
 UPDATE perps_stats.exchanges SET rest_url = :'mock_url' || '/hibachi/deep' WHERE name = 'hibachi';
 SELECT ok(perps_stats.refresh_markets('hibachi') >= 4, 'the markets of /deep exchange-info');
@@ -183,6 +183,55 @@ SELECT is((SELECT bids[1:2][1:2]::text || ' ' || asks[1:2][1:2]::text FROM perps
           'fetch_orderbook asks the market''s finest step (here 1, as book_steps says)');
 SELECT results_eq($$SELECT book_steps FROM perps_stats.markets WHERE id = (SELECT id FROM m)$$,
                   $$VALUES ('{1,10}'::numeric[])$$, 'a fetch does not rewrite book_steps');
+
+-- exchange-info whose orderbookGranularities are malformed: the whole
+-- markets answer is refused (22000, the parser's reason in the detail) and
+-- nothing is rewritten.  The mock answers it once (a fault with a body):
+-- the payload's exchange-info with BTC's list replaced (BTC is its first
+-- contract, "contract 0" in the messages).
+CREATE FUNCTION pg_temp.bad_steps() RETURNS text LANGUAGE plpgsql AS $f$
+DECLARE
+    st text; msg text; det text;
+BEGIN
+    PERFORM perps_stats.refresh_markets('hibachi');
+    RETURN 'no error';
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT, det = PG_EXCEPTION_DETAIL;
+    RETURN st || ' ' || msg || ': ' || det;
+END $f$;
+\! jq -c --argjson g '["0.1","1","10","100","1000","10000","100000","1000000","10000000"]' '{venue: "hibachi", path: "exchange-info", kind: "status", status: 200, body: (.futureContracts |= map(if .symbol == "BTC/USDT-P" then .orderbookGranularities = $g else . end))}' test/payloads/hibachi/exchangeInfo.json | curl -sf -X POST "$PERPS_MOCK_URL/_mock/faults" -H 'Content-Type: application/json' -d @- >/dev/null
+SELECT is(pg_temp.bad_steps(), '22000 unexpected markets response from hibachi: contract 0 has 9 orderbookGranularities, more than 8',
+          'nine granularities (eight at most): the markets answer refused');
+\! jq -c --argjson g '["0.1","-1"]' '{venue: "hibachi", path: "exchange-info", kind: "status", status: 200, body: (.futureContracts |= map(if .symbol == "BTC/USDT-P" then .orderbookGranularities = $g else . end))}' test/payloads/hibachi/exchangeInfo.json | curl -sf -X POST "$PERPS_MOCK_URL/_mock/faults" -H 'Content-Type: application/json' -d @- >/dev/null
+SELECT is(pg_temp.bad_steps(), '22000 unexpected markets response from hibachi: contract 0: orderbookGranularities[1] is not a positive decimal string',
+          'a negative step: the markets answer refused');
+\! jq -c --argjson g '["1","0.1"]' '{venue: "hibachi", path: "exchange-info", kind: "status", status: 200, body: (.futureContracts |= map(if .symbol == "BTC/USDT-P" then .orderbookGranularities = $g else . end))}' test/payloads/hibachi/exchangeInfo.json | curl -sf -X POST "$PERPS_MOCK_URL/_mock/faults" -H 'Content-Type: application/json' -d @- >/dev/null
+SELECT is(pg_temp.bad_steps(), '22000 unexpected markets response from hibachi: contract 0: orderbookGranularities are not finest first',
+          'steps not finest first: the markets answer refused');
+\! jq -c --argjson g '["0.1","0.1"]' '{venue: "hibachi", path: "exchange-info", kind: "status", status: 200, body: (.futureContracts |= map(if .symbol == "BTC/USDT-P" then .orderbookGranularities = $g else . end))}' test/payloads/hibachi/exchangeInfo.json | curl -sf -X POST "$PERPS_MOCK_URL/_mock/faults" -H 'Content-Type: application/json' -d @- >/dev/null
+SELECT is(pg_temp.bad_steps(), '22000 unexpected markets response from hibachi: contract 0: orderbookGranularities are not finest first',
+          'the same step twice: the markets answer refused');
+\! jq -c --argjson g '[0.1,1]' '{venue: "hibachi", path: "exchange-info", kind: "status", status: 200, body: (.futureContracts |= map(if .symbol == "BTC/USDT-P" then .orderbookGranularities = $g else . end))}' test/payloads/hibachi/exchangeInfo.json | curl -sf -X POST "$PERPS_MOCK_URL/_mock/faults" -H 'Content-Type: application/json' -d @- >/dev/null
+SELECT is(pg_temp.bad_steps(), '22000 unexpected markets response from hibachi: contract 0: orderbookGranularities[0] is not a positive decimal string',
+          'a JSON number instead of a decimal string: the markets answer refused');
+\! jq -c --argjson g '["1e-3"]' '{venue: "hibachi", path: "exchange-info", kind: "status", status: 200, body: (.futureContracts |= map(if .symbol == "BTC/USDT-P" then .orderbookGranularities = $g else . end))}' test/payloads/hibachi/exchangeInfo.json | curl -sf -X POST "$PERPS_MOCK_URL/_mock/faults" -H 'Content-Type: application/json' -d @- >/dev/null
+SELECT is(pg_temp.bad_steps(), '22000 unexpected markets response from hibachi: contract 0: orderbookGranularities[0] is not a positive decimal string',
+          'an exponent: the markets answer refused');
+\! jq -c --argjson g '["0.0"]' '{venue: "hibachi", path: "exchange-info", kind: "status", status: 200, body: (.futureContracts |= map(if .symbol == "BTC/USDT-P" then .orderbookGranularities = $g else . end))}' test/payloads/hibachi/exchangeInfo.json | curl -sf -X POST "$PERPS_MOCK_URL/_mock/faults" -H 'Content-Type: application/json' -d @- >/dev/null
+SELECT is(pg_temp.bad_steps(), '22000 unexpected markets response from hibachi: contract 0: orderbookGranularities[0] is not a positive decimal string',
+          'zero: the markets answer refused');
+\! jq -c --argjson g '["0.00000000000000000000001"]' '{venue: "hibachi", path: "exchange-info", kind: "status", status: 200, body: (.futureContracts |= map(if .symbol == "BTC/USDT-P" then .orderbookGranularities = $g else . end))}' test/payloads/hibachi/exchangeInfo.json | curl -sf -X POST "$PERPS_MOCK_URL/_mock/faults" -H 'Content-Type: application/json' -d @- >/dev/null
+SELECT is(pg_temp.bad_steps(), '22000 unexpected markets response from hibachi: contract 0: orderbookGranularities[0] is not a positive decimal string',
+          '25 characters (24 at most: a query string and a numeric[] literal stay bounded): the markets answer refused');
+\! jq -c --argjson g '["0.1&depth=1"]' '{venue: "hibachi", path: "exchange-info", kind: "status", status: 200, body: (.futureContracts |= map(if .symbol == "BTC/USDT-P" then .orderbookGranularities = $g else . end))}' test/payloads/hibachi/exchangeInfo.json | curl -sf -X POST "$PERPS_MOCK_URL/_mock/faults" -H 'Content-Type: application/json' -d @- >/dev/null
+SELECT is(pg_temp.bad_steps(), '22000 unexpected markets response from hibachi: contract 0: orderbookGranularities[0] is not a positive decimal string',
+          'a step that would smuggle a query parameter: the markets answer refused');
+SELECT results_eq($$SELECT book_steps FROM perps_stats.markets WHERE id = (SELECT id FROM m)$$,
+                  $$VALUES ('{1,10}'::numeric[])$$, 'after the refused answers BTC''s book_steps are as they were');
+SELECT is(pg_temp.bad_steps(), 'no error', 'the next exchange-info, the payload''s, is taken');
+SELECT results_eq($$SELECT book_steps FROM perps_stats.markets WHERE id = (SELECT id FROM m)$$,
+                  $$VALUES ('{0.1,1,10,100}'::numeric[])$$, 'and BTC''s book_steps are the payload''s four');
+
 
 SELECT * FROM finish();
 ROLLBACK;
