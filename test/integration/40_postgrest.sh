@@ -31,21 +31,6 @@ is() {      # is GOT EXPECTED DESCRIPTION
 }
 # j JQ-FILTER: the filter over the last body, compact
 j() { if [ "$1" = -S ]; then jq -c -S "$2" <<<"$body"; else jq -c "$1" <<<"$body"; fi; }
-# dec PYTHON-EXPR: the expression over the last body parsed with exact
-# decimals (d is the document); decimals print without trailing zeros,
-# lists as [a,b], the items of a top-level tuple separated by spaces.  So
-# numeric values are compared digit by digit, not as doubles.
-dec() {
-    python3 -c '
-import sys, json, decimal
-d = json.loads(sys.stdin.read(), parse_float=decimal.Decimal)
-def f(x):
-    if isinstance(x, decimal.Decimal): return format(x.normalize(), "f")
-    if isinstance(x, (list, tuple)): return "[" + ",".join(f(e) for e in x) + "]"
-    return str(x)
-v = eval(sys.argv[1])
-print(" ".join(f(e) for e in v) if isinstance(v, tuple) else f(v))' "$1" <<<"$body"
-}
 
 # --- data ------------------------------------------------------------------
 empty_tables() {
