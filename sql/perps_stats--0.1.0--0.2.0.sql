@@ -798,6 +798,29 @@ CREATE AGGREGATE perps_stats.summary(numeric) (
 COMMENT ON AGGREGATE perps_stats.summary(numeric) IS
     'count, min, mean, median, p5, p95, p99, max of the non-NULL values, exact; percentiles continuous as percentile_cont; count 0 and NULLs for no values';
 
+-- _histogram(x, bins): market_histogram's equal-width bins over [min, max]
+-- in one scan (src/stats.c): (lo, hi, counts), counts NULL when the values
+-- did not fit in work_mem (16 bytes a value) or the 128-bit form
+CREATE TYPE perps_stats._histogram_counts AS (lo numeric, hi numeric, counts bigint[]);
+
+CREATE FUNCTION perps_stats._histogram_accum(internal, numeric, int)
+RETURNS internal
+AS 'MODULE_PATHNAME', 'histogram_accum'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+CREATE FUNCTION perps_stats._histogram_final(internal)
+RETURNS perps_stats._histogram_counts
+AS 'MODULE_PATHNAME', 'histogram_final'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+CREATE AGGREGATE perps_stats._histogram(numeric, int) (
+    SFUNC            = perps_stats._histogram_accum,
+    STYPE            = internal,
+    SSPACE           = 8192,
+    FINALFUNC        = perps_stats._histogram_final,
+    PARALLEL         = SAFE
+);
+
 -- slope_per_day(y, t): the least-squares slope of y against t, per day,
 -- exact (sums of x = microseconds since the group's first row, one division)
 CREATE FUNCTION perps_stats._slope_accum(internal, numeric, timestamptz)
@@ -1027,6 +1050,7 @@ DECLARE
     lo      numeric;
     hi      numeric;
     i       int;
+    counts  bigint[];
 BEGIN
     PERFORM perps_stats._stats_check_range(since, until);
     x := perps_stats._ticker_metric(metric, coalesce(notional, false));
@@ -1062,14 +1086,24 @@ BEGIN
         RAISE EXCEPTION 'bins must be between 1 and 1000' USING ERRCODE = '22023',
               DETAIL = format('bins is %s.', coalesce(bins::text, 'NULL'));
     END IF;
-    EXECUTE format('SELECT min(%1$s), max(%1$s) FROM %2$s t WHERE %3$s', x.expr, src, wh)
-        INTO lo, hi USING since, until, exchange, symbol;
+    -- bins equal in width over [min, max], each [lower, upper) but the last,
+    -- which holds max; a value's bin is exact (width_bucket's), the bounds
+    -- shown are numeric divisions.  One scan: min, max and the values
+    -- (_histogram); a second one, width_bucket over the rows, only when the
+    -- values did not fit in work_mem.
+    EXECUTE format('SELECT (s.h).lo, (s.h).hi, (s.h).counts
+                      FROM (SELECT perps_stats._histogram(%s, $5) AS h FROM %s t WHERE %s) s', x.expr, src, wh)
+        INTO lo, hi, counts USING since, until, exchange, symbol, bins;
     IF lo IS NULL THEN
         RETURN;
     END IF;
-    -- bins equal in width over [min, max], each [lower, upper) but the last,
-    -- which holds max; width_bucket's bin is exact, the bounds shown are
-    -- numeric divisions
+    IF counts IS NOT NULL THEN
+        RETURN QUERY
+            SELECT b.bin, lo + (hi - lo) * (b.bin - 1) / bins, lo + (hi - lo) * b.bin / bins, counts[b.bin]
+              FROM generate_series(1, bins) b(bin)
+             ORDER BY 1;
+        RETURN;
+    END IF;
     RETURN QUERY EXECUTE format(
         'SELECT b.bin, $5 + ($6 - $5) * (b.bin - 1) / $7, $5 + ($6 - $5) * b.bin / $7, coalesce(c.n, 0)
            FROM generate_series(1, $7) b(bin)

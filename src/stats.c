@@ -34,10 +34,12 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "catalog/pg_type.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "libpq/pqformat.h"
 #include "miscadmin.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
 #include "utils/fmgrprotos.h"
@@ -60,6 +62,7 @@ typedef struct StatsState
 	MemoryContext cxt;			/* the aggregate context: owns the arrays */
 	int64		n;				/* values held */
 	int64		cap;			/* room in vals or nums */
+	int64		maxn;			/* values held at most */
 	int32		scale;			/* common scale of vals */
 	bool		slow;			/* values are in nums, not vals */
 	int128	   *vals;			/* value * 10^scale */
@@ -120,9 +123,9 @@ stats_grow(StatsState *st)
 
 	if (st->n < st->cap)
 		return;
-	if (st->n >= STATS_MAX_VALUES)
+	if (st->n >= st->maxn)
 		stats_too_many();
-	cap = Min(st->cap * 2, STATS_MAX_VALUES);
+	cap = Min(st->cap * 2, st->maxn);
 	if (st->slow)
 		st->nums = repalloc_huge(st->nums, sizeof(Datum) * cap);
 	else
@@ -130,40 +133,41 @@ stats_grow(StatsState *st)
 	st->cap = cap;
 }
 
-PG_FUNCTION_INFO_V1(summary_accum);
-Datum
-summary_accum(PG_FUNCTION_ARGS)
+static StatsState *
+stats_new(MemoryContext cxt, int64 maxn)
 {
-	MemoryContext aggcxt;
-	StatsState *st;
+	StatsState *st = MemoryContextAllocZero(cxt, sizeof(StatsState));
+
+	st->cxt = cxt;
+	st->maxn = maxn;
+	st->cap = Min(1024, maxn);
+	st->vals = MemoryContextAlloc(cxt, sizeof(int128) * st->cap);
+	return st;
+}
+
+/*
+ * Holds one more value (not NULL); returns its display scale while the
+ * values are 128-bit integers (the value is then st->vals[st->n - 1]), -1
+ * once they are Numeric copies.
+ */
+static int32
+stats_push(StatsState *st, Datum d, const char *what)
+{
 	Numeric		num;
 	int64		m;
 	int128		v = 0;
 	int32		ds = 0;
-
-	if (!AggCheckCallContext(fcinfo, &aggcxt))
-		elog(ERROR, "summary_accum called in non-aggregate context");
-	st = PG_ARGISNULL(0) ? NULL : (StatsState *) PG_GETARG_POINTER(0);
-	if (st == NULL)
-	{
-		st = MemoryContextAllocZero(aggcxt, sizeof(StatsState));
-		st->cxt = aggcxt;
-		st->cap = 1024;
-		st->vals = MemoryContextAlloc(aggcxt, sizeof(int128) * st->cap);
-	}
-	if (PG_ARGISNULL(1))
-		PG_RETURN_POINTER(st);
 
 	/*
 	 * The common case: a short plain numeric that fits 64 bits; else any
 	 * that fits 128 bits (a quotient has 20 significant digits or more).
 	 */
 	num = NULL;
-	if (!st->slow && xn_decode_int64(PG_GETARG_DATUM(1), &m, &ds))
+	if (!st->slow && xn_decode_int64(d, &m, &ds))
 		v = m;
 	else
 	{
-		XNum		x = st->slow ? xn_make(0, 0) : xn_from_datum(PG_GETARG_DATUM(1));
+		XNum		x = st->slow ? xn_make(0, 0) : xn_from_datum(d);
 
 		if (!st->slow && !x.big)
 		{
@@ -172,11 +176,11 @@ summary_accum(PG_FUNCTION_ARGS)
 		}
 		else
 		{
-			num = PG_GETARG_NUMERIC(1);
+			num = DatumGetNumeric(d);
 			if (numeric_is_nan(num) || numeric_is_inf(num))
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("summary does not accept NaN or infinity")));
+						 errmsg("%s does not accept NaN or infinity", what)));
 			if (!st->slow)
 				stats_go_slow(st);
 		}
@@ -195,10 +199,10 @@ summary_accum(PG_FUNCTION_ARGS)
 		if (!st->slow)
 		{
 			st->vals[st->n++] = v;
-			PG_RETURN_POINTER(st);
+			return ds;
 		}
 		if (num == NULL)
-			num = PG_GETARG_NUMERIC(1);
+			num = DatumGetNumeric(d);
 	}
 	{
 		MemoryContext old = MemoryContextSwitchTo(st->cxt);
@@ -206,6 +210,23 @@ summary_accum(PG_FUNCTION_ARGS)
 		st->nums[st->n++] = datumCopy(NumericGetDatum(num), false, -1);
 		MemoryContextSwitchTo(old);
 	}
+	return -1;
+}
+
+PG_FUNCTION_INFO_V1(summary_accum);
+Datum
+summary_accum(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcxt;
+	StatsState *st;
+
+	if (!AggCheckCallContext(fcinfo, &aggcxt))
+		elog(ERROR, "summary_accum called in non-aggregate context");
+	st = PG_ARGISNULL(0) ? NULL : (StatsState *) PG_GETARG_POINTER(0);
+	if (st == NULL)
+		st = stats_new(aggcxt, STATS_MAX_VALUES);
+	if (!PG_ARGISNULL(1))
+		stats_push(st, PG_GETARG_DATUM(1), "summary");
 	PG_RETURN_POINTER(st);
 }
 
@@ -365,6 +386,254 @@ summary_final(PG_FUNCTION_ARGS)
 		values[3 + j] = NumericGetDatum(stats_percentile(st, stats_pcts[j]));
 	values[7] = NumericGetDatum(xn_to_numeric(stats_at(st, st->n - 1)));
 	memset(nulls, false, sizeof(nulls));
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+}
+
+/*
+ * _histogram(x numeric, bins int): market_histogram's equal-width bins over
+ * [min, max] in one scan.  The values are held as the summary holds them
+ * (above) while they fit in work_mem at 16 bytes a value; the final
+ * function then finds each value's bin exactly, as width_bucket(x, min, max,
+ * bins) would (floor((x - min) * bins / (max - min)) + 1, max in the last
+ * bin), in 128-bit integers at the values' common scale.  The result is
+ * (lo, hi, counts): min and max as min() and max() return them (their own
+ * display scale; of equal values, the later one), and counts NULL when the
+ * values were not all held (more than work_mem, or a value outside the
+ * 128-bit form): the caller then counts them with width_bucket in a second
+ * scan.  min and max are kept from the first value on, as 128-bit
+ * integers at the common scale while the values are, as Numeric copies
+ * once the values are dropped.
+ */
+typedef struct HistState
+{
+	StatsState *st;				/* the values; NULL once dropped */
+	int32		bins;
+	int32		mscale;			/* scale of minv and maxv */
+	int128		minv;
+	int128		maxv;
+	int32		min_ds;			/* the display scales of min and max */
+	int32		max_ds;
+	Datum		mind;			/* min and max as Numeric copies, once dropped */
+	Datum		maxd;
+} HistState;
+
+/* v at scale from as a Numeric of display scale ds <= from (the digits below ds are zero) */
+static Datum
+hist_numeric(int128 v, int32 from, int32 ds)
+{
+	return NumericGetDatum(xn_to_numeric(xn_small(v / xn_pow10[from - ds], ds)));
+}
+
+/* min and max of the held Numeric copies, the later one of equal values */
+static void
+hist_scan_datums(HistState *hs)
+{
+	StatsState *st = hs->st;
+	int64		i;
+
+	hs->mind = hs->maxd = st->nums[0];
+	for (i = 1; i < st->n; i++)
+	{
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+		if (DatumGetInt32(DirectFunctionCall2(numeric_cmp, st->nums[i], hs->mind)) <= 0)
+			hs->mind = st->nums[i];
+		if (DatumGetInt32(DirectFunctionCall2(numeric_cmp, st->nums[i], hs->maxd)) >= 0)
+			hs->maxd = st->nums[i];
+	}
+}
+
+/* Stops holding values: min and max become Numeric copies in the aggregate context. */
+static void
+hist_drop(HistState *hs)
+{
+	StatsState *st = hs->st;
+	MemoryContext old = MemoryContextSwitchTo(st->cxt);
+
+	if (st->slow)
+	{
+		int64		i;
+
+		hist_scan_datums(hs);
+		hs->mind = datumCopy(hs->mind, false, -1);
+		hs->maxd = datumCopy(hs->maxd, false, -1);
+		for (i = 0; i < st->n; i++)
+			pfree(DatumGetPointer(st->nums[i]));
+		pfree(st->nums);
+	}
+	else
+	{
+		hs->mind = hist_numeric(hs->minv, hs->mscale, hs->min_ds);
+		hs->maxd = hist_numeric(hs->maxv, hs->mscale, hs->max_ds);
+		pfree(st->vals);
+	}
+	MemoryContextSwitchTo(old);
+	pfree(st);
+	hs->st = NULL;
+}
+
+PG_FUNCTION_INFO_V1(histogram_accum);
+Datum
+histogram_accum(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcxt;
+	HistState  *hs;
+	StatsState *st;
+	Datum		d;
+	int32		ds;
+
+	if (!AggCheckCallContext(fcinfo, &aggcxt))
+		elog(ERROR, "histogram_accum called in non-aggregate context");
+	hs = PG_ARGISNULL(0) ? NULL : (HistState *) PG_GETARG_POINTER(0);
+	if (hs == NULL)
+	{
+		int32		bins = PG_ARGISNULL(2) ? 0 : PG_GETARG_INT32(2);
+
+		if (bins < 1 || bins > 1000)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("bins must be between 1 and 1000")));
+		hs = MemoryContextAllocZero(aggcxt, sizeof(HistState));
+		hs->bins = bins;
+		/* work_mem is in kB */
+		hs->st = stats_new(aggcxt, Max(1, Min(STATS_MAX_VALUES, (int64) work_mem * 1024 / (int64) sizeof(int128))));
+	}
+	if (PG_ARGISNULL(1))
+		PG_RETURN_POINTER(hs);
+	d = PG_GETARG_DATUM(1);
+	st = hs->st;
+	if (st != NULL && st->n >= st->maxn)
+	{
+		hist_drop(hs);
+		st = NULL;
+	}
+	if (st == NULL)
+	{
+		Numeric		num = DatumGetNumeric(d);
+		MemoryContext old;
+
+		if (numeric_is_nan(num) || numeric_is_inf(num))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("market_histogram does not accept NaN or infinity")));
+		old = MemoryContextSwitchTo(aggcxt);
+		if (DatumGetInt32(DirectFunctionCall2(numeric_cmp, NumericGetDatum(num), hs->mind)) <= 0)
+		{
+			pfree(DatumGetPointer(hs->mind));
+			hs->mind = datumCopy(NumericGetDatum(num), false, -1);
+		}
+		if (DatumGetInt32(DirectFunctionCall2(numeric_cmp, NumericGetDatum(num), hs->maxd)) >= 0)
+		{
+			pfree(DatumGetPointer(hs->maxd));
+			hs->maxd = datumCopy(NumericGetDatum(num), false, -1);
+		}
+		MemoryContextSwitchTo(old);
+		PG_RETURN_POINTER(hs);
+	}
+	ds = stats_push(st, d, "market_histogram");
+	if (ds >= 0)
+	{
+		int128		v = st->vals[st->n - 1];
+
+		if (st->n == 1)
+		{
+			hs->minv = hs->maxv = v;
+			hs->min_ds = hs->max_ds = ds;
+		}
+		else
+		{
+			/* min and max are held values: at a larger scale they fit as the values did */
+			if (st->scale > hs->mscale)
+			{
+				hs->minv *= xn_pow10[st->scale - hs->mscale];
+				hs->maxv *= xn_pow10[st->scale - hs->mscale];
+			}
+			if (v <= hs->minv)
+			{
+				hs->minv = v;
+				hs->min_ds = ds;
+			}
+			if (v >= hs->maxv)
+			{
+				hs->maxv = v;
+				hs->max_ds = ds;
+			}
+		}
+		hs->mscale = st->scale;
+	}
+	PG_RETURN_POINTER(hs);
+}
+
+/* floor(a * bins / w) for 0 <= a <= w, w * bins within 127 bits: a double's estimate, made exact */
+static inline int32
+hist_bin(int128 a, int128 w, int32 bins)
+{
+	int128		num = a * bins;
+	int64		q = (int64) ((double) a / (double) w * bins);
+
+	if (q < 0)
+		q = 0;
+	if (q > bins)
+		q = bins;
+	while (q > 0 && (int128) q * w > num)
+		q--;
+	while (q < bins && (int128) (q + 1) * w <= num)
+		q++;
+	return (int32) Min(q, bins - 1);
+}
+
+PG_FUNCTION_INFO_V1(histogram_final);
+Datum
+histogram_final(PG_FUNCTION_ARGS)
+{
+	HistState  *hs = PG_ARGISNULL(0) ? NULL : (HistState *) PG_GETARG_POINTER(0);
+	StatsState *st;
+	TupleDesc	tupdesc;
+	Datum		values[3];
+	bool		nulls[3] = {true, true, true};
+	int128		w;
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "histogram_final: return type must be a row type");
+	tupdesc = BlessTupleDesc(tupdesc);
+	st = hs == NULL ? NULL : hs->st;
+	if (hs == NULL || (st != NULL && st->n == 0))
+		PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+	if (st != NULL && st->slow)
+		hist_scan_datums(hs);
+	else if (st != NULL)
+	{
+		hs->mind = hist_numeric(hs->minv, hs->mscale, hs->min_ds);
+		hs->maxd = hist_numeric(hs->maxv, hs->mscale, hs->max_ds);
+	}
+	values[0] = hs->mind;
+	values[1] = hs->maxd;
+	nulls[0] = nulls[1] = false;
+
+	/* the counts, where every value is held in the 128-bit form and (max - min) * bins fits */
+	if (st != NULL && !st->slow &&
+		!__builtin_sub_overflow(hs->maxv, hs->minv, &w) &&
+		w <= (((int128) 1 << 126) / hs->bins))
+	{
+		int64	   *counts = palloc0(sizeof(int64) * hs->bins);
+		Datum	   *elems = palloc(sizeof(Datum) * hs->bins);
+		int64		i;
+		int			b;
+
+		if (w == 0)
+			counts[0] = st->n;
+		else
+			for (i = 0; i < st->n; i++)
+			{
+				if ((i & 0xFFFF) == 0)
+					CHECK_FOR_INTERRUPTS();
+				counts[hist_bin(st->vals[i] - hs->minv, w, hs->bins)]++;
+			}
+		for (b = 0; b < hs->bins; b++)
+			elems[b] = Int64GetDatum(counts[b]);
+		values[2] = PointerGetDatum(construct_array(elems, hs->bins, INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+		nulls[2] = false;
+	}
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }
 

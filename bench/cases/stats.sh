@@ -15,12 +15,15 @@
 # with work_mem = 1GB for every statement (so the baselines sort in memory).
 # Usable alone against any cluster with the extension: PGHOST, PGPORT,
 # PGDATABASE from the environment (bench/run.sh sets them).
+# BENCH_STATS_ONLY: a regular expression choosing the lines measured (of
+# "all", "per market", "histogram", "funding"; default all of them).
 set -uo pipefail
 
 ROWS=${BENCH_STATS_ROWS:-10000000}
 MARKETS=${BENCH_STATS_MARKETS:-20}
 FUNDING=${BENCH_STATS_FUNDING:-1000000}
 RUNS=${BENCH_RUNS:-3}
+ONLY=${BENCH_STATS_ONLY:-.}
 PER=$(( (ROWS + MARKETS - 1) / MARKETS ))
 SINCE='2026-01-01 00:00+00'
 UNTIL="$(date -u -d "2026-01-01 + $(( PER / 86400 + 2 )) days" '+%Y-%m-%d') 00:00+00"
@@ -124,22 +127,28 @@ exact_same() {   # exact_same FUNCTION-STATEMENT EXACT-STATEMENT [COLUMNS PREFIX
 
 echo
 printf '%-34s %10s %10s %7s %10s %7s %s\n' "statistic ($ROWS rows)" "function" "pct_cont" "ratio" "exact SQL" "ratio" "equal (exact; float to 8 digits, funding 6)"
+if [[ all =~ $ONLY ]]; then
 a=$(ms "$fn_all"); b=$(ms "$pc_all"); c=$(ms "$ex_all")
 eq1=$(exact_same "$fn_all" "$ex_all" "NULL::text, NULL::text,")
 eq2=$(same "SELECT count, min, mean, median, p5, p95, p99, max FROM ($fn_all) f" "$pc_all" 8)
 printf '%-34s %8s ms %7s ms %6sx %7s ms %6sx %s, %s\n' "market_stats oi_rate, all" "$a" "$b" "$(ratio "$b" "$a")" "$c" "$(ratio "$c" "$a")" "$eq1" "$eq2"
+fi
+if [[ "per market" =~ $ONLY ]]; then
 a=$(ms "$fn_mkt"); b=$(ms "$pc_mkt"); c=$(ms "$ex_mkt")
 eq1=$(exact_same "$fn_mkt" "$ex_mkt" "")
 eq2=$(same "SELECT exchange, symbol, count, min, mean, median, p5, p95, p99, max FROM ($fn_mkt) f ORDER BY 1, 2" "$pc_mkt ORDER BY 1, 2" 8)
 printf '%-34s %8s ms %7s ms %6sx %7s ms %6sx %s, %s\n' "market_stats oi_rate, per market" "$a" "$b" "$(ratio "$b" "$a")" "$c" "$(ratio "$c" "$a")" "$eq1" "$eq2"
+fi
 
 # histogram: 20 bins over [min, max]
 fn_h="SELECT * FROM perps_stats.market_histogram('oi_rate', 20, since => '$SINCE', until => '$UNTIL')"
 hand_h="WITH r AS (SELECT min($X) AS lo, max($X) AS hi FROM $SRC)
         SELECT least(width_bucket($X, r.lo, r.hi, 20), 20) AS bin, count(*) FROM $FROM CROSS JOIN r WHERE $WHERE GROUP BY 1 ORDER BY 1"
+if [[ histogram =~ $ONLY ]]; then
 a=$(ms "$fn_h"); b=$(ms "$hand_h")
 eq=$(same "SELECT bin, count FROM ($fn_h) f WHERE count > 0" "$hand_h")
 printf '%-34s %8s ms %7s ms %6sx %10s %7s %s\n' "market_histogram oi_rate, 20 bins" "$a" "$b" "$(ratio "$b" "$a")" "" "" "$eq"
+fi
 
 # funding: the hand-written figures in double precision (regr_slope)
 fn_f="SELECT * FROM perps_stats.funding_stats(since => '$SINCE', until => '$UNTIL')"
@@ -150,7 +159,9 @@ hand_f="SELECT e.name, m.symbol, count(*), avg(f.rate), min(f.rate), max(f.rate)
           JOIN perps_stats.exchanges e ON e.id = m.exchange_id
          WHERE f.funding_time >= '$SINCE' AND f.funding_time < '$UNTIL'
          GROUP BY 1, 2 ORDER BY 2, 1"
+if [[ funding =~ $ONLY ]]; then
 a=$(ms "$fn_f"); b=$(ms "$hand_f")
 eq=$(same "SELECT exchange, symbol, count, mean, min, max, stddev, annualized_pct, slope_per_day FROM ($fn_f) f" "$hand_f" 6)
 printf '%-34s %8s ms %7s ms %6sx %10s %7s %s\n' "funding_stats ($FUNDING rows)" "$a" "$b" "$(ratio "$b" "$a")" "" "" "$eq"
+fi
 echo "(ratio: baseline time / function time; above 1 the function is faster)"

@@ -5,7 +5,7 @@
 -- perps_anon, the summary against an independent exact computation on
 -- 20001 values, and every error with its SQLSTATE.
 BEGIN;
-SELECT plan(70);
+SELECT plan(85);
 SET LOCAL search_path = perps_stats, public;
 
 -- ---------------------------------------------------------------------------
@@ -190,6 +190,78 @@ SELECT results_eq(
     $$VALUES (1, 1::bigint), (2, 0)$$, 'min = max: every value in the first bin');
 SELECT is((SELECT count(*)::int FROM market_histogram('oi_rate', 3, symbol => 'DOGE', since => '2026-03-01', until => '2026-03-02')),
           0, 'no values: no bins');
+
+-- _histogram(x, bins), market_histogram's one scan: (lo, hi, counts).
+-- {1.5, 2.25, 3, 2.250}, 3 bins over [1.5, 3], width 0.5: [1.5, 2): 1.5; [2, 2.5): 2.25, 2.250;
+-- [2.5, 3]: 3.  lo and hi print as the values do (1.5, 3), not at the common scale (2)
+SELECT is((SELECT ROW((s.h).lo::text, (s.h).hi::text, (s.h).counts)::text
+             FROM (SELECT _histogram(x, 3) AS h FROM (VALUES (1.5), (2.25), (3), (2.250)) v(x)) s),
+          '(1.5,3,"{1,2,1}")', '_histogram: min, max and counts, in one scan');
+-- equal values of different scales: min() and max() keep the later one (1.00 and 2); every
+-- value on a bin's lower edge is in that bin: {0, 1, 2, 3} in 3 bins: {1, 1, 2}
+SELECT is((SELECT ROW((s.h).lo::text, (s.h).hi::text)::text
+             FROM (SELECT _histogram(x, 1) AS h FROM (VALUES (2.0), (1), (2), (1.00)) v(x)) s),
+          '(1.00,2)', '_histogram: of equal values, min and max are the later, as min() and max()');
+SELECT is((SELECT (_histogram(x, 3)).counts FROM (VALUES (0), (1), (2), (3)) v(x)),
+          '{1,1,2}'::bigint[], '_histogram: a value on an edge is in the bin above it, the maximum in the last');
+-- just below an edge by 10^-30: still in the bin below (a double would round it up)
+SELECT is((SELECT (_histogram(x, 3)).counts
+             FROM (VALUES (0), (0.999999999999999999999999999999), (1), (3)) v(x)),
+          '{2,1,1}'::bigint[], '_histogram: 1 - 1e-30 of [0, 3] in 3 bins is in bin 1');
+SELECT is((SELECT ROW((s.h).lo, (s.h).hi, (s.h).counts)::text FROM (SELECT _histogram(x, 4) AS h FROM (VALUES (NULL::numeric)) v(x)) s),
+          '(,,)', '_histogram: no values, all NULL');
+SELECT is((SELECT (_histogram(x, 2)).counts FROM (VALUES (5), (5), (NULL)) v(x)),
+          '{2,0}'::bigint[], '_histogram: min = max, every value in the first bin; NULLs skipped');
+-- a value of 45 digits is outside the 128-bit form: lo and hi, no counts (market_histogram
+-- then counts with width_bucket)
+SELECT is((SELECT ROW((s.h).lo, (s.h).hi, (s.h).counts)::text
+             FROM (SELECT _histogram(x, 2) AS h FROM (VALUES (1), (123456789012345678901234567890123456789012345), (-7)) v(x)) s),
+          '(-7,123456789012345678901234567890123456789012345,)', '_histogram: beyond 128 bits, min and max only');
+SELECT throws_ok($$SELECT _histogram(x, 0) FROM (VALUES (1)) v(x)$$, '22023',
+    'bins must be between 1 and 1000', '_histogram: zero bins');
+SELECT throws_ok($$SELECT _histogram(x, 2) FROM (VALUES (1::numeric), ('NaN')) v(x)$$, '22023',
+    'market_histogram does not accept NaN or infinity', '_histogram: NaN is refused');
+-- against width_bucket, on 20001 quotients of 20 significant digits (their scales differ
+-- row to row): the one scan's counts are PostgreSQL's own, bin for bin
+CREATE TABLE hist_q AS
+    SELECT (hashint4(i) % 1000003)::numeric / 7919 AS x FROM generate_series(0, 20000) i;
+SELECT is((SELECT (_histogram(x, 37)).counts FROM hist_q),
+          (SELECT array_agg(coalesce(c.n, 0) ORDER BY b)
+             FROM generate_series(1, 37) b
+             LEFT JOIN (SELECT least(width_bucket(x, lo, hi, 37), 37) AS bin, count(*) AS n
+                          FROM hist_q, (SELECT min(x) AS lo, max(x) AS hi FROM hist_q) r GROUP BY 1) c ON c.bin = b),
+          '_histogram: 37 bins of 20001 quotients, as width_bucket counts them');
+SELECT is((SELECT ROW((s.h).lo::text, (s.h).hi::text)::text FROM (SELECT _histogram(x, 5) AS h FROM hist_q) s),
+          (SELECT ROW(min(x)::text, max(x)::text)::text FROM hist_q), '_histogram: min and max as min() and max() print them');
+-- more values than work_mem holds (64 kB: 4096 values): min and max only, no counts
+SET LOCAL work_mem = '64kB';
+SELECT is((SELECT ROW((s.h).lo::text, (s.h).hi::text, (s.h).counts IS NULL)::text FROM (SELECT _histogram(x, 5) AS h FROM hist_q) s),
+          (SELECT ROW(min(x)::text, max(x)::text, true)::text FROM hist_q), '_histogram: over work_mem, min and max only');
+RESET work_mem;
+-- market_histogram over 5000 rows, held (one scan) and not held (work_mem 64 kB: min and max,
+-- then width_bucket in a second scan): bybit ETH on 2026-02-28, oi_rate = i * 100 / 100 = i for
+-- i = 1..5000; 7 bins over [1, 5000], width 4999/7: i - 1 = 0..714 (715), 715..1428,
+-- 1429..2142, 2143..2856, 2857..3570, 3571..4284 (714 each), 4285..4999 (715, 5000 in the last)
+INSERT INTO tickers (market_id, ts, last_price, mark_price, index_price, volume_24h, open_interest)
+    SELECT 9204, '2026-02-28 00:00+00'::timestamptz + i * interval '1 second', 10, 10, 10, 100, i
+      FROM generate_series(1, 5000) i;
+SELECT results_eq(
+    $$SELECT bin, count FROM market_histogram('oi_rate', 7, exchange => 'bybit', symbol => 'ETH',
+                                                since => '2026-02-28', until => '2026-02-28 02:00')$$,
+    $$VALUES (1, 715::bigint), (2, 714), (3, 714), (4, 714), (5, 714), (6, 714), (7, 715)$$,
+    'market_histogram of 5000 values in one scan');
+SET LOCAL work_mem = '64kB';
+SELECT results_eq(
+    $$SELECT bin, count FROM market_histogram('oi_rate', 7, exchange => 'bybit', symbol => 'ETH',
+                                                since => '2026-02-28', until => '2026-02-28 02:00')$$,
+    $$VALUES (1, 715::bigint), (2, 714), (3, 714), (4, 714), (5, 714), (6, 714), (7, 715)$$,
+    'market_histogram of 5000 values over work_mem: two scans, the same bins');
+SELECT results_eq(
+    $$SELECT round(lower, 6), round(upper, 6) FROM market_histogram('oi_rate', 7, exchange => 'bybit', symbol => 'ETH',
+                                                since => '2026-02-28', until => '2026-02-28 02:00') WHERE bin IN (1, 7)$$,
+    $$VALUES (1::numeric, 715.142857), (4285.857143, 5000)$$,
+    'the bounds over work_mem: 1 + 4999/7 = 715.142857..., 1 + 4999 * 6/7 = 4285.857142857...');
+RESET work_mem;
 
 -- ---------------------------------------------------------------------------
 -- funding_stats
