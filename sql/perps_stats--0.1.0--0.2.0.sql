@@ -861,6 +861,49 @@ CREATE AGGREGATE perps_stats.slope_per_day(y numeric, t timestamptz) (
 COMMENT ON AGGREGATE perps_stats.slope_per_day(numeric, timestamptz) IS
     'Least-squares slope of y against t, per day, exact numeric (one division); NULL for fewer than two distinct times';
 
+-- _funding(rate, interval_hours, t): funding_stats' figures of one market in
+-- one pass, exact (src/stats.c), parallel
+CREATE TYPE perps_stats._funding_figures AS (
+    count bigint, mean numeric, min numeric, max numeric, stddev numeric,
+    interval_hours numeric, annualized_pct numeric, slope_per_day numeric
+);
+
+CREATE FUNCTION perps_stats._funding_accum(internal, numeric, numeric, timestamptz)
+RETURNS internal
+AS 'MODULE_PATHNAME', 'funding_accum'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+CREATE FUNCTION perps_stats._funding_final(internal)
+RETURNS perps_stats._funding_figures
+AS 'MODULE_PATHNAME', 'funding_final'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+CREATE FUNCTION perps_stats._funding_combine(internal, internal)
+RETURNS internal
+AS 'MODULE_PATHNAME', 'funding_combine'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+CREATE FUNCTION perps_stats._funding_serialize(internal)
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'funding_serialize'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION perps_stats._funding_deserialize(bytea, internal)
+RETURNS internal
+AS 'MODULE_PATHNAME', 'funding_deserialize'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE AGGREGATE perps_stats._funding(rate numeric, interval_hours numeric, t timestamptz) (
+    SFUNC        = perps_stats._funding_accum,
+    STYPE        = internal,
+    SSPACE       = 2048,
+    FINALFUNC    = perps_stats._funding_final,
+    COMBINEFUNC  = perps_stats._funding_combine,
+    SERIALFUNC   = perps_stats._funding_serialize,
+    DESERIALFUNC = perps_stats._funding_deserialize,
+    PARALLEL     = SAFE
+);
+
 CREATE TYPE perps_stats.market_stat AS (
     exchange text, symbol text, metric text, count bigint, min numeric, mean numeric,
     median numeric, p5 numeric, p95 numeric, p99 numeric, max numeric
@@ -1135,19 +1178,17 @@ LANGUAGE plpgsql STABLE
 AS $$
 BEGIN
     PERFORM perps_stats._stats_check_range(since, until);
-    -- the interval of a row: its own, else the market's; annualized: the
-    -- mean of rate * 8760 / interval_hours, in percent; the trend:
-    -- slope_per_day (src/stats.c)
+    -- the interval of a row: its own, else the market's; every figure
+    -- from one aggregate (_funding, src/stats.c)
     RETURN QUERY EXECUTE format(
-        'SELECT t.exchange, t.symbol, count(*), avg(t.rate), min(t.rate), max(t.rate), stddev_samp(t.rate),
-                CASE WHEN min(t.ih) = max(t.ih) THEN min(t.ih) END,
-                avg(t.rate * 8760 / nullif(t.ih, 0)) * 100,
-                perps_stats.slope_per_day(t.rate, t.funding_time)
-           FROM (SELECT t.exchange, t.symbol, t.rate, t.funding_time,
-                        coalesce(t.interval_hours, t.market_interval_hours) AS ih
+        'SELECT s.exchange, s.symbol, (s.f).count, (s.f).mean, (s.f).min, (s.f).max, (s.f).stddev,
+                (s.f).interval_hours, (s.f).annualized_pct, (s.f).slope_per_day
+           FROM (SELECT t.exchange, t.symbol,
+                        perps_stats._funding(t.rate, coalesce(t.interval_hours, t.market_interval_hours),
+                                             t.funding_time) AS f
                    FROM %s t
-                  WHERE %s) t
-          GROUP BY 1, 2
+                  WHERE %s
+                  GROUP BY 1, 2) s
           ORDER BY 2, 1',
         perps_stats._stats_source('funding_rates', api),
         perps_stats._stats_where(exchange, symbol, 'funding_time'))

@@ -48,6 +48,7 @@
 #include "utils/timestamp.h"
 
 #include "exactnum.h"
+#include "wsum.h"
 
 /* 32 Mi values: 512 MiB held, 1 GiB while sorting */
 #define STATS_MAX_VALUES ((int64) 32 * 1024 * 1024)
@@ -644,6 +645,7 @@ histogram_final(PG_FUNCTION_ARGS)
  * the origin), kept as XNums (128-bit while they fit, numeric beyond), and
  * one numeric division at the end.  NULL for fewer than two distinct times.
  * The state and any Numeric its sums hold live in the aggregate context.
+ * The same sums make the trend of _funding (below).
  */
 typedef struct SlopeState
 {
@@ -655,116 +657,107 @@ typedef struct SlopeState
 	XNum		sxy;
 } SlopeState;
 
-PG_FUNCTION_INFO_V1(slope_accum);
-Datum
-slope_accum(PG_FUNCTION_ARGS)
+/*
+ * *dst = v, kept in cxt: a big v is copied there (it may point into a tuple
+ * or a per-tuple temporary), and the big value *dst held is freed (every
+ * big XNum of a state is its own copy).
+ */
+static void
+xn_put(XNum *dst, XNum v, MemoryContext cxt)
 {
-	MemoryContext aggcxt;
-	MemoryContext old;
-	SlopeState *st;
-	XNum		x;
-	XNum		y;
-
-	if (!AggCheckCallContext(fcinfo, &aggcxt))
-		elog(ERROR, "slope_accum called in non-aggregate context");
-	st = PG_ARGISNULL(0) ? NULL : (SlopeState *) PG_GETARG_POINTER(0);
-	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
-		PG_RETURN_POINTER(st);
-	old = MemoryContextSwitchTo(aggcxt);
-	if (st == NULL)
+	if (v.big && dst->big && v.n == dst->n)
+		return;
+	if (dst->big)
+		pfree(dst->n);
+	if (v.big)
 	{
-		st = palloc0(sizeof(SlopeState));
-		st->x0 = PG_GETARG_TIMESTAMPTZ(2);
-		st->sx = st->sxx = st->sy = st->sxy = xn_make(0, 0);
+		MemoryContext old = MemoryContextSwitchTo(cxt);
+
+		v.n = DatumGetNumeric(datumCopy(NumericGetDatum(v.n), false, -1));
+		MemoryContextSwitchTo(old);
 	}
-	y = xn_from_datum(PG_GETARG_DATUM(1));
-	if (xn_is_special(y))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("slope_per_day does not accept NaN or infinity")));
-	if (TIMESTAMP_NOT_FINITE(PG_GETARG_TIMESTAMPTZ(2)))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("slope_per_day does not accept an infinite time")));
-	/* timestamps are within +-2^63 microseconds: their difference fits 128 bits */
-	x = xn_small((int128) PG_GETARG_TIMESTAMPTZ(2) - (int128) st->x0, 0);
-	st->n++;
-	st->sx = xn_add(st->sx, x);
-	st->sxx = xn_add(st->sxx, xn_mul(x, x));
-	st->sy = xn_add(st->sy, y);
-	st->sxy = xn_add(st->sxy, xn_mul(x, y));
-	MemoryContextSwitchTo(old);
-	PG_RETURN_POINTER(st);
+	*dst = v;
 }
 
-PG_FUNCTION_INFO_V1(slope_final);
-Datum
-slope_final(PG_FUNCTION_ARGS)
+/*
+ * Adds (t, y) to the sums, computed in the current memory context and kept
+ * in cxt; the caller has refused NaN, infinities and infinite times.
+ */
+static void
+slope_add(SlopeState *st, XNum y, TimestampTz t, MemoryContext cxt)
 {
-	SlopeState *st = PG_ARGISNULL(0) ? NULL : (SlopeState *) PG_GETARG_POINTER(0);
+	XNum		x;
+
+	if (st->n == 0)
+	{
+		st->x0 = t;
+		st->sx = st->sxx = st->sy = st->sxy = xn_make(0, 0);
+	}
+	/* timestamps are within +-2^63 microseconds: their difference fits 128 bits */
+	x = xn_small((int128) t - (int128) st->x0, 0);
+	st->n++;
+	xn_put(&st->sx, xn_add(st->sx, x), cxt);
+	xn_put(&st->sxx, xn_add(st->sxx, xn_mul(x, x)), cxt);
+	xn_put(&st->sy, xn_add(st->sy, y), cxt);
+	xn_put(&st->sxy, xn_add(st->sxy, xn_mul(x, y)), cxt);
+}
+
+/* the slope per day, NULL for fewer than two distinct times */
+static Numeric
+slope_value(SlopeState *st)
+{
 	XNum		n;
 	XNum		num;
 	XNum		den;
 
-	if (st == NULL || st->n < 2)
-		PG_RETURN_NULL();
+	if (st->n < 2)
+		return NULL;
 	n = xn_make(st->n, 0);
 	/* (n sxy - sx sy) / (n sxx - sx^2), per microsecond; times 86400 * 10^6 */
 	num = xn_sub(xn_mul(n, st->sxy), xn_mul(st->sx, st->sy));
 	den = xn_sub(xn_mul(n, st->sxx), xn_mul(st->sx, st->sx));
 	if (xn_sign(den) == 0)
-		PG_RETURN_NULL();
-	PG_RETURN_NUMERIC(xn_div(xn_mul(num, xn_make(INT64CONST(86400000000), 0)), den));
+		return NULL;
+	return xn_div(xn_mul(num, xn_make(INT64CONST(86400000000), 0)), den);
 }
 
 /*
- * Parallel aggregation.  Combining moves the second state's sums to the
- * first one's origin: with d = x0(b) - x0(a), every x of b is x + d at a's
- * origin, so sum x gains n d, sum x^2 gains 2 d sum x + n d^2 and sum xy
- * gains d sum y.  The serial form is n, x0 and the four sums as numerics
- * in their binary send format.
+ * Adds b's sums to a's.  b's x are at b's origin: with d = x0(b) - x0(a),
+ * every x of b is x + d at a's origin, so sum x gains n d, sum x^2 gains
+ * 2 d sum x + n d^2 and sum xy gains d sum y.
  */
-static SlopeState *
-slope_copy(SlopeState *src, MemoryContext cxt)
+static void
+slope_merge(SlopeState *a, const SlopeState *b, MemoryContext cxt)
 {
-	SlopeState *st = MemoryContextAlloc(cxt, sizeof(SlopeState));
-
-	*st = *src;
-	return st;
-}
-
-PG_FUNCTION_INFO_V1(slope_combine);
-Datum
-slope_combine(PG_FUNCTION_ARGS)
-{
-	MemoryContext aggcxt;
-	MemoryContext old;
-	SlopeState *a = PG_ARGISNULL(0) ? NULL : (SlopeState *) PG_GETARG_POINTER(0);
-	SlopeState *b = PG_ARGISNULL(1) ? NULL : (SlopeState *) PG_GETARG_POINTER(1);
 	XNum		d;
 	XNum		nb;
 
-	if (!AggCheckCallContext(fcinfo, &aggcxt))
-		elog(ERROR, "slope_combine called in non-aggregate context");
-	if (b == NULL)
-		PG_RETURN_POINTER(a);
-	if (a == NULL)
-		PG_RETURN_POINTER(slope_copy(b, aggcxt));
-	old = MemoryContextSwitchTo(aggcxt);
+	if (b->n == 0)
+		return;
+	if (a->n == 0)
+	{
+		a->n = b->n;
+		a->x0 = b->x0;
+		a->sx = a->sxx = a->sy = a->sxy = xn_make(0, 0);
+		xn_put(&a->sx, b->sx, cxt);
+		xn_put(&a->sxx, b->sxx, cxt);
+		xn_put(&a->sy, b->sy, cxt);
+		xn_put(&a->sxy, b->sxy, cxt);
+		return;
+	}
 	d = xn_small((int128) b->x0 - (int128) a->x0, 0);
 	nb = xn_make(b->n, 0);
-	a->sxx = xn_add(a->sxx, xn_add(b->sxx, xn_add(xn_mul(xn_make(2, 0), xn_mul(d, b->sx)),
-												   xn_mul(nb, xn_mul(d, d)))));
-	a->sxy = xn_add(a->sxy, xn_add(b->sxy, xn_mul(d, b->sy)));
-	a->sx = xn_add(a->sx, xn_add(b->sx, xn_mul(nb, d)));
-	a->sy = xn_add(a->sy, b->sy);
+	xn_put(&a->sxx, xn_add(a->sxx, xn_add(b->sxx, xn_add(xn_mul(xn_make(2, 0), xn_mul(d, b->sx)),
+														  xn_mul(nb, xn_mul(d, d))))), cxt);
+	xn_put(&a->sxy, xn_add(a->sxy, xn_add(b->sxy, xn_mul(d, b->sy))), cxt);
+	xn_put(&a->sx, xn_add(a->sx, xn_add(b->sx, xn_mul(nb, d))), cxt);
+	xn_put(&a->sy, xn_add(a->sy, b->sy), cxt);
 	a->n += b->n;
-	MemoryContextSwitchTo(old);
-	PG_RETURN_POINTER(a);
 }
 
+/* an XNum in a state's serial form: numeric's binary send format, length first */
 static void
-slope_send(StringInfo buf, XNum x)
+xn_send(StringInfo buf, XNum x)
 {
 	bytea	   *b = DatumGetByteaPP(DirectFunctionCall1(numeric_send, NumericGetDatum(xn_to_numeric(x))));
 
@@ -773,32 +766,137 @@ slope_send(StringInfo buf, XNum x)
 }
 
 static XNum
-slope_recv(StringInfo buf)
+xn_recv(StringInfo buf)
 {
 	int32		len = pq_getmsgint(buf, 4);
 	StringInfoData nbuf;
 
+	if (len < 0 || len > buf->len - buf->cursor)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+				 errmsg("invalid numeric length %d in an aggregate state", len)));
 	initStringInfo(&nbuf);
 	appendBinaryStringInfo(&nbuf, pq_getmsgbytes(buf, len), len);
 	return xn_from_datum(DirectFunctionCall3(numeric_recv, PointerGetDatum(&nbuf),
 											 ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1)));
 }
 
+static void
+slope_send(StringInfo buf, const SlopeState *st)
+{
+	pq_sendint64(buf, st->n);
+	if (st->n == 0)
+		return;
+	pq_sendint64(buf, st->x0);
+	xn_send(buf, st->sx);
+	xn_send(buf, st->sxx);
+	xn_send(buf, st->sy);
+	xn_send(buf, st->sxy);
+}
+
+static void
+slope_recv(StringInfo buf, SlopeState *st)
+{
+	st->n = pq_getmsgint64(buf);
+	if (st->n == 0)
+		return;
+	st->x0 = pq_getmsgint64(buf);
+	st->sx = xn_recv(buf);
+	st->sxx = xn_recv(buf);
+	st->sy = xn_recv(buf);
+	st->sxy = xn_recv(buf);
+}
+
+/* y as an XNum, refusing what the sums cannot hold (what: the function's name) */
+static XNum
+stats_finite(Datum d, const char *what)
+{
+	XNum		y = xn_from_datum(d);
+
+	if (xn_is_special(y))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s does not accept NaN or infinity", what)));
+	return y;
+}
+
+static void
+stats_finite_time(TimestampTz t, const char *what)
+{
+	if (TIMESTAMP_NOT_FINITE(t))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s does not accept an infinite time", what)));
+}
+
+PG_FUNCTION_INFO_V1(slope_accum);
+Datum
+slope_accum(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcxt;
+	SlopeState *st;
+	XNum		y;
+
+	if (!AggCheckCallContext(fcinfo, &aggcxt))
+		elog(ERROR, "slope_accum called in non-aggregate context");
+	st = PG_ARGISNULL(0) ? NULL : (SlopeState *) PG_GETARG_POINTER(0);
+	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
+		PG_RETURN_POINTER(st);
+	if (st == NULL)
+		st = MemoryContextAllocZero(aggcxt, sizeof(SlopeState));
+	y = stats_finite(PG_GETARG_DATUM(1), "slope_per_day");
+	stats_finite_time(PG_GETARG_TIMESTAMPTZ(2), "slope_per_day");
+	slope_add(st, y, PG_GETARG_TIMESTAMPTZ(2), aggcxt);
+	PG_RETURN_POINTER(st);
+}
+
+PG_FUNCTION_INFO_V1(slope_final);
+Datum
+slope_final(PG_FUNCTION_ARGS)
+{
+	Numeric		r = PG_ARGISNULL(0) ? NULL : slope_value((SlopeState *) PG_GETARG_POINTER(0));
+
+	if (r == NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_NUMERIC(r);
+}
+
+/* Parallel aggregation: combine, and the serial form (n, then x0 and the four sums) */
+PG_FUNCTION_INFO_V1(slope_combine);
+Datum
+slope_combine(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcxt;
+	SlopeState *a = PG_ARGISNULL(0) ? NULL : (SlopeState *) PG_GETARG_POINTER(0);
+	SlopeState *b = PG_ARGISNULL(1) ? NULL : (SlopeState *) PG_GETARG_POINTER(1);
+
+	if (!AggCheckCallContext(fcinfo, &aggcxt))
+		elog(ERROR, "slope_combine called in non-aggregate context");
+	if (b == NULL)
+		PG_RETURN_POINTER(a);
+	if (a == NULL)
+		a = MemoryContextAllocZero(aggcxt, sizeof(SlopeState));
+	slope_merge(a, b, aggcxt);
+	PG_RETURN_POINTER(a);
+}
+
 PG_FUNCTION_INFO_V1(slope_serialize);
 Datum
 slope_serialize(PG_FUNCTION_ARGS)
 {
-	SlopeState *st = (SlopeState *) PG_GETARG_POINTER(0);
 	StringInfoData buf;
 
 	pq_begintypsend(&buf);
-	pq_sendint64(&buf, st->n);
-	pq_sendint64(&buf, st->x0);
-	slope_send(&buf, st->sx);
-	slope_send(&buf, st->sxx);
-	slope_send(&buf, st->sy);
-	slope_send(&buf, st->sxy);
+	slope_send(&buf, (SlopeState *) PG_GETARG_POINTER(0));
 	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
+}
+
+/* a state's serial form as a message to read */
+static void
+stats_state_buf(StringInfo buf, bytea *sstate)
+{
+	initStringInfo(buf);
+	appendBinaryStringInfo(buf, VARDATA_ANY(sstate), VARSIZE_ANY_EXHDR(sstate));
 }
 
 PG_FUNCTION_INFO_V1(slope_deserialize);
@@ -807,23 +905,456 @@ slope_deserialize(PG_FUNCTION_ARGS)
 {
 	MemoryContext aggcxt;
 	MemoryContext old;
-	bytea	   *sstate = PG_GETARG_BYTEA_PP(0);
 	StringInfoData buf;
 	SlopeState *st;
 
 	if (!AggCheckCallContext(fcinfo, &aggcxt))
 		elog(ERROR, "slope_deserialize called in non-aggregate context");
 	old = MemoryContextSwitchTo(aggcxt);
-	initStringInfo(&buf);
-	appendBinaryStringInfo(&buf, VARDATA_ANY(sstate), VARSIZE_ANY_EXHDR(sstate));
+	stats_state_buf(&buf, PG_GETARG_BYTEA_PP(0));
 	st = palloc0(sizeof(SlopeState));
-	st->n = pq_getmsgint64(&buf);
-	st->x0 = pq_getmsgint64(&buf);
-	st->sx = slope_recv(&buf);
-	st->sxx = slope_recv(&buf);
-	st->sy = slope_recv(&buf);
-	st->sxy = slope_recv(&buf);
+	slope_recv(&buf, st);
 	pq_getmsgend(&buf);
 	MemoryContextSwitchTo(old);
 	PG_RETURN_POINTER(st);
+}
+
+/*
+ * _funding(rate numeric, interval_hours numeric, t timestamptz): every
+ * figure of funding_stats for one market in one pass, exact:
+ *   count, mean (avg(numeric)'s value and scale), min and max (min()'s and
+ *   max()'s: of equal values, the later one);
+ *   stddev: stddev_samp(numeric)'s value and scale: the exact n sum x^2 -
+ *   (sum x)^2 over n (n - 1) with numeric_div's scale r, its square root
+ *   rounded to r (an integer square root, exact);
+ *   interval_hours: the interval when every row with one has the same,
+ *   else NULL;
+ *   annualized_pct: the mean of rate * 8760 / interval_hours * 100 over
+ *   the rows with an interval (not 0), with one division: the rates are
+ *   summed per interval (FUND_MAX_IH intervals; the rows of any further
+ *   one add their own numeric_div quotient);
+ *   slope_per_day: the sums above.
+ * The sums are XSums (wsum.h): the common case allocates nothing per row.
+ * Per-row temporaries are in the per-tuple context; the state, its limbs
+ * and its big XNums in the aggregate context.  Partial states combine
+ * (parallel aggregation).
+ */
+#define FUND_MAX_IH 16
+
+typedef struct FundIh
+{
+	XNum		ih;
+	int64		n;
+	XSum		sum;
+} FundIh;
+
+typedef struct FundState
+{
+	int64		n;				/* rates */
+	XSum		sum;
+	XSum		sumsq;
+	XNum		min;
+	XNum		max;
+	bool		has_ih;			/* ihmin and ihmax are set */
+	XNum		ihmin;
+	XNum		ihmax;
+	int64		ann_n;			/* rates with an interval other than 0 */
+	int			nih;
+	FundIh		ih[FUND_MAX_IH];
+	XSum		extra;			/* quotients of the rows of further intervals */
+	SlopeState	slope;
+} FundState;
+
+static FundState *
+fund_new(MemoryContext cxt)
+{
+	FundState  *st = MemoryContextAllocZero(cxt, sizeof(FundState));
+	int			k;
+
+	xsum_init(&st->sum);
+	xsum_init(&st->sumsq);
+	xsum_init(&st->extra);
+	for (k = 0; k < FUND_MAX_IH; k++)
+		xsum_init(&st->ih[k].sum);
+	return st;
+}
+
+/* s += y (d: y's Datum, for the general path) */
+static inline void
+fund_add(XSum *s, XNum y, Datum d, MemoryContext cxt)
+{
+	if (likely(!y.big))
+		xsum_add_small(s, y.v, y.scale, cxt);
+	else
+	{
+		WNum		w;
+
+		wnum_decode(d, &w);
+		xsum_add_wnum(s, &w, cxt);
+	}
+}
+
+/* s += q, a Numeric */
+static void
+fund_add_numeric(XSum *s, Numeric q, MemoryContext cxt)
+{
+	WNum		w;
+
+	wnum_decode(NumericGetDatum(q), &w);
+	xsum_add_wnum(s, &w, cxt);
+}
+
+/* the interval's slot, a new one while there is room; -1 beyond */
+static int
+fund_slot(FundState *st, XNum ih, MemoryContext cxt)
+{
+	int			k;
+
+	for (k = 0; k < st->nih; k++)
+		if (xn_cmp(st->ih[k].ih, ih) == 0)
+			return k;
+	if (st->nih == FUND_MAX_IH)
+		return -1;
+	st->ih[k].ih = xn_make(0, 0);
+	xn_put(&st->ih[k].ih, ih, cxt);
+	st->nih++;
+	return k;
+}
+
+static void
+fund_minmax(FundState *st, XNum lo, XNum hi, int64 n_before, MemoryContext cxt)
+{
+	if (n_before == 0 || xn_cmp(lo, st->min) <= 0)
+		xn_put(&st->min, lo, cxt);
+	if (n_before == 0 || xn_cmp(hi, st->max) >= 0)
+		xn_put(&st->max, hi, cxt);
+}
+
+static void
+fund_ih_minmax(FundState *st, XNum lo, XNum hi, MemoryContext cxt)
+{
+	if (!st->has_ih || xn_cmp(lo, st->ihmin) <= 0)
+		xn_put(&st->ihmin, lo, cxt);
+	if (!st->has_ih || xn_cmp(hi, st->ihmax) >= 0)
+		xn_put(&st->ihmax, hi, cxt);
+	st->has_ih = true;
+}
+
+PG_FUNCTION_INFO_V1(funding_accum);
+Datum
+funding_accum(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcxt;
+	FundState  *st;
+	Datum		d;
+	XNum		y;
+	int128		sq;
+
+	if (!AggCheckCallContext(fcinfo, &aggcxt))
+		elog(ERROR, "funding_accum called in non-aggregate context");
+	st = PG_ARGISNULL(0) ? NULL : (FundState *) PG_GETARG_POINTER(0);
+	if (st == NULL)
+		st = fund_new(aggcxt);
+	if (PG_ARGISNULL(1))
+		PG_RETURN_POINTER(st);
+	d = PG_GETARG_DATUM(1);
+	y = stats_finite(d, "funding_stats");
+	fund_minmax(st, y, y, st->n, aggcxt);
+	st->n++;
+	fund_add(&st->sum, y, d, aggcxt);
+	/* y^2: in 128 bits while it fits, else the limbs' exact product */
+	if (likely(!y.big && y.scale * 2 <= XN_MAX_SCALE && !__builtin_mul_overflow(y.v, y.v, &sq)))
+		xsum_add_small(&st->sumsq, sq, y.scale * 2, aggcxt);
+	else
+	{
+		WNum		w;
+
+		wnum_decode(d, &w);
+		if (!wsum_add_product(&st->sumsq.w, &w, &w, aggcxt))
+			fund_add_numeric(&st->sumsq, numeric_mul_opt_error(DatumGetNumeric(d), DatumGetNumeric(d), NULL), aggcxt);
+	}
+	if (!PG_ARGISNULL(2))
+	{
+		XNum		ih = stats_finite(PG_GETARG_DATUM(2), "funding_stats");
+
+		fund_ih_minmax(st, ih, ih, aggcxt);
+		if (xn_sign(ih) != 0)
+		{
+			int			k = fund_slot(st, ih, aggcxt);
+
+			if (k >= 0)
+			{
+				st->ih[k].n++;
+				fund_add(&st->ih[k].sum, y, d, aggcxt);
+			}
+			else
+				/* rate * 8760 / ih, as the hand-written avg(rate * 8760 / ih) divides each row */
+				fund_add_numeric(&st->extra, xn_div(xn_mul(y, xn_make(8760, 0)), ih), aggcxt);
+			st->ann_n++;
+		}
+	}
+	if (!PG_ARGISNULL(3))
+	{
+		stats_finite_time(PG_GETARG_TIMESTAMPTZ(3), "funding_stats");
+		slope_add(&st->slope, y, PG_GETARG_TIMESTAMPTZ(3), aggcxt);
+	}
+	PG_RETURN_POINTER(st);
+}
+
+PG_FUNCTION_INFO_V1(funding_combine);
+Datum
+funding_combine(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcxt;
+	FundState  *a = PG_ARGISNULL(0) ? NULL : (FundState *) PG_GETARG_POINTER(0);
+	FundState  *b = PG_ARGISNULL(1) ? NULL : (FundState *) PG_GETARG_POINTER(1);
+	int			k;
+
+	if (!AggCheckCallContext(fcinfo, &aggcxt))
+		elog(ERROR, "funding_combine called in non-aggregate context");
+	if (b == NULL)
+		PG_RETURN_POINTER(a);
+	if (a == NULL)
+		a = fund_new(aggcxt);
+	if (b->n > 0)
+		fund_minmax(a, b->min, b->max, a->n, aggcxt);
+	a->n += b->n;
+	xsum_add_sum(&a->sum, &b->sum, aggcxt);
+	xsum_add_sum(&a->sumsq, &b->sumsq, aggcxt);
+	if (b->has_ih)
+		fund_ih_minmax(a, b->ihmin, b->ihmax, aggcxt);
+	for (k = 0; k < b->nih; k++)
+	{
+		int			j = fund_slot(a, b->ih[k].ih, aggcxt);
+
+		if (j >= 0)
+		{
+			a->ih[j].n += b->ih[k].n;
+			xsum_add_sum(&a->ih[j].sum, &b->ih[k].sum, aggcxt);
+		}
+		else
+			fund_add_numeric(&a->extra, xn_div(xn_mul(xsum_value(&b->ih[k].sum), xn_make(8760, 0)),
+											   b->ih[k].ih), aggcxt);
+	}
+	xsum_add_sum(&a->extra, &b->extra, aggcxt);
+	a->ann_n += b->ann_n;
+	slope_merge(&a->slope, &b->slope, aggcxt);
+	PG_RETURN_POINTER(a);
+}
+
+PG_FUNCTION_INFO_V1(funding_serialize);
+Datum
+funding_serialize(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcxt;
+	FundState  *st = (FundState *) PG_GETARG_POINTER(0);
+	StringInfoData buf;
+	int			k;
+
+	if (!AggCheckCallContext(fcinfo, &aggcxt))
+		elog(ERROR, "funding_serialize called in non-aggregate context");
+	pq_begintypsend(&buf);
+	pq_sendint64(&buf, st->n);
+	xsum_send(&buf, &st->sum, aggcxt);
+	xsum_send(&buf, &st->sumsq, aggcxt);
+	if (st->n > 0)
+	{
+		xn_send(&buf, st->min);
+		xn_send(&buf, st->max);
+	}
+	pq_sendbyte(&buf, st->has_ih);
+	if (st->has_ih)
+	{
+		xn_send(&buf, st->ihmin);
+		xn_send(&buf, st->ihmax);
+	}
+	pq_sendint64(&buf, st->ann_n);
+	pq_sendint32(&buf, st->nih);
+	for (k = 0; k < st->nih; k++)
+	{
+		xn_send(&buf, st->ih[k].ih);
+		pq_sendint64(&buf, st->ih[k].n);
+		xsum_send(&buf, &st->ih[k].sum, aggcxt);
+	}
+	xsum_send(&buf, &st->extra, aggcxt);
+	slope_send(&buf, &st->slope);
+	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
+}
+
+PG_FUNCTION_INFO_V1(funding_deserialize);
+Datum
+funding_deserialize(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcxt;
+	StringInfoData buf;
+	FundState  *st;
+	SlopeState	slope;
+	int			k;
+
+	if (!AggCheckCallContext(fcinfo, &aggcxt))
+		elog(ERROR, "funding_deserialize called in non-aggregate context");
+	stats_state_buf(&buf, PG_GETARG_BYTEA_PP(0));
+	st = fund_new(aggcxt);
+	st->n = pq_getmsgint64(&buf);
+	xsum_recv(&buf, &st->sum, aggcxt);
+	xsum_recv(&buf, &st->sumsq, aggcxt);
+	if (st->n > 0)
+	{
+		xn_put(&st->min, xn_recv(&buf), aggcxt);
+		xn_put(&st->max, xn_recv(&buf), aggcxt);
+	}
+	st->has_ih = pq_getmsgbyte(&buf) != 0;
+	if (st->has_ih)
+	{
+		xn_put(&st->ihmin, xn_recv(&buf), aggcxt);
+		xn_put(&st->ihmax, xn_recv(&buf), aggcxt);
+	}
+	st->ann_n = pq_getmsgint64(&buf);
+	st->nih = pq_getmsgint(&buf, 4);
+	if (st->nih < 0 || st->nih > FUND_MAX_IH)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+				 errmsg("invalid interval count %d in a funding state", st->nih)));
+	for (k = 0; k < st->nih; k++)
+	{
+		xn_put(&st->ih[k].ih, xn_recv(&buf), aggcxt);
+		st->ih[k].n = pq_getmsgint64(&buf);
+		xsum_recv(&buf, &st->ih[k].sum, aggcxt);
+	}
+	xsum_recv(&buf, &st->extra, aggcxt);
+	memset(&slope, 0, sizeof(slope));
+	slope_recv(&buf, &slope);
+	slope_merge(&st->slope, &slope, aggcxt);
+	pq_getmsgend(&buf);
+	PG_RETURN_POINTER(st);
+}
+
+/* 10^e as a Numeric (display scale -e for e < 0) */
+static Numeric
+num_pow10(int e)
+{
+	char		text[16];
+
+	snprintf(text, sizeof(text), "1e%d", e);
+	return DatumGetNumeric(DirectFunctionCall3(numeric_in, CStringGetDatum(text),
+											   ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1)));
+}
+
+static XNum
+xn_of(Numeric n)
+{
+	return xn_from_datum(NumericGetDatum(n));
+}
+
+/*
+ * stddev_samp(numeric) of the state: NULL for fewer than 2 rates, 0 when
+ * n sum x^2 - (sum x)^2 is not positive, else the square root of the
+ * variance v (numeric_div, scale r) rounded to r: f = isqrt(v 10^2r), plus
+ * one where (f + 1/2)^2 <= v 10^2r (never equal: the left side is not an
+ * integer), over 10^r.
+ */
+static Numeric
+fund_stddev(FundState *st)
+{
+	XNum		n = xn_make(st->n, 0);
+	XNum		num;
+	Numeric		var;
+	int32		r;
+	XNum		big;
+	XNum		f;
+	XNum		one = xn_make(1, 0);
+
+	if (st->n < 2)
+		return NULL;
+	num = xn_sub(xn_mul(n, xsum_value(&st->sumsq)), xn_mul(xsum_value(&st->sum), xsum_value(&st->sum)));
+	if (xn_sign(num) <= 0)
+		return xn_to_numeric(xn_make(0, 0));
+	var = xn_div(num, xn_mul(n, xn_make(st->n - 1, 0)));
+	r = DatumGetInt32(DirectFunctionCall1(numeric_scale, NumericGetDatum(var)));
+	big = xn_mul(xn_of(var), xn_of(num_pow10(2 * r)));
+	f = xn_of(DatumGetNumeric(DirectFunctionCall1(numeric_floor,
+												  DirectFunctionCall1(numeric_sqrt, NumericGetDatum(xn_to_numeric(big))))));
+	/* f is an integer; at scale 0, so that its products compare as integers */
+	f = xn_of(DatumGetNumeric(DirectFunctionCall2(numeric_round, NumericGetDatum(xn_to_numeric(f)), Int32GetDatum(0))));
+	while (xn_sign(f) > 0 && xn_cmp(xn_mul(f, f), big) > 0)
+		f = xn_sub(f, one);
+	while (xn_cmp(xn_mul(xn_add(f, one), xn_add(f, one)), big) <= 0)
+		f = xn_add(f, one);
+	/* (2f + 1)^2 <= 4 big: round up */
+	{
+		XNum		t = xn_add(xn_mul(xn_make(2, 0), f), one);
+
+		if (xn_cmp(xn_mul(t, t), xn_mul(xn_make(4, 0), big)) <= 0)
+			f = xn_add(f, one);
+	}
+	return xn_to_numeric(xn_mul(f, xn_of(num_pow10(-r))));
+}
+
+/* the mean of rate * 8760 / interval * 100 over the rows with an interval, with one division */
+static Numeric
+fund_annualized(FundState *st)
+{
+	XNum		num = xn_make(0, 0);
+	XNum		den = xn_make(1, 0);
+	int			k;
+
+	if (st->ann_n == 0)
+		return NULL;
+	/* sum_k S_k / ih_k = (sum_k S_k prod_{j != k} ih_j) / prod_k ih_k */
+	for (k = 0; k < st->nih; k++)
+	{
+		num = xn_add(xn_mul(num, st->ih[k].ih), xn_mul(xsum_value(&st->ih[k].sum), den));
+		den = xn_mul(den, st->ih[k].ih);
+	}
+	/* (876000 num + 100 extra den) / (den ann_n) */
+	num = xn_add(xn_mul(xn_make(876000, 0), num), xn_mul(xn_make(100, 0), xn_mul(xsum_value(&st->extra), den)));
+	return xn_div(num, xn_mul(den, xn_make(st->ann_n, 0)));
+}
+
+#define FUND_NCOLS 8
+
+PG_FUNCTION_INFO_V1(funding_final);
+Datum
+funding_final(PG_FUNCTION_ARGS)
+{
+	FundState  *st = PG_ARGISNULL(0) ? NULL : (FundState *) PG_GETARG_POINTER(0);
+	TupleDesc	tupdesc;
+	Datum		values[FUND_NCOLS];
+	bool		nulls[FUND_NCOLS];
+	Numeric		r;
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "funding_final: return type must be a row type");
+	tupdesc = BlessTupleDesc(tupdesc);
+	memset(nulls, true, sizeof(nulls));
+	values[0] = Int64GetDatum(st == NULL ? 0 : st->n);
+	nulls[0] = false;
+	if (st != NULL && st->n > 0)
+	{
+		values[1] = NumericGetDatum(xn_div(xsum_value(&st->sum), xn_make(st->n, 0)));
+		values[2] = NumericGetDatum(xn_to_numeric(st->min));
+		values[3] = NumericGetDatum(xn_to_numeric(st->max));
+		nulls[1] = nulls[2] = nulls[3] = false;
+		if ((r = fund_stddev(st)) != NULL)
+		{
+			values[4] = NumericGetDatum(r);
+			nulls[4] = false;
+		}
+		if (st->has_ih && xn_cmp(st->ihmin, st->ihmax) == 0)
+		{
+			values[5] = NumericGetDatum(xn_to_numeric(st->ihmin));
+			nulls[5] = false;
+		}
+		if ((r = fund_annualized(st)) != NULL)
+		{
+			values[6] = NumericGetDatum(r);
+			nulls[6] = false;
+		}
+		if ((r = slope_value(&st->slope)) != NULL)
+		{
+			values[7] = NumericGetDatum(r);
+			nulls[7] = false;
+		}
+	}
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }

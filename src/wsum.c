@@ -467,3 +467,80 @@ wsum_recv(StringInfo buf, WSum *s, MemoryContext cxt)
 		s->limb[k] = d;
 	}
 }
+
+/* XSum (wsum.h) */
+
+void
+xsum_init(XSum *s)
+{
+	s->v = 0;
+	s->scale = 0;
+	s->special = 0;
+	wsum_init(&s->w);
+}
+
+void
+xsum_add_wnum(XSum *s, const WNum *x, MemoryContext cxt)
+{
+	if (x->kind == WNUM_FINITE)
+		wsum_add(&s->w, x, cxt);
+	else
+		s->special |= x->kind == WNUM_NAN ? XSUM_NAN : x->kind == WNUM_PINF ? XSUM_PINF : XSUM_NINF;
+}
+
+void
+xsum_add_sum(XSum *dst, const XSum *src, MemoryContext cxt)
+{
+	xsum_add_small(dst, src->v, src->scale, cxt);
+	wsum_add_sum(&dst->w, &src->w, cxt);
+	dst->special |= src->special;
+}
+
+XNum
+xsum_value(const XSum *s)
+{
+	const char *special = NULL;
+	WSum		t;
+
+	if (s->special & XSUM_NAN || (s->special & XSUM_PINF && s->special & XSUM_NINF))
+		special = "NaN";
+	else if (s->special & XSUM_PINF)
+		special = "Infinity";
+	else if (s->special & XSUM_NINF)
+		special = "-Infinity";
+	if (special != NULL)
+		return xn_from_datum(DirectFunctionCall3(numeric_in, CStringGetDatum(special),
+												 ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1)));
+	if (s->w.nlimbs == 0 && s->w.dscale <= s->scale)
+		return xn_small(s->v, s->scale);
+	wsum_copy(&t, &s->w, CurrentMemoryContext);
+	wsum_add_int128(&t, s->v, s->scale, CurrentMemoryContext);
+	return xn_from_datum(NumericGetDatum(wsum_numeric(&t, CurrentMemoryContext)));
+}
+
+void
+xsum_send(StringInfo buf, XSum *s, MemoryContext cxt)
+{
+	pq_sendbyte(buf, s->special);
+	pq_sendint32(buf, s->scale);
+	pq_sendint64(buf, (int64) (s->v >> 64));
+	pq_sendint64(buf, (int64) (uint64) s->v);
+	wsum_send(buf, &s->w, cxt);
+}
+
+void
+xsum_recv(StringInfo buf, XSum *s, MemoryContext cxt)
+{
+	uint64		hi,
+				lo;
+
+	s->special = pq_getmsgbyte(buf);
+	s->scale = pq_getmsgint(buf, 4);
+	hi = (uint64) pq_getmsgint64(buf);
+	lo = (uint64) pq_getmsgint64(buf);
+	if ((s->special & ~(XSUM_NAN | XSUM_PINF | XSUM_NINF)) != 0 ||
+		s->scale < 0 || s->scale > XN_MAX_SCALE)
+		elog(ERROR, "invalid sum in an aggregate state's serial form");
+	s->v = (int128) (((uint128) hi << 64) | (uint128) lo);
+	wsum_recv(buf, &s->w, cxt);
+}

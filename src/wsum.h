@@ -42,6 +42,8 @@
 #include "lib/stringinfo.h"
 #include "utils/numeric.h"
 
+#include "exactnum.h"
+
 /* factors of at most this many base-10000 digits are multiplied here */
 #define WSUM_MAX_FACTOR_DIGITS 64
 
@@ -111,5 +113,87 @@ extern Numeric wsum_numeric(WSum *s, MemoryContext cxt);
 /* serial form, and back (s is carried first) */
 extern void wsum_send(StringInfo buf, WSum *s, MemoryContext cxt);
 extern void wsum_recv(StringInfo buf, WSum *s, MemoryContext cxt);
+
+
+/*
+ * XSum: an exact running sum of any numerics, in up to three parts whose
+ * total is the sum:
+ *   - a scaled 128-bit integer (value * 10^scale), which takes the terms
+ *     that fit (market data: prices of 1-8 decimals, sizes of 0-8, their
+ *     products) without a carry or a palloc;
+ *   - a WSum, which takes every other finite term, whatever its scale or
+ *     magnitude, and the 128-bit part when an addition would overflow it;
+ *   - which non-finite values (NaN, +-Infinity) were added, for numeric's
+ *     rules: NaN absorbs everything, +Inf + -Inf is NaN.
+ * Its display scale is the largest of its terms', as numeric's + gives it.
+ * The WSum's limbs are palloc'd in the context given.
+ */
+#define XSUM_NAN	0x01
+#define XSUM_PINF	0x02
+#define XSUM_NINF	0x04
+
+typedef struct XSum
+{
+	int128		v;				/* the 128-bit part: value * 10^scale */
+	int32		scale;
+	uint8		special;		/* XSUM_* bits */
+	WSum		w;				/* the rest */
+} XSum;
+
+extern void xsum_init(XSum *s);
+
+/* s += x, a finite or non-finite numeric */
+extern void xsum_add_wnum(XSum *s, const WNum *x, MemoryContext cxt);
+
+/* dst += src (src unchanged) */
+extern void xsum_add_sum(XSum *dst, const XSum *src, MemoryContext cxt);
+
+/* The sum as an XNum: the 128-bit part alone when it is all of it, else a Numeric in the current context. */
+extern XNum xsum_value(const XSum *s);
+
+/* serial form: special bits, the 128-bit part (scale, two 64-bit halves), the WSum */
+extern void xsum_send(StringInfo buf, XSum *s, MemoryContext cxt);
+extern void xsum_recv(StringInfo buf, XSum *s, MemoryContext cxt);
+
+/*
+ * s += v * 10^-scale (0 <= scale <= XN_MAX_SCALE) into the 128-bit part;
+ * when the scales cannot be aligned or the addition overflows, that part
+ * moves into the WSum first.
+ */
+static inline void
+xsum_add_small(XSum *s, int128 v, int32 scale, MemoryContext cxt)
+{
+	int128		a = s->v,
+				r;
+
+	if (likely(scale == s->scale))
+	{
+		if (likely(!__builtin_add_overflow(a, v, &r)))
+		{
+			s->v = r;
+			return;
+		}
+	}
+	else if (scale < s->scale)
+	{
+		if (!__builtin_mul_overflow(v, xn_pow10[s->scale - scale], &r) &&
+			!__builtin_add_overflow(a, r, &r))
+		{
+			s->v = r;
+			return;
+		}
+	}
+	else if (!__builtin_mul_overflow(a, xn_pow10[scale - s->scale], &r) &&
+			 !__builtin_add_overflow(r, v, &r))
+	{
+		s->v = r;
+		s->scale = scale;
+		return;
+	}
+	/* the WSum keeps the larger scale as its dscale */
+	wsum_add_int128(&s->w, s->v, s->scale, cxt);
+	s->v = v;
+	s->scale = scale;
+}
 
 #endif							/* PERPS_WSUM_H */

@@ -5,7 +5,7 @@
 -- perps_anon, the summary against an independent exact computation on
 -- 20001 values, and every error with its SQLSTATE.
 BEGIN;
-SELECT plan(85);
+SELECT plan(92);
 SET LOCAL search_path = perps_stats, public;
 
 -- ---------------------------------------------------------------------------
@@ -296,6 +296,35 @@ SELECT results_eq(
     $$VALUES ('bybit', 2::bigint)$$, 'funding of one market');
 SELECT is((SELECT slope_per_day FROM funding_stats('BTC', 'binance', '2026-03-01 00:00+00', '2026-03-01 01:00+00')),
           NULL, 'one rate: no trend');
+-- _funding, the one aggregate behind funding_stats, against PostgreSQL's own aggregates on
+-- 200 groups of rates of 1 to 9 decimals (some negative): count, avg, min, max and
+-- stddev_samp equal as text (value and scale), the interval as CASE min = max
+CREATE TABLE fund_q AS
+    SELECT g % 200 AS grp, round((hashint4(g) % 100000)::numeric / 1e8, g % 9 + 1) AS rate,
+           (ARRAY[8, 4, 8, 8])[1 + (g / 200) % 4 * (g % 2)]::numeric AS ih,
+           '2026-01-01 00:00+00'::timestamptz + g * interval '1 minute' AS t
+      FROM generate_series(1, 20000) g;
+SELECT is((SELECT count(*)::int FROM (SELECT grp, (_funding(rate, ih, t)).* FROM fund_q GROUP BY grp) c
+             JOIN (SELECT grp, count(*) AS n, avg(rate)::text AS mean, min(rate)::text AS mi, max(rate)::text AS ma,
+                          stddev_samp(rate)::text AS sd, CASE WHEN min(ih) = max(ih) THEN min(ih) END AS ih
+                     FROM fund_q GROUP BY grp) s USING (grp)
+            WHERE c.count = s.n AND c.mean::text = s.mean AND c.min::text = s.mi AND c.max::text = s.ma
+              AND c.stddev::text = s.sd AND c.interval_hours IS NOT DISTINCT FROM s.ih),
+          200, '_funding: count, mean, min, max, stddev (as text) and interval as PostgreSQL''s aggregates give them');
+-- annualized with one division: 0.0001 three times at 7 h: 876000 * 0.0003 / (7 * 3) = 262.8 / 21
+-- = 12.514285714285714285... (the hand-written mean of per-row quotients rounds each of them)
+SELECT is((SELECT round((_funding(rate, ih, t)).annualized_pct, 15)
+             FROM (VALUES (0.0001, 7::numeric, now()), (0.0001, 7, now()), (0.0001, 7, now())) v(rate, ih, t)),
+          12.514285714285714, '_funding: annualized at 7 h, one division');
+-- 20 intervals (1..20 h, more than the 16 summed apart), 0.0001 each: 87.6 * H(20) / 20 with
+-- H(20) = 55835135 / 15519504 = 3.5977396571436819...: 15.75809969829...
+SELECT is((SELECT round((_funding(0.0001, k::numeric, now())).annualized_pct, 10) FROM generate_series(1, 20) k),
+          15.7580996983, '_funding: annualized over 20 intervals');
+SELECT is((SELECT (_funding(rate, ih, t)).annualized_pct
+             FROM (VALUES (0.0001, 0::numeric, now()), (0.0002, NULL, now())) v(rate, ih, t)),
+          NULL, '_funding: no row with an interval other than 0, no annualized rate');
+SELECT throws_ok($$SELECT _funding(rate, 8, now()) FROM (VALUES (0.0001), ('NaN')) v(rate)$$, '22023',
+    'funding_stats does not accept NaN or infinity', '_funding: NaN is refused');
 
 -- slope_per_day directly, serial and parallel: y = 0.5 + 0.01 * hour exactly, over 20000 rows an
 -- hour apart with times in shuffled order (so the partial states have different origins):
@@ -323,6 +352,21 @@ SELECT matches(pg_temp.plan_of('SELECT slope_per_day(y, t) FROM slope_par'), '"P
 SELECT is((SELECT slope_per_day(y, t) FROM slope_par), 0.24::numeric, 'slope_per_day: parallel, partial states combined');
 SELECT results_eq($$SELECT g, slope_per_day(y, t) FROM slope_par GROUP BY g ORDER BY g$$,
                   $$VALUES (0, 0.24::numeric), (1, 0.24), (2, 0.24)$$, 'slope_per_day: parallel, per group');
+-- _funding in parallel: partial states combined, the same figures as serially
+ALTER TABLE fund_q SET (parallel_workers = 2);
+ANALYZE fund_q;
+SELECT matches(pg_temp.plan_of('SELECT grp, _funding(rate, ih, t) FROM fund_q GROUP BY grp'), '"Partial Mode": "Partial"',
+               '_funding runs as a Partial Aggregate');
+CREATE TEMP TABLE fund_par AS SELECT grp, (_funding(rate, ih, t)).* FROM fund_q GROUP BY grp;
+SET LOCAL max_parallel_workers_per_gather = 0;
+SELECT is((SELECT count(*)::int FROM fund_par p
+             JOIN (SELECT grp, (_funding(rate, ih, t)).* FROM fund_q GROUP BY grp) s USING (grp)
+            WHERE (p.*) IS NOT DISTINCT FROM (s.*) AND p.mean::text = s.mean::text
+              AND p.stddev::text IS NOT DISTINCT FROM s.stddev::text
+              AND p.annualized_pct::text IS NOT DISTINCT FROM s.annualized_pct::text
+              AND p.slope_per_day::text IS NOT DISTINCT FROM s.slope_per_day::text),
+          200, '_funding: parallel, every figure as serial (mean, stddev, annualized and slope to the scale; of equal min or max values of different scales, any one, as min() and max() in parallel)');
+SET LOCAL max_parallel_workers_per_gather = 2;
 RESET parallel_setup_cost;
 RESET parallel_tuple_cost;
 RESET min_parallel_table_scan_size;
