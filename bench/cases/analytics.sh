@@ -7,6 +7,9 @@
 #     sizes of 4: vwap's 64-bit path) and scale-20 ones (price
 #     (50000 + g/100.0)::numeric, qty (1 + g/1000.0)::numeric, 20 decimals
 #     each: its general path);
+#   - vwap vs the same SQL on six other kinds of data (integers near 10^25,
+#     8 and 30 decimals, scales mixed row to row, 10^40, 10^-30), serial,
+#     BENCH_VWAP_SCALE_ROWS rows each (default 1 million);
 #   - liquidity_depth, slippage and slippage_rows on BENCH_BOOKS stored
 #     books of BENCH_LEVELS levels per side vs the same logic in SQL over
 #     unnest, in microseconds per book.
@@ -225,6 +228,29 @@ for tbl in bench_trades bench_trades20; do
         "vwap parallel (2 workers), $kind" "$(f "$t_p" 1)" "$(f "$t_p" 3)" "$(ratio "$(f "$t_p" 3)" "$(f "$t_p" 1)")" "$(f "$t_p" 2)" "$(f "$t_p" 4)"
 done
 q -c "DROP TABLE bench_trades20"
+
+# Other scales and magnitudes (serial): each kind of data a table of
+# BENCH_VWAP_SCALE_ROWS rows, vwap against the SQL, results checked equal.
+SROWS=${BENCH_VWAP_SCALE_ROWS:-1000000}
+echo
+echo "-- vwap on other scales, $SROWS rows each, serial (ms, medians of $RUNS rounds)"
+while IFS='|' read -r kind price qty <&3; do
+    q -c "SET synchronous_commit = on" -c "SET client_min_messages = warning" -c "DROP TABLE IF EXISTS bench_scale" \
+      -c "CREATE TABLE bench_scale AS SELECT $price AS price, $qty AS qty FROM generate_series(1::bigint, $SROWS) g" \
+      -c "VACUUM ANALYZE bench_scale" >/dev/null || { echo "$kind: setup failed"; continue; }
+    same=$(q -c "SELECT (SELECT perps_stats.vwap(price, qty)::text FROM bench_scale) = (SELECT (sum(price * qty) / sum(qty))::text FROM bench_scale)")
+    t=$(pair "$serial" "SELECT perps_stats.vwap(price, qty) FROM bench_scale" "SELECT sum(price * qty) / sum(qty) FROM bench_scale")
+    printf '%-52s %8s ms   SQL %8s ms   %sx faster   equal: %s\n' "$kind" "$(f "$t" 1)" "$(f "$t" 3)" "$(ratio "$(f "$t" 3)" "$(f "$t" 1)")" \
+        "$([ "$same" = t ] && echo yes || echo NO)"
+done 3<<'KINDS'
+integers near 10^25, sizes 1-1000|(10::numeric ^ 25 + g)::numeric|(g % 1000 + 1)::numeric
+8 decimals both (satoshi sizes)|round(30000 + g / 1e4, 8) + 0.00000001|round((g % 99991) / 1e8, 8) + 0.00000001
+30 decimals both|(50000 + g / 3.0)::numeric(60,30)|(1 + g / 7.0)::numeric(60,30)
+mixed scales row to row (0-24 and 0-18)|round(50000 + g / 7.0, (g % 25)::int)|round(1 + g / 13.0, (g % 19)::int)
+10^40 + g, sizes g * 10^-10|1e40 + g|1e-10 * g
+g * 10^-30, sizes of 20 decimals|1e-30 * g|1e-20 * (g % 7 + 1)
+KINDS
+q -c "DROP TABLE IF EXISTS bench_scale"
 
 echo
 echo "-- books: $BOOKS stored books, $LEVELS levels per side (ms per run, µs per book, medians of $RUNS rounds)"
