@@ -799,8 +799,9 @@ COMMENT ON AGGREGATE perps_stats.summary(numeric) IS
     'count, min, mean, median, p5, p95, p99, max of the non-NULL values, exact; percentiles continuous as percentile_cont; count 0 and NULLs for no values';
 
 -- _histogram(x, bins): market_histogram's equal-width bins over [min, max]
--- in one scan (src/stats.c): (lo, hi, counts), counts NULL when the values
--- did not fit in work_mem (16 bytes a value) or the 128-bit form
+-- in one scan (src/stats.c): (lo, hi, counts); the values are held in
+-- work_mem (16 bytes a value) and spilled to a temporary file beyond it;
+-- counts NULL for a value outside the 128-bit form
 CREATE TYPE perps_stats._histogram_counts AS (lo numeric, hi numeric, counts bigint[]);
 
 CREATE FUNCTION perps_stats._histogram_accum(internal, numeric, int)
@@ -818,6 +819,7 @@ CREATE AGGREGATE perps_stats._histogram(numeric, int) (
     STYPE            = internal,
     SSPACE           = 8192,
     FINALFUNC        = perps_stats._histogram_final,
+    FINALFUNC_MODIFY = READ_WRITE,
     PARALLEL         = SAFE
 );
 
@@ -1132,8 +1134,9 @@ BEGIN
     -- bins equal in width over [min, max], each [lower, upper) but the last,
     -- which holds max; a value's bin is exact (width_bucket's), the bounds
     -- shown are numeric divisions.  One scan: min, max and the values
-    -- (_histogram); a second one, width_bucket over the rows, only when the
-    -- values did not fit in work_mem.
+    -- (_histogram: work_mem of them in memory, the rest in a temporary
+    -- file); a second one, width_bucket over the rows, only for a value
+    -- beyond 128 bits.
     EXECUTE format('SELECT (s.h).lo, (s.h).hi, (s.h).counts
                       FROM (SELECT perps_stats._histogram(%s, $5) AS h FROM %s t WHERE %s) s', x.expr, src, wh)
         INTO lo, hi, counts USING since, until, exchange, symbol, bins;

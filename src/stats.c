@@ -35,10 +35,12 @@
 
 #include "access/htup_details.h"
 #include "catalog/pg_type.h"
+#include "commands/tablespace.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "libpq/pqformat.h"
 #include "miscadmin.h"
+#include "storage/buffile.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
@@ -393,84 +395,89 @@ summary_final(PG_FUNCTION_ARGS)
 /*
  * _histogram(x numeric, bins int): market_histogram's equal-width bins over
  * [min, max] in one scan.  The values are held as the summary holds them
- * (above) while they fit in work_mem at 16 bytes a value; the final
- * function then finds each value's bin exactly, as width_bucket(x, min, max,
- * bins) would (floor((x - min) * bins / (max - min)) + 1, max in the last
- * bin), in 128-bit integers at the values' common scale.  The result is
- * (lo, hi, counts): min and max as min() and max() return them (their own
- * display scale; of equal values, the later one), and counts NULL when the
- * values were not all held (more than work_mem, or a value outside the
- * 128-bit form): the caller then counts them with width_bucket in a second
- * scan.  min and max are kept from the first value on, as 128-bit
- * integers at the common scale while the values are, as Numeric copies
- * once the values are dropped.
+ * (above), work_mem of them at a time (16 bytes a value); beyond that, each
+ * batch is written to a temporary file (with the batch's scale), as a sort
+ * spills.  The final function then finds each value's bin exactly, as
+ * width_bucket(x, min, max, bins) would (floor((x - min) * bins / (max -
+ * min)) + 1, max in the last bin), in 128-bit integers at the values'
+ * largest scale.  The result is (lo, hi, counts): min and max as min() and
+ * max() return them (their own display scale; of equal values, the later
+ * one), and counts NULL when a value is outside the 128-bit form (more than
+ * 38 digits, or too large at the largest scale): the caller then counts
+ * with width_bucket in a second scan, and the state keeps only min and max
+ * (as Numeric copies) from that value on.
  */
 typedef struct HistState
 {
-	StatsState *st;				/* the values; NULL once dropped */
+	StatsState *st;				/* the values in memory; NULL once dropped */
 	int32		bins;
-	int32		mscale;			/* scale of minv and maxv */
-	int128		minv;
-	int128		maxv;
-	int32		min_ds;			/* the display scales of min and max */
-	int32		max_ds;
+	int64		n;				/* values seen */
+	XNum		minx;			/* min and max at their own display scales, */
+	XNum		maxx;			/* while the values are 128-bit */
 	Datum		mind;			/* min and max as Numeric copies, once dropped */
 	Datum		maxd;
+	BufFile    *spill;			/* batches beyond work_mem: scale, count, values */
+	int32		spill_scale;	/* the largest scale of a spilled batch */
+	bool		done;			/* the final function has run: its result below */
+	Datum		res[3];
+	bool		resnull[3];
 } HistState;
 
-/* v at scale from as a Numeric of display scale ds <= from (the digits below ds are zero) */
-static Datum
-hist_numeric(int128 v, int32 from, int32 ds)
+static void
+hist_close(HistState *hs)
 {
-	return NumericGetDatum(xn_to_numeric(xn_small(v / xn_pow10[from - ds], ds)));
+	if (hs->spill != NULL)
+		BufFileClose(hs->spill);
+	hs->spill = NULL;
 }
 
-/* min and max of the held Numeric copies, the later one of equal values */
+/* Writes the values in memory to the temporary file, as one batch. */
 static void
-hist_scan_datums(HistState *hs)
+hist_spill(HistState *hs)
 {
 	StatsState *st = hs->st;
-	int64		i;
 
-	hs->mind = hs->maxd = st->nums[0];
-	for (i = 1; i < st->n; i++)
+	if (hs->spill == NULL)
 	{
-		if ((i & 0xFFFF) == 0)
-			CHECK_FOR_INTERRUPTS();
-		if (DatumGetInt32(DirectFunctionCall2(numeric_cmp, st->nums[i], hs->mind)) <= 0)
-			hs->mind = st->nums[i];
-		if (DatumGetInt32(DirectFunctionCall2(numeric_cmp, st->nums[i], hs->maxd)) >= 0)
-			hs->maxd = st->nums[i];
+		MemoryContext old = MemoryContextSwitchTo(st->cxt);
+
+		PrepareTempTablespaces();
+		hs->spill = BufFileCreateTemp(false);
+		MemoryContextSwitchTo(old);
+		hs->spill_scale = 0;
 	}
+	BufFileWrite(hs->spill, &st->scale, sizeof(st->scale));
+	BufFileWrite(hs->spill, &st->n, sizeof(st->n));
+	BufFileWrite(hs->spill, st->vals, sizeof(int128) * st->n);
+	hs->spill_scale = Max(hs->spill_scale, st->scale);
+	st->n = 0;
 }
 
 /* Stops holding values: min and max become Numeric copies in the aggregate context. */
 static void
-hist_drop(HistState *hs)
+hist_drop(HistState *hs, MemoryContext aggcxt)
 {
 	StatsState *st = hs->st;
-	MemoryContext old = MemoryContextSwitchTo(st->cxt);
+	MemoryContext old = MemoryContextSwitchTo(aggcxt);
+	int64		i;
 
+	if (hs->n > 0)
+	{
+		hs->mind = NumericGetDatum(xn_to_numeric(hs->minx));
+		hs->maxd = NumericGetDatum(xn_to_numeric(hs->maxx));
+	}
 	if (st->slow)
 	{
-		int64		i;
-
-		hist_scan_datums(hs);
-		hs->mind = datumCopy(hs->mind, false, -1);
-		hs->maxd = datumCopy(hs->maxd, false, -1);
 		for (i = 0; i < st->n; i++)
 			pfree(DatumGetPointer(st->nums[i]));
 		pfree(st->nums);
 	}
 	else
-	{
-		hs->mind = hist_numeric(hs->minv, hs->mscale, hs->min_ds);
-		hs->maxd = hist_numeric(hs->maxv, hs->mscale, hs->max_ds);
 		pfree(st->vals);
-	}
-	MemoryContextSwitchTo(old);
 	pfree(st);
 	hs->st = NULL;
+	hist_close(hs);
+	MemoryContextSwitchTo(old);
 }
 
 PG_FUNCTION_INFO_V1(histogram_accum);
@@ -482,6 +489,8 @@ histogram_accum(PG_FUNCTION_ARGS)
 	StatsState *st;
 	Datum		d;
 	int32		ds;
+	Numeric		num;
+	MemoryContext old;
 
 	if (!AggCheckCallContext(fcinfo, &aggcxt))
 		elog(ERROR, "histogram_accum called in non-aggregate context");
@@ -497,72 +506,63 @@ histogram_accum(PG_FUNCTION_ARGS)
 		hs = MemoryContextAllocZero(aggcxt, sizeof(HistState));
 		hs->bins = bins;
 		/* work_mem is in kB */
-		hs->st = stats_new(aggcxt, Max(1, Min(STATS_MAX_VALUES, (int64) work_mem * 1024 / (int64) sizeof(int128))));
+		hs->st = stats_new(aggcxt, Max(1024, Min(STATS_MAX_VALUES, (int64) work_mem * 1024 / (int64) sizeof(int128))));
 	}
 	if (PG_ARGISNULL(1))
 		PG_RETURN_POINTER(hs);
+	if (hs->done)
+		elog(ERROR, "histogram_accum called after the final function");
 	d = PG_GETARG_DATUM(1);
 	st = hs->st;
-	if (st != NULL && st->n >= st->maxn)
+	if (st != NULL)
 	{
-		hist_drop(hs);
-		st = NULL;
-	}
-	if (st == NULL)
-	{
-		Numeric		num = DatumGetNumeric(d);
-		MemoryContext old;
-
-		if (numeric_is_nan(num) || numeric_is_inf(num))
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("market_histogram does not accept NaN or infinity")));
-		old = MemoryContextSwitchTo(aggcxt);
-		if (DatumGetInt32(DirectFunctionCall2(numeric_cmp, NumericGetDatum(num), hs->mind)) <= 0)
+		if (st->n >= st->maxn)
+			hist_spill(hs);
+		ds = stats_push(st, d, "market_histogram");
+		if (ds >= 0)
 		{
+			int128		v = st->vals[st->n - 1];
+			XNum		x = xn_small(v, st->scale);
+
+			/* min and max at their own scale: v's digits below ds are zeros */
+			if (hs->n == 0 || xn_cmp(x, hs->minx) <= 0)
+				hs->minx = xn_small(v / xn_pow10[st->scale - ds], ds);
+			if (hs->n == 0 || xn_cmp(x, hs->maxx) >= 0)
+				hs->maxx = xn_small(v / xn_pow10[st->scale - ds], ds);
+			hs->n++;
+			PG_RETURN_POINTER(hs);
+		}
+		/* a value outside the 128-bit form: min and max only from here on */
+		hist_drop(hs, aggcxt);
+	}
+	num = DatumGetNumeric(d);
+	if (numeric_is_nan(num) || numeric_is_inf(num))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("market_histogram does not accept NaN or infinity")));
+	old = MemoryContextSwitchTo(aggcxt);
+	if (hs->n == 0 || DatumGetInt32(DirectFunctionCall2(numeric_cmp, NumericGetDatum(num), hs->mind)) <= 0)
+	{
+		if (hs->n > 0)
 			pfree(DatumGetPointer(hs->mind));
-			hs->mind = datumCopy(NumericGetDatum(num), false, -1);
-		}
-		if (DatumGetInt32(DirectFunctionCall2(numeric_cmp, NumericGetDatum(num), hs->maxd)) >= 0)
-		{
-			pfree(DatumGetPointer(hs->maxd));
-			hs->maxd = datumCopy(NumericGetDatum(num), false, -1);
-		}
-		MemoryContextSwitchTo(old);
-		PG_RETURN_POINTER(hs);
+		hs->mind = datumCopy(NumericGetDatum(num), false, -1);
 	}
-	ds = stats_push(st, d, "market_histogram");
-	if (ds >= 0)
+	if (hs->n == 0 || DatumGetInt32(DirectFunctionCall2(numeric_cmp, NumericGetDatum(num), hs->maxd)) >= 0)
 	{
-		int128		v = st->vals[st->n - 1];
-
-		if (st->n == 1)
-		{
-			hs->minv = hs->maxv = v;
-			hs->min_ds = hs->max_ds = ds;
-		}
-		else
-		{
-			/* min and max are held values: at a larger scale they fit as the values did */
-			if (st->scale > hs->mscale)
-			{
-				hs->minv *= xn_pow10[st->scale - hs->mscale];
-				hs->maxv *= xn_pow10[st->scale - hs->mscale];
-			}
-			if (v <= hs->minv)
-			{
-				hs->minv = v;
-				hs->min_ds = ds;
-			}
-			if (v >= hs->maxv)
-			{
-				hs->maxv = v;
-				hs->max_ds = ds;
-			}
-		}
-		hs->mscale = st->scale;
+		if (hs->n > 0)
+			pfree(DatumGetPointer(hs->maxd));
+		hs->maxd = datumCopy(NumericGetDatum(num), false, -1);
 	}
+	MemoryContextSwitchTo(old);
+	hs->n++;
 	PG_RETURN_POINTER(hs);
+}
+
+/* *v at scale from, brought to scale to >= from; false on overflow */
+static inline bool
+hist_rescale(int128 *v, int32 from, int32 to)
+{
+	return from == to || !__builtin_mul_overflow(*v, xn_pow10[to - from], v);
 }
 
 /* floor(a * bins / w) for 0 <= a <= w, w * bins within 127 bits: a double's estimate, made exact */
@@ -583,58 +583,143 @@ hist_bin(int128 a, int128 w, int32 bins)
 	return (int32) Min(q, bins - 1);
 }
 
+/* counts[bin] += each of v[0..n-1] at scale from; false when a value does not fit at scale to */
+static bool
+hist_count_batch(const int128 *v, int64 n, int32 from, int32 to, int128 lo, int128 w,
+				 int32 bins, int64 *counts)
+{
+	int64		i;
+
+	for (i = 0; i < n; i++)
+	{
+		int128		x = v[i];
+
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+		if (!hist_rescale(&x, from, to))
+			return false;
+		counts[hist_bin(x - lo, w, bins)]++;
+	}
+	return true;
+}
+
+/*
+ * The counts of every value, in memory and spilled, at the largest scale;
+ * NULL when a value, or (max - min) * bins, does not fit 128 bits there.
+ */
+static int64 *
+hist_counts(HistState *hs)
+{
+	StatsState *st = hs->st;
+	int32		to = Max(st->n > 0 ? st->scale : 0, hs->spill != NULL ? hs->spill_scale : 0);
+	int128		lo = hs->minx.v;
+	int128		hi = hs->maxx.v;
+	int128		w;
+	int64	   *counts = palloc0(sizeof(int64) * hs->bins);
+
+	to = Max(to, Max(hs->minx.scale, hs->maxx.scale));
+	if (!hist_rescale(&lo, hs->minx.scale, to) || !hist_rescale(&hi, hs->maxx.scale, to) ||
+		__builtin_sub_overflow(hi, lo, &w) || w > (((int128) 1 << 126) / hs->bins))
+		return NULL;
+	if (w == 0)
+	{
+		counts[0] = hs->n;
+		return counts;
+	}
+	if (!hist_count_batch(st->vals, st->n, st->scale, to, lo, w, hs->bins, counts))
+		return NULL;
+	if (hs->spill != NULL)
+	{
+		int128	   *buf = palloc(sizeof(int128) * 8192);
+
+		if (BufFileSeek(hs->spill, 0, 0, SEEK_SET) != 0)
+			ereport(ERROR,
+					(errcode_for_file_access(),
+					 errmsg("could not rewind the histogram's temporary file: %m")));
+		for (;;)
+		{
+			int32		scale;
+			int64		n;
+			size_t		got = BufFileRead(hs->spill, &scale, sizeof(scale));
+
+			if (got == 0)
+				break;
+			if (got != sizeof(scale) || BufFileRead(hs->spill, &n, sizeof(n)) != sizeof(n) ||
+				scale < 0 || scale > XN_MAX_SCALE || n < 0)
+				ereport(ERROR,
+						(errcode_for_file_access(),
+						 errmsg("could not read the histogram's temporary file")));
+			while (n > 0)
+			{
+				int64		k = Min(n, 8192);
+
+				if (BufFileRead(hs->spill, buf, sizeof(int128) * k) != sizeof(int128) * k)
+					ereport(ERROR,
+							(errcode_for_file_access(),
+							 errmsg("could not read the histogram's temporary file")));
+				if (!hist_count_batch(buf, k, scale, to, lo, w, hs->bins, counts))
+					return NULL;
+				n -= k;
+			}
+		}
+		pfree(buf);
+	}
+	return counts;
+}
+
 PG_FUNCTION_INFO_V1(histogram_final);
 Datum
 histogram_final(PG_FUNCTION_ARGS)
 {
 	HistState  *hs = PG_ARGISNULL(0) ? NULL : (HistState *) PG_GETARG_POINTER(0);
-	StatsState *st;
 	TupleDesc	tupdesc;
-	Datum		values[3];
 	bool		nulls[3] = {true, true, true};
-	int128		w;
+	Datum		values[3];
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "histogram_final: return type must be a row type");
 	tupdesc = BlessTupleDesc(tupdesc);
-	st = hs == NULL ? NULL : hs->st;
-	if (hs == NULL || (st != NULL && st->n == 0))
+	if (hs == NULL || hs->n == 0)
 		PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
-	if (st != NULL && st->slow)
-		hist_scan_datums(hs);
-	else if (st != NULL)
+	if (!hs->done)
 	{
-		hs->mind = hist_numeric(hs->minv, hs->mscale, hs->min_ds);
-		hs->maxd = hist_numeric(hs->maxv, hs->mscale, hs->max_ds);
-	}
-	values[0] = hs->mind;
-	values[1] = hs->maxd;
-	nulls[0] = nulls[1] = false;
+		MemoryContext aggcxt;
+		MemoryContext old;
+		int64	   *counts = NULL;
 
-	/* the counts, where every value is held in the 128-bit form and (max - min) * bins fits */
-	if (st != NULL && !st->slow &&
-		!__builtin_sub_overflow(hs->maxv, hs->minv, &w) &&
-		w <= (((int128) 1 << 126) / hs->bins))
-	{
-		int64	   *counts = palloc0(sizeof(int64) * hs->bins);
-		Datum	   *elems = palloc(sizeof(Datum) * hs->bins);
-		int64		i;
-		int			b;
-
-		if (w == 0)
-			counts[0] = st->n;
+		if (!AggCheckCallContext(fcinfo, &aggcxt))
+			elog(ERROR, "histogram_final called in non-aggregate context");
+		old = MemoryContextSwitchTo(aggcxt);
+		memset(hs->resnull, true, sizeof(hs->resnull));
+		if (hs->st != NULL)
+		{
+			hs->res[0] = NumericGetDatum(xn_to_numeric(hs->minx));
+			hs->res[1] = NumericGetDatum(xn_to_numeric(hs->maxx));
+			counts = hist_counts(hs);
+		}
 		else
-			for (i = 0; i < st->n; i++)
-			{
-				if ((i & 0xFFFF) == 0)
-					CHECK_FOR_INTERRUPTS();
-				counts[hist_bin(st->vals[i] - hs->minv, w, hs->bins)]++;
-			}
-		for (b = 0; b < hs->bins; b++)
-			elems[b] = Int64GetDatum(counts[b]);
-		values[2] = PointerGetDatum(construct_array(elems, hs->bins, INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-		nulls[2] = false;
+		{
+			hs->res[0] = hs->mind;
+			hs->res[1] = hs->maxd;
+		}
+		hs->resnull[0] = hs->resnull[1] = false;
+		if (counts != NULL)
+		{
+			Datum	   *elems = palloc(sizeof(Datum) * hs->bins);
+			int			b;
+
+			for (b = 0; b < hs->bins; b++)
+				elems[b] = Int64GetDatum(counts[b]);
+			hs->res[2] = PointerGetDatum(construct_array(elems, hs->bins, INT8OID, sizeof(int64),
+														 FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+			hs->resnull[2] = false;
+		}
+		hist_close(hs);
+		hs->done = true;
+		MemoryContextSwitchTo(old);
 	}
+	memcpy(values, hs->res, sizeof(values));
+	memcpy(nulls, hs->resnull, sizeof(nulls));
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }
 

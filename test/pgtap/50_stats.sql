@@ -5,7 +5,7 @@
 -- perps_anon, the summary against an independent exact computation on
 -- 20001 values, and every error with its SQLSTATE.
 BEGIN;
-SELECT plan(92);
+SELECT plan(94);
 SET LOCAL search_path = perps_stats, public;
 
 -- ---------------------------------------------------------------------------
@@ -233,13 +233,25 @@ SELECT is((SELECT (_histogram(x, 37)).counts FROM hist_q),
           '_histogram: 37 bins of 20001 quotients, as width_bucket counts them');
 SELECT is((SELECT ROW((s.h).lo::text, (s.h).hi::text)::text FROM (SELECT _histogram(x, 5) AS h FROM hist_q) s),
           (SELECT ROW(min(x)::text, max(x)::text)::text FROM hist_q), '_histogram: min and max as min() and max() print them');
--- more values than work_mem holds (64 kB: 4096 values): min and max only, no counts
+-- more values than work_mem holds (64 kB: 4096 values): batches of 4096 go to a temporary file,
+-- read back by the final function: the same counts, min and max
 SET LOCAL work_mem = '64kB';
-SELECT is((SELECT ROW((s.h).lo::text, (s.h).hi::text, (s.h).counts IS NULL)::text FROM (SELECT _histogram(x, 5) AS h FROM hist_q) s),
-          (SELECT ROW(min(x)::text, max(x)::text, true)::text FROM hist_q), '_histogram: over work_mem, min and max only');
+CREATE TEMP TABLE hist_spilled AS SELECT _histogram(x, 37) AS h FROM hist_q;
 RESET work_mem;
--- market_histogram over 5000 rows, held (one scan) and not held (work_mem 64 kB: min and max,
--- then width_bucket in a second scan): bybit ETH on 2026-02-28, oi_rate = i * 100 / 100 = i for
+SELECT is((SELECT (h).counts FROM hist_spilled), (SELECT (_histogram(x, 37)).counts FROM hist_q),
+          '_histogram: over work_mem, spilled batches give the same counts');
+SELECT is((SELECT ROW((h).lo::text, (h).hi::text)::text FROM hist_spilled),
+          (SELECT ROW(min(x)::text, max(x)::text)::text FROM hist_q), '_histogram: over work_mem, min and max as min() and max()');
+-- a later batch of more decimals than the spilled ones: {0, 1, ..., 4999} then 0.5 (one more
+-- decimal): 4 bins over [0, 4999] of width 1249.75: 0..1249 (1250 values and 0.5), 1250..2499,
+-- 2500..3749 (1250 each), 3750..4999 (1250)
+SET LOCAL work_mem = '64kB';
+SELECT is((SELECT (_histogram(x, 4)).counts
+             FROM (SELECT g::numeric AS x FROM generate_series(0, 4999) g UNION ALL SELECT 0.5) v),
+          '{1251,1250,1250,1250}'::bigint[], '_histogram: spilled batches rescaled to a later, larger scale');
+RESET work_mem;
+-- market_histogram over 5000 rows, held in memory and, with work_mem at 64 kB, partly spilled
+-- to a temporary file: bybit ETH on 2026-02-28, oi_rate = i * 100 / 100 = i for
 -- i = 1..5000; 7 bins over [1, 5000], width 4999/7: i - 1 = 0..714 (715), 715..1428,
 -- 1429..2142, 2143..2856, 2857..3570, 3571..4284 (714 each), 4285..4999 (715, 5000 in the last)
 INSERT INTO tickers (market_id, ts, last_price, mark_price, index_price, volume_24h, open_interest)
@@ -255,7 +267,7 @@ SELECT results_eq(
     $$SELECT bin, count FROM market_histogram('oi_rate', 7, exchange => 'bybit', symbol => 'ETH',
                                                 since => '2026-02-28', until => '2026-02-28 02:00')$$,
     $$VALUES (1, 715::bigint), (2, 714), (3, 714), (4, 714), (5, 714), (6, 714), (7, 715)$$,
-    'market_histogram of 5000 values over work_mem: two scans, the same bins');
+    'market_histogram of 5000 values over work_mem: spilled, the same bins');
 SELECT results_eq(
     $$SELECT round(lower, 6), round(upper, 6) FROM market_histogram('oi_rate', 7, exchange => 'bybit', symbol => 'ETH',
                                                 since => '2026-02-28', until => '2026-02-28 02:00') WHERE bin IN (1, 7)$$,
