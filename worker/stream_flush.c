@@ -35,6 +35,7 @@ PerpsStore *stream_store;
 int64		stream_last_venue_us = 0;
 static int64 progress_written_us = 0;	/* stream_last_venue_us as stream_progress has it */
 static TimestampTz batch_started;	/* when the oldest buffered row came */
+static bool flush_now;			/* a gap row is buffered: write it in this turn */
 static int	flush_failures;
 static TimestampTz first_flush_failure;
 static TimestampTz next_flush_retry;
@@ -104,6 +105,8 @@ stream_add_gap(int32 market_id, TimestampTz start, TimestampTz end, const char *
 	perps_store_event(stream_store, (int16) stream_exchange_id, market_id, "gap", msg, start, end,
 					  first_id, last_id);
 	batch_touch();
+	/* written before the turn publishes the gap's count: the count never runs ahead of the row */
+	flush_now = true;
 }
 
 void
@@ -179,6 +182,7 @@ reset_buffers(void)
 {
 	perps_store_reset(stream_store);
 	batch_started = 0;
+	flush_now = false;
 }
 
 /*
@@ -303,7 +307,7 @@ stream_flush_due(TimestampTz now)
 		return false;
 	if (flush_failures > 0 && now < next_flush_retry)
 		return false;
-	return n >= perps_flush_rows ||
+	return flush_now || n >= perps_flush_rows ||
 		now >= TimestampTzPlusMilliseconds(batch_started, perps_flush_interval);
 }
 
