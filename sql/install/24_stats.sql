@@ -4,9 +4,11 @@
 --                              p99, max, exact, one sort for all of them
 --   market_stats(...)          summaries of ticker metrics over a time range,
 --                              per market, per symbol, per exchange or overall
---   market_histogram(...)      counts per bin of one ticker metric
+--   market_histogram(...)      counts per bin of one ticker metric, in one
+--                              scan (the aggregate _histogram)
 --   funding_stats(...)         funding rate per market: mean, min, max, sample
---                              standard deviation, annualized, trend per day
+--                              standard deviation, annualized, trend per day,
+--                              in one pass (the aggregate _funding)
 --   liquidity_distribution(...) notional within bps of mid per venue and
 --                              symbol, and each venue's shares
 --
@@ -15,7 +17,7 @@
 -- values sorted ascending, in exact numeric (percentile_cont itself only
 -- takes double precision).  Divisions (the rates, the mean, the shares) are
 -- numeric's own, with numeric_div's scale; the standard deviation is
--- numeric's stddev_samp (a square root: rounded by nature).
+-- stddev_samp's value and scale (a square root: rounded by nature).
 --
 -- The functions run with the caller's rights: the perps_stats ones read the
 -- tables (perps_reader), the perps_api wrappers (44_api_stats.sql) read the
