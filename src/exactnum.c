@@ -379,8 +379,7 @@ xn_to_numeric(XNum a)
 											   Int32GetDatum(-1)));
 }
 
-/* Turns a numeric result into an XNum, in the fast form when it fits. */
-static XNum
+XNum
 xn_from_numeric(Numeric n)
 {
 	return xn_from_datum(NumericGetDatum(n));

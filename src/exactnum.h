@@ -58,6 +58,9 @@ extern bool xn_decode_int64(Datum d, int64 *m, int32 *dscale);
 
 extern Numeric xn_to_numeric(XNum a);
 
+/* A Numeric as an XNum, in the fast form when it fits. */
+extern XNum xn_from_numeric(Numeric n);
+
 /* the numeric.c paths of the operations below */
 extern XNum xn_add_slow(XNum a, XNum b);
 extern XNum xn_sub_slow(XNum a, XNum b);

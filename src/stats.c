@@ -1079,16 +1079,6 @@ fund_add(XSum *s, XNum y, Datum d, MemoryContext cxt)
 	}
 }
 
-/* s += q, a Numeric */
-static void
-fund_add_numeric(XSum *s, Numeric q, MemoryContext cxt)
-{
-	WNum		w;
-
-	wnum_decode(NumericGetDatum(q), &w);
-	xsum_add_wnum(s, &w, cxt);
-}
-
 /* the interval's slot, a new one while there is room; -1 beyond */
 static int
 fund_slot(FundState *st, XNum ih, MemoryContext cxt)
@@ -1155,8 +1145,7 @@ funding_accum(PG_FUNCTION_ARGS)
 		WNum		w;
 
 		wnum_decode(d, &w);
-		if (!wsum_add_product(&st->sumsq.w, &w, &w, aggcxt))
-			fund_add_numeric(&st->sumsq, numeric_mul_opt_error(DatumGetNumeric(d), DatumGetNumeric(d), NULL), aggcxt);
+		xsum_add_product(&st->sumsq, &w, &w, d, d, aggcxt);
 	}
 	if (!PG_ARGISNULL(2))
 	{
@@ -1174,7 +1163,7 @@ funding_accum(PG_FUNCTION_ARGS)
 			}
 			else
 				/* rate * 8760 / ih, as the hand-written avg(rate * 8760 / ih) divides each row */
-				fund_add_numeric(&st->extra, xn_div(xn_mul(y, xn_make(8760, 0)), ih), aggcxt);
+				xsum_add_numeric(&st->extra, xn_div(xn_mul(y, xn_make(8760, 0)), ih), aggcxt);
 			st->ann_n++;
 		}
 	}
@@ -1218,7 +1207,7 @@ funding_combine(PG_FUNCTION_ARGS)
 			xsum_add_sum(&a->ih[j].sum, &b->ih[k].sum, aggcxt);
 		}
 		else
-			fund_add_numeric(&a->extra, xn_div(xn_mul(xsum_value(&b->ih[k].sum), xn_make(8760, 0)),
+			xsum_add_numeric(&a->extra, xn_div(xn_mul(xsum_value(&b->ih[k].sum), xn_make(8760, 0)),
 											   b->ih[k].ih), aggcxt);
 	}
 	xsum_add_sum(&a->extra, &b->extra, aggcxt);
@@ -1325,12 +1314,6 @@ num_pow10(int e)
 											   ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1)));
 }
 
-static XNum
-xn_of(Numeric n)
-{
-	return xn_from_datum(NumericGetDatum(n));
-}
-
 /*
  * stddev_samp(numeric) of the state: NULL for fewer than 2 rates, 0 when
  * n sum x^2 - (sum x)^2 is not positive, else the square root of the
@@ -1356,11 +1339,10 @@ fund_stddev(FundState *st)
 		return xn_to_numeric(xn_make(0, 0));
 	var = xn_div(num, xn_mul(n, xn_make(st->n - 1, 0)));
 	r = DatumGetInt32(DirectFunctionCall1(numeric_scale, NumericGetDatum(var)));
-	big = xn_mul(xn_of(var), xn_of(num_pow10(2 * r)));
-	f = xn_of(DatumGetNumeric(DirectFunctionCall1(numeric_floor,
-												  DirectFunctionCall1(numeric_sqrt, NumericGetDatum(xn_to_numeric(big))))));
-	/* f is an integer; at scale 0, so that its products compare as integers */
-	f = xn_of(DatumGetNumeric(DirectFunctionCall2(numeric_round, NumericGetDatum(xn_to_numeric(f)), Int32GetDatum(0))));
+	big = xn_mul(xn_from_numeric(var), xn_from_numeric(num_pow10(2 * r)));
+	/* an integer at scale 0 (numeric_floor's), so that its products compare as integers */
+	f = xn_from_numeric(DatumGetNumeric(DirectFunctionCall1(numeric_floor,
+															DirectFunctionCall1(numeric_sqrt, NumericGetDatum(xn_to_numeric(big))))));
 	while (xn_sign(f) > 0 && xn_cmp(xn_mul(f, f), big) > 0)
 		f = xn_sub(f, one);
 	while (xn_cmp(xn_mul(xn_add(f, one), xn_add(f, one)), big) <= 0)
@@ -1372,7 +1354,7 @@ fund_stddev(FundState *st)
 		if (xn_cmp(xn_mul(t, t), xn_mul(xn_make(4, 0), big)) <= 0)
 			f = xn_add(f, one);
 	}
-	return xn_to_numeric(xn_mul(f, xn_of(num_pow10(-r))));
+	return xn_to_numeric(xn_mul(f, xn_from_numeric(num_pow10(-r))));
 }
 
 /* the mean of rate * 8760 / interval * 100 over the rows with an interval, with one division */

@@ -75,16 +75,8 @@ vwap_accum_general(VwapState *st, Datum price, Datum qty, MemoryContext cxt)
 
 	wnum_decode(price, &p);
 	wnum_decode(qty, &q);
-	if (p.kind != WNUM_FINITE || q.kind != WNUM_FINITE ||
-		!wsum_add_product(&st->pq.w, &p, &q, cxt))
-	{
-		/* numeric's own product: its rounding, its errors, its NaN rules */
-		Numeric		pq = numeric_mul_opt_error(DatumGetNumeric(price), DatumGetNumeric(qty), NULL);
-		WNum		x;
-
-		wnum_decode(NumericGetDatum(pq), &x);
-		xsum_add_wnum(&st->pq, &x, cxt);
-	}
+	/* numeric's own product where the limbs do not take it: its rounding, its errors, its NaN rules */
+	xsum_add_product(&st->pq, &p, &q, price, qty, cxt);
 	xsum_add_wnum(&st->q, &q, cxt);
 }
 

@@ -489,6 +489,22 @@ xsum_add_wnum(XSum *s, const WNum *x, MemoryContext cxt)
 }
 
 void
+xsum_add_numeric(XSum *s, Numeric n, MemoryContext cxt)
+{
+	WNum		x;
+
+	wnum_decode(NumericGetDatum(n), &x);
+	xsum_add_wnum(s, &x, cxt);
+}
+
+void
+xsum_add_product(XSum *s, const WNum *a, const WNum *b, Datum da, Datum db, MemoryContext cxt)
+{
+	if (a->kind != WNUM_FINITE || b->kind != WNUM_FINITE || !wsum_add_product(&s->w, a, b, cxt))
+		xsum_add_numeric(s, numeric_mul_opt_error(DatumGetNumeric(da), DatumGetNumeric(db), NULL), cxt);
+}
+
+void
 xsum_add_sum(XSum *dst, const XSum *src, MemoryContext cxt)
 {
 	xsum_add_small(dst, src->v, src->scale, cxt);
@@ -515,7 +531,7 @@ xsum_value(const XSum *s)
 		return xn_small(s->v, s->scale);
 	wsum_copy(&t, &s->w, CurrentMemoryContext);
 	wsum_add_int128(&t, s->v, s->scale, CurrentMemoryContext);
-	return xn_from_datum(NumericGetDatum(wsum_numeric(&t, CurrentMemoryContext)));
+	return xn_from_numeric(wsum_numeric(&t, CurrentMemoryContext));
 }
 
 void

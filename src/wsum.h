@@ -145,6 +145,17 @@ extern void xsum_init(XSum *s);
 /* s += x, a finite or non-finite numeric */
 extern void xsum_add_wnum(XSum *s, const WNum *x, MemoryContext cxt);
 
+/* s += n, a Numeric */
+extern void xsum_add_numeric(XSum *s, Numeric n, MemoryContext cxt);
+
+/*
+ * s += a * b (a and b decoded from da and db): exactly in the limbs, or
+ * numeric_mul's own product where the limbs do not take it (non-finite
+ * factors, the bounds above), with its rounding and its errors.
+ */
+extern void xsum_add_product(XSum *s, const WNum *a, const WNum *b, Datum da, Datum db,
+							 MemoryContext cxt);
+
 /* dst += src (src unchanged) */
 extern void xsum_add_sum(XSum *dst, const XSum *src, MemoryContext cxt);
 
