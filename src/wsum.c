@@ -359,10 +359,12 @@ wsum_add_sum(WSum *dst, const WSum *src, MemoryContext cxt)
 static int32
 wsum_magnitude(WSum *s, bool *neg, MemoryContext cxt)
 {
-	int32		h = s->nlimbs - 1;
+	int32		h;
 	int32		k;
 
+	/* the carry pass may add limbs at the top: the highest is found after it */
 	wsum_carry(s, cxt);
+	h = s->nlimbs - 1;
 	while (h >= 0 && s->limb[h] == 0)
 		h--;
 	*neg = h >= 0 && s->limb[h] < 0;

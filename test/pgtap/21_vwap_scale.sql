@@ -10,7 +10,7 @@
 -- the dividend, scale of the divisor), w the weight of the quotient's first
 -- base-10000 digit, rounded half away from zero.
 BEGIN;
-SELECT plan(26);
+SELECT plan(27);
 SET LOCAL search_path = perps_stats, public;
 
 -- ---------------------------------------------------------------------------
@@ -168,6 +168,13 @@ SELECT results_eq($$SELECT g, vwap(p, q)::text FROM public.vwap_scale_par GROUP 
                   $$VALUES ('mixed', '3.' || repeat('0', 25)),
                            ('scale 20', '1.000000000000001000005' || repeat('0', 19))$$,
                   'parallel grouped vwap');
+
+-- a sum whose carry runs past the limbs it had (found by make fuzz-analytics): qty 1 and
+-- 99999999999999999999 at 20 decimals sum to 10^20, one limb above the highest; sum p*q =
+-- 92233725690419.1 + 92233 * 99999999999999999999 = 9223300000092233725598186.1, over 10^20
+SELECT is((SELECT perps_stats.vwap(p, q)
+             FROM (VALUES (92233725690419.1::numeric(60,23), 1::numeric(60,20)), (92233, 99999999999999999999)) v(p, q)),
+          92233.000000922337255981861, 'a carry past the top limb is kept (was NULL: the sum read as 0)');
 
 SELECT * FROM finish();
 ROLLBACK;
